@@ -1,0 +1,189 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { fargateSizeProblem } from './fargate-sizes.js';
+import { GATEWAY_PORT } from './network.js';
+import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface GatewayServiceProps {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** Container image reference, e.g. docker.io/telcochurn/churn-gateway:1.2.3. */
+  readonly image: string;
+  /** Fargate CPU units and memory (MiB); must be one of Fargate's valid combinations. */
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  /** Steady-state task count and autoscaling minimum; at least 2 so both AZs serve. */
+  readonly desiredCount: number;
+  readonly maxCount: number;
+  /** Target tracking set points: average CPU % and ALB requests per target per minute. */
+  readonly cpuTargetPercent: number;
+  readonly requestsPerTarget: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly logLevel: LogLevel;
+  /** The gateway's SHUTDOWN_TIMEOUT_MS; ECS stopTimeout is derived from it. */
+  readonly shutdownTimeoutMs: number;
+  /** Seconds ECS waits after SIGTERM before SIGKILL (Fargate maximum 120). */
+  readonly stopTimeoutSeconds: number;
+  readonly graphiqlEnabled: boolean;
+  readonly modelDir?: string;
+  readonly modelUri?: string;
+  readonly mlflowTrackingUri?: string;
+  /** Secrets Manager secret ARN whose value becomes ADMIN_TOKEN. */
+  readonly adminTokenSecretArn?: string;
+}
+
+/** ECS cluster, Fargate task definition and service of the churn gateway, with autoscaling. */
+export class GatewayService extends Construct {
+  public readonly cluster: ecs.Cluster;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly service: ecs.FargateService;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: GatewayServiceProps) {
+    super(scope, id);
+    validateGatewayServiceProps(props);
+
+    // Cluster with Container Insights, for per-task CPU/memory/network metrics beyond the service averages.
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    // Gateway stdout (pino JSON), kept for a bounded period to cap storage cost.
+    this.logGroup = new logs.LogGroup(this, 'GatewayLogs', { retention: props.logRetention });
+
+    // Task size from props; x86_64 Linux matches the published image.
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      },
+    });
+    // Small task-local scratch volume: the only writable path, since the root filesystem is read-only.
+    this.taskDefinition.addVolume({ name: 'tmp' });
+
+    const secrets: Record<string, ecs.Secret> = {};
+    if (props.adminTokenSecretArn) {
+      secrets.ADMIN_TOKEN = ecs.Secret.fromSecretsManager(
+        secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminToken', props.adminTokenSecretArn),
+      );
+    }
+
+    // The gateway container: port 8000, logs to CloudWatch, stopTimeout above the gateway's own drain deadline.
+    this.container = this.taskDefinition.addContainer('gateway', {
+      image: ecs.ContainerImage.fromRegistry(props.image),
+      essential: true,
+      portMappings: [{ containerPort: GATEWAY_PORT, protocol: ecs.Protocol.TCP, name: 'http' }],
+      environment: gatewayEnvironment(props),
+      secrets,
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: 'gateway',
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+      stopTimeout: Duration.seconds(props.stopTimeoutSeconds),
+      readonlyRootFilesystem: true,
+    });
+    this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+
+    // Service in the private subnets of both AZs: zero-downtime rolling deploys, auto-rollback on failed deployments.
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.desiredCount,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [props.securityGroup],
+      assignPublicIp: false,
+      availabilityZoneRebalancing: ecs.AvailabilityZoneRebalancing.ENABLED,
+      healthCheckGracePeriod: Duration.seconds(60),
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+    });
+    props.targetGroup.addTarget(
+      this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: GATEWAY_PORT }),
+    );
+
+    // Horizontal scaling between desiredCount and maxCount; tasks are stateless so any task can serve any request.
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: props.desiredCount, maxCapacity: props.maxCount });
+    scaling.scaleOnCpuUtilization('CpuScaling', {
+      targetUtilizationPercent: props.cpuTargetPercent,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.seconds(180),
+    });
+    scaling.scaleOnRequestCount('RequestScaling', {
+      requestsPerTarget: props.requestsPerTarget,
+      targetGroup: props.targetGroup,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.seconds(180),
+    });
+  }
+}
+
+function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> {
+  const env: Record<string, string> = {
+    PORT: String(GATEWAY_PORT),
+    LOG_LEVEL: props.logLevel,
+    GRAPHIQL_ENABLED: String(props.graphiqlEnabled),
+    SHUTDOWN_TIMEOUT_MS: String(props.shutdownTimeoutMs),
+  };
+  if (props.modelDir) env.MODEL_DIR = props.modelDir;
+  if (props.modelUri) env.MODEL_URI = props.modelUri;
+  if (props.mlflowTrackingUri) env.MLFLOW_TRACKING_URI = props.mlflowTrackingUri;
+  return env;
+}
+
+function validateGatewayServiceProps(props: GatewayServiceProps): void {
+  const problems: string[] = [];
+  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(props.image)) {
+    problems.push(`image must be an image reference like docker.io/telcochurn/churn-gateway:1.0.0, got "${props.image}"`);
+  }
+  const sizeProblem = fargateSizeProblem(props.cpu, props.memoryMiB);
+  if (sizeProblem) problems.push(sizeProblem);
+  if (!Number.isInteger(props.desiredCount) || props.desiredCount < 2) {
+    problems.push(`desiredCount must be an integer ≥ 2 so a task runs in each AZ, got ${props.desiredCount}`);
+  }
+  if (!Number.isInteger(props.maxCount) || props.maxCount < props.desiredCount) {
+    problems.push(`maxCount must be an integer ≥ desiredCount (${props.desiredCount}), got ${props.maxCount}`);
+  }
+  if (!isIntegerIn(props.cpuTargetPercent, 10, 90)) {
+    problems.push(`cpuTargetPercent must be an integer 10–90, got ${props.cpuTargetPercent}`);
+  }
+  if (!Number.isInteger(props.requestsPerTarget) || props.requestsPerTarget < 1) {
+    problems.push(`requestsPerTarget must be a positive integer (requests per task per minute), got ${props.requestsPerTarget}`);
+  }
+  if (!(LOG_LEVELS as readonly string[]).includes(props.logLevel)) {
+    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${props.logLevel}"`);
+  }
+  if (!isIntegerIn(props.stopTimeoutSeconds, 2, 120)) {
+    problems.push(`stopTimeoutSeconds must be an integer 2–120 (Fargate's limit), got ${props.stopTimeoutSeconds}`);
+  }
+  if (!Number.isInteger(props.shutdownTimeoutMs) || props.shutdownTimeoutMs < 1000) {
+    problems.push(`shutdownTimeoutMs must be an integer ≥ 1000, got ${props.shutdownTimeoutMs}`);
+  } else if (props.shutdownTimeoutMs >= props.stopTimeoutSeconds * 1000) {
+    problems.push(
+      `shutdownTimeoutMs (${props.shutdownTimeoutMs}) must be below stopTimeoutSeconds (${props.stopTimeoutSeconds} s) or ECS kills the gateway mid-drain`,
+    );
+  }
+  if (props.adminTokenSecretArn !== undefined && !SECRETS_MANAGER_ARN.test(props.adminTokenSecretArn)) {
+    problems.push(
+      `adminTokenSecretArn must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf, got "${props.adminTokenSecretArn}"`,
+    );
+  }
+  assertNoProblems('GatewayService', problems);
+}

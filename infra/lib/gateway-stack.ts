@@ -1,0 +1,164 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { GatewayAlarms } from './alarms.js';
+import { EcsEventLog } from './ecs-event-log.js';
+import { GatewayService, type LogLevel } from './gateway-service.js';
+import { LoadBalancer } from './load-balancer.js';
+import { Network } from './network.js';
+import { assertNoProblems } from './validation.js';
+
+/** Everything an operator may choose; bin/app.ts fills it from cdk.json context / `-c key=value`. */
+export interface GatewaySettings {
+  readonly image: string;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  readonly maxCount: number;
+  readonly natGateways: number;
+  readonly logRetentionDays: number;
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+  readonly graphiqlEnabled: boolean;
+  readonly cpuTargetPercent: number;
+  readonly requestsPerTarget: number;
+  readonly fiveXxRatePercent: number;
+  readonly p99LatencySeconds: number;
+  readonly certificateArn?: string;
+  readonly adminTokenSecretArn?: string;
+  readonly modelDir?: string;
+  readonly modelUri?: string;
+  readonly mlflowTrackingUri?: string;
+  readonly mlflowPort?: number;
+  readonly mlflowCidr?: string;
+  readonly alarmTopicArn?: string;
+}
+
+export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
+  image: 'docker.io/telcochurn/churn-gateway:latest',
+  cpu: 512,
+  memoryMiB: 1024,
+  desiredCount: 2,
+  maxCount: 6,
+  natGateways: 1,
+  logRetentionDays: 30,
+  logLevel: 'info',
+  shutdownTimeoutMs: 20000,
+  graphiqlEnabled: false,
+  cpuTargetPercent: 60,
+  requestsPerTarget: 1000,
+  fiveXxRatePercent: 5,
+  p99LatencySeconds: 1,
+});
+
+/** Seconds between the gateway's drain deadline and ECS's SIGKILL / the ALB's deregistration end. */
+const DRAIN_HEADROOM_SECONDS = 10;
+
+export interface GatewayStackProps extends StackProps {
+  readonly settings: GatewaySettings;
+}
+
+/** The churn prediction gateway on ECS Fargate behind an internet-facing ALB. */
+export class GatewayStack extends Stack {
+  public readonly network: Network;
+  public readonly loadBalancer: LoadBalancer;
+  public readonly gateway: GatewayService;
+  public readonly alarms: GatewayAlarms;
+  public readonly ecsEvents: EcsEventLog;
+
+  constructor(scope: Construct, id: string, props: GatewayStackProps) {
+    super(scope, id, props);
+    const s = props.settings;
+    const retention = retentionDays(s.logRetentionDays);
+    // One fact drives both waits: ECS stopTimeout and ALB deregistration delay cover the gateway's drain plus headroom.
+    const drainSeconds = Math.ceil(s.shutdownTimeoutMs / 1000) + DRAIN_HEADROOM_SECONDS;
+
+    this.network = new Network(this, 'Network', {
+      natGateways: s.natGateways,
+      httpsEnabled: s.certificateArn !== undefined,
+      flowLogRetention: retention,
+      mlflowEgress: mlflowEgress(s),
+    });
+    this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
+      vpc: this.network.vpc,
+      securityGroup: this.network.albSecurityGroup,
+      certificateArn: s.certificateArn,
+      deregistrationDelaySeconds: drainSeconds,
+    });
+    this.gateway = new GatewayService(this, 'Gateway', {
+      vpc: this.network.vpc,
+      securityGroup: this.network.taskSecurityGroup,
+      targetGroup: this.loadBalancer.targetGroup,
+      image: s.image,
+      cpu: s.cpu,
+      memoryMiB: s.memoryMiB,
+      desiredCount: s.desiredCount,
+      maxCount: s.maxCount,
+      cpuTargetPercent: s.cpuTargetPercent,
+      requestsPerTarget: s.requestsPerTarget,
+      logRetention: retention,
+      logLevel: s.logLevel,
+      shutdownTimeoutMs: s.shutdownTimeoutMs,
+      stopTimeoutSeconds: drainSeconds,
+      graphiqlEnabled: s.graphiqlEnabled,
+      modelDir: s.modelDir,
+      modelUri: s.modelUri,
+      mlflowTrackingUri: s.mlflowTrackingUri,
+      adminTokenSecretArn: s.adminTokenSecretArn,
+    });
+    this.alarms = new GatewayAlarms(this, 'Alarms', {
+      loadBalancer: this.loadBalancer.alb,
+      targetGroup: this.loadBalancer.targetGroup,
+      fiveXxRatePercent: s.fiveXxRatePercent,
+      p99LatencySeconds: s.p99LatencySeconds,
+      alarmTopicArn: s.alarmTopicArn,
+    });
+    this.ecsEvents = new EcsEventLog(this, 'EcsEvents', {
+      cluster: this.gateway.cluster,
+      service: this.gateway.service,
+      retention,
+    });
+
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      description: 'DNS name of the ALB (point your domain CNAME/alias here)',
+      value: this.loadBalancer.alb.loadBalancerDnsName,
+    });
+    new CfnOutput(this, 'UiUrl', {
+      description: 'The gateway UI',
+      value: `${this.loadBalancer.protocol}://${this.loadBalancer.alb.loadBalancerDnsName}/ui`,
+    });
+
+    acknowledgeNagFindings(this);
+  }
+}
+
+function retentionDays(days: number): logs.RetentionDays {
+  const valid = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0);
+  assertNoProblems(
+    'GatewayStack',
+    valid.includes(days) ? [] : [`logRetentionDays must be one of CloudWatch's retention periods (${valid.join(', ')}), got ${days}`],
+  );
+  return days as logs.RetentionDays;
+}
+
+function mlflowEgress(s: GatewaySettings): { port: number; cidr?: string } | undefined {
+  return s.mlflowPort === undefined ? undefined : { port: s.mlflowPort, cidr: s.mlflowCidr };
+}
+
+/** cdk-nag AwsSolutions findings that are accepted by design, each with its reason. */
+function acknowledgeNagFindings(stack: GatewayStack): void {
+  Validations.of(stack.network.albSecurityGroup).acknowledge({
+    id: 'AwsSolutions-EC23',
+    reason: 'Internet-facing ALB of a public API: 0.0.0.0/0 is allowed only on 80/443; tasks accept traffic only from this group.',
+  });
+  Validations.of(stack.loadBalancer.alb).acknowledge({
+    id: 'AwsSolutions-ELB2',
+    reason:
+      'Request-level telemetry comes from the gateway (pino request logs, Prometheus /metrics) and ALB CloudWatch metrics; ' +
+      'S3 access logs add a bucket and cost and can be enabled when compliance requires them.',
+  });
+  Validations.of(stack.gateway.taskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The plain environment variables are non-secret settings (port, log level, model URIs); ADMIN_TOKEN comes from Secrets Manager.',
+  });
+}

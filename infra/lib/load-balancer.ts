@@ -1,0 +1,102 @@
+import { Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { GATEWAY_PORT } from './network.js';
+import { ACM_CERTIFICATE_ARN, assertNoProblems, isIntegerIn } from './validation.js';
+
+/** The ALB idle timeout; the gateway's keepAliveTimeout (65 s) is set above it so the ALB closes idle connections first. */
+export const ALB_IDLE_TIMEOUT_SECONDS = 60;
+
+export interface LoadBalancerProps {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** ACM certificate ARN; when set, HTTPS:443 serves traffic and HTTP:80 redirects to it. */
+  readonly certificateArn?: string;
+  /** How long the ALB lets in-flight requests finish on a deregistering task; must cover the gateway's drain. */
+  readonly deregistrationDelaySeconds: number;
+}
+
+/** Internet-facing ALB in the public subnets with an IP target group for the gateway's port 8000. */
+export class LoadBalancer extends Construct {
+  public readonly alb: elbv2.ApplicationLoadBalancer;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The listener that serves traffic (HTTPS when a certificate is given, HTTP otherwise). */
+  public readonly servingListener: elbv2.ApplicationListener;
+  public readonly protocol: 'http' | 'https';
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    validateLoadBalancerProps(props);
+
+    // Public entry point; idle timeout pinned below the gateway's keep-alive timeout to avoid 502s on reused connections.
+    this.alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup: props.securityGroup,
+      idleTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
+      dropInvalidHeaderFields: true,
+    });
+
+    // IP targets (awsvpc tasks) on 8000; health check GET / must return 200, which the gateway only does when ready.
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'GatewayTargets', {
+      vpc: props.vpc,
+      targetType: elbv2.TargetType.IP,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      port: GATEWAY_PORT,
+      deregistrationDelay: Duration.seconds(props.deregistrationDelaySeconds),
+      healthCheck: {
+        path: '/',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+
+    if (props.certificateArn) {
+      this.protocol = 'https';
+      // HTTPS listener terminating TLS with the given ACM certificate and a current TLS policy.
+      this.servingListener = this.alb.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+      });
+      // HTTP listener that only redirects to HTTPS, so no plaintext request reaches the gateway.
+      this.alb.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+    } else {
+      this.protocol = 'http';
+      // HTTP listener forwarding to the gateway (no certificate given).
+      this.servingListener = this.alb.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+      });
+    }
+  }
+}
+
+function validateLoadBalancerProps(props: LoadBalancerProps): void {
+  const problems: string[] = [];
+  if (props.certificateArn !== undefined && !ACM_CERTIFICATE_ARN.test(props.certificateArn)) {
+    problems.push(
+      `certificateArn must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>, got "${props.certificateArn}"`,
+    );
+  }
+  if (!isIntegerIn(props.deregistrationDelaySeconds, 0, 3600)) {
+    problems.push(`deregistrationDelaySeconds must be an integer 0–3600, got ${props.deregistrationDelaySeconds}`);
+  }
+  assertNoProblems('LoadBalancer', problems);
+}

@@ -1,0 +1,99 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { assertNoProblems, isIntegerIn } from './validation.js';
+
+export const GATEWAY_PORT = 8000;
+const HTTPS = 443;
+
+export interface NetworkProps {
+  /** NAT gateways for the private subnets' egress: 1 is cheapest, 2 survives an AZ outage. */
+  readonly natGateways: number;
+  /** Open 443 on the ALB (only when an HTTPS listener exists). */
+  readonly httpsEnabled: boolean;
+  /** Extra egress from the tasks to an MLflow tracking server; cidr defaults to the VPC's own range. */
+  readonly mlflowEgress?: { readonly port: number; readonly cidr?: string };
+  /** Retention of the VPC flow log group. */
+  readonly flowLogRetention: logs.RetentionDays;
+}
+
+/**
+ * VPC over two AZs plus the two security groups of the gateway: the ALB's and the tasks'.
+ * Every rule is explicit and allowAllOutbound is off, so the template shows exactly what may talk to what.
+ */
+export class Network extends Construct {
+  public readonly vpc: ec2.Vpc;
+  public readonly albSecurityGroup: ec2.SecurityGroup;
+  public readonly taskSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    validateNetworkProps(props);
+
+    // Two AZs: public subnets for the ALB, private subnets with NAT egress for the tasks (NAT is billed hourly + per GB).
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: props.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+
+    // Flow log of rejected and accepted traffic, kept for a bounded period, for security investigations.
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
+      retention: props.flowLogRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    // ALB: reachable from the internet on 80 (and 443), may only talk to the tasks on the gateway port.
+    this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Churn gateway ALB: HTTP/HTTPS from the internet, egress only to gateway tasks',
+      allowAllOutbound: false,
+    });
+    this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet');
+    if (props.httpsEnabled) {
+      this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS from the internet');
+    }
+
+    // Tasks: only the ALB may reach port 8000; egress 443 pulls the image from Docker Hub and reaches CloudWatch/Secrets Manager.
+    this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Churn gateway tasks: 8000 from the ALB only, egress HTTPS (and MLflow when configured)',
+      allowAllOutbound: false,
+    });
+    this.taskSecurityGroup.connections.allowFrom(
+      this.albSecurityGroup,
+      ec2.Port.tcp(GATEWAY_PORT),
+      'Gateway traffic from the ALB',
+    );
+    this.taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS: image pulls, logs, secrets');
+    if (props.mlflowEgress) {
+      this.taskSecurityGroup.addEgressRule(
+        ec2.Peer.ipv4(props.mlflowEgress.cidr ?? this.vpc.vpcCidrBlock),
+        ec2.Port.tcp(props.mlflowEgress.port),
+        'MLflow tracking server',
+      );
+    }
+    // DNS to the VPC resolver (.2) is not subject to security groups, so no port 53 rule is needed.
+  }
+}
+
+function validateNetworkProps(props: NetworkProps): void {
+  const problems: string[] = [];
+  if (!isIntegerIn(props.natGateways, 1, 2)) {
+    problems.push(`natGateways must be 1 or 2 (tasks run in private subnets and need egress), got ${props.natGateways}`);
+  }
+  if (props.mlflowEgress) {
+    const { port, cidr } = props.mlflowEgress;
+    if (!isIntegerIn(port, 1, 65535)) problems.push(`mlflowEgress.port must be a TCP port 1–65535, got ${port}`);
+    if (cidr !== undefined && !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(cidr)) problems.push(`mlflowEgress.cidr must be an IPv4 CIDR like 10.0.0.0/16, got "${cidr}"`);
+  }
+  assertNoProblems('Network', problems);
+}
