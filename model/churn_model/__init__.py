@@ -1,0 +1,1 @@
+"""Telco churn training pipeline: CSV -> validated records -> features -> XGBoost -> ONNX bundle."""

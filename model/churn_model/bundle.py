@@ -1,0 +1,91 @@
+"""Step 6: write the model bundle (model.onnx, manifest.json, parity.json) per docs/model-bundle.md.
+
+Returns: `build_manifest(...)` -> the manifest dict; `parity_json(...)` -> deterministic
+parity.json text; `write_bundle(...)` -> the bundle directory; `with_registration(...)` ->
+a manifest copy with registeredModel version/alias filled in.
+
+JSON is written deterministically: sorted keys, 2-space indent for the manifest, one case
+per line for parity.json, floats in Python's shortest round-trip repr.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from churn_model.data import Record
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.onnx"
+MANIFEST_FILE = "manifest.json"
+PARITY_FILE = "parity.json"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    experiment_name: str
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parity_json(cases: list[Record], probabilities: list[float], tolerance: float) -> str:
+    """parity.json text: {"cases": [{"input": …, "probability": p}, …], "tolerance": t}."""
+    lines = [json.dumps({"input": c, "probability": float(p)}, sort_keys=True)
+             for c, p in zip(cases, probabilities, strict=True)]
+    return '{"cases": [\n' + ",\n".join(lines) + f'\n], "tolerance": {json.dumps(tolerance)}}}\n'
+
+
+def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit: str | None,
+                   dataset_sha256: str, library_versions: dict[str, str], params: dict[str, str],
+                   metrics: dict[str, float], threshold: float, threshold_rule: str,
+                   medium_from: float, onnx_sha256: str, input_name: str, output_name: str,
+                   opset: int, parity_sha256: str, parity_count: int, tolerance: float,
+                   feature_spec: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with registeredModel version/alias null (filled after registration)."""
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "registeredModel": {"name": model_name, "version": None, "alias": None},
+        "run": {"runId": run.run_id, "experimentId": run.experiment_id,
+                "experimentName": run.experiment_name},
+        "createdAt": created_at,
+        "gitCommit": git_commit,
+        "datasetSha256": dataset_sha256,
+        "libraryVersions": library_versions,
+        "params": params,
+        "metrics": metrics,
+        "threshold": threshold,
+        "thresholdRule": threshold_rule,
+        "riskBands": {"mediumFrom": medium_from, "highFrom": threshold},
+        "onnx": {"file": MODEL_FILE, "sha256": onnx_sha256, "inputName": input_name,
+                 "outputName": output_name, "positiveClassIndex": 1, "opset": opset},
+        "parity": {"file": PARITY_FILE, "sha256": parity_sha256, "count": parity_count,
+                   "tolerance": tolerance},
+        "featureSpec": feature_spec,
+    }
+
+
+def with_registration(manifest: dict[str, Any], version: str | None, alias: str | None) -> dict[str, Any]:
+    updated = copy.deepcopy(manifest)
+    updated["registeredModel"]["version"] = version
+    updated["registeredModel"]["alias"] = alias
+    return updated
+
+
+def manifest_json(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, sort_keys=True, indent=2) + "\n"
+
+
+def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: dict[str, Any], parity_text: str) -> Path:
+    """Write the three bundle files into `out_dir` (created if needed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MODEL_FILE).write_bytes(onnx_bytes)
+    (out_dir / PARITY_FILE).write_text(parity_text, encoding="utf-8")
+    (out_dir / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
+    return out_dir

@@ -1,0 +1,83 @@
+"""Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
+
+Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path),
+1 for invalid data or a failed ONNX parity check.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_config
+from churn_model.data import DataValidationError
+from churn_model.export import ParityError
+from churn_model.pipeline import PipelineOptions, PipelineResult, run_pipeline
+
+SUMMARY_METRICS = ("test_roc_auc", "test_pr_auc", "test_f1", "test_precision", "test_recall",
+                   "test_accuracy", "test_log_loss", "test_brier", "test_tn", "test_fp", "test_fn",
+                   "test_tp", "cv_roc_auc_mean", "cv_roc_auc_std", "threshold", "parity_max_abs_diff")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="train", description="Train the Telco churn model and write the bundle.")
+    parser.add_argument("--data", help="training CSV (default: $CHURN_DATA)")
+    parser.add_argument("--out", default=str(MODEL_DIR / "bundle"), help="bundle directory (default: model/bundle)")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="config TOML (default: model/config.toml)")
+    parser.add_argument("--experiment", help="MLflow experiment (default from config)")
+    parser.add_argument("--registered-model", help="MLflow registered model name (default from config)")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or model/mlflow.db)")
+    parser.add_argument("--force-champion", action="store_true", help="set the champion alias unconditionally")
+    parser.add_argument("--no-register", action="store_true", help="log the run but do not register the model")
+    return parser.parse_args(argv)
+
+
+def resolve_path(raw: str) -> Path:
+    """Absolute paths as given; relative ones against the cwd, else against the repo root."""
+    path = Path(raw).expanduser()
+    if path.is_absolute() or path.exists():
+        return path.resolve()
+    from_root = REPO_ROOT / path
+    return from_root.resolve() if from_root.exists() else path.resolve()
+
+
+def data_path(args: argparse.Namespace) -> Path:
+    raw = args.data or os.environ.get("CHURN_DATA")
+    if not raw:
+        raise SystemExit("error: no training data: pass --data <csv> or set CHURN_DATA")
+    path = resolve_path(raw)
+    if not path.is_file():
+        raise SystemExit(f"error: training data not found: {raw} (resolved to {path})")
+    return path
+
+
+def summary(result: PipelineResult) -> str:
+    rows = [(name, f"{result.metrics[name]:.6g}") for name in SUMMARY_METRICS if name in result.metrics]
+    rows += [("mediumFrom", f"{result.medium_from:g}"), ("run_id", result.run_id),
+             ("registered version", str(result.version)), ("alias", str(result.alias)),
+             ("bundle", str(result.bundle_dir))]
+    width = max(len(n) for n, _ in rows)
+    line = "-" * (width + 3 + max(len(v) for _, v in rows))
+    return "\n".join([line, *(f"{n:<{width}} | {v}" for n, v in rows), line])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    cfg = load_config(resolve_path(args.config))
+    opts = PipelineOptions(
+        data_path=data_path(args), out_dir=resolve_path(args.out),
+        experiment=args.experiment or cfg.mlflow.experiment,
+        registered_model=args.registered_model or cfg.mlflow.registered_model,
+        force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri)
+    try:
+        result = run_pipeline(cfg, opts)
+    except (DataValidationError, ParityError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(summary(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Step 4: score predicted probabilities against labels and draw the report plots.
+
+Returns: `test_metrics(...)` -> dict of floats (ROC AUC, PR AUC, F1, precision, recall,
+accuracy at the threshold, log loss, Brier, and tn/fp/fn/tp); `write_plots(...)` -> paths of
+the ROC, calibration and confusion-matrix PNGs plus the confusion matrix JSON.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.calibration import calibration_curve  # noqa: E402
+from sklearn.metrics import (  # noqa: E402
+    accuracy_score, average_precision_score, brier_score_loss, confusion_matrix, f1_score,
+    log_loss, precision_score, recall_score, roc_auc_score, roc_curve,
+)
+
+
+def confusion(y: np.ndarray, predicted: np.ndarray) -> dict[str, int]:
+    tn, fp, fn, tp = confusion_matrix(y, predicted, labels=[0, 1]).ravel()
+    return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
+
+
+def test_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+    """All held-out metrics, prefixed `test_`; predictions are p >= threshold."""
+    predicted = (p >= threshold).astype(int)
+    metrics = {
+        "roc_auc": roc_auc_score(y, p),
+        "pr_auc": average_precision_score(y, p),
+        "f1": f1_score(y, predicted, zero_division=0),
+        "precision": precision_score(y, predicted, zero_division=0),
+        "recall": recall_score(y, predicted, zero_division=0),
+        "accuracy": accuracy_score(y, predicted),
+        "log_loss": log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]),
+        "brier": brier_score_loss(y, p),
+    }
+    metrics.update({k: float(v) for k, v in confusion(y, predicted).items()})
+    return {f"test_{k}": float(v) for k, v in metrics.items()}
+
+
+def _roc_plot(y: np.ndarray, p: np.ndarray, path: Path) -> Path:
+    fpr, tpr, _ = roc_curve(y, p)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(fpr, tpr, label=f"ROC AUC = {roc_auc_score(y, p):.4f}")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    ax.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC (test split)")
+    ax.legend(loc="lower right")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _calibration_plot(y: np.ndarray, p: np.ndarray, path: Path) -> Path:
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(predicted, observed, marker="o", label="model")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    ax.set(xlabel="Mean predicted probability", ylabel="Observed churn rate",
+           title="Calibration (test split)")
+    ax.legend(loc="upper left")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _confusion_plot(cm: dict[str, int], path: Path) -> Path:
+    grid = np.array([[cm["tn"], cm["fp"]], [cm["fn"], cm["tp"]]])
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.imshow(grid, cmap="Blues")
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, str(v), ha="center", va="center")
+    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["No", "Yes"], yticklabels=["No", "Yes"],
+           xlabel="Predicted churn", ylabel="Actual churn", title="Confusion matrix (test)")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def write_plots(y: np.ndarray, p: np.ndarray, threshold: float, out_dir: Path) -> list[Path]:
+    """ROC, calibration and confusion PNGs plus confusion_matrix.json in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cm = confusion(y, (p >= threshold).astype(int))
+    cm_json = out_dir / "confusion_matrix.json"
+    cm_json.write_text(json.dumps({**cm, "threshold": threshold}, sort_keys=True, indent=2) + "\n")
+    return [
+        _roc_plot(y, p, out_dir / "roc_curve.png"),
+        _calibration_plot(y, p, out_dir / "calibration.png"),
+        _confusion_plot(cm, out_dir / "confusion_matrix.png"),
+        cm_json,
+    ]

@@ -1,0 +1,269 @@
+"""Orchestrator: data -> features -> train -> evaluate -> export -> bundle -> MLflow.
+
+Returns: `run_pipeline(...)` -> `PipelineResult` (metrics, params, threshold, run id,
+registered version/alias, bundle path). This is the only module that talks to MLflow: it
+logs params, metrics, tags, plots, the ONNX model, the feature spec and the whole bundle
+(artifact path `bundle/`), logs the xgboost model, registers it and moves the champion alias.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import xgboost as xgb
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from churn_model import bundle, evaluate, export, features, synthetic, train
+from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
+from churn_model.data import Dataset, load_dataset
+
+Log = Callable[[str], None]
+STEPS = 6
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    data_path: Path
+    out_dir: Path
+    experiment: str
+    registered_model: str
+    force_champion: bool = False
+    register: bool = True
+    tracking_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    metrics: dict[str, float]
+    params: dict[str, str]
+    threshold: float
+    medium_from: float
+    run_id: str
+    version: str | None
+    alias: str | None
+    bundle_dir: Path
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """Everything computed before MLflow is touched."""
+    dataset: Dataset
+    spec: features.FeatureSpec
+    model: xgb.XGBClassifier
+    x_test: np.ndarray
+    p_test: np.ndarray
+    y_test: np.ndarray
+    params: dict[str, str]
+    metrics: dict[str, float]
+    threshold: float
+    medium_from: float
+    threshold_rule: str
+    onnx_export: export.OnnxExport
+    parity_text: str
+    parity_count: int
+
+
+def default_tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{MODEL_DIR / 'mlflow.db'}"
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    import onnx
+    import onnxruntime
+    import pandas
+    import sklearn
+    return {"python": platform.python_version(), "xgboost": xgb.__version__, "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__, "onnxmltools": md.version("onnxmltools"),
+            "mlflow": mlflow.__version__, "scikit-learn": sklearn.__version__,
+            "pandas": pandas.__version__, "numpy": np.__version__}
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _fit(cfg: TrainingConfig, x: np.ndarray, y: np.ndarray, log: Log
+         ) -> tuple[train.Split, xgb.XGBClassifier, dict[str, Any]]:
+    split = train.split_indices(y, cfg.split)
+    params = train.model_params(cfg.xgboost, y[split.fit], cfg.split.random_state)
+    model = train.fit_model(x[split.fit], y[split.fit], x[split.validation], y[split.validation],
+                            params, cfg.early_stopping_rounds, cfg.eval_metric)
+    log(f"  fit {len(split.fit)} rows, validation {len(split.validation)}, test {len(split.test)}; "
+        f"best iteration {model.best_iteration}")
+    return split, model, params
+
+
+def _params(cfg: TrainingConfig, params: dict[str, Any], model: xgb.XGBClassifier, n_features: int,
+            rule: str) -> dict[str, str]:
+    logged = {k: str(v) for k, v in params.items()}
+    logged.update(best_iteration=str(model.best_iteration), n_rounds=str(model.best_iteration + 1),
+                  early_stopping_rounds=str(cfg.early_stopping_rounds), eval_metric=cfg.eval_metric,
+                  test_size=str(cfg.split.test_size), validation_size=str(cfg.split.validation_size),
+                  cv_folds=str(cfg.split.cv_folds), n_features=str(n_features), threshold_rule=rule,
+                  medium_from_fraction=str(cfg.threshold.medium_from_fraction))
+    return dict(sorted(logged.items()))
+
+
+def _export(cfg: TrainingConfig, model: xgb.XGBClassifier, spec: features.FeatureSpec,
+            x_test: np.ndarray, log: Log) -> tuple[export.OnnxExport, str, int, float]:
+    onnx_export = export.to_onnx(model, x_test.shape[1], cfg.export.opset)
+    cases = synthetic.parity_customers(cfg.export.parity_count, cfg.export.parity_seed)
+    x_cases = features.encode_records(cases, spec)
+    delta = max(export.check_parity(onnx_export, model, x_test, cfg.export.tolerance),
+                export.check_parity(onnx_export, model, x_cases, cfg.export.tolerance))
+    log(f"  ONNX opset {onnx_export.opset}; parity on {len(x_test)} test rows + {len(cases)} generated "
+        f"customers: max |dp| = {delta:.3g} (tolerance {cfg.export.tolerance:g})")
+    probs = export.xgboost_probabilities(model, x_cases).tolist()
+    return onnx_export, bundle.parity_json(cases, probs, cfg.export.tolerance), len(cases), delta
+
+
+def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedModel:
+    """Steps 1-5: everything up to (not including) MLflow and the bundle files."""
+    log(f"[1/{STEPS}] data: loading and validating {data_path}")
+    dataset = load_dataset(data_path)
+    log(f"  {len(dataset.records)} valid rows, churn rate {np.mean(dataset.labels):.4f}, sha256 {dataset.sha256[:12]}…")
+    log(f"[2/{STEPS}] features: building the feature spec and encoding")
+    spec = features.build_feature_spec(dataset.records, cfg.ratio_features)
+    x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels, dtype=np.int64)
+    log(f"  {x.shape[1]} features (float32)")
+    log(f"[3/{STEPS}] train: XGBoost with early stopping, threshold on validation, {cfg.split.cv_folds}-fold CV")
+    split, model, params = _fit(cfg, x, y, log)
+    p_val = export.xgboost_probabilities(model, x[split.validation])
+    threshold = train.choose_threshold(y[split.validation], p_val, cfg.threshold)
+    cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], cfg.xgboost,
+                                               model.best_iteration + 1, cfg.split)
+    log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
+    log(f"[4/{STEPS}] evaluate: held-out test split")
+    p_test = export.xgboost_probabilities(model, x[split.test])
+    metrics = evaluate.test_metrics(y[split.test], p_test, threshold)
+    val = evaluate.test_metrics(y[split.validation], p_val, threshold)
+    metrics.update(cv_roc_auc_mean=cv_mean, cv_roc_auc_std=cv_std, threshold=threshold,
+                   validation_f1=val["test_f1"], validation_roc_auc=val["test_roc_auc"])
+    log(f"  test ROC AUC {metrics['test_roc_auc']:.4f}, F1 {metrics['test_f1']:.4f}")
+    log(f"[5/{STEPS}] export: ONNX + parity check")
+    onnx_export, parity_text, count, delta = _export(cfg, model, spec, x[split.test], log)
+    metrics["parity_max_abs_diff"] = delta
+    rule = train.threshold_rule_text(cfg.threshold)
+    return TrainedModel(dataset=dataset, spec=spec, model=model, x_test=x[split.test], p_test=p_test,
+                        y_test=y[split.test], params=_params(cfg, params, model, x.shape[1], rule),
+                        metrics=dict(sorted(metrics.items())), threshold=threshold,
+                        medium_from=train.medium_from(threshold, cfg.threshold), threshold_rule=rule,
+                        onnx_export=onnx_export, parity_text=parity_text, parity_count=count)
+
+
+def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
+    """Existing experiment id, or a new one; local sqlite stores keep artifacts in ./mlruns beside the DB."""
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    location = None
+    if tracking_uri.startswith("sqlite:///"):
+        location = (Path(tracking_uri.removeprefix("sqlite:///")).parent / "mlruns").resolve().as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, model_name: str,
+              created_at: str) -> dict[str, Any]:
+    return bundle.build_manifest(
+        run=run, model_name=model_name, created_at=created_at, git_commit=git_commit(),
+        dataset_sha256=trained.dataset.sha256, library_versions=library_versions(),
+        params=trained.params, metrics=trained.metrics, threshold=trained.threshold,
+        threshold_rule=trained.threshold_rule, medium_from=trained.medium_from,
+        onnx_sha256=bundle.sha256_hex(trained.onnx_export.model_bytes),
+        input_name=trained.onnx_export.input_name, output_name=trained.onnx_export.output_name,
+        opset=trained.onnx_export.opset, parity_sha256=bundle.sha256_hex(trained.parity_text.encode()),
+        parity_count=trained.parity_count, tolerance=cfg.export.tolerance, feature_spec=trained.spec)
+
+
+def _log_artifacts(trained: TrainedModel, manifest: dict[str, Any], staging: Path) -> None:
+    bundle_dir = bundle.write_bundle(staging / "bundle", trained.onnx_export.model_bytes, manifest,
+                                     trained.parity_text)
+    mlflow.log_artifacts(str(bundle_dir), artifact_path="bundle")
+    mlflow.log_artifact(str(bundle_dir / bundle.MODEL_FILE), artifact_path="onnx")
+    spec_file = staging / "feature_spec.json"
+    spec_file.write_text(json.dumps(trained.spec, sort_keys=True, indent=2) + "\n")
+    mlflow.log_artifact(str(spec_file))
+    for plot in evaluate.write_plots(trained.y_test, trained.p_test, trained.threshold, staging / "plots"):
+        mlflow.log_artifact(str(plot), artifact_path="plots")
+
+
+def _log_model(trained: TrainedModel) -> str:
+    example = trained.x_test[:5]
+    info = mlflow.xgboost.log_model(
+        trained.model, name="model", input_example=example,
+        signature=infer_signature(example, trained.model.predict_proba(example)),
+        pip_requirements=[f"xgboost-cpu=={xgb.__version__}", f"numpy=={np.__version__}"])
+    return info.model_uri
+
+
+def _is_new_champion(client: MlflowClient, name: str, alias: str, auc: float, force: bool) -> bool:
+    """True when forced, when no champion exists, or when `auc` >= the champion run's test_roc_auc."""
+    if force:
+        return True
+    try:
+        current = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return True
+    champion_auc = client.get_run(current.run_id).data.metrics.get("test_roc_auc") if current.run_id else None
+    return champion_auc is None or auc >= champion_auc
+
+
+def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str, auc: float,
+              log: Log) -> tuple[str, str | None]:
+    client = MlflowClient()
+    version = mlflow.register_model(model_uri, opts.registered_model).version
+    client.set_model_version_tag(opts.registered_model, version, "run_id", run_id)
+    alias = cfg.mlflow.alias if _is_new_champion(client, opts.registered_model, cfg.mlflow.alias, auc,
+                                                 opts.force_champion) else None
+    if alias:
+        client.set_registered_model_alias(opts.registered_model, alias, version)
+    log(f"  registered {opts.registered_model} version {version}" + (f", alias {alias}" if alias else
+                                                                     ", champion kept (higher test ROC AUC)"))
+    return str(version), alias
+
+
+def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -> PipelineResult:
+    """Train end to end, log to MLflow, register, and write the bundle to `opts.out_dir`."""
+    created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    trained = train_and_export(cfg, opts.data_path, log)
+    tracking_uri = opts.tracking_uri or default_tracking_uri()
+    log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
+    mlflow.set_tracking_uri(tracking_uri)
+    experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)
+    with mlflow.start_run(experiment_id=experiment_id) as active, tempfile.TemporaryDirectory() as tmp:
+        run = bundle.RunInfo(active.info.run_id, experiment_id, opts.experiment)
+        manifest = _manifest(cfg, trained, run, opts.registered_model, created_at)
+        mlflow.log_params(trained.params)
+        mlflow.log_metrics(trained.metrics)
+        mlflow.set_tags({"git_commit": manifest["gitCommit"] or "none", "dataset_sha256": trained.dataset.sha256,
+                         "dataset_path": str(opts.data_path),
+                         **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
+        _log_artifacts(trained, manifest, Path(tmp))
+        model_uri = _log_model(trained)
+    version, alias = (_register(cfg, opts, model_uri, run.run_id, trained.metrics["test_roc_auc"], log)
+                      if opts.register else (None, None))
+    final = bundle.with_registration(manifest, version, alias)
+    bundle.write_bundle(opts.out_dir, trained.onnx_export.model_bytes, final, trained.parity_text)
+    log(f"  bundle written to {opts.out_dir}")
+    return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
+                          medium_from=trained.medium_from, run_id=run.run_id, version=version,
+                          alias=alias, bundle_dir=opts.out_dir)

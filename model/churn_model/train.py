@@ -1,0 +1,99 @@
+"""Step 3: split, fit the XGBoost classifier, pick the decision threshold, cross-validate.
+
+Returns: `Split` (row indices of the fit / validation / test parts), a fitted
+`xgboost.XGBClassifier` (early-stopped on the validation slice), the threshold chosen on
+validation data with its rule text, and 5-fold CV ROC AUC on the training part.
+
+Imbalance: scale_pos_weight = negatives / positives of the rows the model is fit on.
+Test rows are never used here except by `split_indices` to hold them out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from churn_model.config import SplitConfig, ThresholdConfig
+
+
+@dataclass(frozen=True)
+class Split:
+    fit: np.ndarray          # training part minus the validation slice
+    validation: np.ndarray   # early stopping + threshold choice
+    test: np.ndarray         # held out, evaluation only
+
+    @property
+    def train(self) -> np.ndarray:
+        """The whole training part (fit + validation), used for CV."""
+        return np.sort(np.concatenate([self.fit, self.validation]))
+
+
+def split_indices(labels: np.ndarray, cfg: SplitConfig) -> Split:
+    """Stratified test split, then a stratified validation slice of the training part."""
+    rows = np.arange(len(labels))
+    train, test = train_test_split(rows, test_size=cfg.test_size, stratify=labels,
+                                   random_state=cfg.random_state)
+    fit, validation = train_test_split(train, test_size=cfg.validation_size,
+                                       stratify=labels[train], random_state=cfg.random_state)
+    return Split(fit=fit, validation=validation, test=test)
+
+
+def imbalance_weight(labels: np.ndarray) -> float:
+    """negatives / positives, the scale_pos_weight for these labels."""
+    positives = int(labels.sum())
+    return float(len(labels) - positives) / max(positives, 1)
+
+
+def model_params(hyper: dict[str, Any], labels: np.ndarray, seed: int) -> dict[str, Any]:
+    """XGBClassifier keyword arguments: config hyperparameters + seed + imbalance weight."""
+    params = dict(hyper)
+    params.update(random_state=seed, scale_pos_weight=imbalance_weight(labels),
+                  objective="binary:logistic")
+    return params
+
+
+def fit_model(x_fit: np.ndarray, y_fit: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+              params: dict[str, Any], early_stopping_rounds: int,
+              eval_metric: str) -> xgb.XGBClassifier:
+    """Fit with early stopping on the validation slice, monitoring `eval_metric`."""
+    model = xgb.XGBClassifier(**params, early_stopping_rounds=early_stopping_rounds,
+                              eval_metric=eval_metric)
+    model.fit(x_fit, y_fit, eval_set=[(x_val, y_val)], verbose=False)
+    return model
+
+
+def threshold_rule_text(cfg: ThresholdConfig) -> str:
+    return (f"maximize F1 on the validation slice over thresholds {cfg.grid_start:g}..{cfg.grid_stop:g} "
+            f"step {cfg.grid_step:g} (willChurn = p >= threshold; ties -> lowest threshold)")
+
+
+def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, cfg: ThresholdConfig) -> float:
+    """The grid threshold with the highest validation F1 (first, i.e. lowest, on ties)."""
+    if cfg.rule != "max_f1_validation":
+        raise ValueError(f"unknown threshold rule {cfg.rule!r}")
+    count = int(round((cfg.grid_stop - cfg.grid_start) / cfg.grid_step)) + 1
+    grid = [round(cfg.grid_start + i * cfg.grid_step, 6) for i in range(count)]
+    scores = [f1_score(y_val, (p_val >= t).astype(int), zero_division=0) for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def medium_from(threshold: float, cfg: ThresholdConfig) -> float:
+    """Lower edge of the MEDIUM risk band: threshold * medium_from_fraction."""
+    return round(threshold * cfg.medium_from_fraction, 6)
+
+
+def cross_validate_auc(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_rounds: int,
+                       cfg: SplitConfig) -> tuple[float, float]:
+    """Stratified k-fold ROC AUC on the training part with the final model's round count."""
+    folds = StratifiedKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=cfg.random_state)
+    scores: list[float] = []
+    for fit_rows, val_rows in folds.split(x, y):
+        params = model_params(hyper, y[fit_rows], cfg.random_state)
+        params["n_estimators"] = n_rounds
+        model = xgb.XGBClassifier(**params).fit(x[fit_rows], y[fit_rows])
+        scores.append(float(roc_auc_score(y[val_rows], model.predict_proba(x[val_rows])[:, 1])))
+    return float(np.mean(scores)), float(np.std(scores))
