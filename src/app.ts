@@ -1,0 +1,230 @@
+/**
+ * The gateway's request handler: routes, request ids, access log, metrics, CORS and
+ * body limits around the GraphQL (Yoga) and REST endpoints. Built here, listened on in
+ * server.ts, so tests can run it on any port.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import type { Config } from './config.js';
+import { GatewayError, describeError } from './errors.js';
+import { HttpProblem, readBody, sendJson, sendProblem } from './http.js';
+import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { ModelAdmin } from './model/model-admin.js';
+import type { ModelSlot } from './model/model-slot.js';
+import type { Predictor } from './prediction.js';
+import { newRequestState, requestIdFrom, type RequestState } from './request-state.js';
+import { legacyResponse, parseLegacyBody } from './rest/predict.js';
+import type { GraphQLContext } from './schema/builder.js';
+import { schema } from './schema/index.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly slot: ModelSlot;
+  readonly predictor: Predictor;
+  readonly admin: ModelAdmin;
+  readonly metrics: GatewayMetrics;
+  /** Extra routes under a prefix (e.g. /ui); returns false when it did not handle the request. */
+  readonly extraRoutes?: readonly { prefix: string; handle: (req: IncomingMessage, res: ServerResponse, state: RequestState) => Promise<boolean> | boolean }[];
+}
+
+export interface App {
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly yoga: YogaServerInstance<{ requestState: RequestState }, GraphQLContext>;
+  /** Health turns 503 and connections stop being kept alive: the load balancer drains us. */
+  startDraining(): void;
+  readonly inFlight: () => number;
+}
+
+interface ServerContext {
+  requestState: RequestState;
+}
+
+function tokenMatches(header: string | undefined, token: string | undefined): boolean {
+  if (!token || !header?.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice('Bearer '.length));
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function createApp(deps: AppDeps): App {
+  const { config, log, slot, predictor, admin, metrics } = deps;
+  let draining = false;
+  let inFlight = 0;
+
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    cors: false,
+    multipart: false,
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => log.debug({ args: args.map(String) }, 'yoga'),
+      info: (...args) => log.info({ args: args.map(String) }, 'yoga'),
+      warn: (...args) => log.warn({ args: args.map(String) }, 'yoga'),
+      error: (...args) => log.error({ args: args.map((a) => describeError(a)) }, 'yoga error'),
+    },
+    context: ({ requestState }) => ({ predictor, admin, maxBatch: config.MAX_BATCH, request: requestState }),
+    plugins: [
+      {
+        onExecute({ args }: { args: { contextValue: unknown; document: import('graphql').DocumentNode; operationName?: string | null } }) {
+          const state = (args.contextValue as GraphQLContext).request;
+          const op = getOperationAST(args.document, args.operationName);
+          state.operation = op?.name?.value ?? (op ? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}` : null);
+        },
+      },
+    ],
+  });
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const method = req.method ?? 'GET';
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const outHeaders: Record<string, string> = {};
+    response.headers.forEach((v, k) => (outHeaders[k] = v));
+    outHeaders['content-length'] = String(bytes.length);
+    res.writeHead(response.status, outHeaders);
+    res.end(bytes);
+  }
+
+  async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const type = req.headers['content-type'];
+    if (type !== undefined && !/^application\/json\b/i.test(type)) {
+      throw new HttpProblem(415, 'Unsupported Media Type', `content-type must be application/json; got ${type}`);
+    }
+    const raw = await readBody(req, config.BODY_LIMIT_BYTES);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
+    }
+    const { batch, requests } = parseLegacyBody(body, config.MAX_BATCH);
+    state.rows = requests.length;
+    const predictions = await predictor.predict(requests);
+    state.modelVersion = predictions[0]?.modelVersion ?? null;
+    const answers = predictions.map((p, i) => legacyResponse(p, requests[i] as (typeof requests)[number]));
+    sendJson(res, 200, batch ? answers : answers[0]);
+  }
+
+  function health(res: ServerResponse): void {
+    const model = slot.loaded;
+    if (draining) return sendJson(res, 503, { status: 'draining' });
+    if (!model) return sendJson(res, 503, { status: 'starting' });
+    const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, source: model.lineage.source };
+    if (model.lineage.notice) body['notice'] = model.lineage.notice;
+    sendJson(res, 200, body);
+  }
+
+  function cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (!origin || !config.CORS_ORIGINS.includes(origin)) return false;
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': 'content-type, authorization, x-request-id',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return true;
+    }
+    return false;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0] as string;
+    const method = req.method ?? 'GET';
+    if (cors(req, res)) return;
+    if (path === '/graphql') {
+      state.route = 'graphql';
+      return graphql(req, res, state);
+    }
+    if (path === '/predict') {
+      state.route = 'rest_predict';
+      if (method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        throw new HttpProblem(405, 'Method Not Allowed', 'POST /predict with a JSON customer or array of customers');
+      }
+      return restPredict(req, res, state);
+    }
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      state.route = 'health';
+      return health(res);
+    }
+    if (path === '/metrics' && method === 'GET') {
+      state.route = 'metrics';
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    for (const extra of deps.extraRoutes ?? []) {
+      if (path === extra.prefix || path.startsWith(`${extra.prefix}/`)) {
+        state.route = extra.prefix.slice(1) || 'root';
+        if (await extra.handle(req, res, state)) return;
+      }
+    }
+    state.route = 'not_found';
+    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see GET /, POST /predict, /graphql, /ui`);
+  }
+
+  function finish(res: ServerResponse, state: RequestState, method: string): void {
+    inFlight--;
+    const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
+    const operation = state.operation ?? '';
+    metrics.requests.inc({ route: state.route, operation, status: String(res.statusCode) });
+    metrics.latency.observe({ route: state.route, operation }, seconds);
+    if (state.route === 'health' || state.route === 'metrics') return;
+    state.log.info(
+      {
+        method,
+        route: state.route,
+        operation: state.operation ?? undefined,
+        status: res.statusCode,
+        latencyMs: Math.round(seconds * 1e5) / 100,
+        modelVersion: state.modelVersion ?? undefined,
+        rows: state.rows ?? undefined,
+      },
+      'request',
+    );
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    inFlight++;
+    const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
+    state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
+    res.setHeader('x-request-id', state.id);
+    res.setHeader('x-content-type-options', 'nosniff');
+    if (draining) res.setHeader('connection', 'close');
+    res.once('close', () => finish(res, state, req.method ?? 'GET'));
+    route(req, res, state).catch((err: unknown) => {
+      if (err instanceof HttpProblem) return sendProblem(res, err, state.id);
+      if (err instanceof GatewayError) {
+        state.log.error({ err: describeError(err), code: err.code }, 'request failed');
+        return sendProblem(res, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`), state.id);
+      }
+      state.log.error({ err: describeError(err) }, 'unexpected error');
+      sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'unexpected error; quote the request id when reporting it'), state.id);
+    });
+  }
+
+  return {
+    handle,
+    yoga,
+    startDraining: () => {
+      draining = true;
+    },
+    inFlight: () => inFlight,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Reads a model bundle (manifest, ONNX bytes, parity vectors) and checks it is whole:
+ * the manifest fits its schema and both checksums match. Where the bytes come from
+ * (a folder, MLflow) is the caller's business; `origin` names it in every error.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { BundleError } from '../errors.js';
+import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
+
+export interface RawBundle {
+  /** Where the files came from, e.g. a folder path or an MLflow URI. */
+  readonly origin: string;
+  readonly manifestJson: string;
+  readonly onnx: Uint8Array;
+  readonly parityJson: string;
+}
+
+export interface VerifiedBundle {
+  readonly origin: string;
+  readonly manifest: Manifest;
+  readonly onnx: Uint8Array;
+  readonly parity: ParityFile;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: string): T {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError(`${what} in ${origin} is not valid JSON: ${(err as Error).message}`);
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new BundleError(`${what} in ${origin} does not match the bundle format: ${issues}`);
+  }
+  return result.data;
+}
+
+export function verifyBundle(raw: RawBundle): VerifiedBundle {
+  const manifest = parseJson(manifestSchema, raw.manifestJson, MANIFEST_FILE, raw.origin);
+  const onnxSha = sha256Hex(raw.onnx);
+  if (onnxSha !== manifest.onnx.sha256) {
+    throw new BundleError(`${manifest.onnx.file} in ${raw.origin} has sha256 ${onnxSha}, but the manifest says ${manifest.onnx.sha256}`);
+  }
+  const paritySha = sha256Hex(raw.parityJson);
+  if (paritySha !== manifest.parity.sha256) {
+    throw new BundleError(`${manifest.parity.file} in ${raw.origin} has sha256 ${paritySha}, but the manifest says ${manifest.parity.sha256}`);
+  }
+  const parity = parseJson(parityFileSchema, raw.parityJson, manifest.parity.file, raw.origin);
+  if (manifest.riskBands.highFrom !== manifest.threshold || manifest.riskBands.mediumFrom > manifest.riskBands.highFrom) {
+    throw new BundleError(
+      `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
+    );
+  }
+  return { origin: raw.origin, manifest, onnx: raw.onnx, parity };
+}
+
+async function readOrExplain(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new BundleError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Reads a bundle folder (model/bundle or MODEL_DIR). */
+export async function readBundleDir(dir: string): Promise<RawBundle> {
+  const manifestJson = (await readOrExplain(path.join(dir, MANIFEST_FILE))).toString('utf8');
+  const files = parseJson(manifestSchema.pick({ onnx: true, parity: true }), manifestJson, MANIFEST_FILE, dir);
+  const [onnx, parity] = await Promise.all([
+    readOrExplain(path.join(dir, files.onnx.file)),
+    readOrExplain(path.join(dir, files.parity.file)),
+  ]);
+  return { origin: dir, manifestJson, onnx: new Uint8Array(onnx), parityJson: parity.toString('utf8') };
+}

@@ -1,0 +1,89 @@
+/**
+ * The gateway's configuration: parsed from the environment once, with every problem
+ * reported together. No other module reads process.env.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}; got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+    PORT: int(8000, 0, 65535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    // Relative paths are taken from the working directory (the repo root, or /app in the image).
+    MODEL_DIR: z
+      .string()
+      .min(1)
+      .default('model/bundle')
+      .transform((dir) => path.resolve(dir)),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MAX_BATCH: int(10_000, 1, 1_000_000),
+    BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+    // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
+    KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
+    HEADERS_TIMEOUT_MS: int(10_000, 1_000, 600_000),
+    // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
+    SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
+    GRAPHIQL_ENABLED: bool(true),
+    INTROSPECTION_ENABLED: bool(true),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    MLFLOW_TRACKING_URI: z.url({ message: 'must be an http(s) URL such as http://mlflow:5000' }).optional(),
+    MODEL_URI: z
+      .string()
+      .regex(/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
+      .optional(),
+    MLFLOW_STRICT: bool(false),
+    MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),
+    MLFLOW_TIMEOUT_MS: int(10_000, 100, 600_000),
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
+    }
+    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (process.env in main, a plain object in tests). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  return Object.freeze(result.data);
+}

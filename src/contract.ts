@@ -1,0 +1,103 @@
+/**
+ * The customer contract: the one place that says which customer fields the gateway
+ * accepts, under which names (GraphQL camelCase, data set column), and which values.
+ *
+ * The GraphQL input type, the REST body schema and the start-up check against the
+ * model bundle are all generated from this table. A customer travels through the
+ * gateway as a `CustomerRecord`: the data set's own column names and values, which is
+ * also what the bundle's feature spec and parity vectors use.
+ */
+
+/** GraphQL enums: GraphQL value → data set value. */
+export const CONTRACT_ENUMS = {
+  Gender: { FEMALE: 'Female', MALE: 'Male' },
+  MultipleLines: { YES: 'Yes', NO: 'No', NO_PHONE_SERVICE: 'No phone service' },
+  InternetService: { DSL: 'DSL', FIBER_OPTIC: 'Fiber optic', NO: 'No' },
+  AddOn: { YES: 'Yes', NO: 'No', NO_INTERNET_SERVICE: 'No internet service' },
+  Contract: { MONTH_TO_MONTH: 'Month-to-month', ONE_YEAR: 'One year', TWO_YEAR: 'Two year' },
+  PaymentMethod: {
+    ELECTRONIC_CHECK: 'Electronic check',
+    MAILED_CHECK: 'Mailed check',
+    BANK_TRANSFER_AUTOMATIC: 'Bank transfer (automatic)',
+    CREDIT_CARD_AUTOMATIC: 'Credit card (automatic)',
+  },
+} as const;
+
+export type ContractEnumName = keyof typeof CONTRACT_ENUMS;
+type EnumValue<E extends ContractEnumName> = (typeof CONTRACT_ENUMS)[E][keyof (typeof CONTRACT_ENUMS)[E]];
+
+/** Upper bound on tenure in months: 100 years, far above the data set's 72 but finite. */
+export const MAX_TENURE_MONTHS = 1200;
+
+/**
+ * Field kinds:
+ * - `enum`: a GraphQL enum, the data set's string value;
+ * - `yesNo`: GraphQL Boolean, data set "Yes"/"No";
+ * - `flag01`: GraphQL Boolean, data set 0/1 (SeniorCitizen only);
+ * - `months`: GraphQL Int, 0..MAX_TENURE_MONTHS;
+ * - `money`: GraphQL Float, finite and ≥ 0 (nullable for TotalCharges: not yet billed).
+ */
+export const CUSTOMER_FIELDS = [
+  { field: 'gender', column: 'gender', kind: 'enum', enumName: 'Gender', description: 'Customer gender.' },
+  { field: 'seniorCitizen', column: 'SeniorCitizen', kind: 'flag01', description: 'Whether the customer is 65 or older.' },
+  { field: 'partner', column: 'Partner', kind: 'yesNo', description: 'Whether the customer has a partner.' },
+  { field: 'dependents', column: 'Dependents', kind: 'yesNo', description: 'Whether the customer has dependents.' },
+  { field: 'tenure', column: 'tenure', kind: 'months', description: `Months with the company, 0 to ${MAX_TENURE_MONTHS}.` },
+  { field: 'phoneService', column: 'PhoneService', kind: 'yesNo', description: 'Whether the customer has phone service.' },
+  { field: 'multipleLines', column: 'MultipleLines', kind: 'enum', enumName: 'MultipleLines', description: 'Multiple phone lines; NO_PHONE_SERVICE exactly when phoneService is false.' },
+  { field: 'internetService', column: 'InternetService', kind: 'enum', enumName: 'InternetService', description: 'Internet service type.' },
+  { field: 'onlineSecurity', column: 'OnlineSecurity', kind: 'enum', enumName: 'AddOn', description: 'Online security add-on.' },
+  { field: 'onlineBackup', column: 'OnlineBackup', kind: 'enum', enumName: 'AddOn', description: 'Online backup add-on.' },
+  { field: 'deviceProtection', column: 'DeviceProtection', kind: 'enum', enumName: 'AddOn', description: 'Device protection add-on.' },
+  { field: 'techSupport', column: 'TechSupport', kind: 'enum', enumName: 'AddOn', description: 'Tech support add-on.' },
+  { field: 'streamingTV', column: 'StreamingTV', kind: 'enum', enumName: 'AddOn', description: 'Streaming TV add-on.' },
+  { field: 'streamingMovies', column: 'StreamingMovies', kind: 'enum', enumName: 'AddOn', description: 'Streaming movies add-on.' },
+  { field: 'contract', column: 'Contract', kind: 'enum', enumName: 'Contract', description: 'Contract term.' },
+  { field: 'paperlessBilling', column: 'PaperlessBilling', kind: 'yesNo', description: 'Whether billing is paperless.' },
+  { field: 'paymentMethod', column: 'PaymentMethod', kind: 'enum', enumName: 'PaymentMethod', description: 'Payment method.' },
+  { field: 'monthlyCharges', column: 'MonthlyCharges', kind: 'money', nullable: false, description: 'Current monthly charge; finite and ≥ 0.' },
+  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: 'Total billed so far; finite and ≥ 0, or null when not yet billed.' },
+] as const;
+
+export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
+export type ColumnName = CustomerField['column'];
+export type FieldName = CustomerField['field'];
+
+type ColumnValue<F extends CustomerField> = F extends { kind: 'enum'; enumName: infer E extends ContractEnumName }
+  ? EnumValue<E>
+  : F extends { kind: 'yesNo' }
+    ? 'Yes' | 'No'
+    : F extends { kind: 'flag01' }
+      ? 0 | 1
+      : F extends { kind: 'money'; nullable: true }
+        ? number | null
+        : number;
+
+/** A customer in the data set's vocabulary: the input of the feature encoder. */
+export type CustomerRecord = { [F in CustomerField as F['column']]: ColumnValue<F> };
+
+/** The 19 data set columns, in data set order. */
+export const CUSTOMER_COLUMNS: readonly ColumnName[] = CUSTOMER_FIELDS.map((f) => f.column);
+
+/** The values a categorical column may take, as strings (the feature spec's `allowedValues`). */
+export function allowedColumnValues(field: CustomerField): readonly string[] | null {
+  switch (field.kind) {
+    case 'enum':
+      return Object.values(CONTRACT_ENUMS[field.enumName]);
+    case 'yesNo':
+      return ['Yes', 'No'];
+    case 'flag01':
+      return ['0', '1'];
+    default:
+      return null;
+  }
+}
+
+export const ADD_ON_COLUMNS = [
+  'OnlineSecurity',
+  'OnlineBackup',
+  'DeviceProtection',
+  'TechSupport',
+  'StreamingTV',
+  'StreamingMovies',
+] as const satisfies readonly ColumnName[];

@@ -1,0 +1,92 @@
+/**
+ * Business rules on a customer that types alone cannot express: ranges and the
+ * cross-field consistency of the training data. Shared by REST and GraphQL so both
+ * interfaces accept and reject exactly the same customers; each passes a `Naming` so
+ * messages use the caller's vocabulary (data set columns or GraphQL fields).
+ */
+import {
+  ADD_ON_COLUMNS,
+  CONTRACT_ENUMS,
+  CUSTOMER_FIELDS,
+  MAX_TENURE_MONTHS,
+  type ColumnName,
+  type CustomerRecord,
+} from './contract.js';
+
+/** Largest charge that stays finite in the model's float32 input. */
+export const MAX_CHARGE = 3.4e38;
+
+export interface RuleIssue {
+  /** Column (data set name) the issue is reported on. */
+  readonly column: ColumnName;
+  readonly message: string;
+}
+
+export interface Naming {
+  field(column: ColumnName): string;
+  value(column: ColumnName, value: string): string;
+}
+
+/** Names as in the data set: REST callers' vocabulary. */
+export const datasetNaming: Naming = {
+  field: (column) => column,
+  value: (_column, value) => JSON.stringify(value),
+};
+
+const fieldByColumn = new Map(CUSTOMER_FIELDS.map((f) => [f.column as ColumnName, f]));
+
+/** Names as in the GraphQL schema: camelCase fields, enum values, booleans. */
+export const graphqlNaming: Naming = {
+  field: (column) => fieldByColumn.get(column)?.field ?? column,
+  value: (column, value) => {
+    const f = fieldByColumn.get(column);
+    if (f?.kind === 'yesNo') return value === 'Yes' ? 'true' : 'false';
+    if (f?.kind === 'enum') {
+      const entry = Object.entries(CONTRACT_ENUMS[f.enumName]).find(([, v]) => v === value);
+      if (entry) return entry[0];
+    }
+    return value;
+  },
+};
+
+function checkMoney(record: CustomerRecord, column: 'MonthlyCharges' | 'TotalCharges', naming: Naming, out: RuleIssue[]): void {
+  const v = record[column];
+  if (v === null) return;
+  if (!Number.isFinite(v) || v < 0 || v > MAX_CHARGE) {
+    out.push({ column, message: `${naming.field(column)} must be a finite number ≥ 0 (at most ${MAX_CHARGE}); got ${v}` });
+  }
+}
+
+export function checkCustomerRules(record: CustomerRecord, naming: Naming): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const t = record.tenure;
+  if (!Number.isInteger(t) || t < 0 || t > MAX_TENURE_MONTHS) {
+    out.push({ column: 'tenure', message: `${naming.field('tenure')} must be an integer from 0 to ${MAX_TENURE_MONTHS} (months); got ${t}` });
+  }
+  checkMoney(record, 'MonthlyCharges', naming, out);
+  checkMoney(record, 'TotalCharges', naming, out);
+
+  const noPhone = record.PhoneService === 'No';
+  if (noPhone !== (record.MultipleLines === 'No phone service')) {
+    out.push({
+      column: 'MultipleLines',
+      message:
+        `${naming.field('MultipleLines')} must be ${naming.value('MultipleLines', 'No phone service')} exactly when ` +
+        `${naming.field('PhoneService')} is ${naming.value('PhoneService', 'No')}; got ${naming.field('PhoneService')}=` +
+        `${naming.value('PhoneService', record.PhoneService)} and ${naming.field('MultipleLines')}=${naming.value('MultipleLines', record.MultipleLines)}`,
+    });
+  }
+  const noInternet = record.InternetService === 'No';
+  for (const column of ADD_ON_COLUMNS) {
+    if (noInternet !== (record[column] === 'No internet service')) {
+      out.push({
+        column,
+        message:
+          `${naming.field(column)} must be ${naming.value(column, 'No internet service')} exactly when ` +
+          `${naming.field('InternetService')} is ${naming.value('InternetService', 'No')}; got ${naming.field('InternetService')}=` +
+          `${naming.value('InternetService', record.InternetService)} and ${naming.field(column)}=${naming.value(column, record[column])}`,
+      });
+    }
+  }
+  return out;
+}

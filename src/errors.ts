@@ -1,0 +1,40 @@
+/**
+ * Error classes with a stable `code`. Callers (REST, GraphQL, start-up) map codes to
+ * HTTP statuses and exit codes; the message is written for the person who must act.
+ */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The model bundle is missing, corrupt, or disagrees with the gateway's contract. */
+export class BundleError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_BUNDLE_INVALID', message, options);
+  }
+}
+
+/** Inference failed on a model that was loaded and warmed up. */
+export class InferenceError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INFERENCE_FAILED', message, options);
+  }
+}
+
+/** No model is ready to serve (starting up or shutting down). */
+export class NotReadyError extends GatewayError {
+  constructor(message = 'the model is not ready') {
+    super('MODEL_NOT_READY', message);
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.cause instanceof Error ? `${err.message} (cause: ${err.cause.message})` : err.message;
+  return String(err);
+}

@@ -1,0 +1,65 @@
+/**
+ * Small node:http helpers: bounded body reading and JSON / problem+json replies.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors: readonly { path: string; message: string }[] = [],
+  ) {
+    super(detail);
+  }
+}
+
+/** Reads the whole body, refusing (413) anything over `limit` bytes before buffering it. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new HttpProblem(413, 'Payload Too Large', `request body is ${declared} bytes; the limit is ${limit} bytes (BODY_LIMIT_BYTES)`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpProblem(413, 'Payload Too Large', `request body exceeds the limit of ${limit} bytes (BODY_LIMIT_BYTES)`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (!failed) {
+        failed = true;
+        reject(new HttpProblem(400, 'Bad Request', `could not read the request body: ${err.message}`));
+      }
+    });
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json; charset=utf-8'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** RFC 9457 problem details. */
+export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId: string): void {
+  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, requestId };
+  if (problem.errors.length > 0) body['errors'] = problem.errors;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (problem.status === 413) res.setHeader('connection', 'close');
+  sendJson(res, problem.status, body, 'application/problem+json; charset=utf-8');
+}

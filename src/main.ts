@@ -1,0 +1,55 @@
+/**
+ * Process entry point: config, logger, server, signals. Start-up failures print one
+ * clear line and exit non-zero; SIGTERM/SIGINT drain and exit.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { describeError } from './errors.js';
+import { createLogger } from './logger.js';
+import { startGateway } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`churn-gateway: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err: describeError(err) }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+
+  let gateway;
+  try {
+    gateway = await startGateway(config, log);
+  } catch (err) {
+    process.stderr.write(`churn-gateway: cannot start: ${describeError(err)}\n`);
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    void gateway.shutdown(signal).then((drained) => {
+      log.flush();
+      process.exit(drained ? 0 : 1);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await gateway.ready;
+  } catch (err) {
+    const line = `churn-gateway: cannot start: ${describeError(err)}`;
+    log.fatal({ err: describeError(err) }, 'cannot start');
+    process.stderr.write(`${line}\n`);
+    gateway.server.close();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,163 @@
+/**
+ * A loaded, verified, warmed-up churn model: one ONNX session plus the manifest and
+ * lineage it came with. `create` refuses anything that could serve wrong numbers: a
+ * contract mismatch, an ONNX graph of the wrong shape, or parity vectors that are off.
+ */
+import ort from 'onnxruntime-node';
+import type { Manifest } from '../bundle/manifest.js';
+import type { VerifiedBundle } from '../bundle/load.js';
+import { BundleError, InferenceError, describeError } from '../errors.js';
+import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
+import { compileEncoder, type EncoderRow, type FeatureEncoder } from './features.js';
+
+export type ModelSource = 'BUNDLE' | 'MLFLOW';
+
+/** Where the serving model came from: what modelInfo reports to auditors. */
+export interface ModelLineage {
+  readonly source: ModelSource;
+  readonly name: string;
+  readonly version: string | null;
+  readonly alias: string | null;
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly experimentName: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Why the gateway serves this model rather than the one configured, if it had to fall back. */
+  readonly notice: string | null;
+}
+
+export function lineageFromManifest(manifest: Manifest, notice: string | null = null): ModelLineage {
+  return {
+    source: 'BUNDLE',
+    name: manifest.registeredModel.name,
+    version: manifest.registeredModel.version,
+    alias: manifest.registeredModel.alias,
+    runId: manifest.run.runId,
+    experimentId: manifest.run.experimentId,
+    experimentName: manifest.run.experimentName,
+    params: manifest.params,
+    metrics: manifest.metrics,
+    notice,
+  };
+}
+
+export interface ParityReport {
+  readonly cases: number;
+  readonly maxAbsDiff: number;
+  readonly tolerance: number;
+}
+
+/** Single-threaded, sequential sessions: requests give the parallelism, threads only contend on 2 cores. */
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
+
+export class ChurnModel {
+  readonly loadedAt = new Date();
+  /** The version string every prediction carries. */
+  readonly modelVersion: string;
+  private inFlight = 0;
+  private idle: (() => void) | null = null;
+  private released = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly manifest: Manifest,
+    readonly lineage: ModelLineage,
+    readonly encoder: FeatureEncoder,
+    readonly parity: ParityReport,
+  ) {
+    this.modelVersion = lineage.version ?? `run-${lineage.runId.slice(0, 8)}`;
+  }
+
+  get threshold(): number {
+    return this.manifest.threshold;
+  }
+
+  static async create(bundle: VerifiedBundle, lineage: ModelLineage = lineageFromManifest(bundle.manifest)): Promise<ChurnModel> {
+    const { manifest } = bundle;
+    const contractProblems = diffManifestAgainstContract(manifest);
+    if (contractProblems.length > 0) {
+      throw new BundleError(`model bundle ${bundle.origin} does not match the gateway contract: ${contractProblems.join('; ')}`);
+    }
+    const encoder = compileEncoder(manifest.featureSpec);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bundle.onnx, SESSION_OPTIONS);
+    } catch (err) {
+      throw new BundleError(`ONNX session error for ${bundle.origin}/${manifest.onnx.file}: ${describeError(err)}`, { cause: err });
+    }
+    const sessionProblems = diffSessionAgainstManifest(session, manifest);
+    if (sessionProblems.length > 0) {
+      await session.release();
+      throw new BundleError(`ONNX model in ${bundle.origin} does not match its manifest: ${sessionProblems.join('; ')}`);
+    }
+    const model = new ChurnModel(session, manifest, lineage, encoder, { cases: 0, maxAbsDiff: 0, tolerance: 0 });
+    try {
+      const report = await model.replayParity(bundle);
+      return new ChurnModel(session, manifest, lineage, encoder, report);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+
+  /** Warm-up and acceptance in one: every parity vector must come back within tolerance. */
+  private async replayParity(bundle: VerifiedBundle): Promise<ParityReport> {
+    const { cases } = bundle.parity;
+    const tolerance = Math.min(bundle.parity.tolerance, bundle.manifest.parity.tolerance);
+    const got = await this.predictRows(cases.map((c) => c.input));
+    let maxAbsDiff = 0;
+    let worst = 0;
+    cases.forEach((c, i) => {
+      const d = Math.abs((got[i] as number) - c.probability);
+      if (!(d <= maxAbsDiff)) {
+        maxAbsDiff = d;
+        worst = i;
+      }
+    });
+    if (!(maxAbsDiff <= tolerance)) {
+      throw new BundleError(
+        `parity check failed for ${bundle.origin}: max |Δp| = ${maxAbsDiff} > ${tolerance} (case ${worst}: expected ${cases[worst]?.probability}, got ${got[worst]})`,
+      );
+    }
+    return { cases: cases.length, maxAbsDiff, tolerance };
+  }
+
+  /** P(churn) for each row, in order. Rows must already satisfy the customer contract. */
+  async predictRows(rows: readonly EncoderRow[]): Promise<Float32Array> {
+    if (this.released) throw new InferenceError(`model ${this.modelVersion} was released`);
+    const n = rows.length;
+    if (n === 0) return new Float32Array(0);
+    this.inFlight++;
+    try {
+      const input = new ort.Tensor('float32', this.encoder.encode(rows), [n, this.encoder.width]);
+      const out = await this.session.run({ [this.manifest.onnx.inputName]: input }, [this.manifest.onnx.outputName]);
+      const probs = out[this.manifest.onnx.outputName];
+      if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`output ${this.manifest.onnx.outputName} is not a float32 tensor`);
+      const classes = probs.dims[1] ?? 1;
+      const k = this.manifest.onnx.positiveClassIndex;
+      const result = new Float32Array(n);
+      for (let i = 0; i < n; i++) result[i] = probs.data[i * classes + k] as number;
+      return result;
+    } catch (err) {
+      if (err instanceof InferenceError) throw err;
+      throw new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idle) this.idle();
+    }
+  }
+
+  /** Waits for in-flight predictions, then frees the session. Safe to call twice. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.released = true;
+    await this.session.release();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Holds the model being served. A request takes `current` once and uses that model for
+ * all of its rows, so a swap never mixes models inside one answer; the old model is
+ * released only after its in-flight predictions finish.
+ */
+import { NotReadyError } from '../errors.js';
+import type { ChurnModel } from './churn-model.js';
+
+export class ModelSlot {
+  private model: ChurnModel | null = null;
+  private readonly listeners = new Set<(model: ChurnModel) => void>();
+
+  get current(): ChurnModel {
+    if (!this.model) throw new NotReadyError();
+    return this.model;
+  }
+
+  get loaded(): ChurnModel | null {
+    return this.model;
+  }
+
+  /** Serves `next` from now on; resolves once the previous model is released. */
+  async swap(next: ChurnModel): Promise<void> {
+    const previous = this.model;
+    this.model = next;
+    for (const listener of this.listeners) listener(next);
+    if (previous && previous !== next) await previous.release();
+  }
+
+  onSwap(listener: (model: ChurnModel) => void): void {
+    this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    const previous = this.model;
+    this.model = null;
+    await previous?.release();
+  }
+}

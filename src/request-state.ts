@@ -1,0 +1,30 @@
+/**
+ * What one HTTP request carries through the gateway: its id (from x-request-id or new),
+ * its child logger, and what the access-log line reports at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from './logger.js';
+
+export interface RequestState {
+  readonly id: string;
+  readonly log: Logger;
+  readonly startedAt: bigint;
+  route: string;
+  operation: string | null;
+  modelVersion: string | null;
+  rows: number | null;
+  /** Sent the admin token (Authorization: Bearer ADMIN_TOKEN). */
+  isAdmin: boolean;
+}
+
+const CALLER_ID = /^[\w.:-]{1,128}$/;
+
+/** Honours a caller's x-request-id when it is a sane token; otherwise makes one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && CALLER_ID.test(value) ? value : randomUUID();
+}
+
+export function newRequestState(root: Logger, id: string, route: string): RequestState {
+  return { id, log: root.child({ reqId: id }), startedAt: process.hrtime.bigint(), route, operation: null, modelVersion: null, rows: null, isAdmin: false };
+}

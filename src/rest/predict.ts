@@ -1,0 +1,106 @@
+/**
+ * POST /predict, kept byte-for-byte compatible with the old prototype's callers: one
+ * customer (or an array of them) in the data set's column names and values, answered
+ * with "prediction" first. Shape errors (zod) and business rules (customer-rules) both
+ * come back as one 400 problem listing every field path and what is allowed.
+ */
+import { z } from 'zod';
+import { CUSTOMER_FIELDS, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
+import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
+import { HttpProblem } from '../http.js';
+import type { CustomerRequest, Prediction } from '../prediction.js';
+
+/** SeniorCitizen is the only feature old callers may leave out; the default is named in the answer. */
+const DEFAULTS = { SeniorCitizen: 0 } as const;
+
+function fieldSchema(f: CustomerField): z.ZodType {
+  const allowed = allowedColumnValues(f);
+  switch (f.kind) {
+    case 'enum':
+    case 'yesNo': {
+      const values = allowed as [string, ...string[]];
+      return z.enum(values, { error: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+    }
+    case 'flag01':
+      return z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }).optional();
+    case 'months':
+      return z.number({ error: 'must be an integer number of months' });
+    case 'money':
+      return f.nullable ? z.number({ error: 'must be a number ≥ 0, or null when not yet billed' }).nullable() : z.number({ error: 'must be a number ≥ 0' });
+  }
+}
+
+const customerSchema = z.strictObject(
+  {
+    customerID: z.string({ error: 'must be a string' }).max(256, 'must be at most 256 characters').optional(),
+    ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, fieldSchema(f)])),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; allowed: customerID, ${CUSTOMER_FIELDS.map((f) => f.column).join(', ')}`
+        : 'must be a JSON object of customer fields',
+  },
+);
+
+export interface LegacyRequest extends CustomerRequest {
+  readonly defaultsApplied: readonly string[];
+}
+
+type Issue = { path: string; message: string };
+
+const pathOf = (prefix: string, segments: readonly PropertyKey[]): string =>
+  segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), prefix);
+
+function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyRequest | null {
+  const parsed = customerSchema.safeParse(value);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const missing = i.code === 'invalid_type' && i.input === undefined;
+      issues.push({ path: pathOf(prefix, i.path) || '(body)', message: missing ? `is required; ${i.message}` : i.message });
+    }
+    return null;
+  }
+  const { customerID, ...fields } = parsed.data as Record<string, unknown> & { customerID?: string };
+  const defaultsApplied: string[] = [];
+  for (const [column, fallback] of Object.entries(DEFAULTS)) {
+    if (fields[column] === undefined) {
+      fields[column] = fallback;
+      defaultsApplied.push(column);
+    }
+  }
+  const record = fields as CustomerRecord;
+  for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
+  return { customerId: customerID ?? null, record, defaultsApplied };
+}
+
+/** Parses a legacy body: one customer object, or an array of at most `maxBatch`. */
+export function parseLegacyBody(body: unknown, maxBatch: number): { batch: boolean; requests: LegacyRequest[] } {
+  const issues: Issue[] = [];
+  const batch = Array.isArray(body);
+  if (batch && body.length > maxBatch) {
+    throw new HttpProblem(400, 'Bad Request', `the array has ${body.length} customers; at most ${maxBatch} are allowed per request (MAX_BATCH)`, [
+      { path: '(body)', message: `at most ${maxBatch} items` },
+    ]);
+  }
+  const items: unknown[] = batch ? body : [body];
+  const requests = items.map((item, i) => parseOne(item, batch ? `[${i}]` : '', issues));
+  if (issues.length > 0) {
+    throw new HttpProblem(400, 'Bad Request', `${issues.length} invalid field(s): ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}${issues.length > 5 ? '; …' : ''}`, issues);
+  }
+  return { batch, requests: requests as LegacyRequest[] };
+}
+
+/** The legacy answer; "prediction" stays the first key because old callers read it first. */
+export function legacyResponse(p: Prediction, request: LegacyRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    prediction: p.willChurn ? 'Likely to churn' : 'Not likely to churn',
+    churn_probability: p.churnProbability,
+    threshold: p.threshold,
+    model_version: p.modelVersion,
+    risk_level: p.riskLevel,
+  };
+  if (request.customerId !== null) out['customerID'] = request.customerId;
+  if (request.defaultsApplied.length > 0) out['defaults_applied'] = Object.fromEntries(request.defaultsApplied.map((c) => [c, DEFAULTS[c as keyof typeof DEFAULTS]]));
+  return out;
+}

@@ -1,0 +1,62 @@
+/**
+ * CustomerInput, built field by field from the contract, and its conversion to a
+ * CustomerRecord checked against the same business rules as REST.
+ */
+import { CUSTOMER_FIELDS, type CustomerRecord, type FieldName } from '../contract.js';
+import { checkCustomerRules, graphqlNaming } from '../customer-rules.js';
+import { builder } from './builder.js';
+import { contractEnums } from './enums.js';
+import type { InputIssue } from './errors.js';
+
+/** What GraphQL hands the resolver: booleans and numbers as sent, enums already mapped to data set values. */
+export type CustomerInputShape = { customerId?: string | null } & { [F in FieldName]?: string | number | boolean | null };
+
+const SCALAR_OF_KIND = { yesNo: 'Boolean', flag01: 'Boolean', months: 'Int', money: 'Float' } as const;
+
+export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput').implement({
+  description:
+    'One customer, with the data set\'s columns in camelCase. Rules beyond types: tenure 0–1200; charges finite and ≥ 0; ' +
+    'multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO.',
+  fields: (t) => {
+    const fields: Record<string, unknown> = {
+      customerId: t.string({ required: false, description: "Caller's customer id, echoed back in the prediction. Not a model feature." }),
+    };
+    for (const f of CUSTOMER_FIELDS) {
+      const opts = { required: !(f.kind === 'money' && f.nullable), description: f.description };
+      const type = f.kind === 'enum' ? contractEnums[f.enumName] : SCALAR_OF_KIND[f.kind];
+      fields[f.field] = t.field({ type, ...opts } as Parameters<typeof t.field>[0]);
+    }
+    return fields as never;
+  },
+});
+
+function toRecord(input: CustomerInputShape): CustomerRecord {
+  const record: Record<string, string | number | null> = {};
+  for (const f of CUSTOMER_FIELDS) {
+    const v = input[f.field];
+    switch (f.kind) {
+      case 'yesNo':
+        record[f.column] = v === true ? 'Yes' : 'No';
+        break;
+      case 'flag01':
+        record[f.column] = v === true ? 1 : 0;
+        break;
+      default:
+        record[f.column] = v === undefined ? null : (v as string | number | null);
+    }
+  }
+  return record as CustomerRecord;
+}
+
+/** Converts and checks; the issues' paths start at `path` (e.g. ["customers", 3]). */
+export function customerFromInput(
+  input: CustomerInputShape,
+  path: readonly (string | number)[],
+  issues: InputIssue[],
+): { customerId: string | null; record: CustomerRecord } {
+  const record = toRecord(input);
+  for (const issue of checkCustomerRules(record, graphqlNaming)) {
+    issues.push({ path: [...path, graphqlNaming.field(issue.column)], message: issue.message });
+  }
+  return { customerId: input.customerId ?? null, record };
+}

@@ -1,0 +1,72 @@
+/**
+ * Wires the gateway together and listens: metrics, model slot, model source, app,
+ * HTTP server with timeouts matched to the ALB, and an ordered, idempotent shutdown.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from './app.js';
+import type { Config } from './config.js';
+import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
+import { ModelAdmin } from './model/model-admin.js';
+import { ModelSlot } from './model/model-slot.js';
+import { loadInitialModel } from './model/startup.js';
+import { Predictor } from './prediction.js';
+
+export interface Gateway {
+  readonly server: Server;
+  readonly app: App;
+  readonly slot: ModelSlot;
+  readonly admin: ModelAdmin;
+  readonly url: string;
+  /** Resolves once a model is loaded and warmed up (GET / answers 200 from then on). */
+  readonly ready: Promise<void>;
+  /** Drain and stop; idempotent. Resolves true when every in-flight request finished in time. */
+  shutdown(reason: string): Promise<boolean>;
+}
+
+export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
+  const metrics = new GatewayMetrics();
+  const slot = new ModelSlot();
+  const predictor = new Predictor(slot, metrics);
+  const initial = loadInitialModel(config, log);
+  const admin = new ModelAdmin(slot, null, log, metrics);
+  const app = createApp({ config, log, slot, predictor, admin, metrics });
+
+  const server = createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: config.HEADERS_TIMEOUT_MS, keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS }, app.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+
+  const ready = initial.then(async (model) => {
+    await slot.swap(model);
+    log.info({ url, model: model.lineage.name, version: model.modelVersion, source: model.lineage.source, parity: model.parity }, 'ready');
+  });
+
+  let stopping: Promise<boolean> | null = null;
+  const shutdown = (reason: string): Promise<boolean> =>
+    (stopping ??= (async () => {
+      log.info({ reason, inFlight: app.inFlight() }, 'shutting down: draining');
+      app.startDraining();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timedOut = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.SHUTDOWN_TIMEOUT_MS).unref()),
+      ]);
+      if (timedOut) {
+        log.warn({ inFlight: app.inFlight(), timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections');
+        server.closeAllConnections();
+      }
+      await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
+      log.info({ drained: !timedOut }, 'stopped');
+      return !timedOut;
+    })());
+
+  return { server, app, slot, admin, url, ready, shutdown };
+}
