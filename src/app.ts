@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
 import { HttpProblem, readBody, sendJson, sendProblem } from './http.js';
@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps): App {
     context: ({ requestState }) => ({ predictor, admin, maxBatch: config.MAX_BATCH, request: requestState }),
     plugins: [
       {
-        onExecute({ args }: { args: { contextValue: unknown; document: import('graphql').DocumentNode; operationName?: string | null } }) {
+        onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
           const state = (args.contextValue as GraphQLContext).request;
           const op = getOperationAST(args.document, args.operationName);
           state.operation = op?.name?.value ?? (op ? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}` : null);

@@ -3,12 +3,13 @@
  * the admin token (ADMIN_TOKEN, sent as `Authorization: Bearer <token>`).
  */
 import { GatewayError } from '../errors.js';
+import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { forbidden, gatewayFailure } from './errors.js';
 import { ModelInfo } from './model-info.js';
 
 const ReloadResult = builder
-  .objectRef<{ changed: boolean; message: string; model: import('../model/churn-model.js').ChurnModel }>('ReloadResult')
+  .objectRef<{ changed: boolean; message: string; model: ChurnModel }>('ReloadResult')
   .implement({
     description: 'Outcome of reloadModel.',
     fields: (t) => ({

@@ -4,7 +4,7 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
-import { GatewayError } from '../errors.js';
+import type { GatewayError } from '../errors.js';
 
 export interface InputIssue {
   /** Path from the argument down, e.g. ["customers", 3, "tenure"]. */

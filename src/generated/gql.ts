@@ -1,0 +1,64 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n    }\n  }\n}": typeof types.ModelInfoDocument,
+    "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": typeof types.PredictBatchDocument,
+    "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": typeof types.PredictDocument,
+    "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": typeof types.ReloadModelDocument,
+};
+const documents: Documents = {
+    "query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n    }\n  }\n}": types.ModelInfoDocument,
+    "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": types.PredictBatchDocument,
+    "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": types.PredictDocument,
+    "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": types.ReloadModelDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n    }\n  }\n}"): (typeof documents)["query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"): (typeof documents)["mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"): (typeof documents)["mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}"): (typeof documents)["mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,149 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** An internet add-on (security, backup, protection, support, streaming); NO_INTERNET_SERVICE when there is no internet service. */
+export type AddOn =
+  /** Data set value "No". */
+  | 'NO'
+  /** Data set value "No internet service". */
+  | 'NO_INTERNET_SERVICE'
+  /** Data set value "Yes". */
+  | 'YES';
+
+/** Contract term. */
+export type Contract =
+  /** Data set value "Month-to-month". */
+  | 'MONTH_TO_MONTH'
+  /** Data set value "One year". */
+  | 'ONE_YEAR'
+  /** Data set value "Two year". */
+  | 'TWO_YEAR';
+
+/** One customer, with the data set's columns in camelCase. Rules beyond types: tenure 0–1200; charges finite and ≥ 0; multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO. */
+export type CustomerInput = {
+  /** Contract term. */
+  contract: Contract;
+  /** Caller's customer id, echoed back in the prediction. Not a model feature. */
+  customerId?: string | null | undefined;
+  /** Whether the customer has dependents. */
+  dependents: boolean;
+  /** Device protection add-on. */
+  deviceProtection: AddOn;
+  /** Customer gender. */
+  gender: Gender;
+  /** Internet service type. */
+  internetService: InternetService;
+  /** Current monthly charge; finite and ≥ 0. */
+  monthlyCharges: number;
+  /** Multiple phone lines; NO_PHONE_SERVICE exactly when phoneService is false. */
+  multipleLines: MultipleLines;
+  /** Online backup add-on. */
+  onlineBackup: AddOn;
+  /** Online security add-on. */
+  onlineSecurity: AddOn;
+  /** Whether billing is paperless. */
+  paperlessBilling: boolean;
+  /** Whether the customer has a partner. */
+  partner: boolean;
+  /** Payment method. */
+  paymentMethod: PaymentMethod;
+  /** Whether the customer has phone service. */
+  phoneService: boolean;
+  /** Whether the customer is 65 or older. */
+  seniorCitizen: boolean;
+  /** Streaming movies add-on. */
+  streamingMovies: AddOn;
+  /** Streaming TV add-on. */
+  streamingTV: AddOn;
+  /** Tech support add-on. */
+  techSupport: AddOn;
+  /** Months with the company, 0 to 1200. */
+  tenure: number;
+  /** Total billed so far; finite and ≥ 0, or null when not yet billed. */
+  totalCharges?: number | null | undefined;
+};
+
+/** Customer gender, as recorded in the data set. */
+export type Gender =
+  /** Data set value "Female". */
+  | 'FEMALE'
+  /** Data set value "Male". */
+  | 'MALE';
+
+/** Internet service type; NO means no internet service. */
+export type InternetService =
+  /** Data set value "DSL". */
+  | 'DSL'
+  /** Data set value "Fiber optic". */
+  | 'FIBER_OPTIC'
+  /** Data set value "No". */
+  | 'NO';
+
+/** Where the serving model was loaded from. */
+export type ModelSource =
+  /** The model bundle packaged with the gateway (MODEL_DIR). */
+  | 'BUNDLE'
+  /** An MLflow registry or run (MLFLOW_TRACKING_URI + MODEL_URI). */
+  | 'MLFLOW';
+
+/** Whether the customer has several phone lines; NO_PHONE_SERVICE when there is no phone service. */
+export type MultipleLines =
+  /** Data set value "No". */
+  | 'NO'
+  /** Data set value "No phone service". */
+  | 'NO_PHONE_SERVICE'
+  /** Data set value "Yes". */
+  | 'YES';
+
+/** How the customer pays. */
+export type PaymentMethod =
+  /** Data set value "Bank transfer (automatic)". */
+  | 'BANK_TRANSFER_AUTOMATIC'
+  /** Data set value "Credit card (automatic)". */
+  | 'CREDIT_CARD_AUTOMATIC'
+  /** Data set value "Electronic check". */
+  | 'ELECTRONIC_CHECK'
+  /** Data set value "Mailed check". */
+  | 'MAILED_CHECK';
+
+/** Risk band of a churn probability p, from the model bundle's riskBands (see ModelInfo.riskBands): LOW when p < mediumFrom; MEDIUM when mediumFrom ≤ p < threshold; HIGH when p ≥ threshold (exactly when willChurn is true). */
+export type RiskLevel =
+  /** p ≥ threshold: the model predicts churn. */
+  | 'HIGH'
+  /** p < riskBands.mediumFrom. */
+  | 'LOW'
+  /** riskBands.mediumFrom ≤ p < threshold. */
+  | 'MEDIUM';
+
+export type ModelInfoQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ModelInfoQuery = { modelInfo: { name: string, version: string | null, alias: string | null, modelVersion: string, runId: string, experimentId: string, experimentName: string, source: ModelSource, notice: string | null, trainedAt: string, loadedAt: string, onnxSha256: string, datasetSha256: string | null, gitCommit: string | null, threshold: number, thresholdRule: string, riskBands: { mediumFrom: number, highFrom: number }, params: Array<{ key: string, value: string }>, metrics: Array<{ key: string, value: number }>, features: Array<{ name: string, kind: string, allowedValues: Array<string> | null }> } };
+
+export type PredictBatchMutationVariables = Exact<{
+  customers: Array<CustomerInput> | CustomerInput;
+}>;
+
+
+export type PredictBatchMutation = { predictBatch: Array<{ customerId: string | null, churnProbability: number, willChurn: boolean, riskLevel: RiskLevel, threshold: number, modelVersion: string }> };
+
+export type PredictMutationVariables = Exact<{
+  customer: CustomerInput;
+}>;
+
+
+export type PredictMutation = { predict: { customerId: string | null, churnProbability: number, willChurn: boolean, riskLevel: RiskLevel, threshold: number, modelVersion: string } };
+
+export type ReloadModelMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ReloadModelMutation = { reloadModel: { changed: boolean, message: string, model: { modelVersion: string, version: string | null, alias: string | null, runId: string, source: ModelSource } } };
+
+
+export const ModelInfoDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ModelInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"modelInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"alias"}},{"kind":"Field","name":{"kind":"Name","value":"modelVersion"}},{"kind":"Field","name":{"kind":"Name","value":"runId"}},{"kind":"Field","name":{"kind":"Name","value":"experimentId"}},{"kind":"Field","name":{"kind":"Name","value":"experimentName"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"notice"}},{"kind":"Field","name":{"kind":"Name","value":"trainedAt"}},{"kind":"Field","name":{"kind":"Name","value":"loadedAt"}},{"kind":"Field","name":{"kind":"Name","value":"onnxSha256"}},{"kind":"Field","name":{"kind":"Name","value":"datasetSha256"}},{"kind":"Field","name":{"kind":"Name","value":"gitCommit"}},{"kind":"Field","name":{"kind":"Name","value":"threshold"}},{"kind":"Field","name":{"kind":"Name","value":"thresholdRule"}},{"kind":"Field","name":{"kind":"Name","value":"riskBands"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"mediumFrom"}},{"kind":"Field","name":{"kind":"Name","value":"highFrom"}}]}},{"kind":"Field","name":{"kind":"Name","value":"params"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","name":{"kind":"Name","value":"metrics"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","name":{"kind":"Name","value":"features"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"allowedValues"}}]}}]}}]}}]} as unknown as DocumentNode<ModelInfoQuery, ModelInfoQueryVariables>;
+export const PredictBatchDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PredictBatch"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"customers"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CustomerInput"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"predictBatch"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"customers"},"value":{"kind":"Variable","name":{"kind":"Name","value":"customers"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"customerId"}},{"kind":"Field","name":{"kind":"Name","value":"churnProbability"}},{"kind":"Field","name":{"kind":"Name","value":"willChurn"}},{"kind":"Field","name":{"kind":"Name","value":"riskLevel"}},{"kind":"Field","name":{"kind":"Name","value":"threshold"}},{"kind":"Field","name":{"kind":"Name","value":"modelVersion"}}]}}]}}]} as unknown as DocumentNode<PredictBatchMutation, PredictBatchMutationVariables>;
+export const PredictDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Predict"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"customer"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CustomerInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"predict"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"customer"},"value":{"kind":"Variable","name":{"kind":"Name","value":"customer"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"customerId"}},{"kind":"Field","name":{"kind":"Name","value":"churnProbability"}},{"kind":"Field","name":{"kind":"Name","value":"willChurn"}},{"kind":"Field","name":{"kind":"Name","value":"riskLevel"}},{"kind":"Field","name":{"kind":"Name","value":"threshold"}},{"kind":"Field","name":{"kind":"Name","value":"modelVersion"}}]}}]}}]} as unknown as DocumentNode<PredictMutation, PredictMutationVariables>;
+export const ReloadModelDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReloadModel"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reloadModel"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"changed"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"model"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"modelVersion"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"alias"}},{"kind":"Field","name":{"kind":"Name","value":"runId"}},{"kind":"Field","name":{"kind":"Name","value":"source"}}]}}]}}]}}]} as unknown as DocumentNode<ReloadModelMutation, ReloadModelMutationVariables>;
