@@ -1,0 +1,106 @@
+/**
+ * Test harness: the real gateway (real bundle, real ONNX session) on a real port.
+ * `startTestGateway` runs it in this process; `spawnGateway` runs `node dist/src/main.js`
+ * (or tsx) as a child, for signals and exit codes.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { print, type DocumentNode } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startGateway, type Gateway } from '../../src/server.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BUNDLE_DIR = `${REPO_ROOT}model/bundle`;
+
+export interface TestGateway extends Gateway {
+  /** Every log line the gateway wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_DIR: BUNDLE_DIR, LOG_LEVEL: 'info', ...env });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const gateway = await startGateway(config, createLogger(config.LOG_LEVEL, sink));
+  await gateway.ready;
+  return Object.assign(gateway, { logs, close: async () => void (await gateway.shutdown('test done')) });
+}
+
+export interface GraphQLResponse<T> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
+export async function gql<T, V>(
+  url: string,
+  document: TypedDocumentNode<T, V> | DocumentNode | string,
+  variables?: V,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const query = typeof document === 'string' ? document : print(document);
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T>['body'] };
+}
+
+export async function postJson(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: unknown }> {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON: the raw text is returned for the assertion to show */
+  }
+  return { status: res.status, headers: res.headers, json };
+}
+
+export interface SpawnedGateway {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the gateway as a separate process via tsx; resolves once GET / is 200 (or the process exits). */
+export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<SpawnedGateway> {
+  const port = env['PORT'] ?? String(20000 + Math.floor(Math.random() * 20000));
+  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const url = `http://127.0.0.1:${port}`;
+  const spawned = { child, url, stdout: () => out, stderr: () => err, exited };
+  if (opts.waitReady === false) return spawned;
+  let done = false;
+  void exited.then(() => (done = true));
+  const deadline = Date.now() + 30_000;
+  while (!done && Date.now() < deadline) {
+    const ok = await fetch(`${url}/`).then((r) => r.status === 200, () => false);
+    if (ok) return spawned;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!done) child.kill('SIGKILL');
+  throw new Error(`gateway did not become ready: exit=${done} stderr=${err} stdout=${out.slice(-2000)}`);
+}
