@@ -1,0 +1,44 @@
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { DEFAULT_SETTINGS, GatewayStack, type GatewaySettings } from '../lib/gateway-stack.js';
+
+export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+export const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin-token-AbC123';
+
+/** Every optional feature on: HTTPS, ADMIN_TOKEN secret, MLflow egress, alarm topic. */
+export const ALL_FEATURES: Partial<GatewaySettings> = {
+  certificateArn: CERTIFICATE_ARN,
+  adminTokenSecretArn: ADMIN_SECRET_ARN,
+  mlflowTrackingUri: 'http://mlflow.internal:5000',
+  modelUri: 'models:/churn/Production',
+  mlflowPort: 5000,
+  alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:churn-alerts',
+};
+
+export function buildStack(overrides: Partial<GatewaySettings> = {}, app = new App()): GatewayStack {
+  return new GatewayStack(app, 'ChurnGateway', { settings: { ...DEFAULT_SETTINGS, ...overrides } });
+}
+
+export function synth(overrides: Partial<GatewaySettings> = {}): { stack: GatewayStack; template: Template } {
+  const stack = buildStack(overrides);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The template's { Ref } to the L1 resource behind an L2 construct. */
+export function ref(stack: GatewayStack, construct: IConstruct): { Ref: string } {
+  return { Ref: logicalId(stack, construct) };
+}
+
+export function getAtt(stack: GatewayStack, construct: IConstruct, attribute: string): { 'Fn::GetAtt': [string, string] } {
+  return { 'Fn::GetAtt': [logicalId(stack, construct), attribute] };
+}
+
+export function logicalId(stack: GatewayStack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** Properties of the L1 resource behind an L2 construct, as synthesized. */
+export function propsOf(template: { toJSON(): { [key: string]: any } }, stack: GatewayStack, construct: IConstruct): Record<string, any> {
+  return template.toJSON().Resources[logicalId(stack, construct)].Properties;
+}

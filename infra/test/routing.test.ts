@@ -1,0 +1,88 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CERTIFICATE_ARN, ref, synth } from './helpers.js';
+
+describe('load balancer routing over HTTP (no certificate)', () => {
+  const { stack, template } = synth();
+
+  it('is internet-facing in the public subnets with a 60 s idle timeout', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Subnets: stack.network.vpc.publicSubnets.map((s) => ref(stack, s)),
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '60' }]),
+    });
+  });
+
+  it('has exactly one listener: HTTP:80 forwarding to the gateway target group', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
+    });
+  });
+
+  it('targets task IPs on port 8000 with a GET / health check expecting 200', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8000,
+      Protocol: 'HTTP',
+      TargetType: 'ip',
+      HealthCheckPath: '/',
+      Matcher: { HttpCode: '200' },
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 3,
+    });
+  });
+
+  it('keeps deregistering targets draining for the gateway shutdown timeout plus headroom (30 s)', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+    });
+  });
+
+  it('registers container port 8000 of the gateway container with the target group', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'gateway', PortMappings: [Match.objectLike({ ContainerPort: 8000, Protocol: 'tcp' })] })],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LoadBalancers: [{ ContainerName: 'gateway', ContainerPort: 8000, TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
+    });
+  });
+
+  it('outputs the ALB DNS name and the http:// /ui URL', () => {
+    template.hasOutput('LoadBalancerDnsName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'DNSName'] } });
+    template.hasOutput('UiUrl', {
+      Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.anyValue(), 'DNSName'] }, '/ui']] },
+    });
+  });
+});
+
+describe('load balancer routing with a certificate', () => {
+  const { stack, template } = synth({ certificateArn: CERTIFICATE_ARN });
+
+  it('serves HTTPS:443 with the certificate and forwards to the gateway', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: CERTIFICATE_ARN }],
+      SslPolicy: Match.stringLikeRegexp('TLS13'),
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
+    });
+  });
+
+  it('redirects HTTP:80 to HTTPS:443 permanently', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+  });
+
+  it('outputs an https:// /ui URL', () => {
+    const outputs = template.findOutputs('UiUrl');
+    expect(JSON.stringify(outputs)).toContain('"https://"');
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { IConstruct } from 'constructs';
+import { CERTIFICATE_ARN, getAtt, propsOf, synth } from './helpers.js';
+
+type Rule = Record<string, unknown>;
+
+describe('security groups (HTTP only)', () => {
+  const { stack, template } = synth();
+  const albSg = getAtt(stack, stack.network.albSecurityGroup, 'GroupId');
+  const taskSg = getAtt(stack, stack.network.taskSecurityGroup, 'GroupId');
+  const inline = (sg: IConstruct, key: 'SecurityGroupIngress' | 'SecurityGroupEgress'): Rule[] =>
+    (propsOf(template, stack, sg)[key] ?? []) as Rule[];
+  const standalone = (type: string): Rule[] => Object.values(template.findResources(type)).map((r) => r.Properties as Rule);
+
+  it('ALB accepts only HTTP:80 from the internet', () => {
+    expect(inline(stack.network.albSecurityGroup, 'SecurityGroupIngress')).toEqual([
+      { CidrIp: '0.0.0.0/0', Description: 'HTTP from the internet', FromPort: 80, IpProtocol: 'tcp', ToPort: 80 },
+    ]);
+  });
+
+  it('the only cross-group ingress is ALB → tasks on 8000', () => {
+    expect(standalone('AWS::EC2::SecurityGroupIngress')).toEqual([
+      expect.objectContaining({ GroupId: taskSg, SourceSecurityGroupId: albSg, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 }),
+    ]);
+    expect(inline(stack.network.taskSecurityGroup, 'SecurityGroupIngress')).toEqual([]);
+  });
+
+  it('ALB egress goes only to the tasks on 8000', () => {
+    expect(inline(stack.network.albSecurityGroup, 'SecurityGroupEgress')).toEqual([]);
+    expect(standalone('AWS::EC2::SecurityGroupEgress')).toEqual([
+      expect.objectContaining({ GroupId: albSg, DestinationSecurityGroupId: taskSg, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 }),
+    ]);
+  });
+
+  it('tasks may only leave on 443', () => {
+    expect(inline(stack.network.taskSecurityGroup, 'SecurityGroupEgress')).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+    ]);
+  });
+
+  it('the service runs its tasks in the task security group without public IPs', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED', SecurityGroups: [taskSg] } },
+    });
+  });
+});
+
+describe('security groups (HTTPS and MLflow egress)', () => {
+  const { stack, template } = synth({ certificateArn: CERTIFICATE_ARN, mlflowPort: 5000, mlflowCidr: '10.20.0.0/16' });
+  const sgProps = (construct: IConstruct) => propsOf(template, stack, construct);
+
+  it('ALB accepts 80 and 443 from the internet, nothing else', () => {
+    const ports = (sgProps(stack.network.albSecurityGroup).SecurityGroupIngress as Rule[]).map((r) => [r.CidrIp, r.FromPort, r.ToPort]);
+    expect(ports).toEqual([
+      ['0.0.0.0/0', 80, 80],
+      ['0.0.0.0/0', 443, 443],
+    ]);
+  });
+
+  it('tasks may reach MLflow on its port in the given CIDR, besides 443', () => {
+    const egress = (sgProps(stack.network.taskSecurityGroup).SecurityGroupEgress as Rule[]).map((r) => [r.CidrIp, r.FromPort]);
+    expect(egress).toEqual([
+      ['0.0.0.0/0', 443],
+      ['10.20.0.0/16', 5000],
+    ]);
+  });
+});

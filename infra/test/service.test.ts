@@ -1,0 +1,116 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_SECRET_ARN, ALL_FEATURES, propsOf, ref, synth } from './helpers.js';
+
+describe('ECS cluster, task definition and service', () => {
+  const { stack, template } = synth();
+  const container = () => propsOf(template, stack, stack.gateway.taskDefinition).ContainerDefinitions[0];
+
+  it('enables Container Insights on the cluster', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  it('sizes the Fargate task from settings', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      NetworkMode: 'awsvpc',
+      Cpu: '512',
+      Memory: '1024',
+    });
+  });
+
+  it('runs the Docker Hub image by default', () => {
+    expect(container().Image).toBe('docker.io/telcochurn/churn-gateway:latest');
+  });
+
+  it('ships stdout to a log group with 30-day retention via awslogs', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    expect(container().LogConfiguration).toMatchObject({
+      LogDriver: 'awslogs',
+      Options: { 'awslogs-group': ref(stack, stack.gateway.logGroup), 'awslogs-stream-prefix': 'gateway', mode: 'non-blocking' },
+    });
+  });
+
+  it('gives the gateway 30 s after SIGTERM, above its 20 s SHUTDOWN_TIMEOUT_MS', () => {
+    expect(container().StopTimeout).toBe(30);
+    expect(container().Environment).toContainEqual({ Name: 'SHUTDOWN_TIMEOUT_MS', Value: '20000' });
+  });
+
+  it('makes the root filesystem read-only with a writable /tmp volume', () => {
+    expect(container().ReadonlyRootFilesystem).toBe(true);
+    expect(container().MountPoints).toEqual([{ ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'tmp' }]);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [{ Name: 'tmp' }] });
+  });
+
+  it('passes the gateway settings as environment variables', () => {
+    expect(container().Environment).toEqual(
+      expect.arrayContaining([
+        { Name: 'PORT', Value: '8000' },
+        { Name: 'LOG_LEVEL', Value: 'info' },
+        { Name: 'GRAPHIQL_ENABLED', Value: 'false' },
+      ]),
+    );
+    expect(container().Secrets).toBeUndefined();
+  });
+
+  it('rolls deployments with a rollback circuit breaker and 100% minimum healthy', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: {
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      },
+    });
+  });
+
+  it('runs 2 tasks spread over the private subnets of both AZs', () => {
+    const privateSubnets = stack.network.vpc.privateSubnets;
+    expect(privateSubnets).toHaveLength(2);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 2,
+      AvailabilityZoneRebalancing: 'ENABLED',
+      NetworkConfiguration: { AwsvpcConfiguration: { Subnets: privateSubnets.map((s) => ref(stack, s)) } },
+    });
+  });
+
+  it('builds the VPC over 2 AZs with one NAT gateway by default', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+  });
+});
+
+describe('optional service settings', () => {
+  const { stack, template } = synth({ ...ALL_FEATURES, natGateways: 2, cpu: 1024, memoryMiB: 4096, image: 'docker.io/telcochurn/churn-gateway:1.4.2' });
+  const container = () => propsOf(template, stack, stack.gateway.taskDefinition).ContainerDefinitions[0];
+
+  it('injects ADMIN_TOKEN from Secrets Manager, not as plain environment', () => {
+    expect(container().Secrets).toEqual([{ Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN }]);
+    expect(JSON.stringify(container().Environment)).not.toContain('ADMIN_TOKEN');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: ADMIN_SECRET_ARN }),
+        ]),
+      },
+    });
+  });
+
+  it('passes the MLflow and model URIs', () => {
+    expect(container().Environment).toEqual(
+      expect.arrayContaining([
+        { Name: 'MLFLOW_TRACKING_URI', Value: 'http://mlflow.internal:5000' },
+        { Name: 'MODEL_URI', Value: 'models:/churn/Production' },
+      ]),
+    );
+  });
+
+  it('uses the given image, task size and NAT gateway count', () => {
+    expect(container().Image).toBe('docker.io/telcochurn/churn-gateway:1.4.2');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '4096' });
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+});

@@ -1,0 +1,113 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { settingsFromContext } from '../lib/context.js';
+import { fargateSizeProblem } from '../lib/fargate-sizes.js';
+import type { GatewaySettings } from '../lib/gateway-stack.js';
+import { PropsValidationError } from '../lib/validation.js';
+import { buildStack } from './helpers.js';
+
+function problemsOf(overrides: Partial<GatewaySettings>): string {
+  try {
+    buildStack(overrides);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PropsValidationError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(overrides)} to be rejected`);
+}
+
+describe('settings are validated at synth time with clear errors', () => {
+  it('rejects desiredCount below 2', () => {
+    expect(problemsOf({ desiredCount: 1 })).toContain('desiredCount must be an integer ≥ 2 so a task runs in each AZ, got 1');
+  });
+
+  it('rejects maxCount below desiredCount', () => {
+    expect(problemsOf({ desiredCount: 4, maxCount: 3 })).toContain('maxCount must be an integer ≥ desiredCount (4), got 3');
+  });
+
+  it('rejects a cpu/memory pair Fargate does not offer', () => {
+    expect(problemsOf({ cpu: 256, memoryMiB: 4096 })).toContain('memoryMiB 4096 is not valid with cpu 256; Fargate allows 512–2048 MiB');
+  });
+
+  it('rejects a cpu value Fargate does not offer', () => {
+    expect(problemsOf({ cpu: 300 })).toContain('cpu 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384');
+  });
+
+  it('rejects a malformed certificate ARN', () => {
+    expect(problemsOf({ certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' })).toMatch(
+      /LoadBalancer: invalid props:\n {2}- certificateArn must be an ACM certificate ARN/,
+    );
+  });
+
+  it('rejects a partial Secrets Manager ARN for ADMIN_TOKEN', () => {
+    expect(problemsOf({ adminTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin' })).toContain(
+      'adminTokenSecretArn must be a complete Secrets Manager ARN',
+    );
+  });
+
+  it('rejects a SHUTDOWN_TIMEOUT_MS that ECS could not wait for', () => {
+    expect(problemsOf({ shutdownTimeoutMs: 115_000 })).toContain('stopTimeoutSeconds must be an integer 2–120');
+  });
+
+  it('rejects zero or three NAT gateways', () => {
+    expect(problemsOf({ natGateways: 0 })).toContain('natGateways must be 1 or 2');
+    expect(problemsOf({ natGateways: 3 })).toContain('natGateways must be 1 or 2');
+  });
+
+  it('rejects a log retention CloudWatch does not offer', () => {
+    expect(problemsOf({ logRetentionDays: 10 })).toContain("logRetentionDays must be one of CloudWatch's retention periods");
+  });
+
+  it('rejects a bad image reference, log level and MLflow egress', () => {
+    expect(problemsOf({ image: 'not an image' })).toContain('image must be an image reference');
+    expect(problemsOf({ logLevel: 'verbose' as never })).toContain('logLevel must be one of fatal, error, warn, info, debug, trace');
+    expect(problemsOf({ mlflowPort: 70000, mlflowCidr: '10.0.0.0' })).toMatch(/mlflowEgress\.port.*\n.*mlflowEgress\.cidr/);
+  });
+
+  it('rejects bad alarm thresholds and topic ARN', () => {
+    expect(problemsOf({ fiveXxRatePercent: 0, p99LatencySeconds: 120, alarmTopicArn: 'alerts' })).toMatch(
+      /fiveXxRatePercent.*\n.*p99LatencySeconds.*\n.*alarmTopicArn/,
+    );
+  });
+
+  it('reports every problem of a construct at once', () => {
+    const message = problemsOf({ desiredCount: 1, cpu: 256, memoryMiB: 8192 });
+    expect(message).toContain('desiredCount');
+    expect(message).toContain('memoryMiB 8192');
+  });
+});
+
+describe('Fargate sizes', () => {
+  it.each([
+    [256, 512],
+    [512, 4096],
+    [1024, 8192],
+    [4096, 30720],
+    [16384, 122880],
+  ])('accepts cpu %i with %i MiB', (cpu, memory) => {
+    expect(fargateSizeProblem(cpu, memory)).toBeUndefined();
+  });
+});
+
+describe('settings from CDK context', () => {
+  const fromContext = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
+
+  it('uses the defaults when nothing is given', () => {
+    expect(fromContext({})).toMatchObject({ image: 'docker.io/telcochurn/churn-gateway:latest', cpu: 512, desiredCount: 2, natGateways: 1 });
+  });
+
+  it('parses -c values, which arrive as strings', () => {
+    expect(fromContext({ cpu: '1024', memoryMiB: '2048', graphiqlEnabled: 'true', image: 'ghcr.io/x/y:1', certificateArn: '' })).toMatchObject({
+      cpu: 1024,
+      memoryMiB: 2048,
+      graphiqlEnabled: true,
+      image: 'ghcr.io/x/y:1',
+    });
+  });
+
+  it('names every context value that does not parse', () => {
+    expect(() => fromContext({ cpu: 'lots', graphiqlEnabled: 'yes' })).toThrow(
+      /context "cpu" must be a number, got "lots"\n {2}- context "graphiqlEnabled" must be a boolean, got "yes"/,
+    );
+  });
+});
