@@ -26,8 +26,9 @@ export class EcsEventLog extends Construct {
     // Destination of the events, with bounded retention.
     this.logGroup = new logs.LogGroup(this, 'EcsEvents', { retention: props.retention });
 
-    // Lets EventBridge write to this log group only. A plain resource policy avoids the Lambda-backed custom resource of targets.CloudWatchLogGroup.
-    new logs.ResourcePolicy(this, 'EventsCanWrite', {
+    // Lets EventBridge write to this log group only. A plain resource policy avoids the Lambda-backed custom
+    // resource of targets.CloudWatchLogGroup (note: CloudWatch Logs allows 10 resource policies per region).
+    const writePolicy = new logs.ResourcePolicy(this, 'EventsCanWrite', {
       policyStatements: [
         new iam.PolicyStatement({
           effect: iam.Effect.ALLOW,
@@ -56,6 +57,7 @@ export class EcsEventLog extends Construct {
       },
       targets: [target],
     });
+    this.clusterEventsRule.node.addDependency(writePolicy);
 
     // Deployment events carry no clusterArn; match them by the service ARN in resources.
     this.deploymentEventsRule = new events.Rule(this, 'DeploymentEvents', {
@@ -67,5 +69,6 @@ export class EcsEventLog extends Construct {
       },
       targets: [target],
     });
+    this.deploymentEventsRule.node.addDependency(writePolicy);
   }
 }
