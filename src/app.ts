@@ -18,6 +18,7 @@ import type { Predictor } from './prediction.js';
 import { newRequestState, requestIdFrom, type RequestState } from './request-state.js';
 import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
+import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
 
 export interface AppDeps {
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps): App {
     },
     context: ({ requestState }) => ({ predictor, admin, maxBatch: config.MAX_BATCH, request: requestState }),
     plugins: [
+      useErrorCodes(),
       {
         onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
           const state = (args.contextValue as GraphQLContext).request;

@@ -56,7 +56,8 @@ function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyReques
   const parsed = customerSchema.safeParse(value);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
-      const missing = i.code === 'invalid_type' && i.input === undefined;
+      const key = i.path[0];
+      const missing = i.path.length === 1 && typeof value === 'object' && value !== null && !Object.hasOwn(value, key as PropertyKey);
       issues.push({ path: pathOf(prefix, i.path) || '(body)', message: missing ? `is required; ${i.message}` : i.message });
     }
     return null;

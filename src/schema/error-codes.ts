@@ -1,0 +1,41 @@
+/**
+ * Gives every GraphQL error a stable `extensions.code`, including those graphql-js raises
+ * before any resolver runs: a variable that does not fit CustomerInput is BAD_USER_INPUT
+ * with the field path; a document that does not parse or validate says so.
+ */
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)"|got invalid value|of required type|of non-null type)/;
+
+function codeFor(error: GraphQLError): { code: string; issues?: { path: (string | number)[]; message: string }[] } {
+  const variable = VARIABLE_ERROR.exec(error.message);
+  if (variable) {
+    const at = variable[2] ?? variable[1] ?? '';
+    const path = at.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    return { code: 'BAD_USER_INPUT', issues: [{ path, message: error.message }] };
+  }
+  if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
+  return { code: 'GRAPHQL_VALIDATION_FAILED' };
+}
+
+function isExecutionResult(value: unknown): value is ExecutionResult {
+  return typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value) && !Array.isArray(value);
+}
+
+/**
+ * Adds the code in place: graphql may be loaded twice (ESM and CJS builds), so an
+ * `instanceof GraphQLError` test or a re-created error could miss or confuse Yoga.
+ */
+function addCode(error: GraphQLError): void {
+  const extensions = error.extensions as Record<string, unknown> | undefined;
+  if (extensions && !extensions['code']) Object.assign(extensions, codeFor(error));
+}
+
+export function useErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result }) {
+      if (isExecutionResult(result)) result.errors?.forEach(addCode);
+    },
+  };
+}

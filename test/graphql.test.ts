@@ -1,0 +1,156 @@
+/**
+ * The GraphQL contract over a real port with the real ONNX model: predict, predictBatch,
+ * modelInfo, and the shapes of bad-input errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelInfoDocument, PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
+import type { CustomerInput } from '../src/generated/graphql.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+
+let gw: TestGateway;
+let manifest: { threshold: number; run: { runId: string }; registeredModel: { name: string; version: string | null }; onnx: { sha256: string }; metrics: Record<string, number>; params: Record<string, string>; riskBands: { mediumFrom: number } };
+
+beforeAll(async () => {
+  gw = await startTestGateway({ MAX_BATCH: '50' });
+  manifest = JSON.parse(await readFile(`${BUNDLE_DIR}/manifest.json`, 'utf8'));
+});
+afterAll(() => gw.close());
+
+describe('predict', () => {
+  it('scores one customer with the bundle threshold, risk level and model version', async () => {
+    const res = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, customerId: 'c-1' } });
+    expect(res.status).toBe(200);
+    const p = res.body.data?.predict;
+    expect(p).toBeDefined();
+    expect(p?.customerId).toBe('c-1');
+    expect(p?.churnProbability).toBeGreaterThanOrEqual(0);
+    expect(p?.churnProbability).toBeLessThanOrEqual(1);
+    expect(p?.threshold).toBe(manifest.threshold);
+    expect(p?.willChurn).toBe((p?.churnProbability ?? 0) >= manifest.threshold);
+    expect(p?.riskLevel).toBe(p?.willChurn ? 'HIGH' : (p?.churnProbability ?? 0) >= manifest.riskBands.mediumFrom ? 'MEDIUM' : 'LOW');
+    expect(p?.modelVersion).toBe(manifest.registeredModel.version ?? `run-${manifest.run.runId.slice(0, 8)}`);
+  });
+
+  it('tells an at-risk customer from a loyal one', async () => {
+    const risky = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, internetService: 'FIBER_OPTIC', monthlyCharges: 95 } });
+    const loyal = await gql(gw.url, PredictDocument, { customer: LOYAL_CUSTOMER });
+    expect(risky.body.data?.predict.riskLevel).toBe('HIGH');
+    expect(loyal.body.data?.predict.riskLevel).toBe('LOW');
+  });
+
+  it('accepts a null totalCharges (not yet billed) at tenure 0', async () => {
+    const res = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 0, totalCharges: null } });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.predict.churnProbability).toBeGreaterThan(0);
+  });
+});
+
+describe('predictBatch', () => {
+  it('answers in input order, each row as it would be alone', async () => {
+    const customers: CustomerInput[] = Array.from({ length: 20 }, (_, i) => ({
+      ...(i % 2 ? LOYAL_CUSTOMER : GRAPHQL_CUSTOMER),
+      customerId: `row-${i}`,
+      tenure: i * 3,
+      monthlyCharges: 20 + i * 4.5,
+      totalCharges: i === 0 ? null : (20 + i * 4.5) * i * 3,
+    }));
+    const batch = await gql(gw.url, PredictBatchDocument, { customers });
+    expect(batch.body.errors).toBeUndefined();
+    const rows = batch.body.data?.predictBatch ?? [];
+    expect(rows.map((r) => r.customerId)).toEqual(customers.map((c) => c.customerId));
+    for (const [i, c] of customers.entries()) {
+      const alone = await gql(gw.url, PredictDocument, { customer: c });
+      expect(alone.body.data?.predict.churnProbability).toBe(rows[i]?.churnProbability);
+    }
+  });
+
+  it('rejects the whole batch, naming every bad row index and field', async () => {
+    const customers: CustomerInput[] = [
+      GRAPHQL_CUSTOMER,
+      { ...GRAPHQL_CUSTOMER, tenure: 5000 },
+      GRAPHQL_CUSTOMER,
+      { ...GRAPHQL_CUSTOMER, monthlyCharges: -1, internetService: 'NO' },
+    ];
+    const res = await gql(gw.url, PredictBatchDocument, { customers });
+    expect(res.status).toBe(400);
+    expect(res.body.data ?? null).toBeNull();
+    const error = res.body.errors?.[0];
+    expect(error?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const paths = (error?.extensions?.['issues'] as { path: (string | number)[] }[]).map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['customers.1.tenure', 'customers.3.monthlyCharges', 'customers.3.onlineSecurity', 'customers.3.streamingMovies']));
+    expect(paths.some((p) => p.startsWith('customers.0') || p.startsWith('customers.2'))).toBe(false);
+    expect(error?.message).toMatch(/customers\[1\]\.tenure/);
+  });
+
+  it('refuses more rows than MAX_BATCH with a clear error', async () => {
+    const res = await gql(gw.url, PredictBatchDocument, { customers: Array.from({ length: 51 }, () => GRAPHQL_CUSTOMER) });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(res.body.errors?.[0]?.message).toMatch(/51 rows; at most 50/);
+  });
+
+  it('returns an empty list for an empty batch', async () => {
+    const res = await gql(gw.url, PredictBatchDocument, { customers: [] });
+    expect(res.body.data?.predictBatch).toEqual([]);
+  });
+});
+
+describe('bad input', () => {
+  const cases: [string, Partial<Record<keyof CustomerInput, unknown>>, RegExp, string][] = [
+    ['tenure below 0', { tenure: -1 }, /tenure must be an integer from 0 to 1200/, 'customer.tenure'],
+    ['tenure above 1200', { tenure: 1201 }, /tenure must be an integer from 0 to 1200/, 'customer.tenure'],
+    ['negative monthly charges', { monthlyCharges: -0.01 }, /monthlyCharges must be a finite number ≥ 0/, 'customer.monthlyCharges'],
+    ['negative total charges', { totalCharges: -5 }, /totalCharges must be a finite number ≥ 0/, 'customer.totalCharges'],
+    ['phone lines without phone service', { phoneService: false, multipleLines: 'YES' }, /multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false/, 'customer.multipleLines'],
+    ['no phone service with phone', { phoneService: true, multipleLines: 'NO_PHONE_SERVICE' }, /multipleLines must be NO_PHONE_SERVICE/, 'customer.multipleLines'],
+    ['add-on without internet', { internetService: 'NO' }, /onlineSecurity must be NO_INTERNET_SERVICE exactly when internetService is NO/, 'customer.onlineSecurity'],
+    ['no-internet add-on with internet', { techSupport: 'NO_INTERNET_SERVICE' }, /techSupport must be NO_INTERNET_SERVICE exactly when internetService is NO/, 'customer.techSupport'],
+  ];
+  it.each(cases)('%s → 400 BAD_USER_INPUT naming the field', async (_name, patch, message, path) => {
+    const res = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, ...patch } as CustomerInput });
+    expect(res.status).toBe(400);
+    const error = res.body.errors?.[0];
+    expect(error?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(error?.message).toMatch(message);
+    expect((error?.extensions?.['issues'] as { path: string[] }[]).map((i) => i.path.join('.'))).toContain(path);
+  });
+
+  it.each([
+    ['an unknown enum value', { gender: 'OTHER' }, /gender/],
+    ['a missing required field', { contract: undefined }, /contract/],
+    ['a float tenure', { tenure: 1.5 }, /tenure/],
+    ['a string for a boolean', { partner: 'Yes' }, /partner/],
+  ])('rejects %s in variables with a 4xx naming the field', async (_name, patch, field) => {
+    const res = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, ...patch } as CustomerInput });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body.errors?.[0]?.message).toMatch(field);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
+  it('rejects an unknown field in the document with a 400', async () => {
+    const res = await gql(gw.url, 'query { modelInfo { nope } }');
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.message).toMatch(/nope/);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('modelInfo', () => {
+  it('reports the bundle lineage, threshold, params, metrics and features', async () => {
+    const res = await gql(gw.url, ModelInfoDocument, {});
+    const info = res.body.data?.modelInfo;
+    expect(info?.source).toBe('BUNDLE');
+    expect(info?.name).toBe(manifest.registeredModel.name);
+    expect(info?.runId).toBe(manifest.run.runId);
+    expect(info?.onnxSha256).toBe(manifest.onnx.sha256);
+    expect(info?.threshold).toBe(manifest.threshold);
+    expect(Object.fromEntries((info?.metrics ?? []).map((m) => [m.key, m.value]))).toEqual(manifest.metrics);
+    expect(Object.fromEntries((info?.params ?? []).map((m) => [m.key, m.value]))).toEqual(manifest.params);
+    expect(info?.features.map((f) => f.name)).toContain('Contract');
+    expect(info?.features.find((f) => f.name === 'Contract')?.allowedValues).toEqual(expect.arrayContaining(['Month-to-month', 'One year', 'Two year']));
+    expect(Date.parse(info?.trainedAt ?? '')).not.toBeNaN();
+    expect(Date.parse(info?.loadedAt ?? '')).toBeGreaterThan(Date.parse(info?.trainedAt ?? ''));
+  });
+});

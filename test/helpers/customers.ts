@@ -1,0 +1,67 @@
+/**
+ * Sample customers in both vocabularies: the legacy REST payload (data set columns)
+ * and the GraphQL CustomerInput.
+ */
+import type { CustomerInput } from '../../src/generated/graphql.js';
+
+/** The payload today's REST callers send (README example): 18 fields, no SeniorCitizen. */
+export const LEGACY_PAYLOAD = {
+  gender: 'Female',
+  Partner: 'Yes',
+  Dependents: 'No',
+  tenure: 1,
+  PhoneService: 'No',
+  MultipleLines: 'No phone service',
+  InternetService: 'DSL',
+  OnlineSecurity: 'No',
+  OnlineBackup: 'Yes',
+  DeviceProtection: 'No',
+  TechSupport: 'No',
+  StreamingTV: 'No',
+  StreamingMovies: 'No',
+  Contract: 'Month-to-month',
+  PaperlessBilling: 'Yes',
+  PaymentMethod: 'Electronic check',
+  MonthlyCharges: 29.85,
+  TotalCharges: 29.85,
+} as const;
+
+/** The same customer as GraphQL input. */
+export const GRAPHQL_CUSTOMER: CustomerInput = {
+  gender: 'FEMALE',
+  seniorCitizen: false,
+  partner: true,
+  dependents: false,
+  tenure: 1,
+  phoneService: false,
+  multipleLines: 'NO_PHONE_SERVICE',
+  internetService: 'DSL',
+  onlineSecurity: 'NO',
+  onlineBackup: 'YES',
+  deviceProtection: 'NO',
+  techSupport: 'NO',
+  streamingTV: 'NO',
+  streamingMovies: 'NO',
+  contract: 'MONTH_TO_MONTH',
+  paperlessBilling: true,
+  paymentMethod: 'ELECTRONIC_CHECK',
+  monthlyCharges: 29.85,
+  totalCharges: 29.85,
+};
+
+/** A loyal customer: two-year contract, long tenure, automatic payment. */
+export const LOYAL_CUSTOMER: CustomerInput = {
+  ...GRAPHQL_CUSTOMER,
+  partner: true,
+  dependents: true,
+  tenure: 70,
+  phoneService: true,
+  multipleLines: 'YES',
+  onlineSecurity: 'YES',
+  techSupport: 'YES',
+  contract: 'TWO_YEAR',
+  paperlessBilling: false,
+  paymentMethod: 'CREDIT_CARD_AUTOMATIC',
+  monthlyCharges: 65.5,
+  totalCharges: 4585,
+};

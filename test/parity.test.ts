@@ -1,0 +1,66 @@
+/**
+ * Replays every parity vector of the committed bundle through the running server, over
+ * REST and GraphQL: the gateway's encoding + ONNX must give xgboost's probabilities.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CUSTOMER_FIELDS, CONTRACT_ENUMS } from '../src/contract.js';
+import { PredictBatchDocument, type CustomerInput } from '../src/generated/graphql.js';
+import { BUNDLE_DIR, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+
+type Case = { input: Record<string, string | number | null>; probability: number };
+let gw: TestGateway;
+let cases: Case[];
+let tolerance: number;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  const parity = JSON.parse(await readFile(`${BUNDLE_DIR}/parity.json`, 'utf8')) as { tolerance: number; cases: Case[] };
+  cases = parity.cases;
+  tolerance = parity.tolerance;
+});
+afterAll(() => gw.close());
+
+function toGraphQL(input: Case['input']): CustomerInput {
+  const out: Record<string, unknown> = {};
+  for (const f of CUSTOMER_FIELDS) {
+    const v = input[f.column];
+    if (f.kind === 'yesNo') out[f.field] = v === 'Yes';
+    else if (f.kind === 'flag01') out[f.field] = v === 1;
+    else if (f.kind === 'enum') out[f.field] = Object.entries(CONTRACT_ENUMS[f.enumName]).find(([, value]) => value === v)?.[0];
+    else out[f.field] = v;
+  }
+  return out as CustomerInput;
+}
+
+function maxDiff(got: number[]): { max: number; at: number } {
+  let max = 0;
+  let at = -1;
+  got.forEach((p, i) => {
+    const d = Math.abs(p - (cases[i] as Case).probability);
+    if (d > max) [max, at] = [d, i];
+  });
+  return { max, at };
+}
+
+describe('parity vectors through the running server', () => {
+  it('covers at least 2,000 cases with a tolerance of at most 1e-5', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(2000);
+    expect(tolerance).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('REST POST /predict (array) matches xgboost within 1e-5', async () => {
+    const res = await postJson(gw.url, '/predict', cases.map((c) => c.input));
+    expect(res.status).toBe(200);
+    const { max, at } = maxDiff((res.json as { churn_probability: number }[]).map((r) => r.churn_probability));
+    expect(max, `worst case ${at}: ${JSON.stringify(cases[at])}`).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('GraphQL predictBatch matches xgboost within 1e-5', async () => {
+    const res = await gql(gw.url, PredictBatchDocument, { customers: cases.map((c) => toGraphQL(c.input)) });
+    expect(res.body.errors).toBeUndefined();
+    const { max, at } = maxDiff((res.body.data?.predictBatch ?? []).map((r) => r.churnProbability));
+    expect(res.body.data?.predictBatch).toHaveLength(cases.length);
+    expect(max, `worst case ${at}: ${JSON.stringify(cases[at])}`).toBeLessThanOrEqual(1e-5);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * The legacy REST contract, over a real port with the real model: today's payload keeps
+ * working, answers keep "prediction" first, and bad input is a 4xx problem naming fields.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictDocument } from '../src/generated/graphql.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ MAX_BATCH: '10', BODY_LIMIT_BYTES: '20000' });
+});
+afterAll(() => gw.close());
+
+type Answer = Record<string, unknown>;
+type Problem = { status: number; title: string; detail: string; errors: { path: string; message: string }[]; requestId: string };
+
+describe('POST /predict', () => {
+  it("answers today's 18-field payload with prediction first, and names the SeniorCitizen default", async () => {
+    const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
+    expect(res.status).toBe(200);
+    const body = res.json as Answer;
+    expect(Object.keys(body)[0]).toBe('prediction');
+    expect(['Likely to churn', 'Not likely to churn']).toContain(body['prediction']);
+    expect(body['defaults_applied']).toEqual({ SeniorCitizen: 0 });
+    expect(body['prediction']).toBe((body['churn_probability'] as number) >= (body['threshold'] as number) ? 'Likely to churn' : 'Not likely to churn');
+  });
+
+  it('gives the same probability as GraphQL for the same customer', async () => {
+    const rest = (await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, SeniorCitizen: 0 })).json as Answer;
+    const graph = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
+    expect(rest['churn_probability']).toBe(graph.body.data?.predict.churnProbability);
+    expect(rest['model_version']).toBe(graph.body.data?.predict.modelVersion);
+    expect(rest['defaults_applied']).toBeUndefined();
+  });
+
+  it('answers an array with an array in the same order, echoing customerID', async () => {
+    const rows = [
+      { ...LEGACY_PAYLOAD, customerID: 'a' },
+      { ...LEGACY_PAYLOAD, customerID: 'b', Contract: 'Two year', tenure: 60, TotalCharges: 1800 },
+    ];
+    const res = await postJson(gw.url, '/predict', rows);
+    expect(res.status).toBe(200);
+    const body = res.json as Answer[];
+    expect(body.map((r) => r['customerID'])).toEqual(['a', 'b']);
+    expect(body[1]?.['churn_probability']).toBeLessThan(body[0]?.['churn_probability'] as number);
+  });
+
+  it('treats TotalCharges null as not yet billed', async () => {
+    const res = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, tenure: 0, TotalCharges: null });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('bad REST input → 400 application/problem+json naming each field', () => {
+  const cases: [string, unknown, string, RegExp][] = [
+    ['a bad enum value', { ...LEGACY_PAYLOAD, gender: 'F' }, 'gender', /must be one of "Female", "Male"/],
+    ['a missing field', (({ Contract: _c, ...rest }) => rest)(LEGACY_PAYLOAD), 'Contract', /is required/],
+    ['an unknown field', { ...LEGACY_PAYLOAD, Tenure: 3 }, '(body)', /unknown field\(s\) "Tenure"/],
+    ['a string number', { ...LEGACY_PAYLOAD, MonthlyCharges: '29.85' }, 'MonthlyCharges', /must be a number/],
+    ['tenure out of range', { ...LEGACY_PAYLOAD, tenure: 1201 }, 'tenure', /from 0 to 1200/],
+    ['a fractional tenure', { ...LEGACY_PAYLOAD, tenure: 1.5 }, 'tenure', /integer/],
+    ['negative charges', { ...LEGACY_PAYLOAD, TotalCharges: -1 }, 'TotalCharges', /≥ 0/],
+    ['SeniorCitizen 2', { ...LEGACY_PAYLOAD, SeniorCitizen: 2 }, 'SeniorCitizen', /must be 0 or 1/],
+    ['phone rule', { ...LEGACY_PAYLOAD, PhoneService: 'Yes' }, 'MultipleLines', /"No phone service" exactly when PhoneService is "No"/],
+    ['internet rule', { ...LEGACY_PAYLOAD, InternetService: 'No' }, 'OnlineSecurity', /"No internet service" exactly when InternetService is "No"/],
+    ['a bad row in an array', [LEGACY_PAYLOAD, { ...LEGACY_PAYLOAD, Contract: 'Monthly' }], '[1].Contract', /must be one of/],
+    ['a JSON string', '"hello"', '(body)', /JSON object/],
+    ['null', 'null', '(body)', /JSON object/],
+  ];
+  it.each(cases)('%s', async (_name, body, path, message) => {
+    const res = await postJson(gw.url, '/predict', typeof body === 'string' ? body : body);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = res.json as Problem;
+    const issue = problem.errors.find((e) => e.path === path);
+    expect(issue, JSON.stringify(problem.errors)).toBeDefined();
+    expect(issue?.message).toMatch(message);
+    expect(problem.requestId).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('rejects invalid JSON', async () => {
+    const res = await postJson(gw.url, '/predict', '{"gender":');
+    expect(res.status).toBe(400);
+    expect((res.json as Problem).detail).toMatch(/not valid JSON/);
+  });
+
+  it('rejects more rows than MAX_BATCH', async () => {
+    const res = await postJson(gw.url, '/predict', Array.from({ length: 11 }, () => LEGACY_PAYLOAD));
+    expect(res.status).toBe(400);
+    expect((res.json as Problem).detail).toMatch(/11 customers; at most 10/);
+  });
+
+  it('answers 413 above the body limit', async () => {
+    const res = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: 'x'.repeat(30_000) });
+    expect(res.status).toBe(413);
+    expect((res.json as Problem).detail).toMatch(/limit of 20000 bytes|limit is 20000 bytes/);
+  });
+
+  it('answers 415 for a non-JSON content type and 405 for GET', async () => {
+    const form = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(form.status).toBe(415);
+    const get = await fetch(`${gw.url}/predict`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers 404 problem for unknown routes', async () => {
+    const res = await fetch(`${gw.url}/nope`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Start-up refuses anything that could serve wrong numbers: each broken bundle gives one
+ * clear line on stderr and a non-zero exit, from the real process.
+ */
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLE_DIR, spawnGateway } from './helpers/index.js';
+
+const dirs: string[] = [];
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** A copy of the committed bundle, broken by `mutate`. */
+async function brokenBundle(mutate: (dir: string, manifest: Record<string, unknown>) => Promise<void>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
+  dirs.push(dir);
+  await cp(BUNDLE_DIR, dir, { recursive: true });
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  await mutate(dir, manifest);
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+async function startFails(modelDir: string, message: RegExp): Promise<void> {
+  const gw = await spawnGateway({ MODEL_DIR: modelDir }, { waitReady: false });
+  const code = await gw.exited;
+  expect(code).not.toBe(0);
+  const lines = gw.stderr().trim().split('\n');
+  expect(lines, gw.stderr()).toHaveLength(1);
+  expect(lines[0]).toMatch(/^churn-gateway: cannot start: /);
+  expect(lines[0]).toMatch(message);
+}
+
+describe('start-up faults', () => {
+  it('a missing model file', async () => {
+    const dir = await brokenBundle(async (d) => rm(path.join(d, 'model.onnx')));
+    await startFails(dir, /cannot read .*model\.onnx: ENOENT/);
+  });
+
+  it('a corrupt model file (checksum)', async () => {
+    const dir = await brokenBundle(async (d) => {
+      const bytes = await readFile(path.join(d, 'model.onnx'));
+      bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff;
+      await writeFile(path.join(d, 'model.onnx'), bytes);
+    });
+    await startFails(dir, /model\.onnx .* has sha256 [0-9a-f]{64}, but the manifest says/);
+  });
+
+  it('an ONNX session error (garbage with a matching checksum)', async () => {
+    const dir = await brokenBundle(async (d, m) => {
+      const garbage = Buffer.from('this is not an onnx model');
+      await writeFile(path.join(d, 'model.onnx'), garbage);
+      (m['onnx'] as Record<string, unknown>)['sha256'] = sha(garbage);
+    });
+    await startFails(dir, /ONNX session error/);
+  });
+
+  it('a manifest that disagrees with the GraphQL contract', async () => {
+    const dir = await brokenBundle(async (_d, m) => {
+      const columns = (m['featureSpec'] as { columns: { name: string; allowedValues?: string[] }[] }).columns;
+      const contract = columns.find((c) => c.name === 'Contract');
+      if (contract) contract.allowedValues = ['Month-to-month', 'One year'];
+    });
+    await startFails(dir, /does not match the gateway contract: column Contract allows \[Month-to-month, One year\] in the bundle but/);
+  });
+
+  it('a manifest whose feature count disagrees with the ONNX input', async () => {
+    const dir = await brokenBundle(async (_d, m) => {
+      const features = (m['featureSpec'] as { features: unknown[] }).features;
+      features.pop();
+    });
+    await startFails(dir, /does not match its manifest: ONNX input .* expected \[N, \d+\]/);
+  });
+
+  it('parity vectors that are off', async () => {
+    const dir = await brokenBundle(async (d, m) => {
+      const parity = JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8'));
+      parity.cases[3].probability = Math.min(1, parity.cases[3].probability + 0.01);
+      const text = JSON.stringify(parity);
+      await writeFile(path.join(d, 'parity.json'), text);
+      (m['parity'] as Record<string, unknown>)['sha256'] = sha(text);
+    });
+    await startFails(dir, /parity check failed .* max \|Δp\| = 0\.0\d+ > 0\.00001 \(case 3/);
+  });
+
+  it('an invalid configuration, with every problem at once', async () => {
+    const gw = await spawnGateway({ PORT: '99999', MAX_BATCH: '0', LOG_LEVEL: 'loud' }, { waitReady: false });
+    expect(await gw.exited).toBe(1);
+    expect(gw.stderr()).toMatch(/PORT: must be an integer from 0 to 65535/);
+    expect(gw.stderr()).toMatch(/MAX_BATCH: must be an integer from 1/);
+    expect(gw.stderr()).toMatch(/LOG_LEVEL/);
+  });
+});
