@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { ModelAdmin } from './model/model-admin.js';
 import { ModelSlot } from './model/model-slot.js';
-import { loadInitialModel } from './model/startup.js';
+import { loadInitialModel, modelSourceFrom } from './model/startup.js';
 import { Predictor } from './prediction.js';
 
 export interface Gateway {
@@ -30,8 +30,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const metrics = new GatewayMetrics();
   const slot = new ModelSlot();
   const predictor = new Predictor(slot, metrics);
-  const initial = loadInitialModel(config, log);
-  const admin = new ModelAdmin(slot, null, log, metrics);
+  const source = modelSourceFrom(config);
+  const initial = loadInitialModel(config, log, source);
+  const admin = new ModelAdmin(slot, source, log, metrics);
   const app = createApp({ config, log, slot, predictor, admin, metrics });
 
   const server = createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: config.HEADERS_TIMEOUT_MS, keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS }, app.handle);
@@ -46,12 +47,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const ready = initial.then(async (model) => {
     await slot.swap(model);
     log.info({ url, model: model.lineage.name, version: model.modelVersion, source: model.lineage.source, parity: model.parity }, 'ready');
+    if (!stopping) admin.startPolling(config.MLFLOW_POLL_INTERVAL_MS);
   });
 
   let stopping: Promise<boolean> | null = null;
   const shutdown = (reason: string): Promise<boolean> =>
     (stopping ??= (async () => {
       log.info({ reason, inFlight: app.inFlight() }, 'shutting down: draining');
+      admin.stopPolling();
       app.startDraining();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -1,18 +1,52 @@
 /**
- * Chooses and loads the first model: the bundle in MODEL_DIR.
+ * Chooses and loads the first model: from MLflow when MLFLOW_TRACKING_URI and MODEL_URI
+ * are set, else the bundle in MODEL_DIR. When MLflow cannot provide the model at start-up
+ * the gateway serves the bundle and says so (logs, modelInfo.notice, GET /), unless
+ * MLFLOW_STRICT asks it to refuse to start.
  */
 import { readBundleDir, verifyBundle } from '../bundle/load.js';
 import type { Config } from '../config.js';
+import { GatewayError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { ChurnModel } from './churn-model.js';
+import { MlflowClient } from '../mlflow/client.js';
+import { ChurnModel, lineageFromManifest } from './churn-model.js';
+import { MlflowModelSource } from './mlflow-source.js';
+import type { ModelSource } from './model-admin.js';
+
+/** Start-up refused (MLFLOW_STRICT): the message is the one line main prints. */
+export class StartupError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STARTUP_REFUSED', message, options);
+  }
+}
 
 export async function loadBundleModel(dir: string, notice: string | null = null): Promise<ChurnModel> {
   const bundle = verifyBundle(await readBundleDir(dir));
-  const { lineageFromManifest } = await import('./churn-model.js');
   return ChurnModel.create(bundle, lineageFromManifest(bundle.manifest, notice));
 }
 
-export async function loadInitialModel(config: Config, log: Logger): Promise<ChurnModel> {
-  log.info({ modelDir: config.MODEL_DIR }, 'loading model bundle');
-  return loadBundleModel(config.MODEL_DIR);
+/** The configured MLflow source, or null when the gateway serves its bundle only. */
+export function modelSourceFrom(config: Config): MlflowModelSource | null {
+  if (!config.MLFLOW_TRACKING_URI || !config.MODEL_URI) return null;
+  const client = new MlflowClient({ trackingUri: config.MLFLOW_TRACKING_URI, timeoutMs: config.MLFLOW_TIMEOUT_MS });
+  return new MlflowModelSource(client, config.MODEL_URI);
+}
+
+export async function loadInitialModel(config: Config, log: Logger, source: ModelSource | null = null): Promise<ChurnModel> {
+  if (!source) {
+    log.info({ modelDir: config.MODEL_DIR }, 'loading model bundle');
+    return loadBundleModel(config.MODEL_DIR);
+  }
+  log.info({ source: source.description }, 'loading model from MLflow');
+  try {
+    return await source.load();
+  } catch (err) {
+    const why = describeError(err);
+    if (config.MLFLOW_STRICT) {
+      throw new StartupError(`MLFLOW_STRICT is set and model ${config.MODEL_URI} could not be loaded from MLflow at ${config.MLFLOW_TRACKING_URI}: ${why}`);
+    }
+    const notice = `MLflow model ${config.MODEL_URI} at ${config.MLFLOW_TRACKING_URI} could not be loaded at start-up, so the packaged bundle is served: ${why}`;
+    log.warn({ source: source.description, modelDir: config.MODEL_DIR, err: why }, 'MLflow model unavailable at start-up; serving the packaged bundle');
+    return loadBundleModel(config.MODEL_DIR, notice);
+  }
 }

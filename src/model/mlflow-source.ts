@@ -1,0 +1,111 @@
+/**
+ * The model as MLflow names it (MODEL_URI on MLFLOW_TRACKING_URI), resolved over the REST
+ * API: registry alias or version → run → experiment → the run's `bundle/` artifacts.
+ * The bundle is verified (checksums, contract, parity) exactly like the packaged one; the
+ * lineage is what MLflow reports, not what the manifest says.
+ */
+import { MANIFEST_FILE, verifyBundle } from '../bundle/load.js';
+import { manifestSchema } from '../bundle/manifest.js';
+import { BundleError } from '../errors.js';
+import type { MlflowClient, ModelVersion, Run } from '../mlflow/client.js';
+import { ChurnModel } from './churn-model.js';
+import type { ModelSource } from './model-admin.js';
+
+export type ModelUri =
+  | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
+  | { readonly kind: 'version'; readonly name: string; readonly version: string }
+  | { readonly kind: 'run'; readonly runId: string; readonly bundlePath: string };
+
+/** models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>[/<bundle path>] (default path: bundle). */
+export function parseModelUri(uri: string): ModelUri {
+  let m = /^models:\/([^/@]+)@([\w-]+)$/.exec(uri);
+  if (m) return { kind: 'alias', name: m[1] as string, alias: m[2] as string };
+  m = /^models:\/([^/@]+)\/(\d+)$/.exec(uri);
+  if (m) return { kind: 'version', name: m[1] as string, version: m[2] as string };
+  m = /^runs:\/([0-9a-zA-Z]+)(?:\/(.*))?$/.exec(uri);
+  if (m) return { kind: 'run', runId: m[1] as string, bundlePath: (m[2] ?? '').replace(/^\/+|\/+$/g, '') || 'bundle' };
+  throw new Error(`unsupported MODEL_URI ${uri}: use models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>/bundle`);
+}
+
+// ignoreBOM keeps the bytes as they are, so the checksum is over what MLflow stores.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export class MlflowModelSource implements ModelSource {
+  readonly description: string;
+  private readonly uri: ModelUri;
+
+  constructor(
+    private readonly client: MlflowClient,
+    readonly modelUri: string,
+  ) {
+    this.uri = parseModelUri(modelUri);
+    this.description = `${modelUri} on ${client.trackingUri}`;
+  }
+
+  /** The registry version the alias points at (a cheap single call); the version or run id for fixed URIs. */
+  async peek(): Promise<string | null> {
+    if (this.uri.kind === 'alias') return (await this.client.getModelVersionByAlias(this.uri.name, this.uri.alias)).version;
+    if (this.uri.kind === 'version') return this.uri.version;
+    return this.uri.runId;
+  }
+
+  identify(model: ChurnModel): string | null {
+    if (model.lineage.source !== 'MLFLOW') return null;
+    return this.uri.kind === 'run' ? model.lineage.runId : model.lineage.version;
+  }
+
+  async load(): Promise<ChurnModel> {
+    const version = await this.resolveVersion();
+    const runId = version ? version.run_id : (this.uri as Extract<ModelUri, { kind: 'run' }>).runId;
+    if (!runId) throw new BundleError(`${this.describeVersion(version)} has no run_id in MLflow at ${this.client.trackingUri}, so its bundle cannot be found`);
+    const run = await this.client.getRun(runId);
+    const experiment = await this.client.getExperiment(run.experimentId);
+    const bundlePath = this.uri.kind === 'run' ? this.uri.bundlePath : 'bundle';
+    const origin = `${this.client.trackingUri} run ${run.runId} (experiment ${experiment.name}, ${this.describeVersion(version)}) artifacts ${bundlePath}/`;
+    const raw = await this.downloadBundle(run, bundlePath, origin);
+    const bundle = verifyBundle(raw);
+    return ChurnModel.create(bundle, {
+      source: 'MLFLOW',
+      name: version?.name ?? bundle.manifest.registeredModel.name,
+      version: version?.version ?? null,
+      alias: this.uri.kind === 'alias' ? this.uri.alias : null,
+      runId: run.runId,
+      experimentId: run.experimentId,
+      experimentName: experiment.name,
+      params: run.params,
+      metrics: run.metrics,
+      notice: null,
+    });
+  }
+
+  private resolveVersion(): Promise<ModelVersion | null> {
+    if (this.uri.kind === 'alias') return this.client.getModelVersionByAlias(this.uri.name, this.uri.alias);
+    if (this.uri.kind === 'version') return this.client.getModelVersion(this.uri.name, this.uri.version);
+    return Promise.resolve(null);
+  }
+
+  private describeVersion(version: ModelVersion | null): string {
+    if (!version) return this.modelUri;
+    return `${this.modelUri} = version ${version.version} of ${version.name}`;
+  }
+
+  /** manifest.json first, then the two files it names, as one RawBundle. */
+  private async downloadBundle(run: Run, bundlePath: string, origin: string) {
+    const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`));
+    const files = manifestSchema.pick({ onnx: true, parity: true }).safeParse(safeJson(manifestJson));
+    if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its ONNX and parity files: ${files.error.issues.map((i) => i.message).join('; ')}`);
+    const [onnx, parity] = await Promise.all([
+      this.client.downloadArtifact(run, `${bundlePath}/${files.data.onnx.file}`),
+      this.client.downloadArtifact(run, `${bundlePath}/${files.data.parity.file}`),
+    ]);
+    return { origin, manifestJson, onnx, parityJson: decoder.decode(parity) };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
