@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+#
+# Churn gateway image. Two stages:
+#   build   - full npm install, `npm run build` (TypeScript -> dist/, plus whatever else the
+#             build script produces); discarded after its outputs are copied out.
+#   runtime - Node LTS slim, production dependencies only, linux/x64 onnxruntime binaries only,
+#             the committed model bundle baked in, non-root, exec-form CMD.
+# Build:  docker build --build-arg GIT_COMMIT="$(git rev-parse HEAD)" \
+#           --build-arg MODEL_VERSION="$(jq -r '.registeredModel.name + "/" + (.registeredModel.version // "unregistered")' model/bundle/manifest.json)" \
+#           -t churn-gateway .
+# The runtime stage is checked without Docker by scripts/docker-smoke.ts (see docs/delivery.md):
+# keep its COPY/RUN/ENV/CMD lines simple (one instruction per line, no globs in COPY sources).
+
+# Node >= 20 is required (package.json engines); 22 is an LTS line and satisfies every dependency's engines.
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+# onnxruntime-node's install script downloads GPU binaries; the CPU binaries ship in the package.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json .npmrc ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# The whole (dockerignored) context, so new build inputs (e.g. ui/) need no Dockerfile change.
+COPY . .
+# Prune dev dependencies once built, so this stage never offers dev packages to a later COPY.
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:22-bookworm-slim AS runtime
+ARG GIT_COMMIT=unknown
+ARG MODEL_VERSION=unknown
+ARG MODEL_SHA256=unknown
+ARG SOURCE_URL=https://github.com/telcochurn/churn-gateway
+LABEL org.opencontainers.image.title="churn-gateway" \
+      org.opencontainers.image.description="Churn prediction gateway: GraphQL + REST inference over an ONNX model" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${GIT_COMMIT}" \
+      org.opencontainers.image.licenses="NOASSERTION" \
+      io.churn-gateway.model.version="${MODEL_VERSION}" \
+      io.churn-gateway.model.sha256="${MODEL_SHA256}"
+
+ENV NODE_ENV=production \
+    PORT=8000
+WORKDIR /app
+
+# Production dependencies only. --ignore-scripts: the only dependency with an install script is
+# onnxruntime-node, whose script would only fetch GPU binaries. Then drop every onnxruntime
+# binary but linux/x64 (~290 MB -> ~45 MB). The npm cache lives in a build cache mount, not a layer.
+COPY package.json package-lock.json .npmrc ./
+RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin \
+           node_modules/onnxruntime-node/bin/napi-v*/win32 \
+           node_modules/onnxruntime-node/bin/napi-v*/linux/arm64
+
+# The model bundle (model.onnx, manifest.json, parity.json); MODEL_DIR defaults to model/bundle under /app.
+COPY model/bundle ./model/bundle
+# Everything `npm run build` produces.
+COPY --from=build /app/dist ./dist
+
+# Files stay root-owned (read-only for the app); the process runs as the base image's unprivileged
+# `node` user, by number so that runtimes checking runAsNonRoot (Kubernetes) can verify it.
+USER 1000:1000
+EXPOSE 8000
+# No curl in slim images: Node's fetch. GET / is 200 when ready, 503 while loading or draining.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Exec form: node is PID 1 and receives SIGTERM directly (the gateway drains and exits on it).
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,502 @@
+/**
+ * Runtime-stage smoke test without a Docker engine.
+ *
+ * Parses the Dockerfile, takes its last stage (the runtime image) and replays it into a fresh
+ * temp folder that stands for the image's root filesystem:
+ *   - COPY --from=<build stage>: files come from this checkout (after `npm run build`), which
+ *     plays the build stage (its WORKDIR maps to the repo root);
+ *   - COPY from the context: files come from the repo, filtered by .dockerignore as Docker would;
+ *   - RUN: executed with /bin/sh -c in the mapped WORKDIR (BuildKit flags such as --mount dropped),
+ *     with the stage's ENV; npm uses the local (warm) cache;
+ *   - ENV, WORKDIR, USER, EXPOSE, HEALTHCHECK and the exec-form CMD are recorded.
+ * Then it starts the CMD with the image's ENV and PORT set to a free port, and checks GET / → 200
+ * {"status":"ok"}, POST /predict with a legacy payload → 200 with "prediction" first, and the
+ * HEALTHCHECK command → exit 0. Any file the Dockerfile forgets to copy makes this fail.
+ *
+ * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--keep]
+ * Requires a prior `npm run build` in the repo (the build stage's outputs).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const LEGACY_PAYLOAD = {
+  gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No',
+  MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes',
+  DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No',
+  Contract: 'Month-to-month', PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check',
+  MonthlyCharges: 29.85, TotalCharges: 29.85,
+} as const;
+
+// ---------------------------------------------------------------- parsing
+
+export interface Instruction {
+  readonly keyword: string;
+  readonly args: string;
+  readonly line: number;
+}
+
+export interface Stage {
+  readonly name: string | null;
+  readonly image: string;
+  readonly instructions: Instruction[];
+}
+
+/** Logical instructions: comments and blank lines dropped, `\` continuations joined. */
+export function parseInstructions(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  const lines = text.split(/\r?\n/);
+  let buf = '';
+  let start = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] ?? '';
+    const trimmed = raw.trim();
+    if (trimmed.startsWith('#') || (trimmed === '' && buf === '')) continue;
+    if (buf === '') start = i + 1;
+    if (/\\\s*$/.test(raw)) {
+      buf += raw.replace(/\\\s*$/, ' ');
+      continue;
+    }
+    buf += raw;
+    const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(buf);
+    if (m) out.push({ keyword: (m[1] ?? '').toUpperCase(), args: (m[2] ?? '').trim(), line: start });
+    buf = '';
+  }
+  if (buf.trim() !== '') throw new Error(`Dockerfile ends inside a continued line (from line ${start})`);
+  return out;
+}
+
+export function parseStages(text: string): Stage[] {
+  const stages: Stage[] = [];
+  for (const ins of parseInstructions(text)) {
+    if (ins.keyword === 'FROM') {
+      const words = ins.args.split(/\s+/).filter((w) => !w.startsWith('--'));
+      const asIdx = words.findIndex((w) => w.toLowerCase() === 'as');
+      stages.push({ image: words[0] ?? '', name: asIdx >= 0 ? (words[asIdx + 1] ?? null) : null, instructions: [] });
+    } else if (ins.keyword !== 'ARG' || stages.length > 0) {
+      const current = stages.at(-1);
+      if (!current) throw new Error(`line ${ins.line}: ${ins.keyword} before the first FROM`);
+      current.instructions.push(ins);
+    }
+  }
+  if (stages.length === 0) throw new Error('no FROM in the Dockerfile');
+  return stages;
+}
+
+/** Splits shell-like words, honouring double and single quotes (no variable expansion). */
+function words(s: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  // Joined-up pieces such as KEY="a b" are handled by the ENV parser; here plain words suffice.
+  for (let m = re.exec(s); m; m = re.exec(s)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));
+  return out;
+}
+
+function splitFlags(args: string): { flags: Map<string, string>; rest: string } {
+  const flags = new Map<string, string>();
+  let rest = args.trim();
+  for (let m = /^--([\w-]+)(?:=(\S*))?\s*/.exec(rest); m; m = /^--([\w-]+)(?:=(\S*))?\s*/.exec(rest)) {
+    flags.set(m[1] ?? '', m[2] ?? 'true');
+    rest = rest.slice(m[0].length);
+  }
+  return { flags, rest };
+}
+
+export function parseEnv(args: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (!/^[\w.-]+=/.test(args)) {
+    // Legacy form: ENV KEY value with spaces
+    const m = /^(\S+)\s+([\s\S]*)$/.exec(args);
+    if (!m) throw new Error(`cannot parse ENV ${args}`);
+    env[m[1] ?? ''] = m[2] ?? '';
+    return env;
+  }
+  const re = /([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))/g;
+  for (let m = re.exec(args); m; m = re.exec(args)) {
+    env[m[1] ?? ''] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? m[4] ?? '');
+  }
+  return env;
+}
+
+function execForm(args: string, what: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    throw new Error(`${what} must be in exec form (a JSON array), got: ${args}`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((x) => typeof x === 'string')) {
+    throw new Error(`${what} must be a non-empty JSON array of strings, got: ${args}`);
+  }
+  return parsed as string[];
+}
+
+// ---------------------------------------------------------------- .dockerignore
+
+/** Docker's .dockerignore rules: Go filepath.Match patterns plus `**`, `!` exceptions, last match wins. */
+export function dockerignoreMatcher(text: string): (relPath: string) => boolean {
+  const rules: { negate: boolean; re: RegExp }[] = [];
+  for (let line of text.split(/\r?\n/)) {
+    line = line.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const negate = line.startsWith('!');
+    if (negate) line = line.slice(1).trim();
+    const pattern = path.posix.normalize(line).replace(/^\/+/, '').replace(/\/+$/, '');
+    let re = '';
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i] ?? '';
+      if (c === '*' && pattern[i + 1] === '*') {
+        // `**` matches any number of directories (including none)
+        i++;
+        if (pattern[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else re += '.*';
+      } else if (c === '*') re += '[^/]*';
+      else if (c === '?') re += '[^/]';
+      else if (c === '[') {
+        const end = pattern.indexOf(']', i);
+        re += end > i ? pattern.slice(i, end + 1).replace('[^', '[^/').replace('[!', '[^/') : '\\[';
+        if (end > i) i = end;
+      } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    }
+    // A pattern matching a directory also excludes everything under it.
+    rules.push({ negate, re: new RegExp(`^${re}(?:/.*)?$`) });
+  }
+  return (relPath: string) => {
+    let ignored = false;
+    for (const r of rules) if (r.re.test(relPath)) ignored = !r.negate;
+    return ignored;
+  };
+}
+
+// ---------------------------------------------------------------- replay
+
+export interface RuntimeImage {
+  readonly rootfs: string;
+  readonly workdir: string;
+  readonly env: Record<string, string>;
+  readonly user: string | null;
+  readonly exposed: string[];
+  readonly healthcheck: string[] | null;
+  readonly cmd: string[];
+  readonly copied: string[];
+}
+
+export interface ReplayOptions {
+  dockerfile: string;
+  repoRoot?: string;
+  /** Folder to build the image filesystem in (must not exist or be empty). */
+  rootfs: string;
+  /**
+   * Memo of RUN results: the same RUN over the same input files reuses the previous folder's
+   * result (hard-linked) instead of running again. Lets a test run several Dockerfile variants
+   * with one `npm ci`.
+   */
+  runCache?: RunCache;
+  log?: (line: string) => void;
+}
+
+/** RUN memo: key (workdir, command, env, npm input files) → the folder it ran in and the top-level entries it created. */
+export type RunCache = Map<string, { dir: string; created: string[] }>;
+
+function mapInto(rootfs: string, workdir: string, p: string): string {
+  const abs = path.posix.isAbsolute(p) ? p : path.posix.join(workdir, p);
+  return path.join(rootfs, path.posix.normalize(abs));
+}
+
+/** Copies src (file or directory) like Docker's COPY: a directory's contents go into dest. */
+function copyEntry(src: string, dest: string, destIsDir: boolean, include: (abs: string) => boolean, copied: string[]): void {
+  const st = fs.statSync(src);
+  if (st.isDirectory()) {
+    fs.mkdirSync(dest, { recursive: true });
+    for (const name of fs.readdirSync(src)) {
+      const child = path.join(src, name);
+      if (!include(child)) continue;
+      copyEntry(child, path.join(dest, name), false, include, copied);
+    }
+    return;
+  }
+  const target = destIsDir ? path.join(dest, path.basename(src)) : dest;
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(src, target);
+  copied.push(target);
+}
+
+function inputsHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc']) {
+    const f = path.join(dir, name);
+    h.update(`${name}:${fs.existsSync(f) ? createHash('sha256').update(fs.readFileSync(f)).digest('hex') : '-'}\n`);
+  }
+  return h.digest('hex');
+}
+
+/** Replays the last stage of the Dockerfile into `rootfs`. */
+export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
+  const repoRoot = opts.repoRoot ?? REPO_ROOT;
+  const log = opts.log ?? (() => {});
+  const stages = parseStages(opts.dockerfile);
+  const runtime = stages.at(-1) as Stage;
+  const stageWorkdir = (s: Stage) => {
+    let wd = '/';
+    for (const i of s.instructions) if (i.keyword === 'WORKDIR') wd = path.posix.resolve(wd, i.args);
+    return wd;
+  };
+  const ignoreFile = path.join(repoRoot, '.dockerignore');
+  const ignored = dockerignoreMatcher(fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, 'utf8') : '');
+  const contextInclude = (abs: string) => !ignored(path.relative(repoRoot, abs).split(path.sep).join('/'));
+
+  fs.mkdirSync(opts.rootfs, { recursive: true });
+  const rootfs = fs.realpathSync(opts.rootfs);
+  let workdir = '/';
+  const env: Record<string, string> = {};
+  let user: string | null = null;
+  const exposed: string[] = [];
+  let healthcheck: string[] | null = null;
+  let cmd: string[] | null = null;
+  const copied: string[] = [];
+
+  for (const ins of runtime.instructions) {
+    const where = `Dockerfile line ${ins.line} (${ins.keyword})`;
+    switch (ins.keyword) {
+      case 'WORKDIR':
+        workdir = path.posix.resolve(workdir, ins.args);
+        fs.mkdirSync(mapInto(rootfs, '/', workdir), { recursive: true });
+        break;
+      case 'ENV':
+        Object.assign(env, parseEnv(ins.args));
+        break;
+      case 'USER':
+        user = ins.args.trim();
+        break;
+      case 'EXPOSE':
+        exposed.push(...ins.args.split(/\s+/).filter(Boolean));
+        break;
+      case 'CMD':
+        cmd = execForm(ins.args, `${where}: CMD`);
+        break;
+      case 'HEALTHCHECK': {
+        const { rest } = splitFlags(ins.args);
+        if (/^NONE$/i.test(rest)) healthcheck = null;
+        else healthcheck = execForm(rest.replace(/^CMD\s+/i, ''), `${where}: HEALTHCHECK CMD`);
+        break;
+      }
+      case 'ENTRYPOINT':
+        throw new Error(`${where}: ENTRYPOINT is not replayed by the smoke test; use an exec-form CMD`);
+      case 'COPY':
+      case 'ADD': {
+        const { flags, rest } = splitFlags(ins.args);
+        const parts = rest.startsWith('[') ? execForm(rest, where) : words(rest);
+        if (parts.length < 2) throw new Error(`${where}: needs a source and a destination`);
+        const dest = parts.at(-1) as string;
+        const sources = parts.slice(0, -1);
+        const destIsDir = dest.endsWith('/') || dest === '.' || sources.length > 1;
+        const destPath = mapInto(rootfs, workdir, dest);
+        const from = flags.get('from');
+        for (const src of sources) {
+          if (/[*?[]/.test(src)) throw new Error(`${where}: wildcard sources are not supported by the smoke test (${src})`);
+          let srcPath: string;
+          let include: (abs: string) => boolean;
+          if (from !== undefined) {
+            const stage = stages.find((s) => s.name === from) ?? stages[Number(from)];
+            if (!stage || stage === runtime) throw new Error(`${where}: --from=${from} is not an earlier stage of this Dockerfile`);
+            const wd = stageWorkdir(stage);
+            const abs = path.posix.resolve(wd, src);
+            const rel = path.posix.relative(wd, abs);
+            if (rel.startsWith('..')) throw new Error(`${where}: ${src} is outside the build stage's WORKDIR ${wd}, which this checkout stands for`);
+            srcPath = path.join(repoRoot, rel);
+            include = () => true;
+            if (!fs.existsSync(srcPath)) throw new Error(`${where}: ${src} not found in the build stage (looked for ${rel} in the checkout; did \`npm run build\` run?)`);
+          } else {
+            const rel = path.posix.normalize(src).replace(/^\/+/, '');
+            srcPath = path.join(repoRoot, rel);
+            include = contextInclude;
+            if (rel !== '.' && (!fs.existsSync(srcPath) || ignored(rel))) {
+              throw new Error(`${where}: ${src} not found in the build context${fs.existsSync(srcPath) ? ' (excluded by .dockerignore)' : ''}`);
+            }
+          }
+          log(`COPY ${from !== undefined ? `--from=${from} ` : ''}${src} -> ${dest}`);
+          copyEntry(srcPath, destPath, destIsDir || fs.statSync(srcPath).isDirectory(), include, copied);
+        }
+        break;
+      }
+      case 'RUN': {
+        const { rest } = splitFlags(ins.args);
+        const script = rest.startsWith('[') ? execForm(rest, where) : ['/bin/sh', '-c', rest];
+        const cwd = mapInto(rootfs, '/', workdir);
+        fs.mkdirSync(cwd, { recursive: true });
+        const key = `${workdir}\n${JSON.stringify(script)}\n${JSON.stringify(env)}\n${inputsHash(cwd)}`;
+        const before = new Set(fs.readdirSync(cwd));
+        const cached = opts.runCache?.get(key);
+        if (cached) {
+          log(`RUN (reused from ${cached.dir}) ${rest}`);
+          for (const name of cached.created) {
+            if (before.has(name)) throw new Error(`${where}: cannot reuse the memoized RUN: ${name} already exists`);
+            const r = spawnSync('cp', ['-al', path.join(cached.dir, name), path.join(cwd, name)], { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(`${where}: reusing ${cached.dir} failed: ${r.stderr}`);
+          }
+          break;
+        }
+        log(`RUN ${rest}`);
+        const started = Date.now();
+        const r = spawnSync(script[0] as string, script.slice(1), {
+          cwd,
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? os.homedir(), ...env },
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        if (r.status !== 0) throw new Error(`${where}: RUN failed (exit ${r.status}): ${rest}\n${r.stdout}\n${r.stderr}`);
+        log(`RUN done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        opts.runCache?.set(key, { dir: cwd, created: fs.readdirSync(cwd).filter((n) => !before.has(n)) });
+        break;
+      }
+      case 'ARG':
+      case 'LABEL':
+      case 'STOPSIGNAL':
+      case 'SHELL':
+      case 'VOLUME':
+      case 'ONBUILD':
+        break;
+      default:
+        throw new Error(`${where}: unknown instruction`);
+    }
+  }
+  if (!cmd) throw new Error('the runtime stage has no CMD');
+  return { rootfs, workdir, env, user, exposed, healthcheck, cmd, copied };
+}
+
+// ---------------------------------------------------------------- run and check
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function resolveArgv(argv: string[]): [string, string[]] {
+  const [bin, ...rest] = argv;
+  // The image's `node` is this Node (the version difference is noted in docs/delivery.md).
+  return [bin === 'node' ? process.execPath : (bin as string), rest];
+}
+
+export interface SmokeResult {
+  readonly image: RuntimeImage;
+  readonly health: { status: number; body: unknown };
+  readonly predict: { status: number; body: Record<string, unknown>; firstKey: string | undefined };
+  readonly healthcheckExit: number | null;
+}
+
+/** Starts the image's CMD in its WORKDIR and checks the HTTP surface; always stops the process. */
+export async function checkRunningImage(image: RuntimeImage, log: (line: string) => void = () => {}): Promise<SmokeResult> {
+  const port = await freePort();
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...image.env, PORT: String(port) };
+  const [bin, args] = resolveArgv(image.cmd);
+  const cwd = mapInto(image.rootfs, '/', image.workdir);
+  log(`CMD ${JSON.stringify(image.cmd)} in ${cwd} with PORT=${port}`);
+  const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.once('exit', (code) => ((exitCode = code), resolve())));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = Date.now() + 30_000;
+    let health: { status: number; body: unknown } | null = null;
+    while (exitCode === undefined && Date.now() < deadline) {
+      const res = await fetch(`${url}/`).catch(() => null);
+      if (res && res.status === 200) {
+        health = { status: res.status, body: await res.json() };
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!health) {
+      throw new Error(`the image's CMD did not become ready (${exitCode !== undefined ? `exited with ${exitCode}` : 'timed out'}):\n${output.slice(-3000)}`);
+    }
+    const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new Error(`POST /predict did not answer JSON (status ${res.status}): ${text.slice(0, 500)}`);
+    }
+    let healthcheckExit: number | null = null;
+    if (image.healthcheck) {
+      const [hb, ha] = resolveArgv(image.healthcheck);
+      const r = spawnSync(hb, ha, { cwd, env, encoding: 'utf8', timeout: 10_000 });
+      healthcheckExit = r.status;
+    }
+    return { image, health, predict: { status: res.status, body, firstKey: Object.keys(body)[0] }, healthcheckExit };
+  } finally {
+    if (exitCode === undefined) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  }
+}
+
+/** Throws unless the result is what the image must do. */
+export function assertHealthy(result: SmokeResult): void {
+  const problems: string[] = [];
+  const body = result.health.body as { status?: unknown } | null;
+  if (result.health.status !== 200 || body?.status !== 'ok') problems.push(`GET / → ${result.health.status} ${JSON.stringify(result.health.body)}`);
+  if (result.predict.status !== 200) problems.push(`POST /predict → ${result.predict.status} ${JSON.stringify(result.predict.body)}`);
+  if (result.predict.firstKey !== 'prediction') problems.push(`POST /predict: first key is ${result.predict.firstKey}, not "prediction"`);
+  if (result.image.healthcheck && result.healthcheckExit !== 0) problems.push(`HEALTHCHECK command exited ${result.healthcheckExit}`);
+  if (!result.image.user || /^(root|0)(:|$)/.test(result.image.user)) problems.push(`runs as root (USER ${result.image.user ?? 'not set'})`);
+  if (!result.image.exposed.some((p) => p.replace(/\/tcp$/, '') === '8000')) problems.push('does not EXPOSE 8000');
+  if (problems.length > 0) throw new Error(`runtime image smoke failed:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Replays the runtime stage of `dockerfileText` into a temp folder and checks it; returns the result. */
+export async function smoke(dockerfileText: string, opts: { runCache?: RunCache; keep?: boolean; log?: (l: string) => void; tmpParent?: string } = {}): Promise<SmokeResult> {
+  const rootfs = fs.mkdtempSync(path.join(opts.tmpParent ?? os.tmpdir(), 'docker-smoke-'));
+  const replayOpts: ReplayOptions = { dockerfile: dockerfileText, rootfs };
+  if (opts.runCache) replayOpts.runCache = opts.runCache;
+  if (opts.log) replayOpts.log = opts.log;
+  let keep = opts.keep === true || opts.runCache !== undefined;
+  try {
+    const image = replayRuntimeStage(replayOpts);
+    const result = await checkRunningImage(image, opts.log);
+    assertHealthy(result);
+    return result;
+  } catch (err) {
+    keep = false;
+    if (opts.runCache) for (const [k, v] of opts.runCache) if (v.dir.startsWith(rootfs)) opts.runCache.delete(k);
+    throw err;
+  } finally {
+    if (!keep) fs.rmSync(rootfs, { recursive: true, force: true });
+  }
+}
+
+async function cli(): Promise<void> {
+  const args = process.argv.slice(2);
+  const i = args.indexOf('--dockerfile');
+  const file = i >= 0 ? (args[i + 1] ?? 'Dockerfile') : path.join(REPO_ROOT, 'Dockerfile');
+  const started = Date.now();
+  const result = await smoke(fs.readFileSync(file, 'utf8'), { keep: args.includes('--keep'), log: (l) => console.log(`docker-smoke: ${l}`) });
+  console.log(`docker-smoke: OK in ${((Date.now() - started) / 1000).toFixed(1)} s: GET / ${JSON.stringify(result.health.body)}; POST /predict ${JSON.stringify(result.predict.body)}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  cli().catch((err: unknown) => {
+    console.error(`docker-smoke: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
