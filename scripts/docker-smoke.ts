@@ -200,6 +200,8 @@ export interface ReplayOptions {
    * with one `npm ci`.
    */
   runCache?: RunCache;
+  /** .dockerignore text to use instead of the repo's file (for tests). */
+  dockerignore?: string;
   log?: (line: string) => void;
 }
 
@@ -250,7 +252,7 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
     return wd;
   };
   const ignoreFile = path.join(repoRoot, '.dockerignore');
-  const ignored = dockerignoreMatcher(fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, 'utf8') : '');
+  const ignored = dockerignoreMatcher(opts.dockerignore ?? (fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, 'utf8') : ''));
   const contextInclude = (abs: string) => !ignored(path.relative(repoRoot, abs).split(path.sep).join('/'));
 
   fs.mkdirSync(opts.rootfs, { recursive: true });
@@ -465,11 +467,12 @@ export function assertHealthy(result: SmokeResult): void {
 }
 
 /** Replays the runtime stage of `dockerfileText` into a temp folder and checks it; returns the result. */
-export async function smoke(dockerfileText: string, opts: { runCache?: RunCache; keep?: boolean; log?: (l: string) => void; tmpParent?: string } = {}): Promise<SmokeResult> {
+export async function smoke(dockerfileText: string, opts: { runCache?: RunCache; dockerignore?: string; keep?: boolean; log?: (l: string) => void; tmpParent?: string } = {}): Promise<SmokeResult> {
   const rootfs = fs.mkdtempSync(path.join(opts.tmpParent ?? os.tmpdir(), 'docker-smoke-'));
   const replayOpts: ReplayOptions = { dockerfile: dockerfileText, rootfs };
   if (opts.runCache) replayOpts.runCache = opts.runCache;
   if (opts.log) replayOpts.log = opts.log;
+  if (opts.dockerignore !== undefined) replayOpts.dockerignore = opts.dockerignore;
   let keep = opts.keep === true || opts.runCache !== undefined;
   try {
     const image = replayRuntimeStage(replayOpts);
