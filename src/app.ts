@@ -20,6 +20,7 @@ import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
+import { PreparedOperations } from './schema/prepared-operations.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -51,11 +52,42 @@ function tokenMatches(header: string | undefined, token: string | undefined): bo
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+interface GraphQLParams {
+  query: string;
+  operationName: string | null;
+  variables: Record<string, unknown>;
+}
+
+/** A well-formed GraphQL-over-HTTP JSON body, or null (Yoga then answers, errors included). */
+function graphqlParams(body: Buffer): GraphQLParams | null {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
+  const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
+  if (typeof query !== 'string' || extensions !== undefined) return null;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+  return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
+}
+
+function hasErrors(bytes: Buffer): boolean {
+  try {
+    return (JSON.parse(bytes.toString('utf8')) as { errors?: unknown }).errors !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
   let inFlight = 0;
 
+  const prepared_ = new PreparedOperations(schema);
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -70,7 +102,7 @@ export function createApp(deps: AppDeps): App {
       warn: (...args) => log.warn({ args: args.map(String) }, 'yoga'),
       error: (...args) => log.error({ args: args.map((a) => describeError(a)) }, 'yoga error'),
     },
-    context: ({ requestState }) => ({ predictor, admin, maxBatch: config.MAX_BATCH, request: requestState }),
+    context: ({ requestState }) => contextFor(requestState),
     plugins: [
       useErrorCodes(),
       {
@@ -83,13 +115,30 @@ export function createApp(deps: AppDeps): App {
     ],
   });
 
+  const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
+
   async function graphql(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES);
+    const params = body && /^application\/json\b/i.test(req.headers['content-type'] ?? '') ? graphqlParams(body) : null;
+    const prepared = params ? prepared_.get(params.query, params.operationName) : undefined;
+    if (params && prepared) {
+      state.operation = prepared.label;
+      const result = await prepared.compiled.query(undefined, contextFor(state), params.variables);
+      if (!result.errors) {
+        const text = prepared.compiled.stringify(result);
+        const type = /application\/graphql-response\+json/.test(req.headers.accept ?? '') ? 'application/graphql-response+json' : 'application/json';
+        res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
+      // Errors are answered by Yoga below, so they have one shape whichever path ran first.
+    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
     const bytes = Buffer.from(await response.arrayBuffer());
+    if (params && !prepared && response.status === 200 && !hasErrors(bytes)) prepared_.learn(params.query, params.operationName);
     const outHeaders: Record<string, string> = {};
     response.headers.forEach((v, k) => (outHeaders[k] = v));
     outHeaders['content-length'] = String(bytes.length);

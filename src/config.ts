@@ -45,7 +45,15 @@ const envSchema = z
     HEADERS_TIMEOUT_MS: int(10_000, 1_000, 600_000),
     // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
     SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
+    // Concurrent small requests share one session.run (see Predictor); off only to measure it.
+    COALESCE_PREDICTIONS: bool(true),
     GRAPHIQL_ENABLED: bool(true),
+    // The built /ui (npm run build:ui); relative to the working directory like MODEL_DIR.
+    UI_DIR: z
+      .string()
+      .min(1)
+      .default('ui/dist')
+      .transform((dir) => path.resolve(dir)),
     INTROSPECTION_ENABLED: bool(true),
     CORS_ORIGINS: z
       .string()

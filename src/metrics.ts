@@ -32,6 +32,12 @@ export class GatewayMetrics {
     buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000],
     registers: [this.registry],
   });
+  readonly inferenceRows = new Histogram({
+    name: 'gateway_inference_rows_per_run',
+    help: 'Rows per ONNX session.run (above 1 for singles when concurrent requests were coalesced)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 1000, 10000],
+    registers: [this.registry],
+  });
   readonly modelInfo = new Gauge({
     name: 'gateway_model_info',
     help: 'The model being served (value 1)',

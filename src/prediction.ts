@@ -30,10 +30,24 @@ export interface CustomerRequest {
   readonly record: CustomerRecord;
 }
 
+/** Requests up to this many rows may share one session.run with concurrent requests. */
+export const COALESCE_MAX_ROWS = 64;
+
+interface PendingRun {
+  readonly model: ChurnModel;
+  readonly rows: readonly CustomerRecord[];
+  readonly resolve: (probabilities: Float32Array) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class Predictor {
+  private pending: PendingRun[] = [];
+  private flushScheduled = false;
+
   constructor(
     private readonly slot: ModelSlot,
     private readonly metrics: GatewayMetrics,
+    private readonly options: { coalesce: boolean } = { coalesce: true },
   ) {}
 
   /** The model answering right now (throws NotReadyError before start-up finishes). */
@@ -44,14 +58,63 @@ export class Predictor {
   /** One model computes every row of a request; results come back in input order. */
   async predict(customers: readonly CustomerRequest[]): Promise<Prediction[]> {
     const model = this.slot.current;
-    const probabilities = await model.predictRows(customers.map((c) => c.record));
+    const records = customers.map((c) => c.record);
+    const probabilities =
+      this.options.coalesce && customers.length <= COALESCE_MAX_ROWS ? await this.coalesced(model, records) : await this.run(model, records);
     const { threshold, riskBands } = model.manifest;
     this.metrics.batchSize.observe(customers.length);
-    return customers.map((c, i) => {
+    const counts = { LOW: 0, MEDIUM: 0, HIGH: 0 };
+    const predictions = customers.map((c, i): Prediction => {
       const p = probabilities[i] as number;
       const riskLevel = riskLevelOf(p, riskBands);
-      this.metrics.predictions.inc({ risk_level: riskLevel });
+      counts[riskLevel]++;
       return { customerId: c.customerId, churnProbability: p, willChurn: p >= threshold, riskLevel, threshold, modelVersion: model.modelVersion };
     });
+    for (const level of ['LOW', 'MEDIUM', 'HIGH'] as const) if (counts[level] > 0) this.metrics.predictions.inc({ risk_level: level }, counts[level]);
+    return predictions;
+  }
+
+  private run(model: ChurnModel, rows: readonly CustomerRecord[]): Promise<Float32Array> {
+    this.metrics.inferenceRows.observe(rows.length);
+    return model.predictRows(rows);
+  }
+
+  /**
+   * Queues the rows and runs every request queued in this turn of the event loop as one
+   * session.run (per model), with no fixed wait: requests that arrive while a run blocks
+   * the loop are parsed in the next I/O phase and flushed together right after it.
+   */
+  private coalesced(model: ChurnModel, rows: readonly CustomerRecord[]): Promise<Float32Array> {
+    model.acquire();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ model, rows, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const runs = this.pending;
+    this.pending = [];
+    this.flushScheduled = false;
+    const byModel = new Map<ChurnModel, PendingRun[]>();
+    for (const run of runs) byModel.set(run.model, [...(byModel.get(run.model) ?? []), run]);
+    for (const [model, group] of byModel) {
+      const rows = group.length === 1 ? (group[0] as PendingRun).rows : group.flatMap((g) => g.rows);
+      this.run(model, rows)
+        .then(
+          (probabilities) => {
+            let offset = 0;
+            for (const g of group) {
+              g.resolve(probabilities.subarray(offset, offset + g.rows.length));
+              offset += g.rows.length;
+            }
+          },
+          (err: unknown) => group.forEach((g) => g.reject(err)),
+        )
+        .finally(() => group.forEach(() => model.relinquish()));
+    }
   }
 }

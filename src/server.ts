@@ -13,6 +13,7 @@ import { ModelAdmin } from './model/model-admin.js';
 import { ModelSlot } from './model/model-slot.js';
 import { loadInitialModel, modelSourceFrom } from './model/startup.js';
 import { Predictor } from './prediction.js';
+import { createUiRoute } from './ui/route.js';
 
 export interface Gateway {
   readonly server: Server;
@@ -29,11 +30,11 @@ export interface Gateway {
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const slot = new ModelSlot();
-  const predictor = new Predictor(slot, metrics);
+  const predictor = new Predictor(slot, metrics, { coalesce: config.COALESCE_PREDICTIONS });
   const source = modelSourceFrom(config);
   const initial = loadInitialModel(config, log, source);
   const admin = new ModelAdmin(slot, source, log, metrics);
-  const app = createApp({ config, log, slot, predictor, admin, metrics });
+  const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: [createUiRoute(config, log)] });
 
   const server = createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: config.HEADERS_TIMEOUT_MS, keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS }, app.handle);
   await new Promise<void>((resolve, reject) => {

@@ -63,6 +63,8 @@ export class ChurnModel {
   private inFlight = 0;
   private idle: (() => void) | null = null;
   private released = false;
+  private scratch = new Float32Array(0);
+  private scratchBusy = false;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -133,9 +135,16 @@ export class ChurnModel {
     if (this.released) throw new InferenceError(`model ${this.modelVersion} was released`);
     const n = rows.length;
     if (n === 0) return new Float32Array(0);
-    this.inFlight++;
+    this.acquire();
+    // The input buffer is reused while no other run holds it: no allocation per request.
+    const size = n * this.encoder.width;
+    const reuse = !this.scratchBusy;
+    if (reuse && this.scratch.length < size) this.scratch = new Float32Array(Math.max(size, this.scratch.length * 2));
+    const data = reuse ? this.scratch.subarray(0, size) : new Float32Array(size);
+    if (reuse) this.scratchBusy = true;
     try {
-      const input = new ort.Tensor('float32', this.encoder.encode(rows), [n, this.encoder.width]);
+      this.encoder.encodeInto(rows, data);
+      const input = new ort.Tensor('float32', data, [n, this.encoder.width]);
       const out = await this.session.run({ [this.manifest.onnx.inputName]: input }, [this.manifest.onnx.outputName]);
       const probs = out[this.manifest.onnx.outputName];
       if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`output ${this.manifest.onnx.outputName} is not a float32 tensor`);
@@ -148,9 +157,19 @@ export class ChurnModel {
       if (err instanceof InferenceError) throw err;
       throw new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
     } finally {
-      this.inFlight--;
-      if (this.inFlight === 0 && this.idle) this.idle();
+      if (reuse) this.scratchBusy = false;
+      this.relinquish();
     }
+  }
+
+  /** Holds the model for a prediction that will run later (coalescing); pair with relinquish. */
+  acquire(): void {
+    this.inFlight++;
+  }
+
+  relinquish(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idle) this.idle();
   }
 
   /** Waits for in-flight predictions, then frees the session. Safe to call twice. */

@@ -1,0 +1,55 @@
+/**
+ * The GraphQL hot path. Yoga parses, validates (with every limit and plugin) and runs
+ * each new document once; when that succeeded, the document is compiled with
+ * graphql-jit and later requests with the same text skip Yoga's per-request pipeline.
+ * Only side-effect-free scoring and read fields qualify, and any result with errors is
+ * thrown away and answered by Yoga, so error shapes have a single source.
+ */
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
+
+/** Root fields whose repeat execution is harmless (Yoga re-runs a request that errored). */
+const FAST_ROOT_FIELDS = new Set(['predict', 'predictBatch', 'modelInfo']);
+
+export interface PreparedOperation {
+  readonly compiled: CompiledQuery;
+  /** Operation name, or "<kind> <fields>" for anonymous ones: what logs and metrics show. */
+  readonly label: string;
+}
+
+export class PreparedOperations {
+  private readonly cache = new Map<string, PreparedOperation>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly maxEntries = 256,
+  ) {}
+
+  private static key(query: string, operationName: string | null | undefined): string {
+    return operationName ? `${operationName}\u0000${query}` : query;
+  }
+
+  get(query: string, operationName: string | null | undefined): PreparedOperation | undefined {
+    return this.cache.get(PreparedOperations.key(query, operationName));
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Call only after Yoga executed this exact document without errors. */
+  learn(query: string, operationName: string | null | undefined): void {
+    const key = PreparedOperations.key(query, operationName);
+    if (this.cache.has(key)) return;
+    const document = parse(query);
+    const op = getOperationAST(document, operationName);
+    if (!op || op.operation === 'subscription') return;
+    const fields = op.selectionSet.selections;
+    if (!fields.every((s) => s.kind === 'Field' && FAST_ROOT_FIELDS.has(s.name.value) && !s.directives?.length)) return;
+    const compiled = compileQuery(this.schema, document, operationName ?? undefined);
+    if (!isCompiledQuery(compiled)) return;
+    const label = op.name?.value ?? `${op.operation} ${fields.map((s) => (s.kind === 'Field' ? s.name.value : '')).join(',')}`;
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, { compiled, label });
+  }
+}

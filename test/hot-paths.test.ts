@@ -1,0 +1,75 @@
+/**
+ * The speed-ups never trade correctness: a compiled (prepared) GraphQL document answers
+ * exactly as Yoga does, errors keep Yoga's shape, and coalesced concurrent predictions
+ * give each caller its own row.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictDocument } from '../src/generated/graphql.js';
+import type { CustomerInput } from '../src/generated/graphql.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, spawnGateway, type SpawnedGateway } from './helpers/index.js';
+
+// Separate processes: requests from this process then arrive together, as from real clients.
+let gw: SpawnedGateway;
+let plain: SpawnedGateway;
+beforeAll(async () => {
+  [gw, plain] = await Promise.all([spawnGateway({ LOG_LEVEL: 'warn' }), spawnGateway({ LOG_LEVEL: 'warn', COALESCE_PREDICTIONS: 'false' })]);
+});
+afterAll(() => {
+  gw.child.kill('SIGTERM');
+  plain.child.kill('SIGTERM');
+});
+
+const customer = (i: number): CustomerInput => ({ ...GRAPHQL_CUSTOMER, customerId: `c${i}`, tenure: i % 73, monthlyCharges: 18 + (i % 100), totalCharges: (18 + (i % 100)) * (i % 73) });
+
+describe('prepared GraphQL documents', () => {
+  it('answers byte-for-byte like the first (Yoga) execution of the same document', async () => {
+    const query = `mutation Fresh${Date.now()}($customer: CustomerInput!) { predict(customer: $customer) { customerId churnProbability riskLevel modelVersion } }`;
+    const first = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { customer: customer(5) } }) });
+    const second = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { customer: customer(5) } }) });
+    expect(second.status).toBe(first.status);
+    expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
+    expect(await second.text()).toBe(await first.text());
+  });
+
+  it('keeps Yoga error shapes for bad input on a document it has compiled', async () => {
+    await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
+    const bad = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: -3 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const badVariable = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, gender: 'X' } as unknown as CustomerInput });
+    expect(badVariable.status).toBe(400);
+    expect(badVariable.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('coalescing', () => {
+  it('gives each of 200 concurrent callers its own prediction, as without coalescing', async () => {
+    const n = 200;
+    const [together, alone] = await Promise.all([
+      Promise.all(Array.from({ length: n }, (_, i) => gql(gw.url, PredictDocument, { customer: customer(i) }))),
+      Promise.all(Array.from({ length: n }, (_, i) => gql(plain.url, PredictDocument, { customer: customer(i) }))),
+    ]);
+    for (let i = 0; i < n; i++) {
+      expect(together[i]?.body.data?.predict.customerId).toBe(`c${i}`);
+      expect(together[i]?.body.data?.predict.churnProbability).toBe(alone[i]?.body.data?.predict.churnProbability);
+    }
+    expect(new Set(together.map((r) => r.body.data?.predict.churnProbability)).size).toBeGreaterThan(20);
+    const runs = (text: string) => Number(/gateway_inference_rows_per_run_count (\d+)/.exec(text)?.[1]);
+    const coalescedRuns = runs(await (await fetch(`${gw.url}/metrics`)).text());
+    const plainRuns = runs(await (await fetch(`${plain.url}/metrics`)).text());
+    expect(plainRuns).toBeGreaterThanOrEqual(n);
+    expect(coalescedRuns).toBeLessThan(plainRuns);
+  });
+
+  it('mixes REST singles and small batches in one run without crossing rows', async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => ({ ...LEGACY_PAYLOAD, customerID: `r${i}`, tenure: i, TotalCharges: 29.85 * i }));
+    const requests = rows.map((r, i) => (i % 3 === 0 ? postJson(gw.url, '/predict', [r, { ...r, customerID: `${r.customerID}-b`, Contract: 'Two year' }]) : postJson(gw.url, '/predict', r)));
+    const answers = await Promise.all(requests);
+    const expected = await postJson(plain.url, '/predict', rows);
+    answers.forEach((a, i) => {
+      const first = (Array.isArray(a.json) ? a.json[0] : a.json) as { customerID: string; churn_probability: number };
+      expect(first.customerID).toBe(`r${i}`);
+      expect(first.churn_probability).toBe((expected.json as { churn_probability: number }[])[i]?.churn_probability);
+    });
+  });
+});
