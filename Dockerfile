@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # Churn gateway image. Two stages:
-#   build   - full npm install, `npm run build` (TypeScript -> dist/, plus whatever else the
-#             build script produces); discarded after its outputs are copied out.
+#   build   - full npm install, `npm run build` (UI assets -> ui/dist/, TypeScript -> dist/);
+#             discarded after its outputs are copied out.
 #   runtime - Node LTS slim, production dependencies only, linux/x64 onnxruntime binaries only,
 #             the committed model bundle baked in, non-root, exec-form CMD.
 # Build:  docker build --build-arg GIT_COMMIT="$(git rev-parse HEAD)" \
@@ -52,8 +52,9 @@ RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip npm ci --
 
 # The model bundle (model.onnx, manifest.json, parity.json); MODEL_DIR defaults to model/bundle under /app.
 COPY model/bundle ./model/bundle
-# Everything `npm run build` produces.
+# Everything `npm run build` produces: the compiled gateway and the UI's static assets.
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/ui/dist ./ui/dist
 
 # Files stay root-owned (read-only for the app); the process runs as the base image's unprivileged
 # `node` user, by number so that runtimes checking runAsNonRoot (Kubernetes) can verify it.

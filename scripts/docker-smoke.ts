@@ -10,8 +10,8 @@
  *     with the stage's ENV; npm uses the local (warm) cache;
  *   - ENV, WORKDIR, USER, EXPOSE, HEALTHCHECK and the exec-form CMD are recorded.
  * Then it starts the CMD with the image's ENV and PORT set to a free port, and checks GET / → 200
- * {"status":"ok"}, POST /predict with a legacy payload → 200 with "prediction" first, and the
- * HEALTHCHECK command → exit 0. Any file the Dockerfile forgets to copy makes this fail.
+ * {"status":"ok"}, POST /predict with a legacy payload → 200 with "prediction" first, GET /ui
+ * not 503 (the UI build is in the image), and the HEALTHCHECK command → exit 0. Any file the Dockerfile forgets to copy makes this fail.
  *
  * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--keep]
  * Requires a prior `npm run build` in the repo (the build stage's outputs).
@@ -397,6 +397,8 @@ export interface SmokeResult {
   readonly image: RuntimeImage;
   readonly health: { status: number; body: unknown };
   readonly predict: { status: number; body: Record<string, unknown>; firstKey: string | undefined };
+  /** GET /ui: 503 means the gateway found no UI build (ui/dist) in the image. */
+  readonly ui: { status: number };
   readonly healthcheckExit: number | null;
 }
 
@@ -436,13 +438,14 @@ export async function checkRunningImage(image: RuntimeImage, log: (line: string)
     } catch {
       throw new Error(`POST /predict did not answer JSON (status ${res.status}): ${text.slice(0, 500)}`);
     }
+    const ui = { status: (await fetch(`${url}/ui`)).status };
     let healthcheckExit: number | null = null;
     if (image.healthcheck) {
       const [hb, ha] = resolveArgv(image.healthcheck);
       const r = spawnSync(hb, ha, { cwd, env, encoding: 'utf8', timeout: 10_000 });
       healthcheckExit = r.status;
     }
-    return { image, health, predict: { status: res.status, body, firstKey: Object.keys(body)[0] }, healthcheckExit };
+    return { image, health, predict: { status: res.status, body, firstKey: Object.keys(body)[0] }, ui, healthcheckExit };
   } finally {
     if (exitCode === undefined) {
       child.kill('SIGTERM');
@@ -460,6 +463,7 @@ export function assertHealthy(result: SmokeResult): void {
   if (result.health.status !== 200 || body?.status !== 'ok') problems.push(`GET / → ${result.health.status} ${JSON.stringify(result.health.body)}`);
   if (result.predict.status !== 200) problems.push(`POST /predict → ${result.predict.status} ${JSON.stringify(result.predict.body)}`);
   if (result.predict.firstKey !== 'prediction') problems.push(`POST /predict: first key is ${result.predict.firstKey}, not "prediction"`);
+  if (result.ui.status === 503) problems.push('GET /ui → 503: the image has no UI build (is ui/dist copied?)');
   if (result.image.healthcheck && result.healthcheckExit !== 0) problems.push(`HEALTHCHECK command exited ${result.healthcheckExit}`);
   if (!result.image.user || /^(root|0)(:|$)/.test(result.image.user)) problems.push(`runs as root (USER ${result.image.user ?? 'not set'})`);
   if (!result.image.exposed.some((p) => p.replace(/\/tcp$/, '') === '8000')) problems.push('does not EXPOSE 8000');

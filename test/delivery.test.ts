@@ -1,0 +1,232 @@
+/**
+ * Delivery checks without Docker or GitHub: the linters (hadolint, actionlint) report nothing,
+ * the Dockerfile's runtime stage, replayed into a temp folder, serves the gateway (and fails
+ * when a COPY is missing), and the workflows keep their security properties.
+ * One `npm ci --omit=dev` per run: Dockerfile variants reuse it through the RUN memo.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnv, parseStages, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
+
+const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
+const DOCKERFILE = read('Dockerfile');
+
+describe('delivery linters', () => {
+  it('hadolint and actionlint report nothing (scripts/lint-delivery.sh)', () => {
+    const r = spawnSync('bash', ['scripts/lint-delivery.sh'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('lint-delivery: no findings');
+  }, 250_000);
+});
+
+describe('Dockerfile', () => {
+  const stages = parseStages(DOCKERFILE);
+  const runtime = stages.at(-1)!;
+  const ins = (kw: string) => runtime.instructions.filter((i) => i.keyword === kw);
+
+  it('is multi-stage with a pinned Node LTS slim runtime image', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const s of stages) expect(s.image).toMatch(/^node:(22|24)(\.\d+)*-(bookworm-|trixie-)?slim(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  it('runs as non-root, exposes 8000, has a HEALTHCHECK and an exec-form CMD, production ENV', () => {
+    const user = ins('USER').at(-1)?.args ?? 'root';
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    expect(ins('EXPOSE').map((i) => i.args)).toContain('8000');
+    expect(ins('HEALTHCHECK')).toHaveLength(1);
+    expect(JSON.parse(ins('CMD').at(-1)!.args)).toEqual(['node', 'dist/src/main.js']);
+    const env = Object.assign({}, ...ins('ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+    expect(env).toMatchObject({ NODE_ENV: 'production', PORT: '8000' });
+  });
+
+  it('labels the image with the git commit and the model version from build args', () => {
+    const args = ins('ARG').map((i) => i.args.split('=')[0]);
+    expect(args).toEqual(expect.arrayContaining(['GIT_COMMIT', 'MODEL_VERSION']));
+    const labels = ins('LABEL').map((i) => i.args).join(' ');
+    expect(labels).toMatch(/org\.opencontainers\.image\.revision="?\$\{?GIT_COMMIT\}?/);
+    expect(labels).toMatch(/model\.version="?\$\{?MODEL_VERSION\}?/);
+    for (const key of ['source', 'title', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
+  });
+
+  it('installs with ONNXRUNTIME_NODE_INSTALL=skip in every stage', () => {
+    for (const s of stages) {
+      const env = s.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+      for (const run of s.instructions.filter((i) => i.keyword === 'RUN' && /npm (ci|install)/.test(i.args))) {
+        expect(`${env} ${run.args}`).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
+      }
+    }
+  });
+
+  it('.dockerignore keeps tests, venvs, MLflow state, node_modules, infra, .git and build outputs out', () => {
+    const lines = read('.dockerignore').split('\n').map((l) => l.trim());
+    for (const entry of ['.git', '**/node_modules', 'dist', 'test', 'test-results', 'bench', 'infra', 'model/.venv', 'model/mlruns', 'model/mlflow.db', 'mlruns']) {
+      expect(lines, entry).toContain(entry);
+    }
+  });
+});
+
+describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => {
+  const runCache: RunCache = new Map();
+  let tmpParent = '';
+  let buildStarted = 0;
+  let result: SmokeResult | undefined;
+
+  beforeAll(() => {
+    tmpParent = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-test-'));
+    // The checkout plays the build stage: its outputs must be fresh.
+    buildStarted = Date.now() - 1_000;
+    const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 180_000 });
+    if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
+  }, 200_000);
+
+  afterAll(() => {
+    if (tmpParent) fs.rmSync(tmpParent, { recursive: true, force: true });
+  });
+
+  it('GET / is 200 ok, POST /predict answers with "prediction" first, the HEALTHCHECK passes', async () => {
+    result = await smoke(DOCKERFILE, { runCache, tmpParent });
+    expect(result.health).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(result.predict.status).toBe(200);
+    expect(result.predict.firstKey).toBe('prediction');
+    expect(result.ui.status).toBe(200);
+    expect(result.healthcheckExit).toBe(0);
+  }, 180_000);
+
+  it('fails when the Dockerfile forgets to copy the UI build', async () => {
+    const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+\/app\/ui\/dist\s/);
+    await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/GET \/ui → 503/);
+  }, 60_000);
+
+  it('keeps only the linux/x64 onnxruntime binaries and no dev dependencies', () => {
+    expect(result, 'the smoke test above must pass first').toBeDefined();
+    const app = path.join(result!.image.rootfs, result!.image.workdir);
+    const bin = path.join(app, 'node_modules/onnxruntime-node/bin');
+    const napi = fs.readdirSync(bin);
+    expect(napi.length).toBeGreaterThan(0);
+    for (const v of napi) {
+      expect(fs.readdirSync(path.join(bin, v)).sort(), v).toEqual(['linux']);
+      expect(fs.readdirSync(path.join(bin, v, 'linux')), v).toEqual(['x64']);
+    }
+    for (const dev of ['typescript', 'vitest', 'eslint', 'tsx']) expect(fs.existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
+  });
+
+  it('copies only fresh build-stage outputs (what this `npm run build` produced)', () => {
+    const fromBuild = runtime().filter((i) => i.keyword === 'COPY' && /--from=/.test(i.args));
+    expect(fromBuild.length).toBeGreaterThan(0);
+    const buildWd = '/app';
+    for (const c of fromBuild) {
+      const src = c.args.split(/\s+/).filter((w) => !w.startsWith('--')).slice(0, -1);
+      for (const s of src) {
+        const local = path.join(REPO_ROOT, path.posix.relative(buildWd, s));
+        expect(newestMtime(local), `${s} was not (re)written by npm run build: a stale local artifact?`).toBeGreaterThanOrEqual(buildStarted);
+      }
+    }
+  });
+
+  it('copies everything `npm run build` produces (every dist/ folder it wrote, e.g. ui/dist)', () => {
+    const sources = runtime()
+      .filter((i) => i.keyword === 'COPY' && /--from=build\b/.test(i.args))
+      .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')).slice(0, -1))
+      .map((s) => path.posix.relative('/app', s));
+    const produced = distFolders(REPO_ROOT, 3).filter((d) => newestMtime(path.join(REPO_ROOT, d)) >= buildStarted);
+    expect(produced).toContain('dist');
+    for (const d of produced) expect(sources.some((s) => d === s || d.startsWith(`${s}/`)), `${d} is built but not copied into the runtime stage`).toBe(true);
+  });
+
+  it('fails when the Dockerfile forgets to copy the model bundle', async () => {
+    const broken = withoutLine(DOCKERFILE, /^COPY\s+model\/bundle\b/);
+    await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/did not become ready[\s\S]*model\/bundle/);
+  }, 60_000);
+
+  it('fails when the Dockerfile forgets to copy the compiled gateway', async () => {
+    const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+\/app\/dist\s/);
+    await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/did not become ready[\s\S]*dist\/src\/main\.js/);
+  }, 60_000);
+
+  it('fails when .dockerignore drops a file the runtime stage copies', async () => {
+    const dockerignore = `${read('.dockerignore')}\nmodel/bundle/parity.json\n`;
+    await expect(smoke(DOCKERFILE, { runCache, tmpParent, dockerignore })).rejects.toThrow(/did not become ready[\s\S]*parity\.json/);
+  }, 60_000);
+});
+
+describe('workflows', () => {
+  const ci = read('.github/workflows/ci.yml');
+  const release = read('.github/workflows/release.yml');
+
+  it('pin every action to a full commit SHA with a version comment', () => {
+    for (const [name, text] of [['ci', ci], ['release', release]] as const) {
+      const uses = [...text.matchAll(/^\s*-?\s*uses:\s*(\S+)(.*)$/gm)];
+      expect(uses.length, name).toBeGreaterThan(0);
+      for (const [, ref, rest] of uses) {
+        expect(ref, `${name}: ${ref}`).toMatch(/@[0-9a-f]{40}$/);
+        expect(rest, `${name}: ${ref} needs a "# vX.Y.Z" comment`).toMatch(/#\s*v\d/);
+      }
+    }
+  });
+
+  it('are least-privilege with timeouts, and CI cancels superseded runs', () => {
+    for (const text of [ci, release]) {
+      expect(text).toMatch(/^permissions:\n {2}contents: read$/m);
+      const jobs = text.split(/^jobs:$/m)[1] ?? '';
+      const jobCount = [...jobs.matchAll(/^ {2}[\w-]+:$/gm)].length;
+      expect([...jobs.matchAll(/^ {4}timeout-minutes: \d+$/gm)].length).toBe(jobCount);
+    }
+    expect(ci).toContain('group: ci-${{ github.ref }}');
+    expect(ci).toMatch(/cancel-in-progress: true/);
+    expect(ci).not.toMatch(/id-token|secrets\.AWS|DOCKERHUB/);
+  });
+
+  it('deploys to ECS only when enabled, with OIDC and no long-lived AWS keys', () => {
+    expect(release).toContain("if: vars.ECS_DEPLOY_ENABLED == 'true'");
+    expect(release).toContain('role-to-assume: ${{ vars.AWS_ROLE_ARN }}');
+    expect(release).toContain('id-token: write');
+    expect(release).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
+    expect(release).toContain('wait-for-service-stability: true');
+  });
+
+  it('release tags :<sha> and :latest with the git commit and model version as build args', () => {
+    expect(release).toMatch(/churn-gateway:\$\{\{ github\.sha \}\}/);
+    expect(release).toMatch(/:latest$/m);
+    expect(release).toContain('GIT_COMMIT=${{ github.sha }}');
+    expect(release).toMatch(/MODEL_VERSION=\$\{\{ steps\.meta\.outputs\.model-version \}\}/);
+  });
+
+  it('the deploy targets the container name the CDK app defines', () => {
+    const infraService = fs.readFileSync(path.join(REPO_ROOT, 'infra/lib/gateway-service.ts'), 'utf8');
+    expect(infraService).toMatch(/addContainer\('gateway'/);
+    expect(read('docs/delivery.md')).toMatch(/\| `ECS_CONTAINER_NAME` \|[^\n]*`gateway`/);
+  });
+});
+
+function runtime() {
+  return parseStages(DOCKERFILE).at(-1)!.instructions;
+}
+
+function withoutLine(dockerfile: string, pattern: RegExp): string {
+  const lines = dockerfile.split('\n');
+  const kept = lines.filter((l) => !pattern.test(l.trim()));
+  if (kept.length !== lines.length - 1) throw new Error(`expected exactly one line matching ${pattern} in the Dockerfile`);
+  return kept.join('\n');
+}
+
+/** Folders named dist/ up to `depth` levels down, outside dependencies, VCS, venvs and the CDK app. */
+function distFolders(root: string, depth: number, rel = ''): string[] {
+  if (depth < 0) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    if (!e.isDirectory() || ['node_modules', '.git', '.tools', '.venv', 'infra', 'mlruns'].includes(e.name)) continue;
+    const child = rel ? `${rel}/${e.name}` : e.name;
+    if (e.name === 'dist') out.push(child);
+    else out.push(...distFolders(root, depth - 1, child));
+  }
+  return out;
+}
+
+function newestMtime(p: string): number {
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...fs.readdirSync(p).map((n) => newestMtime(path.join(p, n))));
+}
