@@ -1,0 +1,57 @@
+/**
+ * The two HTML pages of /ui, rendered once at start-up from the build manifest. They are
+ * small shells: the app and GraphiQL load as cached, content-hashed files.
+ */
+import type { AssetName, UiManifest } from './manifest.js';
+import { ASSET_PREFIX } from './manifest.js';
+
+export interface PageOptions {
+  readonly graphiqlEnabled: boolean;
+}
+
+const shell = (title: string, head: string, body: string) =>
+  `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+${head}
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+
+export function renderAppPage(manifest: UiManifest, options: PageOptions): string {
+  const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
+  const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : ''].join('');
+  return shell(
+    'Churn risk · prediction gateway',
+    `<link rel="icon" href="${url('favicon.ico')}">
+<link rel="stylesheet" href="${url('app.css')}">
+<script type="module" src="${url('app.js')}"></script>`,
+    `<a class="skip" href="#form-root">Skip to the customer form</a>
+<header class="top"><h1>Churn risk</h1><nav aria-label="Gateway tools">${nav}</nav></header>
+<main class="layout">
+<section class="card" aria-labelledby="form-title"><h2 id="form-title">Customer</h2><div id="form-root"><noscript>This form needs JavaScript; the same predictions are available at POST /graphql.</noscript></div></section>
+<div>
+<section class="card" aria-labelledby="result-title"><h2 id="result-title">Prediction</h2><div id="result" aria-live="polite" aria-atomic="true"></div></section>
+<section class="card" aria-labelledby="model-title"><h2 id="model-title">Model</h2><div id="model-panel" aria-live="polite"><p class="muted">Loading model information…</p></div></section>
+</div>
+</main>`,
+  );
+}
+
+export function renderGraphiqlPage(manifest: UiManifest): string {
+  const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
+  return shell(
+    'Churn gateway · GraphiQL',
+    `<link rel="icon" href="${url('favicon.ico')}">
+<link rel="stylesheet" href="${url('graphiql.css')}">
+<script defer src="${url('graphiql-boot.js')}"></script>
+<script defer src="${url('graphiql.js')}"></script>`,
+    `<div id="root"><noscript>GraphiQL needs JavaScript.</noscript></div>`,
+  );
+}

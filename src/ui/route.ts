@@ -1,0 +1,89 @@
+/**
+ * The /ui route: the prediction form at /ui, GraphiQL at /ui/graphiql (only while
+ * GRAPHIQL_ENABLED), and their static files at /ui/assets/<content-hashed name>.
+ * Built from ui/dist (`npm run build:ui`); without a build, /ui answers 503 saying so.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { describeError } from '../errors.js';
+import { HttpProblem } from '../http.js';
+import type { Logger } from '../logger.js';
+import type { RequestState } from '../request-state.js';
+import { ASSET_PREFIX } from './manifest.js';
+import { renderAppPage, renderGraphiqlPage } from './pages.js';
+import { APP_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
+import { StaticAssets, loadManifest } from './static-assets.js';
+
+export interface UiRoute {
+  readonly prefix: '/ui';
+  handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<boolean>;
+}
+
+interface Page {
+  readonly html: Buffer;
+  readonly etag: string;
+  readonly csp: string;
+}
+
+const page = (html: string, csp: string): Page => ({
+  html: Buffer.from(html),
+  etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"`,
+  csp,
+});
+
+function sendPage(req: IncomingMessage, res: ServerResponse, p: Page): void {
+  setSecurityHeaders(res, p.csp);
+  // Pages are tiny and name the current asset hashes: always revalidate them.
+  const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', etag: p.etag };
+  if (req.headers['if-none-match'] === p.etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': p.html.length });
+  res.end(req.method === 'HEAD' ? undefined : p.html);
+}
+
+export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED'>, log: Logger): UiRoute {
+  let built: { assets: StaticAssets; app: Page; graphiql: Page } | null = null;
+  try {
+    const manifest = loadManifest(config.UI_DIR);
+    built = {
+      assets: new StaticAssets(manifest, path.join(config.UI_DIR, 'assets')),
+      app: page(renderAppPage(manifest, { graphiqlEnabled: config.GRAPHIQL_ENABLED }), APP_CSP),
+      graphiql: page(renderGraphiqlPage(manifest), GRAPHIQL_CSP),
+    };
+  } catch (err) {
+    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, '/ui is unavailable: no UI build (run npm run build:ui)');
+  }
+
+  return {
+    prefix: '/ui',
+    async handle(req, res, state) {
+      const urlPath = (req.url ?? '/').split('?', 1)[0] as string;
+      setSecurityHeaders(res, APP_CSP);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        throw new HttpProblem(405, 'Method Not Allowed', `${urlPath} answers GET and HEAD only`);
+      }
+      if (!built) throw new HttpProblem(503, 'Service Unavailable', `the UI is not built on this server (UI_DIR=${config.UI_DIR}); run npm run build:ui`);
+      if (urlPath === '/ui' || urlPath === '/ui/') {
+        state.route = 'ui';
+        sendPage(req, res, built.app);
+        return true;
+      }
+      if (urlPath === '/ui/graphiql' && config.GRAPHIQL_ENABLED) {
+        state.route = 'ui_graphiql';
+        sendPage(req, res, built.graphiql);
+        return true;
+      }
+      if (urlPath.startsWith(ASSET_PREFIX)) {
+        state.route = 'ui_assets';
+        return built.assets.serve(urlPath.slice(ASSET_PREFIX.length), req, res, config.GRAPHIQL_ENABLED);
+      }
+      return false;
+    },
+  };
+}

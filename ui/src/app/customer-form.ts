@@ -1,0 +1,153 @@
+/**
+ * The customer form: one labelled control per CustomerInput field, inline errors tied
+ * to their control (aria-describedby, aria-invalid), and the two example customers.
+ */
+import type { CustomerInput } from '../../../src/generated/graphql.js';
+import { ADD_ON_FIELDS, ALL_FIELDS, EXAMPLES, FIELD_GROUPS, type FieldName, type FieldSpec } from './customer-fields.js';
+import { h } from './dom.js';
+import type { FieldIssues, RawValues } from './validate.js';
+
+type Control = HTMLInputElement | HTMLSelectElement;
+
+export interface CustomerForm {
+  readonly element: HTMLFormElement;
+  read(): { raw: RawValues; customerId: string };
+  fill(customer: CustomerInput): void;
+  /** Shows the issues (and clears the others); focuses the first invalid control. */
+  showIssues(issues: FieldIssues): void;
+  setBusy(busy: boolean): void;
+}
+
+const controlId = (name: string) => `field-${name}`;
+
+function control(field: FieldSpec): Control {
+  const common = { id: controlId(field.name), name: field.name };
+  switch (field.kind) {
+    case 'choice':
+      return h('select', common, ...Object.entries(field.options).map(([value, label]) => h('option', { value }, label)));
+    case 'yesNo':
+      return h('select', common, h('option', { value: 'true' }, 'Yes'), h('option', { value: 'false' }, 'No'));
+    case 'integer':
+      return h('input', { ...common, type: 'number', inputmode: 'numeric', min: String(field.min), max: String(field.max), step: '1', required: true });
+    case 'money':
+      return h('input', { ...common, type: 'number', inputmode: 'decimal', min: '0', step: 'any', required: !field.optional, placeholder: field.optional ? 'not yet billed' : undefined });
+  }
+}
+
+interface FieldParts {
+  readonly row: HTMLElement;
+  readonly input: Control;
+  readonly hint: HTMLElement | null;
+  readonly error: HTMLElement;
+}
+
+function fieldParts(field: FieldSpec): FieldParts {
+  const input = control(field);
+  const hint = 'hint' in field ? h('p', { class: 'hint', id: `${controlId(field.name)}-hint` }, field.hint) : null;
+  if (hint) input.setAttribute('aria-describedby', hint.id);
+  const error = h('p', { class: 'error', id: `${controlId(field.name)}-error`, hidden: true });
+  const row = h('div', { class: 'field', 'data-field': field.name }, h('label', { for: input.id }, field.label), input, hint, error);
+  return { row, input, hint, error };
+}
+
+export function createCustomerForm(onSubmit: () => void, onExample: (customer: CustomerInput) => void): CustomerForm {
+  const parts = new Map<FieldName, FieldParts>();
+  const groups = FIELD_GROUPS.map((group) =>
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, group.legend),
+      ...group.fields.map((field) => {
+        const made = fieldParts(field);
+        parts.set(field.name, made);
+        return made.row;
+      }),
+    ),
+  );
+  const customerId = h('input', { id: 'field-customerId', name: 'customerId', type: 'text', autocomplete: 'off', 'aria-describedby': 'field-customerId-hint' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Predict churn');
+  const examples = EXAMPLES.map((example) => {
+    const button = h('button', { type: 'button', class: 'secondary', 'data-example': example.id }, example.label);
+    button.addEventListener('click', () => onExample(example.customer));
+    return button;
+  });
+  const summary = h('div', { class: 'summary', id: 'form-summary', role: 'alert', hidden: true });
+  const element = h(
+    'form',
+    { id: 'customer-form', novalidate: true, 'aria-describedby': 'form-summary' },
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: customerId.id }, 'Customer id (optional)'),
+      customerId,
+      h('p', { class: 'hint', id: 'field-customerId-hint' }, 'Echoed back with the prediction; not used by the model.'),
+    ),
+    ...groups,
+    summary,
+    h('div', { class: 'actions' }, submit, ...examples),
+  );
+  element.addEventListener('submit', (event) => {
+    event.preventDefault();
+    onSubmit();
+  });
+
+  const get = (name: FieldName) => (parts.get(name) as FieldParts).input;
+  // Keep dependent fields consistent as people change the service they depend on; they
+  // can still pick an inconsistent value, and validation then says why it is wrong.
+  get('phoneService').addEventListener('change', () => {
+    const lines = get('multipleLines');
+    if (get('phoneService').value === 'false') lines.value = 'NO_PHONE_SERVICE';
+    else if (lines.value === 'NO_PHONE_SERVICE') lines.value = 'NO';
+  });
+  get('internetService').addEventListener('change', () => {
+    const none = get('internetService').value === 'NO';
+    for (const name of ADD_ON_FIELDS) {
+      const addOn = get(name);
+      if (none) addOn.value = 'NO_INTERNET_SERVICE';
+      else if (addOn.value === 'NO_INTERNET_SERVICE') addOn.value = 'NO';
+    }
+  });
+
+  function showIssues(issues: FieldIssues): void {
+    let first: Control | null = null;
+    for (const field of ALL_FIELDS) {
+      const { row, input, hint, error } = parts.get(field.name) as FieldParts;
+      const message = issues[field.name];
+      error.textContent = message ?? '';
+      error.hidden = !message;
+      if (message) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+      row.classList.toggle('invalid', Boolean(message));
+      const describedBy = [hint?.id ?? '', message ? error.id : ''].filter(Boolean).join(' ');
+      if (describedBy) input.setAttribute('aria-describedby', describedBy);
+      else input.removeAttribute('aria-describedby');
+      if (message && !first) first = input;
+    }
+    const count = Object.keys(issues).length;
+    summary.hidden = count === 0;
+    summary.textContent = count === 0 ? '' : `${count === 1 ? 'One field needs' : `${count} fields need`} attention before predicting.`;
+    (first as Control | null)?.focus();
+  }
+
+  return {
+    element,
+    read() {
+      const raw = Object.fromEntries(ALL_FIELDS.map((f) => [f.name, get(f.name).value])) as RawValues;
+      return { raw, customerId: customerId.value };
+    },
+    fill(customer) {
+      for (const field of ALL_FIELDS) {
+        const value = customer[field.name];
+        get(field.name).value = value === null || value === undefined ? '' : String(value);
+      }
+      customerId.value = customer.customerId ?? '';
+      showIssues({});
+    },
+    showIssues,
+    setBusy(busy) {
+      element.setAttribute('aria-busy', String(busy));
+      submit.disabled = busy;
+      for (const b of examples) b.disabled = busy;
+    },
+  };
+}

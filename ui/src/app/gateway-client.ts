@@ -1,0 +1,53 @@
+/**
+ * POSTs the typed operations of schema/operations to /graphql. The documents (and their
+ * result and variable types) come from src/generated; their query text is printed once at
+ * build time (ui/src/build.ts) and injected as OPERATION_SOURCES, so the browser ships
+ * neither graphql-js nor a printer.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+
+declare const __OPERATION_SOURCES__: Readonly<Record<string, string>>;
+
+export interface GraphQLIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+export interface GraphQLErrorBody {
+  readonly message: string;
+  readonly extensions?: { readonly code?: string; readonly issues?: readonly GraphQLIssue[] };
+}
+
+export type OperationResult<T> = { ok: true; data: T } | { ok: false; errors: readonly GraphQLErrorBody[] };
+
+function operationName(document: TypedDocumentNode<unknown, unknown>): string {
+  const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
+  const name = op && 'name' in op ? op.name?.value : undefined;
+  if (!name) throw new Error('operation without a name');
+  return name;
+}
+
+export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<OperationResult<T>> {
+  const name = operationName(document as TypedDocumentNode<unknown, unknown>);
+  const query = __OPERATION_SOURCES__[name];
+  if (query === undefined) throw new Error(`operation ${name} was not printed at build time`);
+  let response: Response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+      body: JSON.stringify({ query, operationName: name, variables }),
+    });
+  } catch (err) {
+    return { ok: false, errors: [{ message: `The gateway could not be reached (${(err as Error).message}).` }] };
+  }
+  let body: { data?: T | null; errors?: GraphQLErrorBody[] };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    return { ok: false, errors: [{ message: `The gateway answered ${response.status} without a GraphQL result.` }] };
+  }
+  if (body.errors?.length) return { ok: false, errors: body.errors };
+  if (!body.data) return { ok: false, errors: [{ message: `The gateway answered ${response.status} without data.` }] };
+  return { ok: true, data: body.data };
+}

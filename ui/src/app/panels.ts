@@ -1,0 +1,82 @@
+/** The prediction result and the model panel, rendered from the typed operation results. */
+import type { ModelInfoQuery, PredictMutation, RiskLevel } from '../../../src/generated/graphql.js';
+import { h } from './dom.js';
+
+const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
+
+const RISK_LABEL: Record<RiskLevel, string> = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk' };
+
+export function renderPrediction(target: HTMLElement, prediction: PredictMutation['predict']): void {
+  const { churnProbability: p, threshold, willChurn, riskLevel, modelVersion, customerId } = prediction;
+  const fill = h('div', { class: 'gauge-fill' });
+  fill.style.width = percent(p);
+  const mark = h('div', { class: 'gauge-threshold', title: `threshold ${percent(threshold)}` });
+  mark.style.left = percent(threshold);
+  const verdict = willChurn ? `${percent(p)} ≥ threshold ${percent(threshold)} → likely to churn` : `${percent(p)} < threshold ${percent(threshold)} → not likely to churn`;
+  target.replaceChildren(
+    h(
+      'div',
+      { class: `result risk-${riskLevel.toLowerCase()}`, 'data-risk': riskLevel },
+      h('p', { class: 'probability' }, h('span', { class: 'big', 'data-testid': 'probability' }, percent(p)), ' churn probability'),
+      h('div', { class: 'gauge', role: 'img', 'aria-label': `Churn probability ${percent(p)}; threshold ${percent(threshold)}` }, fill, mark),
+      h('p', { class: 'risk-badge', 'data-testid': 'risk-level' }, RISK_LABEL[riskLevel]),
+      h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
+      h('p', { class: 'meta' }, 'Model version ', h('strong', { 'data-testid': 'model-version' }, modelVersion), customerId ? ` · customer ${customerId}` : ''),
+    ),
+  );
+}
+
+export function renderMessage(target: HTMLElement, message: string, kind: 'info' | 'error'): void {
+  target.replaceChildren(h('p', { class: kind === 'error' ? 'problem' : 'muted' }, message));
+}
+
+function row(term: string, ...value: (Node | string)[]): HTMLElement[] {
+  return [h('dt', {}, term), h('dd', {}, ...value)];
+}
+
+const dateTime = (iso: string) => {
+  const date = new Date(iso);
+  const text = Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return h('time', { datetime: iso }, text);
+};
+
+/** Shown first; the rest sit behind "All metrics". */
+const KEY_METRICS = ['test_roc_auc', 'test_pr_auc', 'test_f1', 'test_precision', 'test_recall', 'test_accuracy'];
+
+type Metric = ModelInfoQuery['modelInfo']['metrics'][number];
+
+const metricTable = (caption: string, metrics: readonly Metric[]) =>
+  h(
+    'table',
+    { class: 'metrics' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col' }, 'Value'))),
+    h('tbody', {}, ...metrics.map((m) => h('tr', {}, h('th', { scope: 'row' }, m.key), h('td', {}, Number.isInteger(m.value) ? String(m.value) : m.value.toFixed(4))))),
+  );
+
+export function renderModelInfo(target: HTMLElement, info: ModelInfoQuery['modelInfo']): void {
+  const key = KEY_METRICS.map((k) => info.metrics.find((m) => m.key === k)).filter((m): m is Metric => m !== undefined);
+  const metrics = h(
+    'div',
+    {},
+    metricTable(key.length > 0 ? 'Key metrics (test split)' : 'Evaluation metrics', key.length > 0 ? key : info.metrics),
+    key.length > 0 ? h('details', {}, h('summary', {}, `All ${info.metrics.length} metrics`), metricTable('All metrics', info.metrics)) : '',
+  );
+  target.replaceChildren(
+    info.notice ? h('p', { class: 'notice', role: 'note' }, info.notice) : '',
+    h(
+      'dl',
+      { class: 'facts' },
+      ...row('Model', info.name),
+      ...row('Version', info.version ?? 'unregistered', info.alias ? ` @${info.alias}` : '', ` (${info.modelVersion})`),
+      ...row('Source', info.source === 'MLFLOW' ? 'MLflow registry' : 'Bundled with the gateway'),
+      ...row('Run id', h('code', { 'data-testid': 'run-id' }, info.runId)),
+      ...row('Experiment', `${info.experimentName} (id ${info.experimentId})`),
+      ...row('Trained at', dateTime(info.trainedAt)),
+      ...row('Loaded at', dateTime(info.loadedAt)),
+      ...row('Threshold', percent(info.threshold), h('span', { class: 'muted' }, ` — ${info.thresholdRule}`)),
+      ...row('Risk bands', `medium from ${percent(info.riskBands.mediumFrom)}, high from ${percent(info.riskBands.highFrom)}`),
+    ),
+    info.metrics.length > 0 ? metrics : h('p', { class: 'muted' }, 'No metrics were logged for this run.'),
+  );
+}

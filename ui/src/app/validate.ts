@@ -1,0 +1,77 @@
+/**
+ * Turns the form's raw strings into a CustomerInput, or says what is wrong with which
+ * field. The rules mirror the gateway's (src/customer-rules.ts) so people see mistakes
+ * before a request; the gateway stays the authority and its BAD_USER_INPUT issues are
+ * shown the same way.
+ */
+import type { CustomerInput } from '../../../src/generated/graphql.js';
+import { ADD_ON_FIELDS, ALL_FIELDS, type FieldName } from './customer-fields.js';
+
+export type RawValues = Readonly<Record<FieldName, string>>;
+export type FieldIssues = Partial<Record<FieldName, string>>;
+
+export type Parsed = { ok: true; customer: CustomerInput } | { ok: false; issues: FieldIssues };
+
+/** Largest charge the model's float32 input holds (src/customer-rules.ts MAX_CHARGE). */
+const MAX_CHARGE = 3.4e38;
+
+function parseNumber(raw: string): number | null {
+  const text = raw.trim();
+  if (text === '') return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : Number.NaN;
+}
+
+export function parseCustomer(raw: RawValues, customerId: string): Parsed {
+  const issues: FieldIssues = {};
+  const values: Record<string, unknown> = {};
+  for (const field of ALL_FIELDS) {
+    const text = raw[field.name];
+    switch (field.kind) {
+      case 'choice':
+        if (!(text in field.options)) issues[field.name] = `Choose one of: ${Object.values(field.options).join(', ')}.`;
+        values[field.name] = text;
+        break;
+      case 'yesNo':
+        if (text !== 'true' && text !== 'false') issues[field.name] = 'Choose Yes or No.';
+        values[field.name] = text === 'true';
+        break;
+      case 'integer': {
+        const n = parseNumber(text);
+        if (n === null || !Number.isInteger(n) || n < field.min || n > field.max) {
+          issues[field.name] = `Enter a whole number from ${field.min} to ${field.max}${text.trim() ? `; got ${text.trim()}` : ''}.`;
+        }
+        values[field.name] = n;
+        break;
+      }
+      case 'money': {
+        const n = parseNumber(text);
+        if (n === null && !field.optional) issues[field.name] = 'Enter an amount, 0 or more.';
+        else if (n !== null && (Number.isNaN(n) || n < 0 || n > MAX_CHARGE)) issues[field.name] = `Enter an amount of 0 or more; got ${text.trim()}.`;
+        values[field.name] = n;
+        break;
+      }
+    }
+  }
+  const phone = values['phoneService'] === true;
+  if (!issues.multipleLines && !issues.phoneService && phone === (values['multipleLines'] === 'NO_PHONE_SERVICE')) {
+    issues.multipleLines = phone ? 'With phone service, choose Yes or No (not "No phone service").' : 'Without phone service, this must be "No phone service".';
+  }
+  const hasInternet = values['internetService'] !== 'NO';
+  if (!issues.internetService) {
+    for (const name of ADD_ON_FIELDS) {
+      if (!issues[name] && hasInternet === (values[name] === 'NO_INTERNET_SERVICE')) {
+        issues[name] = hasInternet ? 'With internet service, choose Yes or No (not "No internet service").' : 'Without internet service, this must be "No internet service".';
+      }
+    }
+  }
+  if (Object.keys(issues).length > 0) return { ok: false, issues };
+  const id = customerId.trim();
+  return { ok: true, customer: { ...(values as Omit<CustomerInput, 'customerId'>), customerId: id === '' ? null : id } };
+}
+
+/** Field named by a server issue path such as ["customer", "tenure"]. */
+export function fieldOfIssuePath(path: readonly (string | number)[]): FieldName | null {
+  const last = path[path.length - 1];
+  return ALL_FIELDS.some((f) => f.name === last) ? (last as FieldName) : null;
+}

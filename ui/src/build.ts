@@ -1,0 +1,154 @@
+/**
+ * Builds ui/dist (runs in Node at build time: `npm run build:ui`):
+ * - the /ui app (esbuild bundle of ui/src/app) with the operations of schema/operations
+ *   printed from the generated typed documents, so the browser ships no GraphQL printer;
+ * - GraphiQL's JS, CSS, Monaco workers and favicon, taken out of
+ *   @graphql-yoga/render-graphiql (which would otherwise inline ≈9 MB into every page)
+ *   and a small boot script that preloads the example operations;
+ * - every file content-hashed, with .br and .gz siblings, listed in manifest.json.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import * as graphiql from '@graphql-yoga/render-graphiql/graphiql';
+import { build } from 'esbuild';
+import { print } from 'graphql';
+import type { GraphiQLOptions } from 'graphql-yoga';
+import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../../src/generated/graphql.js';
+import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
+import { EXAMPLES } from './app/customer-fields.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
+
+interface Output {
+  readonly name: AssetName;
+  readonly bytes: Uint8Array;
+  readonly contentType: string;
+  readonly graphiql: boolean;
+}
+
+function hashedName(name: string, bytes: Uint8Array): string {
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  const dot = name.indexOf('.');
+  return `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Writes the file and its compressed siblings; content-hashed files already on disk are reused. */
+async function writeAsset(dir: string, output: Output): Promise<UiAsset> {
+  const file = hashedName(output.name, output.bytes);
+  const target = path.join(dir, file);
+  const compressible = !output.contentType.startsWith('image/') || output.contentType === 'image/x-icon';
+  const encodings: Encoding[] = compressible && output.bytes.length > 1024 ? ['br', 'gzip'] : [];
+  if (!(await exists(target))) {
+    await writeFile(target, output.bytes);
+    for (const encoding of encodings) {
+      const packed =
+        encoding === 'br'
+          ? await brotli(output.bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: output.bytes.length } })
+          : await gzip(output.bytes, { level: 9 });
+      await writeFile(`${target}${ENCODING_SUFFIX[encoding]}`, packed);
+    }
+  }
+  return { file, contentType: output.contentType, encodings, graphiql: output.graphiql };
+}
+
+async function bundle(entry: string, format: 'esm' | 'iife', define: Record<string, unknown> = {}): Promise<Uint8Array> {
+  const result = await build({
+    entryPoints: [path.join(REPO_ROOT, entry)],
+    bundle: true,
+    minify: true,
+    write: false,
+    format,
+    target: ['es2022'],
+    platform: 'browser',
+    legalComments: 'none',
+    define: Object.fromEntries(Object.entries(define).map(([k, v]) => [k, JSON.stringify(v)])),
+    logLevel: 'silent',
+  });
+  const [file] = result.outputFiles;
+  if (!file || result.outputFiles.length !== 1) throw new Error(`${entry}: expected one output file`);
+  return file.contents;
+}
+
+/** GraphiQL's tabs: the committed operations, with example customers as variables. */
+async function graphiqlTabs(): Promise<NonNullable<GraphiQLOptions['defaultTabs']>> {
+  const operation = (file: string) => readFile(path.join(REPO_ROOT, 'schema/operations', file), 'utf8');
+  const customers = EXAMPLES.map((e) => e.customer);
+  return [
+    { query: await operation('predict.graphql'), variables: JSON.stringify({ customer: customers[0] }, null, 2) },
+    { query: await operation('predict-batch.graphql'), variables: JSON.stringify({ customers }, null, 2) },
+    { query: await operation('model-info.graphql'), variables: null },
+  ];
+}
+
+export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise<UiManifest> {
+  const assetsDir = path.join(outDir, 'assets');
+  await mkdir(assetsDir, { recursive: true });
+  const text = (s: string) => new TextEncoder().encode(s);
+  const js = 'text/javascript; charset=utf-8';
+  const operations = Object.fromEntries(
+    [PredictDocument, PredictBatchDocument, ModelInfoDocument, ReloadModelDocument].map((doc) => {
+      const op = doc.definitions[0];
+      if (op?.kind !== 'OperationDefinition' || !op.name) throw new Error('generated document without a named operation');
+      return [op.name.value, print(doc)];
+    }),
+  );
+
+  const outputs: Output[] = [
+    { name: 'app.js', bytes: await bundle('ui/src/app/main.ts', 'esm', { __OPERATION_SOURCES__: operations }), contentType: js, graphiql: false },
+    { name: 'app.css', bytes: await bundle('ui/src/app/styles.css', 'esm'), contentType: 'text/css; charset=utf-8', graphiql: false },
+    { name: 'favicon.ico', bytes: Buffer.from(graphiql.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64'), contentType: 'image/x-icon', graphiql: false },
+    { name: 'graphiql.js', bytes: text(graphiql.js), contentType: js, graphiql: true },
+    { name: 'graphiql.css', bytes: text(graphiql.css), contentType: 'text/css; charset=utf-8', graphiql: true },
+    { name: 'graphiql-editor.worker.js', bytes: text(graphiql.editorWorkerService), contentType: js, graphiql: true },
+    { name: 'graphiql-json.worker.js', bytes: text(graphiql.jsonWorker), contentType: js, graphiql: true },
+    { name: 'graphiql-graphql.worker.js', bytes: text(graphiql.graphqlWorker), contentType: js, graphiql: true },
+  ];
+  const assets: Partial<Record<AssetName, UiAsset>> = {};
+  for (const output of outputs) assets[output.name] = await writeAsset(assetsDir, output);
+
+  const url = (name: AssetName) => `/ui/assets/${(assets[name] as UiAsset).file}`;
+  const options: GraphiQLOptions = {
+    endpoint: '/graphql',
+    title: 'Churn gateway · GraphiQL',
+    defaultTabs: await graphiqlTabs(),
+    defaultEditorToolsVisibility: true,
+  };
+  const workers = { editorWorkerService: url('graphiql-editor.worker.js'), json: url('graphiql-json.worker.js'), graphql: url('graphiql-graphql.worker.js') };
+  assets['graphiql-boot.js'] = await writeAsset(assetsDir, {
+    name: 'graphiql-boot.js',
+    bytes: await bundle('ui/src/graphiql/boot.ts', 'iife', { __GRAPHIQL_WORKERS__: workers, __GRAPHIQL_OPTIONS__: options }),
+    contentType: js,
+    graphiql: true,
+  });
+
+  const manifest: UiManifest = { version: 1, assets: assets as Record<AssetName, UiAsset> };
+  const keep = new Set(Object.values(manifest.assets).flatMap((a) => [a.file, ...a.encodings.map((e) => `${a.file}${ENCODING_SUFFIX[e]}`)]));
+  for (const file of await readdir(assetsDir)) if (!keep.has(file)) await rm(path.join(assetsDir, file));
+  await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const started = Date.now();
+  const outDir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
+  buildUi(outDir).then(
+    (manifest) => console.log(`ui: ${Object.keys(manifest.assets).length} assets in ${Date.now() - started} ms`),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
