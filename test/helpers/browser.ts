@@ -1,0 +1,59 @@
+/**
+ * A real headless browser for UI tests: Debian's chromium driven by playwright-core
+ * (never a downloaded browser). `launch` gives each run a fresh temporary profile and each
+ * test gets its own context; every request that leaves the gateway's origin is recorded.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Why browser tests cannot run here, or null when they can. */
+export function browserUnavailable(): string | null {
+  return existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is missing; install it with: sudo apt-get update && sudo apt-get install -y chromium`;
+}
+
+export interface TestBrowser {
+  readonly browser: Browser;
+  /** A new context (own cookies and storage) and page, with off-origin requests and page errors recorded. */
+  open(origin: string, viewport?: { width: number; height: number }): Promise<TestPage>;
+  close(): Promise<void>;
+}
+
+export interface TestPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** URLs requested from any origin other than the gateway's. */
+  readonly foreignRequests: string[];
+  /** Uncaught page errors and console errors (CSP violations show up here). */
+  readonly consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
+  return {
+    browser,
+    async open(origin, viewport = { width: 1280, height: 900 }) {
+      const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
+      context.setDefaultTimeout(10_000);
+      const page = await context.newPage();
+      const foreignRequests: string[] = [];
+      const consoleErrors: string[] = [];
+      context.on('request', (request) => {
+        const url = request.url();
+        // blob: and data: URLs never leave the browser; anything with a network origin must be ours.
+        if (/^(blob|data|about):/.test(url)) return;
+        if (new URL(url).origin !== origin) foreignRequests.push(url);
+      });
+      page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+      return { context, page, foreignRequests, consoleErrors, close: () => context.close() };
+    },
+    close: () => browser.close(),
+  };
+}
