@@ -2,11 +2,29 @@
  * reloadModel: an operator forces the gateway to check its model source now. Only with
  * the admin token (ADMIN_TOKEN, sent as `Authorization: Bearer <token>`).
  */
+import { createGraphQLError } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
 import { GatewayError } from '../errors.js';
+import { MlflowError } from '../mlflow/client.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { forbidden, gatewayFailure } from './errors.js';
 import { ModelInfo } from './model-info.js';
+
+/**
+ * A rejected candidate is not an outage: the gateway is healthy and keeps serving, so it is
+ * 422 (the candidate is unprocessable) rather than 503. MLflow failing is 502 (upstream).
+ */
+function reloadFailure(err: GatewayError, requestId: string): GraphQLError {
+  if (err.code === 'MODEL_BUNDLE_INVALID' || err instanceof MlflowError) {
+    const status = err instanceof MlflowError ? 502 : 422;
+    // No originalError: Yoga masks any GraphQLError whose originalError chain ends in a non-GraphQL error.
+    return createGraphQLError(`reload rejected, the current model keeps serving: ${err.message}`, {
+      extensions: { code: err.code, requestId, http: { status } },
+    });
+  }
+  return gatewayFailure(err, requestId);
+}
 
 const ReloadResult = builder
   .objectRef<{ changed: boolean; message: string; model: ChurnModel }>('ReloadResult')
@@ -24,13 +42,14 @@ builder.mutationField('reloadModel', (t) =>
     type: ReloadResult,
     description:
       'Admin only (Authorization: Bearer ADMIN_TOKEN). Checks the model source now; a new model is loaded, verified and warmed up ' +
-      'beside the current one, then swapped in. A model that fails verification is rejected and the current one keeps serving.',
+      'beside the current one, then swapped in. A model that fails verification is rejected and the current one keeps serving ' +
+      '(error code MODEL_BUNDLE_INVALID, HTTP 422; MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502, when MLflow cannot provide it).',
     resolve: async (_root, _args, ctx) => {
       if (!ctx.request.isAdmin) throw forbidden('reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN> (and set ADMIN_TOKEN on the gateway)');
       try {
         return await ctx.admin.reload('reloadModel mutation');
       } catch (err) {
-        if (err instanceof GatewayError) throw gatewayFailure(err, ctx.request.id);
+        if (err instanceof GatewayError) throw reloadFailure(err, ctx.request.id);
         throw err;
       }
     },

@@ -1,0 +1,197 @@
+/**
+ * Test harness: a real `mlflow server` (from model/.venv, sqlite backend, served artifacts)
+ * on a free port in a temporary folder, models trained and registered on it by the
+ * project's own pipeline (model/scripts/train.sh), and the few REST calls an operator
+ * makes (move an alias, log a run by hand).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './gateway.js';
+
+const run = promisify(execFile);
+const MODEL_DIR = path.join(REPO_ROOT, 'model');
+const MLFLOW_BIN = path.join(MODEL_DIR, '.venv/bin/mlflow');
+const PYTHON_BIN = path.join(MODEL_DIR, '.venv/bin/python');
+
+export interface MlflowServer {
+  readonly url: string;
+  readonly dir: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on (bound then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Creates model/.venv when missing (idempotent, fast when it exists). */
+export async function ensureVenv(): Promise<void> {
+  await run('bash', [path.join(MODEL_DIR, 'scripts/setup-venv.sh')], { cwd: REPO_ROOT, timeout: 900_000 });
+}
+
+export async function startMlflowServer(): Promise<MlflowServer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'mlflow-test-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // The default security middleware allows localhost and private-IP Host headers, so 127.0.0.1 needs no flag.
+  const child: ChildProcess = spawn(
+    MLFLOW_BIN,
+    ['server', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  let exited = false;
+  const exit = once(child, 'exit').then(() => (exited = true));
+  const stop = async () => {
+    // detached: the server's uvicorn workers share its process group, so the group goes down together.
+    if (!exited && child.pid) process.kill(-child.pid, 'SIGTERM');
+    await Promise.race([exit, new Promise((r) => setTimeout(r, 5_000))]);
+    if (!exited && child.pid) process.kill(-child.pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline && !exited) {
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, dir, log: () => output, stop };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`mlflow server did not become healthy on ${url}: ${output.slice(-3000)}`);
+}
+
+/** Generated churn CSVs (the pipeline's own generator), one per seed. */
+export async function writeChurnCsvs(dir: string, rows: number, seeds: readonly number[]): Promise<string[]> {
+  const files = seeds.map((seed) => path.join(dir, `churn-${seed}.csv`));
+  const script = [
+    'import sys',
+    'from churn_model import synthetic',
+    'rows = int(sys.argv[1])',
+    'for arg in sys.argv[2:]:',
+    '    seed, out = arg.split("=", 1)',
+    '    synthetic.churn_frame(rows, seed=int(seed)).to_csv(out, index=False, lineterminator="\\n")',
+  ].join('\n');
+  await run(PYTHON_BIN, ['-c', script, String(rows), ...seeds.map((s, i) => `${s}=${files[i]}`)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PYTHONPATH: MODEL_DIR },
+    timeout: 120_000,
+  });
+  return files;
+}
+
+/** Trains, logs and registers one version with the project's pipeline; moves champion to it. */
+export async function trainAndRegister(trackingUri: string, csv: string, outDir: string): Promise<void> {
+  try {
+    await run('bash', [path.join(MODEL_DIR, 'scripts/train.sh'), '--data', csv, '--out', outDir, '--force-champion'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, MLFLOW_TRACKING_URI: trackingUri },
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`train.sh failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** One MLflow REST call as an operator or CI would make it. */
+export async function mlflowRest<T = Record<string, unknown>>(trackingUri: string, method: 'GET' | 'POST', endpoint: string, body?: Record<string, unknown>): Promise<T> {
+  const url = method === 'GET' && body ? `${trackingUri}${endpoint}?${new URLSearchParams(body as Record<string, string>).toString()}` : `${trackingUri}${endpoint}`;
+  const res = await fetch(url, method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) } : {});
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${endpoint} → ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+export async function setAlias(trackingUri: string, name: string, alias: string, version: string): Promise<void> {
+  await mlflowRest(trackingUri, 'POST', '/api/2.0/mlflow/registered-models/alias', { name, alias, version });
+}
+
+/**
+ * Logs a run by hand through the REST and artifact APIs with the given bundle files under
+ * `bundle/`, registers it as a new version of `name`, and returns that version.
+ */
+export async function registerHandMadeBundle(trackingUri: string, experimentId: string, name: string, files: Record<string, Uint8Array | string>): Promise<{ version: string; runId: string }> {
+  const created = await mlflowRest<{ run: { info: { run_id: string; artifact_uri: string } } }>(trackingUri, 'POST', '/api/2.0/mlflow/runs/create', {
+    experiment_id: experimentId,
+    run_name: 'hand-made bundle',
+    start_time: Date.now(),
+  });
+  const { run_id: runId, artifact_uri: artifactUri } = created.run.info;
+  const root = artifactUri.replace(/^mlflow-artifacts:\/+/, '');
+  for (const [file, bytes] of Object.entries(files)) {
+    const res = await fetch(`${trackingUri}/api/2.0/mlflow-artifacts/artifacts/${root}/bundle/${file}`, { method: 'PUT', body: typeof bytes === 'string' ? bytes : Buffer.from(bytes) });
+    if (!res.ok) throw new Error(`uploading bundle/${file} → ${res.status}: ${await res.text()}`);
+  }
+  await mlflowRest(trackingUri, 'POST', '/api/2.0/mlflow/runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
+  const mv = await mlflowRest<{ model_version: { version: string } }>(trackingUri, 'POST', '/api/2.0/mlflow/model-versions/create', {
+    name,
+    source: `${artifactUri}/bundle`,
+    run_id: runId,
+  });
+  return { version: mv.model_version.version, runId };
+}
+
+export async function readBundleFiles(dir: string): Promise<Record<string, Uint8Array>> {
+  const names = ['manifest.json', 'model.onnx', 'parity.json'];
+  const bytes = await Promise.all(names.map((n) => readFile(path.join(dir, n))));
+  return Object.fromEntries(names.map((n, i) => [n, new Uint8Array(bytes[i] as Buffer)]));
+}
+
+export interface GatedProxy {
+  readonly url: string;
+  /** Holds the next GET whose URL contains `fragment` until release() is called; `reached` resolves when it arrives. */
+  hold(fragment: string): { reached: Promise<void>; release: () => void };
+  close(): Promise<void>;
+}
+
+/** A pass-through HTTP proxy in front of MLflow that can hold one request, to time a reload exactly. */
+export async function startGatedProxy(target: string): Promise<GatedProxy> {
+  const { createServer: createHttpServer } = await import('node:http');
+  let gate: { fragment: string; arrived: () => void; open: Promise<void> } | null = null;
+  const server = createHttpServer((req, res) => {
+    void (async () => {
+      const url = req.url ?? '/';
+      if (gate && url.includes(gate.fragment)) {
+        const { arrived, open } = gate;
+        gate = null;
+        arrived();
+        await open;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const upstream = await fetch(`${target}${url}`, { method: req.method ?? 'GET', ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    })().catch((err: unknown) => {
+      res.writeHead(502);
+      res.end(String(err));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hold(fragment) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((r) => (arrived = r));
+      const open = new Promise<void>((r) => (release = r));
+      gate = { fragment, arrived, open };
+      return { reached, release };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
