@@ -120,12 +120,15 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
   for (const output of outputs) assets[output.name] = await writeAsset(assetsDir, output);
 
   const url = (name: AssetName) => `/ui/assets/${(assets[name] as UiAsset).file}`;
+  const defaultTabs = await graphiqlTabs();
   const options: GraphiQLOptions = {
     endpoint: '/graphql',
     title: 'Churn gateway · GraphiQL',
-    defaultTabs: await graphiqlTabs(),
+    defaultTabs,
+    // GraphiQL fills the variables editor of the first tab from `variables`, not from the tab.
+    variables: defaultTabs[0]?.variables ?? undefined,
     defaultEditorToolsVisibility: true,
-  };
+  } as GraphiQLOptions;
   const workers = { editorWorkerService: url('graphiql-editor.worker.js'), json: url('graphiql-json.worker.js'), graphql: url('graphiql-graphql.worker.js') };
   assets['graphiql-boot.js'] = await writeAsset(assetsDir, {
     name: 'graphiql-boot.js',
