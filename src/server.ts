@@ -55,7 +55,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const shutdown = (reason: string): Promise<boolean> =>
     (stopping ??= (async () => {
       log.info({ reason, inFlight: app.inFlight() }, 'shutting down: draining');
-      admin.stopPolling();
+      admin.close();
       app.startDraining();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

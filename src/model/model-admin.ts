@@ -40,6 +40,7 @@ export class ModelAdmin {
   private reloading: Promise<ReloadResult> | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private polling = false;
+  private closed = false;
   /** The last identity the poller saw rejected, so a bad version is not reloaded every interval. */
   private rejectedIdentity: string | null = null;
 
@@ -112,6 +113,12 @@ export class ModelAdmin {
     this.pollTimer = null;
   }
 
+  /** Shutdown: no more polls, and a reload still loading releases its candidate instead of swapping it in. */
+  close(): void {
+    this.closed = true;
+    this.stopPolling();
+  }
+
   private async doReload(reason: string): Promise<ReloadResult> {
     const current = this.slot.current;
     if (!this.source) return { changed: false, model: current, message: 'no model source configured; the bundle is served' };
@@ -123,6 +130,10 @@ export class ModelAdmin {
       throw err;
     }
     this.rejectedIdentity = null;
+    if (this.closed) {
+      await candidate.release();
+      return { changed: false, model: current, message: 'shutting down; the candidate was not swapped in' };
+    }
     if (sameModel(candidate, current)) {
       await candidate.release();
       return { changed: false, model: current, message: `model ${current.modelVersion} is already serving` };
