@@ -53,6 +53,7 @@ class TrainingConfig:
     xgboost: dict[str, Any]
     early_stopping_rounds: int
     eval_metric: str
+    refit_on_training_part: bool
     ratio_features: tuple[tuple[str, str], ...]
     threshold: ThresholdConfig
     export: ExportConfig
@@ -67,6 +68,7 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> TrainingConfig:
         xgboost=dict(raw["xgboost"]),
         early_stopping_rounds=int(raw["training"]["early_stopping_rounds"]),
         eval_metric=str(raw["training"]["eval_metric"]),
+        refit_on_training_part=bool(raw["training"]["refit_on_training_part"]),
         ratio_features=tuple((r["numerator"], r["denominator"]) for r in raw["features"]["ratios"]),
         threshold=ThresholdConfig(**raw["threshold"]),
         export=ExportConfig(**raw["export"]),

@@ -21,6 +21,7 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 INPUT_NAME = "features"
 PROBABILITIES_NAME = "probabilities"
 POSITIVE_CLASS_INDEX = 1
+GRAPH_NAME = "telco_churn_xgboost"
 
 
 class ParityError(RuntimeError):
@@ -64,6 +65,7 @@ def to_onnx(model: xgb.XGBClassifier, n_features: int, opset: int) -> OnnxExport
     proto = convert_xgboost(model, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
                             target_opset=opset)
     _rename_probability_output(proto)
+    proto.graph.name = GRAPH_NAME  # the converter names the graph with a random uuid
     opset_used = _default_opset(proto, opset)
     onnx.checker.check_model(proto)
     return OnnxExport(proto.SerializeToString(), INPUT_NAME, PROBABILITIES_NAME, opset_used)

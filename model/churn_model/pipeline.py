@@ -116,6 +116,7 @@ def _params(cfg: TrainingConfig, params: dict[str, Any], model: xgb.XGBClassifie
             rule: str) -> dict[str, str]:
     logged = {k: str(v) for k, v in params.items()}
     logged.update(best_iteration=str(model.best_iteration), n_rounds=str(model.best_iteration + 1),
+                  refit_on_training_part=str(cfg.refit_on_training_part),
                   early_stopping_rounds=str(cfg.early_stopping_rounds), eval_metric=cfg.eval_metric,
                   test_size=str(cfg.split.test_size), validation_size=str(cfg.split.validation_size),
                   cv_folds=str(cfg.split.cv_folds), n_features=str(n_features), threshold_rule=rule,
@@ -146,11 +147,16 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels, dtype=np.int64)
     log(f"  {x.shape[1]} features (float32)")
     log(f"[3/{STEPS}] train: XGBoost with early stopping, threshold on validation, {cfg.split.cv_folds}-fold CV")
-    split, model, params = _fit(cfg, x, y, log)
-    p_val = export.xgboost_probabilities(model, x[split.validation])
+    split, early_stopped, params = _fit(cfg, x, y, log)
+    n_rounds = early_stopped.best_iteration + 1
+    p_val = export.xgboost_probabilities(early_stopped, x[split.validation])
     threshold = train.choose_threshold(y[split.validation], p_val, cfg.threshold)
-    cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], cfg.xgboost,
-                                               model.best_iteration + 1, cfg.split)
+    model = early_stopped
+    if cfg.refit_on_training_part:
+        model = train.refit_model(x[split.train], y[split.train], cfg.xgboost, n_rounds, cfg.split.random_state)
+        params = train.model_params(cfg.xgboost, y[split.train], cfg.split.random_state) | {"n_estimators": n_rounds}
+        log(f"  refit on the whole training part ({len(split.train)} rows) with {n_rounds} rounds")
+    cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], cfg.xgboost, n_rounds, cfg.split)
     log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
     log(f"[4/{STEPS}] evaluate: held-out test split")
     p_test = export.xgboost_probabilities(model, x[split.test])
@@ -164,7 +170,7 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     metrics["parity_max_abs_diff"] = delta
     rule = train.threshold_rule_text(cfg.threshold)
     return TrainedModel(dataset=dataset, spec=spec, model=model, x_test=x[split.test], p_test=p_test,
-                        y_test=y[split.test], params=_params(cfg, params, model, x.shape[1], rule),
+                        y_test=y[split.test], params=_params(cfg, params, early_stopped, x.shape[1], rule),
                         metrics=dict(sorted(metrics.items())), threshold=threshold,
                         medium_from=train.medium_from(threshold, cfg.threshold), threshold_rule=rule,
                         onnx_export=onnx_export, parity_text=parity_text, parity_count=count)

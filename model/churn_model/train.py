@@ -1,8 +1,9 @@
 """Step 3: split, fit the XGBoost classifier, pick the decision threshold, cross-validate.
 
 Returns: `Split` (row indices of the fit / validation / test parts), a fitted
-`xgboost.XGBClassifier` (early-stopped on the validation slice), the threshold chosen on
-validation data with its rule text, and 5-fold CV ROC AUC on the training part.
+`xgboost.XGBClassifier` (early-stopped on the validation slice, optionally refit on the whole
+training part with that round count), the threshold chosen on validation data with its rule
+text, and 5-fold CV ROC AUC on the training part.
 
 Imbalance: scale_pos_weight = negatives / positives of the rows the model is fit on.
 Test rows are never used here except by `split_indices` to hold them out.
@@ -66,6 +67,14 @@ def fit_model(x_fit: np.ndarray, y_fit: np.ndarray, x_val: np.ndarray, y_val: np
     return model
 
 
+def refit_model(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_rounds: int,
+                seed: int) -> xgb.XGBClassifier:
+    """Refit on the whole training part with the early-stopped round count (no early stopping)."""
+    params = model_params(hyper, y, seed)
+    params["n_estimators"] = n_rounds
+    return xgb.XGBClassifier(**params).fit(x, y)
+
+
 def threshold_rule_text(cfg: ThresholdConfig) -> str:
     return (f"maximize F1 on the validation slice over thresholds {cfg.grid_start:g}..{cfg.grid_stop:g} "
             f"step {cfg.grid_step:g} (willChurn = p >= threshold; ties -> lowest threshold)")
@@ -92,8 +101,6 @@ def cross_validate_auc(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_ro
     folds = StratifiedKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=cfg.random_state)
     scores: list[float] = []
     for fit_rows, val_rows in folds.split(x, y):
-        params = model_params(hyper, y[fit_rows], cfg.random_state)
-        params["n_estimators"] = n_rounds
-        model = xgb.XGBClassifier(**params).fit(x[fit_rows], y[fit_rows])
+        model = refit_model(x[fit_rows], y[fit_rows], hyper, n_rounds, cfg.random_state)
         scores.append(float(roc_auc_score(y[val_rows], model.predict_proba(x[val_rows])[:, 1])))
     return float(np.mean(scores)), float(np.std(scores))

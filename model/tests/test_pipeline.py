@@ -1,0 +1,72 @@
+"""End-to-end run on a generated file: bundle written, and the run is in MLflow with params,
+metrics, artifacts and the champion alias (read back through MlflowClient)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from mlflow.tracking import MlflowClient
+
+from churn_model import pipeline
+from churn_model.config import TrainingConfig
+from churn_model.pipeline import PipelineOptions, PipelineResult
+
+Run = tuple[PipelineResult, str, PipelineOptions]
+
+
+def test_small_run_learns_and_writes_bundle(small_run: Run) -> None:
+    result, _, opts = small_run
+    assert result.metrics["test_roc_auc"] > 0.65  # generated data carries real signal
+    manifest = json.loads((opts.out_dir / "manifest.json").read_text())
+    assert manifest["registeredModel"] == {"name": "test-churn", "version": result.version, "alias": "champion"}
+    assert manifest["run"]["runId"] == result.run_id
+    assert manifest["riskBands"]["highFrom"] == manifest["threshold"] == result.threshold
+    assert manifest["metrics"] == result.metrics
+
+
+def test_run_is_logged_to_mlflow(small_run: Run) -> None:
+    result, uri, _ = small_run
+    client = MlflowClient(tracking_uri=uri)
+    run = client.get_run(result.run_id)
+    assert run.data.params == result.params
+    assert run.data.metrics["test_roc_auc"] == result.metrics["test_roc_auc"]
+    for name in ("test_f1", "test_tp", "cv_roc_auc_mean", "cv_roc_auc_std", "test_brier", "test_log_loss"):
+        assert name in run.data.metrics
+    assert run.data.tags["dataset_sha256"] == json.loads(
+        (small_run[2].out_dir / "manifest.json").read_text())["datasetSha256"]
+    assert "version.xgboost" in run.data.tags and "git_commit" in run.data.tags
+    bundle_files = {a.path for a in client.list_artifacts(result.run_id, "bundle")}
+    assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json"}
+    top = {a.path for a in client.list_artifacts(result.run_id)}
+    assert {"feature_spec.json", "onnx", "plots"} <= top
+    plots = {a.path for a in client.list_artifacts(result.run_id, "plots")}
+    assert {"plots/roc_curve.png", "plots/calibration.png", "plots/confusion_matrix.json"} <= plots
+
+
+def test_run_manifest_artifact_has_no_registration(small_run: Run, tmp_path: Path) -> None:
+    result, uri, _ = small_run
+    local = MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, "bundle/manifest.json", str(tmp_path))
+    assert json.loads(Path(local).read_text())["registeredModel"]["version"] is None
+
+
+def test_registry_alias_points_at_the_run(small_run: Run) -> None:
+    result, uri, opts = small_run
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = client.get_model_version_by_alias(opts.registered_model, "champion")
+    assert str(version.version) == result.version
+    assert version.run_id == result.run_id
+    import mlflow
+    mlflow.set_tracking_uri(uri)
+    assert not pipeline._is_new_champion(client, opts.registered_model, "champion", 0.0, force=False)
+    assert pipeline._is_new_champion(client, opts.registered_model, "champion", 0.0, force=True)
+    assert pipeline._is_new_champion(client, opts.registered_model, "champion", 1.0, force=False)
+
+
+def test_same_data_and_seed_give_identical_results(cfg: TrainingConfig, small_csv: Path) -> None:
+    first = pipeline.train_and_export(cfg, small_csv, log=lambda _m: None)
+    second = pipeline.train_and_export(cfg, small_csv, log=lambda _m: None)
+    assert first.metrics == second.metrics
+    assert first.onnx_export.model_bytes == second.onnx_export.model_bytes
+    assert first.parity_text == second.parity_text
+    assert np.array_equal(first.p_test, second.p_test)
