@@ -25,17 +25,20 @@ if (unavailable && process.env['CI']) {
     });
   });
 } else if (unavailable) {
-  console.warn(`skipping test/ui.test.ts: ${unavailable}`);
+  console.warn(`skipping the browser tests of test/ui.test.ts (the HTTP ones still run): ${unavailable}`);
 }
 
-describe.skipIf(unavailable !== null)('ui', () => {
+beforeAll(async () => {
+  await buildUi(UI_DIR);
+});
+
+describe.skipIf(unavailable !== null)('ui in a browser', () => {
   let gateway: TestGateway;
   let browser: TestBrowser;
   let modelVersion: string;
   let tab: TestPage | null = null;
 
   beforeAll(async () => {
-    await buildUi(UI_DIR);
     await mkdir(SHOTS, { recursive: true });
     [gateway, browser] = await Promise.all([startTestGateway({ UI_DIR }), launchBrowser()]);
     const info = await gql(gateway.url, ModelInfoDocument);
@@ -169,66 +172,88 @@ describe.skipIf(unavailable !== null)('ui', () => {
     await page.screenshot({ path: path.join(SHOTS, 'phone-375.png'), fullPage: true });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
+});
 
-  describe('over HTTP', () => {
-    function raw(target: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number }> {
-      return new Promise((resolve, reject) => {
-        const { hostname, port } = new URL(gateway.url);
-        // node:http sends the path as given (no ../ normalisation), as an attacker would.
-        const req = httpRequest({ hostname, port, path: target, headers }, (res) => {
-          let bytes = 0;
-          res.on('data', (c: Buffer) => (bytes += c.length));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
-        });
-        req.on('error', reject);
-        req.end();
+describe('ui over HTTP', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ UI_DIR });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  function raw(target: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number }> {
+    return new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(gateway.url);
+      // node:http sends the path as given (no ../ normalisation), as an attacker would.
+      const req = httpRequest({ hostname, port, path: target, headers }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
       });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+  const assetOf = async (page: string, pattern: RegExp) => ((await (await fetch(`${gateway.url}${page}`)).text()).match(pattern) as RegExpMatchArray)[0];
+
+  it('serves a small GraphiQL page and its assets compressed, cacheable and from this origin', async () => {
+    const page = await raw('/ui/graphiql');
+    expect(page.status).toBe(200);
+    expect(page.bytes).toBeLessThan(50 * 1024);
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(page.headers['content-security-policy']).not.toMatch(/https?:/);
+    expect(page.headers).toMatchObject({ 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' });
+    expect(page.headers['permissions-policy']).toMatch(/camera=\(\)/);
+    const js = await assetOf('/ui/graphiql', /\/ui\/assets\/graphiql\.[0-9a-f]{12}\.js/);
+    for (const encoding of ['br', 'gzip']) {
+      const asset = await raw(js, { 'accept-encoding': encoding });
+      expect(asset.status).toBe(200);
+      expect(asset.headers['content-encoding']).toBe(encoding);
+      expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(asset.headers['vary']).toBe('Accept-Encoding');
+      expect(asset.bytes).toBeLessThan(2_000_000);
     }
-    const assetOf = async (page: string, pattern: RegExp) => ((await (await fetch(`${gateway.url}${page}`)).text()).match(pattern) as RegExpMatchArray)[0];
+    expect((await raw(js, { 'accept-encoding': 'br;q=0, gzip;q=0.5' })).headers['content-encoding']).toBe('gzip');
+    const plain = await raw(js);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.bytes).toBeGreaterThan(4_000_000);
+    const again = await raw(js, { 'accept-encoding': 'br', 'if-none-match': `"${js.split('/').pop() as string}-br"` });
+    expect(again.status).toBe(304);
+  });
 
-    it('serves a small GraphiQL page and its assets compressed, cacheable and from this origin', async () => {
-      const page = await raw('/ui/graphiql');
-      expect(page.status).toBe(200);
-      expect(page.bytes).toBeLessThan(50 * 1024);
-      expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
-      expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
-      expect(page.headers['content-security-policy']).not.toMatch(/https?:/);
-      expect(page.headers).toMatchObject({ 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' });
-      expect(page.headers['permissions-policy']).toMatch(/camera=\(\)/);
-      const js = await assetOf('/ui/graphiql', /\/ui\/assets\/graphiql\.[0-9a-f]{12}\.js/);
-      for (const encoding of ['br', 'gzip']) {
-        const asset = await raw(js, { 'accept-encoding': encoding });
-        expect(asset.status).toBe(200);
-        expect(asset.headers['content-encoding']).toBe(encoding);
-        expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-        expect(asset.headers['vary']).toBe('Accept-Encoding');
-        expect(asset.bytes).toBeLessThan(2_000_000);
-      }
-      const plain = await raw(js);
-      expect(plain.headers['content-encoding']).toBeUndefined();
-      expect(plain.bytes).toBeGreaterThan(4_000_000);
-      const again = await raw(js, { 'accept-encoding': 'br', 'if-none-match': `"${js.split('/').pop() as string}-br"` });
-      expect(again.status).toBe(304);
-    });
+  it('answers 404 to unknown files and path traversal', async () => {
+    for (const target of ['/ui/assets/nope.js', '/ui/assets/../manifest.json', '/ui/assets/..%2fmanifest.json', '/ui/assets/%2e%2e/%2e%2e/package.json', '/ui/../package.json', '/ui/assets/', '/ui/other']) {
+      expect((await raw(target)).status, target).toBe(404);
+    }
+  });
 
-    it('answers 404 to unknown files and path traversal', async () => {
-      for (const target of ['/ui/assets/nope.js', '/ui/assets/../manifest.json', '/ui/assets/..%2fmanifest.json', '/ui/assets/%2e%2e/%2e%2e/package.json', '/ui/../package.json', '/ui/assets/', '/ui/other']) {
-        expect((await raw(target)).status, target).toBe(404);
-      }
-    });
+  it('answers 503 naming the fix when the UI was not built', async () => {
+    const unbuilt = await startTestGateway({ UI_DIR: path.join(REPO_ROOT, '.tmp/no-ui-build') });
+    try {
+      const res = await fetch(`${unbuilt.url}/ui`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/npm run build:ui/);
+    } finally {
+      await unbuilt.close();
+    }
+  });
 
-    it('turns GraphiQL off with GRAPHIQL_ENABLED=false while /ui stays up', async () => {
-      const graphiqlJs = await assetOf('/ui/graphiql', /\/ui\/assets\/graphiql\.[0-9a-f]{12}\.js/);
-      const off = await startTestGateway({ UI_DIR, GRAPHIQL_ENABLED: 'false' });
-      try {
-        expect((await fetch(`${off.url}/ui/graphiql`)).status).toBe(404);
-        expect((await fetch(`${off.url}${graphiqlJs}`)).status).toBe(404);
-        const app = await fetch(`${off.url}/ui`);
-        expect(app.status).toBe(200);
-        expect(await app.text()).not.toContain('/ui/graphiql');
-      } finally {
-        await off.close();
-      }
-    });
+  it('turns GraphiQL off with GRAPHIQL_ENABLED=false while /ui stays up', async () => {
+    const graphiqlJs = await assetOf('/ui/graphiql', /\/ui\/assets\/graphiql\.[0-9a-f]{12}\.js/);
+    const off = await startTestGateway({ UI_DIR, GRAPHIQL_ENABLED: 'false' });
+    try {
+      expect((await fetch(`${off.url}/ui/graphiql`)).status).toBe(404);
+      expect((await fetch(`${off.url}${graphiqlJs}`)).status).toBe(404);
+      const app = await fetch(`${off.url}/ui`);
+      expect(app.status).toBe(200);
+      expect(await app.text()).not.toContain('/ui/graphiql');
+    } finally {
+      await off.close();
+    }
   });
 });
