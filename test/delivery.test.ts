@@ -76,13 +76,16 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
   const runCache: RunCache = new Map();
   let tmpParent = '';
   let result: SmokeResult | undefined;
+  // Newest source mtime when the build was checked/run (a snapshot: later edits in the working tree don't count).
+  let inputsAtBuild = 0;
 
   beforeAll(() => {
     tmpParent = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-test-'));
     // The checkout plays the build stage, so its outputs must be up to date. Build only when they
     // are missing or older than the sources: scripts/test.sh and CI build right before vitest, and
     // rebuilding here (the UI build deletes and rewrites ui/dist) would race other test files.
-    if (buildOutputs().some((o) => !fs.existsSync(o)) || oldestOutput() < newestInput()) {
+    inputsAtBuild = newestInput();
+    if (buildOutputs().some((o) => !fs.existsSync(o)) || oldestOutput() < inputsAtBuild) {
       const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 180_000 });
       if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
     }
@@ -122,7 +125,7 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
   it('copies build-stage outputs that are up to date with the sources (not stale local artifacts)', () => {
     expect(buildOutputs().length).toBeGreaterThan(0);
     for (const o of buildOutputs()) {
-      expect(newestMtime(o), `${path.relative(REPO_ROOT, o)} is older than the sources: does npm run build still produce it?`).toBeGreaterThanOrEqual(newestInput());
+      expect(newestMtime(o), `${path.relative(REPO_ROOT, o)} is older than the sources: does npm run build still produce it?`).toBeGreaterThanOrEqual(inputsAtBuild);
     }
   });
 
