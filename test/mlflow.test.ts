@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, type TestGateway } from './helpers/index.js';
 import {
@@ -258,5 +259,56 @@ describe('when MLflow cannot provide the model at start-up', () => {
     expect(lines[0]).toMatch(/^churn-gateway: cannot start: MLFLOW_STRICT is set and model models:\/telco-churn@champion could not be loaded from MLflow at http:\/\/127\.0\.0\.1:\d+/);
     expect(lines[0]).toContain(down);
     expect(lines[0]).toContain('alias champion of registered model telco-churn');
+  });
+});
+
+describe('MlflowClient', () => {
+  /** A stand-in server that answers each request with the next scripted reply, counting calls. */
+  async function scripted(replies: { status: number; body: unknown; delayMs?: number }[]) {
+    const { createServer } = await import('node:http');
+    let calls = 0;
+    const server = createServer((_req, res) => {
+      const reply = replies[Math.min(calls++, replies.length - 1)] as (typeof replies)[number];
+      setTimeout(() => {
+        res.writeHead(reply.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(reply.body));
+      }, reply.delayMs ?? 0);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, calls: () => calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const version = { model_version: { name: MODEL, version: '7', run_id: 'abc' } };
+
+  it('retries 5xx with backoff and returns the validated answer', async () => {
+    const server = await scripted([{ status: 503, body: {} }, { status: 500, body: {} }, { status: 200, body: version }]);
+    const client = new MlflowClient({ trackingUri: server.url, timeoutMs: 1000, backoffMs: 10 });
+    await expect(client.getModelVersionByAlias(MODEL, 'champion')).resolves.toMatchObject({ version: '7', run_id: 'abc' });
+    expect(server.calls()).toBe(3);
+    await server.close();
+  });
+
+  it('does not retry a 4xx, and the error names the URL and what was looked for', async () => {
+    const server = await scripted([{ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Registered Model with name=telco-churn not found' } }]);
+    const client = new MlflowClient({ trackingUri: server.url, timeoutMs: 1000, backoffMs: 10 });
+    const err = (await client.getModelVersionByAlias(MODEL, 'champion').catch((e: unknown) => e)) as MlflowError;
+    expect(err).toBeInstanceOf(MlflowError);
+    expect(err).toMatchObject({ code: 'MLFLOW_NOT_FOUND', status: 404, mlflowCode: 'RESOURCE_DOES_NOT_EXIST', lookingFor: 'alias champion of registered model telco-churn' });
+    expect(err.url).toBe(`${server.url}/api/2.0/mlflow/registered-models/alias?name=telco-churn&alias=champion`);
+    expect(err.message).toContain(err.url);
+    expect(server.calls()).toBe(1);
+    await server.close();
+  });
+
+  it('times out, and rejects an answer of the wrong shape', async () => {
+    const slow = await scripted([{ status: 200, body: version, delayMs: 500 }]);
+    const impatient = new MlflowClient({ trackingUri: slow.url, timeoutMs: 100, retries: 1, backoffMs: 10 });
+    await expect(impatient.getModelVersion(MODEL, '7')).rejects.toMatchObject({ code: 'MLFLOW_UNAVAILABLE', status: null, message: expect.stringContaining('no answer within 100 ms') });
+    expect(slow.calls()).toBe(2);
+    await slow.close();
+    const odd = await scripted([{ status: 200, body: { model_version: { name: MODEL } } }]);
+    const client = new MlflowClient({ trackingUri: odd.url, timeoutMs: 1000 });
+    await expect(client.getModelVersion(MODEL, '7')).rejects.toThrow(/unexpected shape .*model_version\.version/);
+    await odd.close();
   });
 });

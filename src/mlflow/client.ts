@@ -173,7 +173,7 @@ export class MlflowClient {
         res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.options.timeoutMs) });
       } catch (err) {
         const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : describeError(err);
-        lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} is unreachable while looking for ${lookingFor} (${url}): ${why}`, { cause: err });
+        lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} is unreachable while looking for ${lookingFor} (${url}): ${why}`);
         continue;
       }
       if (res.ok) return res;
