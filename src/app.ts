@@ -19,6 +19,7 @@ import { newRequestState, requestIdFrom, type RequestState } from './request-sta
 import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
+import { limitPlugins } from './schema/limits.js';
 import { schema } from './schema/index.js';
 import { PreparedOperations } from './schema/prepared-operations.js';
 
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): App {
     },
     context: ({ requestState }) => contextFor(requestState),
     plugins: [
+      ...limitPlugins(config),
       useErrorCodes(),
       {
         onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
@@ -126,6 +128,7 @@ export function createApp(deps: AppDeps): App {
       state.operation = prepared.label;
       const result = await prepared.compiled.query(undefined, contextFor(state), params.variables);
       if (!result.errors) {
+        if (res.headersSent) return;
         const text = prepared.compiled.stringify(result);
         const type = /application\/graphql-response\+json/.test(req.headers.accept ?? '') ? 'application/graphql-response+json' : 'application/json';
         res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
@@ -138,7 +141,17 @@ export function createApp(deps: AppDeps): App {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
     const bytes = Buffer.from(await response.arrayBuffer());
+    if (response.status >= 400 && bytes.length === 0) {
+      // Yoga answers some protocol errors (415, 406, 405) with an empty body: say what was wrong.
+      const detail: Record<number, string> = {
+        405: 'use POST (or GET for queries) on /graphql',
+        406: 'the accept header must allow application/json or application/graphql-response+json',
+        415: 'content-type must be application/json',
+      };
+      throw new HttpProblem(response.status, response.statusText || 'Bad Request', detail[response.status] ?? `GraphQL request refused with status ${response.status}`);
+    }
     if (params && !prepared && response.status === 200 && !hasErrors(bytes)) prepared_.learn(params.query, params.operationName);
+    if (res.headersSent) return;
     const outHeaders: Record<string, string> = {};
     response.headers.forEach((v, k) => (outHeaders[k] = v));
     outHeaders['content-length'] = String(bytes.length);
@@ -258,7 +271,15 @@ export function createApp(deps: AppDeps): App {
     res.setHeader('x-request-id', state.id);
     res.setHeader('x-content-type-options', 'nosniff');
     if (draining) res.setHeader('connection', 'close');
-    res.once('close', () => finish(res, state, req.method ?? 'GET'));
+    // A request that takes longer than REQUEST_TIMEOUT_MS gets a 503 instead of hanging the caller.
+    const timer = setTimeout(() => {
+      state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS }, 'request timed out');
+      sendProblem(res, new HttpProblem(503, 'Service Unavailable', `REQUEST_TIMEOUT: no answer within ${config.REQUEST_TIMEOUT_MS} ms`), state.id);
+    }, config.REQUEST_TIMEOUT_MS);
+    res.once('close', () => {
+      clearTimeout(timer);
+      finish(res, state, req.method ?? 'GET');
+    });
     route(req, res, state).catch((err: unknown) => {
       if (err instanceof HttpProblem) return sendProblem(res, err, state.id);
       if (err instanceof GatewayError) {

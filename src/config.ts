@@ -48,6 +48,10 @@ const envSchema = z
     // Concurrent small requests share one session.run (see Predictor); off only to measure it.
     COALESCE_PREDICTIONS: bool(true),
     GRAPHIQL_ENABLED: bool(true),
+    GRAPHQL_MAX_DEPTH: int(8, 2, 100),
+    GRAPHQL_MAX_ALIASES: int(5, 0, 1000),
+    GRAPHQL_MAX_TOKENS: int(1000, 50, 100_000),
+    GRAPHQL_MAX_COST: int(5000, 10, 10_000_000),
     // The built /ui (npm run build:ui); relative to the working directory like MODEL_DIR.
     UI_DIR: z
       .string()

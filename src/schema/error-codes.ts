@@ -8,6 +8,8 @@ import type { Plugin } from 'graphql-yoga';
 
 const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)"|got invalid value|of required type|of non-null type)/;
 
+const CALLER_ERRORS = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
+
 function codeFor(error: GraphQLError): { code: string; issues?: { path: (string | number)[]; message: string }[] } {
   const variable = VARIABLE_ERROR.exec(error.message);
   if (variable) {
@@ -29,7 +31,14 @@ function isExecutionResult(value: unknown): value is ExecutionResult {
  */
 function addCode(error: GraphQLError): void {
   const extensions = error.extensions as Record<string, unknown> | undefined;
-  if (extensions && !extensions['code']) Object.assign(extensions, codeFor(error));
+  if (!extensions) return;
+  if (!extensions['code']) Object.assign(extensions, codeFor(error));
+  // Every pre-execution failure is the caller's: 400, whatever the accept header. (Yoga marks
+  // them `spec` and answers 200 to application/json clients; callers here expect a 4xx.)
+  const http = extensions['http'] as { status?: number; spec?: boolean } | undefined;
+  if (CALLER_ERRORS.has(extensions['code'] as string) && (http?.spec || !http?.status)) {
+    extensions['http'] = { ...http, status: http?.status ?? 400, spec: false };
+  }
 }
 
 export function useErrorCodes(): Plugin {
