@@ -58,11 +58,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       admin.close();
       app.startDraining();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Keep-alive sockets go idle as their in-flight requests finish: close each as it does.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      void closed.then(() => clearInterval(sweep));
       const timedOut = await Promise.race([
         closed.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.SHUTDOWN_TIMEOUT_MS).unref()),
       ]);
+      clearInterval(sweep);
       if (timedOut) {
         log.warn({ inFlight: app.inFlight(), timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections');
         server.closeAllConnections();

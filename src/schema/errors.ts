@@ -22,8 +22,8 @@ export function badUserInput(issues: readonly InputIssue[]): GraphQLError {
 
 /** A known gateway failure (model not ready, inference failed) as a 503 with its code and the request id. */
 export function gatewayFailure(err: GatewayError, requestId: string): GraphQLError {
+  // No originalError: Yoga masks errors that wrap non-GraphQL errors, and this message is meant for callers.
   return createGraphQLError(err.message, {
-    originalError: err,
     extensions: { code: err.code, requestId, http: { status: 503 } },
   });
 }

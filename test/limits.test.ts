@@ -1,0 +1,88 @@
+/**
+ * Abuse limits and exposure settings: GraphQL depth, aliases, tokens and cost; body size;
+ * introspection and field suggestions; CORS closed unless configured.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, startTestGateway, type TestGateway } from './helpers/index.js';
+
+let open: TestGateway;
+let prod: TestGateway;
+let tight: TestGateway;
+beforeAll(async () => {
+  [open, tight, prod] = await Promise.all([
+    startTestGateway({ BODY_LIMIT_BYTES: '100000', CORS_ORIGINS: 'https://retention.example.com', GRAPHQL_MAX_DEPTH: '4' }),
+    startTestGateway({ GRAPHQL_MAX_COST: '12' }),
+    startTestGateway({ NODE_ENV: 'production', INTROSPECTION_ENABLED: 'false' }),
+  ]);
+});
+afterAll(() => Promise.all([open.close(), prod.close(), tight.close()]));
+
+const rejected = async (gw: TestGateway, query: string, message: RegExp) => {
+  const res = await gql(gw.url, query);
+  expect(res.status).toBe(400);
+  expect(res.body.errors?.[0]?.message).toMatch(message);
+  expect(res.body.errors?.[0]?.extensions?.['code']).toMatch(/^GRAPHQL_(PARSE|VALIDATION)_FAILED$/);
+};
+
+describe('GraphQL limits', () => {
+  it('refuses documents nested deeper than GRAPHQL_MAX_DEPTH', async () => {
+    expect((await gql(open.url, '{ modelInfo { params { key } } }')).status).toBe(200);
+    await rejected(open, '{ modelInfo { params { key { a { b } } } } }', /[Dd]epth limit of 4/);
+  });
+
+  it('refuses too many aliases', async () => {
+    await rejected(open, `{ ${Array.from({ length: 7 }, (_, i) => `a${i}: modelInfo { name }`).join(' ')} }`, /[Aa]liases limit/);
+  });
+
+  it('refuses too many tokens', async () => {
+    await rejected(open, `{ modelInfo { ${'name '.repeat(1200)}} }`, /Token limit/);
+  });
+
+  it('refuses documents over GRAPHQL_MAX_COST', async () => {
+    expect((await gql(tight.url, '{ modelInfo { name version } }')).status).toBe(200);
+    await rejected(tight, '{ modelInfo { params { key value } metrics { key value } features { name kind allowedValues } riskBands { mediumFrom highFrom } } }', /Cost limit of 12/);
+  });
+
+  it('refuses bodies above BODY_LIMIT_BYTES on /graphql with 413', async () => {
+    const res = await fetch(`${open.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ modelInfo { name } }', variables: { pad: 'x'.repeat(200_000) } }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+});
+
+describe('exposure', () => {
+  it('serves introspection by default, for auditors and GraphiQL', async () => {
+    const res = await gql(open.url, '{ __schema { queryType { name } } }');
+    expect(res.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  it('refuses introspection when INTROSPECTION_ENABLED=false', async () => {
+    await rejected(prod, '{ __schema { queryType { name } } }', /introspection/i);
+  });
+
+  it('suggests field names in development but not in production', async () => {
+    const dev = await gql(open.url, '{ modelInfo { nam } }');
+    expect(dev.body.errors?.[0]?.message).toMatch(/Did you mean "name"/);
+    const production = await gql(prod.url, '{ modelInfo { nam } }');
+    expect(production.status).toBe(400);
+    expect(production.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+
+  it('sends no CORS headers to origins that are not configured', async () => {
+    const res = await fetch(`${prod.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    const other = await fetch(`${open.url}/`, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('allows exactly the configured origins', async () => {
+    const preflight = await fetch(`${open.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://retention.example.com', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://retention.example.com');
+    expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Graceful shutdown of the real process: SIGTERM while predictions are in flight. Every
+ * request the gateway accepted gets a complete answer; new connections are refused;
+ * the process exits 0 within SHUTDOWN_TIMEOUT_MS.
+ */
+import { describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import { PredictBatchDocument } from '../src/generated/graphql.js';
+import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, spawnGateway, startTestGateway } from './helpers/index.js';
+
+describe('graceful shutdown', () => {
+  it('answers every accepted request completely after SIGTERM, then exits 0', async () => {
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '25000' });
+    const customers = Array.from({ length: 100 }, (_, i) => ({ ...(i % 2 ? GRAPHQL_CUSTOMER : LOYAL_CUSTOMER), customerId: `c${i}` }));
+    const body = JSON.stringify({ query: print(PredictBatchDocument), variables: { customers } });
+    type Outcome = { id: string } & ({ kind: 'answered'; rows: number } | { kind: 'refused' } | { kind: 'broken'; error: string });
+    let counter = 0;
+    const send = async (): Promise<Outcome> => {
+      const id = `req-${counter++}`;
+      const outcome = await attempt(id);
+      return { id, ...outcome } as Outcome;
+    };
+    const attempt = async (id: string): Promise<Omit<Outcome, 'id'>> => {
+      let res: Response;
+      try {
+        res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body });
+      } catch (err) {
+        const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+        // Refused before it was accepted: the caller can retry on another task.
+        return code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'broken', error: `${code} ${(err as Error).message}` };
+      }
+      try {
+        const json = (await res.json()) as { data?: { predictBatch: { customerId: string }[] } };
+        const rows = json.data?.predictBatch ?? [];
+        if (res.status !== 200 || rows.length !== customers.length || rows[99]?.customerId !== 'c99') return { kind: 'broken', error: `status ${res.status}, ${rows.length} rows` };
+        return { kind: 'answered', rows: rows.length };
+      } catch (err) {
+        return { kind: 'broken', error: `body cut: ${(err as Error).message}` };
+      }
+    };
+    const inFlight = Array.from({ length: 60 }, send);
+    await new Promise((r) => setTimeout(r, 150));
+    const signalledAt = Date.now();
+    gw.child.kill('SIGTERM');
+    const late = Array.from({ length: 20 }, () => new Promise((r) => setTimeout(r, 300)).then(send));
+    const outcomes = await Promise.all([...inFlight, ...late]);
+    const exitCode = await gw.exited;
+
+    expect(exitCode).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(25_000);
+    const logs = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Accepted = the gateway started handling it (its access log has the request id).
+    const accepted = new Set(logs.filter((l) => l['msg'] === 'request').map((l) => l['reqId'] as string));
+    const byId = new Map(outcomes.map((o) => [o.id, o]));
+    const lost = [...accepted].filter((id) => byId.get(id)?.kind !== 'answered');
+    expect(lost.map((id) => byId.get(id)), 'accepted but not answered completely').toEqual([]);
+    expect(accepted.size).toBeGreaterThan(0);
+    expect(logs.filter((l) => l['msg'] === 'request').every((l) => l['status'] === 200)).toBe(true);
+    // A connection the gateway closed before reading a request may reset: that request was never accepted.
+    const broken = outcomes.filter((o) => o.kind === 'broken');
+    expect(broken.every((o) => !accepted.has(o.id))).toBe(true);
+    expect(outcomes.slice(-20).every((o) => o.kind !== 'answered')).toBe(true);
+    expect(logs.find((l) => l['msg'] === 'shutting down: draining')).toMatchObject({ reason: 'SIGTERM' });
+    expect(logs.at(-1)).toMatchObject({ msg: 'stopped', drained: true });
+  });
+
+  it('turns GET / to 503 while draining, so the load balancer stops sending', async () => {
+    const gw = await startTestGateway();
+    try {
+      expect((await fetch(`${gw.url}/`)).status).toBe(200);
+      gw.app.startDraining();
+      const res = await fetch(`${gw.url}/`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: 'draining' });
+      expect(res.headers.get('connection')).toBe('close');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('gives up after SHUTDOWN_TIMEOUT_MS and exits non-zero when a request will not finish', async () => {
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
+    // A request whose body never finishes keeps a connection in flight.
+    const controller = new AbortController();
+    const stream = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"query":')) });
+    void fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, signal: controller.signal, duplex: 'half' } as RequestInit).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const start = Date.now();
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(1);
+    expect(Date.now() - start).toBeLessThan(5000);
+    expect(gw.stdout()).toMatch(/shutdown timeout: closing remaining connections/);
+    controller.abort();
+  });
+});
