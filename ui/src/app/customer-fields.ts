@@ -38,7 +38,7 @@ export interface FieldGroup {
 
 export const FIELD_GROUPS: readonly FieldGroup[] = [
   {
-    legend: 'Customer',
+    legend: 'Profile',
     fields: [
       { name: 'gender', label: 'Gender', kind: 'choice', options: genders },
       { name: 'seniorCitizen', label: 'Senior citizen (65 or older)', kind: 'yesNo' },
