@@ -13,14 +13,15 @@ describe('graceful shutdown', () => {
     const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '25000' });
     const customers = Array.from({ length: 100 }, (_, i) => ({ ...(i % 2 ? GRAPHQL_CUSTOMER : LOYAL_CUSTOMER), customerId: `c${i}` }));
     const body = JSON.stringify({ query: print(PredictBatchDocument), variables: { customers } });
-    type Outcome = { id: string } & ({ kind: 'answered'; rows: number } | { kind: 'refused' } | { kind: 'broken'; error: string });
+    type Attempt = { kind: 'answered'; rows: number } | { kind: 'refused' } | { kind: 'broken'; error: string };
+    type Outcome = Attempt & { id: string };
     let counter = 0;
     const send = async (): Promise<Outcome> => {
       const id = `req-${counter++}`;
       const outcome = await attempt(id);
-      return { id, ...outcome } as Outcome;
+      return { id, ...outcome };
     };
-    const attempt = async (id: string): Promise<Omit<Outcome, 'id'>> => {
+    const attempt = async (id: string): Promise<Attempt> => {
       let res: Response;
       try {
         res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body });

@@ -1,0 +1,123 @@
+/**
+ * Soak test (`npm run soak`, not part of CI): measures the gateway's maximum throughput,
+ * then holds half of it for 10 minutes (REST and GraphQL, one autocannon process each),
+ * sampling RSS. Passes when there are 0 errors and RSS grows ≤ 10% after warm-up.
+ * Writes bench/results/soak-<date>.json and .md.
+ *
+ * Options: --minutes <n> (default 10).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const i = process.argv.indexOf('--minutes');
+const MINUTES = i >= 0 ? Number(process.argv[i + 1]) : 10;
+
+const LEGACY = { gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No', MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes', DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month', PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85 };
+const GQL = {
+  query: 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel modelVersion } }',
+  variables: { customer: { gender: 'FEMALE', seniorCitizen: false, partner: true, dependents: false, tenure: 1, phoneService: false, multipleLines: 'NO_PHONE_SERVICE', internetService: 'DSL', onlineSecurity: 'NO', onlineBackup: 'YES', deviceProtection: 'NO', techSupport: 'NO', streamingTV: 'NO', streamingMovies: 'NO', contract: 'MONTH_TO_MONTH', paperlessBilling: true, paymentMethod: 'ELECTRONIC_CHECK', monthlyCharges: 29.85, totalCharges: 29.85 } },
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const rssMb = (pid: number) => readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024);
+
+interface Cannon {
+  requests: { average: number; total: number };
+  errors: number;
+  non2xx: number;
+  timeouts: number;
+  latency: { p99: number };
+}
+
+async function cannon(url: string, body: unknown, seconds: number, rate?: number): Promise<Cannon> {
+  const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', '50', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body)];
+  if (rate) argv.push('-R', String(Math.max(1, Math.round(rate))));
+  argv.push(url);
+  const { stdout } = await run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as Cannon;
+}
+
+async function main(): Promise<void> {
+  await run('npm', ['run', '--silent', 'build'], { cwd: ROOT });
+  const port = await freePort();
+  const gw = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  gw.stdout.resume();
+  const base = `http://127.0.0.1:${port}`;
+  for (let k = 0; k < 300; k++) {
+    if (await fetch(`${base}/`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const pid = gw.pid as number;
+  try {
+    const [maxRest, maxGql] = [await cannon(`${base}/predict`, LEGACY, 5), await cannon(`${base}/graphql`, GQL, 5)];
+    const restRate = maxRest.requests.average / 2;
+    const gqlRate = maxGql.requests.average / 2;
+    // Both paths at once, each at a quarter of its own maximum: together half the gateway's capacity.
+    process.stderr.write(`max REST ${Math.round(maxRest.requests.average)}/s, GraphQL ${Math.round(maxGql.requests.average)}/s; soaking ${MINUTES} min at half capacity\n`);
+    const samples: { atSec: number; rssMb: number }[] = [];
+    const start = Date.now();
+    const sampler = setInterval(() => void rssMb(pid).then((rss) => samples.push({ atSec: Math.round((Date.now() - start) / 1000), rssMb: Math.round(rss * 10) / 10 })), 5000);
+    const seconds = MINUTES * 60;
+    const [rest, gql] = await Promise.all([cannon(`${base}/predict`, LEGACY, seconds, restRate / 2), cannon(`${base}/graphql`, GQL, seconds, gqlRate / 2)]);
+    clearInterval(sampler);
+    const afterWarmup = samples.find((s) => s.atSec >= 60) ?? samples[0];
+    const last = samples.at(-1);
+    const growth = afterWarmup && last ? (last.rssMb - afterWarmup.rssMb) / afterWarmup.rssMb : 0;
+    const errors = rest.errors + rest.non2xx + rest.timeouts + gql.errors + gql.non2xx + gql.timeouts;
+    const date = new Date().toISOString().slice(0, 10);
+    const result = {
+      date,
+      minutes: MINUTES,
+      maxRequestsPerSec: { rest: maxRest.requests.average, graphql: maxGql.requests.average },
+      targetRequestsPerSec: { rest: restRate / 2, graphql: gqlRate / 2 },
+      served: { rest: rest.requests.total, graphql: gql.requests.total },
+      p99Ms: { rest: rest.latency.p99, graphql: gql.latency.p99 },
+      errors,
+      rssAfterWarmupMb: afterWarmup?.rssMb,
+      rssEndMb: last?.rssMb,
+      rssGrowth: growth,
+      pass: errors === 0 && growth <= 0.1,
+      samples,
+    };
+    await mkdir(`${ROOT}bench/results`, { recursive: true });
+    await writeFile(`${ROOT}bench/results/soak-${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    const md = [
+      `# Soak ${date}`,
+      '',
+      `${MINUTES} min; load = half the measured maximum, split over REST and GraphQL (autocannon -c 50 -R, two processes).`,
+      '',
+      '| | REST /predict | GraphQL predict |',
+      '|---|---|---|',
+      `| measured max req/s | ${Math.round(maxRest.requests.average)} | ${Math.round(maxGql.requests.average)} |`,
+      `| soak rate req/s | ${Math.round(restRate / 2)} | ${Math.round(gqlRate / 2)} |`,
+      `| requests served | ${rest.requests.total} | ${gql.requests.total} |`,
+      `| p99 ms | ${rest.latency.p99} | ${gql.latency.p99} |`,
+      '',
+      `Errors (connection errors, timeouts, non-2xx): **${errors}** (target 0).`,
+      `RSS after 1 min warm-up ${afterWarmup?.rssMb} MB → end ${last?.rssMb} MB: growth **${(growth * 100).toFixed(1)}%** (target ≤ 10%).`,
+      '',
+      `Result: **${result.pass ? 'pass' : 'FAIL'}**.`,
+      '',
+    ].join('\n');
+    await writeFile(`${ROOT}bench/results/soak-${date}.md`, md);
+    process.stdout.write(md);
+    if (!result.pass) process.exitCode = 1;
+  } finally {
+    gw.kill('SIGTERM');
+  }
+}
+
+await main();
