@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip
+# The full-data training test runs when the data set is found (CI puts shared/ beside the clone).
+if [ -z "${CHURN_DATA:-}" ] && [ -f ../shared/data/telco-customer-churn.csv ]; then
+  CHURN_DATA="$(cd ../shared/data && pwd)/telco-customer-churn.csv"
+  export CHURN_DATA
+fi
 
 step() { printf '\n=== %s\n' "$*"; }
 
