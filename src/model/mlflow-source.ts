@@ -7,7 +7,7 @@
 import { MANIFEST_FILE, verifyBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError } from '../errors.js';
-import type { MlflowClient, ModelVersion, Run } from '../mlflow/client.js';
+import { MlflowError, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
 import { ChurnModel } from './churn-model.js';
 import type { ModelSource } from './model-admin.js';
 
@@ -58,11 +58,16 @@ export class MlflowModelSource implements ModelSource {
     const version = await this.resolveVersion();
     const runId = version ? version.run_id : (this.uri as Extract<ModelUri, { kind: 'run' }>).runId;
     if (!runId) throw new BundleError(`${this.describeVersion(version)} has no run_id in MLflow at ${this.client.trackingUri}, so its bundle cannot be found`);
-    const run = await this.client.getRun(runId);
-    const experiment = await this.client.getExperiment(run.experimentId);
+    const forModel = <T>(step: Promise<T>): Promise<T> =>
+      step.catch((err: unknown) => {
+        if (!(err instanceof MlflowError)) throw err;
+        throw new MlflowError(err.url, err.lookingFor, err.status, err.mlflowCode, `${err.message} [model ${this.describeVersion(version)}]`);
+      });
+    const run = await forModel(this.client.getRun(runId));
+    const experiment = await forModel(this.client.getExperiment(run.experimentId));
     const bundlePath = this.uri.kind === 'run' ? this.uri.bundlePath : 'bundle';
     const origin = `${this.client.trackingUri} run ${run.runId} (experiment ${experiment.name}, ${this.describeVersion(version)}) artifacts ${bundlePath}/`;
-    const raw = await this.downloadBundle(run, bundlePath, origin);
+    const raw = await forModel(this.downloadBundle(run, bundlePath, origin));
     const bundle = verifyBundle(raw);
     return ChurnModel.create(bundle, {
       source: 'MLFLOW',
