@@ -42,13 +42,18 @@ def resolve_path(raw: str) -> Path:
     return from_root.resolve() if from_root.exists() else path.resolve()
 
 
+def usage_error(message: str) -> SystemExit:
+    print(f"error: {message}", file=sys.stderr)
+    return SystemExit(2)
+
+
 def data_path(args: argparse.Namespace) -> Path:
     raw = args.data or os.environ.get("CHURN_DATA")
     if not raw:
-        raise SystemExit("error: no training data: pass --data <csv> or set CHURN_DATA")
+        raise usage_error("no training data: pass --data <csv> or set CHURN_DATA")
     path = resolve_path(raw)
     if not path.is_file():
-        raise SystemExit(f"error: training data not found: {raw} (resolved to {path})")
+        raise usage_error(f"training data not found: {raw} (resolved to {path})")
     return path
 
 
