@@ -84,6 +84,9 @@ const envSchema = z
 
 export type Config = Readonly<z.infer<typeof envSchema>>;
 
+/** Every environment variable the gateway reads (the README's configuration table lists them all). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration: ${problems.join('; ')}`);

@@ -1,0 +1,37 @@
+/**
+ * The README stays true: its configuration table lists every variable config.ts reads,
+ * its metrics table shows the committed bundle's numbers, and CI runs its test command.
+ */
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES } from '../src/config.js';
+import { BUNDLE_DIR, REPO_ROOT } from './helpers/index.js';
+
+const readme = await readFile(`${REPO_ROOT}README.md`, 'utf8');
+
+describe('README', () => {
+  it('documents every configuration variable', () => {
+    const documented = new Set([...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+    expect(CONFIG_VARIABLES.filter((v) => !documented.has(v))).toEqual([]);
+    expect([...documented].filter((v) => !CONFIG_VARIABLES.includes(v as string))).toEqual([]);
+  });
+
+  it("shows the committed bundle's metrics and threshold", async () => {
+    const manifest = JSON.parse(await readFile(`${BUNDLE_DIR}/manifest.json`, 'utf8')) as { threshold: number; metrics: Record<string, number> };
+    const block = /<!-- metrics:start -->([\s\S]*?)<!-- metrics:end -->/.exec(readme)?.[1] ?? '';
+    const m = manifest.metrics;
+    const f = (v: number | undefined) => (v ?? NaN).toFixed(4);
+    expect(block).toContain(`| ROC AUC | ${f(m['test_roc_auc'])} |`);
+    expect(block).toContain(`| F1 at threshold ${manifest.threshold} | ${f(m['test_f1'])} |`);
+    expect(block).toContain(`| PR AUC | ${f(m['test_pr_auc'])} |`);
+    expect(block).toContain(`| Precision / recall | ${f(m['test_precision'])} / ${f(m['test_recall'])} |`);
+    expect(block).toContain(`| Accuracy | ${f(m['test_accuracy'])} |`);
+    expect(block).toContain(`| 5-fold CV ROC AUC (training part) | ${f(m['cv_roc_auc_mean'])} ± ${f(m['cv_roc_auc_std'])} |`);
+  });
+
+  it('gives the two quick-start commands, and CI runs the test one', async () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm ci && npm test');
+    expect(await readFile(`${REPO_ROOT}.ci/run`, 'utf8')).toMatch(/^npm test$/m);
+  });
+});
