@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+import xgboost as xgb
 
 from churn_model import features, synthetic, train
 from churn_model.config import TrainingConfig
@@ -11,7 +12,7 @@ from churn_model.data import to_record
 from churn_model.export import ParityError, check_parity, onnx_probabilities, to_onnx
 
 
-def small_model(cfg: TrainingConfig, seed: int, rounds: int = 60):
+def small_model(cfg: TrainingConfig, seed: int, rounds: int = 60) -> tuple[xgb.XGBClassifier, features.FeatureSpec]:
     frame = synthetic.churn_frame(500, seed=seed)
     records = [to_record(r) for r in frame.to_dict(orient="records")]
     spec = features.build_feature_spec(records, cfg.ratio_features)
@@ -19,7 +20,6 @@ def small_model(cfg: TrainingConfig, seed: int, rounds: int = 60):
     y = (frame["Churn"] == "Yes").to_numpy(dtype=np.int64)
     params = train.model_params(cfg.xgboost, y, cfg.split.random_state)
     params["n_estimators"] = rounds
-    import xgboost as xgb
     return xgb.XGBClassifier(**params).fit(x, y), spec
 
 
