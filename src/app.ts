@@ -1,12 +1,10 @@
 /**
  * The gateway's request handler: routes, request ids, access log, metrics, CORS and
- * body limits around the GraphQL (Yoga) and REST endpoints. Built here, listened on in
+ * timeouts around the GraphQL endpoint (graphql-endpoint.ts) and the REST routes. Built here, listened on in
  * server.ts, so tests can run it on any port.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
 import { HttpProblem, readBody, sendJson, sendProblem } from './http.js';
@@ -18,10 +16,7 @@ import type { Predictor } from './prediction.js';
 import { newRequestState, requestIdFrom, type RequestState } from './request-state.js';
 import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
-import { useErrorCodes } from './schema/error-codes.js';
-import { limitPlugins } from './schema/limits.js';
-import { schema } from './schema/index.js';
-import { PreparedOperations } from './schema/prepared-operations.js';
+import { createGraphQLEndpoint, type GraphQLEndpoint } from './graphql-endpoint.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -36,14 +31,10 @@ export interface AppDeps {
 
 export interface App {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly yoga: YogaServerInstance<{ requestState: RequestState }, GraphQLContext>;
+  readonly yoga: GraphQLEndpoint['yoga'];
   /** Health turns 503 and connections stop being kept alive: the load balancer drains us. */
   startDraining(): void;
   readonly inFlight: () => number;
-}
-
-interface ServerContext {
-  requestState: RequestState;
 }
 
 function tokenMatches(header: string | undefined, token: string | undefined): boolean {
@@ -53,111 +44,14 @@ function tokenMatches(header: string | undefined, token: string | undefined): bo
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-interface GraphQLParams {
-  query: string;
-  operationName: string | null;
-  variables: Record<string, unknown>;
-}
-
-/** A well-formed GraphQL-over-HTTP JSON body, or null (Yoga then answers, errors included). */
-function graphqlParams(body: Buffer): GraphQLParams | null {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(body.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
-  const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
-  if (typeof query !== 'string' || extensions !== undefined) return null;
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
-  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
-  return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
-}
-
-function hasErrors(bytes: Buffer): boolean {
-  try {
-    return (JSON.parse(bytes.toString('utf8')) as { errors?: unknown }).errors !== undefined;
-  } catch {
-    return true;
-  }
-}
-
 export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
   let inFlight = 0;
 
-  const prepared_ = new PreparedOperations(schema);
-  const yoga = createYoga<ServerContext, GraphQLContext>({
-    schema,
-    graphqlEndpoint: '/graphql',
-    graphiql: false,
-    landingPage: false,
-    cors: false,
-    multipart: false,
-    maskedErrors: true,
-    logging: {
-      debug: (...args) => log.debug({ args: args.map(String) }, 'yoga'),
-      info: (...args) => log.info({ args: args.map(String) }, 'yoga'),
-      warn: (...args) => log.warn({ args: args.map(String) }, 'yoga'),
-      error: (...args) => log.error({ args: args.map((a) => describeError(a)) }, 'yoga error'),
-    },
-    context: ({ requestState }) => contextFor(requestState),
-    plugins: [
-      ...limitPlugins(config),
-      useErrorCodes(),
-      {
-        onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
-          const state = (args.contextValue as GraphQLContext).request;
-          const op = getOperationAST(args.document, args.operationName);
-          state.operation = op?.name?.value ?? (op ? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}` : null);
-        },
-      },
-    ],
-  });
-
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
 
-  async function graphql(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
-    const method = req.method ?? 'GET';
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES);
-    const params = body && /^application\/json\b/i.test(req.headers['content-type'] ?? '') ? graphqlParams(body) : null;
-    const prepared = params ? prepared_.get(params.query, params.operationName) : undefined;
-    if (params && prepared) {
-      state.operation = prepared.label;
-      const result = await prepared.compiled.query(undefined, contextFor(state), params.variables);
-      if (!result.errors) {
-        if (res.headersSent) return;
-        const text = prepared.compiled.stringify(result);
-        const type = /application\/graphql-response\+json/.test(req.headers.accept ?? '') ? 'application/graphql-response+json' : 'application/json';
-        res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-        return;
-      }
-      // Errors are answered by Yoga below, so they have one shape whichever path ran first.
-    }
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (response.status >= 400 && bytes.length === 0) {
-      // Yoga answers some protocol errors (415, 406, 405) with an empty body: say what was wrong.
-      const detail: Record<number, string> = {
-        405: 'use POST (or GET for queries) on /graphql',
-        406: 'the accept header must allow application/json or application/graphql-response+json',
-        415: 'content-type must be application/json',
-      };
-      throw new HttpProblem(response.status, response.statusText || 'Bad Request', detail[response.status] ?? `GraphQL request refused with status ${response.status}`);
-    }
-    if (params && !prepared && response.status === 200 && !hasErrors(bytes)) prepared_.learn(params.query, params.operationName);
-    if (res.headersSent) return;
-    const outHeaders: Record<string, string> = {};
-    response.headers.forEach((v, k) => (outHeaders[k] = v));
-    outHeaders['content-length'] = String(bytes.length);
-    res.writeHead(response.status, outHeaders);
-    res.end(bytes);
-  }
+  const graphql = createGraphQLEndpoint({ config, log, contextFor });
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const type = req.headers['content-type'];
@@ -212,7 +106,7 @@ export function createApp(deps: AppDeps): App {
     if (cors(req, res)) return;
     if (path === '/graphql') {
       state.route = 'graphql';
-      return graphql(req, res, state);
+      return graphql.handle(req, res, state);
     }
     if (path === '/predict') {
       state.route = 'rest_predict';
@@ -293,7 +187,7 @@ export function createApp(deps: AppDeps): App {
 
   return {
     handle,
-    yoga,
+    yoga: graphql.yoga,
     startDraining: () => {
       draining = true;
     },

@@ -15,14 +15,16 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n    }\n  }\n}": typeof types.ModelInfoDocument,
-    "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": typeof types.PredictBatchDocument,
-    "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": typeof types.PredictDocument,
+    "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n  }\n}": typeof types.PredictBatchDocument,
+    "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n  }\n}": typeof types.PredictDocument,
+    "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}": typeof types.PredictionFieldsFragmentDoc,
     "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": typeof types.ReloadModelDocument,
 };
 const documents: Documents = {
     "query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n    }\n  }\n}": types.ModelInfoDocument,
-    "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": types.PredictBatchDocument,
-    "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}": types.PredictDocument,
+    "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n  }\n}": types.PredictBatchDocument,
+    "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n  }\n}": types.PredictDocument,
+    "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}": types.PredictionFieldsFragmentDoc,
     "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": types.ReloadModelDocument,
 };
 
@@ -47,11 +49,15 @@ export function graphql(source: "query ModelInfo {\n  modelInfo {\n    name\n   
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"): (typeof documents)["mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"];
+export function graphql(source: "mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n  }\n}"): (typeof documents)["mutation PredictBatch($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"): (typeof documents)["mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    customerId\n    churnProbability\n    willChurn\n    riskLevel\n    threshold\n    modelVersion\n  }\n}"];
+export function graphql(source: "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n  }\n}"): (typeof documents)["mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}"): (typeof documents)["fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

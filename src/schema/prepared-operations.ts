@@ -1,12 +1,10 @@
 /**
- * The GraphQL hot path. Yoga parses, validates (with every limit and plugin) and runs
- * each new document once; when that succeeded, the document is compiled with
- * graphql-jit and later requests with the same text skip Yoga's per-request pipeline.
- * Only side-effect-free scoring and read fields qualify, and any result with errors is
- * thrown away and answered by Yoga, so error shapes have a single source.
+ * Compiled (graphql-jit) documents for the GraphQL hot path, keyed by document text. Only
+ * documents Yoga has run without errors are learned, and only side-effect-free scoring and
+ * read fields qualify (a compiled run that errors is re-run by Yoga; see graphql-endpoint).
  */
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
+import { getOperationAST, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
 /** Root fields whose repeat execution is harmless (Yoga re-runs a request that errored). */
 const FAST_ROOT_FIELDS = new Set(['predict', 'predictBatch', 'modelInfo']);
@@ -15,6 +13,11 @@ export interface PreparedOperation {
   readonly compiled: CompiledQuery;
   /** Operation name, or "<kind> <fields>" for anonymous ones: what logs and metrics show. */
   readonly label: string;
+}
+
+/** Operation name, or "<kind> <root fields>" for anonymous operations: what logs and metrics show. */
+export function operationLabel(op: OperationDefinitionNode): string {
+  return op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}`;
 }
 
 export class PreparedOperations {
@@ -48,7 +51,7 @@ export class PreparedOperations {
     if (!fields.every((s) => s.kind === 'Field' && FAST_ROOT_FIELDS.has(s.name.value) && !s.directives?.length)) return;
     const compiled = compileQuery(this.schema, document, operationName ?? undefined);
     if (!isCompiledQuery(compiled)) return;
-    const label = op.name?.value ?? `${op.operation} ${fields.map((s) => (s.kind === 'Field' ? s.name.value : '')).join(',')}`;
+    const label = operationLabel(op);
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, { compiled, label });
   }

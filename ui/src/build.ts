@@ -8,7 +8,7 @@
  * - every file content-hashed, with .br and .gz siblings, listed in manifest.json.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -82,14 +82,13 @@ async function bundle(entry: string, format: 'esm' | 'iife', define: Record<stri
   return file.contents;
 }
 
-/** GraphiQL's tabs: the committed operations, with example customers as variables. */
+/** GraphiQL's tabs: the committed operations (printed with their fragments), with example customers as variables. */
 async function graphiqlTabs(): Promise<NonNullable<GraphiQLOptions['defaultTabs']>> {
-  const operation = (file: string) => readFile(path.join(REPO_ROOT, 'schema/operations', file), 'utf8');
   const customers = EXAMPLES.map((e) => e.customer);
   return [
-    { query: await operation('predict.graphql'), variables: JSON.stringify({ customer: customers[0] }, null, 2) },
-    { query: await operation('predict-batch.graphql'), variables: JSON.stringify({ customers }, null, 2) },
-    { query: await operation('model-info.graphql'), variables: null },
+    { query: print(PredictDocument), variables: JSON.stringify({ customer: customers[0] }, null, 2) },
+    { query: print(PredictBatchDocument), variables: JSON.stringify({ customers }, null, 2) },
+    { query: print(ModelInfoDocument), variables: null },
   ];
 }
 
