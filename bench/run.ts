@@ -173,6 +173,18 @@ async function main(): Promise<void> {
       loads.push(await autocannon('REST /predict', `${gw}/predict`, restBody, c, pid));
       loads.push(await autocannon('GraphQL predict', `${gw}/graphql`, gqlBody, c, pid));
     }
+    // The same singles against a gateway that runs one session.run per request.
+    const plainPort = await freePort();
+    const plain = await startProcess(['dist/src/main.js'], { PORT: String(plainPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', COALESCE_PREDICTIONS: 'false' });
+    try {
+      await waitFor200(`http://127.0.0.1:${plainPort}/`);
+      for (const c of QUICK ? [CONNECTIONS] : [1, CONNECTIONS, 256]) {
+        loads.push(await autocannon('REST /predict, no coalescing', `http://127.0.0.1:${plainPort}/predict`, restBody, c, plain.pid));
+        loads.push(await autocannon('GraphQL predict, no coalescing', `http://127.0.0.1:${plainPort}/graphql`, gqlBody, c, plain.pid));
+      }
+    } finally {
+      plain.kill('SIGTERM');
+    }
     const batches: Record<string, { gatewayMs: number; sessionRunMs: number; ratio: number }> = {};
     for (const n of [100, 1000, 10000]) {
       const rows = rowsOf(n);
