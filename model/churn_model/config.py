@@ -55,6 +55,7 @@ class TrainingConfig:
     eval_metric: str
     refit_on_training_part: bool
     ratio_features: tuple[tuple[str, str], ...]
+    monotone_constraints: dict[str, int]   # feature name -> +1 / -1 (unlisted: 0)
     threshold: ThresholdConfig
     export: ExportConfig
     mlflow: MlflowConfig
@@ -70,6 +71,7 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> TrainingConfig:
         eval_metric=str(raw["training"]["eval_metric"]),
         refit_on_training_part=bool(raw["training"]["refit_on_training_part"]),
         ratio_features=tuple((r["numerator"], r["denominator"]) for r in raw["features"]["ratios"]),
+        monotone_constraints={str(k): int(v) for k, v in raw.get("monotone_constraints", {}).items()},
         threshold=ThresholdConfig(**raw["threshold"]),
         export=ExportConfig(**raw["export"]),
         mlflow=MlflowConfig(**raw["mlflow"]),

@@ -101,10 +101,10 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def _fit(cfg: TrainingConfig, x: np.ndarray, y: np.ndarray, log: Log
+def _fit(cfg: TrainingConfig, hyper: dict[str, Any], x: np.ndarray, y: np.ndarray, log: Log
          ) -> tuple[train.Split, xgb.XGBClassifier, dict[str, Any]]:
     split = train.split_indices(y, cfg.split)
-    params = train.model_params(cfg.xgboost, y[split.fit], cfg.split.random_state)
+    params = train.model_params(hyper, y[split.fit], cfg.split.random_state)
     model = train.fit_model(x[split.fit], y[split.fit], x[split.validation], y[split.validation],
                             params, cfg.early_stopping_rounds, cfg.eval_metric)
     log(f"  fit {len(split.fit)} rows, validation {len(split.validation)}, test {len(split.test)}; "
@@ -147,16 +147,17 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels, dtype=np.int64)
     log(f"  {x.shape[1]} features (float32)")
     log(f"[3/{STEPS}] train: XGBoost with early stopping, threshold on validation, {cfg.split.cv_folds}-fold CV")
-    split, early_stopped, params = _fit(cfg, x, y, log)
+    hyper = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
+    split, early_stopped, params = _fit(cfg, hyper, x, y, log)
     n_rounds = early_stopped.best_iteration + 1
     p_val = export.xgboost_probabilities(early_stopped, x[split.validation])
     threshold = train.choose_threshold(y[split.validation], p_val, cfg.threshold)
     model = early_stopped
     if cfg.refit_on_training_part:
-        model = train.refit_model(x[split.train], y[split.train], cfg.xgboost, n_rounds, cfg.split.random_state)
-        params = train.model_params(cfg.xgboost, y[split.train], cfg.split.random_state) | {"n_estimators": n_rounds}
+        model = train.refit_model(x[split.train], y[split.train], hyper, n_rounds, cfg.split.random_state)
+        params = train.model_params(hyper, y[split.train], cfg.split.random_state) | {"n_estimators": n_rounds}
         log(f"  refit on the whole training part ({len(split.train)} rows) with {n_rounds} rounds")
-    cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], cfg.xgboost, n_rounds, cfg.split)
+    cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], hyper, n_rounds, cfg.split)
     log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
     log(f"[4/{STEPS}] evaluate: held-out test split")
     p_test = export.xgboost_probabilities(model, x[split.test])

@@ -57,6 +57,22 @@ def model_params(hyper: dict[str, Any], labels: np.ndarray, seed: int) -> dict[s
     return params
 
 
+def monotone_tuple(names: list[str], directions: dict[str, int]) -> tuple[int, ...]:
+    """Per-feature constraint tuple in feature order; names not among the features are an error."""
+    unknown = set(directions) - set(names)
+    if unknown:
+        raise ValueError(f"monotone constraints name unknown features: {sorted(unknown)}")
+    return tuple(int(directions.get(n, 0)) for n in names)
+
+
+def hyperparameters(hyper: dict[str, Any], monotone: dict[str, int], names: list[str]) -> dict[str, Any]:
+    """Config hyperparameters plus `monotone_constraints` (as xgboost's tuple) when any are set."""
+    params = dict(hyper)
+    if monotone:
+        params["monotone_constraints"] = monotone_tuple(names, monotone)
+    return params
+
+
 def fit_model(x_fit: np.ndarray, y_fit: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
               params: dict[str, Any], early_stopping_rounds: int,
               eval_metric: str) -> xgb.XGBClassifier:

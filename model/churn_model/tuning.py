@@ -65,7 +65,8 @@ def main() -> None:
     train_rows = train.split_indices(y, cfg.split).train
     x, y = x[train_rows], y[train_rows]
     rng = np.random.default_rng(args.seed)
-    candidates = [dict(cfg.xgboost)] + [sample_params(rng, cfg.xgboost) for _ in range(args.trials)]
+    base = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
+    candidates = [base] + [sample_params(rng, base) for _ in range(args.trials)]
     results = []
     for hyper in candidates:
         mean, std, rounds = nested_cv_auc(x, y, hyper, cfg)
