@@ -144,8 +144,9 @@ export function createApp(deps: AppDeps): App {
     metrics.requests.inc({ route: state.route, operation, status: String(res.statusCode) });
     metrics.latency.observe({ route: state.route, operation }, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
-    state.log.info(
+    log.info(
       {
+        reqId: state.id,
         method,
         route: state.route,
         operation: state.operation ?? undefined,

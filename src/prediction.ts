@@ -43,6 +43,8 @@ interface PendingRun {
 export class Predictor {
   private pending: PendingRun[] = [];
   private flushScheduled = false;
+  /** Coalesced runs in flight; while one is, new requests wait for it instead of starting their own. */
+  private running = 0;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -80,19 +82,22 @@ export class Predictor {
   }
 
   /**
-   * Queues the rows and runs every request queued in this turn of the event loop as one
-   * session.run (per model), with no fixed wait: requests that arrive while a run blocks
-   * the loop are parsed in the next I/O phase and flushed together right after it.
+   * Queues the rows; with no fixed wait, everything queued while no coalesced run is in
+   * flight goes out as one session.run (per model) right after the current I/O phase, and
+   * everything queued while a run is in flight goes out as one run when it completes.
    */
   private coalesced(model: ChurnModel, rows: readonly CustomerRecord[]): Promise<Float32Array> {
     model.acquire();
     return new Promise((resolve, reject) => {
       this.pending.push({ model, rows, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.running > 0 || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
@@ -100,8 +105,13 @@ export class Predictor {
     this.pending = [];
     this.flushScheduled = false;
     const byModel = new Map<ChurnModel, PendingRun[]>();
-    for (const run of runs) byModel.set(run.model, [...(byModel.get(run.model) ?? []), run]);
+    for (const run of runs) {
+      const group = byModel.get(run.model);
+      if (group) group.push(run);
+      else byModel.set(run.model, [run]);
+    }
     for (const [model, group] of byModel) {
+      this.running++;
       const rows = group.length === 1 ? (group[0] as PendingRun).rows : group.flatMap((g) => g.rows);
       this.run(model, rows)
         .then(
@@ -114,7 +124,11 @@ export class Predictor {
           },
           (err: unknown) => group.forEach((g) => g.reject(err)),
         )
-        .finally(() => group.forEach(() => model.relinquish()));
+        .finally(() => {
+          group.forEach(() => model.relinquish());
+          this.running--;
+          this.scheduleFlush();
+        });
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * What one HTTP request carries through the gateway: its id (from x-request-id or new),
- * its child logger, and what the access-log line reports at the end.
+ * its child logger (made on first use), and what the access-log line reports at the end.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger.js';
@@ -26,5 +26,18 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 }
 
 export function newRequestState(root: Logger, id: string, route: string): RequestState {
-  return { id, log: root.child({ reqId: id }), startedAt: process.hrtime.bigint(), route, operation: null, modelVersion: null, rows: null, isAdmin: false };
+  let child: Logger | undefined;
+  return {
+    id,
+    // Created on first use: a pino child per request (with redaction) costs more than the rest of a prediction.
+    get log() {
+      return (child ??= root.child({ reqId: id }));
+    },
+    startedAt: process.hrtime.bigint(),
+    route,
+    operation: null,
+    modelVersion: null,
+    rows: null,
+    isAdmin: false,
+  };
 }
