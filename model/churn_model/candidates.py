@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from churn_model import features, train
 from churn_model.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
-from churn_model.data import load_dataset
+from churn_model.tuning import training_part
 
 REPEAT_SEEDS = (42, 43, 44)
 
@@ -123,11 +123,8 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     args = parser.parse_args()
     cfg = load_config(DEFAULT_CONFIG_PATH)
-    dataset = load_dataset(Path(args.data))
-    spec = features.build_feature_spec(dataset.records, cfg.ratio_features)
-    x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels)
-    train_rows = train.split_indices(y, cfg.split).train
-    outcome = compare(x[train_rows], y[train_rows], spec, cfg)
+    x, y, spec = training_part(Path(args.data), cfg)
+    outcome = compare(x, y, spec, cfg)
     print("CHOSEN", outcome["chosen"])
 
 

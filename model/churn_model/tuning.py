@@ -52,6 +52,15 @@ def nested_cv_auc(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: Trai
     return float(np.mean(scores)), float(np.std(scores)), int(np.mean(rounds))
 
 
+def training_part(data_path: Path, cfg: TrainingConfig) -> tuple[np.ndarray, np.ndarray, features.FeatureSpec]:
+    """Encoded rows and labels of the training part only (the test split is never touched here)."""
+    dataset = load_dataset(data_path)
+    spec = features.build_feature_spec(dataset.records, cfg.ratio_features)
+    x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels)
+    train_rows = train.split_indices(y, cfg.split).train
+    return x[train_rows], y[train_rows], spec
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
@@ -59,11 +68,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     cfg = load_config(DEFAULT_CONFIG_PATH)
-    dataset = load_dataset(Path(args.data))
-    spec = features.build_feature_spec(dataset.records, cfg.ratio_features)
-    x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels)
-    train_rows = train.split_indices(y, cfg.split).train
-    x, y = x[train_rows], y[train_rows]
+    x, y, spec = training_part(Path(args.data), cfg)
     rng = np.random.default_rng(args.seed)
     base = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
     candidates = [base] + [sample_params(rng, base) for _ in range(args.trials)]
