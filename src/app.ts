@@ -16,7 +16,7 @@ import type { Predictor } from './prediction.js';
 import { newRequestState, requestIdFrom, type RequestState } from './request-state.js';
 import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
-import { createGraphQLEndpoint, type GraphQLEndpoint } from './graphql-endpoint.js';
+import { createGraphQLEndpoint } from './graphql-endpoint.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -31,7 +31,6 @@ export interface AppDeps {
 
 export interface App {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly yoga: GraphQLEndpoint['yoga'];
   /** Health turns 503 and connections stop being kept alive: the load balancer drains us. */
   startDraining(): void;
   readonly inFlight: () => number;
@@ -188,7 +187,6 @@ export function createApp(deps: AppDeps): App {
 
   return {
     handle,
-    yoga: graphql.yoga,
     startDraining: () => {
       draining = true;
     },

@@ -76,9 +76,6 @@ type ColumnValue<F extends CustomerField> = F extends { kind: 'enum'; enumName: 
 /** A customer in the data set's vocabulary: the input of the feature encoder. */
 export type CustomerRecord = { [F in CustomerField as F['column']]: ColumnValue<F> };
 
-/** The 19 data set columns, in data set order. */
-export const CUSTOMER_COLUMNS: readonly ColumnName[] = CUSTOMER_FIELDS.map((f) => f.column);
-
 /** The values a categorical column may take, as strings (the feature spec's `allowedValues`). */
 export function allowedColumnValues(field: CustomerField): readonly string[] | null {
   switch (field.kind) {

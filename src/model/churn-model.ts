@@ -65,15 +65,20 @@ export class ChurnModel {
   private released = false;
   private scratch = new Float32Array(0);
   private scratchBusy = false;
+  private parityReport: ParityReport | null = null;
 
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly manifest: Manifest,
     readonly lineage: ModelLineage,
     readonly encoder: FeatureEncoder,
-    readonly parity: ParityReport,
   ) {
     this.modelVersion = lineage.version ?? `run-${lineage.runId.slice(0, 8)}`;
+  }
+
+  /** The parity replay that accepted this model (set once, by create). */
+  get parity(): ParityReport | null {
+    return this.parityReport;
   }
 
   get threshold(): number {
@@ -98,10 +103,10 @@ export class ChurnModel {
       await session.release();
       throw new BundleError(`ONNX model in ${bundle.origin} does not match its manifest: ${sessionProblems.join('; ')}`);
     }
-    const model = new ChurnModel(session, manifest, lineage, encoder, { cases: 0, maxAbsDiff: 0, tolerance: 0 });
+    const model = new ChurnModel(session, manifest, lineage, encoder);
     try {
-      const report = await model.replayParity(bundle);
-      return new ChurnModel(session, manifest, lineage, encoder, report);
+      model.parityReport = await model.replayParity(bundle);
+      return model;
     } catch (err) {
       await session.release();
       throw err;

@@ -53,9 +53,6 @@ export class ModelAdmin {
     slot.onSwap((model) => metrics.setModel(model));
   }
 
-  get sourceDescription(): string | null {
-    return this.source?.description ?? null;
-  }
 
   /** Loads from the source and swaps if it is a different model. Concurrent calls share one load. */
   reload(reason: string): Promise<ReloadResult> {

@@ -36,10 +36,6 @@ export class PreparedOperations {
     return this.cache.get(PreparedOperations.key(query, operationName));
   }
 
-  get size(): number {
-    return this.cache.size;
-  }
-
   /** Call only after Yoga executed this exact document without errors. */
   learn(query: string, operationName: string | null | undefined): void {
     const key = PreparedOperations.key(query, operationName);
