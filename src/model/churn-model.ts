@@ -3,12 +3,13 @@
  * lineage it came with. `create` refuses anything that could serve wrong numbers: a
  * contract mismatch, an ONNX graph of the wrong shape, or parity vectors that are off.
  */
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { VerifiedBundle } from '../bundle/load.js';
 import { BundleError, InferenceError, describeError } from '../errors.js';
 import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from './features.js';
+import { OnnxHost } from './onnx-host.js';
 
 export type ModelSource = 'BUNDLE' | 'MLFLOW';
 
@@ -48,13 +49,20 @@ export interface ParityReport {
   readonly tolerance: number;
 }
 
-/** Single-threaded, sequential sessions: requests give the parallelism, threads only contend on 2 cores. */
+/**
+ * Single-threaded, sequential sessions on their own worker thread (onnx-host.ts): the
+ * event loop keeps answering while a batch runs, and intra-op threads would only contend
+ * with it on 2 cores.
+ */
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
 };
+
+/** Input buffers up to this size are kept for reuse (about 5,700 rows of 46 features). */
+const SCRATCH_MAX_BYTES = 1 << 20;
 
 export class ChurnModel {
   readonly loadedAt = new Date();
@@ -63,12 +71,12 @@ export class ChurnModel {
   private inFlight = 0;
   private idle: (() => void) | null = null;
   private released = false;
-  private scratch = new Float32Array(0);
-  private scratchBusy = false;
+  /** An input buffer back from the worker, reused by the next run that fits in it. */
+  private scratch: ArrayBuffer | null = null;
   private parityReport: ParityReport | null = null;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: OnnxHost,
     readonly manifest: Manifest,
     readonly lineage: ModelLineage,
     readonly encoder: FeatureEncoder,
@@ -92,9 +100,10 @@ export class ChurnModel {
       throw new BundleError(`model bundle ${bundle.origin} does not match the gateway contract: ${contractProblems.join('; ')}`);
     }
     const encoder = compileEncoder(manifest.featureSpec);
-    let session: ort.InferenceSession;
+    let session: OnnxHost;
     try {
-      session = await ort.InferenceSession.create(bundle.onnx, SESSION_OPTIONS);
+      const { inputName, outputName, positiveClassIndex } = manifest.onnx;
+      session = await OnnxHost.start(bundle.onnx, SESSION_OPTIONS, { inputName, outputName, positiveClassIndex });
     } catch (err) {
       throw new BundleError(`ONNX session error for ${bundle.origin}/${manifest.onnx.file}: ${describeError(err)}`, { cause: err });
     }
@@ -141,28 +150,26 @@ export class ChurnModel {
     const n = rows.length;
     if (n === 0) return new Float32Array(0);
     this.acquire();
-    // The input buffer is reused while no other run holds it: no allocation per request.
-    const size = n * this.encoder.width;
-    const reuse = !this.scratchBusy;
-    if (reuse && this.scratch.length < size) this.scratch = new Float32Array(Math.max(size, this.scratch.length * 2));
-    const data = reuse ? this.scratch.subarray(0, size) : new Float32Array(size);
-    if (reuse) this.scratchBusy = true;
+    const { width } = this.encoder;
+    const bytes = n * width * Float32Array.BYTES_PER_ELEMENT;
+    // Encoded straight into a buffer that is transferred to the worker and comes back with
+    // the result: the common small run allocates nothing.
+    let buffer: ArrayBuffer;
+    if (this.scratch && this.scratch.byteLength >= bytes) {
+      buffer = this.scratch;
+      this.scratch = null;
+    } else {
+      buffer = new ArrayBuffer(bytes);
+    }
     try {
-      this.encoder.encodeInto(rows, data);
-      const input = new ort.Tensor('float32', data, [n, this.encoder.width]);
-      const out = await this.session.run({ [this.manifest.onnx.inputName]: input }, [this.manifest.onnx.outputName]);
-      const probs = out[this.manifest.onnx.outputName];
-      if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`output ${this.manifest.onnx.outputName} is not a float32 tensor`);
-      const classes = probs.dims[1] ?? 1;
-      const k = this.manifest.onnx.positiveClassIndex;
-      const result = new Float32Array(n);
-      for (let i = 0; i < n; i++) result[i] = probs.data[i * classes + k] as number;
-      return result;
+      this.encoder.encodeInto(rows, new Float32Array(buffer, 0, n * width));
+      const { probabilities, buffer: back } = await this.session.run(buffer, n, width);
+      if (back.byteLength <= SCRATCH_MAX_BYTES && (!this.scratch || back.byteLength > this.scratch.byteLength)) this.scratch = back;
+      return probabilities;
     } catch (err) {
       if (err instanceof InferenceError) throw err;
       throw new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
     } finally {
-      if (reuse) this.scratchBusy = false;
       this.relinquish();
     }
   }

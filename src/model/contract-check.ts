@@ -45,7 +45,10 @@ export function diffManifestAgainstContract(manifest: Manifest): string[] {
   return problems;
 }
 
-export function diffSessionAgainstManifest(session: InferenceSession, manifest: Manifest): string[] {
+/** What a session says about its graph: an onnxruntime InferenceSession or the worker-hosted one. */
+export type SessionShape = Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>;
+
+export function diffSessionAgainstManifest(session: SessionShape, manifest: Manifest): string[] {
   const problems: string[] = [];
   const width = manifest.featureSpec.features.length;
   const input = session.inputMetadata.find((m) => m.name === manifest.onnx.inputName);
