@@ -139,9 +139,7 @@ export function createApp(deps: AppDeps): App {
   function finish(res: ServerResponse, state: RequestState, method: string): void {
     inFlight--;
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
-    const operation = state.operation ?? '';
-    metrics.requests.inc({ route: state.route, operation, status: String(res.statusCode) });
-    metrics.latency.observe({ route: state.route, operation }, seconds);
+    metrics.requests.record(state.route, state.operation ?? '', res.statusCode, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
     log.info(
       {

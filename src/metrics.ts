@@ -2,24 +2,143 @@
  * Prometheus metrics, on a registry of the app's own (not prom-client's global one) so
  * that several apps in one test process do not collide.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
 import type { ChurnModel } from './model/churn-model.js';
+
+/** The latency buckets of gateway_request_duration_seconds, in seconds. */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+/** A metric as prom-client's Registry reads it when it formats /metrics (see `RequestMetrics`). */
+interface ExposedMetric {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  aggregator: 'sum';
+  values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
+}
+
+/** Requests with one (route, GraphQL operation): their latency histogram and their count by status. */
+interface Series {
+  readonly labels: { readonly route: string; readonly operation: string };
+  /** Observations per bucket, not cumulative: [i] counts those in (bound[i-1], bound[i]]; above the last bound only `count` has them. */
+  readonly perBucket: number[];
+  sum: number;
+  count: number;
+  readonly byStatus: Map<number, StatusCount>;
+}
+
+interface StatusCount {
+  readonly labels: { readonly route: string; readonly operation: string; readonly status: string };
+  value: number;
+}
+
+/**
+ * gateway_requests_total{route,operation,status} and gateway_request_duration_seconds{route,operation},
+ * recorded once per request by `record`.
+ *
+ * Why not a prom-client Counter and Histogram: each `inc`/`observe` validates the label
+ * names, joins the label object into a string key and allocates, which together cost ~6%
+ * of the CPU at full REST load. Here a request costs two Map lookups by strings the handler
+ * already holds (route and operation are the same string objects request after request, so
+ * their hashes are cached), one lookup by status code and a short linear bucket search.
+ *
+ * Why not count here and push into prom-client at scrape time: a Counter could take
+ * `inc(labels, n)`, but a Histogram has no way to add bucket counts short of one `observe`
+ * per request. So both metrics are views over the one table of series, registered as objects
+ * with what prom-client's Registry reads from a metric (prom-client 15, lib/registry.js:
+ * `name`, `help`, `type`, `aggregator`, `get()`, and `reset()` for `resetMetrics`). The
+ * Registry still formats and escapes /metrics itself, and the values come out in the order
+ * and shape a Counter and a Histogram give them (series in order of first appearance; `le`
+ * first, then route and operation), so the text is the same as before, byte for byte.
+ */
+export class RequestMetrics {
+  private readonly byRoute = new Map<string, Map<string, Series>>();
+  /** In order of first appearance, as prom-client lists label sets. */
+  private series: Series[] = [];
+  private counts: StatusCount[] = [];
+
+  constructor(registers: readonly Registry<RegistryContentType>[]) {
+    const counter = this.metric('gateway_requests_total', 'HTTP requests by route, GraphQL operation and status', 'counter', () =>
+      this.counts.map(({ labels, value }) => ({ labels: { ...labels }, value })),
+    );
+    const histogram = this.metric('gateway_request_duration_seconds', 'HTTP request latency by route and GraphQL operation', 'histogram', (name) =>
+      this.series.flatMap((s) => this.histogramValues(name, s)),
+    );
+    for (const registry of registers) {
+      // The Registry's type lists prom-client's own classes; at run time it takes any metric of this shape.
+      registry.registerMetric(counter as unknown as Metric);
+      registry.registerMetric(histogram as unknown as Metric);
+    }
+  }
+
+  record(route: string, operation: string, status: number, seconds: number): void {
+    let byOperation = this.byRoute.get(route);
+    if (byOperation === undefined) this.byRoute.set(route, (byOperation = new Map()));
+    let series = byOperation.get(operation);
+    if (series === undefined) {
+      series = { labels: { route, operation }, perBucket: REQUEST_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0, byStatus: new Map() };
+      byOperation.set(operation, series);
+      this.series.push(series);
+    }
+    series.sum += seconds;
+    series.count += 1;
+    const bucket = bucketOf(seconds);
+    if (bucket < series.perBucket.length) (series.perBucket[bucket] as number) += 1;
+    let count = series.byStatus.get(status);
+    if (count === undefined) {
+      count = { labels: { route, operation, status: String(status) }, value: 0 };
+      series.byStatus.set(status, count);
+      this.counts.push(count);
+    }
+    count.value += 1;
+  }
+
+  private reset(): void {
+    this.byRoute.clear();
+    this.series = [];
+    this.counts = [];
+  }
+
+  private histogramValues(name: string, { labels, perBucket, sum, count }: Series): ExposedMetric['values'] {
+    let cumulative = 0;
+    const buckets = REQUEST_DURATION_BUCKETS.map((le, i) => {
+      cumulative += perBucket[i] as number;
+      return { labels: { le, ...labels }, value: cumulative, metricName: `${name}_bucket` };
+    });
+    return [
+      ...buckets,
+      { labels: { le: '+Inf', ...labels }, value: count, metricName: `${name}_bucket` },
+      { labels: { ...labels }, value: sum, metricName: `${name}_sum` },
+      { labels: { ...labels }, value: count, metricName: `${name}_count` },
+    ];
+  }
+
+  private metric(name: string, help: string, type: ExposedMetric['type'], values: (name: string) => ExposedMetric['values']) {
+    const reset = () => this.reset();
+    return {
+      // Mutable: the Registry renames counters when it formats OpenMetrics.
+      name,
+      help,
+      type,
+      aggregator: 'sum' as const,
+      get(): Promise<ExposedMetric> {
+        return Promise.resolve({ name: this.name, help, type, aggregator: 'sum', values: values(this.name) });
+      },
+      reset,
+    };
+  }
+}
+
+/** Index of the first bucket whose bound is ≥ seconds (as prom-client's); the bucket count when there is none. */
+function bucketOf(seconds: number): number {
+  let i = 0;
+  while (i < REQUEST_DURATION_BUCKETS.length && seconds > (REQUEST_DURATION_BUCKETS[i] as number)) i++;
+  return i;
+}
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'gateway_requests_total',
-    help: 'HTTP requests by route, GraphQL operation and status',
-    labelNames: ['route', 'operation', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: 'gateway_request_duration_seconds',
-    help: 'HTTP request latency by route and GraphQL operation',
-    labelNames: ['route', 'operation'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [this.registry],
-  });
+  readonly requests = new RequestMetrics([this.registry]);
   readonly predictions = new Counter({
     name: 'gateway_predictions_total',
     help: 'Predictions served by risk level',

@@ -4,11 +4,13 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { Counter, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { GatewayMetrics } from '../src/metrics.js';
+import { GatewayMetrics, REQUEST_DURATION_BUCKETS, RequestMetrics } from '../src/metrics.js';
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
@@ -93,5 +95,140 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/gateway_predictions_total\{risk_level="LOW"\} \d+/);
     expect(text).toMatch(/gateway_batch_size_bucket\{le="2"\} [1-9]/);
     expect(text).toMatch(new RegExp(`gateway_model_info\\{name="telco-churn",version="${gw.slot.current.modelVersion}",source="BUNDLE",run_id="\\w+"\\} 1`));
+  });
+});
+
+/** One sample line of the Prometheus text format, label values unescaped. */
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const [, name, raw] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[name as string] = (raw as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+function sampleValue(samples: Sample[], name: string, labels: Record<string, string>): number {
+  const found = samples.filter((s) => s.name === name && Object.keys(labels).length === Object.keys(s.labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  if (found.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} appears ${found.length} times`);
+  return found[0]?.value ?? 0;
+}
+
+describe('gateway_requests_total and gateway_request_duration_seconds', () => {
+  /** The two metrics as prom-client's own Counter and Histogram declared them before RequestMetrics. */
+  function promClientReference(registry: Registry<RegistryContentType>): (route: string, operation: string, status: number, seconds: number) => void {
+    const requests = new Counter({
+      name: 'gateway_requests_total',
+      help: 'HTTP requests by route, GraphQL operation and status',
+      labelNames: ['route', 'operation', 'status'] as const,
+      registers: [registry],
+    });
+    const latency = new Histogram({
+      name: 'gateway_request_duration_seconds',
+      help: 'HTTP request latency by route and GraphQL operation',
+      labelNames: ['route', 'operation'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    });
+    return (route, operation, status, seconds) => {
+      requests.inc({ route, operation, status: String(status) });
+      latency.observe({ route, operation }, seconds);
+    };
+  }
+
+  // Mostly a few labels, so that series repeat; sometimes anything.
+  const label = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('', 'Predict', 'query …', 'say "hi"', 'back\\slash', 'two\nlines', 'über 🚀', '\\"\\n') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+  );
+  const request = fc.record({
+    route: fc.constantFrom('rest_predict', 'graphql', 'not_found'),
+    operation: label,
+    status: fc.constantFrom(200, 400, 404, 500, 503),
+    // Exactly on a bucket bound, just above one, anywhere, and beyond the last bound.
+    seconds: fc.oneof(
+      fc.constantFrom(...REQUEST_DURATION_BUCKETS, 0),
+      fc.constantFrom(...REQUEST_DURATION_BUCKETS).map((b) => b + Number.EPSILON * 16),
+      fc.double({ min: 0, max: 12, noNaN: true }),
+    ),
+  });
+
+  it('expose exactly what prom-client would, escaping included, for any sequence of requests', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(request, { maxLength: 80, size: 'max' }), async (requests) => {
+        const ours = new Registry<RegistryContentType>();
+        const fast = new RequestMetrics([ours]);
+        const theirs = new Registry<RegistryContentType>();
+        const reference = promClientReference(theirs);
+        for (const r of requests) {
+          fast.record(r.route, r.operation, r.status, r.seconds);
+          reference(r.route, r.operation, r.status, r.seconds);
+        }
+        expect(await ours.metrics()).toBe(await theirs.metrics());
+        ours.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+        theirs.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+        expect(await ours.metrics()).toBe(await theirs.metrics());
+        ours.resetMetrics();
+        theirs.resetMetrics();
+        expect(await ours.metrics()).toBe(await theirs.metrics());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('count real requests by route, operation and status, with their latencies in the right buckets', async () => {
+    const before = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
+    gw.logs.length = 0;
+    const probe = 'query MetricsProbe { modelInfo { name } }';
+    for (let i = 0; i < 3; i++) expect((await gql(gw.url, probe)).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
+    expect((await postJson(gw.url, '/predict', '{not json')).status).toBe(400);
+    await new Promise((r) => setTimeout(r, 20));
+    const after = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
+    const delta = (name: string, labels: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
+
+    const probeLabels = { route: 'graphql', operation: 'MetricsProbe' };
+    const restLabels = { route: 'rest_predict', operation: '' };
+    expect(sampleValue(after, 'gateway_requests_total', { ...probeLabels, status: '200' })).toBe(3);
+    expect(delta('gateway_requests_total', { ...restLabels, status: '200' })).toBe(4);
+    expect(delta('gateway_requests_total', { ...restLabels, status: '400' })).toBe(1);
+    expect(sampleValue(after, 'gateway_request_duration_seconds_count', probeLabels)).toBe(3);
+    expect(delta('gateway_request_duration_seconds_count', restLabels)).toBe(5);
+    expect(sampleValue(after, 'gateway_request_duration_seconds_bucket', { le: '+Inf', ...probeLabels })).toBe(3);
+
+    // The access log has each latency (rounded to 10 µs): the sum and the buckets must agree with it.
+    const latencies = gw.logs.filter((l) => l['operation'] === 'MetricsProbe').map((l) => (l['latencyMs'] as number) / 1000);
+    expect(latencies).toHaveLength(3);
+    const sum = sampleValue(after, 'gateway_request_duration_seconds_sum', probeLabels);
+    expect(Math.abs(sum - latencies.reduce((a, b) => a + b, 0))).toBeLessThan(3 * 5e-6 + 1e-12);
+    let previous = 0;
+    for (const le of REQUEST_DURATION_BUCKETS) {
+      const bucket = sampleValue(after, 'gateway_request_duration_seconds_bucket', { le: String(le), ...probeLabels });
+      expect(bucket).toBeGreaterThanOrEqual(previous);
+      previous = bucket;
+      const surelyIn = latencies.filter((s) => s <= le - 5e-6).length;
+      const perhapsIn = latencies.filter((s) => s <= le + 5e-6).length;
+      expect(bucket).toBeGreaterThanOrEqual(surelyIn);
+      expect(bucket).toBeLessThanOrEqual(perhapsIn);
+    }
+  });
+
+  it('keep their names, help and types', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(text).toContain('# HELP gateway_requests_total HTTP requests by route, GraphQL operation and status\n# TYPE gateway_requests_total counter\n');
+    expect(text).toContain('# HELP gateway_request_duration_seconds HTTP request latency by route and GraphQL operation\n# TYPE gateway_request_duration_seconds histogram\n');
+    expect(text).toMatch(/^gateway_requests_total\{route="health",operation="",status="200"\} [1-9]/m);
   });
 });
