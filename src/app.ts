@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
 import { HttpProblem, readBody, sendJson, sendProblem } from './http.js';
-import type { Logger } from './logger.js';
+import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
@@ -47,6 +47,7 @@ export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
   let inFlight = 0;
+  const writeAccessLog = accessLog(log);
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
 
@@ -141,19 +142,16 @@ export function createApp(deps: AppDeps): App {
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
     metrics.requests.record(state.route, state.operation ?? '', res.statusCode, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
-    log.info(
-      {
-        reqId: state.id,
-        method,
-        route: state.route,
-        operation: state.operation ?? undefined,
-        status: res.statusCode,
-        latencyMs: Math.round(seconds * 1e5) / 100,
-        modelVersion: state.modelVersion ?? undefined,
-        rows: state.rows ?? undefined,
-      },
-      'request',
-    );
+    writeAccessLog({
+      reqId: state.id,
+      method,
+      route: state.route,
+      operation: state.operation,
+      status: res.statusCode,
+      latencyMs: Math.round(seconds * 1e5) / 100,
+      modelVersion: state.modelVersion,
+      rows: state.rows,
+    });
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
