@@ -26,18 +26,29 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 }
 
 export function newRequestState(root: Logger, id: string, route: string): RequestState {
-  let child: Logger | undefined;
-  return {
-    id,
-    // Created on first use: a pino child per request (with redaction) costs more than the rest of a prediction.
-    get log() {
-      return (child ??= root.child({ reqId: id }));
-    },
-    startedAt: process.hrtime.bigint(),
-    route,
-    operation: null,
-    modelVersion: null,
-    rows: null,
-    isAdmin: false,
-  };
+  return new State(root, id, route);
+}
+
+/** A class, not an object literal with a `log` getter: V8 took ~0.6 µs to create that literal, ~0.1 µs for this. */
+class State implements RequestState {
+  readonly startedAt = process.hrtime.bigint();
+  operation: string | null = null;
+  modelVersion: string | null = null;
+  rows: number | null = null;
+  isAdmin = false;
+  readonly #root: Logger;
+  #child: Logger | undefined;
+
+  constructor(
+    root: Logger,
+    readonly id: string,
+    public route: string,
+  ) {
+    this.#root = root;
+  }
+
+  /** Created on first use: a pino child per request (with redaction) costs more than the rest of a prediction. */
+  get log(): Logger {
+    return (this.#child ??= this.#root.child({ reqId: this.id }));
+  }
 }
