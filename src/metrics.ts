@@ -37,10 +37,11 @@ interface StatusCount {
  * recorded once per request by `record`.
  *
  * Why not a prom-client Counter and Histogram: each `inc`/`observe` validates the label
- * names, joins the label object into a string key and allocates, which together cost ~6%
- * of the CPU at full REST load. Here a request costs two Map lookups by strings the handler
- * already holds (route and operation are the same string objects request after request, so
- * their hashes are cached), one lookup by status code and a short linear bucket search.
+ * names, joins the label object into a string key and allocates: ~1.5 µs a request, ~3%
+ * of the main thread at full REST load. Here a request costs two Map lookups by strings the
+ * handler already holds (route and operation are the same string objects request after
+ * request, so their hashes are cached), one lookup by status code and a short linear bucket
+ * search.
  *
  * Why not count here and push into prom-client at scrape time: a Counter could take
  * `inc(labels, n)`, but a Histogram has no way to add bucket counts short of one `observe`
