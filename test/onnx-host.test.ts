@@ -68,9 +68,10 @@ describe('ONNX session on a worker thread', () => {
   });
 
   it('rejects the runs a dead worker held, then serves again from a new worker', async () => {
-    const held = host.run(encode(20_000), 20_000, encoder.width);
-    await host.terminateForTest();
-    await expect(held).rejects.toThrow(/the ONNX worker stopped/);
+    const crashed = host.crashForTest();
+    const held = [host.run(encode(3), 3, encoder.width), host.run(encode(500), 500, encoder.width)];
+    await crashed;
+    for (const run of held) await expect(run).rejects.toThrow(/the ONNX worker stopped: the ONNX worker exited with code 1/);
     const { probabilities } = await host.run(encode(3), 3, encoder.width);
     expect(probabilities).toHaveLength(3);
     expect(probabilities.every((p) => p > 0 && p < 1)).toBe(true);
@@ -94,7 +95,7 @@ describe('gateway with a worker that died', () => {
     const gw = await startTestGateway({ COALESCE_PREDICTIONS: 'false' });
     try {
       const session = (gw.slot.current as unknown as { session: OnnxHost }).session;
-      await session.terminateForTest();
+      await session.crashForTest();
       const res = await postJson(gw.url, '/predict', rows[0]);
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ model_version: gw.slot.current.modelVersion });

@@ -31,7 +31,9 @@ export type WorkerRequest =
       readonly outputName: string;
       readonly positiveClassIndex: number;
     }
-  | { readonly type: 'release' };
+  | { readonly type: 'release' }
+  /** Tests only: the worker exits at once, as a crash would. */
+  | { readonly type: 'exit' };
 
 export type WorkerReply =
   | { readonly type: 'ready'; readonly inputMetadata: ValueMetadata[]; readonly outputMetadata: ValueMetadata[] }
@@ -149,9 +151,18 @@ export class OnnxHost {
     await exited;
   }
 
-  /** For fault-injection tests: kills the thread as a crash would. */
-  async terminateForTest(): Promise<void> {
-    await this.worker?.terminate();
+  /**
+   * Fault injection for tests: the thread exits as a crash would, and runs sent after this
+   * call are never answered by it. (Not worker.terminate(): stopping a thread inside a
+   * native onnxruntime call can take the process down with it.)
+   */
+  crashForTest(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
+    worker.postMessage({ type: 'exit' } satisfies WorkerRequest);
+    return exited;
   }
 
   private adopt(worker: Worker): void {
