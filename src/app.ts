@@ -46,7 +46,8 @@ function tokenMatches(header: string | undefined, token: string | undefined): bo
 export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
-  let inFlight = 0;
+  /** Responses not yet finished; on drain, those not yet started are told to close their connection. */
+  const inFlight = new Set<ServerResponse>();
   const writeAccessLog = accessLog(log);
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
@@ -138,7 +139,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   function finish(res: ServerResponse, state: RequestState, method: string): void {
-    inFlight--;
+    inFlight.delete(res);
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
     metrics.requests.record(state.route, state.operation ?? '', res.statusCode, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
@@ -155,7 +156,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    inFlight++;
+    inFlight.add(res);
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
     res.setHeader('x-request-id', state.id);
@@ -185,7 +186,10 @@ export function createApp(deps: AppDeps): App {
     handle,
     startDraining: () => {
       draining = true;
+      // Otherwise a keep-alive connection whose request was in flight at SIGTERM stays open
+      // after its answer, and the caller's next request on it would still be accepted.
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     },
-    inFlight: () => inFlight,
+    inFlight: () => inFlight.size,
   };
 }
