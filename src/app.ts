@@ -46,8 +46,7 @@ function tokenMatches(header: string | undefined, token: string | undefined): bo
 export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
-  /** Responses not yet finished; on drain, those not yet started are told to close their connection. */
-  const inFlight = new Set<ServerResponse>();
+  let inFlight = 0;
   const writeAccessLog = accessLog(log);
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
@@ -139,7 +138,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   function finish(res: ServerResponse, state: RequestState, method: string): void {
-    inFlight.delete(res);
+    inFlight--;
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
     metrics.requests.record(state.route, state.operation ?? '', res.statusCode, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
@@ -156,7 +155,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    inFlight.add(res);
+    inFlight++;
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
     res.setHeader('x-request-id', state.id);
@@ -170,6 +169,9 @@ export function createApp(deps: AppDeps): App {
     res.once('close', () => {
       clearTimeout(timer);
       finish(res, state, req.method ?? 'GET');
+      // A keep-alive connection whose request was in flight at SIGTERM closes after its
+      // answer; otherwise the caller's next request on it would still be accepted.
+      if (draining) req.socket.end();
     });
     route(req, res, state).catch((err: unknown) => {
       if (err instanceof HttpProblem) return sendProblem(res, err, state.id);
@@ -186,10 +188,7 @@ export function createApp(deps: AppDeps): App {
     handle,
     startDraining: () => {
       draining = true;
-      // Otherwise a keep-alive connection whose request was in flight at SIGTERM stays open
-      // after its answer, and the caller's next request on it would still be accepted.
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     },
-    inFlight: () => inFlight.size,
+    inFlight: () => inFlight,
   };
 }
