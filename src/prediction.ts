@@ -33,6 +33,14 @@ export interface CustomerRequest {
 /** Requests up to this many rows may share one session.run with concurrent requests. */
 export const COALESCE_MAX_ROWS = 64;
 
+/**
+ * Coalesced runs allowed in flight at once: one on the inference worker and one queued
+ * behind it, so the worker starts the next batch as soon as it is free while the event
+ * loop keeps collecting requests (REST at 50 connections: +6% over one at a time, measured
+ * in 3 interleaved rounds; more did not help).
+ */
+const MAX_RUNS_IN_FLIGHT = 2;
+
 interface PendingRun {
   readonly model: ChurnModel;
   readonly rows: readonly CustomerRecord[];
@@ -43,7 +51,7 @@ interface PendingRun {
 export class Predictor {
   private pending: PendingRun[] = [];
   private flushScheduled = false;
-  /** Coalesced runs in flight; while one is, new requests wait for it instead of starting their own. */
+  /** Coalesced runs in flight; at MAX_RUNS_IN_FLIGHT, new requests wait for one to finish. */
   private running = 0;
 
   constructor(
@@ -82,9 +90,10 @@ export class Predictor {
   }
 
   /**
-   * Queues the rows; with no fixed wait, everything queued while no coalesced run is in
-   * flight goes out as one session.run (per model) right after the current I/O phase, and
-   * everything queued while a run is in flight goes out as one run when it completes.
+   * Queues the rows; with no fixed wait, everything queued while fewer than
+   * MAX_RUNS_IN_FLIGHT coalesced runs are in flight goes out as one session.run (per model)
+   * right after the current I/O phase, and everything queued while the limit is reached
+   * goes out as one run when a run completes.
    */
   private coalesced(model: ChurnModel, rows: readonly CustomerRecord[]): Promise<Float32Array> {
     model.acquire();
@@ -95,7 +104,7 @@ export class Predictor {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.running > 0 || this.pending.length === 0) return;
+    if (this.flushScheduled || this.running >= MAX_RUNS_IN_FLIGHT || this.pending.length === 0) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
