@@ -137,9 +137,15 @@ function bucketOf(seconds: number): number {
   return i;
 }
 
+/** Distinct GraphQL operation names that get their own series; later new names share OTHER_OPERATIONS. */
+export const MAX_OPERATION_LABELS = 50;
+/** Not a valid GraphQL name, so it cannot collide with a client's operation. */
+export const OTHER_OPERATIONS = '(other)';
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new RequestMetrics([this.registry]);
+  private readonly operationLabels = new Set<string>();
   readonly predictions = new Counter({
     name: 'gateway_predictions_total',
     help: 'Predictions served by risk level',
@@ -167,6 +173,20 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The operation label for a request. Operation names are chosen by clients, and every new
+   * label value is a series kept for the life of the process: the first MAX_OPERATION_LABELS
+   * names keep their own, any later new name is counted under OTHER_OPERATIONS (the access
+   * log still has the real name).
+   */
+  operationLabel(operation: string | null): string {
+    if (operation === null) return '';
+    if (this.operationLabels.has(operation)) return operation;
+    if (this.operationLabels.size >= MAX_OPERATION_LABELS) return OTHER_OPERATIONS;
+    this.operationLabels.add(operation);
+    return operation;
   }
 
   setModel(model: ChurnModel): void {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { GatewayMetrics, REQUEST_DURATION_BUCKETS, RequestMetrics } from '../src/metrics.js';
+import { GatewayMetrics, MAX_OPERATION_LABELS, OTHER_OPERATIONS, REQUEST_DURATION_BUCKETS, RequestMetrics } from '../src/metrics.js';
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
@@ -230,5 +230,24 @@ describe('gateway_requests_total and gateway_request_duration_seconds', () => {
     expect(text).toContain('# HELP gateway_requests_total HTTP requests by route, GraphQL operation and status\n# TYPE gateway_requests_total counter\n');
     expect(text).toContain('# HELP gateway_request_duration_seconds HTTP request latency by route and GraphQL operation\n# TYPE gateway_request_duration_seconds histogram\n');
     expect(text).toMatch(/^gateway_requests_total\{route="health",operation="",status="200"\} [1-9]/m);
+  });
+
+  it('keep the first MAX_OPERATION_LABELS operation names and count later new ones as (other)', async () => {
+    const fresh = await startTestGateway();
+    try {
+      const names = Array.from({ length: MAX_OPERATION_LABELS + 10 }, (_, i) => `Op${i}`);
+      for (const name of [...names, 'Op0']) expect((await gql(fresh.url, `query ${name} { __typename }`)).status).toBe(200);
+      const text = await (await fetch(`${fresh.url}/metrics`)).text();
+      const counted = new Map([...text.matchAll(/^gateway_requests_total\{route="graphql",operation="([^"]*)",status="200"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+      expect(counted.size).toBe(MAX_OPERATION_LABELS + 1);
+      expect(counted.get('Op0')).toBe(2); // a name already seen keeps its series
+      expect(counted.get(`Op${MAX_OPERATION_LABELS - 1}`)).toBe(1);
+      expect(counted.has(`Op${MAX_OPERATION_LABELS}`)).toBe(false);
+      expect(counted.get(OTHER_OPERATIONS)).toBe(10);
+      // The access log keeps the real name.
+      expect(fresh.logs.some((l) => l['msg'] === 'request' && l['operation'] === `Op${MAX_OPERATION_LABELS + 9}`)).toBe(true);
+    } finally {
+      await fresh.close();
+    }
   });
 });
