@@ -153,7 +153,7 @@ export class ChurnModel {
     const { width } = this.encoder;
     const bytes = n * width * Float32Array.BYTES_PER_ELEMENT;
     // Encoded straight into a buffer that is transferred to the worker and comes back with
-    // the result: the common small run allocates nothing.
+    // the result, so the common small run reuses the previous run's input buffer.
     let buffer: ArrayBuffer;
     if (this.scratch && this.scratch.byteLength >= bytes) {
       buffer = this.scratch;
