@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps): App {
   function finish(res: ServerResponse, state: RequestState, method: string): void {
     inFlight--;
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
-    metrics.requests.record(state.route, metrics.operationLabel(state.operation), res.statusCode, seconds);
+    metrics.requests.record(state.route, state.operation ?? '', res.statusCode, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
     writeAccessLog({
       reqId: state.id,

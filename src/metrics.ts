@@ -5,6 +5,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
 import type { ChurnModel } from './model/churn-model.js';
 
+/** Operation labels per route that get their own series (see RequestMetrics); the series for later new names is OTHER_OPERATIONS. */
+export const MAX_OPERATION_LABELS = 50;
+/** Not a valid GraphQL name, so it cannot collide with a client's operation. */
+export const OTHER_OPERATIONS = '(other)';
+
 /** The latency buckets of gateway_request_duration_seconds, in seconds. */
 export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
@@ -58,7 +63,15 @@ export class RequestMetrics {
   private series: Series[] = [];
   private counts: StatusCount[] = [];
 
-  constructor(registers: readonly Registry<RegistryContentType>[]) {
+  /**
+   * @param maxOperationsPerRoute Operation names come from clients, and every new label value
+   *   is a series kept for the life of the process: past this many on one route, a new name is
+   *   counted under OTHER_OPERATIONS (the access log still has the real name).
+   */
+  constructor(
+    registers: readonly Registry<RegistryContentType>[],
+    private readonly maxOperationsPerRoute = MAX_OPERATION_LABELS,
+  ) {
     const counter = this.metric('gateway_requests_total', 'HTTP requests by route, GraphQL operation and status', 'counter', () =>
       this.counts.map(({ labels, value }) => ({ labels: { ...labels }, value })),
     );
@@ -76,6 +89,10 @@ export class RequestMetrics {
     let byOperation = this.byRoute.get(route);
     if (byOperation === undefined) this.byRoute.set(route, (byOperation = new Map()));
     let series = byOperation.get(operation);
+    if (series === undefined && byOperation.size >= this.maxOperationsPerRoute) {
+      operation = OTHER_OPERATIONS;
+      series = byOperation.get(operation);
+    }
     if (series === undefined) {
       series = { labels: { route, operation }, perBucket: REQUEST_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0, byStatus: new Map() };
       byOperation.set(operation, series);
@@ -137,15 +154,9 @@ function bucketOf(seconds: number): number {
   return i;
 }
 
-/** Distinct GraphQL operation names that get their own series; later new names share OTHER_OPERATIONS. */
-export const MAX_OPERATION_LABELS = 50;
-/** Not a valid GraphQL name, so it cannot collide with a client's operation. */
-export const OTHER_OPERATIONS = '(other)';
-
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new RequestMetrics([this.registry]);
-  private readonly operationLabels = new Set<string>();
   readonly predictions = new Counter({
     name: 'gateway_predictions_total',
     help: 'Predictions served by risk level',
@@ -173,20 +184,6 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  /**
-   * The operation label for a request. Operation names are chosen by clients, and every new
-   * label value is a series kept for the life of the process: the first MAX_OPERATION_LABELS
-   * names keep their own, any later new name is counted under OTHER_OPERATIONS (the access
-   * log still has the real name).
-   */
-  operationLabel(operation: string | null): string {
-    if (operation === null) return '';
-    if (this.operationLabels.has(operation)) return operation;
-    if (this.operationLabels.size >= MAX_OPERATION_LABELS) return OTHER_OPERATIONS;
-    this.operationLabels.add(operation);
-    return operation;
   }
 
   setModel(model: ChurnModel): void {
