@@ -93,7 +93,7 @@ function startWorker(init: WorkerInit): Promise<{ worker: Worker; ready: Extract
 }
 
 export class OnnxHost {
-  private worker: Worker | null;
+  private worker: Worker | null = null;
   private respawning: Promise<Worker> | null = null;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
@@ -106,7 +106,6 @@ export class OnnxHost {
     readonly inputMetadata: readonly ValueMetadata[],
     readonly outputMetadata: readonly ValueMetadata[],
   ) {
-    this.worker = null;
     this.adopt(worker);
   }
 
