@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { manifestSchema } from '../src/bundle/manifest.js';
+import { manifestSchema, type EncodedFeature, type FeatureSpec } from '../src/bundle/manifest.js';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS, MAX_TENURE_MONTHS } from '../src/contract.js';
 import { compileEncoder, type EncoderRow } from '../src/model/features.js';
 import { BUNDLE_DIR } from './helpers/index.js';
@@ -68,5 +68,56 @@ describe('feature encoder', () => {
     const row = { ...fc.sample(customer, { numRuns: 1, seed: 7 })[0], tenure: 0, TotalCharges: null } as EncoderRow;
     const v = encoder.encode([row]);
     expect(Array.from(v).every(Number.isFinite)).toBe(true);
+  });
+
+  // The encoder is generated code (one straight-line function per spec). This oracle reads
+  // the transforms as docs/model-bundle.md defines them, one feature at a time.
+  const byDefinition = (f: EncodedFeature, row: EncoderRow): number => {
+    const num = (column: string, nullAs?: number): number => (row[column] === null && nullAs !== undefined ? nullAs : (row[column] as number));
+    switch (f.transform) {
+      case 'identity':
+        return num(f.column, f.nullAs);
+      case 'onehot':
+        return String(row[f.column]) === f.value ? 1 : 0;
+      case 'ratio': {
+        const d = num(f.denominator);
+        return d === 0 ? f.zeroDenominatorAs : num(f.numerator, f.nullAs) / d;
+      }
+    }
+  };
+
+  it('computes every feature as the spec defines it, tenure 0 and null TotalCharges included', () => {
+    const edge = customer.map((row) => ({ ...row, tenure: 0, TotalCharges: null }));
+    fc.assert(
+      fc.property(fc.oneof(customer, edge), (row) => {
+        const v = encoder.encode([row]);
+        expect(Array.from(v)).toEqual(manifest.featureSpec.features.map((f) => Math.fround(byDefinition(f, row))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('treats column names and values as data: quotes, backslashes and line separators cannot escape into the code', () => {
+    const odd = ['a"b', "c'd", 'e\\f', 'g\u2028h\u2029i', '`${j}`', '\n*/k/*'];
+    const spec: FeatureSpec = {
+      columns: odd.map((name) => ({ name, kind: 'categorical' as const, allowedValues: odd })),
+      features: [
+        ...odd.map((column, i) => ({ name: `f${i}`, transform: 'onehot' as const, column, value: odd[(i + 1) % odd.length] as string })),
+        { name: 'n', transform: 'identity' as const, column: 'a"b', nullAs: -1 },
+        { name: 'r', transform: 'ratio' as const, numerator: "c'd", denominator: 'e\\f', zeroDenominatorAs: 7, nullAs: 3 },
+      ],
+    };
+    const oddEncoder = compileEncoder(spec);
+    const rows: EncoderRow[] = [
+      Object.fromEntries(odd.map((c, i) => [c, odd[(i + 1) % odd.length]])),
+      { ...Object.fromEntries(odd.map((c) => [c, c])), 'a"b': null, "c'd": 10, 'e\\f': 4 },
+      { ...Object.fromEntries(odd.map((c) => [c, c])), 'a"b': 2.5, "c'd": null, 'e\\f': 0 },
+    ];
+    for (const row of rows.slice(1)) {
+      const v = oddEncoder.encode([row]);
+      expect(Array.from(v)).toEqual(spec.features.map((f) => Math.fround(byDefinition(f, row))));
+    }
+    // The first row is all one-hot matches; its numeric columns are strings, which the encoder refuses.
+    expect(() => oddEncoder.encode([rows[0] as EncoderRow])).toThrow(new TypeError('feature n: column a"b is string, expected a number'));
   });
 });
