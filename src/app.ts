@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { HttpProblem, readBody, sendJson, sendProblem } from './http.js';
+import { HttpProblem, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -70,24 +70,25 @@ export function createApp(deps: AppDeps): App {
     const predictions = await predictor.predict(requests);
     state.modelVersion = predictions[0]?.modelVersion ?? null;
     const answers = predictions.map((p, i) => legacyResponse(p, requests[i] as (typeof requests)[number]));
-    sendJson(res, 200, batch ? answers : answers[0]);
+    sendJson(res, 200, batch ? answers : answers[0], state.id);
   }
 
-  function health(res: ServerResponse): void {
+  function health(res: ServerResponse, state: RequestState): void {
     const model = slot.loaded;
-    if (draining) return sendJson(res, 503, { status: 'draining' });
-    if (!model) return sendJson(res, 503, { status: 'starting' });
+    if (draining) return sendJson(res, 503, { status: 'draining' }, state.id);
+    if (!model) return sendJson(res, 503, { status: 'starting' }, state.id);
     const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, source: model.lineage.source };
     if (model.lineage.notice) body['notice'] = model.lineage.notice;
-    sendJson(res, 200, body);
+    sendJson(res, 200, body, state.id);
   }
 
-  function cors(req: IncomingMessage, res: ServerResponse): boolean {
+  function cors(req: IncomingMessage, res: ServerResponse, state: RequestState): boolean {
     const origin = req.headers.origin;
     if (!origin || !config.CORS_ORIGINS.includes(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
     if (req.method === 'OPTIONS') {
+      setStandardHeaders(res, state.id);
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, OPTIONS',
         'access-control-allow-headers': 'content-type, authorization, x-request-id',
@@ -103,7 +104,10 @@ export function createApp(deps: AppDeps): App {
     const url = req.url ?? '/';
     const path = url.split('?', 1)[0] as string;
     const method = req.method ?? 'GET';
-    if (cors(req, res)) return;
+    // POST /predict and GET / answer through sendJson, which writes the standard headers
+    // with its own in one writeHead (the hot path); every other answer gets them here.
+    if (path !== '/predict' && path !== '/') setStandardHeaders(res, state.id);
+    if (cors(req, res, state)) return;
     if (path === '/graphql') {
       state.route = 'graphql';
       return graphql.handle(req, res, state);
@@ -118,7 +122,7 @@ export function createApp(deps: AppDeps): App {
     }
     if (path === '/' && (method === 'GET' || method === 'HEAD')) {
       state.route = 'health';
-      return health(res);
+      return health(res, state);
     }
     if (path === '/metrics' && method === 'GET') {
       state.route = 'metrics';
@@ -158,8 +162,6 @@ export function createApp(deps: AppDeps): App {
     inFlight++;
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
-    res.setHeader('x-request-id', state.id);
-    res.setHeader('x-content-type-options', 'nosniff');
     if (draining) res.setHeader('connection', 'close');
     // A request that takes longer than REQUEST_TIMEOUT_MS gets a 503 instead of hanging the caller.
     const timer = setTimeout(() => {

@@ -46,10 +46,25 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json; charset=utf-8'): void {
+/**
+ * The headers every answer carries, as writeHead's flat name/value list: the request id
+ * and nosniff. sendJson passes them to writeHead with its own (the cheap path: no
+ * setHeader, no header map); answers written by other code get them from setStandardHeaders.
+ */
+function standardHeaders(requestId: string): string[] {
+  return ['x-request-id', requestId, 'x-content-type-options', 'nosniff'];
+}
+
+export function setStandardHeaders(res: ServerResponse, requestId: string): void {
+  const list = standardHeaders(requestId);
+  for (let i = 0; i < list.length; i += 2) res.setHeader(list[i] as string, list[i + 1] as string);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, contentType = 'application/json; charset=utf-8'): void {
   if (res.headersSent) return; // already answered (e.g. timed out): the late result is dropped
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  // Headers set earlier with setHeader (CORS, allow, connection) are kept: writeHead merges them.
+  res.writeHead(status, [...standardHeaders(requestId), 'content-type', contentType, 'content-length', String(Buffer.byteLength(text))]);
   res.end(text);
 }
 
@@ -62,5 +77,5 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
     return;
   }
   if (problem.status === 413) res.setHeader('connection', 'close');
-  sendJson(res, problem.status, body, 'application/problem+json; charset=utf-8');
+  sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8');
 }

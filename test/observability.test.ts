@@ -52,6 +52,48 @@ describe('GET / (load balancer health check)', () => {
   });
 });
 
+describe('headers on every answer', () => {
+  // REST and health write them in one writeHead with their own headers; every other answer
+  // gets them with setHeader. Each path is listed, so a new one that skips both shows here.
+  it('carries x-request-id and nosniff on every route, status and method', async () => {
+    const cors = await startTestGateway({ CORS_ORIGINS: 'https://retention.example.com' });
+    try {
+      const origin = { origin: 'https://retention.example.com' };
+      const answers: [string, Promise<Response>][] = [
+        ['GET / 200', fetch(`${gw.url}/`)],
+        ['HEAD / 200', fetch(`${gw.url}/`, { method: 'HEAD' })],
+        ['POST / 404', fetch(`${gw.url}/`, { method: 'POST' })],
+        ['POST /predict 200', fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) })],
+        ['POST /predict 400', fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tenure":-1}' })],
+        ['POST /predict 415', fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })],
+        ['GET /predict 405', fetch(`${gw.url}/predict`)],
+        ['POST /graphql 200', fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ modelInfo { name } }' }) })],
+        ['POST /graphql 400', fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ nope }' }) })],
+        ['GET /metrics 200', fetch(`${gw.url}/metrics`)],
+        ['GET /ui 200', fetch(`${gw.url}/ui`)],
+        ['GET /nowhere 404', fetch(`${gw.url}/nowhere`)],
+        ['CORS POST /predict 200', fetch(`${cors.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...origin }, body: JSON.stringify(LEGACY_PAYLOAD) })],
+        ['CORS OPTIONS /predict 204', fetch(`${cors.url}/predict`, { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST' } })],
+        ['CORS OPTIONS /graphql 204', fetch(`${cors.url}/graphql`, { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST' } })],
+      ];
+      for (const [name, pending] of answers) {
+        const res = await pending;
+        await res.arrayBuffer();
+        const expected = Number(name.split(' ').at(-1));
+        expect({ name, status: res.status }).toEqual({ name, status: expected });
+        expect({ name, id: res.headers.get('x-request-id') }).toEqual({ name, id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+        expect({ name, nosniff: res.headers.get('x-content-type-options') }).toEqual({ name, nosniff: 'nosniff' });
+        // Exactly one of each, whichever path wrote them.
+        expect({ name, id: res.headers.get('x-request-id')?.includes(',') }).toEqual({ name, id: false });
+        expect({ name, cl: res.headers.get('content-length') === null || res.headers.get('content-length')?.includes(',') === false }).toEqual({ name, cl: true });
+        if (name.startsWith('CORS')) expect({ name, origin: res.headers.get('access-control-allow-origin') }).toEqual({ name, origin: origin.origin });
+      }
+    } finally {
+      await cors.close();
+    }
+  });
+});
+
 describe('request ids and the access log', () => {
   it("honours the caller's x-request-id and logs one line per request without the customer's data", async () => {
     gw.logs.length = 0;
