@@ -30,6 +30,18 @@ export const REDACT_PATHS = [
 ];
 
 const BASE = { service: 'churn-gateway' };
+
+/**
+ * Access-log lines are gathered for this long and written to the stream together. stdout is
+ * a pipe to the container's log driver, and every write to it wakes the reader: written
+ * once per event-loop turn (about 1,000 writes a second at full REST load), those wake-ups
+ * cost the event loop about 7% of its time (REST at 50 connections, output piped: 27.7k →
+ * 30.7k req/s, 3 interleaved rounds). Lines still reach the stream in order with every other
+ * line, and at exit; a SIGKILL loses at most this much of the access log.
+ */
+export const ACCESS_LOG_FLUSH_MS = 10;
+/** Pending access-log text beyond this is written at once, whatever the interval. */
+const ACCESS_LOG_MAX_PENDING_CHARS = 256 * 1024;
 const levelLabel = (label: string) => ({ level: label });
 
 /** Access-log lines a logger's `accessLog` has built but not yet written to the logger's stream. */
@@ -99,10 +111,11 @@ export type AccessLog = (entry: AccessLogEntry) => void;
  * surrogates: pino leaves them raw, JSON.stringify escapes them). The ISO time is formatted
  * once per millisecond. test/access-log.test.ts compares the lines with pino's own.
  *
- * The lines of one event-loop turn go to pino's stream in one write, at setImmediate, or
- * sooner, in front of the next line the logger writes (see the streamWrite hook above), or
- * at exit. So they keep their order with every other line, and reach the stream at most one
- * loop turn later than pino would have written them (`log.flush()` does not see them before).
+ * The lines go to pino's stream together, ACCESS_LOG_FLUSH_MS after the first of them (or
+ * as soon as ACCESS_LOG_MAX_PENDING_CHARS are pending), or sooner, in front of the next line
+ * the logger writes (see the streamWrite hook above), or at exit. So they keep their order
+ * with every other line, and reach the stream at most ACCESS_LOG_FLUSH_MS later than pino
+ * would have written them (`log.flush()` does not see them before).
  *
  * Any other logger (or a destination that wants pino's per-line metadata, like
  * pino.multistream) gets the generic `log.info`.
@@ -152,11 +165,16 @@ export function accessLog(log: Logger): AccessLog {
     line += `,"status":${e.status},"latencyMs":${e.latencyMs}`;
     if (e.modelVersion !== null) line += `,"modelVersion":${JSON.stringify(e.modelVersion)}`;
     if (e.rows !== null) line += `,"rows":${e.rows}`;
-    if (!scheduled) {
+    pending.text += `${line},"msg":"request"}\n`;
+    if (pending.text.length > ACCESS_LOG_MAX_PENDING_CHARS) {
+      const lines = pending.text;
+      pending.text = '';
+      stream.write(lines);
+    } else if (!scheduled) {
       scheduled = true;
       scheduledWrites.add(writePending);
-      setImmediate(writePending);
+      // unref: a pending flush does not keep the process up; the exit handler writes it.
+      setTimeout(writePending, ACCESS_LOG_FLUSH_MS).unref();
     }
-    pending.text += `${line},"msg":"request"}\n`;
   };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accessLog, createLogger, type AccessLogEntry } from '../src/logger.js';
+import { ACCESS_LOG_FLUSH_MS, accessLog, createLogger, type AccessLogEntry } from '../src/logger.js';
 import { PredictDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, REPO_ROOT, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -29,7 +29,8 @@ function textSink(): { stream: Writable; text: () => string; lines: () => string
   return { stream, text: () => text, lines: () => text.split('\n').filter(Boolean), writes: () => writes };
 }
 
-/** Access lines reach the stream by the end of the event-loop turn. */
+/** Access lines reach the stream ACCESS_LOG_FLUSH_MS after the first of them. */
+const flushed = () => new Promise<void>((resolve) => setTimeout(resolve, ACCESS_LOG_FLUSH_MS + 5));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** What pino writes for an access-log entry: the object the app used to log, fields in the same order. */
@@ -54,7 +55,7 @@ function pinoLine(entry: AccessLogEntry, level = 'info'): string {
 async function fastLine(entry: AccessLogEntry): Promise<string> {
   const sink = textSink();
   accessLog(createLogger('info', sink.stream))(entry);
-  await nextTurn();
+  await flushed();
   return sink.text();
 }
 
@@ -124,7 +125,7 @@ describe('the access-log line, with the clock frozen', () => {
     write(ENTRY);
     vi.setSystemTime(new Date('2027-01-01T00:00:00.000Z'));
     write(ENTRY);
-    await nextTurn();
+    await flushed();
     expect(sink.lines().map((l) => (JSON.parse(l) as { time: string }).time)).toEqual([
       '2026-03-04T05:06:07.089Z',
       '2026-03-04T05:06:07.089Z',
@@ -145,8 +146,8 @@ describe('where the access-log line goes', () => {
     write({ ...ENTRY, status: 503 });
     log.error('after');
     write({ ...ENTRY, status: 504 });
-    await nextTurn();
-    log.info('next turn');
+    await flushed();
+    log.info('later');
     expect(sink.lines().map((l) => JSON.parse(l) as { msg: string; status?: number })).toMatchObject([
       { msg: 'before' },
       { msg: 'request', status: 200 },
@@ -154,20 +155,34 @@ describe('where the access-log line goes', () => {
       { msg: 'request', status: 503 },
       { msg: 'after' },
       { msg: 'request', status: 504 },
-      { msg: 'next turn' },
+      { msg: 'later' },
     ]);
   });
 
-  it('hands the stream the lines of one event-loop turn in one write', async () => {
+  it('hands the stream the lines of one flush interval in one write, across event-loop turns', async () => {
     const sink = textSink();
     const write = accessLog(createLogger('info', sink.stream));
-    for (let status = 200; status < 250; status++) write({ ...ENTRY, status });
+    for (let status = 200; status < 225; status++) write({ ...ENTRY, status });
     await nextTurn();
+    for (let status = 225; status < 250; status++) write({ ...ENTRY, status });
+    expect(sink.writes()).toBe(0);
+    await flushed();
     expect(sink.lines().map((l) => (JSON.parse(l) as { status: number }).status)).toEqual(Array.from({ length: 50 }, (_, i) => 200 + i));
     expect(sink.writes()).toBe(1);
     write(ENTRY);
-    await nextTurn();
+    await flushed();
     expect(sink.lines()).toHaveLength(51);
+    expect(sink.writes()).toBe(2);
+  });
+
+  it('writes a large backlog at once instead of holding it for the interval', () => {
+    const sink = textSink();
+    const write = accessLog(createLogger('info', sink.stream));
+    const oneLine = pinoLine(ENTRY).length;
+    const count = Math.ceil((256 * 1024) / oneLine) + 1;
+    for (let i = 0; i < count; i++) write(ENTRY);
+    expect(sink.writes()).toBe(1);
+    expect(sink.lines().length).toBeGreaterThan(count - 2);
   });
 
   it('is not lost when the process exits in the same turn', () => {
@@ -192,7 +207,7 @@ describe('where the access-log line goes', () => {
       write(ENTRY);
       log.info('last');
       write(ENTRY);
-      await nextTurn();
+      await flushed();
       const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
       expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['first', 'request', 'last', 'request']);
     } finally {
@@ -210,7 +225,7 @@ describe('where the access-log line goes', () => {
     write({ ...ENTRY, status: 201 });
     log.level = 'silent';
     write({ ...ENTRY, status: 202 });
-    await nextTurn();
+    await flushed();
     expect(sink.lines().map((l) => JSON.parse(l) as { msg: string; status?: number })).toMatchObject([{ msg: 'control' }, { msg: 'request', status: 201 }]);
     expect(sink.lines()).toHaveLength(2);
   });

@@ -9,7 +9,7 @@ import { Counter, Histogram, Registry, type RegistryContentType } from 'prom-cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
+import { ACCESS_LOG_FLUSH_MS, createLogger } from '../src/logger.js';
 import { GatewayMetrics, MAX_OPERATION_LABELS, OTHER_OPERATIONS, REQUEST_DURATION_BUCKETS, RequestMetrics } from '../src/metrics.js';
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
@@ -18,6 +18,8 @@ import { PredictDocument, PredictBatchDocument } from '../src/generated/graphql.
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
+/** Access-log lines reach the log ACCESS_LOG_FLUSH_MS after the first of them. */
+const accessLogFlushed = () => new Promise((r) => setTimeout(r, 2 * ACCESS_LOG_FLUSH_MS));
 beforeAll(async () => {
   gw = await startTestGateway();
 });
@@ -99,7 +101,7 @@ describe('request ids and the access log', () => {
     gw.logs.length = 0;
     const res = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER }, { 'x-request-id': 'trace-abc-123' });
     expect(res.headers.get('x-request-id')).toBe('trace-abc-123');
-    await new Promise((r) => setTimeout(r, 20));
+    await accessLogFlushed();
     const lines = gw.logs.filter((l) => l['reqId'] === 'trace-abc-123');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'info', route: 'graphql', operation: 'Predict', status: 200, modelVersion: gw.slot.current.modelVersion, rows: 1 });
@@ -117,7 +119,7 @@ describe('request ids and the access log', () => {
   it('never logs the authorization header or the admin token', async () => {
     gw.logs.length = 0;
     await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: 'Bearer super-secret-token-value' });
-    await new Promise((r) => setTimeout(r, 20));
+    await accessLogFlushed();
     expect(gw.logs.length).toBeGreaterThan(0);
     expect(JSON.stringify(gw.logs)).not.toMatch(/super-secret-token-value/);
   });
@@ -237,7 +239,7 @@ describe('gateway_requests_total and gateway_request_duration_seconds', () => {
     for (let i = 0; i < 3; i++) expect((await gql(gw.url, probe)).status).toBe(200);
     for (let i = 0; i < 4; i++) expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
     expect((await postJson(gw.url, '/predict', '{not json')).status).toBe(400);
-    await new Promise((r) => setTimeout(r, 20));
+    await accessLogFlushed();
     const after = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
     const delta = (name: string, labels: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
 
@@ -287,6 +289,7 @@ describe('gateway_requests_total and gateway_request_duration_seconds', () => {
       expect(counted.has(`Op${MAX_OPERATION_LABELS}`)).toBe(false);
       expect(counted.get(OTHER_OPERATIONS)).toBe(10);
       // The access log keeps the real name.
+      await accessLogFlushed();
       expect(fresh.logs.some((l) => l['msg'] === 'request' && l['operation'] === `Op${MAX_OPERATION_LABELS + 9}`)).toBe(true);
     } finally {
       await fresh.close();
