@@ -85,8 +85,9 @@ async function main(): Promise<void> {
     const warm = window(60, 120);
     const end = window(seconds - 60, Infinity);
     if (warm.length === 0 || end.length === 0) throw new Error('--minutes must be at least 2: RSS growth compares the minute after warm-up with the last one');
-    const afterWarmup = { rssMb: medianOf(warm) };
-    const last = { rssMb: medianOf(end) };
+    const round1 = (mb: number) => Math.round(mb * 10) / 10;
+    const afterWarmup = { rssMb: round1(medianOf(warm)) };
+    const last = { rssMb: round1(medianOf(end)) };
     const growth = (last.rssMb - afterWarmup.rssMb) / afterWarmup.rssMb;
     const peakRssMb = Math.max(...samples.map((s) => s.rssMb));
     const errors = rest.errors + rest.non2xx + rest.timeouts + gql.errors + gql.non2xx + gql.timeouts;
