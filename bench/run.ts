@@ -139,6 +139,9 @@ async function timeBatchPaired(session: ort.InferenceSession, inputName: string,
   return { gateway: timing(gateway), sessionRun: timing(sessionRun) };
 }
 
+/** Suffix of the loads run against the comparison gateway started with COALESCE_PREDICTIONS=false. */
+const NO_COALESCING = ', no coalescing';
+
 const GQL_PREDICT = 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel threshold modelVersion } }';
 const GQL_BATCH = 'mutation PredictBatch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability willChurn riskLevel modelVersion } }';
 
@@ -213,8 +216,8 @@ async function main(): Promise<void> {
     try {
       await waitFor200(`http://127.0.0.1:${plainPort}/`);
       for (const c of QUICK ? [CONNECTIONS] : [1, CONNECTIONS, 256]) {
-        loads.push(await autocannon('REST /predict, no coalescing', `http://127.0.0.1:${plainPort}/predict`, restBody, c, plain.pid));
-        loads.push(await autocannon('GraphQL predict, no coalescing', `http://127.0.0.1:${plainPort}/graphql`, gqlBody, c, plain.pid));
+        loads.push(await autocannon(`REST /predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/predict`, restBody, c, plain.pid));
+        loads.push(await autocannon(`GraphQL predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/graphql`, gqlBody, c, plain.pid));
       }
     } finally {
       plain.kill('SIGTERM');
@@ -248,8 +251,12 @@ async function main(): Promise<void> {
     const ratioOf = (name: string) => perRound((round) => (round[name] as Load).requestsPerSec / rawOf(round));
     const p99Of = (name: string) => perRound((round) => (round[name] as Load).latencyP99Ms);
     // The RSS target is read at the standard load (CONNECTIONS), as the highest of its rounds; the overall peak (256 connections included) is reported too.
-    const peakRss = Math.max(...loads.filter((l) => l.connections === CONNECTIONS).map((l) => l.peakRssMb ?? 0));
-    const peakRssAll = Math.max(...loads.map((l) => l.peakRssMb ?? 0));
+    // RSS is the gateway's as it ships (coalescing on): the no-coalescing process is a
+    // comparison, and its peaks are in the table but not in the target.
+    const shipped = loads.filter((l) => !l.name.endsWith(NO_COALESCING));
+    const peakRss = Math.max(...shipped.filter((l) => l.connections === CONNECTIONS).map((l) => l.peakRssMb ?? 0));
+    const peakRssAll = Math.max(...shipped.map((l) => l.peakRssMb ?? 0));
+    const peakRssNoCoalescing = Math.max(...loads.filter((l) => l.name.endsWith(NO_COALESCING)).map((l) => l.peakRssMb ?? 0));
     const batch1000 = batches['1000'] as { ratio: number; ratioOfMeans: number };
     const targets = [
       { target: 'REST /predict ≥ 0.5× raw node:http', ...ratioOf('REST /predict'), limit: 0.5, higherIsBetter: true },
@@ -257,12 +264,12 @@ async function main(): Promise<void> {
       { target: 'predictBatch 1,000 ≤ 3× session.run (medians)', value: batch1000.ratio, low: batch1000.ratioOfMeans, high: batch1000.ratioOfMeans, limit: 3, higherIsBetter: false },
       { target: `p99 single prediction ≤ 10 ms at ${CONNECTIONS} connections (REST)`, ...p99Of('REST /predict'), limit: 10, higherIsBetter: false },
       { target: `p99 single prediction ≤ 10 ms at ${CONNECTIONS} connections (GraphQL)`, ...p99Of('GraphQL predict'), limit: 10, higherIsBetter: false },
-      { target: `RSS under load ≤ 250 MB (peak during the ${CONNECTIONS}-connection loads)`, value: peakRss, low: peakRss, high: peakRss, limit: 250, higherIsBetter: false },
+      { target: `RSS under load ≤ 250 MB (peak during the gateway's ${CONNECTIONS}-connection loads)`, value: peakRss, low: peakRss, high: peakRss, limit: 250, higherIsBetter: false },
       { target: 'ready ≤ 1.5 s after start', value: readyMs / 1000, low: readyMs / 1000, high: readyMs / 1000, limit: 1.5, higherIsBetter: false },
     ].map((t) => ({ ...t, met: t.higherIsBetter ? t.value >= t.limit : t.value <= t.limit }));
 
     const date = new Date().toISOString().slice(0, 10);
-    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, loads, batches, targets };
+    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
     await writeFile(`${ROOT}bench/results/${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
@@ -295,7 +302,7 @@ async function main(): Promise<void> {
           `| ${n} | ${b.gateway.medianMs.toFixed(2)} (${b.gateway.meanMs.toFixed(2)}) | ${b.sessionRun.medianMs.toFixed(2)} (${b.sessionRun.meanMs.toFixed(2)}) | ${b.ratio.toFixed(2)} | ${b.ratioOfMeans.toFixed(2)} |`,
       ),
       '',
-      `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${Math.round(idleRssMb)} MB; peak ${peakRss} MB at ${CONNECTIONS} connections, ${peakRssAll} MB over all loads (256 connections included).`,
+      `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${Math.round(idleRssMb)} MB; peak ${peakRss} MB at ${CONNECTIONS} connections, ${peakRssAll} MB over all its loads (256 connections included); the no-coalescing comparison process peaked at ${peakRssNoCoalescing} MB.`,
       '',
     ].join('\n');
     await writeFile(`${ROOT}bench/results/${date}.md`, md);
