@@ -142,14 +142,17 @@ export function accessLog(log: Logger): AccessLog {
   // `{"level":"info"` and `,"service":"churn-gateway"`, from the same options pino got.
   const levelPrefix = JSON.stringify(levelLabel('info')).slice(0, -1);
   const bindings = `,${JSON.stringify(BASE).slice(1, -1)}`;
-  let scheduled = false;
   const writePending = () => {
-    scheduled = false;
-    scheduledWrites.delete(writePending);
     if (pending.text === '') return; // already taken along by another line
     const lines = pending.text;
     pending.text = '';
     stream.write(lines);
+  };
+  let scheduled = false;
+  const scheduledWrite = () => {
+    scheduled = false;
+    scheduledWrites.delete(scheduledWrite);
+    writePending();
   };
   let lastMs = NaN;
   let lastTime = '';
@@ -167,14 +170,12 @@ export function accessLog(log: Logger): AccessLog {
     if (e.rows !== null) line += `,"rows":${e.rows}`;
     pending.text += `${line},"msg":"request"}\n`;
     if (pending.text.length > ACCESS_LOG_MAX_PENDING_CHARS) {
-      const lines = pending.text;
-      pending.text = '';
-      stream.write(lines);
+      writePending();
     } else if (!scheduled) {
       scheduled = true;
-      scheduledWrites.add(writePending);
+      scheduledWrites.add(scheduledWrite);
       // unref: a pending flush does not keep the process up; the exit handler writes it.
-      setTimeout(writePending, ACCESS_LOG_FLUSH_MS).unref();
+      setTimeout(scheduledWrite, ACCESS_LOG_FLUSH_MS).unref();
     }
   };
 }
