@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import { manifestSchema, parityFileSchema } from '../src/bundle/manifest.js';
 import { compileEncoder, type EncoderRow } from '../src/model/features.js';
+import { median } from './stats.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -98,11 +99,6 @@ const body = JSON.stringify({ prediction: 'Not likely to churn', churn_probabili
 http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }); })
   .listen(Number(process.env.PORT), '127.0.0.1');`;
 
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface Timing {

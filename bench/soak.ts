@@ -14,6 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { median } from './stats.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -76,18 +77,13 @@ async function main(): Promise<void> {
     const seconds = MINUTES * 60;
     const [rest, gql] = await Promise.all([cannon(`${base}/predict`, LEGACY, seconds, restRate / 2), cannon(`${base}/graphql`, GQL, seconds, gqlRate / 2)]);
     clearInterval(sampler);
-    const medianOf = (xs: readonly number[]): number => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    };
     const window = (from: number, to: number) => samples.filter((s) => s.atSec >= from && s.atSec < to).map((s) => s.rssMb);
     const warm = window(60, 120);
     const end = window(seconds - 60, Infinity);
     if (warm.length === 0 || end.length === 0) throw new Error('--minutes must be at least 2: RSS growth compares the minute after warm-up with the last one');
     const round1 = (mb: number) => Math.round(mb * 10) / 10;
-    const afterWarmup = { rssMb: round1(medianOf(warm)) };
-    const last = { rssMb: round1(medianOf(end)) };
+    const afterWarmup = { rssMb: round1(median(warm)) };
+    const last = { rssMb: round1(median(end)) };
     const growth = (last.rssMb - afterWarmup.rssMb) / afterWarmup.rssMb;
     const peakRssMb = Math.max(...samples.map((s) => s.rssMb));
     const errors = rest.errors + rest.non2xx + rest.timeouts + gql.errors + gql.non2xx + gql.timeouts;
