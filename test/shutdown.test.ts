@@ -43,7 +43,14 @@ describe('graceful shutdown', () => {
     await new Promise((r) => setTimeout(r, 150));
     const signalledAt = Date.now();
     gw.child.kill('SIGTERM');
-    const late = Array.from({ length: 20 }, () => new Promise((r) => setTimeout(r, 300)).then(send));
+    // Late = sent once the gateway has handled the signal (it logs the line, then closes its
+    // listener in the same turn) and at least 300 ms after it. A fixed delay alone assumed the
+    // signal is handled within it, which a busy machine does not guarantee.
+    const draining = (async () => {
+      while (!gw.stdout().includes('"msg":"shutting down: draining"')) await new Promise((r) => setTimeout(r, 10));
+    })();
+    const lateStart = Promise.all([draining, new Promise((r) => setTimeout(r, 300))]);
+    const late = Array.from({ length: 20 }, () => lateStart.then(send));
     const outcomes = await Promise.all([...inFlight, ...late]);
     const exitCode = await gw.exited;
 
