@@ -12,6 +12,8 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 
 /** SeniorCitizen is the only feature old callers may leave out; the default is named in the answer. */
 const DEFAULTS = { SeniorCitizen: 0 } as const;
+const DEFAULT_ENTRIES = Object.entries(DEFAULTS);
+const NO_DEFAULTS: readonly string[] = [];
 
 function fieldSchema(f: CustomerField): z.ZodType {
   const allowed = allowedColumnValues(f);
@@ -62,17 +64,20 @@ function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyReques
     }
     return null;
   }
-  const { customerID, ...fields } = parsed.data as Record<string, unknown> & { customerID?: string };
-  const defaultsApplied: string[] = [];
-  for (const [column, fallback] of Object.entries(DEFAULTS)) {
+  // zod's output is a fresh object holding the customer's columns and, when sent, customerID.
+  // It becomes the record as it is: the encoder reads columns by name, so customerID rides
+  // along unread. (Copying it out with a rest pattern cost as much as the validation.)
+  const fields = parsed.data as Record<string, unknown> & { customerID?: string };
+  let defaultsApplied: string[] | null = null;
+  for (const [column, fallback] of DEFAULT_ENTRIES) {
     if (fields[column] === undefined) {
       fields[column] = fallback;
-      defaultsApplied.push(column);
+      (defaultsApplied ??= []).push(column);
     }
   }
-  const record = fields as CustomerRecord;
+  const record = fields as Record<string, unknown> as CustomerRecord;
   for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
-  return { customerId: customerID ?? null, record, defaultsApplied };
+  return { customerId: fields.customerID ?? null, record, defaultsApplied: defaultsApplied ?? NO_DEFAULTS };
 }
 
 /** Parses a legacy body: one customer object, or an array of at most `maxBatch`. */
