@@ -44,6 +44,11 @@ export const ACCESS_LOG_FLUSH_MS = 10;
 const ACCESS_LOG_MAX_PENDING_CHARS = 256 * 1024;
 const levelLabel = (label: string) => ({ level: label });
 
+/** Strings JSON writes as they are, between quotes: request ids, routes, methods, versions, operation names. */
+const PLAIN_JSON_STRING = /^[\w.:-]*$/;
+/** JSON.stringify for a string, without its call into the runtime for the usual plain ones (about 4× cheaper). */
+const quote = (s: string): string => (PLAIN_JSON_STRING.test(s) ? `"${s}"` : JSON.stringify(s));
+
 /** Access-log lines a logger's `accessLog` has built but not yet written to the logger's stream. */
 interface PendingLines {
   text: string;
@@ -163,10 +168,10 @@ export function accessLog(log: Logger): AccessLog {
       lastMs = now;
       lastTime = `,"time":"${new Date(now).toISOString()}"`;
     }
-    let line = `${levelPrefix}${lastTime}${bindings},"reqId":${JSON.stringify(e.reqId)},"method":${JSON.stringify(e.method)},"route":${JSON.stringify(e.route)}`;
-    if (e.operation !== null) line += `,"operation":${JSON.stringify(e.operation)}`;
+    let line = `${levelPrefix}${lastTime}${bindings},"reqId":${quote(e.reqId)},"method":${quote(e.method)},"route":${quote(e.route)}`;
+    if (e.operation !== null) line += `,"operation":${quote(e.operation)}`;
     line += `,"status":${e.status},"latencyMs":${e.latencyMs}`;
-    if (e.modelVersion !== null) line += `,"modelVersion":${JSON.stringify(e.modelVersion)}`;
+    if (e.modelVersion !== null) line += `,"modelVersion":${quote(e.modelVersion)}`;
     if (e.rows !== null) line += `,"rows":${e.rows}`;
     pending.text += `${line},"msg":"request"}\n`;
     if (pending.text.length > ACCESS_LOG_MAX_PENDING_CHARS) {
