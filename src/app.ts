@@ -107,7 +107,8 @@ export function createApp(deps: AppDeps): App {
    */
   function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> | void {
     const url = req.url ?? '/';
-    const path = url.split('?', 1)[0] as string;
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
     // POST /predict and GET / answer through sendJson, which writes the standard headers
     // with its own in one writeHead (the hot path); every other answer gets them here.

@@ -121,7 +121,12 @@ export class Predictor {
     }
     for (const [model, group] of byModel) {
       this.running++;
-      const rows = group.length === 1 ? (group[0] as PendingRun).rows : group.flatMap((g) => g.rows);
+      let rows = (group[0] as PendingRun).rows;
+      if (group.length > 1) {
+        const all: CustomerRecord[] = [];
+        for (const g of group) for (const row of g.rows) all.push(row);
+        rows = all;
+      }
       this.run(model, rows)
         .then(
           (probabilities) => {
