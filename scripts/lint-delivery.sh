@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lint the delivery files offline: hadolint on the Dockerfile, actionlint (with shellcheck on
-# every `run:` script) on every workflow. Exits non-zero on any finding.
+# every `run:` script) on every workflow, shellcheck on the scripts the workflows run. Exits
+# non-zero on any finding.
 #
 # Linters are pinned exactly and installed into .tools/ on first use (idempotent; redone only
 # when a pin changes):
@@ -58,5 +59,6 @@ shopt -s nullglob
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
 if (( ${#workflows[@]} == 0 )); then echo "lint-delivery: no workflows found" >&2; status=1; fi
 actionlint -no-color "${workflows[@]}" || status=1
+shellcheck scripts/image-node-major.sh || status=1 # run by the workflows
 if (( status == 0 )); then echo "lint-delivery: no findings"; fi
 exit "$status"

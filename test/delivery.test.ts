@@ -194,6 +194,29 @@ describe('workflows', () => {
     expect(release).toMatch(/MODEL_VERSION=\$\{\{ steps\.meta\.outputs\.model-version \}\}/);
   });
 
+  it('CI tests on the Node major the image runs, read from the Dockerfile (scripts/image-node-major.sh)', () => {
+    const majorOf = (dockerfile: string) => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'node-major-')), 'Dockerfile');
+      fs.writeFileSync(file, dockerfile);
+      return spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image-node-major.sh'), file], { encoding: 'utf8' });
+    };
+    const imageMajors = new Set(parseStages(DOCKERFILE).map((s) => /^node:(\d+)/.exec(s.image)?.[1]));
+    expect(imageMajors.size).toBe(1);
+    const shipped = majorOf(DOCKERFILE);
+    expect(shipped.status, shipped.stderr).toBe(0);
+    expect(shipped.stdout).toBe(`major=${[...imageMajors][0]}\n`);
+    // Stages on different majors, or no Node image, fail the step instead of picking one.
+    const split = majorOf(DOCKERFILE.replace(/^FROM node:\d+/m, 'FROM node:99'));
+    expect(split.status).not.toBe(0);
+    expect(split.stderr).toMatch(/expected one Node major/);
+    expect(majorOf('FROM debian:bookworm-slim\n').status).not.toBe(0);
+    // Every job sets up Node from that step's output, never from a literal version.
+    const setups = [...ci.matchAll(/uses: actions\/setup-node@\S+.*\n\s+with:\n\s+node-version: (.+)$/gm)].map((m) => m[1]);
+    const jobCount = [...(ci.split(/^jobs:$/m)[1] ?? '').matchAll(/^ {2}[\w-]+:$/gm)].length;
+    expect(setups).toEqual(Array.from({ length: jobCount }, () => '${{ steps.node.outputs.major }}'));
+    expect([...ci.matchAll(/id: node\n(?:\s+working-directory: \.\n)?\s+run: bash scripts\/image-node-major\.sh >> "\$GITHUB_OUTPUT"$/gm)]).toHaveLength(jobCount);
+  });
+
   it('the deploy targets the container name the CDK app defines', () => {
     const infraService = fs.readFileSync(path.join(REPO_ROOT, 'infra/lib/gateway-service.ts'), 'utf8');
     expect(infraService).toMatch(/addContainer\('gateway'/);
