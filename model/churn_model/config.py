@@ -54,6 +54,7 @@ class TrainingConfig:
     early_stopping_rounds: int
     eval_metric: str
     refit_on_training_part: bool
+    prior_correction: bool                 # shift the log-odds by -log(scale_pos_weight)
     ratio_features: tuple[tuple[str, str], ...]
     monotone_constraints: dict[str, int]   # feature name -> +1 / -1 (unlisted: 0)
     threshold: ThresholdConfig
@@ -70,6 +71,7 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> TrainingConfig:
         early_stopping_rounds=int(raw["training"]["early_stopping_rounds"]),
         eval_metric=str(raw["training"]["eval_metric"]),
         refit_on_training_part=bool(raw["training"]["refit_on_training_part"]),
+        prior_correction=bool(raw["calibration"]["prior_correction"]),
         ratio_features=tuple((r["numerator"], r["denominator"]) for r in raw["features"]["ratios"]),
         monotone_constraints={str(k): int(v) for k, v in raw.get("monotone_constraints", {}).items()},
         threshold=ThresholdConfig(**raw["threshold"]),

@@ -1,7 +1,8 @@
 """Step 4: score predicted probabilities against labels and draw the report plots.
 
 Returns: `test_metrics(...)` -> dict of floats (ROC AUC, PR AUC, F1, precision, recall,
-accuracy at the threshold, log loss, Brier, and tn/fp/fn/tp); `write_plots(...)` -> paths of
+accuracy at the threshold, log loss, Brier, mean probability against the positive rate, and
+tn/fp/fn/tp); `write_plots(...)` -> paths of
 the ROC, calibration and confusion-matrix PNGs plus the confusion matrix JSON.
 """
 from __future__ import annotations
@@ -38,6 +39,9 @@ def test_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, fl
         "accuracy": accuracy_score(y, predicted),
         "log_loss": log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]),
         "brier": brier_score_loss(y, p),
+        # Calibration in the large: the mean predicted probability against the observed rate.
+        "mean_probability": float(np.mean(p)),
+        "positive_rate": float(np.mean(y)),
     }
     metrics.update({k: float(v) for k, v in confusion(y, predicted).items()})
     return {f"test_{k}": float(v) for k, v in metrics.items()}

@@ -150,6 +150,7 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     hyper = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
     split, early_stopped, params = _fit(cfg, hyper, x, y, log)
     n_rounds = early_stopped.best_iteration + 1
+    shift = train.prior_correct(early_stopped) if cfg.prior_correction else None  # threshold on the served scale
     p_val = export.xgboost_probabilities(early_stopped, x[split.validation])
     threshold = train.choose_threshold(y[split.validation], p_val, cfg.threshold)
     model = early_stopped
@@ -157,6 +158,11 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
         model = train.refit_model(x[split.train], y[split.train], hyper, n_rounds, cfg.split.random_state)
         params = train.model_params(hyper, y[split.train], cfg.split.random_state) | {"n_estimators": n_rounds}
         log(f"  refit on the whole training part ({len(split.train)} rows) with {n_rounds} rounds")
+        if cfg.prior_correction:
+            shift = train.prior_correct(model)
+    if shift is not None:
+        params = params | {"prior_correction_logit_shift": shift}
+        log(f"  prior correction: log-odds shifted by {shift:.4f} (-log scale_pos_weight)")
     cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], hyper, n_rounds, cfg.split)
     log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
     log(f"[4/{STEPS}] evaluate: held-out test split")

@@ -5,16 +5,21 @@ Returns: `Split` (row indices of the fit / validation / test parts), a fitted
 training part with that round count), the threshold chosen on validation data with its rule
 text, and 5-fold CV ROC AUC on the training part.
 
-Imbalance: scale_pos_weight = negatives / positives of the rows the model is fit on.
+Imbalance: scale_pos_weight = negatives / positives of the rows the model is fit on; with
+`prior_correct` the fitted log-odds are then shifted back by -log(scale_pos_weight), so the
+probabilities are not inflated by the weighting (rankings unchanged).
 Test rows are never used here except by `split_indices` to hold them out.
 """
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xgboost as xgb
+from scipy.special import expit, logit
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -89,6 +94,25 @@ def refit_model(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_rounds: i
     params = model_params(hyper, y, seed)
     params["n_estimators"] = n_rounds
     return xgb.XGBClassifier(**params).fit(x, y)
+
+
+def prior_correct(model: xgb.XGBClassifier) -> float:
+    """Shift the model's log-odds by -log(scale_pos_weight), in place; returns the shift.
+
+    Weighting the positives by w makes the fitted log-odds about log(w) too high, so the
+    scores overstate P(positive). Moving the base score (xgboost's intercept, which the ONNX
+    export carries as the tree ensemble's base value) by -log(w) corrects every prediction by
+    the same amount: the probabilities estimate P(positive) at the data's class balance, and
+    every ranking, hence ROC and PR AUC, stays as it was.
+    """
+    weight = float(model.get_params()["scale_pos_weight"])
+    booster = model.get_booster()
+    base_score = json.loads(booster.save_config())["learner"]["learner_model_param"]["base_score"]
+    # xgboost 3 writes the intercept as an array ("[5.3E-1]"), older versions as a number.
+    base_margin = logit(float(np.ravel(json.loads(base_score))[0]))
+    shift = -math.log(weight)
+    booster.set_param({"base_score": float(expit(base_margin + shift))})
+    return shift
 
 
 def threshold_rule_text(cfg: ThresholdConfig) -> str:
