@@ -1,9 +1,9 @@
 """Step 4: score predicted probabilities against labels and draw the report plots.
 
 Returns: `test_metrics(...)` -> dict of floats (ROC AUC, PR AUC, F1, precision, recall,
-accuracy at the threshold, log loss, Brier, mean probability against the positive rate, and
-tn/fp/fn/tp); `write_plots(...)` -> paths of
-the ROC, calibration and confusion-matrix PNGs plus the confusion matrix JSON.
+accuracy at the threshold, log loss, Brier, the mean probability and the positive rate, and
+tn/fp/fn/tp); `write_plots(...)` -> paths of the ROC, calibration and confusion-matrix PNGs
+plus the confusion matrix JSON.
 """
 from __future__ import annotations
 
