@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import { manifestSchema, parityFileSchema } from '../src/bundle/manifest.js';
+import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder, type EncoderRow } from '../src/model/features.js';
 import { median } from './stats.js';
 
@@ -219,13 +220,8 @@ async function main(): Promise<void> {
       plain.kill('SIGTERM');
     }
     const manifest = manifestSchema.parse(JSON.parse(await readFile(`${ROOT}model/bundle/manifest.json`, 'utf8')));
-    // The gateway's own session options (src/model/churn-model.ts), in this process.
-    const session = await ort.InferenceSession.create(`${ROOT}model/bundle/${manifest.onnx.file}`, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    // The gateway's own session options, in this process.
+    const session = await ort.InferenceSession.create(`${ROOT}model/bundle/${manifest.onnx.file}`, SESSION_OPTIONS);
     const encoder = compileEncoder(manifest.featureSpec);
     const batches: Record<string, { gateway: Timing; sessionRun: Timing; ratio: number; ratioOfMeans: number }> = {};
     try {

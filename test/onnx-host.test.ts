@@ -8,11 +8,11 @@ import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestSchema, parityFileSchema, type Manifest } from '../src/bundle/manifest.js';
+import { SESSION_OPTIONS as OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from '../src/model/features.js';
 import { OnnxHost } from '../src/model/onnx-host.js';
 import { BUNDLE_DIR, postJson, startTestGateway } from './helpers/index.js';
 
-const OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' } as const;
 
 let manifest: Manifest;
 let onnx: Uint8Array;

@@ -54,7 +54,7 @@ export interface ParityReport {
  * event loop keeps answering while a batch runs, and intra-op threads would only contend
  * with it on 2 cores.
  */
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   executionMode: 'sequential',
