@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xgboost as xgb
+from scipy.special import logit
 from sklearn.metrics import roc_auc_score
 
 from churn_model import export, pipeline, train
@@ -59,7 +60,6 @@ def test_pipeline_serves_corrected_probabilities_with_the_same_auc(cfg: Training
     assert shift == pytest.approx(-math.log(float(corrected.params["scale_pos_weight"])))
     assert "prior_correction_logit_shift" not in raw.params
     assert corrected.metrics["test_roc_auc"] == pytest.approx(raw.metrics["test_roc_auc"], abs=1e-6)
-    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
     assert np.allclose(logit(corrected.p_test.astype(np.float64)) - logit(raw.p_test.astype(np.float64)), shift, atol=1e-4)
     assert corrected.metrics["test_log_loss"] < raw.metrics["test_log_loss"]
     assert abs(corrected.metrics["test_mean_probability"] - corrected.metrics["test_positive_rate"]) < \
