@@ -22,6 +22,7 @@ import ort from 'onnxruntime-node';
 import { manifestSchema, parityFileSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder, type EncoderRow } from '../src/model/features.js';
+import { measureWindow } from './sched.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
@@ -70,20 +71,51 @@ interface Load {
   errors: number;
   non2xx: number;
   peakRssMb?: number;
+  /** Where the CPU went (bench/sched.ts), when /proc could be read. */
+  cpu?: LoadCpu;
 }
 
-async function autocannon(name: string, url: string, body: string | null, connections: number, pid?: number, duration = DURATION): Promise<Load> {
+/** Shares of one core during the load's middle seconds, and the event loop's CPU time per request. */
+interface LoadCpu {
+  loopOnCpu: number;
+  loopWaiting: number;
+  otherThreads: number;
+  loadGenerator: number;
+  loopUsPerRequest: number;
+}
+
+/** The server under load: its pid, and whether its RSS is sampled (the gateway's, not raw's). */
+interface Target {
+  pid: number;
+  sampleRss: boolean;
+}
+
+async function autocannon(name: string, url: string, body: string | null, connections: number, server?: Target, duration = DURATION): Promise<Load> {
   const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', String(connections), '-d', String(duration)];
   if (body !== null) argv.push('-m', 'POST', '-H', 'content-type=application/json', '-b', body);
   argv.push(url);
   let peak = 0;
-  const sampler = pid ? setInterval(() => void rssMb(pid).then((r) => (peak = Math.max(peak, r))), 100) : null;
-  const { stdout } = await run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const sampler = server?.sampleRss ? setInterval(() => void rssMb(server.pid).then((r) => (peak = Math.max(peak, r))), 100) : null;
+  const child = run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  // The middle of the load: its first and last half second (connecting, draining) left out.
+  const generator = child.child.pid;
+  const window = server && generator !== undefined && duration >= 2 ? measureWindow([server.pid, generator], 500, (duration - 1) * 1000) : null;
+  const { stdout } = await child;
   if (sampler) clearInterval(sampler);
   const r = JSON.parse(stdout) as { requests: { average: number }; latency: { average: number; p99: number }; errors: number; non2xx: number };
   const load: Load = { name, connections, requestsPerSec: r.requests.average, latencyMeanMs: r.latency.average, latencyP99Ms: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
-  if (pid) load.peakRssMb = Math.round(peak);
-  process.stderr.write(`  ${name} c=${connections}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.latencyP99Ms} ms, errors ${load.errors + load.non2xx}\n`);
+  if (server?.sampleRss) load.peakRssMb = Math.round(peak);
+  const [serverCpu, generatorCpu] = window ? await window : [];
+  if (serverCpu && generatorCpu) {
+    load.cpu = {
+      loopOnCpu: serverCpu.mainRun,
+      loopWaiting: serverCpu.mainWait,
+      otherThreads: serverCpu.otherRun,
+      loadGenerator: generatorCpu.mainRun + generatorCpu.otherRun,
+      loopUsPerRequest: (serverCpu.mainRun / load.requestsPerSec) * 1e6,
+    };
+  }
+  process.stderr.write(`  ${name} c=${connections}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.latencyP99Ms} ms, errors ${load.errors + load.non2xx}${load.cpu ? `, event loop ${load.cpu.loopUsPerRequest.toFixed(1)} µs/request` : ''}\n`);
   return load;
 }
 
@@ -182,20 +214,21 @@ async function main(): Promise<void> {
   const loads: Load[] = [];
   try {
     const pid = gateway.pid as number;
+    const gatewayTarget: Target = { pid, sampleRss: true };
     // Warm-up both servers.
     await autocannon('warm-up', `${gw}/predict`, restBody, CONNECTIONS, undefined, 2);
     await autocannon('warm-up', `http://127.0.0.1:${rawPort}/`, restBody, CONNECTIONS, undefined, 2);
     const paired = [
-      { name: 'raw node:http', url: `http://127.0.0.1:${rawPort}/`, body: restBody, pid: undefined },
-      { name: 'REST /predict', url: `${gw}/predict`, body: restBody, pid },
-      { name: 'GraphQL predict', url: `${gw}/graphql`, body: gqlBody, pid },
+      { name: 'raw node:http', url: `http://127.0.0.1:${rawPort}/`, body: restBody, server: { pid: raw.pid as number, sampleRss: false } },
+      { name: 'REST /predict', url: `${gw}/predict`, body: restBody, server: gatewayTarget },
+      { name: 'GraphQL predict', url: `${gw}/graphql`, body: gqlBody, server: gatewayTarget },
     ];
     const rounds: Record<string, Load>[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const round: Record<string, Load> = {};
       for (let k = 0; k < paired.length; k++) {
         const p = paired[(k + r) % paired.length] as (typeof paired)[number];
-        const load = { ...(await autocannon(p.name, p.url, p.body, CONNECTIONS, p.pid)), round: r };
+        const load = { ...(await autocannon(p.name, p.url, p.body, CONNECTIONS, p.server)), round: r };
         round[p.name] = load;
         loads.push(load);
       }
@@ -204,17 +237,18 @@ async function main(): Promise<void> {
     const rawOf = (round: Record<string, Load>) => (round['raw node:http'] as Load).requestsPerSec;
     const rawRps = median(rounds.map(rawOf));
     for (const c of QUICK ? [] : [1, 256]) {
-      loads.push(await autocannon('REST /predict', `${gw}/predict`, restBody, c, pid));
-      loads.push(await autocannon('GraphQL predict', `${gw}/graphql`, gqlBody, c, pid));
+      loads.push(await autocannon('REST /predict', `${gw}/predict`, restBody, c, gatewayTarget));
+      loads.push(await autocannon('GraphQL predict', `${gw}/graphql`, gqlBody, c, gatewayTarget));
     }
     // The same singles against a gateway that runs one session.run per request.
     const plainPort = await freePort();
     const plain = await startProcess(['dist/src/main.js'], { PORT: String(plainPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', COALESCE_PREDICTIONS: 'false' });
     try {
       await waitFor200(`http://127.0.0.1:${plainPort}/`);
+      const plainTarget: Target = { pid: plain.pid as number, sampleRss: true };
       for (const c of QUICK ? [CONNECTIONS] : [1, CONNECTIONS, 256]) {
-        loads.push(await autocannon(`REST /predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/predict`, restBody, c, plain.pid));
-        loads.push(await autocannon(`GraphQL predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/graphql`, gqlBody, c, plain.pid));
+        loads.push(await autocannon(`REST /predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/predict`, restBody, c, plainTarget));
+        loads.push(await autocannon(`GraphQL predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/graphql`, gqlBody, c, plainTarget));
       }
     } finally {
       plain.kill('SIGTERM');
@@ -250,6 +284,11 @@ async function main(): Promise<void> {
     const peakRssAll = Math.max(...shipped.map((l) => l.peakRssMb ?? 0));
     const peakRssNoCoalescing = Math.max(...loads.filter((l) => l.name.endsWith(NO_COALESCING)).map((l) => l.peakRssMb ?? 0));
     const batch1000 = batches['1000'] as { ratio: number; ratioOfMeans: number };
+    // The event loop's CPU time per request against raw's, per round (when /proc was read in every round).
+    const loopUs = (round: Record<string, Load>, name: string) => round[name]?.cpu?.loopUsPerRequest;
+    const loopCost = rounds.every((round) => paired.every((p) => loopUs(round, p.name) !== undefined))
+      ? Object.fromEntries(paired.map((p) => [p.name, { usPerRequest: perRound((round) => loopUs(round, p.name) as number), rawOverThis: perRound((round) => (loopUs(round, 'raw node:http') as number) / (loopUs(round, p.name) as number)) }]))
+      : null;
     const targets = [
       { target: 'REST /predict ≥ 0.5× raw node:http', ...ratioOf('REST /predict'), limit: 0.5, higherIsBetter: true },
       { target: 'GraphQL predict ≥ 0.25× raw node:http', ...ratioOf('GraphQL predict'), limit: 0.25, higherIsBetter: true },
@@ -261,7 +300,7 @@ async function main(): Promise<void> {
     ].map((t) => ({ ...t, met: t.higherIsBetter ? t.value >= t.limit : t.value <= t.limit }));
 
     const date = new Date().toISOString().slice(0, 10);
-    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, targets };
+    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
     await writeFile(`${ROOT}bench/results/${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
@@ -287,6 +326,24 @@ async function main(): Promise<void> {
         return `| ${l.name} | ${l.round === undefined ? '' : l.round + 1} | ${l.connections} | ${Math.round(l.requestsPerSec)} | ${(l.requestsPerSec / raw).toFixed(3)} | ${l.latencyMeanMs.toFixed(2)} | ${l.latencyP99Ms} | ${l.errors + l.non2xx} | ${l.peakRssMb ?? ''} |`;
       }),
       '',
+      ...(loopCost
+        ? [
+            `Where the CPU went during the paired loads, from Linux's per-thread scheduler statistics over each load's middle ${DURATION - 1} s (bench/sched.ts), in % of one core. On ${result.machine.cpus} cores shared with autocannon, req/s also counts the time a server's event loop waited for a core; its CPU time per request is its own cost.`,
+            '',
+            '| Load | Round | event loop on a CPU | event loop waiting for a CPU | server\'s other threads | autocannon | event-loop µs per request |',
+            '|---|---|---|---|---|---|---|',
+            ...loads
+              .filter((l) => l.round !== undefined && l.cpu)
+              .map((l) => {
+                const c = l.cpu as LoadCpu;
+                const pct = (v: number) => `${(v * 100).toFixed(1)}`;
+                return `| ${l.name} | ${(l.round as number) + 1} | ${pct(c.loopOnCpu)} | ${pct(c.loopWaiting)} | ${pct(c.otherThreads)} | ${pct(c.loadGenerator)} | ${c.loopUsPerRequest.toFixed(1)} |`;
+              }),
+            '',
+            `Event-loop CPU per request, median round: ${paired.map((p) => `${p.name} ${loopCost[p.name]?.usPerRequest.value.toFixed(1)} µs`).join(', ')}; raw's over REST's ${loopCost['REST /predict']?.rawOverThis.value.toFixed(3)} (${loopCost['REST /predict']?.rawOverThis.low.toFixed(3)}–${loopCost['REST /predict']?.rawOverThis.high.toFixed(3)}), over GraphQL's ${loopCost['GraphQL predict']?.rawOverThis.value.toFixed(3)}.`,
+            '',
+          ]
+        : []),
       '| predictBatch rows | gateway end to end, median (mean) ms | raw session.run, median (mean) ms | ratio of medians | ratio of means |',
       '|---|---|---|---|---|',
       ...Object.entries(batches).map(
