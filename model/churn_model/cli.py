@@ -15,9 +15,10 @@ from churn_model.data import DataValidationError
 from churn_model.export import ParityError
 from churn_model.pipeline import PipelineOptions, PipelineResult, run_pipeline
 
-SUMMARY_METRICS = ("test_roc_auc", "test_pr_auc", "test_f1", "test_precision", "test_recall",
-                   "test_accuracy", "test_log_loss", "test_brier", "test_tn", "test_fp", "test_fn",
-                   "test_tp", "cv_roc_auc_mean", "cv_roc_auc_std", "threshold", "parity_max_abs_diff")
+SUMMARY_METRICS = ("test_roc_auc", "test_roc_auc_ci95_low", "test_roc_auc_ci95_high", "test_pr_auc",
+                   "test_f1", "test_precision", "test_recall", "test_accuracy", "test_log_loss",
+                   "test_brier", "test_tn", "test_fp", "test_fn", "test_tp", "cv_roc_auc_mean",
+                   "cv_roc_auc_std", "threshold", "parity_max_abs_diff")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

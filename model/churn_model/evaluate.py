@@ -1,9 +1,10 @@
 """Step 4: score predicted probabilities against labels and draw the report plots.
 
-Returns: `test_metrics(...)` -> dict of floats (ROC AUC, PR AUC, F1, precision, recall,
-accuracy at the threshold, log loss, Brier, the mean probability and the positive rate, and
-tn/fp/fn/tp); `write_plots(...)` -> paths of the ROC, calibration and confusion-matrix PNGs
-plus the confusion matrix JSON.
+Returns: `test_metrics(...)` -> dict of floats (ROC AUC with its DeLong standard error and
+95% interval, PR AUC, F1, precision, recall, accuracy at the threshold, log loss, Brier, the
+mean probability and the positive rate, and tn/fp/fn/tp); `roc_auc_delong(...)` -> (AUC,
+standard error); `write_plots(...)` -> paths of the ROC, calibration and confusion-matrix
+PNGs plus the confusion matrix JSON.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy.stats import norm, rankdata  # noqa: E402
 from sklearn.calibration import calibration_curve  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     accuracy_score, average_precision_score, brier_score_loss, confusion_matrix, f1_score,
@@ -27,11 +29,38 @@ def confusion(y: np.ndarray, predicted: np.ndarray) -> dict[str, int]:
     return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
 
 
+CI_LEVEL = 0.95
+
+
+def roc_auc_delong(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """ROC AUC and its standard error by DeLong's method (DeLong et al. 1988), computed with
+    midranks (Sun & Xu 2014): each positive's share of negatives scored below it (ties count
+    half) and each negative's share of positives scored above it; the AUC's variance is the
+    sum of their variances over their counts. Needs both classes."""
+    pos, neg = p[y == 1], p[y == 0]
+    m, n = len(pos), len(neg)
+    if m < 2 or n < 2:
+        raise ValueError(f"DeLong needs at least 2 positives and 2 negatives (got {m} and {n})")
+    ranks = rankdata(np.concatenate([pos, neg]))
+    below = (ranks[:m] - rankdata(pos)) / n        # per positive: share of negatives below it
+    above = 1.0 - (ranks[m:] - rankdata(neg)) / m  # per negative: share of positives above it
+    auc = float(below.mean())
+    se = float(np.sqrt(below.var(ddof=1) / m + above.var(ddof=1) / n))
+    return auc, se
+
+
 def test_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
     """All held-out metrics, prefixed `test_`; predictions are p >= threshold."""
     predicted = (p >= threshold).astype(int)
+    auc, se = roc_auc_delong(y, p)
+    half_width = float(norm.ppf(0.5 + CI_LEVEL / 2)) * se
     metrics = {
         "roc_auc": roc_auc_score(y, p),
+        # How far this one split's AUC can sit from the model's true AUC: DeLong's standard
+        # error and the normal 95% interval around it (clipped to [0, 1]).
+        "roc_auc_se": se,
+        "roc_auc_ci95_low": max(0.0, auc - half_width),
+        "roc_auc_ci95_high": min(1.0, auc + half_width),
         "pr_auc": average_precision_score(y, p),
         "f1": f1_score(y, predicted, zero_division=0),
         "precision": precision_score(y, predicted, zero_division=0),

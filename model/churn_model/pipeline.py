@@ -171,7 +171,8 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     val = evaluate.test_metrics(y[split.validation], p_val, threshold)
     metrics.update(cv_roc_auc_mean=cv_mean, cv_roc_auc_std=cv_std, threshold=threshold,
                    validation_f1=val["test_f1"], validation_roc_auc=val["test_roc_auc"])
-    log(f"  test ROC AUC {metrics['test_roc_auc']:.4f}, F1 {metrics['test_f1']:.4f}")
+    log(f"  test ROC AUC {metrics['test_roc_auc']:.4f} (95% CI {metrics['test_roc_auc_ci95_low']:.4f}–"
+        f"{metrics['test_roc_auc_ci95_high']:.4f}), F1 {metrics['test_f1']:.4f}")
     log(f"[5/{STEPS}] export: ONNX + parity check")
     onnx_export, parity_text, count, delta = _export(cfg, model, spec, x[split.test], log)
     metrics["parity_max_abs_diff"] = delta
