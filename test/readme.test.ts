@@ -23,6 +23,7 @@ describe('README', () => {
     const f = (v: number | undefined) => (v ?? NaN).toFixed(4);
     expect(block).toContain(`| ROC AUC | ${f(m['test_roc_auc'])} |`);
     expect(block).toContain(`| F1 at threshold ${manifest.threshold} | ${f(m['test_f1'])} |`);
+    expect(block).toContain(`| ROC AUC 95% interval (DeLong) | ${f(m['test_roc_auc_ci95_low'])} – ${f(m['test_roc_auc_ci95_high'])} |`);
     expect(block).toContain(`| PR AUC | ${f(m['test_pr_auc'])} |`);
     expect(block).toContain(`| Precision / recall | ${f(m['test_precision'])} / ${f(m['test_recall'])} |`);
     expect(block).toContain(`| Accuracy | ${f(m['test_accuracy'])} |`);
