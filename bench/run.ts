@@ -9,6 +9,9 @@
  * in each of --rounds rounds (in rotating order), each round gives its own ratios, and the
  * target reads their median (the range is reported beside it). predictBatch alternates one
  * end-to-end request with one session.run on the same rows and compares the medians.
+ * Each paired load also reads where the CPU went (bench/sched.ts): the server's event loop
+ * on a CPU or waiting for one, its other threads, autocannon, and the event loop's CPU time
+ * per request, which the shared cores do not blur.
  *
  * Options: --duration <s> per load (default 5), --rounds <n> (default 3), --connections <n>
  * (default 50), --quick (1 round of 3 s).
@@ -85,12 +88,12 @@ interface LoadCpu {
 }
 
 /** The server under load: its pid, and whether its RSS is sampled (the gateway's, not raw's). */
-interface Target {
+interface LoadedServer {
   pid: number;
   sampleRss: boolean;
 }
 
-async function autocannon(name: string, url: string, body: string | null, connections: number, server?: Target, duration = DURATION): Promise<Load> {
+async function autocannon(name: string, url: string, body: string | null, connections: number, server?: LoadedServer, duration = DURATION): Promise<Load> {
   const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', String(connections), '-d', String(duration)];
   if (body !== null) argv.push('-m', 'POST', '-H', 'content-type=application/json', '-b', body);
   argv.push(url);
@@ -214,7 +217,7 @@ async function main(): Promise<void> {
   const loads: Load[] = [];
   try {
     const pid = gateway.pid as number;
-    const gatewayTarget: Target = { pid, sampleRss: true };
+    const gatewayTarget: LoadedServer = { pid, sampleRss: true };
     // Warm-up both servers.
     await autocannon('warm-up', `${gw}/predict`, restBody, CONNECTIONS, undefined, 2);
     await autocannon('warm-up', `http://127.0.0.1:${rawPort}/`, restBody, CONNECTIONS, undefined, 2);
@@ -245,7 +248,7 @@ async function main(): Promise<void> {
     const plain = await startProcess(['dist/src/main.js'], { PORT: String(plainPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', COALESCE_PREDICTIONS: 'false' });
     try {
       await waitFor200(`http://127.0.0.1:${plainPort}/`);
-      const plainTarget: Target = { pid: plain.pid as number, sampleRss: true };
+      const plainTarget: LoadedServer = { pid: plain.pid as number, sampleRss: true };
       for (const c of QUICK ? [CONNECTIONS] : [1, CONNECTIONS, 256]) {
         loads.push(await autocannon(`REST /predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/predict`, restBody, c, plainTarget));
         loads.push(await autocannon(`GraphQL predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/graphql`, gqlBody, c, plainTarget));
@@ -310,7 +313,7 @@ async function main(): Promise<void> {
       `Raw node:http, REST and GraphQL at ${CONNECTIONS} connections ran in ${ROUNDS} paired round(s), in rotating order; each round's ratios use that round's raw figure, and a target reads the median round (range in brackets).`,
       'predictBatch alternates one end-to-end request with one in-process session.run on the same rows; its target compares the medians (the ratio of the means is in brackets).',
       '',
-      '| Target | Measured | Limit | Met |',
+      '| LoadedServer | Measured | Limit | Met |',
       '|---|---|---|---|',
       ...targets.map((t) => {
         const f = (v: number) => v.toFixed(v < 10 ? 3 : 1);
