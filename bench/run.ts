@@ -11,7 +11,7 @@
  * end-to-end request with one session.run on the same rows and compares the medians.
  * Each paired load also reads where the CPU went (bench/sched.ts): the server's event loop
  * on a CPU or waiting for one, its other threads, autocannon, and the event loop's CPU time
- * per request, which the shared cores do not blur.
+ * per request (its own cost, apart from the time it waited for a core).
  *
  * Options: --duration <s> per load (default 5), --rounds <n> (default 3), --connections <n>
  * (default 50), --quick (1 round of 3 s).
