@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ModelInfoDocument } from '../src/generated/graphql.js';
+import { ModelInfoDocument, type ModelInfoQuery } from '../src/generated/graphql.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -36,13 +36,15 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
   let gateway: TestGateway;
   let browser: TestBrowser;
   let modelVersion: string;
+  let info: ModelInfoQuery['modelInfo'];
   let tab: TestPage | null = null;
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     [gateway, browser] = await Promise.all([startTestGateway({ UI_DIR }), launchBrowser()]);
-    const info = await gql(gateway.url, ModelInfoDocument);
-    modelVersion = info.body.data?.modelInfo.modelVersion as string;
+    const answer = await gql(gateway.url, ModelInfoDocument);
+    info = answer.body.data?.modelInfo as ModelInfoQuery['modelInfo'];
+    modelVersion = info.modelVersion;
   });
 
   afterAll(async () => {
@@ -86,6 +88,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await page.getByTestId('verdict').textContent()).toMatch(/threshold \d+(\.\d)?% → (likely|not likely) to churn/);
     expect(await page.locator('#result').getAttribute('aria-live')).toBe('polite');
     expect(await page.locator('#model-panel').textContent()).toMatch(/test_roc_auc/);
+    // The AUC's interval sits under it, from the bundle's own metrics.
+    const metric = (key: string) => (info.metrics.find((m) => m.key === key)?.value as number).toFixed(4);
+    expect(await page.locator('#model-panel table').first().textContent()).toContain(`test_roc_auc 95% interval${metric('test_roc_auc_ci95_low')} – ${metric('test_roc_auc_ci95_high')}`);
     await page.screenshot({ path: path.join(SHOTS, 'form-desktop.png'), fullPage: true });
   });
 

@@ -45,22 +45,46 @@ const KEY_METRICS = ['test_roc_auc', 'test_pr_auc', 'test_f1', 'test_precision',
 
 type Metric = ModelInfoQuery['modelInfo']['metrics'][number];
 
-const metricTable = (caption: string, metrics: readonly Metric[]) =>
+const formatMetric = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(4));
+
+/** Rows of a metrics table: a metric's key and its value as shown. */
+type MetricRow = readonly [string, string];
+
+const metricTable = (caption: string, rows: readonly MetricRow[]) =>
   h(
     'table',
     { class: 'metrics' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col' }, 'Value'))),
-    h('tbody', {}, ...metrics.map((m) => h('tr', {}, h('th', { scope: 'row' }, m.key), h('td', {}, Number.isInteger(m.value) ? String(m.value) : m.value.toFixed(4))))),
+    h('tbody', {}, ...rows.map(([key, value]) => h('tr', {}, h('th', { scope: 'row' }, key), h('td', {}, value)))),
   );
 
+/**
+ * The key metrics, with the test ROC AUC's 95% interval under it when the run logged one:
+ * one test split measures the AUC only to about ±0.02, which a reader comparing models
+ * should see beside the number.
+ */
+function keyMetricRows(metrics: readonly Metric[]): MetricRow[] {
+  const value = (key: string) => metrics.find((m) => m.key === key)?.value;
+  const rows: MetricRow[] = [];
+  for (const key of KEY_METRICS) {
+    const v = value(key);
+    if (v === undefined) continue;
+    rows.push([key, formatMetric(v)]);
+    const [low, high] = [value(`${key}_ci95_low`), value(`${key}_ci95_high`)];
+    if (low !== undefined && high !== undefined) rows.push([`${key} 95% interval`, `${formatMetric(low)} – ${formatMetric(high)}`]);
+  }
+  return rows;
+}
+
 export function renderModelInfo(target: HTMLElement, info: ModelInfoQuery['modelInfo']): void {
-  const key = KEY_METRICS.map((k) => info.metrics.find((m) => m.key === k)).filter((m): m is Metric => m !== undefined);
+  const key = keyMetricRows(info.metrics);
+  const all = info.metrics.map((m): MetricRow => [m.key, formatMetric(m.value)]);
   const metrics = h(
     'div',
     {},
-    metricTable(key.length > 0 ? 'Key metrics (test split)' : 'Evaluation metrics', key.length > 0 ? key : info.metrics),
-    key.length > 0 ? h('details', {}, h('summary', {}, `All ${info.metrics.length} metrics`), metricTable('All metrics', info.metrics)) : '',
+    metricTable(key.length > 0 ? 'Key metrics (test split)' : 'Evaluation metrics', key.length > 0 ? key : all),
+    key.length > 0 ? h('details', {}, h('summary', {}, `All ${info.metrics.length} metrics`), metricTable('All metrics', all)) : '',
   );
   target.replaceChildren(
     info.notice ? h('p', { class: 'notice', role: 'note' }, info.notice) : '',
@@ -68,7 +92,8 @@ export function renderModelInfo(target: HTMLElement, info: ModelInfoQuery['model
       'dl',
       { class: 'facts' },
       ...row('Model', info.name),
-      ...row('Version', info.version ?? 'unregistered', info.alias ? ` @${info.alias}` : '', ` (${info.modelVersion})`),
+      // Predictions carry modelVersion: the registry version, or run-<id> when unregistered.
+      ...row('Version', info.version ?? 'unregistered', info.alias ? ` @${info.alias}` : '', info.modelVersion === info.version ? '' : ` (${info.modelVersion})`),
       ...row('Source', info.source === 'MLFLOW' ? 'MLflow registry' : 'Bundled with the gateway'),
       ...row('Run id', h('code', { 'data-testid': 'run-id' }, info.runId)),
       ...row('Experiment', `${info.experimentName} (id ${info.experimentId})`),
