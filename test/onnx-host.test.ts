@@ -13,7 +13,6 @@ import { compileEncoder, type EncoderRow, type FeatureEncoder } from '../src/mod
 import { OnnxHost } from '../src/model/onnx-host.js';
 import { BUNDLE_DIR, postJson, startTestGateway } from './helpers/index.js';
 
-
 let manifest: Manifest;
 let onnx: Uint8Array;
 let encoder: FeatureEncoder;

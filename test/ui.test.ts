@@ -35,7 +35,6 @@ beforeAll(async () => {
 describe.skipIf(unavailable !== null)('ui in a browser', () => {
   let gateway: TestGateway;
   let browser: TestBrowser;
-  let modelVersion: string;
   let info: ModelInfoQuery['modelInfo'];
   let tab: TestPage | null = null;
 
@@ -44,7 +43,6 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     [gateway, browser] = await Promise.all([startTestGateway({ UI_DIR }), launchBrowser()]);
     const answer = await gql(gateway.url, ModelInfoDocument);
     info = answer.body.data?.modelInfo as ModelInfoQuery['modelInfo'];
-    modelVersion = info.modelVersion;
   });
 
   afterAll(async () => {
@@ -84,7 +82,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByLabel('Tenure (months)').fill('24');
     await page.getByLabel('Tenure (months)').press('Enter');
     await poll(() => page.getByTestId('probability').textContent()).toMatch(/^\d+(\.\d)?%$/);
-    expect(await page.getByTestId('model-version').textContent()).toBe(modelVersion);
+    expect(await page.getByTestId('model-version').textContent()).toBe(info.modelVersion);
     expect(await page.getByTestId('verdict').textContent()).toMatch(/threshold \d+(\.\d)?% → (likely|not likely) to churn/);
     expect(await page.locator('#result').getAttribute('aria-live')).toBe('polite');
     expect(await page.locator('#model-panel').textContent()).toMatch(/test_roc_auc/);
