@@ -1,10 +1,12 @@
-"""Offline second-round comparison of model families by repeated CV on the training part only.
+"""Offline comparison of model candidates by repeated CV on the training part only.
 
 Returns: prints one JSON line per candidate (CV mean/std, paired difference to the baseline,
-its standard error, adopted or not) and the decision. Pre-registered in model/README.md
-("How the hyperparameters were chosen" -> "Second round"). Never touches the test split;
-not part of a training run:
-    PYTHONPATH=model model/.venv/bin/python -m churn_model.candidates --data <csv>
+its standard error, adopted or not) and the decision. Round 2 (model families) was
+pre-registered in model/README.md ("How the hyperparameters were chosen" -> "Second
+round"); round 3 (a price-change feature, no class weighting, seed bagging) is the
+exploration recorded under "Third round". Never touches the test split; not part of a
+training run:
+    PYTHONPATH=model model/.venv/bin/python -m churn_model.candidates --data <csv> [--round 3]
 
 Each fold mirrors the pipeline: a stratified validation slice of the fold's training rows
 early-stops the model, the model is refit on the fold's training rows with that round count
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -47,6 +50,12 @@ class Candidate:
     overrides: dict[str, Any] = field(default_factory=dict)
     monotone: dict[str, int] | None = None
     drop_columns: tuple[str, ...] = ()
+    # Round 3. price_change: one more feature, MonthlyCharges - TotalCharges/tenure (0 at
+    # tenure 0): this month's bill against the average so far. weighted=False: no
+    # scale_pos_weight. bag: log-odds averaged over `bag` boosters with seeds seed..seed+bag-1.
+    price_change: bool = False
+    weighted: bool = True
+    bag: int = 1
 
 
 CANDIDATES = (
@@ -58,23 +67,57 @@ CANDIDATES = (
     Candidate("e_drop_gender_phoneservice", drop_columns=DROPPED_COLUMNS),
 )
 
+THIRD_ROUND = (
+    Candidate("a_baseline"),
+    Candidate("f_price_change", price_change=True),
+    Candidate("g_unweighted", weighted=False),
+    Candidate("h_bag3", bag=3),
+    Candidate("i_bag5", bag=5),
+)
+ROUNDS = {2: CANDIDATES, 3: THIRD_ROUND}
+# Rounds whose candidates and rule were written down before any result: only these may adopt.
+PRE_REGISTERED = {2}
 
-def candidate_inputs(cand: Candidate, x: np.ndarray, spec: features.FeatureSpec,
-                     base: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+
+def price_change(x: np.ndarray, names: list[str]) -> np.ndarray:
+    """MonthlyCharges - TotalCharges/tenure per row; 0 where tenure is 0."""
+    monthly, tenure = x[:, names.index("MonthlyCharges")], x[:, names.index("tenure")]
+    average = x[:, names.index("TotalCharges/tenure")]
+    return np.where(tenure > 0, monthly - average, 0.0).astype(x.dtype)
+
+
+def candidate_inputs(cand: Candidate, x: np.ndarray, spec: features.FeatureSpec, base: dict[str, Any],
+                     base_monotone: dict[str, int]) -> tuple[np.ndarray, dict[str, Any]]:
     """The candidate's feature matrix (columns kept) and xgboost hyperparameters."""
     feats = spec["features"]
     keep = [i for i, f in enumerate(feats) if f.get("column") not in cand.drop_columns]
     names = [feats[i]["name"] for i in keep]
+    xc = x[:, keep]
+    if cand.price_change:
+        xc = np.column_stack([xc, price_change(x, features.feature_names(spec))])
+        names.append("price_change")
     hyper = dict(base)
     hyper.update(cand.overrides)
-    if cand.monotone:
-        hyper["monotone_constraints"] = train.monotone_tuple(names, cand.monotone)
-    return x[:, keep], hyper
+    monotone = cand.monotone if cand.monotone is not None else base_monotone
+    if monotone:
+        hyper["monotone_constraints"] = train.monotone_tuple(names, monotone)
+    return xc, hyper
 
 
-def fold_scores(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: TrainingConfig
-                ) -> tuple[list[float], list[int]]:
-    """ROC AUC of each of the len(REPEAT_SEEDS) x cv_folds held-out folds, and round counts."""
+def _params(hyper: dict[str, Any], y: np.ndarray, seed: int, weighted: bool) -> dict[str, Any]:
+    params = train.model_params(hyper, y, seed)
+    if not weighted:
+        params["scale_pos_weight"] = 1.0
+    return params
+
+
+def fold_scores(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: TrainingConfig,
+                weighted: bool = True, bag: int = 1) -> tuple[list[float], list[int]]:
+    """ROC AUC of each of the len(REPEAT_SEEDS) x cv_folds held-out folds, and round counts.
+
+    With bag > 1 each fold's score is that of the boosters' mean log-odds (seeds seed.. ),
+    each booster early-stopped and refit on its own; the round count is their mean.
+    """
     seed = cfg.split.random_state
     scores, rounds = [], []
     for repeat_seed in REPEAT_SEEDS:
@@ -82,25 +125,35 @@ def fold_scores(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: Traini
         for fold_train, fold_test in folds.split(x, y):
             fit, val = train_test_split(fold_train, test_size=cfg.split.validation_size,
                                         stratify=y[fold_train], random_state=seed)
-            params = train.model_params(hyper, y[fit], seed)
-            model = train.fit_model(x[fit], y[fit], x[val], y[val], params,
-                                    cfg.early_stopping_rounds, cfg.eval_metric)
-            n_rounds = model.best_iteration + 1
-            if cfg.refit_on_training_part:
-                model = train.refit_model(x[fold_train], y[fold_train], hyper, n_rounds, seed)
-            scores.append(float(roc_auc_score(y[fold_test], model.predict_proba(x[fold_test])[:, 1])))
-            rounds.append(n_rounds)
+            margins, fold_rounds = [], []
+            for model_seed in range(seed, seed + bag):
+                model = train.fit_model(x[fit], y[fit], x[val], y[val], _params(hyper, y[fit], model_seed, weighted),
+                                        cfg.early_stopping_rounds, cfg.eval_metric)
+                n_rounds = model.best_iteration + 1
+                if cfg.refit_on_training_part:
+                    params = _params(hyper, y[fold_train], model_seed, weighted)
+                    params["n_estimators"] = n_rounds
+                    model = xgb.XGBClassifier(**params).fit(x[fold_train], y[fold_train])
+                margins.append(model.predict(x[fold_test], output_margin=True))
+                fold_rounds.append(n_rounds)
+            scores.append(float(roc_auc_score(y[fold_test], np.mean(margins, axis=0))))
+            rounds.append(int(round(np.mean(fold_rounds))))
     return scores, rounds
 
 
 def compare(x: np.ndarray, y: np.ndarray, spec: features.FeatureSpec, cfg: TrainingConfig,
-            candidates: tuple[Candidate, ...] = CANDIDATES) -> dict[str, Any]:
-    """Score every candidate on the same folds; apply the pre-registered selection rule."""
+            candidates: tuple[Candidate, ...] = CANDIDATES, base_monotone: dict[str, int] | None = None
+            ) -> dict[str, Any]:
+    """Score every candidate on the same folds; apply the pre-registered selection rule.
+
+    The baseline is the configured model with `base_monotone` as its constraints (none in
+    round 2, whose baseline predates them; the configured ones in round 3).
+    """
     results: list[dict[str, Any]] = []
     base_scores: np.ndarray | None = None
     for cand in candidates:
-        xc, hyper = candidate_inputs(cand, x, spec, cfg.xgboost)
-        scores, rounds = fold_scores(xc, y, hyper, cfg)
+        xc, hyper = candidate_inputs(cand, x, spec, cfg.xgboost, base_monotone or {})
+        scores, rounds = fold_scores(xc, y, hyper, cfg, cand.weighted, cand.bag)
         s = np.asarray(scores)
         row: dict[str, Any] = {"candidate": cand.name, "cv_auc_mean": float(s.mean()),
                                "cv_auc_std": float(s.std(ddof=1)), "mean_rounds": float(np.mean(rounds)),
@@ -121,11 +174,17 @@ def compare(x: np.ndarray, y: np.ndarray, spec: features.FeatureSpec, cfg: Train
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
+    parser.add_argument("--round", type=int, choices=sorted(ROUNDS), default=2)
     args = parser.parse_args()
     cfg = load_config(DEFAULT_CONFIG_PATH)
     x, y, spec = training_part(Path(args.data), cfg)
-    outcome = compare(x, y, spec, cfg)
-    print("CHOSEN", outcome["chosen"])
+    # Round 2's baseline predates the monotone constraints it adopted; round 3 starts from them.
+    base_monotone = dict(cfg.monotone_constraints) if args.round >= 3 else {}
+    outcome = compare(x, y, spec, cfg, ROUNDS[args.round], base_monotone)
+    if args.round in PRE_REGISTERED:
+        print("CHOSEN", outcome["chosen"])
+    else:
+        print("EXPLORATION: not pre-registered, so nothing is adopted (rule's pick would be", outcome["chosen"] + ")")
 
 
 if __name__ == "__main__":
