@@ -83,10 +83,14 @@ export function createApp(deps: AppDeps): App {
   }
 
   function cors(req: IncomingMessage, res: ServerResponse, state: RequestState): boolean {
+    if (config.CORS_ORIGINS.length === 0) return false;
+    // Answers differ by Origin once any origin is allowed: caches must keep them apart.
+    res.setHeader('vary', 'Origin');
     const origin = req.headers.origin;
     if (!origin || !config.CORS_ORIGINS.includes(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
-    res.setHeader('vary', 'Origin');
+    // Browser code may read the request id it is told to quote.
+    res.setHeader('access-control-expose-headers', 'x-request-id');
     if (req.method === 'OPTIONS') {
       setStandardHeaders(res, state.id);
       res.writeHead(204, {
@@ -126,8 +130,12 @@ export function createApp(deps: AppDeps): App {
       }
       return restPredict(req, res, state);
     }
-    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+    if (path === '/') {
       state.route = 'health';
+      if (method !== 'GET' && method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        throw new HttpProblem(405, 'Method Not Allowed', 'GET / is the health check');
+      }
       return health(res, state);
     }
     if (path === '/metrics' && method === 'GET') {
@@ -186,10 +194,21 @@ export function createApp(deps: AppDeps): App {
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
     if (draining) res.setHeader('connection', 'close');
-    // A request that takes longer than REQUEST_TIMEOUT_MS gets a 503 instead of hanging the caller.
+    // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
+    // the caller: 503 when the gateway was too slow, 408 when the request itself never
+    // arrived in full. Either way the connection closes after it: the bytes still coming,
+    // if any, belong to no request.
     const timer = setTimeout(() => {
-      state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS }, 'request timed out');
-      sendProblem(res, new HttpProblem(503, 'Service Unavailable', `REQUEST_TIMEOUT: no answer within ${config.REQUEST_TIMEOUT_MS} ms`), state.id);
+      const arrived = req.complete;
+      state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: arrived }, 'request timed out');
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      sendProblem(
+        res,
+        arrived
+          ? new HttpProblem(503, 'Service Unavailable', `REQUEST_TIMEOUT: no answer within ${config.REQUEST_TIMEOUT_MS} ms`)
+          : new HttpProblem(408, 'Request Timeout', `REQUEST_TIMEOUT: the request body did not arrive within ${config.REQUEST_TIMEOUT_MS} ms`),
+        state.id,
+      );
     }, config.REQUEST_TIMEOUT_MS);
     res.once('close', () => {
       clearTimeout(timer);

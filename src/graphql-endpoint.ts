@@ -33,7 +33,10 @@ interface GraphQLParams {
   variables: Record<string, unknown>;
 }
 
-/** A well-formed GraphQL-over-HTTP JSON body, or null (Yoga then answers, errors included). */
+/**
+ * A well-formed GraphQL-over-HTTP JSON body, or null (Yoga then answers, errors included).
+ * An object without a string `query` is refused here: Yoga would answer it 200.
+ */
 function graphqlParams(body: Buffer): GraphQLParams | null {
   let payload: unknown;
   try {
@@ -43,7 +46,10 @@ function graphqlParams(body: Buffer): GraphQLParams | null {
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
-  if (typeof query !== 'string' || extensions !== undefined) return null;
+  if (typeof query !== 'string') {
+    throw new HttpProblem(400, 'Bad Request', 'the body must be a JSON object with the GraphQL document as a string "query"', [{ path: 'query', message: 'is required; must be a string' }]);
+  }
+  if (extensions !== undefined) return null;
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
   return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
@@ -54,6 +60,48 @@ function hasErrors(bytes: Buffer): boolean {
     return (JSON.parse(bytes.toString('utf8')) as { errors?: unknown }).errors !== undefined;
   } catch {
     return true;
+  }
+}
+
+const JSON_TYPE = /^application\/json\b/i;
+/** Accept headers the compiled path answers as JSON; anything else goes to Yoga, which negotiates (406). */
+const JSON_ACCEPT = /(^|,)\s*(\*\/\*|application\/\*|application\/json|application\/graphql-response\+json)\s*(;|,|$)/i;
+
+/**
+ * What Yoga would take from a request but answers with a 500 or a 200 error (a GET's
+ * `variables` that is not JSON; no query at all) or should never see (a POST that is not
+ * JSON: form posts are how a cross-site page sends a mutation without a preflight). Refused
+ * here with a 4xx problem that names the parameter.
+ */
+function checkRequestShape(req: IncomingMessage, method: string): void {
+  if (method === 'POST') {
+    const type = req.headers['content-type'];
+    if (type === undefined || !JSON_TYPE.test(type)) {
+      throw new HttpProblem(415, 'Unsupported Media Type', `POST /graphql takes content-type: application/json; got ${type ?? 'none'}`);
+    }
+    return;
+  }
+  if (method !== 'GET' && method !== 'HEAD') return; // Yoga answers 405
+  const url = req.url ?? '';
+  const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  if (!params.get('query')) {
+    throw new HttpProblem(400, 'Bad Request', 'GET /graphql needs a query parameter (GraphiQL is at /ui/graphiql)', [{ path: 'query', message: 'is required' }]);
+  }
+  for (const name of ['variables', 'extensions']) {
+    const raw = params.get(name);
+    if (raw === null || raw === '') continue;
+    if (!isJsonObject(raw)) {
+      throw new HttpProblem(400, 'Bad Request', `the ${name} query parameter must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]);
+    }
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value === null || (typeof value === 'object' && !Array.isArray(value));
+  } catch {
+    return false;
   }
 }
 
@@ -100,9 +148,12 @@ export function createGraphQLEndpoint(deps: {
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
+    checkRequestShape(req, method);
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES);
-    const params = body && /^application\/json\b/i.test(req.headers['content-type'] ?? '') ? graphqlParams(body) : null;
-    const compiled = params ? prepared.get(params.query, params.operationName) : undefined;
+    const params = body && method === 'POST' ? graphqlParams(body) : null;
+    // The compiled path answers a JSON POST that accepts JSON; everything else (other
+    // methods, other Accept headers) goes through Yoga, which refuses what it must.
+    const compiled = params && JSON_ACCEPT.test(req.headers.accept ?? '*/*') ? prepared.get(params.query, params.operationName) : undefined;
     if (params && compiled) {
       state.operation = compiled.label;
       const result = await compiled.compiled.query(undefined, contextFor(state), params.variables);
@@ -115,6 +166,7 @@ export function createGraphQLEndpoint(deps: {
         return;
       }
     }
+    state.rows = null; // a compiled run that failed may have counted rows: Yoga's run counts afresh
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });

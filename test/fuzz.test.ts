@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing over a real port: 10,000 generated malformed or edge inputs per
- * interface (REST bodies, GraphQL variables, GraphQL documents, headers). Bad input always
+ * interface (REST bodies, GraphQL variables, GraphQL documents, GET query strings, headers). Bad input always
  * gets a 4xx naming the problem, never a 5xx, and the server stays healthy throughout.
  */
 import fc from 'fast-check';
@@ -167,6 +167,33 @@ describe('GraphQL documents', () => {
         expect(errors[0]?.message.length).toBeGreaterThan(5);
         expect(errors[0]?.extensions.code).toMatch(/^(GRAPHQL_PARSE_FAILED|GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT)$/);
       }
+    });
+  });
+});
+
+describe('GET /graphql query strings', () => {
+  const param = fc.oneof(
+    fc.string(),
+    fc.json(),
+    fc.constantFrom('{', '[1]', 'null', '{}', '"x"', '{"c":{"tenure":"x"}}', '%', '%7B'),
+  );
+  const search = fc.record(
+    {
+      query: fc.oneof(fc.constant('{ modelInfo { name } }'), fc.constant('mutation { reloadModel { changed } }'), fc.string()),
+      variables: param,
+      extensions: param,
+      operationName: fc.oneof(fc.string(), fc.constant('Q')),
+    },
+    { requiredKeys: [] },
+  );
+
+  it(`answers ${RUNS} GET query strings without a 5xx; 4xx answers explain themselves`, async () => {
+    await fuzz(search, 6, async (params) => {
+      const qs = new URLSearchParams(params as Record<string, string>).toString();
+      const res = await fetch(`${gw.url}/graphql?${qs}`);
+      const text = await res.text();
+      expect(res.status, `${qs} → ${text}`).toBeLessThan(500);
+      if (res.status >= 400) expect(text.length, `${res.status} with an empty body`).toBeGreaterThan(10);
     });
   });
 });

@@ -48,6 +48,10 @@ describe('GET / (load balancer health check)', () => {
       const predict = await postJson(url, '/predict', LEGACY_PAYLOAD);
       expect(predict.status).toBe(503);
       expect((predict.json as { detail: string }).detail).toMatch(/MODEL_NOT_READY/);
+      // modelInfo as well: the same 503 and code as predict, not a masked "Unexpected error."
+      const info = await gql(url, '{ modelInfo { name } }', {}, { 'x-request-id': 'not-ready-info' });
+      expect(info.status).toBe(503);
+      expect(info.body.errors?.[0]?.extensions).toMatchObject({ code: 'MODEL_NOT_READY', requestId: 'not-ready-info' });
     } finally {
       server.close();
     }
@@ -64,7 +68,7 @@ describe('headers on every answer', () => {
       const answers: [string, Promise<Response>][] = [
         ['GET / 200', fetch(`${gw.url}/`)],
         ['HEAD / 200', fetch(`${gw.url}/`, { method: 'HEAD' })],
-        ['POST / 404', fetch(`${gw.url}/`, { method: 'POST' })],
+        ['POST / 405', fetch(`${gw.url}/`, { method: 'POST' })],
         ['POST /predict 200', fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) })],
         ['POST /predict 400', fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tenure":-1}' })],
         ['POST /predict 415', fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })],
