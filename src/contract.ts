@@ -26,6 +26,16 @@ export const CONTRACT_ENUMS = {
 export type ContractEnumName = keyof typeof CONTRACT_ENUMS;
 type EnumValue<E extends ContractEnumName> = (typeof CONTRACT_ENUMS)[E][keyof (typeof CONTRACT_ENUMS)[E]];
 
+/** Longest customer id accepted (REST customerID, GraphQL customerId); it is echoed back, never a feature. */
+export const CUSTOMER_ID_MAX_LENGTH = 256;
+
+/**
+ * At most this many problems are listed in one 400 answer (REST `errors`, GraphQL
+ * `extensions.issues`), which also says how many there were in all: a 10,000-row batch of
+ * bad rows would otherwise come back as a body several times its own size.
+ */
+export const MAX_LISTED_ISSUES = 100;
+
 /** Upper bound on tenure in months: 100 years, far above the data set's 72 but finite. */
 export const MAX_TENURE_MONTHS = 1200;
 
@@ -56,7 +66,7 @@ export const CUSTOMER_FIELDS = [
   { field: 'paperlessBilling', column: 'PaperlessBilling', kind: 'yesNo', description: 'Whether billing is paperless.' },
   { field: 'paymentMethod', column: 'PaymentMethod', kind: 'enum', enumName: 'PaymentMethod', description: 'Payment method.' },
   { field: 'monthlyCharges', column: 'MonthlyCharges', kind: 'money', nullable: false, description: 'Current monthly charge; finite and ≥ 0.' },
-  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: 'Total billed so far; finite and ≥ 0, or null when not yet billed.' },
+  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: 'Total billed so far; finite and ≥ 0, or null when not yet billed. Required: send null explicitly, it is never assumed.' },
 ] as const;
 
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];

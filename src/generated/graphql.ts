@@ -26,7 +26,7 @@ export type Contract =
 export type CustomerInput = {
   /** Contract term. */
   contract: Contract;
-  /** Caller's customer id, echoed back in the prediction. Not a model feature. */
+  /** Caller's customer id (at most 256 characters), echoed back in the prediction. Not a model feature. */
   customerId?: string | null | undefined;
   /** Whether the customer has dependents. */
   dependents: boolean;
@@ -62,7 +62,7 @@ export type CustomerInput = {
   techSupport: AddOn;
   /** Months with the company, 0 to 1200. */
   tenure: number;
-  /** Total billed so far; finite and ≥ 0, or null when not yet billed. */
+  /** Total billed so far; finite and ≥ 0, or null when not yet billed. Required: send null explicitly, it is never assumed. */
   totalCharges?: number | null | undefined;
 };
 

@@ -5,7 +5,7 @@
  * come back as one 400 problem listing every field path and what is allowed.
  */
 import { z } from 'zod';
-import { CUSTOMER_FIELDS, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_LISTED_ISSUES, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
 import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
@@ -34,7 +34,7 @@ function fieldSchema(f: CustomerField): z.ZodType {
 
 const customerSchema = z.strictObject(
   {
-    customerID: z.string({ error: 'must be a string' }).max(256, 'must be at most 256 characters').optional(),
+    customerID: z.string({ error: 'must be a string' }).max(CUSTOMER_ID_MAX_LENGTH, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).optional(),
     ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, fieldSchema(f)])),
   },
   {
@@ -92,7 +92,13 @@ export function parseLegacyBody(body: unknown, maxBatch: number): { batch: boole
   const items: unknown[] = batch ? body : [body];
   const requests = items.map((item, i) => parseOne(item, batch ? `[${i}]` : '', issues));
   if (issues.length > 0) {
-    throw new HttpProblem(400, 'Bad Request', `${issues.length} invalid field(s): ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}${issues.length > 5 ? '; …' : ''}`, issues);
+    const listed = issues.length > MAX_LISTED_ISSUES ? `; the first ${MAX_LISTED_ISSUES} are listed in errors` : '';
+    throw new HttpProblem(
+      400,
+      'Bad Request',
+      `${issues.length} invalid field(s)${listed}: ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}${issues.length > 5 ? '; …' : ''}`,
+      issues.slice(0, MAX_LISTED_ISSUES),
+    );
   }
   return { batch, requests: requests as LegacyRequest[] };
 }

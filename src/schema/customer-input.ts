@@ -2,7 +2,7 @@
  * CustomerInput, built field by field from the contract, and its conversion to a
  * CustomerRecord checked against the same business rules as REST.
  */
-import { CUSTOMER_FIELDS, type CustomerRecord, type FieldName } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, type CustomerRecord, type FieldName } from '../contract.js';
 import { checkCustomerRules, graphqlNaming } from '../customer-rules.js';
 import { builder } from './builder.js';
 import { contractEnums } from './enums.js';
@@ -19,7 +19,7 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
     'multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO.',
   fields: (t) => {
     const fields: Record<string, unknown> = {
-      customerId: t.string({ required: false, description: "Caller's customer id, echoed back in the prediction. Not a model feature." }),
+      customerId: t.string({ required: false, description: `Caller's customer id (at most ${CUSTOMER_ID_MAX_LENGTH} characters), echoed back in the prediction. Not a model feature.` }),
     };
     for (const f of CUSTOMER_FIELDS) {
       const opts = { required: !(f.kind === 'money' && f.nullable), description: f.description };
@@ -54,6 +54,16 @@ export function customerFromInput(
   path: readonly (string | number)[],
   issues: InputIssue[],
 ): { customerId: string | null; record: CustomerRecord } {
+  // GraphQL lets a nullable input field be left out; here null has a meaning (not yet
+  // billed), so it must be sent, never assumed.
+  for (const f of CUSTOMER_FIELDS) {
+    if (f.kind === 'money' && f.nullable && input[f.field] === undefined) {
+      issues.push({ path: [...path, f.field], message: 'is required; send null when the customer has not been billed yet' });
+    }
+  }
+  if (typeof input.customerId === 'string' && input.customerId.length > CUSTOMER_ID_MAX_LENGTH) {
+    issues.push({ path: [...path, 'customerId'], message: `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters` });
+  }
   const record = toRecord(input);
   for (const issue of checkCustomerRules(record, graphqlNaming)) {
     issues.push({ path: [...path, graphqlNaming.field(issue.column)], message: issue.message });

@@ -8,6 +8,8 @@ import type { Plugin } from 'graphql-yoga';
 
 const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)"|got invalid value|of required type|of non-null type)/;
 
+const FIELD_IN_MESSAGE = /; Field "(\w+)" (?:of required type|is not defined)/;
+
 const CALLER_ERRORS = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
 
 function codeFor(error: GraphQLError): { code: string; issues?: { path: (string | number)[]; message: string }[] } {
@@ -15,6 +17,10 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
   if (variable) {
     const at = variable[2] ?? variable[1] ?? '';
     const path = at.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    // A missing or unknown field is named only in the message ("… at "cs[1]"; Field "gender"
+    // of required type …"): put it on the path too.
+    const field = FIELD_IN_MESSAGE.exec(error.message)?.[1];
+    if (field !== undefined && variable[2] !== undefined) path.push(field);
     return { code: 'BAD_USER_INPUT', issues: [{ path, message: error.message }] };
   }
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };

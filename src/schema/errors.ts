@@ -4,6 +4,7 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
+import { MAX_LISTED_ISSUES } from '../contract.js';
 import type { GatewayError } from '../errors.js';
 
 export interface InputIssue {
@@ -12,11 +13,22 @@ export interface InputIssue {
   readonly message: string;
 }
 
+/**
+ * A 400 naming what is wrong: the message summarizes the first 5 problems, and
+ * `extensions.issues` lists up to MAX_LISTED_ISSUES of them, with `issueCount` the total.
+ */
 export function badUserInput(issues: readonly InputIssue[]): GraphQLError {
-  const summary = issues.map((i) => `${i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : k === 0 ? p : `.${p}`)).join('')}: ${i.message}`);
-  const message = issues.length === 1 ? `Invalid input: ${summary[0]}` : `Invalid input (${issues.length} problems): ${summary.join('; ')}`;
+  const summary = issues.slice(0, 5).map((i) => `${i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : k === 0 ? p : `.${p}`)).join('')}: ${i.message}`);
+  const more = issues.length > 5 ? '; …' : '';
+  const listed = issues.length > MAX_LISTED_ISSUES ? `, the first ${MAX_LISTED_ISSUES} listed in extensions.issues` : '';
+  const message = issues.length === 1 ? `Invalid input: ${summary[0]}` : `Invalid input (${issues.length} problems${listed}): ${summary.join('; ')}${more}`;
   return createGraphQLError(message, {
-    extensions: { code: 'BAD_USER_INPUT', issues: issues.map((i) => ({ path: i.path, message: i.message })), http: { status: 400 } },
+    extensions: {
+      code: 'BAD_USER_INPUT',
+      issues: issues.slice(0, MAX_LISTED_ISSUES).map((i) => ({ path: i.path, message: i.message })),
+      issueCount: issues.length,
+      http: { status: 400 },
+    },
   });
 }
 

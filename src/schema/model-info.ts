@@ -2,8 +2,10 @@
  * ModelInfo and the modelInfo query: which run is serving, with what parameters, metrics,
  * threshold and features. This is what auditors read.
  */
+import { GatewayError } from '../errors.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
+import { gatewayFailure } from './errors.js';
 
 interface KeyValue<V> {
   readonly key: string;
@@ -99,6 +101,14 @@ builder.queryField('modelInfo', (t) =>
   t.field({
     type: ModelInfo,
     description: 'The model that is serving right now, with its full lineage.',
-    resolve: (_root, _args, ctx) => ctx.predictor.model,
+    resolve: (_root, _args, ctx) => {
+      try {
+        return ctx.predictor.model;
+      } catch (err) {
+        // Before the first model is warmed up: 503 MODEL_NOT_READY, as predict answers.
+        if (err instanceof GatewayError) throw gatewayFailure(err, ctx.request.id);
+        throw err;
+      }
+    },
   }),
 );

@@ -31,8 +31,20 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
   }),
 });
 
+/**
+ * Counts `rows` against the request's MAX_BATCH, across all its fields: aliases cannot
+ * multiply the limit. (Mutation fields run one after another, so the count is exact.)
+ */
+function reserveRows(ctx: GraphQLContext, rows: number, path: string): void {
+  const before = ctx.request.rows ?? 0;
+  if (before + rows > ctx.maxBatch) {
+    const others = before > 0 ? ` (with the ${before} of this request's earlier fields, ${before + rows})` : '';
+    throw badUserInput([{ path: [path], message: `has ${rows} rows${others}; at most ${ctx.maxBatch} are allowed per request (MAX_BATCH)` }]);
+  }
+  ctx.request.rows = before + rows;
+}
+
 async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise<Prediction[]> {
-  ctx.request.rows = customers.length;
   try {
     const predictions = await ctx.predictor.predict(customers);
     ctx.request.modelVersion = predictions[0]?.modelVersion ?? ctx.request.modelVersion;
@@ -53,6 +65,7 @@ builder.mutationField('predict', (t) =>
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
     resolve: async (_root, { customer }, ctx) => {
       const issues: InputIssue[] = [];
+      reserveRows(ctx, 1, 'customer');
       const request = customerFromInput(customer, ['customer'], issues);
       if (issues.length > 0) throw badUserInput(issues);
       const [prediction] = await score(ctx, [request]);
@@ -66,12 +79,11 @@ builder.mutationField('predictBatch', (t) =>
     type: [PredictionType],
     description:
       'Predicts churn for many customers with one model; results come back in input order. If any row is invalid the whole ' +
-      'batch is rejected and every bad row index and field is named. At most MAX_BATCH rows (default 10,000).',
+      'batch is rejected and the bad rows are named by index and field (the first 100 problems in extensions.issues, the total in ' +
+      'extensions.issueCount). At most MAX_BATCH rows (default 10,000), counted over all predict and predictBatch fields of the request.',
     args: { customers: t.arg({ type: [CustomerInput], required: true, description: 'The customers to score.' }) },
     resolve: async (_root, { customers }, ctx) => {
-      if (customers.length > ctx.maxBatch) {
-        throw badUserInput([{ path: ['customers'], message: `has ${customers.length} rows; at most ${ctx.maxBatch} are allowed per request (MAX_BATCH)` }]);
-      }
+      reserveRows(ctx, customers.length, 'customers');
       const issues: InputIssue[] = [];
       const requests = customers.map((c, i) => customerFromInput(c, ['customers', i], issues));
       if (issues.length > 0) throw badUserInput(issues);

@@ -1,0 +1,193 @@
+/**
+ * Protocol edges a review found answered wrongly (a 500, a 200 error, a silent default, a
+ * limit aliases could multiply), each pinned here on the real gateway: the answer is a 4xx
+ * that names the parameter or field, and nothing reaches Yoga's "Unexpected error.".
+ */
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LISTED_ISSUES } from '../src/contract.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+
+const MAX_BATCH = 5;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gw = await startTestGateway({ MAX_BATCH: String(MAX_BATCH), NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example' });
+});
+afterAll(() => gw.close());
+
+type Problem = { status: number; detail: string; requestId: string; errors?: { path: string; message: string }[] };
+type GqlIssue = { path: (string | number)[]; message: string };
+
+const without = <T extends object>(o: T, key: keyof T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key)) as Partial<T>;
+
+const MODEL_INFO = '{ modelInfo { name } }';
+const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
+
+describe('GET /graphql', () => {
+  const get = (search: string) => fetch(`${gw.url}/graphql?${search}`);
+
+  it.each([
+    ['variables', 'notjson'],
+    ['variables', '{'],
+    ['variables', '[1]'],
+    ['extensions', 'notjson'],
+  ])('refuses %s=%s with a 400 naming the parameter', async (name, value) => {
+    const res = await get(`query=${encodeURIComponent(MODEL_INFO)}&${name}=${encodeURIComponent(value)}`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as Problem;
+    expect(body.errors).toEqual([{ path: name, message: 'must be a JSON object' }]);
+    expect(body.requestId).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('refuses a GET without a query, pointing at GraphiQL', async () => {
+    const res = await fetch(`${gw.url}/graphql`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Problem).detail).toMatch(/query parameter.*\/ui\/graphiql/);
+  });
+
+  it('still answers a well-formed GET query', async () => {
+    const res = await get(`query=${encodeURIComponent(MODEL_INFO)}&variables=${encodeURIComponent('{}')}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { modelInfo: { name: 'telco-churn' } } });
+  });
+});
+
+describe('POST /graphql', () => {
+  it.each([
+    ['application/x-www-form-urlencoded', `query=${encodeURIComponent(MODEL_INFO)}&variables=nope`],
+    ['application/graphql', MODEL_INFO],
+    ['text/plain', JSON.stringify({ query: MODEL_INFO })],
+  ])('refuses content-type %s with 415 (a form post is how another site would send a mutation)', async (type, body) => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': type }, body });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as Problem).detail).toContain('application/json');
+  });
+
+  it('refuses a JSON body without a query with a 400 naming it', async () => {
+    const res = await postJson(gw.url, '/graphql', {});
+    expect(res.status).toBe(400);
+    expect((res.json as Problem).errors).toEqual([{ path: 'query', message: 'is required; must be a string' }]);
+  });
+
+  it('answers a compiled document only on POST with an acceptable Accept header', async () => {
+    const body = JSON.stringify({ query: MODEL_INFO });
+    for (let i = 0; i < 2; i++) expect((await postJson(gw.url, '/graphql', body)).status).toBe(200); // learned and compiled
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const res = await fetch(`${gw.url}/graphql`, { method, headers: { 'content-type': 'application/json' }, body });
+      expect(res.status, method).toBe(405);
+    }
+    const xml = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/xml' }, body });
+    expect(xml.status).toBe(406);
+  });
+});
+
+describe('GraphQL customers', () => {
+  it('requires totalCharges to be sent: null means not yet billed and is never assumed', async () => {
+    const withoutTotal = without(GRAPHQL_CUSTOMER, 'totalCharges');
+    const res = await gql(gw.url, BATCH, { cs: [GRAPHQL_CUSTOMER, withoutTotal] });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customers', 1, 'totalCharges'], message: expect.stringMatching(/required.*null/) }]);
+    const explicitNull = await gql(gw.url, BATCH, { cs: [{ ...GRAPHQL_CUSTOMER, tenure: 0, totalCharges: null }] });
+    expect(explicitNull.status).toBe(200);
+  });
+
+  it('names a missing or unknown field on the issue path, not only in the message', async () => {
+    const withoutGender = without(GRAPHQL_CUSTOMER, 'gender');
+    const res = await gql(gw.url, BATCH, { cs: [GRAPHQL_CUSTOMER, { ...withoutGender, colour: 'red' }] });
+    expect(res.status).toBe(400);
+    const paths = res.body.errors?.flatMap((e) => (e.extensions?.['issues'] as GqlIssue[]).map((i) => i.path));
+    expect(paths).toEqual(expect.arrayContaining([['cs', 1, 'gender'], ['cs', 1, 'colour']]));
+  });
+
+  it('limits customerId to the length REST allows', async () => {
+    const res = await gql(gw.url, BATCH, { cs: [{ ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(257) }] });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customers', 0, 'customerId'], message: 'must be at most 256 characters' }]);
+    const rest = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: 'x'.repeat(257) });
+    expect((rest.json as Problem).errors).toEqual([{ path: 'customerID', message: 'must be at most 256 characters' }]);
+  });
+
+  it('counts MAX_BATCH over the whole request, so aliases cannot multiply it', async () => {
+    const three = Array.from({ length: 3 }, () => GRAPHQL_CUSTOMER);
+    const doc = 'mutation B($cs: [CustomerInput!]!) { a: predictBatch(customers: $cs) { churnProbability } b: predictBatch(customers: $cs) { churnProbability } }';
+    const res = await gql(gw.url, doc, { cs: three });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.message).toMatch(/has 3 rows \(with the 3 of this request's earlier fields, 6\); at most 5/);
+    const two = Array.from({ length: 2 }, () => GRAPHQL_CUSTOMER);
+    const aliases = `mutation B($cs: [CustomerInput!]!) { ${['a', 'b', 'c'].map((a) => `${a}: predictBatch(customers: $cs) { churnProbability }`).join(' ')} }`;
+    const third = await gql(gw.url, aliases, { cs: two });
+    expect(third.status).toBe(400);
+    expect(third.body.errors?.[0]?.path).toEqual(['c']);
+    expect(third.body.errors?.[0]?.message).toMatch(/has 2 rows \(with the 4 of this request's earlier fields, 6\)/);
+    const within = await gql(gw.url, BATCH, { cs: Array.from({ length: MAX_BATCH }, () => GRAPHQL_CUSTOMER) });
+    expect(within.status).toBe(200);
+  });
+});
+
+describe('400 answers for many bad rows', () => {
+  const bad = (n: number) => Array.from({ length: n }, () => ({ ...GRAPHQL_CUSTOMER, tenure: -1, monthlyCharges: -1 }));
+
+  it(`list the first ${MAX_LISTED_ISSUES} problems in GraphQL and say how many there were`, async () => {
+    const big = await startTestGateway({ MAX_BATCH: '1000' });
+    try {
+      const res = await gql(big.url, BATCH, { cs: bad(300) });
+      expect(res.status).toBe(400);
+      const ext = res.body.errors?.[0]?.extensions as { issues: GqlIssue[]; issueCount: number };
+      expect(ext.issueCount).toBe(600);
+      expect(ext.issues).toHaveLength(MAX_LISTED_ISSUES);
+      expect(ext.issues[0]).toEqual({ path: ['customers', 0, 'tenure'], message: expect.any(String) });
+      expect(res.body.errors?.[0]?.message).toMatch(/600 problems, the first 100 listed/);
+      expect(res.body.errors?.[0]?.message.length).toBeLessThan(1000);
+
+      const legacy = Array.from({ length: 300 }, () => ({ ...LEGACY_PAYLOAD, tenure: -1, MonthlyCharges: -1 }));
+      const rest = await postJson(big.url, '/predict', legacy);
+      expect(rest.status).toBe(400);
+      expect((rest.json as Problem).errors).toHaveLength(MAX_LISTED_ISSUES);
+      expect((rest.json as Problem).detail).toMatch(/^600 invalid field\(s\); the first 100 are listed in errors/);
+    } finally {
+      await big.close();
+    }
+  });
+});
+
+describe('HTTP', () => {
+  it('answers 405 with Allow for a method GET / does not take', async () => {
+    for (const method of ['POST', 'OPTIONS', 'DELETE']) {
+      const res = await fetch(`${gw.url}/`, { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+    }
+  });
+
+  it('lets allowed origins read x-request-id, and varies every answer on Origin', async () => {
+    const allowed = await fetch(`${gw.url}/`, { headers: { origin: 'https://app.example' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('x-request-id');
+    expect(allowed.headers.get('vary')).toBe('Origin');
+    const other = await fetch(`${gw.url}/`, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(other.headers.get('vary')).toBe('Origin');
+  });
+});
+
+describe('request timeout', () => {
+  it('answers a body that stops arriving with 408 and closes the connection, with nothing after it', async () => {
+    const slow = await startTestGateway({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' });
+    try {
+      const { port } = new URL(slow.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"gender":');
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+      expect(received.toLowerCase()).toContain('connection: close');
+      expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(received).toContain('REQUEST_TIMEOUT');
+    } finally {
+      await slow.close();
+    }
+  });
+});
