@@ -25,18 +25,6 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim AS runtime
-ARG GIT_COMMIT=unknown
-ARG MODEL_VERSION=unknown
-ARG MODEL_SHA256=unknown
-ARG SOURCE_URL=https://github.com/telcochurn/churn-gateway
-LABEL org.opencontainers.image.title="churn-gateway" \
-      org.opencontainers.image.description="Churn prediction gateway: GraphQL + REST inference over an ONNX model" \
-      org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.revision="${GIT_COMMIT}" \
-      org.opencontainers.image.licenses="NOASSERTION" \
-      io.churn-gateway.model.version="${MODEL_VERSION}" \
-      io.churn-gateway.model.sha256="${MODEL_SHA256}"
-
 ENV NODE_ENV=production \
     PORT=8000
 WORKDIR /app
@@ -55,6 +43,20 @@ COPY model/bundle ./model/bundle
 # Everything `npm run build` produces: the compiled gateway and the UI's static assets.
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/ui/dist ./ui/dist
+
+# Build metadata last: every RUN after an ARG sees it in its environment, so declaring GIT_COMMIT
+# (new on every commit) before `npm ci` would rebuild the dependency layer on every release.
+ARG GIT_COMMIT=unknown
+ARG MODEL_VERSION=unknown
+ARG MODEL_SHA256=unknown
+ARG SOURCE_URL=https://github.com/telcochurn/churn-gateway
+LABEL org.opencontainers.image.title="churn-gateway" \
+      org.opencontainers.image.description="Churn prediction gateway: GraphQL + REST inference over an ONNX model" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${GIT_COMMIT}" \
+      org.opencontainers.image.licenses="NOASSERTION" \
+      io.churn-gateway.model.version="${MODEL_VERSION}" \
+      io.churn-gateway.model.sha256="${MODEL_SHA256}"
 
 # Files stay root-owned (read-only for the app); the process runs as the base image's unprivileged
 # `node` user, by number so that runtimes checking runAsNonRoot (Kubernetes) can verify it.

@@ -51,6 +51,19 @@ describe('Dockerfile', () => {
     for (const key of ['source', 'title', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
   });
 
+  it('declares the build args and labels after every RUN, so a new commit does not rebuild the dependency layer', () => {
+    const order = runtime.instructions.map((i) => i.keyword);
+    const lastRun = order.lastIndexOf('RUN');
+    expect(lastRun).toBeGreaterThanOrEqual(0);
+    for (const kw of ['ARG', 'LABEL']) {
+      const first = order.indexOf(kw);
+      expect(first, `${kw} in the runtime stage`).toBeGreaterThan(lastRun);
+      expect(first, `${kw} before USER`).toBeLessThan(order.lastIndexOf('USER'));
+    }
+    // No ARG before the first FROM either (a global ARG is not in a stage's RUN environment, but keep it simple).
+    expect(DOCKERFILE.split(/^FROM /m)[0]).not.toMatch(/^ARG /m);
+  });
+
   it('installs with ONNXRUNTIME_NODE_INSTALL=skip in every stage', () => {
     for (const s of stages) {
       const env = s.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
@@ -187,11 +200,36 @@ describe('workflows', () => {
     expect(release).toContain('wait-for-service-stability: true');
   });
 
-  it('release tags :<sha> and :latest with the git commit and model version as build args', () => {
-    expect(release).toMatch(/churn-gateway:\$\{\{ github\.sha \}\}/);
+  it('release tags :<sha> and :latest of the commit ci tested, with the git commit and model version as build args', () => {
+    expect(release).toMatch(/\}\}:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
+    expect(release).toMatch(/churn-gateway:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
     expect(release).toMatch(/:latest$/m);
-    expect(release).toContain('GIT_COMMIT=${{ github.sha }}');
+    expect(release).toContain('GIT_COMMIT=${{ needs.gate.outputs.sha }}');
     expect(release).toMatch(/MODEL_VERSION=\$\{\{ steps\.meta\.outputs\.model-version \}\}/);
+  });
+
+  it('release runs only after ci succeeded on a push to main (manual runs: main only)', () => {
+    expect(releaseGatingProblems(release, ci)).toEqual([]);
+  });
+
+  it('the release gating check fails when the gating is removed or weakened', () => {
+    const variants: [string, string][] = [
+      ['push trigger back', release.replace(/^on:\n/m, 'on:\n  push:\n    branches: [main]\n')],
+      ['no workflow_run trigger', release.replace(/^ {2}workflow_run:\n(?: {4}.*\n)+/m, '')],
+      ['other workflow', release.replace(/workflows: \[ci\]/, 'workflows: [lint]')],
+      ['no conclusion check', release.replace(/\n\s*&& github\.event\.workflow_run\.conclusion == 'success'/, '')],
+      ['pull requests too', release.replace(/\n\s*&& github\.event\.workflow_run\.event == 'push'/, '')],
+      ['dispatch from any branch', release.replace(/ && github\.ref == 'refs\/heads\/main'/, '')],
+      ['no dispatch ci check', release.replace(/actions\/workflows\/ci\.yml\/runs/, 'actions/runs')],
+      ['no job if', release.replace(/^ {4}if: >-\n(?: {6}.*\n)+/m, '')],
+      ['image independent of the gate', release.replace(/^ {2}image:\n {4}needs: gate\n/m, '  image:\n')],
+      ['checks out main, not the tested commit', release.replace(/^ {10}ref: \$\{\{ needs\.gate\.outputs\.sha \}\}\n/m, '')],
+      ['tags github.sha', release.replace('GIT_COMMIT=${{ needs.gate.outputs.sha }}', 'GIT_COMMIT=${{ github.sha }}')],
+    ];
+    for (const [name, variant] of variants) {
+      expect(variant, name).not.toBe(release);
+      expect(releaseGatingProblems(variant, ci), name).not.toEqual([]);
+    }
   });
 
   it('CI tests on the Node major the image runs, read from the Dockerfile (scripts/image-node-major.sh)', () => {
@@ -217,12 +255,99 @@ describe('workflows', () => {
     expect([...ci.matchAll(/id: node\n(?:\s+working-directory: \.\n)?\s+run: bash scripts\/image-node-major\.sh >> "\$GITHUB_OUTPUT"$/gm)]).toHaveLength(jobCount);
   });
 
-  it('the deploy targets the container name the CDK app defines', () => {
-    const infraService = fs.readFileSync(path.join(REPO_ROOT, 'infra/lib/gateway-service.ts'), 'utf8');
-    expect(infraService).toMatch(/addContainer\('gateway'/);
-    expect(read('docs/delivery.md')).toMatch(/\| `ECS_CONTAINER_NAME` \|[^\n]*`gateway`/);
+  it('the deploy targets the cluster, service, task family and container names the CDK app fixes', () => {
+    const infraService = read('infra/lib/gateway-service.ts');
+    const names = /export const ECS_NAMES = Object\.freeze\(\{([^}]*)\}\)/.exec(infraService)?.[1] ?? '';
+    const cdk = (key: string) => new RegExp(`^\\s*${key}: '([^']+)',?$`, 'm').exec(names)?.[1];
+    expect(infraService).toMatch(/clusterName: ECS_NAMES\.cluster,/);
+    expect(infraService).toMatch(/serviceName: ECS_NAMES\.service,/);
+    expect(infraService).toMatch(/family: ECS_NAMES\.taskFamily,/);
+    expect(infraService).toMatch(/addContainer\(ECS_NAMES\.container,/);
+    const deploy = jobsOf(release).get('deploy') ?? '';
+    const wf = (key: string) => new RegExp(`^ {6}${key}: (\\S+)$`, 'm').exec(deploy)?.[1];
+    const pairs: [string, string][] = [['ECS_CLUSTER', 'cluster'], ['ECS_SERVICE', 'service'], ['ECS_TASK_FAMILY', 'taskFamily'], ['ECS_CONTAINER_NAME', 'container']];
+    for (const [env, key] of pairs) {
+      expect(cdk(key), key).toMatch(/^[\w-]+$/);
+      expect(wf(env), env).toBe(cdk(key));
+      expect(release, env).not.toContain(`vars.${env}`);
+    }
+    expect(deploy).toContain('--task-definition "$ECS_TASK_FAMILY"');
+    expect(deploy).toContain('container-name: ${{ env.ECS_CONTAINER_NAME }}');
+    expect(deploy).toContain('cluster: ${{ env.ECS_CLUSTER }}');
+    expect(deploy).toContain('service: ${{ env.ECS_SERVICE }}');
   });
 });
+
+/** The lines of a top-level block (`on:`, `jobs:`), up to the next top-level key. */
+function topBlock(workflow: string, key: string): string {
+  const m = new RegExp(`^${key}:[^\\n]*\\n((?:(?: .*)?\\n)*)`, 'm').exec(`${workflow}\n`);
+  return m?.[1] ?? '';
+}
+
+/** Jobs by id, each the text of its block (job keys at 4 spaces). */
+function jobsOf(workflow: string): Map<string, string> {
+  const jobs = new Map<string, string>();
+  const parts = topBlock(workflow, 'jobs').split(/^ {2}([\w-]+):\n/m);
+  for (let i = 1; i < parts.length; i += 2) jobs.set(parts[i]!, parts[i + 1] ?? '');
+  return jobs;
+}
+
+/** A job's `if:` expression, folded scalars joined into one line. */
+function jobIf(job: string): string {
+  const m = /^ {4}if: (.*)\n((?: {6}.*\n)*)/m.exec(job);
+  if (!m) return '';
+  return (/^[>|]-?$/.test(m[1]!) ? m[2]! : m[1]!).replace(/\s+/g, ' ').trim();
+}
+
+function needsOf(job: string): string[] {
+  const v = /^ {4}needs: (.+)$/m.exec(job)?.[1] ?? '';
+  return v.replace(/[[\]]/g, '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * What keeps a failing commit out of the release: [] when the release starts only from a completed
+ * ci run (no push trigger of its own), every job waits for a gate job that requires a successful ci
+ * run of a push to main (or a manual run from main whose commit ci passed), and the image is built
+ * and tagged from the commit ci tested. Otherwise the problems found.
+ */
+function releaseGatingProblems(release: string, ci: string): string[] {
+  const problems: string[] = [];
+  const ciName = /^name: (.+)$/m.exec(ci)?.[1]?.trim();
+  const on = topBlock(release, 'on');
+  const triggers = [...on.matchAll(/^ {2}([\w-]+):/gm)].map((m) => m[1]);
+  if (triggers.sort().join(',') !== 'workflow_dispatch,workflow_run') problems.push(`triggers must be workflow_run and workflow_dispatch only, got ${triggers.join(', ')}`);
+  const run = /^ {2}workflow_run:\n((?: {4}.*\n)+)/m.exec(on)?.[1] ?? '';
+  if (!ciName || !new RegExp(`^ {4}workflows: \\[${ciName}\\]`, 'm').test(run)) problems.push(`workflow_run must follow the ci workflow "${ciName}"`);
+  if (!/^ {4}types: \[completed\]/m.test(run)) problems.push('workflow_run must fire on completed');
+  if (!/^ {4}branches: \[main\]/m.test(run)) problems.push('workflow_run must be limited to main');
+
+  const jobs = jobsOf(release);
+  const gate = jobs.get('gate');
+  if (!gate) return [...problems, 'no gate job'];
+  const cond = jobIf(gate);
+  const onRun =
+    /\(github\.event_name == 'workflow_run' && github\.event\.workflow_run\.conclusion == 'success' && github\.event\.workflow_run\.event == 'push' && github\.event\.workflow_run\.head_branch == 'main'(?: && [^()|]+)?\)/;
+  const onDispatch = /\(github\.event_name == 'workflow_dispatch' && github\.ref == 'refs\/heads\/main'\)/;
+  const clauses = cond.split(' || ');
+  if (clauses.length !== 2 || !clauses.some((c) => onRun.test(c) && c.match(onRun)![0] === c) || !clauses.some((c) => onDispatch.test(c) && c.match(onDispatch)![0] === c)) {
+    problems.push(`gate's if must require a successful ci run of a push to main, or a dispatch from main; got "${cond}"`);
+  }
+  if (!/actions\/workflows\/ci\.yml\/runs\?head_sha=\$\{SHA\}&event=push&status=success/.test(gate) || !/^ {8}if: github\.event_name == 'workflow_dispatch'$/m.test(gate)) {
+    problems.push('a manual run must check that ci succeeded on its commit');
+  }
+  if (!gate.includes('SHA: ${{ github.event.workflow_run.head_sha || github.sha }}')) problems.push('gate must release workflow_run.head_sha');
+
+  // Every other job depends on the gate, directly or through another job.
+  const reaches = (id: string, seen = new Set<string>()): boolean =>
+    needsOf(jobs.get(id) ?? '').some((n) => n === 'gate' || (!seen.has(n) && (seen.add(n), reaches(n, seen))));
+  for (const id of jobs.keys()) if (id !== 'gate' && !reaches(id)) problems.push(`job ${id} does not wait for the gate`);
+
+  // Built, tagged and deployed from the commit ci tested, never github.sha (main's tip on workflow_run).
+  const image = jobs.get('image') ?? '';
+  if (!/uses: actions\/checkout@\S+.*\n {8}with:\n(?: {10}.*\n)*? {10}ref: \$\{\{ needs\.gate\.outputs\.sha \}\}$/m.test(image)) problems.push('image must check out needs.gate.outputs.sha');
+  for (const [id, job] of jobs) if (id !== 'gate' && /github\.sha|GITHUB_SHA/.test(job)) problems.push(`job ${id} uses github.sha`);
+  return problems;
+}
 
 function runtime() {
   return parseStages(DOCKERFILE).at(-1)!.instructions;

@@ -10,6 +10,18 @@ import { GATEWAY_PORT } from './network.js';
 import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/**
+ * Fixed physical names of what the release workflow redeploys (.github/workflows/release.yml sets the
+ * same names; test/delivery.test.ts checks they agree), also exported as stack outputs. The stack id
+ * is fixed (bin/app.ts), so there is one such stack per account/region and the names cannot clash.
+ */
+export const ECS_NAMES = Object.freeze({
+  cluster: 'churn-gateway',
+  service: 'churn-gateway',
+  taskFamily: 'churn-gateway',
+  container: 'gateway',
+});
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface GatewayServiceProps {
@@ -21,7 +33,11 @@ export interface GatewayServiceProps {
   /** Fargate CPU units and memory (MiB); must be one of Fargate's valid combinations. */
   readonly cpu: number;
   readonly memoryMiB: number;
-  /** Steady-state task count and autoscaling minimum; at least 2 so both AZs serve. */
+  /**
+   * Autoscaling minimum (the floor); at least 2 so both AZs serve. Not written to the service's
+   * DesiredCount: registering the scalable target raises a new service to it, and leaving it out
+   * means a later `cdk deploy` does not reset a scaled-out service to the floor.
+   */
   readonly desiredCount: number;
   readonly maxCount: number;
   /** Target tracking set points: average CPU % and ALB requests per target per minute. */
@@ -55,6 +71,7 @@ export class GatewayService extends Construct {
 
     // Cluster with Container Insights, for per-task CPU/memory/network metrics beyond the service averages.
     this.cluster = new ecs.Cluster(this, 'Cluster', {
+      clusterName: ECS_NAMES.cluster,
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
@@ -64,6 +81,7 @@ export class GatewayService extends Construct {
 
     // Task size from props; x86_64 Linux matches the published image.
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: ECS_NAMES.taskFamily,
       cpu: props.cpu,
       memoryLimitMiB: props.memoryMiB,
       runtimePlatform: {
@@ -82,7 +100,7 @@ export class GatewayService extends Construct {
     }
 
     // The gateway container: port 8000, logs to CloudWatch, stopTimeout above the gateway's own drain deadline.
-    this.container = this.taskDefinition.addContainer('gateway', {
+    this.container = this.taskDefinition.addContainer(ECS_NAMES.container, {
       image: ecs.ContainerImage.fromRegistry(props.image),
       essential: true,
       portMappings: [{ containerPort: GATEWAY_PORT, protocol: ecs.Protocol.TCP, name: 'http' }],
@@ -100,10 +118,13 @@ export class GatewayService extends Construct {
     this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
 
     // Service in the private subnets of both AZs: zero-downtime rolling deploys, auto-rollback on failed deployments.
+    // No desiredCount: with autoscaling, a DesiredCount in the template would reset a scaled-out service
+    // to it on every `cdk deploy`. CloudFormation creates a new service with 1 task and registering the
+    // scalable target below raises it to minCapacity; on updates the running count is left alone.
     this.service = new ecs.FargateService(this, 'Service', {
+      serviceName: ECS_NAMES.service,
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: props.desiredCount,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
@@ -119,7 +140,7 @@ export class GatewayService extends Construct {
       this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: GATEWAY_PORT }),
     );
 
-    // Horizontal scaling between desiredCount and maxCount; tasks are stateless so any task can serve any request.
+    // Horizontal scaling between desiredCount (the floor) and maxCount; tasks are stateless so any task can serve any request.
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.desiredCount, maxCapacity: props.maxCount });
     scaling.scaleOnCpuUtilization('CpuScaling', {
       targetUtilizationPercent: props.cpuTargetPercent,

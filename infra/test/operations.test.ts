@@ -13,6 +13,18 @@ describe('autoscaling', () => {
     });
   });
 
+  it('leaves DesiredCount out of the service, so a deploy never resets a scaled-out service; MinCapacity is the floor', () => {
+    for (const floor of [2, 3]) {
+      const t = floor === 2 ? template : synth({ desiredCount: floor, maxCount: 8 }).template;
+      const services = Object.values(t.findResources('AWS::ECS::Service'));
+      expect(services).toHaveLength(1);
+      expect(services[0]!.Properties).not.toHaveProperty('DesiredCount');
+      const targets = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'));
+      expect(targets).toHaveLength(1);
+      expect(targets[0]!.Properties).toMatchObject({ MinCapacity: floor, MaxCapacity: 8, ScalableDimension: 'ecs:service:DesiredCount' });
+    }
+  });
+
   it('tracks 60% average CPU', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
@@ -23,7 +35,7 @@ describe('autoscaling', () => {
     });
   });
 
-  it('tracks 1000 ALB requests per target for this target group', () => {
+  it('tracks 60,000 ALB requests per target per minute (≈ 1,000 req/s per task) for this target group', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
@@ -31,7 +43,7 @@ describe('autoscaling', () => {
           PredefinedMetricType: 'ALBRequestCountPerTarget',
           ResourceLabel: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([getAtt(stack, stack.loadBalancer.targetGroup, 'TargetGroupFullName')])]) }),
         },
-        TargetValue: 1000,
+        TargetValue: 60000,
       },
     });
   });

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { ECS_NAMES } from '../lib/gateway-service.js';
 import { ADMIN_SECRET_ARN, ALL_FEATURES, propsOf, ref, synth } from './helpers.js';
 
 describe('ECS cluster, task definition and service', () => {
@@ -65,15 +66,26 @@ describe('ECS cluster, task definition and service', () => {
     });
   });
 
-  it('runs 2 tasks spread over the private subnets of both AZs', () => {
+  it('runs tasks spread over the private subnets of both AZs', () => {
     const privateSubnets = stack.network.vpc.privateSubnets;
     expect(privateSubnets).toHaveLength(2);
     template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
-      DesiredCount: 2,
       AvailabilityZoneRebalancing: 'ENABLED',
       NetworkConfiguration: { AwsvpcConfiguration: { Subnets: privateSubnets.map((s) => ref(stack, s)) } },
     });
+  });
+
+  it('uses the fixed cluster, service, task family and container names the release workflow deploys to', () => {
+    expect(ECS_NAMES).toEqual({ cluster: 'churn-gateway', service: 'churn-gateway', taskFamily: 'churn-gateway', container: 'gateway' });
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterName: ECS_NAMES.cluster });
+    template.hasResourceProperties('AWS::ECS::Service', { ServiceName: ECS_NAMES.service });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Family: ECS_NAMES.taskFamily });
+    expect(container().Name).toBe(ECS_NAMES.container);
+    template.hasOutput('ClusterName', { Value: ref(stack, stack.gateway.cluster) });
+    template.hasOutput('ServiceName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'Name'] } });
+    template.hasOutput('TaskDefinitionFamily', { Value: ECS_NAMES.taskFamily });
+    template.hasOutput('ContainerName', { Value: ECS_NAMES.container });
   });
 
   it('builds the VPC over 2 AZs with one NAT gateway by default', () => {
