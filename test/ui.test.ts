@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ModelInfoDocument, type ModelInfoQuery } from '../src/generated/graphql.js';
+import { ModelInfoDocument, type CustomerInput, type ModelInfoQuery } from '../src/generated/graphql.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -64,14 +64,19 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(consoleErrors, 'console errors (CSP violations, failed loads)').toEqual([]);
   });
 
-  /** Predict requests the page sent, from its request log. */
-  function predictRequests(t: TestPage): () => number {
-    let count = 0;
+  /** Customers the page sent to Predict, from its request log. */
+  function sentCustomers(t: TestPage): CustomerInput[] {
+    const customers: CustomerInput[] = [];
     t.page.on('request', (r) => {
-      if (r.url().endsWith('/graphql') && r.postData()?.includes('"operationName":"Predict"')) count++;
+      if (!r.url().endsWith('/graphql') || r.method() !== 'POST') return;
+      const body = JSON.parse(r.postData() ?? '{}') as { operationName?: string; variables?: { customer?: CustomerInput } };
+      if (body.operationName === 'Predict' && body.variables?.customer) customers.push(body.variables.customer);
     });
-    return () => count;
+    return customers;
   }
+
+  /** Whether the page is waiting for the gateway (the form says so while it predicts). */
+  const settled = (page: TestPage['page']) => poll(() => page.locator('#customer-form').getAttribute('aria-busy')).toBe('false');
 
   it('predicts from the form, keyboard only, and shows probability, risk and model version', async () => {
     const { page } = await open();
@@ -83,12 +88,16 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByLabel('Tenure (months)').press('Enter');
     await poll(() => page.getByTestId('probability').textContent()).toMatch(/^\d+(\.\d)?%$/);
     expect(await page.getByTestId('model-version').textContent()).toBe(info.modelVersion);
-    expect(await page.getByTestId('verdict').textContent()).toMatch(/threshold \d+(\.\d)?% → (likely|not likely) to churn/);
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/threshold \d+(\.\d+)?% → (likely|not likely) to churn/);
     expect(await page.locator('#result').getAttribute('aria-live')).toBe('polite');
     expect(await page.locator('#model-panel').textContent()).toMatch(/test_roc_auc/);
     // The AUC's interval sits under it, from the bundle's own metrics.
     const metric = (key: string) => (info.metrics.find((m) => m.key === key)?.value as number).toFixed(4);
     expect(await page.locator('#model-panel table').first().textContent()).toContain(`test_roc_auc 95% interval${metric('test_roc_auc_ci95_low')} – ${metric('test_roc_auc_ci95_high')}`);
+    // A tiny value keeps its digits (4.0e-7, not 0.0000).
+    const parity = info.metrics.find((m) => m.key === 'parity_max_abs_diff')?.value as number;
+    const shownParity = Number(await page.locator('#model-panel tr', { hasText: 'parity_max_abs_diff' }).locator('td').textContent());
+    expect(Math.abs(shownParity - parity)).toBeLessThanOrEqual(parity * 0.05);
     await page.screenshot({ path: path.join(SHOTS, 'form-desktop.png'), fullPage: true });
   });
 
@@ -108,7 +117,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
   it('explains out-of-range and inconsistent fields inline and sends nothing', async () => {
     const t = await open();
     const { page } = t;
-    const sent = predictRequests(t);
+    const sent = sentCustomers(t);
     await page.goto(`${gateway.url}/ui`);
     const tenure = page.getByLabel('Tenure (months)');
     await tenure.fill('5000');
@@ -122,7 +131,100 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-tenure');
     await page.screenshot({ path: path.join(SHOTS, 'invalid.png'), fullPage: true });
     expect(await page.locator('.result').count()).toBe(0);
-    expect(sent()).toBe(0);
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses unreadable total charges instead of sending "not yet billed"; only an empty field is', async () => {
+    const t = await open();
+    const { page } = t;
+    const sent = sentCustomers(t);
+    await page.goto(`${gateway.url}/ui`);
+    const total = page.getByLabel('Total charges');
+    for (const typed of ['1-2', '1e', '--5']) {
+      await total.fill('');
+      await total.pressSequentially(typed); // typed as a person would: a number input reads these as ""
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#field-totalCharges-error').textContent()).toBe(`Enter an amount of 0 or more; got ${typed}.`);
+      expect(await total.getAttribute('aria-invalid')).toBe('true');
+    }
+    expect(sent).toEqual([]);
+    await total.fill('');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => sent.length).toBe(1);
+    expect(sent[0]?.totalCharges).toBeNull();
+    await poll(() => page.locator('.result').count()).toBe(1);
+  });
+
+  it('refuses a decimal comma with a message rather than reading 74,40 as 7440', async () => {
+    const t = await open();
+    const { page } = t;
+    const sent = sentCustomers(t);
+    await page.goto(`${gateway.url}/ui`);
+    const monthly = page.getByLabel('Monthly charges');
+    await monthly.fill('');
+    await monthly.pressSequentially('74,40');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-monthlyCharges-error').textContent()).toMatch(/point for decimals .*; got 74,40\./);
+    expect(sent).toEqual([]);
+    await monthly.fill('74.40');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => sent.map((c) => c.monthlyCharges)).toEqual([74.4]);
+  });
+
+  it('keeps keyboard focus on the button that predicted, and ignores it while busy', async () => {
+    const t = await open();
+    const { page } = t;
+    const sent = sentCustomers(t);
+    // Hold each answer back a little so the second Enter lands while the first is out.
+    await page.route('**/graphql', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.continue();
+    });
+    await page.goto(`${gateway.url}/ui`);
+    const focused = () => page.evaluate(() => document.activeElement?.textContent);
+    await page.getByRole('button', { name: 'Predict churn' }).focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await poll(() => page.locator('.result').count()).toBe(1);
+    await settled(page);
+    expect(sent).toHaveLength(1);
+    expect(await focused()).toBe('Predict churn');
+    await page.keyboard.press('Tab'); // on to the first example
+    await page.keyboard.press('Enter');
+    await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
+    await settled(page);
+    expect(await focused()).toBe('Example: high risk');
+  });
+
+  it('never shows a verdict that contradicts itself at the threshold', async () => {
+    const t = await open();
+    const { page } = t;
+    // The real answer, moved to just under the threshold (where 1 decimal shows equal numbers).
+    await page.route('**/graphql', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { churnProbability: number; willChurn: boolean } } };
+      if (body.data?.predict) Object.assign(body.data.predict, { churnProbability: info.threshold - 1e-6, willChurn: false });
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('verdict').textContent()).toMatch(/not likely to churn/);
+    const [, shownP, shownThreshold] = /^([\d.]+)% < threshold ([\d.]+)%/.exec((await page.getByTestId('verdict').textContent()) ?? '') ?? [];
+    expect(Number(shownP)).toBeLessThan(Number(shownThreshold));
+  });
+
+  it("shows the gateway's problem detail when it refuses a request (413), and caps the customer id as it does", async () => {
+    const t = await open();
+    const { page } = t;
+    expect(await page.goto(`${gateway.url}/ui`).then(() => page.getByLabel('Customer id (optional)').getAttribute('maxlength'))).toBe('256');
+    // The real gateway's answer to a body over its limit (the page itself cannot send one).
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().postData()?.includes('"Predict"')) return route.continue();
+      await route.fulfill({ response: await route.fetch({ postData: `${route.request().postData() ?? ''}${' '.repeat(6 * 1024 * 1024)}` }) });
+    });
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#result').textContent()).toMatch(/^The gateway answered 413 Payload Too Large: request body is \d+ bytes; the limit is \d+ bytes/);
+    expect(t.consoleErrors.splice(0).every((e) => /status of 413/.test(e))).toBe(true);
   });
 
   it("shows the gateway's BAD_USER_INPUT issues next to the field they name", async () => {
@@ -154,16 +256,38 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
     await page.locator('.graphiql-execute-button').click();
     await poll(() => response.textContent(), 20_000).toContain('churnProbability');
-    // GraphiQL can swallow the first click on a tab after a run: click until it is selected.
-    for (let attempt = 0; attempt < 5 && !(await active.textContent())?.startsWith('ModelInfo'); attempt++) {
-      await tabs.filter({ hasText: 'ModelInfo' }).click();
-      await page.waitForTimeout(300);
-    }
-    expect(await active.textContent()).toMatch(/^ModelInfo/);
+    // One click selects a tab, also the first one after a run.
+    await tabs.filter({ hasText: 'ModelInfo' }).click();
+    await poll(() => active.textContent()).toMatch(/^ModelInfo/);
     await page.waitForTimeout(300); // let the editors take the tab's operation
     await page.locator('.graphiql-execute-button').click();
     await poll(() => response.textContent(), 20_000).toContain('runId');
     await page.screenshot({ path: path.join(SHOTS, 'graphiql.png') });
+  });
+
+  it("restores GraphiQL's tabs on reload, each with its own variables, without adding one", async () => {
+    const { page } = await open();
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    const titles = () => page.locator('.graphiql-tab-button').allTextContents();
+    const active = page.locator('.graphiql-tab-active .graphiql-tab-button');
+    const variables = () => page.locator('.graphiql-editor-tool').textContent();
+    await poll(variables, 20_000).toContain('example-high-risk');
+    // The first click on a preloaded tab selects it.
+    await page.locator('.graphiql-tab-button', { hasText: /^PredictBatch$/ }).click();
+    await poll(() => active.textContent()).toBe('PredictBatch');
+    await poll(variables).toContain('"customers"');
+    // GraphiQL saves its tabs half a second after a change.
+    const savedActiveTab = () => page.evaluate(() => (JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{}') as { activeTabIndex?: number }).activeTabIndex);
+    await poll(savedActiveTab).toBe(1);
+    for (let reload = 0; reload < 2; reload++) {
+      await page.reload();
+      await poll(variables, 20_000).toContain('"customers"');
+      expect(await titles()).toEqual(['Predict', 'PredictBatch', 'ModelInfo']);
+      expect(await active.textContent()).toBe('PredictBatch');
+    }
+    await page.locator('.graphiql-tab-button', { hasText: /^Predict$/ }).click();
+    await poll(variables).toContain('"customer"');
+    expect(await variables()).toContain('example-high-risk');
   });
 
   it('fits a 375 px phone screen without horizontal scrolling', async () => {

@@ -27,7 +27,7 @@ export interface TestPage {
   readonly page: Page;
   /** URLs requested from any origin other than the gateway's. */
   readonly foreignRequests: string[];
-  /** Uncaught page errors and console errors (CSP violations show up here). */
+  /** Uncaught page errors, console errors (CSP violations show up here) and unparsable headers. */
   readonly consoleErrors: string[];
   close(): Promise<void>;
 }
@@ -50,7 +50,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       });
       page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
       page.on('console', (message) => {
-        if (message.type() === 'error') consoleErrors.push(message.text());
+        // Chromium reports a header it cannot parse ("Error with Permissions-Policy header: …") as a warning.
+        if (message.type() === 'error' || /^Error with [\w-]+ header/.test(message.text())) consoleErrors.push(message.text());
       });
       return { context, page, foreignRequests, consoleErrors, close: () => context.close() };
     },

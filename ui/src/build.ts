@@ -119,13 +119,12 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
   for (const output of outputs) assets[output.name] = await writeAsset(assetsDir, output);
 
   const url = (name: AssetName) => `/ui/assets/${(assets[name] as UiAsset).file}`;
-  const defaultTabs = await graphiqlTabs();
   const options: GraphiQLOptions = {
     endpoint: '/graphql',
     title: 'Churn gateway · GraphiQL',
-    defaultTabs,
-    // GraphiQL fills the variables editor of the first tab from `variables`, not from the tab.
-    variables: defaultTabs[0]?.variables ?? undefined,
+    // Only the tabs: a global query/variables would be matched against the saved tabs on
+    // every load (ui/src/graphiql/boot.ts picks the starting tab instead).
+    defaultTabs: await graphiqlTabs(),
     defaultEditorToolsVisibility: true,
   } as GraphiQLOptions;
   const workers = { editorWorkerService: url('graphiql-editor.worker.js'), json: url('graphiql-json.worker.js'), graphql: url('graphiql-graphql.worker.js') };

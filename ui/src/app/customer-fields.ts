@@ -6,8 +6,10 @@
  */
 import type { AddOn, Contract, CustomerInput, Gender, InternetService, MultipleLines, PaymentMethod } from '../../../src/generated/graphql.js';
 
-/** Same bound as the gateway (src/contract.ts MAX_TENURE_MONTHS). */
-export const MAX_TENURE_MONTHS = 1200;
+// The gateway's own bounds, bundled into the page from the contract (no copies to keep in step).
+import { CUSTOMER_ID_MAX_LENGTH, MAX_TENURE_MONTHS } from '../../../src/contract.js';
+
+export { CUSTOMER_ID_MAX_LENGTH, MAX_TENURE_MONTHS };
 
 export type FieldName = Exclude<keyof CustomerInput, 'customerId'>;
 

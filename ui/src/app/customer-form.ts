@@ -3,7 +3,7 @@
  * to their control (aria-describedby, aria-invalid), and the two example customers.
  */
 import type { CustomerInput } from '../../../src/generated/graphql.js';
-import { ADD_ON_FIELDS, ALL_FIELDS, EXAMPLES, FIELD_GROUPS, type FieldName, type FieldSpec } from './customer-fields.js';
+import { ADD_ON_FIELDS, ALL_FIELDS, CUSTOMER_ID_MAX_LENGTH, EXAMPLES, FIELD_GROUPS, type FieldName, type FieldSpec } from './customer-fields.js';
 import { h } from './dom.js';
 import type { FieldIssues, RawValues } from './validate.js';
 
@@ -15,11 +15,17 @@ export interface CustomerForm {
   fill(customer: CustomerInput): void;
   /** Shows the issues (and clears the others); focuses the first invalid control. */
   showIssues(issues: FieldIssues): void;
+  /** While busy, the buttons and Enter do nothing (they stay focusable: see setBusy). */
   setBusy(busy: boolean): void;
 }
 
 const controlId = (name: string) => `field-${name}`;
 
+/**
+ * Numbers are text inputs that validate.ts parses: an <input type=number> reports text it
+ * cannot read ("1-2", "74,40" in some locales) as "" or with the comma dropped, so a typo
+ * became "not yet billed" or 7440 without a word.
+ */
 function control(field: FieldSpec): Control {
   const common = { id: controlId(field.name), name: field.name };
   switch (field.kind) {
@@ -28,9 +34,9 @@ function control(field: FieldSpec): Control {
     case 'yesNo':
       return h('select', common, h('option', { value: 'true' }, 'Yes'), h('option', { value: 'false' }, 'No'));
     case 'integer':
-      return h('input', { ...common, type: 'number', inputmode: 'numeric', min: String(field.min), max: String(field.max), step: '1', required: true });
+      return h('input', { ...common, type: 'text', inputmode: 'numeric', autocomplete: 'off', required: true });
     case 'money':
-      return h('input', { ...common, type: 'number', inputmode: 'decimal', min: '0', step: 'any', required: !field.optional, placeholder: field.optional ? 'not yet billed' : undefined });
+      return h('input', { ...common, type: 'text', inputmode: 'decimal', autocomplete: 'off', required: !field.optional, placeholder: field.optional ? 'not yet billed' : undefined });
   }
 }
 
@@ -64,11 +70,21 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
       }),
     ),
   );
-  const customerId = h('input', { id: 'field-customerId', name: 'customerId', type: 'text', autocomplete: 'off', 'aria-describedby': 'field-customerId-hint' });
+  const customerId = h('input', {
+    id: 'field-customerId',
+    name: 'customerId',
+    type: 'text',
+    autocomplete: 'off',
+    maxlength: String(CUSTOMER_ID_MAX_LENGTH),
+    'aria-describedby': 'field-customerId-hint',
+  });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Predict churn');
+  let busy = false;
   const examples = EXAMPLES.map((example) => {
     const button = h('button', { type: 'button', class: 'secondary', 'data-example': example.id }, example.label);
-    button.addEventListener('click', () => onExample(example.customer));
+    button.addEventListener('click', () => {
+      if (!busy) onExample(example.customer);
+    });
     return button;
   });
   const summary = h('div', { class: 'summary', id: 'form-summary', role: 'alert', hidden: true });
@@ -88,7 +104,7 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
   );
   element.addEventListener('submit', (event) => {
     event.preventDefault();
-    onSubmit();
+    if (!busy) onSubmit();
   });
 
   const get = (name: FieldName) => (parts.get(name) as FieldParts).input;
@@ -144,10 +160,11 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
       showIssues({});
     },
     showIssues,
-    setBusy(busy) {
+    setBusy(value) {
+      busy = value;
       element.setAttribute('aria-busy', String(busy));
-      submit.disabled = busy;
-      for (const b of examples) b.disabled = busy;
+      // aria-disabled, not disabled: disabling the focused button sends keyboard focus to <body>.
+      for (const button of [submit, ...examples]) button.setAttribute('aria-disabled', String(busy));
     },
   };
 }

@@ -41,13 +41,19 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
   } catch (err) {
     return { ok: false, errors: [{ message: `The gateway could not be reached (${(err as Error).message}).` }] };
   }
-  let body: { data?: T | null; errors?: GraphQLErrorBody[] };
+  // A GraphQL result, or RFC 9457 problem details when the gateway refused the request
+  // before GraphQL saw it (413 when the body is over BODY_LIMIT_BYTES).
+  let body: { data?: T | null; errors?: GraphQLErrorBody[]; title?: unknown; detail?: unknown };
   try {
     body = (await response.json()) as typeof body;
   } catch {
     return { ok: false, errors: [{ message: `The gateway answered ${response.status} without a GraphQL result.` }] };
   }
   if (body.errors?.length) return { ok: false, errors: body.errors };
-  if (!body.data) return { ok: false, errors: [{ message: `The gateway answered ${response.status} without data.` }] };
+  if (!body.data) {
+    const status = typeof body.title === 'string' ? `${response.status} ${body.title}` : String(response.status);
+    const message = typeof body.detail === 'string' && body.detail !== '' ? `The gateway answered ${status}: ${body.detail}` : `The gateway answered ${status} without data.`;
+    return { ok: false, errors: [{ message }] };
+  }
   return { ok: true, data: body.data };
 }

@@ -4,6 +4,22 @@ import { h } from './dom.js';
 
 const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
 
+/**
+ * "p ≥ threshold" or "p < threshold" with as many decimals as it takes for the shown
+ * numbers to agree with the sign (37.49% < 37.50%, never 37.5% < 37.5%); in words when no
+ * rounding does (a probability exactly at the threshold the gateway still called below).
+ */
+function verdictText(p: number, threshold: number, willChurn: boolean): string {
+  const outcome = willChurn ? 'likely to churn' : 'not likely to churn';
+  for (let digits = 1; digits <= 12; digits++) {
+    const [shownP, shownT] = [p, threshold].map((x) => (x * 100).toFixed(digits)) as [string, string];
+    if (willChurn ? Number(shownP) >= Number(shownT) : Number(shownP) < Number(shownT)) {
+      return `${shownP}% ${willChurn ? '≥' : '<'} threshold ${shownT}% → ${outcome}`;
+    }
+  }
+  return `${percent(p)}, at the threshold ${percent(threshold)} → ${outcome}`;
+}
+
 const RISK_LABEL: Record<RiskLevel, string> = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk' };
 
 export function renderPrediction(target: HTMLElement, prediction: PredictMutation['predict']): void {
@@ -12,7 +28,7 @@ export function renderPrediction(target: HTMLElement, prediction: PredictMutatio
   fill.style.width = percent(p);
   const mark = h('div', { class: 'gauge-threshold', title: `threshold ${percent(threshold)}` });
   mark.style.left = percent(threshold);
-  const verdict = willChurn ? `${percent(p)} ≥ threshold ${percent(threshold)} → likely to churn` : `${percent(p)} < threshold ${percent(threshold)} → not likely to churn`;
+  const verdict = verdictText(p, threshold, willChurn);
   target.replaceChildren(
     h(
       'div',
@@ -45,7 +61,8 @@ const KEY_METRICS = ['test_roc_auc', 'test_pr_auc', 'test_f1', 'test_precision',
 
 type Metric = ModelInfoQuery['modelInfo']['metrics'][number];
 
-const formatMetric = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(4));
+/** Four decimals, or two significant digits for tiny values (a parity difference of 4e-7 is not 0.0000). */
+const formatMetric = (value: number) => (Number.isInteger(value) ? String(value) : Math.abs(value) < 0.001 ? value.toExponential(1) : value.toFixed(4));
 
 /** Rows of a metrics table: a metric's key and its value as shown. */
 type MetricRow = readonly [string, string];

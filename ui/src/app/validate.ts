@@ -4,6 +4,7 @@
  * before a request; the gateway stays the authority and its BAD_USER_INPUT issues are
  * shown the same way.
  */
+import { MAX_CHARGE } from '../../../src/customer-rules.js';
 import type { CustomerInput } from '../../../src/generated/graphql.js';
 import { ADD_ON_FIELDS, ALL_FIELDS, type FieldName } from './customer-fields.js';
 
@@ -12,15 +13,24 @@ export type FieldIssues = Partial<Record<FieldName, string>>;
 
 export type Parsed = { ok: true; customer: CustomerInput } | { ok: false; issues: FieldIssues };
 
-/** Largest charge the model's float32 input holds (src/customer-rules.ts MAX_CHARGE). */
-const MAX_CHARGE = 3.4e38;
 
+/** Digits with at most one decimal point (and an optional exponent): no separators, no hex. */
+const PLAIN_NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/** null for an empty field, NaN for text that is not a plain number. */
 function parseNumber(raw: string): number | null {
   const text = raw.trim();
   if (text === '') return null;
-  const n = Number(text);
+  const n = PLAIN_NUMBER.test(text) ? Number(text) : Number.NaN;
   return Number.isFinite(n) ? n : Number.NaN;
 }
+
+/**
+ * A decimal comma is refused rather than read: "1,234" may mean 1.234 or 1234, and
+ * guessing either would predict for a customer nobody entered.
+ */
+const amountIssue = (text: string) =>
+  text.includes(',') ? `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.` : `Enter an amount of 0 or more; got ${text}.`;
 
 export function parseCustomer(raw: RawValues, customerId: string): Parsed {
   const issues: FieldIssues = {};
@@ -47,7 +57,7 @@ export function parseCustomer(raw: RawValues, customerId: string): Parsed {
       case 'money': {
         const n = parseNumber(text);
         if (n === null && !field.optional) issues[field.name] = 'Enter an amount, 0 or more.';
-        else if (n !== null && (Number.isNaN(n) || n < 0 || n > MAX_CHARGE)) issues[field.name] = `Enter an amount of 0 or more; got ${text.trim()}.`;
+        else if (n !== null && (Number.isNaN(n) || n < 0 || n > MAX_CHARGE)) issues[field.name] = amountIssue(text.trim());
         values[field.name] = n;
         break;
       }

@@ -9,9 +9,79 @@ import type { GraphiQLOptions } from 'graphql-yoga';
 declare const __GRAPHIQL_WORKERS__: Readonly<Record<string, string>>;
 declare const __GRAPHIQL_OPTIONS__: GraphiQLOptions;
 
+/** GraphiQL props that Yoga passes through unchanged (they win over its own query/variables handling). */
+interface BootOptions extends GraphiQLOptions {
+  initialQuery: string;
+  initialVariables: string;
+  initialHeaders: string;
+}
+
 interface GraphiQLGlobal {
   MonacoEnvironment?: { globalAPI: boolean; getWorkerUrl(moduleId: string, label: string): string };
-  YogaGraphiQL?: { renderYogaGraphiQL(root: Element, options: GraphiQLOptions): void };
+  YogaGraphiQL?: { renderYogaGraphiQL(root: Element, options: BootOptions | GraphiQLOptions): void };
+}
+
+/** A tab as GraphiQL 5 saves it in localStorage (its getDefaultTabState reads these back). */
+interface SavedTab {
+  readonly id: string;
+  readonly hash: string | null;
+  readonly title: string;
+  readonly query: string | null;
+  readonly variables: string | null;
+  readonly headers: string | null;
+  readonly operationName: string | null;
+  readonly response: string | null;
+}
+
+interface SavedTabs {
+  readonly tabs: readonly SavedTab[];
+  readonly activeTabIndex: number;
+}
+
+const TAB_STATE_KEY = 'graphiql:tabState';
+
+function savedTabs(): SavedTabs | null {
+  try {
+    const state = JSON.parse(localStorage.getItem(TAB_STATE_KEY) ?? 'null') as SavedTabs | null;
+    return state && Array.isArray(state.tabs) && state.tabs[state.activeTabIndex] ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Saves the preloaded tabs as if GraphiQL had, so the first visit takes the same path as a reload. */
+function seedTabs(): SavedTabs | null {
+  const tabs = (__GRAPHIQL_OPTIONS__.defaultTabs ?? []).map((tab, index): SavedTab => {
+    const operationName = /^(?!#).*(?:query|subscription|mutation)\s+(\w+)/m.exec(tab.query ?? '')?.[1] ?? null;
+    const fields = { query: tab.query, variables: tab.variables ?? null, headers: tab.headers ?? null };
+    return { id: `preloaded-${index}`, hash: null, title: operationName ?? '<untitled>', ...fields, operationName, response: null };
+  });
+  if (tabs.length === 0) return null;
+  const state: SavedTabs = { tabs, activeTabIndex: 0 };
+  try {
+    localStorage.setItem(TAB_STATE_KEY, JSON.stringify(state));
+    return state;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * GraphiQL (graphiql 5 in Yoga 5.24) picks the tab to show by comparing the query,
+ * variables and headers it is started with against every saved tab, and opens a new tab
+ * when none matches. Left to itself it compares against editor contents it stores apart
+ * from the tabs (and against nothing on a first visit, where it also ignores the first
+ * tab's variables), so every reload added a tab. Starting it with exactly the tab to show
+ * (the one the address's ?query= names, else the active one) restores the saved tabs as
+ * they were; the first visit seeds the saved tabs so it takes the same path.
+ */
+function startingOptions(): BootOptions | GraphiQLOptions {
+  const state = savedTabs() ?? seedTabs();
+  if (!state) return __GRAPHIQL_OPTIONS__;
+  const active = state.tabs[state.activeTabIndex] as SavedTab;
+  const wanted = new URL(location.href).searchParams.get('query') ?? active.query;
+  const tab = [active, ...state.tabs].find((t) => t.query === wanted) ?? { query: wanted, variables: null, headers: null };
+  return { ...__GRAPHIQL_OPTIONS__, initialQuery: tab.query ?? '', initialVariables: tab.variables ?? '', initialHeaders: tab.headers ?? '' };
 }
 
 const scope = globalThis as GraphiQLGlobal;
@@ -21,8 +91,17 @@ scope.MonacoEnvironment = {
   getWorkerUrl: (_moduleId, label) => __GRAPHIQL_WORKERS__[label] ?? (__GRAPHIQL_WORKERS__['editorWorkerService'] as string),
 };
 
+/**
+ * GraphiQL's font (inlined in its CSS, `font-display: swap`), loaded before the first
+ * render: when it swaps in under rendered tabs, their reorder animation is left with
+ * offsets that move a tab away from the pointer as soon as it takes focus, so the first
+ * click on it did nothing.
+ */
+const TAB_FONTS = ['400 1em Roboto', '500 1em Roboto'];
+
 document.addEventListener('DOMContentLoaded', () => {
   const root = document.getElementById('root');
-  if (!root || !scope.YogaGraphiQL) throw new Error('GraphiQL did not load');
-  scope.YogaGraphiQL.renderYogaGraphiQL(root, __GRAPHIQL_OPTIONS__);
+  const graphiql = scope.YogaGraphiQL;
+  if (!root || !graphiql) throw new Error('GraphiQL did not load');
+  void Promise.allSettled(TAB_FONTS.map((font) => document.fonts.load(font))).then(() => graphiql.renderYogaGraphiQL(root, startingOptions()));
 });
