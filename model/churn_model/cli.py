@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_config
@@ -62,7 +63,7 @@ def summary(result: PipelineResult) -> str:
     rows = [(name, f"{result.metrics[name]:.6g}") for name in SUMMARY_METRICS if name in result.metrics]
     rows += [("mediumFrom", f"{result.medium_from:g}"), ("run_id", result.run_id),
              ("registered version", str(result.version)), ("alias", str(result.alias)),
-             ("bundle", str(result.bundle_dir))]
+             ("bundle", str(result.bundle_dir) if result.bundle_dir else "not written (not champion)")]
     width = max(len(n) for n, _ in rows)
     line = "-" * (width + 3 + max(len(v) for _, v in rows))
     return "\n".join([line, *(f"{n:<{width}} | {v}" for n, v in rows), line])
@@ -70,9 +71,16 @@ def summary(result: PipelineResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    cfg = load_config(resolve_path(args.config))
+    config_path = resolve_path(args.config)
+    try:
+        cfg = load_config(config_path)
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
+        raise usage_error(f"cannot use the config {config_path}: {type(err).__name__}: {err}") from err
+    out_dir = resolve_path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise usage_error(f"--out must be a directory: {out_dir} is a file")
     opts = PipelineOptions(
-        data_path=data_path(args), out_dir=resolve_path(args.out),
+        data_path=data_path(args), out_dir=out_dir,
         experiment=args.experiment or cfg.mlflow.experiment,
         registered_model=args.registered_model or cfg.mlflow.registered_model,
         force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri)

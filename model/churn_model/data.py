@@ -12,6 +12,7 @@ maps it to 0 with `nullAs`); a blank with tenure > 0 is an error.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 import re
@@ -25,8 +26,8 @@ from churn_model import schema
 
 MAX_REPORTED = 50
 BLANK_TOTAL = " "
-_INT_RE = re.compile(r"^[0-9]+$")
-_NUMBER_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_INT_RE = re.compile(r"[0-9]+")  # used with fullmatch: no sign, no trailing newline
+_NUMBER_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 Record = dict[str, Any]
 
@@ -50,8 +51,26 @@ class Dataset:
 
 
 def read_csv_as_strings(path: Path) -> pd.DataFrame:
-    """Read every cell as a string; nothing is coerced or turned into NaN."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    """Read every cell as a string; nothing is coerced or turned into NaN. Blank lines are
+    kept as (empty, invalid) rows so that row numbers stay those of the file. A file that is
+    not UTF-8 CSV, or whose header repeats a name (pandas would rename the copy), raises
+    DataValidationError."""
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f), [])
+        duplicated = sorted({c for c in header if header.count(c) > 1})
+        if duplicated:
+            raise DataValidationError([f"duplicated column {c!r} (header)" for c in duplicated], len(duplicated))
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                            encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
+        raise DataValidationError([f"cannot read {path.name} as a UTF-8 CSV file: {err}"], 1) from err
+    # Blank lines at the very end are harmless (an editor's extra newline); inside the data
+    # they stay, and are reported with their row number.
+    end = len(frame)
+    while end > 0 and all(v == "" for v in frame.iloc[end - 1]):
+        end -= 1
+    return frame.iloc[:end]
 
 
 def file_sha256(path: Path) -> str:
@@ -78,17 +97,21 @@ def _cell_problems(row: dict[str, str], n: int) -> list[str]:
             out.append(_problem(col, n, row[col], f"is not one of {list(domain)}"))
     for col, allowed in schema.INTEGER_DOMAINS.items():
         v = row[col]
-        if not _INT_RE.match(v):
+        if not _INT_RE.fullmatch(v):
             out.append(_problem(col, n, v, "is not a non-negative integer"))
         elif allowed is not None and v not in allowed:
             out.append(_problem(col, n, v, f"is not one of {list(allowed)}"))
+        elif col == "tenure" and int(v) > schema.MAX_TENURE_MONTHS:
+            out.append(_problem(col, n, v, f"is above {schema.MAX_TENURE_MONTHS} months (the gateway's limit)"))
     for col in schema.NUMBER_COLUMNS:
         v = row[col]
         if col in schema.NULLABLE_COLUMNS and v == BLANK_TOTAL:
-            if _INT_RE.match(row["tenure"]) and int(row["tenure"]) > 0:
+            if _INT_RE.fullmatch(row["tenure"]) and int(row["tenure"]) > 0:
                 out.append(_problem(col, n, v, "is blank but tenure > 0 (only unbilled tenure-0 customers may be blank)"))
-        elif not _NUMBER_RE.match(v) or not math.isfinite(float(v)):
+        elif not _NUMBER_RE.fullmatch(v) or not math.isfinite(float(v)):
             out.append(_problem(col, n, v, "is not a non-negative decimal number"))
+        elif float(v) > schema.MAX_CHARGE:
+            out.append(_problem(col, n, v, f"is above {schema.MAX_CHARGE:g} (float32, the model's input type)"))
     if row[schema.TARGET_COLUMN] not in schema.YES_NO:
         out.append(_problem(schema.TARGET_COLUMN, n, row[schema.TARGET_COLUMN], "is not one of ['No', 'Yes']"))
     if row[schema.ID_COLUMN].strip() == "":
@@ -119,11 +142,20 @@ def find_problems(frame: pd.DataFrame) -> list[str]:
         return ["the file has no data rows"]
     seen: dict[str, int] = {}
     for n, row in enumerate(frame.to_dict(orient="records"), start=1):
+        if all(v == "" for v in row.values()):
+            problems.append(f"data row {n} (CSV line {n + 1}) is a blank line")
+            continue
         problems += _cell_problems(row, n) + _cross_field_problems(row, n)
         cid = row[schema.ID_COLUMN]
         if cid in seen:
             problems.append(_problem(schema.ID_COLUMN, n, cid, f"duplicates data row {seen[cid]}"))
         seen.setdefault(cid, n)
+    if not problems:
+        counts = frame[schema.TARGET_COLUMN].value_counts()
+        for label in schema.YES_NO:
+            if counts.get(label, 0) < schema.MIN_CLASS_ROWS:
+                problems.append(f"column {schema.TARGET_COLUMN!r}: {counts.get(label, 0)} row(s) are {label!r}; at least "
+                                f"{schema.MIN_CLASS_ROWS} of each class are needed to split, early-stop and cross-validate")
     return problems
 
 

@@ -53,7 +53,9 @@ class PipelineResult:
     run_id: str
     version: str | None
     alias: str | None
-    bundle_dir: Path
+    # Where the bundle was written; None when the new version did not become champion, so the
+    # bundle the gateway serves (model/bundle by default) was left as it was.
+    bundle_dir: Path | None
 
 
 @dataclass(frozen=True)
@@ -229,29 +231,59 @@ def _log_model(trained: TrainedModel) -> str:
     return info.model_uri
 
 
-def _is_new_champion(client: MlflowClient, name: str, alias: str, auc: float, force: bool) -> bool:
-    """True when forced, when no champion exists, or when `auc` >= the champion run's test_roc_auc."""
+@dataclass(frozen=True)
+class ChampionDecision:
+    promote: bool
+    reason: str
+
+
+# What makes two runs' test ROC AUCs comparable: the same data set and the same test split.
+SPLIT_PARAMS = ("test_size", "random_state")
+
+
+def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, dataset_sha256: str,
+                      params: dict[str, str], force: bool) -> ChampionDecision:
+    """Promote when forced, when there is no champion yet, or when `auc` >= the champion's
+    test_roc_auc measured on the same data set and test split. A champion trained on other
+    data (or split) is not compared: its AUC comes from a different test set."""
     if force:
-        return True
+        return ChampionDecision(True, "forced (--force-champion)")
     try:
         current = client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return True
-    champion_auc = client.get_run(current.run_id).data.metrics.get("test_roc_auc") if current.run_id else None
-    return champion_auc is None or auc >= champion_auc
+    except MlflowException as err:
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):  # no model / no alias
+            return ChampionDecision(True, f"no {alias} yet")
+        raise
+    if not current.run_id:
+        return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with")
+    run = client.get_run(current.run_id).data
+    if run.tags.get("dataset_sha256") != dataset_sha256:
+        return ChampionDecision(False, f"{alias} version {current.version} was trained on another data set "
+                                       f"(sha256 {str(run.tags.get('dataset_sha256'))[:12]}…): its test AUC is not "
+                                       "comparable; --force-champion to promote anyway")
+    differing = [p for p in SPLIT_PARAMS if run.params.get(p) != params.get(p)]
+    if differing:
+        return ChampionDecision(False, f"{alias} version {current.version} used another test split "
+                                       f"({', '.join(differing)}); --force-champion to promote anyway")
+    champion_auc = run.metrics.get("test_roc_auc")
+    if champion_auc is None:
+        return ChampionDecision(True, f"{alias} version {current.version} has no test_roc_auc")
+    return ChampionDecision(auc >= champion_auc, f"test ROC AUC {auc:.4f} vs {alias} version "
+                                                 f"{current.version}'s {champion_auc:.4f}")
 
 
-def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str, auc: float,
-              log: Log) -> tuple[str, str | None]:
+def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
+              trained: TrainedModel, log: Log) -> tuple[str, str | None]:
     client = MlflowClient()
+    decision = champion_decision(client, opts.registered_model, cfg.mlflow.alias, trained.metrics["test_roc_auc"],
+                                 trained.dataset.sha256, trained.params, opts.force_champion)
     version = mlflow.register_model(model_uri, opts.registered_model).version
     client.set_model_version_tag(opts.registered_model, version, "run_id", run_id)
-    alias = cfg.mlflow.alias if _is_new_champion(client, opts.registered_model, cfg.mlflow.alias, auc,
-                                                 opts.force_champion) else None
+    alias = cfg.mlflow.alias if decision.promote else None
     if alias:
         client.set_registered_model_alias(opts.registered_model, alias, version)
-    log(f"  registered {opts.registered_model} version {version}" + (f", alias {alias}" if alias else
-                                                                     ", champion kept (higher test ROC AUC)"))
+    log(f"  registered {opts.registered_model} version {version}, "
+        + (f"alias {alias}" if alias else f"{cfg.mlflow.alias} kept") + f" ({decision.reason})")
     return str(version), alias
 
 
@@ -273,11 +305,18 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
                          **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
         _log_artifacts(trained, manifest, Path(tmp))
         model_uri = _log_model(trained)
-    version, alias = (_register(cfg, opts, model_uri, run.run_id, trained.metrics["test_roc_auc"], log)
+    version, alias = (_register(cfg, opts, model_uri, run.run_id, trained, log)
                       if opts.register else (None, None))
-    final = bundle.with_registration(manifest, version, alias)
-    bundle.write_bundle(opts.out_dir, trained.onnx_export.model_bytes, final, trained.parity_text)
-    log(f"  bundle written to {opts.out_dir}")
+    out_dir: Path | None = opts.out_dir
+    if opts.register and alias is None:
+        # The bundle directory is what the gateway serves: only a champion replaces it.
+        out_dir = None
+        log(f"  bundle NOT written to {opts.out_dir}: version {version} did not become {cfg.mlflow.alias} "
+            "(it is in MLflow; --force-champion to promote and write it)")
+    else:
+        final = bundle.with_registration(manifest, version, alias)
+        bundle.write_bundle(opts.out_dir, trained.onnx_export.model_bytes, final, trained.parity_text)
+        log(f"  bundle written to {opts.out_dir}")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
-                          alias=alias, bundle_dir=opts.out_dir)
+                          alias=alias, bundle_dir=out_dir)

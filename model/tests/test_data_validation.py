@@ -13,7 +13,7 @@ from tests.conftest import write_csv
 
 
 def good_frame() -> pd.DataFrame:
-    frame = synthetic.churn_frame(40, seed=3)
+    frame = synthetic.churn_frame(300, seed=3)  # 64 churners: above MIN_CLASS_ROWS
     # Pin rows 1-3 (data rows, 1-based) to known states used by the mutations below.
     frame.loc[0, ["PhoneService", "MultipleLines"]] = ["Yes", "No"]
     frame.loc[1, ["InternetService", *synthetic.schema.ADDON_COLUMNS]] = ["DSL"] + ["No"] * 6
@@ -39,7 +39,7 @@ def set_cell(row: int, column: str, value: str) -> Callable[[pd.DataFrame], pd.D
 
 def test_generated_good_file_loads(tmp_path: Path) -> None:
     dataset = load_dataset(write_csv(good_frame(), tmp_path / "good.csv"))
-    assert len(dataset.records) == 40
+    assert len(dataset.records) == 300
     assert all(r["TotalCharges"] is None for r in dataset.records if r["tenure"] == 0)
     assert isinstance(dataset.records[0]["tenure"], int) and isinstance(dataset.records[0]["MonthlyCharges"], float)
 
@@ -56,6 +56,7 @@ def test_extra_column(tmp_path: Path) -> None:
     ("tenure", "abc"), ("tenure", "-3"), ("tenure", "1.5"), ("SeniorCitizen", "2"),
     ("MonthlyCharges", "12,5"), ("MonthlyCharges", ""), ("TotalCharges", "nan"),
     ("gender", "F"), ("Contract", "Monthly"), ("PaymentMethod", "Cash"), ("Churn", "maybe"),
+    ("tenure", "5\n"), ("tenure", "1201"), ("MonthlyCharges", "1e39"), ("TotalCharges", "4" * 40),
 ])
 def test_bad_value_names_column_row_and_value(tmp_path: Path, column: str, value: str) -> None:
     message = errors_for(tmp_path, set_cell(4, column, value))
@@ -95,3 +96,43 @@ def test_all_problems_are_collected(tmp_path: Path) -> None:
     message = errors_for(tmp_path, mutate)
     assert "2 problem(s)" in message
     assert "data row 5" in message and "data row 20" in message
+
+
+def write_text(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "raw.csv"
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def good_csv_text(tmp_path: Path) -> str:
+    return write_csv(good_frame(), tmp_path / "good.csv").read_text(encoding="utf-8")
+
+
+def test_a_blank_line_inside_the_data_is_named_and_rows_keep_the_file_numbering(tmp_path: Path) -> None:
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    path = write_text(tmp_path, "".join(lines[:5] + ["\n"] + lines[5:]))
+    with pytest.raises(DataValidationError, match=r"data row 5 \(CSV line 6\) is a blank line"):
+        load_dataset(path)
+    # Blank lines at the very end are only an extra newline: accepted.
+    assert len(load_dataset(write_text(tmp_path, good_csv_text(tmp_path) + "\n\n")).records) == 300
+
+
+def test_a_repeated_header_name_is_reported_as_duplicated(tmp_path: Path) -> None:
+    header, rest = good_csv_text(tmp_path).split("\n", 1)
+    with pytest.raises(DataValidationError, match=r"duplicated column 'tenure' \(header\)"):
+        load_dataset(write_text(tmp_path, header + ",tenure\n" + rest))
+
+
+@pytest.mark.parametrize(("text", "encoding"), [("", "utf-8"), ("Churn,gender\nNo,Müller\n", "latin-1"), ("a,b\n1,2\n", "utf-16")])
+def test_unreadable_files_fail_validation_with_a_message(tmp_path: Path, text: str, encoding: str) -> None:
+    with pytest.raises(DataValidationError, match="cannot read raw.csv as a UTF-8 CSV file"):
+        load_dataset(write_text(tmp_path, text, encoding))
+
+
+@pytest.mark.parametrize("churners", [0, 1, 49])
+def test_too_few_of_a_class_is_refused_before_training(tmp_path: Path, churners: int) -> None:
+    frame = good_frame()
+    yes = frame.index[frame["Churn"] == "Yes"]
+    frame.loc[yes[churners:], "Churn"] = "No"
+    with pytest.raises(DataValidationError, match=rf"column 'Churn': {churners} row\(s\) are 'Yes'; at least 50"):
+        load_dataset(write_csv(frame, tmp_path / "few.csv"))

@@ -3,14 +3,16 @@ metrics, artifacts and the champion alias (read back through MlflowClient)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from mlflow.tracking import MlflowClient
 
-from churn_model import pipeline
+from churn_model import pipeline, synthetic
 from churn_model.config import TrainingConfig
 from churn_model.pipeline import PipelineOptions, PipelineResult
+from tests.conftest import write_csv
 
 Run = tuple[PipelineResult, str, PipelineOptions]
 
@@ -56,11 +58,33 @@ def test_registry_alias_points_at_the_run(small_run: Run) -> None:
     version = client.get_model_version_by_alias(opts.registered_model, "champion")
     assert str(version.version) == result.version
     assert version.run_id == result.run_id
-    import mlflow
-    mlflow.set_tracking_uri(uri)
-    assert not pipeline._is_new_champion(client, opts.registered_model, "champion", 0.0, force=False)
-    assert pipeline._is_new_champion(client, opts.registered_model, "champion", 0.0, force=True)
-    assert pipeline._is_new_champion(client, opts.registered_model, "champion", 1.0, force=False)
+    run = client.get_run(result.run_id).data
+    sha, params = run.tags["dataset_sha256"], result.params
+
+    def decide(auc: float, dataset: str = sha, split: dict[str, str] = params, force: bool = False) -> bool:
+        return pipeline.champion_decision(client, opts.registered_model, "champion", auc, dataset, split, force).promote
+
+    assert not decide(0.0)
+    assert decide(0.0, force=True)
+    assert decide(1.0)
+    assert decide(result.metrics["test_roc_auc"])  # ties promote, as documented
+    # Another data set or another test split: the AUCs are not comparable, so no promotion.
+    assert not decide(1.0, dataset="0" * 64)
+    assert not decide(1.0, split={**params, "random_state": "7"})
+    assert not decide(1.0, split={**params, "test_size": "0.3"})
+    assert pipeline.champion_decision(client, opts.registered_model, "no-such-alias", 0.0, sha, params, False).promote
+
+
+def test_a_version_that_does_not_become_champion_leaves_the_bundle_alone(
+        cfg: TrainingConfig, small_run: Run, tmp_path: Path) -> None:
+    _, uri, opts = small_run
+    other = write_csv(synthetic.churn_frame(600, seed=8), tmp_path / "other.csv")  # another data set
+    out = tmp_path / "bundle"
+    second = pipeline.run_pipeline(cfg, replace(opts, data_path=other, out_dir=out), log=lambda _m: None)
+    assert second.version is not None and second.alias is None
+    assert second.bundle_dir is None and not out.exists()
+    champion = MlflowClient(tracking_uri=uri).get_model_version_by_alias(opts.registered_model, "champion")
+    assert champion.run_id == small_run[0].run_id
 
 
 def test_same_data_and_seed_give_identical_results(cfg: TrainingConfig, small_csv: Path) -> None:
