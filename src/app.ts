@@ -18,6 +18,9 @@ import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
 
+/** Status recorded for a request whose connection closed before its answer was complete. */
+export const CLIENT_CLOSED = 499;
+
 export interface AppDeps {
   readonly config: Config;
   readonly log: Logger;
@@ -47,6 +50,8 @@ export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
   let inFlight = 0;
+  /** Answers not yet complete: told to close their connection when draining starts. */
+  const open = new Set<ServerResponse>();
   const writeAccessLog = accessLog(log);
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
@@ -175,14 +180,17 @@ export function createApp(deps: AppDeps): App {
   function finish(res: ServerResponse, state: RequestState, method: string): void {
     inFlight--;
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
-    metrics.requests.record(state.route, state.operation ?? '', res.statusCode, seconds);
+    // A connection that closed before the whole answer was sent: 499 (as nginx logs a client
+    // that went away), not the 200 statusCode still holds by default.
+    const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+    metrics.requests.record(state.route, state.operation ?? '', status, seconds);
     if (state.route === 'health' || state.route === 'metrics') return;
     writeAccessLog({
       reqId: state.id,
       method,
       route: state.route,
       operation: state.operation,
-      status: res.statusCode,
+      status,
       latencyMs: Math.round(seconds * 1e5) / 100,
       modelVersion: state.modelVersion,
       rows: state.rows,
@@ -194,14 +202,17 @@ export function createApp(deps: AppDeps): App {
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
     if (draining) res.setHeader('connection', 'close');
+    else open.add(res);
     // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
     // the caller: 503 when the gateway was too slow, 408 when the request itself never
     // arrived in full. Either way the connection closes after it: the bytes still coming,
-    // if any, belong to no request.
+    // if any, belong to no request. An answer already being sent (a large one to a slow
+    // reader) is left to finish: it is the answer.
     const timer = setTimeout(() => {
+      if (res.headersSent) return;
       const arrived = req.complete;
       state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: arrived }, 'request timed out');
-      if (!res.headersSent) res.setHeader('connection', 'close');
+      res.setHeader('connection', 'close');
       sendProblem(
         res,
         arrived
@@ -212,6 +223,7 @@ export function createApp(deps: AppDeps): App {
     }, config.REQUEST_TIMEOUT_MS);
     res.once('close', () => {
       clearTimeout(timer);
+      open.delete(res);
       finish(res, state, req.method ?? 'GET');
       // A keep-alive connection whose request was in flight at SIGTERM closes after its
       // answer; otherwise the caller's next request on it would still be accepted.
@@ -231,6 +243,10 @@ export function createApp(deps: AppDeps): App {
     handle,
     startDraining: () => {
       draining = true;
+      // Requests in flight now are answered with `connection: close`, so their callers do not
+      // send another request on a connection that is about to end.
+      for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
+      open.clear();
     },
     inFlight: () => inFlight,
   };

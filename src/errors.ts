@@ -2,6 +2,8 @@
  * Error classes with a stable `code`. Callers (REST, GraphQL, start-up) map codes to
  * HTTP statuses and exit codes; the message is written for the person who must act.
  */
+import { inspect } from 'node:util';
+
 export class GatewayError extends Error {
   constructor(
     readonly code: string,
@@ -36,5 +38,6 @@ export class NotReadyError extends GatewayError {
 
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.cause instanceof Error ? `${err.message} (cause: ${err.cause.message})` : err.message;
-  return String(err);
+  // Not an Error (a rejected plain object, a string): show what it is, not "[object Object]".
+  return typeof err === 'object' && err !== null ? inspect(err, { depth: 3, breakLength: Infinity }) : String(err);
 }

@@ -15,7 +15,7 @@ import type { RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
-import { limitPlugins } from './schema/limits.js';
+import { MAX_DOCUMENT_CHARS, limitPlugins } from './schema/limits.js';
 import { PreparedOperations, operationLabel } from './schema/prepared-operations.js';
 
 interface ServerContext {
@@ -49,6 +49,7 @@ function graphqlParams(body: Buffer): GraphQLParams | null {
   if (typeof query !== 'string') {
     throw new HttpProblem(400, 'Bad Request', 'the body must be a JSON object with the GraphQL document as a string "query"', [{ path: 'query', message: 'is required; must be a string' }]);
   }
+  checkDocumentLength(query);
   if (extensions !== undefined) return null;
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
@@ -84,15 +85,25 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
   if (method !== 'GET' && method !== 'HEAD') return; // Yoga answers 405
   const url = req.url ?? '';
   const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
-  if (!params.get('query')) {
+  const query = params.get('query');
+  if (!query) {
     throw new HttpProblem(400, 'Bad Request', 'GET /graphql needs a query parameter (GraphiQL is at /ui/graphiql)', [{ path: 'query', message: 'is required' }]);
   }
+  checkDocumentLength(query);
   for (const name of ['variables', 'extensions']) {
     const raw = params.get(name);
     if (raw === null || raw === '') continue;
     if (!isJsonObject(raw)) {
       throw new HttpProblem(400, 'Bad Request', `the ${name} query parameter must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]);
     }
+  }
+}
+
+function checkDocumentLength(query: string): void {
+  if (query.length > MAX_DOCUMENT_CHARS) {
+    throw new HttpProblem(400, 'Bad Request', `the GraphQL document has ${query.length} characters; at most ${MAX_DOCUMENT_CHARS} are accepted`, [
+      { path: 'query', message: `must be at most ${MAX_DOCUMENT_CHARS} characters` },
+    ]);
   }
 }
 

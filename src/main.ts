@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
-    log.fatal({ err: describeError(err) }, 'uncaught exception; exiting');
+    log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
     process.exit(1);
   });
 
@@ -32,14 +32,18 @@ async function main(): Promise<void> {
     process.stderr.write(`churn-gateway: cannot start: ${describeError(err)}\n`);
     process.exit(1);
   }
+  let stopping = false;
   const stop = (signal: string) => {
+    // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
+    if (stopping) return log.warn({ signal }, 'already shutting down');
+    stopping = true;
     void gateway.shutdown(signal).then((drained) => {
       log.flush();
       process.exit(drained ? 0 : 1);
     });
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 
   try {
     await gateway.ready;

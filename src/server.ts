@@ -33,6 +33,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const predictor = new Predictor(slot, metrics, { coalesce: config.COALESCE_PREDICTIONS });
   const source = modelSourceFrom(config);
   const initial = loadInitialModel(config, log, source);
+  // Observed at once: a load that fails while listen() is still pending is reported by
+  // `ready` (below), not first as an "unhandled rejection".
+  initial.catch(() => undefined);
   const admin = new ModelAdmin(slot, source, log, metrics);
   const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: [createUiRoute(config, log)] });
 
@@ -54,6 +57,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   let stopping: Promise<boolean> | null = null;
   const shutdown = (reason: string): Promise<boolean> =>
     (stopping ??= (async () => {
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       log.info({ reason, inFlight: app.inFlight() }, 'shutting down: draining');
       admin.close();
       app.startDraining();
@@ -70,9 +74,20 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         log.warn({ inFlight: app.inFlight(), timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections');
         server.closeAllConnections();
       }
+      // A model still loading is inside onnxruntime on its worker thread: exiting then can
+      // abort the whole process (SIGABRT). Let the load end (within the shutdown budget);
+      // a model it produced is in the slot by then and released with it.
+      const loaded = await Promise.race([
+        ready.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
+      ]);
+      if (!loaded) log.warn('shutdown timeout: the model was still loading');
       await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
       log.info({ drained: !timedOut }, 'stopped');
-      return !timedOut;
+      return !timedOut && loaded;
     })());
 
   return { server, app, slot, admin, url, ready, shutdown };

@@ -6,6 +6,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LISTED_ISSUES } from '../src/contract.js';
+import { MAX_DOCUMENT_CHARS } from '../src/schema/limits.js';
+import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 const MAX_BATCH = 5;
@@ -168,6 +170,42 @@ describe('HTTP', () => {
     const other = await fetch(`${gw.url}/`, { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     expect(other.headers.get('vary')).toBe('Origin');
+  });
+});
+
+describe('GraphQL document size', () => {
+  it(`refuses documents over ${MAX_DOCUMENT_CHARS} characters, by POST and by GET, before Yoga parses or caches them`, async () => {
+    const huge = `{ modelInfo { name } } #${'x'.repeat(MAX_DOCUMENT_CHARS)}`;
+    const post = await postJson(gw.url, '/graphql', { query: huge });
+    expect(post.status).toBe(400);
+    expect((post.json as Problem).errors).toEqual([{ path: 'query', message: `must be at most ${MAX_DOCUMENT_CHARS} characters` }]);
+    // By GET it cannot even arrive: Node refuses a request line that long (431) first.
+    const get = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(huge)}`);
+    expect([400, 431]).toContain(get.status);
+  });
+
+  it(`cuts operation names to ${MAX_OPERATION_LABEL_CHARS} characters in metrics and the access log`, async () => {
+    const name = `Op${'X'.repeat(500)}`;
+    const res = await gql(gw.url, `query ${name} { modelInfo { name } }`, {}, { 'x-request-id': 'long-op-name' });
+    expect(res.status).toBe(200);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain(`operation="${name.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…"`);
+    expect(metrics).not.toContain(name);
+    await new Promise((r) => setTimeout(r, 50)); // the access log is flushed every 10 ms
+    expect(gw.logs.find((l) => l['reqId'] === 'long-op-name')?.['operation']).toBe(`${name.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…`);
+  });
+});
+
+describe('a caller that goes away', () => {
+  it('is logged and counted as 499, not as the 200 its unsent answer would have had', async () => {
+    const { port } = new URL(gw.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: gone-away\r\nContent-Length: 400\r\n\r\n{"gender":');
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    const deadline = Date.now() + 2000;
+    while (!gw.logs.some((l) => l['reqId'] === 'gone-away') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gw.logs.find((l) => l['reqId'] === 'gone-away')).toMatchObject({ status: 499, route: 'rest_predict' });
   });
 });
 

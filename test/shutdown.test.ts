@@ -3,10 +3,11 @@
  * request the gateway accepted gets a complete answer; new connections are refused;
  * the process exits 0 within SHUTDOWN_TIMEOUT_MS.
  */
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { PredictBatchDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, spawnGateway, startTestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, spawnGateway, startTestGateway } from './helpers/index.js';
 
 describe('graceful shutdown', () => {
   it('answers every accepted request completely after SIGTERM, then exits 0', async () => {
@@ -84,6 +85,55 @@ describe('graceful shutdown', () => {
     } finally {
       await gw.close();
     }
+  });
+
+  it('answers a request that was in flight when draining began with connection: close', async () => {
+    const gw = await startTestGateway();
+    try {
+      const { port } = new URL(gw.url);
+      const body = JSON.stringify(LEGACY_PAYLOAD);
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      // Headers and half the body: the gateway is handling the request, its answer not yet written.
+      socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 100)}`);
+      while (gw.app.inFlight() === 0) await new Promise((r) => setTimeout(r, 5));
+      gw.app.startDraining();
+      socket.write(body.slice(100));
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received.toLowerCase()).toContain('connection: close');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('exits cleanly on SIGTERM while the model is still loading', async () => {
+    for (let i = 0; i < 3; i++) {
+      const gw = await spawnGateway({}, { waitReady: false });
+      // Listening, model not ready yet: the ONNX session is being created and warmed up.
+      while ((await fetch(`${gw.url}/`).then((r) => r.status, () => 0)) !== 503) await new Promise((r) => setTimeout(r, 5));
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited).toBe(0);
+      expect(gw.stderr()).not.toMatch(/terminate called|Napi::Error/);
+    }
+  });
+
+  it('keeps draining when a second SIGTERM arrives', async () => {
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
+    const controller = new AbortController();
+    const stream = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"query":')) });
+    void fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, signal: controller.signal, duplex: 'half' } as RequestInit).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const start = Date.now();
+    gw.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(1); // the stuck request outlasts SHUTDOWN_TIMEOUT_MS
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1400);
+    expect(gw.stdout()).toMatch(/"signal":"SIGTERM".*already shutting down/);
+    controller.abort();
   });
 
   it('gives up after SHUTDOWN_TIMEOUT_MS and exits non-zero when a request will not finish', async () => {

@@ -9,6 +9,14 @@ import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 
+/**
+ * Longest GraphQL document accepted, in characters. The token limit does not see comments,
+ * and one name or string is one token however long: without this, documents of megabytes
+ * (1,024 of them kept in Yoga's parse cache) could take the process's memory. The
+ * gateway's own documents are under 1,000 characters; GraphiQL users have 64 times that.
+ */
+export const MAX_DOCUMENT_CHARS = 65_536;
+
 export function limitPlugins(config: Config): Plugin[] {
   const armor = EnvelopArmorPlugin({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true },

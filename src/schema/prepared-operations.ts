@@ -16,8 +16,12 @@ export interface PreparedOperation {
 }
 
 /** Operation name, or "<kind> <root fields>" for anonymous operations: what logs and metrics show. */
+/** Longest operation label kept (metrics label, access log); a longer one is cut with "…". */
+export const MAX_OPERATION_LABEL_CHARS = 64;
+
 export function operationLabel(op: OperationDefinitionNode): string {
-  return op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}`;
+  const label = op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}`;
+  return label.length > MAX_OPERATION_LABEL_CHARS ? `${label.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…` : label;
 }
 
 export class PreparedOperations {
