@@ -103,15 +103,14 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def _fit(cfg: TrainingConfig, hyper: dict[str, Any], x: np.ndarray, y: np.ndarray, log: Log
-         ) -> tuple[train.Split, xgb.XGBClassifier, dict[str, Any]]:
-    split = train.split_indices(y, cfg.split)
+def _fit(cfg: TrainingConfig, hyper: dict[str, Any], x: np.ndarray, y: np.ndarray, split: train.Split, log: Log
+         ) -> tuple[xgb.XGBClassifier, dict[str, Any]]:
     params = train.model_params(hyper, y[split.fit], cfg.split.random_state)
     model = train.fit_model(x[split.fit], y[split.fit], x[split.validation], y[split.validation],
                             params, cfg.early_stopping_rounds, cfg.eval_metric)
     log(f"  fit {len(split.fit)} rows, validation {len(split.validation)}, test {len(split.test)}; "
         f"best iteration {model.best_iteration}")
-    return split, model, params
+    return model, params
 
 
 def _params(cfg: TrainingConfig, params: dict[str, Any], model: xgb.XGBClassifier, n_features: int,
@@ -145,12 +144,16 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     dataset = load_dataset(data_path)
     log(f"  {len(dataset.records)} valid rows, churn rate {np.mean(dataset.labels):.4f}, sha256 {dataset.sha256[:12]}…")
     log(f"[2/{STEPS}] features: building the feature spec and encoding")
-    spec = features.build_feature_spec(dataset.records, cfg.ratio_features)
-    x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels, dtype=np.int64)
+    y = np.asarray(dataset.labels, dtype=np.int64)
+    split = train.split_indices(y, cfg.split)
+    # The spec's observed ranges come from the training part only: nothing about the test
+    # split reaches the bundle except the metrics measured on it.
+    spec = features.build_feature_spec([dataset.records[i] for i in split.train], cfg.ratio_features)
+    x = features.encode_records(dataset.records, spec)
     log(f"  {x.shape[1]} features (float32)")
     log(f"[3/{STEPS}] train: XGBoost with early stopping, threshold on validation, {cfg.split.cv_folds}-fold CV")
     hyper = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
-    split, early_stopped, params = _fit(cfg, hyper, x, y, log)
+    early_stopped, params = _fit(cfg, hyper, x, y, split, log)
     n_rounds = early_stopped.best_iteration + 1
     shift = train.prior_correct(early_stopped) if cfg.prior_correction else None  # threshold on the served scale
     p_val = export.xgboost_probabilities(early_stopped, x[split.validation])

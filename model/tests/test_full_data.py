@@ -5,8 +5,10 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from churn_model import train
 from churn_model.config import TrainingConfig
 from churn_model.data import load_dataset
 from churn_model.pipeline import PipelineOptions, PipelineResult, run_pipeline
@@ -48,3 +50,17 @@ def test_full_data_roc_auc_floor(full_run: tuple[PipelineResult, Path]) -> None:
 @roc_auc_target_unmet
 def test_full_data_roc_auc_target(full_run: tuple[PipelineResult, Path]) -> None:
     assert full_run[0].metrics["test_roc_auc"] >= ROC_AUC_TARGET
+
+
+def test_feature_spec_ranges_come_from_the_training_part_only(
+        cfg: TrainingConfig, full_run: tuple[PipelineResult, Path]) -> None:
+    _, bundle_dir = full_run
+    dataset = load_dataset(Path(CHURN_DATA or ""))
+    split = train.split_indices(np.asarray(dataset.labels), cfg.split)
+    columns = {c["name"]: c for c in json.loads((bundle_dir / "manifest.json").read_text())["featureSpec"]["columns"]}
+    for name in ("tenure", "MonthlyCharges"):
+        in_training = [dataset.records[i][name] for i in split.train]
+        everywhere = [r[name] for r in dataset.records]
+        assert (columns[name]["observedMin"], columns[name]["observedMax"]) == (min(in_training), max(in_training))
+    # MonthlyCharges' lowest value is a test-split customer's: a spec built on every row would show it.
+    assert min(everywhere) < columns["MonthlyCharges"]["observedMin"]
