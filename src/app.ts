@@ -39,9 +39,11 @@ export interface App {
   readonly inFlight: () => number;
 }
 
+/** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). */
 function tokenMatches(header: string | undefined, token: string | undefined): boolean {
-  if (!token || !header?.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice('Bearer '.length));
+  const credentials = header === undefined ? null : /^bearer +(.*)$/i.exec(header);
+  if (!token || !credentials) return false;
+  const given = Buffer.from(credentials[1] as string);
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

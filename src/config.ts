@@ -63,7 +63,13 @@ const envSchema = z
       .string()
       .default('')
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
-    MLFLOW_TRACKING_URI: z.url({ message: 'must be an http(s) URL such as http://mlflow:5000' }).optional(),
+    // The REST API only: file://, sqlite:// or a bare host:port ("mlflow:5000" parses as scheme mlflow:) are refused.
+    MLFLOW_TRACKING_URI: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as http://mlflow:5000' })
+      // fetch refuses URLs with credentials, and the URL is shown in GET /, modelInfo and logs:
+      // a user:password in it would not work and would be published.
+      .refine((u) => !/^https?:\/\/[^/]*@/i.test(u), 'must not contain credentials (user:password@); the gateway does not authenticate to MLflow')
+      .optional(),
     MODEL_URI: z
       .string()
       .regex(/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
@@ -71,7 +77,8 @@ const envSchema = z
     MLFLOW_STRICT: bool(false),
     MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),
     MLFLOW_TIMEOUT_MS: int(10_000, 100, 600_000),
-    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Empty means unset (reloadModel disabled), as an empty value in a compose or task file usually means.
+    ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   })
   .superRefine((env, ctx) => {
     if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {

@@ -7,7 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLE_DIR, spawnGateway } from './helpers/index.js';
+import { BUNDLE_DIR, spawnGateway, type SpawnedGateway } from './helpers/index.js';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -25,9 +25,19 @@ async function brokenBundle(mutate: (dir: string, manifest: Record<string, unkno
   return dir;
 }
 
+/** The exit code, or 'still running' (and the process killed) when it did not exit within 30 s. */
+async function exitedWithin(gw: SpawnedGateway): Promise<number | null | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 30_000)));
+  const code = await Promise.race([gw.exited, late]);
+  clearTimeout(timer);
+  if (code === 'still running') gw.child.kill('SIGKILL');
+  return code;
+}
+
 async function startFails(modelDir: string, message: RegExp): Promise<void> {
   const gw = await spawnGateway({ MODEL_DIR: modelDir }, { waitReady: false });
-  const code = await gw.exited;
+  const code = await exitedWithin(gw);
   expect(code).not.toBe(0);
   const lines = gw.stderr().trim().split('\n');
   expect(lines, gw.stderr()).toHaveLength(1);
@@ -76,6 +86,24 @@ describe('start-up faults', () => {
     await startFails(dir, /does not match its manifest: ONNX input .* expected \[N, \d+\]/);
   });
 
+  it('a manifest whose onnx.outputName names the int64 label output', async () => {
+    const dir = await brokenBundle(async (_d, m) => {
+      (m['onnx'] as Record<string, unknown>)['outputName'] = 'label';
+    });
+    await startFails(dir, /does not match its manifest: ONNX output label is int64, expected float32/);
+  });
+
+  it('a ratio feature over a nullable column without nullAs, or dividing by one', async () => {
+    type Feature = { transform: string; numerator?: string; denominator?: string; nullAs?: number };
+    const ratio = (m: Record<string, unknown>) => (m['featureSpec'] as { features: Feature[] }).features.find((f) => f.transform === 'ratio') as Feature;
+    const noNullAs = await brokenBundle(async (_d, m) => void delete ratio(m).nullAs);
+    await startFails(noNullAs, /does not match the gateway contract: feature TotalCharges\/tenure reads nullable column TotalCharges without nullAs/);
+    const byNullable = await brokenBundle(async (_d, m) => {
+      Object.assign(ratio(m), { numerator: 'MonthlyCharges', denominator: 'TotalCharges' });
+    });
+    await startFails(byNullable, /feature TotalCharges\/tenure divides by nullable column TotalCharges/);
+  });
+
   it('parity vectors that are off', async () => {
     const dir = await brokenBundle(async (d, m) => {
       const parity = JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8'));
@@ -93,5 +121,18 @@ describe('start-up faults', () => {
     expect(gw.stderr()).toMatch(/PORT: must be an integer from 0 to 65535/);
     expect(gw.stderr()).toMatch(/MAX_BATCH: must be an integer from 1/);
     expect(gw.stderr()).toMatch(/LOG_LEVEL/);
+  });
+
+  it('a tracking URI that is not http(s)', async () => {
+    const gw = await spawnGateway({ MLFLOW_TRACKING_URI: 'sqlite:///tmp/mlflow.db', MODEL_URI: 'models:/telco-churn@champion' }, { waitReady: false });
+    expect(await exitedWithin(gw)).toBe(1);
+    expect(gw.stderr()).toMatch(/MLFLOW_TRACKING_URI: must be an http\(s\) URL/);
+  });
+
+  it('a tracking URI with credentials in it (they would not work, and would be shown)', async () => {
+    const gw = await spawnGateway({ MLFLOW_TRACKING_URI: 'http://alice:Pa55wordSECRET@mlflow:5000', MODEL_URI: 'models:/telco-churn@champion' }, { waitReady: false });
+    expect(await exitedWithin(gw)).toBe(1);
+    expect(gw.stderr()).toMatch(/MLFLOW_TRACKING_URI: must not contain credentials/);
+    expect(gw.stderr()).not.toContain('Pa55wordSECRET');
   });
 });

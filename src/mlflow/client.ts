@@ -1,8 +1,10 @@
 /**
  * A small typed client for the parts of MLflow's REST API the gateway needs: registry
  * lookups, runs, experiments and run artifacts. Responses are validated with zod; every
- * call has a timeout; network errors and 5xx are retried with backoff, 4xx are not.
- * Errors say which URL failed and what was being looked for.
+ * call (answer and body) has a timeout; network errors, timeouts, bodies cut off, 5xx, 408
+ * and 429 are retried with backoff, other 4xx are not. A caller may pass an AbortSignal
+ * (its deadline): once it aborts, the call stops and is not retried. Errors say which URL
+ * failed and what was being looked for.
  */
 import { z } from 'zod';
 import { GatewayError, describeError } from '../errors.js';
@@ -10,13 +12,28 @@ import { GatewayError, describeError } from '../errors.js';
 export interface MlflowClientOptions {
   readonly trackingUri: string;
   readonly timeoutMs: number;
-  /** Extra attempts after the first on network errors, timeouts and 5xx. */
+  /** Extra attempts after the first on network errors, timeouts, cut-off bodies, 5xx, 408 and 429. */
   readonly retries?: number;
   /** Delay before the first retry; doubles on each further one. */
   readonly backoffMs?: number;
 }
 
-/** An MLflow call failed. `status` is the HTTP status, or null when no answer came back. */
+/** Per call: `signal` is the caller's deadline; its reason (an Error) says why it aborted. */
+export interface CallOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Statuses worth another attempt: MLflow (or a proxy before it) is overloaded or restarting. */
+const RETRIED_STATUS = (status: number): boolean => status >= 500 || status === 408 || status === 429;
+/** MLflow (or a proxy before it) refused the gateway: a problem of access, not of the model URI. */
+const REFUSED_STATUS = (status: number): boolean => status === 401 || status === 403 || status === 407;
+
+/**
+ * An MLflow call failed. `status` is the HTTP status, or null when no answer came back.
+ * MLFLOW_NOT_FOUND when MLflow answered that the thing does not exist or the request was
+ * wrong (4xx other than 401/403/407/408/429); MLFLOW_UNAVAILABLE otherwise (unreachable,
+ * timed out, body cut off, access refused, throttled, 5xx, or an answer that makes no sense).
+ */
 export class MlflowError extends GatewayError {
   constructor(
     readonly url: string,
@@ -26,7 +43,7 @@ export class MlflowError extends GatewayError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(status !== null && status >= 400 && status < 500 ? 'MLFLOW_NOT_FOUND' : 'MLFLOW_UNAVAILABLE', message, options);
+    super(status !== null && status >= 400 && status < 500 && !REFUSED_STATUS(status) && !RETRIED_STATUS(status) ? 'MLFLOW_NOT_FOUND' : 'MLFLOW_UNAVAILABLE', message, options);
   }
 
   /** True when MLflow answered that the thing does not exist (or the request was wrong): retrying will not help. */
@@ -56,7 +73,9 @@ const runResponse = z.object({
     }),
     data: z
       .object({
-        metrics: z.array(z.object({ key: z.string(), value: z.number() })).optional().default([]),
+        // Protobuf JSON writes non-finite doubles as strings: runs/get answers "NaN" (and, on
+        // some stores, "Infinity" / "-Infinity") for a metric logged as such.
+        metrics: z.array(z.object({ key: z.string(), value: z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number)]) })).optional().default([]),
         params: z.array(z.object({ key: z.string(), value: z.string() })).optional().default([]),
       })
       .optional()
@@ -68,8 +87,12 @@ export interface Run {
   readonly runId: string;
   readonly experimentId: string;
   readonly artifactUri: string;
-  /** Latest value of each metric, as runs/get reports it. */
+  /**
+   * Latest value of each metric, as runs/get reports it, without the NaN and ±Infinity ones
+   * (GraphQL's Float, and so modelInfo, cannot carry them); `nonFiniteMetrics` names those.
+   */
   readonly metrics: Readonly<Record<string, number>>;
+  readonly nonFiniteMetrics: readonly string[];
   readonly params: Readonly<Record<string, string>>;
 }
 
@@ -83,7 +106,19 @@ export interface Experiment {
 
 const errorBody = z.object({ error_code: z.string().optional(), message: z.string().optional() });
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+const reasonOf = (signal: AbortSignal): string => (signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
 
 export class MlflowClient {
   readonly trackingUri: string;
@@ -97,32 +132,33 @@ export class MlflowClient {
   }
 
   /** GET registered-models/alias: the version an alias points at. */
-  async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    const body = await this.getJson('/api/2.0/mlflow/registered-models/alias', { name, alias }, `alias ${alias} of registered model ${name}`, modelVersionResponse);
+  async getModelVersionByAlias(name: string, alias: string, options: CallOptions = {}): Promise<ModelVersion> {
+    const body = await this.getJson('/api/2.0/mlflow/registered-models/alias', { name, alias }, `alias ${alias} of registered model ${name}`, modelVersionResponse, options);
     return body.model_version;
   }
 
   /** GET model-versions/get. */
-  async getModelVersion(name: string, version: string): Promise<ModelVersion> {
-    const body = await this.getJson('/api/2.0/mlflow/model-versions/get', { name, version }, `version ${version} of registered model ${name}`, modelVersionResponse);
+  async getModelVersion(name: string, version: string, options: CallOptions = {}): Promise<ModelVersion> {
+    const body = await this.getJson('/api/2.0/mlflow/model-versions/get', { name, version }, `version ${version} of registered model ${name}`, modelVersionResponse, options);
     return body.model_version;
   }
 
   /** GET runs/get, with params and latest metrics as plain records. */
-  async getRun(runId: string): Promise<Run> {
-    const { run } = await this.getJson('/api/2.0/mlflow/runs/get', { run_id: runId }, `run ${runId}`, runResponse);
+  async getRun(runId: string, options: CallOptions = {}): Promise<Run> {
+    const { run } = await this.getJson('/api/2.0/mlflow/runs/get', { run_id: runId }, `run ${runId}`, runResponse, options);
     return {
       runId: run.info.run_id,
       experimentId: run.info.experiment_id,
       artifactUri: run.info.artifact_uri,
-      metrics: Object.fromEntries(run.data.metrics.map((m) => [m.key, m.value])),
+      metrics: Object.fromEntries(run.data.metrics.filter((m) => Number.isFinite(m.value)).map((m) => [m.key, m.value])),
+      nonFiniteMetrics: run.data.metrics.filter((m) => !Number.isFinite(m.value)).map((m) => m.key),
       params: Object.fromEntries(run.data.params.map((p) => [p.key, p.value])),
     };
   }
 
   /** GET experiments/get. */
-  async getExperiment(experimentId: string): Promise<Experiment> {
-    const { experiment } = await this.getJson('/api/2.0/mlflow/experiments/get', { experiment_id: experimentId }, `experiment ${experimentId}`, experimentResponse);
+  async getExperiment(experimentId: string, options: CallOptions = {}): Promise<Experiment> {
+    const { experiment } = await this.getJson('/api/2.0/mlflow/experiments/get', { experiment_id: experimentId }, `experiment ${experimentId}`, experimentResponse, options);
     return { experimentId: experiment.experiment_id, name: experiment.name };
   }
 
@@ -131,14 +167,14 @@ export class MlflowClient {
    * MLflow 3) have an `mlflow-artifacts:/<exp>/<run>/artifacts` URI, read through the
    * artifact proxy; for anything else the server's get-artifact endpoint reads the store.
    */
-  async downloadArtifact(run: Run, artifactPath: string): Promise<Uint8Array> {
+  async downloadArtifact(run: Run, artifactPath: string, options: CallOptions = {}): Promise<Uint8Array> {
     const lookingFor = `artifact ${artifactPath} of run ${run.runId}`;
     const proxied = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(run.artifactUri);
     const url = proxied
       ? this.url(`/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${(proxied[1] as string).replace(/\/+$/, '')}/${artifactPath}`)}`, {})
       : this.url('/get-artifact', { path: artifactPath, run_uuid: run.runId });
-    const res = await this.request(url, lookingFor);
-    return new Uint8Array(await res.arrayBuffer());
+    const { body } = await this.request(url, lookingFor, async (res) => new Uint8Array(await res.arrayBuffer()), options.signal);
+    return body;
   }
 
   private url(path: string, query: Record<string, string>): string {
@@ -146,49 +182,67 @@ export class MlflowClient {
     return `${this.trackingUri}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  private async getJson<T>(path: string, query: Record<string, string>, lookingFor: string, schema: z.ZodType<T>): Promise<T> {
+  private async getJson<T>(path: string, query: Record<string, string>, lookingFor: string, schema: z.ZodType<T>, options: CallOptions): Promise<T> {
     const url = this.url(path, query);
-    const res = await this.request(url, lookingFor);
+    const { status, body: text } = await this.request(url, lookingFor, (res) => res.text(), options.signal);
     let data: unknown;
     try {
-      data = await res.json();
+      data = JSON.parse(text);
     } catch (err) {
-      throw new MlflowError(url, lookingFor, res.status, null, `MLflow at ${this.trackingUri} answered ${lookingFor} with invalid JSON (${url}): ${describeError(err)}`);
+      throw new MlflowError(url, lookingFor, status, null, `MLflow at ${this.trackingUri} answered ${lookingFor} with invalid JSON (${url}): ${describeError(err)}`);
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new MlflowError(url, lookingFor, res.status, null, `MLflow at ${this.trackingUri} answered ${lookingFor} with an unexpected shape (${url}): ${issues}`);
+      throw new MlflowError(url, lookingFor, status, null, `MLflow at ${this.trackingUri} answered ${lookingFor} with an unexpected shape (${url}): ${issues}`);
     }
     return parsed.data;
   }
 
-  /** One GET with timeout and retries; resolves only with a 2xx response. */
-  private async request(url: string, lookingFor: string): Promise<Response> {
+  /**
+   * One GET with timeout and retries; resolves only with a 2xx answer whose whole body
+   * `read` got. The timeout covers the body too, and a body that fails to arrive (cut off,
+   * too slow) is retried like a failed request.
+   */
+  private async request<T>(url: string, lookingFor: string, read: (res: Response) => Promise<T>, signal?: AbortSignal): Promise<{ status: number; body: T }> {
+    const { timeoutMs } = this.options;
+    const cancelled = (stopped: AbortSignal) =>
+      new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} did not provide ${lookingFor} (${url}) in time: ${reasonOf(stopped)}`);
     let lastError: MlflowError | null = null;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1));
+      if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1), signal);
+      if (signal?.aborted) throw cancelled(signal);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const both = signal ? AbortSignal.any([timeout, signal]) : timeout;
       let res: Response;
       try {
-        res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.options.timeoutMs) });
+        res = await fetch(url, { headers: { accept: 'application/json' }, signal: both });
       } catch (err) {
-        const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : describeError(err);
-        lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} is unreachable while looking for ${lookingFor} (${url}): ${why}`);
+        if (signal?.aborted) throw cancelled(signal);
+        const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeError(err);
+        lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} is unreachable while looking for ${lookingFor} (${url}): ${why}`, { cause: err });
         continue;
       }
-      if (res.ok) return res;
+      if (res.ok) {
+        try {
+          return { status: res.status, body: await read(res) };
+        } catch (err) {
+          if (signal?.aborted) throw cancelled(signal);
+          const why = timeout.aborted ? `the whole answer did not arrive within ${timeoutMs} ms` : `the answer was cut off: ${describeError(err)}`;
+          lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} failed to send ${lookingFor} (${url}): ${why}`, { cause: err });
+          continue;
+        }
+      }
       const text = await res.text().catch(() => '');
       const parsed = errorBody.safeParse(safeJson(text));
       const mlflowCode = parsed.success ? (parsed.data.error_code ?? null) : null;
       const detail = parsed.success && parsed.data.message ? parsed.data.message : text.slice(0, 200);
-      lastError = new MlflowError(
-        url,
-        lookingFor,
-        res.status,
-        mlflowCode,
-        `MLflow at ${this.trackingUri} answered HTTP ${res.status}${mlflowCode ? ` ${mlflowCode}` : ''} for ${lookingFor} (${url}): ${detail}`,
-      );
-      if (res.status < 500) throw lastError;
+      const message = REFUSED_STATUS(res.status)
+        ? `MLflow at ${this.trackingUri} refused access (HTTP ${res.status}) to ${lookingFor} (${url}): ${mlflowCode ? `${mlflowCode}: ` : ''}${detail}. ` +
+          'The gateway sends no credentials: MLflow (or the proxy in front of it) must let it read without them'
+        : `MLflow at ${this.trackingUri} answered HTTP ${res.status}${mlflowCode ? ` ${mlflowCode}` : ''}${res.status === 429 ? ' (too many requests)' : ''} for ${lookingFor} (${url}): ${detail}`;
+      lastError = new MlflowError(url, lookingFor, res.status, mlflowCode, message);
+      if (!RETRIED_STATUS(res.status)) throw lastError;
     }
     throw lastError as MlflowError;
   }

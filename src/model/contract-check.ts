@@ -37,9 +37,18 @@ export function diffManifestAgainstContract(manifest: Manifest): string[] {
     const allowed = columns.get(f.column)?.allowedValues;
     if (allowed && !allowed.includes(f.value)) problems.push(`feature ${f.name} tests ${f.column} = "${f.value}", which is not an allowed value`);
   }
+  // A column that may be null (in the feature spec or in the contract) needs nullAs in every
+  // feature that reads it as a number; a denominator has no such fallback, so it must not be nullable.
+  const nullableInContract = new Set<string>(CUSTOMER_FIELDS.filter((f) => 'nullable' in f && f.nullable).map((f) => f.column));
+  const nullable = (column: string): boolean => columns.get(column)?.nullable === true || nullableInContract.has(column);
   for (const f of manifest.featureSpec.features) {
-    if (f.transform === 'identity' && columns.get(f.column)?.nullable && f.nullAs === undefined) {
-      problems.push(`feature ${f.name} reads nullable column ${f.column} without nullAs`);
+    if (f.transform === 'onehot') continue;
+    const read = f.transform === 'identity' ? f.column : f.numerator;
+    if (nullable(read) && f.nullAs === undefined) {
+      problems.push(`feature ${f.name} reads nullable column ${read} without nullAs`);
+    }
+    if (f.transform === 'ratio' && nullable(f.denominator)) {
+      problems.push(`feature ${f.name} divides by nullable column ${f.denominator}; a denominator cannot be null`);
     }
   }
   return problems;
@@ -68,6 +77,16 @@ export function diffSessionAgainstManifest(session: SessionShape, manifest: Mani
     problems.push(`ONNX output ${manifest.onnx.outputName} not found; the graph has [${session.outputNames.join(', ')}]`);
   } else if (!output.isTensor) {
     problems.push(`ONNX output ${output.name} is not a tensor (export without ZipMap)`);
+  } else {
+    // The worker reads row i's P(positive) at [i, positiveClassIndex] of a float32 tensor.
+    const { positiveClassIndex } = manifest.onnx;
+    if (output.type !== 'float32') {
+      problems.push(`ONNX output ${output.name} is ${output.type}, expected float32 class probabilities (onnx.outputName must name the probabilities, not the label)`);
+    }
+    const classes = output.shape[1];
+    if (output.shape.length === 1 ? positiveClassIndex !== 0 : output.shape.length !== 2 || (typeof classes === 'number' && classes <= positiveClassIndex)) {
+      problems.push(`ONNX output ${output.name} has shape [${output.shape.join(', ')}], expected [N, classes] with more than ${positiveClassIndex} classes (positiveClassIndex ${positiveClassIndex})`);
+    }
   }
   return problems;
 }

@@ -7,9 +7,9 @@
 import { MANIFEST_FILE, verifyBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError } from '../errors.js';
-import { MlflowError, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
+import { MlflowError, type CallOptions, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
 import { ChurnModel } from './churn-model.js';
-import type { ModelSource } from './model-admin.js';
+import type { LoadOptions, ModelSource } from './model-admin.js';
 
 export type ModelUri =
   | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
@@ -30,16 +30,24 @@ export function parseModelUri(uri: string): ModelUri {
 // ignoreBOM keeps the bytes as they are, so the checksum is over what MLflow stores.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+export interface MlflowModelSourceOptions {
+  /** How long a reloadModel may take, from its request's start; see ModelSource.reloadDeadlineMs. */
+  readonly reloadDeadlineMs?: number;
+}
+
 export class MlflowModelSource implements ModelSource {
   readonly description: string;
+  readonly reloadDeadlineMs: number | undefined;
   private readonly uri: ModelUri;
 
   constructor(
     private readonly client: MlflowClient,
     readonly modelUri: string,
+    options: MlflowModelSourceOptions = {},
   ) {
     this.uri = parseModelUri(modelUri);
     this.description = `${modelUri} on ${client.trackingUri}`;
+    this.reloadDeadlineMs = options.reloadDeadlineMs;
   }
 
   /** The registry version the alias points at (a cheap single call); the version or run id for fixed URIs. */
@@ -54,20 +62,27 @@ export class MlflowModelSource implements ModelSource {
     return this.uri.kind === 'run' ? model.lineage.runId : model.lineage.version;
   }
 
-  async load(): Promise<ChurnModel> {
-    const version = await this.resolveVersion();
+  /**
+   * Resolves, downloads and verifies the model. `options.signal` stops the MLflow calls
+   * (a reloadModel deadline); `options.onIdentity` learns which version (or run) is being
+   * loaded as soon as it is resolved, so a rejection is recorded against what was loaded.
+   */
+  async load(options: LoadOptions = {}): Promise<ChurnModel> {
+    const call = { signal: options.signal };
+    const version = await this.resolveVersion(call);
     const runId = version ? version.run_id : (this.uri as Extract<ModelUri, { kind: 'run' }>).runId;
+    options.onIdentity?.(version ? version.version : runId);
     if (!runId) throw new BundleError(`${this.describeVersion(version)} has no run_id in MLflow at ${this.client.trackingUri}, so its bundle cannot be found`);
     const forModel = <T>(step: Promise<T>): Promise<T> =>
       step.catch((err: unknown) => {
         if (!(err instanceof MlflowError)) throw err;
-        throw new MlflowError(err.url, err.lookingFor, err.status, err.mlflowCode, `${err.message} [model ${this.describeVersion(version)}]`);
+        throw new MlflowError(err.url, err.lookingFor, err.status, err.mlflowCode, `${err.message} [model ${this.describeVersion(version)}]`, { cause: err.cause });
       });
-    const run = await forModel(this.client.getRun(runId));
-    const experiment = await forModel(this.client.getExperiment(run.experimentId));
+    const run = await forModel(this.client.getRun(runId, call));
+    const experiment = await forModel(this.client.getExperiment(run.experimentId, call));
     const bundlePath = this.uri.kind === 'run' ? this.uri.bundlePath : 'bundle';
     const origin = `${this.client.trackingUri} run ${run.runId} (experiment ${experiment.name}, ${this.describeVersion(version)}) artifacts ${bundlePath}/`;
-    const raw = await forModel(this.downloadBundle(run, bundlePath, origin));
+    const raw = await forModel(this.downloadBundle(run, bundlePath, origin, call));
     const bundle = verifyBundle(raw);
     return ChurnModel.create(bundle, {
       source: 'MLFLOW',
@@ -78,14 +93,15 @@ export class MlflowModelSource implements ModelSource {
       experimentId: run.experimentId,
       experimentName: experiment.name,
       params: run.params,
+      // Finite values only: metrics MLflow reports as NaN or ±Infinity are left out (GraphQL Float cannot carry them).
       metrics: run.metrics,
       notice: null,
     });
   }
 
-  private resolveVersion(): Promise<ModelVersion | null> {
-    if (this.uri.kind === 'alias') return this.client.getModelVersionByAlias(this.uri.name, this.uri.alias);
-    if (this.uri.kind === 'version') return this.client.getModelVersion(this.uri.name, this.uri.version);
+  private resolveVersion(call: CallOptions): Promise<ModelVersion | null> {
+    if (this.uri.kind === 'alias') return this.client.getModelVersionByAlias(this.uri.name, this.uri.alias, call);
+    if (this.uri.kind === 'version') return this.client.getModelVersion(this.uri.name, this.uri.version, call);
     return Promise.resolve(null);
   }
 
@@ -95,13 +111,13 @@ export class MlflowModelSource implements ModelSource {
   }
 
   /** manifest.json first, then the two files it names, as one RawBundle. */
-  private async downloadBundle(run: Run, bundlePath: string, origin: string) {
-    const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`));
+  private async downloadBundle(run: Run, bundlePath: string, origin: string, call: CallOptions) {
+    const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`, call));
     const files = manifestSchema.pick({ onnx: true, parity: true }).safeParse(safeJson(manifestJson));
     if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its ONNX and parity files: ${files.error.issues.map((i) => i.message).join('; ')}`);
     const [onnx, parity] = await Promise.all([
-      this.client.downloadArtifact(run, `${bundlePath}/${files.data.onnx.file}`),
-      this.client.downloadArtifact(run, `${bundlePath}/${files.data.parity.file}`),
+      this.client.downloadArtifact(run, `${bundlePath}/${files.data.onnx.file}`, call),
+      this.client.downloadArtifact(run, `${bundlePath}/${files.data.parity.file}`, call),
     ]);
     return { origin, manifestJson, onnx, parityJson: decoder.decode(parity) };
   }

@@ -2,28 +2,54 @@
  * Loading and replacing the served model. A candidate is loaded, verified and warmed up
  * beside the current one and swapped in only when all of that succeeded; a candidate
  * that fails leaves the current model serving.
+ *
+ * One reload runs at a time. A reload asked for while another runs waits for it and then
+ * checks the source again (one follow-up, shared by everyone who asked meanwhile), so every
+ * caller gets what the source names after it asked, not the answer of a check that started
+ * before. A caller with a deadline (reloadModel) is answered when it passes, and its reload
+ * is cancelled: it swaps nothing in after that answer.
  */
-import { BundleError, describeError } from '../errors.js';
+import { BundleError, GatewayError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ChurnModel } from './churn-model.js';
 import type { ModelSlot } from './model-slot.js';
 
+export interface LoadOptions {
+  /** Aborted when whoever waits for the load gave up (a reloadModel deadline): stop, and nothing is swapped in. */
+  readonly signal?: AbortSignal;
+  /** Told the identity (as peek() reports it) of the model being loaded, as soon as it is known. */
+  readonly onIdentity?: (identity: string) => void;
+}
+
 /** A place models come from (the bundle folder, an MLflow registry). */
 export interface ModelSource {
   /** What is being looked for, for logs and errors (a folder, a models:/ URI). */
   readonly description: string;
+  /**
+   * How long a reloadModel may take, counted from its request's start: kept below
+   * REQUEST_TIMEOUT_MS so the caller gets the reload's own answer. Undefined: no deadline.
+   */
+  readonly reloadDeadlineMs?: number | undefined;
   /** Identity of what the source would load now (e.g. a registry version), or null when unknown without loading. */
   peek(): Promise<string | null>;
   /** The identity peek() would report for `model`, or null when the model did not come from this source. */
   identify?(model: ChurnModel): string | null;
-  load(): Promise<ChurnModel>;
+  load(options?: LoadOptions): Promise<ChurnModel>;
 }
 
 export interface ReloadResult {
   readonly changed: boolean;
   readonly model: ChurnModel;
   readonly message: string;
+}
+
+/** A reload did not finish within its caller's deadline; it was cancelled and nothing was swapped in. */
+export class ReloadTimeoutError extends GatewayError {
+  constructor(message: string) {
+    // The time goes to MLflow's answers (the warm-up takes well under a second): upstream, 502.
+    super('MLFLOW_UNAVAILABLE', message);
+  }
 }
 
 /** Same model when the ONNX bytes and the lineage's version are the same. */
@@ -36,12 +62,32 @@ export interface PollResult {
   readonly reloaded: ReloadResult | null;
 }
 
+export interface ReloadOptions {
+  /**
+   * The caller gives up after this many ms: it gets a ReloadTimeoutError then, and its
+   * reload is cancelled (it swaps no model in afterwards).
+   */
+  readonly deadlineMs?: number;
+  /** The budget the deadline came from, as the error names it (default: deadlineMs). */
+  readonly budgetMs?: number;
+}
+
+/** One run of doReload, and those waiting for it. */
+interface Reload {
+  readonly controller: AbortController;
+  readonly result: Promise<ReloadResult>;
+  /** Set in the same tick as the swap: from then on the reload can no longer be cancelled. */
+  committed: boolean;
+}
+
 export class ModelAdmin {
-  private reloading: Promise<ReloadResult> | null = null;
+  private running: Reload | null = null;
+  /** The follow-up check queued behind `running`, shared by every call made while it runs. */
+  private next: Reload | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private polling = false;
   private closed = false;
-  /** The last identity the poller saw rejected, so a bad version is not reloaded every interval. */
+  /** The last identity seen rejected, so the poller does not reload a bad version every interval. */
   private rejectedIdentity: string | null = null;
 
   constructor(
@@ -53,11 +99,26 @@ export class ModelAdmin {
     slot.onSwap((model) => metrics.setModel(model));
   }
 
+  /**
+   * Loads from the source and swaps if it is a different model. If a reload is already
+   * running, waits for it and then checks the source again (calls made meanwhile share
+   * that one follow-up).
+   */
+  reload(reason: string, options: ReloadOptions = {}): Promise<ReloadResult> {
+    const running = this.running;
+    const reload = running ? (this.next ??= this.start(reason, running)) : this.start(reason, null);
+    return options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
+  }
 
-  /** Loads from the source and swaps if it is a different model. Concurrent calls share one load. */
-  reload(reason: string): Promise<ReloadResult> {
-    this.reloading ??= this.doReload(reason).finally(() => (this.reloading = null));
-    return this.reloading;
+  /**
+   * reloadModel: a reload with the source's deadline (reloadDeadlineMs), counted from
+   * `startedAt` (the request's process.hrtime.bigint()).
+   */
+  reloadNow(reason: string, startedAt: bigint = process.hrtime.bigint()): Promise<ReloadResult> {
+    const budget = this.source?.reloadDeadlineMs;
+    if (budget === undefined) return this.reload(reason);
+    const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+    return this.reload(reason, { deadlineMs: Math.max(0, budget - elapsedMs), budgetMs: budget });
   }
 
   /**
@@ -80,10 +141,9 @@ export class ModelAdmin {
     if (wanted !== null && wanted === this.rejectedIdentity) return { checked: true, reloaded: null };
     try {
       return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`) };
-    } catch (err) {
-      // doReload logged why. A candidate that failed verification will fail again: skip it until
-      // the source names another one (reloadModel still retries it on demand).
-      if (err instanceof BundleError) this.rejectedIdentity = wanted;
+    } catch {
+      // doReload logged why, and remembered a candidate that failed verification (against
+      // the version it actually loaded), so the poller skips it until the source names another.
       return { checked: true, reloaded: null };
     }
   }
@@ -116,17 +176,80 @@ export class ModelAdmin {
     this.stopPolling();
   }
 
-  private async doReload(reason: string): Promise<ReloadResult> {
-    const current = this.slot.current;
-    if (!this.source) return { changed: false, model: current, message: 'no model source configured; the bundle is served' };
+  /** Runs doReload now (and registers as running), or once `after` settled (the caller registers it as next). */
+  private start(reason: string, after: Reload | null): Reload {
+    let settle!: { resolve: (r: ReloadResult) => void; reject: (err: unknown) => void };
+    const result = new Promise<ReloadResult>((resolve, reject) => (settle = { resolve, reject }));
+    const reload: Reload = { controller: new AbortController(), result, committed: false };
+    if (!after) this.running = reload;
+    void (async () => {
+      if (after) await after.result.catch(() => undefined);
+      try {
+        return await this.doReload(reason, reload);
+      } finally {
+        // The follow-up (if any) becomes the running reload in the same tick, so a call made
+        // from now on queues behind it instead of starting a second reload beside it.
+        if (this.running === reload) {
+          this.running = this.next;
+          this.next = null;
+        }
+      }
+    })().then(settle.resolve, settle.reject);
+    return reload;
+  }
+
+  /**
+   * `reload`'s result, unless `deadlineMs` passes first: then the caller is answered with a
+   * ReloadTimeoutError and `reload` is cancelled, so it swaps nothing in after that answer.
+   * (A reload it was queued behind is not its own: that one, a poll's say, goes on.)
+   */
+  private withDeadline(reload: Reload, deadlineMs: number, budgetMs: number): Promise<ReloadResult> {
+    return new Promise<ReloadResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (reload.committed) return; // swapping already: the caller gets that result
+        const err = new ReloadTimeoutError(
+          `no answer within ${Math.round(budgetMs)} ms (the time reloadModel allows, below REQUEST_TIMEOUT_MS) while loading ${this.source?.description ?? 'the model'}; ` +
+            'the reload was cancelled and swaps nothing in',
+        );
+        reload.controller.abort(err);
+        reject(err);
+      }, deadlineMs);
+      reload.result.then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private async doReload(reason: string, reload: Reload): Promise<ReloadResult> {
+    if (!this.source) return { changed: false, model: this.slot.current, message: 'no model source configured; the bundle is served' };
+    const { signal } = reload.controller;
+    let identity: string | null = null;
     let candidate: ChurnModel;
     try {
-      candidate = await this.source.load();
+      if (signal.aborted) throw signal.reason;
+      candidate = await this.source.load({ signal, onIdentity: (id) => (identity = id) });
     } catch (err) {
-      this.log.error({ err: describeError(err), source: this.source.description, reason }, 'model reload rejected; the current model keeps serving');
+      this.log.error({ err: describeError(err), source: this.source.description, candidate: identity, reason }, 'model reload rejected; the current model keeps serving');
+      // A candidate that failed verification will fail again: the poller skips it until the
+      // source names another one (reloadModel still retries it on demand).
+      if (err instanceof BundleError && identity !== null) this.rejectedIdentity = identity;
       throw err;
     }
     this.rejectedIdentity = null;
+    const current = this.slot.current;
+    if (signal.aborted) {
+      // Its caller was already told it failed: it must not swap now.
+      await candidate.release();
+      this.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: identity, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
+      throw signal.reason;
+    }
     if (this.closed) {
       await candidate.release();
       return { changed: false, model: current, message: 'shutting down; the candidate was not swapped in' };
@@ -135,6 +258,7 @@ export class ModelAdmin {
       await candidate.release();
       return { changed: false, model: current, message: `model ${current.modelVersion} is already serving` };
     }
+    reload.committed = true;
     await this.slot.swap(candidate);
     this.log.info({ from: current.modelVersion, to: candidate.modelVersion, source: this.source.description, reason }, 'model swapped');
     return { changed: true, model: candidate, message: `now serving ${candidate.modelVersion} (was ${current.modelVersion})` };

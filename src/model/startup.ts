@@ -25,11 +25,22 @@ export async function loadBundleModel(dir: string, notice: string | null = null)
   return ChurnModel.create(bundle, lineageFromManifest(bundle.manifest, notice));
 }
 
+/**
+ * How long a reloadModel may take: REQUEST_TIMEOUT_MS less a margin (a tenth, at most 1 s)
+ * for the answer itself. One MLflow call alone may take 3 × MLFLOW_TIMEOUT_MS plus backoff
+ * and a reload makes five, so the reload gets a deadline rather than a config rule: it
+ * either completes within it or answers 502 MLFLOW_UNAVAILABLE "no answer within …" before
+ * the request times out, and is cancelled (nothing swapped in afterwards).
+ */
+export function reloadDeadlineMs(requestTimeoutMs: number): number {
+  return requestTimeoutMs - Math.min(1000, Math.ceil(requestTimeoutMs / 10));
+}
+
 /** The configured MLflow source, or null when the gateway serves its bundle only. */
 export function modelSourceFrom(config: Config): MlflowModelSource | null {
   if (!config.MLFLOW_TRACKING_URI || !config.MODEL_URI) return null;
   const client = new MlflowClient({ trackingUri: config.MLFLOW_TRACKING_URI, timeoutMs: config.MLFLOW_TIMEOUT_MS });
-  return new MlflowModelSource(client, config.MODEL_URI);
+  return new MlflowModelSource(client, config.MODEL_URI, { reloadDeadlineMs: reloadDeadlineMs(config.REQUEST_TIMEOUT_MS) });
 }
 
 export async function loadInitialModel(config: Config, log: Logger, source: ModelSource | null = null): Promise<ChurnModel> {

@@ -5,7 +5,6 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import { GatewayError } from '../errors.js';
-import { MlflowError } from '../mlflow/client.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { forbidden, gatewayFailure } from './errors.js';
@@ -13,11 +12,14 @@ import { ModelInfo } from './model-info.js';
 
 /**
  * A rejected candidate is not an outage: the gateway is healthy and keeps serving, so it is
- * 422 (the candidate is unprocessable) rather than 503. MLflow failing is 502 (upstream).
+ * 422 (the candidate is unprocessable) rather than 503. MLflow failing (not found, refused,
+ * unreachable, too slow for the reload's deadline) is 502 (upstream).
  */
+const RELOAD_STATUS: Readonly<Record<string, number>> = { MODEL_BUNDLE_INVALID: 422, MLFLOW_NOT_FOUND: 502, MLFLOW_UNAVAILABLE: 502 };
+
 function reloadFailure(err: GatewayError, requestId: string): GraphQLError {
-  if (err.code === 'MODEL_BUNDLE_INVALID' || err instanceof MlflowError) {
-    const status = err instanceof MlflowError ? 502 : 422;
+  const status = RELOAD_STATUS[err.code];
+  if (status !== undefined) {
     // No originalError: Yoga masks any GraphQLError whose originalError chain ends in a non-GraphQL error.
     return createGraphQLError(`reload rejected, the current model keeps serving: ${err.message}`, {
       extensions: { code: err.code, requestId, http: { status } },
@@ -47,7 +49,9 @@ builder.mutationField('reloadModel', (t) =>
     resolve: async (_root, _args, ctx) => {
       if (!ctx.request.isAdmin) throw forbidden('reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN> (and set ADMIN_TOKEN on the gateway)');
       try {
-        return await ctx.admin.reload('reloadModel mutation');
+        // Within a deadline below REQUEST_TIMEOUT_MS (counted from the request's start), so the
+        // caller gets the reload's own answer and nothing is swapped in after a failure answer.
+        return await ctx.admin.reloadNow('reloadModel mutation', ctx.request.startedAt);
       } catch (err) {
         if (err instanceof GatewayError) throw reloadFailure(err, ctx.request.id);
         throw err;

@@ -1,0 +1,451 @@
+/**
+ * The MLflow serving path under faults, against a real `mlflow server` with a small
+ * fault-injecting proxy in front of it where a fault must be injected: bodies cut off or
+ * too slow, 401/403/429, a slow MLflow against REQUEST_TIMEOUT_MS, the alias moving while a
+ * reload runs, candidates whose output tensor or nullable handling is wrong, NaN metrics,
+ * and the MLflow/admin-token configuration edges.
+ */
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
+import { ModelInfoDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, spawnGateway, startTestGateway, type TestGateway } from './helpers/index.js';
+import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
+
+const MODEL = 'telco-churn';
+const CHAMPION = `models:/${MODEL}@champion`;
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const REJECTED = 'model reload rejected; the current model keeps serving';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+type Fault =
+  | { readonly kind: 'status'; readonly status: number; readonly body?: string }
+  | { readonly kind: 'truncate' }
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'slowbody'; readonly ms: number }
+  | { readonly kind: 'hold'; readonly until: Promise<void>; readonly arrived: () => void };
+
+interface FaultRule {
+  readonly match: RegExp;
+  readonly fault: Fault;
+  /** Matching requests let through before this rule applies. */
+  skip: number;
+  /** Matching requests this rule still applies to. */
+  times: number;
+}
+
+/** A pass-through proxy in front of MLflow that injects faults into the requests that match a rule. */
+interface FaultProxy {
+  readonly url: string;
+  /** Every request path seen, in order. */
+  readonly seen: string[];
+  fault(match: RegExp, fault: Fault, opts?: { times?: number; skip?: number }): void;
+  /** Holds one matching request (after `skip` others) until release(). */
+  hold(match: RegExp, skip?: number): { reached: Promise<void>; release: () => void };
+  clear(): void;
+  count(match: RegExp): number;
+  close(): Promise<void>;
+}
+
+async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const rules: FaultRule[] = [];
+  const seen: string[] = [];
+  const pick = (url: string): Fault | undefined => {
+    for (const rule of rules) {
+      if (!rule.match.test(url) || rule.times <= 0) continue;
+      if (rule.skip > 0) {
+        rule.skip--;
+        continue;
+      }
+      rule.times--;
+      return rule.fault;
+    }
+    return undefined;
+  };
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = req.url ?? '/';
+      seen.push(url);
+      const fault = pick(url);
+      if (fault?.kind === 'status') {
+        res.writeHead(fault.status, { 'content-type': 'application/json' });
+        res.end(fault.body ?? JSON.stringify({ error_code: 'INJECTED', message: `injected HTTP ${fault.status}` }));
+        return;
+      }
+      if (fault?.kind === 'delay') await sleep(fault.ms);
+      if (fault?.kind === 'hold') {
+        fault.arrived();
+        await fault.until;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const upstream = await fetch(`${target}${url}`, { method: req.method ?? 'GET', ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+      const body = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': String(body.length) });
+      if (fault?.kind === 'truncate') {
+        res.write(body.subarray(0, body.length >> 1));
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      if (fault?.kind === 'slowbody') {
+        res.write(body.subarray(0, 100));
+        await sleep(fault.ms);
+        if (!res.destroyed) res.end(body.subarray(100));
+        return;
+      }
+      res.end(body);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(err));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const add = (match: RegExp, fault: Fault, opts: { times?: number; skip?: number } = {}) =>
+    void rules.push({ match, fault, skip: opts.skip ?? 0, times: opts.times ?? Number.POSITIVE_INFINITY });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    fault: add,
+    hold(match, skip = 0) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((r) => (arrived = r));
+      const until = new Promise<void>((r) => (release = r));
+      add(match, { kind: 'hold', until, arrived }, { skip, times: 1 });
+      return { reached, release };
+    },
+    clear: () => void rules.splice(0),
+    count: (match) => seen.filter((u) => match.test(u)).length,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let mlflow: MlflowServer;
+let proxy: FaultProxy;
+/** Registry versions by what they hold. */
+const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator', string> = {
+  one: '',
+  two: '',
+  nanMetrics: '',
+  tampered: '',
+  labelOutput: '',
+  ratioNoNullAs: '',
+  nullableDenominator: '',
+};
+const runOf: Record<string, string> = {};
+const gateways: TestGateway[] = [];
+
+async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: proxy.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN, MLFLOW_TIMEOUT_MS: '2000', ...env });
+  gateways.push(gw);
+  return gw;
+}
+
+async function servingVersion(gw: TestGateway): Promise<string | null | undefined> {
+  return (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.version;
+}
+
+const champion = (version: string) => setAlias(mlflow.url, MODEL, 'champion', version);
+const reload = (gw: TestGateway, headers: Record<string, string> = ADMIN) => gql(gw.url, ReloadModelDocument, {}, headers);
+
+/** The packaged bundle with its manifest changed by `edit` (the manifest carries no checksum of itself). */
+async function bundleWith(edit: (manifest: Record<string, unknown>) => void): Promise<Record<string, Uint8Array | string>> {
+  const files: Record<string, Uint8Array | string> = await readBundleFiles(BUNDLE_DIR);
+  const manifest = JSON.parse(Buffer.from(files['manifest.json'] as Uint8Array).toString('utf8')) as Record<string, unknown>;
+  edit(manifest);
+  files['manifest.json'] = JSON.stringify(manifest);
+  return files;
+}
+
+type Feature = { name: string; transform: string; numerator?: string; denominator?: string; nullAs?: number };
+const ratioFeature = (m: Record<string, unknown>) => (m['featureSpec'] as { features: Feature[] }).features.find((f) => f.transform === 'ratio') as Feature;
+
+beforeAll(async () => {
+  await ensureVenv();
+  mlflow = await startMlflowServer();
+  proxy = await startFaultProxy(mlflow.url);
+  const { experiment_id: experimentId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn' });
+  await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
+  const register = async (key: keyof typeof v, files: Record<string, Uint8Array | string>) => {
+    const made = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, files);
+    v[key] = made.version;
+    runOf[key] = made.runId;
+  };
+  const packaged = await readBundleFiles(BUNDLE_DIR);
+  await register('one', packaged);
+  await register('two', packaged);
+  await register('nanMetrics', packaged);
+  for (const [key, value] of [['test_roc_auc', 0.8125], ['brier_skill', 'NaN'], ['lift_at_0', 'NaN']] as const) {
+    await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runOf['nanMetrics'], key, value, timestamp: Date.now() });
+  }
+  const onnx = new Uint8Array(packaged['model.onnx'] as Uint8Array);
+  onnx[onnx.length - 1] = (onnx[onnx.length - 1] as number) ^ 0xff;
+  await register('tampered', { ...packaged, 'model.onnx': onnx });
+  await register('labelOutput', await bundleWith((m) => ((m['onnx'] as Record<string, unknown>)['outputName'] = 'label')));
+  await register('ratioNoNullAs', await bundleWith((m) => delete ratioFeature(m).nullAs));
+  await register(
+    'nullableDenominator',
+    await bundleWith((m) => {
+      const f = ratioFeature(m);
+      f.numerator = 'MonthlyCharges';
+      f.denominator = 'TotalCharges';
+    }),
+  );
+  await champion(v.one);
+}, 300_000);
+
+afterEach(() => proxy?.clear());
+
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.close()));
+  await proxy?.close();
+  await mlflow?.stop();
+});
+
+describe('artifact and JSON bodies that fail mid-download', () => {
+  it('retries a model.onnx body cut off mid-download, and a runs/get body cut off, then serves the model', async () => {
+    const gw = await gateway();
+    await champion(v.two);
+    proxy.fault(/model\.onnx/, { kind: 'truncate' }, { times: 1 });
+    proxy.fault(/runs\/get/, { kind: 'truncate' }, { times: 1 });
+    const before = proxy.count(/model\.onnx/);
+    const res = await reload(gw);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    expect(proxy.count(/model\.onnx/) - before).toBe(2);
+  });
+
+  it('answers 502 MLFLOW_UNAVAILABLE naming the artifact, run and URL when every attempt is cut off or too slow', async () => {
+    await champion(v.one);
+    const gw = await gateway({ MLFLOW_TIMEOUT_MS: '800' });
+    await champion(v.two);
+    proxy.fault(/model\.onnx/, { kind: 'truncate' });
+    const before = proxy.count(/model\.onnx/);
+    const cut = await reload(gw);
+    expect(cut.status).toBe(502);
+    expect(cut.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+    expect(cut.body.errors?.[0]?.message).toContain(`artifact bundle/model.onnx of run ${runOf['two']}`);
+    expect(cut.body.errors?.[0]?.message).toMatch(/\/api\/2\.0\/mlflow-artifacts\/artifacts\/.*\/bundle\/model\.onnx/);
+    expect(proxy.count(/model\.onnx/) - before).toBe(3);
+
+    proxy.clear();
+    proxy.fault(/parity\.json/, { kind: 'slowbody', ms: 1500 });
+    const slow = await reload(gw);
+    expect(slow.status).toBe(502);
+    expect(slow.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+    expect(slow.body.errors?.[0]?.message).toContain(`artifact bundle/parity.json of run ${runOf['two']}`);
+    expect(slow.body.errors?.[0]?.message).toContain('800 ms');
+    expect(await servingVersion(gw)).toBe(v.one);
+  });
+});
+
+describe('reloads while the alias moves', () => {
+  it('a reloadModel made after the alias moved gets what the alias names now, not the reload already running', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    await champion(v.two);
+    const gate = proxy.hold(/model\.onnx/);
+    const first = reload(gw);
+    await gate.reached; // the first reload is loading version two
+    await champion(v.one);
+    const second = reload(gw);
+    await sleep(300); // the second call is in the resolver, waiting
+    gate.release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    expect(b.body.errors).toBeUndefined();
+    expect(b.body.data?.reloadModel.model.version).toBe(v.one);
+    expect(await servingVersion(gw)).toBe(v.one);
+  });
+
+  it('a poll whose candidate changed under it records the version it loaded as rejected, and later loads the good one', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    await champion(v.two);
+    // The poll's peek sees version two; its load asks the alias again (held) and finds the tampered version.
+    const gate = proxy.hold(/registered-models\/alias/, 1);
+    const poll = gw.admin.checkForUpdate();
+    await gate.reached;
+    await champion(v.tampered);
+    gate.release();
+    expect(await poll).toEqual({ checked: true, reloaded: null });
+    expect(gw.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
+    expect(gw.logs.find((l) => l['msg'] === REJECTED)?.['candidate']).toBe(v.tampered);
+
+    // The tampered version is the one remembered: the next poll does not load it again ...
+    expect(await gw.admin.checkForUpdate()).toEqual({ checked: true, reloaded: null });
+    expect(gw.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
+    // ... and version two, which the alias names again, is loaded.
+    await champion(v.two);
+    expect((await gw.admin.checkForUpdate()).reloaded).toMatchObject({ changed: true });
+    expect(await servingVersion(gw)).toBe(v.two);
+    await champion(v.one);
+  });
+});
+
+describe('candidates the contract check must refuse at load', () => {
+  it('an onnx.outputName that names the int64 label output: 422 MODEL_BUNDLE_INVALID, and the poller logs it once', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200' });
+    await champion(v.labelOutput);
+    const res = await reload(gw);
+    expect(res.status).toBe(422);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+    expect(res.body.errors?.[0]?.message).toMatch(/ONNX output label is int64, expected float32/);
+    await sleep(1200);
+    expect(polled.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
+    expect(await servingVersion(gw)).toBe(v.one);
+    expect(await servingVersion(polled)).toBe(v.one);
+    await champion(v.one);
+  });
+
+  it('a ratio over a nullable column without nullAs, and a nullable denominator: 422 naming the feature', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    await champion(v.ratioNoNullAs);
+    const numerator = await reload(gw);
+    expect(numerator.status).toBe(422);
+    expect(numerator.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+    expect(numerator.body.errors?.[0]?.message).toContain('feature TotalCharges/tenure reads nullable column TotalCharges without nullAs');
+    await champion(v.nullableDenominator);
+    const denominator = await reload(gw);
+    expect(denominator.status).toBe(422);
+    expect(denominator.body.errors?.[0]?.message).toContain('feature TotalCharges/tenure divides by nullable column TotalCharges');
+    // Still serving version one, which scores a customer not yet billed.
+    const p = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 5, totalCharges: null } });
+    expect(p.body.errors).toBeUndefined();
+    expect(p.body.data?.predict.modelVersion).toBe(v.one);
+    await champion(v.one);
+  });
+});
+
+describe('metrics MLflow reports as NaN', () => {
+  it('loads the version and leaves NaN metrics out of modelInfo', async () => {
+    await champion(v.nanMetrics);
+    const gw = await gateway();
+    const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+    expect(info?.source).toBe('MLFLOW');
+    expect(info?.version).toBe(v.nanMetrics);
+    expect(info?.metrics).toEqual([{ key: 'test_roc_auc', value: 0.8125 }]);
+    await champion(v.one);
+  });
+
+  it('the client accepts "NaN", "Infinity" and "-Infinity" and keeps only finite metrics', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          run: {
+            info: { run_id: 'r1', experiment_id: '1', artifact_uri: 'mlflow-artifacts:/1/r1/artifacts' },
+            data: { metrics: [{ key: 'a', value: 'NaN' }, { key: 'b', value: 'Infinity' }, { key: 'c', value: '-Infinity' }, { key: 'd', value: 0.5 }], params: [] },
+          },
+        }),
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    try {
+      const run = await new MlflowClient({ trackingUri: `http://127.0.0.1:${port}`, timeoutMs: 1000 }).getRun('r1');
+      expect(run.metrics).toEqual({ d: 0.5 });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('a reloadModel over a slow MLflow', () => {
+  it('answers 502 "no answer within" before REQUEST_TIMEOUT_MS, and never swaps afterwards', async () => {
+    await champion(v.one);
+    const gw = await gateway({ REQUEST_TIMEOUT_MS: '3000', HEADERS_TIMEOUT_MS: '1000', MLFLOW_TIMEOUT_MS: '1500' });
+    await champion(v.two);
+    // Every call answers within MLFLOW_TIMEOUT_MS, but the five of them take about 4 s.
+    proxy.fault(/./, { kind: 'delay', ms: 800 });
+    const started = Date.now();
+    const res = await reload(gw);
+    const took = Date.now() - started;
+    expect(res.status).toBe(502);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+    expect(res.body.errors?.[0]?.message).toMatch(/no answer within 2700 ms/);
+    expect(took).toBeLessThan(3000);
+    await sleep(3500); // past the moment the reload would have finished
+    expect(gw.logs.filter((l) => l['msg'] === 'model swapped')).toEqual([]);
+    expect(await servingVersion(gw)).toBe(v.one);
+
+    proxy.clear();
+    const again = await reload(gw);
+    expect(again.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    await champion(v.one);
+  });
+});
+
+describe('MLflow refusing or throttling, and the admin token', () => {
+  it('reports 401 and 403 as MLFLOW_UNAVAILABLE "refused access", without retrying', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    for (const status of [401, 403]) {
+      proxy.clear();
+      proxy.fault(/registered-models\/alias/, { kind: 'status', status });
+      const before = proxy.count(/registered-models\/alias/);
+      const res = await reload(gw);
+      expect(res.status).toBe(502);
+      expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+      expect(res.body.errors?.[0]?.message).toContain(`MLflow at ${proxy.url} refused access (HTTP ${status})`);
+      expect(proxy.count(/registered-models\/alias/) - before).toBe(1);
+    }
+  });
+
+  it('retries 429 with backoff', async () => {
+    proxy.fault(/registered-models\/alias/, { kind: 'status', status: 429 }, { times: 2 });
+    const client = new MlflowClient({ trackingUri: proxy.url, timeoutMs: 1000, backoffMs: 10 });
+    const before = proxy.count(/registered-models\/alias/);
+    await expect(client.getModelVersionByAlias(MODEL, 'champion')).resolves.toMatchObject({ version: v.one });
+    expect(proxy.count(/registered-models\/alias/) - before).toBe(3);
+    proxy.fault(/registered-models\/alias/, { kind: 'status', status: 429 });
+    const err = (await client.getModelVersionByAlias(MODEL, 'champion').catch((e: unknown) => e)) as MlflowError;
+    expect(err).toBeInstanceOf(MlflowError);
+    expect(err.code).toBe('MLFLOW_UNAVAILABLE');
+    expect(err.message).toContain('HTTP 429');
+  });
+
+  it('accepts the Bearer scheme in any case', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const res = await reload(gw, { authorization: `${scheme} ${ADMIN_TOKEN}` });
+      expect(res.body.errors, scheme).toBeUndefined();
+      expect(res.body.data?.reloadModel.model.version).toBe(v.one);
+    }
+  });
+
+  it('an empty ADMIN_TOKEN means unset: the gateway starts and reloadModel is refused', async () => {
+    expect(loadConfig({ ADMIN_TOKEN: '' }).ADMIN_TOKEN).toBeUndefined();
+    const gw = await gateway({ ADMIN_TOKEN: '' });
+    const res = await reload(gw, { authorization: 'Bearer ' });
+    expect(res.status).toBe(403);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('refuses a tracking URI that is not http(s) at config load', async () => {
+    for (const uri of ['mlflow:5000', 'file:///tmp/mlruns', 'sqlite:///tmp/mlflow.db']) {
+      expect(() => loadConfig({ MLFLOW_TRACKING_URI: uri, MODEL_URI: CHAMPION }), uri).toThrow(/MLFLOW_TRACKING_URI: must be an http\(s\) URL/);
+    }
+    expect(loadConfig({ MLFLOW_TRACKING_URI: 'https://mlflow.internal:5000', MODEL_URI: CHAMPION }).MLFLOW_TRACKING_URI).toBe('https://mlflow.internal:5000');
+    const child = await spawnGateway({ MLFLOW_TRACKING_URI: 'mlflow:5000', MODEL_URI: CHAMPION }, { waitReady: false });
+    const late = setTimeout(() => child.child.kill('SIGKILL'), 30_000);
+    expect(await child.exited).toBe(1);
+    clearTimeout(late);
+    expect(child.stderr()).toMatch(/MLFLOW_TRACKING_URI: must be an http\(s\) URL such as http:\/\/mlflow:5000/);
+  });
+});
