@@ -4,7 +4,7 @@
  * server.ts, so tests can run it on any port.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
 import { HttpProblem, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
@@ -34,6 +34,13 @@ export interface AppDeps {
 
 export interface App {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * The response class to create the server with (`createServer({ ServerResponse })`): once
+   * draining has begun, every answer it writes says `connection: close`, including answers to
+   * requests that were already in flight, so callers do not send another request on a
+   * connection that is about to end.
+   */
+  readonly Response: typeof ServerResponse<IncomingMessage>;
   /** Health turns 503 and connections stop being kept alive: the load balancer drains us. */
   startDraining(): void;
   readonly inFlight: () => number;
@@ -52,8 +59,15 @@ export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
   let inFlight = 0;
-  /** Answers not yet complete: told to close their connection when draining starts. */
-  const open = new Set<ServerResponse>();
+  // A check at the moment headers are written, not a set of open responses: keeping every
+  // in-flight response in a long-lived Set doubled the garbage collector's work (its helper
+  // threads went from ~3% to ~6% of a core each at full REST load, throughput -10%).
+  class Response extends ServerResponse {
+    override writeHead(statusCode: number, statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+      if (draining && !this.headersSent) this.setHeader('connection', 'close');
+      return typeof statusMessage === 'string' ? super.writeHead(statusCode, statusMessage, headers) : super.writeHead(statusCode, statusMessage);
+    }
+  }
   const writeAccessLog = accessLog(log);
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
@@ -204,7 +218,6 @@ export function createApp(deps: AppDeps): App {
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
     if (draining) res.setHeader('connection', 'close');
-    else open.add(res);
     // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
     // the caller: 503 when the gateway was too slow, 408 when the request itself never
     // arrived in full. Either way the connection closes after it: the bytes still coming,
@@ -225,7 +238,6 @@ export function createApp(deps: AppDeps): App {
     }, config.REQUEST_TIMEOUT_MS);
     res.once('close', () => {
       clearTimeout(timer);
-      open.delete(res);
       finish(res, state, req.method ?? 'GET');
       // A keep-alive connection whose request was in flight at SIGTERM closes after its
       // answer; otherwise the caller's next request on it would still be accepted.
@@ -243,12 +255,9 @@ export function createApp(deps: AppDeps): App {
 
   return {
     handle,
+    Response,
     startDraining: () => {
       draining = true;
-      // Requests in flight now are answered with `connection: close`, so their callers do not
-      // send another request on a connection that is about to end.
-      for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
-      open.clear();
     },
     inFlight: () => inFlight,
   };

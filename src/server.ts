@@ -39,7 +39,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const admin = new ModelAdmin(slot, source, log, metrics);
   const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: [createUiRoute(config, log)] });
 
-  const server = createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: config.HEADERS_TIMEOUT_MS, keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS }, app.handle);
+  const server = createServer(
+    { requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: config.HEADERS_TIMEOUT_MS, keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS, ServerResponse: app.Response },
+    app.handle,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
