@@ -7,7 +7,17 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { PredictBatchDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, spawnGateway, startTestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, spawnGateway, startTestGateway, type SpawnedGateway } from './helpers/index.js';
+
+/** A spawned gateway with one request in flight whose body never finishes (abort `controller` to end it). */
+async function gatewayWithAStuckRequest(shutdownTimeoutMs: string): Promise<{ gw: SpawnedGateway; controller: AbortController }> {
+  const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: shutdownTimeoutMs, REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
+  const controller = new AbortController();
+  const stream = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"query":')) });
+  void fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, signal: controller.signal, duplex: 'half' } as RequestInit).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  return { gw, controller };
+}
 
 describe('graceful shutdown', () => {
   it('answers every accepted request completely after SIGTERM, then exits 0', async () => {
@@ -127,11 +137,7 @@ describe('graceful shutdown', () => {
   });
 
   it('keeps draining when a second SIGTERM arrives', async () => {
-    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
-    const controller = new AbortController();
-    const stream = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"query":')) });
-    void fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, signal: controller.signal, duplex: 'half' } as RequestInit).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 300));
+    const { gw, controller } = await gatewayWithAStuckRequest('1500');
     const start = Date.now();
     gw.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
@@ -143,12 +149,7 @@ describe('graceful shutdown', () => {
   });
 
   it('gives up after SHUTDOWN_TIMEOUT_MS and exits non-zero when a request will not finish', async () => {
-    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
-    // A request whose body never finishes keeps a connection in flight.
-    const controller = new AbortController();
-    const stream = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"query":')) });
-    void fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, signal: controller.signal, duplex: 'half' } as RequestInit).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 300));
+    const { gw, controller } = await gatewayWithAStuckRequest('500');
     const start = Date.now();
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(1);
