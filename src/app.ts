@@ -217,7 +217,6 @@ export function createApp(deps: AppDeps): App {
     inFlight++;
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
-    if (draining) res.setHeader('connection', 'close');
     // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
     // the caller: 503 when the gateway was too slow, 408 when the request itself never
     // arrived in full. Either way the connection closes after it: the bytes still coming,

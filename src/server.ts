@@ -89,8 +89,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       ]);
       if (!loaded) log.warn('shutdown timeout: the model was still loading');
       await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
-      log.info({ drained: !timedOut }, 'stopped');
-      return !timedOut && loaded;
+      const drained = !timedOut && loaded;
+      log.info({ drained }, 'stopped');
+      return drained;
     })());
 
   return { server, app, slot, admin, url, ready, shutdown };

@@ -89,10 +89,9 @@ export interface Run {
   readonly artifactUri: string;
   /**
    * Latest value of each metric, as runs/get reports it, without the NaN and ±Infinity ones
-   * (GraphQL's Float, and so modelInfo, cannot carry them); `nonFiniteMetrics` names those.
+   * (GraphQL's Float, and so modelInfo, cannot carry them).
    */
   readonly metrics: Readonly<Record<string, number>>;
-  readonly nonFiniteMetrics: readonly string[];
   readonly params: Readonly<Record<string, string>>;
 }
 
@@ -151,7 +150,6 @@ export class MlflowClient {
       experimentId: run.info.experiment_id,
       artifactUri: run.info.artifact_uri,
       metrics: Object.fromEntries(run.data.metrics.filter((m) => Number.isFinite(m.value)).map((m) => [m.key, m.value])),
-      nonFiniteMetrics: run.data.metrics.filter((m) => !Number.isFinite(m.value)).map((m) => m.key),
       params: Object.fromEntries(run.data.params.map((p) => [p.key, p.value])),
     };
   }
