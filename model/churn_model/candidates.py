@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -104,13 +103,6 @@ def candidate_inputs(cand: Candidate, x: np.ndarray, spec: features.FeatureSpec,
     return xc, hyper
 
 
-def _params(hyper: dict[str, Any], y: np.ndarray, seed: int, weighted: bool) -> dict[str, Any]:
-    params = train.model_params(hyper, y, seed)
-    if not weighted:
-        params["scale_pos_weight"] = 1.0
-    return params
-
-
 def fold_scores(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: TrainingConfig,
                 weighted: bool = True, bag: int = 1) -> tuple[list[float], list[int]]:
     """ROC AUC of each of the len(REPEAT_SEEDS) x cv_folds held-out folds, and round counts.
@@ -127,13 +119,12 @@ def fold_scores(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: Traini
                                         stratify=y[fold_train], random_state=seed)
             margins, fold_rounds = [], []
             for model_seed in range(seed, seed + bag):
-                model = train.fit_model(x[fit], y[fit], x[val], y[val], _params(hyper, y[fit], model_seed, weighted),
+                model = train.fit_model(x[fit], y[fit], x[val], y[val],
+                                        train.model_params(hyper, y[fit], model_seed, weighted),
                                         cfg.early_stopping_rounds, cfg.eval_metric)
                 n_rounds = model.best_iteration + 1
                 if cfg.refit_on_training_part:
-                    params = _params(hyper, y[fold_train], model_seed, weighted)
-                    params["n_estimators"] = n_rounds
-                    model = xgb.XGBClassifier(**params).fit(x[fold_train], y[fold_train])
+                    model = train.refit_model(x[fold_train], y[fold_train], hyper, n_rounds, model_seed, weighted)
                 margins.append(model.predict(x[fold_test], output_margin=True))
                 fold_rounds.append(n_rounds)
             scores.append(float(roc_auc_score(y[fold_test], np.mean(margins, axis=0))))

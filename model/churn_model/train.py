@@ -54,10 +54,11 @@ def imbalance_weight(labels: np.ndarray) -> float:
     return float(len(labels) - positives) / max(positives, 1)
 
 
-def model_params(hyper: dict[str, Any], labels: np.ndarray, seed: int) -> dict[str, Any]:
-    """XGBClassifier keyword arguments: config hyperparameters + seed + imbalance weight."""
+def model_params(hyper: dict[str, Any], labels: np.ndarray, seed: int, weighted: bool = True) -> dict[str, Any]:
+    """XGBClassifier keyword arguments: config hyperparameters + seed + imbalance weight
+    (1 when not `weighted`: only the offline candidate comparison turns it off)."""
     params = dict(hyper)
-    params.update(random_state=seed, scale_pos_weight=imbalance_weight(labels),
+    params.update(random_state=seed, scale_pos_weight=imbalance_weight(labels) if weighted else 1.0,
                   objective="binary:logistic")
     return params
 
@@ -89,9 +90,9 @@ def fit_model(x_fit: np.ndarray, y_fit: np.ndarray, x_val: np.ndarray, y_val: np
 
 
 def refit_model(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_rounds: int,
-                seed: int) -> xgb.XGBClassifier:
+                seed: int, weighted: bool = True) -> xgb.XGBClassifier:
     """Refit on the whole training part with the early-stopped round count (no early stopping)."""
-    params = model_params(hyper, y, seed)
+    params = model_params(hyper, y, seed, weighted)
     params["n_estimators"] = n_rounds
     return xgb.XGBClassifier(**params).fit(x, y)
 
