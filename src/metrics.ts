@@ -10,8 +10,11 @@ export const MAX_OPERATION_LABELS = 50;
 /** Not a valid GraphQL name, so it cannot collide with a client's operation. */
 export const OTHER_OPERATIONS = '(other)';
 
-/** The latency buckets of gateway_request_duration_seconds, in seconds. */
-export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+/**
+ * The latency buckets of gateway_request_duration_seconds, in seconds. The top ones reach
+ * past REQUEST_TIMEOUT_MS's default (30 s), so slow and timed-out requests are told apart.
+ */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 60];
 
 /** A metric as prom-client's Registry reads it when it formats /metrics (see `RequestMetrics`). */
 interface ExposedMetric {
