@@ -17,7 +17,8 @@ const int = (fallback: number, min: number, max: number) =>
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
-      const n = Number(v);
+      // Decimal digits only: Number() would also take "0x1F90", "1e3" and " 80 ".
+      const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < min || n > max) {
         ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}; got "${v}"` });
         return z.NEVER;
@@ -93,6 +94,44 @@ export type Config = Readonly<z.infer<typeof envSchema>>;
 
 /** Every environment variable the gateway reads (the README's configuration table lists them all). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/** Optimal-string-alignment distance (a swap of two neighbours counts once), for short names. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = best;
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * Variables in `env` that look like a misspelling of one the gateway reads: the same name in
+ * another case, or at most 1 edit away (2 for names of 9+ characters). A misspelled setting
+ * is otherwise silently its default. PORT and HOST are left out: HOME, HOSTNAME and the like
+ * are too close to them to mean anything.
+ */
+export function misspelledVariables(env: Readonly<Record<string, string | undefined>>): { given: string; meant: string }[] {
+  const found: { given: string; meant: string }[] = [];
+  for (const given of Object.keys(env)) {
+    if (CONFIG_VARIABLES.includes(given)) continue;
+    const upper = given.toUpperCase();
+    for (const meant of CONFIG_VARIABLES) {
+      if (meant.length < 6) continue;
+      if (upper === meant || editDistance(upper, meant) <= (meant.length >= 9 ? 2 : 1)) {
+        found.push({ given, meant });
+        break;
+      }
+    }
+  }
+  return found;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

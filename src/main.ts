@@ -2,7 +2,7 @@
  * Process entry point: config, logger, server, signals. Start-up failures print one
  * clear line and exit non-zero; SIGTERM/SIGINT drain and exit.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, misspelledVariables } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startGateway } from './server.js';
@@ -19,6 +19,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
+  for (const { given, meant } of misspelledVariables(process.env)) {
+    log.warn({ variable: given, meant }, `environment variable ${given} is not read by the gateway; did you mean ${meant}? (${meant} keeps its default)`);
+  }
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');

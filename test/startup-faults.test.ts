@@ -123,6 +123,28 @@ describe('start-up faults', () => {
     expect(gw.stderr()).toMatch(/LOG_LEVEL/);
   });
 
+  it('numbers that are not plain decimal integers (hex, exponent, spaces)', async () => {
+    const gw = await spawnGateway({ PORT: '0x1F90', MAX_BATCH: '1e3', REQUEST_TIMEOUT_MS: ' 5000' }, { waitReady: false });
+    expect(await exitedWithin(gw)).toBe(1);
+    expect(gw.stderr()).toMatch(/PORT: must be an integer from 0 to 65535; got "0x1F90"/);
+    expect(gw.stderr()).toMatch(/MAX_BATCH: must be an integer from 1 to 1000000; got "1e3"/);
+    expect(gw.stderr()).toMatch(/REQUEST_TIMEOUT_MS: must be an integer from 100 to 600000; got " 5000"/);
+  });
+
+  it('a misspelled setting is named in a warning (it would otherwise silently keep its default)', async () => {
+    const gw = await spawnGateway({ MAX_BACTH: '5', cors_origins: 'https://app.example' });
+    try {
+      const warnings = gw.stdout().split('\n').filter((l) => l.includes('is not read by the gateway')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(warnings.map((w) => [w['level'], w['variable'], w['meant']])).toEqual([
+        ['warn', 'MAX_BACTH', 'MAX_BATCH'],
+        ['warn', 'cors_origins', 'CORS_ORIGINS'],
+      ]);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
   it('a tracking URI that is not http(s)', async () => {
     const gw = await spawnGateway({ MLFLOW_TRACKING_URI: 'sqlite:///tmp/mlflow.db', MODEL_URI: 'models:/telco-churn@champion' }, { waitReady: false });
     expect(await exitedWithin(gw)).toBe(1);

@@ -1,0 +1,47 @@
+/**
+ * The environment parser's edges that the spawned start-up tests do not cover one by one:
+ * integer syntax and the misspelling check's reach (what it flags, and the common variables
+ * of a container or CI machine it must leave alone).
+ */
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, loadConfig, misspelledVariables } from '../src/config.js';
+
+describe('integer settings', () => {
+  it.each(['8080', '0', '65535'])('takes %j', (port) => {
+    expect(loadConfig({ PORT: port }).PORT).toBe(Number(port));
+  });
+
+  it.each(['0x1F90', '1e3', ' 80', '80 ', '+80', '-1', '80.0', '0b101', '８０', '99999999999999999999'])('refuses %j', (port) => {
+    expect(() => loadConfig({ PORT: port })).toThrow(/PORT: must be an integer from 0 to 65535; got/);
+  });
+});
+
+describe('misspelled settings', () => {
+  it('flags other cases, one edit, and a swap of neighbours', () => {
+    expect(
+      misspelledVariables({
+        max_batch: '1',
+        MAX_BACTH: '1',
+        LOGLEVEL: 'debug',
+        MLFLOW_TRACKING_URL: 'http://mlflow:5000',
+        CORS_ORIGIN: 'https://a.example',
+        GRAPHQL_MAX_DEPT: '4',
+        MODEL_DIRS: '/m',
+      }),
+    ).toEqual([
+      { given: 'max_batch', meant: 'MAX_BATCH' },
+      { given: 'MAX_BACTH', meant: 'MAX_BATCH' },
+      { given: 'LOGLEVEL', meant: 'LOG_LEVEL' },
+      { given: 'MLFLOW_TRACKING_URL', meant: 'MLFLOW_TRACKING_URI' },
+      { given: 'CORS_ORIGIN', meant: 'CORS_ORIGINS' },
+      { given: 'GRAPHQL_MAX_DEPT', meant: 'GRAPHQL_MAX_DEPTH' },
+      { given: 'MODEL_DIRS', meant: 'MODEL_DIR' },
+    ]);
+  });
+
+  it('leaves the settings themselves and the usual environment of a container, ECS task or CI machine alone', () => {
+    const usual = ['PATH', 'HOME', 'HOSTNAME', 'PWD', 'TERM', 'LANG', 'NODE_VERSION', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'YARN_VERSION', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV', 'ECS_CONTAINER_METADATA_URI', 'ECS_CONTAINER_METADATA_URI_V4', 'MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_REGISTRY_URI', 'MLFLOW_EXPERIMENT_NAME', 'CHURN_DATA', 'CI', 'GITHUB_ACTIONS', 'npm_config_cache', 'ONNXRUNTIME_NODE_INSTALL'];
+    const env = Object.fromEntries([...usual, ...CONFIG_VARIABLES].map((name) => [name, 'x']));
+    expect(misspelledVariables(env)).toEqual([]);
+  });
+});
