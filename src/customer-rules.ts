@@ -51,14 +51,31 @@ export const graphqlNaming: Naming = {
 
 function checkMoney(record: CustomerRecord, column: 'MonthlyCharges' | 'TotalCharges', naming: Naming, out: RuleIssue[]): void {
   const v = record[column];
-  if (v === null) return;
+  if (v === null || v === undefined) return; // present-or-null is checkPresent's
   if (!Number.isFinite(v) || v < 0 || v > MAX_CHARGE) {
     out.push({ column, message: `${naming.field(column)} must be a finite number ≥ 0 (at most ${MAX_CHARGE}); got ${v}` });
   }
 }
 
+/**
+ * Every column is there, and null only where the contract allows it (TotalCharges: not yet
+ * billed). The interfaces' own type checks already ensure this; this is the last gate before
+ * the encoder, so that no path into inference can turn a missing value into a default or
+ * reach the model with a hole in a row.
+ */
+function checkPresent(record: CustomerRecord, naming: Naming, out: RuleIssue[]): void {
+  for (const f of CUSTOMER_FIELDS) {
+    const v = (record as Record<string, unknown>)[f.column];
+    if (v === undefined || (v === null && !(f.kind === 'money' && f.nullable))) {
+      out.push({ column: f.column, message: `${naming.field(f.column)} is required and must not be null` });
+    }
+  }
+}
+
 export function checkCustomerRules(record: CustomerRecord, naming: Naming): RuleIssue[] {
   const out: RuleIssue[] = [];
+  checkPresent(record, naming, out);
+  if (out.length > 0) return out;
   const t = record.tenure;
   if (!Number.isInteger(t) || t < 0 || t > MAX_TENURE_MONTHS) {
     out.push({ column: 'tenure', message: `${naming.field('tenure')} must be an integer from 0 to ${MAX_TENURE_MONTHS} (months); got ${t}` });

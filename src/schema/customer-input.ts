@@ -30,19 +30,20 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
   },
 });
 
+/** Booleans to the data set's values; a null or missing value stays so, for checkCustomerRules to refuse (never a default). */
 function toRecord(input: CustomerInputShape): CustomerRecord {
-  const record: Record<string, string | number | null> = {};
+  const record: Record<string, string | number | null | undefined> = {};
   for (const f of CUSTOMER_FIELDS) {
     const v = input[f.field];
     switch (f.kind) {
       case 'yesNo':
-        record[f.column] = v === true ? 'Yes' : 'No';
+        record[f.column] = v === true ? 'Yes' : v === false ? 'No' : v;
         break;
       case 'flag01':
-        record[f.column] = v === true ? 1 : 0;
+        record[f.column] = v === true ? 1 : v === false ? 0 : v;
         break;
       default:
-        record[f.column] = v === undefined ? null : (v as string | number | null);
+        record[f.column] = v as string | number | null | undefined;
     }
   }
   return record as CustomerRecord;
@@ -56,15 +57,18 @@ export function customerFromInput(
 ): { customerId: string | null; record: CustomerRecord } {
   // GraphQL lets a nullable input field be left out; here null has a meaning (not yet
   // billed), so it must be sent, never assumed.
+  let unsentTotal = false;
   for (const f of CUSTOMER_FIELDS) {
     if (f.kind === 'money' && f.nullable && input[f.field] === undefined) {
       issues.push({ path: [...path, f.field], message: 'is required; send null when the customer has not been billed yet' });
+      unsentTotal = true;
     }
   }
   if (typeof input.customerId === 'string' && input.customerId.length > CUSTOMER_ID_MAX_LENGTH) {
     issues.push({ path: [...path, 'customerId'], message: `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters` });
   }
   const record = toRecord(input);
+  if (unsentTotal) (record as Record<string, unknown>)['TotalCharges'] = null; // named above, with what to send
   for (const issue of checkCustomerRules(record, graphqlNaming)) {
     issues.push({ path: [...path, graphqlNaming.field(issue.column)], message: issue.message });
   }

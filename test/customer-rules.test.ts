@@ -1,0 +1,47 @@
+/**
+ * The customer rules are the last gate before the encoder, whatever the interface: a null
+ * or missing value where the contract has none is refused by name, never turned into a
+ * default ("No", 0) or passed on as a hole in the row.
+ */
+import { describe, expect, it } from 'vitest';
+import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
+import { checkCustomerRules, datasetNaming } from '../src/customer-rules.js';
+import type { InputIssue } from '../src/schema/errors.js';
+import { customerFromInput, type CustomerInputShape } from '../src/schema/customer-input.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from './helpers/index.js';
+
+const required = CUSTOMER_FIELDS.filter((f) => !(f.kind === 'money' && f.nullable));
+
+/** GRAPHQL_CUSTOMER as the resolver receives it: enum values already mapped to the data set's. */
+const resolverInput: CustomerInputShape = Object.fromEntries(
+  Object.entries(GRAPHQL_CUSTOMER).map(([k, v]) => {
+    const f = CUSTOMER_FIELDS.find((c) => c.field === k);
+    return [k, f?.kind === 'enum' ? (CONTRACT_ENUMS[f.enumName] as Record<string, string>)[v as string] : v];
+  }),
+);
+
+describe('GraphQL input with null where a value is required', () => {
+  it.each(required.map((f) => [f.field]))('%s: null is refused on its path', (field) => {
+    const issues: InputIssue[] = [];
+    customerFromInput({ ...resolverInput, [field]: null }, ['customer'], issues);
+    expect(issues).toEqual([{ path: ['customer', field], message: `${field} is required and must not be null` }]);
+  });
+
+  it('a valid customer has no issues, and neither has totalCharges null (not yet billed)', () => {
+    for (const input of [resolverInput, { ...resolverInput, tenure: 0, totalCharges: null }]) {
+      const issues: InputIssue[] = [];
+      customerFromInput(input, ['customer'], issues);
+      expect(issues).toEqual([]);
+    }
+  });
+});
+
+describe('records in the data set vocabulary', () => {
+  it.each(required.map((f) => [f.column]))('%s: missing or null is refused', (column) => {
+    const record = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 } as Record<string, unknown>;
+    for (const value of [null, undefined]) {
+      const issues = checkCustomerRules({ ...record, [column]: value } as never, datasetNaming);
+      expect(issues).toEqual([{ column, message: `${column} is required and must not be null` }]);
+    }
+  });
+});
