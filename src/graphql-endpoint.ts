@@ -164,7 +164,8 @@ export function createGraphQLEndpoint(deps: {
     const params = body && method === 'POST' ? graphqlParams(body) : null;
     // The compiled path answers a JSON POST that accepts JSON; everything else (other
     // methods, other Accept headers) goes through Yoga, which refuses what it must.
-    const compiled = params && JSON_ACCEPT.test(req.headers.accept ?? '*/*') ? prepared.get(params.query, params.operationName) : undefined;
+    let compiled = params && JSON_ACCEPT.test(req.headers.accept ?? '*/*') ? prepared.get(params.query, params.operationName) : undefined;
+    if (params && compiled?.nullableWithDefault.some((name) => params.variables[name] === null)) compiled = undefined;
     if (params && compiled) {
       state.operation = compiled.label;
       const result = await compiled.compiled.query(undefined, contextFor(state), params.variables);

@@ -42,6 +42,33 @@ describe('prepared GraphQL documents', () => {
   });
 });
 
+describe('prepared documents and explicit nulls', () => {
+  // A variable declared nullable with a default may stand where a value is required; sent
+  // as null it is an error (graphql-js), which graphql-jit alone would let through as null.
+  const fields = (contract: string, partner: string, monthly: string) =>
+    `gender: FEMALE, seniorCitizen: false, partner: ${partner}, dependents: false, tenure: 1, phoneService: false, multipleLines: NO_PHONE_SERVICE, ` +
+    `internetService: DSL, onlineSecurity: NO, onlineBackup: YES, deviceProtection: NO, techSupport: NO, streamingTV: NO, streamingMovies: NO, ` +
+    `contract: ${contract}, paperlessBilling: true, paymentMethod: ELECTRONIC_CHECK, monthlyCharges: ${monthly}, totalCharges: 29.85`;
+  const cases: [string, string, string][] = [
+    ['an enum', 'k', `mutation NullEnum${Date.now()}($k: Contract = MONTH_TO_MONTH) { predict(customer: {${fields('$k', 'true', '29.85')}}) { churnProbability } }`],
+    ['a Boolean', 'p', `mutation NullBool${Date.now()}($p: Boolean = true) { predict(customer: {${fields('MONTH_TO_MONTH', '$p', '29.85')}}) { churnProbability } }`],
+    ['a Float', 'm', `mutation NullFloat${Date.now()}($m: Float = 29.85) { predict(customer: {${fields('MONTH_TO_MONTH', 'true', '$m')}}) { churnProbability } }`],
+    ['a directive argument', 'x', `query NullIf${Date.now()}($x: Boolean = true) { modelInfo { runId @include(if: $x) modelVersion } }`],
+  ];
+
+  it.each(cases)('for %s is refused on the compiled path exactly as by Yoga', async (_what, variable, query) => {
+    const post = (variables: Record<string, unknown>) =>
+      fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const before = await post({ [variable]: null }); // Yoga: the document is new
+    const beforeText = await before.text();
+    expect(before.status).toBe(400);
+    expect((await post({})).status).toBe(200); // now compiled
+    const after = await post({ [variable]: null });
+    expect(after.status).toBe(400);
+    expect(await after.text()).toBe(beforeText);
+  });
+});
+
 describe('coalescing', () => {
   it('gives each of 200 concurrent callers its own prediction, as without coalescing', async () => {
     const n = 200;

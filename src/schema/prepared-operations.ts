@@ -4,13 +4,20 @@
  * read fields qualify (a compiled run that errors is re-run by Yoga; see graphql-endpoint).
  */
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { getOperationAST, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { Kind, getOperationAST, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
 /** Root fields whose repeat execution is harmless (Yoga re-runs a request that errored). */
 const FAST_ROOT_FIELDS = new Set(['predict', 'predictBatch', 'modelInfo']);
 
 export interface PreparedOperation {
   readonly compiled: CompiledQuery;
+  /**
+   * Variables declared nullable with a default (`$k: Contract = MONTH_TO_MONTH`). Validation
+   * lets such a variable stand where a value is required; an explicit null for it is then an
+   * error in graphql-js, but graphql-jit passes the null on. A request that sends null for one
+   * of these goes to Yoga.
+   */
+  readonly nullableWithDefault: readonly string[];
   /** Operation name, or "<kind> <fields>" for anonymous ones: what logs and metrics show. */
   readonly label: string;
 }
@@ -52,7 +59,10 @@ export class PreparedOperations {
     const compiled = compileQuery(this.schema, document, operationName ?? undefined);
     if (!isCompiledQuery(compiled)) return;
     const label = operationLabel(op);
+    const nullableWithDefault = (op.variableDefinitions ?? [])
+      .filter((v) => v.type.kind !== Kind.NON_NULL_TYPE && v.defaultValue !== undefined)
+      .map((v) => v.variable.name.value);
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, { compiled, label });
+    this.cache.set(key, { compiled, label, nullableWithDefault });
   }
 }
