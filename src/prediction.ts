@@ -121,28 +121,38 @@ export class Predictor {
     }
     for (const [model, group] of byModel) {
       this.running++;
-      let rows = (group[0] as PendingRun).rows;
-      if (group.length > 1) {
-        const all: CustomerRecord[] = [];
-        for (const g of group) for (const row of g.rows) all.push(row);
-        rows = all;
-      }
-      this.run(model, rows)
-        .then(
-          (probabilities) => {
-            let offset = 0;
-            for (const g of group) {
-              g.resolve(probabilities.subarray(offset, offset + g.rows.length));
-              offset += g.rows.length;
-            }
-          },
-          (err: unknown) => group.forEach((g) => g.reject(err)),
-        )
-        .finally(() => {
-          group.forEach(() => model.relinquish());
-          this.running--;
-          this.scheduleFlush();
-        });
+      void this.runGroup(model, group).finally(() => {
+        group.forEach(() => model.relinquish());
+        this.running--;
+        this.scheduleFlush();
+      });
+    }
+  }
+
+  /**
+   * One session.run for every request of the group. If it fails and the group has more than
+   * one request, each request is run again on its own: a row that cannot be scored fails its
+   * own request, never the other callers' that happened to share the run.
+   */
+  private async runGroup(model: ChurnModel, group: readonly PendingRun[]): Promise<void> {
+    let rows = (group[0] as PendingRun).rows;
+    if (group.length > 1) {
+      const all: CustomerRecord[] = [];
+      for (const g of group) for (const row of g.rows) all.push(row);
+      rows = all;
+    }
+    let probabilities: Float32Array;
+    try {
+      probabilities = await this.run(model, rows);
+    } catch (err) {
+      if (group.length === 1) return (group[0] as PendingRun).reject(err);
+      await Promise.all(group.map((g) => this.run(model, g.rows).then(g.resolve, g.reject)));
+      return;
+    }
+    let offset = 0;
+    for (const g of group) {
+      g.resolve(probabilities.subarray(offset, offset + g.rows.length));
+      offset += g.rows.length;
     }
   }
 }

@@ -4,7 +4,11 @@
  * process serving once the fault clears.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomerRecord } from '../src/contract.js';
+import { InferenceError } from '../src/errors.js';
 import { PredictDocument } from '../src/generated/graphql.js';
+import { GatewayMetrics } from '../src/metrics.js';
+import { Predictor } from '../src/prediction.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -44,5 +48,22 @@ describe('inference failure after start-up', () => {
     const res = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
     expect(res.status).toBe(200);
     expect(res.body.data?.predict.churnProbability).toBeGreaterThan(0);
+  });
+});
+
+describe('a row that cannot be scored, in a coalesced run', () => {
+  it('fails only its own request; the callers that shared the run get their own answers', async () => {
+    // No interface lets such a row through (the customer rules refuse it); the predictor
+    // still must not let one caller's row fail everyone else's run.
+    const predictor = new Predictor(gw.slot, new GatewayMetrics(), { coalesce: true });
+    const record = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 };
+    const good = (tenure: number) => ({ customerId: `t${tenure}`, record: { ...record, tenure, TotalCharges: 29.85 * tenure } as CustomerRecord });
+    const unscorable = { customerId: 'bad', record: { ...record, MonthlyCharges: null } as unknown as CustomerRecord };
+    const alone = await Promise.all([1, 2, 3].map((t) => predictor.predict([good(t)])));
+    const together = await Promise.allSettled([predictor.predict([good(1)]), predictor.predict([unscorable]), predictor.predict([good(2), good(3)])]);
+    expect(together.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((together[1] as PromiseRejectedResult).reason).toBeInstanceOf(InferenceError);
+    expect((together[0] as PromiseFulfilledResult<unknown>).value).toEqual(alone[0]);
+    expect((together[2] as PromiseFulfilledResult<unknown>).value).toEqual([...(alone[1] ?? []), ...(alone[2] ?? [])]);
   });
 });
