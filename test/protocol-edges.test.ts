@@ -25,6 +25,7 @@ const without = <T extends object>(o: T, key: keyof T): Partial<T> => Object.fro
 
 const MODEL_INFO = '{ modelInfo { name } }';
 const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
+const SINGLE = 'mutation S($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
 
 describe('GET /graphql', () => {
   const get = (search: string) => fetch(`${gw.url}/graphql?${search}`);
@@ -100,6 +101,12 @@ describe('GraphQL customers', () => {
     expect(res.status).toBe(400);
     const paths = res.body.errors?.flatMap((e) => (e.extensions?.['issues'] as GqlIssue[]).map((i) => i.path));
     expect(paths).toEqual(expect.arrayContaining([['cs', 1, 'gender'], ['cs', 1, 'colour']]));
+    // The same for a single customer, where the field belongs to the variable itself.
+    for (const [c, path] of [[withoutGender, ['c', 'gender']], [{ ...GRAPHQL_CUSTOMER, colour: 'red' }, ['c', 'colour']]] as const) {
+      const one = await gql(gw.url, SINGLE, { c });
+      expect(one.status).toBe(400);
+      expect(one.body.errors?.map((e) => (e.extensions?.['issues'] as GqlIssue[]).map((i) => i.path))).toEqual([[path]]);
+    }
   });
 
   it('limits customerId to the length REST allows', async () => {

@@ -18,9 +18,9 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
     const at = variable[2] ?? variable[1] ?? '';
     const path = at.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     // A missing or unknown field is named only in the message ("… at "cs[1]"; Field "gender"
-    // of required type …"): put it on the path too.
+    // of required type …", or with no "at" for a field of the variable itself): put it on the path too.
     const field = FIELD_IN_MESSAGE.exec(error.message)?.[1];
-    if (field !== undefined && variable[2] !== undefined) path.push(field);
+    if (field !== undefined) path.push(field);
     return { code: 'BAD_USER_INPUT', issues: [{ path, message: error.message }] };
   }
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
