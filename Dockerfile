@@ -6,7 +6,7 @@
 #   runtime - Node LTS slim, production dependencies only, linux/x64 onnxruntime binaries only,
 #             the committed model bundle baked in, non-root, exec-form CMD.
 # Build:  docker build --build-arg GIT_COMMIT="$(git rev-parse HEAD)" \
-#           --build-arg MODEL_VERSION="$(jq -r '.registeredModel.version // ("run-" + .run.runId[0:8])' model/bundle/manifest.json)" \
+#           --build-arg MODEL_VERSION="$(jq -r '.registeredModel.version // ("run-" + .run.runId)' model/bundle/manifest.json)" \
 #           -t churn-gateway .
 # The runtime stage is checked without Docker by scripts/docker-smoke.ts (see docs/delivery.md):
 # keep its COPY/RUN/ENV/CMD lines simple (one instruction per line, no globs in COPY sources).

@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): App {
     const model = slot.loaded;
     if (draining) return sendJson(res, 503, { status: 'draining' }, state.id);
     if (!model) return sendJson(res, 503, { status: 'starting' }, state.id);
-    const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, source: model.lineage.source };
+    const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, source: model.lineage.source };
     if (model.lineage.notice) body['notice'] = model.lineage.notice;
     sendJson(res, 200, body, state.id);
   }

@@ -53,7 +53,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
 
   const ready = initial.then(async (model) => {
     await slot.swap(model);
-    log.info({ url, model: model.lineage.name, version: model.modelVersion, source: model.lineage.source, parity: model.parity }, 'ready');
+    log.info({ url, model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, onnxSha256: model.manifest.onnx.sha256, source: model.lineage.source, parity: model.parity }, 'ready');
     if (!stopping) admin.startPolling(config.MLFLOW_POLL_INTERVAL_MS);
   });
 

@@ -29,7 +29,7 @@ describe('predict', () => {
     expect(p?.threshold).toBe(manifest.threshold);
     expect(p?.willChurn).toBe((p?.churnProbability ?? 0) >= manifest.threshold);
     expect(p?.riskLevel).toBe(p?.willChurn ? 'HIGH' : (p?.churnProbability ?? 0) >= manifest.riskBands.mediumFrom ? 'MEDIUM' : 'LOW');
-    expect(p?.modelVersion).toBe(manifest.registeredModel.version ?? `run-${manifest.run.runId.slice(0, 8)}`);
+    expect(p?.modelVersion).toBe(manifest.registeredModel.version ?? `run-${manifest.run.runId}`);
   });
 
   it('tells an at-risk customer from a loyal one', async () => {

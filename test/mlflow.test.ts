@@ -94,7 +94,7 @@ describe('loading from MLflow', () => {
     expect(info?.params.length).toBeGreaterThan(5);
     expect(info?.metrics.find((m) => m.key === 'test_roc_auc')?.value).toBeGreaterThan(0.5);
     const health = (await (await fetch(`${gw.url}/`)).json()) as Record<string, unknown>;
-    expect(health).toEqual({ status: 'ok', model: MODEL, version: '1', source: 'MLFLOW' });
+    expect(health).toEqual({ status: 'ok', model: MODEL, version: '1', runId: runIds['1'], source: 'MLFLOW' });
     const p = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
     expect(p.body.data?.predict.modelVersion).toBe('1');
   });
@@ -107,7 +107,7 @@ describe('loading from MLflow', () => {
       source: 'MLFLOW',
       version: null,
       runId: runIds['2'],
-      modelVersion: `run-${(runIds['2'] as string).slice(0, 8)}`,
+      modelVersion: `run-${runIds['2'] as string}`,
     });
     await Promise.all([byVersion.close(), byRun.close()]);
   });
@@ -195,7 +195,7 @@ describe('promotion', () => {
     await waitFor('the poller to serve version 1', async () => (await servingVersion(polled)) === '1');
     await setAlias(mlflow.url, MODEL, 'champion', '2');
     await waitFor('the poller to serve version 2', async () => (await servingVersion(polled)) === '2');
-    expect(polled.logs.some((l) => l['msg'] === 'model swapped' && l['to'] === '2')).toBe(true);
+    expect(polled.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === '2').at(-1)).toMatchObject({ from: '1', fromRunId: runIds['1'], toRunId: runIds['2'] });
   });
 
   it('rejects a version whose model.onnx does not match its manifest; the old model keeps serving', async () => {

@@ -29,7 +29,9 @@ describe('GET / (load balancer health check)', () => {
   it('is 200 with the model name and version once the model is warmed up', async () => {
     const res = await fetch(`${gw.url}/`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', model: 'telco-churn', version: gw.slot.current.modelVersion, source: 'BUNDLE' });
+    expect(await res.json()).toEqual({ status: 'ok', model: 'telco-churn', version: gw.slot.current.modelVersion, runId: gw.slot.current.lineage.runId, source: 'BUNDLE' });
+    // The ready line names the run and the ONNX file too: logs alone trace what was served.
+    expect(gw.logs.find((l) => l['msg'] === 'ready')).toMatchObject({ version: gw.slot.current.modelVersion, runId: gw.slot.current.lineage.runId, onnxSha256: gw.slot.current.manifest.onnx.sha256 });
   });
 
   it('is 503 while no model is loaded', async () => {

@@ -81,7 +81,8 @@ export class ChurnModel {
     readonly lineage: ModelLineage,
     readonly encoder: FeatureEncoder,
   ) {
-    this.modelVersion = lineage.version ?? `run-${lineage.runId.slice(0, 8)}`;
+    // Unregistered: the whole run id, which an auditor can look up (runs/get); a prefix cannot be.
+    this.modelVersion = lineage.version ?? `run-${lineage.runId}`;
   }
 
   /** The parity replay that accepted this model (set once, by create). */

@@ -260,7 +260,7 @@ export class ModelAdmin {
     }
     reload.committed = true;
     await this.slot.swap(candidate);
-    this.log.info({ from: current.modelVersion, to: candidate.modelVersion, source: this.source.description, reason }, 'model swapped');
+    this.log.info({ from: current.modelVersion, to: candidate.modelVersion, fromRunId: current.lineage.runId, toRunId: candidate.lineage.runId, onnxSha256: candidate.manifest.onnx.sha256, source: this.source.description, reason }, 'model swapped');
     return { changed: true, model: candidate, message: `now serving ${candidate.modelVersion} (was ${current.modelVersion})` };
   }
 }
