@@ -26,8 +26,13 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
-const envSchema = z
-  .object({
+/** An integer setting with no fixed default (derived from another setting when unset). */
+const optionalInt = (min: number, max: number) => int(NaN, min, max).transform((n) => (Number.isNaN(n) ? undefined : n));
+
+/** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+const variables = z.object({
     NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
     PORT: int(8000, 0, 65535),
     HOST: z.string().min(1).default('0.0.0.0'),
@@ -43,7 +48,7 @@ const envSchema = z
     REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
     // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
     KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
-    HEADERS_TIMEOUT_MS: int(10_000, 1_000, 600_000),
+    HEADERS_TIMEOUT_MS: optionalInt(1_000, 600_000),
     // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
     SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
     // Concurrent small requests share one session.run (see Predictor); off only to measure it.
@@ -80,20 +85,23 @@ const envSchema = z
     MLFLOW_TIMEOUT_MS: int(10_000, 100, 600_000),
     // Empty means unset (reloadModel disabled), as an empty value in a compose or task file usually means.
     ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
-  })
+});
+
+const envSchema = variables
   .superRefine((env, ctx) => {
     if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
     }
-    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+    if (env.HEADERS_TIMEOUT_MS !== undefined && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });
     }
-  });
+  })
+  .transform((env) => ({ ...env, HEADERS_TIMEOUT_MS: env.HEADERS_TIMEOUT_MS ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, env.REQUEST_TIMEOUT_MS) }));
 
 export type Config = Readonly<z.infer<typeof envSchema>>;
 
 /** Every environment variable the gateway reads (the README's configuration table lists them all). */
-export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
 
 /** Optimal-string-alignment distance (a swap of two neighbours counts once), for short names. */
 function editDistance(a: string, b: string): number {

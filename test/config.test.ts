@@ -16,6 +16,16 @@ describe('integer settings', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('the headers timeout follows a shorter request timeout unless it is set', () => {
+    expect(loadConfig({}).HEADERS_TIMEOUT_MS).toBe(10_000);
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '5000' }).HEADERS_TIMEOUT_MS).toBe(5_000);
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '2000' }).HEADERS_TIMEOUT_MS).toBe(2_000);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' })).toThrow(/HEADERS_TIMEOUT_MS: must be at most REQUEST_TIMEOUT_MS \(5000\)/);
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '500' })).toThrow(/HEADERS_TIMEOUT_MS: must be an integer from 1000 to 600000; got "500"/);
+  });
+});
+
 describe('misspelled settings', () => {
   it('flags other cases, one edit, and a swap of neighbours', () => {
     expect(
