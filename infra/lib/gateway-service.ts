@@ -201,6 +201,18 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
       `shutdownTimeoutMs (${props.shutdownTimeoutMs}) must be below stopTimeoutSeconds (${props.stopTimeoutSeconds} s) or ECS kills the gateway mid-drain`,
     );
   }
+  // The gateway refuses these at start-up (the same rules as src/config.ts, which this app
+  // cannot import: infra is its own package); caught here, a mistake fails synth
+  // instead of a deployment whose tasks exit at once until the circuit breaker rolls back.
+  if ((props.modelUri === undefined) !== (props.mlflowTrackingUri === undefined)) {
+    problems.push('modelUri and mlflowTrackingUri must be set together (serving from MLflow needs both)');
+  }
+  if (props.mlflowTrackingUri !== undefined && !/^https?:\/\/[^/@\s]+(\/\S*)?$/i.test(props.mlflowTrackingUri)) {
+    problems.push(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${props.mlflowTrackingUri}"`);
+  }
+  if (props.modelUri !== undefined && !/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/.test(props.modelUri)) {
+    problems.push(`modelUri must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle, got "${props.modelUri}"`);
+  }
   if (props.adminTokenSecretArn !== undefined && !SECRETS_MANAGER_ARN.test(props.adminTokenSecretArn)) {
     problems.push(
       `adminTokenSecretArn must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf, got "${props.adminTokenSecretArn}"`,

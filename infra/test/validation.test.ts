@@ -58,6 +58,18 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ logRetentionDays: 10 })).toContain("logRetentionDays must be one of CloudWatch's retention periods");
   });
 
+  it('rejects the MLflow settings the gateway would refuse at start-up', () => {
+    expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000' })).toContain('modelUri and mlflowTrackingUri must be set together');
+    expect(problemsOf({ modelUri: 'models:/telco-churn@champion' })).toContain('modelUri and mlflowTrackingUri must be set together');
+    for (const uri of ['mlflow:5000', 'sqlite:///tmp/mlflow.db', 'file:///mlruns', 'http://alice:secret@mlflow:5000']) {
+      expect(problemsOf({ mlflowTrackingUri: uri, modelUri: 'models:/telco-churn@champion' })).toContain(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${uri}"`);
+    }
+    expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'telco-churn' })).toContain('modelUri must look like models:/telco-churn@champion');
+    for (const modelUri of ['models:/telco-churn@champion', 'models:/telco-churn/3', 'runs:/0123abcd/bundle']) {
+      expect(() => buildStack({ mlflowTrackingUri: 'https://mlflow.internal', modelUri })).not.toThrow();
+    }
+  });
+
   it('rejects a bad image reference, log level and MLflow egress', () => {
     expect(problemsOf({ image: 'not an image' })).toContain('image must be an image reference');
     expect(problemsOf({ logLevel: 'verbose' as never })).toContain('logLevel must be one of fatal, error, warn, info, debug, trace');
