@@ -2,6 +2,7 @@
  * The GraphQL contract over a real port with the real ONNX model: predict, predictBatch,
  * modelInfo, and the shapes of bad-input errors.
  */
+import { manifestSchema, type Manifest } from '../src/bundle/manifest.js';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
@@ -9,11 +10,11 @@ import type { CustomerInput } from '../src/generated/graphql.js';
 import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
-let manifest: { threshold: number; run: { runId: string }; registeredModel: { name: string; version: string | null }; onnx: { sha256: string }; metrics: Record<string, number>; params: Record<string, string>; riskBands: { mediumFrom: number } };
+let manifest: Manifest;
 
 beforeAll(async () => {
   gw = await startTestGateway({ MAX_BATCH: '50' });
-  manifest = JSON.parse(await readFile(`${BUNDLE_DIR}/manifest.json`, 'utf8'));
+  manifest = manifestSchema.parse(JSON.parse(await readFile(`${BUNDLE_DIR}/manifest.json`, 'utf8')));
 });
 afterAll(() => gw.close());
 
@@ -150,6 +151,21 @@ describe('modelInfo', () => {
     expect(Object.fromEntries((info?.params ?? []).map((m) => [m.key, m.value]))).toEqual(manifest.params);
     expect(info?.features.map((f) => f.name)).toContain('Contract');
     expect(info?.features.find((f) => f.name === 'Contract')?.allowedValues).toEqual(expect.arrayContaining(['Month-to-month', 'One year', 'Two year']));
+    expect(info?.features.find((f) => f.name === 'TotalCharges')).toMatchObject({ kind: 'number', allowedValues: null, nullable: true });
+    expect(info?.features.find((f) => f.name === 'SeniorCitizen')).toMatchObject({ allowedValues: ['0', '1'], nullable: false });
+    // Everything an auditor needs from the manifest, under its names or plainly mapped ones.
+    const spec = manifest.featureSpec;
+    expect(info?.features.map(({ name, kind, allowedValues, nullable, observedMin, observedMax }) => ({ name, kind, allowedValues, nullable, observedMin, observedMax }))).toEqual(
+      spec.columns.map((c) => ({ name: c.name, kind: c.kind, allowedValues: c.allowedValues ?? null, nullable: c.nullable ?? false, observedMin: c.observedMin ?? null, observedMax: c.observedMax ?? null })),
+    );
+    expect(info?.encodedFeatures.map((f) => f.name)).toEqual(spec.features.map((f) => f.name));
+    expect(info?.encodedFeatures.find((f) => f.transform === 'RATIO')).toMatchObject({ name: 'TotalCharges/tenure', numerator: 'TotalCharges', denominator: 'tenure', column: null });
+    expect(info?.encodedFeatures.find((f) => f.name === 'Contract=Two year')).toMatchObject({ transform: 'ONEHOT', column: 'Contract', value: 'Two year', nullAs: null });
+    expect(Object.fromEntries((info?.libraryVersions ?? []).map((v) => [v.name, v.version]))).toEqual(manifest.libraryVersions);
+    expect(info?.onnx).toEqual({ sha256: manifest.onnx.sha256, opset: manifest.onnx.opset ?? null, inputName: manifest.onnx.inputName, outputName: manifest.onnx.outputName, positiveClassIndex: manifest.onnx.positiveClassIndex });
+    expect(info?.parity).toMatchObject({ cases: manifest.parity.count, tolerance: manifest.parity.tolerance, fileSha256: manifest.parity.sha256 });
+    expect(info?.parity.maxAbsDiff).toBeLessThanOrEqual(manifest.parity.tolerance);
+    expect(info?.bundleFormatVersion).toBe(manifest.formatVersion);
     expect(Date.parse(info?.trainedAt ?? '')).not.toBeNaN();
     expect(Date.parse(info?.loadedAt ?? '')).toBeGreaterThan(Date.parse(info?.trainedAt ?? ''));
   });

@@ -2,6 +2,7 @@
  * ModelInfo and the modelInfo query: which run is serving, with what parameters, metrics,
  * threshold and features. This is what auditors read.
  */
+import type { EncodedFeature, FeatureSpec } from '../bundle/manifest.js';
 import { GatewayError } from '../errors.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
@@ -11,11 +12,7 @@ interface KeyValue<V> {
   readonly key: string;
   readonly value: V;
 }
-interface FeatureShape {
-  readonly name: string;
-  readonly kind: string;
-  readonly allowedValues: readonly string[] | null;
-}
+type FeatureShape = FeatureSpec['columns'][number];
 
 const ModelSourceEnum = builder.enumType('ModelSource', {
   description: 'Where the serving model was loaded from.',
@@ -45,8 +42,67 @@ const Feature = builder.objectRef<FeatureShape>('Feature').implement({
   description: 'An input column the model reads, in data set vocabulary.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Data set column name, e.g. Contract.' }),
-    kind: t.exposeString('kind', { description: 'categorical, integer or number.' }),
-    allowedValues: t.exposeStringList('allowedValues', { nullable: true, description: 'Allowed values of a categorical column; null for numbers.' }),
+    kind: t.exposeString('kind', { description: 'categorical, integer or number (as in the bundle manifest).' }),
+    allowedValues: t.stringList({
+      nullable: true,
+      description: 'The values the column may take, as strings: categories, or "0"/"1" for a 0/1 integer column; null for a free number.',
+      resolve: (c) => c.allowedValues ?? null,
+    }),
+    nullable: t.boolean({ description: 'Whether the column may be null (TotalCharges: not yet billed).', resolve: (c) => c.nullable ?? false }),
+    observedMin: t.float({ nullable: true, description: 'Smallest value in the training part of the data (numbers only).', resolve: (c) => c.observedMin ?? null }),
+    observedMax: t.float({ nullable: true, description: 'Largest value in the training part of the data (numbers only).', resolve: (c) => c.observedMax ?? null }),
+  }),
+});
+
+const FeatureTransformEnum = builder.enumType('FeatureTransform', {
+  description: 'How one model input is computed from the columns.',
+  values: {
+    IDENTITY: { value: 'identity', description: 'The column itself (nullAs replaces a null).' },
+    ONEHOT: { value: 'onehot', description: '1 when the column equals value, else 0.' },
+    RATIO: { value: 'ratio', description: 'numerator / denominator (zeroDenominatorAs when the denominator is 0, nullAs when the numerator is null).' },
+  },
+});
+
+const EncodedFeatureRef = builder.objectRef<EncodedFeature>('EncodedFeature').implement({
+  description: 'One position of the model\'s input vector: its name and how the gateway computes it.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Feature name, e.g. Contract=Month-to-month (the name monotone_constraints and feature importances use).' }),
+    transform: t.field({ type: FeatureTransformEnum, description: 'How it is computed.', resolve: (f) => f.transform }),
+    column: t.string({ nullable: true, description: 'The column read (IDENTITY, ONEHOT); null for RATIO.', resolve: (f) => (f.transform === 'ratio' ? null : f.column) }),
+    value: t.string({ nullable: true, description: 'The category that gives 1 (ONEHOT only).', resolve: (f) => (f.transform === 'onehot' ? f.value : null) }),
+    numerator: t.string({ nullable: true, description: 'Numerator column (RATIO only).', resolve: (f) => (f.transform === 'ratio' ? f.numerator : null) }),
+    denominator: t.string({ nullable: true, description: 'Denominator column (RATIO only).', resolve: (f) => (f.transform === 'ratio' ? f.denominator : null) }),
+    nullAs: t.float({ nullable: true, description: 'Value used when the column (or numerator) is null.', resolve: (f) => (f.transform === 'onehot' ? null : (f.nullAs ?? null)) }),
+    zeroDenominatorAs: t.float({ nullable: true, description: 'Value used when the denominator is 0 (RATIO only).', resolve: (f) => (f.transform === 'ratio' ? f.zeroDenominatorAs : null) }),
+  }),
+});
+
+const LibraryVersion = builder.objectRef<KeyValue<string>>('LibraryVersion').implement({
+  description: 'A library (or Python) version of the training run, as recorded in the bundle.',
+  fields: (t) => ({
+    name: t.string({ description: 'Library name, e.g. xgboost.', resolve: (v) => v.key }),
+    version: t.string({ description: 'Its version.', resolve: (v) => v.value }),
+  }),
+});
+
+const OnnxModel = builder.objectRef<ChurnModel>('OnnxModel').implement({
+  description: 'The ONNX graph that computes the probabilities.',
+  fields: (t) => ({
+    sha256: t.string({ description: 'sha256 of the ONNX bytes, verified at load.', resolve: (m) => m.manifest.onnx.sha256 }),
+    opset: t.int({ nullable: true, description: 'ai.onnx opset the graph declares.', resolve: (m) => m.manifest.onnx.opset ?? null }),
+    inputName: t.string({ description: 'Name of the float32 [rows, features] input.', resolve: (m) => m.manifest.onnx.inputName }),
+    outputName: t.string({ description: 'Name of the probabilities output.', resolve: (m) => m.manifest.onnx.outputName }),
+    positiveClassIndex: t.int({ description: 'Column of the output that is P(churn).', resolve: (m) => m.manifest.onnx.positiveClassIndex }),
+  }),
+});
+
+const ParityCheck = builder.objectRef<ChurnModel>('ParityCheck').implement({
+  description: 'The parity vectors this gateway replayed before serving the model (xgboost probabilities, recomputed through ONNX Runtime).',
+  fields: (t) => ({
+    cases: t.int({ description: 'Generated customers replayed.', resolve: (m) => m.manifest.parity.count }),
+    tolerance: t.float({ description: 'Largest |Δp| allowed.', resolve: (m) => m.parity?.tolerance ?? m.manifest.parity.tolerance }),
+    maxAbsDiff: t.float({ nullable: true, description: 'Largest |Δp| this gateway measured at load.', resolve: (m) => m.parity?.maxAbsDiff ?? null }),
+    fileSha256: t.string({ description: 'sha256 of the parity file, verified at load.', resolve: (m) => m.manifest.parity.sha256 }),
   }),
 });
 
@@ -91,9 +147,18 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     metrics: t.field({ type: [Metric], description: 'Evaluation metrics, sorted by key.', resolve: (m) => entries(m.lineage.metrics) }),
     features: t.field({
       type: [Feature],
-      description: 'Input columns of the model, in data set order.',
-      resolve: (m) => m.manifest.featureSpec.columns.map((c) => ({ name: c.name, kind: c.kind, allowedValues: c.allowedValues ?? null })),
+      description: 'Input columns of the model, in data set order (the customer fields; encodedFeatures are what the model computes from them).',
+      resolve: (m) => m.manifest.featureSpec.columns,
     }),
+    encodedFeatures: t.field({
+      type: [EncodedFeatureRef],
+      description: 'The model input vector, in ONNX input order: positions of monotone_constraints and of feature importances refer to this list.',
+      resolve: (m) => m.manifest.featureSpec.features,
+    }),
+    libraryVersions: t.field({ type: [LibraryVersion], description: 'Library versions of the training run, sorted by name.', resolve: (m) => entries(m.manifest.libraryVersions) }),
+    onnx: t.field({ type: OnnxModel, description: 'The ONNX graph.', resolve: (m) => m }),
+    parity: t.field({ type: ParityCheck, description: 'The parity replay that accepted the model.', resolve: (m) => m }),
+    bundleFormatVersion: t.int({ description: 'Version of the bundle format (docs/model-bundle.md).', resolve: (m) => m.manifest.formatVersion }),
   }),
 });
 
