@@ -65,8 +65,39 @@ function hasErrors(bytes: Buffer): boolean {
 }
 
 const JSON_TYPE = /^application\/json\b/i;
-/** Accept headers the compiled path answers as JSON; anything else goes to Yoga, which negotiates (406). */
-const JSON_ACCEPT = /(^|,)\s*(\*\/\*|application\/\*|application\/json|application\/graphql-response\+json)\s*(;|,|$)/i;
+
+const ANSWER_TYPES = ['application/graphql-response+json', 'application/json'] as const;
+
+/**
+ * The media type Yoga answers a non-streaming result with, for this Accept header, or null
+ * when it would not answer JSON (the request then goes to Yoga, which negotiates or refuses):
+ * the first entry of the header that either JSON type matches (wildcards included, q-values
+ * ignored, non-utf-8 charsets skipped), and of the two the later one (application/json for
+ * * / *). The same walk as graphql-yoga 5's result processor, so both paths answer alike.
+ */
+export function answerMediaType(accept: string | undefined): (typeof ANSWER_TYPES)[number] | null {
+  // A client sends the same header every time: the last one's answer is kept (hot path).
+  if (accept === lastAccept.header) return lastAccept.type;
+  const type = negotiate(accept);
+  lastAccept = { header: accept, type };
+  return type;
+}
+
+let lastAccept: { header: string | undefined; type: (typeof ANSWER_TYPES)[number] | null } = { header: undefined, type: 'application/json' };
+
+function negotiate(accept: string | undefined): (typeof ANSWER_TYPES)[number] | null {
+  for (const entry of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {
+    const [type = '', ...params] = entry.split(';');
+    if ((params.find((p) => p.includes('charset=')) ?? 'charset=utf-8') !== 'charset=utf-8') continue;
+    const [pre, suf] = type.split('/');
+    const matching = ANSWER_TYPES.filter((t) => {
+      const [tPre, tSuf] = t.split('/');
+      return (pre === '*' || pre === tPre) && (suf === '*' || suf === tSuf);
+    });
+    if (matching.length > 0) return matching[matching.length - 1] as (typeof ANSWER_TYPES)[number];
+  }
+  return null;
+}
 
 /**
  * What Yoga would take from a request but answers with a 500 or a 200 error (a GET's
@@ -164,7 +195,8 @@ export function createGraphQLEndpoint(deps: {
     const params = body && method === 'POST' ? graphqlParams(body) : null;
     // The compiled path answers a JSON POST that accepts JSON; everything else (other
     // methods, other Accept headers) goes through Yoga, which refuses what it must.
-    let compiled = params && JSON_ACCEPT.test(req.headers.accept ?? '*/*') ? prepared.get(params.query, params.operationName) : undefined;
+    const answerType = answerMediaType(req.headers.accept);
+    let compiled = params && answerType ? prepared.get(params.query, params.operationName) : undefined;
     if (params && compiled?.nullableWithDefault.some((name) => params.variables[name] === null)) compiled = undefined;
     if (params && compiled) {
       state.operation = compiled.label;
@@ -172,8 +204,7 @@ export function createGraphQLEndpoint(deps: {
       if (!result.errors) {
         if (res.headersSent) return;
         const text = compiled.compiled.stringify(result);
-        const type = /application\/graphql-response\+json/.test(req.headers.accept ?? '') ? 'application/graphql-response+json' : 'application/json';
-        res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
+        res.writeHead(200, { 'content-type': `${answerType}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
         res.end(text);
         return;
       }

@@ -31,6 +31,25 @@ describe('prepared GraphQL documents', () => {
     expect(await second.text()).toBe(await first.text());
   });
 
+  it.each([
+    'application/json, application/graphql-response+json',
+    'application/graphql-response+json, application/json',
+    'application/json;q=0, application/graphql-response+json',
+    'application/json; charset=iso-8859-1, application/graphql-response+json',
+    'text/html, */*;q=0.8',
+    'application/*',
+    'APPLICATION/GRAPHQL-RESPONSE+JSON',
+    '*/graphql-response+json',
+    '',
+  ])('negotiates the answer type as Yoga does, for accept: %j', async (accept) => {
+    const query = `query Accept${Math.random().toString(36).slice(2)} { modelInfo { modelVersion } }`;
+    const post = () => fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
+    const first = await post();
+    const second = await post();
+    expect(first.status).toBe(200);
+    expect([second.status, second.headers.get('content-type'), await second.text()]).toEqual([first.status, first.headers.get('content-type'), await first.text()]);
+  });
+
   it('keeps Yoga error shapes for bad input on a document it has compiled', async () => {
     await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
     const bad = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: -3 } });
