@@ -39,13 +39,16 @@ export const MAX_LISTED_ISSUES = 100;
 /** Upper bound on tenure in months: 100 years, far above the data set's 72 but finite. */
 export const MAX_TENURE_MONTHS = 1200;
 
+/** Largest charge that stays finite in the model's float32 input. */
+export const MAX_CHARGE = 3.4e38;
+
 /**
  * Field kinds:
  * - `enum`: a GraphQL enum, the data set's string value;
  * - `yesNo`: GraphQL Boolean, data set "Yes"/"No";
  * - `flag01`: GraphQL Boolean, data set 0/1 (SeniorCitizen only);
  * - `months`: GraphQL Int, 0..MAX_TENURE_MONTHS;
- * - `money`: GraphQL Float, finite and ≥ 0 (nullable for TotalCharges: not yet billed).
+ * - `money`: GraphQL Float, finite, ≥ 0 and at most MAX_CHARGE (nullable for TotalCharges: not yet billed).
  */
 export const CUSTOMER_FIELDS = [
   { field: 'gender', column: 'gender', kind: 'enum', enumName: 'Gender', description: 'Customer gender.' },
@@ -65,8 +68,8 @@ export const CUSTOMER_FIELDS = [
   { field: 'contract', column: 'Contract', kind: 'enum', enumName: 'Contract', description: 'Contract term.' },
   { field: 'paperlessBilling', column: 'PaperlessBilling', kind: 'yesNo', description: 'Whether billing is paperless.' },
   { field: 'paymentMethod', column: 'PaymentMethod', kind: 'enum', enumName: 'PaymentMethod', description: 'Payment method.' },
-  { field: 'monthlyCharges', column: 'MonthlyCharges', kind: 'money', nullable: false, description: 'Current monthly charge; finite and ≥ 0.' },
-  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: 'Total billed so far; finite and ≥ 0, or null when not yet billed. Required: send null explicitly, it is never assumed.' },
+  { field: 'monthlyCharges', column: 'MonthlyCharges', kind: 'money', nullable: false, description: `Current monthly charge; finite, ≥ 0 and at most ${MAX_CHARGE}.` },
+  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: `Total billed so far; finite, ≥ 0 and at most ${MAX_CHARGE}, or null when not yet billed. Required: send null explicitly, it is never assumed.` },
 ] as const;
 
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];

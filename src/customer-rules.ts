@@ -8,13 +8,11 @@ import {
   ADD_ON_COLUMNS,
   CONTRACT_ENUMS,
   CUSTOMER_FIELDS,
+  MAX_CHARGE,
   MAX_TENURE_MONTHS,
   type ColumnName,
   type CustomerRecord,
 } from './contract.js';
-
-/** Largest charge that stays finite in the model's float32 input. */
-export const MAX_CHARGE = 3.4e38;
 
 export interface RuleIssue {
   /** Column (data set name) the issue is reported on. */

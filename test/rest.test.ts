@@ -43,6 +43,10 @@ describe('POST /predict', () => {
     expect(res.status).toBe(200);
     const body = res.json as Answer[];
     expect(body.map((r) => r['customerID'])).toEqual(['a', 'b']);
+    // null is no id (as GraphQL's customerId: null): nothing to echo.
+    const noId = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: null });
+    expect(noId.status).toBe(200);
+    expect(Object.keys(noId.json as object)).not.toContain('customerID');
     expect(body[1]?.['churn_probability']).toBeLessThan(body[0]?.['churn_probability'] as number);
   });
 

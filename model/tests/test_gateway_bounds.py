@@ -16,4 +16,4 @@ def ts_constant(file: str, name: str) -> float:
 
 def test_tenure_and_charge_bounds_match_the_gateway() -> None:
     assert schema.MAX_TENURE_MONTHS == ts_constant("src/contract.ts", "MAX_TENURE_MONTHS")
-    assert schema.MAX_CHARGE == ts_constant("src/customer-rules.ts", "MAX_CHARGE")
+    assert schema.MAX_CHARGE == ts_constant("src/contract.ts", "MAX_CHARGE")

@@ -22,7 +22,7 @@ export type Contract =
   /** Data set value "Two year". */
   | 'TWO_YEAR';
 
-/** One customer, with the data set's columns in camelCase. Rules beyond types: tenure 0–1200; charges finite and ≥ 0; multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO. */
+/** One customer, with the data set's columns in camelCase. Rules beyond types: tenure 0–1200; charges finite, ≥ 0 and at most 3.4e+38; multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO. */
 export type CustomerInput = {
   /** Contract term. */
   contract: Contract;
@@ -36,7 +36,7 @@ export type CustomerInput = {
   gender: Gender;
   /** Internet service type. */
   internetService: InternetService;
-  /** Current monthly charge; finite and ≥ 0. */
+  /** Current monthly charge; finite, ≥ 0 and at most 3.4e+38. */
   monthlyCharges: number;
   /** Multiple phone lines; NO_PHONE_SERVICE exactly when phoneService is false. */
   multipleLines: MultipleLines;
@@ -62,7 +62,7 @@ export type CustomerInput = {
   techSupport: AddOn;
   /** Months with the company, 0 to 1200. */
   tenure: number;
-  /** Total billed so far; finite and ≥ 0, or null when not yet billed. Required: send null explicitly, it is never assumed. */
+  /** Total billed so far; finite, ≥ 0 and at most 3.4e+38, or null when not yet billed. Required: send null explicitly, it is never assumed. */
   totalCharges?: number | null | undefined;
 };
 

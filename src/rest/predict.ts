@@ -34,7 +34,8 @@ function fieldSchema(f: CustomerField): z.ZodType {
 
 const customerSchema = z.strictObject(
   {
-    customerID: z.string({ error: 'must be a string' }).max(CUSTOMER_ID_MAX_LENGTH, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).optional(),
+    // null is no id, as GraphQL's customerId: null is.
+    customerID: z.string({ error: 'must be a string or null' }).max(CUSTOMER_ID_MAX_LENGTH, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).nullable().optional(),
     ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, fieldSchema(f)])),
   },
   {
@@ -67,7 +68,7 @@ function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyReques
   // zod's output is a fresh object holding the customer's columns and, when sent, customerID.
   // It becomes the record as it is: the encoder reads columns by name, so customerID rides
   // along unread. (Copying it out with a rest pattern cost as much as the validation.)
-  const fields = parsed.data as Record<string, unknown> & { customerID?: string };
+  const fields = parsed.data as Record<string, unknown> & { customerID?: string | null };
   let defaultsApplied: string[] | null = null;
   for (const [column, fallback] of DEFAULT_ENTRIES) {
     if (fields[column] === undefined) {

@@ -2,7 +2,7 @@
  * CustomerInput, built field by field from the contract, and its conversion to a
  * CustomerRecord checked against the same business rules as REST.
  */
-import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, type CustomerRecord, type FieldName } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_TENURE_MONTHS, type CustomerRecord, type FieldName } from '../contract.js';
 import { checkCustomerRules, graphqlNaming } from '../customer-rules.js';
 import { builder } from './builder.js';
 import { contractEnums } from './enums.js';
@@ -15,7 +15,7 @@ const SCALAR_OF_KIND = { yesNo: 'Boolean', flag01: 'Boolean', months: 'Int', mon
 
 export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput').implement({
   description:
-    'One customer, with the data set\'s columns in camelCase. Rules beyond types: tenure 0–1200; charges finite and ≥ 0; ' +
+    'One customer, with the data set\'s columns in camelCase. Rules beyond types: tenure 0–' + `${MAX_TENURE_MONTHS}; charges finite, ≥ 0 and at most ${MAX_CHARGE}; ` +
     'multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO.',
   fields: (t) => {
     const fields: Record<string, unknown> = {

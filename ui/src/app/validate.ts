@@ -4,7 +4,7 @@
  * before a request; the gateway stays the authority and its BAD_USER_INPUT issues are
  * shown the same way.
  */
-import { MAX_CHARGE } from '../../../src/customer-rules.js';
+import { MAX_CHARGE } from '../../../src/contract.js';
 import type { CustomerInput } from '../../../src/generated/graphql.js';
 import { ADD_ON_FIELDS, ALL_FIELDS, type FieldName } from './customer-fields.js';
 
