@@ -33,58 +33,58 @@ const optionalInt = (min: number, max: number) => int(NaN, min, max).transform((
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 const variables = z.object({
-    NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
-    PORT: int(8000, 0, 65535),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    // Relative paths are taken from the working directory (the repo root, or /app in the image).
-    MODEL_DIR: z
-      .string()
-      .min(1)
-      .default('model/bundle')
-      .transform((dir) => path.resolve(dir)),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    MAX_BATCH: int(10_000, 1, 1_000_000),
-    BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
-    // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
-    KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
-    HEADERS_TIMEOUT_MS: optionalInt(1_000, 600_000),
-    // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
-    SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
-    // Concurrent small requests share one session.run (see Predictor); off only to measure it.
-    COALESCE_PREDICTIONS: bool(true),
-    GRAPHIQL_ENABLED: bool(true),
-    GRAPHQL_MAX_DEPTH: int(8, 2, 100),
-    GRAPHQL_MAX_ALIASES: int(5, 0, 1000),
-    GRAPHQL_MAX_TOKENS: int(1000, 50, 100_000),
-    GRAPHQL_MAX_COST: int(5000, 10, 10_000_000),
-    // The built /ui (npm run build:ui); relative to the working directory like MODEL_DIR.
-    UI_DIR: z
-      .string()
-      .min(1)
-      .default('ui/dist')
-      .transform((dir) => path.resolve(dir)),
-    INTROSPECTION_ENABLED: bool(true),
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
-    // The REST API only: file://, sqlite:// or a bare host:port ("mlflow:5000" parses as scheme mlflow:) are refused.
-    MLFLOW_TRACKING_URI: z
-      .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as http://mlflow:5000' })
-      // fetch refuses URLs with credentials, and the URL is shown in GET /, modelInfo and logs:
-      // a user:password in it would not work and would be published.
-      .refine((u) => !/^https?:\/\/[^/]*@/i.test(u), 'must not contain credentials (user:password@); the gateway does not authenticate to MLflow')
-      .optional(),
-    MODEL_URI: z
-      .string()
-      .regex(/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
-      .optional(),
-    MLFLOW_STRICT: bool(false),
-    MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),
-    MLFLOW_TIMEOUT_MS: int(10_000, 100, 600_000),
-    // Empty means unset (reloadModel disabled), as an empty value in a compose or task file usually means.
-    ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+  PORT: int(8000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  // Relative paths are taken from the working directory (the repo root, or /app in the image).
+  MODEL_DIR: z
+    .string()
+    .min(1)
+    .default('model/bundle')
+    .transform((dir) => path.resolve(dir)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BATCH: int(10_000, 1, 1_000_000),
+  BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+  // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
+  KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
+  HEADERS_TIMEOUT_MS: optionalInt(1_000, 600_000),
+  // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
+  SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
+  // Concurrent small requests share one session.run (see Predictor); off only to measure it.
+  COALESCE_PREDICTIONS: bool(true),
+  GRAPHIQL_ENABLED: bool(true),
+  GRAPHQL_MAX_DEPTH: int(8, 2, 100),
+  GRAPHQL_MAX_ALIASES: int(5, 0, 1000),
+  GRAPHQL_MAX_TOKENS: int(1000, 50, 100_000),
+  GRAPHQL_MAX_COST: int(5000, 10, 10_000_000),
+  // The built /ui (npm run build:ui); relative to the working directory like MODEL_DIR.
+  UI_DIR: z
+    .string()
+    .min(1)
+    .default('ui/dist')
+    .transform((dir) => path.resolve(dir)),
+  INTROSPECTION_ENABLED: bool(true),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  // The REST API only: file://, sqlite:// or a bare host:port ("mlflow:5000" parses as scheme mlflow:) are refused.
+  MLFLOW_TRACKING_URI: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as http://mlflow:5000' })
+    // fetch refuses URLs with credentials, and the URL is shown in GET /, modelInfo and logs:
+    // a user:password in it would not work and would be published.
+    .refine((u) => !/^https?:\/\/[^/]*@/i.test(u), 'must not contain credentials (user:password@); the gateway does not authenticate to MLflow')
+    .optional(),
+  MODEL_URI: z
+    .string()
+    .regex(/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
+    .optional(),
+  MLFLOW_STRICT: bool(false),
+  MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),
+  MLFLOW_TIMEOUT_MS: int(10_000, 100, 600_000),
+  // Empty means unset (reloadModel disabled), as an empty value in a compose or task file usually means.
+  ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
 const envSchema = variables
