@@ -51,7 +51,8 @@ function graphqlParams(body: Buffer): GraphQLParams | null {
   }
   checkDocumentLength(query);
   if (extensions !== undefined) return null;
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  // An empty operationName names no operation for Yoga (400); the compiled-document key would read it as none given.
+  if (operationName !== undefined && operationName !== null && (typeof operationName !== 'string' || operationName === '')) return null;
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
   return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
 }
@@ -197,7 +198,7 @@ export function createGraphQLEndpoint(deps: {
     // methods, other Accept headers) goes through Yoga, which refuses what it must.
     const answerType = answerMediaType(req.headers.accept);
     let compiled = params && answerType ? prepared.get(params.query, params.operationName) : undefined;
-    if (params && compiled?.nullableWithDefault.some((name) => params.variables[name] === null)) compiled = undefined;
+    if (params && compiled && !compiled.admits(params.variables)) compiled = undefined;
     if (params && compiled) {
       state.operation = compiled.label;
       const result = await compiled.compiled.query(undefined, contextFor(state), params.variables);

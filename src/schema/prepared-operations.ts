@@ -4,20 +4,16 @@
  * read fields qualify (a compiled run that errors is re-run by Yoga; see graphql-endpoint).
  */
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { Kind, getOperationAST, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { BREAK, getOperationAST, parse, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { admissionFor } from './fast-path-admission.js';
 
 /** Root fields whose repeat execution is harmless (Yoga re-runs a request that errored). */
 const FAST_ROOT_FIELDS = new Set(['predict', 'predictBatch', 'modelInfo']);
 
 export interface PreparedOperation {
   readonly compiled: CompiledQuery;
-  /**
-   * Variables declared nullable with a default (`$k: Contract = MONTH_TO_MONTH`). Validation
-   * lets such a variable stand where a value is required; an explicit null for it is then an
-   * error in graphql-js, but graphql-jit passes the null on. A request that sends null for one
-   * of these goes to Yoga.
-   */
-  readonly nullableWithDefault: readonly string[];
+  /** Whether a request with these variables may run compiled (fast-path-admission.ts); if not, Yoga answers it. */
+  readonly admits: (variables: Readonly<Record<string, unknown>>) => boolean;
   /** Operation name, or "<kind> <fields>" for anonymous ones: what logs and metrics show. */
   readonly label: string;
 }
@@ -29,6 +25,20 @@ export const MAX_OPERATION_LABEL_CHARS = 64;
 export function operationLabel(op: OperationDefinitionNode): string {
   const label = op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}`;
   return label.length > MAX_OPERATION_LABEL_CHARS ? `${label.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…` : label;
+}
+
+function hasConditionalSelection(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value === 'skip' || node.name.value === 'include') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 export class PreparedOperations {
@@ -55,14 +65,15 @@ export class PreparedOperations {
     const op = getOperationAST(document, operationName);
     if (!op || op.operation === 'subscription') return;
     const fields = op.selectionSet.selections;
-    if (!fields.every((s) => s.kind === 'Field' && FAST_ROOT_FIELDS.has(s.name.value) && !s.directives?.length)) return;
+    if (!fields.every((s) => s.kind === 'Field' && FAST_ROOT_FIELDS.has(s.name.value))) return;
+    // graphql-jit gets conditional selections wrong: a fragment spread skipped once is dropped
+    // at its next spread too, and keys keep their static order when their first occurrence
+    // is skipped. Documents with @skip / @include anywhere stay with Yoga.
+    if (hasConditionalSelection(document)) return;
     const compiled = compileQuery(this.schema, document, operationName ?? undefined);
     if (!isCompiledQuery(compiled)) return;
     const label = operationLabel(op);
-    const nullableWithDefault = (op.variableDefinitions ?? [])
-      .filter((v) => v.type.kind !== Kind.NON_NULL_TYPE && v.defaultValue !== undefined)
-      .map((v) => v.variable.name.value);
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, { compiled, label, nullableWithDefault });
+    this.cache.set(key, { compiled, label, admits: admissionFor(op) });
   }
 }
