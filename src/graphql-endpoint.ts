@@ -15,7 +15,7 @@ import type { RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
-import { MAX_DOCUMENT_CHARS, limitPlugins } from './schema/limits.js';
+import { MAX_DOCUMENT_CHARS, limitPlugins, variablesOverLimits } from './schema/limits.js';
 import { PreparedOperations, operationLabel } from './schema/prepared-operations.js';
 
 interface ServerContext {
@@ -211,6 +211,13 @@ export function createGraphQLEndpoint(deps: {
       }
     }
     state.rows = null; // a compiled run that failed may have counted rows: Yoga's run counts afresh
+    // Requests that run compiled never get here with malformed customers (fast-path-admission.ts);
+    // graphql-js would print every malformed value into up to 50 messages.
+    const overLimit = params ? variablesOverLimits(params.variables) : null;
+    if (overLimit) {
+      const path = overLimit.path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : `${acc}.${s}`), 'variables');
+      throw new HttpProblem(400, 'Bad Request', `${path} is ${overLimit.message}`, [{ path, message: `is ${overLimit.message}` }]);
+    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });

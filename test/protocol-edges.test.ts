@@ -6,7 +6,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LISTED_ISSUES } from '../src/contract.js';
-import { MAX_DOCUMENT_CHARS } from '../src/schema/limits.js';
+import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
+import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -200,6 +201,50 @@ describe('GraphQL document size', () => {
     expect(metrics).not.toContain(name);
     await new Promise((r) => setTimeout(r, 50)); // the access log is flushed every 10 ms
     expect(gw.logs.find((l) => l['reqId'] === 'long-op-name')?.['operation']).toBe(`${name.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…`);
+  });
+});
+
+describe('GraphQL variables of any size', () => {
+  // graphql-js prints an invalid value into each of up to 50 messages: a 540 KB object of
+  // unknown keys came back as a 54 MB answer before these bounds.
+  it('refuses objects, strings and nesting beyond VARIABLE_LIMITS before graphql-js reads them, naming the place', async () => {
+    const { maxObjectKeys, maxStringChars, maxDepth } = VARIABLE_LIMITS;
+    const manyKeys = { ...GRAPHQL_CUSTOMER, ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) };
+    let nested: unknown = 1;
+    for (let i = 0; i <= maxDepth; i++) nested = [nested];
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ c: manyKeys }, 'variables.c', new RegExp(`an object of ${Object.keys(manyKeys).length} keys; at most ${maxObjectKeys}`)],
+      [{ c: { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars + 1) } }, 'variables.c.customerId', new RegExp(`a string of ${maxStringChars + 1} characters`)],
+      [{ c: GRAPHQL_CUSTOMER, unused: nested }, `variables.unused${'[0]'.repeat(maxDepth)}`, new RegExp(`nested more than ${maxDepth} levels`)],
+    ];
+    for (const [variables, path, message] of cases) {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SINGLE, variables }) });
+      const text = await res.text();
+      expect(res.status).toBe(400);
+      expect(text.length).toBeLessThan(2000);
+      const problem = JSON.parse(text) as Problem;
+      expect(problem.errors).toEqual([{ path, message: expect.stringMatching(message) }]);
+    }
+    // At the bounds, the same request is only as wrong as its fields.
+    const atBounds = { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars) };
+    const res = await gql(gw.url, SINGLE, { c: atBounds });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customer', 'customerId'], message: 'must be at most 256 characters' }]);
+  });
+
+  it('cuts a message that prints a large invalid value, and keeps the field on the path', async () => {
+    const wide = { ...GRAPHQL_CUSTOMER, ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`extra${i}`, 'v'.repeat(100)])) };
+    const res = await gql(gw.url, SINGLE, { c: wide });
+    expect(res.status).toBe(400);
+    const errors = res.body.errors ?? [];
+    expect(errors.length).toBe(40);
+    for (const e of errors) {
+      expect(e.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+      expect(e.message.endsWith('…')).toBe(true);
+      const [issue] = e.extensions?.['issues'] as GqlIssue[];
+      expect(issue?.path).toEqual(['c', expect.stringMatching(/^extra\d+$/)]);
+      expect(issue?.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+    }
   });
 });
 

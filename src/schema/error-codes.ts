@@ -10,6 +10,9 @@ const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)
 
 const FIELD_IN_MESSAGE = /; Field "(\w+)" (?:of required type|is not defined)/;
 
+/** Longest error message answered; longer ones (a large invalid value printed in full) are cut with "…". */
+export const MAX_MESSAGE_CHARS = 1000;
+
 const CALLER_ERRORS = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
 
 function codeFor(error: GraphQLError): { code: string; issues?: { path: (string | number)[]; message: string }[] } {
@@ -27,6 +30,8 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
 
+const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message);
+
 function isExecutionResult(value: unknown): value is ExecutionResult {
   return typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value) && !Array.isArray(value);
 }
@@ -38,7 +43,12 @@ function isExecutionResult(value: unknown): value is ExecutionResult {
 function addCode(error: GraphQLError): void {
   const extensions = error.extensions as Record<string, unknown> | undefined;
   if (!extensions) return;
-  if (!extensions['code']) Object.assign(extensions, codeFor(error));
+  if (!extensions['code']) {
+    const { code, issues } = codeFor(error);
+    // graphql-js prints the invalid value into the message: answers stay small whatever was sent.
+    Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: cut(i.message) })) } : { code });
+  }
+  (error as { message: string }).message = cut(error.message);
   // Every pre-execution failure is the caller's: 400, whatever the accept header. (Yoga marks
   // them `spec` and answers 200 to application/json clients; callers here expect a 4xx.)
   const http = extensions['http'] as { status?: number; spec?: boolean } | undefined;
