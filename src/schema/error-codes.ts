@@ -30,7 +30,8 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
 
-const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message);
+/** The start and the end of a long message (graphql-js puts the printed value in the middle and the reason last). */
+const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, 300)} … ${message.slice(message.length - (MAX_MESSAGE_CHARS - 303))}` : message);
 
 function isExecutionResult(value: unknown): value is ExecutionResult {
   return typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value) && !Array.isArray(value);
