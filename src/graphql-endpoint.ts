@@ -5,7 +5,7 @@
  * that produces errors is answered by Yoga instead, so error shapes have one source.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { _createLRUCache, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
@@ -148,6 +148,13 @@ function isJsonObject(text: string): boolean {
   }
 }
 
+/**
+ * Documents kept parsed (Yoga) and compiled (PreparedOperations), each. At most ~350 KB each
+ * (MAX_DOCUMENT_CHARS, GRAPHQL_MAX_TOKENS), so the two caches stay under ~90 MB whatever
+ * clients send; the UI's and known clients' documents are a handful.
+ */
+export const CACHED_DOCUMENTS = 128;
+
 /** Yoga answers some protocol errors with an empty body: say what was wrong. */
 const EMPTY_ERROR_DETAIL: Record<number, string> = {
   405: 'use POST (or GET for queries) on /graphql',
@@ -161,9 +168,12 @@ export function createGraphQLEndpoint(deps: {
   contextFor: (request: RequestState) => GraphQLContext;
 }): GraphQLEndpoint {
   const { config, log, contextFor } = deps;
-  const prepared = new PreparedOperations(schema);
+  const prepared = new PreparedOperations(schema, CACHED_DOCUMENTS);
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
+    // Parsed documents kept by text (Yoga's default is 1,024): a document of ~1,000 tokens holds
+    // ~350 KB, so unique documents filled 1,024 entries up to ~2 GB of RSS.
+    parserAndValidationCache: { documentCache: _createLRUCache({ max: CACHED_DOCUMENTS }), errorCache: _createLRUCache({ max: CACHED_DOCUMENTS }) },
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,

@@ -8,7 +8,9 @@ import fc from 'fast-check';
 import { getVariableValues, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
+import { CACHED_DOCUMENTS } from '../src/graphql-endpoint.js';
 import { admissionFor, isWellFormedCustomer } from '../src/schema/fast-path-admission.js';
+import { PreparedOperations } from '../src/schema/prepared-operations.js';
 import { schema } from '../src/schema/index.js';
 import { GRAPHQL_CUSTOMER } from './helpers/index.js';
 
@@ -43,6 +45,19 @@ const customer = fc
     }
     return c;
   });
+
+describe('compiled documents', () => {
+  it('are kept up to CACHED_DOCUMENTS, the oldest learned going first; conditional ones are not compiled', () => {
+    const prepared = new PreparedOperations(schema, CACHED_DOCUMENTS);
+    const doc = (i: number) => `query Q${i} { modelInfo { name } }`;
+    for (let i = 0; i < CACHED_DOCUMENTS + 50; i++) prepared.learn(doc(i), null);
+    expect(prepared.size).toBe(CACHED_DOCUMENTS);
+    expect(prepared.get(doc(0), null)).toBeUndefined();
+    expect(prepared.get(doc(CACHED_DOCUMENTS + 49), null)?.label).toBe(`Q${CACHED_DOCUMENTS + 49}`);
+    prepared.learn('query C($x: Boolean!) { modelInfo { name @include(if: $x) } }', null);
+    expect(prepared.get('query C($x: Boolean!) { modelInfo { name @include(if: $x) } }', null)).toBeUndefined();
+  });
+});
 
 describe('fast-path admission', () => {
   it('never admits a customer graphql-js refuses, and admits the valid ones it is given', () => {

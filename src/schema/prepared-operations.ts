@@ -53,6 +53,11 @@ export class PreparedOperations {
     return operationName ? `${operationName}\u0000${query}` : query;
   }
 
+  /** Documents compiled now (at most maxEntries: the oldest learned goes first). */
+  get size(): number {
+    return this.cache.size;
+  }
+
   get(query: string, operationName: string | null | undefined): PreparedOperation | undefined {
     return this.cache.get(PreparedOperations.key(query, operationName));
   }
