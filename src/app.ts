@@ -13,7 +13,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
-import { newRequestState, requestIdFrom, type RequestState } from './request-state.js';
+import { newRequestState, noteScored, requestIdFrom, type RequestState } from './request-state.js';
 import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
@@ -89,6 +89,7 @@ export function createApp(deps: AppDeps): App {
     const { batch, requests } = parseLegacyBody(body, config.MAX_BATCH);
     state.rows = requests.length;
     const predictions = await predictor.predict(requests);
+    noteScored(state, predictions);
     state.modelVersion = predictions[0]?.modelVersion ?? null;
     const answers = predictions.map((p, i) => legacyResponse(p, requests[i] as (typeof requests)[number]));
     sendJson(res, 200, batch ? answers : answers[0], state.id);
@@ -200,6 +201,7 @@ export function createApp(deps: AppDeps): App {
     // that went away), not the 200 statusCode still holds by default.
     const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
     metrics.requests.record(state.route, state.operation ?? '', status, seconds);
+    if (state.scored && status >= 200 && status < 300) metrics.recordServed(state.scored);
     if (state.route === 'health' || state.route === 'metrics') return;
     writeAccessLog({
       reqId: state.id,

@@ -220,7 +220,9 @@ export function createGraphQLEndpoint(deps: {
         return;
       }
     }
-    state.rows = null; // a compiled run that failed may have counted rows: Yoga's run counts afresh
+    // A compiled run that failed may have counted rows and scored fields: Yoga's run counts afresh.
+    state.rows = null;
+    state.scored = null;
     // Requests that run compiled never get here with malformed customers (fast-path-admission.ts);
     // graphql-js would print every malformed value into up to 50 messages.
     const overLimit = params ? variablesOverLimits(params.variables) : null;

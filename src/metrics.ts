@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
 import type { ChurnModel } from './model/churn-model.js';
+import type { ScoredTally } from './request-state.js';
 
 /** Operation labels per route that get their own series (see RequestMetrics); the series for later new names is OTHER_OPERATIONS. */
 export const MAX_OPERATION_LABELS = 50;
@@ -172,6 +173,12 @@ export class GatewayMetrics {
     buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000],
     registers: [this.registry],
   });
+  /** A request's predictions, once it was answered (see RequestState.scored). */
+  recordServed(tally: ScoredTally): void {
+    for (const rows of tally.batchSizes) this.batchSize.observe(rows);
+    for (const level of ['LOW', 'MEDIUM', 'HIGH'] as const) if (tally.byRisk[level] > 0) this.predictions.inc({ risk_level: level }, tally.byRisk[level]);
+  }
+
   readonly inferenceRows = new Histogram({
     name: 'gateway_inference_rows_per_run',
     help: 'Rows per ONNX session.run (above 1 for singles when concurrent requests were coalesced)',

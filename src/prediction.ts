@@ -72,16 +72,11 @@ export class Predictor {
     const probabilities =
       this.options.coalesce && customers.length <= COALESCE_MAX_ROWS ? await this.coalesced(model, records) : await this.run(model, records);
     const { threshold, riskBands } = model.manifest;
-    this.metrics.batchSize.observe(customers.length);
-    const counts = { LOW: 0, MEDIUM: 0, HIGH: 0 };
-    const predictions = customers.map((c, i): Prediction => {
+    // Served predictions are metered per answered request (app.ts, RequestState.scored).
+    return customers.map((c, i): Prediction => {
       const p = probabilities[i] as number;
-      const riskLevel = riskLevelOf(p, riskBands);
-      counts[riskLevel]++;
-      return { customerId: c.customerId, churnProbability: p, willChurn: p >= threshold, riskLevel, threshold, modelVersion: model.modelVersion };
+      return { customerId: c.customerId, churnProbability: p, willChurn: p >= threshold, riskLevel: riskLevelOf(p, riskBands), threshold, modelVersion: model.modelVersion };
     });
-    for (const level of ['LOW', 'MEDIUM', 'HIGH'] as const) if (counts[level] > 0) this.metrics.predictions.inc({ risk_level: level }, counts[level]);
-    return predictions;
   }
 
   private run(model: ChurnModel, rows: readonly CustomerRecord[]): Promise<Float32Array> {

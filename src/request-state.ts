@@ -15,6 +15,24 @@ export interface RequestState {
   rows: number | null;
   /** Sent the admin token (Authorization: Bearer ADMIN_TOKEN). */
   isAdmin: boolean;
+  /**
+   * What this request scored (noteScored), metered once it is answered with 2xx: a request
+   * that fails after scoring some fields, or whose compiled run is repeated by Yoga, has
+   * served no prediction.
+   */
+  scored: ScoredTally | null;
+}
+
+export interface ScoredTally {
+  readonly batchSizes: number[];
+  readonly byRisk: { LOW: number; MEDIUM: number; HIGH: number };
+}
+
+/** Adds one scoring call's predictions to the request's tally. */
+export function noteScored(state: RequestState, predictions: readonly { readonly riskLevel: 'LOW' | 'MEDIUM' | 'HIGH' }[]): void {
+  const tally = (state.scored ??= { batchSizes: [], byRisk: { LOW: 0, MEDIUM: 0, HIGH: 0 } });
+  tally.batchSizes.push(predictions.length);
+  for (const p of predictions) tally.byRisk[p.riskLevel]++;
 }
 
 const CALLER_ID = /^[\w.:-]{1,128}$/;
@@ -36,6 +54,7 @@ class State implements RequestState {
   modelVersion: string | null = null;
   rows: number | null = null;
   isAdmin = false;
+  scored: ScoredTally | null = null;
   readonly #root: Logger;
   #child: Logger | undefined;
 

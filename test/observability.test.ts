@@ -146,6 +146,26 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/gateway_batch_size_bucket\{le="2"\} [1-9]/);
     expect(text).toMatch(new RegExp(`gateway_model_info\\{name="telco-churn",version="${gw.slot.current.modelVersion}",source="BUNDLE",run_id="\\w+"\\} 1`));
   });
+
+  it('counts predictions served: once per answered row, none for a request that failed after scoring some of its fields', async () => {
+    const served = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+      return { predictions: sum('gateway_predictions_total'), batches: sum('gateway_batch_size_count') };
+    };
+    // Field a scores two rows, then field b is refused (tenure out of range): the answer has no data.
+    const two = 'mutation Two($cs: [CustomerInput!]!, $c: CustomerInput!) { a: predictBatch(customers: $cs) { churnProbability } b: predict(customer: $c) { churnProbability } }';
+    const before = await served();
+    expect((await gql(gw.url, two, { cs: [GRAPHQL_CUSTOMER, LOYAL_CUSTOMER], c: GRAPHQL_CUSTOMER })).status).toBe(200); // also compiles it
+    expect(await served()).toEqual({ predictions: before.predictions + 3, batches: before.batches + 2 });
+    for (let i = 0; i < 2; i++) {
+      // The second time the compiled run fails and Yoga answers the request again.
+      expect((await gql(gw.url, two, { cs: [GRAPHQL_CUSTOMER, LOYAL_CUSTOMER], c: { ...GRAPHQL_CUSTOMER, tenure: 5000 } })).status).toBe(400);
+    }
+    expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, { ...LEGACY_PAYLOAD, tenure: -1 }])).status).toBe(400);
+    expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD])).status).toBe(200);
+    expect(await served()).toEqual({ predictions: before.predictions + 5, batches: before.batches + 3 });
+  });
 });
 
 /** One sample line of the Prometheus text format, label values unescaped. */

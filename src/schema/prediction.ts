@@ -1,6 +1,7 @@
 /**
  * Prediction, RiskLevel, and the predict / predictBatch mutations that return them.
  */
+import { noteScored } from '../request-state.js';
 import { GatewayError } from '../errors.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
@@ -47,6 +48,7 @@ function reserveRows(ctx: GraphQLContext, rows: number, path: string): void {
 async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise<Prediction[]> {
   try {
     const predictions = await ctx.predictor.predict(customers);
+    noteScored(ctx.request, predictions);
     ctx.request.modelVersion = predictions[0]?.modelVersion ?? ctx.request.modelVersion;
     return predictions;
   } catch (err) {
