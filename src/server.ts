@@ -27,6 +27,9 @@ export interface Gateway {
   shutdown(reason: string): Promise<boolean>;
 }
 
+/** Node checks requestTimeout and headersTimeout this often. */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const slot = new ModelSlot();
@@ -40,7 +43,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: [createUiRoute(config, log)] });
 
   const server = createServer(
-    { requestTimeout: config.REQUEST_TIMEOUT_MS, headersTimeout: config.HEADERS_TIMEOUT_MS, keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS, ServerResponse: app.Response },
+    {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+      // How often Node checks the two timeouts above, for connections that trickle their headers
+      // and ones that never send a byte alike (its default, 30 s, let both run to 35-40 s
+      // against a 10 s HEADERS_TIMEOUT_MS).
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      ServerResponse: app.Response,
+    },
     app.handle,
   );
   await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { MAX_LISTED_ISSUES } from '../src/contract.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
+import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../src/server.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 const MAX_BATCH = 5;
@@ -276,6 +277,35 @@ describe('request timeout', () => {
       expect(received.toLowerCase()).toContain('connection: close');
       expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
       expect(received).toContain('REQUEST_TIMEOUT');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('closes connections that trickle headers, or never send a byte, near HEADERS_TIMEOUT_MS', async () => {
+    const slow = await startTestGateway({ REQUEST_TIMEOUT_MS: '1500', HEADERS_TIMEOUT_MS: '1000' });
+    try {
+      const { port } = new URL(slow.url);
+      const started = Date.now();
+      const open = (firstBytes: string | null) =>
+        new Promise<{ ms: number; answer: string }>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1');
+          let answer = '';
+          const trickle = firstBytes === null ? undefined : setInterval(() => !socket.destroyed && socket.write('x'), 200);
+          socket.on('connect', () => firstBytes !== null && socket.write(firstBytes));
+          socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+          socket.on('error', () => undefined);
+          socket.on('close', () => {
+            clearInterval(trickle);
+            resolve({ ms: Date.now() - started, answer });
+          });
+        });
+      const closed = await Promise.all([open('GET / HTTP/1.1\r\nX-Slow: '), open(null)]);
+      for (const { ms, answer } of closed) {
+        expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+        // Node checks every CONNECTIONS_CHECKING_INTERVAL_MS (its default checked every 30 s).
+        expect(ms).toBeLessThan(1000 + 2 * CONNECTIONS_CHECKING_INTERVAL_MS + 1500);
+      }
     } finally {
       await slow.close();
     }
