@@ -189,7 +189,7 @@ export function createGraphQLEndpoint(deps: {
     context: ({ requestState }) => contextFor(requestState),
     plugins: [
       ...limitPlugins(config),
-      useErrorCodes(),
+      useErrorCodes({ hideSuggestions: config.NODE_ENV === 'production' }),
       {
         onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
           const op = getOperationAST(args.document, args.operationName);

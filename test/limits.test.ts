@@ -3,7 +3,8 @@
  * introspection and field suggestions; CORS closed unless configured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { SUGGESTION_MASK } from '../src/schema/error-codes.js';
+import { GRAPHQL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let open: TestGateway;
 let prod: TestGateway;
@@ -70,6 +71,19 @@ describe('exposure', () => {
     const production = await gql(prod.url, '{ modelInfo { nam } }');
     expect(production.status).toBe(400);
     expect(production.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+    // Nor in enum literals or variables, which graphql-armor's masking does not see.
+    const customer = { ...GRAPHQL_CUSTOMER, tenur: 1, gender: 'FEMAL' };
+    const doc = 'mutation P($c: CustomerInput!) { predict(customer: $c) { riskLevel } }';
+    for (const [gw, hidden] of [[prod, true], [open, false]] as const) {
+      const variableErrors = await gql(gw.url, doc, { c: customer });
+      const literal = await gql(gw.url, 'mutation { predict(customer: {gender: FEMAL}) { riskLevel } }');
+      const messages = [...(variableErrors.body.errors ?? []), ...(literal.body.errors ?? [])].map((e) => e.message);
+      expect(messages.length).toBeGreaterThanOrEqual(3);
+      expect(messages.some((m) => /Did you mean/.test(m))).toBe(!hidden);
+      expect(messages.some((m) => m.includes(SUGGESTION_MASK))).toBe(hidden);
+      const issues = variableErrors.body.errors?.flatMap((e) => (e.extensions?.['issues'] as { message: string }[]) ?? []) ?? [];
+      expect(issues.some((i) => /Did you mean/.test(i.message))).toBe(!hidden);
+    }
   });
 
   it('sends no CORS headers to origins that are not configured', async () => {

@@ -41,15 +41,14 @@ function isExecutionResult(value: unknown): value is ExecutionResult {
  * Adds the code in place: graphql may be loaded twice (ESM and CJS builds), so an
  * `instanceof GraphQLError` test or a re-created error could miss or confuse Yoga.
  */
-function addCode(error: GraphQLError): void {
+function addCode(error: GraphQLError, tidy: (message: string) => string): void {
   const extensions = error.extensions as Record<string, unknown> | undefined;
   if (!extensions) return;
   if (!extensions['code']) {
     const { code, issues } = codeFor(error);
-    // graphql-js prints the invalid value into the message: answers stay small whatever was sent.
-    Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: cut(i.message) })) } : { code });
+    Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: tidy(i.message) })) } : { code });
   }
-  (error as { message: string }).message = cut(error.message);
+  (error as { message: string }).message = tidy(error.message);
   // Every pre-execution failure is the caller's: 400, whatever the accept header. (Yoga marks
   // them `spec` and answers 200 to application/json clients; callers here expect a 4xx.)
   const http = extensions['http'] as { status?: number; spec?: boolean } | undefined;
@@ -58,10 +57,20 @@ function addCode(error: GraphQLError): void {
   }
 }
 
-export function useErrorCodes(): Plugin {
+/** What graphql-armor's blockFieldSuggestion puts in place of a suggestion. */
+export const SUGGESTION_MASK = '[Suggestion hidden]';
+
+/**
+ * `hideSuggestions` (production): "Did you mean …?" is masked in every message, as
+ * graphql-armor masks it in validation errors only; variable errors ("Field "tenur" is not
+ * defined … Did you mean "tenure"?", enum values) would otherwise spell the schema out.
+ */
+export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
+  // graphql-js prints the invalid value into the message: answers stay small whatever was sent.
+  const tidy = options.hideSuggestions ? (m: string) => cut(m.replace(/Did you mean [^?]*\?/g, SUGGESTION_MASK)) : cut;
   return {
     onResultProcess({ result }) {
-      if (isExecutionResult(result)) result.errors?.forEach(addCode);
+      if (isExecutionResult(result)) result.errors?.forEach((e) => addCode(e, tidy));
     },
   };
 }
