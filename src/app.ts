@@ -160,8 +160,12 @@ export function createApp(deps: AppDeps): App {
       }
       return health(res, state);
     }
-    if (path === '/metrics' && method === 'GET') {
+    if (path === '/metrics') {
       state.route = 'metrics';
+      if (method !== 'GET' && method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        throw new HttpProblem(405, 'Method Not Allowed', 'GET /metrics is the Prometheus scrape');
+      }
       return sendMetrics(res);
     }
     return otherRoutes(req, res, state, path, method);

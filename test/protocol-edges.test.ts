@@ -163,11 +163,15 @@ describe('400 answers for many bad rows', () => {
 });
 
 describe('HTTP', () => {
-  it('answers 405 with Allow for a method GET / does not take', async () => {
-    for (const method of ['POST', 'OPTIONS', 'DELETE']) {
-      const res = await fetch(`${gw.url}/`, { method });
-      expect(res.status, method).toBe(405);
-      expect(res.headers.get('allow')).toBe('GET, HEAD');
+  it('answers 405 with Allow for a method GET / or GET /metrics does not take', async () => {
+    for (const path of ['/', '/metrics']) {
+      for (const method of ['POST', 'OPTIONS', 'DELETE']) {
+        const res = await fetch(`${gw.url}${path}`, { method });
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get('allow')).toBe('GET, HEAD');
+      }
+      const head = await fetch(`${gw.url}${path}`, { method: 'HEAD' });
+      expect([head.status, await head.text()]).toEqual([200, '']);
     }
   });
 
