@@ -61,6 +61,12 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     ['a bad enum value', { ...LEGACY_PAYLOAD, gender: 'F' }, 'gender', /must be one of "Female", "Male"/],
     ['a missing field', (({ Contract: _c, ...rest }) => rest)(LEGACY_PAYLOAD), 'Contract', /is required/],
     ['an unknown field', { ...LEGACY_PAYLOAD, Tenure: 3 }, '(body)', /unknown field\(s\) "Tenure"/],
+    [
+      'many unknown fields, some long (the first 10 named, each cut at 64 characters)',
+      { ...LEGACY_PAYLOAD, ...Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`${i === 0 ? 'k'.repeat(500) : 'x'}${i}`, 1])) },
+      '(body)',
+      new RegExp(`^unknown field\\(s\\) "${'k'.repeat(63)}…", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9" and 1990 more; allowed: customerID, gender`),
+    ],
     ['a string number', { ...LEGACY_PAYLOAD, MonthlyCharges: '29.85' }, 'MonthlyCharges', /must be a number/],
     ['tenure out of range', { ...LEGACY_PAYLOAD, tenure: 1201 }, 'tenure', /from 0 to 1200/],
     ['a fractional tenure', { ...LEGACY_PAYLOAD, tenure: 1.5 }, 'tenure', /integer/],

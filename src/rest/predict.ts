@@ -32,6 +32,12 @@ function fieldSchema(f: CustomerField): z.ZodType {
   }
 }
 
+/** Unknown keys as the answer names them: the first 10, each cut at 64 characters (a body may hold 200,000 of any length). */
+function listKeys(keys: readonly string[]): string {
+  const shown = keys.slice(0, 10).map((k) => JSON.stringify(k.length > 64 ? `${k.slice(0, 63)}…` : k));
+  return keys.length > 10 ? `${shown.join(', ')} and ${keys.length - 10} more` : shown.join(', ');
+}
+
 const customerSchema = z.strictObject(
   {
     // null is no id, as GraphQL's customerId: null is.
@@ -41,7 +47,7 @@ const customerSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; allowed: customerID, ${CUSTOMER_FIELDS.map((f) => f.column).join(', ')}`
+        ? `unknown field(s) ${listKeys(issue.keys)}; allowed: customerID, ${CUSTOMER_FIELDS.map((f) => f.column).join(', ')}`
         : 'must be a JSON object of customer fields',
   },
 );
