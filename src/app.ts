@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { HttpProblem, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
+import { BodyBudget, HttpProblem, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -69,17 +69,18 @@ export function createApp(deps: AppDeps): App {
     }
   }
   const writeAccessLog = accessLog(log);
+  const bodies = new BodyBudget(config.MAX_BODY_BYTES_IN_FLIGHT);
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
 
-  const graphql = createGraphQLEndpoint({ config, log, contextFor });
+  const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const type = req.headers['content-type'];
     if (type !== undefined && !/^application\/json\b/i.test(type)) {
       throw new HttpProblem(415, 'Unsupported Media Type', `content-type must be application/json; got ${type}`);
     }
-    const raw = await readBody(req, config.BODY_LIMIT_BYTES);
+    const raw = await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }));
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -243,6 +244,7 @@ export function createApp(deps: AppDeps): App {
     }, config.REQUEST_TIMEOUT_MS);
     res.once('close', () => {
       clearTimeout(timer);
+      if (state.bodyHold) bodies.give(state.bodyHold.bytes);
       finish(res, state, req.method ?? 'GET');
       // A keep-alive connection whose request was in flight at SIGTERM closes after its
       // answer; otherwise the caller's next request on it would still be accepted.

@@ -45,6 +45,8 @@ const variables = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BATCH: int(10_000, 1, 1_000_000),
   BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  // Request bodies held at once (http.ts BodyBudget): 64 MiB, about 13 bodies at the limit.
+  MAX_BODY_BYTES_IN_FLIGHT: int(64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
   // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
   KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
@@ -91,6 +93,9 @@ const envSchema = variables
   .superRefine((env, ctx) => {
     if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
+    }
+    if (env.MAX_BODY_BYTES_IN_FLIGHT < env.BODY_LIMIT_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['MAX_BODY_BYTES_IN_FLIGHT'], message: `must be at least BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}), or a body at the limit could never be read` });
     }
     if (env.HEADERS_TIMEOUT_MS !== undefined && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });

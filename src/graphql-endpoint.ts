@@ -9,7 +9,7 @@ import { _createLRUCache, createYoga, type YogaServerInstance } from 'graphql-yo
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
-import { HttpProblem, readBody } from './http.js';
+import { HttpProblem, readBody, type BodyBudget } from './http.js';
 import type { Logger } from './logger.js';
 import type { RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -166,8 +166,9 @@ export function createGraphQLEndpoint(deps: {
   config: Config;
   log: Logger;
   contextFor: (request: RequestState) => GraphQLContext;
+  bodies: BodyBudget;
 }): GraphQLEndpoint {
-  const { config, log, contextFor } = deps;
+  const { config, log, contextFor, bodies } = deps;
   const prepared = new PreparedOperations(schema, CACHED_DOCUMENTS);
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -202,7 +203,7 @@ export function createGraphQLEndpoint(deps: {
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
     checkRequestShape(req, method);
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES);
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }));
     const params = body && method === 'POST' ? graphqlParams(body) : null;
     // The compiled path answers a JSON POST that accepts JSON; everything else (other
     // methods, other Accept headers) goes through Yoga, which refuses what it must.

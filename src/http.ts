@@ -9,13 +9,67 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors: readonly { path: string; message: string }[] = [],
+    readonly options: { retryAfterSeconds?: number; bodyUnread?: boolean } = {},
   ) {
     super(detail);
   }
+
+  get retryAfterSeconds(): number | undefined {
+    return this.options.retryAfterSeconds;
+  }
+
+  get bodyUnread(): boolean {
+    return this.options.bodyUnread ?? false;
+  }
 }
 
-/** Reads the whole body, refusing (413) anything over `limit` bytes before buffering it. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Request-body bytes held at once, across requests: each request takes its body's bytes as
+ * they arrive and gives them back when its answer is done (app.ts). A body that does not fit
+ * is refused with 503 and Retry-After (and its connection closed): 80 concurrent 4 MB batches
+ * held 1.2 GB, more than the task's memory.
+ */
+export class BodyBudget {
+  private held = 0;
+  constructor(readonly max: number) {}
+
+  /** Takes `bytes` if they fit; false (nothing taken) if not. */
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.max) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.held -= bytes;
+  }
+
+  get inUse(): number {
+    return this.held;
+  }
+}
+
+/** What one request holds of a BodyBudget (released when its answer is done). */
+export interface BodyHold {
+  readonly budget: BodyBudget;
+  bytes: number;
+}
+
+function overBudget(hold: BodyHold): HttpProblem {
+  return new HttpProblem(
+    503,
+    'Service Unavailable',
+    `the gateway already holds ${hold.budget.inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${hold.budget.max}); retry shortly`,
+    [],
+    { retryAfterSeconds: 1, bodyUnread: true },
+  );
+}
+
+/**
+ * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it, and
+ * (503) a body that does not fit in the budget of bodies in flight.
+ */
+export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new HttpProblem(413, 'Payload Too Large', `request body is ${declared} bytes; the limit is ${limit} bytes (BODY_LIMIT_BYTES)`));
@@ -32,6 +86,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         reject(new HttpProblem(413, 'Payload Too Large', `request body exceeds the limit of ${limit} bytes (BODY_LIMIT_BYTES)`));
         return;
       }
+      // Taken as the bytes arrive, not as declared: a client that declares 5 MB and sends
+      // slowly holds only what it sent.
+      if (!hold.budget.take(chunk.length)) {
+        failed = true;
+        reject(overBudget(hold));
+        return;
+      }
+      hold.bytes += chunk.length;
       chunks.push(chunk);
     });
     req.on('end', () => {
@@ -76,6 +138,8 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
     res.destroy();
     return;
   }
-  if (problem.status === 413) res.setHeader('connection', 'close');
+  // The body was not read: the connection cannot carry another request after it.
+  if (problem.status === 413 || problem.bodyUnread) res.setHeader('connection', 'close');
+  if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
   sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8');
 }

@@ -3,6 +3,7 @@
  * its child logger (made on first use), and what the access-log line reports at the end.
  */
 import { randomUUID } from 'node:crypto';
+import type { BodyHold } from './http.js';
 import type { Logger } from './logger.js';
 
 export interface RequestState {
@@ -21,6 +22,8 @@ export interface RequestState {
    * served no prediction.
    */
   scored: ScoredTally | null;
+  /** Request-body bytes this request holds of the gateway's budget (released when it is answered). */
+  bodyHold: BodyHold | null;
 }
 
 export interface ScoredTally {
@@ -55,6 +58,7 @@ class State implements RequestState {
   rows: number | null = null;
   isAdmin = false;
   scored: ScoredTally | null = null;
+  bodyHold: BodyHold | null = null;
   readonly #root: Logger;
   #child: Logger | undefined;
 

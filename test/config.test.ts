@@ -26,6 +26,13 @@ describe('timeouts', () => {
   });
 });
 
+describe('request bodies in flight', () => {
+  it('must hold at least one body at the limit', () => {
+    expect(loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT).toBe(64 * 1024 * 1024);
+    expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_BODY_BYTES_IN_FLIGHT: '2048' })).toThrow(/MAX_BODY_BYTES_IN_FLIGHT: must be at least BODY_LIMIT_BYTES \(4096\)/);
+  });
+});
+
 describe('misspelled settings', () => {
   it('flags other cases, one edit, and a swap of neighbours', () => {
     expect(
