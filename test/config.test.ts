@@ -28,7 +28,7 @@ describe('timeouts', () => {
 
 describe('request bodies in flight', () => {
   it('must hold at least one body at the limit', () => {
-    expect(loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT).toBe(64 * 1024 * 1024);
+    expect(loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT).toBe(32 * 1024 * 1024);
     expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_BODY_BYTES_IN_FLIGHT: '2048' })).toThrow(/MAX_BODY_BYTES_IN_FLIGHT: must be at least BODY_LIMIT_BYTES \(4096\)/);
   });
 });
