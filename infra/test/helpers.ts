@@ -11,7 +11,7 @@ export const ALL_FEATURES: Partial<GatewaySettings> = {
   certificateArn: CERTIFICATE_ARN,
   adminTokenSecretArn: ADMIN_SECRET_ARN,
   mlflowTrackingUri: 'http://mlflow.internal:5000',
-  modelUri: 'models:/churn/Production',
+  modelUri: 'models:/telco-churn@champion',
   mlflowPort: 5000,
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:churn-alerts',
 };

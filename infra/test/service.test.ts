@@ -115,7 +115,7 @@ describe('optional service settings', () => {
     expect(container().Environment).toEqual(
       expect.arrayContaining([
         { Name: 'MLFLOW_TRACKING_URI', Value: 'http://mlflow.internal:5000' },
-        { Name: 'MODEL_URI', Value: 'models:/churn/Production' },
+        { Name: 'MODEL_URI', Value: 'models:/telco-churn@champion' },
       ]),
     );
   });
