@@ -313,7 +313,7 @@ async function main(): Promise<void> {
       `Raw node:http, REST and GraphQL at ${CONNECTIONS} connections ran in ${ROUNDS} paired round(s), in rotating order; each round's ratios use that round's raw figure, and a target reads the median round (range in brackets).`,
       'predictBatch alternates one end-to-end request with one in-process session.run on the same rows; its target compares the medians (the ratio of the means is in brackets).',
       '',
-      '| LoadedServer | Measured | Limit | Met |',
+      '| Target | Measured | Limit | Met |',
       '|---|---|---|---|',
       ...targets.map((t) => {
         const f = (v: number) => v.toFixed(v < 10 ? 3 : 1);
