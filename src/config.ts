@@ -45,9 +45,9 @@ const variables = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BATCH: int(10_000, 1, 1_000_000),
   BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-  // Request bodies held at once (http.ts BodyBudget): 32 MiB, 6 bodies at the limit. A 4.4 MB
-  // batch takes ~30 MB while it is parsed and scored: 80 concurrent ones peaked at 506 MB RSS
-  // with 32 MiB, 828 MB with 64 MiB and 1.2 GB without a budget.
+  // Complete request bodies being worked on at once (http.ts BodyBudget): 32 MiB, 6 at the limit. A 4.4 MB
+  // batch takes ~30 MB while it is parsed and scored: 80 concurrent ones peaked at 749 MB RSS
+  // (their raw bytes while still arriving are not counted), 1.2 GB without a budget.
   MAX_BODY_BYTES_IN_FLIGHT: int(32 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
   // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.

@@ -9,7 +9,7 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors: readonly { path: string; message: string }[] = [],
-    readonly options: { retryAfterSeconds?: number; bodyUnread?: boolean } = {},
+    readonly options: { retryAfterSeconds?: number } = {},
   ) {
     super(detail);
   }
@@ -18,16 +18,16 @@ export class HttpProblem extends Error {
     return this.options.retryAfterSeconds;
   }
 
-  get bodyUnread(): boolean {
-    return this.options.bodyUnread ?? false;
-  }
 }
 
 /**
- * Request-body bytes held at once, across requests: each request takes its body's bytes as
- * they arrive and gives them back when its answer is done (app.ts). A body that does not fit
- * is refused with 503 and Retry-After (and its connection closed): 80 concurrent 4 MB batches
- * held 1.2 GB, more than the task's memory.
+ * Request-body bytes being worked on at once, across requests: a request takes its body's
+ * size once the body is complete, before it is parsed, and gives it back when its answer is
+ * done (app.ts). A body that does not fit is refused with 503 and Retry-After: 80 concurrent
+ * 4 MB batches held 1.2 GB, more than the task's memory (a 4.4 MB batch takes ~30 MB while it
+ * is parsed and scored). A body still arriving holds nothing, so a client that sends slowly
+ * holds back no one else (with bytes counted as they arrived, six stalled 5 MB uploads
+ * would have refused every other body until their timeout).
  */
 export class BodyBudget {
   private held = 0;
@@ -61,7 +61,7 @@ function overBudget(hold: BodyHold): HttpProblem {
     'Service Unavailable',
     `the gateway already holds ${hold.budget.inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${hold.budget.max}); retry shortly`,
     [],
-    { retryAfterSeconds: 1, bodyUnread: true },
+    { retryAfterSeconds: 1 },
   );
 }
 
@@ -86,18 +86,16 @@ export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): P
         reject(new HttpProblem(413, 'Payload Too Large', `request body exceeds the limit of ${limit} bytes (BODY_LIMIT_BYTES)`));
         return;
       }
-      // Taken as the bytes arrive, not as declared: a client that declares 5 MB and sends
-      // slowly holds only what it sent.
-      if (!hold.budget.take(chunk.length)) {
-        failed = true;
-        reject(overBudget(hold));
-        return;
-      }
-      hold.bytes += chunk.length;
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      if (failed) return;
+      if (!hold.budget.take(size)) {
+        reject(overBudget(hold));
+        return;
+      }
+      hold.bytes += size;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
       if (!failed) {
@@ -138,8 +136,7 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
     res.destroy();
     return;
   }
-  // The body was not read: the connection cannot carry another request after it.
-  if (problem.status === 413 || problem.bodyUnread) res.setHeader('connection', 'close');
+  if (problem.status === 413) res.setHeader('connection', 'close');
   if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
   sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8');
 }

@@ -1,0 +1,90 @@
+/**
+ * The budget of request bodies being worked on (MAX_BODY_BYTES_IN_FLIGHT), on a real server and
+ * real sockets: complete bodies hold it until their answer is done, a body that does not fit
+ * gets 503 with Retry-After, and a body still arriving holds nothing (a slow sender must not
+ * lock everyone else out).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpProblem} from '../src/http.js';
+import { BodyBudget, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
+import { LEGACY_PAYLOAD, postJson, startTestGateway } from './helpers/index.js';
+
+const budget = new BodyBudget(1000);
+/** Answers held back until released: a complete body keeps its share until its answer is done. */
+const held = new Map<string, () => void>();
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const hold: BodyHold = { budget, bytes: 0 };
+    res.once('close', () => budget.give(hold.bytes));
+    readBody(req, 5000, hold).then(
+      (body) => {
+        const id = req.headers['x-id'] as string;
+        held.set(id, () => sendJson(res, 200, { id, bytes: body.length }, id));
+      },
+      (err: unknown) => sendProblem(res, err as HttpProblem, 'x'),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const post = (id: string, bytes: number) => fetch(url, { method: 'POST', headers: { 'x-id': id }, body: 'x'.repeat(bytes) });
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe('request bodies in flight', () => {
+  it('holds complete bodies until answered, refuses one that does not fit with 503 and Retry-After, and takes it later', async () => {
+    const a = post('a', 600);
+    await until(() => held.has('a'));
+    expect(budget.inUse).toBe(600);
+    const refused = await post('b', 600);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/holds 600 bytes of request bodies \(MAX_BODY_BYTES_IN_FLIGHT 1000\); retry shortly/);
+    held.get('a')?.();
+    expect((await a).status).toBe(200);
+    await until(() => budget.inUse === 0);
+    const again = post('c', 600);
+    await until(() => held.has('c'));
+    held.get('c')?.();
+    expect(await (await again).json()).toEqual({ id: 'c', bytes: 600 });
+    await until(() => budget.inUse === 0);
+    expect(budget.inUse).toBe(0);
+  });
+
+  it('lets a body that is still arriving hold nothing', async () => {
+    const { port } = new URL(url);
+    const slow = connect(Number(port), '127.0.0.1');
+    slow.on('error', () => undefined);
+    slow.write(`POST / HTTP/1.1\r\nHost: x\r\nx-id: slow\r\nContent-Length: 900\r\n\r\n${'x'.repeat(800)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(budget.inUse).toBe(0);
+    const other = post('d', 900);
+    await until(() => held.has('d'));
+    expect(budget.inUse).toBe(900);
+    held.get('d')?.();
+    expect((await other).status).toBe(200);
+    slow.destroy();
+  });
+});
+
+describe('in the gateway', () => {
+  it('is released after each answer, REST and GraphQL alike', async () => {
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: '2048', MAX_BODY_BYTES_IN_FLIGHT: '2048' });
+    try {
+      for (let i = 0; i < 20; i++) expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
+      const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ modelInfo { name } }' }) });
+      expect(graphql.status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});
