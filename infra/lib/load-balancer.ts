@@ -85,8 +85,21 @@ export class LoadBalancer extends Construct {
         defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
       });
     }
+    // The gateway's Prometheus endpoint (Node version, heap, the run id, the operation names
+    // clients send) is for a scraper inside the VPC, not for the internet.
+    this.servingListener.addAction('NoMetrics', {
+      priority: METRICS_RULE_PRIORITY,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/metrics', '/metrics/*'])],
+      action: elbv2.ListenerAction.fixedResponse(404, {
+        contentType: 'application/problem+json',
+        messageBody: '{"type":"about:blank","title":"Not Found","status":404,"detail":"/metrics is not served through the load balancer"}',
+      }),
+    });
   }
 }
+
+/** Priority of the listener rule that keeps /metrics off the load balancer. */
+export const METRICS_RULE_PRIORITY = 10;
 
 function validateLoadBalancerProps(props: LoadBalancerProps): void {
   const problems: string[] = [];

@@ -1,6 +1,18 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { METRICS_RULE_PRIORITY } from '../lib/load-balancer.js';
 import { CERTIFICATE_ARN, ref, synth } from './helpers.js';
+
+/** The serving listener answers /metrics itself (404), never forwarding it to the gateway. */
+function keepsMetricsOff(template: ReturnType<typeof synth>['template'], listener: object): void {
+  template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+  template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+    ListenerArn: listener,
+    Priority: METRICS_RULE_PRIORITY,
+    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }],
+    Actions: [{ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404', ContentType: 'application/problem+json' }) }],
+  });
+}
 
 describe('load balancer routing over HTTP (no certificate)', () => {
   const { stack, template } = synth();
@@ -51,6 +63,10 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     });
   });
 
+  it('keeps /metrics off the load balancer (fixed 404), forwarding everything else', () => {
+    keepsMetricsOff(template, ref(stack, stack.loadBalancer.servingListener));
+  });
+
   it('outputs the ALB DNS name and the http:// /ui URL', () => {
     template.hasOutput('LoadBalancerDnsName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'DNSName'] } });
     template.hasOutput('UiUrl', {
@@ -79,6 +95,10 @@ describe('load balancer routing with a certificate', () => {
       DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
     });
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+  });
+
+  it('keeps /metrics off the HTTPS listener', () => {
+    keepsMetricsOff(template, ref(stack, stack.loadBalancer.servingListener));
   });
 
   it('outputs an https:// /ui URL', () => {
