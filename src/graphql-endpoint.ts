@@ -50,6 +50,9 @@ function graphqlParams(body: Buffer): GraphQLParams | null {
     throw new HttpProblem(400, 'Bad Request', 'the body must be a JSON object with the GraphQL document as a string "query"', [{ path: 'query', message: 'is required; must be a string' }]);
   }
   checkDocumentLength(query);
+  // Before anything reads them, on either path (and whatever else the body holds): graphql-js
+  // prints a malformed value into each of up to 50 messages.
+  if (typeof variables === 'object' && variables !== null) checkVariableLimits(variables);
   if (extensions !== undefined) return null;
   // An empty operationName names no operation for Yoga (400); the compiled-document key would read it as none given.
   if (operationName !== undefined && operationName !== null && (typeof operationName !== 'string' || operationName === '')) return null;
@@ -129,6 +132,13 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
       throw new HttpProblem(400, 'Bad Request', `the ${name} query parameter must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]);
     }
   }
+}
+
+function checkVariableLimits(variables: object): void {
+  const over = variablesOverLimits(variables);
+  if (!over) return;
+  const path = over.path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : `${acc}.${s}`), 'variables');
+  throw new HttpProblem(400, 'Bad Request', `${path} is ${over.message}`, [{ path, message: `is ${over.message}` }]);
 }
 
 function checkDocumentLength(query: string): void {
@@ -224,13 +234,6 @@ export function createGraphQLEndpoint(deps: {
     // A compiled run that failed may have counted rows and scored fields: Yoga's run counts afresh.
     state.rows = null;
     state.scored = null;
-    // Requests that run compiled never get here with malformed customers (fast-path-admission.ts);
-    // graphql-js would print every malformed value into up to 50 messages.
-    const overLimit = params ? variablesOverLimits(params.variables) : null;
-    if (overLimit) {
-      const path = overLimit.path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : `${acc}.${s}`), 'variables');
-      throw new HttpProblem(400, 'Bad Request', `${path} is ${overLimit.message}`, [{ path, message: `is ${overLimit.message}` }]);
-    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });

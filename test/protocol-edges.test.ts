@@ -230,11 +230,28 @@ describe('GraphQL variables of any size', () => {
       const problem = JSON.parse(text) as Problem;
       expect(problem.errors).toEqual([{ path, message: expect.stringMatching(message) }]);
     }
+    // Whatever else the body holds (extensions send a request to Yoga), and whether or not the
+    // document was compiled by an earlier success.
+    const over = { c: GRAPHQL_CUSTOMER, unused: 'x'.repeat(maxStringChars + 1) };
+    const post = (body: Record<string, unknown>) => fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SINGLE, ...body }) });
+    expect((await post({ variables: over, extensions: {} })).status).toBe(400);
+    expect((await post({ variables: { c: GRAPHQL_CUSTOMER } })).status).toBe(200);
+    const compiled = await post({ variables: over });
+    expect(compiled.status).toBe(400);
+    expect(((await compiled.json()) as Problem).errors).toEqual([{ path: 'variables.unused', message: expect.stringMatching(/a string of 1025 characters/) }]);
     // At the bounds, the same request is only as wrong as its fields.
     const atBounds = { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars) };
     const res = await gql(gw.url, SINGLE, { c: atBounds });
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customer', 'customerId'], message: 'must be at most 256 characters' }]);
+  });
+
+  it('cuts the parser message that quotes a body that is not JSON', async () => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query": "${'x'.repeat(100_000)}` });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text.length).toBeLessThan(3 * MAX_MESSAGE_CHARS);
+    expect(JSON.parse(text)).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
   });
 
   it('cuts a message that prints a large invalid value, and keeps the field on the path', async () => {

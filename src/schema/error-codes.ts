@@ -49,6 +49,9 @@ function addCode(error: GraphQLError, tidy: (message: string) => string): void {
     Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: tidy(i.message) })) } : { code });
   }
   (error as { message: string }).message = tidy(error.message);
+  // Yoga's BAD_REQUEST for a body that is not JSON carries the parser's message, which quotes the body.
+  const original = extensions['originalError'] as { message?: unknown } | undefined;
+  if (original && typeof original.message === 'string') extensions['originalError'] = { ...original, message: tidy(original.message) };
   // Every pre-execution failure is the caller's: 400, whatever the accept header. (Yoga marks
   // them `spec` and answers 200 to application/json clients; callers here expect a 4xx.)
   const http = extensions['http'] as { status?: number; spec?: boolean } | undefined;
