@@ -8,20 +8,25 @@ import { createLogger } from './logger.js';
 import { startGateway } from './server.js';
 
 async function main(): Promise<void> {
+  // A misspelled setting may be what made the configuration invalid: named either way.
+  const misspelled = misspelledVariables(process.env).map(({ given, meant }) => ({
+    given,
+    meant,
+    text: `environment variable ${given} is not read by the gateway; did you mean ${meant}? (${process.env[meant] === undefined ? `${meant} keeps its default` : `${meant} is set, and is what is read`})`,
+  }));
   let config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`churn-gateway: ${err.message}\n`);
+      for (const m of misspelled) process.stderr.write(`churn-gateway: ${m.text}\n`);
       process.exit(1);
     }
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  for (const { given, meant } of misspelledVariables(process.env)) {
-    log.warn({ variable: given, meant }, `environment variable ${given} is not read by the gateway; did you mean ${meant}? (${meant} keeps its default)`);
-  }
+  for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');

@@ -132,17 +132,27 @@ describe('start-up faults', () => {
   });
 
   it('a misspelled setting is named in a warning (it would otherwise silently keep its default)', async () => {
-    const gw = await spawnGateway({ MAX_BACTH: '5', cors_origins: 'https://app.example' });
+    const gw = await spawnGateway({ MAX_BACTH: '5', cors_origins: 'https://app.example', LOGLEVEL: 'debug', LOG_LEVEL: 'info' });
     try {
       const warnings = gw.stdout().split('\n').filter((l) => l.includes('is not read by the gateway')).map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(warnings.map((w) => [w['level'], w['variable'], w['meant']])).toEqual([
         ['warn', 'MAX_BACTH', 'MAX_BATCH'],
         ['warn', 'cors_origins', 'CORS_ORIGINS'],
+        ['warn', 'LOGLEVEL', 'LOG_LEVEL'],
       ]);
+      expect(warnings[0]?.['msg']).toMatch(/did you mean MAX_BATCH\? \(MAX_BATCH keeps its default\)$/);
+      expect(warnings[2]?.['msg']).toMatch(/did you mean LOG_LEVEL\? \(LOG_LEVEL is set, and is what is read\)$/);
     } finally {
       gw.child.kill('SIGTERM');
       await gw.exited;
     }
+  });
+
+  it('a misspelled setting is named too when the configuration is refused', async () => {
+    const gw = await spawnGateway({ MAX_BATCH: 'ten', MAX_BACTH: '10' }, { waitReady: false });
+    expect(await exitedWithin(gw)).toBe(1);
+    expect(gw.stderr()).toMatch(/MAX_BATCH: must be an integer/);
+    expect(gw.stderr()).toMatch(/environment variable MAX_BACTH is not read by the gateway; did you mean MAX_BATCH\? \(MAX_BATCH is set, and is what is read\)/);
   });
 
   it('a tracking URI that is not http(s)', async () => {
