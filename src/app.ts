@@ -242,9 +242,15 @@ export function createApp(deps: AppDeps): App {
         state.id,
       );
     }, config.REQUEST_TIMEOUT_MS);
+    // The body budget comes back once the answer is done and the work on the request has ended,
+    // whichever is later: a caller that goes away does not free the memory its request still uses.
+    let holders = 2;
+    const releaseBody = () => {
+      if (--holders === 0 && state.bodyHold) bodies.give(state.bodyHold.bytes);
+    };
     res.once('close', () => {
       clearTimeout(timer);
-      if (state.bodyHold) bodies.give(state.bodyHold.bytes);
+      releaseBody();
       finish(res, state, req.method ?? 'GET');
       // A keep-alive connection whose request was in flight at SIGTERM closes after its
       // answer; otherwise the caller's next request on it would still be accepted.
@@ -255,9 +261,14 @@ export function createApp(deps: AppDeps): App {
       answered = route(req, res, state);
     } catch (err) {
       answerError(res, state, err);
+      releaseBody();
       return;
     }
-    answered?.catch((err: unknown) => answerError(res, state, err));
+    if (!answered) return releaseBody();
+    answered.then(releaseBody, (err: unknown) => {
+      answerError(res, state, err);
+      releaseBody();
+    });
   }
 
   return {

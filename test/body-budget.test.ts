@@ -87,4 +87,34 @@ describe('in the gateway', () => {
       await gw.close();
     }
   });
+
+  it('is held until the work on a request ends, even when its caller went away first', async () => {
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: '2048', MAX_BODY_BYTES_IN_FLIGHT: '2048', COALESCE_PREDICTIONS: 'false' });
+    // Inference slowed down: the work outlives the caller.
+    const session = (gw.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const run = session.run.bind(session);
+    session.run = (...args: unknown[]) => new Promise((resolve) => setTimeout(() => resolve(run(...args)), 800));
+    try {
+      const gone = new AbortController();
+      const abandoned = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD), signal: gone.signal }).catch(() => 'aborted');
+      await new Promise((r) => setTimeout(r, 200));
+      gone.abort();
+      expect(await abandoned).toBe('aborted');
+      await new Promise((r) => setTimeout(r, 100));
+      // ~400 bytes are still being scored: 1,800 more do not fit in 2,048.
+      const big = JSON.stringify([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]).padEnd(1800, ' ');
+      const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+      expect(refused.status).toBe(503);
+      // Taken once the abandoned request's scoring has ended (~800 ms after it started).
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big })).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      session.run = run;
+      await gw.close();
+    }
+  });
 });
