@@ -23,7 +23,7 @@ export class HttpProblem extends Error {
 /**
  * Request-body bytes being worked on at once, across requests: a request takes its body's
  * size once the body is complete, before it is parsed, and gives it back when its answer is
- * done (app.ts). A body that does not fit is refused with 503 and Retry-After: 80 concurrent
+ * done and its work has ended (app.ts). A body that does not fit is refused with 503 and Retry-After: 80 concurrent
  * 4 MB batches held 1.2 GB, more than the task's memory (a 4.4 MB batch takes ~30 MB while it
  * is parsed and scored). A body still arriving holds nothing, so a client that sends slowly
  * holds back no one else (with bytes counted as they arrived, six stalled 5 MB uploads
