@@ -13,57 +13,46 @@
  * never a different answer. It is read from the same contract as the schema (contract.ts).
  */
 import { Kind, type OperationDefinitionNode, type TypeNode } from 'graphql';
-import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../contract.js';
+import { CONTRACT_ENUMS, CUSTOMER_FIELDS, type CustomerField } from '../contract.js';
 
 const INT_MAX = 2 ** 31 - 1;
 
 type ValueCheck = (v: unknown) => boolean;
 
-const isString: ValueCheck = (v) => typeof v === 'string';
 const isBoolean: ValueCheck = (v) => typeof v === 'boolean';
 const isInt: ValueCheck = (v) => Number.isInteger(v) && Math.abs(v as number) <= INT_MAX;
 const isFiniteNumber: ValueCheck = (v) => typeof v === 'number' && Number.isFinite(v);
 
-/** CustomerInput's fields: the check of a sent value, and whether it must be sent (not null). */
+/** One of CustomerInput's contract fields: the check of a sent value, and whether null is allowed. */
 interface FieldRule {
+  readonly name: string;
   readonly check: ValueCheck;
-  readonly required: boolean;
   readonly nullable: boolean;
 }
-const CUSTOMER_INPUT: ReadonlyMap<string, FieldRule> = new Map<string, FieldRule>([
-  ['customerId', { check: isString, required: false, nullable: true }],
-  ...CUSTOMER_FIELDS.map((f): [string, FieldRule] => {
-    const nullable = f.kind === 'money' && f.nullable;
-    let check: ValueCheck;
-    switch (f.kind) {
-      case 'enum': {
-        const names = new Set(Object.keys(CONTRACT_ENUMS[f.enumName]));
-        check = (v) => typeof v === 'string' && names.has(v);
-        break;
-      }
-      case 'yesNo':
-      case 'flag01':
-        check = isBoolean;
-        break;
-      case 'months':
-        check = isInt;
-        break;
-      case 'money':
-        check = isFiniteNumber;
-        break;
-    }
-    // totalCharges is nullable in the schema but must be sent (customer-input.ts): required here too.
-    return [f.field, { check, required: true, nullable }];
-  }),
-]);
 
-const REQUIRED = [...CUSTOMER_INPUT].filter(([, f]) => f.required).map(([name, f]) => ({ name, ...f }));
-const customerId = CUSTOMER_INPUT.get('customerId') as FieldRule;
+function checkOf(f: CustomerField): ValueCheck {
+  switch (f.kind) {
+    case 'enum': {
+      const names = new Set(Object.keys(CONTRACT_ENUMS[f.enumName]));
+      return (v) => typeof v === 'string' && names.has(v);
+    }
+    case 'yesNo':
+    case 'flag01':
+      return isBoolean;
+    case 'months':
+      return isInt;
+    case 'money':
+      return isFiniteNumber;
+  }
+}
+
+/** Every contract field must be sent; totalCharges too (null when not yet billed: customer-input.ts). */
+const REQUIRED: readonly FieldRule[] = CUSTOMER_FIELDS.map((f) => ({ name: f.field, check: checkOf(f), nullable: f.kind === 'money' && f.nullable }));
 
 /**
- * A plain object of CustomerInput's fields only, each of its type, every required one sent.
- * Field by field, then a count of the object's own keys (fewer than one lookup per key: this
- * runs for every row of every compiled batch).
+ * A plain object of CustomerInput's fields only, each of its type, every required one sent
+ * (customerId optional, a string or null). Field by field, then a count of the object's own
+ * keys: this runs for every row of every compiled batch.
  */
 export function isWellFormedCustomer(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -76,7 +65,7 @@ export function isWellFormedCustomer(value: unknown): boolean {
   let keys = REQUIRED.length;
   if (Object.hasOwn(row, 'customerId')) {
     const id = row['customerId'];
-    if (id !== null && !customerId.check(id)) return false;
+    if (id !== null && typeof id !== 'string') return false;
     keys++;
   }
   // Every own key is a field: no unknown ones besides.
