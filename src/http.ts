@@ -9,23 +9,19 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors: readonly { path: string; message: string }[] = [],
-    readonly options: { retryAfterSeconds?: number } = {},
+    /** Sent as Retry-After (a 503 the caller may simply repeat). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
   }
-
-  get retryAfterSeconds(): number | undefined {
-    return this.options.retryAfterSeconds;
-  }
-
 }
 
 /**
  * Request-body bytes being worked on at once, across requests: a request takes its body's
  * size once the body is complete, before it is parsed, and gives it back when its answer is
- * done and its work has ended (app.ts). A body that does not fit is refused with 503 and Retry-After: 80 concurrent
- * 4 MB batches held 1.2 GB, more than the task's memory (a 4.4 MB batch takes ~30 MB while it
- * is parsed and scored). A body still arriving holds nothing, so a client that sends slowly
+ * done and its work has ended (app.ts). A body that does not fit is refused with 503 and
+ * Retry-After: 80 concurrent 4 MB batches held 1.2 GB, more than the task's memory (a 4.4 MB
+ * batch takes ~30 MB while it is parsed and scored). A body still arriving holds nothing, so a client that sends slowly
  * holds back no one else (with bytes counted as they arrived, six stalled 5 MB uploads
  * would have refused every other body until their timeout).
  */
@@ -49,7 +45,7 @@ export class BodyBudget {
   }
 }
 
-/** What one request holds of a BodyBudget (released when its answer is done). */
+/** What one request holds of a BodyBudget (given back when its answer is done and its work has ended). */
 export interface BodyHold {
   readonly budget: BodyBudget;
   bytes: number;
@@ -61,7 +57,7 @@ function overBudget(hold: BodyHold): HttpProblem {
     'Service Unavailable',
     `the gateway already holds ${hold.budget.inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${hold.budget.max}); retry shortly`,
     [],
-    { retryAfterSeconds: 1 },
+    1,
   );
 }
 
