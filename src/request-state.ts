@@ -22,7 +22,7 @@ export interface RequestState {
    * served no prediction.
    */
   scored: ScoredTally | null;
-  /** Request-body bytes this request holds of the gateway's budget (released when it is answered). */
+  /** Request-body bytes this request holds of the gateway's budget (given back when it is answered and its work has ended). */
   bodyHold: BodyHold | null;
 }
 

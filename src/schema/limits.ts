@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 /**
  * Longest GraphQL document accepted, in characters. The token limit does not see comments,
  * and one name or string is one token however long: without this, documents of megabytes
- * (1,024 of them kept in Yoga's parse cache) could take the process's memory. The
+ * (CACHED_DOCUMENTS of them kept parsed, as many compiled) could take the process's memory. The
  * gateway's own documents are under 1,000 characters; GraphiQL users have 64 times that.
  */
 export const MAX_DOCUMENT_CHARS = 65_536;
