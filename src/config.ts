@@ -11,11 +11,12 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
 
-const int = (fallback: number, min: number, max: number) =>
+/** An integer setting; unset (or empty) is `fallback`, which is undefined for one derived from another setting. */
+const int = <F extends number | undefined>(fallback: F, min: number, max: number) =>
   z
     .string()
     .optional()
-    .transform((v, ctx) => {
+    .transform((v, ctx): number | F => {
       if (v === undefined || v === '') return fallback;
       // Decimal digits only: Number() would also take "0x1F90", "1e3" and " 80 ".
       const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
@@ -25,9 +26,6 @@ const int = (fallback: number, min: number, max: number) =>
       }
       return n;
     });
-
-/** An integer setting with no fixed default (derived from another setting when unset). */
-const optionalInt = (min: number, max: number) => int(NaN, min, max).transform((n) => (Number.isNaN(n) ? undefined : n));
 
 /** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -52,7 +50,7 @@ const variables = z.object({
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
   // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
   KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
-  HEADERS_TIMEOUT_MS: optionalInt(1_000, 600_000),
+  HEADERS_TIMEOUT_MS: int(undefined, 1_000, 600_000),
   // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
   SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
   // Concurrent small requests share one session.run (see Predictor); off only to measure it.
