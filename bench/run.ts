@@ -171,6 +171,54 @@ async function timeBatchPaired(session: ort.InferenceSession, inputName: string,
   return { gateway: timing(gateway), sessionRun: timing(sessionRun) };
 }
 
+interface Stall {
+  /** The large body's own request, end to end. */
+  requestMs: number[];
+  /** The slowest GET / answered while it was in flight (GET / back to back, one at a time). */
+  worstHealthMs: number[];
+}
+
+/**
+ * How long one large REST body holds the event loop from everyone else: GET / is asked back
+ * to back while the body is posted, and the slowest answer is kept, `repeats` times.
+ */
+async function stallDuring(url: string, body: string, expectStatus: number, repeats: number): Promise<Stall> {
+  const stall: Stall = { requestMs: [], worstHealthMs: [] };
+  for (let i = 0; i < repeats + 1; i++) {
+    let worst = 0;
+    let stop = false;
+    const probe = (async () => {
+      while (!stop) {
+        const t = performance.now();
+        await (await fetch(`${url}/`)).arrayBuffer();
+        worst = Math.max(worst, performance.now() - t);
+      }
+    })();
+    const t = performance.now();
+    const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await res.arrayBuffer();
+    const requestMs = performance.now() - t;
+    stop = true;
+    await probe;
+    if (res.status !== expectStatus) throw new Error(`large REST body: expected ${expectStatus}, got ${res.status}`);
+    if (i === 0) continue; // warm-up
+    stall.requestMs.push(requestMs);
+    stall.worstHealthMs.push(worst);
+  }
+  return stall;
+}
+
+/** Median GET / time at idle, one request at a time: the stall's baseline. */
+async function idleHealthMs(url: string, count: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await (await fetch(`${url}/`)).arrayBuffer();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
 /** Suffix of the loads run against the comparison gateway started with COALESCE_PREDICTIONS=false. */
 const NO_COALESCING = ', no coalescing';
 
@@ -273,6 +321,15 @@ async function main(): Promise<void> {
     } finally {
       await session.release();
     }
+    // A 10,000-row REST body, valid and invalid (every row empty: 18 problems a row, 100 of them listed).
+    const largeRows = rowsOf(10_000);
+    const largeBodies = { valid: [JSON.stringify(largeRows), 200], invalid: [JSON.stringify(largeRows.map(() => ({}))), 400] } as const;
+    const healthIdleMs = await idleHealthMs(gw, 200);
+    const stalls: Record<string, Stall> = {};
+    for (const [kind, [body, status]] of Object.entries(largeBodies)) {
+      stalls[kind] = await stallDuring(gw, body, status, 5);
+      process.stderr.write(`  10,000-row REST body (${kind}): slowest GET / ${median((stalls[kind] as Stall).worstHealthMs).toFixed(1)} ms (idle ${healthIdleMs.toFixed(2)} ms)\n`);
+    }
     const perRound = (f: (round: Record<string, Load>) => number) => {
       const values = rounds.map(f);
       return { value: median(values), low: Math.min(...values), high: Math.max(...values) };
@@ -303,7 +360,7 @@ async function main(): Promise<void> {
     ].map((t) => ({ ...t, met: t.higherIsBetter ? t.value >= t.limit : t.value <= t.limit }));
 
     const date = new Date().toISOString().slice(0, 10);
-    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, targets };
+    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, healthIdleMs, stalls, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
     await writeFile(`${ROOT}bench/results/${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
@@ -352,6 +409,14 @@ async function main(): Promise<void> {
       ...Object.entries(batches).map(
         ([n, b]) =>
           `| ${n} | ${b.gateway.medianMs.toFixed(2)} (${b.gateway.meanMs.toFixed(2)}) | ${b.sessionRun.medianMs.toFixed(2)} (${b.sessionRun.meanMs.toFixed(2)}) | ${b.ratio.toFixed(2)} | ${b.ratioOfMeans.toFixed(2)} |`,
+      ),
+      '',
+      `A large REST body and everyone else: GET / asked back to back, one at a time, while one 10,000-row body is posted (5 times each, after a warm-up); idle, GET / takes ${healthIdleMs.toFixed(2)} ms (median of 200).`,
+      '',
+      '| 10,000-row REST body | its request, median ms | slowest GET / during it, median (max) ms | × idle GET / |',
+      '|---|---|---|---|',
+      ...Object.entries(stalls).map(
+        ([kind, st]) => `| ${kind} | ${median(st.requestMs).toFixed(0)} | ${median(st.worstHealthMs).toFixed(1)} (${Math.max(...st.worstHealthMs).toFixed(1)}) | ${(median(st.worstHealthMs) / healthIdleMs).toFixed(0)} |`,
       ),
       '',
       `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${Math.round(idleRssMb)} MB; peak ${peakRss} MB at ${CONNECTIONS} connections, ${peakRssAll} MB over all its loads (256 connections included); the no-coalescing comparison process peaked at ${peakRssNoCoalescing} MB.`,
