@@ -3,7 +3,8 @@
  * (rest/answer.ts), smaller ones on the event loop (app.ts). A caller cannot tell which: the
  * same customers give the same status and the same bytes either way. A small body is made
  * large by trailing whitespace, which JSON ignores. Also: a large body is metered like a
- * small one, and a gateway running from dist/ (no tsx) answers large bodies too.
+ * small one, and a gateway running from dist/ (no tsx) answers large bodies too (`npm test`
+ * builds dist/ before vitest runs).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REST_ON_WORKER_BYTES } from '../src/app.js';
