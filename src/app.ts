@@ -7,24 +7,16 @@ import { timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, readBody, sendJson, sendJsonBytes, sendProblem, setStandardHeaders } from './http.js';
+import { BodyBudget, HttpProblem, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
-import { newRequestState, noteScored, requestIdFrom, tallyScored, type RequestState } from './request-state.js';
-import { parseRestBody } from './rest/answer.js';
-import { legacyResponse } from './rest/predict.js';
+import { newRequestState, noteScored, requestIdFrom, type RequestState } from './request-state.js';
+import { legacyResponse, parseLegacyBody } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
-
-/**
- * POST /predict bodies larger than this (about 27 customers) are parsed, checked, scored and
- * written on the inference worker, not on the event loop (rest/answer.ts); smaller ones cost
- * less to parse here than to hand over, and their predictions are coalesced.
- */
-export const REST_ON_WORKER_BYTES = 16 * 1024;
 
 /** Status recorded for a request whose connection closed before its answer was complete. */
 export const CLIENT_CLOSED = 499;
@@ -89,16 +81,13 @@ export function createApp(deps: AppDeps): App {
       throw new HttpProblem(415, 'Unsupported Media Type', `content-type must be application/json; got ${type}`);
     }
     const raw = await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }));
-    if (raw.length > REST_ON_WORKER_BYTES) {
-      // Parsed, checked, scored and written as JSON on the inference worker (rest/answer.ts).
-      const answer = await predictor.answerRest(raw, config.MAX_BATCH);
-      if (answer.kind === 'problem') throw answer.problem;
-      state.rows = answer.rows;
-      tallyScored(state, answer.rows, answer.byRisk);
-      if (answer.rows > 0) state.modelVersion = answer.modelVersion;
-      return sendJsonBytes(res, 200, answer.json, state.id);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
     }
-    const { batch, requests } = parseRestBody(raw.toString('utf8'), config.MAX_BATCH);
+    const { batch, requests } = parseLegacyBody(body, config.MAX_BATCH);
     state.rows = requests.length;
     const predictions = await predictor.predict(requests);
     noteScored(state, predictions);

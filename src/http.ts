@@ -124,13 +124,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
   res.end(text);
 }
 
-/** sendJson for JSON already written as UTF-8 bytes (the REST answers, from the inference worker). */
-export function sendJsonBytes(res: ServerResponse, status: number, json: Uint8Array, requestId: string): void {
-  if (res.headersSent) return; // already answered (e.g. timed out): the late result is dropped
-  res.writeHead(status, [...standardHeaders(requestId), 'content-type', 'application/json; charset=utf-8', 'content-length', String(json.length)]);
-  res.end(json);
-}
-
 /** RFC 9457 problem details. */
 export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId: string): void {
   const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, requestId };

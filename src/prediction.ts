@@ -6,7 +6,7 @@
 import type { Manifest } from './bundle/manifest.js';
 import type { CustomerRecord } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ChurnModel, RestAnswer } from './model/churn-model.js';
+import type { ChurnModel } from './model/churn-model.js';
 import type { ModelSlot } from './model/model-slot.js';
 
 export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH';
@@ -23,15 +23,6 @@ export interface Prediction {
 export function riskLevelOf(p: number, bands: Manifest['riskBands']): RiskLevel {
   if (p >= bands.highFrom) return 'HIGH';
   return p >= bands.mediumFrom ? 'MEDIUM' : 'LOW';
-}
-
-/** The decision on one probability: the model's threshold and risk bands, never the gateway's. */
-export function decide(
-  p: number,
-  customerId: string | null,
-  model: { readonly threshold: number; readonly riskBands: Manifest['riskBands']; readonly modelVersion: string },
-): Prediction {
-  return { customerId, churnProbability: p, willChurn: p >= model.threshold, riskLevel: riskLevelOf(p, model.riskBands), threshold: model.threshold, modelVersion: model.modelVersion };
 }
 
 export interface CustomerRequest {
@@ -80,19 +71,12 @@ export class Predictor {
     const records = customers.map((c) => c.record);
     const probabilities =
       this.options.coalesce && customers.length <= COALESCE_MAX_ROWS ? await this.coalesced(model, records) : await this.run(model, records);
+    const { threshold, riskBands } = model.manifest;
     // Served predictions are metered per answered request (app.ts, RequestState.scored).
-    return customers.map((c, i) => decide(probabilities[i] as number, c.customerId, model));
-  }
-
-  /**
-   * A POST /predict body answered whole by the model's inference worker (rest/answer.ts),
-   * which parses, checks, scores and writes it: for large bodies, which would hold the event
-   * loop. Rejects (InferenceError) when session.run fails.
-   */
-  async answerRest(body: Uint8Array, maxBatch: number): Promise<RestAnswer> {
-    const answer = await this.slot.current.answerRest(body, maxBatch);
-    if (answer.kind === 'answer' && answer.rows > 0) this.metrics.inferenceRows.observe(answer.rows);
-    return answer;
+    return customers.map((c, i): Prediction => {
+      const p = probabilities[i] as number;
+      return { customerId: c.customerId, churnProbability: p, willChurn: p >= threshold, riskLevel: riskLevelOf(p, riskBands), threshold, modelVersion: model.modelVersion };
+    });
   }
 
   private run(model: ChurnModel, rows: readonly CustomerRecord[]): Promise<Float32Array> {

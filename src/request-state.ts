@@ -38,15 +38,6 @@ export function noteScored(state: RequestState, predictions: readonly { readonly
   for (const p of predictions) tally.byRisk[p.riskLevel]++;
 }
 
-/** noteScored for a scoring call counted elsewhere (the REST path's worker): `rows` predictions, by risk level. */
-export function tallyScored(state: RequestState, rows: number, byRisk: ScoredTally['byRisk']): void {
-  const tally = (state.scored ??= { batchSizes: [], byRisk: { LOW: 0, MEDIUM: 0, HIGH: 0 } });
-  tally.batchSizes.push(rows);
-  tally.byRisk.LOW += byRisk.LOW;
-  tally.byRisk.MEDIUM += byRisk.MEDIUM;
-  tally.byRisk.HIGH += byRisk.HIGH;
-}
-
 const CALLER_ID = /^[\w.:-]{1,128}$/;
 
 /** Honours a caller's x-request-id when it is a sane token; otherwise makes one. */

@@ -7,8 +7,6 @@ import type ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { VerifiedBundle } from '../bundle/load.js';
 import { BundleError, InferenceError, describeError } from '../errors.js';
-import { HttpProblem } from '../http.js';
-import type { RiskCounts } from '../rest/answer.js';
 import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from './features.js';
 import { OnnxHost } from './onnx-host.js';
@@ -45,13 +43,6 @@ export function lineageFromManifest(manifest: Manifest, notice: string | null = 
   };
 }
 
-/** A POST /predict body as the inference worker answered it (a failed session.run rejects). */
-export type RestAnswer =
-  /** 200: the answer's JSON bytes, and what it predicted. */
-  | { readonly kind: 'answer'; readonly json: Buffer; readonly rows: number; readonly byRisk: RiskCounts; readonly modelVersion: string }
-  /** 4xx: the body is not JSON, or not the legacy contract. */
-  | { readonly kind: 'problem'; readonly problem: HttpProblem };
-
 export interface ParityReport {
   readonly cases: number;
   readonly maxAbsDiff: number;
@@ -73,9 +64,6 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 /** Input buffers up to this size are kept for reuse (about 5,700 rows of 46 features). */
 const SCRATCH_MAX_BYTES = 1 << 20;
 
-/** Unregistered: the whole run id, which an auditor can look up (runs/get); a prefix cannot be. */
-const modelVersionOf = (lineage: ModelLineage): string => lineage.version ?? `run-${lineage.runId}`;
-
 export class ChurnModel {
   readonly loadedAt = new Date();
   /** The version string every prediction carries. */
@@ -93,7 +81,8 @@ export class ChurnModel {
     readonly lineage: ModelLineage,
     readonly encoder: FeatureEncoder,
   ) {
-    this.modelVersion = modelVersionOf(lineage);
+    // Unregistered: the whole run id, which an auditor can look up (runs/get); a prefix cannot be.
+    this.modelVersion = lineage.version ?? `run-${lineage.runId}`;
   }
 
   /** The parity replay that accepted this model (set once, by create). */
@@ -103,10 +92,6 @@ export class ChurnModel {
 
   get threshold(): number {
     return this.manifest.threshold;
-  }
-
-  get riskBands(): Manifest['riskBands'] {
-    return this.manifest.riskBands;
   }
 
   static async create(bundle: VerifiedBundle, lineage: ModelLineage = lineageFromManifest(bundle.manifest)): Promise<ChurnModel> {
@@ -119,8 +104,7 @@ export class ChurnModel {
     let session: OnnxHost;
     try {
       const { inputName, outputName, positiveClassIndex } = manifest.onnx;
-      const { threshold, riskBands, featureSpec } = manifest;
-      session = await OnnxHost.start(bundle.onnx, SESSION_OPTIONS, { inputName, outputName, positiveClassIndex }, { featureSpec, threshold, riskBands, modelVersion: modelVersionOf(lineage) });
+      session = await OnnxHost.start(bundle.onnx, SESSION_OPTIONS, { inputName, outputName, positiveClassIndex });
     } catch (err) {
       throw new BundleError(`ONNX session error for ${bundle.origin}/${manifest.onnx.file}: ${describeError(err)}`, { cause: err });
     }
@@ -185,23 +169,6 @@ export class ChurnModel {
       return probabilities;
     } catch (err) {
       if (err instanceof InferenceError) throw err;
-      throw new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
-    } finally {
-      this.relinquish();
-    }
-  }
-
-  /** A POST /predict body, answered whole by the inference worker (rest/answer.ts). */
-  async answerRest(body: Uint8Array, maxBatch: number): Promise<RestAnswer> {
-    if (this.released) throw new InferenceError(`model ${this.modelVersion} was released`);
-    this.acquire();
-    try {
-      // A copy the worker can own (the body's bytes may share a buffer with others).
-      const outcome = await this.session.answerRest(new Uint8Array(body).buffer, maxBatch);
-      if (outcome.kind === 'problem') return { kind: 'problem', problem: new HttpProblem(outcome.status, outcome.title, outcome.detail, outcome.errors) };
-      const { json, rows, byRisk } = outcome;
-      return { kind: 'answer', json: Buffer.from(json.buffer, json.byteOffset, json.byteLength), rows, byRisk, modelVersion: this.modelVersion };
-    } catch (err) {
       throw new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
     } finally {
       this.relinquish();

@@ -4,17 +4,12 @@
  * are answered. Input and output buffers are transferred, not copied; the input buffer
  * comes back with the result to be reused.
  *
- * The worker also answers large POST /predict bodies whole (rest/answer.ts): request bytes
- * in, answer bytes out, so the event loop does not parse them.
- *
  * If the thread dies (an uncaught error, or terminated), the runs waiting on it are
  * rejected with the cause and the next run starts a new thread from the same verified
  * ONNX bytes: one bad moment costs those requests, not the process.
  */
 import { Worker } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
-import type { Manifest } from '../bundle/manifest.js';
-import type { RiskCounts } from '../rest/answer.js';
 
 export type ValueMetadata = ort.InferenceSession.ValueMetadata;
 
@@ -22,21 +17,6 @@ export type ValueMetadata = ort.InferenceSession.ValueMetadata;
 export interface WorkerInit {
   readonly onnx: Uint8Array;
   readonly options: ort.InferenceSession.SessionOptions;
-  readonly io: OnnxIo;
-  /** What the worker needs to answer REST bodies; null: it only runs encoded rows. */
-  readonly rest: RestInit | null;
-  /**
-   * The gateway runs from its TypeScript sources (tests, `npm run dev`): the worker's REST
-   * modules are .ts files, which it loads through tsx (a dev dependency). Never in dist/.
-   */
-  readonly fromSource: boolean;
-}
-
-export interface RestInit {
-  readonly featureSpec: Manifest['featureSpec'];
-  readonly threshold: number;
-  readonly riskBands: Manifest['riskBands'];
-  readonly modelVersion: string;
 }
 
 export type WorkerRequest =
@@ -47,14 +27,9 @@ export type WorkerRequest =
       readonly buffer: ArrayBuffer;
       readonly rows: number;
       readonly width: number;
-    }
-  | {
-      readonly type: 'rest';
-      readonly id: number;
-      /** The request body's bytes; transferred. */
-      readonly body: ArrayBuffer;
-      /** MAX_BATCH: customers allowed in one body. */
-      readonly maxBatch: number;
+      readonly inputName: string;
+      readonly outputName: string;
+      readonly positiveClassIndex: number;
     }
   | { readonly type: 'release' }
   /** Tests only: the worker exits at once, as a crash would. */
@@ -64,17 +39,7 @@ export type WorkerReply =
   | { readonly type: 'ready'; readonly inputMetadata: ValueMetadata[]; readonly outputMetadata: ValueMetadata[] }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly probabilities: Float32Array; readonly buffer: ArrayBuffer }
-  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly buffer?: ArrayBuffer }
-  | RestReply;
-
-/** The answer to a 'rest' request (a failed session.run is an 'error' reply). */
-export interface RestReply {
-  readonly type: 'rest';
-  readonly id: number;
-  readonly outcome:
-    | { readonly kind: 'answer'; readonly json: Uint8Array<ArrayBuffer>; readonly rows: number; readonly byRisk: RiskCounts }
-    | { readonly kind: 'problem'; readonly status: number; readonly title: string; readonly detail: string; readonly errors: readonly { path: string; message: string }[] };
-}
+  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly buffer: ArrayBuffer };
 
 /** Which tensors to feed and read, from the manifest. */
 export interface OnnxIo {
@@ -91,13 +56,11 @@ export interface RunResult {
 }
 
 interface Waiting {
-  readonly resolve: (reply: Extract<WorkerReply, { type: 'result' | 'rest' }>) => void;
+  readonly resolve: (result: RunResult) => void;
   readonly reject: (err: Error) => void;
 }
 
 const WORKER_URL = new URL('./onnx-worker.js', import.meta.url);
-/** This module is the .ts source (vitest, tsx), not dist/'s .js. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 /** Starts a worker and waits for its session; rejects with onnxruntime's own message. */
 function startWorker(init: WorkerInit): Promise<{ worker: Worker; ready: Extract<WorkerReply, { type: 'ready' }> }> {
@@ -139,20 +102,18 @@ export class OnnxHost {
   private constructor(
     worker: Worker,
     private readonly init: WorkerInit,
+    private readonly io: OnnxIo,
     readonly inputMetadata: readonly ValueMetadata[],
     readonly outputMetadata: readonly ValueMetadata[],
   ) {
     this.adopt(worker);
   }
 
-  /**
-   * Creates the session on a new worker thread; rejects if onnxruntime cannot load the model.
-   * With `rest`, the worker also answers REST bodies (answerRest).
-   */
-  static async start(onnx: Uint8Array, options: ort.InferenceSession.SessionOptions, io: OnnxIo, rest: RestInit | null = null): Promise<OnnxHost> {
-    const init: WorkerInit = { onnx, options, io, rest, fromSource: FROM_SOURCE };
+  /** Creates the session on a new worker thread; rejects if onnxruntime cannot load the model. */
+  static async start(onnx: Uint8Array, options: ort.InferenceSession.SessionOptions, io: OnnxIo): Promise<OnnxHost> {
+    const init: WorkerInit = { onnx, options };
     const { worker, ready } = await startWorker(init);
-    return new OnnxHost(worker, init, ready.inputMetadata, ready.outputMetadata);
+    return new OnnxHost(worker, init, io, ready.inputMetadata, ready.outputMetadata);
   }
 
   get inputNames(): string[] {
@@ -165,26 +126,14 @@ export class OnnxHost {
 
   /** Runs `rows` rows of `width` features held at the start of `buffer` (which is transferred). */
   async run(buffer: ArrayBuffer, rows: number, width: number): Promise<RunResult> {
-    const reply = await this.send({ type: 'run', id: this.nextId++, buffer, rows, width }, [buffer]);
-    if (reply.type !== 'result') throw new Error(`unexpected reply ${reply.type} to a run`);
-    return { probabilities: reply.probabilities, buffer: reply.buffer };
-  }
-
-  /** Answers a POST /predict body (whose buffer is transferred); rejects when session.run fails. */
-  async answerRest(body: ArrayBuffer, maxBatch: number): Promise<RestReply['outcome']> {
-    if (!this.init.rest) throw new Error('this ONNX session was started without REST answering');
-    const reply = await this.send({ type: 'rest', id: this.nextId++, body, maxBatch }, [body]);
-    if (reply.type !== 'rest') throw new Error(`unexpected reply ${reply.type} to a REST body`);
-    return reply.outcome;
-  }
-
-  private async send(request: Extract<WorkerRequest, { id: number }>, transfer: ArrayBuffer[]): Promise<Extract<WorkerReply, { type: 'result' | 'rest' }>> {
     if (this.released) throw new Error('the ONNX session was released');
     const worker = this.worker ?? (await this.respawn());
-    return new Promise((resolve, reject) => {
+    const id = this.nextId++;
+    const request: WorkerRequest = { type: 'run', id, buffer, rows, width, ...this.io };
+    return new Promise<RunResult>((resolve, reject) => {
       if (this.waiting.size === 0) worker.ref();
-      this.waiting.set(request.id, { resolve, reject });
-      worker.postMessage(request, transfer);
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage(request, [buffer]);
     });
   }
 
@@ -225,13 +174,13 @@ export class OnnxHost {
   }
 
   private onReply(reply: WorkerReply): void {
-    if (reply.type !== 'result' && reply.type !== 'rest' && reply.type !== 'error') return;
+    if (reply.type !== 'result' && reply.type !== 'error') return;
     const waiting = this.waiting.get(reply.id);
     if (!waiting) return;
     this.waiting.delete(reply.id);
     if (this.waiting.size === 0) this.worker?.unref();
-    if (reply.type === 'error') waiting.reject(new Error(reply.message));
-    else waiting.resolve(reply);
+    if (reply.type === 'result') waiting.resolve({ probabilities: reply.probabilities, buffer: reply.buffer });
+    else waiting.reject(new Error(reply.message));
   }
 
   private onDeath(worker: Worker, cause: Error): void {

@@ -7,15 +7,12 @@
  * Float32Array and transfers it; this thread runs the session and transfers back the
  * positive-class probabilities and the input buffer (reused for the next run).
  *
- * It also answers large POST /predict bodies whole (rest/answer.ts): bytes in, answer bytes out.
- *
  * Plain JavaScript, checked by tsc (checkJs), because Node 20 worker threads cannot load
  * TypeScript entry points; the message types are declared in onnx-host.ts.
  *
  * @typedef {import('./onnx-host.js').WorkerInit} WorkerInit
  * @typedef {import('./onnx-host.js').WorkerRequest} WorkerRequest
  * @typedef {import('./onnx-host.js').WorkerReply} WorkerReply
- * @typedef {import('../rest/answer.js').RestScorer} RestScorer
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
@@ -57,77 +54,22 @@ port.on('message', (/** @type {WorkerRequest} */ msg) => {
   // Fault injection for tests: the thread dies between two tasks, as after an uncaught
   // error, with the runs queued behind this message never answered.
   if (msg.type === 'exit') process.exit(1);
-  if (msg.type === 'rest') void answerRest(msg);
-  else void run(msg);
+  void run(msg);
 });
-
-/**
- * @typedef {{ answerRestBody: typeof import('../rest/answer.js').answerRestBody, scorer: RestScorer }} RestAnswering
- * @type {Promise<RestAnswering> | null}
- */
-let restModules = null;
-
-/**
- * The REST modules (zod, the contract, the encoder), loaded with the first REST body: a
- * gateway that never gets a large one does not hold them.
- * @returns {Promise<RestAnswering>}
- */
-function restAnswering() {
-  restModules ??= (async () => {
-    const rest = init.rest;
-    if (!rest) throw new Error('this ONNX worker was started without REST answering');
-    // From the TypeScript sources (tests, `npm run dev`) the modules below are .ts files.
-    if (init.fromSource) (await import('tsx/esm/api')).register();
-    const [answer, features] = await Promise.all([import('../rest/answer.js'), import('./features.js')]);
-    const { featureSpec, threshold, riskBands, modelVersion } = rest;
-    /** @type {RestScorer} */
-    const scorer = { encoder: features.compileEncoder(featureSpec), threshold, riskBands, modelVersion, score: (input, rows) => probabilitiesOf(input, rows) };
-    return { answerRestBody: answer.answerRestBody, scorer };
-  })();
-  return restModules;
-}
-
-/**
- * P(positive class) for each of `rows` rows of features, `data` holding exactly those rows.
- * @param {Float32Array} data @param {number} rows @returns {Promise<Float32Array<ArrayBuffer>>}
- */
-async function probabilitiesOf(data, rows) {
-  const { inputName, outputName, positiveClassIndex } = init.io;
-  const input = new ort.Tensor('float32', data, [rows, data.length / rows]);
-  const out = await session.run({ [inputName]: input }, [outputName]);
-  const probs = out[outputName];
-  if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`output ${outputName} is not a float32 tensor`);
-  const classes = probs.dims[1] ?? 1;
-  const probabilities = new Float32Array(rows);
-  for (let i = 0; i < rows; i++) probabilities[i] = /** @type {number} */ (probs.data[i * classes + positiveClassIndex]);
-  return probabilities;
-}
 
 /** @param {Extract<WorkerRequest, { type: 'run' }>} msg */
 async function run(msg) {
-  const { id, buffer, rows, width } = msg;
+  const { id, buffer, rows, width, inputName, outputName, positiveClassIndex } = msg;
   try {
-    const probabilities = await probabilitiesOf(new Float32Array(buffer, 0, rows * width), rows);
+    const input = new ort.Tensor('float32', new Float32Array(buffer, 0, rows * width), [rows, width]);
+    const out = await session.run({ [inputName]: input }, [outputName]);
+    const probs = out[outputName];
+    if (!probs || !(probs.data instanceof Float32Array)) throw new Error(`output ${outputName} is not a float32 tensor`);
+    const classes = probs.dims[1] ?? 1;
+    const probabilities = new Float32Array(rows);
+    for (let i = 0; i < rows; i++) probabilities[i] = /** @type {number} */ (probs.data[i * classes + positiveClassIndex]);
     reply({ type: 'result', id, probabilities, buffer }, [probabilities.buffer, buffer]);
   } catch (err) {
     reply({ type: 'error', id, message: messageOf(err), buffer }, [buffer]);
-  }
-}
-
-/** @param {Extract<WorkerRequest, { type: 'rest' }>} msg */
-async function answerRest(msg) {
-  const { id, body, maxBatch } = msg;
-  try {
-    const rest = await restAnswering();
-    const outcome = await rest.answerRestBody(Buffer.from(body).toString('utf8'), maxBatch, rest.scorer);
-    if (outcome.kind === 'problem') {
-      const { status, title, detail, errors } = outcome.problem;
-      reply({ type: 'rest', id, outcome: { kind: 'problem', status, title, detail, errors: [...errors] } });
-      return;
-    }
-    const json = new TextEncoder().encode(outcome.text);
-    reply({ type: 'rest', id, outcome: { kind: 'answer', json, rows: outcome.rows, byRisk: outcome.byRisk } }, [json.buffer]);
-  } catch (err) {
-    reply({ type: 'error', id, message: messageOf(err) });
   }
 }

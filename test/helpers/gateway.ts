@@ -4,7 +4,6 @@
  * (or tsx) as a child, for signals and exit codes.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
@@ -79,15 +78,10 @@ export interface SpawnedGateway {
   exited: Promise<number | null>;
 }
 
-/**
- * Starts the gateway as a separate process via tsx (or, with `built`, as `node dist/src/main.js`
- * from `npm run build`, as the image runs it); resolves once GET / is 200 (or the process exits).
- */
-export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean; built?: boolean } = {}): Promise<SpawnedGateway> {
+/** Starts the gateway as a separate process via tsx; resolves once GET / is 200 (or the process exits). */
+export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<SpawnedGateway> {
   const port = env['PORT'] ?? String(20000 + Math.floor(Math.random() * 20000));
-  const built = `${REPO_ROOT}dist/src/main.js`;
-  if (opts.built && !existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first (\`npm test\` does)`);
-  const child = spawn(process.execPath, opts.built ? [built] : ['--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
   });
