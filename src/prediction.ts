@@ -68,6 +68,8 @@ export class Predictor {
   /** One model computes every row of a request; results come back in input order. */
   async predict(customers: readonly CustomerRequest[]): Promise<Prediction[]> {
     const model = this.slot.current;
+    // An empty batch scores nothing: no run, and none in gateway_inference_rows_per_run.
+    if (customers.length === 0) return [];
     const records = customers.map((c) => c.record);
     const probabilities =
       this.options.coalesce && customers.length <= COALESCE_MAX_ROWS ? await this.coalesced(model, records) : await this.run(model, records);

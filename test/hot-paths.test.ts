@@ -4,7 +4,7 @@
  * give each caller its own row.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PredictDocument } from '../src/generated/graphql.js';
+import { PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, spawnGateway, type SpawnedGateway } from './helpers/index.js';
 
@@ -105,6 +105,17 @@ describe('coalescing', () => {
     const plainRuns = runs(await (await fetch(`${plain.url}/metrics`)).text());
     expect(plainRuns).toBeGreaterThanOrEqual(n);
     expect(coalescedRuns).toBeLessThan(plainRuns);
+  });
+
+  it('makes no run for an empty batch, over REST or GraphQL', async () => {
+    const runs = async () => Number(/gateway_inference_rows_per_run_count (\d+)/.exec(await (await fetch(`${plain.url}/metrics`)).text())?.[1]);
+    const before = await runs();
+    const rest = await postJson(plain.url, '/predict', []);
+    const graph = await gql(plain.url, PredictBatchDocument, { customers: [] });
+    expect([rest.status, rest.json, graph.status, graph.body.data?.predictBatch]).toEqual([200, [], 200, []]);
+    expect(await runs()).toBe(before);
+    await postJson(plain.url, '/predict', LEGACY_PAYLOAD);
+    expect(await runs()).toBe(before + 1);
   });
 
   it('mixes REST singles and small batches in one run without crossing rows', async () => {
