@@ -11,6 +11,7 @@ import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../src/server.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
 
 const MAX_BATCH = 5;
 let gw: TestGateway;
@@ -156,6 +157,16 @@ describe('400 answers for many bad rows', () => {
       expect(rest.status).toBe(400);
       expect((rest.json as Problem).errors).toHaveLength(MAX_LISTED_ISSUES);
       expect((rest.json as Problem).detail).toMatch(/^600 invalid field\(s\); the first 100 are listed in errors/);
+
+      // Past MAX_COUNTED_ISSUES, REST stops checking: 1,000 empty customers have 18,000 problems.
+      const empty = await postJson(big.url, '/predict', Array.from({ length: 1000 }, () => ({})));
+      expect(empty.status).toBe(400);
+      const checked = Math.ceil(MAX_COUNTED_ISSUES / 18); // 18 required fields a customer
+      expect((empty.json as Problem).detail).toMatch(
+        new RegExp(`^at least ${MAX_COUNTED_ISSUES} invalid field\\(s\\) \\(checking stopped there, after ${checked} of 1000 customers\\); the first 100 are listed in errors: \\[0\\]\\.gender: is required`),
+      );
+      expect((empty.json as Problem).errors).toHaveLength(MAX_LISTED_ISSUES);
+      expect((empty.json as Problem).errors.at(-1)?.path).toMatch(/^\[5\]\./);
     } finally {
       await big.close();
     }

@@ -10,6 +10,13 @@ import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
+/**
+ * Checking a body stops once this many problems are found: 10,000 empty customers (30 KB) have
+ * 180,000, which took the event loop ~170 ms to collect (zod builds every one), so a caller
+ * could hold it for seconds with a few kilobytes a second. Below this, the count is exact.
+ */
+export const MAX_COUNTED_ISSUES = 1000;
+
 /** SeniorCitizen is the only feature old callers may leave out; the default is named in the answer. */
 const DEFAULTS = { SeniorCitizen: 0 } as const;
 const DEFAULT_ENTRIES = Object.entries(DEFAULTS);
@@ -97,13 +104,18 @@ export function parseLegacyBody(body: unknown, maxBatch: number): { batch: boole
     ]);
   }
   const items: unknown[] = batch ? body : [body];
-  const requests = items.map((item, i) => parseOne(item, batch ? `[${i}]` : '', issues));
+  const requests: (LegacyRequest | null)[] = [];
+  for (let i = 0; i < items.length && issues.length < MAX_COUNTED_ISSUES; i++) requests.push(parseOne(items[i], batch ? `[${i}]` : '', issues));
   if (issues.length > 0) {
+    const count =
+      issues.length >= MAX_COUNTED_ISSUES
+        ? `at least ${MAX_COUNTED_ISSUES} invalid field(s) (checking stopped there, after ${requests.length} of ${items.length} customers)`
+        : `${issues.length} invalid field(s)`;
     const listed = issues.length > MAX_LISTED_ISSUES ? `; the first ${MAX_LISTED_ISSUES} are listed in errors` : '';
     throw new HttpProblem(
       400,
       'Bad Request',
-      `${issues.length} invalid field(s)${listed}: ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}${issues.length > 5 ? '; …' : ''}`,
+      `${count}${listed}: ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}${issues.length > 5 ? '; …' : ''}`,
       issues.slice(0, MAX_LISTED_ISSUES),
     );
   }
