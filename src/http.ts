@@ -20,10 +20,10 @@ export class HttpProblem extends Error {
  * Request-body bytes being worked on at once, across requests: a request takes its body's
  * size once the body is complete, before it is parsed, and gives it back when its answer is
  * done and its work has ended (app.ts). A body that does not fit is refused with 503 and
- * Retry-After: 80 concurrent 4 MB batches held 1.2 GB, more than the task's memory (a 4.4 MB
- * batch takes ~30 MB while it is parsed and scored). A body still arriving holds nothing, so a client that sends slowly
- * holds back no one else (with bytes counted as they arrived, six stalled 5 MB uploads
- * would have refused every other body until their timeout).
+ * Retry-After (the figures behind the limit are at MAX_BODY_BYTES_IN_FLIGHT in config.ts). A
+ * body still arriving holds nothing, so a client that sends slowly holds back no one else
+ * (with bytes counted as they arrived, six stalled 5 MB uploads would have refused every
+ * other body until their timeout).
  */
 export class BodyBudget {
   private held = 0;
