@@ -138,11 +138,26 @@ def _export(cfg: TrainingConfig, model: xgb.XGBClassifier, spec: features.Featur
     return onnx_export, bundle.parity_json(cases, probs, cfg.export.tolerance), len(cases), delta
 
 
-def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedModel:
-    """Steps 1-5: everything up to (not including) MLflow and the bundle files."""
-    log(f"[1/{STEPS}] data: loading and validating {data_path}")
-    dataset = load_dataset(data_path)
-    log(f"  {len(dataset.records)} valid rows, churn rate {np.mean(dataset.labels):.4f}, sha256 {dataset.sha256[:12]}…")
+@dataclass(frozen=True)
+class Evaluated:
+    """Steps 2-4 on one dataset: the fitted model and its held-out metrics (no export yet)."""
+    spec: features.FeatureSpec
+    model: xgb.XGBClassifier
+    x_test: np.ndarray
+    p_test: np.ndarray
+    y_test: np.ndarray
+    params: dict[str, str]
+    metrics: dict[str, float]
+    threshold: float
+    threshold_rule: str
+
+
+def fit_and_evaluate(cfg: TrainingConfig, dataset: Dataset, log: Log, cross_validate: bool = True) -> Evaluated:
+    """Steps 2-4: split, features, fit (threshold on validation, refit), evaluate on the test split.
+
+    `cross_validate=False` leaves out the CV ROC AUC (its metrics are then absent): the split
+    study (split_study.py) runs this many times and reads only the test metrics.
+    """
     log(f"[2/{STEPS}] features: building the feature spec and encoding")
     y = np.asarray(dataset.labels, dtype=np.int64)
     split = train.split_indices(y, cfg.split)
@@ -168,25 +183,38 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     if shift is not None:
         params = params | {"prior_correction_logit_shift": shift}
         log(f"  prior correction: log-odds shifted by {shift:.4f} (-log scale_pos_weight)")
-    cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], hyper, n_rounds, cfg.split)
-    log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
+    metrics: dict[str, float] = {}
+    if cross_validate:
+        cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], hyper, n_rounds, cfg.split)
+        metrics.update(cv_roc_auc_mean=cv_mean, cv_roc_auc_std=cv_std)
+        log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
     log(f"[4/{STEPS}] evaluate: held-out test split")
     p_test = export.xgboost_probabilities(model, x[split.test])
-    metrics = evaluate.test_metrics(y[split.test], p_test, threshold)
+    metrics.update(evaluate.test_metrics(y[split.test], p_test, threshold))
     val = evaluate.test_metrics(y[split.validation], p_val, threshold)
-    metrics.update(cv_roc_auc_mean=cv_mean, cv_roc_auc_std=cv_std, threshold=threshold,
-                   validation_f1=val["test_f1"], validation_roc_auc=val["test_roc_auc"])
+    metrics.update(threshold=threshold, validation_f1=val["test_f1"], validation_roc_auc=val["test_roc_auc"])
     log(f"  test ROC AUC {metrics['test_roc_auc']:.4f} (95% CI {metrics['test_roc_auc_ci95_low']:.4f}–"
         f"{metrics['test_roc_auc_ci95_high']:.4f}), F1 {metrics['test_f1']:.4f}")
-    log(f"[5/{STEPS}] export: ONNX + parity check")
-    onnx_export, parity_text, count, delta = _export(cfg, model, spec, x[split.test], log)
-    metrics["parity_max_abs_diff"] = delta
     rule = train.threshold_rule_text(cfg.threshold)
-    return TrainedModel(dataset=dataset, spec=spec, model=model, x_test=x[split.test], p_test=p_test,
-                        y_test=y[split.test], params=_params(cfg, params, early_stopped, x.shape[1], rule),
-                        metrics=dict(sorted(metrics.items())), threshold=threshold,
-                        medium_from=train.medium_from(threshold, cfg.threshold), threshold_rule=rule,
-                        onnx_export=onnx_export, parity_text=parity_text, parity_count=count)
+    return Evaluated(spec=spec, model=model, x_test=x[split.test], p_test=p_test, y_test=y[split.test],
+                     params=_params(cfg, params, early_stopped, x.shape[1], rule),
+                     metrics=dict(sorted(metrics.items())), threshold=threshold, threshold_rule=rule)
+
+
+def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedModel:
+    """Steps 1-5: everything up to (not including) MLflow and the bundle files."""
+    log(f"[1/{STEPS}] data: loading and validating {data_path}")
+    dataset = load_dataset(data_path)
+    log(f"  {len(dataset.records)} valid rows, churn rate {np.mean(dataset.labels):.4f}, sha256 {dataset.sha256[:12]}…")
+    ev = fit_and_evaluate(cfg, dataset, log)
+    log(f"[5/{STEPS}] export: ONNX + parity check")
+    onnx_export, parity_text, count, delta = _export(cfg, ev.model, ev.spec, ev.x_test, log)
+    return TrainedModel(dataset=dataset, spec=ev.spec, model=ev.model, x_test=ev.x_test, p_test=ev.p_test,
+                        y_test=ev.y_test, params=ev.params,
+                        metrics=dict(sorted((ev.metrics | {"parity_max_abs_diff": delta}).items())),
+                        threshold=ev.threshold, medium_from=train.medium_from(ev.threshold, cfg.threshold),
+                        threshold_rule=ev.threshold_rule, onnx_export=onnx_export, parity_text=parity_text,
+                        parity_count=count)
 
 
 def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
