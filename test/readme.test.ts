@@ -1,6 +1,7 @@
 /**
  * The README stays true: its configuration table lists every variable config.ts reads,
- * its metrics table shows the committed bundle's numbers, and CI runs its test command.
+ * its metrics table shows the committed bundle's numbers, its split-study table the committed
+ * study's, and CI runs its test command.
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,22 @@ import { CONFIG_VARIABLES } from '../src/config.js';
 import { BUNDLE_DIR, REPO_ROOT } from './helpers/index.js';
 
 const readme = await readFile(`${REPO_ROOT}README.md`, 'utf8');
+
+interface Spread {
+  median: number;
+  q05: number;
+  q95: number;
+}
+/** model/results/split-study.json (model/churn_model/split_study.py), the fields the README shows. */
+interface SplitStudy {
+  summary: {
+    splits: number;
+    test_roc_auc: Spread;
+    test_f1: Spread;
+    splits_meeting: { test_roc_auc: number; test_f1: number };
+    committed_split: { seed: number; test_roc_auc: number; test_f1: number; splits_with_lower_roc_auc: number };
+  };
+}
 
 describe('README', () => {
   it('documents every configuration variable', () => {
@@ -28,6 +45,20 @@ describe('README', () => {
     expect(block).toContain(`| Precision / recall | ${f(m['test_precision'])} / ${f(m['test_recall'])} |`);
     expect(block).toContain(`| Accuracy | ${f(m['test_accuracy'])} |`);
     expect(block).toContain(`| 5-fold CV ROC AUC (training part) | ${f(m['cv_roc_auc_mean'])} ± ${f(m['cv_roc_auc_std'])} |`);
+  });
+
+  it("shows the committed split study's numbers", async () => {
+    const study = JSON.parse(await readFile(`${REPO_ROOT}model/results/split-study.json`, 'utf8')) as SplitStudy;
+    const block = /<!-- split-study:start -->([\s\S]*?)<!-- split-study:end -->/.exec(readme)?.[1] ?? '';
+    const { summary: s } = study;
+    const f = (v: number) => v.toFixed(4);
+    const n = s.splits;
+    expect(block).toContain(`| over ${n} splits | test ROC AUC | test F1 |`);
+    expect(block).toContain(`| median | ${f(s.test_roc_auc.median)} | ${f(s.test_f1.median)} |`);
+    expect(block).toContain(`| 5 % – 95 % | ${f(s.test_roc_auc.q05)} – ${f(s.test_roc_auc.q95)} | ${f(s.test_f1.q05)} – ${f(s.test_f1.q95)} |`);
+    expect(block).toContain(`| splits meeting the target | ${s.splits_meeting.test_roc_auc} of ${n} | ${s.splits_meeting.test_f1} of ${n} |`);
+    const c = s.committed_split;
+    expect(block).toContain(`| the committed split (seed ${c.seed}) | ${f(c.test_roc_auc)}, above ${c.splits_with_lower_roc_auc} of ${n} | ${f(c.test_f1)} |`);
   });
 
   it('gives the two quick-start commands, and CI runs the test one', async () => {
