@@ -14,7 +14,7 @@ import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
 import { newRequestState, noteScored, requestIdFrom, type RequestState } from './request-state.js';
-import { legacyResponse, parseLegacyBody } from './rest/predict.js';
+import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
 
@@ -87,7 +87,8 @@ export function createApp(deps: AppDeps): App {
     } catch (err) {
       throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
     }
-    const { batch, requests } = parseLegacyBody(body, config.MAX_BATCH);
+    // A large array is checked a chunk at a time, so other callers are not held behind it.
+    const { batch, requests } = checkedInChunks(body) ? await parseLegacyBodyInChunks(body, config.MAX_BATCH) : parseLegacyBody(body, config.MAX_BATCH);
     state.rows = requests.length;
     const predictions = await predictor.predict(requests);
     noteScored(state, predictions);
