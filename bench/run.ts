@@ -18,13 +18,13 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import { manifestSchema, parityFileSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder, type EncoderRow } from '../src/model/features.js';
+import { freePort, rssMb, waitFor200 } from './process.js';
 import { measureWindow } from './sched.js';
 import { median } from './stats.js';
 
@@ -39,29 +39,6 @@ const QUICK = args.includes('--quick');
 const DURATION = opt('duration', QUICK ? 3 : 5);
 const ROUNDS = opt('rounds', QUICK ? 1 : 3);
 const CONNECTIONS = opt('connections', 50);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function rssMb(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024);
-}
-
-async function waitFor200(url: string, deadlineMs = 30_000): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < deadlineMs) {
-    const ok = await fetch(url).then((r) => r.status === 200, () => false);
-    if (ok) return performance.now() - start;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${url} not ready`);
-}
 
 interface Load {
   name: string;
@@ -179,10 +156,10 @@ interface Stall {
 }
 
 /**
- * How long one large REST body holds the event loop from everyone else: GET / is asked back
- * to back while the body is posted, and the slowest answer is kept, `repeats` times.
+ * How long one large body holds the event loop from everyone else: GET / is asked back to
+ * back while the body is posted to `path`, and the slowest answer is kept, `repeats` times.
  */
-async function stallDuring(url: string, body: string, expectStatus: number, repeats: number): Promise<Stall> {
+async function stallDuring(url: string, path: string, body: string, expectStatus: number, repeats: number): Promise<Stall> {
   const stall: Stall = { requestMs: [], worstHealthMs: [] };
   for (let i = 0; i < repeats + 1; i++) {
     let worst = 0;
@@ -195,12 +172,12 @@ async function stallDuring(url: string, body: string, expectStatus: number, repe
       }
     })();
     const t = performance.now();
-    const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await res.arrayBuffer();
     const requestMs = performance.now() - t;
     stop = true;
     await probe;
-    if (res.status !== expectStatus) throw new Error(`large REST body: expected ${expectStatus}, got ${res.status}`);
+    if (res.status !== expectStatus) throw new Error(`large body to ${path}: expected ${expectStatus}, got ${res.status}`);
     if (i === 0) continue; // warm-up
     stall.requestMs.push(requestMs);
     stall.worstHealthMs.push(worst);
@@ -321,14 +298,19 @@ async function main(): Promise<void> {
     } finally {
       await session.release();
     }
-    // A 10,000-row REST body, valid and invalid (every row empty: 18 problems a row; REST stops checking at MAX_COUNTED_ISSUES).
+    // A 10,000-row body: REST valid and invalid (every row empty: 18 problems a row; REST stops
+    // checking at MAX_COUNTED_ISSUES), and a valid GraphQL predictBatch.
     const largeRows = rowsOf(10_000);
-    const largeBodies = { valid: [JSON.stringify(largeRows), 200], invalid: [JSON.stringify(largeRows.map(() => ({}))), 400] } as const;
+    const largeBodies: Record<string, readonly [string, string, number]> = {
+      'REST, valid': ['/predict', JSON.stringify(largeRows), 200],
+      'REST, every row empty': ['/predict', JSON.stringify(largeRows.map(() => ({}))), 400],
+      'GraphQL predictBatch, valid': ['/graphql', JSON.stringify({ query: GQL_BATCH, operationName: 'PredictBatch', variables: { customers: largeRows.map(toGraphQL) } }), 200],
+    };
     const healthIdleMs = await idleHealthMs(gw, 200);
     const stalls: Record<string, Stall> = {};
-    for (const [kind, [body, status]] of Object.entries(largeBodies)) {
-      stalls[kind] = await stallDuring(gw, body, status, 5);
-      process.stderr.write(`  10,000-row REST body (${kind}): slowest GET / ${median((stalls[kind] as Stall).worstHealthMs).toFixed(1)} ms (idle ${healthIdleMs.toFixed(2)} ms)\n`);
+    for (const [kind, [path, body, status]] of Object.entries(largeBodies)) {
+      stalls[kind] = await stallDuring(gw, path, body, status, 5);
+      process.stderr.write(`  10,000-row body (${kind}): slowest GET / ${median((stalls[kind] as Stall).worstHealthMs).toFixed(1)} ms (idle ${healthIdleMs.toFixed(2)} ms)\n`);
     }
     const perRound = (f: (round: Record<string, Load>) => number) => {
       const values = rounds.map(f);
@@ -411,9 +393,9 @@ async function main(): Promise<void> {
           `| ${n} | ${b.gateway.medianMs.toFixed(2)} (${b.gateway.meanMs.toFixed(2)}) | ${b.sessionRun.medianMs.toFixed(2)} (${b.sessionRun.meanMs.toFixed(2)}) | ${b.ratio.toFixed(2)} | ${b.ratioOfMeans.toFixed(2)} |`,
       ),
       '',
-      `A large REST body and everyone else: GET / asked back to back, one at a time, while one 10,000-row body is posted (5 times each, after a warm-up); idle, GET / takes ${healthIdleMs.toFixed(2)} ms (median of 200).`,
+      `A large body and everyone else: GET / asked back to back, one at a time, while one 10,000-row body is posted (5 times each, after a warm-up); idle, GET / takes ${healthIdleMs.toFixed(2)} ms (median of 200).`,
       '',
-      '| 10,000-row REST body | its request, median ms | slowest GET / during it, median (max) ms | × idle GET / |',
+      '| 10,000-row body | its request, median ms | slowest GET / during it, median (max) ms | × idle GET / |',
       '|---|---|---|---|',
       ...Object.entries(stalls).map(
         ([kind, st]) => `| ${kind} | ${median(st.requestMs).toFixed(0)} | ${median(st.worstHealthMs).toFixed(1)} (${Math.max(...st.worstHealthMs).toFixed(1)}) | ${(median(st.worstHealthMs) / healthIdleMs).toFixed(0)} |`,

@@ -10,10 +10,10 @@
  * Options: --minutes <n> (default 10).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort, rssMb } from './process.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
@@ -26,17 +26,6 @@ const GQL = {
   query: 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel modelVersion } }',
   variables: { customer: { gender: 'FEMALE', seniorCitizen: false, partner: true, dependents: false, tenure: 1, phoneService: false, multipleLines: 'NO_PHONE_SERVICE', internetService: 'DSL', onlineSecurity: 'NO', onlineBackup: 'YES', deviceProtection: 'NO', techSupport: 'NO', streamingTV: 'NO', streamingMovies: 'NO', contract: 'MONTH_TO_MONTH', paperlessBilling: true, paymentMethod: 'ELECTRONIC_CHECK', monthlyCharges: 29.85, totalCharges: 29.85 } },
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const rssMb = (pid: number) => readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024);
 
 interface Cannon {
   requests: { average: number; total: number };

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_LISTED_ISSUES, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
+import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
@@ -94,13 +95,6 @@ function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyReques
   return { customerId: fields.customerID ?? null, record, defaultsApplied: defaultsApplied ?? NO_DEFAULTS };
 }
 
-/**
- * Customers checked in one go when a large array is checked in chunks (parseLegacyBodyInChunks):
- * about 1 ms of the event loop. Checking all 10,000 of a full batch at once held it ~17-27 ms,
- * on top of the body's JSON.parse, and every other caller (GET / included) waited behind it.
- */
-export const CHECK_CHUNK_CUSTOMERS = 500;
-
 /** A body being checked: its customers, those checked so far, and the problems found. */
 interface Checking {
   readonly batch: boolean;
@@ -119,11 +113,10 @@ function startChecking(body: unknown, maxBatch: number): Checking {
   return { batch, items: batch ? body : [body], requests: [], issues: [] };
 }
 
-/** Checks the customers before `end` not yet checked; false once checking has stopped at MAX_COUNTED_ISSUES. */
-function checkUpTo(c: Checking, end: number): boolean {
-  const { batch, items, requests, issues } = c;
-  for (let i = requests.length; i < end && issues.length < MAX_COUNTED_ISSUES; i++) requests.push(parseOne(items[i], batch ? `[${i}]` : '', issues));
-  return issues.length < MAX_COUNTED_ISSUES;
+/** Checks customer i; false once checking has stopped at MAX_COUNTED_ISSUES. */
+function checkOne(c: Checking, i: number): boolean {
+  c.requests.push(parseOne(c.items[i], c.batch ? `[${i}]` : '', c.issues));
+  return c.issues.length < MAX_COUNTED_ISSUES;
 }
 
 /** The checked requests, or the 400 problem listing what was found. */
@@ -147,25 +140,20 @@ function finishChecking({ batch, items, requests, issues }: Checking): { batch: 
 /** Parses a legacy body: one customer object, or an array of at most `maxBatch`. */
 export function parseLegacyBody(body: unknown, maxBatch: number): { batch: boolean; requests: LegacyRequest[] } {
   const c = startChecking(body, maxBatch);
-  checkUpTo(c, c.items.length);
+  for (let i = 0; i < c.items.length; i++) if (!checkOne(c, i)) break;
   return finishChecking(c);
 }
 
 /** Whether a body is checked in chunks (parseLegacyBodyInChunks) rather than at once. */
-export const checkedInChunks = (body: unknown): body is unknown[] => Array.isArray(body) && body.length > CHECK_CHUNK_CUSTOMERS;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const checkedInChunks = (body: unknown): body is unknown[] => Array.isArray(body) && handledInChunks(body.length);
 
 /**
- * parseLegacyBody for a large array, giving the event loop back between chunks of
- * CHECK_CHUNK_CUSTOMERS customers, so other requests are served while it is checked. Same
- * answer, same problems, in the same order.
+ * parseLegacyBody for a large array, a chunk of customers at a time (chunked.ts), so other
+ * requests are served while it is checked. Same answer, same problems, in the same order.
  */
 export async function parseLegacyBodyInChunks(body: unknown, maxBatch: number): Promise<{ batch: boolean; requests: LegacyRequest[] }> {
   const c = startChecking(body, maxBatch);
-  for (let end = CHECK_CHUNK_CUSTOMERS; checkUpTo(c, Math.min(end, c.items.length)) && end < c.items.length; end += CHECK_CHUNK_CUSTOMERS) {
-    await nextTurn();
-  }
+  await forEachInChunks(c.items.length, (i) => checkOne(c, i));
   return finishChecking(c);
 }
 

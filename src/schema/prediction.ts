@@ -1,6 +1,7 @@
 /**
  * Prediction, RiskLevel, and the predict / predictBatch mutations that return them.
  */
+import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { noteScored } from '../request-state.js';
 import { GatewayError } from '../errors.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
@@ -87,7 +88,14 @@ builder.mutationField('predictBatch', (t) =>
     resolve: async (_root, { customers }, ctx) => {
       reserveRows(ctx, customers.length, 'customers');
       const issues: InputIssue[] = [];
-      const requests = customers.map((c, i) => customerFromInput(c, ['customers', i], issues));
+      const requests: CustomerRequest[] = [];
+      const check = (i: number): boolean => {
+        requests.push(customerFromInput(customers[i] as (typeof customers)[number], ['customers', i], issues));
+        return true;
+      };
+      // A large batch is checked a chunk at a time, so other callers are not held behind it.
+      if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check);
+      else for (let i = 0; i < customers.length; i++) check(i);
       if (issues.length > 0) throw badUserInput(issues);
       return score(ctx, requests);
     },

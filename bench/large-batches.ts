@@ -1,0 +1,103 @@
+/**
+ * Large batches beside other traffic, A/B (`npx tsx bench/large-batches.ts [--base <dir>]
+ * [--runs <n>]`; not part of CI): how a caller posting 10,000-row batches shares the gateway.
+ * Each run starts the gateway of this checkout and, with --base, of another built checkout
+ * (alternating), and measures:
+ *   - mixed: one caller posting a 10,000-row batch (REST, then GraphQL predictBatch) in a loop
+ *     beside autocannon -c 10 of single REST predictions, 10 s: the singles' answers and
+ *     latency, and the batches completed;
+ *   - batches only: 6 callers posting 10,000-row REST batches (then GraphQL), 8 s: answers and
+ *     the gateway's peak RSS.
+ * Both gateways run with LOG_LEVEL=warn (no access log) and must have been built
+ * (`npm run build` in each).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort, rssMb, waitFor200 } from './process.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const RUNS = Number(opt('runs') ?? 3);
+const checkouts = [ROOT, ...(opt('base') ? [opt('base') as string] : [])];
+
+const LEGACY = { gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No', MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes', DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month', PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85 };
+const GQL_CUSTOMER = { gender: 'FEMALE', seniorCitizen: false, partner: true, dependents: false, tenure: 1, phoneService: false, multipleLines: 'NO_PHONE_SERVICE', internetService: 'DSL', onlineSecurity: 'NO', onlineBackup: 'YES', deviceProtection: 'NO', techSupport: 'NO', streamingTV: 'NO', streamingMovies: 'NO', contract: 'MONTH_TO_MONTH', paperlessBilling: true, paymentMethod: 'ELECTRONIC_CHECK', monthlyCharges: 29.85, totalCharges: 29.85 };
+const ROWS = 10_000;
+const BATCHES = {
+  REST: ['/predict', JSON.stringify(Array.from({ length: ROWS }, (_, i) => ({ ...LEGACY, tenure: i % 72, TotalCharges: i % 72 === 0 ? null : 30 * (i % 72) })))],
+  GraphQL: ['/graphql', JSON.stringify({ query: 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability willChurn } }', variables: { cs: Array.from({ length: ROWS }, (_, i) => ({ ...GQL_CUSTOMER, tenure: i % 72 })) } })],
+} as const;
+
+async function startGateway(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor200(`${url}/`);
+  return { url, child };
+}
+
+async function post(url: string, path: string, body: string): Promise<number> {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function mixed(url: string, kind: keyof typeof BATCHES): Promise<string> {
+  const [path, body] = BATCHES[kind];
+  for (let k = 0; k < 3; k++) await post(url, path, body); // warm-up
+  let stop = false;
+  let batches = 0;
+  const batcher = (async () => {
+    while (!stop) if ((await post(url, path, body)) === 200) batches++;
+  })();
+  const { stdout } = await run(process.execPath, ['node_modules/autocannon/autocannon.js', '--json', '-c', '10', '-d', '10', '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(LEGACY), `${url}/predict`], { cwd: ROOT, maxBuffer: 1 << 26 });
+  stop = true;
+  await batcher;
+  const r = JSON.parse(stdout) as { requests: { total: number }; latency: { p50: number; p90: number; p99: number; max: number }; non2xx: number; errors: number };
+  return `${kind} batches ${batches} | singles ${r.requests.total} (errors ${r.errors + r.non2xx}), p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms`;
+}
+
+async function batchesOnly(url: string, pid: number, kind: keyof typeof BATCHES): Promise<string> {
+  const [path, body] = BATCHES[kind];
+  let peak = 0;
+  const sampler = setInterval(() => void rssMb(pid).then((r) => (peak = Math.max(peak, r))), 50);
+  const end = performance.now() + 8000;
+  const statuses: Record<number, number> = {};
+  await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      while (performance.now() < end) {
+        const s = await post(url, path, body);
+        statuses[s] = (statuses[s] ?? 0) + 1;
+      }
+    }),
+  );
+  clearInterval(sampler);
+  return `${kind} 6 callers: answers ${JSON.stringify(statuses)}, peak RSS ${Math.round(peak)} MB`;
+}
+
+async function main(): Promise<void> {
+  await readFile(`${ROOT}dist/src/main.js`); // built?
+  for (let r = 1; r <= RUNS; r++) {
+    for (const dir of checkouts) {
+      for (const measure of ['mixed REST', 'mixed GraphQL', 'only REST', 'only GraphQL'] as const) {
+        const { url, child } = await startGateway(dir);
+        try {
+          const kind = measure.endsWith('REST') ? 'REST' : 'GraphQL';
+          const line = measure.startsWith('mixed') ? await mixed(url, kind) : await batchesOnly(url, child.pid as number, kind);
+          process.stdout.write(`run ${r} ${dir === ROOT ? 'this checkout' : dir}: ${measure.startsWith('mixed') ? 'mixed, ' : ''}${line}\n`);
+        } finally {
+          child.kill('SIGTERM');
+        }
+      }
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,171 @@
+/**
+ * Large batches are checked a chunk at a time (src/chunked.ts), giving the event loop a turn
+ * between chunks: over REST and GraphQL, the same answers and the same problems as checking
+ * all rows at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK_ROWS, forEachInChunks, handledInChunks } from '../src/chunked.js';
+import type { CustomerInput } from '../src/generated/graphql.js';
+import { PredictBatchDocument } from '../src/generated/graphql.js';
+import { HttpProblem } from '../src/http.js';
+import { MAX_COUNTED_ISSUES, checkedInChunks, parseLegacyBody, parseLegacyBodyInChunks } from '../src/rest/predict.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+
+const CHECK_CHUNK_CUSTOMERS = CHUNK_ROWS;
+
+/** Counts the event loop's turns (setImmediate callbacks) until `work` settles. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  done = true;
+  return turns;
+}
+
+describe('forEachInChunks', () => {
+  it('visits every row in order, with a turn of the event loop between chunks', async () => {
+    const seen: number[] = [];
+    const turns = await turnsDuring(() =>
+      forEachInChunks(3 * CHUNK_ROWS + 1, (i) => {
+        seen.push(i);
+        return true;
+      }),
+    );
+    expect(seen).toEqual(Array.from({ length: 3 * CHUNK_ROWS + 1 }, (_, i) => i));
+    expect(turns).toBeGreaterThanOrEqual(3);
+  });
+
+  it('stops after the first step that returns false, without waiting for the rest', async () => {
+    const seen: number[] = [];
+    await forEachInChunks(10 * CHUNK_ROWS, (i) => {
+      seen.push(i);
+      return i < 7;
+    });
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('is used only above one chunk', () => {
+    expect(handledInChunks(CHUNK_ROWS)).toBe(false);
+    expect(handledInChunks(CHUNK_ROWS + 1)).toBe(true);
+  });
+});
+
+const CONTRACTS = ['Month-to-month', 'One year', 'Two year'] as const;
+/** n valid customers, each a little different. */
+const customers = (n: number): Record<string, unknown>[] =>
+  Array.from({ length: n }, (_, i) => ({ ...LEGACY_PAYLOAD, customerID: `c${i}`, tenure: i % 72, Contract: CONTRACTS[i % 3], MonthlyCharges: 20 + (i % 90), TotalCharges: i % 72 === 0 ? null : (i % 72) * (20 + (i % 90)) }));
+
+const N = 2 * CHECK_CHUNK_CUSTOMERS + 200;
+
+/** The outcome of checking a body: its requests, or the problem's status, detail and errors. */
+async function outcome(check: () => unknown): Promise<unknown> {
+  try {
+    return await check();
+  } catch (err) {
+    if (!(err instanceof HttpProblem)) throw err;
+    return { status: err.status, detail: err.detail, errors: err.errors };
+  }
+}
+
+describe('checking a large REST array in chunks', () => {
+  const bodies: [string, unknown][] = [
+    ['valid', customers(N)],
+    ['one bad field in the last chunk', customers(N).map((c, i) => (i === N - 3 ? { ...c, tenure: -1 } : c))],
+    ['a rule broken at a chunk boundary', customers(N).map((c, i) => (i === CHECK_CHUNK_CUSTOMERS ? { ...c, PhoneService: 'No', MultipleLines: 'Yes' } : c))],
+    ['bad fields in every chunk', customers(N).map((c, i) => (i % 97 === 0 ? { ...c, Contract: 'Monthly', gender: 'X' } : c))],
+    ['so many problems that checking stops', Array.from({ length: N }, () => ({}))],
+    ['problems that stop checking in the second chunk', customers(N).map((c, i) => (i > CHECK_CHUNK_CUSTOMERS ? {} : c))],
+    ['over MAX_BATCH', customers(N + 1)],
+  ];
+
+  it.each(bodies)('gives the same outcome as checking at once: %s', async (_name, body) => {
+    expect(checkedInChunks(body)).toBe(true);
+    const atOnce = await outcome(() => parseLegacyBody(body, N));
+    const inChunks = await outcome(() => parseLegacyBodyInChunks(body, N));
+    expect(inChunks).toEqual(atOnce);
+  });
+
+  it('stops where checking at once stops, and says so', async () => {
+    const result = (await outcome(() => parseLegacyBodyInChunks(Array.from({ length: N }, () => ({})), N))) as { detail: string };
+    expect(result.detail).toContain(`at least ${MAX_COUNTED_ISSUES} invalid field(s) (checking stopped there, after ${Math.ceil(MAX_COUNTED_ISSUES / 18)} of ${N} customers)`);
+  });
+
+  it('gives the event loop a turn between chunks', async () => {
+    // One turn between each two of the 5 chunks (a check all at once would give none).
+    expect(await turnsDuring(() => parseLegacyBodyInChunks(customers(5 * CHECK_CHUNK_CUSTOMERS), 10_000))).toBeGreaterThanOrEqual(4);
+  });
+
+  it('checks small bodies at once', () => {
+    expect(checkedInChunks(customers(CHECK_CHUNK_CUSTOMERS))).toBe(false);
+    expect(checkedInChunks(LEGACY_PAYLOAD)).toBe(false);
+  });
+});
+
+describe('POST /predict with a large array', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(() => gw.close());
+
+  it('answers like the same customers sent in arrays small enough to be checked at once', async () => {
+    const all = customers(N);
+    const whole = await postJson(gw.url, '/predict', all);
+    expect(whole.status).toBe(200);
+    const parts: unknown[] = [];
+    for (let i = 0; i < N; i += CHECK_CHUNK_CUSTOMERS) {
+      const part = await postJson(gw.url, '/predict', all.slice(i, i + CHECK_CHUNK_CUSTOMERS));
+      expect(part.status).toBe(200);
+      parts.push(...(part.json as unknown[]));
+    }
+    expect(whole.json).toEqual(parts);
+  });
+
+  it('names a bad field in the last chunk', async () => {
+    const res = await postJson(gw.url, '/predict', customers(N).map((c, i) => (i === N - 1 ? { ...c, tenure: 'ten' } : c)));
+    expect(res.status).toBe(400);
+    expect((res.json as { errors: { path: string }[] }).errors).toEqual([{ path: `[${N - 1}].tenure`, message: 'must be an integer number of months' }]);
+  });
+});
+
+describe('predictBatch with a large batch', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(() => gw.close());
+
+  const CONTRACT_INPUTS = ['MONTH_TO_MONTH', 'ONE_YEAR', 'TWO_YEAR'] as const;
+  const inputs = (n: number): CustomerInput[] =>
+    Array.from({ length: n }, (_, i) => ({ ...GRAPHQL_CUSTOMER, customerId: `c${i}`, tenure: i % 72, contract: CONTRACT_INPUTS[i % 3] as (typeof CONTRACT_INPUTS)[number], monthlyCharges: 20 + (i % 90), totalCharges: i % 72 === 0 ? null : (i % 72) * (20 + (i % 90)) }));
+
+  it('answers like the same customers sent in batches small enough to be checked at once', async () => {
+    const all = inputs(N);
+    const whole = await gql(gw.url, PredictBatchDocument, { customers: all });
+    expect(whole.body.errors).toBeUndefined();
+    const parts: unknown[] = [];
+    for (let i = 0; i < N; i += CHUNK_ROWS) {
+      const part = await gql(gw.url, PredictBatchDocument, { customers: all.slice(i, i + CHUNK_ROWS) });
+      expect(part.body.errors).toBeUndefined();
+      parts.push(...(part.body.data?.predictBatch ?? []));
+    }
+    expect(whole.body.data?.predictBatch).toHaveLength(N);
+    expect(whole.body.data?.predictBatch).toEqual(parts);
+  });
+
+  it('names broken rules in every chunk, in row order', async () => {
+    const bad = new Set([0, CHUNK_ROWS - 1, CHUNK_ROWS, N - 1]);
+    const all = inputs(N).map((c, i) => (bad.has(i) ? { ...c, phoneService: true, multipleLines: 'NO_PHONE_SERVICE' as const } : c));
+    const res = await gql(gw.url, PredictBatchDocument, { customers: all });
+    expect(res.status).toBe(400);
+    const issues = (res.body.errors?.[0]?.extensions as { code: string; issues: { path: (string | number)[] }[] }).issues;
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(issues.map((i) => i.path)).toEqual([...bad].map((i) => ['customers', i, 'multipleLines']));
+  });
+});
