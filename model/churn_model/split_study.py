@@ -74,7 +74,7 @@ def study(dataset: Dataset, cfg: TrainingConfig, seeds: list[int]) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="split_study", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="split_study", description="The configured pipeline on other test splits (seeds).")
     parser.add_argument("--data", required=True)
     parser.add_argument("--first-seed", type=int, default=42)
     parser.add_argument("--splits", type=int, default=50)
