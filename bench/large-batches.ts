@@ -79,7 +79,7 @@ async function batchesOnly(url: string, pid: number, kind: keyof typeof BATCHES)
     }),
   );
   clearInterval(sampler);
-  return `${kind} 6 callers: answers ${JSON.stringify(statuses)}, peak RSS ${Math.round(peak)} MB`;
+  return `${kind} 6 callers: answers by status ${JSON.stringify(statuses)}, peak RSS ${Math.round(peak)} MB`;
 }
 
 async function main(): Promise<void> {
@@ -93,7 +93,9 @@ async function main(): Promise<void> {
           const line = measure.startsWith('mixed') ? await mixed(url, kind) : await batchesOnly(url, child.pid as number, kind);
           process.stdout.write(`run ${r} ${dir === ROOT ? 'this checkout' : dir}: ${measure.startsWith('mixed') ? 'mixed, ' : ''}${line}\n`);
         } finally {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
           child.kill('SIGTERM');
+          await exited; // the next gateway starts on a quiet machine
         }
       }
     }

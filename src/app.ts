@@ -87,9 +87,11 @@ export function createApp(deps: AppDeps): App {
     } catch (err) {
       throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
     }
+    // The customers sent, valid or not (as GraphQL counts them): known before checking, so a
+    // request that times out or loses its caller while a large batch is checked still logs them.
+    state.rows = Array.isArray(body) ? body.length : typeof body === 'object' && body !== null ? 1 : null;
     // A large array is checked a chunk at a time, so other callers are not held behind it.
     const { batch, requests } = checkedInChunks(body) ? await parseLegacyBodyInChunks(body, config.MAX_BATCH) : parseLegacyBody(body, config.MAX_BATCH);
-    state.rows = requests.length;
     const predictions = await predictor.predict(requests);
     noteScored(state, predictions);
     state.modelVersion = predictions[0]?.modelVersion ?? null;

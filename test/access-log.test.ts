@@ -276,12 +276,15 @@ describe('the access log of real requests', () => {
     await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'al-rest' });
     await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD], { 'x-request-id': 'al-batch' });
     await postJson(gw.url, '/predict', '{not json', { 'x-request-id': 'al-bad' });
+    await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, { ...LEGACY_PAYLOAD, tenure: -1 }], { 'x-request-id': 'al-invalid' });
     await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER }, { 'x-request-id': 'al-gql' });
     await fetch(`${gw.url}/nowhere`, { headers: { 'x-request-id': 'al-404' } });
     const cases: [string, Omit<AccessLogEntry, 'latencyMs' | 'reqId'>][] = [
       ['al-rest', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, rows: 1 }],
       ['al-batch', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, rows: 2 }],
       ['al-bad', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, rows: null }],
+      // Customers sent are counted whether or not they are valid, as GraphQL counts them.
+      ['al-invalid', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, rows: 2 }],
       ['al-gql', { method: 'POST', route: 'graphql', operation: 'Predict', status: 200, modelVersion: version, rows: 1 }],
       ['al-404', { method: 'GET', route: 'not_found', operation: null, status: 404, modelVersion: null, rows: null }],
     ];

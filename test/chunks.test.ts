@@ -3,6 +3,7 @@
  * between chunks: over REST and GraphQL, the same answers and the same problems as checking
  * all rows at once.
  */
+import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_ROWS, forEachInChunks, handledInChunks } from '../src/chunked.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
@@ -38,7 +39,46 @@ describe('forEachInChunks', () => {
       }),
     );
     expect(seen).toEqual(Array.from({ length: 3 * CHUNK_ROWS + 1 }, (_, i) => i));
+    // Three chunk boundaries, the first taking two immediates: not one turn per row.
     expect(turns).toBeGreaterThanOrEqual(3);
+    expect(turns).toBeLessThanOrEqual(6);
+  });
+
+  it('lets I/O that arrived during the first chunk in before the second', async () => {
+    // The first chunk runs in a socket's data callback (the poll phase), as a request body's
+    // 'end' does; a second socket's bytes arrive while it runs.
+    const order: string[] = [];
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    const other: { socket?: Socket } = {};
+    const server = createServer((sock) =>
+      sock.on('data', (data) => {
+        if (data.toString() !== 'big') return void order.push('other I/O');
+        void forEachInChunks(2 * CHUNK_ROWS, (i) => {
+          if (i === 0) {
+            order.push('chunk 1');
+            other.socket?.write('small');
+            const until = performance.now() + 20;
+            while (performance.now() < until); // the first chunk's work
+          }
+          if (i === CHUNK_ROWS) order.push('chunk 2');
+          return true;
+        }).then(finished);
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const connect = () => new Promise<Socket>((resolve) => { const s = connectTcp(port, '127.0.0.1', () => resolve(s)); });
+    const [big, small] = [await connect(), await connect()];
+    other.socket = small;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // both accepted
+    big.write('big');
+    await done;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    big.destroy();
+    small.destroy();
+    server.close();
+    expect(order).toEqual(['chunk 1', 'other I/O', 'chunk 2']);
   });
 
   it('stops after the first step that returns false, without waiting for the rest', async () => {
