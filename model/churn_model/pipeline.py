@@ -13,7 +13,7 @@ import platform
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -56,25 +56,6 @@ class PipelineResult:
     # Where the bundle was written; None when the new version did not become champion, so the
     # bundle the gateway serves (model/bundle by default) was left as it was.
     bundle_dir: Path | None
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    """Everything computed before MLflow is touched."""
-    dataset: Dataset
-    spec: features.FeatureSpec
-    model: xgb.XGBClassifier
-    x_test: np.ndarray
-    p_test: np.ndarray
-    y_test: np.ndarray
-    params: dict[str, str]
-    metrics: dict[str, float]
-    threshold: float
-    medium_from: float
-    threshold_rule: str
-    onnx_export: export.OnnxExport
-    parity_text: str
-    parity_count: int
 
 
 def default_tracking_uri() -> str:
@@ -152,6 +133,17 @@ class Evaluated:
     threshold_rule: str
 
 
+@dataclass(frozen=True)
+class TrainedModel(Evaluated):
+    """Steps 1-5, everything computed before MLflow is touched: the evaluated model, its data
+    and its ONNX export (metrics include the parity check's)."""
+    dataset: Dataset
+    medium_from: float
+    onnx_export: export.OnnxExport
+    parity_text: str
+    parity_count: int
+
+
 def fit_and_evaluate(cfg: TrainingConfig, dataset: Dataset, log: Log, cross_validate: bool = True) -> Evaluated:
     """Steps 2-4: split, features, fit (threshold on validation, refit), evaluate on the test split.
 
@@ -209,12 +201,10 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
     ev = fit_and_evaluate(cfg, dataset, log)
     log(f"[5/{STEPS}] export: ONNX + parity check")
     onnx_export, parity_text, count, delta = _export(cfg, ev.model, ev.spec, ev.x_test, log)
-    return TrainedModel(dataset=dataset, spec=ev.spec, model=ev.model, x_test=ev.x_test, p_test=ev.p_test,
-                        y_test=ev.y_test, params=ev.params,
-                        metrics=dict(sorted((ev.metrics | {"parity_max_abs_diff": delta}).items())),
-                        threshold=ev.threshold, medium_from=train.medium_from(ev.threshold, cfg.threshold),
-                        threshold_rule=ev.threshold_rule, onnx_export=onnx_export, parity_text=parity_text,
-                        parity_count=count)
+    evaluated = {f.name: getattr(ev, f.name) for f in fields(ev)}
+    return TrainedModel(**(evaluated | {"metrics": dict(sorted((ev.metrics | {"parity_max_abs_diff": delta}).items()))}),
+                        dataset=dataset, medium_from=train.medium_from(ev.threshold, cfg.threshold),
+                        onnx_export=onnx_export, parity_text=parity_text, parity_count=count)
 
 
 def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
