@@ -15,6 +15,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
 import { freePort, rssMb, waitFor200 } from './process.js';
 
 const run = promisify(execFile);
@@ -27,12 +28,12 @@ const opt = (name: string): string | undefined => {
 const RUNS = Number(opt('runs') ?? 3);
 const checkouts = [ROOT, ...(opt('base') ? [opt('base') as string] : [])];
 
-const LEGACY = { gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No', MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes', DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month', PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85 };
-const GQL_CUSTOMER = { gender: 'FEMALE', seniorCitizen: false, partner: true, dependents: false, tenure: 1, phoneService: false, multipleLines: 'NO_PHONE_SERVICE', internetService: 'DSL', onlineSecurity: 'NO', onlineBackup: 'YES', deviceProtection: 'NO', techSupport: 'NO', streamingTV: 'NO', streamingMovies: 'NO', contract: 'MONTH_TO_MONTH', paperlessBilling: true, paymentMethod: 'ELECTRONIC_CHECK', monthlyCharges: 29.85, totalCharges: 29.85 };
+/** The README's legacy customer, with SeniorCitizen sent (no default applied). */
+const LEGACY = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 };
 const ROWS = 10_000;
 const BATCHES = {
   REST: ['/predict', JSON.stringify(Array.from({ length: ROWS }, (_, i) => ({ ...LEGACY, tenure: i % 72, TotalCharges: i % 72 === 0 ? null : 30 * (i % 72) })))],
-  GraphQL: ['/graphql', JSON.stringify({ query: 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability willChurn } }', variables: { cs: Array.from({ length: ROWS }, (_, i) => ({ ...GQL_CUSTOMER, tenure: i % 72 })) } })],
+  GraphQL: ['/graphql', JSON.stringify({ query: 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability willChurn } }', variables: { cs: Array.from({ length: ROWS }, (_, i) => ({ ...GRAPHQL_CUSTOMER, tenure: i % 72 })) } })],
 } as const;
 
 async function startGateway(dir: string): Promise<{ url: string; child: ChildProcess }> {

@@ -13,6 +13,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
 import { freePort, rssMb } from './process.js';
 import { median } from './stats.js';
 
@@ -21,10 +22,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const i = process.argv.indexOf('--minutes');
 const MINUTES = i >= 0 ? Number(process.argv[i + 1]) : 10;
 
-const LEGACY = { gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No', MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes', DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month', PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85 };
+/** The README's legacy customer, with SeniorCitizen sent (no default applied). */
+const LEGACY = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 };
 const GQL = {
   query: 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel modelVersion } }',
-  variables: { customer: { gender: 'FEMALE', seniorCitizen: false, partner: true, dependents: false, tenure: 1, phoneService: false, multipleLines: 'NO_PHONE_SERVICE', internetService: 'DSL', onlineSecurity: 'NO', onlineBackup: 'YES', deviceProtection: 'NO', techSupport: 'NO', streamingTV: 'NO', streamingMovies: 'NO', contract: 'MONTH_TO_MONTH', paperlessBilling: true, paymentMethod: 'ELECTRONIC_CHECK', monthlyCharges: 29.85, totalCharges: 29.85 } },
+  variables: { customer: GRAPHQL_CUSTOMER },
 };
 
 interface Cannon {
