@@ -13,7 +13,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
-import { newRequestState, noteScored, requestIdFrom, type RequestState } from './request-state.js';
+import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbandoned, type RequestState } from './request-state.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
@@ -91,7 +91,11 @@ export function createApp(deps: AppDeps): App {
     // request that times out or loses its caller while a large batch is checked still logs them.
     state.rows = Array.isArray(body) ? body.length : typeof body === 'object' && body !== null ? 1 : null;
     // A large array is checked a chunk at a time, so other callers are not held behind it.
-    const { batch, requests } = checkedInChunks(body) ? await parseLegacyBodyInChunks(body, config.MAX_BATCH) : parseLegacyBody(body, config.MAX_BATCH);
+    // Work on a request nobody waits for any more stops between chunks and before scoring.
+    const { batch, requests } = checkedInChunks(body)
+      ? await parseLegacyBodyInChunks(body, config.MAX_BATCH, () => stopIfAbandoned(state, 'checking'))
+      : parseLegacyBody(body, config.MAX_BATCH);
+    stopIfAbandoned(state, 'scoring');
     const predictions = await predictor.predict(requests);
     noteScored(state, predictions);
     state.modelVersion = predictions[0]?.modelVersion ?? null;
@@ -193,6 +197,12 @@ export function createApp(deps: AppDeps): App {
   }
 
   function answerError(res: ServerResponse, state: RequestState, err: unknown): void {
+    // Nobody to answer: the connection is gone, or the timeout already answered.
+    if (err instanceof WorkAbandoned) {
+      metrics.abandoned.inc({ reason: err.reason });
+      state.log.info({ reason: err.reason, stage: err.stage, rows: state.rows }, 'work stopped: nobody waits for the answer');
+      return;
+    }
     if (err instanceof HttpProblem) return sendProblem(res, err, state.id);
     if (err instanceof GatewayError) {
       state.log.error({ err: describeError(err), code: err.code }, 'request failed');
@@ -235,6 +245,7 @@ export function createApp(deps: AppDeps): App {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       const arrived = req.complete;
+      state.abandoned ??= 'timed_out';
       state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: arrived }, 'request timed out');
       res.setHeader('connection', 'close');
       sendProblem(
@@ -253,6 +264,7 @@ export function createApp(deps: AppDeps): App {
     };
     res.once('close', () => {
       clearTimeout(timer);
+      if (!res.writableFinished) state.abandoned ??= 'client_closed';
       releaseBody();
       finish(res, state, req.method ?? 'GET');
       // A keep-alive connection whose request was in flight at SIGTERM closes after its

@@ -20,19 +20,21 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
 /**
  * Calls `step(i)` for i = 0 … rows - 1, in order, giving the event loop a turn after every
  * CHUNK_ROWS rows (the I/O and timers that came meanwhile run before the next chunk); stops
- * after the first step that returns false.
+ * after the first step that returns false. `checkpoint` runs after each turn: it throws to
+ * stop the work (what came during the turn may have made it pointless, e.g. the caller left).
  *
  * The first chunk usually runs in the poll phase (continuing a request body's 'end'), and an
  * immediate set there runs in the same loop iteration's check phase, before any new I/O is
  * polled: the first turn is two immediates, so it reaches the next iteration's poll. Later
  * chunks run in the check phase, where one immediate already waits for the next iteration.
  */
-export async function forEachInChunks(rows: number, step: (i: number) => boolean): Promise<void> {
+export async function forEachInChunks(rows: number, step: (i: number) => boolean, checkpoint?: () => void): Promise<void> {
   for (let i = 0; i < rows; i++) {
     if (!step(i)) return;
     if ((i + 1) % CHUNK_ROWS === 0 && i + 1 < rows) {
       if (i + 1 === CHUNK_ROWS) await immediate();
       await immediate();
+      checkpoint?.();
     }
   }
 }

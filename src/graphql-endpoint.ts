@@ -231,6 +231,8 @@ export function createGraphQLEndpoint(deps: {
         return;
       }
     }
+    // A resolver stopped because nobody waits for the answer: no second run.
+    if (state.stopped) throw state.stopped;
     // A compiled run that failed may have counted rows and scored fields: Yoga's run counts afresh.
     state.rows = null;
     state.scored = null;
@@ -238,6 +240,7 @@ export function createGraphQLEndpoint(deps: {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
     const bytes = Buffer.from(await response.arrayBuffer());
+    if (state.stopped) throw state.stopped;
     if (response.status >= 400 && bytes.length === 0) {
       throw new HttpProblem(response.status, response.statusText || 'Bad Request', EMPTY_ERROR_DETAIL[response.status] ?? `GraphQL request refused with status ${response.status}`);
     }

@@ -179,6 +179,12 @@ export class GatewayMetrics {
     for (const level of ['LOW', 'MEDIUM', 'HIGH'] as const) if (tally.byRisk[level] > 0) this.predictions.inc({ risk_level: level }, tally.byRisk[level]);
   }
 
+  readonly abandoned = new Counter({
+    name: 'gateway_abandoned_requests_total',
+    help: 'Requests whose work stopped early because nobody waited for the answer any more: the caller closed the connection (client_closed) or the request timed out (timed_out)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly inferenceRows = new Histogram({
     name: 'gateway_inference_rows_per_run',
     help: 'Rows per ONNX session.run (above 1 for singles when concurrent requests were coalesced)',

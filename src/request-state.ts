@@ -24,6 +24,39 @@ export interface RequestState {
   scored: ScoredTally | null;
   /** Request-body bytes this request holds of the gateway's budget (given back when it is answered and its work has ended). */
   bodyHold: BodyHold | null;
+  /**
+   * Why nobody waits for this request's answer any more (null while someone does): the
+   * connection closed first, or the request was answered by its timeout. Work still to do
+   * on it stops at the next stopIfAbandoned.
+   */
+  abandoned: AbandonReason | null;
+  /** Set when stopIfAbandoned stopped the work (GraphQL resolvers' errors do not reach the handler as thrown). */
+  stopped: WorkAbandoned | null;
+}
+
+export type AbandonReason = 'client_closed' | 'timed_out';
+
+/** Where a request's work stopped: between two chunks of a large batch's check, or before its session.run. */
+export type AbandonedStage = 'checking' | 'scoring';
+
+/** Thrown by stopIfAbandoned: the request's work stops here and nothing is answered (app.ts). */
+export class WorkAbandoned extends Error {
+  constructor(
+    readonly reason: AbandonReason,
+    readonly stage: AbandonedStage,
+  ) {
+    super(`work stopped while ${stage}: ${reason === 'client_closed' ? 'the caller closed the connection' : 'the request timed out'}`);
+    this.name = 'WorkAbandoned';
+  }
+}
+
+/**
+ * Throws WorkAbandoned when nobody waits for the request's answer any more, so the work on a
+ * batch whose caller left, or that already got its 503, does not take the CPU and the
+ * inference worker from callers still waiting.
+ */
+export function stopIfAbandoned(state: RequestState, stage: AbandonedStage): void {
+  if (state.abandoned !== null) throw (state.stopped = new WorkAbandoned(state.abandoned, stage));
 }
 
 export interface ScoredTally {
@@ -59,6 +92,8 @@ class State implements RequestState {
   isAdmin = false;
   scored: ScoredTally | null = null;
   bodyHold: BodyHold | null = null;
+  abandoned: AbandonReason | null = null;
+  stopped: WorkAbandoned | null = null;
   readonly #root: Logger;
   #child: Logger | undefined;
 

@@ -150,10 +150,11 @@ export const checkedInChunks = (body: unknown): body is unknown[] => Array.isArr
 /**
  * parseLegacyBody for a large array, a chunk of customers at a time (chunked.ts), so other
  * requests are served while it is checked. Same answer, same problems, in the same order.
+ * `checkpoint` runs between chunks and throws to stop (forEachInChunks).
  */
-export async function parseLegacyBodyInChunks(body: unknown, maxBatch: number): Promise<{ batch: boolean; requests: LegacyRequest[] }> {
+export async function parseLegacyBodyInChunks(body: unknown, maxBatch: number, checkpoint?: () => void): Promise<{ batch: boolean; requests: LegacyRequest[] }> {
   const c = startChecking(body, maxBatch);
-  await forEachInChunks(c.items.length, (i) => checkOne(c, i));
+  await forEachInChunks(c.items.length, (i) => checkOne(c, i), checkpoint);
   return finishChecking(c);
 }
 

@@ -2,7 +2,7 @@
  * Prediction, RiskLevel, and the predict / predictBatch mutations that return them.
  */
 import { forEachInChunks, handledInChunks } from '../chunked.js';
-import { noteScored } from '../request-state.js';
+import { noteScored, stopIfAbandoned } from '../request-state.js';
 import { GatewayError } from '../errors.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
@@ -47,6 +47,7 @@ function reserveRows(ctx: GraphQLContext, rows: number, path: string): void {
 }
 
 async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise<Prediction[]> {
+  stopIfAbandoned(ctx.request, 'scoring');
   try {
     const predictions = await ctx.predictor.predict(customers);
     noteScored(ctx.request, predictions);
@@ -94,7 +95,7 @@ builder.mutationField('predictBatch', (t) =>
         return true;
       };
       // A large batch is checked a chunk at a time, so other callers are not held behind it.
-      if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check);
+      if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check, () => stopIfAbandoned(ctx.request, 'checking'));
       else for (let i = 0; i < customers.length; i++) check(i);
       if (issues.length > 0) throw badUserInput(issues);
       return score(ctx, requests);
