@@ -7,7 +7,11 @@
  *     beside autocannon -c 10 of single REST predictions, 10 s: the singles' answers and
  *     latency, and the batches completed;
  *   - batches only: 6 callers posting 10,000-row REST batches (then GraphQL), 8 s: answers and
- *     the gateway's peak RSS.
+ *     the gateway's peak RSS;
+ *   - giving up: 3 callers posting 10,000-row batches with a 50 ms client timeout (each closes
+ *     its connection after 50 ms without an answer, then posts again) beside autocannon -c 10
+ *     of single REST predictions, 10 s: the singles' answers and latency, and the batches sent.
+ * `--measures mixed,only,giving-up` picks some (default all).
  * Both gateways run with LOG_LEVEL=warn (no access log) and must have been built
  * (`npm run build` in each).
  */
@@ -26,6 +30,8 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const RUNS = Number(opt('runs') ?? 3);
+const MEASURES = new Set((opt('measures') ?? 'mixed,only,giving-up').split(','));
+for (const m of MEASURES) if (!['mixed', 'only', 'giving-up'].includes(m)) throw new Error(`--measures: unknown measure ${m}; use mixed, only, giving-up`);
 const checkouts = [ROOT, ...(opt('base') ? [opt('base') as string] : [])];
 
 /** The README's legacy customer, with SeniorCitizen sent (no default applied). */
@@ -50,19 +56,49 @@ async function post(url: string, path: string, body: string): Promise<number> {
   return res.status;
 }
 
+/** autocannon -c 10 of single REST predictions for 10 s, while `beside` runs. */
+async function singlesBeside(url: string, beside: (stopped: () => boolean) => Promise<void>): Promise<string> {
+  let stop = false;
+  const other = beside(() => stop);
+  const { stdout } = await run(process.execPath, ['node_modules/autocannon/autocannon.js', '--json', '-c', '10', '-d', '10', '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(LEGACY), `${url}/predict`], { cwd: ROOT, maxBuffer: 1 << 26 });
+  stop = true;
+  await other;
+  const r = JSON.parse(stdout) as { requests: { total: number }; latency: { p50: number; p90: number; p99: number; max: number }; non2xx: number; errors: number };
+  return `singles ${r.requests.total} (errors ${r.errors + r.non2xx}), p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms`;
+}
+
 async function mixed(url: string, kind: keyof typeof BATCHES): Promise<string> {
   const [path, body] = BATCHES[kind];
   for (let k = 0; k < 3; k++) await post(url, path, body); // warm-up
-  let stop = false;
   let batches = 0;
-  const batcher = (async () => {
-    while (!stop) if ((await post(url, path, body)) === 200) batches++;
-  })();
-  const { stdout } = await run(process.execPath, ['node_modules/autocannon/autocannon.js', '--json', '-c', '10', '-d', '10', '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(LEGACY), `${url}/predict`], { cwd: ROOT, maxBuffer: 1 << 26 });
-  stop = true;
-  await batcher;
-  const r = JSON.parse(stdout) as { requests: { total: number }; latency: { p50: number; p90: number; p99: number; max: number }; non2xx: number; errors: number };
-  return `${kind} batches ${batches} | singles ${r.requests.total} (errors ${r.errors + r.non2xx}), p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms`;
+  const singles = await singlesBeside(url, async (stopped) => {
+    while (!stopped()) if ((await post(url, path, body)) === 200) batches++;
+  });
+  return `${kind} batches ${batches} | ${singles}`;
+}
+
+async function givingUp(url: string, kind: keyof typeof BATCHES): Promise<string> {
+  const [path, body] = BATCHES[kind];
+  for (let k = 0; k < 3; k++) await post(url, path, body); // warm-up
+  let sent = 0;
+  let answered = 0;
+  const singles = await singlesBeside(url, async (stopped) => {
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (!stopped()) {
+          sent++;
+          try {
+            const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(50) });
+            await res.arrayBuffer();
+            answered++;
+          } catch {
+            /* gave up after 50 ms: the connection is closed */
+          }
+        }
+      }),
+    );
+  });
+  return `${kind} batches sent ${sent}, answered within 50 ms ${answered} | ${singles}`;
 }
 
 async function batchesOnly(url: string, pid: number, kind: keyof typeof BATCHES): Promise<string> {
@@ -87,12 +123,12 @@ async function main(): Promise<void> {
   await readFile(`${ROOT}dist/src/main.js`); // built?
   for (let r = 1; r <= RUNS; r++) {
     for (const dir of checkouts) {
-      for (const measure of ['mixed REST', 'mixed GraphQL', 'only REST', 'only GraphQL'] as const) {
+      for (const [measure, kind] of [...MEASURES].flatMap((m) => (['REST', 'GraphQL'] as const).map((k) => [m, k] as const))) {
         const { url, child } = await startGateway(dir);
         try {
-          const kind = measure.endsWith('REST') ? 'REST' : 'GraphQL';
-          const line = measure.startsWith('mixed') ? await mixed(url, kind) : await batchesOnly(url, child.pid as number, kind);
-          process.stdout.write(`run ${r} ${dir === ROOT ? 'this checkout' : dir}: ${measure.startsWith('mixed') ? 'mixed, ' : ''}${line}\n`);
+          const line =
+            measure === 'mixed' ? `mixed, ${await mixed(url, kind)}` : measure === 'only' ? await batchesOnly(url, child.pid as number, kind) : `giving up, ${await givingUp(url, kind)}`;
+          process.stdout.write(`run ${r} ${dir === ROOT ? 'this checkout' : dir}: ${line}\n`);
         } finally {
           const exited = new Promise((resolve) => child.once('exit', resolve));
           child.kill('SIGTERM');
