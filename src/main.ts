@@ -2,6 +2,8 @@
  * Process entry point: config, logger, server, signals. Start-up failures print one
  * clear line and exit non-zero; SIGTERM/SIGINT drain and exit.
  */
+// First: V8 settings that must hold before the rest allocates anything.
+import './v8-flags.js';
 import { ConfigError, loadConfig, misspelledVariables } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger } from './logger.js';
