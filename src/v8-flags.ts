@@ -13,6 +13,14 @@
  * connections of GraphQL `predict`: peak RSS 248-252 MB with pretenuring (the 250 MB target),
  * 183-184 MB without, and 6-9% more requests (at 256 connections 279 against 190 MB, +24%);
  * REST unchanged. See README "Performance".
+ *
+ * Set at run time because Node refuses V8 flags in NODE_OPTIONS, and every launcher (the
+ * Dockerfile's CMD, npm start, the bench, the tests) runs `node dist/src/main.js` or
+ * `src/main.ts` as it is. Node warns that V8 flags changed after start-up may misbehave; this
+ * one only changes where new objects are allocated, and start-up, CI, the bench and a
+ * 10-minute soak (7.6 M requests) ran with it. Flags that change how the heap works do crash
+ * when set this way (`--single-threaded-gc` failed a V8 check at start-up): do not add any here
+ * without the same trials.
  */
 import { setFlagsFromString } from 'node:v8';
 
