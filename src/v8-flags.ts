@@ -4,8 +4,8 @@
  *
  * Allocation-site pretenuring off. In the first second of load the young generation is still
  * small and scavenged every few milliseconds, so almost every request in flight survives one,
- * and V8 decided that allocation sites on the GraphQL path (graphql-jit's execution context,
- * among others) make long-lived objects: for the rest of the process it allocated them in the
+ * and V8 decided that allocation sites on the GraphQL path (in graphql-jit's execution, by
+ * bisection) make long-lived objects: for the rest of the process it allocated them in the
  * old generation. An old-generation object keeps what it points to alive through every
  * scavenge until the next full GC, dead or not, so each GraphQL request's young objects were
  * promoted whole: ~320 KB per scavenge instead of ~3 KB, scavenge pauses 1.1 ms instead of
