@@ -9,7 +9,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_ROWS, forEachInChunks } from '../src/chunked.js';
 import { PredictBatchDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, spawnGateway, startTestGateway, type SpawnedGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, spawnGateway, startTestGateway, waitFor, type SpawnedGateway, type TestGateway } from './helpers/index.js';
 
 const ROWS = 10_000;
 const CONTRACTS = ['Month-to-month', 'One year', 'Two year'] as const;
@@ -25,14 +25,8 @@ async function metric(gw: { url: string }, series: string): Promise<number> {
 }
 const runs = (gw: { url: string }) => metric(gw, 'gateway_inference_rows_per_run_count');
 const abandoned = (gw: { url: string }, reason: string) => metric(gw, `gateway_abandoned_requests_total{reason="${reason}"}`);
-
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls every 20 ms, up to 10 s. */
+const until = (what: string, check: () => Promise<boolean>) => waitFor(what, check, 10_000, 20);
 
 /** Sends a whole POST over a raw connection, then closes it without reading any answer. */
 async function postAndHangUp(gw: TestGateway, path: string, body: string, requestId: string): Promise<void> {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import {
   ensureVenv,
   freePort,
@@ -47,15 +47,6 @@ async function gateway(env: Record<string, string>): Promise<TestGateway> {
 
 async function servingVersion(gw: TestGateway): Promise<string | null | undefined> {
   return (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.version;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {

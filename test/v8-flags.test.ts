@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { GRAPHQL_CUSTOMER, REPO_ROOT, gql } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, REPO_ROOT, gql, spawnGateway } from './helpers/index.js';
 import { PredictDocument } from '../src/generated/graphql.js';
 
 const TENURE = /pretenuring: AllocationSite.* => tenure$/m;
@@ -37,31 +37,19 @@ describe('V8 allocation-site pretenuring', () => {
   });
 
   it('decides nothing in the gateway process, through start-up and GraphQL load', async () => {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
-    const child = spawn(process.execPath, ['--trace-pretenuring-statistics', '--import', 'tsx', 'src/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env['PATH'] ?? '', PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const url = `http://127.0.0.1:${port}`;
+    const gw = await spawnGateway({ LOG_LEVEL: 'warn' }, { nodeArgs: ['--trace-pretenuring-statistics'] });
     try {
-      const deadline = Date.now() + 30_000;
-      while (!(await fetch(`${url}/`).then((r) => r.status === 200, () => false))) {
-        if (Date.now() > deadline) throw new Error(`gateway did not start: ${out.slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
       // 50 callers at once, as the bench's load: the young generation is still small, the
       // moment V8 used to tenure the GraphQL path's allocation sites.
       for (let round = 0; round < 40; round++) {
-        const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => gql(url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 1 + ((round + i) % 70) } })));
+        const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 1 + ((round + i) % 70) } })));
         expect(answers.every((a) => a.status === 200)).toBe(true);
       }
     } finally {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      gw.child.kill('SIGTERM');
+      await gw.exited;
     }
-    expect(out).toContain('pretenuring:'); // the trace ran
-    expect(out).not.toMatch(TENURE);
+    expect(gw.stdout()).toContain('pretenuring:'); // the trace ran
+    expect(gw.stdout()).not.toMatch(TENURE);
   }, 60_000);
 });

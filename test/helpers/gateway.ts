@@ -78,10 +78,23 @@ export interface SpawnedGateway {
   exited: Promise<number | null>;
 }
 
-/** Starts the gateway as a separate process via tsx; resolves once GET / is 200 (or the process exits). */
-export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<SpawnedGateway> {
+/** Polls `check` until it is true; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Starts the gateway as a separate process via tsx (`nodeArgs` go to node before it);
+ * resolves once GET / is 200 (or the process exits).
+ */
+export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean; nodeArgs?: readonly string[] } = {}): Promise<SpawnedGateway> {
   const port = env['PORT'] ?? String(20000 + Math.floor(Math.random() * 20000));
-  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
   });
