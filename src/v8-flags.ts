@@ -12,7 +12,7 @@
  * 0.5, and the old generation filled with finished requests between full GCs. Measured at 50
  * connections of GraphQL `predict`: peak RSS 248-252 MB with pretenuring (the 250 MB target),
  * 183-184 MB without, and 6-9% more requests (at 256 connections 279 against 190 MB, +24%);
- * REST unchanged. See README "Performance".
+ * REST unchanged. See docs/performance.md, "What made the difference".
  *
  * Set at run time because Node refuses V8 flags in NODE_OPTIONS, and every launcher (the
  * Dockerfile's CMD, npm start, the bench, the tests) runs `node dist/src/main.js` or

@@ -47,7 +47,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
   graphiqlEnabled: false,
   cpuTargetPercent: 60,
   // ALB requests per task per minute: 60,000/min = 1,000 req/s per 0.5-vCPU task. An estimate, not
-  // measured on Fargate. The bench figures (README "Performance": event loop 30–39 µs per REST
+  // measured on Fargate. The bench figures (docs/performance.md, "Where the CPU goes": event loop 30–39 µs per REST
   // request plus the inference worker's share) come to ≈ 40–50 µs of CPU per /predict on that
   // machine, ≈ 6k req/s per 0.5 vCPU at the 60% CPU target. 1,000 req/s is deliberately below that
   // (≈ 6× margin for a slower Fargate vCPU, less coalescing at low concurrency, costlier GraphQL,
