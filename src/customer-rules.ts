@@ -80,6 +80,15 @@ export function checkCustomerRules(record: CustomerRecord, naming: Naming): Rule
   }
   checkMoney(record, 'MonthlyCharges', naming, out);
   checkMoney(record, 'TotalCharges', naming, out);
+  // Not yet billed is a tenure-0 customer's state, as in the data set (its 11 blank totals),
+  // whose validation refuses a blank total at any other tenure. The model reads a null total as
+  // 0: a long-standing customer sent with null would be scored as one who never paid anything.
+  if (record.TotalCharges === null && Number.isInteger(t) && t > 0) {
+    out.push({
+      column: 'TotalCharges',
+      message: `${naming.field('TotalCharges')} may be null (not yet billed) only when ${naming.field('tenure')} is 0; got ${naming.field('tenure')}=${t}: send the total billed so far`,
+    });
+  }
 
   const noPhone = record.PhoneService === 'No';
   if (noPhone !== (record.MultipleLines === 'No phone service')) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
-import { checkCustomerRules, datasetNaming } from '../src/customer-rules.js';
+import { checkCustomerRules, datasetNaming, graphqlNaming } from '../src/customer-rules.js';
 import type { InputIssue } from '../src/schema/errors.js';
 import { customerFromInput, type CustomerInputShape } from '../src/schema/customer-input.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from './helpers/index.js';
@@ -43,5 +43,26 @@ describe('records in the data set vocabulary', () => {
       const issues = checkCustomerRules({ ...record, [column]: value } as never, datasetNaming);
       expect(issues).toEqual([{ column, message: `${column} is required and must not be null` }]);
     }
+  });
+});
+
+describe('a null TotalCharges (not yet billed)', () => {
+  const record = (tenure: number) => ({ ...LEGACY_PAYLOAD, SeniorCitizen: 0, tenure, TotalCharges: null }) as never;
+
+  it('is accepted at tenure 0, as the data set has it', () => {
+    expect(checkCustomerRules(record(0), datasetNaming)).toEqual([]);
+  });
+
+  it.each([[1], [6], [72]])('is refused at tenure %i, in each interface\'s names', (tenure) => {
+    expect(checkCustomerRules(record(tenure), datasetNaming)).toEqual([
+      { column: 'TotalCharges', message: `TotalCharges may be null (not yet billed) only when tenure is 0; got tenure=${tenure}: send the total billed so far` },
+    ]);
+    expect(checkCustomerRules(record(tenure), graphqlNaming)).toEqual([
+      { column: 'TotalCharges', message: `totalCharges may be null (not yet billed) only when tenure is 0; got tenure=${tenure}: send the total billed so far` },
+    ]);
+  });
+
+  it('leaves an invalid tenure to its own message', () => {
+    expect(checkCustomerRules(record(1.5), datasetNaming).map((i) => i.column)).toEqual(['tenure']);
   });
 });

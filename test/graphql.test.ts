@@ -45,6 +45,17 @@ describe('predict', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.predict.churnProbability).toBeGreaterThan(0);
   });
+
+  it('refuses a null totalCharges after the first month: the model would read it as nothing ever billed', async () => {
+    const res = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 6, totalCharges: null } });
+    expect(res.status).toBe(400);
+    expect(res.body.data).toBeFalsy();
+    const err = res.body.errors?.[0];
+    expect(err?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(err?.extensions?.['issues']).toEqual([
+      { path: ['customer', 'totalCharges'], message: 'totalCharges may be null (not yet billed) only when tenure is 0; got tenure=6: send the total billed so far' },
+    ]);
+  });
 });
 
 describe('predictBatch', () => {

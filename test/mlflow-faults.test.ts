@@ -326,7 +326,7 @@ describe('candidates the contract check must refuse at load', () => {
     expect(denominator.status).toBe(422);
     expect(denominator.body.errors?.[0]?.message).toContain('feature TotalCharges/tenure divides by nullable column TotalCharges');
     // Still serving version one, which scores a customer not yet billed.
-    const p = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 5, totalCharges: null } });
+    const p = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 0, totalCharges: null } });
     expect(p.body.errors).toBeUndefined();
     expect(p.body.data?.predict.modelVersion).toBe(v.one);
     await champion(v.one);

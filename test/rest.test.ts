@@ -71,6 +71,7 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     ['tenure out of range', { ...LEGACY_PAYLOAD, tenure: 1201 }, 'tenure', /from 0 to 1200/],
     ['a fractional tenure', { ...LEGACY_PAYLOAD, tenure: 1.5 }, 'tenure', /integer/],
     ['negative charges', { ...LEGACY_PAYLOAD, TotalCharges: -1 }, 'TotalCharges', /≥ 0/],
+    ['a null total after the first month', { ...LEGACY_PAYLOAD, tenure: 6, TotalCharges: null }, 'TotalCharges', /^TotalCharges may be null \(not yet billed\) only when tenure is 0; got tenure=6/],
     ['SeniorCitizen 2', { ...LEGACY_PAYLOAD, SeniorCitizen: 2 }, 'SeniorCitizen', /must be 0 or 1/],
     ['phone rule', { ...LEGACY_PAYLOAD, PhoneService: 'Yes' }, 'MultipleLines', /"No phone service" exactly when PhoneService is "No"/],
     ['internet rule', { ...LEGACY_PAYLOAD, InternetService: 'No' }, 'OnlineSecurity', /"No internet service" exactly when InternetService is "No"/],

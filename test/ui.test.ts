@@ -148,10 +148,18 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       expect(await total.getAttribute('aria-invalid')).toBe('true');
     }
     expect(sent).toEqual([]);
+    // Empty is "not yet billed", which only a tenure-0 customer is.
     await total.fill('');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-totalCharges-error').textContent()).toBe(
+      'Leave this empty only for a customer not yet billed (tenure 0); enter the total billed so far.',
+    );
+    expect(sent).toEqual([]);
+    await page.getByLabel('Tenure (months)').fill('0');
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => sent.length).toBe(1);
     expect(sent[0]?.totalCharges).toBeNull();
+    expect(sent[0]?.tenure).toBe(0);
     await poll(() => page.locator('.result').count()).toBe(1);
   });
 

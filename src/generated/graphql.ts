@@ -62,7 +62,7 @@ export type CustomerInput = {
   techSupport: AddOn;
   /** Months with the company, 0 to 1200. */
   tenure: number;
-  /** Total billed so far; finite, ≥ 0 and at most 3.4e+38, or null when not yet billed. Required: send null explicitly, it is never assumed. */
+  /** Total billed so far; finite, ≥ 0 and at most 3.4e+38, or null when not yet billed, which only a tenure-0 customer is. Required: send null explicitly, it is never assumed. */
   totalCharges?: number | null | undefined;
 };
 

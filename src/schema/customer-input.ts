@@ -60,7 +60,7 @@ export function customerFromInput(
   let unsentTotal = false;
   for (const f of CUSTOMER_FIELDS) {
     if (f.kind === 'money' && f.nullable && input[f.field] === undefined) {
-      issues.push({ path: [...path, f.field], message: 'is required; send null when the customer has not been billed yet' });
+      issues.push({ path: [...path, f.field], message: 'is required; send the total billed so far, or null for a customer not billed yet (tenure 0)' });
       unsentTotal = true;
     }
   }
@@ -70,6 +70,7 @@ export function customerFromInput(
   const record = toRecord(input);
   if (unsentTotal) (record as Record<string, unknown>)['TotalCharges'] = null; // named above, with what to send
   for (const issue of checkCustomerRules(record, graphqlNaming)) {
+    if (unsentTotal && issue.column === 'TotalCharges') continue; // the same field, already named
     issues.push({ path: [...path, graphqlNaming.field(issue.column)], message: issue.message });
   }
   return { customerId: input.customerId ?? null, record };

@@ -75,7 +75,7 @@ export const FIELD_GROUPS: readonly FieldGroup[] = [
       { name: 'paperlessBilling', label: 'Paperless billing', kind: 'yesNo' },
       { name: 'paymentMethod', label: 'Payment method', kind: 'choice', options: payments },
       { name: 'monthlyCharges', label: 'Monthly charges', kind: 'money', optional: false, hint: 'Current monthly charge, 0 or more.' },
-      { name: 'totalCharges', label: 'Total charges', kind: 'money', optional: true, hint: 'Billed so far, 0 or more; leave empty when not yet billed.' },
+      { name: 'totalCharges', label: 'Total charges', kind: 'money', optional: true, hint: 'Billed so far, 0 or more; leave empty when not yet billed (tenure 0).' },
     ],
   },
 ];

@@ -63,6 +63,10 @@ export function parseCustomer(raw: RawValues, customerId: string): Parsed {
       }
     }
   }
+  // Not yet billed is a tenure-0 customer's state; the gateway refuses an empty total after that.
+  if (!issues.totalCharges && !issues.tenure && values['totalCharges'] === null && values['tenure'] !== 0) {
+    issues.totalCharges = 'Leave this empty only for a customer not yet billed (tenure 0); enter the total billed so far.';
+  }
   const phone = values['phoneService'] === true;
   if (!issues.multipleLines && !issues.phoneService && phone === (values['multipleLines'] === 'NO_PHONE_SERVICE')) {
     issues.multipleLines = phone ? 'With phone service, choose Yes or No (not "No phone service").' : 'Without phone service, this must be "No phone service".';
