@@ -65,6 +65,12 @@ const WORKER_URL = new URL('./onnx-worker.js', import.meta.url);
 /** Starts a worker and waits for its session; rejects with onnxruntime's own message. */
 function startWorker(init: WorkerInit): Promise<{ worker: Worker; ready: Extract<WorkerReply, { type: 'ready' }> }> {
   return new Promise((resolve, reject) => {
+    // onnxruntime's telemetry stays off unless an operator set ORT_DISABLE_TELEMETRY. Otherwise
+    // its Linux build records each session it creates under ~/.cache/Microsoft/DeveloperTools/
+    // .onnxruntime (a device id and an event database) for upload to Microsoft's collector, and
+    // prints a non-JSON warning to stderr where HOME is read-only, as in the container. Set in
+    // the process environment, which the library reads with getenv, before the worker loads it.
+    process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
     const worker = new Worker(WORKER_URL, { workerData: init });
     // Only our own listeners are removed: Worker keeps internal ones (removeAllListeners
     // would stop message delivery).
