@@ -197,7 +197,9 @@ describe('workflows', () => {
     expect(release).toContain('role-to-assume: ${{ vars.AWS_ROLE_ARN }}');
     expect(release).toContain('id-token: write');
     expect(release).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
-    expect(release).toContain('wait-for-service-stability: true');
+    // The deploy step succeeds only when the new revision runs (scripts/ecs-deploy.sh, test/ecs-deploy.test.ts).
+    expect(jobsOf(release).get('deploy')).toMatch(/^ {8}run: bash scripts\/ecs-deploy\.sh$/m);
+    expect(release).not.toContain('amazon-ecs-deploy-task-definition');
   });
 
   it('release tags :<sha> and :latest of the commit ci tested, with the git commit and model version as build args', () => {
@@ -271,10 +273,10 @@ describe('workflows', () => {
       expect(wf(env), env).toBe(cdk(key));
       expect(release, env).not.toContain(`vars.${env}`);
     }
-    expect(deploy).toContain('--task-definition "$ECS_TASK_FAMILY"');
-    expect(deploy).toContain('container-name: ${{ env.ECS_CONTAINER_NAME }}');
-    expect(deploy).toContain('cluster: ${{ env.ECS_CLUSTER }}');
-    expect(deploy).toContain('service: ${{ env.ECS_SERVICE }}');
+    const script = read('scripts/ecs-deploy.sh');
+    expect(script).toContain('--task-definition "$ECS_TASK_FAMILY"');
+    expect(script).toContain('--arg c "$ECS_CONTAINER_NAME"');
+    expect(script).toContain('--cluster "$ECS_CLUSTER" --service "$ECS_SERVICE"');
   });
 });
 

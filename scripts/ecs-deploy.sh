@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Rolls the ECS service onto a new task-definition revision that runs $IMAGE, and succeeds only
+# when that revision is what the service runs: its deployment is PRIMARY and COMPLETED.
+#
+# Used by the release workflow's deploy job (.github/workflows/release.yml), with the AWS CLI
+# and jq of the runner. It replaces aws-actions/amazon-ecs-deploy-task-definition v1, which
+# (1) refused every task definition ECS has returned since early 2025 ("Unexpected key
+# 'enableFaultInjection'", the action's bundled SDK predates the field), and (2) reported success
+# after the deployment circuit breaker rolled the service back, because a rolled-back service is
+# "stable" too (aws-actions/amazon-ecs-deploy-task-definition#191).
+#
+# Environment: ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE;
+# optional WAIT_MINUTES (20), POLL_SECONDS (15). Writes `task-definition-arn=<arn>` to
+# $GITHUB_OUTPUT when set.
+set -euo pipefail
+: "${ECS_CLUSTER:?}" "${ECS_SERVICE:?}" "${ECS_TASK_FAMILY:?}" "${ECS_CONTAINER_NAME:?}" "${IMAGE:?}"
+wait_minutes=${WAIT_MINUTES:-20}
+poll_seconds=${POLL_SECONDS:-15}
+
+current=$(aws ecs describe-task-definition --task-definition "$ECS_TASK_FAMILY" --query taskDefinition --output json)
+echo "current revision: $(jq -r '.taskDefinitionArn' <<<"$current")"
+echo "current image: $(jq -r --arg c "$ECS_CONTAINER_NAME" '.containerDefinitions[] | select(.name == $c) | .image' <<<"$current")"
+
+# The same task definition with the new image: the fields ECS reports about a registered
+# revision are dropped (register-task-definition does not take them); every other field,
+# known to this CLI or newer, is kept as it is.
+input=$(jq --arg c "$ECS_CONTAINER_NAME" --arg image "$IMAGE" '
+  if ([.containerDefinitions[] | select(.name == $c)] | length) != 1
+  then error("container \($c) is not (exactly once) in the task definition") else . end
+  | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities,
+        .registeredAt, .registeredBy, .deregisteredAt)
+  | .containerDefinitions |= map(if .name == $c then .image = $image else . end)' <<<"$current")
+
+arn=$(aws ecs register-task-definition --cli-input-json "$input" --query taskDefinition.taskDefinitionArn --output text)
+echo "registered: $arn"
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "task-definition-arn=$arn" >>"$GITHUB_OUTPUT"; fi
+
+aws ecs update-service --cluster "$ECS_CLUSTER" --service "$ECS_SERVICE" --task-definition "$arn" \
+  --query 'service.deployments[0].id' --output text >/dev/null
+echo "service $ECS_SERVICE is rolling onto it; waiting up to $wait_minutes min"
+
+deadline=$((SECONDS + wait_minutes * 60))
+while :; do
+  deployments=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" \
+    --query 'services[0].deployments' --output json)
+  ours=$(jq -c --arg arn "$arn" '[.[] | select(.taskDefinition == $arn)][0]' <<<"$deployments")
+  primary=$(jq -r '[.[] | select(.status == "PRIMARY")][0].taskDefinition' <<<"$deployments")
+  state=$(jq -r 'if . == null then "gone" else "\(.status) \(.rolloutState)" end' <<<"$ours")
+  echo "deployment: $state; running $(jq -r '"\(.runningCount // 0)/\(.desiredCount // 0)"' <<<"$ours")"
+  case "$state" in
+    "PRIMARY COMPLETED")
+      echo "the service runs $arn"
+      exit 0
+      ;;
+    *FAILED)
+      echo "::error::the deployment of $arn failed ($(jq -r '.rolloutStateReason // "no reason given"' <<<"$ours")); the service runs $primary"
+      exit 1
+      ;;
+    gone | ACTIVE* | INACTIVE*)
+      echo "::error::the deployment of $arn is no longer the service's primary one: it was rolled back or replaced; the service runs $primary"
+      exit 1
+      ;;
+  esac
+  if ((SECONDS >= deadline)); then
+    echo "::error::the deployment of $arn did not complete within $wait_minutes min (state: $state)"
+    exit 1
+  fi
+  sleep "$poll_seconds"
+done
