@@ -133,7 +133,7 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
 let mlflow: MlflowServer;
 let proxy: FaultProxy;
 /** Registry versions by what they hold. */
-const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator', string> = {
+const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle', string> = {
   one: '',
   two: '',
   nanMetrics: '',
@@ -141,6 +141,8 @@ const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'rat
   labelOutput: '',
   ratioNoNullAs: '',
   nullableDenominator: '',
+  otherRun: '',
+  noBundle: '',
 };
 const runOf: Record<string, string> = {};
 const gateways: TestGateway[] = [];
@@ -176,8 +178,8 @@ beforeAll(async () => {
   proxy = await startFaultProxy(mlflow.url);
   const { experiment_id: experimentId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn' });
   await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
-  const register = async (key: keyof typeof v, files: Record<string, Uint8Array | string>) => {
-    const made = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, files);
+  const register = async (key: keyof typeof v, files: Record<string, Uint8Array | string>, keepRunId = false) => {
+    const made = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, files, { keepRunId });
     v[key] = made.version;
     runOf[key] = made.runId;
   };
@@ -201,6 +203,10 @@ beforeAll(async () => {
       f.denominator = 'TotalCharges';
     }),
   );
+  // The packaged bundle as it is: its manifest names the training run that wrote it, not this one.
+  await register('otherRun', packaged, true);
+  // A version whose run holds no bundle/ (a model logged some other way).
+  await register('noBundle', {});
   await champion(v.one);
 }, 300_000);
 
@@ -330,6 +336,41 @@ describe('candidates the contract check must refuse at load', () => {
     expect(p.body.errors).toBeUndefined();
     expect(p.body.data?.predict.modelVersion).toBe(v.one);
     await champion(v.one);
+  });
+});
+
+describe('a version MLflow has no bundle for', () => {
+  it('reloadModel answers 502 MLFLOW_NOT_FOUND each time it is asked; the poller logs it once and keeps serving', async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200' });
+    await champion(v.noBundle);
+    for (let i = 0; i < 2; i++) {
+      const res = await reload(gw);
+      expect(res.status).toBe(502);
+      expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_NOT_FOUND');
+      expect(res.body.errors?.[0]?.message).toContain(`artifact bundle/manifest.json of run ${runOf['noBundle']}`);
+    }
+    await sleep(1200);
+    expect(polled.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
+    expect(await servingVersion(polled)).toBe(v.one);
+    await polled.close();
+    await champion(v.one);
+  });
+});
+
+describe('lineage', () => {
+  it("a bundle logged into a run that did not train it: 422 naming both runs, since modelInfo would credit the wrong run's params and metrics", async () => {
+    await champion(v.one);
+    const gw = await gateway();
+    await champion(v.otherRun);
+    const res = await reload(gw);
+    expect(res.status).toBe(422);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+    const trainedBy = (JSON.parse(Buffer.from((await readBundleFiles(BUNDLE_DIR))['manifest.json'] as Uint8Array).toString('utf8')) as { run: { runId: string } }).run.runId;
+    expect(res.body.errors?.[0]?.message).toContain(`was written by training run ${trainedBy}, not by the run that holds it`);
+    expect(res.body.errors?.[0]?.message).toContain(`modelInfo would credit run ${runOf['otherRun']}'s params and metrics`);
+    expect(await servingVersion(gw)).toBe(v.one);
   });
 });
 

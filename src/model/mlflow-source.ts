@@ -84,6 +84,14 @@ export class MlflowModelSource implements ModelSource {
     const origin = `${this.client.trackingUri} run ${run.runId} (experiment ${experiment.name}, ${this.describeVersion(version)}) artifacts ${bundlePath}/`;
     const raw = await forModel(this.downloadBundle(run, bundlePath, origin, call));
     const bundle = verifyBundle(raw);
+    // modelInfo shows this run's params and metrics as the model's: they are only the model's
+    // if the run is the one that trained it, which the pipeline records in the manifest.
+    if (bundle.manifest.run.runId !== run.runId) {
+      throw new BundleError(
+        `${MANIFEST_FILE} in ${origin} was written by training run ${bundle.manifest.run.runId}, not by the run that holds it: ` +
+          `modelInfo would credit run ${run.runId}'s params and metrics to another run's model; register the run that trained it`,
+      );
+    }
     return ChurnModel.create(bundle, {
       source: 'MLFLOW',
       name: version?.name ?? bundle.manifest.registeredModel.name,

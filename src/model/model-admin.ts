@@ -10,6 +10,7 @@
  * is cancelled: it swaps nothing in after that answer.
  */
 import { BundleError, GatewayError, describeError } from '../errors.js';
+import { MlflowError } from '../mlflow/client.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ChurnModel } from './churn-model.js';
@@ -237,9 +238,12 @@ export class ModelAdmin {
       candidate = await this.source.load({ signal, onIdentity: (id) => (identity = id) });
     } catch (err) {
       this.log.error({ err: describeError(err), source: this.source.description, candidate: identity, reason }, 'model reload rejected; the current model keeps serving');
-      // A candidate that failed verification will fail again: the poller skips it until the
-      // source names another one (reloadModel still retries it on demand).
-      if (err instanceof BundleError && identity !== null) this.rejectedIdentity = identity;
+      // A candidate that failed verification will fail again, and so will one MLflow says is
+      // not there (a version whose run has no bundle/, a deleted run): the poller skips it until
+      // the source names another one (reloadModel still retries it on demand). MLflow being
+      // unreachable or slow is not remembered: the next poll tries again.
+      const permanent = err instanceof BundleError || (err instanceof MlflowError && err.isClientError);
+      if (permanent && identity !== null) this.rejectedIdentity = identity;
       throw err;
     }
     this.rejectedIdentity = null;

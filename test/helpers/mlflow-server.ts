@@ -120,9 +120,17 @@ export async function setAlias(trackingUri: string, name: string, alias: string,
 
 /**
  * Logs a run by hand through the REST and artifact APIs with the given bundle files under
- * `bundle/`, registers it as a new version of `name`, and returns that version.
+ * `bundle/`, registers it as a new version of `name`, and returns that version. The manifest's
+ * `run.runId` is set to the new run's, as the pipeline writes it (the gateway checks it), unless
+ * `keepRunId` asks for the manifest as given.
  */
-export async function registerHandMadeBundle(trackingUri: string, experimentId: string, name: string, files: Record<string, Uint8Array | string>): Promise<{ version: string; runId: string }> {
+export async function registerHandMadeBundle(
+  trackingUri: string,
+  experimentId: string,
+  name: string,
+  files: Record<string, Uint8Array | string>,
+  { keepRunId = false }: { keepRunId?: boolean } = {},
+): Promise<{ version: string; runId: string }> {
   const created = await mlflowRest<{ run: { info: { run_id: string; artifact_uri: string } } }>(trackingUri, 'POST', '/api/2.0/mlflow/runs/create', {
     experiment_id: experimentId,
     run_name: 'hand-made bundle',
@@ -130,6 +138,12 @@ export async function registerHandMadeBundle(trackingUri: string, experimentId: 
   });
   const { run_id: runId, artifact_uri: artifactUri } = created.run.info;
   const root = artifactUri.replace(/^mlflow-artifacts:\/+/, '');
+  const manifest = files['manifest.json'];
+  if (!keepRunId && manifest !== undefined) {
+    const parsed = JSON.parse(Buffer.from(manifest).toString('utf8')) as { run?: { runId?: string } };
+    if (parsed.run) parsed.run.runId = runId;
+    files = { ...files, 'manifest.json': JSON.stringify(parsed) };
+  }
   for (const [file, bytes] of Object.entries(files)) {
     const res = await fetch(`${trackingUri}/api/2.0/mlflow-artifacts/artifacts/${root}/bundle/${file}`, { method: 'PUT', body: typeof bytes === 'string' ? bytes : Buffer.from(bytes) });
     if (!res.ok) throw new Error(`uploading bundle/${file} → ${res.status}: ${await res.text()}`);
