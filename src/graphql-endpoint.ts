@@ -6,12 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { _createLRUCache, createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST, type DocumentNode } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, readBody, type BodyBudget } from './http.js';
 import type { Logger } from './logger.js';
-import type { RequestState } from './request-state.js';
+import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
@@ -165,6 +165,9 @@ function isJsonObject(text: string): boolean {
  */
 export const CACHED_DOCUMENTS = 128;
 
+/** A WorkAbandoned, as thrown or as the original error of the GraphQLError wrapping it. */
+const isWorkAbandoned = (value: unknown): boolean => value instanceof WorkAbandoned || (value instanceof GraphQLError && value.originalError instanceof WorkAbandoned);
+
 /** Yoga answers some protocol errors with an empty body: say what was wrong. */
 const EMPTY_ERROR_DETAIL: Record<number, string> = {
   405: 'use POST (or GET for queries) on /graphql',
@@ -195,7 +198,11 @@ export function createGraphQLEndpoint(deps: {
       debug: (...args) => log.debug({ args: args.map(String) }, 'yoga'),
       info: (...args) => log.info({ args: args.map(String) }, 'yoga'),
       warn: (...args) => log.warn({ args: args.map(String) }, 'yoga'),
-      error: (...args) => log.error({ args: args.map((a) => describeError(a)) }, 'yoga error'),
+      // Work stopped because nobody waits for the answer is no error: app.ts logs it once, at
+      // info, with the request id ('work stopped: nobody waits for the answer').
+      error: (...args) => {
+        if (!args.some(isWorkAbandoned)) log.error({ args: args.map((a) => describeError(a)) }, 'yoga error');
+      },
     },
     context: ({ requestState }) => contextFor(requestState),
     plugins: [
