@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
+import { BodyBudget, HttpProblem, checkJsonBodyHeaders, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -76,10 +76,7 @@ export function createApp(deps: AppDeps): App {
   const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
-    const type = req.headers['content-type'];
-    if (type !== undefined && !/^application\/json\b/i.test(type)) {
-      throw new HttpProblem(415, 'Unsupported Media Type', `content-type must be application/json; got ${type}`);
-    }
+    checkJsonBodyHeaders(req, 'POST /predict', false);
     const raw = await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }));
     let body: unknown;
     try {

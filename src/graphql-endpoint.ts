@@ -9,7 +9,7 @@ import { _createLRUCache, createYoga, type YogaServerInstance } from 'graphql-yo
 import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
-import { HttpProblem, readBody, type BodyBudget } from './http.js';
+import { HttpProblem, checkJsonBodyHeaders, readBody, type BodyBudget } from './http.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -68,8 +68,6 @@ function hasErrors(bytes: Buffer): boolean {
   }
 }
 
-const JSON_TYPE = /^application\/json\b/i;
-
 const ANSWER_TYPES = ['application/graphql-response+json', 'application/json'] as const;
 
 /**
@@ -110,13 +108,7 @@ function negotiate(accept: string | undefined): (typeof ANSWER_TYPES)[number] | 
  * here with a 4xx problem that names the parameter.
  */
 function checkRequestShape(req: IncomingMessage, method: string): void {
-  if (method === 'POST') {
-    const type = req.headers['content-type'];
-    if (type === undefined || !JSON_TYPE.test(type)) {
-      throw new HttpProblem(415, 'Unsupported Media Type', `POST /graphql takes content-type: application/json; got ${type ?? 'none'}`);
-    }
-    return;
-  }
+  if (method === 'POST') return checkJsonBodyHeaders(req, 'POST /graphql', true);
   if (method !== 'GET' && method !== 'HEAD') return; // Yoga answers 405
   const url = req.url ?? '';
   const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');

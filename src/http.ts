@@ -61,6 +61,34 @@ function overBudget(hold: BodyHold): HttpProblem {
   );
 }
 
+/** `application/json`, with parameters or none; not `application/json-patch+json` or `-seq`. */
+const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;|$)/i;
+const CHARSET = /;[ \t]*charset[ \t]*=[ \t]*"?([^";]*)"?/i;
+
+/**
+ * A request body the gateway reads must be JSON as it reads it, or is refused with 415 naming
+ * what was sent: `application/json` (the media type itself, nothing that merely starts with
+ * it), in UTF-8, the only charset JSON has (RFC 8259 §8.1: a body declared ISO-8859-1 was read
+ * as UTF-8 and a customer id's accents came back as U+FFFD), and not compressed (a gzip body
+ * was answered "not valid JSON" with its bytes quoted; no content coding is decoded here).
+ * `what` names the route in the message; `typeRequired`: whether a body with no content-type
+ * is refused (GraphQL) or read as JSON (REST, as its legacy callers send it).
+ */
+export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeRequired: boolean): void {
+  const type = req.headers['content-type'];
+  if (type === undefined ? typeRequired : !JSON_MEDIA_TYPE.test(type)) {
+    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes content-type: application/json; got ${type ?? 'none'}`);
+  }
+  const charset = type === undefined ? undefined : CHARSET.exec(type)?.[1]?.trim();
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes JSON in UTF-8; got charset=${charset}`);
+  }
+  const encoding = req.headers['content-encoding']?.trim();
+  if (encoding !== undefined && encoding !== '' && encoding.toLowerCase() !== 'identity') {
+    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes an uncompressed body; got content-encoding: ${encoding}`);
+  }
+}
+
 /**
  * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it, and
  * (503) a body that does not fit in the budget of bodies in flight.

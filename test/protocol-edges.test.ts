@@ -70,6 +70,26 @@ describe('POST /graphql', () => {
     expect(((await res.json()) as Problem).detail).toContain('application/json');
   });
 
+  it('refuses with 415 naming what was sent, on /graphql and /predict: a JSON-like type, another charset, a compressed body', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ 'content-type': 'application/json-patch+json' }, 'takes content-type: application/json; got application/json-patch+json'],
+      [{ 'content-type': 'application/json; charset=iso-8859-1' }, 'takes JSON in UTF-8; got charset=iso-8859-1'],
+      [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 'takes an uncompressed body; got content-encoding: gzip'],
+    ];
+    for (const [route, body] of [['/graphql', JSON.stringify({ query: MODEL_INFO })], ['/predict', JSON.stringify(LEGACY_PAYLOAD)]] as const) {
+      for (const [headers, detail] of cases) {
+        const res = await fetch(`${gw.url}${route}`, { method: 'POST', headers, body });
+        expect(res.status, `${route} ${JSON.stringify(headers)}`).toBe(415);
+        expect(((await res.json()) as Problem).detail).toBe(`POST ${route} ${detail}`);
+      }
+      // UTF-8 in any spelling, and no coding, are read.
+      const readable: Record<string, string>[] = [{ 'content-type': 'application/json; charset=UTF-8' }, { 'content-type': 'Application/JSON;charset="utf8"', 'content-encoding': 'identity' }];
+      for (const headers of readable) {
+        expect((await fetch(`${gw.url}${route}`, { method: 'POST', headers, body })).status, `${route} ${JSON.stringify(headers)}`).toBe(200);
+      }
+    }
+  });
+
   it('refuses a JSON body without a query with a 400 naming it', async () => {
     const res = await postJson(gw.url, '/graphql', {});
     expect(res.status).toBe(400);
