@@ -86,6 +86,23 @@ describe('exposure', () => {
     }
   });
 
+  it('names the allowed values of a refused enum value, in production too, in variables and in literals', async () => {
+    const doc = 'mutation P($c: CustomerInput!) { predict(customer: $c) { riskLevel } }';
+    for (const gw of [prod, open]) {
+      for (const [field, value] of [['gender', 'Female'], ['contract', 'monthly'], ['paymentMethod', 3]] as const) {
+        const res = await gql(gw.url, doc, { c: { ...GRAPHQL_CUSTOMER, [field]: value } });
+        expect(res.status).toBe(400);
+        const issues = (res.body.errors?.[0]?.extensions?.['issues'] ?? []) as { path: unknown[]; message: string }[];
+        expect(issues).toHaveLength(1);
+        expect(issues[0]?.path).toEqual(['c', field]);
+        const allowed = { gender: 'FEMALE, MALE', contract: 'MONTH_TO_MONTH, ONE_YEAR, TWO_YEAR', paymentMethod: 'ELECTRONIC_CHECK, MAILED_CHECK, BANK_TRANSFER_AUTOMATIC, CREDIT_CARD_AUTOMATIC' }[field];
+        expect(issues[0]?.message).toMatch(new RegExp(`; allowed: ${allowed}\\.$`));
+      }
+      const literal = await gql(gw.url, 'mutation { predict(customer: {gender: Female}) { riskLevel } }');
+      expect(literal.body.errors?.map((e) => e.message)).toContain('Value "Female" does not exist in "Gender" enum; allowed: FEMALE, MALE.');
+    }
+  });
+
   it('sends no CORS headers to origins that are not configured', async () => {
     const res = await fetch(`${prod.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();

@@ -5,6 +5,7 @@
  */
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
 
 const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)"|got invalid value|of required type|of non-null type)/;
 
@@ -60,6 +61,31 @@ function addCode(error: GraphQLError, tidy: (message: string) => string): void {
   }
 }
 
+/**
+ * graphql-js's refusals of an enum value, in variables and in documents: "Value "Female" does
+ * not exist in "Gender" enum.", "Enum "Gender" cannot represent non-string value: 3." or
+ * "… non-enum value: "Female".", each with "Did you mean …?" only for a near miss.
+ */
+const ENUM_VALUE_REFUSED = [
+  /(Value ".*?" does not exist in "(\w+)" enum)\.(?: Did you mean [^?]*\?)?/,
+  /(Enum "(\w+)" cannot represent non-(?:string|enum) value: .*?)\.(?: Did you mean [^?]*\?)?$/,
+];
+
+/**
+ * An enum value refused says which ones are allowed, as REST's messages do, whatever was sent
+ * (graphql-js suggests only near misses: "monthly" for Contract got no hint) and in production
+ * too, where suggestions are hidden: the values are the published contract (the SDL), not a
+ * secret a suggestion could leak.
+ */
+export function withAllowedEnumValues(message: string): string {
+  for (const refused of ENUM_VALUE_REFUSED) {
+    const m = refused.exec(message);
+    const values = m && Object.hasOwn(CONTRACT_ENUMS, m[2] as string) ? Object.keys(CONTRACT_ENUMS[m[2] as ContractEnumName]) : null;
+    if (m && values) return `${message.slice(0, m.index)}${m[1] as string}; allowed: ${values.join(', ')}.${message.slice(m.index + m[0].length)}`;
+  }
+  return message;
+}
+
 /** What graphql-armor's blockFieldSuggestion puts in place of a suggestion. */
 export const SUGGESTION_MASK = '[Suggestion hidden]';
 
@@ -70,7 +96,9 @@ export const SUGGESTION_MASK = '[Suggestion hidden]';
  */
 export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
   // graphql-js prints the invalid value into the message: answers stay small whatever was sent.
-  const tidy = options.hideSuggestions ? (m: string) => cut(m.replace(/Did you mean [^?]*\?/g, SUGGESTION_MASK)) : cut;
+  const tidy = options.hideSuggestions
+    ? (m: string) => cut(withAllowedEnumValues(m).replace(/Did you mean [^?]*\?/g, SUGGESTION_MASK))
+    : (m: string) => cut(withAllowedEnumValues(m));
   return {
     onResultProcess({ result }) {
       if (isExecutionResult(result)) result.errors?.forEach((e) => addCode(e, tidy));
