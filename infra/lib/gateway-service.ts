@@ -207,7 +207,8 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
   if ((props.modelUri === undefined) !== (props.mlflowTrackingUri === undefined)) {
     problems.push('modelUri and mlflowTrackingUri must be set together (serving from MLflow needs both)');
   }
-  if (props.mlflowTrackingUri !== undefined && !/^https?:\/\/[^/@\s]+(\/\S*)?$/i.test(props.mlflowTrackingUri)) {
+  // URL.canParse as well: "http://mlflow:99999" passes the pattern, but the gateway's z.url() refuses it.
+  if (props.mlflowTrackingUri !== undefined && !(/^https?:\/\/[^/@\s]+(\/\S*)?$/i.test(props.mlflowTrackingUri) && URL.canParse(props.mlflowTrackingUri))) {
     problems.push(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${props.mlflowTrackingUri}"`);
   }
   if (props.modelUri !== undefined && !/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/.test(props.modelUri)) {

@@ -158,8 +158,42 @@ function retentionDays(days: number): logs.RetentionDays {
   return days as logs.RetentionDays;
 }
 
+/**
+ * Egress the tasks need to reach MLflow: the port of mlflowTrackingUri unless mlflowPort says it,
+ * in mlflowCidr (default: the VPC). Without it the task security group allows only 443, and a
+ * gateway that cannot reach MLflow does not fail: it retries, then serves its packaged bundle
+ * with a warning (src/model/startup.ts), i.e. the wrong model. So the rule follows the URI, and
+ * an mlflowPort the URI does not use is refused rather than opened.
+ */
 function mlflowEgress(s: GatewaySettings): { port: number; cidr?: string } | undefined {
-  return s.mlflowPort === undefined ? undefined : { port: s.mlflowPort, cidr: s.mlflowCidr };
+  const uriPort = s.mlflowTrackingUri === undefined ? undefined : portOfHttpUrl(s.mlflowTrackingUri);
+  assertNoProblems(
+    'GatewayStack',
+    uriPort !== undefined && s.mlflowPort !== undefined && s.mlflowPort !== uriPort
+      ? [
+          `mlflowPort ${s.mlflowPort} disagrees with mlflowTrackingUri "${s.mlflowTrackingUri}", which connects to port ${uriPort}: ` +
+            'the tasks could not reach MLflow and would serve the packaged model; leave mlflowPort out (it follows the URI) or make them agree',
+        ]
+      : [],
+  );
+  const port = s.mlflowPort ?? uriPort;
+  return port === undefined ? undefined : { port, cidr: s.mlflowCidr };
+}
+
+/**
+ * The TCP port an http(s) URL connects to: its own, else the scheme's (80, 443). undefined when
+ * it is not an http(s) URL; GatewayService reports that.
+ */
+export function portOfHttpUrl(uri: string): number | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  // WHATWG URL drops a port equal to the scheme's default ("http://x:80" has port "").
+  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
 }
 
 /** cdk-nag AwsSolutions findings that are accepted by design, each with its reason. */

@@ -57,11 +57,43 @@ describe('security groups (HTTPS and MLflow egress)', () => {
     ]);
   });
 
-  it('tasks may reach MLflow on its port in the given CIDR, besides 443', () => {
+  it('tasks may reach MLflow on mlflowPort in the given CIDR, besides 443', () => {
     const egress = (sgProps(stack.network.taskSecurityGroup).SecurityGroupEgress as Rule[]).map((r) => [r.CidrIp, r.FromPort]);
     expect(egress).toEqual([
       ['0.0.0.0/0', 443],
       ['10.20.0.0/16', 5000],
+    ]);
+  });
+});
+
+describe('MLflow egress follows the tracking URI', () => {
+  const model = { modelUri: 'models:/telco-churn@champion' };
+  const egress = (overrides: Parameters<typeof synth>[0]) => {
+    const { stack, template } = synth({ ...model, ...overrides });
+    const rules = (propsOf(template, stack, stack.network.taskSecurityGroup).SecurityGroupEgress ?? []) as Rule[];
+    return { vpcCidr: getAtt(stack, stack.network.vpc, 'CidrBlock'), rules: rules.map((r) => [r.CidrIp, r.FromPort, r.ToPort]) };
+  };
+
+  it.each([
+    ['http://mlflow.internal:5000', 5000],
+    ['https://mlflow.internal:8443/mlflow', 8443],
+    ['http://mlflow.internal', 80],
+    ['http://mlflow.internal:80', 80],
+    ['https://mlflow.internal', 443],
+  ])('%s without mlflowPort: the tasks may connect to port %i in the VPC', (mlflowTrackingUri, port) => {
+    const { vpcCidr, rules } = egress({ mlflowTrackingUri });
+    expect(rules).toEqual([
+      ['0.0.0.0/0', 443, 443],
+      [vpcCidr, port, port],
+    ]);
+  });
+
+  it('an mlflowPort equal to the URI’s port changes nothing; mlflowCidr still narrows the destination', () => {
+    const uri = { mlflowTrackingUri: 'http://mlflow.internal:5000' };
+    expect(egress({ ...uri, mlflowPort: 5000 })).toEqual(egress(uri));
+    expect(egress({ ...uri, mlflowCidr: '10.20.0.0/16' }).rules).toEqual([
+      ['0.0.0.0/0', 443, 443],
+      ['10.20.0.0/16', 5000, 5000],
     ]);
   });
 });

@@ -61,13 +61,23 @@ describe('settings are validated at synth time with clear errors', () => {
   it('rejects the MLflow settings the gateway would refuse at start-up', () => {
     expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000' })).toContain('modelUri and mlflowTrackingUri must be set together');
     expect(problemsOf({ modelUri: 'models:/telco-churn@champion' })).toContain('modelUri and mlflowTrackingUri must be set together');
-    for (const uri of ['mlflow:5000', 'sqlite:///tmp/mlflow.db', 'file:///mlruns', 'http://alice:secret@mlflow:5000']) {
+    for (const uri of ['mlflow:5000', 'sqlite:///tmp/mlflow.db', 'file:///mlruns', 'http://alice:secret@mlflow:5000', 'http://mlflow:99999', 'http://mlflow:abc']) {
       expect(problemsOf({ mlflowTrackingUri: uri, modelUri: 'models:/telco-churn@champion' })).toContain(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${uri}"`);
     }
     expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'telco-churn' })).toContain('modelUri must look like models:/telco-churn@champion');
     for (const modelUri of ['models:/telco-churn@champion', 'models:/telco-churn/3', 'runs:/0123abcd/bundle']) {
       expect(() => buildStack({ mlflowTrackingUri: 'https://mlflow.internal', modelUri })).not.toThrow();
     }
+  });
+
+  it('rejects an mlflowPort the tracking URI does not use, naming both', () => {
+    const modelUri = 'models:/telco-churn@champion';
+    expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri, mlflowPort: 5001 })).toContain(
+      'mlflowPort 5001 disagrees with mlflowTrackingUri "http://mlflow.internal:5000", which connects to port 5000',
+    );
+    expect(problemsOf({ mlflowTrackingUri: 'https://mlflow.internal', modelUri, mlflowPort: 5000 })).toContain(
+      'mlflowPort 5000 disagrees with mlflowTrackingUri "https://mlflow.internal", which connects to port 443',
+    );
   });
 
   it('rejects a bad image reference, log level and MLflow egress', () => {
