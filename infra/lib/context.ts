@@ -14,6 +14,7 @@ const KINDS: Record<keyof GatewaySettings, Kind> = {
   logLevel: 'string',
   shutdownTimeoutMs: 'number',
   graphiqlEnabled: 'boolean',
+  mlflowStrict: 'boolean',
   cpuTargetPercent: 'number',
   requestsPerTarget: 'number',
   fiveXxRatePercent: 'number',

@@ -53,6 +53,11 @@ export interface GatewayServiceProps {
   readonly modelDir?: string;
   readonly modelUri?: string;
   readonly mlflowTrackingUri?: string;
+  /**
+   * MLFLOW_STRICT, set whenever MLflow is: true makes a task that cannot load the MLflow model
+   * exit (so a deploy fails and the circuit breaker rolls back) instead of serving the packaged one.
+   */
+  readonly mlflowStrict: boolean;
   /** Secrets Manager secret ARN whose value becomes ADMIN_TOKEN. */
   readonly adminTokenSecretArn?: string;
 }
@@ -165,7 +170,11 @@ function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> 
   };
   if (props.modelDir) env.MODEL_DIR = props.modelDir;
   if (props.modelUri) env.MODEL_URI = props.modelUri;
-  if (props.mlflowTrackingUri) env.MLFLOW_TRACKING_URI = props.mlflowTrackingUri;
+  if (props.mlflowTrackingUri) {
+    env.MLFLOW_TRACKING_URI = props.mlflowTrackingUri;
+    // Always written with MLflow, so the task definition shows which behaviour was chosen.
+    env.MLFLOW_STRICT = String(props.mlflowStrict);
+  }
   return env;
 }
 
@@ -210,6 +219,9 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
   // URL.canParse as well: "http://mlflow:99999" passes the pattern, but the gateway's z.url() refuses it.
   if (props.mlflowTrackingUri !== undefined && !(/^https?:\/\/[^/@\s]+(\/\S*)?$/i.test(props.mlflowTrackingUri) && URL.canParse(props.mlflowTrackingUri))) {
     problems.push(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${props.mlflowTrackingUri}"`);
+  }
+  if (props.mlflowStrict && props.mlflowTrackingUri === undefined) {
+    problems.push('mlflowStrict needs mlflowTrackingUri and modelUri (it only says what a task does when it cannot load the MLflow model)');
   }
   if (props.modelUri !== undefined && !/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/.test(props.modelUri)) {
     problems.push(`modelUri must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle, got "${props.modelUri}"`);

@@ -20,6 +20,8 @@ export interface GatewaySettings {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly graphiqlEnabled: boolean;
+  /** MLFLOW_STRICT: a task that cannot load the MLflow model exits instead of serving the packaged one. */
+  readonly mlflowStrict: boolean;
   readonly cpuTargetPercent: number;
   readonly requestsPerTarget: number;
   readonly fiveXxRatePercent: number;
@@ -45,6 +47,10 @@ export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
   logLevel: 'info',
   shutdownTimeoutMs: 20000,
   graphiqlEnabled: false,
+  // The gateway's own default. Strict makes every task start (deploy, scale-out, replacement)
+  // depend on MLflow answering; lenient serves the packaged model, says so in GET / and
+  // modelInfo.notice, and the poller swaps the MLflow model in once it answers.
+  mlflowStrict: false,
   cpuTargetPercent: 60,
   // ALB requests per task per minute: 60,000/min = 1,000 req/s per 0.5-vCPU task. An estimate, not
   // measured on Fargate. The bench figures (docs/performance.md, "Where the CPU goes": event loop 30–39 µs per REST
@@ -113,6 +119,7 @@ export class GatewayStack extends Stack {
       modelDir: s.modelDir,
       modelUri: s.modelUri,
       mlflowTrackingUri: s.mlflowTrackingUri,
+      mlflowStrict: s.mlflowStrict,
       adminTokenSecretArn: s.adminTokenSecretArn,
     });
     this.alarms = new GatewayAlarms(this, 'Alarms', {

@@ -54,6 +54,7 @@ describe('ECS cluster, task definition and service', () => {
       ]),
     );
     expect(container().Secrets).toBeUndefined();
+    expect(JSON.stringify(container().Environment)).not.toMatch(/MLFLOW|MODEL_URI/);
   });
 
   it('rolls deployments with a rollback circuit breaker and 100% minimum healthy', () => {
@@ -118,6 +119,16 @@ describe('optional service settings', () => {
         { Name: 'MODEL_URI', Value: 'models:/telco-churn@champion' },
       ]),
     );
+  });
+
+  it('passes MLFLOW_STRICT=false by default: a task that cannot load the MLflow model serves the packaged one', () => {
+    expect(container().Environment).toContainEqual({ Name: 'MLFLOW_STRICT', Value: 'false' });
+  });
+
+  it('passes MLFLOW_STRICT=true with mlflowStrict, so such a task exits and a deploy fails instead', () => {
+    const strict = synth({ ...ALL_FEATURES, mlflowStrict: true });
+    const env = propsOf(strict.template, strict.stack, strict.stack.gateway.taskDefinition).ContainerDefinitions[0].Environment;
+    expect(env).toContainEqual({ Name: 'MLFLOW_STRICT', Value: 'true' });
   });
 
   it('uses the given image, task size and NAT gateway count', () => {

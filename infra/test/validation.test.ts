@@ -80,6 +80,10 @@ describe('settings are validated at synth time with clear errors', () => {
     );
   });
 
+  it('rejects mlflowStrict without MLflow: it only governs loading the model from MLflow', () => {
+    expect(problemsOf({ mlflowStrict: true })).toContain('mlflowStrict needs mlflowTrackingUri and modelUri');
+  });
+
   it('rejects a bad image reference, log level and MLflow egress', () => {
     expect(problemsOf({ image: 'not an image' })).toContain('image must be an image reference');
     expect(problemsOf({ logLevel: 'verbose' as never })).toContain('logLevel must be one of fatal, error, warn, info, debug, trace');
@@ -115,14 +119,15 @@ describe('settings from CDK context', () => {
   const fromContext = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
 
   it('uses the defaults when nothing is given', () => {
-    expect(fromContext({})).toMatchObject({ image: 'docker.io/telcochurn/churn-gateway:latest', cpu: 512, desiredCount: 2, natGateways: 1 });
+    expect(fromContext({})).toMatchObject({ image: 'docker.io/telcochurn/churn-gateway:latest', cpu: 512, desiredCount: 2, natGateways: 1, mlflowStrict: false });
   });
 
   it('parses -c values, which arrive as strings', () => {
-    expect(fromContext({ cpu: '1024', memoryMiB: '2048', graphiqlEnabled: 'true', image: 'ghcr.io/x/y:1', certificateArn: '' })).toMatchObject({
+    expect(fromContext({ cpu: '1024', memoryMiB: '2048', graphiqlEnabled: 'true', mlflowStrict: 'true', image: 'ghcr.io/x/y:1', certificateArn: '' })).toMatchObject({
       cpu: 1024,
       memoryMiB: 2048,
       graphiqlEnabled: true,
+      mlflowStrict: true,
       image: 'ghcr.io/x/y:1',
     });
   });
