@@ -58,6 +58,12 @@ LABEL org.opencontainers.image.title="churn-gateway" \
       io.churn-gateway.model.version="${MODEL_VERSION}" \
       io.churn-gateway.model.sha256="${MODEL_SHA256}"
 
+# The only writable path beside the read-only root filesystem. ECS on Fargate creates the task's
+# /tmp bind mount (infra/) root-owned 0755, which USER 1000 could not write, unless the image
+# declares the path a VOLUME: then the mount takes the image's /tmp, 1777 as Debian's base-files
+# ships it. Nothing writes /tmp today; it is there for Node and libraries that want a scratch file.
+# After the last RUN: the classic builder discards what a later step writes under a VOLUME.
+VOLUME ["/tmp"]
 # Files stay root-owned (read-only for the app); the process runs as the base image's unprivileged
 # `node` user, by number so that runtimes checking runAsNonRoot (Kubernetes) can verify it.
 USER 1000:1000

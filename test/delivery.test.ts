@@ -64,6 +64,18 @@ describe('Dockerfile', () => {
     expect(DOCKERFILE.split(/^FROM /m)[0]).not.toMatch(/^ARG /m);
   });
 
+  it('declares every path the ECS task mounts (/tmp) as a VOLUME after the last RUN', () => {
+    // Fargate creates a task's bind mount root-owned 0755, which USER 1000 cannot write, unless the
+    // image declares the path as a VOLUME: then the mount takes the image's directory (/tmp: 1777).
+    const mounted = [...read('infra/lib/gateway-service.ts').matchAll(/containerPath: '([^']+)'/g)].map((m) => m[1]);
+    expect(mounted).toContain('/tmp');
+    const volumes = ins('VOLUME').flatMap((i) => (i.args.trim().startsWith('[') ? (JSON.parse(i.args) as string[]) : i.args.trim().split(/\s+/)));
+    for (const p of mounted) expect(volumes, `${p} is mounted by the task definition but not a VOLUME`).toContain(p);
+    // The classic builder discards what a later step writes under a declared VOLUME.
+    const order = runtime.instructions.map((i) => i.keyword);
+    expect(order.indexOf('VOLUME')).toBeGreaterThan(order.lastIndexOf('RUN'));
+  });
+
   it('installs with ONNXRUNTIME_NODE_INSTALL=skip in every stage', () => {
     for (const s of stages) {
       const env = s.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');

@@ -94,7 +94,10 @@ export class GatewayService extends Construct {
         cpuArchitecture: ecs.CpuArchitecture.X86_64,
       },
     });
-    // Small task-local scratch volume: the only writable path, since the root filesystem is read-only.
+    // Task-local scratch at /tmp: the only writable path, since the root filesystem is read-only. On
+    // Fargate it lives on the task's ephemeral storage (20 GiB by default, which also holds the
+    // image) and is gone when the task stops. Fargate makes it root-owned 0755; the image's
+    // VOLUME ["/tmp"] is what makes it the image's 1777 /tmp, writable by the gateway's uid 1000.
     this.taskDefinition.addVolume({ name: 'tmp' });
 
     const secrets: Record<string, ecs.Secret> = {};
