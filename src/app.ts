@@ -41,7 +41,7 @@ export interface App {
    * connection that is about to end.
    */
   readonly Response: typeof ServerResponse<IncomingMessage>;
-  /** Health turns 503 and connections stop being kept alive: the load balancer drains us. */
+  /** Health turns 503 on connections still open, and they stop being kept alive (server.ts closes the listener). */
   startDraining(): void;
   readonly inFlight: () => number;
 }
