@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { _createLRUCache, createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, readBody, type BodyBudget } from './http.js';
@@ -157,8 +157,12 @@ function isJsonObject(text: string): boolean {
  */
 export const CACHED_DOCUMENTS = 128;
 
-/** A WorkAbandoned, as thrown or as the original error of the GraphQLError wrapping it. */
-const isWorkAbandoned = (value: unknown): boolean => value instanceof WorkAbandoned || (value instanceof GraphQLError && value.originalError instanceof WorkAbandoned);
+/**
+ * A WorkAbandoned, as thrown or as the original error of the GraphQLError wrapping it (read by
+ * shape: graphql may be loaded twice, ESM and CJS, so `instanceof GraphQLError` could miss).
+ */
+const isWorkAbandoned = (value: unknown): boolean =>
+  value instanceof WorkAbandoned || (typeof value === 'object' && value !== null && (value as { originalError?: unknown }).originalError instanceof WorkAbandoned);
 
 /** Yoga answers some protocol errors with an empty body: say what was wrong. */
 const EMPTY_ERROR_DETAIL: Record<number, string> = {
