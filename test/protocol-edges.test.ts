@@ -118,6 +118,13 @@ describe('GraphQL customers', () => {
     expect(explicitNull.status).toBe(200);
   });
 
+  it('answers null for a defaulted list variable as bad input on the argument, not as a document error', async () => {
+    const res = await gql(gw.url, 'mutation B($cs: [CustomerInput!] = []) { predictBatch(customers: $cs) { churnProbability } }', { cs: null });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customers'], message: 'Argument "customers" of non-null type "[CustomerInput!]!" must not be null.' }]);
+  });
+
   it('names a missing or unknown field on the issue path, not only in the message', async () => {
     const withoutGender = without(GRAPHQL_CUSTOMER, 'gender');
     const res = await gql(gw.url, BATCH, { cs: [GRAPHQL_CUSTOMER, { ...withoutGender, colour: 'red' }] });

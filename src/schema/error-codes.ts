@@ -11,6 +11,9 @@ const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)
 
 const FIELD_IN_MESSAGE = /; Field "(\w+)" (?:of required type|is not defined)/;
 
+/** A variable with a default sent as null where the argument takes no null (graphql-js finds it only while executing). */
+const NULL_ARGUMENT = /^Argument "(\w+)" of non-null type "[^"]+" must not be null\./;
+
 /** Longest error message answered; longer ones (a large invalid value printed in full) are cut with "…". */
 export const MAX_MESSAGE_CHARS = 1000;
 
@@ -27,6 +30,8 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
     if (field !== undefined) path.push(field);
     return { code: 'BAD_USER_INPUT', issues: [{ path, message: error.message }] };
   }
+  const argument = NULL_ARGUMENT.exec(error.message)?.[1];
+  if (argument !== undefined) return { code: 'BAD_USER_INPUT', issues: [{ path: [argument], message: error.message }] };
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
