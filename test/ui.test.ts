@@ -219,6 +219,68 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(() => page.getByTestId('verdict').textContent()).toMatch(/not likely to churn/);
     const [, shownP, shownThreshold] = /^([\d.]+)% < threshold ([\d.]+)%/.exec((await page.getByTestId('verdict').textContent()) ?? '') ?? [];
     expect(Number(shownP)).toBeLessThan(Number(shownThreshold));
+    // The headline too, beside a risk badge that is not HIGH.
+    expect(await page.getByTestId('probability').textContent()).toBe(`${shownP ?? ''}%`);
+  });
+
+  it('marks a result stale once the form changes after it, including while its answer is on the way', async () => {
+    const t = await open();
+    const { page } = t;
+    const stale = () => page.getByTestId('stale-note').count();
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Example: high risk' }).click();
+    await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
+    expect(await stale()).toBe(0);
+    await page.getByLabel('Tenure (months)').fill('60');
+    await poll(stale).toBe(1);
+    expect(await page.getByTestId('stale-note').textContent()).toBe('This result is for the values before your last change: predict again to update it.');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await settled(page);
+    await poll(stale).toBe(0);
+    // An answer that arrives after the customer was edited belongs to the customer before.
+    await page.route('**/graphql', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await page.getByLabel('Customer id (optional)').fill('someone-else');
+    await settled(page);
+    await poll(stale).toBe(1);
+    expect(await page.locator('.result').count()).toBe(1);
+  });
+
+  it('brings the result into view when predicting from the bottom of the form on a laptop screen', async () => {
+    const { page } = await open({ width: 1440, height: 900 });
+    await page.goto(`${gateway.url}/ui`);
+    const button = page.getByRole('button', { name: 'Predict churn' });
+    await button.scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0); // the form is taller than the screen
+    await button.click();
+    await poll(() => page.locator('.result').count()).toBe(1);
+    const box = await page.locator('#result').boundingBox();
+    expect(box?.y).toBeGreaterThanOrEqual(0);
+    expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(900);
+  });
+
+  it('asks for the model again when a prediction comes from another model than the panel shows (a promotion)', async () => {
+    const t = await open();
+    const { page } = t;
+    let modelInfoRequests = 0;
+    await page.route('**/graphql', async (route) => {
+      const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
+      if (operation === 'ModelInfo') modelInfoRequests++;
+      if (operation !== 'Predict') return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { modelVersion: string } } };
+      if (body.data?.predict) body.data.predict.modelVersion = 'promoted';
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    expect(modelInfoRequests).toBe(1);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('model-version').textContent()).toBe('promoted');
+    await poll(() => modelInfoRequests).toBe(2);
   });
 
   it("shows the gateway's problem detail when it refuses a request (413), and caps the customer id as it does", async () => {
@@ -305,6 +367,11 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
     await poll(() => page.getByTestId('run-id').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'phone-375.png'), fullPage: true });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    // A message that quotes a long unbroken value wraps too.
+    await page.getByLabel('Total charges').fill('1234567890123456789012345678901234567890x');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-totalCharges-error').textContent()).toMatch(/1234567890123456789012345678901234567890x/);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
 });

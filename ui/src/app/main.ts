@@ -7,11 +7,28 @@ import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
 import { byId } from './dom.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
-import { renderMessage, renderModelInfo, renderPrediction } from './panels.js';
+import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
 import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js';
 
 const result = byId('result');
 const modelPanel = byId('model-panel');
+
+/** Counts the person's edits to the form: a result computed for an earlier count is stale. */
+let edits = 0;
+/** modelVersion of the model the panel shows; null until ModelInfo has answered. */
+let panelModelVersion: string | null = null;
+
+/** Shows the serving model; asked again when a prediction names another model (a promotion). */
+async function loadModelInfo(): Promise<void> {
+  const answer = await execute(ModelInfoDocument, {});
+  if (answer.ok) {
+    panelModelVersion = answer.data.modelInfo.modelVersion;
+    renderModelInfo(modelPanel, answer.data.modelInfo);
+  } else renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error');
+}
+
+/** The prediction card in view, where a long form would otherwise leave it above the screen. */
+const revealResult = () => result.closest('section')?.scrollIntoView({ block: 'nearest' });
 
 /** Server issues go next to their field; anything else is shown in the result area. */
 function showServerErrors(errors: readonly GraphQLErrorBody[]): void {
@@ -36,11 +53,14 @@ function showServerErrors(errors: readonly GraphQLErrorBody[]): void {
 async function predict(customer: CustomerInput): Promise<void> {
   form.setBusy(true);
   renderMessage(result, 'Predicting…', 'info');
+  revealResult();
+  const asked = edits;
   try {
     const answer = await execute(PredictDocument, { customer });
     if (answer.ok) {
       form.showIssues({});
-      renderPrediction(result, answer.data.predict);
+      renderPrediction(result, answer.data.predict, edits !== asked);
+      if (answer.data.predict.modelVersion !== panelModelVersion) void loadModelInfo();
     } else showServerErrors(answer.errors);
   } finally {
     form.setBusy(false);
@@ -63,10 +83,14 @@ const form = createCustomerForm(submit, (customer) => {
   void predict(customer);
 });
 form.fill(DEFAULT_CUSTOMER);
+// Typing or choosing (not the examples' fill, which predicts what it fills) changes the customer.
+for (const type of ['input', 'change']) {
+  form.element.addEventListener(type, () => {
+    edits++;
+    markStale(result);
+  });
+}
 byId('form-root').replaceChildren(form.element);
 renderMessage(result, 'Fill in the customer and choose “Predict churn”, or try an example.', 'info');
 
-void execute(ModelInfoDocument, {}).then((answer) => {
-  if (answer.ok) renderModelInfo(modelPanel, answer.data.modelInfo);
-  else renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error');
-});
+void loadModelInfo();

@@ -5,41 +5,63 @@ import { h } from './dom.js';
 const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
 
 /**
- * "p ≥ threshold" or "p < threshold" with as many decimals as it takes for the shown
- * numbers to agree with the sign (37.49% < 37.50%, never 37.5% < 37.5%); in words when no
- * rounding does (a probability exactly at the threshold the gateway still called below).
+ * The fewest decimals (at least 1) at which the shown probability and threshold agree with the
+ * decision (37.49% < 37.50%, never 37.5% < 37.5%); null when no rounding does (a probability
+ * exactly at the threshold the gateway still called below).
  */
-function verdictText(p: number, threshold: number, willChurn: boolean): string {
-  const outcome = willChurn ? 'likely to churn' : 'not likely to churn';
+function agreeingDigits(p: number, threshold: number, willChurn: boolean): number | null {
   for (let digits = 1; digits <= 12; digits++) {
-    const [shownP, shownT] = [p, threshold].map((x) => (x * 100).toFixed(digits)) as [string, string];
-    if (willChurn ? Number(shownP) >= Number(shownT) : Number(shownP) < Number(shownT)) {
-      return `${shownP}% ${willChurn ? '≥' : '<'} threshold ${shownT}% → ${outcome}`;
-    }
+    const [shownP, shownT] = [p, threshold].map((x) => Number((x * 100).toFixed(digits))) as [number, number];
+    if (willChurn ? shownP >= shownT : shownP < shownT) return digits;
   }
-  return `${percent(p)}, at the threshold ${percent(threshold)} → ${outcome}`;
+  return null;
 }
+
+/** "p ≥ threshold" or "p < threshold" at those decimals; in words when there are none. */
+function verdictText(p: number, threshold: number, willChurn: boolean, digits: number | null): string {
+  const outcome = willChurn ? 'likely to churn' : 'not likely to churn';
+  if (digits === null) return `${percent(p)}, at the threshold ${percent(threshold)} → ${outcome}`;
+  return `${(p * 100).toFixed(digits)}% ${willChurn ? '≥' : '<'} threshold ${(threshold * 100).toFixed(digits)}% → ${outcome}`;
+}
+
+/** Shown over a result once the form no longer holds the customer it was computed for. */
+export const STALE_NOTE = 'This result is for the values before your last change: predict again to update it.';
 
 const RISK_LABEL: Record<RiskLevel, string> = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk' };
 
-export function renderPrediction(target: HTMLElement, prediction: PredictMutation['predict']): void {
+/**
+ * The prediction card. `stale`: the form changed after the request was sent, so the card says
+ * the result is for the values before (markStale does the same for a card already shown).
+ */
+export function renderPrediction(target: HTMLElement, prediction: PredictMutation['predict'], stale = false): void {
   const { churnProbability: p, threshold, willChurn, riskLevel, modelVersion, customerId } = prediction;
   const fill = h('div', { class: 'gauge-fill' });
   fill.style.width = percent(p);
   const mark = h('div', { class: 'gauge-threshold', title: `threshold ${percent(threshold)}` });
   mark.style.left = percent(threshold);
-  const verdict = verdictText(p, threshold, willChurn);
+  const digits = agreeingDigits(p, threshold, willChurn);
+  const verdict = verdictText(p, threshold, willChurn, digits);
   target.replaceChildren(
     h(
       'div',
       { class: `result risk-${riskLevel.toLowerCase()}`, 'data-risk': riskLevel },
-      h('p', { class: 'probability' }, h('span', { class: 'big', 'data-testid': 'probability' }, percent(p)), ' churn probability'),
+      // The headline at the verdict's decimals: 37.47% beside "Medium risk", not 37.5%, which reads as high.
+      h('p', { class: 'probability' }, h('span', { class: 'big', 'data-testid': 'probability' }, `${(p * 100).toFixed(digits ?? 1)}%`), ' churn probability'),
       h('div', { class: 'gauge', role: 'img', 'aria-label': `Churn probability ${percent(p)}; threshold ${percent(threshold)}` }, fill, mark),
       h('p', { class: 'risk-badge', 'data-testid': 'risk-level' }, RISK_LABEL[riskLevel]),
       h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
       h('p', { class: 'meta' }, 'Model version ', h('strong', { 'data-testid': 'model-version' }, modelVersion), customerId ? ` · customer ${customerId}` : ''),
     ),
   );
+  if (stale) markStale(target);
+}
+
+/** Marks a shown prediction card as no longer matching the form (once; no-op without a card). */
+export function markStale(target: HTMLElement): void {
+  const card = target.querySelector('.result');
+  if (!card || card.classList.contains('stale')) return;
+  card.classList.add('stale');
+  card.prepend(h('p', { class: 'stale-note', 'data-testid': 'stale-note' }, STALE_NOTE));
 }
 
 export function renderMessage(target: HTMLElement, message: string, kind: 'info' | 'error'): void {
