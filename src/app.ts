@@ -245,11 +245,13 @@ export function createApp(deps: AppDeps): App {
       state.abandoned ??= 'timed_out';
       state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: arrived }, 'request timed out');
       res.setHeader('connection', 'close');
+      // A body not in full is not always the caller's fault: a gateway busy with other large
+      // bodies reads this one late too, so the 408 says both.
       sendProblem(
         res,
         arrived
           ? new HttpProblem(503, 'Service Unavailable', `REQUEST_TIMEOUT: no answer within ${config.REQUEST_TIMEOUT_MS} ms`)
-          : new HttpProblem(408, 'Request Timeout', `REQUEST_TIMEOUT: the request body did not arrive within ${config.REQUEST_TIMEOUT_MS} ms`),
+          : new HttpProblem(408, 'Request Timeout', `REQUEST_TIMEOUT: the request body did not arrive in full within ${config.REQUEST_TIMEOUT_MS} ms (a slow or stalled upload, or a gateway too busy to read it: retry, or send smaller batches)`),
         state.id,
       );
     }, config.REQUEST_TIMEOUT_MS);
