@@ -1,20 +1,23 @@
 """Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
 
-Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path),
-1 for invalid data or a failed ONNX parity check.
+Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, an
+unusable config or `--out`), 1 for invalid data, a failed ONNX parity check or a bundle that
+could not be written after all (the champion alias is then left where it was).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_config
 from churn_model.data import DataValidationError
 from churn_model.export import ParityError
-from churn_model.pipeline import PipelineOptions, PipelineResult, run_pipeline
+from churn_model.pipeline import BundleWriteError, PipelineOptions, PipelineResult, run_pipeline
 
 SUMMARY_METRICS = ("test_roc_auc", "test_roc_auc_ci95_low", "test_roc_auc_ci95_high", "test_pr_auc",
                    "test_f1", "test_precision", "test_recall", "test_accuracy", "test_log_loss",
@@ -49,6 +52,30 @@ def usage_error(message: str) -> SystemExit:
     return SystemExit(2)
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """Usage error unless `out_dir` is (or can be made) a directory we can write a file in.
+
+    Checked before training: the bundle is written after the run is logged and registered, so
+    a bad `--out` found only then would cost a whole run and leave a registered version with no
+    bundle. Folders made for the check are removed again, so a run that writes no bundle (bad
+    data, not champion) leaves nothing behind."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise usage_error(f"--out must be a directory: {out_dir} is a file")
+    made = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # deepest first
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        raise usage_error(f"cannot write the bundle to --out {out_dir}: {err.strerror or err}"
+                          + (f" ({err.filename})" if err.filename and str(err.filename) != str(out_dir) else "")
+                          ) from err
+    finally:
+        for folder in made:
+            with contextlib.suppress(OSError):  # not made (the mkdir failed) or no longer empty
+                folder.rmdir()
+
+
 def data_path(args: argparse.Namespace) -> Path:
     raw = args.data or os.environ.get("CHURN_DATA")
     if not raw:
@@ -77,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
         raise usage_error(f"cannot use the config {config_path}: {type(err).__name__}: {err}") from err
     out_dir = resolve_path(args.out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise usage_error(f"--out must be a directory: {out_dir} is a file")
+    check_out_dir(out_dir)
     opts = PipelineOptions(
         data_path=data_path(args), out_dir=out_dir,
         experiment=args.experiment or cfg.mlflow.experiment,
@@ -86,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri)
     try:
         result = run_pipeline(cfg, opts)
-    except (DataValidationError, ParityError) as err:
+    except (DataValidationError, ParityError, BundleWriteError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(summary(result))

@@ -293,23 +293,33 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
                                                  f"{current.version}'s {champion_auc:.4f}")
 
 
+class BundleWriteError(RuntimeError):
+    """The bundle could not be written after the run was logged (and the version registered)."""
+
+
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
-              trained: TrainedModel, log: Log) -> tuple[str, str | None]:
+              trained: TrainedModel) -> tuple[str, ChampionDecision]:
+    """Register a new version and decide whether it becomes champion; the alias is moved later."""
     client = MlflowClient()
     decision = champion_decision(client, opts.registered_model, cfg.mlflow.alias, trained.metrics["test_roc_auc"],
                                  trained.dataset.sha256, trained.params, opts.force_champion)
     version = mlflow.register_model(model_uri, opts.registered_model).version
     client.set_model_version_tag(opts.registered_model, version, "run_id", run_id)
-    alias = cfg.mlflow.alias if decision.promote else None
-    if alias:
-        client.set_registered_model_alias(opts.registered_model, alias, version)
-    log(f"  registered {opts.registered_model} version {version}, "
-        + (f"alias {alias}" if alias else f"{cfg.mlflow.alias} kept") + f" ({decision.reason})")
-    return str(version), alias
+    return str(version), decision
+
+
+def _write_bundle(opts: PipelineOptions, trained: TrainedModel, manifest: dict[str, Any], version: str | None,
+                  alias: str | None) -> None:
+    final = bundle.with_registration(manifest, version, alias)
+    try:
+        bundle.write_bundle(opts.out_dir, trained.onnx_export.model_bytes, final, trained.parity_text)
+    except OSError as err:
+        kept = f"; {opts.registered_model} version {version} is registered, {alias} was not moved" if alias else ""
+        raise BundleWriteError(f"cannot write the bundle to {opts.out_dir}: {err}{kept}") from err
 
 
 def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -> PipelineResult:
-    """Train end to end, log to MLflow, register, and write the bundle to `opts.out_dir`."""
+    """Train end to end, log to MLflow, register, write the bundle to `opts.out_dir`, then move the alias."""
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     trained = train_and_export(cfg, opts.data_path, log)
     tracking_uri = opts.tracking_uri or default_tracking_uri()
@@ -326,8 +336,14 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
                          **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
         _log_artifacts(trained, manifest, Path(tmp))
         model_uri = _log_model(trained)
-    version, alias = (_register(cfg, opts, model_uri, run.run_id, trained, log)
-                      if opts.register else (None, None))
+    version: str | None = None
+    alias: str | None = None
+    if opts.register:
+        version, decision = _register(cfg, opts, model_uri, run.run_id, trained)
+        alias = cfg.mlflow.alias if decision.promote else None
+        log(f"  registered {opts.registered_model} version {version}, "
+            + (f"{alias} follows once the bundle is written" if alias else f"{cfg.mlflow.alias} kept")
+            + f" ({decision.reason})")
     out_dir: Path | None = opts.out_dir
     if opts.register and alias is None:
         # The bundle directory is what the gateway serves: only a champion replaces it.
@@ -335,9 +351,14 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         log(f"  bundle NOT written to {opts.out_dir}: version {version} did not become {cfg.mlflow.alias} "
             "(it is in MLflow; --force-champion to promote and write it)")
     else:
-        final = bundle.with_registration(manifest, version, alias)
-        bundle.write_bundle(opts.out_dir, trained.onnx_export.model_bytes, final, trained.parity_text)
+        # Bundle first, alias second: gateways follow models:/<name>@<alias>, so a write that fails
+        # must leave the alias where it was (the new version stays registered, unpromoted) rather
+        # than move it for a command that then reports failure.
+        _write_bundle(opts, trained, manifest, version, alias)
         log(f"  bundle written to {opts.out_dir}")
+        if alias:
+            MlflowClient().set_registered_model_alias(opts.registered_model, alias, version)
+            log(f"  alias {alias} -> {opts.registered_model} version {version}")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
                           alias=alias, bundle_dir=out_dir)

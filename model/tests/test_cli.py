@@ -1,9 +1,12 @@
-"""CLI data-path handling: --data, then CHURN_DATA, else a usage error."""
+"""CLI argument handling: --data, then CHURN_DATA, else a usage error; --config and --out
+checked before any training."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 
 from churn_model import cli
 
@@ -47,3 +50,38 @@ def test_an_out_path_that_is_a_file_is_a_usage_error(tmp_path: Path, small_csv: 
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--data", str(small_csv), "--out", str(target)])
     assert exit_.value.code == 2
+
+
+def test_an_out_path_under_a_file_is_a_usage_error_before_training(
+        tmp_path: Path, small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found before step 1, not after the model was registered and the champion alias moved."""
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "sub"
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--data", str(small_csv), "--out", str(out), "--tracking-uri", uri])
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: cannot write the bundle to --out {out}: Not a directory\n"
+    assert "[1/" not in captured.out  # no training started
+    assert MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models() == []
+
+
+def test_the_out_check_leaves_nothing_behind(tmp_path: Path) -> None:
+    cli.check_out_dir(tmp_path / "new" / "deeper")
+    assert list(tmp_path.iterdir()) == []  # folders made for the check are removed again
+    existing = tmp_path / "bundle"
+    existing.mkdir()
+    (existing / "manifest.json").write_text("{}")
+    cli.check_out_dir(existing)
+    assert [p.name for p in existing.iterdir()] == ["manifest.json"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory")
+def test_a_read_only_out_dir_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    read_only = tmp_path / "read-only"
+    read_only.mkdir(mode=0o555)
+    with pytest.raises(SystemExit) as exit_:
+        cli.check_out_dir(read_only / "bundle")
+    assert exit_.value.code == 2
+    assert "Permission denied" in capsys.readouterr().err

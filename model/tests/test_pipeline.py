@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from mlflow.tracking import MlflowClient
 
 from churn_model import pipeline, synthetic
@@ -85,6 +86,22 @@ def test_a_version_that_does_not_become_champion_leaves_the_bundle_alone(
     assert second.bundle_dir is None and not out.exists()
     champion = MlflowClient(tracking_uri=uri).get_model_version_by_alias(opts.registered_model, "champion")
     assert champion.run_id == small_run[0].run_id
+
+
+def test_a_bundle_that_cannot_be_written_leaves_the_champion_alone(
+        cfg: TrainingConfig, small_run: Run, tmp_path: Path) -> None:
+    """The bundle is written before the alias moves: a failed write must not send gateways that
+    follow models:/<name>@champion to a version whose command reported failure."""
+    _, uri, opts = small_run
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "bundle"  # passed to run_pipeline directly: no CLI check in front
+    with pytest.raises(pipeline.BundleWriteError, match="champion was not moved"):
+        pipeline.run_pipeline(cfg, replace(opts, out_dir=out, force_champion=True), log=lambda _m: None)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    champion = client.get_model_version_by_alias(opts.registered_model, "champion")
+    assert champion.run_id == small_run[0].run_id
+    newest = max(client.search_model_versions(f"name = '{opts.registered_model}'"), key=lambda v: int(v.version))
+    assert int(newest.version) > int(champion.version) and not newest.aliases  # registered, not promoted
 
 
 def test_same_data_and_seed_give_identical_results(cfg: TrainingConfig, small_csv: Path) -> None:
