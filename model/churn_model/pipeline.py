@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import mlflow
 import numpy as np
@@ -60,6 +63,72 @@ class PipelineResult:
 
 def default_tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{MODEL_DIR / 'mlflow.db'}"
+
+
+class TrackingStoreError(RuntimeError):
+    """The MLflow tracking store cannot be used; found before training (a usage error)."""
+
+
+# `host:port` with the scheme forgotten (`127.0.0.1:5000`, `mlflow:5000`): MLflow would take it for
+# a file-store path or an unknown scheme and fail only when the trained model is logged.
+_SERVER_WITHOUT_SCHEME = re.compile(r"^[A-Za-z0-9.-]+:[0-9]+(/.*)?$")
+# For the check only: MLflow's defaults (7 retries with backoff, 120 s timeout) ride out a busy
+# server during a run, but make an unreachable one take about 4 minutes to report.
+_CHECK_HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
+_OS_ERROR = re.compile(r"\[Errno -?[0-9]+\] ([^'\")]+)")
+_HTTP_STATUS = re.compile(r"request to endpoint (\S+) failed with error code ([0-9]+)")
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _why(err: Exception) -> str:
+    """One line out of MLflow's error: the OS error underneath when there is one (`Connection refused`)."""
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"{cause.strerror}: {cause.filename}" if cause.filename else cause.strerror
+        cause = cause.__cause__ or cause.__context__
+    text = str(err)
+    if found := _OS_ERROR.search(text):  # MLflow's HTTP errors keep only the message of requests' error
+        return found.group(1).strip().rstrip(":")
+    if found := _HTTP_STATUS.search(text):  # something answers, but not as an MLflow server would
+        return f"HTTP {found.group(2)} for {found.group(1)} (is it an MLflow tracking server?)"
+    if "timed out" in text.lower():
+        return "no answer (timed out)"
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    return first if len(first) <= 300 else first[:300] + "…"
+
+
+def check_tracking_store(tracking_uri: str) -> None:
+    """Raise TrackingStoreError unless one cheap call (search one experiment) to the store
+    succeeds within seconds. Run before training: every run logs to MLflow (`--no-register`
+    too), and a store found broken only afterwards costs the run and ends in a traceback."""
+    hint = "--tracking-uri or MLFLOW_TRACKING_URI"
+    if _SERVER_WITHOUT_SCHEME.match(tracking_uri):
+        raise TrackingStoreError(f"MLflow tracking URI {tracking_uri!r} has no scheme: for a tracking server "
+                                 f"set {hint} to http://{tracking_uri}")
+    if not urlparse(tracking_uri).scheme and tracking_uri != "databricks":  # MLflow's one scheme-less name
+        raise TrackingStoreError(f"MLflow tracking URI {tracking_uri!r} has no scheme: set {hint} to "
+                                 "sqlite:///<path>/mlflow.db for a local store or http(s)://host:port for a server")
+    try:
+        with _environ(_CHECK_HTTP_ENV):
+            MlflowClient(tracking_uri=tracking_uri).search_experiments(max_results=1)
+    except Exception as err:  # whatever the store's failure (HTTP, sqlite, unknown scheme), it is this one line
+        todo = (f"start the server or set {hint} to a running one"
+                if urlparse(tracking_uri).scheme in ("http", "https") else f"check {hint}")
+        raise TrackingStoreError(f"MLflow tracking store {tracking_uri} cannot be used: {_why(err)}; {todo}") from err
 
 
 def library_versions() -> dict[str, str]:
@@ -321,8 +390,10 @@ def _write_bundle(opts: PipelineOptions, trained: TrainedModel, manifest: dict[s
 def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -> PipelineResult:
     """Train end to end, log to MLflow, register, write the bundle to `opts.out_dir`, then move the alias."""
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    trained = train_and_export(cfg, opts.data_path, log)
     tracking_uri = opts.tracking_uri or default_tracking_uri()
+    check_tracking_store(tracking_uri)
+    log(f"MLflow tracking store {tracking_uri} answers")
+    trained = train_and_export(cfg, opts.data_path, log)
     log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)

@@ -1,0 +1,182 @@
+"""The MLflow tracking store is checked before training: a URI without a scheme, a port nothing
+listens on, a server that never answers and a server that is not MLflow are each one line on
+stderr and exit 2 within seconds; a real `mlflow server` passes and gets the run."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from churn_model import cli, pipeline
+from churn_model.config import MODEL_DIR
+
+# The ports this project's tests may give an `mlflow server`.
+MLFLOW_TEST_PORTS = range(18461, 18469)
+# Far below MLflow's default of about 4 minutes of retries; a check that takes longer is not a check.
+FAST = 20.0
+
+
+@pytest.fixture
+def refused_uri() -> Iterator[str]:
+    """A port bound but not listening: connecting is refused, and nothing else can take the port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | str | None, str, str, float]:
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(args)
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err, time.monotonic() - started
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-register"]])
+def test_an_unreachable_server_is_a_usage_error_before_training(
+        refused_uri: str, small_csv: Path, tmp_path: Path, extra: list[str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", refused_uri)
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    code, out, err, seconds = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), *extra], capsys)
+    assert code == 2 and seconds < FAST
+    assert "[1/" not in out  # nothing trained
+    assert err == (f"error: MLflow tracking store {refused_uri} cannot be used: Connection refused; start the "
+                   "server or set --tracking-uri or MLFLOW_TRACKING_URI to a running one\n")
+    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ  # short retries were for the check only
+
+
+@pytest.mark.parametrize("uri", ["127.0.0.1:18461", "localhost:18461"])
+def test_a_server_address_without_a_scheme_is_a_usage_error(
+        uri: str, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--tracking-uri", uri],
+                                capsys)
+    assert code == 2 and "[1/" not in out
+    assert err == (f"error: MLflow tracking URI '{uri}' has no scheme: for a tracking server set --tracking-uri "
+                   f"or MLFLOW_TRACKING_URI to http://{uri}\n")
+    assert list(tmp_path.iterdir()) == []  # not taken for a file-store path
+
+
+def test_a_path_without_a_scheme_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(pipeline.TrackingStoreError, match="has no scheme: .* sqlite:///<path>/mlflow.db"):
+        pipeline.check_tracking_store(str(tmp_path / "mlruns"))
+
+
+def test_a_server_that_never_answers_times_out_within_seconds() -> None:
+    with socket.socket() as sock:  # listening, so the connection is accepted by the kernel; nobody reads
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        started = time.monotonic()
+        with pytest.raises(pipeline.TrackingStoreError, match="no answer \\(timed out\\)"):
+            pipeline.check_tracking_store(f"http://127.0.0.1:{sock.getsockname()[1]}")
+        assert time.monotonic() - started < FAST
+
+
+def test_a_server_that_is_not_mlflow_is_named_as_such() -> None:
+    class NotMlflow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_error(404)
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotMlflow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(pipeline.TrackingStoreError, match="HTTP 404 .*is it an MLflow tracking server"):
+            pipeline.check_tracking_store(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unusable_sqlite_store_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(pipeline.TrackingStoreError, match="cannot be used: .*check --tracking-uri"):
+        pipeline.check_tracking_store(f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}")
+
+
+def test_train_sh_reports_an_unreachable_server_in_seconds(refused_uri: str, small_csv: Path, tmp_path: Path) -> None:
+    """As the reviewer ran it: train.sh with MLFLOW_TRACKING_URI naming a port nothing listens on."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": refused_uri}
+    started = time.monotonic()
+    done = subprocess.run(["bash", str(MODEL_DIR / "scripts" / "train.sh"), "--data", str(small_csv),
+                           "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and time.monotonic() - started < FAST
+    assert "Traceback" not in done.stderr and "[1/" not in done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: MLflow tracking store {refused_uri} cannot be used")
+
+
+def _free_test_port() -> int:
+    for port in MLFLOW_TEST_PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip(f"no free port in {MLFLOW_TEST_PORTS} for an mlflow server")
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` (sqlite backend, served artifacts) from this venv."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = _free_test_port()
+    uri = f"http://127.0.0.1:{port}"
+    log = (root / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
+         f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination", str(root / "artifacts"),
+         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120  # the first start on a new sqlite file runs the migrations
+        while True:
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start on {uri}: {(root / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield uri
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # its uvicorn worker shares the process group
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def test_a_running_mlflow_server_passes_the_check_and_gets_the_run(
+        mlflow_server: str, small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    pipeline.check_tracking_store(mlflow_server)
+    assert time.monotonic() - started < FAST
+    out = tmp_path / "bundle"
+    assert cli.main(["--data", str(small_csv), "--out", str(out), "--tracking-uri", mlflow_server,
+                     "--no-register"]) == 0
+    run_id = next(line.split("|")[1].strip() for line in capsys.readouterr().out.splitlines()
+                  if line.startswith("run_id "))
+    assert MlflowClient(tracking_uri=mlflow_server).get_run(run_id).info.status == "FINISHED"
+    assert (out / "manifest.json").is_file()
