@@ -2,8 +2,10 @@
 
 Returns: `run_pipeline(...)` -> `PipelineResult` (metrics, params, threshold, run id,
 registered version/alias, bundle path). This is the only module that talks to MLflow: it
-logs params, metrics, tags, plots, the ONNX model, the feature spec and the whole bundle
-(artifact path `bundle/`), logs the xgboost model, registers it and moves the champion alias.
+checks the tracking store before training (`check_tracking_store`), logs params, metrics,
+tags, plots, the ONNX model, the feature spec and the whole bundle (artifact path `bundle/`),
+logs the xgboost model, registers it, writes the bundle to `--out` and only then moves the
+champion alias.
 """
 from __future__ import annotations
 
