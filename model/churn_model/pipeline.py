@@ -146,13 +146,25 @@ def library_versions() -> dict[str, str]:
             "pandas": pandas.__version__, "numpy": np.__version__}
 
 
-def git_commit() -> str | None:
+# What decides the trained model besides the data: the training code, its config, its pinned libraries.
+TRAINING_SOURCES = ("model/churn_model", "model/config.toml", "model/requirements.txt")
+
+
+def git_commit(root: Path = REPO_ROOT) -> str | None:
+    """HEAD, with "-dirty" appended (as `git describe --dirty` does) when the training code, config
+    or requirements differ from it, edited or added but not committed: the manifest must not credit
+    a commit with a model it did not produce. None outside a git checkout."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                              timeout=10).stdout.strip()
     try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, check=True, timeout=10)
+        head = git("rev-parse", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=all", "--", *TRAINING_SOURCES)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    if not head:
+        return None
+    return f"{head}-dirty" if changed else head
 
 
 def _fit(cfg: TrainingConfig, hyper: dict[str, Any], x: np.ndarray, y: np.ndarray, split: train.Split, log: Log

@@ -139,7 +139,7 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     loadedAt: t.string({ description: 'When this gateway process loaded the model (ISO 8601, UTC).', resolve: (m) => m.loadedAt.toISOString() }),
     onnxSha256: t.string({ description: 'sha256 of the ONNX model bytes, verified at load.', resolve: (m) => m.manifest.onnx.sha256 }),
     datasetSha256: t.string({ nullable: true, description: 'sha256 of the training CSV.', resolve: (m) => m.manifest.datasetSha256 }),
-    gitCommit: t.string({ nullable: true, description: 'Git commit of the training code.', resolve: (m) => m.manifest.gitCommit }),
+    gitCommit: t.string({ nullable: true, description: 'Git commit of the training code; "<sha>-dirty" when it had uncommitted changes.', resolve: (m) => m.manifest.gitCommit }),
     threshold: t.float({ description: 'Decision threshold: willChurn = churnProbability ≥ threshold.', resolve: (m) => m.threshold }),
     thresholdRule: t.string({ description: 'The rule that chose the threshold on validation data.', resolve: (m) => m.manifest.thresholdRule }),
     riskBands: t.field({ type: RiskBands, description: 'Bands behind riskLevel.', resolve: (m) => m.manifest.riskBands }),
