@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { freePort } from '../../bench/process.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startGateway, type Gateway } from '../../src/server.js';
@@ -93,7 +94,9 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
  * resolves once GET / is 200 (or the process exits).
  */
 export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean; nodeArgs?: readonly string[] } = {}): Promise<SpawnedGateway> {
-  const port = env['PORT'] ?? String(20000 + Math.floor(Math.random() * 20000));
+  // A port the kernel just handed out and took back: a random pick once landed on a port another
+  // test's server held (EADDRINUSE), since test files run in parallel.
+  const port = env['PORT'] ?? String(await freePort());
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
