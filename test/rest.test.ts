@@ -108,6 +108,13 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect((res.json as Problem).detail).toMatch(/limit of 20000 bytes|limit is 20000 bytes/);
   });
 
+  it('gives the range for an amount JSON can only carry as Infinity (1e400)', async () => {
+    const body = JSON.stringify(LEGACY_PAYLOAD).replace(/"MonthlyCharges":[^,}]+/, '"MonthlyCharges":1e400');
+    const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Problem).errors).toEqual([{ path: 'MonthlyCharges', message: 'must be a number from 0 to 3.4e+38' }]);
+  });
+
   it('answers 415 for a non-JSON content type and 405 for GET', async () => {
     const form = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(form.status).toBe(415);

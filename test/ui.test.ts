@@ -174,6 +174,11 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.locator('#field-monthlyCharges-error').textContent()).toMatch(/point for decimals .*; got 74,40\./);
     expect(sent).toEqual([]);
+    // Above what the model's float32 input holds: the message gives the range.
+    await monthly.fill('3.5e38');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-monthlyCharges-error').textContent()).toBe('Enter an amount from 0 to 3.4e+38; got 3.5e38.');
+    expect(sent).toEqual([]);
     await monthly.fill('74.40');
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => sent.map((c) => c.monthlyCharges)).toEqual([74.4]);

@@ -5,7 +5,7 @@
  * come back as one 400 problem listing every field path and what is allowed.
  */
 import { z } from 'zod';
-import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_LISTED_ISSUES, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
@@ -36,7 +36,10 @@ function fieldSchema(f: CustomerField): z.ZodType {
     case 'months':
       return z.number({ error: 'must be an integer number of months' });
     case 'money':
-      return f.nullable ? z.number({ error: 'must be a number ≥ 0, or null when not yet billed' }).nullable() : z.number({ error: 'must be a number ≥ 0' });
+      // JSON's 1e400 arrives as Infinity, which z.number refuses here: the message gives the range.
+      return f.nullable
+        ? z.number({ error: `must be a number from 0 to ${MAX_CHARGE}, or null when not yet billed` }).nullable()
+        : z.number({ error: `must be a number from 0 to ${MAX_CHARGE}` });
   }
 }
 

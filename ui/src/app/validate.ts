@@ -30,7 +30,11 @@ function parseNumber(raw: string): number | null {
  * guessing either would predict for a customer nobody entered.
  */
 const amountIssue = (text: string) =>
-  text.includes(',') ? `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.` : `Enter an amount of 0 or more; got ${text}.`;
+  text.includes(',')
+    ? `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.`
+    : PLAIN_NUMBER.test(text) && Number(text) > MAX_CHARGE
+      ? `Enter an amount from 0 to ${MAX_CHARGE}; got ${text}.`
+      : `Enter an amount of 0 or more; got ${text}.`;
 
 export function parseCustomer(raw: RawValues, customerId: string): Parsed {
   const issues: FieldIssues = {};
