@@ -299,24 +299,38 @@ describe('reloads while the alias moves', () => {
   });
 });
 
+/**
+ * Two gateways serving version one, the second polling every 200 ms, then champion moved to
+ * `version`: the test asks the first with reloadModel; expectPollerRejectedOnce checks the second.
+ */
+async function championMovedUnderPoller(version: string): Promise<{ gw: TestGateway; polled: TestGateway }> {
+  await champion(v.one);
+  const gw = await gateway();
+  const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200' });
+  await champion(version);
+  return { gw, polled };
+}
+
+/** After several polls: the rejection was logged once and version one still serves; then the poller stops. */
+async function expectPollerRejectedOnce(polled: TestGateway): Promise<void> {
+  await sleep(1200);
+  expect(polled.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
+  expect(await servingVersion(polled)).toBe(v.one);
+  // Its poller would keep asking the proxy for the alias every 200 ms, into the request
+  // counts of later tests (a 429 test once counted 4 alias requests where the client made 3).
+  await polled.close();
+  await champion(v.one);
+}
+
 describe('candidates the contract check must refuse at load', () => {
   it('an onnx.outputName that names the int64 label output: 422 MODEL_BUNDLE_INVALID, and the poller logs it once', async () => {
-    await champion(v.one);
-    const gw = await gateway();
-    const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200' });
-    await champion(v.labelOutput);
+    const { gw, polled } = await championMovedUnderPoller(v.labelOutput);
     const res = await reload(gw);
     expect(res.status).toBe(422);
     expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
     expect(res.body.errors?.[0]?.message).toMatch(/ONNX output label is int64, expected float32/);
-    await sleep(1200);
-    expect(polled.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
     expect(await servingVersion(gw)).toBe(v.one);
-    expect(await servingVersion(polled)).toBe(v.one);
-    // Its poller would keep asking the proxy for the alias every 200 ms, into the request
-    // counts of later tests (a 429 test once counted 4 alias requests where the client made 3).
-    await polled.close();
-    await champion(v.one);
+    await expectPollerRejectedOnce(polled);
   });
 
   it('a ratio over a nullable column without nullAs, and a nullable denominator: 422 naming the feature', async () => {
@@ -341,21 +355,14 @@ describe('candidates the contract check must refuse at load', () => {
 
 describe('a version MLflow has no bundle for', () => {
   it('reloadModel answers 502 MLFLOW_NOT_FOUND each time it is asked; the poller logs it once and keeps serving', async () => {
-    await champion(v.one);
-    const gw = await gateway();
-    const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200' });
-    await champion(v.noBundle);
+    const { gw, polled } = await championMovedUnderPoller(v.noBundle);
     for (let i = 0; i < 2; i++) {
       const res = await reload(gw);
       expect(res.status).toBe(502);
       expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_NOT_FOUND');
       expect(res.body.errors?.[0]?.message).toContain(`artifact bundle/manifest.json of run ${runOf['noBundle']}`);
     }
-    await sleep(1200);
-    expect(polled.logs.filter((l) => l['msg'] === REJECTED)).toHaveLength(1);
-    expect(await servingVersion(polled)).toBe(v.one);
-    await polled.close();
-    await champion(v.one);
+    await expectPollerRejectedOnce(polled);
   });
 });
 

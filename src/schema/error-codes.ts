@@ -82,7 +82,7 @@ const ENUM_VALUE_REFUSED = [
  * too, where suggestions are hidden: the values are the published contract (the SDL), not a
  * secret a suggestion could leak.
  */
-export function withAllowedEnumValues(message: string): string {
+function withAllowedEnumValues(message: string): string {
   for (const refused of ENUM_VALUE_REFUSED) {
     const m = refused.exec(message);
     const values = m && Object.hasOwn(CONTRACT_ENUMS, m[2] as string) ? Object.keys(CONTRACT_ENUMS[m[2] as ContractEnumName]) : null;
@@ -101,9 +101,8 @@ export const SUGGESTION_MASK = '[Suggestion hidden]';
  */
 export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
   // graphql-js prints the invalid value into the message: answers stay small whatever was sent.
-  const tidy = options.hideSuggestions
-    ? (m: string) => cut(withAllowedEnumValues(m).replace(/Did you mean [^?]*\?/g, SUGGESTION_MASK))
-    : (m: string) => cut(withAllowedEnumValues(m));
+  const hide = options.hideSuggestions ? (m: string) => m.replace(/Did you mean [^?]*\?/g, SUGGESTION_MASK) : (m: string) => m;
+  const tidy = (m: string) => cut(hide(withAllowedEnumValues(m)));
   return {
     onResultProcess({ result }) {
       if (isExecutionResult(result)) result.errors?.forEach((e) => addCode(e, tidy));
