@@ -4,7 +4,9 @@ Returns: `Dataset` (records: one dict per customer with the 19 feature columns t
 bundle's records are — str for categoricals, int for SeniorCitizen/tenure, float for charges,
 None for a blank TotalCharges — plus labels 0/1 and the file's sha256). A file with any
 problem raises `DataValidationError` listing up to `MAX_REPORTED` problems, each naming the
-column, the 1-based data row (header excluded; CSV line = row + 1) and the bad value.
+column, the 1-based data row (header excluded), the physical CSV line(s) the row is on (counted
+by the reader: a quoted field holding a newline puts later rows further down) and the bad value.
+A row with more or fewer fields than the header is one problem naming both counts.
 
 Blank TotalCharges: the cell is a single space for the 11 tenure-0 customers, who have not
 been billed yet. That is accepted only when tenure == 0 and becomes None (the feature spec
@@ -12,17 +14,16 @@ maps it to 0 with `nullAs`); a blank with tenure > 0 is an error.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from churn_model import schema
+from churn_model.csv_file import CsvFile, LineSpan, UnreadableCsvError, read_csv_file
 
 MAX_REPORTED = 50
 BLANK_TOTAL = " "
@@ -50,111 +51,104 @@ class Dataset:
     path: Path
 
 
-def read_csv_as_strings(path: Path) -> pd.DataFrame:
-    """Read every cell as a string; nothing is coerced or turned into NaN. Blank lines are
-    kept as (empty, invalid) rows so that row numbers stay those of the file. A file that is
-    not UTF-8 CSV, or whose header repeats a name (pandas would rename the copy), raises
-    DataValidationError."""
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
-            header = next(csv.reader(f), [])
-        duplicated = sorted({c for c in header if header.count(c) > 1})
-        if duplicated:
-            raise DataValidationError([f"duplicated column {c!r} (header)" for c in duplicated], len(duplicated))
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                            encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
-        raise DataValidationError([f"cannot read {path.name} as a UTF-8 CSV file: {err}"], 1) from err
-    # Blank lines at the very end are harmless (an editor's extra newline); inside the data
-    # they stay, and are reported with their row number.
-    end = len(frame)
-    while end > 0 and all(v == "" for v in frame.iloc[end - 1]):
-        end -= 1
-    return frame.iloc[:end]
-
-
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _problem(column: str, row: int, value: str, why: str) -> str:
-    return f"column {column!r}, data row {row} (CSV line {row + 1}): value {value!r} {why}"
+def _row_label(n: int, lines: LineSpan) -> str:
+    return f"data row {n} ({lines})"
+
+
+def _problem(column: str, where: str, value: str, why: str) -> str:
+    return f"column {column!r}, {where}: value {value!r} {why}"
 
 
 def check_columns(columns: list[str]) -> list[str]:
     """Exact column set: report missing, unexpected and duplicated names."""
     problems = [f"missing column {c!r}" for c in schema.ALL_COLUMNS if c not in columns]
     problems += [f"unexpected column {c!r} (header)" for c in columns if c not in schema.ALL_COLUMNS]
-    problems += [f"duplicated column {c!r}" for c in sorted(set(columns)) if columns.count(c) > 1]
+    problems += [f"duplicated column {c!r} (header)" for c in sorted(set(columns)) if columns.count(c) > 1]
     return problems
 
 
-def _cell_problems(row: dict[str, str], n: int) -> list[str]:
-    """Type and domain problems of one row (n = 1-based data row)."""
+def _cell_problems(row: dict[str, str], where: str) -> list[str]:
+    """Type and domain problems of one row (`where` names its data row and CSV lines)."""
     out: list[str] = []
     for col, domain in schema.CATEGORICAL_DOMAINS.items():
         if row[col] not in domain:
-            out.append(_problem(col, n, row[col], f"is not one of {list(domain)}"))
+            out.append(_problem(col, where, row[col], f"is not one of {list(domain)}"))
     for col, allowed in schema.INTEGER_DOMAINS.items():
         v = row[col]
         if not _INT_RE.fullmatch(v):
-            out.append(_problem(col, n, v, "is not a non-negative integer"))
+            out.append(_problem(col, where, v, "is not a non-negative integer"))
         elif allowed is not None and v not in allowed:
-            out.append(_problem(col, n, v, f"is not one of {list(allowed)}"))
+            out.append(_problem(col, where, v, f"is not one of {list(allowed)}"))
         elif col == "tenure" and int(v) > schema.MAX_TENURE_MONTHS:
-            out.append(_problem(col, n, v, f"is above {schema.MAX_TENURE_MONTHS} months (the gateway's limit)"))
+            out.append(_problem(col, where, v, f"is above {schema.MAX_TENURE_MONTHS} months (the gateway's limit)"))
     for col in schema.NUMBER_COLUMNS:
         v = row[col]
         if col in schema.NULLABLE_COLUMNS and v == BLANK_TOTAL:
             if _INT_RE.fullmatch(row["tenure"]) and int(row["tenure"]) > 0:
-                out.append(_problem(col, n, v, "is blank but tenure > 0 (only unbilled tenure-0 customers may be blank)"))
+                out.append(_problem(col, where, v, "is blank but tenure > 0 (only unbilled tenure-0 customers may be blank)"))
         elif not _NUMBER_RE.fullmatch(v) or not math.isfinite(float(v)):
-            out.append(_problem(col, n, v, "is not a non-negative decimal number"))
+            out.append(_problem(col, where, v, "is not a non-negative decimal number"))
         elif float(v) > schema.MAX_CHARGE:
-            out.append(_problem(col, n, v, f"is above {schema.MAX_CHARGE:g} (float32, the model's input type)"))
+            out.append(_problem(col, where, v, f"is above {schema.MAX_CHARGE:g} (float32, the model's input type)"))
     if row[schema.TARGET_COLUMN] not in schema.YES_NO:
-        out.append(_problem(schema.TARGET_COLUMN, n, row[schema.TARGET_COLUMN], "is not one of ['No', 'Yes']"))
+        out.append(_problem(schema.TARGET_COLUMN, where, row[schema.TARGET_COLUMN], "is not one of ['No', 'Yes']"))
     if row[schema.ID_COLUMN].strip() == "":
-        out.append(_problem(schema.ID_COLUMN, n, row[schema.ID_COLUMN], "is empty"))
+        out.append(_problem(schema.ID_COLUMN, where, row[schema.ID_COLUMN], "is empty"))
     return out
 
 
-def _cross_field_problems(row: dict[str, str], n: int) -> list[str]:
+def _cross_field_problems(row: dict[str, str], where: str) -> list[str]:
     """PhoneService=No <=> MultipleLines='No phone service'; InternetService=No <=> add-ons 'No internet service'."""
     out: list[str] = []
     no_phone = row["PhoneService"] == "No"
     if no_phone != (row["MultipleLines"] == "No phone service"):
-        out.append(_problem("MultipleLines", n, row["MultipleLines"],
+        out.append(_problem("MultipleLines", where, row["MultipleLines"],
                             f"contradicts PhoneService={row['PhoneService']!r}"))
     no_internet = row["InternetService"] == "No"
     for col in schema.ADDON_COLUMNS:
         if no_internet != (row[col] == "No internet service"):
-            out.append(_problem(col, n, row[col], f"contradicts InternetService={row['InternetService']!r}"))
+            out.append(_problem(col, where, row[col], f"contradicts InternetService={row['InternetService']!r}"))
     return out
 
 
-def find_problems(frame: pd.DataFrame) -> list[str]:
+def _field_count_problem(fields: list[str], expected: int, where: str) -> str | None:
+    """A record whose field count is not the header's: a blank line, or fields missing or extra
+    (a stray comma or quote). Its cells are not checked: they would not be in their columns."""
+    if not any(fields):
+        return f"{where} is a blank line"
+    if len(fields) != expected:
+        return f"{where} has {len(fields)} fields, expected {expected} (one per header column)"
+    return None
+
+
+def find_problems(table: CsvFile) -> list[str]:
     """Every problem in the file, in row order (column problems stop row checks)."""
-    problems = check_columns(list(frame.columns))
+    problems = check_columns(table.header)
     if problems:
         return problems
-    if len(frame) == 0:
+    if not table.records:
         return ["the file has no data rows"]
-    seen: dict[str, int] = {}
-    for n, row in enumerate(frame.to_dict(orient="records"), start=1):
-        if all(v == "" for v in row.values()):
-            problems.append(f"data row {n} (CSV line {n + 1}) is a blank line")
+    seen: dict[str, str] = {}
+    for n, (fields, lines) in enumerate(zip(table.records, table.lines, strict=True), start=1):
+        where = _row_label(n, lines)
+        if shape := _field_count_problem(fields, len(table.header), where):
+            problems.append(shape)
             continue
-        problems += _cell_problems(row, n) + _cross_field_problems(row, n)
+        row = dict(zip(table.header, fields, strict=True))
+        problems += _cell_problems(row, where) + _cross_field_problems(row, where)
         cid = row[schema.ID_COLUMN]
         if cid in seen:
-            problems.append(_problem(schema.ID_COLUMN, n, cid, f"duplicates data row {seen[cid]}"))
-        seen.setdefault(cid, n)
+            problems.append(_problem(schema.ID_COLUMN, where, cid, f"duplicates {seen[cid]}"))
+        seen.setdefault(cid, where)
     if not problems:
-        counts = frame[schema.TARGET_COLUMN].value_counts()
+        counts = Counter(r[table.header.index(schema.TARGET_COLUMN)] for r in table.records)
         for label in schema.YES_NO:
-            if counts.get(label, 0) < schema.MIN_CLASS_ROWS:
-                problems.append(f"column {schema.TARGET_COLUMN!r}: {counts.get(label, 0)} row(s) are {label!r}; at least "
+            if counts[label] < schema.MIN_CLASS_ROWS:
+                problems.append(f"column {schema.TARGET_COLUMN!r}: {counts[label]} row(s) are {label!r}; at least "
                                 f"{schema.MIN_CLASS_ROWS} of each class are needed to split, early-stop and cross-validate")
     return problems
 
@@ -176,11 +170,14 @@ def to_record(row: dict[str, str]) -> Record:
 
 def load_dataset(path: Path) -> Dataset:
     """Read, validate and type the CSV at `path`; raise DataValidationError on any problem."""
-    frame = read_csv_as_strings(path)
-    problems = find_problems(frame)
+    try:
+        table = read_csv_file(path)
+    except UnreadableCsvError as err:
+        raise DataValidationError([str(err)], 1) from err
+    problems = find_problems(table)
     if problems:
         raise DataValidationError(problems[:MAX_REPORTED], len(problems))
-    rows = frame.to_dict(orient="records")
+    rows = [dict(zip(table.header, fields, strict=True)) for fields in table.records]
     return Dataset(
         records=[to_record(r) for r in rows],
         labels=[1 if r[schema.TARGET_COLUMN] == "Yes" else 0 for r in rows],

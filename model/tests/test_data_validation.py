@@ -60,7 +60,8 @@ def test_extra_column(tmp_path: Path) -> None:
 ])
 def test_bad_value_names_column_row_and_value(tmp_path: Path, column: str, value: str) -> None:
     message = errors_for(tmp_path, set_cell(4, column, value))
-    assert f"column '{column}', data row 4 (CSV line 5): value {value!r}" in message
+    lines = "CSV lines 5-6" if "\n" in value else "CSV line 5"  # a quoted newline: the row spans two lines
+    assert f"column '{column}', data row 4 ({lines}): value {value!r}" in message
 
 
 @pytest.mark.parametrize(("row", "column", "value"), [
@@ -115,6 +116,33 @@ def test_a_blank_line_inside_the_data_is_named_and_rows_keep_the_file_numbering(
         load_dataset(path)
     # Blank lines at the very end are only an extra newline: accepted.
     assert len(load_dataset(write_text(tmp_path, good_csv_text(tmp_path) + "\n\n")).records) == 300
+
+
+def test_rows_after_a_quoted_newline_are_named_by_their_physical_line(tmp_path: Path) -> None:
+    """A quoted field holding newlines makes its row span several lines: every later row is
+    further down the file than row + 1, and the message must send the reader to the right line."""
+    frame = good_frame()
+    frame.loc[1, "customerID"] = "ID-2\nsecond line\nthird line"  # valid: an id is any non-empty text
+    frame.loc[9, "tenure"] = "abc"
+    path = write_csv(frame, tmp_path / "multiline.csv")
+    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1) if ",abc," in text)
+    assert line == 13  # header, row 1, row 2 on lines 3-5, then rows 3-10 on lines 6-13
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert err.value.problems == [f"column 'tenure', data row 10 (CSV line {line}): value 'abc' is not a non-negative integer"]
+
+
+@pytest.mark.parametrize(("edit", "found"), [
+    (lambda line: line.rstrip("\n") + ",extra\n", 22),     # too many: a stray comma, say
+    (lambda line: line.rsplit(",", 2)[0] + "\n", 19),        # too few: Churn and TotalCharges cut off
+])
+def test_a_row_with_the_wrong_number_of_fields_is_named_with_both_counts(
+        tmp_path: Path, edit: Callable[[str], str], found: int) -> None:
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[5] = edit(lines[5])  # data row 5, CSV line 6
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(write_text(tmp_path, "".join(lines)))
+    assert err.value.problems == [f"data row 5 (CSV line 6) has {found} fields, expected 21 (one per header column)"]
 
 
 def test_a_repeated_header_name_is_reported_as_duplicated(tmp_path: Path) -> None:
