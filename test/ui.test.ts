@@ -302,21 +302,67 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(t.consoleErrors.splice(0).every((e) => /status of 413/.test(e))).toBe(true);
   });
 
+  /**
+   * Stands in for a gateway stricter than this page: the real gateway judges a customer the
+   * page thought valid (`change` edits it in flight). Returns the gateway's real answers, as they come.
+   */
+  async function judgedInFlight(page: TestPage['page'], change: (customer: Record<string, unknown>) => void): Promise<unknown[]> {
+    const answers: unknown[] = [];
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { operationName?: string; variables: { customer?: Record<string, unknown> } };
+      if (body.operationName !== 'Predict' || !body.variables.customer) return route.continue();
+      change(body.variables.customer);
+      const response = await route.fetch({ postData: JSON.stringify(body) });
+      answers.push(await response.json());
+      await route.fulfill({ response });
+    });
+    return answers;
+  }
+
   it("shows the gateway's BAD_USER_INPUT issues next to the field they name", async () => {
     const t = await open();
     const { page } = t;
-    // Stand in for a gateway stricter than this page: the real gateway judges a customer
-    // the page thought valid (its tenure is changed in flight) and its real answer is shown.
-    await page.route('**/graphql', async (route) => {
-      const body = JSON.parse(route.request().postData() ?? '{}') as { operationName?: string; variables: { customer?: { tenure: number } } };
-      if (body.operationName !== 'Predict' || !body.variables.customer) return route.continue();
-      body.variables.customer.tenure = 5000;
-      await route.fulfill({ response: await route.fetch({ postData: JSON.stringify(body) }) });
-    });
+    await judgedInFlight(page, (customer) => (customer['tenure'] = 5000));
     await page.goto(`${gateway.url}/ui`);
     await page.getByRole('button', { name: 'Predict churn' }).click();
-    await poll(() => page.locator('#field-tenure-error').textContent()).toMatch(/tenure must be an integer from 0 to 1200 \(months\); got 5000/);
+    await poll(() => page.locator('#field-tenure-error').textContent()).toMatch(/^Tenure \(months\) must be an integer from 0 to 1200 \(months\); got 5000/);
     expect(await page.getByLabel('Tenure (months)').getAttribute('aria-invalid')).toBe('true');
+    expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
+  });
+
+  it("words the gateway's messages as the form labels its fields and values, keeping the gateway's wording", async () => {
+    const t = await open();
+    const { page } = t;
+    const answers = (await judgedInFlight(page, (customer) => Object.assign(customer, { phoneService: false, multipleLines: 'YES' }))) as {
+      errors: { extensions: { issues: { message: string }[] } }[];
+    }[];
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    const error = page.locator('#field-multipleLines-error');
+    await poll(() => error.textContent()).toBe('Multiple lines must be "No phone service" exactly when Phone service is "No"; got Phone service="No" and Multiple lines="Yes"');
+    // The gateway's own message, word for word, folded under it (what its logs and docs say).
+    const said = answers[0]?.errors[0]?.extensions.issues[0]?.message;
+    expect(said).toMatch(/^multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false/);
+    const wording = page.locator('[data-field="multipleLines"] details.gateway-wording');
+    expect(await wording.locator('code').textContent()).toBe(said);
+    expect(await wording.getAttribute('open')).toBeNull();
+    // Out of what a screen reader reads as the field's description.
+    expect(await page.getByLabel('Multiple lines').getAttribute('aria-describedby')).toBe('field-multipleLines-error');
+    await wording.locator('summary').click();
+    await page.locator('[data-field="multipleLines"]').screenshot({ path: path.join(SHOTS, 'gateway-issue.png') });
+    expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
+  });
+
+  it("names an enum's allowed values by the form's options when the gateway refuses one the page sent", async () => {
+    const t = await open();
+    const { page } = t;
+    await judgedInFlight(page, (customer) => (customer['contract'] = 'MONTHLY'));
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    const error = page.locator('#field-contract-error');
+    await poll(() => error.textContent()).toMatch(/allowed: "Month-to-month", "One year", "Two year"\.$/);
+    expect(await error.textContent()).not.toMatch(/MONTH_TO_MONTH|customer\.contract/);
+    expect(await page.locator('[data-field="contract"] details.gateway-wording code').textContent()).toMatch(/allowed: MONTH_TO_MONTH, ONE_YEAR, TWO_YEAR\./);
     expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
   });
 

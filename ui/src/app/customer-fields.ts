@@ -19,6 +19,9 @@ export type FieldSpec =
   | { readonly name: FieldName; readonly label: string; readonly kind: 'integer'; readonly min: number; readonly max: number; readonly hint: string }
   | { readonly name: FieldName; readonly label: string; readonly kind: 'money'; readonly optional: boolean; readonly hint: string };
 
+/** A yes/no field's options, by the value its control holds (the boolean as text). */
+export const YES_NO: Readonly<Record<'true' | 'false', string>> = { true: 'Yes', false: 'No' };
+
 const genders: Record<Gender, string> = { FEMALE: 'Female', MALE: 'Male' };
 const contracts: Record<Contract, string> = { MONTH_TO_MONTH: 'Month-to-month', ONE_YEAR: 'One year', TWO_YEAR: 'Two year' };
 const internet: Record<InternetService, string> = { DSL: 'DSL', FIBER_OPTIC: 'Fiber optic', NO: 'No internet service' };

@@ -3,8 +3,9 @@
  * to their control (aria-describedby, aria-invalid), and the two example customers.
  */
 import type { CustomerInput } from '../../../src/generated/graphql.js';
-import { ADD_ON_FIELDS, ALL_FIELDS, CUSTOMER_ID_MAX_LENGTH, EXAMPLES, FIELD_GROUPS, type FieldName, type FieldSpec } from './customer-fields.js';
+import { ADD_ON_FIELDS, ALL_FIELDS, CUSTOMER_ID_MAX_LENGTH, EXAMPLES, FIELD_GROUPS, YES_NO, type FieldName, type FieldSpec } from './customer-fields.js';
 import { h } from './dom.js';
+import { gatewayWording } from './panels.js';
 import type { FieldIssues, RawValues } from './validate.js';
 
 type Control = HTMLInputElement | HTMLSelectElement;
@@ -13,8 +14,11 @@ export interface CustomerForm {
   readonly element: HTMLFormElement;
   read(): { raw: RawValues; customerId: string };
   fill(customer: CustomerInput): void;
-  /** Shows the issues (and clears the others); focuses the first invalid control. */
-  showIssues(issues: FieldIssues): void;
+  /**
+   * Shows the issues (and clears the others); focuses the first invalid control. `wording`:
+   * the gateway's own message for an issue the page reworded, shown folded under it.
+   */
+  showIssues(issues: FieldIssues, wording?: FieldIssues): void;
   /** While busy, the buttons and Enter do nothing (they stay focusable: see setBusy). */
   setBusy(busy: boolean): void;
 }
@@ -32,7 +36,7 @@ function control(field: FieldSpec): Control {
     case 'choice':
       return h('select', common, ...Object.entries(field.options).map(([value, label]) => h('option', { value }, label)));
     case 'yesNo':
-      return h('select', common, h('option', { value: 'true' }, 'Yes'), h('option', { value: 'false' }, 'No'));
+      return h('select', common, ...Object.entries(YES_NO).map(([value, label]) => h('option', { value }, label)));
     case 'integer':
       return h('input', { ...common, type: 'text', inputmode: 'numeric', autocomplete: 'off', required: true });
     case 'money':
@@ -45,6 +49,8 @@ interface FieldParts {
   readonly input: Control;
   readonly hint: HTMLElement | null;
   readonly error: HTMLElement;
+  /** Holds the gateway's wording, out of the error that aria-describedby reads. */
+  readonly wording: HTMLElement;
 }
 
 function fieldParts(field: FieldSpec): FieldParts {
@@ -52,8 +58,9 @@ function fieldParts(field: FieldSpec): FieldParts {
   const hint = 'hint' in field ? h('p', { class: 'hint', id: `${controlId(field.name)}-hint` }, field.hint) : null;
   if (hint) input.setAttribute('aria-describedby', hint.id);
   const error = h('p', { class: 'error', id: `${controlId(field.name)}-error`, hidden: true });
-  const row = h('div', { class: 'field', 'data-field': field.name }, h('label', { for: input.id }, field.label), input, hint, error);
-  return { row, input, hint, error };
+  const wording = h('div', { hidden: true });
+  const row = h('div', { class: 'field', 'data-field': field.name }, h('label', { for: input.id }, field.label), input, hint, error, wording);
+  return { row, input, hint, error, wording };
 }
 
 export function createCustomerForm(onSubmit: () => void, onExample: (customer: CustomerInput) => void): CustomerForm {
@@ -124,13 +131,17 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
     }
   });
 
-  function showIssues(issues: FieldIssues): void {
+  function showIssues(issues: FieldIssues, wording: FieldIssues = {}): void {
     let first: Control | null = null;
     for (const field of ALL_FIELDS) {
-      const { row, input, hint, error } = parts.get(field.name) as FieldParts;
+      const { row, input, hint, error, wording: said } = parts.get(field.name) as FieldParts;
       const message = issues[field.name];
       error.textContent = message ?? '';
       error.hidden = !message;
+      const original = wording[field.name];
+      const reworded = Boolean(message && original && original !== message);
+      said.replaceChildren(reworded ? gatewayWording(original as string) : '');
+      said.hidden = !reworded;
       if (message) input.setAttribute('aria-invalid', 'true');
       else input.removeAttribute('aria-invalid');
       row.classList.toggle('invalid', Boolean(message));

@@ -6,6 +6,7 @@ import { ModelInfoDocument, PredictDocument, type CustomerInput } from '../../..
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
 import { byId } from './dom.js';
+import { inFormWords } from './form-words.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
 import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js';
@@ -30,9 +31,15 @@ async function loadModelInfo(): Promise<void> {
 /** The prediction card in view, where a long form would otherwise leave it above the screen. */
 const revealResult = () => result.closest('section')?.scrollIntoView({ block: 'nearest' });
 
-/** Server issues go next to their field; anything else is shown in the result area. */
+const joined = (before: string | undefined, message: string) => (before ? `${before} ${message}` : message);
+
+/**
+ * Server issues go next to their field; anything else is shown in the result area. Both in
+ * the form's words, with the gateway's own wording kept beside them.
+ */
 function showServerErrors(errors: readonly GraphQLErrorBody[]): void {
   const issues: FieldIssues = {};
+  const wording: FieldIssues = {};
   const general: string[] = [];
   for (const error of errors) {
     const fieldIssues = error.extensions?.code === 'BAD_USER_INPUT' ? (error.extensions.issues ?? []) : [];
@@ -40,14 +47,16 @@ function showServerErrors(errors: readonly GraphQLErrorBody[]): void {
     for (const issue of fieldIssues) {
       const field = fieldOfIssuePath(issue.path);
       if (field) {
-        issues[field] = issues[field] ? `${issues[field]} ${issue.message}` : issue.message;
+        issues[field] = joined(issues[field], inFormWords(issue.message, field));
+        wording[field] = joined(wording[field], issue.message);
         placed = true;
       }
     }
     if (!placed) general.push(error.message);
   }
-  form.showIssues(issues);
-  renderMessage(result, general.length > 0 ? general.join(' ') : 'The gateway rejected the customer; see the marked fields.', 'error');
+  form.showIssues(issues, wording);
+  if (general.length > 0) renderMessage(result, inFormWords(general.join(' ')), 'error', general.join(' '));
+  else renderMessage(result, 'The gateway rejected the customer; see the marked fields.', 'error');
 }
 
 async function predict(customer: CustomerInput): Promise<void> {

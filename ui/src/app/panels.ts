@@ -64,8 +64,20 @@ export function markStale(target: HTMLElement): void {
   card.prepend(h('p', { class: 'stale-note', 'data-testid': 'stale-note' }, STALE_NOTE));
 }
 
-export function renderMessage(target: HTMLElement, message: string, kind: 'info' | 'error'): void {
-  target.replaceChildren(h('p', { class: kind === 'error' ? 'problem' : 'muted' }, message));
+/**
+ * The gateway's message as it sent it, folded away under the page's rewording of it: what
+ * support matches against the gateway's logs and documentation.
+ */
+export function gatewayWording(original: string): HTMLDetailsElement {
+  return h('details', { class: 'gateway-wording' }, h('summary', {}, 'Message as the gateway sent it'), h('code', {}, original));
+}
+
+/** `original`: the gateway's wording of `message`, kept when the page reworded it. */
+export function renderMessage(target: HTMLElement, message: string, kind: 'info' | 'error', original?: string): void {
+  target.replaceChildren(
+    h('p', { class: kind === 'error' ? 'problem' : 'muted' }, message),
+    original !== undefined && original !== message ? gatewayWording(original) : '',
+  );
 }
 
 function row(term: string, ...value: (Node | string)[]): HTMLElement[] {

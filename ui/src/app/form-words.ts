@@ -1,0 +1,46 @@
+/**
+ * The gateway's messages name GraphQL fields and values ("multipleLines must be
+ * NO_PHONE_SERVICE exactly when phoneService is false"); the form shows labels ("Multiple
+ * lines", "No phone service", No). inFormWords rewrites a message in the form's words,
+ * reading the labels from the field definitions the form is built from, so a relabelled
+ * field or option is renamed in the gateway's messages too.
+ */
+import { ALL_FIELDS, YES_NO, type FieldName, type FieldSpec } from './customer-fields.js';
+
+const FIELDS = new Map<string, FieldSpec>(ALL_FIELDS.map((f) => [f.name, f]));
+
+/** The labels of a field's values, by the value the gateway names (an enum value, true or false). */
+function valueLabels(field: FieldSpec | undefined): Readonly<Record<string, string>> | null {
+  if (field?.kind === 'choice') return field.options;
+  if (field?.kind === 'yesNo') return YES_NO;
+  return null;
+}
+
+/** Quoted, as the page's own messages quote "No phone service": a value, not a word of the sentence. */
+const asOption = (label: string) => `"${label}"`;
+
+/**
+ * A name in a message, with the path before it when there is one ("customer.contract",
+ * "customers[2].tenure"); not a part of a number (3.4e+38) or of a variable ($customer).
+ */
+const NAME = /(?<![\w$.])((?:[A-Za-z_]\w*(?:\[\d+\])?\.)*)([A-Za-z_]\w*)/g;
+
+/**
+ * `field`: the field the message is about (the issue's path), whose values it may name before
+ * naming any field. A value is read as one of the field named last: "internetService is NO"
+ * is "No internet service", "multipleLines=NO" is "No". Null is what the form calls empty.
+ */
+export function inFormWords(message: string, field: FieldName | null = null): string {
+  let context = field === null ? undefined : FIELDS.get(field);
+  return message.replace(NAME, (whole, path: string, name: string) => {
+    const named = FIELDS.get(name);
+    if (named) {
+      context = named;
+      return named.label;
+    }
+    if (path !== '') return whole;
+    const labels = valueLabels(context);
+    if (labels && Object.hasOwn(labels, name)) return asOption(labels[name] as string);
+    return name === 'null' ? 'empty' : whole;
+  });
+}
