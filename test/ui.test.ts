@@ -299,6 +299,8 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     });
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.locator('#result').textContent()).toMatch(/^The gateway answered 413 Payload Too Large: request body is \d+ bytes; the limit is \d+ bytes/);
+    // The caller's own mistake: no failure of the gateway's to quote an id for.
+    expect(await page.locator('#result .request-id').count()).toBe(0);
     expect(t.consoleErrors.splice(0).every((e) => /status of 413/.test(e))).toBe(true);
   });
 
@@ -364,6 +366,81 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await error.textContent()).not.toMatch(/MONTH_TO_MONTH|customer\.contract/);
     expect(await page.locator('[data-field="contract"] details.gateway-wording code').textContent()).toMatch(/allowed: MONTH_TO_MONTH, ONE_YEAR, TWO_YEAR\./);
     expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
+  });
+
+  /** The x-request-id of the page's next answer to `operation`, once it arrives. */
+  const requestIdOf = (page: TestPage['page'], operation: string) =>
+    page
+      .waitForResponse((r) => r.url().endsWith('/graphql') && (JSON.parse(r.request().postData() ?? '{}') as { operationName?: string }).operationName === operation)
+      .then((r) => r.headers()['x-request-id']);
+
+  it('shows the request id to quote when the gateway fails (a real 503 from a failing model session)', async () => {
+    const t = await open();
+    const { page } = t;
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    // Fault injection as in runtime-faults.test.ts: the live ONNX session starts failing.
+    const session = (gateway.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const run = session.run.bind(session);
+    session.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
+    try {
+      const requestId = requestIdOf(page, 'Predict');
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      const id = await requestId;
+      expect(id).toMatch(/^[\w-]{8,}$/);
+      await poll(() => page.locator('#result').textContent()).toMatch(/^inference failed on model .*injected: ORT kernel failure/);
+      expect(await page.locator('#result .request-id').textContent()).toBe(`Request id: ${id}`);
+      // The id the gateway logged the failure under: what support searches for.
+      expect(gateway.logs.some((l) => l['reqId'] === id && l['level'] === 'error')).toBe(true);
+      expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
+    } finally {
+      session.run = run;
+    }
+  });
+
+  it("shows the request id with the gateway's problem detail when it answers 503 before GraphQL does (REQUEST_TIMEOUT)", async () => {
+    const slow = await startTestGateway({ UI_DIR, REQUEST_TIMEOUT_MS: '300' });
+    try {
+      // The model takes longer than the gateway waits for it: a real 503 problem, no GraphQL result.
+      const session = (slow.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+      const run = session.run.bind(session);
+      session.run = (...args) => new Promise((resolve) => setTimeout(resolve, 1000)).then(() => run(...args));
+      const t = (tab = await browser.open(slow.url));
+      const { page } = t;
+      await page.goto(`${slow.url}/ui`);
+      const requestId = requestIdOf(page, 'Predict');
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      const id = await requestId;
+      await poll(() => page.locator('#result .problem').textContent()).toBe('The gateway answered 503 Service Unavailable: REQUEST_TIMEOUT: no answer within 300 ms');
+      expect(await page.locator('#result .request-id').textContent()).toBe(`Request id: ${id}`);
+      expect(slow.logs.some((l) => l['reqId'] === id && l['msg'] === 'request timed out')).toBe(true);
+      expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('shows the request id from the header when the gateway masks its failure as INTERNAL_SERVER_ERROR (answered 200)', async () => {
+    const t = await open();
+    const { page } = t;
+    // A failure no resolver expects (not a GatewayError): Yoga masks it as "Unexpected error."
+    // and the answer carries no requestId extension, only the x-request-id header.
+    Object.defineProperty(gateway.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new TypeError('injected: unexpected failure');
+      },
+    });
+    try {
+      const requestId = requestIdOf(page, 'ModelInfo');
+      await page.goto(`${gateway.url}/ui`);
+      const id = await requestId;
+      await poll(() => page.locator('#model-panel .problem').textContent()).toBe('Model information is unavailable: Unexpected error.');
+      expect(await page.locator('#model-panel .request-id').textContent()).toBe(`Request id: ${id}`);
+      expect(gateway.logs.some((l) => l['reqId'] === id && l['operation'] === 'ModelInfo')).toBe(true);
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
   });
 
   it('runs GraphiQL offline with the operations preloaded', async () => {

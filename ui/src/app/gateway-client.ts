@@ -15,10 +15,16 @@ export interface GraphQLIssue {
 
 export interface GraphQLErrorBody {
   readonly message: string;
-  readonly extensions?: { readonly code?: string; readonly issues?: readonly GraphQLIssue[] };
+  readonly extensions?: { readonly code?: string; readonly issues?: readonly GraphQLIssue[]; readonly requestId?: string };
 }
 
-export type OperationResult<T> = { ok: true; data: T } | { ok: false; errors: readonly GraphQLErrorBody[] };
+/**
+ * `requestId`: set when the gateway failed (a 5xx, or an error it masked as
+ * INTERNAL_SERVER_ERROR, which it answers with 200), for the person to quote to support; it is
+ * the id the gateway logged the request under (its x-request-id). Null for the caller's own
+ * mistakes and when the gateway could not be reached.
+ */
+export type OperationResult<T> = { ok: true; data: T } | { ok: false; errors: readonly GraphQLErrorBody[]; requestId: string | null };
 
 function operationName(document: TypedDocumentNode<unknown, unknown>): string {
   const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
@@ -26,6 +32,10 @@ function operationName(document: TypedDocumentNode<unknown, unknown>): string {
   if (!name) throw new Error('operation without a name');
   return name;
 }
+
+/** The gateway's own failures, as opposed to a request it refused. */
+const gatewayFailed = (status: number, errors: readonly GraphQLErrorBody[]) =>
+  status >= 500 || errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.requestId !== undefined);
 
 export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<OperationResult<T>> {
   const name = operationName(document as TypedDocumentNode<unknown, unknown>);
@@ -39,21 +49,27 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
       body: JSON.stringify({ query, operationName: name, variables }),
     });
   } catch (err) {
-    return { ok: false, errors: [{ message: `The gateway could not be reached (${(err as Error).message}).` }] };
+    return { ok: false, errors: [{ message: `The gateway could not be reached (${(err as Error).message}).` }], requestId: null };
   }
+  // Every answer of the gateway carries it, errors and problem details included.
+  const failure = (errors: readonly GraphQLErrorBody[]) => ({
+    ok: false as const,
+    errors,
+    requestId: gatewayFailed(response.status, errors) ? (errors.find((e) => e.extensions?.requestId)?.extensions?.requestId ?? response.headers.get('x-request-id')) : null,
+  });
   // A GraphQL result, or RFC 9457 problem details when the gateway refused the request
   // before GraphQL saw it (413 when the body is over BODY_LIMIT_BYTES).
   let body: { data?: T | null; errors?: GraphQLErrorBody[]; title?: unknown; detail?: unknown };
   try {
     body = (await response.json()) as typeof body;
   } catch {
-    return { ok: false, errors: [{ message: `The gateway answered ${response.status} without a GraphQL result.` }] };
+    return failure([{ message: `The gateway answered ${response.status} without a GraphQL result.` }]);
   }
-  if (body.errors?.length) return { ok: false, errors: body.errors };
+  if (body.errors?.length) return failure(body.errors);
   if (!body.data) {
     const status = typeof body.title === 'string' ? `${response.status} ${body.title}` : String(response.status);
     const message = typeof body.detail === 'string' && body.detail !== '' ? `The gateway answered ${status}: ${body.detail}` : `The gateway answered ${status} without data.`;
-    return { ok: false, errors: [{ message }] };
+    return failure([{ message }]);
   }
   return { ok: true, data: body.data };
 }

@@ -25,7 +25,7 @@ async function loadModelInfo(): Promise<void> {
   if (answer.ok) {
     panelModelVersion = answer.data.modelInfo.modelVersion;
     renderModelInfo(modelPanel, answer.data.modelInfo);
-  } else renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error');
+  } else renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error', { requestId: answer.requestId });
 }
 
 /** The prediction card in view, where a long form would otherwise leave it above the screen. */
@@ -37,7 +37,7 @@ const joined = (before: string | undefined, message: string) => (before ? `${bef
  * Server issues go next to their field; anything else is shown in the result area. Both in
  * the form's words, with the gateway's own wording kept beside them.
  */
-function showServerErrors(errors: readonly GraphQLErrorBody[]): void {
+function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string | null): void {
   const issues: FieldIssues = {};
   const wording: FieldIssues = {};
   const general: string[] = [];
@@ -55,7 +55,7 @@ function showServerErrors(errors: readonly GraphQLErrorBody[]): void {
     if (!placed) general.push(error.message);
   }
   form.showIssues(issues, wording);
-  if (general.length > 0) renderMessage(result, inFormWords(general.join(' ')), 'error', general.join(' '));
+  if (general.length > 0) renderMessage(result, inFormWords(general.join(' ')), 'error', { original: general.join(' '), requestId });
   else renderMessage(result, 'The gateway rejected the customer; see the marked fields.', 'error');
 }
 
@@ -70,7 +70,7 @@ async function predict(customer: CustomerInput): Promise<void> {
       form.showIssues({});
       renderPrediction(result, answer.data.predict, edits !== asked);
       if (answer.data.predict.modelVersion !== panelModelVersion) void loadModelInfo();
-    } else showServerErrors(answer.errors);
+    } else showServerErrors(answer.errors, answer.requestId);
   } finally {
     form.setBusy(false);
   }

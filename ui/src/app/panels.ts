@@ -72,10 +72,17 @@ export function gatewayWording(original: string): HTMLDetailsElement {
   return h('details', { class: 'gateway-wording' }, h('summary', {}, 'Message as the gateway sent it'), h('code', {}, original));
 }
 
-/** `original`: the gateway's wording of `message`, kept when the page reworded it. */
-export function renderMessage(target: HTMLElement, message: string, kind: 'info' | 'error', original?: string): void {
+export interface MessageSources {
+  /** The gateway's wording of the message, kept when the page reworded it. */
+  readonly original?: string;
+  /** The id the gateway logged a failed request under, for the person to quote to support. */
+  readonly requestId?: string | null;
+}
+
+export function renderMessage(target: HTMLElement, message: string, kind: 'info' | 'error', { original, requestId }: MessageSources = {}): void {
   target.replaceChildren(
     h('p', { class: kind === 'error' ? 'problem' : 'muted' }, message),
+    requestId ? h('p', { class: 'request-id' }, 'Request id: ', h('code', { 'data-testid': 'request-id' }, requestId)) : '',
     original !== undefined && original !== message ? gatewayWording(original) : '',
   );
 }
