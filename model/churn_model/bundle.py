@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from churn_model import atomic_write
 from churn_model.data import Record
 
 FORMAT_VERSION = 1
@@ -83,9 +84,12 @@ def manifest_json(manifest: dict[str, Any]) -> str:
 
 
 def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: dict[str, Any], parity_text: str) -> Path:
-    """Write the three bundle files into `out_dir` (created if needed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MODEL_FILE).write_bytes(onnx_bytes)
-    (out_dir / PARITY_FILE).write_text(parity_text, encoding="utf-8")
-    (out_dir / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
-    return out_dir
+    """Write the three bundle files into `out_dir` (created if needed) as one replacement: a
+    failure part-way (disk full, …) raises OSError and leaves the old bundle whole, never a new
+    model.onnx beside an old manifest.json (see atomic_write). The manifest goes last where the
+    files must be renamed in one by one: it is what a reader opens first."""
+    return atomic_write.replace_files(out_dir, {
+        MODEL_FILE: onnx_bytes,
+        PARITY_FILE: parity_text.encode("utf-8"),
+        MANIFEST_FILE: manifest_json(manifest).encode("utf-8"),
+    })

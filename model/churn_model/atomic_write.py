@@ -1,0 +1,139 @@
+"""Replace the files of a directory so that a failure part-way leaves the old set whole.
+
+Returns: `replace_files(target, files)` -> `target`, holding `files` (name -> bytes).
+
+Everything is written and fsynced in a staging directory first; only then are the old files
+swapped out by renames, so a write that fails (disk full, a file too large, an I/O error)
+happens before anything a reader can see has changed, and the staging directory is removed.
+
+* The usual case, `target` missing or holding nothing but these files: the staging directory
+  is made beside it (same parent, so the same filesystem) and the two directories are swapped
+  in one step with `renameat2(RENAME_EXCHANGE)` (Linux): the path names the old folder or the
+  new one, never a mix and never nothing. (A reader that opens the files by path one after the
+  other can still straddle a swap; the gateway's checksums reject that.) Where the kernel or
+  the filesystem cannot exchange, two renames (old aside, new in) leave a moment without it.
+* `target` a mount point (it cannot be renamed, and its parent is another filesystem), a
+  directory that holds other files too (they are not ours to move), or one whose parent cannot
+  be written or that renames refuse (a bind mount): the staging directory is made inside it
+  and the files are renamed in one by one, in the order given. Each rename is atomic; the set
+  is not, for the microseconds between them.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import secrets
+import shutil
+import stat
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def replace_files(target: Path, files: Mapping[str, bytes]) -> Path:
+    """Leave `target` holding `files`, replaced all at once where the filesystem allows (see module doc)."""
+    real = Path(os.path.realpath(target))  # a symlinked bundle folder: swap the folder, keep the link
+    real.parent.mkdir(parents=True, exist_ok=True)
+    if real.exists() and not real.is_dir():
+        raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
+    if real.is_dir() and (os.path.ismount(real) or not set(os.listdir(real)) <= set(files)):
+        _rename_files_in(real, files)
+    elif not _swap_in_new_directory(real, files):
+        _rename_files_in(real, files)
+    return target
+
+
+def _swap_in_new_directory(real: Path, files: Mapping[str, bytes]) -> bool:
+    """Write `files` into a sibling of `real` and swap it in. False, with nothing changed, when
+    the folder cannot be moved: a read-only parent, or a mount point `ismount` does not see (a
+    bind mount from the same filesystem), which renames refuse with EBUSY or EXDEV."""
+    try:
+        staging = _make_staging_dir(real.parent, real)
+    except PermissionError:
+        return False
+    try:
+        _write_synced(staging, files)
+        if real.exists():
+            _swap_directories(staging, real)  # staging now holds the old files
+        else:
+            os.rename(staging, real)
+    except OSError as err:
+        if err.errno in (errno.EBUSY, errno.EXDEV):
+            return False
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _fsync_dir(real.parent)
+    return True
+
+
+def _make_staging_dir(parent: Path, real: Path) -> Path:
+    """A hidden sibling of `real` with `real`'s permissions (a new folder's, when there is none)."""
+    staging = parent / f".{real.name}.new-{secrets.token_hex(4)}"
+    staging.mkdir()  # umask applies, as it would to a folder made in place
+    if real.is_dir():
+        os.chmod(staging, stat.S_IMODE(real.stat().st_mode))
+    return staging
+
+
+def _rename_files_in(real: Path, files: Mapping[str, bytes]) -> None:
+    real.mkdir(exist_ok=True)
+    staging = real / f".new-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        _write_synced(staging, files)
+        for name in files:
+            os.replace(staging / name, real / name)
+        _fsync_dir(real)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_synced(folder: Path, files: Mapping[str, bytes]) -> None:
+    for name, data in files.items():
+        with open(folder / name, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the folder's entries (the renames) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_directories(new: Path, old: Path) -> None:
+    """Afterwards `old` holds what `new` held and `new` what `old` held."""
+    if exchange_paths(new, old):
+        return
+    aside = new.with_name(new.name + "-old")
+    os.rename(old, aside)
+    try:
+        os.rename(new, old)
+    except OSError:
+        os.rename(aside, old)
+        raise
+    os.rename(aside, new)
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None) if sys.platform == "linux" else None
+    if renameat2 is None:
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # this kernel or filesystem cannot exchange
+        return False
+    raise OSError(err, os.strerror(err), str(b))
