@@ -283,9 +283,61 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.goto(`${gateway.url}/ui`);
     await poll(() => page.getByTestId('run-id').count()).toBe(1);
     expect(modelInfoRequests).toBe(1);
+    const shownBefore = await page.getByTestId('run-id').elementHandle();
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.getByTestId('model-version').textContent()).toBe('promoted');
     await poll(() => modelInfoRequests).toBe(2);
+    // Asked again (the panel is drawn anew), it names the same model: nothing to announce.
+    await poll(() => shownBefore?.evaluate((el) => el.isConnected)).toBe(false);
+    expect(await page.locator('#model-status').textContent()).toBe('');
+  });
+
+  /** Chromium's live regions on the page, as it exposes them to screen readers: element id, politeness, role; by id. */
+  async function liveRegions(t: TestPage): Promise<{ id: string; live: unknown; role: unknown }[]> {
+    const cdp = await t.context.newCDPSession(t.page);
+    try {
+      const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+      const regions: { id: string; live: unknown; role: unknown }[] = [];
+      for (const node of nodes) {
+        const live = node.properties?.find((p) => p.name === 'live')?.value.value;
+        if (live === undefined || live === 'off' || node.backendDOMNodeId === undefined) continue;
+        const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: node.backendDOMNodeId });
+        const { result } = await cdp.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: 'function () { return this.id; }', returnByValue: true });
+        regions.push({ id: String(result.value), live, role: node.role?.value });
+      }
+      return regions.sort((a, b) => a.id.localeCompare(b.id));
+    } finally {
+      await cdp.detach();
+    }
+  }
+
+  it('announces another model in one status line, and never reads the whole model panel out', async () => {
+    const t = await open();
+    const { page } = t;
+    // A promotion between two requests: the real answers, with the model's version moved on after the first ModelInfo.
+    let promoted = false;
+    await page.route('**/graphql', async (route) => {
+      const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { modelVersion: string }; modelInfo?: { modelVersion: string; version: string | null } } };
+      if (body.data?.predict) body.data.predict.modelVersion = 'promoted';
+      if (body.data?.modelInfo && promoted) Object.assign(body.data.modelInfo, { modelVersion: 'promoted', version: 'promoted' });
+      if (operation === 'ModelInfo') promoted = true;
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    const status = page.locator('#model-status');
+    // The panel is no live region (nor inside one); the status line is, and says nothing at load.
+    expect(await liveRegions(t)).toEqual([
+      { id: 'model-status', live: 'polite', role: 'status' },
+      { id: 'result', live: 'polite', role: 'generic' },
+    ]);
+    expect(await status.textContent()).toBe('');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => status.textContent()).toBe('Model changed to version promoted.');
+    expect(await page.locator('#model-panel').textContent()).toContain('promoted');
+    expect((await liveRegions(t)).map((r) => r.id)).toEqual(['model-status', 'result']);
   });
 
   it("shows the gateway's problem detail when it refuses a request (413), and caps the customer id as it does", async () => {

@@ -5,7 +5,7 @@
 import { ModelInfoDocument, PredictDocument, type CustomerInput } from '../../../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import { inFormWords } from './form-words.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
@@ -13,6 +13,14 @@ import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js
 
 const result = byId('result');
 const modelPanel = byId('model-panel');
+/**
+ * The panel is a page of facts to read when wanted, not a live region: as one, screen readers
+ * read all of it at page load and again at every reload. (The page's HTML, src/ui/pages.ts,
+ * still marks it aria-live.) What changes meaningfully, another model, is said in one line.
+ */
+modelPanel.removeAttribute('aria-live');
+const modelStatus = h('p', { id: 'model-status', role: 'status', class: 'model-status' });
+modelPanel.before(modelStatus);
 
 /** Counts the person's edits to the form: a result computed for an earlier count is stale. */
 let edits = 0;
@@ -23,8 +31,10 @@ let panelModelVersion: string | null = null;
 async function loadModelInfo(): Promise<void> {
   const answer = await execute(ModelInfoDocument, {});
   if (answer.ok) {
+    const shown = panelModelVersion;
     panelModelVersion = answer.data.modelInfo.modelVersion;
     renderModelInfo(modelPanel, answer.data.modelInfo);
+    if (shown !== null && shown !== panelModelVersion) modelStatus.textContent = `Model changed to version ${panelModelVersion}.`;
   } else renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error', { requestId: answer.requestId });
 }
 
