@@ -5,8 +5,8 @@
  * that produces errors is answered by Yoga instead, so error shapes have one source.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { _createLRUCache, createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST, type DocumentNode } from 'graphql';
+import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, readBody, type BodyBudget } from './http.js';
@@ -179,6 +179,10 @@ export function createGraphQLEndpoint(deps: {
 }): GraphQLEndpoint {
   const { config, log, contextFor, bodies } = deps;
   const prepared = new PreparedOperations(schema, CACHED_DOCUMENTS);
+  // Errors Yoga will mask ("Unexpected error."), already logged with their request id by the
+  // plugin below: Yoga logs each again when it masks it, with no request id, so those copies
+  // are left out.
+  const loggedWithRequestId = new WeakSet<object>();
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     // Parsed documents kept by text (Yoga's default is 1,024): a document of ~1,000 tokens holds
@@ -197,7 +201,8 @@ export function createGraphQLEndpoint(deps: {
       // Work stopped because nobody waits for the answer is no error: app.ts logs it once, at
       // info, with the request id ('work stopped: nobody waits for the answer').
       error: (...args) => {
-        if (!args.some(isWorkAbandoned)) log.error({ args: args.map((a) => describeError(a)) }, 'yoga error');
+        if (args.some(isWorkAbandoned) || args.some((a) => typeof a === 'object' && a !== null && loggedWithRequestId.has(a))) return;
+        log.error({ args: args.map((a) => describeError(a)) }, 'yoga error');
       },
     },
     context: ({ requestState }) => contextFor(requestState),
@@ -207,7 +212,21 @@ export function createGraphQLEndpoint(deps: {
       {
         onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
           const op = getOperationAST(args.document, args.operationName);
-          (args.contextValue as GraphQLContext).request.operation = op ? operationLabel(op) : null;
+          const request = (args.contextValue as GraphQLContext).request;
+          request.operation = op ? operationLabel(op) : null;
+          return {
+            // A resolver's unexpected failure is answered "Unexpected error." (masked): its cause
+            // is logged here, with the request id the caller is given to quote (x-request-id).
+            // Runs before Yoga's masking (its plugin comes after these).
+            onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
+              if (Symbol.asyncIterator in result) return;
+              for (const error of result.errors ?? []) {
+                if (maskError(error, '') === error || isWorkAbandoned(error)) continue;
+                loggedWithRequestId.add(error);
+                request.log.error({ path: error.path?.join('.'), err: describeError(error.originalError ?? error) }, 'graphql resolver failed');
+              }
+            },
+          };
         },
       },
     ],

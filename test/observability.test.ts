@@ -122,6 +122,27 @@ describe('request ids and the access log', () => {
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('logs the cause of a masked "Unexpected error." once, with the request id the caller was given', async () => {
+    // A failure no resolver expects (not a GatewayError): the caller gets "Unexpected error."
+    // and the x-request-id to quote; support must find the cause under that id.
+    Object.defineProperty(gw.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new TypeError('injected: unexpected failure');
+      },
+    });
+    gw.logs.length = 0;
+    try {
+      const res = await gql(gw.url, 'query ModelInfo { modelInfo { modelVersion } }', {}, { 'x-request-id': 'masked-cause-1' });
+      expect(res.body).toMatchObject({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    } finally {
+      Reflect.deleteProperty(gw.slot, 'current');
+    }
+    await accessLogFlushed();
+    const errors = gw.logs.filter((l) => l['level'] === 'error');
+    expect(errors).toEqual([expect.objectContaining({ reqId: 'masked-cause-1', msg: 'graphql resolver failed', path: 'modelInfo', err: 'injected: unexpected failure' })]);
+  });
+
   it('never logs the authorization header or the admin token', async () => {
     gw.logs.length = 0;
     await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: 'Bearer super-secret-token-value' });
