@@ -5,7 +5,7 @@
 import { ModelInfoDocument, PredictDocument, type CustomerInput } from '../../../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
-import { byId, h } from './dom.js';
+import { byId } from './dom.js';
 import { inFormWords } from './form-words.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
@@ -15,12 +15,10 @@ const result = byId('result');
 const modelPanel = byId('model-panel');
 /**
  * The panel is a page of facts to read when wanted, not a live region: as one, screen readers
- * read all of it at page load and again at every reload. (The page's HTML, src/ui/pages.ts,
- * still marks it aria-live.) What changes meaningfully, another model, is said in one line.
+ * read all of it at page load and again at every reload. What changes meaningfully, another
+ * model, is said in one line by the polite status line above it.
  */
-modelPanel.removeAttribute('aria-live');
-const modelStatus = h('p', { id: 'model-status', role: 'status', class: 'model-status' });
-modelPanel.before(modelStatus);
+const modelStatus = byId('model-status');
 
 /** Counts the person's edits to the form: a result computed for an earlier count is stale. */
 let edits = 0;
