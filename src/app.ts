@@ -46,6 +46,28 @@ export interface App {
   readonly inFlight: () => number;
 }
 
+const SLASH = 0x2f;
+
+/**
+ * The request target as a path. A client that takes the gateway for a proxy sends the
+ * absolute form (`POST http://host/predict`), which servers must accept (RFC 9112 §3.2.2):
+ * it is routed by its path, and `req.url` rewritten so Yoga and the UI routes see the same.
+ * `OPTIONS *` keeps its target (no route has it); anything else is refused, naming it.
+ */
+function originForm(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  if (target === '*') return target;
+  let url: URL | null = null;
+  try {
+    if (/^https?:\/\//i.test(target)) url = new URL(target);
+  } catch {
+    // not a URL either: refused below
+  }
+  if (!url) throw new HttpProblem(400, 'Bad Request', `request target ${JSON.stringify(target.slice(0, 100))} is neither a path starting with / nor an http(s) URL`);
+  req.url = url.pathname + url.search;
+  return req.url;
+}
+
 /** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). */
 function tokenMatches(header: string | undefined, token: string | undefined): boolean {
   const credentials = header === undefined ? null : /^bearer +(.*)$/i.exec(header);
@@ -137,7 +159,7 @@ export function createApp(deps: AppDeps): App {
    * request.) A synchronous throw is caught by handle like a rejection.
    */
   function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> | void {
-    const url = req.url ?? '/';
+    const url = req.url?.charCodeAt(0) === SLASH ? req.url : originForm(req);
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';

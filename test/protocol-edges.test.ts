@@ -308,6 +308,36 @@ describe('GraphQL variables of any size', () => {
   });
 });
 
+/** One request over a raw socket (targets fetch cannot send); the whole answer as text. */
+async function rawExchange(request: string): Promise<string> {
+  const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(request);
+  await closed;
+  return received;
+}
+
+describe('request targets', () => {
+  const body = JSON.stringify(LEGACY_PAYLOAD);
+  it('routes the absolute form (a client that takes the gateway for a proxy) by its path', async () => {
+    const predicted = await rawExchange(`POST http://gateway.example/predict?x=1 HTTP/1.1\r\nHost: gateway.example\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    expect(predicted).toMatch(/^HTTP\/1\.1 200 /);
+    expect(predicted).toContain('"churn_probability":');
+    const query = encodeURIComponent(MODEL_INFO);
+    const graphql = await rawExchange(`GET HTTP://gateway.example/graphql?query=${query} HTTP/1.1\r\nHost: gateway.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+    expect(graphql).toMatch(/^HTTP\/1\.1 200 /);
+    expect(graphql).toContain('{"data":{"modelInfo":{"name":"telco-churn"}}}');
+  });
+
+  it('refuses a target that is neither a path nor an http(s) URL with a 400 naming it', async () => {
+    const refused = await rawExchange('GET ftp://gateway.example/ HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
+    expect(refused).toContain('request target \\"ftp://gateway.example/\\" is neither a path starting with / nor an http(s) URL');
+  });
+});
+
 describe('a caller that goes away', () => {
   it('is logged and counted as 499, not as the 200 its unsent answer would have had', async () => {
     const { port } = new URL(gw.url);
