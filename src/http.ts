@@ -93,6 +93,15 @@ export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeReq
  * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it, and
  * (503) a body that does not fit in the budget of bodies in flight.
  */
+/**
+ * A UTF-8 byte order mark before the JSON is dropped, as the web platform's UTF-8 decode and
+ * Express do and RFC 8259 §8.1 allows: some Windows tools write one, and JSON.parse would
+ * refuse the body quoting an invisible character.
+ */
+function withoutByteOrderMark(body: Buffer): Buffer {
+  return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+}
+
 export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -119,7 +128,7 @@ export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): P
         return;
       }
       hold.bytes += size;
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      resolve(withoutByteOrderMark(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
     });
     req.on('error', (err) => {
       if (!failed) {

@@ -213,6 +213,15 @@ describe('HTTP', () => {
     }
   });
 
+  it('reads a JSON body that starts with a UTF-8 byte order mark, on /predict and /graphql', async () => {
+    const bom = (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    const rest = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bom(JSON.stringify(LEGACY_PAYLOAD)) });
+    expect(rest.status).toBe(200);
+    expect(await rest.json()).toHaveProperty('churn_probability');
+    const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bom(JSON.stringify({ query: MODEL_INFO })) });
+    expect(await graphql.json()).toEqual({ data: { modelInfo: { name: 'telco-churn' } } });
+  });
+
   it('lets allowed origins read x-request-id, and varies every answer on Origin', async () => {
     const allowed = await fetch(`${gw.url}/`, { headers: { origin: 'https://app.example' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
