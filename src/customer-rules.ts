@@ -70,47 +70,89 @@ function checkPresent(record: CustomerRecord, naming: Naming, out: RuleIssue[]):
   }
 }
 
+/** A rule and the columns it reads: it runs only when all of them hold a well-typed value. */
+interface Rule {
+  readonly reads: readonly ColumnName[];
+  readonly check: (record: CustomerRecord, naming: Naming, out: RuleIssue[]) => void;
+}
+
+const RULES: readonly Rule[] = [
+  {
+    reads: ['tenure'],
+    check(record, naming, out) {
+      const t = record.tenure;
+      if (!Number.isInteger(t) || t < 0 || t > MAX_TENURE_MONTHS) {
+        out.push({ column: 'tenure', message: `${naming.field('tenure')} must be an integer from 0 to ${MAX_TENURE_MONTHS} (months); got ${t}` });
+      }
+    },
+  },
+  { reads: ['MonthlyCharges'], check: (record, naming, out) => checkMoney(record, 'MonthlyCharges', naming, out) },
+  { reads: ['TotalCharges'], check: (record, naming, out) => checkMoney(record, 'TotalCharges', naming, out) },
+  {
+    // Not yet billed is a tenure-0 customer's state, as in the data set (its 11 blank totals),
+    // whose validation refuses a blank total at any other tenure. The model reads a null total as
+    // 0: a long-standing customer sent with null would be scored as one who never paid anything.
+    reads: ['TotalCharges', 'tenure'],
+    check(record, naming, out) {
+      const t = record.tenure;
+      if (record.TotalCharges === null && Number.isInteger(t) && t > 0) {
+        out.push({
+          column: 'TotalCharges',
+          message: `${naming.field('TotalCharges')} may be null (not yet billed) only when ${naming.field('tenure')} is 0; got ${naming.field('tenure')}=${t}: send the total billed so far`,
+        });
+      }
+    },
+  },
+  {
+    reads: ['PhoneService', 'MultipleLines'],
+    check(record, naming, out) {
+      const noPhone = record.PhoneService === 'No';
+      if (noPhone !== (record.MultipleLines === 'No phone service')) {
+        out.push({
+          column: 'MultipleLines',
+          message:
+            `${naming.field('MultipleLines')} must be ${naming.value('MultipleLines', 'No phone service')} exactly when ` +
+            `${naming.field('PhoneService')} is ${naming.value('PhoneService', 'No')}; got ${naming.field('PhoneService')}=` +
+            `${naming.value('PhoneService', record.PhoneService)} and ${naming.field('MultipleLines')}=${naming.value('MultipleLines', record.MultipleLines)}`,
+        });
+      }
+    },
+  },
+  ...ADD_ON_COLUMNS.map(
+    (column): Rule => ({
+      reads: ['InternetService', column],
+      check(record, naming, out) {
+        const noInternet = record.InternetService === 'No';
+        if (noInternet !== (record[column] === 'No internet service')) {
+          out.push({
+            column,
+            message:
+              `${naming.field(column)} must be ${naming.value(column, 'No internet service')} exactly when ` +
+              `${naming.field('InternetService')} is ${naming.value('InternetService', 'No')}; got ${naming.field('InternetService')}=` +
+              `${naming.value('InternetService', record.InternetService)} and ${naming.field(column)}=${naming.value(column, record[column])}`,
+          });
+        }
+      },
+    }),
+  ),
+];
+
 export function checkCustomerRules(record: CustomerRecord, naming: Naming): RuleIssue[] {
   const out: RuleIssue[] = [];
   checkPresent(record, naming, out);
   if (out.length > 0) return out;
-  const t = record.tenure;
-  if (!Number.isInteger(t) || t < 0 || t > MAX_TENURE_MONTHS) {
-    out.push({ column: 'tenure', message: `${naming.field('tenure')} must be an integer from 0 to ${MAX_TENURE_MONTHS} (months); got ${t}` });
-  }
-  checkMoney(record, 'MonthlyCharges', naming, out);
-  checkMoney(record, 'TotalCharges', naming, out);
-  // Not yet billed is a tenure-0 customer's state, as in the data set (its 11 blank totals),
-  // whose validation refuses a blank total at any other tenure. The model reads a null total as
-  // 0: a long-standing customer sent with null would be scored as one who never paid anything.
-  if (record.TotalCharges === null && Number.isInteger(t) && t > 0) {
-    out.push({
-      column: 'TotalCharges',
-      message: `${naming.field('TotalCharges')} may be null (not yet billed) only when ${naming.field('tenure')} is 0; got ${naming.field('tenure')}=${t}: send the total billed so far`,
-    });
-  }
+  for (const rule of RULES) rule.check(record, naming, out);
+  return out;
+}
 
-  const noPhone = record.PhoneService === 'No';
-  if (noPhone !== (record.MultipleLines === 'No phone service')) {
-    out.push({
-      column: 'MultipleLines',
-      message:
-        `${naming.field('MultipleLines')} must be ${naming.value('MultipleLines', 'No phone service')} exactly when ` +
-        `${naming.field('PhoneService')} is ${naming.value('PhoneService', 'No')}; got ${naming.field('PhoneService')}=` +
-        `${naming.value('PhoneService', record.PhoneService)} and ${naming.field('MultipleLines')}=${naming.value('MultipleLines', record.MultipleLines)}`,
-    });
-  }
-  const noInternet = record.InternetService === 'No';
-  for (const column of ADD_ON_COLUMNS) {
-    if (noInternet !== (record[column] === 'No internet service')) {
-      out.push({
-        column,
-        message:
-          `${naming.field(column)} must be ${naming.value(column, 'No internet service')} exactly when ` +
-          `${naming.field('InternetService')} is ${naming.value('InternetService', 'No')}; got ${naming.field('InternetService')}=` +
-          `${naming.value('InternetService', record.InternetService)} and ${naming.field(column)}=${naming.value(column, record[column])}`,
-      });
-    }
-  }
+/**
+ * The rules a customer whose type check failed still breaks: those that read only columns in
+ * `checked` (the columns that passed it). So one bad field does not hide the customer's other
+ * problems, and the count of problems an answer gives is the count there are.
+ */
+export function checkRulesOfCheckedColumns(record: Readonly<Record<string, unknown>>, checked: ReadonlySet<string>, naming: Naming): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  // The columns a rule reads passed the type check: they hold what CustomerRecord says.
+  for (const rule of RULES) if (rule.reads.every((c) => checked.has(c))) rule.check(record as unknown as CustomerRecord, naming, out);
   return out;
 }

@@ -90,6 +90,21 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect(problem.requestId).toBe(res.headers.get('x-request-id'));
   });
 
+  it('names every problem of a customer: a bad field does not hide the rules the other fields break', async () => {
+    const { TotalCharges: _t, ...withoutTotal } = LEGACY_PAYLOAD;
+    const customer = { ...withoutTotal, customerID: 'x'.repeat(300), Tenure: 3, tenure: 5000, PhoneService: 'Yes', InternetService: 'Cable' };
+    const res = await postJson(gw.url, '/predict', customer);
+    expect(res.status).toBe(400);
+    const problem = res.json as Problem;
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(['(body)', 'MultipleLines', 'TotalCharges', 'customerID', 'InternetService', 'tenure'].sort());
+    expect(problem.errors.find((e) => e.path === 'tenure')?.message).toMatch(/from 0 to 1200 \(months\); got 5000/);
+    expect(problem.errors.find((e) => e.path === 'MultipleLines')?.message).toMatch(/exactly when PhoneService is "No"/);
+    expect(problem.detail).toMatch(/^6 invalid field\(s\)/);
+    // A rule that reads a field which failed its own check is not run on it: no add-on is
+    // judged against the unknown InternetService, no null-total rule against a missing total.
+    expect(problem.errors.filter((e) => e.path === 'TotalCharges')).toHaveLength(1);
+  });
+
   it('rejects invalid JSON', async () => {
     const res = await postJson(gw.url, '/predict', '{"gender":');
     expect(res.status).toBe(400);

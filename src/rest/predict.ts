@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
-import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
+import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
@@ -72,13 +72,22 @@ type Issue = { path: string; message: string };
 const pathOf = (prefix: string, segments: readonly PropertyKey[]): string =>
   segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), prefix);
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyRequest | null {
   const parsed = customerSchema.safeParse(value);
   if (!parsed.success) {
+    const failed = new Set<PropertyKey>();
     for (const i of parsed.error.issues) {
       const key = i.path[0];
+      if (key !== undefined) failed.add(key);
       const missing = i.path.length === 1 && typeof value === 'object' && value !== null && !Object.hasOwn(value, key as PropertyKey);
       issues.push({ path: pathOf(prefix, i.path) || '(body)', message: missing ? `is required; ${i.message}` : i.message });
+    }
+    if (isPlainObject(value)) {
+      // The rules on the columns that passed still run: one bad field must not hide the others.
+      const checked = new Set(CUSTOMER_FIELDS.map((f) => f.column).filter((c) => !failed.has(c) && Object.hasOwn(value, c)));
+      for (const rule of checkRulesOfCheckedColumns(value, checked, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
     }
     return null;
   }
