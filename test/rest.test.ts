@@ -91,7 +91,7 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
   });
 
   it('names every problem of a customer: a bad field does not hide the rules the other fields break', async () => {
-    const { TotalCharges: _t, ...withoutTotal } = LEGACY_PAYLOAD;
+    const withoutTotal = (({ TotalCharges: _t, ...rest }) => rest)(LEGACY_PAYLOAD);
     const customer = { ...withoutTotal, customerID: 'x'.repeat(300), Tenure: 3, tenure: 5000, PhoneService: 'Yes', InternetService: 'Cable' };
     const res = await postJson(gw.url, '/predict', customer);
     expect(res.status).toBe(400);
