@@ -18,6 +18,13 @@ export interface Prediction {
   readonly riskLevel: RiskLevel;
   readonly threshold: number;
   readonly modelVersion: string;
+  /**
+   * The customer as scored and the model that scored it, for what is computed on request only
+   * (GraphQL Prediction.outsideTrainingRange reads this model's manifest, not the one serving by
+   * then). REST answers name their keys one by one, so neither reaches them.
+   */
+  readonly record: CustomerRecord;
+  readonly model: ChurnModel;
 }
 
 export function riskLevelOf(p: number, bands: Manifest['riskBands']): RiskLevel {
@@ -77,7 +84,16 @@ export class Predictor {
     // Served predictions are metered per answered request (app.ts, RequestState.scored).
     return customers.map((c, i): Prediction => {
       const p = probabilities[i] as number;
-      return { customerId: c.customerId, churnProbability: p, willChurn: p >= threshold, riskLevel: riskLevelOf(p, riskBands), threshold, modelVersion: model.modelVersion };
+      return {
+        customerId: c.customerId,
+        churnProbability: p,
+        willChurn: p >= threshold,
+        riskLevel: riskLevelOf(p, riskBands),
+        threshold,
+        modelVersion: model.modelVersion,
+        record: c.record,
+        model,
+      };
     });
   }
 

@@ -108,6 +108,68 @@ describe('predictBatch', () => {
   });
 });
 
+describe('outsideTrainingRange', () => {
+  type Note = { field: string; value: number; observedMin: number; observedMax: number };
+  /** The training range of a column as the serving model's modelInfo reports it (never a copy of the numbers). */
+  async function trainingRange(column: string): Promise<{ observedMin: number; observedMax: number }> {
+    const features = (await gql(gw.url, ModelInfoDocument, {})).body.data?.modelInfo.features ?? [];
+    const { observedMin, observedMax } = features.find((f) => f.name === column) ?? {};
+    if (typeof observedMin !== 'number' || typeof observedMax !== 'number') throw new Error(`modelInfo gives no training range for ${column}`);
+    return { observedMin, observedMax };
+  }
+
+  it('is empty for a customer inside every training range, its edges and a null totalCharges (not yet billed) included', async () => {
+    const tenure = await trainingRange('tenure');
+    const monthly = await trainingRange('MonthlyCharges');
+    const total = await trainingRange('TotalCharges');
+    const customers: CustomerInput[] = [
+      GRAPHQL_CUSTOMER,
+      { ...LOYAL_CUSTOMER, tenure: tenure.observedMax, monthlyCharges: monthly.observedMax, totalCharges: total.observedMax },
+      { ...GRAPHQL_CUSTOMER, tenure: tenure.observedMin, monthlyCharges: monthly.observedMin, totalCharges: null },
+    ];
+    for (const customer of customers) {
+      const res = await gql(gw.url, PredictDocument, { customer });
+      expect(res.body.errors, JSON.stringify(customer)).toBeUndefined();
+      expect(res.body.data?.predict.outsideTrainingRange, JSON.stringify(customer)).toEqual([]);
+    }
+  });
+
+  it('names each numeric field outside its training range, with the value sent and the range from modelInfo', async () => {
+    const res = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 1200, monthlyCharges: 5000 } });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.predict.outsideTrainingRange).toEqual([
+      { field: 'tenure', value: 1200, ...(await trainingRange('tenure')) },
+      { field: 'monthlyCharges', value: 5000, ...(await trainingRange('MonthlyCharges')) },
+    ]);
+  });
+
+  it('is answered per row by predictBatch', async () => {
+    const query = `mutation RangeBatch($customers: [CustomerInput!]!) {
+      predictBatch(customers: $customers) { customerId outsideTrainingRange { field value observedMin observedMax } }
+    }`;
+    const customers: CustomerInput[] = [
+      { ...GRAPHQL_CUSTOMER, customerId: 'inside' },
+      { ...LOYAL_CUSTOMER, customerId: 'long-tenure', tenure: 1200 },
+      { ...GRAPHQL_CUSTOMER, customerId: 'expensive', monthlyCharges: 5000, totalCharges: 100_000 },
+      { ...GRAPHQL_CUSTOMER, customerId: 'new', tenure: 0, totalCharges: null },
+    ];
+    const res = await gql<{ predictBatch: { customerId: string; outsideTrainingRange: Note[] }[] }, { customers: CustomerInput[] }>(gw.url, query, { customers });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.predictBatch).toEqual([
+      { customerId: 'inside', outsideTrainingRange: [] },
+      { customerId: 'long-tenure', outsideTrainingRange: [{ field: 'tenure', value: 1200, ...(await trainingRange('tenure')) }] },
+      {
+        customerId: 'expensive',
+        outsideTrainingRange: [
+          { field: 'monthlyCharges', value: 5000, ...(await trainingRange('MonthlyCharges')) },
+          { field: 'totalCharges', value: 100_000, ...(await trainingRange('TotalCharges')) },
+        ],
+      },
+      { customerId: 'new', outsideTrainingRange: [] },
+    ]);
+  });
+});
+
 describe('bad input', () => {
   const cases: [string, Partial<Record<keyof CustomerInput, unknown>>, RegExp, string][] = [
     ['tenure below 0', { tenure: -1 }, /tenure must be an integer from 0 to 1200/, 'customer.tenure'],

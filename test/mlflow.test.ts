@@ -4,10 +4,11 @@
  * reloadModel and by the poller (with predictions in flight); fallback to the bundle and
  * strict refusal when MLflow cannot provide the model; a tampered artifact rejected.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/bundle/manifest.js';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
@@ -137,10 +138,16 @@ describe('promotion', () => {
       await setAlias(mlflow.url, MODEL, 'champion', '2');
       const batch = Array.from({ length: 20 }, (_, i) => ({ ...(i % 2 ? LOYAL_CUSTOMER : GRAPHQL_CUSTOMER), tenure: i * 3 }));
       let answered = 0;
+      // Far outside both models' training ranges: each answer's notes must carry the ranges of the model that scored it.
+      const FAR_OUTSIDE = { ...GRAPHQL_CUSTOMER, tenure: 1200, monthlyCharges: 5000 };
+      const ranged: { version: string | undefined; notes: unknown }[] = [];
       const ask = (i: number) =>
         (i % 5 === 0
           ? gql(swapping.url, PredictBatchDocument, { customers: batch }).then((r) => ({ status: r.status, errors: r.body.errors, versions: (r.body.data?.predictBatch ?? []).map((p) => p.modelVersion) }))
-          : gql(swapping.url, PredictDocument, { customer: GRAPHQL_CUSTOMER }).then((r) => ({ status: r.status, errors: r.body.errors, versions: [r.body.data?.predict.modelVersion] }))
+          : gql(swapping.url, PredictDocument, { customer: FAR_OUTSIDE }).then((r) => {
+              ranged.push({ version: r.body.data?.predict.modelVersion, notes: r.body.data?.predict.outsideTrainingRange });
+              return { status: r.status, errors: r.body.errors, versions: [r.body.data?.predict.modelVersion] };
+            })
         ).finally(() => answered++);
 
       const gate = proxy.hold('model.onnx');
@@ -162,6 +169,19 @@ describe('promotion', () => {
         seen.set(v, (seen.get(v) ?? 0) + 1);
       }
       expect([...seen.keys()].sort()).toEqual(['1', '2']);
+      const expectedNotes = async (version: string) => {
+        const { featureSpec } = JSON.parse(await readFile(path.join(work, `bundle-${version}`, 'manifest.json'), 'utf8')) as Manifest;
+        const range = (column: string) => {
+          const { observedMin, observedMax } = featureSpec.columns.find((c) => c.name === column) ?? {};
+          return { observedMin, observedMax };
+        };
+        return [
+          { field: 'tenure', value: 1200, ...range('tenure') },
+          { field: 'monthlyCharges', value: 5000, ...range('MonthlyCharges') },
+        ];
+      };
+      const notesOf = { '1': await expectedNotes('1'), '2': await expectedNotes('2') };
+      for (const { version, notes } of ranged) expect(notes, `model ${version}`).toEqual(notesOf[version as '1' | '2']);
       expect(await servingVersion(swapping)).toBe('2');
       expect((await gql(swapping.url, PredictDocument, { customer: GRAPHQL_CUSTOMER })).body.data?.predict.modelVersion).toBe('2');
       console.info(`answers during the swap by model version: ${JSON.stringify(Object.fromEntries(seen))}`);

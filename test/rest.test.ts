@@ -50,6 +50,17 @@ describe('POST /predict', () => {
     expect(body[1]?.['churn_probability']).toBeLessThan(body[0]?.['churn_probability'] as number);
   });
 
+  it('answers a customer far outside the training ranges with the legacy keys only, as GraphQL scores it', async () => {
+    const res = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, SeniorCitizen: 0, tenure: 1200, MonthlyCharges: 5000 });
+    expect(res.status).toBe(200);
+    const body = res.json as Answer;
+    // Old callers' answer: outsideTrainingRange is GraphQL's only.
+    expect(Object.keys(body)).toEqual(['prediction', 'churn_probability', 'threshold', 'model_version', 'risk_level']);
+    const graph = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 1200, monthlyCharges: 5000 } });
+    expect(body['churn_probability']).toBe(graph.body.data?.predict.churnProbability);
+    expect(graph.body.data?.predict.outsideTrainingRange.map((n) => n.field)).toEqual(['tenure', 'monthlyCharges']);
+  });
+
   it('treats TotalCharges null as not yet billed', async () => {
     const res = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, tenure: 0, TotalCharges: null });
     expect(res.status).toBe(200);

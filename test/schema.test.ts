@@ -60,7 +60,11 @@ describe('public contract', () => {
     if (!isObjectType(prediction)) throw new Error('Prediction missing');
     expect(Object.fromEntries(Object.values(prediction.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({
       customerId: 'String', churnProbability: 'Float!', willChurn: 'Boolean!', riskLevel: 'RiskLevel!', threshold: 'Float!', modelVersion: 'String!',
+      outsideTrainingRange: '[TrainingRangeNote!]!',
     });
+    const note = schema.getType('TrainingRangeNote');
+    if (!isObjectType(note)) throw new Error('TrainingRangeNote missing');
+    expect(Object.fromEntries(Object.values(note.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({ field: 'String!', value: 'Float!', observedMin: 'Float!', observedMax: 'Float!' });
     const info = schema.getType('ModelInfo');
     if (!isObjectType(info)) throw new Error('ModelInfo missing');
     const infoFields = Object.fromEntries(Object.values(info.getFields()).map((f) => [f.name, String(f.type)]));

@@ -8,6 +8,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
+import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
 
 export const RiskLevel = builder.enumType('RiskLevel', {
@@ -30,6 +31,15 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
     riskLevel: t.field({ type: RiskLevel, resolve: (p) => p.riskLevel, description: 'Risk band; see RiskLevel.' }),
     threshold: t.exposeFloat('threshold', { description: 'Decision threshold of the model that computed this prediction, chosen on validation data at training time.' }),
     modelVersion: t.exposeString('modelVersion', { description: 'Version of the model that computed this prediction (registry version, or run-<id> when unregistered).' }),
+    outsideTrainingRange: t.field({
+      type: [TrainingRangeNote],
+      description:
+        'The numeric inputs outside the range of their column in the data the model was trained on (ModelInfo.features observedMin to ' +
+        'observedMax, of the model that computed this prediction), in data set order; empty when every one is inside. The probability ' +
+        'of such a customer is an extrapolation: treat it with caution. A null totalCharges (not yet billed) is never listed.',
+      // Computed only when selected: the scoring path does none of this work.
+      resolve: (p) => outsideTrainingRange(p.model, p.record),
+    }),
   }),
 });
 
