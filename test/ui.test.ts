@@ -184,6 +184,37 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(() => sent.map((c) => c.monthlyCharges)).toEqual([74.4]);
   });
 
+  it('warns under the verdict, in the form\'s labels, when inputs are outside what the model was trained on', async () => {
+    const { page } = await open();
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').textContent()).toMatch(/\w+/);
+    const predict = async () => {
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await settled(page);
+      await poll(() => page.getByTestId('probability').count()).toBe(1);
+    };
+    await predict(); // the default customer: inside every range
+    expect(await page.getByTestId('range-notice').count()).toBe(0);
+    const range = (column: string) => {
+      const feature = info.features.find((f) => f.name === column);
+      return `${feature?.observedMin}–${feature?.observedMax}`;
+    };
+    await page.getByLabel('Tenure (months)').fill('1200');
+    await page.getByLabel('Monthly charges').fill('5000');
+    await predict();
+    const notice = page.getByTestId('range-notice');
+    expect(await notice.getAttribute('role')).toBe('note');
+    expect(await notice.locator('p').allTextContents()).toEqual([
+      `Tenure (months) 1200 is outside what the model was trained on (${range('tenure')}): treat this probability with caution.`,
+      `Monthly charges 5000 is outside what the model was trained on (${range('MonthlyCharges')}): treat this probability with caution.`,
+    ]);
+    await page.screenshot({ path: path.join(SHOTS, 'outside-training-range.png'), fullPage: true });
+    await page.getByLabel('Tenure (months)').fill('24');
+    await page.getByLabel('Monthly charges').fill('74.4');
+    await predict();
+    expect(await page.getByTestId('range-notice').count()).toBe(0);
+  });
+
   it('keeps keyboard focus on the button that predicted, and ignores it while busy', async () => {
     const t = await open();
     const { page } = t;

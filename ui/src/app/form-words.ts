@@ -16,6 +16,9 @@ function valueLabels(field: FieldSpec | undefined): Readonly<Record<string, stri
   return null;
 }
 
+/** The form's label of a field the gateway names ("tenure" is "Tenure (months)"); the name itself for one the form lacks. */
+export const fieldLabel = (name: string): string => FIELDS.get(name)?.label ?? name;
+
 /** Quoted, as the page's own messages quote "No phone service": a value, not a word of the sentence. */
 const asOption = (label: string) => `"${label}"`;
 

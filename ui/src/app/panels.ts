@@ -1,6 +1,7 @@
 /** The prediction result and the model panel, rendered from the typed operation results. */
 import type { ModelInfoQuery, PredictMutation, RiskLevel } from '../../../src/generated/graphql.js';
 import { h } from './dom.js';
+import { fieldLabel } from './form-words.js';
 
 const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
 
@@ -27,6 +28,18 @@ function verdictText(p: number, threshold: number, willChurn: boolean, digits: n
 /** Shown over a result once the form no longer holds the customer it was computed for. */
 export const STALE_NOTE = 'This result is for the values before your last change: predict again to update it.';
 
+type RangeNote = PredictMutation['predict']['outsideTrainingRange'][number];
+
+/** One input the model never saw the like of in training, in the form's words. */
+export const rangeNoteText = ({ field, value, observedMin, observedMax }: RangeNote): string =>
+  `${fieldLabel(field)} ${value} is outside what the model was trained on (${observedMin}–${observedMax}): treat this probability with caution.`;
+
+/** The inputs outside the model's training ranges, or nothing when every one is inside. */
+function rangeNotice(notes: readonly RangeNote[]): HTMLElement | null {
+  if (notes.length === 0) return null;
+  return h('div', { class: 'notice range-notice', role: 'note', 'data-testid': 'range-notice' }, ...notes.map((note) => h('p', {}, rangeNoteText(note))));
+}
+
 const RISK_LABEL: Record<RiskLevel, string> = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk' };
 
 /**
@@ -50,6 +63,7 @@ export function renderPrediction(target: HTMLElement, prediction: PredictMutatio
       h('div', { class: 'gauge', role: 'img', 'aria-label': `Churn probability ${percent(p)}; threshold ${percent(threshold)}` }, fill, mark),
       h('p', { class: 'risk-badge', 'data-testid': 'risk-level' }, RISK_LABEL[riskLevel]),
       h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
+      rangeNotice(prediction.outsideTrainingRange),
       h('p', { class: 'meta' }, 'Model version ', h('strong', { 'data-testid': 'model-version' }, modelVersion), customerId ? ` · customer ${customerId}` : ''),
     ),
   );
