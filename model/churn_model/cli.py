@@ -1,7 +1,8 @@
 """Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, an
-unusable config, `--out` or MLflow tracking store; all found before training), 1 for invalid
+unusable config, `--out` or MLflow tracking store, an MLflow artifact store that cannot be
+written; all found before training), 1 for invalid
 data, a failed ONNX parity check or a bundle that could not be written after all (the
 champion alias is then left where it was).
 """
@@ -18,8 +19,8 @@ from pathlib import Path
 from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_config
 from churn_model.data import DataValidationError
 from churn_model.export import ParityError
-from churn_model.pipeline import (BundleWriteError, PipelineOptions, PipelineResult, TrackingStoreError,
-                                  run_pipeline)
+from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, PipelineOptions, PipelineResult,
+                                  TrackingStoreError, run_pipeline)
 
 SUMMARY_METRICS = ("test_roc_auc", "test_roc_auc_ci95_low", "test_roc_auc_ci95_high", "test_pr_auc",
                    "test_f1", "test_precision", "test_recall", "test_accuracy", "test_log_loss",
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri)
     try:
         result = run_pipeline(cfg, opts)
-    except TrackingStoreError as err:  # raised before training: a wrong --tracking-uri / MLFLOW_TRACKING_URI
+    except (TrackingStoreError, ArtifactStoreError) as err:  # raised before training: a setting to fix, then rerun
         raise usage_error(str(err)) from err
     except (DataValidationError, ParityError, BundleWriteError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -2,13 +2,17 @@
 
 Returns: `run_pipeline(...)` -> `PipelineResult` (metrics, params, threshold, run id,
 registered version/alias, bundle path). This is the only module that talks to MLflow: it
-checks the tracking store before training (`check_tracking_store`), logs params, metrics,
-tags, plots, the ONNX model, the feature spec and the whole bundle (artifact path `bundle/`),
-logs the xgboost model, registers it, writes the bundle to `--out` and only then moves the
-champion alias.
+checks the tracking store before anything else (`check_tracking_store`), starts the run once
+the data is valid and logs the training config as its first artifact, which is also the check
+that the artifact store takes a write (`log_training_config`), all before training; then it
+logs params, metrics, tags, plots, the ONNX model, the feature spec and the whole bundle
+(artifact path `bundle/`), logs the xgboost model, registers it, writes the bundle to `--out`
+and only then moves the champion alias.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -26,6 +30,7 @@ from urllib.parse import urlparse
 import mlflow
 import numpy as np
 import xgboost as xgb
+from mlflow.entities import RunInfo
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
@@ -79,6 +84,8 @@ _SERVER_WITHOUT_SCHEME = re.compile(r"^[A-Za-z0-9.-]+:[0-9]+(/.*)?$")
 _CHECK_HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 _OS_ERROR = re.compile(r"\[Errno -?[0-9]+\] ([^'\")]+)")
 _HTTP_STATUS = re.compile(r"request to endpoint (\S+) failed with error code ([0-9]+)")
+# urllib3's retries used up on an error status (`... Caused by ResponseError('too many 500 error responses')`).
+_HTTP_RETRIED_STATUS = re.compile(r"request to (\S+) failed with exception .*too many ([0-9]{3}) error responses")
 
 
 @contextmanager
@@ -107,6 +114,8 @@ def _why(err: Exception) -> str:
         return found.group(1).strip().rstrip(":")
     if found := _HTTP_STATUS.search(text):  # something answers, but not as an MLflow server would
         return f"HTTP {found.group(2)} for {found.group(1)} (is it an MLflow tracking server?)"
+    if found := _HTTP_RETRIED_STATUS.search(text):
+        return f"HTTP {found.group(2)} for {found.group(1)}"
     if "timed out" in text.lower():
         return "no answer (timed out)"
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
@@ -131,6 +140,50 @@ def check_tracking_store(tracking_uri: str) -> None:
         todo = (f"start the server or set {hint} to a running one"
                 if urlparse(tracking_uri).scheme in ("http", "https") else f"check {hint}")
         raise TrackingStoreError(f"MLflow tracking store {tracking_uri} cannot be used: {_why(err)}; {todo}") from err
+
+
+class ArtifactStoreError(RuntimeError):
+    """The run's MLflow artifact store cannot take a write; found before training (a usage error)."""
+
+
+# The run's first artifact, logged before training: the config it trains with, as parsed.
+CONFIG_ARTIFACT = "training_config.json"
+# For that first write only: a couple of quick retries (a dropped keep-alive connection), not
+# MLflow's 7 with doubling backoff, which take about 4 minutes to give up on a tracking server
+# whose own artifact store fails (HTTP 500). Later artifacts keep MLflow's defaults.
+_FIRST_ARTIFACT_HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                            "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
+def _artifact_store_todo(artifact_uri: str, tracking_uri: str) -> str:
+    if urlparse(artifact_uri).scheme in ("mlflow-artifacts", "http", "https"):
+        return ("the tracking server stores this run's artifacts: make its --artifacts-destination writable "
+                "(the server's log says more)")
+    if urlparse(tracking_uri).scheme in ("http", "https"):
+        return ("this machine writes the artifacts itself (the tracking server does not serve them): make the "
+                "location writable from here (folder, cloud-storage credentials and client library) or start the "
+                "server with --serve-artifacts")
+    return "make the location writable from this machine"
+
+
+def log_training_config(cfg: TrainingConfig, run: RunInfo, tracking_uri: str, staging: Path) -> None:
+    """Log the active run's (`run`) first artifact, the training config (`training_config.json`). Run
+    before training: it records the config from the start, and it is the check that the run's
+    artifact store takes a write, so a store that cannot (a path under a file, a bucket without
+    credentials, a server whose --artifacts-destination fails) does not cost a training run and
+    end in a traceback. Raises ArtifactStoreError, after setting the reason as the run's
+    description; the caller's `mlflow.start_run` block then ends the run FAILED."""
+    config_file = staging / CONFIG_ARTIFACT
+    config_file.write_text(json.dumps(dataclasses.asdict(cfg), sort_keys=True, indent=2) + "\n")
+    try:
+        with _environ(_FIRST_ARTIFACT_HTTP_ENV):
+            mlflow.log_artifact(str(config_file))
+    except Exception as err:  # whatever the store's failure (OS, HTTP, a missing boto3), it is this one line
+        message = (f"MLflow artifact store {run.artifact_uri} cannot be written: {_why(err)}; nothing was "
+                   f"trained (run {run.run_id} ends FAILED); " + _artifact_store_todo(run.artifact_uri, tracking_uri))
+        with contextlib.suppress(Exception), _environ(_CHECK_HTTP_ENV):  # the reason, where an operator looks
+            mlflow.set_tag("mlflow.note.content", message)
+        raise ArtifactStoreError(message) from err
 
 
 def library_versions() -> dict[str, str]:
@@ -276,11 +329,21 @@ def fit_and_evaluate(cfg: TrainingConfig, dataset: Dataset, log: Log, cross_vali
                      metrics=dict(sorted(metrics.items())), threshold=threshold, threshold_rule=rule)
 
 
-def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedModel:
-    """Steps 1-5: everything up to (not including) MLflow and the bundle files."""
+def load_data(data_path: Path, log: Log) -> Dataset:
+    """Step 1: read and validate the CSV (DataValidationError lists every problem)."""
     log(f"[1/{STEPS}] data: loading and validating {data_path}")
     dataset = load_dataset(data_path)
     log(f"  {len(dataset.records)} valid rows, churn rate {np.mean(dataset.labels):.4f}, sha256 {dataset.sha256[:12]}…")
+    return dataset
+
+
+def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedModel:
+    """Steps 1-5: everything up to (not including) MLflow and the bundle files."""
+    return export_trained(cfg, load_data(data_path, log), log)
+
+
+def export_trained(cfg: TrainingConfig, dataset: Dataset, log: Log) -> TrainedModel:
+    """Steps 2-5 on validated data: fit, evaluate, export to ONNX and check parity."""
     ev = fit_and_evaluate(cfg, dataset, log)
     log(f"[5/{STEPS}] export: ONNX + parity check")
     onnx_export, parity_text, count, delta = _export(cfg, ev.model, ev.spec, ev.x_test, log)
@@ -407,11 +470,17 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
     tracking_uri = opts.tracking_uri or default_tracking_uri()
     check_tracking_store(tracking_uri)
     log(f"MLflow tracking store {tracking_uri} answers")
-    trained = train_and_export(cfg, opts.data_path, log)
-    log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
+    dataset = load_data(opts.data_path, log)
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)
+    # The run starts before training (bad data starts none): its first artifact, the config, proves
+    # the artifact store takes a write; an exception from here on ends the run FAILED.
     with mlflow.start_run(experiment_id=experiment_id) as active, tempfile.TemporaryDirectory() as tmp:
+        log_training_config(cfg, active.info, tracking_uri, Path(tmp))
+        log(f"  MLflow run {active.info.run_id} (experiment {opts.experiment!r}), artifacts in "
+            f"{active.info.artifact_uri}: {CONFIG_ARTIFACT} logged")
+        trained = export_trained(cfg, dataset, log)
+        log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
         run = bundle.RunInfo(active.info.run_id, experiment_id, opts.experiment)
         manifest = _manifest(cfg, trained, run, opts.registered_model, created_at)
         mlflow.log_params(trained.params)

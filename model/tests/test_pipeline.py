@@ -3,7 +3,7 @@ metrics, artifacts and the champion alias (read back through MlflowClient)."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,13 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
     assert {"feature_spec.json", "onnx", "plots"} <= top
     plots = {a.path for a in client.list_artifacts(result.run_id, "plots")}
     assert {"plots/roc_curve.png", "plots/calibration.png", "plots/confusion_matrix.json"} <= plots
+
+
+def test_the_run_records_the_config_it_trained_with(cfg: TrainingConfig, small_run: Run, tmp_path: Path) -> None:
+    """Its first artifact, logged before training (which also checks that the store takes a write)."""
+    result, uri, _ = small_run
+    local = MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, pipeline.CONFIG_ARTIFACT, str(tmp_path))
+    assert json.loads(Path(local).read_text()) == json.loads(json.dumps(asdict(cfg)))
 
 
 def test_run_manifest_artifact_has_no_registration(small_run: Run, tmp_path: Path) -> None:

@@ -4,13 +4,10 @@ stderr and exit 2 within seconds; a real `mlflow server` passes and gets the run
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,9 +17,8 @@ from mlflow.tracking import MlflowClient
 
 from churn_model import cli, pipeline
 from churn_model.config import MODEL_DIR
+from tests.conftest import run_cli, running_mlflow_server
 
-# The ports this project's tests may give an `mlflow server`.
-MLFLOW_TEST_PORTS = range(18461, 18469)
 # Far below MLflow's default of about 4 minutes of retries; a check that takes longer is not a check.
 FAST = 20.0
 
@@ -33,14 +29,6 @@ def refused_uri() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | str | None, str, str, float]:
-    started = time.monotonic()
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(args)
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err, time.monotonic() - started
 
 
 @pytest.mark.parametrize("extra", [[], ["--no-register"]])
@@ -122,50 +110,12 @@ def test_train_sh_reports_an_unreachable_server_in_seconds(refused_uri: str, sma
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: MLflow tracking store {refused_uri} cannot be used")
 
 
-def _free_test_port() -> int:
-    for port in MLFLOW_TEST_PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {MLFLOW_TEST_PORTS} for an mlflow server")
-
-
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `mlflow server` (sqlite backend, served artifacts) from this venv."""
     root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_test_port()
-    uri = f"http://127.0.0.1:{port}"
-    log = (root / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
-         f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination", str(root / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120  # the first start on a new sqlite file runs the migrations
-        while True:
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start on {uri}: {(root / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_mlflow_server(root, ["--artifacts-destination", str(root / "artifacts")]) as uri:
         yield uri
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # its uvicorn worker shares the process group
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def test_a_running_mlflow_server_passes_the_check_and_gets_the_run(
