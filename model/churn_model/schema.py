@@ -34,8 +34,8 @@ CATEGORICAL_DOMAINS: dict[str, tuple[str, ...]] = {
 }
 INTEGER_DOMAINS: dict[str, tuple[str, ...] | None] = {"SeniorCitizen": ("0", "1"), "tenure": None}
 NUMBER_COLUMNS: tuple[str, ...] = ("MonthlyCharges", "TotalCharges")
-# The gateway's bounds (src/contract.ts MAX_TENURE_MONTHS, src/customer-rules.ts MAX_CHARGE; a
-# test reads both files and compares): training data outside them could not be served.
+# The gateway's bounds (src/contract.ts MAX_TENURE_MONTHS and MAX_CHARGE; a test reads that
+# file and compares): training data outside them could not be served.
 MAX_TENURE_MONTHS = 1200
 MAX_CHARGE = 3.4e38  # below float32's largest value: the ONNX input is float32
 # Fewest rows of each class a training file may have: stratified 80/20 test split, a 20%
