@@ -371,6 +371,29 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect((await liveRegions(t)).map((r) => r.id)).toEqual(['model-status', 'result']);
   });
 
+  it('announces it when the model panel cannot be reloaded after a prediction named another model', async () => {
+    const t = await open();
+    const { page } = t;
+    let modelInfoRequests = 0;
+    await page.route('**/graphql', async (route) => {
+      const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
+      if (operation === 'ModelInfo' && ++modelInfoRequests > 1) return route.abort('connectionrefused');
+      if (operation !== 'Predict') return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { modelVersion: string } } };
+      if (body.data?.predict) body.data.predict.modelVersion = 'promoted';
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    const status = page.locator('#model-status');
+    expect(await status.textContent()).toBe('');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => status.textContent()).toBe('A prediction came from another model, and its information could not be loaded: see the Model panel.');
+    expect(await page.locator('#model-panel').textContent()).toMatch(/^Model information is unavailable: The gateway could not be reached/);
+    expect(t.consoleErrors.splice(0)).toEqual([expect.stringMatching(/ERR_CONNECTION_REFUSED/)]);
+  });
+
   it("shows the gateway's problem detail when it refuses a request (413), and caps the customer id as it does", async () => {
     const t = await open();
     const { page } = t;

@@ -33,7 +33,12 @@ async function loadModelInfo(): Promise<void> {
     panelModelVersion = answer.data.modelInfo.modelVersion;
     renderModelInfo(modelPanel, answer.data.modelInfo);
     if (shown !== null && shown !== panelModelVersion) modelStatus.textContent = `Model changed to version ${panelModelVersion}.`;
-  } else renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error', { requestId: answer.requestId });
+  } else {
+    renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error', { requestId: answer.requestId });
+    // Asked again because a prediction named another model: the panel no longer shows the model
+    // serving, and it is no live region, so say so. (panelModelVersion stays: the next prediction asks again.)
+    if (panelModelVersion !== null) modelStatus.textContent = 'A prediction came from another model, and its information could not be loaded: see the Model panel.';
+  }
 }
 
 /** The prediction card in view, where a long form would otherwise leave it above the screen. */
