@@ -64,7 +64,12 @@ function originForm(req: IncomingMessage): string {
     // not a URL either: refused below
   }
   if (!url) throw new HttpProblem(400, 'Bad Request', `request target ${JSON.stringify(target.slice(0, 100))} is neither a path starting with / nor an http(s) URL`);
-  req.url = url.pathname + url.search;
+  // The path and query as sent, after the authority: not url.pathname, which resolves dot
+  // segments (http://h/ui/../metrics would reach /metrics where /ui/../metrics does not).
+  const afterAuthority = target.slice(target.indexOf('//') + 2);
+  const cut = afterAuthority.search(/[/?]/);
+  const rest = cut < 0 ? '' : afterAuthority.slice(cut);
+  req.url = rest.startsWith('/') ? rest : `/${rest}`;
   return req.url;
 }
 

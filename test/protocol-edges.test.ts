@@ -340,6 +340,16 @@ describe('request targets', () => {
     expect(graphql).toContain('{"data":{"modelInfo":{"name":"telco-churn"}}}');
   });
 
+  it('routes the absolute form by its path as sent: dot segments are not resolved, an empty path is /', async () => {
+    const dotted = await rawExchange('GET http://gateway.example/ui/../ HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
+    const originForm = await rawExchange('GET /ui/../ HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
+    expect(dotted.slice(0, 12)).toBe(originForm.slice(0, 12));
+    expect(dotted).not.toMatch(/^HTTP\/1\.1 200 /);
+    const bare = await rawExchange('GET http://gateway.example?probe=1 HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
+    expect(bare).toMatch(/^HTTP\/1\.1 200 /);
+    expect(bare).toContain('"status":"ok"');
+  });
+
   it('refuses a target that is neither a path nor an http(s) URL with a 400 naming it', async () => {
     const refused = await rawExchange('GET ftp://gateway.example/ HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
     expect(refused).toMatch(/^HTTP\/1\.1 400 /);
