@@ -17,12 +17,14 @@ happens before anything a reader can see has changed, and the staging directory 
   be written or that renames refuse (a bind mount): the staging directory is made inside it
   and the files are renamed in one by one, in the order given. Each rename is atomic; the set
   is not, for the microseconds between them.
+* Staging folders a killed write left, inside or beside, are removed once a write succeeds.
 """
 from __future__ import annotations
 
 import ctypes
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -40,11 +42,30 @@ def replace_files(target: Path, files: Mapping[str, bytes]) -> Path:
     real.parent.mkdir(parents=True, exist_ok=True)
     if real.exists() and not real.is_dir():
         raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
-    if real.is_dir() and (os.path.ismount(real) or not set(os.listdir(real)) <= set(files)):
+    # A staging folder a killed write left inside does not make the folder shared: it goes
+    # with the old folder when the new one is swapped in.
+    ours = set(files)
+    if real.is_dir() and (os.path.ismount(real) or not {n for n in os.listdir(real) if not _INSIDE_LEFTOVER.fullmatch(n)} <= ours):
         _rename_files_in(real, files)
     elif not _swap_in_new_directory(real, files):
         _rename_files_in(real, files)
+    _remove_leftovers_beside(real)
     return target
+
+
+# Staging folders of a write that was killed part-way: `.new-<hex>` inside the folder (files
+# renamed in one by one), `.<name>.new-<hex>` beside it and, between the two renames of the
+# fallback swap, `.<name>.new-<hex>-old` holding the folder before.
+_INSIDE_LEFTOVER = re.compile(r"\.new-[0-9a-f]{8}")
+
+
+def _remove_leftovers_beside(real: Path) -> None:
+    """Once the new files are in place, the staging folders killed writes left beside `real`
+    (full copies of a bundle, or its previous version) are nobody's any more."""
+    beside = re.compile(re.escape(f".{real.name}.new-") + r"[0-9a-f]{8}(-old)?")
+    for entry in real.parent.iterdir():
+        if beside.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _swap_in_new_directory(real: Path, files: Mapping[str, bytes]) -> bool:
@@ -91,6 +112,9 @@ def _rename_files_in(real: Path, files: Mapping[str, bytes]) -> None:
         _fsync_dir(real)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    for entry in real.iterdir():  # what killed writes left in here
+        if _INSIDE_LEFTOVER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _write_synced(folder: Path, files: Mapping[str, bytes]) -> None:

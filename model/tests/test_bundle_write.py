@@ -112,3 +112,26 @@ def test_a_bind_mounted_bundle_folder_is_written_in_place(bind_mounted_folder: P
     assert contents(out) == expected(*NEW)
     assert contents(out.parent / "host-bundle") == expected(*NEW)  # still the mount, not a folder put over it
     assert sorted(p.name for p in out.parent.iterdir()) == ["bundle", "host-bundle"]
+
+
+@pytest.mark.parametrize("others", [[], ["README.md"]], ids=["bundle folder", "folder shared with other files"])
+def test_what_a_killed_write_left_is_removed_and_does_not_stop_the_swap(tmp_path: Path, others: list[str]) -> None:
+    out = tmp_path / "bundle"
+    bundle.write_bundle(out, *OLD)
+    for name in others:
+        (out / name).write_text("kept")
+    # A write killed part-way leaves its staging folders: inside (files renamed in one by one),
+    # beside (a whole new bundle), and the old folder set aside between the fallback's two renames.
+    leftovers = [out / ".new-deadbeef", tmp_path / ".bundle.new-0badc0de", tmp_path / ".bundle.new-0badc0de-old"]
+    for folder in leftovers:
+        folder.mkdir()
+        (folder / bundle.MODEL_FILE).write_bytes(b"half written")
+    unrelated = tmp_path / ".bundle.new-notours"
+    unrelated.mkdir()
+    inode_before = out.stat().st_ino
+    bundle.write_bundle(out, *NEW)
+    assert contents(out) == {**expected(*NEW), **{name: b"kept" for name in others}}
+    assert not any(folder.exists() for folder in leftovers)
+    assert unrelated.exists()  # not a name a write of ours makes
+    # With nothing but the bundle in it, the folder is still swapped whole, not written into.
+    assert (out.stat().st_ino != inode_before) == (others == [])
