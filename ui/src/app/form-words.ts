@@ -35,7 +35,7 @@ const NAME = /(?<![\w$.])((?:[A-Za-z_]\w*(?:\[\d+\])?\.)*)([A-Za-z_]\w*)/g;
  */
 export function inFormWords(message: string, field: FieldName | null = null): string {
   let context = field === null ? undefined : FIELDS.get(field);
-  return message.replace(NAME, (whole, path: string, name: string) => {
+  return message.replace(NAME, (whole, path: string, name: string, at: number) => {
     const named = FIELDS.get(name);
     if (named) {
       context = named;
@@ -43,7 +43,9 @@ export function inFormWords(message: string, field: FieldName | null = null): st
     }
     if (path !== '') return whole;
     const labels = valueLabels(context);
-    if (labels && Object.hasOwn(labels, name)) return asOption(labels[name] as string);
+    // Already quoted in the message (graphql-js: 'the enum value "TWO_YEAR"'): not quoted again.
+    const quoted = message[at - 1] === '"' && message[at + whole.length] === '"';
+    if (labels && Object.hasOwn(labels, name)) return quoted ? (labels[name] as string) : asOption(labels[name] as string);
     return name === 'null' ? 'empty' : whole;
   });
 }
