@@ -298,26 +298,37 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(900);
   });
 
-  it('asks for the model again when a prediction comes from another model than the panel shows (a promotion)', async () => {
-    const t = await open();
-    const { page } = t;
+  /**
+   * From now on the page's predictions name another model than its panel shows (the real answers,
+   * modelVersion rewritten in flight to 'promoted'), as after a promotion. The n-th ModelInfo is
+   * refused at the network (connection refused) when `refuseModelInfo(n)`. Returns the count of
+   * ModelInfo requests so far.
+   */
+  async function predictionsFromAnotherModel(page: TestPage['page'], refuseModelInfo: (n: number) => boolean = () => false): Promise<() => number> {
     let modelInfoRequests = 0;
     await page.route('**/graphql', async (route) => {
       const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
-      if (operation === 'ModelInfo') modelInfoRequests++;
+      if (operation === 'ModelInfo' && refuseModelInfo(++modelInfoRequests)) return route.abort('connectionrefused');
       if (operation !== 'Predict') return route.continue();
       const response = await route.fetch();
       const body = (await response.json()) as { data?: { predict?: { modelVersion: string } } };
       if (body.data?.predict) body.data.predict.modelVersion = 'promoted';
       await route.fulfill({ response, json: body });
     });
+    return () => modelInfoRequests;
+  }
+
+  it('asks for the model again when a prediction comes from another model than the panel shows (a promotion)', async () => {
+    const t = await open();
+    const { page } = t;
+    const modelInfoRequests = await predictionsFromAnotherModel(page);
     await page.goto(`${gateway.url}/ui`);
     await poll(() => page.getByTestId('run-id').count()).toBe(1);
-    expect(modelInfoRequests).toBe(1);
+    expect(modelInfoRequests()).toBe(1);
     const shownBefore = await page.getByTestId('run-id').elementHandle();
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.getByTestId('model-version').textContent()).toBe('promoted');
-    await poll(() => modelInfoRequests).toBe(2);
+    await poll(() => modelInfoRequests()).toBe(2);
     // Asked again (the panel is drawn anew), it names the same model: nothing to announce.
     await poll(() => shownBefore?.evaluate((el) => el.isConnected)).toBe(false);
     expect(await page.locator('#model-status').textContent()).toBe('');
@@ -374,16 +385,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
   it('announces it when the model panel cannot be reloaded after a prediction named another model', async () => {
     const t = await open();
     const { page } = t;
-    let modelInfoRequests = 0;
-    await page.route('**/graphql', async (route) => {
-      const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
-      if (operation === 'ModelInfo' && ++modelInfoRequests > 1) return route.abort('connectionrefused');
-      if (operation !== 'Predict') return route.continue();
-      const response = await route.fetch();
-      const body = (await response.json()) as { data?: { predict?: { modelVersion: string } } };
-      if (body.data?.predict) body.data.predict.modelVersion = 'promoted';
-      await route.fulfill({ response, json: body });
-    });
+    await predictionsFromAnotherModel(page, (n) => n > 1);
     await page.goto(`${gateway.url}/ui`);
     await poll(() => page.getByTestId('run-id').count()).toBe(1);
     const status = page.locator('#model-status');
