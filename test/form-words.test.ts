@@ -12,8 +12,13 @@ describe('inFormWords', () => {
     expect(inFormWords('Did you mean the enum value "TWO_YEAR"?', 'contract')).toBe('Did you mean the enum value "Two year"?');
   });
 
+  it('in a message about no one field, relabels only names on a path: a bare word may be English', () => {
+    expect(inFormWords('the model does not match the gateway contract')).toBe('the model does not match the gateway contract');
+    expect(inFormWords('Variable "$customer" got invalid value "X" at "customer.contract"')).toBe('Variable "$customer" got invalid value "X" at "Contract"');
+  });
+
   it('reads a value as one of the field named last', () => {
-    expect(inFormWords('multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false')).toBe(
+    expect(inFormWords('multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false', 'multipleLines')).toBe(
       'Multiple lines must be "No phone service" exactly when Phone service is "No"',
     );
   });

@@ -32,11 +32,13 @@ const NAME = /(?<![\w$.])((?:[A-Za-z_]\w*(?:\[\d+\])?\.)*)([A-Za-z_]\w*)/g;
  * `field`: the field the message is about (the issue's path), whose values it may name before
  * naming any field. A value is read as one of the field named last: "internetService is NO"
  * is "No internet service", "multipleLines=NO" is "No". Null is what the form calls empty.
+ * Without `field` (a message about no one field), only names on a path ("customer.contract")
+ * are fields: a bare word may be English ("the gateway's contract").
  */
 export function inFormWords(message: string, field: FieldName | null = null): string {
   let context = field === null ? undefined : FIELDS.get(field);
   return message.replace(NAME, (whole, path: string, name: string, at: number) => {
-    const named = FIELDS.get(name);
+    const named = field === null && path === '' ? undefined : FIELDS.get(name);
     if (named) {
       context = named;
       return named.label;
