@@ -57,14 +57,8 @@ const SLASH = 0x2f;
 function originForm(req: IncomingMessage): string {
   const target = req.url ?? '/';
   if (target === '*') return target;
-  let url: URL | null = null;
-  try {
-    if (/^https?:\/\//i.test(target)) url = new URL(target);
-  } catch {
-    // not a URL either: refused below
-  }
-  if (!url) throw new HttpProblem(400, 'Bad Request', `request target ${JSON.stringify(target.slice(0, 100))} is neither a path starting with / nor an http(s) URL`);
-  // The path and query as sent, after the authority: not url.pathname, which resolves dot
+  if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) throw new HttpProblem(400, 'Bad Request', `request target ${JSON.stringify(target.slice(0, 100))} is neither a path starting with / nor an http(s) URL`);
+  // The path and query as sent, after the authority: not a parsed URL's pathname, which resolves dot
   // segments (http://h/ui/../metrics would reach /metrics where /ui/../metrics does not).
   const afterAuthority = target.slice(target.indexOf('//') + 2);
   const cut = afterAuthority.search(/[/?]/);
