@@ -232,9 +232,7 @@ describe('artifact and JSON bodies that fail mid-download', () => {
   });
 
   it('answers 502 MLFLOW_UNAVAILABLE naming the artifact, run and URL when every attempt is cut off or too slow', async () => {
-    await champion(v.one);
-    const gw = await gateway({ MLFLOW_TIMEOUT_MS: '800' });
-    await champion(v.two);
+    const gw = await championMovedUnder(v.two, { MLFLOW_TIMEOUT_MS: '800' });
     proxy.fault(/model\.onnx/, { kind: 'truncate' });
     const before = proxy.count(/model\.onnx/);
     const cut = await reload(gw);
@@ -257,9 +255,7 @@ describe('artifact and JSON bodies that fail mid-download', () => {
 
 describe('reloads while the alias moves', () => {
   it('a reloadModel made after the alias moved gets what the alias names now, not the reload already running', async () => {
-    await champion(v.one);
-    const gw = await gateway();
-    await champion(v.two);
+    const gw = await championMovedUnder(v.two);
     const gate = proxy.hold(/model\.onnx/);
     const first = reload(gw);
     await gate.reached; // the first reload is loading version two
@@ -275,9 +271,7 @@ describe('reloads while the alias moves', () => {
   });
 
   it('a poll whose candidate changed under it records the version it loaded as rejected, and later loads the good one', async () => {
-    await champion(v.one);
-    const gw = await gateway();
-    await champion(v.two);
+    const gw = await championMovedUnder(v.two);
     // The poll's peek sees version two; its load asks the alias again (held) and finds the tampered version.
     const gate = proxy.hold(/registered-models\/alias/, 1);
     const poll = gw.admin.checkForUpdate();
@@ -298,6 +292,22 @@ describe('reloads while the alias moves', () => {
     await champion(v.one);
   });
 });
+
+/** A gateway serving version one, then champion moved to `version` (the gateway has not reloaded). */
+async function championMovedUnder(version: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  await champion(v.one);
+  const gw = await gateway(env);
+  await champion(version);
+  return gw;
+}
+
+/** reloadModel refused the candidate: 422 MODEL_BUNDLE_INVALID. Returns the message. */
+async function refusedOnReload(gw: TestGateway): Promise<string | undefined> {
+  const res = await reload(gw);
+  expect(res.status).toBe(422);
+  expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+  return res.body.errors?.[0]?.message;
+}
 
 /**
  * Two gateways serving version one, the second polling every 200 ms, then champion moved to
@@ -325,26 +335,16 @@ async function expectPollerRejectedOnce(polled: TestGateway): Promise<void> {
 describe('candidates the contract check must refuse at load', () => {
   it('an onnx.outputName that names the int64 label output: 422 MODEL_BUNDLE_INVALID, and the poller logs it once', async () => {
     const { gw, polled } = await championMovedUnderPoller(v.labelOutput);
-    const res = await reload(gw);
-    expect(res.status).toBe(422);
-    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
-    expect(res.body.errors?.[0]?.message).toMatch(/ONNX output label is int64, expected float32/);
+    expect(await refusedOnReload(gw)).toMatch(/ONNX output label is int64, expected float32/);
     expect(await servingVersion(gw)).toBe(v.one);
     await expectPollerRejectedOnce(polled);
   });
 
   it('a ratio over a nullable column without nullAs, and a nullable denominator: 422 naming the feature', async () => {
-    await champion(v.one);
-    const gw = await gateway();
-    await champion(v.ratioNoNullAs);
-    const numerator = await reload(gw);
-    expect(numerator.status).toBe(422);
-    expect(numerator.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
-    expect(numerator.body.errors?.[0]?.message).toContain('feature TotalCharges/tenure reads nullable column TotalCharges without nullAs');
+    const gw = await championMovedUnder(v.ratioNoNullAs);
+    expect(await refusedOnReload(gw)).toContain('feature TotalCharges/tenure reads nullable column TotalCharges without nullAs');
     await champion(v.nullableDenominator);
-    const denominator = await reload(gw);
-    expect(denominator.status).toBe(422);
-    expect(denominator.body.errors?.[0]?.message).toContain('feature TotalCharges/tenure divides by nullable column TotalCharges');
+    expect(await refusedOnReload(gw)).toContain('feature TotalCharges/tenure divides by nullable column TotalCharges');
     // Still serving version one, which scores a customer not yet billed.
     const p = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 0, totalCharges: null } });
     expect(p.body.errors).toBeUndefined();
@@ -368,15 +368,11 @@ describe('a version MLflow has no bundle for', () => {
 
 describe('lineage', () => {
   it("a bundle logged into a run that did not train it: 422 naming both runs, since modelInfo would credit the wrong run's params and metrics", async () => {
-    await champion(v.one);
-    const gw = await gateway();
-    await champion(v.otherRun);
-    const res = await reload(gw);
-    expect(res.status).toBe(422);
-    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+    const gw = await championMovedUnder(v.otherRun);
+    const message = await refusedOnReload(gw);
     const trainedBy = (JSON.parse(Buffer.from((await readBundleFiles(BUNDLE_DIR))['manifest.json'] as Uint8Array).toString('utf8')) as { run: { runId: string } }).run.runId;
-    expect(res.body.errors?.[0]?.message).toContain(`was written by training run ${trainedBy}, not by the run that holds it`);
-    expect(res.body.errors?.[0]?.message).toContain(`modelInfo would credit run ${runOf['otherRun']}'s params and metrics`);
+    expect(message).toContain(`was written by training run ${trainedBy}, not by the run that holds it`);
+    expect(message).toContain(`modelInfo would credit run ${runOf['otherRun']}'s params and metrics`);
     expect(await servingVersion(gw)).toBe(v.one);
   });
 });
@@ -418,9 +414,7 @@ describe('metrics MLflow reports as NaN', () => {
 
 describe('a reloadModel over a slow MLflow', () => {
   it('answers 502 "no answer within" before REQUEST_TIMEOUT_MS, and never swaps afterwards', async () => {
-    await champion(v.one);
-    const gw = await gateway({ REQUEST_TIMEOUT_MS: '3000', HEADERS_TIMEOUT_MS: '1000', MLFLOW_TIMEOUT_MS: '1500' });
-    await champion(v.two);
+    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '3000', HEADERS_TIMEOUT_MS: '1000', MLFLOW_TIMEOUT_MS: '1500' });
     // Every call answers within MLFLOW_TIMEOUT_MS, but the five of them take about 4 s.
     proxy.fault(/./, { kind: 'delay', ms: 800 });
     const started = Date.now();
