@@ -1,69 +1,10 @@
 /**
- * Process entry point: config, logger, server, signals. Start-up failures print one
- * clear line and exit non-zero; SIGTERM/SIGINT drain and exit.
+ * Process entry point. V8's flags are set first (src/v8-flags.ts); only then is the gateway
+ * loaded, by a dynamic import. With static imports, every module of the graph (graphql, yoga,
+ * zod, pino, onnxruntime's binding, ...) is loaded and compiled before the first module body
+ * runs, so the flags would be set only after those allocations, and V8 had already made
+ * pretenuring decisions by then (test/v8-flags.test.ts caught one on a busy machine).
  */
-// First: V8 settings that must hold before the rest allocates anything.
 import './v8-flags.js';
-import { ConfigError, loadConfig, misspelledVariables } from './config.js';
-import { describeError } from './errors.js';
-import { createLogger } from './logger.js';
-import { startGateway } from './server.js';
 
-async function main(): Promise<void> {
-  // A misspelled setting may be what made the configuration invalid: named either way.
-  const misspelled = misspelledVariables(process.env).map(({ given, meant }) => ({
-    given,
-    meant,
-    text: `environment variable ${given} is not read by the gateway; did you mean ${meant}? (${process.env[meant] === undefined ? `${meant} keeps its default` : `${meant} is set, and is what is read`})`,
-  }));
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`churn-gateway: ${err.message}\n`);
-      for (const m of misspelled) process.stderr.write(`churn-gateway: ${m.text}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-  const log = createLogger(config.LOG_LEVEL);
-  for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
-  process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
-  process.on('uncaughtException', (err) => {
-    log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
-    process.exit(1);
-  });
-
-  let gateway;
-  try {
-    gateway = await startGateway(config, log);
-  } catch (err) {
-    process.stderr.write(`churn-gateway: cannot start: ${describeError(err)}\n`);
-    process.exit(1);
-  }
-  let stopping = false;
-  const stop = (signal: string) => {
-    // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
-    if (stopping) return log.warn({ signal }, 'already shutting down');
-    stopping = true;
-    void gateway.shutdown(signal).then((drained) => {
-      log.flush();
-      process.exit(drained ? 0 : 1);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-
-  try {
-    await gateway.ready;
-  } catch (err) {
-    const line = `churn-gateway: cannot start: ${describeError(err)}`;
-    log.fatal({ err: describeError(err) }, 'cannot start');
-    process.stderr.write(`${line}\n`);
-    gateway.server.close();
-    process.exit(1);
-  }
-}
-
-void main();
+await import('./start.js');

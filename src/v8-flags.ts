@@ -1,6 +1,6 @@
 /**
  * V8 settings of the gateway process, set before anything else is loaded: main.ts imports
- * this module first.
+ * this module, and only then the gateway (src/start.ts).
  *
  * Allocation-site pretenuring off. In the first second of load the young generation is still
  * small and scavenged every few milliseconds, so almost every request in flight survives one,

@@ -91,13 +91,13 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 
 /**
  * Starts the gateway as a separate process via tsx (`nodeArgs` go to node before it);
- * resolves once GET / is 200 (or the process exits).
+ * resolves once GET / is 200 (or the process exits). `entry` replaces src/main.ts.
  */
-export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean; nodeArgs?: readonly string[] } = {}): Promise<SpawnedGateway> {
+export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean; nodeArgs?: readonly string[]; entry?: string } = {}): Promise<SpawnedGateway> {
   // A port the kernel just handed out and took back: a random pick once landed on a port another
   // test's server held (EADDRINUSE), since test files run in parallel.
   const port = env['PORT'] ?? String(await freePort());
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', `${REPO_ROOT}src/main.ts`], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', `${REPO_ROOT}${opts.entry ?? 'src/main.ts'}`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
   });
