@@ -263,8 +263,12 @@ export class ModelAdmin {
       return { changed: false, model: current, message: `model ${current.modelVersion} is already serving` };
     }
     reload.committed = true;
-    await this.slot.swap(candidate);
+    // The swap is done when swap() returns; its promise is the old model's release, which waits
+    // for that model's predictions in flight. Logged in between, so no answer from the new model
+    // comes before the line that says it serves.
+    const oldReleased = this.slot.swap(candidate);
     this.log.info({ from: current.modelVersion, to: candidate.modelVersion, fromRunId: current.lineage.runId, toRunId: candidate.lineage.runId, onnxSha256: candidate.manifest.onnx.sha256, source: this.source.description, reason }, 'model swapped');
+    await oldReleased;
     return { changed: true, model: candidate, message: `now serving ${candidate.modelVersion} (was ${current.modelVersion})` };
   }
 }

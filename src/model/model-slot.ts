@@ -19,12 +19,15 @@ export class ModelSlot {
     return this.model;
   }
 
-  /** Serves `next` from now on; resolves once the previous model is released. */
-  async swap(next: ChurnModel): Promise<void> {
+  /**
+   * Serves `next` from the moment it is called (the switch is synchronous); the promise
+   * resolves once the previous model is released.
+   */
+  swap(next: ChurnModel): Promise<void> {
     const previous = this.model;
     this.model = next;
     for (const listener of this.listeners) listener(next);
-    if (previous && previous !== next) await previous.release();
+    return previous && previous !== next ? previous.release() : Promise.resolve();
   }
 
   onSwap(listener: (model: ChurnModel) => void): void {
