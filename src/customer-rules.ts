@@ -82,7 +82,7 @@ const RULES: readonly Rule[] = [
     check(record, naming, out) {
       const t = record.tenure;
       if (!Number.isInteger(t) || t < 0 || t > MAX_TENURE_MONTHS) {
-        out.push({ column: 'tenure', message: `${naming.field('tenure')} must be an integer from 0 to ${MAX_TENURE_MONTHS} (months); got ${t}` });
+        out.push({ column: 'tenure', message: `${naming.field('tenure')} must be an integer number of months from 0 to ${MAX_TENURE_MONTHS}; got ${t}` });
       }
     },
   },

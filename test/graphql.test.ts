@@ -172,8 +172,8 @@ describe('outsideTrainingRange', () => {
 
 describe('bad input', () => {
   const cases: [string, Partial<Record<keyof CustomerInput, unknown>>, RegExp, string][] = [
-    ['tenure below 0', { tenure: -1 }, /tenure must be an integer from 0 to 1200/, 'customer.tenure'],
-    ['tenure above 1200', { tenure: 1201 }, /tenure must be an integer from 0 to 1200/, 'customer.tenure'],
+    ['tenure below 0', { tenure: -1 }, /tenure must be an integer number of months from 0 to 1200; got -?[0-9]+$/, 'customer.tenure'],
+    ['tenure above 1200', { tenure: 1201 }, /tenure must be an integer number of months from 0 to 1200; got -?[0-9]+$/, 'customer.tenure'],
     ['negative monthly charges', { monthlyCharges: -0.01 }, /monthlyCharges must be a finite number ≥ 0/, 'customer.monthlyCharges'],
     ['negative total charges', { totalCharges: -5 }, /totalCharges must be a finite number ≥ 0/, 'customer.totalCharges'],
     ['phone lines without phone service', { phoneService: false, multipleLines: 'YES' }, /multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false/, 'customer.multipleLines'],
