@@ -33,6 +33,7 @@ import xgboost as xgb
 from mlflow.entities import RunInfo
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
+from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
 
 from churn_model import bundle, evaluate, export, features, synthetic, train
@@ -391,7 +392,7 @@ def _log_artifacts(trained: TrainedModel, manifest: dict[str, Any], staging: Pat
 
 def _log_model(trained: TrainedModel) -> str:
     example = trained.x_test[:5]
-    info = mlflow.xgboost.log_model(
+    info: ModelInfo = mlflow.xgboost.log_model(  # documented to return ModelInfo; unannotated in mlflow
         trained.model, name="model", input_example=example,
         signature=infer_signature(example, trained.model.predict_proba(example)),
         pip_requirements=[f"xgboost-cpu=={xgb.__version__}", f"numpy=={np.__version__}"])
@@ -511,6 +512,7 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         _write_bundle(opts, trained, manifest, version, alias)
         log(f"  bundle written to {opts.out_dir}")
         if alias:
+            assert version is not None, "an alias is only chosen for a version _register returned"
             MlflowClient().set_registered_model_alias(opts.registered_model, alias, version)
             log(f"  alias {alias} -> {opts.registered_model} version {version}")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,

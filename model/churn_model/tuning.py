@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -20,6 +20,14 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from churn_model import features, train
 from churn_model.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
 from churn_model.data import load_dataset
+
+
+class TrialResult(TypedDict):
+    """One candidate's printed JSON line."""
+    cv_auc_mean: float
+    cv_auc_std: float
+    rounds: int
+    params: dict[str, Any]
 
 
 def sample_params(rng: np.random.Generator, base: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     base = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
     candidates = [base] + [sample_params(rng, base) for _ in range(args.trials)]
-    results = []
+    results: list[TrialResult] = []
     for hyper in candidates:
         mean, std, rounds = nested_cv_auc(x, y, hyper, cfg)
         results.append({"cv_auc_mean": mean, "cv_auc_std": std, "rounds": rounds, "params": hyper})

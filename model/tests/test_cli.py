@@ -9,6 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from churn_model import cli
+from churn_model.config import REPO_ROOT
 
 
 def test_missing_data_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,7 +30,7 @@ def test_churn_data_is_the_fallback(monkeypatch: pytest.MonkeyPatch, small_csv: 
 
 def test_relative_paths_fall_back_to_the_repo_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    assert cli.resolve_path("model/config.toml") == (cli.REPO_ROOT / "model" / "config.toml").resolve()
+    assert cli.resolve_path("model/config.toml") == (REPO_ROOT / "model" / "config.toml").resolve()
 
 
 @pytest.mark.parametrize("content", [None, "not = [toml", "[split]\ntest_size = 0.2\n"])

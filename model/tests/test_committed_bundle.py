@@ -20,7 +20,9 @@ BUNDLE = Path(__file__).resolve().parents[1] / "bundle"
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    return json.loads((BUNDLE / "manifest.json").read_text())
+    loaded = json.loads((BUNDLE / "manifest.json").read_text())
+    assert isinstance(loaded, dict), "manifest.json is not a JSON object"
+    return loaded
 
 
 def test_checksums_match_manifest(manifest: dict[str, Any]) -> None:

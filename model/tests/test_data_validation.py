@@ -7,7 +7,7 @@ from typing import Callable
 import pandas as pd
 import pytest
 
-from churn_model import synthetic
+from churn_model import schema, synthetic
 from churn_model.data import DataValidationError, load_dataset
 from tests.conftest import write_csv
 
@@ -16,8 +16,8 @@ def good_frame() -> pd.DataFrame:
     frame = synthetic.churn_frame(300, seed=3)  # 64 churners: above MIN_CLASS_ROWS
     # Pin rows 1-3 (data rows, 1-based) to known states used by the mutations below.
     frame.loc[0, ["PhoneService", "MultipleLines"]] = ["Yes", "No"]
-    frame.loc[1, ["InternetService", *synthetic.schema.ADDON_COLUMNS]] = ["DSL"] + ["No"] * 6
-    frame.loc[2, ["InternetService", *synthetic.schema.ADDON_COLUMNS]] = ["No"] + ["No internet service"] * 6
+    frame.loc[1, ["InternetService", *schema.ADDON_COLUMNS]] = ["DSL"] + ["No"] * 6
+    frame.loc[2, ["InternetService", *schema.ADDON_COLUMNS]] = ["No"] + ["No internet service"] * 6
     frame.loc[2, ["tenure", "TotalCharges"]] = ["5", "100.5"]
     return frame
 
@@ -84,7 +84,7 @@ def test_blank_total_charges_needs_tenure_zero(tmp_path: Path) -> None:
 
 def test_duplicate_customer_id(tmp_path: Path) -> None:
     def mutate(frame: pd.DataFrame) -> pd.DataFrame:
-        frame.loc[9, "customerID"] = frame.loc[0, "customerID"]
+        frame.loc[9, "customerID"] = str(frame.loc[0, "customerID"])
         return frame
     assert "duplicates data row 1" in errors_for(tmp_path, mutate)
 

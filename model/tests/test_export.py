@@ -14,7 +14,7 @@ from churn_model.export import ParityError, check_parity, onnx_probabilities, to
 
 def small_model(cfg: TrainingConfig, seed: int, rounds: int = 60) -> tuple[xgb.XGBClassifier, features.FeatureSpec]:
     frame = synthetic.churn_frame(500, seed=seed)
-    records = [to_record(r) for r in frame.to_dict(orient="records")]
+    records = [to_record({str(k): str(v) for k, v in r.items()}) for r in frame.to_dict(orient="records")]
     spec = features.build_feature_spec(records, cfg.ratio_features)
     x = features.encode_records(records, spec)
     y = (frame["Churn"] == "Yes").to_numpy(dtype=np.int64)
