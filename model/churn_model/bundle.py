@@ -12,12 +12,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from churn_model import atomic_write
 from churn_model.data import Record
+from churn_model.features import FeatureSpec
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.onnx"
@@ -30,6 +32,58 @@ class RunInfo:
     run_id: str
     experiment_id: str
     experiment_name: str
+
+
+# manifest.json's shape (docs/model-bundle.md); key names are the bundle's, hence camelCase.
+class RegisteredModel(TypedDict):
+    name: str
+    version: str | None
+    alias: str | None
+
+
+class ManifestRun(TypedDict):
+    runId: str
+    experimentId: str
+    experimentName: str
+
+
+class RiskBands(TypedDict):
+    mediumFrom: float
+    highFrom: float
+
+
+class ManifestOnnx(TypedDict):
+    file: str
+    sha256: str
+    inputName: str
+    outputName: str
+    positiveClassIndex: int
+    opset: int
+
+
+class ManifestParity(TypedDict):
+    file: str
+    sha256: str
+    count: int
+    tolerance: float
+
+
+class Manifest(TypedDict):
+    formatVersion: int
+    registeredModel: RegisteredModel
+    run: ManifestRun
+    createdAt: str
+    gitCommit: str | None
+    datasetSha256: str
+    libraryVersions: dict[str, str]
+    params: dict[str, str]
+    metrics: dict[str, float]
+    threshold: float
+    thresholdRule: str
+    riskBands: RiskBands
+    onnx: ManifestOnnx
+    parity: ManifestParity
+    featureSpec: FeatureSpec
 
 
 def sha256_hex(data: bytes) -> str:
@@ -48,7 +102,7 @@ def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit
                    metrics: dict[str, float], threshold: float, threshold_rule: str,
                    medium_from: float, onnx_sha256: str, input_name: str, output_name: str,
                    opset: int, parity_sha256: str, parity_count: int, tolerance: float,
-                   feature_spec: dict[str, Any]) -> dict[str, Any]:
+                   feature_spec: FeatureSpec) -> Manifest:
     """The manifest with registeredModel version/alias null (filled after registration)."""
     return {
         "formatVersion": FORMAT_VERSION,
@@ -72,18 +126,18 @@ def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit
     }
 
 
-def with_registration(manifest: dict[str, Any], version: str | None, alias: str | None) -> dict[str, Any]:
+def with_registration(manifest: Manifest, version: str | None, alias: str | None) -> Manifest:
     updated = copy.deepcopy(manifest)
     updated["registeredModel"]["version"] = version
     updated["registeredModel"]["alias"] = alias
     return updated
 
 
-def manifest_json(manifest: dict[str, Any]) -> str:
+def manifest_json(manifest: Mapping[str, object]) -> str:
     return json.dumps(manifest, sort_keys=True, indent=2) + "\n"
 
 
-def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: dict[str, Any], parity_text: str) -> Path:
+def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str) -> Path:
     """Write the three bundle files into `out_dir` (created if needed) as one replacement: a
     failure part-way (disk full, …) raises OSError and leaves the old bundle whole, never a new
     model.onnx beside an old manifest.json (see atomic_write). The manifest goes last where the

@@ -20,7 +20,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from churn_model import schema
 from churn_model.csv_file import CsvFile, LineSpan, UnreadableCsvError, read_csv_file
@@ -30,7 +29,7 @@ BLANK_TOTAL = " "
 _INT_RE = re.compile(r"[0-9]+")  # used with fullmatch: no sign, no trailing newline
 _NUMBER_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
-Record = dict[str, Any]
+Record = dict[str, str | int | float | None]
 
 
 class DataValidationError(ValueError):

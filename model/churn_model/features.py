@@ -11,21 +11,73 @@ transforms are exactly identity, onehot and ratio, which the gateway implements.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 
 from churn_model import schema
 from churn_model.data import Record
 
-FeatureSpec = dict[str, Any]
 NULL_AS = 0
 ZERO_DENOMINATOR_AS = 0
 
 
-def _column_entry(name: str, records: list[Record]) -> dict[str, Any]:
+# The featureSpec's JSON shape (docs/model-bundle.md); key names are the bundle's, hence camelCase.
+class ColumnEntry(TypedDict):
+    name: str
+    kind: schema.ColumnKind
+    allowedValues: NotRequired[list[str]]  # categoricals and integer columns with a domain
+    nullable: NotRequired[Literal[True]]
+    observedMin: NotRequired[float]        # the other columns; an int for an integer column
+    observedMax: NotRequired[float]
+
+
+class OneHotFeature(TypedDict):
+    name: str
+    transform: Literal["onehot"]
+    column: str
+    value: str
+
+
+class IdentityFeature(TypedDict):
+    name: str
+    transform: Literal["identity"]
+    column: str
+    nullAs: NotRequired[int]
+
+
+class RatioFeature(TypedDict):
+    name: str
+    transform: Literal["ratio"]
+    numerator: str
+    denominator: str
+    zeroDenominatorAs: int
+    nullAs: int
+
+
+Feature = OneHotFeature | IdentityFeature | RatioFeature
+
+
+class FeatureSpec(TypedDict):
+    columns: list[ColumnEntry]
+    features: list[Feature]
+
+
+def _non_null_numbers(records: list[Record], name: str) -> list[float]:
+    """The column's values, nulls left out (ints stay ints); text in a number column is a bug."""
+    values: list[float] = []
+    for r in records:
+        value = r[name]
+        if isinstance(value, str):
+            raise TypeError(f"column {name!r} holds text {value!r}, not a number")
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def _column_entry(name: str, records: list[Record]) -> ColumnEntry:
     kind = schema.column_kind(name)
-    entry: dict[str, Any] = {"name": name, "kind": kind}
+    entry: ColumnEntry = {"name": name, "kind": kind}
     if kind == "categorical":
         entry["allowedValues"] = list(schema.CATEGORICAL_DOMAINS[name])
         return entry
@@ -35,7 +87,7 @@ def _column_entry(name: str, records: list[Record]) -> dict[str, Any]:
         return entry
     if name in schema.NULLABLE_COLUMNS:
         entry["nullable"] = True
-    values = [r[name] for r in records if r[name] is not None]
+    values = _non_null_numbers(records, name)
     entry["observedMin"] = min(values) if kind == "number" else int(min(values))
     entry["observedMax"] = max(values) if kind == "number" else int(max(values))
     if name in schema.NULLABLE_COLUMNS:
@@ -43,19 +95,19 @@ def _column_entry(name: str, records: list[Record]) -> dict[str, Any]:
     return entry
 
 
-def _column_features(name: str) -> list[dict[str, Any]]:
+def _column_features(name: str) -> list[Feature]:
     if schema.column_kind(name) == "categorical":
         return [
             {"name": f"{name}={value}", "transform": "onehot", "column": name, "value": value}
             for value in schema.CATEGORICAL_DOMAINS[name]
         ]
-    feature: dict[str, Any] = {"name": name, "transform": "identity", "column": name}
+    feature: IdentityFeature = {"name": name, "transform": "identity", "column": name}
     if name in schema.NULLABLE_COLUMNS:
         feature["nullAs"] = NULL_AS
     return [feature]
 
 
-def _ratio_feature(numerator: str, denominator: str) -> dict[str, Any]:
+def _ratio_feature(numerator: str, denominator: str) -> RatioFeature:
     return {
         "name": f"{numerator}/{denominator}",
         "transform": "ratio",
@@ -68,7 +120,7 @@ def _ratio_feature(numerator: str, denominator: str) -> dict[str, Any]:
 
 def build_feature_spec(records: list[Record], ratios: tuple[tuple[str, str], ...]) -> FeatureSpec:
     """Spec for the 19 columns (observed ranges from `records`) plus the configured ratios."""
-    features = [f for col in schema.FEATURE_COLUMNS for f in _column_features(col)]
+    features: list[Feature] = [f for col in schema.FEATURE_COLUMNS for f in _column_features(col)]
     features += [_ratio_feature(num, den) for num, den in ratios]
     return {
         "columns": [_column_entry(col, records) for col in schema.FEATURE_COLUMNS],
@@ -76,7 +128,7 @@ def build_feature_spec(records: list[Record], ratios: tuple[tuple[str, str], ...
     }
 
 
-def _number(value: Any, null_as: float | None) -> float:
+def _number(value: str | int | float | None, null_as: float | None) -> float:
     if value is None:
         if null_as is None:
             raise ValueError("null value for a feature without nullAs")
@@ -84,17 +136,17 @@ def _number(value: Any, null_as: float | None) -> float:
     return float(value)
 
 
-def _feature_value(record: Record, feature: dict[str, Any]) -> float:
-    transform = feature["transform"]
-    if transform == "onehot":
+def _feature_value(record: Record, feature: Feature) -> float:
+    # Compared on feature["transform"] itself so that each branch narrows `feature` to its kind.
+    if feature["transform"] == "onehot":
         return 1.0 if record[feature["column"]] == feature["value"] else 0.0
-    if transform == "identity":
+    if feature["transform"] == "identity":
         return _number(record[feature["column"]], feature.get("nullAs"))
-    if transform == "ratio":
+    if feature["transform"] == "ratio":
         numerator = _number(record[feature["numerator"]], feature.get("nullAs"))
         denominator = _number(record[feature["denominator"]], None)
         return float(feature["zeroDenominatorAs"]) if denominator == 0 else numerator / denominator
-    raise ValueError(f"unknown transform {transform!r}")
+    raise ValueError(f"unknown transform {feature['transform']!r}")  # a spec read from JSON may hold any
 
 
 def encode_record(record: Record, spec: FeatureSpec) -> np.ndarray:

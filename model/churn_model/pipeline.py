@@ -366,7 +366,7 @@ def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
 
 
 def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, model_name: str,
-              created_at: str) -> dict[str, Any]:
+              created_at: str) -> bundle.Manifest:
     return bundle.build_manifest(
         run=run, model_name=model_name, created_at=created_at, git_commit=git_commit(),
         dataset_sha256=trained.dataset.sha256, library_versions=library_versions(),
@@ -378,7 +378,7 @@ def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, m
         parity_count=trained.parity_count, tolerance=cfg.export.tolerance, feature_spec=trained.spec)
 
 
-def _log_artifacts(trained: TrainedModel, manifest: dict[str, Any], staging: Path) -> None:
+def _log_artifacts(trained: TrainedModel, manifest: bundle.Manifest, staging: Path) -> None:
     bundle_dir = bundle.write_bundle(staging / "bundle", trained.onnx_export.model_bytes, manifest,
                                      trained.parity_text)
     mlflow.log_artifacts(str(bundle_dir), artifact_path="bundle")
@@ -455,7 +455,7 @@ def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id
     return str(version), decision
 
 
-def _write_bundle(opts: PipelineOptions, trained: TrainedModel, manifest: dict[str, Any], version: str | None,
+def _write_bundle(opts: PipelineOptions, trained: TrainedModel, manifest: bundle.Manifest, version: str | None,
                   alias: str | None) -> None:
     final = bundle.with_registration(manifest, version, alias)
     try:

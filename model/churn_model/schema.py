@@ -5,6 +5,9 @@ derives the feature spec from them, so each fact lives here once.
 """
 from __future__ import annotations
 
+from typing import Literal
+
+ColumnKind = Literal["categorical", "integer", "number"]
 ID_COLUMN = "customerID"
 TARGET_COLUMN = "Churn"
 YES_NO = ("No", "Yes")
@@ -61,7 +64,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 ALL_COLUMNS: tuple[str, ...] = (ID_COLUMN, *FEATURE_COLUMNS, TARGET_COLUMN)
 
 
-def column_kind(name: str) -> str:
+def column_kind(name: str) -> ColumnKind:
     """'categorical', 'integer' or 'number' for a feature column."""
     if name in CATEGORICAL_DOMAINS:
         return "categorical"

@@ -18,6 +18,12 @@ CHURN_DATA = os.environ.get("CHURN_DATA")
 pytestmark = pytest.mark.skipif(not CHURN_DATA, reason="CHURN_DATA not set")
 
 
+def number(value: str | int | float | None) -> float:
+    """A record's tenure or MonthlyCharges, never text or null."""
+    assert isinstance(value, (int, float)), value
+    return value
+
+
 def test_real_file_validates_with_eleven_unbilled_customers() -> None:
     dataset = load_dataset(Path(CHURN_DATA or ""))
     assert len(dataset.records) == 7043
@@ -59,8 +65,8 @@ def test_feature_spec_ranges_come_from_the_training_part_only(
     split = train.split_indices(np.asarray(dataset.labels), cfg.split)
     columns = {c["name"]: c for c in json.loads((bundle_dir / "manifest.json").read_text())["featureSpec"]["columns"]}
     for name in ("tenure", "MonthlyCharges"):
-        in_training = [dataset.records[i][name] for i in split.train]
-        everywhere = [r[name] for r in dataset.records]
+        in_training = [number(dataset.records[i][name]) for i in split.train]
+        everywhere = [number(r[name]) for r in dataset.records]
         assert (columns[name]["observedMin"], columns[name]["observedMax"]) == (min(in_training), max(in_training))
     # MonthlyCharges' lowest value is a test-split customer's: a spec built on every row would show it.
     assert min(everywhere) < columns["MonthlyCharges"]["observedMin"]
