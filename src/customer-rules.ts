@@ -31,7 +31,7 @@ export const datasetNaming: Naming = {
   value: (_column, value) => JSON.stringify(value),
 };
 
-const fieldByColumn = new Map(CUSTOMER_FIELDS.map((f) => [f.column as ColumnName, f]));
+const fieldByColumn = new Map(CUSTOMER_FIELDS.map((f) => [f.column, f]));
 
 /** Names as in the GraphQL schema: camelCase fields, enum values, booleans. */
 export const graphqlNaming: Naming = {

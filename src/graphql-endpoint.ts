@@ -200,7 +200,7 @@ export function createGraphQLEndpoint(deps: {
       warn: (...args) => log.warn({ args: args.map(String) }, 'yoga'),
       // Work stopped because nobody waits for the answer is no error: app.ts logs it once, at
       // info, with the request id ('work stopped: nobody waits for the answer').
-      error: (...args) => {
+      error: (...args: unknown[]) => {
         if (args.some(isWorkAbandoned) || args.some((a) => typeof a === 'object' && a !== null && loggedWithRequestId.has(a))) return;
         log.error({ args: args.map((a) => describeError(a)) }, 'yoga error');
       },
@@ -262,6 +262,9 @@ export function createGraphQLEndpoint(deps: {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
     const bytes = Buffer.from(await response.arrayBuffer());
+    // TypeScript still narrows state.stopped to null from the check before Yoga's run, but the
+    // resolvers Yoga ran may have set it since (stopIfAbandoned): a WorkAbandoned, an Error.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the narrowing to null (so never here) is stale
     if (state.stopped) throw state.stopped;
     if (response.status >= 400 && bytes.length === 0) {
       throw new HttpProblem(response.status, response.statusText || 'Bad Request', EMPTY_ERROR_DETAIL[response.status] ?? `GraphQL request refused with status ${response.status}`);

@@ -91,7 +91,7 @@ export class RequestMetrics {
 
   record(route: string, operation: string, status: number, seconds: number): void {
     let byOperation = this.byRoute.get(route);
-    if (byOperation === undefined) this.byRoute.set(route, (byOperation = new Map()));
+    if (byOperation === undefined) this.byRoute.set(route, (byOperation = new Map<string, Series>()));
     let series = byOperation.get(operation);
     if (series === undefined && byOperation.size >= this.maxOperationsPerRoute) {
       operation = OTHER_OPERATIONS;

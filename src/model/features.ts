@@ -56,6 +56,7 @@ function compileKernel(features: readonly EncodedFeature[]): Kernel {
     }
   });
   const source = `"use strict"; let v, d; for (let i = 0; i < rows.length; i++) { const row = rows[i];\n${lines.join('\n')}\n}`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated on purpose (above): spec strings enter only as JSON literals
   const kernel = new Function('rows', 'out', 'k', 'numberOf', 'c', source) as GeneratedKernel;
   return (rows, out, k) => kernel(rows, out, k, numberOf, c);
 }

@@ -20,8 +20,13 @@ import ort from 'onnxruntime-node';
 const port = parentPort;
 if (!port) throw new Error('onnx-worker.js runs as a worker thread only');
 
-/** @type {WorkerInit} */
-const init = workerData;
+/**
+ * workerData is typed any. It comes from no outside input: it is the WorkerInit that
+ * onnx-host.ts's startWorker passes to `new Worker`, structured-cloned.
+ * @type {unknown}
+ */
+const data = workerData;
+const init = /** @type {WorkerInit} */ (data);
 
 /** @param {unknown} err */
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));

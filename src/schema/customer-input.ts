@@ -24,9 +24,9 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
     for (const f of CUSTOMER_FIELDS) {
       const opts = { required: !(f.kind === 'money' && f.nullable), description: f.description };
       const type = f.kind === 'enum' ? contractEnums[f.enumName] : SCALAR_OF_KIND[f.kind];
-      fields[f.field] = t.field({ type, ...opts } as Parameters<typeof t.field>[0]);
+      fields[f.field] = t.field({ type, ...opts });
     }
-    return fields as never;
+    return fields;
   },
 });
 

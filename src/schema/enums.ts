@@ -20,7 +20,7 @@ const DESCRIPTIONS: Record<ContractEnumName, string> = {
 function contractEnum(name: ContractEnumName): EnumRef<Types, string, string> {
   const values: Record<string, { value: string; description: string }> = {};
   for (const [gql, value] of Object.entries(CONTRACT_ENUMS[name])) values[gql] = { value, description: `Data set value "${value}".` };
-  return builder.enumType(name as string, { description: DESCRIPTIONS[name], values }) as unknown as EnumRef<Types, string, string>;
+  return builder.enumType(name, { description: DESCRIPTIONS[name], values });
 }
 
 export const contractEnums = {

@@ -4,7 +4,7 @@
  * read fields qualify (a compiled run that errors is re-run by Yoga; see graphql-endpoint).
  */
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { BREAK, getOperationAST, parse, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { BREAK, Kind, OperationTypeNode, getOperationAST, parse, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { admissionFor } from './fast-path-admission.js';
 
 /** Root fields whose repeat execution is harmless (Yoga re-runs a request that errored). */
@@ -23,7 +23,7 @@ export interface PreparedOperation {
 export const MAX_OPERATION_LABEL_CHARS = 64;
 
 export function operationLabel(op: OperationDefinitionNode): string {
-  const label = op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '…')).join(',')}`;
+  const label = op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`;
   return label.length > MAX_OPERATION_LABEL_CHARS ? `${label.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…` : label;
 }
 
@@ -68,9 +68,9 @@ export class PreparedOperations {
     if (this.cache.has(key)) return;
     const document = parse(query);
     const op = getOperationAST(document, operationName);
-    if (!op || op.operation === 'subscription') return;
+    if (!op || op.operation === OperationTypeNode.SUBSCRIPTION) return;
     const fields = op.selectionSet.selections;
-    if (!fields.every((s) => s.kind === 'Field' && FAST_ROOT_FIELDS.has(s.name.value))) return;
+    if (!fields.every((s) => s.kind === Kind.FIELD && FAST_ROOT_FIELDS.has(s.name.value))) return;
     // graphql-jit gets conditional selections wrong: a fragment spread skipped once is dropped
     // at its next spread too, and keys keep their static order when their first occurrence
     // is skipped. Documents with @skip / @include anywhere stay with Yoga.

@@ -38,7 +38,7 @@ export function acceptedEncodings(header: string | string[] | undefined): Encodi
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
     accepted.set(name, q ? Number(q.slice(2)) : 1);
   }
-  const quality = (e: string) => accepted.get(e) ?? (accepted.has('*') ? (accepted.get('*') as number) : 0);
+  const quality = (e: string) => accepted.get(e) ?? accepted.get('*') ?? 0;
   return (['br', 'gzip'] as const).filter((e) => quality(e) > 0).sort((a, b) => quality(b) - quality(a));
 }
 
