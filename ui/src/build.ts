@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as graphiql from '@graphql-yoga/render-graphiql/graphiql';
 import { build } from 'esbuild';
-import { print } from 'graphql';
+import { Kind, print } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../../src/generated/graphql.js';
 import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
@@ -83,7 +83,7 @@ async function bundle(entry: string, format: 'esm' | 'iife', define: Record<stri
 }
 
 /** GraphiQL's tabs: the committed operations (printed with their fragments), with example customers as variables. */
-async function graphiqlTabs(): Promise<NonNullable<GraphiQLOptions['defaultTabs']>> {
+function graphiqlTabs(): NonNullable<GraphiQLOptions['defaultTabs']> {
   const customers = EXAMPLES.map((e) => e.customer);
   return [
     { query: print(PredictDocument), variables: JSON.stringify({ customer: customers[0] }, null, 2) },
@@ -100,7 +100,7 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
   const operations = Object.fromEntries(
     [PredictDocument, PredictBatchDocument, ModelInfoDocument, ReloadModelDocument].map((doc) => {
       const op = doc.definitions[0];
-      if (op?.kind !== 'OperationDefinition' || !op.name) throw new Error('generated document without a named operation');
+      if (op?.kind !== Kind.OPERATION_DEFINITION || !op.name) throw new Error('generated document without a named operation');
       return [op.name.value, print(doc)];
     }),
   );
@@ -124,9 +124,9 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
     title: 'Churn gateway · GraphiQL',
     // Only the tabs: a global query/variables would be matched against the saved tabs on
     // every load (ui/src/graphiql/boot.ts picks the starting tab instead).
-    defaultTabs: await graphiqlTabs(),
+    defaultTabs: graphiqlTabs(),
     defaultEditorToolsVisibility: true,
-  } as GraphiQLOptions;
+  };
   const workers = { editorWorkerService: url('graphiql-editor.worker.js'), json: url('graphiql-json.worker.js'), graphql: url('graphiql-graphql.worker.js') };
   assets['graphiql-boot.js'] = await writeAsset(assetsDir, {
     name: 'graphiql-boot.js',

@@ -153,7 +153,7 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
     const count = Object.keys(issues).length;
     summary.hidden = count === 0;
     summary.textContent = count === 0 ? '' : `${count === 1 ? 'One field needs' : `${count} fields need`} attention before predicting.`;
-    (first as Control | null)?.focus();
+    first?.focus();
   }
 
   return {

@@ -27,6 +27,9 @@ export interface GraphQLErrorBody {
 export type OperationResult<T> = { ok: true; data: T } | { ok: false; errors: readonly GraphQLErrorBody[]; requestId: string | null };
 
 function operationName(document: TypedDocumentNode<unknown, unknown>): string {
+  // graphql's Kind.OPERATION_DEFINITION is this string; importing the enum would put graphql's
+  // runtime into the browser bundle, which has none (the generated documents are plain objects).
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- the literal is the enum's value, see above
   const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
   const name = op && 'name' in op ? op.name?.value : undefined;
   if (!name) throw new Error('operation without a name');
