@@ -99,7 +99,7 @@ async function autocannon(name: string, url: string, body: string | null, connec
   return load;
 }
 
-async function startProcess(argv: string[], env: Record<string, string>): Promise<ChildProcess> {
+function startProcess(argv: string[], env: Record<string, string>): ChildProcess {
   // stdout is a pipe that we drain, as a container log driver would: access logging stays on.
   const child = spawn(process.execPath, argv, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout?.resume();
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   // Start-up: spawn → first 200 on GET /.
   const gwPort = await freePort();
   const t0 = performance.now();
-  const gateway = await startProcess(['dist/src/main.js'], { PORT: String(gwPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production' });
+  const gateway = startProcess(['dist/src/main.js'], { PORT: String(gwPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production' });
   const gw = `http://127.0.0.1:${gwPort}`;
   await waitFor200(`${gw}/`);
   const readyMs = performance.now() - t0;
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   process.stderr.write(`gateway ready in ${Math.round(readyMs)} ms, idle RSS ${Math.round(idleRssMb)} MB\n`);
 
   const rawPort = await freePort();
-  const raw = await startProcess(['-e', RAW_SERVER], { PORT: String(rawPort) });
+  const raw = startProcess(['-e', RAW_SERVER], { PORT: String(rawPort) });
   await waitFor200(`http://127.0.0.1:${rawPort}/`);
 
   const restBody = JSON.stringify(one);
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
     }
     // The same singles against a gateway that runs one session.run per request.
     const plainPort = await freePort();
-    const plain = await startProcess(['dist/src/main.js'], { PORT: String(plainPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', COALESCE_PREDICTIONS: 'false' });
+    const plain = startProcess(['dist/src/main.js'], { PORT: String(plainPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', COALESCE_PREDICTIONS: 'false' });
     try {
       await waitFor200(`http://127.0.0.1:${plainPort}/`);
       const plainTarget: LoadedServer = { pid: plain.pid as number, sampleRss: true };
@@ -310,7 +310,7 @@ async function main(): Promise<void> {
     const stalls: Record<string, Stall> = {};
     for (const [kind, [path, body, status]] of Object.entries(largeBodies)) {
       stalls[kind] = await stallDuring(gw, path, body, status, 5);
-      process.stderr.write(`  10,000-row body (${kind}): slowest GET / ${median((stalls[kind] as Stall).worstHealthMs).toFixed(1)} ms (idle ${healthIdleMs.toFixed(2)} ms)\n`);
+      process.stderr.write(`  10,000-row body (${kind}): slowest GET / ${median(stalls[kind].worstHealthMs).toFixed(1)} ms (idle ${healthIdleMs.toFixed(2)} ms)\n`);
     }
     const perRound = (f: (round: Record<string, Load>) => number) => {
       const values = rounds.map(f);

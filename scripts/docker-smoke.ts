@@ -134,7 +134,7 @@ function execForm(args: string, what: string): string[] {
   if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((x) => typeof x === 'string')) {
     throw new Error(`${what} must be a non-empty JSON array of strings, got: ${args}`);
   }
-  return parsed as string[];
+  return parsed;
 }
 
 // ---------------------------------------------------------------- .dockerignore

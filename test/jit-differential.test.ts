@@ -397,7 +397,9 @@ function applyPlan(teach: Vars, { names: declared, nullable, kinds }: Declared, 
 function literal(field: string, value: Json): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return field === 'customerId' ? JSON.stringify(value) : value; // enums are bare names
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // Literals are written from the flat BASES customers only (mutations edit variables).
+  throw new Error(`${field}: no literal for a list or object, got ${JSON.stringify(value)}`);
 }
 
 function customerLiteral(customer: Vars, fieldVars: Record<string, string> = {}): string {

@@ -154,7 +154,7 @@ describe('promotion', () => {
       const reload = gql(swapping.url, ReloadModelDocument, {}, ADMIN);
       await gate.reached;
       const inFlight = Array.from({ length: 500 }, (_, i) => ask(i));
-      await waitFor('the first answers', async () => answered >= 50, 30_000);
+      await waitFor('the first answers', () => answered >= 50, 30_000);
       gate.release();
       const reloaded = await reload;
       const answers = await Promise.all(inFlight);
@@ -228,7 +228,7 @@ describe('promotion', () => {
     expect((await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER })).body.data?.predict.modelVersion).toBe('2');
 
     // The poller rejects it once, remembers it, and keeps serving version 2.
-    await waitFor('the poller to reject the tampered version', async () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'));
+    await waitFor('the poller to reject the tampered version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'));
     await new Promise((r) => setTimeout(r, 800));
     expect(polled.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
     expect(await servingVersion(polled)).toBe('2');

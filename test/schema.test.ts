@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { isEnumType, isInputObjectType, isObjectType, type GraphQLNamedType } from 'graphql';
+import { isEnumType, isInputObjectType, isObjectType, type GraphQLField, type GraphQLInputField, type GraphQLNamedType } from 'graphql';
 import { schema } from '../src/schema/index.js';
 import { REPO_ROOT } from './helpers/index.js';
 import { printSortedSchema, SDL_PATH } from '../scripts/print-schema.js';
@@ -81,7 +81,7 @@ describe('public contract', () => {
     for (const t of types) {
       if (!t.description) missing.push(t.name);
       if (isObjectType(t) || isInputObjectType(t)) {
-        for (const f of Object.values(t.getFields())) {
+        for (const f of Object.values<GraphQLField<unknown, unknown> | GraphQLInputField>(t.getFields())) {
           if (!f.description) missing.push(`${t.name}.${f.name}`);
           for (const a of 'args' in f ? f.args : []) if (!a.description) missing.push(`${t.name}.${f.name}(${a.name})`);
         }

@@ -7,6 +7,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parityFileSchema } from '../src/bundle/manifest.js';
 import { BUNDLE_DIR, spawnGateway, type SpawnedGateway } from './helpers/index.js';
 
 const dirs: string[] = [];
@@ -15,11 +17,12 @@ afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force:
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** A copy of the committed bundle, broken by `mutate`. */
-async function brokenBundle(mutate: (dir: string, manifest: Record<string, unknown>) => Promise<void>): Promise<string> {
+async function brokenBundle(mutate: (dir: string, manifest: Record<string, unknown>) => void | Promise<void>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
   dirs.push(dir);
   await cp(BUNDLE_DIR, dir, { recursive: true });
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  // Every key kept, in order: only what `mutate` changes differs from the committed manifest.
+  const manifest = z.record(z.string(), z.unknown()).parse(JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')));
   await mutate(dir, manifest);
   await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;
@@ -70,7 +73,7 @@ describe('start-up faults', () => {
   });
 
   it('a manifest that disagrees with the GraphQL contract', async () => {
-    const dir = await brokenBundle(async (_d, m) => {
+    const dir = await brokenBundle((_d, m) => {
       const columns = (m['featureSpec'] as { columns: { name: string; allowedValues?: string[] }[] }).columns;
       const contract = columns.find((c) => c.name === 'Contract');
       if (contract) contract.allowedValues = ['Month-to-month', 'One year'];
@@ -79,7 +82,7 @@ describe('start-up faults', () => {
   });
 
   it('a manifest whose feature count disagrees with the ONNX input', async () => {
-    const dir = await brokenBundle(async (_d, m) => {
+    const dir = await brokenBundle((_d, m) => {
       const features = (m['featureSpec'] as { features: unknown[] }).features;
       features.pop();
     });
@@ -87,7 +90,7 @@ describe('start-up faults', () => {
   });
 
   it('a manifest whose onnx.outputName names the int64 label output', async () => {
-    const dir = await brokenBundle(async (_d, m) => {
+    const dir = await brokenBundle((_d, m) => {
       (m['onnx'] as Record<string, unknown>)['outputName'] = 'label';
     });
     await startFails(dir, /does not match its manifest: ONNX output label is int64, expected float32/);
@@ -96,9 +99,9 @@ describe('start-up faults', () => {
   it('a ratio feature over a nullable column without nullAs, or dividing by one', async () => {
     type Feature = { transform: string; numerator?: string; denominator?: string; nullAs?: number };
     const ratio = (m: Record<string, unknown>) => (m['featureSpec'] as { features: Feature[] }).features.find((f) => f.transform === 'ratio') as Feature;
-    const noNullAs = await brokenBundle(async (_d, m) => void delete ratio(m).nullAs);
+    const noNullAs = await brokenBundle((_d, m) => void delete ratio(m).nullAs);
     await startFails(noNullAs, /does not match the gateway contract: feature TotalCharges\/tenure reads nullable column TotalCharges without nullAs/);
-    const byNullable = await brokenBundle(async (_d, m) => {
+    const byNullable = await brokenBundle((_d, m) => {
       Object.assign(ratio(m), { numerator: 'MonthlyCharges', denominator: 'TotalCharges' });
     });
     await startFails(byNullable, /feature TotalCharges\/tenure divides by nullable column TotalCharges/);
@@ -106,8 +109,10 @@ describe('start-up faults', () => {
 
   it('parity vectors that are off', async () => {
     const dir = await brokenBundle(async (d, m) => {
-      const parity = JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8'));
-      parity.cases[3].probability = Math.min(1, parity.cases[3].probability + 0.01);
+      const parity = parityFileSchema.parse(JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8')));
+      const off = parity.cases[3];
+      if (!off) throw new Error('the committed parity.json has fewer than 4 cases');
+      off.probability = Math.min(1, off.probability + 0.01);
       const text = JSON.stringify(parity);
       await writeFile(path.join(d, 'parity.json'), text);
       (m['parity'] as Record<string, unknown>)['sha256'] = sha(text);

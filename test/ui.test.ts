@@ -341,7 +341,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       const { nodes } = await cdp.send('Accessibility.getFullAXTree');
       const regions: { id: string; live: unknown; role: unknown }[] = [];
       for (const node of nodes) {
-        const live = node.properties?.find((p) => p.name === 'live')?.value.value;
+        const live: unknown = node.properties?.find((p) => p.name === 'live')?.value.value;
         if (live === undefined || live === 'off' || node.backendDOMNodeId === undefined) continue;
         const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: node.backendDOMNodeId });
         const { result } = await cdp.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: 'function () { return this.id; }', returnByValue: true });
