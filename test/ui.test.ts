@@ -3,7 +3,8 @@
  * form predicts, the examples land in the risk bands they claim, bad input is explained
  * next to its field, GraphiQL runs offline, and nothing is fetched from another host.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -678,6 +679,27 @@ describe('ui over HTTP', () => {
       expect(((await res.json()) as { detail: string }).detail).toMatch(/npm run build:ui/);
     } finally {
       await unbuilt.close();
+    }
+  });
+
+  it('is not served from a manifest naming a file outside assets/; the log names the entry', async () => {
+    // The real build's assets, beside a manifest whose app.js entry points at a file above them.
+    const dir = await mkdtemp(path.join(tmpdir(), 'ui-manifest-'));
+    try {
+      await symlink(path.join(UI_DIR, 'assets'), path.join(dir, 'assets'));
+      const manifest = JSON.parse(await readFile(path.join(UI_DIR, 'manifest.json'), 'utf8')) as { assets: Record<string, { file: string }> };
+      (manifest.assets['app.js'] as { file: string }).file = '../manifest.json';
+      await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const tampered = await startTestGateway({ UI_DIR: dir });
+      try {
+        expect((await fetch(`${tampered.url}/ui`)).status).toBe(503);
+        const warning = tampered.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
+        expect(JSON.stringify(warning?.['err'])).toContain('assets.app.js.file: must be a plain file name inside assets/');
+      } finally {
+        await tampered.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -2,37 +2,50 @@
  * The contract between the UI build (ui/src/build.ts) and the gateway that serves it:
  * ui/dist/manifest.json names every content-hashed file under ui/dist/assets/, so the
  * server knows exactly which files exist (anything else is a 404) and the pages know
- * which names to link.
+ * which names to link. The gateway reads it at start-up through `uiManifestSchema`: a
+ * manifest from another build layout, or a file name that is not a plain name inside
+ * assets/, leaves /ui unavailable instead of being served.
  */
+import { z } from 'zod';
 
-export type Encoding = 'br' | 'gzip';
-
-export interface UiAsset {
-  /** Content-hashed file name under assets/, e.g. app.3F2A1B9C.js. */
-  readonly file: string;
-  readonly contentType: string;
-  /** Precompressed siblings that exist beside the file: <file>.br, <file>.gz. */
-  readonly encodings: readonly Encoding[];
-  /** Served only while GRAPHIQL_ENABLED is true. */
-  readonly graphiql: boolean;
-}
+const ENCODINGS = ['br', 'gzip'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
 
 /** Logical names the pages link to. */
-export type AssetName =
-  | 'app.js'
-  | 'app.css'
-  | 'favicon.ico'
-  | 'graphiql.js'
-  | 'graphiql.css'
-  | 'graphiql-boot.js'
-  | 'graphiql-editor.worker.js'
-  | 'graphiql-json.worker.js'
-  | 'graphiql-graphql.worker.js';
+const ASSET_NAMES = [
+  'app.js',
+  'app.css',
+  'favicon.ico',
+  'graphiql.js',
+  'graphiql.css',
+  'graphiql-boot.js',
+  'graphiql-editor.worker.js',
+  'graphiql-json.worker.js',
+  'graphiql-graphql.worker.js',
+] as const;
+export type AssetName = (typeof ASSET_NAMES)[number];
 
-export interface UiManifest {
-  readonly version: 1;
-  readonly assets: Readonly<Record<AssetName, UiAsset>>;
-}
+const uiAssetSchema = z
+  .object({
+    /** Content-hashed file name under assets/, e.g. app.3F2A1B9C.js. */
+    file: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'must be a plain file name inside assets/'),
+    contentType: z.string().min(1),
+    /** Precompressed siblings that exist beside the file: <file>.br, <file>.gz. */
+    encodings: z.array(z.enum(ENCODINGS)).readonly(),
+    /** Served only while GRAPHIQL_ENABLED is true. */
+    graphiql: z.boolean(),
+  })
+  .readonly();
+export type UiAsset = z.infer<typeof uiAssetSchema>;
+
+export const uiManifestSchema = z
+  .object({
+    version: z.literal(1),
+    // Every name, no other: a record over an enum of keys requires each of them.
+    assets: z.record(z.enum(ASSET_NAMES), uiAssetSchema).readonly(),
+  })
+  .readonly();
+export type UiManifest = z.infer<typeof uiManifestSchema>;
 
 export const ENCODING_SUFFIX: Readonly<Record<Encoding, string>> = { br: '.br', gzip: '.gz' };
 

@@ -8,7 +8,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ENCODING_SUFFIX, type Encoding, type UiAsset, type UiManifest } from './manifest.js';
+import { ENCODING_SUFFIX, uiManifestSchema, type Encoding, type UiAsset, type UiManifest } from './manifest.js';
 
 interface Variant {
   readonly file: string;
@@ -24,9 +24,13 @@ interface ServedAsset {
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export function loadManifest(uiDir: string): UiManifest {
-  const manifest = JSON.parse(readFileSync(path.join(uiDir, 'manifest.json'), 'utf8')) as UiManifest;
-  if (manifest.version !== 1) throw new Error(`${uiDir}/manifest.json: unsupported version ${String(manifest.version)}`);
-  return manifest;
+  const file = path.join(uiDir, 'manifest.json');
+  const parsed = uiManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${file} does not match this gateway's UI build: ${issues}`);
+  }
+  return parsed.data;
 }
 
 /** Encodings the client accepts, best first (q=0 means refused). */
