@@ -413,6 +413,20 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(t.consoleErrors.splice(0).every((e) => /status of 413/.test(e))).toBe(true);
   });
 
+  it('says so when something in front of the gateway answers JSON that is no GraphQL result', async () => {
+    const t = await open();
+    const { page } = t;
+    await page.goto(`${gateway.url}/ui`);
+    // A proxy's answer, not the gateway's: a JSON null with a 502.
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().postData()?.includes('"Predict"')) return route.continue();
+      await route.fulfill({ status: 502, contentType: 'application/json', body: 'null' });
+    });
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#result').textContent()).toMatch(/^The gateway answered 502 without a GraphQL result\./);
+    expect(t.consoleErrors.splice(0).every((e) => /status of 502/.test(e))).toBe(true);
+  });
+
   /**
    * Stands in for a gateway stricter than this page: the real gateway judges a customer the
    * page thought valid (`change` edits it in flight). Returns the gateway's real answers, as they come.

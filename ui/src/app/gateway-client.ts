@@ -62,13 +62,17 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
   });
   // A GraphQL result, or RFC 9457 problem details when the gateway refused the request
   // before GraphQL saw it (413 when the body is over BODY_LIMIT_BYTES).
-  let body: { data?: T | null; errors?: GraphQLErrorBody[]; title?: unknown; detail?: unknown };
+  const noResult = () => failure([{ message: `The gateway answered ${response.status} without a GraphQL result.` }]);
+  let parsed: unknown;
   try {
-    body = (await response.json()) as typeof body;
+    parsed = await response.json();
   } catch {
-    return failure([{ message: `The gateway answered ${response.status} without a GraphQL result.` }]);
+    return noResult();
   }
-  if (body.errors?.length) return failure(body.errors);
+  // JSON that is no object (a proxy's `null`, a bare string) is no GraphQL result either.
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return noResult();
+  const body = parsed as { data?: T | null; errors?: unknown; title?: unknown; detail?: unknown };
+  if (Array.isArray(body.errors) && body.errors.length > 0) return failure(body.errors as GraphQLErrorBody[]);
   if (!body.data) {
     const status = typeof body.title === 'string' ? `${response.status} ${body.title}` : String(response.status);
     const message = typeof body.detail === 'string' && body.detail !== '' ? `The gateway answered ${status}: ${body.detail}` : `The gateway answered ${status} without data.`;
