@@ -202,11 +202,16 @@ describe('promotion', () => {
   it('follows the alias with the poller alone', async () => {
     const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200' });
     expect(await servingVersion(polled)).toBe('2');
+    // The swap is logged before anything else runs on the new model: by the first microtask
+    // after the switch, not once the old model is released.
+    const loggedOnSwap: boolean[] = [];
+    polled.slot.onSwap((model) => queueMicrotask(() => loggedOnSwap.push(polled.logs.some((l) => l['msg'] === 'model swapped' && l['to'] === model.modelVersion))));
     await setAlias(mlflow.url, MODEL, 'champion', '1');
     await waitFor('the poller to serve version 1', async () => (await servingVersion(polled)) === '1');
     await setAlias(mlflow.url, MODEL, 'champion', '2');
     await waitFor('the poller to serve version 2', async () => (await servingVersion(polled)) === '2');
     expect(polled.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === '2').at(-1)).toMatchObject({ from: '1', fromRunId: runIds['1'], toRunId: runIds['2'] });
+    expect(loggedOnSwap).toEqual([true, true]);
   });
 
   it('rejects a version whose model.onnx does not match its manifest; the old model keeps serving', async () => {
