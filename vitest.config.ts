@@ -17,5 +17,7 @@ export default defineConfig({
     // Two cores: files that start servers and sessions run two at a time at most.
     maxWorkers: 2,
     reporters: ['default'],
+    // A test that asserts nothing fails: a test that cannot fail is a defect.
+    expect: { requireAssertions: true },
   },
 });
