@@ -17,6 +17,11 @@ describe('inFormWords', () => {
     expect(inFormWords('Variable "$customer" got invalid value "X" at "customer.contract"')).toBe('Variable "$customer" got invalid value "X" at "Contract"');
   });
 
+  it("names a field by its label without the label's parenthetical, which the sentence says itself", () => {
+    expect(inFormWords('tenure must be an integer number of months from 0 to 1200; got 5000', 'tenure')).toBe('Tenure must be an integer number of months from 0 to 1200; got 5000');
+    expect(inFormWords('Variable "$customer" got invalid value "x" at "customer.seniorCitizen"')).toBe('Variable "$customer" got invalid value "x" at "Senior citizen"');
+  });
+
   it('reads a value as one of the field named last', () => {
     expect(inFormWords('multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false', 'multipleLines')).toBe(
       'Multiple lines must be "No phone service" exactly when Phone service is "No"',

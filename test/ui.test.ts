@@ -450,7 +450,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await judgedInFlight(page, (customer) => (customer['tenure'] = 5000));
     await page.goto(`${gateway.url}/ui`);
     await page.getByRole('button', { name: 'Predict churn' }).click();
-    await poll(() => page.locator('#field-tenure-error').textContent()).toMatch(/^Tenure \(months\) must be an integer number of months from 0 to 1200; got 5000/);
+    await poll(() => page.locator('#field-tenure-error').textContent()).toMatch(/^Tenure must be an integer number of months from 0 to 1200; got 5000/);
     expect(await page.getByLabel('Tenure (months)').getAttribute('aria-invalid')).toBe('true');
     expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
   });

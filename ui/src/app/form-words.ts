@@ -19,6 +19,13 @@ function valueLabels(field: FieldSpec | undefined): Readonly<Record<string, stri
 /** The form's label of a field the gateway names ("tenure" is "Tenure (months)"); the name itself for one the form lacks. */
 export const fieldLabel = (name: string): string => FIELDS.get(name)?.label ?? name;
 
+/**
+ * A label as a sentence's subject: without its parenthetical ("Tenure (months)" is "Tenure",
+ * "Senior citizen (65 or older)" is "Senior citizen"), which the gateway's sentence says in
+ * its own words ("must be an integer number of months").
+ */
+const inSentence = (label: string) => label.replace(/ \([^)]*\)$/, '');
+
 /** Quoted, as the page's own messages quote "No phone service": a value, not a word of the sentence. */
 const asOption = (label: string) => `"${label}"`;
 
@@ -41,7 +48,7 @@ export function inFormWords(message: string, field: FieldName | null = null): st
     const named = field === null && path === '' ? undefined : FIELDS.get(name);
     if (named) {
       context = named;
-      return named.label;
+      return inSentence(named.label);
     }
     if (path !== '') return whole;
     const labels = valueLabels(context);
