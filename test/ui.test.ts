@@ -691,6 +691,7 @@ describe('ui over HTTP', () => {
       const res = await fetch(`${unbuilt.url}/ui`);
       expect(res.status).toBe(503);
       expect(((await res.json()) as { detail: string }).detail).toMatch(/npm run build:ui/);
+      expect(unbuilt.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'))?.['msg']).toBe('/ui is unavailable: no UI build (run npm run build:ui)');
     } finally {
       await unbuilt.close();
     }
@@ -708,6 +709,7 @@ describe('ui over HTTP', () => {
       try {
         expect((await fetch(`${tampered.url}/ui`)).status).toBe(503);
         const warning = tampered.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
+        expect(warning?.['msg']).toBe('/ui is unavailable: the UI build is not usable (run npm run build:ui)');
         expect(JSON.stringify(warning?.['err'])).toContain('assets.app.js.file: must be a plain file name inside assets/');
       } finally {
         await tampered.close();

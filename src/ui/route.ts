@@ -56,7 +56,8 @@ export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED'
       graphiql: page(renderGraphiqlPage(manifest), GRAPHIQL_CSP),
     };
   } catch (err) {
-    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, '/ui is unavailable: no UI build (run npm run build:ui)');
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `/ui is unavailable: ${missing ? 'no UI build' : 'the UI build is not usable'} (run npm run build:ui)`);
   }
 
   return {
