@@ -14,24 +14,21 @@
  * /proc/<pid>/task/<pid>/schedstat over the whole load), the median over all rounds of all
  * starts, and each start's median, so a lone process's luck shows.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
-import { freePort, waitFor200 } from './process.js';
+import { cliOption, startBuiltGateway, stopProcess, type BuiltGateway } from './process.js';
 import { shareBetween, snapshot } from './sched.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const opt = (name: string): string | undefined => cliOption(args, name);
 const count = (name: string, fallback: number): number => {
   const value = Number(opt(name) ?? fallback);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: a whole number from 1; got ${opt(name)}`);
@@ -65,27 +62,13 @@ const BUILDS = [
   { name: `base (${BASE})`, dir: path.resolve(BASE) },
 ] as const;
 
-interface Gateway {
+interface Gateway extends BuiltGateway {
   readonly build: (typeof BUILDS)[number];
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly pid: number;
 }
 
 async function startGateway(build: (typeof BUILDS)[number]): Promise<Gateway> {
-  const port = await freePort();
   // As the bench runs it: production, access log on.
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: build.dir, env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' }, stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor200(`${url}/`);
-  if (child.pid === undefined) throw new Error(`${build.name}: the gateway did not start`);
-  return { build, url, child, pid: child.pid };
-}
-
-async function stop(gw: Gateway): Promise<void> {
-  const exited = new Promise((resolve) => gw.child.once('exit', resolve));
-  gw.child.kill('SIGTERM');
-  await exited;
+  return { build, ...(await startBuiltGateway(build.dir, { NODE_ENV: 'production', LOG_LEVEL: 'info' })) };
 }
 
 const autocannonResult = z.object({ requests: z.object({ average: z.number(), total: z.number() }), errors: z.number(), non2xx: z.number() });
@@ -129,7 +112,7 @@ async function main(): Promise<void> {
         process.stdout.write(`start ${start + 1} ${kind}: ${[...here].map(([name, rps]) => `${name} ${Math.round(median(rps))} req/s`).join(', ')}\n`);
       }
     } finally {
-      for (const gw of gateways) await stop(gw);
+      await Promise.all(gateways.map((gw) => stopProcess(gw.child)));
     }
   }
   for (const kind of KINDS) {

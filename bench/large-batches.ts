@@ -15,20 +15,17 @@
  * Both gateways run with LOG_LEVEL=warn (no access log) and must have been built
  * (`npm run build` in each).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
-import { freePort, rssMb, waitFor200 } from './process.js';
+import { cliOption, rssMb, startBuiltGateway, stopProcess } from './process.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const opt = (name: string): string | undefined => cliOption(args, name);
 const RUNS = Number(opt('runs') ?? 3);
 const MEASURES = new Set((opt('measures') ?? 'mixed,only,giving-up').split(','));
 for (const m of MEASURES) if (!['mixed', 'only', 'giving-up'].includes(m)) throw new Error(`--measures: unknown measure ${m}; use mixed, only, giving-up`);
@@ -41,14 +38,6 @@ const BATCHES = {
   REST: ['/predict', JSON.stringify(Array.from({ length: ROWS }, (_, i) => ({ ...LEGACY, tenure: i % 72, TotalCharges: i % 72 === 0 ? null : 30 * (i % 72) })))],
   GraphQL: ['/graphql', JSON.stringify({ query: 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability willChurn } }', variables: { cs: Array.from({ length: ROWS }, (_, i) => ({ ...GRAPHQL_CUSTOMER, tenure: i % 72 })) } })],
 } as const;
-
-async function startGateway(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor200(`${url}/`);
-  return { url, child };
-}
 
 async function post(url: string, path: string, body: string): Promise<number> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -124,15 +113,13 @@ async function main(): Promise<void> {
   for (let r = 1; r <= RUNS; r++) {
     for (const dir of checkouts) {
       for (const [measure, kind] of [...MEASURES].flatMap((m) => (['REST', 'GraphQL'] as const).map((k) => [m, k] as const))) {
-        const { url, child } = await startGateway(dir);
+        const { url, child, pid } = await startBuiltGateway(dir, { NODE_ENV: 'production', LOG_LEVEL: 'warn' });
         try {
           const line =
-            measure === 'mixed' ? `mixed, ${await mixed(url, kind)}` : measure === 'only' ? await batchesOnly(url, child.pid as number, kind) : `giving up, ${await givingUp(url, kind)}`;
+            measure === 'mixed' ? `mixed, ${await mixed(url, kind)}` : measure === 'only' ? await batchesOnly(url, pid, kind) : `giving up, ${await givingUp(url, kind)}`;
           process.stdout.write(`run ${r} ${dir === ROOT ? 'this checkout' : dir}: ${line}\n`);
         } finally {
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGTERM');
-          await exited; // the next gateway starts on a quiet machine
+          await stopProcess(child); // the next gateway starts on a quiet machine
         }
       }
     }

@@ -1,4 +1,6 @@
-/** What the bench scripts share about processes: free ports, RSS, readiness. */
+/** What the bench scripts share about processes: free ports, RSS, readiness, built gateways, options. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
@@ -25,4 +27,49 @@ export async function waitFor200(url: string, deadlineMs = 30_000): Promise<numb
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`${url} not ready`);
+}
+
+/** The value after `--<name>` in `argv`, or undefined when the option is not given. */
+export function cliOption(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+export interface BuiltGateway {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+}
+
+/**
+ * Starts `node dist/src/main.js` of the built checkout `dir` on a free port with `env`;
+ * resolves once GET / answers 200. A gateway that exits first, or is not ready in 30 s, is
+ * stopped and reported with the end of what it wrote to stderr.
+ */
+export async function startBuiltGateway(dir: string, env: Readonly<Record<string, string>>): Promise<BuiltGateway> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exitedEarly = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`${dir}: the gateway exited (${signal ?? code}) before it was ready: ${stderr.trim()}`)));
+  });
+  exitedEarly.catch(() => undefined); // an exit after readiness is not this function's to report
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([waitFor200(`${url}/`), exitedEarly]);
+  } catch (err) {
+    await stopProcess(child);
+    throw err;
+  }
+  if (child.pid === undefined) throw new Error(`${dir}: the gateway has no pid`);
+  return { url, child, pid: child.pid };
+}
+
+/** SIGTERM, then resolves once the process has exited (at once when it already has). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 }
