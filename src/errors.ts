@@ -3,6 +3,7 @@
  * HTTP statuses and exit codes; the message is written for the person who must act.
  */
 import { inspect } from 'node:util';
+import type { z } from 'zod';
 
 export class GatewayError extends Error {
   constructor(
@@ -40,4 +41,9 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.cause instanceof Error ? `${err.message} (cause: ${err.cause.message})` : err.message;
   // Not an Error (a rejected plain object, a string): show what it is, not "[object Object]".
   return typeof err === 'object' && err !== null ? inspect(err, { depth: 3, breakLength: Infinity }) : String(err);
+}
+
+/** A zod error's issues on one line, each as `path: message` (`(root)` for the value itself). */
+export function zodIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { BundleError } from '../errors.js';
+import { BundleError, zodIssues } from '../errors.js';
 import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
 
 export interface RawBundle {
@@ -40,7 +40,7 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: 
   }
   const result = schema.safeParse(data);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = zodIssues(result.error);
     throw new BundleError(`${what} in ${origin} does not match the bundle format: ${issues}`);
   }
   return result.data;

@@ -7,7 +7,7 @@
  * failed and what was being looked for.
  */
 import { z } from 'zod';
-import { GatewayError, describeError } from '../errors.js';
+import { GatewayError, describeError, zodIssues } from '../errors.js';
 
 export interface MlflowClientOptions {
   readonly trackingUri: string;
@@ -191,7 +191,7 @@ export class MlflowClient {
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const issues = zodIssues(parsed.error);
       throw new MlflowError(url, lookingFor, status, null, `MLflow at ${this.trackingUri} answered ${lookingFor} with an unexpected shape (${url}): ${issues}`);
     }
     return parsed.data;

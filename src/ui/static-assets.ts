@@ -8,6 +8,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { zodIssues } from '../errors.js';
 import { ENCODING_SUFFIX, uiManifestSchema, type Encoding, type UiAsset, type UiManifest } from './manifest.js';
 
 interface Variant {
@@ -27,7 +28,7 @@ export function loadManifest(uiDir: string): UiManifest {
   const file = path.join(uiDir, 'manifest.json');
   const parsed = uiManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = zodIssues(parsed.error);
     throw new Error(`${file} does not match this gateway's UI build: ${issues}`);
   }
   return parsed.data;
