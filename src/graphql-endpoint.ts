@@ -60,12 +60,15 @@ function graphqlParams(body: Buffer): GraphQLParams | null {
   return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
 }
 
+/** Whether Yoga's answer reports errors; an answer that is not a JSON object counts as one. */
 function hasErrors(bytes: Buffer): boolean {
+  let result: unknown;
   try {
-    return (JSON.parse(bytes.toString('utf8')) as { errors?: unknown }).errors !== undefined;
+    result = JSON.parse(bytes.toString('utf8'));
   } catch {
     return true;
   }
+  return typeof result !== 'object' || result === null || Array.isArray(result) || 'errors' in result;
 }
 
 const ANSWER_TYPES = ['application/graphql-response+json', 'application/json'] as const;
