@@ -9,6 +9,7 @@ import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES,
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
+import { outsideTrainingRange } from '../model/training-range.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
 /**
@@ -170,7 +171,11 @@ export async function parseLegacyBodyInChunks(body: unknown, maxBatch: number, c
   return finishChecking(c);
 }
 
-/** The legacy answer; "prediction" stays the first key because old callers read it first. */
+/**
+ * The legacy answer; "prediction" stays the first key because old callers read it first.
+ * Keys beyond the prototype's are added only when they have something to say: the customer
+ * id sent, the defaults applied, and the columns outside the model's training range.
+ */
 export function legacyResponse(p: Prediction, request: LegacyRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {
     prediction: p.willChurn ? 'Likely to churn' : 'Not likely to churn',
@@ -181,5 +186,10 @@ export function legacyResponse(p: Prediction, request: LegacyRequest): Record<st
   };
   if (request.customerId !== null) out['customerID'] = request.customerId;
   if (request.defaultsApplied.length > 0) out['defaults_applied'] = Object.fromEntries(request.defaultsApplied.map((c) => [c, DEFAULTS[c as keyof typeof DEFAULTS]]));
+  // Only when there is something to say, as defaults_applied: an answer inside every range keeps the legacy keys.
+  const outside = outsideTrainingRange(p.model.manifest, p.record);
+  if (outside.length > 0) {
+    out['outside_training_range'] = Object.fromEntries(outside.map((o) => [o.column, { value: o.value, observed_min: o.observedMin, observed_max: o.observedMax }]));
+  }
   return out;
 }
