@@ -104,6 +104,6 @@ shopt -s nullglob
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
 if (( ${#workflows[@]} == 0 )); then echo "lint-delivery: no workflows found" >&2; status=1; fi
 actionlint -no-color "${workflows[@]}" || status=1
-shellcheck scripts/image-node-major.sh scripts/lint-delivery.sh || status=1 # run by the workflows / this script
+shellcheck scripts/image-node-major.sh scripts/test.sh scripts/lint-delivery.sh || status=1 # run by the workflows / this script
 if (( status == 0 )); then echo "lint-delivery: no findings"; fi
 exit "$status"

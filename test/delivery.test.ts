@@ -269,6 +269,34 @@ describe('workflows', () => {
     expect([...ci.matchAll(/id: node\n(?:\s+working-directory: \.\n)?\s+run: bash scripts\/image-node-major\.sh >> "\$GITHUB_OUTPUT"$/gm)]).toHaveLength(jobCount);
   });
 
+  it('CI runs the test suite as scripts/test.sh parts, one per job, every part once, and lists none of its steps itself', () => {
+    const parts = testParts();
+    expect(parts).toEqual(expect.arrayContaining(['gateway', 'infra']));
+    expect(ciSuiteProblems(ci, parts)).toEqual([]);
+    // `npm test`, the README's test command and what .ci/run calls, is the same script: every part.
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.test).toBe('bash scripts/test.sh');
+    expect(read('.ci/run')).toMatch(/^npm test$/m);
+  });
+
+  it('the CI suite check fails when a job runs test steps itself, or a part is missing, run twice or all at once', () => {
+    const parts = testParts();
+    const gatewayRun = 'run: bash scripts/test.sh gateway';
+    const infraRun = 'run: bash scripts/test.sh infra';
+    const variants: [string, string][] = [
+      ['steps listed again', ci.replace(gatewayRun, 'run: npx vitest run')],
+      ['an extra lint step', ci.replace(`        ${gatewayRun}\n`, `        ${gatewayRun}\n\n      - name: Lint\n        run: npm run lint\n`)],
+      ['a step inside a run block', ci.replace(infraRun, 'run: |\n          bash scripts/test.sh infra\n          bash model/scripts/test.sh')],
+      ['every part in one job', ci.replace(infraRun, 'run: bash scripts/test.sh')],
+      ['two parts in one job', ci.replace(infraRun, 'run: bash scripts/test.sh infra gateway')],
+      ['a part twice, one missing', ci.replace(infraRun, gatewayRun)],
+    ];
+    for (const [name, variant] of variants) {
+      expect(variant, name).not.toBe(ci);
+      expect(ciSuiteProblems(variant, parts), name).not.toEqual([]);
+    }
+  });
+
   it('the deploy targets the cluster, service, task family and container names the CDK app fixes', () => {
     const infraService = read('infra/lib/gateway-service.ts');
     const names = /export const ECS_NAMES = Object\.freeze\(\{([^}]*)\}\)/.exec(infraService)?.[1] ?? '';
@@ -360,6 +388,66 @@ function releaseGatingProblems(release: string, ci: string): string[] {
   const image = jobs.get('image') ?? '';
   if (!/uses: actions\/checkout@\S+.*\n {8}with:\n(?: {10}.*\n)*? {10}ref: \$\{\{ needs\.gate\.outputs\.sha \}\}$/m.test(image)) problems.push('image must check out needs.gate.outputs.sha');
   for (const [id, job] of jobs) if (id !== 'gate' && /github\.sha|GITHUB_SHA/.test(job)) problems.push(`job ${id} uses github.sha`);
+  return problems;
+}
+
+/**
+ * The parts of scripts/test.sh, read from its refusal of an unknown part: exit 2 and a message
+ * naming the parts, before any step runs.
+ */
+function testParts(): string[] {
+  const r = spawnSync('bash', ['scripts/test.sh', 'no-such-part'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 10_000 });
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  const listed = /unknown part 'no-such-part' \(the parts are: ([\w -]+);/.exec(r.stderr)?.[1];
+  expect(listed, r.stderr).toBeDefined();
+  return listed!.split(' ');
+}
+
+/** The `run:` scripts of a job's steps: one-line values and `|`/`>` blocks. */
+function runScripts(job: string): string[] {
+  const lines = job.split('\n');
+  const scripts: string[] = [];
+  lines.forEach((line, i) => {
+    const m = /^( *(?:- )?)run: (.*)$/.exec(line);
+    if (!m) return;
+    if (!/^[|>]/.test(m[2]!)) return void scripts.push(m[2]!);
+    const block: string[] = [];
+    for (const next of lines.slice(i + 1)) {
+      if (next.trim() !== '' && next.length - next.trimStart().length <= m[1]!.length) break;
+      block.push(next.trim());
+    }
+    scripts.push(block.join('\n'));
+  });
+  return scripts;
+}
+
+/** A test step of scripts/test.sh, run by a workflow itself instead of through the script. */
+const SUITE_STEP = /\bnpm (?:test|run (?:--silent )?(?:typecheck|lint|schema:check|build|test)\b)|\bvitest\b|\bpytest\b|\bmypy\b|model\/scripts\/(?:test|typecheck)\.sh/;
+
+/**
+ * [] when every ci job runs exactly one part of scripts/test.sh (`bash scripts/test.sh <part>`),
+ * together every part once, and no job runs a step of the suite itself (the list of steps lives
+ * in the script only, so the workflow and `npm test` cannot drift apart). Otherwise the problems.
+ */
+function ciSuiteProblems(ci: string, parts: string[]): string[] {
+  const problems: string[] = [];
+  const run: string[] = [];
+  for (const [id, job] of jobsOf(ci)) {
+    const scripts = runScripts(job);
+    const calls = scripts.flatMap((s) => [...s.matchAll(/^bash scripts\/test\.sh\b(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/).filter(Boolean)));
+    if (calls.length !== 1 || calls[0]!.length !== 1) problems.push(`job ${id} must run one part (bash scripts/test.sh <part>), got ${JSON.stringify(calls)}`);
+    run.push(...calls.flat());
+    for (const s of scripts) {
+      const step = SUITE_STEP.exec(s)?.[0];
+      if (step) problems.push(`job ${id} runs "${step}" itself: steps belong in scripts/test.sh`);
+    }
+  }
+  for (const part of parts) {
+    const n = run.filter((p) => p === part).length;
+    if (n !== 1) problems.push(`part ${part} runs in ${n} jobs, expected 1`);
+  }
+  for (const p of run) if (!parts.includes(p)) problems.push(`unknown part ${p}`);
   return problems;
 }
 
