@@ -1,15 +1,21 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'infra/**', 'model/**', 'src/generated/**', 'ui/dist/**', 'bench/results/**', 'coverage/**'] },
+  // One config for both TypeScript projects: the gateway (`npm run lint`) and the CDK app in infra/
+  // (`npm run lint:infra`, which needs infra/node_modules for the aws-cdk-lib types).
+  {
+    ignores: ['dist/**', 'node_modules/**', 'model/**', 'src/generated/**', 'ui/dist/**', 'bench/results/**', 'coverage/**',
+      'infra/node_modules/**', 'infra/cdk.out/**', 'infra/.venv/**'],
+  },
   // Type-aware: the rules see where `any` flows in (JSON.parse, Response.json(), untyped
   // library returns), not only where it is written.
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        // tsconfig.json covers src, test, bench, scripts, ui/src, codegen.ts and vitest.config.ts;
-        // this file is in no tsconfig and gets the default project.
+        // Each file gets its nearest tsconfig.json: the root one covers src, test, bench, scripts,
+        // ui/src, codegen.ts and vitest.config.ts, infra/tsconfig.json the CDK app (bin, lib, test,
+        // vitest.config.ts); this file is in no tsconfig and gets the default project.
         projectService: { allowDefaultProject: ['eslint.config.js'] },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -8,9 +8,9 @@
 # Parts:
 #   gateway - typecheck, lint, schema drift, build, vitest (incl. the delivery linters and the
 #             Docker runtime-stage smoke test), model typecheck (mypy), model tests (pytest)
-#   infra   - the CDK app's tests (vitest with cfn-lint)
-# Expects the root's node_modules (npm ci); installs infra/node_modules when missing, and the model
-# scripts create model/.venv on first use.
+#   infra   - the CDK app: lint (the root's ESLint config, type-aware), tests (tsc, vitest, cfn-lint)
+# Expects the root's node_modules (npm ci; infra's lint runs the root's ESLint too); installs
+# infra/node_modules when missing, and the model scripts create model/.venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +54,9 @@ part_gateway() {
 }
 
 part_infra() {
-  step "infra tests";    (cd infra && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
+  if [ ! -d infra/node_modules ]; then step "infra install (npm ci)"; (cd infra && npm ci --no-audit --no-fund); fi
+  step "infra lint";     npm run --silent lint:infra
+  step "infra tests";    (cd infra && npm test)
 }
 
 for part in "$@"; do "part_$part"; done

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { GatewayAlarms } from './alarms.js';
 import { EcsEventLog } from './ecs-event-log.js';
 import { ECS_NAMES, GatewayService, type LogLevel } from './gateway-service.js';
@@ -157,12 +157,13 @@ export class GatewayStack extends Stack {
 }
 
 function retentionDays(days: number): logs.RetentionDays {
-  const valid = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0);
+  // A numeric enum's Object.values are its member names (strings) and its values (numbers, all > 0).
+  const valid: number[] = Object.values(logs.RetentionDays).filter((v) => typeof v === 'number');
   assertNoProblems(
     'GatewayStack',
     valid.includes(days) ? [] : [`logRetentionDays must be one of CloudWatch's retention periods (${valid.join(', ')}), got ${days}`],
   );
-  return days as logs.RetentionDays;
+  return days; // one of the enum's values, checked above (a number is assignable to a numeric enum)
 }
 
 /**

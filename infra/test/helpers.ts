@@ -38,7 +38,26 @@ export function logicalId(stack: GatewayStack, construct: IConstruct): string {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
+/** A synthesized resource's Properties: the template is JSON, which aws-cdk-lib/assertions types `any`. */
+export type Props = Record<string, unknown>;
+
 /** Properties of the L1 resource behind an L2 construct, as synthesized. */
-export function propsOf(template: { toJSON(): { [key: string]: any } }, stack: GatewayStack, construct: IConstruct): Record<string, any> {
-  return template.toJSON().Resources[logicalId(stack, construct)].Properties;
+export function propsOf(template: Template, stack: GatewayStack, construct: IConstruct): Props {
+  const resources = template.toJSON().Resources as Record<string, { Properties?: Props } | undefined>;
+  const id = logicalId(stack, construct);
+  const props = resources[id]?.Properties;
+  if (!props) throw new Error(`no resource ${id} with Properties in the template`);
+  return props;
+}
+
+/** Properties of every resource of a type, e.g. 'AWS::ECS::Service'. */
+export function propsOfType(template: Template, type: string): Props[] {
+  return Object.values(template.findResources(type)).map((resource) => (resource.Properties ?? {}) as Props);
+}
+
+/** The first container definition of a task definition, as synthesized. */
+export function containerOf(template: Template, stack: GatewayStack, taskDefinition: IConstruct): Props {
+  const [container] = propsOf(template, stack, taskDefinition).ContainerDefinitions as Props[];
+  if (!container) throw new Error('the task definition has no container');
+  return container;
 }

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ALL_FEATURES, getAtt, ref, synth } from './helpers.js';
+import { ALL_FEATURES, getAtt, propsOfType, ref, synth } from './helpers.js';
 
 describe('autoscaling', () => {
   const { stack, template } = synth({ maxCount: 8 });
@@ -16,12 +16,12 @@ describe('autoscaling', () => {
   it('leaves DesiredCount out of the service, so a deploy never resets a scaled-out service; MinCapacity is the floor', () => {
     for (const floor of [2, 3]) {
       const t = floor === 2 ? template : synth({ desiredCount: floor, maxCount: 8 }).template;
-      const services = Object.values(t.findResources('AWS::ECS::Service'));
+      const services = propsOfType(t, 'AWS::ECS::Service');
       expect(services).toHaveLength(1);
-      expect(services[0]!.Properties).not.toHaveProperty('DesiredCount');
-      const targets = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'));
+      expect(services[0]).not.toHaveProperty('DesiredCount');
+      const targets = propsOfType(t, 'AWS::ApplicationAutoScaling::ScalableTarget');
       expect(targets).toHaveLength(1);
-      expect(targets[0]!.Properties).toMatchObject({ MinCapacity: floor, MaxCapacity: 8, ScalableDimension: 'ecs:service:DesiredCount' });
+      expect(targets[0]).toMatchObject({ MinCapacity: floor, MaxCapacity: 8, ScalableDimension: 'ecs:service:DesiredCount' });
     }
   });
 
@@ -84,17 +84,17 @@ describe('alarms', () => {
   });
 
   it('has exactly these three alarms and no actions unless a topic is given', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(3);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toBeUndefined();
+    for (const alarm of alarms) expect(alarm.AlarmActions).toBeUndefined();
   });
 
   it('notifies the alarm topic on ALARM and OK when given', () => {
     const withTopic = synth(ALL_FEATURES).template;
-    const alarms = Object.values(withTopic.findResources('AWS::CloudWatch::Alarm'));
+    const alarms = propsOfType(withTopic, 'AWS::CloudWatch::Alarm');
     for (const alarm of alarms) {
-      expect(alarm.Properties.AlarmActions).toEqual([ALL_FEATURES.alarmTopicArn]);
-      expect(alarm.Properties.OKActions).toEqual([ALL_FEATURES.alarmTopicArn]);
+      expect(alarm.AlarmActions).toEqual([ALL_FEATURES.alarmTopicArn]);
+      expect(alarm.OKActions).toEqual([ALL_FEATURES.alarmTopicArn]);
     }
   });
 });
@@ -122,8 +122,8 @@ describe('ECS event log', () => {
 
   it('lets only EventBridge and log delivery write to that log group, with a bounded retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    const policy = Object.values(template.findResources('AWS::Logs::ResourcePolicy'))[0];
-    const document = JSON.stringify(policy?.Properties.PolicyDocument);
+    const [policy] = propsOfType(template, 'AWS::Logs::ResourcePolicy');
+    const document = JSON.stringify(policy?.PolicyDocument);
     expect(document).toContain('events.amazonaws.com');
     expect(document).toContain(getAtt(stack, eventLogGroup, 'Arn')['Fn::GetAtt'][0]);
   });

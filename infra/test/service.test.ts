@@ -1,11 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ECS_NAMES } from '../lib/gateway-service.js';
-import { ADMIN_SECRET_ARN, ALL_FEATURES, propsOf, ref, synth } from './helpers.js';
+import { ADMIN_SECRET_ARN, ALL_FEATURES, containerOf, ref, synth } from './helpers.js';
 
 describe('ECS cluster, task definition and service', () => {
   const { stack, template } = synth();
-  const container = () => propsOf(template, stack, stack.gateway.taskDefinition).ContainerDefinitions[0];
+  const container = () => containerOf(template, stack, stack.gateway.taskDefinition);
 
   it('enables Container Insights on the cluster', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', {
@@ -98,7 +98,7 @@ describe('ECS cluster, task definition and service', () => {
 
 describe('optional service settings', () => {
   const { stack, template } = synth({ ...ALL_FEATURES, natGateways: 2, cpu: 1024, memoryMiB: 4096, image: 'docker.io/telcochurn/churn-gateway:1.4.2' });
-  const container = () => propsOf(template, stack, stack.gateway.taskDefinition).ContainerDefinitions[0];
+  const container = () => containerOf(template, stack, stack.gateway.taskDefinition);
 
   it('injects ADMIN_TOKEN from Secrets Manager, not as plain environment', () => {
     expect(container().Secrets).toEqual([{ Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN }]);
@@ -127,7 +127,7 @@ describe('optional service settings', () => {
 
   it('passes MLFLOW_STRICT=true with mlflowStrict, so such a task exits and a deploy fails instead', () => {
     const strict = synth({ ...ALL_FEATURES, mlflowStrict: true });
-    const env = propsOf(strict.template, strict.stack, strict.stack.gateway.taskDefinition).ContainerDefinitions[0].Environment;
+    const env = containerOf(strict.template, strict.stack, strict.stack.gateway.taskDefinition).Environment;
     expect(env).toContainEqual({ Name: 'MLFLOW_STRICT', Value: 'true' });
   });
 
