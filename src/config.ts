@@ -27,6 +27,28 @@ const int = <F extends number | undefined>(fallback: F, min: number, max: number
       return n;
     });
 
+/**
+ * Why a CORS_ORIGINS entry can never equal a browser's Origin header, or undefined if it can.
+ * A browser sends its origin serialized: lower-case scheme and host, no default port, no path,
+ * no trailing slash (`https://app.example`, `http://localhost:5173`); the gateway compares it with
+ * each entry as a string. An entry is taken only if it is already in that form.
+ */
+function originProblem(entry: string): string | undefined {
+  const form = 'an origin: scheme://host[:port], no path';
+  if (entry.includes('*')) return `entry "${entry}": a wildcard is not supported; list the origins allowed instead, comma-separated (each scheme://host[:port], no path)`;
+  let url: URL | undefined;
+  try {
+    url = new URL(entry);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    return `entry "${entry}" must be an http(s) origin: scheme://host[:port], no path${/\s/.test(entry) ? ' (separate origins with commas)' : ''}`;
+  }
+  if (url.origin !== entry) return `entry "${entry}" must be ${form} (did you mean "${url.origin}"?)`;
+  return undefined;
+}
+
 /** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
@@ -67,10 +89,18 @@ const variables = z.object({
     .default('ui/dist')
     .transform((dir) => path.resolve(dir)),
   INTROSPECTION_ENABLED: bool(true),
+  // Compared as strings with the Origin header (app.ts), so an entry that is not exactly an origin never matches.
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v, ctx) => {
+      const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const entry of entries) {
+        const problem = originProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+      return entries;
+    }),
   // The REST API only: file://, sqlite:// or a bare host:port ("mlflow:5000" parses as scheme mlflow:) are refused.
   MLFLOW_TRACKING_URI: z
     .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as http://mlflow:5000' })

@@ -1,10 +1,10 @@
 /**
  * The environment parser's edges that the spawned start-up tests do not cover one by one:
- * integer syntax and the misspelling check's reach (what it flags, and the common variables
+ * integer syntax, CORS origins and the misspelling check's reach (what it flags, and the common variables
  * of a container or CI machine it must leave alone).
  */
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, loadConfig, misspelledVariables } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, misspelledVariables } from '../src/config.js';
 
 describe('integer settings', () => {
   it.each(['8080', '0', '65535'])('takes %j', (port) => {
@@ -30,6 +30,50 @@ describe('request bodies in flight', () => {
   it('must hold at least one body at the limit', () => {
     expect(loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT).toBe(32 * 1024 * 1024);
     expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_BODY_BYTES_IN_FLIGHT: '2048' })).toThrow(/MAX_BODY_BYTES_IN_FLIGHT: must be at least BODY_LIMIT_BYTES \(4096\)/);
+  });
+});
+
+describe('CORS origins', () => {
+  // The Origin header is compared with each entry as a string: an entry a browser never sends would leave CORS silently closed.
+  it('takes origins as browsers send them, comma-separated', () => {
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: ' https://app.example, http://localhost:5173,,http://[::1]:8080 ' }).CORS_ORIGINS).toEqual(['https://app.example', 'http://localhost:5173', 'http://[::1]:8080']);
+  });
+
+  it('refuses every entry that could never match, each named with what is allowed', () => {
+    let problems: readonly string[] = [];
+    try {
+      loadConfig({ CORS_ORIGINS: 'http://a.example/,*,https://ok.example' });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'CORS_ORIGINS: entry "http://a.example/" must be an origin: scheme://host[:port], no path (did you mean "http://a.example"?)',
+      'CORS_ORIGINS: entry "*": a wildcard is not supported; list the origins allowed instead, comma-separated (each scheme://host[:port], no path)',
+    ]);
+  });
+
+  it.each([
+    ['https://app.example/ui', 'https://app.example'],
+    ['HTTPS://App.Example', 'https://app.example'],
+    ['https://app.example:443', 'https://app.example'],
+    ['http://app.example?x=1', 'http://app.example'],
+    ['https://bücher.example', 'https://xn--bcher-kva.example'],
+  ])('refuses %j and suggests %j', (entry, meant) => {
+    expect(() => loadConfig({ CORS_ORIGINS: entry })).toThrow(`CORS_ORIGINS: entry "${entry}" must be an origin: scheme://host[:port], no path (did you mean "${meant}"?)`);
+  });
+
+  it.each(['https://*.example.com', 'http://*'])('refuses the wildcard %j', (entry) => {
+    expect(() => loadConfig({ CORS_ORIGINS: entry })).toThrow(`CORS_ORIGINS: entry "${entry}": a wildcard is not supported`);
+  });
+
+  it.each(['app.example', 'null', 'file:///srv/ui', 'chrome-extension://abcdef'])('refuses %j, which is not an http(s) origin', (entry) => {
+    expect(() => loadConfig({ CORS_ORIGINS: entry })).toThrow(`CORS_ORIGINS: entry "${entry}" must be an http(s) origin: scheme://host[:port], no path`);
+  });
+
+  it('says to separate origins with commas', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example https://b.example' })).toThrow(/no path \(separate origins with commas\)/);
   });
 });
 
