@@ -4,7 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
 import type { ChurnModel } from './model/churn-model.js';
-import type { ScoredTally } from './request-state.js';
+import type { RiskLevel } from './prediction.js';
+import type { AbandonReason, ScoredTally } from './request-state.js';
 
 /** Operation labels per route that get their own series (see RequestMetrics); the series for later new names is OTHER_OPERATIONS. */
 export const MAX_OPERATION_LABELS = 50;
@@ -158,6 +159,15 @@ function bucketOf(seconds: number): number {
   return i;
 }
 
+/*
+ * The label values of the counters whose values are a closed set. Each gets its series at 0 when
+ * the registry is made, so rate() and increase() see 0 before the first event, not an absent
+ * series. (Routes, operations and statuses are open: their series appear with their first request.)
+ * `satisfies Record<…>` fails the typecheck when the union gains or loses a member.
+ */
+const RISK_LEVELS = Object.keys({ LOW: 0, MEDIUM: 0, HIGH: 0 } satisfies Record<RiskLevel, 0>) as RiskLevel[];
+const ABANDON_REASONS = Object.keys({ client_closed: 0, timed_out: 0 } satisfies Record<AbandonReason, 0>) as AbandonReason[];
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new RequestMetrics([this.registry]);
@@ -176,7 +186,7 @@ export class GatewayMetrics {
   /** A request's predictions, once it was answered (see RequestState.scored). */
   recordServed(tally: ScoredTally): void {
     for (const rows of tally.batchSizes) this.batchSize.observe(rows);
-    for (const level of ['LOW', 'MEDIUM', 'HIGH'] as const) if (tally.byRisk[level] > 0) this.predictions.inc({ risk_level: level }, tally.byRisk[level]);
+    for (const level of RISK_LEVELS) if (tally.byRisk[level] > 0) this.predictions.inc({ risk_level: level }, tally.byRisk[level]);
   }
 
   readonly abandoned = new Counter({
@@ -199,6 +209,8 @@ export class GatewayMetrics {
   });
 
   constructor() {
+    for (const level of RISK_LEVELS) this.predictions.inc({ risk_level: level }, 0);
+    for (const reason of ABANDON_REASONS) this.abandoned.inc({ reason }, 0);
     collectDefaultMetrics({ register: this.registry });
   }
 

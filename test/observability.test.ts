@@ -168,6 +168,27 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`gateway_model_info\\{name="telco-churn",version="${gw.slot.current.modelVersion}",source="BUNDLE",run_id="\\w+"\\} 1`));
   });
 
+  it('has a series at 0 for every risk level and abandon reason from the start, so rate() and increase() have one to read', async () => {
+    const fresh = await startTestGateway();
+    try {
+      const text = await (await fetch(`${fresh.url}/metrics`)).text();
+      const samples = (name: string) => parseExposition(text).filter((s) => s.name === name).map((s): Record<string, string | number> => ({ ...s.labels, value: s.value }));
+      expect(samples('gateway_predictions_total')).toEqual([
+        { risk_level: 'LOW', value: 0 },
+        { risk_level: 'MEDIUM', value: 0 },
+        { risk_level: 'HIGH', value: 0 },
+      ]);
+      expect(samples('gateway_abandoned_requests_total')).toEqual([
+        { reason: 'client_closed', value: 0 },
+        { reason: 'timed_out', value: 0 },
+      ]);
+      // Open label sets still start empty: a series per route and operation appears with its first request.
+      expect(samples('gateway_requests_total').every((s) => s.route === 'health')).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('counts predictions served: once per answered row, none for a request that failed after scoring some of its fields', async () => {
     const served = async () => {
       const text = await (await fetch(`${gw.url}/metrics`)).text();
