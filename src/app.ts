@@ -8,6 +8,7 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type Out
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
 import { BodyBudget, HttpProblem, checkJsonBodyHeaders, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
+import { bodyText } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -98,10 +99,10 @@ export function createApp(deps: AppDeps): App {
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     checkJsonBodyHeaders(req, 'POST /predict', false);
-    const raw = await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }));
+    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 })));
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(text);
     } catch (err) {
       throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
     }
@@ -111,8 +112,8 @@ export function createApp(deps: AppDeps): App {
     // A large array is checked a chunk at a time, so other callers are not held behind it.
     // Work on a request nobody waits for any more stops between chunks and before scoring.
     const { batch, requests } = checkedInChunks(body)
-      ? await parseLegacyBodyInChunks(body, config.MAX_BATCH, () => stopIfAbandoned(state, 'checking'))
-      : parseLegacyBody(body, config.MAX_BATCH);
+      ? await parseLegacyBodyInChunks(text, body, config.MAX_BATCH, () => stopIfAbandoned(state, 'checking'))
+      : parseLegacyBody(text, body, config.MAX_BATCH);
     stopIfAbandoned(state, 'scoring');
     const predictions = await predictor.predict(requests);
     noteScored(state, predictions);

@@ -10,6 +10,7 @@ import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphq
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, readBody, type BodyBudget } from './http.js';
+import { bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -37,13 +38,15 @@ interface GraphQLParams {
  * A well-formed GraphQL-over-HTTP JSON body, or null (Yoga then answers, errors included).
  * An object without a string `query` is refused here: Yoga would answer it 200.
  */
-function graphqlParams(body: Buffer): GraphQLParams | null {
+function graphqlParams(text: string): GraphQLParams | null {
   let payload: unknown;
   try {
-    payload = JSON.parse(body.toString('utf8'));
+    payload = JSON.parse(text);
   } catch {
     return null;
   }
+  // On either path: Yoga parses the same text again, and would keep a repeated field's last value too.
+  if (colonsInText(text) !== colonsInValue(payload)) checkDuplicateKeys(text);
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
   if (typeof query !== 'string') {
@@ -134,6 +137,14 @@ function checkVariableLimits(variables: object): void {
   if (!over) return;
   const path = over.path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : `${acc}.${s}`), 'variables');
   throw new HttpProblem(400, 'Bad Request', `${path} is ${over.message}`, [{ path, message: `is ${over.message}` }]);
+}
+
+/** Refuses a body in which an object names a field twice (json-body.ts), naming the first such field. */
+function checkDuplicateKeys(text: string): void {
+  const duplicate = findDuplicateKey(text);
+  if (!duplicate) return;
+  const path = [...duplicate.path, duplicate.key].reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+  throw new HttpProblem(400, 'Bad Request', `${path} is sent more than once; send each field once`, [{ path, message: 'is sent more than once; send each field once' }]);
 }
 
 function checkDocumentLength(query: string): void {
@@ -238,8 +249,9 @@ export function createGraphQLEndpoint(deps: {
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
     checkRequestShape(req, method);
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }));
-    const params = body && method === 'POST' ? graphqlParams(body) : null;
+    // Only a POST's body is read: Yoga answers any other method without one (405, or a GET's query).
+    const body = method === 'POST' ? bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }))) : undefined;
+    const params = body === undefined ? null : graphqlParams(body);
     // The compiled path answers a JSON POST that accepts JSON; everything else (other
     // methods, other Accept headers) goes through Yoga, which refuses what it must.
     const answerType = answerMediaType(req.headers.accept);
@@ -263,7 +275,8 @@ export function createGraphQLEndpoint(deps: {
     state.scored = null;
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method, headers, ...(body ? { body: body.toString('utf8') } : {}) }, { requestState: state });
+    // HEAD is answered as GET (node:http sends no body for it): Yoga itself refuses HEAD with 405.
+    const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method: method === 'HEAD' ? 'GET' : method, headers, ...(body === undefined ? {} : { body }) }, { requestState: state });
     const bytes = Buffer.from(await response.arrayBuffer());
     // TypeScript still narrows state.stopped to null from the check before Yoga's run, but the
     // resolvers Yoga ran may have set it since (stopIfAbandoned): a WorkAbandoned, an Error.

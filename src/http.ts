@@ -90,15 +90,6 @@ export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeReq
 }
 
 /**
- * A UTF-8 byte order mark before the JSON is dropped, as the web platform's UTF-8 decode and
- * Express do and RFC 8259 §8.1 allows: some Windows tools write one, and JSON.parse would
- * refuse the body quoting an invisible character.
- */
-function withoutByteOrderMark(body: Buffer): Buffer {
-  return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
-}
-
-/**
  * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it, and
  * (503) a body that does not fit in the budget of bodies in flight.
  */
@@ -128,7 +119,7 @@ export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): P
         return;
       }
       hold.bytes += size;
-      resolve(withoutByteOrderMark(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
       if (!failed) {

@@ -126,19 +126,33 @@ describe('checking a large REST array in chunks', () => {
 
   it.each(bodies)('gives the same outcome as checking at once: %s', async (_name, body) => {
     expect(checkedInChunks(body)).toBe(true);
-    const atOnce = await outcome(() => parseLegacyBody(body, N));
-    const inChunks = await outcome(() => parseLegacyBodyInChunks(body, N));
+    const text = JSON.stringify(body);
+    const atOnce = await outcome(() => parseLegacyBody(text, body, N));
+    const inChunks = await outcome(() => parseLegacyBodyInChunks(text, body, N));
     expect(inChunks).toEqual(atOnce);
   });
 
+  it('finds a field sent twice in a later chunk, as checking at once does', async () => {
+    const rows = customers(N);
+    const at = CHECK_CHUNK_CUSTOMERS + 3;
+    // The second tenure is the one JSON.parse keeps: a valid customer, unless the repeat is seen.
+    const text = JSON.stringify(rows.map((c, i) => (i === at ? { ...c, tenure: 'twice' } : c))).replace('"tenure":"twice"', '"tenure":"twice","tenure":5');
+    const body: unknown = JSON.parse(text);
+    const atOnce = (await outcome(() => parseLegacyBody(text, body, N))) as { detail: string };
+    expect(atOnce.detail).toContain(`[${at}].tenure: is sent more than once`);
+    expect(await outcome(() => parseLegacyBodyInChunks(text, body, N))).toEqual(atOnce);
+  });
+
   it('stops where checking at once stops, and says so', async () => {
-    const result = (await outcome(() => parseLegacyBodyInChunks(Array.from({ length: N }, () => ({})), N))) as { detail: string };
+    const body = Array.from({ length: N }, () => ({}));
+    const result = (await outcome(() => parseLegacyBodyInChunks(JSON.stringify(body), body, N))) as { detail: string };
     expect(result.detail).toContain(`at least ${MAX_COUNTED_ISSUES} invalid field(s) (checking stopped there, after ${Math.ceil(MAX_COUNTED_ISSUES / 18)} of ${N} customers)`);
   });
 
   it('gives the event loop a turn between chunks', async () => {
     // One turn between each two of the 5 chunks (a check all at once would give none).
-    expect(await turnsDuring(() => parseLegacyBodyInChunks(customers(5 * CHECK_CHUNK_CUSTOMERS), 10_000))).toBeGreaterThanOrEqual(4);
+    const body = customers(5 * CHECK_CHUNK_CUSTOMERS);
+    expect(await turnsDuring(() => parseLegacyBodyInChunks(JSON.stringify(body), body, 10_000))).toBeGreaterThanOrEqual(4);
   });
 
   it('checks small bodies at once', () => {

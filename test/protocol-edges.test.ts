@@ -222,6 +222,59 @@ describe('HTTP', () => {
     expect(await graphql.json()).toEqual({ data: { modelInfo: { name: 'telco-churn' } } });
   });
 
+  it('refuses a body that is not UTF-8 with a 400 naming the byte and what precedes it, on /predict and /graphql', async () => {
+    // "RENÉ" in Latin-1: read as UTF-8, the É became U+FFFD, and "RENÈ" came back the same id.
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const rest = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: latin1(JSON.stringify({ ...LEGACY_PAYLOAD, customerID: 'RENÉ' })) });
+    expect(rest.status).toBe(400);
+    const problem = (await rest.json()) as Problem;
+    expect(problem.detail).toMatch(/^request body is not valid UTF-8: byte 0xC9 at offset \d+, after ".*\\"customerID\\":\\"REN"; send JSON in UTF-8/);
+    expect(problem.errors).toEqual([{ path: '(body)', message: 'must be UTF-8 text' }]);
+    const body = latin1(JSON.stringify({ query: SINGLE, variables: { c: { ...GRAPHQL_CUSTOMER, customerId: 'RENÉ' } } }));
+    const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(graphql.status).toBe(400);
+    expect(((await graphql.json()) as Problem).detail).toMatch(/not valid UTF-8: byte 0xC9 at offset \d+/);
+    // The same id in UTF-8 is answered, and echoed as sent.
+    const utf8 = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: 'RENÉ' });
+    expect([utf8.status, (utf8.json as { customerID: string }).customerID]).toEqual([200, 'RENÉ']);
+  });
+
+  it('refuses a field sent twice (JSON.parse would keep the last) with a 400 naming it, on /predict and /graphql', async () => {
+    const legacy = JSON.stringify(LEGACY_PAYLOAD);
+    const post = (path: string, text: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    const twice = await post('/predict', legacy.replace(/}$/, ',"tenure":40}'));
+    expect(twice.status).toBe(400);
+    expect(((await twice.json()) as Problem).errors?.[0]).toEqual({ path: 'tenure', message: 'is sent more than once; send each field once' });
+    // In an array, by index; a name written with escapes is the same name.
+    const batch = await post('/predict', `[${legacy},${legacy.replace('"tenure":1', '"tenure":1,"t\\u0065nure":40')}]`);
+    expect(((await batch.json()) as Problem).errors?.[0]).toEqual({ path: '[1].tenure', message: 'is sent more than once; send each field once' });
+    const variables = JSON.stringify({ c: { ...GRAPHQL_CUSTOMER, tenure: 1 } }).replace('"tenure":1', '"tenure":1,"tenure":40');
+    const graphql = await post('/graphql', `{"query":${JSON.stringify(SINGLE)},"variables":${variables}}`);
+    expect(graphql.status).toBe(400);
+    expect(((await graphql.json()) as Problem).errors).toEqual([{ path: 'variables.c.tenure', message: 'is sent more than once; send each field once' }]);
+    const twoQueries = await post('/graphql', `{"query":${JSON.stringify(MODEL_INFO)},"query":${JSON.stringify(MODEL_INFO)}}`);
+    expect(((await twoQueries.json()) as Problem).detail).toBe('query is sent more than once; send each field once');
+  });
+
+  it('answers colons in ids and strings, escaped or not, without taking them for repeated fields', async () => {
+    const ids = ['a:b', 'a\u003ab', 'a\\u003ab', '::'];
+    for (const id of ids) {
+      const text = JSON.stringify(LEGACY_PAYLOAD).replace(/}$/, `,"customerID":"${id}"}`);
+      const rest = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+      expect([rest.status, ((await rest.json()) as { customerID: string }).customerID], id).toEqual([200, JSON.parse(`"${id}"`)]);
+      const variables = JSON.stringify({ c: GRAPHQL_CUSTOMER }).replace(/}}$/, `,"customerId":"${id}"}}`);
+      const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":"mutation S($c: CustomerInput!) { predict(customer: $c) { customerId } }","variables":${variables}}` });
+      expect(await graphql.json(), id).toEqual({ data: { predict: { customerId: JSON.parse(`"${id}"`) as string } } });
+    }
+  });
+
+  it('answers HEAD /graphql as GET, without a body', async () => {
+    const search = `query=${encodeURIComponent(MODEL_INFO)}`;
+    const get = await fetch(`${gw.url}/graphql?${search}`);
+    const head = await fetch(`${gw.url}/graphql?${search}`, { method: 'HEAD' });
+    expect([head.status, await head.text(), head.headers.get('content-length')]).toEqual([200, '', String((await get.arrayBuffer()).byteLength)]);
+  });
+
   it('lets allowed origins read x-request-id, and varies every answer on Origin', async () => {
     const allowed = await fetch(`${gw.url}/`, { headers: { origin: 'https://app.example' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');

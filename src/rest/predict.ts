@@ -9,6 +9,7 @@ import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES,
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
+import { colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
 import { outsideTrainingRange } from '../model/training-range.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
@@ -75,9 +76,14 @@ const pathOf = (prefix: string, segments: readonly PropertyKey[]): string =>
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyRequest | null {
+/**
+ * Checks one customer; `colons` adds what colonsInValue would count for it (json-body.ts),
+ * so that a field sent twice is found without walking every valid customer again.
+ */
+function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { expected: number }): LegacyRequest | null {
   const parsed = customerSchema.safeParse(value);
   if (!parsed.success) {
+    colons.expected += colonsInValue(value);
     const failed = new Set<PropertyKey>();
     for (const i of parsed.error.issues) {
       const key = i.path[0];
@@ -103,37 +109,50 @@ function parseOne(value: unknown, prefix: string, issues: Issue[]): LegacyReques
       (defaultsApplied ??= []).push(column);
     }
   }
+  // A valid customer holds every field but the defaulted ones, and customerID when sent; only
+  // customerID may hold a colon (no allowed value does, and the names are the contract's).
+  colons.expected += CUSTOMER_FIELDS.length - (defaultsApplied?.length ?? 0);
+  if (Object.hasOwn(fields, 'customerID')) colons.expected += 1 + colonsInValue(fields.customerID);
   const record = fields as Record<string, unknown> as CustomerRecord;
   for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
   return { customerId: fields.customerID ?? null, record, defaultsApplied: defaultsApplied ?? NO_DEFAULTS };
 }
 
-/** A body being checked: its customers, those checked so far, and the problems found. */
+/** A body being checked: its text and customers, those checked so far, and the problems found. */
 interface Checking {
+  readonly text: string;
   readonly batch: boolean;
   readonly items: readonly unknown[];
   readonly requests: (LegacyRequest | null)[];
   readonly issues: Issue[];
+  /** colonsInValue of the customers checked so far. */
+  readonly colons: { expected: number };
 }
 
-function startChecking(body: unknown, maxBatch: number): Checking {
+function startChecking(text: string, body: unknown, maxBatch: number): Checking {
   const batch = Array.isArray(body);
   if (batch && body.length > maxBatch) {
     throw new HttpProblem(400, 'Bad Request', `the array has ${body.length} customers; at most ${maxBatch} are allowed per request (MAX_BATCH)`, [
       { path: '(body)', message: `at most ${maxBatch} items` },
     ]);
   }
-  return { batch, items: batch ? body : [body], requests: [], issues: [] };
+  return { text, batch, items: batch ? body : [body], requests: [], issues: [], colons: { expected: 0 } };
 }
 
 /** Checks customer i; false once checking has stopped at MAX_COUNTED_ISSUES. */
 function checkOne(c: Checking, i: number): boolean {
-  c.requests.push(parseOne(c.items[i], c.batch ? `[${i}]` : '', c.issues));
+  c.requests.push(parseOne(c.items[i], c.batch ? `[${i}]` : '', c.issues, c.colons));
   return c.issues.length < MAX_COUNTED_ISSUES;
 }
 
 /** The checked requests, or the 400 problem listing what was found. */
-function finishChecking({ batch, items, requests, issues }: Checking): { batch: boolean; requests: LegacyRequest[] } {
+function finishChecking({ text, batch, items, requests, issues, colons }: Checking): { batch: boolean; requests: LegacyRequest[] } {
+  // A field sent twice: JSON.parse kept its last value, which must not be scored (or checked) as
+  // if it were the only one. Known once every customer is counted (not when checking stopped early).
+  if (requests.length === items.length && colons.expected !== colonsInText(text)) {
+    const duplicate = findDuplicateKey(text);
+    if (duplicate) issues.unshift({ path: pathOf('', [...duplicate.path, duplicate.key]), message: 'is sent more than once; send each field once' });
+  }
   if (issues.length > 0) {
     const count =
       issues.length >= MAX_COUNTED_ISSUES
@@ -150,9 +169,9 @@ function finishChecking({ batch, items, requests, issues }: Checking): { batch: 
   return { batch, requests: requests as LegacyRequest[] };
 }
 
-/** Parses a legacy body: one customer object, or an array of at most `maxBatch`. */
-export function parseLegacyBody(body: unknown, maxBatch: number): { batch: boolean; requests: LegacyRequest[] } {
-  const c = startChecking(body, maxBatch);
+/** Parses a legacy body: one customer object, or an array of at most `maxBatch`; `text` is the JSON it was parsed from. */
+export function parseLegacyBody(text: string, body: unknown, maxBatch: number): { batch: boolean; requests: LegacyRequest[] } {
+  const c = startChecking(text, body, maxBatch);
   for (let i = 0; i < c.items.length; i++) if (!checkOne(c, i)) break;
   return finishChecking(c);
 }
@@ -165,8 +184,8 @@ export const checkedInChunks = (body: unknown): body is unknown[] => Array.isArr
  * requests are served while it is checked. Same answer, same problems, in the same order.
  * `checkpoint` runs between chunks and throws to stop (forEachInChunks).
  */
-export async function parseLegacyBodyInChunks(body: unknown, maxBatch: number, checkpoint?: () => void): Promise<{ batch: boolean; requests: LegacyRequest[] }> {
-  const c = startChecking(body, maxBatch);
+export async function parseLegacyBodyInChunks(text: string, body: unknown, maxBatch: number, checkpoint?: () => void): Promise<{ batch: boolean; requests: LegacyRequest[] }> {
+  const c = startChecking(text, body, maxBatch);
   await forEachInChunks(c.items.length, (i) => checkOne(c, i), checkpoint);
   return finishChecking(c);
 }

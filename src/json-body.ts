@@ -1,0 +1,148 @@
+/**
+ * Request bodies as JSON text: valid UTF-8, and objects that name each field once. Both were
+ * silently "repaired" before: an invalid byte became U+FFFD (two customer ids that differ in
+ * one Latin-1 byte came back the same), and a field sent twice took its last value (a body
+ * ending in a second "tenure" flipped the decision). Either is now refused, naming where.
+ */
+import { isUtf8 } from 'node:buffer';
+import { HttpProblem } from './http.js';
+
+/**
+ * Where the first ill-formed UTF-8 sequence starts (Unicode 15, table 3-7), or -1. Only
+ * called once `isUtf8` has said there is one, to name it.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) low = 0xa0;
+      else if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) low = 0x90;
+      else if (b === 0xf4) high = 0x8f;
+    } else return i;
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+/**
+ * A body's text: a UTF-8 byte order mark before the JSON is dropped (as the web platform's
+ * UTF-8 decode and Express do, and RFC 8259 §8.1 allows: some Windows tools write one, and
+ * JSON.parse would refuse the body quoting an invisible character); bytes that are not UTF-8,
+ * the only encoding JSON has, are refused with 400 naming the first one and what precedes it.
+ */
+export function bodyText(body: Buffer): string {
+  const bytes = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const at = firstInvalidUtf8(bytes);
+  const before = bytes.subarray(Math.max(0, at - 40), at).toString('utf8');
+  throw new HttpProblem(
+    400,
+    'Bad Request',
+    `request body is not valid UTF-8: byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')} at offset ${at}, after ${JSON.stringify(before)}; send JSON in UTF-8 (other encodings are not converted)`,
+    [{ path: '(body)', message: 'must be UTF-8 text' }],
+  );
+}
+
+const COLON = ':';
+
+function colonsIn(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf(COLON); i !== -1; i = text.indexOf(COLON, i + 1)) n++;
+  return n;
+}
+
+/** `\u003a` / `\u003A` escapes (a colon once parsed), not those whose backslash is itself escaped. */
+const ESCAPED_COLON = /(?<!\\)(?:\\\\)*\\u003[aA]/g;
+
+/**
+ * The colons of a JSON text, escaped ones included: one per member of every object, plus one
+ * for each colon inside a string (key or value). The parsed value has one colon fewer per
+ * member that a later member of the same name replaced; so a text whose count differs from
+ * `colonsInValue` of its parse repeats a name (findDuplicateKey says where), and one whose
+ * count agrees repeats none.
+ */
+export function colonsInText(text: string): number {
+  let n = colonsIn(text);
+  if (text.includes('\\u')) n += text.match(ESCAPED_COLON)?.length ?? 0;
+  return n;
+}
+
+/** The same count on the parsed value: its members, and the colons of its strings. */
+export function colonsInValue(value: unknown): number {
+  if (typeof value === 'string') return value.includes(COLON) ? colonsIn(value) : 0;
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) n += colonsInValue(item);
+    return n;
+  }
+  // A parsed object's own keys: JSON.parse makes nothing inherited enumerable.
+  for (const key in value) n += 1 + colonsInValue(key) + colonsInValue((value as Record<string, unknown>)[key]);
+  return n;
+}
+
+/** A field named twice in one object: the object's path and the name. */
+export interface DuplicateKey {
+  readonly path: readonly (string | number)[];
+  readonly key: string;
+}
+
+interface Frame {
+  readonly keys: Set<string> | null;
+  /** The member or element being read: its name (objects) or index (arrays). */
+  at: string | number;
+}
+
+/**
+ * The first field named twice in one object of a JSON text (in text order), or null. Names
+ * are compared as parsed, escapes decoded. `text` must be valid JSON (it was parsed first).
+ */
+export function findDuplicateKey(text: string): DuplicateKey | null {
+  const stack: Frame[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.keys) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) return { path: stack.slice(0, -1).map((f) => f.at), key };
+        top.keys.add(key);
+        top.at = key;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      stack.push({ keys: new Set(), at: '' });
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push({ keys: null, at: 0 });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.keys) expectKey = true;
+      else if (top) top.at = (top.at as number) + 1;
+    }
+  }
+  return null;
+}

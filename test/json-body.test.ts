@@ -1,0 +1,119 @@
+/**
+ * json-body.ts on generated input: the UTF-8 check against Node's own validator, and the
+ * repeated-field check against texts whose repeats are known (none, or one put there).
+ */
+import { isUtf8 } from 'node:buffer';
+import { describe, expect, it } from 'vitest';
+import { HttpProblem } from '../src/http.js';
+import { bodyText, colonsInText, colonsInValue, findDuplicateKey, firstInvalidUtf8 } from '../src/json-body.js';
+
+/** A small deterministic generator (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('UTF-8', () => {
+  it('finds an ill-formed sequence exactly when Node finds one, and the text before it is well formed', () => {
+    const next = random(1);
+    // Bytes drawn mostly from the multi-byte ranges, so that well- and ill-formed sequences both occur often.
+    const pool = [0x41, 0x3a, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+    let invalid = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const bytes = Uint8Array.from({ length: 1 + Math.floor(next() * 8) }, () => pool[Math.floor(next() * pool.length)] as number);
+      const at = firstInvalidUtf8(bytes);
+      expect(at === -1, Buffer.from(bytes).toString('hex')).toBe(isUtf8(bytes));
+      if (at >= 0) {
+        invalid++;
+        expect(isUtf8(bytes.subarray(0, at)), Buffer.from(bytes).toString('hex')).toBe(true);
+      }
+    }
+    expect(invalid).toBeGreaterThan(1000);
+  });
+
+  it.each([
+    ['an overlong encoding', [0x41, 0xc0, 0x80], 1],
+    ['a surrogate', [0xed, 0xa0, 0x80], 0],
+    ['a code point above U+10FFFF', [0xf4, 0x90, 0x80, 0x80], 0],
+    ['a lone continuation byte', [0x41, 0x42, 0x80], 2],
+    ['a sequence cut at the end', [0x41, 0xe2, 0x82], 1],
+    ['Latin-1 É', [0x52, 0xc9, 0x22], 1],
+  ])('names %s', (_name, bytes, at) => {
+    expect(firstInvalidUtf8(Uint8Array.from(bytes))).toBe(at);
+    expect(() => bodyText(Buffer.from(bytes))).toThrow(HttpProblem);
+  });
+
+  it('drops a byte order mark and reads UTF-8 as sent', () => {
+    expect(bodyText(Buffer.from('\ufeff{"id":"RENÉ 😀"}'))).toBe('{"id":"RENÉ 😀"}');
+  });
+});
+
+/** JSON text for `value`, with some characters of its strings written as \u escapes (as Python's json.dumps does for non-ASCII). */
+function stringify(value: unknown, next: () => number): string {
+  if (typeof value === 'string') {
+    let out = '"';
+    for (const ch of value) {
+      const code = ch.codePointAt(0) as number;
+      if (code > 0xffff || ch === '"' || ch === '\\' || code < 0x20 || next() < 0.3) {
+        for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0').replace(/[a-f]/g, (c) => (next() < 0.5 ? c.toUpperCase() : c))}`;
+      } else out += ch;
+    }
+    return `${out}"`;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => stringify(v, next)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) return `{${Object.entries(value).map(([k, v]) => `${stringify(k, next)}${next() < 0.2 ? ' : ' : ':'}${stringify(v, next)}`).join(',')}}`;
+  return JSON.stringify(value);
+}
+
+const CHARS = ['a', 'b', ':', '\\', '"', 'é', '😀', 'u', '0', '3', 'A', ' '];
+
+function generate(next: () => number, depth: number): unknown {
+  const pick = next();
+  const text = () => Array.from({ length: Math.floor(next() * 6) }, () => CHARS[Math.floor(next() * CHARS.length)]).join('');
+  if (depth > 3 || pick < 0.3) return pick < 0.1 ? null : pick < 0.2 ? Math.round(next() * 100) : text();
+  if (pick < 0.55) return Array.from({ length: Math.floor(next() * 4) }, () => generate(next, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (let i = Math.floor(next() * 5); i > 0; i--) out[text()] = generate(next, depth + 1);
+  return out;
+}
+
+describe('fields sent twice', () => {
+  it('counts the same colons in the text as in its parse when no object repeats a name, escapes included', () => {
+    const next = random(2);
+    for (let n = 0; n < 5_000; n++) {
+      const value = generate(next, 0);
+      const text = stringify(value, next);
+      expect(JSON.parse(text), text).toEqual(value);
+      expect(colonsInText(text), text).toBe(colonsInValue(value));
+      expect(findDuplicateKey(text), text).toBeNull();
+    }
+  });
+
+  it('finds a repeated name wherever it is put, and names the path to it', () => {
+    const next = random(3);
+    let found = 0;
+    for (let n = 0; n < 3_000; n++) {
+      // The inner object's first member is written again, after the others, in a random spelling.
+      const text = `{"list":[${stringify(generate(next, 2), next)},{"k":1,"x:y":"a:b",${stringify('k', next)}:2}],"other":${stringify(generate(next, 2), next)}}`;
+      const parsed: unknown = JSON.parse(text);
+      expect(colonsInText(text), text).not.toBe(colonsInValue(parsed));
+      expect(findDuplicateKey(text), text).toEqual({ path: ['list', 1], key: 'k' });
+      found++;
+    }
+    expect(found).toBe(3_000);
+  });
+
+  it('is not fooled by an escaped colon beside a repeat (their counts would cancel without the escapes)', () => {
+    const text = '{"id":"x\\u003a","tenure":1,"tenure":2}';
+    expect(colonsInText(text)).toBe(4);
+    expect(colonsInValue(JSON.parse(text))).toBe(3);
+    expect(findDuplicateKey(text)).toEqual({ path: [], key: 'tenure' });
+    // An escaped backslash before u003a is no colon.
+    expect(colonsInText('{"id":"x\\\\u003a"}')).toBe(1);
+  });
+});
