@@ -3,9 +3,10 @@
  * form predicts, the examples land in the risk bands they claim, bad input is explained
  * next to its field, GraphiQL runs offline, and nothing is fetched from another host.
  */
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, type CustomerInput, type ModelInfoQuery } from '../src/generated/graphql.js';
@@ -653,6 +654,69 @@ describe('ui over HTTP', () => {
   }
   const assetOf = async (page: string, pattern: RegExp) => ((await (await fetch(`${gateway.url}${page}`)).text()).match(pattern) as RegExpMatchArray)[0];
 
+  /**
+   * GET on a new connection that is closed the moment the body's content-length bytes have
+   * arrived, as curl does: the client may hang up before the server has seen its answer end.
+   */
+  function downloadAndHangUp(target: string, headers: Record<string, string>): Promise<{ status: number; bodyBytes: number; contentLength: number }> {
+    return new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(gateway.url);
+      const socket = connect(Number(port), hostname);
+      const fields = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\n${fields}\r\n`);
+      let head: Buffer | null = Buffer.alloc(0);
+      let status = 0;
+      let contentLength = NaN;
+      let bodyBytes = 0;
+      socket.on('data', (chunk: Buffer) => {
+        if (head) {
+          head = Buffer.concat([head, chunk]);
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const text = head.subarray(0, end).toString('latin1');
+          status = Number(text.slice(9, 12));
+          contentLength = Number(/\r\ncontent-length: *(\d+)/i.exec(text)?.[1] ?? NaN);
+          bodyBytes = head.length - end - 4;
+          head = null;
+        } else {
+          bodyBytes += chunk.length;
+        }
+        if (!(bodyBytes >= contentLength)) return;
+        socket.destroy();
+        resolve({ status, bodyBytes, contentLength });
+      });
+      socket.on('error', reject);
+      socket.on('close', () => reject(new Error(`${target}: connection closed before the whole answer arrived`)));
+    });
+  }
+
+  const metricValue = async (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(await (await fetch(`${gateway.url}/metrics`)).text())?.[1] ?? 0);
+
+  it('logs an asset the client read in full and hung up on as 200, never 499 with an error', async () => {
+    const appJs = await assetOf('/ui', /\/ui\/assets\/app\.[0-9a-f]{12}\.js/);
+    const graphiqlJs = await assetOf('/ui/graphiql', /\/ui\/assets\/graphiql\.[0-9a-f]{12}\.js/);
+    const closed499 = 'gateway_requests_total{route="ui_assets",operation="",status="499"}';
+    const before = await metricValue(closed499);
+    const ids: string[] = [];
+    // Small files (one read, where the race was) many times; the 5 MB one, sent in many writes, a few.
+    for (const [target, times] of [[appJs, 80], [graphiqlJs, 4]] as const) {
+      for (const encoding of ['identity', 'gzip', 'br']) {
+        for (let i = 0; i < times; i++) {
+          const id = `hangup-${path.basename(target)}-${encoding}-${i}`;
+          ids.push(id);
+          const got = await downloadAndHangUp(target, { 'x-request-id': id, 'accept-encoding': encoding });
+          expect(got.status, id).toBe(200);
+          expect(got.bodyBytes, id).toBe(got.contentLength);
+        }
+      }
+    }
+    const logged = () => ids.map((id) => gateway.logs.find((l) => l['reqId'] === id && l['route'] === 'ui_assets')?.['status']);
+    await expect.poll(logged, { timeout: 5000 }).not.toContain(undefined);
+    expect(logged().filter((s) => s !== 200)).toEqual([]);
+    expect(gateway.logs.filter((l) => ids.includes(l['reqId'] as string) && l['level'] === 'error')).toEqual([]);
+    expect(await metricValue(closed499)).toBe(before);
+  });
+
   it('serves a small GraphiQL page and its assets compressed, cacheable and from this origin', async () => {
     const page = await raw('/ui/graphiql');
     expect(page.status).toBe(200);
@@ -677,6 +741,50 @@ describe('ui over HTTP', () => {
     expect(plain.bytes).toBeGreaterThan(4_000_000);
     const again = await raw(js, { 'accept-encoding': 'br', 'if-none-match': `"${js.split('/').pop() as string}-br"` });
     expect(again.status).toBe(304);
+  });
+
+  it('logs a client that leaves in the middle of an asset as 499, without an error line', async () => {
+    const graphiqlJs = await assetOf('/ui/graphiql', /\/ui\/assets\/graphiql\.[0-9a-f]{12}\.js/);
+    const { hostname, port } = new URL(gateway.url);
+    // A client that reads none of the 5.3 MB answer (more than the socket buffers on both ends
+    // take in: Linux's send buffer grows to 4 MB, a receive buffer nobody reads from stays small)
+    // and goes away: the gateway is left with bytes it could not send.
+    const socket = connect(Number(port), hostname).pause();
+    socket.write(`GET ${graphiqlJs} HTTP/1.1\r\nHost: ${hostname}\r\nx-request-id: left-mid-asset\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.destroy();
+    const logged = () => gateway.logs.find((l) => l['reqId'] === 'left-mid-asset' && l['route'] === 'ui_assets');
+    await expect.poll(logged, { timeout: 5000 }).toMatchObject({ status: 499 });
+    expect(gateway.logs.filter((l) => l['reqId'] === 'left-mid-asset' && l['level'] === 'error')).toEqual([]);
+  });
+
+  it('answers 500 with the request id when an asset cannot be read, and serves it again once it can', async () => {
+    // The real build's files, each linked into a directory where one can go missing after start-up.
+    const dir = await mkdtemp(path.join(tmpdir(), 'ui-unreadable-'));
+    try {
+      await mkdir(path.join(dir, 'assets'));
+      for (const name of await readdir(path.join(UI_DIR, 'assets'))) await symlink(path.join(UI_DIR, 'assets', name), path.join(dir, 'assets', name));
+      await symlink(path.join(UI_DIR, 'manifest.json'), path.join(dir, 'manifest.json'));
+      const served = await startTestGateway({ UI_DIR: dir });
+      try {
+        const appJs = ((await (await fetch(`${served.url}/ui`)).text()).match(/\/ui\/assets\/app\.[0-9a-f]{12}\.js/) as RegExpMatchArray)[0];
+        const file = path.join(dir, 'assets', path.basename(appJs));
+        await unlink(file);
+        const failed = await fetch(`${served.url}${appJs}`, { headers: { 'x-request-id': 'unreadable-asset', 'accept-encoding': 'identity' } });
+        expect(failed.status).toBe(500);
+        expect(failed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(((await failed.json()) as { requestId: string }).requestId).toBe('unreadable-asset');
+        expect(served.logs.find((l) => l['reqId'] === 'unreadable-asset' && l['level'] === 'error')?.['err']).toMatch(/ENOENT.*app\./);
+        await symlink(path.join(UI_DIR, appJs.replace('/ui/', '')), file);
+        const again = await fetch(`${served.url}${appJs}`, { headers: { 'accept-encoding': 'identity' } });
+        expect(again.status).toBe(200);
+        expect(Buffer.from(await again.arrayBuffer()).equals(await readFile(file))).toBe(true);
+      } finally {
+        await served.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 to unknown files and path traversal', async () => {
