@@ -243,3 +243,20 @@ describe('modelInfo', () => {
     expect(Date.parse(info?.loadedAt ?? '')).toBeGreaterThan(Date.parse(info?.trainedAt ?? ''));
   });
 });
+
+describe('bad values written in the document', () => {
+  it('answers the same document alike the second time (Yoga keeps its validation errors)', async () => {
+    const query = 'mutation Again { predict(customer: { paymentMethod: 3, onlineSecurity: Yes }) { riskLevel } }';
+    const first = await gql(gw.url, query);
+    expect(first.status).toBe(400);
+    expect(first.body.errors?.map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        'Value "Yes" does not exist in "AddOn" enum; allowed: YES, NO, NO_INTERNET_SERVICE.',
+        'Enum "PaymentMethod" cannot represent non-enum value: 3; allowed: ELECTRONIC_CHECK, MAILED_CHECK, BANK_TRANSFER_AUTOMATIC, CREDIT_CARD_AUTOMATIC.',
+      ]),
+    );
+    const second = await gql(gw.url, query);
+    expect(second.status).toBe(400);
+    expect(second.body).toEqual(first.body);
+  });
+});

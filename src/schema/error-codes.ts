@@ -103,9 +103,17 @@ export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
   // graphql-js prints the invalid value into the message: answers stay small whatever was sent.
   const hide = options.hideSuggestions ? (m: string) => m.replace(/Did you mean [^?]*\?/g, SUGGESTION_MASK) : (m: string) => m;
   const tidy = (m: string) => cut(hide(withAllowedEnumValues(m)));
+  // Yoga answers a document it has seen fail validation with the same error objects: each is
+  // changed once (tidy is not idempotent: a second pass listed an enum's allowed values twice).
+  const answered = new WeakSet<GraphQLError>();
   return {
     onResultProcess({ result }) {
-      if (isExecutionResult(result)) result.errors?.forEach((e) => addCode(e, tidy));
+      if (!isExecutionResult(result)) return;
+      for (const error of result.errors ?? []) {
+        if (answered.has(error)) continue;
+        answered.add(error);
+        addCode(error, tidy);
+      }
     },
   };
 }
