@@ -30,6 +30,28 @@ type EnumValue<E extends ContractEnumName> = (typeof CONTRACT_ENUMS)[E][keyof (t
 export const CUSTOMER_ID_MAX_LENGTH = 256;
 
 /**
+ * Whether a customer id is within CUSTOMER_ID_MAX_LENGTH characters, counted as Unicode code
+ * points (an emoji is one, as a reader counts it), for REST and GraphQL alike: they used to
+ * count differently (GraphQL UTF-16 units), so 200 emoji were refused by one and echoed by the other.
+ */
+export function customerIdFits(id: string): boolean {
+  if (id.length <= CUSTOMER_ID_MAX_LENGTH) return true; // never more code points than UTF-16 units
+  let points = id.length;
+  // A high surrogate followed by a low one is one code point written as two units.
+  for (let i = 0; i < id.length - 1; i++) {
+    const unit = id.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = id.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        points--;
+        i++;
+      }
+    }
+  }
+  return points <= CUSTOMER_ID_MAX_LENGTH;
+}
+
+/**
  * At most this many problems are listed in one 400 answer (REST `errors`, GraphQL
  * `extensions.issues`), which also says how many there were in all: a 10,000-row batch of
  * bad rows would otherwise come back as a body several times its own size.

@@ -147,6 +147,15 @@ describe('GraphQL customers', () => {
     expect((rest.json as Problem).errors).toEqual([{ path: 'customerID', message: 'must be at most 256 characters' }]);
   });
 
+  it('counts customerId characters alike in REST and GraphQL: an emoji is one (two UTF-16 units)', async () => {
+    for (const [count, accepted] of [[256, true], [257, false]] as const) {
+      const id = '😀'.repeat(count);
+      const graphql = await gql(gw.url, BATCH, { cs: [{ ...GRAPHQL_CUSTOMER, customerId: id }] });
+      const rest = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: id });
+      expect([graphql.status, rest.status], `${count} emoji`).toEqual(accepted ? [200, 200] : [400, 400]);
+    }
+  });
+
   it('counts MAX_BATCH over the whole request, so aliases cannot multiply it', async () => {
     const three = Array.from({ length: 3 }, () => GRAPHQL_CUSTOMER);
     const doc = 'mutation B($cs: [CustomerInput!]!) { a: predictBatch(customers: $cs) { churnProbability } b: predictBatch(customers: $cs) { churnProbability } }';

@@ -5,7 +5,7 @@
  * come back as one 400 problem listing every field path and what is allowed.
  */
 import { z } from 'zod';
-import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, type CustomerField, type CustomerRecord } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdFits, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
@@ -54,7 +54,7 @@ function listKeys(keys: readonly string[]): string {
 const customerSchema = z.strictObject(
   {
     // null is no id, as GraphQL's customerId: null is.
-    customerID: z.string({ error: 'must be a string or null' }).max(CUSTOMER_ID_MAX_LENGTH, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).nullable().optional(),
+    customerID: z.string({ error: 'must be a string or null' }).refine(customerIdFits, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).nullable().optional(),
     ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, fieldSchema(f)])),
   },
   {

@@ -2,7 +2,7 @@
  * CustomerInput, built field by field from the contract, and its conversion to a
  * CustomerRecord checked against the same business rules as REST.
  */
-import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_TENURE_MONTHS, type CustomerRecord, type FieldName } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, customerIdFits, MAX_TENURE_MONTHS, type CustomerRecord, type FieldName } from '../contract.js';
 import { checkCustomerRules, graphqlNaming } from '../customer-rules.js';
 import { builder } from './builder.js';
 import { contractEnums } from './enums.js';
@@ -64,7 +64,7 @@ export function customerFromInput(
       unsentTotal = true;
     }
   }
-  if (typeof input.customerId === 'string' && input.customerId.length > CUSTOMER_ID_MAX_LENGTH) {
+  if (typeof input.customerId === 'string' && !customerIdFits(input.customerId)) {
     issues.push({ path: [...path, 'customerId'], message: `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters` });
   }
   const record = toRecord(input);
