@@ -787,6 +787,23 @@ describe('ui over HTTP', () => {
     }
   });
 
+  it('answers If-None-Match by the weak comparison, for a list of tags or *, on pages and assets (RFC 9110 §13.1.2)', async () => {
+    const appJs = await assetOf('/ui', /\/ui\/assets\/app\.[0-9a-f]{12}\.js/);
+    for (const [target, headers] of [['/ui', {}], ['/ui/graphiql', {}], [appJs, { 'accept-encoding': 'br' }], [appJs, {}]] as const) {
+      const first = await raw(target, headers);
+      const etag = first.headers['etag'] as string;
+      expect(etag, target).toMatch(/^"[^"]+"$/);
+      const answers = async (ifNoneMatch: string) => (await raw(target, { ...headers, 'if-none-match': ifNoneMatch })).status;
+      expect(await answers(etag), `${target} exact`).toBe(304);
+      expect(await answers(`W/${etag}`), `${target} weak`).toBe(304);
+      expect(await answers(`"other", ${etag}`), `${target} list`).toBe(304);
+      expect(await answers(`W/"other" ,  W/${etag} , "more"`), `${target} list of weak tags, spaces around commas`).toBe(304);
+      expect(await answers('*'), `${target} *`).toBe(304);
+      expect(await answers(`"other", W/"${etag.slice(1, -1)}x", "x${etag.slice(1)}`), `${target} no tag in the list matches`).toBe(200);
+      expect(await answers(etag.slice(1, -1)), `${target} tag without its quotes`).toBe(200);
+    }
+  });
+
   it('answers 404 to unknown files and path traversal', async () => {
     for (const target of ['/ui/assets/nope.js', '/ui/assets/../manifest.json', '/ui/assets/..%2fmanifest.json', '/ui/assets/%2e%2e/%2e%2e/package.json', '/ui/../package.json', '/ui/assets/', '/ui/other']) {
       expect((await raw(target)).status, target).toBe(404);

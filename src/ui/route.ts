@@ -11,6 +11,7 @@ import { describeError } from '../errors.js';
 import { HttpProblem } from '../http.js';
 import type { Logger } from '../logger.js';
 import type { RequestState } from '../request-state.js';
+import { ifNoneMatchHits } from './etag.js';
 import { ASSET_PREFIX } from './manifest.js';
 import { renderAppPage, renderGraphiqlPage } from './pages.js';
 import { APP_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
@@ -37,7 +38,7 @@ function sendPage(req: IncomingMessage, res: ServerResponse, p: Page): void {
   setSecurityHeaders(res, p.csp);
   // Pages are tiny and name the current asset hashes: always revalidate them.
   const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', etag: p.etag };
-  if (req.headers['if-none-match'] === p.etag) {
+  if (ifNoneMatchHits(req.headers['if-none-match'], p.etag)) {
     res.writeHead(304, headers);
     res.end();
     return;

@@ -23,6 +23,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { zodIssues } from '../errors.js';
+import { ifNoneMatchHits } from './etag.js';
 import { ENCODING_SUFFIX, uiManifestSchema, type Encoding, type UiAsset, type UiManifest } from './manifest.js';
 
 interface Variant {
@@ -98,7 +99,7 @@ export class StaticAssets {
     };
     if (served.asset.encodings.length > 0) headers['vary'] = 'Accept-Encoding';
     if (encoding) headers['content-encoding'] = encoding;
-    if (req.headers['if-none-match'] === etag) {
+    if (ifNoneMatchHits(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers);
       res.end();
       return true;
