@@ -106,8 +106,10 @@ export function createApp(deps: AppDeps): App {
     } catch (err) {
       throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
     }
-    // The customers sent, valid or not (as GraphQL counts them): known before checking, so a
-    // request that times out or loses its caller while a large batch is checked still logs them.
+    // The customers sent, valid or not: known before checking, so a request that times out or
+    // loses its caller while a large batch is checked still logs them. (GraphQL counts a field's
+    // rows as its resolver starts, valid or not; a request graphql-js refuses while it reads the
+    // variables, before any resolver, logs none.)
     state.rows = Array.isArray(body) ? body.length : typeof body === 'object' && body !== null ? 1 : null;
     // A large array is checked a chunk at a time, so other callers are not held behind it.
     // Work on a request nobody waits for any more stops between chunks and before scoring.

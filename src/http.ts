@@ -77,7 +77,7 @@ const CHARSET = /;[ \t]*charset[ \t]*=[ \t]*"?([^";]*)"?/i;
 export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeRequired: boolean): void {
   const type = req.headers['content-type'];
   if (type === undefined ? typeRequired : !JSON_MEDIA_TYPE.test(type)) {
-    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes content-type: application/json; got ${type ?? 'none'}`);
+    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes content-type: application/json; got ${type === undefined ? 'none' : type.trim() === '' ? 'an empty content-type' : type}`);
   }
   const charset = type === undefined ? undefined : CHARSET.exec(type)?.[1]?.trim();
   if (charset !== undefined && !/^utf-?8$/i.test(charset)) {

@@ -75,6 +75,7 @@ describe('POST /graphql', () => {
       [{ 'content-type': 'application/json-patch+json' }, 'takes content-type: application/json; got application/json-patch+json'],
       [{ 'content-type': 'application/json; charset=iso-8859-1' }, 'takes JSON in UTF-8; got charset=iso-8859-1'],
       [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 'takes an uncompressed body; got content-encoding: gzip'],
+      [{ 'content-type': '' }, 'takes content-type: application/json; got an empty content-type'],
     ];
     for (const [route, body] of [['/graphql', JSON.stringify({ query: MODEL_INFO })], ['/predict', JSON.stringify(LEGACY_PAYLOAD)]] as const) {
       for (const [headers, detail] of cases) {
