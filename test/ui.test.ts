@@ -587,6 +587,22 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.screenshot({ path: path.join(SHOTS, 'graphiql.png') });
   });
 
+  it('runs GraphiQL at /ui/graphiql/ too, as /ui/ serves the form, with every file it loads found', async () => {
+    const { page } = await open();
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('requestfailed', (r) => failed.push(`failed ${r.url()}`));
+    const answer = await page.goto(`${gateway.url}/ui/graphiql/`);
+    expect(answer?.status()).toBe(200);
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    await page.locator('.graphiql-execute-button').click();
+    await poll(() => page.locator('.graphiql-response').textContent(), 20_000).toContain('churnProbability');
+    expect(new URL(page.url()).pathname).toBe('/ui/graphiql/');
+    expect(failed).toEqual([]);
+  });
+
   it("restores GraphiQL's tabs on reload, each with its own variables, without adding one", async () => {
     const { page } = await open();
     await page.goto(`${gateway.url}/ui/graphiql`);
@@ -804,6 +820,24 @@ describe('ui over HTTP', () => {
     }
   });
 
+  it('serves each page with and without a trailing slash, and its files resolve from either', async () => {
+    for (const [canonical, slashed] of [['/ui', '/ui/'], ['/ui/graphiql', '/ui/graphiql/']] as const) {
+      const [a, b] = await Promise.all([fetch(`${gateway.url}${canonical}`), fetch(`${gateway.url}${slashed}`)]);
+      expect(b.status, slashed).toBe(200);
+      expect(b.headers.get('etag'), slashed).toBe(a.headers.get('etag'));
+      expect(b.headers.get('content-security-policy'), slashed).toBe(a.headers.get('content-security-policy'));
+      const html = await b.text();
+      expect(html, slashed).toBe(await a.text());
+      expect((await raw(slashed, { 'if-none-match': a.headers.get('etag') as string })).status, slashed).toBe(304);
+      // Every file the page links, resolved against the URL it was served at, as a browser does.
+      const links = [...html.matchAll(/\s(?:src|href)="([^"#]+)"/g)].map((m) => new URL(m[1] as string, `${gateway.url}${slashed}`));
+      expect(links.filter((u) => u.pathname.startsWith('/ui/assets/')).length, slashed).toBeGreaterThanOrEqual(3);
+      for (const url of links) expect((await fetch(url, { method: 'HEAD' })).status, `${url.pathname} from ${slashed}`).toBe(200);
+    }
+    expect((await raw('/ui/graphiql//')).status).toBe(404);
+    expect((await raw('/ui/graphiql/x')).status).toBe(404);
+  });
+
   it('answers 404 to unknown files and path traversal', async () => {
     for (const target of ['/ui/assets/nope.js', '/ui/assets/../manifest.json', '/ui/assets/..%2fmanifest.json', '/ui/assets/%2e%2e/%2e%2e/package.json', '/ui/../package.json', '/ui/assets/', '/ui/other']) {
       expect((await raw(target)).status, target).toBe(404);
@@ -849,6 +883,7 @@ describe('ui over HTTP', () => {
     const off = await startTestGateway({ UI_DIR, GRAPHIQL_ENABLED: 'false' });
     try {
       expect((await fetch(`${off.url}/ui/graphiql`)).status).toBe(404);
+      expect((await fetch(`${off.url}/ui/graphiql/`)).status).toBe(404);
       expect((await fetch(`${off.url}${graphiqlJs}`)).status).toBe(404);
       const app = await fetch(`${off.url}/ui`);
       expect(app.status).toBe(200);

@@ -1,6 +1,7 @@
 /**
  * The two HTML pages of /ui, rendered once at start-up from the build manifest. They are
- * small shells: the app and GraphiQL load as cached, content-hashed files.
+ * small shells: the app and GraphiQL load as cached, content-hashed files. Every URL in them
+ * is an absolute path: each page is served at its URL with and without a trailing slash.
  */
 import type { AssetName, UiManifest } from './manifest.js';
 import { ASSET_PREFIX } from './manifest.js';

@@ -1,6 +1,8 @@
 /**
  * The /ui route: the prediction form at /ui, GraphiQL at /ui/graphiql (only while
- * GRAPHIQL_ENABLED), and their static files at /ui/assets/<content-hashed name>.
+ * GRAPHIQL_ENABLED), and their static files at /ui/assets/<content-hashed name>. Each page
+ * is served the same with a trailing slash (/ui/, /ui/graphiql/): the pages link only
+ * absolute paths, so they work from either URL.
  * Built from ui/dist (`npm run build:ui`); without a build, /ui answers 503 saying so.
  */
 import { createHash } from 'node:crypto';
@@ -76,7 +78,7 @@ export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED'
         sendPage(req, res, built.app);
         return true;
       }
-      if (urlPath === '/ui/graphiql' && config.GRAPHIQL_ENABLED) {
+      if ((urlPath === '/ui/graphiql' || urlPath === '/ui/graphiql/') && config.GRAPHIQL_ENABLED) {
         state.route = 'ui_graphiql';
         sendPage(req, res, built.graphiql);
         return true;
