@@ -260,3 +260,74 @@ describe('bad values written in the document', () => {
     expect(second.body).toEqual(first.body);
   });
 });
+
+describe('bad values written in the document: by argument path', () => {
+  type Issue = { path: (string | number)[]; message: string };
+  /** A customer as a GraphQL object literal; `patch` holds raw GraphQL text per field (undefined leaves the field out). */
+  function inline(patch: Record<string, string | undefined> = {}): string {
+    const fields: Record<string, string | undefined> = Object.fromEntries(
+      Object.entries(GRAPHQL_CUSTOMER).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]), // enums bare, numbers and booleans as JSON
+    );
+    Object.assign(fields, patch);
+    return `{ ${Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}: ${v as string}`)
+      .join(', ')} }`;
+  }
+  /** The errors of a document, each as its code and issues (the issue's message is the error's). */
+  async function refused(query: string): Promise<{ code: unknown; issues: Issue[] | undefined; message: string }[]> {
+    const res = await gql(gw.url, query);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    return (res.body.errors ?? []).map((e) => {
+      const issues = e.extensions?.['issues'] as Issue[] | undefined;
+      for (const issue of issues ?? []) expect(issue.message).toBe(e.message);
+      return { code: e.extensions?.['code'], issues, message: e.message };
+    });
+  }
+  const pathsOf = (errors: { issues: Issue[] | undefined }[]) => errors.map((e) => e.issues?.map((i) => i.path));
+
+  it("names the field of a refused enum value, which six fields' AddOn type alone does not", async () => {
+    const errors = await refused(`mutation { predict(customer: ${inline({ onlineBackup: 'Yes' })}) { riskLevel } }`);
+    expect(errors).toEqual([
+      {
+        code: 'GRAPHQL_VALIDATION_FAILED',
+        message: 'Value "Yes" does not exist in "AddOn" enum; allowed: YES, NO, NO_INTERNET_SERVICE.',
+        issues: [{ path: ['customer', 'onlineBackup'], message: 'Value "Yes" does not exist in "AddOn" enum; allowed: YES, NO, NO_INTERNET_SERVICE.' }],
+      },
+    ]);
+  });
+
+  it('names the field of a value of the wrong type, as the same value in a variable is named', async () => {
+    const errors = await refused(`mutation { predict(customer: ${inline({ tenure: '"1"' })}) { riskLevel } }`);
+    expect(errors).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', message: 'Int cannot represent non-integer value: "1"', issues: [{ path: ['customer', 'tenure'], message: 'Int cannot represent non-integer value: "1"' }] }]);
+    const variable = await gql(gw.url, 'mutation P($customer: CustomerInput!) { predict(customer: $customer) { riskLevel } }', { customer: { ...GRAPHQL_CUSTOMER, tenure: '1' } });
+    expect((variable.body.errors?.[0]?.extensions?.['issues'] as Issue[]).map((i) => i.path)).toEqual([['customer', 'tenure']]);
+  });
+
+  it('names list indexes, a missing field, an unknown field and a null row', async () => {
+    const batch = (...rows: string[]) => `mutation { predictBatch(customers: [${rows.join(', ')}]) { riskLevel } }`;
+    expect(pathsOf(await refused(batch(inline(), inline({ streamingTV: 'Maybe', tenure: '1.5' }))))).toEqual([[['customers', 1, 'tenure']], [['customers', 1, 'streamingTV']]]);
+    expect(pathsOf(await refused(batch(inline(), inline(), inline({ contract: undefined }))))).toEqual([[['customers', 2, 'contract']]]);
+    expect(pathsOf(await refused(batch(inline({ tenur: '1' }))))).toEqual([[['customers', 0, 'tenur']]]);
+    expect(pathsOf(await refused(batch(inline(), 'null')))).toEqual([[['customers', 1]]]);
+  });
+
+  it("tells aliased fields' arguments apart by where they are, and names a variable's default by the variable", async () => {
+    const two = await refused(`mutation { a: predict(customer: ${inline()}) { riskLevel } b: predict(customer: ${inline({ gender: 'Female' })}) { riskLevel } }`);
+    expect(two.map((e) => [e.issues?.[0]?.path, e.message])).toEqual([[['customer', 'gender'], 'Value "Female" does not exist in "Gender" enum; allowed: FEMALE, MALE.']]);
+    const fallback = await refused(`mutation P($c: CustomerInput = ${inline({ techSupport: 'yes' })}) { predict(customer: $c) { riskLevel } }`);
+    expect(pathsOf(fallback)).toEqual([[['c', 'techSupport']]]);
+  });
+
+  it('names them again when the same document comes back (Yoga keeps its validation errors)', async () => {
+    const query = `mutation Again { predict(customer: ${inline({ paymentMethod: '3', onlineSecurity: 'Yes' })}) { riskLevel } }`;
+    const first = await refused(query);
+    expect(pathsOf(first)).toEqual([[['customer', 'onlineSecurity']], [['customer', 'paymentMethod']]]);
+    expect(await refused(query)).toEqual(first);
+  });
+
+  it('leaves errors about anything but a value without issues', async () => {
+    const errors = await refused(`mutation { predict(customer: ${inline()}) { riskLevel nope } }`);
+    expect(errors).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', message: expect.stringMatching(/nope/) as unknown, issues: undefined }]);
+  });
+});

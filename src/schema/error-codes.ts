@@ -1,9 +1,10 @@
 /**
  * Gives every GraphQL error a stable `extensions.code`, including those graphql-js raises
  * before any resolver runs: a variable that does not fit CustomerInput is BAD_USER_INPUT
- * with the field path; a document that does not parse or validate says so.
+ * with the field path; a document that does not parse or validate says so, and a value
+ * written in the document that does not fit names its argument path too.
  */
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { BREAK, Kind, visit, type ASTNode, type DocumentNode, type ExecutionResult, type GraphQLError, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
 
@@ -36,6 +37,70 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
 
+type IssuePath = (string | number)[];
+
+/** A required field missing from an object value ("Field "CustomerInput.contract" of required type …"), named only in the message. */
+const MISSING_LITERAL_FIELD = /^Field "\w+\.(\w+)" of required type "[^"]+" was not provided\./;
+
+/**
+ * Validation errors about a value written in the document, with the path to it (see
+ * literalPath), noted by useErrorCodes' onValidate and read by addCode. The same error objects
+ * reach the result, and Yoga's validation cache answers the same document with them again.
+ */
+const literalPaths = new WeakMap<GraphQLError, IssuePath>();
+
+/** Whether `inner` lies within `outer`'s text (the document is parsed with locations). */
+const within = (outer: ASTNode, inner: ASTNode): boolean =>
+  outer.loc !== undefined && inner.loc !== undefined && outer.loc.start <= inner.loc.start && inner.loc.end <= outer.loc.end;
+
+/**
+ * The path from `path` (an argument or variable) down to `target` inside `value`: object field
+ * names and list indexes, as variable errors name them. By identity (graphql-js reports the
+ * nodes of the document it validated) or else by location, the deepest value holding it.
+ */
+function pathIn(value: ValueNode, target: ASTNode, path: IssuePath): IssuePath | undefined {
+  if (value === target) return path;
+  if (value.kind === Kind.OBJECT) {
+    for (const field of value.fields) {
+      const fieldPath = [...path, field.name.value];
+      if (field === target || field.name === target) return fieldPath;
+      const found = pathIn(field.value, target, fieldPath);
+      if (found) return found;
+      if (within(field, target)) return fieldPath;
+    }
+  } else if (value.kind === Kind.LIST) {
+    for (const [i, item] of value.values.entries()) {
+      const found = pathIn(item, target, [...path, i]);
+      if (found) return found;
+    }
+  }
+  return within(value, target) ? path : undefined;
+}
+
+/**
+ * Where in the document's arguments (or variables' default values) a validation error's node
+ * is: `["customer", "onlineBackup"]` for `predict(customer: { onlineBackup: Yes … })`,
+ * `["customers", 1, "tenure"]` in a list; undefined for an error about anything else (a
+ * field, a fragment, an operation). A required field left out of an object is named at the end.
+ */
+function literalPath(error: GraphQLError, document: DocumentNode): IssuePath | undefined {
+  let found: IssuePath | undefined;
+  for (const target of error.nodes ?? []) {
+    // false: no need to look inside the argument again; BREAK: found, stop.
+    const search = (root: string, value: ValueNode): unknown => {
+      found = pathIn(value, target, [root]);
+      return found ? BREAK : false;
+    };
+    visit(document, {
+      Argument: (node) => search(node.name.value, node.value),
+      VariableDefinition: (node) => (node.defaultValue ? search(node.variable.name.value, node.defaultValue) : false),
+    });
+    if (found) break;
+  }
+  const missing = found && MISSING_LITERAL_FIELD.exec(error.message)?.[1];
+  return found && missing !== undefined ? [...found, missing] : found;
+}
+
 /** The start and the end of a long message (graphql-js puts the printed value in the middle and the reason last). */
 const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, 300)} … ${message.slice(message.length - (MAX_MESSAGE_CHARS - 303))}` : message);
 
@@ -55,6 +120,9 @@ function addCode(error: GraphQLError, tidy: (message: string) => string): void {
     Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: tidy(i.message) })) } : { code });
   }
   (error as { message: string }).message = tidy(error.message);
+  // A value written in the document: named by argument path, as a variable's is by variable path.
+  const literal = literalPaths.get(error);
+  if (literal && !extensions['issues']) extensions['issues'] = [{ path: literal, message: error.message }];
   // Yoga's BAD_REQUEST for a body that is not JSON carries the parser's message, which quotes the body.
   const original = extensions['originalError'] as { message?: unknown } | undefined;
   if (original && typeof original.message === 'string') extensions['originalError'] = { ...original, message: tidy(original.message) };
@@ -107,6 +175,17 @@ export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
   // changed once (tidy is not idempotent: a second pass listed an enum's allowed values twice).
   const answered = new WeakSet<GraphQLError>();
   return {
+    onValidate({ params: { documentAST } }: { params: { documentAST: DocumentNode } }) {
+      return ({ valid, result }: { valid: boolean; result: readonly unknown[] }) => {
+        if (valid) return;
+        for (const error of result) {
+          // Read by shape, as in addCode: graphql may be loaded twice.
+          if (typeof error !== 'object' || error === null || !('nodes' in error) || literalPaths.has(error as GraphQLError)) continue;
+          const path = literalPath(error as GraphQLError, documentAST);
+          if (path) literalPaths.set(error as GraphQLError, path);
+        }
+      };
+    },
     onResultProcess({ result }) {
       if (!isExecutionResult(result)) return;
       for (const error of result.errors ?? []) {
