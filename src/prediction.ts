@@ -19,10 +19,9 @@ export interface Prediction {
   readonly threshold: number;
   readonly modelVersion: string;
   /**
-   * The customer as scored and the model that scored it, for what is computed from them after
-   * scoring: the inputs outside the training range (GraphQL's outsideTrainingRange, REST's
-   * outside_training_range) read this model's manifest, not the one serving by then. GraphQL
-   * answers name their fields, so neither reaches a caller as such.
+   * The customer as scored and the model that scored it, for what is computed on request only
+   * (GraphQL Prediction.outsideTrainingRange reads this model's manifest, not the one serving by
+   * then). REST answers name their keys one by one, so neither reaches them.
    */
   readonly record: CustomerRecord;
   readonly model: ChurnModel;

@@ -10,7 +10,6 @@ import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
 import { colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
-import { outsideTrainingRange } from '../model/training-range.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
 /**
@@ -190,11 +189,7 @@ export async function parseLegacyBodyInChunks(text: string, body: unknown, maxBa
   return finishChecking(c);
 }
 
-/**
- * The legacy answer; "prediction" stays the first key because old callers read it first.
- * Keys beyond the prototype's are added only when they have something to say: the customer
- * id sent, the defaults applied, and the columns outside the model's training range.
- */
+/** The legacy answer; "prediction" stays the first key because old callers read it first. */
 export function legacyResponse(p: Prediction, request: LegacyRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {
     prediction: p.willChurn ? 'Likely to churn' : 'Not likely to churn',
@@ -205,10 +200,5 @@ export function legacyResponse(p: Prediction, request: LegacyRequest): Record<st
   };
   if (request.customerId !== null) out['customerID'] = request.customerId;
   if (request.defaultsApplied.length > 0) out['defaults_applied'] = Object.fromEntries(request.defaultsApplied.map((c) => [c, DEFAULTS[c as keyof typeof DEFAULTS]]));
-  // Only when there is something to say, as defaults_applied: an answer inside every range keeps the legacy keys.
-  const outside = outsideTrainingRange(p.model.manifest, p.record);
-  if (outside.length > 0) {
-    out['outside_training_range'] = Object.fromEntries(outside.map((o) => [o.column, { value: o.value, observed_min: o.observedMin, observed_max: o.observedMax }]));
-  }
   return out;
 }

@@ -8,7 +8,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
-import { TrainingRangeNote, trainingRangeNotes } from './training-range.js';
+import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
 
 export const RiskLevel = builder.enumType('RiskLevel', {
@@ -38,7 +38,7 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
         'observedMax, of the model that computed this prediction), in data set order; empty when every one is inside. The probability ' +
         'of such a customer is an extrapolation: treat it with caution. A null totalCharges (not yet billed) is never listed.',
       // Computed only when selected: the scoring path does none of this work.
-      resolve: (p) => trainingRangeNotes(p.model, p.record),
+      resolve: (p) => outsideTrainingRange(p.model, p.record),
     }),
   }),
 });

@@ -1,8 +1,11 @@
-/** TrainingRangeNote: GraphQL's form of a numeric input outside its training range (model/training-range.ts). */
-import type { CustomerRecord } from '../contract.js';
+/**
+ * TrainingRangeNote: a numeric input outside what the model saw in training. The contract
+ * accepts tenure up to 1,200 months and charges up to float32's limit, far beyond the data
+ * set; the model still answers, by extrapolation, and the caller should know.
+ */
+import type { ColumnName, CustomerRecord } from '../contract.js';
 import { graphqlNaming } from '../customer-rules.js';
 import type { ChurnModel } from '../model/churn-model.js';
-import { outsideTrainingRange } from '../model/training-range.js';
 import { builder } from './builder.js';
 
 export interface TrainingRangeNoteShape {
@@ -22,7 +25,20 @@ export const TrainingRangeNote = builder.objectRef<TrainingRangeNoteShape>('Trai
   }),
 });
 
-/** The notes for a row, named as CustomerInput's fields (the model that scored it decides the ranges). */
-export function trainingRangeNotes(model: ChurnModel, record: CustomerRecord): TrainingRangeNoteShape[] {
-  return outsideTrainingRange(model.manifest, record).map(({ column, value, observedMin, observedMax }) => ({ field: graphqlNaming.field(column), value, observedMin, observedMax }));
+/**
+ * The columns of `model`'s manifest that record a training range and whose value in `record`
+ * lies outside it, in data set order. A null (TotalCharges: not yet billed) has no value to
+ * compare and is never listed.
+ */
+export function outsideTrainingRange(model: ChurnModel, record: CustomerRecord): TrainingRangeNoteShape[] {
+  const notes: TrainingRangeNoteShape[] = [];
+  const values: Readonly<Record<string, unknown>> = record;
+  for (const { name, observedMin, observedMax } of model.manifest.featureSpec.columns) {
+    if (observedMin === undefined || observedMax === undefined) continue;
+    const value = values[name];
+    if (typeof value !== 'number' || (value >= observedMin && value <= observedMax)) continue;
+    // The bundle's columns are the contract's (model/contract-check.ts refuses any other at load).
+    notes.push({ field: graphqlNaming.field(name as ColumnName), value, observedMin, observedMax });
+  }
+  return notes;
 }
