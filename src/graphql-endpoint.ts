@@ -16,6 +16,7 @@ import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
+import { useOperationNameCheck } from './schema/operation-name.js';
 import { MAX_DOCUMENT_CHARS, limitPlugins, variablesOverLimits } from './schema/limits.js';
 import { PreparedOperations, operationLabel } from './schema/prepared-operations.js';
 
@@ -222,6 +223,7 @@ export function createGraphQLEndpoint(deps: {
     context: ({ requestState }) => contextFor(requestState),
     plugins: [
       ...limitPlugins(config),
+      useOperationNameCheck(),
       useErrorCodes({ hideSuggestions: config.NODE_ENV === 'production' }),
       {
         onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {

@@ -331,3 +331,31 @@ describe('bad values written in the document: by argument path', () => {
     expect(errors).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', message: expect.stringMatching(/nope/) as unknown, issues: undefined }]);
   });
 });
+
+describe('operationName that picks no operation', () => {
+  const ask = async (query: string, operationName?: string) => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
+    const body = (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+    return { status: res.status, data: body.data, errors: body.errors?.map((e) => [e.extensions?.code, e.message]) };
+  };
+  const TWO = 'query A { modelInfo { name } } query B { modelInfo { version } }';
+
+  it.each([
+    ['several operations and none named', TWO, undefined, 'the document has 2 operations, so operationName must name the one to run; it has "A", "B"'],
+    ['an operationName the document does not have', TWO, 'C', 'operationName "C" names no operation of the document; it has "A", "B"'],
+    [
+      'an operation without a name among others',
+      'query A { modelInfo { name } } { modelInfo { version } }',
+      undefined,
+      'the document has 2 operations, so operationName must name the one to run; it has "A" and 1 without a name (an operation without a name cannot be chosen: name it)',
+    ],
+    ['fragments only', 'fragment F on ModelInfo { name }', undefined, 'the document has no operation to run, only fragments'],
+  ])('says what the document has: %s', async (_name, query, operationName, message) => {
+    expect(await ask(query, operationName)).toEqual({ status: 400, data: undefined, errors: [['OPERATION_RESOLUTION_FAILURE', message]] });
+  });
+
+  it('runs the operation named, or the only one', async () => {
+    expect(await ask(TWO, 'B')).toMatchObject({ status: 200, errors: undefined, data: { modelInfo: { version: expect.any(String) as unknown } } });
+    expect(await ask('{ modelInfo { name } }')).toEqual({ status: 200, errors: undefined, data: { modelInfo: { name: 'telco-churn' } } });
+  });
+});
