@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
+import { benchLoads } from './loads.js';
 import { cliOption, startBuiltGateway, stopProcess, type BuiltGateway } from './process.js';
 import { shareBetween, snapshot } from './sched.js';
 import { median } from './stats.js';
@@ -41,16 +41,10 @@ const ROUNDS = count('rounds', 4);
 const SECONDS = count('seconds', 6);
 const CONNECTIONS = 50;
 
+const single = await benchLoads(ROOT);
 const LOADS = {
-  rest: { path: '/predict', body: JSON.stringify({ ...LEGACY_PAYLOAD, SeniorCitizen: 0 }) },
-  graphql: {
-    path: '/graphql',
-    body: JSON.stringify({
-      query: 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel threshold modelVersion } }',
-      operationName: 'Predict',
-      variables: { customer: GRAPHQL_CUSTOMER },
-    }),
-  },
+  rest: { path: '/predict', body: single.rest },
+  graphql: { path: '/graphql', body: single.graphql },
 } as const;
 type LoadKind = keyof typeof LOADS;
 const kinds = (opt('loads') ?? 'rest,graphql').split(',');

@@ -21,9 +21,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
-import { manifestSchema, parityFileSchema } from '../src/bundle/manifest.js';
+import { manifestSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
-import { compileEncoder, type EncoderRow } from '../src/model/features.js';
+import { compileEncoder } from '../src/model/features.js';
+import { GQL_BATCH, benchLoads, toGraphQL } from './loads.js';
 import { freePort, rssMb, waitFor200 } from './process.js';
 import { measureWindow } from './sched.js';
 import { median } from './stats.js';
@@ -199,28 +200,10 @@ async function idleHealthMs(url: string, count: number): Promise<number> {
 /** Suffix of the loads run against the comparison gateway started with COALESCE_PREDICTIONS=false. */
 const NO_COALESCING = ', no coalescing';
 
-const GQL_PREDICT = 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel threshold modelVersion } }';
-const GQL_BATCH = 'mutation PredictBatch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability willChurn riskLevel modelVersion } }';
-
-function toGraphQL(row: EncoderRow): Record<string, unknown> {
-  const e = (v: unknown) => String(v).toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
-  const yes = (v: unknown) => v === 'Yes';
-  return {
-    gender: e(row['gender']), seniorCitizen: row['SeniorCitizen'] === 1, partner: yes(row['Partner']), dependents: yes(row['Dependents']),
-    tenure: row['tenure'], phoneService: yes(row['PhoneService']), multipleLines: e(row['MultipleLines']), internetService: e(row['InternetService']),
-    onlineSecurity: e(row['OnlineSecurity']), onlineBackup: e(row['OnlineBackup']), deviceProtection: e(row['DeviceProtection']),
-    techSupport: e(row['TechSupport']), streamingTV: e(row['StreamingTV']), streamingMovies: e(row['StreamingMovies']), contract: e(row['Contract']),
-    paperlessBilling: yes(row['PaperlessBilling']), paymentMethod: e(row['PaymentMethod']), monthlyCharges: row['MonthlyCharges'], totalCharges: row['TotalCharges'],
-  };
-}
-
 async function main(): Promise<void> {
   process.stderr.write('building…\n');
   await run('npm', ['run', '--silent', 'build'], { cwd: ROOT });
-  const parity = parityFileSchema.parse(JSON.parse(await readFile(`${ROOT}model/bundle/parity.json`, 'utf8')));
-  const pool = parity.cases.map((c) => c.input as EncoderRow).filter((r) => (r['tenure'] as number) <= 72);
-  const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => pool[i % pool.length] as EncoderRow);
-  const one = rowsOf(1)[0] as EncoderRow;
+  const { rowsOf, rest: restBody, graphql: gqlBody } = await benchLoads(ROOT);
 
   // Start-up: spawn → first 200 on GET /.
   const gwPort = await freePort();
@@ -237,8 +220,6 @@ async function main(): Promise<void> {
   const raw = startProcess(['-e', RAW_SERVER], { PORT: String(rawPort) });
   await waitFor200(`http://127.0.0.1:${rawPort}/`);
 
-  const restBody = JSON.stringify(one);
-  const gqlBody = JSON.stringify({ query: GQL_PREDICT, operationName: 'Predict', variables: { customer: toGraphQL(one) } });
   const loads: Load[] = [];
   try {
     const pid = gateway.pid as number;

@@ -13,7 +13,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
+import { benchLoads } from './loads.js';
 import { freePort, rssMb } from './process.js';
 import { median } from './stats.js';
 
@@ -21,13 +21,6 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const i = process.argv.indexOf('--minutes');
 const MINUTES = i >= 0 ? Number(process.argv[i + 1]) : 10;
-
-/** The README's legacy customer, with SeniorCitizen sent (no default applied). */
-const LEGACY = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 };
-const GQL = {
-  query: 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel modelVersion } }',
-  variables: { customer: GRAPHQL_CUSTOMER },
-};
 
 interface Cannon {
   requests: { average: number; total: number };
@@ -37,8 +30,8 @@ interface Cannon {
   latency: { p99: number };
 }
 
-async function cannon(url: string, body: unknown, seconds: number, rate?: number): Promise<Cannon> {
-  const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', '50', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body)];
+async function cannon(url: string, body: string, seconds: number, rate?: number): Promise<Cannon> {
+  const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', '50', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body];
   if (rate) argv.push('-R', String(Math.max(1, Math.round(rate))));
   argv.push(url);
   const { stdout } = await run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
@@ -47,6 +40,7 @@ async function cannon(url: string, body: unknown, seconds: number, rate?: number
 
 async function main(): Promise<void> {
   await run('npm', ['run', '--silent', 'build'], { cwd: ROOT });
+  const single = await benchLoads(ROOT);
   const port = await freePort();
   const gw = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
   gw.stdout.resume();
@@ -57,7 +51,7 @@ async function main(): Promise<void> {
   }
   const pid = gw.pid as number;
   try {
-    const [maxRest, maxGql] = [await cannon(`${base}/predict`, LEGACY, 5), await cannon(`${base}/graphql`, GQL, 5)];
+    const [maxRest, maxGql] = [await cannon(`${base}/predict`, single.rest, 5), await cannon(`${base}/graphql`, single.graphql, 5)];
     const restRate = maxRest.requests.average / 2;
     const gqlRate = maxGql.requests.average / 2;
     // Both paths at once, each at a quarter of its own maximum: together half the gateway's capacity.
@@ -66,7 +60,7 @@ async function main(): Promise<void> {
     const start = Date.now();
     const sampler = setInterval(() => void rssMb(pid).then((rss) => samples.push({ atSec: Math.round((Date.now() - start) / 1000), rssMb: Math.round(rss * 10) / 10 })), 5000);
     const seconds = MINUTES * 60;
-    const [rest, gql] = await Promise.all([cannon(`${base}/predict`, LEGACY, seconds, restRate / 2), cannon(`${base}/graphql`, GQL, seconds, gqlRate / 2)]);
+    const [rest, gql] = await Promise.all([cannon(`${base}/predict`, single.rest, seconds, restRate / 2), cannon(`${base}/graphql`, single.graphql, seconds, gqlRate / 2)]);
     clearInterval(sampler);
     const window = (from: number, to: number) => samples.filter((s) => s.atSec >= from && s.atSec < to).map((s) => s.rssMb);
     const warm = window(60, 120);

@@ -1,0 +1,52 @@
+/**
+ * What the bench scripts send (`npm run bench`, `bench/compare-builds.ts`, `npm run soak`):
+ * one source, so an A/B or a soak measures the load the bench's ratios are read from. (An A/B
+ * that sent the README's customer while the bench sent another once missed a 14 % REST
+ * regression that only the bench's customer paid.)
+ *
+ * The customers are the bundle's parity inputs within the data set's tenure range, generated at
+ * training time, never the data set's rows. The single prediction is the first of them: a new
+ * customer (tenure 0, TotalCharges null) with MonthlyCharges 0, below the training range
+ * (GraphQL's outsideTrainingRange is not selected, so nothing is computed for it).
+ */
+import { readFile } from 'node:fs/promises';
+import { parityFileSchema } from '../src/bundle/manifest.js';
+import type { EncoderRow } from '../src/model/features.js';
+
+export const GQL_PREDICT = 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel threshold modelVersion } }';
+export const GQL_BATCH = 'mutation PredictBatch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability willChurn riskLevel modelVersion } }';
+
+/** A data set row as GraphQL's CustomerInput. */
+export function toGraphQL(row: EncoderRow): Record<string, unknown> {
+  const e = (v: unknown) => String(v).toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
+  const yes = (v: unknown) => v === 'Yes';
+  return {
+    gender: e(row['gender']), seniorCitizen: row['SeniorCitizen'] === 1, partner: yes(row['Partner']), dependents: yes(row['Dependents']),
+    tenure: row['tenure'], phoneService: yes(row['PhoneService']), multipleLines: e(row['MultipleLines']), internetService: e(row['InternetService']),
+    onlineSecurity: e(row['OnlineSecurity']), onlineBackup: e(row['OnlineBackup']), deviceProtection: e(row['DeviceProtection']),
+    techSupport: e(row['TechSupport']), streamingTV: e(row['StreamingTV']), streamingMovies: e(row['StreamingMovies']), contract: e(row['Contract']),
+    paperlessBilling: yes(row['PaperlessBilling']), paymentMethod: e(row['PaymentMethod']), monthlyCharges: row['MonthlyCharges'], totalCharges: row['TotalCharges'],
+  };
+}
+
+export interface BenchLoads {
+  /** `n` customers, cycling through the pool. */
+  readonly rowsOf: (n: number) => EncoderRow[];
+  /** The single prediction's body for POST /predict. */
+  readonly rest: string;
+  /** The single prediction's body for POST /graphql (GQL_PREDICT). */
+  readonly graphql: string;
+}
+
+/** The loads, from the bundle under `root` (a checkout). */
+export async function benchLoads(root: string): Promise<BenchLoads> {
+  const parity = parityFileSchema.parse(JSON.parse(await readFile(`${root}model/bundle/parity.json`, 'utf8')));
+  const pool = parity.cases.map((c) => c.input as EncoderRow).filter((r) => (r['tenure'] as number) <= 72);
+  const one = pool[0];
+  if (!one) throw new Error('the parity file has no customer with tenure ≤ 72');
+  return {
+    rowsOf: (n) => Array.from({ length: n }, (_, i) => pool[i % pool.length] as EncoderRow),
+    rest: JSON.stringify(one),
+    graphql: JSON.stringify({ query: GQL_PREDICT, operationName: 'Predict', variables: { customer: toGraphQL(one) } }),
+  };
+}
