@@ -10,7 +10,7 @@ import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphq
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, readBody, type BodyBudget } from './http.js';
-import { bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
+import { SENT_TWICE, bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -133,10 +133,14 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
   }
 }
 
+/** A path in the request body as problems name it: `variables.cs[3].tenure`. */
+const pathText = (segments: readonly (string | number)[]): string =>
+  segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+
 function checkVariableLimits(variables: object): void {
   const over = variablesOverLimits(variables);
   if (!over) return;
-  const path = over.path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : `${acc}.${s}`), 'variables');
+  const path = pathText(['variables', ...over.path]);
   throw new HttpProblem(400, 'Bad Request', `${path} is ${over.message}`, [{ path, message: `is ${over.message}` }]);
 }
 
@@ -144,8 +148,8 @@ function checkVariableLimits(variables: object): void {
 function checkDuplicateKeys(text: string): void {
   const duplicate = findDuplicateKey(text);
   if (!duplicate) return;
-  const path = [...duplicate.path, duplicate.key].reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
-  throw new HttpProblem(400, 'Bad Request', `${path} is sent more than once; send each field once`, [{ path, message: 'is sent more than once; send each field once' }]);
+  const path = pathText([...duplicate.path, duplicate.key]);
+  throw new HttpProblem(400, 'Bad Request', `${path} ${SENT_TWICE}`, [{ path, message: SENT_TWICE }]);
 }
 
 function checkDocumentLength(query: string): void {

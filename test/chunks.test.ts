@@ -143,6 +143,14 @@ describe('checking a large REST array in chunks', () => {
     expect(await outcome(() => parseLegacyBodyInChunks(text, body, N))).toEqual(atOnce);
   });
 
+  it('gives an exact count when every customer was checked, a repeated field included', async () => {
+    // 55 empty customers (18 problems each) and one missing 9 fields: 999, and its repeated tenure makes 1,000.
+    const partial = Object.fromEntries(Object.entries(LEGACY_PAYLOAD).filter(([k]) => k !== 'tenure').slice(0, 8));
+    const text = JSON.stringify([...Array.from({ length: 55 }, () => ({})), { ...partial, tenure: 1 }]).replace(/"tenure":1}]$/, '"tenure":1,"tenure":2}]');
+    const result = (await outcome(() => parseLegacyBody(text, JSON.parse(text), N))) as { detail: string };
+    expect(result.detail).toMatch(/^1000 invalid field\(s\); the first 100 are listed in errors: \[55\]\.tenure: is sent more than once/);
+  });
+
   it('stops where checking at once stops, and says so', async () => {
     const body = Array.from({ length: N }, () => ({}));
     const result = (await outcome(() => parseLegacyBodyInChunks(JSON.stringify(body), body, N))) as { detail: string };

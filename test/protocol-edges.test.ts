@@ -267,7 +267,8 @@ describe('HTTP', () => {
   });
 
   it('answers colons in ids and strings, escaped or not, without taking them for repeated fields', async () => {
-    const ids = ['a:b', 'a\u003ab', 'a\\u003ab', '::'];
+    // As JSON text: a colon, an escaped colon (\u003a), an escaped backslash before u003a (no colon), two colons.
+    const ids = ['a:b', 'a\\u003ab', 'a\\\\u003ab', '::'];
     for (const id of ids) {
       const text = JSON.stringify(LEGACY_PAYLOAD).replace(/}$/, `,"customerID":"${id}"}`);
       const rest = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
@@ -276,6 +277,25 @@ describe('HTTP', () => {
       const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":"mutation S($c: CustomerInput!) { predict(customer: $c) { customerId } }","variables":${variables}}` });
       expect(await graphql.json(), id).toEqual({ data: { predict: { customerId: JSON.parse(`"${id}"`) as string } } });
     }
+  });
+
+  it('answers a body nested thousands of levels deep with a 400, never a 500 (the checks walk it without recursion)', async () => {
+    const deep = `${'['.repeat(6000)}${']'.repeat(6000)}`;
+    const post = (path: string, text: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    const rest = await post('/predict', `[${deep}]`);
+    expect([rest.status, ((await rest.json()) as Problem).errors?.[0]]).toEqual([400, { path: '[0]', message: 'must be a JSON object of customer fields' }]);
+    const variables = await post('/graphql', `{"query":${JSON.stringify(MODEL_INFO)},"variables":{"x":${deep}}}`);
+    expect([variables.status, ((await variables.json()) as Problem).detail]).toEqual([400, 'variables.x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0] is nested more than 16 levels deep']);
+    const extensions = await post('/graphql', `{"query":${JSON.stringify(MODEL_INFO)},"extensions":{"x":${deep}}}`);
+    expect(extensions.status).toBeLessThan(500);
+  });
+
+  it('counts the offset of a bad byte from the first byte sent, a byte order mark included, and quotes whole characters before it', async () => {
+    // 39 bytes after É: the 40 bytes before the bad one would start inside É's two.
+    const tail = 'y'.repeat(39);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{"customerID":"RENÉ${tail}`, 'utf8'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
+    expect(((await res.json()) as Problem).detail).toContain(`byte 0xFF at offset ${bytes.indexOf(0xff)}, after "${tail}";`);
   });
 
   it('answers HEAD /graphql as GET, without a body', async () => {

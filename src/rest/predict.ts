@@ -9,7 +9,7 @@ import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES,
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem } from '../http.js';
-import { colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
+import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
 /**
@@ -76,6 +76,17 @@ const pathOf = (prefix: string, segments: readonly PropertyKey[]): string =>
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * colonsInValue (json-body.ts) of a customer zod accepted, from what zod checked instead of a
+ * walk: it holds every field but the `defaulted` ones, and customerID when sent; only
+ * customerID may hold a colon (no allowed value does, and the names are the contract's).
+ * `fields` is zod's output (it has customerID exactly when it was sent).
+ */
+export function validCustomerColons(fields: Readonly<Record<string, unknown>>, defaulted: number): number {
+  const n = CUSTOMER_FIELDS.length - defaulted;
+  return Object.hasOwn(fields, 'customerID') ? n + 1 + colonsInValue(fields['customerID']) : n;
+}
+
+/**
  * Checks one customer; `colons` adds what colonsInValue would count for it (json-body.ts),
  * so that a field sent twice is found without walking every valid customer again.
  */
@@ -108,10 +119,7 @@ function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { exp
       (defaultsApplied ??= []).push(column);
     }
   }
-  // A valid customer holds every field but the defaulted ones, and customerID when sent; only
-  // customerID may hold a colon (no allowed value does, and the names are the contract's).
-  colons.expected += CUSTOMER_FIELDS.length - (defaultsApplied?.length ?? 0);
-  if (Object.hasOwn(fields, 'customerID')) colons.expected += 1 + colonsInValue(fields.customerID);
+  colons.expected += validCustomerColons(fields, defaultsApplied?.length ?? 0);
   const record = fields as Record<string, unknown> as CustomerRecord;
   for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
   return { customerId: fields.customerID ?? null, record, defaultsApplied: defaultsApplied ?? NO_DEFAULTS };
@@ -150,11 +158,12 @@ function finishChecking({ text, batch, items, requests, issues, colons }: Checki
   // if it were the only one. Known once every customer is counted (not when checking stopped early).
   if (requests.length === items.length && colons.expected !== colonsInText(text)) {
     const duplicate = findDuplicateKey(text);
-    if (duplicate) issues.unshift({ path: pathOf('', [...duplicate.path, duplicate.key]), message: 'is sent more than once; send each field once' });
+    if (duplicate) issues.unshift({ path: pathOf('', [...duplicate.path, duplicate.key]), message: SENT_TWICE });
   }
   if (issues.length > 0) {
+    // Exact once every customer was checked, however many problems (a repeated field found after checking counts one more).
     const count =
-      issues.length >= MAX_COUNTED_ISSUES
+      requests.length < items.length
         ? `at least ${MAX_COUNTED_ISSUES} invalid field(s) (checking stopped there, after ${requests.length} of ${items.length} customers)`
         : `${issues.length} invalid field(s)`;
     const listed = issues.length > MAX_LISTED_ISSUES ? `; the first ${MAX_LISTED_ISSUES} are listed in errors` : '';
