@@ -329,6 +329,9 @@ describe('bad values written in the document: by argument path', () => {
   it('leaves errors about anything but a value without issues', async () => {
     const errors = await refused(`mutation { predict(customer: ${inline()}) { riskLevel nope } }`);
     expect(errors).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', message: expect.stringMatching(/nope/) as unknown, issues: undefined }]);
+    // A variable of the wrong type where a value goes: about the variable, not a value written there.
+    const wrongType = await refused('mutation M($c: String) { predict(customer: $c) { riskLevel } }');
+    expect(wrongType).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', message: expect.stringMatching(/Variable "\$c" of type "String"/) as unknown, issues: undefined }]);
   });
 });
 
@@ -350,6 +353,7 @@ describe('operationName that picks no operation', () => {
       'the document has 2 operations, so operationName must name the one to run; it has "A" and 1 without a name (an operation without a name cannot be chosen: name it)',
     ],
     ['fragments only', 'fragment F on ModelInfo { name }', undefined, 'the document has no operation to run, only fragments'],
+    ['an empty operationName', 'query Q { modelInfo { name } }', '', 'operationName is empty: leave it out, or name the operation; it has "Q"'],
   ])('says what the document has: %s', async (_name, query, operationName, message) => {
     expect(await ask(query, operationName)).toEqual({ status: 400, data: undefined, errors: [['OPERATION_RESOLUTION_FAILURE', message]] });
   });

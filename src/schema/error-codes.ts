@@ -86,6 +86,8 @@ function pathIn(value: ValueNode, target: ASTNode, path: IssuePath): IssuePath |
 function literalPath(error: GraphQLError, document: DocumentNode): IssuePath | undefined {
   let found: IssuePath | undefined;
   for (const target of error.nodes ?? []) {
+    // A variable where a value goes is about the variable's type, not a value written here.
+    if (target.kind === Kind.VARIABLE || target.kind === Kind.VARIABLE_DEFINITION) continue;
     // false: no need to look inside the argument again; BREAK: found, stop.
     const search = (root: string, value: ValueNode): unknown => {
       found = pathIn(value, target, [root]);

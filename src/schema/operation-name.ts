@@ -18,7 +18,8 @@ export function operationProblem(document: DocumentNode, operationName: string |
     operations.length === 0
       ? 'it has no operation, only fragments'
       : `it has ${[named.length > 0 ? quoted(named) : '', anonymous > 0 ? `${anonymous} without a name` : ''].filter(Boolean).join(' and ')}`;
-  if (operationName) return `operationName ${JSON.stringify(operationName)} names no operation of the document; ${has}`;
+  if (operationName === '') return `operationName is empty: ${operations.length > 1 ? 'name the operation to run' : 'leave it out, or name the operation'}; ${has}`;
+  if (operationName !== null && operationName !== undefined) return `operationName ${JSON.stringify(operationName)} names no operation of the document; ${has}`;
   if (operations.length === 0) return 'the document has no operation to run, only fragments';
   return `the document has ${operations.length} operations, so operationName must name the one to run; ${has}${anonymous > 0 ? ' (an operation without a name cannot be chosen: name it)' : ''}`;
 }
