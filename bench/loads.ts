@@ -10,6 +10,7 @@
  * (GraphQL's outsideTrainingRange is not selected, so nothing is computed for it).
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parityFileSchema } from '../src/bundle/manifest.js';
 import type { EncoderRow } from '../src/model/features.js';
 
@@ -40,7 +41,7 @@ export interface BenchLoads {
 
 /** The loads, from the bundle under `root` (a checkout). */
 export async function benchLoads(root: string): Promise<BenchLoads> {
-  const parity = parityFileSchema.parse(JSON.parse(await readFile(`${root}model/bundle/parity.json`, 'utf8')));
+  const parity = parityFileSchema.parse(JSON.parse(await readFile(path.join(root, 'model/bundle/parity.json'), 'utf8')));
   const pool = parity.cases.map((c) => c.input as EncoderRow).filter((r) => (r['tenure'] as number) <= 72);
   const one = pool[0];
   if (!one) throw new Error('the parity file has no customer with tenure ≤ 72');

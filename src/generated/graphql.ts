@@ -26,7 +26,7 @@ export type Contract =
 export type CustomerInput = {
   /** Contract term. */
   contract: Contract;
-  /** Caller's customer id (at most 256 characters), echoed back in the prediction. Not a model feature. */
+  /** Caller's customer id (at most 256 characters, counted as Unicode code points), echoed back in the prediction. Not a model feature. */
   customerId?: string | null | undefined;
   /** Whether the customer has dependents. */
   dependents: boolean;

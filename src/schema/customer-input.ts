@@ -19,7 +19,7 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
     'multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO.',
   fields: (t) => {
     const fields: Record<string, unknown> = {
-      customerId: t.string({ required: false, description: `Caller's customer id (at most ${CUSTOMER_ID_MAX_LENGTH} characters), echoed back in the prediction. Not a model feature.` }),
+      customerId: t.string({ required: false, description: `Caller's customer id (at most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points), echoed back in the prediction. Not a model feature.` }),
     };
     for (const f of CUSTOMER_FIELDS) {
       const opts = { required: !(f.kind === 'money' && f.nullable), description: f.description };
