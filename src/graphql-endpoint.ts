@@ -9,7 +9,7 @@ import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 
 import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
-import { HttpProblem, checkJsonBodyHeaders, readBody, type BodyBudget } from './http.js';
+import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
 import { SENT_TWICE, bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
@@ -133,14 +133,10 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
   }
 }
 
-/** A path in the request body as problems name it: `variables.cs[3].tenure`. */
-const pathText = (segments: readonly (string | number)[]): string =>
-  segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
-
 function checkVariableLimits(variables: object): void {
   const over = variablesOverLimits(variables);
   if (!over) return;
-  const path = pathText(['variables', ...over.path]);
+  const path = problemPath(['variables', ...over.path]);
   throw new HttpProblem(400, 'Bad Request', `${path} is ${over.message}`, [{ path, message: `is ${over.message}` }]);
 }
 
@@ -148,7 +144,7 @@ function checkVariableLimits(variables: object): void {
 function checkDuplicateKeys(text: string): void {
   const duplicate = findDuplicateKey(text);
   if (!duplicate) return;
-  const path = pathText([...duplicate.path, duplicate.key]);
+  const path = problemPath([...duplicate.path, duplicate.key]);
   throw new HttpProblem(400, 'Bad Request', `${path} ${SENT_TWICE}`, [{ path, message: SENT_TWICE }]);
 }
 

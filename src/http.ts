@@ -17,6 +17,13 @@ export class HttpProblem extends Error {
 }
 
 /**
+ * A place in a request body as 400 problems name it, on both routes: `[3].tenure`,
+ * `variables.cs[3].tenure`. `prefix` is where `segments` start (REST: the customer's index).
+ */
+export const problemPath = (segments: readonly PropertyKey[], prefix = ''): string =>
+  segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), prefix);
+
+/**
  * Request-body bytes being worked on at once, across requests: a request takes its body's
  * size once the body is complete, before it is parsed, and gives it back when its answer is
  * done and its work has ended (app.ts). A body that does not fit is refused with 503 and

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdFits, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
-import { HttpProblem } from '../http.js';
+import { HttpProblem, problemPath } from '../http.js';
 import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
@@ -70,9 +70,6 @@ export interface LegacyRequest extends CustomerRequest {
 
 type Issue = { path: string; message: string };
 
-const pathOf = (prefix: string, segments: readonly PropertyKey[]): string =>
-  segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), prefix);
-
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
@@ -99,12 +96,12 @@ function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { exp
       const key = i.path[0];
       if (key !== undefined) failed.add(key);
       const missing = i.path.length === 1 && typeof value === 'object' && value !== null && !Object.hasOwn(value, key as PropertyKey);
-      issues.push({ path: pathOf(prefix, i.path) || '(body)', message: missing ? `is required; ${i.message}` : i.message });
+      issues.push({ path: problemPath(i.path, prefix) || '(body)', message: missing ? `is required; ${i.message}` : i.message });
     }
     if (isPlainObject(value)) {
       // The rules on the columns that passed still run: one bad field must not hide the others.
       const checked = new Set(CUSTOMER_FIELDS.map((f) => f.column).filter((c) => !failed.has(c) && Object.hasOwn(value, c)));
-      for (const rule of checkRulesOfCheckedColumns(value, checked, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
+      for (const rule of checkRulesOfCheckedColumns(value, checked, datasetNaming)) issues.push({ path: problemPath([rule.column], prefix), message: rule.message });
     }
     return null;
   }
@@ -121,7 +118,7 @@ function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { exp
   }
   colons.expected += validCustomerColons(fields, defaultsApplied?.length ?? 0);
   const record = fields as Record<string, unknown> as CustomerRecord;
-  for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: pathOf(prefix, [rule.column]), message: rule.message });
+  for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: problemPath([rule.column], prefix), message: rule.message });
   return { customerId: fields.customerID ?? null, record, defaultsApplied: defaultsApplied ?? NO_DEFAULTS };
 }
 
@@ -158,7 +155,7 @@ function finishChecking({ text, batch, items, requests, issues, colons }: Checki
   // if it were the only one. Known once every customer is counted (not when checking stopped early).
   if (requests.length === items.length && colons.expected !== colonsInText(text)) {
     const duplicate = findDuplicateKey(text);
-    if (duplicate) issues.unshift({ path: pathOf('', [...duplicate.path, duplicate.key]), message: SENT_TWICE });
+    if (duplicate) issues.unshift({ path: problemPath([...duplicate.path, duplicate.key]), message: SENT_TWICE });
   }
   if (issues.length > 0) {
     // Exact once every customer was checked, however many problems (a repeated field found after checking counts one more).
