@@ -1,6 +1,7 @@
 """Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
 
-Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, an
+Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
+path that is a directory or cannot be read, an
 unusable config, `--out` or MLflow tracking store, an MLflow artifact store that cannot be
 written; all found before training), 1 for invalid
 data, a failed ONNX parity check or a bundle that could not be written after all (the
@@ -84,8 +85,15 @@ def data_path(args: argparse.Namespace) -> Path:
     if not raw:
         raise usage_error("no training data: pass --data <csv> or set CHURN_DATA")
     path = resolve_path(raw)
+    if path.is_dir():
+        raise usage_error(f"training data {path} is a directory, not a CSV file")
     if not path.is_file():
         raise usage_error(f"training data not found: {raw} (resolved to {path})")
+    try:  # before the tracking store is asked or anything logged: a file we may not read is a setting to fix
+        with path.open("rb"):
+            pass
+    except OSError as err:
+        raise usage_error(f"cannot read the training data {path}: {err.strerror or err}") from err
     return path
 
 

@@ -2,14 +2,18 @@
 checked before any training."""
 from __future__ import annotations
 
+import builtins
+import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from churn_model import cli
 from churn_model.config import REPO_ROOT
+from tests.conftest import run_cli
 
 
 def test_missing_data_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,3 +90,34 @@ def test_a_read_only_out_dir_is_a_usage_error(tmp_path: Path, capsys: pytest.Cap
         cli.check_out_dir(read_only / "bundle")
     assert exit_.value.code == 2
     assert "Permission denied" in capsys.readouterr().err
+
+
+def test_a_directory_as_data_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It exists: "not found" would send the operator looking for a missing file."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    code, _, err, _ = run_cli(["--data", str(folder), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert err == f"error: training data {folder} is a directory, not a CSV file\n"
+
+
+def test_an_unreadable_data_file_is_a_usage_error_not_a_traceback(
+        tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file the user may not read (mode 000, another owner) is found before anything else runs.
+    Simulated by refusing the open, since root reads any file whatever its mode."""
+    locked = tmp_path / "locked.csv"
+    locked.write_bytes(small_csv.read_bytes())
+    real_open = io.open
+
+    def refusing_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(file) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", refusing_open)
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, out, err, _ = run_cli(["--data", str(locked), "--out", str(tmp_path / "out"), "--tracking-uri", uri], capsys)
+    assert code == 2
+    assert err == f"error: cannot read the training data {locked}: Permission denied\n"
+    assert "[1/" not in out  # nothing started
