@@ -358,6 +358,11 @@ def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
     """Existing experiment id, or a new one; local sqlite stores keep artifacts in ./mlruns beside the DB."""
     existing = client.get_experiment_by_name(name)
     if existing is not None:
+        if existing.lifecycle_stage == "deleted":  # in MLflow's trash: the name is taken and no run can start in it
+            raise TrackingStoreError(
+                f"MLflow experiment {name!r} (id {existing.experiment_id}) in {tracking_uri} is deleted: restore it "
+                f"(mlflow experiments restore --experiment-id {existing.experiment_id}) or choose another with "
+                "--experiment")
         return existing.experiment_id
     location = None
     if tracking_uri.startswith("sqlite:///"):

@@ -130,3 +130,22 @@ def test_a_running_mlflow_server_passes_the_check_and_gets_the_run(
                   if line.startswith("run_id "))
     assert MlflowClient(tracking_uri=mlflow_server).get_run(run_id).info.status == "FINISHED"
     assert (out / "manifest.json").is_file()
+
+
+def test_an_experiment_deleted_in_mlflow_is_a_usage_error_not_a_traceback(
+        small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Deleting the experiment in the MLflow UI only moves it to the trash: its name is still
+    taken, and a run cannot start in it. Said in one line, with the two ways out, before training."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment_id = client.create_experiment("in-the-trash")
+    client.delete_experiment(experiment_id)
+    capsys.readouterr()  # MLflow's own log of creating the store
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--tracking-uri", uri,
+                                 "--experiment", "in-the-trash"], capsys)
+    assert code == 2
+    assert "[2/" not in out  # nothing trained
+    assert err == (f"error: MLflow experiment 'in-the-trash' (id {experiment_id}) in {uri} is deleted: restore it "
+                   f"(mlflow experiments restore --experiment-id {experiment_id}) or choose another with "
+                   "--experiment\n")
+    assert not (tmp_path / "out").exists()
