@@ -7,8 +7,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startGateway } from '../src/server.js';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
 import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, spawnGateway, startTestGateway, type TestGateway } from './helpers/index.js';
@@ -432,6 +435,41 @@ describe('a reloadModel over a slow MLflow', () => {
     const again = await reload(gw);
     expect(again.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
     await champion(v.one);
+  });
+});
+
+describe('reloadModel while the gateway is starting', () => {
+  it('answers 503 MODEL_NOT_READY at once, loading no second model beside the first, and works once ready', async () => {
+    await champion(v.one);
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MODEL_DIR: BUNDLE_DIR, LOG_LEVEL: 'info', MLFLOW_TRACKING_URI: proxy.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN });
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const gate = proxy.hold(/model\.onnx/); // the start-up load waits here
+    const alias = /registered-models\/alias/;
+    const before = proxy.count(alias);
+    const gw = await startGateway(config, createLogger('info', sink));
+    try {
+      await gate.reached;
+      expect((await fetch(`${gw.url}/`)).status).toBe(503);
+      const res = await gql(gw.url, ReloadModelDocument, {}, ADMIN);
+      expect(res.status).toBe(503);
+      expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_NOT_READY');
+      expect(res.body.errors?.[0]?.message).toMatch(/still starting/);
+      // Refused before asking MLflow: no second model was downloaded and warmed up beside the first.
+      expect(proxy.count(alias) - before).toBe(1);
+      gate.release();
+      await gw.ready;
+      const again = await gql(gw.url, ReloadModelDocument, {}, ADMIN);
+      expect(again.body.data?.reloadModel).toMatchObject({ changed: false, model: { version: v.one, source: 'MLFLOW' } });
+    } finally {
+      gate.release();
+      await gw.shutdown('test done');
+    }
   });
 });
 

@@ -9,7 +9,7 @@
  * before. A caller with a deadline (reloadModel) is answered when it passes, and its reload
  * is cancelled: it swaps nothing in after that answer.
  */
-import { BundleError, GatewayError, describeError } from '../errors.js';
+import { BundleError, GatewayError, NotReadyError, describeError } from '../errors.js';
 import { MlflowError } from '../mlflow/client.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -230,6 +230,10 @@ export class ModelAdmin {
 
   private async doReload(reason: string, reload: Reload): Promise<ReloadResult> {
     if (!this.source) return { changed: false, model: this.slot.current, message: 'no model source configured; the bundle is served' };
+    // Before the first model is in the slot there is nothing to compare with or swap out, and the
+    // start-up load would replace whatever this reload put in: refuse at once rather than download
+    // and warm up a second model beside the start-up one (and then fail on the empty slot).
+    if (!this.slot.loaded) throw new NotReadyError('the gateway is still starting (loading its first model); call reloadModel once GET / answers 200');
     const { signal } = reload.controller;
     let identity: string | null = null;
     let candidate: ChurnModel;
@@ -247,16 +251,19 @@ export class ModelAdmin {
       throw err;
     }
     this.rejectedIdentity = null;
-    const current = this.slot.current;
     if (signal.aborted) {
       // Its caller was already told it failed: it must not swap now.
       await candidate.release();
       this.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: identity, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
       throw signal.reason;
     }
-    if (this.closed) {
+    // The slot had a model when this reload began; it is empty only once shutdown closed it.
+    // Either way of shutting down, the candidate is released, not swapped in (nor leaked).
+    const current = this.slot.loaded;
+    if (this.closed || !current) {
       await candidate.release();
-      return { changed: false, model: current, message: 'shutting down; the candidate was not swapped in' };
+      if (current) return { changed: false, model: current, message: 'shutting down; the candidate was not swapped in' };
+      throw new NotReadyError('the gateway is shutting down; the candidate was not swapped in');
     }
     if (sameModel(candidate, current)) {
       await candidate.release();
