@@ -54,6 +54,13 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _digits_value(digits: str) -> int | float:
+    """The number a validated digit string spells; inf past 18 significant digits (only ever
+    compared with a bound: int() refuses strings over 4,300 digits, a traceback mid-validation)."""
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= 18 else math.inf
+
+
 def _row_label(n: int, lines: LineSpan) -> str:
     return f"data row {n} ({lines})"
 
@@ -82,12 +89,12 @@ def _cell_problems(row: dict[str, str], where: str) -> list[str]:
             out.append(_problem(col, where, v, "is not a non-negative integer"))
         elif allowed is not None and v not in allowed:
             out.append(_problem(col, where, v, f"is not one of {list(allowed)}"))
-        elif col == "tenure" and int(v) > schema.MAX_TENURE_MONTHS:
+        elif col == "tenure" and _digits_value(v) > schema.MAX_TENURE_MONTHS:
             out.append(_problem(col, where, v, f"is above {schema.MAX_TENURE_MONTHS} months (the gateway's limit)"))
     for col in schema.NUMBER_COLUMNS:
         v = row[col]
         if col in schema.NULLABLE_COLUMNS and v == BLANK_TOTAL:
-            if _INT_RE.fullmatch(row["tenure"]) and int(row["tenure"]) > 0:
+            if _INT_RE.fullmatch(row["tenure"]) and _digits_value(row["tenure"]) > 0:
                 out.append(_problem(col, where, v, "is blank but tenure > 0 (only unbilled tenure-0 customers may be blank)"))
         elif not _NUMBER_RE.fullmatch(v) or not math.isfinite(float(v)):
             out.append(_problem(col, where, v, "is not a non-negative decimal number"))
@@ -159,7 +166,7 @@ def to_record(row: dict[str, str]) -> Record:
         kind = schema.column_kind(col)
         value = row[col]
         if kind == "integer":
-            record[col] = int(value)
+            record[col] = int(_digits_value(value))  # validated: at most MAX_TENURE_MONTHS
         elif kind == "number":
             record[col] = None if value == BLANK_TOTAL else float(value)
         else:

@@ -57,6 +57,7 @@ def test_extra_column(tmp_path: Path) -> None:
     ("MonthlyCharges", "12,5"), ("MonthlyCharges", ""), ("TotalCharges", "nan"),
     ("gender", "F"), ("Contract", "Monthly"), ("PaymentMethod", "Cash"), ("Churn", "maybe"),
     ("tenure", "5\n"), ("tenure", "1201"), ("MonthlyCharges", "1e39"), ("TotalCharges", "4" * 40),
+    ("tenure", "9" * 4301),  # past the 4,300 digits Python's int() converts: named, not a crash
 ])
 def test_bad_value_names_column_row_and_value(tmp_path: Path, column: str, value: str) -> None:
     message = errors_for(tmp_path, set_cell(4, column, value))
@@ -164,3 +165,20 @@ def test_too_few_of_a_class_is_refused_before_training(tmp_path: Path, churners:
     frame.loc[yes[churners:], "Churn"] = "No"
     with pytest.raises(DataValidationError, match=rf"column 'Churn': {churners} row\(s\) are 'Yes'; at least 50"):
         load_dataset(write_csv(frame, tmp_path / "few.csv"))
+
+
+def test_long_digit_runs_in_tenure_are_read_without_a_crash(tmp_path: Path) -> None:
+    """int() refuses strings over 4,300 digits (ValueError, a traceback before): a blank total
+    beside such a tenure is named, and leading zeros are still the number they spell."""
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[3, ["tenure", "TotalCharges"]] = ["9" * 4301, " "]
+        frame.loc[4, ["tenure", "TotalCharges"]] = ["0" * 4300 + "7", "100.5"]
+        frame.loc[5, ["tenure", "TotalCharges"]] = ["0" * 4301, " "]
+        return frame
+    message = errors_for(tmp_path, mutate)
+    assert "data row 4 (CSV line 5): value ' ' is blank but tenure > 0" in message
+    assert "data row 5" not in message and "data row 6" not in message
+    assert message.startswith("data validation failed with 2 problem(s)")  # row 4: tenure too large, blank total
+    records = load_dataset(write_csv(good_frame().assign(tenure=lambda f: "000" + f["tenure"]),
+                                     tmp_path / "zeros.csv")).records
+    assert [r["tenure"] for r in records] == [int(t) for t in good_frame()["tenure"]]
