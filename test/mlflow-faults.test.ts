@@ -14,7 +14,7 @@ import { createLogger } from '../src/logger.js';
 import { startGateway } from '../src/server.js';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
-import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, spawnGateway, startTestGateway, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
@@ -435,6 +435,43 @@ describe('a reloadModel over a slow MLflow', () => {
     const again = await reload(gw);
     expect(again.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
     await champion(v.one);
+  });
+});
+
+describe('MLflow failing while the poller checks', () => {
+  it('logs a failing check when it starts and when its cause changes, not at every poll, and says when MLflow answers again', async () => {
+    await champion(v.one);
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '500' });
+    const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));
+    const answersAgain = () => gw.logs.filter((l) => l['msg'] === 'model source answers again');
+    const alias = /registered-models\/alias/;
+    try {
+      proxy.fault(alias, { kind: 'status', status: 503 });
+      let before = proxy.count(alias);
+      await waitFor('three polls against a failing MLflow (three attempts each)', () => proxy.count(alias) - before >= 9);
+      expect(failed()).toHaveLength(1);
+      expect(failed()[0]?.['err']).toContain('HTTP 503');
+      expect(await servingVersion(gw)).toBe(v.one);
+
+      // Another cause (a maintenance page instead of JSON) is logged once more.
+      proxy.clear();
+      proxy.fault(alias, { kind: 'status', status: 200, body: '<html>down for maintenance</html>' });
+      before = proxy.count(alias);
+      await waitFor('three polls answered with HTML', () => proxy.count(alias) - before >= 3);
+      expect(failed()).toHaveLength(2);
+      expect(failed()[1]?.['err']).toContain('invalid JSON');
+
+      proxy.clear();
+      await waitFor('the line that says MLflow answers again', () => answersAgain().length === 1);
+      expect(answersAgain()[0]?.['failedChecks']).toBeGreaterThanOrEqual(6);
+      await champion(v.two);
+      await waitFor('the poller to serve version two', async () => (await servingVersion(gw)) === v.two);
+      expect(failed()).toHaveLength(2);
+      expect(answersAgain()).toHaveLength(1);
+    } finally {
+      await gw.close(); // its poller would keep asking the proxy in later tests
+      await champion(v.one);
+    }
   });
 });
 

@@ -58,6 +58,15 @@ export function sameModel(a: ChurnModel, b: ChurnModel): boolean {
   return a.manifest.onnx.sha256 === b.manifest.onnx.sha256 && a.modelVersion === b.modelVersion && a.lineage.source === b.lineage.source;
 }
 
+/**
+ * What a failed check is "the same failure" by: the status and MLflow's error code when MLflow
+ * answered (its message may carry a request id or a time), else the message (unreachable, timed out).
+ */
+function failureKey(err: unknown): string {
+  if (err instanceof MlflowError && err.status !== null) return `${err.code} HTTP ${err.status} ${err.mlflowCode ?? ''} ${err.lookingFor}`;
+  return describeError(err);
+}
+
 export interface PollResult {
   readonly checked: boolean;
   readonly reloaded: ReloadResult | null;
@@ -90,6 +99,8 @@ export class ModelAdmin {
   private closed = false;
   /** The last identity seen rejected, so the poller does not reload a bad version every interval. */
   private rejectedIdentity: string | null = null;
+  /** Checks (peeks) failing in a row: what failed, since when, how many; null while the source answers. */
+  private checkFailing: { cause: string; since: Date; checks: number } | null = null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -133,8 +144,24 @@ export class ModelAdmin {
     try {
       wanted = await this.source.peek();
     } catch (err) {
-      this.log.warn({ err: describeError(err), source: this.source.description }, 'model source check failed; the current model keeps serving');
+      // Logged when the failure starts and when its cause changes, not at every poll: an MLflow
+      // outage would otherwise write a warn line per interval for as long as it lasts.
+      const cause = failureKey(err);
+      if (this.checkFailing?.cause === cause) {
+        this.checkFailing.checks++;
+        this.log.debug({ err: describeError(err), source: this.source.description, failedChecks: this.checkFailing.checks }, 'model source check failed again');
+      } else {
+        this.checkFailing = { cause, since: new Date(), checks: (this.checkFailing?.checks ?? 0) + 1 };
+        this.log.warn(
+          { err: describeError(err), source: this.source.description },
+          'model source check failed; the current model keeps serving (repeats of this failure are logged at debug, and a line says when the source answers again)',
+        );
+      }
       return { checked: false, reloaded: null };
+    }
+    if (this.checkFailing) {
+      this.log.info({ source: this.source.description, failedChecks: this.checkFailing.checks, failingSince: this.checkFailing.since.toISOString() }, 'model source answers again');
+      this.checkFailing = null;
     }
     const serving = this.slot.loaded;
     const identity = serving && this.source.identify ? this.source.identify(serving) : null;
