@@ -85,6 +85,11 @@ _SERVER_WITHOUT_SCHEME = re.compile(r"^[A-Za-z0-9.-]+:[0-9]+(/.*)?$")
 _CHECK_HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 _OS_ERROR = re.compile(r"\[Errno -?[0-9]+\] ([^'\")]+)")
 _HTTP_STATUS = re.compile(r"request to endpoint (\S+) failed with error code ([0-9]+)")
+# What a server with authentication (`mlflow server --app-name basic-auth`) answers without
+# credentials, or to an account without permission.
+_AUTH_STATUSES = {"401": "not authenticated", "403": "permission denied"}
+_CREDENTIALS_TODO = ("set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) to an "
+                     "account of this server that may use the experiment")
 # urllib3's retries used up on an error status (`... Caused by ResponseError('too many 500 error responses')`).
 _HTTP_RETRIED_STATUS = re.compile(r"request to (\S+) failed with exception .*too many ([0-9]{3}) error responses")
 
@@ -113,7 +118,10 @@ def _why(err: Exception) -> str:
     text = str(err)
     if found := _OS_ERROR.search(text):  # MLflow's HTTP errors keep only the message of requests' error
         return found.group(1).strip().rstrip(":")
-    if found := _HTTP_STATUS.search(text):  # something answers, but not as an MLflow server would
+    if found := _HTTP_STATUS.search(text):
+        if found.group(2) in _AUTH_STATUSES:  # an MLflow server with authentication: up, and MLflow
+            return f"HTTP {found.group(2)} for {found.group(1)} ({_AUTH_STATUSES[found.group(2)]})"
+        # something answers, but not as an MLflow server would
         return f"HTTP {found.group(2)} for {found.group(1)} (is it an MLflow tracking server?)"
     if found := _HTTP_RETRIED_STATUS.search(text):
         return f"HTTP {found.group(2)} for {found.group(1)}"
@@ -138,9 +146,14 @@ def check_tracking_store(tracking_uri: str) -> None:
         with _environ(_CHECK_HTTP_ENV):
             MlflowClient(tracking_uri=tracking_uri).search_experiments(max_results=1)
     except Exception as err:  # whatever the store's failure (HTTP, sqlite, unknown scheme), it is this one line
-        todo = (f"start the server or set {hint} to a running one"
-                if urlparse(tracking_uri).scheme in ("http", "https") else f"check {hint}")
-        raise TrackingStoreError(f"MLflow tracking store {tracking_uri} cannot be used: {_why(err)}; {todo}") from err
+        why = _why(err)
+        if any(f"({reason})" in why for reason in _AUTH_STATUSES.values()):
+            todo = _CREDENTIALS_TODO
+        elif urlparse(tracking_uri).scheme in ("http", "https"):
+            todo = f"start the server or set {hint} to a running one"
+        else:
+            todo = f"check {hint}"
+        raise TrackingStoreError(f"MLflow tracking store {tracking_uri} cannot be used: {why}; {todo}") from err
 
 
 class ArtifactStoreError(RuntimeError):

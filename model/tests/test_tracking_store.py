@@ -93,6 +93,39 @@ def test_a_server_that_is_not_mlflow_is_named_as_such() -> None:
         server.server_close()
 
 
+@pytest.mark.parametrize(("status", "why"), [(401, "not authenticated"), (403, "permission denied")])
+def test_a_server_that_wants_credentials_is_not_called_down_or_not_mlflow(status: int, why: str) -> None:
+    """An MLflow server with authentication (`mlflow server --app-name basic-auth`) answers 401
+    without credentials and 403 to a user without permission: it is up and it is MLflow, so
+    "is it an MLflow tracking server? start the server" sends the operator the wrong way."""
+    class Authenticating(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(status)
+            self.send_header("WWW-Authenticate", 'Basic realm="mlflow"')
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"You are not authenticated.")
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Authenticating)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(pipeline.TrackingStoreError) as err:
+            pipeline.check_tracking_store(uri)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(err.value) == (
+        f"MLflow tracking store {uri} cannot be used: HTTP {status} for /api/2.0/mlflow/experiments/search ({why}); "
+        "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) to an account "
+        "of this server that may use the experiment")
+
+
 def test_an_unusable_sqlite_store_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("x")
     with pytest.raises(pipeline.TrackingStoreError, match="cannot be used: .*check --tracking-uri"):
