@@ -30,6 +30,17 @@ export interface Gateway {
 /** Node checks requestTimeout and headersTimeout this often. */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
+/** Whether `work` settles (either way) before the `deadline` (epoch ms). */
+function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  return Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
+  ]);
+}
+
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const slot = new ModelSlot();
@@ -92,16 +103,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       // A model still loading is inside onnxruntime on its worker thread: exiting then can
       // abort the whole process (SIGABRT). Let the load end (within the shutdown budget);
       // a model it produced is in the slot by then and released with it.
-      const loaded = await Promise.race([
-        ready.then(
-          () => true,
-          () => true,
-        ),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
-      ]);
+      const loaded = await settledBy(ready, deadline);
       if (!loaded) log.warn('shutdown timeout: the model was still loading');
+      // Likewise a reload that a poll started (one reloadModel started is a request in flight,
+      // drained above): it ends by releasing its candidate (admin.close), before the slot closes.
+      const reloaded = await settledBy(admin.settled(), deadline);
+      if (!reloaded) log.warn('shutdown timeout: a model reload was still loading');
       await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
-      const drained = !timedOut && loaded;
+      const drained = !timedOut && loaded && reloaded;
       log.info({ drained }, 'stopped');
       return drained;
     })());

@@ -475,6 +475,32 @@ describe('MLflow failing while the poller checks', () => {
   });
 });
 
+describe('shutting down while a poll loads a new champion', () => {
+  it('waits for that reload to end, its candidate released and not swapped in, before the slot closes', async () => {
+    await champion(v.one);
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100' });
+    const gate = proxy.hold(/model\.onnx/); // the poll's download of version two waits here
+    try {
+      await champion(v.two);
+      await gate.reached;
+      const stopped = gw.shutdown('test: stop during a reload');
+      // Nothing else is in flight: without the wait, shutdown ended here, the candidate's ONNX
+      // session still to be created on a worker thread as the process exits.
+      expect(await Promise.race([stopped.then(() => 'stopped'), sleep(600).then(() => 'still waiting')])).toBe('still waiting');
+      gate.release();
+      expect(await stopped).toBe(true); // drained, within SHUTDOWN_TIMEOUT_MS
+      const messages = gw.logs.map((l) => l['msg']);
+      expect(messages).not.toContain('model swapped');
+      expect(messages).not.toContain('shutdown timeout: a model reload was still loading');
+      expect(messages.at(-1)).toBe('stopped');
+    } finally {
+      gate.release();
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
 describe('reloadModel while the gateway is starting', () => {
   it('answers 503 MODEL_NOT_READY at once, loading no second model beside the first, and works once ready', async () => {
     await champion(v.one);

@@ -204,6 +204,15 @@ export class ModelAdmin {
     this.stopPolling();
   }
 
+  /**
+   * Resolves once no reload is running or queued. Shutdown waits for this before it closes the
+   * slot and the process exits: a reload a poll started may be creating its candidate's ONNX
+   * session on a worker thread, and exiting inside onnxruntime can abort the process.
+   */
+  async settled(): Promise<void> {
+    while (this.running) await this.running.result.catch(() => undefined);
+  }
+
   /** Runs doReload now (and registers as running), or once `after` settled (the caller registers it as next). */
   private start(reason: string, after: Reload | null): Reload {
     let settle!: { resolve: (r: ReloadResult) => void; reject: (err: unknown) => void };
