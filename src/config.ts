@@ -107,6 +107,8 @@ const variables = z.object({
     // fetch refuses URLs with credentials, and the URL is shown in GET /, modelInfo and logs:
     // a user:password in it would not work and would be published.
     .refine((u) => !/^https?:\/\/[^/]*@/i.test(u), 'must not contain credentials (user:password@); the gateway does not authenticate to MLflow')
+    // MLflow's API paths are appended to it: after a ? or # they would land in the query or fragment.
+    .refine((u) => !/[?#]/.test(u), 'must not contain a query (?…) or fragment (#…): MLflow API paths are appended to it (a path prefix, as in http://mlflow:5000/mlflow, is fine)')
     .optional(),
   MODEL_URI: z
     .string()

@@ -33,6 +33,19 @@ describe('request bodies in flight', () => {
   });
 });
 
+describe('the MLflow tracking URI', () => {
+  const withUri = (uri: string) => loadConfig({ MLFLOW_TRACKING_URI: uri, MODEL_URI: 'models:/telco-churn@champion' });
+
+  it.each(['http://mlflow:5000', 'https://mlflow.example/prefix/', 'http://[::1]:5000/mlflow'])('takes %j', (uri) => {
+    expect(withUri(uri).MLFLOW_TRACKING_URI).toBe(uri);
+  });
+
+  // The client appends /api/2.0/mlflow/... to it: behind a ? or # every call went to the server's root and failed as "invalid JSON".
+  it.each(['http://mlflow:5000?x=1', 'http://mlflow:5000/?', 'http://mlflow:5000/#f', 'http://mlflow:5000/mlflow?token=abc'])('refuses %j, which has a query or fragment', (uri) => {
+    expect(() => withUri(uri)).toThrow(/MLFLOW_TRACKING_URI: must not contain a query \(\?…\) or fragment \(#…\)/);
+  });
+});
+
 describe('CORS origins', () => {
   // The Origin header is compared with each entry as a string: an entry a browser never sends would leave CORS silently closed.
   it('takes origins as browsers send them, comma-separated', () => {
