@@ -129,7 +129,8 @@ export function createApp(deps: AppDeps): App {
     if (draining) return sendJson(res, 503, { status: 'draining' }, state.id);
     if (!model) return sendJson(res, 503, { status: 'starting' }, state.id);
     const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, source: model.lineage.source };
-    if (model.lineage.notice) body['notice'] = model.lineage.notice;
+    const notice = admin.noticeFor(model);
+    if (notice) body['notice'] = notice;
     sendJson(res, 200, body, state.id);
   }
 

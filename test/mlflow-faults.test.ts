@@ -369,6 +369,43 @@ describe('a version MLflow has no bundle for', () => {
   });
 });
 
+describe('what modelInfo and GET / say while the alias names a model that is not served', () => {
+  it('a notice naming what the alias names, why it is not served and what serves instead, gone once the alias names the served version', async () => {
+    await champion(v.one);
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100' });
+    const notices = async () => ({
+      modelInfo: (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice,
+      health: ((await (await fetch(`${gw.url}/`)).json()) as { notice?: string }).notice ?? null,
+    });
+    try {
+      expect(await notices()).toEqual({ modelInfo: null, health: null });
+
+      await champion(v.tampered);
+      await waitFor('a notice about the version the alias names', async () => (await notices()).modelInfo != null);
+      const rejected = await notices();
+      expect(rejected.modelInfo).toMatch(new RegExp(`^Since \\d{4}-\\d\\d-\\d\\dT[^,]+Z, models:/${MODEL}@champion on \\S+ names version ${v.tampered}, which could not be loaded \\(MODEL_BUNDLE_INVALID: `));
+      expect(rejected.modelInfo).toMatch(new RegExp(`; model version ${v.one} keeps serving\\.$`));
+      expect(rejected.health).toBe(rejected.modelInfo);
+      expect(await servingVersion(gw)).toBe(v.one);
+
+      // MLflow answers that the alias is gone: the served model is not what it names either.
+      const deleted = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: MODEL, alias: 'champion' }) });
+      expect(deleted.status, await deleted.text()).toBe(200);
+      await waitFor('a notice that the alias names nothing', async () => (await notices()).modelInfo?.includes(`models:/${MODEL}@champion on`) === true && (await notices()).modelInfo?.includes('names no model version') === true);
+      const gone = (await notices()).modelInfo;
+      await sleep(300); // more polls of the same answer keep the notice's start
+      expect((await notices()).modelInfo).toBe(gone);
+
+      await champion(v.one);
+      await waitFor('the notice to go', async () => (await notices()).modelInfo === null);
+      expect((await notices()).health).toBeNull();
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
 describe('lineage', () => {
   it("a bundle logged into a run that did not train it: 422 naming both runs, since modelInfo would credit the wrong run's params and metrics", async () => {
     const gw = await championMovedUnder(v.otherRun);

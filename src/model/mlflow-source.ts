@@ -62,6 +62,10 @@ export class MlflowModelSource implements ModelSource {
     return this.uri.kind === 'run' ? model.lineage.runId : model.lineage.version;
   }
 
+  describeIdentity(identity: string): string {
+    return this.uri.kind === 'run' ? `run ${identity}` : `version ${identity}`;
+  }
+
   /**
    * Resolves, downloads and verifies the model. `options.signal` stops the MLflow calls
    * (a reloadModel deadline); `options.onIdentity` learns which version (or run) is being

@@ -36,6 +36,8 @@ export interface ModelSource {
   peek(): Promise<string | null>;
   /** The identity peek() would report for `model`, or null when the model did not come from this source. */
   identify?(model: ChurnModel): string | null;
+  /** An identity in words (e.g. "version 6"), for notices. */
+  describeIdentity?(identity: string): string;
   load(options?: LoadOptions): Promise<ChurnModel>;
 }
 
@@ -101,6 +103,13 @@ export class ModelAdmin {
   private rejectedIdentity: string | null = null;
   /** Checks (peeks) failing in a row: what failed, since when, how many; null while the source answers. */
   private checkFailing: { cause: string; since: Date; checks: number } | null = null;
+  /**
+   * What the source names that is not serving, and why: its alias moved to a version that could
+   * not be loaded, or names nothing any more. modelInfo.notice and GET / say it (noticeFor), so
+   * nobody reads "version 5, champion" while the champion is version 6. Null once the source
+   * names what serves again.
+   */
+  private unserved: { key: string; what: string; since: Date } | null = null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -147,6 +156,8 @@ export class ModelAdmin {
       // Logged when the failure starts and when its cause changes, not at every poll: an MLflow
       // outage would otherwise write a warn line per interval for as long as it lasts.
       const cause = failureKey(err);
+      // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
+      if (err instanceof MlflowError && err.isClientError) this.noteUnserved(`none ${cause}`, `${this.source.description} names no model version (${describeError(err)})`);
       if (this.checkFailing?.cause === cause) {
         this.checkFailing.checks++;
         this.log.debug({ err: describeError(err), source: this.source.description, failedChecks: this.checkFailing.checks }, 'model source check failed again');
@@ -165,7 +176,10 @@ export class ModelAdmin {
     }
     const serving = this.slot.loaded;
     const identity = serving && this.source.identify ? this.source.identify(serving) : null;
-    if (wanted !== null && wanted === identity) return { checked: true, reloaded: null };
+    if (wanted !== null && wanted === identity) {
+      this.unserved = null;
+      return { checked: true, reloaded: null };
+    }
     if (wanted !== null && wanted === this.rejectedIdentity) return { checked: true, reloaded: null };
     try {
       return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`) };
@@ -174,6 +188,21 @@ export class ModelAdmin {
       // the version it actually loaded), so the poller skips it until the source names another.
       return { checked: true, reloaded: null };
     }
+  }
+
+  /**
+   * modelInfo.notice and GET /'s `notice` for `model`: the model's own (e.g. the bundle served
+   * because MLflow was down at start-up) and, while it serves, what the source names instead.
+   */
+  noticeFor(model: ChurnModel): string | null {
+    const unserved = model === this.slot.loaded ? this.unserved : null;
+    const notices = [model.lineage.notice, unserved && `Since ${unserved.since.toISOString()}, ${unserved.what}; model version ${model.modelVersion} keeps serving.`].filter((n) => n !== null);
+    return notices.length > 0 ? notices.join(' ') : null;
+  }
+
+  /** Records what the source names instead of what serves; `key` says whether it is the same situation as before (which keeps its start). */
+  private noteUnserved(key: string, what: string): void {
+    this.unserved = { key, what, since: this.unserved?.key === key ? this.unserved.since : new Date() };
   }
 
   /** Checks the source every `intervalMs` (0 = never). The timer never keeps the process alive. */
@@ -282,8 +311,15 @@ export class ModelAdmin {
       // not there (a version whose run has no bundle/, a deleted run): the poller skips it until
       // the source names another one (reloadModel still retries it on demand). MLflow being
       // unreachable or slow is not remembered: the next poll tries again.
+      // (Set by the onIdentity callback, which control-flow narrowing does not see.)
+      const loaded = identity as string | null;
       const permanent = err instanceof BundleError || (err instanceof MlflowError && err.isClientError);
-      if (permanent && identity !== null) this.rejectedIdentity = identity;
+      if (permanent && loaded !== null) this.rejectedIdentity = loaded;
+      const serving = this.slot.loaded;
+      if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
+        const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
+        this.noteUnserved(`${loaded} ${failureKey(err)}`, what);
+      }
       throw err;
     }
     this.rejectedIdentity = null;
@@ -302,10 +338,12 @@ export class ModelAdmin {
       throw new NotReadyError('the gateway is shutting down; the candidate was not swapped in');
     }
     if (sameModel(candidate, current)) {
+      this.unserved = null;
       await candidate.release();
       return { changed: false, model: current, message: `model ${current.modelVersion} is already serving` };
     }
     reload.committed = true;
+    this.unserved = null;
     // The swap is done when swap() returns; its promise is the old model's release, which waits
     // for that model's predictions in flight. Logged in between, so no answer from the new model
     // comes before the line that says it serves.

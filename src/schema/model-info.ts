@@ -132,8 +132,9 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     source: t.field({ type: ModelSourceEnum, description: 'Where the model was loaded from.', resolve: (m) => m.lineage.source }),
     notice: t.string({
       nullable: true,
-      description: 'Set when the gateway serves something other than what it was configured for (e.g. MLflow unreachable at start-up, so the bundle is served).',
-      resolve: (m) => m.lineage.notice,
+      description:
+        'Set when the gateway serves something other than what it was configured for: MLflow unreachable at start-up, so the bundle is served; or the alias names a version that could not be loaded, or none, while this model keeps serving.',
+      resolve: (m, _args, ctx) => ctx.admin.noticeFor(m),
     }),
     trainedAt: t.string({ description: 'When the model was trained (ISO 8601, UTC).', resolve: (m) => m.manifest.createdAt }),
     loadedAt: t.string({ description: 'When this gateway process loaded the model (ISO 8601, UTC).', resolve: (m) => m.loadedAt.toISOString() }),
