@@ -538,6 +538,24 @@ describe('shutting down while a poll loads a new champion', () => {
   });
 });
 
+describe('an MLflow that sends too slowly at start-up', () => {
+  it('gets the time a reloadModel gets, then the gateway serves its bundle and says why', async () => {
+    await champion(v.one);
+    // model.onnx never arrives; each call would wait MLFLOW_TIMEOUT_MS three times (3 minutes here).
+    const gate = proxy.hold(/model\.onnx/);
+    const gw = await gateway({ REQUEST_TIMEOUT_MS: '3000', MLFLOW_TIMEOUT_MS: '60000' });
+    try {
+      const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+      expect(info?.source).toBe('BUNDLE');
+      expect(info?.notice).toMatch(/could not be loaded at start-up, so the packaged bundle is served: .*model\.onnx.* in time: the start-up load from MLflow gets 2700 ms, as reloadModel does/);
+      expect(((await (await fetch(`${gw.url}/`)).json()) as { notice?: string }).notice).toBe(info?.notice);
+    } finally {
+      gate.release();
+      await gw.close();
+    }
+  });
+});
+
 describe('reloadModel while the gateway is starting', () => {
   it('answers 503 MODEL_NOT_READY at once, loading no second model beside the first, and works once ready', async () => {
     await champion(v.one);

@@ -49,8 +49,15 @@ export async function loadInitialModel(config: Config, log: Logger, source: Mode
     return loadBundleModel(config.MODEL_DIR);
   }
   log.info({ source: source.description }, 'loading model from MLflow');
+  // The load from MLflow gets the time a reloadModel gets: with no deadline, an MLflow that
+  // answers but sends slowly (each call up to 3 × MLFLOW_TIMEOUT_MS, a load making five or more)
+  // kept GET / at 503 "starting" for minutes, past the load balancer's grace period, and the task
+  // was replaced before it could fall back to its bundle.
+  const budget = source.reloadDeadlineMs;
+  const deadline = new AbortController();
+  const timer = budget === undefined ? null : setTimeout(() => deadline.abort(new Error(`the start-up load from MLflow gets ${budget} ms, as reloadModel does`)), budget);
   try {
-    return await source.load();
+    return await source.load({ signal: deadline.signal });
   } catch (err) {
     const why = describeError(err);
     if (config.MLFLOW_STRICT) {
@@ -59,5 +66,7 @@ export async function loadInitialModel(config: Config, log: Logger, source: Mode
     const notice = `MLflow model ${config.MODEL_URI} at ${config.MLFLOW_TRACKING_URI} could not be loaded at start-up, so the packaged bundle is served: ${why}`;
     log.warn({ source: source.description, modelDir: config.MODEL_DIR, err: why }, 'MLflow model unavailable at start-up; serving the packaged bundle');
     return loadBundleModel(config.MODEL_DIR, notice);
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 }
