@@ -556,6 +556,38 @@ describe('an MLflow that sends too slowly at start-up', () => {
   });
 });
 
+describe('an artifact store that fails while the poller loads a new champion', () => {
+  it('logs the rejection once, not at every poll, keeps a notice, and swaps the champion in once the store is back', async () => {
+    await champion(v.one);
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '500' });
+    const rejected = () => gw.logs.filter((l) => l['msg'] === REJECTED);
+    const onnx = /model\.onnx/;
+    try {
+      proxy.fault(onnx, { kind: 'status', status: 503 });
+      const before = proxy.count(onnx);
+      await champion(v.two);
+      await waitFor('three polls failing to download version two (three attempts each)', () => proxy.count(onnx) - before >= 9);
+      expect(rejected()).toHaveLength(1);
+      expect(rejected()[0]?.['level']).toBe('error');
+      expect(rejected()[0]?.['err']).toContain('HTTP 503');
+      expect((await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice).toContain(`names version ${v.two}, which could not be loaded (MLFLOW_UNAVAILABLE: `);
+      expect(await servingVersion(gw)).toBe(v.one);
+      // A reloadModel is someone asking: its failure is logged even when the poller's was.
+      expect((await reload(gw)).body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+      expect(rejected()).toHaveLength(2);
+
+      proxy.clear();
+      await waitFor('the poller to serve version two', async () => (await servingVersion(gw)) === v.two);
+      expect((await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice).toBeNull();
+      expect(rejected()).toHaveLength(2);
+    } finally {
+      proxy.clear();
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
 describe('reloadModel while the gateway is starting', () => {
   it('answers 503 MODEL_NOT_READY at once, loading no second model beside the first, and works once ready', async () => {
     await champion(v.one);

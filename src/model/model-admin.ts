@@ -69,6 +69,9 @@ function failureKey(err: unknown): string {
   return describeError(err);
 }
 
+/** How a reload the poller started names its reason (doReload logs a repeated failure of one quietly). */
+const POLL_REASON = 'poll: ';
+
 export interface PollResult {
   readonly checked: boolean;
   readonly reloaded: ReloadResult | null;
@@ -182,7 +185,7 @@ export class ModelAdmin {
     }
     if (wanted !== null && wanted === this.rejectedIdentity) return { checked: true, reloaded: null };
     try {
-      return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`) };
+      return { checked: true, reloaded: await this.reload(`${POLL_REASON}source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`) };
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
       // the version it actually loaded), so the poller skips it until the source names another.
@@ -306,19 +309,23 @@ export class ModelAdmin {
       if (signal.aborted) throw signal.reason;
       candidate = await this.source.load({ signal, onIdentity: (id) => (identity = id) });
     } catch (err) {
-      this.log.error({ err: describeError(err), source: this.source.description, candidate: identity, reason }, 'model reload rejected; the current model keeps serving');
+      // (Set by the onIdentity callback, which control-flow narrowing does not see.)
+      const loaded = identity as string | null;
+      const key = `${loaded} ${failureKey(err)}`;
+      // A poll that fails as the last one did (the artifact store down: the poller tries again
+      // each interval) is logged at debug; the first such failure, and any reloadModel's, at error.
+      const repeated = reason.startsWith(POLL_REASON) && this.unserved?.key === key;
+      this.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: identity, reason }, 'model reload rejected; the current model keeps serving');
       // A candidate that failed verification will fail again, and so will one MLflow says is
       // not there (a version whose run has no bundle/, a deleted run): the poller skips it until
       // the source names another one (reloadModel still retries it on demand). MLflow being
       // unreachable or slow is not remembered: the next poll tries again.
-      // (Set by the onIdentity callback, which control-flow narrowing does not see.)
-      const loaded = identity as string | null;
       const permanent = err instanceof BundleError || (err instanceof MlflowError && err.isClientError);
       if (permanent && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
       if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
-        this.noteUnserved(`${loaded} ${failureKey(err)}`, what);
+        this.noteUnserved(key, what);
       }
       throw err;
     }
