@@ -1,7 +1,7 @@
 """Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
-path that is a directory or cannot be read, an unusable config, `--out` or MLflow tracking
+path that is a directory or cannot be read, an empty option, --force-champion with --no-register, an unusable config, `--out` or MLflow tracking
 store, a deleted MLflow experiment, an MLflow artifact store that cannot be written; all found
 before training), 1 for invalid data, a failed ONNX parity check or a bundle that could not be
 written after all (the champion alias is then left where it was).
@@ -96,6 +96,17 @@ def data_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Usage errors for options that would otherwise be dropped without a word."""
+    for name in ("experiment", "registered_model", "tracking_uri"):
+        value = getattr(args, name)
+        if value is not None and not value.strip():  # `x or default` would quietly take the default
+            raise usage_error(f"--{name.replace('_', '-')} is empty; leave it out to use the default")
+    if args.force_champion and args.no_register:
+        raise usage_error("--force-champion moves the champion alias to the registered version, "
+                          "and --no-register registers none: use one of them")
+
+
 def summary(result: PipelineResult) -> str:
     rows = [(name, f"{result.metrics[name]:.6g}") for name in SUMMARY_METRICS if name in result.metrics]
     rows += [("mediumFrom", f"{result.medium_from:g}"), ("run_id", result.run_id),
@@ -108,6 +119,7 @@ def summary(result: PipelineResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    check_options(args)
     config_path = resolve_path(args.config)
     try:
         cfg = load_config(config_path)

@@ -121,3 +121,22 @@ def test_an_unreadable_data_file_is_a_usage_error_not_a_traceback(
     assert code == 2
     assert err == f"error: cannot read the training data {locked}: Permission denied\n"
     assert "[1/" not in out  # nothing started
+
+
+@pytest.mark.parametrize("option", ["--experiment", "--registered-model", "--tracking-uri"])
+def test_an_empty_option_is_a_usage_error_not_the_default(
+        option: str, tmp_path: Path, small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--experiment ""` (an unset shell variable) used to log to the config's experiment without a word."""
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), option, " "], capsys)
+    assert code == 2
+    assert err == f"error: {option} is empty; leave it out to use the default\n"
+    assert "[1/" not in out  # nothing started
+
+
+def test_force_champion_with_no_register_is_a_usage_error(
+        tmp_path: Path, small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-register registers no version, so there is nothing to force the alias onto: it was ignored."""
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--force-champion", "--no-register"], capsys)
+    assert code == 2
+    assert "--force-champion moves the champion alias to the registered version, and --no-register registers none" in err
+    assert "[1/" not in out
