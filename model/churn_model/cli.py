@@ -1,10 +1,11 @@
 """Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
-path that is a directory or cannot be read, an empty option, --force-champion with --no-register, an unusable config, `--out` or MLflow tracking
-store, a deleted MLflow experiment, an MLflow artifact store that cannot be written; all found
-before training), 1 for invalid data, a failed ONNX parity check or a bundle that could not be
-written after all (the champion alias is then left where it was).
+path that is a directory or cannot be read, an empty option, --force-champion with
+--no-register, an unusable config, `--out` or MLflow tracking store, a deleted MLflow
+experiment, an MLflow artifact store that cannot be written; all found before training), 1 for
+invalid data, a failed ONNX parity check or a bundle that could not be written after all (the
+champion alias is then left where it was).
 """
 from __future__ import annotations
 
