@@ -11,6 +11,9 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
 
+/** Empty means unset, as an empty value in a compose or task file usually means. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 /** An integer setting; unset (or empty) is `fallback`, which is undefined for one derived from another setting. */
 const int = <F extends number | undefined>(fallback: F, min: number, max: number) =>
   z
@@ -106,7 +109,7 @@ const variables = z.object({
     .url({ protocol: /^https?$/, message: 'must be an http(s) URL such as http://mlflow:5000' })
     // fetch refuses URLs with credentials, and the URL is shown in GET /, modelInfo and logs:
     // a user:password in it would not work and would be published.
-    .refine((u) => !/^https?:\/\/[^/]*@/i.test(u), 'must not contain credentials (user:password@); the gateway does not authenticate to MLflow')
+    .refine((u) => !/^https?:\/\/[^/]*@/i.test(u), 'must not contain credentials (user:password@); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN')
     // MLflow's API paths are appended to it: after a ? or # they would land in the query or fragment.
     .refine((u) => !/[?#]/.test(u), 'must not contain a query (?…) or fragment (#…): MLflow API paths are appended to it (a path prefix, as in http://mlflow:5000/mlflow, is fine)')
     .optional(),
@@ -117,12 +120,27 @@ const variables = z.object({
   MLFLOW_STRICT: bool(false),
   MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),
   MLFLOW_TIMEOUT_MS: int(10_000, 100, 600_000),
-  // Empty means unset (reloadModel disabled), as an empty value in a compose or task file usually means.
-  ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  // MLflow's own variables (its Python client and the training command read them too): HTTP Basic
+  // with a username and password, or a bearer token, sent on every MLflow call. Empty means unset.
+  MLFLOW_TRACKING_USERNAME: unsetWhenEmpty(z.string().optional()),
+  MLFLOW_TRACKING_PASSWORD: unsetWhenEmpty(z.string().optional()),
+  MLFLOW_TRACKING_TOKEN: unsetWhenEmpty(z.string().optional()),
+  // Empty means unset: reloadModel disabled.
+  ADMIN_TOKEN: unsetWhenEmpty(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
 const envSchema = variables
   .superRefine((env, ctx) => {
+    if ((env.MLFLOW_TRACKING_USERNAME === undefined) !== (env.MLFLOW_TRACKING_PASSWORD === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.MLFLOW_TRACKING_USERNAME === undefined ? 'MLFLOW_TRACKING_USERNAME' : 'MLFLOW_TRACKING_PASSWORD'], message: 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set together' });
+    }
+    if (env.MLFLOW_TRACKING_TOKEN !== undefined && env.MLFLOW_TRACKING_USERNAME !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['MLFLOW_TRACKING_TOKEN'], message: 'set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, not both' });
+    }
+    const credentials = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN'] as const;
+    if (env.MLFLOW_TRACKING_URI === undefined) {
+      for (const name of credentials) if (env[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is only used with MLFLOW_TRACKING_URI, which is not set' });
+    }
     if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
     }

@@ -26,6 +26,10 @@ export const REDACT_PATHS = [
   'adminToken',
   'ADMIN_TOKEN',
   'config.ADMIN_TOKEN',
+  'MLFLOW_TRACKING_PASSWORD',
+  'config.MLFLOW_TRACKING_PASSWORD',
+  'MLFLOW_TRACKING_TOKEN',
+  'config.MLFLOW_TRACKING_TOKEN',
   'token',
 ];
 

@@ -46,6 +46,36 @@ describe('the MLflow tracking URI', () => {
   });
 });
 
+describe('MLflow credentials', () => {
+  const mlflow = { MLFLOW_TRACKING_URI: 'http://mlflow:5000', MODEL_URI: 'models:/telco-churn@champion' };
+
+  it('takes a username with its password, or a token; empty means unset', () => {
+    expect(loadConfig({ ...mlflow, MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'pw' })).toMatchObject({ MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'pw' });
+    expect(loadConfig({ ...mlflow, MLFLOW_TRACKING_TOKEN: 't0ken' }).MLFLOW_TRACKING_TOKEN).toBe('t0ken');
+    expect(loadConfig({ ...mlflow, MLFLOW_TRACKING_TOKEN: '', MLFLOW_TRACKING_USERNAME: '', MLFLOW_TRACKING_PASSWORD: '' })).toMatchObject({ MLFLOW_TRACKING_TOKEN: undefined, MLFLOW_TRACKING_USERNAME: undefined });
+  });
+
+  it.each([
+    [{ MLFLOW_TRACKING_USERNAME: 'reader' }, /MLFLOW_TRACKING_PASSWORD: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set together/],
+    [{ MLFLOW_TRACKING_PASSWORD: 'pw' }, /MLFLOW_TRACKING_USERNAME: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set together/],
+    [{ MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'pw', MLFLOW_TRACKING_TOKEN: 't' }, /MLFLOW_TRACKING_TOKEN: set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, not both/],
+  ])('refuses %j', (credentials, problem) => {
+    expect(() => loadConfig({ ...mlflow, ...credentials })).toThrow(problem);
+  });
+
+  it('refuses credentials without a tracking URI (they would be read by nothing), never quoting them', () => {
+    const refused = (() => {
+      try {
+        loadConfig({ MLFLOW_TRACKING_TOKEN: 'secret-token-value' });
+      } catch (err) {
+        return err as ConfigError;
+      }
+      return null;
+    })();
+    expect(refused?.problems).toEqual(['MLFLOW_TRACKING_TOKEN: is only used with MLFLOW_TRACKING_URI, which is not set']);
+  });
+});
+
 describe('CORS origins', () => {
   // The Origin header is compared with each entry as a string: an entry a browser never sends would leave CORS silently closed.
   it('takes origins as browsers send them, comma-separated', () => {

@@ -30,7 +30,9 @@ type Fault =
   | { readonly kind: 'truncate' }
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'slowbody'; readonly ms: number }
-  | { readonly kind: 'hold'; readonly until: Promise<void>; readonly arrived: () => void };
+  | { readonly kind: 'hold'; readonly until: Promise<void>; readonly arrived: () => void }
+  /** As an MLflow with authentication: 401 unless the request carries this Authorization header. */
+  | { readonly kind: 'auth'; readonly authorization: string };
 
 interface FaultRule {
   readonly match: RegExp;
@@ -77,6 +79,11 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
       if (fault?.kind === 'status') {
         res.writeHead(fault.status, { 'content-type': 'application/json' });
         res.end(fault.body ?? JSON.stringify({ error_code: 'INJECTED', message: `injected HTTP ${fault.status}` }));
+        return;
+      }
+      if (fault?.kind === 'auth' && req.headers.authorization !== fault.authorization) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="mlflow"' });
+        res.end(JSON.stringify({ error_code: 'UNAUTHENTICATED', message: 'You are not authenticated. Please provide valid credentials.' }));
         return;
       }
       if (fault?.kind === 'delay') await sleep(fault.ms);
@@ -619,6 +626,48 @@ describe('reloadModel while the gateway is starting', () => {
     } finally {
       gate.release();
       await gw.shutdown('test done');
+    }
+  });
+});
+
+describe('an MLflow that asks for credentials', () => {
+  const modelInfo = async (gw: TestGateway) => (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+
+  it('is read with MLFLOW_TRACKING_USERNAME and _PASSWORD (HTTP Basic) or MLFLOW_TRACKING_TOKEN (Bearer), on every call', async () => {
+    await champion(v.one);
+    const started: TestGateway[] = [];
+    const start = async (env: Record<string, string>) => {
+      const gw = await gateway(env);
+      started.push(gw);
+      return gw;
+    };
+    try {
+      proxy.fault(/./, { kind: 'auth', authorization: `Basic ${Buffer.from('reader:pa:ss wörd', 'utf8').toString('base64')}` });
+      const before = proxy.count(/model\.onnx/);
+      const basic = await start({ MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'pa:ss wörd' });
+      // Loaded from MLflow: the alias, the run, the experiment and every artifact passed the check.
+      expect(await modelInfo(basic)).toMatchObject({ source: 'MLFLOW', version: v.one, notice: null });
+      expect(proxy.count(/model\.onnx/) - before).toBe(1);
+      expect(JSON.stringify(basic.logs)).not.toContain('pa:ss');
+
+      // Without credentials: refused, and the notice says which settings to give.
+      const anonymous = await start({});
+      const refused = await modelInfo(anonymous);
+      expect(refused?.source).toBe('BUNDLE');
+      expect(refused?.notice).toContain('refused access (HTTP 401)');
+      expect(refused?.notice).toContain('The gateway sent no credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN');
+
+      proxy.clear();
+      proxy.fault(/./, { kind: 'auth', authorization: 'Bearer t0ken-for-the-gateway' });
+      expect(await modelInfo(await start({ MLFLOW_TRACKING_TOKEN: 't0ken-for-the-gateway' }))).toMatchObject({ source: 'MLFLOW', version: v.one });
+      // A wrong token: the notice names the setting to check, never the token.
+      const wrong = await modelInfo(await start({ MLFLOW_TRACKING_TOKEN: 'an-old-token' }));
+      expect(wrong?.source).toBe('BUNDLE');
+      expect(wrong?.notice).toContain('The gateway sent the credentials it was given (MLFLOW_TRACKING_TOKEN): check them');
+      expect(wrong?.notice).not.toContain('an-old-token');
+    } finally {
+      proxy.clear();
+      await Promise.all(started.map((g) => g.close()));
     }
   });
 });

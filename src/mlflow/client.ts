@@ -16,6 +16,15 @@ export interface MlflowClientOptions {
   readonly retries?: number;
   /** Delay before the first retry; doubles on each further one. */
   readonly backoffMs?: number;
+  /** Credentials sent on every call (MLFLOW_TRACKING_USERNAME and _PASSWORD, or _TOKEN); none when unset. */
+  readonly credentials?: MlflowCredentials | undefined;
+}
+
+export type MlflowCredentials = { readonly username: string; readonly password: string } | { readonly token: string };
+
+/** The Authorization header MLflow's own client sends for these credentials (HTTP Basic, or Bearer). */
+export function authorizationOf(credentials: MlflowCredentials): string {
+  return 'token' in credentials ? `Bearer ${credentials.token}` : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
 }
 
 /** Per call: `signal` is the caller's deadline; its reason (an Error) says why it aborted. */
@@ -123,11 +132,13 @@ export class MlflowClient {
   readonly trackingUri: string;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly headers: Readonly<Record<string, string>>;
 
   constructor(private readonly options: MlflowClientOptions) {
     this.trackingUri = options.trackingUri.replace(/\/+$/, '');
     this.retries = options.retries ?? 2;
     this.backoffMs = options.backoffMs ?? 200;
+    this.headers = options.credentials ? { accept: 'application/json', authorization: authorizationOf(options.credentials) } : { accept: 'application/json' };
   }
 
   /** GET registered-models/alias: the version an alias points at. */
@@ -214,7 +225,7 @@ export class MlflowClient {
       const both = signal ? AbortSignal.any([timeout, signal]) : timeout;
       let res: Response;
       try {
-        res = await fetch(url, { headers: { accept: 'application/json' }, signal: both });
+        res = await fetch(url, { headers: this.headers, signal: both });
       } catch (err) {
         if (signal?.aborted) throw cancelled(signal);
         const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeError(err);
@@ -237,7 +248,9 @@ export class MlflowClient {
       const detail = parsed.success && parsed.data.message ? parsed.data.message : text.slice(0, 200);
       const message = REFUSED_STATUS(res.status)
         ? `MLflow at ${this.trackingUri} refused access (HTTP ${res.status}) to ${lookingFor} (${url}): ${mlflowCode ? `${mlflowCode}: ` : ''}${detail}. ` +
-          'The gateway sends no credentials: MLflow (or the proxy in front of it) must let it read without them'
+          (this.options.credentials
+            ? `The gateway sent the credentials it was given (${'token' in this.options.credentials ? 'MLFLOW_TRACKING_TOKEN' : 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD'}): check them, and that this account may read the model`
+            : 'The gateway sent no credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, or let MLflow (or the proxy in front of it) answer without them')
         : `MLflow at ${this.trackingUri} answered HTTP ${res.status}${mlflowCode ? ` ${mlflowCode}` : ''}${res.status === 429 ? ' (too many requests)' : ''} for ${lookingFor} (${url}): ${detail}`;
       lastError = new MlflowError(url, lookingFor, res.status, mlflowCode, message);
       if (!RETRIED_STATUS(res.status)) throw lastError;

@@ -39,7 +39,9 @@ export function reloadDeadlineMs(requestTimeoutMs: number): number {
 /** The configured MLflow source, or null when the gateway serves its bundle only. */
 export function modelSourceFrom(config: Config): MlflowModelSource | null {
   if (!config.MLFLOW_TRACKING_URI || !config.MODEL_URI) return null;
-  const client = new MlflowClient({ trackingUri: config.MLFLOW_TRACKING_URI, timeoutMs: config.MLFLOW_TIMEOUT_MS });
+  const { MLFLOW_TRACKING_USERNAME: username, MLFLOW_TRACKING_PASSWORD: password, MLFLOW_TRACKING_TOKEN: token } = config;
+  const credentials = token !== undefined ? { token } : username !== undefined && password !== undefined ? { username, password } : undefined;
+  const client = new MlflowClient({ trackingUri: config.MLFLOW_TRACKING_URI, timeoutMs: config.MLFLOW_TIMEOUT_MS, credentials });
   return new MlflowModelSource(client, config.MODEL_URI, { reloadDeadlineMs: reloadDeadlineMs(config.REQUEST_TIMEOUT_MS) });
 }
 
