@@ -2,10 +2,10 @@
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
 path that is a directory or cannot be read, an empty option, --force-champion with
---no-register, an unusable config, `--out` or MLflow tracking store, a deleted MLflow
-experiment, an MLflow artifact store that cannot be written; all found before training), 1 for
-invalid data, a failed ONNX parity check or a bundle that could not be written after all (the
-champion alias is then left where it was).
+--no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
+MLflow experiment, an MLflow artifact store that cannot be written; all found before
+training), 1 for invalid data, a failed ONNX parity check or a bundle that could not be
+written after all (the champion alias is then left where it was).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_config
+from churn_model.config_values import ConfigError
 from churn_model.data import DataValidationError
 from churn_model.export import ParityError
 from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, PipelineOptions, PipelineResult,
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     config_path = resolve_path(args.config)
     try:
         cfg = load_config(config_path)
+    except ConfigError as err:  # each problem names the key, its value and what is allowed
+        raise usage_error(f"cannot use the config {config_path}: {err}") from err
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
         raise usage_error(f"cannot use the config {config_path}: {type(err).__name__}: {err}") from err
     out_dir = resolve_path(args.out)

@@ -165,3 +165,9 @@ def encode_records(records: list[Record], spec: FeatureSpec) -> np.ndarray:
 
 def feature_names(spec: FeatureSpec) -> list[str]:
     return [f["name"] for f in spec["features"]]
+
+
+def feature_names_for(ratios: tuple[tuple[str, str], ...]) -> list[str]:
+    """The names `build_feature_spec` gives the features, without data (the config check's)."""
+    columns = [f["name"] for col in schema.FEATURE_COLUMNS for f in _column_features(col)]
+    return columns + [_ratio_feature(num, den)["name"] for num, den in ratios]
