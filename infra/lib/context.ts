@@ -21,6 +21,8 @@ const KINDS: Record<keyof GatewaySettings, Kind> = {
   p99LatencySeconds: 'number',
   certificateArn: 'string',
   adminTokenSecretArn: 'string',
+  mlflowCredentialsSecretArn: 'string',
+  mlflowTokenSecretArn: 'string',
   modelDir: 'string',
   modelUri: 'string',
   mlflowTrackingUri: 'string',

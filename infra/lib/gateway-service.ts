@@ -60,6 +60,13 @@ export interface GatewayServiceProps {
   readonly mlflowStrict: boolean;
   /** Secrets Manager secret ARN whose value becomes ADMIN_TOKEN. */
   readonly adminTokenSecretArn?: string;
+  /**
+   * Secrets Manager secret ARN whose value is JSON {"username": "…", "password": "…"}: its keys become
+   * MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (HTTP Basic). Needs mlflowTrackingUri; not with mlflowTokenSecretArn.
+   */
+  readonly mlflowCredentialsSecretArn?: string;
+  /** Secrets Manager secret ARN whose value becomes MLFLOW_TRACKING_TOKEN (bearer). Needs mlflowTrackingUri. */
+  readonly mlflowTokenSecretArn?: string;
 }
 
 /** ECS cluster, Fargate task definition and service of the churn gateway, with autoscaling. */
@@ -104,6 +111,18 @@ export class GatewayService extends Construct {
     if (props.adminTokenSecretArn) {
       secrets.ADMIN_TOKEN = ecs.Secret.fromSecretsManager(
         secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminToken', props.adminTokenSecretArn),
+      );
+    }
+    if (props.mlflowCredentialsSecretArn) {
+      // One secret, two JSON keys: ECS reads each key into its own variable at task start (a key
+      // missing from the JSON fails the task start, so the circuit breaker rolls the deploy back).
+      const credentials = secretsmanager.Secret.fromSecretCompleteArn(this, 'MlflowCredentials', props.mlflowCredentialsSecretArn);
+      secrets.MLFLOW_TRACKING_USERNAME = ecs.Secret.fromSecretsManager(credentials, 'username');
+      secrets.MLFLOW_TRACKING_PASSWORD = ecs.Secret.fromSecretsManager(credentials, 'password');
+    }
+    if (props.mlflowTokenSecretArn) {
+      secrets.MLFLOW_TRACKING_TOKEN = ecs.Secret.fromSecretsManager(
+        secretsmanager.Secret.fromSecretCompleteArn(this, 'MlflowToken', props.mlflowTokenSecretArn),
       );
     }
 
@@ -232,6 +251,27 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
   if (props.adminTokenSecretArn !== undefined && !SECRETS_MANAGER_ARN.test(props.adminTokenSecretArn)) {
     problems.push(
       `adminTokenSecretArn must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf, got "${props.adminTokenSecretArn}"`,
+    );
+  }
+  // MLflow credentials: the gateway refuses a token with username/password, and any of them without
+  // MLFLOW_TRACKING_URI (src/config.ts), so these fail synth rather than every task start.
+  const mlflowSecrets = {
+    mlflowCredentialsSecretArn: 'whose value is JSON {"username": "…", "password": "…"}',
+    mlflowTokenSecretArn: 'whose value is the bearer token',
+  } as const;
+  for (const [setting, secretValue] of Object.entries(mlflowSecrets) as [keyof typeof mlflowSecrets, string][]) {
+    const arn = props[setting];
+    if (arn === undefined) continue;
+    if (!SECRETS_MANAGER_ARN.test(arn)) {
+      problems.push(`${setting} must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf (of a secret ${secretValue}), got "${arn}"`);
+    }
+    if (props.mlflowTrackingUri === undefined) {
+      problems.push(`${setting} needs mlflowTrackingUri: the gateway refuses MLflow credentials without MLFLOW_TRACKING_URI and would not start`);
+    }
+  }
+  if (props.mlflowCredentialsSecretArn !== undefined && props.mlflowTokenSecretArn !== undefined) {
+    problems.push(
+      'set mlflowCredentialsSecretArn (username and password, HTTP Basic) or mlflowTokenSecretArn (bearer token), not both: the gateway refuses MLFLOW_TRACKING_TOKEN with MLFLOW_TRACKING_USERNAME/PASSWORD',
     );
   }
   assertNoProblems('GatewayService', problems);

@@ -28,6 +28,10 @@ export interface GatewaySettings {
   readonly p99LatencySeconds: number;
   readonly certificateArn?: string;
   readonly adminTokenSecretArn?: string;
+  /** Secret with JSON {"username", "password"}: MLFLOW_TRACKING_USERNAME/PASSWORD. */
+  readonly mlflowCredentialsSecretArn?: string;
+  /** Secret whose value is MLFLOW_TRACKING_TOKEN. */
+  readonly mlflowTokenSecretArn?: string;
   readonly modelDir?: string;
   readonly modelUri?: string;
   readonly mlflowTrackingUri?: string;
@@ -121,6 +125,8 @@ export class GatewayStack extends Stack {
       mlflowTrackingUri: s.mlflowTrackingUri,
       mlflowStrict: s.mlflowStrict,
       adminTokenSecretArn: s.adminTokenSecretArn,
+      mlflowCredentialsSecretArn: s.mlflowCredentialsSecretArn,
+      mlflowTokenSecretArn: s.mlflowTokenSecretArn,
     });
     this.alarms = new GatewayAlarms(this, 'Alarms', {
       loadBalancer: this.loadBalancer.alb,
@@ -218,6 +224,6 @@ function acknowledgeNagFindings(stack: GatewayStack): void {
   });
   Validations.of(stack.gateway.taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',
-    reason: 'The plain environment variables are non-secret settings (port, log level, model URIs); ADMIN_TOKEN comes from Secrets Manager.',
+    reason: 'The plain environment variables are non-secret settings (port, log level, model URIs); ADMIN_TOKEN and the MLflow credentials come from Secrets Manager.',
   });
 }

@@ -5,15 +5,28 @@ import { DEFAULT_SETTINGS, GatewayStack, type GatewaySettings } from '../lib/gat
 
 export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 export const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin-token-AbC123';
+export const MLFLOW_CREDENTIALS_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/mlflow-credentials-XyZ789';
+export const MLFLOW_TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/mlflow-token-Qw3rTy';
 
-/** Every optional feature on: HTTPS, ADMIN_TOKEN secret, MLflow egress, alarm topic. */
+/**
+ * Every optional feature on: HTTPS, ADMIN_TOKEN secret, MLflow egress with username/password from
+ * Secrets Manager, alarm topic. (The MLflow token secret is the alternative to the credentials: MLFLOW_TOKEN_FEATURES.)
+ */
 export const ALL_FEATURES: Partial<GatewaySettings> = {
   certificateArn: CERTIFICATE_ARN,
   adminTokenSecretArn: ADMIN_SECRET_ARN,
+  mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN,
   mlflowTrackingUri: 'http://mlflow.internal:5000',
   modelUri: 'models:/telco-churn@champion',
   mlflowPort: 5000,
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:churn-alerts',
+};
+
+/** ALL_FEATURES with MLFLOW_TRACKING_TOKEN from Secrets Manager instead of username/password. */
+export const MLFLOW_TOKEN_FEATURES: Partial<GatewaySettings> = {
+  ...ALL_FEATURES,
+  mlflowCredentialsSecretArn: undefined,
+  mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN,
 };
 
 export function buildStack(overrides: Partial<GatewaySettings> = {}, app = new App()): GatewayStack {
@@ -60,4 +73,13 @@ export function containerOf(template: Template, stack: GatewayStack, taskDefinit
   const [container] = propsOf(template, stack, taskDefinition).ContainerDefinitions as Props[];
   if (!container) throw new Error('the task definition has no container');
   return container;
+}
+
+/** Each IAM policy statement with a Secrets Manager action: the policy's Roles, the statement's Action and Resource. */
+export function secretReadGrants(template: Template): { roles: unknown; actions: unknown; resource: unknown }[] {
+  return propsOfType(template, 'AWS::IAM::Policy').flatMap((policy) =>
+    ((policy.PolicyDocument as { Statement: Props[] }).Statement)
+      .filter((statement) => [statement.Action].flat().some((action) => typeof action === 'string' && action.startsWith('secretsmanager:')))
+      .map((statement) => ({ roles: policy.Roles, actions: statement.Action, resource: statement.Resource })),
+  );
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_FEATURES, buildStack } from './helpers.js';
+import { ALL_FEATURES, MLFLOW_TOKEN_FEATURES, buildStack } from './helpers.js';
 
 const CFN_LINT = fileURLToPath(new URL('../.venv/bin/cfn-lint', import.meta.url));
 const outdirs: string[] = [];
@@ -23,7 +23,11 @@ function synthesizeToTempDir(overrides = {}) {
   return { app, stack, templatePath: assembly.getStackByName(stack.stackName).templateFullPath };
 }
 
-const variants = { 'defaults (HTTP)': {}, 'all features (HTTPS, secret, MLflow, alarm topic)': ALL_FEATURES };
+const variants = {
+  'defaults (HTTP)': {},
+  'all features (HTTPS, secrets, MLflow with username/password, alarm topic)': ALL_FEATURES,
+  'MLflow with a token': MLFLOW_TOKEN_FEATURES,
+};
 
 describe.each(Object.entries(variants))('security checks: %s', (_name, overrides) => {
   const { app, stack, templatePath } = synthesizeToTempDir(overrides);

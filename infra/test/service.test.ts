@@ -1,7 +1,20 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ECS_NAMES } from '../lib/gateway-service.js';
-import { ADMIN_SECRET_ARN, ALL_FEATURES, containerOf, ref, synth } from './helpers.js';
+import {
+  ADMIN_SECRET_ARN,
+  ALL_FEATURES,
+  MLFLOW_CREDENTIALS_SECRET_ARN,
+  MLFLOW_TOKEN_FEATURES,
+  MLFLOW_TOKEN_SECRET_ARN,
+  containerOf,
+  ref,
+  secretReadGrants,
+  synth,
+} from './helpers.js';
+
+const READ_SECRET = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+const MLFLOW_CREDENTIAL_VARIABLES = /MLFLOW_TRACKING_(USERNAME|PASSWORD|TOKEN)/;
 
 describe('ECS cluster, task definition and service', () => {
   const { stack, template } = synth();
@@ -57,6 +70,10 @@ describe('ECS cluster, task definition and service', () => {
     expect(JSON.stringify(container().Environment)).not.toMatch(/MLFLOW|MODEL_URI/);
   });
 
+  it('grants no role any Secrets Manager access when no secret is given', () => {
+    expect(secretReadGrants(template)).toEqual([]);
+  });
+
   it('rolls deployments with a rollback circuit breaker and 100% minimum healthy', () => {
     template.hasResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: {
@@ -101,7 +118,7 @@ describe('optional service settings', () => {
   const container = () => containerOf(template, stack, stack.gateway.taskDefinition);
 
   it('injects ADMIN_TOKEN from Secrets Manager, not as plain environment', () => {
-    expect(container().Secrets).toEqual([{ Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN }]);
+    expect(container().Secrets).toContainEqual({ Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN });
     expect(JSON.stringify(container().Environment)).not.toContain('ADMIN_TOKEN');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -110,6 +127,24 @@ describe('optional service settings', () => {
         ]),
       },
     });
+  });
+
+  it('injects MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD from the JSON keys of the credentials secret', () => {
+    expect(container().Secrets).toEqual([
+      { Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN },
+      { Name: 'MLFLOW_TRACKING_USERNAME', ValueFrom: `${MLFLOW_CREDENTIALS_SECRET_ARN}:username::` },
+      { Name: 'MLFLOW_TRACKING_PASSWORD', ValueFrom: `${MLFLOW_CREDENTIALS_SECRET_ARN}:password::` },
+    ]);
+    expect(JSON.stringify(container().Environment)).not.toMatch(MLFLOW_CREDENTIAL_VARIABLES);
+  });
+
+  it('lets only the task execution role read the admin token and MLflow credentials secrets', () => {
+    const executionRole = stack.gateway.taskDefinition.executionRole;
+    if (!executionRole) throw new Error('the task definition has no execution role');
+    expect(secretReadGrants(template)).toEqual([
+      { roles: [ref(stack, executionRole)], actions: READ_SECRET, resource: ADMIN_SECRET_ARN },
+      { roles: [ref(stack, executionRole)], actions: READ_SECRET, resource: MLFLOW_CREDENTIALS_SECRET_ARN },
+    ]);
   });
 
   it('passes the MLflow and model URIs', () => {
@@ -135,5 +170,31 @@ describe('optional service settings', () => {
     expect(container().Image).toBe('docker.io/telcochurn/churn-gateway:1.4.2');
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '4096' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+});
+
+describe('MLflow credentials from Secrets Manager', () => {
+  it('injects MLFLOW_TRACKING_TOKEN from the token secret, readable only by the execution role', () => {
+    const { stack, template } = synth(MLFLOW_TOKEN_FEATURES);
+    const container = containerOf(template, stack, stack.gateway.taskDefinition);
+    expect(container.Secrets).toEqual([
+      { Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN },
+      { Name: 'MLFLOW_TRACKING_TOKEN', ValueFrom: MLFLOW_TOKEN_SECRET_ARN },
+    ]);
+    expect(JSON.stringify(container.Environment)).not.toMatch(MLFLOW_CREDENTIAL_VARIABLES);
+    const executionRole = stack.gateway.taskDefinition.executionRole;
+    if (!executionRole) throw new Error('the task definition has no execution role');
+    expect(secretReadGrants(template)).toEqual([
+      { roles: [ref(stack, executionRole)], actions: READ_SECRET, resource: ADMIN_SECRET_ARN },
+      { roles: [ref(stack, executionRole)], actions: READ_SECRET, resource: MLFLOW_TOKEN_SECRET_ARN },
+    ]);
+  });
+
+  it('adds no MLflow secret and no grant for one when neither is set, MLflow or not', () => {
+    const { stack, template } = synth({ ...ALL_FEATURES, mlflowCredentialsSecretArn: undefined });
+    const container = containerOf(template, stack, stack.gateway.taskDefinition);
+    expect(container.Secrets).toEqual([{ Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN }]);
+    expect(JSON.stringify(container)).not.toMatch(MLFLOW_CREDENTIAL_VARIABLES);
+    expect(secretReadGrants(template).map((grant) => grant.resource)).toEqual([ADMIN_SECRET_ARN]);
   });
 });

@@ -4,7 +4,7 @@ import { settingsFromContext } from '../lib/context.js';
 import { fargateSizeProblem } from '../lib/fargate-sizes.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
-import { buildStack } from './helpers.js';
+import { MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack } from './helpers.js';
 
 function problemsOf(overrides: Partial<GatewaySettings>): string {
   try {
@@ -43,6 +43,34 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ adminTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin' })).toContain(
       'adminTokenSecretArn must be a complete Secrets Manager ARN',
     );
+  });
+
+  it('rejects a partial Secrets Manager ARN for the MLflow credentials or token, naming the setting and the value', () => {
+    const mlflow = { mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion' };
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/mlflow';
+    const credentials = problemsOf({ ...mlflow, mlflowCredentialsSecretArn: partial });
+    expect(credentials).toContain('mlflowCredentialsSecretArn must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf');
+    expect(credentials).toContain('{"username": "…", "password": "…"}');
+    expect(credentials).toContain(`got "${partial}"`);
+    expect(problemsOf({ ...mlflow, mlflowTokenSecretArn: 'churn/mlflow-token' })).toContain(
+      'mlflowTokenSecretArn must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf (of a secret whose value is the bearer token), got "churn/mlflow-token"',
+    );
+    expect(problemsOf({ ...mlflow, mlflowCredentialsSecretArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/mlflow' })).toContain(
+      'mlflowCredentialsSecretArn must be a complete Secrets Manager ARN',
+    );
+  });
+
+  it('rejects MLflow credentials and token together, and either without a tracking URI, as the gateway would', () => {
+    const mlflow = { mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion' };
+    expect(problemsOf({ ...mlflow, mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN, mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN })).toContain(
+      'set mlflowCredentialsSecretArn (username and password, HTTP Basic) or mlflowTokenSecretArn (bearer token), not both',
+    );
+    expect(problemsOf({ mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN })).toMatch(
+      /GatewayService: invalid props:\n {2}- mlflowCredentialsSecretArn needs mlflowTrackingUri: the gateway refuses MLflow credentials without MLFLOW_TRACKING_URI/,
+    );
+    expect(problemsOf({ mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN })).toContain('mlflowTokenSecretArn needs mlflowTrackingUri');
+    expect(() => buildStack({ ...mlflow, mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN })).not.toThrow();
+    expect(() => buildStack({ ...mlflow, mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN })).not.toThrow();
   });
 
   it('rejects a SHUTDOWN_TIMEOUT_MS that ECS could not wait for', () => {
@@ -130,6 +158,13 @@ describe('settings from CDK context', () => {
       mlflowStrict: true,
       image: 'ghcr.io/x/y:1',
     });
+  });
+
+  it('reads the MLflow secret ARNs; an empty value leaves one unset', () => {
+    const settings = fromContext({ mlflowCredentialsSecretArn: ` ${MLFLOW_CREDENTIALS_SECRET_ARN} `, mlflowTokenSecretArn: '' });
+    expect(settings.mlflowCredentialsSecretArn).toBe(MLFLOW_CREDENTIALS_SECRET_ARN);
+    expect(settings.mlflowTokenSecretArn).toBeUndefined();
+    expect(fromContext({ mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN }).mlflowTokenSecretArn).toBe(MLFLOW_TOKEN_SECRET_ARN);
   });
 
   it('names every context value that does not parse', () => {
