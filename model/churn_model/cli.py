@@ -4,8 +4,9 @@ Returns: exit status 0 after printing a summary table; 2 for usage errors (no da
 path that is a directory or cannot be read, an empty option, --force-champion with
 --no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
 MLflow experiment, an MLflow artifact store that cannot be written; all found before
-training), 1 for invalid data, a failed ONNX parity check or a bundle that could not be
-written after all (the champion alias is then left where it was).
+training), 1 for invalid data, a failed ONNX parity check, a bundle that could not be
+written after all (the champion alias is then left where it was) or MLflow failing mid-run
+(the one line says what was logged and registered, and whether the bundle was written).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_c
 from churn_model.config_values import ConfigError
 from churn_model.data import DataValidationError
 from churn_model.export import ParityError
+from churn_model.mlflow_errors import MlflowRunError
 from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, PipelineOptions, PipelineResult,
                                   TrackingStoreError, run_pipeline)
 
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_pipeline(cfg, opts)
     except (TrackingStoreError, ArtifactStoreError) as err:  # raised before training: a setting to fix, then rerun
         raise usage_error(str(err)) from err
-    except (DataValidationError, ParityError, BundleWriteError) as err:
+    except (DataValidationError, ParityError, BundleWriteError, MlflowRunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(summary(result))

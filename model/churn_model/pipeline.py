@@ -1,8 +1,9 @@
 """Orchestrator: data -> features -> train -> evaluate -> export -> bundle -> MLflow.
 
 Returns: `run_pipeline(...)` -> `PipelineResult` (metrics, params, threshold, run id,
-registered version/alias, bundle path). This is the only module that talks to MLflow: it
-checks the tracking store before anything else (`check_tracking_store`), starts the run once
+registered version/alias, bundle path). With `mlflow_errors.py` (the run's start and end, and
+each call's failure as one line saying what state is left), the only module that talks to
+MLflow: it checks the tracking store before anything else (`check_tracking_store`), starts the run once
 the data is valid and logs the training config as its first artifact, which is also the check
 that the artifact store takes a write (`log_training_config`), all before training; then it
 logs params, metrics, tags, plots, the ONNX model, the feature spec and the whole bundle
@@ -19,8 +20,7 @@ import platform
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +39,11 @@ from mlflow.tracking import MlflowClient
 from churn_model import bundle, evaluate, export, features, synthetic, train
 from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
 from churn_model.data import Dataset, load_dataset
+from churn_model.mlflow_errors import AUTH_STATUSES as _AUTH_STATUSES
+from churn_model.mlflow_errors import CHECK_HTTP_ENV as _CHECK_HTTP_ENV
+from churn_model.mlflow_errors import environ as _environ
+from churn_model.mlflow_errors import logging_step, step, tracked_run
+from churn_model.mlflow_errors import why as _why
 
 Log = Callable[[str], None]
 STEPS = 6
@@ -80,55 +85,8 @@ class TrackingStoreError(RuntimeError):
 # `host:port` with the scheme forgotten (`127.0.0.1:5000`, `mlflow:5000`): MLflow would take it for
 # a file-store path or an unknown scheme and fail only when the trained model is logged.
 _SERVER_WITHOUT_SCHEME = re.compile(r"^[A-Za-z0-9.-]+:[0-9]+(/.*)?$")
-# For the check only: MLflow's defaults (7 retries with backoff, 120 s timeout) ride out a busy
-# server during a run, but make an unreachable one take about 4 minutes to report.
-_CHECK_HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
-_OS_ERROR = re.compile(r"\[Errno -?[0-9]+\] ([^'\")]+)")
-_HTTP_STATUS = re.compile(r"request to endpoint (\S+) failed with error code ([0-9]+)")
-# What a server with authentication (`mlflow server --app-name basic-auth`) answers without
-# credentials, or to an account without permission.
-_AUTH_STATUSES = {"401": "not authenticated", "403": "permission denied"}
 _CREDENTIALS_TODO = ("set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) to an "
                      "account of this server that may use the experiment")
-# urllib3's retries used up on an error status (`... Caused by ResponseError('too many 500 error responses')`).
-_HTTP_RETRIED_STATUS = re.compile(r"request to (\S+) failed with exception .*too many ([0-9]{3}) error responses")
-
-
-@contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _why(err: Exception) -> str:
-    """One line out of MLflow's error: the OS error underneath when there is one (`Connection refused`)."""
-    cause: BaseException | None = err
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.strerror:
-            return f"{cause.strerror}: {cause.filename}" if cause.filename else cause.strerror
-        cause = cause.__cause__ or cause.__context__
-    text = str(err)
-    if found := _OS_ERROR.search(text):  # MLflow's HTTP errors keep only the message of requests' error
-        return found.group(1).strip().rstrip(":")
-    if found := _HTTP_STATUS.search(text):
-        if found.group(2) in _AUTH_STATUSES:  # an MLflow server with authentication: up, and MLflow
-            return f"HTTP {found.group(2)} for {found.group(1)} ({_AUTH_STATUSES[found.group(2)]})"
-        # something answers, but not as an MLflow server would
-        return f"HTTP {found.group(2)} for {found.group(1)} (is it an MLflow tracking server?)"
-    if found := _HTTP_RETRIED_STATUS.search(text):
-        return f"HTTP {found.group(2)} for {found.group(1)}"
-    if "timed out" in text.lower():
-        return "no answer (timed out)"
-    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
-    return first if len(first) <= 300 else first[:300] + "…"
 
 
 def check_tracking_store(tracking_uri: str) -> None:
@@ -369,7 +327,8 @@ def export_trained(cfg: TrainingConfig, dataset: Dataset, log: Log) -> TrainedMo
 
 def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
     """Existing experiment id, or a new one; local sqlite stores keep artifacts in ./mlruns beside the DB."""
-    existing = client.get_experiment_by_name(name)
+    with step(f"looking up experiment {name!r}", lambda: "nothing was trained or logged"):
+        existing = client.get_experiment_by_name(name)
     if existing is not None:
         if existing.lifecycle_stage == "deleted":  # in MLflow's trash: the name is taken and no run can start in it
             raise TrackingStoreError(
@@ -380,7 +339,8 @@ def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
     location = None
     if tracking_uri.startswith("sqlite:///"):
         location = (Path(tracking_uri.removeprefix("sqlite:///")).parent / "mlruns").resolve().as_uri()
-    return client.create_experiment(name, artifact_location=location)
+    with step(f"creating experiment {name!r}", lambda: "nothing was trained or logged"):
+        return client.create_experiment(name, artifact_location=location)
 
 
 def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, model_name: str,
@@ -464,13 +424,23 @@ class BundleWriteError(RuntimeError):
 
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
               trained: TrainedModel) -> tuple[str, ChampionDecision]:
-    """Register a new version and decide whether it becomes champion; the alias is moved later."""
+    """Register a new version and decide whether it becomes champion; the alias is moved later.
+    An MLflow failure is MlflowRunError saying what is registered (the bundle is not written yet)."""
     client = MlflowClient()
-    decision = champion_decision(client, opts.registered_model, cfg.mlflow.alias, trained.metrics["test_roc_auc"],
-                                 trained.dataset.sha256, trained.params, opts.force_champion)
-    version = mlflow.register_model(model_uri, opts.registered_model).version
-    client.set_model_version_tag(opts.registered_model, version, "run_id", run_id)
-    return str(version), decision
+    name, alias = opts.registered_model, cfg.mlflow.alias
+    untouched = f"the bundle in {opts.out_dir} was not written and {alias} was not moved"
+    finished = f"run {run_id} is FINISHED with the model logged ({model_uri})"
+    with step(f"reading {name}@{alias} to compare with", lambda: f"{finished}; nothing was registered, {untouched}"):
+        decision = champion_decision(client, name, alias, trained.metrics["test_roc_auc"], trained.dataset.sha256,
+                                     trained.params, opts.force_champion)
+    with step(f"registering a version of {name}",
+              lambda: f"{finished}; no version of {name} was registered (one the server made before failing has "
+                      f"no alias), {untouched}"):
+        version = str(mlflow.register_model(model_uri, name).version)
+    with step(f"tagging {name} version {version} with its run",
+              lambda: f"{finished}; {name} version {version} is registered without its run_id tag, {untouched}"):
+        client.set_model_version_tag(name, version, "run_id", run_id)
+    return version, decision
 
 
 def _write_bundle(opts: PipelineOptions, trained: TrainedModel, manifest: bundle.Manifest, version: str | None,
@@ -493,22 +463,33 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)
     # The run starts before training (bad data starts none): its first artifact, the config, proves
-    # the artifact store takes a write; an exception from here on ends the run FAILED.
-    with mlflow.start_run(experiment_id=experiment_id) as active, tempfile.TemporaryDirectory() as tmp:
+    # the artifact store takes a write; an exception from here on ends the run FAILED, and an MLflow
+    # call that fails is one line saying what was logged (tracked_run, logging_step).
+    logged: list[str] = []
+    after_run = (("nothing was registered, " if opts.register else "")
+                 + f"the bundle in {opts.out_dir} was not written" + (f" and {cfg.mlflow.alias} was not moved"
+                                                                     if opts.register else ""))
+    with tracked_run(experiment_id, logged, after_run) as active, tempfile.TemporaryDirectory() as tmp:
         log_training_config(cfg, active.info, tracking_uri, Path(tmp))
+        logged.append(CONFIG_ARTIFACT)
         log(f"  MLflow run {active.info.run_id} (experiment {opts.experiment!r}), artifacts in "
             f"{active.info.artifact_uri}: {CONFIG_ARTIFACT} logged")
         trained = export_trained(cfg, dataset, log)
         log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
         run = bundle.RunInfo(active.info.run_id, experiment_id, opts.experiment)
         manifest = _manifest(cfg, trained, run, opts.registered_model, created_at)
-        mlflow.log_params(trained.params)
-        mlflow.log_metrics(trained.metrics)
-        mlflow.set_tags({"git_commit": manifest["gitCommit"] or "none", "dataset_sha256": trained.dataset.sha256,
-                         "dataset_path": str(opts.data_path),
-                         **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
-        _log_artifacts(trained, manifest, Path(tmp))
-        model_uri = _log_model(trained)
+        with logging_step("logging the params", logged, "params"):
+            mlflow.log_params(trained.params)
+        with logging_step("logging the metrics", logged, "metrics"):
+            mlflow.log_metrics(trained.metrics)
+        with logging_step("logging the tags", logged, "tags"):
+            mlflow.set_tags({"git_commit": manifest["gitCommit"] or "none", "dataset_sha256": trained.dataset.sha256,
+                             "dataset_path": str(opts.data_path),
+                             **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
+        with logging_step("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", logged, "artifacts"):
+            _log_artifacts(trained, manifest, Path(tmp))
+        with logging_step("logging the model (mlflow.xgboost.log_model)", logged, "the model"):
+            model_uri = _log_model(trained)
     version: str | None = None
     alias: str | None = None
     if opts.register:
@@ -531,7 +512,10 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         log(f"  bundle written to {opts.out_dir}")
         if alias:
             assert version is not None, "an alias is only chosen for a version _register returned"
-            MlflowClient().set_registered_model_alias(opts.registered_model, alias, version)
+            with step(f"moving {alias} to {opts.registered_model} version {version}",
+                      lambda: f"{opts.registered_model} version {version} is registered and the bundle in "
+                              f"{opts.out_dir} was written naming it {alias}, but {alias} was not moved"):
+                MlflowClient().set_registered_model_alias(opts.registered_model, alias, version)
             log(f"  alias {alias} -> {opts.registered_model} version {version}")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
