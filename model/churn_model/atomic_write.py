@@ -1,6 +1,8 @@
 """Replace the files of a directory so that a failure part-way leaves the old set whole.
 
-Returns: `replace_files(target, files)` -> `target`, holding `files` (name -> bytes).
+Returns: `replace_files(target, files)` -> `target`, holding `files` (name -> bytes);
+`stage_files(target, files)` -> `Staged`, the same in two steps: everything written, then
+`commit()` (the renames) or `discard()`.
 
 Everything is written and fsynced in a staging directory first; only then are the old files
 swapped out by renames, so a write that fails (disk full, a file too large, an I/O error)
@@ -21,6 +23,7 @@ happens before anything a reader can see has changed, and the staging directory 
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -30,6 +33,7 @@ import shutil
 import stat
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 _AT_FDCWD = -100
@@ -38,19 +42,97 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 
 def replace_files(target: Path, files: Mapping[str, bytes]) -> Path:
     """Leave `target` holding `files`, replaced all at once where the filesystem allows (see module doc)."""
+    return stage_files(target, files).commit()
+
+
+@dataclass
+class Staged:
+    """`files` written and fsynced in `staging`, nothing a reader of `target` sees changed yet:
+    `commit()` renames them in, `discard()` removes them (the caller may do something that must
+    succeed first, e.g. move the alias naming the new bundle). `beside`: staging is a sibling
+    folder swapped in whole; otherwise it is inside `target` and the files are renamed one by one."""
+    target: Path
+    real: Path
+    files: Mapping[str, bytes]
+    staging: Path
+    beside: bool
+    made_real: bool  # `real` did not exist before staging made it (then discard removes it again)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.made_real:
+            with contextlib.suppress(OSError):
+                self.real.rmdir()
+
+    def commit(self) -> Path:
+        try:
+            if self.beside and not self._swap_in():
+                shutil.rmtree(self.staging, ignore_errors=True)  # a folder renames refuse: files one by one
+                self.staging, self.beside = _staging_inside(self.real), False
+                _write_synced(self.staging, self.files)
+            if not self.beside:
+                for name in self.files:
+                    os.replace(self.staging / name, self.real / name)
+                _fsync_dir(self.real)
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)  # after a swap it holds the old files
+        if not self.beside:
+            for entry in self.real.iterdir():  # what killed writes left in here
+                if _INSIDE_LEFTOVER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+        _remove_leftovers_beside(self.real)
+        return self.target
+
+    def _swap_in(self) -> bool:
+        """False, with nothing changed, when the folder cannot be moved: a mount point `ismount`
+        does not see (a bind mount from the same filesystem), which renames refuse with EBUSY or EXDEV."""
+        try:
+            if self.real.exists():
+                _swap_directories(self.staging, self.real)  # staging now holds the old files
+            else:
+                os.rename(self.staging, self.real)
+        except OSError as err:
+            if err.errno in (errno.EBUSY, errno.EXDEV):
+                return False
+            raise
+        _fsync_dir(self.real.parent)
+        return True
+
+
+def stage_files(target: Path, files: Mapping[str, bytes]) -> Staged:
+    """Write and fsync `files` where `Staged.commit` will rename them into `target` from. A write
+    that fails (disk full, a file too large) raises OSError with the staging folder removed."""
     real = Path(os.path.realpath(target))  # a symlinked bundle folder: swap the folder, keep the link
     real.parent.mkdir(parents=True, exist_ok=True)
     if real.exists() and not real.is_dir():
         raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
+    made_real = not real.exists()
     # A staging folder a killed write left inside does not make the folder shared: it goes
     # with the old folder when the new one is swapped in.
     ours = set(files)
-    if real.is_dir() and (os.path.ismount(real) or not {n for n in os.listdir(real) if not _INSIDE_LEFTOVER.fullmatch(n)} <= ours):
-        _rename_files_in(real, files)
-    elif not _swap_in_new_directory(real, files):
-        _rename_files_in(real, files)
-    _remove_leftovers_beside(real)
-    return target
+    beside = not (real.is_dir() and (os.path.ismount(real) or not {
+        n for n in os.listdir(real) if not _INSIDE_LEFTOVER.fullmatch(n)} <= ours))
+    staging = None
+    if beside:
+        try:
+            staging = _make_staging_dir(real.parent, real)
+        except PermissionError:  # a read-only parent: the folder stays, its files are replaced
+            beside = False
+    if staging is None:
+        staging = _staging_inside(real)
+    try:
+        _write_synced(staging, files)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Staged(target, real, files, staging, beside, made_real and not beside)
+
+
+def _staging_inside(real: Path) -> Path:
+    real.mkdir(exist_ok=True)
+    staging = real / f".new-{secrets.token_hex(4)}"
+    staging.mkdir()
+    return staging
 
 
 # Staging folders of a write that was killed part-way: `.new-<hex>` inside the folder (files
@@ -68,30 +150,6 @@ def _remove_leftovers_beside(real: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def _swap_in_new_directory(real: Path, files: Mapping[str, bytes]) -> bool:
-    """Write `files` into a sibling of `real` and swap it in. False, with nothing changed, when
-    the folder cannot be moved: a read-only parent, or a mount point `ismount` does not see (a
-    bind mount from the same filesystem), which renames refuse with EBUSY or EXDEV."""
-    try:
-        staging = _make_staging_dir(real.parent, real)
-    except PermissionError:
-        return False
-    try:
-        _write_synced(staging, files)
-        if real.exists():
-            _swap_directories(staging, real)  # staging now holds the old files
-        else:
-            os.rename(staging, real)
-    except OSError as err:
-        if err.errno in (errno.EBUSY, errno.EXDEV):
-            return False
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    _fsync_dir(real.parent)
-    return True
-
-
 def _make_staging_dir(parent: Path, real: Path) -> Path:
     """A hidden sibling of `real` with `real`'s permissions (a new folder's, when there is none)."""
     staging = parent / f".{real.name}.new-{secrets.token_hex(4)}"
@@ -99,22 +157,6 @@ def _make_staging_dir(parent: Path, real: Path) -> Path:
     if real.is_dir():
         os.chmod(staging, stat.S_IMODE(real.stat().st_mode))
     return staging
-
-
-def _rename_files_in(real: Path, files: Mapping[str, bytes]) -> None:
-    real.mkdir(exist_ok=True)
-    staging = real / f".new-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        _write_synced(staging, files)
-        for name in files:
-            os.replace(staging / name, real / name)
-        _fsync_dir(real)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for entry in real.iterdir():  # what killed writes left in here
-        if _INSIDE_LEFTOVER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _write_synced(folder: Path, files: Mapping[str, bytes]) -> None:

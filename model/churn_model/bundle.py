@@ -1,7 +1,8 @@
 """Step 6: write the model bundle (model.onnx, manifest.json, parity.json) per docs/model-bundle.md.
 
 Returns: `build_manifest(...)` -> the manifest dict; `parity_json(...)` -> deterministic
-parity.json text; `write_bundle(...)` -> the bundle directory; `with_registration(...)` ->
+parity.json text; `write_bundle(...)` -> the bundle directory (`stage_bundle(...)`: the same
+in two steps, see atomic_write.Staged); `with_registration(...)` ->
 a manifest copy with registeredModel version/alias filled in.
 
 JSON is written deterministically: sorted keys, 2-space indent for the manifest, one case
@@ -140,9 +141,16 @@ def manifest_json(manifest: Mapping[str, object]) -> str:
 def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str) -> Path:
     """Write the three bundle files into `out_dir` (created if needed) as one replacement: a
     failure part-way (disk full, …) raises OSError and leaves the old bundle whole, never a new
-    model.onnx beside an old manifest.json (see atomic_write). The manifest goes last where the
-    files must be renamed in one by one: it is what a reader opens first."""
-    return atomic_write.replace_files(out_dir, {
+    model.onnx beside an old manifest.json (see atomic_write)."""
+    return stage_bundle(out_dir, onnx_bytes, manifest, parity_text).commit()
+
+
+def stage_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str
+                 ) -> atomic_write.Staged:
+    """`write_bundle` up to the renames: every file written (OSError if one cannot be, nothing
+    changed), to be swapped in by `commit()` or dropped by `discard()`. The manifest goes last
+    where the files must be renamed in one by one: it is what a reader opens first."""
+    return atomic_write.stage_files(out_dir, {
         MODEL_FILE: onnx_bytes,
         PARITY_FILE: parity_text.encode("utf-8"),
         MANIFEST_FILE: manifest_json(manifest).encode("utf-8"),

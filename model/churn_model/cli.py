@@ -5,8 +5,9 @@ path that is a directory or cannot be read, an empty option, --force-champion wi
 --no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
 MLflow experiment, an MLflow artifact store that cannot be written; all found before
 training), 1 for invalid data, a failed ONNX parity check, a bundle that could not be
-written after all (the champion alias is then left where it was) or MLflow failing mid-run
-(the one line says what was logged and registered, and whether the bundle was written).
+written after all (the champion alias is then left where it was, or moved back) or MLflow
+failing mid-run (the one line says what was logged and registered, whether the bundle was
+written and where the alias points).
 """
 from __future__ import annotations
 

@@ -1,14 +1,15 @@
 """Orchestrator: data -> features -> train -> evaluate -> export -> bundle -> MLflow.
 
 Returns: `run_pipeline(...)` -> `PipelineResult` (metrics, params, threshold, run id,
-registered version/alias, bundle path). With `mlflow_errors.py` (the run's start and end, and
-each call's failure as one line saying what state is left), the only module that talks to
-MLflow: it checks the tracking store before anything else (`check_tracking_store`), starts the run once
-the data is valid and logs the training config as its first artifact, which is also the check
-that the artifact store takes a write (`log_training_config`), all before training; then it
-logs params, metrics, tags, plots, the ONNX model, the feature spec and the whole bundle
-(artifact path `bundle/`), logs the xgboost model, registers it, writes the bundle to `--out`
-and only then moves the champion alias.
+registered version/alias, bundle path). With `mlflow_errors.py` (the run's start and end, each
+call's failure as one line saying what state is left) and `publish.py` (bundle and alias), the
+only module that talks to MLflow: it checks the tracking store before anything else
+(`check_tracking_store`), starts the run once the data is valid and logs the training config as
+its first artifact, which is also the check that the artifact store takes a write
+(`log_training_config`), all before training; then it logs params, metrics, tags, plots, the
+ONNX model, the feature spec and the whole bundle (artifact path `bundle/`), logs the xgboost
+model, registers it, and writes the bundle to `--out` and moves the champion alias together
+(`publish`: the bundle staged, the alias moved, the bundle swapped in).
 """
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ from churn_model.mlflow_errors import CHECK_HTTP_ENV as _CHECK_HTTP_ENV
 from churn_model.mlflow_errors import environ as _environ
 from churn_model.mlflow_errors import logging_step, step, tracked_run
 from churn_model.mlflow_errors import why as _why
+from churn_model.publish import BundleWriteError as BundleWriteError
+from churn_model.publish import publish
 
 Log = Callable[[str], None]
 STEPS = 6
@@ -418,10 +421,6 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
                                                  f"{current.version}'s {champion_auc:.4f}")
 
 
-class BundleWriteError(RuntimeError):
-    """The bundle could not be written after the run was logged (and the version registered)."""
-
-
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
               trained: TrainedModel) -> tuple[str, ChampionDecision]:
     """Register a new version and decide whether it becomes champion; the alias is moved later.
@@ -443,18 +442,9 @@ def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id
     return version, decision
 
 
-def _write_bundle(opts: PipelineOptions, trained: TrainedModel, manifest: bundle.Manifest, version: str | None,
-                  alias: str | None) -> None:
-    final = bundle.with_registration(manifest, version, alias)
-    try:
-        bundle.write_bundle(opts.out_dir, trained.onnx_export.model_bytes, final, trained.parity_text)
-    except OSError as err:
-        kept = f"; {opts.registered_model} version {version} is registered, {alias} was not moved" if alias else ""
-        raise BundleWriteError(f"cannot write the bundle to {opts.out_dir}: {err}{kept}") from err
-
-
 def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -> PipelineResult:
-    """Train end to end, log to MLflow, register, write the bundle to `opts.out_dir`, then move the alias."""
+    """Train end to end, log to MLflow, register, stage the bundle, move the alias, swap the bundle into
+    `opts.out_dir`."""
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     tracking_uri = opts.tracking_uri or default_tracking_uri()
     check_tracking_store(tracking_uri)
@@ -496,7 +486,7 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         version, decision = _register(cfg, opts, model_uri, run.run_id, trained)
         alias = cfg.mlflow.alias if decision.promote else None
         log(f"  registered {opts.registered_model} version {version}, "
-            + (f"{alias} follows once the bundle is written" if alias else f"{cfg.mlflow.alias} kept")
+            + (f"{alias} moves with the bundle" if alias else f"{cfg.mlflow.alias} kept")
             + f" ({decision.reason})")
     out_dir: Path | None = opts.out_dir
     if opts.register and alias is None:
@@ -505,18 +495,11 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         log(f"  bundle NOT written to {opts.out_dir}: version {version} did not become {cfg.mlflow.alias} "
             "(it is in MLflow; --force-champion to promote and write it)")
     else:
-        # Bundle first, alias second: gateways follow models:/<name>@<alias>, so a write that fails
-        # must leave the alias where it was (the new version stays registered, unpromoted) rather
-        # than move it for a command that then reports failure.
-        _write_bundle(opts, trained, manifest, version, alias)
-        log(f"  bundle written to {opts.out_dir}")
-        if alias:
-            assert version is not None, "an alias is only chosen for a version _register returned"
-            with step(f"moving {alias} to {opts.registered_model} version {version}",
-                      lambda: f"{opts.registered_model} version {version} is registered and the bundle in "
-                              f"{opts.out_dir} was written naming it {alias}, but {alias} was not moved"):
-                MlflowClient().set_registered_model_alias(opts.registered_model, alias, version)
-            log(f"  alias {alias} -> {opts.registered_model} version {version}")
+        # The gateways follow models:/<name>@<alias> or read the bundle: staged bundle, alias, then the
+        # swap, so that a failure leaves neither naming a version the other does not (publish.py).
+        final = bundle.with_registration(manifest, version, alias)
+        publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text),
+                opts.registered_model, version, alias, log)
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
                           alias=alias, bundle_dir=out_dir)

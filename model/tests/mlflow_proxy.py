@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +22,9 @@ class FailingProxy:
     upstream: str
     # (method, path regex): answered 503 instead of being forwarded, while set.
     failing: set[tuple[str, str]] = field(default_factory=set)
+    # (method, path regex) -> called before such a request is forwarded (or failed): something to
+    # happen at exactly that moment of the run.
+    before: dict[tuple[str, str], Callable[[], None]] = field(default_factory=dict)
     seen: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -51,6 +54,9 @@ def _handler(proxy: FailingProxy) -> type[BaseHTTPRequestHandler]:
         def _forward(self) -> None:
             body = self._body()
             proxy.seen.append((self.command, self.path))
+            for (method, pattern), call in proxy.before.items():
+                if method == self.command and re.search(pattern, self.path):
+                    call()
             if proxy.fails(self.command, self.path):
                 proxy.failed.append((self.command, self.path))
                 answer = b"simulated failure of the tracking server"

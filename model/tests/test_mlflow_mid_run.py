@@ -4,6 +4,7 @@ on. Each failure is one line on stderr saying which call failed, why, and what s
 exit 1, no traceback; the run, the registry and --out are then as the line says."""
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,53 @@ def test_tagging_the_version_that_fails_leaves_it_registered_without_alias_or_bu
         "name = 'mid-run-tag'")
     assert not version.aliases and not out.exists()
 
+
+
+ALIAS_MOVE = ("POST", r"/registered-models/alias$")
+
+
+def champion_version(proxy: FailingProxy, name: str) -> str:
+    client = MlflowClient(tracking_uri=proxy.upstream, registry_uri=proxy.upstream)
+    return str(client.get_model_version_by_alias(name, "champion").version)
+
+
+def test_an_alias_that_cannot_be_moved_leaves_the_old_bundle_and_says_where_it_points(
+        proxy: FailingProxy, small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundle used to be written (its manifest naming the new version champion) before the
+    alias move failed: the served bundle then claimed an alias the registry did not give it."""
+    out = tmp_path / "out"
+    assert train(proxy, small_csv, out, "mid-run-alias", capsys)[0] == 0
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    proxy.failing.add(ALIAS_MOVE)
+    code, _, err = train(proxy, small_csv, out, "mid-run-alias", capsys, "--force-champion")
+    assert code == 1
+    assert error_line(err) == (
+        f"error: MLflow failed moving champion to mid-run-alias version 2: HTTP 503 for {proxy.uri}/api/2.0/mlflow/"
+        f"registered-models/alias; mid-run-alias version 2 is registered and the bundle in {out} was not replaced; "
+        "champion still names version 1\n")
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before  # manifest: version 1, champion
+    assert champion_version(proxy, "mid-run-alias") == "1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # the staged bundle was removed
+
+
+def test_a_bundle_that_cannot_be_swapped_in_moves_the_alias_back(
+        proxy: FailingProxy, small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A real failure of the last step: the staged bundle vanishes while the alias is being moved
+    (the proxy deletes it then), so the swap fails after the registry already names the new
+    version; the alias goes back to the version the old bundle holds."""
+    out = tmp_path / "out"
+    assert train(proxy, small_csv, out, "mid-run-swap", capsys)[0] == 0
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+
+    def remove_staged_bundle() -> None:
+        for staged in tmp_path.glob(".out.new-*"):
+            shutil.rmtree(staged)
+
+    proxy.before[ALIAS_MOVE] = remove_staged_bundle
+    code, _, err = train(proxy, small_csv, out, "mid-run-swap", capsys, "--force-champion")
+    assert code == 1
+    line = error_line(err)
+    assert line.startswith(f"error: cannot write the bundle to {out}: [Errno 2] No such file or directory")
+    assert line.endswith("; mid-run-swap version 2 is registered and champion was moved back to version 1\n")
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    assert champion_version(proxy, "mid-run-swap") == "1"
