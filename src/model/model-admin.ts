@@ -69,9 +69,6 @@ function failureKey(err: unknown): string {
   return describeError(err);
 }
 
-/** How a reload the poller started names its reason (doReload logs a repeated failure of one quietly). */
-const POLL_REASON = 'poll: ';
-
 export interface PollResult {
   readonly checked: boolean;
   readonly reloaded: ReloadResult | null;
@@ -85,6 +82,8 @@ export interface ReloadOptions {
   readonly deadlineMs?: number;
   /** The budget the deadline came from, as the error names it (default: deadlineMs). */
   readonly budgetMs?: number;
+  /** The poller asks: a failure like its last one is logged at debug (it retries every interval). */
+  readonly byPoller?: boolean;
 }
 
 /** One run of doReload, and those waiting for it. */
@@ -93,6 +92,8 @@ interface Reload {
   readonly result: Promise<ReloadResult>;
   /** Set in the same tick as the swap: from then on the reload can no longer be cancelled. */
   committed: boolean;
+  /** Started by the poller (ReloadOptions.byPoller). */
+  readonly byPoller: boolean;
 }
 
 export class ModelAdmin {
@@ -130,7 +131,8 @@ export class ModelAdmin {
    */
   reload(reason: string, options: ReloadOptions = {}): Promise<ReloadResult> {
     const running = this.running;
-    const reload = running ? (this.next ??= this.start(reason, running)) : this.start(reason, null);
+    const byPoller = options.byPoller ?? false;
+    const reload = running ? (this.next ??= this.start(reason, running, byPoller)) : this.start(reason, null, byPoller);
     return options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
   }
 
@@ -185,7 +187,7 @@ export class ModelAdmin {
     }
     if (wanted !== null && wanted === this.rejectedIdentity) return { checked: true, reloaded: null };
     try {
-      return { checked: true, reloaded: await this.reload(`${POLL_REASON}source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`) };
+      return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`, { byPoller: true }) };
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
       // the version it actually loaded), so the poller skips it until the source names another.
@@ -246,10 +248,10 @@ export class ModelAdmin {
   }
 
   /** Runs doReload now (and registers as running), or once `after` settled (the caller registers it as next). */
-  private start(reason: string, after: Reload | null): Reload {
+  private start(reason: string, after: Reload | null, byPoller: boolean): Reload {
     let settle!: { resolve: (r: ReloadResult) => void; reject: (err: unknown) => void };
     const result = new Promise<ReloadResult>((resolve, reject) => (settle = { resolve, reject }));
-    const reload: Reload = { controller: new AbortController(), result, committed: false };
+    const reload: Reload = { controller: new AbortController(), result, committed: false, byPoller };
     if (!after) this.running = reload;
     void (async () => {
       if (after) await after.result.catch(() => undefined);
@@ -314,8 +316,8 @@ export class ModelAdmin {
       const key = `${loaded} ${failureKey(err)}`;
       // A poll that fails as the last one did (the artifact store down: the poller tries again
       // each interval) is logged at debug; the first such failure, and any reloadModel's, at error.
-      const repeated = reason.startsWith(POLL_REASON) && this.unserved?.key === key;
-      this.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: identity, reason }, 'model reload rejected; the current model keeps serving');
+      const repeated = reload.byPoller && this.unserved?.key === key;
+      this.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: loaded, reason }, 'model reload rejected; the current model keeps serving');
       // A candidate that failed verification will fail again, and so will one MLflow says is
       // not there (a version whose run has no bundle/, a deleted run): the poller skips it until
       // the source names another one (reloadModel still retries it on demand). MLflow being
