@@ -450,6 +450,7 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
     check_tracking_store(tracking_uri)
     log(f"MLflow tracking store {tracking_uri} answers")
     dataset = load_data(opts.data_path, log)
+    train.check_split_fits(np.asarray(dataset.labels, dtype=np.int64), cfg.split)  # before a run is started
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)
     # The run starts before training (bad data starts none): its first artifact, the config, proves

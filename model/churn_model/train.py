@@ -38,14 +38,62 @@ class Split:
         return np.sort(np.concatenate([self.fit, self.validation]))
 
 
+def _held_out(labels: np.ndarray, cfg: SplitConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The training part's and the test split's rows."""
+    train, test = train_test_split(np.arange(len(labels)), test_size=cfg.test_size, stratify=labels,
+                                   random_state=cfg.random_state)
+    return train, test
+
+
 def split_indices(labels: np.ndarray, cfg: SplitConfig) -> Split:
     """Stratified test split, then a stratified validation slice of the training part."""
-    rows = np.arange(len(labels))
-    train, test = train_test_split(rows, test_size=cfg.test_size, stratify=labels,
-                                   random_state=cfg.random_state)
+    train, test = _held_out(labels, cfg)
     fit, validation = train_test_split(train, test_size=cfg.validation_size,
                                        stratify=labels[train], random_state=cfg.random_state)
     return Split(fit=fit, validation=validation, test=test)
+
+
+class SplitSettingsError(ValueError):
+    """The [split] settings cannot be applied to this data: found before the MLflow run starts."""
+
+
+# Fewest rows of each class in each part: the fit part for both classes' weights, the validation
+# slice for early stopping and the threshold, the test split for ROC AUC and its DeLong interval.
+MIN_CLASS_ROWS_PER_PART = 2
+CLASS_NAMES = ("non-churners", "churners")
+
+
+def check_split_fits(labels: np.ndarray, cfg: SplitConfig) -> None:
+    """SplitSettingsError unless every part `split_indices` makes has enough of each class, and the
+    training part enough for `cfg.cv_folds` stratified folds. The split itself is cheap, so this is
+    the split the run will make, checked before anything is trained or logged."""
+    settings = (f"[split] test_size = {cfg.test_size:g}, validation_size = {cfg.validation_size:g}, "
+                f"cv_folds = {cfg.cv_folds}")
+    counts = np.bincount(labels, minlength=2)[:2]
+
+    def unfit(problem: str) -> SplitSettingsError:
+        return SplitSettingsError(f"{settings} do not fit {len(labels)} rows ({counts[1]} churners): {problem}")
+
+    try:  # scikit-learn refuses a part with fewer rows than classes, or a class with 1 row to split
+        training_rows = _held_out(labels, cfg)[0]
+    except ValueError as err:
+        raise unfit(f"a stratified test split of {cfg.test_size:g} cannot be taken: {err}") from err
+    try:
+        split = split_indices(labels, cfg)
+    except ValueError as err:
+        held = np.bincount(labels[training_rows], minlength=2)[:2]
+        raise unfit(f"a stratified validation slice of {cfg.validation_size:g} cannot be taken from a training "
+                    f"part of {held[0]} non-churners and {held[1]} churners: {err}") from err
+    parts = (("fit part", split.fit, MIN_CLASS_ROWS_PER_PART, "to fit the model"),
+             ("validation slice", split.validation, MIN_CLASS_ROWS_PER_PART, "for early stopping and the threshold"),
+             ("test split", split.test, MIN_CLASS_ROWS_PER_PART, "for ROC AUC"),
+             ("training part", split.train, cfg.cv_folds, f"for {cfg.cv_folds}-fold CV"))
+    problems = [f"the {part} gets {count} {CLASS_NAMES[label]}, at least {need} are needed {why}"
+                for part, rows, need, why in parts
+                for label, count in enumerate(np.bincount(labels[rows], minlength=2)[:2])
+                if count < need]
+    if problems:
+        raise unfit("; ".join(problems))
 
 
 def imbalance_weight(labels: np.ndarray) -> float:

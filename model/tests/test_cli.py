@@ -5,15 +5,17 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import cli
+from churn_model import cli, synthetic
 from churn_model.config import REPO_ROOT
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_csv
 
 
 def test_missing_data_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -140,3 +142,45 @@ def test_force_champion_with_no_register_is_a_usage_error(
     assert code == 2
     assert "--force-champion moves the champion alias to the registered version, and --no-register registers none" in err
     assert "[1/" not in out
+
+
+def _balanced_csv(tmp_path: Path, per_class: int) -> Path:
+    """`per_class` churners and as many non-churners, generated (the data's minimum is 50 of each)."""
+    frame = synthetic.churn_frame(20 * per_class, seed=5)
+    picked = pd.concat([frame[frame["Churn"] == "Yes"].head(per_class), frame[frame["Churn"] == "No"].head(per_class)])
+    return write_csv(picked, tmp_path / f"balanced-{per_class}.csv")
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    # 20 folds need 20 of each class in the training part; 30% of 50 is 15.
+    ({"test_size": "0.7", "cv_folds": "20"},
+     "the training part gets 15 non-churners, at least 20 are needed for 20-fold CV; "
+     "the training part gets 15 churners, at least 20 are needed for 20-fold CV"),
+    # 3% of the 80 training rows holds one churner: no threshold can be chosen on it.
+    ({"validation_size": "0.03"}, "the validation slice gets 1 churners, at least 2 are needed for early stopping"),
+    # 3% of 100 rows is 1 row per class for the training part: no stratified validation slice.
+    ({"test_size": "0.97"}, "a stratified validation slice of 0.2 cannot be taken from a training part of 1 non-churners"),
+    ({"test_size": "0.005"}, "a stratified test split of 0.005 cannot be taken"),
+])
+def test_split_settings_the_data_cannot_meet_are_a_usage_error_before_the_run(
+        settings: dict[str, str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """They failed inside scikit-learn with a traceback, after the MLflow run had started (ended FAILED)."""
+    data = _balanced_csv(tmp_path, 50)
+    text = (REPO_ROOT / "model" / "config.toml").read_text()
+    for key, value in settings.items():
+        text, replaced = re.subn(rf"^{key} = \S+", f"{key} = {value}", text, flags=re.M)
+        assert replaced == 1, key
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, out, err, _ = run_cli(["--data", str(data), "--config", str(config), "--out", str(tmp_path / "out"),
+                                 "--tracking-uri", uri], capsys)
+    assert code == 2
+    line = err.splitlines()[-1]  # after the sqlite store's own INFO lines
+    assert line.startswith(f"error: the config {config} does not fit the data {data}: [split] ")
+    assert "do not fit 100 rows (50 churners): " in line and expected in line
+    assert "Traceback" not in err
+    assert "[2/" not in out  # nothing trained
+    assert MlflowClient(tracking_uri=uri).search_runs(
+        [e.experiment_id for e in MlflowClient(tracking_uri=uri).search_experiments()]) == []
+    assert not (tmp_path / "out").exists()
