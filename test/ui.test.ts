@@ -242,6 +242,34 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await focused()).toBe('Example: high risk');
   });
 
+  it('keeps the customer as typed over a reload, a visit to GraphiQL and Back, and the Predict link', async () => {
+    const { page } = await open();
+    await page.goto(`${gateway.url}/ui`);
+    const values = () =>
+      Promise.all(['Customer id (optional)', 'Tenure (months)', 'Contract', 'Internet service', 'Online backup', 'Total charges'].map((label) => page.getByLabel(label, { exact: true }).inputValue()));
+    await page.getByLabel('Customer id (optional)').fill('kund-ü-😀');
+    await page.getByLabel('Tenure (months)').fill('42');
+    await page.getByLabel('Contract').selectOption('TWO_YEAR');
+    await page.getByLabel('Internet service').selectOption('NO'); // moves every add-on to "No internet service"
+    await page.getByLabel('Total charges').fill('1-2'); // kept as typed, mistakes included
+    const typed = ['kund-ü-😀', '42', 'TWO_YEAR', 'NO', 'NO_INTERNET_SERVICE', '1-2'];
+    expect(await values()).toEqual(typed);
+    await page.reload();
+    expect(await values()).toEqual(typed);
+    await page.getByRole('link', { name: 'GraphiQL' }).click();
+    await page.waitForURL('**/ui/graphiql');
+    await page.goBack();
+    await page.waitForURL('**/ui');
+    expect(await values()).toEqual(typed);
+    await page.getByRole('link', { name: 'Predict' }).click();
+    expect(await values()).toEqual(typed);
+    // An example's customer is the form's customer from then on.
+    await page.getByRole('button', { name: 'Example: low risk' }).click();
+    await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('LOW');
+    await page.reload();
+    expect(await values()).toEqual(['example-low-risk', '66', 'TWO_YEAR', 'DSL', 'YES', '4758.6']);
+  });
+
   it('never shows a verdict that contradicts itself at the threshold', async () => {
     const t = await open();
     const { page } = t;

@@ -10,10 +10,21 @@ import type { FieldIssues, RawValues } from './validate.js';
 
 type Control = HTMLInputElement | HTMLSelectElement;
 
+/** The form's values as typed, valid or not. */
+export interface FormValues {
+  readonly raw: RawValues;
+  readonly customerId: string;
+}
+
 export interface CustomerForm {
   readonly element: HTMLFormElement;
-  read(): { raw: RawValues; customerId: string };
+  read(): FormValues;
   fill(customer: CustomerInput): void;
+  /**
+   * Puts back values as they were typed (kept over a reload, form-memory.ts), valid or not; a
+   * choice the control does not offer (a build that dropped it) keeps the control's value.
+   */
+  restore(values: FormValues): void;
   /**
    * Shows the issues (and clears the others); focuses the first invalid control. `wording`:
    * the gateway's own message for an issue the page reworded, shown folded under it.
@@ -169,6 +180,15 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
       }
       customerId.value = customer.customerId ?? '';
       showIssues({});
+    },
+    restore({ raw, customerId: id }) {
+      for (const field of ALL_FIELDS) {
+        const input = get(field.name);
+        const value = raw[field.name];
+        if (input instanceof HTMLSelectElement && ![...input.options].some((o) => o.value === value)) continue;
+        input.value = value;
+      }
+      customerId.value = id;
     },
     showIssues,
     setBusy(value) {

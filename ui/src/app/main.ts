@@ -6,6 +6,7 @@ import { ModelInfoDocument, PredictDocument, type CustomerInput } from '../../..
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
 import { byId } from './dom.js';
+import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
@@ -102,14 +103,19 @@ function submit(): void {
 
 const form = createCustomerForm(submit, (customer) => {
   form.fill(customer);
+  rememberForm(form.read());
   void predict(customer);
 });
 form.fill(DEFAULT_CUSTOMER);
+// The customer this tab had before a reload or a visit to GraphiQL, as it was typed.
+const remembered = rememberedForm();
+if (remembered) form.restore(remembered);
 // Typing or choosing (not the examples' fill, which predicts what it fills) changes the customer.
 for (const type of ['input', 'change']) {
   form.element.addEventListener(type, () => {
     edits++;
     markStale(result);
+    rememberForm(form.read());
   });
 }
 byId('form-root').replaceChildren(form.element);
