@@ -239,8 +239,11 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
     problems.push('modelUri and mlflowTrackingUri must be set together (serving from MLflow needs both)');
   }
   // URL.canParse as well: "http://mlflow:99999" passes the pattern, but the gateway's z.url() refuses it.
-  if (props.mlflowTrackingUri !== undefined && !(/^https?:\/\/[^/@\s]+(\/\S*)?$/i.test(props.mlflowTrackingUri) && URL.canParse(props.mlflowTrackingUri))) {
-    problems.push(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${props.mlflowTrackingUri}"`);
+  // No ? or #: the gateway appends MLflow's API paths to the URI, and refuses one with a query or fragment.
+  if (props.mlflowTrackingUri !== undefined && !(/^https?:\/\/[^/@\s?#]+(\/[^\s?#]*)?$/i.test(props.mlflowTrackingUri) && URL.canParse(props.mlflowTrackingUri))) {
+    problems.push(
+      `mlflowTrackingUri must be an http(s) URL without credentials, query (?…) or fragment (#…), like http://mlflow.internal:5000 (a path prefix, as in http://mlflow.internal:5000/mlflow, is fine), got "${props.mlflowTrackingUri}"`,
+    );
   }
   if (props.mlflowStrict && props.mlflowTrackingUri === undefined) {
     problems.push('mlflowStrict needs mlflowTrackingUri and modelUri (it only says what a task does when it cannot load the MLflow model)');

@@ -89,8 +89,8 @@ describe('settings are validated at synth time with clear errors', () => {
   it('rejects the MLflow settings the gateway would refuse at start-up', () => {
     expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000' })).toContain('modelUri and mlflowTrackingUri must be set together');
     expect(problemsOf({ modelUri: 'models:/telco-churn@champion' })).toContain('modelUri and mlflowTrackingUri must be set together');
-    for (const uri of ['mlflow:5000', 'sqlite:///tmp/mlflow.db', 'file:///mlruns', 'http://alice:secret@mlflow:5000', 'http://mlflow:99999', 'http://mlflow:abc']) {
-      expect(problemsOf({ mlflowTrackingUri: uri, modelUri: 'models:/telco-churn@champion' })).toContain(`mlflowTrackingUri must be an http(s) URL without credentials, like http://mlflow.internal:5000, got "${uri}"`);
+    for (const uri of ['mlflow:5000', 'sqlite:///tmp/mlflow.db', 'file:///mlruns', 'http://alice:secret@mlflow:5000', 'http://mlflow:99999', 'http://mlflow:abc', 'http://mlflow:5000/?x=1', 'http://mlflow:5000#f']) {
+      expect(problemsOf({ mlflowTrackingUri: uri, modelUri: 'models:/telco-churn@champion' })).toContain(`mlflowTrackingUri must be an http(s) URL without credentials, query (?…) or fragment (#…), like http://mlflow.internal:5000 (a path prefix, as in http://mlflow.internal:5000/mlflow, is fine), got "${uri}"`);
     }
     expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'telco-churn' })).toContain('modelUri must look like models:/telco-churn@champion');
     for (const modelUri of ['models:/telco-churn@champion', 'models:/telco-churn/3', 'runs:/0123abcd/bundle']) {

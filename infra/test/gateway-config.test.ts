@@ -1,0 +1,91 @@
+/**
+ * The task definition's environment is one the gateway starts with. The synth-time checks in
+ * lib/gateway-service.ts repeat rules of the gateway's src/config.ts (this app is its own package
+ * and does not import it at synth); here the gateway's own parser reads the environment each
+ * accepted setting produces, so a rule the two disagree on fails this test instead of every task
+ * start (the tasks exit 1 until the circuit breaker rolls the deploy back). The infra part of
+ * scripts/test.sh runs with the root's node_modules installed, which src/config.ts needs (zod).
+ */
+import { describe, expect, it } from 'vitest';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import type { GatewaySettings } from '../lib/gateway-stack.js';
+import { PropsValidationError } from '../lib/validation.js';
+import { ADMIN_SECRET_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack, containerOf } from './helpers.js';
+
+/** A value ECS would read from Secrets Manager at task start: any the gateway accepts. */
+const SECRET_VALUE = 'a-secret-value-of-32-characters!';
+
+/** The container's environment as ECS gives it to the gateway, or the synth's refusal. */
+function taskEnvironment(settings: Partial<GatewaySettings>): Record<string, string> | PropsValidationError {
+  let stack;
+  try {
+    stack = buildStack(settings);
+  } catch (error) {
+    if (error instanceof PropsValidationError) return error;
+    throw error;
+  }
+  const container = containerOf(Template.fromStack(stack), stack, stack.gateway.taskDefinition);
+  const env = (container.Environment ?? []) as { Name: string; Value: string }[];
+  const secrets = (container.Secrets ?? []) as { Name: string }[];
+  return Object.fromEntries([...env.map((e): [string, string] => [e.Name, e.Value]), ...secrets.map((s): [string, string] => [s.Name, SECRET_VALUE])]);
+}
+
+/** The gateway's verdict on an environment: undefined when it starts, else its problems. */
+function gatewayRefusal(env: Record<string, string>): string | undefined {
+  try {
+    loadConfig(env);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+}
+
+const modelUri = 'models:/telco-churn@champion';
+const mlflow = (mlflowTrackingUri: string): Partial<GatewaySettings> => ({ mlflowTrackingUri, modelUri });
+
+/** Settings near the edges of the rules the synth repeats; each is either refused at synth or started by the gateway. */
+const EDGES: Record<string, Partial<GatewaySettings>> = {
+  defaults: {},
+  'tracking URI with a path prefix': mlflow('http://mlflow.internal:5000/mlflow/'),
+  'tracking URI with an IPv6 host': mlflow('http://[fd00::1]:5000'),
+  'tracking URI in upper case': mlflow('HTTPS://MLFLOW.INTERNAL'),
+  'tracking URI with a query': mlflow('http://mlflow.internal:5000/?workspace=a'),
+  'tracking URI with an empty query': mlflow('http://mlflow.internal:5000?'),
+  'tracking URI with a fragment': mlflow('http://mlflow.internal:5000#top'),
+  'tracking URI with a fragment after a path': mlflow('https://mlflow.internal/mlflow#x'),
+  'tracking URI with credentials': mlflow('http://alice:secret@mlflow.internal:5000'),
+  'tracking URI with a port out of range': mlflow('http://mlflow.internal:65536'),
+  'tracking URI without a scheme': mlflow('mlflow.internal:5000'),
+  'tracking URI of a file store': mlflow('file:///mlruns'),
+  'model URI of a version': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/telco-churn/3' },
+  'model URI of a run': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'runs:/0123abcd/bundle' },
+  'model URI without a version or alias': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/telco-churn' },
+  'model URI without a tracking URI': { modelUri },
+  'strict MLflow': { ...mlflow('http://mlflow.internal:5000'), mlflowStrict: true },
+  'MLflow credentials': { ...mlflow('http://mlflow.internal:5000'), mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN },
+  'MLflow token': { ...mlflow('http://mlflow.internal:5000'), mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN },
+  'MLflow credentials and token': { ...mlflow('http://mlflow.internal:5000'), mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN, mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN },
+  'MLflow token without MLflow': { mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN },
+  'admin token': { adminTokenSecretArn: ADMIN_SECRET_ARN },
+  'every log level': { logLevel: 'trace' },
+  'log level the gateway does not know': { logLevel: 'verbose' as GatewaySettings['logLevel'] },
+  'shortest shutdown timeout': { shutdownTimeoutMs: 1000 },
+  'longest shutdown timeout': { shutdownTimeoutMs: 110_000 },
+  'GraphiQL on': { graphiqlEnabled: true },
+  'model folder': { modelDir: '/app/model/other' },
+};
+
+describe('every environment the synth accepts is one the gateway starts with', () => {
+  it.each(Object.entries(EDGES))('%s', (_, settings) => {
+    const env = taskEnvironment(settings);
+    if (env instanceof PropsValidationError) return expect(env.problems.length).toBeGreaterThan(0);
+    expect(gatewayRefusal(env), JSON.stringify(env)).toBeUndefined();
+  });
+
+  it('the edges include settings the gateway refuses, and the synth refuses each of them', () => {
+    const refusedByGateway = ['tracking URI with a query', 'tracking URI with a fragment', 'tracking URI with credentials', 'MLflow credentials and token'];
+    for (const name of refusedByGateway) expect(taskEnvironment(EDGES[name] ?? {}), name).toBeInstanceOf(PropsValidationError);
+  });
+});
