@@ -51,6 +51,7 @@ function graphqlParams(text: string): GraphQLParams | null {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
   if (typeof query !== 'string') {
+    if (query === undefined && asksForPersistedQuery(extensions)) throw new PersistedQueryRefused();
     throw new HttpProblem(400, 'Bad Request', 'the body must be a JSON object with the GraphQL document as a string "query"', [{ path: 'query', message: 'is required; must be a string' }]);
   }
   checkDocumentLength(query);
@@ -120,6 +121,7 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
   const url = req.url ?? '';
   const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   const query = params.get('query');
+  if (query === null && asksForPersistedQuery(jsonOrNull(params.get('extensions')))) throw new PersistedQueryRefused();
   if (!query) {
     throw new HttpProblem(400, 'Bad Request', 'GET /graphql needs a query parameter (GraphiQL is at /ui/graphiql)', [{ path: 'query', message: 'is required' }]);
   }
@@ -153,6 +155,31 @@ function checkDocumentLength(query: string): void {
     throw new HttpProblem(400, 'Bad Request', `the GraphQL document has ${query.length} characters; at most ${MAX_DOCUMENT_CHARS} are accepted`, [
       { path: 'query', message: `must be at most ${MAX_DOCUMENT_CHARS} characters` },
     ]);
+  }
+}
+
+/**
+ * A request that sends a document's hash instead of the document (automatic persisted queries:
+ * Apollo Client's and urql's persisted-query links, `extensions.persistedQuery`). This gateway
+ * keeps no documents by hash; those links send the document itself only when the answer is a
+ * GraphQL error that says so, by Apollo Server's message or code. A problem+json 400 ("query is
+ * required") made Apollo Client 4 fail every operation, and Apollo Client 3 its first.
+ */
+class PersistedQueryRefused extends Error {
+  static readonly BODY = JSON.stringify({
+    errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }],
+  });
+}
+
+const asksForPersistedQuery = (extensions: unknown): boolean =>
+  typeof extensions === 'object' && extensions !== null && !Array.isArray(extensions) && Object.hasOwn(extensions, 'persistedQuery');
+
+function jsonOrNull(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 
@@ -249,6 +276,19 @@ export function createGraphQLEndpoint(deps: {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    try {
+      await answer(req, res, state);
+    } catch (err) {
+      if (!(err instanceof PersistedQueryRefused)) throw err;
+      // A GraphQL response (not a problem): the persisted-query links read it as one.
+      if (res.headersSent) return;
+      const text = PersistedQueryRefused.BODY;
+      res.writeHead(400, { 'content-type': `${answerMediaType(req.headers.accept) ?? 'application/json'}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    }
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
     checkRequestShape(req, method);
     // Only a POST's body is read: Yoga answers any other method without one (405, or a GET's query).

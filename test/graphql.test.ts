@@ -3,6 +3,7 @@
  * modelInfo, and the shapes of bad-input errors.
  */
 import { manifestSchema, type Manifest } from '../src/bundle/manifest.js';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
@@ -361,5 +362,44 @@ describe('operationName that picks no operation', () => {
   it('runs the operation named, or the only one', async () => {
     expect(await ask(TWO, 'B')).toMatchObject({ status: 200, errors: undefined, data: { modelInfo: { version: expect.any(String) as unknown } } });
     expect(await ask('{ modelInfo { name } }')).toEqual({ status: 200, errors: undefined, data: { modelInfo: { name: 'telco-churn' } } });
+  });
+});
+
+describe('automatic persisted queries (a hash sent instead of the document)', () => {
+  // What Apollo Client's and urql's persisted-query links send first, by POST or (useGETForHashedQueries) GET.
+  const query = 'query Lineage { modelInfo { runId } }';
+  const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+  const accept = 'application/graphql-response+json,application/json;q=0.9';
+  const NOT_SUPPORTED = { errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }] };
+
+  it('is answered as a GraphQL error the links read as "send the document", by POST and by GET', async () => {
+    const post = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept },
+      body: JSON.stringify({ operationName: 'Lineage', variables: {}, extensions: { persistedQuery } }),
+    });
+    const get = await fetch(`${gw.url}/graphql?${new URLSearchParams({ operationName: 'Lineage', variables: '{}', extensions: JSON.stringify({ persistedQuery }) }).toString()}`, { headers: { accept } });
+    for (const res of [post, get]) {
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+      expect(await res.json()).toEqual(NOT_SUPPORTED);
+    }
+  });
+
+  it('runs the document the links send next, with the hash still in extensions', async () => {
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept },
+      body: JSON.stringify({ query, operationName: 'Lineage', variables: {}, extensions: { persistedQuery } }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { modelInfo: { runId: manifest.run.runId } } });
+  });
+
+  it('still names the missing query when nothing asks for a persisted one', async () => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ extensions: {} }) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([{ path: 'query', message: 'is required; must be a string' }]);
   });
 });
