@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rolls the ECS service onto a new task-definition revision that runs $IMAGE, and succeeds only
+# Rolls the ECS service onto a new task-definition revision that runs $IMAGE (the revision the
+# service runs now, with only the container's image changed), and succeeds only
 # when that revision is what the service runs: its deployment is PRIMARY and COMPLETED.
 #
 # Used by the release workflow's deploy job (.github/workflows/release.yml), with the AWS CLI
@@ -17,8 +18,21 @@ set -euo pipefail
 wait_minutes=${WAIT_MINUTES:-20}
 poll_seconds=${POLL_SECONDS:-15}
 
-current=$(aws ecs describe-task-definition --task-definition "$ECS_TASK_FAMILY" --query taskDefinition --output json)
-echo "current revision: $(jq -r '.taskDefinitionArn' <<<"$current")"
+# The revision the service runs, not the family's newest: after a rollback (the circuit breaker's,
+# or an operator's update-service to an older revision) the newest is the one that failed, and
+# copying it would carry whatever broke it into this release.
+running=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" \
+  --query 'services[0].taskDefinition' --output text)
+if [[ ! "$running" =~ ^arn:aws[a-z-]*:ecs:[^:]+:[0-9]+:task-definition/([^:]+):[0-9]+$ ]]; then
+  echo "::error::service $ECS_SERVICE not found in cluster $ECS_CLUSTER (describe-services answered: $running)"
+  exit 1
+fi
+if [[ "${BASH_REMATCH[1]}" != "$ECS_TASK_FAMILY" ]]; then
+  echo "::error::service $ECS_SERVICE runs $running, not a revision of family $ECS_TASK_FAMILY; registering nothing"
+  exit 1
+fi
+current=$(aws ecs describe-task-definition --task-definition "$running" --query taskDefinition --output json)
+echo "current revision (the service runs it): $running"
 echo "current image: $(jq -r --arg c "$ECS_CONTAINER_NAME" '.containerDefinitions[] | select(.name == $c) | .image' <<<"$current")"
 
 # The same task definition with the new image: the fields ECS reports about a registered

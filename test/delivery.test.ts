@@ -314,7 +314,7 @@ describe('workflows', () => {
       expect(release, env).not.toContain(`vars.${env}`);
     }
     const script = read('scripts/ecs-deploy.sh');
-    expect(script).toContain('--task-definition "$ECS_TASK_FAMILY"');
+    expect(script).toContain('!= "$ECS_TASK_FAMILY"');
     expect(script).toContain('--arg c "$ECS_CONTAINER_NAME"');
     expect(script).toContain('--cluster "$ECS_CLUSTER" --service "$ECS_SERVICE"');
   });

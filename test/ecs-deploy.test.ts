@@ -13,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers/index.js';
 
 const OLD_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/churn-gateway:7';
-const NEW_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/churn-gateway:8';
+/** A revision registered after the running one whose deployment failed: the circuit breaker rolled the service back to OLD_ARN. */
+const FAILED_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/churn-gateway:8';
+const NEW_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/churn-gateway:9';
 const IMAGE = 'docker.io/acme/churn-gateway:0123456789abcdef0123456789abcdef01234567';
 
 /** What `aws ecs describe-task-definition --query taskDefinition` prints for the running revision (abridged). */
@@ -56,19 +58,29 @@ const deployment = (taskDefinition: string, status: Deployment['status'], rollou
   ...extra,
 });
 
-/** A stand-in `aws`: answers from files in its directory, and records what it was asked. */
+/**
+ * A stand-in `aws`: answers from files in its directory, and records what it was asked.
+ * describe-task-definition of the family answers the family's newest revision, of an ARN that
+ * revision; describe-services answers what the service runs (--query services[0].taskDefinition)
+ * or, poll after poll, its deployments.
+ */
 const STUB = `#!/usr/bin/env bash
 set -euo pipefail
 dir=$(dirname "$0")
 echo "$*" >>"$dir/calls.log"
+arg() { local want=$1; shift; while [[ $# -gt 0 && "$1" != "$want" ]]; do shift; done; echo "\${2:-}"; }
 case "$1 $2" in
-  "ecs describe-task-definition") cat "$dir/task-definition.json" ;;
+  "ecs describe-task-definition")
+    td=$(arg --task-definition "$@")
+    if [[ "$td" == churn-gateway ]]; then cat "$dir/newest.json"
+    else f="$dir/td-\${td##*:}.json"; [[ -f "$f" ]] || { echo "no task definition $td" >&2; exit 254; }; cat "$f"; fi ;;
   "ecs register-task-definition")
     while [[ $# -gt 0 && "$1" != --cli-input-json ]]; do shift; done
     printf '%s' "$2" >"$dir/registered.json"
     echo "${NEW_ARN}" ;;
   "ecs update-service") echo "ecs-svc/1" ;;
   "ecs describe-services")
+    if [[ "$(arg --query "$@")" == 'services[0].taskDefinition' ]]; then cat "$dir/running.txt"; exit 0; fi
     n=$(cat "$dir/polls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" >"$dir/polls"
     f="$dir/services-$n.json"; [[ -f "$f" ]] || f=$(ls "$dir"/services-*.json | sort -V | tail -1)
     cat "$f" ;;
@@ -76,11 +88,23 @@ case "$1 $2" in
 esac
 `;
 
-function run(polls: Deployment[][], opts: { taskDefinition?: unknown; env?: Record<string, string> } = {}) {
+interface TaskDefinition {
+  taskDefinitionArn: string;
+  revision: number;
+}
+
+/**
+ * Runs the script. The service runs `running` (CURRENT); `newest` is the family's newest
+ * revision (the running one unless given); `runningArn` is what describe-services says it runs.
+ */
+function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: TaskDefinition; runningArn?: string; env?: Record<string, string> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ecs-deploy-'));
   writeFileSync(path.join(dir, 'aws'), STUB);
   chmodSync(path.join(dir, 'aws'), 0o755);
-  writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(opts.taskDefinition ?? CURRENT, null, 2));
+  const running = opts.running ?? CURRENT;
+  for (const td of [running, opts.newest ?? running]) writeFileSync(path.join(dir, `td-${td.revision}.json`), JSON.stringify(td, null, 2));
+  writeFileSync(path.join(dir, 'newest.json'), JSON.stringify(opts.newest ?? running, null, 2));
+  writeFileSync(path.join(dir, 'running.txt'), `${opts.runningArn ?? running.taskDefinitionArn}\n`);
   polls.forEach((p, i) => writeFileSync(path.join(dir, `services-${i + 1}.json`), JSON.stringify(p)));
   const output = path.join(dir, 'github-output');
   const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/ecs-deploy.sh')], {
@@ -117,6 +141,37 @@ describe('scripts/ecs-deploy.sh', () => {
     expect(registered).toEqual({ ...input, containerDefinitions: [{ ...CURRENT.containerDefinitions[0], image: IMAGE }, CURRENT.containerDefinitions[1]] });
     expect(r.calls).toContain(`ecs update-service --cluster churn-gateway --service churn-gateway --task-definition ${NEW_ARN}`);
     expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\n`);
+  });
+
+  it('starts from the revision the service runs, not from a newer one that was rolled back', () => {
+    // Revision 8 set a tracking URI the gateway refuses; its deployment failed and the circuit
+    // breaker put the service back on 7. Copying 8 would fail this release the same way.
+    const failed = {
+      ...CURRENT,
+      taskDefinitionArn: FAILED_ARN,
+      revision: 8,
+      containerDefinitions: [{ ...CURRENT.containerDefinitions[0], environment: [{ name: 'PORT', value: '8000' }, { name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow:5000/?x' }] }, CURRENT.containerDefinitions[1]],
+    };
+    const r = run([[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]], { newest: failed });
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`current revision (the service runs it): ${OLD_ARN}`);
+    const registered = JSON.parse(r.registered ?? 'null') as typeof CURRENT;
+    expect(registered.containerDefinitions[0]).toEqual({ ...CURRENT.containerDefinitions[0], image: IMAGE });
+    expect(r.calls).not.toContain(FAILED_ARN);
+  });
+
+  it('registers nothing when the service is missing or runs another family', () => {
+    const missing = run([[deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]], { runningArn: 'None' });
+    expect(missing.status).toBe(1);
+    expect(missing.out).toContain('::error::service churn-gateway not found in cluster churn-gateway (describe-services answered: None)');
+    const other = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/other-app:3';
+    const foreign = run([[deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]], { runningArn: other });
+    expect(foreign.status).toBe(1);
+    expect(foreign.out).toContain(`::error::service churn-gateway runs ${other}, not a revision of family churn-gateway; registering nothing`);
+    for (const r of [missing, foreign]) {
+      expect(r.registered).toBeNull();
+      expect(r.calls).not.toContain('update-service');
+    }
   });
 
   it('fails when the circuit breaker fails the deployment, naming what the service runs instead', () => {
