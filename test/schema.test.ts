@@ -75,6 +75,13 @@ describe('public contract', () => {
     });
   });
 
+  it('makes a field nullable only where a served model can lack it', () => {
+    const parity = schema.getType('ParityCheck');
+    if (!isObjectType(parity)) throw new Error('ParityCheck missing');
+    // Every model that serves was accepted by its parity replay (ChurnModel.create), which measured it.
+    expect(Object.fromEntries(Object.values(parity.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({ cases: 'Int!', tolerance: 'Float!', maxAbsDiff: 'Float!', fileSha256: 'String!' });
+  });
+
   it('describes every type, field, argument and enum value', () => {
     const missing: string[] = [];
     const types = Object.values(schema.getTypeMap()).filter((t: GraphQLNamedType) => !t.name.startsWith('__') && !['String', 'Boolean', 'Int', 'Float', 'ID'].includes(t.name));

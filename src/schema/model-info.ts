@@ -4,7 +4,7 @@
  */
 import type { EncodedFeature, FeatureSpec } from '../bundle/manifest.js';
 import { GatewayError } from '../errors.js';
-import type { ChurnModel } from '../model/churn-model.js';
+import type { ChurnModel, ParityReport } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { gatewayFailure } from './errors.js';
 
@@ -96,12 +96,19 @@ const OnnxModel = builder.objectRef<ChurnModel>('OnnxModel').implement({
   }),
 });
 
+/** The parity replay that accepted `m`: every model that serves has one (ChurnModel.create runs it before returning the model). */
+function replayOf(m: ChurnModel): ParityReport {
+  if (!m.parity) throw new Error(`model ${m.modelVersion} serves without a parity replay`);
+  return m.parity;
+}
+
 const ParityCheck = builder.objectRef<ChurnModel>('ParityCheck').implement({
   description: 'The parity vectors this gateway replayed before serving the model (xgboost probabilities, recomputed through ONNX Runtime).',
   fields: (t) => ({
-    cases: t.int({ description: 'Generated customers replayed.', resolve: (m) => m.manifest.parity.count }),
-    tolerance: t.float({ description: 'Largest |Δp| allowed.', resolve: (m) => m.parity?.tolerance ?? m.manifest.parity.tolerance }),
-    maxAbsDiff: t.float({ nullable: true, description: 'Largest |Δp| this gateway measured at load.', resolve: (m) => m.parity?.maxAbsDiff ?? null }),
+    // What was replayed (the parity file's cases), not the count the manifest declares.
+    cases: t.int({ description: 'Generated customers replayed.', resolve: (m) => replayOf(m).cases }),
+    tolerance: t.float({ description: 'Largest |Δp| allowed.', resolve: (m) => replayOf(m).tolerance }),
+    maxAbsDiff: t.float({ description: 'Largest |Δp| this gateway measured at load.', resolve: (m) => replayOf(m).maxAbsDiff }),
     fileSha256: t.string({ description: 'sha256 of the parity file, verified at load.', resolve: (m) => m.manifest.parity.sha256 }),
   }),
 });

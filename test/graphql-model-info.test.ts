@@ -1,0 +1,48 @@
+/**
+ * modelInfo as an auditor reads it, for a bundle other than the committed one: what it reports
+ * about the parity replay is what this gateway did, not what the manifest declares.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelInfoDocument } from '../src/generated/graphql.js';
+import { BUNDLE_DIR, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+
+const REPLAYED = 40;
+
+let dir: string;
+let gw: TestGateway;
+let declared: number;
+
+beforeAll(async () => {
+  // The committed bundle with a parity file of its first REPLAYED cases (the manifest's checksum
+  // follows the file, as training would write it; its count is left as it was).
+  dir = await mkdtemp(path.join(tmpdir(), 'graphql-model-info-'));
+  const manifest = JSON.parse(await readFile(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as { parity: { file: string; sha256: string; count: number }; onnx: { file: string } };
+  const parity = JSON.parse(await readFile(path.join(BUNDLE_DIR, manifest.parity.file), 'utf8')) as { tolerance: number; cases: unknown[] };
+  const text = JSON.stringify({ tolerance: parity.tolerance, cases: parity.cases.slice(0, REPLAYED) });
+  declared = manifest.parity.count;
+  manifest.parity.sha256 = createHash('sha256').update(text).digest('hex');
+  await writeFile(path.join(dir, manifest.parity.file), text);
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  await copyFile(path.join(BUNDLE_DIR, manifest.onnx.file), path.join(dir, manifest.onnx.file));
+  gw = await startTestGateway({ MODEL_DIR: dir, LOG_LEVEL: 'warn' });
+});
+afterAll(async () => {
+  await gw?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('modelInfo.parity', () => {
+  it('counts the cases this gateway replayed, not the count the manifest declares', async () => {
+    expect(declared).not.toBe(REPLAYED);
+    const res = await gql(gw.url, ModelInfoDocument, {});
+    expect(res.status).toBe(200);
+    const parity = res.body.data?.modelInfo.parity;
+    expect(parity?.cases).toBe(REPLAYED);
+    expect(parity?.maxAbsDiff).toBeGreaterThanOrEqual(0);
+    expect(parity?.maxAbsDiff).toBeLessThanOrEqual(parity?.tolerance ?? 0);
+  });
+});
