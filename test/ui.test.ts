@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -569,6 +569,63 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('stops waiting a little after REQUEST_TIMEOUT_MS when no answer comes, and the form predicts again', async () => {
+    const quick = await startTestGateway({ UI_DIR, REQUEST_TIMEOUT_MS: '300' });
+    try {
+      const t = (tab = await browser.open(quick.url));
+      const { page } = t;
+      // A connection that stays open and never answers (a gateway host gone without a reset).
+      await page.route('**/graphql', (route) => {
+        if (!route.request().postData()?.includes('"Predict"')) return route.continue();
+      });
+      await page.goto(`${quick.url}/ui`);
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#result .problem').textContent(), 15_000).toBe('The gateway did not answer within 5.3 s: the connection may have been lost. Try again.');
+      await settled(page);
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('.result').count()).toBe(1);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('says the connection was lost when the answer stops halfway, not that the gateway answered without a result', async () => {
+    // In front of the real gateway: everything passes through, except that Predict's answer is cut off after its first bytes.
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.url === '/graphql' && body.includes('"Predict"')) {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
+          res.write('{"data":{"predict":{');
+          setTimeout(() => res.destroy(), 100);
+          return;
+        }
+        const forwarded = httpRequest(`${gateway.url}${req.url ?? '/'}`, { method: req.method, headers: { ...req.headers, host: new URL(gateway.url).host } }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        forwarded.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const t = (tab = await browser.open(origin));
+      const { page } = t;
+      await page.goto(`${origin}/ui`);
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#result .problem').textContent()).toBe("The connection was lost while the gateway's answer (200) was arriving; try again.");
+      await settled(page);
+      expect(t.consoleErrors.splice(0)).toEqual([expect.stringMatching(/ERR_CONTENT_LENGTH_MISMATCH/)]);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 

@@ -5,9 +5,12 @@
  */
 import type { AssetName, UiManifest } from './manifest.js';
 import { ASSET_PREFIX } from './manifest.js';
+import { REQUEST_TIMEOUT_META } from './page-meta.js';
 
 export interface PageOptions {
   readonly graphiqlEnabled: boolean;
+  /** REQUEST_TIMEOUT_MS: by then the gateway has answered (503 REQUEST_TIMEOUT at the latest), so the page stops waiting a little after it. */
+  readonly requestTimeoutMs: number;
 }
 
 const shell = (title: string, head: string, body: string) =>
@@ -30,7 +33,8 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
   const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : ''].join('');
   return shell(
     'Churn risk · prediction gateway',
-    `<link rel="icon" href="${url('favicon.ico')}">
+    `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
+<link rel="icon" href="${url('favicon.ico')}">
 <link rel="stylesheet" href="${url('app.css')}">
 <script type="module" src="${url('app.js')}"></script>`,
     `<a class="skip" href="#form-root">Skip to the customer form</a>

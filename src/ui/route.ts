@@ -49,13 +49,13 @@ function sendPage(req: IncomingMessage, res: ServerResponse, p: Page): void {
   res.end(req.method === 'HEAD' ? undefined : p.html);
 }
 
-export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED'>, log: Logger): UiRoute {
+export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'REQUEST_TIMEOUT_MS'>, log: Logger): UiRoute {
   let built: { assets: StaticAssets; app: Page; graphiql: Page } | null = null;
   try {
     const manifest = loadManifest(config.UI_DIR);
     built = {
       assets: new StaticAssets(manifest, path.join(config.UI_DIR, 'assets')),
-      app: page(renderAppPage(manifest, { graphiqlEnabled: config.GRAPHIQL_ENABLED }), APP_CSP),
+      app: page(renderAppPage(manifest, { graphiqlEnabled: config.GRAPHIQL_ENABLED, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }), APP_CSP),
       graphiql: page(renderGraphiqlPage(manifest), GRAPHIQL_CSP),
     };
   } catch (err) {

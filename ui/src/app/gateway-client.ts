@@ -5,6 +5,7 @@
  * neither graphql-js nor a printer.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { REQUEST_TIMEOUT_META } from '../../../src/ui/page-meta.js';
 
 declare const __OPERATION_SOURCES__: Readonly<Record<string, string>>;
 
@@ -36,6 +37,24 @@ function operationName(document: TypedDocumentNode<unknown, unknown>): string {
   return name;
 }
 
+/**
+ * How long the page waits for an answer: the gateway answers every request within its
+ * REQUEST_TIMEOUT_MS (503 REQUEST_TIMEOUT at the latest), which the page's HTML states; a little
+ * longer covers what stands between. Past that the connection is taken as lost, so the form is
+ * usable again instead of saying "Predicting…" for as long as the browser keeps a dead connection.
+ */
+const WAIT_BEYOND_GATEWAY_MS = 5_000;
+/** Only for a page without the meta element (not one this gateway serves): an ALB's idle timeout. */
+const WAIT_WITHOUT_META_MS = 60_000;
+
+function answerWaitMs(): number {
+  const stated = Number(document.querySelector<HTMLMetaElement>(`meta[name="${REQUEST_TIMEOUT_META}"]`)?.content);
+  return Number.isInteger(stated) && stated > 0 ? stated + WAIT_BEYOND_GATEWAY_MS : WAIT_WITHOUT_META_MS;
+}
+
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+const timedOut = (err: unknown) => err instanceof DOMException && err.name === 'TimeoutError';
+
 /** The gateway's own failures, as opposed to a request it refused. */
 const gatewayFailed = (status: number, errors: readonly GraphQLErrorBody[]) =>
   status >= 500 || errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.requestId !== undefined);
@@ -44,15 +63,19 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
   const name = operationName(document as TypedDocumentNode<unknown, unknown>);
   const query = __OPERATION_SOURCES__[name];
   if (query === undefined) throw new Error(`operation ${name} was not printed at build time`);
+  const waitMs = answerWaitMs();
+  const noAnswer = `The gateway did not answer within ${seconds(waitMs)}: the connection may have been lost. Try again.`;
   let response: Response;
   try {
     response = await fetch('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
       body: JSON.stringify({ query, operationName: name, variables }),
+      signal: AbortSignal.timeout(waitMs),
     });
   } catch (err) {
-    return { ok: false, errors: [{ message: `The gateway could not be reached (${(err as Error).message}).` }], requestId: null };
+    const message = timedOut(err) ? noAnswer : `The gateway could not be reached (${(err as Error).message}).`;
+    return { ok: false, errors: [{ message }], requestId: null };
   }
   // Every answer of the gateway carries it, errors and problem details included.
   const failure = (errors: readonly GraphQLErrorBody[]) => ({
@@ -66,8 +89,10 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
   let parsed: unknown;
   try {
     parsed = await response.json();
-  } catch {
-    return noResult();
+  } catch (err) {
+    if (err instanceof SyntaxError) return noResult();
+    // The answer stopped arriving (the same wait covers its body).
+    return failure([{ message: timedOut(err) ? noAnswer : `The connection was lost while the gateway's answer (${response.status}) was arriving; try again.` }]);
   }
   // JSON that is no object (a proxy's `null`, a bare string) is no GraphQL result either.
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return noResult();
