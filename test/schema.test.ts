@@ -82,6 +82,18 @@ describe('public contract', () => {
     expect(Object.fromEntries(Object.values(parity.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({ cases: 'Int!', tolerance: 'Float!', maxAbsDiff: 'Float!', fileSha256: 'String!' });
   });
 
+  it("names in each root field's description the error codes it answers, with their HTTP status", () => {
+    const fields = { ...schema.getQueryType()?.getFields(), ...schema.getMutationType()?.getFields() };
+    const codes: Record<string, string[]> = {
+      modelInfo: ['MODEL_NOT_READY (HTTP 503)'],
+      predict: ['BAD_USER_INPUT (HTTP 400)', 'MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503'],
+      predictBatch: ['BAD_USER_INPUT', 'Errors as for predict'],
+      reloadModel: ['MODEL_BUNDLE_INVALID, HTTP 422', 'MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502', 'FORBIDDEN (HTTP 403)', 'MODEL_NOT_READY (HTTP 503)'],
+    };
+    expect(Object.keys(fields).sort()).toEqual(Object.keys(codes).sort());
+    for (const [field, named] of Object.entries(codes)) for (const code of named) expect(fields[field]?.description, field).toContain(code);
+  });
+
   it('describes every type, field, argument and enum value', () => {
     const missing: string[] = [];
     const types = Object.values(schema.getTypeMap()).filter((t: GraphQLNamedType) => !t.name.startsWith('__') && !['String', 'Boolean', 'Int', 'Float', 'ID'].includes(t.name));

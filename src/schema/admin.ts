@@ -45,7 +45,8 @@ builder.mutationField('reloadModel', (t) =>
     description:
       'Admin only (Authorization: Bearer ADMIN_TOKEN). Checks the model source now; a new model is loaded, verified and warmed up ' +
       'beside the current one, then swapped in. A model that fails verification is rejected and the current one keeps serving ' +
-      '(error code MODEL_BUNDLE_INVALID, HTTP 422; MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502, when MLflow cannot provide it).',
+      '(error code MODEL_BUNDLE_INVALID, HTTP 422; MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502, when MLflow cannot provide it). ' +
+      'FORBIDDEN (HTTP 403) without the admin token; MODEL_NOT_READY (HTTP 503) while the gateway starts or shuts down.',
     resolve: async (_root, _args, ctx) => {
       if (!ctx.request.isAdmin) throw forbidden('reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN> (and set ADMIN_TOKEN on the gateway)');
       try {

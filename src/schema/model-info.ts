@@ -31,7 +31,9 @@ const Param = builder.objectRef<KeyValue<string>>('Param').implement({
 });
 
 const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
-  description: 'An evaluation metric of the training run (test split unless the name says otherwise).',
+  description:
+    'A metric of the training run, as logged to MLflow; its name says what it was measured on (test_: the held-out test split; ' +
+    'validation_: the validation slice; cv_: cross-validation on the training part).',
   fields: (t) => ({
     key: t.exposeString('key', { description: 'Metric name, e.g. test_roc_auc.' }),
     value: t.exposeFloat('value', { description: 'Metric value.' }),
@@ -151,8 +153,18 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     threshold: t.float({ description: 'Decision threshold: willChurn = churnProbability ≥ threshold.', resolve: (m) => m.threshold }),
     thresholdRule: t.string({ description: 'The rule that chose the threshold on validation data.', resolve: (m) => m.manifest.thresholdRule }),
     riskBands: t.field({ type: RiskBands, description: 'Bands behind riskLevel.', resolve: (m) => m.manifest.riskBands }),
-    params: t.field({ type: [Param], description: 'Training parameters, sorted by key.', resolve: (m) => entries(m.lineage.params) }),
-    metrics: t.field({ type: [Metric], description: 'Evaluation metrics, sorted by key.', resolve: (m) => entries(m.lineage.metrics) }),
+    params: t.field({
+      type: [Param],
+      description: "Training parameters, sorted by key: the bundle manifest's, or the MLflow run's when source is MLFLOW.",
+      resolve: (m) => entries(m.lineage.params),
+    }),
+    metrics: t.field({
+      type: [Metric],
+      description:
+        "Metrics of the training run, sorted by key, values as logged: the bundle manifest's, or the MLflow run's (latest value of each) " +
+        'when source is MLFLOW, where a metric MLflow holds as NaN or ±Infinity is left out (a GraphQL Float cannot carry it).',
+      resolve: (m) => entries(m.lineage.metrics),
+    }),
     features: t.field({
       type: [Feature],
       description: 'Input columns of the model, in data set order (the customer fields; encodedFeatures are what the model computes from them).',
@@ -173,7 +185,7 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
 builder.queryField('modelInfo', (t) =>
   t.field({
     type: ModelInfo,
-    description: 'The model that is serving right now, with its full lineage.',
+    description: 'The model that is serving right now, with its full lineage. MODEL_NOT_READY (HTTP 503) before the first model is warmed up.',
     resolve: (_root, _args, ctx) => {
       try {
         return ctx.predictor.model;

@@ -75,7 +75,11 @@ async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionType,
-    description: 'Predicts churn for one customer.',
+    description:
+      'Predicts churn for one customer. Errors, by extensions.code: BAD_USER_INPUT (HTTP 400) when the customer breaks a rule, with ' +
+      'extensions.issues [{ path, message }] from the argument (e.g. ["customer", "tenure"]) and extensions.issueCount, or when a ' +
+      'variable does not fit CustomerInput (one error per problem, its path from the variable, e.g. ["c", "tenure"]); ' +
+      'MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, with extensions.requestId to quote) when no model can answer.',
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
     resolve: async (_root, { customer }, ctx) => {
       const issues: InputIssue[] = [];
@@ -94,7 +98,8 @@ builder.mutationField('predictBatch', (t) =>
     description:
       'Predicts churn for many customers with one model; results come back in input order. If any row is invalid the whole ' +
       'batch is rejected and the bad rows are named by index and field (the first 100 problems in extensions.issues, the total in ' +
-      'extensions.issueCount). At most MAX_BATCH rows (default 10,000), counted over all predict and predictBatch fields of the request.',
+      'extensions.issueCount). At most MAX_BATCH rows (default 10,000), counted over all predict and predictBatch fields of the request ' +
+      '(BAD_USER_INPUT at path ["customers"] beyond). Errors as for predict, with the row index in the path: ["customers", 3, "tenure"].',
     args: { customers: t.arg({ type: [CustomerInput], required: true, description: 'The customers to score.' }) },
     resolve: async (_root, { customers }, ctx) => {
       reserveRows(ctx, customers.length, 'customers');
