@@ -1,14 +1,54 @@
 /**
- * The README stays true: its configuration table lists every variable config.ts reads,
- * its metrics table shows the committed bundle's numbers, its split-study table the committed
- * study's, and CI runs its test command.
+ * The README stays true: its configuration table lists every variable config.ts reads, with
+ * config.ts's defaults and ranges; the limits it quotes are the code's constants; its metrics
+ * table shows the committed bundle's numbers, its split-study table the committed study's (in
+ * model/README.md too); its benchmark table's latest run is bench/results/latest.md; its
+ * relative links (and the docs') resolve; and CI runs its test command.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/config.js';
+import { CHUNK_ROWS } from '../src/chunked.js';
+import { CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, MAX_TENURE_MONTHS } from '../src/contract.js';
+import { ACCESS_LOG_FLUSH_MS } from '../src/logger.js';
+import { MAX_OPERATION_LABELS } from '../src/metrics.js';
+import { reloadDeadlineMs } from '../src/model/startup.js';
+import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
+import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
+import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
+import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { BUNDLE_DIR, REPO_ROOT } from './helpers/index.js';
 
 const readme = await readFile(`${REPO_ROOT}README.md`, 'utf8');
+/** The README with every run of white space one space, for phrases that wrap. */
+const flat = readme.replace(/\s+/g, ' ');
+const modelReadme = await readFile(`${REPO_ROOT}model/README.md`, 'utf8');
+const manifest = JSON.parse(await readFile(`${BUNDLE_DIR}/manifest.json`, 'utf8')) as {
+  threshold: number;
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+  parity: { count: number; tolerance: number };
+};
+/** 10000 → "10,000", as the README writes numbers in prose. */
+const grouped = (n: number) => n.toLocaleString('en-US');
+
+/** The problems loadConfig reports for `env`, or [] when it accepts it. */
+function configProblems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+}
+
+/** The numbers in a table cell or phrase ("0.49 (0.38–0.52)" → [0.49, 0.38, 0.52]), with how many decimals each was written with. */
+function numbers(text: string): { value: number; decimals: number }[] {
+  return [...text.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) => ({ value: Number(m[0].replace(/,/g, '')), decimals: m[0].split('.')[1]?.length ?? 0 }));
+}
 
 interface Spread {
   median: number;
@@ -33,8 +73,78 @@ describe('README', () => {
     expect([...documented].filter((v) => !CONFIG_VARIABLES.includes(v as string))).toEqual([]);
   });
 
-  it("shows the committed bundle's metrics and threshold", async () => {
-    const manifest = JSON.parse(await readFile(`${BUNDLE_DIR}/manifest.json`, 'utf8')) as { threshold: number; metrics: Record<string, number> };
+  // Each row: | `NAME` | default | allowed | meaning |
+  const configRows = [...readme.matchAll(/^\| `([A-Z_]+)` \| ([^|]*) \| ([^|]*) \| [^\n]*\|$/gm)].map((m) => ({ name: m[1] as keyof Config, defaultCell: m[2] as string, allowed: m[3] as string }));
+
+  it("gives config.ts's default for every variable", () => {
+    expect(configRows.map((r) => r.name).sort()).toEqual([...CONFIG_VARIABLES].sort());
+    const defaults = loadConfig({});
+    for (const { name, defaultCell } of configRows) {
+      const actual: unknown = defaults[name];
+      const shown = /^`([^`]*)`/.exec(defaultCell)?.[1];
+      if (defaultCell === 'unset') expect(actual, name).toBeUndefined();
+      else if (defaultCell.startsWith('empty')) expect(actual, name).toEqual([]);
+      else if (name === 'MODEL_DIR' || name === 'UI_DIR') expect(actual, name).toBe(path.resolve(shown ?? ''));
+      else expect(String(actual), name).toBe(shown);
+      // "`10000`, or `REQUEST_TIMEOUT_MS` if lower"
+      const lower = /or `([A-Z_]+)` if lower/.exec(defaultCell)?.[1];
+      if (lower) expect(loadConfig({ [lower]: '5000' })[name], name).toBe(5000);
+    }
+  });
+
+  it("gives config.ts's allowed values for every variable", () => {
+    for (const { name, allowed } of configRows) {
+      const range = /^integer ([\d,]+)–([\d,]+)/.exec(allowed);
+      if (range) {
+        const [low, high] = [range[1], range[2]].map((v) => (v as string).replace(/,/g, ''));
+        expect(configProblems({ [name]: 'x' }), name).toContain(`${name}: must be an integer from ${low} to ${high}; got "x"`);
+      } else if (allowed === 'switch') {
+        for (const [value, meaning] of [['true', true], ['1', true], ['yes', true], ['false', false], ['0', false], ['no', false]] as const) {
+          expect(loadConfig({ [name]: value })[name], `${name}=${value}`).toBe(meaning);
+        }
+        expect(configProblems({ [name]: 'TRUE' }), name).toEqual([`${name}: must be true or false`]);
+      } else if (/^`[a-z]+`(, `[a-z]+`)+$/.test(allowed)) {
+        const listed = [...allowed.matchAll(/`([a-z]+)`/g)].map((m) => m[1]);
+        const problem = configProblems({ [name]: 'not-a-value' }).join('; ');
+        expect([...problem.matchAll(/"([a-z]+)"/g)].map((m) => m[1]), name).toEqual(listed);
+      } else if (/characters$/.test(allowed)) {
+        const min = Number(/≥ (\d+) characters/.exec(allowed)?.[1]);
+        expect(configProblems({ [name]: 'x'.repeat(min) }), name).toEqual([]);
+        expect(configProblems({ [name]: 'x'.repeat(min - 1) }), name).toEqual([`${name}: must be at least ${min} characters`]);
+      }
+    }
+    // The switches' spelling is stated once, above the table.
+    expect(flat.includes('Switches are `true` or `false` (`1`/`0` and `yes`/`no` are read too; `TRUE` is refused)')).toBe(true);
+  });
+
+  it("quotes the code's limits", () => {
+    const d = loadConfig({});
+    const quoted = [
+      `documents of at most ${grouped(MAX_DOCUMENT_CHARS)} characters (\`MAX_DOCUMENT_CHARS\``,
+      `objects of at most ${VARIABLE_LIMITS.maxObjectKeys} keys, strings of at most ${grouped(VARIABLE_LIMITS.maxStringChars)} characters and ${VARIABLE_LIMITS.maxDepth} levels of nesting (\`VARIABLE_LIMITS\``,
+      `error messages cut at ${grouped(MAX_MESSAGE_CHARS)} characters`,
+      `once it has found ${grouped(MAX_COUNTED_ISSUES)} (\`MAX_COUNTED_ISSUES\`)`,
+      `At most ${MAX_LISTED_ISSUES} problems are listed`,
+      `the first ${MAX_LISTED_ISSUES} problems, with the total`,
+      `every ${ACCESS_LOG_FLUSH_MS} ms (\`ACCESS_LOG_FLUSH_MS\``,
+      `the first ${MAX_OPERATION_LABELS} operation names`,
+      `operation names cut to ${MAX_OPERATION_LABEL_CHARS} characters`,
+      `\`customerId\` / \`customerID\` is at most ${CUSTOMER_ID_MAX_LENGTH} characters`,
+      `tenure an integer 0–${MAX_TENURE_MONTHS}`,
+      `at most ${MAX_CHARGE.toExponential().replace('+', '')} (float32)`,
+      `batches of more than ${CHUNK_ROWS} customers are checked ${CHUNK_ROWS} at a time`,
+      `up to \`MAX_BATCH\` customers (default ${grouped(d.MAX_BATCH)},`,
+      `Body ${d.BODY_LIMIT_BYTES / 2 ** 20} MB (413 above); ${d.MAX_BODY_BYTES_IN_FLIGHT / 2 ** 20} MiB of bodies`,
+      `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
+      `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
+      `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
+      `${grouped(manifest.parity.count)} parity vectors`,
+      `come back within ${manifest.parity.tolerance.toExponential().replace('+', '')}`,
+    ];
+    expect(quoted.filter((phrase) => !flat.includes(phrase))).toEqual([]);
+  });
+
+  it("shows the committed bundle's metrics and threshold", () => {
     const block = /<!-- metrics:start -->([\s\S]*?)<!-- metrics:end -->/.exec(readme)?.[1] ?? '';
     const m = manifest.metrics;
     const f = (v: number | undefined) => (v ?? NaN).toFixed(4);
@@ -45,6 +155,17 @@ describe('README', () => {
     expect(block).toContain(`| Precision / recall | ${f(m['test_precision'])} / ${f(m['test_recall'])} |`);
     expect(block).toContain(`| Accuracy | ${f(m['test_accuracy'])} |`);
     expect(block).toContain(`| 5-fold CV ROC AUC (training part) | ${f(m['cv_roc_auc_mean'])} ± ${f(m['cv_roc_auc_std'])} |`);
+    expect(block).toContain(`| Mean probability / churn rate | ${f(m['test_mean_probability'])} / ${f(m['test_positive_rate'])} |`);
+    expect(block).toContain(`| Log loss / Brier score | ${f(m['test_log_loss'])} / ${f(m['test_brier'])} |`);
+    // The prose around it.
+    const testRows = ['test_tn', 'test_fp', 'test_fn', 'test_tp'].reduce((n, k) => n + (m[k] ?? NaN), 0);
+    const ci = (v: number | undefined) => (v ?? NaN).toFixed(3);
+    const prose = [
+      `held-out test split (${grouped(testRows)} customers)`,
+      `\`scale_pos_weight\` (negatives / positives, ${Number(manifest.params['scale_pos_weight']).toFixed(2)})`,
+      `standard error (${(m['test_roc_auc_se'] ?? NaN).toFixed(3)}) and 95% interval (${ci(m['test_roc_auc_ci95_low'])}–${ci(m['test_roc_auc_ci95_high'])})`,
+    ];
+    expect(prose.filter((phrase) => !flat.includes(phrase))).toEqual([]);
   });
 
   it("shows the committed split study's numbers", async () => {
@@ -65,5 +186,137 @@ describe('README', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');
     expect(await readFile(`${REPO_ROOT}.ci/run`, 'utf8')).toMatch(/^npm test$/m);
+  });
+});
+
+describe("README's benchmark table", () => {
+  const latest = readFileSync(`${REPO_ROOT}bench/results/latest.md`, 'utf8');
+  /** The second cell of latest.md's row whose first cell is `label`. */
+  const latestCell = (label: string): string => {
+    const row = latest.split('\n').find((line) => line.startsWith(`| ${label} |`));
+    expect(row, `bench/results/latest.md has no row "${label}"`).toBeDefined();
+    return (row as string).split(' | ')[1] as string;
+  };
+  const first = (text: string) => numbers(text).slice(0, 1);
+  const latestPhrase = (re: RegExp) => {
+    const m = re.exec(latest);
+    expect(m, `bench/results/latest.md has no ${re}`).not.toBeNull();
+    return numbers((m as RegExpExecArray)[0]);
+  };
+
+  it('links bench/results/latest.md as the latest table and its last run', () => {
+    expect(readme).toContain('Latest table: [bench/results/latest.md](bench/results/latest.md)');
+    expect(readme).toContain('[run 3](bench/results/latest.md)');
+    const date = /^# Benchmark (\d{4}-\d{2}-\d{2})$/m.exec(latest)?.[1];
+    expect(flat.includes(`The latest three runs of \`npm run bench\` (${date},`), `README names the date of bench/results/latest.md, ${date}`).toBe(true);
+  });
+
+  it("shows latest.md's figures in its run 3 column", () => {
+    const header = '| at 50 connections unless stated | run 1 | run 2 | run 3 | target |';
+    const table = readme.slice(readme.indexOf(header)).split('\n\n')[0] as string;
+    expect(table.startsWith(header)).toBe(true);
+    /** The run 3 cell of the README's row that starts with `label`. */
+    const run3 = (label: string) => {
+      const row = table.split('\n').find((line) => line.startsWith(`| ${label}`));
+      expect(row, `README benchmark table has no row "${label}"`).toBeDefined();
+      return numbers((row as string).split(' | ')[3] as string);
+    };
+    const rawRps = [...latest.matchAll(/^\| raw node:http \| \d+ \| 50 \| (\d+) \|/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    // | REST, valid | its request, ms | slowest GET / during it, median (max) ms | × idle |
+    const stall = (kind: string) => first(((latest.split('\n').find((l) => l.startsWith(`| ${kind} |`)) ?? '').split(' | ')[2] ?? ''));
+    const expected: [string, { value: number }[]][] = [
+      ['raw `node:http`, req/s (median round)', [{ value: rawRps[Math.floor(rawRps.length / 2)] ?? NaN }]],
+      ['REST `/predict` × raw', numbers(latestCell('REST /predict ≥ 0.5× raw node:http'))],
+      ['REST event-loop CPU per request', latestPhrase(/raw's over REST's [\d.]+ \([\d.]+–[\d.]+\)/)],
+      ['GraphQL `predict` × raw', numbers(latestCell('GraphQL predict ≥ 0.25× raw node:http'))],
+      ['`predictBatch` 1,000 rows × raw', first(latestCell('predictBatch 1,000 ≤ 3× session.run (medians)'))],
+      [
+        'p99 REST / GraphQL',
+        [...first(latestCell('p99 single prediction ≤ 10 ms at 50 connections (REST)')), ...first(latestCell('p99 single prediction ≤ 10 ms at 50 connections (GraphQL)'))],
+      ],
+      ['peak RSS at 50 connections', numbers(latestCell("RSS under load ≤ 250 MB (peak during the gateway's 50-connection loads)"))],
+      ['peak RSS over all loads', first(latestPhrase(/\d+ MB over all its loads/).map((n) => `${n.value}`).join(' '))],
+      ['ready after start', numbers(latestCell('ready ≤ 1.5 s after start'))],
+      ['GET / behind one 10,000-row body', [...stall('REST, valid'), ...stall('REST, every row empty'), ...stall('GraphQL predictBatch, valid')]],
+    ];
+    for (const [label, want] of expected) {
+      const shown = run3(label);
+      expect(shown.length, label).toBe(want.length);
+      // Each figure as latest.md has it, rounded to the digits the README shows.
+      shown.forEach((s, i) => expect(Math.abs(s.value - (want[i]?.value ?? NaN)), `${label}: ${s.value} against ${want[i]?.value}`).toBeLessThanOrEqual(0.5 * 10 ** -s.decimals + 1e-9));
+    }
+  });
+});
+
+describe("model/README.md's tables", () => {
+  it("show the committed bundle's metrics", () => {
+    const m = manifest.metrics;
+    const f = (k: string) => (m[k] ?? NaN).toFixed(4);
+    const rows = [
+      `Test split: ${grouped(['test_tn', 'test_fp', 'test_fn', 'test_tp'].reduce((n, k) => n + (m[k] ?? NaN), 0))} rows (20 %, stratified). Threshold ${manifest.threshold} `,
+      `| test ROC AUC | **${f('test_roc_auc')}** |`,
+      `| test ROC AUC: DeLong standard error, 95% interval | ${f('test_roc_auc_se')}, ${f('test_roc_auc_ci95_low')} – ${f('test_roc_auc_ci95_high')} |`,
+      `| test F1 | **${f('test_f1')}** |`,
+      `| test PR AUC | ${f('test_pr_auc')} |`,
+      `| test precision | ${f('test_precision')} |`,
+      `| test recall | ${f('test_recall')} |`,
+      `| test accuracy | ${f('test_accuracy')} |`,
+      `| test log loss | ${f('test_log_loss')} |`,
+      `| test Brier score | ${f('test_brier')} |`,
+      `| test mean probability / churn rate | ${f('test_mean_probability')} / ${f('test_positive_rate')} |`,
+      `| confusion (tn, fp, fn, tp) | ${['test_tn', 'test_fp', 'test_fn', 'test_tp'].map((k) => m[k]).join(', ')} |`,
+      `| CV ROC AUC (5-fold, training part) | ${f('cv_roc_auc_mean')} ± ${f('cv_roc_auc_std')} |`,
+      `| validation F1 / ROC AUC (early-stopped model) | ${f('validation_f1')} / ${f('validation_roc_auc')} |`,
+      `| ONNX vs xgboost max \\|Δp\\| | ${(m['parity_max_abs_diff'] ?? NaN).toExponential(2).replace(/e-(\d)$/, 'e-0$1')} `,
+      `Result: **${manifest.threshold}**`,
+      `count (${manifest.params['n_rounds']})`,
+    ];
+    const flatModel = modelReadme.replace(/[ \t]*\n[ \t]*/g, '\n');
+    expect(rows.filter((row) => !flatModel.includes(row) && !modelReadme.replace(/\s+/g, ' ').includes(row))).toEqual([]);
+  });
+
+  it("show the committed split study's numbers", async () => {
+    const study = JSON.parse(await readFile(`${REPO_ROOT}model/results/split-study.json`, 'utf8')) as SplitStudy & {
+      summary: { splits_meeting: { both: number }; test_roc_auc: { mean: number; std: number; min: number; max: number }; test_f1: { mean: number; std: number; min: number; max: number } };
+    };
+    const { summary: s } = study;
+    const f = (v: number) => v.toFixed(4);
+    const n = s.splits;
+    const rows = [
+      `| over ${n} splits | test ROC AUC | test F1 |`,
+      `| median | ${f(s.test_roc_auc.median)} | ${f(s.test_f1.median)} |`,
+      `| mean ± std | ${f(s.test_roc_auc.mean)} ± ${f(s.test_roc_auc.std)} | ${f(s.test_f1.mean)} ± ${f(s.test_f1.std)} |`,
+      `| 5 % – 95 % | ${f(s.test_roc_auc.q05)} – ${f(s.test_roc_auc.q95)} | ${f(s.test_f1.q05)} – ${f(s.test_f1.q95)} |`,
+      `| min – max | ${f(s.test_roc_auc.min)} – ${f(s.test_roc_auc.max)} | ${f(s.test_f1.min)} – ${f(s.test_f1.max)} |`,
+      `| splits meeting the target | ${s.splits_meeting.test_roc_auc} of ${n} (≥ 0.85) | ${s.splits_meeting.test_f1} of ${n} (≥ 0.62) |`,
+      `| the committed split (seed ${s.committed_split.seed}) | ${f(s.committed_split.test_roc_auc)}, above ${s.committed_split.splits_with_lower_roc_auc} of ${n} | ${f(s.committed_split.test_f1)} |`,
+      `Both targets met: ${s.splits_meeting.both} of ${n} splits.`,
+    ];
+    expect(rows.filter((row) => !modelReadme.includes(row))).toEqual([]);
+  });
+});
+
+describe('relative links in the README and the docs', () => {
+  const files = ['README.md', 'model/README.md', 'infra/README.md', ...['delivery', 'mlflow', 'model-bundle', 'performance'].map((d) => `docs/${d}.md`)];
+  /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
+  const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-');
+
+  it.each(files)('%s: every relative link names a file (and heading) that exists', (file) => {
+    const text = readFileSync(`${REPO_ROOT}${file}`, 'utf8');
+    const broken: string[] = [];
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (!target || /^[a-z]+:/i.test(target)) continue;
+      const [pathPart, hash] = target.split('#') as [string, string | undefined];
+      const resolved = pathPart ? path.join(path.dirname(`${REPO_ROOT}${file}`), pathPart) : `${REPO_ROOT}${file}`;
+      if (!existsSync(resolved)) {
+        broken.push(target);
+        continue;
+      }
+      if (hash !== undefined) {
+        const headings = [...readFileSync(resolved, 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1] as string));
+        if (!headings.includes(hash)) broken.push(target);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });
