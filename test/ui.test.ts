@@ -9,6 +9,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NotReadyError } from '../src/errors.js';
 import { ModelInfoDocument, type CustomerInput, type ModelInfoQuery } from '../src/generated/graphql.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
@@ -627,6 +628,33 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
     }
+  });
+
+  it('says the gateway is still starting (MODEL_NOT_READY), and the model panel fills in by itself once it has a model', async () => {
+    const t = await open();
+    const { page } = t;
+    // The gateway listens before its first model is loaded: every model lookup answers MODEL_NOT_READY.
+    Object.defineProperty(gateway.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new NotReadyError();
+      },
+    });
+    try {
+      await page.goto(`${gateway.url}/ui`);
+      await poll(() => page.locator('#model-panel .muted').textContent()).toBe('The gateway is still starting: its model is not loaded yet. This panel fills in once it is.');
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#result .problem').textContent()).toBe('The gateway is still starting: its model is not loaded yet. Predict again in a few seconds.');
+      expect(await page.locator('#result details.gateway-wording code').textContent()).toBe('the model is not ready');
+      // Nothing failed that support could look into.
+      expect(await page.locator('#result .request-id').count()).toBe(0);
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
+    // Loaded: the panel shows the model without anyone predicting or reloading.
+    await poll(() => page.getByTestId('run-id').textContent()).toBe(info.runId);
+    expect(await page.locator('#model-status').textContent()).toBe('');
+    expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
   });
 
   it('shows the request id from the header when the gateway masks its failure as INTERNAL_SERVER_ERROR (answered 200)', async () => {

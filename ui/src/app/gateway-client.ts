@@ -25,7 +25,15 @@ export interface GraphQLErrorBody {
  * the id the gateway logged the request under (its x-request-id). Null for the caller's own
  * mistakes and when the gateway could not be reached.
  */
-export type OperationResult<T> = { ok: true; data: T } | { ok: false; errors: readonly GraphQLErrorBody[]; requestId: string | null };
+export type OperationResult<T> =
+  | { ok: true; data: T }
+  | {
+      ok: false;
+      errors: readonly GraphQLErrorBody[];
+      requestId: string | null;
+      /** The HTTP status answered; null when no answer came (unreachable, no answer in time). */
+      status: number | null;
+    };
 
 function operationName(document: TypedDocumentNode<unknown, unknown>): string {
   // graphql's Kind.OPERATION_DEFINITION is this string; importing the enum would put graphql's
@@ -75,13 +83,14 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
     });
   } catch (err) {
     const message = timedOut(err) ? noAnswer : `The gateway could not be reached (${(err as Error).message}).`;
-    return { ok: false, errors: [{ message }], requestId: null };
+    return { ok: false, errors: [{ message }], requestId: null, status: null };
   }
   // Every answer of the gateway carries it, errors and problem details included.
   const failure = (errors: readonly GraphQLErrorBody[]) => ({
     ok: false as const,
     errors,
     requestId: gatewayFailed(response.status, errors) ? (errors.find((e) => e.extensions?.requestId)?.extensions?.requestId ?? response.headers.get('x-request-id')) : null,
+    status: response.status,
   });
   // A GraphQL result, or RFC 9457 problem details when the gateway refused the request
   // before GraphQL saw it (413 when the body is over BODY_LIMIT_BYTES).
@@ -92,7 +101,8 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
   } catch (err) {
     if (err instanceof SyntaxError) return noResult();
     // The answer stopped arriving (the same wait covers its body).
-    return failure([{ message: timedOut(err) ? noAnswer : `The connection was lost while the gateway's answer (${response.status}) was arriving; try again.` }]);
+    const message = timedOut(err) ? noAnswer : `The connection was lost while the gateway's answer (${response.status}) was arriving; try again.`;
+    return { ...failure([{ message }]), status: null };
   }
   // JSON that is no object (a proxy's `null`, a bare string) is no GraphQL result either.
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return noResult();

@@ -26,14 +26,42 @@ let edits = 0;
 /** modelVersion of the model the panel shows; null until ModelInfo has answered. */
 let panelModelVersion: string | null = null;
 
+/**
+ * MODEL_NOT_READY: the gateway listens before its first model is loaded and warmed up (a model
+ * from MLflow may take it half a minute), and answers that to everything meanwhile.
+ */
+const notReady = (errors: readonly GraphQLErrorBody[]) => errors.some((e) => e.extensions?.code === 'MODEL_NOT_READY');
+const STARTING = 'The gateway is still starting: its model is not loaded yet.';
+
+/**
+ * Until the panel has shown a model, it asks again after MODEL_NOT_READY or no answer, waiting
+ * longer each time (afterwards, each prediction naming another model asks again).
+ */
+const PANEL_RETRY_FIRST_MS = 2_000;
+const PANEL_RETRY_MAX_MS = 30_000;
+let panelRetryMs = PANEL_RETRY_FIRST_MS;
+let panelRetry: ReturnType<typeof setTimeout> | undefined;
+
 /** Shows the serving model; asked again when a prediction names another model (a promotion). */
 async function loadModelInfo(): Promise<void> {
+  clearTimeout(panelRetry);
   const answer = await execute(ModelInfoDocument, {});
   if (answer.ok) {
+    panelRetryMs = PANEL_RETRY_FIRST_MS;
     const shown = panelModelVersion;
     panelModelVersion = answer.data.modelInfo.modelVersion;
     renderModelInfo(modelPanel, answer.data.modelInfo);
     if (shown !== null && shown !== panelModelVersion) modelStatus.textContent = `Model changed to version ${panelModelVersion}.`;
+    return;
+  }
+  const starting = notReady(answer.errors);
+  if (panelModelVersion === null && (starting || answer.status === null)) {
+    panelRetry = setTimeout(() => void loadModelInfo(), panelRetryMs);
+    panelRetryMs = Math.min(panelRetryMs * 2, PANEL_RETRY_MAX_MS);
+  }
+  if (starting) {
+    const said = answer.errors.map((e) => e.message).join(' ');
+    renderMessage(modelPanel, `${STARTING} This panel fills in once it is.`, 'info', { original: said });
   } else {
     renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error', { requestId: answer.requestId });
     // Asked again because a prediction named another model: the panel no longer shows the model
@@ -52,6 +80,11 @@ const joined = (before: string | undefined, message: string) => (before ? `${bef
  * the form's words, with the gateway's own wording kept beside them.
  */
 function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string | null): void {
+  if (notReady(errors)) {
+    // Not a failure to quote to support: it passes by itself.
+    renderMessage(result, `${STARTING} Predict again in a few seconds.`, 'error', { original: errors.map((e) => e.message).join(' ') });
+    return;
+  }
   const issues: FieldIssues = {};
   const wording: FieldIssues = {};
   const general: string[] = [];
