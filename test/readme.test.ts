@@ -92,6 +92,16 @@ describe('README', () => {
     }
   });
 
+  it("agrees with docs/mlflow.md's table on the defaults of the variables both list", () => {
+    const mlflowDoc = readFileSync(`${REPO_ROOT}docs/mlflow.md`, 'utf8');
+    const rows = [...mlflowDoc.matchAll(/^\| ((?:`[A-Z_]+`(?:, )?)+) \| ([^|]*) \|/gm)];
+    expect(rows.length).toBeGreaterThan(5);
+    const differ = rows.flatMap(([, names, cell]) =>
+      [...(names as string).matchAll(/`([A-Z_]+)`/g)].map((m) => [m[1], cell, configRows.find((r) => r.name === m[1])?.defaultCell]).filter(([, doc, main]) => doc !== main),
+    );
+    expect(differ).toEqual([]);
+  });
+
   it("gives config.ts's allowed values for every variable", () => {
     for (const { name, allowed } of configRows) {
       const range = /^integer ([\d,]+)–([\d,]+)/.exec(allowed);
