@@ -235,7 +235,9 @@ export function createGraphQLEndpoint(deps: {
     landingPage: false,
     cors: false,
     multipart: false,
-    maskedErrors: true,
+    // isDev false: Yoga otherwise reads NODE_ENV=development (the config's default name) as leave
+    // to answer the cause, stack and file paths included; the cause is logged under the request id.
+    maskedErrors: { isDev: false },
     logging: {
       debug: (...args) => log.debug({ args: args.map(String) }, 'yoga'),
       info: (...args) => log.info({ args: args.map(String) }, 'yoga'),
