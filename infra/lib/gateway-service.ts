@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { fargateSizeProblem } from './fargate-sizes.js';
+import { GATEWAY_REQUEST_TIMEOUT_MS } from './load-balancer.js';
 import { GATEWAY_PORT } from './network.js';
 import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
@@ -189,6 +190,8 @@ function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> 
     LOG_LEVEL: props.logLevel,
     GRAPHIQL_ENABLED: String(props.graphiqlEnabled),
     SHUTDOWN_TIMEOUT_MS: String(props.shutdownTimeoutMs),
+    // Written, not left to the gateway's default: the ALB's deregistration delay is derived from it.
+    REQUEST_TIMEOUT_MS: String(GATEWAY_REQUEST_TIMEOUT_MS),
   };
   if (props.modelDir) env.MODEL_DIR = props.modelDir;
   if (props.modelUri) env.MODEL_URI = props.modelUri;

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { GatewayAlarms } from './alarms.js';
 import { EcsEventLog } from './ecs-event-log.js';
 import { ECS_NAMES, GatewayService, type LogLevel } from './gateway-service.js';
-import { LoadBalancer } from './load-balancer.js';
+import { GATEWAY_REQUEST_TIMEOUT_MS, LoadBalancer } from './load-balancer.js';
 import { Network } from './network.js';
 import { assertNoProblems } from './validation.js';
 
@@ -70,7 +70,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
   p99LatencySeconds: 1,
 });
 
-/** Seconds between the gateway's drain deadline and ECS's SIGKILL / the ALB's deregistration end. */
+/** Seconds between the gateway's drain deadline and ECS's SIGKILL. */
 const DRAIN_HEADROOM_SECONDS = 10;
 
 export interface GatewayStackProps extends StackProps {
@@ -89,8 +89,11 @@ export class GatewayStack extends Stack {
     super(scope, id, props);
     const s = props.settings;
     const retention = retentionDays(s.logRetentionDays);
-    // One fact drives both waits: ECS stopTimeout and ALB deregistration delay cover the gateway's drain plus headroom.
-    const drainSeconds = Math.ceil(s.shutdownTimeoutMs / 1000) + DRAIN_HEADROOM_SECONDS;
+    // Stopping a task: ECS deregisters it, the ALB lets its in-flight requests finish for the
+    // deregistration delay (each runs at most the gateway's request timeout), then ECS sends
+    // SIGTERM and waits stopTimeout (the gateway's drain plus headroom) before SIGKILL.
+    const deregistrationDelaySeconds = Math.ceil(GATEWAY_REQUEST_TIMEOUT_MS / 1000);
+    const stopTimeoutSeconds = Math.ceil(s.shutdownTimeoutMs / 1000) + DRAIN_HEADROOM_SECONDS;
 
     this.network = new Network(this, 'Network', {
       natGateways: s.natGateways,
@@ -102,7 +105,7 @@ export class GatewayStack extends Stack {
       vpc: this.network.vpc,
       securityGroup: this.network.albSecurityGroup,
       certificateArn: s.certificateArn,
-      deregistrationDelaySeconds: drainSeconds,
+      deregistrationDelaySeconds,
     });
     this.gateway = new GatewayService(this, 'Gateway', {
       vpc: this.network.vpc,
@@ -118,7 +121,7 @@ export class GatewayStack extends Stack {
       logRetention: retention,
       logLevel: s.logLevel,
       shutdownTimeoutMs: s.shutdownTimeoutMs,
-      stopTimeoutSeconds: drainSeconds,
+      stopTimeoutSeconds,
       graphiqlEnabled: s.graphiqlEnabled,
       modelDir: s.modelDir,
       modelUri: s.modelUri,

@@ -9,12 +9,23 @@ import { ACM_CERTIFICATE_ARN, assertNoProblems, isIntegerIn } from './validation
 /** The ALB idle timeout; the gateway's keepAliveTimeout (65 s) is set above it so the ALB closes idle connections first. */
 export const ALB_IDLE_TIMEOUT_SECONDS = 60;
 
+/**
+ * The gateway's REQUEST_TIMEOUT_MS, written to the task environment: the longest a request the
+ * gateway accepted runs before it answers 503 REQUEST_TIMEOUT. Below the ALB idle timeout, so the
+ * gateway, not the ALB (504), answers a request that runs out of time; the ALB's deregistration
+ * delay is derived from it, so a request accepted before a task is deregistered can finish.
+ */
+export const GATEWAY_REQUEST_TIMEOUT_MS = 30_000;
+
 export interface LoadBalancerProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
   /** ACM certificate ARN; when set, HTTPS:443 serves traffic and HTTP:80 redirects to it. */
   readonly certificateArn?: string;
-  /** How long the ALB lets in-flight requests finish on a deregistering task; must cover the gateway's drain. */
+  /**
+   * How long the ALB lets in-flight requests finish on a deregistering task, before ECS sends it
+   * SIGTERM: must cover the longest request (GATEWAY_REQUEST_TIMEOUT_MS).
+   */
   readonly deregistrationDelaySeconds: number;
 }
 

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { METRICS_RULE_PRIORITY } from '../lib/load-balancer.js';
-import { CERTIFICATE_ARN, ref, synth } from './helpers.js';
+import { ALB_IDLE_TIMEOUT_SECONDS, GATEWAY_REQUEST_TIMEOUT_MS, METRICS_RULE_PRIORITY } from '../lib/load-balancer.js';
+import { CERTIFICATE_ARN, containerOf, ref, synth } from './helpers.js';
 
 /** The serving listener answers /metrics itself (404), never forwarding it to the gateway. */
 function keepsMetricsOff(template: ReturnType<typeof synth>['template'], listener: object): void {
@@ -48,10 +48,27 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     });
   });
 
-  it('keeps deregistering targets draining for the gateway shutdown timeout plus headroom (30 s)', () => {
+  it("keeps deregistering targets draining for the gateway's request timeout (30 s), which the task environment sets", () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
     });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'REQUEST_TIMEOUT_MS', Value: String(GATEWAY_REQUEST_TIMEOUT_MS) }]) })],
+    });
+    expect(GATEWAY_REQUEST_TIMEOUT_MS).toBe(30_000);
+    // Below the ALB idle timeout: the gateway answers a request that runs out of time (503), not the ALB (504).
+    expect(GATEWAY_REQUEST_TIMEOUT_MS).toBeLessThan(ALB_IDLE_TIMEOUT_SECONDS * 1000);
+  });
+
+  it('a shorter shutdown timeout shortens ECS stopTimeout, not the draining of requests the gateway accepted', () => {
+    // ECS deregisters a task, waits the deregistration delay, then sends SIGTERM: the gateway's
+    // drain comes after it. Deriving the delay from the shutdown timeout (5 s + 10) let the ALB cut
+    // requests at 15 s that the gateway runs for up to 30.
+    const { stack: short, template: shortTemplate } = synth({ shutdownTimeoutMs: 5000 });
+    shortTemplate.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+    });
+    expect(containerOf(shortTemplate, short, short.gateway.taskDefinition).StopTimeout).toBe(15);
   });
 
   it('registers container port 8000 of the gateway container with the target group', () => {
