@@ -103,6 +103,19 @@ describe('predictBatch', () => {
     expect(res.body.errors?.[0]?.message).toMatch(/51 rows; at most 50/);
   });
 
+  it('names the field that goes over MAX_BATCH when rows are counted over the request, a predict as one row', async () => {
+    const query = 'mutation Over($cs: [CustomerInput!]!, $c: CustomerInput!) { all: predictBatch(customers: $cs) { churnProbability } one: predict(customer: $c) { churnProbability } }';
+    const res = await gql(gw.url, query, { cs: Array.from({ length: 50 }, () => GRAPHQL_CUSTOMER), c: GRAPHQL_CUSTOMER });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toMatchObject([
+      {
+        path: ['one'],
+        message: "Invalid input: customer: has 1 row (with the 50 of this request's earlier fields, 51); at most 50 are allowed per request (MAX_BATCH)",
+        extensions: { code: 'BAD_USER_INPUT', issues: [{ path: ['customer'] }], issueCount: 1 },
+      },
+    ]);
+  });
+
   it('returns an empty list for an empty batch', async () => {
     const res = await gql(gw.url, PredictBatchDocument, { customers: [] });
     expect(res.body.data?.predictBatch).toEqual([]);

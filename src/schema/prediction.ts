@@ -51,7 +51,7 @@ function reserveRows(ctx: GraphQLContext, rows: number, path: string): void {
   const before = ctx.request.rows ?? 0;
   if (before + rows > ctx.maxBatch) {
     const others = before > 0 ? ` (with the ${before} of this request's earlier fields, ${before + rows})` : '';
-    throw badUserInput([{ path: [path], message: `has ${rows} rows${others}; at most ${ctx.maxBatch} are allowed per request (MAX_BATCH)` }]);
+    throw badUserInput([{ path: [path], message: `has ${rows} ${rows === 1 ? 'row' : 'rows'}${others}; at most ${ctx.maxBatch} are allowed per request (MAX_BATCH)` }]);
   }
   ctx.request.rows = before + rows;
 }
