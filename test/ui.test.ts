@@ -427,10 +427,35 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(t.consoleErrors.splice(0)).toEqual([expect.stringMatching(/ERR_CONNECTION_REFUSED/)]);
   });
 
-  it("shows the gateway's problem detail when it refuses a request (413), and caps the customer id as it does", async () => {
+  it('takes a customer id of 256 characters counted as the gateway counts them, and says so above that instead of cutting it', async () => {
     const t = await open();
     const { page } = t;
-    expect(await page.goto(`${gateway.url}/ui`).then(() => page.getByLabel('Customer id (optional)').getAttribute('maxlength'))).toBe('256');
+    const sent = sentCustomers(t);
+    await page.goto(`${gateway.url}/ui`);
+    const id = page.getByLabel('Customer id (optional)');
+    // Pasted, as an id from another system would be: 257 characters, the last one an emoji.
+    await id.fill(`${'x'.repeat(256)}😀`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-customerId-error').textContent()).toBe('Enter at most 256 characters; got 257.');
+    expect(await id.getAttribute('aria-invalid')).toBe('true');
+    expect(await id.getAttribute('aria-describedby')).toBe('field-customerId-hint field-customerId-error');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-customerId');
+    expect(await id.inputValue()).toBe(`${'x'.repeat(256)}😀`); // as pasted, not cut short
+    expect(sent).toEqual([]);
+    // 256 emoji are 256 characters to the gateway (512 UTF-16 units): sent whole, echoed whole.
+    await id.fill('😀'.repeat(256));
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('.result').count()).toBe(1);
+    expect(sent.map((c) => c.customerId)).toEqual(['😀'.repeat(256)]);
+    expect(await page.locator('.result .meta').textContent()).toContain(`customer ${'😀'.repeat(256)}`);
+    expect(await page.locator('#field-customerId-error').isHidden()).toBe(true);
+    expect(await id.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it("shows the gateway's problem detail when it refuses a request (413)", async () => {
+    const t = await open();
+    const { page } = t;
+    await page.goto(`${gateway.url}/ui`);
     // The real gateway's answer to a body over its limit (the page itself cannot send one).
     await page.route('**/graphql', async (route) => {
       if (!route.request().postData()?.includes('"Predict"')) return route.continue();

@@ -6,7 +6,7 @@ import type { CustomerInput } from '../../../src/generated/graphql.js';
 import { ADD_ON_FIELDS, ALL_FIELDS, CUSTOMER_ID_MAX_LENGTH, EXAMPLES, FIELD_GROUPS, YES_NO, type FieldName, type FieldSpec } from './customer-fields.js';
 import { h } from './dom.js';
 import { gatewayWording } from './panels.js';
-import type { FieldIssues, RawValues } from './validate.js';
+import type { FieldIssues, FormFieldName, RawValues } from './validate.js';
 
 type Control = HTMLInputElement | HTMLSelectElement;
 
@@ -35,6 +35,9 @@ export interface CustomerForm {
 }
 
 const controlId = (name: string) => `field-${name}`;
+
+/** Every control in the order of the page: the customer id first, as it is on the form. */
+const FORM_FIELD_NAMES: readonly FormFieldName[] = ['customerId', ...ALL_FIELDS.map((f) => f.name)];
 
 /**
  * Numbers are text inputs that validate.ts parses: an <input type=number> reports text it
@@ -75,7 +78,7 @@ function fieldParts(field: FieldSpec): FieldParts {
 }
 
 export function createCustomerForm(onSubmit: () => void, onExample: (customer: CustomerInput) => void): CustomerForm {
-  const parts = new Map<FieldName, FieldParts>();
+  const parts = new Map<FormFieldName, FieldParts>();
   const groups = FIELD_GROUPS.map((group) =>
     h(
       'fieldset',
@@ -88,14 +91,18 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
       }),
     ),
   );
-  const customerId = h('input', {
-    id: 'field-customerId',
-    name: 'customerId',
-    type: 'text',
-    autocomplete: 'off',
-    maxlength: String(CUSTOMER_ID_MAX_LENGTH),
-    'aria-describedby': 'field-customerId-hint',
-  });
+  // No maxlength: it counts UTF-16 units (an emoji is two, where the gateway counts one) and cuts a
+  // pasted id short without a word; validate.ts says when an id is too long.
+  const customerId = h('input', { id: 'field-customerId', name: 'customerId', type: 'text', autocomplete: 'off', 'aria-describedby': 'field-customerId-hint' });
+  const customerIdParts: FieldParts = {
+    input: customerId,
+    hint: h('p', { class: 'hint', id: 'field-customerId-hint' }, `Echoed back with the prediction (at most ${CUSTOMER_ID_MAX_LENGTH} characters); not used by the model.`),
+    error: h('p', { class: 'error', id: 'field-customerId-error', hidden: true }),
+    wording: h('div', { hidden: true }),
+    row: h('div', { class: 'field', 'data-field': 'customerId' }),
+  };
+  customerIdParts.row.append(h('label', { for: customerId.id }, 'Customer id (optional)'), customerId, customerIdParts.hint as HTMLElement, customerIdParts.error, customerIdParts.wording);
+  parts.set('customerId', customerIdParts);
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Predict churn');
   let busy = false;
   const examples = EXAMPLES.map((example) => {
@@ -109,13 +116,7 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
   const element = h(
     'form',
     { id: 'customer-form', novalidate: true, 'aria-describedby': 'form-summary' },
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: customerId.id }, 'Customer id (optional)'),
-      customerId,
-      h('p', { class: 'hint', id: 'field-customerId-hint' }, 'Echoed back with the prediction; not used by the model.'),
-    ),
+    customerIdParts.row,
     ...groups,
     summary,
     h('div', { class: 'actions' }, submit, ...examples),
@@ -144,12 +145,12 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
 
   function showIssues(issues: FieldIssues, wording: FieldIssues = {}): void {
     let first: Control | null = null;
-    for (const field of ALL_FIELDS) {
-      const { row, input, hint, error, wording: said } = parts.get(field.name) as FieldParts;
-      const message = issues[field.name];
+    for (const name of FORM_FIELD_NAMES) {
+      const { row, input, hint, error, wording: said } = parts.get(name) as FieldParts;
+      const message = issues[name];
       error.textContent = message ?? '';
       error.hidden = !message;
-      const original = wording[field.name];
+      const original = wording[name];
       const reworded = Boolean(message && original && original !== message);
       said.replaceChildren(reworded ? gatewayWording(original as string) : '');
       said.hidden = !reworded;

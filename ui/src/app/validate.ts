@@ -4,12 +4,14 @@
  * before a request; the gateway stays the authority and its BAD_USER_INPUT issues are
  * shown the same way.
  */
-import { MAX_CHARGE } from '../../../src/contract.js';
+import { CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, customerIdFits } from '../../../src/contract.js';
 import type { CustomerInput } from '../../../src/generated/graphql.js';
 import { ADD_ON_FIELDS, ALL_FIELDS, type FieldName } from './customer-fields.js';
 
 export type RawValues = Readonly<Record<FieldName, string>>;
-export type FieldIssues = Partial<Record<FieldName, string>>;
+/** A control of the form: a CustomerInput field, the customer id included. */
+export type FormFieldName = FieldName | 'customerId';
+export type FieldIssues = Partial<Record<FormFieldName, string>>;
 
 export type Parsed = { ok: true; customer: CustomerInput } | { ok: false; issues: FieldIssues };
 
@@ -83,8 +85,10 @@ export function parseCustomer(raw: RawValues, customerId: string): Parsed {
       }
     }
   }
-  if (Object.keys(issues).length > 0) return { ok: false, issues };
   const id = customerId.trim();
+  // Counted as the gateway counts (code points: an emoji is one character).
+  if (!customerIdFits(id)) issues.customerId = `Enter at most ${CUSTOMER_ID_MAX_LENGTH} characters; got ${[...id].length}.`;
+  if (Object.keys(issues).length > 0) return { ok: false, issues };
   return { ok: true, customer: { ...(values as Omit<CustomerInput, 'customerId'>), customerId: id === '' ? null : id } };
 }
 
