@@ -1,7 +1,8 @@
 /**
- * The release's "Image name and model version" step (.github/workflows/release.yml, job image),
- * run as GitHub runs it (bash -eo pipefail) with the environment its `env:` gives it: missing or
- * unusable Docker Hub secrets stop the release there, named, before anything is built or pushed.
+ * Steps of the release (.github/workflows/release.yml), run as GitHub runs them (bash -eo pipefail)
+ * with the environment their `env:` gives them: missing or unusable Docker Hub secrets stop the
+ * image job, named, before anything is built or pushed; missing or malformed AWS settings stop
+ * the deploy job, named, before it asks AWS for credentials.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -27,8 +28,13 @@ function stepScript(workflow: string, id: string): string {
 }
 
 function runMeta(env: { DOCKERHUB_USERNAME: string; DOCKERHUB_TOKEN_SET: string }) {
-  const output = path.join(mkdtempSync(path.join(tmpdir(), 'release-meta-')), 'github-output');
-  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', stepScript(release, 'meta')], {
+  return runStep('meta', env);
+}
+
+/** Runs a step's script as GitHub does (bash -eo pipefail, from the checkout) with the given environment. */
+function runStep(id: string, env: Record<string, string>) {
+  const output = path.join(mkdtempSync(path.join(tmpdir(), 'release-step-')), 'github-output');
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', stepScript(release, id)], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     env: { PATH: process.env['PATH'] ?? '', GITHUB_OUTPUT: output, RELEASE_SHA: '0123456789abcdef0123456789abcdef01234567', ...env },
@@ -75,5 +81,35 @@ describe('release: Docker Hub secrets', () => {
     expect(r.status, r.out).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'model/bundle/manifest.json'), 'utf8')) as { registeredModel?: { version: string }; run: { runId: string }; onnx: { sha256: string } };
     expect(r.written).toBe(`image=docker.io/acme/churn-gateway\nmodel-version=${manifest.registeredModel?.version ?? `run-${manifest.run.runId}`}\nmodel-sha256=${manifest.onnx.sha256}\n`);
+  });
+});
+
+describe('release: deploy settings', () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/churn-gateway-release';
+
+  it("is the deploy job's first step, given the two variables", () => {
+    const deploy = release.slice(release.indexOf('\n  deploy:\n'));
+    const steps = deploy.slice(deploy.indexOf('    steps:\n'));
+    expect(steps).toMatch(/^ {4}steps:\n(?: {6}#.*\n)* {6}- name: Deploy settings\n {8}id: settings\n/);
+    expect(steps).toContain('AWS_ROLE_ARN: ${{ vars.AWS_ROLE_ARN }}');
+    expect(steps).toContain('AWS_REGION: ${{ vars.AWS_REGION }}');
+  });
+
+  it('passes a role ARN and a region', () => {
+    const r = runStep('settings', { AWS_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1' });
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toBe('');
+  });
+
+  it('names every variable that is missing or malformed', () => {
+    const unset = runStep('settings', { AWS_ROLE_ARN: '', AWS_REGION: '' });
+    expect(unset.status).toBe(1);
+    expect(unset.out).toContain('::error::variable AWS_ROLE_ARN must be the ARN of the IAM role to assume (arn:aws:iam::<account>:role/<name>), got ""');
+    expect(unset.out).toContain('::error::variable AWS_REGION must be the region of the ChurnGateway stack, like eu-west-1, got ""');
+    const wrong = runStep('settings', { AWS_ROLE_ARN: 'churn-gateway-release', AWS_REGION: 'Ireland' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.out).toContain('AWS_ROLE_ARN must be the ARN of the IAM role to assume (arn:aws:iam::<account>:role/<name>), got "churn-gateway-release"');
+    expect(wrong.out).toContain('AWS_REGION must be the region of the ChurnGateway stack, like eu-west-1, got "Ireland"');
+    expect(runStep('settings', { AWS_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1 ' }).status).toBe(1);
   });
 });
