@@ -5,10 +5,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const BOOLEAN_VALUES = ['true', 'false', '1', '0', 'yes', 'no'] as const;
 const bool = (fallback: boolean) =>
   z
-    .enum(BOOLEAN_VALUES, { error: (issue) => `must be true or false (also 1/0, yes/no, in lower case); got ${JSON.stringify(issue.input)}` })
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
 

@@ -16,17 +16,6 @@ describe('integer settings', () => {
   });
 });
 
-describe('boolean settings', () => {
-  it.each([['true', true], ['1', true], ['yes', true], ['false', false], ['0', false], ['no', false]])('takes %j', (value, meant) => {
-    expect(loadConfig({ MLFLOW_STRICT: value }).MLFLOW_STRICT).toBe(meant);
-  });
-
-  // "must be true or false" alone, for MLFLOW_STRICT=True, read as if True were not true.
-  it.each(['True', 'TRUE', 'on', 'off', '', ' true'])('refuses %j, quoting it and naming what is allowed', (value) => {
-    expect(() => loadConfig({ GRAPHIQL_ENABLED: value })).toThrow(`GRAPHIQL_ENABLED: must be true or false (also 1/0, yes/no, in lower case); got ${JSON.stringify(value)}`);
-  });
-});
-
 describe('timeouts', () => {
   it('the headers timeout follows a shorter request timeout unless it is set', () => {
     expect(loadConfig({}).HEADERS_TIMEOUT_MS).toBe(10_000);
