@@ -58,9 +58,13 @@ function graphqlParams(text: string): GraphQLParams | null {
   // Before anything reads them, on either path (and whatever else the body holds): graphql-js
   // prints a malformed value into each of up to 50 messages.
   if (typeof variables === 'object' && variables !== null) checkVariableLimits(variables);
+  // Else the operation-name check answered `operationName 5 names no operation of the document`.
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
+    throw new HttpProblem(400, 'Bad Request', 'operationName must be a string, the name of the operation to run, or null', [{ path: 'operationName', message: 'must be a string or null' }]);
+  }
   if (extensions !== undefined) return null;
   // An empty operationName names no operation for Yoga (400); the compiled-document key would read it as none given.
-  if (operationName !== undefined && operationName !== null && (typeof operationName !== 'string' || operationName === '')) return null;
+  if (operationName === '') return null;
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
   return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
 }

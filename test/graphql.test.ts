@@ -372,6 +372,12 @@ describe('operationName that picks no operation', () => {
     expect(await ask(query, operationName)).toEqual({ status: 400, data: undefined, errors: [['OPERATION_RESOLUTION_FAILURE', message]] });
   });
 
+  it.each([[5], [['A']], [{ name: 'A' }], [true]])('refuses an operationName that is not a string (%j), naming the parameter', async (operationName: unknown) => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query A { modelInfo { name } }', operationName }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ detail: 'operationName must be a string, the name of the operation to run, or null', errors: [{ path: 'operationName', message: 'must be a string or null' }] });
+  });
+
   it('runs the operation named, or the only one', async () => {
     expect(await ask(TWO, 'B')).toMatchObject({ status: 200, errors: undefined, data: { modelInfo: { version: expect.any(String) as unknown } } });
     expect(await ask('{ modelInfo { name } }')).toEqual({ status: 200, errors: undefined, data: { modelInfo: { name: 'telco-churn' } } });
