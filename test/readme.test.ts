@@ -17,7 +17,7 @@ import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { reloadDeadlineMs } from '../src/model/startup.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
-import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
+import { MAX_DIRECTIVES, MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { BUNDLE_DIR, REPO_ROOT } from './helpers/index.js';
 
@@ -145,7 +145,7 @@ describe('README', () => {
       `batches of more than ${CHUNK_ROWS} customers are checked ${CHUNK_ROWS} at a time`,
       `up to \`MAX_BATCH\` customers (default ${grouped(d.MAX_BATCH)},`,
       `Body ${d.BODY_LIMIT_BYTES / 2 ** 20} MB (413 above); ${d.MAX_BODY_BYTES_IN_FLIGHT / 2 ** 20} MiB of bodies`,
-      `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
+      `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${MAX_DIRECTIVES} directives, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
       `${grouped(manifest.parity.count)} parity vectors`,

@@ -50,12 +50,15 @@ export function variablesOverLimits(value: unknown): { path: (string | number)[]
   return visit(value, 0);
 }
 
+/** Directives one document may use (graphql-armor); not configurable: the schema defines none of its own. */
+export const MAX_DIRECTIVES = 10;
+
 export function limitPlugins(config: Config): Plugin[] {
   const armor = EnvelopArmorPlugin({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true },
     maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
     maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
-    maxDirectives: { n: 10 },
+    maxDirectives: { n: MAX_DIRECTIVES },
     costLimit: { maxCost: config.GRAPHQL_MAX_COST, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: config.NODE_ENV === 'production' },
   }) as Plugin;
