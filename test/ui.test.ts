@@ -766,6 +766,37 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await variables()).toContain('example-high-risk');
   });
 
+  it("moves GraphiQL's saved preloaded tabs on to this build's operations after an upgrade, and keeps the tabs people edited", async () => {
+    const { page } = await open();
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    const queryEditor = () => page.locator('.graphiql-query-editor').textContent();
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    type Tabs = { tabs: { query: string; variables: string | null }[]; activeTabIndex: number };
+    const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? 'null') as unknown);
+    const { tabs } = saved as Tabs;
+    const predict = tabs[0]?.query as string;
+    expect(predict).toContain('outsideTrainingRange');
+    // As a browser that last ran the build before Predict selected outsideTrainingRange left it:
+    // that build's Predict tab, never edited, and a ModelInfo tab its user wrote notes into.
+    const before = predict.replace(/\s*outsideTrainingRange \{[^}]*\}/, '');
+    const mine = `# my notes\n${tabs[2]?.query as string}`;
+    const previous = tabs.map((tab, i) => ({ query: i === 0 ? before : tab.query, variables: tab.variables }));
+    const state: Tabs = { activeTabIndex: 0, tabs: tabs.map((tab, i) => ({ ...tab, query: i === 0 ? before : i === 2 ? mine : tab.query })) };
+    await page.goto(`${gateway.url}/ui`); // same origin, GraphiQL closed
+    await page.evaluate(
+      ({ tabState, preloaded }) => {
+        localStorage.setItem('graphiql:tabState', tabState);
+        localStorage.setItem('churn-graphiql:preloaded', preloaded);
+      },
+      { tabState: JSON.stringify(state), preloaded: JSON.stringify(previous) },
+    );
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(queryEditor, 20_000).toContain('outsideTrainingRange');
+    await page.locator('.graphiql-tab-button', { hasText: /^ModelInfo$/ }).click();
+    await poll(queryEditor).toMatch(/#\smy\snotes/); // Monaco shows spaces as no-break spaces
+    expect(await page.locator('.graphiql-tab-button').allTextContents()).toEqual(['Predict', 'PredictBatch', 'ModelInfo']);
+  });
+
   it('fits a 375 px phone screen without horizontal scrolling', async () => {
     const { page } = await open({ width: 375, height: 812 });
     await page.goto(`${gateway.url}/ui`);

@@ -39,6 +39,15 @@ interface SavedTabs {
 }
 
 const TAB_STATE_KEY = 'graphiql:tabState';
+/** The preloaded tabs (query and variables) of the build that last started GraphiQL in this browser. */
+const PRELOADED_KEY = 'churn-graphiql:preloaded';
+
+interface Preloaded {
+  readonly query: string | null;
+  readonly variables: string | null;
+}
+
+const preloaded = (): Preloaded[] => (__GRAPHIQL_OPTIONS__.defaultTabs ?? []).map((tab) => ({ query: tab.query ?? null, variables: tab.variables ?? null }));
 
 function savedTabs(): SavedTabs | null {
   try {
@@ -49,21 +58,53 @@ function savedTabs(): SavedTabs | null {
   }
 }
 
-/** Saves the preloaded tabs as if GraphiQL had, so the first visit takes the same path as a reload. */
-function seedTabs(): SavedTabs | null {
-  const tabs = (__GRAPHIQL_OPTIONS__.defaultTabs ?? []).map((tab, index): SavedTab => {
-    const operationName = /^(?!#).*(?:query|subscription|mutation)\s+(\w+)/m.exec(tab.query ?? '')?.[1] ?? null;
-    const fields = { query: tab.query, variables: tab.variables ?? null, headers: tab.headers ?? null };
-    return { id: `preloaded-${index}`, hash: null, title: operationName ?? '<untitled>', ...fields, operationName, response: null };
-  });
-  if (tabs.length === 0) return null;
-  const state: SavedTabs = { tabs, activeTabIndex: 0 };
+const operationNameOf = (query: string | null) => /^(?!#).*(?:query|subscription|mutation)\s+(\w+)/m.exec(query ?? '')?.[1] ?? null;
+
+function save(state: SavedTabs): SavedTabs | null {
   try {
     localStorage.setItem(TAB_STATE_KEY, JSON.stringify(state));
+    localStorage.setItem(PRELOADED_KEY, JSON.stringify(preloaded()));
     return state;
   } catch {
     return null;
   }
+}
+
+/** Saves the preloaded tabs as if GraphiQL had, so the first visit takes the same path as a reload. */
+function seedTabs(): SavedTabs | null {
+  const tabs = (__GRAPHIQL_OPTIONS__.defaultTabs ?? []).map((tab, index): SavedTab => {
+    const operationName = operationNameOf(tab.query ?? null);
+    const fields = { query: tab.query, variables: tab.variables ?? null, headers: tab.headers ?? null };
+    return { id: `preloaded-${index}`, hash: null, title: operationName ?? '<untitled>', ...fields, operationName, response: null };
+  });
+  if (tabs.length === 0) return null;
+  return save({ tabs, activeTabIndex: 0 });
+}
+
+/**
+ * The saved tabs, with every preloaded tab nobody edited moved on to this build's version of it:
+ * GraphiQL restores saved tabs as they were, so after an upgrade that changed an operation
+ * (a field added to ModelInfo, one renamed) people kept running the old text, and a field the
+ * schema dropped failed validation. A tab someone edited is theirs and stays as it is.
+ */
+function upgradedTabs(state: SavedTabs): SavedTabs {
+  let before: unknown;
+  try {
+    before = JSON.parse(localStorage.getItem(PRELOADED_KEY) ?? 'null');
+  } catch {
+    before = null;
+  }
+  const now = preloaded();
+  if (JSON.stringify(before) === JSON.stringify(now)) return state;
+  const old = Array.isArray(before) ? (before as Partial<Preloaded>[]) : [];
+  const tabs = state.tabs.map((tab) => {
+    const index = old.findIndex((o) => o.query === tab.query && (o.variables ?? null) === tab.variables);
+    const next = now[index];
+    if (index < 0 || !next) return tab;
+    const operationName = operationNameOf(next.query);
+    return { ...tab, ...next, operationName, title: operationName ?? tab.title, response: null };
+  });
+  return save({ ...state, tabs }) ?? state;
 }
 
 /**
@@ -76,7 +117,8 @@ function seedTabs(): SavedTabs | null {
  * they were; the first visit seeds the saved tabs so it takes the same path.
  */
 function startingOptions(): BootOptions | GraphiQLOptions {
-  const state = savedTabs() ?? seedTabs();
+  const saved = savedTabs();
+  const state = saved ? upgradedTabs(saved) : seedTabs();
   if (!state) return __GRAPHIQL_OPTIONS__;
   const active = state.tabs[state.activeTabIndex] as SavedTab;
   const wanted = new URL(location.href).searchParams.get('query') ?? active.query;
