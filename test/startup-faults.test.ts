@@ -120,6 +120,17 @@ describe('start-up faults', () => {
     await startFails(dir, /parity check failed .* max \|Δp\| = 0\.0\d+ > 0\.00001 \(case 3/);
   });
 
+  it('a manifest whose account of the parity check is not the check that runs (modelInfo shows it to auditors)', async () => {
+    const fewer = await brokenBundle((_d, m) => {
+      (m['parity'] as Record<string, unknown>)['count'] = 40;
+    });
+    await startFails(fewer, /parity\.json .* holds 2400 cases at tolerance 0\.00001, but the manifest says 40 at 0\.00001/);
+    const looser = await brokenBundle((_d, m) => {
+      (m['parity'] as Record<string, unknown>)['tolerance'] = 0.001;
+    });
+    await startFails(looser, /parity\.json .* holds 2400 cases at tolerance 0\.00001, but the manifest says 2400 at 0\.001/);
+  });
+
   it('an invalid configuration, with every problem at once', async () => {
     const gw = await spawnGateway({ PORT: '99999', MAX_BATCH: '0', LOG_LEVEL: 'loud' }, { waitReady: false });
     expect(await gw.exited).toBe(1);

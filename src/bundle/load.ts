@@ -57,6 +57,12 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
     throw new BundleError(`${manifest.parity.file} in ${raw.origin} has sha256 ${paritySha}, but the manifest says ${manifest.parity.sha256}`);
   }
   const parity = parseJson(parityFileSchema, raw.parityJson, manifest.parity.file, raw.origin);
+  // The manifest's account of the check is what modelInfo shows auditors: it must be the check that runs.
+  if (parity.cases.length !== manifest.parity.count || parity.tolerance !== manifest.parity.tolerance) {
+    throw new BundleError(
+      `${manifest.parity.file} in ${raw.origin} holds ${parity.cases.length} cases at tolerance ${parity.tolerance}, but the manifest says ${manifest.parity.count} at ${manifest.parity.tolerance}`,
+    );
+  }
   if (manifest.riskBands.highFrom !== manifest.threshold || manifest.riskBands.mediumFrom > manifest.riskBands.highFrom) {
     throw new BundleError(
       `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
