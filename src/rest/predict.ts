@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdFits, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
-import { HttpProblem, problemPath } from '../http.js';
+import { HttpProblem, problemPath, wellFormed } from '../http.js';
 import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
@@ -44,9 +44,16 @@ function fieldSchema(f: CustomerField): z.ZodType {
   }
 }
 
-/** Unknown keys as the answer names them: the first 10, each cut at 64 characters (a body may hold 200,000 of any length). */
+/** `k` cut at 63 UTF-16 units, or 62 where the 63rd would be the first half of a character (an emoji is two). */
+const cutKey = (k: string): string => k.slice(0, k.charCodeAt(62) >= 0xd800 && k.charCodeAt(62) <= 0xdbff ? 62 : 63);
+
+/**
+ * Unknown keys as the answer names them: the first 10, each cut at 64 characters (a body may hold
+ * 200,000 of any length), quoted with any lone surrogate as U+FFFD (JSON.stringify would quote it
+ * as the six characters `\ud83d`, which sendProblem cannot tell from text).
+ */
 function listKeys(keys: readonly string[]): string {
-  const shown = keys.slice(0, 10).map((k) => JSON.stringify(k.length > 64 ? `${k.slice(0, 63)}…` : k));
+  const shown = keys.slice(0, 10).map((k) => JSON.stringify(wellFormed(k.length > 64 ? `${cutKey(k)}…` : k)));
   return keys.length > 10 ? `${shown.join(', ')} and ${keys.length - 10} more` : shown.join(', ');
 }
 
