@@ -120,13 +120,18 @@ describe('coalescing', () => {
 
   it('mixes REST singles and small batches in one run without crossing rows', async () => {
     const rows = Array.from({ length: 60 }, (_, i) => ({ ...LEGACY_PAYLOAD, customerID: `r${i}`, tenure: i, TotalCharges: 29.85 * i }));
-    const requests = rows.map((r, i) => (i % 3 === 0 ? postJson(gw.url, '/predict', [r, { ...r, customerID: `${r.customerID}-b`, Contract: 'Two year' }]) : postJson(gw.url, '/predict', r)));
-    const answers = await Promise.all(requests);
-    const expected = await postJson(plain.url, '/predict', rows);
-    answers.forEach((a, i) => {
-      const first = (Array.isArray(a.json) ? a.json[0] : a.json) as { customerID: string; churn_probability: number };
-      expect(first.customerID).toBe(`r${i}`);
-      expect(first.churn_probability).toBe((expected.json as { churn_probability: number }[])[i]?.churn_probability);
+    const bodies = rows.map((r, i) => (i % 3 === 0 ? [r, { ...r, customerID: `${r.customerID}-b`, Contract: 'Two year' }] : r));
+    const answers = await Promise.all(bodies.map((body) => postJson(gw.url, '/predict', body)));
+    // Every row of every request, the small batches' second rows included, against the same rows scored without coalescing.
+    const sent = bodies.flat();
+    const expected = (await postJson(plain.url, '/predict', sent)).json as { customerID: string; churn_probability: number }[];
+    const got = answers.flatMap((a, i) => {
+      expect(a.status).toBe(200);
+      expect(Array.isArray(a.json)).toBe(Array.isArray(bodies[i]));
+      return (Array.isArray(a.json) ? a.json : [a.json]) as { customerID: string; churn_probability: number }[];
     });
+    expect(got.map((r) => r.customerID)).toEqual(sent.map((r) => r.customerID));
+    expect(got.map((r) => r.churn_probability)).toEqual(expected.map((r) => r.churn_probability));
+    expect(new Set(expected.map((r) => r.churn_probability)).size).toBeGreaterThan(40);
   });
 });
