@@ -115,6 +115,26 @@ describe('request ids and the access log', () => {
     expect(JSON.stringify(gw.logs)).not.toMatch(/ELECTRONIC_CHECK|Electronic check|29\.85/);
   });
 
+  it("keeps the customer's id and values out of the logs on refused and failed requests too", async () => {
+    gw.logs.length = 0;
+    const id = 'cust-7731-private';
+    const graphql = { ...GRAPHQL_CUSTOMER, customerId: id, monthlyCharges: 41.37 };
+    const rest = { ...LEGACY_PAYLOAD, customerID: id, MonthlyCharges: 41.37 };
+    const answers = [
+      (await gql(gw.url, PredictDocument, { customer: graphql })).status,
+      (await gql(gw.url, PredictDocument, { customer: { ...graphql, tenure: -3 } })).status,
+      (await gql(gw.url, PredictBatchDocument, { customers: [graphql, { ...graphql, totalCharges: -1 }] })).status,
+      (await postJson(gw.url, '/predict', rest)).status,
+      (await postJson(gw.url, '/predict', [rest, rest])).status,
+      (await postJson(gw.url, '/predict', [rest, { ...rest, tenure: -1 }])).status,
+      (await postJson(gw.url, '/predict', { ...rest, Contract: 'Forever' })).status,
+    ];
+    expect(answers).toEqual([200, 400, 400, 200, 200, 400, 400]);
+    await accessLogFlushed();
+    expect(gw.logs.filter((l) => l['msg'] === 'request')).toHaveLength(answers.length);
+    expect(JSON.stringify(gw.logs)).not.toMatch(/cust-7731-private|41\.37|Forever/);
+  });
+
   it('generates a request id when the caller sends none or a malformed one', async () => {
     const none = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
     expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -144,11 +164,19 @@ describe('request ids and the access log', () => {
   });
 
   it('never logs the authorization header or the admin token', async () => {
-    gw.logs.length = 0;
-    await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: 'Bearer super-secret-token-value' });
-    await accessLogFlushed();
-    expect(gw.logs.length).toBeGreaterThan(0);
-    expect(JSON.stringify(gw.logs)).not.toMatch(/super-secret-token-value/);
+    // A gateway that has an admin token: a wrong token and the right one are both sent.
+    const adminToken = 'configured-admin-token-4242';
+    const admin = await startTestGateway({ ADMIN_TOKEN: adminToken });
+    try {
+      const reload = (token: string) => gql(admin.url, 'mutation { reloadModel { changed } }', {}, { authorization: `Bearer ${token}` });
+      expect((await reload('super-secret-token-value')).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect((await reload(adminToken)).body).toEqual({ data: { reloadModel: { changed: false } } });
+      await new Promise((r) => setTimeout(r, 2 * ACCESS_LOG_FLUSH_MS));
+      expect(admin.logs.filter((l) => l['msg'] === 'request')).toHaveLength(2);
+      expect(JSON.stringify(admin.logs)).not.toMatch(/super-secret-token-value|configured-admin-token-4242/);
+    } finally {
+      await admin.close();
+    }
   });
 });
 
@@ -191,22 +219,37 @@ describe('GET /metrics', () => {
 
   it('counts predictions served: once per answered row, none for a request that failed after scoring some of its fields', async () => {
     const served = async () => {
-      const text = await (await fetch(`${gw.url}/metrics`)).text();
-      const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-      return { predictions: sum('gateway_predictions_total'), batches: sum('gateway_batch_size_count') };
+      const samples = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
+      const risk = (level: string) => sampleValue(samples, 'gateway_predictions_total', { risk_level: level });
+      return {
+        byRisk: { LOW: risk('LOW'), MEDIUM: risk('MEDIUM'), HIGH: risk('HIGH') },
+        batches: sampleValue(samples, 'gateway_batch_size_count', {}),
+        rows: sampleValue(samples, 'gateway_batch_size_sum', {}),
+      };
     };
+    const plus = (base: Awaited<ReturnType<typeof served>>, levels: string[], batches: number) => ({
+      byRisk: Object.fromEntries(Object.entries(base.byRisk).map(([level, n]) => [level, n + levels.filter((l) => l === level).length])),
+      batches: base.batches + batches,
+      rows: base.rows + levels.length,
+    });
     // Field a scores two rows, then field b is refused (tenure out of range): the answer has no data.
-    const two = 'mutation Two($cs: [CustomerInput!]!, $c: CustomerInput!) { a: predictBatch(customers: $cs) { churnProbability } b: predict(customer: $c) { churnProbability } }';
+    const two = 'mutation Two($cs: [CustomerInput!]!, $c: CustomerInput!) { a: predictBatch(customers: $cs) { riskLevel } b: predict(customer: $c) { riskLevel } }';
     const before = await served();
-    expect((await gql(gw.url, two, { cs: [GRAPHQL_CUSTOMER, LOYAL_CUSTOMER], c: GRAPHQL_CUSTOMER })).status).toBe(200); // also compiles it
-    expect(await served()).toEqual({ predictions: before.predictions + 3, batches: before.batches + 2 });
+    const first = await gql<{ a: { riskLevel: string }[]; b: { riskLevel: string } }, unknown>(gw.url, two, { cs: [GRAPHQL_CUSTOMER, LOYAL_CUSTOMER], c: GRAPHQL_CUSTOMER }); // also compiles it
+    expect(first.status).toBe(200);
+    const levels = [...(first.body.data?.a ?? []).map((p) => p.riskLevel), first.body.data?.b.riskLevel ?? 'none'];
+    // Two risk levels at least, so a prediction counted under the wrong one shows.
+    expect(new Set(levels).size).toBeGreaterThan(1);
+    expect(await served()).toEqual(plus(before, levels, 2));
+    const afterFirst = await served();
     for (let i = 0; i < 2; i++) {
       // The second time the compiled run fails and Yoga answers the request again.
       expect((await gql(gw.url, two, { cs: [GRAPHQL_CUSTOMER, LOYAL_CUSTOMER], c: { ...GRAPHQL_CUSTOMER, tenure: 5000 } })).status).toBe(400);
     }
     expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, { ...LEGACY_PAYLOAD, tenure: -1 }])).status).toBe(400);
-    expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD])).status).toBe(200);
-    expect(await served()).toEqual({ predictions: before.predictions + 5, batches: before.batches + 3 });
+    const rest = await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD]);
+    expect(rest.status).toBe(200);
+    expect(await served()).toEqual(plus(afterFirst, (rest.json as { risk_level: string }[]).map((p) => p.risk_level), 1));
   });
 });
 
