@@ -48,3 +48,33 @@ describe('a 400 answer about text that holds emoji', () => {
     expect(problem.errors[0]).toEqual({ path: '\uFFFD', message: 'is sent more than once; send each field once' });
   });
 });
+
+describe('the prototype URL with a trailing slash', () => {
+  it('serves POST /predict/ as POST /predict (FastAPI redirected it there, and its callers followed)', async () => {
+    const direct = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });
+    const slash = await fetch(`${gw.url}/predict/?source=legacy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trailing-slash-1' },
+      body: JSON.stringify(LEGACY_PAYLOAD),
+    });
+    expect(slash.status).toBe(200);
+    expect(slash.headers.get('x-request-id')).toBe('trailing-slash-1');
+    expect(await slash.text()).toBe(await direct.text());
+    await expect.poll(() => gw.logs.find((l) => l['reqId'] === 'trailing-slash-1' && l['msg'] === 'request')).toMatchObject({ route: 'rest_predict', status: 200, rows: 1 });
+  });
+
+  it('refuses other methods on /predict/ as on /predict, and bad bodies alike', async () => {
+    const get = await fetch(`${gw.url}/predict/`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    const bad = await post(JSON.stringify({ ...LEGACY_PAYLOAD, tenure: -1 }));
+    const slash = await fetch(`${gw.url}/predict/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...LEGACY_PAYLOAD, tenure: -1 }) });
+    expect(slash.status).toBe(400);
+    expect(((await slash.json()) as Problem).errors).toEqual((JSON.parse(bad.text) as Problem).errors);
+  });
+
+  it('still answers 404 for other paths under /predict', async () => {
+    expect((await fetch(`${gw.url}/predict/x`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${gw.url}/predict//`, { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+});
