@@ -192,7 +192,7 @@ describe('POST /predict with a large array', () => {
   it('names a bad field in the last chunk', async () => {
     const res = await postJson(gw.url, '/predict', customers(N).map((c, i) => (i === N - 1 ? { ...c, tenure: 'ten' } : c)));
     expect(res.status).toBe(400);
-    expect((res.json as { errors: { path: string }[] }).errors).toEqual([{ path: `[${N - 1}].tenure`, message: 'must be an integer number of months' }]);
+    expect((res.json as { errors: { path: string }[] }).errors).toEqual([{ path: `[${N - 1}].tenure`, message: 'must be an integer number of months; got the string "ten"' }]);
   });
 });
 

@@ -283,7 +283,7 @@ describe('HTTP', () => {
     const deep = `${'['.repeat(6000)}${']'.repeat(6000)}`;
     const post = (path: string, text: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
     const rest = await post('/predict', `[${deep}]`);
-    expect([rest.status, ((await rest.json()) as Problem).errors?.[0]]).toEqual([400, { path: '[0]', message: 'must be a JSON object of customer fields' }]);
+    expect([rest.status, ((await rest.json()) as Problem).errors?.[0]]).toEqual([400, { path: '[0]', message: 'must be a JSON object of customer fields; got an array' }]);
     const variables = await post('/graphql', `{"query":${JSON.stringify(MODEL_INFO)},"variables":{"x":${deep}}}`);
     expect([variables.status, ((await variables.json()) as Problem).detail]).toEqual([400, 'variables.x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0] is nested more than 16 levels deep']);
     const extensions = await post('/graphql', `{"query":${JSON.stringify(MODEL_INFO)},"extensions":{"x":${deep}}}`);

@@ -78,3 +78,42 @@ describe('the prototype URL with a trailing slash', () => {
     expect((await fetch(`${gw.url}/predict//`, { method: 'POST', body: '{}' })).status).toBe(404);
   });
 });
+
+describe('a field of the wrong type', () => {
+  // The prototype's pydantic read "12" as 12; here it is refused, and the answer must say why:
+  // "must be an integer number of months" alone is true of 12.
+  it.each([
+    ['tenure as a string', { tenure: '12' }, 'tenure', 'must be an integer number of months; got the string "12"'],
+    ['a charge as a string', { MonthlyCharges: '29.85' }, 'MonthlyCharges', 'must be a number from 0 to 3.4e+38; got the string "29.85"'],
+    ['TotalCharges as the CSV blank', { TotalCharges: ' ' }, 'TotalCharges', 'must be a number from 0 to 3.4e+38, or null when not yet billed; got the string " "'],
+    ['SeniorCitizen as a boolean', { SeniorCitizen: true }, 'SeniorCitizen', 'must be 0 or 1; got true'],
+    ['SeniorCitizen as a string', { SeniorCitizen: '1' }, 'SeniorCitizen', 'must be 0 or 1; got the string "1"'],
+    ['SeniorCitizen 2', { SeniorCitizen: 2 }, 'SeniorCitizen', 'must be 0 or 1; got 2'],
+    ['tenure null', { tenure: null }, 'tenure', 'must be an integer number of months; got null'],
+    ['a charge as an object', { MonthlyCharges: { amount: 1 } }, 'MonthlyCharges', 'must be a number from 0 to 3.4e+38; got an object'],
+    ['customerID as a number', { customerID: 7590 }, 'customerID', 'must be a string or null; got 7590'],
+    ['a long string, cut', { tenure: `${'1'.repeat(100)}` }, 'tenure', `must be an integer number of months; got the string "${'1'.repeat(63)}…"`],
+  ])('%s: says what was sent', async (_name, change, path, message) => {
+    const { status, text } = await post(JSON.stringify({ ...LEGACY_PAYLOAD, ...change }));
+    expect(status).toBe(400);
+    expect((JSON.parse(text) as Problem).errors).toEqual([{ path, message }]);
+  });
+
+  it('says what was sent in place of a customer', async () => {
+    const { text } = await post(JSON.stringify([LEGACY_PAYLOAD, [LEGACY_PAYLOAD], 'x', null]));
+    expect((JSON.parse(text) as Problem).errors).toEqual([
+      { path: '[1]', message: 'must be a JSON object of customer fields; got an array' },
+      { path: '[2]', message: 'must be a JSON object of customer fields; got the string "x"' },
+      { path: '[3]', message: 'must be a JSON object of customer fields; got null' },
+    ]);
+  });
+
+  it('adds nothing to a missing field or to an amount JSON can only carry as Infinity', async () => {
+    const withoutContract = (({ Contract: _c, ...rest }) => rest)(LEGACY_PAYLOAD);
+    expect((JSON.parse((await post(JSON.stringify(withoutContract))).text) as Problem).errors).toEqual([
+      { path: 'Contract', message: 'is required; must be one of "Month-to-month", "One year", "Two year"' },
+    ]);
+    const infinite = JSON.stringify({ ...LEGACY_PAYLOAD, MonthlyCharges: 1 }).replace('"MonthlyCharges":1', '"MonthlyCharges":1e400');
+    expect((JSON.parse((await post(infinite)).text) as Problem).errors).toEqual([{ path: 'MonthlyCharges', message: 'must be a number from 0 to 3.4e+38' }]);
+  });
+});

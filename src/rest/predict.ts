@@ -33,19 +33,37 @@ function fieldSchema(f: CustomerField): z.ZodType {
       return z.enum(values, { error: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
     }
     case 'flag01':
-      return z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }).optional();
+      return z.union([z.literal(0), z.literal(1)], { error: (issue) => `must be 0 or 1${sentInstead(issue.input)}` }).optional();
     case 'months':
-      return z.number({ error: 'must be an integer number of months' });
+      return z.number({ error: (issue) => `must be an integer number of months${sentInstead(issue.input)}` });
     case 'money':
       // JSON's 1e400 arrives as Infinity, which z.number refuses here: the message gives the range.
       return f.nullable
-        ? z.number({ error: `must be a number from 0 to ${MAX_CHARGE}, or null when not yet billed` }).nullable()
-        : z.number({ error: `must be a number from 0 to ${MAX_CHARGE}` });
+        ? z.number({ error: (issue) => `must be a number from 0 to ${MAX_CHARGE}, or null when not yet billed${sentInstead(issue.input)}` }).nullable()
+        : z.number({ error: (issue) => `must be a number from 0 to ${MAX_CHARGE}${sentInstead(issue.input)}` });
   }
 }
 
 /** `k` cut at 63 UTF-16 units, or 62 where the 63rd would be the first half of a character (an emoji is two). */
 const cutKey = (k: string): string => k.slice(0, k.charCodeAt(62) >= 0xd800 && k.charCodeAt(62) <= 0xdbff ? 62 : 63);
+
+/** A string as a 400 quotes it: at most 64 characters, well-formed. */
+const quote = (text: string): string => JSON.stringify(wellFormed(text.length > 64 ? `${cutKey(text)}…` : text));
+
+/**
+ * What was sent instead of the type a field takes, for its message: `"tenure": "12"` was answered
+ * only "must be an integer number of months", which 12 is (the prototype's pydantic took the
+ * string). Nothing for a missing field (its message says it is required) or a number JSON could
+ * only carry as Infinity (its message gives the range). Only called for a field that failed.
+ */
+function sentInstead(input: unknown): string {
+  if (input === undefined || (typeof input === 'number' && !Number.isFinite(input))) return '';
+  if (typeof input === 'string') return `; got the string ${quote(input)}`;
+  if (Array.isArray(input)) return '; got an array';
+  if (input === null) return '; got null';
+  if (typeof input === 'number' || typeof input === 'boolean') return `; got ${String(input)}`;
+  return '; got an object';
+}
 
 /**
  * Unknown keys as the answer names them: the first 10, each cut at 64 characters (a body may hold
@@ -53,21 +71,21 @@ const cutKey = (k: string): string => k.slice(0, k.charCodeAt(62) >= 0xd800 && k
  * as the six characters `\ud83d`, which sendProblem cannot tell from text).
  */
 function listKeys(keys: readonly string[]): string {
-  const shown = keys.slice(0, 10).map((k) => JSON.stringify(wellFormed(k.length > 64 ? `${cutKey(k)}…` : k)));
+  const shown = keys.slice(0, 10).map(quote);
   return keys.length > 10 ? `${shown.join(', ')} and ${keys.length - 10} more` : shown.join(', ');
 }
 
 const customerSchema = z.strictObject(
   {
     // null is no id, as GraphQL's customerId: null is.
-    customerID: z.string({ error: 'must be a string or null' }).refine(customerIdFits, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).nullable().optional(),
+    customerID: z.string({ error: (issue) => `must be a string or null${sentInstead(issue.input)}` }).refine(customerIdFits, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).nullable().optional(),
     ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, fieldSchema(f)])),
   },
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
         ? `unknown field(s) ${listKeys(issue.keys)}; allowed: customerID, ${CUSTOMER_FIELDS.map((f) => f.column).join(', ')}`
-        : 'must be a JSON object of customer fields',
+        : `must be a JSON object of customer fields${sentInstead(issue.input)}`,
   },
 );
 
