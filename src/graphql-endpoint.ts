@@ -9,7 +9,7 @@ import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 
 import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
-import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
+import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, wellFormed, type BodyBudget } from './http.js';
 import { SENT_TWICE, bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
@@ -37,21 +37,22 @@ interface GraphQLParams {
 
 /**
  * A well-formed GraphQL-over-HTTP JSON body, or null (Yoga then answers, errors included).
- * An object without a string `query` is refused here: Yoga would answer it 200.
+ * An object without a string `query` is refused here: Yoga would answer it 200; so is text that
+ * is not JSON (GraphQLRefusal.invalidJson).
  */
 function graphqlParams(text: string): GraphQLParams | null {
   let payload: unknown;
   try {
     payload = JSON.parse(text);
-  } catch {
-    return null;
+  } catch (err) {
+    throw GraphQLRefusal.invalidJson(err as Error);
   }
   // On either path: Yoga parses the same text again, and would keep a repeated field's last value too.
   if (colonsInText(text) !== colonsInValue(payload)) checkDuplicateKeys(text);
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
   if (typeof query !== 'string') {
-    if (query === undefined && asksForPersistedQuery(extensions)) throw new PersistedQueryRefused();
+    if (query === undefined && asksForPersistedQuery(extensions)) throw GraphQLRefusal.PERSISTED_QUERY;
     throw new HttpProblem(400, 'Bad Request', 'the body must be a JSON object with the GraphQL document as a string "query"', [{ path: 'query', message: 'is required; must be a string' }]);
   }
   checkDocumentLength(query);
@@ -125,7 +126,7 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
   const url = req.url ?? '';
   const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   const query = params.get('query');
-  if (query === null && asksForPersistedQuery(jsonOrNull(params.get('extensions')))) throw new PersistedQueryRefused();
+  if (query === null && asksForPersistedQuery(jsonOrNull(params.get('extensions')))) throw GraphQLRefusal.PERSISTED_QUERY;
   if (!query) {
     throw new HttpProblem(400, 'Bad Request', 'GET /graphql needs a query parameter (GraphiQL is at /ui/graphiql)', [{ path: 'query', message: 'is required' }]);
   }
@@ -162,17 +163,32 @@ function checkDocumentLength(query: string): void {
   }
 }
 
-/**
- * A request that sends a document's hash instead of the document (automatic persisted queries:
- * Apollo Client's and urql's persisted-query links, `extensions.persistedQuery`). This gateway
- * keeps no documents by hash; those links send the document itself only when the answer is a
- * GraphQL error that says so, by Apollo Server's message or code. A problem+json 400 ("query is
- * required") made Apollo Client 4 fail every operation, and Apollo Client 3 its first.
- */
-class PersistedQueryRefused extends Error {
-  static readonly BODY = JSON.stringify({
-    errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }],
-  });
+/** A 400 answered as a GraphQL response (`{"errors":[…]}`), not as problem details: what its callers read. */
+class GraphQLRefusal extends Error {
+  private constructor(readonly body: string) {
+    super('refused before GraphQL ran');
+  }
+
+  /**
+   * A request that sends a document's hash instead of the document (automatic persisted queries:
+   * Apollo Client's and urql's persisted-query links, `extensions.persistedQuery`). This gateway
+   * keeps no documents by hash; those links send the document itself only when the answer is a
+   * GraphQL error that says so, by Apollo Server's message or code. A problem+json 400 ("query is
+   * required") made Apollo Client 4 fail every operation, and Apollo Client 3 its first.
+   */
+  static readonly PERSISTED_QUERY = new GraphQLRefusal(
+    JSON.stringify({ errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }] }),
+  );
+
+  /**
+   * A body that is not JSON, in the shape Yoga answers it, but with the parse error once (Yoga
+   * repeated its quote of the body) and whole characters: V8 quotes half an emoji
+   * (`Unexpected token '\ud83d'`), whose escape strict JSON readers refuse.
+   */
+  static invalidJson(err: Error): GraphQLRefusal {
+    const originalError = { name: 'SyntaxError', message: wellFormed(err.message) };
+    return new GraphQLRefusal(JSON.stringify({ errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST', originalError } }] }));
+  }
 }
 
 const asksForPersistedQuery = (extensions: unknown): boolean =>
@@ -285,10 +301,9 @@ export function createGraphQLEndpoint(deps: {
     try {
       await answer(req, res, state);
     } catch (err) {
-      if (!(err instanceof PersistedQueryRefused)) throw err;
-      // A GraphQL response (not a problem): the persisted-query links read it as one.
+      if (!(err instanceof GraphQLRefusal)) throw err;
       if (res.headersSent) return;
-      const text = PersistedQueryRefused.BODY;
+      const text = err.body;
       res.writeHead(400, { 'content-type': `${answerMediaType(req.headers.accept) ?? 'application/json'}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
       res.end(text);
     }

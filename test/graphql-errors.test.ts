@@ -35,3 +35,42 @@ describe('a failure no resolver expects', () => {
     }
   });
 });
+
+/** Half a character (a lone UTF-16 surrogate): strict JSON readers refuse its escape, so the answer could not be read. */
+const HALF_CHARACTER = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Every string in a parsed answer (JSON.parse turns a `\ud83d` escape into the half character itself). */
+const stringsIn = (value: unknown): string[] =>
+  typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).flatMap(stringsIn) : [];
+
+async function post(body: string): Promise<{ status: number; text: string; json: { errors?: { message: string; extensions?: Record<string, unknown> }[] } }> {
+  const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+}
+
+describe('an error about text that holds emoji', () => {
+  it('a body that is not JSON: its parse error names the character whole, once', async () => {
+    const { status, json } = await post('[😀😀');
+    expect(status).toBe(400);
+    expect(json.errors).toHaveLength(1);
+    const error = json.errors?.[0];
+    expect(error?.extensions?.['code']).toBe('BAD_REQUEST');
+    for (const text of stringsIn(error)) expect(text).not.toMatch(HALF_CHARACTER);
+    const said = JSON.stringify(error);
+    // V8's message quotes the body once; Yoga repeated it (`… is not valid JSON, "[😀😀" is not valid JSON`).
+    expect(said.match(/is not valid JSON/g)).toHaveLength(1);
+  });
+
+  it('a long message cut in the middle keeps whole characters at both cuts', async () => {
+    // An enum value of 1,000 UTF-16 units (the variable limit is 1,024): graphql-js prints it into a
+    // message over MAX_MESSAGE_CHARS, which is cut after 300 units, inside an emoji here.
+    for (const pad of ['', 'x']) {
+      const value = pad + '😀'.repeat(500 - pad.length);
+      const { status, json } = await post(JSON.stringify({ query: 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability } }', variables: { c: { gender: value } } }));
+      expect(status).toBe(400);
+      const messages = (json.errors ?? []).map((e) => e.message);
+      expect(messages.some((m) => m.includes(' … ')), messages.join('\n')).toBe(true);
+      for (const m of messages) expect(m).not.toMatch(HALF_CHARACTER);
+    }
+  });
+});
