@@ -118,3 +118,19 @@ def test_same_data_and_seed_give_identical_results(cfg: TrainingConfig, small_cs
     assert first.onnx_export.model_bytes == second.onnx_export.model_bytes
     assert first.parity_text == second.parity_text
     assert np.array_equal(first.p_test, second.p_test)
+
+
+def test_a_later_champion_moves_the_alias_to_its_own_version(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path) -> None:
+    """The alias read back after a second version is promoted: it names that version, not the first."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    opts = PipelineOptions(data_path=small_csv, out_dir=tmp_path / "bundle", experiment="later-churn",
+                           registered_model="later-churn", tracking_uri=uri)
+    first = pipeline.run_pipeline(cfg, opts, log=lambda _m: None)
+    second = pipeline.run_pipeline(cfg, replace(opts, force_champion=True), log=lambda _m: None)
+    assert (first.version, first.alias, second.version, second.alias) == ("1", "champion", "2", "champion")
+    champion = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias("later-churn", "champion")
+    assert (str(champion.version), champion.run_id) == ("2", second.run_id)
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    assert manifest["registeredModel"] == {"name": "later-churn", "version": "2", "alias": "champion"}
+    assert manifest["run"]["runId"] == second.run_id
