@@ -50,3 +50,9 @@ def test_null_total_charges_and_zero_tenure(cfg: TrainingConfig) -> None:
     record.update(tenure=4, TotalCharges=10.0)
     values = dict(zip(feature_names(spec), encode_record(record, spec).tolist()))
     assert values["TotalCharges/tenure"] == np.float32(2.5)
+    # Tenure 0 with a total already billed (the gateway takes it): the zero-denominator rule, not the null one.
+    record.update(tenure=0, TotalCharges=10.0)
+    ratio = next(f for f in spec["features"] if f["name"] == "TotalCharges/tenure")
+    values = dict(zip(feature_names(spec), encode_record(record, spec).tolist()))
+    assert ratio["transform"] == "ratio" and values["TotalCharges/tenure"] == ratio["zeroDenominatorAs"]
+    assert values["TotalCharges"] == 10.0
