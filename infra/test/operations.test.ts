@@ -92,6 +92,7 @@ describe('alarms', () => {
   it('notifies the alarm topic on ALARM and OK when given', () => {
     const withTopic = synth(ALL_FEATURES).template;
     const alarms = propsOfType(withTopic, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(3);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([ALL_FEATURES.alarmTopicArn]);
       expect(alarm.OKActions).toEqual([ALL_FEATURES.alarmTopicArn]);
