@@ -124,14 +124,21 @@ export function createApp(deps: AppDeps): App {
     sendJson(res, 200, batch ? answers : answers[0], state.id);
   }
 
-  function health(res: ServerResponse, state: RequestState): void {
+  function health(res: ServerResponse, state: RequestState): Promise<void> | void {
     const model = slot.loaded;
     if (draining) return sendJson(res, 503, { status: 'draining' }, state.id);
     if (!model) return sendJson(res, 503, { status: 'starting' }, state.id);
     const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, source: model.lineage.source };
     const notice = admin.noticeFor(model);
     if (notice) body['notice'] = notice;
-    sendJson(res, 200, body, state.id);
+    // The latest run failed: healthy only if a test run succeeds now, so the load balancer stops
+    // sending requests to a task that cannot score them, and sends them again once it can.
+    if (model.inferenceFailing === null) return sendJson(res, 200, body, state.id);
+    return model.probe().then((ok) => {
+      const failing = model.inferenceFailing;
+      if (ok || failing === null) return sendJson(res, 200, body, state.id);
+      sendJson(res, 503, { ...body, status: 'inference_failing', failingSince: failing.since.toISOString(), failedRuns: failing.failedRuns, cause: failing.cause }, state.id);
+    });
   }
 
   function cors(req: IncomingMessage, res: ServerResponse, state: RequestState): boolean {
@@ -238,7 +245,9 @@ export function createApp(deps: AppDeps): App {
     }
     if (err instanceof HttpProblem) return sendProblem(res, err, state.id);
     if (err instanceof GatewayError) {
-      state.log.error({ err: describeError(err), code: err.code }, 'request failed');
+      // At warn: an outage is logged once at error where it starts (the model's failing
+      // inference, ModelAdmin), not once per request while it lasts.
+      state.log.warn({ err: describeError(err), code: err.code }, 'request failed');
       return sendProblem(res, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`), state.id);
     }
     state.log.error({ err: describeError(err) }, 'unexpected error');

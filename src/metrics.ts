@@ -3,7 +3,7 @@
  * that several apps in one test process do not collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
-import type { ChurnModel } from './model/churn-model.js';
+import type { ChurnModel, InferenceFailureReason } from './model/churn-model.js';
 import type { RiskLevel } from './prediction.js';
 import type { AbandonReason, ScoredTally } from './request-state.js';
 
@@ -167,6 +167,11 @@ function bucketOf(seconds: number): number {
  */
 const RISK_LEVELS = Object.keys({ LOW: 0, MEDIUM: 0, HIGH: 0 } satisfies Record<RiskLevel, 0>) as RiskLevel[];
 const ABANDON_REASONS = Object.keys({ client_closed: 0, timed_out: 0 } satisfies Record<AbandonReason, 0>) as AbandonReason[];
+const INFERENCE_FAILURE_REASONS = Object.keys({ worker_stopped: 0, worker_hung: 0, worker_start_failed: 0, run_failed: 0 } satisfies Record<InferenceFailureReason, 0>) as InferenceFailureReason[];
+
+/** How a model reload ended, as gateway_model_reloads_total's `result` counts it. */
+export type ReloadOutcome = 'swapped' | 'unchanged' | 'failed' | 'cancelled';
+const RELOAD_OUTCOMES = Object.keys({ swapped: 0, unchanged: 0, failed: 0, cancelled: 0 } satisfies Record<ReloadOutcome, 0>) as ReloadOutcome[];
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -208,9 +213,36 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly inferenceFailures = new Counter({
+    name: 'gateway_inference_failures_total',
+    help:
+      'ONNX runs that failed, by reason: the worker thread died (worker_stopped), stopped answering (worker_hung), could not be started again (worker_start_failed), or the run itself failed (run_failed). Each failed run answered its requests 503 INFERENCE_FAILED',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly inferenceFailing = new Gauge({
+    name: 'gateway_inference_failing',
+    help: '1 while the latest ONNX run of the served model failed (GET / answers 503 unless its own test run succeeds), else 0',
+    registers: [this.registry],
+  });
+  readonly modelReloads = new Counter({
+    name: 'gateway_model_reloads_total',
+    help: 'Model reloads (polls that found a new version, and reloadModel calls) by result: swapped, unchanged (already serving), failed (the current model keeps serving), cancelled (past its deadline)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceCheckFailures = new Counter({
+    name: 'gateway_model_source_check_failures_total',
+    help: 'Checks of the model source (MLflow alias polls) that failed; the current model keeps serving',
+    registers: [this.registry],
+  });
+
   constructor() {
     for (const level of RISK_LEVELS) this.predictions.inc({ risk_level: level }, 0);
     for (const reason of ABANDON_REASONS) this.abandoned.inc({ reason }, 0);
+    for (const reason of INFERENCE_FAILURE_REASONS) this.inferenceFailures.inc({ reason }, 0);
+    for (const result of RELOAD_OUTCOMES) this.modelReloads.inc({ result }, 0);
+    this.inferenceFailing.set(0);
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -37,14 +37,16 @@ describe('inference failure after start-up', () => {
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'INFERENCE_FAILED', requestId: 'fault-gql-1' });
   });
 
-  it('logs the cause with the request id', () => {
-    const line = gw.logs.find((l) => l['reqId'] === 'fault-gql-1' && l['level'] === 'error');
+  it('logs the cause with the request id, at warn (the outage itself is logged once at error)', () => {
+    const line = gw.logs.find((l) => l['reqId'] === 'fault-gql-1' && l['level'] === 'warn');
     expect(JSON.stringify(line)).toMatch(/injected: ORT kernel failure/);
+    expect(gw.logs.filter((l) => l['level'] === 'error')).toEqual([expect.objectContaining({ msg: expect.stringMatching(/^inference failing/) })]);
   });
 
-  it('keeps the process serving and recovers when the fault clears', async () => {
-    expect((await fetch(`${gw.url}/`)).status).toBe(200);
+  it('turns GET / 503 while the fault lasts, and serves again when it clears', async () => {
+    expect((await fetch(`${gw.url}/`)).status).toBe(503);
     restore();
+    expect((await fetch(`${gw.url}/`)).status).toBe(200);
     const res = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
     expect(res.status).toBe(200);
     expect(res.body.data?.predict.churnProbability).toBeGreaterThan(0);

@@ -9,7 +9,30 @@ import type { VerifiedBundle } from '../bundle/load.js';
 import { BundleError, InferenceError, describeError } from '../errors.js';
 import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from './features.js';
-import { OnnxHost } from './onnx-host.js';
+import { OnnxHost, WorkerLostError, type WorkerLoss } from './onnx-host.js';
+
+/** Why a run failed, as gateway_inference_failures_total's `reason` counts it. */
+export type InferenceFailureReason = WorkerLoss | 'worker_start_failed' | 'run_failed';
+
+/** A model whose runs fail: since when, how many in a row, and the first one's cause. */
+export interface InferenceFailing {
+  readonly since: Date;
+  failedRuns: number;
+  readonly cause: string;
+}
+
+/** Told about the model's run failures (set by whoever serves the model: logs and metrics). */
+export interface InferenceObserver {
+  /** Every failed run. `started` is true for the first failure after a success (the failing streak begins). */
+  runFailed(model: ChurnModel, reason: InferenceFailureReason, err: InferenceError, started: boolean): void;
+  /** A run succeeded after `failing`. */
+  recovered(model: ChurnModel, failing: InferenceFailing): void;
+  /** The worker thread was lost while no run waited on it (nobody was answered an error; the next run starts a new one). */
+  idleWorkerLost(model: ChurnModel, loss: WorkerLoss, cause: Error): void;
+}
+
+/** How long the health check waits for its test run on a model whose runs are failing. */
+export const PROBE_TIMEOUT_MS = 2000;
 
 export type ModelSource = 'BUNDLE' | 'MLFLOW';
 
@@ -74,6 +97,12 @@ export class ChurnModel {
   /** An input buffer back from the worker, reused by the next run that fits in it. */
   private scratch: ArrayBuffer | null = null;
   private parityReport: ParityReport | null = null;
+  /** Set while the latest run failed (cleared by the next run that succeeds). */
+  private failingState: InferenceFailing | null = null;
+  private observer: InferenceObserver | null = null;
+  /** One customer of the parity file, scored by probe(). */
+  private probeRow: EncoderRow | null = null;
+  private probing: Promise<boolean> | null = null;
 
   private constructor(
     private readonly session: OnnxHost,
@@ -114,6 +143,10 @@ export class ChurnModel {
       throw new BundleError(`ONNX model in ${bundle.origin} does not match its manifest: ${sessionProblems.join('; ')}`);
     }
     const model = new ChurnModel(session, manifest, lineage, encoder);
+    model.probeRow = bundle.parity.cases[0]?.input ?? null;
+    session.onLoss = (loss, cause, runsLost) => {
+      if (runsLost === 0) model.observer?.idleWorkerLost(model, loss, cause);
+    };
     try {
       model.parityReport = await model.replayParity(bundle);
       return model;
@@ -145,6 +178,34 @@ export class ChurnModel {
     return { cases: cases.length, maxAbsDiff, tolerance };
   }
 
+  /** Whether the latest run failed, since when and how many in a row; null while runs succeed. */
+  get inferenceFailing(): Readonly<InferenceFailing> | null {
+    return this.failingState;
+  }
+
+  /** Run failures and recoveries are reported to `observer` from now on. */
+  observe(observer: InferenceObserver): void {
+    this.observer = observer;
+  }
+
+  /**
+   * One run of a parity customer, for the health check of a model whose runs are failing:
+   * true when it succeeds within PROBE_TIMEOUT_MS (which also ends the failing state). Calls
+   * made while one runs share it.
+   */
+  probe(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+    const row = this.probeRow;
+    if (row === null) return Promise.resolve(this.failingState === null);
+    this.probing ??= new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.predictRows([row]).then(
+        () => resolve(true),
+        () => resolve(false),
+      ).finally(() => clearTimeout(timer));
+    }).finally(() => (this.probing = null));
+    return this.probing;
+  }
+
   /** P(churn) for each row, in order. Rows must already satisfy the customer contract. */
   async predictRows(rows: readonly EncoderRow[]): Promise<Float32Array> {
     if (this.released) throw new InferenceError(`model ${this.modelVersion} was released`);
@@ -166,13 +227,28 @@ export class ChurnModel {
       this.encoder.encodeInto(rows, new Float32Array(buffer, 0, n * width));
       const { probabilities, buffer: back } = await this.session.run(buffer, n, width);
       if (back.byteLength <= SCRATCH_MAX_BYTES && (!this.scratch || back.byteLength > this.scratch.byteLength)) this.scratch = back;
+      if (this.failingState !== null) this.noteRecovered();
       return probabilities;
     } catch (err) {
-      if (err instanceof InferenceError) throw err;
-      throw new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
+      const failure = err instanceof InferenceError ? err : new InferenceError(`inference failed on model ${this.modelVersion}: ${describeError(err)}`, { cause: err });
+      this.noteFailed(err instanceof WorkerLostError ? err.loss : 'run_failed', failure);
+      throw failure;
     } finally {
       this.relinquish();
     }
+  }
+
+  private noteFailed(reason: InferenceFailureReason, err: InferenceError): void {
+    const started = this.failingState === null;
+    if (started) this.failingState = { since: new Date(), failedRuns: 1, cause: err.message };
+    else (this.failingState as InferenceFailing).failedRuns++;
+    this.observer?.runFailed(this, reason, err, started);
+  }
+
+  private noteRecovered(): void {
+    const failing = this.failingState as InferenceFailing;
+    this.failingState = null;
+    this.observer?.recovered(this, failing);
   }
 
   /** Holds the model for a prediction that will run later (coalescing); pair with relinquish. */

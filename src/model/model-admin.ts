@@ -13,7 +13,7 @@ import { BundleError, GatewayError, NotReadyError, describeError } from '../erro
 import { MlflowError } from '../mlflow/client.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ChurnModel } from './churn-model.js';
+import type { ChurnModel, InferenceObserver } from './churn-model.js';
 import type { ModelSlot } from './model-slot.js';
 
 export interface LoadOptions {
@@ -121,8 +121,39 @@ export class ModelAdmin {
     private readonly log: Logger,
     private readonly metrics: GatewayMetrics,
   ) {
-    slot.onSwap((model) => metrics.setModel(model));
+    slot.onSwap((model) => {
+      metrics.setModel(model);
+      metrics.inferenceFailing.set(model.inferenceFailing ? 1 : 0);
+      model.observe(this.inferenceObserver);
+    });
   }
+
+  /**
+   * The served model's run failures, for operators: each failed run is counted; a failing
+   * streak is logged once at error when it begins (with its cause and what happens next) and
+   * once at info when a run succeeds again. The requests that failed meanwhile log at warn.
+   */
+  private readonly inferenceObserver: InferenceObserver = {
+    runFailed: (model, reason, err, started) => {
+      this.metrics.inferenceFailures.inc({ reason });
+      if (!started || model !== this.slot.loaded) return;
+      this.metrics.inferenceFailing.set(1);
+      this.log.error(
+        { err: describeError(err), reason, modelVersion: model.modelVersion },
+        reason === 'run_failed'
+          ? 'inference failing: requests get 503 INFERENCE_FAILED and GET / answers 503 until a test run succeeds; if it goes on, the load balancer replaces the task'
+          : 'inference failing: the ONNX worker thread was lost and its runs answered 503 INFERENCE_FAILED; the next run starts a new one (GET / answers 503 until a run succeeds)',
+      );
+    },
+    recovered: (model, failing) => {
+      if (model !== this.slot.loaded) return;
+      this.metrics.inferenceFailing.set(0);
+      this.log.info({ modelVersion: model.modelVersion, failedRuns: failing.failedRuns, failingSince: failing.since.toISOString(), firstCause: failing.cause }, 'inference recovered');
+    },
+    idleWorkerLost: (model, loss, cause) => {
+      this.log.warn({ err: cause.message, reason: loss, modelVersion: model.modelVersion }, 'the ONNX worker thread was lost while idle; the next run starts a new one');
+    },
+  };
 
   /**
    * Loads from the source and swaps if it is a different model. If a reload is already
@@ -161,6 +192,7 @@ export class ModelAdmin {
       // Logged when the failure starts and when its cause changes, not at every poll: an MLflow
       // outage would otherwise write a warn line per interval for as long as it lasts.
       const cause = failureKey(err);
+      this.metrics.sourceCheckFailures.inc();
       // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
       if (err instanceof MlflowError && err.isClientError) this.noteUnserved(`none ${cause}`, `${this.source.description} names no model version (${describeError(err)})`);
       if (this.checkFailing?.cause === cause) {
@@ -265,7 +297,16 @@ export class ModelAdmin {
           this.next = null;
         }
       }
-    })().then(settle.resolve, settle.reject);
+    })().then(
+      (result) => {
+        this.metrics.modelReloads.inc({ result: result.changed ? 'swapped' : 'unchanged' });
+        settle.resolve(result);
+      },
+      (err: unknown) => {
+        this.metrics.modelReloads.inc({ result: reload.controller.signal.aborted ? 'cancelled' : 'failed' });
+        settle.reject(err);
+      },
+    );
     return reload;
   }
 

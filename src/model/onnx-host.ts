@@ -33,7 +33,9 @@ export type WorkerRequest =
     }
   | { readonly type: 'release' }
   /** Tests only: the worker exits at once, as a crash would. */
-  | { readonly type: 'exit' };
+  | { readonly type: 'exit' }
+  /** Tests only: the worker's thread blocks for `ms`, as a run stuck in native code would. */
+  | { readonly type: 'hang'; readonly ms: number };
 
 export type WorkerReply =
   | { readonly type: 'ready'; readonly inputMetadata: ValueMetadata[]; readonly outputMetadata: ValueMetadata[] }
@@ -58,7 +60,40 @@ export interface RunResult {
 interface Waiting {
   readonly resolve: (result: RunResult) => void;
   readonly reject: (err: Error) => void;
+  /** When the run counts as hung (performance.now() ms), deadlineMs after it was sent. */
+  readonly deadline: number;
+  readonly deadlineMs: number;
+  readonly rows: number;
 }
+
+/** Why the worker thread was given up: it died, or it stopped answering. */
+export type WorkerLoss = 'worker_stopped' | 'worker_hung';
+
+/** A run failed because its thread was lost, or a new thread could not be started for it. */
+export class WorkerLostError extends Error {
+  constructor(
+    readonly loss: WorkerLoss | 'worker_start_failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'WorkerLostError';
+  }
+}
+
+/** Told when the worker thread is lost with runs waiting on it (once per loss). */
+export type WorkerLossListener = (loss: WorkerLoss, cause: Error, runsLost: number) => void;
+
+/**
+ * How long a run may go unanswered before the worker counts as hung: far beyond a real run
+ * (10,000 rows take ~65 ms; a run queued behind another waits for it too), so only a thread
+ * that stopped answering trips it.
+ */
+export function runDeadlineMs(rows: number): number {
+  return RUN_DEADLINE_BASE_MS + rows * RUN_DEADLINE_PER_ROW_MS;
+}
+export const RUN_DEADLINE_BASE_MS = 10_000;
+const RUN_DEADLINE_PER_ROW_MS = 0.5;
 
 const WORKER_URL = new URL('./onnx-worker.js', import.meta.url);
 
@@ -104,6 +139,13 @@ export class OnnxHost {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
   private released = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  /** When `watchdog` fires (performance.now() ms); Infinity when it is not set. */
+  private watchdogAt = Infinity;
+  /** Told when the thread is lost with runs waiting (set by the model's owner, for logs and metrics). */
+  onLoss: WorkerLossListener | null = null;
+  /** Scales every run's deadline (tests shorten it; see runDeadlineMs). */
+  deadlineScale = 1;
 
   private constructor(
     worker: Worker,
@@ -133,13 +175,23 @@ export class OnnxHost {
   /** Runs `rows` rows of `width` features held at the start of `buffer` (which is transferred). */
   async run(buffer: ArrayBuffer, rows: number, width: number): Promise<RunResult> {
     if (this.released) throw new Error('the ONNX session was released');
-    const worker = this.worker ?? (await this.respawn());
+    let worker = this.worker;
+    if (!worker) {
+      try {
+        worker = await this.respawn();
+      } catch (err) {
+        throw new WorkerLostError('worker_start_failed', `a new ONNX worker could not be started: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    }
     const id = this.nextId++;
     const request: WorkerRequest = { type: 'run', id, buffer, rows, width, ...this.io };
     return new Promise<RunResult>((resolve, reject) => {
       if (this.waiting.size === 0) worker.ref();
-      this.waiting.set(id, { resolve, reject });
+      const deadlineMs = runDeadlineMs(rows) * this.deadlineScale;
+      const deadline = performance.now() + deadlineMs;
+      this.waiting.set(id, { resolve, reject, deadline, deadlineMs, rows });
       worker.postMessage(request, [buffer]);
+      if (deadline < this.watchdogAt) this.armWatchdog(deadline);
     });
   }
 
@@ -170,6 +222,44 @@ export class OnnxHost {
     return exited;
   }
 
+  /**
+   * Tests only: the thread blocks for `ms` before it takes its next message, as a run stuck
+   * inside onnxruntime would; runs sent meanwhile wait behind it.
+   */
+  hangForTest(ms: number): void {
+    this.worker?.postMessage({ type: 'hang', ms } satisfies WorkerRequest);
+  }
+
+  /**
+   * A thread that leaves a run unanswered past its deadline is given up: its runs are rejected
+   * (their callers get an answer instead of waiting for their request timeout) and the next run
+   * starts a new thread. The old one is not terminated (stopping a thread inside a native
+   * onnxruntime call can take the process down); it is unreferenced, and whatever it answers
+   * later is ignored.
+   */
+  private armWatchdog(at: number): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdogAt = at;
+    this.watchdog = setTimeout(() => this.checkHung(), Math.max(0, at - performance.now())).unref();
+  }
+
+  private checkHung(): void {
+    this.watchdog = null;
+    this.watchdogAt = Infinity;
+    const worker = this.worker;
+    if (!worker || this.waiting.size === 0) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const w of this.waiting.values()) next = Math.min(next, w.deadline);
+    if (next > now) return this.armWatchdog(next);
+    let overdue: Waiting | undefined;
+    for (const w of this.waiting.values()) if (w.deadline === next) overdue = w;
+    worker.unref();
+    // Should the thread ever come back, it frees its session and ends (its late answers are ignored).
+    worker.postMessage({ type: 'release' } satisfies WorkerRequest);
+    this.lose(worker, 'worker_hung', new Error(`a run of ${overdue?.rows ?? '?'} rows was not answered within ${Math.round(overdue?.deadlineMs ?? 0)} ms; the thread was given up and a new one starts with the next run`));
+  }
+
   private adopt(worker: Worker): void {
     this.worker = worker;
     // An idle worker must not keep the process alive; one with runs waiting does.
@@ -190,12 +280,21 @@ export class OnnxHost {
   }
 
   private onDeath(worker: Worker, cause: Error): void {
+    this.lose(worker, 'worker_stopped', cause);
+  }
+
+  private lose(worker: Worker, loss: WorkerLoss, cause: Error): void {
     if (this.worker !== worker) return;
     this.worker = null;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    this.watchdogAt = Infinity;
     if (this.released && this.waiting.size === 0) return;
-    const err = new Error(`the ONNX worker stopped: ${cause.message}`, { cause });
+    const err = new WorkerLostError(loss, `the ONNX worker ${loss === 'worker_hung' ? 'stopped answering' : 'stopped'}: ${cause.message}`, { cause });
+    const runsLost = this.waiting.size;
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
+    this.onLoss?.(loss, cause, runsLost);
   }
 
   private respawn(): Promise<Worker> {

@@ -59,6 +59,11 @@ port.on('message', (/** @type {WorkerRequest} */ msg) => {
   // Fault injection for tests: the thread dies between two tasks, as after an uncaught
   // error, with the runs queued behind this message never answered.
   if (msg.type === 'exit') process.exit(1);
+  // Fault injection for tests: the thread blocks, as inside a native call that does not return.
+  if (msg.type === 'hang') {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms);
+    return;
+  }
   void run(msg);
 });
 

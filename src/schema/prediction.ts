@@ -65,7 +65,8 @@ async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise
     return predictions;
   } catch (err) {
     if (err instanceof GatewayError) {
-      ctx.request.log.error({ err, code: err.code }, 'prediction failed');
+      // At warn, as REST's (app.ts answerError): the outage itself is logged once at error.
+      ctx.request.log.warn({ err, code: err.code }, 'prediction failed');
       throw gatewayFailure(err, ctx.request.id);
     }
     throw err;

@@ -1,0 +1,114 @@
+/**
+ * What an operator sees when the ONNX worker thread crashes or hangs, or every run fails,
+ * on the real gateway with the real model: the callers' answers, one error line per outage
+ * (and one line when it ends), the counters an alarm reads, and GET / turning 503 exactly
+ * while the task cannot score and 200 again once it can.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OnnxHost } from '../src/model/onnx-host.js';
+import { LEGACY_PAYLOAD, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ COALESCE_PREDICTIONS: 'false' });
+});
+afterAll(() => gw.close());
+
+const hostOf = (g: TestGateway) => (g.slot.current as unknown as { session: OnnxHost }).session;
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`${name} not in /metrics`);
+  return Number(line.slice(name.length + 1));
+}
+
+/** Log lines from index `from` on with this msg. */
+const linesSince = (from: number, msg: string) => gw.logs.slice(from).filter((l) => l['msg'] === msg);
+const errorsSince = (from: number) => gw.logs.slice(from).filter((l) => l['level'] === 'error' || l['level'] === 'fatal');
+
+describe('the ONNX worker dies with runs waiting', () => {
+  it('answers those callers 503 INFERENCE_FAILED, logs one error, counts the failures, and serves again from a new worker', async () => {
+    const from = gw.logs.length;
+    const before = await metric('gateway_inference_failures_total{reason="worker_stopped"}');
+    const host = hostOf(gw);
+    // The thread is busy for a moment, then dies: the runs sent meanwhile queue behind its exit.
+    host.hangForTest(1000);
+    const died = host.crashForTest();
+    const answers = await Promise.all([1, 2, 3].map((i) => postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': `crash-${i}` })));
+    await died;
+    expect(answers.map((a) => a.status)).toEqual([503, 503, 503]);
+    for (const a of answers) expect((a.json as { detail: string }).detail).toMatch(/^INFERENCE_FAILED: .*the ONNX worker stopped/);
+    expect(await metric('gateway_inference_failures_total{reason="worker_stopped"}')).toBe(before + 3);
+    expect(await metric('gateway_inference_failing')).toBe(1);
+    // One error line for the outage, with its cause; the three requests at warn.
+    expect(errorsSince(from)).toHaveLength(1);
+    expect(errorsSince(from)[0]).toMatchObject({ msg: expect.stringMatching(/^inference failing/), reason: 'worker_stopped', err: expect.stringMatching(/exited with code 1/) });
+    expect(linesSince(from, 'request failed').map((l) => l['level'])).toEqual(['warn', 'warn', 'warn']);
+
+    const next = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
+    expect(next.status).toBe(200);
+    expect(linesSince(from, 'inference recovered')).toEqual([expect.objectContaining({ level: 'info', failedRuns: 3 })]);
+    expect(await metric('gateway_inference_failing')).toBe(0);
+    expect((await fetch(`${gw.url}/`)).status).toBe(200);
+  });
+});
+
+describe('the ONNX worker stops answering', () => {
+  it('answers the waiting caller 503 at the run deadline (not at REQUEST_TIMEOUT_MS), and the health check finds a new worker serving', async () => {
+    const from = gw.logs.length;
+    const host = hostOf(gw);
+    host.deadlineScale = 0.05; // 10 s → 500 ms
+    try {
+      host.hangForTest(20_000);
+      const started = Date.now();
+      const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
+      expect(res.status).toBe(503);
+      expect((res.json as { detail: string }).detail).toMatch(/^INFERENCE_FAILED: .*the ONNX worker stopped answering: a run of 1 rows was not answered within 500 ms/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await metric('gateway_inference_failures_total{reason="worker_hung"}')).toBe(1);
+      expect(errorsSince(from)).toEqual([expect.objectContaining({ reason: 'worker_hung' })]);
+      // GET / runs a test run (on a new thread): it succeeds, so the task stays in service.
+      const health = await fetch(`${gw.url}/`);
+      expect(health.status).toBe(200);
+      expect(linesSince(from, 'inference recovered')).toHaveLength(1);
+      expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
+    } finally {
+      host.deadlineScale = 1;
+    }
+  });
+});
+
+describe('every run fails', () => {
+  it('turns GET / 503 while no run succeeds, logs the outage once, and 200 again once a run does', async () => {
+    const from = gw.logs.length;
+    const host = hostOf(gw) as unknown as { run: (...args: unknown[]) => Promise<unknown> };
+    const run = host.run.bind(host);
+    host.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
+    try {
+      expect((await fetch(`${gw.url}/`)).status).toBe(200); // nothing has failed yet
+      for (let i = 0; i < 5; i++) expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(503);
+      const health = await fetch(`${gw.url}/`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'inference_failing', version: gw.slot.current.modelVersion, cause: expect.stringMatching(/injected: ORT kernel failure/) });
+      expect(await metric('gateway_inference_failures_total{reason="run_failed"}')).toBeGreaterThanOrEqual(6);
+      // No flood: one error line for five failed requests and a failed health check.
+      expect(errorsSince(from)).toHaveLength(1);
+      expect(errorsSince(from)[0]).toMatchObject({ reason: 'run_failed', err: expect.stringMatching(/injected: ORT kernel failure/) });
+    } finally {
+      host.run = run;
+    }
+    expect((await fetch(`${gw.url}/`)).status).toBe(200);
+    expect(linesSince(from, 'inference recovered')).toHaveLength(1);
+    expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
+  });
+});
+
+describe('/metrics for alarms', () => {
+  it('has every reload result and failure reason at 0 before the first event', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    for (const result of ['swapped', 'unchanged', 'failed', 'cancelled']) expect(text).toContain(`gateway_model_reloads_total{result="${result}"}`);
+    for (const reason of ['worker_stopped', 'worker_hung', 'worker_start_failed', 'run_failed']) expect(text).toContain(`gateway_inference_failures_total{reason="${reason}"}`);
+    expect(text).toMatch(/^gateway_model_source_check_failures_total 0$/m);
+  });
+});
