@@ -112,3 +112,40 @@ describe('/metrics for alarms', () => {
     expect(text).toMatch(/^gateway_model_source_check_failures_total 0$/m);
   });
 });
+
+describe('MLflow unreachable after start-up', () => {
+  it('counts each failed reload and source check for an alarm, and logs a repeated check failure once', async () => {
+    const { freePort } = await import('../bench/process.js');
+    const closed = await freePort(); // nothing listens there: connection refused, as an MLflow that is down
+    const token = 'ops-admin-token-123456';
+    const mlflow = await startTestGateway({
+      MLFLOW_TRACKING_URI: `http://127.0.0.1:${closed}`,
+      MODEL_URI: 'models:/telco-churn@champion',
+      MLFLOW_TIMEOUT_MS: '100',
+      MLFLOW_POLL_INTERVAL_MS: '0',
+      ADMIN_TOKEN: token,
+    });
+    try {
+      const read = async (name: string) => {
+        const text = await (await fetch(`${mlflow.url}/metrics`)).text();
+        return Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1));
+      };
+      const from = mlflow.logs.length;
+      const res = await fetch(`${mlflow.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'mutation { reloadModel { changed } }' }),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(await read('gateway_model_reloads_total{result="failed"}')).toBe(1);
+      expect(await read('gateway_model_reloads_total{result="swapped"}')).toBe(0);
+      for (let i = 0; i < 3; i++) await mlflow.admin.checkForUpdate();
+      expect(await read('gateway_model_source_check_failures_total')).toBe(3);
+      // Three failed checks, one warn line: the outage is logged when it starts, not at every poll.
+      expect(mlflow.logs.slice(from).filter((l) => String(l['msg']).startsWith('model source check failed;'))).toHaveLength(1);
+      expect((await fetch(`${mlflow.url}/`)).status).toBe(200); // the bundle keeps serving
+    } finally {
+      await mlflow.close();
+    }
+  });
+});
