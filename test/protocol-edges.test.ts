@@ -351,6 +351,9 @@ describe('GraphQL variables of any size', () => {
       [{ c: manyKeys }, 'variables.c', new RegExp(`an object of ${Object.keys(manyKeys).length} keys; at most ${maxObjectKeys}`)],
       [{ c: { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars + 1) } }, 'variables.c.customerId', new RegExp(`a string of ${maxStringChars + 1} characters`)],
       [{ c: GRAPHQL_CUSTOMER, unused: nested }, `variables.unused${'[0]'.repeat(maxDepth)}`, new RegExp(`nested more than ${maxDepth} levels`)],
+      // A field name is text too: one of 4 MB was printed into each of 20 messages and came back in full in the answer.
+      [{ c: { ...GRAPHQL_CUSTOMER, ['k'.repeat(4_000_000)]: 1 } }, 'variables.c', new RegExp(`has a field name of 4000000 characters; at most ${maxStringChars}`)],
+      [{ c: GRAPHQL_CUSTOMER, unused: [{ ['k'.repeat(maxStringChars + 1)]: 1 }] }, 'variables.unused[0]', new RegExp(`has a field name of ${maxStringChars + 1} characters`)],
     ];
     for (const [variables, path, message] of cases) {
       const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SINGLE, variables }) });

@@ -20,8 +20,11 @@ export const MAX_DOCUMENT_CHARS = 65_536;
 /**
  * Bounds on GraphQL variables before graphql-js reads them. graphql-js prints the whole
  * invalid value into each of up to 50 error messages: a 5 MB customer of unknown keys came
- * back as a 505 MB answer after 44 s. CustomerInput has 20 fields and customerId at most 256
- * characters, so these bounds leave every valid request alone.
+ * back as a 505 MB answer after 44 s. A field name is bounded as a string is (graphql-js prints
+ * it raw, in the value and in its "Field … is not defined" message, and names it in the issue's
+ * path: one 4.9 MB name came back as a 4.9 MB answer, 20 copies of it built on the way).
+ * CustomerInput has 20 fields and customerId at most 256 characters, so these bounds leave every
+ * valid request alone.
  */
 export const VARIABLE_LIMITS = { maxObjectKeys: 64, maxStringChars: 1024, maxDepth: 16 } as const;
 
@@ -41,6 +44,9 @@ export function variablesOverLimits(value: unknown): { path: (string | number)[]
     }
     const keys = Object.keys(v);
     if (keys.length > maxObjectKeys) return { path: [], message: `an object of ${keys.length} keys; at most ${maxObjectKeys} are accepted` };
+    // Named by the object's path: the name itself is what is too long to quote.
+    const longName = keys.find((key) => key.length > maxStringChars);
+    if (longName !== undefined) return { path: [], message: `an object that has a field name of ${longName.length} characters; at most ${maxStringChars} are accepted` };
     for (const key of keys) {
       const found = visit((v as Record<string, unknown>)[key], depth + 1);
       if (found) return { ...found, path: [key, ...found.path] };
