@@ -88,6 +88,14 @@ export class GatewayStack extends Stack {
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
     const s = props.settings;
+    // The ALB is internet-facing: without a certificate it serves plain HTTP, and the admin token
+    // (Authorization: Bearer on every reloadModel call) would be readable on every hop to it.
+    assertNoProblems(
+      'GatewayStack',
+      s.adminTokenSecretArn !== undefined && s.certificateArn === undefined
+        ? ['adminTokenSecretArn needs certificateArn: without it the internet-facing ALB serves plain HTTP, and every reloadModel call would send ADMIN_TOKEN in clear text']
+        : [],
+    );
     const retention = retentionDays(s.logRetentionDays);
     // Stopping a task: ECS deregisters it, the ALB lets its in-flight requests finish for the
     // deregistration delay (each runs at most the gateway's request timeout), then ECS sends

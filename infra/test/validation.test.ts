@@ -4,7 +4,7 @@ import { settingsFromContext } from '../lib/context.js';
 import { fargateSizeProblem } from '../lib/fargate-sizes.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
-import { MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack } from './helpers.js';
+import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack } from './helpers.js';
 
 function problemsOf(overrides: Partial<GatewaySettings>): string {
   try {
@@ -39,8 +39,15 @@ describe('settings are validated at synth time with clear errors', () => {
     );
   });
 
+  it('rejects ADMIN_TOKEN without a certificate: the token would cross the internet in clear text', () => {
+    expect(problemsOf({ adminTokenSecretArn: ADMIN_SECRET_ARN })).toContain(
+      'adminTokenSecretArn needs certificateArn: without it the internet-facing ALB serves plain HTTP, and every reloadModel call would send ADMIN_TOKEN in clear text',
+    );
+    expect(() => buildStack({ adminTokenSecretArn: ADMIN_SECRET_ARN, certificateArn: CERTIFICATE_ARN })).not.toThrow();
+  });
+
   it('rejects a partial Secrets Manager ARN for ADMIN_TOKEN', () => {
-    expect(problemsOf({ adminTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin' })).toContain(
+    expect(problemsOf({ adminTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin', certificateArn: CERTIFICATE_ARN })).toContain(
       'adminTokenSecretArn must be a complete Secrets Manager ARN',
     );
   });
