@@ -125,8 +125,17 @@ const variables = z.object({
   MLFLOW_TRACKING_USERNAME: unsetWhenEmpty(z.string().optional()),
   MLFLOW_TRACKING_PASSWORD: unsetWhenEmpty(z.string().optional()),
   MLFLOW_TRACKING_TOKEN: unsetWhenEmpty(z.string().optional()),
-  // Empty means unset: reloadModel disabled.
-  ADMIN_TOKEN: unsetWhenEmpty(z.string().min(16, 'must be at least 16 characters').optional()),
+  // Empty means unset: reloadModel disabled. Sent as `Authorization: Bearer <token>`, whose value
+  // Node trims of surrounding whitespace and reads as Latin-1: a token with either could never
+  // match, and every reloadModel would be refused as if sent without it. Never quoted (a secret).
+  ADMIN_TOKEN: unsetWhenEmpty(
+    z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .refine((t) => t.trim() === t, 'begins or ends with whitespace (a newline from the file it was written from?), which an Authorization header cannot carry')
+      .refine((t) => /^[\x20-\x7e]*$/.test(t.trim()), 'has a character outside visible ASCII (or a control character), which an Authorization header cannot carry as it is')
+      .optional(),
+  ),
 });
 
 const envSchema = variables

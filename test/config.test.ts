@@ -76,6 +76,34 @@ describe('MLflow credentials', () => {
   });
 });
 
+describe('the admin token', () => {
+  const refusal = (token: string): ConfigError | null => {
+    try {
+      loadConfig({ ADMIN_TOKEN: token });
+    } catch (err) {
+      return err as ConfigError;
+    }
+    return null;
+  };
+
+  it('takes any visible ASCII, spaces inside included, as an Authorization header carries it', () => {
+    expect(loadConfig({ ADMIN_TOKEN: 'Zq8+/_-~.=!$%&*a b' }).ADMIN_TOKEN).toBe('Zq8+/_-~.=!$%&*a b');
+  });
+
+  // Node trims a header value's surrounding whitespace and reads its bytes as Latin-1: such a
+  // token could never be sent, and every reloadModel was answered 403 "needs the admin token".
+  it.each([
+    ['a trailing newline (a secret written from a file)', 'secret-admin-token-0123\n', 'begins or ends with whitespace'],
+    ['a leading space', ' secret-admin-token-0123', 'begins or ends with whitespace'],
+    ['a character outside ASCII', 'secret-admin-tökén-0123', 'has a character outside visible ASCII'],
+    ['a control character', 'secret-admin\ttoken-0123', 'has a character outside visible ASCII'],
+  ])('refuses one with %s, never quoting it', (_what, token, problem) => {
+    const refused = refusal(token);
+    expect(refused?.problems).toEqual([expect.stringContaining(`ADMIN_TOKEN: ${problem}`)]);
+    expect(refused?.message).not.toContain(token.trim());
+  });
+});
+
 describe('CORS origins', () => {
   // The Origin header is compared with each entry as a string: an entry a browser never sends would leave CORS silently closed.
   it('takes origins as browsers send them, comma-separated', () => {
