@@ -131,7 +131,7 @@ describe('README', () => {
     const d = loadConfig({});
     const quoted = [
       `documents of at most ${grouped(MAX_DOCUMENT_CHARS)} characters (\`MAX_DOCUMENT_CHARS\``,
-      `objects of at most ${VARIABLE_LIMITS.maxObjectKeys} keys, strings of at most ${grouped(VARIABLE_LIMITS.maxStringChars)} characters and ${VARIABLE_LIMITS.maxDepth} levels of nesting (\`VARIABLE_LIMITS\``,
+      `objects of at most ${VARIABLE_LIMITS.maxObjectKeys} keys, strings and field names of at most ${grouped(VARIABLE_LIMITS.maxStringChars)} characters and ${VARIABLE_LIMITS.maxDepth} levels of nesting (\`VARIABLE_LIMITS\``,
       `error messages cut at ${grouped(MAX_MESSAGE_CHARS)} characters`,
       `once it has found ${grouped(MAX_COUNTED_ISSUES)} (\`MAX_COUNTED_ISSUES\`)`,
       `At most ${MAX_LISTED_ISSUES} problems are listed`,
