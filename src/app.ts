@@ -169,7 +169,8 @@ export function createApp(deps: AppDeps): App {
    * request.) A synchronous throw is caught by handle like a rejection.
    */
   function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> | void {
-    const url = req.url?.charCodeAt(0) === SLASH ? req.url : originForm(req);
+    const target = req.url;
+    const url = target?.charCodeAt(0) === SLASH ? target : originForm(req);
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
@@ -199,6 +200,9 @@ export function createApp(deps: AppDeps): App {
     }
     if (path === '/metrics') {
       state.route = 'metrics';
+      // The load balancer refuses /metrics by a path rule, which an absolute-form target
+      // (GET http://host/metrics) might not meet; a scraper in the VPC sends the path form.
+      if (url !== target) throw new HttpProblem(404, 'Not Found', 'GET /metrics is answered to the path form only (GET /metrics), not to an absolute URL');
       if (method !== 'GET' && method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');
         throw new HttpProblem(405, 'Method Not Allowed', 'GET /metrics is the Prometheus scrape');

@@ -436,6 +436,16 @@ describe('request targets', () => {
     expect(bare).toContain('"status":"ok"');
   });
 
+  it('does not answer /metrics to the absolute form, which the load balancer\'s path rule may not see', async () => {
+    const absolute = await rawExchange('GET http://gateway.example/metrics HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
+    expect(absolute).toMatch(/^HTTP\/1\.1 404 /);
+    expect(absolute).toContain('GET /metrics is answered to the path form only');
+    expect(absolute).not.toContain('gateway_requests_total');
+    const pathForm = await rawExchange('GET /metrics HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
+    expect(pathForm).toMatch(/^HTTP\/1\.1 200 /);
+    expect(pathForm).toContain('gateway_requests_total');
+  });
+
   it('refuses a target that is neither a path nor an http(s) URL with a 400 naming it', async () => {
     const refused = await rawExchange('GET ftp://gateway.example/ HTTP/1.1\r\nHost: gateway.example\r\nConnection: close\r\n\r\n');
     expect(refused).toMatch(/^HTTP\/1\.1 400 /);
