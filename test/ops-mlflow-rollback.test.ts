@@ -1,0 +1,115 @@
+/**
+ * An operator promoting and rolling back through MLflow (docs/mlflow.md "Promoting a model",
+ * infra/README.md "Rolling back a bad model") against a real `mlflow server`: the alias moved
+ * to a version that cannot be loaded, back to the serving one, and forward again once that
+ * version's bundle is there; what modelInfo, GET / and the logs say at each step.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelInfoDocument } from '../src/generated/graphql.js';
+import { BUNDLE_DIR, gql, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
+
+const MODEL = 'telco-churn';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+let mlflow: MlflowServer;
+let experimentId: string;
+const v = { one: '', two: '', late: '' };
+let lateRun = '';
+const gateways: TestGateway[] = [];
+
+const champion = (version: string) => setAlias(mlflow.url, MODEL, 'champion', version);
+
+async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '2000', ...env });
+  gateways.push(gw);
+  return gw;
+}
+
+async function modelInfo(gw: TestGateway) {
+  const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+  const health = (await (await fetch(`${gw.url}/`)).json()) as { version?: string; notice?: string };
+  return { version: info?.version, notice: info?.notice ?? null, health: { version: health.version, notice: health.notice ?? null } };
+}
+
+/** Uploads the packaged bundle into the run of version `late` (whose run had none), as an operator fixing it would. */
+async function uploadLateBundle(): Promise<void> {
+  const files = await readBundleFiles(BUNDLE_DIR);
+  const manifest = JSON.parse(Buffer.from(files['manifest.json'] as Uint8Array).toString('utf8')) as { run: { runId: string } };
+  manifest.run.runId = lateRun;
+  const upload: Record<string, Uint8Array | string> = { ...files, 'manifest.json': JSON.stringify(manifest) };
+  for (const [file, bytes] of Object.entries(upload)) {
+    const res = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${lateRun}/artifacts/bundle/${file}`, {
+      method: 'PUT',
+      body: typeof bytes === 'string' ? bytes : Buffer.from(bytes),
+    });
+    expect(res.status, await res.text()).toBe(200);
+  }
+}
+
+beforeAll(async () => {
+  await ensureVenv();
+  mlflow = await startMlflowServer();
+  ({ experiment_id: experimentId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn' }));
+  await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
+  const packaged = await readBundleFiles(BUNDLE_DIR);
+  v.one = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged)).version;
+  v.two = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged)).version;
+  // Registered before its bundle was uploaded: MLflow answers 404 for bundle/manifest.json.
+  const late = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {});
+  v.late = late.version;
+  lateRun = late.runId;
+  await champion(v.one);
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.close()));
+  await mlflow?.stop();
+});
+
+describe('rolling back from a version that cannot be loaded, then promoting it again once it can', () => {
+  it('the poller loads the version the second time the alias names it, and the notice never claims the served version is the champion', async () => {
+    const gw = await gateway();
+    expect(await modelInfo(gw)).toMatchObject({ version: v.one, notice: null });
+
+    // Promoted too early: its bundle is not in MLflow yet. Rejected, one serves, the notice says why.
+    await champion(v.late);
+    await waitFor('the notice about the version without a bundle', async () => (await modelInfo(gw)).notice?.includes(`names version ${v.late}, which could not be loaded (MLFLOW_NOT_FOUND`) === true);
+
+    // Rolled back to the serving version: the notice goes.
+    await champion(v.one);
+    await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
+
+    // The bundle is uploaded and the version promoted again: the poller loads it.
+    await uploadLateBundle();
+    await champion(v.late);
+    await waitFor(`version ${v.late} to serve`, async () => (await modelInfo(gw)).version === v.late, 10_000);
+    expect(await modelInfo(gw)).toEqual({ version: v.late, notice: null, health: { version: v.late, notice: null } });
+    expect(gw.logs.filter((l) => l['msg'] === 'model swapped').map((l) => l['to'])).toEqual([v.late]);
+    await gw.close();
+  });
+
+  it('a version still rejected keeps its notice when the alias was deleted in between and set to it again', async () => {
+    // A second bad version (no bundle): v.late has one now.
+    const { version: bad } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {});
+    await champion(v.two);
+    const gw = await gateway();
+    expect((await modelInfo(gw)).version).toBe(v.two);
+    await champion(bad);
+    await waitFor('the notice about the bad version', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded`) === true);
+
+    const deleted = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: MODEL, alias: 'champion' }) });
+    expect(deleted.status).toBe(200);
+    await waitFor('the notice that the alias names nothing', async () => (await modelInfo(gw)).notice?.includes('names no model version') === true);
+
+    await champion(bad);
+    await waitFor('the notice about the bad version again', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded`) === true, 5_000);
+    await sleep(400);
+    const info = await modelInfo(gw);
+    expect(info.notice).not.toContain('names no model version');
+    expect(info.health.notice).toBe(info.notice);
+    expect(info.version).toBe(v.two);
+    await gw.close();
+    await champion(v.one);
+  });
+});
