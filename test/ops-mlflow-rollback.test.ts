@@ -113,3 +113,15 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
     await champion(v.one);
   });
 });
+
+describe('MODEL_URI naming a fixed version', () => {
+  it('models:/<name>/0<n> serves version n and its poller never reloads it, as models:/<name>/<n> does', async () => {
+    const gw = await gateway({ MODEL_URI: `models:/${MODEL}/0${v.two}` });
+    expect(await modelInfo(gw)).toMatchObject({ version: v.two, notice: null });
+    await sleep(1_000); // ten polls
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    // Each poll found the version serving without loading it: no reload at all.
+    expect(metrics).not.toMatch(/^gateway_model_reloads_total\{[^}]*\} [1-9]/m);
+    await gw.close();
+  });
+});

@@ -21,7 +21,9 @@ export function parseModelUri(uri: string): ModelUri {
   let m = /^models:\/([^/@]+)@([\w-]+)$/.exec(uri);
   if (m) return { kind: 'alias', name: m[1] as string, alias: m[2] as string };
   m = /^models:\/([^/@]+)\/(\d+)$/.exec(uri);
-  if (m) return { kind: 'version', name: m[1] as string, version: m[2] as string };
+  // As MLflow writes it (models:/telco-churn/03 is version 3): the poller compares it with the
+  // version MLflow reports, and a mismatch reloaded the same model at every poll.
+  if (m) return { kind: 'version', name: m[1] as string, version: (m[2] as string).replace(/^0+(?=\d)/, '') };
   m = /^runs:\/([0-9a-zA-Z]+)(?:\/(.*))?$/.exec(uri);
   if (m) return { kind: 'run', runId: m[1] as string, bundlePath: (m[2] ?? '').replace(/^\/+|\/+$/g, '') || 'bundle' };
   throw new Error(`unsupported MODEL_URI ${uri}: use models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>/bundle`);
