@@ -105,11 +105,11 @@ export class ModelAdmin {
   private closed = false;
   /**
    * The last identity seen rejected for good (it failed verification, or MLflow says its bundle is
-   * not there), so the poller does not reload a bad version every interval, and what the notice
-   * said about it. Forgotten once the source names anything else: an operator who rolls back and
-   * then promotes the version again (its bundle uploaded or fixed) expects it to be loaded.
+   * not there), so the poller does not reload a bad version every interval. Forgotten once the
+   * source names anything else (or nothing): an operator who rolls back and then promotes the
+   * version again (its bundle uploaded or fixed) expects it to be loaded.
    */
-  private rejected: { identity: string; unserved: { key: string; what: string } | null } | null = null;
+  private rejectedIdentity: string | null = null;
   /** Checks (peeks) failing in a row: what failed, since when, how many; null while the source answers. */
   private checkFailing: { cause: string; since: Date; checks: number } | null = null;
   /**
@@ -201,7 +201,7 @@ export class ModelAdmin {
       // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
       if (err instanceof MlflowError && err.isClientError) {
         this.noteUnserved(`none ${cause}`, `${this.source.description} names no model version (${describeError(err)})`);
-        this.rejected = null;
+        this.rejectedIdentity = null;
       }
       if (this.checkFailing?.cause === cause) {
         this.checkFailing.checks++;
@@ -221,17 +221,12 @@ export class ModelAdmin {
     }
     const serving = this.slot.loaded;
     const identity = serving && this.source.identify ? this.source.identify(serving) : null;
-    if (this.rejected && wanted !== this.rejected.identity) this.rejected = null;
+    if (wanted !== this.rejectedIdentity) this.rejectedIdentity = null;
     if (wanted !== null && wanted === identity) {
       this.unserved = null;
       return { checked: true, reloaded: null };
     }
-    if (wanted !== null && this.rejected) {
-      // Still the version that could not be loaded: not loaded again, and the notice says so
-      // (again, if a check in between found the alias gone and said that instead).
-      if (this.rejected.unserved) this.noteUnserved(this.rejected.unserved.key, this.rejected.unserved.what);
-      return { checked: true, reloaded: null };
-    }
+    if (wanted !== null && wanted === this.rejectedIdentity) return { checked: true, reloaded: null };
     try {
       return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`, { byPoller: true }) };
     } catch {
@@ -378,17 +373,15 @@ export class ModelAdmin {
       // the source names another one (reloadModel still retries it on demand). MLflow being
       // unreachable or slow is not remembered: the next poll tries again.
       const permanent = err instanceof BundleError || (err instanceof MlflowError && err.isClientError);
+      if (permanent && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
-      let unserved: { key: string; what: string } | null = null;
       if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
-        const why = `${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)}`;
-        unserved = { key, what: `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${why})` };
-        this.noteUnserved(unserved.key, unserved.what);
+        const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
+        this.noteUnserved(key, what);
       }
-      if (permanent && loaded !== null) this.rejected = { identity: loaded, unserved };
       throw err;
     }
-    this.rejected = null;
+    this.rejectedIdentity = null;
     if (signal.aborted) {
       // Its caller was already told it failed: it must not swap now.
       await candidate.release();
