@@ -125,3 +125,24 @@ describe('MODEL_URI naming a fixed version', () => {
     await gw.close();
   });
 });
+
+describe('restarting while the alias names a version that cannot be loaded', () => {
+  it('serves the packaged bundle with one notice that names the version, why, and that the packaged bundle serves', async () => {
+    const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {});
+    await champion(bad);
+    const gw = await gateway();
+    try {
+      const startup = await modelInfo(gw);
+      expect(startup.notice).toContain('could not be loaded at start-up, so the packaged bundle is served');
+      await waitFor('the poller to name the version', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}`) === true);
+      const info = await modelInfo(gw);
+      expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion on \\S+ names version ${bad}, which could not be loaded \\(MLFLOW_NOT_FOUND: .*; the packaged bundle \\(model version \\S+\\) keeps serving\\.$`));
+      // MLflow's answer once, not once for the start-up load and again for the poller's.
+      expect(info.notice?.split(`bundle/manifest.json of run ${runId}`)).toHaveLength(2);
+      expect(info.health.notice).toBe(info.notice);
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});

@@ -242,8 +242,14 @@ export class ModelAdmin {
    */
   noticeFor(model: ChurnModel): string | null {
     const unserved = model === this.slot.loaded ? this.unserved : null;
-    const notices = [model.lineage.notice, unserved && `Since ${unserved.since.toISOString()}, ${unserved.what}; model version ${model.modelVersion} keeps serving.`].filter((n) => n !== null);
-    return notices.length > 0 ? notices.join(' ') : null;
+    if (!unserved) return model.lineage.notice;
+    // The packaged bundle served because the start-up load failed: its own notice said why then;
+    // this says what the source names now, and why that is not served (the same failure, as a
+    // rule: both in one notice repeated every word of MLflow's answer twice).
+    const serving = model.lineage.source === 'BUNDLE' ? `the packaged bundle (model version ${model.modelVersion})` : `model version ${model.modelVersion}`;
+    const now = `Since ${unserved.since.toISOString()}, ${unserved.what}; ${serving} keeps serving.`;
+    const own = model.lineage.source === 'BUNDLE' ? null : model.lineage.notice;
+    return own === null ? now : `${own} ${now}`;
   }
 
   /** Records what the source names instead of what serves; `key` says whether it is the same situation as before (which keeps its start). */
