@@ -32,14 +32,15 @@ async function modelInfo(gw: TestGateway) {
   return { version: info?.version, notice: info?.notice ?? null, health: { version: health.version, notice: health.notice ?? null } };
 }
 
-/** Uploads the packaged bundle into the run of version `late` (whose run had none), as an operator fixing it would. */
-async function uploadLateBundle(): Promise<void> {
+/** Uploads the packaged bundle into `runId` (whose run had none), as an operator fixing it would. */
+async function uploadBundle(runId: string): Promise<void> {
   const files = await readBundleFiles(BUNDLE_DIR);
   const manifest = JSON.parse(Buffer.from(files['manifest.json'] as Uint8Array).toString('utf8')) as { run: { runId: string } };
-  manifest.run.runId = lateRun;
-  const upload: Record<string, Uint8Array | string> = { ...files, 'manifest.json': JSON.stringify(manifest) };
+  manifest.run.runId = runId;
+  // The manifest last: the gateway reads it first, so no poll finds a bundle half uploaded.
+  const upload: Record<string, Uint8Array | string> = { 'model.onnx': files['model.onnx'] as Uint8Array, 'parity.json': files['parity.json'] as Uint8Array, 'manifest.json': JSON.stringify(manifest) };
   for (const [file, bytes] of Object.entries(upload)) {
-    const res = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${lateRun}/artifacts/bundle/${file}`, {
+    const res = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/bundle/${file}`, {
       method: 'PUT',
       body: typeof bytes === 'string' ? bytes : Buffer.from(bytes),
     });
@@ -81,7 +82,7 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
     await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
 
     // The bundle is uploaded and the version promoted again: the poller loads it.
-    await uploadLateBundle();
+    await uploadBundle(lateRun);
     await champion(v.late);
     await waitFor(`version ${v.late} to serve`, async () => (await modelInfo(gw)).version === v.late, 10_000);
     expect(await modelInfo(gw)).toEqual({ version: v.late, notice: null, health: { version: v.late, notice: null } });
@@ -140,6 +141,29 @@ describe('restarting while the alias names a version that cannot be loaded', () 
       // MLflow's answer once, not once for the start-up load and again for the poller's.
       expect(info.notice?.split(`bundle/manifest.json of run ${runId}`)).toHaveLength(2);
       expect(info.health.notice).toBe(info.notice);
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
+describe('a version promoted before its bundle was uploaded', () => {
+  it('is loaded by the poller once the bundle is there, without moving the alias, the rejection logged once', async () => {
+    const { version: early, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {});
+    await champion(v.one);
+    const gw = await gateway();
+    try {
+      await champion(early);
+      await waitFor('the notice about the version without a bundle', async () => (await modelInfo(gw)).notice?.includes(`names version ${early}, which could not be loaded (MLFLOW_NOT_FOUND`) === true);
+      await sleep(500); // polls that find it still missing
+      expect(gw.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
+
+      // A reloadModel through the load balancer would reach one task: every task's poller must find it.
+      await uploadBundle(runId);
+      await waitFor(`version ${early} to serve`, async () => (await modelInfo(gw)).version === early, 10_000);
+      expect(await modelInfo(gw)).toEqual({ version: early, notice: null, health: { version: early, notice: null } });
+      expect(gw.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
     } finally {
       await gw.close();
       await champion(v.one);

@@ -374,12 +374,13 @@ export class ModelAdmin {
       // each interval) is logged at debug; the first such failure, and any reloadModel's, at error.
       const repeated = reload.byPoller && this.unserved?.key === key;
       this.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: loaded, reason }, 'model reload rejected; the current model keeps serving');
-      // A candidate that failed verification will fail again, and so will one MLflow says is
-      // not there (a version whose run has no bundle/, a deleted run): the poller skips it until
-      // the source names another one (reloadModel still retries it on demand). MLflow being
-      // unreachable or slow is not remembered: the next poll tries again.
-      const permanent = err instanceof BundleError || (err instanceof MlflowError && err.isClientError);
-      if (permanent && loaded !== null) this.rejectedIdentity = loaded;
+      // A candidate that failed verification will fail again (and each try downloads and hashes
+      // the whole model): the poller skips it until the source names another one (reloadModel
+      // still retries it on demand). One MLflow says is not there (a version whose run has no
+      // bundle/ yet) is tried again at each poll, as an unreachable MLflow is: finding out costs
+      // a few small calls, repeats are logged at debug, and once the bundle is uploaded every
+      // task loads it, where a reloadModel through the load balancer reaches one task only.
+      if (err instanceof BundleError && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
       if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
