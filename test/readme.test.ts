@@ -306,6 +306,26 @@ describe("model/README.md's tables", () => {
   });
 });
 
+describe("shell variables in the docs' commands", () => {
+  const files = ['README.md', 'model/README.md', 'infra/README.md', ...['delivery', 'mlflow', 'model-bundle', 'performance'].map((d) => `docs/${d}.md`)];
+
+  // A `$NAME` that a bash block reads must be exported by an earlier block of the same doc: a
+  // token set only in one command's environment (`ADMIN_TOKEN=$(openssl rand -hex 24) npm start`)
+  // is gone for the `curl -H "authorization: Bearer $ADMIN_TOKEN"` that follows.
+  it.each(files)('%s: every $VARIABLE a command reads was exported before it', (file) => {
+    const text = readFileSync(`${REPO_ROOT}${file}`, 'utf8');
+    const exported = new Set<string>();
+    const unset: string[] = [];
+    for (const [, block] of text.matchAll(/```bash\n([\s\S]*?)```/g)) {
+      for (const [, name] of (block as string).matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)) {
+        if (!exported.has(name as string)) unset.push(name as string);
+      }
+      for (const [, name] of (block as string).matchAll(/^\s*export ([A-Z][A-Z0-9_]*)=/gm)) exported.add(name as string);
+    }
+    expect(unset).toEqual([]);
+  });
+});
+
 describe('relative links in the README and the docs', () => {
   const files = ['README.md', 'model/README.md', 'infra/README.md', ...['delivery', 'mlflow', 'model-bundle', 'performance'].map((d) => `docs/${d}.md`)];
   /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
