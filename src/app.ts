@@ -182,7 +182,9 @@ export function createApp(deps: AppDeps): App {
       state.route = 'graphql';
       return graphql.handle(req, res, state);
     }
-    if (path === '/predict') {
+    // /predict/ too: the prototype (FastAPI) redirected it to /predict, method and body kept, and
+    // its callers' clients followed. Compared only once the path is not /predict.
+    if (path === '/predict' || path === '/predict/') {
       state.route = 'rest_predict';
       if (method !== 'POST') {
         res.setHeader('allow', 'POST');
@@ -219,17 +221,6 @@ export function createApp(deps: AppDeps): App {
   }
 
   async function otherRoutes(req: IncomingMessage, res: ServerResponse, state: RequestState, path: string, method: string): Promise<void> {
-    // The prototype (FastAPI) redirected /predict/ to /predict, method and body kept, and its
-    // callers' clients followed (a 404 here broke them): the same request is served here, at no
-    // cost to /predict, which never reaches this function.
-    if (path === '/predict/') {
-      state.route = 'rest_predict';
-      if (method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new HttpProblem(405, 'Method Not Allowed', 'POST /predict with a JSON customer or array of customers');
-      }
-      return restPredict(req, res, state);
-    }
     for (const extra of deps.extraRoutes ?? []) {
       if (path === extra.prefix || path.startsWith(`${extra.prefix}/`)) {
         state.route = extra.prefix.slice(1) || 'root';
