@@ -9,7 +9,7 @@ import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 
 import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
-import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, wellFormed, type BodyBudget } from './http.js';
+import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
 import { SENT_TWICE, bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
@@ -186,7 +186,7 @@ class GraphQLRefusal extends Error {
    * (`Unexpected token '\ud83d'`), whose escape strict JSON readers refuse.
    */
   static invalidJson(err: Error): GraphQLRefusal {
-    const originalError = { name: 'SyntaxError', message: wellFormed(err.message) };
+    const originalError = { name: 'SyntaxError', message: err.message.toWellFormed() };
     return new GraphQLRefusal(JSON.stringify({ errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST', originalError } }] }));
   }
 }

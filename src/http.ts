@@ -159,21 +159,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
   res.end(text);
 }
 
-/** Half a character: a UTF-16 surrogate without its other half. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
 /**
- * `text` with each lone surrogate replaced by U+FFFD. JSON.stringify writes one as an escape
- * (`\ud83d`) that names no character, and that strict JSON readers refuse (Rust's serde_json:
- * "lone leading surrogate in hex escape"), so a caller could not read the answer that told it
- * what was wrong. V8's JSON.parse message quotes one half of an emoji (`Unexpected token '\ud83d'`).
+ * RFC 9457 problem details; their text is well-formed Unicode (`toWellFormed`: each half of a
+ * character, a lone UTF-16 surrogate, becomes U+FFFD), whatever the body that caused them held.
+ * JSON.stringify writes a lone surrogate as an escape (`\ud83d`) that names no character and
+ * that strict JSON readers refuse (Rust's serde_json: "lone leading surrogate in hex escape"), so
+ * a caller could not read the answer that told it what was wrong; V8's JSON.parse message quotes
+ * one half of an emoji (`Unexpected token '\ud83d'`).
  */
-export const wellFormed = (text: string): string => text.replace(LONE_SURROGATE, '\ufffd');
-
-/** RFC 9457 problem details; their text is well-formed Unicode, whatever the body that caused them held. */
 export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId: string): void {
-  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: wellFormed(problem.detail), requestId };
-  if (problem.errors.length > 0) body['errors'] = problem.errors.map((e) => ({ path: wellFormed(e.path), message: wellFormed(e.message) }));
+  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail.toWellFormed(), requestId };
+  if (problem.errors.length > 0) body['errors'] = problem.errors.map((e) => ({ path: e.path.toWellFormed(), message: e.message.toWellFormed() }));
   if (res.headersSent) {
     res.destroy();
     return;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdFits, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
-import { HttpProblem, problemPath, wellFormed } from '../http.js';
+import { HttpProblem, problemPath } from '../http.js';
 import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
@@ -48,7 +48,7 @@ function fieldSchema(f: CustomerField): z.ZodType {
 const cutKey = (k: string): string => k.slice(0, k.charCodeAt(62) >= 0xd800 && k.charCodeAt(62) <= 0xdbff ? 62 : 63);
 
 /** A string as a 400 quotes it: at most 64 characters, well-formed. */
-const quote = (text: string): string => JSON.stringify(wellFormed(text.length > 64 ? `${cutKey(text)}…` : text));
+const quote = (text: string): string => JSON.stringify((text.length > 64 ? `${cutKey(text)}…` : text).toWellFormed());
 
 /**
  * What was sent instead of the type a field takes, for its message: `"tenure": "12"` was answered

@@ -7,7 +7,6 @@
 import { BREAK, Kind, visit, type ASTNode, type DocumentNode, type ExecutionResult, type GraphQLError, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
-import { wellFormed } from '../http.js';
 
 const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)"|got invalid value|of required type|of non-null type)/;
 
@@ -106,10 +105,10 @@ function literalPath(error: GraphQLError, document: DocumentNode): IssuePath | u
 
 /**
  * The start and the end of a long message (graphql-js puts the printed value in the middle and the
- * reason last). A cut inside a character leaves its half as U+FFFD (wellFormed), never a lone surrogate.
+ * reason last). A cut inside a character leaves its half as U+FFFD (toWellFormed), never a lone surrogate.
  */
 const cut = (message: string): string =>
-  message.length > MAX_MESSAGE_CHARS ? wellFormed(`${message.slice(0, 300)} … ${message.slice(message.length - (MAX_MESSAGE_CHARS - 303))}`) : message;
+  message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, 300)} … ${message.slice(message.length - (MAX_MESSAGE_CHARS - 303))}`.toWellFormed() : message;
 
 function isExecutionResult(value: unknown): value is ExecutionResult {
   return typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value) && !Array.isArray(value);
