@@ -110,9 +110,6 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       const reloaded = await settledBy(admin.settled(), deadline);
       if (!reloaded) log.warn('shutdown timeout: a model reload was still loading');
       await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
-      // A response whose socket was destroyed reports 'close' (and writes its access line) in a
-      // later turn than the server's own 'close': wait for it, so 'stopped' is the last line.
-      while (app.inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
       const drained = !timedOut && loaded && reloaded;
       log.info({ drained }, 'stopped');
       return drained;
