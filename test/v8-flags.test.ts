@@ -19,7 +19,7 @@ async function nodeOutput(args: string[]): Promise<string> {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { PATH: process.env['PATH'] ?? '' } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await once(child, 'exit');
+  await once(child, 'close'); // not 'exit': stdout may still hold the trace's last lines then
   return out;
 }
 

@@ -105,7 +105,9 @@ export async function spawnGateway(env: Record<string, string>, opts: { waitRead
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  // 'close', not 'exit': at 'exit' the child's stdout may still hold its last lines (Node's docs),
+  // and a test reading stdout() then missed them (shutdown's final 'stopped' line, under load).
+  const exited = once(child, 'close').then(([code]) => code as number | null);
   const url = `http://127.0.0.1:${port}`;
   const spawned = { child, url, stdout: () => out, stderr: () => err, exited };
   if (opts.waitReady === false) return spawned;
