@@ -243,7 +243,7 @@ export function createApp(deps: AppDeps): App {
       // At warn: an outage is logged once at error where it starts (the model's failing
       // inference, ModelAdmin), not once per request while it lasts.
       state.log.warn({ err: describeError(err), code: err.code }, 'request failed');
-      return sendProblem(res, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`), state.id);
+      return sendProblem(res, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`, [], err.retryAfterSeconds), state.id);
     }
     state.log.error({ err: describeError(err) }, 'unexpected error');
     sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'unexpected error; quote the request id when reporting it'), state.id);

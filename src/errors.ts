@@ -6,6 +6,12 @@ import { inspect } from 'node:util';
 import type { z } from 'zod';
 
 export class GatewayError extends Error {
+  /**
+   * Seconds after which repeating the same request may succeed, sent as Retry-After with the
+   * 503 (RFC 9110 §10.2.3); undefined for failures that repeating does not cure.
+   */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: string,
     message: string,
@@ -16,6 +22,13 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * Retry-After for the transient 503s: a starting gateway is ready within seconds (or falls back
+ * to its bundle within the load deadline), a draining one's callers are sent to another task by
+ * the load balancer, and a lost inference worker is replaced at the next run.
+ */
+const TRANSIENT_RETRY_AFTER_SECONDS = 1;
+
 /** The model bundle is missing, corrupt, or disagrees with the gateway's contract. */
 export class BundleError extends GatewayError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -25,6 +38,7 @@ export class BundleError extends GatewayError {
 
 /** Inference failed on a model that was loaded and warmed up. */
 export class InferenceError extends GatewayError {
+  override readonly retryAfterSeconds = TRANSIENT_RETRY_AFTER_SECONDS;
   constructor(message: string, options?: { cause?: unknown }) {
     super('INFERENCE_FAILED', message, options);
   }
@@ -32,6 +46,7 @@ export class InferenceError extends GatewayError {
 
 /** No model is ready to serve (starting up or shutting down). */
 export class NotReadyError extends GatewayError {
+  override readonly retryAfterSeconds = TRANSIENT_RETRY_AFTER_SECONDS;
   constructor(message = 'the model is not ready') {
     super('MODEL_NOT_READY', message);
   }

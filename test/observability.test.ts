@@ -50,10 +50,13 @@ describe('GET / (load balancer health check)', () => {
       const predict = await postJson(url, '/predict', LEGACY_PAYLOAD);
       expect(predict.status).toBe(503);
       expect((predict.json as { detail: string }).detail).toMatch(/MODEL_NOT_READY/);
+      // A 503 that repeating cures says when to repeat (clients' retry policies read it).
+      expect(predict.headers.get('retry-after')).toBe('1');
       // modelInfo as well: the same 503 and code as predict, not a masked "Unexpected error."
       const info = await gql(url, '{ modelInfo { name } }', {}, { 'x-request-id': 'not-ready-info' });
       expect(info.status).toBe(503);
       expect(info.body.errors?.[0]?.extensions).toMatchObject({ code: 'MODEL_NOT_READY', requestId: 'not-ready-info' });
+      expect(info.headers.get('retry-after')).toBe('1');
     } finally {
       server.close();
     }

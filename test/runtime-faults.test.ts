@@ -29,12 +29,14 @@ describe('inference failure after start-up', () => {
     expect(res.status).toBe(503);
     expect(res.json).toMatchObject({ status: 503, requestId: 'fault-rest-1' });
     expect((res.json as { detail: string }).detail).toMatch(/^INFERENCE_FAILED: inference failed on model .*injected: ORT kernel failure/);
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 
   it('GraphQL answers 503 with extensions.code and the request id', async () => {
     const res = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER }, { 'x-request-id': 'fault-gql-1' });
     expect(res.status).toBe(503);
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'INFERENCE_FAILED', requestId: 'fault-gql-1' });
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 
   it('logs the cause with the request id, at warn (the outage itself is logged once at error)', () => {

@@ -36,7 +36,11 @@ export function badUserInput(issues: readonly InputIssue[]): GraphQLError {
 export function gatewayFailure(err: GatewayError, requestId: string): GraphQLError {
   // No originalError: Yoga masks errors that wrap non-GraphQL errors, and this message is meant for callers.
   return createGraphQLError(err.message, {
-    extensions: { code: err.code, requestId, http: { status: 503 } },
+    extensions: {
+      code: err.code,
+      requestId,
+      http: { status: 503, ...(err.retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(err.retryAfterSeconds) } }) },
+    },
   });
 }
 
