@@ -94,6 +94,14 @@ export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeReq
   if (encoding !== undefined && encoding !== '' && encoding.toLowerCase() !== 'identity') {
     throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes an uncompressed body; got content-encoding: ${encoding}`);
   }
+  // A transfer coding before `chunked` (`gzip, chunked`): node passes the body on still coded, and
+  // it was answered "not valid UTF-8" with its compressed bytes quoted. 501, as RFC 9112 §6.1 has
+  // a server answer a transfer coding it does not implement (node itself refuses one without
+  // `chunked` last, with 400).
+  const transfer = req.headers['transfer-encoding'];
+  if (transfer !== undefined && transfer.toLowerCase() !== 'chunked' && transfer.split(',').some((c) => c.trim().toLowerCase() !== 'chunked')) {
+    throw new HttpProblem(501, 'Not Implemented', `${what} takes a body in no transfer coding but chunked; got transfer-encoding: ${transfer}`);
+  }
 }
 
 /**

@@ -414,6 +414,25 @@ async function rawExchange(request: string): Promise<string> {
   return received;
 }
 
+describe('transfer codings', () => {
+  const chunked = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n`;
+  const send = (route: string, coding: string, text: string) =>
+    rawExchange(`POST ${route} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${coding}\r\nConnection: close\r\n\r\n${chunked(text)}`);
+
+  it('refuses a coding before chunked with 501 naming it (node passes such a body on still coded), on /predict and /graphql', async () => {
+    for (const [route, text] of [['/predict', JSON.stringify(LEGACY_PAYLOAD)], ['/graphql', JSON.stringify({ query: MODEL_INFO })]] as const) {
+      const refused = await send(route, 'gzip, chunked', text);
+      expect(refused, route).toMatch(/^HTTP\/1\.1 501 /);
+      expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4)) as Problem).toMatchObject({
+        status: 501,
+        detail: `POST ${route} takes a body in no transfer coding but chunked; got transfer-encoding: gzip, chunked`,
+      });
+      // chunked alone, in any case, is read.
+      expect(await send(route, 'Chunked', text), route).toMatch(/^HTTP\/1\.1 200 /);
+    }
+  });
+});
+
 describe('request targets', () => {
   const body = JSON.stringify(LEGACY_PAYLOAD);
   it('routes the absolute form (a client that takes the gateway for a proxy) by its path', async () => {
