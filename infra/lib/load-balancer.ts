@@ -6,7 +6,10 @@ import { Construct } from 'constructs';
 import { GATEWAY_PORT } from './network.js';
 import { ACM_CERTIFICATE_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
-/** The ALB idle timeout; the gateway's keepAliveTimeout (65 s) is set above it so the ALB closes idle connections first. */
+/**
+ * The ALB idle timeout. The gateway's KEEP_ALIVE_TIMEOUT_MS (its default, src/config.ts: the task does
+ * not set it) must stay above it so the ALB closes idle connections first; test/gateway-config.test.ts checks.
+ */
 export const ALB_IDLE_TIMEOUT_SECONDS = 60;
 
 /**

@@ -9,9 +9,10 @@
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { LOG_LEVELS } from '../lib/gateway-service.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
-import { ADMIN_SECRET_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack, containerOf } from './helpers.js';
+import { ADMIN_SECRET_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack, containerOf, propsOfType, type Props } from './helpers.js';
 
 /** A value ECS would read from Secrets Manager at task start: any the gateway accepts. */
 const SECRET_VALUE = 'a-secret-value-of-32-characters!';
@@ -25,7 +26,11 @@ function taskEnvironment(settings: Partial<GatewaySettings>): Record<string, str
     if (error instanceof PropsValidationError) return error;
     throw error;
   }
-  const container = containerOf(Template.fromStack(stack), stack, stack.gateway.taskDefinition);
+  return environmentOf(containerOf(Template.fromStack(stack), stack, stack.gateway.taskDefinition));
+}
+
+/** A synthesized container's environment, each secret given SECRET_VALUE. */
+function environmentOf(container: Props): Record<string, string> {
   const env = (container.Environment ?? []) as { Name: string; Value: string }[];
   const secrets = (container.Secrets ?? []) as { Name: string }[];
   return Object.fromEntries([...env.map((e): [string, string] => [e.Name, e.Value]), ...secrets.map((s): [string, string] => [s.Name, SECRET_VALUE])]);
@@ -69,7 +74,7 @@ const EDGES: Record<string, Partial<GatewaySettings>> = {
   'MLflow credentials and token': { ...mlflow('http://mlflow.internal:5000'), mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN, mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN },
   'MLflow token without MLflow': { mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN },
   'admin token': { adminTokenSecretArn: ADMIN_SECRET_ARN },
-  'every log level': { logLevel: 'trace' },
+  ...Object.fromEntries(LOG_LEVELS.map((logLevel) => [`log level ${logLevel}`, { logLevel }])),
   'log level the gateway does not know': { logLevel: 'verbose' as GatewaySettings['logLevel'] },
   'shortest shutdown timeout': { shutdownTimeoutMs: 1000 },
   'longest shutdown timeout': { shutdownTimeoutMs: 110_000 },
@@ -87,5 +92,48 @@ describe('every environment the synth accepts is one the gateway starts with', (
   it('the edges include settings the gateway refuses, and the synth refuses each of them', () => {
     const refusedByGateway = ['tracking URI with a query', 'tracking URI with a fragment', 'tracking URI with credentials', 'MLflow credentials and token'];
     for (const name of refusedByGateway) expect(taskEnvironment(EDGES[name] ?? {}), name).toBeInstanceOf(PropsValidationError);
+  });
+});
+
+/**
+ * The numbers the stack sets around the gateway against the gateway's own values, as its parser
+ * reads the task environment: the ones the task does not set are the gateway's defaults
+ * (src/config.ts), which the stack relies on without writing them (KEEP_ALIVE_TIMEOUT_MS).
+ */
+function timingProblems(settings: Partial<GatewaySettings>): string[] {
+  const stack = buildStack(settings);
+  const template = Template.fromStack(stack);
+  const container = containerOf(template, stack, stack.gateway.taskDefinition);
+  const gateway = loadConfig(environmentOf(container));
+  const [alb] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+  const [targets] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  const [service] = propsOfType(template, 'AWS::ECS::Service');
+  const attribute = (resource: Props | undefined, key: string) =>
+    Number(((resource?.LoadBalancerAttributes ?? resource?.TargetGroupAttributes ?? []) as { Key: string; Value: string }[]).find((a) => a.Key === key)?.Value);
+  const idleMs = attribute(alb, 'idle_timeout.timeout_seconds') * 1000;
+  const drainMs = attribute(targets, 'deregistration_delay.timeout_seconds') * 1000;
+  const stopMs = Number(container.StopTimeout) * 1000;
+  const ports = {
+    'container port': (container.PortMappings as { ContainerPort: number }[])[0]?.ContainerPort,
+    'target group port': targets?.Port,
+    "service's load balancer port": (service?.LoadBalancers as { ContainerPort: number }[] | undefined)?.[0]?.ContainerPort,
+  };
+  const problems = Object.entries(ports)
+    .filter(([, port]) => port !== gateway.PORT)
+    .map(([what, port]) => `the gateway listens on PORT ${gateway.PORT}, the ${what} is ${String(port)}`);
+  // The ALB closes idle connections first: a gateway closing one the ALB is about to reuse is a 502.
+  if (!(gateway.KEEP_ALIVE_TIMEOUT_MS > idleMs)) problems.push(`KEEP_ALIVE_TIMEOUT_MS ${gateway.KEEP_ALIVE_TIMEOUT_MS} must be above the ALB idle timeout (${idleMs} ms)`);
+  // The gateway answers a request out of time (503 REQUEST_TIMEOUT), not the ALB (504).
+  if (!(gateway.REQUEST_TIMEOUT_MS < idleMs)) problems.push(`REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS} must be below the ALB idle timeout (${idleMs} ms)`);
+  // A request accepted before deregistration finishes before the ALB stops waiting for it.
+  if (!(drainMs >= gateway.REQUEST_TIMEOUT_MS)) problems.push(`the deregistration delay (${drainMs} ms) must cover REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS}`);
+  // The gateway drains and exits before ECS sends SIGKILL.
+  if (!(gateway.SHUTDOWN_TIMEOUT_MS < stopMs)) problems.push(`SHUTDOWN_TIMEOUT_MS ${gateway.SHUTDOWN_TIMEOUT_MS} must be below the container's stopTimeout (${stopMs} ms)`);
+  return problems;
+}
+
+describe("the stack's ports and timeouts fit the gateway's, as it reads the task environment", () => {
+  it.each(Object.entries({ defaults: {}, 'shortest shutdown timeout': { shutdownTimeoutMs: 1000 }, 'longest shutdown timeout': { shutdownTimeoutMs: 110_000 } }))('%s', (_, settings) => {
+    expect(timingProblems(settings)).toEqual([]);
   });
 });
