@@ -2,7 +2,8 @@
  * Replays every parity vector of the committed bundle through the running server, over
  * REST and GraphQL: the gateway's encoding + ONNX must give xgboost's probabilities.
  */
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CONTRACT_ENUMS } from '../src/contract.js';
 import { PredictBatchDocument, type CustomerInput } from '../src/generated/graphql.js';
@@ -64,5 +65,14 @@ describe('parity vectors through the running server', () => {
     expect(res.body.errors).toBeUndefined();
     const { max, at } = maxDiff((res.body.data?.predictBatch ?? []).map((r) => r.churnProbability));
     expect(max, `worst case ${at}: ${JSON.stringify(cases[at])}`).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('the committed bundle on any platform', () => {
+  it('is checked out byte for byte: git converts no line endings in it (its files are verified by sha256)', async () => {
+    const files = (await readdir(BUNDLE_DIR)).map((f) => `${BUNDLE_DIR}/${f}`);
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const attributes = execFileSync('git', ['check-attr', 'text', '--', ...files], { encoding: 'utf8' }).trim().split('\n');
+    expect(attributes).toEqual(files.map((f) => `${f}: text: unset`));
   });
 });
