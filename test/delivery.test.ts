@@ -320,6 +320,58 @@ describe('workflows', () => {
   });
 });
 
+describe('versions named in more than one place', () => {
+  const flat = (file: string) => read(file).replace(/\s+/g, ' ');
+
+  it('CI sets up the Python the model venv and mypy are pinned to, which the docs name', () => {
+    const ci = read('.github/workflows/ci.yml');
+    const places: [string, string | undefined][] = [
+      ...[...ci.matchAll(/python-version: "?([\d.]+)"?$/gm)].map((m): [string, string | undefined] => ['.github/workflows/ci.yml python-version', m[1]]),
+      ['model/scripts/setup-venv.sh version check', /sys\.version_info\[:2\] == \((\d+), (\d+)\)/.exec(read('model/scripts/setup-venv.sh'))?.slice(1).join('.')],
+      ['model/scripts/setup-venv.sh warning', /verified with Python (\d+\.\d+)/.exec(read('model/scripts/setup-venv.sh'))?.[1]],
+      ['model/mypy.ini python_version', /^python_version = (\S+)$/m.exec(read('model/mypy.ini'))?.[1]],
+      ...['README.md', 'model/README.md', 'docs/delivery.md'].flatMap((doc) => [...flat(doc).matchAll(/Python (\d+\.\d+)/g)].map((m): [string, string | undefined] => [doc, m[1]])),
+    ];
+    expect(places.filter(([where]) => where.includes('ci.yml')).length, 'both CI jobs set up Python').toBe(2);
+    const version = places[0]?.[1];
+    expect(version).toMatch(/^3\.\d+$/);
+    expect(places.filter(([, v]) => v !== version), `every place names Python ${version}`).toEqual([]);
+  });
+
+  it("the docs name the image's Node major and package.json's engines floor, which @types/node follows", () => {
+    const major = /^major=(\d+)$/m.exec(spawnSync('bash', ['scripts/image-node-major.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout)?.[1];
+    expect(major).toMatch(/^\d+$/);
+    const root = JSON.parse(read('package.json')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    const infra = JSON.parse(read('infra/package.json')) as { engines: { node: string } };
+    expect(infra.engines.node).toBe(root.engines.node);
+    const floor = /^>=(\d+)$/.exec(root.engines.node)?.[1];
+    expect(floor, root.engines.node).toMatch(/^\d+$/);
+    // Types of the oldest Node the engines allow, so code using a newer API fails the typecheck, not a user on that Node.
+    expect(root.devDependencies['@types/node']?.split('.')[0]).toBe(floor);
+    const phrases: [string, string][] = [
+      ['README.md', `Node ≥ ${floor} and Python`],
+      ['README.md', `The image and the GitHub workflow run Node ${major} (the workflow reads the major from the Dockerfile)`],
+      ['README.md', `so \`engines\` stays \`>=${floor}\``],
+      ['docs/delivery.md', `Node ≥ ${floor} is required by the gateway; the image uses Node ${major} (LTS)`],
+    ];
+    expect(phrases.filter(([doc, phrase]) => !flat(doc).includes(phrase))).toEqual([]);
+  });
+
+  it('the tools both package.json and infra/package.json pin are pinned to the same version', () => {
+    type Pkg = { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const pins = (file: string) => {
+      const pkg = JSON.parse(read(file)) as Pkg;
+      return { ...pkg.dependencies, ...pkg.devDependencies };
+    };
+    const root = pins('package.json');
+    const infra = pins('infra/package.json');
+    // infra's tsc and vitest compile src/config.ts (infra/test/gateway-config.test.ts), and the root's ESLint type-checks infra/.
+    const shared = Object.keys(infra).filter((name) => name in root);
+    expect(shared).toEqual(expect.arrayContaining(['typescript', '@types/node', 'vitest']));
+    expect(shared.filter((name) => root[name] !== infra[name]).map((name) => `${name}: ${root[name]} at the root, ${infra[name]} in infra/`)).toEqual([]);
+  });
+});
+
 /** The lines of a top-level block (`on:`, `jobs:`), up to the next top-level key. */
 function topBlock(workflow: string, key: string): string {
   const m = new RegExp(`^${key}:[^\\n]*\\n((?:(?: .*)?\\n)*)`, 'm').exec(`${workflow}\n`);
