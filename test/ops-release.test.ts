@@ -5,11 +5,14 @@
  * the deploy job, named, before it asks AWS for credentials.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './helpers/index.js';
+import { BUNDLE_DIR, REPO_ROOT, startTestGateway } from './helpers/index.js';
+
+/** The manifest fields the release reads (the rest is carried through unchanged). */
+type Manifest = { registeredModel: { name: string; version: string | null; alias: string | null }; run: { runId: string }; [key: string]: unknown };
 
 const release = readFileSync(path.join(REPO_ROOT, '.github/workflows/release.yml'), 'utf8');
 
@@ -31,11 +34,11 @@ function runMeta(env: { DOCKERHUB_USERNAME: string; DOCKERHUB_TOKEN_SET: string 
   return runStep('meta', env);
 }
 
-/** Runs a step's script as GitHub does (bash -eo pipefail, from the checkout) with the given environment. */
-function runStep(id: string, env: Record<string, string>) {
+/** Runs a step's script as GitHub does (bash -eo pipefail, from the checkout, or `cwd`) with the given environment. */
+function runStep(id: string, env: Record<string, string>, cwd = REPO_ROOT) {
   const output = path.join(mkdtempSync(path.join(tmpdir(), 'release-step-')), 'github-output');
   const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', stepScript(release, id)], {
-    cwd: REPO_ROOT,
+    cwd,
     encoding: 'utf8',
     env: { PATH: process.env['PATH'] ?? '', GITHUB_OUTPUT: output, RELEASE_SHA: '0123456789abcdef0123456789abcdef01234567', ...env },
   });
@@ -82,6 +85,44 @@ describe('release: Docker Hub secrets', () => {
     const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'model/bundle/manifest.json'), 'utf8')) as { registeredModel?: { version: string }; run: { runId: string }; onnx: { sha256: string } };
     expect(r.written).toBe(`image=docker.io/acme/churn-gateway\nmodel-version=${manifest.registeredModel?.version ?? `run-${manifest.run.runId}`}\nmodel-sha256=${manifest.onnx.sha256}\n`);
   });
+});
+
+describe('release: the model version of the image label', () => {
+  /** The jq expression the release's meta step computes MODEL_VERSION with. */
+  const releaseJq = /model_version=\$\(jq -er '([^']+)'/.exec(stepScript(release, 'meta'))?.[1];
+
+  it('is the one the build commands in the Dockerfile and the docs pass as MODEL_VERSION', () => {
+    expect(releaseJq).toContain('registeredModel.version');
+    const commands = ['Dockerfile', 'README.md', 'docs/delivery.md'].flatMap((file) =>
+      [...readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/MODEL_VERSION="\$\(jq -r '([^']+)' model\/bundle\/manifest\.json\)"/g)].map((m) => [file, m[1]]),
+    );
+    expect(commands.map(([file]) => file)).toEqual(expect.arrayContaining(['Dockerfile', 'README.md', 'docs/delivery.md']));
+    expect(commands.filter(([, jq]) => jq !== releaseJq)).toEqual([]);
+  });
+
+  // A bundle of a registered version, and one of a run never registered (MLflow off at training).
+  it.each([
+    ['registered', (m: Manifest) => m],
+    ['unregistered', (m: Manifest) => ({ ...m, registeredModel: { ...m.registeredModel, version: null, alias: null } })],
+  ])('is the version the gateway reports for the bundle it bakes in (%s)', async (_, edit) => {
+    const checkout = mkdtempSync(path.join(tmpdir(), 'release-bundle-'));
+    const bundle = path.join(checkout, 'model/bundle');
+    mkdirSync(bundle, { recursive: true });
+    cpSync(BUNDLE_DIR, bundle, { recursive: true });
+    const manifest = edit(JSON.parse(readFileSync(path.join(bundle, 'manifest.json'), 'utf8')) as Manifest);
+    writeFileSync(path.join(bundle, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    const r = runStep('meta', { DOCKERHUB_USERNAME: 'acme', DOCKERHUB_TOKEN_SET: 'true' }, checkout);
+    expect(r.status, r.out).toBe(0);
+    const labelled = /^model-version=(.*)$/m.exec(r.written)?.[1];
+    const gw = await startTestGateway({ MODEL_DIR: bundle });
+    try {
+      const reported = ((await (await fetch(`${gw.url}/`)).json()) as { version: string }).version;
+      expect(labelled).toBe(reported);
+    } finally {
+      await gw.close();
+      rmSync(checkout, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('release: deploy settings', () => {
