@@ -1,0 +1,295 @@
+/**
+ * /ui's accessibility in a real browser against the real gateway: axe-core (injected into the
+ * real chromium page) finds no WCAG 2.1 A/AA violation on the form page in any of its states;
+ * GraphiQL's wrapper (title, language, main landmark) is checked, GraphiQL's own internals are
+ * not; the form works with the keyboard alone; and the page reflows on a phone, at 320 px
+ * (WCAG 1.4.10) and at 200 % zoom without horizontal scrolling or clipped controls.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AxeResults, Result } from 'axe-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
+import { buildUi } from '../ui/src/build.js';
+import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+type Page = TestPage['page'];
+
+const unavailable = browserUnavailable();
+const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
+const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** The WCAG 2.1 level A and AA rules (axe tags each rule with the versions and levels it checks). */
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+if (unavailable && process.env['CI']) {
+  describe('ui accessibility (browser)', () => {
+    it('needs chromium on CI', () => {
+      throw new Error(unavailable);
+    });
+  });
+} else if (unavailable) {
+  console.warn(`skipping test/ui-a11y.test.ts: ${unavailable}`);
+}
+
+/** A violation as a line a reader can act on: the rule, what it asks, and where. */
+const describeViolation = (v: Result) => `${v.id} (${v.help}): ${v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary?.replace(/\s+/g, ' ') ?? ''}`).join('; ')}`;
+
+/**
+ * Runs axe-core in the page as it is now. Evaluated through the DevTools protocol, which the
+ * page's Content-Security-Policy (script-src 'self') does not apply to: the page under test is
+ * served exactly as users get it.
+ */
+async function axe(page: Page, runOnly: { type: 'tag' | 'rule'; values: string[] }): Promise<AxeResults> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await AXE_SOURCE);
+  return page.evaluate((only) => (window as unknown as { axe: { run(context: Document, options: object): Promise<AxeResults> } }).axe.run(document, { runOnly: only, resultTypes: ['violations'] }), runOnly);
+}
+
+/** The page's WCAG 2.1 A/AA violations, one line each (expected: none). */
+const wcagViolations = async (page: Page) => (await axe(page, { type: 'tag', values: WCAG_21_AA })).violations.map(describeViolation);
+
+describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
+  let uiDir: string;
+  let gateway: TestGateway;
+  let browser: TestBrowser;
+  let tab: TestPage | null = null;
+
+  beforeAll(async () => {
+    // Its own build: test/ui.test.ts rebuilds ui/dist while this file may be running.
+    uiDir = await mkdtemp(path.join(tmpdir(), 'ui-a11y-'));
+    await buildUi(uiDir);
+    [gateway, browser] = await Promise.all([startTestGateway({ UI_DIR: uiDir }), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    if (uiDir) await rm(uiDir, { recursive: true, force: true });
+  });
+
+  async function open(viewport?: { width: number; height: number }): Promise<Page> {
+    tab = await browser.open(gateway.url, viewport);
+    return tab.page;
+  }
+
+  afterEach(async () => {
+    if (!tab) return;
+    const { consoleErrors } = tab;
+    await tab.close();
+    tab = null;
+    expect(consoleErrors.filter((e) => !/status of (400|503)/.test(e)), 'console errors').toEqual([]);
+  });
+
+  /** The form page with the model panel filled in. */
+  async function formPage(page: Page): Promise<void> {
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+  }
+
+  const predicted = (page: Page) => poll(() => page.locator('#customer-form').getAttribute('aria-busy')).toBe('false');
+
+  /** Every Predict answer's risk level rewritten in flight (the real answer otherwise), for the band the examples do not reach. */
+  async function riskLevelInFlight(page: Page, riskLevel: string): Promise<void> {
+    await page.route('**/graphql', async (route) => {
+      if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName !== 'Predict') return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { riskLevel: string } } };
+      if (body.data?.predict) body.data.predict.riskLevel = riskLevel;
+      await route.fulfill({ response, json: body });
+    });
+  }
+
+  it('has no WCAG 2.1 A/AA violation at load, with the model panel filled in', async () => {
+    const page = await open();
+    await formPage(page);
+    expect(await page.locator('#model-panel table').count()).toBeGreaterThan(0);
+    expect(await wcagViolations(page)).toEqual([]);
+    // The panel's folded "All metrics" table, open.
+    await page.locator('#model-panel details summary').click();
+    expect(await wcagViolations(page)).toEqual([]);
+  });
+
+  it('has no WCAG 2.1 A/AA violation after a prediction in each risk band, also once the result is stale', async () => {
+    const page = await open();
+    await formPage(page);
+    const tenure = page.getByLabel('Tenure (months)');
+    for (const example of EXAMPLES) {
+      await page.getByRole('button', { name: example.label }).click();
+      await poll(() => page.locator('.result').getAttribute('data-risk')).toMatch(/^(HIGH|LOW)$/);
+      expect(await wcagViolations(page), `${example.label}`).toEqual([]);
+      // Edited after the prediction: the result says it is for the values before, still readable.
+      await tenure.fill(String(Number(await tenure.inputValue()) + 1));
+      await poll(() => page.getByTestId('stale-note').count()).toBe(1);
+      expect(await wcagViolations(page), `${example.label}, stale`).toEqual([]);
+    }
+    await riskLevelInFlight(page, 'MEDIUM');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('MEDIUM');
+    expect(await wcagViolations(page), 'medium').toEqual([]);
+    await tenure.fill('3');
+    await poll(() => page.getByTestId('stale-note').count()).toBe(1);
+    expect(await wcagViolations(page), 'medium, stale').toEqual([]);
+    // Outside the training ranges: the notice under the verdict.
+    await page.unrouteAll({ behavior: 'wait' });
+    await tenure.fill('1200');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('range-notice').count()).toBe(1);
+    expect(await wcagViolations(page), 'outside the training ranges').toEqual([]);
+  });
+
+  it("has no WCAG 2.1 A/AA violation with field errors, the page's and the gateway's (its wording unfolded)", async () => {
+    const page = await open();
+    await formPage(page);
+    await page.getByLabel('Customer id (optional)').fill('x'.repeat(300));
+    await page.getByLabel('Tenure (months)').fill('5000');
+    await page.getByLabel('Total charges').fill('74,40');
+    await page.getByLabel('Phone service').selectOption('false');
+    await page.getByLabel('Multiple lines').selectOption('YES');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('.field.invalid').count()).toBe(4);
+    expect(await page.locator('#form-summary').textContent()).toBe('4 fields need attention before predicting.');
+    expect(await wcagViolations(page)).toEqual([]);
+    // The gateway's issue next to its field, with its own wording folded under it and opened.
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { operationName?: string; variables: { customer?: Record<string, unknown> } };
+      if (body.operationName !== 'Predict' || !body.variables.customer) return route.continue();
+      Object.assign(body.variables.customer, { phoneService: false, multipleLines: 'YES' });
+      await route.fulfill({ response: await route.fetch({ postData: JSON.stringify(body) }) });
+    });
+    await page.getByRole('button', { name: 'Example: high risk' }).click();
+    await poll(() => page.locator('[data-field="multipleLines"] details.gateway-wording').count()).toBe(1);
+    await page.locator('[data-field="multipleLines"] details.gateway-wording summary').click();
+    expect(await wcagViolations(page)).toEqual([]);
+  });
+
+  it('has no WCAG 2.1 A/AA violation when the gateway fails (request id shown) or the model panel cannot load', async () => {
+    const page = await open();
+    await formPage(page);
+    // A real 503 from a failing model session, as in test/ui.test.ts.
+    const session = (gateway.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const run = session.run.bind(session);
+    session.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
+    try {
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#result .request-id').count()).toBe(1);
+    } finally {
+      session.run = run;
+    }
+    expect(await wcagViolations(page), 'gateway failure').toEqual([]);
+    // The panel's own failure: ModelInfo masked as "Unexpected error." (a failure no resolver expects).
+    Object.defineProperty(gateway.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new TypeError('injected: unexpected failure');
+      },
+    });
+    try {
+      await page.reload();
+      await poll(() => page.locator('#model-panel .problem').textContent()).toBe('Model information is unavailable: Unexpected error.');
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
+    expect(await wcagViolations(page), 'model panel unavailable').toEqual([]);
+  });
+
+  it('is walked with the keyboard alone: skip link, every control in reading order with a visible focus, and out of the page', async () => {
+    const page = await open();
+    await formPage(page);
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        const box = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        return {
+          name: el.id || (el.textContent ?? '').trim(),
+          inView: box.top >= 0 && box.bottom <= innerHeight && box.left >= 0 && box.right <= innerWidth,
+          ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+        };
+      });
+    // The skip link comes first and jumps over the header to the form.
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ name: 'Skip to the customer form', inView: true, ring: true });
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect((await focused())?.name).toBe('field-customerId');
+    // From the top: every control once, in the order of the page, then focus leaves the page (no trap).
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    const walked: NonNullable<Awaited<ReturnType<typeof focused>>>[] = [];
+    for (let step = 0; step < 40; step++) {
+      await page.keyboard.press('Tab');
+      const now = await focused();
+      if (!now) break;
+      walked.push(now);
+    }
+    const metricsCount = (await page.locator('#model-panel details summary').textContent()) ?? '';
+    expect(walked.map((w) => w.name)).toEqual([
+      'Skip to the customer form',
+      'Predict',
+      'GraphiQL',
+      'field-customerId',
+      ...ALL_FIELDS.map((f) => `field-${f.name}`),
+      'Predict churn',
+      ...EXAMPLES.map((e) => e.label),
+      metricsCount,
+    ]);
+    expect(walked.filter((w) => !w.inView || !w.ring)).toEqual([]);
+    // And back with Shift+Tab from the end, through the same controls.
+    await page.keyboard.press('Shift+Tab');
+    expect((await focused())?.name).toBe(metricsCount);
+    // Enter in a field predicts; with a mistake, focus goes to the first invalid field.
+    await page.getByLabel('Total charges').fill('oops');
+    await page.getByLabel('Tenure (months)').fill('-1');
+    await page.getByLabel('Monthly charges').press('Enter');
+    await poll(() => page.evaluate(() => document.activeElement?.id)).toBe('field-tenure');
+    expect(await page.getByRole('alert').textContent()).toBe('2 fields need attention before predicting.');
+    await page.getByLabel('Tenure (months)').fill('12');
+    await page.getByLabel('Total charges').fill('800');
+    await page.getByLabel('Total charges').press('Enter');
+    await poll(() => page.getByTestId('probability').count()).toBe(1);
+    await predicted(page);
+    // Announced where focus is not: the result area is a polite live region read as a whole.
+    expect(await page.locator('#result').evaluate((el) => [el.getAttribute('aria-live'), el.getAttribute('aria-atomic')])).toEqual(['polite', 'true']);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-totalCharges');
+  });
+
+  for (const viewport of [
+    { name: 'a 320 px screen (WCAG 1.4.10 reflow)', width: 320, height: 640 },
+    { name: 'a phone at 375 px', width: 375, height: 812 },
+    { name: '200 % zoom on a 1280 × 720 window', width: 640, height: 360 },
+  ]) {
+    it(`fits ${viewport.name}: no horizontal scrolling, no control cut off, in every state`, async () => {
+      const page = await open({ width: viewport.width, height: viewport.height });
+      /** Controls and text that stick out of the screen or out of a box that clips them. */
+      const cutOff = () =>
+        page.evaluate(() => {
+          const width = document.documentElement.clientWidth;
+          const found: string[] = [];
+          if (document.documentElement.scrollWidth > width) found.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
+          const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).replace(/ /g, '.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+          for (const el of document.querySelectorAll('main input, main select, main button, main summary, header a, main p, main dd, main th, main td, main legend, main label')) {
+            const box = el.getBoundingClientRect();
+            if (box.width === 0) continue; // hidden
+            if (box.left < 0 || box.right > width + 0.5) found.push(`${name(el)} spans ${box.left}–${box.right}`);
+            if (el.tagName !== 'SELECT' && el.tagName !== 'INPUT' && el.scrollWidth > el.clientWidth + 1) found.push(`${name(el)} overflows its box: ${el.scrollWidth} > ${el.clientWidth}`);
+          }
+          return found;
+        });
+      await formPage(page);
+      expect(await cutOff(), 'at load').toEqual([]);
+      await page.getByRole('button', { name: 'Example: high risk' }).click();
+      await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
+      await page.locator('#model-panel details summary').click();
+      expect(await cutOff(), 'after a prediction, all metrics open').toEqual([]);
+      await page.getByLabel('Customer id (optional)').fill('a-customer-id-without-any-space-'.repeat(9));
+      await page.getByLabel('Total charges').fill('1234567890123456789012345678901234567890x');
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('.field.invalid').count()).toBe(2);
+      expect(await cutOff(), 'with field errors').toEqual([]);
+    });
+  }
+});
