@@ -257,6 +257,20 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-totalCharges');
   });
 
+  it('shows the probability bar in forced colours (Windows high contrast), where backgrounds are the theme\'s', async () => {
+    const page = await open();
+    await formPage(page);
+    await page.getByRole('button', { name: 'Example: high risk' }).click();
+    await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
+    await page.emulateMedia({ forcedColors: 'active' });
+    const backgrounds = () => page.evaluate(() => ['.gauge', '.gauge-fill', '.gauge-threshold'].map((s) => getComputedStyle(document.querySelector(s) as Element).backgroundColor));
+    await poll(async () => new Set(await backgrounds()).size).toBe(3);
+    // Stale, too: the bar keeps the theme's colours rather than the page's grey.
+    await page.getByLabel('Tenure (months)').fill('70');
+    await poll(() => page.getByTestId('stale-note').count()).toBe(1);
+    expect(new Set(await backgrounds()).size).toBe(3);
+  });
+
   for (const viewport of [
     { name: 'a 320 px screen (WCAG 1.4.10 reflow)', width: 320, height: 640 },
     { name: 'a phone at 375 px', width: 375, height: 812 },
