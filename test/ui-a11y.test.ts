@@ -194,6 +194,24 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await wcagViolations(page), 'model panel unavailable').toEqual([]);
   });
 
+  it("gives GraphiQL's page its title, language and main landmark; what axe finds is inside GraphiQL's own rendering", async () => {
+    const page = await open();
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    // What this project writes: the page around GraphiQL.
+    const wrapper = await axe(page, { type: 'rule', values: ['document-title', 'html-has-lang', 'html-lang-valid', 'landmark-one-main', 'region', 'bypass'] });
+    expect(wrapper.violations.map(describeViolation)).toEqual([]);
+    expect(await page.title()).toBe('Churn gateway · GraphiQL');
+    expect(await page.getByRole('main', { name: 'GraphiQL' }).locator('.graphiql-container').count()).toBeGreaterThan(0);
+    // GraphiQL's own markup (its tabs, its logo) is third-party and left alone; none of the page's.
+    const all = await axe(page, { type: 'tag', values: WCAG_21_AA });
+    const outside = await page.evaluate(
+      (targets) => targets.filter((selector) => !document.querySelector(selector)?.closest('.graphiql-container')),
+      all.violations.flatMap((v) => v.nodes.map((n) => n.target.join(' '))),
+    );
+    expect(outside).toEqual([]);
+  });
+
   it('is walked with the keyboard alone: skip link, every control in reading order with a visible focus, and out of the page', async () => {
     const page = await open();
     await formPage(page);

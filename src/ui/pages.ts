@@ -57,6 +57,8 @@ export function renderGraphiqlPage(manifest: UiManifest): string {
 <link rel="stylesheet" href="${url('graphiql.css')}">
 <script defer src="${url('graphiql-boot.js')}"></script>
 <script defer src="${url('graphiql.js')}"></script>`,
-    `<div id="root"><noscript>GraphiQL needs JavaScript.</noscript></div>`,
+    // GraphiQL renders into the page's main landmark: in a <div>, all of it sat outside any
+    // landmark, and a screen reader's "main" key found nothing on the page.
+    `<main id="root" aria-label="GraphiQL"><noscript>GraphiQL needs JavaScript.</noscript></main>`,
   );
 }
