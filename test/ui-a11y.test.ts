@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AxeResults, Result } from 'axe-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NotReadyError } from '../src/errors.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
@@ -164,7 +165,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await wcagViolations(page)).toEqual([]);
   });
 
-  it('has no WCAG 2.1 A/AA violation when the gateway fails (request id shown) or the model panel cannot load', async () => {
+  it('has no WCAG 2.1 A/AA violation when the gateway fails (request id shown) or is starting, and with the model panel unavailable or carrying a notice', async () => {
     const page = await open();
     await formPage(page);
     // A real 503 from a failing model session, as in test/ui.test.ts.
@@ -192,6 +193,34 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       Reflect.deleteProperty(gateway.slot, 'current');
     }
     expect(await wcagViolations(page), 'model panel unavailable').toEqual([]);
+    // Still starting: every model lookup answers MODEL_NOT_READY, in the panel and the result.
+    Object.defineProperty(gateway.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new NotReadyError();
+      },
+    });
+    try {
+      await page.reload();
+      await poll(() => page.locator('#model-panel details.gateway-wording').count()).toBe(1);
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#result details.gateway-wording').count()).toBe(1);
+      await page.locator('#result details.gateway-wording summary').click();
+      expect(await wcagViolations(page), 'gateway starting').toEqual([]);
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
+    // A model with a notice (a gateway serving its bundle because MLflow failed), as ModelInfo would carry it.
+    await page.route('**/graphql', async (route) => {
+      if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName !== 'ModelInfo') return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { modelInfo?: { notice: string | null } } };
+      if (body.data?.modelInfo) body.data.modelInfo.notice = 'Serving the bundled model: MLflow could not be reached.';
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await poll(() => page.locator('#model-panel .notice').count()).toBe(1);
+    expect(await wcagViolations(page), 'model notice').toEqual([]);
   });
 
   it("gives GraphiQL's page its title, language and main landmark; what axe finds is inside GraphiQL's own rendering", async () => {
