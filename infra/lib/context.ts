@@ -3,7 +3,8 @@ import { DEFAULT_SETTINGS, type GatewaySettings } from './gateway-stack.js';
 import { PropsValidationError } from './validation.js';
 
 type Kind = 'string' | 'number' | 'boolean';
-const KINDS: Record<keyof GatewaySettings, Kind> = {
+/** Every context key the app reads, with its type (infra/README.md's parameter table lists them all). */
+export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   image: 'string',
   cpu: 'number',
   memoryMiB: 'number',

@@ -1,0 +1,76 @@
+/**
+ * infra/README.md stays true: its parameter table lists every context key the app reads, with
+ * DEFAULT_SETTINGS' defaults, and the fixed values it quotes (ports, timeouts, health check, names)
+ * are the synthesized stack's and, for the ones the task leaves to the gateway, the gateway's own
+ * defaults (src/config.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { KINDS } from '../lib/context.js';
+import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
+import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
+import { DEFAULT_SETTINGS, type GatewaySettings } from '../lib/gateway-stack.js';
+import { containerOf, propsOfType, synth } from './helpers.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+/** The README with every run of white space one space, for phrases that wrap. */
+const flat = readme.replace(/\s+/g, ' ');
+
+// Each row: | `key` | default | validation / meaning |
+const rows = [...readme.matchAll(/^\| `(\w+)` \| ([^|]*) \| ([^\n]*) \|$/gm)].map((m) => ({ key: m[1] as keyof GatewaySettings, defaultCell: m[2], meaning: m[3] }));
+const row = (key: keyof GatewaySettings) => rows.find((r) => r.key === key);
+
+describe("infra/README.md's parameter table", () => {
+  it('lists every context key the app reads, once', () => {
+    expect(rows.map((r) => r.key).sort()).toEqual(Object.keys(KINDS).sort());
+  });
+
+  it("gives DEFAULT_SETTINGS' default for every key (no backticked value: none)", () => {
+    const wrong = rows.flatMap(({ key, defaultCell }) => {
+      const shown = /^`([^`]*)`$/.exec(defaultCell)?.[1];
+      const actual = DEFAULT_SETTINGS[key];
+      return (shown === undefined ? actual === undefined : String(actual) === shown) ? [] : [`${key}: README ${defaultCell}, DEFAULT_SETTINGS ${String(actual)}`];
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it('lists the log levels and Fargate CPU sizes the synth accepts', () => {
+    expect(row('logLevel')?.meaning).toContain(`\`LOG_LEVEL\`: ${LOG_LEVELS.join(', ')}`);
+    expect(row('cpu')?.meaning).toContain(`Fargate CPU units: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')}`);
+  });
+});
+
+describe("infra/README.md's fixed values", () => {
+  const { stack, template } = synth();
+  const container = containerOf(template, stack, stack.gateway.taskDefinition);
+  const env = Object.fromEntries(((container.Environment ?? []) as { Name: string; Value: string }[]).map((e) => [e.Name, e.Value]));
+  const gateway = loadConfig(env);
+  const [alb] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+  const [targets] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  const attribute = (attributes: unknown, key: string) => Number((attributes as { Key: string; Value: string }[]).find((a) => a.Key === key)?.Value);
+  const idle = attribute(alb?.LoadBalancerAttributes, 'idle_timeout.timeout_seconds');
+  const drain = attribute(targets?.TargetGroupAttributes, 'deregistration_delay.timeout_seconds');
+  const stop = Number(container.StopTimeout);
+  const port = (container.PortMappings as { ContainerPort: number }[])[0]?.ContainerPort;
+  const s = (ms: number) => ms / 1000;
+
+  it('are the synthesized stack’s, and the gateway defaults the task relies on', () => {
+    expect([ECS_NAMES.service, ECS_NAMES.taskFamily]).toEqual([ECS_NAMES.cluster, ECS_NAMES.cluster]);
+    const phrases = [
+      `ALB (idle timeout ${idle} s)`,
+      `IP target group on ${String(targets?.Port)} with health check \`GET ${String(targets?.HealthCheckPath)}\` → ${String((targets?.Matcher as { HttpCode: string }).HttpCode)}`,
+      `(cluster, service and family named \`${ECS_NAMES.cluster}\`;`,
+      `⌈ms/1000⌉ + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s by default, max 120 s)`,
+      `container port ${port} (\`PORT=${env.PORT}\`), ALB idle timeout ${idle} s (the gateway's keep-alive is ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s,`,
+      `request timeout ${s(gateway.REQUEST_TIMEOUT_MS)} s (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\` in the task environment`,
+      `the ALB deregistration delay derived from it (${drain} s)`,
+      `health check every ${String(targets?.HealthCheckIntervalSeconds)} s with ${String(targets?.HealthCheckTimeoutSeconds)} s timeout, healthy after ${String(targets?.HealthyThresholdCount)} and unhealthy after ${String(targets?.UnhealthyThresholdCount)} checks`,
+      `for up to the deregistration delay (${drain} s)`,
+      `exits within \`SHUTDOWN_TIMEOUT_MS\` (${s(gateway.SHUTDOWN_TIMEOUT_MS)} s); ECS waits up to stopTimeout (${stop} s)`,
+      `after ${String(targets?.UnhealthyThresholdCount)} failed checks (≈ ${Number(targets?.UnhealthyThresholdCount) * Number(targets?.HealthCheckIntervalSeconds)} s)`,
+      `within \`MLFLOW_POLL_INTERVAL_MS\` (${s(gateway.MLFLOW_POLL_INTERVAL_MS)} s)`,
+    ];
+    expect(phrases.filter((phrase) => !flat.includes(phrase))).toEqual([]);
+  });
+});
