@@ -414,7 +414,24 @@ export class ModelAdmin {
     // for that model's predictions in flight. Logged in between, so no answer from the new model
     // comes before the line that says it serves.
     const oldReleased = this.slot.swap(candidate);
-    this.log.info({ from: current.modelVersion, to: candidate.modelVersion, fromRunId: current.lineage.runId, toRunId: candidate.lineage.runId, onnxSha256: candidate.manifest.onnx.sha256, source: this.source.description, reason }, 'model swapped');
+    // Both models in full (version, run, ONNX bytes, where each came from): the same version
+    // string can name the packaged bundle and then MLflow's model, and the outgoing model's
+    // sha256 is otherwise in no line after the one that loaded it.
+    this.log.info(
+      {
+        from: current.modelVersion,
+        to: candidate.modelVersion,
+        fromRunId: current.lineage.runId,
+        toRunId: candidate.lineage.runId,
+        fromOnnxSha256: current.manifest.onnx.sha256,
+        toOnnxSha256: candidate.manifest.onnx.sha256,
+        fromSource: current.lineage.source,
+        toSource: candidate.lineage.source,
+        source: this.source.description,
+        reason,
+      },
+      'model swapped',
+    );
     await oldReleased;
     return { changed: true, model: candidate, message: `now serving ${candidate.modelVersion} (was ${current.modelVersion})` };
   }
