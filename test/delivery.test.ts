@@ -76,6 +76,14 @@ describe('Dockerfile', () => {
     expect(order.indexOf('VOLUME')).toBeGreaterThan(order.lastIndexOf('RUN'));
   });
 
+  it("checks the path the ALB's health check asks for (infra/lib/load-balancer.ts), which the smoke test below shows is 200 when ready", () => {
+    const healthcheck = ins('HEALTHCHECK').at(-1)?.args ?? '';
+    const imagePath = /fetch\('http:\/\/127\.0\.0\.1:'\+\(process\.env\.PORT\|\|\d+\)\+'([^']*)'\)/.exec(healthcheck)?.[1];
+    const albPath = /healthCheck: \{\s*path: '([^']*)',/.exec(read('infra/lib/load-balancer.ts'))?.[1];
+    expect(albPath, 'the target group health check path in infra/lib/load-balancer.ts').toMatch(/^\//);
+    expect(imagePath, `the path the HEALTHCHECK fetches: ${healthcheck}`).toBe(albPath);
+  });
+
   it('installs with ONNXRUNTIME_NODE_INSTALL=skip in every stage', () => {
     for (const s of stages) {
       const env = s.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
