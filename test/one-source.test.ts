@@ -1,0 +1,49 @@
+/**
+ * Facts that one place defines and others restate or depend on, checked against the place that
+ * defines them: the risk bands the docs describe are the committed bundle's (its manifest and the
+ * training parameter it records), and the GraphQL variable bounds, which run before any field is
+ * read, let every customer the contract accepts through.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
+import { variablesOverLimits } from '../src/schema/limits.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, REPO_ROOT } from './helpers/index.js';
+
+const manifest = JSON.parse(readFileSync(`${BUNDLE_DIR}/manifest.json`, 'utf8')) as {
+  threshold: number;
+  riskBands: { mediumFrom: number; highFrom: number };
+  params: Record<string, string>;
+};
+const flat = (file: string) => readFileSync(`${REPO_ROOT}${file}`, 'utf8').replace(/\s+/g, ' ');
+
+describe('risk bands', () => {
+  const fraction = Number(manifest.params['medium_from_fraction']);
+
+  it("are the bundle's: mediumFrom is the threshold times the medium_from_fraction it was trained with", () => {
+    expect(fraction).toBeGreaterThan(0);
+    expect(manifest.riskBands.highFrom).toBe(manifest.threshold);
+    expect(manifest.riskBands.mediumFrom).toBeCloseTo(manifest.threshold * fraction, 6);
+  });
+
+  it('are described with those numbers in README.md and model/README.md', () => {
+    const words: Record<number, string> = { 0.5: 'half the threshold', 0.25: 'a quarter of the threshold' };
+    const phrases: [string, string][] = [
+      ['README.md', `LOW below \`riskBands.mediumFrom\` (${words[fraction] ?? `${fraction} × the threshold`})`],
+      ['model/README.md', `\`mediumFrom = threshold × ${fraction} = ${manifest.riskBands.mediumFrom}\``],
+    ];
+    expect(phrases.filter(([file, phrase]) => !flat(file).includes(phrase))).toEqual([]);
+  });
+});
+
+describe("GraphQL's variable bounds (src/schema/limits.ts)", () => {
+  it('let the largest customer the contract accepts through, alone and in a batch', () => {
+    // Code points outside the BMP: one character each for the contract, two UTF-16 units for a string's length.
+    const customerId = '😀'.repeat(CUSTOMER_ID_MAX_LENGTH);
+    expect(customerIdFits(customerId)).toBe(true);
+    const customer = { ...GRAPHQL_CUSTOMER, customerId };
+    expect(Object.keys(customer)).toHaveLength(CUSTOMER_FIELDS.length + 1);
+    expect(variablesOverLimits({ customer })).toBeNull();
+    expect(variablesOverLimits({ customers: [customer, customer] })).toBeNull();
+  });
+});
