@@ -8,6 +8,8 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundleDir, verifyBundle } from '../src/bundle/load.js';
+import { BundleError } from '../src/errors.js';
 import { ModelInfoDocument } from '../src/generated/graphql.js';
 import { BUNDLE_DIR, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -43,5 +45,18 @@ describe('modelInfo.parity', () => {
     expect(parity?.cases).toBe(REPLAYED);
     expect(parity?.maxAbsDiff).toBeGreaterThanOrEqual(0);
     expect(parity?.maxAbsDiff).toBeLessThanOrEqual(parity?.tolerance ?? 0);
+  });
+});
+
+describe('modelInfo.trainedAt', () => {
+  it('is the ISO 8601 UTC time the manifest gives, which a bundle must give: another form of createdAt is refused at load', async () => {
+    const info = (await gql(gw.url, ModelInfoDocument, {})).body.data?.modelInfo;
+    expect(info?.trainedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const raw = await readBundleDir(BUNDLE_DIR);
+    for (const createdAt of ['29/11/2026 00:26', '2026-11-29 00:26:31', '2026-11-29T01:26:31+01:00', 'yesterday']) {
+      const manifestJson = JSON.stringify({ ...(JSON.parse(raw.manifestJson) as object), createdAt });
+      expect(() => verifyBundle({ ...raw, manifestJson }), createdAt).toThrow(BundleError);
+      expect(() => verifyBundle({ ...raw, manifestJson }), createdAt).toThrow(/createdAt.*ISO 8601 UTC/);
+    }
   });
 });

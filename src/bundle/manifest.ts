@@ -37,7 +37,8 @@ export const manifestSchema = z.object({
   formatVersion: z.literal(1),
   registeredModel: z.object({ name: z.string().min(1), version: z.string().nullable(), alias: z.string().nullable() }),
   run: z.object({ runId: z.string().min(1), experimentId: z.string().min(1), experimentName: z.string().min(1) }),
-  createdAt: z.string().min(1),
+  // modelInfo.trainedAt promises an ISO 8601 UTC time (training writes 2026-11-29T00:26:31Z).
+  createdAt: z.iso.datetime({ message: 'an ISO 8601 UTC time such as 2026-11-29T00:26:31Z' }),
   gitCommit: z.string().nullable(),
   datasetSha256: sha256.nullable(),
   libraryVersions: z.record(z.string(), z.string()),

@@ -36,7 +36,7 @@ const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
     'validation_: the validation slice; cv_: cross-validation on the training part).',
   fields: (t) => ({
     key: t.exposeString('key', { description: 'Metric name, e.g. test_roc_auc.' }),
-    value: t.exposeFloat('value', { description: 'Metric value.' }),
+    value: t.exposeFloat('value', { description: 'Metric value, unrounded, as logged (from MLflow: the latest value logged under the key).' }),
   }),
 });
 
@@ -90,7 +90,7 @@ const LibraryVersion = builder.objectRef<KeyValue<string>>('LibraryVersion').imp
 const OnnxModel = builder.objectRef<ChurnModel>('OnnxModel').implement({
   description: 'The ONNX graph that computes the probabilities.',
   fields: (t) => ({
-    sha256: t.string({ description: 'sha256 of the ONNX bytes, verified at load.', resolve: (m) => m.manifest.onnx.sha256 }),
+    sha256: t.string({ description: 'The same value as ModelInfo.onnxSha256.', resolve: (m) => m.manifest.onnx.sha256 }),
     opset: t.int({ nullable: true, description: 'ai.onnx opset the graph declares.', resolve: (m) => m.manifest.onnx.opset ?? null }),
     inputName: t.string({ description: 'Name of the float32 [rows, features] input.', resolve: (m) => m.manifest.onnx.inputName }),
     outputName: t.string({ description: 'Name of the probabilities output.', resolve: (m) => m.manifest.onnx.outputName }),
@@ -109,14 +109,14 @@ const ParityCheck = builder.objectRef<ChurnModel>('ParityCheck').implement({
   fields: (t) => ({
     // What was replayed (the parity file's cases), not the count the manifest declares.
     cases: t.int({ description: 'Generated customers replayed.', resolve: (m) => replayOf(m).cases }),
-    tolerance: t.float({ description: 'Largest |Δp| allowed.', resolve: (m) => replayOf(m).tolerance }),
+    tolerance: t.float({ description: 'Largest |Δp| allowed: the manifest\'s parity.tolerance, which the parity file must repeat.', resolve: (m) => replayOf(m).tolerance }),
     maxAbsDiff: t.float({ description: 'Largest |Δp| this gateway measured at load.', resolve: (m) => replayOf(m).maxAbsDiff }),
-    fileSha256: t.string({ description: 'sha256 of the parity file, verified at load.', resolve: (m) => m.manifest.parity.sha256 }),
+    fileSha256: t.string({ description: 'sha256 of the parity file bytes this gateway loaded: computed at load, and the model is refused unless it equals the manifest\'s parity.sha256.', resolve: (m) => m.manifest.parity.sha256 }),
   }),
 });
 
 const RiskBands = builder.objectRef<{ mediumFrom: number; highFrom: number }>('RiskBands').implement({
-  description: 'Probability bands behind Prediction.riskLevel.',
+  description: "Probability bands behind Prediction.riskLevel, from the bundle manifest's riskBands.",
   fields: (t) => ({
     mediumFrom: t.exposeFloat('mediumFrom', { description: 'Lowest probability that is MEDIUM risk.' }),
     highFrom: t.exposeFloat('highFrom', { description: 'Lowest probability that is HIGH risk; equals the threshold.' }),
@@ -129,15 +129,51 @@ const entries = <V>(record: Readonly<Record<string, V>>): KeyValue<V>[] =>
     .map((key) => ({ key, value: record[key] as V }));
 
 export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
-  description: 'Lineage of the model that is serving: registry entry, MLflow run, checksums, threshold, parameters, metrics and features.',
+  description:
+    'Lineage of the model that is serving: registry entry, MLflow run, checksums, threshold, parameters, metrics and features. ' +
+    "Each value comes from the model bundle's manifest.json (docs/model-bundle.md), which training writes from the same values it logs " +
+    "to the MLflow run; when source is MLFLOW, the registry entry, run, experiment, params and metrics are MLflow's own answers instead. " +
+    'The checksums and the parity replay are what this gateway computed when it loaded the model.',
   fields: (t) => ({
-    name: t.string({ description: 'Registered model name.', resolve: (m) => m.lineage.name }),
-    version: t.string({ nullable: true, description: 'Registered model version; null when the model was never registered.', resolve: (m) => m.lineage.version }),
-    alias: t.string({ nullable: true, description: 'Registry alias the model was loaded by or carried at packaging (e.g. champion).', resolve: (m) => m.lineage.alias }),
-    modelVersion: t.string({ description: 'The version string every Prediction of this model carries.', resolve: (m) => m.modelVersion }),
-    runId: t.string({ description: 'MLflow run that trained the model.', resolve: (m) => m.lineage.runId }),
-    experimentId: t.string({ description: 'MLflow experiment id of the run.', resolve: (m) => m.lineage.experimentId }),
-    experimentName: t.string({ description: 'MLflow experiment name of the run.', resolve: (m) => m.lineage.experimentName }),
+    name: t.string({
+      description:
+        "Registered model name: the registry's when source is MLFLOW and MODEL_URI names a registered model (models:/<name>@<alias> or " +
+        "models:/<name>/<version>); otherwise the manifest's registeredModel.name, the name training registers under.",
+      resolve: (m) => m.lineage.name,
+    }),
+    version: t.string({
+      nullable: true,
+      description:
+        'Registered model version: the one MLflow resolved MODEL_URI to (source MLFLOW), or the manifest\'s registeredModel.version, ' +
+        'written when training registered the run (source BUNDLE). Null when the model was never registered (a --no-register run) or ' +
+        'was loaded by run (MODEL_URI runs:/<id>/bundle).',
+      resolve: (m) => m.lineage.version,
+    }),
+    alias: t.string({
+      nullable: true,
+      description:
+        'Registry alias: the one MODEL_URI names (models:/<name>@<alias>; null for a version or run URI) when source is MLFLOW; when ' +
+        'source is BUNDLE, the alias training moved to this version when it wrote the bundle, which the registry may have moved since ' +
+        '(notice says so once a gateway following MLflow finds out).',
+      resolve: (m) => m.lineage.alias,
+    }),
+    modelVersion: t.string({
+      description:
+        "version, or run-<runId> when version is null: the string Prediction.modelVersion, REST's model_version and the access log's " +
+        'modelVersion carry for every answer of this model.',
+      resolve: (m) => m.modelVersion,
+    }),
+    runId: t.string({
+      description:
+        "MLflow run that trained the model: the manifest's run.runId; when source is MLFLOW, the run the registry version names (or " +
+        'MODEL_URI\'s run), which the gateway checks is the run that wrote the manifest.',
+      resolve: (m) => m.lineage.runId,
+    }),
+    experimentId: t.string({ description: "MLflow experiment id of the run (the manifest's, or MLflow's when source is MLFLOW).", resolve: (m) => m.lineage.experimentId }),
+    experimentName: t.string({
+      description: "MLflow experiment name of the run: as it was at training (the manifest's), or as MLflow names it now when source is MLFLOW.",
+      resolve: (m) => m.lineage.experimentName,
+    }),
     source: t.field({ type: ModelSourceEnum, description: 'Where the model was loaded from.', resolve: (m) => m.lineage.source }),
     notice: t.string({
       nullable: true,
@@ -145,38 +181,70 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
         'Set when the gateway serves something other than what it was configured for: MLflow unreachable at start-up, so the bundle is served; or the alias names a version that could not be loaded, or none, while this model keeps serving.',
       resolve: (m, _args, ctx) => ctx.admin.noticeFor(m),
     }),
-    trainedAt: t.string({ description: 'When the model was trained (ISO 8601, UTC).', resolve: (m) => m.manifest.createdAt }),
+    trainedAt: t.string({
+      description:
+        'When the training pipeline run that produced the model began, before it read the data (so slightly before the MLflow run\'s ' +
+        "start_time): the manifest's createdAt, an ISO 8601 UTC time such as 2026-11-29T00:26:31Z (a bundle with anything else is refused).",
+      resolve: (m) => m.manifest.createdAt,
+    }),
     loadedAt: t.string({ description: 'When this gateway process loaded the model (ISO 8601, UTC).', resolve: (m) => m.loadedAt.toISOString() }),
-    onnxSha256: t.string({ description: 'sha256 of the ONNX model bytes, verified at load.', resolve: (m) => m.manifest.onnx.sha256 }),
-    datasetSha256: t.string({ nullable: true, description: 'sha256 of the training CSV.', resolve: (m) => m.manifest.datasetSha256 }),
-    gitCommit: t.string({ nullable: true, description: 'Git commit of the training code; "<sha>-dirty" when it had uncommitted changes.', resolve: (m) => m.manifest.gitCommit }),
-    threshold: t.float({ description: 'Decision threshold: willChurn = churnProbability ≥ threshold.', resolve: (m) => m.threshold }),
-    thresholdRule: t.string({ description: 'The rule that chose the threshold on validation data.', resolve: (m) => m.manifest.thresholdRule }),
+    onnxSha256: t.string({
+      description:
+        "sha256 of the ONNX bytes this gateway loaded and runs: computed over them at load, and the model is refused unless it equals " +
+        "the manifest's onnx.sha256; the same bytes as the MLflow run's bundle/model.onnx artifact.",
+      resolve: (m) => m.manifest.onnx.sha256,
+    }),
+    datasetSha256: t.string({
+      nullable: true,
+      description: "sha256 of the bytes of the CSV file training read (the MLflow run's tag dataset_sha256); null when the manifest records none.",
+      resolve: (m) => m.manifest.datasetSha256,
+    }),
+    gitCommit: t.string({
+      nullable: true,
+      description:
+        'Git commit (HEAD) of the training code; "<sha>-dirty" when the training code, its config or its requirements had uncommitted ' +
+        "changes; null when training ran outside a git checkout. The MLflow run's tag git_commit (\"none\" there for null).",
+      resolve: (m) => m.manifest.gitCommit,
+    }),
+    threshold: t.float({
+      description: "Decision threshold: willChurn = churnProbability ≥ threshold. The manifest's threshold; the run logs the same value as its metric threshold.",
+      resolve: (m) => m.threshold,
+    }),
+    thresholdRule: t.string({ description: "The rule that chose the threshold on validation data (the manifest's; the run's param threshold_rule).", resolve: (m) => m.manifest.thresholdRule }),
     riskBands: t.field({ type: RiskBands, description: 'Bands behind riskLevel.', resolve: (m) => m.manifest.riskBands }),
     params: t.field({
       type: [Param],
-      description: "Training parameters, sorted by key: the bundle manifest's, or the MLflow run's when source is MLFLOW.",
+      description:
+        "Training parameters, sorted by key, values as the strings logged: the manifest's (training logs the same ones to the run), or " +
+        "the MLflow run's (runs/get) when source is MLFLOW.",
       resolve: (m) => entries(m.lineage.params),
     }),
     metrics: t.field({
       type: [Metric],
       description:
-        "Metrics of the training run, sorted by key, values as logged: the bundle manifest's, or the MLflow run's (latest value of each) " +
-        'when source is MLFLOW, where a metric MLflow holds as NaN or ±Infinity is left out (a GraphQL Float cannot carry it).',
+        "Metrics of the training run, sorted by key, values as logged: the bundle manifest's (training logs the same ones to the run), " +
+        'or the MLflow run\'s (runs/get: the latest value of each) when source is MLFLOW, where a metric MLflow holds as NaN or ±Infinity ' +
+        'is left out (a GraphQL Float cannot carry it).',
       resolve: (m) => entries(m.lineage.metrics),
     }),
     features: t.field({
       type: [Feature],
-      description: 'Input columns of the model, in data set order (the customer fields; encodedFeatures are what the model computes from them).',
+      description:
+        "Input columns of the model, in data set order (the customer fields; encodedFeatures are what the model computes from them): the manifest's featureSpec.columns.",
       resolve: (m) => m.manifest.featureSpec.columns,
     }),
     encodedFeatures: t.field({
       type: [EncodedFeatureRef],
-      description: 'The model input vector, in ONNX input order: positions of monotone_constraints and of feature importances refer to this list.',
+      description:
+        "The model input vector, in ONNX input order: positions of monotone_constraints and of feature importances refer to this list. The manifest's featureSpec.features.",
       resolve: (m) => m.manifest.featureSpec.features,
     }),
-    libraryVersions: t.field({ type: [LibraryVersion], description: 'Library versions of the training run, sorted by name.', resolve: (m) => entries(m.manifest.libraryVersions) }),
-    onnx: t.field({ type: OnnxModel, description: 'The ONNX graph.', resolve: (m) => m }),
+    libraryVersions: t.field({
+      type: [LibraryVersion],
+      description: "Library (and Python) versions of the training run, sorted by name: the manifest's; the run's tags version.<name>.",
+      resolve: (m) => entries(m.manifest.libraryVersions),
+    }),
+    onnx: t.field({ type: OnnxModel, description: "The ONNX graph, as the manifest's onnx describes it (its input and output checked against the loaded graph).", resolve: (m) => m }),
     parity: t.field({ type: ParityCheck, description: 'The parity replay that accepted the model.', resolve: (m) => m }),
     bundleFormatVersion: t.int({ description: 'Version of the bundle format (docs/model-bundle.md).', resolve: (m) => m.manifest.formatVersion }),
   }),
