@@ -230,6 +230,14 @@ describe('workflows', () => {
     expect(release).toMatch(/MODEL_VERSION=\$\{\{ steps\.meta\.outputs\.model-version \}\}/);
   });
 
+  it('release passes exactly the build args the Dockerfile declares (one it does not declare is dropped with a warning, its label left "unknown")', () => {
+    const block = /^ {10}build-args: \|\n((?: {12}.*\n)+)/m.exec(release)?.[1] ?? '';
+    const passed = [...block.matchAll(/^ {12}([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+    const declared = runtime().filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]).sort();
+    expect(passed.length).toBeGreaterThan(0);
+    expect(passed).toEqual(declared);
+  });
+
   it('release runs only after ci succeeded on a push to main (manual runs: main only)', () => {
     expect(releaseGatingProblems(release, ci)).toEqual([]);
   });
