@@ -100,9 +100,19 @@ def check_tracking_store(tracking_uri: str) -> None:
     if _SERVER_WITHOUT_SCHEME.match(tracking_uri):
         raise TrackingStoreError(f"MLflow tracking URI {tracking_uri!r} has no scheme: for a tracking server "
                                  f"set {hint} to http://{tracking_uri}")
-    if not urlparse(tracking_uri).scheme and tracking_uri != "databricks":  # MLflow's one scheme-less name
+    try:
+        parts = urlparse(tracking_uri)
+    except ValueError as err:  # `http://[::1` (Invalid IPv6 URL), a bracketed host that is no address
+        raise TrackingStoreError(f"MLflow tracking URI {tracking_uri!r} is not a valid URI: {err}; check {hint}") from err
+    if not parts.scheme and tracking_uri != "databricks":  # MLflow's one scheme-less name
         raise TrackingStoreError(f"MLflow tracking URI {tracking_uri!r} has no scheme: set {hint} to "
                                  "sqlite:///<path>/mlflow.db for a local store or http(s)://host:port for a server")
+    if parts.scheme == "sqlite" and parts.path.removeprefix("/") in ("", ":memory:"):
+        # `sqlite:///$DB` with DB unset: SQLAlchemy opens a database that is gone when the process
+        # ends, so the run and the registered version would be lost while the bundle claims them.
+        raise TrackingStoreError(f"MLflow tracking URI {tracking_uri!r} names no database file: the run and its model "
+                                 "version would be kept in memory and lost when training ends; set "
+                                 f"{hint} to sqlite:///<path>/mlflow.db")
     try:
         with _environ(_CHECK_HTTP_ENV):
             MlflowClient(tracking_uri=tracking_uri).search_experiments(max_results=1)
@@ -110,7 +120,7 @@ def check_tracking_store(tracking_uri: str) -> None:
         why = _why(err)
         if any(f"({reason})" in why for reason in _AUTH_STATUSES.values()):
             todo = _CREDENTIALS_TODO
-        elif urlparse(tracking_uri).scheme in ("http", "https"):
+        elif parts.scheme in ("http", "https"):
             todo = f"start the server or set {hint} to a running one"
         else:
             todo = f"check {hint}"

@@ -132,6 +132,32 @@ def test_an_unusable_sqlite_store_is_a_usage_error(tmp_path: Path) -> None:
         pipeline.check_tracking_store(f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}")
 
 
+@pytest.mark.parametrize("uri", ["sqlite:///", "sqlite://", "sqlite:///:memory:"])
+def test_a_sqlite_uri_without_a_file_is_a_usage_error_not_a_lost_run(
+        uri: str, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--tracking-uri sqlite:///$DB` with DB unset trained, registered and wrote the bundle as
+    version 1 champion of a database in memory, gone when the command ended, its artifacts in ./mlruns."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--tracking-uri", uri],
+                                capsys)
+    assert code == 2 and out == ""
+    assert err == (f"error: MLflow tracking URI {uri!r} names no database file: the run and its model version would "
+                   "be kept in memory and lost when training ends; set --tracking-uri or MLFLOW_TRACKING_URI to "
+                   "sqlite:///<path>/mlflow.db\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("uri", "why"), [("http://[::1:5000", "Invalid IPv6 URL"),
+                                          ("https://[mlflow]:443", "'mlflow' does not appear to be an IPv4 or IPv6 address")])
+def test_a_malformed_uri_is_a_usage_error_not_a_traceback(
+        uri: str, why: str, small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--tracking-uri", uri],
+                                capsys)
+    assert code == 2 and out == ""
+    assert err == f"error: MLflow tracking URI {uri!r} is not a valid URI: {why}; check --tracking-uri or MLFLOW_TRACKING_URI\n"
+
+
 def test_train_sh_reports_an_unreachable_server_in_seconds(refused_uri: str, small_csv: Path, tmp_path: Path) -> None:
     """As the reviewer ran it: train.sh with MLFLOW_TRACKING_URI naming a port nothing listens on."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": refused_uri}
