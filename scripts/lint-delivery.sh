@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lint the delivery files offline: hadolint on the Dockerfile, actionlint (with shellcheck on
-# every `run:` script) on every workflow, shellcheck on the scripts the workflows run. Exits
-# non-zero on any finding.
+# every `run:` script) on every workflow, shellcheck on every shell script (the ones the
+# workflows and the test suite run). Exits non-zero on any finding.
 #
 # Linters are pinned exactly and installed into .tools/ on first use (idempotent; redone only
 # when a pin changes):
@@ -104,6 +104,11 @@ shopt -s nullglob
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
 if (( ${#workflows[@]} == 0 )); then echo "lint-delivery: no workflows found" >&2; status=1; fi
 actionlint -no-color "${workflows[@]}" || status=1
-shellcheck scripts/image-node-major.sh scripts/test.sh scripts/lint-delivery.sh || status=1 # run by the workflows / this script
+# Every shell script of the repository: the ones the workflows run (scripts/ecs-deploy.sh,
+# scripts/test.sh, ...), the ones scripts/test.sh runs, and .ci/run. Globbed, not listed, so a new
+# script is checked without anyone remembering to add it here.
+scripts=(.ci/run scripts/*.sh model/scripts/*.sh infra/scripts/*.sh)
+echo "shellcheck: ${scripts[*]}"
+shellcheck "${scripts[@]}" || status=1
 if (( status == 0 )); then echo "lint-delivery: no findings"; fi
 exit "$status"

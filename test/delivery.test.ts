@@ -19,6 +19,11 @@ describe('delivery linters', () => {
     const r = spawnSync('bash', ['scripts/lint-delivery.sh'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 240_000 });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toContain('lint-delivery: no findings');
+    // shellcheck covers every script a workflow runs, and the CI entry point.
+    const checked = /^shellcheck: (.+)$/m.exec(r.stdout)?.[1]?.split(' ') ?? [];
+    const workflowScripts = fs.readdirSync(path.join(REPO_ROOT, '.github/workflows')).flatMap((f) => [...read(`.github/workflows/${f}`).matchAll(/\bbash ([\w./-]+\.sh)\b/g)].map((m) => m[1] ?? ''));
+    expect(workflowScripts).toContain('scripts/ecs-deploy.sh');
+    expect([...workflowScripts, '.ci/run', 'scripts/lint-delivery.sh'].filter((s) => !checked.includes(s))).toEqual([]);
   }, 250_000);
 });
 
