@@ -2,7 +2,8 @@
  * infra/README.md stays true: its parameter table lists every context key the app reads, with
  * DEFAULT_SETTINGS' defaults, and the fixed values it quotes (ports, timeouts, health check, names)
  * are the synthesized stack's and, for the ones the task leaves to the gateway, the gateway's own
- * defaults (src/config.ts).
+ * defaults (src/config.ts). So are the deployment facts the root README.md quotes (this app's
+ * tests synthesize the stack; the root's cannot).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { DEFAULT_SETTINGS, type GatewaySettings } from '../lib/gateway-stack.js'
 import { containerOf, propsOfType, synth } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const rootReadme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
 /** The README with every run of white space one space, for phrases that wrap. */
 const flat = readme.replace(/\s+/g, ' ');
 
@@ -72,5 +74,20 @@ describe("infra/README.md's fixed values", () => {
       `within \`MLFLOW_POLL_INTERVAL_MS\` (${s(gateway.MLFLOW_POLL_INTERVAL_MS)} s)`,
     ];
     expect(phrases.filter((phrase) => !flat.includes(phrase))).toEqual([]);
+  });
+
+  it("are the ones the root README.md quotes", () => {
+    const phrases = [
+      `| \`KEEP_ALIVE_TIMEOUT_MS\` | \`${gateway.KEEP_ALIVE_TIMEOUT_MS}\` | integer 1,000–600,000 | above the ALB's ${idle} s idle timeout,`,
+      `keep-alive ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s (above the ALB's ${idle} s idle timeout)`,
+      `(below ECS's ${stop} s \`stopTimeout\`)`,
+      `forwarding to port ${port},`,
+      `the health check is \`GET ${String(targets?.HealthCheckPath)}\`;`,
+      `ALB → tasks on ${port};`,
+      `family are all named \`${ECS_NAMES.cluster}\``,
+      `\`stopTimeout\` is \`SHUTDOWN_TIMEOUT_MS\` + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s)`,
+      `(\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\`, ${drain} s)`,
+    ];
+    expect(phrases.filter((phrase) => !rootReadme.includes(phrase))).toEqual([]);
   });
 });
