@@ -227,6 +227,15 @@ describe('workflows', () => {
     expect(release).not.toContain('amazon-ecs-deploy-task-definition');
   });
 
+  it("the deploy step's wait for the rollout ends before the deploy job's timeout, so the step reports the outcome", () => {
+    const deploy = jobsOf(release).get('deploy') ?? '';
+    const jobMinutes = Number(/^ {4}timeout-minutes: (\d+)$/m.exec(deploy)?.[1]);
+    const waitMinutes = Number(/^ {10}WAIT_MINUTES: '?(\d+)'?$/m.exec(deploy)?.[1] ?? /wait_minutes=\$\{WAIT_MINUTES:-(\d+)\}/.exec(read('scripts/ecs-deploy.sh'))?.[1]);
+    expect(waitMinutes).toBeGreaterThan(0);
+    // Headroom for the steps before it (settings, credentials, checkout) and for registering the revision.
+    expect(waitMinutes + 5).toBeLessThanOrEqual(jobMinutes);
+  });
+
   it('release tags :<sha> and :latest of the commit ci tested, with the git commit and model version as build args', () => {
     expect(release).toMatch(/\}\}:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
     expect(release).toMatch(/churn-gateway:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
