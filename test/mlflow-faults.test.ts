@@ -143,8 +143,9 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
 let mlflow: MlflowServer;
 let proxy: FaultProxy;
 /** Registry versions by what they hold. */
-const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle', string> = {
+const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle' | 'movedThreshold', string> = {
   one: '',
+  movedThreshold: '',
   two: '',
   nanMetrics: '',
   tampered: '',
@@ -217,6 +218,16 @@ beforeAll(async () => {
   await register('otherRun', packaged, true);
   // A version whose run holds no bundle/ (a model logged some other way).
   await register('noBundle', {});
+  // A run that logged threshold 0.375 as the pipeline does, whose manifest was then edited, consistently with itself, to decide at 0.2.
+  await register(
+    'movedThreshold',
+    await bundleWith((m) => {
+      m['threshold'] = 0.2;
+      m['riskBands'] = { highFrom: 0.2, mediumFrom: 0.1 };
+      (m['metrics'] as Record<string, number>)['threshold'] = 0.2;
+    }),
+  );
+  await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runOf['movedThreshold'], key: 'threshold', value: 0.375, timestamp: Date.now() });
   await champion(v.one);
 }, 300_000);
 
@@ -420,6 +431,13 @@ describe('lineage', () => {
     const trainedBy = (JSON.parse(Buffer.from((await readBundleFiles(BUNDLE_DIR))['manifest.json'] as Uint8Array).toString('utf8')) as { run: { runId: string } }).run.runId;
     expect(message).toContain(`was written by training run ${trainedBy}, not by the run that holds it`);
     expect(message).toContain(`modelInfo would credit run ${runOf['otherRun']}'s params and metrics`);
+    expect(await servingVersion(gw)).toBe(v.one);
+  });
+
+  it('a manifest whose threshold is not the one its run logged: 422 naming both, since every decision would move while modelInfo showed the trained threshold', async () => {
+    const gw = await championMovedUnder(v.movedThreshold);
+    const message = await refusedOnReload(gw);
+    expect(message).toContain(`decides at threshold 0.2, but run ${runOf['movedThreshold']} logged metric threshold 0.375`);
     expect(await servingVersion(gw)).toBe(v.one);
   });
 });

@@ -98,6 +98,16 @@ export class MlflowModelSource implements ModelSource {
           `modelInfo would credit run ${run.runId}'s params and metrics to another run's model; register the run that trained it`,
       );
     }
+    // Decisions use the manifest's threshold; modelInfo shows the run's metrics beside it. A
+    // manifest edited in the artifact store (it carries no checksum of itself) would move every
+    // decision while the run, and modelInfo's metrics, still named the trained threshold.
+    const runThreshold = run.metrics['threshold'];
+    if (runThreshold !== undefined && runThreshold !== bundle.manifest.threshold) {
+      throw new BundleError(
+        `${MANIFEST_FILE} in ${origin} decides at threshold ${bundle.manifest.threshold}, but run ${run.runId} logged metric threshold ${runThreshold}: ` +
+          'the bundle is not the one the run trained and evaluated; log the bundle the run wrote',
+      );
+    }
     return ChurnModel.create(bundle, {
       source: 'MLFLOW',
       name: version?.name ?? bundle.manifest.registeredModel.name,
