@@ -14,6 +14,7 @@ import { CHUNK_ROWS } from '../src/chunked.js';
 import { CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, MAX_TENURE_MONTHS } from '../src/contract.js';
 import { ACCESS_LOG_FLUSH_MS } from '../src/logger.js';
 import { MAX_OPERATION_LABELS } from '../src/metrics.js';
+import { RUN_DEADLINE_BASE_MS, RUN_DEADLINE_PER_ROW_MS } from '../src/model/onnx-host.js';
 import { reloadDeadlineMs } from '../src/model/startup.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
@@ -148,6 +149,7 @@ describe('README', () => {
       `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${MAX_DIRECTIVES} directives, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
+      `unanswered for ${RUN_DEADLINE_BASE_MS / 1000} s + ${RUN_DEADLINE_PER_ROW_MS} ms per row`,
       `${grouped(manifest.parity.count)} parity vectors`,
       `come back within ${manifest.parity.tolerance.toExponential().replace('+', '')}`,
     ];

@@ -93,7 +93,7 @@ export function runDeadlineMs(rows: number): number {
   return RUN_DEADLINE_BASE_MS + rows * RUN_DEADLINE_PER_ROW_MS;
 }
 export const RUN_DEADLINE_BASE_MS = 10_000;
-const RUN_DEADLINE_PER_ROW_MS = 0.5;
+export const RUN_DEADLINE_PER_ROW_MS = 0.5;
 
 const WORKER_URL = new URL('./onnx-worker.js', import.meta.url);
 
