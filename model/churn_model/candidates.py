@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from churn_model import features, train
-from churn_model.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
+from churn_model import entry, features, train
+from churn_model.config import DEFAULT_CONFIG_PATH, TrainingConfig
 from churn_model.tuning import training_part
 
 REPEAT_SEEDS = (42, 43, 44)
@@ -162,13 +161,14 @@ def compare(x: np.ndarray, y: np.ndarray, spec: features.FeatureSpec, cfg: Train
     return {"results": results, "chosen": chosen}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", required=True)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="candidates", description="Compare model candidates by repeated CV on the training part.")
+    parser.add_argument("--data", required=True, help="training CSV")
     parser.add_argument("--round", type=int, choices=sorted(ROUNDS), default=2)
-    args = parser.parse_args()
-    cfg = load_config(DEFAULT_CONFIG_PATH)
-    x, y, spec = training_part(Path(args.data), cfg)
+    args = parser.parse_args(argv)
+    data = entry.data_file(args.data)
+    cfg = entry.training_config(DEFAULT_CONFIG_PATH)
+    x, y, spec = training_part(entry.dataset(data), cfg)
     # Round 2's baseline predates the monotone constraints it adopted; round 3 starts from them.
     base_monotone = dict(cfg.monotone_constraints) if args.round >= 3 else {}
     outcome = compare(x, y, spec, cfg, ROUNDS[args.round], base_monotone)

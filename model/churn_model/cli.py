@@ -13,16 +13,14 @@ written and where the alias points).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
-import tomllib
 from pathlib import Path
 
-from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, load_config
-from churn_model.config_values import ConfigError
+from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR
 from churn_model.data import DataValidationError
+from churn_model.entry import data_file, os_error_text, training_config, usage_error, writable_folder
+from churn_model.entry import resolve_path as resolve_path
 from churn_model.export import ParityError
 from churn_model.mlflow_errors import MlflowRunError
 from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, PipelineOptions, PipelineResult,
@@ -48,20 +46,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def resolve_path(raw: str) -> Path:
-    """Absolute paths as given; relative ones against the cwd, else against the repo root."""
-    path = Path(raw).expanduser()
-    if path.is_absolute() or path.exists():
-        return path.resolve()
-    from_root = REPO_ROOT / path
-    return from_root.resolve() if from_root.exists() else path.resolve()
-
-
-def usage_error(message: str) -> SystemExit:
-    print(f"error: {message}", file=sys.stderr)
-    return SystemExit(2)
-
-
 def check_out_dir(out_dir: Path) -> None:
     """Usage error unless `out_dir` is (or can be made) a directory we can write a file in.
 
@@ -71,36 +55,17 @@ def check_out_dir(out_dir: Path) -> None:
     data, not champion) leaves nothing behind."""
     if out_dir.exists() and not out_dir.is_dir():
         raise usage_error(f"--out must be a directory: {out_dir} is a file")
-    made = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # deepest first
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-check-"):
-            pass
+        writable_folder(out_dir)
     except OSError as err:
-        raise usage_error(f"cannot write the bundle to --out {out_dir}: {err.strerror or err}"
-                          + (f" ({err.filename})" if err.filename and str(err.filename) != str(out_dir) else "")
-                          ) from err
-    finally:
-        for folder in made:
-            with contextlib.suppress(OSError):  # not made (the mkdir failed) or no longer empty
-                folder.rmdir()
+        raise usage_error(f"cannot write the bundle to --out {out_dir}: {os_error_text(err, out_dir)}") from err
 
 
 def data_path(args: argparse.Namespace) -> Path:
     raw = args.data or os.environ.get("CHURN_DATA")
     if not raw:
         raise usage_error("no training data: pass --data <csv> or set CHURN_DATA")
-    path = resolve_path(raw)
-    if path.is_dir():
-        raise usage_error(f"training data {path} is a directory, not a CSV file")
-    if not path.is_file():
-        raise usage_error(f"training data not found: {raw} (resolved to {path})")
-    try:  # before the tracking store is asked or anything logged: a file we may not read is a setting to fix
-        with path.open("rb"):
-            pass
-    except OSError as err:
-        raise usage_error(f"cannot read the training data {path}: {err.strerror or err}") from err
-    return path
+    return data_file(raw)
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -128,12 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     check_options(args)
     config_path = resolve_path(args.config)
-    try:
-        cfg = load_config(config_path)
-    except ConfigError as err:  # each problem names the key, its value and what is allowed
-        raise usage_error(f"cannot use the config {config_path}: {err}") from err
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
-        raise usage_error(f"cannot use the config {config_path}: {type(err).__name__}: {err}") from err
+    cfg = training_config(config_path)
     out_dir = resolve_path(args.out)
     check_out_dir(out_dir)
     opts = PipelineOptions(

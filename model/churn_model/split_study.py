@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from churn_model import pipeline
-from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, TrainingConfig, load_config
-from churn_model.data import Dataset, load_dataset
+from churn_model import entry, pipeline
+from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, SEED_MAX, TrainingConfig
+from churn_model.data import Dataset
 from churn_model.targets import F1_TARGET, ROC_AUC_TARGET
 
 DEFAULT_OUT = MODEL_DIR / "results" / "split-study.json"
@@ -75,14 +74,19 @@ def study(dataset: Dataset, cfg: TrainingConfig, seeds: list[int]) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="split_study", description="The configured pipeline on other test splits (seeds).")
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--first-seed", type=int, default=42)
-    parser.add_argument("--splits", type=int, default=50)
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--data", required=True, help="training CSV")
+    parser.add_argument("--first-seed", type=entry.whole_number(0, SEED_MAX), default=42, help="the first split's seed")
+    # Two at least: the summary's spread (std) needs two; one would write NaN, which is not JSON.
+    parser.add_argument("--splits", type=entry.whole_number(2), default=50, help="how many seeds, from --first-seed")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="results JSON (default: model/results/split-study.json)")
     args = parser.parse_args(argv)
-    cfg = load_config(DEFAULT_CONFIG_PATH)
-    result = study(load_dataset(Path(args.data)), cfg, list(range(args.first_seed, args.first_seed + args.splits)))
-    out = Path(args.out)
+    if args.first_seed + args.splits - 1 > SEED_MAX:
+        parser.error(f"--first-seed {args.first_seed} with --splits {args.splits} goes past the largest seed, {SEED_MAX}")
+    # Checked before the study, which takes minutes: a bad --out found at the end would lose it.
+    out = entry.output_file(args.out, "--out")
+    data = entry.data_file(args.data)
+    cfg = entry.training_config(DEFAULT_CONFIG_PATH)
+    result = study(entry.dataset(data), cfg, list(range(args.first_seed, args.first_seed + args.splits)))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(json.dumps(result["summary"], indent=2))

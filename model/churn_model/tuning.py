@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any, TypedDict
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from churn_model import features, train
-from churn_model.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
-from churn_model.data import load_dataset
+from churn_model import entry, features, train
+from churn_model.config import DEFAULT_CONFIG_PATH, SEED_MAX, TrainingConfig
+from churn_model.data import Dataset
 
 
 class TrialResult(TypedDict):
@@ -60,23 +59,23 @@ def nested_cv_auc(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], cfg: Trai
     return float(np.mean(scores)), float(np.std(scores)), int(np.mean(rounds))
 
 
-def training_part(data_path: Path, cfg: TrainingConfig) -> tuple[np.ndarray, np.ndarray, features.FeatureSpec]:
+def training_part(dataset: Dataset, cfg: TrainingConfig) -> tuple[np.ndarray, np.ndarray, features.FeatureSpec]:
     """Encoded rows and labels of the training part only (the test split is never touched here)."""
-    dataset = load_dataset(data_path)
     spec = features.build_feature_spec(dataset.records, cfg.ratio_features)
     x, y = features.encode_records(dataset.records, spec), np.asarray(dataset.labels)
     train_rows = train.split_indices(y, cfg.split).train
     return x[train_rows], y[train_rows], spec
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    cfg = load_config(DEFAULT_CONFIG_PATH)
-    x, y, spec = training_part(Path(args.data), cfg)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tuning", description="Random hyperparameter search by CV on the training part.")
+    parser.add_argument("--data", required=True, help="training CSV")
+    parser.add_argument("--trials", type=entry.whole_number(0), default=60, help="random candidates besides the configured one")
+    parser.add_argument("--seed", type=entry.whole_number(0, SEED_MAX), default=0, help="seed of the random search")
+    args = parser.parse_args(argv)
+    data = entry.data_file(args.data)
+    cfg = entry.training_config(DEFAULT_CONFIG_PATH)
+    x, y, spec = training_part(entry.dataset(data), cfg)
     rng = np.random.default_rng(args.seed)
     base = train.hyperparameters(cfg.xgboost, cfg.monotone_constraints, features.feature_names(spec))
     candidates = [base] + [sample_params(rng, base) for _ in range(args.trials)]

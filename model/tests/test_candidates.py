@@ -7,6 +7,7 @@ import numpy as np
 
 from churn_model import candidates, features, train
 from churn_model.config import TrainingConfig
+from churn_model.data import load_dataset
 from churn_model.tuning import training_part
 
 
@@ -17,7 +18,7 @@ def test_price_change_is_this_month_against_the_average_and_zero_at_tenure_0() -
 
 
 def test_candidate_inputs_keep_the_baseline_constraints_by_name(cfg: TrainingConfig, small_csv: Path) -> None:
-    x, _, spec = training_part(small_csv, cfg)
+    x, _, spec = training_part(load_dataset(small_csv), cfg)
     names = features.feature_names(spec)
     base = dict(cfg.monotone_constraints)
 
@@ -35,7 +36,7 @@ def test_candidate_inputs_keep_the_baseline_constraints_by_name(cfg: TrainingCon
 
 
 def test_fold_scores_cover_every_repeat_and_fold_and_bagging_changes_them(cfg: TrainingConfig, small_csv: Path) -> None:
-    x, y, spec = training_part(small_csv, cfg)
+    x, y, spec = training_part(load_dataset(small_csv), cfg)
     hyper = dict(cfg.xgboost, n_estimators=60)
     one, rounds = candidates.fold_scores(x, y, hyper, cfg)
     two, _ = candidates.fold_scores(x, y, hyper, cfg, bag=2)

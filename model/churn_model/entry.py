@@ -1,0 +1,120 @@
+"""What every command-line entry point (`cli`, `tuning`, `candidates`, `split_study`) checks
+before any work, each failure one line on stderr naming the file and why, never a traceback.
+
+Returns: `resolve_path` (relative paths against the cwd, then the repo root), `data_file` (the
+training CSV: exists, is a file, can be opened), `training_config` (the parsed config),
+`dataset` (the validated data), `output_file` (a file the tool will write at the end; `writable_folder` the check under it),
+`whole_number` (an argparse type);
+`usage_error` builds the exit-2 SystemExit they raise. Invalid data is exit 1, as in a
+training run.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+from churn_model.config import REPO_ROOT, TrainingConfig, load_config
+from churn_model.config_values import ConfigError
+from churn_model.data import Dataset, DataValidationError, load_dataset
+
+
+def usage_error(message: str) -> SystemExit:
+    print(f"error: {message}", file=sys.stderr)
+    return SystemExit(2)
+
+
+def resolve_path(raw: str) -> Path:
+    """Absolute paths as given; relative ones against the cwd, else against the repo root."""
+    path = Path(raw).expanduser()
+    if path.is_absolute() or path.exists():
+        return path.resolve()
+    from_root = REPO_ROOT / path
+    return from_root.resolve() if from_root.exists() else path.resolve()
+
+
+def data_file(raw: str) -> Path:
+    """The training CSV `raw` names, resolved; a usage error unless it is a file this process can open."""
+    path = resolve_path(raw)
+    if path.is_dir():
+        raise usage_error(f"training data {path} is a directory, not a CSV file")
+    if not path.is_file():
+        raise usage_error(f"training data not found: {raw} (resolved to {path})")
+    try:  # before anything is asked or logged: a file we may not read is a setting to fix
+        with path.open("rb"):
+            pass
+    except OSError as err:
+        raise usage_error(f"cannot read the training data {path}: {err.strerror or err}") from err
+    return path
+
+
+def training_config(path: Path) -> TrainingConfig:
+    """The config at `path`; a usage error naming the file and every problem when it cannot be used."""
+    try:
+        return load_config(path)
+    except ConfigError as err:  # each problem names the key, its value and what is allowed
+        raise usage_error(f"cannot use the config {path}: {err}") from err
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
+        raise usage_error(f"cannot use the config {path}: {type(err).__name__}: {err}") from err
+
+
+def dataset(path: Path) -> Dataset:
+    """The validated data at `path`; exit 1 with every problem found (as a training run does)."""
+    try:
+        return load_dataset(path)
+    except DataValidationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(1) from err
+
+
+def writable_folder(folder: Path) -> None:
+    """Raise OSError unless `folder` is (or can be made) a directory this process can create a
+    file in. Folders made for the check and the probe file are removed again."""
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    finally:
+        for made_folder in made:
+            with contextlib.suppress(OSError):  # not made (the mkdir failed) or no longer empty
+                made_folder.rmdir()
+
+
+def os_error_text(err: OSError, subject: Path) -> str:
+    """`strerror`, and the path it concerns when that is not `subject` (a parent that is a file)."""
+    return f"{err.strerror or err}" + (f" ({err.filename})" if err.filename and str(err.filename) != str(subject) else "")
+
+
+def output_file(raw: str, option: str) -> Path:
+    """`raw` resolved against the cwd; a usage error unless a file can be written there. Checked
+    before the work whose result it receives, so a bad path does not cost the whole run."""
+    path = Path(raw).expanduser().resolve()
+    if path.is_dir():
+        raise usage_error(f"{option} {path} is a directory: name the file to write")
+    if path.parent.exists() and not path.parent.is_dir():  # mkdir would say "File exists"
+        raise usage_error(f"cannot write {option} {path}: {path.parent} is a file, not a folder")
+    try:
+        writable_folder(path.parent)
+    except OSError as err:
+        raise usage_error(f"cannot write {option} {path}: {os_error_text(err, path)}") from err
+    return path
+
+
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse `type`: a whole number from `low` (to `high`); argparse's usage error names the option."""
+    allowed = f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {allowed}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is not {allowed}")
+        return value
+    return parse
