@@ -88,6 +88,41 @@ describe('in the gateway', () => {
     }
   });
 
+  it('reads a body of exactly BODY_LIMIT_BYTES, sized or chunked, with a budget of just that, and refuses one byte more with 413', async () => {
+    const limit = 2048;
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: String(limit), MAX_BODY_BYTES_IN_FLIGHT: String(limit) });
+    const body = (bytes: number) => JSON.stringify(LEGACY_PAYLOAD).padEnd(bytes, ' ');
+    const sized = (text: string) => fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    // A stream body: sent with transfer-encoding: chunked, no content-length to check up front.
+    const chunked = (text: string) =>
+      fetch(`${gw.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(text.slice(0, 1000)));
+            c.enqueue(new TextEncoder().encode(text.slice(1000)));
+            c.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    try {
+      for (const send of [sized, chunked]) {
+        const atLimit = await send(body(limit));
+        expect(atLimit.status, await atLimit.clone().text()).toBe(200);
+        expect(((await atLimit.json()) as { churn_probability: unknown }).churn_probability).toEqual(expect.any(Number));
+        const over = await send(body(limit + 1));
+        expect(over.status).toBe(413);
+        // The rest of an oversized upload is not read as the connection's next request: it is closed.
+        expect(over.headers.get('connection')).toBe('close');
+        expect(((await over.json()) as { detail: string }).detail).toMatch(new RegExp(`the limit (is|of) ${limit} bytes \\(BODY_LIMIT_BYTES\\)`));
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('is held until the work on a request ends, even when its caller went away first', async () => {
     const gw = await startTestGateway({ BODY_LIMIT_BYTES: '2048', MAX_BODY_BYTES_IN_FLIGHT: '2048', COALESCE_PREDICTIONS: 'false' });
     // Inference slowed down: the work outlives the caller.
