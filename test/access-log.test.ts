@@ -298,6 +298,18 @@ describe('the access log of real requests', () => {
     );
   });
 
+  it('is not written for the health check (GET /) or the Prometheus scrape (/metrics), as README says', async () => {
+    for (const [path, reqId] of [['/', 'al-health'], ['/metrics', 'al-metrics']] as const) {
+      const res = await fetch(`${gw.url}${path}`, { headers: { 'x-request-id': reqId } });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    // A request after them whose line is written: theirs would have been written before it.
+    await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'al-after-scrape' });
+    await lineFor('al-after-scrape');
+    expect(gw.logs.filter((l) => l['msg'] === 'request' && (l['reqId'] === 'al-health' || l['reqId'] === 'al-metrics'))).toEqual([]);
+  });
+
   it('is not written at LOG_LEVEL=warn', async () => {
     const quiet = await startTestGateway({ LOG_LEVEL: 'warn' });
     try {
