@@ -1,0 +1,95 @@
+/**
+ * MlflowClient's retry rules against a small scripted HTTP server (as test/mlflow.test.ts's
+ * MlflowClient tests do, without that file's trained models): a 408 from a proxy in front of
+ * MLflow, the backoff that doubles, a caller's deadline that stops the
+ * retries, and a tracking URI written with a trailing slash. Each case is a rule that no other
+ * test exercised.
+ */
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
+
+const MODEL = 'telco-churn';
+const VERSION = { model_version: { name: MODEL, version: '7', run_id: 'abc' } };
+
+/** Answers each request with the next scripted status (the last one repeats), recording when and what was asked. */
+async function scripted(statuses: number[]) {
+  const seen: { at: number; url: string }[] = [];
+  const server = createServer((req, res) => {
+    const status = statuses[Math.min(seen.length, statuses.length - 1)] as number;
+    seen.push({ at: performance.now(), url: req.url ?? '' });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(status === 200 ? VERSION : { error_code: 'INJECTED', message: `injected HTTP ${status}` }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('MlflowClient behind a proxy', () => {
+  it('retries a 408 (a proxy timed the request out), as it retries 5xx and 429', async () => {
+    const server = await scripted([408, 408, 200]);
+    try {
+      const client = new MlflowClient({ trackingUri: server.url, timeoutMs: 1000, backoffMs: 10 });
+      await expect(client.getModelVersionByAlias(MODEL, 'champion')).resolves.toMatchObject({ version: '7' });
+      expect(server.seen).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits backoffMs before the first retry and twice as long before the second', async () => {
+    const server = await scripted([503]);
+    try {
+      const client = new MlflowClient({ trackingUri: server.url, timeoutMs: 1000, backoffMs: 150 });
+      await expect(client.getModelVersion(MODEL, '7')).rejects.toMatchObject({ code: 'MLFLOW_UNAVAILABLE', status: 503 });
+      const [a, b, c] = server.seen.map((s) => s.at) as [number, number, number];
+      expect(server.seen).toHaveLength(3);
+      // Lower bounds only: a loaded machine makes the gaps longer, never shorter.
+      expect(b - a).toBeGreaterThanOrEqual(140);
+      expect(c - b).toBeGreaterThanOrEqual(290);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("stops retrying once the caller's deadline aborts, with the deadline's reason", async () => {
+    const server = await scripted([503]);
+    try {
+      const client = new MlflowClient({ trackingUri: server.url, timeoutMs: 1000, backoffMs: 400 });
+      const deadline = new AbortController();
+      setTimeout(() => deadline.abort(new Error('the reload deadline passed')), 150);
+      const started = performance.now();
+      const err = (await client.getModelVersion(MODEL, '7', { signal: deadline.signal }).catch((e: unknown) => e)) as MlflowError;
+      expect(err).toBeInstanceOf(MlflowError);
+      expect(err.message).toMatch(/did not provide version 7 of registered model telco-churn \(.*\) in time: the reload deadline passed$/);
+      // Answered when the deadline passed (not after the 400 ms backoff), and no retry was sent after it.
+      expect(performance.now() - started).toBeLessThan(390);
+      expect(server.seen).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('appends API paths to a tracking URI written with a trailing slash without doubling it', async () => {
+    const server = await scripted([200]);
+    try {
+      const client = new MlflowClient({ trackingUri: `${server.url}/`, timeoutMs: 1000 });
+      expect(client.trackingUri).toBe(server.url);
+      await client.getModelVersionByAlias(MODEL, 'champion');
+      expect(server.seen.map((s) => s.url)).toEqual(['/api/2.0/mlflow/registered-models/alias?name=telco-churn&alias=champion']);
+    } finally {
+      await server.close();
+    }
+  });
+});
