@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { manifestSchema, type EncodedFeature, type FeatureSpec } from '../src/bundle/manifest.js';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS, MAX_TENURE_MONTHS } from '../src/contract.js';
+import { BundleError } from '../src/errors.js';
 import { compileEncoder, type EncoderRow } from '../src/model/features.js';
 import { BUNDLE_DIR } from './helpers/index.js';
 
@@ -119,5 +120,25 @@ describe('feature encoder', () => {
     }
     // The first row is all one-hot matches; its numeric columns are strings, which the encoder refuses.
     expect(() => oddEncoder.encode([rows[0] as EncoderRow])).toThrow(new TypeError('feature n: column a"b is string, expected a number'));
+  });
+
+  it('one-hot compares a numeric column by its decimal text, as docs/model-bundle.md defines it', () => {
+    // SeniorCitizen is 0 or 1 in the contract and "0" / "1" in the spec's allowedValues: a bundle may one-hot it.
+    const flags = compileEncoder({
+      columns: [{ name: 'SeniorCitizen', kind: 'integer', allowedValues: ['0', '1'] }],
+      features: [
+        { name: 'SeniorCitizen=0', transform: 'onehot', column: 'SeniorCitizen', value: '0' },
+        { name: 'SeniorCitizen=1', transform: 'onehot', column: 'SeniorCitizen', value: '1' },
+      ],
+    });
+    expect(Array.from(flags.encode([{ SeniorCitizen: 1 }, { SeniorCitizen: 0 }]))).toEqual([0, 1, 1, 0]);
+  });
+
+  it('refuses a spec whose feature reads a column the spec does not list', () => {
+    const spec: FeatureSpec = {
+      columns: [{ name: 'Contract', kind: 'categorical', allowedValues: ['One year'] }],
+      features: [{ name: 'Contract=One year', transform: 'onehot', column: 'Contracts', value: 'One year' }],
+    };
+    expect(() => compileEncoder(spec)).toThrow(new BundleError('feature Contract=One year reads unknown column(s) Contracts'));
   });
 });
