@@ -104,6 +104,26 @@ describe('every run fails', () => {
   });
 });
 
+describe('a failing model whose health-check run does not answer', () => {
+  it('keeps GET / at 503 when the test run takes longer than PROBE_TIMEOUT_MS, rather than calling the task healthy', async () => {
+    const host = hostOf(gw) as unknown as { run: (...args: unknown[]) => Promise<unknown> };
+    const run = host.run.bind(host);
+    host.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
+    try {
+      expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(503); // the model is failing now
+      // The next run answers after PROBE_TIMEOUT_MS (2 s), with a failure: the health check gives up on it first.
+      host.run = () => new Promise((_resolve, reject) => setTimeout(() => reject(new Error('injected: a run that takes 3 s')), 3000));
+      const health = await fetch(`${gw.url}/`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'inference_failing' });
+    } finally {
+      host.run = run;
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // the slow run ends (its failure would mark the model failing again)
+    expect((await fetch(`${gw.url}/`)).status).toBe(200);
+  });
+});
+
 describe('/metrics for alarms', () => {
   it('has every reload result and failure reason at 0 before the first event', async () => {
     const text = await (await fetch(`${gw.url}/metrics`)).text();
