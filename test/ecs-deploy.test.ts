@@ -160,6 +160,16 @@ describe('scripts/ecs-deploy.sh', () => {
     expect(r.calls).not.toContain(FAILED_ARN);
   });
 
+  it('registers a copy of a running revision that was deregistered since, without the fields ECS reports about that', () => {
+    // A service keeps running an INACTIVE revision; register-task-definition refuses the
+    // deregisteredAt that describe-task-definition then reports ("Unknown parameter").
+    const deregistered = { ...CURRENT, status: 'INACTIVE', deregisteredAt: '2026-11-02T10:00:00.000000+00:00' };
+    const r = run([[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]], { running: deregistered });
+    expect(r.status, r.out).toBe(0);
+    const registered = JSON.parse(r.registered ?? 'null') as Record<string, unknown>;
+    expect(Object.keys(registered).filter((key) => ['status', 'deregisteredAt', 'registeredAt', 'registeredBy', 'revision', 'taskDefinitionArn'].includes(key))).toEqual([]);
+  });
+
   it('registers nothing when the service is missing or runs another family', () => {
     const missing = run([[deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]], { runningArn: 'None' });
     expect(missing.status).toBe(1);
@@ -187,6 +197,15 @@ describe('scripts/ecs-deploy.sh', () => {
     const r = run([[deployment(NEW_ARN, 'PRIMARY', 'IN_PROGRESS')], [deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]]);
     expect(r.status).toBe(1);
     expect(r.out).toContain(`::error::the deployment of ${NEW_ARN} is no longer the service's primary one: it was rolled back or replaced; the service runs ${OLD_ARN}`);
+  });
+
+  it('fails when another deployment replaced it, though it had completed: the service is moving off it', () => {
+    // An operator's update-service (or a second release) right after ours completed: ECS keeps
+    // ours as ACTIVE COMPLETED while the new PRIMARY rolls. Ours is not what the service runs.
+    const OTHER_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/churn-gateway:10';
+    const r = run([[deployment(NEW_ARN, 'PRIMARY', 'IN_PROGRESS')], [deployment(OTHER_ARN, 'PRIMARY', 'IN_PROGRESS'), deployment(NEW_ARN, 'ACTIVE', 'COMPLETED')]]);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`::error::the deployment of ${NEW_ARN} is no longer the service's primary one: it was rolled back or replaced; the service runs ${OTHER_ARN}`);
   });
 
   it('fails when the deployment does not complete in time', () => {
