@@ -115,6 +115,38 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
   });
 });
 
+describe('rolling back from a version that failed verification, then promoting it again once fixed', () => {
+  it('the poller does not reload it while the alias names it, and loads it once the alias names it again after its bundle was fixed', async () => {
+    const packaged = await readBundleFiles(BUNDLE_DIR);
+    const onnx = new Uint8Array(packaged['model.onnx'] as Uint8Array);
+    onnx[onnx.length - 1] = (onnx[onnx.length - 1] as number) ^ 0xff;
+    const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'model.onnx': onnx });
+    await champion(v.one);
+    const gw = await gateway();
+    const failedReloads = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      return Number(/^gateway_model_reloads_total\{result="failed"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    try {
+      await champion(bad);
+      await waitFor('the notice about the version that failed verification', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded (MODEL_BUNDLE_INVALID`) === true);
+      await sleep(600); // six more polls: each finds the same version and does not download and verify it again
+      expect(await failedReloads()).toBe(1);
+
+      // Rolled back, the bundle fixed, the version promoted again: the poller loads it.
+      await champion(v.one);
+      await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
+      await uploadBundle(runId);
+      await champion(bad);
+      await waitFor(`version ${bad} to serve`, async () => (await modelInfo(gw)).version === bad, 10_000);
+      expect(await modelInfo(gw)).toEqual({ version: bad, notice: null, health: { version: bad, notice: null } });
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
 describe('MODEL_URI naming a fixed version', () => {
   it('models:/<name>/0<n> serves version n and its poller never reloads it, as models:/<name>/<n> does', async () => {
     const gw = await gateway({ MODEL_URI: `models:/${MODEL}/0${v.two}` });
