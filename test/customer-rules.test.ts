@@ -4,8 +4,10 @@
  * default ("No", 0) or passed on as a hole in the row.
  */
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
-import { checkCustomerRules, datasetNaming, graphqlNaming } from '../src/customer-rules.js';
+import { ADD_ON_COLUMNS, CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
+import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming, graphqlNaming } from '../src/customer-rules.js';
+import type { HttpProblem } from '../src/http.js';
+import { parseLegacyBody } from '../src/rest/predict.js';
 import type { InputIssue } from '../src/schema/errors.js';
 import { customerFromInput, type CustomerInputShape } from '../src/schema/customer-input.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from './helpers/index.js';
@@ -64,5 +66,32 @@ describe('a null TotalCharges (not yet billed)', () => {
 
   it('leaves an invalid tenure to its own message', () => {
     expect(checkCustomerRules(record(1.5), datasetNaming).map((i) => i.column)).toEqual(['tenure']);
+  });
+});
+
+describe('a customer whose type check failed', () => {
+  const allBut = (column: string) => new Set(CUSTOMER_FIELDS.map((f) => f.column).filter((c) => c !== column));
+
+  it('runs only the rules whose columns all passed: a field refused for its value is not refused again by a rule that reads it', () => {
+    const base = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 };
+    // PhoneService "No" passed, MultipleLines did not: the rule on the two stays quiet.
+    expect(checkRulesOfCheckedColumns({ ...base, PhoneService: 'No', MultipleLines: 'maybe' }, allBut('MultipleLines'), datasetNaming)).toEqual([]);
+    const noInternet = { ...base, InternetService: 'No', ...Object.fromEntries(ADD_ON_COLUMNS.map((c) => [c, 'No internet service'])), OnlineSecurity: 'sometimes' };
+    expect(checkRulesOfCheckedColumns(noInternet, allBut('OnlineSecurity'), datasetNaming)).toEqual([]);
+    // A rule whose columns all passed still runs beside the failed field.
+    expect(checkRulesOfCheckedColumns({ ...base, PhoneService: 'No', MultipleLines: 'Yes', tenure: 'x' }, allBut('tenure'), datasetNaming).map((i) => i.column)).toEqual(['MultipleLines']);
+  });
+
+  it('on POST /predict: one problem for one bad value, not a second from a rule', () => {
+    const body = { ...LEGACY_PAYLOAD, PhoneService: 'No', MultipleLines: 'maybe' };
+    let problem: HttpProblem | undefined;
+    try {
+      parseLegacyBody(JSON.stringify(body), body, 10);
+    } catch (err) {
+      problem = err as HttpProblem;
+    }
+    expect(problem?.status).toBe(400);
+    expect(problem?.errors).toEqual([{ path: 'MultipleLines', message: 'must be one of "Yes", "No", "No phone service"' }]);
+    expect(problem?.detail).toMatch(/^1 invalid field\(s\): MultipleLines: /);
   });
 });
