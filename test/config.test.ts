@@ -149,7 +149,7 @@ describe('CORS origins', () => {
 });
 
 describe('misspelled settings', () => {
-  it('flags other cases, one edit, and a swap of neighbours', () => {
+  it('flags other cases, one edit, a swap of neighbours, and two edits in a long name', () => {
     expect(
       misspelledVariables({
         max_batch: '1',
@@ -159,6 +159,7 @@ describe('misspelled settings', () => {
         CORS_ORIGIN: 'https://a.example',
         GRAPHQL_MAX_DEPT: '4',
         MODEL_DIRS: '/m',
+        BODY_LIMT_BYTE: '1024',
       }),
     ).toEqual([
       { given: 'max_batch', meant: 'MAX_BATCH' },
@@ -168,6 +169,8 @@ describe('misspelled settings', () => {
       { given: 'CORS_ORIGIN', meant: 'CORS_ORIGINS' },
       { given: 'GRAPHQL_MAX_DEPT', meant: 'GRAPHQL_MAX_DEPTH' },
       { given: 'MODEL_DIRS', meant: 'MODEL_DIR' },
+      // Two edits away from a name of 9 or more characters.
+      { given: 'BODY_LIMT_BYTE', meant: 'BODY_LIMIT_BYTES' },
     ]);
   });
 
