@@ -106,6 +106,9 @@ describe('POST /graphql', () => {
     }
     const xml = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/xml' }, body });
     expect(xml.status).toBe(406);
+    // Yoga's 406 has no body: the problem says what to send.
+    expect(xml.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await xml.json()) as Problem).detail).toBe('the accept header must allow application/json or application/graphql-response+json');
   });
 });
 
@@ -171,6 +174,24 @@ describe('GraphQL customers', () => {
     expect(third.body.errors?.[0]?.message).toMatch(/has 2 rows \(with the 4 of this request's earlier fields, 6\)/);
     const within = await gql(gw.url, BATCH, { cs: Array.from({ length: MAX_BATCH }, () => GRAPHQL_CUSTOMER) });
     expect(within.status).toBe(200);
+  });
+
+  it('answers a compiled batch that breaks a rule with the rule, its rows counted once though Yoga runs it again', async () => {
+    const doc = 'mutation RowsOnce($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
+    const three = Array.from({ length: 3 }, () => GRAPHQL_CUSTOMER);
+    for (let i = 0; i < 2; i++) expect((await gql(gw.url, doc, { cs: three })).status).toBe(200); // learned, then compiled
+    // Well-typed, so it runs compiled; the rule refuses it there and Yoga answers it afresh.
+    const res = await gql(gw.url, doc, { cs: [GRAPHQL_CUSTOMER, { ...GRAPHQL_CUSTOMER, tenure: -1 }, GRAPHQL_CUSTOMER] }, { 'x-request-id': 'rows-once' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: ['customers', 1, 'tenure'] }], issueCount: 1 });
+    expect(res.body.errors?.[0]?.message).not.toMatch(/MAX_BATCH/);
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !line; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      line = gw.logs.find((l) => l['reqId'] === 'rows-once' && l['msg'] === 'request');
+    }
+    expect(line).toMatchObject({ status: 400, rows: 3, operation: 'RowsOnce' });
   });
 });
 
@@ -317,8 +338,11 @@ describe('HTTP', () => {
 });
 
 describe('GraphQL document size', () => {
-  it(`refuses documents over ${MAX_DOCUMENT_CHARS} characters, by POST and by GET, before Yoga parses or caches them`, async () => {
-    const huge = `{ modelInfo { name } } #${'x'.repeat(MAX_DOCUMENT_CHARS)}`;
+  it(`takes a document of ${MAX_DOCUMENT_CHARS} characters and refuses a longer one, by POST and by GET, before Yoga parses or caches it`, async () => {
+    const atLimit = `{ modelInfo { name } } #`.padEnd(MAX_DOCUMENT_CHARS, 'x');
+    expect(atLimit).toHaveLength(MAX_DOCUMENT_CHARS);
+    expect((await postJson(gw.url, '/graphql', { query: atLimit })).status).toBe(200);
+    const huge = `${atLimit}x`;
     const post = await postJson(gw.url, '/graphql', { query: huge });
     expect(post.status).toBe(400);
     expect((post.json as Problem).errors).toEqual([{ path: 'query', message: `must be at most ${MAX_DOCUMENT_CHARS} characters` }]);
