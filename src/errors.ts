@@ -53,7 +53,8 @@ export class NotReadyError extends GatewayError {
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.cause instanceof Error ? `${err.message} (cause: ${err.cause.message})` : err.message;
+  // A cause with no message (node's fetch gives one for several refusals) adds nothing but "(cause: )".
+  if (err instanceof Error) return err.cause instanceof Error && err.cause.message !== '' ? `${err.message} (cause: ${err.cause.message})` : err.message;
   // Not an Error (a rejected plain object, a string): show what it is, not "[object Object]".
   return typeof err === 'object' && err !== null ? inspect(err, { depth: 3, breakLength: Infinity }) : String(err);
 }

@@ -37,6 +37,19 @@ async function scripted(statuses: number[]) {
 }
 
 describe('MlflowClient behind a proxy', () => {
+  it('reads a proxy that asks for its own credentials (407) as unreachable, since fetch never returns that answer, and says so without an empty cause', async () => {
+    const server = await scripted([407]);
+    try {
+      const client = new MlflowClient({ trackingUri: server.url, timeoutMs: 1000, backoffMs: 10 });
+      const err = (await client.getModelVersion(MODEL, '7').catch((e: unknown) => e)) as MlflowError;
+      expect(err).toBeInstanceOf(MlflowError);
+      expect(err).toMatchObject({ code: 'MLFLOW_UNAVAILABLE', status: null });
+      expect(err.message).toMatch(/ is unreachable while looking for .*: fetch failed$/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('retries a 408 (a proxy timed the request out), as it retries 5xx and 429', async () => {
     const server = await scripted([408, 408, 200]);
     try {

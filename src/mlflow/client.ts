@@ -34,13 +34,17 @@ export interface CallOptions {
 
 /** Statuses worth another attempt: MLflow (or a proxy before it) is overloaded or restarting. */
 const RETRIED_STATUS = (status: number): boolean => status >= 500 || status === 408 || status === 429;
-/** MLflow (or a proxy before it) refused the gateway: a problem of access, not of the model URI. */
-const REFUSED_STATUS = (status: number): boolean => status === 401 || status === 403 || status === 407;
+/**
+ * MLflow (or a proxy before it) refused the gateway: a problem of access, not of the model URI.
+ * Not 407: node's fetch never returns a 407 answer (the Fetch standard makes it a network
+ * error), so a proxy asking for its own credentials reads as unreachable.
+ */
+const REFUSED_STATUS = (status: number): boolean => status === 401 || status === 403;
 
 /**
  * An MLflow call failed. `status` is the HTTP status, or null when no answer came back.
  * MLFLOW_NOT_FOUND when MLflow answered that the thing does not exist or the request was
- * wrong (4xx other than 401/403/407/408/429); MLFLOW_UNAVAILABLE otherwise (unreachable,
+ * wrong (4xx other than 401/403/408/429); MLFLOW_UNAVAILABLE otherwise (unreachable,
  * timed out, body cut off, access refused, throttled, 5xx, or an answer that makes no sense).
  */
 export class MlflowError extends GatewayError {
