@@ -193,6 +193,12 @@ describe('scripts/ecs-deploy.sh', () => {
     expect(r.out).toContain(`::error::the deployment of ${NEW_ARN} failed (ECS deployment circuit breaker: tasks failed to start.); the service runs ${OLD_ARN}`);
   });
 
+  it('names the PRIMARY deployment as what the service runs, wherever ECS lists it', () => {
+    const r = run([[deployment(NEW_ARN, 'ACTIVE', 'FAILED', { rolloutStateReason: 'tasks failed to start' }), deployment(OLD_ARN, 'PRIMARY', 'IN_PROGRESS')]]);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`::error::the deployment of ${NEW_ARN} failed (tasks failed to start); the service runs ${OLD_ARN}`);
+  });
+
   it('fails when the service was rolled back and the deployment is gone, though the service is stable', () => {
     const r = run([[deployment(NEW_ARN, 'PRIMARY', 'IN_PROGRESS')], [deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]]);
     expect(r.status).toBe(1);
