@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUGGESTION_MASK } from '../src/schema/error-codes.js';
+import { MAX_DIRECTIVES } from '../src/schema/limits.js';
 import { GRAPHQL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let open: TestGateway;
@@ -33,6 +34,12 @@ describe('GraphQL limits', () => {
 
   it('refuses too many aliases', async () => {
     await rejected(open, `{ ${Array.from({ length: 7 }, (_, i) => `a${i}: modelInfo { name }`).join(' ')} }`, /[Aa]liases limit/);
+  });
+
+  it(`refuses more than MAX_DIRECTIVES (${MAX_DIRECTIVES}) directives in one document`, async () => {
+    const withDirectives = (n: number) => `{ modelInfo { ${Array.from({ length: n }, () => 'name @include(if: true)').join(' ')} } }`;
+    expect((await gql(open.url, withDirectives(MAX_DIRECTIVES))).status).toBe(200);
+    await rejected(open, withDirectives(MAX_DIRECTIVES + 1), /[Dd]irectives limit/);
   });
 
   it('refuses too many tokens', async () => {
