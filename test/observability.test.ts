@@ -143,6 +143,11 @@ describe('request ids and the access log', () => {
     expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const bad = await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'has spaces and "quotes"' });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // Up to 128 characters of letters, digits and _ . : - are the caller's; one more is not.
+    const longest = `trace:${'a'.repeat(120)}.-`;
+    expect(longest).toHaveLength(128);
+    expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': longest })).headers.get('x-request-id')).toBe(longest);
+    expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': `${longest}x` })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('logs the cause of a masked "Unexpected error." once, with the request id the caller was given', async () => {
