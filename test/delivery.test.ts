@@ -4,7 +4,8 @@
  * when a COPY is missing), and the workflows keep their security properties.
  * One `npm ci --omit=dev` per run: Dockerfile variants reuse it through the RUN memo.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +57,14 @@ describe('Dockerfile', () => {
     for (const key of ['source', 'title', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
   });
 
+  it('labels the image with every build arg it declares (an arg no label uses is passed by the release for nothing)', () => {
+    const labels = ins('LABEL').map((i) => i.args).join(' ');
+    const args = ins('ARG').map((i) => i.args.split('=')[0] ?? '');
+    expect(args).toContain('MODEL_SHA256');
+    expect(args.filter((arg) => !new RegExp(`="\\$\\{${arg}\\}"`).test(labels))).toEqual([]);
+    expect(labels).toContain('io.churn-gateway.model.sha256="${MODEL_SHA256}"');
+  });
+
   it('declares the build args and labels after every RUN, so a new commit does not rebuild the dependency layer', () => {
     const order = runtime.instructions.map((i) => i.keyword);
     const lastRun = order.lastIndexOf('RUN');
@@ -87,6 +96,33 @@ describe('Dockerfile', () => {
     const albPath = /healthCheck: \{\s*path: '([^']*)',/.exec(read('infra/lib/load-balancer.ts'))?.[1];
     expect(albPath, 'the target group health check path in infra/lib/load-balancer.ts').toMatch(/^\//);
     expect(imagePath, `the path the HEALTHCHECK fetches: ${healthcheck}`).toBe(albPath);
+  });
+
+  it('the HEALTHCHECK fails while the gateway answers 503 (loading, draining) or does not listen, and passes on 200', async () => {
+    // The smoke test below shows it passes on a ready gateway; an image that reports healthy
+    // whatever it is answered keeps a loading or draining container in rotation where Docker's
+    // health decides (compose, swarm, docker run --health-*).
+    const args = ins('HEALTHCHECK').at(-1)?.args ?? '';
+    const argv = JSON.parse(/\bCMD\s+(\[.*\])\s*$/.exec(args)?.[1] ?? 'null') as string[] | null;
+    expect(argv?.[0], args).toBe('node');
+    let status = 200;
+    const server = http.createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const check = (p: number) =>
+      new Promise<number | null>((resolve) => {
+        execFile(process.execPath, argv!.slice(1), { env: { PATH: process.env['PATH'] ?? '', PORT: String(p) }, timeout: 10_000 }, (error) =>
+          resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0),
+        );
+      });
+    try {
+      expect(await check(port)).toBe(0);
+      status = 503;
+      expect(await check(port)).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await check(port)).toBe(1); // nothing listens on it now
   });
 
   it('installs with ONNXRUNTIME_NODE_INSTALL=skip in every stage', () => {
@@ -234,6 +270,27 @@ describe('workflows', () => {
     expect(waitMinutes).toBeGreaterThan(0);
     // Headroom for the steps before it (settings, credentials, checkout) and for registering the revision.
     expect(waitMinutes + 5).toBeLessThanOrEqual(jobMinutes);
+  });
+
+  it('release pushes the image, built for the CPU architecture the ECS task definition runs', () => {
+    const build = /^ {6}- uses: docker\/build-push-action@\S+.*\n {8}with:\n((?: {10}.*\n)+)/m.exec(release)?.[1] ?? '';
+    expect(build).toMatch(/^ {10}push: true$/m);
+    const platforms = /^ {10}platforms: (\S+)$/m.exec(build)?.[1];
+    const architecture = /cpuArchitecture: ecs\.CpuArchitecture\.(\w+),/.exec(read('infra/lib/gateway-service.ts'))?.[1];
+    const platformOf: Record<string, string> = { X86_64: 'linux/amd64', ARM64: 'linux/arm64' };
+    expect(architecture && platformOf[architecture], `task definition cpuArchitecture ${architecture}`).toBeDefined();
+    expect(platforms).toBe(platformOf[architecture!]);
+  });
+
+  it('releases queue instead of cancelling one another, deploys never overlap, and the deploy runs in environment production', () => {
+    // A cancelled release may have pushed :latest without deploying it, or left the deploy job
+    // before it reported whether the revision runs. The role's trust policy names the environment
+    // (docs/delivery.md: its OIDC token's sub is repo:<owner>/<repo>:environment:production).
+    expect(release).toMatch(/^concurrency:\n {2}#.*\n {2}group: release-\$\{\{ github\.ref \}\}\n {2}cancel-in-progress: false$/m);
+    const deploy = jobsOf(release).get('deploy') ?? '';
+    expect(deploy).toMatch(/^ {4}concurrency:\n {6}group: ecs-deploy\n {6}cancel-in-progress: false$/m);
+    expect(deploy).toMatch(/^ {4}environment: production$/m);
+    expect(read('docs/delivery.md')).toContain('repo:<owner>/<repo>:environment:production');
   });
 
   it('release tags :<sha> and :latest of the commit ci tested, with the git commit and model version as build args', () => {
