@@ -204,6 +204,22 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`gateway_model_info\\{name="telco-churn",version="${gw.slot.current.modelVersion}",source="BUNDLE",run_id="\\w+"\\} 1`));
   });
 
+  it('names only the model now serving in gateway_model_info once another is swapped in', async () => {
+    const metrics = new GatewayMetrics();
+    const first = gw.slot.current;
+    // The same model under another version and run, as a promotion brings it (setModel reads only these).
+    const second = Object.create(first, {
+      modelVersion: { value: '99' },
+      lineage: { value: { ...first.lineage, runId: 'f00d', source: 'MLFLOW' } },
+    }) as typeof first;
+    metrics.setModel(first);
+    metrics.setModel(second);
+    const text = await metrics.registry.metrics();
+    expect(parseExposition(text).filter((s) => s.name === 'gateway_model_info')).toEqual([
+      { name: 'gateway_model_info', labels: { name: first.lineage.name, version: '99', source: 'MLFLOW', run_id: 'f00d' }, value: 1 },
+    ]);
+  });
+
   it('has a series at 0 for every risk level and abandon reason from the start, so rate() and increase() have one to read', async () => {
     const fresh = await startTestGateway();
     try {
