@@ -83,6 +83,31 @@ describe('alarms', () => {
     });
   });
 
+  it('computes the 5xx rate as a percentage of requests, counting a metric with no datapoint as 0 and no traffic as 0%', () => {
+    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Metrics !== undefined);
+    const expression = (alarm?.Metrics as { Expression?: string }[]).find((m) => m.Expression !== undefined)?.Expression ?? '';
+    // Each input is the count of its minute (Sum), not a per-request or per-target average.
+    const inputs = (alarm?.Metrics as { Id: string; MetricStat?: { Stat: string } }[]).filter((m) => m.MetricStat !== undefined);
+    expect(inputs.map((m) => [m.Id, m.MetricStat?.Stat])).toEqual([['t5xx', 'Sum'], ['elb5xx', 'Sum'], ['requests', 'Sum']]);
+    const rate = (values: Record<string, number | undefined>) => evaluateMetricMath(expression, values);
+    expect(rate({ t5xx: 3, elb5xx: 2, requests: 100 })).toBe(5);
+    expect(rate({ t5xx: undefined, elb5xx: 1, requests: 10 })).toBe(10);
+    expect(rate({ t5xx: 6, elb5xx: undefined, requests: 200 })).toBe(3);
+    expect(rate({ t5xx: undefined, elb5xx: undefined, requests: undefined })).toBe(0);
+    expect(rate({ t5xx: 0, elb5xx: 0, requests: 0 })).toBe(0);
+  });
+
+  it('each alarm fires on 3 of 5 one-minute periods and treats a period without data as not breaching', () => {
+    const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(3);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching' });
+      const periods = [alarm.Period, ...((alarm.Metrics ?? []) as { MetricStat?: { Period: number } }[]).map((m) => m.MetricStat?.Period)].filter((p) => p !== undefined);
+      expect(periods.length).toBeGreaterThan(0);
+      for (const period of periods) expect(period).toBe(60);
+    }
+  });
+
   it('has exactly these three alarms and no actions unless a topic is given', () => {
     const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(3);
@@ -123,9 +148,78 @@ describe('ECS event log', () => {
 
   it('lets only EventBridge and log delivery write to that log group, with a bounded retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    const [policy] = propsOfType(template, 'AWS::Logs::ResourcePolicy');
-    const document = JSON.stringify(policy?.PolicyDocument);
-    expect(document).toContain('events.amazonaws.com');
-    expect(document).toContain(getAtt(stack, eventLogGroup, 'Arn')['Fn::GetAtt'][0]);
+    const policies = propsOfType(template, 'AWS::Logs::ResourcePolicy');
+    expect(policies).toHaveLength(1);
+    // The document is a JSON string joined around the log group's ARN: stand a marker in for the ARN.
+    const arn = getAtt(stack, eventLogGroup, 'Arn');
+    const [, parts] = (policies[0]?.PolicyDocument as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    const text = parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === JSON.stringify(arn) ? '<event log group ARN>' : '<other>')).join('');
+    // Writing events into this one group, nothing more (not logs:*, not every group of the account).
+    expect((JSON.parse(text) as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: '<event log group ARN>',
+      },
+    ]);
   });
 });
+
+/**
+ * Evaluates the subset of CloudWatch metric math the alarms use: numbers, metric ids, + - * /,
+ * comparisons, FILL(m, value) and IF(condition, then, else). A metric without a datapoint is
+ * undefined, and so is arithmetic on it, as in CloudWatch.
+ */
+function evaluateMetricMath(expression: string, values: Record<string, number | undefined>): number | undefined {
+  const tokens = expression.match(/\d+(?:\.\d+)?|[A-Za-z_]\w*|[<>=!]=|[-+*/(),<>]/g) ?? [];
+  let at = 0;
+  const next = () => tokens[at++];
+  const expect_ = (token: string) => {
+    if (next() !== token) throw new Error(`expected ${token} in ${expression}`);
+  };
+  const arithmetic = (a: number | undefined, op: string, b: number | undefined): number | undefined => {
+    if (a === undefined || b === undefined) return undefined;
+    const result = { '+': a + b, '-': a - b, '*': a * b, '/': a / b, '>': Number(a > b), '<': Number(a < b), '>=': Number(a >= b), '<=': Number(a <= b), '==': Number(a === b), '!=': Number(a !== b) }[op];
+    if (result === undefined) throw new Error(`unknown operator ${op}`);
+    return result;
+  };
+  const binary = (operand: () => number | undefined, ops: string[]) => () => {
+    let value = operand();
+    while (ops.includes(tokens[at] ?? '')) {
+      const op = next() ?? '';
+      value = arithmetic(value, op, operand());
+    }
+    return value;
+  };
+  const primary = (): number | undefined => {
+    const token = next();
+    if (token === undefined) throw new Error(`unexpected end of ${expression}`);
+    if (token === '(') {
+      const value = comparison();
+      expect_(')');
+      return value;
+    }
+    if (/^\d/.test(token)) return Number(token);
+    if (tokens[at] !== '(') {
+      if (!(token in values)) throw new Error(`unknown metric ${token} in ${expression}`);
+      return values[token];
+    }
+    next();
+    const args = [comparison()];
+    while (tokens[at] === ',') {
+      next();
+      args.push(comparison());
+    }
+    expect_(')');
+    if (token === 'FILL' && args.length === 2) return args[0] ?? args[1];
+    if (token === 'IF' && args.length === 3) return args[0] === undefined ? undefined : args[0] !== 0 ? args[1] : args[2];
+    throw new Error(`unsupported function ${token}/${args.length} in ${expression}`);
+  };
+  const product = binary(primary, ['*', '/']);
+  const sum = binary(product, ['+', '-']);
+  const comparison: () => number | undefined = binary(sum, ['>', '<', '>=', '<=', '==', '!=']);
+  const value = comparison();
+  if (at !== tokens.length) throw new Error(`unexpected ${tokens[at]} in ${expression}`);
+  return value;
+}

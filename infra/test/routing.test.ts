@@ -21,7 +21,11 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',
       Subnets: stack.network.vpc.publicSubnets.map((s) => ref(stack, s)),
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '60' }]),
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'idle_timeout.timeout_seconds', Value: '60' },
+        // Requests with header names the ALB finds invalid are not passed on to the gateway.
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+      ]),
     });
   });
 

@@ -82,6 +82,9 @@ describe('ECS cluster, task definition and service', () => {
         MinimumHealthyPercent: 100,
         MaximumPercent: 200,
       },
+      // A starting task's failed ALB checks do not count for this long, so one that is still
+      // loading its model (or waiting for MLflow) is not replaced before it could be ready.
+      HealthCheckGracePeriodSeconds: 60,
     });
   });
 

@@ -89,6 +89,12 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ natGateways: 3 })).toContain('natGateways must be 1 or 2');
   });
 
+  it('rejects a fraction where a count or percentage must be whole', () => {
+    expect(problemsOf({ natGateways: 1.5 })).toContain('natGateways must be 1 or 2 (tasks run in private subnets and need egress), got 1.5');
+    expect(problemsOf({ cpuTargetPercent: 45.5 })).toContain('cpuTargetPercent must be an integer 10–90, got 45.5');
+    expect(problemsOf({ mlflowPort: 5000.5 })).toContain('mlflowEgress.port must be a TCP port 1–65535, got 5000.5');
+  });
+
   it('rejects a log retention CloudWatch does not offer', () => {
     expect(problemsOf({ logRetentionDays: 10 })).toContain("logRetentionDays must be one of CloudWatch's retention periods");
   });
@@ -129,6 +135,7 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ fiveXxRatePercent: 0, p99LatencySeconds: 120, alarmTopicArn: 'alerts' })).toMatch(
       /fiveXxRatePercent.*\n.*p99LatencySeconds.*\n.*alarmTopicArn/,
     );
+    expect(problemsOf({ fiveXxRatePercent: 101 })).toContain('fiveXxRatePercent must be in (0, 100], got 101');
   });
 
   it('reports every problem of a construct at once', () => {
