@@ -253,6 +253,14 @@ describe('workflows', () => {
     expect(ci).not.toMatch(/id-token|secrets\.AWS|DOCKERHUB/);
   });
 
+  it('every checkout leaves no GitHub token behind in the working tree (persist-credentials: false)', () => {
+    for (const [name, text] of [['ci', ci], ['release', release]] as const) {
+      const checkouts = [...text.matchAll(/^ {6}- uses: actions\/checkout@\S+.*\n((?: {8}.*\n)*)/gm)];
+      expect(checkouts.length, name).toBeGreaterThan(0);
+      for (const [, body] of checkouts) expect(body, `${name}: a checkout step`).toMatch(/^ {8}with:\n(?: {10}.*\n)*? {10}persist-credentials: false$/m);
+    }
+  });
+
   it('deploys to ECS only when enabled, with OIDC and no long-lived AWS keys', () => {
     expect(release).toContain("if: vars.ECS_DEPLOY_ENABLED == 'true'");
     expect(release).toContain('role-to-assume: ${{ vars.AWS_ROLE_ARN }}');
