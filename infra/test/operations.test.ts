@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ALL_FEATURES, getAtt, propsOfType, ref, synth } from './helpers.js';
@@ -23,6 +24,14 @@ describe('autoscaling', () => {
       expect(targets).toHaveLength(1);
       expect(targets[0]).toMatchObject({ MinCapacity: floor, MaxCapacity: 8, ScalableDimension: 'ecs:service:DesiredCount' });
     }
+  });
+
+  it('scales out after 60 s and in after 180 s on both policies, as infra/README.md says', () => {
+    const policies = propsOfType(template, 'AWS::ApplicationAutoScaling::ScalingPolicy');
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) expect(policy.TargetTrackingScalingPolicyConfiguration).toMatchObject({ ScaleOutCooldown: 60, ScaleInCooldown: 180 });
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain('Scale-out cooldown is 60 s, scale-in 180 s');
   });
 
   it('tracks 60% average CPU', () => {

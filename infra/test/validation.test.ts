@@ -89,6 +89,14 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ natGateways: 3 })).toContain('natGateways must be 1 or 2');
   });
 
+  it('rejects scaling set points outside what infra/README.md allows', () => {
+    for (const cpuTargetPercent of [9, 91]) expect(problemsOf({ cpuTargetPercent })).toContain(`cpuTargetPercent must be an integer 10–90, got ${cpuTargetPercent}`);
+    for (const requestsPerTarget of [0, -1000]) {
+      expect(problemsOf({ requestsPerTarget })).toContain(`requestsPerTarget must be a positive integer (requests per task per minute), got ${requestsPerTarget}`);
+    }
+    for (const ok of [{ cpuTargetPercent: 10 }, { cpuTargetPercent: 90 }, { requestsPerTarget: 1 }]) expect(() => buildStack(ok)).not.toThrow();
+  });
+
   it('rejects a fraction where a count or percentage must be whole', () => {
     expect(problemsOf({ natGateways: 1.5 })).toContain('natGateways must be 1 or 2 (tasks run in private subnets and need egress), got 1.5');
     expect(problemsOf({ cpuTargetPercent: 45.5 })).toContain('cpuTargetPercent must be an integer 10–90, got 45.5');
