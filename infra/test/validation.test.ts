@@ -155,6 +155,18 @@ describe('settings are validated at synth time with clear errors', () => {
 
 describe('Fargate sizes', () => {
   it.each([
+    [256, 256],
+    [256, 1536],
+    [512, 1536],
+    [4096, 31744],
+    [8192, 17408],
+    [8192, 65536],
+    [16384, 36864],
+  ])('refuses cpu %i with %i MiB, which Fargate does not offer (between its steps or past its range)', (cpu, memory) => {
+    expect(fargateSizeProblem(cpu, memory)).toContain(`memoryMiB ${memory} is not valid with cpu ${cpu}`);
+  });
+
+  it.each([
     [256, 512],
     [512, 4096],
     [1024, 8192],
