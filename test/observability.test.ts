@@ -171,6 +171,18 @@ describe('request ids and the access log', () => {
     expect(errors).toEqual([expect.objectContaining({ reqId: 'masked-cause-1', msg: 'graphql resolver failed', path: 'modelInfo', err: 'injected: unexpected failure' })]);
   });
 
+  it('takes the admin token only as it is: one character more or less is FORBIDDEN', async () => {
+    const adminToken = 'configured-admin-token-4242';
+    const admin = await startTestGateway({ ADMIN_TOKEN: adminToken });
+    try {
+      const code = async (authorization: string) => (await gql(admin.url, 'mutation { reloadModel { changed } }', {}, { authorization })).body.errors?.[0]?.extensions?.['code'];
+      for (const sent of [`${adminToken}x`, adminToken.slice(0, -1), `${adminToken}${adminToken}`]) expect(await code(`Bearer ${sent}`), sent.length.toString()).toBe('FORBIDDEN');
+      expect(await code(`Bearer ${adminToken}`)).toBeUndefined();
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('never logs the authorization header or the admin token', async () => {
     // A gateway that has an admin token: a wrong token and the right one are both sent.
     const adminToken = 'configured-admin-token-4242';
