@@ -122,5 +122,8 @@ describe('exposure', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://retention.example.com');
     expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
+    // A browser may send the JSON body, the admin token (reloadModel) and its own request id.
+    const allowed = preflight.headers.get('access-control-allow-headers')?.split(',').map((h) => h.trim());
+    expect(allowed).toEqual(expect.arrayContaining(['content-type', 'authorization', 'x-request-id']));
   });
 });
