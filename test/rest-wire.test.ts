@@ -49,6 +49,19 @@ describe('a 400 answer about text that holds emoji', () => {
   });
 });
 
+describe('a caller that sends no content-type', () => {
+  it('is read as JSON on POST /predict, as the prototype read it (POST /graphql refuses it)', async () => {
+    // A byte body: fetch adds no content-type of its own (a string body would get text/plain).
+    const bytes = new TextEncoder().encode(JSON.stringify(LEGACY_PAYLOAD));
+    const rest = await fetch(`${gw.url}/predict`, { method: 'POST', body: bytes });
+    expect(rest.status).toBe(200);
+    expect(await rest.json()).toMatchObject({ prediction: expect.any(String) as unknown, churn_probability: expect.any(Number) as unknown });
+    const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', body: new TextEncoder().encode(JSON.stringify({ query: '{ modelInfo { name } }' })) });
+    expect(graphql.status).toBe(415);
+    expect(((await graphql.json()) as Problem).detail).toBe('POST /graphql takes content-type: application/json; got none');
+  });
+});
+
 describe('the prototype URL with a trailing slash', () => {
   it('serves POST /predict/ as POST /predict (FastAPI redirected it there, and its callers followed)', async () => {
     const direct = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });
