@@ -378,6 +378,12 @@ describe('operationName that picks no operation', () => {
     expect(await res.json()).toMatchObject({ detail: 'operationName must be a string, the name of the operation to run, or null', errors: [{ path: 'operationName', message: 'must be a string or null' }] });
   });
 
+  it('answers an empty operationName the same once the document is compiled', async () => {
+    const query = 'query EmptyName { modelInfo { name } }';
+    for (let i = 0; i < 2; i++) expect((await ask(query)).status).toBe(200); // learned, then run compiled
+    expect(await ask(query, '')).toEqual({ status: 400, data: undefined, errors: [['OPERATION_RESOLUTION_FAILURE', 'operationName is empty: leave it out, or name the operation; it has "EmptyName"']] });
+  });
+
   it('runs the operation named, or the only one', async () => {
     expect(await ask(TWO, 'B')).toMatchObject({ status: 200, errors: undefined, data: { modelInfo: { version: expect.any(String) as unknown } } });
     expect(await ask('{ modelInfo { name } }')).toEqual({ status: 200, errors: undefined, data: { modelInfo: { name: 'telco-churn' } } });
