@@ -299,9 +299,16 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.getByLabel('Total charges').press('Enter');
     await poll(() => page.getByTestId('probability').count()).toBe(1);
     await predicted(page);
-    // Announced where focus is not: the result area is a polite live region read as a whole.
-    expect(await page.locator('#result').evaluate((el) => [el.getAttribute('aria-live'), el.getAttribute('aria-atomic')])).toEqual(['polite', 'true']);
+    // Announced where focus is not: the result area is a polite live region whose content a new
+    // result replaces whole (so it is read whole), not atomic: the stale note, the one node a
+    // later edit adds, is then read alone instead of the whole card again.
+    expect(await page.locator('#result').evaluate((el) => [el.getAttribute('aria-live'), el.getAttribute('aria-atomic')])).toEqual(['polite', null]);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-totalCharges');
+    const card = await page.locator('#result > .result').elementHandle();
+    await page.getByLabel('Tenure (months)').fill('13');
+    await poll(() => page.getByTestId('stale-note').count()).toBe(1);
+    // The card shown is the same node, with the note added in it: nothing else in the region changed.
+    expect(await page.evaluate((c) => c?.isConnected === true && c.firstElementChild?.getAttribute('data-testid') === 'stale-note', card)).toBe(true);
   });
 
   it('shows the probability bar in forced colours (Windows high contrast), where backgrounds are the theme\'s', async () => {

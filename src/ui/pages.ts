@@ -42,7 +42,7 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
 <main class="layout">
 <section class="card" aria-labelledby="form-title"><h2 id="form-title">Customer</h2><div id="form-root"><noscript>This form needs JavaScript; the same predictions are available at POST /graphql.</noscript></div></section>
 <div>
-<section class="card" aria-labelledby="result-title"><h2 id="result-title">Prediction</h2><div id="result" aria-live="polite" aria-atomic="true"></div></section>
+<section class="card" aria-labelledby="result-title"><h2 id="result-title">Prediction</h2><div id="result" aria-live="polite"></div></section>
 <section class="card" aria-labelledby="model-title"><h2 id="model-title">Model</h2><p id="model-status" class="model-status" role="status"></p><div id="model-panel"><p class="muted">Loading model information…</p></div></section>
 </div>
 </main>`,

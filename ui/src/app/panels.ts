@@ -70,7 +70,12 @@ export function renderPrediction(target: HTMLElement, prediction: PredictMutatio
   if (stale) markStale(target);
 }
 
-/** Marks a shown prediction card as no longer matching the form (once; no-op without a card). */
+/**
+ * Marks a shown prediction card as no longer matching the form (once; no-op without a card).
+ * The note is the one node added to the result's live region, which is not atomic, so a screen
+ * reader hears the note alone; a new result or message replaces the region's content and is
+ * heard whole. (With aria-atomic, the first edit after a result had the whole card read again.)
+ */
 export function markStale(target: HTMLElement): void {
   const card = target.querySelector('.result');
   if (!card || card.classList.contains('stale')) return;
