@@ -14,26 +14,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
-import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
 
-const unavailable = browserUnavailable();
+const unavailable = browserForSuite('ui accessibility (browser)', 'test/ui-a11y.test.ts');
 const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** The WCAG 2.1 level A and AA rules (axe tags each rule with the versions and levels it checks). */
 const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-if (unavailable && process.env['CI']) {
-  describe('ui accessibility (browser)', () => {
-    it('needs chromium on CI', () => {
-      throw new Error(unavailable);
-    });
-  });
-} else if (unavailable) {
-  console.warn(`skipping test/ui-a11y.test.ts: ${unavailable}`);
-}
 
 /** A violation as a line a reader can act on: the rule, what it asks, and where. */
 const describeViolation = (v: Result) => `${v.id} (${v.help}): ${v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary?.replace(/\s+/g, ' ') ?? ''}`).join('; ')}`;

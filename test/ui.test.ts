@@ -12,24 +12,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
 import { ModelInfoDocument, type CustomerInput, type ModelInfoQuery } from '../src/generated/graphql.js';
 import { buildUi } from '../ui/src/build.js';
-import { browserUnavailable, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 const UI_DIR = path.join(REPO_ROOT, 'ui/dist');
 const SHOTS = path.join(REPO_ROOT, 'test-results/ui');
-const unavailable = browserUnavailable();
+const unavailable = browserForSuite('ui (browser)', 'the browser tests of test/ui.test.ts (the HTTP ones still run)');
 /** expect.poll with room for a page load and a prediction (its default is 1 s). */
 const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
-
-if (unavailable && process.env['CI']) {
-  describe('ui (browser)', () => {
-    it('needs chromium on CI', () => {
-      throw new Error(unavailable);
-    });
-  });
-} else if (unavailable) {
-  console.warn(`skipping the browser tests of test/ui.test.ts (the HTTP ones still run): ${unavailable}`);
-}
 
 beforeAll(async () => {
   await buildUi(UI_DIR);

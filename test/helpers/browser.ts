@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -13,6 +14,25 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 /** Why browser tests cannot run here, or null when they can. */
 export function browserUnavailable(): string | null {
   return existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is missing; install it with: sudo apt-get update && sudo apt-get install -y chromium`;
+}
+
+/**
+ * browserUnavailable for a test file's browser suite, called at its top level: on CI a missing
+ * browser fails the file (a `suite` test that says why), elsewhere the suite is skipped with a
+ * warning naming `skipped`. Returns the reason, for the suite's skipIf.
+ */
+export function browserForSuite(suite: string, skipped: string): string | null {
+  const unavailable = browserUnavailable();
+  if (unavailable && process.env['CI']) {
+    describe(suite, () => {
+      it('needs chromium on CI', () => {
+        throw new Error(unavailable);
+      });
+    });
+  } else if (unavailable) {
+    console.warn(`skipping ${skipped}: ${unavailable}`);
+  }
+  return unavailable;
 }
 
 export interface TestBrowser {
