@@ -163,15 +163,16 @@ function bucketOf(seconds: number): number {
  * The label values of the counters whose values are a closed set. Each gets its series at 0 when
  * the registry is made, so rate() and increase() see 0 before the first event, not an absent
  * series. (Routes, operations and statuses are open: their series appear with their first request.)
- * `satisfies Record<…>` fails the typecheck when the union gains or loses a member.
+ * membersOf<Union>({ … }) fails the typecheck when the union gains or loses a member.
  */
-const RISK_LEVELS = Object.keys({ LOW: 0, MEDIUM: 0, HIGH: 0 } satisfies Record<RiskLevel, 0>) as RiskLevel[];
-const ABANDON_REASONS = Object.keys({ client_closed: 0, timed_out: 0 } satisfies Record<AbandonReason, 0>) as AbandonReason[];
-const INFERENCE_FAILURE_REASONS = Object.keys({ worker_stopped: 0, worker_hung: 0, worker_start_failed: 0, run_failed: 0 } satisfies Record<InferenceFailureReason, 0>) as InferenceFailureReason[];
+const membersOf = <K extends string>(members: Record<K, 0>): K[] => Object.keys(members) as K[];
+const RISK_LEVELS = membersOf<RiskLevel>({ LOW: 0, MEDIUM: 0, HIGH: 0 });
+const ABANDON_REASONS = membersOf<AbandonReason>({ client_closed: 0, timed_out: 0 });
+const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_stopped: 0, worker_hung: 0, worker_start_failed: 0, run_failed: 0 });
 
 /** How a model reload ended, as gateway_model_reloads_total's `result` counts it. */
 export type ReloadOutcome = 'swapped' | 'unchanged' | 'failed' | 'cancelled';
-const RELOAD_OUTCOMES = Object.keys({ swapped: 0, unchanged: 0, failed: 0, cancelled: 0 } satisfies Record<ReloadOutcome, 0>) as ReloadOutcome[];
+const RELOAD_OUTCOMES = membersOf<ReloadOutcome>({ swapped: 0, unchanged: 0, failed: 0, cancelled: 0 });
 
 export class GatewayMetrics {
   readonly registry = new Registry();
