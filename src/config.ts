@@ -24,7 +24,7 @@ const int = <F extends number | undefined>(fallback: F, min: number, max: number
       // Decimal digits only: Number() would also take "0x1F90", "1e3" and " 80 ".
       const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}; got "${v}"` });
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
         return z.NEVER;
       }
       return n;
@@ -52,20 +52,28 @@ function originProblem(entry: string): string | undefined {
   return undefined;
 }
 
+/** A non-empty string (zod's own message for an empty one is "Too small: expected string to have >=1 characters"). */
+const nonEmpty = () => z.string().min(1, 'must not be empty');
+
+/** One of `values`, named in the refusal as the README's table lists them. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { message: `must be one of ${values.map((v) => `"${v}"`).join(', ')}` });
+
+/** pino's levels, the values LOG_LEVEL takes. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DEFAULT_LOG_LEVEL = 'info';
+
 /** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 const variables = z.object({
-  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+  NODE_ENV: oneOf(['production', 'development', 'test']).default('development'),
   PORT: int(8000, 0, 65535),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: nonEmpty().default('0.0.0.0'),
   // Relative paths are taken from the working directory (the repo root, or /app in the image).
-  MODEL_DIR: z
-    .string()
-    .min(1)
+  MODEL_DIR: nonEmpty()
     .default('model/bundle')
     .transform((dir) => path.resolve(dir)),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: oneOf(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
   MAX_BATCH: int(10_000, 1, 1_000_000),
   BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   // Complete request bodies being worked on at once (http.ts BodyBudget): 32 MiB, 6 at the limit. A 4.4 MB
@@ -86,9 +94,7 @@ const variables = z.object({
   GRAPHQL_MAX_TOKENS: int(1000, 50, 100_000),
   GRAPHQL_MAX_COST: int(5000, 10, 10_000_000),
   // The built /ui (npm run build:ui); relative to the working directory like MODEL_DIR.
-  UI_DIR: z
-    .string()
-    .min(1)
+  UI_DIR: nonEmpty()
     .default('ui/dist')
     .transform((dir) => path.resolve(dir)),
   INTROSPECTION_ENABLED: bool(true),
@@ -100,7 +106,7 @@ const variables = z.object({
       const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
       for (const entry of entries) {
         const problem = originProblem(entry);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { quotesSent: true } });
       }
       return entries;
     }),
@@ -205,18 +211,76 @@ export function misspelledVariables(env: Readonly<Record<string, string | undefi
   return found;
 }
 
+/**
+ * Variables whose value a refusal never shows (it is printed on stderr and logged): the
+ * problem is named, what was sent is not.
+ */
+export const SECRET_VARIABLES: readonly string[] = ['ADMIN_TOKEN', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN'];
+
+/** What a refusal shows of a value: at most this many characters of it. */
+const MAX_SHOWN_CHARS = 200;
+
+/**
+ * `value` as a refusal may show it: nothing for a secret; a URL's `user:password@` (everything
+ * up to its last `@`, whatever the scheme, or without one) as `***@`; cut at MAX_SHOWN_CHARS.
+ */
+function shownValue(variable: string, value: string): string | undefined {
+  if (SECRET_VARIABLES.includes(variable)) return undefined;
+  let shown = value;
+  const at = shown.lastIndexOf('@');
+  if (at >= 0) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown)?.[0] ?? '';
+    shown = `${scheme}***${shown.slice(at)}`;
+  }
+  return shown.length > MAX_SHOWN_CHARS ? `${shown.slice(0, MAX_SHOWN_CHARS)}…` : shown;
+}
+
+/** One reason the configuration is refused. */
+export interface ConfigProblem {
+  /** The variable at fault (`environment` for a problem of no one variable). */
+  readonly variable: string;
+  /** What is wrong with it, and what is allowed. */
+  readonly problem: string;
+  /** What was sent, as shownValue shows it; absent when the variable is unset or a secret. */
+  readonly sent?: string;
+}
+
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  /** Each problem on one line, `VARIABLE: problem; got "value"`, as the refusal prints them. */
+  readonly problems: readonly string[];
+
+  constructor(readonly details: readonly ConfigProblem[]) {
+    const problems = details.map((d) => `${d.variable}: ${d.problem}${d.sent === undefined ? '' : `; got ${JSON.stringify(d.sent)}`}`);
     super(`invalid configuration: ${problems.join('; ')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
   }
+}
+
+/**
+ * The level for the log line that reports a refused configuration: LOG_LEVEL when it is
+ * one of LOG_LEVELS (so `silent` keeps stdout empty), else the default, since LOG_LEVEL
+ * itself may be what is refused.
+ */
+export function refusalLogLevel(env: Readonly<Record<string, string | undefined>>): (typeof LOG_LEVELS)[number] {
+  const level = env['LOG_LEVEL'];
+  return LOG_LEVELS.find((l) => l === level) ?? DEFAULT_LOG_LEVEL;
 }
 
 /** Parses an environment (process.env in main, a plain object in tests). */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const result = envSchema.safeParse(env);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const variable = issue.path.length === 1 && typeof issue.path[0] === 'string' ? issue.path[0] : issue.path.join('.') || 'environment';
+        const value = env[variable];
+        // A problem that quotes the part of the value at fault (a CORS_ORIGINS entry) shows no more of it.
+        const quotesSent = issue.code === 'custom' && issue.params?.['quotesSent'] === true;
+        const sent = value === undefined || quotesSent ? undefined : shownValue(variable, value);
+        return { variable, problem: issue.message, ...(sent === undefined ? {} : { sent }) };
+      }),
+    );
   }
   return Object.freeze(result.data);
 }

@@ -1,12 +1,17 @@
 /**
  * The gateway process, loaded by src/main.ts once V8's flags are set: config, logger, server,
- * signals. Start-up failures print one clear line and exit non-zero; SIGTERM/SIGINT drain and
- * exit.
+ * signals. A start-up failure is one `fatal` log line (`msg: "cannot start"`, the reason in
+ * `err`) on stdout like every other line, the same reason as one plain line on stderr for a
+ * person at a terminal, and exit code 1. SIGTERM/SIGINT drain and exit.
  */
-import { ConfigError, loadConfig, misspelledVariables } from './config.js';
+import { pino } from 'pino';
+import { ConfigError, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger } from './logger.js';
 import { startGateway } from './server.js';
+
+/** The one message of every start-up failure's log line, so a log query for it finds them all. */
+const CANNOT_START = 'cannot start';
 
 async function main(): Promise<void> {
   // A misspelled setting may be what made the configuration invalid: named either way.
@@ -20,6 +25,12 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
+      // Written at once (sync), since the process exits next; at LOG_LEVEL's level, or the
+      // default when LOG_LEVEL is what was refused. Each problem is also a field: a log query
+      // can find the variable at fault (`problems.0.variable`), and a secret's value is never shown.
+      const log = createLogger(refusalLogLevel(process.env), pino.destination({ dest: 1, sync: true }));
+      for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
+      log.fatal({ err: err.message, problems: err.details }, CANNOT_START);
       process.stderr.write(`churn-gateway: ${err.message}\n`);
       for (const m of misspelled) process.stderr.write(`churn-gateway: ${m.text}\n`);
       process.exit(1);
@@ -38,7 +49,9 @@ async function main(): Promise<void> {
   try {
     gateway = await startGateway(config, log);
   } catch (err) {
-    process.stderr.write(`churn-gateway: cannot start: ${describeError(err)}\n`);
+    // Listening failed (a port in use, a HOST that is not this machine's): said in the log too.
+    log.fatal({ err: describeError(err) }, CANNOT_START);
+    process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     process.exit(1);
   }
   let stopping = false;
@@ -57,9 +70,8 @@ async function main(): Promise<void> {
   try {
     await gateway.ready;
   } catch (err) {
-    const line = `churn-gateway: cannot start: ${describeError(err)}`;
-    log.fatal({ err: describeError(err) }, 'cannot start');
-    process.stderr.write(`${line}\n`);
+    log.fatal({ err: describeError(err) }, CANNOT_START);
+    process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     gateway.server.close();
     process.exit(1);
   }

@@ -180,3 +180,41 @@ describe('misspelled settings', () => {
     expect(misspelledVariables(env)).toEqual([]);
   });
 });
+
+describe('what a refusal shows of the value sent', () => {
+  const details = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.details;
+      throw err;
+    }
+    return [];
+  };
+
+  it('names the value for an ordinary variable, and none for a secret', () => {
+    expect(details({ NODE_ENV: 'prod', HOST: '' })).toEqual([
+      { variable: 'NODE_ENV', problem: 'must be one of "production", "development", "test"', sent: 'prod' },
+      { variable: 'HOST', problem: 'must not be empty', sent: '' },
+    ]);
+    expect(details({ MLFLOW_TRACKING_URI: 'http://mlflow:5000', MODEL_URI: 'models:/m@a', MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'pw-secret', MLFLOW_TRACKING_TOKEN: 'tok-secret' })).toEqual([
+      { variable: 'MLFLOW_TRACKING_TOKEN', problem: 'set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, not both' },
+    ]);
+    expect(details({ ADMIN_TOKEN: 'short-secret' })).toEqual([{ variable: 'ADMIN_TOKEN', problem: 'must be at least 16 characters' }]);
+  });
+
+  // A user:password@ in a tracking URI is refused, and must not be published by the refusal itself.
+  it.each([
+    ['http://alice:Pa55word@mlflow:5000', 'http://***@mlflow:5000'],
+    ['alice:Pa55word@mlflow:5000', '***@mlflow:5000'],
+    ['https://alice:Pa55/w@rd@mlflow:5000/x', 'https://***@mlflow:5000/x'],
+  ])('shows %j as %j', (uri, shown) => {
+    const [problem] = details({ MLFLOW_TRACKING_URI: uri, MODEL_URI: 'models:/telco-churn@champion' });
+    expect(problem?.sent).toBe(shown);
+  });
+
+  it('cuts a long value at 200 characters', () => {
+    const [problem] = details({ MODEL_URI: 'x'.repeat(500), MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
+    expect(problem?.sent).toBe(`${'x'.repeat(200)}…`);
+  });
+});

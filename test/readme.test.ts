@@ -113,7 +113,7 @@ describe('README', () => {
         for (const [value, meaning] of [['true', true], ['1', true], ['yes', true], ['false', false], ['0', false], ['no', false]] as const) {
           expect(loadConfig({ [name]: value })[name], `${name}=${value}`).toBe(meaning);
         }
-        expect(configProblems({ [name]: 'TRUE' }), name).toEqual([`${name}: must be true or false`]);
+        expect(configProblems({ [name]: 'TRUE' }), name).toEqual([`${name}: must be true or false; got "TRUE"`]);
       } else if (/^`[a-z]+`(, `[a-z]+`)+$/.test(allowed)) {
         const listed = [...allowed.matchAll(/`([a-z]+)`/g)].map((m) => m[1]);
         const problem = configProblems({ [name]: 'not-a-value' }).join('; ');

@@ -1,0 +1,103 @@
+/**
+ * What an operator finds when the gateway will not start: in production the only record is
+ * the task's log (CloudWatch, queried by the JSON fields of the lines on stdout), so every
+ * start-up failure is a `fatal` line there, in the gateway's log format, as well as one plain
+ * line on stderr for a person at a terminal. The real process, as `npm start` runs it.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { spawnGateway, type SpawnedGateway } from './helpers/index.js';
+
+/** The exit code, or 'still running' (and the process killed) when it did not exit within `ms`. */
+async function exitedWithin(gw: SpawnedGateway, ms = 30_000): Promise<number | null | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms)));
+  const code = await Promise.race([gw.exited, late]);
+  clearTimeout(timer);
+  if (code === 'still running') gw.child.kill('SIGKILL');
+  return code;
+}
+
+/** Every stdout line, parsed: each must be a JSON object (a plain-text line fails the test). */
+function logLines(gw: SpawnedGateway): Record<string, unknown>[] {
+  return gw
+    .stdout()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+describe('a refused configuration', () => {
+  it('is one fatal JSON line on stdout naming every bad variable, what was sent and what is allowed, never a secret', async () => {
+    const token = ' secret-admin-token-0123';
+    const password = 'Pa55wordSECRET';
+    const gw = await spawnGateway(
+      {
+        PORT: 'abc',
+        MAX_BATCH: '0',
+        LOG_LEVEL: 'loud',
+        ADMIN_TOKEN: token,
+        MLFLOW_TRACKING_URI: `http://alice:${password}@mlflow:5000`,
+        MODEL_URI: 'models:/telco-churn@champion',
+        MAX_BACTH: '10',
+      },
+      { waitReady: false },
+    );
+    expect(await exitedWithin(gw)).toBe(1);
+    const lines = logLines(gw);
+    // The misspelling (which may be why the setting meant is refused), then the refusal.
+    expect(lines.map((l) => [l['level'], l['msg']])).toEqual([
+      ['warn', expect.stringContaining('environment variable MAX_BACTH is not read by the gateway; did you mean MAX_BATCH?')],
+      ['fatal', 'cannot start'],
+    ]);
+    const fatal = lines[1] as Record<string, unknown>;
+    expect(fatal).toMatchObject({ service: 'churn-gateway', time: expect.stringMatching(ISO_TIME) });
+    expect(fatal['problems']).toEqual([
+      { variable: 'PORT', problem: 'must be an integer from 0 to 65535', sent: 'abc' },
+      { variable: 'LOG_LEVEL', problem: 'must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent"', sent: 'loud' },
+      { variable: 'MAX_BATCH', problem: 'must be an integer from 1 to 1000000', sent: '0' },
+      { variable: 'MLFLOW_TRACKING_URI', problem: expect.stringMatching(/^must not contain credentials/), sent: 'http://***@mlflow:5000' },
+      { variable: 'ADMIN_TOKEN', problem: expect.stringMatching(/^begins or ends with whitespace/) },
+    ]);
+    expect(fatal['err']).toMatch(/^invalid configuration: PORT: must be an integer from 0 to 65535; got "abc"; LOG_LEVEL: .*; MAX_BATCH: .*; got "0"; MLFLOW_TRACKING_URI: .*; ADMIN_TOKEN: begins or ends with whitespace/);
+
+    // The same, in words, for a person running it in a terminal.
+    const stderr = gw.stderr().trim().split('\n');
+    expect(stderr).toEqual([`churn-gateway: ${String(fatal['err'])}`, expect.stringContaining('environment variable MAX_BACTH is not read by the gateway')]);
+    for (const secret of [token.trim(), password]) {
+      expect(gw.stdout()).not.toContain(secret);
+      expect(gw.stderr()).not.toContain(secret);
+    }
+  });
+
+  it('follows LOG_LEVEL when it is valid: silent keeps stdout empty, error still logs the refusal', async () => {
+    const silent = await spawnGateway({ LOG_LEVEL: 'silent', MAX_BATCH: 'ten' }, { waitReady: false });
+    const error = await spawnGateway({ LOG_LEVEL: 'error', MAX_BATCH: 'ten' }, { waitReady: false });
+    expect(await exitedWithin(silent)).toBe(1);
+    expect(await exitedWithin(error)).toBe(1);
+    expect(silent.stdout()).toBe('');
+    expect(silent.stderr()).toBe('churn-gateway: invalid configuration: MAX_BATCH: must be an integer from 1 to 1000000; got "ten"\n');
+    expect(logLines(error)).toEqual([expect.objectContaining({ level: 'fatal', msg: 'cannot start', problems: [{ variable: 'MAX_BATCH', problem: 'must be an integer from 1 to 1000000', sent: 'ten' }] })]);
+  });
+});
+
+describe('a port already in use', () => {
+  it('is a fatal JSON line and one plain line naming the address, and exit 1', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const { port } = holder.address() as { port: number };
+    try {
+      const gw = await spawnGateway({ PORT: String(port) }, { waitReady: false });
+      expect(await exitedWithin(gw)).toBe(1);
+      const fatal = logLines(gw).filter((l) => l['level'] === 'fatal');
+      expect(fatal).toEqual([expect.objectContaining({ msg: 'cannot start', err: `listen EADDRINUSE: address already in use 127.0.0.1:${port}` })]);
+      expect(gw.stderr()).toBe(`churn-gateway: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+    } finally {
+      holder.close();
+    }
+  });
+});
