@@ -2,8 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { GATEWAY_REQUEST_TIMEOUT_MS } from './load-balancer.js';
 import { SNS_TOPIC_ARN, assertNoProblems } from './validation.js';
 
 export interface GatewayAlarmsProps {
@@ -11,17 +13,62 @@ export interface GatewayAlarmsProps {
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** Alarm when 5xx responses (gateway + ALB) exceed this % of requests. */
   readonly fiveXxRatePercent: number;
-  /** Alarm when the p99 target response time exceeds this many seconds. */
+  /**
+   * Alarm when the p99 target response time of all requests (batches, GraphQL, UI included), as the
+   * ALB sees it, exceeds this many seconds: a stall backstop, set above what a MAX_BATCH batch takes.
+   */
   readonly p99LatencySeconds: number;
+  /** The gateway's log group: its access lines feed the single-prediction latency metric. */
+  readonly gatewayLogGroup: logs.ILogGroup;
+  /** Alarm when the p99 of single predictions (the gateway's own latencyMs) exceeds this many milliseconds. */
+  readonly singlePredictionP99Ms: number;
   /** Optional SNS topic notified on ALARM and OK. */
   readonly alarmTopicArn?: string;
 }
 
-/** The gateway's three user-facing alarms: error rate, unhealthy tasks, tail latency. */
+/**
+ * The custom metric the gateway's access lines feed: latencyMs of each single prediction. One
+ * metric without dimensions (one custom metric's price), in a namespace of this app's; the stack
+ * id is fixed, so there is one such stack per account and region.
+ */
+export const SINGLE_PREDICTION_LATENCY = Object.freeze({ namespace: 'ChurnGateway', metricName: 'SinglePredictionLatency' });
+
+/**
+ * The access line (src/logger.ts accessLog; one JSON line per request, at info) of a prediction
+ * request the product's single-prediction latency promise is about: `POST /predict` or GraphQL
+ * (route), one customer (rows), answered 2xx (status). GraphQL answers a field's error with 200
+ * too; a refused customer is answered before scoring, so it only lowers the tail. Batches, the
+ * UI, modelInfo and refused REST requests are left out. test/latency-metric.test.ts runs the
+ * real gateway and checks this pattern against the lines it writes.
+ */
+export function singlePredictionFilterPattern(): logs.IFilterPattern {
+  const { FilterPattern: F } = logs;
+  return F.all(
+    F.stringValue('$.msg', '=', 'request'),
+    F.any(F.stringValue('$.route', '=', 'rest_predict'), F.stringValue('$.route', '=', 'graphql')),
+    F.numberValue('$.rows', '=', 1),
+    F.numberValue('$.status', '>=', 200),
+    F.numberValue('$.status', '<', 300),
+    // The metric value's field must be matched by the pattern (CloudWatch Logs).
+    F.numberValue('$.latencyMs', '>=', 0),
+  );
+}
+
+/**
+ * Fewest single predictions over the threshold in a minute that may alarm. CloudWatch's own rule
+ * for a p99 alarm's sample to be significant (10 / (1 − 0.99) = 1,000 data points) is 10 in the
+ * tail; asked as a count, it holds at any traffic: a lone slow request at 1 req/s does not page,
+ * 10 of 20 does.
+ */
+export const MIN_SLOW_SINGLE_PREDICTIONS = 10;
+
+/** The gateway's four user-facing alarms: error rate, unhealthy tasks, single-prediction p99, all-request stalls. */
 export class GatewayAlarms extends Construct {
   public readonly fiveXxRate: cloudwatch.Alarm;
   public readonly unhealthyHosts: cloudwatch.Alarm;
+  public readonly singlePredictionLatency: cloudwatch.Alarm;
   public readonly p99Latency: cloudwatch.Alarm;
+  public readonly singlePredictionLatencyFilter: logs.MetricFilter;
 
   constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
     super(scope, id);
@@ -61,11 +108,53 @@ export class GatewayAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
 
-    // Tail latency as seen by the ALB; predictions are in-process so p99 above the threshold means saturation.
+    // The product's promise: p99 ≤ 10 ms for single predictions. The ALB's TargetResponseTime
+    // cannot tell them from batches of up to MAX_BATCH rows, the UI and GraphiQL, so the metric
+    // comes from the gateway's own access lines (latencyMs: from the request's arrival to its
+    // answer). No default value: a 0 for each minute without single predictions would pull the tail down.
+    this.singlePredictionLatencyFilter = new logs.MetricFilter(this, 'SinglePredictionLatencyFilter', {
+      logGroup: props.gatewayLogGroup,
+      filterPattern: singlePredictionFilterPattern(),
+      metricNamespace: SINGLE_PREDICTION_LATENCY.namespace,
+      metricName: SINGLE_PREDICTION_LATENCY.metricName,
+      metricValue: '$.latencyMs',
+      unit: cloudwatch.Unit.MILLISECONDS,
+    });
+    // p99 above T ⇔ more than 1% of single predictions took longer than T. Asked that way (the
+    // percentile rank PR(:T) is the % at most T) with the slow ones counted, a minute with a
+    // handful of requests, where p99 is their maximum, alarms only on MIN_SLOW_SINGLE_PREDICTIONS
+    // slow ones; a minute without single predictions has no data (not breaching).
+    const threshold = props.singlePredictionP99Ms;
+    const latency = this.singlePredictionLatencyFilter.metric({ period });
+    const slowPercent = new cloudwatch.MathExpression({
+      label: `single predictions slower than ${threshold} ms (%)`,
+      expression: `IF(n * (100 - fast) / 100 >= ${MIN_SLOW_SINGLE_PREDICTIONS}, 100 - fast, 0)`,
+      usingMetrics: {
+        n: latency.with({ statistic: 'SampleCount' }),
+        fast: latency.with({ statistic: `PR(:${threshold})` }),
+      },
+      period,
+    });
+    this.singlePredictionLatency = slowPercent.createAlarm(this, 'SinglePredictionP99', {
+      alarmDescription:
+        `Churn gateway: single-prediction p99 above ${threshold} ms. More than 1% of single-customer predictions (POST /predict and GraphQL, ` +
+        `answered 2xx; at least ${MIN_SLOW_SINGLE_PREDICTIONS} in the minute) took longer than ${threshold} ms by the gateway's own clock, in 3 of 5 minutes. ` +
+        `Batches are not counted. Look at CPU and the task count (saturation), then GET / on the tasks.`,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Every request, batches, the UI and GraphiQL included, as the ALB sees it (it also counts what
+    // the gateway never logs): a backstop for stalls, set above what a MAX_BATCH batch takes.
     this.p99Latency = props.targetGroup.metrics
       .targetResponseTime({ period, statistic: 'p99' })
       .createAlarm(this, 'P99Latency', {
-        alarmDescription: `Churn gateway: p99 target response time above ${props.p99LatencySeconds} s`,
+        alarmDescription:
+          `Churn gateway: p99 response time of all requests (batches included) above ${props.p99LatencySeconds} s at the ALB, in 3 of 5 minutes: ` +
+          `requests are stalling (tasks saturated or blocked), well beyond what a batch of MAX_BATCH rows takes.`,
         threshold: props.p99LatencySeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 5,
@@ -75,7 +164,7 @@ export class GatewayAlarms extends Construct {
 
     if (props.alarmTopicArn) {
       const topic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
-      for (const alarm of [this.fiveXxRate, this.unhealthyHosts, this.p99Latency]) {
+      for (const alarm of [this.fiveXxRate, this.unhealthyHosts, this.singlePredictionLatency, this.p99Latency]) {
         alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
         alarm.addOkAction(new cloudwatchActions.SnsAction(topic));
       }
@@ -90,6 +179,11 @@ function validateGatewayAlarmsProps(props: GatewayAlarmsProps): void {
   }
   if (!(props.p99LatencySeconds > 0 && props.p99LatencySeconds <= 60)) {
     problems.push(`p99LatencySeconds must be in (0, 60] (the ALB idle timeout), got ${props.p99LatencySeconds}`);
+  }
+  // Up to 2 decimals, as latencyMs is logged, so the percentile rank's bound is the number given.
+  const ms = props.singlePredictionP99Ms;
+  if (!(Number.isFinite(ms) && ms >= 0.1 && ms <= GATEWAY_REQUEST_TIMEOUT_MS && Math.round(ms * 100) / 100 === ms)) {
+    problems.push(`singlePredictionP99Ms must be a number of milliseconds from 0.1 to ${GATEWAY_REQUEST_TIMEOUT_MS} (the gateway's request timeout) with at most 2 decimals, got ${ms}`);
   }
   if (props.alarmTopicArn !== undefined && !SNS_TOPIC_ARN.test(props.alarmTopicArn)) {
     problems.push(`alarmTopicArn must be an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:alerts, got "${props.alarmTopicArn}"`);

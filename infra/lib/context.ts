@@ -20,6 +20,7 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   requestsPerTarget: 'number',
   fiveXxRatePercent: 'number',
   p99LatencySeconds: 'number',
+  singlePredictionP99Ms: 'number',
   certificateArn: 'string',
   adminTokenSecretArn: 'string',
   mlflowCredentialsSecretArn: 'string',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ALL_FEATURES, getAtt, propsOfType, ref, synth } from './helpers.js';
+import { ALL_FEATURES, getAtt, propsOfType, ref, synth, type Props } from './helpers.js';
 
 describe('autoscaling', () => {
   const { stack, template } = synth({ maxCount: 8 });
@@ -59,7 +59,7 @@ describe('autoscaling', () => {
 });
 
 describe('alarms', () => {
-  const { template } = synth();
+  const { stack, template } = synth();
   const metricOf = (name: string) => ({ MetricName: name, Namespace: 'AWS/ApplicationELB' });
 
   it('alarms when more than 5% of requests are 5xx (gateway + ALB)', () => {
@@ -84,16 +84,45 @@ describe('alarms', () => {
     });
   });
 
-  it('alarms when p99 target response time exceeds 1 s', () => {
+  it('alarms when the p99 response time of all requests at the ALB exceeds 5 s (a stall, beyond any batch)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...metricOf('TargetResponseTime'),
       ExtendedStatistic: 'p99',
-      Threshold: 1,
+      Threshold: 5,
+      AlarmDescription: Match.stringLikeRegexp('all requests \\(batches included\\) above 5 s'),
     });
   });
 
+  it("alarms on the single predictions' p99 from the gateway's access lines: more than 1% over 10 ms, at least 10 of them", () => {
+    const [filter] = propsOfType(template, 'AWS::Logs::MetricFilter');
+    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => JSON.stringify(a.Metrics ?? []).includes('SinglePredictionLatency'));
+    // One metric of the gateway's log group, milliseconds, no dimensions (one custom metric), and no
+    // default value (a 0 in each minute without a single prediction would pull the tail down).
+    expect(filter).toEqual({
+      LogGroupName: ref(stack, stack.gateway.logGroup),
+      FilterPattern: expect.any(String) as unknown,
+      MetricTransformations: [{ MetricNamespace: 'ChurnGateway', MetricName: 'SinglePredictionLatency', MetricValue: '$.latencyMs', Unit: 'Milliseconds' }],
+    });
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm?.AlarmDescription).toContain('single-prediction p99 above 10 ms');
+    const metrics = alarm?.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: Props; Stat: string; Period: number } }[];
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat?.Metric, m.MetricStat?.Stat])).toEqual([
+      ['n', { Namespace: 'ChurnGateway', MetricName: 'SinglePredictionLatency' }, 'SampleCount'],
+      ['fast', { Namespace: 'ChurnGateway', MetricName: 'SinglePredictionLatency' }, 'PR(:10)'],
+    ]);
+    // n: single predictions in the minute; fast: the % of them at most 10 ms (PR's upper bound is inclusive).
+    const slow = (values: Record<string, number | undefined>) => evaluateMetricMath(metrics.find((m) => m.Expression)?.Expression ?? '', values);
+    expect(slow({ n: 100_000, fast: 99.5 })).toBe(0.5); // p99 within 10 ms: under the threshold
+    expect(slow({ n: 100_000, fast: 98 })).toBe(2); // p99 above it
+    expect(slow({ n: 1_000, fast: 99 })).toBe(1); // exactly 1%: not above
+    expect(slow({ n: 30, fast: 100 - 100 / 30 })).toBe(0); // one slow request in a quiet minute: its p99 is that one, no alarm
+    expect(slow({ n: 20, fast: 50 })).toBe(50); // 10 of 20 slow
+    expect(slow({ n: 19, fast: 100 - 900 / 19 })).toBe(0); // 9 slow: fewer than 10
+    expect(slow({ n: undefined, fast: undefined })).toBeUndefined(); // no single prediction: no data, not breaching
+  });
+
   it('computes the 5xx rate as a percentage of requests, counting a metric with no datapoint as 0 and no traffic as 0%', () => {
-    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => a.Metrics !== undefined);
+    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => JSON.stringify(a.Metrics ?? []).includes('HTTPCode_Target_5XX_Count'));
     const expression = (alarm?.Metrics as { Expression?: string }[]).find((m) => m.Expression !== undefined)?.Expression ?? '';
     // Each input is the count of its minute (Sum), not a per-request or per-target average.
     const inputs = (alarm?.Metrics as { Id: string; MetricStat?: { Stat: string } }[]).filter((m) => m.MetricStat !== undefined);
@@ -108,7 +137,7 @@ describe('alarms', () => {
 
   it('each alarm fires on 3 of 5 one-minute periods and treats a period without data as not breaching', () => {
     const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching' });
       const periods = [alarm.Period, ...((alarm.Metrics ?? []) as { MetricStat?: { Period: number } }[]).map((m) => m.MetricStat?.Period)].filter((p) => p !== undefined);
@@ -117,16 +146,16 @@ describe('alarms', () => {
     }
   });
 
-  it('has exactly these three alarms and no actions unless a topic is given', () => {
+  it('has exactly these four alarms and no actions unless a topic is given', () => {
     const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) expect(alarm.AlarmActions).toBeUndefined();
   });
 
   it('notifies the alarm topic on ALARM and OK when given', () => {
     const withTopic = synth(ALL_FEATURES).template;
     const alarms = propsOfType(withTopic, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([ALL_FEATURES.alarmTopicArn]);
       expect(alarm.OKActions).toEqual([ALL_FEATURES.alarmTopicArn]);

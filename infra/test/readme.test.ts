@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { KINDS } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
-import { DEFAULT_SETTINGS, type GatewaySettings } from '../lib/gateway-stack.js';
+import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
 import { containerOf, propsOfType, synth } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -38,7 +38,7 @@ describe("infra/README.md's parameter table", () => {
   });
 
   it('lists the log levels and Fargate CPU sizes the synth accepts', () => {
-    expect(row('logLevel')?.meaning).toContain(`\`LOG_LEVEL\`: ${LOG_LEVELS.join(', ')}`);
+    expect(row('logLevel')?.meaning).toContain(`\`LOG_LEVEL\`: ${LEVELS_WITH_ACCESS_LINES.join(', ')} (${LOG_LEVELS.filter((l) => !LEVELS_WITH_ACCESS_LINES.includes(l)).join(', ')} are refused`);
     expect(row('cpu')?.meaning).toContain(`Fargate CPU units: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')}`);
   });
 });

@@ -36,6 +36,7 @@ const CONTEXT: Record<string, string> = {
   requestsPerTarget: '30000',
   fiveXxRatePercent: '2.5',
   p99LatencySeconds: '0.75',
+  singlePredictionP99Ms: '25.5',
   certificateArn: CERTIFICATE_ARN,
   adminTokenSecretArn: ADMIN_SECRET_ARN,
   mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN,
@@ -66,7 +67,12 @@ const scalingTargets = ({ template }: Synthesized) =>
     return [config.PredefinedMetricSpecification.PredefinedMetricType, config.TargetValue];
   });
 const alarmsByMetric = ({ template }: Synthesized) =>
-  Object.fromEntries(propsOfType(template, 'AWS::CloudWatch::Alarm').map((a) => [typeof a.MetricName === 'string' ? a.MetricName : 'math', a]));
+  Object.fromEntries(
+    propsOfType(template, 'AWS::CloudWatch::Alarm').map((a) => [
+      typeof a.MetricName === 'string' ? a.MetricName : JSON.stringify(a.Metrics).includes('SinglePredictionLatency') ? 'singlePredictionMath' : 'math',
+      a,
+    ]),
+  );
 const taskEgress = ({ stack, template }: Synthesized) =>
   ((propsOf(template, stack, stack.network.taskSecurityGroup).SecurityGroupEgress ?? []) as Props[]).map((r) => [r.CidrIp, r.FromPort, r.ToPort]);
 
@@ -92,6 +98,11 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
   requestsPerTarget: (s) => expect(scalingTargets(s)).toContainEqual(['ALBRequestCountPerTarget', 30000]),
   fiveXxRatePercent: (s) => expect(alarmsByMetric(s).math).toMatchObject({ Threshold: 2.5, ComparisonOperator: 'GreaterThanThreshold' }),
   p99LatencySeconds: (s) => expect(alarmsByMetric(s).TargetResponseTime).toMatchObject({ Threshold: 0.75, ComparisonOperator: 'GreaterThanThreshold' }),
+  singlePredictionP99Ms: (s) => {
+    const alarm = propsOfType(s.template, 'AWS::CloudWatch::Alarm').find((a) => JSON.stringify(a.Metrics ?? []).includes('SinglePredictionLatency'));
+    expect((alarm?.Metrics as { MetricStat?: { Stat: string } }[]).map((m) => m.MetricStat?.Stat)).toContain('PR(:25.5)');
+    expect(alarm?.AlarmDescription).toContain('p99 above 25.5 ms');
+  },
   certificateArn: (s) => s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Certificates: [{ CertificateArn: CERTIFICATE_ARN }] }),
   adminTokenSecretArn: (s) => expect(secrets(s).ADMIN_TOKEN).toBe(ADMIN_SECRET_ARN),
   mlflowCredentialsSecretArn: (s) => expect(secrets(s).MLFLOW_TRACKING_PASSWORD).toBe(`${MLFLOW_CREDENTIALS_SECRET_ARN}:password::`),
@@ -103,7 +114,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
   mlflowCidr: (s) => expect(taskEgress(s)).toEqual([['0.0.0.0/0', 443, 443], ['10.20.0.0/16', 5005, 5005]]),
   alarmTopicArn: (s) => {
     const alarms = propsOfType(s.template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([[TOPIC_ARN], [TOPIC_ARN]]);
   },
 };
@@ -159,12 +170,12 @@ describe('the CDK app (bin/app.ts)', () => {
   };
 
   it('synthesizes the stack from the context it is given', () => {
-    const r = runApp({ graphiqlEnabled: 'true', logLevel: 'warn', p99LatencySeconds: '0.5' });
+    const r = runApp({ graphiqlEnabled: 'true', logLevel: 'trace', p99LatencySeconds: '0.5' });
     expect(r.status, r.out).toBe(0);
     const resources = Object.values(r.template?.Resources ?? {});
     const [taskDefinition] = resources.filter((res) => res.Type === 'AWS::ECS::TaskDefinition');
     const [container] = (taskDefinition?.Properties?.ContainerDefinitions ?? []) as { Environment: { Name: string; Value: string }[] }[];
-    expect(container?.Environment).toEqual(expect.arrayContaining([{ Name: 'GRAPHIQL_ENABLED', Value: 'true' }, { Name: 'LOG_LEVEL', Value: 'warn' }]));
+    expect(container?.Environment).toEqual(expect.arrayContaining([{ Name: 'GRAPHIQL_ENABLED', Value: 'true' }, { Name: 'LOG_LEVEL', Value: 'trace' }]));
     const thresholds = resources.filter((res) => res.Type === 'AWS::CloudWatch::Alarm' && res.Properties?.MetricName === 'TargetResponseTime').map((res) => res.Properties?.Threshold);
     expect(thresholds).toEqual([0.5]);
   }, 150_000);

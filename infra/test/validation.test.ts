@@ -146,6 +146,21 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ fiveXxRatePercent: 101 })).toContain('fiveXxRatePercent must be in (0, 100], got 101');
   });
 
+  it('rejects a single-prediction p99 threshold that is not 0.1 ms to the request timeout, in hundredths', () => {
+    const problem = (ms: number) => `singlePredictionP99Ms must be a number of milliseconds from 0.1 to 30000 (the gateway's request timeout) with at most 2 decimals, got ${ms}`;
+    for (const ms of [0, 0.05, -5, 30_001, 2.555, Number.NaN]) expect(problemsOf({ singlePredictionP99Ms: ms })).toContain(problem(ms));
+    for (const ms of [0.1, 2.55, 10, 30_000]) expect(() => buildStack({ singlePredictionP99Ms: ms }), String(ms)).not.toThrow();
+  });
+
+  it('rejects a log level that drops the access lines the single-prediction latency alarm reads', () => {
+    for (const logLevel of ['warn', 'error', 'fatal'] as const) {
+      expect(problemsOf({ logLevel })).toContain(
+        `logLevel ${logLevel} drops the gateway's access lines (written at info), which the single-prediction latency alarm and the request telemetry read: that alarm would never fire; use info, debug, trace`,
+      );
+    }
+    for (const logLevel of ['info', 'debug', 'trace'] as const) expect(() => buildStack({ logLevel }), logLevel).not.toThrow();
+  });
+
   it('reports every problem of a construct at once', () => {
     const message = problemsOf({ desiredCount: 1, cpu: 256, memoryMiB: 8192 });
     expect(message).toContain('desiredCount');
