@@ -46,7 +46,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const slot = new ModelSlot();
   const predictor = new Predictor(slot, metrics, { coalesce: config.COALESCE_PREDICTIONS });
   const source = modelSourceFrom(config);
-  const initial = loadInitialModel(config, log, source);
+  // Aborted by shutdown: a start-up load still waiting for MLflow ends then (see loadInitialModel).
+  const stopLoading = new AbortController();
+  const initial = loadInitialModel(config, log, source, stopLoading.signal);
   // Observed at once: a load that fails while listen() is still pending is reported by
   // `ready` (below), not first as an "unhandled rejection".
   initial.catch(() => undefined);
@@ -86,6 +88,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       log.info({ reason, inFlight: app.inFlight() }, 'shutting down: draining');
       admin.close();
+      stopLoading.abort();
       app.startDraining();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets go idle as their in-flight requests finish: close each as it does.

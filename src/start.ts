@@ -70,6 +70,8 @@ async function main(): Promise<void> {
   try {
     await gateway.ready;
   } catch (err) {
+    // A start-up load that the shutdown stopped: the shutdown exits.
+    if (stopping) return;
     log.fatal({ err: describeError(err) }, CANNOT_START);
     process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     gateway.server.close();

@@ -5,9 +5,9 @@
  * line on stderr for a person at a terminal. The real process, as `npm start` runs it.
  */
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { spawnGateway, type SpawnedGateway } from './helpers/index.js';
+import { spawnGateway, waitFor, type SpawnedGateway } from './helpers/index.js';
 
 /** The exit code, or 'still running' (and the process killed) when it did not exit within `ms`. */
 async function exitedWithin(gw: SpawnedGateway, ms = 30_000): Promise<number | null | 'still running'> {
@@ -99,5 +99,43 @@ describe('a port already in use', () => {
     } finally {
       holder.close();
     }
+  });
+});
+
+describe('stopping a gateway that is starting', () => {
+  it('SIGTERM while the start-up load waits for MLflow ends the load and exits 0 at once, without falling back to the bundle', async () => {
+    // An MLflow that accepts connections and never answers (a hung server, a black-holed route).
+    const sockets: Socket[] = [];
+    const mlflow = createServer((socket) => void sockets.push(socket));
+    mlflow.listen(0, '127.0.0.1');
+    await once(mlflow, 'listening');
+    const { port } = mlflow.address() as { port: number };
+    try {
+      const gw = await spawnGateway(
+        { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`, MODEL_URI: 'models:/telco-churn@champion', SHUTDOWN_TIMEOUT_MS: '20000' },
+        { waitReady: false },
+      );
+      await waitFor('the gateway to ask MLflow', () => sockets.length > 0 && gw.stdout().includes('"msg":"loading model from MLflow"'));
+      const signalledAt = Date.now();
+      gw.child.kill('SIGTERM');
+      expect(await exitedWithin(gw), gw.stderr()).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+      const lines = logLines(gw);
+      expect(lines.map((l) => l['msg'])).toEqual(['loading model from MLflow', 'shutting down: draining', 'start-up load from MLflow stopped: shutting down', 'stopped']);
+      expect(lines.at(-1)).toMatchObject({ drained: true });
+      expect(gw.stderr()).toBe('');
+    } finally {
+      for (const s of sockets) s.destroy();
+      mlflow.close();
+    }
+  });
+
+  it('SIGINT (Ctrl-C in a terminal) drains and exits 0 like SIGTERM', async () => {
+    const gw = await spawnGateway({});
+    gw.child.kill('SIGINT');
+    expect(await exitedWithin(gw)).toBe(0);
+    const lines = logLines(gw);
+    expect(lines.find((l) => l['msg'] === 'shutting down: draining')).toMatchObject({ reason: 'SIGINT' });
+    expect(lines.at(-1)).toMatchObject({ msg: 'stopped', drained: true });
   });
 });

@@ -45,7 +45,13 @@ export function modelSourceFrom(config: Config): MlflowModelSource | null {
   return new MlflowModelSource(client, config.MODEL_URI, { reloadDeadlineMs: reloadDeadlineMs(config.REQUEST_TIMEOUT_MS) });
 }
 
-export async function loadInitialModel(config: Config, log: Logger, source: ModelSource | null = null): Promise<ChurnModel> {
+/**
+ * `stop` (the gateway shutting down) ends a load from MLflow where it stands, with no fallback
+ * to the bundle: otherwise a SIGTERM while MLflow does not answer waited out
+ * SHUTDOWN_TIMEOUT_MS, and the task stopped with exit code 1. A load of the bundle, or an
+ * ONNX session being created, is not stopped (exiting inside onnxruntime can abort the process).
+ */
+export async function loadInitialModel(config: Config, log: Logger, source: ModelSource | null = null, stop?: AbortSignal): Promise<ChurnModel> {
   if (!source) {
     log.info({ modelDir: config.MODEL_DIR }, 'loading model bundle');
     return loadBundleModel(config.MODEL_DIR);
@@ -59,8 +65,12 @@ export async function loadInitialModel(config: Config, log: Logger, source: Mode
   const deadline = new AbortController();
   const timer = budget === undefined ? null : setTimeout(() => deadline.abort(new Error(`the start-up load from MLflow gets ${budget} ms, as reloadModel does`)), budget);
   try {
-    return await source.load({ signal: deadline.signal });
+    return await source.load({ signal: stop ? AbortSignal.any([deadline.signal, stop]) : deadline.signal });
   } catch (err) {
+    if (stop?.aborted) {
+      log.info({ source: source.description }, 'start-up load from MLflow stopped: shutting down');
+      throw new StartupError(`the load of ${config.MODEL_URI} from MLflow was stopped: the gateway is shutting down`, { cause: err });
+    }
     const why = describeError(err);
     if (config.MLFLOW_STRICT) {
       throw new StartupError(`MLFLOW_STRICT is set and model ${config.MODEL_URI} could not be loaded from MLflow at ${config.MLFLOW_TRACKING_URI}: ${why}`);
