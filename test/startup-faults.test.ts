@@ -1,6 +1,6 @@
 /**
  * Start-up refuses anything that could serve wrong numbers: each broken bundle gives one
- * clear line on stderr and a non-zero exit, from the real process.
+ * clear line on stderr, the same reason in a fatal log line, and a non-zero exit, from the real process.
  */
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -46,6 +46,9 @@ async function startFails(modelDir: string, message: RegExp): Promise<void> {
   expect(lines, gw.stderr()).toHaveLength(1);
   expect(lines[0]).toMatch(/^churn-gateway: cannot start: /);
   expect(lines[0]).toMatch(message);
+  // The same reason as a fatal line in the log, where an operator of the running service looks.
+  const fatal = gw.stdout().split('\n').filter((l) => l.includes('"level":"fatal"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(fatal).toEqual([expect.objectContaining({ msg: 'cannot start', err: lines[0]?.replace('churn-gateway: cannot start: ', '') })]);
 }
 
 describe('start-up faults', () => {
