@@ -19,6 +19,7 @@ import { schema } from './schema/index.js';
 import { useOperationNameCheck } from './schema/operation-name.js';
 import { MAX_DOCUMENT_CHARS, limitPlugins, variablesOverLimits } from './schema/limits.js';
 import { PreparedOperations, operationLabel } from './schema/prepared-operations.js';
+import { useShortPrintedValues } from './schema/printed-values.js';
 
 interface ServerContext {
   requestState: RequestState;
@@ -274,6 +275,7 @@ export function createGraphQLEndpoint(deps: {
       ...limitPlugins(config),
       useOperationNameCheck(),
       useErrorCodes({ hideSuggestions: config.NODE_ENV === 'production' }),
+      useShortPrintedValues(),
       {
         onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
           const op = getOperationAST(args.document, args.operationName);

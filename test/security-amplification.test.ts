@@ -1,0 +1,127 @@
+/**
+ * A request body whose refusal costs the event loop far more per byte than a valid batch of the
+ * same size holds every other caller (the load balancer's GET / included) for that long: the
+ * request timeout cannot fire meanwhile. Each invalid body here is compared with a valid
+ * 10,000-row predictBatch of about its size, answered by the same gateway in the same test:
+ * the bound is relative (3 times the valid body's hold, plus 100 ms for a loaded machine), not a
+ * performance target, and was missed by 5-100 times before the fix it covers.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPHQL_CUSTOMER, startTestGateway, type TestGateway } from './helpers/index.js';
+import { schema } from '../src/schema/index.js';
+import { VARIABLE_ERROR_CAP, withShortPrintedValues } from '../src/schema/printed-values.js';
+
+const SINGLE = 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
+const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
+
+/** `n` fields named `<i>xxx…` (`length` characters), each holding `value(i)`. */
+const fields = (n: number, length: number, value: (i: number) => unknown): Record<string, unknown> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i).padEnd(length, 'x'), value(i)]));
+
+interface Answer {
+  status: number;
+  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string; issues?: { path: (string | number)[]; message: string }[] } }[] };
+}
+
+let gw: TestGateway;
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+
+beforeAll(async () => {
+  gw = await startTestGateway({ LOG_LEVEL: 'warn' });
+  loopDelay.enable();
+}, 60_000);
+afterAll(async () => {
+  loopDelay.disable();
+  await gw?.close();
+});
+
+async function post(body: string): Promise<Answer> {
+  const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, body: (await res.json()) as Answer['body'] };
+}
+
+/** The longest the event loop was held while `body` was answered: the least of three tries (after one to warm up). */
+async function holdMs(body: string): Promise<{ ms: number; answer: Answer }> {
+  let answer = await post(body);
+  let least = Infinity;
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    loopDelay.reset();
+    answer = await post(body);
+    least = Math.min(least, loopDelay.max / 1e6);
+  }
+  return { ms: least, answer };
+}
+
+const validBatch = (bytes: number): string => {
+  const row = JSON.stringify(GRAPHQL_CUSTOMER).length + 1;
+  return JSON.stringify({ query: BATCH, variables: { cs: Array.from({ length: Math.round(bytes / row) }, () => GRAPHQL_CUSTOMER) } });
+};
+
+/** Asserts `body` holds the loop at most 3 times (plus 100 ms) what a valid batch of its size does; returns its answer. */
+async function proportionate(body: string): Promise<Answer> {
+  const valid = await holdMs(validBatch(body.length));
+  expect(valid.answer.status).toBe(200);
+  const invalid = await holdMs(body);
+  expect(invalid.ms, `held ${invalid.ms.toFixed(0)} ms; a valid batch of the same size ${valid.ms.toFixed(0)} ms`).toBeLessThan(3 * valid.ms + 100);
+  return invalid.answer;
+}
+
+describe('an invalid GraphQL body holds the event loop about as long as a valid one of its size', () => {
+  it('a customer of 64 unknown fields, each an object of 64 more (4 MB): still names the unknown fields', async () => {
+    const c = fields(64, 1000, () => fields(64, 1000, () => 1));
+    const answer = await proportionate(JSON.stringify({ query: SINGLE, variables: { c } }));
+    expect(answer.status).toBe(400);
+    const errors = answer.body.errors ?? [];
+    // The executor's cap: 50 problems (the missing required fields first), then "too many".
+    expect(errors).toHaveLength(VARIABLE_ERROR_CAP + 1);
+    const unknown = errors.filter((e) => / is not defined by type "CustomerInput"\.$/.test(e.message));
+    expect(unknown.length).toBeGreaterThan(20);
+    for (const [n, e] of unknown.entries()) {
+      expect(e.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(e.extensions?.issues?.[0]?.path).toEqual(['c', String(n).padEnd(1000, 'x')]);
+    }
+    // What the value held is said, not printed (each message printed all 4 MB of it, then was cut).
+    expect(errors[0]?.message).toMatch(/: \[Object of 64 keys, not printed\] }; Field "contract" of required type "Contract!" was not provided\.$/);
+  }, 120_000);
+
+  it('a list of 1.5 million items where customers go (3 MB): the same answer as its first 60 items get', async () => {
+    const many = await proportionate(JSON.stringify({ query: BATCH, variables: { cs: Array.from({ length: 1_500_000 }, () => 1) } }));
+    const few = await post(JSON.stringify({ query: BATCH, variables: { cs: Array.from({ length: 60 }, () => 1) } }));
+    expect(many.status).toBe(400);
+    expect(many.body).toEqual(few.body);
+    expect(many.body.errors).toHaveLength(VARIABLE_ERROR_CAP + 1);
+    expect(many.body.errors?.[0]?.extensions?.issues?.[0]?.path).toEqual(['cs', 0]);
+  }, 120_000);
+});
+
+describe('withShortPrintedValues', () => {
+  const shortened = (query: string, variables: Record<string, unknown>) => withShortPrintedValues(schema, parse(query), undefined, variables);
+
+  it('leaves valid variables, and small invalid values, as they are (the same object)', () => {
+    for (const variables of [{ cs: [GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER] }, { cs: [{ ...GRAPHQL_CUSTOMER, gender: { a: 1 }, extra: [1, 2] }, {}, null] }]) {
+      expect(shortened(BATCH, variables)).toBe(variables);
+    }
+  });
+
+  it('puts a note in place of a long value only where it is printed, never read: an unknown field, an object where an enum goes', () => {
+    const long = fields(10, 200, () => 1);
+    const out = shortened(SINGLE, { c: { ...GRAPHQL_CUSTOMER, gender: long, extra: [long], unused: 'x' } }) as { c: Record<string, unknown> };
+    expect(JSON.stringify(out.c['gender'])).toBe('"[Object of 10 keys, not printed]"');
+    expect(JSON.stringify(out.c['extra'])).toBe('"[Array of 1 item, not printed]"');
+    expect(out.c['tenure']).toBe(GRAPHQL_CUSTOMER.tenure);
+  });
+
+  it('cuts a list after the item that certainly takes the errors past the cap, and only then', () => {
+    const withoutGender = Object.fromEntries(Object.entries(GRAPHQL_CUSTOMER).filter(([key]) => key !== 'gender'));
+    const refused = [null, 1, [], {}, { ...GRAPHQL_CUSTOMER, extra: 1 }, withoutGender];
+    const items = Array.from({ length: 1000 }, (_, i) => refused[i % refused.length]);
+    const out = shortened(BATCH, { cs: [GRAPHQL_CUSTOMER, ...items] }) as { cs: unknown[] };
+    expect(out.cs).toHaveLength(1 + VARIABLE_ERROR_CAP + 1);
+    // Items that may be valid (a wrong value is not looked at) are not counted.
+    const maybe = Array.from({ length: 1000 }, () => ({ ...GRAPHQL_CUSTOMER, tenure: 'x' }));
+    expect((shortened(BATCH, { cs: maybe }) as { cs: unknown[] }).cs).toHaveLength(1000);
+  });
+});
