@@ -1,9 +1,11 @@
 /**
  * /ui's accessibility in a real browser against the real gateway: axe-core (injected into the
  * real chromium page) finds no WCAG 2.1 A/AA violation on the form page in any of its states;
- * GraphiQL's wrapper (title, language, main landmark) is checked, GraphiQL's own internals are
- * not; the form works with the keyboard alone; and the page reflows on a phone, at 320 px
- * (WCAG 1.4.10) and at 200 % zoom without horizontal scrolling or clipped controls.
+ * GraphiQL's wrapper (title, language, main landmark) and what the project puts in GraphiQL's
+ * logo slot (the page's heading, the link back to the form) are checked, GraphiQL's own internals
+ * are not; the form, and the way from GraphiQL back to it, work with the keyboard alone; and the
+ * page reflows on a phone, at 320 px (WCAG 1.4.10) and at 200 % zoom without horizontal
+ * scrolling or clipped controls.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -213,22 +215,67 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await wcagViolations(page), 'model notice').toEqual([]);
   });
 
-  it("gives GraphiQL's page its title, language and main landmark; what axe finds is inside GraphiQL's own rendering", async () => {
+  it("gives GraphiQL's page its title, language, main landmark, heading and a link back to the form; what axe finds is inside GraphiQL's own rendering", async () => {
     const page = await open();
     await page.goto(`${gateway.url}/ui/graphiql`);
     await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
-    // What this project writes: the page around GraphiQL.
-    const wrapper = await axe(page, { type: 'rule', values: ['document-title', 'html-has-lang', 'html-lang-valid', 'landmark-one-main', 'region', 'bypass'] });
+    // What this project writes: the page around GraphiQL, and its heading and link in GraphiQL's logo slot.
+    const wrapper = await axe(page, { type: 'rule', values: ['document-title', 'html-has-lang', 'html-lang-valid', 'landmark-one-main', 'page-has-heading-one', 'region', 'bypass'] });
     expect(wrapper.violations.map(describeViolation)).toEqual([]);
     expect(await page.title()).toBe('Churn gateway · GraphiQL');
     expect(await page.getByRole('main', { name: 'GraphiQL' }).locator('.graphiql-container').count()).toBeGreaterThan(0);
-    // GraphiQL's own markup (its tabs, its logo) is third-party and left alone; none of the page's.
+    const heading = page.getByRole('heading', { level: 1 });
+    expect(await heading.allTextContents()).toEqual(['Churn gateway · GraphiQL']);
+    expect(await heading.isVisible()).toBe(true);
+    const back = page.getByRole('navigation', { name: 'Gateway tools' }).getByRole('link', { name: 'Prediction form' });
+    expect(await back.getAttribute('href')).toBe('/ui');
+    expect(await back.isVisible()).toBe(true);
+    // GraphiQL's own markup (its tabs, its logo) is third-party and left alone; none of the page's,
+    // and none of what this project puts in GraphiQL's logo slot.
     const all = await axe(page, { type: 'tag', values: WCAG_21_AA });
-    const outside = await page.evaluate(
-      (targets) => targets.filter((selector) => !document.querySelector(selector)?.closest('.graphiql-container')),
+    const ours = await page.evaluate(
+      (targets) => targets.filter((selector) => { const el = document.querySelector(selector); return !el?.closest('.graphiql-container') || el.closest('.churn-title, .graphiql-logo'); }),
       all.violations.flatMap((v) => v.nodes.map((n) => n.target.join(' '))),
     );
-    expect(outside).toEqual([]);
+    expect(ours, all.violations.map(describeViolation).join("\n")).toEqual([]);
+  });
+
+  it('goes from GraphiQL back to the form and runs an operation with the keyboard alone', async () => {
+    const page = await open();
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        const style = getComputedStyle(el);
+        return { name: el.getAttribute('aria-label') ?? (el.textContent ?? '').trim(), ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+      });
+    /** Tabs forward from where focus is until `name` has it; the stops passed on the way. */
+    async function tabTo(name: string): Promise<string[]> {
+      const passed: string[] = [];
+      for (let step = 0; step < 30; step++) {
+        await page.keyboard.press('Tab');
+        const now = await focused();
+        if (now?.name === name) return passed;
+        passed.push(now?.name ?? '(page)');
+      }
+      throw new Error(`Tab never reached ${name}: ${passed.join(', ')}`);
+    }
+    // From the top of the page: past GraphiQL's sidebar and tabs to the link back, with a visible ring.
+    await tabTo('Prediction form');
+    expect(await focused()).toEqual({ name: 'Prediction form', ring: true });
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    // And back through the form's own link: Execute runs the preloaded Predict tab.
+    await tabTo('GraphiQL');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    await tabTo('Execute query (Ctrl-Enter)');
+    await page.keyboard.press('Enter');
+    await poll(() => page.locator('.graphiql-response').textContent(), 20_000).toContain('churnProbability');
   });
 
   it('is walked with the keyboard alone: skip link, every control in reading order with a visible focus, and out of the page', async () => {

@@ -7,6 +7,9 @@ import type { AssetName, UiManifest } from './manifest.js';
 import { ASSET_PREFIX } from './manifest.js';
 import { REQUEST_TIMEOUT_META } from './page-meta.js';
 
+/** GraphiQL's page title, also its visible heading (ui/src/build.ts puts it in GraphiQL's logo slot). */
+export const GRAPHIQL_TITLE = 'Churn gateway · GraphiQL';
+
 export interface PageOptions {
   readonly graphiqlEnabled: boolean;
   /** REQUEST_TIMEOUT_MS: by then the gateway has answered (503 REQUEST_TIMEOUT at the latest), so the page stops waiting a little after it. */
@@ -52,7 +55,7 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
 export function renderGraphiqlPage(manifest: UiManifest): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
   return shell(
-    'Churn gateway · GraphiQL',
+    GRAPHIQL_TITLE,
     `<link rel="icon" href="${url('favicon.ico')}">
 <link rel="stylesheet" href="${url('graphiql.css')}">
 <script defer src="${url('graphiql-boot.js')}"></script>

@@ -19,6 +19,7 @@ import { Kind, print } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../../src/generated/graphql.js';
 import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
+import { GRAPHIQL_TITLE } from '../../src/ui/pages.js';
 import { EXAMPLES } from './app/customer-fields.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -110,7 +111,12 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
     { name: 'app.css', bytes: await bundle('ui/src/app/styles.css', 'esm'), contentType: 'text/css; charset=utf-8', graphiql: false },
     { name: 'favicon.ico', bytes: Buffer.from(graphiql.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64'), contentType: 'image/x-icon', graphiql: false },
     { name: 'graphiql.js', bytes: text(graphiql.js), contentType: js, graphiql: true },
-    { name: 'graphiql.css', bytes: text(graphiql.css), contentType: 'text/css; charset=utf-8', graphiql: true },
+    {
+      name: 'graphiql.css',
+      bytes: Buffer.concat([text(graphiql.css), text('\n'), await bundle('ui/src/graphiql/page.css', 'esm')]),
+      contentType: 'text/css; charset=utf-8',
+      graphiql: true,
+    },
     { name: 'graphiql-editor.worker.js', bytes: text(graphiql.editorWorkerService), contentType: js, graphiql: true },
     { name: 'graphiql-json.worker.js', bytes: text(graphiql.jsonWorker), contentType: js, graphiql: true },
     { name: 'graphiql-graphql.worker.js', bytes: text(graphiql.graphqlWorker), contentType: js, graphiql: true },
@@ -121,7 +127,9 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
   const url = (name: AssetName) => `/ui/assets/${(assets[name] as UiAsset).file}`;
   const options: GraphiQLOptions = {
     endpoint: '/graphql',
-    title: 'Churn gateway · GraphiQL',
+    // Yoga renders a string title as HTML in GraphiQL's logo slot (top right): the page's
+    // heading and its way back to the form, inside GraphiQL's layout rather than above it.
+    title: `<span class="churn-title"><h1>${GRAPHIQL_TITLE}</h1><nav aria-label="Gateway tools"><a href="/ui">Prediction form</a></nav></span>`,
     // Only the tabs: a global query/variables would be matched against the saved tabs on
     // every load (ui/src/graphiql/boot.ts picks the starting tab instead).
     defaultTabs: graphiqlTabs(),
