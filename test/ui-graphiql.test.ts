@@ -1,0 +1,83 @@
+/**
+ * GraphiQL at /ui/graphiql as people exploring the API meet it, in a real browser against the
+ * real gateway: on a phone the response is readable.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildUi } from '../ui/src/build.js';
+import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+type Page = TestPage['page'];
+
+const unavailable = browserForSuite('ui graphiql (browser)', 'test/ui-graphiql.test.ts');
+const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
+
+describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
+  let uiDir: string;
+  let gateway: TestGateway;
+  let browser: TestBrowser;
+  let tab: TestPage | null = null;
+
+  beforeAll(async () => {
+    // Its own build: test/ui.test.ts rebuilds ui/dist while this file may be running.
+    uiDir = await mkdtemp(path.join(tmpdir(), 'ui-graphiql-'));
+    await buildUi(uiDir);
+    [gateway, browser] = await Promise.all([startTestGateway({ UI_DIR: uiDir }), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    if (uiDir) await rm(uiDir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    if (!tab) return;
+    const { foreignRequests, consoleErrors } = tab;
+    await tab.close();
+    tab = null;
+    expect(foreignRequests, 'requests to hosts other than the gateway').toEqual([]);
+    expect(consoleErrors.filter((e) => !/status of 400/.test(e)), 'console errors').toEqual([]);
+  });
+
+  async function graphiql(viewport?: { width: number; height: number }): Promise<Page> {
+    tab = await browser.open(gateway.url, viewport);
+    const { page } = tab;
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-editor-tool .graphiql-editor').count(), 20_000).toBeGreaterThan(0);
+    return page;
+  }
+
+  const response = (page: Page) => page.locator('.graphiql-response').textContent();
+
+  for (const viewport of [
+    { width: 320, height: 640 },
+    { width: 375, height: 812 },
+  ]) {
+    it(`shows the response readable on a ${viewport.width} px phone, with the link back to the form in view`, async () => {
+      const page = await graphiql(viewport);
+      // Monaco renders only the lines in view: on a phone, the first of the example customer.
+      await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('"customer"');
+      await page.locator('.graphiql-execute-button').click();
+      // Monaco wraps long words at this width ("churnProbabili ty").
+      await poll(() => response(page), 20_000).toContain('"HIGH"');
+      const box = async (selector: string) => (await page.locator(selector).boundingBox()) ?? { x: 0, y: 0, width: 0, height: 0 };
+      // Beside the editors, GraphiQL left the response 37 px at 375 and 0 px at 320.
+      const answer = await box('.graphiql-response');
+      expect(answer.width, 'response width').toBeGreaterThan(viewport.width / 2);
+      expect(answer.x + answer.width, 'response right edge').toBeLessThanOrEqual(viewport.width);
+      expect(answer.height, 'response height').toBeGreaterThan(150);
+      expect(answer.y + 150, 'response top').toBeLessThanOrEqual(viewport.height);
+      // The variables stay editable above it.
+      expect((await box('.graphiql-editor-tool')).height, 'variables editor height').toBeGreaterThan(40);
+      const back = page.getByRole('link', { name: 'Prediction form' });
+      expect(await back.isVisible()).toBe(true);
+      const link = await back.boundingBox();
+      expect(link && link.x >= 0 && link.x + link.width <= viewport.width && link.y >= 0).toBe(true);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+    });
+  }
+});
