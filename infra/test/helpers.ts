@@ -1,7 +1,8 @@
-import { App, type CfnElement } from 'aws-cdk-lib';
+import type { AppProps, CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { DEFAULT_SETTINGS, GatewayStack, type GatewaySettings } from '../lib/gateway-stack.js';
+import { createGatewayApp } from '../lib/app.js';
+import type { GatewaySettings, GatewayStack } from '../lib/gateway-stack.js';
 
 export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 export const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin-token-AbC123';
@@ -29,8 +30,9 @@ export const MLFLOW_TOKEN_FEATURES: Partial<GatewaySettings> = {
   mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN,
 };
 
-export function buildStack(overrides: Partial<GatewaySettings> = {}, app = new App()): GatewayStack {
-  return new GatewayStack(app, 'ChurnGateway', { settings: { ...DEFAULT_SETTINGS, ...overrides } });
+/** The stack as the app deploys it (lib/app.ts: cdk-nag included), with these settings instead of the defaults. */
+export function buildStack(overrides: Partial<GatewaySettings> = {}, appProps: AppProps = {}): GatewayStack {
+  return createGatewayApp(appProps, overrides).stack;
 }
 
 export function synth(overrides: Partial<GatewaySettings> = {}): { stack: GatewayStack; template: Template } {

@@ -1,27 +1,44 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_FEATURES, MLFLOW_TOKEN_FEATURES, buildStack } from './helpers.js';
+import { createGatewayApp } from '../lib/app.js';
+import type { GatewaySettings } from '../lib/gateway-stack.js';
+import { ALL_FEATURES, MLFLOW_TOKEN_FEATURES } from './helpers.js';
 
 const CFN_LINT = fileURLToPath(new URL('../.venv/bin/cfn-lint', import.meta.url));
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-/** Synthesizes the app the way bin/app.ts does (cdk-nag plugin registered) into a temp dir. */
-function synthesizeToTempDir(overrides = {}) {
+function tempDir(): string {
   const outdir = mkdtempSync(join(tmpdir(), 'churn-infra-'));
   outdirs.push(outdir);
-  const app = new App({ outdir });
-  const stack = buildStack(overrides, app);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return outdir;
+}
+
+/** Synthesizes the app bin/app.ts synthesizes (lib/app.ts: cdk-nag plugin registered) into a temp dir. */
+function synthesizeToTempDir(overrides: Partial<GatewaySettings> = {}) {
+  const { app, stack } = createGatewayApp({ outdir: tempDir() }, overrides);
   const assembly = app.synth();
   return { app, stack, templatePath: assembly.getStackByName(stack.stackName).templateFullPath };
 }
+
+describe("the app's own checks", () => {
+  it('fail the synth on a cdk-nag AwsSolutions finding that is not acknowledged', () => {
+    // A queue without a dead-letter queue or an SSL-only policy: findings nothing acknowledges.
+    const outdir = tempDir();
+    const { app, stack } = createGatewayApp({ outdir });
+    new sqs.Queue(stack, 'UncheckedQueue');
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+    const report = readFileSync(join(outdir, 'validation-report.json'), 'utf8');
+    expect(report).toContain('AwsSolutions-SQS4');
+  });
+});
 
 const variants = {
   'defaults (HTTP)': {},

@@ -6,7 +6,7 @@
  * it acts. A new setting fails the completeness check until its effect is checked too.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { KINDS, settingsFromContext } from '../lib/context.js';
-import { DEFAULT_SETTINGS, GatewayStack, type GatewaySettings } from '../lib/gateway-stack.js';
+import { createGatewayApp } from '../lib/app.js';
+import { DEFAULT_SETTINGS, type GatewaySettings, type GatewayStack } from '../lib/gateway-stack.js';
 import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, containerOf, propsOf, propsOfType, type Props } from './helpers.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:churn-alerts';
@@ -50,10 +51,8 @@ const CONTEXT: Record<string, string> = {
 const TOKEN_CONTEXT: Record<string, string> = { ...CONTEXT, mlflowCredentialsSecretArn: '', mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN };
 
 function synthFromContext(context: Record<string, string>): { settings: GatewaySettings; stack: GatewayStack; template: Template } {
-  const app = new App({ context });
-  const settings = settingsFromContext(app.node);
-  const stack = new GatewayStack(app, 'ChurnGateway', { settings });
-  return { settings, stack, template: Template.fromStack(stack) };
+  const { app, stack } = createGatewayApp({ context });
+  return { settings: settingsFromContext(app.node), stack, template: Template.fromStack(stack) };
 }
 
 type Synthesized = ReturnType<typeof synthFromContext>;
@@ -159,11 +158,13 @@ describe('the CDK app (bin/app.ts)', () => {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+      // CDK_VALIDATION=false turns off aws-cdk-lib's built-in CloudFormation checks, so a
+      // validation report is written only when the app registered a plugin of its own (cdk-nag).
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_VALIDATION: 'false' },
     });
     try {
       const template = r.status === 0 ? (JSON.parse(readFileSync(join(outdir, 'ChurnGateway.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: Props }> }) : undefined;
-      return { status: r.status, out: r.stdout + r.stderr, template };
+      return { status: r.status, out: r.stdout + r.stderr, template, pluginsRan: existsSync(join(outdir, 'validation-report.json')) };
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
@@ -178,6 +179,8 @@ describe('the CDK app (bin/app.ts)', () => {
     expect(container?.Environment).toEqual(expect.arrayContaining([{ Name: 'GRAPHIQL_ENABLED', Value: 'true' }, { Name: 'LOG_LEVEL', Value: 'trace' }]));
     const thresholds = resources.filter((res) => res.Type === 'AWS::CloudWatch::Alarm' && res.Properties?.MetricName === 'TargetResponseTime').map((res) => res.Properties?.Threshold);
     expect(thresholds).toEqual([0.5]);
+    // The checks lib/app.ts registers (test/security-checks.test.ts: cdk-nag, failing the synth on a finding) ran.
+    expect(r.pluginsRan, 'bin/app.ts synthesized without its validation plugin (cdk-nag)').toBe(true);
   }, 150_000);
 
   it('fails, naming the key, on a context value that does not parse', () => {
