@@ -96,6 +96,34 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return log;
 }
 
+/**
+ * How long exitWhenLogged waits for stdout to take the last lines before it exits anyway (a
+ * log reader that stopped reading must not keep a stopping task up). Inside the 10 s that
+ * ECS's stopTimeout leaves beyond SHUTDOWN_TIMEOUT_MS.
+ */
+export const EXIT_LOG_WAIT_MS = 3000;
+
+/**
+ * Ends the process with `code` once every line logged so far has reached stdout.
+ *
+ * pino's default stdout stream writes asynchronously, and at exit pino writes what it still
+ * buffers synchronously, but not a chunk whose asynchronous write is under way (or waiting to
+ * retry, when the pipe was full): that chunk was written after the lines behind it, or never,
+ * since the process ended first. The shutdown's last lines (`stopped`, `drained: false`) and a
+ * crash's `fatal` line are the ones that matter most. So the exit waits for the stream's
+ * `drain` after an empty write (which is answered by a `drain` once everything before it is
+ * written), for at most EXIT_LOG_WAIT_MS. A synchronous stream has nothing in flight.
+ */
+export function exitWhenLogged(log: Logger, code: number): void {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as DestinationStream & { sync?: unknown; once?: (event: string, listener: () => void) => unknown };
+  for (const write of scheduledWrites) write();
+  if (stream.sync !== false || typeof stream.once !== 'function') process.exit(code);
+  const exit = () => process.exit(code);
+  stream.once('drain', exit);
+  setTimeout(exit, EXIT_LOG_WAIT_MS);
+  stream.write('');
+}
+
 /** What the access log reports about one request; null fields are left out of the line. Numbers are finite. */
 export interface AccessLogEntry {
   reqId: string;

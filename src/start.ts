@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { ConfigError, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, exitWhenLogged } from './logger.js';
 import { startGateway } from './server.js';
 
 /** The one message of every start-up failure's log line, so a log query for it finds them all. */
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
-    process.exit(1);
+    exitWhenLogged(log, 1);
   });
 
   let gateway;
@@ -52,17 +52,14 @@ async function main(): Promise<void> {
     // Listening failed (a port in use, a HOST that is not this machine's): said in the log too.
     log.fatal({ err: describeError(err) }, CANNOT_START);
     process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
-    process.exit(1);
+    return exitWhenLogged(log, 1);
   }
   let stopping = false;
   const stop = (signal: string) => {
     // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
     if (stopping) return log.warn({ signal }, 'already shutting down');
     stopping = true;
-    void gateway.shutdown(signal).then((drained) => {
-      log.flush();
-      process.exit(drained ? 0 : 1);
-    });
+    void gateway.shutdown(signal).then((drained) => exitWhenLogged(log, drained ? 0 : 1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -75,7 +72,7 @@ async function main(): Promise<void> {
     log.fatal({ err: describeError(err) }, CANNOT_START);
     process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     gateway.server.close();
-    process.exit(1);
+    exitWhenLogged(log, 1);
   }
 }
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/config.js';
 import { CHUNK_ROWS } from '../src/chunked.js';
 import { CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, MAX_TENURE_MONTHS } from '../src/contract.js';
-import { ACCESS_LOG_FLUSH_MS } from '../src/logger.js';
+import { ACCESS_LOG_FLUSH_MS, EXIT_LOG_WAIT_MS } from '../src/logger.js';
 import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { RUN_DEADLINE_BASE_MS, RUN_DEADLINE_PER_ROW_MS } from '../src/model/onnx-host.js';
 import { reloadDeadlineMs } from '../src/model/startup.js';
@@ -150,6 +150,7 @@ describe('README', () => {
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
       `unanswered for ${RUN_DEADLINE_BASE_MS / 1000} s + ${RUN_DEADLINE_PER_ROW_MS} ms per row`,
+      `at most ${EXIT_LOG_WAIT_MS / 1000} s more, when the log reader is behind`,
       `${grouped(manifest.parity.count)} parity vectors`,
       `come back within ${manifest.parity.tolerance.toExponential().replace('+', '')}`,
     ];

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
 import { LOG_LEVELS } from '../lib/gateway-service.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
@@ -127,8 +128,10 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
   if (!(gateway.REQUEST_TIMEOUT_MS < idleMs)) problems.push(`REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS} must be below the ALB idle timeout (${idleMs} ms)`);
   // A request accepted before deregistration finishes before the ALB stops waiting for it.
   if (!(drainMs >= gateway.REQUEST_TIMEOUT_MS)) problems.push(`the deregistration delay (${drainMs} ms) must cover REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS}`);
-  // The gateway drains and exits before ECS sends SIGKILL.
-  if (!(gateway.SHUTDOWN_TIMEOUT_MS < stopMs)) problems.push(`SHUTDOWN_TIMEOUT_MS ${gateway.SHUTDOWN_TIMEOUT_MS} must be below the container's stopTimeout (${stopMs} ms)`);
+  // The gateway drains, waits for its last log lines to reach the log driver, and exits before ECS sends SIGKILL.
+  if (!(gateway.SHUTDOWN_TIMEOUT_MS + EXIT_LOG_WAIT_MS < stopMs)) {
+    problems.push(`SHUTDOWN_TIMEOUT_MS ${gateway.SHUTDOWN_TIMEOUT_MS} + the exit's wait for the log (${EXIT_LOG_WAIT_MS} ms) must be below the container's stopTimeout (${stopMs} ms)`);
+  }
   return problems;
 }
 
