@@ -10,7 +10,7 @@ import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphq
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
-import { SENT_TWICE, bodyText, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
+import { SENT_TWICE, bodyText, checkContainerCount, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -41,7 +41,8 @@ interface GraphQLParams {
  * An object without a string `query` is refused here: Yoga would answer it 200; so is text that
  * is not JSON (GraphQLRefusal.invalidJson).
  */
-function graphqlParams(text: string): GraphQLParams | null {
+function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
+  checkContainerCount(text, maxBatch);
   let payload: unknown;
   try {
     payload = JSON.parse(text);
@@ -316,7 +317,7 @@ export function createGraphQLEndpoint(deps: {
     checkRequestShape(req, method);
     // Only a POST's body is read: Yoga answers any other method without one (405, or a GET's query).
     const body = method === 'POST' ? bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }))) : undefined;
-    const params = body === undefined ? null : graphqlParams(body);
+    const params = body === undefined ? null : graphqlParams(body, config.MAX_BATCH);
     // The compiled path answers a JSON POST that accepts JSON; everything else (other
     // methods, other Accept headers) goes through Yoga, which refuses what it must.
     const answerType = answerMediaType(req.headers.accept);
