@@ -53,8 +53,10 @@ export class NotReadyError extends GatewayError {
 }
 
 export function describeError(err: unknown): string {
-  // A cause with no message (node's fetch gives one for several refusals) adds nothing but "(cause: )".
-  if (err instanceof Error) return err.cause instanceof Error && err.cause.message !== '' ? `${err.message} (cause: ${err.cause.message})` : err.message;
+  // The cause is added unless the message already says it: a cause with no message (node's fetch
+  // gives one for several refusals) added "(cause: )", and an error whose message quotes its
+  // cause (the MLflow client's "…: fetch failed (cause: connect ECONNREFUSED …)") said it twice.
+  if (err instanceof Error) return err.cause instanceof Error && !err.message.includes(err.cause.message) ? `${err.message} (cause: ${err.cause.message})` : err.message;
   // Not an Error (a rejected plain object, a string): show what it is, not "[object Object]".
   return typeof err === 'object' && err !== null ? inspect(err, { depth: 3, breakLength: Infinity }) : String(err);
 }
