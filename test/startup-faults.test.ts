@@ -54,7 +54,15 @@ async function startFails(modelDir: string, message: RegExp): Promise<void> {
 describe('start-up faults', () => {
   it('a missing model file', async () => {
     const dir = await brokenBundle(async (d) => rm(path.join(d, 'model.onnx')));
-    await startFails(dir, /cannot read .*model\.onnx: ENOENT/);
+    await startFails(dir, /cannot read .*model\.onnx: no such file \(ENOENT\)$/);
+  });
+
+  it('a manifest with several faults names them all at once', async () => {
+    const dir = await brokenBundle((_, m) => {
+      delete (m['onnx'] as Record<string, unknown>)['sha256'];
+      m['threshold'] = 2;
+    });
+    await startFails(dir, /manifest\.json in .* does not match the bundle format: .*threshold: .*onnx\.sha256: |manifest\.json in .* does not match the bundle format: .*onnx\.sha256: .*threshold: /);
   });
 
   it('a corrupt model file (checksum)', async () => {

@@ -71,18 +71,29 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
   return { origin: raw.origin, manifest, onnx: raw.onnx, parity };
 }
 
+/** The usual reasons a bundle file cannot be read, in words; the code stays for searching. */
+const READ_FAILURES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'a directory, not a file',
+  ENOTDIR: 'a path through something that is not a directory',
+};
+
 async function readOrExplain(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new BundleError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const words = code === undefined ? undefined : READ_FAILURES[code];
+    throw new BundleError(`cannot read ${file}: ${words ? `${words} (${code})` : (code ?? (err as Error).message)}`);
   }
 }
 
 /** Reads a bundle folder (model/bundle or MODEL_DIR). */
 export async function readBundleDir(dir: string): Promise<RawBundle> {
   const manifestJson = (await readOrExplain(path.join(dir, MANIFEST_FILE))).toString('utf8');
-  const files = parseJson(manifestSchema.pick({ onnx: true, parity: true }), manifestJson, MANIFEST_FILE, dir);
+  // The whole manifest, not only the file names read next: every fault in it is named at once.
+  const files = parseJson(manifestSchema, manifestJson, MANIFEST_FILE, dir);
   const [onnx, parity] = await Promise.all([
     readOrExplain(path.join(dir, files.onnx.file)),
     readOrExplain(path.join(dir, files.parity.file)),
