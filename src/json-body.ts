@@ -175,6 +175,14 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
  */
 export const EXTRA_CONTAINERS = 256;
 
+/**
+ * A body may also hold one object or array per this many characters: a batch too large (more
+ * than MAX_BATCH real customers, ~400 characters each) is then still answered by the batch-size
+ * check, in its route's shape (GraphQL's BAD_USER_INPUT naming MAX_BATCH), while JSON.parse of
+ * values this large costs about what a valid batch of the same size does.
+ */
+export const CHARS_PER_CONTAINER = 64;
+
 /** Bodies of at most this many characters are not counted: they cannot hold many (the single prediction's hot path). */
 export const CONTAINERS_COUNTED_FROM = 65_536;
 
@@ -200,21 +208,26 @@ function containersOutsideStrings(text: string, max: number): number {
   return n;
 }
 
+/** The objects and arrays a body of `length` characters may hold: MAX_BATCH + EXTRA_CONTAINERS, or one per CHARS_PER_CONTAINER characters if that is more. */
+export function maxContainers(length: number, maxBatch: number): number {
+  return Math.max(maxBatch + EXTRA_CONTAINERS, Math.floor(length / CHARS_PER_CONTAINER));
+}
+
 /**
- * Refuses a body that holds more than MAX_BATCH + EXTRA_CONTAINERS objects and arrays, before
- * it is parsed. `{` and `[` are counted with indexOf (fast: a valid batch holds one `{` per
+ * Refuses a body that holds more objects and arrays than maxContainers allows, before it is
+ * parsed. `{` and `[` are counted with indexOf (fast: a valid batch holds one `{` per
  * customer); only a body over the count is counted again skipping strings, where brackets are
  * text (a customerId may hold them).
  */
 export function checkContainerCount(text: string, maxBatch: number): void {
   if (text.length <= CONTAINERS_COUNTED_FROM) return;
-  const max = maxBatch + EXTRA_CONTAINERS;
+  const max = maxContainers(text.length, maxBatch);
   if (countUpTo(text, '{', max) + countUpTo(text, '[', max) <= max) return;
   if (containersOutsideStrings(text, max) <= max) return;
   throw new HttpProblem(
     400,
     'Bad Request',
-    `request body holds more than ${max} JSON objects and arrays; a request needs one per customer (at most MAX_BATCH, ${maxBatch}) and a few more`,
-    [{ path: '(body)', message: `must hold at most ${max} JSON objects and arrays` }],
+    `request body of ${text.length} characters holds more than ${max} JSON objects and arrays; a request needs one per customer (at most MAX_BATCH, ${maxBatch}) and a few more`,
+    [{ path: '(body)', message: `must hold at most ${max} JSON objects and arrays (MAX_BATCH + ${EXTRA_CONTAINERS}, or one per ${CHARS_PER_CONTAINER} characters)` }],
   );
 }

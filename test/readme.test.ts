@@ -17,7 +17,7 @@ import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { RUN_DEADLINE_BASE_MS, RUN_DEADLINE_PER_ROW_MS } from '../src/model/onnx-host.js';
 import { reloadDeadlineMs } from '../src/model/startup.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
-import { CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS } from '../src/json-body.js';
+import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS } from '../src/json-body.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { MAX_DIRECTIVES, MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
@@ -152,7 +152,7 @@ describe('README', () => {
       `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
       `unanswered for ${RUN_DEADLINE_BASE_MS / 1000} s + ${RUN_DEADLINE_PER_ROW_MS} ms per row`,
       `at most ${EXIT_LOG_WAIT_MS / 1000} s more, when the log reader is behind`,
-      `a body over ${grouped(CONTAINERS_COUNTED_FROM)} characters may hold at most \`MAX_BATCH\` + ${EXTRA_CONTAINERS} JSON objects and arrays`,
+      `a body over ${grouped(CONTAINERS_COUNTED_FROM)} characters may hold at most \`MAX_BATCH\` + ${EXTRA_CONTAINERS} JSON objects and arrays, or one per ${CHARS_PER_CONTAINER} characters`,
       `${grouped(manifest.parity.count)} parity vectors`,
       `come back within ${manifest.parity.tolerance.toExponential().replace('+', '')}`,
     ];

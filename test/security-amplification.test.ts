@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
-import { EXTRA_CONTAINERS } from '../src/json-body.js';
+import { CHARS_PER_CONTAINER, EXTRA_CONTAINERS, maxContainers } from '../src/json-body.js';
 import { schema } from '../src/schema/index.js';
 import { VARIABLE_ERROR_CAP, withShortPrintedValues } from '../src/schema/printed-values.js';
 
@@ -103,7 +103,10 @@ describe('an invalid GraphQL body holds the event loop about as long as a valid 
 
 describe('a body of many tiny objects and arrays is refused before it is parsed', () => {
   const MAX_BATCH = 10_000; // the default
-  const refusal = { path: '(body)', message: `must hold at most ${MAX_BATCH + EXTRA_CONTAINERS} JSON objects and arrays` };
+  const refusal = (body: string) => ({
+    path: '(body)',
+    message: `must hold at most ${maxContainers(body.length, MAX_BATCH)} JSON objects and arrays (MAX_BATCH + ${EXTRA_CONTAINERS}, or one per ${CHARS_PER_CONTAINER} characters)`,
+  });
 
   it.each([
     ['/graphql', '1.7 million empty customers (5 MB)', JSON.stringify({ query: BATCH, variables: { cs: Array.from({ length: 1_700_000 }, () => ({})) } })],
@@ -113,7 +116,28 @@ describe('a body of many tiny objects and arrays is refused before it is parsed'
   ])('%s: %s', async (path, _what, body) => {
     const answer = await proportionate(body, path);
     expect(answer.status).toBe(400);
-    expect((answer.body as { errors?: unknown }).errors).toEqual([refusal]);
+    expect((answer.body as { errors?: unknown }).errors).toEqual([refusal(body)]);
+  }, 120_000);
+
+  // Allowed by the count (one per 64 characters): each costs about what a batch's customer does.
+  const padded = (n: number) => Array.from({ length: n }, (_, i) => ({ [`k${i % 10}`]: 'x'.repeat(CHARS_PER_CONTAINER) }));
+  it.each([
+    ['/graphql', JSON.stringify({ query: BATCH, variables: { cs: padded(60_000) } })],
+    ['/predict', JSON.stringify(padded(60_000))],
+  ])('%s: 60,000 objects of one 64-character string each (4.4 MB) are answered, in proportion', async (path, body) => {
+    const answer = await proportionate(body, path);
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).not.toContain('JSON objects and arrays');
+  }, 120_000);
+
+  it('a batch of real customers over MAX_BATCH is not: the batch-size check answers it, in GraphQL shape on /graphql', async () => {
+    const rows = MAX_BATCH + EXTRA_CONTAINERS + 100;
+    const graphql = await post(JSON.stringify({ query: BATCH, variables: { cs: Array.from({ length: rows }, () => GRAPHQL_CUSTOMER) } }));
+    expect(graphql.status).toBe(400);
+    expect(graphql.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: ['customers'], message: `has ${rows} rows; at most ${MAX_BATCH} are allowed per request (MAX_BATCH)` }] });
+    const rest = await post(JSON.stringify(Array.from({ length: rows }, () => LEGACY_PAYLOAD)), '/predict');
+    expect(rest.status).toBe(400);
+    expect((rest.body as { errors?: unknown }).errors).toEqual([expect.objectContaining({ message: expect.stringContaining(`at most ${MAX_BATCH}`) })]);
   }, 120_000);
 
   it('a full batch whose customer ids are brackets is not: brackets in strings are text', async () => {
