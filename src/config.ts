@@ -258,6 +258,23 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Settings that are valid together but leave a feature that is on unable to work: each is a
+ * warning at start-up, naming the variables and what to set. (Not refused: the rest works.)
+ */
+export function configWarnings(config: Pick<Config, 'GRAPHIQL_ENABLED' | 'INTROSPECTION_ENABLED'>): { variables: string[]; text: string }[] {
+  const warnings: { variables: string[]; text: string }[] = [];
+  if (config.GRAPHIQL_ENABLED && !config.INTROSPECTION_ENABLED) {
+    warnings.push({
+      variables: ['GRAPHIQL_ENABLED', 'INTROSPECTION_ENABLED'],
+      text:
+        'GRAPHIQL_ENABLED is true but INTROSPECTION_ENABLED is false: /ui/graphiql cannot read the schema, so it shows no documentation ' +
+        'and neither completes nor checks what is typed (operations still run); set GRAPHIQL_ENABLED=false as well, or INTROSPECTION_ENABLED=true',
+    });
+  }
+  return warnings;
+}
+
+/**
  * The level for the log line that reports a refused configuration: LOG_LEVEL when it is
  * one of LOG_LEVELS (so `silent` keeps stdout empty), else the default, since LOG_LEVEL
  * itself may be what is refused.

@@ -5,7 +5,7 @@
  * person at a terminal, and exit code 1. SIGTERM/SIGINT drain and exit.
  */
 import { pino } from 'pino';
-import { ConfigError, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
+import { ConfigError, configWarnings, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger, exitWhenLogged } from './logger.js';
 import { startGateway } from './server.js';
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL);
   for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
+  for (const w of configWarnings(config)) log.warn({ variables: w.variables }, w.text);
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
