@@ -301,12 +301,28 @@ describe('workflows', () => {
     expect(read('docs/delivery.md')).toContain('repo:<owner>/<repo>:environment:production');
   });
 
-  it('release tags :<sha> and :latest of the commit ci tested, with the git commit and model version as build args', () => {
-    expect(release).toMatch(/\}\}:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
+  it('release pushes :<sha> of the commit ci tested, with the git commit and model version as build args', () => {
+    const build = /^ {6}- uses: docker\/build-push-action@\S+.*\n {8}with:\n((?: {10}.*\n)+)/m.exec(release)?.[1] ?? '';
+    expect(build).toMatch(/^ {10}tags: \$\{\{ steps\.meta\.outputs\.image \}\}:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
     expect(release).toMatch(/churn-gateway:\$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
-    expect(release).toMatch(/:latest$/m);
     expect(release).toContain('GIT_COMMIT=${{ needs.gate.outputs.sha }}');
     expect(release).toMatch(/MODEL_VERSION=\$\{\{ steps\.meta\.outputs\.model-version \}\}/);
+  });
+
+  it('release moves :latest to that image only after the redeploy succeeded or when redeploys are off, never after a failed or rolled-back one', () => {
+    // :latest is what a task definition left at the CDK default pulls on scaling, and what a default
+    // `cdk deploy` registers: pushed with the build, it named an image production had rolled back.
+    const build = /^ {6}- uses: docker\/build-push-action@\S+.*\n {8}with:\n((?: {10}.*\n)+)/m.exec(release)?.[1] ?? '';
+    expect(build).not.toContain(':latest');
+    const latest = jobsOf(release).get('latest') ?? '';
+    expect(needsOf(latest)).toEqual(['gate', 'image', 'deploy']);
+    expect(jobIf(latest)).toBe("always() && needs.image.result == 'success' && (needs.deploy.result == 'success' || needs.deploy.result == 'skipped')");
+    expect(latest).toMatch(/^ {10}IMAGE: docker\.io\/\$\{\{ secrets\.DOCKERHUB_USERNAME \}\}\/churn-gateway$/m);
+    expect(latest).toMatch(/^ {10}RELEASE_SHA: \$\{\{ needs\.gate\.outputs\.sha \}\}$/m);
+    expect(latest).toMatch(/^ {10}docker buildx imagetools create --tag "\$IMAGE:latest" "\$IMAGE:\$RELEASE_SHA"$/m);
+    // The one place :latest is written (comments aside).
+    const code = (text: string) => text.split('\n').filter((l) => !/^\s*#/.test(l) && l.includes(':latest'));
+    expect(code(release)).toEqual(code(latest));
   });
 
   it('release passes exactly the build args the Dockerfile declares (one it does not declare is dropped with a warning, its label left "unknown")', () => {
