@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { Kind, getOperationAST, locatedError, type DocumentNode, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
@@ -235,6 +235,36 @@ const EMPTY_ERROR_DETAIL: Record<number, string> = {
   415: 'content-type must be application/json',
 };
 
+/**
+ * The result of a compiled run that refused the caller's input (every error BAD_USER_INPUT: a
+ * business rule, MAX_BATCH), and what it counted, by request: Yoga's run then answers it instead
+ * of executing again, when the operation has one root field.
+ * Its variables were admitted as well-formed (fast-path-admission.ts), so graphql-js's run would
+ * reach the same resolvers with the same values and throw the same errors; executing again cost a
+ * 10,000-row batch of rule-breaking customers the executor's coercion of every row in one
+ * synchronous piece (~250-500 ms held, 3-4 times a valid batch's compiled run), every other
+ * caller waiting. Yoga still shapes the answer (codes, masking, status): one source.
+ */
+const compiledRefusals = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored'] }>();
+
+/** Every error is BAD_USER_INPUT, thrown by a root field's resolver (a compiled document's fields are all root fields). */
+const refusedInput = (result: ExecutionResult): boolean =>
+  (result.errors?.length ?? 0) > 0 &&
+  (result.errors ?? []).every((e) => e.extensions?.['code'] === 'BAD_USER_INPUT' && e.originalError && e.path?.length === 1 && typeof e.path[0] === 'string');
+
+/**
+ * The compiled run's result as graphql-js's execute gives it: graphql-jit wraps a resolver's error
+ * in an object of its own, without locations (and with a read-only message: useErrorCodes could not
+ * tidy it), and puts data first; graphql-js locates the thrown error at the fields of its response
+ * key. (A compiled document has no fragments or conditions at its root: prepared-operations.ts.)
+ */
+function asExecuted(result: ExecutionResult, op: OperationDefinitionNode | null | undefined): ExecutionResult {
+  const fieldsAt = (key: unknown): FieldNode[] =>
+    (op?.selectionSet.selections ?? []).filter((s): s is FieldNode => s.kind === Kind.FIELD && (s.alias ?? s.name).value === key);
+  const errors = (result.errors ?? []).map((e) => locatedError(e.originalError ?? e, fieldsAt(e.path?.[0]), e.path));
+  return { errors, data: result.data };
+}
+
 export function createGraphQLEndpoint(deps: {
   config: Config;
   log: Logger;
@@ -278,10 +308,17 @@ export function createGraphQLEndpoint(deps: {
       useErrorCodes({ hideSuggestions: config.NODE_ENV === 'production' }),
       useShortPrintedValues(),
       {
-        onExecute({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) {
+        onExecute({ args, setExecuteFn }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null }; setExecuteFn: (fn: () => ExecutionResult) => void }) {
           const op = getOperationAST(args.document, args.operationName);
           const request = (args.contextValue as GraphQLContext).request;
           request.operation = op ? operationLabel(op) : null;
+          const refusal = compiledRefusals.get(request);
+          // One root field: graphql-jit runs a mutation's later fields after one failed, graphql-js does not.
+          if (refusal && op?.selectionSet.selections.length === 1) {
+            request.rows = refusal.rows;
+            request.scored = refusal.scored;
+            setExecuteFn(() => asExecuted(refusal.result, op));
+          }
           return {
             // A resolver's unexpected failure is answered "Unexpected error." (masked): its cause
             // is logged here, with the request id the caller is given to quote (x-request-id).
@@ -333,6 +370,7 @@ export function createGraphQLEndpoint(deps: {
         res.end(text);
         return;
       }
+      if (refusedInput(result)) compiledRefusals.set(state, { result, rows: state.rows, scored: state.scored });
     }
     // A resolver stopped because nobody waits for the answer: no second run.
     if (state.stopped) throw state.stopped;

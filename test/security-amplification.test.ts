@@ -89,6 +89,27 @@ describe('an invalid GraphQL body holds the event loop about as long as a valid 
     expect(errors[0]?.message).toMatch(/: \[Object of 64 keys, not printed\] }; Field "contract" of required type "Contract!" was not provided\.$/);
   }, 120_000);
 
+  it('a full batch (10,000 rows) of customers that each break two rules: Yoga answers the compiled run\'s refusal, not a second run', async () => {
+    // Well-typed, so the compiled path runs it: TotalCharges null at tenure 5, MultipleLines NO_PHONE_SERVICE with a phone.
+    const bad = { ...GRAPHQL_CUSTOMER, tenure: 5, totalCharges: null, phoneService: true, multipleLines: 'NO_PHONE_SERVICE' };
+    const cs = Array.from({ length: 10_000 }, () => bad);
+    const body = JSON.stringify({ query: BATCH, variables: { cs } });
+    const valid = await holdMs(validBatch(body.length));
+    const invalid = await holdMs(body);
+    // A document Yoga alone runs (never compiled: it differs by a space, and is never learned: it fails).
+    const yogaOnly = await holdMs(JSON.stringify({ query: `${BATCH} `, variables: { cs } }));
+    const held = `held ${invalid.ms.toFixed(0)} ms; a valid batch ${valid.ms.toFixed(0)} ms, Yoga's run alone ${yogaOnly.ms.toFixed(0)} ms`;
+    expect(invalid.ms, held).toBeLessThan(3 * valid.ms + 100);
+    // The bound above is loose for this case: the second run (Yoga's executor coercing all 10,000
+    // rows in one piece) held the loop about as long as Yoga's run alone does, 3-4 times a valid batch.
+    expect(invalid.ms, held).toBeLessThan(0.6 * yogaOnly.ms);
+    expect(invalid.answer.status).toBe(400);
+    const extensions = invalid.answer.body.errors?.[0]?.extensions as { code?: string; issues?: unknown[]; issueCount?: number } | undefined;
+    expect(extensions).toMatchObject({ code: 'BAD_USER_INPUT', issueCount: 20_000 });
+    expect(extensions?.issues).toHaveLength(100);
+    expect(invalid.answer).toEqual(yogaOnly.answer);
+  }, 120_000);
+
   // Its hold is not compared: what is left once the list is cut (JSON.parse of 1.5 million
   // numbers, twice) is near the bound on a loaded machine. The cut itself is checked below.
   it('a list of 1.5 million items where customers go (3 MB): the same answer as its first 60 items get', async () => {
