@@ -74,3 +74,16 @@ describe('an error about text that holds emoji', () => {
     }
   });
 });
+
+describe('more variable problems than the executor reports', () => {
+  it('the error after the 50th is BAD_USER_INPUT too, with an empty issues list, and the answer is a 400', async () => {
+    // 60 numbers where customers go: one problem each; the executor reports 50, then says there are more.
+    const { status, json } = await post(JSON.stringify({ query: 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }', variables: { cs: Array.from({ length: 60 }, () => 1) } }));
+    expect(status).toBe(400);
+    const errors = json.errors ?? [];
+    expect(errors).toHaveLength(51);
+    for (const e of errors) expect(e.extensions?.['code'], e.message).toBe('BAD_USER_INPUT');
+    expect(errors[49]?.extensions?.['issues']).toEqual([{ path: ['cs', 49], message: errors[49]?.message }]);
+    expect(errors[50]).toEqual({ message: 'Too many errors processing variables, error limit reached. Execution aborted.', extensions: { code: 'BAD_USER_INPUT', issues: [] } });
+  });
+});

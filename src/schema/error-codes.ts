@@ -12,6 +12,13 @@ const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)
 
 const FIELD_IN_MESSAGE = /; Field "(\w+)" (?:of required type|is not defined)/;
 
+/**
+ * The executor's error after VARIABLE_ERROR_CAP variable errors: it names no variable, but like the
+ * 50 before it is about the values sent (answered GRAPHQL_VALIDATION_FAILED, a client read the 51st
+ * error of one refused input as a document to fix). No path: an empty issues list.
+ */
+const TOO_MANY_VARIABLE_ERRORS = /^Too many errors processing variables, error limit reached\./;
+
 /** A variable with a default sent as null where the argument takes no null (graphql-js finds it only while executing). */
 const NULL_ARGUMENT = /^Argument "(\w+)" of non-null type "[^"]+" must not be null\./;
 
@@ -31,6 +38,7 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
     if (field !== undefined) path.push(field);
     return { code: 'BAD_USER_INPUT', issues: [{ path, message: error.message }] };
   }
+  if (TOO_MANY_VARIABLE_ERRORS.test(error.message)) return { code: 'BAD_USER_INPUT', issues: [] };
   const argument = NULL_ARGUMENT.exec(error.message)?.[1];
   if (argument !== undefined) return { code: 'BAD_USER_INPUT', issues: [{ path: [argument], message: error.message }] };
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
