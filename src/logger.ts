@@ -113,14 +113,27 @@ export const EXIT_LOG_WAIT_MS = 3000;
  * crash's `fatal` line are the ones that matter most. So the exit waits for the stream's
  * `drain` after an empty write (which is answered by a `drain` once everything before it is
  * written), for at most EXIT_LOG_WAIT_MS. A synchronous stream has nothing in flight.
+ *
+ * When the wait runs out, the lines stdout has still not taken are dropped (the stream is
+ * destroyed) before the exit: pino's exit flush would retry them while the pipe stays full, so
+ * a log reader that stopped reading kept the process up until ECS's SIGKILL (exit code 137).
  */
 export function exitWhenLogged(log: Logger, code: number): void {
-  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as DestinationStream & { sync?: unknown; once?: (event: string, listener: () => void) => unknown };
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as DestinationStream & {
+    sync?: unknown;
+    once?: (event: string, listener: () => void) => unknown;
+    destroy?: () => void;
+  };
   for (const write of scheduledWrites) write();
   if (stream.sync !== false || typeof stream.once !== 'function') process.exit(code);
   const exit = () => process.exit(code);
   stream.once('drain', exit);
-  setTimeout(exit, EXIT_LOG_WAIT_MS);
+  setTimeout(() => {
+    // Dropped too: the exit handler would write them to the destroyed stream, which throws.
+    scheduledWrites.clear();
+    stream.destroy?.();
+    exit();
+  }, EXIT_LOG_WAIT_MS);
   stream.write('');
 }
 

@@ -6,10 +6,36 @@
  * keeps retrying. An exit then wrote the lines behind that chunk and ended the process without
  * it: access lines were lost, and what was written came out of order.
  */
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { LEGACY_PAYLOAD, spawnGateway } from './helpers/index.js';
+import { EXIT_LOG_WAIT_MS } from '../src/logger.js';
+import { LEGACY_PAYLOAD, spawnGateway, type SpawnedGateway } from './helpers/index.js';
 
 const REQUESTS = 3000;
+
+/** Sends REQUESTS single predictions, 16 at a time, with these request ids. */
+async function predictions(gw: SpawnedGateway, ids: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < ids.length; i = next++) {
+      const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': ids[i] as string }, body: JSON.stringify(LEGACY_PAYLOAD) });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+/** The child's exit code and the ms from now until it exited (its 'exit', which does not wait for stdout to be read), or 'still running' after `ms`. */
+async function exitWithin(gw: SpawnedGateway, ms: number): Promise<{ code: number | null; afterMs: number } | 'still running'> {
+  const from = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms)));
+  const exited = once(gw.child, 'exit').then(([code]) => ({ code: code as number | null, afterMs: Date.now() - from }));
+  const result = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  return result;
+}
 
 describe('exit with a log reader behind', () => {
   it('writes every access line and the shutdown lines, in order, before exiting', async () => {
@@ -17,15 +43,7 @@ describe('exit with a log reader behind', () => {
     // The reader stops: the pipe (64 KiB) fills with far less than REQUESTS access lines (~230 bytes each).
     gw.child.stdout.pause();
     const ids = Array.from({ length: REQUESTS }, (_, i) => `exit-log-${i}`);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < ids.length; i = next++) {
-        const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': ids[i] as string }, body: JSON.stringify(LEGACY_PAYLOAD) });
-        expect(res.status).toBe(200);
-        await res.arrayBuffer();
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
+    await predictions(gw, ids);
     gw.child.kill('SIGTERM');
     // The reader catches up only after the gateway has finished its shutdown and wants to exit.
     await new Promise((r) => setTimeout(r, 1000));
@@ -43,5 +61,25 @@ describe('exit with a log reader behind', () => {
     const msgs = lines.map((l) => l.msg);
     expect(msgs.indexOf('shutting down: draining')).toBeGreaterThan(msgs.lastIndexOf('request'));
     expect(msgs.at(-1)).toBe('stopped');
+  }, 60_000);
+
+  it('exits with its code after EXIT_LOG_WAIT_MS when the reader never reads again (the lines it did not take are dropped)', async () => {
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    gw.child.stdout.pause();
+    await predictions(gw, Array.from({ length: REQUESTS }, (_, i) => `stuck-${i}`));
+    gw.child.kill('SIGTERM');
+    // pino's exit flush retried the full pipe for ever: the task stayed up until ECS's SIGKILL.
+    const exit = await exitWithin(gw, EXIT_LOG_WAIT_MS + 15_000);
+    if (exit === 'still running') gw.child.kill('SIGKILL');
+    gw.child.stdout.resume();
+    expect(exit).toEqual({ code: 0, afterMs: expect.any(Number) as number });
+  }, 60_000);
+
+  it('does not wait out EXIT_LOG_WAIT_MS when the reader keeps up', async () => {
+    const gw = await spawnGateway({});
+    gw.child.kill('SIGTERM');
+    const exit = await exitWithin(gw, 30_000);
+    expect(exit).toEqual({ code: 0, afterMs: expect.any(Number) as number });
+    expect(exit !== 'still running' && exit.afterMs).toBeLessThan(EXIT_LOG_WAIT_MS);
   }, 60_000);
 });
