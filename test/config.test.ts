@@ -201,6 +201,11 @@ describe('what a refusal shows of the value sent', () => {
       { variable: 'MLFLOW_TRACKING_TOKEN', problem: 'set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, not both' },
     ]);
     expect(details({ ADMIN_TOKEN: 'short-secret' })).toEqual([{ variable: 'ADMIN_TOKEN', problem: 'must be at least 16 characters' }]);
+    // Credentials without a tracking URI are refused one by one: the username is shown, the password never.
+    expect(details({ MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'pw-secret' })).toEqual([
+      { variable: 'MLFLOW_TRACKING_USERNAME', problem: 'is only used with MLFLOW_TRACKING_URI, which is not set', sent: 'reader' },
+      { variable: 'MLFLOW_TRACKING_PASSWORD', problem: 'is only used with MLFLOW_TRACKING_URI, which is not set' },
+    ]);
   });
 
   // A user:password@ in a tracking URI is refused, and must not be published by the refusal itself.
@@ -216,5 +221,8 @@ describe('what a refusal shows of the value sent', () => {
   it('cuts a long value at 200 characters', () => {
     const [problem] = details({ MODEL_URI: 'x'.repeat(500), MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
     expect(problem?.sent).toBe(`${'x'.repeat(200)}…`);
+    // One of exactly 200 is shown whole, without the mark of a cut.
+    const [whole] = details({ MODEL_URI: 'x'.repeat(200), MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
+    expect(whole?.sent).toBe('x'.repeat(200));
   });
 });
