@@ -3,7 +3,7 @@
  * the request id, never the cause, whatever NODE_ENV says (the cause is logged under that id).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -85,5 +85,33 @@ describe('more variable problems than the executor reports', () => {
     for (const e of errors) expect(e.extensions?.['code'], e.message).toBe('BAD_USER_INPUT');
     expect(errors[49]?.extensions?.['issues']).toEqual([{ path: ['cs', 49], message: errors[49]?.message }]);
     expect(errors[50]).toEqual({ message: 'Too many errors processing variables, error limit reached. Execution aborted.', extensions: { code: 'BAD_USER_INPUT', issues: [] } });
+  });
+});
+
+describe('the path of a variable problem, whatever the keys sent', () => {
+  const SINGLE = 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
+  const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
+  const withoutContract = Object.fromEntries(Object.entries(GRAPHQL_CUSTOMER).filter(([key]) => key !== 'contract'));
+  const pathsOf = async (query: string, variables: Record<string, unknown>) => {
+    const { status, json } = await post(JSON.stringify({ query, variables }));
+    expect(status).toBe(400);
+    return (json.errors ?? []).map((e) => (e.extensions?.['issues'] as { path: unknown[] }[] | undefined)?.[0]?.path);
+  };
+
+  it('an unknown field is named as sent, not only when it is a GraphQL name', async () => {
+    expect(await pathsOf(SINGLE, { c: { ...GRAPHQL_CUSTOMER, 'customer-id': 'A-1' } })).toEqual([['c', 'customer-id']]);
+    expect(await pathsOf(BATCH, { cs: [GRAPHQL_CUSTOMER, { ...GRAPHQL_CUSTOMER, 'e mail': 'x' }] })).toEqual([['cs', 1, 'e mail']]);
+  });
+
+  it("a key holding graphql-js's own wording does not move the path", async () => {
+    // The value is printed with its keys unquoted before the real ` at "…"` (or none), and the key again in the reason.
+    expect(await pathsOf(SINGLE, { c: { ...withoutContract, 'x at "c.tenure"': 1 } })).toEqual([['c', 'contract'], ['c', 'x at "c.tenure"']]);
+    expect(await pathsOf(BATCH, { cs: [GRAPHQL_CUSTOMER, { ...withoutContract, 'x at "cs[0].gender"': 1 }] })).toEqual([
+      ['cs', 1, 'contract'],
+      ['cs', 1, 'x at "cs[0].gender"'],
+    ]);
+    expect(await pathsOf(SINGLE, { c: { ...GRAPHQL_CUSTOMER, 'y; Field "tenure" is not defined': 1 } })).toEqual([['c', 'y; Field "tenure" is not defined']]);
+    // An enum value is printed quoted in the value, as sent in the reason.
+    expect(await pathsOf(BATCH, { cs: [GRAPHQL_CUSTOMER, { ...GRAPHQL_CUSTOMER, gender: 'x at "cs[0].tenure"' }] })).toEqual([['cs', 1, 'gender']]);
   });
 });

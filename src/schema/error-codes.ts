@@ -8,9 +8,48 @@ import { BREAK, Kind, visit, type ASTNode, type DocumentNode, type ExecutionResu
 import type { Plugin } from 'graphql-yoga';
 import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
 
-const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value .*? at "([^"]+)"|got invalid value|of required type|of non-null type)/;
+type IssuePath = (string | number)[];
 
-const FIELD_IN_MESSAGE = /; Field "(\w+)" (?:of required type|is not defined)/;
+const VARIABLE_ERROR = /^Variable "\$(\w+)" (?:got invalid value|of required type|of non-null type)/;
+
+/** After a variable's name, the rest of a path as graphql-js prints it: `.tenure`, `[3]`. */
+const PRINTED_PATH_REST = /^(?:\.\w+|\[\d+\])*$/;
+
+/** A required field left out, as coerceInputValue says it (the name is the schema's). */
+const MISSING_FIELD = /^Field "(\w+)" of required type /;
+
+/** The end of coerceInputValue's "Field "<key as sent>" is not defined by type "…"." (before any suggestion). */
+const NOT_DEFINED_BY = '" is not defined by type "';
+
+/**
+ * The path of a problem in variable `name`, from the executor's message `Variable "$cs" got invalid
+ * value <value> at "cs[1].tenure"; <reason>` (no "at" when the problem is the variable itself), with
+ * the field a reason names (missing, or not defined: the key as sent) at the end.
+ *
+ * The value printed and the reason hold the caller's text (an object's keys are printed unquoted,
+ * an enum value as sent), so neither a search for ` at "` nor for `; Field "` can tell it from
+ * graphql-js's: a key `x at "c.tenure"` put "tenure" on the path of a missing field. The reason is
+ * the message of the error's originalError, so it is cut off first; the path is then at the very end
+ * of what is left, and the field at the very start of the reason. Linear: one lastIndexOf each.
+ */
+function variablePath(name: string, message: string, reason: string | undefined): IssuePath {
+  const path: IssuePath = [name];
+  if (reason === undefined || !message.endsWith(`; ${reason}`)) return path;
+  const head = message.slice(0, message.length - reason.length - 2);
+  // The printed value ends with `}`, `]`, a JSON string's unescaped `"`, or a number: never ` at "<path>"`.
+  const at = head.lastIndexOf(' at "');
+  const printed = at >= 0 && head.endsWith('"') ? head.slice(at + 5, -1) : '';
+  if (printed.startsWith(name) && PRINTED_PATH_REST.test(printed.slice(name.length))) {
+    for (const [, key, index] of printed.slice(name.length).matchAll(/\.(\w+)|\[(\d+)\]/g)) path.push(key ?? Number(index));
+  }
+  const missing = MISSING_FIELD.exec(reason)?.[1];
+  if (missing !== undefined) path.push(missing);
+  else if (reason.startsWith('Field "')) {
+    const end = reason.lastIndexOf(NOT_DEFINED_BY);
+    if (end >= 0) path.push(reason.slice('Field "'.length, end));
+  }
+  return path;
+}
 
 /**
  * The executor's error after VARIABLE_ERROR_CAP variable errors: it names no variable, but like the
@@ -28,14 +67,11 @@ export const MAX_MESSAGE_CHARS = 1000;
 const CALLER_ERRORS = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
 
 function codeFor(error: GraphQLError): { code: string; issues?: { path: (string | number)[]; message: string }[] } {
-  const variable = VARIABLE_ERROR.exec(error.message);
-  if (variable) {
-    const at = variable[2] ?? variable[1] ?? '';
-    const path = at.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    // A missing or unknown field is named only in the message ("… at "cs[1]"; Field "gender"
-    // of required type …", or with no "at" for a field of the variable itself): put it on the path too.
-    const field = FIELD_IN_MESSAGE.exec(error.message)?.[1];
-    if (field !== undefined) path.push(field);
+  const variable = VARIABLE_ERROR.exec(error.message)?.[1];
+  if (variable !== undefined) {
+    // Read by shape, as in addCode: graphql may be loaded twice.
+    const reason = (error.originalError as { message?: unknown } | null | undefined)?.message;
+    const path = variablePath(variable, error.message, typeof reason === 'string' ? reason : undefined);
     return { code: 'BAD_USER_INPUT', issues: [{ path, message: error.message }] };
   }
   if (TOO_MANY_VARIABLE_ERRORS.test(error.message)) return { code: 'BAD_USER_INPUT', issues: [] };
@@ -44,8 +80,6 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
-
-type IssuePath = (string | number)[];
 
 /** A required field missing from an object value ("Field "CustomerInput.contract" of required type …"), named only in the message. */
 const MISSING_LITERAL_FIELD = /^Field "\w+\.(\w+)" of required type "[^"]+" was not provided\./;
