@@ -101,7 +101,8 @@ export function colonsInValue(value: unknown): number {
     if (typeof item === 'string') {
       if (item.includes(COLON)) n += colonsIn(item);
     } else if (Array.isArray(item)) {
-      for (const element of item) pending.push(element);
+      // A number, boolean or null holds no colon: not pushed (a list of 1.5 million numbers pushed each).
+      for (const element of item) if (typeof element === 'string' || (typeof element === 'object' && element !== null)) pending.push(element);
     } else if (typeof item === 'object' && item !== null) {
       // Own keys only: an enumerable property someone added to Object.prototype is no member.
       for (const key of Object.keys(item)) {

@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
-import { CHARS_PER_CONTAINER, EXTRA_CONTAINERS, maxContainers } from '../src/json-body.js';
+import { CHARS_PER_CONTAINER, EXTRA_CONTAINERS, colonsInValue, maxContainers } from '../src/json-body.js';
 import { schema } from '../src/schema/index.js';
 import { VARIABLE_ERROR_CAP, withShortPrintedValues } from '../src/schema/printed-values.js';
 
@@ -168,6 +168,27 @@ describe('a body of many tiny objects and arrays is refused before it is parsed'
     const rest = await post(JSON.stringify(Array.from({ length: 5000 }, () => ({ ...LEGACY_PAYLOAD, SeniorCitizen: 0, customerID: id }))), '/predict');
     expect(rest.status).toBe(200);
   }, 120_000);
+});
+
+describe('colonsInValue (the repeated-field check, on every GraphQL body)', () => {
+  const leastMs = (value: unknown): number => {
+    let least = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      colonsInValue(value);
+      least = Math.min(least, performance.now() - start);
+    }
+    return least;
+  };
+
+  it('walks a list of 1.5 million numbers (3 MB) in about the time a valid batch of its size takes', () => {
+    const ones = JSON.parse(JSON.stringify({ query: BATCH, variables: { cs: Array.from({ length: 1_500_000 }, () => 1) } })) as unknown;
+    const valid = JSON.parse(validBatch(3_000_000)) as unknown;
+    expect(colonsInValue({ a: [1, 'a:b', null, true, [{ 'k:': 'x:y' }], 2.5] })).toBe(5);
+    // It pushed every number onto its stack to find no colon: ~10 times the valid batch's walk.
+    const [numbers, customers] = [leastMs(ones), leastMs(valid)];
+    expect(numbers, `numbers ${numbers.toFixed(1)} ms, a valid batch ${customers.toFixed(1)} ms`).toBeLessThan(3 * customers + 5);
+  });
 });
 
 describe('withShortPrintedValues', () => {
