@@ -116,6 +116,9 @@ describe('stopping a gateway that is starting', () => {
         { waitReady: false },
       );
       await waitFor('the gateway to ask MLflow', () => sockets.length > 0 && gw.stdout().includes('"msg":"loading model from MLflow"'));
+      // And to listen: the load starts before it, and its signal handlers are set up once it
+      // listens (a SIGTERM before then ended the process by the signal, as a loaded machine saw).
+      await waitFor('the gateway to listen', () => fetch(`${gw.url}/`).then((r) => r.status === 503, () => false));
       const signalledAt = Date.now();
       gw.child.kill('SIGTERM');
       expect(await exitedWithin(gw), gw.stderr()).toBe(0);
