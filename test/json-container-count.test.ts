@@ -1,0 +1,56 @@
+/**
+ * The count of JSON objects and arrays a large body may hold (src/json-body.ts) reads brackets
+ * inside strings as text, escaped quotes included, and allows exactly the number it names.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
+import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS, checkContainerCount } from '../src/json-body.js';
+
+const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId } }';
+const MAX_BATCH = 10_000; // the default
+
+describe('brackets in strings with escaped quotes are text', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ LOG_LEVEL: 'warn' });
+  }, 60_000);
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  // A customer id quoting a caller's own notation: `"` is escaped as \" in JSON, and the brackets
+  // after it are still inside the string. Reading \" as the string's end counted every bracket
+  // of every other id, and refused the batch as "more than 10256 JSON objects and arrays".
+  const id = `say "${'[{'.repeat(60)}" \\ ok`;
+  const post = (path: string, body: unknown) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('a batch of 5,000 such customers is answered on /graphql', async () => {
+    const res = await post('/graphql', { query: BATCH, variables: { cs: Array.from({ length: 5000 }, () => ({ ...GRAPHQL_CUSTOMER, customerId: id })) } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { predictBatch: { customerId: string }[] } };
+    expect(body.data.predictBatch[4999]?.customerId).toBe(id);
+  }, 60_000);
+
+  it('and on /predict', async () => {
+    const res = await post('/predict', Array.from({ length: 5000 }, () => ({ ...LEGACY_PAYLOAD, SeniorCitizen: 0, customerID: id })));
+    expect(res.status).toBe(200);
+  }, 60_000);
+});
+
+describe('checkContainerCount', () => {
+  /** A body of `containers` objects and arrays (an array of empty arrays), padded to `length` characters by a string of brackets, which are text. */
+  const body = (containers: number, length: number): string => {
+    const head = `[${'[],'.repeat(containers - 1)}"`;
+    return `${head}${'[{'.repeat(length).slice(0, length - head.length - 2)}"]`;
+  };
+
+  it.each([
+    [100_000, 'MAX_BATCH + EXTRA_CONTAINERS', MAX_BATCH + EXTRA_CONTAINERS],
+    [1_000_000, 'one per CHARS_PER_CONTAINER characters', 1_000_000 / CHARS_PER_CONTAINER],
+  ])('a body of %i characters may hold %s (%i) objects and arrays, and no more', (length, _rule, max) => {
+    expect(length).toBeGreaterThan(CONTAINERS_COUNTED_FROM);
+    expect(body(max, length)).toHaveLength(length);
+    expect(() => checkContainerCount(body(max, length), MAX_BATCH)).not.toThrow();
+    expect(() => checkContainerCount(body(max + 1, length), MAX_BATCH)).toThrow(`holds more than ${max} JSON objects and arrays`);
+  });
+});
