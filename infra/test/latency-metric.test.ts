@@ -132,6 +132,9 @@ describe('the single-prediction latency metric filter, against the real gatewayâ
     const comparisons = [...pattern.matchAll(/(\$\.\w+) (?:=|!=|>=|<=|>|<) ("[^"]*"|[\d.]+)/g)];
     expect(comparisons.length).toBeGreaterThan(0);
     for (const [, field = '', value = ''] of comparisons) expect([field, typeof fieldOf(line, field)]).toEqual([field, value.startsWith('"') ? 'string' : 'number']);
+    // CloudWatch Logs publishes a JSON field as the metric value only when the pattern matches
+    // that field: without it the metric gets no data and the alarm never fires.
+    expect(comparisons.map(([, field]) => field)).toContain(transformation?.MetricValue);
   });
 });
 
