@@ -220,15 +220,19 @@ export const SECRET_VARIABLES: readonly string[] = ['ADMIN_TOKEN', 'MLFLOW_TRACK
 /** What a refusal shows of a value: at most this many characters of it. */
 const MAX_SHOWN_CHARS = 200;
 
+/** An MLflow model URI (MODEL_URI's form): its `@` names an alias (models:/telco-churn@champion), not credentials. */
+const MLFLOW_MODEL_URI = /^(models|runs):\//;
+
 /**
  * `value` as a refusal may show it: nothing for a secret; a URL's `user:password@` (everything
- * up to its last `@`, whatever the scheme, or without one) as `***@`; cut at MAX_SHOWN_CHARS.
+ * up to its last `@`, whatever the scheme, or without one) as `***@`, unless the value is an
+ * MLflow model URI; cut at MAX_SHOWN_CHARS.
  */
 function shownValue(variable: string, value: string): string | undefined {
   if (SECRET_VARIABLES.includes(variable)) return undefined;
   let shown = value;
   const at = shown.lastIndexOf('@');
-  if (at >= 0) {
+  if (at >= 0 && !MLFLOW_MODEL_URI.test(shown)) {
     const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown)?.[0] ?? '';
     shown = `${scheme}***${shown.slice(at)}`;
   }

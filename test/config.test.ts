@@ -218,6 +218,17 @@ describe('what a refusal shows of the value sent', () => {
     expect(problem?.sent).toBe(shown);
   });
 
+  // MODEL_URI's @ names the alias: the refusal shows the URI sent, the part at fault included.
+  it.each([
+    ['models:/telco-churn@champion!', 'models:/telco-churn@champion!'],
+    ['runs:/0a1b@2c/bundle', 'runs:/0a1b@2c/bundle'],
+    // The tracking URL pasted into MODEL_URI by mistake: its credentials are still hidden.
+    ['http://alice:Pa55word@mlflow:5000', 'http://***@mlflow:5000'],
+  ])('shows MODEL_URI %j as %j', (uri, shown) => {
+    const [problem] = details({ MODEL_URI: uri, MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
+    expect(problem).toMatchObject({ variable: 'MODEL_URI', sent: shown });
+  });
+
   it('cuts a long value at 200 characters', () => {
     const [problem] = details({ MODEL_URI: 'x'.repeat(500), MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
     expect(problem?.sent).toBe(`${'x'.repeat(200)}…`);
