@@ -245,7 +245,7 @@ const EMPTY_ERROR_DETAIL: Record<number, string> = {
  * synchronous piece (~250-500 ms held, 3-4 times a valid batch's compiled run), every other
  * caller waiting. Yoga still shapes the answer (codes, masking, status): one source.
  */
-const compiledRefusals = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored'] }>();
+const compiledRefusals = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored']; modelVersion: RequestState['modelVersion'] }>();
 
 /** Every error is BAD_USER_INPUT, thrown by a root field's resolver (a compiled document's fields are all root fields). */
 const refusedInput = (result: ExecutionResult): boolean =>
@@ -317,6 +317,7 @@ export function createGraphQLEndpoint(deps: {
           if (refusal && op?.selectionSet.selections.length === 1) {
             request.rows = refusal.rows;
             request.scored = refusal.scored;
+            request.modelVersion = refusal.modelVersion;
             setExecuteFn(() => asExecuted(refusal.result, op));
           }
           return {
@@ -370,13 +371,16 @@ export function createGraphQLEndpoint(deps: {
         res.end(text);
         return;
       }
-      if (refusedInput(result)) compiledRefusals.set(state, { result, rows: state.rows, scored: state.scored });
+      if (refusedInput(result)) compiledRefusals.set(state, { result, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
     }
     // A resolver stopped because nobody waits for the answer: no second run.
     if (state.stopped) throw state.stopped;
-    // A compiled run that failed may have counted rows and scored fields: Yoga's run counts afresh.
+    // A compiled run that failed may have counted rows and scored fields, and noted the models that
+    // scored them (the access line's modelVersion): Yoga's run counts afresh. (graphql-jit runs a
+    // mutation's later fields after one failed: the line named a model for a request nothing scored.)
     state.rows = null;
     state.scored = null;
+    state.modelVersion = null;
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     // HEAD is answered as GET (node:http sends no body for it): Yoga itself refuses HEAD with 405.
