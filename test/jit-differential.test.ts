@@ -1,12 +1,14 @@
 /**
  * Differential test of the GraphQL fast path: a document compiled with graphql-jit answers
- * exactly as Yoga answers the same request (status, headers, body bytes), for generated
- * documents and variables.
+ * exactly as Yoga's executor (graphql-js) answers the same request (status, headers, body
+ * bytes), for generated documents and variables, whether it is run on its own (a known
+ * document) or inside Yoga's pipeline (the first run of a new document).
  *
  * Two in-process gateways. On `compiledGw` each generated document D is first taught with
- * valid variables T (Yoga runs it, then it is compiled), then sent the candidate variables
- * V. `referenceGw` answers V for D plus a unique trailing comment line: text it has never
- * seen, so Yoga answers it (the compiled cache is keyed by the document text).
+ * valid variables T (Yoga runs it, compiled, then keeps it compiled), then sent the candidate
+ * variables V; then V is sent again for D plus a unique trailing comment line (a first run).
+ * `referenceGw` answers V for D plus a unique trailing `# reference` comment line: text it has
+ * never seen, which graphql-jit is made to refuse to compile (below), so Yoga's executor answers it.
  *
  * Only documents Yoga accepts are generated: no other document is ever compiled. So there are
  * no `$c: CustomerInput` or `[CustomerInput]` variables without a default where a value is
@@ -20,11 +22,14 @@ import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
 import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, startTestGateway, type TestGateway } from './helpers/index.js';
 
 // Counts runs of compiled documents, and whether they produced errors (which hands the request
-// to Yoga), so the test knows how many candidates the compiled path itself answered.
-const jitRuns = vi.hoisted(() => ({ clean: 0, errored: 0 }));
+// to Yoga), so the test knows how many candidates the compiled path itself answered. A document
+// whose text holds REFERENCE is not compiled (as graphql-jit refuses a document it cannot compile):
+// the reference gateway's answers are Yoga's executor's.
+const jitRuns = vi.hoisted(() => ({ clean: 0, errored: 0, REFERENCE: '\n# reference case ' }));
 vi.mock('graphql-jit', async (importOriginal) => {
   const jit = await importOriginal<typeof Jit>();
   const compileQuery = (...args: Parameters<typeof jit.compileQuery<ObjMap, ObjMap>>): ReturnType<typeof jit.compileQuery<ObjMap, ObjMap>> => {
+    if (args[1].loc?.source.body.includes(jitRuns.REFERENCE)) return { errors: [] };
     const compiled = jit.compileQuery<ObjMap, ObjMap>(...args);
     if (!jit.isCompiledQuery(compiled)) return compiled;
     const run = compiled.query.bind(compiled);
@@ -584,9 +589,9 @@ function accessRow(gw: TestGateway, reqId: string): string | undefined {
 }
 
 /** Each case's requests, for the comparison of their access-log lines once they are written (every 10 ms). */
-const accessChecks: { c: Case; compiled: string; reference: string }[] = [];
+const accessChecks: { c: Case; compiled: string; firstRun: string; reference: string }[] = [];
 
-const tally = { cases: 0, compiledAnswered: 0, candidateOk: 0, compiledRangeNotes: 0 };
+const tally = { cases: 0, compiledAnswered: 0, firstRunsCompiled: 0, candidateOk: 0, compiledRangeNotes: 0 };
 
 /** The property: the compiled document answers the candidate exactly as Yoga does. */
 async function answersLikeYoga(c: Case): Promise<void> {
@@ -599,14 +604,21 @@ async function answersLikeYoga(c: Case): Promise<void> {
   const compiled = await post(compiledGw, c.query, c.operationName, c.variables, c.accept);
   const compiledRun = jitRuns.clean > before;
   if (compiledRun) tally.compiledAnswered++;
-  const reference = await post(referenceGw, `${c.query}\n# case ${n}`, c.operationName, c.variables, c.accept);
-  if (compiled.status >= 500 || reference.status >= 500) {
-    throw new Error(`a 5xx answer (a finding in itself)\n${describeCase(c)}\ncompiled gateway: ${show(compiled)}\nreference (Yoga): ${show(reference)}`);
+  const beforeFirst = jitRuns.clean;
+  const firstRun = await post(compiledGw, `${c.query}\n# first run ${n}`, c.operationName, c.variables, c.accept);
+  if (jitRuns.clean > beforeFirst) tally.firstRunsCompiled++;
+  const runsBefore = jitRuns.clean + jitRuns.errored;
+  const reference = await post(referenceGw, `${c.query}${jitRuns.REFERENCE}${n}`, c.operationName, c.variables, c.accept);
+  if (jitRuns.clean + jitRuns.errored !== runsBefore) throw new Error(`the reference ran compiled\n${describeCase(c)}`);
+  for (const [path, answer] of [['compiled document', compiled], ['first run of a new document', firstRun]] as const) {
+    if (answer.status >= 500 || reference.status >= 500) {
+      throw new Error(`a 5xx answer (a finding in itself)\n${describeCase(c)}\n${path}: ${show(answer)}\nreference (Yoga): ${show(reference)}`);
+    }
+    if (answer.status !== reference.status || answer.headers !== reference.headers || answer.body !== reference.body) {
+      throw new Error(`the ${path} answered differently from Yoga's executor\n${describeCase(c)}\n${path}: ${show(answer)}\nreference (Yoga): ${show(reference)}`);
+    }
   }
-  if (compiled.status !== reference.status || compiled.headers !== reference.headers || compiled.body !== reference.body) {
-    throw new Error(`the compiled document answered differently from Yoga\n${describeCase(c)}\ncompiled gateway: ${show(compiled)}\nreference (Yoga): ${show(reference)}`);
-  }
-  accessChecks.push({ c, compiled: compiled.reqId, reference: reference.reqId });
+  accessChecks.push({ c, compiled: compiled.reqId, firstRun: firstRun.reqId, reference: reference.reqId });
   if (compiled.status === 200 && !compiled.body.includes('"errors"')) tally.candidateOk++;
   if (compiledRun && /"outsideTrainingRange(?:Alias)?":\[\{/.test(compiled.body)) tally.compiledRangeNotes++;
 }
@@ -660,7 +672,7 @@ describe('compiled GraphQL documents against Yoga', () => {
     for (const [i, [query, variables]] of probes.entries()) {
       const unique = query.replace('Probe', `Probe${i}`);
       const plain = await post(referenceGw, unique, undefined, variables, ACCEPTS[0] as string);
-      const commented = await post(referenceGw, `${unique}\n# case 0`, undefined, variables, ACCEPTS[0] as string);
+      const commented = await post(referenceGw, `${unique}${jitRuns.REFERENCE}0`, undefined, variables, ACCEPTS[0] as string);
       expect({ ...commented, reqId: undefined }, unique).toEqual({ ...plain, reqId: undefined });
     }
   });
@@ -690,18 +702,21 @@ describe('compiled GraphQL documents against Yoga', () => {
       interruptAfterTimeLimit: 150_000,
     });
     console.info(
-      `jit differential: ${tally.cases} cases, ${tally.compiledAnswered} answered by the compiled path, ${tally.candidateOk} successful candidates, ` +
+      `jit differential: ${tally.cases} cases, ${tally.compiledAnswered} answered by the compiled path, ${tally.firstRunsCompiled} first runs answered compiled, ` +
+        `${tally.candidateOk} successful candidates, ` +
         `${tally.compiledRangeNotes} compiled answers with outsideTrainingRange notes`,
     );
-    // And the access-log lines: the same work counted on both paths.
+    // And the access-log lines: the same work counted on every path.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    for (const { c, compiled, reference } of accessChecks) {
+    for (const { c, compiled, firstRun, reference } of accessChecks) {
       const expected = accessRow(referenceGw, reference);
       expect(expected, `no access line for the reference\n${describeCase(c)}`).toBeDefined();
       expect(accessRow(compiledGw, compiled), `the compiled document's access line\n${describeCase(c)}`).toBe(expected);
+      expect(accessRow(compiledGw, firstRun), `the first run's access line\n${describeCase(c)}`).toBe(expected);
     }
     // A good share of candidates must reach the compiled path, or this compares Yoga with itself.
     expect(tally.compiledAnswered).toBeGreaterThan(tally.cases / 4);
+    expect(tally.firstRunsCompiled).toBeGreaterThan(tally.cases / 4);
     // And some of them must list training-range notes, or the field's resolver is compared only when it returns [].
     expect(tally.compiledRangeNotes).toBeGreaterThan(tally.cases / 50);
   });

@@ -96,8 +96,9 @@ describe('an invalid GraphQL body holds the event loop about as long as a valid 
     const body = JSON.stringify({ query: BATCH, variables: { cs } });
     const valid = await holdMs(validBatch(body.length));
     const invalid = await holdMs(body);
-    // A document Yoga alone runs (never compiled: it differs by a space, and is never learned: it fails).
-    const yogaOnly = await holdMs(JSON.stringify({ query: `${BATCH} `, variables: { cs } }));
+    // A document Yoga's executor alone runs (never compiled, not even on its first run: an @include keeps
+    // it off graphql-jit, prepared-operations.ts), answered alike (the field's location is the same).
+    const yogaOnly = await holdMs(JSON.stringify({ query: BATCH.replace('churnProbability', 'churnProbability @include(if: true)'), variables: { cs } }));
     const held = `held ${invalid.ms.toFixed(0)} ms; a valid batch ${valid.ms.toFixed(0)} ms, Yoga's run alone ${yogaOnly.ms.toFixed(0)} ms`;
     expect(invalid.ms, held).toBeLessThan(3 * valid.ms + 100);
     // The bound above is loose for this case: the second run (Yoga's executor coercing all 10,000

@@ -2,6 +2,8 @@
  * Compiled (graphql-jit) documents for the GraphQL hot path, keyed by document text. Only
  * documents Yoga has run without errors are learned, and only side-effect-free scoring and
  * read fields qualify (a compiled run that errors is re-run by Yoga; see graphql-endpoint).
+ * A document's first run is compiled too, inside Yoga's pipeline once Yoga validated it
+ * (prepare; graphql-endpoint's onExecute), and the same compiled query is learned.
  */
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { BREAK, Kind, OperationTypeNode, getOperationAST, parse, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
@@ -62,23 +64,38 @@ export class PreparedOperations {
     return this.cache.get(PreparedOperations.key(query, operationName));
   }
 
-  /** Call only after Yoga executed this exact document without errors. */
-  learn(query: string, operationName: string | null | undefined): void {
-    const key = PreparedOperations.key(query, operationName);
-    if (this.cache.has(key)) return;
-    const document = parse(query);
+  /**
+   * The operation compiled, when it may run compiled: a query or mutation of scoring and read
+   * fields only, without @skip / @include, whose request `variables` (when given) are admitted
+   * (fast-path-admission.ts). Not kept: learn keeps it once Yoga answered it without errors.
+   */
+  prepare(document: DocumentNode, operationName: string | null | undefined, variables?: Readonly<Record<string, unknown>>): PreparedOperation | undefined {
     const op = getOperationAST(document, operationName);
-    if (!op || op.operation === OperationTypeNode.SUBSCRIPTION) return;
+    if (!op || op.operation === OperationTypeNode.SUBSCRIPTION) return undefined;
     const fields = op.selectionSet.selections;
-    if (!fields.every((s) => s.kind === Kind.FIELD && FAST_ROOT_FIELDS.has(s.name.value))) return;
+    if (!fields.every((s) => s.kind === Kind.FIELD && FAST_ROOT_FIELDS.has(s.name.value))) return undefined;
     // graphql-jit gets conditional selections wrong: a fragment spread skipped once is dropped
     // at its next spread too, and keys keep their static order when their first occurrence
     // is skipped. Documents with @skip / @include anywhere stay with Yoga.
-    if (hasConditionalSelection(document)) return;
+    if (hasConditionalSelection(document)) return undefined;
+    const admits = admissionFor(op);
+    // Before compiling: a request sent to Yoga's executor anyway need not pay for it.
+    if (variables && !admits(variables)) return undefined;
     const compiled = compileQuery(this.schema, document, operationName ?? undefined);
-    if (!isCompiledQuery(compiled)) return;
-    const label = operationLabel(op);
+    if (!isCompiledQuery(compiled)) return undefined;
+    return { compiled, label: operationLabel(op), admits };
+  }
+
+  /**
+   * Call only after Yoga executed this exact document without errors. `prepared`: what prepare
+   * gave for Yoga's parse of the same text on that run (the document is compiled once).
+   */
+  learn(query: string, operationName: string | null | undefined, prepared?: PreparedOperation): void {
+    const key = PreparedOperations.key(query, operationName);
+    if (this.cache.has(key)) return;
+    const operation = prepared ?? this.prepare(parse(query), operationName);
+    if (!operation) return;
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, { compiled, label, admits: admissionFor(op) });
+    this.cache.set(key, operation);
   }
 }
