@@ -8,9 +8,8 @@
  * by the same gateway in the same test: the bound is relative (1.5 times, plus 100 ms for a loaded
  * machine), not a performance target.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, startTestGateway, watchLoopHolds, type TestGateway } from './helpers/index.js';
 
 const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId churnProbability riskLevel } }';
 
@@ -21,14 +20,12 @@ interface Answer {
 }
 
 let gw: TestGateway;
-const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const holds = watchLoopHolds();
 
 beforeAll(async () => {
   gw = await startTestGateway({ LOG_LEVEL: 'warn' });
-  loopDelay.enable();
 }, 60_000);
 afterAll(async () => {
-  loopDelay.disable();
   await gw?.close();
 });
 
@@ -39,17 +36,7 @@ async function post(body: string): Promise<Answer> {
 }
 
 /** The longest the event loop was held while the body was answered: the least of three tries (after one to warm up). */
-async function holdMs(body: (attempt: number) => string): Promise<{ ms: number; answer: Answer }> {
-  let answer = await post(body(0));
-  let least = Infinity;
-  for (let i = 1; i <= 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    loopDelay.reset();
-    answer = await post(body(i));
-    least = Math.min(least, loopDelay.max / 1e6);
-  }
-  return { ms: least, answer };
-}
+const holdMs = (body: (attempt: number) => string): Promise<{ ms: number; answer: Answer }> => holds.leastOfThree((attempt) => post(body(attempt)));
 
 const rows = Array.from({ length: 10_000 }, (_, i) => ({ ...(i % 2 ? GRAPHQL_CUSTOMER : LOYAL_CUSTOMER), customerId: `c-${i}` }));
 const batch = (query: string): string => JSON.stringify({ query, variables: { cs: rows } });

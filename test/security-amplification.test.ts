@@ -6,10 +6,9 @@
  * the bound is relative (3 times the valid body's hold, plus 100 ms for a loaded machine), not a
  * performance target, and was missed by 5-100 times before the fix it covers.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, watchLoopHolds, type TestGateway } from './helpers/index.js';
 import { CHARS_PER_CONTAINER, EXTRA_CONTAINERS, colonsInValue, maxContainers } from '../src/json-body.js';
 import { schema } from '../src/schema/index.js';
 import { VARIABLE_ERROR_CAP, withShortPrintedValues } from '../src/schema/printed-values.js';
@@ -27,14 +26,12 @@ interface Answer {
 }
 
 let gw: TestGateway;
-const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const holds = watchLoopHolds();
 
 beforeAll(async () => {
   gw = await startTestGateway({ LOG_LEVEL: 'warn' });
-  loopDelay.enable();
 }, 60_000);
 afterAll(async () => {
-  loopDelay.disable();
   await gw?.close();
 });
 
@@ -44,17 +41,7 @@ async function post(body: string, path = '/graphql'): Promise<Answer> {
 }
 
 /** The longest the event loop was held while `body` was answered: the least of three tries (after one to warm up). */
-async function holdMs(body: string, path = '/graphql'): Promise<{ ms: number; answer: Answer }> {
-  let answer = await post(body, path);
-  let least = Infinity;
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    loopDelay.reset();
-    answer = await post(body, path);
-    least = Math.min(least, loopDelay.max / 1e6);
-  }
-  return { ms: least, answer };
-}
+const holdMs = (body: string, path = '/graphql'): Promise<{ ms: number; answer: Answer }> => holds.leastOfThree(() => post(body, path));
 
 const validBatch = (bytes: number): string => {
   const row = JSON.stringify(GRAPHQL_CUSTOMER).length + 1;

@@ -1,2 +1,3 @@
 export * from './gateway.js';
 export * from './customers.js';
+export * from './loop-hold.js';

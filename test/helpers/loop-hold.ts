@@ -1,0 +1,39 @@
+/**
+ * How long a request held the event loop of a gateway running in this test process
+ * (startTestGateway): the longest delay the loop saw while the request was answered.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { afterAll, beforeAll } from 'vitest';
+
+export interface LoopHold {
+  /**
+   * Sends `send(attempt)` once to warm up (attempt 0), then three times (attempts 1 to 3), and
+   * gives the least of the three holds in ms (a busy machine only adds to a hold), with the
+   * last answer.
+   */
+  leastOfThree<T>(send: (attempt: number) => Promise<T>): Promise<{ ms: number; answer: T }>;
+}
+
+/** Watches the event loop for the suite it is called in (from beforeAll to afterAll). */
+export function watchLoopHolds(): LoopHold {
+  let histogram: IntervalHistogram | null = null;
+  beforeAll(() => {
+    histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+  });
+  afterAll(() => histogram?.disable());
+  return {
+    async leastOfThree(send) {
+      if (!histogram) throw new Error('watchLoopHolds() must be called at the top of a test file or describe block');
+      let answer = await send(0);
+      let least = Infinity;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        histogram.reset();
+        answer = await send(attempt);
+        least = Math.min(least, histogram.max / 1e6);
+      }
+      return { ms: least, answer };
+    },
+  };
+}
