@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { ConfigError, configWarnings, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger, exitWhenLogged } from './logger.js';
-import { startGateway } from './server.js';
+import { startGateway, type Gateway } from './server.js';
 
 /** The one message of every start-up failure's log line, so a log query for it finds them all. */
 const CANNOT_START = 'cannot start';
@@ -46,7 +46,22 @@ async function main(): Promise<void> {
     exitWhenLogged(log, 1);
   });
 
-  let gateway;
+  // Signals are handled from here on, before the gateway listens: ECS may stop a task that is
+  // still starting, and a SIGTERM before the handlers were set up ended the process by the
+  // signal (no log line, exit 143). One that comes before the gateway exists stops it as soon
+  // as it does.
+  let gateway: Gateway | undefined;
+  let stopping: string | null = null;
+  const shutDown = (running: Gateway, signal: string) => void running.shutdown(signal).then((drained) => exitWhenLogged(log, drained ? 0 : 1));
+  const stop = (signal: string) => {
+    // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
+    if (stopping) return log.warn({ signal }, 'already shutting down');
+    stopping = signal;
+    if (gateway) shutDown(gateway, signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   try {
     gateway = await startGateway(config, log);
   } catch (err) {
@@ -55,15 +70,7 @@ async function main(): Promise<void> {
     process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     return exitWhenLogged(log, 1);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
-    if (stopping) return log.warn({ signal }, 'already shutting down');
-    stopping = true;
-    void gateway.shutdown(signal).then((drained) => exitWhenLogged(log, drained ? 0 : 1));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (stopping) shutDown(gateway, stopping);
 
   try {
     await gateway.ready;

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { spawnGateway, waitFor, type SpawnedGateway } from './helpers/index.js';
+import { REPO_ROOT, spawnGateway, waitFor, type SpawnedGateway } from './helpers/index.js';
 
 /** The exit code, or 'still running' (and the process killed) when it did not exit within `ms`. */
 async function exitedWithin(gw: SpawnedGateway, ms = 30_000): Promise<number | null | 'still running'> {
@@ -132,6 +132,17 @@ describe('stopping a gateway that is starting', () => {
       mlflow.close();
     }
   });
+
+  it('SIGTERM before the gateway listens (its model load under way) is handled: drained, exit 0, not killed by the signal', async () => {
+    const gw = await spawnGateway({}, { waitReady: false, nodeArgs: ['--import', `${REPO_ROOT}test/fixtures/slow-listen.mjs`] });
+    await waitFor('the gateway to start loading', () => gw.stdout().includes('"msg":"loading model bundle"'));
+    expect(await fetch(`${gw.url}/`).then(() => 'listening', () => 'not listening')).toBe('not listening');
+    gw.child.kill('SIGTERM');
+    expect(await exitedWithin(gw), gw.stderr()).toBe(0);
+    const msgs = logLines(gw).map((l) => l['msg']);
+    expect(msgs).toContain('shutting down: draining');
+    expect(logLines(gw).at(-1)).toMatchObject({ msg: 'stopped', drained: true });
+  }, 60_000);
 
   it('SIGINT (Ctrl-C in a terminal) drains and exits 0 like SIGTERM', async () => {
     const gw = await spawnGateway({});
