@@ -61,14 +61,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  /** A start-up failure: the fatal log line, the same reason on stderr, exit 1. */
+  const cannotStart = (err: unknown) => {
+    log.fatal({ err: describeError(err) }, CANNOT_START);
+    process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
+    exitWhenLogged(log, 1);
+  };
 
   try {
     gateway = await startGateway(config, log);
   } catch (err) {
     // Listening failed (a port in use, a HOST that is not this machine's): said in the log too.
-    log.fatal({ err: describeError(err) }, CANNOT_START);
-    process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
-    return exitWhenLogged(log, 1);
+    return cannotStart(err);
   }
   if (stopping) shutDown(gateway, stopping);
 
@@ -77,10 +81,8 @@ async function main(): Promise<void> {
   } catch (err) {
     // A start-up load that the shutdown stopped: the shutdown exits.
     if (stopping) return;
-    log.fatal({ err: describeError(err) }, CANNOT_START);
-    process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     gateway.server.close();
-    exitWhenLogged(log, 1);
+    cannotStart(err);
   }
 }
 
