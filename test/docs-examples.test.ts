@@ -102,6 +102,25 @@ describe("the README's error examples", () => {
     expect(readme.includes(`says so: \`${stopped}\``), `README quotes "${stopped}"`).toBe(true);
   });
 
+  it('reloadModel on the packaged bundle: changes nothing, with the message the README quotes', async () => {
+    const token = 'docs-examples-admin-token';
+    const bundleOnly = await startTestGateway({ ADMIN_TOKEN: token });
+    try {
+      const res = await gql<{ reloadModel: { changed: boolean; message: string } }, undefined>(
+        bundleOnly.url,
+        'mutation { reloadModel { changed message } }',
+        undefined,
+        { authorization: `Bearer ${token}` },
+      );
+      expect(res.status).toBe(200);
+      const answer = res.body.data?.reloadModel;
+      expect(answer?.changed).toBe(false);
+      expect(readme.includes(`it changes nothing (\`changed: false\`, \`${answer?.message}\`)`), `README quotes "${answer?.message}"`).toBe(true);
+    } finally {
+      await bundleOnly.close();
+    }
+  });
+
   it('GraphQL: a refused enum value lists the allowed ones', async () => {
     const res = await gql(gw.url, 'mutation($c: CustomerInput!) { predict(customer: $c) { churnProbability } }', { c: { gender: 'Female' } });
     expect(res.status).toBe(400);
