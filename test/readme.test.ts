@@ -202,6 +202,14 @@ describe('README', () => {
     expect(readme).toContain('npm ci && npm test');
     expect(await readFile(`${REPO_ROOT}.ci/run`, 'utf8')).toMatch(/^npm test$/m);
   });
+
+  it('says how to serve on another port when 8000 is taken, and the example port is one PORT takes', () => {
+    const port = /`PORT=(\d+) npm start` serves on another port/.exec(flat)?.[1];
+    expect(port, 'README quick start names PORT=<port> npm start').toBeDefined();
+    expect(loadConfig({ PORT: port ?? '' }).PORT).toBe(Number(port));
+    expect(flat).toContain(`the examples below then call \`localhost:${port}\``);
+    expect(flat).toContain(`\`cannot start: listen EADDRINUSE: address already in use ${loadConfig({}).HOST}:${loadConfig({}).PORT}\``);
+  });
 });
 
 describe("README's benchmark table", () => {
