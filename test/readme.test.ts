@@ -197,6 +197,14 @@ describe('README', () => {
     expect(block).toContain(`| the committed split (seed ${c.seed}) | ${f(c.test_roc_auc)}, above ${c.splits_with_lower_roc_auc} of ${n} | ${f(c.test_f1)} |`);
   });
 
+  it("quotes docs/performance.md's event-loop time per REST request where it links there for the scaling estimate", () => {
+    const performance = readFileSync(`${REPO_ROOT}docs/performance.md`, 'utf8').replace(/\s+/g, ' ');
+    const range = /The event loop's own CPU time per request is (\d+–\d+) µs/.exec(performance)?.[1];
+    expect(range, 'docs/performance.md states the event loop\'s CPU time per request').toBeDefined();
+    const phrase = `([docs/performance.md](docs/performance.md#where-the-cpu-goes): event loop ${range} µs per REST request`;
+    expect(flat.includes(phrase), `README says "${phrase}"`).toBe(true);
+  });
+
   it('gives the two quick-start commands, and CI runs the test one', async () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');
@@ -207,8 +215,8 @@ describe('README', () => {
     const port = /`PORT=(\d+) npm start` serves on another port/.exec(flat)?.[1];
     expect(port, 'README quick start names PORT=<port> npm start').toBeDefined();
     expect(loadConfig({ PORT: port ?? '' }).PORT).toBe(Number(port));
-    expect(flat).toContain(`the examples below then call \`localhost:${port}\``);
-    expect(flat).toContain(`\`cannot start: listen EADDRINUSE: address already in use ${loadConfig({}).HOST}:${loadConfig({}).PORT}\``);
+    const phrases = [`the examples below then call \`localhost:${port}\``, `\`cannot start: listen EADDRINUSE: address already in use ${loadConfig({}).HOST}:${loadConfig({}).PORT}\``];
+    expect(phrases.filter((phrase) => !flat.includes(phrase))).toEqual([]);
   });
 });
 
