@@ -2,7 +2,8 @@
  * The README stays true: its configuration table lists every variable config.ts reads, with
  * config.ts's defaults and ranges; the limits it quotes are the code's constants; its metrics
  * table shows the committed bundle's numbers, its split-study table the committed study's (in
- * model/README.md too); its benchmark table's latest run is bench/results/latest.md; its
+ * model/README.md too, whose pinned versions are model/requirements.txt's); its benchmark
+ * table's latest run is bench/results/latest.md; its
  * relative links (and the docs') resolve; and CI runs its test command.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -324,6 +325,17 @@ describe("model/README.md's tables", () => {
       `Both targets met: ${s.splits_meeting.both} of ${n} splits.`,
     ];
     expect(rows.filter((row) => !modelReadme.includes(row))).toEqual([]);
+  });
+});
+
+describe("model/README.md's pinned versions", () => {
+  it('are the pins of model/requirements.txt', () => {
+    const pins = [...readFileSync(`${REPO_ROOT}model/requirements.txt`, 'utf8').matchAll(/^([A-Za-z0-9._-]+)==(\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(pins.length).toBeGreaterThan(10);
+    const section = (/^## Pinned versions\n([\s\S]*?)\n## /m.exec(modelReadme)?.[1] ?? '').replace(/\s+/g, ' ');
+    // Every pin as it is, and no version the file does not pin (a dropped or replaced package).
+    const named = [...section.matchAll(/([a-z][a-z0-9-]*) (\d+\.\d+\.\d+(?:\.\d+)?)\b/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect({ missing: pins.filter((pin) => !named.includes(pin)), notPinned: named.filter((pin) => !pins.includes(pin)) }).toEqual({ missing: [], notPinned: [] });
   });
 });
 
