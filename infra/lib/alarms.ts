@@ -38,17 +38,32 @@ export const SINGLE_PREDICTION_LATENCY = Object.freeze({ namespace: 'ChurnGatewa
  * request the product's single-prediction latency promise is about: `POST /predict` or GraphQL
  * (route), one customer (rows), answered 2xx (status). GraphQL answers a field's error with 200
  * too; a refused customer is answered before scoring, so it only lowers the tail. Batches, the
- * UI, modelInfo and refused REST requests are left out. test/latency-metric.test.ts runs the
- * real gateway and checks this pattern against the lines it writes.
+ * UI, modelInfo and refused REST requests are left out. The metric filter's pattern and the
+ * saved queries about single predictions (saved-queries.ts) are both made from this.
+ */
+export const SINGLE_PREDICTION_LINE = Object.freeze({
+  msg: 'request',
+  routes: Object.freeze(['rest_predict', 'graphql'] as const),
+  rows: 1,
+  /** 2xx: status from (inclusive) and below (exclusive). */
+  statusFrom: 200,
+  statusBelow: 300,
+});
+
+/**
+ * SINGLE_PREDICTION_LINE as a CloudWatch Logs filter pattern, matching the latencyMs field too.
+ * test/latency-metric.test.ts runs the real gateway and checks this pattern against the lines it
+ * writes.
  */
 export function singlePredictionFilterPattern(): logs.IFilterPattern {
   const { FilterPattern: F } = logs;
+  const line = SINGLE_PREDICTION_LINE;
   return F.all(
-    F.stringValue('$.msg', '=', 'request'),
-    F.any(F.stringValue('$.route', '=', 'rest_predict'), F.stringValue('$.route', '=', 'graphql')),
-    F.numberValue('$.rows', '=', 1),
-    F.numberValue('$.status', '>=', 200),
-    F.numberValue('$.status', '<', 300),
+    F.stringValue('$.msg', '=', line.msg),
+    F.any(...line.routes.map((route) => F.stringValue('$.route', '=', route))),
+    F.numberValue('$.rows', '=', line.rows),
+    F.numberValue('$.status', '>=', line.statusFrom),
+    F.numberValue('$.status', '<', line.statusBelow),
     // The metric value's field must be matched by the pattern (CloudWatch Logs).
     F.numberValue('$.latencyMs', '>=', 0),
   );
@@ -69,6 +84,29 @@ export class GatewayAlarms extends Construct {
   public readonly singlePredictionLatency: cloudwatch.Alarm;
   public readonly p99Latency: cloudwatch.Alarm;
   public readonly singlePredictionLatencyFilter: logs.MetricFilter;
+  /** Every alarm above, for the SNS actions and the dashboard's alarm status. */
+  public readonly all: readonly cloudwatch.Alarm[];
+  /**
+   * The metrics the alarms read (one-minute periods), for the dashboard (dashboard.ts) to show the
+   * same series the alarms judge: ALB requests, target and ALB 5xx counts, the 5xx rate, the
+   * single-prediction latency (its statistic chosen by the reader), the ALB's p99 and unhealthy targets.
+   */
+  public readonly metrics: {
+    readonly requests: cloudwatch.Metric;
+    readonly target5xx: cloudwatch.Metric;
+    readonly elb5xx: cloudwatch.Metric;
+    readonly fiveXxRate: cloudwatch.MathExpression;
+    readonly singlePredictionLatency: cloudwatch.Metric;
+    readonly targetResponseTimeP99: cloudwatch.Metric;
+    readonly unhealthyHosts: cloudwatch.Metric;
+  };
+  /** The thresholds, in the metrics' own units: 5xx %, single-prediction p99 ms, ALB p99 s, unhealthy targets. */
+  public readonly thresholds: {
+    readonly fiveXxRatePercent: number;
+    readonly singlePredictionP99Ms: number;
+    readonly p99LatencySeconds: number;
+    readonly unhealthyHosts: number;
+  };
 
   constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
     super(scope, id);
@@ -77,14 +115,13 @@ export class GatewayAlarms extends Construct {
     const lb = props.loadBalancer.metrics;
 
     // 5xx rate = (target 5xx + ALB 5xx) / requests; a rate, not a count, so it means the same at any traffic level.
+    const requests = lb.requestCount({ period, statistic: 'Sum' });
+    const target5xx = lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
+    const elb5xx = lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' });
     const fiveXxRate = new cloudwatch.MathExpression({
       label: '5xx rate (%)',
       expression: '100 * (FILL(t5xx, 0) + FILL(elb5xx, 0)) / IF(FILL(requests, 0) > 0, requests, 1)',
-      usingMetrics: {
-        t5xx: lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }),
-        elb5xx: lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' }),
-        requests: lb.requestCount({ period, statistic: 'Sum' }),
-      },
+      usingMetrics: { t5xx: target5xx, elb5xx, requests },
       period,
     });
     this.fiveXxRate = fiveXxRate.createAlarm(this, 'FiveXxRate', {
@@ -97,16 +134,16 @@ export class GatewayAlarms extends Construct {
     });
 
     // Any target failing GET / for 3 of 5 minutes: a task is stuck starting, crashing or overloaded.
-    this.unhealthyHosts = props.targetGroup.metrics
-      .unhealthyHostCount({ period, statistic: 'Maximum' })
-      .createAlarm(this, 'UnhealthyHosts', {
-        alarmDescription: 'Churn gateway: at least one target is failing its health check',
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+    const unhealthyHosts = props.targetGroup.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
+    const unhealthyThreshold = 1;
+    this.unhealthyHosts = unhealthyHosts.createAlarm(this, 'UnhealthyHosts', {
+      alarmDescription: 'Churn gateway: at least one target is failing its health check',
+      threshold: unhealthyThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     // The product's promise: p99 ≤ 10 ms for single predictions. The ALB's TargetResponseTime
     // cannot tell them from batches of up to MAX_BATCH rows, the UI and GraphiQL, so the metric
@@ -149,22 +186,30 @@ export class GatewayAlarms extends Construct {
 
     // Every request, batches, the UI and GraphiQL included, as the ALB sees it (it also counts what
     // the gateway never logs): a backstop for stalls, set above what a MAX_BATCH batch takes.
-    this.p99Latency = props.targetGroup.metrics
-      .targetResponseTime({ period, statistic: 'p99' })
-      .createAlarm(this, 'P99Latency', {
-        alarmDescription:
-          `Churn gateway: p99 response time of all requests (batches included) above ${props.p99LatencySeconds} s at the ALB, in 3 of 5 minutes: ` +
-          `requests are stalling (tasks saturated or blocked), well beyond what a batch of MAX_BATCH rows takes.`,
-        threshold: props.p99LatencySeconds,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+    const targetResponseTimeP99 = props.targetGroup.metrics.targetResponseTime({ period, statistic: 'p99' });
+    this.p99Latency = targetResponseTimeP99.createAlarm(this, 'P99Latency', {
+      alarmDescription:
+        `Churn gateway: p99 response time of all requests (batches included) above ${props.p99LatencySeconds} s at the ALB, in 3 of 5 minutes: ` +
+        `requests are stalling (tasks saturated or blocked), well beyond what a batch of MAX_BATCH rows takes.`,
+      threshold: props.p99LatencySeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.all = [this.fiveXxRate, this.unhealthyHosts, this.singlePredictionLatency, this.p99Latency];
+    this.metrics = { requests, target5xx, elb5xx, fiveXxRate, singlePredictionLatency: latency, targetResponseTimeP99, unhealthyHosts };
+    this.thresholds = {
+      fiveXxRatePercent: props.fiveXxRatePercent,
+      singlePredictionP99Ms: threshold,
+      p99LatencySeconds: props.p99LatencySeconds,
+      unhealthyHosts: unhealthyThreshold,
+    };
 
     if (props.alarmTopicArn) {
       const topic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
-      for (const alarm of [this.fiveXxRate, this.unhealthyHosts, this.singlePredictionLatency, this.p99Latency]) {
+      for (const alarm of this.all) {
         alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
         alarm.addOkAction(new cloudwatchActions.SnsAction(topic));
       }

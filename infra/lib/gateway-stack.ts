@@ -2,10 +2,12 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { GatewayAlarms } from './alarms.js';
+import { GatewayDashboard } from './dashboard.js';
 import { EcsEventLog } from './ecs-event-log.js';
 import { ECS_NAMES, GatewayService, LOG_LEVELS, type LogLevel } from './gateway-service.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS, LoadBalancer } from './load-balancer.js';
 import { Network } from './network.js';
+import { GatewayQueries } from './saved-queries.js';
 import { assertNoProblems } from './validation.js';
 
 /** Everything an operator may choose; bin/app.ts fills it from cdk.json context / `-c key=value`. */
@@ -98,6 +100,8 @@ export class GatewayStack extends Stack {
   public readonly gateway: GatewayService;
   public readonly alarms: GatewayAlarms;
   public readonly ecsEvents: EcsEventLog;
+  public readonly queries: GatewayQueries;
+  public readonly dashboard: GatewayDashboard;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
@@ -176,10 +180,28 @@ export class GatewayStack extends Stack {
       service: this.gateway.service,
       retention,
     });
+    this.queries = new GatewayQueries(this, 'Queries', {
+      gatewayLogGroup: this.gateway.logGroup,
+      ecsEventsLogGroup: this.ecsEvents.logGroup,
+    });
+    this.dashboard = new GatewayDashboard(this, 'Dashboard', {
+      alarms: this.alarms,
+      targetGroup: this.loadBalancer.targetGroup,
+      cluster: this.gateway.cluster,
+      service: this.gateway.service,
+      desiredCount: s.desiredCount,
+      maxCount: s.maxCount,
+      cpuTargetPercent: s.cpuTargetPercent,
+      savedQueryNames: this.queries.names,
+    });
 
     new CfnOutput(this, 'LoadBalancerDnsName', {
       description: 'DNS name of the ALB (point your domain CNAME/alias here)',
       value: this.loadBalancer.alb.loadBalancerDnsName,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The CloudWatch dashboard: alarms, traffic, latency against the alarm thresholds, targets, tasks, CPU and memory',
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.dashboard.dashboard.dashboardName}`,
     });
     new CfnOutput(this, 'UiUrl', {
       description: 'The gateway UI',

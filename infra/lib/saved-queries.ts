@@ -1,0 +1,168 @@
+import { Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { SINGLE_PREDICTION_LINE } from './alarms.js';
+
+/**
+ * The value the "one request" query looks for: replace it with the x-request-id the caller got
+ * (every answer carries one; a caller's own is kept when it is 1–128 of [A-Za-z0-9_.:-]).
+ */
+export const REQUEST_ID_PLACEHOLDER = 'PASTE-THE-X-REQUEST-ID';
+
+/** Which log group a query reads: the gateway's JSON lines, or the ECS events (EcsEventLog). */
+export type QueryLogGroup = 'gateway' | 'ecsEvents';
+
+export interface SavedQuery {
+  /** Shown after the stack's name, as `ChurnGateway/<name>`, in Logs Insights' saved queries. */
+  readonly name: string;
+  readonly logGroup: QueryLogGroup;
+  readonly query: logs.QueryStringProps;
+}
+
+const quoted = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
+const single = SINGLE_PREDICTION_LINE;
+/** SINGLE_PREDICTION_LINE as a Logs Insights filter: the lines the single-prediction metric is made of. */
+const SINGLE_PREDICTION_FILTER =
+  `msg = ${JSON.stringify(single.msg)} and route in ${quoted(single.routes)} and rows = ${single.rows} ` +
+  `and status >= ${single.statusFrom} and status < ${single.statusBelow}`;
+
+/**
+ * Messages of the gateway's lines about a request that failed on its side (src/app.ts answerError
+ * and its timeout, src/schema/prediction.ts): `code` is the GatewayError's (503 on REST, the
+ * GraphQL error's extensions.code), a timeout says whether the request had arrived in full (503) or
+ * not (408), an unexpected error is the 500.
+ */
+export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request timed out', 'unexpected error'] as const;
+
+/**
+ * What operators and auditors ask the logs, on the lines the gateway writes (src/logger.ts
+ * accessLog: reqId, method, route, operation, status, latencyMs, modelVersion, rows, msg
+ * "request"; src/start.ts "cannot start"; src/server.ts "ready"; src/model/model-admin.ts "model
+ * swapped") and on the ECS events. test/saved-queries.test.ts runs the real gateway and checks
+ * every field and message each query names against the lines it writes.
+ */
+export const SAVED_QUERIES: readonly SavedQuery[] = [
+  {
+    name: 'one request by x-request-id',
+    logGroup: 'gateway',
+    query: {
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'method', 'route', 'operation', 'status', 'latencyMs', 'rows', 'modelVersion', 'code', 'err', 'err.message'],
+      filterStatements: [`reqId = ${JSON.stringify(REQUEST_ID_PLACEHOLDER)}`],
+      sort: '@timestamp asc',
+    },
+  },
+  {
+    name: 'why a task did not start',
+    logGroup: 'gateway',
+    query: {
+      fields: ['@timestamp', '@logStream', 'msg', 'err', 'problems.0.variable', 'problems.0.problem', 'problems.0.sent', 'problems.1.variable', 'problems.1.problem'],
+      filterStatements: [`msg in ${quoted(['cannot start', 'uncaught exception; exiting'])}`],
+      sort: '@timestamp desc',
+      limit: 50,
+    },
+  },
+  {
+    name: 'stopped tasks and why (ECS events)',
+    logGroup: 'ecsEvents',
+    query: {
+      fields: ['@timestamp', 'detail.taskArn', 'detail.taskDefinitionArn', 'detail.stopCode', 'detail.stoppedReason', 'detail.containers.0.exitCode', 'detail.containers.0.reason'],
+      filterStatements: ['`detail-type` = "ECS Task State Change" and detail.lastStatus = "STOPPED"'],
+      sort: '@timestamp desc',
+      limit: 50,
+    },
+  },
+  {
+    name: 'deployments and rollbacks (ECS events)',
+    logGroup: 'ecsEvents',
+    query: {
+      fields: ['@timestamp', '`detail-type`', 'detail.eventType', 'detail.eventName', 'detail.deploymentId', 'detail.reason'],
+      filterStatements: [`\`detail-type\` in ${quoted(['ECS Deployment State Change', 'ECS Service Action'])}`],
+      sort: '@timestamp desc',
+      limit: 100,
+    },
+  },
+  {
+    name: 'models served: start-ups and swaps',
+    logGroup: 'gateway',
+    query: {
+      fields: [
+        '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'source',
+        'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromSource', 'toSource', 'reason',
+      ],
+      filterStatements: [`msg in ${quoted(['ready', 'model swapped'])}`],
+      sort: '@timestamp desc',
+      limit: 100,
+    },
+  },
+  {
+    name: '5xx answers by route and status',
+    logGroup: 'gateway',
+    query: {
+      filterStatements: ['msg = "request" and status >= 500'],
+      statsStatements: ['count(*) as answers by route, operation, status'],
+      sort: 'answers desc',
+    },
+  },
+  {
+    name: 'failed requests by reason',
+    logGroup: 'gateway',
+    query: {
+      filterStatements: [`msg in ${quoted(FAILURE_MESSAGES)}`],
+      statsStatements: ['count(*) as requests, latest(reqId) as lastRequestId by msg, code, requestComplete'],
+      sort: 'requests desc',
+    },
+  },
+  {
+    name: 'slowest single predictions',
+    logGroup: 'gateway',
+    query: {
+      fields: ['@timestamp', '@logStream', 'reqId', 'route', 'operation', 'status', 'rows', 'latencyMs', 'modelVersion'],
+      filterStatements: [SINGLE_PREDICTION_FILTER],
+      sort: 'latencyMs desc',
+      limit: 50,
+    },
+  },
+  {
+    name: 'single-prediction latency by task',
+    logGroup: 'gateway',
+    query: {
+      filterStatements: [SINGLE_PREDICTION_FILTER],
+      statsStatements: ['count(*) as predictions, pct(latencyMs, 50) as p50, pct(latencyMs, 99) as p99, max(latencyMs) as slowest by @logStream'],
+      sort: 'p99 desc',
+    },
+  },
+];
+
+export interface GatewayQueriesProps {
+  readonly gatewayLogGroup: logs.ILogGroup;
+  readonly ecsEventsLogGroup: logs.ILogGroup;
+}
+
+/** SAVED_QUERIES as Logs Insights query definitions, each on its log group, named `<stack>/<name>`. */
+export class GatewayQueries extends Construct {
+  /** The query definitions by SavedQuery name. */
+  public readonly definitions: ReadonlyMap<string, logs.QueryDefinition>;
+  /** The names they are saved under. */
+  public readonly names: readonly string[];
+
+  constructor(scope: Construct, id: string, props: GatewayQueriesProps) {
+    super(scope, id);
+    const prefix = Stack.of(this).stackName;
+    const groups: Record<QueryLogGroup, logs.ILogGroup> = { gateway: props.gatewayLogGroup, ecsEvents: props.ecsEventsLogGroup };
+    const definitions = new Map<string, logs.QueryDefinition>();
+    for (const q of SAVED_QUERIES) {
+      // The construct id from the name (stable when the list is reordered): "5xx answers by route" → Q5xxAnswersByRoute.
+      const constructId = `Q${q.name.split(/[^A-Za-z0-9]+/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}`;
+      definitions.set(
+        q.name,
+        new logs.QueryDefinition(this, constructId, {
+          queryDefinitionName: `${prefix}/${q.name}`,
+          queryString: new logs.QueryString(q.query),
+          logGroups: [groups[q.logGroup]],
+        }),
+      );
+    }
+    this.definitions = definitions;
+    this.names = SAVED_QUERIES.map((q) => `${prefix}/${q.name}`);
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The saved Logs Insights queries (lib/saved-queries.ts) name fields and messages of the lines the
+ * gateway writes, which this app does not import at synth. Logs Insights cannot run offline, so
+ * here the real gateway writes its lines (answers, a refused start, a model swap, a timeout, a
+ * request while no model is loaded), each query's filter is evaluated on them, and every field the
+ * query shows, groups by or sorts on must be in a line its filter selects: a renamed field or
+ * message fails here. The ECS queries are checked against AWS's documented example events.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_LOG_FLUSH_MS } from '../../src/logger.js';
+import { BUNDLE_DIR, REPO_ROOT, gql, postJson, spawnGateway, startTestGateway, waitFor, type TestGateway } from '../../test/helpers/gateway.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../../test/helpers/customers.js';
+import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startGatedProxy, startMlflowServer, type MlflowServer } from '../../test/helpers/mlflow-server.js';
+import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES, type SavedQuery } from '../lib/saved-queries.js';
+import { propsOfType, synth } from './helpers.js';
+
+type Line = Record<string, unknown>;
+
+const PREDICT = 'mutation Predict($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
+const PREDICT_BATCH = 'mutation Batch($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
+const ADMIN_TOKEN = 'saved-queries-admin-token-0123456789';
+const MODEL = 'telco-churn';
+
+/** Request ids the "one request" query is run with: a REST 503, a GraphQL field's 503 and a REST answer. */
+const ONE_REQUEST_IDS = ['sq-rest-not-ready', 'sq-graphql-not-ready', 'sq-rest-single'];
+
+/**
+ * Messages no test can make the gateway write without breaking it (a 500, an uncaught exception):
+ * checked in the source line that writes them instead.
+ */
+const MESSAGES_IN_SOURCE: Record<string, string> = {
+  'unexpected error': 'src/app.ts',
+  'uncaught exception; exiting': 'src/start.ts',
+};
+
+/**
+ * AWS's example events (Amazon ECS Developer Guide, "Amazon ECS task state change events" and
+ * "Amazon ECS deployment state change events" / "service action events"), as EventBridge writes
+ * them to the EcsEvents log group; only the fields the queries read and their neighbours are kept.
+ */
+const ECS_EVENTS: Line[] = [
+  {
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    detail: {
+      clusterArn: 'arn:aws:ecs:us-west-2:111122223333:cluster/churn-gateway',
+      containers: [{ name: 'gateway', exitCode: 1, lastStatus: 'STOPPED', reason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)' }],
+      desiredStatus: 'STOPPED',
+      lastStatus: 'STOPPED',
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)',
+      taskArn: 'arn:aws:ecs:us-west-2:111122223333:task/churn-gateway/0123456789abcdef',
+      taskDefinitionArn: 'arn:aws:ecs:us-west-2:111122223333:task-definition/churn-gateway:41',
+    },
+  },
+  {
+    'detail-type': 'ECS Deployment State Change',
+    source: 'aws.ecs',
+    resources: ['arn:aws:ecs:us-west-2:111122223333:service/churn-gateway/churn-gateway'],
+    detail: { eventType: 'ERROR', eventName: 'SERVICE_DEPLOYMENT_FAILED', deploymentId: 'ecs-svc/123', updatedAt: '2020-05-23T11:11:11Z', reason: 'ECS deployment circuit breaker: task failed to start.' },
+  },
+  {
+    'detail-type': 'ECS Service Action',
+    source: 'aws.ecs',
+    detail: { eventType: 'WARN', eventName: 'SERVICE_TASK_START_IMPAIRED', clusterArn: 'arn:aws:ecs:us-west-2:111122223333:cluster/churn-gateway', createdAt: '2019-11-19T19:55:38.725Z' },
+  },
+];
+
+const gatewayLines: Line[] = [];
+let gw: TestGateway | undefined;
+let mlflow: MlflowServer | undefined;
+let work = '';
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'saved-queries-'));
+  const bundle = path.join(work, 'bundle');
+  await cp(BUNDLE_DIR, bundle, { recursive: true });
+
+  // 1. A refused start: the "cannot start" line with its problems (two of them).
+  const refused = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: 'eighty', MAX_BATCH: '0', MODEL_DIR: bundle },
+  });
+  let stdout = '';
+  refused.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const [code] = (await once(refused, 'close')) as [number | null];
+  expect(code).toBe(1);
+  for (const line of stdout.split('\n')) if (line.startsWith('{')) gatewayLines.push(JSON.parse(line) as Line);
+
+  // 2. A gateway serving MLflow's champion: answers, a timed-out upload, a promotion swapped in.
+  await ensureVenv();
+  mlflow = await startMlflowServer();
+  const { experiment_id: experimentId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn' });
+  await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
+  const packaged = await readBundleFiles(BUNDLE_DIR);
+  const one = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+  const two = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+  await setAlias(mlflow.url, MODEL, 'champion', one.version);
+  gw = await startTestGateway({
+    MODEL_DIR: bundle,
+    MLFLOW_TRACKING_URI: mlflow.url,
+    MODEL_URI: `models:/${MODEL}@champion`,
+    MLFLOW_POLL_INTERVAL_MS: '0',
+    ADMIN_TOKEN,
+    // Short, for the timed-out upload below; long enough for reloadModel's load from MLflow.
+    REQUEST_TIMEOUT_MS: '5000',
+  });
+  const id = (reqId: string) => ({ 'x-request-id': reqId });
+  expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD, id('sq-rest-single'))).status).toBe(200);
+  expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD], id('sq-rest-batch'))).status).toBe(200);
+  expect((await gql(gw.url, PREDICT, { c: GRAPHQL_CUSTOMER }, id('sq-graphql-single'))).status).toBe(200);
+  expect((await gql(gw.url, PREDICT_BATCH, { cs: [GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER] }, id('sq-graphql-batch'))).status).toBe(200);
+  // A body that never arrives in full: 408 and "request timed out" after REQUEST_TIMEOUT_MS.
+  const { port } = new URL(gw.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nx-request-id: sq-slow-upload\r\n\r\n{');
+  socket.on('data', () => undefined);
+  await once(socket, 'close');
+  // A promotion: reloadModel swaps the new champion in.
+  await setAlias(mlflow.url, MODEL, 'champion', two.version);
+  const reload = await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  expect(reload.body).toEqual({ data: { reloadModel: { changed: true } } });
+
+  // 3. A task still loading its model (MLflow slow to answer): a REST 503 and a GraphQL field's MODEL_NOT_READY.
+  const proxy = await startGatedProxy(mlflow.url);
+  const held = proxy.hold('/api/');
+  const starting = await spawnGateway({ MLFLOW_TRACKING_URI: proxy.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '0' }, { waitReady: false });
+  try {
+    await held.reached;
+    await waitFor('the starting gateway to listen', () => fetch(`${starting.url}/`).then((r) => r.status === 503, () => false), 30_000);
+    expect((await postJson(starting.url, '/predict', LEGACY_PAYLOAD, id('sq-rest-not-ready'))).status).toBe(503);
+    const graphql = await gql(starting.url, PREDICT, { c: GRAPHQL_CUSTOMER }, id('sq-graphql-not-ready'));
+    expect(graphql.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_NOT_READY');
+  } finally {
+    held.release();
+    starting.child.kill('SIGTERM');
+    await starting.exited;
+    await proxy.close();
+  }
+  for (const line of starting.stdout().split('\n')) if (line.startsWith('{')) gatewayLines.push(JSON.parse(line) as Line);
+  await new Promise((r) => setTimeout(r, ACCESS_LOG_FLUSH_MS * 5));
+  gatewayLines.push(...gw.logs);
+}, 300_000);
+
+afterAll(async () => {
+  await gw?.close();
+  await mlflow?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the saved Logs Insights queries', () => {
+  const { stack, template } = synth();
+  const definitions = propsOfType(template, 'AWS::Logs::QueryDefinition');
+  const groupRef = { gateway: stack.resolve(stack.gateway.logGroup.logGroupName) as unknown, ecsEvents: stack.resolve(stack.ecsEvents.logGroup.logGroupName) as unknown };
+
+  it.each(SAVED_QUERIES.map((q) => [q.name, q] as const))('%s: is saved on its log group, under the stack’s name', (name, q) => {
+    const found = definitions.filter((d) => d.Name === `${stack.stackName}/${name}`);
+    expect(found).toHaveLength(1);
+    expect(found[0]?.LogGroupNames).toEqual([groupRef[q.logGroup]]);
+    expect(String(found[0]?.QueryString)).toContain(String(q.query.filterStatements?.[0]));
+  });
+
+  it('were all seen written: the lines the checks below run on', () => {
+    const messages = new Set(gatewayLines.map((l) => l.msg));
+    for (const msg of ['cannot start', 'ready', 'model swapped', 'request', 'request failed', 'prediction failed', 'request timed out']) expect(messages).toContain(msg);
+  });
+
+  it.each(SAVED_QUERIES.map((q) => [q.name, q] as const))('%s: selects real lines, and every field it reads is in one of them', async (_name, q) => {
+    const corpus = q.logGroup === 'gateway' ? gatewayLines : ECS_EVENTS;
+    const runs = q.query.filterStatements?.some((f) => f.includes(REQUEST_ID_PLACEHOLDER)) ? ONE_REQUEST_IDS : [REQUEST_ID_PLACEHOLDER];
+    const selected = runs.flatMap((reqId) => {
+      const filters = (q.query.filterStatements ?? []).map((f) => f.replaceAll(REQUEST_ID_PLACEHOLDER, reqId));
+      const found = corpus.filter((line) => filters.every((f) => filterMatches(f, line)));
+      expect(found.length, `${filters.join(' | ')} selects no line`).toBeGreaterThan(0);
+      return found;
+    });
+    const present = new Set(selected.flatMap((line) => flatKeys(line)));
+    const missing = fieldsRead(q).filter((field) => !present.has(field));
+    expect(missing, `fields of ${q.name} in none of the ${selected.length} lines it selects`).toEqual([]);
+    // Each message it filters on is one the gateway writes (or, for the two no test can cause, its source writes).
+    for (const msg of messagesFiltered(q)) {
+      if (corpus.some((line) => line.msg === msg)) continue;
+      const file = MESSAGES_IN_SOURCE[msg];
+      expect(file, `no line with msg "${msg}"`).toBeDefined();
+      expect(await readFile(path.join(REPO_ROOT, file ?? ''), 'utf8')).toContain(`'${msg}')`);
+    }
+  });
+
+  it('the single-prediction queries select exactly the lines the latency metric is made of (single customers, 2xx)', () => {
+    const q = SAVED_QUERIES.find((s) => s.name === 'slowest single predictions');
+    const ids = gatewayLines.filter((line) => (q?.query.filterStatements ?? []).every((f) => filterMatches(f, line))).map((line) => line.reqId);
+    expect(ids.sort()).toEqual(['sq-graphql-single', 'sq-rest-single']);
+  });
+});
+
+/** Every key of a JSON line as Logs Insights names it: nested fields and array items with dots (detail.containers.0.exitCode). */
+function flatKeys(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null) return prefix ? [prefix] : [];
+  return Object.entries(value).flatMap(([key, v]) => {
+    const name = prefix ? `${prefix}.${key}` : key;
+    return [name, ...flatKeys(v, name).filter((k) => k !== name)];
+  });
+}
+
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'as', 'by', 'asc', 'desc', 'like']);
+const TOKEN = /`[^`]+`|"(?:[^"\\]|\\.)*"|@?[A-Za-z_][\w.]*|-?\d+(?:\.\d+)?|\*|>=|<=|!=|[=<>()[\],]/g;
+
+/** The fields a query reads: shown, compared, grouped by, aggregated or sorted on (not @ fields, functions or aliases). */
+function fieldsRead(q: SavedQuery): string[] {
+  const parts = [...(q.query.fields ?? []), ...(q.query.filterStatements ?? []), ...(q.query.statsStatements ?? []), q.query.sort ?? ''];
+  const fields = new Set<string>();
+  const aliases = new Set<string>();
+  for (const part of parts) {
+    const tokens: string[] = part.match(TOKEN) ?? [];
+    tokens.forEach((token, i) => {
+      if (tokens[i - 1] === 'as') aliases.add(token);
+      else if (token.startsWith('`')) fields.add(token.slice(1, -1));
+      else if (/^[A-Za-z_]/.test(token) && !KEYWORDS.has(token) && tokens[i + 1] !== '(') fields.add(token);
+    });
+  }
+  return [...fields].filter((f) => !aliases.has(f));
+}
+
+/** The values a query's filter compares msg with. */
+function messagesFiltered(q: SavedQuery): string[] {
+  return (q.query.filterStatements ?? []).flatMap((f) => {
+    const tokens: string[] = f.match(TOKEN) ?? [];
+    const at = tokens.indexOf('msg');
+    if (at < 0) return [];
+    if (tokens[at + 1] === '=') return [JSON.parse(tokens[at + 2] ?? '""') as string];
+    const end = tokens.indexOf(']', at);
+    return tokens.slice(at + 3, end).filter((t) => t.startsWith('"')).map((t) => JSON.parse(t) as string);
+  });
+}
+
+/**
+ * Evaluates the part of Logs Insights' filter syntax the queries use: `field op value` (=, !=, <,
+ * <=, >, >= with a "string" or a number), `field in [values]`, and, or, parentheses. As in Logs
+ * Insights, a field the line lacks matches no comparison.
+ */
+function filterMatches(filter: string, line: Line): boolean {
+  const tokens: string[] = filter.match(TOKEN) ?? [];
+  if (tokens.join('').replace(/\s/g, '') !== filter.replace(/\s/g, '')) throw new Error(`unsupported syntax in ${filter}`);
+  let at = 0;
+  const next = () => tokens[at++];
+  const value = (token: string | undefined): string | number => {
+    if (token === undefined) throw new Error(`a value is missing in ${filter}`);
+    return token.startsWith('"') ? (JSON.parse(token) as string) : Number(token);
+  };
+  const fieldValue = (token: string): unknown => {
+    const name = token.startsWith('`') ? token.slice(1, -1) : token;
+    return name.split('.').reduce<unknown>((v, key) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined), line);
+  };
+  const either = (): boolean => {
+    let result = both();
+    while (tokens[at] === 'or') {
+      next();
+      result = both() || result;
+    }
+    return result;
+  };
+  const both = (): boolean => {
+    let result = primary();
+    while (tokens[at] === 'and') {
+      next();
+      result = primary() && result;
+    }
+    return result;
+  };
+  const primary = (): boolean => {
+    const token = next();
+    if (token === '(') {
+      const result = either();
+      if (next() !== ')') throw new Error(`expected ) in ${filter}`);
+      return result;
+    }
+    if (token === undefined) throw new Error(`expected a field in ${filter}`);
+    const actual = fieldValue(token);
+    const op = next();
+    if (op === 'in') {
+      if (next() !== '[') throw new Error(`expected [ in ${filter}`);
+      const list: (string | number)[] = [];
+      while (tokens[at] !== ']') {
+        list.push(value(next()));
+        if (tokens[at] === ',') next();
+      }
+      next();
+      return list.some((v) => v === actual);
+    }
+    const expected = value(next());
+    if (typeof actual !== typeof expected) return false;
+    const a = actual as string | number;
+    const results: Record<string, boolean> = { '=': a === expected, '!=': a !== expected, '<': a < expected, '<=': a <= expected, '>': a > expected, '>=': a >= expected };
+    const result = op === undefined ? undefined : results[op];
+    if (result === undefined) throw new Error(`unsupported operator ${op} in ${filter}`);
+    return result;
+  };
+  const result = either();
+  if (at !== tokens.length) throw new Error(`unexpected ${tokens[at]} in ${filter}`);
+  return result;
+}
