@@ -118,12 +118,37 @@ export const EXIT_LOG_WAIT_MS = 3000;
  * destroyed) before the exit: pino's exit flush would retry them while the pipe stays full, so
  * a log reader that stopped reading kept the process up until ECS's SIGKILL (exit code 137).
  */
+type LogStream = DestinationStream & {
+  sync?: unknown;
+  once?: (event: string, listener: () => void) => unknown;
+  destroy?: () => void;
+  flushSync?: unknown;
+};
+
+const streamOf = (log: Logger): LogStream => (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as LogStream;
+
+/**
+ * A `fatal` line, without the synchronous flush pino's own `fatal()` does after it. That flush
+ * (sonic-boom's flushSync) retries a full pipe every 100 ms for as long as it stays full: with a
+ * log reader that had stopped reading, the process hung inside the log call, answering nothing
+ * and never exiting, until it was killed. Every fatal line is followed by exitWhenLogged, which
+ * waits for the line to be written, for at most EXIT_LOG_WAIT_MS.
+ */
+export function logFatal(log: Logger, fields: Record<string, unknown>, msg: string): void {
+  const stream = streamOf(log);
+  const own = Object.getOwnPropertyDescriptor(stream, 'flushSync');
+  // An own property shadows the stream's method for this one call (pino calls it only when it is a function).
+  Object.defineProperty(stream, 'flushSync', { value: undefined, configurable: true, writable: true });
+  try {
+    log.fatal(fields, msg);
+  } finally {
+    if (own) Object.defineProperty(stream, 'flushSync', own);
+    else delete stream.flushSync;
+  }
+}
+
 export function exitWhenLogged(log: Logger, code: number): void {
-  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as DestinationStream & {
-    sync?: unknown;
-    once?: (event: string, listener: () => void) => unknown;
-    destroy?: () => void;
-  };
+  const stream = streamOf(log);
   for (const write of scheduledWrites) write();
   if (stream.sync !== false || typeof stream.once !== 'function') process.exit(code);
   const exit = () => process.exit(code);

@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { ConfigError, configWarnings, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
-import { createLogger, exitWhenLogged } from './logger.js';
+import { createLogger, exitWhenLogged, logFatal } from './logger.js';
 import { startGateway, type Gateway } from './server.js';
 
 /** The one message of every start-up failure's log line, so a log query for it finds them all. */
@@ -41,17 +41,22 @@ async function main(): Promise<void> {
   for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
   for (const w of configWarnings(config)) log.warn({ variables: w.variables }, w.text);
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
-  process.on('uncaughtException', (err) => {
-    log.fatal({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
-    exitWhenLogged(log, 1);
-  });
-
   // Signals are handled from here on, before the gateway listens: ECS may stop a task that is
   // still starting, and a SIGTERM before the handlers were set up ended the process by the
   // signal (no log line, exit 143). One that comes before the gateway exists stops it as soon
   // as it does.
   let gateway: Gateway | undefined;
   let stopping: string | null = null;
+  process.on('uncaughtException', (err) => {
+    logFatal(log, { err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
+    // The process is in a state nothing planned for: it takes no new work while its last lines
+    // are written (up to EXIT_LOG_WAIT_MS with a slow log reader). The listener closes, idle
+    // connections end, and answers still being written say `connection: close`, so GET / stops
+    // answering 200 and the load balancer sends the next requests to another task.
+    gateway?.app.startDraining();
+    gateway?.server.close();
+    exitWhenLogged(log, 1);
+  });
   const shutDown = (running: Gateway, signal: string) => void running.shutdown(signal).then((drained) => exitWhenLogged(log, drained ? 0 : 1));
   const stop = (signal: string) => {
     // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   /** A start-up failure: the fatal log line, the same reason on stderr, exit 1. */
   const cannotStart = (err: unknown) => {
-    log.fatal({ err: describeError(err) }, CANNOT_START);
+    logFatal(log, { err: describeError(err) }, CANNOT_START);
     process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     exitWhenLogged(log, 1);
   };

@@ -7,9 +7,10 @@
  * it: access lines were lost, and what was written came out of order.
  */
 import { once } from 'node:events';
+import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { EXIT_LOG_WAIT_MS } from '../src/logger.js';
-import { LEGACY_PAYLOAD, spawnGateway, type SpawnedGateway } from './helpers/index.js';
+import { LEGACY_PAYLOAD, REPO_ROOT, spawnGateway, type SpawnedGateway } from './helpers/index.js';
 
 const REQUESTS = 3000;
 
@@ -81,5 +82,38 @@ describe('exit with a log reader behind', () => {
     const exit = await exitWithin(gw, 30_000);
     expect(exit).toEqual({ code: 0, afterMs: expect.any(Number) as number });
     expect(exit !== 'still running' && exit.afterMs).toBeLessThan(EXIT_LOG_WAIT_MS);
+  }, 60_000);
+
+  it('after an uncaught exception, takes no new requests and exits within EXIT_LOG_WAIT_MS though the reader never reads again', async () => {
+    const gw = await spawnGateway({}, { nodeArgs: ['--import', `${REPO_ROOT}test/fixtures/throw-on-sigusr2.mjs`] });
+    gw.child.stdout.pause();
+    await predictions(gw, Array.from({ length: REQUESTS }, (_, i) => `before-uncaught-${i}`));
+    gw.child.kill('SIGUSR2');
+    // pino's fatal() flushed the full pipe synchronously, every 100 ms for as long as it stayed
+    // full: the process hung inside the log call, answering nothing and never exiting.
+    const exit = exitWithin(gw, EXIT_LOG_WAIT_MS + 15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    // While it waits for its last lines, a health check on a new connection was answered 200.
+    const health = await new Promise<number | string>((resolve) => {
+      const req = get(`${gw.url}/`, { agent: false, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 'no status');
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    const exited = await exit;
+    if (exited === 'still running') gw.child.kill('SIGKILL');
+    gw.child.stdout.resume();
+    expect(health).toBe('ECONNREFUSED');
+    expect(exited).toEqual({ code: 1, afterMs: expect.any(Number) as number });
+  }, 60_000);
+
+  it('logs an uncaught exception as its last line, fatal, and exits 1', async () => {
+    const gw = await spawnGateway({}, { nodeArgs: ['--import', `${REPO_ROOT}test/fixtures/throw-on-sigusr2.mjs`] });
+    gw.child.kill('SIGUSR2');
+    expect(await gw.exited).toBe(1);
+    const last = JSON.parse(gw.stdout().trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    expect(last).toMatchObject({ level: 'fatal', msg: 'uncaught exception; exiting', err: 'test: an exception nothing caught' });
   }, 60_000);
 });
