@@ -12,6 +12,7 @@ import { KINDS } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
+import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES } from '../lib/saved-queries.js';
 import { containerOf, propsOfType, synth } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -89,5 +90,14 @@ describe("infra/README.md's fixed values", () => {
       `(\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\`, ${drain} s)`,
     ];
     expect(phrases.filter((phrase) => !rootReadme.includes(phrase))).toEqual([]);
+  });
+});
+
+describe("infra/README.md's saved queries", () => {
+  it('lists every saved query once, on its log group, and the placeholder the request query looks for', () => {
+    const section = readme.slice(readme.indexOf('**Saved queries**'), readme.indexOf('## How traffic'));
+    const listed = [...section.matchAll(/^\| `([^`]+)` \| (gateway|ECS events) \|/gm)].map((m) => `${m[1]} (${m[2]})`);
+    expect(listed).toEqual(SAVED_QUERIES.map((q) => `${q.name} (${q.logGroup === 'gateway' ? 'gateway' : 'ECS events'})`));
+    expect(section).toContain(`\`${REQUEST_ID_PLACEHOLDER}\``);
   });
 });
