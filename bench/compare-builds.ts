@@ -10,8 +10,9 @@
  * to ±5 % apart at REST, as much as the changes being compared. So both builds are restarted
  * `--starts` times, in alternating start order; each start warms both up, then runs
  * `--rounds` alternating autocannon loads of `--seconds` at 50 connections (the bench's load),
- * per load kind. Reported per build: req/s and event-loop CPU per request (from
- * /proc/<pid>/task/<pid>/schedstat over the whole load), the median over all rounds of all
+ * per load kind. Reported per build: req/s, and the CPU per request of the event loop and of
+ * the process's other threads together (the inference worker, V8's helpers), from
+ * /proc/<pid>/task/<tid>/schedstat over the whole load; the median over all rounds of all
  * starts, and each start's median, so a lone process's luck shows.
  */
 import { execFile } from 'node:child_process';
@@ -71,6 +72,8 @@ interface Round {
   readonly rps: number;
   /** The event loop's CPU time per request, µs. */
   readonly loopUs: number;
+  /** The other threads' CPU time per request (the inference worker, V8's helpers), µs. */
+  readonly otherUs: number;
 }
 
 async function load(gw: Gateway, kind: LoadKind, seconds: number): Promise<Round> {
@@ -81,8 +84,10 @@ async function load(gw: Gateway, kind: LoadKind, seconds: number): Promise<Round
   const after = await snapshot(gw.pid);
   const r = autocannonResult.parse(JSON.parse(stdout));
   if (r.errors + r.non2xx > 0) throw new Error(`${gw.build.name} ${kind}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
-  const loopSeconds = before && after ? (shareBetween(gw.pid, before, after).mainRun * Number(after.atNs - before.atNs)) / 1e9 : Number.NaN;
-  return { rps: r.requests.average, loopUs: (loopSeconds / r.requests.total) * 1e6 };
+  const share = before && after ? shareBetween(gw.pid, before, after) : null;
+  const windowS = before && after ? Number(after.atNs - before.atNs) / 1e9 : Number.NaN;
+  const perRequestUs = (s: number | undefined) => (s === undefined ? Number.NaN : ((s * windowS) / r.requests.total) * 1e6);
+  return { rps: r.requests.average, loopUs: perRequestUs(share?.mainRun), otherUs: perRequestUs(share?.otherRun) };
 }
 
 async function main(): Promise<void> {
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
   for (const kind of KINDS) {
     for (const build of BUILDS) {
       const rs = rounds.get(`${kind} ${build.name}`) ?? [];
-      process.stdout.write(`${kind} ${build.name}: ${Math.round(median(rs.map((r) => r.rps)))} req/s, event loop ${median(rs.map((r) => r.loopUs)).toFixed(1)} µs per request (medians of ${rs.length} rounds)\n`);
+      process.stdout.write(`${kind} ${build.name}: ${Math.round(median(rs.map((r) => r.rps)))} req/s, event loop ${median(rs.map((r) => r.loopUs)).toFixed(1)} µs, other threads ${median(rs.map((r) => r.otherUs)).toFixed(1)} µs per request (medians of ${rs.length} rounds)\n`);
     }
   }
 }
