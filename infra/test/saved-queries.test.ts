@@ -1,7 +1,7 @@
 /**
  * The saved Logs Insights queries (lib/saved-queries.ts) name fields and messages of the lines the
  * gateway writes, which this app does not import at synth. Logs Insights cannot run offline, so
- * here the real gateway writes its lines (answers, a refused start, a model swap, a timeout, a
+ * here the real gateway writes its lines (answers, a refused start, an uncaught exception, a model swap, a timeout, a
  * request while no model is loaded), each query's filter is evaluated on them, and every field the
  * query shows, groups by or sorts on must be in a line its filter selects: a renamed field or
  * message fails here. The ECS queries are checked against AWS's documented example events.
@@ -31,12 +31,11 @@ const MODEL = 'telco-churn';
 const ONE_REQUEST_IDS = ['sq-rest-not-ready', 'sq-graphql-not-ready', 'sq-rest-single'];
 
 /**
- * Messages no test can make the gateway write without breaking it (a 500, an uncaught exception):
- * checked in the source line that writes them instead.
+ * Messages no test can make the gateway write without breaking it (a 500): checked in the source
+ * line that writes them instead.
  */
 const MESSAGES_IN_SOURCE: Record<string, string> = {
   'unexpected error': 'src/app.ts',
-  'uncaught exception; exiting': 'src/start.ts',
 };
 
 /**
@@ -145,6 +144,12 @@ beforeAll(async () => {
     await proxy.close();
   }
   for (const line of starting.stdout().split('\n')) if (line.startsWith('{')) gatewayLines.push(JSON.parse(line) as Line);
+
+  // 4. An uncaught exception (a test-only preload throws one on SIGUSR2): its fatal line.
+  const crashing = await spawnGateway({}, { nodeArgs: ['--import', `${REPO_ROOT}test/fixtures/throw-on-sigusr2.mjs`] });
+  crashing.child.kill('SIGUSR2');
+  expect(await crashing.exited).toBe(1);
+  for (const line of crashing.stdout().split('\n')) if (line.startsWith('{')) gatewayLines.push(JSON.parse(line) as Line);
   await new Promise((r) => setTimeout(r, ACCESS_LOG_FLUSH_MS * 5));
   gatewayLines.push(...gw.logs);
 }, 300_000);
@@ -169,7 +174,7 @@ describe('the saved Logs Insights queries', () => {
 
   it('were all seen written: the lines the checks below run on', () => {
     const messages = new Set(gatewayLines.map((l) => l.msg));
-    for (const msg of ['cannot start', 'ready', 'model swapped', 'request', 'request failed', 'prediction failed', 'request timed out']) expect(messages).toContain(msg);
+    for (const msg of ['cannot start', 'uncaught exception; exiting', 'ready', 'model swapped', 'request', 'request failed', 'prediction failed', 'request timed out']) expect(messages).toContain(msg);
   });
 
   it.each(SAVED_QUERIES.map((q) => [q.name, q] as const))('%s: selects real lines, and every field it reads is in one of them', async (_name, q) => {
@@ -184,7 +189,7 @@ describe('the saved Logs Insights queries', () => {
     const present = new Set(selected.flatMap((line) => flatKeys(line)));
     const missing = fieldsRead(q).filter((field) => !present.has(field));
     expect(missing, `fields of ${q.name} in none of the ${selected.length} lines it selects`).toEqual([]);
-    // Each message it filters on is one the gateway writes (or, for the two no test can cause, its source writes).
+    // Each message it filters on is one the gateway writes (or, for the one no test can cause, its source writes).
     for (const msg of messagesFiltered(q)) {
       if (corpus.some((line) => line.msg === msg)) continue;
       const file = MESSAGES_IN_SOURCE[msg];
