@@ -49,6 +49,11 @@ export interface App {
 
 const SLASH = 0x2f;
 
+/** What browser code of an allowed origin may read beyond the safelisted headers (README: CORS_ORIGINS). */
+const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after, allow';
+/** The request headers a preflight allows. */
+const CORS_ALLOWED_HEADERS = 'content-type, authorization, x-request-id';
+
 /**
  * The request target as a path. A client that takes the gateway for a proxy sends the
  * absolute form (`POST http://host/predict`), which servers must accept (RFC 9112 §3.2.2):
@@ -143,6 +148,11 @@ export function createApp(deps: AppDeps): App {
     });
   }
 
+  /**
+   * CORS for the origins in CORS_ORIGINS. Never `access-control-allow-credentials`: the gateway
+   * reads no cookies (the admin token is a bearer header), so a script that sends credentials
+   * (`credentials: 'include'`) is refused by its browser, as README says.
+   */
   function cors(req: IncomingMessage, res: ServerResponse, state: RequestState): boolean {
     if (config.CORS_ORIGINS.length === 0) return false;
     // Answers differ by Origin once any origin is allowed: caches must keep them apart.
@@ -150,13 +160,14 @@ export function createApp(deps: AppDeps): App {
     const origin = req.headers.origin;
     if (!origin || !config.CORS_ORIGINS.includes(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
-    // Browser code may read the request id it is told to quote.
-    res.setHeader('access-control-expose-headers', 'x-request-id');
+    // Browser code may read the headers it is told to use: the request id to quote, when to
+    // retry a 503 (Retry-After), the methods a 405 names (Allow). Others it cannot read.
+    res.setHeader('access-control-expose-headers', CORS_EXPOSED_HEADERS);
     if (req.method === 'OPTIONS') {
       setStandardHeaders(res, state.id);
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-allow-headers': 'content-type, authorization, x-request-id',
+        'access-control-allow-headers': CORS_ALLOWED_HEADERS,
         'access-control-max-age': '600',
       });
       res.end();

@@ -329,7 +329,7 @@ describe('HTTP', () => {
   it('lets allowed origins read x-request-id, and varies every answer on Origin', async () => {
     const allowed = await fetch(`${gw.url}/`, { headers: { origin: 'https://app.example' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    expect(allowed.headers.get('access-control-expose-headers')).toBe('x-request-id');
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('x-request-id, retry-after, allow');
     expect(allowed.headers.get('vary')).toBe('Origin');
     const other = await fetch(`${gw.url}/`, { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
