@@ -51,8 +51,10 @@ const SLASH = 0x2f;
 
 /** What browser code of an allowed origin may read beyond the safelisted headers (README: CORS_ORIGINS). */
 const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after, allow';
-/** The request headers a preflight allows. */
+/** The request headers a preflight allows when it names none (or names them in no valid form). */
 const CORS_ALLOWED_HEADERS = 'content-type, authorization, x-request-id';
+/** A comma-separated list of header names, as a browser sends Access-Control-Request-Headers. */
+const HEADER_NAMES = /^[!#$%&'*+.^_`|~0-9a-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9a-z-]+)*$/i;
 
 /**
  * The request target as a path. A client that takes the gateway for a proxy sends the
@@ -165,9 +167,16 @@ export function createApp(deps: AppDeps): App {
     res.setHeader('access-control-expose-headers', CORS_EXPOSED_HEADERS);
     if (req.method === 'OPTIONS') {
       setStandardHeaders(res, state.id);
+      // The request headers the page asks to send, whatever they are (as Yoga's own CORS allows): the
+      // gateway ignores those it does not read, and a fixed list made the browser refuse the whole
+      // request over a header a client library or browser tracing adds (Apollo's
+      // apollographql-client-name, traceparent), with nothing in the answer saying why.
+      const requested = req.headers['access-control-request-headers'];
+      const allowHeaders = requested !== undefined && HEADER_NAMES.test(requested) ? requested : CORS_ALLOWED_HEADERS;
       res.writeHead(204, {
+        vary: 'Origin, Access-Control-Request-Headers',
         'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-allow-headers': CORS_ALLOWED_HEADERS,
+        'access-control-allow-headers': allowHeaders,
         'access-control-max-age': '600',
       });
       res.end();

@@ -194,6 +194,20 @@ describe.skipIf(unavailable !== null)('cors from another origin, in a browser', 
     }
   });
 
+  it('takes the request headers GraphQL clients and browser tracing add (Apollo client awareness, traceparent)', async () => {
+    const t = await pageOf(app.origin);
+    const headers = {
+      'apollographql-client-name': 'retention-web',
+      'apollographql-client-version': '2.4.1',
+      'apollo-require-preflight': 'true',
+      'x-apollo-operation-name': 'Predict',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    };
+    const seen = await graphqlPost(t, { query: PREDICT, variables: { customer: GRAPHQL_CUSTOMER } }, headers);
+    expect(seen).toMatchObject({ status: 200 });
+    expect(t.consoleErrors).toEqual([]);
+  });
+
   it('answers with no Access-Control-Allow-Credentials: a script that sends credentials (cookies) is refused, one that does not is answered', async () => {
     const t = await pageOf(app.origin);
     const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: PREDICT, variables: { customer: GRAPHQL_CUSTOMER } }) };
