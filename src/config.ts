@@ -45,8 +45,10 @@ function originProblem(entry: string): string | undefined {
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    return `entry "${entry}" must be an http(s) origin: scheme://host[:port], no path${/\s/.test(entry) ? ' (separate origins with commas)' : ''}`;
+  // Origins run together with another separator: a semicolon parses as part of the host
+  // ("https://a.example;https://b.example" suggested "https://a.example;https").
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || /[\s;]/.test(entry)) {
+    return `entry "${entry}" must be an http(s) origin: scheme://host[:port], no path${/[\s;]/.test(entry) ? ' (separate origins with commas)' : ''}`;
   }
   if (url.origin !== entry) return `entry "${entry}" must be ${form} (did you mean "${url.origin}"?)`;
   return undefined;

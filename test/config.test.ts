@@ -145,6 +145,8 @@ describe('CORS origins', () => {
 
   it('says to separate origins with commas', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example https://b.example' })).toThrow(/no path \(separate origins with commas\)/);
+    // A semicolon parses as part of a host: no suggestion of "https://a.example;https".
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example;https://b.example' })).toThrow('CORS_ORIGINS: entry "https://a.example;https://b.example" must be an http(s) origin: scheme://host[:port], no path (separate origins with commas)');
   });
 });
 
