@@ -50,7 +50,7 @@ export interface App {
 const SLASH = 0x2f;
 
 /** What browser code of an allowed origin may read beyond the safelisted headers (README: CORS_ORIGINS). */
-const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after, allow';
+export const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after, allow';
 /** The request headers a preflight allows when it names none (or names them in no valid form). */
 const CORS_ALLOWED_HEADERS = 'content-type, authorization, x-request-id';
 /** A comma-separated list of header names, as a browser sends Access-Control-Request-Headers. */

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CORS_EXPOSED_HEADERS } from '../src/app.js';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/config.js';
 import { CHUNK_ROWS } from '../src/chunked.js';
 import { CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, MAX_TENURE_MONTHS } from '../src/contract.js';
@@ -158,6 +159,12 @@ describe('README', () => {
       `come back within ${manifest.parity.tolerance.toExponential().replace('+', '')}`,
     ];
     expect(quoted.filter((phrase) => !flat.includes(phrase))).toEqual([]);
+  });
+
+  it('names the headers an allowed origin\'s scripts may read as the gateway exposes them', () => {
+    const names = CORS_EXPOSED_HEADERS.split(/, */);
+    const listed = `may read ${names.slice(0, -1).map((n) => `\`${n}\``).join(', ')} and \`${names.at(-1) ?? ''}\``;
+    expect(flat.toLowerCase().includes(listed.toLowerCase()), `README lacks: ${listed}`).toBe(true);
   });
 
   it("shows the committed bundle's metrics and threshold", () => {
