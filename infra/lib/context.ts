@@ -34,22 +34,71 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
 };
 
 /**
+ * Context keys that would be one of this app's settings. CDK's own keys carry a prefix with `:` or
+ * `/` (`aws:cdk:enable-path-metadata`, `@aws-cdk/core:…` feature flags, cached lookups such as
+ * `availability-zones:account=…`), so they never look like one.
+ */
+const SETTING_LIKE = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/**
  * Reads GatewaySettings from CDK context (cdk.json or `cdk deploy -c key=value`). Values given on the
  * command line arrive as strings, so numbers and booleans are parsed here; every bad value is reported at once.
  * Empty strings mean "not set" so optional settings can be cleared with `-c certificateArn=`.
+ * A key that looks like a setting but is none (`-c desiredcount=3`) is refused, naming the
+ * setting it is closest to: ignored, the deploy would run the default.
  */
 export function settingsFromContext(node: Node): GatewaySettings {
   const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
   const problems: string[] = [];
+  const given = Object.keys(node.getAllContext() as Record<string, unknown>);
+  for (const key of given) {
+    if (!Object.hasOwn(KINDS, key) && SETTING_LIKE.test(key)) problems.push(unknownKeyProblem(key));
+  }
   for (const [key, kind] of Object.entries(KINDS) as [keyof GatewaySettings, Kind][]) {
     const raw: unknown = node.tryGetContext(key);
     if (raw === undefined || raw === null || raw === '') continue;
     const value = parse(raw, kind);
-    if (value === undefined) problems.push(`context "${key}" must be a ${kind}, got ${JSON.stringify(raw)}`);
+    if (value === undefined) problems.push(`context "${key}" must be a ${kind}, got ${JSON.stringify(raw)}${kind === 'boolean' ? ': use true or false' : ''}`);
     else settings[key] = value;
   }
   if (problems.length > 0) throw new PropsValidationError('context', problems);
   return settings as unknown as GatewaySettings;
+}
+
+/** The refusal of a context key this app does not read, with the setting it most likely meant. */
+function unknownKeyProblem(key: string): string {
+  const head = `context "${key}" is not a setting of this app, so it would change nothing`;
+  const meant = closestSetting(key);
+  return meant !== undefined
+    ? `${head}; did you mean "${meant}"?`
+    : `${head}; the settings are ${Object.keys(KINDS).join(', ')} (infra/README.md, "Parameters (CDK context)")`;
+}
+
+/**
+ * The setting whose name is the same but for case, `-` and `_`, or one typo away (`cpus`);
+ * undefined when none is. Not further: `minCount` is 2 edits from `maxCount`, which it does not mean.
+ */
+function closestSetting(key: string): string | undefined {
+  const plain = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
+  let best: { name: string; distance: number } | undefined;
+  for (const name of Object.keys(KINDS)) {
+    const distance = editDistance(plain(key), plain(name));
+    if (distance <= 1 && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function parse(raw: unknown, kind: Kind): string | number | boolean | undefined {

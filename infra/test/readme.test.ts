@@ -6,9 +6,10 @@
  * tests synthesize the stack; the root's cannot).
  */
 import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { KINDS } from '../lib/context.js';
+import { KINDS, settingsFromContext } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
@@ -23,6 +24,25 @@ const flat = readme.replace(/\s+/g, ' ');
 // Each row: | `key` | default | validation / meaning |
 const rows = [...readme.matchAll(/^\| `(\w+)` \| ([^|]*) \| ([^\n]*) \|$/gm)].map((m) => ({ key: m[1] as keyof GatewaySettings, defaultCell: m[2], meaning: m[3] }));
 const row = (key: keyof GatewaySettings) => rows.find((r) => r.key === key);
+
+/** The text of the first fenced block after `marker` in the README. */
+function blockAfter(marker: string): string {
+  const at = readme.indexOf(marker);
+  expect(at, `infra/README.md no longer says "${marker}"`).toBeGreaterThanOrEqual(0);
+  const block = /```[^\n]*\n([\s\S]*?)\n```/.exec(readme.slice(at));
+  if (!block?.[1]) throw new Error(`no code block after "${marker}" in infra/README.md`);
+  return block[1];
+}
+
+/** The message a synth refuses these settings with. */
+function refusal(build: () => unknown): string {
+  try {
+    build();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the settings to be refused');
+}
 
 describe("infra/README.md's parameter table", () => {
   it('lists every context key the app reads, once', () => {
@@ -41,6 +61,14 @@ describe("infra/README.md's parameter table", () => {
   it('lists the log levels and Fargate CPU sizes the synth accepts', () => {
     expect(row('logLevel')?.meaning).toContain(`\`LOG_LEVEL\`: ${LEVELS_WITH_ACCESS_LINES.join(', ')} (${LOG_LEVELS.filter((l) => !LEVELS_WITH_ACCESS_LINES.includes(l)).join(', ')} are refused`);
     expect(row('cpu')?.meaning).toContain(`Fargate CPU units: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')}`);
+  });
+
+  it('shows the refusal of a key it does not list, as the app words it', () => {
+    const example = /A key this table does not list is refused[^`]*`-c (\w+)=(\w+)`/.exec(flat);
+    expect(example, 'the sentence on keys the table does not list, with its -c example').not.toBeNull();
+    const [, key = '', value = ''] = example ?? [];
+    expect(Object.keys(KINDS)).not.toContain(key);
+    expect(blockAfter('A key this table does not list is refused')).toBe(refusal(() => settingsFromContext(new App({ context: { [key]: value } }).node)));
   });
 });
 
