@@ -5,16 +5,17 @@
  * defaults (src/config.ts). So are the deployment facts the root README.md quotes (this app's
  * tests synthesize the stack; the root's cannot).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
 import { KINDS, settingsFromContext } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
 import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES } from '../lib/saved-queries.js';
-import { containerOf, propsOfType, synth } from './helpers.js';
+import { buildStack, containerOf, propsOfType, synth } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rootReadme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
@@ -63,12 +64,43 @@ describe("infra/README.md's parameter table", () => {
     expect(row('cpu')?.meaning).toContain(`Fargate CPU units: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')}`);
   });
 
+  it("gives the range of shutdownTimeoutMs the synth accepts, and the refusal above it", () => {
+    const [min, max] = [1000, 110_000];
+    expect(row('shutdownTimeoutMs')?.meaning).toContain(`\`SHUTDOWN_TIMEOUT_MS\`, an integer ${min.toLocaleString('en-US')}–${max.toLocaleString('en-US')};`);
+    expect(() => buildStack({ shutdownTimeoutMs: min })).not.toThrow();
+    expect(() => buildStack({ shutdownTimeoutMs: max })).not.toThrow();
+    expect(refusal(() => buildStack({ shutdownTimeoutMs: min - 1 }))).toContain('shutdownTimeoutMs');
+    const above = refusal(() => buildStack({ shutdownTimeoutMs: max + 1 })).split('\n  - ')[1];
+    expect(row('shutdownTimeoutMs')?.meaning).toContain(`refused as \`${above}\``);
+  });
+
   it('shows the refusal of a key it does not list, as the app words it', () => {
     const example = /A key this table does not list is refused[^`]*`-c (\w+)=(\w+)`/.exec(flat);
     expect(example, 'the sentence on keys the table does not list, with its -c example').not.toBeNull();
     const [, key = '', value = ''] = example ?? [];
     expect(Object.keys(KINDS)).not.toContain(key);
     expect(blockAfter('A key this table does not list is refused')).toBe(refusal(() => settingsFromContext(new App({ context: { [key]: value } }).node)));
+  });
+});
+
+describe("infra/README.md's example of a refused synth", () => {
+  it('is the message the app gives for those settings', () => {
+    const block = blockAfter('reports all its problems at once, e.g.');
+    expect(block).toBe(refusal(() => buildStack({ cpu: 256, memoryMiB: 4096, desiredCount: 1 })));
+  });
+});
+
+describe("infra/README.md's layout", () => {
+  const layout = blockAfter('## Layout');
+  const named = layout.split('\n').map((line) => line.split(/\s+/)[0] ?? '');
+
+  it('names every file of bin/, lib/ and scripts/', () => {
+    const files = ['bin', 'lib', 'scripts'].flatMap((dir) => readdirSync(new URL(`../${dir}/`, import.meta.url)).map((f) => `${dir}/${f}`));
+    expect(files.filter((f) => !named.includes(f))).toEqual([]);
+  });
+
+  it('names only files that exist', () => {
+    expect(named.filter((f) => !f.includes('*') && !existsSync(new URL(`../${f}`, import.meta.url)))).toEqual([]);
   });
 });
 
@@ -85,6 +117,8 @@ describe("infra/README.md's fixed values", () => {
   const stop = Number(container.StopTimeout);
   const port = (container.PortMappings as { ContainerPort: number }[])[0]?.ContainerPort;
   const s = (ms: number) => ms / 1000;
+  const albSubnets = (alb?.Subnets as unknown[]).length;
+  const publicIps = propsOfType(template, 'AWS::EC2::EIP').length + albSubnets;
 
   it('are the synthesized stack’s, and the gateway defaults the task relies on', () => {
     expect([ECS_NAMES.service, ECS_NAMES.taskFamily]).toEqual([ECS_NAMES.cluster, ECS_NAMES.cluster]);
@@ -92,15 +126,17 @@ describe("infra/README.md's fixed values", () => {
       `ALB (idle timeout ${idle} s)`,
       `IP target group on ${String(targets?.Port)} with health check \`GET ${String(targets?.HealthCheckPath)}\` → ${String((targets?.Matcher as { HttpCode: string }).HttpCode)}`,
       `(cluster, service and family named \`${ECS_NAMES.cluster}\`;`,
-      `⌈ms/1000⌉ + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s by default, max 120 s)`,
+      `⌈ms/1000⌉ + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s by default, max 120 s:`,
       `container port ${port} (\`PORT=${env.PORT}\`), ALB idle timeout ${idle} s (the gateway's keep-alive is ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s,`,
       `request timeout ${s(gateway.REQUEST_TIMEOUT_MS)} s (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\` in the task environment`,
       `the ALB deregistration delay derived from it (${drain} s)`,
       `health check every ${String(targets?.HealthCheckIntervalSeconds)} s with ${String(targets?.HealthCheckTimeoutSeconds)} s timeout, healthy after ${String(targets?.HealthyThresholdCount)} and unhealthy after ${String(targets?.UnhealthyThresholdCount)} checks`,
       `for up to the deregistration delay (${drain} s)`,
-      `exits within \`SHUTDOWN_TIMEOUT_MS\` (${s(gateway.SHUTDOWN_TIMEOUT_MS)} s); ECS waits up to stopTimeout (${stop} s)`,
+      `stops draining after \`SHUTDOWN_TIMEOUT_MS\` (${s(gateway.SHUTDOWN_TIMEOUT_MS)} s) at the latest, then exits once its last log lines are written (at most ${s(EXIT_LOG_WAIT_MS)} s more, when the log reader is behind: \`EXIT_LOG_WAIT_MS\` in \`src/logger.ts\`); ECS waits up to stopTimeout (${stop} s)`,
       `after ${String(targets?.UnhealthyThresholdCount)} failed checks (≈ ${Number(targets?.UnhealthyThresholdCount) * Number(targets?.HealthCheckIntervalSeconds)} s)`,
       `within \`MLFLOW_POLL_INTERVAL_MS\` (${s(gateway.MLFLOW_POLL_INTERVAL_MS)} s)`,
+      // Costs: public IPv4 at $0.005 per address-hour, 730 hours a month.
+      `with the defaults ${publicIps} (the NAT gateway's Elastic IP and one per ALB node, in each of the ${albSubnets} AZs; \`natGateways=2\` adds one, and the ALB adds nodes as it scales) ≈ $${Math.round(publicIps * 0.005 * 730)}`,
     ];
     expect(phrases.filter((phrase) => !flat.includes(phrase))).toEqual([]);
   });
