@@ -83,6 +83,27 @@ describe("infra/README.md's parameter table", () => {
   });
 });
 
+describe("infra/README.md's commands", () => {
+  // A command continued over lines (`\` at a line's end) as one line.
+  const commands = [...readme.replace(/\\\n\s*/g, ' ').matchAll(/^npm run cdk -- (\w+) ChurnGateway(.*)$/gm)].map((m) => ({
+    verb: m[1],
+    keys: [...(m[2] ?? '').matchAll(/-c (\w+)=/g)].map((k) => k[1]),
+  }));
+
+  it('give only settings the app reads (a misspelled one is refused)', () => {
+    const given = [...flat.matchAll(/-c (\w+)=/g)].map((m) => m[1] ?? '');
+    expect(given.length).toBeGreaterThan(5);
+    expect(given.filter((key) => !Object.hasOwn(KINDS, key) && !['key', 'desiredcount'].includes(key))).toEqual([]);
+  });
+
+  it('diff with every setting the deploy gave: one left out is shown as going back to its default', () => {
+    const deploy = commands.find((c) => c.verb === 'deploy');
+    const diff = commands.find((c) => c.verb === 'diff');
+    expect(deploy?.keys).toContain('image');
+    expect(diff?.keys.sort()).toEqual(deploy?.keys.sort());
+  });
+});
+
 describe("infra/README.md's example of a refused synth", () => {
   it('is the message the app gives for those settings', () => {
     const block = blockAfter('reports all its problems at once, e.g.');
