@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { corsOriginEntries, originProblem } from './cors-origins.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -29,30 +30,6 @@ const int = <F extends number | undefined>(fallback: F, min: number, max: number
       }
       return n;
     });
-
-/**
- * Why a CORS_ORIGINS entry can never equal a browser's Origin header, or undefined if it can.
- * A browser sends its origin serialized: lower-case scheme and host, no default port, no path,
- * no trailing slash (`https://app.example`, `http://localhost:5173`); the gateway compares it with
- * each entry as a string. An entry is taken only if it is already in that form.
- */
-function originProblem(entry: string): string | undefined {
-  const form = 'an origin: scheme://host[:port], no path';
-  if (entry.includes('*')) return `entry "${entry}": a wildcard is not supported; list the origins allowed instead, comma-separated (each scheme://host[:port], no path)`;
-  let url: URL | undefined;
-  try {
-    url = new URL(entry);
-  } catch {
-    url = undefined;
-  }
-  // Origins run together with another separator: a semicolon parses as part of the host
-  // ("https://a.example;https://b.example" suggested "https://a.example;https").
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || /[\s;]/.test(entry)) {
-    return `entry "${entry}" must be an http(s) origin: scheme://host[:port], no path${/[\s;]/.test(entry) ? ' (separate origins with commas)' : ''}`;
-  }
-  if (url.origin !== entry) return `entry "${entry}" must be ${form} (did you mean "${url.origin}"?)`;
-  return undefined;
-}
 
 /** A non-empty string (zod's own message for an empty one is "Too small: expected string to have >=1 characters"). */
 const nonEmpty = () => z.string().min(1, 'must not be empty');
@@ -105,7 +82,7 @@ const variables = z.object({
     .string()
     .default('')
     .transform((v, ctx) => {
-      const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const entries = corsOriginEntries(v);
       for (const entry of entries) {
         const problem = originProblem(entry);
         if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { quotesSent: true } });

@@ -15,6 +15,7 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   logLevel: 'string',
   shutdownTimeoutMs: 'number',
   graphiqlEnabled: 'boolean',
+  corsOrigins: 'string',
   mlflowStrict: 'boolean',
   cpuTargetPercent: 'number',
   requestsPerTarget: 'number',

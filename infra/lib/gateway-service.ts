@@ -5,6 +5,7 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { corsOriginEntries, originProblem } from '../../src/cors-origins.js';
 import { fargateSizeProblem } from './fargate-sizes.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS } from './load-balancer.js';
 import { GATEWAY_PORT } from './network.js';
@@ -51,6 +52,11 @@ export interface GatewayServiceProps {
   /** Seconds ECS waits after SIGTERM before SIGKILL (Fargate maximum 120). */
   readonly stopTimeoutSeconds: number;
   readonly graphiqlEnabled: boolean;
+  /**
+   * CORS_ORIGINS: browser origins allowed to call the gateway, comma-separated, each exactly as a
+   * browser sends Origin (https://app.example). Unset or empty: CORS closed, only same-origin pages.
+   */
+  readonly corsOrigins?: string;
   readonly modelDir?: string;
   readonly modelUri?: string;
   readonly mlflowTrackingUri?: string;
@@ -193,6 +199,8 @@ function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> 
     // Written, not left to the gateway's default: the ALB's deregistration delay is derived from it.
     REQUEST_TIMEOUT_MS: String(GATEWAY_REQUEST_TIMEOUT_MS),
   };
+  const corsOrigins = corsOriginEntries(props.corsOrigins ?? '');
+  if (corsOrigins.length > 0) env.CORS_ORIGINS = corsOrigins.join(',');
   if (props.modelDir) env.MODEL_DIR = props.modelDir;
   if (props.modelUri) env.MODEL_URI = props.modelUri;
   if (props.mlflowTrackingUri) {
@@ -234,6 +242,12 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
     problems.push(
       `shutdownTimeoutMs (${props.shutdownTimeoutMs}) must be below stopTimeoutSeconds (${props.stopTimeoutSeconds} s) or ECS kills the gateway mid-drain`,
     );
+  }
+  // The gateway's own CORS_ORIGINS rules (src/cors-origins.ts, which src/config.ts parses with):
+  // an entry no browser's Origin can equal makes every task exit at start.
+  for (const entry of corsOriginEntries(props.corsOrigins ?? '')) {
+    const problem = originProblem(entry);
+    if (problem !== undefined) problems.push(`corsOrigins ${problem}`);
   }
   // The gateway refuses these at start-up (the same rules as src/config.ts, which this app
   // cannot import: infra is its own package); caught here, a mistake fails synth

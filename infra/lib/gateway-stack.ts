@@ -22,6 +22,8 @@ export interface GatewaySettings {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly graphiqlEnabled: boolean;
+  /** CORS_ORIGINS: the browser origins allowed to call the gateway, comma-separated; unset, CORS is closed. */
+  readonly corsOrigins?: string;
   /** MLFLOW_STRICT: a task that cannot load the MLflow model exits instead of serving the packaged one. */
   readonly mlflowStrict: boolean;
   readonly cpuTargetPercent: number;
@@ -158,6 +160,7 @@ export class GatewayStack extends Stack {
       shutdownTimeoutMs: s.shutdownTimeoutMs,
       stopTimeoutSeconds,
       graphiqlEnabled: s.graphiqlEnabled,
+      corsOrigins: s.corsOrigins,
       modelDir: s.modelDir,
       modelUri: s.modelUri,
       mlflowTrackingUri: s.mlflowTrackingUri,

@@ -80,6 +80,8 @@ const EDGES: Record<string, Partial<GatewaySettings>> = {
   'shortest shutdown timeout': { shutdownTimeoutMs: 1000 },
   'longest shutdown timeout': { shutdownTimeoutMs: 110_000 },
   'GraphiQL on': { graphiqlEnabled: true },
+  'CORS origins': { corsOrigins: 'https://app.example, http://localhost:5173' },
+  'CORS origin with a path': { corsOrigins: 'https://app.example/' },
   'model folder': { modelDir: '/app/model/other' },
 };
 
@@ -91,8 +93,56 @@ describe('every environment the synth accepts is one the gateway starts with', (
   });
 
   it('the edges include settings the gateway refuses, and the synth refuses each of them', () => {
-    const refusedByGateway = ['tracking URI with a query', 'tracking URI with a fragment', 'tracking URI with credentials', 'MLflow credentials and token'];
+    const refusedByGateway = ['tracking URI with a query', 'tracking URI with a fragment', 'tracking URI with credentials', 'MLflow credentials and token', 'CORS origin with a path'];
     for (const name of refusedByGateway) expect(taskEnvironment(EDGES[name] ?? {}), name).toBeInstanceOf(PropsValidationError);
+  });
+});
+
+/**
+ * corsOrigins becomes the task's CORS_ORIGINS. The synth checks it with the gateway's own rules
+ * (src/cors-origins.ts, which src/config.ts parses CORS_ORIGINS with), so an origin the gateway
+ * would refuse fails synth with the gateway's words, instead of every task exiting at start.
+ */
+describe('corsOrigins: refused at synth exactly when the gateway would refuse CORS_ORIGINS', () => {
+  /** The gateway's refusals of CORS_ORIGINS=value, each as the synth words it (the setting's name for the variable's). */
+  const gatewayProblems = (value: string) => {
+    try {
+      loadConfig({ CORS_ORIGINS: value });
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.details.map((d) => `${d.variable === 'CORS_ORIGINS' ? 'corsOrigins' : d.variable} ${d.problem}`);
+    }
+  };
+
+  it.each(['https://app.example/', '*', 'HTTPS://APP.EXAMPLE', 'a;b', 'https://a.example;https://b.example', 'app.example', 'https://app.example, ftp://files.example', 'https://app.example:443'])(
+    '%s is refused, naming corsOrigins and what is allowed, as the gateway refuses it',
+    (corsOrigins) => {
+      const refused = taskEnvironment({ corsOrigins });
+      expect(refused).toBeInstanceOf(PropsValidationError);
+      const expected = gatewayProblems(corsOrigins);
+      expect(expected.length).toBeGreaterThan(0);
+      expect((refused as PropsValidationError).problems).toEqual(expected);
+      for (const problem of expected) expect(problem).toMatch(/^corsOrigins entry "[^"]*"(:| must be) .*scheme:\/\/host\[:port\], no path/);
+    },
+  );
+
+  it.each([
+    ['https://app.example', ['https://app.example']],
+    [' https://app.example , http://localhost:5173,', ['https://app.example', 'http://localhost:5173']],
+    ['http://[::1]:8080', ['http://[::1]:8080']],
+  ])('%s is written to CORS_ORIGINS, and the gateway allows those origins', (corsOrigins, origins) => {
+    const env = taskEnvironment({ corsOrigins });
+    if (env instanceof PropsValidationError) throw env;
+    expect(env.CORS_ORIGINS).toBe(origins.join(','));
+    expect(loadConfig(env).CORS_ORIGINS).toEqual(origins);
+  });
+
+  it.each([undefined, '', ' , '])('%j leaves CORS_ORIGINS out: closed, as before', (corsOrigins) => {
+    const env = taskEnvironment({ corsOrigins });
+    if (env instanceof PropsValidationError) throw env;
+    expect(env).not.toHaveProperty('CORS_ORIGINS');
+    expect(loadConfig(env).CORS_ORIGINS).toEqual([]);
   });
 });
 

@@ -32,6 +32,7 @@ const CONTEXT: Record<string, string> = {
   logLevel: 'debug',
   shutdownTimeoutMs: '25500',
   graphiqlEnabled: 'true',
+  corsOrigins: 'https://app.example, http://localhost:5173',
   mlflowStrict: 'true',
   cpuTargetPercent: '45',
   requestsPerTarget: '30000',
@@ -92,6 +93,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
     expect(containerOf(s.template, s.stack, s.stack.gateway.taskDefinition).StopTimeout).toBe(36);
   },
   graphiqlEnabled: (s) => expect(env(s).GRAPHIQL_ENABLED).toBe('true'),
+  corsOrigins: (s) => expect(env(s).CORS_ORIGINS).toBe('https://app.example,http://localhost:5173'),
   mlflowStrict: (s) => expect(env(s).MLFLOW_STRICT).toBe('true'),
   cpuTargetPercent: (s) => expect(scalingTargets(s)).toContainEqual(['ECSServiceAverageCPUUtilization', 45]),
   requestsPerTarget: (s) => expect(scalingTargets(s)).toContainEqual(['ALBRequestCountPerTarget', 30000]),
@@ -171,12 +173,13 @@ describe('the CDK app (bin/app.ts)', () => {
   };
 
   it('synthesizes the stack from the context it is given', () => {
-    const r = runApp({ graphiqlEnabled: 'true', logLevel: 'trace', p99LatencySeconds: '0.5' });
+    // corsOrigins: the app checks it with the gateway's src/cors-origins.ts, which tsx loads from outside infra/.
+    const r = runApp({ graphiqlEnabled: 'true', logLevel: 'trace', p99LatencySeconds: '0.5', corsOrigins: 'https://app.example' });
     expect(r.status, r.out).toBe(0);
     const resources = Object.values(r.template?.Resources ?? {});
     const [taskDefinition] = resources.filter((res) => res.Type === 'AWS::ECS::TaskDefinition');
     const [container] = (taskDefinition?.Properties?.ContainerDefinitions ?? []) as { Environment: { Name: string; Value: string }[] }[];
-    expect(container?.Environment).toEqual(expect.arrayContaining([{ Name: 'GRAPHIQL_ENABLED', Value: 'true' }, { Name: 'LOG_LEVEL', Value: 'trace' }]));
+    expect(container?.Environment).toEqual(expect.arrayContaining([{ Name: 'GRAPHIQL_ENABLED', Value: 'true' }, { Name: 'LOG_LEVEL', Value: 'trace' }, { Name: 'CORS_ORIGINS', Value: 'https://app.example' }]));
     const thresholds = resources.filter((res) => res.Type === 'AWS::CloudWatch::Alarm' && res.Properties?.MetricName === 'TargetResponseTime').map((res) => res.Properties?.Threshold);
     expect(thresholds).toEqual([0.5]);
     // The checks lib/app.ts registers (test/security-checks.test.ts: cdk-nag, failing the synth on a finding) ran.
