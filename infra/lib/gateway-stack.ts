@@ -238,19 +238,27 @@ function retentionDays(days: number): logs.RetentionDays {
  * in mlflowCidr (default: the VPC). Without it the task security group allows only 443, and a
  * gateway that cannot reach MLflow does not fail: it retries, then serves its packaged bundle
  * with a warning (src/model/startup.ts), i.e. the wrong model. So the rule follows the URI, and
- * an mlflowPort the URI does not use is refused rather than opened.
+ * an mlflowPort the URI does not use is refused rather than opened; so are mlflowPort and
+ * mlflowCidr without a URI, which would open a port nothing uses, or change nothing.
  */
 function mlflowEgress(s: GatewaySettings): { port: number; cidr?: string } | undefined {
   const uriPort = s.mlflowTrackingUri === undefined ? undefined : portOfHttpUrl(s.mlflowTrackingUri);
-  assertNoProblems(
-    'GatewayStack',
-    uriPort !== undefined && s.mlflowPort !== undefined && s.mlflowPort !== uriPort
-      ? [
-          `mlflowPort ${s.mlflowPort} disagrees with mlflowTrackingUri "${s.mlflowTrackingUri}", which connects to port ${uriPort}: ` +
-            'the tasks could not reach MLflow and would serve the packaged model; leave mlflowPort out (it follows the URI) or make them agree',
-        ]
-      : [],
-  );
+  const problems: string[] = [];
+  if (uriPort !== undefined && s.mlflowPort !== undefined && s.mlflowPort !== uriPort) {
+    problems.push(
+      `mlflowPort ${s.mlflowPort} disagrees with mlflowTrackingUri "${s.mlflowTrackingUri}", which connects to port ${uriPort}: ` +
+        'the tasks could not reach MLflow and would serve the packaged model; leave mlflowPort out (it follows the URI) or make them agree',
+    );
+  }
+  if (s.mlflowTrackingUri === undefined) {
+    if (s.mlflowPort !== undefined) {
+      problems.push(`mlflowPort needs mlflowTrackingUri: it opens the tasks' egress to the MLflow server that URI names, and without one it would open port ${s.mlflowPort} for nothing`);
+    }
+    if (s.mlflowCidr !== undefined) {
+      problems.push('mlflowCidr needs mlflowTrackingUri: it says where the tasks may reach the MLflow server that URI names, and without one it would change nothing');
+    }
+  }
+  assertNoProblems('GatewayStack', problems);
   const port = s.mlflowPort ?? uriPort;
   return port === undefined ? undefined : { port, cidr: s.mlflowCidr };
 }

@@ -6,6 +6,13 @@ import { assertNoProblems, isIntegerIn } from './validation.js';
 
 export const GATEWAY_PORT = 8000;
 const HTTPS = 443;
+/** A number 0–255 without leading zeros. */
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/**
+ * a.b.c.d/n, each number 0–255 and n 0–32: CDK's own check takes 999.0.0.0/40, which EC2 then
+ * refuses only at deploy.
+ */
+const IPV4_CIDR = new RegExp(`^(${OCTET}\\.){3}${OCTET}/(3[0-2]|[12]?\\d)$`);
 
 export interface NetworkProps {
   /** NAT gateways for the private subnets' egress: 1 is cheapest, 2 survives an AZ outage. */
@@ -90,10 +97,14 @@ function validateNetworkProps(props: NetworkProps): void {
   if (!isIntegerIn(props.natGateways, 1, 2)) {
     problems.push(`natGateways must be 1 or 2 (tasks run in private subnets and need egress), got ${props.natGateways}`);
   }
+  // Named as the operator sets them: the stack fills mlflowEgress from mlflowPort (else the port
+  // of mlflowTrackingUri) and mlflowCidr.
   if (props.mlflowEgress) {
     const { port, cidr } = props.mlflowEgress;
-    if (!isIntegerIn(port, 1, 65535)) problems.push(`mlflowEgress.port must be a TCP port 1–65535, got ${port}`);
-    if (cidr !== undefined && !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(cidr)) problems.push(`mlflowEgress.cidr must be an IPv4 CIDR like 10.0.0.0/16, got "${cidr}"`);
+    if (!isIntegerIn(port, 1, 65535)) problems.push(`mlflowPort (else the port of mlflowTrackingUri) must be a TCP port 1–65535, got ${port}`);
+    if (cidr !== undefined && !IPV4_CIDR.test(cidr)) {
+      problems.push(`mlflowCidr must be an IPv4 CIDR like 10.0.0.0/16: four numbers 0–255 and a prefix length 0–32, got "${cidr}"`);
+    }
   }
   assertNoProblems('Network', problems);
 }

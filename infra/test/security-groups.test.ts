@@ -46,7 +46,7 @@ describe('security groups (HTTP only)', () => {
 });
 
 describe('security groups (HTTPS and MLflow egress)', () => {
-  const { stack, template } = synth({ certificateArn: CERTIFICATE_ARN, mlflowPort: 5000, mlflowCidr: '10.20.0.0/16' });
+  const { stack, template } = synth({ certificateArn: CERTIFICATE_ARN, mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion', mlflowPort: 5000, mlflowCidr: '10.20.0.0/16' });
   const sgProps = (construct: IConstruct) => propsOf(template, stack, construct);
 
   it('ALB accepts 80 and 443 from the internet, nothing else', () => {

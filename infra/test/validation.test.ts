@@ -100,7 +100,7 @@ describe('settings are validated at synth time with clear errors', () => {
   it('rejects a fraction where a count or percentage must be whole', () => {
     expect(problemsOf({ natGateways: 1.5 })).toContain('natGateways must be 1 or 2 (tasks run in private subnets and need egress), got 1.5');
     expect(problemsOf({ cpuTargetPercent: 45.5 })).toContain('cpuTargetPercent must be an integer 10–90, got 45.5');
-    expect(problemsOf({ mlflowPort: 5000.5 })).toContain('mlflowEgress.port must be a TCP port 1–65535, got 5000.5');
+    expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion', mlflowPort: 5000.5 })).toContain('mlflowPort 5000.5 disagrees');
   });
 
   it('rejects a log retention CloudWatch does not offer', () => {
@@ -136,7 +136,32 @@ describe('settings are validated at synth time with clear errors', () => {
   it('rejects a bad image reference, log level and MLflow egress', () => {
     expect(problemsOf({ image: 'not an image' })).toContain('image must be an image reference');
     expect(problemsOf({ logLevel: 'verbose' as never })).toContain('logLevel must be one of fatal, error, warn, info, debug, trace');
-    expect(problemsOf({ mlflowPort: 70000, mlflowCidr: '10.0.0.0' })).toMatch(/mlflowEgress\.port.*\n.*mlflowEgress\.cidr/);
+  });
+
+  it('rejects mlflowPort and mlflowCidr without mlflowTrackingUri: one would open a port nothing uses, the other would change nothing', () => {
+    expect(problemsOf({ mlflowPort: 5000 })).toContain(
+      "GatewayStack: invalid props:\n  - mlflowPort needs mlflowTrackingUri: it opens the tasks' egress to the MLflow server that URI names, and without one it would open port 5000 for nothing",
+    );
+    expect(problemsOf({ mlflowCidr: '10.20.0.0/16' })).toContain(
+      'GatewayStack: invalid props:\n  - mlflowCidr needs mlflowTrackingUri: it says where the tasks may reach the MLflow server that URI names, and without one it would change nothing',
+    );
+    expect(problemsOf({ mlflowPort: 5000, mlflowCidr: '10.20.0.0/16' })).toMatch(/mlflowPort needs mlflowTrackingUri.*\n.*mlflowCidr needs mlflowTrackingUri/);
+  });
+
+  it('rejects an mlflowCidr EC2 would refuse at deploy, naming mlflowCidr and what is allowed', () => {
+    const mlflow = { mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion' };
+    for (const mlflowCidr of ['999.0.0.0/40', '10.0.0.0/33', '10.0.0.256/8', '300.1.2.3/8', '10.0.0.0', '10.0.0/8', '010.0.0.0/8']) {
+      expect(problemsOf({ ...mlflow, mlflowCidr }), mlflowCidr).toContain(
+        `Network: invalid props:\n  - mlflowCidr must be an IPv4 CIDR like 10.0.0.0/16: four numbers 0–255 and a prefix length 0–32, got "${mlflowCidr}"`,
+      );
+    }
+    for (const mlflowCidr of ['10.20.0.0/16', '0.0.0.0/0', '192.168.255.255/32', '172.16.0.0/12']) expect(() => buildStack({ ...mlflow, mlflowCidr }), mlflowCidr).not.toThrow();
+  });
+
+  it('rejects a tracking URI whose port no TCP connection can use, naming the port setting', () => {
+    expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:0', modelUri: 'models:/telco-churn@champion' })).toContain(
+      'mlflowPort (else the port of mlflowTrackingUri) must be a TCP port 1–65535, got 0',
+    );
   });
 
   it('rejects bad alarm thresholds and topic ARN', () => {
