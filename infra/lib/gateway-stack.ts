@@ -8,7 +8,7 @@ import { ECS_NAMES, GatewayService, LOG_LEVELS, type LogLevel } from './gateway-
 import { GATEWAY_REQUEST_TIMEOUT_MS, LoadBalancer } from './load-balancer.js';
 import { Network } from './network.js';
 import { GatewayQueries } from './saved-queries.js';
-import { assertNoProblems } from './validation.js';
+import { assertNoProblems, isIntegerIn } from './validation.js';
 
 /** Everything an operator may choose; bin/app.ts fills it from cdk.json context / `-c key=value`. */
 export interface GatewaySettings {
@@ -90,6 +90,10 @@ export const LEVELS_WITH_ACCESS_LINES: readonly LogLevel[] = ['info', 'debug', '
 
 /** Seconds between the gateway's drain deadline and ECS's SIGKILL. */
 const DRAIN_HEADROOM_SECONDS = 10;
+/** The longest stopTimeout Fargate allows, in seconds. */
+const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
+/** shutdownTimeoutMs' range: at least 1 s to drain, and at most what leaves the headroom within Fargate's stopTimeout. */
+const SHUTDOWN_TIMEOUT_MS_RANGE = [1000, (FARGATE_MAX_STOP_TIMEOUT_SECONDS - DRAIN_HEADROOM_SECONDS) * 1000] as const;
 
 export interface GatewayStackProps extends StackProps {
   readonly settings: GatewaySettings;
@@ -124,6 +128,17 @@ export class GatewayStack extends Stack {
               `that alarm would never fire; use ${LEVELS_WITH_ACCESS_LINES.join(', ')} (lower logRetentionDays to cut log cost)`,
           ]
         : [],
+    );
+    const [minShutdownMs, maxShutdownMs] = SHUTDOWN_TIMEOUT_MS_RANGE;
+    // Named as the operator sets it: the stopTimeout it is derived into is no setting.
+    assertNoProblems(
+      'GatewayStack',
+      isIntegerIn(s.shutdownTimeoutMs, minShutdownMs, maxShutdownMs)
+        ? []
+        : [
+            `shutdownTimeoutMs must be an integer ${minShutdownMs.toLocaleString('en-US')}–${maxShutdownMs.toLocaleString('en-US')}, got ${s.shutdownTimeoutMs}: ` +
+              `ECS waits ⌈ms/1000⌉ + ${DRAIN_HEADROOM_SECONDS} s after SIGTERM before killing the gateway, and Fargate allows at most ${FARGATE_MAX_STOP_TIMEOUT_SECONDS} s`,
+          ],
     );
     const retention = retentionDays(s.logRetentionDays);
     // Stopping a task: ECS deregisters it, the ALB lets its in-flight requests finish for the

@@ -80,8 +80,11 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(() => buildStack({ ...mlflow, mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN })).not.toThrow();
   });
 
-  it('rejects a SHUTDOWN_TIMEOUT_MS that ECS could not wait for', () => {
-    expect(problemsOf({ shutdownTimeoutMs: 115_000 })).toContain('stopTimeoutSeconds must be an integer 2–120');
+  it('rejects a SHUTDOWN_TIMEOUT_MS that ECS could not wait for, naming shutdownTimeoutMs and its range', () => {
+    const problem = (ms: number) =>
+      `GatewayStack: invalid props:\n  - shutdownTimeoutMs must be an integer 1,000–110,000, got ${ms}: ECS waits ⌈ms/1000⌉ + 10 s after SIGTERM before killing the gateway, and Fargate allows at most 120 s`;
+    for (const ms of [110_001, 115_000, 999, 0, 1500.5]) expect(problemsOf({ shutdownTimeoutMs: ms })).toBe(problem(ms));
+    for (const ms of [1000, 110_000]) expect(() => buildStack({ shutdownTimeoutMs: ms }), String(ms)).not.toThrow();
   });
 
   it('rejects zero or three NAT gateways', () => {
