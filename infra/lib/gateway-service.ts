@@ -11,7 +11,8 @@ import { GATEWAY_REQUEST_TIMEOUT_MS } from './load-balancer.js';
 import { GATEWAY_PORT } from './network.js';
 import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+/** The gateway's LOG_LEVEL values (pino's levels; src/config.ts, which test/gateway-config.test.ts compares). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * Fixed physical names of what the release workflow redeploys (.github/workflows/release.yml sets the

@@ -88,6 +88,17 @@ export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
  */
 export const LEVELS_WITH_ACCESS_LINES: readonly LogLevel[] = ['info', 'debug', 'trace'];
 
+/**
+ * The refusal of a logLevel the stack does not run: the levels it does, and why. One message for
+ * a gateway level that drops the access lines (warn, silent) and for one the gateway does not know.
+ */
+function logLevelProblem(level: string): string {
+  const head = `logLevel must be one of ${LEVELS_WITH_ACCESS_LINES.join(', ')}, got "${level}": `;
+  return (LOG_LEVELS as readonly string[]).includes(level)
+    ? `${head}at ${level} the gateway drops its access lines (written at info), which the single-prediction latency alarm and the request telemetry read, so that alarm would never fire (lower logRetentionDays to cut log cost)`
+    : `${head}the gateway writes its access lines at info, and the single-prediction latency alarm and the request telemetry read them`;
+}
+
 /** Seconds between the gateway's drain deadline and ECS's SIGKILL. */
 const DRAIN_HEADROOM_SECONDS = 10;
 /** The longest stopTimeout Fargate allows, in seconds. */
@@ -120,15 +131,7 @@ export class GatewayStack extends Stack {
         ? ['adminTokenSecretArn needs certificateArn: without it the internet-facing ALB serves plain HTTP, and every reloadModel call would send ADMIN_TOKEN in clear text']
         : [],
     );
-    assertNoProblems(
-      'GatewayStack',
-      (LOG_LEVELS as readonly string[]).includes(s.logLevel) && !LEVELS_WITH_ACCESS_LINES.includes(s.logLevel)
-        ? [
-            `logLevel ${s.logLevel} drops the gateway's access lines (written at info), which the single-prediction latency alarm and the request telemetry read: ` +
-              `that alarm would never fire; use ${LEVELS_WITH_ACCESS_LINES.join(', ')} (lower logRetentionDays to cut log cost)`,
-          ]
-        : [],
-    );
+    assertNoProblems('GatewayStack', LEVELS_WITH_ACCESS_LINES.includes(s.logLevel) ? [] : [logLevelProblem(s.logLevel)]);
     const [minShutdownMs, maxShutdownMs] = SHUTDOWN_TIMEOUT_MS_RANGE;
     // Named as the operator sets it: the stopTimeout it is derived into is no setting.
     assertNoProblems(

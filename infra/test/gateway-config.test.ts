@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, LOG_LEVELS as GATEWAY_LOG_LEVELS, loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
 import { LOG_LEVELS } from '../lib/gateway-service.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
@@ -86,6 +86,10 @@ const EDGES: Record<string, Partial<GatewaySettings>> = {
 };
 
 describe('every environment the synth accepts is one the gateway starts with', () => {
+  it("the log levels the synth knows are the gateway's (it refuses the ones that drop the access lines as such, the rest as unknown)", () => {
+    expect([...LOG_LEVELS]).toEqual([...GATEWAY_LOG_LEVELS]);
+  });
+
   it.each(Object.entries(EDGES))('%s', (_, settings) => {
     const env = taskEnvironment(settings);
     if (env instanceof PropsValidationError) return expect(env.problems.length).toBeGreaterThan(0);

@@ -138,7 +138,9 @@ describe('settings are validated at synth time with clear errors', () => {
 
   it('rejects a bad image reference, log level and MLflow egress', () => {
     expect(problemsOf({ image: 'not an image' })).toContain('image must be an image reference');
-    expect(problemsOf({ logLevel: 'verbose' as never })).toContain('logLevel must be one of fatal, error, warn, info, debug, trace');
+    expect(problemsOf({ logLevel: 'verbose' as never })).toBe(
+      'GatewayStack: invalid props:\n  - logLevel must be one of info, debug, trace, got "verbose": the gateway writes its access lines at info, and the single-prediction latency alarm and the request telemetry read them',
+    );
   });
 
   it('rejects mlflowPort and mlflowCidr without mlflowTrackingUri: one would open a port nothing uses, the other would change nothing', () => {
@@ -181,9 +183,10 @@ describe('settings are validated at synth time with clear errors', () => {
   });
 
   it('rejects a log level that drops the access lines the single-prediction latency alarm reads', () => {
-    for (const logLevel of ['warn', 'error', 'fatal'] as const) {
-      expect(problemsOf({ logLevel })).toContain(
-        `logLevel ${logLevel} drops the gateway's access lines (written at info), which the single-prediction latency alarm and the request telemetry read: that alarm would never fire; use info, debug, trace`,
+    // silent as well: a level the gateway takes (LOG_LEVEL=silent), refused once, with the levels that are allowed.
+    for (const logLevel of ['warn', 'error', 'fatal', 'silent'] as const) {
+      expect(problemsOf({ logLevel })).toBe(
+        `GatewayStack: invalid props:\n  - logLevel must be one of info, debug, trace, got "${logLevel}": at ${logLevel} the gateway drops its access lines (written at info), which the single-prediction latency alarm and the request telemetry read, so that alarm would never fire (lower logRetentionDays to cut log cost)`,
       );
     }
     for (const logLevel of ['info', 'debug', 'trace'] as const) expect(() => buildStack({ logLevel }), logLevel).not.toThrow();
