@@ -4,9 +4,9 @@
  * was executed by Yoga's executor, whose variable coercion of every row held the event loop in
  * one synchronous piece several times as long as the same batch run compiled: every other caller,
  * the load balancer's GET / included, waited, and a caller varying the text forced it on every
- * request. Its hold is compared with the same batch under a known (compiled) document, answered
- * by the same gateway in the same test: the bound is relative (1.5 times, plus 100 ms for a loaded
- * machine), not a performance target.
+ * request. Its hold is compared with Yoga's executor's on the same batch (what a first run cost
+ * before), measured by the same gateway in the same test, in turns: the bound is relative, not a
+ * performance target.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, startTestGateway, watchLoopHolds, type TestGateway } from './helpers/index.js';
@@ -35,9 +35,6 @@ async function post(body: string): Promise<Answer> {
   return { status: res.status, headers: headers.join('\n'), body: await res.text() };
 }
 
-/** The longest the event loop was held while the body was answered: the least of three tries (after one to warm up). */
-const holdMs = (body: (attempt: number) => string): Promise<{ ms: number; answer: Answer }> => holds.leastOfThree((attempt) => post(body(attempt)));
-
 const rows = Array.from({ length: 10_000 }, (_, i) => ({ ...(i % 2 ? GRAPHQL_CUSTOMER : LOYAL_CUSTOMER), customerId: `c-${i}` }));
 const batch = (query: string): string => JSON.stringify({ query, variables: { cs: rows } });
 
@@ -47,33 +44,37 @@ describe('the first run of a new GraphQL document', () => {
   // (1.5-2 times a known document's hold, more on a loaded machine), while the executor's
   // coercion of every row, what a first run cost before, is 3-4 times a first run's now.
   it('a valid 10,000-row batch under a document text never seen is run compiled, not coerced row by row by the executor, with the same answer', async () => {
-    const known = await holdMs(() => batch(BATCH));
     let n = 0;
-    // A new text every time: a trailing comment, as an edited document in GraphiQL.
-    const fresh = await holdMs(() => batch(`${BATCH}\n# edit ${++n}`));
-    // Yoga's executor alone (an @include keeps a document off graphql-jit: prepared-operations.ts).
-    const executor = await holdMs(() => batch(BATCH.replace('riskLevel', 'riskLevel @include(if: true)')));
+    const { known, fresh, executor } = await holds.leastOfEach({
+      known: () => post(batch(BATCH)),
+      // A new text every time: a trailing comment, as an edited document in GraphiQL.
+      fresh: () => post(batch(`${BATCH}\n# edit ${++n}`)),
+      // Yoga's executor alone (an @include keeps a document off graphql-jit: prepared-operations.ts).
+      executor: () => post(batch(BATCH.replace('riskLevel', 'riskLevel @include(if: true)'))),
+    });
     const held = `a new document held ${fresh.ms.toFixed(0)} ms; the compiled one ${known.ms.toFixed(0)} ms, the executor alone ${executor.ms.toFixed(0)} ms`;
     expect(known.answer.status).toBe(200);
     expect(fresh.answer).toEqual(known.answer);
     expect(executor.answer).toEqual(known.answer);
-    expect(fresh.ms, held).toBeLessThan(0.6 * executor.ms);
+    expect(fresh.ms, held).toBeLessThan(0.7 * executor.ms);
   }, 120_000);
 
   it('a 10,000-row batch of customers that break a rule, under a new text each time: the compiled run\'s refusal is answered, as the executor answers it', async () => {
     // Well-typed, so admitted: TotalCharges null at tenure 5.
     const bad = JSON.stringify({ query: BATCH, variables: { cs: rows.map((r) => ({ ...r, tenure: 5, totalCharges: null })) } });
     const withQuery = (query: string) => bad.replace(JSON.stringify(BATCH), JSON.stringify(query));
-    const valid = await holdMs(() => batch(BATCH));
     let n = 0;
-    // Texts the first test never sent (it taught the gateway `# edit <n>`): new here too.
-    const fresh = await holdMs(() => withQuery(`${BATCH}\n# rule edit ${++n}`));
-    // Yoga's executor alone (an @include keeps a document off graphql-jit: prepared-operations.ts).
-    const executor = await holdMs(() => withQuery(BATCH.replace('riskLevel', 'riskLevel @include(if: true)')));
+    const { valid, fresh, executor } = await holds.leastOfEach({
+      valid: () => post(batch(BATCH)),
+      // Texts the first test never sent (it taught the gateway `# edit <n>`): new here too.
+      fresh: () => post(withQuery(`${BATCH}\n# rule edit ${++n}`)),
+      // Yoga's executor alone (an @include keeps a document off graphql-jit: prepared-operations.ts).
+      executor: () => post(withQuery(BATCH.replace('riskLevel', 'riskLevel @include(if: true)'))),
+    });
     const held = `a new document held ${fresh.ms.toFixed(0)} ms; a valid batch ${valid.ms.toFixed(0)} ms, the executor alone ${executor.ms.toFixed(0)} ms`;
     expect(fresh.answer.status).toBe(400);
     expect(fresh.answer).toEqual(executor.answer);
     // The executor's coercion of every row (what the first run cost before) held the loop 3-5 times a valid batch.
-    expect(fresh.ms, held).toBeLessThan(0.6 * executor.ms);
+    expect(fresh.ms, held).toBeLessThan(0.7 * executor.ms);
   }, 120_000);
 });
