@@ -7,6 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { logicalId, propsOfType, synth, type Props } from './helpers.js';
 
+/** The 5xx alarm's inputs (alarms.ts usingMetrics ids) and the labels the traffic graph shows them under. */
+const TRAFFIC_LABELS: Record<string, string> = { requests: 'requests', t5xx: '5xx from the gateway', elb5xx: '5xx from the ALB (502/503/504)' };
+
 /** A CloudFormation value as text: intrinsics become «Ref:X», «X.Attr», so the dashboard body can be parsed as JSON. */
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -62,6 +65,12 @@ describe('the CloudWatch dashboard', () => {
 
   it('is named after the stack and the region, so the same stack in two regions makes two dashboards', () => {
     expect(name).toBe(`${stack.stackName}-«Ref:AWS::Region»`);
+  });
+
+  it("is linked by the DashboardUrl output: the console's page of this dashboard, in the stack's region", () => {
+    const [dashboardId] = Object.keys(template.findResources('AWS::CloudWatch::Dashboard'));
+    const url = text(template.findOutputs('DashboardUrl')['DashboardUrl']?.['Value']);
+    expect(url).toBe(`https://console.aws.amazon.com/cloudwatch/home?region=«Ref:AWS::Region»#dashboards/dashboard/«Ref:${dashboardId}»`);
   });
 
   it("shows every alarm's state", () => {
@@ -124,8 +133,42 @@ describe('the CloudWatch dashboard', () => {
     const service = logicalId(stack, stack.gateway.service);
     const names = drawn.map((d) => `${d.metric?.namespace}/${d.metric?.name}`);
     expect(names).toEqual(expect.arrayContaining(['AWS/ApplicationELB/HealthyHostCount', 'AWS/ECS/CPUUtilization', 'AWS/ECS/MemoryUtilization']));
+    // The fewest healthy targets in the minute: a dip an average would hide.
+    expect(drawn.filter((d) => d.metric?.name === 'HealthyHostCount').map((d) => d.metric?.stat)).toEqual(['Minimum']);
     const tasks = drawn.filter((d) => d.metric?.namespace === 'ECS/ContainerInsights');
     expect(tasks.map((d) => d.metric?.name).sort()).toEqual(['DesiredTaskCount', 'RunningTaskCount']);
     for (const d of tasks) expect(d.metric?.dimensions).toEqual({ ClusterName: `«Ref:${logicalId(stack, stack.gateway.cluster)}»`, ServiceName: `«${service}.Name»` });
+  });
+
+  it("draws the traffic the 5xx rate is made of, each series the alarm's own input under its label: requests, the gateway's 5xx, the ALB's 5xx", () => {
+    const alarm = alarms.find((a) => JSON.stringify(a.props.Metrics ?? []).includes('HTTPCode_Target_5XX_Count'));
+    const inputs = (alarm?.props.Metrics as { Id: string; MetricStat?: { Metric: Props; Stat: string; Period: number } }[]).filter((q) => q.MetricStat !== undefined);
+    expect(inputs.map((q) => q.Id).sort()).toEqual(Object.keys(TRAFFIC_LABELS).sort());
+    const shown = drawn.filter((d) => (d.row[d.row.length - 1] as { visible?: boolean }).visible !== false);
+    for (const input of inputs) {
+      const m = input.MetricStat!;
+      const dimensions = Object.fromEntries((m.Metric.Dimensions as { Name: string; Value: unknown }[]).map((d) => [d.Name, text(d.Value)]));
+      const wanted = { namespace: m.Metric.Namespace, name: m.Metric.MetricName, dimensions, stat: m.Stat, period: m.Period };
+      const labels = shown.filter((d) => JSON.stringify(d.metric) === JSON.stringify(wanted)).map((d) => (d.row[d.row.length - 1] as { label?: string }).label);
+      expect(labels, `${input.Id} (${String(m.Metric.MetricName)}) drawn`).toEqual([TRAFFIC_LABELS[input.Id]]);
+    }
+  });
+
+  it('lists every saved query, by the name it is saved under, in its header', () => {
+    const saved = propsOfType(template, 'AWS::Logs::QueryDefinition').map((d) => String(d.Name));
+    expect(saved.length).toBeGreaterThan(0);
+    const header = widgets.filter((w) => w.type === 'text').map((w) => w.properties.markdown ?? '').join('\n');
+    expect(saved.filter((n) => !header.includes(`*${n}*`))).toEqual([]);
+  });
+
+  it("draws the autoscaling floor and ceiling on the task count and the CPU target on the CPU, from the stack's settings", () => {
+    const s = synth({ desiredCount: 3, maxCount: 9, cpuTargetPercent: 45 });
+    const custom = dashboardOf(s.template).widgets;
+    const linesOn = (namespace: string, name: string) => {
+      const widget = custom.find((w) => (w.properties.metrics ?? []).some((row) => metricOf(row)?.namespace === namespace && metricOf(row)?.name === name));
+      return (widget?.properties.annotations?.horizontal ?? []).map((a) => `${a.label ?? ''}=${a.value}`);
+    };
+    expect(linesOn('ECS/ContainerInsights', 'RunningTaskCount')).toEqual(['autoscaling floor 3=3', 'autoscaling max 9=9']);
+    expect(linesOn('AWS/ECS', 'CPUUtilization')).toEqual(['CPU scaling target 45%=45']);
   });
 });
