@@ -198,6 +198,43 @@ describe('the saved Logs Insights queries', () => {
     }
   });
 
+  it('each query finds every line of the kind it is about, not only some', () => {
+    const query = (name: string) => {
+      const q = SAVED_QUERIES.find((s) => s.name === name);
+      expect(q, name).toBeDefined();
+      return (line: Line) => (q?.query.filterStatements ?? []).every((f) => filterMatches(f, line));
+    };
+    const unfound = (name: string, lines: Line[]) => lines.filter((line) => !query(name)(line)).map((line) => line.msg ?? line['detail-type']);
+    // A task that stopped: every fatal line (a refused start, an uncaught exception).
+    const fatal = gatewayLines.filter((line) => line.level === 'fatal');
+    expect(new Set(fatal.map((line) => line.msg))).toEqual(new Set(['cannot start', 'uncaught exception; exiting']));
+    expect(unfound('why a task did not start', fatal)).toEqual([]);
+    // A request that failed on the gateway's side: every warn or error line about one request.
+    const failures = gatewayLines.filter((line) => line.reqId !== undefined && (line.level === 'warn' || line.level === 'error'));
+    expect(failures.length).toBeGreaterThan(0);
+    expect(unfound('failed requests by reason', failures)).toEqual([]);
+    // Every 5xx answer, the 500 no test can cause included (a real 503's access line, as a 500).
+    const fiveXx = gatewayLines.filter((line) => line.msg === 'request' && typeof line.status === 'number' && line.status >= 500);
+    expect(fiveXx.length).toBeGreaterThan(0);
+    expect(unfound('5xx answers by route and status', [...fiveXx, ...fiveXx.map((line) => ({ ...line, status: 500 }))])).toEqual([]);
+    expect(gatewayLines.filter((line) => line.msg === 'request' && Number(line.status) < 500).filter(query('5xx answers by route and status'))).toEqual([]);
+    // The slowest first, where the name says slowest.
+    const slowest = SAVED_QUERIES.find((q) => q.name === 'slowest single predictions');
+    const [by, order] = (slowest?.query.sort ?? '').split(' ');
+    const latencies = gatewayLines.filter(query('slowest single predictions')).map((line) => Number(line[by ?? '']));
+    expect(latencies.length).toBeGreaterThan(1);
+    expect({ by, first: [...latencies].sort((a, b) => (order === 'desc' ? b - a : a - b))[0] }).toEqual({ by: 'latencyMs', first: Math.max(...latencies) });
+    // Every ECS example event is one an ECS query is about.
+    const ecsQueries = SAVED_QUERIES.filter((q) => q.logGroup === 'ecsEvents').map((q) => query(q.name));
+    expect(ECS_EVENTS.filter((event) => !ecsQueries.some((selects) => selects(event))).map((event) => event['detail-type'])).toEqual([]);
+  });
+
+  it('names each percentile it computes after its rank (pct(latencyMs, 99) as p99)', () => {
+    const percentiles = SAVED_QUERIES.flatMap((q) => (q.query.statsStatements ?? []).flatMap((stats) => [...stats.matchAll(/pct\(\w+, (\d+)\) as (\w+)/g)]));
+    expect(percentiles.length).toBeGreaterThan(0);
+    expect(percentiles.filter((m) => m[2] !== `p${m[1]}`).map((m) => m[0])).toEqual([]);
+  });
+
   it('the single-prediction queries select exactly the lines the latency metric is made of (single customers, 2xx)', () => {
     const q = SAVED_QUERIES.find((s) => s.name === 'slowest single predictions');
     const ids = gatewayLines.filter((line) => (q?.query.filterStatements ?? []).every((f) => filterMatches(f, line))).map((line) => line.reqId);
