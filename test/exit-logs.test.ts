@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EXIT_LOG_WAIT_MS } from '../src/logger.js';
 import { LEGACY_PAYLOAD, REPO_ROOT, spawnGateway, type SpawnedGateway } from './helpers/index.js';
@@ -88,6 +89,16 @@ describe('exit with a log reader behind', () => {
     const gw = await spawnGateway({}, { nodeArgs: ['--import', `${REPO_ROOT}test/fixtures/throw-on-sigusr2.mjs`] });
     gw.child.stdout.pause();
     await predictions(gw, Array.from({ length: REQUESTS }, (_, i) => `before-uncaught-${i}`));
+    // A request in flight at the exception: its body has not arrived in full yet.
+    const body = JSON.stringify(LEGACY_PAYLOAD);
+    const inFlight = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await once(inFlight, 'connect');
+    let answer = '';
+    inFlight.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    inFlight.on('error', () => undefined);
+    const inFlightClosed = once(inFlight, 'close');
+    inFlight.write(`POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 100));
     gw.child.kill('SIGUSR2');
     // pino's fatal() flushed the full pipe synchronously, every 100 ms for as long as it stayed
     // full: the process hung inside the log call, answering nothing and never exiting.
@@ -109,10 +120,17 @@ describe('exit with a log reader behind', () => {
       await new Promise((r) => setTimeout(r, 50));
       health = await healthCheck();
     }
+    // The request in flight is still answered, saying `connection: close`: the caller (the ALB)
+    // sends its next request on another connection, to another task, not to one about to exit.
+    inFlight.write(body.slice(10));
+    await Promise.race([inFlightClosed, exit]);
     const exited = await exit;
     if (exited === 'still running') gw.child.kill('SIGKILL');
     gw.child.stdout.resume();
     expect(health).toBe('ECONNREFUSED');
+    const head = (answer.split('\r\n\r\n')[0] ?? '').toLowerCase().split('\r\n');
+    expect(head[0]).toBe('http/1.1 200 ok');
+    expect(head).toContain('connection: close');
     expect(exited).toEqual({ code: 1, afterMs: expect.any(Number) as number });
   }, 60_000);
 
