@@ -103,21 +103,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
  */
 export const EXIT_LOG_WAIT_MS = 3000;
 
-/**
- * Ends the process with `code` once every line logged so far has reached stdout.
- *
- * pino's default stdout stream writes asynchronously, and at exit pino writes what it still
- * buffers synchronously, but not a chunk whose asynchronous write is under way (or waiting to
- * retry, when the pipe was full): that chunk was written after the lines behind it, or never,
- * since the process ended first. The shutdown's last lines (`stopped`, `drained: false`) and a
- * crash's `fatal` line are the ones that matter most. So the exit waits for the stream's
- * `drain` after an empty write (which is answered by a `drain` once everything before it is
- * written), for at most EXIT_LOG_WAIT_MS. A synchronous stream has nothing in flight.
- *
- * When the wait runs out, the lines stdout has still not taken are dropped (the stream is
- * destroyed) before the exit: pino's exit flush would retry them while the pipe stays full, so
- * a log reader that stopped reading kept the process up until ECS's SIGKILL (exit code 137).
- */
 type LogStream = DestinationStream & {
   sync?: unknown;
   once?: (event: string, listener: () => void) => unknown;
@@ -147,6 +132,21 @@ export function logFatal(log: Logger, fields: Record<string, unknown>, msg: stri
   }
 }
 
+/**
+ * Ends the process with `code` once every line logged so far has reached stdout.
+ *
+ * pino's default stdout stream writes asynchronously, and at exit pino writes what it still
+ * buffers synchronously, but not a chunk whose asynchronous write is under way (or waiting to
+ * retry, when the pipe was full): that chunk was written after the lines behind it, or never,
+ * since the process ended first. The shutdown's last lines (`stopped`, `drained: false`) and a
+ * crash's `fatal` line are the ones that matter most. So the exit waits for the stream's
+ * `drain` after an empty write (which is answered by a `drain` once everything before it is
+ * written), for at most EXIT_LOG_WAIT_MS. A synchronous stream has nothing in flight.
+ *
+ * When the wait runs out, the lines stdout has still not taken are dropped (the stream is
+ * destroyed) before the exit: pino's exit flush would retry them while the pipe stays full, so
+ * a log reader that stopped reading kept the process up until ECS's SIGKILL (exit code 137).
+ */
 export function exitWhenLogged(log: Logger, code: number): void {
   const stream = streamOf(log);
   for (const write of scheduledWrites) write();
