@@ -41,12 +41,22 @@ async function main(): Promise<void> {
   for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
   for (const w of configWarnings(config)) log.warn({ variables: w.variables }, w.text);
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
+
   // Signals are handled from here on, before the gateway listens: ECS may stop a task that is
   // still starting, and a SIGTERM before the handlers were set up ended the process by the
   // signal (no log line, exit 143). One that comes before the gateway exists stops it as soon
   // as it does.
   let gateway: Gateway | undefined;
   let stopping: string | null = null;
+  const shutDown = (running: Gateway, signal: string) => void running.shutdown(signal).then((drained) => exitWhenLogged(log, drained ? 0 : 1));
+  const stop = (signal: string) => {
+    // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
+    if (stopping) return log.warn({ signal }, 'already shutting down');
+    stopping = signal;
+    if (gateway) shutDown(gateway, signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => {
     logFatal(log, { err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
     // The process is in a state nothing planned for: it takes no new work while its last lines
@@ -57,15 +67,6 @@ async function main(): Promise<void> {
     gateway?.server.close();
     exitWhenLogged(log, 1);
   });
-  const shutDown = (running: Gateway, signal: string) => void running.shutdown(signal).then((drained) => exitWhenLogged(log, drained ? 0 : 1));
-  const stop = (signal: string) => {
-    // A second signal while draining (ECS and Ctrl-C both repeat them) does not cut the drain short.
-    if (stopping) return log.warn({ signal }, 'already shutting down');
-    stopping = signal;
-    if (gateway) shutDown(gateway, signal);
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
   /** A start-up failure: the fatal log line, the same reason on stderr, exit 1. */
   const cannotStart = (err: unknown) => {
     logFatal(log, { err: describeError(err) }, CANNOT_START);
