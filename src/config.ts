@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { corsOriginEntries, originProblem } from './cors-origins.js';
+import { editDistance } from './edit-distance.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -151,22 +152,6 @@ export type Config = Readonly<z.infer<typeof envSchema>>;
 
 /** Every environment variable the gateway reads (the README's configuration table lists them all). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
-
-/** Optimal-string-alignment distance (a swap of two neighbours counts once), for short names. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i] as number[];
-      const prev = d[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
-      row[j] = best;
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
-}
 
 /**
  * Variables in `env` that look like a misspelling of one the gateway reads: the same name in

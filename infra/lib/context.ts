@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { DEFAULT_SETTINGS, type GatewaySettings } from './gateway-stack.js';
+import { editDistance } from '../../src/edit-distance.js';
 import { PropsValidationError } from './validation.js';
 
 type Kind = 'string' | 'number' | 'boolean';
@@ -87,19 +88,6 @@ function closestSetting(key: string): string | undefined {
     if (distance <= 1 && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions of one character. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function parse(raw: unknown, kind: Kind): string | number | boolean | undefined {
