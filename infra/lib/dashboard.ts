@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnCondition, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -28,6 +28,8 @@ export interface GatewayDashboardProps {
  */
 export class GatewayDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The console's page of this dashboard, on the console of the partition the stack is deployed in. */
+  public readonly url: string;
 
   constructor(scope: Construct, id: string, props: GatewayDashboardProps) {
     super(scope, id);
@@ -131,5 +133,24 @@ export class GatewayDashboard extends Construct {
       defaultInterval: Duration.hours(3),
       widgets: [[header], [alarmStatus], [requests, fiveXxRate], [singlePrediction, albLatency], [targets, tasks, utilisation]],
     });
+    this.url = `https://${consoleHost(this)}/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.dashboard.dashboardName}`;
   }
+}
+
+/**
+ * The AWS console's host in the partition the stack is deployed to, chosen at deploy time (the stack
+ * is environment-agnostic): console.aws.amazon.com opens no page of a China or GovCloud account.
+ * Conditions rather than a mapping: a partition the mapping lacked (ISO, sovereign clouds) would
+ * fail the whole deploy over an output, where these fall back to the commercial console.
+ */
+function consoleHost(scope: Construct): string {
+  const partitionIs = (id: string, partition: string) =>
+    new CfnCondition(scope, id, { expression: Fn.conditionEquals(Aws.PARTITION, partition) }).logicalId;
+  return Token.asString(
+    Fn.conditionIf(
+      partitionIs('ChinaPartition', 'aws-cn'),
+      'console.amazonaws.cn',
+      Fn.conditionIf(partitionIs('GovCloudPartition', 'aws-us-gov'), 'console.amazonaws-us-gov.com', 'console.aws.amazon.com'),
+    ),
+  );
 }

@@ -222,7 +222,7 @@ export class GatewayStack extends Stack {
     });
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The CloudWatch dashboard: alarms, traffic, latency against the alarm thresholds, targets, tasks, CPU and memory',
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.dashboard.dashboard.dashboardName}`,
+      value: this.dashboard.url,
     });
     new CfnOutput(this, 'UiUrl', {
       description: 'The gateway UI',

@@ -25,6 +25,42 @@ function text(value: unknown): string {
   return `«${JSON.stringify(v).replace(/"/g, "'")}»`;
 }
 
+interface Template {
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, { Properties?: Props }>;
+  Outputs: Record<string, { Value?: unknown } | undefined>;
+}
+
+/**
+ * A template value as CloudFormation would resolve it at deploy time, given the pseudo parameters:
+ * Ref (pseudo parameters; a dashboard's Ref is its name), Fn::Join, Fn::If over the template's
+ * Fn::Equals conditions. Anything else throws, so a value built another way is seen, not guessed.
+ */
+function evaluate(value: unknown, template: Template, pseudo: Record<string, string>): string {
+  const recurse = (v: unknown) => evaluate(v, template, pseudo);
+  if (typeof value === 'string') return value;
+  const v = value as Props;
+  if ('Ref' in v) {
+    const name = String(v.Ref);
+    const resource = template.Resources[name];
+    const known = pseudo[name] ?? (resource?.Properties?.DashboardName !== undefined ? recurse(resource.Properties.DashboardName) : undefined);
+    if (known === undefined) throw new Error(`cannot evaluate Ref ${name}`);
+    return known;
+  }
+  if ('Fn::Join' in v) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(recurse).join(separator);
+  }
+  if ('Fn::If' in v) {
+    const [condition, whenTrue, whenFalse] = v['Fn::If'] as [string, unknown, unknown];
+    const expression = template.Conditions?.[condition] as { 'Fn::Equals'?: [unknown, unknown] } | undefined;
+    if (!expression?.['Fn::Equals']) throw new Error(`cannot evaluate condition ${condition}: ${JSON.stringify(expression)}`);
+    const [a, b] = expression['Fn::Equals'];
+    return recurse(recurse(a) === recurse(b) ? whenTrue : whenFalse);
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
+}
+
 interface Widget {
   type: string;
   properties: {
@@ -67,10 +103,19 @@ describe('the CloudWatch dashboard', () => {
     expect(name).toBe(`${stack.stackName}-«Ref:AWS::Region»`);
   });
 
-  it("is linked by the DashboardUrl output: the console's page of this dashboard, in the stack's region", () => {
-    const [dashboardId] = Object.keys(template.findResources('AWS::CloudWatch::Dashboard'));
-    const url = text(template.findOutputs('DashboardUrl')['DashboardUrl']?.['Value']);
-    expect(url).toBe(`https://console.aws.amazon.com/cloudwatch/home?region=«Ref:AWS::Region»#dashboards/dashboard/«Ref:${dashboardId}»`);
+  it.each([
+    ['aws', 'eu-west-1', 'console.aws.amazon.com'],
+    ['aws-cn', 'cn-north-1', 'console.amazonaws.cn'],
+    ['aws-us-gov', 'us-gov-west-1', 'console.amazonaws-us-gov.com'],
+  ])("is linked by the DashboardUrl output: the console's page of this dashboard, in partition %s (%s) on %s", (partition, region, host) => {
+    const json = template.toJSON() as Template;
+    const url = evaluate(json.Outputs.DashboardUrl?.Value, json, { 'AWS::Partition': partition, 'AWS::Region': region });
+    expect(url).toBe(`https://${host}/cloudwatch/home?region=${region}#dashboards/dashboard/${stack.stackName}-${region}`);
+  });
+
+  it('links the commercial console in a partition it has no console for, rather than failing the deploy over an output', () => {
+    const json = template.toJSON() as Template;
+    expect(evaluate(json.Outputs.DashboardUrl?.Value, json, { 'AWS::Partition': 'aws-iso', 'AWS::Region': 'us-iso-east-1' })).toMatch(/^https:\/\/console\.aws\.amazon\.com\//);
   });
 
   it("shows every alarm's state", () => {
