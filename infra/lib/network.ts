@@ -92,6 +92,17 @@ export class Network extends Construct {
   }
 }
 
+/** a.b.c.d/n (valid, IPV4_CIDR) with the bits after the prefix cleared, as EC2 stores it: 10.20.5.7/16 → 10.20.0.0/16. */
+function networkAddress(cidr: string): string {
+  const [address = '', length = ''] = cidr.split('/');
+  const prefix = Number(length);
+  const bits = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - prefix);
+  const network = bits - (bits % size);
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+  return `${octets.join('.')}/${prefix}`;
+}
+
 function validateNetworkProps(props: NetworkProps): void {
   const problems: string[] = [];
   if (!isIntegerIn(props.natGateways, 1, 2)) {
@@ -104,6 +115,12 @@ function validateNetworkProps(props: NetworkProps): void {
     if (!isIntegerIn(port, 1, 65535)) problems.push(`mlflowPort (else the port of mlflowTrackingUri) must be a TCP port 1–65535, got ${port}`);
     if (cidr !== undefined && !IPV4_CIDR.test(cidr)) {
       problems.push(`mlflowCidr must be an IPv4 CIDR like 10.0.0.0/16: four numbers 0–255 and a prefix length 0–32, got "${cidr}"`);
+    } else if (cidr !== undefined && networkAddress(cidr) !== cidr) {
+      const [host = ''] = cidr.split('/');
+      problems.push(
+        `mlflowCidr must be a network address (no bits set after the prefix), got "${cidr}": EC2 would silently open ${networkAddress(cidr)}, ` +
+          `every address of the /${cidr.split('/')[1]}; did you mean ${networkAddress(cidr)}? (the one host alone is ${host}/32)`,
+      );
     }
   }
   assertNoProblems('Network', problems);

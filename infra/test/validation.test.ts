@@ -163,6 +163,24 @@ describe('settings are validated at synth time with clear errors', () => {
     for (const mlflowCidr of ['10.20.0.0/16', '0.0.0.0/0', '192.168.255.255/32', '172.16.0.0/12']) expect(() => buildStack({ ...mlflow, mlflowCidr }), mlflowCidr).not.toThrow();
   });
 
+  it('rejects an mlflowCidr with bits set after the prefix, which EC2 would widen silently, giving the network address', () => {
+    const mlflow = { mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion' };
+    for (const [mlflowCidr, network, host] of [
+      ['10.20.5.7/16', '10.20.0.0/16', '10.20.5.7/32'],
+      ['10.20.0.1/16', '10.20.0.0/16', '10.20.0.1/32'],
+      ['192.168.1.255/25', '192.168.1.128/25', '192.168.1.255/32'],
+      ['172.31.255.255/12', '172.16.0.0/12', '172.31.255.255/32'],
+      ['10.0.0.1/0', '0.0.0.0/0', '10.0.0.1/32'],
+      ['255.255.255.255/31', '255.255.255.254/31', '255.255.255.255/32'],
+    ]) {
+      expect(problemsOf({ ...mlflow, mlflowCidr }), mlflowCidr).toBe(
+        `Network: invalid props:\n  - mlflowCidr must be a network address (no bits set after the prefix), got "${mlflowCidr}": EC2 would silently open ${network}, ` +
+          `every address of the /${mlflowCidr.split('/')[1]}; did you mean ${network}? (the one host alone is ${host})`,
+      );
+    }
+    for (const mlflowCidr of ['10.20.5.7/32', '192.168.1.128/25', '255.255.255.254/31', '10.20.4.0/22']) expect(() => buildStack({ ...mlflow, mlflowCidr }), mlflowCidr).not.toThrow();
+  });
+
   it('rejects a tracking URI whose port no TCP connection can use, naming the port setting', () => {
     expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:0', modelUri: 'models:/telco-churn@champion' })).toContain(
       'mlflowPort (else the port of mlflowTrackingUri) must be a TCP port 1–65535, got 0',
