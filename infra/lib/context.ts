@@ -3,23 +3,24 @@ import { DEFAULT_SETTINGS, type GatewaySettings } from './gateway-stack.js';
 import { editDistance } from '../../src/edit-distance.js';
 import { PropsValidationError } from './validation.js';
 
-type Kind = 'string' | 'number' | 'boolean';
+/** integer: counts, sizes, ports, percentages the stack takes whole; number: the alarm thresholds, which take decimals. */
+type Kind = 'string' | 'integer' | 'number' | 'boolean';
 /** Every context key the app reads, with its type (infra/README.md's parameter table lists them all). */
 export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   image: 'string',
-  cpu: 'number',
-  memoryMiB: 'number',
-  desiredCount: 'number',
-  maxCount: 'number',
-  natGateways: 'number',
-  logRetentionDays: 'number',
+  cpu: 'integer',
+  memoryMiB: 'integer',
+  desiredCount: 'integer',
+  maxCount: 'integer',
+  natGateways: 'integer',
+  logRetentionDays: 'integer',
   logLevel: 'string',
-  shutdownTimeoutMs: 'number',
+  shutdownTimeoutMs: 'integer',
   graphiqlEnabled: 'boolean',
   corsOrigins: 'string',
   mlflowStrict: 'boolean',
-  cpuTargetPercent: 'number',
-  requestsPerTarget: 'number',
+  cpuTargetPercent: 'integer',
+  requestsPerTarget: 'integer',
   fiveXxRatePercent: 'number',
   p99LatencySeconds: 'number',
   singlePredictionP99Ms: 'number',
@@ -30,7 +31,7 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   modelDir: 'string',
   modelUri: 'string',
   mlflowTrackingUri: 'string',
-  mlflowPort: 'number',
+  mlflowPort: 'integer',
   mlflowCidr: 'string',
   alarmTopicArn: 'string',
 };
@@ -60,7 +61,7 @@ export function settingsFromContext(node: Node): GatewaySettings {
     const raw: unknown = node.tryGetContext(key);
     if (raw === undefined || raw === null || raw === '') continue;
     const value = parse(raw, kind);
-    if (value === undefined) problems.push(`context "${key}" must be a ${kind}, got ${JSON.stringify(raw)}${kind === 'boolean' ? ': use true or false' : ''}`);
+    if (value === undefined) problems.push(`context "${key}" must be ${EXPECTED[kind]}, got ${JSON.stringify(raw)}${kind === 'boolean' ? ': use true or false' : ''}`);
     else settings[key] = value;
   }
   if (problems.length > 0) throw new PropsValidationError('context', problems);
@@ -90,11 +91,32 @@ function closestSetting(key: string): string | undefined {
   return best?.name;
 }
 
+/** What each kind of setting takes, as its refusal says it. */
+const EXPECTED: Readonly<Record<Kind, string>> = {
+  string: 'a string',
+  integer: 'an integer in decimal digits, like 3',
+  number: 'a number in decimal digits, like 3 or 0.75',
+  boolean: 'a boolean',
+};
+
+/**
+ * What an operator types: decimal digits (a minus sign, so a negative value meets the setting's own
+ * range check), and for a number one decimal point. Not what Number() also reads: 0x3 (3), 0b11,
+ * 1e1 (10), +3, " 3", Infinity, nor 3.0 for an integer: nobody types those meaning the number, and
+ * read as it they deploy a value the operator never wrote.
+ */
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * A context value as its kind: -c gives strings; cdk.json gives JSON values, so a JSON number or
+ * boolean is taken as it is (a JSON number is already a number, however it was written).
+ */
 function parse(raw: unknown, kind: Kind): string | number | boolean | undefined {
   if (kind === 'string') return typeof raw === 'string' ? raw.trim() : undefined;
-  if (kind === 'number') {
-    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    return Number.isFinite(n) ? n : undefined;
+  if (kind === 'integer' || kind === 'number') {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && (kind === 'integer' ? INTEGER : DECIMAL).test(raw) ? Number(raw) : NaN;
+    return (kind === 'integer' ? Number.isSafeInteger(n) : Number.isFinite(n)) ? n : undefined;
   }
   if (typeof raw === 'boolean') return raw;
   if (raw === 'true' || raw === 'false') return raw === 'true';

@@ -187,8 +187,9 @@ describe('the CDK app (bin/app.ts)', () => {
   }, 150_000);
 
   it('fails, naming the key, on a context value that does not parse', () => {
-    const r = runApp({ cpu: 'lots' });
+    const r = runApp({ cpu: 'lots', desiredCount: '0x3' });
     expect(r.status).not.toBe(0);
-    expect(r.out).toContain('context "cpu" must be a number, got "lots"');
+    expect(r.out).toContain('context "cpu" must be an integer in decimal digits, like 3, got "lots"');
+    expect(r.out).toContain('context "desiredCount" must be an integer in decimal digits, like 3, got "0x3"');
   }, 150_000);
 });

@@ -1,8 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { settingsFromContext } from '../lib/context.js';
+import { KINDS, settingsFromContext } from '../lib/context.js';
 import { fargateSizeProblem } from '../lib/fargate-sizes.js';
-import type { GatewaySettings } from '../lib/gateway-stack.js';
+import { DEFAULT_SETTINGS, type GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
 import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack } from './helpers.js';
 
@@ -266,8 +266,56 @@ describe('settings from CDK context', () => {
   });
 
   it('names every context value that does not parse', () => {
-    expect(() => fromContext({ cpu: 'lots', graphiqlEnabled: 'yes' })).toThrow(
-      /context "cpu" must be a number, got "lots"\n {2}- context "graphiqlEnabled" must be a boolean, got "yes"/,
+    expect(() => fromContext({ cpu: 'lots', graphiqlEnabled: 'yes', p99LatencySeconds: 'fast' })).toThrow(
+      /context "cpu" must be an integer in decimal digits, like 3, got "lots"\n {2}- context "graphiqlEnabled" must be a boolean, got "yes": use true or false\n {2}- context "p99LatencySeconds" must be a number in decimal digits, like 3 or 0.75, got "fast"/,
     );
+  });
+
+  const integerKeys = Object.entries(KINDS).flatMap(([key, kind]) => (kind === 'integer' ? [key] : []));
+  const decimalKeys = Object.entries(KINDS).flatMap(([key, kind]) => (kind === 'number' ? [key] : []));
+  /** The one problem reading `{ [key]: raw }` from context is refused with. */
+  const refusalOf = (key: string, raw: unknown): string => {
+    try {
+      fromContext({ [key]: raw });
+    } catch (error) {
+      expect(error).toBeInstanceOf(PropsValidationError);
+      return (error as PropsValidationError).problems.join('\n');
+    }
+    return `accepted as ${String(fromContext({ [key]: raw })[key as keyof GatewaySettings])}`;
+  };
+
+  it.each(integerKeys)('reads %s from decimal digits (-c) or a JSON integer (cdk.json), and refuses anything else naming it and the value', (key) => {
+    for (const [raw, value] of [['3', 3], ['10', 10], ['-3', -3], ['007', 7], [3, 3], [60_000, 60_000]] as const) {
+      expect(fromContext({ [key]: raw })[key as keyof GatewaySettings], JSON.stringify(raw)).toBe(value);
+    }
+    // What Number() reads but nobody types meaning the number; a fraction; text; JSON that is no integer.
+    for (const raw of ['0x3', '1e1', ' 3', '3 ', '3.0', '3.5', '+3', '0b11', '0o3', '3_000', '3,000', 'Infinity', 'NaN', 'three', '99999999999999999999', 3.5, true, [3]]) {
+      expect(refusalOf(key, raw), JSON.stringify(raw)).toBe(`context "${key}" must be an integer in decimal digits, like 3, got ${JSON.stringify(raw)}`);
+    }
+  });
+
+  it.each(decimalKeys)('reads %s from decimal digits with at most one decimal point (-c) or a JSON number (cdk.json), and refuses anything else naming it and the value', (key) => {
+    for (const [raw, value] of [['3', 3], ['0.75', 0.75], ['25.5', 25.5], ['-1', -1], [0.75, 0.75], [3, 3]] as const) {
+      expect(fromContext({ [key]: raw })[key as keyof GatewaySettings], JSON.stringify(raw)).toBe(value);
+    }
+    for (const raw of ['0x3', '1e1', '.5', '5.', ' 3', '+3', '0b11', '1.2.3', '0,75', 'Infinity', 'NaN', 'fast', true]) {
+      expect(refusalOf(key, raw), JSON.stringify(raw)).toBe(`context "${key}" must be a number in decimal digits, like 3 or 0.75, got ${JSON.stringify(raw)}`);
+    }
+  });
+
+  it('reads as integers exactly the number settings the stack refuses a fraction of', () => {
+    const mlflow = { mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion' };
+    const base: Record<string, unknown> = { ...DEFAULT_SETTINGS, mlflowPort: 5000 };
+    const refusesFraction = (key: keyof GatewaySettings) => {
+      try {
+        buildStack({ ...mlflow, [key]: Number(base[key]) + 0.5 });
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    const numberKeys = [...integerKeys, ...decimalKeys] as (keyof GatewaySettings)[];
+    expect(numberKeys.length).toBe(13);
+    expect(numberKeys.filter(refusesFraction).sort()).toEqual([...integerKeys].sort());
   });
 });
