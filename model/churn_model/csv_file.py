@@ -4,12 +4,16 @@ Returns: `read_csv_file(path)` -> `CsvFile` (the header, every data record as pa
 however many fields it has, and the first and last physical line of each). A quoted field may
 hold a newline, so a record can span several lines and its line is not its index + 2: the lines
 are counted by the reader, not derived. Nothing is coerced, padded or dropped except blank
-lines at the very end (an editor's extra newline). Raises `UnreadableCsvError` for a file that
-is not UTF-8 CSV or is empty.
+lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
+UTF-8"). Raises `UnreadableCsvError` for a file that is empty, not UTF-8 (naming the first cell
+with a byte that is not, its column, row and line, e.g. a Windows-1252 export) or that the csv
+module cannot parse (naming the row it was reading).
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,24 +39,67 @@ class CsvFile:
     lines: list[LineSpan]
 
 
+_OTHER_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+               (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+
+
+def _first_bad_byte(cell: str) -> int | None:
+    """The first byte of `cell` that is not UTF-8 (decoded with surrogateescape), else None."""
+    return next((ord(ch) - 0xDC00 for ch in cell if "\udc80" <= ch <= "\udcff"), None)
+
+
+def _encoding_problem(name: str, table: CsvFile) -> str | None:
+    """The first cell (header first) holding a byte that is not UTF-8, with the count of such cells."""
+    cells = [(f"the header (CSV line 1), column {i + 1}", cell) for i, cell in enumerate(table.header)]
+    for n, (record, lines) in enumerate(zip(table.records, table.lines, strict=True), start=1):
+        for i, cell in enumerate(record):
+            column = f"column {table.header[i]!r}" if i < len(table.header) else f"field {i + 1}"
+            cells.append((f"{column}, data row {n} ({lines})", cell))
+    bad = [(where, cell, byte) for where, cell in cells if (byte := _first_bad_byte(cell)) is not None]
+    if not bad:
+        return None
+    where, cell, byte = bad[0]
+    shown = cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")  # bad bytes as \xNN
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    others = f" ({len(bad) - 1} more cell(s) like it)" if len(bad) > 1 else ""
+    return (f"cannot read {name} as a UTF-8 CSV file: {where}: value '{shown}' has byte 0x{byte:02x}, "
+            f"which is not UTF-8{others}; the file looks Windows-1252/Latin-1 encoded (Excel's plain "
+            f"'CSV'): {SAVE_AS_UTF8} or convert it (iconv -f WINDOWS-1252 -t UTF-8)")
+
+
 def read_csv_file(path: Path) -> CsvFile:
     """Parse `path` with the csv module (RFC 4180 quoting; a UTF-8 byte order mark is ignored)."""
+    raw = path.read_bytes()
+    if not raw:
+        raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: the file is empty")
+    if raw.startswith(b"PK\x03\x04"):
+        raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is a zip archive (an Excel "
+                                 f".xlsx workbook?), not text; {SAVE_AS_UTF8}")
+    for bom, encoding in _OTHER_BOMS:
+        if raw.startswith(bom):
+            raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {encoding} encoded "
+                                     f"(it starts with a {encoding} byte order mark); {SAVE_AS_UTF8}")
+    # surrogateescape: a byte that is not UTF-8 is kept, so the cell holding it can be named below.
+    text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape")
     records: list[list[str]] = []
     lines: list[LineSpan] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None) or []
+    last = reader.line_num
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: the file is empty")
+        for record in reader:
+            records.append(record)
+            lines.append(LineSpan(last + 1, reader.line_num))
             last = reader.line_num
-            for record in reader:
-                records.append(record)
-                lines.append(LineSpan(last + 1, reader.line_num))
-                last = reader.line_num
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: {err}") from err
+    except csv.Error as err:  # e.g. a quote opened and never closed runs past the field size limit
+        raise UnreadableCsvError(
+            f"cannot read {path.name} as a UTF-8 CSV file: data row {len(records) + 1} (from CSV line {last + 1}): "
+            f"{err}; a quote (\") opened in it and never closed would take in the lines after it") from err
     end = len(records)
     while end > 0 and not any(records[end - 1]):
         end -= 1
-    return CsvFile(header=header, records=records[:end], lines=lines[:end])
+    table = CsvFile(header=header, records=records[:end], lines=lines[:end])
+    if problem := _encoding_problem(path.name, table):
+        raise UnreadableCsvError(problem)
+    return table

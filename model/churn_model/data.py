@@ -69,10 +69,44 @@ def _problem(column: str, where: str, value: str, why: str) -> str:
     return f"column {column!r}, {where}: value {value!r} {why}"
 
 
+_INDEX_COLUMN_RE = re.compile(r"Unnamed: [0-9]+")  # pandas' name for a header cell left empty
+_OTHER_SEPARATORS = {";": "';' (Excel with a decimal comma)", "\t": "tabs", "|": "'|'"}
+
+
+def _header_shape_problem(columns: list[str]) -> str | None:
+    """A header that is no list of names at all: blank, or one name holding another separator."""
+    if not any(c.strip() for c in columns):
+        return "the header (CSV line 1) is blank: the first line must name the 21 columns, separated by ','"
+    if len(columns) == 1:
+        for sep, what in _OTHER_SEPARATORS.items():
+            if sep in columns[0]:
+                shown = columns[0] if len(columns[0]) <= 60 else columns[0][:57] + "..."
+                return (f"the header (CSV line 1) is one column, {shown!r}: the file is separated by {what}, "
+                        f"not ','; save it as comma-separated CSV UTF-8 with '.' as the decimal separator")
+    return None
+
+
 def check_columns(columns: list[str]) -> list[str]:
-    """Exact column set: report missing, unexpected and duplicated names."""
-    problems = [f"missing column {c!r}" for c in schema.ALL_COLUMNS if c not in columns]
-    problems += [f"unexpected column {c!r} (header)" for c in columns if c not in schema.ALL_COLUMNS]
+    """Exact column set: report missing, unexpected and duplicated names. A name that differs from
+    an expected one only in case or surrounding spaces, and an unnamed (index) column, say so."""
+    if shape := _header_shape_problem(columns):
+        return [shape]
+    missing = [c for c in schema.ALL_COLUMNS if c not in columns]
+    problems: list[str] = []
+    for i, c in enumerate(columns, start=1):
+        if c in schema.ALL_COLUMNS:
+            continue
+        meant = next((m for m in missing if m.casefold() == c.strip().casefold()), None)
+        if meant is not None:
+            missing.remove(meant)
+            problems.append(f"column {c!r} (header, column {i}) should be {meant!r}: column names must match "
+                            f"exactly (case and surrounding spaces count); rename it")
+        elif c.strip() == "" or _INDEX_COLUMN_RE.fullmatch(c.strip()):
+            problems.append(f"unexpected column {c!r} (header, column {i}): an unnamed column, such as the row "
+                            f"index pandas writes with to_csv() unless index=False; remove it")
+        else:
+            problems.append(f"unexpected column {c!r} (header)")
+    problems[:0] = [f"missing column {c!r}" for c in missing]
     problems += [f"duplicated column {c!r} (header)" for c in sorted(set(columns)) if columns.count(c) > 1]
     return problems
 
@@ -85,10 +119,10 @@ def _cell_problems(row: dict[str, str], where: str) -> list[str]:
             out.append(_problem(col, where, row[col], f"is not one of {list(domain)}"))
     for col, allowed in schema.INTEGER_DOMAINS.items():
         v = row[col]
-        if not _INT_RE.fullmatch(v):
-            out.append(_problem(col, where, v, "is not a non-negative integer"))
-        elif allowed is not None and v not in allowed:
+        if allowed is not None and v not in allowed:
             out.append(_problem(col, where, v, f"is not one of {list(allowed)}"))
+        elif not _INT_RE.fullmatch(v):
+            out.append(_problem(col, where, v, "is not a non-negative integer"))
         elif col == "tenure" and _digits_value(v) > schema.MAX_TENURE_MONTHS:
             out.append(_problem(col, where, v, f"is above {schema.MAX_TENURE_MONTHS} months (the gateway's limit)"))
     for col in schema.NUMBER_COLUMNS:
@@ -96,6 +130,9 @@ def _cell_problems(row: dict[str, str], where: str) -> list[str]:
         if col in schema.NULLABLE_COLUMNS and v == BLANK_TOTAL:
             if _INT_RE.fullmatch(row["tenure"]) and _digits_value(row["tenure"]) > 0:
                 out.append(_problem(col, where, v, "is blank but tenure > 0 (only unbilled tenure-0 customers may be blank)"))
+        elif col in schema.NULLABLE_COLUMNS and v.strip() == "" and row["tenure"] == "0":
+            out.append(_problem(col, where, v, f"is not a number; an unbilled tenure-0 customer's {col} is "
+                                               f"written as one space {BLANK_TOTAL!r} in this data set"))
         elif not _NUMBER_RE.fullmatch(v) or not math.isfinite(float(v)):
             out.append(_problem(col, where, v, "is not a non-negative decimal number"))
         elif float(v) > schema.MAX_CHARGE:
@@ -125,7 +162,7 @@ def _field_count_problem(fields: list[str], expected: int, where: str) -> str | 
     """A record whose field count is not the header's: a blank line, or fields missing or extra
     (a stray comma or quote). Its cells are not checked: they would not be in their columns."""
     if not any(fields):
-        return f"{where} is a blank line"
+        return f"{where} is a blank line" if not fields else f"{where} has no values (only commas)"
     if len(fields) != expected:
         return f"{where} has {len(fields)} fields, expected {expected} (one per header column)"
     return None
@@ -143,6 +180,9 @@ def find_problems(table: CsvFile) -> list[str]:
         where = _row_label(n, lines)
         if shape := _field_count_problem(fields, len(table.header), where):
             problems.append(shape)
+            continue
+        if fields == table.header:
+            problems.append(f"{where} repeats the header (files joined together?); remove it")
             continue
         row = dict(zip(table.header, fields, strict=True))
         problems += _cell_problems(row, where) + _cross_field_problems(row, where)

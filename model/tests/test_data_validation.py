@@ -182,3 +182,141 @@ def test_long_digit_runs_in_tenure_are_read_without_a_crash(tmp_path: Path) -> N
     records = load_dataset(write_csv(good_frame().assign(tenure=lambda f: "000" + f["tenure"]),
                                      tmp_path / "zeros.csv")).records
     assert [r["tenure"] for r in records] == [int(t) for t in good_frame()["tenure"]]
+
+
+def only_problem(path: Path) -> str:
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert len(err.value.problems) == 1, err.value.problems
+    return err.value.problems[0]
+
+
+def edit_line(tmp_path: Path, index: int, edit: Callable[[str], str]) -> Path:
+    """The good file with physical line `index` (0 = header) edited."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[index] = edit(lines[index])
+    return write_text(tmp_path, "".join(lines))
+
+
+@pytest.mark.parametrize("variant", [
+    lambda b: b"\xef\xbb\xbf" + b,                          # Excel's "CSV UTF-8": a byte order mark
+    lambda b: b.replace(b"\n", b"\r\n"),                    # Windows line endings
+    lambda b: b"\xef\xbb\xbf" + b.replace(b"\n", b"\r\n"),  # both
+    lambda b: b.rstrip(b"\n"),                              # no final newline
+    lambda b: b + b"\n",                                    # a trailing blank line
+    lambda b: b + b",,,,,,,,,,,,,,,,,,,,\r\n",              # an empty row Excel leaves at the end
+])
+def test_encodings_of_the_same_data_read_as_the_same_data(tmp_path: Path, variant: Callable[[bytes], bytes]) -> None:
+    """Accepted because every cell reads exactly as in the plain file: nothing is reinterpreted."""
+    clean = write_csv(good_frame(), tmp_path / "good.csv")
+    other = tmp_path / "other.csv"
+    other.write_bytes(variant(clean.read_bytes()))
+    expected, got = load_dataset(clean), load_dataset(other)
+    assert (got.records, got.labels) == (expected.records, expected.labels)
+
+
+def test_a_windows_1252_file_names_the_cell_with_the_first_bad_byte_and_what_to_do(tmp_path: Path) -> None:
+    frame = good_frame()
+    frame.loc[3, "customerID"] = "Müller-1"
+    frame.loc[7, "customerID"] = "Søren-2"
+    path = tmp_path / "excel.csv"
+    frame.to_csv(path, index=False, lineterminator="\r\n", encoding="cp1252")
+    assert only_problem(path) == (
+        "cannot read excel.csv as a UTF-8 CSV file: column 'customerID', data row 4 (CSV line 5): value "
+        "'M\\xfcller-1' has byte 0xfc, which is not UTF-8 (1 more cell(s) like it); the file looks "
+        "Windows-1252/Latin-1 encoded (Excel's plain 'CSV'): save it as CSV UTF-8 (in Excel: "
+        "'CSV UTF-8 (Comma delimited)') or convert it (iconv -f WINDOWS-1252 -t UTF-8)")
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    ("customerID,gender\n".encode("utf-16"), "it is UTF-16 encoded (it starts with a UTF-16 byte order mark); "
+                                             "save it as CSV UTF-8"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "it is a zip archive (an Excel .xlsx workbook?), not text; save it as CSV UTF-8"),
+], ids=["utf-16", "xlsx"])
+def test_a_file_in_another_format_says_which(tmp_path: Path, content: bytes, why: str) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_bytes(content)
+    assert only_problem(path).startswith(f"cannot read raw.csv as a UTF-8 CSV file: {why}")
+
+
+def test_a_quote_never_closed_names_the_row_it_opened_in(tmp_path: Path) -> None:
+    """The csv module gives up past its field size limit (131,072 characters) with no position."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[5] = lines[5].replace(",", ',"', 1)  # data row 5: a quote opened before its second field
+    path = write_text(tmp_path, "".join(lines + lines[6:] * 300))
+    assert only_problem(path) == (
+        "cannot read raw.csv as a UTF-8 CSV file: data row 5 (from CSV line 6): field larger than field limit "
+        "(131072); a quote (\") opened in it and never closed would take in the lines after it")
+
+
+@pytest.mark.parametrize(("sep", "what"), [(";", "';' (Excel with a decimal comma)"), ("\t", "tabs")])
+def test_another_separator_is_named_once(tmp_path: Path, sep: str, what: str) -> None:
+    path = tmp_path / "excel.csv"
+    good_frame().to_csv(path, index=False, sep=sep, decimal=",")
+    problem = only_problem(path)
+    assert problem.startswith(f"the header (CSV line 1) is one column, {('customerID' + sep + 'gender')!r}"[:-1])
+    assert problem.endswith(f"the file is separated by {what}, not ','; save it as comma-separated CSV UTF-8 "
+                            "with '.' as the decimal separator")
+
+
+def test_a_blank_first_line_is_named_as_a_blank_header(tmp_path: Path) -> None:
+    assert only_problem(write_text(tmp_path, "\n" + good_csv_text(tmp_path))) == (
+        "the header (CSV line 1) is blank: the first line must name the 21 columns, separated by ','")
+
+
+@pytest.mark.parametrize(("written", "position", "meant"), [
+    ("customerId", 1, "customerID"), (" tenure", 6, "tenure"), ("CHURN ", 21, "Churn")])
+def test_a_column_name_off_by_case_or_spaces_names_the_expected_one(
+        tmp_path: Path, written: str, position: int, meant: str) -> None:
+    path = edit_line(tmp_path, 0, lambda header: header.replace(meant, written, 1))
+    assert only_problem(path) == (
+        f"column {written!r} (header, column {position}) should be {meant!r}: column names must match exactly "
+        "(case and surrounding spaces count); rename it")
+
+
+@pytest.mark.parametrize("index_name", ["", "Unnamed: 0"])
+def test_a_pandas_index_column_is_named_as_one(tmp_path: Path, index_name: str) -> None:
+    path = tmp_path / "indexed.csv"
+    # to_csv without index=False; "Unnamed: 0" is how read_csv names that column, written out again
+    good_frame().to_csv(path, index_label=index_name or None)
+    assert only_problem(path) == (
+        f"unexpected column {index_name!r} (header, column 1): an unnamed column, such as the row index pandas "
+        "writes with to_csv() unless index=False; remove it")
+
+
+def test_a_header_repeated_inside_the_data_is_one_problem(tmp_path: Path) -> None:
+    """Two exports joined with `cat`: the second header is a row, not 20 bad values."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    path = write_text(tmp_path, "".join(lines[:101] + lines[:1] + lines[101:]))
+    assert only_problem(path) == "data row 101 (CSV line 102) repeats the header (files joined together?); remove it"
+
+
+@pytest.mark.parametrize("value", ["Yes", "0.0", "1.0", "True"])
+def test_senior_citizen_names_its_two_values(tmp_path: Path, value: str) -> None:
+    message = errors_for(tmp_path, set_cell(4, "SeniorCitizen", value))
+    assert f"column 'SeniorCitizen', data row 4 (CSV line 5): value {value!r} is not one of ['0', '1']" in message
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_unbilled_total_written_otherwise_than_one_space_says_how_it_is_written(
+        tmp_path: Path, value: str) -> None:
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[3, ["tenure", "TotalCharges"]] = ["0", value]
+        return frame
+    assert (f"column 'TotalCharges', data row 4 (CSV line 5): value {value!r} is not a number; an unbilled "
+            "tenure-0 customer's TotalCharges is written as one space ' ' in this data set") in errors_for(tmp_path, mutate)
+
+
+def test_a_row_of_commas_inside_the_data_is_not_called_a_blank_line(tmp_path: Path) -> None:
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    path = write_text(tmp_path, "".join(lines[:5] + [",," * 10 + "\n"] + lines[5:]))
+    assert only_problem(path) == "data row 5 (CSV line 6) has no values (only commas)"
+
+
+@pytest.mark.parametrize("value", ["NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "-", "?"])
+@pytest.mark.parametrize("column", ["Contract", "SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges", "Churn"])
+def test_missing_value_markers_are_refused_in_every_kind_of_column(tmp_path: Path, column: str, value: str) -> None:
+    """pandas' read_csv would turn these into NaN and a later step into some default; the cells are
+    read as text and each is named (a guard for anyone tempted to load the file with pandas)."""
+    assert f"column {column!r}, data row 4 (CSV line 5): value {value!r} is not" in errors_for(
+        tmp_path, set_cell(4, column, value))

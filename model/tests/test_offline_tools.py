@@ -46,7 +46,7 @@ def test_a_directory_as_data_is_named_as_such(tool: Main, tmp_path: Path, capsys
 
 @pytest.mark.parametrize(("content", "why"), [
     (b"", "the file is empty"),
-    ("customerID,gender\nA-1,Femme\xa0\n".encode("latin-1"), "'utf-8' codec can't decode byte 0xa0"),
+    ("customerID,gender\nA-1,Femme\xa0\n".encode("latin-1"), "value 'Femme\\xa0' has byte 0xa0, which is not UTF-8"),
 ])
 def test_a_file_that_is_not_the_data_is_invalid_data(tool: Main, tmp_path: Path, content: bytes, why: str,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
