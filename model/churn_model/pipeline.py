@@ -417,9 +417,11 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
         return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with")
     run = client.get_run(current.run_id).data
     if run.tags.get("dataset_sha256") != dataset_sha256:
-        return ChampionDecision(False, f"{alias} version {current.version} was trained on another data set "
-                                       f"(sha256 {str(run.tags.get('dataset_sha256'))[:12]}…): its test AUC is not "
-                                       "comparable; --force-champion to promote anyway")
+        return ChampionDecision(False, f"{alias} version {current.version} was trained on another data file "
+                                       f"(sha256 {str(run.tags.get('dataset_sha256'))[:12]}… of the file's bytes: the "
+                                       "same rows saved with another line ending or a byte order mark count as "
+                                       "another file): its test AUC is not comparable; --force-champion to promote "
+                                       "anyway")
     differing = [p for p in SPLIT_PARAMS if run.params.get(p) != params.get(p)]
     if differing:
         return ChampionDecision(False, f"{alias} version {current.version} used another test split "

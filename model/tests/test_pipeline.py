@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from churn_model import pipeline, synthetic
 from churn_model.config import TrainingConfig
+from churn_model.data import file_sha256, load_dataset
 from churn_model.pipeline import PipelineOptions, PipelineResult
 from tests.conftest import write_csv
 
@@ -81,6 +82,20 @@ def test_registry_alias_points_at_the_run(small_run: Run) -> None:
     assert not decide(1.0, split={**params, "random_state": "7"})
     assert not decide(1.0, split={**params, "test_size": "0.3"})
     assert pipeline.champion_decision(client, opts.registered_model, "no-such-alias", 0.0, sha, params, False).promote
+
+
+def test_the_same_rows_resaved_are_not_compared_and_the_reason_says_why(small_run: Run, tmp_path: Path) -> None:
+    """The data set is identified by the file's sha256: Excel's "CSV UTF-8" (a byte order mark and
+    CRLF) reads as the same rows but is another file, and the operator must be told that is why."""
+    result, uri, opts = small_run
+    resaved = tmp_path / "resaved.csv"
+    resaved.write_bytes(b"\xef\xbb\xbf" + opts.data_path.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_dataset(resaved).records == load_dataset(opts.data_path).records
+    decision = pipeline.champion_decision(MlflowClient(tracking_uri=uri, registry_uri=uri), opts.registered_model,
+                                          "champion", 1.0, file_sha256(resaved), result.params, False)
+    assert not decision.promote
+    assert "of the file's bytes: the same rows saved with another line ending or a byte order mark count as " \
+           "another file" in decision.reason
 
 
 def test_a_version_that_does_not_become_champion_leaves_the_bundle_alone(
