@@ -100,6 +100,6 @@ def read_csv_file(path: Path) -> CsvFile:
     while end > 0 and not any(records[end - 1]):
         end -= 1
     table = CsvFile(header=header, records=records[:end], lines=lines[:end])
-    if problem := _encoding_problem(path.name, table):
+    if any("\udc80" <= ch <= "\udcff" for ch in set(text)) and (problem := _encoding_problem(path.name, table)):
         raise UnreadableCsvError(problem)
     return table
