@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { GatewayAlarms } from './alarms.js';
@@ -6,7 +7,7 @@ import { GatewayDashboard } from './dashboard.js';
 import { EcsEventLog } from './ecs-event-log.js';
 import { ECS_NAMES, GatewayService, LOG_LEVELS, type LogLevel } from './gateway-service.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS, LoadBalancer } from './load-balancer.js';
-import { Network } from './network.js';
+import { IPV4, IPV4_CIDR, Network, ipv4InCidr } from './network.js';
 import { GatewayQueries } from './saved-queries.js';
 import { assertNoProblems, isIntegerIn } from './validation.js';
 
@@ -262,6 +263,7 @@ function retentionDays(days: number): logs.RetentionDays {
 function mlflowEgress(s: GatewaySettings): { port: number; cidr?: string } | undefined {
   const uriPort = s.mlflowTrackingUri === undefined ? undefined : portOfHttpUrl(s.mlflowTrackingUri);
   const problems: string[] = [];
+  if (uriPort !== undefined && s.mlflowTrackingUri !== undefined) problems.push(...mlflowHostProblems(s.mlflowTrackingUri, s.mlflowCidr));
   if (uriPort !== undefined && s.mlflowPort !== undefined && s.mlflowPort !== uriPort) {
     problems.push(
       `mlflowPort ${s.mlflowPort} disagrees with mlflowTrackingUri "${s.mlflowTrackingUri}", which connects to port ${uriPort}: ` +
@@ -279,6 +281,25 @@ function mlflowEgress(s: GatewaySettings): { port: number; cidr?: string } | und
   assertNoProblems('GatewayStack', problems);
   const port = s.mlflowPort ?? uriPort;
   return port === undefined ? undefined : { port, cidr: s.mlflowCidr };
+}
+
+/**
+ * What synth can tell about the tracking URI's host without resolving a name: a loopback host is
+ * the task itself (docs/mlflow.md's local http://127.0.0.1:5000, copied), and an IPv4 address
+ * outside mlflowCidr (else the VPC's range) is one the egress rule does not open. Either way the
+ * tasks cannot reach MLflow and serve the packaged model, which no deploy step reports.
+ */
+function mlflowHostProblems(uri: string, mlflowCidr: string | undefined): string[] {
+  const host = new URL(uri).hostname;
+  const unreachable = 'the tasks could not reach MLflow and would serve the packaged model';
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || host === '0.0.0.0' || (IPV4.test(host) && ipv4InCidr(host, '127.0.0.0/8'))) {
+    return [`mlflowTrackingUri "${uri}" names the task itself (${host} is its loopback), where no MLflow server runs: ${unreachable}; give an address of the MLflow server the tasks can reach`];
+  }
+  const cidr = mlflowCidr ?? ec2.Vpc.DEFAULT_CIDR_RANGE;
+  // A malformed mlflowCidr is Network's to report.
+  if (!IPV4.test(host) || !IPV4_CIDR.test(cidr) || ipv4InCidr(host, cidr)) return [];
+  const range = mlflowCidr === undefined ? `the VPC's ${cidr} (mlflowCidr unset)` : `mlflowCidr ${cidr}`;
+  return [`mlflowTrackingUri "${uri}" connects to ${host}, outside ${range}, the only range the tasks may reach MLflow in: ${unreachable}; set mlflowCidr to a range that holds it, e.g. ${host}/32`];
 }
 
 /**

@@ -12,7 +12,9 @@ const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
  * a.b.c.d/n, each number 0–255 and n 0–32: CDK's own check takes 999.0.0.0/40, which EC2 then
  * refuses only at deploy.
  */
-const IPV4_CIDR = new RegExp(`^(${OCTET}\\.){3}${OCTET}/(3[0-2]|[12]?\\d)$`);
+export const IPV4_CIDR = new RegExp(`^(${OCTET}\\.){3}${OCTET}/(3[0-2]|[12]?\\d)$`);
+/** a.b.c.d, each number 0–255: an IPv4 address as WHATWG URL writes a host. */
+export const IPV4 = new RegExp(`^(${OCTET}\\.){3}${OCTET}$`);
 
 export interface NetworkProps {
   /** NAT gateways for the private subnets' egress: 1 is cheapest, 2 survives an AZ outage. */
@@ -92,15 +94,24 @@ export class Network extends Construct {
   }
 }
 
+/** a.b.c.d (valid) as a number 0 – 2³² − 1. */
+const ipv4Number = (address: string): number => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+
 /** a.b.c.d/n (valid, IPV4_CIDR) with the bits after the prefix cleared, as EC2 stores it: 10.20.5.7/16 → 10.20.0.0/16. */
 function networkAddress(cidr: string): string {
   const [address = '', length = ''] = cidr.split('/');
   const prefix = Number(length);
-  const bits = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const bits = ipv4Number(address);
   const size = 2 ** (32 - prefix);
   const network = bits - (bits % size);
   const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
   return `${octets.join('.')}/${prefix}`;
+}
+
+/** Whether the IPv4 address (valid, IPV4) is in the range (valid, IPV4_CIDR) as EC2 reads it. */
+export function ipv4InCidr(address: string, cidr: string): boolean {
+  const [, length = ''] = cidr.split('/');
+  return networkAddress(`${address}/${length}`) === networkAddress(cidr);
 }
 
 function validateNetworkProps(props: NetworkProps): void {

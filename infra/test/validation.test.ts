@@ -4,7 +4,7 @@ import { KINDS, settingsFromContext } from '../lib/context.js';
 import { fargateSizeProblem } from '../lib/fargate-sizes.js';
 import { DEFAULT_SETTINGS, type GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
-import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack } from './helpers.js';
+import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack, propsOfType, synth } from './helpers.js';
 
 function problemsOf(overrides: Partial<GatewaySettings>): string {
   try {
@@ -179,6 +179,49 @@ describe('settings are validated at synth time with clear errors', () => {
       );
     }
     for (const mlflowCidr of ['10.20.5.7/32', '192.168.1.128/25', '255.255.255.254/31', '10.20.4.0/22']) expect(() => buildStack({ ...mlflow, mlflowCidr }), mlflowCidr).not.toThrow();
+  });
+
+  it('rejects a tracking URI on the task itself (loopback), where no MLflow server runs', () => {
+    const modelUri = 'models:/telco-churn@champion';
+    for (const [uri, host] of [
+      ['http://127.0.0.1:5000', '127.0.0.1'],
+      ['http://localhost:5000', 'localhost'],
+      ['https://LOCALHOST/mlflow', 'localhost'],
+      ['http://mlflow.localhost:5000', 'mlflow.localhost'],
+      ['http://127.1.2.3:5000', '127.1.2.3'],
+      ['http://[::1]:5000', '[::1]'],
+      ['http://0.0.0.0:5000', '0.0.0.0'],
+    ]) {
+      expect(problemsOf({ mlflowTrackingUri: uri, modelUri }), uri).toBe(
+        `GatewayStack: invalid props:\n  - mlflowTrackingUri "${uri}" names the task itself (${host} is its loopback), where no MLflow server runs: ` +
+          'the tasks could not reach MLflow and would serve the packaged model; give an address of the MLflow server the tasks can reach',
+      );
+    }
+  });
+
+  it("rejects a tracking URI at an IPv4 address outside mlflowCidr, else outside the VPC's range, which the egress rule would not open", () => {
+    const modelUri = 'models:/telco-churn@champion';
+    const [vpc] = propsOfType(synth().template, 'AWS::EC2::VPC');
+    const vpcCidr = String(vpc?.CidrBlock);
+    expect(vpcCidr).toBe('10.0.0.0/16');
+    const unreachable = 'the only range the tasks may reach MLflow in: the tasks could not reach MLflow and would serve the packaged model; set mlflowCidr to a range that holds it';
+    expect(problemsOf({ mlflowTrackingUri: 'http://10.1.0.5:5000', modelUri })).toBe(
+      `GatewayStack: invalid props:\n  - mlflowTrackingUri "http://10.1.0.5:5000" connects to 10.1.0.5, outside the VPC's ${vpcCidr} (mlflowCidr unset), ${unreachable}, e.g. 10.1.0.5/32`,
+    );
+    expect(problemsOf({ mlflowTrackingUri: 'http://10.30.0.5:5000', modelUri, mlflowCidr: '10.20.0.0/16' })).toBe(
+      `GatewayStack: invalid props:\n  - mlflowTrackingUri "http://10.30.0.5:5000" connects to 10.30.0.5, outside mlflowCidr 10.20.0.0/16, ${unreachable}, e.g. 10.30.0.5/32`,
+    );
+    // WHATWG URL (the gateway's fetch) reads http://10.20.1 as 10.20.0.1.
+    expect(problemsOf({ mlflowTrackingUri: 'http://10.20.1:5000', modelUri, mlflowCidr: '10.20.1.0/24' })).toContain('connects to 10.20.0.1, outside mlflowCidr 10.20.1.0/24');
+    for (const [mlflowTrackingUri, mlflowCidr] of [
+      ['http://10.0.255.254:5000', undefined],
+      ['http://10.0.0.1', undefined],
+      ['http://10.30.0.5:5000', '10.30.0.5/32'],
+      ['https://192.168.7.1', '192.168.0.0/16'],
+      ['http://mlflow.internal:5000', '10.20.0.0/16'],
+    ] as const) {
+      expect(() => buildStack({ mlflowTrackingUri, modelUri, mlflowCidr }), `${mlflowTrackingUri} in ${mlflowCidr}`).not.toThrow();
+    }
   });
 
   it('rejects a tracking URI whose port no TCP connection can use, naming the port setting', () => {
