@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // As the root's vitest.config.ts: graphql 16 has no "exports" map, so Node loads its CJS build
+    // and Vite would pick index.mjs. The gateway code these tests import (test/helpers/gateway.ts →
+    // src/server.ts) would then meet two copies and fail instanceof checks ("from another module or realm").
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Test files share no mutable state; reusing loaded modules saves re-importing aws-cdk-lib per file.
