@@ -1,30 +1,48 @@
 /**
  * Writes schema/schema.graphql, the committed SDL, from the Pothos schema (sorted, so the
- * file changes only when the schema does). `--check` fails instead when the file drifted.
+ * file changes only when the schema does), and schema/openapi.json, the OpenAPI description of
+ * the REST routes for the default MAX_BATCH and BODY_LIMIT_BYTES (GET /openapi.json serves it
+ * for the gateway's own). `--check` fails instead when either file drifted.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { DEFAULT_SETTINGS, buildOpenApiDocument } from '../src/rest/openapi.js';
 import { schema } from '../src/schema/index.js';
 
 export const SDL_PATH = fileURLToPath(new URL('../schema/schema.graphql', import.meta.url));
+
+export const OPENAPI_FILE_PATH = fileURLToPath(new URL('../schema/openapi.json', import.meta.url));
 
 export function printSortedSchema(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }
 
+/** The committed OpenAPI document: the default settings, indented for readable diffs. */
+export function printOpenApi(): string {
+  return `${JSON.stringify(buildOpenApiDocument(DEFAULT_SETTINGS), null, 2)}\n`;
+}
+
 async function main(): Promise<void> {
-  const sdl = printSortedSchema();
+  const files = [
+    { path: SDL_PATH, text: printSortedSchema() },
+    { path: OPENAPI_FILE_PATH, text: printOpenApi() },
+  ];
   if (process.argv.includes('--check')) {
-    const committed = await readFile(SDL_PATH, 'utf8').catch(() => '');
-    if (committed !== sdl) {
-      process.stderr.write('schema/schema.graphql is out of date: run `npm run schema:print` and commit it\n');
-      process.exit(1);
+    let stale = false;
+    for (const { path: file, text } of files) {
+      if ((await readFile(file, 'utf8').catch(() => '')) !== text) {
+        process.stderr.write(`${path.relative(process.cwd(), file)} is out of date: run \`npm run schema:print\` and commit it\n`);
+        stale = true;
+      }
     }
+    if (stale) process.exit(1);
   } else {
-    await writeFile(SDL_PATH, sdl);
-    process.stdout.write(`wrote ${SDL_PATH}\n`);
+    for (const { path: file, text } of files) {
+      await writeFile(file, text);
+      process.stdout.write(`wrote ${file}\n`);
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
 import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbandoned, type RequestState } from './request-state.js';
+import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
@@ -103,6 +104,8 @@ export function createApp(deps: AppDeps): App {
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
 
   const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
+  // The OpenAPI description of the REST routes, for this gateway's MAX_BATCH and BODY_LIMIT_BYTES: built once.
+  const openapi = Buffer.from(openApiText(config));
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     checkJsonBodyHeaders(req, 'POST /predict', false);
@@ -243,6 +246,17 @@ export function createApp(deps: AppDeps): App {
   }
 
   async function otherRoutes(req: IncomingMessage, res: ServerResponse, state: RequestState, path: string, method: string): Promise<void> {
+    // Here, not in route(): no comparison is added ahead of /predict and /.
+    if (path === OPENAPI_PATH) {
+      state.route = 'openapi';
+      if (method !== 'GET' && method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        throw new HttpProblem(405, 'Method Not Allowed', `GET ${OPENAPI_PATH} is the OpenAPI description of the REST routes`);
+      }
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': openapi.length });
+      res.end(openapi); // nothing is sent for HEAD
+      return;
+    }
     for (const extra of deps.extraRoutes ?? []) {
       if (path === extra.prefix || path.startsWith(`${extra.prefix}/`)) {
         state.route = extra.prefix.slice(1) || 'root';
@@ -250,7 +264,7 @@ export function createApp(deps: AppDeps): App {
       }
     }
     state.route = 'not_found';
-    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see GET /, POST /predict, /graphql, /ui`);
+    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see GET /, POST /predict, /graphql, /ui, GET ${OPENAPI_PATH}`);
   }
 
   function answerError(res: ServerResponse, state: RequestState, err: unknown): void {

@@ -71,7 +71,8 @@ export function noteScored(state: RequestState, predictions: readonly { readonly
   for (const p of predictions) tally.byRisk[p.riskLevel]++;
 }
 
-const CALLER_ID = /^[\w.:-]{1,128}$/;
+/** The x-request-id values taken as the request id (openapi.ts describes it). */
+export const CALLER_ID = /^[\w.:-]{1,128}$/;
 
 /** Honours a caller's x-request-id when it is a sane token; otherwise makes one. */
 export function requestIdFrom(header: string | string[] | undefined): string {

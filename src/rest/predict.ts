@@ -19,8 +19,8 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
  */
 export const MAX_COUNTED_ISSUES = 1000;
 
-/** SeniorCitizen is the only feature old callers may leave out; the default is named in the answer. */
-const DEFAULTS = { SeniorCitizen: 0 } as const;
+/** SeniorCitizen is the only feature old callers may leave out; the default is named in the answer (and in openapi.ts). */
+export const DEFAULTS = { SeniorCitizen: 0 } as const;
 const DEFAULT_ENTRIES = Object.entries(DEFAULTS);
 const NO_DEFAULTS: readonly string[] = [];
 
@@ -220,8 +220,14 @@ export async function parseLegacyBodyInChunks(text: string, body: unknown, maxBa
   return finishChecking(c);
 }
 
-/** The legacy answer; "prediction" stays the first key because old callers read it first. */
-export function legacyResponse(p: Prediction, request: LegacyRequest): Record<string, unknown> {
+/**
+ * The legacy answer; "prediction" stays the first key because old callers read it first.
+ * Typed by the fields it reads, so openapi.ts can call it to learn the keys and labels it writes.
+ */
+export function legacyResponse(
+  p: Pick<Prediction, 'willChurn' | 'churnProbability' | 'threshold' | 'modelVersion' | 'riskLevel'>,
+  request: Pick<LegacyRequest, 'customerId' | 'defaultsApplied'>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     prediction: p.willChurn ? 'Likely to churn' : 'Not likely to churn',
     churn_probability: p.churnProbability,

@@ -1,0 +1,489 @@
+/**
+ * The OpenAPI 3.1 description of the REST routes: POST /predict (the old prototype's contract),
+ * GET / and HEAD / (health) and GET /openapi.json itself. The prototype (FastAPI) served one at
+ * /openapi.json, and REST callers may have generated clients or gateway configs from it.
+ *
+ * Built from the places that define each fact, never from a copy: the customer fields, enum
+ * values and limits from contract.ts, the default REST applies from rest/predict.ts (DEFAULTS),
+ * the cross-field rules' wording from customer-rules.ts (its own messages), the answer's keys
+ * and labels from legacyResponse itself, the risk levels and model sources from the GraphQL
+ * schema's enums, MAX_BATCH and BODY_LIMIT_BYTES from the configuration, and info.version from
+ * package.json. The cross-field rules are written here a second time, as JSON Schema
+ * (if/then/else): test/openapi.test.ts sends generated bodies to the real server and checks the
+ * schema's verdict is the server's.
+ *
+ * The committed schema/openapi.json is this document for the default configuration
+ * (scripts/print-schema.ts); GET /openapi.json serves it for the gateway's own settings.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isEnumType } from 'graphql';
+import { z } from 'zod';
+import { loadConfig, type Config } from '../config.js';
+import {
+  ADD_ON_COLUMNS,
+  CONTRACT_ENUMS,
+  CUSTOMER_FIELDS,
+  CUSTOMER_ID_MAX_LENGTH,
+  MAX_CHARGE,
+  MAX_LISTED_ISSUES,
+  MAX_TENURE_MONTHS,
+  allowedColumnValues,
+  type ColumnName,
+  type CustomerField,
+  type CustomerRecord,
+} from '../contract.js';
+import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
+import { CONTAINERS_COUNTED_FROM } from '../json-body.js';
+import type { RiskLevel } from '../prediction.js';
+import { CALLER_ID } from '../request-state.js';
+import { schema as graphqlSchema } from '../schema/index.js';
+import { DEFAULTS, MAX_COUNTED_ISSUES, legacyResponse } from './predict.js';
+
+/** Where the document is served. */
+export const OPENAPI_PATH = '/openapi.json';
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** The settings the document states; the committed file states their defaults. */
+export type OpenApiSettings = Pick<Config, 'MAX_BATCH' | 'BODY_LIMIT_BYTES'>;
+
+/** MAX_BATCH and BODY_LIMIT_BYTES when unset: the values of the committed schema/openapi.json. */
+export const DEFAULT_SETTINGS: OpenApiSettings = (({ MAX_BATCH, BODY_LIMIT_BYTES }) => ({ MAX_BATCH, BODY_LIMIT_BYTES }))(loadConfig({}));
+
+/** The gateway's package.json, the nearest one above this file (src/rest/ or dist/src/rest/; /app in the image). */
+function packageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    let text: string | null = null;
+    try {
+      text = readFileSync(path.join(dir, 'package.json'), 'utf8');
+    } catch {
+      if (path.dirname(dir) === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    }
+    if (text !== null) return z.object({ version: z.string().min(1) }).parse(JSON.parse(text)).version;
+  }
+}
+
+/** A GraphQL enum's values and descriptions (RiskLevel, ModelSource): the same words on both interfaces. */
+function graphqlEnum(name: string): { values: string[]; description: string } {
+  const type = graphqlSchema.getType(name);
+  if (!isEnumType(type)) throw new Error(`the GraphQL schema has no enum ${name}`);
+  const values = type.getValues();
+  return {
+    values: values.map((v) => v.name),
+    description: `${type.description ?? ''} ${values.map((v) => `${v.name}: ${v.description ?? ''}`).join(' ')}`.trim(),
+  };
+}
+
+// The values the cross-field rules turn on, typed by the contract (a misspelling fails the typecheck).
+const PHONE_NO: CustomerRecord['PhoneService'] = 'No';
+const NO_PHONE_SERVICE: CustomerRecord['MultipleLines'] = CONTRACT_ENUMS.MultipleLines.NO_PHONE_SERVICE;
+const INTERNET_NO: CustomerRecord['InternetService'] = CONTRACT_ENUMS.InternetService.NO;
+const NO_INTERNET_SERVICE: CustomerRecord['OnlineSecurity'] = CONTRACT_ENUMS.AddOn.NO_INTERNET_SERVICE;
+const WILL_CHURN_RISK: RiskLevel = 'HIGH';
+
+/**
+ * A customer every rule accepts: each categorical column's first allowed value ("Yes", "DSL",
+ * "Month-to-month", …), SeniorCitizen 0, tenure and charges `numbers`. Checked by the rules.
+ */
+function exampleRecord(numbers: { tenure: number; MonthlyCharges: number; TotalCharges: number }): CustomerRecord {
+  const record: Record<string, Json> = {};
+  for (const f of CUSTOMER_FIELDS) {
+    const allowed = allowedColumnValues(f);
+    if (f.kind === 'flag01') record[f.column] = 0;
+    else if (allowed) record[f.column] = allowed[0] as string;
+    else if (f.kind === 'months' || f.kind === 'money') record[f.column] = numbers[f.column];
+  }
+  const customer = record as CustomerRecord;
+  const issues = checkCustomerRules(customer, datasetNaming);
+  if (issues.length > 0) throw new Error(`openapi.ts's example customer breaks the rules: ${issues.map((i) => i.message).join('; ')}`);
+  return customer;
+}
+
+/** The rule `column` breaks once `change` is made to a valid customer, in the server's own words (without its "; got …"). */
+function ruleText(change: Partial<Record<ColumnName, Json>>, column: ColumnName): string {
+  const record = { ...exampleRecord({ tenure: 1, MonthlyCharges: 1, TotalCharges: 1 }), ...change } as CustomerRecord;
+  const issue = checkCustomerRules(record, datasetNaming).find((i) => i.column === column);
+  if (!issue) throw new Error(`openapi.ts: ${JSON.stringify(change)} no longer breaks a rule on ${column}`);
+  return issue.message.replace(/; got [\s\S]*$/, '');
+}
+
+/** The rules on `column` alone and with others, in the server's words. */
+function rulesOn(f: CustomerField): string[] {
+  const column = f.column;
+  if (f.kind === 'months') return [ruleText({ [column]: 0.5 }, column)];
+  if (f.kind === 'money') return [ruleText({ [column]: -1 }, column), ...(f.nullable ? [ruleText({ [column]: null }, column)] : [])];
+  if (column === 'MultipleLines') return [ruleText({ PhoneService: PHONE_NO }, column)];
+  if ((ADD_ON_COLUMNS as readonly string[]).includes(column)) return [ruleText({ InternetService: INTERNET_NO }, column)];
+  return [];
+}
+
+function columnSchema(f: CustomerField): JsonObject {
+  const allowed = allowedColumnValues(f);
+  // The contract's description up to its first clause (the rest is in GraphQL's words), then the rules in REST's.
+  const description = [f.description.split(/[;,.]/)[0] as string, ...rulesOn(f)].join('. ');
+  switch (f.kind) {
+    case 'enum':
+    case 'yesNo':
+      return { type: 'string', enum: [...(allowed ?? [])], description: `${description}.` };
+    case 'flag01':
+      return {
+        type: 'integer',
+        enum: (allowed ?? []).map(Number),
+        description: `${description}: 0 or 1 (not true/false, not a string). Optional: ${DEFAULTS.SeniorCitizen} when left out, which the answer names in defaults_applied.`,
+      };
+    case 'months':
+      return { type: 'integer', minimum: 0, maximum: MAX_TENURE_MONTHS, description: `${description}.` };
+    case 'money':
+      return f.nullable
+        ? { type: ['number', 'null'], minimum: 0, maximum: MAX_CHARGE, description: `${description}. Required: send null for not yet billed, it is never assumed.` }
+        : { type: 'number', minimum: 0, maximum: MAX_CHARGE, description: `${description}.` };
+  }
+}
+
+/** The rules between fields, as JSON Schema: exactly what customer-rules.ts checks beyond each field's own type and range. */
+function crossFieldRules(): JsonObject[] {
+  const addOns = (value: Json): JsonObject => Object.fromEntries(ADD_ON_COLUMNS.map((c) => [c, value]));
+  return [
+    {
+      description: `${ruleText({ TotalCharges: null }, 'TotalCharges')}.`,
+      if: { properties: { TotalCharges: { type: 'null' } }, required: ['TotalCharges'] },
+      then: { properties: { tenure: { const: 0 } } },
+    },
+    {
+      description: `${ruleText({ PhoneService: PHONE_NO }, 'MultipleLines')}.`,
+      if: { properties: { PhoneService: { const: PHONE_NO } }, required: ['PhoneService'] },
+      then: { properties: { MultipleLines: { const: NO_PHONE_SERVICE } } },
+      else: { properties: { MultipleLines: { not: { const: NO_PHONE_SERVICE } } } },
+    },
+    {
+      description: `${ADD_ON_COLUMNS.map((c) => ruleText({ InternetService: INTERNET_NO }, c)).join('; ')}.`,
+      if: { properties: { InternetService: { const: INTERNET_NO } }, required: ['InternetService'] },
+      then: { properties: addOns({ const: NO_INTERNET_SERVICE }) },
+      else: { properties: addOns({ not: { const: NO_INTERNET_SERVICE } }) },
+    },
+  ];
+}
+
+function customerSchema(): JsonObject {
+  const optional = new Set<string>(Object.keys(DEFAULTS));
+  return {
+    type: 'object',
+    description:
+      'One customer, in the data set\'s column names and values (the old prototype\'s payload). Every column is required except ' +
+      `${[...optional].join(', ')} (defaulted, and named in the answer's defaults_applied) and customerID; a field not listed here is refused. ` +
+      'A customer that breaks several rules is answered with all of them.',
+    properties: {
+      customerID: {
+        type: ['string', 'null'],
+        maxLength: CUSTOMER_ID_MAX_LENGTH,
+        description: `Your id for the customer, echoed in the answer; never a feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points (an emoji is one). null, or left out: no id.`,
+      },
+      ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, columnSchema(f)])),
+    },
+    required: CUSTOMER_FIELDS.map((f) => f.column).filter((c) => !optional.has(c)),
+    additionalProperties: false,
+    allOf: crossFieldRules(),
+  };
+}
+
+/** What legacyResponse writes, each key described; the keys and labels are read from it, so a key it gains fails here. */
+function answerSchema(): JsonObject {
+  const risk = graphqlEnum('RiskLevel');
+  const scored = (willChurn: boolean) => ({ willChurn, churnProbability: 0.5, threshold: 0.5, modelVersion: '1', riskLevel: willChurn ? WILL_CHURN_RISK : 'LOW' }) as const;
+  const fewest = legacyResponse(scored(false), { customerId: null, defaultsApplied: [] });
+  const most = legacyResponse(scored(true), { customerId: 'id', defaultsApplied: Object.keys(DEFAULTS) });
+  const churnLabel = z.string().parse(most['prediction']);
+  const stayLabel = z.string().parse(fewest['prediction']);
+  const defaults = z.record(z.string(), z.number()).parse(most['defaults_applied']);
+  const described: Record<string, JsonObject> = {
+    prediction: {
+      type: 'string',
+      enum: [churnLabel, stayLabel],
+      description: `${JSON.stringify(churnLabel)} when churn_probability ≥ threshold (risk_level ${WILL_CHURN_RISK}), else ${JSON.stringify(stayLabel)}. Always the answer's first key.`,
+    },
+    churn_probability: { type: 'number', minimum: 0, maximum: 1, description: 'Probability that the customer churns.' },
+    threshold: { type: 'number', minimum: 0, maximum: 1, description: "The decision threshold of the model that answered (the model bundle's, chosen on validation data at training time)." },
+    model_version: { type: 'string', description: 'Version of the model that answered (registry version, or run-<id> when unregistered).' },
+    risk_level: { type: 'string', enum: risk.values, description: risk.description },
+    customerID: { type: 'string', maxLength: CUSTOMER_ID_MAX_LENGTH, description: 'The customerID sent, when one was (not for null or none).' },
+    defaults_applied: {
+      type: 'object',
+      properties: Object.fromEntries(Object.entries(defaults).map(([column, value]) => [column, { const: value }])),
+      additionalProperties: false,
+      minProperties: 1,
+      description: 'The optional columns left out of the customer, with the value scored in their place; absent when none was.',
+    },
+  };
+  const written = Object.keys(most);
+  const undescribed = written.filter((k) => !Object.hasOwn(described, k));
+  const unwritten = Object.keys(described).filter((k) => !written.includes(k));
+  if (undescribed.length > 0 || unwritten.length > 0) {
+    throw new Error(`openapi.ts describes the REST answer's keys ${Object.keys(described).join(', ')}, and legacyResponse writes ${written.join(', ')}`);
+  }
+  return {
+    type: 'object',
+    description: `The prediction for one customer. "prediction" is the first key, as the old prototype's callers read it; risk_level, customerID and defaults_applied are additions.`,
+    properties: Object.fromEntries(written.map((k) => [k, described[k] as JsonObject])),
+    required: Object.keys(fewest),
+    additionalProperties: false,
+    allOf: [
+      {
+        if: { properties: { prediction: { const: churnLabel } }, required: ['prediction'] },
+        then: { properties: { risk_level: { const: WILL_CHURN_RISK } } },
+        else: { properties: { risk_level: { not: { const: WILL_CHURN_RISK } } } },
+      },
+    ],
+  };
+}
+
+/** RFC 9457 problem details as sendProblem (http.ts) writes them; `errors` only where a field or the body is at fault. */
+function problemSchema(status: number, detail: string, errors: 'never' | 'optional'): JsonObject {
+  return {
+    type: 'object',
+    description: detail,
+    properties: {
+      type: { const: 'about:blank' },
+      title: { type: 'string', description: 'The HTTP status phrase.' },
+      status: { const: status },
+      detail: { type: 'string', description: 'What was wrong, in words.' },
+      requestId: { type: 'string', description: 'The x-request-id of the answer: quote it when reporting a problem.' },
+      ...(errors === 'optional'
+        ? {
+            errors: {
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_LISTED_ISSUES,
+              description: `Each problem found, at most ${MAX_LISTED_ISSUES} (detail gives the count).`,
+              items: {
+                type: 'object',
+                properties: {
+                  path: { type: 'string', description: 'Where: a column (`tenure`), a customer of an array (`[3].Contract`), or `(body)`.' },
+                  message: { type: 'string', description: 'What is wrong and what is allowed.' },
+                },
+                required: ['path', 'message'],
+                additionalProperties: false,
+              },
+            },
+          }
+        : {}),
+    },
+    required: ['type', 'title', 'status', 'detail', 'requestId'],
+    additionalProperties: false,
+  };
+}
+
+const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
+const problemContent = (name: string): JsonObject => ({ 'application/problem+json': { schema: ref('schemas', name) } });
+const REQUEST_ID_HEADER = { 'x-request-id': ref('headers', 'XRequestId') };
+
+function healthSchemas(): Record<string, JsonObject> {
+  const source = graphqlEnum('ModelSource');
+  const model: Record<string, JsonObject> = {
+    model: { type: 'string', description: 'Registered model name.' },
+    version: { type: 'string', description: 'Version of the serving model (registry version, or run-<id>).' },
+    runId: { type: 'string', description: 'MLflow run that trained it.' },
+    source: { type: 'string', enum: source.values, description: source.description },
+    notice: { type: 'string', description: 'Why this model serves rather than the one configured (e.g. the bundle, because MLflow was down at start-up); absent when nothing is to be said.' },
+  };
+  const modelRequired = ['model', 'version', 'runId', 'source'];
+  return {
+    Health: {
+      type: 'object',
+      description: 'Ready: a model is loaded, warmed up and scoring.',
+      properties: { status: { const: 'ok' }, ...model },
+      required: ['status', ...modelRequired],
+      additionalProperties: false,
+    },
+    HealthUnavailable: {
+      description: 'Not ready: starting (no model warmed up yet), draining (shutting down), or inference_failing (the latest run failed and a test run failed too).',
+      oneOf: [
+        { type: 'object', properties: { status: { enum: ['starting', 'draining'] } }, required: ['status'], additionalProperties: false },
+        {
+          type: 'object',
+          properties: {
+            status: { const: 'inference_failing' },
+            ...model,
+            failingSince: { type: 'string', format: 'date-time', description: 'When the runs started failing.' },
+            failedRuns: { type: 'integer', minimum: 1, description: 'Runs failed in a row.' },
+            cause: { type: 'string', description: "The first failed run's cause." },
+          },
+          required: ['status', ...modelRequired, 'failingSince', 'failedRuns', 'cause'],
+          additionalProperties: false,
+        },
+      ],
+    },
+  };
+}
+
+/** The document for `settings`. */
+export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
+  const { MAX_BATCH: maxBatch, BODY_LIMIT_BYTES: bodyLimit } = settings;
+  // Configurable: the committed schema/openapi.json states the defaults, GET /openapi.json the serving gateway's settings.
+  const setting = (name: keyof OpenApiSettings) => `${name}, configurable, default ${DEFAULT_SETTINGS[name]}; GET ${OPENAPI_PATH} states the serving gateway's value`;
+  const example = { customerID: '7590-VHVEG', ...exampleRecord({ tenure: 12, MonthlyCharges: 70.35, TotalCharges: 844.2 }) };
+  const retryAfter = { 'retry-after': ref('headers', 'RetryAfter'), ...REQUEST_ID_HEADER };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Telco churn prediction gateway: REST',
+      version: packageVersion(),
+      description:
+        'The REST routes of the churn prediction gateway: POST /predict, the old prototype\'s contract, and GET / for the load balancer. ' +
+        'GraphQL (predict, predictBatch, modelInfo) is at [/graphql](/graphql), described by its own schema (introspection, or schema/schema.graphql in the repository); ' +
+        'a customer form is at [/ui](/ui) and GraphiQL at [/ui/graphiql](/ui/graphiql). Every answer carries x-request-id.',
+    },
+    paths: {
+      '/predict': {
+        post: {
+          operationId: 'predict',
+          summary: 'Churn predictions for one customer or an array of customers',
+          description:
+            `One customer (a JSON object) gets one answer; an array of at most ${maxBatch} customers (${setting('MAX_BATCH')}) gets an array of answers, in order ` +
+            '(an empty array gets an empty one). One bad customer refuses the whole request, with a 400 naming every problem. ' +
+            `POST /predict/ is answered the same (the prototype redirected it here); it is not listed, so generated clients get one method. ` +
+            `Any method but POST is answered 405 (components.responses.MethodNotAllowed, with Allow: POST).`,
+          parameters: [ref('parameters', 'XRequestId')],
+          requestBody: {
+            required: true,
+            description:
+              `JSON in UTF-8, uncompressed; content-type application/json (a body without a content-type is read as JSON, as the prototype's callers send it). ` +
+              `The request schema accepts what the gateway accepts, except what JSON Schema cannot see in the parsed value: ` +
+              `the body is at most ${bodyLimit} bytes (${setting('BODY_LIMIT_BYTES')}; 413 above), must be UTF-8 (400 naming the first bad byte), ` +
+              `and no object may send a field twice (400: JSON parsers keep the last value silently). ` +
+              `A body over ${CONTAINERS_COUNTED_FROM} characters may hold a bounded number of JSON objects and arrays, which a body of customers never exceeds.`,
+            content: {
+              'application/json': {
+                schema: ref('schemas', 'PredictRequest'),
+                examples: {
+                  customer: { summary: 'One customer', value: example },
+                  batch: { summary: 'An array of customers', value: [example, { ...example, customerID: null, TotalCharges: null, tenure: 0 }] },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'Scored: an object for a customer, an array of objects (same order, same length) for an array.',
+              headers: REQUEST_ID_HEADER,
+              content: { 'application/json': { schema: ref('schemas', 'PredictResponse') } },
+            },
+            '400': {
+              description:
+                'Refused: the body is not valid JSON or not UTF-8, sends a field twice, or a customer breaks the contract (errors names each field as `[i].Column` and what is allowed), ' +
+                `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
+              headers: REQUEST_ID_HEADER,
+              content: problemContent('BadRequestProblem'),
+            },
+            '408': {
+              description: 'The request body did not arrive in full within REQUEST_TIMEOUT_MS; the connection closes.',
+              headers: REQUEST_ID_HEADER,
+              content: problemContent('RequestTimeoutProblem'),
+            },
+            '413': {
+              description: `The body is over ${bodyLimit} bytes (BODY_LIMIT_BYTES); the connection closes.`,
+              headers: REQUEST_ID_HEADER,
+              content: problemContent('PayloadTooLargeProblem'),
+            },
+            '415': {
+              description: 'The content-type is not application/json, names a charset other than UTF-8, or the body is compressed (content-encoding).',
+              headers: REQUEST_ID_HEADER,
+              content: problemContent('UnsupportedMediaTypeProblem'),
+            },
+            '501': {
+              description: 'The body is sent in a transfer coding other than chunked (transfer-encoding: gzip, chunked).',
+              headers: REQUEST_ID_HEADER,
+              content: problemContent('NotImplementedProblem'),
+            },
+            '503': {
+              description:
+                'Try again: no model is warmed up yet (detail starts MODEL_NOT_READY), inference failed (INFERENCE_FAILED), or the gateway holds too many request bodies at once ' +
+                '(MAX_BODY_BYTES_IN_FLIGHT): these come with Retry-After. No answer within REQUEST_TIMEOUT_MS (REQUEST_TIMEOUT): no Retry-After, and the connection closes.',
+              headers: retryAfter,
+              content: problemContent('ServiceUnavailableProblem'),
+            },
+          },
+        },
+      },
+      '/': {
+        get: {
+          operationId: 'health',
+          summary: 'Health check for the load balancer',
+          description: 'Any method but GET and HEAD is answered 405 (components.responses.MethodNotAllowed, with Allow: GET, HEAD).',
+          responses: {
+            '200': { description: 'Ready.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: ref('schemas', 'Health') } } },
+            '503': { description: 'Not ready: do not send predictions here.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: ref('schemas', 'HealthUnavailable') } } },
+          },
+        },
+        head: {
+          operationId: 'healthHead',
+          summary: 'Health check, status only',
+          responses: { '200': { description: 'Ready.', headers: REQUEST_ID_HEADER }, '503': { description: 'Not ready.', headers: REQUEST_ID_HEADER } },
+        },
+      },
+      [OPENAPI_PATH]: {
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          description: `For this gateway's MAX_BATCH and BODY_LIMIT_BYTES. Any method but GET and HEAD is answered 405.`,
+          responses: { '200': { description: 'The OpenAPI 3.1 document.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+        head: {
+          operationId: 'openapiHead',
+          summary: 'This document, headers only',
+          responses: { '200': { description: 'The OpenAPI 3.1 document would be sent.', headers: REQUEST_ID_HEADER } },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Customer: customerSchema(),
+        PredictRequest: {
+          description: `One customer, or an array of at most ${maxBatch} (MAX_BATCH).`,
+          anyOf: [ref('schemas', 'Customer'), { type: 'array', items: ref('schemas', 'Customer'), maxItems: maxBatch }],
+        },
+        Prediction: answerSchema(),
+        PredictResponse: {
+          description: 'An object for a customer sent as an object; an array for an array.',
+          anyOf: [ref('schemas', 'Prediction'), { type: 'array', items: ref('schemas', 'Prediction'), maxItems: maxBatch }],
+        },
+        BadRequestProblem: problemSchema(400, 'The request was refused; errors lists each problem found, when a field or the body is at fault.', 'optional'),
+        MethodNotAllowedProblem: problemSchema(405, 'The method is not served on this path; the allow header names those that are.', 'never'),
+        RequestTimeoutProblem: problemSchema(408, 'The request body did not arrive in time.', 'never'),
+        PayloadTooLargeProblem: problemSchema(413, 'The body is over BODY_LIMIT_BYTES.', 'never'),
+        UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8, uncompressed.', 'never'),
+        NotImplementedProblem: problemSchema(501, 'A transfer coding the gateway does not decode.', 'never'),
+        ServiceUnavailableProblem: problemSchema(503, 'Repeat the request later (Retry-After, when sent, says when).', 'never'),
+        ...healthSchemas(),
+      },
+      responses: {
+        MethodNotAllowed: {
+          description: 'A method the path does not serve.',
+          headers: { allow: ref('headers', 'Allow'), ...REQUEST_ID_HEADER },
+          content: problemContent('MethodNotAllowedProblem'),
+        },
+      },
+      parameters: {
+        XRequestId: {
+          name: 'x-request-id',
+          in: 'header',
+          required: false,
+          description: `Your id for the request, used in the answer's x-request-id and the gateway's logs if it matches ${CALLER_ID.source}; otherwise the gateway makes one (a UUID). Never refused.`,
+          schema: { type: 'string' },
+        },
+      },
+      headers: {
+        XRequestId: { description: 'The request id: the one sent (if it matches the x-request-id parameter\'s pattern), else a new UUID.', required: true, schema: { type: 'string' } },
+        RetryAfter: { description: 'Seconds after which the same request may succeed.', schema: { type: 'string', pattern: '^[0-9]+$' } },
+        Allow: { description: 'The methods the path serves.', required: true, schema: { type: 'string' } },
+      },
+    },
+  };
+}
+
+/** The document as served: compact JSON text. */
+export function openApiText(settings: OpenApiSettings): string {
+  return JSON.stringify(buildOpenApiDocument(settings));
+}
