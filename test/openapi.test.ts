@@ -267,7 +267,8 @@ const mutated: fc.Arbitrary<{ kind: Mutation; customer: Customer }> = fc
         customer[pick % 5 === 0 ? 'customerID' : column] = null;
         break;
       case 'unknown field':
-        customer[['customerId', 'CustomerID', 'seniorCitizen', 'Tenure', 'extra', `x${pick}`][pick % 6] as string] = value;
+        // An own "__proto__" key, as JSON.parse makes one (an assignment would set the prototype).
+        Object.defineProperty(customer, ['customerId', 'CustomerID', 'seniorCitizen', 'Tenure', '__proto__', 'constructor', `x${pick}`][pick % 7] as string, { value, enumerable: true, writable: true, configurable: true });
         break;
       case 'missing field':
         delete customer[column];
