@@ -191,5 +191,8 @@ describe('the CDK app (bin/app.ts)', () => {
     expect(r.status).not.toBe(0);
     expect(r.out).toContain('context "cpu" must be an integer in decimal digits, like 3, got "lots"');
     expect(r.out).toContain('context "desiredCount" must be an integer in decimal digits, like 3, got "0x3"');
+    // Said once, with no stack trace into the app's code for the operator to read past.
+    expect(r.out.split('"desiredCount"').length - 1, r.out).toBe(1);
+    expect(r.out, r.out).not.toMatch(/^\s+at /m);
   }, 150_000);
 });
