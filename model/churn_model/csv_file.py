@@ -7,7 +7,7 @@ are counted by the reader, not derived. Nothing is coerced, padded or dropped ex
 lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
 UTF-8"). Raises `UnreadableCsvError` for a file that is empty, not UTF-8 (naming the first cell
 with a byte that is not, its column, row and line, e.g. a Windows-1252 export) or that the csv
-module cannot parse (naming the row it was reading).
+module cannot parse (naming the header or the data row it was reading).
 """
 from __future__ import annotations
 
@@ -85,16 +85,19 @@ def read_csv_file(path: Path) -> CsvFile:
     records: list[list[str]] = []
     lines: list[LineSpan] = []
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None) or []
-    last = reader.line_num
+    header: list[str] | None = None
+    last = 0
     try:
+        header = next(reader, None) or []
+        last = reader.line_num
         for record in reader:
             records.append(record)
             lines.append(LineSpan(last + 1, reader.line_num))
             last = reader.line_num
     except csv.Error as err:  # e.g. a quote opened and never closed runs past the field size limit
+        where = "the header" if header is None else f"data row {len(records) + 1}"
         raise UnreadableCsvError(
-            f"cannot read {path.name} as a UTF-8 CSV file: data row {len(records) + 1} (from CSV line {last + 1}): "
+            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {last + 1}): "
             f"{err}; a quote (\") opened in it and never closed would take in the lines after it") from err
     end = len(records)
     while end > 0 and not any(records[end - 1]):

@@ -249,6 +249,16 @@ def test_a_quote_never_closed_names_the_row_it_opened_in(tmp_path: Path) -> None
         "(131072); a quote (\") opened in it and never closed would take in the lines after it")
 
 
+def test_a_quote_never_closed_in_the_header_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    """The header is read like any record: a stray quote in it swallows the data the same way."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[0] = lines[0].replace(",", ',"', 1)
+    path = write_text(tmp_path, "".join(lines + lines[1:] * 300))
+    assert only_problem(path) == (
+        "cannot read raw.csv as a UTF-8 CSV file: the header (from CSV line 1): field larger than field limit "
+        "(131072); a quote (\") opened in it and never closed would take in the lines after it")
+
+
 @pytest.mark.parametrize(("sep", "what"), [(";", "';' (Excel with a decimal comma)"), ("\t", "tabs")])
 def test_another_separator_is_named_once(tmp_path: Path, sep: str, what: str) -> None:
     path = tmp_path / "excel.csv"
