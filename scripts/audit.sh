@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Dependency audit for CI (.github/workflows/ci.yml, job `audit`; see docs/delivery.md): runs the
+# audit command it is given, minus the findings accepted in .github/audit-allowlist.txt.
+#
+#   bash scripts/audit.sh npm [--prefix DIR] audit --audit-level=LEVEL [options]
+#   bash scripts/audit.sh pip-audit --requirement FILE [options]
+#
+# npm: runs the command with --json and fails on every advisory at or above --audit-level that
+#   the allow-list does not accept (npm itself cannot ignore an advisory), and on any answer that
+#   is not an audit report (an unreachable or refusing advisory endpoint is a failure, not a pass).
+# pip-audit: runs the command with one --ignore-vuln per accepted id (pip-audit matches aliases).
+#
+# .github/audit-allowlist.txt: one accepted finding a line, `<id> <expires YYYY-MM-DD> <reason>`
+# (id: GHSA-xxxx-xxxx-xxxx, PYSEC-YYYY-N or CVE-YYYY-N). An entry past its expiry, expiring more
+# than AUDIT_MAX_DAYS (90) days ahead, without a reason, or malformed fails the audit, so an
+# acceptance is reviewed at least every 90 days. AUDIT_ALLOWLIST and AUDIT_TODAY (YYYY-MM-DD)
+# override the file and the date (tests).
+set -euo pipefail
+
+allowlist=${AUDIT_ALLOWLIST:-"$(dirname "${BASH_SOURCE[0]}")/../.github/audit-allowlist.txt"}
+today=${AUDIT_TODAY:-$(date -u +%F)}
+max_days=${AUDIT_MAX_DAYS:-90}
+
+fail() {
+  echo "audit: $*" >&2
+  if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::error title=scripts/audit.sh::$*"; fi
+}
+# Days since the epoch of a YYYY-MM-DD date; fails on a date that does not exist (2026-02-30).
+day() {
+  local s
+  s=$(date -u -d "$1" +%s 2>/dev/null) || return 1
+  [ "$(date -u -d "@$s" +%F)" = "$1" ] || return 1
+  echo $(( s / 86400 ))
+}
+
+(( $# > 0 )) || { fail "usage: scripts/audit.sh npm [--prefix DIR] audit --audit-level=LEVEL [options] | pip-audit --requirement FILE [options]"; exit 2; }
+today_day=$(day "$today") || { fail "AUDIT_TODAY '$today' is not a date (YYYY-MM-DD)"; exit 2; }
+
+# The accepted ids, with why and until when; a bad entry fails the audit.
+declare -A reason_of=() expires_of=()
+bad=0
+if [ -f "$allowlist" ]; then
+  n=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+    read -r id expires reason <<< "$line"
+    where="$allowlist:$n"
+    if [[ ! $id =~ ^(GHSA(-[23456789cfghjmpqrvwx]{4}){3}|PYSEC-[0-9]{4}-[0-9]+|CVE-[0-9]{4}-[0-9]+)$ ]]; then
+      fail "$where: '$id' is not an advisory id (GHSA-xxxx-xxxx-xxxx, PYSEC-YYYY-N or CVE-YYYY-N)"; bad=1; continue
+    fi
+    if [ -n "${reason_of[$id]+set}" ]; then fail "$where: $id is listed twice"; bad=1; continue; fi
+    if ! expires_day=$(day "$expires"); then
+      fail "$where: $id: expiry '$expires' is not a date (YYYY-MM-DD)"; bad=1; continue
+    fi
+    if [ -z "$reason" ]; then fail "$where: $id: no reason given (why it is accepted, what would end it)"; bad=1; continue; fi
+    if (( expires_day < today_day )); then
+      fail "$where: $id expired on $expires: fix it, or review it and renew with a new date and reason"; bad=1; continue
+    fi
+    if (( expires_day - today_day > max_days )); then
+      fail "$where: $id expires $expires, more than $max_days days ahead: accept it for $max_days days at most and review it then"; bad=1; continue
+    fi
+    reason_of[$id]=$reason
+    expires_of[$id]=$expires
+  done < "$allowlist"
+fi
+(( bad == 0 )) || exit 1
+
+accepted_note() { echo "audit: accepted $1 until ${expires_of[$1]}: ${reason_of[$1]}"; }
+
+case "$1" in
+  pip-audit)
+    ignore=()
+    for id in "${!reason_of[@]}"; do ignore+=(--ignore-vuln "$id"); done
+    echo "audit: $* (${#reason_of[@]} accepted id(s) ignored)"
+    "$@" "${ignore[@]}"
+    ;;
+  npm)
+    level=""
+    for arg in "$@"; do if [[ $arg =~ ^--audit-level=(.+)$ ]]; then level=${BASH_REMATCH[1]}; fi; done
+    severities=(info low moderate high critical)
+    at_or_above=""
+    for s in "${severities[@]}"; do
+      if [ "$s" = "$level" ] || [ -n "$at_or_above" ]; then at_or_above+="${at_or_above:+,}\"$s\""; fi
+    done
+    if [ -z "$at_or_above" ]; then fail "npm: pass --audit-level=<${severities[*]}>"; exit 2; fi
+    status=0
+    report=$("$@" --json) || status=$?
+    if ! jq -e '.vulnerabilities | type == "object"' >/dev/null 2>&1 <<< "$report"; then
+      fail "$* did not return an audit report (exit $status): $(jq -r '.message // .error.summary // empty' 2>/dev/null <<< "$report" | head -1)"
+      exit 1
+    fi
+    counts=$(jq -r '.metadata.vulnerabilities | to_entries | map("\(.value) \(.key)") | join(", ")' <<< "$report")
+    if (( status == 0 )); then
+      echo "audit: $*: nothing at or above $level ($counts)"
+      exit 0
+    fi
+    # Every advisory at or above the level, once: id, severity, package, range, title, url.
+    found=$(jq -r --argjson sev "[$at_or_above]" '[.vulnerabilities[].via[] | objects | select(.severity as $s | $sev | index($s))]
+      | unique_by(.url)[] | [(.url | split("/") | last), .severity, .name, .range, .title, .url] | @tsv' <<< "$report")
+    if [ -z "$found" ]; then
+      fail "$* exited $status but the report lists no advisory at or above $level: $(jq -c . <<< "$report" | head -c 2000)"
+      exit 1
+    fi
+    open=0
+    while IFS=$'\t' read -r id severity name range title url; do
+      if [ -n "${reason_of[$id]+set}" ]; then
+        accepted_note "$id"
+      else
+        fail "$severity $id in $name $range: $title ($url)"
+        open=$((open + 1))
+      fi
+    done <<< "$found"
+    if (( open > 0 )); then
+      echo "audit: $open advisory(ies) at or above $level ($counts). Update the package, or accept the finding in .github/audit-allowlist.txt (docs/delivery.md)" >&2
+      exit 1
+    fi
+    echo "audit: $*: every advisory at or above $level is accepted ($counts)"
+    ;;
+  *)
+    fail "unknown audit command '$1' (npm or pip-audit)"; exit 2
+    ;;
+esac
