@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -113,6 +113,11 @@ export class GatewayAlarms extends Construct {
     validateGatewayAlarmsProps(props);
     const period = Duration.minutes(1);
     const lb = props.loadBalancer.metrics;
+    // Each description ends with where to look first (dashboard graphs by title, saved queries by
+    // the name Logs Insights lists them under) and its entry in infra/README.md "When an alarm
+    // fires"; test/runbook.test.ts checks each name and anchor against the template and the README.
+    const queries = Stack.of(this).stackName;
+    const runbook = (anchor: string) => `Runbook: infra/README.md#${anchor}`;
 
     // 5xx rate = (target 5xx + ALB 5xx) / requests; a rate, not a count, so it means the same at any traffic level.
     const requests = lb.requestCount({ period, statistic: 'Sum' });
@@ -125,7 +130,10 @@ export class GatewayAlarms extends Construct {
       period,
     });
     this.fiveXxRate = fiveXxRate.createAlarm(this, 'FiveXxRate', {
-      alarmDescription: `Churn gateway: more than ${props.fiveXxRatePercent}% of requests answered 5xx`,
+      alarmDescription:
+        `Churn gateway: more than ${props.fiveXxRatePercent}% of requests answered 5xx (by the gateway, or by the ALB itself: 502/503/504), in 3 of 5 minutes. ` +
+        `First look: dashboard "Requests and 5xx per minute (ALB)" (which side answers them), then Logs Insights ` +
+        `"${queries}/5xx answers by route and status" and "${queries}/failed requests by reason" (code). ${runbook('alarm-5xx-rate')}`,
       threshold: props.fiveXxRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -137,7 +145,11 @@ export class GatewayAlarms extends Construct {
     const unhealthyHosts = props.targetGroup.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
     const unhealthyThreshold = 1;
     this.unhealthyHosts = unhealthyHosts.createAlarm(this, 'UnhealthyHosts', {
-      alarmDescription: 'Churn gateway: at least one target is failing its health check',
+      alarmDescription:
+        'Churn gateway: at least one target is failing its health check (GET /) in 3 of 5 minutes: a deploy whose new tasks never become healthy, ' +
+        'or a task starting too slowly, crashing, failing inference or overloaded. First look: dashboard "Targets (ALB health checks)" and ' +
+        `"Tasks: running against desired", then Logs Insights "${queries}/deployments and rollbacks (ECS events)", ` +
+        `"${queries}/stopped tasks and why (ECS events)" and "${queries}/why a task did not start". ${runbook('alarm-unhealthy-hosts')}`,
       threshold: unhealthyThreshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 5,
@@ -176,7 +188,9 @@ export class GatewayAlarms extends Construct {
       alarmDescription:
         `Churn gateway: single-prediction p99 above ${threshold} ms. More than 1% of single-customer predictions (POST /predict and GraphQL, ` +
         `answered 2xx; at least ${MIN_SLOW_SINGLE_PREDICTIONS} in the minute) took longer than ${threshold} ms by the gateway's own clock, in 3 of 5 minutes. ` +
-        `Batches are not counted. Look at CPU and the task count (saturation), then GET / on the tasks.`,
+        `Batches are not counted. First look: dashboard "Service CPU and memory (%)" and "Tasks: running against desired" (saturation), ` +
+        `then Logs Insights "${queries}/single-prediction latency by task" (one task or all) and "${queries}/models served: start-ups and swaps" ` +
+        `(a new model). ${runbook('alarm-single-prediction-p99')}`,
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -190,7 +204,9 @@ export class GatewayAlarms extends Construct {
     this.p99Latency = targetResponseTimeP99.createAlarm(this, 'P99Latency', {
       alarmDescription:
         `Churn gateway: p99 response time of all requests (batches included) above ${props.p99LatencySeconds} s at the ALB, in 3 of 5 minutes: ` +
-        `requests are stalling (tasks saturated or blocked), well beyond what a batch of MAX_BATCH rows takes.`,
+        `requests are stalling (tasks saturated or blocked, or uploads that never finish), well beyond what a batch of MAX_BATCH rows takes. ` +
+        `First look: dashboard "Single-prediction latency (ms, gateway access lines)" (single predictions slow too, or not), then Logs Insights ` +
+        `"${queries}/failed requests by reason" (request timed out, requestComplete). ${runbook('alarm-all-request-p99-at-the-alb')}`,
       threshold: props.p99LatencySeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
