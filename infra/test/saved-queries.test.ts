@@ -19,6 +19,7 @@ import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../../test/helpers/customers.j
 import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startGatedProxy, startMlflowServer, type MlflowServer } from '../../test/helpers/mlflow-server.js';
 import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES, type SavedQuery } from '../lib/saved-queries.js';
 import { propsOfType, synth } from './helpers.js';
+import { fieldsToRead, runbookSection } from './runbook.js';
 
 type Line = Record<string, unknown>;
 
@@ -227,6 +228,28 @@ describe('the saved Logs Insights queries', () => {
     // Every ECS example event is one an ECS query is about.
     const ecsQueries = SAVED_QUERIES.filter((q) => q.logGroup === 'ecsEvents').map((q) => query(q.name));
     expect(ECS_EVENTS.filter((event) => !ecsQueries.some((selects) => selects(event))).map((event) => event['detail-type'])).toEqual([]);
+  });
+
+  it('the runbook (infra/README.md "When an alarm fires") asks for fields the lines each query selects have, or the columns it computes', () => {
+    const asked = fieldsToRead(runbookSection()).filter((r) => r.source.startsWith(`${stack.stackName}/`));
+    expect(asked.length).toBeGreaterThan(10);
+    const wrong = asked.flatMap(({ source, fields }) => {
+      const q = SAVED_QUERIES.find((s) => `${stack.stackName}/${s.name}` === source);
+      if (!q) return [`${source}: no such query`];
+      const corpus = q.logGroup === 'gateway' ? gatewayLines : ECS_EVENTS;
+      const runs = q.query.filterStatements?.some((f) => f.includes(REQUEST_ID_PLACEHOLDER)) ? ONE_REQUEST_IDS : [REQUEST_ID_PLACEHOLDER];
+      const selected = runs.flatMap((reqId) => corpus.filter((line) => (q.query.filterStatements ?? []).every((f) => filterMatches(f.replaceAll(REQUEST_ID_PLACEHOLDER, reqId), line))));
+      const present = new Set(selected.flatMap((line) => flatKeys(line)));
+      const computed = new Set((q.query.statsStatements ?? []).flatMap((stats) => [...stats.matchAll(/ as (\w+)/g)].map((m) => m[1])));
+      // What its results show: its fields, or what its stats group by and compute.
+      const shown = new Set([...(q.query.fields ?? []), ...computed, ...(q.query.statsStatements ?? []).flatMap((stats) => (stats.split(' by ')[1] ?? '').split(',').map((f) => f.trim()))]);
+      // Logs Insights' own fields (@logStream) are on every line; the rest are the gateway's (or ECS's) or the query's stats.
+      return fields.flatMap((f) => [
+        ...(shown.has(f) ? [] : [`${source}: ${f} is not in its results`]),
+        ...(f.startsWith('@') || present.has(f) || computed.has(f) ? [] : [`${source}: ${f} is in none of the lines it selects`]),
+      ]);
+    });
+    expect(wrong).toEqual([]);
   });
 
   it('names each percentile it computes after its rank (pct(latencyMs, 99) as p99)', () => {
