@@ -1,6 +1,6 @@
 /**
  * An operator promoting and rolling back through MLflow (docs/mlflow.md "Promoting a model",
- * infra/README.md "Rolling back a bad model") against a real `mlflow server`: the alias moved
+ * infra/README.md "A model to roll back") against a real `mlflow server`: the alias moved
  * to a version that cannot be loaded, back to the serving one, and forward again once that
  * version's bundle is there; what modelInfo, GET / and the logs say at each step.
  */
