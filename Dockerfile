@@ -57,6 +57,9 @@ LABEL org.opencontainers.image.title="churn-gateway" \
       org.opencontainers.image.licenses="NOASSERTION" \
       io.churn-gateway.model.version="${MODEL_VERSION}" \
       io.churn-gateway.model.sha256="${MODEL_SHA256}"
+# The gateway reads the commit too (src/config.ts GATEWAY_REVISION) and writes it on its `ready`
+# line, so the logs say which build each task runs; "unknown" without the build arg.
+ENV GATEWAY_REVISION="${GIT_COMMIT}"
 
 # The only writable path beside the read-only root filesystem. ECS on Fargate creates the task's
 # /tmp bind mount (infra/) root-owned 0755, which USER 1000 could not write, unless the image

@@ -8,12 +8,17 @@
  *   - COPY from the context: files come from the repo, filtered by .dockerignore as Docker would;
  *   - RUN: executed with /bin/sh -c in the mapped WORKDIR (BuildKit flags such as --mount dropped),
  *     with the stage's ENV; npm uses the local (warm) cache;
- *   - ENV, WORKDIR, USER, EXPOSE, HEALTHCHECK and the exec-form CMD are recorded.
+ *   - ARG takes the build arg given (`--build-arg NAME=value`), else its default; ENV and LABEL
+ *     values substitute ARGs and earlier ENVs (`$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME:+word}`)
+ *     as Docker does; a build arg the stage does not declare is refused (Docker would ignore it);
+ *   - ENV, LABEL, WORKDIR, USER, EXPOSE, HEALTHCHECK and the exec-form CMD are recorded.
  * Then it starts the CMD with the image's ENV and PORT set to a free port, and checks GET / → 200
  * {"status":"ok"}, POST /predict with a legacy payload → 200 with "prediction" first, GET /ui
- * not 503 (the UI build is in the image), and the HEALTHCHECK command → exit 0. Any file the Dockerfile forgets to copy makes this fail.
+ * not 503 (the UI build is in the image), the HEALTHCHECK command → exit 0, and that the gateway's
+ * `ready` line names the commit the image is labelled with (org.opencontainers.image.revision).
+ * Any file the Dockerfile forgets to copy makes this fail.
  *
- * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--keep]
+ * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--build-arg NAME=value]... [--keep]
  * Requires a prior `npm run build` in the repo (the build stage's outputs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -108,18 +113,41 @@ function splitFlags(args: string): { flags: Map<string, string>; rest: string } 
   return { flags, rest };
 }
 
-export function parseEnv(args: string): Record<string, string> {
+/**
+ * Docker's variable substitution in ENV and LABEL values: `$NAME`, `${NAME}`, `${NAME:-word}` (word
+ * when NAME is unset or empty), `${NAME:+word}` (word when NAME is set and not empty); `\$` is a
+ * literal `$`. An unset NAME is the empty string.
+ */
+export function substitute(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(/\\\$|\$\{([A-Za-z_]\w*)(?::([-+])([^}]*))?\}|\$([A-Za-z_]\w*)|\$\{[^}]*\}?/g, (match, braced?: string, op?: string, word?: string, bare?: string) => {
+    if (match === '\\$') return '$';
+    const name = braced ?? bare;
+    if (name === undefined) throw new Error(`unsupported substitution ${match}`);
+    const value = vars[name] ?? '';
+    if (op === '-') return value === '' ? (word ?? '') : value;
+    if (op === '+') return value === '' ? '' : (word ?? '');
+    return value;
+  });
+}
+
+/**
+ * An ENV (or LABEL) instruction's KEY=value pairs, or the legacy `ENV KEY value`. Double-quoted and
+ * bare values substitute `vars` (the ARGs and ENVs declared before it); single-quoted ones do not.
+ */
+export function parseEnv(args: string, vars: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   if (!/^[\w.-]+=/.test(args)) {
     // Legacy form: ENV KEY value with spaces
     const m = /^(\S+)\s+([\s\S]*)$/.exec(args);
     if (!m) throw new Error(`cannot parse ENV ${args}`);
-    env[m[1] ?? ''] = m[2] ?? '';
+    env[m[1] ?? ''] = substitute(m[2] ?? '', vars);
     return env;
   }
   const re = /([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))/g;
   for (let m = re.exec(args); m; m = re.exec(args)) {
-    env[m[1] ?? ''] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? m[4] ?? '');
+    const key = m[1] ?? '';
+    if (m[3] !== undefined) env[key] = m[3];
+    else env[key] = substitute(m[2] ?? m[4] ?? '', vars).replace(/\\(.)/g, '$1');
   }
   return env;
 }
@@ -182,6 +210,8 @@ export interface RuntimeImage {
   readonly rootfs: string;
   readonly workdir: string;
   readonly env: Record<string, string>;
+  /** LABELs, their values substituted (org.opencontainers.image.revision: the GIT_COMMIT build arg). */
+  readonly labels: Record<string, string>;
   readonly user: string | null;
   readonly exposed: string[];
   readonly healthcheck: string[] | null;
@@ -202,6 +232,8 @@ export interface ReplayOptions {
   runCache?: RunCache;
   /** .dockerignore text to use instead of the repo's file (for tests). */
   dockerignore?: string;
+  /** `docker build --build-arg NAME=value`: each must be an ARG of the runtime stage. */
+  buildArgs?: Readonly<Record<string, string>>;
   log?: (line: string) => void;
 }
 
@@ -259,6 +291,13 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
   const rootfs = fs.realpathSync(opts.rootfs);
   let workdir = '/';
   const env: Record<string, string> = {};
+  const labels: Record<string, string> = {};
+  /** The ARGs declared so far, with the build arg's value or their default. */
+  const args: Record<string, string> = {};
+  const buildArgs = opts.buildArgs ?? {};
+  const declared = new Set(runtime.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]?.trim() ?? ''));
+  const unused = Object.keys(buildArgs).filter((name) => !declared.has(name));
+  if (unused.length > 0) throw new Error(`build arg(s) ${unused.join(', ')} not declared by an ARG of the runtime stage (Docker would warn and ignore them)`);
   let user: string | null = null;
   const exposed: string[] = [];
   let healthcheck: string[] | null = null;
@@ -273,8 +312,21 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
         fs.mkdirSync(mapInto(rootfs, '/', workdir), { recursive: true });
         break;
       case 'ENV':
-        Object.assign(env, parseEnv(ins.args));
+        // An ENV overrides an ARG of the same name, for what follows.
+        Object.assign(env, parseEnv(ins.args, { ...args, ...env }));
         break;
+      case 'LABEL':
+        Object.assign(labels, parseEnv(ins.args, { ...args, ...env }));
+        break;
+      case 'ARG': {
+        const m = /^([A-Za-z_]\w*)(?:=("(?:[^"\\]|\\.)*"|'[^']*'|\S*))?$/.exec(ins.args.trim());
+        if (!m) throw new Error(`${where}: cannot parse ARG ${ins.args}`);
+        const name = m[1] ?? '';
+        const fallback = m[2] === undefined ? undefined : (parseEnv(`${name}=${m[2]}`, { ...args, ...env })[name] ?? '');
+        const value = buildArgs[name] ?? fallback;
+        if (value !== undefined) args[name] = value;
+        break;
+      }
       case 'USER':
         user = ins.args.trim();
         break;
@@ -334,7 +386,9 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
         const script = rest.startsWith('[') ? execForm(rest, where) : ['/bin/sh', '-c', rest];
         const cwd = mapInto(rootfs, '/', workdir);
         fs.mkdirSync(cwd, { recursive: true });
-        const key = `${workdir}\n${JSON.stringify(script)}\n${JSON.stringify(env)}\n${inputsHash(cwd)}`;
+        // A RUN sees the ARGs declared before it in its environment, as in Docker.
+        const runEnv = { ...args, ...env };
+        const key = `${workdir}\n${JSON.stringify(script)}\n${JSON.stringify(runEnv)}\n${inputsHash(cwd)}`;
         const before = new Set(fs.readdirSync(cwd));
         const cached = opts.runCache?.get(key);
         if (cached) {
@@ -351,7 +405,7 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
         const r = spawnSync(script[0] as string, script.slice(1), {
           cwd,
           encoding: 'utf8',
-          env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? os.homedir(), ...env },
+          env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? os.homedir(), ...runEnv },
           maxBuffer: 64 * 1024 * 1024,
         });
         if (r.status !== 0) throw new Error(`${where}: RUN failed (exit ${r.status}): ${rest}\n${r.stdout}\n${r.stderr}`);
@@ -359,8 +413,6 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
         opts.runCache?.set(key, { dir: cwd, created: fs.readdirSync(cwd).filter((n) => !before.has(n)) });
         break;
       }
-      case 'ARG':
-      case 'LABEL':
       case 'STOPSIGNAL':
       case 'SHELL':
       case 'VOLUME':
@@ -371,7 +423,7 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
     }
   }
   if (!cmd) throw new Error('the runtime stage has no CMD');
-  return { rootfs, workdir, env, user, exposed, healthcheck, cmd, copied };
+  return { rootfs, workdir, env, labels, user, exposed, healthcheck, cmd, copied };
 }
 
 // ---------------------------------------------------------------- run and check
@@ -400,6 +452,8 @@ export interface SmokeResult {
   /** GET /ui: 503 means the gateway found no UI build (ui/dist) in the image. */
   readonly ui: { status: number };
   readonly healthcheckExit: number | null;
+  /** The gateway's `ready` log line (JSON), or null when it wrote none. */
+  readonly ready: Record<string, unknown> | null;
 }
 
 /** Starts the image's CMD in its WORKDIR and checks the HTTP surface; always stops the process. */
@@ -445,7 +499,17 @@ export async function checkRunningImage(image: RuntimeImage, log: (line: string)
       const r = spawnSync(hb, ha, { cwd, env, encoding: 'utf8', timeout: 10_000 });
       healthcheckExit = r.status;
     }
-    return { image, health, predict: { status: res.status, body, firstKey: Object.keys(body)[0] }, ui, healthcheckExit };
+    // GET / answers 200 once the model is in, and the line is written then: give it a moment to arrive.
+    const readyLine = (): Record<string, unknown> | null => {
+      for (const line of output.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        if (parsed['msg'] === 'ready') return parsed;
+      }
+      return null;
+    };
+    for (const stop = Date.now() + 5_000; readyLine() === null && Date.now() < stop; ) await new Promise((r) => setTimeout(r, 50));
+    return { image, health, predict: { status: res.status, body, firstKey: Object.keys(body)[0] }, ui, healthcheckExit, ready: readyLine() };
   } finally {
     if (exitCode === undefined) {
       child.kill('SIGTERM');
@@ -467,16 +531,23 @@ export function assertHealthy(result: SmokeResult): void {
   if (result.image.healthcheck && result.healthcheckExit !== 0) problems.push(`HEALTHCHECK command exited ${result.healthcheckExit}`);
   if (!result.image.user || /^(root|0)(:|$)/.test(result.image.user)) problems.push(`runs as root (USER ${result.image.user ?? 'not set'})`);
   if (!result.image.exposed.some((p) => p.replace(/\/tcp$/, '') === '8000')) problems.push('does not EXPOSE 8000');
+  const revision = result.image.labels['org.opencontainers.image.revision'];
+  if (result.ready === null) problems.push('the gateway wrote no `ready` line');
+  else if (result.ready['revision'] !== revision) problems.push(`the \`ready\` line names revision ${JSON.stringify(result.ready['revision'])}, the image's org.opencontainers.image.revision label ${JSON.stringify(revision)}`);
   if (problems.length > 0) throw new Error(`runtime image smoke failed:\n  - ${problems.join('\n  - ')}`);
 }
 
 /** Replays the runtime stage of `dockerfileText` into a temp folder and checks it; returns the result. */
-export async function smoke(dockerfileText: string, opts: { runCache?: RunCache; dockerignore?: string; keep?: boolean; log?: (l: string) => void; tmpParent?: string } = {}): Promise<SmokeResult> {
+export async function smoke(
+  dockerfileText: string,
+  opts: { runCache?: RunCache; dockerignore?: string; buildArgs?: Readonly<Record<string, string>>; keep?: boolean; log?: (l: string) => void; tmpParent?: string } = {},
+): Promise<SmokeResult> {
   const rootfs = fs.mkdtempSync(path.join(opts.tmpParent ?? os.tmpdir(), 'docker-smoke-'));
   const replayOpts: ReplayOptions = { dockerfile: dockerfileText, rootfs };
   if (opts.runCache) replayOpts.runCache = opts.runCache;
   if (opts.log) replayOpts.log = opts.log;
   if (opts.dockerignore !== undefined) replayOpts.dockerignore = opts.dockerignore;
+  if (opts.buildArgs) replayOpts.buildArgs = opts.buildArgs;
   let keep = opts.keep === true || opts.runCache !== undefined;
   try {
     const image = replayRuntimeStage(replayOpts);
@@ -496,8 +567,14 @@ async function cli(): Promise<void> {
   const args = process.argv.slice(2);
   const i = args.indexOf('--dockerfile');
   const file = i >= 0 ? (args[i + 1] ?? 'Dockerfile') : path.join(REPO_ROOT, 'Dockerfile');
+  const buildArgs: Record<string, string> = {};
+  args.forEach((arg, at) => {
+    if (arg !== '--build-arg') return;
+    const [name, ...value] = (args[at + 1] ?? '').split('=');
+    buildArgs[name ?? ''] = value.join('=');
+  });
   const started = Date.now();
-  const result = await smoke(fs.readFileSync(file, 'utf8'), { keep: args.includes('--keep'), log: (l) => console.log(`docker-smoke: ${l}`) });
+  const result = await smoke(fs.readFileSync(file, 'utf8'), { keep: args.includes('--keep'), buildArgs, log: (l) => console.log(`docker-smoke: ${l}`) });
   console.log(`docker-smoke: OK in ${((Date.now() - started) / 1000).toFixed(1)} s: GET / ${JSON.stringify(result.health.body)}; POST /predict ${JSON.stringify(result.predict.body)}`);
 }
 

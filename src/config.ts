@@ -122,6 +122,16 @@ const variables = z.object({
       .refine((t) => /^[\x20-\x7e]*$/.test(t.trim()), 'has a character outside visible ASCII (or a control character), which an Authorization header cannot carry as it is')
       .optional(),
   ),
+  // The commit the gateway was built from, written on the `ready` line so the logs say which code
+  // each task runs (the image sets it from its GIT_COMMIT build arg; `unknown` when built without
+  // one). Checked, because a value that is not a commit (an unexpanded "${GIT_COMMIT}", a branch
+  // name) would have the logs name code that no commit is.
+  GATEWAY_REVISION: unsetWhenEmpty(
+    z
+      .string()
+      .regex(/^(?:[0-9a-f]{7,64}|unknown)$/, 'must be the git commit the gateway was built from (7 to 64 lower-case hex digits, as `git rev-parse HEAD` prints it) or "unknown"')
+      .default('unknown'),
+  ),
 });
 
 const envSchema = variables

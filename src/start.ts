@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => {
-    logFatal(log, { err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, 'uncaught exception; exiting');
+    logFatal(log, { err: describeError(err), stack: err instanceof Error ? err.stack : undefined, revision: config.GATEWAY_REVISION }, 'uncaught exception; exiting');
     // The process is in a state nothing planned for: it takes no new work while its last lines
     // are written (up to EXIT_LOG_WAIT_MS with a slow log reader). The listener closes, idle
     // connections end, and answers still being written say `connection: close`, so GET / stops
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   });
   /** A start-up failure: the fatal log line, the same reason on stderr, exit 1. */
   const cannotStart = (err: unknown) => {
-    logFatal(log, { err: describeError(err) }, CANNOT_START);
+    logFatal(log, { err: describeError(err), revision: config.GATEWAY_REVISION }, CANNOT_START);
     process.stderr.write(`churn-gateway: ${CANNOT_START}: ${describeError(err)}\n`);
     exitWhenLogged(log, 1);
   };

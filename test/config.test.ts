@@ -104,6 +104,28 @@ describe('the admin token', () => {
   });
 });
 
+describe('the revision the gateway was built from', () => {
+  it.each([
+    ['a full commit', '0123456789abcdef0123456789abcdef01234567', '0123456789abcdef0123456789abcdef01234567'],
+    ['a short commit', 'abc1234', 'abc1234'],
+    ['"unknown" (the image built without GIT_COMMIT)', 'unknown', 'unknown'],
+    ['empty, as unset', '', 'unknown'],
+  ])('takes %s', (_, sent, read) => {
+    expect(loadConfig({ GATEWAY_REVISION: sent }).GATEWAY_REVISION).toBe(read);
+  });
+
+  it('is "unknown" when unset', () => {
+    expect(loadConfig({}).GATEWAY_REVISION).toBe('unknown');
+  });
+
+  // What a build with a branch name, an unexpanded build arg or an abbreviation git would not print sends.
+  it.each(['main', '${GIT_COMMIT}', '0123456789ABCDEF', 'abc123', 'v1.2.3', 'abc1234-dirty'])('refuses %j, naming the variable and what it takes', (sent) => {
+    expect(() => loadConfig({ GATEWAY_REVISION: sent })).toThrow(
+      `GATEWAY_REVISION: must be the git commit the gateway was built from (7 to 64 lower-case hex digits, as \`git rev-parse HEAD\` prints it) or "unknown"; got ${JSON.stringify(sent)}`,
+    );
+  });
+});
+
 describe('CORS origins', () => {
   // The Origin header is compared with each entry as a string: an entry a browser never sends would leave CORS silently closed.
   it('takes origins as browsers send them, comma-separated', () => {

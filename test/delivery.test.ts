@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerignoreMatcher, parseEnv, parseStages, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
+import { CONFIG_VARIABLES } from '../src/config.js';
 
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
 const DOCKERFILE = read('Dockerfile');
@@ -46,6 +47,12 @@ describe('Dockerfile', () => {
     expect(JSON.parse(ins('CMD').at(-1)!.args)).toEqual(['node', 'dist/src/main.js']);
     const env = Object.assign({}, ...ins('ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
     expect(env).toMatchObject({ NODE_ENV: 'production', PORT: '8000' });
+  });
+
+  it('sets only variables the gateway reads (src/config.ts), so a renamed one cannot leave the image setting nothing', () => {
+    const env = Object.assign({}, ...ins('ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+    expect(Object.keys(env)).toContain('GATEWAY_REVISION');
+    expect(Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
   });
 
   it('labels the image with the git commit and the model version from build args', () => {
@@ -177,6 +184,34 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
     expect(result.ui.status).toBe(200);
     expect(result.healthcheckExit).toBe(0);
   }, 180_000);
+
+  it('built without build args, the image says so: revision "unknown" in its label, its environment and the gateway\'s ready line', () => {
+    expect(result, 'the smoke test above must pass first').toBeDefined();
+    expect(result?.image.labels['org.opencontainers.image.revision']).toBe('unknown');
+    expect(result?.image.env['GATEWAY_REVISION']).toBe('unknown');
+    expect(result?.ready?.['revision']).toBe('unknown');
+  });
+
+  it("built with the release's build args, the commit it builds reaches the revision label, the gateway's environment and its ready line", async () => {
+    const sha = 'c0ffee0123456789abcdef0123456789abcdef01';
+    const built = await smoke(DOCKERFILE, { runCache, tmpParent, buildArgs: releaseBuildArgs(sha) });
+    expect(built.image.labels['org.opencontainers.image.revision']).toBe(sha);
+    expect(built.image.env['GATEWAY_REVISION']).toBe(sha);
+    expect(built.ready).toMatchObject({ msg: 'ready', revision: sha });
+  }, 60_000);
+
+  it('fails when the Dockerfile labels the commit but does not hand it to the gateway', async () => {
+    const broken = withoutLine(DOCKERFILE, /^ENV\s+GATEWAY_REVISION=/);
+    await expect(smoke(broken, { runCache, tmpParent, buildArgs: releaseBuildArgs('c0ffee0123456789abcdef0123456789abcdef01') })).rejects.toThrow(
+      /the `ready` line names revision "unknown", the image's org\.opencontainers\.image\.revision label "c0ffee0123456789abcdef0123456789abcdef01"/,
+    );
+  }, 60_000);
+
+  it('an image built with a commit that is not a sha (a branch name) refuses to start, naming GATEWAY_REVISION', async () => {
+    await expect(smoke(DOCKERFILE, { runCache, tmpParent, buildArgs: { GIT_COMMIT: 'main' } })).rejects.toThrow(
+      /did not become ready \(exited with 1\)[\s\S]*GATEWAY_REVISION: must be the git commit the gateway was built from .*; got \\?"main\\?"/,
+    );
+  }, 60_000);
 
   it('fails when the Dockerfile forgets to copy the UI build', async () => {
     const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+\/app\/ui\/dist\s/);
@@ -661,6 +696,18 @@ function oldestOutput(): number {
 function newestInput(): number {
   const inputs = ['src', 'ui/src', 'schema', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
   return Math.max(0, ...inputs.map((p) => path.join(REPO_ROOT, p)).filter((p) => fs.existsSync(p)).map((p) => newestMtime(p)));
+}
+
+/**
+ * The build args release.yml's build-push step passes, with its expressions as the release would
+ * fill them: the commit it builds (needs.gate.outputs.sha) is `sha`, the others sample values.
+ */
+function releaseBuildArgs(sha: string): Record<string, string> {
+  const block = /^ {10}build-args: \|\n((?: {12}.*\n)+)/m.exec(read('.github/workflows/release.yml'))?.[1] ?? '';
+  const filled = block.replaceAll('${{ needs.gate.outputs.sha }}', sha).replace(/\$\{\{[^}]*\}\}/g, 'release-value');
+  const args: Record<string, string> = Object.fromEntries([...filled.matchAll(/^ {12}([A-Z0-9_]+)=(.*)$/gm)].map((m): [string, string] => [m[1] ?? '', m[2] ?? '']));
+  if (Object.keys(args).length === 0) throw new Error('release.yml passes no build args');
+  return args;
 }
 
 function withoutLine(dockerfile: string, pattern: RegExp): string {
