@@ -107,6 +107,8 @@ function documented(doc: Record<string, unknown>, path: string, method: string, 
 /** The answer fits what the document says of `status`: its content type's schema and its required headers. */
 function expectDocumented(answer: Answer, path: string, method: string, key: number | 'MethodNotAllowed' = answer.status): void {
   const { schemaName, headers } = documented(served, path, method, key);
+  // "Every answer carries x-request-id": documented as a required header of each response.
+  expect(headers['x-request-id']?.required, `${answer.status} of ${method.toUpperCase()} ${path}: x-request-id not documented as required`).toBe(true);
   for (const [name, h] of Object.entries(headers)) if (h.required) expect(answer.headers.get(name), `${answer.status} without ${name}`).not.toBeNull();
   if (schemaName === null) return;
   const validate = component(schemaName);
@@ -150,6 +152,9 @@ describe('the document', () => {
     const schemas = (served['components'] as { schemas: Record<string, { anyOf?: { maxItems?: number }[] }> }).schemas;
     expect(schemas['PredictRequest']?.anyOf?.[1]?.maxItems).toBe(MAX_BATCH);
     expect(JSON.stringify(served)).toContain(`at most ${BODY_LIMIT_BYTES} bytes (BODY_LIMIT_BYTES, configurable, default ${DEFAULT_SETTINGS.BODY_LIMIT_BYTES};`);
+    // Every other mention (descriptions of the batch, the 400, the 413) states this gateway's value too.
+    const withoutDefaults = JSON.stringify(served).replace(/default \d+/g, '');
+    for (const value of Object.values(DEFAULT_SETTINGS)) expect(withoutDefaults).not.toMatch(new RegExp(`\\b${value}\\b`));
     const pkg = JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string };
     expect((served['info'] as { version: string }).version).toBe(pkg.version);
     // npm run schema:check fails when this does.
@@ -360,6 +365,64 @@ describe('POST /predict against its request schema', () => {
   });
 });
 
+// ---- the answer schemas are as tight as the answers -----------------------------------------
+
+/**
+ * A generated client types an answer by its schema: a key the server always writes must be
+ * required, and a key it never writes refused. `answer` (a real one) fits `schemaName`; with any
+ * key but `optional` left out, with a key added, or with each of `wrong` made, it does not.
+ */
+function expectRefusesNearMisses(schemaName: string, answer: Record<string, unknown>, optional: string[], wrong: Record<string, unknown>[] = []): void {
+  const validate = component(schemaName);
+  expect(validate(answer), `${schemaName}: ${JSON.stringify(answer)}\n${why(validate)}`).toBe(true);
+  const required = Object.keys(answer).filter((k) => !optional.includes(k));
+  expect(required.length).toBeGreaterThan(0);
+  for (const key of required) expect(validate(Object.fromEntries(Object.entries(answer).filter(([k]) => k !== key))), `${schemaName} without ${key}`).toBe(false);
+  expect(validate({ ...answer, unexpected: 1 }), `${schemaName} with a key the server never writes`).toBe(false);
+  for (const change of wrong) expect(validate({ ...answer, ...change }), `${schemaName} with ${JSON.stringify(change)}`).toBe(false);
+}
+
+describe('the answer schemas refuse what the server never writes', () => {
+  it('Prediction: the five keys always written, customerID and defaults_applied only when due, risk_level HIGH exactly when churn is predicted', async () => {
+    // The bundle's most and least likely churners, each with a customerID and SeniorCitizen left out: every key written.
+    const parity = JSON.parse(readFileSync(`${BUNDLE_DIR}/parity.json`, 'utf8')) as { cases: { input: Record<string, unknown>; probability: number }[] };
+    const byProbability = [...parity.cases].sort((a, b) => a.probability - b.probability);
+    const customers = [byProbability[0], byProbability.at(-1)].map((c, i) => ({ ...Object.fromEntries(Object.entries(c?.input ?? {}).filter(([k]) => k !== 'SeniorCitizen')), customerID: `c-${i}` }));
+    const answer = await send('POST', '/predict', JSON.stringify(customers));
+    expect(answer.status, answer.text).toBe(200);
+    const [stays, churns] = answer.json as Record<string, unknown>[];
+    expect([stays?.['prediction'], churns?.['prediction']]).toEqual(['Not likely to churn', 'Likely to churn']);
+    const other = (level: unknown) => (served['components'] as { schemas: { Prediction: { properties: { risk_level: { enum: string[] } } } } }).schemas.Prediction.properties.risk_level.enum.find((l) => l !== level);
+    for (const a of [stays, churns] as Record<string, unknown>[]) {
+      expectRefusesNearMisses('Prediction', a, ['customerID', 'defaults_applied'], [
+        { prediction: a === churns ? 'Not likely to churn' : 'Likely to churn' },
+        { risk_level: a === churns ? other('HIGH') : 'HIGH' },
+        { customerID: 'x'.repeat(CUSTOMER_ID_MAX_LENGTH + 1) },
+        { defaults_applied: {} },
+        { churn_probability: 1.5 },
+      ]);
+    }
+    // The default scored in SeniorCitizen's place is the one the request schema states.
+    const senior = (served['components'] as { schemas: { Customer: { properties: Record<string, { description: string }> } } }).schemas.Customer.properties['SeniorCitizen'];
+    expect(senior?.description).toContain(`Optional: ${String((stays?.['defaults_applied'] as Record<string, unknown>)['SeniorCitizen'])} when left out`);
+    const response = component('PredictResponse');
+    expect(response(Array.from({ length: MAX_BATCH }, () => stays))).toBe(true);
+    expect(response(Array.from({ length: MAX_BATCH + 1 }, () => stays)), 'more answers than MAX_BATCH customers').toBe(false);
+  });
+
+  it('BadRequestProblem, MethodNotAllowedProblem and Health: every key always written, none other, the status their own', async () => {
+    const bad = await send('POST', '/predict', JSON.stringify({ ...LEGACY_PAYLOAD, tenure: -1 }));
+    expect(bad.status).toBe(400);
+    expectRefusesNearMisses('BadRequestProblem', bad.json as Record<string, unknown>, ['errors'], [{ status: 500 }, { type: 'https://example.com/problem' }, { errors: [] }]);
+    const notAllowed = await send('GET', '/predict', undefined, {});
+    expect(notAllowed.status).toBe(405);
+    expectRefusesNearMisses('MethodNotAllowedProblem', notAllowed.json as Record<string, unknown>, [], [{ status: 400 }, { errors: [{ path: '(body)', message: 'x' }] }]);
+    const health = await send('GET', '/', undefined, {});
+    expect(health.status).toBe(200);
+    expectRefusesNearMisses('Health', health.json as Record<string, unknown>, ['notice'], [{ status: 'starting' }, { source: 'SOMEWHERE' }]);
+  });
+});
+
 // ---- every other documented answer, from the real server -----------------------------------
 
 /** One request over a raw socket (what fetch cannot send: a stalled body, a transfer coding). */
@@ -444,6 +507,7 @@ describe('the other documented answers', () => {
       const notReadyAnswer = { status: notReady.status, headers: notReady.headers, text: '', json: (await notReady.json()) as unknown };
       expect([notReadyAnswer.status, notReadyAnswer.headers.get('retry-after')]).toEqual([503, '1']);
       expectDocumented(notReadyAnswer, '/predict', 'post');
+      expect(Object.keys(documented(served, '/predict', 'post', 503).headers)).toContain('retry-after');
       const stalled = await raw(url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"gender":`, 5_000);
       expect(stalled.status).toBe(408);
       expectDocumented(stalled, '/predict', 'post');
