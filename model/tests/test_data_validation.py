@@ -228,11 +228,46 @@ def test_a_windows_1252_file_names_the_cell_with_the_first_bad_byte_and_what_to_
         "'CSV UTF-8 (Comma delimited)') or convert it (iconv -f WINDOWS-1252 -t UTF-8)")
 
 
+def test_a_windows_1252_byte_in_the_header_is_named_there(tmp_path: Path) -> None:
+    """A column renamed in a localized Excel: the header's cell, not 'missing' and 'unexpected' with an escape code."""
+    path = tmp_path / "excel.csv"
+    good_frame().rename(columns={"Churn": "Kündigung"}).to_csv(path, index=False, encoding="cp1252")
+    assert only_problem(path).startswith(
+        "cannot read excel.csv as a UTF-8 CSV file: the header (CSV line 1), column 21: value 'K\\xfcndigung' has "
+        "byte 0xfc, which is not UTF-8; the file looks Windows-1252/Latin-1 encoded")
+
+
+def test_the_euro_sign_in_windows_1252_is_refused_as_not_utf8(tmp_path: Path) -> None:
+    """0x80 (Windows-1252's €) is the lowest byte that is not UTF-8 on its own: never read into a value."""
+    path = tmp_path / "excel.csv"
+    frame = good_frame()
+    frame.loc[5, "customerID"] = "100€"
+    frame.to_csv(path, index=False, encoding="cp1252")
+    assert only_problem(path).startswith(
+        "cannot read excel.csv as a UTF-8 CSV file: column 'customerID', data row 6 (CSV line 7): value '100\\x80' "
+        "has byte 0x80, which is not UTF-8;")
+
+
+def test_a_windows_1252_byte_in_a_field_past_the_header_is_named_by_its_position(tmp_path: Path) -> None:
+    """A row with one field too many, the extra one not UTF-8: named as field 22, not a crash."""
+    path = edit_line(tmp_path, 3, lambda line: line.rstrip("\n") + ",Müller\n")
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    assert only_problem(path).startswith(
+        "cannot read raw.csv as a UTF-8 CSV file: field 22, data row 3 (CSV line 4): value 'M\\xfcller' has byte 0xfc")
+
+
 @pytest.mark.parametrize(("content", "why"), [
     ("customerID,gender\n".encode("utf-16"), "it is UTF-16 encoded (it starts with a UTF-16 byte order mark); "
                                              "save it as CSV UTF-8"),
+    (b"\xfe\xff" + "customerID,gender\n".encode("utf-16-be"), "it is UTF-16 encoded (it starts with a UTF-16 byte "
+                                                              "order mark); save it as CSV UTF-8"),
+    # Its byte order mark begins with UTF-16's (ff fe): named UTF-32, not UTF-16.
+    ("customerID,gender\n".encode("utf-32"), "it is UTF-32 encoded (it starts with a UTF-32 byte order mark); "
+                                             "save it as CSV UTF-8"),
+    (b"\x00\x00\xfe\xff" + "customerID,gender\n".encode("utf-32-be"), "it is UTF-32 encoded (it starts with a "
+                                                                      "UTF-32 byte order mark); save it as CSV UTF-8"),
     (b"PK\x03\x04\x14\x00\x06\x00", "it is a zip archive (an Excel .xlsx workbook?), not text; save it as CSV UTF-8"),
-], ids=["utf-16", "xlsx"])
+], ids=["utf-16", "utf-16-be", "utf-32", "utf-32-be", "xlsx"])
 def test_a_file_in_another_format_says_which(tmp_path: Path, content: bytes, why: str) -> None:
     path = tmp_path / "raw.csv"
     path.write_bytes(content)
@@ -259,7 +294,7 @@ def test_a_quote_never_closed_in_the_header_is_a_problem_not_a_traceback(tmp_pat
         "(131072); a quote (\") opened in it and never closed would take in the lines after it")
 
 
-@pytest.mark.parametrize(("sep", "what"), [(";", "';' (Excel with a decimal comma)"), ("\t", "tabs")])
+@pytest.mark.parametrize(("sep", "what"), [(";", "';' (Excel with a decimal comma)"), ("\t", "tabs"), ("|", "'|'")])
 def test_another_separator_is_named_once(tmp_path: Path, sep: str, what: str) -> None:
     path = tmp_path / "excel.csv"
     good_frame().to_csv(path, index=False, sep=sep, decimal=",")
