@@ -161,6 +161,12 @@ describe('settings are validated at synth time with clear errors', () => {
       );
     }
     for (const mlflowCidr of ['10.20.0.0/16', '0.0.0.0/0', '192.168.255.255/32', '172.16.0.0/12']) expect(() => buildStack({ ...mlflow, mlflowCidr }), mlflowCidr).not.toThrow();
+    // With a tracking URI at an IPv4 address, the malformed range is the one problem named: no 'outside' computed from it.
+    for (const mlflowCidr of ['10.0.0.0/40', '10.0.0.0', '300.1.2.3/8']) {
+      expect(problemsOf({ mlflowTrackingUri: 'http://10.0.0.5:5000', modelUri: mlflow.modelUri, mlflowCidr }), mlflowCidr).toBe(
+        `Network: invalid props:\n  - mlflowCidr must be an IPv4 CIDR like 10.0.0.0/16: four numbers 0–255 and a prefix length 0–32, got "${mlflowCidr}"`,
+      );
+    }
   });
 
   it('rejects an mlflowCidr with bits set after the prefix, which EC2 would widen silently, giving the network address', () => {
@@ -219,6 +225,8 @@ describe('settings are validated at synth time with clear errors', () => {
       ['http://10.30.0.5:5000', '10.30.0.5/32'],
       ['https://192.168.7.1', '192.168.0.0/16'],
       ['http://mlflow.internal:5000', '10.20.0.0/16'],
+      // A name, however it begins, is not judged: synth does not resolve it.
+      ['http://10.1.0.5.mlflow.internal:5000', undefined],
     ] as const) {
       expect(() => buildStack({ mlflowTrackingUri, modelUri, mlflowCidr }), `${mlflowTrackingUri} in ${mlflowCidr}`).not.toThrow();
     }
