@@ -52,9 +52,10 @@ export class GatewayDashboard extends Construct {
 
     const header = new cloudwatch.TextWidget({
       width: 24,
-      height: 2,
+      height: 3,
       markdown:
-        `**Churn gateway** (stack ${Stack.of(this).stackName}). Alarms and thresholds: infra/README.md "Alarms". ` +
+        `**Churn gateway** (stack ${Stack.of(this).stackName}). Alarms and thresholds: infra/README.md "Alarms"; ` +
+        `what to look at and do when one fires: infra/README.md "When an alarm fires". ` +
         `Logs Insights saved queries (Logs › Logs Insights › Saved queries): ${props.savedQueryNames.map((name) => `*${name}*`).join(', ')}.`,
     });
     const alarmStatus = new cloudwatch.AlarmStatusWidget({

@@ -35,10 +35,27 @@ const SINGLE_PREDICTION_FILTER =
 export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request timed out', 'unexpected error'] as const;
 
 /**
+ * Messages of the gateway's lines about MLflow not providing the model it names (src/model/startup.ts,
+ * src/model/model-admin.ts): the start-up load failed and the packaged bundle serves (`source`,
+ * `modelDir`, `err`); a promotion check failed (`source`, `err`; logged when the failure begins or its
+ * cause changes) and when the source answers again (`failedChecks`, `failingSince`); a candidate
+ * rejected, by reloadModel or the poller (`candidate` the version, `reason` who asked, `err` why:
+ * `MODEL_BUNDLE_INVALID`, not found, unreachable, no answer in time), or cancelled after its deadline.
+ * A refused start under MLFLOW_STRICT is a `cannot start` line ("why a task did not start").
+ */
+export const MLFLOW_TROUBLE_MESSAGES = [
+  'MLflow model unavailable at start-up; serving the packaged bundle',
+  'model source check failed; the current model keeps serving (repeats of this failure are logged at debug, and a line says when the source answers again)',
+  'model source answers again',
+  'model reload rejected; the current model keeps serving',
+  'model reload cancelled after its deadline; the current model keeps serving',
+] as const;
+
+/**
  * What operators and auditors ask the logs, on the lines the gateway writes (src/logger.ts
  * accessLog: reqId, method, route, operation, status, latencyMs, modelVersion, rows, msg
  * "request"; src/start.ts "cannot start"; src/server.ts "ready"; src/model/model-admin.ts "model
- * swapped") and on the ECS events. test/saved-queries.test.ts runs the real gateway and checks
+ * swapped", MLFLOW_TROUBLE_MESSAGES) and on the ECS events. test/saved-queries.test.ts runs the real gateway and checks
  * every field and message each query names against the lines it writes.
  */
 export const SAVED_QUERIES: readonly SavedQuery[] = [
@@ -55,7 +72,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     name: 'why a task did not start',
     logGroup: 'gateway',
     query: {
-      fields: ['@timestamp', '@logStream', 'msg', 'err', 'problems.0.variable', 'problems.0.problem', 'problems.0.sent', 'problems.1.variable', 'problems.1.problem'],
+      fields: ['@timestamp', '@logStream', 'msg', 'err', 'revision', 'problems.0.variable', 'problems.0.problem', 'problems.0.sent', 'problems.1.variable', 'problems.1.problem'],
       filterStatements: [`msg in ${quoted(['cannot start', 'uncaught exception; exiting'])}`],
       sort: '@timestamp desc',
       limit: 50,
@@ -86,10 +103,20 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     logGroup: 'gateway',
     query: {
       fields: [
-        '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'source',
+        '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'source', 'revision',
         'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromSource', 'toSource', 'reason',
       ],
       filterStatements: [`msg in ${quoted(['ready', 'model swapped'])}`],
+      sort: '@timestamp desc',
+      limit: 100,
+    },
+  },
+  {
+    name: 'MLflow trouble: failed checks, rejected models, bundle fallbacks',
+    logGroup: 'gateway',
+    query: {
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'modelDir', 'failedChecks', 'failingSince'],
+      filterStatements: [`msg in ${quoted(MLFLOW_TROUBLE_MESSAGES)}`],
       sort: '@timestamp desc',
       limit: 100,
     },

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { logicalId, propsOfType, synth, type Props } from './helpers.js';
+import { README, headings } from './runbook.js';
 
 /** The 5xx alarm's inputs (alarms.ts usingMetrics ids) and the labels the traffic graph shows them under. */
 const TRAFFIC_LABELS: Record<string, string> = { requests: 'requests', t5xx: '5xx from the gateway', elb5xx: '5xx from the ALB (502/503/504)' };
@@ -204,6 +205,13 @@ describe('the CloudWatch dashboard', () => {
     expect(saved.length).toBeGreaterThan(0);
     const header = widgets.filter((w) => w.type === 'text').map((w) => w.properties.markdown ?? '').join('\n');
     expect(saved.filter((n) => !header.includes(`*${n}*`))).toEqual([]);
+  });
+
+  it('points to the runbook, "When an alarm fires", by the heading infra/README.md has', () => {
+    const header = widgets.filter((w) => w.type === 'text').map((w) => w.properties.markdown ?? '').join('\n');
+    const named = [...header.matchAll(/infra\/README\.md "([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(named).toContain('When an alarm fires');
+    expect(named.filter((heading) => !headings(README).some((h) => h.title === heading))).toEqual([]);
   });
 
   it("draws the autoscaling floor and ceiling on the task count and the CPU target on the CPU, from the stack's settings", () => {

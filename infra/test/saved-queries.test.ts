@@ -2,7 +2,8 @@
  * The saved Logs Insights queries (lib/saved-queries.ts) name fields and messages of the lines the
  * gateway writes, which this app does not import at synth. Logs Insights cannot run offline, so
  * here the real gateway writes its lines (answers, a refused start, an uncaught exception, a model swap, a timeout, a
- * request while no model is loaded), each query's filter is evaluated on them, and every field the
+ * request while no model is loaded, and MLflow's trouble: a champion whose bundle fails its check, MLflow
+ * unreachable at start-up and then back), each query's filter is evaluated on them, and every field the
  * query shows, groups by or sorts on must be in a line its filter selects: a renamed field or
  * message fails here. The ECS queries are checked against AWS's documented example events.
  */
@@ -16,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FLUSH_MS } from '../../src/logger.js';
 import { BUNDLE_DIR, REPO_ROOT, gql, postJson, spawnGateway, startTestGateway, waitFor, type TestGateway } from '../../test/helpers/gateway.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../../test/helpers/customers.js';
-import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startGatedProxy, startMlflowServer, type MlflowServer } from '../../test/helpers/mlflow-server.js';
-import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES, type SavedQuery } from '../lib/saved-queries.js';
+import { ensureVenv, freePort, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startGatedProxy, startMlflowServer, type MlflowServer } from '../../test/helpers/mlflow-server.js';
+import { MLFLOW_TROUBLE_MESSAGES, REQUEST_ID_PLACEHOLDER, SAVED_QUERIES, type SavedQuery } from '../lib/saved-queries.js';
 import { propsOfType, synth } from './helpers.js';
 import { fieldsToRead, runbookSection } from './runbook.js';
 
@@ -27,6 +28,8 @@ const PREDICT = 'mutation Predict($c: CustomerInput!) { predict(customer: $c) { 
 const PREDICT_BATCH = 'mutation Batch($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
 const ADMIN_TOKEN = 'saved-queries-admin-token-0123456789';
 const MODEL = 'telco-churn';
+/** The commit the gateway that lives through an MLflow outage (below) says it was built from. */
+const REVISION = '5eed0123456789abcdef0123456789abcdef0123';
 
 /** Request ids the "one request" query is run with: a REST 503, a GraphQL field's 503 and a REST answer. */
 const ONE_REQUEST_IDS = ['sq-rest-not-ready', 'sq-graphql-not-ready', 'sq-rest-single'];
@@ -37,6 +40,8 @@ const ONE_REQUEST_IDS = ['sq-rest-not-ready', 'sq-graphql-not-ready', 'sq-rest-s
  */
 const MESSAGES_IN_SOURCE: Record<string, string> = {
   'unexpected error': 'src/app.ts',
+  // A reload whose candidate finished loading (ONNX session, warm-up) after reloadModel's deadline: a race no test can time.
+  'model reload cancelled after its deadline; the current model keeps serving': 'src/model/model-admin.ts',
 };
 
 /**
@@ -76,6 +81,8 @@ const gatewayLines: Line[] = [];
 let gw: TestGateway | undefined;
 let mlflow: MlflowServer | undefined;
 let work = '';
+/** The version registered with a bundle that fails its check. */
+let tamperedVersion = '';
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'saved-queries-'));
@@ -127,6 +134,15 @@ beforeAll(async () => {
   await setAlias(mlflow.url, MODEL, 'champion', two.version);
   const reload = await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
   expect(reload.body).toEqual({ data: { reloadModel: { changed: true } } });
+  // A champion whose bundle fails its check (model.onnx is not the manifest's): reloadModel rejects it.
+  const onnx = new Uint8Array(packaged['model.onnx']);
+  onnx[onnx.length - 1] = onnx[onnx.length - 1] ^ 0xff;
+  const tampered = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'model.onnx': onnx });
+  tamperedVersion = tampered.version;
+  await setAlias(mlflow.url, MODEL, 'champion', tampered.version);
+  const rejected = await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  expect(rejected.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+  await setAlias(mlflow.url, MODEL, 'champion', two.version);
 
   // 3. A task still loading its model (MLflow slow to answer): a REST 503 and a GraphQL field's MODEL_NOT_READY.
   const proxy = await startGatedProxy(mlflow.url);
@@ -151,6 +167,30 @@ beforeAll(async () => {
   crashing.child.kill('SIGUSR2');
   expect(await crashing.exited).toBe(1);
   for (const line of crashing.stdout().split('\n')) if (line.startsWith('{')) gatewayLines.push(JSON.parse(line) as Line);
+
+  // 5. MLflow unreachable when a task starts: it serves its packaged bundle, its poller's check fails;
+  // then MLflow answers again and the poller swaps the champion in.
+  const mlflowPort = await freePort();
+  const outage = await spawnGateway({
+    MODEL_DIR: bundle,
+    MLFLOW_TRACKING_URI: `http://127.0.0.1:${mlflowPort}`,
+    MODEL_URI: `models:/${MODEL}@champion`,
+    MLFLOW_POLL_INTERVAL_MS: '200',
+    MLFLOW_TIMEOUT_MS: '500',
+    GATEWAY_REVISION: REVISION,
+  });
+  const outageLines = () => outage.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Line);
+  let back: Awaited<ReturnType<typeof startGatedProxy>> | undefined;
+  try {
+    await waitFor('a failed check while MLflow is unreachable', () => outageLines().some((line) => String(line.msg).startsWith('model source check failed;')));
+    back = await startGatedProxy(mlflow.url, mlflowPort);
+    await waitFor('the champion swapped in once MLflow answers', () => outageLines().some((line) => line.msg === 'model swapped'));
+  } finally {
+    outage.child.kill('SIGTERM');
+    await outage.exited;
+    await back?.close();
+  }
+  gatewayLines.push(...outageLines());
   await new Promise((r) => setTimeout(r, ACCESS_LOG_FLUSH_MS * 5));
   gatewayLines.push(...gw.logs);
 }, 300_000);
@@ -176,6 +216,8 @@ describe('the saved Logs Insights queries', () => {
   it('were all seen written: the lines the checks below run on', () => {
     const messages = new Set(gatewayLines.map((l) => l.msg));
     for (const msg of ['cannot start', 'uncaught exception; exiting', 'ready', 'model swapped', 'request', 'request failed', 'prediction failed', 'request timed out']) expect(messages).toContain(msg);
+    // Every MLflow trouble line a test can cause.
+    for (const msg of MLFLOW_TROUBLE_MESSAGES.filter((m) => MESSAGES_IN_SOURCE[m] === undefined)) expect(messages).toContain(msg);
   });
 
   it.each(SAVED_QUERIES.map((q) => [q.name, q] as const))('%s: selects real lines, and every field it reads is in one of them', async (_name, q) => {
@@ -225,6 +267,27 @@ describe('the saved Logs Insights queries', () => {
     const latencies = gatewayLines.filter(query('slowest single predictions')).map((line) => Number(line[by ?? '']));
     expect(latencies.length).toBeGreaterThan(1);
     expect({ by, first: [...latencies].sort((a, b) => (order === 'desc' ? b - a : a - b))[0] }).toEqual({ by: 'latencyMs', first: Math.max(...latencies) });
+    // MLflow not providing the model: every warn or error line about the model source (its `source`:
+    // a failed start-up load, check or reload), and the line that says it answers again; nothing else.
+    const mlflowName = 'MLflow trouble: failed checks, rejected models, bundle fallbacks';
+    const aboutSource = gatewayLines.filter((line) => line.source !== undefined && line.source !== 'BUNDLE' && line.source !== 'MLFLOW');
+    const trouble = aboutSource.filter((line) => line.level === 'warn' || line.level === 'error' || line.msg === 'model source answers again');
+    expect(new Set(trouble.map((line) => line.msg))).toEqual(new Set(MLFLOW_TROUBLE_MESSAGES.filter((m) => MESSAGES_IN_SOURCE[m] === undefined)));
+    expect(unfound(mlflowName, trouble)).toEqual([]);
+    expect(gatewayLines.filter(query(mlflowName)).filter((line) => !trouble.includes(line)).map((line) => line.msg)).toEqual([]);
+    // Why each was written: the start-up fallback and the failed check name what failed, the rejection the version.
+    const written = (prefix: string): Line => trouble.find((line) => String(line.msg).startsWith(prefix)) ?? {};
+    const fallback = written('MLflow model unavailable');
+    expect([fallback.level, typeof fallback.modelDir]).toEqual(['warn', 'string']);
+    expect(String(fallback.err)).toContain('is unreachable');
+    const check = written('model source check failed');
+    expect(check.level).toBe('warn');
+    expect(String(check.err)).toContain('is unreachable');
+    const rejection = written('model reload rejected');
+    expect([rejection.level, rejection.candidate, rejection.reason]).toEqual(['error', tamperedVersion, 'reloadModel mutation']);
+    expect(String(rejection.err)).toContain('but the manifest says');
+    const again = written('model source answers again');
+    expect([typeof again.failedChecks, typeof again.failingSince]).toEqual(['number', 'string']);
     // Every ECS example event is one an ECS query is about.
     const ecsQueries = SAVED_QUERIES.filter((q) => q.logGroup === 'ecsEvents').map((q) => query(q.name));
     expect(ECS_EVENTS.filter((event) => !ecsQueries.some((selects) => selects(event))).map((event) => event['detail-type'])).toEqual([]);
@@ -250,6 +313,14 @@ describe('the saved Logs Insights queries', () => {
       ]);
     });
     expect(wrong).toEqual([]);
+  });
+
+  it('the start-ups query shows which build each task runs: every ready line carries the revision it was given', () => {
+    const ready = gatewayLines.filter((line) => line.msg === 'ready');
+    expect(ready.length).toBeGreaterThan(1);
+    expect(ready.filter((line) => typeof line.revision !== 'string').map((line) => line.url)).toEqual([]);
+    expect(ready.map((line) => line.revision)).toContain(REVISION);
+    expect(SAVED_QUERIES.find((q) => q.name === 'models served: start-ups and swaps')?.query.fields).toContain('revision');
   });
 
   it('names each percentile it computes after its rank (pct(latencyMs, 99) as p99)', () => {

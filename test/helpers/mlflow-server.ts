@@ -170,8 +170,11 @@ export interface GatedProxy {
   close(): Promise<void>;
 }
 
-/** A pass-through HTTP proxy in front of MLflow that can hold one request, to time a reload exactly. */
-export async function startGatedProxy(target: string): Promise<GatedProxy> {
+/**
+ * A pass-through HTTP proxy in front of MLflow that can hold one request, to time a reload exactly.
+ * On `port` (default: any free one): e.g. the port a gateway was already told, so MLflow "comes back".
+ */
+export async function startGatedProxy(target: string, port = 0): Promise<GatedProxy> {
   const { createServer: createHttpServer } = await import('node:http');
   let gate: { fragment: string; arrived: () => void; open: Promise<void> } | null = null;
   const server = createHttpServer((req, res) => {
@@ -193,11 +196,11 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
       res.end(String(err));
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as { port: number };
+  const { port: listening } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     hold(fragment) {
       let arrived!: () => void;
       let release!: () => void;
