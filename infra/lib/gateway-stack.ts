@@ -286,7 +286,7 @@ function mlflowEgress(s: GatewaySettings): { port: number; cidr?: string } | und
 /**
  * What synth can tell about the tracking URI's host without resolving a name: a loopback host is
  * the task itself (docs/mlflow.md's local http://127.0.0.1:5000, copied), and an IPv4 address
- * outside mlflowCidr (else the VPC's range) is one the egress rule does not open. Either way the
+ * outside mlflowCidr (else the VPC's range) or any IPv6 address is one the egress rule does not open. Either way the
  * tasks cannot reach MLflow and serve the packaged model, which no deploy step reports.
  */
 function mlflowHostProblems(uri: string, mlflowCidr: string | undefined): string[] {
@@ -294,6 +294,11 @@ function mlflowHostProblems(uri: string, mlflowCidr: string | undefined): string
   const unreachable = 'the tasks could not reach MLflow and would serve the packaged model';
   if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || host === '0.0.0.0' || (IPV4.test(host) && ipv4InCidr(host, '127.0.0.0/8'))) {
     return [`mlflowTrackingUri "${uri}" names the task itself (${host} is its loopback), where no MLflow server runs: ${unreachable}; give an address of the MLflow server the tasks can reach`];
+  }
+  // WHATWG URL writes an IPv6 host in brackets. The VPC has no IPv6 range and the egress rule to
+  // MLflow is an IPv4 one, so no IPv6 address is reachable (an IPv4-mapped [::ffff:…] included).
+  if (host.startsWith('[')) {
+    return [`mlflowTrackingUri "${uri}" connects to ${host}, an IPv6 address, but the VPC and the egress rule to MLflow are IPv4 only: ${unreachable}; give an IPv4 address or a host name`];
   }
   const cidr = mlflowCidr ?? ec2.Vpc.DEFAULT_CIDR_RANGE;
   // A malformed mlflowCidr is Network's to report.

@@ -232,6 +232,24 @@ describe('settings are validated at synth time with clear errors', () => {
     }
   });
 
+  it('rejects a tracking URI at an IPv6 address, which the IPv4-only VPC and egress rule never reach', () => {
+    const modelUri = 'models:/telco-churn@champion';
+    const [vpc] = propsOfType(synth().template, 'AWS::EC2::VPC');
+    expect(vpc?.Ipv6CidrBlock ?? null).toBe(null);
+    expect(propsOfType(synth().template, 'AWS::EC2::VPCCidrBlock')).toEqual([]);
+    for (const [uri, host] of [
+      ['http://[fd00::5]:5000', '[fd00::5]'],
+      ['https://[2001:db8::1]/mlflow', '[2001:db8::1]'],
+      // An IPv4-mapped address is IPv6 on the wire too (this one is the loopback 127.0.0.1).
+      ['http://[::ffff:127.0.0.1]:5000', '[::ffff:7f00:1]'],
+    ]) {
+      expect(problemsOf({ mlflowTrackingUri: uri, modelUri, mlflowCidr: '10.20.0.0/16' }), uri).toBe(
+        `GatewayStack: invalid props:\n  - mlflowTrackingUri "${uri}" connects to ${host}, an IPv6 address, but the VPC and the egress rule to MLflow are IPv4 only: ` +
+          'the tasks could not reach MLflow and would serve the packaged model; give an IPv4 address or a host name',
+      );
+    }
+  });
+
   it('rejects a tracking URI whose port no TCP connection can use, naming the port setting', () => {
     expect(problemsOf({ mlflowTrackingUri: 'http://mlflow.internal:0', modelUri: 'models:/telco-churn@champion' })).toContain(
       'mlflowPort (else the port of mlflowTrackingUri) must be a TCP port 1–65535, got 0',
