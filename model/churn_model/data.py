@@ -6,7 +6,9 @@ None for a blank TotalCharges — plus labels 0/1 and the file's sha256). A file
 problem raises `DataValidationError` listing up to `MAX_REPORTED` problems, each naming the
 column, the 1-based data row (header excluded), the physical CSV line(s) the row is on (counted
 by the reader: a quoted field holding a newline puts later rows further down) and the bad value.
-A row with more or fewer fields than the header is one problem naming both counts.
+A row with more or fewer fields than the header is one problem naming both counts. A column with
+many problems of one kind (a whole column exported another way) leads the report with one summary
+line, and its per-row lines are cut to a few when they would not all fit (`problem_report.py`).
 
 Blank TotalCharges: the cell is a single space for the 11 tenure-0 customers, who have not
 been billed yet. That is accepted only when tenure == 0 and becomes None (the feature spec
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from churn_model import schema
 from churn_model.csv_file import CsvFile, LineSpan, UnreadableCsvError, read_csv_file
+from churn_model.problem_report import Problem, arrange
 
 MAX_REPORTED = 50
 BLANK_TOTAL = " "
@@ -33,13 +36,22 @@ Record = dict[str, str | int | float | None]
 
 
 class DataValidationError(ValueError):
-    """The CSV failed validation; `problems` holds every message found (up to a cap)."""
+    """The CSV failed validation; `problems` holds the per-row messages shown (up to a cap),
+    `summaries` one line per column with many problems of one kind; `total` counts every problem,
+    `hidden_summarised` those of them not shown but counted in a summary."""
 
-    def __init__(self, problems: list[str], total: int) -> None:
+    def __init__(self, problems: list[str], total: int, summaries: list[str] | None = None,
+                 hidden_summarised: int = 0) -> None:
         self.problems = problems
-        shown = "\n  - ".join(problems)
-        more = f"\n  … and {total - len(problems)} more" if total > len(problems) else ""
-        super().__init__(f"data validation failed with {total} problem(s):\n  - {shown}{more}")
+        self.summaries = summaries or []
+        self.total = total
+        shown = "\n  - ".join(self.summaries + problems)
+        hidden = total - len(problems)
+        more = f"\n  … and {hidden:,} more" if hidden > 0 else ""
+        if more and hidden_summarised:
+            more += (", all counted in the summaries above" if hidden_summarised == hidden
+                     else f", {hidden_summarised:,} of them counted in the summaries above")
+        super().__init__(f"data validation failed with {total:,} problem(s):\n  - {shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -65,8 +77,10 @@ def _row_label(n: int, lines: LineSpan) -> str:
     return f"data row {n} ({lines})"
 
 
-def _problem(column: str, where: str, value: str, why: str) -> str:
-    return f"column {column!r}, {where}: value {value!r} {why}"
+def _problem(column: str, where: str, value: str, why: str, kind: str | None = None) -> Problem:
+    """A cell's problem; summarised with its column's others of the same `kind` (by default `why`)."""
+    return Problem(text=f"column {column!r}, {where}: value {value!r} {why}",
+                   kind=f"have a value that {kind or why}", column=column, value=value, where=where)
 
 
 _INDEX_COLUMN_RE = re.compile(r"Unnamed: [0-9]+")  # pandas' name for a header cell left empty
@@ -111,9 +125,9 @@ def check_columns(columns: list[str]) -> list[str]:
     return problems
 
 
-def _cell_problems(row: dict[str, str], where: str) -> list[str]:
+def _cell_problems(row: dict[str, str], where: str) -> list[Problem]:
     """Type and domain problems of one row (`where` names its data row and CSV lines)."""
-    out: list[str] = []
+    out: list[Problem] = []
     for col, domain in schema.CATEGORICAL_DOMAINS.items():
         if row[col] not in domain:
             out.append(_problem(col, where, row[col], f"is not one of {list(domain)}"))
@@ -144,9 +158,9 @@ def _cell_problems(row: dict[str, str], where: str) -> list[str]:
     return out
 
 
-def _cross_field_problems(row: dict[str, str], where: str) -> list[str]:
+def _cross_field_problems(row: dict[str, str], where: str) -> list[Problem]:
     """PhoneService=No <=> MultipleLines='No phone service'; InternetService=No <=> add-ons 'No internet service'."""
-    out: list[str] = []
+    out: list[Problem] = []
     no_phone = row["PhoneService"] == "No"
     if no_phone != (row["MultipleLines"] == "No phone service"):
         out.append(_problem("MultipleLines", where, row["MultipleLines"],
@@ -158,23 +172,28 @@ def _cross_field_problems(row: dict[str, str], where: str) -> list[str]:
     return out
 
 
-def _field_count_problem(fields: list[str], expected: int, where: str) -> str | None:
+def _field_count_problem(fields: list[str], expected: int, where: str) -> Problem | None:
     """A record whose field count is not the header's: a blank line, or fields missing or extra
-    (a stray comma or quote). Its cells are not checked: they would not be in their columns."""
+    (a stray comma or quote, or a decimal comma not quoted). Its cells are not checked: they would
+    not be in their columns. Summarised like a column's problems: blank lines, rows of only commas,
+    and rows of each field count found."""
     if not any(fields):
-        return f"{where} is a blank line" if not fields else f"{where} has no values (only commas)"
+        if not fields:
+            return Problem(f"{where} is a blank line", kind="are blank lines", where=where)
+        return Problem(f"{where} has no values (only commas)", kind="have no values (only commas)", where=where)
     if len(fields) != expected:
-        return f"{where} has {len(fields)} fields, expected {expected} (one per header column)"
+        counts = f"{len(fields)} fields, expected {expected} (one per header column)"
+        return Problem(f"{where} has {counts}", kind=f"have {counts}", where=where)
     return None
 
 
-def find_problems(table: CsvFile) -> list[str]:
+def find_problems(table: CsvFile) -> list[Problem]:
     """Every problem in the file, in row order (column problems stop row checks)."""
-    problems = check_columns(table.header)
+    problems = [Problem(p) for p in check_columns(table.header)]
     if problems:
         return problems
     if not table.records:
-        return ["the file has no data rows"]
+        return [Problem("the file has no data rows")]
     seen: dict[str, str] = {}
     for n, (fields, lines) in enumerate(zip(table.records, table.lines, strict=True), start=1):
         where = _row_label(n, lines)
@@ -182,20 +201,22 @@ def find_problems(table: CsvFile) -> list[str]:
             problems.append(shape)
             continue
         if fields == table.header:
-            problems.append(f"{where} repeats the header (files joined together?); remove it")
+            problems.append(Problem(f"{where} repeats the header (files joined together?); remove it"))
             continue
         row = dict(zip(table.header, fields, strict=True))
         problems += _cell_problems(row, where) + _cross_field_problems(row, where)
         cid = row[schema.ID_COLUMN]
         if cid in seen:
-            problems.append(_problem(schema.ID_COLUMN, where, cid, f"duplicates {seen[cid]}"))
+            problems.append(_problem(schema.ID_COLUMN, where, cid, f"duplicates {seen[cid]}",
+                                     kind="an earlier row also has"))
         seen.setdefault(cid, where)
     if not problems:
         counts = Counter(r[table.header.index(schema.TARGET_COLUMN)] for r in table.records)
         for label in schema.YES_NO:
             if counts[label] < schema.MIN_CLASS_ROWS:
-                problems.append(f"column {schema.TARGET_COLUMN!r}: {counts[label]} row(s) are {label!r}; at least "
-                                f"{schema.MIN_CLASS_ROWS} of each class are needed to split, early-stop and cross-validate")
+                problems.append(Problem(
+                    f"column {schema.TARGET_COLUMN!r}: {counts[label]} row(s) are {label!r}; at least "
+                    f"{schema.MIN_CLASS_ROWS} of each class are needed to split, early-stop and cross-validate"))
     return problems
 
 
@@ -222,7 +243,8 @@ def load_dataset(path: Path) -> Dataset:
         raise DataValidationError([str(err)], 1) from err
     problems = find_problems(table)
     if problems:
-        raise DataValidationError(problems[:MAX_REPORTED], len(problems))
+        report = arrange(problems, len(table.records), MAX_REPORTED)
+        raise DataValidationError(report.shown, report.total, report.summaries, report.hidden_summarised)
     rows = [dict(zip(table.header, fields, strict=True)) for fields in table.records]
     return Dataset(
         records=[to_record(r) for r in rows],

@@ -1,6 +1,10 @@
 """Validation rejects each kind of bad file with a message naming column, row and value."""
 from __future__ import annotations
 
+import csv
+import os
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -365,3 +369,191 @@ def test_missing_value_markers_are_refused_in_every_kind_of_column(tmp_path: Pat
     read as text and each is named (a guard for anyone tempted to load the file with pandas)."""
     assert f"column {column!r}, data row 4 (CSV line 5): value {value!r} is not" in errors_for(
         tmp_path, set_cell(4, column, value))
+
+
+# A whole column exported another way: one summary line leads the report.
+
+def bad_column(column: str, rewrite: Callable[[str], str]) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = frame[column].map(rewrite)
+        return frame
+    return mutate
+
+
+def expected_summary(column: str, rule: str, values: list[str], rows: int) -> str:
+    """The summary for `values` (the bad cells in row order; the first one is in data row 1)."""
+    counts = Counter(values).most_common()  # most frequent first; ties in the order first seen
+    seen = [f"{v!r} ({n:,} row{'s' if n > 1 else ''})" for v, n in counts[:5]]
+    if len(counts) > 5:
+        seen.append(f"and {len(counts) - 5:,} other values ({sum(n for _, n in counts[5:]):,} rows)")
+    return (f"column {column!r}: {len(values):,} of {rows:,} rows have a value that {rule}; "
+            f"values seen: {', '.join(seen)}; first at data row 1 (CSV line 2)")
+
+
+NOT_YES_NO = "is not one of ['No', 'Yes']"
+NOT_A_NUMBER = "is not a non-negative decimal number"
+
+
+def currency(value: str) -> str:
+    """'$1,889.50' (a quoted CSV field: it holds a comma); the unbilled blank stays one space."""
+    return value if value == " " else f"${float(value):,.2f}"
+
+
+@pytest.mark.parametrize(("column", "rewrite", "rule"), [
+    ("Churn", {"No": "0", "Yes": "1"}.__getitem__, NOT_YES_NO),
+    ("Churn", {"No": "False", "Yes": "True"}.__getitem__, NOT_YES_NO),
+    ("SeniorCitizen", {"0": "No", "1": "Yes"}.__getitem__, "is not one of ['0', '1']"),
+    ("Partner", str.lower, NOT_YES_NO),
+    ("MonthlyCharges", lambda v: v.replace(".", ","), NOT_A_NUMBER),  # a decimal comma (a quoted field)
+    ("TotalCharges", lambda v: v.replace(".", ","), NOT_A_NUMBER),
+    ("TotalCharges", currency, NOT_A_NUMBER),
+], ids=["Churn-0-1", "Churn-True-False", "SeniorCitizen-Yes-No", "Partner-lowercase", "MonthlyCharges-decimal-comma",
+        "TotalCharges-decimal-comma", "TotalCharges-currency"])
+def test_a_whole_column_exported_another_way_is_one_summary_line(
+        tmp_path: Path, column: str, rewrite: Callable[[str], str], rule: str) -> None:
+    frame = good_frame()
+    path = write_csv(bad_column(column, rewrite)(frame.copy()), tmp_path / "bad.csv")
+    cells = [str(v) for v in frame[column]]
+    bad = [rewrite(v) for v in cells if rewrite(v) != v]  # cells left as they were are valid
+    assert len(bad) >= 250 and rewrite(cells[0]) != cells[0]
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    lines = str(err.value).split("\n")
+    assert lines[0] == f"data validation failed with {len(bad)} problem(s):"
+    assert lines[1] == f"  - {expected_summary(column, rule, bad, 300)}"
+    # then its first three rows as before, and every other problem counted
+    assert lines[2:5] == [f"  - column {column!r}, data row {n} (CSV line {n + 1}): value {v!r} {rule}"
+                          for n, v in enumerate(bad[:3], start=1)]
+    assert lines[5:] == [f"  … and {len(bad) - 3} more, all counted in the summaries above"]
+
+
+def test_a_summary_names_at_most_five_values_then_how_many_others(tmp_path: Path) -> None:
+    message = errors_for(tmp_path, bad_column("MonthlyCharges", lambda v: v.replace(".", ",")))
+    summary = message.split("\n")[1]
+    assert summary.count(" rows)") + summary.count(" row)") == 6, summary  # five values, then the others
+    assert re.search(r"; values seen: ('[0-9]+,[0-9]+' \([0-9]+ rows?\), ){5}and [0-9]+ other values \([0-9,]+ rows\); "
+                     r"first at data row 1 \(CSV line 2\)$", summary), summary
+
+
+def test_three_scattered_bad_cells_read_exactly_as_before(tmp_path: Path) -> None:
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[4, "gender"] = "F"
+        frame.loc[119, "Churn"] = "yes"
+        frame.loc[249, "Churn"] = "1"
+        return frame
+    assert errors_for(tmp_path, mutate) == (
+        "data validation failed with 3 problem(s):\n"
+        "  - column 'gender', data row 5 (CSV line 6): value 'F' is not one of ['Female', 'Male']\n"
+        "  - column 'Churn', data row 120 (CSV line 121): value 'yes' is not one of ['No', 'Yes']\n"
+        "  - column 'Churn', data row 250 (CSV line 251): value '1' is not one of ['No', 'Yes']")
+
+
+def test_a_scattered_problem_is_not_hidden_behind_a_whole_bad_column(tmp_path: Path) -> None:
+    """Before, the first 50 lines were all Churn's and the tenure cell was one of '… and 252 more'."""
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = bad_column("Churn", {"No": "0", "Yes": "1"}.__getitem__)(frame)
+        frame.loc[199, "tenure"] = "abc"
+        frame.loc[279, "gender"] = "F"
+        return frame
+    lines = errors_for(tmp_path, mutate).split("\n")
+    assert lines[0] == "data validation failed with 302 problem(s):"
+    assert lines[1].startswith("  - column 'Churn': 300 of 300 rows have a value that is not one of ['No', 'Yes']; ")
+    assert lines[5:] == [
+        "  - column 'tenure', data row 200 (CSV line 201): value 'abc' is not a non-negative integer",
+        "  - column 'gender', data row 280 (CSV line 281): value 'F' is not one of ['Female', 'Male']",
+        "  … and 297 more, all counted in the summaries above"]
+
+
+def test_a_few_lines_more_than_fit_say_how_many_hidden_ones_a_summary_counts(tmp_path: Path) -> None:
+    """20 bad Churn cells and 60 scattered over 8 other columns (none with 10): the 50 lines shown
+    are Churn's first 3 and 47 of the others; of the 30 left, 17 are Churn's."""
+    columns = ["gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "Contract", "PaperlessBilling",
+               "PaymentMethod"]
+
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[:19, "Churn"] = "maybe"
+        for row in range(60):
+            frame.loc[row, columns[row % 8]] = f"bad {row}"
+        return frame
+    lines = errors_for(tmp_path, mutate).split("\n")
+    assert lines[0] == "data validation failed with 80 problem(s):"
+    assert lines[1] == ("  - column 'Churn': 20 of 300 rows have a value that is not one of ['No', 'Yes']; values seen: "
+                        "'maybe' (20 rows); first at data row 1 (CSV line 2)")
+    assert len(lines) == 1 + 1 + 50 + 1 and sum("'Churn', data row" in line for line in lines) == 3
+    assert lines[-1] == "  … and 30 more, 17 of them counted in the summaries above"
+
+
+def test_a_column_with_a_few_more_bad_cells_keeps_every_line_when_they_fit(tmp_path: Path) -> None:
+    message = errors_for(tmp_path, lambda f: f.assign(Churn=f["Churn"].where(f.index >= 12, "maybe")))
+    lines = message.split("\n")
+    assert lines[1] == ("  - column 'Churn': 12 of 300 rows have a value that is not one of ['No', 'Yes']; values seen: "
+                        "'maybe' (12 rows); first at data row 1 (CSV line 2)")
+    assert lines[2:] == [f"  - column 'Churn', data row {n} (CSV line {n + 1}): value 'maybe' is not one of ['No', 'Yes']"
+                         for n in range(1, 13)]
+
+
+def test_values_in_a_summary_are_escaped_and_cut(tmp_path: Path) -> None:
+    """A terminal escape or a long cell is shown as Python quotes it, and cut past 40 characters."""
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[:5, "Contract"] = "\x1b[2J" + "Month" * 2000
+        frame.loc[6:11, "Contract"] = "\x07"
+        return frame
+    message = errors_for(tmp_path, mutate)
+    assert message.split("\n")[1] == (
+        "  - column 'Contract': 12 of 300 rows have a value that is not one of ['Month-to-month', 'One year', "
+        "'Two year']; values seen: '\\x1b[2JMonthMonthMonthMonthMonthMonthMon...' (6 rows), '\\x07' (6 rows); "
+        "first at data row 1 (CSV line 2)")
+    assert "\x1b" not in message and "\x07" not in message
+
+
+def test_a_field_count_off_in_every_row_is_summarised_by_its_count(tmp_path: Path) -> None:
+    """Decimal commas not quoted: every row has a field or two too many."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[1:] = [re.sub(r"([0-9])\.([0-9])", r"\1,\2", line) for line in lines[1:]]
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(write_text(tmp_path, "".join(lines)))
+    fields = [line.count(",") + 1 for line in lines[1:]]  # no quoted field holds a comma here
+    first = {n: fields.index(n) + 1 for n in sorted(set(fields) - {21}, key=fields.index)}
+    assert len(first) == 2 and 21 not in fields  # 22 and 23 fields: one or both charges have a decimal part
+    assert err.value.summaries == [f"{fields.count(n)} of 300 rows have {n} fields, expected 21 (one per header "
+                                   f"column); first at data row {row} (CSV line {row + 1})" for n, row in first.items()]
+    assert err.value.total == 300
+
+
+CHURN_DATA = os.environ.get("CHURN_DATA")
+
+
+@pytest.mark.skipif(not CHURN_DATA, reason="CHURN_DATA not set")
+def test_summary_counts_are_exact_on_the_real_file(tmp_path: Path) -> None:
+    """The 7,043-row data set with Churn as 0/1 and TotalCharges with a decimal comma (the 11
+    unbilled blanks and the 324 whole numbers stay valid)."""
+    with Path(CHURN_DATA or "").open(newline="", encoding="utf-8") as source:
+        rows = list(csv.reader(source))
+    churn, total = rows[0].index("Churn"), rows[0].index("TotalCharges")
+    for row in rows[1:]:
+        row[churn] = {"No": "0", "Yes": "1"}[row[churn]]
+        row[total] = row[total].replace(".", ",")
+    path = tmp_path / "telco.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    lines = str(err.value).split("\n")
+    assert lines[:3] == [
+        "data validation failed with 13,751 problem(s):",
+        "  - column 'TotalCharges': 6,708 of 7,043 rows have a value that is not a non-negative decimal number; "
+        "values seen: '20,2' (11 rows), '19,75' (9 rows), '19,9' (8 rows), '20,05' (8 rows), '19,65' (8 rows), "
+        "and 6,216 other values (6,664 rows); first at data row 1 (CSV line 2)",
+        "  - column 'Churn': 7,043 of 7,043 rows have a value that is not one of ['No', 'Yes']; values seen: "
+        "'0' (5,174 rows), '1' (1,869 rows); first at data row 1 (CSV line 2)"]
+    assert len(err.value.problems) == 6 and lines[-1] == "  … and 13,745 more, all counted in the summaries above"
+
+
+def test_a_blank_line_after_every_row_is_summarised(tmp_path: Path) -> None:
+    """'\\r\\r\\n' line ends (csv.writer on Windows without newline=''): a blank line after every row."""
+    path = tmp_path / "windows.csv"
+    path.write_bytes(good_csv_text(tmp_path).replace("\n", "\r\r\n").encode("utf-8"))
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert err.value.summaries == ["300 of 600 rows are blank lines; first at data row 1 (CSV line 2)"]
+    assert err.value.total == 300
