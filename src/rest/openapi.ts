@@ -207,7 +207,15 @@ function answerSchema(): JsonObject {
     churn_probability: { type: 'number', minimum: 0, maximum: 1, description: 'Probability that the customer churns.' },
     threshold: { type: 'number', minimum: 0, maximum: 1, description: "The decision threshold of the model that answered (the model bundle's, chosen on validation data at training time)." },
     model_version: { type: 'string', description: 'Version of the model that answered (registry version, or run-<id> when unregistered).' },
-    risk_level: { type: 'string', enum: risk.values, description: risk.description },
+    risk_level: {
+      type: 'string',
+      enum: risk.values,
+      // REST's own words: the GraphQL enum's description names willChurn and ModelInfo.riskBands, which REST callers do not have.
+      description:
+        `Risk band of churn_probability p, one of ${risk.values.join(', ')}: LOW when p < mediumFrom, MEDIUM when mediumFrom ≤ p < threshold, ` +
+        `${WILL_CHURN_RISK} when p ≥ threshold (exactly when prediction is ${JSON.stringify(churnLabel)}). mediumFrom is the serving model's, ` +
+        'from its bundle; GraphQL shows it: query { modelInfo { riskBands { mediumFrom } } }.',
+    },
     customerID: { type: 'string', maxLength: CUSTOMER_ID_MAX_LENGTH, description: 'The customerID sent, when one was (not for null or none).' },
     defaults_applied: {
       type: 'object',
