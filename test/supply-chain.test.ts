@@ -362,7 +362,8 @@ describe('the audit job\'s npm commands, run against a stand-in advisory endpoin
   }, 90_000);
 
   it('an accepted advisory passes until its expiry; an expired, far-off or reasonless entry fails', async () => {
-    advisories = { 'graphql-yoga': [advisory('GHSA-2345-6789-cfgh', 'high')], pino: [advisory('GHSA-4567-89cf-ghjm', 'critical')] };
+    // A moderate advisory beside them is under the job's level: it neither fails the audit nor needs accepting.
+    advisories = { 'graphql-yoga': [advisory('GHSA-2345-6789-cfgh', 'high')], pino: [advisory('GHSA-4567-89cf-ghjm', 'critical')], zod: [advisory('GHSA-5678-9cfg-hjmp', 'moderate')] };
     const allow = (text: string) => {
       const file = path.join(tmp, `allow-${Math.random()}`);
       fs.writeFileSync(file, text);
@@ -372,6 +373,7 @@ describe('the audit job\'s npm commands, run against a stand-in advisory endpoin
     const ok = await runAudit(rootCmd!, allow(both));
     expect(ok.status, ok.out).toBe(0);
     expect(ok.out).toContain('accepted GHSA-2345-6789-cfgh until 2026-06-30: graphql-yoga: not reachable here');
+    expect(ok.out).not.toContain('GHSA-5678-9cfg-hjmp');
     const one = await runAudit(rootCmd!, allow('GHSA-2345-6789-cfgh 2026-06-30 accepted\n'));
     expect(one.status, one.out).toBe(1);
     expect(one.out).toContain('critical GHSA-4567-89cf-ghjm in pino');
@@ -381,6 +383,11 @@ describe('the audit job\'s npm commands, run against a stand-in advisory endpoin
       ['GHSA-2345-6789-cfgh 2026-09-01 for a long time', 'more than 90 days ahead'],
       ['GHSA-2345-6789-cfgh 2026-06-30', 'no reason given'],
       ['GHSA-2345-6789-cfgh 2026-02-30 no such day', 'is not a date'],
+      // What `date -d` reads as a date but is none: an entry that never expires, or one misread.
+      ['GHSA-2345-6789-cfgh tomorrow until it is fixed', "expiry 'tomorrow' is not a date"],
+      ['GHSA-2345-6789-cfgh 2026-6-30 unpadded', "expiry '2026-6-30' is not a date"],
+      // Listed twice, the later line would silently replace the first's expiry and reason.
+      ['GHSA-2345-6789-cfgh 2026-06-30 first\nGHSA-2345-6789-cfgh 2026-06-10 second', 'GHSA-2345-6789-cfgh is listed twice'],
       ['graphql-yoga 2026-06-30 a package, not an advisory', 'is not an advisory id'],
     ] as const) {
       const r = await runAudit(rootCmd!, allow(`${bad}\nGHSA-4567-89cf-ghjm 2026-06-01 pino\n`));
@@ -401,13 +408,32 @@ describe('the audit job\'s npm commands, run against a stand-in advisory endpoin
   }, 90_000);
 });
 
+describe('the audit job\'s npm commands, given a report in a shape scripts/audit.sh does not read', () => {
+  it('an audit npm fails whose advisories it cannot read fails too, showing the report, instead of passing', () => {
+    // As if a later npm renamed an advisory's `severity`: npm exits 1, the advisory is there, unread.
+    const report = { vulnerabilities: { pino: { name: 'pino', severity: 'high', via: [{ source: 1, name: 'pino', title: 't', url: 'https://github.com/advisories/GHSA-2345-6789-cfgh', level: 'high' }] } }, metadata: { vulnerabilities: { high: 1 } } };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-stand-in-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report));
+      fs.writeFileSync(path.join(dir, 'npm'), '#!/bin/sh\ncat "$(dirname "$0")/report.json"\nexit 1\n', { mode: 0o755 });
+      const cmd = auditCommands()[0]!.split(' ');
+      const r = spawnSync('bash', cmd.slice(1), { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env['PATH']}`, GITHUB_ACTIONS: '', AUDIT_ALLOWLIST: path.join(dir, 'none') } });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain('exited 1 but the report lists no advisory at or above high');
+      expect(r.stderr).toContain('GHSA-2345-6789-cfgh');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the audit job\'s pip-audit command', () => {
   // pip-audit's services (PyPI's JSON API, OSV) cannot be reached from here: a stand-in records
   // the arguments scripts/audit.sh passes it.
-  const standIn = (allowlist: string | null, today?: string) => {
+  const standIn = (allowlist: string | null, today?: string, exit = 0) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pip-audit-stand-in-'));
     try {
-      fs.writeFileSync(path.join(dir, 'pip-audit'), '#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/args"\n', { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, 'pip-audit'), `#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/args"\nexit ${exit}\n`, { mode: 0o755 });
       const env: Record<string, string> = { ...process.env, PATH: `${dir}:${process.env['PATH']}`, GITHUB_ACTIONS: '' };
       if (allowlist !== null) fs.writeFileSync((env['AUDIT_ALLOWLIST'] = path.join(dir, 'allow')), allowlist);
       if (today) env['AUDIT_TODAY'] = today;
@@ -421,7 +447,8 @@ describe('the audit job\'s pip-audit command', () => {
   };
 
   it('passes the job\'s flags as they are and each accepted id as --ignore-vuln', () => {
-    const r = standIn('PYSEC-2026-17 2026-06-30 mlflow server not run here\nGHSA-2345-6789-cfgh 2026-06-02 for a day\n', '2026-06-01');
+    // The last line without a final newline is read too.
+    const r = standIn('PYSEC-2026-17 2026-06-30 mlflow server not run here\nGHSA-2345-6789-cfgh 2026-06-02 for a day', '2026-06-01');
     expect(r.status, r.stderr).toBe(0);
     expect(r.args?.slice(0, r.flags.length)).toEqual(r.flags);
     const ignored = r.args?.slice(r.flags.length) ?? [];
@@ -431,6 +458,20 @@ describe('the audit job\'s pip-audit command', () => {
     const expired = standIn('PYSEC-2026-17 2026-05-31 was fine\n', '2026-06-01');
     expect(expired.status).toBe(1);
     expect(expired.args).toBeNull();
+  });
+
+  it('an acceptance may run 90 days from today, not 91', () => {
+    expect(standIn('PYSEC-2026-17 2026-08-30 ninety days\n', '2026-06-01').status).toBe(0);
+    const far = standIn('PYSEC-2026-17 2026-08-31 ninety-one days\n', '2026-06-01');
+    expect(far.status).toBe(1);
+    expect(far.stderr).toContain('PYSEC-2026-17 expires 2026-08-31, more than 90 days ahead');
+    expect(far.args).toBeNull();
+  });
+
+  it('a known vulnerability pip-audit reports (its exit 1) fails the audit', () => {
+    const r = standIn('', '2026-06-01', 1);
+    expect(r.args?.slice(0, r.flags.length)).toEqual(r.flags);
+    expect(r.status).toBe(1);
   });
 
   it("the repository's allow-list is valid today (nothing expired, malformed or reasonless)", () => {
