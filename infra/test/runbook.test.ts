@@ -337,8 +337,18 @@ describe("the runbook's commands", () => {
       `ECS_CLUSTER=${ECS_NAMES.cluster} IMAGE=x bash ../scripts/ecs-deploy.sh`,
       `curl -s $GATEWAY/graphql -d '{"query":"{ modelInfo { version notes } }"}'`,
       `curl -X POST http://mlflow:5000/api/2.0/mlflow/registered-models/aliases -d '{"name": "telco-churn", "alias": "champion", "version": "5"}'`,
+      // Each one thing wrong in a command of the runbook's kind: the stack, a task family, a
+      // container or stack output in --query, a script's ECS name, the alias.
+      `npm run cdk -- deploy ChurnGatway -c desiredCount=4`,
+      `aws ecs update-service --cluster ${ECS_NAMES.cluster} --service ${ECS_NAMES.service} --task-definition churn:41`,
+      `aws ecs describe-task-definition --task-definition ${ECS_NAMES.taskFamily}:41 --query 'taskDefinition.containerDefinitions[?name==\`web\`].image' --output text`,
+      `aws cloudformation describe-stacks --stack-name ${STACK_ID} --query "Stacks[0].Outputs[?OutputKey=='LoadBalancerDns'].OutputValue" --output text`,
+      `ECS_CLUSTER=churn ECS_SERVICE=${ECS_NAMES.service} ECS_TASK_FAMILY=${ECS_NAMES.taskFamily} ECS_CONTAINER_NAME=${ECS_NAMES.container} IMAGE=x bash ../scripts/ecs-deploy.sh`,
+      `curl -X POST http://mlflow:5000/api/2.0/mlflow/registered-models/alias -d '{"name": "telco-churn", "alias": "champ", "version": "5"}'`,
     ];
-    const found = await Promise.all(wrong.map(async (command) => (await problems(command)).length > 0));
-    expect(found).toEqual(wrong.map(() => true));
+    const found = await Promise.all(wrong.map(async (command) => [command, await problems(command)] as const));
+    expect(found.filter(([, p]) => p.length === 0).map(([command]) => command)).toEqual([]);
+    // And a "(read …)" that follows no query, `GET /` or modelInfo is not skipped.
+    expect(() => fieldsToRead('`ChurnGateway/x` (read `a`); then (read `b`)')).toThrow('1 "(read …)" in the runbook follow no saved query');
   });
 });
