@@ -119,7 +119,8 @@ describe('the revision the gateway was built from', () => {
   });
 
   // What a build with a branch name, an unexpanded build arg or an abbreviation git would not print sends.
-  it.each(['main', '${GIT_COMMIT}', '0123456789ABCDEF', 'abc123', 'v1.2.3', 'abc1234-dirty'])('refuses %j, naming the variable and what it takes', (sent) => {
+  // `git describe` output ends in a sha, and 65 hex digits is no git hash (SHA-1 40, SHA-256 64).
+  it.each(['main', '${GIT_COMMIT}', '0123456789ABCDEF', 'abc123', 'v1.2.3', 'abc1234-dirty', 'v1.2.3-4-gabc1234', 'a'.repeat(65)])('refuses %j, naming the variable and what it takes', (sent) => {
     expect(() => loadConfig({ GATEWAY_REVISION: sent })).toThrow(
       `GATEWAY_REVISION: must be the git commit the gateway was built from (7 to 64 lower-case hex digits, as \`git rev-parse HEAD\` prints it) or "unknown"; got ${JSON.stringify(sent)}`,
     );
