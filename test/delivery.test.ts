@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerignoreMatcher, parseEnv, parseStages, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
+import { dockerignoreMatcher, parseEnv, parseStages, replayRuntimeStage, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
 import { CONFIG_VARIABLES } from '../src/config.js';
 
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
@@ -153,6 +153,45 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('the replay of ARG, ENV, LABEL and RUN (what the revision check rests on)', () => {
+  // Docker's rules: a build arg replaces its ARG's default; ${X:-w} is w when X is unset or empty,
+  // ${X:+w} is w when X is set; single quotes substitute nothing; an ENV beats an ARG of the same
+  // name; a RUN sees the ARGs declared before it; a build arg the stage does not declare is refused.
+  const dockerfile = [
+    'FROM node:22-slim',
+    'ARG A=default-a',
+    'ARG B',
+    'ENV E=from-env',
+    'ARG E=from-arg',
+    "ENV FROM_ARG=${A} DEFAULTED=${B:-fallback} SET=${A:+alt} UNSET=${B:+alt} QUOTED='${A}' OVERRIDDEN=$E",
+    'LABEL org.opencontainers.image.revision="$A"',
+    'RUN echo "$A" > seen-by-run',
+    'CMD ["node"]',
+  ].join('\n');
+  const replay = (buildArgs: Record<string, string>) => {
+    const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-test-'));
+    try {
+      const image = replayRuntimeStage({ dockerfile, rootfs, buildArgs });
+      return { env: image.env, labels: image.labels, run: fs.readFileSync(path.join(image.rootfs, 'seen-by-run'), 'utf8').trim() };
+    } finally {
+      fs.rmSync(rootfs, { recursive: true, force: true });
+    }
+  };
+
+  it('substitutes as Docker does', () => {
+    expect(replay({ A: 'given' })).toEqual({
+      env: { E: 'from-env', FROM_ARG: 'given', DEFAULTED: 'fallback', SET: 'alt', UNSET: '', QUOTED: '${A}', OVERRIDDEN: 'from-env' },
+      labels: { 'org.opencontainers.image.revision': 'given' },
+      run: 'given',
+    });
+    expect(replay({}).labels).toEqual({ 'org.opencontainers.image.revision': 'default-a' });
+  });
+
+  it('refuses a build arg the stage does not declare', () => {
+    expect(() => replay({ GIT_SHA: 'abc1234' })).toThrow('build arg(s) GIT_SHA not declared by an ARG of the runtime stage');
+  });
+});
+
 describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => {
   const runCache: RunCache = new Map();
   let tmpParent = '';
@@ -211,6 +250,12 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
     await expect(smoke(DOCKERFILE, { runCache, tmpParent, buildArgs: { GIT_COMMIT: 'main' } })).rejects.toThrow(
       /did not become ready \(exited with 1\)[\s\S]*GATEWAY_REVISION: must be the git commit the gateway was built from .*; got \\?"main\\?"/,
     );
+  }, 60_000);
+
+  it('fails when the gateway writes no `ready` line (an image that sets LOG_LEVEL=warn), instead of checking no revision', async () => {
+    const quiet = DOCKERFILE.replace(/^ENV GATEWAY_REVISION=.*$/m, (line) => `${line}\nENV LOG_LEVEL=warn`);
+    expect(quiet).not.toBe(DOCKERFILE);
+    await expect(smoke(quiet, { runCache, tmpParent })).rejects.toThrow(/the gateway wrote no `ready` line/);
   }, 60_000);
 
   it('fails when the Dockerfile forgets to copy the UI build', async () => {
