@@ -85,16 +85,17 @@ describe('a refused configuration', () => {
 });
 
 describe('a port already in use', () => {
-  it('is a fatal JSON line and one plain line naming the address, and exit 1', async () => {
+  it('is a fatal JSON line (with the revision) and one plain line naming the address, and exit 1', async () => {
     const holder = createServer();
     holder.listen(0, '127.0.0.1');
     await once(holder, 'listening');
     const { port } = holder.address() as { port: number };
     try {
-      const gw = await spawnGateway({ PORT: String(port) }, { waitReady: false });
+      const gw = await spawnGateway({ PORT: String(port), GATEWAY_REVISION: 'abc1234' }, { waitReady: false });
       expect(await exitedWithin(gw)).toBe(1);
       const fatal = logLines(gw).filter((l) => l['level'] === 'fatal');
-      expect(fatal).toEqual([expect.objectContaining({ msg: 'cannot start', err: `listen EADDRINUSE: address already in use 127.0.0.1:${port}` })]);
+      // With the build it happened on, as "why a task did not start" shows it.
+      expect(fatal).toEqual([expect.objectContaining({ msg: 'cannot start', err: `listen EADDRINUSE: address already in use 127.0.0.1:${port}`, revision: 'abc1234' })]);
       expect(gw.stderr()).toBe(`churn-gateway: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
     } finally {
       holder.close();
