@@ -288,6 +288,9 @@ describe('the saved Logs Insights queries', () => {
     expect(String(rejection.err)).toContain('but the manifest says');
     const again = written('model source answers again');
     expect([typeof again.failedChecks, typeof again.failingSince]).toEqual(['number', 'string']);
+    // It shows what each of those lines says (every field but the time and the logger's service).
+    const said = [...new Set(trouble.flatMap((line) => Object.keys(line)))].filter((key) => !['time', 'service'].includes(key));
+    expect(said.filter((key) => !SAVED_QUERIES.find((q) => q.name === mlflowName)?.query.fields?.includes(key))).toEqual([]);
     // Every ECS example event is one an ECS query is about.
     const ecsQueries = SAVED_QUERIES.filter((q) => q.logGroup === 'ecsEvents').map((q) => query(q.name));
     expect(ECS_EVENTS.filter((event) => !ecsQueries.some((selects) => selects(event))).map((event) => event['detail-type'])).toEqual([]);
@@ -321,6 +324,13 @@ describe('the saved Logs Insights queries', () => {
     expect(ready.filter((line) => typeof line.revision !== 'string').map((line) => line.url)).toEqual([]);
     expect(ready.map((line) => line.revision)).toContain(REVISION);
     expect(SAVED_QUERIES.find((q) => q.name === 'models served: start-ups and swaps')?.query.fields).toContain('revision');
+    // And which build a task that stopped ran: the uncaught exception's line carries it, the query shows it.
+    expect(gatewayLines.filter((line) => line.msg === 'uncaught exception; exiting').map((line) => typeof line.revision)).toEqual(['string']);
+    expect(SAVED_QUERIES.find((q) => q.name === 'why a task did not start')?.query.fields).toContain('revision');
+  });
+
+  it('the lines no test can make the gateway write are each selected by a query', () => {
+    expect(Object.keys(MESSAGES_IN_SOURCE).filter((msg) => !SAVED_QUERIES.some((q) => messagesFiltered(q).includes(msg)))).toEqual([]);
   });
 
   it('names each percentile it computes after its rank (pct(latencyMs, 99) as p99)', () => {
