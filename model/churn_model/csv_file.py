@@ -68,6 +68,13 @@ def _encoding_problem(name: str, table: CsvFile) -> str | None:
             f"'CSV'): {SAVE_AS_UTF8} or convert it (iconv -f WINDOWS-1252 -t UTF-8)")
 
 
+def _quote_hint(err: csv.Error) -> str:
+    """What a strict reader's error means for the person who exported the file."""
+    if "expected after" in str(err):
+        return ('text follows a closing quote (as in "2"x): quote the whole value, and write a quote inside '
+                'it as two ("")')
+    return 'a quote (") opened in it and never closed would take in the lines after it'
+
 def read_csv_file(path: Path) -> CsvFile:
     """Parse `path` with the csv module (RFC 4180 quoting; a UTF-8 byte order mark is ignored)."""
     raw = path.read_bytes()
@@ -84,7 +91,10 @@ def read_csv_file(path: Path) -> CsvFile:
     text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape")
     records: list[list[str]] = []
     lines: list[LineSpan] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote never closed is an error at the end of the file, wherever it opened (without it,
+    # the reader took in every line after the quote as one field and an error came only past the
+    # field size limit), and text after a closing quote ("2"x) is refused, not joined into 2x.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     last = 0
     try:
@@ -94,11 +104,10 @@ def read_csv_file(path: Path) -> CsvFile:
             records.append(record)
             lines.append(LineSpan(last + 1, reader.line_num))
             last = reader.line_num
-    except csv.Error as err:  # e.g. a quote opened and never closed runs past the field size limit
+    except csv.Error as err:
         where = "the header" if header is None else f"data row {len(records) + 1}"
         raise UnreadableCsvError(
-            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {last + 1}): "
-            f"{err}; a quote (\") opened in it and never closed would take in the lines after it") from err
+            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {last + 1}): {err}; {_quote_hint(err)}") from err
     end = len(records)
     while end > 0 and not any(records[end - 1]):
         end -= 1

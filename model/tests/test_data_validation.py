@@ -288,6 +288,29 @@ def test_a_quote_never_closed_names_the_row_it_opened_in(tmp_path: Path) -> None
         "(131072); a quote (\") opened in it and never closed would take in the lines after it")
 
 
+def test_a_quote_never_closed_in_a_short_file_names_the_row_it_opened_in(tmp_path: Path) -> None:
+    """Under the field size limit the reader used to run to the end of the file without an error,
+    and the row came out as one with too few fields: the quote was never mentioned."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[250] = lines[250].replace(",", ',"', 1)  # data row 250: a quote opened before its second field
+    path = write_text(tmp_path, "".join(lines))
+    assert only_problem(path) == (
+        "cannot read raw.csv as a UTF-8 CSV file: data row 250 (from CSV line 251): unexpected end of data; "
+        "a quote (\") opened in it and never closed would take in the lines after it")
+
+
+def test_text_after_a_closing_quote_is_refused_not_joined(tmp_path: Path) -> None:
+    """A lenient reader read "29.85"x as 29.85x; here the row and the fix are named."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    cells = lines[3].rstrip("\r\n").split(",")
+    cells[18] = f'"{cells[18]}"x'
+    lines[3] = ",".join(cells) + "\n"
+    path = write_text(tmp_path, "".join(lines))
+    assert only_problem(path) == (
+        "cannot read raw.csv as a UTF-8 CSV file: data row 3 (from CSV line 4): ',' expected after '\"'; "
+        "text follows a closing quote (as in \"2\"x): quote the whole value, and write a quote inside it as two (\"\")")
+
+
 def test_a_quote_never_closed_in_the_header_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     """The header is read like any record: a stray quote in it swallows the data the same way."""
     lines = good_csv_text(tmp_path).splitlines(keepends=True)
