@@ -89,6 +89,13 @@ def read_csv_file(path: Path) -> CsvFile:
                                      f"(it starts with a {encoding} byte order mark); {SAVE_AS_UTF8}")
     # surrogateescape: a byte that is not UTF-8 is kept, so the cell holding it can be named below.
     text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape")
+    # CR CR LF: Python's csv.writer on a file opened without newline="" on Windows. The reader would
+    # see a blank line after every row, and the report would be about blank lines, not the cause.
+    if text.partition("\n")[0].endswith("\r\r"):
+        raise UnreadableCsvError(
+            f"cannot read {path.name} as a UTF-8 CSV file: its lines end with \\r\\r\\n (CR CR LF), which reads "
+            "as a blank line after every row; this is what Python's csv.writer writes on Windows to a file "
+            "opened without newline=\"\": write it again with newline=\"\", or convert the line endings to \\r\\n")
     records: list[list[str]] = []
     lines: list[LineSpan] = []
     # strict: a quote never closed is an error at the end of the file, wherever it opened (without it,

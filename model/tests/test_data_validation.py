@@ -573,10 +573,21 @@ def test_summary_counts_are_exact_on_the_real_file(tmp_path: Path) -> None:
 
 
 def test_a_blank_line_after_every_row_is_summarised(tmp_path: Path) -> None:
-    """'\\r\\r\\n' line ends (csv.writer on Windows without newline=''): a blank line after every row."""
-    path = tmp_path / "windows.csv"
-    path.write_bytes(good_csv_text(tmp_path).replace("\n", "\r\r\n").encode("utf-8"))
+    """A blank line after every row (double-spaced lines) is one summary, not 300 lines."""
+    path = tmp_path / "double.csv"
+    path.write_bytes(good_csv_text(tmp_path).replace("\n", "\n\n").encode("utf-8"))
     with pytest.raises(DataValidationError) as err:
         load_dataset(path)
     assert err.value.summaries == ["300 of 600 rows are blank lines; first at data row 1 (CSV line 2)"]
     assert err.value.total == 300
+
+
+def test_cr_cr_lf_line_ends_are_named_with_their_cause(tmp_path: Path) -> None:
+    """'\\r\\r\\n' (csv.writer on Windows to a file opened without newline='') read as a blank line
+    after every row: the report named 300 blank lines and not the line ends that made them."""
+    path = tmp_path / "raw.csv"
+    path.write_bytes(good_csv_text(tmp_path).replace("\n", "\r\r\n").encode("utf-8"))
+    assert only_problem(path) == (
+        "cannot read raw.csv as a UTF-8 CSV file: its lines end with \\r\\r\\n (CR CR LF), which reads as a blank "
+        "line after every row; this is what Python's csv.writer writes on Windows to a file opened without "
+        "newline=\"\": write it again with newline=\"\", or convert the line endings to \\r\\n")
