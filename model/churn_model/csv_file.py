@@ -5,9 +5,10 @@ however many fields it has, and the first and last physical line of each). A quo
 hold a newline, so a record can span several lines and its line is not its index + 2: the lines
 are counted by the reader, not derived. Nothing is coerced, padded or dropped except blank
 lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
-UTF-8"). Raises `UnreadableCsvError` for a file that is empty, not UTF-8 (naming the first cell
-with a byte that is not, its column, row and line, e.g. a Windows-1252 export) or that the csv
-module cannot parse (naming the header or the data row it was reading).
+UTF-8"). Raises `UnreadableCsvError` for a file that is empty, that starts with that mark twice,
+that is not UTF-8 (naming the first cell with a byte that is not, its column, row and line, e.g.
+a Windows-1252 export) or that the csv module cannot parse (naming the header or the data row
+it was reading).
 """
 from __future__ import annotations
 
@@ -68,6 +69,14 @@ def _encoding_problem(name: str, table: CsvFile) -> str | None:
             f"'CSV'): {SAVE_AS_UTF8} or convert it (iconv -f WINDOWS-1252 -t UTF-8)")
 
 
+def _leading_utf8_boms(raw: bytes) -> int:
+    """How many UTF-8 byte order marks `raw` starts with, one after the other."""
+    count = 0
+    while raw.startswith(codecs.BOM_UTF8, count * len(codecs.BOM_UTF8)):
+        count += 1
+    return count
+
+
 def _quote_hint(err: csv.Error) -> str:
     """What a strict reader's error means for the person who exported the file."""
     if "expected after" in str(err):
@@ -87,6 +96,16 @@ def read_csv_file(path: Path) -> CsvFile:
         if raw.startswith(bom):
             raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {encoding} encoded "
                                      f"(it starts with a {encoding} byte order mark); {SAVE_AS_UTF8}")
+    # A mark written twice (a file that had one re-saved by a tool that adds one) would stick to
+    # the first column's name: "missing column 'customerID'" with no word of the cause.
+    if (marks := _leading_utf8_boms(raw)) > 1:
+        raise UnreadableCsvError(
+            f"cannot read {path.name} as a UTF-8 CSV file: it starts with {marks} UTF-8 byte order marks (bytes "
+            f"EF BB BF each) where at most one belongs, and the extra would read as part of the first column's "
+            f"name; a mark is written twice when a file that has one is saved again by a tool that adds one "
+            f"(read as 'utf-8', which keeps the mark as text, then written as 'utf-8-sig'), or one is put in "
+            f"front of a file that has one: remove the extra, e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' {path.name} "
+            f"removes one")
     # surrogateescape: a byte that is not UTF-8 is kept, so the cell holding it can be named below.
     text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape")
     # CR CR LF: Python's csv.writer on a file opened without newline="" on Windows. The reader would

@@ -29,6 +29,7 @@ from churn_model.problem_report import Problem, arrange
 
 MAX_REPORTED = 50
 BLANK_TOTAL = " "
+BOM = "\ufeff"  # a UTF-8 byte order mark, decoded
 _INT_RE = re.compile(r"[0-9]+")  # used with fullmatch: no sign, no trailing newline
 _NUMBER_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
@@ -202,6 +203,11 @@ def find_problems(table: CsvFile) -> list[Problem]:
             continue
         if fields == table.header:
             problems.append(Problem(f"{where} repeats the header (files joined together?); remove it"))
+            continue
+        if fields[0].startswith(BOM) and [fields[0].removeprefix(BOM), *fields[1:]] == table.header:
+            # `cat` of two "CSV UTF-8" exports: the second one's byte order mark starts this line.
+            problems.append(Problem(f"{where} repeats the header, after a UTF-8 byte order mark (files joined "
+                                    f"together, each saved as CSV UTF-8?); remove the line"))
             continue
         row = dict(zip(table.header, fields, strict=True))
         problems += _cell_problems(row, where) + _cross_field_problems(row, where)

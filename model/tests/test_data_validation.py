@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -591,3 +592,31 @@ def test_cr_cr_lf_line_ends_are_named_with_their_cause(tmp_path: Path) -> None:
         "cannot read raw.csv as a UTF-8 CSV file: its lines end with \\r\\r\\n (CR CR LF), which reads as a blank "
         "line after every row; this is what Python's csv.writer writes on Windows to a file opened without "
         "newline=\"\": write it again with newline=\"\", or convert the line endings to \\r\\n")
+
+
+@pytest.mark.parametrize("marks", [2, 3])
+def test_a_byte_order_mark_written_twice_is_named_with_how_to_remove_it(tmp_path: Path, marks: int) -> None:
+    """The second mark stuck to the first name: the report said "missing column 'customerID'" and
+    "unexpected column '\\ufeffcustomerID'", with no word of the mark. The sed command it gives works."""
+    path = tmp_path / "raw.csv"
+    good = write_csv(good_frame(), tmp_path / "good.csv").read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" * marks + good)
+    assert only_problem(path) == (
+        f"cannot read raw.csv as a UTF-8 CSV file: it starts with {marks} UTF-8 byte order marks (bytes EF BB BF "
+        "each) where at most one belongs, and the extra would read as part of the first column's name; a mark is "
+        "written twice when a file that has one is saved again by a tool that adds one (read as 'utf-8', which "
+        "keeps the mark as text, then written as 'utf-8-sig'), or one is put in front of a file that has one: "
+        "remove the extra, e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' raw.csv removes one")
+    for _ in range(marks - 1):
+        subprocess.run(["sed", "-i", "1s/^\\xEF\\xBB\\xBF//", "raw.csv"], cwd=tmp_path, check=True)
+    assert path.read_bytes() == b"\xef\xbb\xbf" + good
+    assert len(load_dataset(path).records) == 300
+
+
+def test_a_header_repeated_after_a_byte_order_mark_is_one_problem(tmp_path: Path) -> None:
+    """`cat` of two "CSV UTF-8" exports: the second header starts with a mark and was read as a data
+    row of 20 bad values (and a customerID '\\ufeffcustomerID')."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    path = write_text(tmp_path, "\ufeff" + "".join(lines[:101] + ["\ufeff" + lines[0]] + lines[101:]))
+    assert only_problem(path) == ("data row 101 (CSV line 102) repeats the header, after a UTF-8 byte order mark "
+                                  "(files joined together, each saved as CSV UTF-8?); remove the line")
