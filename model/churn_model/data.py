@@ -5,7 +5,8 @@ bundle's records are — str for categoricals, int for SeniorCitizen/tenure, flo
 None for a blank TotalCharges — plus labels 0/1 and the file's sha256). A file with any
 problem raises `DataValidationError` listing up to `MAX_REPORTED` problems, each naming the
 column, the 1-based data row (header excluded), the physical CSV line(s) the row is on (counted
-by the reader: a quoted field holding a newline puts later rows further down) and the bad value.
+by the reader: a quoted field holding a newline puts later rows further down) and the bad value
+(a long one cut, with its length: `problem_report.line_value`).
 A row with more or fewer fields than the header is one problem naming both counts. A column with
 many problems of one kind (a whole column exported another way) leads the report with one summary
 line, and its per-row lines are cut to a few when they would not all fit (`problem_report.py`).
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from churn_model import schema
 from churn_model.csv_file import CsvFile, LineSpan, UnreadableCsvError, read_csv_file
-from churn_model.problem_report import Problem, arrange
+from churn_model.problem_report import Problem, arrange, line_value
 
 MAX_REPORTED = 50
 BLANK_TOTAL = " "
@@ -80,7 +81,7 @@ def _row_label(n: int, lines: LineSpan) -> str:
 
 def _problem(column: str, where: str, value: str, why: str, kind: str | None = None) -> Problem:
     """A cell's problem; summarised with its column's others of the same `kind` (by default `why`)."""
-    return Problem(text=f"column {column!r}, {where}: value {value!r} {why}",
+    return Problem(text=f"column {column!r}, {where}: value {line_value(value)} {why}",
                    kind=f"have a value that {kind or why}", column=column, value=value, where=where)
 
 
@@ -120,7 +121,7 @@ def check_columns(columns: list[str]) -> list[str]:
             problems.append(f"unexpected column {c!r} (header, column {i}): an unnamed column, such as the row "
                             f"index pandas writes with to_csv() unless index=False; remove it")
         else:
-            problems.append(f"unexpected column {c!r} (header)")
+            problems.append(f"unexpected column {line_value(c)} (header)")
     problems[:0] = [f"missing column {c!r}" for c in missing]
     problems += [f"duplicated column {c!r} (header)" for c in sorted(set(columns)) if columns.count(c) > 1]
     return problems
@@ -165,11 +166,12 @@ def _cross_field_problems(row: dict[str, str], where: str) -> list[Problem]:
     no_phone = row["PhoneService"] == "No"
     if no_phone != (row["MultipleLines"] == "No phone service"):
         out.append(_problem("MultipleLines", where, row["MultipleLines"],
-                            f"contradicts PhoneService={row['PhoneService']!r}"))
+                            f"contradicts PhoneService={line_value(row['PhoneService'])}"))
     no_internet = row["InternetService"] == "No"
     for col in schema.ADDON_COLUMNS:
         if no_internet != (row[col] == "No internet service"):
-            out.append(_problem(col, where, row[col], f"contradicts InternetService={row['InternetService']!r}"))
+            out.append(_problem(col, where, row[col],
+                                f"contradicts InternetService={line_value(row['InternetService'])}"))
     return out
 
 

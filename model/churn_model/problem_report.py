@@ -20,7 +20,8 @@ from dataclasses import dataclass
 SUMMARY_MIN_ROWS = 10  # "many": more than a handful of scattered typos
 SUMMARY_VALUES = 5     # distinct values named in a summary, most frequent first
 SUMMARY_EXAMPLES = 3   # per-row lines a summarised group keeps when the lines do not all fit
-VALUE_CHARS = 40       # a longer value is cut in a summary (a per-row line names it whole)
+VALUE_CHARS = 40       # a longer value is cut in a summary
+LINE_VALUE_CHARS = 100  # a longer value is cut in a per-row line, which says its length
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,14 @@ def _rows(n: int) -> str:
 def shown_value(value: str) -> str:
     """`value` quoted as Python would (control characters escaped), cut past VALUE_CHARS characters."""
     return repr(value if len(value) <= VALUE_CHARS else value[:VALUE_CHARS - 3] + "...")
+
+
+def line_value(value: str) -> str:
+    """`value` quoted as Python would for a per-row line; past LINE_VALUE_CHARS characters its
+    first LINE_VALUE_CHARS and its length, so a 5,000-character cell does not make a 5,000-character line."""
+    if len(value) <= LINE_VALUE_CHARS:
+        return repr(value)
+    return f"{value[:LINE_VALUE_CHARS]!r} (first {LINE_VALUE_CHARS} of {len(value):,} characters)"
 
 
 def _summary(group: list[Problem], rows: int) -> str:

@@ -67,7 +67,8 @@ def test_extra_column(tmp_path: Path) -> None:
 def test_bad_value_names_column_row_and_value(tmp_path: Path, column: str, value: str) -> None:
     message = errors_for(tmp_path, set_cell(4, column, value))
     lines = "CSV lines 5-6" if "\n" in value else "CSV line 5"  # a quoted newline: the row spans two lines
-    assert f"column '{column}', data row 4 ({lines}): value {value!r}" in message
+    shown = repr(value) if len(value) <= 100 else f"{value[:100]!r} (first 100 of {len(value):,} characters)"
+    assert f"column '{column}', data row 4 ({lines}): value {shown} is" in message
 
 
 @pytest.mark.parametrize(("row", "column", "value"), [
@@ -620,3 +621,33 @@ def test_a_header_repeated_after_a_byte_order_mark_is_one_problem(tmp_path: Path
     path = write_text(tmp_path, "\ufeff" + "".join(lines[:101] + ["\ufeff" + lines[0]] + lines[101:]))
     assert only_problem(path) == ("data row 101 (CSV line 102) repeats the header, after a UTF-8 byte order mark "
                                   "(files joined together, each saved as CSV UTF-8?); remove the line")
+
+
+def test_a_long_value_is_cut_in_its_line_with_its_length(tmp_path: Path) -> None:
+    """A 5,000-character cell made a 5,000-character line (twice: its own and, for InternetService,
+    each add-on's 'contradicts' line); a value of up to 100 characters is shown whole, as before."""
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[2, "InternetService"] = "DSL " * 1250  # data row 3: its add-ons are "No internet service"
+        frame.loc[4, "Contract"] = "x" * 100
+        frame.loc[5, "Contract"] = "\x07" + "y" * 100
+        return frame
+    lines = errors_for(tmp_path, mutate).split("\n")
+    dsl = repr("DSL " * 25)
+    assert lines[0] == "data validation failed with 9 problem(s):"
+    assert lines[1] == (f"  - column 'InternetService', data row 3 (CSV line 4): value {dsl} (first 100 of 5,000 "
+                        "characters) is not one of ['DSL', 'Fiber optic', 'No']")
+    assert lines[2] == (f"  - column 'OnlineSecurity', data row 3 (CSV line 4): value 'No internet service' contradicts "
+                        f"InternetService={dsl} (first 100 of 5,000 characters)")
+    assert lines[-2] == (f"  - column 'Contract', data row 5 (CSV line 6): value {'x' * 100!r} is not one of "
+                         "['Month-to-month', 'One year', 'Two year']")
+    bell = "\x07" + "y" * 99
+    assert lines[-1] == (f"  - column 'Contract', data row 6 (CSV line 7): value {bell!r} (first 100 "
+                         "of 101 characters) is not one of ['Month-to-month', 'One year', 'Two year']")
+    assert max(map(len, lines)) < 300
+
+
+def test_a_long_unexpected_column_name_is_cut_with_its_length(tmp_path: Path) -> None:
+    path = edit_line(tmp_path, 0, lambda header: header.rstrip("\n") + "," + "Note " * 400 + "\n")
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert err.value.problems == [f"unexpected column {'Note ' * 20!r} (first 100 of 2,000 characters) (header)"]
