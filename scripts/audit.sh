@@ -4,17 +4,25 @@
 #
 #   bash scripts/audit.sh npm [--prefix DIR] audit --audit-level=LEVEL [options]
 #   bash scripts/audit.sh pip-audit --requirement FILE [options]
+#   bash scripts/audit.sh unused      (after the others, with the same AUDIT_SEEN)
 #
 # npm: runs the command with --json and fails on every advisory at or above --audit-level that
 #   the allow-list does not accept (npm itself cannot ignore an advisory), and on any answer that
 #   is not an audit report (an unreachable or refusing advisory endpoint is a failure, not a pass).
-# pip-audit: runs the command with one --ignore-vuln per accepted id (pip-audit matches aliases).
+# pip-audit: runs the command with --format json and fails on every vulnerability whose id and
+#   aliases the allow-list does not accept (an id or an alias accepts it, as --ignore-vuln would),
+#   and on any answer that is not a report.
+# unused: fails on an accepted id that none of the audits recorded in AUDIT_SEEN reported (the
+#   package was updated, the advisory withdrawn or rated below the level): its line must go, or it
+#   would accept the same advisory unseen if it came back (through another package, a downgrade).
+#   It checks nothing when one of those audits returned no report (that audit fails already).
 #
 # .github/audit-allowlist.txt: one accepted finding a line, `<id> <expires YYYY-MM-DD> <reason>`
 # (id: GHSA-xxxx-xxxx-xxxx, PYSEC-YYYY-N or CVE-YYYY-N). An entry past its expiry, expiring more
 # than AUDIT_MAX_DAYS (90) days ahead, without a reason, or malformed fails the audit, so an
 # acceptance is reviewed at least every 90 days. AUDIT_ALLOWLIST and AUDIT_TODAY (YYYY-MM-DD)
-# override the file and the date (tests).
+# override the file and the date (tests). AUDIT_SEEN: a file each npm and pip-audit run appends
+# to (the command, whether it returned a report, the accepted ids it reported), for `unused`.
 set -euo pipefail
 
 allowlist=${AUDIT_ALLOWLIST:-"$(dirname "${BASH_SOURCE[0]}")/../.github/audit-allowlist.txt"}
@@ -33,11 +41,11 @@ day() {
   echo $(( s / 86400 ))
 }
 
-(( $# > 0 )) || { fail "usage: scripts/audit.sh npm [--prefix DIR] audit --audit-level=LEVEL [options] | pip-audit --requirement FILE [options]"; exit 2; }
+(( $# > 0 )) || { fail "usage: scripts/audit.sh npm [--prefix DIR] audit --audit-level=LEVEL [options] | pip-audit --requirement FILE [options] | unused"; exit 2; }
 today_day=$(day "$today") || { fail "AUDIT_TODAY '$today' is not a date (YYYY-MM-DD)"; exit 2; }
 
 # The accepted ids, with why and until when; a bad entry fails the audit.
-declare -A reason_of=() expires_of=()
+declare -A reason_of=() expires_of=() line_of=()
 bad=0
 if [ -f "$allowlist" ]; then
   n=0
@@ -62,20 +70,59 @@ if [ -f "$allowlist" ]; then
     fi
     reason_of[$id]=$reason
     expires_of[$id]=$expires
+    line_of[$id]=$n
   done < "$allowlist"
 fi
 (( bad == 0 )) || exit 1
 
 accepted_note() { echo "audit: accepted $1 until ${expires_of[$1]}: ${reason_of[$1]}"; }
 
+# What `unused` reads: started/reported <command>, accepted <id>.
+command_line="$*"
+record() { if [ -n "${AUDIT_SEEN:-}" ]; then printf '%s\t%s\n' "$1" "$2" >> "$AUDIT_SEEN"; fi; }
+
 case "$1" in
   pip-audit)
-    ignore=()
-    for id in "${!reason_of[@]}"; do ignore+=(--ignore-vuln "$id"); done
-    echo "audit: $* (${#reason_of[@]} accepted id(s) ignored)"
-    "$@" "${ignore[@]}"
+    record started "$command_line"
+    status=0
+    report=$("$@" --format json) || status=$?
+    # (An empty answer too: jq -e passes no input at all.)
+    if [ -z "$report" ] || ! jq -e '.dependencies | type == "array"' >/dev/null 2>&1 <<< "$report"; then
+      fail "$* did not return an audit report (exit $status; pip-audit's own message, if any, is above)"
+      exit 1
+    fi
+    record reported "$command_line"
+    while IFS=$'\t' read -r name reason; do
+      echo "audit: $name was not audited: $reason"
+    done < <(jq -r '.dependencies[] | select(.skip_reason) | [.name, .skip_reason] | @tsv' <<< "$report")
+    # Every vulnerability: id, its aliases, package, version, the versions that fix it.
+    found=$(jq -r '.dependencies[] | .name as $n | .version as $v | (.vulns // [])[]
+      | [.id, ((.aliases // []) | join(" ")), $n, $v, ((.fix_versions // []) | join(", "))] | @tsv' <<< "$report")
+    open=0 total=0
+    while IFS=$'\t' read -r id aliases name version fixes; do
+      [ -n "$id" ] || continue
+      total=$((total + 1))
+      matched=()
+      for known in $id $aliases; do if [ -n "${reason_of[$known]+set}" ]; then matched+=("$known"); fi; done
+      if (( ${#matched[@]} > 0 )); then
+        for known in "${matched[@]}"; do record accepted "$known"; accepted_note "$known"; done
+      else
+        fail "$id${aliases:+ ($aliases)} in $name $version: fixed in ${fixes:-no release yet} (https://osv.dev/vulnerability/$id)"
+        open=$((open + 1))
+      fi
+    done <<< "$found"
+    if (( open > 0 )); then
+      echo "audit: $open of $total known vulnerability(ies) not accepted. Update the package, or accept the finding in .github/audit-allowlist.txt (docs/delivery.md)" >&2
+      exit 1
+    fi
+    if (( status != 0 && total == 0 )); then
+      fail "$* exited $status but the report lists no vulnerability: $(jq -c . <<< "$report" | head -c 2000)"
+      exit 1
+    fi
+    echo "audit: $*: ${total} known vulnerability(ies), every one accepted"
     ;;
   npm)
+    record started "$command_line"
     level=""
     for arg in "$@"; do if [[ $arg =~ ^--audit-level=(.+)$ ]]; then level=${BASH_REMATCH[1]}; fi; done
     severities=(info low moderate high critical)
@@ -86,10 +133,12 @@ case "$1" in
     if [ -z "$at_or_above" ]; then fail "npm: pass --audit-level=<${severities[*]}>"; exit 2; fi
     status=0
     report=$("$@" --json) || status=$?
-    if ! jq -e '.vulnerabilities | type == "object"' >/dev/null 2>&1 <<< "$report"; then
+    # (An empty answer too: jq -e passes no input at all.)
+    if [ -z "$report" ] || ! jq -e '.vulnerabilities | type == "object"' >/dev/null 2>&1 <<< "$report"; then
       fail "$* did not return an audit report (exit $status): $(jq -r '.message // .error.summary // empty' 2>/dev/null <<< "$report" | head -1)"
       exit 1
     fi
+    record reported "$command_line"
     counts=$(jq -r '.metadata.vulnerabilities | to_entries | map("\(.value) \(.key)") | join(", ")' <<< "$report")
     if (( status == 0 )); then
       echo "audit: $*: nothing at or above $level ($counts)"
@@ -105,6 +154,7 @@ case "$1" in
     open=0
     while IFS=$'\t' read -r id severity name range title url; do
       if [ -n "${reason_of[$id]+set}" ]; then
+        record accepted "$id"
         accepted_note "$id"
       else
         fail "$severity $id in $name $range: $title ($url)"
@@ -117,7 +167,38 @@ case "$1" in
     fi
     echo "audit: $*: every advisory at or above $level is accepted ($counts)"
     ;;
+  unused)
+    if [ -z "${AUDIT_SEEN:-}" ] || [ ! -s "$AUDIT_SEEN" ]; then
+      fail "unused: no audit recorded${AUDIT_SEEN:+ in $AUDIT_SEEN}: run the npm and pip-audit audits first, each with AUDIT_SEEN set to the same file"
+      exit 2
+    fi
+    # The last run of each command counts (a rerun replaces what it said before).
+    declare -A state=() met=()
+    started=()
+    while IFS=$'\t' read -r kind value; do
+      case $kind in
+        started) if [ -z "${state[$value]+set}" ]; then started+=("$value"); fi; state[$value]=started ;;
+        reported) state[$value]=reported ;;
+        accepted) met[$value]=1 ;;
+      esac
+    done < "$AUDIT_SEEN"
+    for c in "${started[@]}"; do
+      if [ "${state[$c]}" != reported ]; then
+        echo "audit: not checking the allow-list for unused entries: '$c' returned no report, so which accepted ids it would report is unknown (that step fails on its own)"
+        exit 0
+      fi
+    done
+    stale=0
+    for id in "${!reason_of[@]}"; do
+      if [ -z "${met[$id]+set}" ]; then
+        fail "$allowlist:${line_of[$id]}: $id is accepted until ${expires_of[$id]}, but no audit reports it any more (updated, withdrawn, or rated below the level): remove its line, or it would accept the same advisory unseen if it came back"
+        stale=$((stale + 1))
+      fi
+    done
+    if (( stale > 0 )); then exit 1; fi
+    echo "audit: every accepted id (${#reason_of[@]}) was reported by one of: $(printf "'%s' " "${started[@]}")"
+    ;;
   *)
-    fail "unknown audit command '$1' (npm or pip-audit)"; exit 2
+    fail "unknown audit command '$1' (npm, pip-audit or unused)"; exit 2
     ;;
 esac

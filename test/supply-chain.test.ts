@@ -251,7 +251,15 @@ describe('CI audit job', () => {
       'bash scripts/audit.sh npm audit --omit=dev --audit-level=high',
       'bash scripts/audit.sh npm --prefix infra audit --audit-level=high',
       'bash scripts/audit.sh pip-audit --requirement model/requirements.txt --no-deps --disable-pip --strict --progress-spinner off',
+      'bash scripts/audit.sh unused',
     ]);
+    // Every audit records what it reported in the job's one AUDIT_SEEN file; the allow-list's
+    // unused entries are looked for last, once every audit has run, each in its own step (a failed
+    // pip-audit install must not keep the audit from starting and recording that it had no report).
+    expect(audit.env?.['AUDIT_SEEN']).toMatch(/^\$\{\{ github\.workspace \}\}\/\S+$/);
+    const auditSteps = audit.steps.filter((x) => x.run?.includes('scripts/audit.sh'));
+    expect(auditSteps.map((x) => x.run!.trim().split('\n').length)).toEqual([1, 1, 1, 1]);
+    expect(audit.steps.at(-1)).toBe(auditSteps.at(-1));
     // Every manifest with a lockfile or requirements is audited (a new one fails here).
     const npmDirs = manifests().filter((m) => m.ecosystem === 'npm').map((m) => m.dir).sort();
     expect(npmDirs).toEqual(['/', '/infra']);
@@ -396,6 +404,52 @@ describe('the audit job\'s npm commands, run against a stand-in advisory endpoin
     }
   }, 120_000);
 
+  it('an accepted id that no audit reports any more fails the last step, naming it and telling to remove its line', async () => {
+    // Accepted: one the root audit reports, one only infra/'s does, one pip-audit reports by an
+    // alias, one now rated below the level, and one nothing reports (the package was updated).
+    advisories = { 'graphql-yoga': [advisory('GHSA-2345-6789-cfgh', 'high')], vitest: [advisory('GHSA-3456-789c-fghj', 'critical')], zod: [advisory('GHSA-5678-9cfg-hjmp', 'moderate')] };
+    const file = path.join(tmp, 'allow-unused');
+    const lines = [
+      'GHSA-2345-6789-cfgh 2026-06-30 graphql-yoga: not reachable here',
+      'GHSA-3456-789c-fghj 2026-06-30 vitest: infra only',
+      'CVE-2026-1111 2026-06-30 pandas: training only',
+      'GHSA-5678-9cfg-hjmp 2026-06-30 zod: was high',
+      'GHSA-4567-89cf-ghjm 2026-06-30 pino: fixed since',
+    ];
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const seen = path.join(tmp, `seen-${Math.random()}`);
+    const env = { AUDIT_ALLOWLIST: file, AUDIT_SEEN: seen };
+    const unused = () => spawnSync('bash', ['scripts/audit.sh', 'unused'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, GITHUB_ACTIONS: '', AUDIT_TODAY: '2026-06-01', ...env } });
+    // Before any audit ran, there is nothing to judge by.
+    expect(unused().status).toBe(2);
+    expect((await runAudit(rootCmd!, env)).status).toBe(0);
+    expect((await runAudit(infraCmd!, env)).status).toBe(0);
+    const pip = pipStandIn({ allowlist: fs.readFileSync(file, 'utf8'), today: '2026-06-01', seen, report: pipReport({ pandas: [{ id: 'PYSEC-2026-40', aliases: ['CVE-2026-1111'] }] }) });
+    expect(pip.status, pip.out).toBe(0);
+    const r = unused();
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${file}:5: GHSA-4567-89cf-ghjm is accepted until 2026-06-30, but no audit reports it any more`);
+    expect(r.stderr).toContain('remove its line');
+    expect(r.stderr).toContain(`${file}:4: GHSA-5678-9cfg-hjmp is accepted`);
+    expect(r.stderr.match(/is accepted until/g)).toHaveLength(2);
+    // With those two lines removed, the same runs pass it.
+    fs.writeFileSync(file, `${lines.slice(0, 3).join('\n')}\n`);
+    const ok = unused();
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('every accepted id (3) was reported');
+    // When one audit returned no report, what it would have reported is unknown: no verdict (that step fails).
+    refuse = true;
+    try {
+      expect((await runAudit(infraCmd!, env)).status).toBe(1);
+    } finally {
+      refuse = false;
+    }
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const unknown = unused();
+    expect(unknown.status, unknown.stderr).toBe(0);
+    expect(unknown.stdout).toContain(`not checking the allow-list for unused entries: '${infraCmd!.split(' ').slice(2).join(' ')} --registry=${registry}' returned no report`);
+  }, 180_000);
+
   it('an endpoint that refuses (as this machine\'s registry does: 405) fails the audit instead of passing it', async () => {
     refuse = true;
     try {
@@ -409,6 +463,20 @@ describe('the audit job\'s npm commands, run against a stand-in advisory endpoin
 });
 
 describe('the audit job\'s npm commands, given a report in a shape scripts/audit.sh does not read', () => {
+  it('an npm that answers nothing at all (and exits 0) fails the audit instead of passing it', () => {
+    // jq -e passes when it is given no input at all, so an empty answer read as "nothing found".
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-stand-in-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'npm'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const cmd = auditCommands()[0]!.split(' ');
+      const r = spawnSync('bash', cmd.slice(1), { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env['PATH']}`, GITHUB_ACTIONS: '', AUDIT_ALLOWLIST: path.join(dir, 'none') } });
+      expect(r.status, r.stdout).toBe(1);
+      expect(r.stderr).toContain('did not return an audit report (exit 0)');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an audit npm fails whose advisories it cannot read fails too, showing the report, instead of passing', () => {
     // As if a later npm renamed an advisory's `severity`: npm exits 1, the advisory is there, unread.
     const report = { vulnerabilities: { pino: { name: 'pino', severity: 'high', via: [{ source: 1, name: 'pino', title: 't', url: 'https://github.com/advisories/GHSA-2345-6789-cfgh', level: 'high' }] } }, metadata: { vulnerabilities: { high: 1 } } };
@@ -427,55 +495,80 @@ describe('the audit job\'s npm commands, given a report in a shape scripts/audit
   });
 });
 
-describe('the audit job\'s pip-audit command', () => {
-  // pip-audit's services (PyPI's JSON API, OSV) cannot be reached from here: a stand-in records
-  // the arguments scripts/audit.sh passes it.
-  const standIn = (allowlist: string | null, today?: string, exit = 0) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pip-audit-stand-in-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'pip-audit'), `#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/args"\nexit ${exit}\n`, { mode: 0o755 });
-      const env: Record<string, string> = { ...process.env, PATH: `${dir}:${process.env['PATH']}`, GITHUB_ACTIONS: '' };
-      if (allowlist !== null) fs.writeFileSync((env['AUDIT_ALLOWLIST'] = path.join(dir, 'allow')), allowlist);
-      if (today) env['AUDIT_TODAY'] = today;
-      const cmd = auditCommands()[2]!.split(' ');
-      const r = spawnSync('bash', cmd.slice(1), { cwd: REPO_ROOT, encoding: 'utf8', env });
-      const args = fs.existsSync(path.join(dir, 'args')) ? fs.readFileSync(path.join(dir, 'args'), 'utf8').trim().split('\n') : null;
-      return { ...r, args, flags: cmd.slice(3) };
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  };
+// pip-audit's services (PyPI's JSON API, OSV) cannot be reached from here: a stand-in records the
+// arguments scripts/audit.sh passes it and answers with a report in pip-audit 2.10.1's JSON shape
+// (pip_audit/_format/json.py: dependencies[].vulns[] with id, fix_versions, aliases, description).
+type PipVuln = { id: string; aliases?: string[]; fix?: string[] };
+const pipReport = (vulns: Record<string, PipVuln[]> = {}) => ({
+  dependencies: [
+    { name: 'numpy', version: '2.2.6', vulns: [] },
+    ...Object.entries(vulns).map(([name, list]) => ({ name, version: '1.0.0', vulns: list.map((v) => ({ id: v.id, fix_versions: v.fix ?? [], aliases: v.aliases ?? [], description: `test ${v.id}` })) })),
+  ],
+  fixes: [],
+});
+function pipStandIn(opts: { allowlist: string | null; today?: string; report?: unknown; exit?: number; seen?: string }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pip-audit-stand-in-'));
+  try {
+    const report = opts.report === undefined ? pipReport() : opts.report;
+    // Like pip-audit: exit 1 when the report lists a vulnerability; a report of null stands for a fatal error (no JSON).
+    const exit = opts.exit ?? (JSON.stringify(report).includes('"id"') ? 1 : 0);
+    if (report !== null) fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report));
+    fs.writeFileSync(path.join(dir, 'pip-audit'), `#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/args"\n[ -f "$(dirname "$0")/report.json" ] && cat "$(dirname "$0")/report.json"\nexit ${exit}\n`, { mode: 0o755 });
+    const env: Record<string, string> = { ...process.env, PATH: `${dir}:${process.env['PATH']}`, GITHUB_ACTIONS: '' };
+    if (opts.allowlist !== null) fs.writeFileSync((env['AUDIT_ALLOWLIST'] = path.join(dir, 'allow')), opts.allowlist);
+    if (opts.today) env['AUDIT_TODAY'] = opts.today;
+    if (opts.seen) env['AUDIT_SEEN'] = opts.seen;
+    const cmd = auditCommands()[2]!.split(' ');
+    const r = spawnSync('bash', cmd.slice(1), { cwd: REPO_ROOT, encoding: 'utf8', env });
+    const args = fs.existsSync(path.join(dir, 'args')) ? fs.readFileSync(path.join(dir, 'args'), 'utf8').trim().split('\n') : null;
+    return { ...r, out: r.stdout + r.stderr, args, flags: cmd.slice(3) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-  it('passes the job\'s flags as they are and each accepted id as --ignore-vuln', () => {
+describe('the audit job\'s pip-audit command', () => {
+  it('passes the job\'s flags as they are, asks for JSON, and accepts a vulnerability by its id or by an alias', () => {
     // The last line without a final newline is read too.
-    const r = standIn('PYSEC-2026-17 2026-06-30 mlflow server not run here\nGHSA-2345-6789-cfgh 2026-06-02 for a day', '2026-06-01');
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.args?.slice(0, r.flags.length)).toEqual(r.flags);
-    const ignored = r.args?.slice(r.flags.length) ?? [];
-    expect(ignored.filter((a) => a !== '--ignore-vuln').sort()).toEqual(['GHSA-2345-6789-cfgh', 'PYSEC-2026-17']);
-    expect(ignored.filter((a) => a === '--ignore-vuln')).toHaveLength(2);
+    const allow = 'PYSEC-2026-17 2026-06-30 mlflow server not run here\nGHSA-2345-6789-cfgh 2026-06-02 for a day';
+    const report = pipReport({ mlflow: [{ id: 'PYSEC-2026-17', fix: ['9.9.9'] }], pandas: [{ id: 'PYSEC-2026-40', aliases: ['CVE-2026-1111', 'GHSA-2345-6789-cfgh'] }] });
+    const r = pipStandIn({ allowlist: allow, today: '2026-06-01', report });
+    expect(r.status, r.out).toBe(0);
+    expect(r.args).toEqual([...r.flags, '--format', 'json']);
+    expect(r.out).toContain('accepted PYSEC-2026-17 until 2026-06-30: mlflow server not run here');
+    expect(r.out).toContain('accepted GHSA-2345-6789-cfgh until 2026-06-02: for a day');
     // An expired entry stops the audit before pip-audit runs.
-    const expired = standIn('PYSEC-2026-17 2026-05-31 was fine\n', '2026-06-01');
+    const expired = pipStandIn({ allowlist: 'PYSEC-2026-17 2026-05-31 was fine\n', today: '2026-06-01', report });
     expect(expired.status).toBe(1);
     expect(expired.args).toBeNull();
   });
 
+  it('a vulnerability the allow-list does not accept fails the audit, naming it, its aliases, package and fix', () => {
+    const report = pipReport({ mlflow: [{ id: 'PYSEC-2026-17' }, { id: 'PYSEC-2026-18', aliases: ['CVE-2026-2222'], fix: ['3.1.0', '3.0.2'] }] });
+    const r = pipStandIn({ allowlist: 'PYSEC-2026-17 2026-06-30 not reachable here\n', today: '2026-06-01', report });
+    expect(r.status, r.out).toBe(1);
+    expect(r.stderr).toContain('audit: PYSEC-2026-18 (CVE-2026-2222) in mlflow 1.0.0: fixed in 3.1.0, 3.0.2');
+    expect(r.stderr).toContain('1 of 2 known vulnerability(ies) not accepted');
+    expect(r.stderr).not.toContain('audit: PYSEC-2026-17 ');
+  });
+
   it('an acceptance may run 90 days from today, not 91', () => {
-    expect(standIn('PYSEC-2026-17 2026-08-30 ninety days\n', '2026-06-01').status).toBe(0);
-    const far = standIn('PYSEC-2026-17 2026-08-31 ninety-one days\n', '2026-06-01');
+    expect(pipStandIn({ allowlist: 'PYSEC-2026-17 2026-08-30 ninety days\n', today: '2026-06-01' }).status).toBe(0);
+    const far = pipStandIn({ allowlist: 'PYSEC-2026-17 2026-08-31 ninety-one days\n', today: '2026-06-01' });
     expect(far.status).toBe(1);
     expect(far.stderr).toContain('PYSEC-2026-17 expires 2026-08-31, more than 90 days ahead');
     expect(far.args).toBeNull();
   });
 
-  it('a known vulnerability pip-audit reports (its exit 1) fails the audit', () => {
-    const r = standIn('', '2026-06-01', 1);
+  it('pip-audit failing without a report (a pin it cannot look up under --strict, a service down) fails the audit', () => {
+    const r = pipStandIn({ allowlist: '', today: '2026-06-01', report: null, exit: 1 });
     expect(r.args?.slice(0, r.flags.length)).toEqual(r.flags);
     expect(r.status).toBe(1);
+    expect(r.stderr).toContain('did not return an audit report (exit 1');
   });
 
   it("the repository's allow-list is valid today (nothing expired, malformed or reasonless)", () => {
-    const r = standIn(null);
+    const r = pipStandIn({ allowlist: null });
     expect(r.status, r.stderr).toBe(0);
     expect(r.args?.slice(0, r.flags.length)).toEqual(r.flags);
   });
