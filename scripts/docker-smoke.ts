@@ -8,7 +8,7 @@
  *   - COPY from the context: files come from the repo, filtered by .dockerignore as Docker would;
  *   - RUN: executed with /bin/sh -c in the mapped WORKDIR (BuildKit flags such as --mount dropped),
  *     with the stage's ENV; npm uses the local (warm) cache;
- *   - ARG takes the build arg given (`--build-arg NAME=value`), else its default; ENV and LABEL
+ *   - ARG takes the build arg given (`--build-arg NAME=value`, or NAME from the environment), else its default; ENV and LABEL
  *     values substitute ARGs and earlier ENVs (`$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME:+word}`)
  *     as Docker does; a build arg the stage does not declare is refused (Docker would ignore it);
  *   - ENV, LABEL, WORKDIR, USER, EXPOSE, HEALTHCHECK and the exec-form CMD are recorded.
@@ -18,7 +18,8 @@
  * `ready` line names the commit the image is labelled with (org.opencontainers.image.revision).
  * Any file the Dockerfile forgets to copy makes this fail.
  *
- * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--build-arg NAME=value]... [--keep]
+ * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--build-arg NAME[=value]]... [--keep]
+ * (`--build-arg NAME` takes NAME from the environment, as Docker does; unset, the ARG keeps its default)
  * Requires a prior `npm run build` in the repo (the build stage's outputs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -563,18 +564,49 @@ export async function smoke(
   }
 }
 
+export interface SmokeCliOptions {
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  keep: boolean;
+}
+
+/**
+ * The command line, read as `docker build` reads these flags: `--build-arg NAME=value` (or
+ * `--build-arg=NAME=value`) sets NAME; `--build-arg NAME` takes NAME's value from the environment,
+ * and when NAME is not set there passes nothing, so the ARG keeps its default (buildx's listToMap).
+ * Anything else is refused rather than ignored.
+ */
+export function parseCliArgs(argv: readonly string[], environ: Readonly<Record<string, string | undefined>> = process.env): SmokeCliOptions {
+  const opts: SmokeCliOptions = { dockerfile: path.join(REPO_ROOT, 'Dockerfile'), buildArgs: {}, keep: false };
+  for (let at = 0; at < argv.length; at++) {
+    const arg = argv[at] ?? '';
+    const flag = /^(--dockerfile|--build-arg)(?:=(.*))?$/s.exec(arg);
+    if (arg === '--keep') {
+      opts.keep = true;
+    } else if (flag) {
+      const value = flag[2] ?? argv[++at];
+      if (value === undefined) throw new Error(`${flag[1]} needs a value (${flag[1] === '--build-arg' ? 'NAME=value, or NAME to take it from the environment' : 'a path'})`);
+      if (flag[1] === '--dockerfile') {
+        opts.dockerfile = value;
+        continue;
+      }
+      const eq = value.indexOf('=');
+      const name = eq < 0 ? value : value.slice(0, eq);
+      if (!/^[A-Za-z_]\w*$/.test(name)) throw new Error(`--build-arg ${JSON.stringify(value)}: expected NAME=value or NAME (a name of letters, digits and _)`);
+      const fromEnv = environ[name];
+      if (eq >= 0) opts.buildArgs[name] = value.slice(eq + 1);
+      else if (fromEnv !== undefined) opts.buildArgs[name] = fromEnv;
+    } else {
+      throw new Error(`unknown argument ${JSON.stringify(arg)} (usage: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--build-arg NAME[=value]]... [--keep])`);
+    }
+  }
+  return opts;
+}
+
 async function cli(): Promise<void> {
-  const args = process.argv.slice(2);
-  const i = args.indexOf('--dockerfile');
-  const file = i >= 0 ? (args[i + 1] ?? 'Dockerfile') : path.join(REPO_ROOT, 'Dockerfile');
-  const buildArgs: Record<string, string> = {};
-  args.forEach((arg, at) => {
-    if (arg !== '--build-arg') return;
-    const [name, ...value] = (args[at + 1] ?? '').split('=');
-    buildArgs[name ?? ''] = value.join('=');
-  });
+  const { dockerfile: file, buildArgs, keep } = parseCliArgs(process.argv.slice(2));
   const started = Date.now();
-  const result = await smoke(fs.readFileSync(file, 'utf8'), { keep: args.includes('--keep'), buildArgs, log: (l) => console.log(`docker-smoke: ${l}`) });
+  const result = await smoke(fs.readFileSync(file, 'utf8'), { keep, buildArgs, log: (l) => console.log(`docker-smoke: ${l}`) });
   console.log(`docker-smoke: OK in ${((Date.now() - started) / 1000).toFixed(1)} s: GET / ${JSON.stringify(result.health.body)}; POST /predict ${JSON.stringify(result.predict.body)}`);
 }
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerignoreMatcher, parseEnv, parseStages, replayRuntimeStage, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
+import { dockerignoreMatcher, parseCliArgs, parseEnv, parseStages, replayRuntimeStage, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
 import { CONFIG_VARIABLES } from '../src/config.js';
 
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
@@ -190,6 +190,29 @@ describe('the replay of ARG, ENV, LABEL and RUN (what the revision check rests o
   it('refuses a build arg the stage does not declare', () => {
     expect(() => replay({ GIT_SHA: 'abc1234' })).toThrow('build arg(s) GIT_SHA not declared by an ARG of the runtime stage');
   });
+
+  it("reads the command line's --build-arg as docker build does: NAME alone from the environment, unset keeps the ARG's default", () => {
+    const cli = (argv: string[], environ: Record<string, string> = {}) => parseCliArgs(argv, environ).buildArgs;
+    // `--build-arg A` with A in the environment: its value, as `docker build` takes it.
+    expect(replay(cli(['--build-arg', 'A'], { A: 'from-the-shell' })).labels['org.opencontainers.image.revision']).toBe('from-the-shell');
+    // Unset there: nothing is passed, so the ARG keeps its default (not an empty string), and an
+    // undeclared one is not refused (Docker passes nothing either).
+    expect(cli(['--build-arg', 'A', '--build-arg', 'GIT_SHA'])).toEqual({});
+    expect(replay(cli(['--build-arg', 'A'])).labels['org.opencontainers.image.revision']).toBe('default-a');
+    // Set to empty in the environment: empty, as Docker.
+    expect(cli(['--build-arg', 'B'], { B: '' })).toEqual({ B: '' });
+    // NAME=value wins over the environment; the = form of the flag is read too; a value may hold '='.
+    expect(cli(['--build-arg', 'A=given', '--build-arg=B=x=y'], { A: 'ignored' })).toEqual({ A: 'given', B: 'x=y' });
+    expect(parseCliArgs(['--dockerfile=other/Dockerfile', '--keep'], {})).toEqual({ dockerfile: 'other/Dockerfile', buildArgs: {}, keep: true });
+    // What it cannot read is refused, never ignored (a misspelt flag smoked the image without the arg).
+    expect(() => parseCliArgs(['--build-args', 'A=1'], {})).toThrow('unknown argument "--build-args"');
+    expect(() => parseCliArgs(['--build-arg'], {})).toThrow('--build-arg needs a value');
+    expect(() => parseCliArgs(['--build-arg', '=x'], {})).toThrow('expected NAME=value or NAME');
+    // The script's command line goes through it: a wrong argument stops it before anything is replayed.
+    const bad = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/docker-smoke.ts', '--no-such-flag'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('docker-smoke: unknown argument "--no-such-flag"');
+  }, 60_000);
 });
 
 describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => {
