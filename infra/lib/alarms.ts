@@ -77,6 +77,12 @@ export function singlePredictionFilterPattern(): logs.IFilterPattern {
  */
 export const MIN_SLOW_SINGLE_PREDICTIONS = 10;
 
+/**
+ * The saved query (saved-queries.ts) of the lines about MLflow not providing the model: named here,
+ * where saved-queries.ts takes it from, because two alarms send the operator to it first.
+ */
+export const MLFLOW_TROUBLE_QUERY = 'MLflow trouble: failed checks, rejected models, bundle fallbacks';
+
 /** The gateway's four user-facing alarms: error rate, unhealthy tasks, single-prediction p99, all-request stalls. */
 export class GatewayAlarms extends Construct {
   public readonly fiveXxRate: cloudwatch.Alarm;
@@ -133,7 +139,8 @@ export class GatewayAlarms extends Construct {
       alarmDescription:
         `Churn gateway: more than ${props.fiveXxRatePercent}% of requests answered 5xx (by the gateway, or by the ALB itself: 502/503/504), in 3 of 5 minutes. ` +
         `First look: dashboard "Requests and 5xx per minute (ALB)" (which side answers them), then Logs Insights ` +
-        `"${queries}/5xx answers by route and status" and "${queries}/failed requests by reason" (code). ${runbook('alarm-5xx-rate')}`,
+        `"${queries}/5xx answers by route and status" and "${queries}/failed requests by reason" (code); 502 on graphql: ` +
+        `"${queries}/${MLFLOW_TROUBLE_QUERY}" (a reloadModel MLflow could not serve). ${runbook('alarm-5xx-rate')}`,
       threshold: props.fiveXxRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -149,7 +156,8 @@ export class GatewayAlarms extends Construct {
         'Churn gateway: at least one target is failing its health check (GET /) in 3 of 5 minutes: a deploy whose new tasks never become healthy, ' +
         'or a task starting too slowly, crashing, failing inference or overloaded. First look: dashboard "Targets (ALB health checks)" and ' +
         `"Tasks: running against desired", then Logs Insights "${queries}/deployments and rollbacks (ECS events)", ` +
-        `"${queries}/stopped tasks and why (ECS events)" and "${queries}/why a task did not start". ${runbook('alarm-unhealthy-hosts')}`,
+        `"${queries}/stopped tasks and why (ECS events)", "${queries}/why a task did not start" and ` +
+        `"${queries}/${MLFLOW_TROUBLE_QUERY}" (new tasks late: a slow MLflow at start-up). ${runbook('alarm-unhealthy-hosts')}`,
       threshold: unhealthyThreshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 5,

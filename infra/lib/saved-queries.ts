@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { SINGLE_PREDICTION_LINE } from './alarms.js';
+import { MLFLOW_TROUBLE_QUERY, SINGLE_PREDICTION_LINE } from './alarms.js';
 
 /**
  * The value the "one request" query looks for: replace it with the x-request-id the caller got
@@ -112,7 +112,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     },
   },
   {
-    name: 'MLflow trouble: failed checks, rejected models, bundle fallbacks',
+    name: MLFLOW_TROUBLE_QUERY,
     logGroup: 'gateway',
     query: {
       fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'modelDir', 'failedChecks', 'failingSince'],

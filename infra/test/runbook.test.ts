@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { setAlias } from '../../test/helpers/mlflow-server.js';
+import { MLFLOW_TROUBLE_QUERY } from '../lib/alarms.js';
 import { createGatewayApp, STACK_ID } from '../lib/app.js';
 import { KINDS } from '../lib/context.js';
 import { ECS_NAMES } from '../lib/gateway-service.js';
@@ -62,6 +63,23 @@ describe('the alarms point to the runbook', () => {
     expect(quoted.filter((name) => !queryNames.has(name) && !graphTitles.has(name))).toEqual([]);
     // The saved queries it names are among those its entry names.
     expect(quoted.filter((name) => queryNames.has(name) && !savedQueriesNamed(entry?.body ?? '').includes(name))).toEqual([]);
+  });
+
+  it('an alarm whose entry has MLflow among its causes names the MLflow trouble query first-hand, as its entry does', () => {
+    // The entries that send to "the bundle instead of the champion" (5xx: a reloadModel answered
+    // 502; unhealthy hosts: new tasks late on a slow MLflow) are the alarms MLflow can be behind.
+    const mlflowQuery = `${stack.stackName}/${MLFLOW_TROUBLE_QUERY}`;
+    expect(queryNames.has(mlflowQuery), mlflowQuery).toBe(true);
+    const bundleEntry = entries.find((e) => e.title.startsWith('The gateway serves the bundle'))?.anchor;
+    expect(bundleEntry).toBeDefined();
+    const mlflowAlarms = entries.filter((e) => e.title.startsWith('Alarm: ') && e.body.includes(`](#${bundleEntry})`)).map((e) => e.anchor);
+    expect(mlflowAlarms.sort()).toEqual(['alarm-5xx-rate', 'alarm-unhealthy-hosts']);
+    for (const anchor of mlflowAlarms) {
+      const description = descriptions.find((d) => d.endsWith(`#${anchor}`)) ?? '';
+      expect(description, anchor).toContain(`"${mlflowQuery}"`);
+    }
+    // And only there: an alarm MLflow cannot be behind does not send the operator to it.
+    expect(descriptions.filter((d) => d.includes(mlflowQuery)).length).toBe(mlflowAlarms.length);
   });
 
   it('each alarm has an entry of its own', () => {
