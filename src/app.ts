@@ -264,7 +264,7 @@ export function createApp(deps: AppDeps): App {
       }
     }
     state.route = 'not_found';
-    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see GET /, POST /predict, /graphql, /ui, GET ${OPENAPI_PATH}`);
+    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see GET /, POST /predict, /graphql, /ui, /docs, GET ${OPENAPI_PATH}`);
   }
 
   function answerError(res: ServerResponse, state: RequestState, err: unknown): void {

@@ -13,7 +13,7 @@ import { ModelAdmin } from './model/model-admin.js';
 import { ModelSlot } from './model/model-slot.js';
 import { loadInitialModel, modelSourceFrom } from './model/startup.js';
 import { Predictor } from './prediction.js';
-import { createUiRoute } from './ui/route.js';
+import { createUiRoutes } from './ui/route.js';
 
 export interface Gateway {
   readonly server: Server;
@@ -53,7 +53,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // `ready` (below), not first as an "unhandled rejection".
   initial.catch(() => undefined);
   const admin = new ModelAdmin(slot, source, log, metrics);
-  const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: [createUiRoute(config, log)] });
+  const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: createUiRoutes(config, log) });
 
   const server = createServer(
     {

@@ -1,10 +1,10 @@
 /**
  * The contract between the UI build (ui/src/build.ts) and the gateway that serves it:
- * ui/dist/manifest.json names every content-hashed file under ui/dist/assets/, so the
- * server knows exactly which files exist (anything else is a 404) and the pages know
- * which names to link. The gateway reads it at start-up through `uiManifestSchema`: a
- * manifest from another build layout, or a file name that is not a plain name inside
- * assets/, leaves /ui unavailable instead of being served.
+ * ui/dist/manifest.json names every content-hashed file under ui/dist/assets/ (Swagger UI's
+ * for /docs too), so the server knows exactly which files exist (anything else is a 404) and
+ * the pages know which names to link. The gateway reads it at start-up through
+ * `uiManifestSchema`: a manifest from another build layout, or a file name that is not a plain
+ * name inside assets/, leaves /ui and /docs unavailable instead of being served.
  */
 import { z } from 'zod';
 
@@ -22,6 +22,9 @@ const ASSET_NAMES = [
   'graphiql-editor.worker.js',
   'graphiql-json.worker.js',
   'graphiql-graphql.worker.js',
+  'swagger-ui.js',
+  'swagger-ui.css',
+  'docs-boot.js',
 ] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 

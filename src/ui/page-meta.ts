@@ -1,7 +1,10 @@
 /**
- * What the app page's HTML tells its script (read in the browser by ui/src/app/gateway-client.ts):
+ * What a page's HTML tells its script (read in the browser by ui/src/app/gateway-client.ts and ui/src/docs/boot.ts):
  * here, with no imports, so the browser bundle takes the name without the server's modules.
  */
 
 /** `<meta name=… content=…>` holding REQUEST_TIMEOUT_MS. */
 export const REQUEST_TIMEOUT_META = 'gateway-request-timeout-ms';
+
+/** `<meta name=… content=…>` on /docs holding the path of the OpenAPI document Swagger UI renders. */
+export const OPENAPI_URL_META = 'gateway-openapi-url';

@@ -1,11 +1,11 @@
 /**
- * The two HTML pages of /ui, rendered once at start-up from the build manifest. They are
+ * The HTML pages of /ui and /docs, rendered once at start-up from the build manifest. They are
  * small shells: the app and GraphiQL load as cached, content-hashed files. Every URL in them
  * is an absolute path: each page is served at its URL with and without a trailing slash.
  */
 import type { AssetName, UiManifest } from './manifest.js';
 import { ASSET_PREFIX } from './manifest.js';
-import { REQUEST_TIMEOUT_META } from './page-meta.js';
+import { OPENAPI_URL_META, REQUEST_TIMEOUT_META } from './page-meta.js';
 
 /** GraphiQL's page title, also its visible heading (ui/src/build.ts puts it in GraphiQL's logo slot). */
 export const GRAPHIQL_TITLE = 'Churn gateway · GraphiQL';
@@ -63,5 +63,22 @@ export function renderGraphiqlPage(manifest: UiManifest): string {
     // GraphiQL renders into the page's main landmark: in a <div>, all of it sat outside any
     // landmark, and a screen reader's "main" key found nothing on the page.
     `<main id="root" aria-label="GraphiQL"><noscript>GraphiQL needs JavaScript.</noscript></main>`,
+  );
+}
+
+/** Swagger UI's page title. */
+export const DOCS_TITLE = 'Churn gateway · REST API (Swagger UI)';
+
+/** /docs: Swagger UI rendering the OpenAPI document at `openapiUrl` (ui/src/docs/boot.ts starts it). */
+export function renderDocsPage(manifest: UiManifest, openapiUrl: string): string {
+  const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
+  return shell(
+    DOCS_TITLE,
+    `<meta name="${OPENAPI_URL_META}" content="${openapiUrl}">
+<link rel="icon" href="${url('favicon.ico')}">
+<link rel="stylesheet" href="${url('swagger-ui.css')}">
+<script defer src="${url('swagger-ui.js')}"></script>
+<script defer src="${url('docs-boot.js')}"></script>`,
+    `<main id="swagger-ui" aria-label="REST API reference"><noscript>Swagger UI needs JavaScript; the description of the REST routes is at <a href="${openapiUrl}">${openapiUrl}</a>.</noscript></main>`,
   );
 }

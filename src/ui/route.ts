@@ -3,7 +3,9 @@
  * GRAPHIQL_ENABLED), and their static files at /ui/assets/<content-hashed name>. Each page
  * is served the same with a trailing slash (/ui/, /ui/graphiql/): the pages link only
  * absolute paths, so they work from either URL.
- * Built from ui/dist (`npm run build:ui`); without a build, /ui answers 503 saying so.
+ * Also /docs: Swagger UI over GET /openapi.json (the prototype, FastAPI, served it there), its
+ * files among the same assets; and /redoc, FastAPI's other documentation page, sent to /docs.
+ * Built from ui/dist (`npm run build:ui`); without a build, /ui and /docs answer 503 saying so.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,15 +15,16 @@ import { describeError } from '../errors.js';
 import { HttpProblem } from '../http.js';
 import type { Logger } from '../logger.js';
 import type { RequestState } from '../request-state.js';
+import { OPENAPI_PATH } from '../rest/openapi.js';
 import { ifNoneMatchHits } from './etag.js';
 import { ASSET_PREFIX } from './manifest.js';
-import { renderAppPage, renderGraphiqlPage } from './pages.js';
-import { APP_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
+import { renderAppPage, renderDocsPage, renderGraphiqlPage } from './pages.js';
+import { APP_CSP, DOCS_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
 import { StaticAssets, loadManifest } from './static-assets.js';
 
 export interface UiRoute {
-  readonly prefix: '/ui';
-  handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<boolean>;
+  readonly prefix: '/ui' | '/docs' | '/redoc';
+  handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<boolean> | boolean;
 }
 
 interface Page {
@@ -49,30 +52,39 @@ function sendPage(req: IncomingMessage, res: ServerResponse, p: Page): void {
   res.end(req.method === 'HEAD' ? undefined : p.html);
 }
 
-export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'REQUEST_TIMEOUT_MS'>, log: Logger): UiRoute {
-  let built: { assets: StaticAssets; app: Page; graphiql: Page } | null = null;
+/** GET and HEAD only: anything else is a 405 naming them. */
+function getOrHead(req: IncomingMessage, res: ServerResponse, urlPath: string): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return;
+  res.setHeader('allow', 'GET, HEAD');
+  throw new HttpProblem(405, 'Method Not Allowed', `${urlPath} answers GET and HEAD only`);
+}
+
+/** /ui, /docs and /redoc: one build, read once, their files served from one place (/ui/assets/). */
+export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'REQUEST_TIMEOUT_MS'>, log: Logger): UiRoute[] {
+  let built: { assets: StaticAssets; app: Page; graphiql: Page; docs: Page } | null = null;
   try {
     const manifest = loadManifest(config.UI_DIR);
     built = {
       assets: new StaticAssets(manifest, path.join(config.UI_DIR, 'assets')),
       app: page(renderAppPage(manifest, { graphiqlEnabled: config.GRAPHIQL_ENABLED, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }), APP_CSP),
       graphiql: page(renderGraphiqlPage(manifest), GRAPHIQL_CSP),
+      docs: page(renderDocsPage(manifest, OPENAPI_PATH), DOCS_CSP),
     };
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `/ui is unavailable: ${missing ? 'no UI build' : 'the UI build is not usable'} (run npm run build:ui)`);
   }
 
-  return {
+  const notBuilt = () => new HttpProblem(503, 'Service Unavailable', `the UI is not built on this server (UI_DIR=${config.UI_DIR}); run npm run build:ui`);
+  const pathOf = (req: IncomingMessage) => (req.url ?? '/').split('?', 1)[0] as string;
+
+  const ui: UiRoute = {
     prefix: '/ui',
     async handle(req, res, state) {
-      const urlPath = (req.url ?? '/').split('?', 1)[0] as string;
+      const urlPath = pathOf(req);
       setSecurityHeaders(res, APP_CSP);
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
-        throw new HttpProblem(405, 'Method Not Allowed', `${urlPath} answers GET and HEAD only`);
-      }
-      if (!built) throw new HttpProblem(503, 'Service Unavailable', `the UI is not built on this server (UI_DIR=${config.UI_DIR}); run npm run build:ui`);
+      getOrHead(req, res, urlPath);
+      if (!built) throw notBuilt();
       if (urlPath === '/ui' || urlPath === '/ui/') {
         state.route = 'ui';
         sendPage(req, res, built.app);
@@ -90,4 +102,36 @@ export function createUiRoute(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED'
       return false;
     },
   };
+
+  // Swagger UI's files are among /ui/assets/ (the page links them there): /docs/<anything> is a 404.
+  const docsPage: UiRoute = {
+    prefix: '/docs',
+    handle(req, res, state) {
+      const urlPath = pathOf(req);
+      if (urlPath !== '/docs' && urlPath !== '/docs/') return false;
+      state.route = 'docs';
+      setSecurityHeaders(res, DOCS_CSP);
+      getOrHead(req, res, urlPath);
+      if (!built) throw notBuilt();
+      sendPage(req, res, built.docs);
+      return true;
+    },
+  };
+
+  // FastAPI's other page, ReDoc, renders the same document: its bookmarks land on Swagger UI.
+  // 302, not 301: browsers keep a 301 for good, so a ReDoc page added later would never be reached.
+  const redoc: UiRoute = {
+    prefix: '/redoc',
+    handle(req, res, state) {
+      const urlPath = pathOf(req);
+      if (urlPath !== '/redoc' && urlPath !== '/redoc/') return false;
+      state.route = 'redoc';
+      getOrHead(req, res, urlPath);
+      res.writeHead(302, { location: '/docs', 'content-length': 0 });
+      res.end();
+      return true;
+    },
+  };
+
+  return [ui, docsPage, redoc];
 }

@@ -1,6 +1,6 @@
 /**
- * Security headers of every /ui response. Everything comes from this origin: no CDN, no
- * inline script. The app page allows nothing else; GraphiQL additionally needs inline
+ * Security headers of every /ui and /docs response. Everything comes from this origin: no CDN,
+ * no inline script. The app page allows nothing else; GraphiQL additionally needs inline
  * styles (Monaco and React set style attributes) and data: images/fonts from its CSS.
  */
 import type { ServerResponse } from 'node:http';
@@ -26,6 +26,8 @@ const policy = (overrides: Partial<Record<keyof typeof BASE_POLICY, string>>) =>
 
 export const APP_CSP = policy({});
 export const GRAPHIQL_CSP = policy({ 'style-src': "'self' 'unsafe-inline'", 'img-src': "'self' data:", 'font-src': "'self' data:" });
+/** /docs: Swagger UI's CSS draws its icons as data: SVG images; nothing else beyond the app page's policy. */
+export const DOCS_CSP = policy({ 'img-src': "'self' data:" });
 
 // Only features Chromium knows: it warns on the console about every other one (this had 'bluetooth').
 const PERMISSIONS_POLICY = ['camera', 'microphone', 'geolocation', 'payment', 'usb', 'serial', 'display-capture'].map((f) => `${f}=()`).join(', ');

@@ -5,10 +5,13 @@
  * - GraphiQL's JS, CSS, Monaco workers and favicon, taken out of
  *   @graphql-yoga/render-graphiql (which would otherwise inline ≈9 MB into every page)
  *   and a small boot script that preloads the example operations;
+ * - Swagger UI for /docs: swagger-ui-dist's prebuilt bundle and CSS as published, and a small
+ *   boot script that points it at the gateway's OpenAPI document;
  * - every file content-hashed, with .br and .gz siblings, listed in manifest.json.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +26,7 @@ import { GRAPHIQL_TITLE } from '../../src/ui/pages.js';
 import { EXAMPLES } from './app/customer-fields.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const require = createRequire(import.meta.url);
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
@@ -120,6 +124,10 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
     { name: 'graphiql-editor.worker.js', bytes: text(graphiql.editorWorkerService), contentType: js, graphiql: true },
     { name: 'graphiql-json.worker.js', bytes: text(graphiql.jsonWorker), contentType: js, graphiql: true },
     { name: 'graphiql-graphql.worker.js', bytes: text(graphiql.graphqlWorker), contentType: js, graphiql: true },
+    // Swagger UI's prebuilt browser bundle and CSS, as published.
+    { name: 'swagger-ui.js', bytes: await readFile(require.resolve('swagger-ui-dist/swagger-ui-bundle.js')), contentType: js, graphiql: false },
+    { name: 'swagger-ui.css', bytes: await readFile(require.resolve('swagger-ui-dist/swagger-ui.css')), contentType: 'text/css; charset=utf-8', graphiql: false },
+    { name: 'docs-boot.js', bytes: await bundle('ui/src/docs/boot.ts', 'iife'), contentType: js, graphiql: false },
   ];
   const assets: Partial<Record<AssetName, UiAsset>> = {};
   for (const output of outputs) assets[output.name] = await writeAsset(assetsDir, output);
