@@ -11,7 +11,8 @@
 # "stable" too (aws-actions/amazon-ecs-deploy-task-definition#191).
 #
 # Environment: ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE;
-# optional WAIT_MINUTES (20), POLL_SECONDS (15). Writes `task-definition-arn=<arn>` to
+# optional WAIT_MINUTES (20), POLL_SECONDS (15). Writes `task-definition-arn=<arn>` and
+# `model-uri=<the container's MODEL_URI, empty when it serves its image's bundle>` to
 # $GITHUB_OUTPUT when set.
 set -euo pipefail
 : "${ECS_CLUSTER:?}" "${ECS_SERVICE:?}" "${ECS_TASK_FAMILY:?}" "${ECS_CONTAINER_NAME:?}" "${IMAGE:?}"
@@ -45,9 +46,14 @@ input=$(jq --arg c "$ECS_CONTAINER_NAME" --arg image "$IMAGE" '
         .registeredAt, .registeredBy, .deregisteredAt)
   | .containerDefinitions |= map(if .name == $c then .image = $image else . end)' <<<"$current")
 
+# The model the tasks load: MLflow's (MODEL_URI, set by the CDK app with mlflowTrackingUri) or,
+# without it, the bundle packaged in the image.
+model_uri=$(jq -r --arg c "$ECS_CONTAINER_NAME" '.containerDefinitions[] | select(.name == $c)
+  | [(.environment // [])[] | select(.name == "MODEL_URI") | .value][0] // ""' <<<"$input")
+
 arn=$(aws ecs register-task-definition --cli-input-json "$input" --query taskDefinition.taskDefinitionArn --output text)
 echo "registered: $arn"
-if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "task-definition-arn=$arn" >>"$GITHUB_OUTPUT"; fi
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then printf 'task-definition-arn=%s\nmodel-uri=%s\n' "$arn" "$model_uri" >>"$GITHUB_OUTPUT"; fi
 
 aws ecs update-service --cluster "$ECS_CLUSTER" --service "$ECS_SERVICE" --task-definition "$arn" \
   --query 'service.deployments[0].id' --output text >/dev/null

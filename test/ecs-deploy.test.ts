@@ -140,7 +140,18 @@ describe('scripts/ecs-deploy.sh', () => {
     for (const key of ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy']) delete input[key];
     expect(registered).toEqual({ ...input, containerDefinitions: [{ ...CURRENT.containerDefinitions[0], image: IMAGE }, CURRENT.containerDefinitions[1]] });
     expect(r.calls).toContain(`ecs update-service --cluster churn-gateway --service churn-gateway --task-definition ${NEW_ARN}`);
-    expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\n`);
+    // No MODEL_URI in the gateway's environment: the tasks serve their image's bundle.
+    expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\nmodel-uri=\n`);
+  });
+
+  it("names the model the tasks load: the container's MODEL_URI when MLflow is configured, for the release's report", () => {
+    const gateway = { ...CURRENT.containerDefinitions[0]!, environment: [{ name: 'PORT', value: '8000' }, { name: 'MODEL_URI', value: 'models:/telco-churn@champion' }] };
+    // Another container's MODEL_URI is not the gateway's.
+    const sidecar = { ...CURRENT.containerDefinitions[1]!, environment: [{ name: 'MODEL_URI', value: 'models:/other@x' }] };
+    const withMlflow = { ...CURRENT, containerDefinitions: [sidecar, gateway] };
+    const r = run([[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]], { running: withMlflow });
+    expect(r.status, r.out).toBe(0);
+    expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\nmodel-uri=models:/telco-churn@champion\n`);
   });
 
   it('starts from the revision the service runs, not from a newer one that was rolled back', () => {

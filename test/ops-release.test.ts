@@ -154,3 +154,24 @@ describe('release: deploy settings', () => {
     expect(runStep('settings', { AWS_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1 ' }).status).toBe(1);
   });
 });
+
+describe('release: the deploy job\'s report of the model it runs', () => {
+  const base = { ECS_SERVICE: 'churn-gateway', TASK_DEFINITION: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/churn-gateway:9', IMAGE: 'docker.io/acme/churn-gateway:0123456789abcdef0123456789abcdef01234567', MODEL_VERSION: '7' };
+
+  it("is given the model URI the deploy step read from the task definition", () => {
+    expect(release).toContain('MODEL_URI: ${{ steps.deploy.outputs.model-uri }}');
+  });
+
+  it("without MLflow, the image's bundle and its version", () => {
+    const r = runStep('report', { ...base, MODEL_URI: '' });
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`::notice::service churn-gateway runs ${base.TASK_DEFINITION} (${base.IMAGE}): the image's bundle, model version 7`);
+  });
+
+  it("with MLflow, its model URI; the bundle's version only as the fallback, not as the model the service runs", () => {
+    const r = runStep('report', { ...base, MODEL_URI: 'models:/telco-churn@champion' });
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(': models:/telco-churn@champion from MLflow (the image\'s bundle, model version 7, only where MLflow cannot provide it at start-up)');
+    expect(r.out).not.toMatch(/\(docker\.io\S+, model version 7\)/);
+  });
+});
