@@ -11,13 +11,14 @@ import { Kind, getOperationAST, locatedError, type DocumentNode, type ExecutionA
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
-import { SENT_TWICE, bodyText, checkContainerCount, colonsInText, colonsInValue, findDuplicateKey } from './json-body.js';
+import { SENT_TWICE, bodyText, checkContainerCount, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, underflowMessage } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
 import { schema } from './schema/index.js';
 import { useOperationNameCheck } from './schema/operation-name.js';
+import { useRepresentableFloats } from './schema/float-literals.js';
 import { MAX_DOCUMENT_CHARS, limitPlugins, variablesOverLimits } from './schema/limits.js';
 import { PreparedOperations, operationLabel, type PreparedOperation } from './schema/prepared-operations.js';
 import { useShortPrintedValues } from './schema/printed-values.js';
@@ -52,6 +53,7 @@ function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
   }
   // On either path: Yoga parses the same text again, and would keep a repeated field's last value too.
   if (colonsInText(text) !== colonsInValue(payload)) checkDuplicateKeys(text);
+  checkUnderflow(text);
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   const { query, operationName, variables, extensions } = payload as Record<string, unknown>;
   if (typeof query !== 'string') {
@@ -156,6 +158,15 @@ function checkDuplicateKeys(text: string): void {
   if (!duplicate) return;
   const path = problemPath([...duplicate.path, duplicate.key]);
   throw new HttpProblem(400, 'Bad Request', `${path} ${SENT_TWICE}`, [{ path, message: SENT_TWICE }]);
+}
+
+/** Refuses a body holding a number that JSON.parse read as 0 though it is not zero (json-body.ts), naming where. */
+function checkUnderflow(text: string): void {
+  const tiny = findUnderflowingNumber(text);
+  if (!tiny) return;
+  const path = problemPath(tiny.path) || '(body)';
+  const message = underflowMessage(tiny.literal);
+  throw new HttpProblem(400, 'Bad Request', `${path} ${message}`, [{ path, message }]);
 }
 
 function checkDocumentLength(query: string): void {
@@ -337,6 +348,7 @@ export function createGraphQLEndpoint(deps: {
     context: ({ requestState }) => contextFor(requestState),
     plugins: [
       ...limitPlugins(config),
+      useRepresentableFloats(),
       useOperationNameCheck(),
       useErrorCodes({ hideSuggestions: config.NODE_ENV === 'production' }),
       useShortPrintedValues(),

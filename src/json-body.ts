@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { HttpProblem } from './http.js';
+import { underflows } from './number-text.js';
 
 /**
  * Where the first ill-formed UTF-8 sequence starts (Unicode 15, table 3-7), or -1. Only
@@ -125,27 +126,39 @@ export interface DuplicateKey {
 }
 
 interface Frame {
+  /** The names read so far (objects), or null (arrays). */
   readonly keys: Set<string> | null;
   /** The member or element being read: its name (objects) or index (arrays). */
   at: string | number;
 }
 
+/** What scanJsonText reports; returning true stops the scan. */
+interface TextVisitor {
+  /** A member's name, decoded, before the frame records it (`frame.keys` holds the earlier ones). */
+  readonly key?: (key: string, frame: Frame, stack: readonly Frame[]) => boolean;
+  /** A number, as written (`stack` leads to it). */
+  readonly number?: (literal: string, stack: readonly Frame[]) => boolean;
+}
+
+/** A JSON number as written; `y`: matched where lastIndex says. */
+const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
 /**
- * The first field named twice in one object of a JSON text (in text order), or null. Names
- * are compared as parsed, escapes decoded. `text` must be valid JSON (it was parsed first).
+ * Walks a JSON text in text order, keeping the path to where it is, and reports names and
+ * numbers to `visitor` until it returns true. `text` must be valid JSON (it was parsed first).
  */
-export function findDuplicateKey(text: string): DuplicateKey | null {
+function scanJsonText(text: string, visitor: TextVisitor): void {
   const stack: Frame[] = [];
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text[i] as string;
     if (c === '"') {
       let end = i + 1;
       while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
       const top = stack[stack.length - 1];
       if (expectKey && top?.keys) {
         const key = JSON.parse(text.slice(i, end + 1)) as string;
-        if (top.keys.has(key)) return { path: stack.slice(0, -1).map((f) => f.at), key };
+        if (visitor.key?.(key, top, stack)) return;
         top.keys.add(key);
         top.at = key;
         expectKey = false;
@@ -162,10 +175,88 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
       const top = stack[stack.length - 1];
       if (top?.keys) expectKey = true;
       else if (top) top.at = (top.at as number) + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      NUMBER_TOKEN.lastIndex = i;
+      const literal = (NUMBER_TOKEN.exec(text) as RegExpExecArray)[0];
+      if (visitor.number?.(literal, stack)) return;
+      i += literal.length - 1;
     }
   }
-  return null;
 }
+
+/**
+ * The first field named twice in one object of a JSON text (in text order), or null. Names
+ * are compared as parsed, escapes decoded. `text` must be valid JSON (it was parsed first).
+ */
+export function findDuplicateKey(text: string): DuplicateKey | null {
+  let found: DuplicateKey | null = null;
+  scanJsonText(text, {
+    key: (key, frame, stack) => {
+      if (!frame.keys?.has(key)) return false;
+      found = { path: stack.slice(0, -1).map((f) => f.at), key };
+      return true;
+    },
+  });
+  return found;
+}
+
+/** A number of a JSON text that JSON.parse reads as 0 although it is not zero, and where it is. */
+export interface UnderflowingNumber {
+  /** The path to the number: names and indexes from the text's top level. */
+  readonly path: readonly (string | number)[];
+  /** The number as written. */
+  readonly literal: string;
+}
+
+/**
+ * Zeros a number written without a negative exponent needs in a row to be read as 0: the
+ * smallest double, 5e-324, has 323 after the decimal point. Fewer than this many anywhere in a
+ * text, and no `e-` or `E-`, and it holds no such number.
+ */
+const UNDERFLOW_ZEROS = '0'.repeat(300);
+
+/** Whether a `-` of the text follows an `e` or `E` (a negative exponent, or text that looks like one). */
+function hasNegativeExponent(text: string): boolean {
+  for (let i = text.indexOf('-'); i !== -1; i = text.indexOf('-', i + 1)) {
+    const before = text.charCodeAt(i - 1);
+    if (before === 0x65 || before === 0x45) return true;
+  }
+  return false;
+}
+
+/**
+ * The first number of a JSON text whose digits are not all zero but whose magnitude is below
+ * the smallest double (1e-400, or 0. and 400 zeros and a 1), or null: JSON.parse reads it as 0
+ * without a word, and a tenure or charge of 0 is a valid customer (a new one), so the caller
+ * would be scored as one they did not send. `text` must be valid JSON. Costs two searches of
+ * the text when it holds none (every request body).
+ */
+export function findUnderflowingNumber(text: string): UnderflowingNumber | null {
+  if (!hasNegativeExponent(text) && !text.includes(UNDERFLOW_ZEROS)) return null;
+  let found: UnderflowingNumber | null = null;
+  scanJsonText(text, {
+    number: (literal, stack) => {
+      if (!underflows(literal)) return false;
+      found = { path: stack.map((f) => f.at), literal };
+      return true;
+    },
+  });
+  return found;
+}
+
+/** Longest number quoted in full in a message. */
+const QUOTED_NUMBER_CHARS = 40;
+
+/** A number as written, for a message: cut after QUOTED_NUMBER_CHARS characters (0. and 400 zeros is one). */
+export function quotedNumber(literal: string): string {
+  return literal.length <= QUOTED_NUMBER_CHARS ? literal : `${literal.slice(0, QUOTED_NUMBER_CHARS)}… (a number of ${literal.length} characters)`;
+}
+
+/** Why an UnderflowingNumber is refused, on either route and in GraphQL documents. */
+export const UNDERFLOW_REASON = 'not zero, but too small for a 64-bit number, so it would be read as 0; send 0 if 0 is meant';
+
+/** What a 400 says of an UnderflowingNumber in a request body. */
+export const underflowMessage = (literal: string): string => `is ${quotedNumber(literal)}: ${UNDERFLOW_REASON}`;
 
 /**
  * JSON objects and arrays a body may hold beyond one per customer of a full batch (MAX_BATCH).

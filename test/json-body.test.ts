@@ -5,7 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { HttpProblem } from '../src/http.js';
-import { bodyText, colonsInText, colonsInValue, findDuplicateKey, firstInvalidUtf8 } from '../src/json-body.js';
+import { bodyText, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, firstInvalidUtf8 } from '../src/json-body.js';
+import { underflows } from '../src/number-text.js';
 import { parseLegacyBody, validCustomerColons } from '../src/rest/predict.js';
 import { LEGACY_PAYLOAD } from './helpers/index.js';
 
@@ -122,6 +123,52 @@ describe('fields sent twice', () => {
     expect(colonsInValue(JSON.parse(deep))).toBe(2);
     expect(colonsInText(deep)).toBe(2);
     expect(findDuplicateKey(deep)).toBeNull();
+  });
+});
+
+describe('numbers JSON.parse reads as 0 though they are not zero', () => {
+  const zeros = (n: number) => '0'.repeat(n);
+
+  it.each([
+    ['1e-400', true],
+    ['-1E-400', true],
+    ['100e-326', true], // 1e-324, below half the smallest double
+    ['2e-324', true],
+    [`0.${zeros(323)}2`, true],
+    [`0.${zeros(330)}1e+5`, true],
+    ['3e-324', false], // rounds to 5e-324, the smallest double
+    ['5e-324', false],
+    [`0.${zeros(323)}3`, false],
+    ['1e-5', false],
+    ['0e-400', false], // zero, however written
+    ['-0.000e-9', false],
+    ['0', false],
+    ['-0', false],
+    ['29.85', false],
+  ])('%s: %s', (literal, expected) => {
+    expect(underflows(literal)).toBe(expected);
+  });
+
+  it('names the first such number by its path, in text order, and nothing in names or strings', () => {
+    expect(findUnderflowingNumber('{"a":[1,{"b":2e-400}],"c":1e-999}')).toEqual({ path: ['a', 1, 'b'], literal: '2e-400' });
+    expect(findUnderflowingNumber('[0,1.5E-5,-3e-500]')).toEqual({ path: [2], literal: '-3e-500' });
+    expect(findUnderflowingNumber('1e-400')).toEqual({ path: [], literal: '1e-400' });
+    expect(findUnderflowingNumber(`{"x":0.${zeros(400)}1}`)).toEqual({ path: ['x'], literal: `0.${zeros(400)}1` });
+    // Looks like one, but is a name or a string (escapes included); a valid -0 and tiny zeros.
+    expect(findUnderflowingNumber(`{"1e-400":"1e-400","s":"\\"1e-400","z":0e-400,"n":-0,"m":"${zeros(400)}1"}`)).toBeNull();
+    expect(findUnderflowingNumber('{"contract":"Month-to-month","tenure":0,"charge":1.0e-3}')).toBeNull();
+  });
+
+  it('finds one put anywhere in a generated body, and none in the same body without it', () => {
+    const next = random(5);
+    for (let n = 0; n < 2_000; n++) {
+      const before = stringify(generate(next, 1), next);
+      const after = stringify(generate(next, 1), next);
+      const tiny = ['1e-400', '-7E-999', `0.${zeros(350)}9`][n % 3] as string;
+      const text = `{"a":${before},"list":[1,2,{"t":${tiny}}],"b":${after}}`;
+      expect(findUnderflowingNumber(text), text).toEqual({ path: ['list', 2, 't'], literal: tiny });
+      expect(findUnderflowingNumber(text.replace(tiny, '0')), text).toBeNull();
+    }
   });
 });
 

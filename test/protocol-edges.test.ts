@@ -287,6 +287,41 @@ describe('HTTP', () => {
     expect(((await twoQueries.json()) as Problem).detail).toBe('query is sent more than once; send each field once');
   });
 
+  it('refuses a number JSON.parse would read as 0 though it is not zero (1e-400) with a 400 naming it, on /predict and /graphql', async () => {
+    // Before, tenure 1e-400 was scored as a new customer (tenure 0): a valid value the caller never sent.
+    const legacy = JSON.stringify(LEGACY_PAYLOAD);
+    const post = (path: string, text: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    const reason = 'not zero, but too small for a 64-bit number, so it would be read as 0; send 0 if 0 is meant';
+    const single = await post('/predict', legacy.replace('"tenure":1', '"tenure":1e-400'));
+    expect(single.status).toBe(400);
+    expect(((await single.json()) as Problem).errors).toEqual([{ path: 'tenure', message: `is 1e-400: ${reason}` }]);
+    // In a batch, by index; a negative one, and one written with 400 zeros (quoted cut).
+    const zeros = `0.${'0'.repeat(400)}1`;
+    const batch = await post('/predict', `[${legacy},${legacy.replace('"MonthlyCharges":29.85', '"MonthlyCharges":-2.5E-330').replace('"TotalCharges":29.85', `"TotalCharges":${zeros}`)}]`);
+    expect(batch.status).toBe(400);
+    const found = ((await batch.json()) as Problem).errors ?? [];
+    expect(found[0]).toEqual({ path: '[1].MonthlyCharges', message: `is -2.5E-330: ${reason}` });
+    expect(found).not.toContainEqual(expect.objectContaining({ path: '[1].TotalCharges' })); // the first one is named
+    const tail = await post('/predict', legacy.replace('"TotalCharges":29.85', `"TotalCharges":${zeros}`));
+    expect(((await tail.json()) as Problem).errors).toEqual([{ path: 'TotalCharges', message: `is ${zeros.slice(0, 40)}… (a number of ${zeros.length} characters): ${reason}` }]);
+    // The smallest double is not zero and is answered; so is an id that reads like such a number, and a zero written with an exponent.
+    const smallest = await post('/predict', legacy.replace('"MonthlyCharges":29.85', '"MonthlyCharges":5e-324').replace(/}$/, ',"customerID":"1e-400"}'));
+    expect(smallest.status).toBe(200);
+    expect(((await post('/predict', legacy.replace('"tenure":1', '"tenure":0e-400'))).status)).toBe(200);
+    // GraphQL variables, and a Float literal in the document (the variable's default too).
+    const variables = JSON.stringify({ c: GRAPHQL_CUSTOMER }).replace('"monthlyCharges":29.85', '"monthlyCharges":1e-400');
+    const graphql = await post('/graphql', `{"query":${JSON.stringify(SINGLE)},"variables":${variables}}`);
+    expect(graphql.status).toBe(400);
+    expect(((await graphql.json()) as Problem).errors).toEqual([{ path: 'variables.c.monthlyCharges', message: `is 1e-400: ${reason}` }]);
+    // Enums bare, the rest as JSON: the README's customer written in the document.
+    const fields = Object.entries(GRAPHQL_CUSTOMER).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : k === 'monthlyCharges' ? '1e-400' : JSON.stringify(v)}`);
+    const literal = await gql(gw.url, `mutation { predict(customer: { ${fields.join(', ')} }) { churnProbability } }`);
+    expect(literal.status).toBe(400);
+    expect(literal.body.errors?.map((e) => [e.message, e.extensions?.['code']])).toEqual([[`Float literal 1e-400 is ${reason}`, 'GRAPHQL_VALIDATION_FAILED']]);
+    const withDefault = await gql(gw.url, 'query Q($m: Float = 1E-999) { modelInfo { name } }');
+    expect([withDefault.status, withDefault.body.errors?.[0]?.message]).toEqual([400, `Float literal 1E-999 is ${reason}`]);
+  });
+
   it('answers colons in ids and strings, escaped or not, without taking them for repeated fields', async () => {
     // As JSON text: a colon, an escaped colon (\u003a), an escaped backslash before u003a (no colon), two colons.
     const ids = ['a:b', 'a\\u003ab', 'a\\\\u003ab', '::'];

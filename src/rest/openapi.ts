@@ -360,7 +360,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               `JSON in UTF-8, uncompressed; content-type application/json (a body without a content-type is read as JSON, as the prototype's callers send it). ` +
               `The request schema accepts what the gateway accepts, except what JSON Schema cannot see in the parsed value: ` +
               `the body is at most ${bodyLimit} bytes (${setting('BODY_LIMIT_BYTES')}; 413 above), must be UTF-8 (400 naming the first bad byte), ` +
-              `and no object may send a field twice (400: JSON parsers keep the last value silently). ` +
+              `no object may send a field twice (400: JSON parsers keep the last value silently), ` +
+              `and no number may be too small for a 64-bit number without being zero, such as 1e-400 (400: JSON parsers read it as 0, a valid tenure or charge). ` +
               `A body over ${CONTAINERS_COUNTED_FROM} characters may hold a bounded number of JSON objects and arrays, which a body of customers never exceeds.`,
             content: {
               'application/json': {
@@ -380,7 +381,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             },
             '400': {
               description:
-                'Refused: the body is not valid JSON or not UTF-8, sends a field twice, or a customer breaks the contract (errors names each field as `[i].Column` and what is allowed), ' +
+                'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract (errors names each field as `[i].Column` and what is allowed), ' +
                 `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
               headers: REQUEST_ID_HEADER,
               content: problemContent('BadRequestProblem'),

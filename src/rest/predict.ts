@@ -9,7 +9,7 @@ import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES,
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem, problemPath } from '../http.js';
-import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey } from '../json-body.js';
+import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, underflowMessage } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
 /**
@@ -182,6 +182,9 @@ function finishChecking({ text, batch, items, requests, issues, colons }: Checki
     const duplicate = findDuplicateKey(text);
     if (duplicate) issues.unshift({ path: problemPath([...duplicate.path, duplicate.key]), message: SENT_TWICE });
   }
+  // A number JSON.parse read as 0 that is not 0 (1e-400): zod saw a valid 0.
+  const tiny = findUnderflowingNumber(text);
+  if (tiny) issues.unshift({ path: problemPath(tiny.path) || '(body)', message: underflowMessage(tiny.literal) });
   if (issues.length > 0) {
     // Exact once every customer was checked, however many problems (a repeated field found after checking counts one more).
     const count =

@@ -1,0 +1,21 @@
+/**
+ * Float literals written in a document that graphql-js would read as 0 although they are not
+ * zero (`monthlyCharges: 1e-400`): refused while the document is validated, as request bodies'
+ * numbers are (json-body.ts), because a charge of 0 is a valid customer and the caller would be
+ * scored as one they did not write. Int literals cannot underflow (no exponent, no fraction).
+ */
+import { GraphQLError, type ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { UNDERFLOW_REASON, quotedNumber } from '../json-body.js';
+import { underflows } from '../number-text.js';
+
+const RepresentableFloatsRule: ValidationRule = (context) => ({
+  FloatValue(node) {
+    if (underflows(node.value)) context.reportError(new GraphQLError(`Float literal ${quotedNumber(node.value)} is ${UNDERFLOW_REASON}`, { nodes: node }));
+  },
+});
+
+/** Adds RepresentableFloatsRule to Yoga's validation (run once per document text: Yoga caches the result). */
+export function useRepresentableFloats(): Plugin {
+  return { onValidate: ({ addValidationRule }) => addValidationRule(RepresentableFloatsRule) };
+}
