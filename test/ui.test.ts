@@ -172,6 +172,14 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.locator('#field-monthlyCharges-error').textContent()).toBe('Enter an amount from 0 to 3.4e+38; got 3.5e38.');
     expect(sent).toEqual([]);
+    // Below what a 64-bit number holds, yet not zero: it was sent as 0, a valid charge nobody entered.
+    await monthly.fill('1e-400');
+    await page.getByLabel('Tenure (months)').fill('1e-400');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-monthlyCharges-error').textContent()).toBe('1e-400 is too small to tell from 0: enter 0, or a larger amount.');
+    expect(await page.locator('#field-tenure-error').textContent()).toBe('Enter a whole number from 0 to 1200; got 1e-400.');
+    expect(sent).toEqual([]);
+    await page.getByLabel('Tenure (months)').fill('1');
     await monthly.fill('74.40');
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => sent.map((c) => c.monthlyCharges)).toEqual([74.4]);

@@ -6,6 +6,7 @@
  */
 import { CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, customerIdFits } from '../../../src/contract.js';
 import type { CustomerInput } from '../../../src/generated/graphql.js';
+import { underflows } from '../../../src/number-text.js';
 import { ADD_ON_FIELDS, ALL_FIELDS, type FieldName } from './customer-fields.js';
 
 export type RawValues = Readonly<Record<FieldName, string>>;
@@ -19,11 +20,11 @@ export type Parsed = { ok: true; customer: CustomerInput } | { ok: false; issues
 /** Digits with at most one decimal point (and an optional exponent): no separators, no hex. */
 const PLAIN_NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
 
-/** null for an empty field, NaN for text that is not a plain number. */
+/** null for an empty field, NaN for text that is not a plain number or that would read as 0 without being zero (1e-400). */
 function parseNumber(raw: string): number | null {
   const text = raw.trim();
   if (text === '') return null;
-  const n = PLAIN_NUMBER.test(text) ? Number(text) : Number.NaN;
+  const n = PLAIN_NUMBER.test(text) && !underflows(text) ? Number(text) : Number.NaN;
   return Number.isFinite(n) ? n : Number.NaN;
 }
 
@@ -32,11 +33,13 @@ function parseNumber(raw: string): number | null {
  * guessing either would predict for a customer nobody entered.
  */
 const amountIssue = (text: string) =>
-  text.includes(',')
-    ? `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.`
-    : PLAIN_NUMBER.test(text) && Number(text) > MAX_CHARGE
-      ? `Enter an amount from 0 to ${MAX_CHARGE}; got ${text}.`
-      : `Enter an amount of 0 or more; got ${text}.`;
+  PLAIN_NUMBER.test(text) && underflows(text)
+    ? `${text} is too small to tell from 0: enter 0, or a larger amount.`
+    : text.includes(',')
+      ? `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.`
+      : PLAIN_NUMBER.test(text) && Number(text) > MAX_CHARGE
+        ? `Enter an amount from 0 to ${MAX_CHARGE}; got ${text}.`
+        : `Enter an amount of 0 or more; got ${text}.`;
 
 export function parseCustomer(raw: RawValues, customerId: string): Parsed {
   const issues: FieldIssues = {};
