@@ -219,6 +219,18 @@ describe('README', () => {
     expect(await readFile(`${REPO_ROOT}.ci/run`, 'utf8')).toMatch(/^npm test$/m);
   });
 
+  it('names every package whose install script `npm ci` lists as not covered by allowScripts (the lockfile\'s)', () => {
+    const lock = JSON.parse(readFileSync(`${REPO_ROOT}package-lock.json`, 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript === true)
+      .map(([key]) => key.replace(/^.*node_modules\//, ''))
+      .sort();
+    expect(withScripts.length).toBeGreaterThan(0);
+    const listed = /`npm ci` also lists (.+?) as install scripts not covered by `allowScripts`/.exec(flat)?.[1];
+    expect(listed, 'README quick start names the install scripts npm ci lists').toBeDefined();
+    expect((listed ?? '').split(/, | and /).map((name) => name.replace(/`/g, '')).sort()).toEqual(withScripts);
+  });
+
   it('says how to serve on another port when 8000 is taken, and the example port is one PORT takes', () => {
     const port = /`PORT=(\d+) npm start` serves on another port/.exec(flat)?.[1];
     expect(port, 'README quick start names PORT=<port> npm start').toBeDefined();
