@@ -211,15 +211,21 @@ export interface UnderflowingNumber {
 /**
  * Zeros a number written without a negative exponent needs in a row to be read as 0: the
  * smallest double, 5e-324, has 323 after the decimal point. Fewer than this many anywhere in a
- * text, and no `e-` or `E-`, and it holds no such number.
+ * text, and no digit before an `e-` or `E-`, and it holds no such number.
  */
 const UNDERFLOW_ZEROS = '0'.repeat(300);
 
-/** Whether a `-` of the text follows an `e` or `E` (a negative exponent, or text that looks like one). */
+/**
+ * Whether a `-` of the text follows a digit and an `e` or `E` (a negative exponent, or text in a
+ * string that looks like one). The digit keeps ids such as line-7 or SALE-7 from costing a walk
+ * of the whole body (~130 ms on a full batch): a JSON number has one before its `e`.
+ */
 function hasNegativeExponent(text: string): boolean {
   for (let i = text.indexOf('-'); i !== -1; i = text.indexOf('-', i + 1)) {
     const before = text.charCodeAt(i - 1);
-    if (before === 0x65 || before === 0x45) return true;
+    if (before !== 0x65 && before !== 0x45) continue;
+    const digit = text.charCodeAt(i - 2);
+    if (digit >= 0x30 && digit <= 0x39) return true;
   }
   return false;
 }

@@ -3,7 +3,7 @@
  * repeated-field check against texts whose repeats are known (none, or one put there).
  */
 import { isUtf8 } from 'node:buffer';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HttpProblem } from '../src/http.js';
 import { bodyText, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, firstInvalidUtf8 } from '../src/json-body.js';
 import { underflows } from '../src/number-text.js';
@@ -157,6 +157,22 @@ describe('numbers JSON.parse reads as 0 though they are not zero', () => {
     // Looks like one, but is a name or a string (escapes included); a valid -0 and tiny zeros.
     expect(findUnderflowingNumber(`{"1e-400":"1e-400","s":"\\"1e-400","z":0e-400,"n":-0,"m":"${zeros(400)}1"}`)).toBeNull();
     expect(findUnderflowingNumber('{"contract":"Month-to-month","tenure":0,"charge":1.0e-3}')).toBeNull();
+  });
+
+  it('walks a body only when a digit comes before its e- or E-, so ids such as line-7 or SALE-7 do not make it walk a batch', () => {
+    // The walk decodes every name (JSON.parse); on a full batch of such ids it held the event loop ~130 ms.
+    const ids = ['line-7', 'SALE-7', 'Store E-12', '2e-5 in words'];
+    const body = JSON.stringify(ids.map((customerID) => ({ ...LEGACY_PAYLOAD, customerID })));
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(findUnderflowingNumber(body.replace('2e-5 in words', 'x'))).toBeNull();
+      expect(parse).not.toHaveBeenCalled();
+      // A string holding what reads like one is walked, and found to be no number.
+      expect(findUnderflowingNumber(body)).toBeNull();
+      expect(parse).toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('finds one put anywhere in a generated body, and none in the same body without it', () => {
