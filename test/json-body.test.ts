@@ -5,9 +5,9 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it, vi } from 'vitest';
 import { HttpProblem } from '../src/http.js';
-import { bodyText, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, firstInvalidUtf8 } from '../src/json-body.js';
+import { bodyText, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, firstInvalidUtf8, quotedNumber } from '../src/json-body.js';
 import { underflows } from '../src/number-text.js';
-import { parseLegacyBody, validCustomerColons } from '../src/rest/predict.js';
+import { MAX_COUNTED_ISSUES, parseLegacyBody, validCustomerColons } from '../src/rest/predict.js';
 import { LEGACY_PAYLOAD } from './helpers/index.js';
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
@@ -124,6 +124,10 @@ describe('fields sent twice', () => {
     expect(colonsInText(deep)).toBe(2);
     expect(findDuplicateKey(deep)).toBeNull();
   });
+
+  it('names the first repeat in text order when there are several', () => {
+    expect(findDuplicateKey('{"a":{"x":1,"x":2},"b":1,"b":2}')).toEqual({ path: ['a'], key: 'x' });
+  });
 });
 
 describe('numbers JSON.parse reads as 0 though they are not zero', () => {
@@ -142,6 +146,10 @@ describe('numbers JSON.parse reads as 0 though they are not zero', () => {
     ['1e-5', false],
     ['0e-400', false], // zero, however written
     ['-0.000e-9', false],
+    ['0E-400', false],
+    ['-0.000E-9', false],
+    ['-5', false], // below 0 is not too small: the field's own range names it
+    ['-1e-5', false],
     ['0', false],
     ['-0', false],
     ['29.85', false],
@@ -159,6 +167,16 @@ describe('numbers JSON.parse reads as 0 though they are not zero', () => {
     expect(findUnderflowingNumber('{"contract":"Month-to-month","tenure":0,"charge":1.0e-3}')).toBeNull();
   });
 
+  it('reads each number whole: one starting with 9, the fewest zeros that read as 0, and not the tail of one that does not', () => {
+    expect(findUnderflowingNumber('{"t":9e-400}')).toEqual({ path: ['t'], literal: '9e-400' });
+    expect(findUnderflowingNumber('[10E-330]')).toEqual({ path: [0], literal: '10E-330' });
+    // 2e-324 written out: 323 zeros, the fewest such a number has (the pre-filter must still look at it).
+    expect(findUnderflowingNumber(`[1,0.${zeros(323)}2]`)).toEqual({ path: [1], literal: `0.${zeros(323)}2` });
+    // 31e-325 reads as 5e-324 (not 0); its tail 1e-325 alone would read as 0.
+    expect([Number('31e-325'), underflows('1e-325')]).toEqual([5e-324, true]);
+    expect(findUnderflowingNumber('{"c":31e-325}')).toBeNull();
+  });
+
   it('walks a body only when a digit comes before its e- or E-, so ids such as line-7 or SALE-7 do not make it walk a batch', () => {
     // The walk decodes every name (JSON.parse); on a full batch of such ids it held the event loop ~130 ms.
     const ids = ['line-7', 'SALE-7', 'Store E-12', '2e-5 in words'];
@@ -173,6 +191,33 @@ describe('numbers JSON.parse reads as 0 though they are not zero', () => {
     } finally {
       parse.mockRestore();
     }
+  });
+
+  it('quotes a number of up to 40 characters in full, and cuts a longer one saying how long it is', () => {
+    const forty = `0.${zeros(37)}1`;
+    expect(forty).toHaveLength(40);
+    expect(quotedNumber(forty)).toBe(forty);
+    expect(quotedNumber(`${forty}1`)).toBe(`${forty}… (a number of 41 characters)`);
+  });
+
+  it("is REST's first problem, also when checking stopped early or the body is a bare number", () => {
+    const refusal = (text: string): HttpProblem => {
+      try {
+        parseLegacyBody(text, JSON.parse(text), 10_000);
+      } catch (err) {
+        if (err instanceof HttpProblem) return err;
+        throw err;
+      }
+      throw new Error(`accepted: ${text.slice(0, 80)}`);
+    };
+    const reason = 'not zero, but too small for a 64-bit number, so it would be read as 0; send 0 if 0 is meant';
+    // Empty customers (every field missing) stop the checking long before the last one: its tenure is still named, first.
+    const empties = Math.ceil(MAX_COUNTED_ISSUES / 10);
+    const tiny = JSON.stringify(LEGACY_PAYLOAD).replace('"tenure":1', '"tenure":1e-400');
+    const stopped = refusal(`[${'{},'.repeat(empties)}${tiny}]`);
+    expect(stopped.detail).toMatch(/^at least \d+ invalid field\(s\) \(checking stopped there/);
+    expect(stopped.errors[0]).toEqual({ path: `[${empties}].tenure`, message: `is 1e-400: ${reason}` });
+    expect(refusal('1e-400').errors[0]).toEqual({ path: '(body)', message: `is 1e-400: ${reason}` });
   });
 
   it('finds one put anywhere in a generated body, and none in the same body without it', () => {
