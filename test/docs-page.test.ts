@@ -1,7 +1,8 @@
 /**
  * /docs: Swagger UI over the gateway's own GET /openapi.json, as the prototype's (FastAPI's)
  * REST callers had it bookmarked, and /redoc sent there. Over HTTP: the page, its headers
- * (a CSP with no inline script), conditional GETs, HEAD, 405 and 404 under /docs/, 503 without
+ * (a CSP with no inline script), its links to the form and GraphiQL (GraphiQL only when it is
+ * served) and the form's to it, conditional GETs, HEAD, 405 and 404 under /docs/, 503 without
  * a UI build. In a real browser against the real gateway, with no network beyond it: every
  * operation of the document is shown, nothing is requested from another origin, no console
  * error or CSP violation is raised, and "Try it out" on POST /predict with the README's
@@ -116,6 +117,21 @@ describe('GET /docs over HTTP', () => {
       const res = await get(target);
       expect(res.status, target).toBe(404);
       expect(((await res.json()) as { detail: string }).detail, target).toBe(`no route for GET ${target}; see GET /, POST /predict, /graphql, /ui, /docs, GET /openapi.json`);
+    }
+  });
+
+  it('links the form, and GraphiQL only where this gateway serves it (GRAPHIQL_ENABLED), as the form\'s own links do', async () => {
+    /** The page's "Gateway tools" links, as `text href`. */
+    const links = (html: string) => [...(/<nav aria-label="Gateway tools">(.*?)<\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)"[^>]*>([^<]+)<\/a>/g)].map(([, href, text]) => `${text} ${href}`);
+    expect(links(await (await get('/docs')).text())).toEqual(['Prediction form /ui', 'GraphiQL /ui/graphiql']);
+    expect(links(await (await get('/ui')).text())).toEqual(['Predict /ui', 'GraphiQL /ui/graphiql', 'REST API /docs']);
+    const off = await startTestGateway({ UI_DIR: uiDir, GRAPHIQL_ENABLED: 'false' });
+    try {
+      expect((await fetch(`${off.url}/ui/graphiql`)).status).toBe(404);
+      expect(links(await (await fetch(`${off.url}/docs`)).text())).toEqual(['Prediction form /ui']);
+      expect(links(await (await fetch(`${off.url}/ui`)).text())).toEqual(['Predict /ui', 'REST API /docs']);
+    } finally {
+      await off.close();
     }
   });
 

@@ -3,7 +3,10 @@
  * real chromium page) finds no WCAG 2.1 A/AA violation on the form page in any of its states;
  * GraphiQL's wrapper (title, language, main landmark) and what the project puts in GraphiQL's
  * logo slot (the page's heading, the link back to the form) are checked, GraphiQL's own internals
- * are not; the form, and the way from GraphiQL back to it, work with the keyboard alone; and the
+ * are not; on /docs, the page around Swagger UI and the landmarks and heading Swagger UI brings
+ * are checked, and axe finds nothing else in any state of "Try it out" but the one finding of
+ * Swagger UI's own listed in SWAGGER_UI_OWN; the form, the way from GraphiQL back to it, and
+ * "Try it out" → Execute on /docs work with the keyboard alone; and the
  * page reflows on a phone, at 320 px (WCAG 1.4.10) and at 200 % zoom without horizontal
  * scrolling or clipped controls.
  */
@@ -278,6 +281,123 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await poll(() => page.locator('.graphiql-response').textContent(), 20_000).toContain('churnProbability');
   });
 
+  /** /docs with Swagger UI's operations rendered. */
+  async function docsPage(page: Page): Promise<void> {
+    await page.goto(`${gateway.url}/docs`);
+    await poll(() => page.locator('#operations-default-predict').count(), 20_000).toBe(1);
+  }
+
+  /**
+   * What Swagger UI renders that axe finds and no setting of it mends, one `rule target` each:
+   * the examples drop-down of a request body is a <select> named by nothing (its "Examples:"
+   * is a span beside it). Anything else is this page's own, or one of the mends of
+   * ui/src/docs/ (colours, the request body's name, deep links off) undone.
+   */
+  const SWAGGER_UI_OWN = ['select-name .examples-select-element'];
+
+  it("gives Swagger UI's page at /docs its title, language, one main landmark, a heading and links to the form and GraphiQL; what axe finds is Swagger UI's own examples drop-down", async () => {
+    const page = await open();
+    await docsPage(page);
+    const title = ((await (await fetch(`${gateway.url}/openapi.json`)).json()) as { info: { title: string } }).info.title;
+    // The page around Swagger UI, and the landmarks and heading it renders: one main (Swagger UI's,
+    // not nested in one of the page's), everything in a landmark.
+    const wrapper = await axe(page, {
+      type: 'rule',
+      values: ['document-title', 'html-has-lang', 'html-lang-valid', 'landmark-one-main', 'landmark-no-duplicate-main', 'landmark-main-is-top-level', 'landmark-unique', 'page-has-heading-one', 'region', 'bypass'],
+    });
+    expect(wrapper.violations.map(describeViolation)).toEqual([]);
+    expect(await page.title()).toBe('Churn gateway · REST API (Swagger UI)');
+    expect(await page.getByRole('main').locator('#operations-default-predict').count()).toBe(1);
+    const heading = page.getByRole('heading', { level: 1 });
+    expect(await heading.count()).toBe(1);
+    expect(await heading.textContent()).toContain(title);
+    expect(await heading.isVisible()).toBe(true);
+    const nav = page.getByRole('navigation', { name: 'Gateway tools' });
+    expect(await nav.getByRole('link').evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute('href')]))).toEqual([
+      ['Prediction form', '/ui'],
+      ['GraphiQL', '/ui/graphiql'],
+    ]);
+    expect(await nav.isVisible()).toBe(true);
+    /** WCAG 2.1 A/AA violations as `rule target`, Swagger UI's known own left out. */
+    const found = async () => {
+      const all = await axe(page, { type: 'tag', values: WCAG_21_AA });
+      const lines = all.violations.flatMap((v) => v.nodes.map((n) => `${v.id} ${n.target.join(' ')}`));
+      return { unknown: lines.filter((line) => !SWAGGER_UI_OWN.includes(line)), described: all.violations.map(describeViolation).join('\n') };
+    };
+    const check = async (state: string) => {
+      // Swagger UI's buttons fade their colours (0.3 s): axe would read one half-way. A transition
+      // cancelled on the way (its element re-rendered) rejects, and another may have started.
+      await page.evaluate(async () => {
+        const fading = () => document.getAnimations().filter((a) => a instanceof CSSTransition && a.playState === 'running');
+        for (let round = 0; round < 10 && fading().length > 0; round++) await Promise.allSettled(fading().map((a) => a.finished));
+      });
+      const { unknown, described } = await found();
+      expect(unknown, `${state}:\n${described}`).toEqual([]);
+    };
+    await check('at load');
+    const operation = page.locator('#operations-default-predict');
+    await operation.locator('.opblock-summary-control').click();
+    await poll(() => operation.getByRole('button', { name: 'Try it out' }).count()).toBe(1);
+    await check('POST /predict open');
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await poll(() => operation.getByRole('button', { name: 'Execute' }).count()).toBe(1);
+    await check('"Try it out" on');
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    await poll(() => operation.locator('.live-responses-table .response .response-col_status').textContent(), 20_000).toContain('200');
+    await check('with the answer');
+    // The schemas at the bottom, opened, the first (Customer) unfolded whole.
+    await page.locator('.models-control').click();
+    await poll(() => page.locator('.models article.json-schema-2020-12').count()).toBeGreaterThan(0);
+    await page.locator('.models').getByRole('button', { name: 'Expand all' }).first().click();
+    await poll(() => page.locator('.models .json-schema-2020-12-property').count()).toBeGreaterThan(0);
+    await check('schemas open');
+  });
+
+  it('goes from the form to /docs and runs "Try it out" → Execute on POST /predict with the keyboard alone, and shows the answer', async () => {
+    const page = await open();
+    await formPage(page);
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        return el.getAttribute('aria-label') ?? (el.textContent ?? '').trim();
+      });
+    /** Tabs forward from where focus is until `name` (a string: exactly, a RegExp: matching) has it. */
+    async function tabTo(name: string | RegExp): Promise<void> {
+      const passed: string[] = [];
+      for (let step = 0; step < 40; step++) {
+        await page.keyboard.press('Tab');
+        const now = (await focused()) ?? '(page)';
+        if (typeof name === 'string' ? now === name : name.test(now)) return;
+        passed.push(now);
+      }
+      throw new Error(`Tab never reached ${String(name)}: ${passed.join(', ')}`);
+    }
+    await tabTo('REST API');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${gateway.url}/docs`);
+    await poll(() => page.locator('#operations-default-predict').count(), 20_000).toBe(1);
+    // The page's own links come first, with a visible ring.
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Prediction form');
+    expect(await page.evaluate(() => { const s = getComputedStyle(document.activeElement as Element); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; })).toBe(true);
+    // POST /predict's summary is one button (its path no link inside it): Enter opens it.
+    await tabTo(/^POST\s*\/predict/);
+    await page.keyboard.press('Enter');
+    await tabTo('Try it out');
+    await page.keyboard.press('Enter');
+    // The request body, named, holds the document's first example; Execute sends it.
+    await tabTo('Request body');
+    expect(JSON.parse(await page.locator('#operations-default-predict textarea.body-param__text').inputValue())).toMatchObject({ customerID: expect.any(String) });
+    await tabTo('Execute');
+    await page.keyboard.press('Enter');
+    const live = page.locator('#operations-default-predict .live-responses-table .response');
+    await poll(() => live.locator('.response-col_status').textContent(), 20_000).toContain('200');
+    expect(await live.locator('.response-col_description').textContent()).toMatch(/"churn_probability":\s*0\.\d+/);
+    // Tab goes on from where Execute was, to Clear, into the answer.
+    await tabTo('Clear');
+  });
+
   it('is walked with the keyboard alone: skip link, every control in reading order with a visible focus, and out of the page', async () => {
     const page = await open();
     await formPage(page);
@@ -315,6 +435,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       'Skip to the customer form',
       'Predict',
       'GraphiQL',
+      'REST API',
       'field-customerId',
       ...ALL_FIELDS.map((f) => `field-${f.name}`),
       'Predict churn',

@@ -33,7 +33,7 @@ ${body}
 
 export function renderAppPage(manifest: UiManifest, options: PageOptions): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
-  const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : ''].join('');
+  const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : '', `<a href="/docs">REST API</a>`].join('');
   return shell(
     'Churn risk · prediction gateway',
     `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
@@ -69,9 +69,17 @@ export function renderGraphiqlPage(manifest: UiManifest): string {
 /** Swagger UI's page title. */
 export const DOCS_TITLE = 'Churn gateway · REST API (Swagger UI)';
 
-/** /docs: Swagger UI rendering the OpenAPI document at `openapiUrl` (ui/src/docs/boot.ts starts it). */
-export function renderDocsPage(manifest: UiManifest, openapiUrl: string): string {
+/**
+ * /docs: Swagger UI rendering the OpenAPI document at `openapiUrl` (ui/src/docs/boot.ts starts it).
+ * Swagger UI brings the page's landmarks and heading: its `<main>` holds the operations and
+ * schemas, its `<h1>` is the document's title (in a region boot.ts names). Around it the page
+ * adds a banner with the way to the form and GraphiQL (a `<main>` here would put Swagger UI's
+ * inside it: two main landmarks, one nested).
+ */
+export function renderDocsPage(manifest: UiManifest, options: { readonly openapiUrl: string; readonly graphiqlEnabled: boolean }): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
+  const { openapiUrl } = options;
+  const nav = [`<a href="/ui">Prediction form</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : ''].join('');
   return shell(
     DOCS_TITLE,
     `<meta name="${OPENAPI_URL_META}" content="${openapiUrl}">
@@ -79,6 +87,7 @@ export function renderDocsPage(manifest: UiManifest, openapiUrl: string): string
 <link rel="stylesheet" href="${url('swagger-ui.css')}">
 <script defer src="${url('swagger-ui.js')}"></script>
 <script defer src="${url('docs-boot.js')}"></script>`,
-    `<main id="swagger-ui" aria-label="REST API reference"><noscript>Swagger UI needs JavaScript; the description of the REST routes is at <a href="${openapiUrl}">${openapiUrl}</a>.</noscript></main>`,
+    `<header class="docs-top"><nav aria-label="Gateway tools">${nav}</nav></header>
+<div id="swagger-ui"><noscript>Swagger UI needs JavaScript; the description of the REST routes is at <a href="${openapiUrl}">${openapiUrl}</a>.</noscript></div>`,
   );
 }

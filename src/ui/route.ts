@@ -68,7 +68,7 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
       assets: new StaticAssets(manifest, path.join(config.UI_DIR, 'assets')),
       app: page(renderAppPage(manifest, { graphiqlEnabled: config.GRAPHIQL_ENABLED, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }), APP_CSP),
       graphiql: page(renderGraphiqlPage(manifest), GRAPHIQL_CSP),
-      docs: page(renderDocsPage(manifest, OPENAPI_PATH), DOCS_CSP),
+      docs: page(renderDocsPage(manifest, { openapiUrl: OPENAPI_PATH, graphiqlEnabled: config.GRAPHIQL_ENABLED }), DOCS_CSP),
     };
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';

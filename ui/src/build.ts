@@ -5,8 +5,9 @@
  * - GraphiQL's JS, CSS, Monaco workers and favicon, taken out of
  *   @graphql-yoga/render-graphiql (which would otherwise inline ≈9 MB into every page)
  *   and a small boot script that preloads the example operations;
- * - Swagger UI for /docs: swagger-ui-dist's prebuilt bundle and CSS as published, and a small
- *   boot script that points it at the gateway's OpenAPI document;
+ * - Swagger UI for /docs: swagger-ui-dist's prebuilt bundle and CSS as published, the page's
+ *   own CSS after Swagger UI's, and a small boot script that points it at the gateway's OpenAPI
+ *   document;
  * - every file content-hashed, with .br and .gz siblings, listed in manifest.json.
  */
 import { createHash } from 'node:crypto';
@@ -124,9 +125,14 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
     { name: 'graphiql-editor.worker.js', bytes: text(graphiql.editorWorkerService), contentType: js, graphiql: true },
     { name: 'graphiql-json.worker.js', bytes: text(graphiql.jsonWorker), contentType: js, graphiql: true },
     { name: 'graphiql-graphql.worker.js', bytes: text(graphiql.graphqlWorker), contentType: js, graphiql: true },
-    // Swagger UI's prebuilt browser bundle and CSS, as published.
+    // Swagger UI's prebuilt browser bundle and CSS, as published, and after its CSS the page's own (ui/src/docs/page.css).
     { name: 'swagger-ui.js', bytes: await readFile(require.resolve('swagger-ui-dist/swagger-ui-bundle.js')), contentType: js, graphiql: false },
-    { name: 'swagger-ui.css', bytes: await readFile(require.resolve('swagger-ui-dist/swagger-ui.css')), contentType: 'text/css; charset=utf-8', graphiql: false },
+    {
+      name: 'swagger-ui.css',
+      bytes: Buffer.concat([await readFile(require.resolve('swagger-ui-dist/swagger-ui.css')), text('\n'), await bundle('ui/src/docs/page.css', 'esm')]),
+      contentType: 'text/css; charset=utf-8',
+      graphiql: false,
+    },
     { name: 'docs-boot.js', bytes: await bundle('ui/src/docs/boot.ts', 'iife'), contentType: js, graphiql: false },
   ];
   const assets: Partial<Record<AssetName, UiAsset>> = {};
