@@ -348,7 +348,7 @@ def test_a_column_name_off_by_case_or_spaces_names_the_expected_one(
         "(case and surrounding spaces count); rename it")
 
 
-@pytest.mark.parametrize("index_name", ["", "Unnamed: 0"])
+@pytest.mark.parametrize("index_name", ["", "Unnamed: 0", " ", "Unnamed: 0 "])
 def test_a_pandas_index_column_is_named_as_one(tmp_path: Path, index_name: str) -> None:
     path = tmp_path / "indexed.csv"
     # to_csv without index=False; "Unnamed: 0" is how read_csv names that column, written out again
@@ -651,3 +651,155 @@ def test_a_long_unexpected_column_name_is_cut_with_its_length(tmp_path: Path) ->
     with pytest.raises(DataValidationError) as err:
         load_dataset(path)
     assert err.value.problems == [f"unexpected column {'Note ' * 20!r} (first 100 of 2,000 characters) (header)"]
+
+
+
+# Cases a mutation sweep of the reader found unchecked: each test fails if that rule is loosened.
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("ü" + "a" * 76, "\\xfc" + "a" * 76),          # 80 characters as shown: whole
+    ("ü" + "a" * 77, "\\xfc" + "a" * 73 + "..."),  # 81: cut to 77 and '...'
+])
+def test_a_value_named_for_its_encoding_is_cut_past_80_characters(tmp_path: Path, value: str, shown: str) -> None:
+    path = tmp_path / "excel.csv"
+    frame = good_frame()
+    frame.loc[3, "customerID"] = value
+    frame.to_csv(path, index=False, encoding="cp1252")
+    assert only_problem(path).startswith(
+        f"cannot read excel.csv as a UTF-8 CSV file: column 'customerID', data row 4 (CSV line 5): value '{shown}' has "
+        "byte 0xfc, which is not UTF-8; ")
+
+
+def test_byte_0xff_is_refused_as_not_utf8(tmp_path: Path) -> None:
+    """0xff (Windows-1252's ÿ) is the highest byte that is not UTF-8: never read into a value."""
+    path = tmp_path / "excel.csv"
+    frame = good_frame()
+    frame.loc[3, "customerID"] = "Mÿ-1"
+    frame.to_csv(path, index=False, encoding="cp1252")
+    assert only_problem(path).startswith(
+        "cannot read excel.csv as a UTF-8 CSV file: column 'customerID', data row 4 (CSV line 5): value 'M\\xff-1' "
+        "has byte 0xff, which is not UTF-8;")
+
+
+def test_rows_after_a_header_on_two_lines_are_named_by_their_physical_line(tmp_path: Path) -> None:
+    """A header cell holding a newline (Alt+Enter in Excel) puts data row 1 on CSV line 3."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    lines[0] = lines[0].replace("customerID", '"customer\nID"', 1)
+    lines[1] = "Müller-1" + lines[1][lines[1].index(","):]
+    path = tmp_path / "excel.csv"
+    path.write_bytes("".join(lines).encode("cp1252"))
+    assert only_problem(path).startswith(
+        "cannot read excel.csv as a UTF-8 CSV file: column 'customer\\nID', data row 1 (CSV line 3): value "
+        "'M\\xfcller-1' has byte 0xfc")
+
+
+@pytest.mark.parametrize("text", ["\ufeff", "   \n"], ids=["only-a-byte-order-mark", "spaces"])
+def test_a_first_line_with_no_names_is_a_blank_header(tmp_path: Path, text: str) -> None:
+    """Excel's "CSV UTF-8" of an empty sheet is a byte order mark alone."""
+    assert only_problem(write_text(tmp_path, text)) == (
+        "the header (CSV line 1) is blank: the first line must name the 21 columns, separated by ','")
+
+
+@pytest.mark.parametrize("after", ["", "\n\n", ",,,,,,,,,,,,,,,,,,,,\r\n"], ids=["header-only", "blank-lines", "commas"])
+def test_a_header_with_no_rows_after_it_says_so(tmp_path: Path, after: str) -> None:
+    header = good_csv_text(tmp_path).split("\n", 1)[0] + "\n"
+    assert only_problem(write_text(tmp_path, header + after)) == "the file has no data rows"
+
+
+@pytest.mark.parametrize(("header", "shown"), [
+    ("a;" * 30, "a;" * 30),                    # 60 characters: whole
+    ("a;" * 30 + "b", "a;" * 28 + "a..."),     # 61: cut to 57 and '...'
+])
+def test_a_header_of_one_name_with_another_separator_is_cut_past_60_characters(
+        tmp_path: Path, header: str, shown: str) -> None:
+    assert only_problem(write_text(tmp_path, header + "\n1;2\n")) == (
+        f"the header (CSV line 1) is one column, {shown!r}: the file is separated by ';' (Excel with a decimal comma), "
+        "not ','; save it as comma-separated CSV UTF-8 with '.' as the decimal separator")
+
+
+@pytest.mark.parametrize("name", ["Region", "Unnamed: 0 notes"])
+def test_a_renamed_column_is_named_missing_then_unexpected(tmp_path: Path, name: str) -> None:
+    """Missing names come first; a name that only starts like pandas' index name is not called one."""
+    path = edit_line(tmp_path, 0, lambda header: header.replace("gender", name, 1))
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert err.value.problems == ["missing column 'gender'", f"unexpected column {name!r} (header)"]
+
+
+def test_problems_past_the_cap_with_no_summary_end_with_how_many_more(tmp_path: Path) -> None:
+    """60 bad cells over 8 columns, none with 10: the 50 shown, then '… and 10 more' and nothing of summaries."""
+    columns = ["gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "Contract", "PaperlessBilling",
+               "PaymentMethod"]
+
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        for row in range(60):
+            frame.loc[row, columns[row % 8]] = f"bad {row}"
+        return frame
+    lines = errors_for(tmp_path, mutate).split("\n")
+    assert lines[0] == "data validation failed with 60 problem(s):" and len(lines) == 52
+    assert lines[-1] == "  … and 10 more"
+
+
+def test_counts_past_a_thousand_are_written_with_separators(tmp_path: Path) -> None:
+    """The generated file at 1,500 rows with Churn as 0/1 and TotalCharges with a decimal comma (the
+    real file's test only runs with CHURN_DATA)."""
+    frame = synthetic.churn_frame(1500, seed=3)
+    no, yes = (int((frame["Churn"] == label).sum()) for label in ("No", "Yes"))
+    assert no >= 1000 > yes
+    totals = Counter(v.replace(".", ",") for v in frame["TotalCharges"] if "." in v)
+    others = len(totals) - 5
+    other_rows = sum(totals.values()) - sum(n for _, n in totals.most_common(5))
+    assert others >= 1000 and other_rows >= 1000
+    frame["Churn"] = frame["Churn"].map({"No": "0", "Yes": "1"})
+    frame["TotalCharges"] = frame["TotalCharges"].str.replace(".", ",")
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(write_csv(frame, tmp_path / "big.csv"))
+    lines = str(err.value).split("\n")
+    problems = 1500 + sum(totals.values())
+    assert lines[0] == f"data validation failed with {problems:,} problem(s):"
+    assert lines[1].startswith(f"  - column 'TotalCharges': {sum(totals.values()):,} of 1,500 rows have a value that "
+                               "is not a non-negative decimal number; values seen: ")
+    assert lines[1].endswith(f", and {others:,} other values ({other_rows:,} rows); first at data row 1 (CSV line 2)")
+    assert lines[2] == ("  - column 'Churn': 1,500 of 1,500 rows have a value that is not one of ['No', 'Yes']; values "
+                        f"seen: '0' ({no:,} rows), '1' ({yes:,} rows); first at data row 1 (CSV line 2)")
+    assert lines[-1] == f"  … and {problems - 6:,} more, all counted in the summaries above"
+
+
+@pytest.mark.parametrize("bad", [9, 10])
+def test_a_column_is_summarised_from_ten_problems_of_one_kind(tmp_path: Path, bad: int) -> None:
+    message = errors_for(tmp_path, lambda f: f.assign(Churn=f["Churn"].where(f.index >= bad, "maybe")))
+    summary = (f"  - column 'Churn': {bad} of 300 rows have a value that is not one of ['No', 'Yes']; values seen: "
+               f"'maybe' ({bad} rows); first at data row 1 (CSV line 2)")
+    assert (message.split("\n")[1] == summary) == (bad == 10)
+    assert message.count("\n") == bad + (bad == 10)
+
+
+def test_many_column_problems_are_each_listed_not_summarised(tmp_path: Path) -> None:
+    """A header from another data set: 21 missing names and 21 unexpected ones, no summary line."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    names = [f"c{i}" for i in range(1, 22)]
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(write_text(tmp_path, ",".join(names) + "\n" + "".join(lines[1:])))
+    assert err.value.summaries == []
+    assert err.value.problems == ([f"missing column {c!r}" for c in schema.ALL_COLUMNS]
+                                  + [f"unexpected column {c!r} (header)" for c in names])
+
+
+def test_a_summary_names_a_40_character_value_whole_and_one_other_value_in_the_singular(tmp_path: Path) -> None:
+    values = ["x" * 40] * 3 + ["b", "b", "c", "c", "d", "d", "e", "e", "f"]
+
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[:11, "Contract"] = values
+        return frame
+    assert errors_for(tmp_path, mutate).split("\n")[1] == (
+        "  - column 'Contract': 12 of 300 rows have a value that is not one of ['Month-to-month', 'One year', "
+        f"'Two year']; values seen: {'x' * 40!r} (3 rows), 'b' (2 rows), 'c' (2 rows), 'd' (2 rows), 'e' (2 rows), "
+        "and 1 other value (1 row); first at data row 1 (CSV line 2)")
+
+
+def test_fifty_problems_with_a_summary_are_all_shown(tmp_path: Path) -> None:
+    """Exactly the cap: every line fits, so the summarised column keeps all of its lines."""
+    lines = errors_for(tmp_path, lambda f: f.assign(Churn=f["Churn"].where(f.index >= 50, "maybe"))).split("\n")
+    assert lines[0] == "data validation failed with 50 problem(s):"
+    assert lines[2:] == [f"  - column 'Churn', data row {n} (CSV line {n + 1}): value 'maybe' is not one of ['No', 'Yes']"
+                         for n in range(1, 51)]
