@@ -218,7 +218,7 @@ describe.skipIf(unavailable !== null)('Swagger UI at /docs in a browser', () => 
 
   /** Opens POST /predict, turns on "Try it out", sends `body`, and returns the status and body Swagger UI shows. */
   async function tryPredict(page: Page, body: string): Promise<{ status: string; shown: string }> {
-    const operation = page.locator('#operations-default-predict');
+    const operation = page.locator('#operations-predictions-predict');
     await operation.locator('.opblock-summary').click();
     await operation.getByRole('button', { name: 'Try it out' }).click();
     const editor = operation.locator('textarea.body-param__text');

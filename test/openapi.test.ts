@@ -56,7 +56,7 @@ beforeAll(async () => {
   ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
   formats.default(ajv);
   // The document's own keys are not JSON Schema; its component schemas, reached by $ref, are.
-  ajv.addVocabulary(['openapi', 'info', 'paths', 'components']);
+  ajv.addVocabulary(['openapi', 'info', 'tags', 'paths', 'components']);
   ajv.addSchema(served, DOC_ID);
 });
 afterAll(() => gw.close());
@@ -138,6 +138,14 @@ describe('the document', () => {
     expect(broken((d) => delete (d['info'] as Record<string, unknown>)['version'])).toBe(false);
     expect(broken((d) => ((d['paths'] as Record<string, Record<string, unknown>>)['/predict'] as Record<string, unknown>)['post'] = { responses: { '2000': { description: 'x' } } })).toBe(false);
     expect(broken((d) => ((d['components'] as Record<string, Record<string, unknown>>)['parameters'] as Record<string, unknown>)['XRequestId'] = { name: 'x-request-id', schema: {} })).toBe(false);
+  });
+
+  it('tags every operation with a tag it declares and describes, each tag used (Swagger UI at /docs groups by them)', () => {
+    const declared = (served['tags'] as { name: string; description?: string }[]).map((t) => [t.name, Boolean(t.description)]);
+    expect(declared.every(([, described]) => described)).toBe(true);
+    const used = Object.values(served['paths'] as Record<string, Record<string, { tags?: string[] }>>).flatMap((item) => Object.values(item).map((op) => op.tags ?? []));
+    expect(used.every((tags) => tags.length === 1)).toBe(true);
+    expect(new Set(used.flat())).toEqual(new Set(declared.map(([name]) => name)));
   });
 
   it('has component schemas that are valid JSON Schema 2020-12 and compile under strict mode', () => {
@@ -373,7 +381,7 @@ describe('POST /predict against its request schema', () => {
     expect(posted.length).toBeGreaterThan(0);
     const committed = new Ajv2020({ strict: true, allowUnionTypes: true });
     formats.default(committed);
-    committed.addVocabulary(['openapi', 'info', 'paths', 'components']);
+    committed.addVocabulary(['openapi', 'info', 'tags', 'paths', 'components']);
     committed.addSchema(buildOpenApiDocument(DEFAULT_SETTINGS), DOC_ID);
     const request = committed.getSchema(`${DOC_ID}#/components/schemas/PredictRequest`) as ValidateFunction;
     for (const body of posted) expect(request(body), `${JSON.stringify(body)}: ${committed.errorsText(request.errors)}`).toBe(true);

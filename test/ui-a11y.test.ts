@@ -284,7 +284,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
   /** /docs with Swagger UI's operations rendered. */
   async function docsPage(page: Page): Promise<void> {
     await page.goto(`${gateway.url}/docs`);
-    await poll(() => page.locator('#operations-default-predict').count(), 20_000).toBe(1);
+    await poll(() => page.locator('#operations-predictions-predict').count(), 20_000).toBe(1);
   }
 
   /**
@@ -307,7 +307,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     });
     expect(wrapper.violations.map(describeViolation)).toEqual([]);
     expect(await page.title()).toBe('Churn gateway · REST API (Swagger UI)');
-    expect(await page.getByRole('main').locator('#operations-default-predict').count()).toBe(1);
+    expect(await page.getByRole('main').locator('#operations-predictions-predict').count()).toBe(1);
     const heading = page.getByRole('heading', { level: 1 });
     expect(await heading.count()).toBe(1);
     expect(await heading.textContent()).toContain(title);
@@ -335,7 +335,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       expect(unknown, `${state}:\n${described}`).toEqual([]);
     };
     await check('at load');
-    const operation = page.locator('#operations-default-predict');
+    const operation = page.locator('#operations-predictions-predict');
     await operation.locator('.opblock-summary-control').click();
     await poll(() => operation.getByRole('button', { name: 'Try it out' }).count()).toBe(1);
     await check('POST /predict open');
@@ -376,7 +376,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await tabTo('REST API');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${gateway.url}/docs`);
-    await poll(() => page.locator('#operations-default-predict').count(), 20_000).toBe(1);
+    await poll(() => page.locator('#operations-predictions-predict').count(), 20_000).toBe(1);
     // The page's own links come first, with a visible ring.
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Prediction form');
@@ -388,10 +388,10 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.keyboard.press('Enter');
     // The request body, named, holds the document's first example; Execute sends it.
     await tabTo('Request body');
-    expect(JSON.parse(await page.locator('#operations-default-predict textarea.body-param__text').inputValue())).toMatchObject({ customerID: expect.any(String) });
+    expect(JSON.parse(await page.locator('#operations-predictions-predict textarea.body-param__text').inputValue())).toMatchObject({ customerID: expect.any(String) });
     await tabTo('Execute');
     await page.keyboard.press('Enter');
-    const live = page.locator('#operations-default-predict .live-responses-table .response');
+    const live = page.locator('#operations-predictions-predict .live-responses-table .response');
     await poll(() => live.locator('.response-col_status').textContent(), 20_000).toContain('200');
     expect(await live.locator('.response-col_description').textContent()).toMatch(/"churn_probability":\s*0\.\d+/);
     // Tab goes on from where Execute was, to Clear, into the answer.

@@ -341,12 +341,19 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       description:
         'The REST routes of the churn prediction gateway: POST /predict, the old prototype\'s contract, and GET / for the load balancer. ' +
         'GraphQL (predict, predictBatch, modelInfo) is at [/graphql](/graphql), described by its own schema (introspection, or schema/schema.graphql in the repository); ' +
-        'a customer form is at [/ui](/ui) and GraphiQL at [/ui/graphiql](/ui/graphiql). Every answer carries x-request-id.',
+        'a customer form is at [/ui](/ui), GraphiQL at [/ui/graphiql](/ui/graphiql), and this document as a page at [/docs](/docs). Every answer carries x-request-id.',
     },
+    // Swagger UI (/docs) groups operations by tag: without them, under a heading "default".
+    tags: [
+      { name: 'predictions', description: 'Churn predictions, the prototype\'s contract.' },
+      { name: 'health', description: 'For the load balancer.' },
+      { name: 'documentation', description: 'This document.' },
+    ],
     paths: {
       '/predict': {
         post: {
           operationId: 'predict',
+          tags: ['predictions'],
           summary: 'Churn predictions for one customer or an array of customers',
           description:
             `One customer (a JSON object) gets one answer; an array of at most ${maxBatch} customers (${setting('MAX_BATCH')}) gets an array of answers, in order ` +
@@ -419,6 +426,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       '/': {
         get: {
           operationId: 'health',
+          tags: ['health'],
           summary: 'Health check for the load balancer',
           description: 'Any method but GET and HEAD is answered 405 (components.responses.MethodNotAllowed, with Allow: GET, HEAD).',
           responses: {
@@ -428,6 +436,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
         },
         head: {
           operationId: 'healthHead',
+          tags: ['health'],
           summary: 'Health check, status only',
           responses: { '200': { description: 'Ready.', headers: REQUEST_ID_HEADER }, '503': { description: 'Not ready.', headers: REQUEST_ID_HEADER } },
         },
@@ -435,12 +444,14 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       [OPENAPI_PATH]: {
         get: {
           operationId: 'openapi',
+          tags: ['documentation'],
           summary: 'This document',
           description: `For this gateway's MAX_BATCH and BODY_LIMIT_BYTES. Any method but GET and HEAD is answered 405.`,
           responses: { '200': { description: 'The OpenAPI 3.1 document.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: { type: 'object' } } } } },
         },
         head: {
           operationId: 'openapiHead',
+          tags: ['documentation'],
           summary: 'This document, headers only',
           responses: { '200': { description: 'The OpenAPI 3.1 document would be sent.', headers: REQUEST_ID_HEADER } },
         },
