@@ -233,6 +233,8 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     const back = page.getByRole('navigation', { name: 'Gateway tools' }).getByRole('link', { name: 'Prediction form' });
     expect(await back.getAttribute('href')).toBe('/ui');
     expect(await back.isVisible()).toBe(true);
+    const rest = page.getByRole('navigation', { name: 'Gateway tools' }).getByRole('link', { name: 'REST API' });
+    expect([await rest.getAttribute('href'), await rest.isVisible()]).toEqual(['/docs', true]);
     // GraphiQL's own markup (its tabs, its logo) is third-party and left alone; none of the page's,
     // and none of what this project puts in GraphiQL's logo slot.
     const all = await axe(page, { type: 'tag', values: WCAG_21_AA });

@@ -91,7 +91,7 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     { width: 320, height: 640 },
     { width: 375, height: 812 },
   ]) {
-    it(`shows the response readable on a ${viewport.width} px phone, with the link back to the form in view`, async () => {
+    it(`shows the response readable on a ${viewport.width} px phone, with the links to the form and the REST API page in view`, async () => {
       const page = await graphiql(viewport);
       // Monaco renders only the lines in view: on a phone, the first of the example customer.
       await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('"customer"');
@@ -107,10 +107,12 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       expect(answer.y + 150, 'response top').toBeLessThanOrEqual(viewport.height);
       // The variables stay editable above it.
       expect((await box('.graphiql-editor-tool')).height, 'variables editor height').toBeGreaterThan(40);
-      const back = page.getByRole('link', { name: 'Prediction form' });
-      expect(await back.isVisible()).toBe(true);
-      const link = await back.boundingBox();
-      expect(link && link.x >= 0 && link.x + link.width <= viewport.width && link.y >= 0).toBe(true);
+      for (const name of ['Prediction form', 'REST API']) {
+        const back = page.getByRole('link', { name });
+        expect(await back.isVisible(), name).toBe(true);
+        const link = await back.boundingBox();
+        expect(link && link.x >= 0 && link.x + link.width <= viewport.width && link.y >= 0, name).toBe(true);
+      }
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
     });
   }

@@ -143,7 +143,7 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
     endpoint: '/graphql',
     // Yoga renders a string title as HTML in GraphiQL's logo slot (top right): the page's
     // heading and its way back to the form, inside GraphiQL's layout rather than above it.
-    title: `<span class="churn-title"><h1>${GRAPHIQL_TITLE}</h1><nav aria-label="Gateway tools"><a href="/ui">Prediction form</a></nav></span>`,
+    title: `<span class="churn-title"><h1>${GRAPHIQL_TITLE}</h1><nav aria-label="Gateway tools"><a href="/ui">Prediction form</a><a href="/docs">REST API</a></nav></span>`,
     // Headers stay in this page's memory only: Yoga would keep them in localStorage, and the
     // one header this gateway reads from people is the admin token (reloadModel).
     shouldPersistHeaders: false,
