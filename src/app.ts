@@ -106,6 +106,8 @@ export function createApp(deps: AppDeps): App {
   const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
   // The OpenAPI description of the REST routes, for this gateway's MAX_BATCH and BODY_LIMIT_BYTES: built once.
   const openapi = Buffer.from(openApiText(config));
+  // What a 404 points to: /docs only while it is served (DOCS_ENABLED).
+  const routesServed = `GET /, POST /predict, /graphql, /ui, ${config.DOCS_ENABLED ? '/docs, ' : ''}GET ${OPENAPI_PATH}`;
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     checkJsonBodyHeaders(req, 'POST /predict', false);
@@ -264,7 +266,7 @@ export function createApp(deps: AppDeps): App {
       }
     }
     state.route = 'not_found';
-    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see GET /, POST /predict, /graphql, /ui, /docs, GET ${OPENAPI_PATH}`);
+    throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see ${routesServed}`);
   }
 
   function answerError(res: ServerResponse, state: RequestState, err: unknown): void {

@@ -69,6 +69,8 @@ const variables = z.object({
   // Concurrent small requests share one session.run (see Predictor); off only to measure it.
   COALESCE_PREDICTIONS: bool(true),
   GRAPHIQL_ENABLED: bool(true),
+  // /docs (Swagger UI, whose "Try it out" sends real requests) and /redoc; GET /openapi.json stays on either way.
+  DOCS_ENABLED: bool(true),
   GRAPHQL_MAX_DEPTH: int(8, 2, 100),
   GRAPHQL_MAX_ALIASES: int(5, 0, 1000),
   GRAPHQL_MAX_TOKENS: int(1000, 50, 100_000),

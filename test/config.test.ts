@@ -173,6 +173,20 @@ describe('CORS origins', () => {
   });
 });
 
+describe('switches', () => {
+  // DOCS_ENABLED turns /docs off as GRAPHIQL_ENABLED turns GraphiQL off: the same words, the same refusal.
+  it.each(['GRAPHIQL_ENABLED', 'DOCS_ENABLED'] as const)('%s is on unless set to false, 0 or no, and refuses anything else naming what it takes', (name) => {
+    expect(loadConfig({})[name]).toBe(true);
+    for (const value of ['false', '0', 'no']) expect(loadConfig({ [name]: value })[name], value).toBe(false);
+    for (const value of ['true', '1', 'yes']) expect(loadConfig({ [name]: value })[name], value).toBe(true);
+    for (const value of ['off', 'False', '']) expect(() => loadConfig({ [name]: value }), value).toThrow(`invalid configuration: ${name}: must be true or false; got ${JSON.stringify(value)}`);
+    expect(misspelledVariables({ [name.toLowerCase()]: 'false', [name.slice(0, -1)]: 'false' })).toEqual([
+      { given: name.toLowerCase(), meant: name },
+      { given: name.slice(0, -1), meant: name },
+    ]);
+  });
+});
+
 describe('misspelled settings', () => {
   it('flags other cases, one edit, a swap of neighbours, and two edits in a long name', () => {
     expect(

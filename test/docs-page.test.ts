@@ -161,6 +161,99 @@ describe('GET /docs over HTTP', () => {
   });
 });
 
+/** The "Gateway tools" links of a page's HTML, as `text href`. */
+const toolLinks = (html: string) => [...(/<nav aria-label="Gateway tools">(.*?)<\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)"[^>]*>([^<]+)<\/a>/g)].map(([, href, text]) => `${text} ${href}`);
+
+/** A problem's status, content type and detail. */
+const problemOf = async (res: Response) => [res.status, res.headers.get('content-type'), ((await res.json()) as { detail: string }).detail];
+
+describe('DOCS_ENABLED=false', () => {
+  let off: TestGateway;
+  const getOff = (target: string, init: RequestInit = {}) => fetch(`${off.url}${target}`, { redirect: 'manual', ...init });
+
+  beforeAll(async () => {
+    off = await startTestGateway({ UI_DIR: uiDir, DOCS_ENABLED: 'false' });
+  });
+
+  afterAll(async () => {
+    await off?.close();
+  });
+
+  it("answers /docs and /redoc with the 404 any unknown path gets, as /ui/graphiql with GRAPHIQL_ENABLED=false, naming no /docs", async () => {
+    const see = 'see GET /, POST /predict, /graphql, /ui, GET /openapi.json';
+    for (const [target, method] of [['/docs', 'GET'], ['/docs/', 'GET'], ['/docs?x=1', 'GET'], ['/docs', 'HEAD'], ['/docs', 'POST'], ['/redoc', 'GET'], ['/redoc/', 'GET'], ['/nowhere', 'GET']] as const) {
+      const res = await getOff(target, { method });
+      if (method === 'HEAD') {
+        expect([res.status, res.headers.get('location')], target).toEqual([404, null]);
+        continue;
+      }
+      expect(await problemOf(res), `${method} ${target}`).toEqual([404, 'application/problem+json; charset=utf-8', `no route for ${method} ${target.split('?')[0]}; ${see}`]);
+    }
+    // GraphiQL switched off answers the same way.
+    const noGraphiql = await startTestGateway({ UI_DIR: uiDir, GRAPHIQL_ENABLED: 'false' });
+    try {
+      expect(await problemOf(await fetch(`${noGraphiql.url}/ui/graphiql`))).toEqual([404, 'application/problem+json; charset=utf-8', 'no route for GET /ui/graphiql; see GET /, POST /predict, /graphql, /ui, /docs, GET /openapi.json']);
+    } finally {
+      await noGraphiql.close();
+    }
+  });
+
+  it('still serves GET /openapi.json, the same document, for REST callers and client generators', async () => {
+    const res = await getOff('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(await (await get('/openapi.json')).text());
+  });
+
+  it("the form no longer links 'REST API', and Swagger UI's files are not served while the form's and GraphiQL's are", async () => {
+    expect(toolLinks(await (await getOff('/ui')).text())).toEqual(['Predict /ui', 'GraphiQL /ui/graphiql']);
+    const filesOf = async (url: string) => [...(await (await fetch(url)).text()).matchAll(/(?:src|href)="(\/ui\/assets\/[^"]+)"/g)].map(([, file]) => file as string);
+    const formFiles = await filesOf(`${gateway.url}/ui`);
+    const docsOnly = (await filesOf(`${gateway.url}/docs`)).filter((file) => !formFiles.includes(file));
+    expect(docsOnly).toHaveLength(3);
+    for (const file of docsOnly) expect((await getOff(file)).status, file).toBe(404);
+    for (const file of [...formFiles, ...(await filesOf(`${off.url}/ui/graphiql`))]) expect((await getOff(file)).status, file).toBe(200);
+  });
+});
+
+describe.skipIf(unavailable !== null)("GraphiQL's top bar in a browser", () => {
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** The names of the links in GraphiQL's "Gateway tools" bar that a reader can see (or a screen reader read) on `origin`. */
+  async function graphiqlLinks(origin: string): Promise<string[]> {
+    const tab = await browser.open(origin);
+    try {
+      await tab.page.goto(`${origin}/ui/graphiql`);
+      const nav = tab.page.getByRole('navigation', { name: 'Gateway tools' });
+      await poll(() => nav.getByRole('link', { name: 'Prediction form' }).count(), 20_000).toBe(1);
+      const links = await nav.getByRole('link').all();
+      const shown: string[] = [];
+      for (const link of links) if (await link.isVisible()) shown.push((await link.textContent()) ?? '');
+      expect(tab.consoleErrors).toEqual([]);
+      return shown;
+    } finally {
+      await tab.close();
+    }
+  }
+
+  it("links 'REST API' only where /docs is served (DOCS_ENABLED), though the link is built into GraphiQL's bundle", async () => {
+    expect(await graphiqlLinks(gateway.url)).toEqual(['Prediction form', 'REST API']);
+    const off = await startTestGateway({ UI_DIR: uiDir, DOCS_ENABLED: 'false' });
+    try {
+      expect(await graphiqlLinks(off.url)).toEqual(['Prediction form']);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe.skipIf(unavailable !== null)('Swagger UI at /docs in a browser', () => {
   let browser: TestBrowser;
   let tab: TestPage | null = null;

@@ -12,6 +12,8 @@ export const GRAPHIQL_TITLE = 'Churn gateway · GraphiQL';
 
 export interface PageOptions {
   readonly graphiqlEnabled: boolean;
+  /** DOCS_ENABLED: /docs is served, so the page links it. */
+  readonly docsEnabled: boolean;
   /** REQUEST_TIMEOUT_MS: by then the gateway has answered (503 REQUEST_TIMEOUT at the latest), so the page stops waiting a little after it. */
   readonly requestTimeoutMs: number;
 }
@@ -33,7 +35,7 @@ ${body}
 
 export function renderAppPage(manifest: UiManifest, options: PageOptions): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
-  const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : '', `<a href="/docs">REST API</a>`].join('');
+  const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : '', options.docsEnabled ? `<a href="/docs">REST API</a>` : ''].join('');
   return shell(
     'Churn risk · prediction gateway',
     `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
@@ -52,7 +54,14 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
   );
 }
 
-export function renderGraphiqlPage(manifest: UiManifest): string {
+/**
+ * The attribute on GraphiQL's root that hides its top bar's "REST API" link (ui/src/graphiql/page.css):
+ * the link is written into GraphiQL's bundle when the UI is built, and DOCS_ENABLED is read when the
+ * gateway starts.
+ */
+const NO_DOCS_ATTRIBUTE = 'data-docs-off';
+
+export function renderGraphiqlPage(manifest: UiManifest, options: Pick<PageOptions, 'docsEnabled'>): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
   return shell(
     GRAPHIQL_TITLE,
@@ -62,9 +71,12 @@ export function renderGraphiqlPage(manifest: UiManifest): string {
 <script defer src="${url('graphiql.js')}"></script>`,
     // GraphiQL renders into the page's main landmark: in a <div>, all of it sat outside any
     // landmark, and a screen reader's "main" key found nothing on the page.
-    `<main id="root" aria-label="GraphiQL"><noscript>GraphiQL needs JavaScript.</noscript></main>`,
+    `<main id="root" aria-label="GraphiQL"${options.docsEnabled ? '' : ` ${NO_DOCS_ATTRIBUTE}`}><noscript>GraphiQL needs JavaScript.</noscript></main>`,
   );
 }
+
+/** The files only /docs uses: not served while DOCS_ENABLED is false, as GraphiQL's are not while GRAPHIQL_ENABLED is. */
+export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui.js', 'docs-boot.js'] as const satisfies readonly AssetName[];
 
 /** Swagger UI's page title. */
 export const DOCS_TITLE = 'Churn gateway · REST API (Swagger UI)';

@@ -6,6 +6,8 @@
  * Also /docs: Swagger UI over GET /openapi.json (the prototype, FastAPI, served it there), its
  * files among the same assets; and /redoc, FastAPI's other documentation page, sent to /docs.
  * Built from ui/dist (`npm run build:ui`); without a build, /ui and /docs answer 503 saying so.
+ * With DOCS_ENABLED=false, /docs, /redoc and Swagger UI's files are not routes at all (404), and
+ * no page links /docs; GET /openapi.json is served either way.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,7 +20,7 @@ import type { RequestState } from '../request-state.js';
 import { OPENAPI_PATH } from '../rest/openapi.js';
 import { ifNoneMatchHits } from './etag.js';
 import { ASSET_PREFIX } from './manifest.js';
-import { renderAppPage, renderDocsPage, renderGraphiqlPage } from './pages.js';
+import { DOCS_ASSETS, renderAppPage, renderDocsPage, renderGraphiqlPage } from './pages.js';
 import { APP_CSP, DOCS_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
 import { StaticAssets, loadManifest } from './static-assets.js';
 
@@ -60,14 +62,16 @@ function getOrHead(req: IncomingMessage, res: ServerResponse, urlPath: string): 
 }
 
 /** /ui, /docs and /redoc: one build, read once, their files served from one place (/ui/assets/). */
-export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'REQUEST_TIMEOUT_MS'>, log: Logger): UiRoute[] {
-  let built: { assets: StaticAssets; app: Page; graphiql: Page; docs: Page } | null = null;
+export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED' | 'REQUEST_TIMEOUT_MS'>, log: Logger): UiRoute[] {
+  let built: { assets: StaticAssets; docsFiles: ReadonlySet<string>; app: Page; graphiql: Page; docs: Page } | null = null;
   try {
     const manifest = loadManifest(config.UI_DIR);
+    const options = { graphiqlEnabled: config.GRAPHIQL_ENABLED, docsEnabled: config.DOCS_ENABLED, requestTimeoutMs: config.REQUEST_TIMEOUT_MS };
     built = {
       assets: new StaticAssets(manifest, path.join(config.UI_DIR, 'assets')),
-      app: page(renderAppPage(manifest, { graphiqlEnabled: config.GRAPHIQL_ENABLED, requestTimeoutMs: config.REQUEST_TIMEOUT_MS }), APP_CSP),
-      graphiql: page(renderGraphiqlPage(manifest), GRAPHIQL_CSP),
+      docsFiles: new Set(DOCS_ASSETS.map((name) => manifest.assets[name].file)),
+      app: page(renderAppPage(manifest, options), APP_CSP),
+      graphiql: page(renderGraphiqlPage(manifest, options), GRAPHIQL_CSP),
       docs: page(renderDocsPage(manifest, { openapiUrl: OPENAPI_PATH, graphiqlEnabled: config.GRAPHIQL_ENABLED }), DOCS_CSP),
     };
   } catch (err) {
@@ -97,7 +101,9 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
       }
       if (urlPath.startsWith(ASSET_PREFIX)) {
         state.route = 'ui_assets';
-        return built.assets.serve(urlPath.slice(ASSET_PREFIX.length), req, res, config.GRAPHIQL_ENABLED);
+        const file = urlPath.slice(ASSET_PREFIX.length);
+        if (!config.DOCS_ENABLED && built.docsFiles.has(file)) return false;
+        return built.assets.serve(file, req, res, config.GRAPHIQL_ENABLED);
       }
       return false;
     },
@@ -133,5 +139,6 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
     },
   };
 
-  return [ui, docsPage, redoc];
+  // Off, they are no routes: the 404 that any unknown path gets, as /ui/graphiql's with GRAPHIQL_ENABLED=false.
+  return config.DOCS_ENABLED ? [ui, docsPage, redoc] : [ui];
 }
