@@ -17,6 +17,7 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   logLevel: 'string',
   shutdownTimeoutMs: 'integer',
   graphiqlEnabled: 'boolean',
+  docsEnabled: 'boolean',
   corsOrigins: 'string',
   mlflowStrict: 'boolean',
   cpuTargetPercent: 'integer',

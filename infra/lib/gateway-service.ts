@@ -53,6 +53,7 @@ export interface GatewayServiceProps {
   /** Seconds ECS waits after SIGTERM before SIGKILL (Fargate maximum 120). */
   readonly stopTimeoutSeconds: number;
   readonly graphiqlEnabled: boolean;
+  readonly docsEnabled: boolean;
   /**
    * CORS_ORIGINS: browser origins allowed to call the gateway, comma-separated, each exactly as a
    * browser sends Origin (https://app.example). Unset or empty: CORS closed, only same-origin pages.
@@ -196,6 +197,7 @@ function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> 
     PORT: String(GATEWAY_PORT),
     LOG_LEVEL: props.logLevel,
     GRAPHIQL_ENABLED: String(props.graphiqlEnabled),
+    DOCS_ENABLED: String(props.docsEnabled),
     SHUTDOWN_TIMEOUT_MS: String(props.shutdownTimeoutMs),
     // Written, not left to the gateway's default: the ALB's deregistration delay is derived from it.
     REQUEST_TIMEOUT_MS: String(GATEWAY_REQUEST_TIMEOUT_MS),

@@ -23,6 +23,8 @@ export interface GatewaySettings {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly graphiqlEnabled: boolean;
+  /** DOCS_ENABLED: /docs (Swagger UI, whose "Try it out" sends real requests) and /redoc; GET /openapi.json is served either way. */
+  readonly docsEnabled: boolean;
   /** CORS_ORIGINS: the browser origins allowed to call the gateway, comma-separated; unset, CORS is closed. */
   readonly corsOrigins?: string;
   /** MLFLOW_STRICT: a task that cannot load the MLflow model exits instead of serving the packaged one. */
@@ -59,6 +61,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
   logLevel: 'info',
   shutdownTimeoutMs: 20000,
   graphiqlEnabled: false,
+  // The gateway's own default: the prototype's REST callers kept /docs bookmarked, and it sends
+  // nothing POST /predict does not take from anyone; `-c docsEnabled=false` turns it off.
+  docsEnabled: true,
   // The gateway's own default. Strict makes every task start (deploy, scale-out, replacement)
   // depend on MLflow answering; lenient serves the packaged model, says so in GET / and
   // modelInfo.notice, and the poller swaps the MLflow model in once it answers.
@@ -179,6 +184,7 @@ export class GatewayStack extends Stack {
       shutdownTimeoutMs: s.shutdownTimeoutMs,
       stopTimeoutSeconds,
       graphiqlEnabled: s.graphiqlEnabled,
+      docsEnabled: s.docsEnabled,
       corsOrigins: s.corsOrigins,
       modelDir: s.modelDir,
       modelUri: s.modelUri,

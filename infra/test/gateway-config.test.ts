@@ -80,6 +80,7 @@ const EDGES: Record<string, Partial<GatewaySettings>> = {
   'shortest shutdown timeout': { shutdownTimeoutMs: 1000 },
   'longest shutdown timeout': { shutdownTimeoutMs: 110_000 },
   'GraphiQL on': { graphiqlEnabled: true },
+  '/docs off': { docsEnabled: false },
   'CORS origins': { corsOrigins: 'https://app.example, http://localhost:5173' },
   'CORS origin with a path': { corsOrigins: 'https://app.example/' },
   'model folder': { modelDir: '/app/model/other' },

@@ -64,6 +64,7 @@ describe('ECS cluster, task definition and service', () => {
         { Name: 'PORT', Value: '8000' },
         { Name: 'LOG_LEVEL', Value: 'info' },
         { Name: 'GRAPHIQL_ENABLED', Value: 'false' },
+        { Name: 'DOCS_ENABLED', Value: 'true' },
         { Name: 'REQUEST_TIMEOUT_MS', Value: '30000' },
       ]),
     );

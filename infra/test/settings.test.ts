@@ -32,6 +32,7 @@ const CONTEXT: Record<string, string> = {
   logLevel: 'debug',
   shutdownTimeoutMs: '25500',
   graphiqlEnabled: 'true',
+  docsEnabled: 'false',
   corsOrigins: 'https://app.example, http://localhost:5173',
   mlflowStrict: 'true',
   cpuTargetPercent: '45',
@@ -93,6 +94,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
     expect(containerOf(s.template, s.stack, s.stack.gateway.taskDefinition).StopTimeout).toBe(36);
   },
   graphiqlEnabled: (s) => expect(env(s).GRAPHIQL_ENABLED).toBe('true'),
+  docsEnabled: (s) => expect(env(s).DOCS_ENABLED).toBe('false'),
   corsOrigins: (s) => expect(env(s).CORS_ORIGINS).toBe('https://app.example,http://localhost:5173'),
   mlflowStrict: (s) => expect(env(s).MLFLOW_STRICT).toBe('true'),
   cpuTargetPercent: (s) => expect(scalingTargets(s)).toContainEqual(['ECSServiceAverageCPUUtilization', 45]),
