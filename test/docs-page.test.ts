@@ -198,10 +198,14 @@ describe('DOCS_ENABLED=false', () => {
     }
   });
 
-  it('still serves GET /openapi.json, the same document, for REST callers and client generators', async () => {
+  it('still serves GET /openapi.json, the same document but for the page it no longer links, for REST callers and client generators', async () => {
     const res = await getOff('/openapi.json');
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe(await (await get('/openapi.json')).text());
+    const whenOn = (await (await get('/openapi.json')).json()) as { info: { description: string } };
+    const whenOff = (await res.json()) as typeof whenOn;
+    expect(whenOn.info.description).toContain('[/docs](/docs)');
+    expect(whenOff.info.description).not.toContain('/docs');
+    expect({ ...whenOff, info: { ...whenOff.info, description: '' } }).toEqual({ ...whenOn, info: { ...whenOn.info, description: '' } });
   });
 
   it("the form no longer links 'REST API', and Swagger UI's files are not served while the form's and GraphiQL's are", async () => {

@@ -183,18 +183,28 @@ describe('the document', () => {
   });
 
   it("is served for this gateway's MAX_BATCH and BODY_LIMIT_BYTES, with package.json's version; the committed file is the one for the defaults", () => {
-    expect(served).toEqual(buildOpenApiDocument({ MAX_BATCH, BODY_LIMIT_BYTES }));
+    expect(served).toEqual(buildOpenApiDocument({ MAX_BATCH, BODY_LIMIT_BYTES, GRAPHIQL_ENABLED: true, DOCS_ENABLED: true }));
     const schemas = (served['components'] as { schemas: Record<string, { anyOf?: { maxItems?: number }[] }> }).schemas;
     expect(schemas['PredictRequest']?.anyOf?.[1]?.maxItems).toBe(MAX_BATCH);
     expect(JSON.stringify(served)).toContain(`at most ${BODY_LIMIT_BYTES} bytes (BODY_LIMIT_BYTES, configurable, default ${DEFAULT_SETTINGS.BODY_LIMIT_BYTES};`);
     // Every other mention (descriptions of the batch, the 400, the 413) states this gateway's value too.
     const withoutDefaults = JSON.stringify(served).replace(/default \d+/g, '');
-    for (const value of Object.values(DEFAULT_SETTINGS)) expect(withoutDefaults).not.toMatch(new RegExp(`\\b${value}\\b`));
+    for (const value of [DEFAULT_SETTINGS.MAX_BATCH, DEFAULT_SETTINGS.BODY_LIMIT_BYTES]) expect(withoutDefaults).not.toMatch(new RegExp(`\\b${value}\\b`));
     const pkg = JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string };
     expect((served['info'] as { version: string }).version).toBe(pkg.version);
     // npm run schema:check fails when this does.
     expect(readFileSync(OPENAPI_FILE_PATH, 'utf8')).toBe(printOpenApi());
     expect(JSON.parse(printOpenApi())).toEqual(buildOpenApiDocument(DEFAULT_SETTINGS));
+  });
+
+  it('links only the pages the gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED)', () => {
+    const description = (settings: Partial<typeof DEFAULT_SETTINGS>) => (buildOpenApiDocument({ ...DEFAULT_SETTINGS, ...settings })['info'] as { description: string }).description;
+    expect(description({})).toContain('a customer form is at [/ui](/ui), GraphiQL at [/ui/graphiql](/ui/graphiql) and this document as a page at [/docs](/docs). ');
+    expect(description({ DOCS_ENABLED: false })).toContain('a customer form is at [/ui](/ui) and GraphiQL at [/ui/graphiql](/ui/graphiql). ');
+    expect(description({ GRAPHIQL_ENABLED: false })).toContain('a customer form is at [/ui](/ui) and this document as a page at [/docs](/docs). ');
+    const neither = description({ GRAPHIQL_ENABLED: false, DOCS_ENABLED: false });
+    expect(neither).toContain('a customer form is at [/ui](/ui). ');
+    expect(neither).not.toMatch(/graphiql|\/docs/);
   });
 
   it('is answered to GET and HEAD only, 405 with allow otherwise; the 404 names it', async () => {

@@ -47,11 +47,13 @@ export const OPENAPI_PATH = '/openapi.json';
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-/** The settings the document states; the committed file states their defaults. */
-export type OpenApiSettings = Pick<Config, 'MAX_BATCH' | 'BODY_LIMIT_BYTES'>;
+/** The settings the document states (the limits, and which pages it links); the committed file states their defaults. */
+export type OpenApiSettings = Pick<Config, 'MAX_BATCH' | 'BODY_LIMIT_BYTES' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED'>;
 
-/** MAX_BATCH and BODY_LIMIT_BYTES when unset: the values of the committed schema/openapi.json. */
-export const DEFAULT_SETTINGS: OpenApiSettings = (({ MAX_BATCH, BODY_LIMIT_BYTES }) => ({ MAX_BATCH, BODY_LIMIT_BYTES }))(loadConfig({}));
+/** The settings when unset: the values of the committed schema/openapi.json. */
+export const DEFAULT_SETTINGS: OpenApiSettings = (({ MAX_BATCH, BODY_LIMIT_BYTES, GRAPHIQL_ENABLED, DOCS_ENABLED }) => ({ MAX_BATCH, BODY_LIMIT_BYTES, GRAPHIQL_ENABLED, DOCS_ENABLED }))(
+  loadConfig({}),
+);
 
 /** The gateway's package.json, the nearest one above this file (src/rest/ or dist/src/rest/; /app in the image). */
 function packageVersion(): string {
@@ -330,9 +332,16 @@ function healthSchemas(): Record<string, JsonObject> {
 export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
   const { MAX_BATCH: maxBatch, BODY_LIMIT_BYTES: bodyLimit } = settings;
   // Configurable: the committed schema/openapi.json states the defaults, GET /openapi.json the serving gateway's settings.
-  const setting = (name: keyof OpenApiSettings) => `${name}, configurable, default ${DEFAULT_SETTINGS[name]}; GET ${OPENAPI_PATH} states the serving gateway's value`;
+  const setting = (name: 'MAX_BATCH' | 'BODY_LIMIT_BYTES') => `${name}, configurable, default ${DEFAULT_SETTINGS[name]}; GET ${OPENAPI_PATH} states the serving gateway's value`;
   const example = { customerID: '7590-VHVEG', ...exampleRecord({ tenure: 12, MonthlyCharges: 70.35, TotalCharges: 844.2 }) };
   const retryAfter = { 'retry-after': ref('headers', 'RetryAfter'), ...REQUEST_ID_HEADER };
+  // Only the pages this gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED).
+  const pages = [
+    'a customer form is at [/ui](/ui)',
+    ...(settings.GRAPHIQL_ENABLED ? ['GraphiQL at [/ui/graphiql](/ui/graphiql)'] : []),
+    ...(settings.DOCS_ENABLED ? ['this document as a page at [/docs](/docs)'] : []),
+  ];
+  const pagesLinked = pages.length > 1 ? `${pages.slice(0, -1).join(', ')} and ${pages[pages.length - 1] as string}` : (pages[0] as string);
   return {
     openapi: '3.1.0',
     info: {
@@ -341,7 +350,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       description:
         'The REST routes of the churn prediction gateway: POST /predict, the old prototype\'s contract, and GET / for the load balancer. ' +
         'GraphQL (predict, predictBatch, modelInfo) is at [/graphql](/graphql), described by its own schema (introspection, or schema/schema.graphql in the repository); ' +
-        'a customer form is at [/ui](/ui), GraphiQL at [/ui/graphiql](/ui/graphiql), and this document as a page at [/docs](/docs). Every answer carries x-request-id.',
+        `${pagesLinked}. Every answer carries x-request-id.`,
     },
     // Swagger UI (/docs) groups operations by tag: without them, under a heading "default".
     tags: [
