@@ -95,11 +95,13 @@ case "$1" in
     while IFS=$'\t' read -r name reason; do
       echo "audit: $name was not audited: $reason"
     done < <(jq -r '.dependencies[] | select(.skip_reason) | [.name, .skip_reason] | @tsv' <<< "$report")
-    # Every vulnerability: id, its aliases, package, version, the versions that fix it.
+    # Every vulnerability: id, its aliases, package, version, the versions that fix it. Separated
+    # by \x1f, not tabs: read collapses a run of tabs (whitespace), so a vulnerability with no
+    # aliases would shift its package into the aliases and its fix into the version.
     found=$(jq -r '.dependencies[] | .name as $n | .version as $v | (.vulns // [])[]
-      | [.id, ((.aliases // []) | join(" ")), $n, $v, ((.fix_versions // []) | join(", "))] | @tsv' <<< "$report")
+      | [.id, ((.aliases // []) | join(" ")), $n, $v, ((.fix_versions // []) | join(", "))] | @tsv' <<< "$report" | tr '\t' '\037')
     open=0 total=0
-    while IFS=$'\t' read -r id aliases name version fixes; do
+    while IFS=$'\037' read -r id aliases name version fixes; do
       [ -n "$id" ] || continue
       total=$((total + 1))
       matched=()

@@ -573,3 +573,83 @@ describe('the audit job\'s pip-audit command', () => {
     expect(r.args?.slice(0, r.flags.length)).toEqual(r.flags);
   });
 });
+
+describe("the audit job's pip-audit command and the unused step: what they say and when they fail", () => {
+  const allowFile = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-unused-'));
+    fs.writeFileSync(path.join(dir, 'allow'), text);
+    return { dir, allow: path.join(dir, 'allow'), seen: path.join(dir, 'seen') };
+  };
+  const unused = (allow: string, seen: string) =>
+    spawnSync('bash', ['scripts/audit.sh', 'unused'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, GITHUB_ACTIONS: '', AUDIT_TODAY: '2026-06-01', AUDIT_ALLOWLIST: allow, AUDIT_SEEN: seen } });
+  const pipLine = () => auditCommands()[2]!.split(' ').slice(2).join(' ');
+
+  it('pip-audit failing with a report that lists nothing fails the audit, showing the report', () => {
+    const r = pipStandIn({ allowlist: '', today: '2026-06-01', report: pipReport(), exit: 1 });
+    expect(r.status, r.out).toBe(1);
+    expect(r.stderr).toContain(`${pipLine()} exited 1 but the report lists no vulnerability: {"dependencies":[{"name":"numpy"`);
+  });
+
+  it('says which package was not audited and why, and what is accepted in all', () => {
+    const report = { ...pipReport({ mlflow: [{ id: 'PYSEC-2026-17' }], pandas: [{ id: 'PYSEC-2026-40', aliases: ['CVE-2026-1111'] }] }) };
+    report.dependencies.push({ name: 'churn-local', skip_reason: 'Dependency not found on PyPI and could not be audited: churn-local (0.1.0)' } as never);
+    const r = pipStandIn({ allowlist: 'PYSEC-2026-17 2026-06-30 not reachable\nCVE-2026-1111 2026-06-30 training only\n', today: '2026-06-01', report });
+    expect(r.status, r.out).toBe(0);
+    expect(r.stdout).toContain('audit: churn-local was not audited: Dependency not found on PyPI and could not be audited: churn-local (0.1.0)');
+    expect(r.stdout).toContain(`audit: ${pipLine()}: 2 known vulnerability(ies), every one accepted`);
+  });
+
+  it('a vulnerability without aliases is named with its package, version and fix (or that none is released), and its OSV entry', () => {
+    // Its empty aliases field once shifted the rest: "PYSEC-2026-20 (mlflow) in 1.0.0 2.0.0: fixed
+    // in no release yet", telling to accept what an update fixes.
+    const r = pipStandIn({ allowlist: '', today: '2026-06-01', report: pipReport({ mlflow: [{ id: 'PYSEC-2026-19' }, { id: 'PYSEC-2026-20', fix: ['2.0.0'] }] }) });
+    expect(r.status, r.out).toBe(1);
+    expect(r.stderr).toContain('audit: PYSEC-2026-19 in mlflow 1.0.0: fixed in no release yet (https://osv.dev/vulnerability/PYSEC-2026-19)\n');
+    expect(r.stderr).toContain('audit: PYSEC-2026-20 in mlflow 1.0.0: fixed in 2.0.0 (https://osv.dev/vulnerability/PYSEC-2026-20)\n');
+  });
+
+  it('unused: an AUDIT_SEEN file that exists but holds nothing is no audit recorded, not every entry unused', () => {
+    const f = allowFile('PYSEC-2026-17 2026-06-30 not reachable\n');
+    try {
+      fs.writeFileSync(f.seen, '');
+      const r = unused(f.allow, f.seen);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`unused: no audit recorded in ${f.seen}: run the npm and pip-audit audits first`);
+      expect(r.stderr).not.toContain('no audit reports it');
+    } finally {
+      fs.rmSync(f.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('unused: one entry no audit reports fails it alone, saying why its line must go', () => {
+    const lines = 'PYSEC-2026-17 2026-06-30 not reachable\nPYSEC-2026-18 2026-06-20 fixed since\n';
+    const f = allowFile(lines);
+    try {
+      expect(pipStandIn({ allowlist: lines, today: '2026-06-01', seen: f.seen, report: pipReport({ mlflow: [{ id: 'PYSEC-2026-17' }] }) }).status).toBe(0);
+      const r = unused(f.allow, f.seen);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(
+        `audit: ${f.allow}:2: PYSEC-2026-18 is accepted until 2026-06-20, but no audit reports it any more (updated, withdrawn, or rated below the level): remove its line, or it would accept the same advisory unseen if it came back`,
+      );
+      expect(r.stderr).not.toContain('PYSEC-2026-17');
+    } finally {
+      fs.rmSync(f.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('unused: a vulnerability accepted both by its id and by an alias reports both entries (neither is unused)', () => {
+    const lines = 'PYSEC-2026-40 2026-06-30 training only\nCVE-2026-1111 2026-06-30 the same, by its CVE\n';
+    const f = allowFile(lines);
+    try {
+      const pip = pipStandIn({ allowlist: lines, today: '2026-06-01', seen: f.seen, report: pipReport({ pandas: [{ id: 'PYSEC-2026-40', aliases: ['CVE-2026-1111'] }] }) });
+      expect(pip.status, pip.out).toBe(0);
+      expect(pip.stdout).toContain('accepted PYSEC-2026-40 until 2026-06-30: training only');
+      expect(pip.stdout).toContain('accepted CVE-2026-1111 until 2026-06-30: the same, by its CVE');
+      const r = unused(f.allow, f.seen);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('every accepted id (2) was reported');
+    } finally {
+      fs.rmSync(f.dir, { recursive: true, force: true });
+    }
+  });
+});
