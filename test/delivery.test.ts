@@ -213,6 +213,28 @@ describe('the replay of ARG, ENV, LABEL and RUN (what the revision check rests o
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('docker-smoke: unknown argument "--no-such-flag"');
   }, 60_000);
+
+  it('reads --build-arg NAME from the real environment by default, passes nothing (not undefined) for an unset one, and refuses a flag only contained in an argument', () => {
+    // Called as the script calls it (no environment given): process.env is read.
+    const name = 'DOCKER_SMOKE_TEST_ARG';
+    process.env[name] = 'from-process-env';
+    try {
+      expect(parseCliArgs(['--build-arg', name]).buildArgs).toStrictEqual({ [name]: 'from-process-env' });
+    } finally {
+      delete process.env[name];
+    }
+    // Unset: no key at all (an undefined value is still an arg the stage would be asked about).
+    expect(Object.keys(parseCliArgs(['--build-arg', name]).buildArgs)).toEqual([]);
+    expect(parseCliArgs(['--build-arg', 'A', '--build-arg', 'GIT_SHA'], {}).buildArgs).toStrictEqual({});
+    // A value may span lines in the = form too, as in the spaced one.
+    expect(parseCliArgs(['--build-arg=A=one\ntwo'], {}).buildArgs).toStrictEqual({ A: 'one\ntwo' });
+    // The flags are whole arguments: one merely ending in --build-arg=… is unknown, not read.
+    expect(() => parseCliArgs(['x--build-arg=A=1'], {})).toThrow('unknown argument "x--build-arg=A=1"');
+    expect(() => parseCliArgs(['--dockerfile=a', '--build-arg=B=1x', '--keepx'], {})).toThrow('unknown argument "--keepx"');
+    // A flag at the end says what it needs.
+    expect(() => parseCliArgs(['--build-arg'], {})).toThrow('--build-arg needs a value (NAME=value, or NAME to take it from the environment)');
+    expect(() => parseCliArgs(['--dockerfile'], {})).toThrow('--dockerfile needs a value (a path)');
+  });
 });
 
 describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => {
