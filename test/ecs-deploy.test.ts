@@ -154,6 +154,21 @@ describe('scripts/ecs-deploy.sh', () => {
     expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\nmodel-uri=models:/telco-churn@champion\n`);
   });
 
+  it('reads MODEL_URI by its exact name, and a gateway container without an environment serves its bundle (no jq error)', () => {
+    // MODEL_DIR is the bundle's directory, not a model URI: a name that merely starts alike is not it.
+    const gateway = { ...CURRENT.containerDefinitions[0]!, environment: [{ name: 'MODEL_DIR', value: '/app/model/bundle' }, { name: 'MODEL_URI_NOTE', value: 'x' }] };
+    const prefixed = { ...CURRENT, containerDefinitions: [gateway, CURRENT.containerDefinitions[1]!] };
+    const named = run([[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]], { running: prefixed });
+    expect(named.status, named.out).toBe(0);
+    expect(named.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\nmodel-uri=\n`);
+    // A task definition registered by hand may leave `environment` out altogether.
+    const bare = Object.fromEntries(Object.entries(CURRENT.containerDefinitions[0]!).filter(([key]) => key !== 'environment'));
+    const withoutEnvironment = { ...CURRENT, containerDefinitions: [bare, CURRENT.containerDefinitions[1]!] };
+    const r = run([[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]], { running: withoutEnvironment });
+    expect(r.status, r.out).toBe(0);
+    expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\nmodel-uri=\n`);
+  });
+
   it('starts from the revision the service runs, not from a newer one that was rolled back', () => {
     // Revision 8 set a tracking URI the gateway refuses; its deployment failed and the circuit
     // breaker put the service back on 7. Copying 8 would fail this release the same way.

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_DIR, REPO_ROOT, startTestGateway } from './helpers/index.js';
 
@@ -160,6 +161,13 @@ describe('release: the deploy job\'s report of the model it runs', () => {
 
   it("is given the model URI the deploy step read from the task definition", () => {
     expect(release).toContain('MODEL_URI: ${{ steps.deploy.outputs.model-uri }}');
+    // `deploy` is the step of the same job that runs scripts/ecs-deploy.sh (which writes model-uri),
+    // and the report step's MODEL_URI is that output and nothing else: a renamed id reads as empty,
+    // and the notice would call every MLflow-served service one that serves its bundle.
+    const jobs = (parse(release) as { jobs: Record<string, { steps: { id?: string; run?: string; env?: Record<string, string> }[] }> }).jobs;
+    const job = Object.values(jobs).find((j) => j.steps.some((s) => s.id === 'report'));
+    expect(job?.steps.find((s) => s.id === 'deploy')?.run?.trim()).toBe('bash scripts/ecs-deploy.sh');
+    expect(job?.steps.find((s) => s.id === 'report')?.env?.['MODEL_URI']).toBe('${{ steps.deploy.outputs.model-uri }}');
   });
 
   it("without MLflow, the image's bundle and its version", () => {
