@@ -77,6 +77,8 @@ describe('the alarms point to the runbook', () => {
     for (const anchor of mlflowAlarms) {
       const description = descriptions.find((d) => d.endsWith(`#${anchor}`)) ?? '';
       expect(description, anchor).toContain(`"${mlflowQuery}"`);
+      // And says when to look there: the MLflow cause it stands for, in words beside the query's name.
+      expect(description.replaceAll(`"${mlflowQuery}"`, ''), anchor).toMatch(/\bMLflow\b/);
     }
     // And only there: an alarm MLflow cannot be behind does not send the operator to it.
     expect(descriptions.filter((d) => d.includes(mlflowQuery)).length).toBe(mlflowAlarms.length);
