@@ -157,6 +157,21 @@ describe('numbers JSON.parse reads as 0 though they are not zero', () => {
     expect(underflows(literal)).toBe(expected);
   });
 
+  it('finds a number whose fraction matters (0.1e-323 is 1e-324, though 1e-323 is not too small), after text that looks like one and is not', () => {
+    // The first look (a regex over the text) must take the number whole: its digits after the
+    // point alone (1e-323, 5e-324) are not too small.
+    for (const literal of ['0.1e-323', '1.5e-324', '-2.4E-324', `0.${zeros(322)}1e-1`]) {
+      expect(underflows(literal), literal).toBe(true);
+      expect(findUnderflowingNumber(`{"id":"2e-5 x1e-5","n":[1e-5,${literal}]}`), literal).toEqual({ path: ['n', 1], literal });
+    }
+  });
+
+  it('names the path with names decoded, as sent in escapes', () => {
+    expect(findUnderflowingNumber('{"ten\\u0075re":1e-400}')).toEqual({ path: ['tenure'], literal: '1e-400' });
+    expect(findUnderflowingNumber('{"a\\"b":{"c\\\\":[0,1e-400]}}')).toEqual({ path: ['a"b', 'c\\', 1], literal: '1e-400' });
+    expect(findDuplicateKey('{"x\\u002ey":{"k":1,"k":2}}')).toEqual({ path: ['x.y'], key: 'k' });
+  });
+
   it('names the first such number by its path, in text order, and nothing in names or strings', () => {
     expect(findUnderflowingNumber('{"a":[1,{"b":2e-400}],"c":1e-999}')).toEqual({ path: ['a', 1, 'b'], literal: '2e-400' });
     expect(findUnderflowingNumber('[0,1.5E-5,-3e-500]')).toEqual({ path: [2], literal: '-3e-500' });
