@@ -231,6 +231,8 @@ describe('the replay of ARG, ENV, LABEL and RUN (what the revision check rests o
     // The flags are whole arguments: one merely ending in --build-arg=… is unknown, not read.
     expect(() => parseCliArgs(['x--build-arg=A=1'], {})).toThrow('unknown argument "x--build-arg=A=1"');
     expect(() => parseCliArgs(['--dockerfile=a', '--build-arg=B=1x', '--keepx'], {})).toThrow('unknown argument "--keepx"');
+    // An empty = form is refused, not read as the spaced form taking the next argument.
+    expect(() => parseCliArgs(['--build-arg=', '--keep'], {})).toThrow('--build-arg "": expected NAME=value or NAME');
     // A flag at the end says what it needs.
     expect(() => parseCliArgs(['--build-arg'], {})).toThrow('--build-arg needs a value (NAME=value, or NAME to take it from the environment)');
     expect(() => parseCliArgs(['--dockerfile'], {})).toThrow('--dockerfile needs a value (a path)');

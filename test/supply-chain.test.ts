@@ -637,6 +637,19 @@ describe("the audit job's pip-audit command and the unused step: what they say a
     }
   });
 
+  it('unused: when pip-audit returned no report, pip\'s entries are not called unused (what it would report is unknown)', () => {
+    const lines = 'PYSEC-2026-17 2026-06-30 not reachable\n';
+    const f = allowFile(lines);
+    try {
+      expect(pipStandIn({ allowlist: lines, today: '2026-06-01', seen: f.seen, report: null, exit: 1 }).status).toBe(1);
+      const r = unused(f.allow, f.seen);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`not checking the allow-list for unused entries: '${pipLine()}' returned no report`);
+    } finally {
+      fs.rmSync(f.dir, { recursive: true, force: true });
+    }
+  });
+
   it('unused: a vulnerability accepted both by its id and by an alias reports both entries (neither is unused)', () => {
     const lines = 'PYSEC-2026-40 2026-06-30 training only\nCVE-2026-1111 2026-06-30 the same, by its CVE\n';
     const f = allowFile(lines);
