@@ -44,6 +44,32 @@ async function axe(page: Page, runOnly: { type: 'tag' | 'rule'; values: string[]
 }
 
 /** The page's WCAG 2.1 A/AA violations, one line each (expected: none). */
+/**
+ * The keyboard as a person uses it: `focused()` is the focused control's name (its aria-label, else
+ * its text) and whether it shows a visible ring (an outline of 2 px or more), null on the page
+ * itself; `tabTo(name)` presses Tab until `name` (a string: exactly, a RegExp: matching) has focus.
+ */
+function keyboard(page: Page): { focused: () => Promise<{ name: string; ring: boolean } | null>; tabTo: (name: string | RegExp) => Promise<void> } {
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return { name: el.getAttribute('aria-label') ?? (el.textContent ?? '').trim(), ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+    });
+  async function tabTo(name: string | RegExp): Promise<void> {
+    const passed: string[] = [];
+    for (let step = 0; step < 40; step++) {
+      await page.keyboard.press('Tab');
+      const now = (await focused())?.name ?? '(page)';
+      if (typeof name === 'string' ? now === name : name.test(now)) return;
+      passed.push(now);
+    }
+    throw new Error(`Tab never reached ${String(name)}: ${passed.join(', ')}`);
+  }
+  return { focused, tabTo };
+}
+
 const wcagViolations = async (page: Page) => (await axe(page, { type: 'tag', values: WCAG_21_AA })).violations.map(describeViolation);
 
 describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
@@ -249,24 +275,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     const page = await open();
     await page.goto(`${gateway.url}/ui/graphiql`);
     await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
-    const focused = () =>
-      page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        if (!el || el === document.body) return null;
-        const style = getComputedStyle(el);
-        return { name: el.getAttribute('aria-label') ?? (el.textContent ?? '').trim(), ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
-      });
-    /** Tabs forward from where focus is until `name` has it; the stops passed on the way. */
-    async function tabTo(name: string): Promise<string[]> {
-      const passed: string[] = [];
-      for (let step = 0; step < 30; step++) {
-        await page.keyboard.press('Tab');
-        const now = await focused();
-        if (now?.name === name) return passed;
-        passed.push(now?.name ?? '(page)');
-      }
-      throw new Error(`Tab never reached ${name}: ${passed.join(', ')}`);
-    }
+    const { focused, tabTo } = keyboard(page);
     // From the top of the page: past GraphiQL's sidebar and tabs to the link back, with a visible ring.
     await tabTo('Prediction form');
     expect(await focused()).toEqual({ name: 'Prediction form', ring: true });
@@ -358,31 +367,14 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
   it('goes from the form to /docs and runs "Try it out" → Execute on POST /predict with the keyboard alone, and shows the answer', async () => {
     const page = await open();
     await formPage(page);
-    const focused = () =>
-      page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        if (!el || el === document.body) return null;
-        return el.getAttribute('aria-label') ?? (el.textContent ?? '').trim();
-      });
-    /** Tabs forward from where focus is until `name` (a string: exactly, a RegExp: matching) has it. */
-    async function tabTo(name: string | RegExp): Promise<void> {
-      const passed: string[] = [];
-      for (let step = 0; step < 40; step++) {
-        await page.keyboard.press('Tab');
-        const now = (await focused()) ?? '(page)';
-        if (typeof name === 'string' ? now === name : name.test(now)) return;
-        passed.push(now);
-      }
-      throw new Error(`Tab never reached ${String(name)}: ${passed.join(', ')}`);
-    }
+    const { focused, tabTo } = keyboard(page);
     await tabTo('REST API');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${gateway.url}/docs`);
     await poll(() => page.locator('#operations-predictions-predict').count(), 20_000).toBe(1);
     // The page's own links come first, with a visible ring.
     await page.keyboard.press('Tab');
-    expect(await focused()).toBe('Prediction form');
-    expect(await page.evaluate(() => { const s = getComputedStyle(document.activeElement as Element); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; })).toBe(true);
+    expect(await focused()).toEqual({ name: 'Prediction form', ring: true });
     // POST /predict's summary is one button (its path no link inside it): Enter opens it.
     await tabTo(/^POST\s*\/predict/);
     await page.keyboard.press('Enter');
