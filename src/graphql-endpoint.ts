@@ -455,7 +455,13 @@ export function createGraphQLEndpoint(deps: {
     if (params && !compiled && response.status === 200 && !hasErrors(bytes)) prepared.learn(params.query, params.operationName, firstRuns.get(state)?.prepared);
     if (res.headersSent) return;
     const outHeaders: Record<string, string> = {};
-    response.headers.forEach((v, k) => (outHeaders[k] = v));
+    // Sent whole, with its length: Yoga's streamed answers (Accept: multipart/mixed) also name a
+    // chunked transfer coding, and a message with both is one Node's and undici's parsers refuse.
+    // (Yoga's Headers keep the case it wrote them in: `Transfer-Encoding`.)
+    response.headers.forEach((v, k) => {
+      const name = k.toLowerCase();
+      if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders[k] = v;
+    });
     outHeaders['content-length'] = String(bytes.length);
     res.writeHead(response.status, outHeaders);
     res.end(bytes);

@@ -428,3 +428,22 @@ describe('automatic persisted queries (a hash sent instead of the document)', ()
     expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([{ path: 'query', message: 'is required; must be a string' }]);
   });
 });
+
+describe('answers in the streamed formats Yoga offers (Accept: multipart/mixed, text/event-stream)', () => {
+  // Apollo Client asks multipart/mixed first for @defer and subscriptions over HTTP; the answer is sent whole.
+  const query = '{ modelInfo { version } }';
+  for (const accept of ['multipart/mixed', 'text/event-stream']) {
+    it(`is a well-formed HTTP answer a client can read, by POST and by GET (${accept})`, async () => {
+      const post = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
+      const get = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query }).toString()}`, { headers: { accept } });
+      for (const res of [post, get]) {
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toContain(accept);
+        expect(res.headers.get('transfer-encoding')).toBeNull();
+        const text = await res.text();
+        expect(Buffer.byteLength(text)).toBe(Number(res.headers.get('content-length')));
+        expect(text).toContain(JSON.stringify({ data: { modelInfo: { version: manifest.registeredModel.version } } }));
+      }
+    });
+  }
+});
