@@ -4,7 +4,9 @@
  */
 import { manifestSchema, type Manifest } from '../src/bundle/manifest.js';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
@@ -446,4 +448,40 @@ describe('answers in the streamed formats Yoga offers (Accept: multipart/mixed, 
       }
     });
   }
+});
+
+describe('Prediction.modelRunId', () => {
+  // Two models under one version number: the committed bundle (version 5 of the registry training
+  // used) and, as an MLflow registry's version 5 would be, the same files credited to another run.
+  const OTHER_RUN = 'b'.repeat(32);
+  let dir: string;
+  let other: TestGateway;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'graphql-model-run-'));
+    for (const file of [manifest.onnx.file, manifest.parity.file]) await copyFile(path.join(BUNDLE_DIR, file), path.join(dir, file));
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, run: { ...manifest.run, runId: OTHER_RUN } }));
+    other = await startTestGateway({ MODEL_DIR: dir, LOG_LEVEL: 'warn' });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("names the run of the model that computed each answer, where the version number alone names two models", async () => {
+    const query = 'mutation Run($c: CustomerInput!, $cs: [CustomerInput!]!) { predict(customer: $c) { modelVersion modelRunId } predictBatch(customers: $cs) { modelVersion modelRunId } }';
+    const answers = [];
+    for (const g of [gw, other]) {
+      const info = (await gql(g.url, ModelInfoDocument, {})).body.data?.modelInfo;
+      for (let i = 0; i < 2; i++) {
+        // The second run of the document is the compiled one.
+        const res = await gql<{ predict: { modelVersion: string; modelRunId: string }; predictBatch: { modelVersion: string; modelRunId: string }[] }, unknown>(g.url, query, { c: GRAPHQL_CUSTOMER, cs: [GRAPHQL_CUSTOMER, LOYAL_CUSTOMER] });
+        expect(res.status).toBe(200);
+        const expected = { modelVersion: info?.modelVersion, modelRunId: info?.runId };
+        expect(res.body.data).toEqual({ predict: expected, predictBatch: [expected, expected] });
+      }
+      answers.push(info);
+    }
+    expect(answers.map((i) => i?.modelVersion)).toEqual([manifest.registeredModel.version, manifest.registeredModel.version]);
+    expect(answers.map((i) => i?.runId)).toEqual([manifest.run.runId, OTHER_RUN]);
+  });
 });

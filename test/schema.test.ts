@@ -60,7 +60,7 @@ describe('public contract', () => {
     if (!isObjectType(prediction)) throw new Error('Prediction missing');
     expect(Object.fromEntries(Object.values(prediction.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({
       customerId: 'String', churnProbability: 'Float!', willChurn: 'Boolean!', riskLevel: 'RiskLevel!', threshold: 'Float!', modelVersion: 'String!',
-      outsideTrainingRange: '[TrainingRangeNote!]!',
+      modelRunId: 'String!', outsideTrainingRange: '[TrainingRangeNote!]!',
     });
     const note = schema.getType('TrainingRangeNote');
     if (!isObjectType(note)) throw new Error('TrainingRangeNote missing');

@@ -31,6 +31,14 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
     riskLevel: t.field({ type: RiskLevel, resolve: (p) => p.riskLevel, description: 'Risk band; see RiskLevel.' }),
     threshold: t.exposeFloat('threshold', { description: 'Decision threshold of the model that computed this prediction, chosen on validation data at training time.' }),
     modelVersion: t.exposeString('modelVersion', { description: 'Version of the model that computed this prediction (registry version, or run-<id> when unregistered).' }),
+    modelRunId: t.string({
+      description:
+        'MLflow run that trained the model that computed this prediction (that model\'s ModelInfo.runId). A version number alone can ' +
+        'name two models: the packaged bundle\'s version (from the registry training used) and the version MLflow resolves MODEL_URI ' +
+        'to, which replaces it once MLflow answers, or versions of two registered models; the run names one.',
+      // Computed only when selected: the scoring path does none of this work.
+      resolve: (p) => p.model.lineage.runId,
+    }),
     outsideTrainingRange: t.field({
       type: [TrainingRangeNote],
       description:
