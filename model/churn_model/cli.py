@@ -22,7 +22,7 @@ from churn_model.data import DataValidationError
 from churn_model.entry import data_file, os_error_text, training_config, usage_error, writable_folder
 from churn_model.entry import resolve_path as resolve_path
 from churn_model.export import ParityError
-from churn_model.mlflow_errors import MlflowRunError
+from churn_model.mlflow_errors import MlflowRunError, RunFailedError
 from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, PipelineOptions, PipelineResult,
                                   TrackingStoreError, run_pipeline)
 from churn_model.train import SplitSettingsError
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         raise usage_error(str(err)) from err
     except SplitSettingsError as err:  # raised before the run starts: the config's [split] against this data
         raise usage_error(f"the config {config_path} does not fit the data {opts.data_path}: {err}") from err
-    except (DataValidationError, ParityError, BundleWriteError, MlflowRunError) as err:
+    except (DataValidationError, ParityError, RunFailedError, BundleWriteError, MlflowRunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(summary(result))

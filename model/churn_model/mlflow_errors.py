@@ -71,6 +71,15 @@ class MlflowRunError(RuntimeError):
     is registered, whether the bundle was written, where the alias points)."""
 
 
+class RunFailedError(RuntimeError):
+    """Training failed inside the run for a reason the user can act on (a failed parity check): one
+    line naming the reason, the run, what it had logged and what state is left, as MlflowRunError."""
+
+
+class RunNotedError(RuntimeError):
+    """A failure inside the run that has already set its own text as the run's description."""
+
+
 class _InRunFailure(Exception):
     """An MLflow call inside the run failed; `tracked_run` completes the message with the run's state."""
 
@@ -113,13 +122,25 @@ def _logged_text(logged: list[str]) -> str:
     return "nothing" if not logged else ", ".join(logged)
 
 
+def _failure_reason(err: BaseException, reported: tuple[type[Exception], ...]) -> str:
+    """What stopped the run, in one line, for its description."""
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    if isinstance(err, reported):
+        return text or type(err).__name__
+    return f"failed with {type(err).__name__}" + (f": {text}" if text else "")
+
+
 @contextmanager
-def tracked_run(experiment_id: str, logged: list[str], after_run: str) -> Iterator[ActiveRun]:
+def tracked_run(experiment_id: str, logged: list[str], after_run: str,
+                reported: tuple[type[Exception], ...] = ()) -> Iterator[ActiveRun]:
     """`mlflow.start_run` whose failures say what state is left. Any exception ends the run FAILED
-    (best effort); an MLflow call in it that failed (`logging_step`) becomes MlflowRunError naming
-    the run, what it had logged and `after_run` (what did not happen: registering, the bundle,
-    the alias), also set as the run's description where MLflow still answers. Ending the run
-    FINISHED failing is MlflowRunError too."""
+    (best effort) with a description saying why (where MLflow still answers, and unless the error
+    set one itself: `RunNotedError`), so a reviewer finds the reason on the run; an MLflow call in
+    it that failed (`logging_step`) becomes MlflowRunError, and an error of a `reported` type
+    RunFailedError, naming the run, what it had logged and `after_run` (what did not happen:
+    registering, the bundle, the alias). Ending the run FINISHED failing is MlflowRunError too."""
     try:
         active = mlflow.start_run(experiment_id=experiment_id)
     except Exception as err:
@@ -129,15 +150,18 @@ def tracked_run(experiment_id: str, logged: list[str], after_run: str) -> Iterat
     try:
         yield active
     except BaseException as err:
-        note = None
-        if isinstance(err, _InRunFailure):
-            note = f"MLflow failed {err.doing}: {err.reason}; run {run_id} had logged {_logged_text(logged)}"
+        reason = (f"MLflow failed {err.doing}: {err.reason}" if isinstance(err, _InRunFailure)
+                  else _failure_reason(err, reported))
+        note = f"{reason}; run {run_id} had logged {_logged_text(logged)}"
+        if not isinstance(err, RunNotedError):
             best_effort(lambda: mlflow.set_tag("mlflow.note.content", note))
         ended = best_effort(lambda: mlflow.end_run("FAILED"))
-        if note is None:
-            raise
         status = "ends FAILED" if ended else "could not be ended FAILED either (MLflow shows it RUNNING)"
-        raise MlflowRunError(f"{note} and {status}; {after_run}") from err
+        if isinstance(err, _InRunFailure):
+            raise MlflowRunError(f"{note} and {status}; {after_run}") from err
+        if isinstance(err, reported):
+            raise RunFailedError(f"{note} and {status}; {after_run}") from err
+        raise
     try:
         mlflow.end_run()
     except Exception as err:

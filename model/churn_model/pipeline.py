@@ -43,7 +43,7 @@ from churn_model.data import Dataset, load_dataset
 from churn_model.mlflow_errors import AUTH_STATUSES as _AUTH_STATUSES
 from churn_model.mlflow_errors import CHECK_HTTP_ENV as _CHECK_HTTP_ENV
 from churn_model.mlflow_errors import environ as _environ
-from churn_model.mlflow_errors import logging_step, step, tracked_run
+from churn_model.mlflow_errors import RunNotedError, logging_step, step, tracked_run
 from churn_model.mlflow_errors import why as _why
 from churn_model.publish import BundleWriteError as BundleWriteError
 from churn_model.publish import publish
@@ -127,8 +127,9 @@ def check_tracking_store(tracking_uri: str) -> None:
         raise TrackingStoreError(f"MLflow tracking store {tracking_uri} cannot be used: {why}; {todo}") from err
 
 
-class ArtifactStoreError(RuntimeError):
-    """The run's MLflow artifact store cannot take a write; found before training (a usage error)."""
+class ArtifactStoreError(RunNotedError):
+    """The run's MLflow artifact store cannot take a write; found before training (a usage error).
+    Its text is already the run's description when raised."""
 
 
 # The run's first artifact, logged before training: the config it trains with, as parsed.
@@ -472,7 +473,8 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
     after_run = (("nothing was registered, " if opts.register else "")
                  + f"the bundle in {opts.out_dir} was not written" + (f" and {cfg.mlflow.alias} was not moved"
                                                                      if opts.register else ""))
-    with tracked_run(experiment_id, logged, after_run) as active, tempfile.TemporaryDirectory() as tmp:
+    with (tracked_run(experiment_id, logged, after_run, reported=(export.ParityError,)) as active,
+          tempfile.TemporaryDirectory() as tmp):
         log_training_config(cfg, active.info, tracking_uri, Path(tmp))
         logged.append(CONFIG_ARTIFACT)
         log(f"  MLflow run {active.info.run_id} (experiment {opts.experiment!r}), artifacts in "

@@ -184,3 +184,33 @@ def test_split_settings_the_data_cannot_meet_are_a_usage_error_before_the_run(
     assert MlflowClient(tracking_uri=uri).search_runs(
         [e.experiment_id for e in MlflowClient(tracking_uri=uri).search_experiments()]) == []
     assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_parity_check_names_the_failed_run_and_is_its_description(
+        small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A reviewer opening the FAILED run in MLflow finds why it failed (it had no description), and the
+    line names the run and what was left, as an MLflow failure's does."""
+    text = (REPO_ROOT / "model" / "config.toml").read_text()
+    text, replaced = re.subn(r"^tolerance = \S+", "tolerance = 1e-15", text, flags=re.M)  # no export is this close
+    assert replaced == 1
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out_dir = tmp_path / "out"
+    code = cli.main(["--data", str(small_csv), "--config", str(config), "--out", str(out_dir), "--tracking-uri", uri,
+                     "--experiment", "parity", "--registered-model", "parity"])
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert code == 1
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("parity")
+    assert experiment is not None
+    [run] = client.search_runs([experiment.experiment_id])
+    match = re.fullmatch(r"error: (ONNX export disagrees with xgboost: max \|dp\| = \S+ > 1e-15; run (\w+) had "
+                         r"logged training_config\.json) and ends FAILED; nothing was registered, the bundle in "
+                         r"(\S+) was not written and champion was not moved", err)
+    assert match is not None, err
+    assert match.group(2) == run.info.run_id and match.group(3) == str(out_dir)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["mlflow.note.content"] == match.group(1)
+    assert client.search_registered_models() == []
+    assert not out_dir.exists()
