@@ -34,15 +34,23 @@ SUMMARY_METRICS = ("test_roc_auc", "test_roc_auc_ci95_low", "test_roc_auc_ci95_h
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="train", description="Train the Telco churn model and write the bundle.")
+    parser = argparse.ArgumentParser(
+        prog="train", description="Train the Telco churn model, log the run to MLflow, register it, and write the "
+                                  "bundle to --out when the new version becomes champion (or with --no-register).")
     parser.add_argument("--data", help="training CSV (default: $CHURN_DATA)")
-    parser.add_argument("--out", default=str(MODEL_DIR / "bundle"), help="bundle directory (default: model/bundle)")
+    parser.add_argument("--out", default=str(MODEL_DIR / "bundle"),
+                        help="bundle directory, replaced only when the new version becomes champion or with "
+                             "--no-register (default: model/bundle, the bundle the gateway serves)")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="config TOML (default: model/config.toml)")
     parser.add_argument("--experiment", help="MLflow experiment (default from config)")
     parser.add_argument("--registered-model", help="MLflow registered model name (default from config)")
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or model/mlflow.db)")
-    parser.add_argument("--force-champion", action="store_true", help="set the champion alias unconditionally")
-    parser.add_argument("--no-register", action="store_true", help="log the run but do not register the model")
+    parser.add_argument("--force-champion", action="store_true",
+                        help="move the champion alias to the new version and write the bundle even when its test ROC "
+                             "AUC is lower than the champion's or not comparable (other data file or test split)")
+    parser.add_argument("--no-register", action="store_true",
+                        help="log the run but do not register the model; the bundle is still written to --out "
+                             "(default model/bundle, the one the gateway serves), with no version or alias")
     return parser.parse_args(argv)
 
 

@@ -214,3 +214,16 @@ def test_a_failed_parity_check_names_the_failed_run_and_is_its_description(
     assert run.data.tags["mlflow.note.content"] == match.group(1)
     assert client.search_registered_models() == []
     assert not out_dir.exists()
+
+
+def test_help_says_when_the_bundle_in_out_is_replaced(capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-register read as 'log the run but do not register the model', a dry run; it replaces the served
+    bundle. And a version that does not become champion writes no bundle at all."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "replaced only when the new version becomes champion or with --no-register" in text
+    assert ("do not register the model; the bundle is still written to --out (default model/bundle, the one the "
+            "gateway serves)") in text
+    assert "even when its test ROC AUC is lower than the champion's or not comparable" in text
