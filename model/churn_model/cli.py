@@ -89,8 +89,10 @@ def check_options(args: argparse.Namespace) -> None:
 
 def summary(result: PipelineResult) -> str:
     rows = [(name, f"{result.metrics[name]:.6g}") for name in SUMMARY_METRICS if name in result.metrics]
+    unregistered = "none (--no-register)"
     rows += [("mediumFrom", f"{result.medium_from:g}"), ("run_id", result.run_id),
-             ("registered version", str(result.version)), ("alias", str(result.alias)),
+             ("registered version", result.version or unregistered),
+             ("alias", result.alias or (unregistered if result.version is None else "none (not champion)")),
              ("bundle", str(result.bundle_dir) if result.bundle_dir else "not written (not champion)")]
     width = max(len(n) for n, _ in rows)
     line = "-" * (width + 3 + max(len(v) for _, v in rows))

@@ -227,3 +227,20 @@ def test_help_says_when_the_bundle_in_out_is_replaced(capsys: pytest.CaptureFixt
     assert ("do not register the model; the bundle is still written to --out (default model/bundle, the one the "
             "gateway serves)") in text
     assert "even when its test ROC AUC is lower than the champion's or not comparable" in text
+
+
+@pytest.mark.parametrize(("version", "alias", "bundle_dir", "expected"), [
+    ("3", "champion", Path("/b"), [("registered version", "3"), ("alias", "champion"), ("bundle", "/b")]),
+    ("4", None, None, [("registered version", "4"), ("alias", "none (not champion)"),
+                       ("bundle", "not written (not champion)")]),
+    (None, None, Path("/b"), [("registered version", "none (--no-register)"), ("alias", "none (--no-register)"),
+                              ("bundle", "/b")]),
+])
+def test_the_summary_says_why_there_is_no_version_or_alias(
+        version: str | None, alias: str | None, bundle_dir: Path | None, expected: list[tuple[str, str]]) -> None:
+    """It printed Python's `None` for both, for a version that lost and for --no-register alike."""
+    result = cli.PipelineResult(metrics={"test_roc_auc": 0.8}, params={}, threshold=0.4, medium_from=0.2,
+                                run_id="r1", version=version, alias=alias, bundle_dir=bundle_dir)
+    rows = [tuple(part.strip() for part in line.split("|")) for line in cli.summary(result).splitlines()[1:-1]]
+    assert rows[-3:] == expected
+    assert "None" not in cli.summary(result)
