@@ -749,3 +749,46 @@ describe('MLflow refusing or throttling, and the admin token', () => {
     expect(child.stderr()).toMatch(/MLFLOW_TRACKING_URI: must be an http\(s\) URL such as http:\/\/mlflow:5000/);
   });
 });
+
+describe('a tracking URI that does not lead to MLflow\'s REST API', () => {
+  it('a wrong path prefix (MLflow answers its HTML 404): MLFLOW_UNAVAILABLE naming MLFLOW_TRACKING_URI, never a notice that the alias names no model version', async () => {
+    await champion(v.one);
+    // The real server, under a path prefix it does not serve: every API call is Flask's HTML "Not Found".
+    const wrong = `${mlflow.url}/mlflow`;
+    const gw = await gateway({ MLFLOW_TRACKING_URI: wrong, MLFLOW_POLL_INTERVAL_MS: '100' });
+    try {
+      const health = (await (await fetch(`${gw.url}/`)).json()) as { source: string; notice?: string };
+      expect(health.source).toBe('BUNDLE');
+      expect(health.notice).toContain(`${wrong} answered HTTP 404 for alias champion of registered model ${MODEL}`);
+      expect(health.notice).toContain("so that URL is not MLflow's REST API");
+      expect(health.notice).toContain('check MLFLOW_TRACKING_URI (host, port and path prefix)');
+      // The page's text, on one line, not its markup.
+      expect(health.notice).toContain('the answer was: 404 Not Found Not Found The requested URL was not found on the server.');
+      expect(health.notice).not.toMatch(/[<>\n]/);
+
+      const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));
+      await waitFor('the poller to check the alias', () => failed().length === 1);
+      await sleep(300); // more polls
+      const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+      // Nobody knows what the alias names: the start-up notice stays, no claim that it names nothing.
+      expect(info?.notice).toBe(health.notice);
+      expect(info?.notice).not.toContain('names no model version');
+      expect(failed()).toHaveLength(1);
+
+      const res = await reload(gw);
+      expect(res.status).toBe(502);
+      expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+      expect(res.body.errors?.[0]?.message).toContain("so that URL is not MLflow's REST API");
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('an answer MLflow gives about the model itself (its JSON error body) is still MLFLOW_NOT_FOUND', async () => {
+    const client = new MlflowClient({ trackingUri: mlflow.url, timeoutMs: 2000 });
+    const err = (await client.getModelVersionByAlias('no-such-model', 'champion').catch((e: unknown) => e)) as MlflowError;
+    expect(err).toBeInstanceOf(MlflowError);
+    expect(err).toMatchObject({ code: 'MLFLOW_NOT_FOUND', status: 404, mlflowCode: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(err.message).not.toContain("not MLflow's REST API");
+  });
+});

@@ -42,10 +42,22 @@ const RETRIED_STATUS = (status: number): boolean => status >= 500 || status === 
 const REFUSED_STATUS = (status: number): boolean => status === 401 || status === 403;
 
 /**
+ * Whether a 4xx answer is MLflow's own: MLflow answers every 4xx of its API (a registered model,
+ * alias, version, run, experiment or artifact that is not there; a bad parameter) with a JSON
+ * body naming an `error_code`. A 404 without one (an HTML "Not Found") comes from a server or
+ * proxy that has no such route: a wrong MLFLOW_TRACKING_URI (host, port or path prefix), not an
+ * answer about the model, which would otherwise read as "the alias names no model version".
+ */
+const CLIENT_ERROR_STATUS = (status: number): boolean => status >= 400 && status < 500 && !REFUSED_STATUS(status) && !RETRIED_STATUS(status);
+const isMlflowAnswer = (status: number, mlflowCode: string | null): boolean => !CLIENT_ERROR_STATUS(status) || mlflowCode !== null;
+
+/**
  * An MLflow call failed. `status` is the HTTP status, or null when no answer came back.
  * MLFLOW_NOT_FOUND when MLflow answered that the thing does not exist or the request was
- * wrong (4xx other than 401/403/408/429); MLFLOW_UNAVAILABLE otherwise (unreachable,
- * timed out, body cut off, access refused, throttled, 5xx, or an answer that makes no sense).
+ * wrong (4xx other than 401/403/408/429, with MLflow's error body: `mlflowCode` set);
+ * MLFLOW_UNAVAILABLE otherwise (unreachable, timed out, body cut off, access refused,
+ * throttled, 5xx, a 4xx without MLflow's error body — the URL is not MLflow's API — or an
+ * answer that makes no sense).
  */
 export class MlflowError extends GatewayError {
   constructor(
@@ -56,7 +68,7 @@ export class MlflowError extends GatewayError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(status !== null && status >= 400 && status < 500 && !REFUSED_STATUS(status) && !RETRIED_STATUS(status) ? 'MLFLOW_NOT_FOUND' : 'MLFLOW_UNAVAILABLE', message, options);
+    super(status !== null && CLIENT_ERROR_STATUS(status) && mlflowCode !== null ? 'MLFLOW_NOT_FOUND' : 'MLFLOW_UNAVAILABLE', message, options);
   }
 
   /** True when MLflow answered that the thing does not exist (or the request was wrong): retrying will not help. */
@@ -249,13 +261,16 @@ export class MlflowClient {
       const text = await res.text().catch(() => '');
       const parsed = errorBody.safeParse(safeJson(text));
       const mlflowCode = parsed.success ? (parsed.data.error_code ?? null) : null;
-      const detail = parsed.success && parsed.data.message ? parsed.data.message : text.slice(0, 200);
+      const detail = parsed.success && parsed.data.message ? parsed.data.message : plainText(text);
       const message = REFUSED_STATUS(res.status)
         ? `MLflow at ${this.trackingUri} refused access (HTTP ${res.status}) to ${lookingFor} (${url}): ${mlflowCode ? `${mlflowCode}: ` : ''}${detail}. ` +
           (this.options.credentials
             ? `The gateway sent the credentials it was given (${'token' in this.options.credentials ? 'MLFLOW_TRACKING_TOKEN' : 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD'}): check them, and that this account may read the model`
             : 'The gateway sent no credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, or let MLflow (or the proxy in front of it) answer without them')
-        : `MLflow at ${this.trackingUri} answered HTTP ${res.status}${mlflowCode ? ` ${mlflowCode}` : ''}${res.status === 429 ? ' (too many requests)' : ''} for ${lookingFor} (${url}): ${detail}`;
+        : isMlflowAnswer(res.status, mlflowCode)
+          ? `MLflow at ${this.trackingUri} answered HTTP ${res.status}${mlflowCode ? ` ${mlflowCode}` : ''}${res.status === 429 ? ' (too many requests)' : ''} for ${lookingFor} (${url}): ${detail}`
+          : `${this.trackingUri} answered HTTP ${res.status} for ${lookingFor} (${url}) without MLflow's error body, so that URL is not MLflow's REST API ` +
+            `(or not one that has this call): check MLFLOW_TRACKING_URI (host, port and path prefix) and any proxy in front of MLflow; the answer was: ${detail || '(empty)'}`;
       lastError = new MlflowError(url, lookingFor, res.status, mlflowCode, message);
       if (!RETRIED_STATUS(res.status)) throw lastError;
     }
@@ -269,6 +284,12 @@ function safeJson(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** A non-MLflow answer body for a message: its text without HTML tags, on one line, at most 200 characters. */
+function plainText(body: string): string {
+  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 const encodePath = (p: string): string => p.split('/').map(encodeURIComponent).join('/');
