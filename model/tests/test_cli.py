@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from churn_model import cli, synthetic
 from churn_model.config import REPO_ROOT
+from churn_model.pipeline import PipelineResult
 from tests.conftest import run_cli, write_csv
 
 
@@ -239,7 +240,7 @@ def test_help_says_when_the_bundle_in_out_is_replaced(capsys: pytest.CaptureFixt
 def test_the_summary_says_why_there_is_no_version_or_alias(
         version: str | None, alias: str | None, bundle_dir: Path | None, expected: list[tuple[str, str]]) -> None:
     """It printed Python's `None` for both, for a version that lost and for --no-register alike."""
-    result = cli.PipelineResult(metrics={"test_roc_auc": 0.8}, params={}, threshold=0.4, medium_from=0.2,
+    result = PipelineResult(metrics={"test_roc_auc": 0.8}, params={}, threshold=0.4, medium_from=0.2,
                                 run_id="r1", version=version, alias=alias, bundle_dir=bundle_dir)
     rows = [tuple(part.strip() for part in line.split("|")) for line in cli.summary(result).splitlines()[1:-1]]
     assert rows[-3:] == expected
