@@ -109,6 +109,7 @@ def check_columns(columns: list[str]) -> list[str]:
         return [shape]
     missing = [c for c in schema.ALL_COLUMNS if c not in columns]
     problems: list[str] = []
+    last_named = max(i for i, c in enumerate(columns, start=1) if c.strip())
     for i, c in enumerate(columns, start=1):
         if c in schema.ALL_COLUMNS:
             continue
@@ -117,13 +118,19 @@ def check_columns(columns: list[str]) -> list[str]:
             missing.remove(meant)
             problems.append(f"column {c!r} (header, column {i}) should be {meant!r}: column names must match "
                             f"exactly (case and surrounding spaces count); rename it")
+        elif c.strip() == "" and i > last_named:
+            problems.append(f"unexpected column {c!r} (header, column {i}): an empty column after the last named "
+                            f"one, as a spreadsheet saves when cells right of the data were ever used; delete those "
+                            f"columns and save again")
         elif c.strip() == "" or _INDEX_COLUMN_RE.fullmatch(c.strip()):
             problems.append(f"unexpected column {c!r} (header, column {i}): an unnamed column, such as the row "
                             f"index pandas writes with to_csv() unless index=False; remove it")
         else:
             problems.append(f"unexpected column {line_value(c)} (header)")
     problems[:0] = [f"missing column {c!r}" for c in missing]
-    problems += [f"duplicated column {c!r} (header)" for c in sorted(set(columns)) if columns.count(c) > 1]
+    # Unnamed columns are each reported above: two of them are not a duplicated name too.
+    problems += [f"duplicated column {c!r} (header)" for c in sorted(set(columns))
+                 if columns.count(c) > 1 and c.strip()]
     return problems
 
 

@@ -358,6 +358,18 @@ def test_a_pandas_index_column_is_named_as_one(tmp_path: Path, index_name: str) 
         "writes with to_csv() unless index=False; remove it")
 
 
+def test_empty_columns_after_the_last_one_are_named_as_such_once_each(tmp_path: Path) -> None:
+    """A spreadsheet that saves two empty columns right of the data (',,' on every line): they were called
+    pandas' row index, and a third problem said the name '' was duplicated."""
+    lines = good_csv_text(tmp_path).splitlines()
+    path = write_text(tmp_path, "".join(line + ",,\r\n" for line in lines))
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert err.value.problems == [
+        f"unexpected column '' (header, column {n}): an empty column after the last named one, as a spreadsheet "
+        "saves when cells right of the data were ever used; delete those columns and save again" for n in (22, 23)]
+
+
 def test_a_header_repeated_inside_the_data_is_one_problem(tmp_path: Path) -> None:
     """Two exports joined with `cat`: the second header is a row, not 20 bad values."""
     lines = good_csv_text(tmp_path).splitlines(keepends=True)
