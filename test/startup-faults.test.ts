@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parityFileSchema } from '../src/bundle/manifest.js';
 import { BUNDLE_DIR, spawnGateway, type SpawnedGateway } from './helpers/index.js';
+import { freePort } from './helpers/mlflow-server.js';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -38,8 +39,8 @@ async function exitedWithin(gw: SpawnedGateway): Promise<number | null | 'still 
   return code;
 }
 
-async function startFails(modelDir: string, message: RegExp): Promise<void> {
-  const gw = await spawnGateway({ MODEL_DIR: modelDir }, { waitReady: false });
+async function startFails(modelDir: string, message: RegExp, env: Record<string, string> = {}): Promise<void> {
+  const gw = await spawnGateway({ MODEL_DIR: modelDir, ...env }, { waitReady: false });
   const code = await exitedWithin(gw);
   expect(code).not.toBe(0);
   const lines = gw.stderr().trim().split('\n');
@@ -193,5 +194,18 @@ describe('start-up faults', () => {
     expect(await exitedWithin(gw)).toBe(1);
     expect(gw.stderr()).toMatch(/MLFLOW_TRACKING_URI: must not contain credentials/);
     expect(gw.stderr()).not.toContain('Pa55wordSECRET');
+  });
+
+  it('MLflow unreachable and then the packaged bundle unusable: one line with both reasons, not the bundle\'s alone', async () => {
+    const dir = await brokenBundle(async (d) => rm(path.join(d, 'model.onnx')));
+    const down = `http://127.0.0.1:${await freePort()}`;
+    await startFails(
+      dir,
+      new RegExp(
+        `^churn-gateway: cannot start: model models:/telco-churn@champion could not be loaded from MLflow at ${down.replace(/\./g, '\\.')} \\(MLflow at .* is unreachable .*ECONNREFUSED.*\\), ` +
+          `and the packaged bundle in MODEL_DIR \\(${dir.replace(/\./g, '\\.')}\\) could not be served instead: cannot read .*model\\.onnx: no such file \\(ENOENT\\)$`,
+      ),
+      { MLFLOW_TRACKING_URI: down, MODEL_URI: 'models:/telco-churn@champion', MLFLOW_TIMEOUT_MS: '1000' },
+    );
   });
 });

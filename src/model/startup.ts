@@ -77,7 +77,17 @@ export async function loadInitialModel(config: Config, log: Logger, source: Mode
     }
     const notice = `MLflow model ${config.MODEL_URI} at ${config.MLFLOW_TRACKING_URI} could not be loaded at start-up, so the packaged bundle is served: ${why}`;
     log.warn({ source: source.description, modelDir: config.MODEL_DIR, err: why }, 'MLflow model unavailable at start-up; serving the packaged bundle');
-    return loadBundleModel(config.MODEL_DIR, notice);
+    try {
+      return await loadBundleModel(config.MODEL_DIR, notice);
+    } catch (bundleErr) {
+      // Both reasons in the one line: the bundle's alone read as if MLflow had never been asked
+      // (an operator serving from MLflow went looking in MODEL_DIR, not at MLflow).
+      throw new StartupError(
+        `model ${config.MODEL_URI} could not be loaded from MLflow at ${config.MLFLOW_TRACKING_URI} (${why}), ` +
+          `and the packaged bundle in MODEL_DIR (${config.MODEL_DIR}) could not be served instead: ${describeError(bundleErr)}`,
+        { cause: bundleErr },
+      );
+    }
   } finally {
     if (timer) clearTimeout(timer);
   }
