@@ -291,6 +291,25 @@ describe('reloads while the alias moves', () => {
     expect(await servingVersion(gw)).toBe(v.one);
   });
 
+  it('a reloadModel made while a poll loads the new champion answers changed: true once that poll swapped it in, naming both versions', async () => {
+    const gw = await championMovedUnder(v.two);
+    const gate = proxy.hold(/model\.onnx/);
+    const poll = gw.admin.checkForUpdate();
+    await gate.reached; // the poll is loading version two
+    const asked = reload(gw);
+    await sleep(300); // the reloadModel is in the resolver, queued behind the poll
+    gate.release();
+    expect((await poll).reloaded).toMatchObject({ changed: true });
+    const res = await asked;
+    expect(res.body.errors).toBeUndefined();
+    // Version one served when the operator asked; version two serves now.
+    expect(res.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    expect(res.body.data?.reloadModel.message).toBe(`now serving ${v.two} (was ${v.one}; swapped in by the reload this one waited for)`);
+    // Asked again, nothing changes.
+    expect((await reload(gw)).body.data?.reloadModel).toMatchObject({ changed: false, message: `model ${v.two} is already serving` });
+    await champion(v.one);
+  });
+
   it('a poll whose candidate changed under it records the version it loaded as rejected, and later loads the good one', async () => {
     const gw = await championMovedUnder(v.two);
     // The poll's peek sees version two; its load asks the alias again (held) and finds the tampered version.

@@ -169,7 +169,12 @@ export class ModelAdmin {
     const running = this.running;
     const byPoller = options.byPoller ?? false;
     const reload = running ? (this.next ??= this.start(reason, running, byPoller)) : this.start(reason, null, byPoller);
-    return options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
+    const result = options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
+    // `changed` is against the model serving when this caller asked: a follow-up check finds the
+    // model the reload it waited for swapped in "already serving", and answered changed: false
+    // to an operator whose promotion had just been swapped in.
+    const before = this.slot.loaded;
+    return before === null ? result : result.then((r) => (r.changed || r.model === before ? r : { ...r, changed: true, message: `now serving ${r.model.modelVersion} (was ${before.modelVersion}; swapped in by the reload this one waited for)` }));
   }
 
   /**
