@@ -42,6 +42,13 @@ const RETRIED_STATUS = (status: number): boolean => status >= 500 || status === 
 const REFUSED_STATUS = (status: number): boolean => status === 401 || status === 403;
 
 /**
+ * The text/plain body of MLflow 3's 403 for a Host header it does not accept (its DNS-rebinding
+ * guard, mlflow/server/security_utils.py INVALID_HOST_MSG): a server setting (--allowed-hosts),
+ * not the credentials a 401/403 otherwise points to. /health is exempt, so it answers there.
+ */
+const MLFLOW_INVALID_HOST = 'Invalid Host header - possible DNS rebinding attack detected';
+
+/**
  * Whether a 4xx answer is MLflow's own: MLflow answers every 4xx of its API (a registered model,
  * alias, version, run, experiment or artifact that is not there; a bad parameter) with a JSON
  * body naming an `error_code`. A 404 without one (an HTML "Not Found") comes from a server or
@@ -262,7 +269,11 @@ export class MlflowClient {
       const parsed = errorBody.safeParse(safeJson(text));
       const mlflowCode = parsed.success ? (parsed.data.error_code ?? null) : null;
       const detail = parsed.success && parsed.data.message ? parsed.data.message : plainText(text);
-      const message = REFUSED_STATUS(res.status)
+      const message = res.status === 403 && text.includes(MLFLOW_INVALID_HOST)
+        ? `MLflow at ${this.trackingUri} refused the Host header the gateway sent, ${new URL(this.trackingUri).host} (HTTP 403 for ${lookingFor} (${url}): ${detail}): ` +
+          'mlflow server (MLflow 3) accepts only localhost, 127.0.0.1 and private IP addresses as the host unless told others; ' +
+          `start it with --allowed-hosts ${new URL(this.trackingUri).host} (or MLFLOW_SERVER_ALLOWED_HOSTS), or set MLFLOW_TRACKING_URI to an address it accepts. Credentials do not change this answer`
+        : REFUSED_STATUS(res.status)
         ? `MLflow at ${this.trackingUri} refused access (HTTP ${res.status}) to ${lookingFor} (${url}): ${mlflowCode ? `${mlflowCode}: ` : ''}${detail}. ` +
           (this.options.credentials
             ? `The gateway sent the credentials it was given (${'token' in this.options.credentials ? 'MLFLOW_TRACKING_TOKEN' : 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD'}): check them, and that this account may read the model`
