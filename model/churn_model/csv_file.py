@@ -1,7 +1,9 @@
 """Read the training CSV as text: every cell a string, each record with the file lines it spans.
 
 Returns: `read_csv_file(path)` -> `CsvFile` (the header, every data record as parsed, with
-however many fields it has, and the first and last physical line of each). A quoted field may
+however many fields it has, the first and last physical line of each, and the sha256 of the
+bytes that were parsed: the file is read once, so the checksum a run records is of the data it
+trained on even if the file is replaced while it runs). A quoted field may
 hold a newline, so a record can span several lines and its line is not its index + 2: the lines
 are counted by the reader, not derived. Nothing is coerced, padded or dropped except blank
 lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,7 @@ class CsvFile:
     header: list[str]
     records: list[list[str]]
     lines: list[LineSpan]
+    sha256: str  # of the bytes parsed (BOM and all), not of a second read of the path
 
 
 _OTHER_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -137,7 +141,7 @@ def read_csv_file(path: Path) -> CsvFile:
     end = len(records)
     while end > 0 and not any(records[end - 1]):
         end -= 1
-    table = CsvFile(header=header, records=records[:end], lines=lines[:end])
+    table = CsvFile(header=header, records=records[:end], lines=lines[:end], sha256=hashlib.sha256(raw).hexdigest())
     if any("\udc80" <= ch <= "\udcff" for ch in set(text)) and (problem := _encoding_problem(path.name, table)):
         raise UnreadableCsvError(problem)
     return table

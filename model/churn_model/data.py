@@ -2,11 +2,12 @@
 
 Returns: `Dataset` (records: one dict per customer with the 19 feature columns typed as the
 bundle's records are — str for categoricals, int for SeniorCitizen/tenure, float for charges,
-None for a blank TotalCharges — plus labels 0/1 and the file's sha256). A file with any
-problem raises `DataValidationError` listing up to `MAX_REPORTED` problems, each naming the
-column, the 1-based data row (header excluded), the physical CSV line(s) the row is on (counted
-by the reader: a quoted field holding a newline puts later rows further down) and the bad value
-(a long one cut, with its length: `problem_report.line_value`).
+None for a blank TotalCharges — plus labels 0/1 and the sha256 of the bytes validated: the file
+is read once, so the checksum is of what was trained on). A file with any problem raises
+`DataValidationError` listing up to `MAX_REPORTED` problems, each naming the column, the 1-based
+data row (header excluded), the physical CSV line(s) the row is on (counted by the reader: a
+quoted field holding a newline puts later rows further down) and the bad value (a long one cut,
+with its length: `problem_report.line_value`).
 A row with more or fewer fields than the header is one problem naming both counts. A column with
 many problems of one kind (a whole column exported another way) leads the report with one summary
 line, and its per-row lines are cut to a few when they would not all fit (`problem_report.py`).
@@ -17,7 +18,6 @@ maps it to 0 with `nullAs`); a blank with tenure > 0 is an error.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
@@ -62,10 +62,6 @@ class Dataset:
     labels: list[int]
     sha256: str
     path: Path
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _digits_value(digits: str) -> int | float:
@@ -264,6 +260,6 @@ def load_dataset(path: Path) -> Dataset:
     return Dataset(
         records=[to_record(r) for r in rows],
         labels=[1 if r[schema.TARGET_COLUMN] == "Yes" else 0 for r in rows],
-        sha256=file_sha256(path),
+        sha256=table.sha256,  # of the bytes validated above: the file is read once
         path=path,
     )

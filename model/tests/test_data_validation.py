@@ -815,3 +815,54 @@ def test_fifty_problems_with_a_summary_are_all_shown(tmp_path: Path) -> None:
     assert lines[0] == "data validation failed with 50 problem(s):"
     assert lines[2:] == [f"  - column 'Churn', data row {n} (CSV line {n + 1}): value 'maybe' is not one of ['No', 'Yes']"
                          for n in range(1, 51)]
+
+
+def test_the_checksum_is_of_the_bytes_validated_not_of_a_second_read(tmp_path: Path) -> None:
+    """The sha256 came from reading the path a second time, so a file replaced between the two reads
+    was recorded with the checksum of bytes that were never trained on. A named pipe gives each open
+    its own bytes (the first the data set, the next other bytes): one read sees only the first."""
+    import hashlib
+    import threading
+    import time
+
+    first = write_csv(good_frame(), tmp_path / "first.csv").read_bytes()
+    contents = [first, first.replace(b"\n", b"\r\n")]  # the same rows, other bytes
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def readers() -> int:
+        """How many descriptors of this process (the reader is a thread of it) have the pipe open."""
+        count = 0
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                count += os.readlink(f"/proc/self/fd/{fd}") == str(fifo)
+            except OSError:
+                continue
+        return count
+
+    def serve() -> None:
+        for content in contents:
+            while readers() and not done.is_set():  # the previous reader has not closed yet
+                time.sleep(0.01)
+            while True:  # non-blocking open: succeeds once a reader opens; never hangs when none comes
+                try:
+                    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                    break
+                except OSError:
+                    if done.is_set():
+                        return
+                    time.sleep(0.01)
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "wb") as pipe:
+                pipe.write(content)
+
+    writer = threading.Thread(target=serve, daemon=True)
+    writer.start()
+    try:
+        dataset = load_dataset(fifo)
+    finally:
+        done.set()
+        writer.join(timeout=10)
+    assert len(dataset.records) == 300
+    assert dataset.sha256 == hashlib.sha256(contents[0]).hexdigest()

@@ -2,6 +2,7 @@
 metrics, artifacts and the champion alias (read back through MlflowClient)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from churn_model import pipeline, synthetic
 from churn_model.config import TrainingConfig
-from churn_model.data import file_sha256, load_dataset
+from churn_model.data import load_dataset
 from churn_model.pipeline import PipelineOptions, PipelineResult
 from tests.conftest import write_csv
 
@@ -39,6 +40,7 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
         assert name in run.data.metrics
     assert run.data.tags["dataset_sha256"] == json.loads(
         (small_run[2].out_dir / "manifest.json").read_text())["datasetSha256"]
+    assert run.data.tags["dataset_sha256"] == hashlib.sha256(small_run[2].data_path.read_bytes()).hexdigest()
     assert "version.xgboost" in run.data.tags and "git_commit" in run.data.tags
     bundle_files = {a.path for a in client.list_artifacts(result.run_id, "bundle")}
     assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json"}
@@ -90,9 +92,10 @@ def test_the_same_rows_resaved_are_not_compared_and_the_reason_says_why(small_ru
     result, uri, opts = small_run
     resaved = tmp_path / "resaved.csv"
     resaved.write_bytes(b"\xef\xbb\xbf" + opts.data_path.read_bytes().replace(b"\n", b"\r\n"))
-    assert load_dataset(resaved).records == load_dataset(opts.data_path).records
+    again = load_dataset(resaved)
+    assert again.records == load_dataset(opts.data_path).records
     decision = pipeline.champion_decision(MlflowClient(tracking_uri=uri, registry_uri=uri), opts.registered_model,
-                                          "champion", 1.0, file_sha256(resaved), result.params, False)
+                                          "champion", 1.0, again.sha256, result.params, False)
     assert not decision.promote
     assert "of the file's bytes: the same rows saved with another line ending or a byte order mark count as " \
            "another file" in decision.reason
