@@ -123,13 +123,13 @@ describe('GET /docs over HTTP', () => {
   it('links the form, and GraphiQL only where this gateway serves it (GRAPHIQL_ENABLED), as the form\'s own links do', async () => {
     /** The page's "Gateway tools" links, as `text href`. */
     const links = (html: string) => [...(/<nav aria-label="Gateway tools">(.*?)<\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)"[^>]*>([^<]+)<\/a>/g)].map(([, href, text]) => `${text} ${href}`);
-    expect(links(await (await get('/docs')).text())).toEqual(['Prediction form /ui', 'GraphiQL /ui/graphiql']);
-    expect(links(await (await get('/ui')).text())).toEqual(['Predict /ui', 'GraphiQL /ui/graphiql', 'REST API /docs']);
+    expect(links(await (await get('/docs')).text())).toEqual(['Prediction form /ui', 'Score a file /ui/batch', 'GraphiQL /ui/graphiql']);
+    expect(links(await (await get('/ui')).text())).toEqual(['Predict /ui', 'Score a file /ui/batch', 'GraphiQL /ui/graphiql', 'REST API /docs']);
     const off = await startTestGateway({ UI_DIR: uiDir, GRAPHIQL_ENABLED: 'false' });
     try {
       expect((await fetch(`${off.url}/ui/graphiql`)).status).toBe(404);
-      expect(links(await (await fetch(`${off.url}/docs`)).text())).toEqual(['Prediction form /ui']);
-      expect(links(await (await fetch(`${off.url}/ui`)).text())).toEqual(['Predict /ui', 'REST API /docs']);
+      expect(links(await (await fetch(`${off.url}/docs`)).text())).toEqual(['Prediction form /ui', 'Score a file /ui/batch']);
+      expect(links(await (await fetch(`${off.url}/ui`)).text())).toEqual(['Predict /ui', 'Score a file /ui/batch', 'REST API /docs']);
     } finally {
       await off.close();
     }
@@ -209,7 +209,7 @@ describe('DOCS_ENABLED=false', () => {
   });
 
   it("the form no longer links 'REST API', and Swagger UI's files are not served while the form's and GraphiQL's are", async () => {
-    expect(toolLinks(await (await getOff('/ui')).text())).toEqual(['Predict /ui', 'GraphiQL /ui/graphiql']);
+    expect(toolLinks(await (await getOff('/ui')).text())).toEqual(['Predict /ui', 'Score a file /ui/batch', 'GraphiQL /ui/graphiql']);
     const filesOf = async (url: string) => [...(await (await fetch(url)).text()).matchAll(/(?:src|href)="(\/ui\/assets\/[^"]+)"/g)].map(([, file]) => file as string);
     const formFiles = await filesOf(`${gateway.url}/ui`);
     const docsOnly = (await filesOf(`${gateway.url}/docs`)).filter((file) => !formFiles.includes(file));
@@ -248,10 +248,10 @@ describe.skipIf(unavailable !== null)("GraphiQL's top bar in a browser", () => {
   }
 
   it("links 'REST API' only where /docs is served (DOCS_ENABLED), though the link is built into GraphiQL's bundle", async () => {
-    expect(await graphiqlLinks(gateway.url)).toEqual(['Prediction form', 'REST API']);
+    expect(await graphiqlLinks(gateway.url)).toEqual(['Prediction form', 'Score a file', 'REST API']);
     const off = await startTestGateway({ UI_DIR: uiDir, DOCS_ENABLED: 'false' });
     try {
-      expect(await graphiqlLinks(off.url)).toEqual(['Prediction form']);
+      expect(await graphiqlLinks(off.url)).toEqual(['Prediction form', 'Score a file']);
     } finally {
       await off.close();
     }

@@ -326,6 +326,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     const nav = page.getByRole('navigation', { name: 'Gateway tools' });
     expect(await nav.getByRole('link').evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute('href')]))).toEqual([
       ['Prediction form', '/ui'],
+      ['Score a file', '/ui/batch'],
       ['GraphiQL', '/ui/graphiql'],
     ]);
     expect(await nav.isVisible()).toBe(true);
@@ -428,6 +429,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(walked.map((w) => w.name)).toEqual([
       'Skip to the customer form',
       'Predict',
+      'Score a file',
       'GraphiQL',
       'REST API',
       'field-customerId',

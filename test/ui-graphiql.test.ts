@@ -107,7 +107,7 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       expect(answer.y + 150, 'response top').toBeLessThanOrEqual(viewport.height);
       // The variables stay editable above it.
       expect((await box('.graphiql-editor-tool')).height, 'variables editor height').toBeGreaterThan(40);
-      for (const name of ['Prediction form', 'REST API']) {
+      for (const name of ['Prediction form', 'Score a file', 'REST API']) {
         const back = page.getByRole('link', { name });
         expect(await back.isVisible(), name).toBe(true);
         const link = await back.boundingBox();

@@ -15,6 +15,8 @@ export type Encoding = (typeof ENCODINGS)[number];
 const ASSET_NAMES = [
   'app.js',
   'app.css',
+  'batch.js',
+  'batch.css',
   'favicon.ico',
   'graphiql.js',
   'graphiql.css',

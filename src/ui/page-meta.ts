@@ -8,3 +8,9 @@ export const REQUEST_TIMEOUT_META = 'gateway-request-timeout-ms';
 
 /** `<meta name=… content=…>` on /docs holding the path of the OpenAPI document Swagger UI renders. */
 export const OPENAPI_URL_META = 'gateway-openapi-url';
+
+/** `<meta name=… content=…>` on /ui/batch holding MAX_BATCH: the rows one predictBatch request may carry. */
+export const MAX_BATCH_META = 'gateway-max-batch';
+
+/** `<meta name=… content=…>` on /ui/batch holding BODY_LIMIT_BYTES: the largest request body the gateway reads. */
+export const BODY_LIMIT_META = 'gateway-body-limit-bytes';

@@ -1,14 +1,18 @@
 /**
- * The HTML pages of /ui and /docs, rendered once at start-up from the build manifest. They are
+ * The HTML pages of /ui, /ui/batch and /docs, rendered once at start-up from the build manifest. They are
  * small shells: the app and GraphiQL load as cached, content-hashed files. Every URL in them
  * is an absolute path: each page is served at its URL with and without a trailing slash.
  */
 import type { AssetName, UiManifest } from './manifest.js';
 import { ASSET_PREFIX } from './manifest.js';
-import { OPENAPI_URL_META, REQUEST_TIMEOUT_META } from './page-meta.js';
+import { BODY_LIMIT_META, MAX_BATCH_META, OPENAPI_URL_META, REQUEST_TIMEOUT_META } from './page-meta.js';
 
 /** GraphiQL's page title, also its visible heading (ui/src/build.ts puts it in GraphiQL's logo slot). */
 export const GRAPHIQL_TITLE = 'Churn gateway · GraphiQL';
+
+/** /ui/batch, "Score a file": every page's "Gateway tools" links it by this text (GraphiQL's bar too, ui/src/build.ts). */
+export const BATCH_PATH = '/ui/batch';
+export const BATCH_LINK_TEXT = 'Score a file';
 
 export interface PageOptions {
   readonly graphiqlEnabled: boolean;
@@ -16,6 +20,15 @@ export interface PageOptions {
   readonly docsEnabled: boolean;
   /** REQUEST_TIMEOUT_MS: by then the gateway has answered (503 REQUEST_TIMEOUT at the latest), so the page stops waiting a little after it. */
   readonly requestTimeoutMs: number;
+  /** MAX_BATCH and BODY_LIMIT_BYTES: /ui/batch splits a file into requests within them. */
+  readonly maxBatch: number;
+  readonly bodyLimitBytes: number;
+}
+
+/** The "Gateway tools" links of the form and /ui/batch, the current page marked. */
+function toolsNav(current: '/ui' | typeof BATCH_PATH, options: Pick<PageOptions, 'graphiqlEnabled' | 'docsEnabled'>): string {
+  const link = (href: string, text: string) => `<a href="${href}"${href === current ? ' aria-current="page"' : ''}>${text}</a>`;
+  return [link('/ui', 'Predict'), link(BATCH_PATH, BATCH_LINK_TEXT), options.graphiqlEnabled ? link('/ui/graphiql', 'GraphiQL') : '', options.docsEnabled ? link('/docs', 'REST API') : ''].join('');
 }
 
 const shell = (title: string, head: string, body: string) =>
@@ -35,7 +48,7 @@ ${body}
 
 export function renderAppPage(manifest: UiManifest, options: PageOptions): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
-  const nav = [`<a href="/ui" aria-current="page">Predict</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : '', options.docsEnabled ? `<a href="/docs">REST API</a>` : ''].join('');
+  const nav = toolsNav('/ui', options);
   return shell(
     'Churn risk · prediction gateway',
     `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
@@ -50,6 +63,27 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
 <section class="card" aria-labelledby="result-title"><h2 id="result-title">Prediction</h2><div id="result" aria-live="polite"></div></section>
 <section class="card" aria-labelledby="model-title"><h2 id="model-title">Model</h2><p id="model-status" class="model-status" role="status"></p><div id="model-panel"><p class="muted">Loading model information…</p></div></section>
 </div>
+</main>`,
+  );
+}
+
+/** /ui/batch: a customer file scored through predictBatch (ui/src/batch/main.ts builds the page in #batch-root and #batch-output). */
+export function renderBatchPage(manifest: UiManifest, options: PageOptions): string {
+  const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
+  return shell(
+    'Score a customer file · churn prediction gateway',
+    `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
+<meta name="${MAX_BATCH_META}" content="${options.maxBatch}">
+<meta name="${BODY_LIMIT_META}" content="${options.bodyLimitBytes}">
+<link rel="icon" href="${url('favicon.ico')}">
+<link rel="stylesheet" href="${url('app.css')}">
+<link rel="stylesheet" href="${url('batch.css')}">
+<script type="module" src="${url('batch.js')}"></script>`,
+    `<a class="skip" href="#batch-root">Skip to choosing a file</a>
+<header class="top"><h1>Score a customer file</h1><nav aria-label="Gateway tools">${toolsNav(BATCH_PATH, options)}</nav></header>
+<main class="batch">
+<section class="card" aria-labelledby="file-title"><h2 id="file-title">Customer file</h2><div id="batch-root"><noscript>This page needs JavaScript; the same predictions are available at POST /graphql (predictBatch).</noscript></div><p id="batch-status" class="batch-status" role="status"></p></section>
+<div id="batch-output"></div>
 </main>`,
   );
 }
@@ -91,7 +125,7 @@ export const DOCS_TITLE = 'Churn gateway · REST API (Swagger UI)';
 export function renderDocsPage(manifest: UiManifest, options: { readonly openapiUrl: string; readonly graphiqlEnabled: boolean }): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
   const { openapiUrl } = options;
-  const nav = [`<a href="/ui">Prediction form</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : ''].join('');
+  const nav = [`<a href="/ui">Prediction form</a>`, `<a href="${BATCH_PATH}">${BATCH_LINK_TEXT}</a>`, options.graphiqlEnabled ? `<a href="/ui/graphiql">GraphiQL</a>` : ''].join('');
   return shell(
     DOCS_TITLE,
     `<meta name="${OPENAPI_URL_META}" content="${openapiUrl}">

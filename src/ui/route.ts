@@ -1,5 +1,5 @@
 /**
- * The /ui route: the prediction form at /ui, GraphiQL at /ui/graphiql (only while
+ * The /ui route: the prediction form at /ui, the file page at /ui/batch, GraphiQL at /ui/graphiql (only while
  * GRAPHIQL_ENABLED), and their static files at /ui/assets/<content-hashed name>. Each page
  * is served the same with a trailing slash (/ui/, /ui/graphiql/): the pages link only
  * absolute paths, so they work from either URL.
@@ -20,7 +20,7 @@ import type { RequestState } from '../request-state.js';
 import { OPENAPI_PATH } from '../rest/openapi.js';
 import { ifNoneMatchHits } from './etag.js';
 import { ASSET_PREFIX } from './manifest.js';
-import { DOCS_ASSETS, renderAppPage, renderDocsPage, renderGraphiqlPage } from './pages.js';
+import { BATCH_PATH, DOCS_ASSETS, renderAppPage, renderBatchPage, renderDocsPage, renderGraphiqlPage } from './pages.js';
 import { APP_CSP, DOCS_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
 import { StaticAssets, loadManifest } from './static-assets.js';
 
@@ -62,15 +62,22 @@ function getOrHead(req: IncomingMessage, res: ServerResponse, urlPath: string): 
 }
 
 /** /ui, /docs and /redoc: one build, read once, their files served from one place (/ui/assets/). */
-export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED' | 'REQUEST_TIMEOUT_MS'>, log: Logger): UiRoute[] {
-  let built: { assets: StaticAssets; docsFiles: ReadonlySet<string>; app: Page; graphiql: Page; docs: Page } | null = null;
+export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED' | 'REQUEST_TIMEOUT_MS' | 'MAX_BATCH' | 'BODY_LIMIT_BYTES'>, log: Logger): UiRoute[] {
+  let built: { assets: StaticAssets; docsFiles: ReadonlySet<string>; app: Page; batch: Page; graphiql: Page; docs: Page } | null = null;
   try {
     const manifest = loadManifest(config.UI_DIR);
-    const options = { graphiqlEnabled: config.GRAPHIQL_ENABLED, docsEnabled: config.DOCS_ENABLED, requestTimeoutMs: config.REQUEST_TIMEOUT_MS };
+    const options = {
+      graphiqlEnabled: config.GRAPHIQL_ENABLED,
+      docsEnabled: config.DOCS_ENABLED,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      maxBatch: config.MAX_BATCH,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    };
     built = {
       assets: new StaticAssets(manifest, path.join(config.UI_DIR, 'assets')),
       docsFiles: new Set(DOCS_ASSETS.map((name) => manifest.assets[name].file)),
       app: page(renderAppPage(manifest, options), APP_CSP),
+      batch: page(renderBatchPage(manifest, options), APP_CSP),
       graphiql: page(renderGraphiqlPage(manifest, options), GRAPHIQL_CSP),
       docs: page(renderDocsPage(manifest, { openapiUrl: OPENAPI_PATH, graphiqlEnabled: config.GRAPHIQL_ENABLED }), DOCS_CSP),
     };
@@ -92,6 +99,11 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
       if (urlPath === '/ui' || urlPath === '/ui/') {
         state.route = 'ui';
         sendPage(req, res, built.app);
+        return true;
+      }
+      if (urlPath === BATCH_PATH || urlPath === `${BATCH_PATH}/`) {
+        state.route = 'ui_batch';
+        sendPage(req, res, built.batch);
         return true;
       }
       if ((urlPath === '/ui/graphiql' || urlPath === '/ui/graphiql/') && config.GRAPHIQL_ENABLED) {

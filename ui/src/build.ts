@@ -1,6 +1,6 @@
 /**
  * Builds ui/dist (runs in Node at build time: `npm run build:ui`):
- * - the /ui app (esbuild bundle of ui/src/app) with the operations of schema/operations
+ * - the /ui app (esbuild bundle of ui/src/app) and /ui/batch's (ui/src/batch), with the operations of schema/operations
  *   printed from the generated typed documents, so the browser ships no GraphQL printer;
  * - GraphiQL's JS, CSS, Monaco workers and favicon, taken out of
  *   @graphql-yoga/render-graphiql (which would otherwise inline ≈9 MB into every page)
@@ -23,7 +23,7 @@ import { Kind, print } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../../src/generated/graphql.js';
 import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
-import { GRAPHIQL_TITLE } from '../../src/ui/pages.js';
+import { BATCH_LINK_TEXT, BATCH_PATH, GRAPHIQL_TITLE } from '../../src/ui/pages.js';
 import { EXAMPLES } from './app/customer-fields.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -114,6 +114,8 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
   const outputs: Output[] = [
     { name: 'app.js', bytes: await bundle('ui/src/app/main.ts', 'esm', { __OPERATION_SOURCES__: operations }), contentType: js, graphiql: false },
     { name: 'app.css', bytes: await bundle('ui/src/app/styles.css', 'esm'), contentType: 'text/css; charset=utf-8', graphiql: false },
+    { name: 'batch.js', bytes: await bundle('ui/src/batch/main.ts', 'esm', { __OPERATION_SOURCES__: operations }), contentType: js, graphiql: false },
+    { name: 'batch.css', bytes: await bundle('ui/src/batch/styles.css', 'esm'), contentType: 'text/css; charset=utf-8', graphiql: false },
     { name: 'favicon.ico', bytes: Buffer.from(graphiql.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64'), contentType: 'image/x-icon', graphiql: false },
     { name: 'graphiql.js', bytes: text(graphiql.js), contentType: js, graphiql: true },
     {
@@ -143,7 +145,7 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
     endpoint: '/graphql',
     // Yoga renders a string title as HTML in GraphiQL's logo slot (top right): the page's
     // heading and its way back to the form, inside GraphiQL's layout rather than above it.
-    title: `<span class="churn-title"><h1>${GRAPHIQL_TITLE}</h1><nav aria-label="Gateway tools"><a href="/ui">Prediction form</a><a href="/docs">REST API</a></nav></span>`,
+    title: `<span class="churn-title"><h1>${GRAPHIQL_TITLE}</h1><nav aria-label="Gateway tools"><a href="/ui">Prediction form</a><a href="${BATCH_PATH}">${BATCH_LINK_TEXT}</a><a href="/docs">REST API</a></nav></span>`,
     // Headers stay in this page's memory only: Yoga would keep them in localStorage, and the
     // one header this gateway reads from people is the admin token (reloadModel).
     shouldPersistHeaders: false,

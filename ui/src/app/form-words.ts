@@ -42,7 +42,11 @@ const NAME = /(?<![\w$.])((?:[A-Za-z_]\w*(?:\[\d+\])?\.)*)([A-Za-z_]\w*)/g;
  * Without `field` (a message about no one field), only names on a path ("customer.contract")
  * are fields: a bare word may be English ("the gateway's contract").
  */
-export function inFormWords(message: string, field: FieldName | null = null): string {
+/**
+ * `spellings`: the values' words by field, instead of the form's option labels (the file page
+ * names values as its file writes them: "No" for no internet service, 0/1 for a senior citizen).
+ */
+export function inFormWords(message: string, field: FieldName | null = null, spellings?: (field: FieldName) => Readonly<Record<string, string>> | null): string {
   let context = field === null ? undefined : FIELDS.get(field);
   return message.replace(NAME, (whole, path: string, name: string, at: number) => {
     const named = field === null && path === '' ? undefined : FIELDS.get(name);
@@ -51,7 +55,7 @@ export function inFormWords(message: string, field: FieldName | null = null): st
       return inSentence(named.label);
     }
     if (path !== '') return whole;
-    const labels = valueLabels(context);
+    const labels = spellings && context ? spellings(context.name) : valueLabels(context);
     // Already quoted in the message (graphql-js: 'the enum value "TWO_YEAR"'): not quoted again.
     const quoted = message[at - 1] === '"' && message[at + whole.length] === '"';
     if (labels && Object.hasOwn(labels, name)) return quoted ? (labels[name] as string) : asOption(labels[name] as string);

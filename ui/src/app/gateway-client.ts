@@ -16,7 +16,13 @@ export interface GraphQLIssue {
 
 export interface GraphQLErrorBody {
   readonly message: string;
-  readonly extensions?: { readonly code?: string; readonly issues?: readonly GraphQLIssue[]; readonly requestId?: string };
+  readonly extensions?: {
+    readonly code?: string;
+    readonly issues?: readonly GraphQLIssue[];
+    /** How many problems there were in all: `issues` lists at most MAX_LISTED_ISSUES of them. */
+    readonly issueCount?: number;
+    readonly requestId?: string;
+  };
 }
 
 /**
@@ -67,10 +73,16 @@ const timedOut = (err: unknown) => err instanceof DOMException && err.name === '
 const gatewayFailed = (status: number, errors: readonly GraphQLErrorBody[]) =>
   status >= 500 || errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.requestId !== undefined);
 
-export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<OperationResult<T>> {
+/** The body execute POSTs for an operation: what counts against the gateway's BODY_LIMIT_BYTES. */
+export function requestBody<T, V>(document: TypedDocumentNode<T, V>, variables: V): string {
   const name = operationName(document as TypedDocumentNode<unknown, unknown>);
   const query = __OPERATION_SOURCES__[name];
   if (query === undefined) throw new Error(`operation ${name} was not printed at build time`);
+  return JSON.stringify({ query, operationName: name, variables });
+}
+
+export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<OperationResult<T>> {
+  const sent = requestBody(document, variables);
   const waitMs = answerWaitMs();
   const noAnswer = `The gateway did not answer within ${seconds(waitMs)}: the connection may have been lost. Try again.`;
   let response: Response;
@@ -78,7 +90,7 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
     response = await fetch('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
-      body: JSON.stringify({ query, operationName: name, variables }),
+      body: sent,
       signal: AbortSignal.timeout(waitMs),
     });
   } catch (err) {

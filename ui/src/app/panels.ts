@@ -3,14 +3,14 @@ import type { ModelInfoQuery, PredictMutation, RiskLevel } from '../../../src/ge
 import { h } from './dom.js';
 import { fieldLabel } from './form-words.js';
 
-const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
+export const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
 
 /**
  * The fewest decimals (at least 1) at which the shown probability and threshold agree with the
  * decision (37.49% < 37.50%, never 37.5% < 37.5%); null when no rounding does (a probability
  * exactly at the threshold the gateway still called below).
  */
-function agreeingDigits(p: number, threshold: number, willChurn: boolean): number | null {
+export function agreeingDigits(p: number, threshold: number, willChurn: boolean): number | null {
   for (let digits = 1; digits <= 12; digits++) {
     const [shownP, shownT] = [p, threshold].map((x) => Number((x * 100).toFixed(digits))) as [number, number];
     if (willChurn ? shownP >= shownT : shownP < shownT) return digits;
@@ -40,7 +40,7 @@ function rangeNotice(notes: readonly RangeNote[]): HTMLElement | null {
   return h('div', { class: 'notice range-notice', role: 'note', 'data-testid': 'range-notice' }, ...notes.map((note) => h('p', {}, rangeNoteText(note))));
 }
 
-const RISK_LABEL: Record<RiskLevel, string> = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk' };
+export const RISK_LABEL: Record<RiskLevel, string> = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk' };
 
 /**
  * The prediction card. `stale`: the form changed after the request was sent, so the card says

@@ -1,0 +1,535 @@
+/**
+ * /ui/batch, "Score a file", in a real browser against the real gateway (real bundle, real ONNX
+ * session): a customer file in the IBM Telco format is checked in the page, scored through
+ * PredictBatch (in several requests when MAX_BATCH or BODY_LIMIT_BYTES ask for it, all by one
+ * model), ranked, and downloaded with every row in the file's order; problems name the file's
+ * line, column and value, the page's and the gateway's alike.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACT_ENUMS, CUSTOMER_FIELDS, type CustomerField } from '../src/contract.js';
+import { PredictBatchDocument, type CustomerInput, type PredictBatchMutation } from '../src/generated/graphql.js';
+import { APP_CSP } from '../src/ui/security-headers.js';
+import { buildUi } from '../ui/src/build.js';
+import { readCsv } from '../ui/src/batch/csv.js';
+import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+type Page = TestPage['page'];
+type Prediction = PredictBatchMutation['predictBatch'][number];
+
+const unavailable = browserForSuite('ui batch (browser)', 'the browser tests of test/ui-batch.test.ts (the HTTP ones still run)');
+const poll = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout });
+const SHOTS = path.join(REPO_ROOT, 'test-results/ui-batch');
+const DATA_SET = process.env['CHURN_DATA'] ?? path.join(REPO_ROOT, '../shared/data/telco-customer-churn.csv');
+
+const HEADER = ['customerID', ...CUSTOMER_FIELDS.map((f) => f.column)];
+
+/** A customer's cell in the data set's spelling, from its GraphQL value (the contract's table). */
+function cellOf(field: CustomerField, value: unknown): string {
+  switch (field.kind) {
+    case 'enum':
+      return (CONTRACT_ENUMS[field.enumName] as Record<string, string>)[value as string] as string;
+    case 'yesNo':
+      return value ? 'Yes' : 'No';
+    case 'flag01':
+      return value ? '1' : '0';
+    case 'months':
+    case 'money':
+      return typeof value === 'number' ? String(value) : ' ';
+  }
+}
+
+const rowOf = (c: CustomerInput): string[] => [c.customerId ?? '', ...CUSTOMER_FIELDS.map((f) => cellOf(f, c[f.field]))];
+
+/** The test's own RFC 4180 writer (LF line ends, as many exports). */
+const csvText = (rows: readonly (readonly string[])[]) => `${rows.map((r) => r.map((v) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',')).join('\n')}\n`;
+
+/** `n` valid, varied customers (a fixed pseudo-random sequence), each within the gateway's cross-field rules. */
+function customers(n: number, idPrefix = 'C'): CustomerInput[] {
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
+  const out: CustomerInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const phone = next() < 0.9;
+    const internet = pick(['DSL', 'FIBER_OPTIC', 'NO'] as const);
+    const addOn = () => (internet === 'NO' ? 'NO_INTERNET_SERVICE' : pick(['YES', 'NO'] as const));
+    const tenure = Math.floor(next() * 73);
+    const monthly = Math.round((18 + next() * 100) * 100) / 100;
+    out.push({
+      customerId: `${idPrefix}${String(i).padStart(5, '0')}`,
+      gender: pick(['FEMALE', 'MALE'] as const),
+      seniorCitizen: next() < 0.16,
+      partner: next() < 0.5,
+      dependents: next() < 0.3,
+      tenure,
+      phoneService: phone,
+      multipleLines: phone ? pick(['YES', 'NO'] as const) : 'NO_PHONE_SERVICE',
+      internetService: internet,
+      onlineSecurity: addOn(),
+      onlineBackup: addOn(),
+      deviceProtection: addOn(),
+      techSupport: addOn(),
+      streamingTV: addOn(),
+      streamingMovies: addOn(),
+      contract: pick(['MONTH_TO_MONTH', 'ONE_YEAR', 'TWO_YEAR'] as const),
+      paperlessBilling: next() < 0.6,
+      paymentMethod: pick(['ELECTRONIC_CHECK', 'MAILED_CHECK', 'BANK_TRANSFER_AUTOMATIC', 'CREDIT_CARD_AUTOMATIC'] as const),
+      monthlyCharges: monthly,
+      totalCharges: tenure === 0 ? null : Math.round(monthly * tenure * 100) / 100,
+    });
+  }
+  return out;
+}
+
+/** What the gateway answers for these customers, asked directly. */
+async function direct(url: string, list: readonly CustomerInput[]): Promise<Prediction[]> {
+  const answer = await gql(url, PredictBatchDocument, { customers: [...list] });
+  expect(answer.body.errors).toBeUndefined();
+  return (answer.body.data as PredictBatchMutation).predictBatch;
+}
+
+let uiDir: string;
+
+beforeAll(async () => {
+  // Its own build: test/ui.test.ts rebuilds ui/dist while this file may be running.
+  uiDir = await mkdtemp(path.join(tmpdir(), 'ui-batch-'));
+  await buildUi(uiDir);
+});
+
+afterAll(async () => {
+  if (uiDir) await rm(uiDir, { recursive: true, force: true });
+});
+
+describe('the /ui/batch page over HTTP', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ UI_DIR: uiDir, MAX_BATCH: '50', BODY_LIMIT_BYTES: '65536' });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it("is served like /ui (its CSP, with and without a trailing slash), and states this gateway's MAX_BATCH, BODY_LIMIT_BYTES and REQUEST_TIMEOUT_MS", async () => {
+    for (const target of ['/ui/batch', '/ui/batch/', '/ui/batch?x=1']) {
+      const res = await fetch(`${gateway.url}${target}`);
+      expect(res.status, target).toBe(200);
+      expect(res.headers.get('content-security-policy'), target).toBe(APP_CSP);
+      expect(res.headers.get('x-frame-options'), target).toBe('DENY');
+      const html = await res.text();
+      expect(html).toContain('<meta name="gateway-max-batch" content="50">');
+      expect(html).toContain('<meta name="gateway-body-limit-bytes" content="65536">');
+      expect(html).toContain('<meta name="gateway-request-timeout-ms" content="30000">');
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    }
+    const post = await fetch(`${gateway.url}/ui/batch`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect((await fetch(`${gateway.url}/ui/batch/x`)).status).toBe(404);
+  });
+
+  it('answers 503 naming the fix when the UI was not built, as /ui does', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'ui-batch-unbuilt-'));
+    const unbuilt = await startTestGateway({ UI_DIR: empty });
+    try {
+      const res = await fetch(`${unbuilt.url}/ui/batch`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { detail: string }).detail).toBe(`the UI is not built on this server (UI_DIR=${empty}); run npm run build:ui`);
+    } finally {
+      await unbuilt.close();
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("is linked from every page's Gateway tools, and links the pages this gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED)", async () => {
+    const links = (html: string) => [...(/<nav aria-label="Gateway tools">(.*?)<\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)"([^>]*)>([^<]+)<\/a>/g)].map(([, href, attrs, text]) => `${text} ${href}${attrs ? ' (current)' : ''}`);
+    const get = async (url: string, target: string) => (await fetch(`${url}${target}`)).text();
+    expect(links(await get(gateway.url, '/ui/batch'))).toEqual(['Predict /ui', 'Score a file /ui/batch (current)', 'GraphiQL /ui/graphiql', 'REST API /docs']);
+    expect(links(await get(gateway.url, '/ui'))).toEqual(['Predict /ui (current)', 'Score a file /ui/batch', 'GraphiQL /ui/graphiql', 'REST API /docs']);
+    expect(links(await get(gateway.url, '/docs'))).toEqual(['Prediction form /ui', 'Score a file /ui/batch', 'GraphiQL /ui/graphiql']);
+    const off = await startTestGateway({ UI_DIR: uiDir, GRAPHIQL_ENABLED: 'false', DOCS_ENABLED: 'false' });
+    try {
+      expect(links(await get(off.url, '/ui/batch'))).toEqual(['Predict /ui', 'Score a file /ui/batch (current)']);
+      expect(links(await get(off.url, '/ui'))).toEqual(['Predict /ui (current)', 'Score a file /ui/batch']);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
+  let gateway: TestGateway;
+  /** MAX_BATCH 50: a file of more rows is sent in several requests. */
+  let small: TestGateway;
+  let browser: TestBrowser;
+  let tab: TestPage | null = null;
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    [gateway, small, browser] = await Promise.all([startTestGateway({ UI_DIR: uiDir }), startTestGateway({ UI_DIR: uiDir, MAX_BATCH: '50' }), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([gateway?.close(), small?.close()]);
+  });
+
+  afterEach(async () => {
+    if (!tab) return;
+    const { foreignRequests, consoleErrors } = tab;
+    await tab.close();
+    tab = null;
+    expect(foreignRequests, 'requests to hosts other than the gateway').toEqual([]);
+    expect(consoleErrors.filter((e) => !/status of 400/.test(e)), 'console errors (CSP violations, failed loads)').toEqual([]);
+  });
+
+  /** The page, with every PredictBatch request it sends recorded (its body's bytes and rows). */
+  async function open(origin: string, viewport?: { width: number; height: number }): Promise<{ page: Page; sent: { bytes: number; rows: number }[] }> {
+    tab = await browser.open(origin, viewport);
+    const sent: { bytes: number; rows: number }[] = [];
+    tab.page.on('request', (r) => {
+      if (!r.url().endsWith('/graphql') || r.method() !== 'POST') return;
+      const body = r.postData() ?? '';
+      const parsed = JSON.parse(body) as { operationName?: string; variables?: { customers?: unknown[] } };
+      if (parsed.operationName === 'PredictBatch') sent.push({ bytes: Buffer.byteLength(body), rows: parsed.variables?.customers?.length ?? 0 });
+    });
+    await tab.page.goto(`${origin}/ui/batch`);
+    await tab.page.locator('#batch-file').waitFor();
+    return { page: tab.page, sent };
+  }
+
+  const choose = (page: Page, text: string | Buffer, name = 'customers.csv') => page.setInputFiles('#batch-file', { name, mimeType: 'text/csv', buffer: Buffer.isBuffer(text) ? text : Buffer.from(text) });
+  const status = (page: Page) => page.locator('#batch-status').textContent();
+
+  /** The problems table, one `line | column | value | problem` line each (the problem without the gateway's folded wording). */
+  const problems = (page: Page) =>
+    page
+      .locator('[data-testid="problems"] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll(':scope > td')].map((td, i) => (i === 3 ? (td.firstChild?.textContent ?? '') : (td.textContent ?? ''))).join(' | ')));
+
+  /** A CSV's records, each its fields. */
+  const readCsvRecords = (text: string) => {
+    const read = readCsv(text.replace(/^\uFEFF/, ''));
+    if (!read.ok) throw new Error(read.problem.message);
+    return read.records.map((r) => [...r.fields]);
+  };
+
+  async function downloaded(page: Page): Promise<{ name: string; text: string }> {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+  }
+
+  it('scores a generated file, ranks it by churn probability and downloads every row in file order with the gateway’s own scores', async () => {
+    const list = customers(260);
+    // Values RFC 4180 must quote, and one a spreadsheet would read as a formula.
+    list[3] = { ...(list[3] as CustomerInput), customerId: 'Smith, "Jo"' };
+    list[4] = { ...(list[4] as CustomerInput), customerId: '=HYPERLINK("http://x")' };
+    // Not yet billed at tenure 0: the data set's one space, and a spreadsheet's empty cell.
+    list[5] = { ...(list[5] as CustomerInput), tenure: 0, totalCharges: null };
+    list[6] = { ...(list[6] as CustomerInput), tenure: 0, totalCharges: null };
+    const rows = list.map(rowOf);
+    (rows[6] as string[])[HEADER.indexOf('TotalCharges')] = '';
+    const { page, sent } = await open(gateway.url);
+    await choose(page, csvText([HEADER, ...rows]));
+    await poll(() => status(page)).toMatch(/^Scored 260 customers from customers\.csv with model version \S+: \d+ high, \d+ medium, \d+ low risk\.$/);
+    expect(sent.map((s) => s.rows)).toEqual([260]);
+
+    const truth = await direct(gateway.url, list);
+    const version = (truth[0] as Prediction).modelVersion;
+    const bands = (level: string) => String(truth.filter((p) => p.riskLevel === level).length);
+    expect(await page.getByTestId('summary-customers-scored').textContent()).toBe('260');
+    expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
+    expect([await page.getByTestId('summary-high-risk').textContent(), await page.getByTestId('summary-medium-risk').textContent(), await page.getByTestId('summary-low-risk').textContent()]).toEqual([bands('HIGH'), bands('MEDIUM'), bands('LOW')]);
+    expect(await page.getByTestId('summary-threshold').textContent()).toBe(`${((truth[0] as Prediction).threshold * 100).toFixed(1)}%`);
+
+    // Ranked, highest first: the ids in the order of the gateway's probabilities (file order among equals).
+    const expectedOrder = list.map((c, i) => ({ id: c.customerId, p: (truth[i] as Prediction).churnProbability, i })).sort((a, b) => b.p - a.p || a.i - b.i);
+    const ranked = page.getByTestId('ranked');
+    expect(await ranked.locator('tbody tr').count()).toBe(200);
+    expect(await ranked.locator('caption').textContent()).toBe('Customers by churn probability, highest first: the first 200 of 260');
+    await page.screenshot({ path: path.join(SHOTS, 'scored.png') });
+    expect(await ranked.locator('tbody th').allTextContents()).toEqual(expectedOrder.slice(0, 200).map((e) => e.id));
+    await page.getByRole('button', { name: 'Show 60 more' }).click();
+    expect(await ranked.locator('tbody th').allTextContents()).toEqual(expectedOrder.map((e) => e.id));
+    expect(await ranked.locator('caption').textContent()).toBe('Customers by churn probability, highest first: all 260');
+    await poll(() => status(page)).toBe('Showing 260 of 260 customers.');
+    // The last rows shown, the button is gone and focus is on the table, not lost.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('ranked');
+
+    expect(await page.getByTestId('formula-note').textContent()).toContain('line 6, customerID "=HYPERLINK("http://x")"');
+
+    const { name, text } = await downloaded(page);
+    expect(name).toBe(`customers-scored-model-${version}.csv`);
+    const read = readCsv(text);
+    if (!read.ok) throw new Error(read.problem.message);
+    const [header, ...records] = read.records.map((r) => r.fields);
+    expect(header).toEqual([...HEADER, 'churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version']);
+    expect(records).toHaveLength(260);
+    records.forEach((record, i) => {
+      const p = truth[i] as Prediction;
+      expect(record, `row ${i}`).toEqual([...(rows[i] as string[]), String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion]);
+    });
+    // RFC 4180: CRLF line ends, quotes where a value needs them, the formula-like id as written.
+    expect(text.split('\r\n')[4]).toMatch(/^"Smith, ""Jo""",/);
+    expect(text.split('\r\n')[5]).toMatch(/^"=HYPERLINK\(""http:\/\/x""\)",/);
+    expect(text.endsWith('\r\n')).toBe(true);
+  });
+  it('refuses a file whose header is not the data set’s, naming each column, and sends nothing', async () => {
+    const { page, sent } = await open(gateway.url);
+    const header = HEADER.map((c) => (c === 'customerID' ? 'customerId' : c)).filter((c) => c !== 'TotalCharges');
+    header.push('Region', 'gender', '');
+    const row = rowOf(customers(1)[0] as CustomerInput).slice(0, -1);
+    await choose(page, csvText([header, [...row, 'North', 'Male', '1']]));
+    await poll(() => status(page)).toBe('customers.csv has 5 problems: nothing was sent. Fix the file and choose it again.');
+    expect(await problems(page)).toEqual([
+      '1 | gender | — | column "gender" appears more than once (columns 2 and 21): keep one',
+      '1 | customerId | — | column 1 is named "customerId"; the data set names it "customerID": rename it',
+      '1 | Region | — | column 20, "Region", is not a column of the data set: remove it (the columns are customerID, gender, SeniorCitizen, Partner, Dependents, tenure, PhoneService, MultipleLines, InternetService, OnlineSecurity, OnlineBackup, DeviceProtection, TechSupport, StreamingTV, StreamingMovies, Contract, PaperlessBilling, PaymentMethod, MonthlyCharges, TotalCharges, and Churn may be there)',
+      '1 | (no name) | — | column 22 has no name (a row number or index column?): remove it',
+      '1 | TotalCharges | — | the column "TotalCharges" (Total charges) is missing',
+    ]);
+    expect(await page.getByTestId('problem-summary').textContent()).toBe('customers.csv has 5 problems. Nothing was sent or scored; fix the file and choose it again.');
+    await page.screenshot({ path: path.join(SHOTS, 'header-problems.png'), fullPage: true });
+    expect(sent).toEqual([]);
+  });
+
+  it('names the line, column and value of every cell it cannot read, in the data set’s spellings, and sends nothing', async () => {
+    const { page, sent } = await open(gateway.url);
+    const rows = customers(8).map(rowOf);
+    const set = (r: number, column: string, value: string) => ((rows[r] as string[])[HEADER.indexOf(column)] = value);
+    set(1, 'Contract', 'month-to-month');
+    set(2, 'tenure', '12.0');
+    set(3, 'TotalCharges', '1,234.50');
+    set(3, 'SeniorCitizen', 'Yes');
+    set(4, 'MonthlyCharges', '');
+    set(6, 'customerID', (rows[0] as string[])[0] as string);
+    const text = csvText([HEADER, ...rows]).split('\n');
+    // Line 7 (the sixth customer) loses its last value; a blank line comes before the last customer.
+    text[6] = (text[6] as string).replace(/,[^,]*$/, '');
+    text.splice(8, 0, '');
+    await choose(page, text.join('\n'));
+    await poll(() => status(page)).toBe('customers.csv has 8 problems: nothing was sent. Fix the file and choose it again.');
+    expect(await problems(page)).toEqual([
+      '3 | Contract | "month-to-month" | must be one of "Month-to-month", "One year", "Two year", spelled as the data set does: "Month-to-month"',
+      '4 | tenure | "12.0" | must be a whole number of months from 0 to 1200',
+      '5 | SeniorCitizen | "Yes" | must be one of "0", "1"',
+      '5 | TotalCharges | "1,234.50" | must be an amount from 0 to 3.4e+38, with a point for decimals (29.85) and no sign, separator or currency; blank (one space, or empty) when not yet billed',
+      '6 | MonthlyCharges | "" | must be an amount of 0 or more',
+      '7 | — | — | the line has 19 values, expected 20 (one per header column)',
+      '8 | customerID | "C00000" | the customer id is also on line 2: each customer once',
+      '9 | — | — | the line is blank: remove it (only the end of the file may have blank lines)',
+    ]);
+    await page.screenshot({ path: path.join(SHOTS, 'value-problems.png'), fullPage: true });
+    expect(sent).toEqual([]);
+  });
+
+  it('says an empty file, a header without customers, a workbook and a Windows-1252 file are not what it reads', async () => {
+    const { page, sent } = await open(gateway.url);
+    const cases: [string, Buffer, string][] = [
+      ['empty.csv', Buffer.from(''), '— | — | — | the file is empty: it needs a header line (customerID, gender, SeniorCitizen, …) and a line per customer'],
+      ['header.csv', Buffer.from(`${HEADER.join(',')}\r\n\r\n`), '— | — | — | the file has a header but no customers'],
+      ['book.xlsx', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0]), '— | — | — | this is a spreadsheet workbook (.xlsx), not a CSV file: save it as "CSV UTF-8 (comma delimited)" and choose that file'],
+      [
+        'latin1.csv',
+        Buffer.concat([Buffer.from(`${HEADER.join(',')}\n${rowOf(customers(1)[0] as CustomerInput).join(',')}\n`), Buffer.from([0x43, 0xe9, 0x0a])]),
+        '3 | — | — | the file is not UTF-8 text (a Windows-1252 or Latin-1 export?): save it as "CSV UTF-8 (comma delimited)", or convert it with iconv -f WINDOWS-1252 -t UTF-8, and choose it again',
+      ],
+      ['semicolons.csv', Buffer.from(`${HEADER.join(';')}\n`), '1 | — | — | the columns are separated by semicolons: this page reads comma-separated files (save as "CSV UTF-8 (comma delimited)")'],
+    ];
+    for (const [name, bytes, problem] of cases) {
+      await choose(page, bytes, name);
+      await poll(() => problems(page), 10_000).toEqual([problem]);
+      expect(await status(page), name).toMatch(new RegExp(`^${name.replace('.', '\\.')} (has 1 problem|cannot be read): nothing was sent`));
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('reads a file with the data set’s Churn column, says the column is ignored, and keeps it in the download', async () => {
+    const { page } = await open(gateway.url);
+    const list = customers(30);
+    const labels = list.map((_, i) => (i % 3 === 0 ? 'Yes' : 'No'));
+    await choose(page, csvText([[...HEADER, 'Churn'], ...list.map((c, i) => [...rowOf(c), labels[i] as string])]), 'telco.csv');
+    await poll(() => status(page)).toMatch(/^Scored 30 customers from telco\.csv/);
+    expect(await page.getByTestId('label-note').textContent()).toBe("The file's Churn column is not used for scoring (the model predicts it); it is kept unchanged in the download.");
+    const truth = await direct(gateway.url, list);
+    const { text } = await downloaded(page);
+    const read = readCsv(text);
+    if (!read.ok) throw new Error(read.problem.message);
+    const [header, ...records] = read.records.map((r) => r.fields);
+    expect(header?.slice(20, 22)).toEqual(['Churn', 'churn_probability']);
+    expect(records.map((r) => [r[0], r[20], r[21]])).toEqual(list.map((c, i) => [c.customerId, labels[i], String((truth[i] as Prediction).churnProbability)]));
+  });
+  it('maps the rows the gateway refuses (its cross-field rules, a blank total after tenure 0) to the file’s line and column, across requests', async () => {
+    const { page, sent } = await open(small.url);
+    const rows = customers(120).map(rowOf);
+    const set = (r: number, column: string, value: string) => ((rows[r] as string[])[HEADER.indexOf(column)] = value);
+    // Not yet billed, at tenure 5: the data set's blank refused after tenure 0 (line 12, the first request).
+    set(10, 'tenure', '5');
+    set(10, 'TotalCharges', ' ');
+    // No phone service but a multiple-lines answer (line 77, the second request: row 25 of it).
+    set(75, 'PhoneService', 'No');
+    set(75, 'MultipleLines', 'No');
+    // No internet service but an add-on (line 112, the third request).
+    for (const column of ['InternetService', 'OnlineSecurity', 'OnlineBackup', 'DeviceProtection', 'TechSupport', 'StreamingTV', 'StreamingMovies']) set(110, column, 'No internet service');
+    set(110, 'InternetService', 'No');
+    set(110, 'OnlineSecurity', 'Yes');
+    await choose(page, csvText([HEADER, ...rows]));
+    await poll(() => status(page)).toBe('The gateway refused 3 values in customers.csv: nothing was scored. Fix the file and choose it again.');
+    // Every request was checked, so the count is the file's.
+    expect(sent.map((r) => r.rows)).toEqual([50, 50, 20]);
+    expect(await problems(page)).toEqual([
+      '12 | TotalCharges | " " | Total charges may be empty (not yet billed) only when Tenure is 0; got Tenure=5: send the total billed so far',
+      '77 | MultipleLines | "No" | Multiple lines must be "No phone service" exactly when Phone service is "No"; got Phone service="No" and Multiple lines="No"',
+      '112 | OnlineSecurity | "Yes" | Online security must be "No internet service" exactly when Internet service is "No"; got Internet service="No" and Online security="Yes"',
+    ]);
+    // The gateway's own wording, folded under each, for support.
+    expect(await page.locator('[data-testid="problems"] tbody tr').nth(1).locator('details code').textContent()).toBe(
+      'multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false; got phoneService=false and multipleLines=NO',
+    );
+    expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 3 problems. Nothing was scored; fix the file and choose it again.');
+    expect(await page.getByTestId('results').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'gateway-problems.png'), fullPage: true });
+  });
+
+  it('sends a file over MAX_BATCH in several requests and shows it scored by one model, as a direct predictBatch scores it', async () => {
+    const { page, sent } = await open(small.url);
+    const list = customers(120);
+    await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+    await poll(() => status(page)).toMatch(/^Scored 120 customers from customers\.csv with model version \S+: /);
+    expect(sent.map((r) => r.rows)).toEqual([50, 50, 20]);
+    const truth = await direct(gateway.url, list);
+    const version = (truth[0] as Prediction).modelVersion;
+    expect(await page.getByTestId('summary-requests').textContent()).toBe(`3 predictBatch requests (at most 50 customers and 5,242,880 bytes each), all answered by model version ${version}`);
+    const { text } = await downloaded(page);
+    const read = readCsv(text);
+    if (!read.ok) throw new Error(read.problem.message);
+    expect(read.records.slice(1).map((r) => [r.fields[0], r.fields[20]])).toEqual(list.map((c, i) => [c.customerId, String((truth[i] as Prediction).churnProbability)]));
+  });
+
+  it('scores the whole file again when a promotion lands between its requests, and never shows two models’ scores', async () => {
+    const { page, sent } = await open(small.url);
+    const list = customers(120);
+    // The second request of the first pass is answered by "another model" (a promotion in between).
+    let answered = 0;
+    await page.route('**/graphql', async (route) => {
+      answered++;
+      const response = await route.fetch();
+      if (answered !== 2) return route.fulfill({ response });
+      const body = (await response.json()) as { data: PredictBatchMutation };
+      for (const p of body.data.predictBatch) p.modelVersion = 'promoted';
+      await route.fulfill({ response, json: body });
+    });
+    const said: string[] = [];
+    await page.exposeFunction('noteStatus', (text: string) => said.push(text));
+    await page.evaluate(() => {
+      const status = document.getElementById('batch-status') as HTMLElement;
+      new MutationObserver(() => void (window as unknown as { noteStatus(t: string): void }).noteStatus(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+    });
+    await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+    await poll(() => status(page)).toMatch(/^Scored 120 customers from customers\.csv with model version \S+ \(scored again after the model changed\): /);
+    const truth = await direct(gateway.url, list);
+    const version = (truth[0] as Prediction).modelVersion;
+    expect(said).toContain(`The model changed from version ${version} to promoted while the file was being scored: scoring all of it again with one model. Scoring 120 customers: request 1 of 3…`);
+    // Two requests of the first pass, then all three again.
+    expect(sent.map((r) => r.rows)).toEqual([50, 50, 50, 50, 20]);
+    expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
+    const { text } = await downloaded(page);
+    expect(new Set(readCsvRecords(text).slice(1).map((r) => r[24]))).toEqual(new Set([version]));
+  });
+
+  it('says so, and shows nothing, when the model changes during every attempt', async () => {
+    const { page, sent } = await open(small.url);
+    let answered = 0;
+    await page.route('**/graphql', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: PredictBatchMutation };
+      answered++;
+      for (const p of body.data.predictBatch) p.modelVersion = `v${answered}`;
+      await route.fulfill({ response, json: body });
+    });
+    await choose(page, csvText([HEADER, ...customers(60).map(rowOf)]));
+    await poll(() => status(page)).toBe('customers.csv was not scored: the model kept changing.');
+    expect(await page.locator('#batch-output .problem').textContent()).toBe(
+      'The model changed while the file was being scored, in each of 3 attempts (versions v1, v2, v3, v4, v5, v6): nothing is shown, since one file is scored by one model. Choose the file again once the promotion is over.',
+    );
+    expect(sent).toHaveLength(6);
+    expect(await page.getByTestId('results').count()).toBe(0);
+  });
+
+  it('keeps every request within BODY_LIMIT_BYTES, counted as the body is sent, so none is refused with 413', async () => {
+    const limit = 8192;
+    const tight = await startTestGateway({ UI_DIR: uiDir, BODY_LIMIT_BYTES: String(limit) });
+    try {
+      const { page, sent } = await open(tight.url);
+      // Ids of characters UTF-8 writes in 2, 3 and 4 bytes: the body is counted in bytes, not characters.
+      const list = customers(90).map((c, i) => ({ ...c, customerId: `${'é'.repeat(i % 7)}${'€'.repeat(i % 5)}${'😀'.repeat(i % 3)}-${i}` }));
+      await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+      await poll(() => status(page)).toMatch(/^Scored 90 customers/);
+      expect(sent.reduce((n, r) => n + r.rows, 0)).toBe(90);
+      expect(Math.max(...sent.map((r) => r.bytes))).toBeLessThanOrEqual(limit);
+      // Packed: every request but the last would have passed the limit with its next row.
+      expect(Math.min(...sent.slice(0, -1).map((r) => r.bytes))).toBeGreaterThan(limit - 700);
+      const truth = await direct(tight.url, list.slice(0, 10));
+      expect(await page.getByTestId('ranked').locator('tbody th').count()).toBe(90);
+      const { text } = await downloaded(page);
+      expect(readCsvRecords(text).slice(1, 11).map((r) => [r[0], r[20]])).toEqual(list.slice(0, 10).map((c, i) => [c.customerId, String((truth[i] as Prediction).churnProbability)]));
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('scores a generated 10,000-row file (MAX_BATCH) in one request, showing its first 200 rows', async () => {
+    const { page, sent } = await open(gateway.url);
+    await choose(page, csvText([HEADER, ...customers(10_000).map(rowOf)]), 'big.csv');
+    await poll(() => status(page), 45_000).toMatch(/^Scored 10,000 customers from big\.csv/);
+    expect(sent.map((r) => r.rows)).toEqual([10_000]);
+    expect(await page.getByTestId('ranked').locator('tbody tr').count()).toBe(200);
+    await page.getByRole('button', { name: 'Show 200 more' }).click();
+    expect(await page.getByTestId('ranked').locator('tbody tr').count()).toBe(400);
+    expect(await page.getByTestId('summary-customers-scored').textContent()).toBe('10,000');
+  });
+
+  it.skipIf(!existsSync(DATA_SET))('scores the real data set (7,043 rows, 11 blank totals at tenure 0, Churn) as predictBatch does', async () => {
+    const { page, sent } = await open(gateway.url);
+    const bytes = await readFile(DATA_SET);
+    await choose(page, bytes, 'telco-customer-churn.csv');
+    await poll(() => status(page), 45_000).toMatch(/^Scored 7,043 customers from telco-customer-churn\.csv/);
+    expect(sent.map((r) => r.rows)).toEqual([7043]);
+    expect(await page.getByTestId('label-note').count()).toBe(1);
+    const { text } = await downloaded(page);
+    const records = readCsvRecords(text);
+    const input = readCsvRecords(bytes.toString('utf8'));
+    expect(records).toHaveLength(input.length);
+    // Every row's own cells, untouched, in the file's order.
+    records.forEach((r, i) => expect(r.slice(0, 21), `line ${i + 1}`).toEqual(input[i]));
+    // The gateway's scores for the same customers, asked directly (the data set's spellings turned into GraphQL's by the contract).
+    const byColumn = new Map(CUSTOMER_FIELDS.map((f) => [f.column, f]));
+    const header = input[0] as string[];
+    const asInput = (cells: readonly string[]): CustomerInput => {
+      const customer: Record<string, unknown> = { customerId: cells[0] };
+      header.forEach((column, i) => {
+        const f = byColumn.get(column as CustomerField['column']);
+        if (!f) return;
+        const cell = cells[i] as string;
+        customer[f.field] =
+          f.kind === 'enum'
+            ? Object.entries(CONTRACT_ENUMS[f.enumName]).find(([, v]) => v === cell)?.[0]
+            : f.kind === 'yesNo'
+              ? cell === 'Yes'
+              : f.kind === 'flag01'
+                ? cell === '1'
+                : cell.trim() === ''
+                  ? null
+                  : Number(cell);
+      });
+      return customer as CustomerInput;
+    };
+    const truth = await direct(gateway.url, input.slice(1).map(asInput));
+    expect(records.slice(1).map((r) => r[21])).toEqual(truth.map((p) => String(p.churnProbability)));
+  });
+});

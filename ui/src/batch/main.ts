@@ -1,0 +1,274 @@
+/**
+ * Entry point of /ui/batch, "Score a file": a customer file (CSV, the IBM Telco columns) is read
+ * and checked in this browser, scored through the PredictBatch operation, and shown ranked by
+ * churn probability, with the scored file to download. Bundled by ui/src/build.ts.
+ *
+ * Nothing is sent before the whole file is checked; the file goes nowhere but this gateway's
+ * /graphql. The table shows the first ROWS_SHOWN customers and more on request: the ranked list
+ * of a 7,043-row file is 42,000 cells, which a screen reader's table navigation and a phone
+ * handle badly and nobody reads whole; the download has every row.
+ */
+import { MAX_LISTED_ISSUES } from '../../../src/contract.js';
+import { byId, h } from '../app/dom.js';
+import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL } from '../app/panels.js';
+import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem } from './customer-file.js';
+import { formulaLikeCells, scoredCsv, scoredFileName } from './download.js';
+import { MAX_ATTEMPTS, pageLimits, scoreFile, type Limits, type Prediction } from './scoring.js';
+
+/** Rows of the ranked table shown at first, and added by "Show more". */
+const ROWS_SHOWN = 200;
+
+const root = byId('batch-root');
+const status = byId('batch-status');
+const output = byId('batch-output');
+
+const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+
+/** Lets the page paint (the status line) before a long step. */
+const breathe = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Each file chosen starts a run; a run's late answers are dropped once another file is chosen. */
+let run = 0;
+
+function say(text: string): void {
+  status.textContent = text;
+}
+
+const labelNote = (file: { hasLabel: boolean }) =>
+  file.hasLabel ? h('p', { class: 'notice', role: 'note', 'data-testid': 'label-note' }, `The file's ${LABEL_COLUMN} column is not used for scoring (the model predicts it); it is kept unchanged in the download.`) : '';
+
+function renderProblems(fileName: string, problems: readonly FileProblem[], total: number, hasLabel: boolean, by: 'page' | 'gateway'): void {
+  const shown = problems.length < total ? `the first ${count(problems.length)} of ${plural(total, 'problem')}` : plural(total, 'problem');
+  output.replaceChildren(
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'problems-title', 'data-testid': 'problems' },
+      h('h2', { id: 'problems-title' }, 'Problems in the file'),
+      h(
+        'p',
+        { 'data-testid': 'problem-summary' },
+        by === 'gateway'
+          ? `The gateway refused ${fileName}: ${shown}. Nothing was scored; fix the file and choose it again.`
+          : `${fileName} has ${shown}. Nothing was sent or scored; fix the file and choose it again.`,
+      ),
+      labelNote({ hasLabel }),
+      h(
+        'table',
+        { class: 'data problems' },
+        h('caption', {}, problems.length < total ? `Problems, the first ${count(problems.length)} (at most ${MAX_LISTED_ISSUES} are listed)` : 'Problems'),
+        h('thead', {}, h('tr', {}, ...['Line', 'Column', 'Value', 'Problem'].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'tbody',
+          {},
+          ...problems.map((p) =>
+            h(
+              'tr',
+              {},
+              h('td', { class: 'num' }, p.line === null ? '—' : String(p.line)),
+              h('td', {}, p.column === null ? '—' : h('code', {}, p.column === '' ? '(no name)' : p.column)),
+              h('td', { class: 'value' }, p.value === null ? '—' : h('code', {}, quoted(p.value))),
+              h('td', {}, p.message, p.original ? gatewayWording(p.original) : ''),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The ranked rows: highest probability first, the file's order among equals. */
+function ranked(file: CustomerFile, predictions: readonly Prediction[]): { line: number; id: string; p: Prediction }[] {
+  return file.rows.map((row, i) => ({ line: row.line, id: row.customer.customerId ?? '', p: predictions[i] as Prediction })).sort((a, b) => b.p.churnProbability - a.p.churnProbability);
+}
+
+function rankRow(rank: number, entry: { line: number; id: string; p: Prediction }): HTMLTableRowElement {
+  const { churnProbability: p, threshold, willChurn, riskLevel } = entry.p;
+  const digits = agreeingDigits(p, threshold, willChurn);
+  return h(
+    'tr',
+    { 'data-risk': riskLevel },
+    h('td', { class: 'num' }, String(rank)),
+    h('th', { scope: 'row', class: 'id' }, entry.id),
+    h('td', { class: 'num', 'data-testid': 'row-probability' }, `${(p * 100).toFixed(digits ?? 1)}%`),
+    h('td', {}, h('span', { class: `risk risk-${riskLevel.toLowerCase()}` }, RISK_LABEL[riskLevel])),
+    h('td', {}, willChurn ? 'Likely to churn' : 'Not likely to churn'),
+    h('td', { class: 'num' }, String(entry.line)),
+  );
+}
+
+function download(text: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has the file once the click is handled; the URL is let go after.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function renderScored(fileName: string, file: CustomerFile, result: { predictions: readonly Prediction[]; modelVersion: string; threshold: number; requests: number }, limits: Limits): void {
+  const { predictions, modelVersion, threshold, requests } = result;
+  const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
+  for (const p of predictions) bands[p.riskLevel]++;
+  const order = ranked(file, predictions);
+  const formulas = formulaLikeCells(file);
+
+  const body = h('tbody', {});
+  const caption = h('caption', {});
+  const table = h('table', { class: 'data ranked', tabindex: '-1', 'data-testid': 'ranked' }, caption, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
+  const more = h('button', { type: 'button', class: 'secondary' });
+  let shown = 0;
+  const showMore = () => {
+    const until = Math.min(order.length, shown + ROWS_SHOWN);
+    const rows: HTMLTableRowElement[] = [];
+    for (let i = shown; i < until; i++) rows.push(rankRow(i + 1, order[i] as (typeof order)[number]));
+    body.append(...rows);
+    shown = until;
+    caption.textContent = `Customers by churn probability, highest first: ${shown === order.length ? `all ${count(order.length)}` : `the first ${count(shown)} of ${count(order.length)}`}`;
+    const left = order.length - shown;
+    more.textContent = `Show ${count(Math.min(ROWS_SHOWN, left))} more`;
+    more.hidden = left === 0;
+  };
+  more.addEventListener('click', () => {
+    showMore();
+    say(`Showing ${count(shown)} of ${count(order.length)} customers.`);
+    // The button is gone once every row is shown: focus goes to the table rather than the page's top.
+    if (more.hidden) table.focus();
+  });
+  showMore();
+
+  const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
+  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions), scoredFileName(fileName, modelVersion)));
+
+  output.replaceChildren(
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'results-title', 'data-testid': 'results' },
+      h('h2', { id: 'results-title' }, 'Scored customers'),
+      h(
+        'dl',
+        { class: 'facts', 'data-testid': 'summary' },
+        ...[
+          ['File', fileName],
+          ['Customers scored', count(predictions.length)],
+          ['High risk', count(bands.HIGH)],
+          ['Medium risk', count(bands.MEDIUM)],
+          ['Low risk', count(bands.LOW)],
+          ['Threshold', percent(threshold)],
+          ['Model version', modelVersion],
+          ['Requests', requests === 1 ? 'one predictBatch request' : `${count(requests)} predictBatch requests (at most ${count(limits.maxBatch)} customers and ${count(limits.bodyLimitBytes)} bytes each), all answered by model version ${modelVersion}`],
+        ].flatMap(([term, value]) => [h('dt', {}, term as string), h('dd', { 'data-testid': `summary-${(term as string).toLowerCase().replaceAll(' ', '-')}` }, value as string)]),
+      ),
+      labelNote(file),
+      formulas.first
+        ? h(
+            'p',
+            { class: 'notice', role: 'note', 'data-testid': 'formula-note' },
+            `${plural(formulas.count, 'value')} in the file ${formulas.count === 1 ? 'begins' : 'begin'} with =, +, -, @ or a tab (the first: line ${formulas.first.line}, ${formulas.first.column} ${quoted(formulas.first.value)}). ` +
+              'A spreadsheet may run such a value as a formula: the download keeps every value as written, so import those columns as text.',
+          )
+        : '',
+      h('div', { class: 'actions' }, downloadButton),
+      h('div', { class: 'table-wrap' }, table),
+      h('div', { class: 'actions' }, more),
+    ),
+  );
+}
+
+async function scoreChosen(chosen: File): Promise<void> {
+  const mine = ++run;
+  const name = chosen.name;
+  output.replaceChildren();
+  const limits = pageLimits();
+  if (!limits) {
+    renderMessage(output, 'This page does not state the gateway’s limits (MAX_BATCH, BODY_LIMIT_BYTES): open it from the gateway at /ui/batch.', 'error');
+    say('The file cannot be scored from this page.');
+    return;
+  }
+  say(`Reading ${name}…`);
+  await breathe();
+  const bytes = new Uint8Array(await chosen.arrayBuffer());
+  if (mine !== run) return;
+  const decoded = decodeFile(bytes);
+  if (!decoded.ok) {
+    renderProblems(name, [decoded.problem], 1, false, 'page');
+    say(`${name} cannot be read: nothing was sent. See the problem below.`);
+    return;
+  }
+  const checked = checkCustomerFile(decoded.text, decoded.byteOrderMark);
+  if (!checked.ok) {
+    renderProblems(name, checked.problems.listed, checked.problems.count, checked.hasLabel, 'page');
+    say(`${name} has ${plural(checked.problems.count, 'problem')}: nothing was sent. Fix the file and choose it again.`);
+    return;
+  }
+  const { file } = checked;
+  const rows = file.rows.length;
+  const result = await scoreFile(file, limits, (p) => {
+    if (mine !== run) return;
+    const again = p.modelChanged ? `The model changed from version ${p.modelChanged.from} to ${p.modelChanged.to} while the file was being scored: scoring all of it again with one model. ` : '';
+    say(`${again}Scoring ${plural(rows, 'customer')}${p.requests > 1 ? `: request ${p.request} of ${p.requests}` : ''}…`);
+  });
+  if (mine !== run) return;
+  switch (result.kind) {
+    case 'refused':
+      renderProblems(name, result.problems, result.count, file.hasLabel, 'gateway');
+      say(`The gateway refused ${plural(result.count, 'value')} in ${name}: nothing was scored. Fix the file and choose it again.`);
+      return;
+    case 'failed':
+      renderMessage(output, `The file was not scored: ${result.message}`, 'error', { original: result.original, requestId: result.requestId });
+      say(`${name} was not scored: see the message below.`);
+      return;
+    case 'unsettled':
+      renderMessage(output, `The model changed while the file was being scored, in each of ${MAX_ATTEMPTS} attempts (versions ${result.versions.join(', ')}): nothing is shown, since one file is scored by one model. Choose the file again once the promotion is over.`, 'error');
+      say(`${name} was not scored: the model kept changing.`);
+      return;
+    case 'scored': {
+      renderScored(name, file, result, limits);
+      const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
+      for (const p of result.predictions) bands[p.riskLevel]++;
+      const again = result.attempts > 1 ? ' (scored again after the model changed)' : '';
+      say(`Scored ${plural(rows, 'customer')} from ${name} with model version ${result.modelVersion}${again}: ${count(bands.HIGH)} high, ${count(bands.MEDIUM)} medium, ${count(bands.LOW)} low risk.`);
+      return;
+    }
+  }
+}
+
+function start(files: FileList | null | undefined): void {
+  const chosen = files?.[0];
+  if (!chosen) return;
+  void scoreChosen(chosen).catch((err: unknown) => {
+    renderMessage(output, `The file could not be read: ${(err as Error).message}`, 'error');
+    say('The file could not be read.');
+  });
+}
+
+const input = h('input', { type: 'file', id: 'batch-file', accept: '.csv,text/csv', 'aria-describedby': 'batch-file-hint' });
+input.addEventListener('change', () => {
+  start(input.files);
+  // The same file, fixed and chosen again, is a change too.
+  input.value = '';
+});
+const zone = h(
+  'div',
+  { class: 'drop-zone', 'data-testid': 'drop-zone' },
+  h('label', { for: 'batch-file' }, 'Customer file (CSV)'),
+  input,
+  h(
+    'p',
+    { class: 'hint', id: 'batch-file-hint' },
+    `Choose the file, or drop it here. One line per customer, with the training data's columns: ${REQUIRED_COLUMNS.join(', ')} (a ${LABEL_COLUMN} column is ignored). `,
+    'It is checked in this browser; the customers are sent only to this gateway.',
+  ),
+);
+zone.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  zone.classList.add('over');
+});
+zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+zone.addEventListener('drop', (event) => {
+  event.preventDefault();
+  zone.classList.remove('over');
+  start(event.dataTransfer?.files);
+});
+root.replaceChildren(zone);

@@ -1,0 +1,194 @@
+/**
+ * Scores a checked customer file through the PredictBatch operation (schema/operations), in as
+ * few requests as this gateway's limits allow: at most MAX_BATCH rows and BODY_LIMIT_BYTES bytes
+ * each (both stated by the page's HTML, from the gateway's configuration), sent one after another.
+ * Every row of a file is scored by one model: when two requests name different model versions (a
+ * promotion between them), the file is scored again from the start, never shown mixed.
+ * The rows the gateway refuses (its cross-field rules) come back as issues with the row's index
+ * in the request, mapped here to the file's line and column.
+ */
+import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
+import { PredictBatchDocument, type CustomerInput, type PredictBatchMutation } from '../../../src/generated/graphql.js';
+import { BODY_LIMIT_META, MAX_BATCH_META } from '../../../src/ui/page-meta.js';
+import { inFormWords } from '../app/form-words.js';
+import { execute, requestBody, type GraphQLErrorBody } from '../app/gateway-client.js';
+import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
+
+export type Prediction = PredictBatchMutation['predictBatch'][number];
+
+export interface Limits {
+  /** MAX_BATCH: rows per request. */
+  readonly maxBatch: number;
+  /** BODY_LIMIT_BYTES: bytes of a request body. */
+  readonly bodyLimitBytes: number;
+}
+
+/** The gateway's limits as the page states them; null when the page states none (not a page this gateway served). */
+export function pageLimits(): Limits | null {
+  const meta = (name: string) => Number(document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content);
+  const maxBatch = meta(MAX_BATCH_META);
+  const bodyLimitBytes = meta(BODY_LIMIT_META);
+  return Number.isInteger(maxBatch) && maxBatch > 0 && Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0 ? { maxBatch, bodyLimitBytes } : null;
+}
+
+/** Bytes of `text` in UTF-8, as the request sends it. */
+function utf8Bytes(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) i++; // a surrogate pair: 4 bytes for 2 units
+    else bytes += 2;
+  }
+  return bytes;
+}
+
+/** A request's rows: [start, end) in the file's order. */
+export type Span = readonly [number, number];
+
+/**
+ * The requests a file is sent in: consecutive rows, each request within MAX_BATCH rows and
+ * BODY_LIMIT_BYTES bytes of body, counted exactly as gateway-client serialises it. A row that
+ * alone makes a body over the limit is returned as `tooLarge` (its index).
+ */
+export function splitIntoRequests(customers: readonly CustomerInput[], limits: Limits): { spans: Span[] } | { tooLarge: number } {
+  const empty = utf8Bytes(requestBody(PredictBatchDocument, { customers: [] }));
+  const spans: Span[] = [];
+  let start = 0;
+  let bytes = empty;
+  for (let i = 0; i < customers.length; i++) {
+    const row = utf8Bytes(JSON.stringify(customers[i]));
+    const withRow = bytes + row + (i > start ? 1 : 0); // the comma before it
+    if (i > start && (i - start >= limits.maxBatch || withRow > limits.bodyLimitBytes)) {
+      spans.push([start, i]);
+      start = i;
+      bytes = empty + row;
+    } else {
+      bytes = withRow;
+    }
+    if (bytes > limits.bodyLimitBytes) return { tooLarge: i };
+  }
+  if (start < customers.length) spans.push([start, customers.length]);
+  return { spans };
+}
+
+export interface ScoreProgress {
+  /** The request being sent (1-based) and how many there are. */
+  readonly request: number;
+  readonly requests: number;
+  /** The attempt (1-based): after a promotion between requests, the file is scored again. */
+  readonly attempt: number;
+  /** Set when this attempt starts over because the model changed. */
+  readonly modelChanged?: { readonly from: string; readonly to: string };
+}
+
+export type ScoreResult =
+  /** One prediction per row of the file, in its order, all by `modelVersion`. */
+  | { kind: 'scored'; predictions: readonly Prediction[]; modelVersion: string; threshold: number; requests: number; attempts: number }
+  /** The gateway refused rows: the first of them (as many as it lists) and how many there are. */
+  | { kind: 'refused'; problems: readonly FileProblem[]; count: number }
+  /** The gateway did not score the file (unreachable, not ready, failed): its message. */
+  | { kind: 'failed'; message: string; original: string; requestId: string | null }
+  /** The model changed during every attempt. */
+  | { kind: 'unsettled'; versions: readonly string[]; attempts: number };
+
+/** Attempts before the page gives up on a model that keeps changing. */
+export const MAX_ATTEMPTS = 3;
+
+const FIELD_BY_NAME = new Map<string, (typeof CUSTOMER_FIELDS)[number]>(CUSTOMER_FIELDS.map((f) => [f.field, f]));
+
+/** A gateway issue about a row of a request, named by the file's line, column and value, in the form's words. */
+function problemOfIssue(file: CustomerFile, offset: number, path: readonly (string | number)[], message: string): FileProblem {
+  const index = path[1];
+  const row = typeof index === 'number' ? file.rows[offset + index] : undefined;
+  const name = path[path.length - 1];
+  const field = typeof name === 'string' ? FIELD_BY_NAME.get(name) : undefined;
+  const reworded = field ? inFormWords(message, field.field, datasetSpellings) : inFormWords(message);
+  const at = field ? file.columnIndex.get(field.column) : undefined;
+  return {
+    line: row?.line ?? null,
+    column: row && field ? field.column : null,
+    value: row && at !== undefined ? (row.cells[at] ?? null) : null,
+    message: reworded,
+    ...(reworded === message ? {} : { original: message }),
+  };
+}
+
+/** The problems of a refused request, if it was refused for its rows (BAD_USER_INPUT with issues); null otherwise. */
+function rowProblems(file: CustomerFile, offset: number, errors: readonly GraphQLErrorBody[]): { problems: FileProblem[]; count: number } | null {
+  const refusals = errors.filter((e) => e.extensions?.code === 'BAD_USER_INPUT' && (e.extensions.issues?.length ?? 0) > 0);
+  if (refusals.length === 0 || refusals.length !== errors.length) return null;
+  const problems: FileProblem[] = [];
+  let count = 0;
+  for (const error of refusals) {
+    const issues = error.extensions?.issues ?? [];
+    // One rule error lists up to MAX_LISTED_ISSUES with the total; graphql-js's type errors are one error per problem.
+    count += error.extensions?.issueCount ?? issues.length;
+    for (const issue of issues) problems.push(problemOfIssue(file, offset, issue.path, issue.message));
+  }
+  return { problems, count };
+}
+
+/**
+ * Scores every row of `file`. `progress` is told of each request before it is sent. A request
+ * the gateway refuses for its rows does not stop the others being checked, so the count of
+ * problems is the file's; nothing is scored then.
+ */
+export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p: ScoreProgress) => void): Promise<ScoreResult> {
+  const customers = file.rows.map((r) => r.customer);
+  const split = splitIntoRequests(customers, limits);
+  if ('tooLarge' in split) {
+    const line = file.rows[split.tooLarge]?.line;
+    const message = `line ${line}'s customer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limits.bodyLimitBytes} bytes)`;
+    return { kind: 'failed', message, original: message, requestId: null };
+  }
+  const { spans } = split;
+  const versions: string[] = [];
+  let changed: { from: string; to: string } | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const predictions: Prediction[] = [];
+    const problems: FileProblem[] = [];
+    let problemCount = 0;
+    let version: string | null = null;
+    let mixed = false;
+    for (let s = 0; s < spans.length && !mixed; s++) {
+      const [start, end] = spans[s] as Span;
+      progress({ request: s + 1, requests: spans.length, attempt, ...(changed && s === 0 ? { modelChanged: changed } : {}) });
+      const answer = await execute(PredictBatchDocument, { customers: customers.slice(start, end) });
+      if (!answer.ok) {
+        const refused = rowProblems(file, start, answer.errors);
+        if (!refused) {
+          const original = answer.errors.map((e) => e.message).join(' ');
+          return { kind: 'failed', message: inFormWords(original), original, requestId: answer.requestId };
+        }
+        problemCount += refused.count;
+        for (const p of refused.problems) if (problems.length < MAX_LISTED_ISSUES) problems.push(p);
+        continue;
+      }
+      if (problemCount > 0) continue; // the file is refused: only its problems are counted now
+      const batch = answer.data.predictBatch;
+      if (batch.length !== end - start) {
+        const message = `the gateway answered ${batch.length} predictions for ${end - start} customers`;
+        return { kind: 'failed', message, original: message, requestId: null };
+      }
+      for (const p of batch) {
+        version ??= p.modelVersion;
+        if (p.modelVersion !== version) {
+          changed = { from: version, to: p.modelVersion };
+          mixed = true;
+          break;
+        }
+        predictions.push(p);
+      }
+    }
+    if (problemCount > 0) return { kind: 'refused', problems, count: problemCount };
+    if (mixed && changed) {
+      versions.push(changed.from, changed.to);
+      continue;
+    }
+    const first = predictions[0] as Prediction;
+    return { kind: 'scored', predictions, modelVersion: first.modelVersion, threshold: first.threshold, requests: spans.length, attempts: attempt };
+  }
+  return { kind: 'unsettled', versions: [...new Set(versions)], attempts: MAX_ATTEMPTS };
+}
