@@ -147,6 +147,10 @@ const envSchema = variables
     const credentials = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN'] as const;
     if (env.MLFLOW_TRACKING_URI === undefined) {
       for (const name of credentials) if (env[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is only used with MLFLOW_TRACKING_URI, which is not set' });
+      // Asked to serve MLflow's model or nothing, the gateway would otherwise serve its packaged bundle without a word.
+      if (env.MLFLOW_STRICT) {
+        ctx.addIssue({ code: 'custom', path: ['MLFLOW_STRICT'], message: 'is true, but MLFLOW_TRACKING_URI and MODEL_URI are not set, so the packaged bundle would be served: set them, or MLFLOW_STRICT=false' });
+      }
     }
     if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });

@@ -183,6 +183,16 @@ describe('start-up faults', () => {
     expect(gw.stderr()).toMatch(/environment variable MAX_BACTH is not read by the gateway; did you mean MAX_BATCH\? \(MAX_BATCH is set, and is what is read\)/);
   });
 
+  it('MLFLOW_STRICT=true with no MLflow to be strict about (the packaged bundle would be served without a word)', async () => {
+    const gw = await spawnGateway({ MLFLOW_STRICT: 'true' }, { waitReady: false });
+    expect(await exitedWithin(gw)).toBe(1);
+    expect(gw.stderr()).toMatch(/MLFLOW_STRICT: is true, but MLFLOW_TRACKING_URI and MODEL_URI are not set, so the packaged bundle would be served: set them, or MLFLOW_STRICT=false/);
+    // false, or with MLflow configured, is a setting like any other.
+    const serving = await spawnGateway({ MLFLOW_STRICT: 'false' });
+    serving.child.kill('SIGTERM');
+    expect(await exitedWithin(serving)).toBe(0);
+  });
+
   it('a tracking URI that is not http(s)', async () => {
     const gw = await spawnGateway({ MLFLOW_TRACKING_URI: 'sqlite:///tmp/mlflow.db', MODEL_URI: 'models:/telco-churn@champion' }, { waitReady: false });
     expect(await exitedWithin(gw)).toBe(1);
