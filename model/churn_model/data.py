@@ -98,6 +98,18 @@ def _header_shape_problem(columns: list[str]) -> str | None:
     return None
 
 
+def _missing_column(column: str, missing: list[str]) -> str:
+    if column != schema.TARGET_COLUMN:
+        return f"missing column {column!r}"
+    outcome = (f"missing column {column!r}: training needs the outcome column, whether each customer left "
+               f"({' or '.join(map(repr, reversed(schema.YES_NO)))})")
+    if any(c in missing for c in schema.FEATURE_COLUMNS):
+        return outcome
+    # Every feature present: the customers as they are sent to be scored, not a training file.
+    return (f"{outcome}; a file without it is probably a scoring export (customers to predict): train on an "
+            f"export that includes {column!r}")
+
+
 def check_columns(columns: list[str]) -> list[str]:
     """Exact column set: report missing, unexpected and duplicated names. A name that differs from
     an expected one only in case or surrounding spaces, and an unnamed (index) column, say so."""
@@ -122,8 +134,11 @@ def check_columns(columns: list[str]) -> list[str]:
             problems.append(f"unexpected column {c!r} (header, column {i}): an unnamed column, such as the row "
                             f"index pandas writes with to_csv() unless index=False; remove it")
         else:
-            problems.append(f"unexpected column {line_value(c)} (header)")
-    problems[:0] = [f"missing column {c!r}" for c in missing]
+            todo = "remove it" + (", or rename it if it holds one of the missing columns above" if missing else "")
+            problems.append(f"unexpected column {line_value(c)} (header): training reads exactly the "
+                            f"{len(schema.ALL_COLUMNS)} columns of the Telco data set ({schema.ID_COLUMN}, the "
+                            f"{len(schema.FEATURE_COLUMNS)} features, {schema.TARGET_COLUMN}); {todo}")
+    problems[:0] = [_missing_column(c, missing) for c in missing]
     # Unnamed columns are each reported above: two of them are not a duplicated name too.
     problems += [f"duplicated column {c!r} (header)" for c in sorted(set(columns))
                  if columns.count(c) > 1 and c.strip()]

@@ -27,6 +27,10 @@ def good_frame() -> pd.DataFrame:
     return frame
 
 
+EXTRA_COLUMN = (": training reads exactly the 21 columns of the Telco data set (customerID, the 19 features, "
+                "Churn); ")
+
+
 def errors_for(tmp_path: Path, mutate: Callable[[pd.DataFrame], pd.DataFrame]) -> str:
     path = write_csv(mutate(good_frame()), tmp_path / "bad.csv")
     with pytest.raises(DataValidationError) as err:
@@ -662,7 +666,8 @@ def test_a_long_unexpected_column_name_is_cut_with_its_length(tmp_path: Path) ->
     path = edit_line(tmp_path, 0, lambda header: header.rstrip("\n") + "," + "Note " * 400 + "\n")
     with pytest.raises(DataValidationError) as err:
         load_dataset(path)
-    assert err.value.problems == [f"unexpected column {'Note ' * 20!r} (first 100 of 2,000 characters) (header)"]
+    assert err.value.problems == [f"unexpected column {'Note ' * 20!r} (first 100 of 2,000 characters) (header)"
+                                  + EXTRA_COLUMN + "remove it"]
 
 
 
@@ -735,7 +740,8 @@ def test_a_renamed_column_is_named_missing_then_unexpected(tmp_path: Path, name:
     path = edit_line(tmp_path, 0, lambda header: header.replace("gender", name, 1))
     with pytest.raises(DataValidationError) as err:
         load_dataset(path)
-    assert err.value.problems == ["missing column 'gender'", f"unexpected column {name!r} (header)"]
+    assert err.value.problems == ["missing column 'gender'", f"unexpected column {name!r} (header)" + EXTRA_COLUMN
+                                  + "remove it, or rename it if it holds one of the missing columns above"]
 
 
 def test_problems_past_the_cap_with_no_summary_end_with_how_many_more(tmp_path: Path) -> None:
@@ -793,8 +799,11 @@ def test_many_column_problems_are_each_listed_not_summarised(tmp_path: Path) -> 
     with pytest.raises(DataValidationError) as err:
         load_dataset(write_text(tmp_path, ",".join(names) + "\n" + "".join(lines[1:])))
     assert err.value.summaries == []
-    assert err.value.problems == ([f"missing column {c!r}" for c in schema.ALL_COLUMNS]
-                                  + [f"unexpected column {c!r} (header)" for c in names])
+    assert err.value.problems == ([f"missing column {c!r}" for c in schema.ALL_COLUMNS[:-1]]
+                                  + ["missing column 'Churn': training needs the outcome column, whether each "
+                                     "customer left ('Yes' or 'No')"]  # not a scoring export: no feature either
+                                  + [f"unexpected column {c!r} (header){EXTRA_COLUMN}remove it, or rename it if it "
+                                     "holds one of the missing columns above" for c in names])
 
 
 def test_a_summary_names_a_40_character_value_whole_and_one_other_value_in_the_singular(tmp_path: Path) -> None:
@@ -866,3 +875,19 @@ def test_the_checksum_is_of_the_bytes_validated_not_of_a_second_read(tmp_path: P
         writer.join(timeout=10)
     assert len(dataset.records) == 300
     assert dataset.sha256 == hashlib.sha256(contents[0]).hexdigest()
+
+
+def test_a_file_without_churn_is_named_a_scoring_export_and_an_extra_column_says_to_remove_it(tmp_path: Path) -> None:
+    """Both messages were bare ("missing column 'Churn'", "unexpected column 'Region' (header)"): the first
+    did not say that training needs the outcome (the file is customers to score), the second what to do."""
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(write_csv(good_frame().drop(columns=["Churn"]).assign(Region="x"), tmp_path / "scoring.csv"))
+    assert err.value.problems == [
+        "missing column 'Churn': training needs the outcome column, whether each customer left ('Yes' or 'No'); a "
+        "file without it is probably a scoring export (customers to predict): train on an export that includes "
+        "'Churn'",
+        "unexpected column 'Region' (header): training reads exactly the 21 columns of the Telco data set "
+        "(customerID, the 19 features, Churn); remove it, or rename it if it holds one of the missing columns above"]
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(write_csv(good_frame().assign(Region="x"), tmp_path / "extra.csv"))
+    assert err.value.problems == [f"unexpected column 'Region' (header){EXTRA_COLUMN}remove it"]
