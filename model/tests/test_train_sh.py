@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -77,3 +78,17 @@ def test_npm_run_train_writes_a_relative_out_in_the_callers_directory(
         assert not (REPO_ROOT / out_name).exists()
     finally:
         shutil.rmtree(REPO_ROOT / out_name, ignore_errors=True)  # where the bug put it
+
+
+def test_the_usage_comment_points_at_help_and_names_only_real_options() -> None:
+    """It listed five options and left out --config, --registered-model and --tracking-uri: a second copy
+    of the CLI's list goes stale, so the comment sends the reader to --help, which is the parser's own."""
+    comment = [line for line in TRAIN_SH.read_text().splitlines() if line.startswith("#")]
+    usage = "\n".join(comment)
+    assert "npm run train -- --help" in usage
+    done = subprocess.run(["bash", str(TRAIN_SH), "--help"], cwd=REPO_ROOT, env=clean_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    offered = set(re.findall(r"--[a-z][a-z-]+", done.stdout))
+    assert {"--config", "--registered-model", "--tracking-uri", "--data", "--out"} <= offered
+    assert set(re.findall(r"--[a-z][a-z-]+", usage)) <= offered | {"--help"}
