@@ -92,8 +92,12 @@ interface Reload {
   readonly result: Promise<ReloadResult>;
   /** Set in the same tick as the swap: from then on the reload can no longer be cancelled. */
   committed: boolean;
-  /** Started by the poller (ReloadOptions.byPoller). */
-  readonly byPoller: boolean;
+  /**
+   * Started by the poller (ReloadOptions.byPoller) and joined by no reloadModel: a repeated
+   * failure is then logged at debug. A reloadModel that joins a poll's follow-up clears it, so
+   * its failure is logged at error as any reloadModel's is.
+   */
+  byPoller: boolean;
 }
 
 export class ModelAdmin {
@@ -169,6 +173,7 @@ export class ModelAdmin {
     const running = this.running;
     const byPoller = options.byPoller ?? false;
     const reload = running ? (this.next ??= this.start(reason, running, byPoller)) : this.start(reason, null, byPoller);
+    if (!byPoller) reload.byPoller = false;
     const result = options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
     // `changed` is against the model serving when this caller asked: a follow-up check finds the
     // model the reload it waited for swapped in "already serving", and answered changed: false
