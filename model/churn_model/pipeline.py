@@ -253,6 +253,21 @@ class Evaluated:
     metrics: dict[str, float]
     threshold: float
     threshold_rule: str
+    # Rows and churners of the file and of each part of the split (`data_size_tags`), for the run's
+    # tags only: they describe the data, and the manifest stays as docs/model-bundle.md defines it.
+    data_sizes: dict[str, int]
+
+
+def data_sizes(y: np.ndarray, split: train.Split) -> dict[str, int]:
+    """Rows and churners of the whole file and of each part: train (fit + validation, what the refit and
+    CV use), fit, validation, test."""
+    parts = {"dataset": np.arange(len(y)), "train": split.train, "fit": split.fit, "validation": split.validation,
+             "test": split.test}
+    sizes: dict[str, int] = {}
+    for part, rows in parts.items():
+        sizes[f"{part}_rows"] = len(rows)
+        sizes[f"{part}_churners"] = int(y[rows].sum())
+    return sizes
 
 
 @dataclass(frozen=True)
@@ -312,7 +327,8 @@ def fit_and_evaluate(cfg: TrainingConfig, dataset: Dataset, log: Log, cross_vali
     rule = train.threshold_rule_text(cfg.threshold)
     return Evaluated(spec=spec, model=model, x_test=x[split.test], p_test=p_test, y_test=y[split.test],
                      params=_params(cfg, params, early_stopped, x.shape[1], rule),
-                     metrics=dict(sorted(metrics.items())), threshold=threshold, threshold_rule=rule)
+                     metrics=dict(sorted(metrics.items())), threshold=threshold, threshold_rule=rule,
+                     data_sizes=data_sizes(y, split))
 
 
 def load_data(data_path: Path, log: Log) -> Dataset:
@@ -490,6 +506,7 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         with logging_step("logging the tags", logged, "tags"):
             mlflow.set_tags({"git_commit": manifest["gitCommit"] or "none", "dataset_sha256": trained.dataset.sha256,
                              "dataset_path": str(opts.data_path),
+                             **{name: str(count) for name, count in trained.data_sizes.items()},
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
         with logging_step("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", logged, "artifacts"):
             _log_artifacts(trained, manifest, Path(tmp))

@@ -42,6 +42,15 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
         (small_run[2].out_dir / "manifest.json").read_text())["datasetSha256"]
     assert run.data.tags["dataset_sha256"] == hashlib.sha256(small_run[2].data_path.read_bytes()).hexdigest()
     assert "version.xgboost" in run.data.tags and "git_commit" in run.data.tags
+    churners = sum(line.endswith(",Yes") for line in small_run[2].data_path.read_text().splitlines())
+    sizes = {name: int(value) for name, value in run.data.tags.items() if name.endswith(("_rows", "_churners"))}
+    assert sizes["dataset_rows"] == 600 and sizes["dataset_churners"] == churners > 0
+    assert sizes["test_rows"] + sizes["train_rows"] == 600 and sizes["fit_rows"] + sizes["validation_rows"] == sizes[
+        "train_rows"]
+    assert sizes["test_churners"] + sizes["fit_churners"] + sizes["validation_churners"] == churners
+    assert sizes["test_churners"] == result.metrics["test_tp"] + result.metrics["test_fn"]
+    assert sizes["train_churners"] == sizes["fit_churners"] + sizes["validation_churners"]
+    assert len(sizes) == 10
     bundle_files = {a.path for a in client.list_artifacts(result.run_id, "bundle")}
     assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json"}
     top = {a.path for a in client.list_artifacts(result.run_id)}
@@ -55,6 +64,13 @@ def test_the_run_records_the_config_it_trained_with(cfg: TrainingConfig, small_r
     result, uri, _ = small_run
     local = MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, pipeline.CONFIG_ARTIFACT, str(tmp_path))
     assert json.loads(Path(local).read_text()) == json.loads(json.dumps(asdict(cfg)))
+
+
+def test_the_data_sizes_are_tags_of_the_run_not_fields_of_the_manifest(small_run: Run) -> None:
+    """They describe the data the run read; the bundle's manifest is the format docs/model-bundle.md defines,
+    and the committed bundle must not change when the pipeline logs more about its data."""
+    text = (small_run[2].out_dir / "manifest.json").read_text()
+    assert not any(word in text for word in ("_rows", "_churners", "churners"))
 
 
 def test_run_manifest_artifact_has_no_registration(small_run: Run, tmp_path: Path) -> None:
