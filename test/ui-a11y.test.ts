@@ -17,10 +17,11 @@ import path from 'node:path';
 import type { AxeResults, Result } from 'axe-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
+import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { REPO_ROOT, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
 
@@ -512,6 +513,140 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       await page.getByRole('button', { name: 'Predict churn' }).click();
       await poll(() => page.locator('.field.invalid').count()).toBe(2);
       expect(await cutOff(), 'with field errors').toEqual([]);
+    });
+  }
+  /** A customer file (the data set's columns and spellings) of `rows` customers, each a copy of the high-risk example; `edit` changes one row's cells. */
+  function customerFile(rows: number, edit?: (cells: Record<string, string>, row: number) => void): Buffer {
+    const header = ['customerID', ...CUSTOMER_FIELDS.map((f) => f.column)];
+    const example = EXAMPLES[0]?.customer as Record<string, unknown>;
+    const cell = (f: (typeof CUSTOMER_FIELDS)[number]): string => {
+      const v = example[f.field];
+      if (f.kind === 'enum') return (CONTRACT_ENUMS[f.enumName] as Record<string, string>)[v as string] as string;
+      if (f.kind === 'yesNo') return v ? 'Yes' : 'No';
+      if (f.kind === 'flag01') return v ? '1' : '0';
+      return typeof v === 'number' ? String(v) : '';
+    };
+    const lines = [header.join(',')];
+    for (let r = 0; r < rows; r++) {
+      const cells: Record<string, string> = Object.fromEntries([['customerID', `=C-${r}`], ...CUSTOMER_FIELDS.map((f) => [f.column, cell(f)])]);
+      edit?.(cells, r);
+      lines.push(header.map((c) => cells[c]).join(','));
+    }
+    return Buffer.from(`${lines.join('\n')}\n`);
+  }
+
+  /** /ui/batch with `file` chosen, once the page has said what became of it. */
+  async function batchWith(page: Page, file: Buffer, said: RegExp): Promise<void> {
+    await page.setInputFiles('#batch-file', { name: 'customers.csv', mimeType: 'text/csv', buffer: file });
+    await poll(() => page.locator('#batch-status').textContent(), 20_000).toMatch(said);
+  }
+
+  it('has no WCAG 2.1 A/AA violation on /ui/batch empty, with problems (the page’s and the gateway’s, its wording unfolded), and scored', async () => {
+    const page = await open();
+    await page.goto(`${gateway.url}/ui/batch`);
+    await page.locator('#batch-file').waitFor();
+    expect(await page.title()).toBe('Score a customer file · churn prediction gateway');
+    expect(await page.getByRole('main').count()).toBe(1);
+    expect(await page.getByRole('heading', { level: 1 }).allTextContents()).toEqual(['Score a customer file']);
+    expect(await page.getByLabel('Customer file (CSV)').getAttribute('type')).toBe('file');
+    expect(await wcagViolations(page), 'empty').toEqual([]);
+    await batchWith(page, customerFile(3, (cells, r) => r === 1 && (cells['Contract'] = 'month-to-month')), /has 1 problem: nothing was sent/);
+    expect(await wcagViolations(page), 'problems found in the page').toEqual([]);
+    await batchWith(page, customerFile(3, (cells, r) => r === 2 && (cells['PhoneService'] = 'No')), /^The gateway refused 1 value/);
+    await page.locator('[data-testid="problems"] details summary').click();
+    expect(await wcagViolations(page), 'problems found by the gateway').toEqual([]);
+    // Every risk band and the formula note; the ranked rows (all HIGH) rewritten in flight for the other bands.
+    await page.route('**/graphql', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predictBatch?: { riskLevel: string; willChurn: boolean }[] } };
+      body.data?.predictBatch?.forEach((p, i) => Object.assign(p, i % 3 === 1 ? { riskLevel: 'MEDIUM', willChurn: false } : i % 3 === 2 ? { riskLevel: 'LOW', willChurn: false } : {}));
+      await route.fulfill({ response, json: body });
+    });
+    await batchWith(page, customerFile(250), /^Scored 250 customers/);
+    expect(await page.getByTestId('formula-note').count()).toBe(1);
+    expect(await wcagViolations(page), 'scored').toEqual([]);
+    // The status line is the live region, and holds one sentence: the table is not read out.
+    expect(await page.locator('[role="status"], [aria-live]').evaluateAll((els) => els.map((e) => e.id))).toEqual(['batch-status']);
+    expect(await page.locator('#batch-status table, #batch-status li').count()).toBe(0);
+    await page.emulateMedia({ forcedColors: 'active' });
+    expect(await wcagViolations(page), 'scored, forced colours').toEqual([]);
+  });
+
+  it('walks /ui/batch with the keyboard alone: skip link, tools, the file chooser, download and "Show more" with a visible focus', async () => {
+    const page = await open();
+    await page.goto(`${gateway.url}/ui/batch`);
+    await page.locator('#batch-file').waitFor();
+    const { focused } = keyboard(page);
+    const walked: { name: string; ring: boolean }[] = [];
+    for (let step = 0; step < 10; step++) {
+      await page.keyboard.press('Tab');
+      const now = await focused();
+      if (!now) break;
+      walked.push(now.name === '' ? { ...now, name: (await page.evaluate(() => document.activeElement?.id)) ?? '' } : now);
+    }
+    expect(walked.map((w) => w.name)).toEqual(['Skip to choosing a file', 'Predict', 'Score a file', 'GraphiQL', 'REST API', 'batch-file', 'The columns a file needs']);
+    expect(walked.filter((w) => !w.ring)).toEqual([]);
+    // The skip link lands before the file input; Space on it opens the browser's file chooser.
+    await page.keyboard.press('Shift+Tab');
+    await page.goto(`${gateway.url}/ui/batch`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('batch-file');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    await chooser.setFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: customerFile(250) });
+    await poll(() => page.locator('#batch-status').textContent(), 20_000).toMatch(/^Scored 250 customers/);
+    // On from the file input: the columns' note, the download, then "Show 50 more" (the table is not a stop on a wide screen).
+    await page.keyboard.press('Tab');
+    expect((await focused())?.name).toBe('The columns a file needs');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ name: 'Download the scored file (CSV)', ring: true });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    expect(download.suggestedFilename()).toMatch(/^customers-scored-model-\S+\.csv$/);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ name: 'Show 50 more', ring: true });
+    await page.keyboard.press('Enter');
+    await poll(() => page.locator('#batch-status').textContent()).toBe('Showing 250 of 250 customers.');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('ranked');
+    expect((await focused())?.ring).toBe(true);
+  });
+
+  for (const viewport of [
+    { width: 320, height: 640 },
+    { width: 640, height: 360 },
+  ]) {
+    it(`fits /ui/batch on a ${viewport.width} px screen in every state: no horizontal scrolling, nothing cut off`, async () => {
+      const page = await open(viewport);
+      const cutOff = () =>
+        page.evaluate(() => {
+          const width = document.documentElement.clientWidth;
+          const found = new Set<string>();
+          if (document.documentElement.scrollWidth > width) found.add(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
+          for (const el of document.querySelectorAll('header a, main input, main button, main p, main dd, main th, main td, main caption, main summary')) {
+            const box = el.getBoundingClientRect();
+            if (box.width === 0) continue;
+            // The ranked table's columns side by side (WCAG 1.4.10's exception for data tables): it scrolls in its own box, a tab stop then.
+            const scroller = el.closest('.table-wrap');
+            if (scroller && scroller.scrollWidth > scroller.clientWidth) {
+              if (scroller.getAttribute('tabindex') !== '0') found.add('the ranked table scrolls sideways in a box the keyboard cannot reach');
+              continue;
+            }
+            if (box.left < 0 || box.right > width + 0.5) found.add(`${el.tagName} "${(el.textContent ?? '').slice(0, 30)}" spans ${box.left}–${box.right}`);
+            if (el.tagName !== 'INPUT' && el.scrollWidth > el.clientWidth + 1) found.add(`${el.tagName} "${(el.textContent ?? '').slice(0, 30)}" overflows: ${el.scrollWidth} > ${el.clientWidth}`);
+          }
+          return [...found];
+        });
+      await page.goto(`${gateway.url}/ui/batch`);
+      await page.locator('#batch-file').waitFor();
+      expect(await cutOff(), 'empty').toEqual([]);
+      const longId = 'a-customer-id-without-any-space-'.repeat(7);
+      await batchWith(page, customerFile(3, (cells, r) => r === 1 && Object.assign(cells, { customerID: longId, TotalCharges: '1,234,567,890.12' })), /has 1 problem/);
+      expect(await cutOff(), 'problems').toEqual([]);
+      await batchWith(page, customerFile(3, (cells, r) => r === 1 && (cells['customerID'] = longId)), /^Scored 3 customers/);
+      expect(await cutOff(), 'scored').toEqual([]);
+      // The box the table scrolls in, a tab stop with a name where it scrolls.
+      expect(await wcagViolations(page), 'scored').toEqual([]);
+      await page.screenshot({ path: path.join(REPO_ROOT, `test-results/ui-batch/scored-${viewport.width}.png`), fullPage: true });
     });
   }
 });

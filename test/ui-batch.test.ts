@@ -251,12 +251,12 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const expectedOrder = list.map((c, i) => ({ id: c.customerId, p: (truth[i] as Prediction).churnProbability, i })).sort((a, b) => b.p - a.p || a.i - b.i);
     const ranked = page.getByTestId('ranked');
     expect(await ranked.locator('tbody tr').count()).toBe(200);
-    expect(await ranked.locator('caption').textContent()).toBe('Customers by churn probability, highest first: the first 200 of 260');
+    expect(await page.getByTestId('ranked-caption').textContent()).toBe('Customers by churn probability, highest first: the first 200 of 260');
     await page.screenshot({ path: path.join(SHOTS, 'scored.png') });
     expect(await ranked.locator('tbody th').allTextContents()).toEqual(expectedOrder.slice(0, 200).map((e) => e.id));
     await page.getByRole('button', { name: 'Show 60 more' }).click();
     expect(await ranked.locator('tbody th').allTextContents()).toEqual(expectedOrder.map((e) => e.id));
-    expect(await ranked.locator('caption').textContent()).toBe('Customers by churn probability, highest first: all 260');
+    expect(await page.getByTestId('ranked-caption').textContent()).toBe('Customers by churn probability, highest first: all 260');
     await poll(() => status(page)).toBe('Showing 260 of 260 customers.');
     // The last rows shown, the button is gone and focus is on the table, not lost.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('ranked');

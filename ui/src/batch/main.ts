@@ -115,8 +115,9 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
   const formulas = formulaLikeCells(file);
 
   const body = h('tbody', {});
-  const caption = h('caption', {});
-  const table = h('table', { class: 'data ranked', tabindex: '-1', 'data-testid': 'ranked' }, caption, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
+  // Above the box the table scrolls in (a <caption> would scroll away with it on a phone); the table's name.
+  const caption = h('p', { class: 'table-caption', id: 'ranked-caption', 'data-testid': 'ranked-caption' });
+  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
   const more = h('button', { type: 'button', class: 'secondary' });
   let shown = 0;
   const showMore = () => {
@@ -137,6 +138,14 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
     if (more.hidden) table.focus();
   });
   showMore();
+
+  // The table scrolls sideways within this box on a narrow screen: a tab stop then, so a keyboard can scroll it.
+  const wrap = h('div', { class: 'table-wrap', role: 'region', 'aria-labelledby': 'ranked-caption' }, table);
+  const fit = () => {
+    if (wrap.scrollWidth > wrap.clientWidth) wrap.setAttribute('tabindex', '0');
+    else wrap.removeAttribute('tabindex');
+  };
+  new ResizeObserver(fit).observe(wrap);
 
   const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
   downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions), scoredFileName(fileName, modelVersion)));
@@ -170,10 +179,13 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
           )
         : '',
       h('div', { class: 'actions' }, downloadButton),
-      h('div', { class: 'table-wrap' }, table),
+      caption,
+      wrap,
       h('div', { class: 'actions' }, more),
     ),
   );
+  // At once, not only at the observer's next frame: the page is usable as soon as it says it is scored.
+  fit();
 }
 
 async function scoreChosen(chosen: File): Promise<void> {
@@ -254,11 +266,12 @@ const zone = h(
   { class: 'drop-zone', 'data-testid': 'drop-zone' },
   h('label', { for: 'batch-file' }, 'Customer file (CSV)'),
   input,
+  h('p', { class: 'hint', id: 'batch-file-hint' }, 'Choose the file, or drop it here: one line per customer, with the training data’s columns. It is checked in this browser; the customers are sent only to this gateway.'),
   h(
-    'p',
-    { class: 'hint', id: 'batch-file-hint' },
-    `Choose the file, or drop it here. One line per customer, with the training data's columns: ${REQUIRED_COLUMNS.join(', ')} (a ${LABEL_COLUMN} column is ignored). `,
-    'It is checked in this browser; the customers are sent only to this gateway.',
+    'details',
+    { class: 'columns' },
+    h('summary', {}, 'The columns a file needs'),
+    h('p', {}, `${REQUIRED_COLUMNS.join(', ')}, with the data set’s values (“Month-to-month”, “No phone service”, SeniorCitizen 0 or 1, TotalCharges blank when not yet billed). A ${LABEL_COLUMN} column may be there; it is not used.`),
   ),
 );
 zone.addEventListener('dragover', (event) => {
