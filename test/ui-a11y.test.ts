@@ -552,7 +552,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await wcagViolations(page), 'empty').toEqual([]);
     await batchWith(page, customerFile(3, (cells, r) => r === 1 && (cells['Contract'] = 'month-to-month')), /has 1 problem: nothing was sent/);
     expect(await wcagViolations(page), 'problems found in the page').toEqual([]);
-    await batchWith(page, customerFile(3, (cells, r) => r === 2 && (cells['PhoneService'] = 'No')), /^The gateway refused 1 value/);
+    await batchWith(page, customerFile(3, (cells, r) => r === 2 && (cells['PhoneService'] = 'No')), /^The gateway refused customers\.csv: 1 problem;/);
     await page.locator('[data-testid="problems"] details summary').click();
     expect(await wcagViolations(page), 'problems found by the gateway').toEqual([]);
     // Every risk band and the formula note; the ranked rows (all HIGH) rewritten in flight for the other bands.

@@ -379,7 +379,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     set(110, 'InternetService', 'No');
     set(110, 'OnlineSecurity', 'Yes');
     await choose(page, csvText([HEADER, ...rows]));
-    await poll(() => status(page)).toBe('The gateway refused 3 values in customers.csv: nothing was scored. Fix the file and choose it again.');
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 3 problems; nothing was scored. Fix the file and choose it again.');
     // Every request was checked, so the count is the file's.
     expect(sent.map((r) => r.rows)).toEqual([50, 50, 20]);
     expect(await problems(page)).toEqual([
@@ -394,6 +394,23 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 3 problems. Nothing was scored; fix the file and choose it again.');
     expect(await page.getByTestId('results').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'gateway-problems.png'), fullPage: true });
+  });
+
+  it('maps a variable the gateway refuses by its type (graphql-js, one error per problem, no total) to its line and column too', async () => {
+    const { page } = await open(gateway.url);
+    // What the page never sends (it reads every cell first), sent anyway: the request changed in flight.
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { variables: { customers: Record<string, unknown>[] } };
+      Object.assign(body.variables.customers[3] as object, { tenure: '12' });
+      Object.assign(body.variables.customers[5] as object, { contract: 'MONTHLY' });
+      await route.fulfill({ response: await route.fetch({ postData: JSON.stringify(body) }) });
+    });
+    const rows = customers(8).map(rowOf);
+    await choose(page, csvText([HEADER, ...rows]));
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 2 problems; nothing was scored. Fix the file and choose it again.');
+    const lines = await problems(page);
+    expect(lines.map((l) => l.split(' | ').slice(0, 3).join(' | '))).toEqual([`5 | tenure | "${(rows[3] as string[])[5]}"`, `7 | Contract | "${(rows[5] as string[])[15]}"`]);
+    expect(lines[1]).toMatch(/allowed: "Month-to-month", "One year", "Two year"/);
   });
 
   it('sends a file over MAX_BATCH in several requests and shows it scored by one model, as a direct predictBatch scores it', async () => {

@@ -225,7 +225,7 @@ async function scoreChosen(chosen: File): Promise<void> {
   switch (result.kind) {
     case 'refused':
       renderProblems(name, result.problems, result.count, file.hasLabel, 'gateway');
-      say(`The gateway refused ${plural(result.count, 'value')} in ${name}: nothing was scored. Fix the file and choose it again.`);
+      say(`The gateway refused ${name}: ${plural(result.count, 'problem')}; nothing was scored. Fix the file and choose it again.`);
       return;
     case 'failed':
       renderMessage(output, `The file was not scored: ${result.message}`, 'error', { original: result.original, requestId: result.requestId });

@@ -117,12 +117,18 @@ function problemOfIssue(file: CustomerFile, offset: number, path: readonly (stri
 
 /** The problems of a refused request, if it was refused for its rows (BAD_USER_INPUT with issues); null otherwise. */
 function rowProblems(file: CustomerFile, offset: number, errors: readonly GraphQLErrorBody[]): { problems: FileProblem[]; count: number } | null {
-  const refusals = errors.filter((e) => e.extensions?.code === 'BAD_USER_INPUT' && (e.extensions.issues?.length ?? 0) > 0);
-  if (refusals.length === 0 || refusals.length !== errors.length) return null;
+  if (errors.length === 0 || !errors.every((e) => e.extensions?.code === 'BAD_USER_INPUT')) return null;
   const problems: FileProblem[] = [];
   let count = 0;
-  for (const error of refusals) {
+  for (const error of errors) {
     const issues = error.extensions?.issues ?? [];
+    if (issues.length === 0) {
+      // About no one field (graphql-js's "Too many errors" after 50 of them): said as it is.
+      const message = inFormWords(error.message);
+      problems.push({ line: null, column: null, value: null, message, ...(message === error.message ? {} : { original: error.message }) });
+      count++;
+      continue;
+    }
     // One rule error lists up to MAX_LISTED_ISSUES with the total; graphql-js's type errors are one error per problem.
     count += error.extensions?.issueCount ?? issues.length;
     for (const issue of issues) problems.push(problemOfIssue(file, offset, issue.path, issue.message));
