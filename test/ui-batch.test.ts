@@ -328,6 +328,18 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(sent).toEqual([]);
   });
 
+  it('lists the first 100 problems of a file with more, and says how many there are', async () => {
+    const { page, sent } = await open(gateway.url);
+    const rows = customers(150).map((r) => rowOf(r).map((cell, i) => (i === HEADER.indexOf('tenure') ? `${cell} months` : cell)));
+    await choose(page, csvText([HEADER, ...rows]));
+    await poll(() => status(page)).toBe('customers.csv has 150 problems: nothing was sent. Fix the file and choose it again.');
+    expect(await page.getByTestId('problem-summary').textContent()).toBe('customers.csv has 150 problems; the first 100 are listed. Nothing was sent or scored; fix the file and choose it again.');
+    const listed = await problems(page);
+    expect(listed).toHaveLength(100);
+    expect(listed[99]).toBe(`101 | tenure | "${(rows[99] as string[])[5]}" | must be a whole number of months from 0 to 1200`);
+    expect(sent).toEqual([]);
+  });
+
   it('says an empty file, a header without customers, a workbook and a Windows-1252 file are not what it reads', async () => {
     const { page, sent } = await open(gateway.url);
     const cases: [string, Buffer, string][] = [

@@ -39,7 +39,7 @@ const labelNote = (file: { hasLabel: boolean }) =>
   file.hasLabel ? h('p', { class: 'notice', role: 'note', 'data-testid': 'label-note' }, `The file's ${LABEL_COLUMN} column is not used for scoring (the model predicts it); it is kept unchanged in the download.`) : '';
 
 function renderProblems(fileName: string, problems: readonly FileProblem[], total: number, hasLabel: boolean, by: 'page' | 'gateway'): void {
-  const shown = problems.length < total ? `the first ${count(problems.length)} of ${plural(total, 'problem')}` : plural(total, 'problem');
+  const shown = `${plural(total, 'problem')}${problems.length < total ? `; the first ${count(problems.length)} are listed` : ''}`;
   output.replaceChildren(
     h(
       'section',
