@@ -2,6 +2,7 @@
  * Small node:http helpers: bounded body reading and JSON / problem+json replies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export class HttpProblem extends Error {
   constructor(
@@ -184,5 +185,34 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
   }
   if (problem.status === 413) res.setHeader('connection', 'close');
   if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
+  if (!res.req.complete && res.socket) lingerIfClosing(res, res.socket);
   sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8');
+}
+
+/**
+ * How long a connection answered before its request body was read (413 on the content-length,
+ * 408) goes on reading, and dropping, what the caller still sends once the answer is written,
+ * before it is closed (nginx's lingering_close).
+ */
+const LINGER_MS = 2000;
+
+/**
+ * Once `res` is written, if node is closing its connection (`connection: close`), the connection
+ * is not destroyed at once but after the caller stops sending, or LINGER_MS: node destroys it as
+ * soon as the answer is written (socket.destroySoon), and a connection closed with bytes unread is
+ * reset (RST), which makes the caller's system drop the answer it has not read yet. A caller
+ * still sending its body, as Node's fetch and curl do, then met `fetch failed: write EPIPE` or an
+ * empty reply for about half of the bodies over BODY_LIMIT_BYTES, instead of the 413 saying why.
+ * The bytes are read meanwhile by node, which drops a request body nobody reads.
+ */
+function lingerIfClosing(res: ServerResponse, socket: Socket): void {
+  res.once('finish', () => {
+    // After node's own 'finish' listener: it has called destroySoon (ended the socket) if closing.
+    if (!socket.writableEnded || socket.destroyed) return;
+    // destroySoon destroys once the end is written: `once('finish', this.destroy)`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the same function node registered, removed by reference
+    socket.removeListener('finish', socket.destroy);
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
 }
