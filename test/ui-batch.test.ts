@@ -328,6 +328,23 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(sent).toEqual([]);
   });
 
+  it('scores a file dropped on the page as one chosen, and sends it nowhere but this gateway’s /graphql', async () => {
+    const { page, sent } = await open(gateway.url);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const text = csvText([HEADER, ...customers(12).map(rowOf)]);
+    const transfer = await page.evaluateHandle((csv) => {
+      const data = new DataTransfer();
+      data.items.add(new File([csv], 'dropped.csv', { type: 'text/csv' }));
+      return data;
+    }, text);
+    await page.dispatchEvent('[data-testid="drop-zone"]', 'dragover', { dataTransfer: transfer });
+    await page.dispatchEvent('[data-testid="drop-zone"]', 'drop', { dataTransfer: transfer });
+    await poll(() => status(page)).toMatch(/^Scored 12 customers from dropped\.csv/);
+    expect(sent.map((r) => r.rows)).toEqual([12]);
+    expect(requests).toEqual(['POST /graphql']);
+  });
+
   it('lists the first 100 problems of a file with more, and says how many there are', async () => {
     const { page, sent } = await open(gateway.url);
     const rows = customers(150).map((r) => rowOf(r).map((cell, i) => (i === HEADER.indexOf('tenure') ? `${cell} months` : cell)));
