@@ -4,7 +4,7 @@ Returns: exit status 0 after printing a summary table; 2 for usage errors (no da
 path that is a directory or cannot be read, an empty option, --force-champion with
 --no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
 MLflow experiment, an MLflow artifact store that cannot be written, [split] settings the data
-cannot be split by; all found before
+cannot be split by, a champion whose MLflow run is gone; all found before
 training), 1 for invalid data, a failed ONNX parity check, a bundle that could not be
 written after all (the champion alias is then left where it was, or moved back) or MLflow
 failing mid-run (the one line says what was logged and registered, whether the bundle was
@@ -23,8 +23,8 @@ from churn_model.entry import data_file, os_error_text, training_config, usage_e
 from churn_model.entry import resolve_path as resolve_path
 from churn_model.export import ParityError
 from churn_model.mlflow_errors import MlflowRunError, RunFailedError
-from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, PipelineOptions, PipelineResult,
-                                  TrackingStoreError, run_pipeline)
+from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, ChampionRunMissingError, PipelineOptions,
+                                  PipelineResult, TrackingStoreError, run_pipeline)
 from churn_model.train import SplitSettingsError
 
 SUMMARY_METRICS = ("test_roc_auc", "test_roc_auc_ci95_low", "test_roc_auc_ci95_high", "test_pr_auc",
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri)
     try:
         result = run_pipeline(cfg, opts)
-    except (TrackingStoreError, ArtifactStoreError) as err:  # raised before training: a setting to fix, then rerun
+    except (TrackingStoreError, ArtifactStoreError, ChampionRunMissingError) as err:  # before training: fix, rerun
         raise usage_error(str(err)) from err
     except SplitSettingsError as err:  # raised before the run starts: the config's [split] against this data
         raise usage_error(f"the config {config_path} does not fit the data {opts.data_path}: {err}") from err

@@ -31,7 +31,8 @@ from urllib.parse import urlparse
 import mlflow
 import numpy as np
 import xgboost as xgb
-from mlflow.entities import RunInfo
+from mlflow.entities import Run, RunInfo
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
@@ -43,7 +44,8 @@ from churn_model.data import Dataset, load_dataset
 from churn_model.mlflow_errors import AUTH_STATUSES as _AUTH_STATUSES
 from churn_model.mlflow_errors import CHECK_HTTP_ENV as _CHECK_HTTP_ENV
 from churn_model.mlflow_errors import environ as _environ
-from churn_model.mlflow_errors import RunNotedError, logging_step, step, tracked_run
+from churn_model.mlflow_errors import (MlflowRunError, RunFailedError, RunNotedError, best_effort, logging_step, step,
+                                      tracked_run)
 from churn_model.mlflow_errors import why as _why
 from churn_model.publish import BundleWriteError as BundleWriteError
 from churn_model.publish import publish
@@ -413,26 +415,63 @@ class ChampionDecision:
     reason: str
 
 
+# The model version tag recording whether it was made champion and why (`decision_tag_value`).
+DECISION_TAG = "champion_decision"
+
+
+def decision_tag_value(decision: ChampionDecision, alias: str) -> str:
+    """`champion: <reason>` or `not champion: <reason>`, as a reviewer opening the version reads it."""
+    return f"{'' if decision.promote else 'not '}{alias}: {decision.reason}"
+
+
+class ChampionRunMissingError(RuntimeError):
+    """The version the alias names has a run the tracking store no longer holds (hard-deleted): its
+    test ROC AUC cannot be read, so no comparison can decide, and the alias is not moved on a guess."""
+
+
 # What makes two runs' test ROC AUCs comparable: the same data set and the same test split.
 SPLIT_PARAMS = ("test_size", "random_state")
+
+
+def champion_run(client: MlflowClient, name: str, alias: str) -> tuple[ModelVersion, Run | None] | None:
+    """The version `name@alias` names and its run (None: the version records none); None when there is no
+    such model or alias. Raises ChampionRunMissingError when the version names a run that is gone."""
+    try:
+        current = client.get_model_version_by_alias(name, alias)
+    except MlflowException as err:
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):  # no model / no alias
+            return None
+        raise
+    if not current.run_id:
+        return current, None
+    try:
+        return current, client.get_run(current.run_id)
+    except MlflowException as err:
+        if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise ChampionRunMissingError(
+            f"{alias} names {name} version {current.version}, whose MLflow run {current.run_id} is no longer in the "
+            f"tracking store (deleted and removed for good, e.g. by mlflow gc), so its test ROC AUC cannot be "
+            f"compared with a new version's; rerun with --force-champion to make the new version {alias}, or first "
+            f"point {alias} at a version whose run exists (MlflowClient().set_registered_model_alias({name!r}, "
+            f"{alias!r}, '<version>')); {alias} was not moved") from err
 
 
 def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, dataset_sha256: str,
                       params: dict[str, str], force: bool) -> ChampionDecision:
     """Promote when forced, when there is no champion yet, or when `auc` >= the champion's
     test_roc_auc measured on the same data set and test split. A champion trained on other
-    data (or split) is not compared: its AUC comes from a different test set."""
+    data (or split) is not compared: its AUC comes from a different test set. A champion whose
+    run is gone is ChampionRunMissingError (no decision without `force`)."""
     if force:
         return ChampionDecision(True, "forced (--force-champion)")
-    try:
-        current = client.get_model_version_by_alias(name, alias)
-    except MlflowException as err:
-        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):  # no model / no alias
-            return ChampionDecision(True, f"no {alias} yet")
-        raise
-    if not current.run_id:
+    found = champion_run(client, name, alias)
+    if found is None:
+        return ChampionDecision(True, f"no {alias} yet")
+    current, champion = found
+    if champion is None:
         return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with")
-    run = client.get_run(current.run_id).data
+    run = champion.data
     if run.tags.get("dataset_sha256") != dataset_sha256:
         return ChampionDecision(False, f"{alias} version {current.version} was trained on another data file "
                                        f"(sha256 {str(run.tags.get('dataset_sha256'))[:12]}… of the file's bytes: the "
@@ -453,22 +492,43 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
               trained: TrainedModel) -> tuple[str, ChampionDecision]:
     """Register a new version and decide whether it becomes champion; the alias is moved later.
-    An MLflow failure is MlflowRunError saying what is registered (the bundle is not written yet)."""
+    The version is created with its run_id and champion_decision tags in the same call, so no
+    version exists without them. An MLflow failure is MlflowRunError saying what is registered
+    (the bundle is not written yet); a champion whose run is gone is RunFailedError, nothing registered."""
     client = MlflowClient()
     name, alias = opts.registered_model, cfg.mlflow.alias
     untouched = f"the bundle in {opts.out_dir} was not written and {alias} was not moved"
     finished = f"run {run_id} is FINISHED with the model logged ({model_uri})"
-    with step(f"reading {name}@{alias} to compare with", lambda: f"{finished}; nothing was registered, {untouched}"):
-        decision = champion_decision(client, name, alias, trained.metrics["test_roc_auc"], trained.dataset.sha256,
-                                     trained.params, opts.force_champion)
+    try:
+        with step(f"reading {name}@{alias} to compare with",
+                  lambda: f"{finished}; nothing was registered, {untouched}"):
+            decision = champion_decision(client, name, alias, trained.metrics["test_roc_auc"],
+                                         trained.dataset.sha256, trained.params, opts.force_champion)
+    except MlflowRunError as err:
+        if isinstance(err.__cause__, ChampionRunMissingError):  # deleted while this run trained
+            raise RunFailedError(f"{err.__cause__}; {finished}; nothing was registered, the bundle in "
+                                 f"{opts.out_dir} was not written") from err.__cause__
+        raise
     with step(f"registering a version of {name}",
               lambda: f"{finished}; no version of {name} was registered (one the server made before failing has "
                       f"no alias), {untouched}"):
-        version = str(mlflow.register_model(model_uri, name).version)
-    with step(f"tagging {name} version {version} with its run",
-              lambda: f"{finished}; {name} version {version} is registered without its run_id tag, {untouched}"):
-        client.set_model_version_tag(name, version, "run_id", run_id)
+        tags = {"run_id": run_id, DECISION_TAG: decision_tag_value(decision, alias)}
+        version = str(mlflow.register_model(model_uri, name, tags=tags).version)
     return version, decision
+
+
+def check_champion_run(opts: PipelineOptions, alias: str) -> None:
+    """Before training (unless --force-champion or --no-register): ChampionRunMissingError when the
+    champion's run is gone, since the comparison after training could not be made."""
+    if not opts.register or opts.force_champion:
+        return
+    try:
+        with step(f"reading {opts.registered_model}@{alias} to compare with", lambda: "nothing was trained or logged"):
+            champion_run(MlflowClient(), opts.registered_model, alias)
+    except MlflowRunError as err:
+        if isinstance(err.__cause__, ChampionRunMissingError):
+            raise ChampionRunMissingError(f"{err.__cause__}; nothing was trained, logged or registered") from err
+        raise
 
 
 def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -> PipelineResult:
@@ -482,6 +542,7 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
     train.check_split_fits(np.asarray(dataset.labels, dtype=np.int64), cfg.split)  # before a run is started
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)
+    check_champion_run(opts, cfg.mlflow.alias)
     # The run starts before training (bad data starts none): its first artifact, the config, proves
     # the artifact store takes a write; an exception from here on ends the run FAILED, and an MLflow
     # call that fails is one line saying what was logged (tracked_run, logging_step).
@@ -530,8 +591,14 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         # The gateways follow models:/<name>@<alias> or read the bundle: staged bundle, alias, then the
         # swap, so that a failure leaves neither naming a version the other does not (publish.py).
         final = bundle.with_registration(manifest, version, alias)
-        publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text),
-                opts.registered_model, version, alias, log)
+        try:
+            publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text),
+                    opts.registered_model, version, alias, log)
+        except (BundleWriteError, MlflowRunError) as err:
+            if version is not None and alias is not None:  # decided champion, not made one: the tag says so
+                name, value = opts.registered_model, f"not {alias}: chosen ({decision.reason}), not carried out: {err}"
+                best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+            raise
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
                           alias=alias, bundle_dir=out_dir)

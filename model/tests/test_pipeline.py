@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import subprocess
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -11,11 +14,12 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import pipeline, synthetic
+from churn_model import cli, pipeline, synthetic
 from churn_model.config import TrainingConfig
 from churn_model.data import load_dataset
+from churn_model.mlflow_errors import RunFailedError
 from churn_model.pipeline import PipelineOptions, PipelineResult
-from tests.conftest import write_csv
+from tests.conftest import run_cli, write_csv
 
 Run = tuple[PipelineResult, str, PipelineOptions]
 
@@ -85,6 +89,7 @@ def test_registry_alias_points_at_the_run(small_run: Run) -> None:
     version = client.get_model_version_by_alias(opts.registered_model, "champion")
     assert str(version.version) == result.version
     assert version.run_id == result.run_id
+    assert version.tags == {"run_id": result.run_id, pipeline.DECISION_TAG: "champion: no champion yet"}
     run = client.get_run(result.run_id).data
     sha, params = run.tags["dataset_sha256"], result.params
 
@@ -125,8 +130,14 @@ def test_a_version_that_does_not_become_champion_leaves_the_bundle_alone(
     second = pipeline.run_pipeline(cfg, replace(opts, data_path=other, out_dir=out), log=lambda _m: None)
     assert second.version is not None and second.alias is None
     assert second.bundle_dir is None and not out.exists()
-    champion = MlflowClient(tracking_uri=uri).get_model_version_by_alias(opts.registered_model, "champion")
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    champion = client.get_model_version_by_alias(opts.registered_model, "champion")
     assert champion.run_id == small_run[0].run_id
+    # The reviewer opening the version that lost finds why, not only an absent alias.
+    tags = client.get_model_version(opts.registered_model, str(second.version)).tags
+    assert tags["run_id"] == second.run_id
+    assert tags[pipeline.DECISION_TAG].startswith(
+        f"not champion: champion version {champion.version} was trained on another data file (sha256 ")
 
 
 def test_a_bundle_that_cannot_be_written_leaves_the_champion_alone(
@@ -143,6 +154,9 @@ def test_a_bundle_that_cannot_be_written_leaves_the_champion_alone(
     assert champion.run_id == small_run[0].run_id
     newest = max(client.search_model_versions(f"name = '{opts.registered_model}'"), key=lambda v: int(v.version))
     assert int(newest.version) > int(champion.version) and not newest.aliases  # registered, not promoted
+    # Chosen (forced) but not made champion: the version's tag must not claim it is.
+    assert newest.tags[pipeline.DECISION_TAG].startswith(
+        f"not champion: chosen (forced (--force-champion)), not carried out: cannot write the bundle to {out}: ")
 
 
 def test_same_data_and_seed_give_identical_results(cfg: TrainingConfig, small_csv: Path) -> None:
@@ -163,8 +177,74 @@ def test_a_later_champion_moves_the_alias_to_its_own_version(
     first = pipeline.run_pipeline(cfg, opts, log=lambda _m: None)
     second = pipeline.run_pipeline(cfg, replace(opts, force_champion=True), log=lambda _m: None)
     assert (first.version, first.alias, second.version, second.alias) == ("1", "champion", "2", "champion")
+    tags = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version("later-churn", "2").tags
+    assert tags[pipeline.DECISION_TAG] == "champion: forced (--force-champion)"
     champion = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias("later-churn", "champion")
     assert (str(champion.version), champion.run_id) == ("2", second.run_id)
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     assert manifest["registeredModel"] == {"name": "later-churn", "version": "2", "alias": "champion"}
     assert manifest["run"]["runId"] == second.run_id
+
+
+def _hard_delete_run(uri: str, run_id: str) -> None:
+    """What an MLflow admin does: delete the run, then `mlflow gc` removes it from the store for good."""
+    MlflowClient(tracking_uri=uri).delete_run(run_id)
+    subprocess.run([str(Path(sys.executable).parent / "mlflow"), "gc", "--backend-store-uri", uri, "--run-ids", run_id],
+                   check=True, capture_output=True, timeout=300)
+
+
+def test_a_champion_whose_run_was_hard_deleted_stops_training_up_front_and_says_what_to_do(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every later training failed at the comparison, after training, with 'Run ... not found' and no
+    hint. It is found before training now (exit 2: nothing trained, logged or registered, the alias not
+    moved), names the version and its run, and --force-champion gets past it."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out = tmp_path / "bundle"
+    opts = PipelineOptions(data_path=small_csv, out_dir=out, experiment="gone", registered_model="gone",
+                           tracking_uri=uri)
+    first = pipeline.run_pipeline(cfg, opts, log=lambda _m: None)
+    _hard_delete_run(uri, first.run_id)
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    args = ["--data", str(small_csv), "--out", str(out), "--tracking-uri", uri, "--experiment", "gone",
+            "--registered-model", "gone"]
+    code, stdout, err, _ = run_cli(args, capsys)
+    assert code == 2 and "[2/" not in stdout
+    assert err.splitlines()[-1] == (
+        f"error: champion names gone version 1, whose MLflow run {first.run_id} is no longer in the tracking store "
+        "(deleted and removed for good, e.g. by mlflow gc), so its test ROC AUC cannot be compared with a new "
+        "version's; rerun with --force-champion to make the new version champion, or first point champion at a "
+        "version whose run exists (MlflowClient().set_registered_model_alias('gone', 'champion', '<version>')); "
+        "champion was not moved; nothing was trained, logged or registered")
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert [str(v.version) for v in client.search_model_versions("name = 'gone'")] == ["1"]
+    experiment = client.get_experiment_by_name("gone")
+    assert experiment is not None and client.search_runs([experiment.experiment_id]) == []  # no run started
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    assert cli.main([*args, "--force-champion"]) == 0
+    assert str(client.get_model_version_by_alias("gone", "champion").version) == "2"
+
+
+def test_a_champion_run_deleted_while_training_registers_nothing(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path) -> None:
+    """The check before training passed; the run went during training (another admin's mlflow gc): no
+    version is registered without a decision, no bundle written, the alias not moved, and the line says so."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out = tmp_path / "bundle"
+    opts = PipelineOptions(data_path=small_csv, out_dir=out, experiment="gone-late", registered_model="gone-late",
+                           tracking_uri=uri)
+    first = pipeline.run_pipeline(cfg, opts, log=lambda _m: None)
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+
+    def log(message: str) -> None:
+        if message.startswith("[5/"):  # after the check, before the comparison
+            _hard_delete_run(uri, first.run_id)
+
+    with pytest.raises(RunFailedError) as err:
+        pipeline.run_pipeline(cfg, opts, log=log)
+    text = str(err.value)
+    assert text.startswith(f"champion names gone-late version 1, whose MLflow run {first.run_id} is no longer in ")
+    assert re.search(r"champion was not moved; run \w+ is FINISHED with the model logged \(models:/m-\w+\); "
+                     rf"nothing was registered, the bundle in {re.escape(str(out))} was not written$", text), text
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert [str(v.version) for v in client.search_model_versions("name = 'gone-late'")] == ["1"]
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
