@@ -66,7 +66,7 @@ function renderProblems(fileName: string, problems: readonly FileProblem[], tota
               'tr',
               {},
               h('td', { class: 'num' }, p.line === null ? '—' : String(p.line)),
-              h('td', {}, p.column === null ? '—' : h('code', {}, p.column === '' ? '(no name)' : p.column)),
+              h('td', { class: 'column' }, p.column === null ? '—' : h('code', {}, p.column === '' ? '(no name)' : p.column)),
               h('td', { class: 'value' }, p.value === null ? '—' : h('code', {}, quoted(p.value))),
               h('td', {}, p.message, p.original ? gatewayWording(p.original) : ''),
             ),
