@@ -7,8 +7,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, checkJsonBodyHeaders, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
-import { bodyText, checkContainerCount } from './json-body.js';
+import { BodyBudget, HttpProblem, checkJsonBodyHeaders, problemPath, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
+import { bodyText, checkContainerCount, findNonJsonNumber } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -118,6 +118,11 @@ export function createApp(deps: AppDeps): App {
     try {
       body = JSON.parse(text);
     } catch (err) {
+      const nonJson = findNonJsonNumber(text);
+      if (nonJson) {
+        const path = problemPath(nonJson.path) || '(body)';
+        throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${path} ${nonJson.message}`, [{ path, message: nonJson.message }]);
+      }
       throw new HttpProblem(400, 'Bad Request', `request body is not valid JSON: ${(err as Error).message}`, [{ path: '(body)', message: 'must be valid JSON' }]);
     }
     // The customers sent, valid or not: known before checking, so a request that times out or

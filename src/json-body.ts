@@ -146,15 +146,21 @@ interface TextVisitor {
   readonly key?: (key: string, frame: Frame, stack: readonly Frame[]) => boolean;
   /** A number, as written (`stack` leads to it). */
   readonly number?: (literal: string, stack: readonly Frame[]) => boolean;
+  /** NaN, Infinity or -Infinity outside a string (`stack` leads to it): not JSON, so only in a text JSON.parse refused. */
+  readonly nonJsonNumber?: (literal: string, stack: readonly Frame[]) => boolean;
 }
 
 /** A JSON number as written; `y`: matched where lastIndex says. */
 const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
+/** What Python's json.dumps (and JavaScript's own number printing) writes for a float NaN or infinity. */
+const NON_JSON_NUMBER = /NaN|-?Infinity/y;
+
 /**
  * Walks a JSON text in text order, keeping the path to where it is, and reports names and
  * numbers to `visitor` until it returns true. Names are decoded only for a `key` visitor (a
- * JSON.parse each: most of the walk's time). `text` must be valid JSON (it was parsed first).
+ * JSON.parse each: most of the walk's time). `text` must be valid JSON (it was parsed first),
+ * except for a `nonJsonNumber` visitor, which looks for those in a text JSON.parse refused.
  */
 function scanJsonText(text: string, visitor: TextVisitor): void {
   const stack: Frame[] = [];
@@ -187,6 +193,10 @@ function scanJsonText(text: string, visitor: TextVisitor): void {
       const top = stack[stack.length - 1];
       if (top?.object) expectKey = true;
       else if (top) top.at = (top.at as number) + 1;
+    } else if (visitor.nonJsonNumber && (c === 'N' || c === 'I' || (c === '-' && text[i + 1] === 'I'))) {
+      NON_JSON_NUMBER.lastIndex = i;
+      const literal = NON_JSON_NUMBER.exec(text)?.[0];
+      if (literal !== undefined && visitor.nonJsonNumber(literal, stack)) return;
     } else if (c === '-' || (c >= '0' && c <= '9')) {
       NUMBER_TOKEN.lastIndex = i;
       const literal = (NUMBER_TOKEN.exec(text) as RegExpExecArray)[0];
@@ -272,6 +282,30 @@ export function findUnderflowingNumber(text: string): UnderflowingNumber | null 
       return true;
     },
   });
+  return found;
+}
+
+/**
+ * Where a text JSON.parse refused holds NaN, Infinity or -Infinity as a value, and what it
+ * says of it, or null. Python's json.dumps writes them for float NaN and infinities (pandas
+ * reads the data set's blank TotalCharges as NaN); JSON.parse's own message quotes the text
+ * around the first one without saying which customer or field it is.
+ */
+export function findNonJsonNumber(text: string): { path: readonly (string | number)[]; message: string } | null {
+  let found: { path: readonly (string | number)[]; message: string } | null = null;
+  try {
+    scanJsonText(text, {
+      nonJsonNumber: (literal, stack) => {
+        const why = literal === 'NaN' ? 'a float NaN, such as a blank TotalCharges pandas read); send a number, or null for a TotalCharges not yet billed' : 'a float infinity); send a number';
+        found = { path: pathOf(stack), message: `is ${literal}, which JSON does not have (Python's json.dumps writes it for ${why}` };
+        return true;
+      },
+    });
+  } catch {
+    // The walk reads JSON: other faults of the text before it (a name that is no JSON string, a
+    // minus sign without a number) can stop it. JSON.parse's own message then stands.
+    return null;
+  }
   return found;
 }
 

@@ -160,3 +160,34 @@ describe('a body over BODY_LIMIT_BYTES still being sent', () => {
     expect(answers).toEqual(Array.from({ length: 6 }, () => '413 close request body is 8000000 bytes; the limit is 1024 bytes (BODY_LIMIT_BYTES)'));
   });
 });
+
+describe("a body from Python's json.dumps with a NaN or an infinity in it", () => {
+  // json.dumps writes float('nan') as NaN (pandas reads the data set's blank TotalCharges as one)
+  // and infinities as Infinity: not JSON, which JSON.parse's message said without naming where.
+  const dumped = (value: string, column: string, index: number) =>
+    JSON.stringify([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]).replace(new RegExp(`("${column}":)[^,}]+`, 'g'), (all, name: string) => (index-- === 0 ? `${name} ${value}` : all));
+
+  it.each([
+    ['NaN', 'TotalCharges', 1, '[1].TotalCharges', 'is NaN, which JSON does not have (Python\'s json.dumps writes it for a float NaN, such as a blank TotalCharges pandas read); send a number, or null for a TotalCharges not yet billed'],
+    ['Infinity', 'MonthlyCharges', 2, '[2].MonthlyCharges', "is Infinity, which JSON does not have (Python's json.dumps writes it for a float infinity); send a number"],
+    ['-Infinity', 'tenure', 0, '[0].tenure', "is -Infinity, which JSON does not have (Python's json.dumps writes it for a float infinity); send a number"],
+  ])('%s in %s is refused naming the customer and the field', async (value, column, index, path, message) => {
+    const { status, text } = await post(dumped(value, column, index));
+    expect(status).toBe(400);
+    const problem = JSON.parse(text) as Problem;
+    expect(problem.errors).toEqual([{ path, message }]);
+    expect(problem.detail).toBe(`request body is not valid JSON: ${path} ${message}`);
+  });
+
+  it('leaves other faults of the text to JSON.parse, never a 500', async () => {
+    for (const body of ['{"\\q":NaN}', '[-x,NaN]', '{"a":-Inf}']) {
+      const { status, text } = await post(body);
+      expect([status, (JSON.parse(text) as Problem).errors], body).toEqual([400, [{ path: '(body)', message: 'must be valid JSON' }]]);
+    }
+  });
+
+  it('is named in a single customer too, and NaN inside a string is no such number', async () => {
+    const body = JSON.stringify({ ...LEGACY_PAYLOAD, customerID: 'NaN: Infinity' }).replace(/("TotalCharges":)[^,}]+/, '$1NaN');
+    expect((JSON.parse((await post(body)).text) as Problem).errors).toEqual([{ path: 'TotalCharges', message: expect.stringMatching(/^is NaN, which JSON does not have/) as unknown }]);
+  });
+});
