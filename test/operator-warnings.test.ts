@@ -32,7 +32,8 @@ describe('GraphiQL on with introspection off', () => {
   }, 60_000);
 
   it('is not warned about when either is off or both are on', async () => {
-    const settings: Record<string, string>[] = [{}, { GRAPHIQL_ENABLED: 'false', INTROSPECTION_ENABLED: 'false' }];
+    // Both on (the defaults), GraphiQL alone off, both off.
+    const settings: Record<string, string>[] = [{}, { GRAPHIQL_ENABLED: 'false' }, { GRAPHIQL_ENABLED: 'false', INTROSPECTION_ENABLED: 'false' }];
     for (const env of settings) {
       const gw = await spawnGateway(env);
       gw.child.kill('SIGTERM');
