@@ -91,7 +91,7 @@ describe('a customer whose type check failed', () => {
       problem = err as HttpProblem;
     }
     expect(problem?.status).toBe(400);
-    expect(problem?.errors).toEqual([{ path: 'MultipleLines', message: 'must be one of "Yes", "No", "No phone service"' }]);
+    expect(problem?.errors).toEqual([{ path: 'MultipleLines', message: 'must be one of "Yes", "No", "No phone service"; got "maybe"' }]);
     expect(problem?.detail).toMatch(/^1 invalid field\(s\): MultipleLines: /);
   });
 });

@@ -106,6 +106,11 @@ describe('a field of the wrong type', () => {
     ['a charge as an object', { MonthlyCharges: { amount: 1 } }, 'MonthlyCharges', 'must be a number from 0 to 3.4e+38; got an object'],
     ['customerID as a number', { customerID: 7590 }, 'customerID', 'must be a string or null; got 7590'],
     ['a long string, cut', { tenure: `${'1'.repeat(100)}` }, 'tenure', `must be an integer number of months; got the string "${'1'.repeat(63)}…"`],
+    ['a value not allowed', { Contract: 'Monthly' }, 'Contract', 'must be one of "Month-to-month", "One year", "Two year"; got "Monthly"'],
+    ['a value in another case', { gender: 'female' }, 'gender', 'must be one of "Female", "Male"; got "female" (spelled "Female" here)'],
+    ['a value with a space after it', { PaymentMethod: 'Mailed check ' }, 'PaymentMethod', 'must be one of "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"; got "Mailed check " (spelled "Mailed check" here)'],
+    ['Yes as a boolean', { Partner: true }, 'Partner', 'must be one of "Yes", "No"; got true'],
+    ['a value missing', { Contract: undefined }, 'Contract', 'is required; must be one of "Month-to-month", "One year", "Two year"'],
   ])('%s: says what was sent', async (_name, change, path, message) => {
     const { status, text } = await post(JSON.stringify({ ...LEGACY_PAYLOAD, ...change }));
     expect(status).toBe(400);

@@ -30,7 +30,8 @@ function fieldSchema(f: CustomerField): z.ZodType {
     case 'enum':
     case 'yesNo': {
       const values = allowed as [string, ...string[]];
-      return z.enum(values, { error: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+      const oneOf = `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return z.enum(values, { error: (issue) => `${oneOf}${sentInsteadOf(issue.input, values)}` });
     }
     case 'flag01':
       return z.union([z.literal(0), z.literal(1)], { error: (issue) => `must be 0 or 1${sentInstead(issue.input)}` }).optional();
@@ -63,6 +64,18 @@ function sentInstead(input: unknown): string {
   if (input === null) return '; got null';
   if (typeof input === 'number' || typeof input === 'boolean') return `; got ${String(input)}`;
   return '; got an object';
+}
+
+/**
+ * What was sent instead of one of `values`: a string is quoted, and named as the data set spells it
+ * when only its case or surrounding spaces differ (`"female"`, `"Month-To-Month"`, `"yes "`: the
+ * prototype's callers wrote values by hand, and "must be one of" alone left them to spot the capital).
+ */
+function sentInsteadOf(input: unknown, values: readonly string[]): string {
+  if (typeof input !== 'string') return sentInstead(input);
+  const plain = input.trim().toLowerCase();
+  const near = values.find((v) => v.toLowerCase() === plain);
+  return `; got ${quote(input)}${near === undefined ? '' : ` (spelled ${JSON.stringify(near)} here)`}`;
 }
 
 /**
