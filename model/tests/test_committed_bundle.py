@@ -74,9 +74,9 @@ def test_feature_spec_is_complete(manifest: dict[str, Any]) -> None:
     identities = {f["column"]: f for f in feats if f["transform"] == "identity"}
     assert set(identities) == {"SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges"}
     assert identities["TotalCharges"]["nullAs"] == 0
-    for f in feats:
-        if f["transform"] == "ratio":
-            assert {f["numerator"], f["denominator"]} <= set(columns) and "zeroDenominatorAs" in f
+    ratios = [f for f in feats if f["transform"] == "ratio"]
+    assert [(f["numerator"], f["denominator"]) for f in ratios] == [("TotalCharges", "tenure")]
+    assert all({f["numerator"], f["denominator"]} <= set(columns) and "zeroDenominatorAs" in f for f in ratios)
     assert len({f["name"] for f in feats}) == len(feats)
 
 
