@@ -15,7 +15,7 @@ afterAll(() => gw.close());
 
 describe('/ui pages', () => {
   it('are revalidated before every use: cache-control no-cache with an ETag, on GET, HEAD and 304', async () => {
-    for (const page of ['/ui', '/ui/', '/ui/graphiql', '/ui/graphiql/']) {
+    for (const page of ['/ui', '/ui/', '/ui/graphiql', '/ui/graphiql/', '/ui/batch', '/ui/batch/', '/docs']) {
       const res = await fetch(`${gw.url}${page}`);
       expect(res.status, page).toBe(200);
       expect(res.headers.get('content-type'), page).toBe('text/html; charset=utf-8');
