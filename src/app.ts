@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, checkJsonBodyHeaders, problemPath, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
+import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
 import { bodyText, checkContainerCount, findNonJsonNumber } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -36,6 +36,13 @@ export interface AppDeps {
 
 export interface App {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * handle for a request sent with `Expect: 100-continue` (the server's 'checkContinue' event, which
+   * node emits for those requests only): `100 Continue` is sent when its body is about to be read,
+   * so a request refused before that (404, 405, 413 on the content-length, 415) is answered without
+   * the caller uploading the body; while no model is loaded, or draining, it is answered 503 then.
+   */
+  readonly handleExpectingContinue: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * The response class to create the server with (`createServer({ ServerResponse })`): once
    * draining has begun, every answer it writes says `connection: close`, including answers to
@@ -368,8 +375,25 @@ export function createApp(deps: AppDeps): App {
     });
   }
 
+  /**
+   * What a caller waiting for `100 Continue` is answered instead, when its body would be read
+   * (continueWhenRead): 503 while no model is loaded (slot.current's MODEL_NOT_READY, which the
+   * request would meet once read; GraphQL's introspection, which needs no model, too) or while
+   * draining, so it is sent to another task rather than uploaded to one that is stopping.
+   */
+  function refuseUnreadBody(): void {
+    if (draining) throw new HttpProblem(503, 'Service Unavailable', 'the gateway is shutting down; send the request again (its body was not read)', [], 1);
+    void slot.current;
+  }
+
+  function handleExpectingContinue(req: IncomingMessage, res: ServerResponse): void {
+    continueWhenRead(req, res, refuseUnreadBody);
+    handle(req, res);
+  }
+
   return {
     handle,
+    handleExpectingContinue,
     Response,
     startDraining: () => {
       draining = true;

@@ -105,14 +105,43 @@ export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeReq
   }
 }
 
+/** Set on a request sent with `Expect: 100-continue` (continueWhenRead); readBody calls it. */
+const CONTINUE = Symbol('send 100 Continue once the body is read');
+type AwaitingContinue = IncomingMessage & { [CONTINUE]?: () => void };
+
+/**
+ * For a request sent with `Expect: 100-continue` (node's 'checkContinue', server.ts): its caller
+ * holds the body back until told `100 Continue`, which is sent when readBody starts reading it,
+ * so every check made before a body is read (routing, method, checkJsonBodyHeaders, the 413 on
+ * the content-length) answers the final status first, and the body is never sent. `refuse` runs
+ * just before the 100 and throws to answer instead (the gateway starting or draining). A request
+ * that is never read gets no 100 (node then closes its connection after the answer).
+ */
+export function continueWhenRead(req: IncomingMessage, res: ServerResponse, refuse: () => void): void {
+  (req as AwaitingContinue)[CONTINUE] = () => {
+    refuse();
+    if (!res.headersSent) res.writeContinue();
+  };
+}
+
 /**
  * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it, and
- * (503) a body that does not fit in the budget of bodies in flight.
+ * (503) a body that does not fit in the budget of bodies in flight. A caller waiting for
+ * `100 Continue` is told to send it here (continueWhenRead), once the content-length is known to fit.
  */
 export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new HttpProblem(413, 'Payload Too Large', `request body is ${declared} bytes; the limit is ${limit} bytes (BODY_LIMIT_BYTES)`));
+  }
+  // Only a request sent with Expect has it: for any other, one property found missing.
+  const sendContinue = (req as AwaitingContinue)[CONTINUE];
+  if (sendContinue !== undefined) {
+    try {
+      sendContinue();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -68,6 +68,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     },
     app.handle,
   );
+  // Requests sent with `Expect: 100-continue` (curl for bodies over 1 MB), and only those: node
+  // otherwise answers them `100 Continue` before the gateway sees them, and the caller uploads
+  // a body that may be refused (413, 415, 404) before it is read.
+  server.on('checkContinue', app.handleExpectingContinue);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
