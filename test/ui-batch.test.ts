@@ -512,14 +512,15 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const tight = await startTestGateway({ UI_DIR: uiDir, BODY_LIMIT_BYTES: String(limit) });
     try {
       const { page, sent } = await open(tight.url);
-      // Ids of characters UTF-8 writes in 2, 3 and 4 bytes: the body is counted in bytes, not characters.
-      const list = customers(90).map((c, i) => ({ ...c, customerId: `${'é'.repeat(i % 7)}${'€'.repeat(i % 5)}${'😀'.repeat(i % 3)}-${i}` }));
+      // Ids of characters UTF-8 writes in 2, 3 and 4 bytes: the body is counted in bytes, not characters
+      // (up to 40 emoji an id, 160 bytes, so a miscount of any of them shows).
+      const list = customers(90).map((c, i) => ({ ...c, customerId: `${'é'.repeat(i % 7)}${'€'.repeat(i % 5)}${'😀'.repeat((i % 3) * 20)}-${i}` }));
       await choose(page, csvText([HEADER, ...list.map(rowOf)]));
       await poll(() => status(page)).toMatch(/^Scored 90 customers/);
       expect(sent.reduce((n, r) => n + r.rows, 0)).toBe(90);
       expect(Math.max(...sent.map((r) => r.bytes))).toBeLessThanOrEqual(limit);
-      // Packed: every request but the last would have passed the limit with its next row.
-      expect(Math.min(...sent.slice(0, -1).map((r) => r.bytes))).toBeGreaterThan(limit - 700);
+      // Packed: every request but the last would have passed the limit with its next row (and the comma before it).
+      sent.slice(0, -1).forEach((r, k) => expect(r.bytes + Buffer.byteLength(JSON.stringify(list[sent.slice(0, k + 1).reduce((n, s) => n + s.rows, 0)])) + 1, `request ${k + 1}`).toBeGreaterThan(limit));
       const truth = await direct(tight.url, list.slice(0, 10));
       expect(await page.getByTestId('ranked').locator('tbody th').count()).toBe(90);
       const { text } = await downloaded(page);
@@ -577,5 +578,34 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     };
     const truth = await direct(gateway.url, input.slice(1).map(asInput));
     expect(records.slice(1).map((r) => r[21])).toEqual(truth.map((p) => String(p.churnProbability)));
+  });
+
+  it('says which line alone is over BODY_LIMIT_BYTES and sends nothing, and says the gateway could not be reached once it is gone', async () => {
+    const limit = 1536;
+    const tight = await startTestGateway({ UI_DIR: uiDir, BODY_LIMIT_BYTES: String(limit) });
+    let closed = false;
+    try {
+      const { page, sent } = await open(tight.url);
+      const list = customers(3);
+      // 256 characters (the most an id may have), 4 bytes each in UTF-8: with the rest of the customer, over 1,536 bytes.
+      list[1] = { ...(list[1] as CustomerInput), customerId: '😀'.repeat(256) };
+      await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+      await poll(() => status(page)).toBe('customers.csv was not scored: see the message below.');
+      expect(await page.locator('#batch-output .problem').textContent()).toBe(`The file was not scored: line 3's customer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limit} bytes)`);
+      expect(sent).toEqual([]);
+
+      await tight.close();
+      closed = true;
+      await choose(page, csvText([HEADER, ...customers(3).map(rowOf)]));
+      await poll(() => status(page)).toBe('customers.csv was not scored: see the message below.');
+      expect(await page.locator('#batch-output .problem').textContent()).toMatch(/^The file was not scored: The gateway could not be reached \(.+\)\.$/);
+      expect(await page.getByTestId('results').count()).toBe(0);
+      // The refused connection is the browser's console error here, and the point of the test.
+      const errors = (tab as TestPage).consoleErrors;
+      expect(errors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+      errors.length = 0;
+    } finally {
+      if (!closed) await tight.close();
+    }
   });
 });

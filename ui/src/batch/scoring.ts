@@ -38,8 +38,11 @@ function utf8Bytes(text: string): number {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) i++; // a surrogate pair: 4 bytes for 2 units
-    else bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair (an emoji): 4 bytes for its 2 units.
+      bytes += 2;
+      i++;
+    } else bytes += 2;
   }
   return bytes;
 }
