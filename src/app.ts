@@ -3,7 +3,7 @@
  * timeouts around the GraphQL endpoint (graphql-endpoint.ts) and the REST routes. Built here, listened on in
  * server.ts, so tests can run it on any port.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
@@ -19,6 +19,7 @@ import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
+import { ifNoneMatchHits } from './ui/etag.js';
 
 /** Status recorded for a request whose connection closed before its answer was complete. */
 export const CLIENT_CLOSED = 499;
@@ -113,6 +114,13 @@ export function createApp(deps: AppDeps): App {
   const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
   // The OpenAPI description of the REST routes, for this gateway's MAX_BATCH and BODY_LIMIT_BYTES: built once.
   const openapi = Buffer.from(openApiText(config));
+  // Revalidated before every use (no-cache), as the UI's pages are: the document states this
+  // gateway's settings and version, which a deploy or a configuration change moves, and a cache
+  // (a CDN keeps an answer without cache headers for a day) would otherwise serve the old limits.
+  const openapiHeaders = {
+    'cache-control': 'no-cache',
+    etag: `"${createHash('sha256').update(openapi).digest('base64url').slice(0, 22)}"`,
+  };
   // What a 404 points to: /docs only while it is served (DOCS_ENABLED).
   const routesServed = `GET /, POST /predict, /graphql, /ui, ${config.DOCS_ENABLED ? '/docs, ' : ''}GET ${OPENAPI_PATH}`;
 
@@ -150,20 +158,26 @@ export function createApp(deps: AppDeps): App {
     sendJson(res, 200, batch ? answers : answers[0], state.id);
   }
 
+  /**
+   * A health answer is true only at the moment it is written: never stored by a cache (a CDN
+   * keeps a 200 without cache headers for a day, and would answer 'ok' for a task long gone).
+   */
+  const sendHealth = (res: ServerResponse, status: number, body: unknown, requestId: string): void => sendJson(res, status, body, requestId, undefined, 'no-store');
+
   function health(res: ServerResponse, state: RequestState): Promise<void> | void {
     const model = slot.loaded;
-    if (draining) return sendJson(res, 503, { status: 'draining' }, state.id);
-    if (!model) return sendJson(res, 503, { status: 'starting' }, state.id);
+    if (draining) return sendHealth(res, 503, { status: 'draining' }, state.id);
+    if (!model) return sendHealth(res, 503, { status: 'starting' }, state.id);
     const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, source: model.lineage.source };
     const notice = admin.noticeFor(model);
     if (notice) body['notice'] = notice;
     // The latest run failed: healthy only if a test run succeeds now, so the load balancer stops
     // sending requests to a task that cannot score them, and sends them again once it can.
-    if (model.inferenceFailing === null) return sendJson(res, 200, body, state.id);
+    if (model.inferenceFailing === null) return sendHealth(res, 200, body, state.id);
     return model.probe().then((ok) => {
       const failing = model.inferenceFailing;
-      if (ok || failing === null) return sendJson(res, 200, body, state.id);
-      sendJson(res, 503, { ...body, status: 'inference_failing', failingSince: failing.since.toISOString(), failedRuns: failing.failedRuns, cause: failing.cause }, state.id);
+      if (ok || failing === null) return sendHealth(res, 200, body, state.id);
+      sendHealth(res, 503, { ...body, status: 'inference_failing', failingSince: failing.since.toISOString(), failedRuns: failing.failedRuns, cause: failing.cause }, state.id);
     });
   }
 
@@ -267,7 +281,12 @@ export function createApp(deps: AppDeps): App {
         res.setHeader('allow', 'GET, HEAD');
         throw new HttpProblem(405, 'Method Not Allowed', `GET ${OPENAPI_PATH} is the OpenAPI description of the REST routes`);
       }
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': openapi.length });
+      if (ifNoneMatchHits(req.headers['if-none-match'], openapiHeaders.etag)) {
+        res.writeHead(304, openapiHeaders);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { ...openapiHeaders, 'content-type': 'application/json; charset=utf-8', 'content-length': openapi.length });
       res.end(openapi); // nothing is sent for HEAD
       return;
     }

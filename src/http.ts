@@ -189,11 +189,14 @@ export function setStandardHeaders(res: ServerResponse, requestId: string): void
   for (let i = 0; i < list.length; i += 2) res.setHeader(list[i] as string, list[i + 1] as string);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, contentType = 'application/json; charset=utf-8'): void {
+/** `cacheControl`: sent as cache-control when given (GET /: no-store). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, contentType = 'application/json; charset=utf-8', cacheControl?: string): void {
   if (res.headersSent) return; // already answered (e.g. timed out): the late result is dropped
   const text = JSON.stringify(body);
+  const headers = [...standardHeaders(requestId), 'content-type', contentType, 'content-length', String(Buffer.byteLength(text))];
+  if (cacheControl !== undefined) headers.push('cache-control', cacheControl);
   // Headers set earlier with setHeader (CORS, allow, connection) are kept: writeHead merges them.
-  res.writeHead(status, [...standardHeaders(requestId), 'content-type', contentType, 'content-length', String(Buffer.byteLength(text))]);
+  res.writeHead(status, headers);
   res.end(text);
 }
 

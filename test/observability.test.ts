@@ -34,6 +34,23 @@ describe('GET / (load balancer health check)', () => {
     expect(gw.logs.find((l) => l['msg'] === 'ready')).toMatchObject({ version: gw.slot.current.modelVersion, runId: gw.slot.current.lineage.runId, onnxSha256: gw.slot.current.manifest.onnx.sha256 });
   });
 
+  // A health answer is true only when it is written: a cache in front (a CDN keeps a 200 without
+  // cache headers for a day by heuristic) would answer ok for a task long gone.
+  it('is never kept by a cache: cache-control: no-store on GET and HEAD, ready or draining', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await fetch(`${gw.url}/`, { method });
+      expect([method, res.status, res.headers.get('cache-control')]).toEqual([method, 200, 'no-store']);
+    }
+    const draining = await startTestGateway({ LOG_LEVEL: 'warn' });
+    try {
+      draining.app.startDraining();
+      const res = await fetch(`${draining.url}/`);
+      expect([res.status, res.headers.get('cache-control')]).toEqual([503, 'no-store']);
+    } finally {
+      await draining.close();
+    }
+  });
+
   it('is 503 while no model is loaded', async () => {
     const config = loadConfig({});
     const log = createLogger('silent');
@@ -47,6 +64,7 @@ describe('GET / (load balancer health check)', () => {
       const health = await fetch(`${url}/`);
       expect(health.status).toBe(503);
       expect(await health.json()).toEqual({ status: 'starting' });
+      expect(health.headers.get('cache-control')).toBe('no-store');
       const predict = await postJson(url, '/predict', LEGACY_PAYLOAD);
       expect(predict.status).toBe(503);
       expect((predict.json as { detail: string }).detail).toMatch(/MODEL_NOT_READY/);

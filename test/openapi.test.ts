@@ -222,6 +222,46 @@ describe('the document', () => {
     const missing = await send('GET', '/nowhere', undefined, {});
     expect((missing.json as { detail: string }).detail).toContain('GET /openapi.json');
   });
+
+  // Without cache headers a shared cache may keep it by heuristic (a CDN: a day), and serve the
+  // limits and version of a gateway since redeployed or reconfigured.
+  it('is revalidated before each use (no-cache, an etag), and answered 304 without the document while unchanged, on GET and HEAD', async () => {
+    const get = await send('GET', '/openapi.json', undefined, {});
+    expect(get.headers.get('cache-control')).toBe('no-cache');
+    const etag = get.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expectDocumented(get, '/openapi.json', 'get');
+    // Its own tag, the tag weakened by a cache in between, a list holding it, and *.
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await fetch(`${gw.url}/openapi.json`, { method, headers: { 'if-none-match': ifNoneMatch } });
+        expect(res.status, `${method} if-none-match: ${ifNoneMatch}`).toBe(304);
+        expect(await res.text()).toBe('');
+        expect([res.headers.get('etag'), res.headers.get('cache-control')]).toEqual([etag, 'no-cache']);
+        expectDocumented({ status: 304, headers: res.headers, text: '', json: undefined }, '/openapi.json', method.toLowerCase());
+      }
+    }
+    const head = await fetch(`${gw.url}/openapi.json`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('etag'), head.headers.get('cache-control')]).toEqual([200, etag, 'no-cache']);
+    const stale = await fetch(`${gw.url}/openapi.json`, { headers: { 'if-none-match': '"an-older-document"' } });
+    expect([stale.status, stale.headers.get('etag'), await stale.text()]).toEqual([200, etag, get.text]);
+    // Another gateway's settings are another document, with another tag: a copy of this one is not revalidated there.
+    const config = loadConfig({ MAX_BATCH: String(MAX_BATCH + 1), BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) });
+    const log = createLogger('silent');
+    const metrics = new GatewayMetrics();
+    const slot = new ModelSlot();
+    const other = createApp({ config, log, slot, metrics, predictor: new Predictor(slot, metrics), admin: new ModelAdmin(slot, null, log, metrics) });
+    const server = createServer(other.handle).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/openapi.json`, { headers: { 'if-none-match': etag } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('etag')).toMatch(/^"[\w-]+"$/);
+      expect(res.headers.get('etag')).not.toBe(etag);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
 
 // ---- generated bodies: the request schema's verdict against the server's -------------------

@@ -335,6 +335,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
   const setting = (name: 'MAX_BATCH' | 'BODY_LIMIT_BYTES') => `${name}, configurable, default ${DEFAULT_SETTINGS[name]}; GET ${OPENAPI_PATH} states the serving gateway's value`;
   const example = { customerID: '7590-VHVEG', ...exampleRecord({ tenure: 12, MonthlyCharges: 70.35, TotalCharges: 844.2 }) };
   const retryAfter = { 'retry-after': ref('headers', 'RetryAfter'), ...REQUEST_ID_HEADER };
+  const healthHeaders = { 'cache-control': ref('headers', 'CacheControlNoStore'), ...REQUEST_ID_HEADER };
+  const documentHeaders = { etag: ref('headers', 'ETag'), 'cache-control': ref('headers', 'CacheControlNoCache'), ...REQUEST_ID_HEADER };
   // Only the pages this gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED).
   const pages = [
     'a customer form is at [/ui](/ui)',
@@ -439,15 +441,15 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           summary: 'Health check for the load balancer',
           description: 'Any method but GET and HEAD is answered 405 (components.responses.MethodNotAllowed, with Allow: GET, HEAD).',
           responses: {
-            '200': { description: 'Ready.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: ref('schemas', 'Health') } } },
-            '503': { description: 'Not ready: do not send predictions here.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: ref('schemas', 'HealthUnavailable') } } },
+            '200': { description: 'Ready.', headers: healthHeaders, content: { 'application/json': { schema: ref('schemas', 'Health') } } },
+            '503': { description: 'Not ready: do not send predictions here.', headers: healthHeaders, content: { 'application/json': { schema: ref('schemas', 'HealthUnavailable') } } },
           },
         },
         head: {
           operationId: 'healthHead',
           tags: ['health'],
           summary: 'Health check, status only',
-          responses: { '200': { description: 'Ready.', headers: REQUEST_ID_HEADER }, '503': { description: 'Not ready.', headers: REQUEST_ID_HEADER } },
+          responses: { '200': { description: 'Ready.', headers: healthHeaders }, '503': { description: 'Not ready.', headers: healthHeaders } },
         },
       },
       [OPENAPI_PATH]: {
@@ -455,14 +457,24 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           operationId: 'openapi',
           tags: ['documentation'],
           summary: 'This document',
-          description: `For this gateway's MAX_BATCH and BODY_LIMIT_BYTES. Any method but GET and HEAD is answered 405.`,
-          responses: { '200': { description: 'The OpenAPI 3.1 document.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: { type: 'object' } } } } },
+          description:
+            `For this gateway's MAX_BATCH and BODY_LIMIT_BYTES, and its version: revalidate it before each use (cache-control: no-cache), ` +
+            'sending its etag as if-none-match (304 while it is unchanged). Any method but GET and HEAD is answered 405.',
+          parameters: [ref('parameters', 'IfNoneMatch')],
+          responses: {
+            '200': { description: 'The OpenAPI 3.1 document.', headers: documentHeaders, content: { 'application/json': { schema: { type: 'object' } } } },
+            '304': { description: 'Unchanged since the etag sent in if-none-match: use the copy kept.', headers: documentHeaders },
+          },
         },
         head: {
           operationId: 'openapiHead',
           tags: ['documentation'],
           summary: 'This document, headers only',
-          responses: { '200': { description: 'The OpenAPI 3.1 document would be sent.', headers: REQUEST_ID_HEADER } },
+          parameters: [ref('parameters', 'IfNoneMatch')],
+          responses: {
+            '200': { description: 'The OpenAPI 3.1 document would be sent.', headers: documentHeaders },
+            '304': { description: 'Unchanged since the etag sent in if-none-match.', headers: documentHeaders },
+          },
         },
       },
     },
@@ -502,11 +514,21 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           description: `Your id for the request, used in the answer's x-request-id and the gateway's logs if it matches ${CALLER_ID.source}; otherwise the gateway makes one (a UUID). Never refused.`,
           schema: { type: 'string' },
         },
+        IfNoneMatch: {
+          name: 'if-none-match',
+          in: 'header',
+          required: false,
+          description: 'The etag of the copy kept (or a list of them, or *): answered 304 without the document while it is unchanged.',
+          schema: { type: 'string' },
+        },
       },
       headers: {
         XRequestId: { description: 'The request id: the one sent (if it matches the x-request-id parameter\'s pattern), else a new UUID.', required: true, schema: { type: 'string' } },
         RetryAfter: { description: 'Seconds after which the same request may succeed.', schema: { type: 'string', pattern: '^[0-9]+$' } },
         Allow: { description: 'The methods the path serves.', required: true, schema: { type: 'string' } },
+        CacheControlNoStore: { description: 'no-store: the answer is true only when it is written, and no cache may keep it.', required: true, schema: { const: 'no-store' } },
+        CacheControlNoCache: { description: 'no-cache: a cache may keep the document but must revalidate it (if-none-match) before each use.', required: true, schema: { const: 'no-cache' } },
+        ETag: { description: 'The version of the document: it changes with the gateway\'s settings and version.', required: true, schema: { type: 'string' } },
       },
     },
   };
