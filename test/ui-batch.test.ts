@@ -10,9 +10,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CONTRACT_ENUMS, CUSTOMER_FIELDS, type CustomerField } from '../src/contract.js';
+import { CONTRACT_ENUMS, CUSTOMER_FIELDS, allowedColumnValues, type CustomerField } from '../src/contract.js';
 import { PredictBatchDocument, type CustomerInput, type PredictBatchMutation } from '../src/generated/graphql.js';
 import { APP_CSP } from '../src/ui/security-headers.js';
+import { agreeingDigits, RISK_LABEL } from '../ui/src/app/panels.js';
 import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
 import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
@@ -45,8 +46,11 @@ function cellOf(field: CustomerField, value: unknown): string {
 
 const rowOf = (c: CustomerInput): string[] => [c.customerId ?? '', ...CUSTOMER_FIELDS.map((f) => cellOf(f, c[f.field]))];
 
+/** A record as the test's own RFC 4180 writer writes it: in quotes (quotes doubled) only where a value holds a comma, a quote or a line break. */
+const csvLine = (r: readonly string[]) => r.map((v) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',');
+
 /** The test's own RFC 4180 writer (LF line ends, as many exports). */
-const csvText = (rows: readonly (readonly string[])[]) => `${rows.map((r) => r.map((v) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',')).join('\n')}\n`;
+const csvText = (rows: readonly (readonly string[])[]) => `${rows.map(csvLine).join('\n')}\n`;
 
 /** `n` valid, varied customers (a fixed pseudo-random sequence), each within the gateway's cross-field rules. */
 function customers(n: number, idPrefix = 'C'): CustomerInput[] {
@@ -578,6 +582,120 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     };
     const truth = await direct(gateway.url, input.slice(1).map(asInput));
     expect(records.slice(1).map((r) => r[21])).toEqual(truth.map((p) => String(p.churnProbability)));
+  });
+
+  it('reads a file as Excel saves "CSV UTF-8" (byte order mark, CRLF, its own column order) and gives it back so: every shown cell, the ranking among equals and each =, +, -, @ value pointed out', async () => {
+    const { page, sent } = await open(gateway.url);
+    const list = customers(12, 'X');
+    const set = (i: number, change: Partial<CustomerInput>) => (list[i] = { ...(list[i] as CustomerInput), ...change });
+    // Line breaks inside quotes (CRLF, and a lone CR as old Mac exports write it): every later customer starts a line further down.
+    set(1, { customerId: 'two\r\nlines' });
+    set(6, { customerId: 'old\rmac' });
+    // Values a spreadsheet may run as formulas, one per starting character the README names (= is in the first test).
+    set(3, { customerId: '+1 555 0100' });
+    set(4, { customerId: '-X-4' });
+    set(5, { customerId: '@SUM(A1)' });
+    // Two customers alike but for the id: equal probabilities, ranked in the file's order.
+    set(2, { customerId: 'DUP-A' });
+    list[9] = { ...(list[2] as CustomerInput), customerId: 'DUP-B' };
+    // The columns in an order of the file's own: Churn first, the id last.
+    const columns = ['Churn', ...HEADER.slice(1).reverse(), 'customerID'];
+    const rows = list.map((c, i) => {
+      const cells = rowOf(c);
+      return columns.map((column) => (column === 'Churn' ? (i % 2 ? 'Yes' : 'No') : (cells[HEADER.indexOf(column)] as string)));
+    });
+    const lineOf = (i: number) => 2 + i + (i > 1 ? 1 : 0) + (i > 6 ? 1 : 0);
+    await choose(page, Buffer.from(`\uFEFF${[columns, ...rows].map(csvLine).join('\r\n')}\r\n`), 'Customers.CSV');
+    await poll(() => status(page)).toMatch(/^Scored 12 customers from Customers\.CSV/);
+    expect(sent.map((s) => s.rows)).toEqual([12]);
+
+    const truth = await direct(gateway.url, list);
+    const { modelVersion: version, threshold } = truth[0] as Prediction;
+    expect((truth[2] as Prediction).churnProbability).toBe((truth[9] as Prediction).churnProbability);
+    const band = (level: string) => truth.filter((p) => p.riskLevel === level).length;
+    expect(band('HIGH')).not.toBe(band('LOW'));
+    expect(await status(page)).toBe(`Scored 12 customers from Customers.CSV with model version ${version}: ${band('HIGH')} high, ${band('MEDIUM')} medium, ${band('LOW')} low risk.`);
+    expect(await page.getByTestId('summary-requests').textContent()).toBe('one predictBatch request');
+
+    // Every cell of the ranked table: rank, id, probability (at the decimals that agree with the decision), risk, decision, line.
+    const order = list.map((c, i) => ({ c, i, p: truth[i] as Prediction })).sort((a, b) => b.p.churnProbability - a.p.churnProbability || a.i - b.i);
+    expect(order.findIndex((e) => e.c.customerId === 'DUP-A')).toBe(order.findIndex((e) => e.c.customerId === 'DUP-B') - 1);
+    const shown = await page.getByTestId('ranked').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
+    expect(shown).toEqual(
+      order.map(({ c, i, p }, rank) => [
+        String(rank + 1),
+        c.customerId,
+        `${(p.churnProbability * 100).toFixed(agreeingDigits(p.churnProbability, p.threshold, p.willChurn) ?? 1)}%`,
+        RISK_LABEL[p.riskLevel],
+        p.willChurn ? 'Likely to churn' : 'Not likely to churn',
+        String(lineOf(i)),
+      ]),
+    );
+    expect(await page.getByTestId('formula-note').textContent()).toBe(
+      `3 values in the file begin with =, +, -, @ or a tab (the first: line ${lineOf(3)}, customerID "+1 555 0100"). A spreadsheet may run such a value as a formula: the download keeps every value as written, so import those columns as text.`,
+    );
+
+    // Byte for byte: the byte order mark, CRLF, the file's columns in its order and its cells as written, then the scores.
+    const { name, text } = await downloaded(page);
+    expect(name).toBe(`Customers-scored-model-${version}.csv`);
+    const scored = rows.map((cells, i) => {
+      const p = truth[i] as Prediction;
+      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version];
+    });
+    expect(text).toBe(`\uFEFF${[[...columns, 'churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version'], ...scored].map(csvLine).join('\r\n')}\r\n`);
+  });
+
+  it('names the problems of cells typed by hand (spaces, a blank total of two spaces, tenure 1201 but not 1200, an id too long) at their lines after quoted line breaks, and what stops a file being read', async () => {
+    const { page, sent } = await open(gateway.url);
+    const rows = customers(10, 'P').map(rowOf);
+    const set = (r: number, column: string, value: string) => ((rows[r] as string[])[HEADER.indexOf(column)] = value);
+    set(0, 'customerID', 'q\r\nr');
+    set(1, 'customerID', 's\rt');
+    set(2, 'tenure', '');
+    set(3, 'tenure', '1201');
+    set(4, 'tenure', '1200');
+    set(5, 'TotalCharges', '  ');
+    set(6, 'Contract', ' One year');
+    set(7, 'customerID', '   ');
+    set(8, 'customerID', 'x'.repeat(257));
+    set(9, 'PaymentMethod', 'Mailed\tcheck');
+    await choose(page, csvText([HEADER, ...rows]));
+    await poll(() => status(page)).toBe('customers.csv has 7 problems: nothing was sent. Fix the file and choose it again.');
+    const payment = allowedColumnValues(CUSTOMER_FIELDS.find((f) => f.column === 'PaymentMethod') as CustomerField) ?? [];
+    expect(await problems(page)).toEqual([
+      '6 | tenure | "" | must be a whole number of months from 0 to 1200',
+      '7 | tenure | "1201" | must be a whole number of months from 0 to 1200',
+      '9 | TotalCharges | "  " | is blank with 2 characters: a total not yet billed is one space, or empty',
+      '10 | Contract | " One year" | must be one of "Month-to-month", "One year", "Two year", spelled as the data set does: "One year"',
+      '11 | customerID | "   " | the customer id is empty: each customer needs the id it is known by',
+      `12 | customerID | "${'x'.repeat(63)}…" | the customer id has 257 characters; at most 256 are accepted`,
+      `13 | PaymentMethod | "Mailed\\tcheck" | must be one of ${payment.map((v) => `"${v}"`).join(', ')}`,
+    ]);
+
+    // A pandas index column saved with the file, and a name typed with a space.
+    await choose(page, csvText([['Unnamed: 0', ...HEADER.map((c) => (c === 'gender' ? ' gender' : c))], ['0', ...(rows[4] as string[])]]));
+    await poll(() => status(page)).toBe('customers.csv has 2 problems: nothing was sent. Fix the file and choose it again.');
+    expect(await problems(page)).toEqual([
+      '1 | Unnamed: 0 | — | column 1 has no name (a row number or index column?): remove it',
+      '1 |  gender | — | column 3 is named " gender"; the data set names it "gender" (Gender): rename it',
+    ]);
+
+    const good = csvLine(rows[4] as string[]);
+    const cases: [string, Buffer, string][] = [
+      ['blank.csv', Buffer.from(' \r\n\r\n'), '— | — | — | the file is empty: it needs a header line (customerID, gender, SeniorCitizen, …) and a line per customer'],
+      // Windows-1252 with the classic Mac's CR line ends: the line is still found.
+      ['mac.csv', Buffer.concat([Buffer.from(`${HEADER.join(',')}\r${good}\r`), Buffer.from([0x43, 0xe9, 0x0d])]), '3 | — | — | the file is not UTF-8 text (a Windows-1252 or Latin-1 export?): save it as "CSV UTF-8 (comma delimited)", or convert it with iconv -f WINDOWS-1252 -t UTF-8, and choose it again'],
+      ['tabs.csv', Buffer.from(`${HEADER.join('\t')}\n`), '1 | — | — | the columns are separated by tabs: this page reads comma-separated files (save as "CSV UTF-8 (comma delimited)")'],
+      ['utf16.csv', Buffer.from(`\uFEFF${HEADER.join(',')}\r\n`, 'utf16le'), '— | — | — | the file is UTF-16 text: save it as "CSV UTF-8 (comma delimited)" and choose that file'],
+      ['after.csv', Buffer.from(`${HEADER.join(',')}\n${good}\n"C1"x,${good.slice(good.indexOf(',') + 1)}\n`), '3 | — | — | text after a closing quote ("C1"x): put the whole value in quotes, with any quote inside it doubled'],
+      ['open.csv', Buffer.from(`${HEADER.join(',')}\n"a\nb","Female,${good.slice(good.indexOf(',') + 1)}\n${good}\n`), '3 | — | — | a quote (") opened on line 3 is never closed: it takes in every line after it'],
+    ];
+    for (const [name, bytes, problem] of cases) {
+      await choose(page, bytes, name);
+      await poll(() => problems(page), 10_000).toEqual([problem]);
+      expect(await status(page), name).toMatch(new RegExp(`^${name.replace('.', '\\.')} (has 1 problem|cannot be read): nothing was sent`));
+    }
+    expect(sent).toEqual([]);
   });
 
   it('says which line alone is over BODY_LIMIT_BYTES and sends nothing, and says the gateway could not be reached once it is gone', async () => {
