@@ -8,7 +8,8 @@ cannot be split by, a champion whose MLflow run is gone; all found before
 training), 1 for invalid data, a failed ONNX parity check, a bundle that could not be
 written after all (the champion alias is then left where it was, or moved back) or MLflow
 failing mid-run (the one line says what was logged and registered, whether the bundle was
-written and where the alias points).
+written and where the alias points); 130 for Ctrl-C (one line: during which step, which MLflow run, and
+what was and was not logged, registered, moved and written).
 """
 from __future__ import annotations
 
@@ -17,15 +18,26 @@ import os
 import sys
 from pathlib import Path
 
-from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR
-from churn_model.data import DataValidationError
-from churn_model.entry import data_file, os_error_text, training_config, usage_error, writable_folder
-from churn_model.entry import resolve_path as resolve_path
-from churn_model.export import ParityError
-from churn_model.mlflow_errors import MlflowRunError, RunFailedError
-from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, ChampionRunMissingError, PipelineOptions,
-                                  PipelineResult, TrackingStoreError, run_pipeline)
-from churn_model.train import SplitSettingsError
+# Ctrl-C before anything is done. Loading the libraries (mlflow, xgboost) takes seconds, enough for an
+# operator who sees a wrong option in the command just typed.
+NOTHING_DONE = ("nothing was read, trained, logged or registered, no MLflow run was started, no bundle was written "
+                "and no alias was moved")
+try:
+    from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR
+    from churn_model.data import DataValidationError
+    from churn_model.entry import data_file, os_error_text, training_config, usage_error, writable_folder
+    from churn_model.entry import resolve_path as resolve_path
+    from churn_model.export import ParityError
+    from churn_model.interrupt import EXIT_CODE, INTERRUPTED, Interrupted
+    from churn_model.mlflow_errors import MlflowRunError, RunFailedError
+    from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, ChampionRunMissingError, PipelineOptions,
+                                      PipelineResult, TrackingStoreError, run_pipeline)
+    from churn_model.train import SplitSettingsError
+except KeyboardInterrupt:
+    if __name__ != "__main__":
+        raise
+    print(f"error: interrupted (Ctrl-C) while loading the libraries, before step 1/6; {NOTHING_DONE}", file=sys.stderr)
+    sys.exit(130)
 
 SUMMARY_METRICS = ("test_roc_auc", "test_roc_auc_ci95_low", "test_roc_auc_ci95_high", "test_pr_auc",
                    "test_f1", "test_precision", "test_recall", "test_accuracy", "test_log_loss",
@@ -99,7 +111,31 @@ def summary(result: PipelineResult) -> str:
     return "\n".join([line, *(f"{n:<{width}} | {v}" for n, v in rows), line])
 
 
+def finished(result: PipelineResult) -> str:
+    """What a run that got to the end left, as the summary says it."""
+    return (f"run {result.run_id} is FINISHED; "
+            + (f"version {result.version} is registered" if result.version else "nothing was registered")
+            + (f" and {result.alias} names it" if result.alias else "")
+            + (f"; the bundle in {result.bundle_dir} holds it" if result.bundle_dir else "; no bundle was written"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The training command; its exit status (module doc). Ctrl-C: one line on stderr, EXIT_CODE."""
+    results: list[PipelineResult] = []
+    try:
+        return _main(argv, results)
+    except Interrupted as err:  # during the pipeline: it says which step and what state is left
+        print(f"error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if results:
+            print(f"error: {INTERRUPTED} after step 6/6, while printing the summary; {finished(results[0])}",
+                  file=sys.stderr)
+        else:
+            print(f"error: {INTERRUPTED} while checking the options, before step 1/6; {NOTHING_DONE}", file=sys.stderr)
+    return EXIT_CODE
+
+
+def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     check_options(args)
     config_path = resolve_path(args.config)
@@ -120,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataValidationError, ParityError, RunFailedError, BundleWriteError, MlflowRunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    results.append(result)
     print(summary(result))
     return 0
 

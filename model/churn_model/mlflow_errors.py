@@ -14,6 +14,9 @@ from contextlib import contextmanager
 
 import mlflow
 from mlflow import ActiveRun
+from mlflow.tracking import MlflowClient
+
+from churn_model.interrupt import INTERRUPTED, Interrupted, sigint_ignored
 
 # For the up-front check, and for the calls that only record a failure (the run's note, its FAILED
 # status): MLflow's defaults (7 retries with backoff, 120 s timeout) ride out a busy server during a
@@ -104,6 +107,9 @@ def logging_step(doing: str, logged: list[str], what: str) -> Iterator[None]:
     """One MLflow call inside the run (`tracked_run`): on success `what` joins `logged`."""
     try:
         yield
+    except KeyboardInterrupt:  # Ctrl-C while the call was under way: MLflow may hold some of it
+        logged.append(f"perhaps part of {what}")
+        raise
     except Exception as err:
         raise _InRunFailure(doing, why(err)) from err
     logged.append(what)
@@ -119,13 +125,16 @@ def step(doing: str, left: Callable[[], str]) -> Iterator[None]:
 
 
 def _logged_text(logged: list[str]) -> str:
-    return "nothing" if not logged else ", ".join(logged)
+    """`training_config.json, params`; a call Ctrl-C cut short (`perhaps part of …`) in parentheses."""
+    done = [what for what in logged if not what.startswith("perhaps ")]
+    cut_short = [what for what in logged if what.startswith("perhaps ")]
+    return (", ".join(done) or "nothing") + "".join(f" (and {what})" for what in cut_short)
 
 
-def _failure_reason(err: BaseException, reported: tuple[type[Exception], ...]) -> str:
+def _failure_reason(err: BaseException, reported: tuple[type[Exception], ...], where: Callable[[], str]) -> str:
     """What stopped the run, in one line, for its description."""
     if isinstance(err, KeyboardInterrupt):
-        return "interrupted (Ctrl-C)"
+        return f"{INTERRUPTED} {where()}"
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     if isinstance(err, reported):
         return text or type(err).__name__
@@ -134,15 +143,26 @@ def _failure_reason(err: BaseException, reported: tuple[type[Exception], ...]) -
 
 @contextmanager
 def tracked_run(experiment_id: str, logged: list[str], after_run: str,
-                reported: tuple[type[Exception], ...] = ()) -> Iterator[ActiveRun]:
+                reported: tuple[type[Exception], ...] = (), where: Callable[[], str] = lambda: "") -> Iterator[ActiveRun]:
     """`mlflow.start_run` whose failures say what state is left. Any exception ends the run FAILED
     (best effort) with a description saying why (where MLflow still answers, and unless the error
     set one itself: `RunNotedError`), so a reviewer finds the reason on the run; an MLflow call in
     it that failed (`logging_step`) becomes MlflowRunError, and an error of a `reported` type
     RunFailedError, naming the run, what it had logged and `after_run` (what did not happen:
-    registering, the bundle, the alias). Ending the run FINISHED failing is MlflowRunError too."""
+    registering, the bundle, the alias). Ending the run FINISHED failing is MlflowRunError too.
+    Ctrl-C is `Interrupted`, the same line with `where()` (the step) as its reason; a Ctrl-C while the
+    run is being ended lets KeyboardInterrupt through only when the run is FINISHED (read back)."""
     try:
         active = mlflow.start_run(experiment_id=experiment_id)
+    except KeyboardInterrupt as err:
+        with sigint_ignored():
+            started = mlflow.active_run()
+            if started is None:  # MLflow had not returned a run: one it made in that moment is not known here
+                raise Interrupted(f"{INTERRUPTED} {where()}; the MLflow run was being started (a run MLflow made in "
+                                  f"that moment shows RUNNING in experiment {experiment_id}): nothing was trained or "
+                                  f"logged, {after_run}") from err
+            note = f"{INTERRUPTED} {where()}; run {started.info.run_id} had logged nothing"
+            raise Interrupted(f"{note} and {_end_failed(note, _NO_ANSWER)}; {after_run}") from err
     except Exception as err:
         raise MlflowRunError(f"MLflow failed starting a run in experiment {experiment_id}: {why(err)}; nothing was "
                              f"trained or logged; {after_run}") from err
@@ -150,20 +170,43 @@ def tracked_run(experiment_id: str, logged: list[str], after_run: str,
     try:
         yield active
     except BaseException as err:
-        reason = (f"MLflow failed {err.doing}: {err.reason}" if isinstance(err, _InRunFailure)
-                  else _failure_reason(err, reported))
-        note = f"{reason}; run {run_id} had logged {_logged_text(logged)}"
-        if not isinstance(err, RunNotedError):
-            best_effort(lambda: mlflow.set_tag("mlflow.note.content", note))
-        ended = best_effort(lambda: mlflow.end_run("FAILED"))
-        status = "ends FAILED" if ended else "could not be ended FAILED either (MLflow shows it RUNNING)"
-        if isinstance(err, _InRunFailure):
-            raise MlflowRunError(f"{note} and {status}; {after_run}") from err
-        if isinstance(err, reported):
-            raise RunFailedError(f"{note} and {status}; {after_run}") from err
+        with sigint_ignored():  # a second Ctrl-C does not cut short recording why the run failed
+            reason = (f"MLflow failed {err.doing}: {err.reason}" if isinstance(err, _InRunFailure)
+                      else _failure_reason(err, reported, where))
+            note = f"{reason}; run {run_id} had logged {_logged_text(logged)}"
+            status = _end_failed(None if isinstance(err, RunNotedError) else note,
+                                 *([_NO_ANSWER] if isinstance(err, KeyboardInterrupt) else []))
+            if isinstance(err, _InRunFailure):
+                raise MlflowRunError(f"{note} and {status}; {after_run}") from err
+            if isinstance(err, reported):
+                raise RunFailedError(f"{note} and {status}; {after_run}") from err
+            if isinstance(err, KeyboardInterrupt):
+                raise Interrupted(f"{note} and {status}; {after_run}") from err
         raise
     try:
         mlflow.end_run()
+    except KeyboardInterrupt as err:
+        with sigint_ignored():
+            status_now: list[str] = []
+            best_effort(lambda: status_now.append(MlflowClient().get_run(run_id).info.status))
+            if status_now == ["FINISHED"]:  # ended: the caller says what was and was not done after the run
+                best_effort(mlflow.end_run)  # off MLflow's stack of active runs (its atexit would end it again)
+                raise
+            note = f"{INTERRUPTED} {where()}; run {run_id} had logged {_logged_text(logged)}"
+            status = _end_failed(note, _NO_ANSWER if status_now else
+                                 "could not be ended FAILED (MLflow does not answer: it shows RUNNING or FINISHED)")
+            raise Interrupted(f"{note} and {status}; {after_run}") from err
     except Exception as err:
         raise MlflowRunError(f"MLflow failed ending run {run_id} as FINISHED: {why(err)}; it had logged "
                              f"{_logged_text(logged)} but shows RUNNING; {after_run}") from err
+
+
+def _end_failed(note: str | None, otherwise: str = "could not be ended FAILED either (MLflow shows it RUNNING)") -> str:
+    """End the active run FAILED with `note` as its description (None: it has one); what it shows now
+    (`otherwise` where MLflow does not answer)."""
+    if note is not None:
+        best_effort(lambda: mlflow.set_tag("mlflow.note.content", note))
+    return "ends FAILED" if best_effort(lambda: mlflow.end_run("FAILED")) else otherwise
+
+
+_NO_ANSWER = "could not be ended FAILED (MLflow does not answer: it shows RUNNING)"

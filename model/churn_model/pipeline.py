@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -41,6 +42,7 @@ from mlflow.tracking import MlflowClient
 from churn_model import bundle, evaluate, export, features, synthetic, train
 from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
 from churn_model.data import Dataset, load_dataset
+from churn_model.interrupt import INTERRUPTED, Interrupted, Progress, sigint_ignored
 from churn_model.mlflow_errors import AUTH_STATUSES as _AUTH_STATUSES
 from churn_model.mlflow_errors import CHECK_HTTP_ENV as _CHECK_HTTP_ENV
 from churn_model.mlflow_errors import environ as _environ
@@ -48,7 +50,7 @@ from churn_model.mlflow_errors import (MlflowRunError, RunFailedError, RunNotedE
                                       tracked_run)
 from churn_model.mlflow_errors import why as _why
 from churn_model.publish import BundleWriteError as BundleWriteError
-from churn_model.publish import publish
+from churn_model.publish import Publishing, alias_version, move_back, publish
 
 Log = Callable[[str], None]
 STEPS = 6
@@ -490,7 +492,7 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
 
 
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
-              trained: TrainedModel) -> tuple[str, ChampionDecision]:
+              trained: TrainedModel, done: Done, progress: Progress) -> tuple[str, ChampionDecision]:
     """Register a new version and decide whether it becomes champion; the alias is moved later.
     The version is created with its run_id and champion_decision tags in the same call, so no
     version exists without them. An MLflow failure is MlflowRunError saying what is registered
@@ -499,6 +501,7 @@ def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id
     name, alias = opts.registered_model, cfg.mlflow.alias
     untouched = f"the bundle in {opts.out_dir} was not written and {alias} was not moved"
     finished = f"run {run_id} is FINISHED with the model logged ({model_uri})"
+    progress.doing(f"reading {name}@{alias} to compare with")
     try:
         with step(f"reading {name}@{alias} to compare with",
                   lambda: f"{finished}; nothing was registered, {untouched}"):
@@ -509,11 +512,16 @@ def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id
             raise RunFailedError(f"{err.__cause__}; {finished}; nothing was registered, the bundle in "
                                  f"{opts.out_dir} was not written") from err.__cause__
         raise
+    done.decision = decision
+    progress.doing(f"registering a version of {name}")
+    done.registering = True
     with step(f"registering a version of {name}",
               lambda: f"{finished}; no version of {name} was registered (one the server made before failing has "
                       f"no alias), {untouched}"):
         tags = {"run_id": run_id, DECISION_TAG: decision_tag_value(decision, alias)}
-        version = str(mlflow.register_model(model_uri, name, tags=tags).version)
+        with contextlib.redirect_stderr(sys.stdout):  # its progress messages, with ours: stderr is for the error
+            version = str(mlflow.register_model(model_uri, name, tags=tags).version)
+    done.version = version
     return version, decision
 
 
@@ -531,14 +539,108 @@ def check_champion_run(opts: PipelineOptions, alias: str) -> None:
         raise
 
 
+@dataclass
+class Done:
+    """How far a training run got, for the line a Ctrl-C ends it with (`_interrupted`)."""
+    run_id: str | None = None  # the MLflow run, once started
+    model_uri: str | None = None  # once logged
+    decision: ChampionDecision | None = None
+    registering: bool = False  # the version was asked for: one may exist though `version` is None
+    version: str | None = None
+    alias: str | None = None  # the alias the new version was chosen for
+    publishing: Publishing | None = None  # publish() was entered
+    champion: bool = False  # the alias names the new version and the bundle holds it (read back)
+
+
 def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -> PipelineResult:
     """Train end to end, log to MLflow, register, stage the bundle, move the alias, swap the bundle into
-    `opts.out_dir`."""
+    `opts.out_dir`. Ctrl-C is `Interrupted`: one line saying during which step, which run, and what was
+    and was not logged, registered, moved and written (read back where it could have gone either way;
+    an alias moved to a version whose bundle was not written is moved back)."""
+    progress, done = Progress(STEPS), Done()
+    try:
+        return _run_pipeline(cfg, opts, progress.log(log), progress, done)
+    except KeyboardInterrupt as err:  # inside the run it is tracked_run's Interrupted, which passes here
+        with sigint_ignored():  # a second Ctrl-C does not cut short reading back and putting right
+            line = _interrupted(cfg, opts, progress, done)
+            if done.decision is not None and done.decision.promote and done.version and not done.champion:
+                # chosen, not made champion: its tag (set when it was created) must not say it is
+                name, version = opts.registered_model, done.version
+                value = f"not {cfg.mlflow.alias}: chosen ({done.decision.reason}), not carried out: {INTERRUPTED}"
+                best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+            raise Interrupted(line) from err
+
+
+def _bundle_holds(out_dir: Path) -> tuple[str | None, str | None]:
+    """The run id and version the manifest in `out_dir` names; (None, None) without a readable one."""
+    try:
+        manifest = json.loads((out_dir / bundle.MANIFEST_FILE).read_text())
+        return manifest["run"]["runId"], manifest["registeredModel"]["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, None
+
+
+def _interrupted(cfg: TrainingConfig, opts: PipelineOptions, progress: Progress, done: Done) -> str:
+    """The line for a Ctrl-C outside the MLflow run (before it started, or after it ended FINISHED), after
+    reading back what could have gone either way (into `done`) and putting right an alias the bundle does
+    not follow."""
+    name, alias, out = opts.registered_model, cfg.mlflow.alias, opts.out_dir
+    untouched = (("nothing was registered, " if opts.register else "") + f"the bundle in {out} was not written"
+                 + (f" and {alias} was not moved" if opts.register else ""))
+    head = f"{INTERRUPTED} {progress.where}"
+    if done.run_id is None:
+        return f"{head}; no MLflow run was started: nothing was trained or logged, {untouched}"
+    run_id, client = done.run_id, MlflowClient()
+    head += f"; run {run_id} is FINISHED" + (f" with the model logged ({done.model_uri})" if done.model_uri else "")
+    if not opts.register:
+        parts = ["nothing was registered (--no-register)"]
+    elif done.version is None and done.registering:  # the version may have been made: ask for this run's
+        found: list[list[ModelVersion]] = []
+        if best_effort(lambda: found.append(client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'"))):
+            done.version = str(found[0][0].version) if found[0] else None
+            parts = [f"{name} version {done.version} is registered" if done.version else
+                     f"no version of {name} was registered"]
+        else:
+            parts = [f"a version of {name} may have been registered (MLflow does not answer: look for one of run "
+                     f"{run_id})"]
+    elif done.version is None:
+        return f"{head}; {untouched}"
+    else:
+        parts = [f"{name} version {done.version} is registered"]
+    if done.publishing is None:
+        return "; ".join([head, *parts, untouched.removeprefix("nothing was registered, ")])
+    held_run, held_version = _bundle_holds(out)
+    written = held_run == run_id
+    if done.alias and done.version:
+        now: list[str | None] = []
+        if not best_effort(lambda: now.append(alias_version(client, name, alias))):
+            parts.append(f"{alias} could not be read back (MLflow does not answer): check models:/{name}@{alias}, which "
+                         + (f"must name version {held_version}, as the bundle in {out} does"
+                            if held_version else f"must not name version {done.version}"))
+        elif now[0] != done.version:
+            parts.append(f"{alias} still names version {now[0]}" if now[0] else f"{name} still has no {alias}")
+        elif written:
+            done.champion = True
+            parts.append(f"{alias} names it")
+        else:  # moved, but the bundle was not swapped in: the alias goes back
+            previous = done.publishing.previous if done.publishing.previous_read else held_version
+            parts.append(f"{alias} was moved to it and "
+                         + move_back(client, name, alias, done.version, previous, out).removeprefix("was "))
+    parts.append(f"the bundle in {out} was written" + (f" (it holds version {done.version})" if done.version else "")
+                 if written else f"the bundle in {out} was not written"
+                 + (f" (it holds version {held_version})" if held_version else ""))
+    return "; ".join([head, *parts])
+
+
+def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress: Progress, done: Done
+                  ) -> PipelineResult:
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     tracking_uri = opts.tracking_uri or default_tracking_uri()
+    progress.doing(f"while checking the MLflow tracking store {tracking_uri}")
     check_tracking_store(tracking_uri)
     log(f"MLflow tracking store {tracking_uri} answers")
     dataset = load_data(opts.data_path, log)
+    progress.after_step(f"preparing the MLflow run (experiment {opts.experiment!r})")
     train.check_split_fits(np.asarray(dataset.labels, dtype=np.int64), cfg.split)  # before a run is started
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = _experiment_id(MlflowClient(), opts.experiment, tracking_uri)
@@ -550,34 +652,51 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
     after_run = (("nothing was registered, " if opts.register else "")
                  + f"the bundle in {opts.out_dir} was not written" + (f" and {cfg.mlflow.alias} was not moved"
                                                                      if opts.register else ""))
-    with (tracked_run(experiment_id, logged, after_run, reported=(export.ParityError,)) as active,
+    progress.after_step("starting the MLflow run")
+
+    def logging(doing: str, what: str) -> contextlib.AbstractContextManager[None]:
+        progress.doing(doing)
+        return logging_step(doing, logged, what)
+
+    with (tracked_run(experiment_id, logged, after_run, reported=(export.ParityError,),
+                      where=lambda: progress.where) as active,
           tempfile.TemporaryDirectory() as tmp):
-        log_training_config(cfg, active.info, tracking_uri, Path(tmp))
+        done.run_id = active.info.run_id
+        progress.after_step(f"logging {CONFIG_ARTIFACT}")
+        try:
+            log_training_config(cfg, active.info, tracking_uri, Path(tmp))
+        except KeyboardInterrupt:
+            logged.append(f"perhaps {CONFIG_ARTIFACT}")
+            raise
         logged.append(CONFIG_ARTIFACT)
         log(f"  MLflow run {active.info.run_id} (experiment {opts.experiment!r}), artifacts in "
             f"{active.info.artifact_uri}: {CONFIG_ARTIFACT} logged")
         trained = export_trained(cfg, dataset, log)
         log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
         run = bundle.RunInfo(active.info.run_id, experiment_id, opts.experiment)
+        progress.doing("writing the manifest")
         manifest = _manifest(cfg, trained, run, opts.registered_model, created_at)
-        with logging_step("logging the params", logged, "params"):
+        with logging("logging the params", "params"):
             mlflow.log_params(trained.params)
-        with logging_step("logging the metrics", logged, "metrics"):
+        with logging("logging the metrics", "metrics"):
             mlflow.log_metrics(trained.metrics)
-        with logging_step("logging the tags", logged, "tags"):
+        with logging("logging the tags", "tags"):
             mlflow.set_tags({"git_commit": manifest["gitCommit"] or "none", "dataset_sha256": trained.dataset.sha256,
                              "dataset_path": str(opts.data_path),
                              **{name: str(count) for name, count in trained.data_sizes.items()},
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
-        with logging_step("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", logged, "artifacts"):
+        with logging("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", "artifacts"):
             _log_artifacts(trained, manifest, Path(tmp))
-        with logging_step("logging the model (mlflow.xgboost.log_model)", logged, "the model"):
+        with logging("logging the model (mlflow.xgboost.log_model)", "the model"):
             model_uri = _log_model(trained)
+        done.model_uri = model_uri
+        progress.doing("ending the MLflow run")
     version: str | None = None
     alias: str | None = None
     if opts.register:
-        version, decision = _register(cfg, opts, model_uri, run.run_id, trained)
+        version, decision = _register(cfg, opts, model_uri, run.run_id, trained, done, progress)
         alias = cfg.mlflow.alias if decision.promote else None
+        done.alias = alias
         log(f"  registered {opts.registered_model} version {version}, "
             + (f"{alias} moves with the bundle" if alias else f"{cfg.mlflow.alias} kept")
             + f" ({decision.reason})")
@@ -591,14 +710,16 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
         # The gateways follow models:/<name>@<alias> or read the bundle: staged bundle, alias, then the
         # swap, so that a failure leaves neither naming a version the other does not (publish.py).
         final = bundle.with_registration(manifest, version, alias)
+        done.publishing = Publishing(doing=progress.doing)
         try:
             publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text),
-                    opts.registered_model, version, alias, log)
+                    opts.registered_model, version, alias, log, done.publishing)
         except (BundleWriteError, MlflowRunError) as err:
             if version is not None and alias is not None:  # decided champion, not made one: the tag says so
                 name, value = opts.registered_model, f"not {alias}: chosen ({decision.reason}), not carried out: {err}"
                 best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
             raise
+    progress.after_step("returning the result")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
                           alias=alias, bundle_dir=out_dir)

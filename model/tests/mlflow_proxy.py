@@ -1,8 +1,9 @@
 """A local HTTP proxy in front of a real `mlflow server` that fails chosen endpoints, to make
 MLflow fail at one exact moment of a run (logging, registering, moving the alias) while every
-other call reaches the real server."""
+other call reaches the real server, or does something (Ctrl-C the command) at such a moment."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import threading
@@ -25,6 +26,9 @@ class FailingProxy:
     # (method, path regex) -> called before such a request is forwarded (or failed): something to
     # happen at exactly that moment of the run.
     before: dict[tuple[str, str], Callable[[], None]] = field(default_factory=dict)
+    # (method, path regex) -> called once the real server has answered such a request, before the
+    # answer is passed on: what the call did is done, and the caller does not know it yet.
+    after: dict[tuple[str, str], Callable[[], None]] = field(default_factory=dict)
     seen: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -73,13 +77,17 @@ def _handler(proxy: FailingProxy) -> type[BaseHTTPRequestHandler]:
                 conn.request(self.command, self.path, body=body, headers=headers)
                 reply = conn.getresponse()
                 data = reply.read()
+                for (method, pattern), call in proxy.after.items():
+                    if method == self.command and re.search(pattern, self.path):
+                        call()
                 self.send_response(reply.status)
                 for name, value in reply.getheaders():
                     if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a caller that gave up waiting
+                    self.wfile.write(data)
             finally:
                 conn.close()
 
