@@ -125,14 +125,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv, results)
     except Interrupted as err:  # during the pipeline: it says which step and what state is left
+        _quiet_destructors()
         print(f"error: {err}", file=sys.stderr)
     except KeyboardInterrupt:
+        _quiet_destructors()
         if results:
             print(f"error: {INTERRUPTED} after step 6/6, while printing the summary; {finished(results[0])}",
                   file=sys.stderr)
         else:
             print(f"error: {INTERRUPTED} while checking the options, before step 1/6; {NOTHING_DONE}", file=sys.stderr)
     return EXIT_CODE
+
+
+def _quiet_destructors() -> None:
+    """After a Ctrl-C, objects it cut short while they were being built complain when they are freed
+    (xgboost's DataIter: 'Exception ignored in … Traceback … no attribute _temporary_data', at exit):
+    the one line above is what the user reads, so such complaints are not printed after it."""
+    sys.unraisablehook = lambda _unraisable: None
 
 
 def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:

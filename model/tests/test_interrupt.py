@@ -238,3 +238,27 @@ def test_ctrl_c_while_registering_leaves_a_version_that_says_it_is_not_champion(
     assert version.aliases == [] and version.tags["champion_decision"] == (
         "not champion: chosen (no champion yet), not carried out: interrupted (Ctrl-C)")
     assert not out.exists()
+
+
+def test_an_object_cut_short_by_ctrl_c_does_not_add_a_traceback_after_the_line() -> None:
+    """A Ctrl-C inside xgboost's DataIter constructor leaves an object whose destructor raises when it
+    is freed ('Exception ignored in … Traceback … no attribute _temporary_data', printed at exit after
+    the one line). The timing cannot be forced through train.sh, so the CLI is run with its work
+    replaced by one that holds such an object and is interrupted."""
+    code = (
+        "import sys\n"
+        "from churn_model import cli\n"
+        "class CutShort:\n"
+        "    def __del__(self):\n"
+        "        raise AttributeError(\"'SingleBatchInternalIter' object has no attribute '_temporary_data'\")\n"
+        "def interrupted(argv, results):\n"
+        "    held = CutShort()\n"
+        "    raise KeyboardInterrupt\n"
+        "cli._main = interrupted\n"
+        "sys.exit(cli.main([]))\n"
+    )
+    done = subprocess.run([str(MODEL_DIR / ".venv" / "bin" / "python"), "-c", code], cwd=MODEL_DIR,
+                          capture_output=True, text=True, timeout=SECONDS, env=clean_env())
+    assert done.returncode == 130
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: interrupted (Ctrl-C) while checking the options, before step 1/6; ")
