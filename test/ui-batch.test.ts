@@ -265,7 +265,9 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // The last rows shown, the button is gone and focus is on the table, not lost.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('ranked');
 
-    expect(await page.getByTestId('formula-note').textContent()).toContain('line 6, customerID "=HYPERLINK("http://x")"');
+    expect(await page.getByTestId('formula-note').textContent()).toBe(
+      '1 value in the file begins with =, +, -, @ or a tab (the first: line 6, customerID "=HYPERLINK("http://x")"). A spreadsheet may run such a value as a formula: the download keeps every value as written, so import those columns as text.',
+    );
 
     const { name, text } = await downloaded(page);
     expect(name).toBe(`customers-scored-model-${version}.csv`);
@@ -355,6 +357,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     await choose(page, csvText([HEADER, ...rows]));
     await poll(() => status(page)).toBe('customers.csv has 150 problems: nothing was sent. Fix the file and choose it again.');
     expect(await page.getByTestId('problem-summary').textContent()).toBe('customers.csv has 150 problems; the first 100 are listed. Nothing was sent or scored; fix the file and choose it again.');
+    expect(await page.locator('[data-testid="problems"] caption').textContent()).toBe('Problems, the first 100 (at most 100 are listed)');
     const listed = await problems(page);
     expect(listed).toHaveLength(100);
     expect(listed[99]).toBe(`101 | tenure | "${(rows[99] as string[])[5]}" | must be a whole number of months from 0 to 1200`);
@@ -444,6 +447,20 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const lines = await problems(page);
     expect(lines.map((l) => l.split(' | ').slice(0, 3).join(' | '))).toEqual([`5 | tenure | "${(rows[3] as string[])[5]}"`, `7 | Contract | "${(rows[5] as string[])[15]}"`]);
     expect(lines[1]).toMatch(/allowed: "Month-to-month", "One year", "Two year"/);
+
+    // Past graphql-js's 50 errors it adds one naming no field ("Too many errors"): listed and counted on its own row.
+    await page.unroute('**/graphql');
+    await page.route('**/graphql', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { variables: { customers: Record<string, unknown>[] } };
+      for (const customer of body.variables.customers) customer['tenure'] = '12';
+      await route.fulfill({ response: await route.fetch({ postData: JSON.stringify(body) }) });
+    });
+    await choose(page, csvText([HEADER, ...customers(60).map(rowOf)]));
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 51 problems; nothing was scored. Fix the file and choose it again.');
+    const many = await problems(page);
+    expect(many).toHaveLength(51);
+    expect(many[49]?.split(' | ').slice(0, 2)).toEqual(['51', 'tenure']);
+    expect(many[50]).toMatch(/^— \| — \| — \| Too many errors/);
   });
 
   it('sends a file over MAX_BATCH in several requests and shows it scored by one model, as a direct predictBatch scores it', async () => {
@@ -484,7 +501,15 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     await poll(() => status(page)).toMatch(/^Scored 120 customers from customers\.csv with model version \S+ \(scored again after the model changed\): /);
     const truth = await direct(gateway.url, list);
     const version = (truth[0] as Prediction).modelVersion;
-    expect(said).toContain(`The model changed from version ${version} to promoted while the file was being scored: scoring all of it again with one model. Scoring 120 customers: request 1 of 3…`);
+    // Each request as it is sent; the change said once, as the second pass starts.
+    expect(said.slice(0, 6)).toEqual([
+      'Reading customers.csv…',
+      'Scoring 120 customers: request 1 of 3…',
+      'Scoring 120 customers: request 2 of 3…',
+      `The model changed from version ${version} to promoted while the file was being scored: scoring all of it again with one model. Scoring 120 customers: request 1 of 3…`,
+      'Scoring 120 customers: request 2 of 3…',
+      'Scoring 120 customers: request 3 of 3…',
+    ]);
     // Two requests of the first pass, then all three again.
     expect(sent.map((r) => r.rows)).toEqual([50, 50, 50, 50, 20]);
     expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
@@ -531,6 +556,35 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       expect(readCsvRecords(text).slice(1, 11).map((r) => [r[0], r[20]])).toEqual(list.slice(0, 10).map((c, i) => [c.customerId, String((truth[i] as Prediction).churnProbability)]));
     } finally {
       await tight.close();
+    }
+  });
+
+  it('packs requests to the byte: a body exactly at BODY_LIMIT_BYTES is sent whole, one byte less splits it a row earlier', async () => {
+    // Twelve customers of one size: a request of n of them is `empty` + n rows + (n - 1) commas.
+    const base = customers(1)[0] as CustomerInput;
+    const list = Array.from({ length: 12 }, (_, i) => ({ ...base, customerId: `U${String(i).padStart(4, '0')}` }));
+    const row = Buffer.byteLength(JSON.stringify(list[0]));
+    const file = csvText([HEADER, ...list.map(rowOf)]);
+    const first = await open(gateway.url);
+    await choose(first.page, file);
+    await poll(() => status(first.page)).toMatch(/^Scored 12 customers/);
+    const empty = (first.sent[0] as { bytes: number }).bytes - 12 * row - 11;
+    const five = empty + 5 * row + 4;
+    for (const [limit, requests] of [
+      [five, [5, 5, 2]],
+      [five - 1, [4, 4, 4]],
+    ] as const) {
+      const tight = await startTestGateway({ UI_DIR: uiDir, BODY_LIMIT_BYTES: String(limit) });
+      try {
+        await (tab as TestPage).close();
+        const { page, sent } = await open(tight.url);
+        await choose(page, file);
+        await poll(() => status(page)).toMatch(/^Scored 12 customers/);
+        expect(sent.map((r) => r.rows), `BODY_LIMIT_BYTES=${limit}`).toEqual(requests);
+        expect((sent[0] as { bytes: number }).bytes).toBe(empty + requests[0] * row + requests[0] - 1);
+      } finally {
+        await tight.close();
+      }
     }
   });
 
@@ -672,13 +726,14 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       `13 | PaymentMethod | "Mailed\\tcheck" | must be one of ${payment.map((v) => `"${v}"`).join(', ')}`,
     ]);
 
-    // A pandas index column saved with the file, and a name typed with a space.
-    await choose(page, csvText([['Unnamed: 0', ...HEADER.map((c) => (c === 'gender' ? ' gender' : c))], ['0', ...(rows[4] as string[])]]));
+    // A pandas index column saved with the file, and a name typed with a space (with the data set's Churn, said to be ignored).
+    await choose(page, csvText([['Unnamed: 0', ...HEADER.map((c) => (c === 'gender' ? ' gender' : c)), 'Churn'], ['0', ...(rows[4] as string[]), 'No']]));
     await poll(() => status(page)).toBe('customers.csv has 2 problems: nothing was sent. Fix the file and choose it again.');
     expect(await problems(page)).toEqual([
       '1 | Unnamed: 0 | — | column 1 has no name (a row number or index column?): remove it',
       '1 |  gender | — | column 3 is named " gender"; the data set names it "gender" (Gender): rename it',
     ]);
+    expect(await page.getByTestId('label-note').count()).toBe(1);
 
     const good = csvLine(rows[4] as string[]);
     const cases: [string, Buffer, string][] = [
@@ -725,5 +780,63 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     } finally {
       if (!closed) await tight.close();
     }
+  });
+
+  it('lists the first 100 of more problems the gateway finds, and says how many, in one request and across requests', async () => {
+    const rows = customers(150).map(rowOf);
+    // Every customer breaks a cross-field rule: no phone service, but a multiple-lines answer.
+    for (const row of rows) {
+      row[HEADER.indexOf('PhoneService')] = 'No';
+      row[HEADER.indexOf('MultipleLines')] = 'No';
+    }
+    // The columns in an order of the file's own, the id last: each problem's value is read from its column.
+    const columns = [...HEADER.slice(1).reverse(), 'customerID'];
+    const file = csvText([columns, ...rows.map((row) => columns.map((column) => row[HEADER.indexOf(column)] as string))]);
+    for (const [target, requests] of [
+      [gateway, [150]],
+      [small, [50, 50, 50]],
+    ] as const) {
+      if (tab) await tab.close();
+      const { page, sent } = await open(target.url);
+      await choose(page, file);
+      await poll(() => status(page)).toBe('The gateway refused customers.csv: 150 problems; nothing was scored. Fix the file and choose it again.');
+      expect(sent.map((s) => s.rows)).toEqual(requests);
+      expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 150 problems; the first 100 are listed. Nothing was scored; fix the file and choose it again.');
+      const listed = await problems(page);
+      expect(listed.map((l) => l.split(' | ').slice(0, 3).join(' | '))).toEqual(rows.slice(0, 100).map((_, i) => `${i + 2} | MultipleLines | "No"`));
+      expect(listed[99]).toMatch(/ \| Multiple lines must be "No phone service" exactly when Phone service is "No"/);
+    }
+  });
+
+  it('shows the file chosen last: an earlier file’s answer arriving after it is dropped', async () => {
+    const { page, sent } = await open(gateway.url);
+    // The first file's answer is held until the second file is scored.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let answered = 0;
+    const firstDone = new Promise<void>((resolve) => {
+      void page.route('**/graphql', async (route) => {
+        const response = await route.fetch();
+        if (++answered === 1) {
+          await held;
+          await route.fulfill({ response });
+          resolve();
+        } else {
+          await route.fulfill({ response });
+        }
+      });
+    });
+    await choose(page, csvText([HEADER, ...customers(30, 'A').map(rowOf)]), 'first.csv');
+    await poll(() => sent.length).toBe(1);
+    await choose(page, csvText([HEADER, ...customers(5, 'B').map(rowOf)]), 'second.csv');
+    await poll(() => status(page)).toMatch(/^Scored 5 customers from second\.csv/);
+    const said = await status(page);
+    release();
+    await firstDone;
+    // Time for the page to read the late answer (a JSON body of 30 predictions) and to drop it.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 250)));
+    expect(await status(page)).toBe(said);
+    expect(await page.getByTestId('summary-file').textContent()).toBe('second.csv');
+    expect(await page.getByTestId('ranked').locator('tbody th').allTextContents()).toHaveLength(5);
   });
 });
