@@ -251,7 +251,7 @@ export function checkCustomerFile(text: string, byteOrderMark: boolean): FileChe
       continue;
     }
     if (fields.length !== header.length) {
-      problems.add({ line, column: null, value: null, message: `the line has ${fields.length} values, expected ${header.length} (one per header column)${fields.length > header.length ? ': a value holding a comma must be in quotes' : ''}` });
+      problems.add({ line, column: null, value: null, message: `the line has ${fields.length} ${fields.length === 1 ? 'value' : 'values'}, expected ${header.length} (one per header column)${fields.length > header.length ? ': a value holding a comma must be in quotes' : ''}` });
       continue;
     }
     const before = problems.count;
