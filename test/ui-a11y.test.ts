@@ -20,7 +20,7 @@ import { NotReadyError } from '../src/errors.js';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
-import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
@@ -98,11 +98,9 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
   }
 
   afterEach(async () => {
-    if (!tab) return;
-    const { consoleErrors } = tab;
-    await tab.close();
+    const closing = tab;
     tab = null;
-    expect(consoleErrors.filter((e) => !/status of (400|503)/.test(e)), 'console errors').toEqual([]);
+    if (closing) await closeTab(closing, /status of (400|503)/);
   });
 
   /** The form page with the model panel filled in. */

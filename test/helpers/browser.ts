@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -77,4 +77,16 @@ export async function launchBrowser(): Promise<TestBrowser> {
     },
     close: () => browser.close(),
   };
+}
+
+/**
+ * Closes a test's tab, then fails the test on what the tab recorded: any request to a host other
+ * than the gateway, and any console error except those matching `expected` (the answers a test
+ * provokes on purpose, which chromium logs as failed loads, e.g. "status of 400").
+ */
+export async function closeTab(tab: TestPage, expected?: RegExp): Promise<void> {
+  const { foreignRequests, consoleErrors } = tab;
+  await tab.close();
+  expect(foreignRequests, 'requests to hosts other than the gateway').toEqual([]);
+  expect(consoleErrors.filter((e) => !expected?.test(e)), 'console errors (CSP violations, failed loads)').toEqual([]);
 }
