@@ -12,10 +12,14 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // CDK's template assertions as matchers, so that they count for requireAssertions below.
+    setupFiles: ['test/template-matchers.ts'],
     // Test files share no mutable state; reusing loaded modules saves re-importing aws-cdk-lib per file.
     isolate: false,
     // Synthesizing the stack takes a few seconds per template.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // As the root's: a test that asserts nothing fails.
+    expect: { requireAssertions: true },
   },
 });

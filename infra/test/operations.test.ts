@@ -7,7 +7,7 @@ describe('autoscaling', () => {
   const { stack, template } = synth({ maxCount: 8 });
 
   it('scales the service between desiredCount and maxCount', () => {
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+    expect(template).toHaveResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 2,
       MaxCapacity: 8,
       ScalableDimension: 'ecs:service:DesiredCount',
@@ -35,7 +35,7 @@ describe('autoscaling', () => {
   });
 
   it('tracks 60% average CPU', () => {
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+    expect(template).toHaveResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
         PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
@@ -45,7 +45,7 @@ describe('autoscaling', () => {
   });
 
   it('tracks 60,000 ALB requests per target per minute (≈ 1,000 req/s per task) for this target group', () => {
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+    expect(template).toHaveResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
         PredefinedMetricSpecification: {
@@ -63,7 +63,7 @@ describe('alarms', () => {
   const metricOf = (name: string) => ({ MetricName: name, Namespace: 'AWS/ApplicationELB' });
 
   it('alarms when more than 5% of requests are 5xx (gateway + ALB)', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expect(template).toHaveResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 5,
       ComparisonOperator: 'GreaterThanThreshold',
       Metrics: Match.arrayWith([
@@ -76,7 +76,7 @@ describe('alarms', () => {
   });
 
   it('alarms when any target is unhealthy', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expect(template).toHaveResourceProperties('AWS::CloudWatch::Alarm', {
       ...metricOf('UnHealthyHostCount'),
       Statistic: 'Maximum',
       Threshold: 1,
@@ -85,7 +85,7 @@ describe('alarms', () => {
   });
 
   it('alarms when the p99 response time of all requests at the ALB exceeds 5 s (a stall, beyond any batch)', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    expect(template).toHaveResourceProperties('AWS::CloudWatch::Alarm', {
       ...metricOf('TargetResponseTime'),
       ExtendedStatistic: 'p99',
       Threshold: 5,
@@ -168,7 +168,7 @@ describe('ECS event log', () => {
   const eventLogGroup = stack.ecsEvents.logGroup;
 
   it('sends this cluster’s task and service events to the event log group', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
+    expect(template).toHaveResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ecs'],
         'detail-type': ['ECS Task State Change', 'ECS Service Action'],
@@ -179,7 +179,7 @@ describe('ECS event log', () => {
   });
 
   it('sends this service’s deployment events to the same log group', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
+    expect(template).toHaveResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: [ref(stack, stack.gateway.service)] },
     });
   });

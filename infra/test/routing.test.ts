@@ -5,8 +5,8 @@ import { CERTIFICATE_ARN, containerOf, ref, synth } from './helpers.js';
 
 /** The serving listener answers /metrics itself (404), never forwarding it to the gateway. */
 function keepsMetricsOff(template: ReturnType<typeof synth>['template'], listener: object): void {
-  template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
-  template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+  expect(template).toHaveResourceCount('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+  expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
     ListenerArn: listener,
     Priority: METRICS_RULE_PRIORITY,
     Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }],
@@ -18,7 +18,7 @@ describe('load balancer routing over HTTP (no certificate)', () => {
   const { stack, template } = synth();
 
   it('is internet-facing in the public subnets with a 60 s idle timeout', () => {
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',
       Subnets: stack.network.vpc.publicSubnets.map((s) => ref(stack, s)),
       LoadBalancerAttributes: Match.arrayWith([
@@ -30,8 +30,8 @@ describe('load balancer routing over HTTP (no certificate)', () => {
   });
 
   it('has exactly one listener: HTTP:80 forwarding to the gateway target group', () => {
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+    expect(template).toHaveResourceCount('AWS::ElasticLoadBalancingV2::Listener', 1);
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
       DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
@@ -39,7 +39,7 @@ describe('load balancer routing over HTTP (no certificate)', () => {
   });
 
   it('targets task IPs on port 8000 with a GET / health check expecting 200', () => {
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8000,
       Protocol: 'HTTP',
       TargetType: 'ip',
@@ -53,10 +53,10 @@ describe('load balancer routing over HTTP (no certificate)', () => {
   });
 
   it("keeps deregistering targets draining for the gateway's request timeout (30 s), which the task environment sets", () => {
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
     });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+    expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'REQUEST_TIMEOUT_MS', Value: String(GATEWAY_REQUEST_TIMEOUT_MS) }]) })],
     });
     expect(GATEWAY_REQUEST_TIMEOUT_MS).toBe(30_000);
@@ -69,17 +69,17 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     // drain comes after it. Deriving the delay from the shutdown timeout (5 s + 10) let the ALB cut
     // requests at 15 s that the gateway runs for up to 30.
     const { stack: short, template: shortTemplate } = synth({ shutdownTimeoutMs: 5000 });
-    shortTemplate.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+    expect(shortTemplate).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
     });
     expect(containerOf(shortTemplate, short, short.gateway.taskDefinition).StopTimeout).toBe(15);
   });
 
   it('registers container port 8000 of the gateway container with the target group', () => {
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+    expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Name: 'gateway', PortMappings: [Match.objectLike({ ContainerPort: 8000, Protocol: 'tcp' })] })],
     });
-    template.hasResourceProperties('AWS::ECS::Service', {
+    expect(template).toHaveResourceProperties('AWS::ECS::Service', {
       LoadBalancers: [{ ContainerName: 'gateway', ContainerPort: 8000, TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
     });
   });
@@ -89,8 +89,8 @@ describe('load balancer routing over HTTP (no certificate)', () => {
   });
 
   it('outputs the ALB DNS name and the http:// /ui URL', () => {
-    template.hasOutput('LoadBalancerDnsName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'DNSName'] } });
-    template.hasOutput('UiUrl', {
+    expect(template).toHaveOutput('LoadBalancerDnsName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'DNSName'] } });
+    expect(template).toHaveOutput('UiUrl', {
       Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.anyValue(), 'DNSName'] }, '/ui']] },
     });
   });
@@ -100,7 +100,7 @@ describe('load balancer routing with a certificate', () => {
   const { stack, template } = synth({ certificateArn: CERTIFICATE_ARN });
 
   it('serves HTTPS:443 with the certificate and forwards to the gateway', () => {
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
       Protocol: 'HTTPS',
       Certificates: [{ CertificateArn: CERTIFICATE_ARN }],
@@ -110,12 +110,12 @@ describe('load balancer routing with a certificate', () => {
   });
 
   it('redirects HTTP:80 to HTTPS:443 permanently', () => {
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
       DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
     });
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    expect(template).toHaveResourceCount('AWS::ElasticLoadBalancingV2::Listener', 2);
   });
 
   it('keeps /metrics off the HTTPS listener', () => {

@@ -39,7 +39,7 @@ describe('security groups (HTTP only)', () => {
   });
 
   it('the service runs its tasks in the task security group without public IPs', () => {
-    template.hasResourceProperties('AWS::ECS::Service', {
+    expect(template).toHaveResourceProperties('AWS::ECS::Service', {
       NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED', SecurityGroups: [taskSg] } },
     });
   });

@@ -22,13 +22,13 @@ describe('ECS cluster, task definition and service', () => {
   const container = () => containerOf(template, stack, stack.gateway.taskDefinition);
 
   it('enables Container Insights on the cluster', () => {
-    template.hasResourceProperties('AWS::ECS::Cluster', {
+    expect(template).toHaveResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
     });
   });
 
   it('sizes the Fargate task from settings', () => {
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+    expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', {
       RequiresCompatibilities: ['FARGATE'],
       NetworkMode: 'awsvpc',
       Cpu: '512',
@@ -57,7 +57,7 @@ describe('ECS cluster, task definition and service', () => {
   it('makes the root filesystem read-only with a writable /tmp volume', () => {
     expect(container().ReadonlyRootFilesystem).toBe(true);
     expect(container().MountPoints).toEqual([{ ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'tmp' }]);
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [{ Name: 'tmp' }] });
+    expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [{ Name: 'tmp' }] });
   });
 
   it('passes the gateway settings as environment variables', () => {
@@ -79,7 +79,7 @@ describe('ECS cluster, task definition and service', () => {
   });
 
   it('rolls deployments with a rollback circuit breaker and 100% minimum healthy', () => {
-    template.hasResourceProperties('AWS::ECS::Service', {
+    expect(template).toHaveResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: {
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
         MinimumHealthyPercent: 100,
@@ -94,7 +94,7 @@ describe('ECS cluster, task definition and service', () => {
   it('runs tasks spread over the private subnets of both AZs', () => {
     const privateSubnets = stack.network.vpc.privateSubnets;
     expect(privateSubnets).toHaveLength(2);
-    template.hasResourceProperties('AWS::ECS::Service', {
+    expect(template).toHaveResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
       AvailabilityZoneRebalancing: 'ENABLED',
       NetworkConfiguration: { AwsvpcConfiguration: { Subnets: privateSubnets.map((s) => ref(stack, s)) } },
@@ -103,20 +103,20 @@ describe('ECS cluster, task definition and service', () => {
 
   it('uses the fixed cluster, service, task family and container names the release workflow deploys to', () => {
     expect(ECS_NAMES).toEqual({ cluster: 'churn-gateway', service: 'churn-gateway', taskFamily: 'churn-gateway', container: 'gateway' });
-    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterName: ECS_NAMES.cluster });
-    template.hasResourceProperties('AWS::ECS::Service', { ServiceName: ECS_NAMES.service });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Family: ECS_NAMES.taskFamily });
+    expect(template).toHaveResourceProperties('AWS::ECS::Cluster', { ClusterName: ECS_NAMES.cluster });
+    expect(template).toHaveResourceProperties('AWS::ECS::Service', { ServiceName: ECS_NAMES.service });
+    expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', { Family: ECS_NAMES.taskFamily });
     expect(container().Name).toBe(ECS_NAMES.container);
-    template.hasOutput('ClusterName', { Value: ref(stack, stack.gateway.cluster) });
-    template.hasOutput('ServiceName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'Name'] } });
-    template.hasOutput('TaskDefinitionFamily', { Value: ECS_NAMES.taskFamily });
-    template.hasOutput('ContainerName', { Value: ECS_NAMES.container });
+    expect(template).toHaveOutput('ClusterName', { Value: ref(stack, stack.gateway.cluster) });
+    expect(template).toHaveOutput('ServiceName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'Name'] } });
+    expect(template).toHaveOutput('TaskDefinitionFamily', { Value: ECS_NAMES.taskFamily });
+    expect(template).toHaveOutput('ContainerName', { Value: ECS_NAMES.container });
   });
 
   it('builds the VPC over 2 AZs with one NAT gateway by default', () => {
-    template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    template.resourceCountIs('AWS::EC2::Subnet', 4);
-    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    expect(template).toHaveResourceCount('AWS::EC2::NatGateway', 1);
+    expect(template).toHaveResourceCount('AWS::EC2::Subnet', 4);
+    expect(template).toHaveResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
   });
 });
 
@@ -127,7 +127,7 @@ describe('optional service settings', () => {
   it('injects ADMIN_TOKEN from Secrets Manager, not as plain environment', () => {
     expect(container().Secrets).toContainEqual({ Name: 'ADMIN_TOKEN', ValueFrom: ADMIN_SECRET_ARN });
     expect(JSON.stringify(container().Environment)).not.toContain('ADMIN_TOKEN');
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    expect(template).toHaveResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: ADMIN_SECRET_ARN }),
@@ -175,8 +175,8 @@ describe('optional service settings', () => {
 
   it('uses the given image, task size and NAT gateway count', () => {
     expect(container().Image).toBe('docker.io/telcochurn/churn-gateway:1.4.2');
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '4096' });
-    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '4096' });
+    expect(template).toHaveResourceCount('AWS::EC2::NatGateway', 2);
   });
 });
 

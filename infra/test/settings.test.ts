@@ -80,11 +80,11 @@ const taskEgress = ({ stack, template }: Synthesized) =>
 /** Where each setting shows in the template synthesized from CONTEXT (or TOKEN_CONTEXT). */
 const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized) => void> = {
   image: (s) => expect(containerOf(s.template, s.stack, s.stack.gateway.taskDefinition).Image).toBe(CONTEXT.image),
-  cpu: (s) => s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024' }),
-  memoryMiB: (s) => s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { Memory: '3072' }),
+  cpu: (s) => expect(s.template).toHaveResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024' }),
+  memoryMiB: (s) => expect(s.template).toHaveResourceProperties('AWS::ECS::TaskDefinition', { Memory: '3072' }),
   desiredCount: (s) => expect(propsOfType(s.template, 'AWS::ApplicationAutoScaling::ScalableTarget')).toMatchObject([{ MinCapacity: 3 }]),
   maxCount: (s) => expect(propsOfType(s.template, 'AWS::ApplicationAutoScaling::ScalableTarget')).toMatchObject([{ MaxCapacity: 9 }]),
-  natGateways: (s) => s.template.resourceCountIs('AWS::EC2::NatGateway', 2),
+  natGateways: (s) => expect(s.template).toHaveResourceCount('AWS::EC2::NatGateway', 2),
   // The gateway's logs, the VPC flow log and the ECS event log: every log group the stack creates.
   logRetentionDays: (s) => expect(propsOfType(s.template, 'AWS::Logs::LogGroup').map((g) => g.RetentionInDays)).toEqual([90, 90, 90]),
   logLevel: (s) => expect(env(s).LOG_LEVEL).toBe('debug'),
@@ -106,7 +106,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
     expect((alarm?.Metrics as { MetricStat?: { Stat: string } }[]).map((m) => m.MetricStat?.Stat)).toContain('PR(:25.5)');
     expect(alarm?.AlarmDescription).toContain('p99 above 25.5 ms');
   },
-  certificateArn: (s) => s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Certificates: [{ CertificateArn: CERTIFICATE_ARN }] }),
+  certificateArn: (s) => expect(s.template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Certificates: [{ CertificateArn: CERTIFICATE_ARN }] }),
   adminTokenSecretArn: (s) => expect(secrets(s).ADMIN_TOKEN).toBe(ADMIN_SECRET_ARN),
   mlflowCredentialsSecretArn: (s) => expect(secrets(s).MLFLOW_TRACKING_PASSWORD).toBe(`${MLFLOW_CREDENTIALS_SECRET_ARN}:password::`),
   mlflowTokenSecretArn: (_, token) => expect(secrets(token).MLFLOW_TRACKING_TOKEN).toBe(MLFLOW_TOKEN_SECRET_ARN),
