@@ -1,4 +1,5 @@
-"""Step 6: write the model bundle (model.onnx, manifest.json, parity.json) per docs/model-bundle.md.
+"""Step 6: write the model bundle (model.onnx, manifest.json, parity.json, explainer.json) per
+docs/model-bundle.md.
 
 Returns: `build_manifest(...)` -> the manifest dict; `parity_json(...)` -> deterministic
 parity.json text; `write_bundle(...)` -> the bundle directory (`stage_bundle(...)`: the same
@@ -6,7 +7,8 @@ in two steps, see atomic_write.Staged); `with_registration(...)` ->
 a manifest copy with registeredModel version/alias filled in.
 
 JSON is written deterministically: sorted keys, 2-space indent for the manifest, one case
-per line for parity.json, floats in Python's shortest round-trip repr.
+per line for parity.json, floats in Python's shortest round-trip repr (explainer.json's text
+comes from explain.py, equally deterministic).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from churn_model import atomic_write
+from churn_model import atomic_write, explain
 from churn_model.data import Record
 from churn_model.features import FeatureSpec
 
@@ -26,6 +28,7 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 PARITY_FILE = "parity.json"
+EXPLAINER_FILE = explain.EXPLAINER_FILE
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,14 @@ class ManifestParity(TypedDict):
     tolerance: float
 
 
+class ManifestExplainer(TypedDict):
+    file: str
+    sha256: str
+    trees: int
+    referenceCount: int
+    tolerance: float
+
+
 class Manifest(TypedDict):
     formatVersion: int
     registeredModel: RegisteredModel
@@ -84,6 +95,7 @@ class Manifest(TypedDict):
     riskBands: RiskBands
     onnx: ManifestOnnx
     parity: ManifestParity
+    explainer: ManifestExplainer
     featureSpec: FeatureSpec
 
 
@@ -103,7 +115,7 @@ def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit
                    metrics: dict[str, float], threshold: float, threshold_rule: str,
                    medium_from: float, onnx_sha256: str, input_name: str, output_name: str,
                    opset: int, parity_sha256: str, parity_count: int, tolerance: float,
-                   feature_spec: FeatureSpec) -> Manifest:
+                   explainer: explain.Explainer, feature_spec: FeatureSpec) -> Manifest:
     """The manifest with registeredModel version/alias null (filled after registration)."""
     return {
         "formatVersion": FORMAT_VERSION,
@@ -123,8 +135,15 @@ def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit
                  "outputName": output_name, "positiveClassIndex": 1, "opset": opset},
         "parity": {"file": PARITY_FILE, "sha256": parity_sha256, "count": parity_count,
                    "tolerance": tolerance},
+        "explainer": explainer_entry(explainer),
         "featureSpec": feature_spec,
     }
+
+
+def explainer_entry(explainer: explain.Explainer) -> ManifestExplainer:
+    """The manifest's `explainer` object for explainer.json's text as written."""
+    return {"file": EXPLAINER_FILE, "sha256": sha256_hex(explainer.text.encode("utf-8")), "trees": explainer.tree_count,
+            "referenceCount": explainer.reference_count, "tolerance": explain.GATEWAY_TOLERANCE}
 
 
 def with_registration(manifest: Manifest, version: str | None, alias: str | None) -> Manifest:
@@ -138,20 +157,22 @@ def manifest_json(manifest: Mapping[str, object]) -> str:
     return json.dumps(manifest, sort_keys=True, indent=2) + "\n"
 
 
-def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str) -> Path:
-    """Write the three bundle files into `out_dir` (created if needed) as one replacement: a
+def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str,
+                 explainer_text: str) -> Path:
+    """Write the four bundle files into `out_dir` (created if needed) as one replacement: a
     failure part-way (disk full, …) raises OSError and leaves the old bundle whole, never a new
     model.onnx beside an old manifest.json (see atomic_write)."""
-    return stage_bundle(out_dir, onnx_bytes, manifest, parity_text).commit()
+    return stage_bundle(out_dir, onnx_bytes, manifest, parity_text, explainer_text).commit()
 
 
-def stage_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str
-                 ) -> atomic_write.Staged:
+def stage_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str,
+                 explainer_text: str) -> atomic_write.Staged:
     """`write_bundle` up to the renames: every file written (OSError if one cannot be, nothing
     changed), to be swapped in by `commit()` or dropped by `discard()`. The manifest goes last
     where the files must be renamed in one by one: it is what a reader opens first."""
     return atomic_write.stage_files(out_dir, {
         MODEL_FILE: onnx_bytes,
         PARITY_FILE: parity_text.encode("utf-8"),
+        EXPLAINER_FILE: explainer_text.encode("utf-8"),
         MANIFEST_FILE: manifest_json(manifest).encode("utf-8"),
     })

@@ -27,6 +27,7 @@ try:
     from churn_model.data import DataValidationError
     from churn_model.entry import data_file, os_error_text, training_config, usage_error, writable_folder
     from churn_model.entry import resolve_path as resolve_path
+    from churn_model.explain import ExplainerError
     from churn_model.export import ParityError
     from churn_model.interrupt import EXIT_CODE, INTERRUPTED, Interrupted
     from churn_model.mlflow_errors import MlflowRunError, RunFailedError
@@ -162,7 +163,8 @@ def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:
         raise usage_error(str(err)) from err
     except SplitSettingsError as err:  # raised before the run starts: the config's [split] against this data
         raise usage_error(f"the config {config_path} does not fit the data {opts.data_path}: {err}") from err
-    except (DataValidationError, ParityError, RunFailedError, BundleWriteError, MlflowRunError) as err:
+    except (DataValidationError, ParityError, ExplainerError, RunFailedError, BundleWriteError,
+            MlflowRunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     results.append(result)

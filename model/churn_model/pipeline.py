@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -39,7 +40,7 @@ from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
 
-from churn_model import bundle, evaluate, export, features, synthetic, train
+from churn_model import bundle, evaluate, explain, export, features, synthetic, train
 from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
 from churn_model.data import Dataset, load_dataset
 from churn_model.interrupt import INTERRUPTED, Interrupted, Progress, sigint_ignored
@@ -233,7 +234,7 @@ def _params(cfg: TrainingConfig, params: dict[str, Any], model: xgb.XGBClassifie
 
 
 def _export(cfg: TrainingConfig, model: xgb.XGBClassifier, spec: features.FeatureSpec,
-            x_test: np.ndarray, log: Log) -> tuple[export.OnnxExport, str, int, float]:
+            x_test: np.ndarray, log: Log) -> tuple[export.OnnxExport, str, int, float, explain.Explainer]:
     onnx_export = export.to_onnx(model, x_test.shape[1], cfg.export.opset)
     cases = synthetic.parity_customers(cfg.export.parity_count, cfg.export.parity_seed)
     x_cases = features.encode_records(cases, spec)
@@ -242,7 +243,14 @@ def _export(cfg: TrainingConfig, model: xgb.XGBClassifier, spec: features.Featur
     log(f"  ONNX opset {onnx_export.opset}; parity on {len(x_test)} test rows + {len(cases)} generated "
         f"customers: max |dp| = {delta:.3g} (tolerance {cfg.export.tolerance:g})")
     probs = export.xgboost_probabilities(model, x_cases).tolist()
-    return onnx_export, bundle.parity_json(cases, probs, cfg.export.tolerance), len(cases), delta
+    started = time.monotonic()
+    explainer = explain.build_explainer(model, x_test, x_cases)
+    log(f"  explainer: {explainer.tree_count} trees walk to xgboost's margins on the test rows and generated "
+        f"customers (max |delta| {explainer.max_margin_delta:.3g}, tolerance {explain.MARGIN_TOLERANCE:g}); SHAP "
+        f"reference for {explainer.reference_count} parity cases sums to their margins (max |delta| "
+        f"{explainer.max_reference_delta:.3g}, tolerance {explain.REFERENCE_SUM_TOLERANCE:g}); "
+        f"{len(explainer.text.encode()):,} bytes in {time.monotonic() - started:.2f} s")
+    return onnx_export, bundle.parity_json(cases, probs, cfg.export.tolerance), len(cases), delta, explainer
 
 
 @dataclass(frozen=True)
@@ -283,6 +291,7 @@ class TrainedModel(Evaluated):
     onnx_export: export.OnnxExport
     parity_text: str
     parity_count: int
+    explainer: explain.Explainer
 
 
 def fit_and_evaluate(cfg: TrainingConfig, dataset: Dataset, log: Log, cross_validate: bool = True) -> Evaluated:
@@ -351,12 +360,12 @@ def train_and_export(cfg: TrainingConfig, data_path: Path, log: Log) -> TrainedM
 def export_trained(cfg: TrainingConfig, dataset: Dataset, log: Log) -> TrainedModel:
     """Steps 2-5 on validated data: fit, evaluate, export to ONNX and check parity."""
     ev = fit_and_evaluate(cfg, dataset, log)
-    log(f"[5/{STEPS}] export: ONNX + parity check")
-    onnx_export, parity_text, count, delta = _export(cfg, ev.model, ev.spec, ev.x_test, log)
+    log(f"[5/{STEPS}] export: ONNX + parity check, explainer")
+    onnx_export, parity_text, count, delta, explainer = _export(cfg, ev.model, ev.spec, ev.x_test, log)
     evaluated = {f.name: getattr(ev, f.name) for f in fields(ev)}
     return TrainedModel(**(evaluated | {"metrics": dict(sorted((ev.metrics | {"parity_max_abs_diff": delta}).items()))}),
                         dataset=dataset, medium_from=train.medium_from(ev.threshold, cfg.threshold),
-                        onnx_export=onnx_export, parity_text=parity_text, parity_count=count)
+                        onnx_export=onnx_export, parity_text=parity_text, parity_count=count, explainer=explainer)
 
 
 def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
@@ -387,12 +396,13 @@ def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, m
         onnx_sha256=bundle.sha256_hex(trained.onnx_export.model_bytes),
         input_name=trained.onnx_export.input_name, output_name=trained.onnx_export.output_name,
         opset=trained.onnx_export.opset, parity_sha256=bundle.sha256_hex(trained.parity_text.encode()),
-        parity_count=trained.parity_count, tolerance=cfg.export.tolerance, feature_spec=trained.spec)
+        parity_count=trained.parity_count, tolerance=cfg.export.tolerance, explainer=trained.explainer,
+        feature_spec=trained.spec)
 
 
 def _log_artifacts(trained: TrainedModel, manifest: bundle.Manifest, staging: Path) -> None:
     bundle_dir = bundle.write_bundle(staging / "bundle", trained.onnx_export.model_bytes, manifest,
-                                     trained.parity_text)
+                                     trained.parity_text, trained.explainer.text)
     mlflow.log_artifacts(str(bundle_dir), artifact_path="bundle")
     mlflow.log_artifact(str(bundle_dir / bundle.MODEL_FILE), artifact_path="onnx")
     spec_file = staging / "feature_spec.json"
@@ -658,7 +668,7 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         progress.doing(doing)
         return logging_step(doing, logged, what)
 
-    with (tracked_run(experiment_id, logged, after_run, reported=(export.ParityError,),
+    with (tracked_run(experiment_id, logged, after_run, reported=(export.ParityError, explain.ExplainerError),
                       where=lambda: progress.where) as active,
           tempfile.TemporaryDirectory() as tmp):
         done.run_id = active.info.run_id
@@ -712,7 +722,8 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         final = bundle.with_registration(manifest, version, alias)
         done.publishing = Publishing(doing=progress.doing)
         try:
-            publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text),
+            publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text,
+                                                     trained.explainer.text),
                     opts.registered_model, version, alias, log, done.publishing)
         except (BundleWriteError, MlflowRunError) as err:
             if version is not None and alias is not None:  # decided champion, not made one: the tag says so

@@ -18,8 +18,8 @@ import pytest
 from churn_model import atomic_write, bundle
 
 # parity.json is the large file: the fault hits it after model.onnx has been written in full.
-OLD = (b"old model " * 100, {"version": "old"}, "old parity\n" * 100)
-NEW = (b"new model " * 100, {"version": "new"}, "new parity\n" * 20_000)  # 220 kB of parity
+OLD = (b"old model " * 100, {"version": "old"}, "old parity\n" * 100, "old explainer\n")
+NEW = (b"new model " * 100, {"version": "new"}, "new parity\n" * 20_000, "new explainer\n")  # 220 kB of parity
 FILE_SIZE_LIMIT = 64 * 1024
 
 
@@ -38,9 +38,9 @@ def contents(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def expected(onnx: bytes, manifest: dict[str, str], parity: str) -> dict[str, bytes]:
+def expected(onnx: bytes, manifest: dict[str, str], parity: str, explainer: str) -> dict[str, bytes]:
     return {bundle.MANIFEST_FILE: bundle.manifest_json(manifest).encode(), bundle.MODEL_FILE: onnx,
-            bundle.PARITY_FILE: parity.encode()}
+            bundle.PARITY_FILE: parity.encode(), bundle.EXPLAINER_FILE: explainer.encode()}
 
 
 @pytest.mark.parametrize("others", [[], ["README.md"]], ids=["bundle folder", "folder shared with other files"])

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import cli, synthetic
+from churn_model import cli, explain, synthetic
 from churn_model.config import REPO_ROOT
 from churn_model.pipeline import PipelineResult
 from tests.conftest import run_cli, write_csv
@@ -245,3 +245,22 @@ def test_the_summary_says_why_there_is_no_version_or_alias(
     rows = [tuple(part.strip() for part in line.split("|")) for line in cli.summary(result).splitlines()[1:-1]]
     assert rows[-3:] == expected
     assert "None" not in cli.summary(result)
+
+
+def test_an_explainer_that_fails_its_check_stops_the_run_in_one_line(
+        tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """As a failed ONNX parity check: exit 1, one line naming the check and the run (ended FAILED with that
+    reason), nothing registered, no bundle written. Forced by a tolerance no sum can meet."""
+    monkeypatch.setattr(explain, "REFERENCE_SUM_TOLERANCE", -1.0)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out = tmp_path / "out"
+    assert cli.main(["--data", str(small_csv), "--out", str(out), "--tracking-uri", uri]) == 1
+    err = capsys.readouterr().err.splitlines()[-1]  # above it, MLflow's own notes on creating a new sqlite store
+    assert re.fullmatch(r"error: SHAP reference row \d+ sums to \S+, its case's margin is \S+ \(\|delta\| \S+ > -1\); "
+                        r"run (\w+) had logged training_config\.json and ends FAILED; nothing was registered, the bundle "
+                        rf"in {re.escape(str(out))} was not written and champion was not moved", err), err
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run_id = re.search(r"run (\w+) had logged", err).group(1)  # type: ignore[union-attr]
+    run = client.get_run(run_id)
+    assert run.info.status == "FAILED" and run.data.tags["mlflow.note.content"].startswith("SHAP reference row ")
+    assert client.search_registered_models() == [] and not out.exists()

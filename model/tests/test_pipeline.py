@@ -34,6 +34,20 @@ def test_small_run_learns_and_writes_bundle(small_run: Run) -> None:
     assert manifest["metrics"] == result.metrics
 
 
+def test_the_explainer_is_written_with_its_manifest_entry(small_run: Run) -> None:
+    result, _, opts = small_run
+    manifest = json.loads((opts.out_dir / "manifest.json").read_text())
+    text = (opts.out_dir / "explainer.json").read_bytes()
+    explainer = json.loads(text)
+    assert manifest["explainer"] == {
+        "file": "explainer.json", "sha256": hashlib.sha256(text).hexdigest(), "trees": int(result.params["n_rounds"]),
+        "referenceCount": len(range(0, manifest["parity"]["count"], 10)), "tolerance": 1e-4}
+    assert len(explainer["trees"]) == manifest["explainer"]["trees"]
+    assert explainer["reference"]["parityCases"] == list(range(0, manifest["parity"]["count"], 10))
+    assert len(explainer["reference"]["contributions"]) == manifest["explainer"]["referenceCount"]
+    assert explainer["featureCount"] == len(manifest["featureSpec"]["features"])
+
+
 def test_run_is_logged_to_mlflow(small_run: Run) -> None:
     result, uri, _ = small_run
     client = MlflowClient(tracking_uri=uri)
@@ -56,7 +70,7 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
     assert sizes["train_churners"] == sizes["fit_churners"] + sizes["validation_churners"]
     assert len(sizes) == 10
     bundle_files = {a.path for a in client.list_artifacts(result.run_id, "bundle")}
-    assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json"}
+    assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json", "bundle/explainer.json"}
     top = {a.path for a in client.list_artifacts(result.run_id)}
     assert {"feature_spec.json", "onnx", "plots"} <= top
     plots = {a.path for a in client.list_artifacts(result.run_id, "plots")}
@@ -165,6 +179,7 @@ def test_same_data_and_seed_give_identical_results(cfg: TrainingConfig, small_cs
     assert first.metrics == second.metrics
     assert first.onnx_export.model_bytes == second.onnx_export.model_bytes
     assert first.parity_text == second.parity_text
+    assert first.explainer.text == second.explainer.text
     assert np.array_equal(first.p_test, second.p_test)
 
 
