@@ -11,8 +11,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from churn_model import schema
+from churn_model import explain, schema
 from churn_model.features import encode_records
+from tests import treeshap
 from tests.targets import F1_TARGET, ROC_AUC_FLOOR, ROC_AUC_TARGET, roc_auc_target_unmet
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundle"
@@ -28,6 +29,43 @@ def manifest() -> dict[str, Any]:
 def test_checksums_match_manifest(manifest: dict[str, Any]) -> None:
     assert hashlib.sha256((BUNDLE / "model.onnx").read_bytes()).hexdigest() == manifest["onnx"]["sha256"]
     assert hashlib.sha256((BUNDLE / "parity.json").read_bytes()).hexdigest() == manifest["parity"]["sha256"]
+    assert hashlib.sha256((BUNDLE / "explainer.json").read_bytes()).hexdigest() == manifest["explainer"]["sha256"]
+
+
+def test_the_explainer_is_the_served_model_as_the_manifest_describes_it(manifest: dict[str, Any]) -> None:
+    """explainer.json's counts are the manifest's, its trees are the model's boosting rounds, its
+    reference names parity cases that exist, and walking its trees gives parity.json's probabilities
+    (the model.onnx the gateway serves, as the parity replay above shows)."""
+    entry = manifest["explainer"]
+    assert entry["file"] == "explainer.json" and entry["tolerance"] == explain.GATEWAY_TOLERANCE
+    written = json.loads((BUNDLE / entry["file"]).read_text())
+    assert (written["formatVersion"], written["method"]) == (1, explain.METHOD)
+    assert entry["trees"] == len(written["trees"]) == int(manifest["params"]["n_rounds"])  # every boosting round
+    assert written["featureCount"] == len(manifest["featureSpec"]["features"])
+    cases = json.loads((BUNDLE / "parity.json").read_text())["cases"]
+    indexes = written["reference"]["parityCases"]
+    assert indexes == list(range(0, len(cases), 10)) and entry["referenceCount"] == len(indexes) == 240
+    contributions = np.array(written["reference"]["contributions"])
+    assert contributions.shape == (len(indexes), written["featureCount"] + 1)
+    x = encode_records([c["input"] for c in cases], manifest["featureSpec"])
+    trees = explain.Trees(written["baseMargin"], written["trees"], written["featureCount"])
+    margins = explain.walk_margins(trees, x)  # float64, as the gateway adds
+    probabilities = np.array([c["probability"] for c in cases])
+    assert np.max(np.abs(1 / (1 + np.exp(-margins)) - probabilities)) <= manifest["parity"]["tolerance"]
+    assert np.max(np.abs(contributions.sum(axis=1) - margins[indexes])) <= explain.REFERENCE_SUM_TOLERANCE
+    for tree in written["trees"]:
+        for values in (tree["threshold"], tree["leaf"], tree["cover"]):
+            assert all(float(np.float32(v)) == v for v in values)  # float32s, written exactly
+
+
+def test_treeshap_on_the_explainers_trees_gives_its_reference(manifest: dict[str, Any]) -> None:
+    """What the gateway checks before serving the bundle: SHAP values recomputed from the trees and
+    covers are the reference to within the manifest's tolerance, for every reference case."""
+    written = json.loads((BUNDLE / "explainer.json").read_text())
+    cases = json.loads((BUNDLE / "parity.json").read_text())["cases"]
+    x = encode_records([cases[i]["input"] for i in written["reference"]["parityCases"]], manifest["featureSpec"])
+    reference = np.array(written["reference"]["contributions"])
+    assert np.max(np.abs(treeshap.contributions(written, x) - reference)) <= manifest["explainer"]["tolerance"]
 
 
 def test_parity_cases_replay_through_onnxruntime(manifest: dict[str, Any]) -> None:
