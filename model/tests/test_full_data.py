@@ -48,6 +48,16 @@ def test_full_data_bundle_matches_run(full_run: tuple[PipelineResult, Path]) -> 
     assert manifest["metrics"] == result.metrics and manifest["registeredModel"]["alias"] == "champion"
 
 
+def test_full_data_explainer_is_the_committed_one(full_run: tuple[PipelineResult, Path]) -> None:
+    """The committed explainer.json is what training writes for this data and config, byte for byte,
+    with the same manifest entry (the committed bundle is a full-data run's, as parity.json is)."""
+    _, bundle_dir = full_run
+    committed = Path(__file__).resolve().parents[1] / "bundle"
+    assert (bundle_dir / "explainer.json").read_bytes() == (committed / "explainer.json").read_bytes()
+    entry = json.loads((bundle_dir / "manifest.json").read_text())["explainer"]
+    assert entry == json.loads((committed / "manifest.json").read_text())["explainer"]
+
+
 def test_the_metrics_are_the_served_model_on_the_held_out_split(
         cfg: TrainingConfig, full_run: tuple[PipelineResult, Path]) -> None:
     """The targets below are met by what the gateway serves, on customers it never trained on: the
