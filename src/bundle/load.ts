@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { BundleError, zodIssues } from '../errors.js';
+import { parseExplainerFile, type ExplainerFile } from '../model/explainer.js';
 import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
 
 export interface RawBundle {
@@ -16,6 +17,8 @@ export interface RawBundle {
   readonly manifestJson: string;
   readonly onnx: Uint8Array;
   readonly parityJson: string;
+  /** The manifest's explainer file; null when the manifest names none. */
+  readonly explainerJson: string | null;
 }
 
 export interface VerifiedBundle {
@@ -23,6 +26,11 @@ export interface VerifiedBundle {
   readonly manifest: Manifest;
   readonly onnx: Uint8Array;
   readonly parity: ParityFile;
+  /**
+   * The explainer file, its checksum and format checked; null when the manifest names none (the
+   * model is served without explanations). ChurnModel.create checks it against the model.
+   */
+  readonly explainer: ExplainerFile | null;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -68,7 +76,17 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
       `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
     );
   }
-  return { origin: raw.origin, manifest, onnx: raw.onnx, parity };
+  return { origin: raw.origin, manifest, onnx: raw.onnx, parity, explainer: explainerOf(manifest, raw) };
+}
+
+/** The manifest's explainer file, its sha256 and format checked, or null when the manifest names none. */
+function explainerOf(manifest: Manifest, raw: RawBundle): ExplainerFile | null {
+  const entry = manifest.explainer;
+  if (!entry) return null;
+  if (raw.explainerJson === null) throw new BundleError(`${entry.file} in ${raw.origin} was not read, but the manifest names it`);
+  const sha = sha256Hex(raw.explainerJson);
+  if (sha !== entry.sha256) throw new BundleError(`${entry.file} in ${raw.origin} has sha256 ${sha}, but the manifest says ${entry.sha256}`);
+  return parseExplainerFile(raw.explainerJson, entry.file, raw.origin);
 }
 
 /** The usual reasons a bundle file cannot be read, in words; the code stays for searching. */
@@ -94,9 +112,10 @@ export async function readBundleDir(dir: string): Promise<RawBundle> {
   const manifestJson = (await readOrExplain(path.join(dir, MANIFEST_FILE))).toString('utf8');
   // The whole manifest, not only the file names read next: every fault in it is named at once.
   const files = parseJson(manifestSchema, manifestJson, MANIFEST_FILE, dir);
-  const [onnx, parity] = await Promise.all([
+  const [onnx, parity, explainer] = await Promise.all([
     readOrExplain(path.join(dir, files.onnx.file)),
     readOrExplain(path.join(dir, files.parity.file)),
+    files.explainer ? readOrExplain(path.join(dir, files.explainer.file)) : null,
   ]);
-  return { origin: dir, manifestJson, onnx: new Uint8Array(onnx), parityJson: parity.toString('utf8') };
+  return { origin: dir, manifestJson, onnx: new Uint8Array(onnx), parityJson: parity.toString('utf8'), explainerJson: explainer?.toString('utf8') ?? null };
 }

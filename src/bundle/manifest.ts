@@ -28,6 +28,18 @@ export const encodedFeatureSchema = z.discriminatedUnion('transform', [
   }),
 ]);
 
+/**
+ * The explainer's entry (optional: model versions registered before it existed have none and
+ * are served without explanations). `tolerance` is in log-odds per contribution.
+ */
+export const explainerEntrySchema = z.object({
+  file: z.string().min(1),
+  sha256,
+  trees: z.number().int().min(1),
+  referenceCount: z.number().int().min(1),
+  tolerance: z.number().positive(),
+});
+
 export const featureSpecSchema = z.object({
   columns: z.array(featureColumnSchema).min(1),
   features: z.array(encodedFeatureSchema).min(1),
@@ -56,6 +68,7 @@ export const manifestSchema = z.object({
     opset: z.number().int().optional(),
   }),
   parity: z.object({ file: z.string().min(1), sha256, count: z.number().int().min(1), tolerance: z.number().positive() }),
+  explainer: explainerEntrySchema.optional(),
   featureSpec: featureSpecSchema,
 });
 

@@ -8,6 +8,7 @@ import type { Manifest } from '../bundle/manifest.js';
 import type { VerifiedBundle } from '../bundle/load.js';
 import { BundleError, InferenceError, describeError } from '../errors.js';
 import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
+import { verifyExplainer, type Explainer } from './explainer.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from './features.js';
 import { OnnxHost, WorkerLostError, type WorkerLoss } from './onnx-host.js';
 
@@ -97,6 +98,7 @@ export class ChurnModel {
   /** An input buffer back from the worker, reused by the next run that fits in it. */
   private scratch: ArrayBuffer | null = null;
   private parityReport: ParityReport | null = null;
+  private explainerRef: Explainer | null = null;
   /** Set while the latest run failed (cleared by the next run that succeeds). */
   private failingState: InferenceFailing | null = null;
   private observer: InferenceObserver | null = null;
@@ -112,6 +114,11 @@ export class ChurnModel {
   ) {
     // Unregistered: the whole run id, which an auditor can look up (runs/get); a prefix cannot be.
     this.modelVersion = lineage.version ?? `run-${lineage.runId}`;
+  }
+
+  /** The risk drivers' explainer, accepted after the parity replay (set once, by create); null when the bundle has none. */
+  get explainer(): Explainer | null {
+    return this.explainerRef;
   }
 
   /** The parity replay that accepted this model (set once, by create). */
@@ -149,6 +156,8 @@ export class ChurnModel {
     };
     try {
       model.parityReport = await model.replayParity(bundle);
+      // Refused like a parity failure: its trees must give xgboost's own values for the model's parity cases.
+      model.explainerRef = bundle.explainer ? verifyExplainer(bundle, bundle.explainer) : null;
       return model;
     } catch (err) {
       await session.release();

@@ -4,7 +4,7 @@
  * The bundle is verified (checksums, contract, parity) exactly like the packaged one; the
  * lineage is what MLflow reports, not what the manifest says.
  */
-import { MANIFEST_FILE, verifyBundle } from '../bundle/load.js';
+import { MANIFEST_FILE, verifyBundle, type RawBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError } from '../errors.js';
 import { MlflowError, type CallOptions, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
@@ -134,16 +134,19 @@ export class MlflowModelSource implements ModelSource {
     return `${this.modelUri} = version ${version.version} of ${version.name}`;
   }
 
-  /** manifest.json first, then the two files it names, as one RawBundle. */
-  private async downloadBundle(run: Run, bundlePath: string, origin: string, call: CallOptions) {
+  /** manifest.json first, then the files it names (ONNX, parity, and the explainer when it names one), as one RawBundle. */
+  private async downloadBundle(run: Run, bundlePath: string, origin: string, call: CallOptions): Promise<RawBundle> {
     const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`, call));
-    const files = manifestSchema.pick({ onnx: true, parity: true }).safeParse(safeJson(manifestJson));
+    const files = manifestSchema.pick({ onnx: true, parity: true, explainer: true }).safeParse(safeJson(manifestJson));
     if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its ONNX and parity files: ${files.error.issues.map((i) => i.message).join('; ')}`);
-    const [onnx, parity] = await Promise.all([
+    const { explainer } = files.data;
+    const [onnx, parity, explainerBytes] = await Promise.all([
       this.client.downloadArtifact(run, `${bundlePath}/${files.data.onnx.file}`, call),
       this.client.downloadArtifact(run, `${bundlePath}/${files.data.parity.file}`, call),
+      // Versions registered before explainers existed name none, and are served without explanations.
+      explainer ? this.client.downloadArtifact(run, `${bundlePath}/${explainer.file}`, call) : null,
     ]);
-    return { origin, manifestJson, onnx, parityJson: decoder.decode(parity) };
+    return { origin, manifestJson, onnx, parityJson: decoder.decode(parity), explainerJson: explainerBytes === null ? null : decoder.decode(explainerBytes) };
   }
 }
 
