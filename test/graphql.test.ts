@@ -458,7 +458,7 @@ describe('Prediction.modelRunId', () => {
   let other: TestGateway;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'graphql-model-run-'));
-    for (const file of [manifest.onnx.file, manifest.parity.file]) await copyFile(path.join(BUNDLE_DIR, file), path.join(dir, file));
+    for (const file of [manifest.onnx.file, manifest.parity.file, ...(manifest.explainer ? [manifest.explainer.file] : [])]) await copyFile(path.join(BUNDLE_DIR, file), path.join(dir, file));
     await writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, run: { ...manifest.run, runId: OTHER_RUN } }));
     other = await startTestGateway({ MODEL_DIR: dir, LOG_LEVEL: 'warn' });
   });

@@ -38,7 +38,7 @@ async function uploadBundle(runId: string): Promise<void> {
   const manifest = JSON.parse(Buffer.from(files['manifest.json'] as Uint8Array).toString('utf8')) as { run: { runId: string } };
   manifest.run.runId = runId;
   // The manifest last: the gateway reads it first, so no poll finds a bundle half uploaded.
-  const upload: Record<string, Uint8Array | string> = { 'model.onnx': files['model.onnx'] as Uint8Array, 'parity.json': files['parity.json'] as Uint8Array, 'manifest.json': JSON.stringify(manifest) };
+  const upload: Record<string, Uint8Array | string> = { ...Object.fromEntries(Object.entries(files).filter(([name]) => name !== 'manifest.json')), 'manifest.json': JSON.stringify(manifest) };
   for (const [file, bytes] of Object.entries(upload)) {
     const res = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/bundle/${file}`, {
       method: 'PUT',

@@ -157,8 +157,10 @@ export async function registerHandMadeBundle(
   return { version: mv.model_version.version, runId };
 }
 
+/** The bundle's files by name: the manifest, the ONNX model, the parity file and, when the manifest names one, the explainer. */
 export async function readBundleFiles(dir: string): Promise<Record<string, Uint8Array>> {
-  const names = ['manifest.json', 'model.onnx', 'parity.json'];
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { explainer?: { file: string } };
+  const names = ['manifest.json', 'model.onnx', 'parity.json', ...(manifest.explainer ? [manifest.explainer.file] : [])];
   const bytes = await Promise.all(names.map((n) => readFile(path.join(dir, n))));
   return Object.fromEntries(names.map((n, i) => [n, new Uint8Array(bytes[i] as Buffer)]));
 }
