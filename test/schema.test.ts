@@ -60,8 +60,15 @@ describe('public contract', () => {
     if (!isObjectType(prediction)) throw new Error('Prediction missing');
     expect(Object.fromEntries(Object.values(prediction.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({
       customerId: 'String', churnProbability: 'Float!', willChurn: 'Boolean!', riskLevel: 'RiskLevel!', threshold: 'Float!', modelVersion: 'String!',
-      modelRunId: 'String!', outsideTrainingRange: '[TrainingRangeNote!]!',
+      modelRunId: 'String!', outsideTrainingRange: '[TrainingRangeNote!]!', explanation: 'Explanation',
     });
+    const fieldsOf = (name: string) => {
+      const t = schema.getType(name);
+      if (!isObjectType(t)) throw new Error(`${name} missing`);
+      return Object.fromEntries(Object.values(t.getFields()).map((f) => [f.name, [String(f.type), ...f.args.map((a) => `${a.name}: ${String(a.type)}`)].join(' ')]));
+    };
+    expect(fieldsOf('Explanation')).toEqual({ baseLogOdds: 'Float!', logOdds: 'Float!', drivers: '[RiskDriver!]! top: Int' });
+    expect(fieldsOf('RiskDriver')).toEqual({ name: 'String!', fields: '[String!]!', contribution: 'Float!' });
     const note = schema.getType('TrainingRangeNote');
     if (!isObjectType(note)) throw new Error('TrainingRangeNote missing');
     expect(Object.fromEntries(Object.values(note.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({ field: 'String!', value: 'Float!', observedMin: 'Float!', observedMax: 'Float!' });

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { ChurnModel, ParityReport } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { gatewayFailure } from './errors.js';
+import { ExplainerInfo } from './explanation.js';
 
 interface KeyValue<V> {
   readonly key: string;
@@ -246,6 +247,14 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     }),
     onnx: t.field({ type: OnnxModel, description: "The ONNX graph, as the manifest's onnx describes it (its input and output checked against the loaded graph).", resolve: (m) => m }),
     parity: t.field({ type: ParityCheck, description: 'The parity replay that accepted the model.', resolve: (m) => m }),
+    explainer: t.field({
+      type: ExplainerInfo,
+      nullable: true,
+      description:
+        "The explainer behind Prediction.explanation, checked at load against xgboost's own values; null when the model's bundle carries " +
+        'none (versions trained before explainers were added), and then every Prediction.explanation is null.',
+      resolve: (m) => (m.explainer ? { ...m.explainer.report, drivers: m.explainer.driverCount } : null),
+    }),
     bundleFormatVersion: t.int({ description: 'Version of the bundle format (docs/model-bundle.md).', resolve: (m) => m.manifest.formatVersion }),
   }),
 });

@@ -8,6 +8,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
+import { Explanation, checkDriversTop, explanationOf } from './explanation.js';
 import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
 
@@ -47,6 +48,16 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
         'of such a customer is an extrapolation: treat it with caution. A null totalCharges (not yet billed) is never listed.',
       // Computed only when selected: the scoring path does none of this work.
       resolve: (p) => outsideTrainingRange(p.model, p.record),
+    }),
+    explanation: t.field({
+      type: Explanation,
+      nullable: true,
+      description:
+        "Why the model gives this customer this risk: its risk drivers (SHAP values in log-odds, by input field) from the model that " +
+        'computed this prediction. Null when that model version carries no explainer (ModelInfo.explainer is null: versions trained ' +
+        'before explainers were added to the bundle). Computed only when selected.',
+      // Computed only when selected: the scoring path does none of this work.
+      resolve: (p, _args, ctx) => explanationOf(p, ctx),
     }),
   }),
 });
@@ -99,12 +110,14 @@ builder.mutationField('predict', (t) =>
     description:
       'Predicts churn for one customer. Errors, by extensions.code: BAD_USER_INPUT (HTTP 400) when the customer breaks a rule, with ' +
       'extensions.issues [{ path, message }] from the argument (e.g. ["customer", "tenure"]) and extensions.issueCount, or when a ' +
-      'variable does not fit CustomerInput (one error per problem, its path from the variable, e.g. ["c", "tenure"]); ' +
+      'variable does not fit CustomerInput (one error per problem, its path from the variable, e.g. ["c", "tenure"]), or when ' +
+      'explanation { drivers(top:) } is outside 1 to the number of risk drivers (path ["top"], before anything is scored); ' +
       'MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, with extensions.requestId to quote) when no model can answer.',
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
-    resolve: async (_root, { customer }, ctx) => {
+    resolve: async (_root, { customer }, ctx, info) => {
       const issues: InputIssue[] = [];
       reserveRows(ctx, 1, 'customer');
+      checkDriversTop(info, ctx);
       const request = customerFromInput(customer, ['customer'], issues);
       if (issues.length > 0) throw badUserInput(issues);
       const [prediction] = await score(ctx, [request]);
@@ -122,8 +135,9 @@ builder.mutationField('predictBatch', (t) =>
       'extensions.issueCount). At most MAX_BATCH rows (default 10,000), counted over all predict and predictBatch fields of the request ' +
       '(BAD_USER_INPUT at path ["customers"] beyond). Errors as for predict, with the row index in the path: ["customers", 3, "tenure"].',
     args: { customers: t.arg({ type: [CustomerInput], required: true, description: 'The customers to score.' }) },
-    resolve: async (_root, { customers }, ctx) => {
+    resolve: async (_root, { customers }, ctx, info) => {
       reserveRows(ctx, customers.length, 'customers');
+      checkDriversTop(info, ctx);
       const issues: InputIssue[] = [];
       const requests: CustomerRequest[] = [];
       const check = (i: number): boolean => {

@@ -1,0 +1,310 @@
+/**
+ * Prediction.explanation and ModelInfo.explainer on the real gateway (real bundle, real ONNX
+ * session, real port): what a frontend team and an auditor read. Every document is sent twice:
+ * the first run is Yoga's, the second the compiled (graphql-jit) one.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { readBundleDir, verifyBundle } from '../src/bundle/load.js';
+import type { CustomerInput } from '../src/generated/graphql.js';
+import { ChurnModel } from '../src/model/churn-model.js';
+import type { Prediction } from '../src/prediction.js';
+import { schema } from '../src/schema/index.js';
+import type { GraphQLContext } from '../src/schema/builder.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, type TestGateway } from './helpers/index.js';
+
+interface Driver {
+  name: string;
+  fields: string[];
+  contribution: number;
+}
+interface Explanation {
+  baseLogOdds: number;
+  logOdds: number;
+  drivers: Driver[];
+}
+interface Scored {
+  churnProbability: number;
+  modelVersion: string;
+  explanation: Explanation | null;
+}
+
+const EXPLANATION = 'explanation { baseLogOdds logOdds drivers { name fields contribution } }';
+const PREDICT = `mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability modelVersion ${EXPLANATION} } }`;
+const BATCH = `mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability modelVersion ${EXPLANATION} } }`;
+
+/** A month-to-month fiber customer three months in: what retention teams call high risk. */
+const FIBER_MONTHLY: CustomerInput = {
+  ...GRAPHQL_CUSTOMER,
+  tenure: 3,
+  phoneService: true,
+  multipleLines: 'YES',
+  internetService: 'FIBER_OPTIC',
+  streamingTV: 'YES',
+  streamingMovies: 'YES',
+  monthlyCharges: 99.65,
+  totalCharges: 298.95,
+};
+
+const manifest = JSON.parse(await readFile(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as {
+  explainer: { trees: number; referenceCount: number; tolerance: number; sha256: string };
+  featureSpec: { columns: { name: string }[] };
+};
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ MODEL_DIR: BUNDLE_DIR, LOG_LEVEL: 'warn' });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+/** The same document twice (Yoga, then compiled): both answers, which must be equal. */
+async function twice<T>(query: string, variables: Record<string, unknown>): Promise<{ status: number; data: T | null | undefined; errors: unknown[] | undefined }> {
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await gql<T, Record<string, unknown>>(gw.url, query, variables);
+    runs.push({ status: res.status, data: res.body.data, errors: res.body.errors });
+  }
+  expect(runs[1]).toEqual(runs[0]);
+  return runs[0] as { status: number; data: T | null | undefined; errors: unknown[] | undefined };
+}
+
+function expectWhole(p: Scored): Explanation {
+  const e = p.explanation;
+  if (!e) throw new Error('no explanation');
+  expect(e.drivers).toHaveLength(20);
+  expect(e.drivers.map((d) => d.name).sort()).toEqual([...manifest.featureSpec.columns.map((c) => c.name), 'TotalCharges/tenure'].sort());
+  expect(e.drivers.find((d) => d.name === 'TotalCharges/tenure')?.fields).toEqual(['TotalCharges', 'tenure']);
+  expect(e.drivers.find((d) => d.name === 'PaymentMethod')?.fields).toEqual(['PaymentMethod']);
+  const sum = e.drivers.reduce((s, d) => s + d.contribution, 0);
+  expect(Math.abs(e.logOdds - e.baseLogOdds - sum)).toBeLessThan(1e-9);
+  expect(Math.abs(sigmoid(e.logOdds) - p.churnProbability)).toBeLessThanOrEqual(1e-5);
+  const order = [...e.drivers].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.name.localeCompare(b.name));
+  expect(e.drivers).toEqual(order);
+  return e;
+}
+
+describe('Prediction.explanation', () => {
+  it('explains predict: 20 drivers by |contribution| that add up to logOdds − baseLogOdds, sigmoid(logOdds) = churnProbability', async () => {
+    for (const c of [GRAPHQL_CUSTOMER, FIBER_MONTHLY, LOYAL_CUSTOMER]) {
+      const res = await twice<{ predict: Scored }>(PREDICT, { c });
+      expect(res.status).toBe(200);
+      expectWhole(res.data?.predict as Scored);
+    }
+  });
+
+  it('baseLogOdds is the same for every customer; Contract raises the risk of a month-to-month fiber customer and lowers a two-year one', async () => {
+    const fiber = expectWhole((await twice<{ predict: Scored }>(PREDICT, { c: FIBER_MONTHLY })).data?.predict as Scored);
+    const loyal = expectWhole((await twice<{ predict: Scored }>(PREDICT, { c: LOYAL_CUSTOMER })).data?.predict as Scored);
+    expect(fiber.baseLogOdds).toBe(loyal.baseLogOdds);
+    const contract = (e: Explanation) => e.drivers.find((d) => d.name === 'Contract')?.contribution ?? Number.NaN;
+    expect(contract(fiber)).toBeGreaterThan(0);
+    expect(contract(loyal)).toBeLessThan(0);
+    expect(fiber.logOdds).toBeGreaterThan(fiber.baseLogOdds);
+    expect(loyal.logOdds).toBeLessThan(loyal.baseLogOdds);
+    // Contract is among the month-to-month fiber customer's three largest drivers.
+    expect(fiber.drivers.slice(0, 3).map((d) => d.name)).toContain('Contract');
+  });
+
+  it('drivers(top: 3) are the three largest of all, in the same order', async () => {
+    const all = expectWhole((await twice<{ predict: Scored }>(PREDICT, { c: FIBER_MONTHLY })).data?.predict as Scored);
+    const top = await twice<{ predict: { explanation: { drivers: Driver[] } } }>(
+      'mutation T($c: CustomerInput!, $n: Int) { predict(customer: $c) { explanation { drivers(top: $n) { name fields contribution } } } }',
+      { c: FIBER_MONTHLY, n: 3 },
+    );
+    expect(top.data?.predict.explanation.drivers).toEqual(all.drivers.slice(0, 3));
+    const literal = await twice<{ predict: { explanation: { drivers: Driver[] } } }>(
+      'mutation T($c: CustomerInput!) { predict(customer: $c) { explanation { drivers(top: 20) { name } } } }',
+      { c: FIBER_MONTHLY },
+    );
+    expect(literal.data?.predict.explanation.drivers.map((d) => d.name)).toEqual(all.drivers.map((d) => d.name));
+    const none = await twice<{ predict: { explanation: { drivers: Driver[] } } }>(
+      'mutation T($c: CustomerInput!, $n: Int) { predict(customer: $c) { explanation { drivers(top: $n) { name } } } }',
+      { c: FIBER_MONTHLY, n: null },
+    );
+    expect(none.data?.predict.explanation.drivers).toHaveLength(20);
+  });
+
+  it('refuses top outside 1..20 with one BAD_USER_INPUT naming top and the range, before anything is scored', async () => {
+    const refused = [
+      ['mutation T($c: CustomerInput!, $n: Int) { predict(customer: $c) { explanation { drivers(top: $n) { name } } } }', { c: FIBER_MONTHLY, n: 0 }, 0],
+      ['mutation T($c: CustomerInput!) { predict(customer: $c) { churnProbability explanation { drivers(top: 21) { name } } } }', { c: FIBER_MONTHLY }, 21],
+      // Every row of a batch has the same top: one error, not one per row.
+      ['mutation T($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { e: explanation { ...D } } } fragment D on Explanation { drivers(top: -2) { name } }', { cs: [FIBER_MONTHLY, LOYAL_CUSTOMER, GRAPHQL_CUSTOMER] }, -2],
+    ] as const;
+    const runs = async () => Number(/^gateway_inference_rows_per_run_count(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
+    const before = await runs();
+    expect(before).toBeGreaterThanOrEqual(0);
+    for (const [query, variables, top] of refused) {
+      const res = await twice<unknown>(query, variables);
+      expect(res.status).toBe(400);
+      expect(res.data).toBeNull();
+      expect(res.errors).toEqual([
+        {
+          message: `Invalid input: top: must be from 1 to 20 (the number of risk drivers); got ${top}`,
+          path: [query.includes('predictBatch') ? 'predictBatch' : 'predict'],
+          locations: expect.any(Array) as unknown,
+          extensions: { code: 'BAD_USER_INPUT', issues: [{ path: ['top'], message: `must be from 1 to 20 (the number of risk drivers); got ${top}` }], issueCount: 1 },
+        },
+      ]);
+    }
+    // Nothing was scored for them: no inference run.
+    expect(await runs()).toBe(before);
+  });
+
+  it('explains each row of predictBatch as predicting it alone would, in input order', async () => {
+    const customers = [FIBER_MONTHLY, LOYAL_CUSTOMER, GRAPHQL_CUSTOMER, FIBER_MONTHLY];
+    const alone: (Scored | undefined)[] = [];
+    for (const c of customers) alone.push((await twice<{ predict: Scored }>(PREDICT, { c })).data?.predict);
+    const batch = await twice<{ predictBatch: Scored[] }>(BATCH, { cs: customers });
+    expect(batch.status).toBe(200);
+    expect(batch.data?.predictBatch).toEqual(alone);
+    expect(new Set(batch.data?.predictBatch.map((p) => p.explanation?.logOdds)).size).toBe(3);
+  });
+
+  it('explains every row of a batch larger than one chunk of explanations (1,000 rows), each as alone', async () => {
+    const customers = Array.from({ length: 1000 }, (_, i) => [FIBER_MONTHLY, LOYAL_CUSTOMER, GRAPHQL_CUSTOMER][i % 3] as CustomerInput);
+    const alone: (Scored | undefined)[] = [];
+    for (const c of customers.slice(0, 3)) alone.push((await twice<{ predict: Scored }>(PREDICT, { c })).data?.predict);
+    const batch = await twice<{ predictBatch: Scored[] }>(BATCH, { cs: customers });
+    expect(batch.status).toBe(200);
+    expect(batch.errors).toBeUndefined();
+    batch.data?.predictBatch.forEach((p, i) => expect(p).toEqual(alone[i % 3]));
+  });
+
+  it('a request that does not select explanation is answered as before: no explanation key, the same numbers', async () => {
+    const plain = await twice<{ predict: Record<string, unknown> }>(
+      'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability willChurn riskLevel modelVersion } }',
+      { c: FIBER_MONTHLY },
+    );
+    const explained = await twice<{ predict: Scored }>(PREDICT, { c: FIBER_MONTHLY });
+    expect(Object.keys(plain.data?.predict ?? {})).toEqual(['churnProbability', 'willChurn', 'riskLevel', 'modelVersion']);
+    expect(plain.data?.predict['churnProbability']).toBe(explained.data?.predict.churnProbability);
+  });
+});
+
+describe('ModelInfo.explainer', () => {
+  it("tells an auditor the method, the trees, the drivers, the reference check and the file's sha256", async () => {
+    const res = await twice<{ modelInfo: { explainer: Record<string, unknown> } }>(
+      '{ modelInfo { explainer { method trees drivers referenceCount tolerance maxAbsDiff fileSha256 } } }',
+      {},
+    );
+    const info = res.data?.modelInfo.explainer;
+    expect(info).toEqual({
+      method: 'path-dependent TreeSHAP (xgboost pred_contribs)',
+      trees: manifest.explainer.trees,
+      drivers: 20,
+      referenceCount: manifest.explainer.referenceCount,
+      tolerance: manifest.explainer.tolerance,
+      maxAbsDiff: expect.any(Number) as unknown,
+      fileSha256: manifest.explainer.sha256,
+    });
+    expect(info?.['maxAbsDiff']).toBeLessThanOrEqual(manifest.explainer.tolerance);
+  });
+});
+
+describe('a bundle without an explainer (a model version trained before explainers)', () => {
+  let dir: string;
+  let old: TestGateway;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'explainer-none-'));
+    for (const file of ['model.onnx', 'parity.json']) await copyFile(path.join(BUNDLE_DIR, file), path.join(dir, file));
+    const m = JSON.parse(await readFile(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    delete m['explainer'];
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    old = await startTestGateway({ MODEL_DIR: dir, LOG_LEVEL: 'warn' });
+  });
+  afterAll(async () => {
+    await old?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves predictions with explanation null and modelInfo.explainer null; a top below 1 is refused all the same', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await gql<{ predict: Scored; predictBatch: Scored[] }, unknown>(
+        old.url,
+        `mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability modelVersion ${EXPLANATION} } predictBatch(customers: [$c]) { explanation { drivers(top: 25) { name } } } }`,
+        { c: FIBER_MONTHLY },
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.data?.predict.explanation).toBeNull();
+      expect(res.body.data?.predict.churnProbability).toBeGreaterThan(0);
+      expect(res.body.data?.predictBatch).toEqual([{ explanation: null }]);
+      const info = await gql<{ modelInfo: { explainer: unknown } }, unknown>(old.url, '{ modelInfo { explainer { trees } } }');
+      expect(info.body.data?.modelInfo.explainer).toBeNull();
+      const zero = await gql(old.url, 'mutation Z($c: CustomerInput!) { predict(customer: $c) { explanation { drivers(top: 0) { name } } } }', { c: FIBER_MONTHLY });
+      expect(zero.status).toBe(400);
+      expect(zero.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['top'], message: 'must be at least 1; got 0 (this model has no explainer: its explanations are null)' }]);
+    }
+  });
+});
+
+describe('a packaged bundle whose explainer is refused: the gateway does not start', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  async function startFails(edit: (dir: string) => Promise<void>, message: RegExp): Promise<void> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'explainer-bad-'));
+    dirs.push(dir);
+    await cp(BUNDLE_DIR, dir, { recursive: true });
+    await edit(dir);
+    const gw = await spawnGateway({ MODEL_DIR: dir, LOG_LEVEL: 'info' }, { waitReady: false });
+    expect(await gw.exited).toBe(1);
+    const lines = gw.stderr().trim().split('\n');
+    expect(lines, gw.stderr()).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  }
+
+  it('names the file and the first contribution that does not match when a tree was changed (its sha256 updated)', async () => {
+    await startFails(async (dir) => {
+      const f = JSON.parse(await readFile(path.join(dir, 'explainer.json'), 'utf8')) as { trees: { left: number[]; leaf: number[] }[] };
+      const t = f.trees[40] as { left: number[]; leaf: number[] };
+      t.leaf[t.left.indexOf(-1)] = (t.leaf[t.left.indexOf(-1)] as number) * -1 + 0.01;
+      const text = JSON.stringify(f);
+      await writeFile(path.join(dir, 'explainer.json'), text);
+      const m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { explainer: { sha256: string } };
+      m.explainer.sha256 = createHash('sha256').update(text).digest('hex');
+      await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    }, /^churn-gateway: cannot start: explainer check failed for explainer\.json in \S+: reference case \d+ \(parity case \d+\), (feature \d+ \(.+\)|the bias): recomputed from the trees \S+, xgboost's \S+ \(\|Δ\| \S+ > tolerance 0\.0001\)$/);
+  });
+
+  it('names the file the manifest names when it is missing', async () => {
+    await startFails((dir) => rm(path.join(dir, 'explainer.json')), /^churn-gateway: cannot start: cannot read \S+\/explainer\.json: no such file \(ENOENT\)$/);
+  });
+});
+
+describe('the model that computed the prediction explains it', () => {
+  it('a prediction scored by a model with an explainer is explained by it after a model without one was swapped in, and the other way round', async () => {
+    // The race a hot swap makes (the field resolves after the slot moved on), made deterministic: the
+    // field is resolved with the context of a gateway whose serving model is the other one.
+    const raw = await readBundleDir(BUNDLE_DIR);
+    const m = JSON.parse(raw.manifestJson) as Record<string, unknown>;
+    delete m['explainer'];
+    const explaining = await ChurnModel.create(verifyBundle(raw));
+    const silent = await ChurnModel.create(verifyBundle({ ...raw, manifestJson: JSON.stringify(m), explainerJson: null }));
+    try {
+      const field = (() => {
+        const t = schema.getType('Prediction');
+        if (!isObjectType(t)) throw new Error('Prediction missing');
+        return t.getFields()['explanation'];
+      })();
+      const record = { ...(verifyBundle(raw).parity.cases[0]?.input ?? {}) } as unknown as Prediction['record'];
+      const scoredBy = (model: ChurnModel): Prediction => ({ customerId: null, churnProbability: 0.5, willChurn: true, riskLevel: 'HIGH', threshold: 0.5, modelVersion: model.modelVersion, record, model });
+      const servingNow = (model: ChurnModel) => ({ predictor: { model }, request: { abandoned: null } }) as unknown as GraphQLContext;
+      const resolve = (p: Prediction, ctx: GraphQLContext) => field?.resolve?.(p, {}, ctx, {} as GraphQLResolveInfo);
+      const explained = (await resolve(scoredBy(explaining), servingNow(silent))) as { drivers: unknown[] } | null;
+      expect(explained?.drivers).toHaveLength(20);
+      expect(await resolve(scoredBy(silent), servingNow(explaining))).toBeNull();
+    } finally {
+      await Promise.all([explaining.release(), silent.release()]);
+    }
+  });
+});

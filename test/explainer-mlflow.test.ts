@@ -1,0 +1,113 @@
+/**
+ * Explainers of model versions served from a real `mlflow server`: a version registered before
+ * explainers existed serves with explanation null, one with an explainer serves explanations of
+ * its own, and one whose explainer.json was tampered with (its sha256 updated in the manifest, so
+ * only the reference check can catch it) is refused like a parity failure while the old model keeps serving.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
+
+const MODEL = 'telco-churn';
+const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+let mlflow: MlflowServer;
+let gw: TestGateway;
+const v = { without: '', with: '', tampered: '' };
+
+interface Answer {
+  modelVersion: string;
+  churnProbability: number;
+  explanation: { logOdds: number; drivers: { name: string }[] } | null;
+}
+
+async function predict(): Promise<Answer> {
+  const res = await gql<{ predict: Answer }, unknown>(
+    gw.url,
+    'mutation P($c: CustomerInput!) { predict(customer: $c) { modelVersion churnProbability explanation { logOdds drivers { name } } } }',
+    { c: GRAPHQL_CUSTOMER },
+  );
+  expect(res.status).toBe(200);
+  return res.body.data?.predict as Answer;
+}
+
+async function modelInfo(): Promise<{ version: string | null; notice: string | null; explainer: { trees: number } | null }> {
+  const res = await gql<{ modelInfo: { version: string | null; notice: string | null; explainer: { trees: number } | null } }, unknown>(
+    gw.url,
+    '{ modelInfo { version notice explainer { trees } } }',
+  );
+  return res.body.data?.modelInfo as { version: string | null; notice: string | null; explainer: { trees: number } | null };
+}
+
+const failedReloads = async () => Number(/^gateway_model_reloads_total\{result="failed"\} (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? 0);
+
+beforeAll(async () => {
+  await ensureVenv();
+  mlflow = await startMlflowServer();
+  const { experiment_id: experimentId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn' });
+  await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
+  const packaged = await readBundleFiles(BUNDLE_DIR);
+  const explainerJson = await readFile(path.join(BUNDLE_DIR, 'explainer.json'), 'utf8');
+  const manifest = JSON.parse(Buffer.from(packaged['manifest.json'] as Uint8Array).toString('utf8')) as Record<string, unknown> & { explainer: { sha256: string } };
+  expect(manifest.explainer.sha256).toBe(sha(explainerJson));
+
+  // Registered before explainers existed: no entry, no file.
+  const older: Record<string, unknown> = { ...manifest };
+  delete older['explainer'];
+  v.without = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'manifest.json': JSON.stringify(older) })).version;
+  v.with = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'explainer.json': explainerJson })).version;
+  // One leaf of one tree moved, the manifest's sha256 updated to the new bytes: only recomputing the reference contributions can tell.
+  const tampered = JSON.parse(explainerJson) as { trees: { left: number[]; leaf: number[] }[] };
+  const t = tampered.trees[17] as { left: number[]; leaf: number[] };
+  const leaf = t.left.indexOf(-1);
+  t.leaf[leaf] = (t.leaf[leaf] as number) + 0.05;
+  const tamperedJson = JSON.stringify(tampered);
+  v.tampered = (
+    await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {
+      ...packaged,
+      'manifest.json': JSON.stringify({ ...manifest, explainer: { ...manifest.explainer, sha256: sha(tamperedJson) } }),
+      'explainer.json': tamperedJson,
+    })
+  ).version;
+  await setAlias(mlflow.url, MODEL, 'champion', v.without);
+  gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' });
+}, 300_000);
+
+afterAll(async () => {
+  await gw?.close();
+  await mlflow?.stop();
+});
+
+describe('explainers of model versions served from MLflow', () => {
+  it('serves a version registered without explainer with explanation null, then a version with one with its own explanations', async () => {
+    expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null });
+    const before = await predict();
+    expect(before).toMatchObject({ modelVersion: v.without, explanation: null });
+
+    await setAlias(mlflow.url, MODEL, 'champion', v.with);
+    await waitFor(`version ${v.with} to serve`, async () => (await modelInfo()).version === v.with, 15_000);
+    expect(await modelInfo()).toEqual({ version: v.with, notice: null, explainer: { trees: 462 } });
+    const after = await predict();
+    expect(after.modelVersion).toBe(v.with);
+    expect(after.explanation?.drivers).toHaveLength(20);
+    expect(Math.abs(1 / (1 + Math.exp(-(after.explanation?.logOdds ?? 0))) - after.churnProbability)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('refuses a version whose explainer.json was tampered with (sha256 updated), as a parity failure is refused: the serving version keeps serving', async () => {
+    expect((await modelInfo()).version).toBe(v.with);
+    const failed = await failedReloads();
+    await setAlias(mlflow.url, MODEL, 'champion', v.tampered);
+    await waitFor('the notice about the refused version', async () => (await modelInfo()).notice?.includes(`names version ${v.tampered}, which could not be loaded (MODEL_BUNDLE_INVALID`) === true, 15_000);
+    const info = await modelInfo();
+    expect(info.version).toBe(v.with);
+    expect(info.notice).toMatch(/explainer check failed for explainer\.json in .* reference case \d+ \(parity case \d+\), .*\(\|Δ\| \S+ > tolerance 0\.0001\)/);
+    expect(await failedReloads()).toBe(failed + 1);
+    const still = await predict();
+    expect(still.modelVersion).toBe(v.with);
+    expect(still.explanation?.drivers).toHaveLength(20);
+    await setAlias(mlflow.url, MODEL, 'champion', v.with);
+  });
+});
