@@ -10,7 +10,9 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
-import { ModelInfoDocument, type CustomerInput, type ModelInfoQuery } from '../src/generated/graphql.js';
+import { CUSTOMER_FIELDS } from '../src/contract.js';
+import { ModelInfoDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictMutation } from '../src/generated/graphql.js';
+import { EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -91,16 +93,60 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.screenshot({ path: path.join(SHOTS, 'form-desktop.png'), fullPage: true });
   });
 
-  it('scores the high-risk example HIGH and the low-risk example LOW', async () => {
+  /**
+   * The "Why this score" panel against the gateway's own drivers for `customer` (a direct Predict):
+   * the five largest in its order, each named by the form's label of its field and valued as the
+   * form's control shows it (read from the page's form), raising or lowering the risk by its sign,
+   * with a bar as long as its share of the largest. Returns the effects shown.
+   */
+  async function expectDrivers(page: TestPage['page'], customer: CustomerInput): Promise<string[]> {
+    const answer = await gql(gateway.url, PredictDocument, { customer });
+    const explanation = (answer.body.data as PredictMutation).predict.explanation;
+    if (!explanation) throw new Error('the bundled model gave no explanation');
+    const top = explanation.drivers.slice(0, 5);
+    const expected = await Promise.all(
+      top.map(async (d) => {
+        const effect = d.contribution > 0 ? 'raises risk' : 'lowers risk';
+        const field = CUSTOMER_FIELDS.find((f) => f.column === d.name)?.field;
+        if (!field) {
+          expect(d.name).toBe('TotalCharges/tenure');
+          const ratio = customer.tenure === 0 ? 'none yet (Tenure 0)' : ((customer.totalCharges as number) / customer.tenure).toFixed(2);
+          return `Average monthly charge so far (Total charges ÷ Tenure): ${ratio} — ${effect}`;
+        }
+        const label = await page.locator(`label[for="field-${field}"]`).textContent();
+        const control = page.locator(`#field-${field}`);
+        const value = await control.evaluate((el) => (el instanceof HTMLSelectElement ? (el.selectedOptions[0]?.textContent ?? '') : (el as HTMLInputElement).value));
+        return `${label}: ${value} — ${effect}`;
+      }),
+    );
+    const drivers = page.getByTestId('driver');
+    await poll(() => drivers.locator('.driver-text').allTextContents()).toEqual(expected);
+    expect(await drivers.evaluateAll((els) => els.map((el) => el.getAttribute('data-driver')))).toEqual(top.map((d) => d.name));
+    const largest = Math.abs((top[0] as { contribution: number }).contribution);
+    const widths = await drivers.locator('.driver-fill').evaluateAll((els) => els.map((el) => parseFloat((el as HTMLElement).style.width)));
+    widths.forEach((w, i) => expect(w, `bar ${i + 1}`).toBeCloseTo((Math.abs((top[i] as { contribution: number }).contribution) / largest) * 100, 3));
+    // The SHAP values behind them, for analysts: every driver, in the gateway's order.
+    expect(await page.locator('.shap-table tbody tr').count()).toBe(explanation.drivers.length);
+    return page.getByTestId('driver-effect').allTextContents();
+  }
+
+  it('scores the high-risk example HIGH and the low-risk example LOW, each with the gateway’s five largest risk drivers in the form’s words', async () => {
     const { page } = await open();
     await page.goto(`${gateway.url}/ui`);
     await page.getByRole('button', { name: 'Example: high risk' }).click();
     await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
     expect(await page.getByTestId('verdict').textContent()).toMatch(/≥ threshold .* likely to churn/);
+    const effects = await expectDrivers(page, EXAMPLES[0]?.customer as CustomerInput);
+    expect(await page.getByTestId('drivers-note').textContent()).toBe(
+      'The model’s own account of this prediction: how far each of this customer’s values moves the risk up or down from the model’s average customer, largest first. The churn probability is the model’s; the drivers explain it and do not change it.',
+    );
     await page.screenshot({ path: path.join(SHOTS, 'example-high.png'), fullPage: true });
     await page.getByRole('button', { name: 'Example: low risk' }).click();
     await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('LOW');
     expect(await page.getByLabel('Contract').inputValue()).toBe('TWO_YEAR');
+    effects.push(...(await expectDrivers(page, EXAMPLES[1]?.customer as CustomerInput)));
+    // Both signs were met: the words follow each sign, not one wording for all.
+    expect(new Set(effects)).toEqual(new Set(['raises risk', 'lowers risk']));
     await page.screenshot({ path: path.join(SHOTS, 'example-low.png'), fullPage: true });
   });
 
@@ -296,9 +342,12 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByLabel('Tenure (months)').fill('60');
     await poll(stale).toBe(1);
     expect(await page.getByTestId('stale-note').textContent()).toBe('This result is for the values before your last change: predict again to update it.');
+    // The drivers under it say so too (they are outside the result's live region).
+    expect(await page.getByTestId('drivers-stale-note').textContent()).toBe('These drivers are for the values before your last change.');
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await settled(page);
     await poll(stale).toBe(0);
+    expect(await page.getByTestId('drivers-stale-note').count()).toBe(0);
     // An answer that arrives after the customer was edited belongs to the customer before.
     await page.route('**/graphql', async (route) => {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -309,6 +358,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await settled(page);
     await poll(stale).toBe(1);
     expect(await page.locator('.result').count()).toBe(1);
+    expect(await page.getByTestId('drivers-stale-note').count()).toBe(1);
   });
 
   it('brings the result into view when predicting from the bottom of the form on a laptop screen', async () => {

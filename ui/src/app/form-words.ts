@@ -24,7 +24,7 @@ export const fieldLabel = (name: string): string => FIELDS.get(name)?.label ?? n
  * "Senior citizen (65 or older)" is "Senior citizen"), which the gateway's sentence says in
  * its own words ("must be an integer number of months").
  */
-const inSentence = (label: string) => label.replace(/ \([^)]*\)$/, '');
+export const inSentence = (label: string) => label.replace(/ \([^)]*\)$/, '');
 
 /** Quoted, as the page's own messages quote "No phone service": a value, not a word of the sentence. */
 const asOption = (label: string) => `"${label}"`;

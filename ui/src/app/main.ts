@@ -5,14 +5,21 @@
 import { ModelInfoDocument, PredictDocument, type CustomerInput } from '../../../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
+import { markDriversStale, renderDrivers } from './risk-drivers.js';
 import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js';
 
 const result = byId('result');
+/**
+ * "Why this score", under the result: outside its live region, so a prediction is announced by
+ * its probability and verdict, and the drivers are read when a person moves to them.
+ */
+const drivers = h('div', { id: 'drivers' });
+result.after(drivers);
 const modelPanel = byId('model-panel');
 /**
  * The panel is a page of facts to read when wanted, not a live region: as one, screen readers
@@ -109,6 +116,7 @@ function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string
 async function predict(customer: CustomerInput): Promise<void> {
   form.setBusy(true);
   renderMessage(result, 'Predicting…', 'info');
+  drivers.replaceChildren();
   revealResult();
   const asked = edits;
   try {
@@ -116,6 +124,8 @@ async function predict(customer: CustomerInput): Promise<void> {
     if (answer.ok) {
       form.showIssues({});
       renderPrediction(result, answer.data.predict, edits !== asked);
+      renderDrivers(drivers, answer.data.predict.explanation, customer, answer.data.predict.modelVersion);
+      if (edits !== asked) markDriversStale(drivers);
       if (answer.data.predict.modelVersion !== panelModelVersion) void loadModelInfo();
     } else showServerErrors(answer.errors, answer.requestId);
   } finally {
@@ -129,6 +139,7 @@ function submit(): void {
   if (!parsed.ok) {
     form.showIssues(parsed.issues);
     renderMessage(result, 'No prediction: fix the marked fields first.', 'error');
+    drivers.replaceChildren();
     return;
   }
   void predict(parsed.customer);
@@ -148,6 +159,7 @@ for (const type of ['input', 'change']) {
   form.element.addEventListener(type, () => {
     edits++;
     markStale(result);
+    markDriversStale(drivers);
     rememberForm(form.read());
   });
 }
