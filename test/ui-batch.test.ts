@@ -1,26 +1,29 @@
 /**
  * /ui/batch, "Score a file", in a real browser against the real gateway (real bundle, real ONNX
  * session): a customer file in the IBM Telco format is checked in the page, scored through
- * PredictBatch (in several requests when MAX_BATCH or BODY_LIMIT_BYTES ask for it, all by one
- * model), ranked, and downloaded with every row in the file's order; problems name the file's
- * line, column and value, the page's and the gateway's alike.
+ * predictBatch with each customer's risk drivers (the page's ScoreFile operation; in several
+ * requests when MAX_BATCH or BODY_LIMIT_BYTES ask for it, all by one model), ranked with each
+ * customer's main reasons, and downloaded with every row in the file's order and those reasons;
+ * problems name the file's line, column and value, the page's and the gateway's alike.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS, allowedColumnValues, type CustomerField } from '../src/contract.js';
-import { PredictBatchDocument, type CustomerInput, type PredictBatchMutation } from '../src/generated/graphql.js';
+import { ScoreFileDocument, type CustomerInput, type ScoreFileMutation } from '../src/generated/graphql.js';
 import { APP_CSP } from '../src/ui/security-headers.js';
+import { ALL_FIELDS } from '../ui/src/app/customer-fields.js';
 import { agreeingDigits, RISK_LABEL } from '../ui/src/app/panels.js';
 import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { BUNDLE_DIR, REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
-type Prediction = PredictBatchMutation['predictBatch'][number];
+/** What predictBatch answers with each customer's risk drivers (the page's ScoreFile operation). */
+type Prediction = ScoreFileMutation['predictBatch'][number];
 
 const unavailable = browserForSuite('ui batch (browser)', 'the browser tests of test/ui-batch.test.ts (the HTTP ones still run)');
 const poll = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout });
@@ -90,11 +93,48 @@ function customers(n: number, idPrefix = 'C'): CustomerInput[] {
   return out;
 }
 
-/** What the gateway answers for these customers, asked directly. */
+/** What the gateway answers for these customers, asked directly (predictBatch with explanation { drivers }). */
 async function direct(url: string, list: readonly CustomerInput[]): Promise<Prediction[]> {
-  const answer = await gql(url, PredictBatchDocument, { customers: [...list] });
+  const answer = await gql(url, ScoreFileDocument, { customers: [...list] });
   expect(answer.body.errors).toBeUndefined();
-  return (answer.body.data as PredictBatchMutation).predictBatch;
+  return (answer.body.data as ScoreFileMutation).predictBatch;
+}
+
+/** The columns the download adds after the file's own. */
+const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3'];
+
+/** A customer's main reasons: the drivers that raise the risk, largest first (the gateway orders by size, either sign), three at most. */
+const raising = (p: Prediction) => (p.explanation?.drivers ?? []).filter((d) => d.contribution > 0).slice(0, 3);
+
+/**
+ * The download's risk_driver_1..3 of a row, from the gateway's drivers: `Column = cell` in the data
+ * set's names and the file's cells as written (a blank total: not yet billed), the derived
+ * TotalCharges/tenure to the cent; empty where fewer drivers raise the risk.
+ */
+function reasonColumns(p: Prediction, header: readonly string[], cells: readonly string[]): string[] {
+  const cell = (column: string) => cells[header.indexOf(column)] as string;
+  const written = raising(p).map((d) => {
+    if (d.name === 'TotalCharges/tenure') {
+      const tenure = Number(cell('tenure'));
+      return `TotalCharges/tenure = ${tenure === 0 ? 'none yet (tenure 0)' : (Number(cell('TotalCharges')) / tenure).toFixed(2)}`;
+    }
+    expect(d.fields).toEqual([d.name]);
+    return `${d.name} = ${cell(d.name).trim() === '' ? '(not yet billed)' : cell(d.name)}`;
+  });
+  return [0, 1, 2].map((k) => written[k] ?? '');
+}
+
+/** The ranked table's reasons of a customer, in the form's words (its labels and options, customer-fields.ts), each "Label: value". */
+function reasonsShown(p: Prediction, c: CustomerInput): string[] {
+  return raising(p).map((d) => {
+    if (d.name === 'TotalCharges/tenure') return `Average monthly charge so far (Total charges ÷ Tenure): ${c.tenure === 0 ? 'none yet (Tenure 0)' : ((c.totalCharges as number) / c.tenure).toFixed(2)}`;
+    const field = CUSTOMER_FIELDS.find((f) => f.column === d.name)?.field;
+    const spec = ALL_FIELDS.find((f) => f.name === field);
+    if (!field || !spec) throw new Error(`no form field for ${d.name}`);
+    const v = c[field];
+    const value = spec.kind === 'choice' ? spec.options[String(v)] : spec.kind === 'yesNo' ? (v ? 'Yes' : 'No') : v === null ? 'empty (not yet billed)' : String(v);
+    return `${spec.label}: ${value}`;
+  });
 }
 
 let uiDir: string;
@@ -189,7 +229,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     if (closing) await closeTab(closing, /status of 400/);
   });
 
-  /** The page, with every PredictBatch request it sends recorded (its body's bytes and rows). */
+  /** The page, with every request it sends to score a file (its ScoreFile operation) recorded: its body's bytes and rows. */
   async function open(origin: string, viewport?: { width: number; height: number }): Promise<{ page: Page; sent: { bytes: number; rows: number }[] }> {
     tab = await browser.open(origin, viewport);
     const sent: { bytes: number; rows: number }[] = [];
@@ -197,7 +237,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       if (!r.url().endsWith('/graphql') || r.method() !== 'POST') return;
       const body = r.postData() ?? '';
       const parsed = JSON.parse(body) as { operationName?: string; variables?: { customers?: unknown[] } };
-      if (parsed.operationName === 'PredictBatch') sent.push({ bytes: Buffer.byteLength(body), rows: parsed.variables?.customers?.length ?? 0 });
+      if (parsed.operationName === 'ScoreFile') sent.push({ bytes: Buffer.byteLength(body), rows: parsed.variables?.customers?.length ?? 0 });
     });
     await tab.page.goto(`${origin}/ui/batch`);
     await tab.page.locator('#batch-file').waitFor();
@@ -271,17 +311,60 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const read = readCsv(text);
     if (!read.ok) throw new Error(read.problem.message);
     const [header, ...records] = read.records.map((r) => r.fields);
-    expect(header).toEqual([...HEADER, 'churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version']);
+    expect(header).toEqual([...HEADER, ...ADDED]);
     expect(records).toHaveLength(260);
     records.forEach((record, i) => {
       const p = truth[i] as Prediction;
-      expect(record, `row ${i}`).toEqual([...(rows[i] as string[]), String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion]);
+      const cells = rows[i] as string[];
+      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...reasonColumns(p, HEADER, cells)]);
     });
+    // Not a column left empty for all: rows with three reasons, and the tenure-0 rows' blank totals.
+    const column = (name: string) => records.map((r) => r[(header as string[]).indexOf(name)]);
+    expect(column('risk_driver_1').filter((v) => v !== '').length).toBeGreaterThan(100);
+    expect(column('risk_driver_3').filter((v) => v !== '').length).toBeGreaterThan(50);
     // RFC 4180: CRLF line ends, quotes where a value needs them, the formula-like id as written.
     expect(text.split('\r\n')[4]).toMatch(/^"Smith, ""Jo""",/);
     expect(text.split('\r\n')[5]).toMatch(/^"=HYPERLINK\(""http:\/\/x""\)",/);
     expect(text.endsWith('\r\n')).toBe(true);
   });
+  it('says on the file page and the form that a model version without an explainer gives no reasons, and leaves the risk_driver columns empty', async () => {
+    // The committed bundle as a version trained before explainers: no explainer entry, no explainer.json.
+    const dir = await mkdtemp(path.join(tmpdir(), 'ui-no-explainer-'));
+    let old: TestGateway | undefined;
+    try {
+      for (const file of ['model.onnx', 'parity.json']) await copyFile(path.join(BUNDLE_DIR, file), path.join(dir, file));
+      const manifest = JSON.parse(await readFile(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      delete manifest['explainer'];
+      await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      old = await startTestGateway({ UI_DIR: uiDir, MODEL_DIR: dir });
+      const { page } = await open(old.url);
+      const list = customers(4);
+      const rows = list.map(rowOf);
+      await choose(page, csvText([HEADER, ...rows]));
+      await poll(() => status(page)).toMatch(/^Scored 4 customers/);
+      const truth = await direct(old.url, list);
+      expect(truth.map((p) => p.explanation)).toEqual([null, null, null, null]);
+      const version = (truth[0] as Prediction).modelVersion;
+      expect(await page.getByTestId('no-explainer').textContent()).toBe(
+        `Model version ${version} carries no explainer: no main reasons are shown, and the download’s risk_driver_1, risk_driver_2, risk_driver_3 columns are empty.`,
+      );
+      expect(await page.getByTestId('reasons-note').count()).toBe(0);
+      expect(await page.getByTestId('ranked').locator('td.reasons').allTextContents()).toEqual(['—', '—', '—', '—']);
+      const records = readCsvRecords((await downloaded(page)).text);
+      expect(records[0]).toEqual([...HEADER, ...ADDED]);
+      expect(records.slice(1).map((r) => r.slice(HEADER.length + 5))).toEqual(list.map(() => ['', '', '']));
+      // The form: one line in place of the drivers.
+      await page.goto(`${old.url}/ui`);
+      await page.getByRole('button', { name: 'Example: high risk' }).click();
+      await poll(() => page.getByTestId('no-explainer').textContent()).toBe(`Model version ${version} carries no explainer, so it cannot say which of this customer’s values drive the score.`);
+      expect(await page.getByTestId('driver').count()).toBe(0);
+      await page.screenshot({ path: path.join(SHOTS, 'form-no-explainer.png'), fullPage: true });
+    } finally {
+      await old?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a file whose header is not the data set’s, naming each column, and sends nothing', async () => {
     const { page, sent } = await open(gateway.url);
     const header = HEADER.map((c) => (c === 'customerID' ? 'customerId' : c)).filter((c) => c !== 'TotalCharges');
@@ -484,7 +567,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       answered++;
       const response = await route.fetch();
       if (answered !== 2) return route.fulfill({ response });
-      const body = (await response.json()) as { data: PredictBatchMutation };
+      const body = (await response.json()) as { data: ScoreFileMutation };
       for (const p of body.data.predictBatch) p.modelVersion = 'promoted';
       await route.fulfill({ response, json: body });
     });
@@ -519,7 +602,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     let answered = 0;
     await page.route('**/graphql', async (route) => {
       const response = await route.fetch();
-      const body = (await response.json()) as { data: PredictBatchMutation };
+      const body = (await response.json()) as { data: ScoreFileMutation };
       answered++;
       for (const p of body.data.predictBatch) p.modelVersion = `v${answered}`;
       await route.fulfill({ response, json: body });
@@ -633,6 +716,9 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     };
     const truth = await direct(gateway.url, input.slice(1).map(asInput));
     expect(records.slice(1).map((r) => r[21])).toEqual(truth.map((p) => String(p.churnProbability)));
+    // Each row's reasons are its own drivers' (the same model scored and explained it), in the data set's names and spellings.
+    expect(records[0]?.slice(21)).toEqual(ADDED);
+    expect(records.slice(1).map((r) => r.slice(26))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
   });
 
   it('reads a file as Excel saves "CSV UTF-8" (byte order mark, CRLF, its own column order) and gives it back so: every shown cell, the ranking among equals and each =, +, -, @ value pointed out', async () => {
@@ -679,8 +765,17 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
         `${(p.churnProbability * 100).toFixed(agreeingDigits(p.churnProbability, p.threshold, p.willChurn) ?? 1)}%`,
         RISK_LABEL[p.riskLevel],
         p.willChurn ? 'Likely to churn' : 'Not likely to churn',
+        reasonsShown(p, c).join('') || 'None: no value raises the risk',
         String(lineOf(i)),
       ]),
+    );
+    // One reason a line, in the form's words, as the gateway's drivers give them.
+    const items = await page.getByTestId('ranked').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td.reasons li')].map((li) => li.textContent ?? '')));
+    expect(items).toEqual(order.map(({ c, p }) => reasonsShown(p, c)));
+    expect(items.flat().length).toBeGreaterThan(12);
+    expect(await page.getByTestId('ranked').locator('thead th').allTextContents()).toEqual(['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Main reasons (raise the risk)', 'Line']);
+    expect(await page.getByTestId('reasons-note').textContent()).toBe(
+      'Main reasons: the customer’s values that raise the risk most (up to 3), as the model accounts for its own score; the download has them as risk_driver_1, risk_driver_2, risk_driver_3.',
     );
     expect(await page.getByTestId('formula-note').textContent()).toBe(
       `3 values in the file begin with =, +, -, @ or a tab (the first: line ${lineOf(3)}, customerID "+1 555 0100"). A spreadsheet may run such a value as a formula: the download keeps every value as written, so import those columns as text.`,
@@ -691,9 +786,9 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(name).toBe(`Customers-scored-model-${version}.csv`);
     const scored = rows.map((cells, i) => {
       const p = truth[i] as Prediction;
-      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version];
+      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, ...reasonColumns(p, columns, cells)];
     });
-    expect(text).toBe(`\uFEFF${[[...columns, 'churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version'], ...scored].map(csvLine).join('\r\n')}\r\n`);
+    expect(text).toBe(`\uFEFF${[[...columns, ...ADDED], ...scored].map(csvLine).join('\r\n')}\r\n`);
   });
 
   it('names the problems of cells typed by hand (spaces, a blank total of two spaces, tenure 1201 but not 1200, an id too long) at their lines after quoted line breaks, and what stops a file being read', async () => {

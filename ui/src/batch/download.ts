@@ -3,12 +3,41 @@
  * exactly as read (quoted per RFC 4180 where a value needs it), with the prediction's columns
  * after them. The added columns are named as the REST answer names its fields (snake_case).
  */
+import { raisingDrivers, ratioOf, ratioValue, REASONS_SHOWN, type RiskDriver } from '../app/risk-drivers.js';
 import { csvRecord } from './csv.js';
-import type { CustomerFile } from './customer-file.js';
+import type { CustomerFile, FileRow } from './customer-file.js';
 import type { Prediction } from './scoring.js';
 
-/** The columns added after the file's own. */
-export const SCORE_COLUMNS = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version'] as const;
+/**
+ * The columns added after the file's own: the scores, then the customer's main reasons (the
+ * drivers that raise the risk most, as the page's table shows them), empty where fewer drivers
+ * raise it, or all empty when the model carries no explainer.
+ */
+export const SCORE_COLUMNS = [
+  'churn_probability',
+  'will_churn',
+  'risk_level',
+  'threshold',
+  'model_version',
+  ...Array.from({ length: REASONS_SHOWN }, (_, i) => `risk_driver_${i + 1}`),
+] as const;
+
+/**
+ * A reason as the download writes it, in the data set's names and spellings (the file is joined
+ * back to the CRM): `Contract = Month-to-month`, the cell as the file wrote it; a derived feature
+ * by the model's name, `TotalCharges/tenure = 74.40`.
+ */
+export function reasonCell(file: CustomerFile, row: FileRow, d: RiskDriver): string {
+  const cell = (column: string) => {
+    const at = file.columnIndex.get(column);
+    const value = at === undefined ? undefined : row.cells[at];
+    return value === undefined ? '?' : value.trim() === '' ? '(not yet billed)' : value;
+  };
+  const ratio = ratioOf(d);
+  if (ratio) return `${d.name} = ${ratioValue(row.customer, ratio, ratio[1])}`;
+  if (d.fields.length === 1 && d.fields[0] === d.name) return `${d.name} = ${cell(d.name)}`;
+  return `${d.name} = ${d.fields.map((c) => `${c} ${cell(c)}`).join(', ')}`;
+}
 
 /**
  * The file with its scores: CRLF line ends (RFC 4180), a UTF-8 byte order mark when the file had
@@ -19,7 +48,9 @@ export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[]
   const lines = [csvRecord([...file.header, ...SCORE_COLUMNS])];
   file.rows.forEach((row, i) => {
     const p = predictions[i] as Prediction;
-    lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion]));
+    const reasons = p.explanation ? raisingDrivers(p.explanation.drivers).map((d) => reasonCell(file, row, d)) : [];
+    const padded = Array.from({ length: REASONS_SHOWN }, (_, k) => reasons[k] ?? '');
+    lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...padded]));
   });
   return `${file.byteOrderMark ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }

@@ -1,7 +1,8 @@
 /**
  * Entry point of /ui/batch, "Score a file": a customer file (CSV, the IBM Telco columns) is read
- * and checked in this browser, scored through the PredictBatch operation, and shown ranked by
- * churn probability, with the scored file to download. Bundled by ui/src/build.ts.
+ * and checked in this browser, scored through the ScoreFile operation (predictBatch with each
+ * customer's risk drivers), and shown ranked by churn probability with each customer's main
+ * reasons, with the scored file to download. Bundled by ui/src/build.ts.
  *
  * Nothing is sent before the whole file is checked; the file goes nowhere but this gateway's
  * /graphql. The table shows the first ROWS_SHOWN customers and more on request: the ranked list
@@ -11,9 +12,13 @@
 import { MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { byId, h } from '../app/dom.js';
 import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL } from '../app/panels.js';
-import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem } from './customer-file.js';
-import { formulaLikeCells, scoredCsv, scoredFileName } from './download.js';
+import { driverInFormWords, raisingDrivers, REASONS_SHOWN } from '../app/risk-drivers.js';
+import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
+import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName } from './download.js';
 import { MAX_ATTEMPTS, pageLimits, scoreFile, type Limits, type Prediction } from './scoring.js';
+
+/** The ranked table's column of each customer's main reasons. */
+const REASONS_HEADER = 'Main reasons (raise the risk)';
 
 /** Rows of the ranked table shown at first, and added by "Show more". */
 const ROWS_SHOWN = 200;
@@ -77,12 +82,55 @@ function renderProblems(fileName: string, problems: readonly FileProblem[], tota
   );
 }
 
-/** The ranked rows: highest probability first, the file's order among equals. */
-function ranked(file: CustomerFile, predictions: readonly Prediction[]): { line: number; id: string; p: Prediction }[] {
-  return file.rows.map((row, i) => ({ line: row.line, id: row.customer.customerId ?? '', p: predictions[i] as Prediction })).sort((a, b) => b.p.churnProbability - a.p.churnProbability);
+interface Ranked {
+  readonly row: FileRow;
+  readonly id: string;
+  readonly p: Prediction;
 }
 
-function rankRow(rank: number, entry: { line: number; id: string; p: Prediction }): HTMLTableRowElement {
+/** The ranked rows: highest probability first, the file's order among equals. */
+function ranked(file: CustomerFile, predictions: readonly Prediction[]): Ranked[] {
+  return file.rows.map((row, i) => ({ row, id: row.customer.customerId ?? '', p: predictions[i] as Prediction })).sort((a, b) => b.p.churnProbability - a.p.churnProbability);
+}
+
+/** A customer's main reasons, in the form's words with the customer's value: the drivers that raise the risk most. */
+function reasonsCell(entry: Ranked): HTMLTableCellElement {
+  const { explanation } = entry.p;
+  if (explanation === null) return h('td', { class: 'reasons' }, '—');
+  const reasons = raisingDrivers(explanation.drivers);
+  if (reasons.length === 0) return h('td', { class: 'reasons' }, 'None: no value raises the risk');
+  return h(
+    'td',
+    { class: 'reasons' },
+    h(
+      'ul',
+      {},
+      ...reasons.map((d) => {
+        const { label, value } = driverInFormWords(d, entry.row.customer);
+        return h('li', {}, `${label}: ${value}`);
+      }),
+    ),
+  );
+}
+
+/** What the reasons are, or that the model has none to give (a model version without an explainer). */
+function reasonsNote(predictions: readonly Prediction[], modelVersion: string): HTMLElement {
+  const columns = SCORE_COLUMNS.filter((c) => c.startsWith('risk_driver_'));
+  if (predictions.some((p) => p.explanation === null)) {
+    return h(
+      'p',
+      { class: 'notice', role: 'note', 'data-testid': 'no-explainer' },
+      `Model version ${modelVersion} carries no explainer: no main reasons are shown, and the download’s ${columns.join(', ')} columns are empty.`,
+    );
+  }
+  return h(
+    'p',
+    { class: 'muted', 'data-testid': 'reasons-note' },
+    `Main reasons: the customer’s values that raise the risk most (up to ${REASONS_SHOWN}), as the model accounts for its own score; the download has them as ${columns.join(', ')}.`,
+  );
+}
+
+function rankRow(rank: number, entry: Ranked): HTMLTableRowElement {
   const { churnProbability: p, threshold, willChurn, riskLevel } = entry.p;
   const digits = agreeingDigits(p, threshold, willChurn);
   return h(
@@ -93,7 +141,8 @@ function rankRow(rank: number, entry: { line: number; id: string; p: Prediction 
     h('td', { class: 'num', 'data-testid': 'row-probability' }, `${(p * 100).toFixed(digits ?? 1)}%`),
     h('td', {}, h('span', { class: `risk risk-${riskLevel.toLowerCase()}` }, RISK_LABEL[riskLevel])),
     h('td', {}, willChurn ? 'Likely to churn' : 'Not likely to churn'),
-    h('td', { class: 'num' }, String(entry.line)),
+    reasonsCell(entry),
+    h('td', { class: 'num' }, String(entry.row.line)),
   );
 }
 
@@ -117,7 +166,7 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
   const body = h('tbody', {});
   // Above the box the table scrolls in (a <caption> would scroll away with it on a phone); the table's name.
   const caption = h('p', { class: 'table-caption', id: 'ranked-caption', 'data-testid': 'ranked-caption' });
-  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
+  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', REASONS_HEADER, 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
   const more = h('button', { type: 'button', class: 'secondary' });
   let shown = 0;
   const showMore = () => {
@@ -170,6 +219,7 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
         ].flatMap(([term, value]) => [h('dt', {}, term as string), h('dd', { 'data-testid': `summary-${(term as string).toLowerCase().replaceAll(' ', '-')}` }, value as string)]),
       ),
       labelNote(file),
+      reasonsNote(predictions, modelVersion),
       formulas.first
         ? h(
             'p',

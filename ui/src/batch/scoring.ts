@@ -1,5 +1,6 @@
 /**
- * Scores a checked customer file through the PredictBatch operation (schema/operations), in as
+ * Scores a checked customer file through the ScoreFile operation (schema/operations: predictBatch
+ * with each customer's risk drivers, by the model that scored it), in as
  * few requests as this gateway's limits allow: at most MAX_BATCH rows and BODY_LIMIT_BYTES bytes
  * each (both stated by the page's HTML, from the gateway's configuration), sent one after another.
  * Every row of a file is scored by one model: when two requests name different model versions (a
@@ -8,13 +9,13 @@
  * in the request, mapped here to the file's line and column.
  */
 import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
-import { PredictBatchDocument, type CustomerInput, type PredictBatchMutation } from '../../../src/generated/graphql.js';
+import { ScoreFileDocument, type CustomerInput, type ScoreFileMutation } from '../../../src/generated/graphql.js';
 import { BODY_LIMIT_META, MAX_BATCH_META } from '../../../src/ui/page-meta.js';
 import { inFormWords } from '../app/form-words.js';
 import { execute, requestBody, type GraphQLErrorBody } from '../app/gateway-client.js';
 import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
 
-export type Prediction = PredictBatchMutation['predictBatch'][number];
+export type Prediction = ScoreFileMutation['predictBatch'][number];
 
 export interface Limits {
   /** MAX_BATCH: rows per request. */
@@ -56,7 +57,7 @@ export type Span = readonly [number, number];
  * alone makes a body over the limit is returned as `tooLarge` (its index).
  */
 export function splitIntoRequests(customers: readonly CustomerInput[], limits: Limits): { spans: Span[] } | { tooLarge: number } {
-  const empty = utf8Bytes(requestBody(PredictBatchDocument, { customers: [] }));
+  const empty = utf8Bytes(requestBody(ScoreFileDocument, { customers: [] }));
   const spans: Span[] = [];
   let start = 0;
   let bytes = empty;
@@ -164,7 +165,7 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
     for (let s = 0; s < spans.length && !mixed; s++) {
       const [start, end] = spans[s] as Span;
       progress({ request: s + 1, requests: spans.length, attempt, ...(changed && s === 0 ? { modelChanged: changed } : {}) });
-      const answer = await execute(PredictBatchDocument, { customers: customers.slice(start, end) });
+      const answer = await execute(ScoreFileDocument, { customers: customers.slice(start, end) });
       if (!answer.ok) {
         const refused = rowProblems(file, start, answer.errors);
         if (!refused) {
