@@ -139,6 +139,9 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     for (const example of EXAMPLES) {
       await page.getByRole('button', { name: example.label }).click();
       await poll(() => page.locator('.result').getAttribute('data-risk')).toMatch(/^(HIGH|LOW)$/);
+      // "Why this score": the drivers, and the analysts' SHAP table unfolded.
+      await poll(() => page.getByTestId('driver').count()).toBe(5);
+      await page.locator('.shap summary').click();
       expect(await wcagViolations(page), `${example.label}`).toEqual([]);
       // Edited after the prediction: the result says it is for the values before, still readable.
       await tenure.fill(String(Number(await tenure.inputValue()) + 1));
@@ -158,6 +161,17 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.getByTestId('range-notice').count()).toBe(1);
     expect(await wcagViolations(page), 'outside the training ranges').toEqual([]);
+    // A model version without an explainer (its answer's explanation null, in flight): the one-line note.
+    await page.route('**/graphql', async (route) => {
+      if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName !== 'Predict') return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { explanation: unknown } } };
+      if (body.data?.predict) body.data.predict.explanation = null;
+      await route.fulfill({ response, json: body });
+    });
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('no-explainer').count()).toBe(1);
+    expect(await wcagViolations(page), 'no explainer').toEqual([]);
   });
 
   it("has no WCAG 2.1 A/AA violation with field errors, the page's and the gateway's (its wording unfolded)", async () => {
@@ -505,7 +519,9 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       await page.getByRole('button', { name: 'Example: high risk' }).click();
       await poll(() => page.locator('.result').getAttribute('data-risk')).toBe('HIGH');
       await page.locator('#model-panel details summary').click();
-      expect(await cutOff(), 'after a prediction, all metrics open').toEqual([]);
+      await page.locator('.shap summary').click();
+      expect(await page.getByTestId('driver').count()).toBe(5);
+      expect(await cutOff(), 'after a prediction, all metrics and the SHAP values open').toEqual([]);
       await page.getByLabel('Customer id (optional)').fill('a-customer-id-without-any-space-'.repeat(9));
       await page.getByLabel('Total charges').fill('1234567890123456789012345678901234567890x');
       await page.getByRole('button', { name: 'Predict churn' }).click();
@@ -554,15 +570,25 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.locator('[data-testid="problems"] details summary').click();
     expect(await wcagViolations(page), 'problems found by the gateway').toEqual([]);
     // Every risk band and the formula note; the ranked rows (all HIGH) rewritten in flight for the other bands.
+    let explainer = true;
     await page.route('**/graphql', async (route) => {
       const response = await route.fetch();
-      const body = (await response.json()) as { data?: { predictBatch?: { riskLevel: string; willChurn: boolean }[] } };
-      body.data?.predictBatch?.forEach((p, i) => Object.assign(p, i % 3 === 1 ? { riskLevel: 'MEDIUM', willChurn: false } : i % 3 === 2 ? { riskLevel: 'LOW', willChurn: false } : {}));
+      const body = (await response.json()) as { data?: { predictBatch?: { riskLevel: string; willChurn: boolean; explanation: unknown }[] } };
+      body.data?.predictBatch?.forEach((p, i) => Object.assign(p, i % 3 === 1 ? { riskLevel: 'MEDIUM', willChurn: false } : i % 3 === 2 ? { riskLevel: 'LOW', willChurn: false } : {}, explainer ? {} : { explanation: null }));
       await route.fulfill({ response, json: body });
     });
     await batchWith(page, customerFile(250), /^Scored 250 customers/);
     expect(await page.getByTestId('formula-note').count()).toBe(1);
+    // Each customer's main reasons, in the ranked table.
+    expect(await page.locator('[data-testid="ranked"] td.reasons li').count()).toBeGreaterThan(0);
     expect(await wcagViolations(page), 'scored').toEqual([]);
+    // A model version without an explainer: the note in place of the reasons.
+    explainer = false;
+    await batchWith(page, customerFile(3), /^Scored 3 customers/);
+    expect(await page.getByTestId('no-explainer').count()).toBe(1);
+    expect(await wcagViolations(page), 'scored, no explainer').toEqual([]);
+    explainer = true;
+    await batchWith(page, customerFile(250), /^Scored 250 customers/);
     // The status line is the live region, and holds one sentence: the table is not read out.
     expect(await page.locator('[role="status"], [aria-live]').evaluateAll((els) => els.map((e) => e.id))).toEqual(['batch-status']);
     expect(await page.locator('#batch-status table, #batch-status li').count()).toBe(0);
