@@ -16,7 +16,7 @@ const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).d
 
 let mlflow: MlflowServer;
 let gw: TestGateway;
-const v = { without: '', with: '', tampered: '' };
+const v = { without: '', with: '', tampered: '', halfNamed: '' };
 
 interface Answer {
   modelVersion: string;
@@ -72,6 +72,10 @@ beforeAll(async () => {
       'explainer.json': tamperedJson,
     })
   ).version;
+  // An explainer entry without its checksum and counts.
+  v.halfNamed = (
+    await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'manifest.json': JSON.stringify({ ...manifest, explainer: { file: 'explainer.json' } }), 'explainer.json': explainerJson })
+  ).version;
   await setAlias(mlflow.url, MODEL, 'champion', v.without);
   gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' });
 }, 300_000);
@@ -108,6 +112,16 @@ describe('explainers of model versions served from MLflow', () => {
     const still = await predict();
     expect(still.modelVersion).toBe(v.with);
     expect(still.explanation?.drivers).toHaveLength(20);
+    await setAlias(mlflow.url, MODEL, 'champion', v.with);
+  });
+
+  it('names what is wrong with an explainer entry in a manifest read from MLflow, not the ONNX and parity files', async () => {
+    expect((await modelInfo()).version).toBe(v.with);
+    await setAlias(mlflow.url, MODEL, 'champion', v.halfNamed);
+    await waitFor('the notice about the version with half an explainer entry', async () => (await modelInfo()).notice?.includes(`names version ${v.halfNamed}, which could not be loaded`) === true, 15_000);
+    const { notice, version } = await modelInfo();
+    expect(version).toBe(v.with);
+    expect(notice).toMatch(/manifest\.json in .* does not name its files as the bundle format says: explainer\.sha256: .*; explainer\.trees: .*; explainer\.referenceCount: .*; explainer\.tolerance: /);
     await setAlias(mlflow.url, MODEL, 'champion', v.with);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { MANIFEST_FILE, verifyBundle, type RawBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
-import { BundleError } from '../errors.js';
+import { BundleError, zodIssues } from '../errors.js';
 import { MlflowError, type CallOptions, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
 import { ChurnModel } from './churn-model.js';
 import type { LoadOptions, ModelSource } from './model-admin.js';
@@ -138,7 +138,8 @@ export class MlflowModelSource implements ModelSource {
   private async downloadBundle(run: Run, bundlePath: string, origin: string, call: CallOptions): Promise<RawBundle> {
     const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`, call));
     const files = manifestSchema.pick({ onnx: true, parity: true, explainer: true }).safeParse(safeJson(manifestJson));
-    if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its ONNX and parity files: ${files.error.issues.map((i) => i.message).join('; ')}`);
+    // Each problem with its path: a malformed explainer entry read as if the ONNX or parity file were unnamed.
+    if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its files as the bundle format says: ${zodIssues(files.error)}`);
     const { explainer } = files.data;
     const [onnx, parity, explainerBytes] = await Promise.all([
       this.client.downloadArtifact(run, `${bundlePath}/${files.data.onnx.file}`, call),
