@@ -8,7 +8,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
-import { Explanation, checkDriversTop, explanationOf } from './explanation.js';
+import { Explanation, checkDriversTop, explainAhead, explanationOf } from './explanation.js';
 import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
 
@@ -57,7 +57,7 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
         'computed this prediction. Null when that model version carries no explainer (ModelInfo.explainer is null: versions trained ' +
         'before explainers were added to the bundle). Computed only when selected.',
       // Computed only when selected: the scoring path does none of this work.
-      resolve: (p, _args, ctx) => explanationOf(p, ctx),
+      resolve: (p) => explanationOf(p),
     }),
   }),
 });
@@ -148,7 +148,9 @@ builder.mutationField('predictBatch', (t) =>
       if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check, () => stopIfAbandoned(ctx.request, 'checking'));
       else for (let i = 0; i < customers.length; i++) check(i);
       if (issues.length > 0) throw badUserInput(issues);
-      return score(ctx, requests);
+      const predictions = await score(ctx, requests);
+      await explainAhead(info, ctx, predictions);
+      return predictions;
     },
   }),
 );
