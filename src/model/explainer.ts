@@ -158,18 +158,15 @@ function compileTree(json: TreeJson): { tree: Tree; mean: number } {
   return { tree, mean: mean[0] as number };
 }
 
-/** Which side the row at `x[offset…]` takes at each split of `t`: bit j set when it goes left at t.splits[j]; `goesLeft` per node too. */
-function patternOf(t: Tree, x: Float32Array, offset: number, goesLeft: Uint8Array): number {
-  let pattern = 0;
+/** Which side the row at `x[offset…]` takes at each split of `t`, as `goesLeft[node]` (1: left). */
+function patternOf(t: Tree, x: Float32Array, offset: number, goesLeft: Uint8Array): void {
   for (let j = 0; j < t.splits.length; j++) {
     const node = t.splits[j] as number;
     const v = x[offset + (t.feature[node] as number)] as number;
     // xgboost's rule: left when x < threshold in float32; a missing value (NaN) goes the default way.
     const left = Number.isNaN(v) ? t.defaultLeft[node] === 1 : v < (t.threshold[node] as number);
     goesLeft[node] = left ? 1 : 0;
-    if (left) pattern |= 1 << j;
   }
-  return pattern;
 }
 
 /**
@@ -289,9 +286,65 @@ function treeShap(t: Tree, goesLeft: Uint8Array, phi: Float64Array, p: PathBuffe
   treeShap(t, goesLeft, phi, p, cold, depth + 1, base, ((t.cover[cold] as number) / cover) * incomingZero, 0, split);
 }
 
+/**
+ * The tabled trees laid end to end for the row loop (one pass over a few flat arrays rather than
+ * an object per tree: ~3 times faster): tree t's splits are splitStart[t] to splitStart[t + 1],
+ * its features featureStart[t] to featureStart[t] + width[t], and its table's row for pattern p
+ * starts at tableStart[t] + p × width[t].
+ */
+interface TableForest {
+  readonly count: number;
+  readonly splitStart: Int32Array;
+  readonly splitFeature: Int32Array;
+  readonly splitThreshold: Float32Array;
+  readonly splitDefaultLeft: Uint8Array;
+  readonly featureStart: Int32Array;
+  readonly width: Int32Array;
+  readonly features: Int32Array;
+  readonly tableStart: Int32Array;
+  readonly table: Float64Array;
+}
+
+function layOut(trees: readonly Tree[]): TableForest {
+  const count = trees.length;
+  const sizes = (f: (t: Tree) => number) => {
+    const starts = new Int32Array(count + 1);
+    trees.forEach((t, i) => (starts[i + 1] = (starts[i] as number) + f(t)));
+    return starts;
+  };
+  const splitStart = sizes((t) => t.splits.length);
+  const featureStart = sizes((t) => t.features.length);
+  const tableStart = sizes((t) => t.table?.length ?? 0);
+  const forest: TableForest = {
+    count,
+    splitStart,
+    splitFeature: new Int32Array(splitStart[count] as number),
+    splitThreshold: new Float32Array(splitStart[count] as number),
+    splitDefaultLeft: new Uint8Array(splitStart[count] as number),
+    featureStart,
+    width: Int32Array.from(trees, (t) => t.features.length),
+    features: new Int32Array(featureStart[count] as number),
+    tableStart,
+    table: new Float64Array(tableStart[count] as number),
+  };
+  trees.forEach((t, i) => {
+    t.splits.forEach((node, j) => {
+      const at = (splitStart[i] as number) + j;
+      forest.splitFeature[at] = t.feature[node] as number;
+      forest.splitThreshold[at] = t.threshold[node] as number;
+      forest.splitDefaultLeft[at] = t.defaultLeft[node] as number;
+    });
+    forest.features.set(t.features, featureStart[i]);
+    forest.table.set(t.table as Float64Array, tableStart[i]);
+  });
+  return forest;
+}
+
 /** The booster's trees, and xgboost's pred_contribs for one encoded row. */
 export class TreeShap {
-  private readonly trees: readonly Tree[];
+  /** Trees with a table (today all of them), and those walked row by row. */
+  private readonly tabled: TableForest;
+  private readonly walked: readonly Tree[];
   private readonly path: PathBuffer;
   private readonly goesLeft: Uint8Array;
   /** baseMargin plus every tree's cover-weighted mean: xgboost's bias column. */
@@ -304,12 +357,12 @@ export class TreeShap {
     tableMaxSplits = TABLE_MAX_SPLITS,
   ) {
     const compiled = file.trees.map(compileTree);
-    this.trees = compiled.map((c) => c.tree);
+    const trees = compiled.map((c) => c.tree);
     this.bias = compiled.reduce((sum, c) => sum + c.mean, file.baseMargin);
-    this.path = new PathBuffer(Math.max(0, ...this.trees.map((t) => t.depth)));
-    this.goesLeft = new Uint8Array(Math.max(...this.trees.map((t) => t.left.length)));
+    this.path = new PathBuffer(Math.max(0, ...trees.map((t) => t.depth)));
+    this.goesLeft = new Uint8Array(Math.max(...trees.map((t) => t.left.length)));
     const scratch = new Float64Array(featureCount);
-    for (const t of this.trees) {
+    for (const t of trees) {
       const k = t.splits.length;
       if (k > tableMaxSplits) continue;
       const width = t.features.length;
@@ -322,25 +375,35 @@ export class TreeShap {
       }
       t.table = table;
     }
+    this.tabled = layOut(trees.filter((t) => t.table !== null));
+    this.walked = trees.filter((t) => t.table === null);
   }
 
   /** featureCount contributions, then the bias: the row at `offset` (in rows) of `x`. */
   contributions(x: Float32Array, offset = 0): Float64Array {
     const phi = new Float64Array(this.featureCount + 1);
     const start = offset * this.featureCount;
-    const { goesLeft, path } = this;
-    for (const t of this.trees) {
-      const pattern = patternOf(t, x, start, goesLeft);
-      const { table, features } = t;
-      if (table === null) {
-        treeShap(t, goesLeft, phi, path, 0, 0, 0, 1, 1, -1);
-        continue;
+    const f = this.tabled;
+    for (let t = 0; t < f.count; t++) {
+      const first = f.splitStart[t] as number;
+      const end = f.splitStart[t + 1] as number;
+      let pattern = 0;
+      for (let j = first; j < end; j++) {
+        const v = x[start + (f.splitFeature[j] as number)] as number;
+        // xgboost's rule: left when x < threshold in float32; a missing value (NaN) goes the default way.
+        if (v < (f.splitThreshold[j] as number) || (v !== v && f.splitDefaultLeft[j] === 1)) pattern |= 1 << (j - first);
       }
-      const width = features.length;
-      for (let f = 0; f < width; f++) {
-        const i = features[f] as number;
-        phi[i] = (phi[i] as number) + (table[pattern * width + f] as number);
+      const width = f.width[t] as number;
+      const row = (f.tableStart[t] as number) + pattern * width;
+      const features = f.featureStart[t] as number;
+      for (let k = 0; k < width; k++) {
+        const i = f.features[features + k] as number;
+        phi[i] = (phi[i] as number) + (f.table[row + k] as number);
       }
+    }
+    for (const t of this.walked) {
+      patternOf(t, x, start, this.goesLeft);
+      treeShap(t, this.goesLeft, phi, this.path, 0, 0, 0, 1, 1, -1);
     }
     phi[this.featureCount] = this.bias;
     return phi;
