@@ -86,7 +86,7 @@ function expectWhole(p: Scored): Explanation {
   const sum = e.drivers.reduce((s, d) => s + d.contribution, 0);
   expect(Math.abs(e.logOdds - e.baseLogOdds - sum)).toBeLessThan(1e-9);
   expect(Math.abs(sigmoid(e.logOdds) - p.churnProbability)).toBeLessThanOrEqual(1e-5);
-  const order = [...e.drivers].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.name.localeCompare(b.name));
+  const order = [...e.drivers].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   expect(e.drivers).toEqual(order);
   return e;
 }
@@ -156,6 +156,17 @@ describe('Prediction.explanation', () => {
         },
       ]);
     }
+    // Two bad ones in one document: both named.
+    const both = await twice<unknown>('mutation T($c: CustomerInput!) { predict(customer: $c) { explanation { a: drivers(top: 0) { name } b: drivers(top: 30) { name } } } }', { c: FIBER_MONTHLY });
+    expect(both.status).toBe(400);
+    expect((both.errors as { extensions: unknown }[])[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      issues: [
+        { path: ['top'], message: 'must be from 1 to 20 (the number of risk drivers); got 0' },
+        { path: ['top'], message: 'must be from 1 to 20 (the number of risk drivers); got 30' },
+      ],
+      issueCount: 2,
+    });
     // Nothing was scored for them: no inference run.
     expect(await runs()).toBe(before);
   });

@@ -10,7 +10,7 @@ import { readBundleDir, verifyBundle, type RawBundle } from '../src/bundle/load.
 import { manifestSchema, parityFileSchema } from '../src/bundle/manifest.js';
 import { BundleError } from '../src/errors.js';
 import { ChurnModel } from '../src/model/churn-model.js';
-import { TreeShap, driverGroups, explainerFileSchema, verifyExplainer, type Explainer, type ExplainerFile } from '../src/model/explainer.js';
+import { Explainer, TreeShap, driverGroups, explainerFileSchema, verifyExplainer, type ExplainerFile } from '../src/model/explainer.js';
 import { compileEncoder } from '../src/model/features.js';
 import { BUNDLE_DIR } from './helpers/index.js';
 
@@ -131,6 +131,28 @@ describe('path-dependent TreeSHAP against brute-force Shapley values', () => {
       const want = bruteForce(trees, 0.25, row);
       [...shap.contributions(x, r)].forEach((g, i) => expect(g).toBeCloseTo(want[i] as number, 12));
     });
+  });
+
+  it('orders drivers by |contribution|, equal ones by name in code point order, and they add up to logOdds − baseLogOdds', () => {
+    const spec = {
+      columns: [
+        { name: 'gender', kind: 'categorical' as const, allowedValues: ['Female', 'Male'] },
+        { name: 'tenure', kind: 'integer' as const },
+        { name: 'PaymentMethod', kind: 'categorical' as const, allowedValues: ['Mailed check', 'Electronic check'] },
+      ],
+      features: [
+        { name: 'gender=Female', transform: 'onehot' as const, column: 'gender', value: 'Female' },
+        { name: 'tenure', transform: 'identity' as const, column: 'tenure' },
+        { name: 'PaymentMethod=Mailed check', transform: 'onehot' as const, column: 'PaymentMethod', value: 'Mailed check' },
+      ],
+    };
+    // Only tenure is split on: gender and PaymentMethod contribute exactly 0.
+    const shap = new TreeShap({ trees: [tree([[1, 12, 1, 2, 10], [0.4, 3], [-0.3, 7]])], baseMargin: -1 }, 3);
+    const report = { method: 'test', trees: 1, referenceCount: 1, tolerance: 1e-4, maxAbsDiff: 0, fileSha256: '' };
+    const e = new Explainer(shap, compileEncoder(spec), spec, report).explain({ gender: 'Male', tenure: 3, PaymentMethod: 'Mailed check' });
+    expect(e.drivers.map((d) => [d.name, d.contribution])).toEqual([['tenure', expect.closeTo(0.4 - (0.4 * 3 - 0.3 * 7) / 10, 12)], ['PaymentMethod', 0], ['gender', 0]]);
+    expect(e.baseLogOdds).toBeCloseTo(-1 + (0.4 * 3 - 0.3 * 7) / 10, 12);
+    expect(e.logOdds).toBeCloseTo(-1 + 0.4, 12);
   });
 
   it('compares in float32, as xgboost does: a threshold written in double is rounded to float32 first', () => {

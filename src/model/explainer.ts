@@ -288,7 +288,7 @@ function treeShap(t: Tree, goesLeft: Uint8Array, phi: Float64Array, p: PathBuffe
 
 /**
  * The tabled trees laid end to end for the row loop (one pass over a few flat arrays rather than
- * an object per tree: ~3 times faster): tree t's splits are splitStart[t] to splitStart[t + 1],
+ * an object per tree: ~2 times faster): tree t's splits are splitStart[t] to splitStart[t + 1],
  * its features featureStart[t] to featureStart[t] + width[t], and its table's row for pattern p
  * starts at tableStart[t] + p × width[t].
  */
@@ -420,7 +420,7 @@ export interface RiskDriverShape {
 export interface ExplanationShape {
   readonly baseLogOdds: number;
   readonly logOdds: number;
-  /** By |contribution| descending, ties by name. */
+  /** By |contribution| descending, ties by name in code point order (PaymentMethod before gender). */
   readonly drivers: readonly RiskDriverShape[];
 }
 

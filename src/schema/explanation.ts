@@ -31,7 +31,8 @@ export const RiskDriver = builder.objectRef<RiskDriverShape>('RiskDriver').imple
 
 /**
  * The `top` of every `drivers` field selected under `explanation` in a predict or predictBatch
- * field (aliases, fragments and @skip / @include as the request resolves them), with where it is.
+ * field (aliases, fragments and @skip / @include as the request resolves them), and whether
+ * `explanation` is selected at all.
  */
 function walkSelection(info: GraphQLResolveInfo): { explanation: boolean; tops: number[] } {
   const tops: number[] = [];
@@ -116,7 +117,7 @@ export function checkDriversTop(info: GraphQLResolveInfo, ctx: GraphQLContext): 
     count === undefined
       ? tops.filter((top) => top < 1).map((top): InputIssue => ({ path: ['top'], message: `must be at least 1; got ${top} (this model has no explainer: its explanations are null)` }))
       : tops.filter((top) => top < 1 || top > count).map((top) => topIssue(top, count));
-  if (issues.length > 0) throw badUserInput(issues.slice(0, 1));
+  if (issues.length > 0) throw badUserInput(issues);
 }
 
 export const Explanation = builder.objectRef<ExplanationShape>('Explanation').implement({
@@ -138,7 +139,7 @@ export const Explanation = builder.objectRef<ExplanationShape>('Explanation').im
     drivers: t.field({
       type: [RiskDriver],
       description:
-        'The risk drivers, by |contribution| descending (ties by name): every input field of the model, and each feature it derives ' +
+        'The risk drivers, by |contribution| descending (ties by name, in code point order: PaymentMethod before gender): every input field of the model, and each feature it derives ' +
         'from several (ModelInfo.explainer.drivers of them in all).',
       args: {
         top: t.arg.int({
@@ -157,7 +158,7 @@ export const Explanation = builder.objectRef<ExplanationShape>('Explanation').im
 });
 
 /**
- * Explanations computed in one go before the event loop gets a turn: ~1-2 ms of work (15-30 µs
+ * Explanations computed in one go before the event loop gets a turn: ~1 ms of work (12-20 µs
  * a row). A 10,000-row predictBatch selecting explanation held the event loop ~320 ms computing
  * them as its rows were resolved; explainAhead computes them a chunk at a time instead.
  */
