@@ -148,7 +148,8 @@ describe('Dockerfile', () => {
       'model/mlruns/1/meta.yaml', 'model/mlflow.db', 'mlruns/0/meta.yaml', 'mlflow.db', 'model/tests/test_x.py', '.tools/venv/bin/hadolint', '.env'];
     for (const p of out) expect(ignored(p), p).toBe(true);
     const kept = ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/main.ts', 'ui/src/build.ts',
-      'schema/schema.graphql', 'model/bundle/model.onnx', 'model/bundle/manifest.json', 'model/bundle/parity.json'];
+      'schema/schema.graphql', 'model/bundle/model.onnx', 'model/bundle/manifest.json', 'model/bundle/parity.json',
+      'model/bundle/explainer.json'];
     for (const p of kept) expect(ignored(p), p).toBe(false);
   });
 });
