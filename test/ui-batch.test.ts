@@ -597,6 +597,32 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(new Set(readCsvRecords(text).slice(1).map((r) => r[24]))).toEqual(new Set([version]));
   });
 
+  it('scores the file again when another model with the same version number answers between its requests (its run differs), so no row loses its reasons', async () => {
+    const { page, sent } = await open(small.url);
+    const list = customers(60);
+    // The second request is answered by another run under the same version number, without an
+    // explainer: MLflow's version 2 replacing the packaged bundle's version 2, trained before explainers.
+    let answered = 0;
+    await page.route('**/graphql', async (route) => {
+      answered++;
+      const response = await route.fetch();
+      if (answered !== 2) return route.fulfill({ response });
+      const body = (await response.json()) as { data: ScoreFileMutation };
+      for (const p of body.data.predictBatch) Object.assign(p, { modelRunId: 'another-run', explanation: null });
+      await route.fulfill({ response, json: body });
+    });
+    await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+    await poll(() => status(page)).toMatch(/^Scored 60 customers from customers\.csv with model version \S+ \(scored again after the model changed\): /);
+    expect(sent.map((r) => r.rows)).toEqual([50, 10, 50, 10]);
+    const truth = await direct(gateway.url, list);
+    expect(await page.getByTestId('no-explainer').count()).toBe(0);
+    expect(await page.getByTestId('reasons-note').count()).toBe(1);
+    // Every row's reasons are the gateway's, the last ten's (the second request's) included.
+    const records = readCsvRecords((await downloaded(page)).text);
+    expect(records.slice(1).map((r) => r.slice(HEADER.length + 5))).toEqual(list.map((_, i) => reasonColumns(truth[i] as Prediction, HEADER, rowOf(list[i] as CustomerInput))));
+    expect(new Set(records.slice(1).map((r) => r[HEADER.length + 4]))).toEqual(new Set([(truth[0] as Prediction).modelVersion]));
+  });
+
   it('says so, and shows nothing, when the model changes during every attempt', async () => {
     const { page, sent } = await open(small.url);
     let answered = 0;

@@ -19,7 +19,7 @@ type Documents = {
     "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n    outsideTrainingRange {\n      field\n      value\n      observedMin\n      observedMax\n    }\n    explanation {\n      baseLogOdds\n      logOdds\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": typeof types.PredictDocument,
     "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}": typeof types.PredictionFieldsFragmentDoc,
     "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": typeof types.ReloadModelDocument,
-    "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": typeof types.ScoreFileDocument,
+    "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    modelRunId\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": typeof types.ScoreFileDocument,
 };
 const documents: Documents = {
     "query ModelInfo {\n  modelInfo {\n    name\n    version\n    alias\n    modelVersion\n    runId\n    experimentId\n    experimentName\n    source\n    notice\n    trainedAt\n    loadedAt\n    onnxSha256\n    datasetSha256\n    gitCommit\n    threshold\n    thresholdRule\n    riskBands {\n      mediumFrom\n      highFrom\n    }\n    params {\n      key\n      value\n    }\n    metrics {\n      key\n      value\n    }\n    features {\n      name\n      kind\n      allowedValues\n      nullable\n      observedMin\n      observedMax\n    }\n    encodedFeatures {\n      name\n      transform\n      column\n      value\n      numerator\n      denominator\n      nullAs\n      zeroDenominatorAs\n    }\n    libraryVersions {\n      name\n      version\n    }\n    onnx {\n      sha256\n      opset\n      inputName\n      outputName\n      positiveClassIndex\n    }\n    parity {\n      cases\n      tolerance\n      maxAbsDiff\n      fileSha256\n    }\n    bundleFormatVersion\n  }\n}": types.ModelInfoDocument,
@@ -27,7 +27,7 @@ const documents: Documents = {
     "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n    outsideTrainingRange {\n      field\n      value\n      observedMin\n      observedMax\n    }\n    explanation {\n      baseLogOdds\n      logOdds\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": types.PredictDocument,
     "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}": types.PredictionFieldsFragmentDoc,
     "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": types.ReloadModelDocument,
-    "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": types.ScoreFileDocument,
+    "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    modelRunId\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": types.ScoreFileDocument,
 };
 
 /**
@@ -67,7 +67,7 @@ export function graphql(source: "mutation ReloadModel {\n  reloadModel {\n    ch
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}"): (typeof documents)["mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}"];
+export function graphql(source: "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    modelRunId\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}"): (typeof documents)["mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    modelRunId\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -3,8 +3,10 @@
  * with each customer's risk drivers, by the model that scored it), in as
  * few requests as this gateway's limits allow: at most MAX_BATCH rows and BODY_LIMIT_BYTES bytes
  * each (both stated by the page's HTML, from the gateway's configuration), sent one after another.
- * Every row of a file is scored by one model: when two requests name different model versions (a
- * promotion between them), the file is scored again from the start, never shown mixed.
+ * Every row of a file is scored by one model: when two requests name different models (a
+ * promotion between them: another version, or another MLflow run under the same version number,
+ * as when MLflow's version 2 replaces the packaged bundle's), the file is scored again from the
+ * start, never shown mixed.
  * The rows the gateway refuses (its cross-field rules) come back as issues with the row's index
  * in the request, mapped here to the file's line and column.
  */
@@ -75,6 +77,20 @@ export function splitIntoRequests(customers: readonly CustomerInput[], limits: L
   }
   if (start < customers.length) spans.push([start, customers.length]);
   return { spans };
+}
+
+/** A model as the file page names it: its version, and its MLflow run when the version alone would not tell two apart. */
+interface ModelIdentity {
+  readonly version: string;
+  readonly runId: string;
+}
+
+const modelOf = (p: Prediction): ModelIdentity => ({ version: p.modelVersion, runId: p.modelRunId });
+const sameModel = (a: ModelIdentity, b: ModelIdentity) => a.version === b.version && a.runId === b.runId;
+
+/** Two models in words: by version, or, when both carry the same version number, by version and run. */
+function namesOf(a: ModelIdentity, b: ModelIdentity): { from: string; to: string } {
+  return a.version === b.version ? { from: `${a.version} (run ${a.runId})`, to: `${b.version} (run ${b.runId})` } : { from: a.version, to: b.version };
 }
 
 export interface ScoreProgress {
@@ -160,7 +176,7 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
     const predictions: Prediction[] = [];
     const problems: FileProblem[] = [];
     let problemCount = 0;
-    let version: string | null = null;
+    let model: ModelIdentity | null = null;
     let mixed = false;
     for (let s = 0; s < spans.length && !mixed; s++) {
       const [start, end] = spans[s] as Span;
@@ -183,9 +199,9 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
         return { kind: 'failed', message, original: message, requestId: null };
       }
       for (const p of batch) {
-        version ??= p.modelVersion;
-        if (p.modelVersion !== version) {
-          changed = { from: version, to: p.modelVersion };
+        model ??= modelOf(p);
+        if (!sameModel(model, modelOf(p))) {
+          changed = namesOf(model, modelOf(p));
           mixed = true;
           break;
         }
