@@ -171,6 +171,44 @@ describe('Prediction.explanation', () => {
     expect(await runs()).toBe(before);
   });
 
+  it("a bad top in a later predict or predictBatch field refuses the request before an earlier field is scored, and every field's bad top is named, each located at its drivers field", async () => {
+    const runs = async () => Number(/^gateway_inference_rows_per_run_count(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
+    const before = await runs();
+    const message = (top: number) => `must be from 1 to 20 (the number of risk drivers); got ${top}`;
+    const later = 'mutation T($c: CustomerInput!) { a: predict(customer: $c) { churnProbability }\n  b: predictBatch(customers: [$c, $c]) { explanation { drivers(top: 30) { name } } } }';
+    const one = await twice<unknown>(later, { c: FIBER_MONTHLY });
+    expect(one.status).toBe(400);
+    expect(one.data).toBeNull();
+    expect(one.errors).toEqual([
+      { message: `Invalid input: top: ${message(30)}`, path: ['a'], locations: [{ line: 2, column: 56 }], extensions: { code: 'BAD_USER_INPUT', issues: [{ path: ['top'], message: message(30) }], issueCount: 1 } },
+    ]);
+    const both =
+      'mutation T($c: CustomerInput!) { a: predict(customer: $c) { explanation { drivers(top: 0) { name } } }\n  b: predictBatch(customers: [$c]) { ...D } }\n' +
+      'fragment D on Prediction { explanation { drivers(top: 21) { name } } }';
+    const two = await twice<unknown>(both, { c: FIBER_MONTHLY });
+    expect(two.status).toBe(400);
+    expect(two.errors).toEqual([
+      {
+        message: `Invalid input (2 problems): top: ${message(0)}; top: ${message(21)}`,
+        path: ['a'],
+        locations: [
+          { line: 1, column: 75 },
+          { line: 3, column: 42 },
+        ],
+        extensions: { code: 'BAD_USER_INPUT', issues: [{ path: ['top'], message: message(0) }, { path: ['top'], message: message(21) }], issueCount: 2 },
+      },
+    ]);
+    // Neither the earlier field nor the later one was scored (before, predict's row was, twice: compiled, then by Yoga).
+    expect(await runs()).toBe(before);
+    // A skipped field's top is not the request's.
+    const skipped = await twice<{ a: unknown; b: unknown }>(
+      'mutation T($c: CustomerInput!, $s: Boolean!) { a: predict(customer: $c) { churnProbability } b: predictBatch(customers: [$c]) @skip(if: $s) { explanation { drivers(top: 30) { name } } } }',
+      { c: FIBER_MONTHLY, s: true },
+    );
+    expect(skipped.status).toBe(200);
+    expect(skipped.data?.a).toEqual({ churnProbability: expect.any(Number) as unknown });
+  });
+
   it('explains each row of predictBatch as predicting it alone would, in input order', async () => {
     const customers = [FIBER_MONTHLY, LOYAL_CUSTOMER, GRAPHQL_CUSTOMER, FIBER_MONTHLY];
     const alone: (Scored | undefined)[] = [];

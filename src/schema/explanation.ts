@@ -3,7 +3,8 @@
  * model that computed it, grouped by input field; src/model/explainer.ts), computed only when
  * `explanation` is selected, and what modelInfo tells auditors about the explainer.
  */
-import { BREAK, GraphQLIncludeDirective, GraphQLInt, GraphQLSkipDirective, Kind, getDirectiveValues, valueFromAST, visit, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { BREAK, GraphQLIncludeDirective, GraphQLInt, GraphQLSkipDirective, Kind, getDirectiveValues, valueFromAST, visit, type FieldNode, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import type { ExplainerReport, ExplanationShape, RiskDriverShape } from '../model/explainer.js';
 import type { Prediction } from '../prediction.js';
 import { stopIfAbandoned } from '../request-state.js';
@@ -29,13 +30,19 @@ export const RiskDriver = builder.objectRef<RiskDriverShape>('RiskDriver').imple
   }),
 });
 
+/** A drivers(top:) the request asks for, and the drivers field that asks (the error's location). */
+interface AskedTop {
+  readonly top: number;
+  readonly node: FieldNode;
+}
+
 /**
- * The `top` of every `drivers` field selected under `explanation` in a predict or predictBatch
- * field (aliases, fragments and @skip / @include as the request resolves them), and whether
- * `explanation` is selected at all.
+ * The `top` of every `drivers` field selected under `explanation` in the given predict or
+ * predictBatch fields (aliases, fragments and @skip / @include as the request resolves them), and
+ * whether `explanation` is selected at all.
  */
-function walkSelection(info: GraphQLResolveInfo): { explanation: boolean; tops: number[] } {
-  const tops: number[] = [];
+function walkSelection(info: GraphQLResolveInfo, fields: readonly FieldNode[] = info.fieldNodes): { explanation: boolean; tops: AskedTop[] } {
+  const tops: AskedTop[] = [];
   let explanation = false;
   const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean =>
     getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.['if'] !== true &&
@@ -52,41 +59,54 @@ function walkSelection(info: GraphQLResolveInfo): { explanation: boolean; tops: 
       else if (level === 'explanation' && s.name.value === 'drivers') {
         const arg = s.arguments?.find((a) => a.name.value === 'top');
         const top: unknown = arg ? valueFromAST(arg.value, GraphQLInt, info.variableValues) : undefined;
-        if (typeof top === 'number') tops.push(top);
+        if (typeof top === 'number') tops.push({ top, node: s });
       }
     }
   };
-  for (const field of info.fieldNodes) walk(field.selectionSet, 'prediction');
+  for (const field of fields) walk(field.selectionSet, 'prediction');
   return { explanation, tops };
 }
 
+/** The fields that score (predict, predictBatch) among the operation's root fields, as the request resolves its fragments and conditions. */
+function scoringFields(info: GraphQLResolveInfo): FieldNode[] {
+  const fields: FieldNode[] = [];
+  const walk = (set: SelectionSetNode | undefined): void => {
+    for (const s of set?.selections ?? []) {
+      if (getDirectiveValues(GraphQLSkipDirective, s, info.variableValues)?.['if'] === true) continue;
+      if (getDirectiveValues(GraphQLIncludeDirective, s, info.variableValues)?.['if'] === false) continue;
+      if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
+      else if (s.kind === Kind.FRAGMENT_SPREAD) walk(info.fragments[s.name.value]?.selectionSet);
+      else if (s.name.value === 'predict' || s.name.value === 'predictBatch') fields.push(s);
+    }
+  };
+  walk(info.operation.selectionSet);
+  return fields;
+}
+
 /**
- * Whether the field's selection may hold a drivers(top:) at all, once per parsed document (its
- * AST nodes are kept with the document by Yoga's parse cache and the compiled path): the walk
- * above reads variables, so it runs per request, but only for the documents that need it.
+ * Whether the operation may hold a drivers(top:) at all, once per parsed document (its AST nodes
+ * are kept with the document by Yoga's parse cache and the compiled path): the walk above reads
+ * variables, so it runs per request, but only for the documents that need it.
  */
-const topInSelection = new WeakMap<FieldNode, boolean>();
+const topInOperation = new WeakMap<OperationDefinitionNode, boolean>();
 
 function mayAskTop(info: GraphQLResolveInfo): boolean {
-  const key = info.fieldNodes[0];
-  if (key === undefined) return false;
-  let found = topInSelection.get(key);
+  const key = info.operation;
+  let found = topInOperation.get(key);
   if (found === undefined) {
     found = false;
-    for (const field of info.fieldNodes) {
-      visit(field, {
-        FragmentSpread() {
-          found = true; // resolved by the walk
-          return BREAK;
-        },
-        Field(node) {
-          if (node.name.value !== 'drivers' || !node.arguments?.some((a) => a.name.value === 'top')) return undefined;
-          found = true;
-          return BREAK;
-        },
-      });
-    }
-    topInSelection.set(key, found);
+    visit(key, {
+      FragmentSpread() {
+        found = true; // resolved by the walk
+        return BREAK;
+      },
+      Field(node) {
+        if (node.name.value !== 'drivers' || !node.arguments?.some((a) => a.name.value === 'top')) return undefined;
+        found = true;
+        return BREAK;
+      },
+    });
+    topInOperation.set(key, found);
   }
   return found;
 }
@@ -99,11 +119,14 @@ const topIssue = (top: number, count: number): InputIssue => ({
 /**
  * Refuses a request whose drivers(top:) is outside 1..N before anything is scored: one
  * BAD_USER_INPUT for the request, rather than one error per row of a batch after scoring it.
+ * Every predict and predictBatch field of the operation is checked by the first one to run, so
+ * an earlier field is not scored (and then thrown away) for a later field's top, and every bad
+ * top in the document is named at once, each located at its drivers field.
  * N is the serving model's; the `drivers` resolver checks again against the model that scored.
  */
 export function checkDriversTop(info: GraphQLResolveInfo, ctx: GraphQLContext): void {
   if (!mayAskTop(info)) return;
-  const { tops } = walkSelection(info);
+  const { tops } = walkSelection(info, scoringFields(info));
   if (tops.length === 0) return;
   let count: number | undefined;
   try {
@@ -113,11 +136,14 @@ export function checkDriversTop(info: GraphQLResolveInfo, ctx: GraphQLContext): 
   }
   // Without an explainer every explanation is null, and only the lower bound is known: a
   // document that asks for top 0 is refused today rather than once a model with one is served.
-  const issues =
-    count === undefined
-      ? tops.filter((top) => top < 1).map((top): InputIssue => ({ path: ['top'], message: `must be at least 1; got ${top} (this model has no explainer: its explanations are null)` }))
-      : tops.filter((top) => top < 1 || top > count).map((top) => topIssue(top, count));
-  if (issues.length > 0) throw badUserInput(issues);
+  const bad = tops.filter(({ top }) => top < 1 || (count !== undefined && top > count));
+  if (bad.length === 0) return;
+  const issues = bad.map(({ top }): InputIssue =>
+    count === undefined ? { path: ['top'], message: `must be at least 1; got ${top} (this model has no explainer: its explanations are null)` } : topIssue(top, count),
+  );
+  const refusal = badUserInput(issues);
+  // Located at the drivers fields that ask, not at the predict field that found them (it may be another).
+  throw createGraphQLError(refusal.message, { nodes: bad.map((b) => b.node), extensions: refusal.extensions });
 }
 
 export const Explanation = builder.objectRef<ExplanationShape>('Explanation').implement({
