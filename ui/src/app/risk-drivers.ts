@@ -171,10 +171,13 @@ export function renderDrivers(target: HTMLElement, explanation: Explanation | nu
   );
 }
 
-/** Once the form changes after a prediction, its drivers say they are for the values before (once; no-op without drivers). */
+/**
+ * Once the form changes after a prediction, its drivers say they are for the values before (once;
+ * no-op without drivers, and under the line saying the model has none, which stays true).
+ */
 export function markDriversStale(target: HTMLElement): void {
   const section = target.querySelector('.drivers');
-  if (!section || section.classList.contains('stale')) return;
+  if (!section?.querySelector('.driver-list') || section.classList.contains('stale')) return;
   section.classList.add('stale');
   section.querySelector('h3')?.after(h('p', { class: 'stale-note', 'data-testid': 'drivers-stale-note' }, 'These drivers are for the values before your last change.'));
 }
