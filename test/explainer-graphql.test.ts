@@ -209,6 +209,27 @@ describe('Prediction.explanation', () => {
     expect(skipped.data?.a).toEqual({ churnProbability: expect.any(Number) as unknown });
   });
 
+  it('names the CustomerInput fields each driver reads (inputFields), as outsideTrainingRange.field names them, beside the data set names', async () => {
+    const far = { ...FIBER_MONTHLY, tenure: 1200, totalCharges: 119_580 };
+    const res = await twice<{ predict: { outsideTrainingRange: { field: string }[]; explanation: { drivers: (Driver & { inputFields: string[] })[] } } }>(
+      'mutation P($c: CustomerInput!) { predict(customer: $c) { outsideTrainingRange { field } explanation { drivers { name fields inputFields } } } }',
+      { c: far },
+    );
+    expect(res.status).toBe(200);
+    const drivers = res.data?.predict.explanation.drivers ?? [];
+    const byName = Object.fromEntries(drivers.map((d) => [d.name, d.inputFields]));
+    expect(byName).toMatchObject({ Contract: ['contract'], tenure: ['tenure'], 'TotalCharges/tenure': ['totalCharges', 'tenure'], SeniorCitizen: ['seniorCitizen'], StreamingTV: ['streamingTV'], gender: ['gender'] });
+    // Every name is a field the customer was sent with, one per data set column, in the same order.
+    for (const d of drivers) {
+      expect(d.inputFields).toHaveLength(d.fields.length);
+      for (const f of d.inputFields) expect(Object.keys(far)).toContain(f);
+    }
+    // A frontend can join the two lists without a mapping of its own.
+    const notes = res.data?.predict.outsideTrainingRange.map((n) => n.field) ?? [];
+    expect(notes).toContain('tenure');
+    for (const f of notes) expect(drivers.some((d) => d.inputFields.includes(f))).toBe(true);
+  });
+
   it('explains each row of predictBatch as predicting it alone would, in input order', async () => {
     const customers = [FIBER_MONTHLY, LOYAL_CUSTOMER, GRAPHQL_CUSTOMER, FIBER_MONTHLY];
     const alone: (Scored | undefined)[] = [];

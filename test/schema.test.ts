@@ -68,7 +68,7 @@ describe('public contract', () => {
       return Object.fromEntries(Object.values(t.getFields()).map((f) => [f.name, [String(f.type), ...f.args.map((a) => `${a.name}: ${String(a.type)}`)].join(' ')]));
     };
     expect(fieldsOf('Explanation')).toEqual({ baseLogOdds: 'Float!', logOdds: 'Float!', drivers: '[RiskDriver!]! top: Int' });
-    expect(fieldsOf('RiskDriver')).toEqual({ name: 'String!', fields: '[String!]!', contribution: 'Float!' });
+    expect(fieldsOf('RiskDriver')).toEqual({ name: 'String!', fields: '[String!]!', inputFields: '[String!]!', contribution: 'Float!' });
     const note = schema.getType('TrainingRangeNote');
     if (!isObjectType(note)) throw new Error('TrainingRangeNote missing');
     expect(Object.fromEntries(Object.values(note.getFields()).map((f) => [f.name, String(f.type)]))).toEqual({ field: 'String!', value: 'Float!', observedMin: 'Float!', observedMax: 'Float!' });

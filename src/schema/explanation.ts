@@ -5,11 +5,29 @@
  */
 import { BREAK, GraphQLIncludeDirective, GraphQLInt, GraphQLSkipDirective, Kind, getDirectiveValues, valueFromAST, visit, type FieldNode, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
+import type { ColumnName } from '../contract.js';
+import { graphqlNaming } from '../customer-rules.js';
 import type { ExplainerReport, ExplanationShape, RiskDriverShape } from '../model/explainer.js';
 import type { Prediction } from '../prediction.js';
 import { stopIfAbandoned } from '../request-state.js';
 import { builder, type GraphQLContext } from './builder.js';
 import { badUserInput, type InputIssue } from './errors.js';
+
+/**
+ * The CustomerInput names of a driver's columns. A driver's `fields` is one array per driver of a
+ * model, shared by every explanation it gives, so each is mapped once.
+ */
+const inputFieldNames = new WeakMap<readonly string[], readonly string[]>();
+
+function inputFieldsOf(columns: readonly string[]): readonly string[] {
+  let names = inputFieldNames.get(columns);
+  if (names === undefined) {
+    // The bundle's columns are the contract's (model/contract-check.ts refuses any other at load).
+    names = columns.map((c) => graphqlNaming.field(c as ColumnName));
+    inputFieldNames.set(columns, names);
+  }
+  return names;
+}
 
 export const RiskDriver = builder.objectRef<RiskDriverShape>('RiskDriver').implement({
   description:
@@ -19,10 +37,16 @@ export const RiskDriver = builder.objectRef<RiskDriverShape>('RiskDriver').imple
     name: t.exposeString('name', {
       description:
         'An input field, named as its data set column (Contract, tenure; ModelInfo.features.name), or a feature the model derives from ' +
-        'several fields, named as the model names it (TotalCharges/tenure; ModelInfo.encodedFeatures.name).',
+        'several fields, named as the model names it (TotalCharges/tenure; ModelInfo.encodedFeatures.name). inputFields has the CustomerInput names.',
     }),
     fields: t.exposeStringList('fields', {
       description: 'The data set columns it reads: [name] for an input field; the numerator and denominator of TotalCharges/tenure.',
+    }),
+    inputFields: t.stringList({
+      description:
+        'The CustomerInput fields it reads, one per entry of fields and in the same order, named as the customer is sent and as ' +
+        'outsideTrainingRange.field and extensions.issues name them: [contract] for Contract; [totalCharges, tenure] for TotalCharges/tenure.',
+      resolve: (d) => inputFieldsOf(d.fields),
     }),
     contribution: t.exposeFloat('contribution', {
       description: "SHAP value in log-odds: > 0 raises this customer's churn risk, < 0 lowers it; the contributions of all drivers add up to logOdds − baseLogOdds.",
