@@ -458,6 +458,28 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect((await liveRegions(t)).map((r) => r.id)).toEqual(['model-status', 'result']);
   });
 
+  it('asks for the model again when a prediction comes from another run under the same version number, and says which', async () => {
+    const { page } = await open();
+    // MLflow's version of the packaged bundle's number replacing it: the real answers, with the run moved on after the first ModelInfo.
+    let modelInfoRequests = 0;
+    await page.route('**/graphql', async (route) => {
+      const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
+      const response = await route.fetch();
+      const body = (await response.json()) as { data?: { predict?: { modelRunId: string }; modelInfo?: { runId: string } } };
+      if (body.data?.predict) body.data.predict.modelRunId = 'another-run';
+      if (body.data?.modelInfo && modelInfoRequests > 0) body.data.modelInfo.runId = 'another-run';
+      if (operation === 'ModelInfo') modelInfoRequests++;
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').textContent()).toBe(info.runId);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('run-id').textContent()).toBe('another-run');
+    expect(await page.getByTestId('model-version').textContent()).toBe(info.modelVersion);
+    expect(await page.locator('#model-status').textContent()).toBe(`Model changed to version ${info.modelVersion} (run another-run).`);
+    expect(modelInfoRequests).toBe(2);
+  });
+
   it('announces it when the model panel cannot be reloaded after a prediction named another model', async () => {
     const t = await open();
     const { page } = t;

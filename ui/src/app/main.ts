@@ -30,8 +30,12 @@ const modelStatus = byId('model-status');
 
 /** Counts the person's edits to the form: a result computed for an earlier count is stale. */
 let edits = 0;
-/** modelVersion of the model the panel shows; null until ModelInfo has answered. */
-let panelModelVersion: string | null = null;
+/**
+ * The model the panel shows (modelVersion and run); null until ModelInfo has answered. Both: a
+ * version number alone can name two models (the packaged bundle's and MLflow's of that number).
+ */
+let panelModel: { readonly version: string; readonly runId: string } | null = null;
+const isPanelModel = (version: string, runId: string) => panelModel !== null && panelModel.version === version && panelModel.runId === runId;
 
 /**
  * MODEL_NOT_READY: the gateway listens before its first model is loaded and warmed up (a model
@@ -55,14 +59,15 @@ async function loadModelInfo(): Promise<void> {
   const answer = await execute(ModelInfoDocument, {});
   if (answer.ok) {
     panelRetryMs = PANEL_RETRY_FIRST_MS;
-    const shown = panelModelVersion;
-    panelModelVersion = answer.data.modelInfo.modelVersion;
+    const shown = panelModel;
+    const { modelVersion: version, runId } = answer.data.modelInfo;
+    panelModel = { version, runId };
     renderModelInfo(modelPanel, answer.data.modelInfo);
-    if (shown !== null && shown !== panelModelVersion) modelStatus.textContent = `Model changed to version ${panelModelVersion}.`;
+    if (shown !== null && !isPanelModel(shown.version, shown.runId)) modelStatus.textContent = `Model changed to version ${version}${shown.version === version ? ` (run ${runId})` : ''}.`;
     return;
   }
   const starting = notReady(answer.errors);
-  if (panelModelVersion === null && (starting || answer.status === null)) {
+  if (panelModel === null && (starting || answer.status === null)) {
     panelRetry = setTimeout(() => void loadModelInfo(), panelRetryMs);
     panelRetryMs = Math.min(panelRetryMs * 2, PANEL_RETRY_MAX_MS);
   }
@@ -72,8 +77,8 @@ async function loadModelInfo(): Promise<void> {
   } else {
     renderMessage(modelPanel, `Model information is unavailable: ${answer.errors.map((e) => e.message).join(' ')}`, 'error', { requestId: answer.requestId });
     // Asked again because a prediction named another model: the panel no longer shows the model
-    // serving, and it is no live region, so say so. (panelModelVersion stays: the next prediction asks again.)
-    if (panelModelVersion !== null) modelStatus.textContent = 'A prediction came from another model, and its information could not be loaded: see the Model panel.';
+    // serving, and it is no live region, so say so. (panelModel stays: the next prediction asks again.)
+    if (panelModel !== null) modelStatus.textContent = 'A prediction came from another model, and its information could not be loaded: see the Model panel.';
   }
 }
 
@@ -126,7 +131,7 @@ async function predict(customer: CustomerInput): Promise<void> {
       renderPrediction(result, answer.data.predict, edits !== asked);
       renderDrivers(drivers, answer.data.predict.explanation, customer, answer.data.predict.modelVersion);
       if (edits !== asked) markDriversStale(drivers);
-      if (answer.data.predict.modelVersion !== panelModelVersion) void loadModelInfo();
+      if (!isPanelModel(answer.data.predict.modelVersion, answer.data.predict.modelRunId)) void loadModelInfo();
     } else showServerErrors(answer.errors, answer.requestId);
   } finally {
     form.setBusy(false);
