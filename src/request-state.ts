@@ -36,8 +36,11 @@ export interface RequestState {
 
 export type AbandonReason = 'client_closed' | 'timed_out';
 
-/** Where a request's work stopped: between two chunks of a large batch's check, or before its session.run. */
-export type AbandonedStage = 'checking' | 'scoring';
+/**
+ * Where a request's work stopped: between two chunks of a large batch's check, before its
+ * session.run, or between two chunks of its explanations (scored already: the inference ran).
+ */
+export type AbandonedStage = 'checking' | 'scoring' | 'explaining';
 
 /** Thrown by stopIfAbandoned: the request's work stops here and nothing is answered (app.ts). */
 export class WorkAbandoned extends Error {

@@ -429,6 +429,6 @@ describe('the model that computed the prediction explains it, and a large batch 
     // A caller that left: the work stops at the first turn.
     const ctx = servingNow(explaining);
     (ctx.request as { abandoned: string | null }).abandoned = 'client_closed';
-    await expect(explainAhead(info, ctx, rows)).rejects.toThrow('work stopped while scoring: the caller closed the connection');
+    await expect(explainAhead(info, ctx, rows)).rejects.toThrow('work stopped while explaining: the caller closed the connection');
   });
 });

@@ -234,7 +234,7 @@ export async function explainAhead(info: GraphQLResolveInfo, ctx: GraphQLContext
     explained.set(p, explainer.explain(p.record));
     if ((i + 1) % EXPLAIN_CHUNK_ROWS === 0 && i + 1 < predictions.length) {
       await immediate();
-      stopIfAbandoned(ctx.request, 'scoring');
+      stopIfAbandoned(ctx.request, 'explaining');
     }
   }
 }
