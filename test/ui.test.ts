@@ -624,6 +624,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const { page } = t;
     await page.goto(`${gateway.url}/ui`);
     await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    // A prediction first: its drivers must not stay up under the failure, looking like the failed one's.
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('driver').count()).toBe(5);
     // Fault injection as in runtime-faults.test.ts: the live ONNX session starts failing.
     const session = (gateway.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
     const run = session.run.bind(session);
@@ -635,6 +638,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       expect(id).toMatch(/^[\w-]{8,}$/);
       await poll(() => page.locator('#result').textContent()).toMatch(/^inference failed on model .*injected: ORT kernel failure/);
       expect(await page.locator('#result .request-id').textContent()).toBe(`Request id: ${id}`);
+      expect(await page.getByTestId('drivers').count()).toBe(0);
       // The id the gateway logged the failure under: what support searches for (at warn: the
       // outage itself is logged once at error, not once per request).
       expect(gateway.logs.some((l) => l['reqId'] === id && l['level'] === 'warn' && /injected: ORT kernel failure/.test(JSON.stringify(l)))).toBe(true);
