@@ -2,7 +2,9 @@
  * Explainers of model versions served from a real `mlflow server`: a version registered before
  * explainers existed serves with explanation null, one with an explainer serves explanations of
  * its own, and one whose explainer.json was tampered with (its sha256 updated in the manifest, so
- * only the reference check can catch it) is refused like a parity failure while the old model keeps serving.
+ * only the reference check can catch it) is refused like a parity failure while the old model keeps serving. A manifest
+ * whose explainer.tolerance would let trees with other covers through, and one naming an explainer.json the run does not
+ * hold, are refused with their reasons; rolling back to the version without explainer takes the explanations away again.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +18,7 @@ const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).d
 
 let mlflow: MlflowServer;
 let gw: TestGateway;
-const v = { without: '', with: '', tampered: '', halfNamed: '' };
+const v = { without: '', with: '', tampered: '', halfNamed: '', looseCovers: '', noFile: '' };
 
 interface Answer {
   modelVersion: string;
@@ -76,6 +78,24 @@ beforeAll(async () => {
   v.halfNamed = (
     await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'manifest.json': JSON.stringify({ ...manifest, explainer: { file: 'explainer.json' } }), 'explainer.json': explainerJson })
   ).version;
+  // Every root's two children with their covers swapped: no margin changes (so sigmoid of each reference row is still its
+  // parity probability), but contributions move by up to 0.89 log-odds; a tolerance of 1 would let that through.
+  const swapped = JSON.parse(explainerJson) as { trees: { left: number[]; right: number[]; cover: number[] }[] };
+  for (const tree of swapped.trees) {
+    const [l, r] = [tree.left[0] as number, tree.right[0] as number];
+    [tree.cover[l], tree.cover[r]] = [tree.cover[r] as number, tree.cover[l] as number];
+  }
+  const swappedJson = JSON.stringify(swapped);
+  v.looseCovers = (
+    await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {
+      ...packaged,
+      'manifest.json': JSON.stringify({ ...manifest, explainer: { ...manifest.explainer, sha256: sha(swappedJson), tolerance: 1 } }),
+      'explainer.json': swappedJson,
+    })
+  ).version;
+  // The manifest names explainer.json, but it was never uploaded.
+  const notUploaded = Object.fromEntries(Object.entries(packaged).filter(([file]) => file !== 'explainer.json'));
+  v.noFile = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, notUploaded)).version;
   await setAlias(mlflow.url, MODEL, 'champion', v.without);
   gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' });
 }, 300_000);
@@ -123,5 +143,37 @@ describe('explainers of model versions served from MLflow', () => {
     expect(version).toBe(v.with);
     expect(notice).toMatch(/manifest\.json in .* does not name its files as the bundle format says: explainer\.sha256: .*; explainer\.trees: .*; explainer\.referenceCount: .*; explainer\.tolerance: /);
     await setAlias(mlflow.url, MODEL, 'champion', v.with);
+  });
+
+  it("refuses an explainer.tolerance too large to tell the model's covers from others (covers swapped, so its drivers are not xgboost's)", async () => {
+    expect((await modelInfo()).version).toBe(v.with);
+    await setAlias(mlflow.url, MODEL, 'champion', v.looseCovers);
+    await waitFor('the notice about the version with tolerance 1', async () => (await modelInfo()).notice?.includes(`names version ${v.looseCovers}, which could not be loaded`) === true, 15_000);
+    const { notice, version } = await modelInfo();
+    expect(version).toBe(v.with);
+    expect(notice).toMatch(/\(MODEL_BUNDLE_INVALID: explainer\.tolerance in manifest\.json in \S+ run \w+ \(experiment telco-churn, \S+ = version \d+ of telco-churn\) artifacts bundle\/ is 1; it must be at most 0\.001 log-odds per contribution: a larger one would accept trees whose covers are not the model's, and risk drivers that are not xgboost's\)/);
+    expect((await predict()).explanation?.drivers).toHaveLength(20);
+    await setAlias(mlflow.url, MODEL, 'champion', v.with);
+  });
+
+  it('names the explainer.json a manifest names but the run does not hold', async () => {
+    expect((await modelInfo()).version).toBe(v.with);
+    await setAlias(mlflow.url, MODEL, 'champion', v.noFile);
+    await waitFor('the notice about the version without its explainer.json', async () => (await modelInfo()).notice?.includes(`names version ${v.noFile}, which could not be loaded`) === true, 15_000);
+    const { notice, version } = await modelInfo();
+    expect(version).toBe(v.with);
+    expect(notice).toMatch(
+      /\(MLFLOW_NOT_FOUND: MLflow at \S+ answered HTTP 404 RESOURCE_DOES_NOT_EXIST for artifact bundle\/explainer\.json of run \w+ .*\[model models:\/telco-churn@champion = version \d+ of telco-churn\]\); model version \d+ keeps serving\.$/,
+    );
+    await setAlias(mlflow.url, MODEL, 'champion', v.with);
+  });
+
+  it('rolling the alias back to a version without explainer serves it without explanations, and modelInfo.explainer follows', async () => {
+    await waitFor(`version ${v.with} to serve`, async () => (await modelInfo()).version === v.with, 15_000);
+    expect((await predict()).explanation?.drivers).toHaveLength(20);
+    await setAlias(mlflow.url, MODEL, 'champion', v.without);
+    await waitFor(`version ${v.without} to serve again`, async () => (await modelInfo()).version === v.without, 15_000);
+    expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null });
+    expect(await predict()).toMatchObject({ modelVersion: v.without, explanation: null });
   });
 });

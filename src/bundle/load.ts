@@ -79,10 +79,26 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
   return { origin: raw.origin, manifest, onnx: raw.onnx, parity, explainer: explainerOf(manifest, raw) };
 }
 
+/**
+ * The largest explainer.tolerance (log-odds per contribution) a bundle may declare. The reference
+ * check is what proves the trees' covers are the model's: covers change no margin, so the sigmoid
+ * check passes whatever they are, and the committed model's covers swapped at every root move
+ * contributions by up to 0.89 log-odds. Training writes 1e-4 and the gateway's recomputation is
+ * within ~1e-6; above this, the check would accept drivers that are not xgboost's while
+ * modelInfo.explainer told auditors they had been checked.
+ */
+const EXPLAINER_TOLERANCE_MAX = 1e-3;
+
 /** The manifest's explainer file, its sha256 and format checked, or null when the manifest names none. */
 function explainerOf(manifest: Manifest, raw: RawBundle): ExplainerFile | null {
   const entry = manifest.explainer;
   if (!entry) return null;
+  if (entry.tolerance > EXPLAINER_TOLERANCE_MAX) {
+    throw new BundleError(
+      `explainer.tolerance in ${MANIFEST_FILE} in ${raw.origin} is ${entry.tolerance}; it must be at most ${EXPLAINER_TOLERANCE_MAX} log-odds per contribution: ` +
+        "a larger one would accept trees whose covers are not the model's, and risk drivers that are not xgboost's",
+    );
+  }
   if (raw.explainerJson === null) throw new BundleError(`${entry.file} in ${raw.origin} was not read, but the manifest names it`);
   const sha = sha256Hex(raw.explainerJson);
   if (sha !== entry.sha256) throw new BundleError(`${entry.file} in ${raw.origin} has sha256 ${sha}, but the manifest says ${entry.sha256}`);
