@@ -653,6 +653,24 @@ const KNOWN_CASES: Case[] = [
     { a: BASES[0] as Vars, b: BASES[1] as Vars },
     { a: { ...BASES[0], tenure: 5, totalCharges: null }, b: BASES[1] as Vars },
   ),
+  // Risk drivers: the explanation whole and its top (inline and by variable, null, out of range at either end), under
+  // aliases and a fragment, and a later field's bad top, which refuses the request before the earlier field is scored.
+  known(
+    `mutation M($c: CustomerInput!, $n: Int) { predict(customer: $c) { churnProbability e: explanation { baseLogOdds logOdds drivers(top: $n) { name fields inputFields contribution } } f: explanation { drivers(top: 1) { name } } } }`,
+    { c: BASES[0] as Vars, n: 3 },
+    { c: BASES[2] as Vars, n: null },
+  ),
+  known(`mutation M($c: CustomerInput!, $n: Int) { predict(customer: $c) { explanation { drivers(top: $n) { name } } } }`, { c: BASES[0] as Vars, n: 3 }, { c: BASES[3] as Vars, n: 0 }),
+  known(
+    `mutation M($cs: [CustomerInput!]!, $n: Int) { predictBatch(customers: $cs) { ...P } } fragment P on Prediction { explanation { ... on Explanation { drivers(top: $n) { name contribution } } } }`,
+    { cs: [BASES[0] as Vars, BASES[1] as Vars], n: 20 },
+    { cs: [BASES[2] as Vars, BASES[3] as Vars], n: 21 },
+  ),
+  known(
+    `mutation M($a: CustomerInput!, $n: Int) { a: predict(customer: $a) { churnProbability } b: predictBatch(customers: [$a, $a]) { explanation { logOdds drivers(top: $n) { name } } } }`,
+    { a: BASES[0] as Vars, n: 2 },
+    { a: BASES[1] as Vars, n: 25 },
+  ),
 ];
 
 const RUNS = 1000;
