@@ -89,6 +89,20 @@ describe('loading from MLflow', () => {
     expect(health).toEqual({ status: 'ok', model: MODEL, version: '1', runId: runIds['1'], source: 'MLFLOW' });
     const p = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
     expect(p.body.data?.predict.modelVersion).toBe('1');
+    // The pipeline's explainer reached MLflow with the bundle: one tree per boosting round (params.n_rounds), and
+    // the drivers account for the probability onnxruntime gave.
+    const explained = await gql<{ predict: { churnProbability: number; explanation: { baseLogOdds: number; logOdds: number; drivers: { contribution: number }[] } | null } }, unknown>(
+      gw.url,
+      'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability explanation { baseLogOdds logOdds drivers { contribution } } } }',
+      { c: GRAPHQL_CUSTOMER },
+    );
+    const { churnProbability, explanation } = explained.body.data?.predict ?? { churnProbability: NaN, explanation: null };
+    expect(explanation?.drivers).toHaveLength(20);
+    expect(Math.abs(1 / (1 + Math.exp(-(explanation?.logOdds ?? NaN))) - churnProbability)).toBeLessThanOrEqual(1e-5);
+    const sum = (explanation?.drivers ?? []).reduce((total, d) => total + d.contribution, explanation?.baseLogOdds ?? NaN);
+    expect(Math.abs(sum - (explanation?.logOdds ?? NaN))).toBeLessThanOrEqual(1e-9);
+    const trees = await gql<{ modelInfo: { explainer: { trees: number } | null } }, unknown>(gw.url, '{ modelInfo { explainer { trees } } }');
+    expect(trees.body.data?.modelInfo.explainer?.trees).toBe(Number(run.data.params?.find((q) => q.key === 'n_rounds')?.value));
   });
 
   it('loads a fixed version (models:/name/N) and a run (runs:/<id>/bundle)', async () => {
