@@ -171,7 +171,7 @@ describe('Prediction.explanation', () => {
     expect(await runs()).toBe(before);
   });
 
-  it("a bad top in a later predict or predictBatch field refuses the request before an earlier field is scored, and every field's bad top is named, each located at its drivers field", async () => {
+  it("a bad top in a later predict or predictBatch field refuses the request before an earlier field is scored, and every field's bad top is named, each located at its drivers field, beside the customers' own problems", async () => {
     const runs = async () => Number(/^gateway_inference_rows_per_run_count(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
     const before = await runs();
     const message = (top: number) => `must be from 1 to 20 (the number of risk drivers); got ${top}`;
@@ -199,6 +199,39 @@ describe('Prediction.explanation', () => {
       },
     ]);
     // Neither the earlier field nor the later one was scored (before, predict's row was, twice: compiled, then by Yoga).
+    expect(await runs()).toBe(before);
+    // A bad top does not hide the customers' own problems: both in one refusal, the top first, located at the field and at drivers.
+    const withCustomer = await twice<unknown>(
+      'mutation T($c: CustomerInput!) { predict(customer: $c) {\n  explanation { drivers(top: 0) { name } } } }',
+      { c: { ...FIBER_MONTHLY, tenure: -1 } },
+    );
+    expect(withCustomer.status).toBe(400);
+    expect(withCustomer.errors).toEqual([
+      {
+        message: `Invalid input (2 problems): top: ${message(0)}; customer.tenure: tenure must be an integer number of months from 0 to 1200; got -1`,
+        path: ['predict'],
+        locations: [
+          { line: 1, column: 34 },
+          { line: 2, column: 17 },
+        ],
+        extensions: {
+          code: 'BAD_USER_INPUT',
+          issues: [
+            { path: ['top'], message: message(0) },
+            { path: ['customer', 'tenure'], message: 'tenure must be an integer number of months from 0 to 1200; got -1' },
+          ],
+          issueCount: 2,
+        },
+      },
+    ]);
+    const batch = await twice<unknown>(
+      'mutation T($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { explanation { drivers(top: 21) { name } } } }',
+      { cs: [FIBER_MONTHLY, { ...LOYAL_CUSTOMER, monthlyCharges: -5 }] },
+    );
+    expect((batch.errors as { extensions: { issues: unknown } }[])[0]?.extensions.issues).toEqual([
+      { path: ['top'], message: message(21) },
+      { path: ['customers', 1, 'monthlyCharges'], message: expect.stringMatching(/^monthlyCharges must be a finite number ≥ 0/) as unknown },
+    ]);
     expect(await runs()).toBe(before);
     // A skipped field's top is not the request's.
     const skipped = await twice<{ a: unknown; b: unknown }>(

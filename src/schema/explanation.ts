@@ -3,7 +3,7 @@
  * model that computed it, grouped by input field; src/model/explainer.ts), computed only when
  * `explanation` is selected, and what modelInfo tells auditors about the explainer.
  */
-import { BREAK, GraphQLIncludeDirective, GraphQLInt, GraphQLSkipDirective, Kind, getDirectiveValues, valueFromAST, visit, type FieldNode, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { BREAK, GraphQLIncludeDirective, GraphQLInt, GraphQLSkipDirective, Kind, getDirectiveValues, valueFromAST, visit, type FieldNode, type GraphQLError, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { ColumnName } from '../contract.js';
 import { graphqlNaming } from '../customer-rules.js';
@@ -140,34 +140,52 @@ const topIssue = (top: number, count: number): InputIssue => ({
   message: `must be from 1 to ${count} (the number of risk drivers); got ${top}`,
 });
 
+/** The drivers(top:) of a request that are outside 1..N, and the drivers fields that ask for them. */
+export interface TopProblems {
+  readonly issues: readonly InputIssue[];
+  readonly nodes: readonly FieldNode[];
+}
+
 /**
- * Refuses a request whose drivers(top:) is outside 1..N before anything is scored: one
- * BAD_USER_INPUT for the request, rather than one error per row of a batch after scoring it.
- * Every predict and predictBatch field of the operation is checked by the first one to run, so
- * an earlier field is not scored (and then thrown away) for a later field's top, and every bad
- * top in the document is named at once, each located at its drivers field.
+ * The request's drivers(top:) outside 1..N, found before anything is scored, so the field refuses
+ * them with its customers' problems in one BAD_USER_INPUT for the request (inputRefusal), rather
+ * than one error per row of a batch after scoring it. Every predict and predictBatch field of the
+ * operation is checked by the first one to run, so an earlier field is not scored (and then
+ * thrown away) for a later field's top, and every bad top in the document is named at once.
  * N is the serving model's; the `drivers` resolver checks again against the model that scored.
  */
-export function checkDriversTop(info: GraphQLResolveInfo, ctx: GraphQLContext): void {
-  if (!mayAskTop(info)) return;
+export function driversTopProblems(info: GraphQLResolveInfo, ctx: GraphQLContext): TopProblems | null {
+  if (!mayAskTop(info)) return null;
   const { tops } = walkSelection(info, scoringFields(info));
-  if (tops.length === 0) return;
+  if (tops.length === 0) return null;
   let count: number | undefined;
   try {
     count = ctx.predictor.model.explainer?.driverCount;
   } catch {
-    return; // no model yet: scoring answers MODEL_NOT_READY
+    return null; // no model yet: scoring answers MODEL_NOT_READY
   }
   // Without an explainer every explanation is null, and only the lower bound is known: a
   // document that asks for top 0 is refused today rather than once a model with one is served.
   const bad = tops.filter(({ top }) => top < 1 || (count !== undefined && top > count));
-  if (bad.length === 0) return;
-  const issues = bad.map(({ top }): InputIssue =>
-    count === undefined ? { path: ['top'], message: `must be at least 1; got ${top} (this model has no explainer: its explanations are null)` } : topIssue(top, count),
-  );
+  if (bad.length === 0) return null;
+  return {
+    issues: bad.map(({ top }): InputIssue =>
+      count === undefined ? { path: ['top'], message: `must be at least 1; got ${top} (this model has no explainer: its explanations are null)` } : topIssue(top, count),
+    ),
+    nodes: bad.map((b) => b.node),
+  };
+}
+
+/**
+ * The field's refusal of `issues` (the top problems first, then its customers'): located at the
+ * drivers fields that ask for a bad top (not at the predict field that found them: it may be
+ * another), and at the field itself when its customers have problems too.
+ */
+export function inputRefusal(info: GraphQLResolveInfo, issues: readonly InputIssue[], tops: TopProblems | null): GraphQLError {
   const refusal = badUserInput(issues);
-  // Located at the drivers fields that ask, not at the predict field that found them (it may be another).
-  throw createGraphQLError(refusal.message, { nodes: bad.map((b) => b.node), extensions: refusal.extensions });
+  if (tops === null) return refusal;
+  const nodes = issues.length > tops.issues.length ? [...info.fieldNodes, ...tops.nodes] : tops.nodes;
+  return createGraphQLError(refusal.message, { nodes, extensions: refusal.extensions });
 }
 
 export const Explanation = builder.objectRef<ExplanationShape>('Explanation').implement({

@@ -8,7 +8,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
-import { Explanation, checkDriversTop, explainAhead, explanationOf } from './explanation.js';
+import { Explanation, driversTopProblems, explainAhead, explanationOf, inputRefusal } from './explanation.js';
 import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
 
@@ -115,11 +115,11 @@ builder.mutationField('predict', (t) =>
       'MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, with extensions.requestId to quote) when no model can answer.',
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
     resolve: async (_root, { customer }, ctx, info) => {
-      const issues: InputIssue[] = [];
       reserveRows(ctx, 1, 'customer');
-      checkDriversTop(info, ctx);
+      const tops = driversTopProblems(info, ctx);
+      const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
       const request = customerFromInput(customer, ['customer'], issues);
-      if (issues.length > 0) throw badUserInput(issues);
+      if (issues.length > 0) throw inputRefusal(info, issues, tops);
       const [prediction] = await score(ctx, [request]);
       return prediction as Prediction;
     },
@@ -137,8 +137,8 @@ builder.mutationField('predictBatch', (t) =>
     args: { customers: t.arg({ type: [CustomerInput], required: true, description: 'The customers to score.' }) },
     resolve: async (_root, { customers }, ctx, info) => {
       reserveRows(ctx, customers.length, 'customers');
-      checkDriversTop(info, ctx);
-      const issues: InputIssue[] = [];
+      const tops = driversTopProblems(info, ctx);
+      const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
       const requests: CustomerRequest[] = [];
       const check = (i: number): boolean => {
         requests.push(customerFromInput(customers[i] as (typeof customers)[number], ['customers', i], issues));
@@ -147,7 +147,7 @@ builder.mutationField('predictBatch', (t) =>
       // A large batch is checked a chunk at a time, so other callers are not held behind it.
       if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check, () => stopIfAbandoned(ctx.request, 'checking'));
       else for (let i = 0; i < customers.length; i++) check(i);
-      if (issues.length > 0) throw badUserInput(issues);
+      if (issues.length > 0) throw inputRefusal(info, issues, tops);
       const predictions = await score(ctx, requests);
       await explainAhead(info, ctx, predictions);
       return predictions;
