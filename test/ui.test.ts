@@ -121,6 +121,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     );
     const drivers = page.getByTestId('driver');
     await poll(() => drivers.locator('.driver-text').allTextContents()).toEqual(expected);
+    // As screen readers get them: items named by nothing but their words (a title would name them instead).
+    const list = await page.locator('.driver-list').ariaSnapshot();
+    expect(list.split('\n').filter((l) => /^\s*- listitem\b/.test(l))).toEqual(top.map(() => '  - listitem:'));
     expect(await drivers.evaluateAll((els) => els.map((el) => el.getAttribute('data-driver')))).toEqual(top.map((d) => d.name));
     const largest = Math.abs((top[0] as { contribution: number }).contribution);
     const widths = await drivers.locator('.driver-fill').evaluateAll((els) => els.map((el) => parseFloat((el as HTMLElement).style.width)));

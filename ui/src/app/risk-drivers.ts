@@ -128,11 +128,13 @@ export function renderDrivers(target: HTMLElement, explanation: Explanation | nu
     const direction = d.contribution > 0 ? 'raises' : d.contribution < 0 ? 'lowers' : 'none';
     const fill = h('span', { class: 'driver-fill' });
     fill.style.width = `${largest > 0 ? (Math.abs(d.contribution) / largest) * 100 : 0}%`;
+    // The SHAP value as the bar's tooltip, not the item's: a title on the <li> became its accessible
+    // name, so screen readers announced "SHAP value +0.927 log-odds" in place of the driver's words.
     return h(
       'li',
-      { class: `driver driver-${direction}`, 'data-testid': 'driver', 'data-driver': d.name, title: `SHAP value ${logOdds(d.contribution)} log-odds` },
+      { class: `driver driver-${direction}`, 'data-testid': 'driver', 'data-driver': d.name },
       h('span', { class: 'driver-text' }, h('span', { class: 'driver-label' }, label), ': ', h('span', { class: 'driver-value', 'data-testid': 'driver-value' }, value), ' — ', h('strong', { class: 'driver-effect', 'data-testid': 'driver-effect' }, effect)),
-      h('span', { class: 'driver-bar', 'aria-hidden': 'true' }, fill),
+      h('span', { class: 'driver-bar', 'aria-hidden': 'true', title: `SHAP value ${logOdds(d.contribution)} log-odds` }, fill),
     );
   });
   const rows = explanation.drivers.map((d) => {
