@@ -233,6 +233,12 @@ describe('Prediction.explanation', () => {
       { path: ['customers', 1, 'monthlyCharges'], message: expect.stringMatching(/^monthlyCharges must be a finite number ≥ 0/) as unknown },
     ]);
     expect(await runs()).toBe(before);
+    // One drivers(top:) written once, in a fragment spread in two fields: one problem.
+    const shared = await twice<unknown>(
+      'mutation T($c: CustomerInput!) { a: predict(customer: $c) { ...D } b: predictBatch(customers: [$c]) { ...D } } fragment D on Prediction { explanation { drivers(top: 0) { name } } }',
+      { c: FIBER_MONTHLY },
+    );
+    expect((shared.errors as { extensions: unknown }[])[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', issues: [{ path: ['top'], message: message(0) }], issueCount: 1 });
     // A skipped field's top is not the request's.
     const skipped = await twice<{ a: unknown; b: unknown }>(
       'mutation T($c: CustomerInput!, $s: Boolean!) { a: predict(customer: $c) { churnProbability } b: predictBatch(customers: [$c]) @skip(if: $s) { explanation { drivers(top: 30) { name } } } }',

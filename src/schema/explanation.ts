@@ -166,7 +166,8 @@ export function driversTopProblems(info: GraphQLResolveInfo, ctx: GraphQLContext
   }
   // Without an explainer every explanation is null, and only the lower bound is known: a
   // document that asks for top 0 is refused today rather than once a model with one is served.
-  const bad = tops.filter(({ top }) => top < 1 || (count !== undefined && top > count));
+  // One problem per drivers(top:) written in the document: a fragment spread in two fields is one.
+  const bad = [...new Map(tops.filter(({ top }) => top < 1 || (count !== undefined && top > count)).map((t) => [t.node, t])).values()];
   if (bad.length === 0) return null;
   return {
     issues: bad.map(({ top }): InputIssue =>
