@@ -111,7 +111,7 @@ builder.mutationField('predict', (t) =>
       'Predicts churn for one customer. Errors, by extensions.code: BAD_USER_INPUT (HTTP 400) when the customer breaks a rule, with ' +
       'extensions.issues [{ path, message }] from the argument (e.g. ["customer", "tenure"]) and extensions.issueCount, or when a ' +
       'variable does not fit CustomerInput (one error per problem, its path from the variable, e.g. ["c", "tenure"]), or when ' +
-      'explanation { drivers(top:) } is outside 1 to the number of risk drivers (path ["top"], before anything is scored); ' +
+      'explanation { drivers(top:) } of any predict or predictBatch field of the request is outside 1 to the number of risk drivers (path ["top"], listed before the customer\'s problems, before anything is scored); ' +
       'MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, with extensions.requestId to quote) when no model can answer.',
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
     resolve: async (_root, { customer }, ctx, info) => {
