@@ -661,6 +661,7 @@ const KNOWN_CASES: Case[] = [
     { c: BASES[2] as Vars, n: null },
   ),
   known(`mutation M($c: CustomerInput!, $n: Int) { predict(customer: $c) { explanation { drivers(top: $n) { name } } } }`, { c: BASES[0] as Vars, n: 3 }, { c: BASES[3] as Vars, n: 0 }),
+  known(`mutation M($c: CustomerInput!, $n: Int) { predict(customer: $c) { explanation { drivers(top: $n) { name } } } }`, { c: BASES[0] as Vars, n: 3 }, { c: { ...BASES[1], tenure: -1 }, n: 0 }),
   known(
     `mutation M($cs: [CustomerInput!]!, $n: Int) { predictBatch(customers: $cs) { ...P } } fragment P on Prediction { explanation { ... on Explanation { drivers(top: $n) { name contribution } } } }`,
     { cs: [BASES[0] as Vars, BASES[1] as Vars], n: 20 },
