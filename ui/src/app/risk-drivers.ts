@@ -24,6 +24,15 @@ export const DRIVERS_SHOWN = 5;
 /** The reasons /ui/batch gives a customer: at most this many drivers that raise the risk. */
 export const REASONS_SHOWN = 3;
 
+/**
+ * The least a driver must raise the risk by to be given as a reason on /ui/batch: 0.05 log-odds,
+ * about one percentage point of churn probability for a customer near 50 % (p(1 − p) × 0.05) and
+ * less further from it. Below it a value moves the score by noise: on the full data set every
+ * driver above 0 made Gender a "main reason" for 399 customers at a median of +0.0055, and a
+ * retention team would act on a reason it is given.
+ */
+export const REASON_MIN_CONTRIBUTION = 0.05;
+
 const FIELD_OF_COLUMN = new Map<string, FieldName>(CUSTOMER_FIELDS.map((f) => [f.column, f.field]));
 const SPEC = new Map<FieldName, FieldSpec>(ALL_FIELDS.map((f) => [f.name, f]));
 
@@ -95,8 +104,9 @@ export function driverInFormWords(d: RiskDriver, customer: CustomerInput): { lab
 /** Whether a driver raises or lowers the risk, in words (the bars' colour only repeats it). */
 export const effectText = (contribution: number): string => (contribution > 0 ? 'raises risk' : contribution < 0 ? 'lowers risk' : 'no effect');
 
-/** The drivers that raise the risk most, largest first (the gateway orders them by size, either sign). */
-export const raisingDrivers = <D extends RiskDriver>(drivers: readonly D[], n = REASONS_SHOWN): D[] => drivers.filter((d) => d.contribution > 0).slice(0, n);
+/** The drivers that raise the risk most, by REASON_MIN_CONTRIBUTION or more, largest first (the gateway orders them by size, either sign). */
+export const raisingDrivers = <D extends RiskDriver>(drivers: readonly D[], n = REASONS_SHOWN): D[] =>
+  drivers.filter((d) => d.contribution >= REASON_MIN_CONTRIBUTION).slice(0, n);
 
 /** A SHAP value as analysts read it: signed, in log-odds; three decimals, or two significant digits for a tiny one (not +0.000). */
 const logOdds = (x: number) => {

@@ -12,10 +12,13 @@
 import { MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { byId, h } from '../app/dom.js';
 import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL } from '../app/panels.js';
-import { driverInFormWords, raisingDrivers, REASONS_SHOWN } from '../app/risk-drivers.js';
+import { driverInFormWords, raisingDrivers, REASON_MIN_CONTRIBUTION, REASONS_SHOWN } from '../app/risk-drivers.js';
 import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
 import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName } from './download.js';
 import { MAX_ATTEMPTS, pageLimits, scoreFile, type Limits, type Prediction } from './scoring.js';
+
+/** A reasons cell when no value raises the risk by REASON_MIN_CONTRIBUTION. */
+const NO_REASON = `None: no value raises the risk by ${REASON_MIN_CONTRIBUTION} log-odds or more`;
 
 /** The ranked table's column of each customer's main reasons. */
 const REASONS_HEADER = 'Main reasons (raise the risk)';
@@ -93,12 +96,12 @@ function ranked(file: CustomerFile, predictions: readonly Prediction[]): Ranked[
   return file.rows.map((row, i) => ({ row, id: row.customer.customerId ?? '', p: predictions[i] as Prediction })).sort((a, b) => b.p.churnProbability - a.p.churnProbability);
 }
 
-/** A customer's main reasons, in the form's words with the customer's value: the drivers that raise the risk most. */
+/** A customer's main reasons, in the form's words with the customer's value: the drivers that raise the risk most (by REASON_MIN_CONTRIBUTION or more). */
 function reasonsCell(entry: Ranked): HTMLTableCellElement {
   const { explanation } = entry.p;
   if (explanation === null) return h('td', { class: 'reasons' }, '—');
   const reasons = raisingDrivers(explanation.drivers);
-  if (reasons.length === 0) return h('td', { class: 'reasons' }, 'None: no value raises the risk');
+  if (reasons.length === 0) return h('td', { class: 'reasons' }, NO_REASON);
   return h(
     'td',
     { class: 'reasons' },
@@ -126,7 +129,7 @@ function reasonsNote(predictions: readonly Prediction[], modelVersion: string): 
   return h(
     'p',
     { class: 'muted', 'data-testid': 'reasons-note' },
-    `Main reasons: the customer’s values that raise the risk most (up to ${REASONS_SHOWN}), as the model accounts for its own score; the download has them as ${columns.join(', ')}.`,
+    `Main reasons: the customer’s values that raise the risk most (up to ${REASONS_SHOWN}, each by at least ${REASON_MIN_CONTRIBUTION} log-odds, about one percentage point of probability near 50 %), as the model accounts for its own score; the download has them as ${columns.join(', ')}.`,
   );
 }
 
