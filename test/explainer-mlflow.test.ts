@@ -7,6 +7,7 @@
  * hold, are refused with their reasons; rolling back to the version without explainer takes the explanations away again.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,9 @@ async function modelInfo(): Promise<{ version: string | null; notice: string | n
   );
   return res.body.data?.modelInfo as { version: string | null; notice: string | null; explainer: { trees: number } | null };
 }
+
+/** The committed bundle's explainer.json, as its manifest names it. */
+const EXPLAINER_SHA256 = (JSON.parse(readFileSync(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as { explainer: { sha256: string } }).explainer.sha256;
 
 const failedReloads = async () => Number(/^gateway_model_reloads_total\{result="failed"\} (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? 0);
 
@@ -97,7 +101,7 @@ beforeAll(async () => {
   const notUploaded = Object.fromEntries(Object.entries(packaged).filter(([file]) => file !== 'explainer.json'));
   v.noFile = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, notUploaded)).version;
   await setAlias(mlflow.url, MODEL, 'champion', v.without);
-  gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' });
+  gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' });
 }, 300_000);
 
 afterAll(async () => {
@@ -114,6 +118,8 @@ describe('explainers of model versions served from MLflow', () => {
     await setAlias(mlflow.url, MODEL, 'champion', v.with);
     await waitFor(`version ${v.with} to serve`, async () => (await modelInfo()).version === v.with, 15_000);
     expect(await modelInfo()).toEqual({ version: v.with, notice: null, explainer: { trees: 462 } });
+    // The operator reads from the log that the new model explains and the old one did not.
+    expect(gw.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === v.with).at(-1)).toMatchObject({ fromExplainerSha256: null, toExplainerSha256: EXPLAINER_SHA256 });
     const after = await predict();
     expect(after.modelVersion).toBe(v.with);
     expect(after.explanation?.drivers).toHaveLength(20);
@@ -175,5 +181,6 @@ describe('explainers of model versions served from MLflow', () => {
     await waitFor(`version ${v.without} to serve again`, async () => (await modelInfo()).version === v.without, 15_000);
     expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null });
     expect(await predict()).toMatchObject({ modelVersion: v.without, explanation: null });
+    expect(gw.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === v.without).at(-1)).toMatchObject({ fromExplainerSha256: EXPLAINER_SHA256, toExplainerSha256: null });
   });
 });

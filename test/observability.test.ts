@@ -31,7 +31,14 @@ describe('GET / (load balancer health check)', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', model: 'telco-churn', version: gw.slot.current.modelVersion, runId: gw.slot.current.lineage.runId, source: 'BUNDLE' });
     // The ready line names the run and the ONNX file too: logs alone trace what was served.
-    expect(gw.logs.find((l) => l['msg'] === 'ready')).toMatchObject({ version: gw.slot.current.modelVersion, runId: gw.slot.current.lineage.runId, onnxSha256: gw.slot.current.manifest.onnx.sha256 });
+    expect(gw.logs.find((l) => l['msg'] === 'ready')).toMatchObject({
+      version: gw.slot.current.modelVersion,
+      runId: gw.slot.current.lineage.runId,
+      onnxSha256: gw.slot.current.manifest.onnx.sha256,
+      // …and whether its predictions can be explained, by which explainer file.
+      explainerSha256: gw.slot.current.manifest.explainer?.sha256,
+    });
+    expect(gw.logs.find((l) => l['msg'] === 'ready')?.['explainerSha256']).toMatch(/^[0-9a-f]{64}$/);
   });
 
   // A health answer is true only when it is written: a cache in front (a CDN keeps a 200 without

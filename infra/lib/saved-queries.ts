@@ -103,8 +103,8 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     logGroup: 'gateway',
     query: {
       fields: [
-        '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'source', 'revision',
-        'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromSource', 'toSource', 'reason',
+        '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'explainerSha256', 'source', 'revision',
+        'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromExplainerSha256', 'toExplainerSha256', 'fromSource', 'toSource', 'reason',
       ],
       filterStatements: [`msg in ${quoted(['ready', 'model swapped'])}`],
       sort: '@timestamp desc',

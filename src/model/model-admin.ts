@@ -435,6 +435,9 @@ export class ModelAdmin {
         toRunId: candidate.lineage.runId,
         fromOnnxSha256: current.manifest.onnx.sha256,
         toOnnxSha256: candidate.manifest.onnx.sha256,
+        // null: that model has no explainer, and its predictions no explanation.
+        fromExplainerSha256: current.explainer?.report.fileSha256 ?? null,
+        toExplainerSha256: candidate.explainer?.report.fileSha256 ?? null,
         fromSource: current.lineage.source,
         toSource: candidate.lineage.source,
         source: this.source.description,
