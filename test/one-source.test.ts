@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
+import { PARITY_TOLERANCE_MAX } from '../src/bundle/load.js';
 import { variablesOverLimits } from '../src/schema/limits.js';
 import { BUNDLE_DIR, GRAPHQL_CUSTOMER, REPO_ROOT } from './helpers/index.js';
 
@@ -45,5 +46,13 @@ describe("GraphQL's variable bounds (src/schema/limits.ts)", () => {
     expect(Object.keys(customer)).toHaveLength(CUSTOMER_FIELDS.length + 1);
     expect(variablesOverLimits({ customer })).toBeNull();
     expect(variablesOverLimits({ customers: [customer, customer] })).toBeNull();
+  });
+});
+
+describe("the parity tolerance's limit", () => {
+  it("is training's TOLERANCE_MAX (model/churn_model/config.py): the gateway refuses what training would never write", () => {
+    const m = /^TOLERANCE_MAX = ([\d.e-]+)$/m.exec(readFileSync(`${REPO_ROOT}model/churn_model/config.py`, 'utf8'));
+    expect(m, 'TOLERANCE_MAX in model/churn_model/config.py').not.toBeNull();
+    expect(Number(m?.[1])).toBe(PARITY_TOLERANCE_MAX);
   });
 });

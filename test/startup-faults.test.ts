@@ -143,6 +143,17 @@ describe('start-up faults', () => {
     await startFails(looser, /parity\.json .* holds 2400 cases at tolerance 0\.00001, but the manifest says 2400 at 0\.001/);
   });
 
+  it("a parity tolerance above training's own limit (the replay would pass a model whose probabilities are not xgboost's)", async () => {
+    const loose = await brokenBundle(async (d, m) => {
+      const parity = parityFileSchema.parse(JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8')));
+      parity.tolerance = 0.5;
+      const text = JSON.stringify(parity);
+      await writeFile(path.join(d, 'parity.json'), text);
+      Object.assign(m['parity'] as Record<string, unknown>, { sha256: sha(text), tolerance: 0.5 });
+    });
+    await startFails(loose, /parity\.tolerance in manifest\.json in .* is 0\.5; it must be at most 0\.01 \(training's own limit\)/);
+  });
+
   it('an invalid configuration, with every problem at once', async () => {
     const gw = await spawnGateway({ PORT: '99999', MAX_BATCH: '0', LOG_LEVEL: 'loud' }, { waitReady: false });
     expect(await gw.exited).toBe(1);

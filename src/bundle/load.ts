@@ -71,6 +71,12 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
       `${manifest.parity.file} in ${raw.origin} holds ${parity.cases.length} cases at tolerance ${parity.tolerance}, but the manifest says ${manifest.parity.count} at ${manifest.parity.tolerance}`,
     );
   }
+  if (manifest.parity.tolerance > PARITY_TOLERANCE_MAX) {
+    throw new BundleError(
+      `parity.tolerance in ${MANIFEST_FILE} in ${raw.origin} is ${manifest.parity.tolerance}; it must be at most ${PARITY_TOLERANCE_MAX} ` +
+        "(training's own limit): a larger one would pass an ONNX model whose probabilities are not xgboost's",
+    );
+  }
   if (manifest.riskBands.highFrom !== manifest.threshold || manifest.riskBands.mediumFrom > manifest.riskBands.highFrom) {
     throw new BundleError(
       `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
@@ -78,6 +84,14 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
   }
   return { origin: raw.origin, manifest, onnx: raw.onnx, parity, explainer: explainerOf(manifest, raw) };
 }
+
+/**
+ * The largest parity.tolerance (|Δp|) a bundle may declare: training's own limit, TOLERANCE_MAX in
+ * model/churn_model/config.py (test/one-source.test.ts keeps the two equal). The replay is what
+ * catches onnxruntime's tree-ensemble bugs and an ONNX file that is not the parity file's model;
+ * a manifest edited to a looser tolerance would let either through.
+ */
+export const PARITY_TOLERANCE_MAX = 0.01;
 
 /**
  * The largest explainer.tolerance (log-odds per contribution) a bundle may declare. The reference
