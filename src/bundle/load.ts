@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { BundleError, zodIssues } from '../errors.js';
-import { parseExplainerFile, type ExplainerFile } from '../model/explainer.js';
+import { explainerFileSchema, type ExplainerFile } from '../model/explainer.js';
 import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
 
 export interface RawBundle {
@@ -39,7 +39,8 @@ export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: string): T {
+/** `format`: what the message says the file must match (docs/model-bundle.md's name for it). */
+function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: string, format = 'the bundle format'): T {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -49,7 +50,7 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: 
   const result = schema.safeParse(data);
   if (!result.success) {
     const issues = zodIssues(result.error);
-    throw new BundleError(`${what} in ${origin} does not match the bundle format: ${issues}`);
+    throw new BundleError(`${what} in ${origin} does not match ${format}: ${issues}`);
   }
   return result.data;
 }
@@ -116,7 +117,7 @@ function explainerOf(manifest: Manifest, raw: RawBundle): ExplainerFile | null {
   if (raw.explainerJson === null) throw new BundleError(`${entry.file} in ${raw.origin} was not read, but the manifest names it`);
   const sha = sha256Hex(raw.explainerJson);
   if (sha !== entry.sha256) throw new BundleError(`${entry.file} in ${raw.origin} has sha256 ${sha}, but the manifest says ${entry.sha256}`);
-  return parseExplainerFile(raw.explainerJson, entry.file, raw.origin);
+  return parseJson(explainerFileSchema, raw.explainerJson, entry.file, raw.origin, 'the explainer format');
 }
 
 /** The usual reasons a bundle file cannot be read, in words; the code stays for searching. */

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { FeatureSpec, Manifest, ParityFile } from '../bundle/manifest.js';
-import { BundleError, describeError, zodIssues } from '../errors.js';
+import { BundleError, describeError } from '../errors.js';
 import { compileEncoder, featureColumns, type EncoderRow, type FeatureEncoder } from './features.js';
 
 const treeSchema = z.object({
@@ -502,18 +502,6 @@ export class Explainer {
   }
 }
 
-/** The explainer file's text, parsed and checked against its format (explainerFileSchema). */
-export function parseExplainerFile(text: string, file: string, origin: string): ExplainerFile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new BundleError(`${file} in ${origin} is not valid JSON: ${(err as Error).message}`);
-  }
-  const result = explainerFileSchema.safeParse(data);
-  if (!result.success) throw new BundleError(`${file} in ${origin} does not match the explainer format: ${zodIssues(result.error)}`);
-  return result.data;
-}
 
 /**
  * Accepts a bundle's explainer (read, its sha256 checked and parsed by bundle/load.ts) only when
