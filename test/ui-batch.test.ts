@@ -233,6 +233,17 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     if (closing) await closeTab(closing, /status of 400/);
   });
 
+  /** Every ScoreFile answer passes through `rewrite` (with its number, from 1) before the page reads it: another model answering in between. */
+  async function rewriteAnswers(page: Page, rewrite: (predictions: ScoreFileMutation['predictBatch'], answer: number) => void): Promise<void> {
+    let answered = 0;
+    await page.route('**/graphql', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: ScoreFileMutation };
+      rewrite(body.data.predictBatch, ++answered);
+      await route.fulfill({ response, json: body });
+    });
+  }
+
   /** The page, with every request it sends to score a file (its ScoreFile operation) recorded: its body's bytes and rows. */
   async function open(origin: string, viewport?: { width: number; height: number }): Promise<{ page: Page; sent: { bytes: number; rows: number }[] }> {
     tab = await browser.open(origin, viewport);
@@ -570,14 +581,8 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const { page, sent } = await open(small.url);
     const list = customers(120);
     // The second request of the first pass is answered by "another model" (a promotion in between).
-    let answered = 0;
-    await page.route('**/graphql', async (route) => {
-      answered++;
-      const response = await route.fetch();
-      if (answered !== 2) return route.fulfill({ response });
-      const body = (await response.json()) as { data: ScoreFileMutation };
-      for (const p of body.data.predictBatch) p.modelVersion = 'promoted';
-      await route.fulfill({ response, json: body });
+    await rewriteAnswers(page, (predictions, answer) => {
+      if (answer === 2) for (const p of predictions) p.modelVersion = 'promoted';
     });
     const said: string[] = [];
     await page.exposeFunction('noteStatus', (text: string) => said.push(text));
@@ -610,14 +615,8 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const list = customers(60);
     // The second request is answered by another run under the same version number, without an
     // explainer: MLflow's version 2 replacing the packaged bundle's version 2, trained before explainers.
-    let answered = 0;
-    await page.route('**/graphql', async (route) => {
-      answered++;
-      const response = await route.fetch();
-      if (answered !== 2) return route.fulfill({ response });
-      const body = (await response.json()) as { data: ScoreFileMutation };
-      for (const p of body.data.predictBatch) Object.assign(p, { modelRunId: 'another-run', explanation: null });
-      await route.fulfill({ response, json: body });
+    await rewriteAnswers(page, (predictions, answer) => {
+      if (answer === 2) for (const p of predictions) Object.assign(p, { modelRunId: 'another-run', explanation: null });
     });
     await choose(page, csvText([HEADER, ...list.map(rowOf)]));
     await poll(() => status(page)).toMatch(/^Scored 60 customers from customers\.csv with model version \S+ \(scored again after the model changed\): /);
@@ -633,13 +632,8 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
 
   it('says so, and shows nothing, when the model changes during every attempt', async () => {
     const { page, sent } = await open(small.url);
-    let answered = 0;
-    await page.route('**/graphql', async (route) => {
-      const response = await route.fetch();
-      const body = (await response.json()) as { data: ScoreFileMutation };
-      answered++;
-      for (const p of body.data.predictBatch) p.modelVersion = `v${answered}`;
-      await route.fulfill({ response, json: body });
+    await rewriteAnswers(page, (predictions, answer) => {
+      for (const p of predictions) p.modelVersion = `v${answer}`;
     });
     await choose(page, csvText([HEADER, ...customers(60).map(rowOf)]));
     await poll(() => status(page)).toBe('customers.csv was not scored: the model kept changing.');
