@@ -612,12 +612,17 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(walked.filter((w) => !w.ring)).toEqual([]);
     // The skip link lands before the file input; Space on it opens the browser's file chooser.
     await page.keyboard.press('Shift+Tab');
+    // Listened for before the page loads, not beside the key press: Playwright turns on Chromium's file chooser
+    // interception when a listener is added, and a Space that reaches the page first opens an uncaught chooser
+    // (CI timed out so once).
+    const chooserOpened = page.waitForEvent('filechooser', { timeout: 30_000 });
     await page.goto(`${gateway.url}/ui/batch`);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('batch-file');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    await page.keyboard.press('Space');
+    const chooser = await chooserOpened;
     await chooser.setFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: customerFile(250) });
     await poll(() => page.locator('#batch-status').textContent(), 20_000).toMatch(/^Scored 250 customers/);
     // On from the file input: the columns' note, the download, then "Show 50 more" (the table is not a stop on a wide screen).
