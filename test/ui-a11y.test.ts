@@ -132,6 +132,9 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await wcagViolations(page)).toEqual([]);
   });
 
+  /** Once the form's offers have been scored: listed, or the one line saying why there are none. */
+  const offersShown = (page: Page) => poll(() => page.locator('#offers').textContent()).toMatch(/^Offers the model scores lower(?!Scoring the offers)/);
+
   it('has no WCAG 2.1 A/AA violation after a prediction in each risk band, also once the result is stale', async () => {
     const page = await open();
     await formPage(page);
@@ -142,10 +145,13 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       // "Why this score": the drivers, and the analysts' SHAP table unfolded.
       await poll(() => page.getByTestId('driver').count()).toBe(5);
       await page.locator('.shap summary').click();
+      // The offers under them: listed (high risk), or the line that there is nothing to try (low).
+      await offersShown(page);
       expect(await wcagViolations(page), `${example.label}`).toEqual([]);
       // Edited after the prediction: the result says it is for the values before, still readable.
       await tenure.fill(String(Number(await tenure.inputValue()) + 1));
       await poll(() => page.getByTestId('stale-note').count()).toBe(1);
+      if (example.id === 'high') expect(await page.getByTestId('offers-stale-note').count()).toBe(1);
       expect(await wcagViolations(page), `${example.label}, stale`).toEqual([]);
     }
     await riskLevelInFlight(page, 'MEDIUM');
@@ -521,7 +527,9 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       await page.locator('#model-panel details summary').click();
       await page.locator('.shap summary').click();
       expect(await page.getByTestId('driver').count()).toBe(5);
-      expect(await cutOff(), 'after a prediction, all metrics and the SHAP values open').toEqual([]);
+      await offersShown(page);
+      expect(await page.getByTestId('offer').count()).toBeGreaterThan(0);
+      expect(await cutOff(), 'after a prediction, all metrics and the SHAP values open, offers listed').toEqual([]);
       await page.getByLabel('Customer id (optional)').fill('a-customer-id-without-any-space-'.repeat(9));
       await page.getByLabel('Total charges').fill('1234567890123456789012345678901234567890x');
       await page.getByRole('button', { name: 'Predict churn' }).click();

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
 import { CUSTOMER_FIELDS } from '../src/contract.js';
-import { ModelInfoDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictMutation } from '../src/generated/graphql.js';
-import { EXAMPLES } from '../ui/src/app/customer-fields.js';
+import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictBatchMutation, type PredictMutation } from '../src/generated/graphql.js';
+import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -151,6 +151,84 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     // Both signs were met: the words follow each sign, not one wording for all.
     expect(new Set(effects)).toEqual(new Set(['raises risk', 'lowers risk']));
     await page.screenshot({ path: path.join(SHOTS, 'example-low.png'), fullPage: true });
+  });
+
+  /**
+   * The offers the form tries for the starting customer (month-to-month, electronic check, no
+   * add-ons), written out here rather than read from the page's module, with their words.
+   */
+  const DEFAULT_CUSTOMER_OFFERS: readonly (readonly [Partial<CustomerInput>, string])[] = [
+    [{ contract: 'ONE_YEAR' }, 'Contract: One year'],
+    [{ contract: 'TWO_YEAR' }, 'Contract: Two year'],
+    [{ paymentMethod: 'BANK_TRANSFER_AUTOMATIC' }, 'Payment method: Bank transfer (automatic)'],
+    [{ paymentMethod: 'CREDIT_CARD_AUTOMATIC' }, 'Payment method: Credit card (automatic)'],
+    [{ onlineSecurity: 'YES' }, 'Online security: Yes (included)'],
+    [{ techSupport: 'YES' }, 'Tech support: Yes (included)'],
+    [{ onlineBackup: 'YES' }, 'Online backup: Yes (included)'],
+    [{ deviceProtection: 'YES' }, 'Device protection: Yes (included)'],
+  ];
+
+  it('lists the offers the gateway scores lower for the customer, lowest first, with the points and the threshold crossed; and says when there is nothing to try', async () => {
+    const { page } = await open();
+    // The gateway's own scores: the customer, and the customer with each offer.
+    const base = (await gql(gateway.url, PredictDocument, { customer: DEFAULT_CUSTOMER })).body.data as PredictMutation;
+    const batch = await gql(gateway.url, PredictBatchDocument, { customers: DEFAULT_CUSTOMER_OFFERS.map(([change]) => ({ ...DEFAULT_CUSTOMER, ...change })) });
+    const scores = (batch.body.data as PredictBatchMutation).predictBatch;
+    const p = base.predict.churnProbability;
+    const expected = DEFAULT_CUSTOMER_OFFERS.map(([, words], i) => ({ words, score: scores[i] as PredictBatchMutation['predictBatch'][number] }))
+      .filter(({ score }) => p - score.churnProbability >= 0.01)
+      .sort((a, b) => a.score.churnProbability - b.score.churnProbability)
+      .map(({ words, score }) => {
+        const crossed = base.predict.willChurn && !score.willChurn ? `, under the ${(score.threshold * 100).toFixed(1)}% threshold` : '';
+        return `${words} → ${(score.churnProbability * 100).toFixed(1)}% (${((p - score.churnProbability) * 100).toFixed(1)} points lower)${crossed}`;
+      });
+    // The starting customer has offers that lower the score, one of them under the threshold, and one that does not lower it by a point.
+    expect(expected.length).toBeGreaterThan(1);
+    expect(expected.length).toBeLessThan(DEFAULT_CUSTOMER_OFFERS.length);
+    expect(expected.filter((e) => e.endsWith('threshold'))).not.toEqual([]);
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('offer').allTextContents()).toEqual(expected);
+    expect(await page.getByTestId('offers-note').textContent()).toMatch(/^This customer scored again with one change at a time, everything else as it is .* not what an offer will do\.$/);
+    // A section under the drivers, outside the result's live region, named by its heading.
+    expect(await page.locator('#drivers + #offers > section[aria-labelledby="offers-title"] > h3#offers-title').textContent()).toBe('Offers the model scores lower');
+    await page.screenshot({ path: path.join(SHOTS, 'offers.png'), fullPage: true });
+    // The low-risk example has a two-year contract, pays automatically and has every protective add-on.
+    await page.getByRole('button', { name: 'Example: low risk' }).click();
+    await poll(() => page.getByTestId('offers-status').textContent()).toMatch(/^Nothing to try: this customer already has a two-year contract/);
+    expect(await page.getByTestId('offer').count()).toBe(0);
+  });
+
+  it('marks offers stale after an edit, and drops offers another model scored or that could not be scored, saying so', async () => {
+    const t = await open();
+    const { page } = t;
+    let offersAnswer: 'real' | 'another run' | 'refused' = 'real';
+    await page.route('**/graphql', async (route) => {
+      const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName;
+      if (operation !== 'RetentionOffers' || offersAnswer === 'real') return route.continue();
+      if (offersAnswer === 'refused') return route.abort('connectionrefused');
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: { predictBatch: { modelRunId: string }[] } };
+      for (const row of body.data.predictBatch) row.modelRunId = 'another-run';
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('offer').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('offers-stale-note').count()).toBe(0);
+    await page.getByLabel('Tenure (months)').fill('40');
+    expect(await page.getByTestId('offers-stale-note').textContent()).toBe('These offers are for the values before your last change.');
+    offersAnswer = 'another run';
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('offers-status').textContent()).toBe('Another model answered while the offers were scored, so they cannot be compared with this prediction: predict again.');
+    expect(await page.getByTestId('offer').count()).toBe(0);
+    offersAnswer = 'refused';
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.getByTestId('offers-status').textContent()).toMatch(/^The offers could not be scored: The gateway could not be reached/);
+    // The refused request, and nothing else.
+    expect(t.consoleErrors.splice(0)).toEqual([expect.stringMatching(/ERR_CONNECTION_REFUSED/)]);
+    // The prediction itself stands.
+    expect(await page.getByTestId('probability').textContent()).toMatch(/^\d+(\.\d+)?%$/);
   });
 
   it('explains out-of-range and inconsistent fields inline and sends nothing', async () => {

@@ -19,6 +19,7 @@ type Documents = {
     "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n    modelRunId\n    outsideTrainingRange {\n      field\n      value\n      observedMin\n      observedMax\n    }\n    explanation {\n      baseLogOdds\n      logOdds\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": typeof types.PredictDocument,
     "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}": typeof types.PredictionFieldsFragmentDoc,
     "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": typeof types.ReloadModelDocument,
+    "mutation RetentionOffers($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    churnProbability\n    willChurn\n    modelVersion\n    modelRunId\n  }\n}": typeof types.RetentionOffersDocument,
     "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    modelRunId\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": typeof types.ScoreFileDocument,
 };
 const documents: Documents = {
@@ -27,6 +28,7 @@ const documents: Documents = {
     "mutation Predict($customer: CustomerInput!) {\n  predict(customer: $customer) {\n    ...PredictionFields\n    modelRunId\n    outsideTrainingRange {\n      field\n      value\n      observedMin\n      observedMax\n    }\n    explanation {\n      baseLogOdds\n      logOdds\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": types.PredictDocument,
     "fragment PredictionFields on Prediction {\n  customerId\n  churnProbability\n  willChurn\n  riskLevel\n  threshold\n  modelVersion\n}": types.PredictionFieldsFragmentDoc,
     "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}": types.ReloadModelDocument,
+    "mutation RetentionOffers($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    churnProbability\n    willChurn\n    modelVersion\n    modelRunId\n  }\n}": types.RetentionOffersDocument,
     "mutation ScoreFile($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    ...PredictionFields\n    modelRunId\n    explanation {\n      drivers {\n        name\n        fields\n        contribution\n      }\n    }\n  }\n}": types.ScoreFileDocument,
 };
 
@@ -64,6 +66,10 @@ export function graphql(source: "fragment PredictionFields on Prediction {\n  cu
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}"): (typeof documents)["mutation ReloadModel {\n  reloadModel {\n    changed\n    message\n    model {\n      modelVersion\n      version\n      alias\n      runId\n      source\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation RetentionOffers($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    churnProbability\n    willChurn\n    modelVersion\n    modelRunId\n  }\n}"): (typeof documents)["mutation RetentionOffers($customers: [CustomerInput!]!) {\n  predictBatch(customers: $customers) {\n    churnProbability\n    willChurn\n    modelVersion\n    modelRunId\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

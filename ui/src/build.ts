@@ -21,7 +21,7 @@ import * as graphiql from '@graphql-yoga/render-graphiql/graphiql';
 import { build } from 'esbuild';
 import { Kind, print } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument, ScoreFileDocument } from '../../src/generated/graphql.js';
+import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument, RetentionOffersDocument, ScoreFileDocument } from '../../src/generated/graphql.js';
 import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
 import { BATCH_LINK_TEXT, BATCH_PATH, GRAPHIQL_TITLE } from '../../src/ui/pages.js';
 import { EXAMPLES } from './app/customer-fields.js';
@@ -104,7 +104,7 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
   const text = (s: string) => new TextEncoder().encode(s);
   const js = 'text/javascript; charset=utf-8';
   const operations = Object.fromEntries(
-    [PredictDocument, PredictBatchDocument, ScoreFileDocument, ModelInfoDocument, ReloadModelDocument].map((doc) => {
+    [PredictDocument, PredictBatchDocument, ScoreFileDocument, RetentionOffersDocument, ModelInfoDocument, ReloadModelDocument].map((doc) => {
       const op = doc.definitions[0];
       if (op?.kind !== Kind.OPERATION_DEFINITION || !op.name) throw new Error('generated document without a named operation');
       return [op.name.value, print(doc)];

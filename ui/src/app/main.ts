@@ -2,7 +2,7 @@
  * Entry point of /ui: mounts the customer form, predicts through the Predict operation
  * and shows the serving model through ModelInfo. Bundled by ui/src/build.ts.
  */
-import { ModelInfoDocument, PredictDocument, type CustomerInput } from '../../../src/generated/graphql.js';
+import { ModelInfoDocument, PredictDocument, RetentionOffersDocument, type CustomerInput, type PredictMutation } from '../../../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
 import { byId, h } from './dom.js';
@@ -10,6 +10,7 @@ import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
 import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
+import { markOffersStale, offersFor, renderOffers } from './retention-offers.js';
 import { markDriversStale, renderDrivers } from './risk-drivers.js';
 import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js';
 
@@ -19,7 +20,9 @@ const result = byId('result');
  * its probability and verdict, and the drivers are read when a person moves to them.
  */
 const drivers = h('div', { id: 'drivers' });
-result.after(drivers);
+/** "Offers the model scores lower", under the drivers (and outside the live region, like them). */
+const offers = h('div', { id: 'offers' });
+result.after(drivers, offers);
 const modelPanel = byId('model-panel');
 /**
  * The panel is a page of facts to read when wanted, not a live region: as one, screen readers
@@ -118,10 +121,40 @@ function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string
   else renderMessage(result, 'The gateway rejected the customer; see the marked fields.', 'error');
 }
 
+/** Counts the predictions shown: offers scored for an earlier one are dropped when they arrive. */
+let shown = 0;
+
+/**
+ * Scores the offers for the customer of the prediction shown, after it (the form is usable
+ * meanwhile): a second request, so the prediction is never held up by them.
+ */
+async function scoreOffers(customer: CustomerInput, prediction: PredictMutation['predict'], editsAtPredict: number): Promise<void> {
+  const shownNow = ++shown;
+  const tried = offersFor(customer);
+  renderOffers(offers, tried, prediction, null);
+  if (tried.length === 0) return;
+  const answer = await execute(RetentionOffersDocument, { customers: tried.map((o) => o.customer) });
+  if (shownNow !== shown) return;
+  renderOffers(
+    offers,
+    tried,
+    prediction,
+    answer.ok ? { kind: 'scored', scores: answer.data.predictBatch } : { kind: 'failed', message: answer.errors.map((e) => e.message).join(' '), requestId: answer.requestId },
+  );
+  if (edits !== editsAtPredict) markOffersStale(offers);
+}
+
+/** No prediction shown: neither drivers nor offers, and offers still on their way are dropped. */
+function clearBelowResult(): void {
+  shown++;
+  drivers.replaceChildren();
+  offers.replaceChildren();
+}
+
 async function predict(customer: CustomerInput): Promise<void> {
   form.setBusy(true);
   renderMessage(result, 'Predicting…', 'info');
-  drivers.replaceChildren();
+  clearBelowResult();
   revealResult();
   const asked = edits;
   try {
@@ -131,6 +164,7 @@ async function predict(customer: CustomerInput): Promise<void> {
       renderPrediction(result, answer.data.predict, edits !== asked);
       renderDrivers(drivers, answer.data.predict.explanation, customer, answer.data.predict.modelVersion);
       if (edits !== asked) markDriversStale(drivers);
+      void scoreOffers(customer, answer.data.predict, asked);
       if (!isPanelModel(answer.data.predict.modelVersion, answer.data.predict.modelRunId)) void loadModelInfo();
     } else showServerErrors(answer.errors, answer.requestId);
   } finally {
@@ -144,7 +178,7 @@ function submit(): void {
   if (!parsed.ok) {
     form.showIssues(parsed.issues);
     renderMessage(result, 'No prediction: fix the marked fields first.', 'error');
-    drivers.replaceChildren();
+    clearBelowResult();
     return;
   }
   void predict(parsed.customer);
@@ -165,6 +199,7 @@ for (const type of ['input', 'change']) {
     edits++;
     markStale(result);
     markDriversStale(drivers);
+    markOffersStale(offers);
     rememberForm(form.read());
   });
 }

@@ -1,0 +1,75 @@
+/**
+ * Which offers /ui tries for a customer (ui/src/app/retention-offers.ts): the page scores each
+ * and shows those the model scores lower (test/ui.test.ts shows that in a browser, on real
+ * answers). These pin the rules: what counts as an offer, for whom.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CustomerInput } from '../src/generated/graphql.js';
+import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
+import { offerText, offersFor } from '../ui/src/app/retention-offers.js';
+
+const tried = (customer: CustomerInput) => offersFor(customer).map((o) => `${o.field}=${o.value}`);
+
+describe('offersFor', () => {
+  it('tries longer contracts, automatic payment and each protective add-on missing, for a month-to-month customer paying by check', () => {
+    expect(tried(DEFAULT_CUSTOMER)).toEqual([
+      'contract=ONE_YEAR',
+      'contract=TWO_YEAR',
+      'paymentMethod=BANK_TRANSFER_AUTOMATIC',
+      'paymentMethod=CREDIT_CARD_AUTOMATIC',
+      'onlineSecurity=YES',
+      'techSupport=YES',
+      'onlineBackup=YES',
+      'deviceProtection=YES',
+    ]);
+  });
+
+  it('changes exactly the one field of each offer, and never the customer it was given', () => {
+    const customer = { ...DEFAULT_CUSTOMER };
+    for (const offer of offersFor(customer)) {
+      const changed = Object.keys(customer).filter((k) => customer[k as keyof CustomerInput] !== offer.customer[k as keyof CustomerInput]);
+      expect(changed).toEqual([offer.field]);
+      expect(offer.customer[offer.field]).toBe(offer.value);
+    }
+    expect(customer).toEqual(DEFAULT_CUSTOMER);
+  });
+
+  it('offers no shorter contract, no other automatic payment, and no add-on the customer has', () => {
+    expect(tried({ ...DEFAULT_CUSTOMER, contract: 'ONE_YEAR', paymentMethod: 'CREDIT_CARD_AUTOMATIC', onlineSecurity: 'YES', techSupport: 'YES' })).toEqual([
+      'contract=TWO_YEAR',
+      'onlineBackup=YES',
+      'deviceProtection=YES',
+    ]);
+    // Mailed check is a check too; streaming is no protective add-on.
+    expect(tried({ ...DEFAULT_CUSTOMER, contract: 'TWO_YEAR', paymentMethod: 'MAILED_CHECK' })).toContain('paymentMethod=BANK_TRANSFER_AUTOMATIC');
+    expect(tried({ ...DEFAULT_CUSTOMER, streamingTV: 'NO' }).filter((o) => o.startsWith('streaming'))).toEqual([]);
+  });
+
+  it('offers no add-on to a customer without internet service, and nothing to the low-risk example, who has it all', () => {
+    const offline: CustomerInput = {
+      ...DEFAULT_CUSTOMER,
+      internetService: 'NO',
+      onlineSecurity: 'NO_INTERNET_SERVICE',
+      onlineBackup: 'NO_INTERNET_SERVICE',
+      deviceProtection: 'NO_INTERNET_SERVICE',
+      techSupport: 'NO_INTERNET_SERVICE',
+      streamingTV: 'NO_INTERNET_SERVICE',
+      streamingMovies: 'NO_INTERNET_SERVICE',
+    };
+    expect(tried(offline)).toEqual(['contract=ONE_YEAR', 'contract=TWO_YEAR', 'paymentMethod=BANK_TRANSFER_AUTOMATIC', 'paymentMethod=CREDIT_CARD_AUTOMATIC']);
+    expect(tried(EXAMPLES[1]?.customer as CustomerInput)).toEqual([]);
+  });
+
+  it('words an offer in the form’s labels', () => {
+    expect(offersFor(DEFAULT_CUSTOMER).map(offerText)).toEqual([
+      'Contract: One year',
+      'Contract: Two year',
+      'Payment method: Bank transfer (automatic)',
+      'Payment method: Credit card (automatic)',
+      'Online security: Yes (included)',
+      'Tech support: Yes (included)',
+      'Online backup: Yes (included)',
+      'Device protection: Yes (included)',
+    ]);
+  });
+});
