@@ -98,6 +98,13 @@ def running_mlflow_server(root: Path, artifact_args: list[str], env: dict[str, s
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"mlflow server did not start on {uri}: {(root / 'server.log').read_text()[-3000:]}")
             time.sleep(0.5)
+        # /health answers before the store is touched; its first call is slow (0.35 s against 0.03 s
+        # after it, idle) and on a loaded machine outlasted the 5 s the pipeline's up-front check gives
+        # a server. Made here, so a test's first training meets a server that is ready.
+        search = urllib.request.Request(f"{uri}/api/2.0/mlflow/experiments/search", data=b'{"max_results": 1}',
+                                        headers={"content-type": "application/json"}, method="POST")
+        with urllib.request.urlopen(search, timeout=max(deadline - time.monotonic(), 10)) as answer:
+            assert answer.status == 200, f"mlflow server on {uri} answered {answer.status} to its first store call"
         yield uri
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # its uvicorn worker and job consumers share the process group

@@ -63,8 +63,14 @@ export async function startMlflowServer(): Promise<MlflowServer> {
     await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 90_000;
+  // /health answers before the tracking store is touched, and the store's first call is slow (0.35 s
+  // against 0.03 s after it, on an idle machine): on a loaded one it outlasted the 5 s the pipeline's
+  // up-front check gives a server (CI: "cannot be used: no answer (timed out)"). So the server is
+  // ready once a store call has answered, made here with no limit but the deadline.
+  const answers = (endpoint: string, init?: RequestInit) => fetch(`${url}${endpoint}`, init).then((r) => r.ok, () => false);
+  const storeCall = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max_results: 1 }) };
   while (Date.now() < deadline && !exited) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, dir, log: () => output, stop };
+    if ((await answers('/health')) && (await answers('/api/2.0/mlflow/experiments/search', storeCall))) return { url, dir, log: () => output, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
