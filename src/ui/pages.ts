@@ -52,6 +52,7 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
   return shell(
     'Churn risk · prediction gateway',
     `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
+<meta name="${MAX_BATCH_META}" content="${options.maxBatch}">
 <link rel="icon" href="${url('favicon.ico')}">
 <link rel="stylesheet" href="${url('app.css')}">
 <script type="module" src="${url('app.js')}"></script>`,

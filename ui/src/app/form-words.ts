@@ -16,6 +16,9 @@ function valueLabels(field: FieldSpec | undefined): Readonly<Record<string, stri
   return null;
 }
 
+/** The form's label of a field's value ("TWO_YEAR" of contract is "Two year", true is "Yes"); the value itself when the form has none. */
+export const valueLabel = (field: FieldName, value: string): string => valueLabels(FIELDS.get(field))?.[value] ?? value;
+
 /** The form's label of a field the gateway names ("tenure" is "Tenure (months)"); the name itself for one the form lacks. */
 export const fieldLabel = (name: string): string => FIELDS.get(name)?.label ?? name;
 

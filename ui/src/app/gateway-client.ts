@@ -61,9 +61,15 @@ const WAIT_BEYOND_GATEWAY_MS = 5_000;
 /** Only for a page without the meta element (not one this gateway serves): an ALB's idle timeout. */
 const WAIT_WITHOUT_META_MS = 60_000;
 
+/** A positive whole number the page's HTML states in a meta element (from the gateway's configuration, src/ui/page-meta.ts); null when it states none. */
+export function statedNumber(name: string): number | null {
+  const stated = Number(document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content);
+  return Number.isInteger(stated) && stated > 0 ? stated : null;
+}
+
 function answerWaitMs(): number {
-  const stated = Number(document.querySelector<HTMLMetaElement>(`meta[name="${REQUEST_TIMEOUT_META}"]`)?.content);
-  return Number.isInteger(stated) && stated > 0 ? stated + WAIT_BEYOND_GATEWAY_MS : WAIT_WITHOUT_META_MS;
+  const stated = statedNumber(REQUEST_TIMEOUT_META);
+  return stated !== null ? stated + WAIT_BEYOND_GATEWAY_MS : WAIT_WITHOUT_META_MS;
 }
 
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;

@@ -2,15 +2,16 @@
  * Entry point of /ui: mounts the customer form, predicts through the Predict operation
  * and shows the serving model through ModelInfo. Bundled by ui/src/build.ts.
  */
-import { ModelInfoDocument, PredictDocument, RetentionOffersDocument, type CustomerInput, type PredictMutation } from '../../../src/generated/graphql.js';
+import { ModelInfoDocument, PredictDocument, RetentionOffersDocument, type CustomerInput, type PredictMutation, type RetentionOffersMutation } from '../../../src/generated/graphql.js';
+import { MAX_BATCH_META } from '../../../src/ui/page-meta.js';
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
 import { byId, h } from './dom.js';
 import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
-import { execute, type GraphQLErrorBody } from './gateway-client.js';
+import { execute, statedNumber, type GraphQLErrorBody } from './gateway-client.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
-import { markOffersStale, offersFor, renderOffers } from './retention-offers.js';
+import { markOffersStale, offersFor, renderOffers, type Offer, type OffersOutcome } from './retention-offers.js';
 import { markDriversStale, renderDrivers } from './risk-drivers.js';
 import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js';
 
@@ -122,31 +123,38 @@ function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string
 }
 
 /** Counts the predictions shown: offers scored for an earlier one are dropped when they arrive. */
-let shown = 0;
+let predictionsShown = 0;
+
+/** The offers' scores, in requests of at most MAX_BATCH customers (as the page states it), one after another. */
+async function scoreEach(tried: readonly Offer[]): Promise<OffersOutcome> {
+  const perRequest = statedNumber(MAX_BATCH_META) ?? tried.length;
+  const scores: RetentionOffersMutation['predictBatch'] = [];
+  for (let start = 0; start < tried.length; start += perRequest) {
+    const answer = await execute(RetentionOffersDocument, { customers: tried.slice(start, start + perRequest).map((o) => o.customer) });
+    if (!answer.ok) return { kind: 'failed', message: answer.errors.map((e) => e.message).join(' '), requestId: answer.requestId };
+    scores.push(...answer.data.predictBatch);
+  }
+  return { kind: 'scored', scores };
+}
 
 /**
  * Scores the offers for the customer of the prediction shown, after it (the form is usable
- * meanwhile): a second request, so the prediction is never held up by them.
+ * meanwhile): another request, so the prediction is never held up by them.
  */
 async function scoreOffers(customer: CustomerInput, prediction: PredictMutation['predict'], editsAtPredict: number): Promise<void> {
-  const shownNow = ++shown;
+  const predictionNow = ++predictionsShown;
   const tried = offersFor(customer);
   renderOffers(offers, tried, prediction, null);
   if (tried.length === 0) return;
-  const answer = await execute(RetentionOffersDocument, { customers: tried.map((o) => o.customer) });
-  if (shownNow !== shown) return;
-  renderOffers(
-    offers,
-    tried,
-    prediction,
-    answer.ok ? { kind: 'scored', scores: answer.data.predictBatch } : { kind: 'failed', message: answer.errors.map((e) => e.message).join(' '), requestId: answer.requestId },
-  );
+  const outcome = await scoreEach(tried);
+  if (predictionNow !== predictionsShown) return;
+  renderOffers(offers, tried, prediction, outcome);
   if (edits !== editsAtPredict) markOffersStale(offers);
 }
 
 /** No prediction shown: neither drivers nor offers, and offers still on their way are dropped. */
 function clearBelowResult(): void {
-  shown++;
+  predictionsShown++;
   drivers.replaceChildren();
   offers.replaceChildren();
 }

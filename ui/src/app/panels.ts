@@ -83,6 +83,13 @@ export function markStale(target: HTMLElement): void {
   card.prepend(h('p', { class: 'stale-note', 'data-testid': 'stale-note' }, STALE_NOTE));
 }
 
+/** A section under the result that no longer matches the form: its note under its heading (once). */
+export function markSectionStale(section: Element, note: string, testId: string): void {
+  if (section.classList.contains('stale')) return;
+  section.classList.add('stale');
+  section.querySelector('h3')?.after(h('p', { class: 'stale-note', 'data-testid': testId }, note));
+}
+
 /**
  * The gateway's message as it sent it, folded away under the page's rewording of it: what
  * support matches against the gateway's logs and documentation.

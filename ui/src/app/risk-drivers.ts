@@ -10,6 +10,7 @@ import type { CustomerInput, PredictMutation } from '../../../src/generated/grap
 import { ALL_FIELDS, YES_NO, type FieldName, type FieldSpec } from './customer-fields.js';
 import { h } from './dom.js';
 import { fieldLabel, inSentence } from './form-words.js';
+import { markSectionStale } from './panels.js';
 
 /** What every operation that explains asks of a driver. */
 export interface RiskDriver {
@@ -189,7 +190,5 @@ export function renderDrivers(target: HTMLElement, explanation: Explanation | nu
  */
 export function markDriversStale(target: HTMLElement): void {
   const section = target.querySelector('.drivers');
-  if (!section?.querySelector('.driver-list') || section.classList.contains('stale')) return;
-  section.classList.add('stale');
-  section.querySelector('h3')?.after(h('p', { class: 'stale-note', 'data-testid': 'drivers-stale-note' }, 'These drivers are for the values before your last change.'));
+  if (section?.querySelector('.driver-list')) markSectionStale(section, 'These drivers are for the values before your last change.', 'drivers-stale-note');
 }

@@ -14,7 +14,7 @@ import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { ScoreFileDocument, type CustomerInput, type ScoreFileMutation } from '../../../src/generated/graphql.js';
 import { BODY_LIMIT_META, MAX_BATCH_META } from '../../../src/ui/page-meta.js';
 import { inFormWords } from '../app/form-words.js';
-import { execute, requestBody, type GraphQLErrorBody } from '../app/gateway-client.js';
+import { execute, requestBody, statedNumber, type GraphQLErrorBody } from '../app/gateway-client.js';
 import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
 
 export type Prediction = ScoreFileMutation['predictBatch'][number];
@@ -28,10 +28,9 @@ export interface Limits {
 
 /** The gateway's limits as the page states them; null when the page states none (not a page this gateway served). */
 export function pageLimits(): Limits | null {
-  const meta = (name: string) => Number(document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content);
-  const maxBatch = meta(MAX_BATCH_META);
-  const bodyLimitBytes = meta(BODY_LIMIT_META);
-  return Number.isInteger(maxBatch) && maxBatch > 0 && Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0 ? { maxBatch, bodyLimitBytes } : null;
+  const maxBatch = statedNumber(MAX_BATCH_META);
+  const bodyLimitBytes = statedNumber(BODY_LIMIT_META);
+  return maxBatch !== null && bodyLimitBytes !== null ? { maxBatch, bodyLimitBytes } : null;
 }
 
 /** Bytes of `text` in UTF-8, as the request sends it. */
