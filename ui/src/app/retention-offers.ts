@@ -2,9 +2,9 @@
  * "Offers the model scores lower", under the form's risk drivers: the customer scored again with
  * one change a retention team can offer, for each such change, and the ones that lower the score.
  *
- * Which changes are offers is this page's decision, not the model's: the model would also score a
- * customer lower on paper bills, without streaming, or older, and none of those is something to
- * offer. The list is kept to what a retention team offers: a longer contract, automatic payment,
+ * Which changes are offers is this page's decision, not the model's: the model also scores a
+ * customer lower on paper bills (10 points for the form's starting customer) or without streaming,
+ * and neither is something to offer. The list is kept to what a retention team offers: a longer contract, automatic payment,
  * and a protective add-on (online security, tech support, online backup, device protection)
  * included. Everything else stays as the customer has it, the charges too: an add-on is scored as
  * given at no extra charge, since a higher monthly charge would be another change.
