@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS, allowedColumnValues, type CustomerField } from '../src/contract.js';
-import { ScoreFileDocument, type CustomerInput, type ScoreFileMutation } from '../src/generated/graphql.js';
+import { PredictBatchDocument, ScoreFileDocument, type CustomerInput, type PredictBatchMutation, type ScoreFileMutation } from '../src/generated/graphql.js';
 import { APP_CSP } from '../src/ui/security-headers.js';
-import { ALL_FIELDS } from '../ui/src/app/customer-fields.js';
+import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { agreeingDigits, RISK_LABEL } from '../ui/src/app/panels.js';
+import { offersFor, offerText } from '../ui/src/app/retention-offers.js';
 import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
@@ -101,7 +102,46 @@ async function direct(url: string, list: readonly CustomerInput[]): Promise<Pred
 }
 
 /** The columns the download adds after the file's own. */
-const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3'];
+const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3', 'best_offer', 'best_offer_churn_probability'];
+
+/** A row's best offer: the offer's words and cell, and its score; or why there is none; null for a customer not likely to churn. */
+type Best = { words: string; cell: string; probability: number; willChurn: boolean } | 'none-lowers' | 'nothing-to-try' | null;
+
+/**
+ * Each row's best offer as the gateway scores the form's offers (which offers: offersFor, pinned by
+ * test/retention-offers.test.ts), chosen here by the rule the page states: for a customer likely to
+ * churn, the lowest score among the offers that lower it by a percentage point or more or take it
+ * under the threshold, the first of equals.
+ */
+async function bestOffers(url: string, list: readonly CustomerInput[], truth: readonly Prediction[]): Promise<Best[]> {
+  const tried = list.flatMap((c, i) => ((truth[i] as Prediction).willChurn ? offersFor(c).map((offer) => ({ i, offer })) : []));
+  const answer = tried.length === 0 ? null : await gql(url, PredictBatchDocument, { customers: tried.map((t) => t.offer.customer) });
+  const scores = answer ? (answer.body.data as PredictBatchMutation).predictBatch : [];
+  return list.map((_, i) => {
+    const p = truth[i] as Prediction;
+    if (!p.willChurn) return null;
+    const mine = tried.flatMap((t, k) => (t.i === i ? [{ offer: t.offer, s: scores[k] as PredictBatchMutation['predictBatch'][number] }] : []));
+    if (mine.length === 0) return 'nothing-to-try';
+    const worth = mine.filter(({ s }) => p.churnProbability - s.churnProbability >= 0.01 || !s.willChurn);
+    const best = worth.reduce<(typeof worth)[number] | null>((a, b) => (a === null || b.s.churnProbability < a.s.churnProbability ? b : a), null);
+    if (!best) return 'none-lowers';
+    const field = CUSTOMER_FIELDS.find((f) => f.field === best.offer.field) as CustomerField;
+    return { words: offerText(best.offer), cell: `${field.column} = ${cellOf(field, best.offer.value)}`, probability: best.s.churnProbability, willChurn: best.s.willChurn };
+  });
+}
+
+/** A best offer as the ranked table shows it. */
+const offerShown = (b: Best, threshold: number): string =>
+  b === null
+    ? '—'
+    : b === 'none-lowers'
+      ? 'None lowers the score by a point'
+      : b === 'nothing-to-try'
+        ? 'Nothing to try: already has every offer'
+        : `${b.words}, scored ${(b.probability * 100).toFixed(agreeingDigits(b.probability, threshold, b.willChurn) ?? 1)}%${b.willChurn ? '' : ', under the threshold'}`;
+
+/** A best offer as the download writes it: best_offer, best_offer_churn_probability. */
+const offerColumns = (b: Best): string[] => (typeof b === 'object' && b !== null ? [b.cell, String(b.probability)] : ['', '']);
 
 /**
  * A customer's main reasons: the drivers that raise the risk by 0.05 log-odds or more (about one
@@ -244,19 +284,22 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     });
   }
 
-  /** The page, with every request it sends to score a file (its ScoreFile operation) recorded: its body's bytes and rows. */
-  async function open(origin: string, viewport?: { width: number; height: number }): Promise<{ page: Page; sent: { bytes: number; rows: number }[] }> {
+  /** The page, with every request it sends to score a file (its ScoreFile operation) recorded: its body's bytes and rows; and its offers' requests' rows. */
+  async function open(origin: string, viewport?: { width: number; height: number }): Promise<{ page: Page; sent: { bytes: number; rows: number }[]; offered: number[] }> {
     tab = await browser.open(origin, viewport);
     const sent: { bytes: number; rows: number }[] = [];
+    /** The rows of each request that scores offers (RetentionOffers). */
+    const offered: number[] = [];
     tab.page.on('request', (r) => {
       if (!r.url().endsWith('/graphql') || r.method() !== 'POST') return;
       const body = r.postData() ?? '';
       const parsed = JSON.parse(body) as { operationName?: string; variables?: { customers?: unknown[] } };
       if (parsed.operationName === 'ScoreFile') sent.push({ bytes: Buffer.byteLength(body), rows: parsed.variables?.customers?.length ?? 0 });
+      if (parsed.operationName === 'RetentionOffers') offered.push(parsed.variables?.customers?.length ?? 0);
     });
     await tab.page.goto(`${origin}/ui/batch`);
     await tab.page.locator('#batch-file').waitFor();
-    return { page: tab.page, sent };
+    return { page: tab.page, sent, offered };
   }
 
   const choose = (page: Page, text: string | Buffer, name = 'customers.csv') => page.setInputFiles('#batch-file', { name, mimeType: 'text/csv', buffer: Buffer.isBuffer(text) ? text : Buffer.from(text) });
@@ -296,6 +339,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(sent.map((s) => s.rows)).toEqual([260]);
 
     const truth = await direct(gateway.url, list);
+    const best = await bestOffers(gateway.url, list, truth);
     const version = (truth[0] as Prediction).modelVersion;
     const bands = (level: string) => String(truth.filter((p) => p.riskLevel === level).length);
     expect(await page.getByTestId('summary-customers-scored').textContent()).toBe('260');
@@ -331,17 +375,52 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     records.forEach((record, i) => {
       const p = truth[i] as Prediction;
       const cells = rows[i] as string[];
-      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...reasonColumns(p, HEADER, cells)]);
+      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...reasonColumns(p, HEADER, cells), ...offerColumns(best[i] as Best)]);
     });
     // Not a column left empty for all: rows with three reasons, and the tenure-0 rows' blank totals.
     const column = (name: string) => records.map((r) => r[(header as string[]).indexOf(name)]);
     expect(column('risk_driver_1').filter((v) => v !== '').length).toBeGreaterThan(100);
     expect(column('risk_driver_3').filter((v) => v !== '').length).toBeGreaterThan(50);
+    // Best offers for many of the customers likely to churn, and none for the others.
+    expect(column('best_offer').filter((v) => v !== '').length).toBeGreaterThan(0);
+    expect(records.filter((r, i) => !(truth[i] as Prediction).willChurn && r[(header as string[]).indexOf('best_offer')] !== '')).toEqual([]);
+    // In the table, each customer's, in the form's words (every row is shown by now).
+    expect(await ranked.locator('td.best-offer').allTextContents()).toEqual(expectedOrder.map((e) => offerShown(best[e.i] as Best, (truth[0] as Prediction).threshold)));
     // RFC 4180: CRLF line ends, quotes where a value needs them, the formula-like id as written.
     expect(text.split('\r\n')[4]).toMatch(/^"Smith, ""Jo""",/);
     expect(text.split('\r\n')[5]).toMatch(/^"=HYPERLINK\(""http:\/\/x""\)",/);
     expect(text.endsWith('\r\n')).toBe(true);
   });
+  it('shows the file scored without best offers, and says why, when their requests fail or another model answers them', async () => {
+    const { page } = await open(gateway.url);
+    let offersAnswer: 'refused' | 'another run' = 'refused';
+    await page.route('**/graphql', async (route) => {
+      if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName !== 'RetentionOffers') return route.continue();
+      if (offersAnswer === 'refused') return route.abort('connectionrefused');
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: { predictBatch: { modelRunId: string }[] } };
+      for (const row of body.data.predictBatch) row.modelRunId = 'another-run';
+      await route.fulfill({ response, json: body });
+    });
+    const list = customers(30);
+    await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+    await poll(() => status(page)).toMatch(/^Scored 30 customers/);
+    expect(await page.getByTestId('offers-note').textContent()).toMatch(
+      /^No best offers: The gateway could not be reached \(.*\)\. The scores stand; the download’s best_offer, best_offer_churn_probability columns are empty\.$/,
+    );
+    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer').allTextContents())).toEqual(new Set(['—']));
+    const records = readCsvRecords((await downloaded(page)).text);
+    expect(new Set(records.slice(1).map((r) => r.slice(-2).join('|')))).toEqual(new Set(['|']));
+    // The refused requests, and nothing else.
+    const { consoleErrors } = tab as TestPage;
+    expect(consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+    consoleErrors.splice(0, consoleErrors.length);
+    offersAnswer = 'another run';
+    await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+    await poll(() => page.getByTestId('offers-note').textContent()).toMatch(/^No best offers: the model changed from version (\S+) \(run \w+\) to \1 \(run another-run\) while they were scored, and the file was scored by \1 \(run \w+\)\. The scores stand;/);
+    expect(await status(page)).toMatch(/^Scored 30 customers/);
+  });
+
   it('says on the file page and the form that a model version without an explainer gives no reasons, and leaves the risk_driver columns empty', async () => {
     // The committed bundle as a version trained before explainers: no explainer entry, no explainer.json.
     const dir = await mkdtemp(path.join(tmpdir(), 'ui-no-explainer-'));
@@ -367,7 +446,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       expect(await page.getByTestId('ranked').locator('td.reasons').allTextContents()).toEqual(['—', '—', '—', '—']);
       const records = readCsvRecords((await downloaded(page)).text);
       expect(records[0]).toEqual([...HEADER, ...ADDED]);
-      expect(records.slice(1).map((r) => r.slice(HEADER.length + 5))).toEqual(list.map(() => ['', '', '']));
+      expect(records.slice(1).map((r) => r.slice(HEADER.length + 5, HEADER.length + 8))).toEqual(list.map(() => ['', '', '']));
       // The form: one line in place of the drivers.
       await page.goto(`${old.url}/ui`);
       await page.getByRole('button', { name: 'Example: high risk' }).click();
@@ -434,7 +513,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
   });
 
   it('scores a file dropped on the page as one chosen, and sends it nowhere but this gateway’s /graphql', async () => {
-    const { page, sent } = await open(gateway.url);
+    const { page, sent, offered } = await open(gateway.url);
     const requests: string[] = [];
     page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
     const text = csvText([HEADER, ...customers(12).map(rowOf)]);
@@ -447,7 +526,9 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     await page.dispatchEvent('[data-testid="drop-zone"]', 'drop', { dataTransfer: transfer });
     await poll(() => status(page)).toMatch(/^Scored 12 customers from dropped\.csv/);
     expect(sent.map((r) => r.rows)).toEqual([12]);
-    expect(requests).toEqual(['POST /graphql']);
+    // The file's request, and its offers' (RetentionOffers).
+    expect(offered).toHaveLength(1);
+    expect(requests).toEqual(['POST /graphql', 'POST /graphql']);
   });
 
   it('lists the first 100 problems of a file with more, and says how many there are', async () => {
@@ -563,18 +644,37 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
   });
 
   it('sends a file over MAX_BATCH in several requests and shows it scored by one model, as a direct predictBatch scores it', async () => {
-    const { page, sent } = await open(small.url);
+    const { page, sent, offered } = await open(small.url);
     const list = customers(120);
     await choose(page, csvText([HEADER, ...list.map(rowOf)]));
     await poll(() => status(page)).toMatch(/^Scored 120 customers from customers\.csv with model version \S+: /);
     expect(sent.map((r) => r.rows)).toEqual([50, 50, 20]);
     const truth = await direct(gateway.url, list);
+    // The offers of the customers likely to churn, within MAX_BATCH too.
+    const tried = list.filter((_, i) => (truth[i] as Prediction).willChurn).flatMap((c) => offersFor(c)).length;
+    expect(offered.reduce((a, b) => a + b, 0)).toBe(tried);
+    expect(offered.every((n) => n <= 50)).toBe(true);
     const version = (truth[0] as Prediction).modelVersion;
     expect(await page.getByTestId('summary-requests').textContent()).toBe(`3 predictBatch requests (at most 50 customers and 5,242,880 bytes each), all answered by model version ${version}`);
     const { text } = await downloaded(page);
     const read = readCsv(text);
     if (!read.ok) throw new Error(read.problem.message);
     expect(read.records.slice(1).map((r) => [r.fields[0], r.fields[20]])).toEqual(list.map((c, i) => [c.customerId, String((truth[i] as Prediction).churnProbability)]));
+  });
+
+  it('scores the offers of a file of at-risk customers in requests within MAX_BATCH', async () => {
+    const { page, sent, offered } = await open(small.url);
+    // 20 high-risk customers, each with 8 offers to try (month-to-month, electronic check, no add-ons).
+    const high = EXAMPLES[0]?.customer as CustomerInput;
+    const list = Array.from({ length: 20 }, (_, i) => ({ ...high, customerId: `H-${i}` }));
+    expect(offersFor(high)).toHaveLength(8);
+    await choose(page, csvText([HEADER, ...list.map(rowOf)]));
+    await poll(() => status(page)).toMatch(/^Scored 20 customers/);
+    expect(sent.map((r) => r.rows)).toEqual([20]);
+    expect(offered).toEqual([50, 50, 50, 10]);
+    expect(await page.getByTestId('offers-note').textContent()).toMatch(/ 160 offers for 20 customers scored;/);
+    const [best] = await bestOffers(gateway.url, list.slice(0, 1), await direct(gateway.url, list.slice(0, 1)));
+    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer').allTextContents())).toEqual(new Set([offerShown(best as Best, (await direct(gateway.url, [high]))[0]?.threshold as number)]));
   });
 
   it('scores the whole file again when a promotion lands between its requests, and never shows two models’ scores', async () => {
@@ -626,7 +726,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(await page.getByTestId('reasons-note').count()).toBe(1);
     // Every row's reasons are the gateway's, the last ten's (the second request's) included.
     const records = readCsvRecords((await downloaded(page)).text);
-    expect(records.slice(1).map((r) => r.slice(HEADER.length + 5))).toEqual(list.map((_, i) => reasonColumns(truth[i] as Prediction, HEADER, rowOf(list[i] as CustomerInput))));
+    expect(records.slice(1).map((r) => r.slice(HEADER.length + 5, HEADER.length + 8))).toEqual(list.map((_, i) => reasonColumns(truth[i] as Prediction, HEADER, rowOf(list[i] as CustomerInput))));
     expect(new Set(records.slice(1).map((r) => r[HEADER.length + 4]))).toEqual(new Set([(truth[0] as Prediction).modelVersion]));
   });
 
@@ -714,6 +814,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     await poll(() => status(page), 45_000).toMatch(/^Scored 7,043 customers from telco-customer-churn\.csv/);
     expect(sent.map((r) => r.rows)).toEqual([7043]);
     expect(await page.getByTestId('label-note').count()).toBe(1);
+    expect(await page.getByTestId('offers-note').textContent()).toMatch(/^Best offer, for each customer likely to churn: .* [\d,]+ offers for [\d,]+ customers scored;/);
     const { text } = await downloaded(page);
     const records = readCsvRecords(text);
     const input = readCsvRecords(bytes.toString('utf8'));
@@ -746,7 +847,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(records.slice(1).map((r) => r[21])).toEqual(truth.map((p) => String(p.churnProbability)));
     // Each row's reasons are its own drivers' (the same model scored and explained it), in the data set's names and spellings.
     expect(records[0]?.slice(21)).toEqual(ADDED);
-    expect(records.slice(1).map((r) => r.slice(26))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
+    expect(records.slice(1).map((r) => r.slice(26, 29))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
   });
 
   it('reads a file as Excel saves "CSV UTF-8" (byte order mark, CRLF, its own column order) and gives it back so: every shown cell, the ranking among equals and each =, +, -, @ value pointed out', async () => {
@@ -775,6 +876,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(sent.map((s) => s.rows)).toEqual([12]);
 
     const truth = await direct(gateway.url, list);
+    const best = await bestOffers(gateway.url, list, truth);
     const { modelVersion: version, threshold } = truth[0] as Prediction;
     expect((truth[2] as Prediction).churnProbability).toBe((truth[9] as Prediction).churnProbability);
     const band = (level: string) => truth.filter((p) => p.riskLevel === level).length;
@@ -794,6 +896,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
         RISK_LABEL[p.riskLevel],
         p.willChurn ? 'Likely to churn' : 'Not likely to churn',
         reasonsShown(p, c).join('') || 'None: no value raises the risk by 0.05 log-odds or more',
+        offerShown(best[i] as Best, threshold),
         String(lineOf(i)),
       ]),
     );
@@ -801,7 +904,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const items = await page.getByTestId('ranked').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td.reasons li')].map((li) => li.textContent ?? '')));
     expect(items).toEqual(order.map(({ c, p }) => reasonsShown(p, c)));
     expect(items.flat().length).toBeGreaterThan(12);
-    expect(await page.getByTestId('ranked').locator('thead th').allTextContents()).toEqual(['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Main reasons (raise the risk)', 'Line']);
+    expect(await page.getByTestId('ranked').locator('thead th').allTextContents()).toEqual(['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Main reasons (raise the risk)', 'Best offer (the model’s score with it)', 'Line']);
     expect(await page.getByTestId('reasons-note').textContent()).toBe(
       'Main reasons: the customer’s values that raise the risk most (up to 3, each by at least 0.05 log-odds, about one percentage point of probability near 50 %), as the model accounts for its own score; the download has them as risk_driver_1, risk_driver_2, risk_driver_3.',
     );
@@ -814,7 +917,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(name).toBe(`Customers-scored-model-${version}.csv`);
     const scored = rows.map((cells, i) => {
       const p = truth[i] as Prediction;
-      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, ...reasonColumns(p, columns, cells)];
+      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, ...reasonColumns(p, columns, cells), ...offerColumns(best[i] as Best)];
     });
     expect(text).toBe(`\uFEFF${[[...columns, ...ADDED], ...scored].map(csvLine).join('\r\n')}\r\n`);
   });

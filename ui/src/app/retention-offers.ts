@@ -113,6 +113,24 @@ function lineNumbers(scored: ScoredCustomer, listed: readonly OfferScore[]): (sc
   });
 }
 
+/** A score of an offer: the churn probability and decision the customer has with it. */
+export interface OfferOutcome {
+  readonly churnProbability: number;
+  readonly willChurn: boolean;
+}
+
+/**
+ * The offers worth a retention team's call, with their scores, lowest first (the order of `offers`
+ * among equals): those that lower the churn probability by OFFER_MIN_DROP or more, or take the
+ * customer under the threshold. `scores[i]` is the score of `offers[i]`.
+ */
+export function offersLowering<S extends OfferOutcome>(offers: readonly Offer[], scores: readonly S[], customer: OfferOutcome): { offer: Offer; score: S }[] {
+  return offers
+    .map((offer, i) => ({ offer, score: scores[i] as S }))
+    .filter(({ score }) => customer.churnProbability - score.churnProbability >= OFFER_MIN_DROP || (customer.willChurn && !score.willChurn))
+    .sort((a, b) => a.score.churnProbability - b.score.churnProbability);
+}
+
 /** While the offers are being scored. */
 function renderOffersPending(target: HTMLElement): void {
   const pending = statusLine('Scoring the offers…');
@@ -147,10 +165,7 @@ export function renderOffers(target: HTMLElement, offers: readonly Offer[], scor
     target.replaceChildren(statusLine('Another model answered while the offers were scored, so they cannot be compared with this prediction: predict again.'));
     return;
   }
-  const lower = offers
-    .map((offer, i) => ({ offer, score: scores[i] as OfferScore }))
-    .filter(({ score }) => scored.churnProbability - score.churnProbability >= OFFER_MIN_DROP || (scored.willChurn && !score.willChurn))
-    .sort((a, b) => a.score.churnProbability - b.score.churnProbability);
+  const lower = offersLowering(offers, scores, scored);
   if (lower.length === 0) {
     const tried = offers.map(offerText).join('; ');
     target.replaceChildren(

@@ -4,14 +4,18 @@
  * after them. The added columns are named as the REST answer names its fields (snake_case).
  */
 import { raisingDrivers, ratioOf, ratioValue, REASONS_SHOWN, type RiskDriver } from '../app/risk-drivers.js';
+import { CUSTOMER_FIELDS } from '../../../src/contract.js';
+import type { Offer } from '../app/retention-offers.js';
 import { csvRecord } from './csv.js';
-import type { CustomerFile, FileRow } from './customer-file.js';
-import type { Prediction } from './scoring.js';
+import { datasetSpellings, type CustomerFile, type FileRow } from './customer-file.js';
+import type { Prediction, RowOffer } from './scoring.js';
 
 /**
  * The columns added after the file's own: the scores, then the customer's main reasons (the
  * drivers that raise the risk most, as the page's table shows them), empty where fewer drivers
- * raise it, or all empty when the model carries no explainer.
+ * raise it, or all empty when the model carries no explainer; then the best offer for a customer
+ * likely to churn and its score, empty for the others, for one with no offer worth a call, and
+ * when the offers could not be scored.
  */
 export const SCORE_COLUMNS = [
   'churn_probability',
@@ -20,7 +24,18 @@ export const SCORE_COLUMNS = [
   'threshold',
   'model_version',
   ...Array.from({ length: REASONS_SHOWN }, (_, i) => `risk_driver_${i + 1}`),
+  'best_offer',
+  'best_offer_churn_probability',
 ] as const;
+
+/**
+ * A best offer as the download writes it, in the data set's names and spellings, as the reasons:
+ * `Contract = Two year`, `OnlineSecurity = Yes`.
+ */
+export function offerCell(offer: Pick<Offer, 'field' | 'value'>): string {
+  const column = CUSTOMER_FIELDS.find((f) => f.field === offer.field)?.column ?? offer.field;
+  return `${column} = ${datasetSpellings(offer.field)?.[offer.value] ?? offer.value}`;
+}
 
 /**
  * A reason as the download writes it, in the data set's names and spellings (the file is joined
@@ -44,13 +59,15 @@ export function reasonCell(file: CustomerFile, row: FileRow, d: RiskDriver): str
  * one (Excel's "CSV UTF-8"). Numbers as the gateway sent them (every digit), the decision in the
  * data set's spelling of its Churn column (Yes/No).
  */
-export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[]): string {
+export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[], best: readonly RowOffer[] | null): string {
   const lines = [csvRecord([...file.header, ...SCORE_COLUMNS])];
   file.rows.forEach((row, i) => {
     const p = predictions[i] as Prediction;
     const reasons = p.explanation ? raisingDrivers(p.explanation.drivers).map((d) => reasonCell(file, row, d)) : [];
     const padded = Array.from({ length: REASONS_SHOWN }, (_, k) => reasons[k] ?? '');
-    lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...padded]));
+    const offer = best?.[i];
+    const offerCells = typeof offer === 'object' && offer !== null ? [offerCell(offer.offer), String(offer.churnProbability)] : ['', ''];
+    lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...padded, ...offerCells]));
   });
   return `${file.byteOrderMark ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }

@@ -2,7 +2,8 @@
  * Entry point of /ui/batch, "Score a file": a customer file (CSV, the IBM Telco columns) is read
  * and checked in this browser, scored through the ScoreFile operation (predictBatch with each
  * customer's risk drivers), and shown ranked by churn probability with each customer's main
- * reasons, with the scored file to download. Bundled by ui/src/build.ts.
+ * reasons and, for those likely to churn, the best of the form's offers (RetentionOffers), with
+ * the scored file to download. Bundled by ui/src/build.ts.
  *
  * Nothing is sent before the whole file is checked; the file goes nowhere but this gateway's
  * /graphql. The table shows the first ROWS_SHOWN customers and more on request: the ranked list
@@ -12,10 +13,11 @@
 import { MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { byId, h } from '../app/dom.js';
 import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL } from '../app/panels.js';
+import { offerText } from '../app/retention-offers.js';
 import { driverInFormWords, raisingDrivers, REASON_MIN_CONTRIBUTION, REASONS_SHOWN } from '../app/risk-drivers.js';
 import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
 import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName } from './download.js';
-import { MAX_ATTEMPTS, pageLimits, scoreFile, type Limits, type Prediction } from './scoring.js';
+import { MAX_ATTEMPTS, pageLimits, scoreBestOffers, scoreFile, type Limits, type OffersResult, type Prediction, type RowOffer } from './scoring.js';
 
 /** A reasons cell when no value raises the risk by REASON_MIN_CONTRIBUTION. */
 const NO_REASON = `None: no value raises the risk by ${REASON_MIN_CONTRIBUTION} log-odds or more`;
@@ -89,11 +91,46 @@ interface Ranked {
   readonly row: FileRow;
   readonly id: string;
   readonly p: Prediction;
+  /** Undefined when the offers could not be scored. */
+  readonly best: RowOffer | undefined;
 }
 
 /** The ranked rows: highest probability first, the file's order among equals. */
-function ranked(file: CustomerFile, predictions: readonly Prediction[]): Ranked[] {
-  return file.rows.map((row, i) => ({ row, id: row.customer.customerId ?? '', p: predictions[i] as Prediction })).sort((a, b) => b.p.churnProbability - a.p.churnProbability);
+function ranked(file: CustomerFile, predictions: readonly Prediction[], best: readonly RowOffer[] | null): Ranked[] {
+  return file.rows
+    .map((row, i) => ({ row, id: row.customer.customerId ?? '', p: predictions[i] as Prediction, best: best ? best[i] : undefined }))
+    .sort((a, b) => b.p.churnProbability - a.p.churnProbability);
+}
+
+/** The ranked table's column of each customer's best offer. */
+const OFFER_HEADER = 'Best offer (the model’s score with it)';
+
+/** A customer's best offer in the form's words with its score; why there is none otherwise. */
+function offerCellOf(entry: Ranked): HTMLTableCellElement {
+  if (entry.best === undefined || entry.best === null) return h('td', { class: 'best-offer' }, '—');
+  if (entry.best === 'none-lowers') return h('td', { class: 'best-offer' }, 'None lowers the score by a point');
+  if (entry.best === 'nothing-to-try') return h('td', { class: 'best-offer' }, 'Nothing to try: already has every offer');
+  const { churnProbability: q, willChurn } = entry.best;
+  const digits = agreeingDigits(q, entry.p.threshold, willChurn) ?? 1;
+  return h('td', { class: 'best-offer' }, `${offerText(entry.best.offer)}, scored ${(q * 100).toFixed(digits)}%${willChurn ? '' : ', under the threshold'}`);
+}
+
+/** What the best offers are and what they are not; or why there are none. */
+function offersNote(offers: OffersResult): HTMLElement {
+  const columns = SCORE_COLUMNS.filter((c) => c.startsWith('best_offer')).join(', ');
+  if (offers.kind === 'failed') {
+    return h('p', { class: 'notice', role: 'note', 'data-testid': 'offers-note' }, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download’s ${columns} columns are empty.`);
+  }
+  if (offers.offers === 0) {
+    return h('p', { class: 'muted', 'data-testid': 'offers-note' }, 'No best offers: no customer in the file is likely to churn, or each of them already has every offer the form tries.');
+  }
+  return h(
+    'p',
+    { class: 'muted', 'data-testid': 'offers-note' },
+    `Best offer, for each customer likely to churn: of the form’s offers (a longer contract, automatic payment for a customer paying by check, a protective add-on included), the one the model scores lowest, among those that lower the score by a percentage point or more or take it under the threshold; everything else as it is, the charges too. ` +
+      `The model learned from customers who had these, not from customers moved to them: a lower score says where a conversation may pay off, not what an offer will do. ` +
+      `${plural(offers.offers, 'offer')} for ${plural(offers.customers, 'customer')} scored; the download has them as ${columns}.`,
+  );
 }
 
 /** A customer's main reasons, in the form's words with the customer's value: the drivers that raise the risk most (by REASON_MIN_CONTRIBUTION or more). */
@@ -145,6 +182,7 @@ function rankRow(rank: number, entry: Ranked): HTMLTableRowElement {
     h('td', {}, h('span', { class: `risk risk-${riskLevel.toLowerCase()}` }, RISK_LABEL[riskLevel])),
     h('td', {}, willChurn ? 'Likely to churn' : 'Not likely to churn'),
     reasonsCell(entry),
+    offerCellOf(entry),
     h('td', { class: 'num' }, String(entry.row.line)),
   );
 }
@@ -159,17 +197,24 @@ function download(text: string, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-function renderScored(fileName: string, file: CustomerFile, result: { predictions: readonly Prediction[]; modelVersion: string; threshold: number; requests: number }, limits: Limits): void {
+function renderScored(
+  fileName: string,
+  file: CustomerFile,
+  result: { predictions: readonly Prediction[]; modelVersion: string; threshold: number; requests: number },
+  offers: OffersResult,
+  limits: Limits,
+): void {
   const { predictions, modelVersion, threshold, requests } = result;
+  const best = offers.kind === 'scored' ? offers.best : null;
   const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
   for (const p of predictions) bands[p.riskLevel]++;
-  const order = ranked(file, predictions);
+  const order = ranked(file, predictions, best);
   const formulas = formulaLikeCells(file);
 
   const body = h('tbody', {});
   // Above the box the table scrolls in (a <caption> would scroll away with it on a phone); the table's name.
   const caption = h('p', { class: 'table-caption', id: 'ranked-caption', 'data-testid': 'ranked-caption' });
-  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', REASONS_HEADER, 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
+  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', REASONS_HEADER, OFFER_HEADER, 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
   const more = h('button', { type: 'button', class: 'secondary' });
   let shown = 0;
   const showMore = () => {
@@ -200,7 +245,7 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
   new ResizeObserver(fit).observe(wrap);
 
   const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
-  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions), scoredFileName(fileName, modelVersion)));
+  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, best), scoredFileName(fileName, modelVersion)));
 
   output.replaceChildren(
     h(
@@ -223,6 +268,7 @@ function renderScored(fileName: string, file: CustomerFile, result: { prediction
       ),
       labelNote(file),
       reasonsNote(predictions, modelVersion),
+      offersNote(offers),
       formulas.first
         ? h(
             'p',
@@ -289,7 +335,11 @@ async function scoreChosen(chosen: File): Promise<void> {
       say(`${name} was not scored: the model kept changing.`);
       return;
     case 'scored': {
-      renderScored(name, file, result, limits);
+      const offers = await scoreBestOffers(file, result.predictions, limits, (request, requests) => {
+        if (mine === run) say(`Scoring the offers for the customers likely to churn${requests > 1 ? `: request ${request} of ${requests}` : ''}…`);
+      });
+      if (mine !== run) return;
+      renderScored(name, file, result, offers, limits);
       const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
       for (const p of result.predictions) bands[p.riskLevel]++;
       const again = result.attempts > 1 ? ' (scored again after the model changed)' : '';

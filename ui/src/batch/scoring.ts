@@ -11,9 +11,10 @@
  * in the request, mapped here to the file's line and column.
  */
 import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
-import { ScoreFileDocument, type CustomerInput, type ScoreFileMutation } from '../../../src/generated/graphql.js';
+import { RetentionOffersDocument, ScoreFileDocument, type CustomerInput, type RetentionOffersMutation, type ScoreFileMutation } from '../../../src/generated/graphql.js';
 import { BODY_LIMIT_META, MAX_BATCH_META } from '../../../src/ui/page-meta.js';
 import { inFormWords } from '../app/form-words.js';
+import { offersFor, offersLowering, type Offer } from '../app/retention-offers.js';
 import { execute, requestBody, statedNumber, type GraphQLErrorBody } from '../app/gateway-client.js';
 import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
 
@@ -49,6 +50,9 @@ function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/** An operation that takes the customers of a request as `$customers`. */
+type BatchDocument = typeof ScoreFileDocument | typeof RetentionOffersDocument;
+
 /** A request's rows: [start, end) in the file's order. */
 export type Span = readonly [number, number];
 
@@ -57,8 +61,8 @@ export type Span = readonly [number, number];
  * BODY_LIMIT_BYTES bytes of body, counted exactly as gateway-client serialises it. A row that
  * alone makes a body over the limit is returned as `tooLarge` (its index).
  */
-export function splitIntoRequests(customers: readonly CustomerInput[], limits: Limits): { spans: Span[] } | { tooLarge: number } {
-  const empty = utf8Bytes(requestBody(ScoreFileDocument, { customers: [] }));
+export function splitIntoRequests(customers: readonly CustomerInput[], limits: Limits, document: BatchDocument = ScoreFileDocument): { spans: Span[] } | { tooLarge: number } {
+  const empty = utf8Bytes(requestBody(document, { customers: [] }));
   const spans: Span[] = [];
   let start = 0;
   let bytes = empty;
@@ -216,4 +220,67 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
     return { kind: 'scored', predictions, modelVersion: first.modelVersion, threshold: first.threshold, requests: spans.length, attempts: attempt };
   }
   return { kind: 'unsettled', versions: [...new Set(versions)], attempts: MAX_ATTEMPTS };
+}
+
+/** A customer's best offer: the one the model scores lowest, among those worth a call (offersLowering). */
+export interface BestOffer {
+  readonly offer: Offer;
+  readonly churnProbability: number;
+  readonly willChurn: boolean;
+}
+
+/**
+ * A row's best offer; or, for a customer likely to churn, that none is worth a call or that there
+ * is nothing to try (a two-year contract, automatic payment and every protective add-on); null for
+ * a customer not likely to churn.
+ */
+export type RowOffer = BestOffer | 'none-lowers' | 'nothing-to-try' | null;
+
+export type OffersResult =
+  /** Per row of the file, its RowOffer. */
+  | { kind: 'scored'; best: readonly RowOffer[]; customers: number; offers: number; requests: number }
+  /** Not scored (unreachable, refused, another model answered): why, in a sentence. */
+  | { kind: 'failed'; message: string };
+
+/**
+ * The best offer of each customer likely to churn (the form's offers, ui/src/app/retention-offers.ts),
+ * scored through the RetentionOffers operation within the gateway's limits, by the model that
+ * scored the file (`predictions`); another model answering is a failure here, not a reason to score
+ * the file again: the file's own scores stand. `progress` is told of each request before it is sent.
+ */
+export async function scoreBestOffers(file: CustomerFile, predictions: readonly Prediction[], limits: Limits, progress: (request: number, requests: number) => void): Promise<OffersResult> {
+  const tried: { row: number; offer: Offer }[] = [];
+  const best: RowOffer[] = file.rows.map(() => null);
+  file.rows.forEach((row, i) => {
+    if (!(predictions[i] as Prediction).willChurn) return;
+    const offers = offersFor(row.customer);
+    best[i] = offers.length === 0 ? 'nothing-to-try' : 'none-lowers';
+    for (const offer of offers) tried.push({ row: i, offer });
+  });
+  const split = splitIntoRequests(tried.map((t) => t.offer.customer), limits, RetentionOffersDocument);
+  if ('tooLarge' in split) return { kind: 'failed', message: `line ${file.rows[(tried[split.tooLarge] as (typeof tried)[number]).row]?.line}'s customer alone makes a request larger than this gateway reads` };
+  const model = modelOf(predictions[0] as Prediction);
+  const scores: RetentionOffersMutation['predictBatch'] = [];
+  for (const [s, [start, end]] of split.spans.entries()) {
+    progress(s + 1, split.spans.length);
+    const answer = await execute(RetentionOffersDocument, { customers: tried.slice(start, end).map((t) => t.offer.customer) });
+    if (!answer.ok) return { kind: 'failed', message: inFormWords(answer.errors.map((e) => e.message).join(' ')) };
+    if (answer.data.predictBatch.length !== end - start) return { kind: 'failed', message: `the gateway answered ${answer.data.predictBatch.length} scores for ${end - start} offers` };
+    const other = answer.data.predictBatch.find((p) => !sameModel(model, { version: p.modelVersion, runId: p.modelRunId }));
+    if (other) {
+      const { from, to } = namesOf(model, { version: other.modelVersion, runId: other.modelRunId });
+      return { kind: 'failed', message: `the model changed from version ${from} to ${to} while they were scored, and the file was scored by ${from}` };
+    }
+    scores.push(...answer.data.predictBatch);
+  }
+  let at = 0;
+  while (at < tried.length) {
+    const row = (tried[at] as (typeof tried)[number]).row;
+    let end = at;
+    while (end < tried.length && (tried[end] as (typeof tried)[number]).row === row) end++;
+    const [first] = offersLowering(tried.slice(at, end).map((t) => t.offer), scores.slice(at, end), predictions[row] as Prediction);
+    if (first) best[row] = { offer: first.offer, churnProbability: first.score.churnProbability, willChurn: first.score.willChurn };
+    at = end;
+  }
+  return { kind: 'scored', best, customers: new Set(tried.map((t) => t.row)).size, offers: tried.length, requests: split.spans.length };
 }
