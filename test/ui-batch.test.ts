@@ -135,13 +135,14 @@ const offerShown = (b: Best, threshold: number): string =>
   b === null
     ? '—'
     : b === 'none-lowers'
-      ? 'None lowers the score by a point'
+      ? 'None lowers the score by a percentage point'
       : b === 'nothing-to-try'
-        ? 'Nothing to try: already has every offer'
+        ? 'Nothing to try: already has every offer that applies'
         : `${b.words}, scored ${(b.probability * 100).toFixed(agreeingDigits(b.probability, threshold, b.willChurn) ?? 1)}%${b.willChurn ? '' : ', under the threshold'}`;
 
-/** A best offer as the download writes it: best_offer, best_offer_churn_probability. */
-const offerColumns = (b: Best): string[] => (typeof b === 'object' && b !== null ? [b.cell, String(b.probability)] : ['', '']);
+/** A best offer as the download writes it: best_offer, best_offer_churn_probability; why there is none, in parentheses, for a customer likely to churn. */
+const offerColumns = (b: Best): string[] =>
+  b === null ? ['', ''] : b === 'none-lowers' ? ['(no offer lowers the score by a percentage point)', ''] : b === 'nothing-to-try' ? ['(nothing to try)', ''] : [b.cell, String(b.probability)];
 
 /**
  * A customer's main reasons: the drivers that raise the risk by 0.05 log-odds or more (about one
@@ -403,22 +404,35 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       await route.fulfill({ response, json: body });
     });
     const list = customers(30);
+    const truth = await direct(gateway.url, list);
+    expect(truth.filter((p) => p.willChurn).length).toBeGreaterThan(0);
     await choose(page, csvText([HEADER, ...list.map(rowOf)]));
     await poll(() => status(page)).toMatch(/^Scored 30 customers/);
     expect(await page.getByTestId('offers-note').textContent()).toMatch(
-      /^No best offers: The gateway could not be reached \(.*\)\. The scores stand; the download’s best_offer, best_offer_churn_probability columns are empty\.$/,
+      /^No best offers: The gateway could not be reached \(.*\)\. The scores stand; the download says “\(offers not scored\)” in best_offer for each customer likely to churn\.$/,
     );
     expect(new Set(await page.getByTestId('ranked').locator('td.best-offer').allTextContents())).toEqual(new Set(['—']));
+    // The file travels without the page's note: it says so itself, for each customer likely to churn.
     const records = readCsvRecords((await downloaded(page)).text);
-    expect(new Set(records.slice(1).map((r) => r.slice(-2).join('|')))).toEqual(new Set(['|']));
+    expect(records.slice(1).map((r) => r.slice(-2))).toEqual(truth.map((p) => (p.willChurn ? ['(offers not scored)', ''] : ['', ''])));
     // The refused requests, and nothing else.
     const { consoleErrors } = tab as TestPage;
     expect(consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
     consoleErrors.splice(0, consoleErrors.length);
     offersAnswer = 'another run';
     await choose(page, csvText([HEADER, ...list.map(rowOf)]));
-    await poll(() => page.getByTestId('offers-note').textContent()).toMatch(/^No best offers: the model changed from version (\S+) \(run \w+\) to \1 \(run another-run\) while they were scored, and the file was scored by \1 \(run \w+\)\. The scores stand;/);
+    await poll(() => page.getByTestId('offers-note').textContent()).toMatch(/^No best offers: the model changed from version (\S+) \(run \w+\) to version \1 \(run another-run\) while the offers were scored, and the file was scored by version \1 \(run \w+\)\. The scores stand;/);
     expect(await status(page)).toMatch(/^Scored 30 customers/);
+  });
+
+  it('says there are no best offers when no customer in the file is likely to churn, and sends no request for them', async () => {
+    const { page, offered } = await open(gateway.url);
+    const low = EXAMPLES[1]?.customer as CustomerInput;
+    await choose(page, csvText([HEADER, ...[0, 1, 2].map((i) => rowOf({ ...low, customerId: `L-${i}` }))]));
+    await poll(() => status(page)).toMatch(/^Scored 3 customers/);
+    expect(await page.getByTestId('offers-note').textContent()).toBe('No best offers: no customer in the file is likely to churn.');
+    expect(offered).toEqual([]);
+    expect(readCsvRecords((await downloaded(page)).text).slice(1).map((r) => r.slice(-2))).toEqual([['', ''], ['', ''], ['', '']]);
   });
 
   it('says on the file page and the form that a model version without an explainer gives no reasons, and leaves the risk_driver columns empty', async () => {

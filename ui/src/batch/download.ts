@@ -14,8 +14,7 @@ import type { Prediction, RowOffer } from './scoring.js';
  * The columns added after the file's own: the scores, then the customer's main reasons (the
  * drivers that raise the risk most, as the page's table shows them), empty where fewer drivers
  * raise it, or all empty when the model carries no explainer; then the best offer for a customer
- * likely to churn and its score, empty for the others, for one with no offer worth a call, and
- * when the offers could not be scored.
+ * likely to churn and its score (offerColumns), empty for the others.
  */
 export const SCORE_COLUMNS = [
   'churn_probability',
@@ -65,11 +64,23 @@ export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[]
     const p = predictions[i] as Prediction;
     const reasons = p.explanation ? raisingDrivers(p.explanation.drivers).map((d) => reasonCell(file, row, d)) : [];
     const padded = Array.from({ length: REASONS_SHOWN }, (_, k) => reasons[k] ?? '');
-    const offer = best?.[i];
-    const offerCells = typeof offer === 'object' && offer !== null ? [offerCell(offer.offer), String(offer.churnProbability)] : ['', ''];
+    const offerCells = offerColumns(best === null ? (p.willChurn ? 'not-scored' : null) : (best[i] ?? null));
     lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...padded, ...offerCells]));
   });
   return `${file.byteOrderMark ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * best_offer and best_offer_churn_probability of a row: the offer and its score; for a customer
+ * likely to churn without one, why, in parentheses (the file travels without the page's note);
+ * empty for a customer not likely to churn.
+ */
+function offerColumns(offer: RowOffer | 'not-scored'): [string, string] {
+  if (offer === null) return ['', ''];
+  if (offer === 'not-scored') return ['(offers not scored)', ''];
+  if (offer === 'none-lowers') return ['(no offer lowers the score by a percentage point)', ''];
+  if (offer === 'nothing-to-try') return ['(nothing to try)', ''];
+  return [offerCell(offer.offer), String(offer.churnProbability)];
 }
 
 /** The download's name: the file's, with what scored it. */

@@ -108,8 +108,8 @@ const OFFER_HEADER = 'Best offer (the model’s score with it)';
 /** A customer's best offer in the form's words with its score; why there is none otherwise. */
 function offerCellOf(entry: Ranked): HTMLTableCellElement {
   if (entry.best === undefined || entry.best === null) return h('td', { class: 'best-offer' }, '—');
-  if (entry.best === 'none-lowers') return h('td', { class: 'best-offer' }, 'None lowers the score by a point');
-  if (entry.best === 'nothing-to-try') return h('td', { class: 'best-offer' }, 'Nothing to try: already has every offer');
+  if (entry.best === 'none-lowers') return h('td', { class: 'best-offer' }, 'None lowers the score by a percentage point');
+  if (entry.best === 'nothing-to-try') return h('td', { class: 'best-offer' }, 'Nothing to try: already has every offer that applies');
   const { churnProbability: q, willChurn } = entry.best;
   const digits = agreeingDigits(q, entry.p.threshold, willChurn) ?? 1;
   return h('td', { class: 'best-offer' }, `${offerText(entry.best.offer)}, scored ${(q * 100).toFixed(digits)}%${willChurn ? '' : ', under the threshold'}`);
@@ -119,17 +119,23 @@ function offerCellOf(entry: Ranked): HTMLTableCellElement {
 function offersNote(offers: OffersResult): HTMLElement {
   const columns = SCORE_COLUMNS.filter((c) => c.startsWith('best_offer')).join(', ');
   if (offers.kind === 'failed') {
-    return h('p', { class: 'notice', role: 'note', 'data-testid': 'offers-note' }, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download’s ${columns} columns are empty.`);
+    return h(
+      'div',
+      { class: 'notice', role: 'note', 'data-testid': 'offers-note' },
+      h('p', {}, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download says “(offers not scored)” in ${columns.split(', ')[0]} for each customer likely to churn.`),
+      offers.requestId ? h('p', { class: 'request-id' }, 'Request id: ', h('code', {}, offers.requestId)) : '',
+    );
   }
+  const alreadyAll = offers.nothingToTry > 0 ? ` ${plural(offers.nothingToTry, 'customer')} likely to churn already ${offers.nothingToTry === 1 ? 'has' : 'have'} every offer that applies.` : '';
   if (offers.offers === 0) {
-    return h('p', { class: 'muted', 'data-testid': 'offers-note' }, 'No best offers: no customer in the file is likely to churn, or each of them already has every offer the form tries.');
+    return h('p', { class: 'muted', 'data-testid': 'offers-note' }, `No best offers: ${offers.nothingToTry === 0 ? 'no customer in the file is likely to churn.' : `nothing to try.${alreadyAll}`}`);
   }
   return h(
     'p',
     { class: 'muted', 'data-testid': 'offers-note' },
     `Best offer, for each customer likely to churn: of the form’s offers (a longer contract, automatic payment for a customer paying by check, a protective add-on included), the one the model scores lowest, among those that lower the score by a percentage point or more or take it under the threshold; everything else as it is, the charges too. ` +
       `The model learned from customers who had these, not from customers moved to them: a lower score says where a conversation may pay off, not what an offer will do. ` +
-      `${plural(offers.offers, 'offer')} for ${plural(offers.customers, 'customer')} scored; the download has them as ${columns}.`,
+      `${plural(offers.offers, 'offer')} for ${plural(offers.customers, 'customer')} scored; the download has them as ${columns}.${alreadyAll}`,
   );
 }
 

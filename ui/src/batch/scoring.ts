@@ -238,9 +238,9 @@ export type RowOffer = BestOffer | 'none-lowers' | 'nothing-to-try' | null;
 
 export type OffersResult =
   /** Per row of the file, its RowOffer. */
-  | { kind: 'scored'; best: readonly RowOffer[]; customers: number; offers: number; requests: number }
-  /** Not scored (unreachable, refused, another model answered): why, in a sentence. */
-  | { kind: 'failed'; message: string };
+  | { kind: 'scored'; best: readonly RowOffer[]; customers: number; offers: number; nothingToTry: number; requests: number }
+  /** Not scored (unreachable, refused, another model answered): why, in a sentence, and the request id when the gateway failed. */
+  | { kind: 'failed'; message: string; requestId: string | null };
 
 /**
  * The best offer of each customer likely to churn (the form's offers, ui/src/app/retention-offers.ts),
@@ -258,21 +258,26 @@ export async function scoreBestOffers(file: CustomerFile, predictions: readonly 
     for (const offer of offers) tried.push({ row: i, offer });
   });
   const split = splitIntoRequests(tried.map((t) => t.offer.customer), limits, RetentionOffersDocument);
-  if ('tooLarge' in split) return { kind: 'failed', message: `line ${file.rows[(tried[split.tooLarge] as (typeof tried)[number]).row]?.line}'s customer alone makes a request larger than this gateway reads` };
+  // Defensive: an offer changes one enum value of a row the file's own requests carried, and this operation's request is smaller than ScoreFile's.
+  if ('tooLarge' in split) {
+    const line = file.rows[(tried[split.tooLarge] as (typeof tried)[number]).row]?.line;
+    return { kind: 'failed', message: `an offer for line ${line}'s customer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limits.bodyLimitBytes} bytes)`, requestId: null };
+  }
   const model = modelOf(predictions[0] as Prediction);
   const scores: RetentionOffersMutation['predictBatch'] = [];
   for (const [s, [start, end]] of split.spans.entries()) {
     progress(s + 1, split.spans.length);
     const answer = await execute(RetentionOffersDocument, { customers: tried.slice(start, end).map((t) => t.offer.customer) });
-    if (!answer.ok) return { kind: 'failed', message: inFormWords(answer.errors.map((e) => e.message).join(' ')) };
-    if (answer.data.predictBatch.length !== end - start) return { kind: 'failed', message: `the gateway answered ${answer.data.predictBatch.length} scores for ${end - start} offers` };
+    if (!answer.ok) return { kind: 'failed', message: inFormWords(answer.errors.map((e) => e.message).join(' ')), requestId: answer.requestId };
+    if (answer.data.predictBatch.length !== end - start) return { kind: 'failed', message: `the gateway answered ${answer.data.predictBatch.length} scores for ${end - start} offers`, requestId: null };
     const other = answer.data.predictBatch.find((p) => !sameModel(model, { version: p.modelVersion, runId: p.modelRunId }));
     if (other) {
       const { from, to } = namesOf(model, { version: other.modelVersion, runId: other.modelRunId });
-      return { kind: 'failed', message: `the model changed from version ${from} to ${to} while they were scored, and the file was scored by ${from}` };
+      return { kind: 'failed', message: `the model changed from version ${from} to version ${to} while the offers were scored, and the file was scored by version ${from}`, requestId: null };
     }
     scores.push(...answer.data.predictBatch);
   }
+  // `tried` holds each customer's offers together, rows in the file's order, as `scores` does.
   let at = 0;
   while (at < tried.length) {
     const row = (tried[at] as (typeof tried)[number]).row;
@@ -282,5 +287,5 @@ export async function scoreBestOffers(file: CustomerFile, predictions: readonly 
     if (first) best[row] = { offer: first.offer, churnProbability: first.score.churnProbability, willChurn: first.score.willChurn };
     at = end;
   }
-  return { kind: 'scored', best, customers: new Set(tried.map((t) => t.row)).size, offers: tried.length, requests: split.spans.length };
+  return { kind: 'scored', best, customers: new Set(tried.map((t) => t.row)).size, offers: tried.length, nothingToTry: best.filter((b) => b === 'nothing-to-try').length, requests: split.spans.length };
 }
