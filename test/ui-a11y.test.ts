@@ -111,15 +111,20 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
 
   const predicted = (page: Page) => poll(() => page.locator('#customer-form').getAttribute('aria-busy')).toBe('false');
 
-  /** Every Predict answer's risk level rewritten in flight (the real answer otherwise), for the band the examples do not reach. */
-  async function riskLevelInFlight(page: Page, riskLevel: string): Promise<void> {
+  /** Every Predict answer edited in flight by `edit` (the real answer otherwise). */
+  async function predictAnswersEdited(page: Page, edit: (predict: Record<string, unknown>) => void): Promise<void> {
     await page.route('**/graphql', async (route) => {
       if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName !== 'Predict') return route.continue();
       const response = await route.fetch();
-      const body = (await response.json()) as { data?: { predict?: { riskLevel: string } } };
-      if (body.data?.predict) body.data.predict.riskLevel = riskLevel;
+      const body = (await response.json()) as { data?: { predict?: Record<string, unknown> } };
+      if (body.data?.predict) edit(body.data.predict);
       await route.fulfill({ response, json: body });
     });
+  }
+
+  /** Every Predict answer's risk level rewritten in flight, for the band the examples do not reach. */
+  async function riskLevelInFlight(page: Page, riskLevel: string): Promise<void> {
+    await predictAnswersEdited(page, (predict) => (predict['riskLevel'] = riskLevel));
   }
 
   it('has no WCAG 2.1 A/AA violation at load, with the model panel filled in', async () => {
@@ -168,13 +173,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await poll(() => page.getByTestId('range-notice').count()).toBe(1);
     expect(await wcagViolations(page), 'outside the training ranges').toEqual([]);
     // A model version without an explainer (its answer's explanation null, in flight): the one-line note.
-    await page.route('**/graphql', async (route) => {
-      if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName !== 'Predict') return route.continue();
-      const response = await route.fetch();
-      const body = (await response.json()) as { data?: { predict?: { explanation: unknown } } };
-      if (body.data?.predict) body.data.predict.explanation = null;
-      await route.fulfill({ response, json: body });
-    });
+    await predictAnswersEdited(page, (predict) => (predict['explanation'] = null));
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.getByTestId('no-explainer').count()).toBe(1);
     expect(await wcagViolations(page), 'no explainer').toEqual([]);
