@@ -103,18 +103,23 @@ async function direct(url: string, list: readonly CustomerInput[]): Promise<Pred
 }
 
 /** The columns the download adds after the file's own. */
-const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3', 'best_offer', 'best_offer_churn_probability'];
+const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3', 'best_offer', 'best_offer_churn_probability', 'best_offer_keeping_contract', 'best_offer_keeping_contract_churn_probability'];
 
-/** A row's best offer: the offer's words and cell, and its score; or why there is none; null for a customer not likely to churn. */
-type Best = { words: string; cell: string; probability: number; willChurn: boolean } | 'none-lowers' | 'nothing-to-try' | null;
+/**
+ * A row's best offer: the offer's words and cell, and its score; or why there is none (for the best
+ * keeping the contract, also that only a longer contract was there to try); null for a customer
+ * not likely to churn.
+ */
+type Best = { words: string; cell: string; probability: number; willChurn: boolean } | 'none-lowers' | 'nothing-to-try' | 'only-contract' | null;
 
 /**
  * Each row's best offer as the gateway scores the form's offers (which offers: offersFor, pinned by
  * test/retention-offers.test.ts), chosen here by the rule the page states: for a customer likely to
  * churn, the lowest score among the offers that lower it by a percentage point or more or take it
- * under the threshold, the first of equals.
+ * under the threshold, the first of equals. `keepingContract`: among the offers that leave the
+ * contract as it is.
  */
-async function bestOffers(url: string, list: readonly CustomerInput[], truth: readonly Prediction[]): Promise<Best[]> {
+async function bestOffers(url: string, list: readonly CustomerInput[], truth: readonly Prediction[], { keepingContract = false } = {}): Promise<Best[]> {
   const tried = list.flatMap((c, i) => ((truth[i] as Prediction).willChurn ? offersFor(c).map((offer) => ({ i, offer })) : []));
   const answer = tried.length === 0 ? null : await gql(url, PredictBatchDocument, { customers: tried.map((t) => t.offer.customer) });
   const scores = answer ? (answer.body.data as PredictBatchMutation).predictBatch : [];
@@ -123,7 +128,9 @@ async function bestOffers(url: string, list: readonly CustomerInput[], truth: re
     if (!p.willChurn) return null;
     const mine = tried.flatMap((t, k) => (t.i === i ? [{ offer: t.offer, s: scores[k] as PredictBatchMutation['predictBatch'][number] }] : []));
     if (mine.length === 0) return 'nothing-to-try';
-    const worth = mine.filter(({ s }) => p.churnProbability - s.churnProbability >= 0.01 || !s.willChurn);
+    const kept = keepingContract ? mine.filter(({ offer }) => offer.field !== 'contract') : mine;
+    if (kept.length === 0) return 'only-contract';
+    const worth = kept.filter(({ s }) => p.churnProbability - s.churnProbability >= 0.01 || !s.willChurn);
     const best = worth.reduce<(typeof worth)[number] | null>((a, b) => (a === null || b.s.churnProbability < a.s.churnProbability ? b : a), null);
     if (!best) return 'none-lowers';
     const field = CUSTOMER_FIELDS.find((f) => f.field === best.offer.field) as CustomerField;
@@ -143,6 +150,12 @@ const HAS_EVERY_OFFER: CustomerInput = {
 /** One likely to churn whose only offer (device protection) moves the score by under a point: 0.4497, with it 0.4502. */
 const NO_OFFER_LOWERS: CustomerInput = { ...HAS_EVERY_OFFER, customerId: 'NONE-LOWERS', partner: false, deviceProtection: 'NO', monthlyCharges: 118, totalCharges: 118 };
 
+/** One with every offer but a longer contract. */
+const ONLY_CONTRACT_TO_TRY: CustomerInput = { ...HAS_EVERY_OFFER, customerId: 'ONLY-CONTRACT', contract: 'MONTH_TO_MONTH' };
+
+/** One on a two-year contract already, paying by electronic check, without online security: every offer keeps the contract. */
+const ON_TWO_YEARS: CustomerInput = { ...HAS_EVERY_OFFER, customerId: 'ON-TWO-YEARS', paymentMethod: 'ELECTRONIC_CHECK', onlineSecurity: 'NO' };
+
 /** A best offer as the ranked table shows it. */
 const offerShown = (b: Best, threshold: number): string =>
   b === null
@@ -151,11 +164,21 @@ const offerShown = (b: Best, threshold: number): string =>
       ? 'None lowers the score by a percentage point'
       : b === 'nothing-to-try'
         ? 'Nothing to try: already has every offer that applies'
-        : `${b.words}, scored ${(b.probability * 100).toFixed(agreeingDigits(b.probability, threshold, b.willChurn) ?? 1)}%${b.willChurn ? '' : ', under the threshold'}`;
+        : b === 'only-contract'
+          ? 'Nothing to try but a longer contract'
+          : `${b.words}, scored ${(b.probability * 100).toFixed(agreeingDigits(b.probability, threshold, b.willChurn) ?? 1)}%${b.willChurn ? '' : ', under the threshold'}`;
 
-/** A best offer as the download writes it: best_offer, best_offer_churn_probability; why there is none, in parentheses, for a customer likely to churn. */
+/** A best offer as the download writes it: best_offer, best_offer_churn_probability (or the keeping_contract pair); why there is none, in parentheses, for a customer likely to churn. */
 const offerColumns = (b: Best): string[] =>
-  b === null ? ['', ''] : b === 'none-lowers' ? ['(no offer lowers the score by a percentage point)', ''] : b === 'nothing-to-try' ? ['(nothing to try)', ''] : [b.cell, String(b.probability)];
+  b === null
+    ? ['', '']
+    : b === 'none-lowers'
+      ? ['(no offer lowers the score by a percentage point)', '']
+      : b === 'nothing-to-try'
+        ? ['(nothing to try)', '']
+        : b === 'only-contract'
+          ? ['(nothing to try but a longer contract)', '']
+          : [b.cell, String(b.probability)];
 
 /**
  * A customer's main reasons: the drivers that raise the risk by 0.05 log-odds or more (about one
@@ -348,6 +371,8 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // A customer likely to churn with nothing to try, and one whose only offer lowers nothing.
     list[7] = HAS_EVERY_OFFER;
     list[8] = NO_OFFER_LOWERS;
+    list[9] = ONLY_CONTRACT_TO_TRY;
+    list[10] = ON_TWO_YEARS;
     const rows = list.map(rowOf);
     (rows[6] as string[])[HEADER.indexOf('TotalCharges')] = '';
     const { page, sent } = await open(gateway.url);
@@ -357,6 +382,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
 
     const truth = await direct(gateway.url, list);
     const best = await bestOffers(gateway.url, list, truth);
+    const keeping = await bestOffers(gateway.url, list, truth, { keepingContract: true });
     const version = (truth[0] as Prediction).modelVersion;
     const bands = (level: string) => String(truth.filter((p) => p.riskLevel === level).length);
     expect(await page.getByTestId('summary-customers-scored').textContent()).toBe('260');
@@ -392,7 +418,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     records.forEach((record, i) => {
       const p = truth[i] as Prediction;
       const cells = rows[i] as string[];
-      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...reasonColumns(p, HEADER, cells), ...offerColumns(best[i] as Best)]);
+      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...reasonColumns(p, HEADER, cells), ...offerColumns(best[i] as Best), ...offerColumns(keeping[i] as Best)]);
     });
     // Not a column left empty for all: rows with three reasons, and the tenure-0 rows' blank totals.
     const column = (name: string) => records.map((r) => r[(header as string[]).indexOf(name)]);
@@ -401,11 +427,22 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // Best offers for many of the customers likely to churn, and none for the others.
     expect(column('best_offer').filter((v) => v !== '').length).toBeGreaterThan(0);
     expect(records.filter((r, i) => !(truth[i] as Prediction).willChurn && r[(header as string[]).indexOf('best_offer')] !== '')).toEqual([]);
-    // Both reasons for no best offer are met, in the download as in the table below.
-    expect(best.slice(7, 9)).toEqual(['nothing-to-try', 'none-lowers']);
-    expect(records.slice(7, 9).map((r) => r.slice(-2))).toEqual([['(nothing to try)', ''], ['(no offer lowers the score by a percentage point)', '']]);
+    // Every reason for no best offer is met, in the download as in the table below.
+    expect(best.slice(7, 10)).toEqual(['nothing-to-try', 'none-lowers', expect.objectContaining({ cell: 'Contract = Two year' })]);
+    expect(keeping.slice(7, 10)).toEqual(['nothing-to-try', 'none-lowers', 'only-contract']);
+    expect(records.slice(7, 10).map((r) => [r[ADDED.length + HEADER.length - 4], r.at(-2)])).toEqual([
+      ['(nothing to try)', '(nothing to try)'],
+      ['(no offer lowers the score by a percentage point)', '(no offer lowers the score by a percentage point)'],
+      ['Contract = Two year', '(nothing to try but a longer contract)'],
+    ]);
+    // The best offer keeping the contract is another offer where the best is a longer contract, and the same one where it is not.
+    const differs = best.filter((b, i) => typeof b === 'object' && b !== null && b.cell.startsWith('Contract') && typeof keeping[i] === 'object' && keeping[i] !== null);
+    expect(differs.length).toBeGreaterThan(0);
+    expect(best[10]).toEqual(expect.objectContaining({ cell: expect.not.stringMatching(/^Contract/) }));
+    expect(keeping[10]).toEqual(best[10]);
     // In the table, each customer's, in the form's words (every row is shown by now).
     expect(await ranked.locator('td.best-offer').allTextContents()).toEqual(expectedOrder.map((e) => offerShown(best[e.i] as Best, (truth[0] as Prediction).threshold)));
+    expect(await ranked.locator('td.best-offer-keeping-contract').allTextContents()).toEqual(expectedOrder.map((e) => offerShown(keeping[e.i] as Best, (truth[0] as Prediction).threshold)));
     // RFC 4180: CRLF line ends, quotes where a value needs them, the formula-like id as written.
     expect(text.split('\r\n')[4]).toMatch(/^"Smith, ""Jo""",/);
     expect(text.split('\r\n')[5]).toMatch(/^"=HYPERLINK\(""http:\/\/x""\)",/);
@@ -428,12 +465,12 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     await choose(page, csvText([HEADER, ...list.map(rowOf)]));
     await poll(() => status(page)).toMatch(/^Scored 30 customers/);
     expect(await page.getByTestId('offers-note').textContent()).toMatch(
-      /^No best offers: The gateway could not be reached \(.*\)\. The scores stand; the download says “\(offers not scored\)” in best_offer for each customer likely to churn\.$/,
+      /^No best offers: The gateway could not be reached \(.*\)\. The scores stand; the download says “\(offers not scored\)” in best_offer and best_offer_keeping_contract for each customer likely to churn\.$/,
     );
-    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer').allTextContents())).toEqual(new Set(['—']));
+    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer, td.best-offer-keeping-contract').allTextContents())).toEqual(new Set(['—']));
     // The file travels without the page's note: it says so itself, for each customer likely to churn.
     const records = readCsvRecords((await downloaded(page)).text);
-    expect(records.slice(1).map((r) => r.slice(-2))).toEqual(truth.map((p) => (p.willChurn ? ['(offers not scored)', ''] : ['', ''])));
+    expect(records.slice(1).map((r) => r.slice(-4))).toEqual(truth.map((p) => (p.willChurn ? ['(offers not scored)', '', '(offers not scored)', ''] : ['', '', '', ''])));
     // The refused requests, and nothing else.
     const { consoleErrors } = tab as TestPage;
     expect(consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
@@ -706,8 +743,11 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(sent.map((r) => r.rows)).toEqual([20]);
     expect(offered).toEqual([50, 50, 50, 10]);
     expect(await page.getByTestId('offers-note').textContent()).toMatch(/ 160 offers for 20 customers scored;/);
-    const [best] = await bestOffers(gateway.url, list.slice(0, 1), await direct(gateway.url, list.slice(0, 1)));
-    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer').allTextContents())).toEqual(new Set([offerShown(best as Best, (await direct(gateway.url, [high]))[0]?.threshold as number)]));
+    const one = await direct(gateway.url, list.slice(0, 1));
+    const [best] = await bestOffers(gateway.url, list.slice(0, 1), one);
+    const [keeping] = await bestOffers(gateway.url, list.slice(0, 1), one, { keepingContract: true });
+    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer').allTextContents())).toEqual(new Set([offerShown(best as Best, one[0]?.threshold as number)]));
+    expect(new Set(await page.getByTestId('ranked').locator('td.best-offer-keeping-contract').allTextContents())).toEqual(new Set([offerShown(keeping as Best, one[0]?.threshold as number)]));
   });
 
   it('scores the whole file again when a promotion lands between its requests, and never shows two models’ scores', async () => {
@@ -881,6 +921,26 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // Each row's reasons are its own drivers' (the same model scored and explained it), in the data set's names and spellings.
     expect(records[0]?.slice(21)).toEqual(ADDED);
     expect(records.slice(1).map((r) => r.slice(26, 29))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
+    // The README's account of the best offers (its /ui/batch section): a two-year contract for every
+    // customer likely to churn, and what keeps the contract varies.
+    const tally = (column: string) => {
+      const at = ADDED.indexOf(column) + 21;
+      const counts: Record<string, number> = {};
+      for (const r of records.slice(1)) if (r[at] !== '') counts[r[at] as string] = (counts[r[at] as string] ?? 0) + 1;
+      return counts;
+    };
+    expect(tally('best_offer')).toEqual({ 'Contract = Two year': 2205 });
+    expect(tally('best_offer_keeping_contract')).toEqual({
+      'OnlineSecurity = Yes': 1610,
+      'TechSupport = Yes': 267,
+      'PaymentMethod = Bank transfer (automatic)': 209,
+      'PaymentMethod = Credit card (automatic)': 68,
+      'OnlineBackup = Yes': 18,
+      '(no offer lowers the score by a percentage point)': 22,
+      '(nothing to try but a longer contract)': 11,
+    });
+    const cell = (r: readonly string[], column: string) => r[ADDED.indexOf(column) + 21] as string;
+    expect(records.slice(1).filter((r) => cell(r, 'best_offer_keeping_contract_churn_probability') !== '' && Number(cell(r, 'best_offer_keeping_contract_churn_probability')) < Number(cell(r, 'threshold'))).length).toBe(593);
   });
 
   it('reads a file as Excel saves "CSV UTF-8" (byte order mark, CRLF, its own column order) and gives it back so: every shown cell, the ranking among equals and each =, +, -, @ value pointed out', async () => {
@@ -910,6 +970,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
 
     const truth = await direct(gateway.url, list);
     const best = await bestOffers(gateway.url, list, truth);
+    const keeping = await bestOffers(gateway.url, list, truth, { keepingContract: true });
     const { modelVersion: version, threshold } = truth[0] as Prediction;
     expect((truth[2] as Prediction).churnProbability).toBe((truth[9] as Prediction).churnProbability);
     const band = (level: string) => truth.filter((p) => p.riskLevel === level).length;
@@ -930,6 +991,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
         p.willChurn ? 'Likely to churn' : 'Not likely to churn',
         reasonsShown(p, c).join('') || 'None: no value raises the risk by 0.05 log-odds or more',
         offerShown(best[i] as Best, threshold),
+        offerShown(keeping[i] as Best, threshold),
         String(lineOf(i)),
       ]),
     );
@@ -937,7 +999,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const items = await page.getByTestId('ranked').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td.reasons li')].map((li) => li.textContent ?? '')));
     expect(items).toEqual(order.map(({ c, p }) => reasonsShown(p, c)));
     expect(items.flat().length).toBeGreaterThan(12);
-    expect(await page.getByTestId('ranked').locator('thead th').allTextContents()).toEqual(['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Main reasons (raise the risk)', 'Best offer (the model’s score with it)', 'Line']);
+    expect(await page.getByTestId('ranked').locator('thead th').allTextContents()).toEqual(['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', 'Main reasons (raise the risk)', 'Best offer (the model’s score with it)', 'Best offer keeping the contract', 'Line']);
     expect(await page.getByTestId('reasons-note').textContent()).toBe(
       'Main reasons: the customer’s values that raise the risk most (up to 3, each by at least 0.05 log-odds, about one percentage point of probability near 50 %), as the model accounts for its own score; the download has them as risk_driver_1, risk_driver_2, risk_driver_3.',
     );
@@ -950,7 +1012,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(name).toBe(`Customers-scored-model-${version}.csv`);
     const scored = rows.map((cells, i) => {
       const p = truth[i] as Prediction;
-      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, ...reasonColumns(p, columns, cells), ...offerColumns(best[i] as Best)];
+      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, ...reasonColumns(p, columns, cells), ...offerColumns(best[i] as Best), ...offerColumns(keeping[i] as Best)];
     });
     expect(text).toBe(`\uFEFF${[[...columns, ...ADDED], ...scored].map(csvLine).join('\r\n')}\r\n`);
   });

@@ -8,13 +8,14 @@ import { CUSTOMER_FIELDS } from '../../../src/contract.js';
 import type { Offer } from '../app/retention-offers.js';
 import { csvRecord } from './csv.js';
 import { datasetSpellings, type CustomerFile, type FileRow } from './customer-file.js';
-import type { Prediction, RowOffer } from './scoring.js';
+import type { KeepingContractOffer, Prediction, RowOffer } from './scoring.js';
 
 /**
  * The columns added after the file's own: the scores, then the customer's main reasons (the
  * drivers that raise the risk most, as the page's table shows them), empty where fewer drivers
- * raise it, or all empty when the model carries no explainer; then the best offer for a customer
- * likely to churn and its score (offerColumns), empty for the others.
+ * raise it, or all empty when the model carries no explainer; then, for a customer likely to
+ * churn, the best offer and its score, and the best that keeps the contract and its score
+ * (offerColumns), empty for the others.
  */
 export const SCORE_COLUMNS = [
   'churn_probability',
@@ -25,7 +26,15 @@ export const SCORE_COLUMNS = [
   ...Array.from({ length: REASONS_SHOWN }, (_, i) => `risk_driver_${i + 1}`),
   'best_offer',
   'best_offer_churn_probability',
+  'best_offer_keeping_contract',
+  'best_offer_keeping_contract_churn_probability',
 ] as const;
+
+/** Each row's offers for the download (scoreBestOffers); null when they could not be scored. */
+export interface OffersByRow {
+  readonly best: readonly RowOffer[];
+  readonly keepingContract: readonly KeepingContractOffer[];
+}
 
 /**
  * A best offer as the download writes it, in the data set's names and spellings, as the reasons:
@@ -58,26 +67,28 @@ export function reasonCell(file: CustomerFile, row: FileRow, d: RiskDriver): str
  * one (Excel's "CSV UTF-8"). Numbers as the gateway sent them (every digit), the decision in the
  * data set's spelling of its Churn column (Yes/No).
  */
-export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[], best: readonly RowOffer[] | null): string {
+export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[], offers: OffersByRow | null): string {
   const lines = [csvRecord([...file.header, ...SCORE_COLUMNS])];
   file.rows.forEach((row, i) => {
     const p = predictions[i] as Prediction;
     const reasons = p.explanation ? raisingDrivers(p.explanation.drivers).map((d) => reasonCell(file, row, d)) : [];
     const padded = Array.from({ length: REASONS_SHOWN }, (_, k) => reasons[k] ?? '');
-    const offerCells = offerColumns(best === null ? (p.willChurn ? 'not-scored' : null) : (best[i] ?? null));
+    const notScored = p.willChurn ? 'not-scored' : null;
+    const offerCells = [...offerColumns(offers === null ? notScored : (offers.best[i] ?? null)), ...offerColumns(offers === null ? notScored : (offers.keepingContract[i] ?? null))];
     lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...padded, ...offerCells]));
   });
   return `${file.byteOrderMark ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }
 
 /**
- * best_offer and best_offer_churn_probability of a row: the offer and its score; for a customer
- * likely to churn without one, why, in parentheses (the file travels without the page's note);
- * empty for a customer not likely to churn.
+ * best_offer and best_offer_churn_probability of a row (or the two best_offer_keeping_contract
+ * columns): the offer and its score; for a customer likely to churn without one, why, in
+ * parentheses (the file travels without the page's note); empty for a customer not likely to churn.
  */
-function offerColumns(offer: RowOffer | 'not-scored'): [string, string] {
+function offerColumns(offer: KeepingContractOffer | 'not-scored'): [string, string] {
   if (offer === null) return ['', ''];
   if (offer === 'not-scored') return ['(offers not scored)', ''];
+  if (offer === 'only-contract') return ['(nothing to try but a longer contract)', ''];
   if (offer === 'none-lowers') return ['(no offer lowers the score by a percentage point)', ''];
   if (offer === 'nothing-to-try') return ['(nothing to try)', ''];
   return [offerCell(offer.offer), String(offer.churnProbability)];

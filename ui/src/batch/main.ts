@@ -16,8 +16,8 @@ import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL } fr
 import { offerText } from '../app/retention-offers.js';
 import { driverInFormWords, raisingDrivers, REASON_MIN_CONTRIBUTION, REASONS_SHOWN } from '../app/risk-drivers.js';
 import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
-import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName } from './download.js';
-import { MAX_ATTEMPTS, pageLimits, scoreBestOffers, scoreFile, type Limits, type OffersResult, type Prediction, type RowOffer } from './scoring.js';
+import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName, type OffersByRow } from './download.js';
+import { MAX_ATTEMPTS, pageLimits, scoreBestOffers, scoreFile, type Limits, type KeepingContractOffer, type OffersResult, type Prediction, type RowOffer } from './scoring.js';
 
 /** A reasons cell when no value raises the risk by REASON_MIN_CONTRIBUTION. */
 const NO_REASON = `None: no value raises the risk by ${REASON_MIN_CONTRIBUTION} log-odds or more`;
@@ -93,36 +93,44 @@ interface Ranked {
   readonly p: Prediction;
   /** Undefined when the offers could not be scored. */
   readonly best: RowOffer | undefined;
+  readonly keepingContract: KeepingContractOffer | undefined;
 }
 
 /** The ranked rows: highest probability first, the file's order among equals. */
-function ranked(file: CustomerFile, predictions: readonly Prediction[], best: readonly RowOffer[] | null): Ranked[] {
+function ranked(file: CustomerFile, predictions: readonly Prediction[], offers: OffersByRow | null): Ranked[] {
   return file.rows
-    .map((row, i) => ({ row, id: row.customer.customerId ?? '', p: predictions[i] as Prediction, best: best ? best[i] : undefined }))
+    .map((row, i) => ({ row, id: row.customer.customerId ?? '', p: predictions[i] as Prediction, best: offers?.best[i], keepingContract: offers?.keepingContract[i] }))
     .sort((a, b) => b.p.churnProbability - a.p.churnProbability);
 }
 
-/** The ranked table's column of each customer's best offer. */
+/** The ranked table's columns of each customer's best offer, and of the best that keeps the contract. */
 const OFFER_HEADER = 'Best offer (the model’s score with it)';
+const KEEPING_CONTRACT_HEADER = 'Best offer keeping the contract';
 
-/** A customer's best offer in the form's words with its score; why there is none otherwise. */
-function offerCellOf(entry: Ranked): HTMLTableCellElement {
-  if (entry.best === undefined || entry.best === null) return h('td', { class: 'best-offer' }, '—');
-  if (entry.best === 'none-lowers') return h('td', { class: 'best-offer' }, 'None lowers the score by a percentage point');
-  if (entry.best === 'nothing-to-try') return h('td', { class: 'best-offer' }, 'Nothing to try: already has every offer that applies');
-  const { churnProbability: q, willChurn } = entry.best;
-  const digits = agreeingDigits(q, entry.p.threshold, willChurn) ?? 1;
-  return h('td', { class: 'best-offer' }, `${offerText(entry.best.offer)}, scored ${(q * 100).toFixed(digits)}%${willChurn ? '' : ', under the threshold'}`);
+/** A customer's best offer (of either column) in the form's words with its score; why there is none otherwise. */
+function offerCellOf(offer: KeepingContractOffer | undefined, p: Prediction, className: string): HTMLTableCellElement {
+  const cell = (text: string) => h('td', { class: className }, text);
+  if (offer === undefined || offer === null) return cell('—');
+  if (offer === 'none-lowers') return cell('None lowers the score by a percentage point');
+  if (offer === 'nothing-to-try') return cell('Nothing to try: already has every offer that applies');
+  if (offer === 'only-contract') return cell('Nothing to try but a longer contract');
+  const { churnProbability: q, willChurn } = offer;
+  const digits = agreeingDigits(q, p.threshold, willChurn) ?? 1;
+  return cell(`${offerText(offer.offer)}, scored ${(q * 100).toFixed(digits)}%${willChurn ? '' : ', under the threshold'}`);
 }
+
+/** Column names, each in <code> (where a long one may break, on a narrow screen), between `separator`s. */
+const columnNames = (names: readonly string[], separator: string): (Node | string)[] => names.flatMap((name, i) => [...(i > 0 ? [separator] : []), h('code', {}, name)]);
 
 /** What the best offers are and what they are not; or why there are none. */
 function offersNote(offers: OffersResult): HTMLElement {
-  const columns = SCORE_COLUMNS.filter((c) => c.startsWith('best_offer')).join(', ');
+  const columns = SCORE_COLUMNS.filter((c) => c.startsWith('best_offer'));
+  const offerColumns = columns.filter((c) => !c.endsWith('_churn_probability'));
   if (offers.kind === 'failed') {
     return h(
       'div',
       { class: 'notice', role: 'note', 'data-testid': 'offers-note' },
-      h('p', {}, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download says “(offers not scored)” in ${columns.split(', ')[0]} for each customer likely to churn.`),
+      h('p', {}, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download says “(offers not scored)” in `, ...columnNames(offerColumns, ' and '), ' for each customer likely to churn.'),
       offers.requestId ? h('p', { class: 'request-id' }, 'Request id: ', h('code', {}, offers.requestId)) : '',
     );
   }
@@ -134,8 +142,11 @@ function offersNote(offers: OffersResult): HTMLElement {
     'p',
     { class: 'muted', 'data-testid': 'offers-note' },
     `Best offer, for each customer likely to churn: of the form’s offers (a longer contract, automatic payment for a customer paying by check, a protective add-on included), the one the model scores lowest, among those that lower the score by a percentage point or more or take it under the threshold; everything else as it is, the charges too. ` +
+      `Best offer keeping the contract: the same among the offers that leave the customer’s contract as it is, for a customer who will not sign a longer one. ` +
       `The model learned from customers who had these, not from customers moved to them: a lower score says where a conversation may pay off, not what an offer will do. ` +
-      `${plural(offers.offers, 'offer')} for ${plural(offers.customers, 'customer')} scored; the download has them as ${columns}.${alreadyAll}`,
+      `${plural(offers.offers, 'offer')} for ${plural(offers.customers, 'customer')} scored; the download has them as `,
+    ...columnNames(columns, ', '),
+    `.${alreadyAll}`,
   );
 }
 
@@ -166,13 +177,17 @@ function reasonsNote(predictions: readonly Prediction[], modelVersion: string): 
     return h(
       'p',
       { class: 'notice', role: 'note', 'data-testid': 'no-explainer' },
-      `Model version ${modelVersion} carries no explainer: no main reasons are shown, and the download’s ${columns.join(', ')} columns are empty.`,
+      `Model version ${modelVersion} carries no explainer: no main reasons are shown, and the download’s `,
+      ...columnNames(columns, ', '),
+      ' columns are empty.',
     );
   }
   return h(
     'p',
     { class: 'muted', 'data-testid': 'reasons-note' },
-    `Main reasons: the customer’s values that raise the risk most (up to ${REASONS_SHOWN}, each by at least ${REASON_MIN_CONTRIBUTION} log-odds, about one percentage point of probability near 50 %), as the model accounts for its own score; the download has them as ${columns.join(', ')}.`,
+    `Main reasons: the customer’s values that raise the risk most (up to ${REASONS_SHOWN}, each by at least ${REASON_MIN_CONTRIBUTION} log-odds, about one percentage point of probability near 50 %), as the model accounts for its own score; the download has them as `,
+    ...columnNames(columns, ', '),
+    '.',
   );
 }
 
@@ -188,7 +203,8 @@ function rankRow(rank: number, entry: Ranked): HTMLTableRowElement {
     h('td', {}, h('span', { class: `risk risk-${riskLevel.toLowerCase()}` }, RISK_LABEL[riskLevel])),
     h('td', {}, willChurn ? 'Likely to churn' : 'Not likely to churn'),
     reasonsCell(entry),
-    offerCellOf(entry),
+    offerCellOf(entry.best, entry.p, 'best-offer'),
+    offerCellOf(entry.keepingContract, entry.p, 'best-offer-keeping-contract'),
     h('td', { class: 'num' }, String(entry.row.line)),
   );
 }
@@ -211,16 +227,16 @@ function renderScored(
   limits: Limits,
 ): void {
   const { predictions, modelVersion, threshold, requests } = result;
-  const best = offers.kind === 'scored' ? offers.best : null;
+  const byRow = offers.kind === 'scored' ? offers : null;
   const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
   for (const p of predictions) bands[p.riskLevel]++;
-  const order = ranked(file, predictions, best);
+  const order = ranked(file, predictions, byRow);
   const formulas = formulaLikeCells(file);
 
   const body = h('tbody', {});
   // Above the box the table scrolls in (a <caption> would scroll away with it on a phone); the table's name.
   const caption = h('p', { class: 'table-caption', id: 'ranked-caption', 'data-testid': 'ranked-caption' });
-  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', REASONS_HEADER, OFFER_HEADER, 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
+  const table = h('table', { class: 'data ranked', tabindex: '-1', 'aria-labelledby': 'ranked-caption', 'data-testid': 'ranked' }, h('thead', {}, h('tr', {}, ...['Rank', 'Customer ID', 'Churn probability', 'Risk level', 'Decision', REASONS_HEADER, OFFER_HEADER, KEEPING_CONTRACT_HEADER, 'Line'].map((c) => h('th', { scope: 'col' }, c)))), body);
   const more = h('button', { type: 'button', class: 'secondary' });
   let shown = 0;
   const showMore = () => {
@@ -251,7 +267,7 @@ function renderScored(
   new ResizeObserver(fit).observe(wrap);
 
   const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
-  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, best), scoredFileName(fileName, modelVersion)));
+  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, byRow), scoredFileName(fileName, modelVersion)));
 
   output.replaceChildren(
     h(

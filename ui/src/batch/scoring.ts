@@ -236,25 +236,38 @@ export interface BestOffer {
  */
 export type RowOffer = BestOffer | 'none-lowers' | 'nothing-to-try' | null;
 
+/**
+ * A row's best offer that keeps the customer's contract (automatic payment, an add-on): the same
+ * as its RowOffer when that is no contract change; 'only-contract' when a longer contract is all
+ * there is to try. On the data set every best offer is a two-year contract, which many customers
+ * will not sign; this one varies from customer to customer (the README's /ui/batch section has the counts).
+ */
+export type KeepingContractOffer = RowOffer | 'only-contract';
+
 export type OffersResult =
-  /** Per row of the file, its RowOffer. */
-  | { kind: 'scored'; best: readonly RowOffer[]; customers: number; offers: number; nothingToTry: number; requests: number }
+  /** Per row of the file, its RowOffer and its KeepingContractOffer. */
+  | { kind: 'scored'; best: readonly RowOffer[]; keepingContract: readonly KeepingContractOffer[]; customers: number; offers: number; nothingToTry: number; requests: number }
   /** Not scored (unreachable, refused, another model answered): why, in a sentence, and the request id when the gateway failed. */
   | { kind: 'failed'; message: string; requestId: string | null };
 
+/** Whether an offer leaves the customer's contract as it is. */
+const keepsContract = (offer: Offer): boolean => offer.field !== 'contract';
+
 /**
  * The best offer of each customer likely to churn (the form's offers, ui/src/app/retention-offers.ts),
- * scored through the RetentionOffers operation within the gateway's limits, by the model that
+ * and the best that keeps the customer's contract, from the same scores, scored through the RetentionOffers operation within the gateway's limits, by the model that
  * scored the file (`predictions`); another model answering is a failure here, not a reason to score
  * the file again: the file's own scores stand. `progress` is told of each request before it is sent.
  */
 export async function scoreBestOffers(file: CustomerFile, predictions: readonly Prediction[], limits: Limits, progress: (request: number, requests: number) => void): Promise<OffersResult> {
   const tried: { row: number; offer: Offer }[] = [];
   const best: RowOffer[] = file.rows.map(() => null);
+  const keepingContract: KeepingContractOffer[] = file.rows.map(() => null);
   file.rows.forEach((row, i) => {
     if (!(predictions[i] as Prediction).willChurn) return;
     const offers = offersFor(row.customer);
     best[i] = offers.length === 0 ? 'nothing-to-try' : 'none-lowers';
+    keepingContract[i] = offers.length === 0 ? 'nothing-to-try' : offers.some(keepsContract) ? 'none-lowers' : 'only-contract';
     for (const offer of offers) tried.push({ row: i, offer });
   });
   const split = splitIntoRequests(tried.map((t) => t.offer.customer), limits, RetentionOffersDocument);
@@ -283,9 +296,13 @@ export async function scoreBestOffers(file: CustomerFile, predictions: readonly 
     const row = (tried[at] as (typeof tried)[number]).row;
     let end = at;
     while (end < tried.length && (tried[end] as (typeof tried)[number]).row === row) end++;
-    const [first] = offersLowering(tried.slice(at, end).map((t) => t.offer), scores.slice(at, end), predictions[row] as Prediction);
-    if (first) best[row] = { offer: first.offer, churnProbability: first.score.churnProbability, willChurn: first.score.willChurn };
+    const lowering = offersLowering(tried.slice(at, end).map((t) => t.offer), scores.slice(at, end), predictions[row] as Prediction);
+    const bestOf = ({ offer, score }: (typeof lowering)[number]): BestOffer => ({ offer, churnProbability: score.churnProbability, willChurn: score.willChurn });
+    const [first] = lowering;
+    if (first) best[row] = bestOf(first);
+    const kept = lowering.find((l) => keepsContract(l.offer));
+    if (kept) keepingContract[row] = bestOf(kept);
     at = end;
   }
-  return { kind: 'scored', best, customers: new Set(tried.map((t) => t.row)).size, offers: tried.length, nothingToTry: best.filter((b) => b === 'nothing-to-try').length, requests: split.spans.length };
+  return { kind: 'scored', best, keepingContract, customers: new Set(tried.map((t) => t.row)).size, offers: tried.length, nothingToTry: best.filter((b) => b === 'nothing-to-try').length, requests: split.spans.length };
 }
