@@ -201,7 +201,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
 }
 
 /**
- * RFC 9457 problem details; their text is well-formed Unicode (`toWellFormed`: each half of a
+ * RFC 9457 problem details, never stored by a cache (`no-store`: RFC 9111 lets a cache keep a 404 or
+ * a 405 without cache headers for as long as it guesses, and a CDN in front of a rolling deploy
+ * would then answer a new asset's or route's URL 404 from an old task after every task had it);
+ * their text is well-formed Unicode (`toWellFormed`: each half of a
  * character, a lone UTF-16 surrogate, becomes U+FFFD), whatever the body that caused them held.
  * JSON.stringify writes a lone surrogate as an escape (`\ud83d`) that names no character and
  * that strict JSON readers refuse (Rust's serde_json: "lone leading surrogate in hex escape"), so
@@ -218,7 +221,7 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
   if (problem.status === 413) res.setHeader('connection', 'close');
   if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
   if (!res.req.complete && res.socket) lingerIfClosing(res, res.socket);
-  sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8');
+  sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8', 'no-store');
 }
 
 /**

@@ -244,6 +244,24 @@ describe('HTTP', () => {
     }
   });
 
+  it('answers every problem with cache-control: no-store, so no cache keeps a 404 or a 405 (RFC 9111 lets one guess a lifetime for them)', async () => {
+    const answers = {
+      '404 path': await fetch(`${gw.url}/nowhere`),
+      '404 UI asset': await fetch(`${gw.url}/ui/assets/not-built-here.js`),
+      '405 GET /predict': await fetch(`${gw.url}/predict`),
+      '405 DELETE /': await fetch(`${gw.url}/`, { method: 'DELETE' }),
+      '400 bad body': await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+      '415 content-type': await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      expect([res.status, res.headers.get('content-type'), res.headers.get('cache-control')], what).toEqual([Number(what.slice(0, 3)), 'application/problem+json; charset=utf-8', 'no-store']);
+      await res.arrayBuffer();
+    }
+    // An answer that is no problem keeps its own: none on a prediction, no-cache on the OpenAPI document.
+    expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).headers.get('cache-control')).toBeNull();
+    expect((await fetch(`${gw.url}/openapi.json`)).headers.get('cache-control')).toBe('no-cache');
+  });
+
   it('reads a JSON body that starts with a UTF-8 byte order mark, on /predict and /graphql', async () => {
     const bom = (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
     const rest = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bom(JSON.stringify(LEGACY_PAYLOAD)) });

@@ -334,8 +334,10 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
   // Configurable: the committed schema/openapi.json states the defaults, GET /openapi.json the serving gateway's settings.
   const setting = (name: 'MAX_BATCH' | 'BODY_LIMIT_BYTES') => `${name}, configurable, default ${DEFAULT_SETTINGS[name]}; GET ${OPENAPI_PATH} states the serving gateway's value`;
   const example = { customerID: '7590-VHVEG', ...exampleRecord({ tenure: 12, MonthlyCharges: 70.35, TotalCharges: 844.2 }) };
-  const retryAfter = { 'retry-after': ref('headers', 'RetryAfter'), ...REQUEST_ID_HEADER };
   const healthHeaders = { 'cache-control': ref('headers', 'CacheControlNoStore'), ...REQUEST_ID_HEADER };
+  // Every problem answer is no-store (sendProblem, http.ts).
+  const problemHeaders = healthHeaders;
+  const retryAfter = { 'retry-after': ref('headers', 'RetryAfter'), ...problemHeaders };
   const documentHeaders = { etag: ref('headers', 'ETag'), 'cache-control': ref('headers', 'CacheControlNoCache'), ...REQUEST_ID_HEADER };
   // Only the pages this gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED).
   const pages = [
@@ -401,27 +403,27 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               description:
                 'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract (errors names each field as `[i].Column` and what is allowed), ' +
                 `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
-              headers: REQUEST_ID_HEADER,
+              headers: problemHeaders,
               content: problemContent('BadRequestProblem'),
             },
             '408': {
               description: 'The request body did not arrive in full within REQUEST_TIMEOUT_MS; the connection closes.',
-              headers: REQUEST_ID_HEADER,
+              headers: problemHeaders,
               content: problemContent('RequestTimeoutProblem'),
             },
             '413': {
               description: `The body is over ${bodyLimit} bytes (BODY_LIMIT_BYTES); the connection closes.`,
-              headers: REQUEST_ID_HEADER,
+              headers: problemHeaders,
               content: problemContent('PayloadTooLargeProblem'),
             },
             '415': {
               description: 'The content-type is not application/json, names a charset other than UTF-8, or the body is compressed (content-encoding).',
-              headers: REQUEST_ID_HEADER,
+              headers: problemHeaders,
               content: problemContent('UnsupportedMediaTypeProblem'),
             },
             '501': {
               description: 'The body is sent in a transfer coding other than chunked (transfer-encoding: gzip, chunked).',
-              headers: REQUEST_ID_HEADER,
+              headers: problemHeaders,
               content: problemContent('NotImplementedProblem'),
             },
             '503': {
@@ -502,7 +504,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       responses: {
         MethodNotAllowed: {
           description: 'A method the path does not serve.',
-          headers: { allow: ref('headers', 'Allow'), ...REQUEST_ID_HEADER },
+          headers: { allow: ref('headers', 'Allow'), 'cache-control': ref('headers', 'CacheControlNoStore'), ...REQUEST_ID_HEADER },
           content: problemContent('MethodNotAllowedProblem'),
         },
       },
@@ -526,7 +528,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
         XRequestId: { description: 'The request id: the one sent (if it matches the x-request-id parameter\'s pattern), else a new UUID.', required: true, schema: { type: 'string' } },
         RetryAfter: { description: 'Seconds after which the same request may succeed.', schema: { type: 'string', pattern: '^[0-9]+$' } },
         Allow: { description: 'The methods the path serves.', required: true, schema: { type: 'string' } },
-        CacheControlNoStore: { description: 'no-store: the answer is true only when it is written, and no cache may keep it.', required: true, schema: { const: 'no-store' } },
+        CacheControlNoStore: { description: 'no-store: no cache may keep the answer (a health answer is true only when it is written; a problem such as a 404 would otherwise be kept for as long as a cache guesses).', required: true, schema: { const: 'no-store' } },
         CacheControlNoCache: { description: 'no-cache: a cache may keep the document but must revalidate it (if-none-match) before each use.', required: true, schema: { const: 'no-cache' } },
         ETag: { description: 'The version of the document: it changes with the gateway\'s settings and version.', required: true, schema: { type: 'string' } },
       },
