@@ -85,10 +85,11 @@ export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[]
  * columns): the offer and its score; for a customer likely to churn without one, why, in
  * parentheses (the file travels without the page's note); empty for a customer not likely to churn.
  */
-function offerColumns(offer: KeepingContractOffer | 'not-scored'): [string, string] {
+function offerColumns(offer: RowOffer | KeepingContractOffer | 'not-scored'): [string, string] {
   if (offer === null) return ['', ''];
   if (offer === 'not-scored') return ['(offers not scored)', ''];
   if (offer === 'only-contract') return ['(nothing to try but a longer contract)', ''];
+  if (offer === 'none-keeping-lowers') return ['(no offer keeping the contract lowers the score by a percentage point)', ''];
   if (offer === 'none-lowers') return ['(no offer lowers the score by a percentage point)', ''];
   if (offer === 'nothing-to-try') return ['(nothing to try)', ''];
   return [offerCell(offer.offer), String(offer.churnProbability)];

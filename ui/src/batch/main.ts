@@ -108,12 +108,13 @@ const OFFER_HEADER = 'Best offer (the model’s score with it)';
 const KEEPING_CONTRACT_HEADER = 'Best offer keeping the contract';
 
 /** A customer's best offer (of either column) in the form's words with its score; why there is none otherwise. */
-function offerCellOf(offer: KeepingContractOffer | undefined, p: Prediction, className: string): HTMLTableCellElement {
+function offerCellOf(offer: RowOffer | KeepingContractOffer | undefined, p: Prediction, className: string): HTMLTableCellElement {
   const cell = (text: string) => h('td', { class: className }, text);
   if (offer === undefined || offer === null) return cell('—');
   if (offer === 'none-lowers') return cell('None lowers the score by a percentage point');
   if (offer === 'nothing-to-try') return cell('Nothing to try: already has every offer that applies');
   if (offer === 'only-contract') return cell('Nothing to try but a longer contract');
+  if (offer === 'none-keeping-lowers') return cell('None keeping the contract lowers the score by a percentage point');
   const { churnProbability: q, willChurn } = offer;
   const digits = agreeingDigits(q, p.threshold, willChurn) ?? 1;
   return cell(`${offerText(offer.offer)}, scored ${(q * 100).toFixed(digits)}%${willChurn ? '' : ', under the threshold'}`);

@@ -238,11 +238,12 @@ export type RowOffer = BestOffer | 'none-lowers' | 'nothing-to-try' | null;
 
 /**
  * A row's best offer that keeps the customer's contract (automatic payment, an add-on): the same
- * as its RowOffer when that is no contract change; 'only-contract' when a longer contract is all
+ * as its RowOffer when that is no contract change; 'none-keeping-lowers' when none of those lowers
+ * the score enough (though a longer contract may); 'only-contract' when a longer contract is all
  * there is to try. On the data set every best offer is a two-year contract, which many customers
  * will not sign; this one varies from customer to customer (the README's /ui/batch section has the counts).
  */
-export type KeepingContractOffer = RowOffer | 'only-contract';
+export type KeepingContractOffer = BestOffer | 'none-keeping-lowers' | 'nothing-to-try' | 'only-contract' | null;
 
 export type OffersResult =
   /** Per row of the file, its RowOffer and its KeepingContractOffer. */
@@ -267,7 +268,7 @@ export async function scoreBestOffers(file: CustomerFile, predictions: readonly 
     if (!(predictions[i] as Prediction).willChurn) return;
     const offers = offersFor(row.customer);
     best[i] = offers.length === 0 ? 'nothing-to-try' : 'none-lowers';
-    keepingContract[i] = offers.length === 0 ? 'nothing-to-try' : offers.some(keepsContract) ? 'none-lowers' : 'only-contract';
+    keepingContract[i] = offers.length === 0 ? 'nothing-to-try' : offers.some(keepsContract) ? 'none-keeping-lowers' : 'only-contract';
     for (const offer of offers) tried.push({ row: i, offer });
   });
   const split = splitIntoRequests(tried.map((t) => t.offer.customer), limits, RetentionOffersDocument);
