@@ -227,7 +227,8 @@ function reasonsShown(p: Prediction, c: CustomerInput): string[] {
     const spec = ALL_FIELDS.find((f) => f.name === field);
     if (!field || !spec) throw new Error(`no form field for ${d.name}`);
     const v = c[field];
-    const value = spec.kind === 'choice' ? spec.options[String(v)] : spec.kind === 'yesNo' ? (v ? 'Yes' : 'No') : v === null ? 'empty (not yet billed)' : String(v);
+    // An amount in cents, as a bill writes it (the file's 42.3 as 42.30).
+    const value = spec.kind === 'choice' ? spec.options[String(v)] : spec.kind === 'yesNo' ? (v ? 'Yes' : 'No') : v === null ? 'empty (not yet billed)' : spec.kind === 'money' ? (v as number).toFixed(2) : String(v);
     return `${spec.label}: ${value}`;
   });
 }

@@ -116,7 +116,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
         const label = await page.locator(`label[for="field-${field}"]`).textContent();
         const control = page.locator(`#field-${field}`);
         const value = await control.evaluate((el) => (el instanceof HTMLSelectElement ? (el.selectedOptions[0]?.textContent ?? '') : (el as HTMLInputElement).value));
-        return `${label}: ${value} — ${effect}`;
+        // An amount in cents, as a bill writes it (74.4 as 74.40); one with fractions of a cent as typed.
+        const shown = (field === 'monthlyCharges' || field === 'totalCharges') && /^\d+(\.\d{1,2})?$/.test(value) ? Number(value).toFixed(2) : value;
+        return `${label}: ${shown} — ${effect}`;
       }),
     );
     const drivers = page.getByTestId('driver');

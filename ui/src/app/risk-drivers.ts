@@ -54,13 +54,23 @@ const labelOfColumn = (column: string): string => {
   return field ? fieldLabel(field) : column;
 };
 
-/** A field's value as the form words it: its option's label, Yes/No, the number; an empty total is "not yet billed". */
+/**
+ * An amount as a bill writes it, in cents (70.10, where String gives 70.1, for 70.10 typed or a
+ * file's cell); every digit of one with fractions of a cent, which rounding would misstate.
+ */
+function moneyText(amount: number): string {
+  const cents = amount * 100;
+  return Math.abs(cents - Math.round(cents)) < 1e-6 ? amount.toFixed(2) : String(amount);
+}
+
+/** A field's value as the form words it: its option's label, Yes/No, the number (an amount in cents); an empty total is "not yet billed". */
 function formValue(field: FieldName, customer: CustomerInput): string {
   const value = customer[field];
   const spec = SPEC.get(field);
   if (value === null || value === undefined) return 'empty (not yet billed)';
   if (spec?.kind === 'choice') return spec.options[String(value)] ?? String(value);
   if (spec?.kind === 'yesNo') return YES_NO[String(value) as 'true' | 'false'];
+  if (spec?.kind === 'money' && typeof value === 'number') return moneyText(value);
   return String(value);
 }
 
