@@ -73,7 +73,16 @@ export async function launchBrowser(): Promise<TestBrowser> {
         // Chromium reports a header it cannot parse ("Error with Permissions-Policy header: …") as a warning.
         if (message.type() === 'error' || /^Error with [\w-]+ header/.test(message.text())) consoleErrors.push(message.text());
       });
-      return { context, page, foreignRequests, consoleErrors, close: () => context.close() };
+      // Route handlers first, and what they throw from then on is dropped: a page's requests still in
+      // flight when its test ends (the form's offers, sent after the prediction is shown) had their
+      // responses disposed by the close, and a handler reading one (`response.json()`) rejected
+      // unhandled, which vitest blamed on the next test and counted as an error of the run.
+      const close = async () => {
+        await page.unrouteAll({ behavior: 'ignoreErrors' });
+        await context.unrouteAll({ behavior: 'ignoreErrors' });
+        await context.close();
+      };
+      return { context, page, foreignRequests, consoleErrors, close };
     },
     close: () => browser.close(),
   };
