@@ -8,7 +8,7 @@ import { CUSTOMER_FIELDS } from '../../../src/contract.js';
 import type { Offer } from '../app/retention-offers.js';
 import { csvRecord } from './csv.js';
 import { datasetSpellings, type CustomerFile, type FileRow } from './customer-file.js';
-import type { KeepingContractOffer, Prediction, RowOffer } from './scoring.js';
+import type { KeepingContractOffer, OffersResult, Prediction, RowOffer } from './scoring.js';
 
 /**
  * The columns added after the file's own: the scores, then the customer's main reasons (the
@@ -30,11 +30,8 @@ export const SCORE_COLUMNS = [
   'best_offer_keeping_contract_churn_probability',
 ] as const;
 
-/** Each row's offers for the download (scoreBestOffers); null when they could not be scored. */
-export interface OffersByRow {
-  readonly best: readonly RowOffer[];
-  readonly keepingContract: readonly KeepingContractOffer[];
-}
+/** Each row's offers for the download, as scoreBestOffers scored them. */
+export type OffersByRow = Pick<Extract<OffersResult, { kind: 'scored' }>, 'best' | 'keepingContract'>;
 
 /**
  * A best offer as the download writes it, in the data set's names and spellings, as the reasons:

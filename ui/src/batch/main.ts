@@ -126,12 +126,12 @@ const columnNames = (names: readonly string[], separator: string): (Node | strin
 /** What the best offers are and what they are not; or why there are none. */
 function offersNote(offers: OffersResult): HTMLElement {
   const columns = SCORE_COLUMNS.filter((c) => c.startsWith('best_offer'));
-  const offerColumns = columns.filter((c) => !c.endsWith('_churn_probability'));
+  const offerNames = columns.filter((c) => !c.endsWith('_churn_probability'));
   if (offers.kind === 'failed') {
     return h(
       'div',
       { class: 'notice', role: 'note', 'data-testid': 'offers-note' },
-      h('p', {}, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download says “(offers not scored)” in `, ...columnNames(offerColumns, ' and '), ' for each customer likely to churn.'),
+      h('p', {}, `No best offers: ${offers.message.replace(/\.$/, '')}. The scores stand; the download says “(offers not scored)” in `, ...columnNames(offerNames, ' and '), ' for each customer likely to churn.'),
       offers.requestId ? h('p', { class: 'request-id' }, 'Request id: ', h('code', {}, offers.requestId)) : '',
     );
   }

@@ -14,7 +14,7 @@ import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { RetentionOffersDocument, ScoreFileDocument, type CustomerInput, type RetentionOffersMutation, type ScoreFileMutation } from '../../../src/generated/graphql.js';
 import { BODY_LIMIT_META, MAX_BATCH_META } from '../../../src/ui/page-meta.js';
 import { inFormWords } from '../app/form-words.js';
-import { offersFor, offersLowering, type Offer } from '../app/retention-offers.js';
+import { offersFor, offersLowering, type Offer, type OfferOutcome } from '../app/retention-offers.js';
 import { execute, requestBody, statedNumber, type GraphQLErrorBody } from '../app/gateway-client.js';
 import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
 
@@ -251,14 +251,18 @@ export type OffersResult =
   /** Not scored (unreachable, refused, another model answered): why, in a sentence, and the request id when the gateway failed. */
   | { kind: 'failed'; message: string; requestId: string | null };
 
+/** An offer lowering the score (offersLowering) as a row's best. */
+const bestOf = ({ offer, score }: { offer: Offer; score: OfferOutcome }): BestOffer => ({ offer, churnProbability: score.churnProbability, willChurn: score.willChurn });
+
 /** Whether an offer leaves the customer's contract as it is. */
 const keepsContract = (offer: Offer): boolean => offer.field !== 'contract';
 
 /**
  * The best offer of each customer likely to churn (the form's offers, ui/src/app/retention-offers.ts),
- * and the best that keeps the customer's contract, from the same scores, scored through the RetentionOffers operation within the gateway's limits, by the model that
- * scored the file (`predictions`); another model answering is a failure here, not a reason to score
- * the file again: the file's own scores stand. `progress` is told of each request before it is sent.
+ * and the best that keeps the customer's contract, from the same scores: scored through the
+ * RetentionOffers operation within the gateway's limits, by the model that scored the file
+ * (`predictions`); another model answering is a failure here, not a reason to score the file
+ * again: the file's own scores stand. `progress` is told of each request before it is sent.
  */
 export async function scoreBestOffers(file: CustomerFile, predictions: readonly Prediction[], limits: Limits, progress: (request: number, requests: number) => void): Promise<OffersResult> {
   const tried: { row: number; offer: Offer }[] = [];
@@ -298,7 +302,6 @@ export async function scoreBestOffers(file: CustomerFile, predictions: readonly 
     let end = at;
     while (end < tried.length && (tried[end] as (typeof tried)[number]).row === row) end++;
     const lowering = offersLowering(tried.slice(at, end).map((t) => t.offer), scores.slice(at, end), predictions[row] as Prediction);
-    const bestOf = ({ offer, score }: (typeof lowering)[number]): BestOffer => ({ offer, churnProbability: score.churnProbability, willChurn: score.willChurn });
     const [first] = lowering;
     if (first) best[row] = bestOf(first);
     const kept = lowering.find((l) => keepsContract(l.offer));
