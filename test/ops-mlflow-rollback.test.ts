@@ -5,9 +5,9 @@
  * version's bundle is there; what modelInfo, GET / and the logs say at each step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelInfoDocument } from '../src/generated/graphql.js';
-import { BUNDLE_DIR, gql, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
-import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
+import { ModelInfoDocument, ReloadModelDocument } from '../src/generated/graphql.js';
+import { BUNDLE_DIR, LEGACY_PAYLOAD, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { collectGarbage, ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -16,6 +16,8 @@ let mlflow: MlflowServer;
 let experimentId: string;
 const v = { one: '', two: '', late: '' };
 let lateRun = '';
+/** The packaged bundle's files, registered as versions that load. */
+let packaged: Record<string, Uint8Array>;
 const gateways: TestGateway[] = [];
 
 const champion = (version: string) => setAlias(mlflow.url, MODEL, 'champion', version);
@@ -53,7 +55,7 @@ beforeAll(async () => {
   mlflow = await startMlflowServer();
   ({ experiment_id: experimentId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn' }));
   await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
-  const packaged = await readBundleFiles(BUNDLE_DIR);
+  packaged = await readBundleFiles(BUNDLE_DIR);
   v.one = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged)).version;
   v.two = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged)).version;
   // Registered before its bundle was uploaded: MLflow answers 404 for bundle/manifest.json.
@@ -117,7 +119,6 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
 
 describe('rolling back from a version that failed verification, then promoting it again once fixed', () => {
   it('the poller does not reload it while the alias names it, and loads it once the alias names it again after its bundle was fixed', async () => {
-    const packaged = await readBundleFiles(BUNDLE_DIR);
     const onnx = new Uint8Array(packaged['model.onnx'] as Uint8Array);
     onnx[onnx.length - 1] = (onnx[onnx.length - 1] as number) ^ 0xff;
     const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'model.onnx': onnx });
@@ -196,6 +197,124 @@ describe('a version promoted before its bundle was uploaded', () => {
       await waitFor(`version ${early} to serve`, async () => (await modelInfo(gw)).version === early, 10_000);
       expect(await modelInfo(gw)).toEqual({ version: early, notice: null, health: { version: early, notice: null } });
       expect(gw.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
+describe("the serving model's run deleted in MLflow", () => {
+  const ADMIN_TOKEN = 'test-admin-token-0123456789';
+  const GOING = "the serving model's record in the model source is going away; it keeps serving";
+  const KEPT = "the serving model's record in the model source is kept again";
+  const served = (version: string) => `models:/${MODEL}@champion = version ${version} of ${MODEL}`;
+  const runDeleted = (runId: string, version: string) =>
+    `In MLflow at ${mlflow.url}, run ${runId}, which trained the served model (${served(version)}), is deleted: the next mlflow gc removes the run and its artifacts for good, ` +
+    `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (mlflow runs restore --run-id ${runId}) or promote a version whose run is kept.`;
+  const messages = (gw: TestGateway, msg: string) => gw.logs.filter((l) => l['msg'] === msg);
+  const predictedBy = async (gw: TestGateway) => {
+    const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
+    expect(res.status).toBe(200);
+    return (res.json as { model_version: string }).model_version;
+  };
+
+  it('keeps serving it, and modelInfo and GET / say so until the run is restored, each change logged once', async () => {
+    const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    await champion(version);
+    const gw = await gateway();
+    try {
+      expect(await modelInfo(gw)).toEqual({ version, notice: null, health: { version, notice: null } });
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
+      await waitFor('the notice about the deleted run', async () => (await modelInfo(gw)).notice !== null);
+      expect(await modelInfo(gw)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
+      expect(await predictedBy(gw)).toBe(version);
+      await sleep(500); // polls that find it still deleted
+      expect(messages(gw, GOING)).toHaveLength(1);
+      expect(messages(gw, GOING)[0]).toMatchObject({ level: 'warn', runId, notice: runDeleted(runId, version) });
+
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
+      await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
+      expect(await modelInfo(gw)).toEqual({ version, notice: null, health: { version, notice: null } });
+      expect(messages(gw, KEPT)).toHaveLength(1);
+      expect(messages(gw, KEPT)[0]).toMatchObject({ level: 'info', runId, clearedNotice: runDeleted(runId, version) });
+      // Nothing was loaded again: the poller only asked.
+      expect(messages(gw, 'model swapped')).toEqual([]);
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+
+  it('a gateway that starts, or is promoted to it, while the run is deleted serves it and says so from its first answer and in its log', async () => {
+    const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    const { version: kept } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
+    await champion(kept);
+    const promoted = await gateway({ MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN });
+    await champion(version);
+    const started = await gateway();
+    try {
+      expect(await modelInfo(started)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
+      expect(messages(started, 'ready')[0]).toMatchObject({ version, runId, source: 'MLFLOW', notice: runDeleted(runId, version) });
+      expect(await predictedBy(started)).toBe(version);
+
+      // A reloadModel onto the version whose run is deleted.
+      expect(await modelInfo(promoted)).toEqual({ version: kept, notice: null, health: { version: kept, notice: null } });
+      const reload = await gql(promoted.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(reload.body.data?.reloadModel).toMatchObject({ changed: true, model: { version, runId } });
+      expect(await modelInfo(promoted)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
+      expect(messages(promoted, 'model swapped').at(-1)).toMatchObject({ to: version, notice: runDeleted(runId, version) });
+
+      // And away from it: the notice goes with the model.
+      await champion(kept);
+      await waitFor(`version ${kept} to serve`, async () => (await modelInfo(started)).version === kept);
+      expect(await modelInfo(started)).toEqual({ version: kept, notice: null, health: { version: kept, notice: null } });
+      expect(messages(started, GOING)).toEqual([]);
+    } finally {
+      await Promise.all([started.close(), promoted.close()]);
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
+      await champion(v.one);
+    }
+  });
+
+  it('names the experiment and how to restore it when the experiment was deleted', async () => {
+    const { experiment_id: trashId } = await mlflowRest<{ experiment_id: string }>(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'telco-churn-trash' });
+    const { version, runId } = await registerHandMadeBundle(mlflow.url, trashId, MODEL, packaged);
+    await champion(version);
+    const gw = await gateway();
+    try {
+      expect(await modelInfo(gw)).toEqual({ version, notice: null, health: { version, notice: null } });
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/delete', { experiment_id: trashId });
+      await waitFor('the notice about the deleted experiment', async () => (await modelInfo(gw)).notice !== null);
+      expect((await modelInfo(gw)).notice).toBe(
+        `In MLflow at ${mlflow.url}, experiment telco-churn-trash (id ${trashId}), which holds run ${runId} that trained the served model (${served(version)}), is deleted: ` +
+          "the next mlflow gc removes the run and its artifacts for good, after which no gateway can load this model and modelInfo's run can no longer be looked up. " +
+          `Restore it (mlflow experiments restore --experiment-id ${trashId}) or promote a version whose run is kept.`,
+      );
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/restore', { experiment_id: trashId });
+      await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
+    } finally {
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+
+  it('once mlflow gc removed the run for good, the model keeps serving and the notice says no gateway can load it again', async () => {
+    const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    await champion(version);
+    const gw = await gateway();
+    try {
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
+      await waitFor('the notice about the deleted run', async () => (await modelInfo(gw)).notice === runDeleted(runId, version));
+      await collectGarbage(mlflow, [runId]);
+      const gone =
+        `MLflow at ${mlflow.url} no longer has run ${runId}, which trained the served model (${served(version)}): it was removed for good (mlflow gc), with its artifacts, ` +
+        "so no gateway can load this model again and modelInfo's run can no longer be looked up. This gateway keeps serving it; promote a version whose run is kept.";
+      await waitFor('the notice about the removed run', async () => (await modelInfo(gw)).notice === gone);
+      expect(await modelInfo(gw)).toEqual({ version, notice: gone, health: { version, notice: gone } });
+      expect(await predictedBy(gw)).toBe(version);
+      expect(messages(gw, GOING).map((l) => l['notice'])).toEqual([runDeleted(runId, version), gone]);
     } finally {
       await gw.close();
       await champion(v.one);

@@ -81,7 +81,7 @@ export const MIN_SLOW_SINGLE_PREDICTIONS = 10;
  * The saved query (saved-queries.ts) of the lines about MLflow not providing the model: named here,
  * where saved-queries.ts takes it from, because two alarms send the operator to it first.
  */
-export const MLFLOW_TROUBLE_QUERY = 'MLflow trouble: failed checks, rejected models, bundle fallbacks';
+export const MLFLOW_TROUBLE_QUERY = 'MLflow trouble: failed checks, rejected models, bundle fallbacks, deleted runs';
 
 /** The gateway's four user-facing alarms: error rate, unhealthy tasks, single-prediction p99, all-request stalls. */
 export class GatewayAlarms extends Construct {

@@ -40,7 +40,9 @@ export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request
  * `modelDir`, `err`); a promotion check failed (`source`, `err`; logged when the failure begins or its
  * cause changes) and when the source answers again (`failedChecks`, `failingSince`); a candidate
  * rejected, by reloadModel or the poller (`candidate` the version, `reason` who asked, `err` why:
- * `MODEL_BUNDLE_INVALID`, not found, unreachable, no answer in time), or cancelled after its deadline.
+ * `MODEL_BUNDLE_INVALID`, not found, unreachable, no answer in time), or cancelled after its deadline;
+ * the serving model's run (or its experiment) deleted in MLflow or removed by `mlflow gc`, and
+ * restored (`modelVersion`, `runId`, the `notice` modelInfo shows, or the `clearedNotice`).
  * A refused start under MLFLOW_STRICT is a `cannot start` line ("why a task did not start").
  */
 export const MLFLOW_TROUBLE_MESSAGES = [
@@ -49,6 +51,8 @@ export const MLFLOW_TROUBLE_MESSAGES = [
   'model source answers again',
   'model reload rejected; the current model keeps serving',
   'model reload cancelled after its deadline; the current model keeps serving',
+  "the serving model's record in the model source is going away; it keeps serving",
+  "the serving model's record in the model source is kept again",
 ] as const;
 
 /**
@@ -115,7 +119,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     name: MLFLOW_TROUBLE_QUERY,
     logGroup: 'gateway',
     query: {
-      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'modelDir', 'failedChecks', 'failingSince'],
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'modelDir', 'failedChecks', 'failingSince', 'modelVersion', 'runId', 'notice', 'clearedNotice'],
       filterStatements: [`msg in ${quoted(MLFLOW_TROUBLE_MESSAGES)}`],
       sort: '@timestamp desc',
       limit: 100,

@@ -38,6 +38,9 @@ const ONE_REQUEST_IDS = ['sq-rest-not-ready', 'sq-graphql-not-ready', 'sq-rest-s
  * Messages no test can make the gateway write without breaking it (a 500): checked in the source
  * line that writes them instead.
  */
+const RUN_GOING = "the serving model's record in the model source is going away; it keeps serving";
+const RUN_KEPT = "the serving model's record in the model source is kept again";
+
 const MESSAGES_IN_SOURCE: Record<string, string> = {
   'unexpected error': 'src/app.ts',
   // A reload whose candidate finished loading (ONNX session, warm-up) after reloadModel's deadline: a race no test can time.
@@ -83,6 +86,7 @@ let mlflow: MlflowServer | undefined;
 let work = '';
 /** The version registered with a bundle that fails its check. */
 let tamperedVersion = '';
+let championRunId = '';
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'saved-queries-'));
@@ -108,6 +112,7 @@ beforeAll(async () => {
   const packaged = await readBundleFiles(BUNDLE_DIR);
   const one = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
   const two = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+  championRunId = two.runId;
   await setAlias(mlflow.url, MODEL, 'champion', one.version);
   gw = await startTestGateway({
     MODEL_DIR: bundle,
@@ -185,6 +190,11 @@ beforeAll(async () => {
     await waitFor('a failed check while MLflow is unreachable', () => outageLines().some((line) => String(line.msg).startsWith('model source check failed;')));
     back = await startGatedProxy(mlflow.url, mlflowPort);
     await waitFor('the champion swapped in once MLflow answers', () => outageLines().some((line) => line.msg === 'model swapped'));
+    // The champion's run deleted in MLflow, then restored: the poller says each once.
+    await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: two.runId });
+    await waitFor('the line about the deleted run', () => outageLines().some((line) => line.msg === RUN_GOING));
+    await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: two.runId });
+    await waitFor('the line about the restored run', () => outageLines().some((line) => line.msg === RUN_KEPT));
   } finally {
     outage.child.kill('SIGTERM');
     await outage.exited;
@@ -269,9 +279,9 @@ describe('the saved Logs Insights queries', () => {
     expect({ by, first: [...latencies].sort((a, b) => (order === 'desc' ? b - a : a - b))[0] }).toEqual({ by: 'latencyMs', first: Math.max(...latencies) });
     // MLflow not providing the model: every warn or error line about the model source (its `source`:
     // a failed start-up load, check or reload), and the line that says it answers again; nothing else.
-    const mlflowName = 'MLflow trouble: failed checks, rejected models, bundle fallbacks';
+    const mlflowName = 'MLflow trouble: failed checks, rejected models, bundle fallbacks, deleted runs';
     const aboutSource = gatewayLines.filter((line) => line.source !== undefined && line.source !== 'BUNDLE' && line.source !== 'MLFLOW');
-    const trouble = aboutSource.filter((line) => line.level === 'warn' || line.level === 'error' || line.msg === 'model source answers again');
+    const trouble = aboutSource.filter((line) => line.level === 'warn' || line.level === 'error' || line.msg === 'model source answers again' || line.msg === RUN_KEPT);
     expect(new Set(trouble.map((line) => line.msg))).toEqual(new Set(MLFLOW_TROUBLE_MESSAGES.filter((m) => MESSAGES_IN_SOURCE[m] === undefined)));
     expect(unfound(mlflowName, trouble)).toEqual([]);
     expect(gatewayLines.filter(query(mlflowName)).filter((line) => !trouble.includes(line)).map((line) => line.msg)).toEqual([]);
@@ -288,6 +298,11 @@ describe('the saved Logs Insights queries', () => {
     expect(String(rejection.err)).toContain('but the manifest says');
     const again = written('model source answers again');
     expect([typeof again.failedChecks, typeof again.failingSince]).toEqual(['number', 'string']);
+    const going = written(RUN_GOING);
+    expect([going.level, going.runId]).toEqual(['warn', championRunId]);
+    expect(String(going.notice)).toContain(`run ${championRunId}, which trained the served model`);
+    const kept = written(RUN_KEPT);
+    expect([kept.level, kept.runId, kept.clearedNotice]).toEqual(['info', championRunId, going.notice]);
     // It shows what each of those lines says (every field but the time and the logger's service).
     const said = [...new Set(trouble.flatMap((line) => Object.keys(line)))].filter((key) => !['time', 'service'].includes(key));
     expect(said.filter((key) => !SAVED_QUERIES.find((q) => q.name === mlflowName)?.query.fields?.includes(key))).toEqual([]);

@@ -125,14 +125,21 @@ export interface Run {
    */
   readonly metrics: Readonly<Record<string, number>>;
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * True when the run is in MLflow's trash (lifecycle_stage "deleted"): MLflow still answers
+   * for it and serves its artifacts until `mlflow gc` removes both for good.
+   */
+  readonly deleted: boolean;
 }
 
 const experimentResponse = z.object({
-  experiment: z.object({ experiment_id: z.string(), name: z.string(), artifact_location: z.string().optional() }),
+  experiment: z.object({ experiment_id: z.string(), name: z.string(), artifact_location: z.string().optional(), lifecycle_stage: z.string().optional() }),
 });
 export interface Experiment {
   readonly experimentId: string;
   readonly name: string;
+  /** True when the experiment is in MLflow's trash: `mlflow gc` removes it with its runs. */
+  readonly deleted: boolean;
 }
 
 const errorBody = z.object({ error_code: z.string().optional(), message: z.string().optional() });
@@ -183,6 +190,7 @@ export class MlflowClient {
       runId: run.info.run_id,
       experimentId: run.info.experiment_id,
       artifactUri: run.info.artifact_uri,
+      deleted: run.info.lifecycle_stage === 'deleted',
       metrics: Object.fromEntries(run.data.metrics.filter((m) => Number.isFinite(m.value)).map((m) => [m.key, m.value])),
       params: Object.fromEntries(run.data.params.map((p) => [p.key, p.value])),
     };
@@ -191,7 +199,7 @@ export class MlflowClient {
   /** GET experiments/get. */
   async getExperiment(experimentId: string, options: CallOptions = {}): Promise<Experiment> {
     const { experiment } = await this.getJson('/api/2.0/mlflow/experiments/get', { experiment_id: experimentId }, `experiment ${experimentId}`, experimentResponse, options);
-    return { experimentId: experiment.experiment_id, name: experiment.name };
+    return { experimentId: experiment.experiment_id, name: experiment.name, deleted: experiment.lifecycle_stage === 'deleted' };
   }
 
   /**

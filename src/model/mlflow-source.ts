@@ -7,7 +7,7 @@
 import { MANIFEST_FILE, verifyBundle, type RawBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError, zodIssues } from '../errors.js';
-import { MlflowError, type CallOptions, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
+import { MlflowError, type CallOptions, type Experiment, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
 import { ChurnModel } from './churn-model.js';
 import type { LoadOptions, ModelSource } from './model-admin.js';
 
@@ -119,8 +119,51 @@ export class MlflowModelSource implements ModelSource {
       params: run.params,
       // Finite values only: metrics MLflow reports as NaN or ±Infinity are left out (GraphQL Float cannot carry them).
       metrics: run.metrics,
-      notice: null,
+      notice: this.trashNotice(run, experiment, this.describeVersion(version)),
     });
+  }
+
+  /**
+   * What is wrong now with the MLflow record of `model` (one this source loaded): its run or
+   * experiment is in MLflow's trash, or MLflow no longer has the run at all; null when both are
+   * kept. The poller asks at each check, so the notice comes and goes with a deletion or a
+   * restore. Throws when MLflow does not answer (nothing is known then).
+   */
+  async recheck(model: ChurnModel, options: CallOptions = {}): Promise<string | null> {
+    const { lineage } = model;
+    if (lineage.source !== 'MLFLOW') return null;
+    const what = lineage.version === null ? this.modelUri : `${this.modelUri} = version ${lineage.version} of ${lineage.name}`;
+    let run: Run;
+    try {
+      run = await this.client.getRun(lineage.runId, options);
+    } catch (err) {
+      if (!(err instanceof MlflowError && err.isClientError)) throw err;
+      return (
+        `MLflow at ${this.client.trackingUri} no longer has run ${lineage.runId}, which trained the served model (${what}): ` +
+        `it was removed for good (mlflow gc), with its artifacts, so no gateway can load this model again and modelInfo's run can no longer be looked up. ` +
+        'This gateway keeps serving it; promote a version whose run is kept.'
+      );
+    }
+    return this.trashNotice(run, await this.client.getExperiment(run.experimentId, options), what);
+  }
+
+  /**
+   * Set when the run that trained the model, or its experiment, is deleted in MLflow. MLflow
+   * still resolves the version and serves the artifacts then, so the model is served as the
+   * registry names it (refusing it would leave tasks that start now serving their packaged
+   * bundle beside tasks serving this model); but the next `mlflow gc` removes the record an
+   * auditor traces the model's numbers to, and its bundle with it.
+   */
+  private trashNotice(run: Run, experiment: Experiment, what: string): string | null {
+    if (!experiment.deleted && !run.deleted) return null;
+    const deleted = experiment.deleted
+      ? `experiment ${experiment.name} (id ${experiment.experimentId}), which holds run ${run.runId} that trained the served model (${what}), is deleted`
+      : `run ${run.runId}, which trained the served model (${what}), is deleted`;
+    const restore = experiment.deleted ? `mlflow experiments restore --experiment-id ${experiment.experimentId}` : `mlflow runs restore --run-id ${run.runId}`;
+    return (
+      `In MLflow at ${this.client.trackingUri}, ${deleted}: the next mlflow gc removes the run and its artifacts for good, ` +
+      `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or promote a version whose run is kept.`
+    );
   }
 
   private resolveVersion(call: CallOptions): Promise<ModelVersion | null> {

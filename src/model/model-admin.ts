@@ -39,6 +39,12 @@ export interface ModelSource {
   /** An identity in words (e.g. "version 6"), for notices. */
   describeIdentity?(identity: string): string;
   load(options?: LoadOptions): Promise<ChurnModel>;
+  /**
+   * What is to be said now about where `model` (which this source loaded) came from, in place of
+   * its `lineage.notice` (e.g. its MLflow run was deleted since it loaded, or restored), or null.
+   * Throws when the source does not answer.
+   */
+  recheck?(model: ChurnModel): Promise<string | null>;
 }
 
 export interface ReloadResult {
@@ -123,6 +129,8 @@ export class ModelAdmin {
    * names what serves again.
    */
   private unserved: { key: string; what: string; since: Date } | null = null;
+  /** The serving model's notice as the source's last recheck gave it (its run deleted or restored since it loaded). */
+  private rechecked: { model: ChurnModel; notice: string | null } | null = null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -234,16 +242,50 @@ export class ModelAdmin {
     if (wanted !== this.rejectedIdentity) this.rejectedIdentity = null;
     if (wanted !== null && wanted === identity) {
       this.unserved = null;
+      await this.recheckServing();
       return { checked: true, reloaded: null };
     }
-    if (wanted !== null && wanted === this.rejectedIdentity) return { checked: true, reloaded: null };
+    if (wanted !== null && wanted === this.rejectedIdentity) {
+      await this.recheckServing();
+      return { checked: true, reloaded: null };
+    }
     try {
       return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`, { byPoller: true }) };
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
       // the version it actually loaded), so the poller skips it until the source names another.
+      await this.recheckServing();
       return { checked: true, reloaded: null };
     }
+  }
+
+  /**
+   * Asks the source what is to be said now about the serving model's origin (its MLflow run
+   * deleted, or restored, since it loaded: nothing else would tell), and logs a change once.
+   */
+  private async recheckServing(): Promise<void> {
+    const model = this.slot.loaded;
+    if (!model || !this.source?.recheck || this.source.identify?.(model) == null) return;
+    let notice: string | null;
+    try {
+      notice = await this.source.recheck(model);
+    } catch (err) {
+      // The source answered the check a moment ago; the next poll asks again.
+      this.log.debug({ err: describeError(err), source: this.source.description }, 'model source recheck of the serving model failed');
+      return;
+    }
+    if (model !== this.slot.loaded) return;
+    const before = this.ownNotice(model);
+    this.rechecked = { model, notice };
+    if (notice === before) return;
+    const about = { source: this.source.description, modelVersion: model.modelVersion, runId: model.lineage.runId };
+    if (notice !== null) this.log.warn({ ...about, notice }, "the serving model's record in the model source is going away; it keeps serving");
+    else this.log.info({ ...about, clearedNotice: before }, "the serving model's record in the model source is kept again");
+  }
+
+  /** The model's own notice: as the last recheck gave it, else as it loaded. */
+  private ownNotice(model: ChurnModel): string | null {
+    return this.rechecked?.model === model ? this.rechecked.notice : model.lineage.notice;
   }
 
   /**
@@ -252,13 +294,13 @@ export class ModelAdmin {
    */
   noticeFor(model: ChurnModel): string | null {
     const unserved = model === this.slot.loaded ? this.unserved : null;
-    if (!unserved) return model.lineage.notice;
+    if (!unserved) return this.ownNotice(model);
     // The packaged bundle served because the start-up load failed: its own notice said why then;
     // this says what the source names now, and why that is not served (the same failure, as a
     // rule: both in one notice repeated every word of MLflow's answer twice).
     const serving = model.lineage.source === 'BUNDLE' ? `the packaged bundle (model version ${model.modelVersion})` : `model version ${model.modelVersion}`;
     const now = `Since ${unserved.since.toISOString()}, ${unserved.what}; ${serving} keeps serving.`;
-    const own = model.lineage.source === 'BUNDLE' ? null : model.lineage.notice;
+    const own = model.lineage.source === 'BUNDLE' ? null : this.ownNotice(model);
     return own === null ? now : `${own} ${now}`;
   }
 
@@ -440,6 +482,8 @@ export class ModelAdmin {
         toExplainerSha256: candidate.explainer?.report.fileSha256 ?? null,
         fromSource: current.lineage.source,
         toSource: candidate.lineage.source,
+        // What modelInfo and GET / say about the new model besides (its MLflow run deleted), or null.
+        notice: candidate.lineage.notice,
         source: this.source.description,
         reason,
       },

@@ -296,7 +296,11 @@ function healthSchemas(): Record<string, JsonObject> {
     version: { type: 'string', description: 'Version of the serving model (registry version, or run-<id>).' },
     runId: { type: 'string', description: 'MLflow run that trained it.' },
     source: { type: 'string', enum: source.values, description: source.description },
-    notice: { type: 'string', description: 'Why this model serves rather than the one configured (e.g. the bundle, because MLflow was down at start-up); absent when nothing is to be said.' },
+    notice: {
+      type: 'string',
+      description:
+        "Why this model serves rather than the one configured (e.g. the bundle, because MLflow was down at start-up), or that its MLflow run is deleted or gone; absent when nothing is to be said.",
+    },
   };
   const modelRequired = ['model', 'version', 'runId', 'source'];
   return {

@@ -179,7 +179,8 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     notice: t.string({
       nullable: true,
       description:
-        'Set when the gateway serves something other than what it was configured for: MLflow unreachable at start-up, so the bundle is served; or the alias names a version that could not be loaded, or none, while this model keeps serving.',
+        'Set when the gateway serves something other than what it was configured for: MLflow unreachable at start-up, so the bundle is served; or the alias names a version that could not be loaded, or none, while this model keeps serving. ' +
+          'Also set while the MLflow run that trained this model, or its experiment, is deleted (restorable until mlflow gc), or once MLflow no longer has the run: the model still serves, but its record is going or gone.',
       resolve: (m, _args, ctx) => ctx.admin.noticeFor(m),
     }),
     trainedAt: t.string({

@@ -122,6 +122,18 @@ export async function mlflowRest<T = Record<string, unknown>>(trackingUri: strin
   return (text ? JSON.parse(text) : {}) as T;
 }
 
+/**
+ * `mlflow gc` on the server's store for these (deleted) runs: their records and artifacts go for
+ * good, as an operator's clean-up does. The artifacts are removed through the server.
+ */
+export async function collectGarbage(server: MlflowServer, runIds: readonly string[]): Promise<void> {
+  await run(MLFLOW_BIN, ['gc', '--backend-store-uri', `sqlite:///${server.dir}/mlflow.db`, '--run-ids', runIds.join(',')], {
+    cwd: server.dir,
+    env: { ...process.env, MLFLOW_TRACKING_URI: server.url },
+    timeout: 120_000,
+  });
+}
+
 export async function setAlias(trackingUri: string, name: string, alias: string, version: string): Promise<void> {
   await mlflowRest(trackingUri, 'POST', '/api/2.0/mlflow/registered-models/alias', { name, alias, version });
 }
