@@ -3,20 +3,61 @@
  * exactly as Yoga does, errors keep Yoga's shape, and coalesced concurrent predictions
  * give each caller its own row.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionResult } from 'graphql';
+import type * as Jit from 'graphql-jit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, spawnGateway, type SpawnedGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, spawnGateway, startTestGateway, type SpawnedGateway, type TestGateway } from './helpers/index.js';
+
+type ObjMap = Record<string, unknown>;
+
+// What the in-process gateway's compiled documents did: answers written by a compiled document's
+// own serializer (only the compiled path writes one: Yoga writes its own), and compiled runs that
+// produced errors. Without them, a test comparing "compiled" with Yoga could compare Yoga with itself.
+const jit = vi.hoisted(() => ({ written: 0, errored: 0 }));
+vi.mock('graphql-jit', async (importOriginal) => {
+  const original = await importOriginal<typeof Jit>();
+  const compileQuery = (...args: Parameters<typeof original.compileQuery<ObjMap, ObjMap>>): ReturnType<typeof original.compileQuery<ObjMap, ObjMap>> => {
+    const compiled = original.compileQuery<ObjMap, ObjMap>(...args);
+    if (!original.isCompiledQuery(compiled)) return compiled;
+    const { query, stringify } = compiled;
+    const count = (result: ExecutionResult): ExecutionResult => {
+      if (result.errors) jit.errored++;
+      return result;
+    };
+    compiled.query = (root: unknown, context: unknown, variables: Parameters<typeof query>[2]) => {
+      const result = query.call(compiled, root, context, variables);
+      return result instanceof Promise ? result.then(count) : count(result);
+    };
+    compiled.stringify = (result) => {
+      jit.written++;
+      return stringify(result);
+    };
+    return compiled;
+  };
+  return { ...original, compileQuery };
+});
+
+/** What `send` made the in-process gateway's compiled documents do. */
+async function jitDuring<T>(send: () => Promise<T>): Promise<{ result: T; written: number; errored: number }> {
+  const before = { ...jit };
+  const result = await send();
+  return { result, written: jit.written - before.written, errored: jit.errored - before.errored };
+}
 
 // Separate processes: requests from this process then arrive together, as from real clients.
 let gw: SpawnedGateway;
 let plain: SpawnedGateway;
+// In this process, so its compiled documents are counted (above).
+let local: TestGateway;
 beforeAll(async () => {
-  [gw, plain] = await Promise.all([spawnGateway({ LOG_LEVEL: 'warn' }), spawnGateway({ LOG_LEVEL: 'warn', COALESCE_PREDICTIONS: 'false' })]);
+  [gw, plain, local] = await Promise.all([spawnGateway({ LOG_LEVEL: 'warn' }), spawnGateway({ LOG_LEVEL: 'warn', COALESCE_PREDICTIONS: 'false' }), startTestGateway({ LOG_LEVEL: 'warn' })]);
 });
-afterAll(() => {
+afterAll(async () => {
   gw.child.kill('SIGTERM');
   plain.child.kill('SIGTERM');
+  await local?.close();
 });
 
 const customer = (i: number): CustomerInput => ({ ...GRAPHQL_CUSTOMER, customerId: `c${i}`, tenure: i % 73, monthlyCharges: 18 + (i % 100), totalCharges: (18 + (i % 100)) * (i % 73) });
@@ -24,11 +65,13 @@ const customer = (i: number): CustomerInput => ({ ...GRAPHQL_CUSTOMER, customerI
 describe('prepared GraphQL documents', () => {
   it('answers byte-for-byte like the first (Yoga) execution of the same document', async () => {
     const query = `mutation Fresh${Date.now()}($customer: CustomerInput!) { predict(customer: $customer) { customerId churnProbability riskLevel modelVersion } }`;
-    const first = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { customer: customer(5) } }) });
-    const second = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { customer: customer(5) } }) });
-    expect(second.status).toBe(first.status);
-    expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
-    expect(await second.text()).toBe(await first.text());
+    const post = () => fetch(`${local.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { customer: customer(5) } }) });
+    const first = await jitDuring(post);
+    const { result: second, written } = await jitDuring(post);
+    expect({ first: first.written, second: written }).toEqual({ first: 0, second: 1 });
+    expect(second.status).toBe(first.result.status);
+    expect(second.headers.get('content-type')).toBe(first.result.headers.get('content-type'));
+    expect(await second.text()).toBe(await first.result.text());
   });
 
   it.each([
@@ -43,19 +86,23 @@ describe('prepared GraphQL documents', () => {
     '',
   ])('negotiates the answer type as Yoga does, for accept: %j', async (accept) => {
     const query = `query Accept${Math.random().toString(36).slice(2)} { modelInfo { modelVersion } }`;
-    const post = () => fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
+    const post = () => fetch(`${local.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
     const first = await post();
-    const second = await post();
+    const { result: second, written } = await jitDuring(post);
+    expect(written).toBe(1);
     expect(first.status).toBe(200);
     expect([second.status, second.headers.get('content-type'), await second.text()]).toEqual([first.status, first.headers.get('content-type'), await first.text()]);
   });
 
   it('keeps Yoga error shapes for bad input on a document it has compiled', async () => {
-    await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
-    const bad = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: -3 } });
+    await gql(local.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
+    expect((await jitDuring(() => gql(local.url, PredictDocument, { customer: GRAPHQL_CUSTOMER }))).written).toBe(1); // compiled
+    // Refused by the compiled run itself (the rule is the resolver's), then answered in Yoga's shape.
+    const { result: bad, errored } = await jitDuring(() => gql(local.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: -3 } }));
+    expect(errored).toBe(1);
     expect(bad.status).toBe(400);
     expect(bad.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-    const badVariable = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, gender: 'X' } as unknown as CustomerInput });
+    const badVariable = await gql(local.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, gender: 'X' } as unknown as CustomerInput });
     expect(badVariable.status).toBe(400);
     expect(badVariable.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
@@ -68,20 +115,23 @@ describe('prepared documents and explicit nulls', () => {
     `gender: FEMALE, seniorCitizen: false, partner: ${partner}, dependents: false, tenure: 1, phoneService: false, multipleLines: NO_PHONE_SERVICE, ` +
     `internetService: DSL, onlineSecurity: NO, onlineBackup: YES, deviceProtection: NO, techSupport: NO, streamingTV: NO, streamingMovies: NO, ` +
     `contract: ${contract}, paperlessBilling: true, paymentMethod: ELECTRONIC_CHECK, monthlyCharges: ${monthly}, totalCharges: 29.85`;
-  const cases: [string, string, string][] = [
-    ['an enum', 'k', `mutation NullEnum${Date.now()}($k: Contract = MONTH_TO_MONTH) { predict(customer: {${fields('$k', 'true', '29.85')}}) { churnProbability } }`],
-    ['a Boolean', 'p', `mutation NullBool${Date.now()}($p: Boolean = true) { predict(customer: {${fields('MONTH_TO_MONTH', '$p', '29.85')}}) { churnProbability } }`],
-    ['a Float', 'm', `mutation NullFloat${Date.now()}($m: Float = 29.85) { predict(customer: {${fields('MONTH_TO_MONTH', 'true', '$m')}}) { churnProbability } }`],
-    ['a directive argument', 'x', `query NullIf${Date.now()}($x: Boolean = true) { modelInfo { runId @include(if: $x) modelVersion } }`],
+  // The last element: whether the document is compiled once learned (one with @include never is:
+  // prepared-operations.ts), so that its refusal comes from the compiled path.
+  const cases: [string, string, string, boolean][] = [
+    ['an enum', 'k', `mutation NullEnum${Date.now()}($k: Contract = MONTH_TO_MONTH) { predict(customer: {${fields('$k', 'true', '29.85')}}) { churnProbability } }`, true],
+    ['a Boolean', 'p', `mutation NullBool${Date.now()}($p: Boolean = true) { predict(customer: {${fields('MONTH_TO_MONTH', '$p', '29.85')}}) { churnProbability } }`, true],
+    ['a Float', 'm', `mutation NullFloat${Date.now()}($m: Float = 29.85) { predict(customer: {${fields('MONTH_TO_MONTH', 'true', '$m')}}) { churnProbability } }`, true],
+    ['a directive argument', 'x', `query NullIf${Date.now()}($x: Boolean = true) { modelInfo { runId @include(if: $x) modelVersion } }`, false],
   ];
 
-  it.each(cases)('for %s is refused on the compiled path exactly as by Yoga', async (_what, variable, query) => {
+  it.each(cases)('for %s is refused once the document is learned (and compiled, where it can be) exactly as Yoga refused it before', async (_what, variable, query, compiled) => {
     const post = (variables: Record<string, unknown>) =>
-      fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      fetch(`${local.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     const before = await post({ [variable]: null }); // Yoga: the document is new
     const beforeText = await before.text();
     expect(before.status).toBe(400);
-    expect((await post({})).status).toBe(200); // now compiled
+    expect((await post({})).status).toBe(200); // now learned
+    expect((await jitDuring(() => post({}))).written).toBe(compiled ? 1 : 0); // answered by the compiled path, or never compiled
     const after = await post({ [variable]: null });
     expect(after.status).toBe(400);
     expect(await after.text()).toBe(beforeText);
