@@ -26,7 +26,9 @@ describe('offersFor', () => {
 
   it('changes exactly the one field of each offer, and never the customer it was given', () => {
     const customer = { ...DEFAULT_CUSTOMER };
-    for (const offer of offersFor(customer)) {
+    const offers = offersFor(customer);
+    expect(offers).toHaveLength(8); // the first test lists them
+    for (const offer of offers) {
       const changed = Object.keys(customer).filter((k) => customer[k as keyof CustomerInput] !== offer.customer[k as keyof CustomerInput]);
       expect(changed).toEqual([offer.field]);
       expect(offer.customer[offer.field]).toBe(offer.value);
