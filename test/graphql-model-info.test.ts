@@ -11,9 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleDir, verifyBundle } from '../src/bundle/load.js';
 import { BundleError } from '../src/errors.js';
 import { ModelInfoDocument } from '../src/generated/graphql.js';
-import { BUNDLE_DIR, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 const REPLAYED = 40;
+/** Added to one case's expected probability, so the replay's largest difference is this bundle's own. */
+const SHIFT = 3e-6;
+const SHIFTED_CASE = 7;
+
+interface ParityCase {
+  input: Record<string, unknown>;
+  probability: number;
+}
+let cases: ParityCase[];
 
 let dir: string;
 let gw: TestGateway;
@@ -23,8 +32,9 @@ beforeAll(async () => {
   // and count following the file, as training with parity_count = REPLAYED would write them.
   dir = await mkdtemp(path.join(tmpdir(), 'graphql-model-info-'));
   const manifest = JSON.parse(await readFile(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as { parity: { file: string; sha256: string; count: number }; onnx: { file: string }; explainer?: unknown };
-  const parity = JSON.parse(await readFile(path.join(BUNDLE_DIR, manifest.parity.file), 'utf8')) as { tolerance: number; cases: unknown[] };
-  const text = JSON.stringify({ tolerance: parity.tolerance, cases: parity.cases.slice(0, REPLAYED) });
+  const parity = JSON.parse(await readFile(path.join(BUNDLE_DIR, manifest.parity.file), 'utf8')) as { tolerance: number; cases: ParityCase[] };
+  cases = parity.cases.slice(0, REPLAYED).map((c, i) => (i === SHIFTED_CASE ? { ...c, probability: c.probability + SHIFT } : c));
+  const text = JSON.stringify({ tolerance: parity.tolerance, cases });
   manifest.parity.count = REPLAYED;
   manifest.parity.sha256 = createHash('sha256').update(text).digest('hex');
   // The explainer's reference cases are parity cases 0 to 2390: this bundle is one without explainer.
@@ -45,7 +55,15 @@ describe('modelInfo.parity', () => {
     expect(res.status).toBe(200);
     const parity = res.body.data?.modelInfo.parity;
     expect(parity?.cases).toBe(REPLAYED);
-    expect(parity?.maxAbsDiff).toBeGreaterThanOrEqual(0);
+    // The largest difference between what the gateway scores for the cases and what the file
+    // expects, one of which was moved by SHIFT: the replay's own figure, which no other bundle has.
+    const scored = await postJson(gw.url, '/predict', cases.map((c) => c.input));
+    expect(scored.status).toBe(200);
+    const probabilities = (scored.json as { churn_probability: number }[]).map((p) => p.churn_probability);
+    expect(probabilities).toHaveLength(REPLAYED);
+    const largest = Math.max(...cases.map((c, i) => Math.abs((probabilities[i] ?? Number.NaN) - c.probability)));
+    expect(largest).toBeGreaterThan(SHIFT / 2);
+    expect(parity?.maxAbsDiff).toBe(largest);
     expect(parity?.maxAbsDiff).toBeLessThanOrEqual(parity?.tolerance ?? 0);
   });
 });

@@ -66,9 +66,15 @@ describe('release: Docker Hub secrets', () => {
     expect(r.written).toBe('');
   });
 
-  it('names the one that is missing', () => {
-    expect(runMeta({ DOCKERHUB_USERNAME: 'acme', DOCKERHUB_TOKEN_SET: 'false' }).out).toContain('::error::repository secret(s) DOCKERHUB_TOKEN not set');
-    expect(runMeta({ DOCKERHUB_USERNAME: '', DOCKERHUB_TOKEN_SET: 'true' }).out).toContain('::error::repository secret(s) DOCKERHUB_USERNAME not set');
+  it('names the one that is missing, and stops there: no image name written', () => {
+    for (const [env, missing] of [
+      [{ DOCKERHUB_USERNAME: 'acme', DOCKERHUB_TOKEN_SET: 'false' }, 'DOCKERHUB_TOKEN'],
+      [{ DOCKERHUB_USERNAME: '', DOCKERHUB_TOKEN_SET: 'true' }, 'DOCKERHUB_USERNAME'],
+    ] as const) {
+      const r = runMeta(env);
+      expect(r.out).toContain(`::error::repository secret(s) ${missing} not set`);
+      expect({ status: r.status, written: r.written }, missing).toEqual({ status: 1, written: '' });
+    }
   });
 
   it('refuses a user name that cannot be an image repository, without printing it', () => {

@@ -108,7 +108,7 @@ describe('start-up faults', () => {
     await startFails(dir, /does not match its manifest: ONNX output label is int64, expected float32/);
   });
 
-  it('a ratio feature over a nullable column without nullAs, or dividing by one', async () => {
+  it('a ratio feature over a nullable column without nullAs, or dividing by a nullable column', async () => {
     type Feature = { transform: string; numerator?: string; denominator?: string; nullAs?: number };
     const ratio = (m: Record<string, unknown>) => (m['featureSpec'] as { features: Feature[] }).features.find((f) => f.transform === 'ratio') as Feature;
     const noNullAs = await brokenBundle((_d, m) => void delete ratio(m).nullAs);

@@ -85,10 +85,20 @@ def test_the_out_check_leaves_nothing_behind(tmp_path: Path) -> None:
     assert [p.name for p in existing.iterdir()] == ["manifest.json"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory")
-def test_a_read_only_out_dir_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_read_only_out_dir_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder the user may not write into. Root writes into a read-only folder whatever its mode
+    (CI runs as root), so the refusal is made by os.mkdir as the kernel makes it for anyone else."""
     read_only = tmp_path / "read-only"
     read_only.mkdir(mode=0o555)
+    real_mkdir = os.mkdir
+
+    def refusing_mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(os.fspath(path)).parent == read_only:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
     with pytest.raises(SystemExit) as exit_:
         cli.check_out_dir(read_only / "bundle")
     assert exit_.value.code == 2
