@@ -556,6 +556,30 @@ describe('MLflow failing while the poller checks', () => {
   });
 });
 
+describe('MLflow failing while the poller reads the serving run (MODEL_URI naming a fixed version: no other call)', () => {
+  it('logs the failing check once and when MLflow answers again, and keeps the notice it had', async () => {
+    const gw = await gateway({ MODEL_URI: `models:/${MODEL}/${v.one}`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '500' });
+    const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));
+    const answersAgain = () => gw.logs.filter((l) => l['msg'] === 'model source answers again');
+    const runs = /runs\/get/;
+    try {
+      proxy.fault(runs, { kind: 'status', status: 503 });
+      const before = proxy.count(runs);
+      await waitFor('three polls against a failing MLflow (three attempts each)', () => proxy.count(runs) - before >= 9);
+      expect(failed()).toHaveLength(1);
+      expect(failed()[0]?.['err']).toContain('HTTP 503');
+      expect(answersAgain()).toHaveLength(0);
+      expect(await servingVersion(gw)).toBe(v.one);
+      proxy.clear();
+      await waitFor('the line that says MLflow answers again', () => answersAgain().length === 1);
+      expect(answersAgain()[0]?.['failedChecks']).toBeGreaterThanOrEqual(3);
+      expect(failed()).toHaveLength(1);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('shutting down while a poll loads a new champion', () => {
   it('waits for that reload to end, its candidate released and not swapped in, before the slot closes', async () => {
     await champion(v.one);

@@ -208,10 +208,11 @@ describe("the serving model's run deleted in MLflow", () => {
   const ADMIN_TOKEN = 'test-admin-token-0123456789';
   const GOING = "the serving model's record in the model source is going away; it keeps serving";
   const KEPT = "the serving model's record in the model source is kept again";
-  const served = (version: string) => `models:/${MODEL}@champion = version ${version} of ${MODEL}`;
-  const runDeleted = (runId: string, version: string) =>
-    `In MLflow at ${mlflow.url}, run ${runId}, which trained the served model (${served(version)}), is deleted: the next mlflow gc removes the run and its artifacts for good, ` +
-    `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (mlflow runs restore --run-id ${runId}) or promote a version whose run is kept.`;
+  const served = (version: string) => `version ${version} of ${MODEL}`;
+  const ALIAS_ADVICE = `point models:/${MODEL}@champion at a version whose run is kept`;
+  const runDeleted = (runId: string, version: string, advice = ALIAS_ADVICE) =>
+    `In MLflow at ${mlflow.url}, run ${runId}, which trained the served model (${served(version)}), is deleted: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
+    `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (mlflow runs restore --run-id ${runId}) or ${advice}.`;
   const messages = (gw: TestGateway, msg: string) => gw.logs.filter((l) => l['msg'] === msg);
   const predictedBy = async (gw: TestGateway) => {
     const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
@@ -257,6 +258,8 @@ describe("the serving model's run deleted in MLflow", () => {
     try {
       expect(await modelInfo(started)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
       expect(messages(started, 'ready')[0]).toMatchObject({ version, runId, source: 'MLFLOW', notice: runDeleted(runId, version) });
+      // The line an operator's query looks for, as when a run goes while its model serves.
+      expect(messages(started, GOING)).toEqual([expect.objectContaining({ level: 'warn', runId, notice: runDeleted(runId, version) })]);
       expect(await predictedBy(started)).toBe(version);
 
       // A reloadModel onto the version whose run is deleted.
@@ -265,12 +268,13 @@ describe("the serving model's run deleted in MLflow", () => {
       expect(reload.body.data?.reloadModel).toMatchObject({ changed: true, model: { version, runId } });
       expect(await modelInfo(promoted)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
       expect(messages(promoted, 'model swapped').at(-1)).toMatchObject({ to: version, notice: runDeleted(runId, version) });
+      expect(messages(promoted, GOING).map((l) => l['runId'])).toEqual([runId]);
 
       // And away from it: the notice goes with the model.
       await champion(kept);
       await waitFor(`version ${kept} to serve`, async () => (await modelInfo(started)).version === kept);
       expect(await modelInfo(started)).toEqual({ version: kept, notice: null, health: { version: kept, notice: null } });
-      expect(messages(started, GOING)).toEqual([]);
+      expect(messages(started, GOING)).toHaveLength(1);
     } finally {
       await Promise.all([started.close(), promoted.close()]);
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
@@ -289,8 +293,8 @@ describe("the serving model's run deleted in MLflow", () => {
       await waitFor('the notice about the deleted experiment', async () => (await modelInfo(gw)).notice !== null);
       expect((await modelInfo(gw)).notice).toBe(
         `In MLflow at ${mlflow.url}, experiment telco-churn-trash (id ${trashId}), which holds run ${runId} that trained the served model (${served(version)}), is deleted: ` +
-          "the next mlflow gc removes the run and its artifacts for good, after which no gateway can load this model and modelInfo's run can no longer be looked up. " +
-          `Restore it (mlflow experiments restore --experiment-id ${trashId}) or promote a version whose run is kept.`,
+          "it can be restored until mlflow gc removes the run and its artifacts for good, after which no gateway can load this model and modelInfo's run can no longer be looked up. " +
+          `Restore it (mlflow experiments restore --experiment-id ${trashId}) or ${ALIAS_ADVICE}.`,
       );
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/restore', { experiment_id: trashId });
       await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
@@ -310,13 +314,43 @@ describe("the serving model's run deleted in MLflow", () => {
       await collectGarbage(mlflow, [runId]);
       const gone =
         `MLflow at ${mlflow.url} no longer has run ${runId}, which trained the served model (${served(version)}): it was removed for good (mlflow gc), with its artifacts, ` +
-        "so no gateway can load this model again and modelInfo's run can no longer be looked up. This gateway keeps serving it; promote a version whose run is kept.";
+        `so no gateway can load this model again and modelInfo's run can no longer be looked up. This gateway keeps serving it; ${ALIAS_ADVICE}.`;
       await waitFor('the notice about the removed run', async () => (await modelInfo(gw)).notice === gone);
       expect(await modelInfo(gw)).toEqual({ version, notice: gone, health: { version, notice: gone } });
       expect(await predictedBy(gw)).toBe(version);
       expect(messages(gw, GOING).map((l) => l['notice'])).toEqual([runDeleted(runId, version), gone]);
     } finally {
       await gw.close();
+      await champion(v.one);
+    }
+  });
+});
+
+describe("the serving model's run deleted, on a gateway that does not poll or serves a fixed version", () => {
+  const ADMIN_TOKEN = 'test-admin-token-0123456789';
+  const notice = async (gw: TestGateway) => (await modelInfo(gw)).notice;
+  const reload = (gw: TestGateway) => gql(gw.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
+
+  it('reloadModel tells it (the same model loaded again), and tells the restore; MODEL_URI naming a version is told to change MODEL_URI', async () => {
+    const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    await champion(version);
+    const quiet = await gateway({ MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN });
+    const fixed = await gateway({ MODEL_URI: `models:/${MODEL}/${version}` });
+    try {
+      expect(await notice(quiet)).toBeNull();
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
+      expect((await reload(quiet)).body.data?.reloadModel).toMatchObject({ changed: false, model: { version } });
+      expect(await notice(quiet)).toMatch(new RegExp(`^In MLflow at \\S+, run ${runId}, which trained the served model \\(version ${version} of ${MODEL}\\), is deleted: .* or point models:/${MODEL}@champion at a version whose run is kept\\.$`));
+      await waitFor('the fixed version\'s notice', async () => (await notice(fixed)) !== null);
+      expect(await notice(fixed)).toMatch(/ Restore it \(mlflow runs restore --run-id \w+\) or set MODEL_URI to a version whose run is kept\.$/);
+
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
+      expect((await reload(quiet)).body.data?.reloadModel).toMatchObject({ changed: false });
+      expect(await notice(quiet)).toBeNull();
+      expect(quiet.logs.filter((l) => l['msg'] === "the serving model's record in the model source is kept again")).toHaveLength(1);
+      await waitFor('the fixed version\'s notice to go', async () => (await notice(fixed)) === null);
+    } finally {
+      await Promise.all([quiet.close(), fixed.close()]);
       await champion(v.one);
     }
   });

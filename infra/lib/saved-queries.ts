@@ -108,7 +108,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     query: {
       fields: [
         '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'explainerSha256', 'source', 'revision',
-        'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromExplainerSha256', 'toExplainerSha256', 'fromSource', 'toSource', 'reason',
+        'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromExplainerSha256', 'toExplainerSha256', 'fromSource', 'toSource', 'reason', 'notice',
       ],
       filterStatements: [`msg in ${quoted(['ready', 'model swapped'])}`],
       sort: '@timestamp desc',

@@ -119,7 +119,7 @@ export class MlflowModelSource implements ModelSource {
       params: run.params,
       // Finite values only: metrics MLflow reports as NaN or ±Infinity are left out (GraphQL Float cannot carry them).
       metrics: run.metrics,
-      notice: this.trashNotice(run, experiment, this.describeVersion(version)),
+      notice: this.trashNotice(run, experiment, version === null ? this.modelUri : `version ${version.version} of ${version.name}`),
     });
   }
 
@@ -132,7 +132,7 @@ export class MlflowModelSource implements ModelSource {
   async recheck(model: ChurnModel, options: CallOptions = {}): Promise<string | null> {
     const { lineage } = model;
     if (lineage.source !== 'MLFLOW') return null;
-    const what = lineage.version === null ? this.modelUri : `${this.modelUri} = version ${lineage.version} of ${lineage.name}`;
+    const what = lineage.version === null ? this.modelUri : `version ${lineage.version} of ${lineage.name}`;
     let run: Run;
     try {
       run = await this.client.getRun(lineage.runId, options);
@@ -141,7 +141,7 @@ export class MlflowModelSource implements ModelSource {
       return (
         `MLflow at ${this.client.trackingUri} no longer has run ${lineage.runId}, which trained the served model (${what}): ` +
         `it was removed for good (mlflow gc), with its artifacts, so no gateway can load this model again and modelInfo's run can no longer be looked up. ` +
-        'This gateway keeps serving it; promote a version whose run is kept.'
+        `This gateway keeps serving it; ${this.advice()}.`
       );
     }
     return this.trashNotice(run, await this.client.getExperiment(run.experimentId, options), what);
@@ -161,9 +161,14 @@ export class MlflowModelSource implements ModelSource {
       : `run ${run.runId}, which trained the served model (${what}), is deleted`;
     const restore = experiment.deleted ? `mlflow experiments restore --experiment-id ${experiment.experimentId}` : `mlflow runs restore --run-id ${run.runId}`;
     return (
-      `In MLflow at ${this.client.trackingUri}, ${deleted}: the next mlflow gc removes the run and its artifacts for good, ` +
-      `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or promote a version whose run is kept.`
+      `In MLflow at ${this.client.trackingUri}, ${deleted}: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
+      `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or ${this.advice()}.`
     );
+  }
+
+  /** What serves another model instead: moving the alias, or (a fixed version or run) MODEL_URI itself. */
+  private advice(): string {
+    return this.uri.kind === 'alias' ? `point ${this.modelUri} at a version whose run is kept` : 'set MODEL_URI to a version whose run is kept';
   }
 
   private resolveVersion(call: CallOptions): Promise<ModelVersion | null> {

@@ -142,6 +142,9 @@ export class ModelAdmin {
       metrics.setModel(model);
       metrics.inferenceFailing.set(model.inferenceFailing ? 1 : 0);
       model.observe(this.inferenceObserver);
+      // A model that starts serving (at start-up or swapped in) with its record already going: said
+      // as when it goes while serving, so the line an operator's query looks for is there either way.
+      if (model.lineage.notice !== null && source?.identify?.(model) != null) this.logOwnNotice(model, model.lineage.notice, null);
     });
   }
 
@@ -212,73 +215,90 @@ export class ModelAdmin {
     try {
       wanted = await this.source.peek();
     } catch (err) {
-      // Logged when the failure starts and when its cause changes, not at every poll: an MLflow
-      // outage would otherwise write a warn line per interval for as long as it lasts.
-      const cause = failureKey(err);
-      this.metrics.sourceCheckFailures.inc();
       // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
       if (err instanceof MlflowError && err.isClientError) {
-        this.noteUnserved(`none ${cause}`, `${this.source.description} names no model version (${describeError(err)})`);
+        this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})`);
         this.rejectedIdentity = null;
       }
-      if (this.checkFailing?.cause === cause) {
-        this.checkFailing.checks++;
-        this.log.debug({ err: describeError(err), source: this.source.description, failedChecks: this.checkFailing.checks }, 'model source check failed again');
-      } else {
-        this.checkFailing = { cause, since: new Date(), checks: (this.checkFailing?.checks ?? 0) + 1 };
-        this.log.warn(
-          { err: describeError(err), source: this.source.description },
-          'model source check failed; the current model keeps serving (repeats of this failure are logged at debug, and a line says when the source answers again)',
-        );
-      }
+      this.checkFailed(err);
       return { checked: false, reloaded: null };
+    }
+    const reloaded = await this.follow(wanted);
+    // The serving model's record, asked for at every check: its run deleted or restored since it
+    // loaded is told by nothing else. (A fixed version or run URI's check asks MLflow only this.)
+    try {
+      await this.recheckServing();
+    } catch (err) {
+      this.checkFailed(err);
+      return { checked: true, reloaded };
     }
     if (this.checkFailing) {
       this.log.info({ source: this.source.description, failedChecks: this.checkFailing.checks, failingSince: this.checkFailing.since.toISOString() }, 'model source answers again');
       this.checkFailing = null;
     }
+    return { checked: true, reloaded };
+  }
+
+  /** A reload when the source names something other than what serves (and was not rejected for good); null when none ran or it failed. */
+  private async follow(wanted: string | null): Promise<ReloadResult | null> {
+    if (!this.source) return null;
     const serving = this.slot.loaded;
     const identity = serving && this.source.identify ? this.source.identify(serving) : null;
     if (wanted !== this.rejectedIdentity) this.rejectedIdentity = null;
     if (wanted !== null && wanted === identity) {
       this.unserved = null;
-      await this.recheckServing();
-      return { checked: true, reloaded: null };
+      return null;
     }
-    if (wanted !== null && wanted === this.rejectedIdentity) {
-      await this.recheckServing();
-      return { checked: true, reloaded: null };
-    }
+    if (wanted !== null && wanted === this.rejectedIdentity) return null;
     try {
-      return { checked: true, reloaded: await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`, { byPoller: true }) };
+      return await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`, { byPoller: true });
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
       // the version it actually loaded), so the poller skips it until the source names another.
-      await this.recheckServing();
-      return { checked: true, reloaded: null };
+      return null;
+    }
+  }
+
+  /**
+   * A check that got no answer: counted, and logged when the failure starts and when its cause
+   * changes, not at every poll (an MLflow outage would otherwise write a warn line per interval).
+   */
+  private checkFailed(err: unknown): void {
+    const cause = failureKey(err);
+    this.metrics.sourceCheckFailures.inc();
+    if (this.checkFailing?.cause === cause) {
+      this.checkFailing.checks++;
+      this.log.debug({ err: describeError(err), source: this.source?.description, failedChecks: this.checkFailing.checks }, 'model source check failed again');
+    } else {
+      this.checkFailing = { cause, since: new Date(), checks: (this.checkFailing?.checks ?? 0) + 1 };
+      this.log.warn(
+        { err: describeError(err), source: this.source?.description },
+        'model source check failed; the current model keeps serving (repeats of this failure are logged at debug, and a line says when the source answers again)',
+      );
     }
   }
 
   /**
    * Asks the source what is to be said now about the serving model's origin (its MLflow run
-   * deleted, or restored, since it loaded: nothing else would tell), and logs a change once.
+   * deleted, or restored, since it loaded: nothing else would tell). Throws when the source does
+   * not answer; the notice then stays as it was.
    */
   private async recheckServing(): Promise<void> {
     const model = this.slot.loaded;
     if (!model || !this.source?.recheck || this.source.identify?.(model) == null) return;
-    let notice: string | null;
-    try {
-      notice = await this.source.recheck(model);
-    } catch (err) {
-      // The source answered the check a moment ago; the next poll asks again.
-      this.log.debug({ err: describeError(err), source: this.source.description }, 'model source recheck of the serving model failed');
-      return;
-    }
-    if (model !== this.slot.loaded) return;
+    const notice = await this.source.recheck(model);
+    if (model === this.slot.loaded) this.noteOwnNotice(model, notice);
+  }
+
+  /** The serving model's own notice is now `notice` (a recheck's, or a reload's of the same model); a change is logged once. */
+  private noteOwnNotice(model: ChurnModel, notice: string | null): void {
     const before = this.ownNotice(model);
     this.rechecked = { model, notice };
-    if (notice === before) return;
-    const about = { source: this.source.description, modelVersion: model.modelVersion, runId: model.lineage.runId };
+    if (notice !== before) this.logOwnNotice(model, notice, before);
+  }
+
+  private logOwnNotice(model: ChurnModel, notice: string | null, before: string | null): void {
+    const about = { source: this.source?.description, modelVersion: model.modelVersion, runId: model.lineage.runId };
     if (notice !== null) this.log.warn({ ...about, notice }, "the serving model's record in the model source is going away; it keeps serving");
     else this.log.info({ ...about, clearedNotice: before }, "the serving model's record in the model source is kept again");
   }
@@ -434,6 +454,8 @@ export class ModelAdmin {
       // task loads it, where a reloadModel through the load balancer reaches one task only.
       if (err instanceof BundleError && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
+      // The serving model itself could not be loaded again (e.g. its run removed by mlflow gc): what its record says now.
+      if (loaded !== null && serving && loaded === this.source.identify?.(serving)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
         this.noteUnserved(key, what);
@@ -457,6 +479,8 @@ export class ModelAdmin {
     }
     if (sameModel(candidate, current)) {
       this.unserved = null;
+      // Loaded afresh: what its record says now (a reloadModel is how a gateway that does not poll learns it).
+      if (this.source.identify?.(current) != null) this.noteOwnNotice(current, candidate.lineage.notice);
       await candidate.release();
       return { changed: false, model: current, message: `model ${current.modelVersion} is already serving` };
     }
