@@ -491,6 +491,16 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.emulateMedia({ forcedColors: 'active' });
     const backgrounds = () => page.evaluate(() => ['.gauge', '.gauge-fill', '.gauge-threshold'].map((s) => getComputedStyle(document.querySelector(s) as Element).backgroundColor));
     await poll(async () => new Set(await backgrounds()).size).toBe(3);
+    // And it still shows the probability: the fill as long as its share of the bar, the mark at the threshold.
+    const [p, threshold] = ((await page.locator('.gauge').getAttribute('aria-label')) ?? '').match(/[\d.]+(?=%)/g)?.map(Number) ?? [];
+    const geometry = await page.evaluate(() => {
+      const box = (s: string) => (document.querySelector(s) as Element).getBoundingClientRect();
+      const [gauge, fill, mark] = [box('.gauge'), box('.gauge-fill'), box('.gauge-threshold')];
+      return { fill: (fill.width / gauge.width) * 100, mark: ((mark.left - gauge.left) / gauge.width) * 100 };
+    });
+    expect(p).toBeGreaterThan(50);
+    expect(Math.abs(geometry.fill - (p as number))).toBeLessThan(1);
+    expect(Math.abs(geometry.mark - (threshold as number))).toBeLessThan(1);
     // Stale, too: the bar keeps the theme's colours rather than the page's grey.
     await page.getByLabel('Tenure (months)').fill('70');
     await poll(() => page.getByTestId('stale-note').count()).toBe(1);
@@ -516,6 +526,8 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
             if (box.width === 0) continue; // hidden
             if (box.left < 0 || box.right > width + 0.5) found.push(`${name(el)} spans ${box.left}–${box.right}`);
             if (el.tagName !== 'SELECT' && el.tagName !== 'INPUT' && el.scrollWidth > el.clientWidth + 1) found.push(`${name(el)} overflows its box: ${el.scrollWidth} > ${el.clientWidth}`);
+            // Cut off below, too: text a box clips (or spills out of) at its height, such as a hint held to one line.
+            if (el.tagName !== 'SELECT' && el.tagName !== 'INPUT' && el.scrollHeight > el.clientHeight + 1) found.push(`${name(el)} overflows its height: ${el.scrollHeight} > ${el.clientHeight}`);
           }
           return found;
         });
@@ -669,6 +681,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
             }
             if (box.left < 0 || box.right > width + 0.5) found.add(`${el.tagName} "${(el.textContent ?? '').slice(0, 30)}" spans ${box.left}–${box.right}`);
             if (el.tagName !== 'INPUT' && el.scrollWidth > el.clientWidth + 1) found.add(`${el.tagName} "${(el.textContent ?? '').slice(0, 30)}" overflows: ${el.scrollWidth} > ${el.clientWidth}`);
+            if (el.tagName !== 'INPUT' && el.scrollHeight > el.clientHeight + 1) found.add(`${el.tagName} "${(el.textContent ?? '').slice(0, 30)}" overflows its height: ${el.scrollHeight} > ${el.clientHeight}`);
           }
           return [...found];
         });

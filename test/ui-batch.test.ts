@@ -15,13 +15,14 @@ import { CONTRACT_ENUMS, CUSTOMER_FIELDS, allowedColumnValues, type CustomerFiel
 import { PredictBatchDocument, ScoreFileDocument, type CustomerInput, type PredictBatchMutation, type ScoreFileMutation } from '../src/generated/graphql.js';
 import { APP_CSP } from '../src/ui/security-headers.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
-import { agreeingDigits, RISK_LABEL } from '../ui/src/app/panels.js';
+import { agreeingDigits } from '../ui/src/app/panels.js';
 import { offersFor, offerText } from '../ui/src/app/retention-offers.js';
 import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { BUNDLE_DIR, REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GRAPHQL_CUSTOMER } from './helpers/customers.js';
+import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
 type Page = TestPage['page'];
 /** What predictBatch answers with each customer's risk drivers (the page's ScoreFile operation). */
@@ -219,17 +220,14 @@ function reasonColumns(p: Prediction, header: readonly string[], cells: readonly
   return [0, 1, 2].map((k) => written[k] ?? '');
 }
 
-/** The ranked table's reasons of a customer, in the form's words (its labels and options, customer-fields.ts), each "Label: value". */
+/** The ranked table's reasons of a customer, in the form's words (its labels, customer-fields.ts; its values as helpers/ui-words.ts writes them), each "Label: value". */
 function reasonsShown(p: Prediction, c: CustomerInput): string[] {
   return raising(p).map((d) => {
     if (d.name === 'TotalCharges/tenure') return `Average monthly charge so far (Total charges ÷ Tenure): ${c.tenure === 0 ? 'none yet (Tenure 0)' : ((c.totalCharges as number) / c.tenure).toFixed(2)}`;
     const field = CUSTOMER_FIELDS.find((f) => f.column === d.name)?.field;
     const spec = ALL_FIELDS.find((f) => f.name === field);
     if (!field || !spec) throw new Error(`no form field for ${d.name}`);
-    const v = c[field];
-    // An amount in cents, as a bill writes it (the file's 42.3 as 42.30).
-    const value = spec.kind === 'choice' ? spec.options[String(v)] : spec.kind === 'yesNo' ? (v ? 'Yes' : 'No') : v === null ? 'empty (not yet billed)' : spec.kind === 'money' ? (v as number).toFixed(2) : String(v);
-    return `${spec.label}: ${value}`;
+    return `${spec.label}: ${c[field] === null ? 'empty (not yet billed)' : valueWords(field, c)}`;
   });
 }
 
@@ -1008,7 +1006,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
         String(rank + 1),
         c.customerId,
         `${(p.churnProbability * 100).toFixed(agreeingDigits(p.churnProbability, p.threshold, p.willChurn) ?? 1)}%`,
-        RISK_LABEL[p.riskLevel],
+        RISK_WORDS[p.riskLevel],
         p.willChurn ? 'Likely to churn' : 'Not likely to churn',
         reasonsShown(p, c).join('') || 'None: no value raises the risk by 0.05 log-odds or more',
         offerShown(best[i] as Best, threshold),

@@ -11,11 +11,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
 import { CUSTOMER_FIELDS } from '../src/contract.js';
-import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictBatchMutation, type PredictMutation } from '../src/generated/graphql.js';
+import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictBatchMutation, type PredictMutation, type RiskLevel } from '../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
 const UI_DIR = path.join(REPO_ROOT, 'ui/dist');
 const SHOTS = path.join(REPO_ROOT, 'test-results/ui');
@@ -71,7 +72,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
   const settled = (page: TestPage['page']) => poll(() => page.locator('#customer-form').getAttribute('aria-busy')).toBe('false');
 
   it('predicts from the form, keyboard only, and shows probability, risk and model version', async () => {
-    const { page } = await open();
+    const tab = await open();
+    const { page } = tab;
+    const sent = sentCustomers(tab);
     await page.goto(`${gateway.url}/ui`);
     await poll(() => page.getByTestId('run-id').textContent()).toMatch(/\w+/);
     await page.getByLabel('Contract').focus();
@@ -81,6 +84,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(() => page.getByTestId('probability').textContent()).toMatch(/^\d+(\.\d)?%$/);
     expect(await page.getByTestId('model-version').textContent()).toBe(info.modelVersion);
     expect(await page.getByTestId('verdict').textContent()).toMatch(/threshold \d+(\.\d+)?% → (likely|not likely) to churn/);
+    // The risk in words, the gateway's for the customer sent.
+    const risk = (await gql(gateway.url, PredictDocument, { customer: sent.at(-1) as CustomerInput })).body.data?.predict.riskLevel;
+    expect(await page.getByTestId('risk-level').textContent()).toBe(RISK_WORDS[risk as RiskLevel]);
     expect(await page.locator('#result').getAttribute('aria-live')).toBe('polite');
     expect(await page.locator('#model-panel').textContent()).toMatch(/test_roc_auc/);
     // The AUC's interval sits under it, from the bundle's own metrics.
@@ -114,11 +120,8 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
           return `Average monthly charge so far (Total charges ÷ Tenure): ${ratio} — ${effect}`;
         }
         const label = await page.locator(`label[for="field-${field}"]`).textContent();
-        const control = page.locator(`#field-${field}`);
-        const value = await control.evaluate((el) => (el instanceof HTMLSelectElement ? (el.selectedOptions[0]?.textContent ?? '') : (el as HTMLInputElement).value));
-        // An amount in cents, as a bill writes it (74.4 as 74.40); one with fractions of a cent as typed.
-        const shown = (field === 'monthlyCharges' || field === 'totalCharges') && /^\d+(\.\d{1,2})?$/.test(value) ? Number(value).toFixed(2) : value;
-        return `${label}: ${shown} — ${effect}`;
+        // The value in words written out by the test (helpers/ui-words.ts), not read from the page's own options.
+        return `${label}: ${valueWords(field, customer)} — ${effect}`;
       }),
     );
     const drivers = page.getByTestId('driver');
@@ -129,9 +132,12 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await drivers.evaluateAll((els) => els.map((el) => el.getAttribute('data-driver')))).toEqual(top.map((d) => d.name));
     const largest = Math.abs((top[0] as { contribution: number }).contribution);
     const widths = await drivers.locator('.driver-fill').evaluateAll((els) => els.map((el) => parseFloat((el as HTMLElement).style.width)));
+    expect(widths).toHaveLength(top.length);
     widths.forEach((w, i) => expect(w, `bar ${i + 1}`).toBeCloseTo((Math.abs((top[i] as { contribution: number }).contribution) / largest) * 100, 3));
-    // The SHAP values behind them, for analysts: every driver, in the gateway's order.
-    expect(await page.locator('.shap-table tbody tr').count()).toBe(explanation.drivers.length);
+    // The SHAP values behind them, for analysts: every driver, in the gateway's order, with its sign.
+    const rows = await page.locator('.shap-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
+    expect(rows).toHaveLength(explanation.drivers.length);
+    expect(rows.map((cells) => Math.sign(Number((cells.at(-1) ?? '').replace('−', '-'))))).toEqual(explanation.drivers.map((d) => Math.sign(d.contribution)));
     return page.getByTestId('driver-effect').allTextContents();
   }
 
