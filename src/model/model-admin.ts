@@ -455,7 +455,8 @@ export class ModelAdmin {
       if (err instanceof BundleError && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
       // The serving model itself could not be loaded again (e.g. its run removed by mlflow gc): what its record says now.
-      if (loaded !== null && serving && loaded === this.source.identify?.(serving)) await this.recheckServing().catch(() => undefined);
+      // (Not after a deadline: its caller has its answer, and the calls would hold the reloads queued behind.)
+      if (!signal.aborted && loaded !== null && serving && loaded === this.source.identify?.(serving)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
         this.noteUnserved(key, what);
