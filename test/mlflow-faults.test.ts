@@ -556,7 +556,7 @@ describe('MLflow failing while the poller checks', () => {
   });
 });
 
-describe('MLflow failing while the poller reads the serving run (MODEL_URI naming a fixed version: no other call)', () => {
+describe('MLflow failing while the poller reads the serving run (MODEL_URI naming a fixed version, whose lookup still answers)', () => {
   it('logs the failing check once and when MLflow answers again, and keeps the notice it had', async () => {
     const gw = await gateway({ MODEL_URI: `models:/${MODEL}/${v.one}`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '500' });
     const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));

@@ -160,6 +160,24 @@ describe('MODEL_URI naming a fixed version', () => {
   });
 });
 
+describe('MODEL_URI naming a fixed version deleted from the registry', () => {
+  it('keeps serving it, and modelInfo and GET / say the URI names no model version any more', async () => {
+    const { version } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    const gw = await gateway({ MODEL_URI: `models:/${MODEL}/${version}` });
+    try {
+      expect(await modelInfo(gw)).toEqual({ version, notice: null, health: { version, notice: null } });
+      await mlflowRest(mlflow.url, 'DELETE', '/api/2.0/mlflow/model-versions/delete', { name: MODEL, version });
+      await waitFor('the notice that the URI names nothing', async () => (await modelInfo(gw)).notice !== null);
+      const info = await modelInfo(gw);
+      expect(info.version).toBe(version);
+      expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}/${version} on \\S+ names no model version \\(.*RESOURCE_DOES_NOT_EXIST.*\\); model version ${version} keeps serving\\.$`));
+      expect(info.health.notice).toBe(info.notice);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('restarting while the alias names a version that cannot be loaded', () => {
   it('serves the packaged bundle with one notice that names the version, why, and that the packaged bundle serves', async () => {
     const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, {});

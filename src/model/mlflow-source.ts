@@ -52,10 +52,14 @@ export class MlflowModelSource implements ModelSource {
     this.reloadDeadlineMs = options.reloadDeadlineMs;
   }
 
-  /** The registry version the alias points at (a cheap single call); the version or run id for fixed URIs. */
+  /**
+   * The registry version the alias points at, or the fixed version as the registry still has it (a
+   * cheap single call each: a version deleted from the registry is then said as an alias that names
+   * none is); the run id for a run URI (its run is read by recheck).
+   */
   async peek(): Promise<string | null> {
     if (this.uri.kind === 'alias') return (await this.client.getModelVersionByAlias(this.uri.name, this.uri.alias)).version;
-    if (this.uri.kind === 'version') return this.uri.version;
+    if (this.uri.kind === 'version') return (await this.client.getModelVersion(this.uri.name, this.uri.version)).version;
     return this.uri.runId;
   }
 

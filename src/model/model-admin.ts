@@ -225,7 +225,7 @@ export class ModelAdmin {
     }
     const reloaded = await this.follow(wanted);
     // The serving model's record, asked for at every check: its run deleted or restored since it
-    // loaded is told by nothing else. (A fixed version or run URI's check asks MLflow only this.)
+    // loaded is told by nothing else. (A run URI's check asks MLflow only this.)
     try {
       await this.recheckServing();
     } catch (err) {

@@ -114,9 +114,9 @@ export async function trainAndRegister(trackingUri: string, csv: string, outDir:
 }
 
 /** One MLflow REST call as an operator or CI would make it. */
-export async function mlflowRest<T = Record<string, unknown>>(trackingUri: string, method: 'GET' | 'POST', endpoint: string, body?: Record<string, unknown>): Promise<T> {
+export async function mlflowRest<T = Record<string, unknown>>(trackingUri: string, method: 'GET' | 'POST' | 'DELETE', endpoint: string, body?: Record<string, unknown>): Promise<T> {
   const url = method === 'GET' && body ? `${trackingUri}${endpoint}?${new URLSearchParams(body as Record<string, string>).toString()}` : `${trackingUri}${endpoint}`;
-  const res = await fetch(url, method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) } : {});
+  const res = await fetch(url, method === 'GET' ? {} : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${endpoint} → ${res.status}: ${text}`);
   return (text ? JSON.parse(text) : {}) as T;
