@@ -22,6 +22,10 @@ const gateways: TestGateway[] = [];
 
 const champion = (version: string) => setAlias(mlflow.url, MODEL, 'champion', version);
 
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** reloadModel on `gw` (started with ADMIN_TOKEN), as an operator calls it. */
+const reloadModel = (gw: TestGateway) => gql(gw.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
+
 async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '2000', ...env });
   gateways.push(gw);
@@ -223,7 +227,6 @@ describe('a version promoted before its bundle was uploaded', () => {
 });
 
 describe("the serving model's run deleted in MLflow", () => {
-  const ADMIN_TOKEN = 'test-admin-token-0123456789';
   const GOING = "the serving model's record in the model source is going away; it keeps serving";
   const KEPT = "the serving model's record in the model source is kept again";
   const served = (version: string) => `version ${version} of ${MODEL}`;
@@ -282,8 +285,7 @@ describe("the serving model's run deleted in MLflow", () => {
 
       // A reloadModel onto the version whose run is deleted.
       expect(await modelInfo(promoted)).toEqual({ version: kept, notice: null, health: { version: kept, notice: null } });
-      const reload = await gql(promoted.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
-      expect(reload.body.data?.reloadModel).toMatchObject({ changed: true, model: { version, runId } });
+      expect((await reloadModel(promoted)).body.data?.reloadModel).toMatchObject({ changed: true, model: { version, runId } });
       expect(await modelInfo(promoted)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
       expect(messages(promoted, 'model swapped').at(-1)).toMatchObject({ to: version, notice: runDeleted(runId, version) });
       expect(messages(promoted, GOING).map((l) => l['runId'])).toEqual([runId]);
@@ -345,9 +347,7 @@ describe("the serving model's run deleted in MLflow", () => {
 });
 
 describe("the serving model's run deleted, on a gateway that does not poll or serves a fixed version", () => {
-  const ADMIN_TOKEN = 'test-admin-token-0123456789';
   const notice = async (gw: TestGateway) => (await modelInfo(gw)).notice;
-  const reload = (gw: TestGateway) => gql(gw.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
 
   it('reloadModel tells it (the same model loaded again), and tells the restore; MODEL_URI naming a version is told to change MODEL_URI', async () => {
     const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
@@ -357,13 +357,13 @@ describe("the serving model's run deleted, on a gateway that does not poll or se
     try {
       expect(await notice(quiet)).toBeNull();
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
-      expect((await reload(quiet)).body.data?.reloadModel).toMatchObject({ changed: false, model: { version } });
+      expect((await reloadModel(quiet)).body.data?.reloadModel).toMatchObject({ changed: false, model: { version } });
       expect(await notice(quiet)).toMatch(new RegExp(`^In MLflow at \\S+, run ${runId}, which trained the served model \\(version ${version} of ${MODEL}\\), is deleted: .* or point models:/${MODEL}@champion at a version whose run is kept\\.$`));
       await waitFor('the fixed version\'s notice', async () => (await notice(fixed)) !== null);
       expect(await notice(fixed)).toMatch(/ Restore it \(mlflow runs restore --run-id \w+\) or set MODEL_URI to a version whose run is kept\.$/);
 
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
-      expect((await reload(quiet)).body.data?.reloadModel).toMatchObject({ changed: false });
+      expect((await reloadModel(quiet)).body.data?.reloadModel).toMatchObject({ changed: false });
       expect(await notice(quiet)).toBeNull();
       expect(quiet.logs.filter((l) => l['msg'] === "the serving model's record in the model source is kept again")).toHaveLength(1);
       await waitFor('the fixed version\'s notice to go', async () => (await notice(fixed)) === null);

@@ -123,7 +123,7 @@ export class MlflowModelSource implements ModelSource {
       params: run.params,
       // Finite values only: metrics MLflow reports as NaN or ±Infinity are left out (GraphQL Float cannot carry them).
       metrics: run.metrics,
-      notice: this.trashNotice(run, experiment, version === null ? this.modelUri : `version ${version.version} of ${version.name}`),
+      notice: this.trashNotice(run, experiment, this.describeServed(version?.version ?? null, version?.name ?? '')),
     });
   }
 
@@ -136,7 +136,7 @@ export class MlflowModelSource implements ModelSource {
   async recheck(model: ChurnModel, options: CallOptions = {}): Promise<string | null> {
     const { lineage } = model;
     if (lineage.source !== 'MLFLOW') return null;
-    const what = lineage.version === null ? this.modelUri : `version ${lineage.version} of ${lineage.name}`;
+    const what = this.describeServed(lineage.version, lineage.name);
     let run: Run;
     try {
       run = await this.client.getRun(lineage.runId, options);
@@ -168,6 +168,11 @@ export class MlflowModelSource implements ModelSource {
       `In MLflow at ${this.client.trackingUri}, ${deleted}: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
       `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or ${this.advice()}.`
     );
+  }
+
+  /** The served model in a notice about its record: its registry version, or MODEL_URI for a run URI (no version). */
+  private describeServed(version: string | null, name: string): string {
+    return version === null ? this.modelUri : `version ${version} of ${name}`;
   }
 
   /** What serves another model instead: moving the alias, or (a fixed version or run) MODEL_URI itself. */

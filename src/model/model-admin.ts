@@ -144,7 +144,7 @@ export class ModelAdmin {
       model.observe(this.inferenceObserver);
       // A model that starts serving (at start-up or swapped in) with its record already going: said
       // as when it goes while serving, so the line an operator's query looks for is there either way.
-      if (model.lineage.notice !== null && source?.identify?.(model) != null) this.logOwnNotice(model, model.lineage.notice, null);
+      if (model.lineage.notice !== null && this.fromSource(model)) this.logOwnNotice(model, model.lineage.notice, null);
     });
   }
 
@@ -225,9 +225,10 @@ export class ModelAdmin {
     }
     const reloaded = await this.follow(wanted);
     // The serving model's record, asked for at every check: its run deleted or restored since it
-    // loaded is told by nothing else. (A run URI's check asks MLflow only this.)
+    // loaded is told by nothing else. (A run URI's check asks MLflow only this.) A model just
+    // swapped in was read with its record a moment ago.
     try {
-      await this.recheckServing();
+      if (!reloaded?.changed) await this.recheckServing();
     } catch (err) {
       this.checkFailed(err);
       return { checked: true, reloaded };
@@ -285,7 +286,7 @@ export class ModelAdmin {
    */
   private async recheckServing(): Promise<void> {
     const model = this.slot.loaded;
-    if (!model || !this.source?.recheck || this.source.identify?.(model) == null) return;
+    if (!model || !this.source?.recheck || !this.fromSource(model)) return;
     const notice = await this.source.recheck(model);
     if (model === this.slot.loaded) this.noteOwnNotice(model, notice);
   }
@@ -301,6 +302,11 @@ export class ModelAdmin {
     const about = { source: this.source?.description, modelVersion: model.modelVersion, runId: model.lineage.runId };
     if (notice !== null) this.log.warn({ ...about, notice }, "the serving model's record in the model source is going away; it keeps serving");
     else this.log.info({ ...about, clearedNotice: before }, "the serving model's record in the model source is kept again");
+  }
+
+  /** Whether `model` came from the configured source (not the packaged bundle served instead). */
+  private fromSource(model: ChurnModel): boolean {
+    return this.source?.identify?.(model) != null;
   }
 
   /** The model's own notice: as the last recheck gave it, else as it loaded. */
@@ -454,10 +460,11 @@ export class ModelAdmin {
       // task loads it, where a reloadModel through the load balancer reaches one task only.
       if (err instanceof BundleError && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
+      const servingIdentity = serving ? this.source.identify?.(serving) : undefined;
       // The serving model itself could not be loaded again (e.g. its run removed by mlflow gc): what its record says now.
       // (Not after a deadline: its caller has its answer, and the calls would hold the reloads queued behind.)
-      if (!signal.aborted && loaded !== null && serving && loaded === this.source.identify?.(serving)) await this.recheckServing().catch(() => undefined);
-      if (loaded !== null && serving && loaded !== this.source.identify?.(serving)) {
+      if (!signal.aborted && loaded !== null && loaded === servingIdentity) await this.recheckServing().catch(() => undefined);
+      if (loaded !== null && serving && loaded !== servingIdentity) {
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
         this.noteUnserved(key, what);
       }
@@ -481,7 +488,7 @@ export class ModelAdmin {
     if (sameModel(candidate, current)) {
       this.unserved = null;
       // Loaded afresh: what its record says now (a reloadModel is how a gateway that does not poll learns it).
-      if (this.source.identify?.(current) != null) this.noteOwnNotice(current, candidate.lineage.notice);
+      if (this.fromSource(current)) this.noteOwnNotice(current, candidate.lineage.notice);
       await candidate.release();
       return { changed: false, model: current, message: `model ${current.modelVersion} is already serving` };
     }
