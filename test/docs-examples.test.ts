@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, postJson, REPO_ROOT, startTestGateway, type TestGateway } from './helpers/index.js';
+import { DOC_PAGES, gql, postJson, REPO_ROOT, startTestGateway, type TestGateway } from './helpers/index.js';
 
 interface Example {
   file: string;
@@ -19,7 +19,7 @@ interface Example {
   shown: string | undefined;
 }
 
-const DOCS = ['README.md', ...['delivery', 'mlflow', 'model-bundle', 'performance'].map((d) => `docs/${d}.md`)];
+const DOCS = ['README.md', ...DOC_PAGES];
 
 /** The curl commands against localhost:8000 in the bash blocks of `file`. */
 function examples(file: string): Example[] {

@@ -23,7 +23,7 @@ import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS } from '
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { MAX_DIRECTIVES, MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
-import { BUNDLE_DIR, REPO_ROOT } from './helpers/index.js';
+import { BUNDLE_DIR, DOC_PAGES, REPO_ROOT } from './helpers/index.js';
 
 const readme = await readFile(`${REPO_ROOT}README.md`, 'utf8');
 /** The README with every run of white space one space, for phrases that wrap. */
@@ -366,7 +366,7 @@ describe("model/README.md's pinned versions", () => {
 });
 
 describe("shell variables in the docs' commands", () => {
-  const files = ['README.md', 'model/README.md', 'infra/README.md', ...['delivery', 'mlflow', 'model-bundle', 'performance'].map((d) => `docs/${d}.md`)];
+  const files = ['README.md', 'model/README.md', 'infra/README.md', ...DOC_PAGES];
 
   // A `$NAME` that a bash block reads must be exported by an earlier block of the same doc: a
   // token set only in one command's environment (`ADMIN_TOKEN=$(openssl rand -hex 24) npm start`)
@@ -386,7 +386,7 @@ describe("shell variables in the docs' commands", () => {
 });
 
 describe('relative links in the README and the docs', () => {
-  const files = ['README.md', 'model/README.md', 'infra/README.md', ...['delivery', 'mlflow', 'model-bundle', 'performance'].map((d) => `docs/${d}.md`)];
+  const files = ['README.md', 'model/README.md', 'infra/README.md', ...DOC_PAGES];
   /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
   const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-');
 

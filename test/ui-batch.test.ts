@@ -940,7 +940,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // Each row's reasons are its own drivers' (the same model scored and explained it), in the data set's names and spellings.
     expect(records[0]?.slice(21)).toEqual(ADDED);
     expect(records.slice(1).map((r) => r.slice(26, 29))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
-    // The README's account of the best offers (its /ui/batch section): a two-year contract for every
+    // docs/ui.md's account of the best offers ("Score a file"): a two-year contract for every
     // customer likely to churn, and what keeps the contract varies.
     const tally = (column: string) => {
       const at = ADDED.indexOf(column) + 21;
@@ -969,7 +969,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // Line breaks inside quotes (CRLF, and a lone CR as old Mac exports write it): every later customer starts a line further down.
     set(1, { customerId: 'two\r\nlines' });
     set(6, { customerId: 'old\rmac' });
-    // Values a spreadsheet may run as formulas, one per starting character the README names (= is in the first test).
+    // Values a spreadsheet may run as formulas, one per starting character docs/ui.md names (= is in the first test).
     set(3, { customerId: '+1 555 0100' });
     set(4, { customerId: '-X-4' });
     set(5, { customerId: '@SUM(A1)' });

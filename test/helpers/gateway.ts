@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { print, type DocumentNode } from 'graphql';
@@ -16,6 +17,11 @@ import { startGateway, type Gateway } from '../../src/server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BUNDLE_DIR = `${REPO_ROOT}model/bundle`;
+/** The pages under docs/ (`docs/mlflow.md`, …), every one: a new page is checked like the others without being listed. */
+export const DOC_PAGES: readonly string[] = readdirSync(`${REPO_ROOT}docs`)
+  .filter((name) => name.endsWith('.md'))
+  .sort()
+  .map((name) => `docs/${name}`);
 
 export interface TestGateway extends Gateway {
   /** Every log line the gateway wrote, parsed. */

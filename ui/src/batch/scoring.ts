@@ -241,7 +241,7 @@ export type RowOffer = BestOffer | 'none-lowers' | 'nothing-to-try' | null;
  * as its RowOffer when that is no contract change; 'none-keeping-lowers' when none of those lowers
  * the score enough (though a longer contract may); 'only-contract' when a longer contract is all
  * there is to try. On the data set every best offer is a two-year contract, which many customers
- * will not sign; this one varies from customer to customer (the README's /ui/batch section has the counts).
+ * will not sign; this one varies from customer to customer (docs/ui.md, "Score a file", has the counts).
  */
 export type KeepingContractOffer = BestOffer | 'none-keeping-lowers' | 'nothing-to-try' | 'only-contract' | null;
 
