@@ -143,7 +143,7 @@ describe('README', () => {
     const quoted = [
       `documents of at most ${grouped(MAX_DOCUMENT_CHARS)} characters (\`MAX_DOCUMENT_CHARS\``,
       `objects of at most ${VARIABLE_LIMITS.maxObjectKeys} keys, strings and field names of at most ${grouped(VARIABLE_LIMITS.maxStringChars)} characters and ${VARIABLE_LIMITS.maxDepth} levels of nesting (\`VARIABLE_LIMITS\``,
-      `error messages cut at ${grouped(MAX_MESSAGE_CHARS)} characters`,
+      `Error messages are cut at ${grouped(MAX_MESSAGE_CHARS)} characters`,
       `once it has found ${grouped(MAX_COUNTED_ISSUES)} (\`MAX_COUNTED_ISSUES\`)`,
       `At most ${MAX_LISTED_ISSUES} problems are listed`,
       `the first ${MAX_LISTED_ISSUES} problems, with the total`,
@@ -155,7 +155,8 @@ describe('README', () => {
       `at most ${MAX_CHARGE.toExponential().replace('+', '')} (float32)`,
       `batches of more than ${CHUNK_ROWS} customers are checked ${CHUNK_ROWS} at a time`,
       `up to \`MAX_BATCH\` customers (default ${grouped(d.MAX_BATCH)},`,
-      `Body ${d.BODY_LIMIT_BYTES / 2 ** 20} MB (413 above); ${d.MAX_BODY_BYTES_IN_FLIGHT / 2 ** 20} MiB of bodies`,
+      `| a request body | ${d.BODY_LIMIT_BYTES / 2 ** 20} MB (\`BODY_LIMIT_BYTES\`) | 413`,
+      `${d.MAX_BODY_BYTES_IN_FLIGHT / 2 ** 20} MiB of bodies (\`MAX_BODY_BYTES_IN_FLIGHT\`)`,
       `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${MAX_DIRECTIVES} directives, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
