@@ -650,7 +650,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.keyboard.press('Tab');
     expect(await focused()).toEqual({ name: 'Download the scored file (CSV)', ring: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
-    expect(download.suggestedFilename()).toMatch(/^customers-scored-model-\S+\.csv$/);
+    expect(download.suggestedFilename()).toMatch(/^customers-scored-model-\S+-run-[0-9a-f]{8}\.csv$/);
     await page.keyboard.press('Tab');
     expect(await focused()).toEqual({ name: 'Show 50 more', ring: true });
     await page.keyboard.press('Enter');

@@ -104,7 +104,26 @@ async function direct(url: string, list: readonly CustomerInput[]): Promise<Pred
 }
 
 /** The columns the download adds after the file's own. */
-const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3', 'best_offer', 'best_offer_churn_probability', 'best_offer_keeping_contract', 'best_offer_keeping_contract_churn_probability'];
+const ADDED = ['churn_probability', 'will_churn', 'risk_level', 'threshold', 'model_version', 'model_run_id', 'risk_driver_1', 'risk_driver_2', 'risk_driver_3', 'best_offer', 'best_offer_churn_probability', 'best_offer_keeping_contract', 'best_offer_keeping_contract_churn_probability'];
+
+/** Where an added column sits in a record of a file of `fileColumns` columns (HEADER's by default). */
+function addedAt(column: string, fileColumns = HEADER.length): number {
+  const at = ADDED.indexOf(column);
+  if (at < 0) throw new Error(`${column} is not a column the download adds`);
+  return fileColumns + at;
+}
+
+/**
+ * The serving model's MLflow run as modelInfo { runId } reports it, asked apart from the page: what
+ * the download's model_run_id and the summary's Run id must say (a version number alone can name
+ * two models).
+ */
+async function servingRun(url: string): Promise<string> {
+  const answer = await gql<{ modelInfo: { runId: string } }, never>(url, 'query ServingRun { modelInfo { runId } }');
+  const runId = answer.body.data?.modelInfo.runId;
+  if (!runId) throw new Error(`modelInfo named no run: ${JSON.stringify(answer.body)}`);
+  return runId;
+}
 
 /**
  * A row's best offer: the offer's words and cell, and its score; or why there is none (for the best
@@ -398,6 +417,11 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const best = await bestOffers(gateway.url, list, truth);
     const keeping = await bestOffers(gateway.url, list, truth, { keepingContract: true });
     const version = (truth[0] as Prediction).modelVersion;
+    // The committed bundle's run (model/bundle/manifest.json), which the version number alone does not name.
+    const runId = await servingRun(gateway.url);
+    const manifest = JSON.parse(await readFile(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as { run: { runId: string } };
+    expect(runId).toBe(manifest.run.runId);
+    expect(runId).not.toBe(version);
     const bands = (level: string) => String(truth.filter((p) => p.riskLevel === level).length);
     expect(await page.getByTestId('summary-customers-scored').textContent()).toBe('260');
     expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
@@ -423,7 +447,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     );
 
     const { name, text } = await downloaded(page);
-    expect(name).toBe(`customers-scored-model-${version}.csv`);
+    expect(name).toBe(`customers-scored-model-${version}-run-${runId.slice(0, 8)}.csv`);
     const read = readCsv(text);
     if (!read.ok) throw new Error(read.problem.message);
     const [header, ...records] = read.records.map((r) => r.fields);
@@ -432,7 +456,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     records.forEach((record, i) => {
       const p = truth[i] as Prediction;
       const cells = rows[i] as string[];
-      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...reasonColumns(p, HEADER, cells), ...offerColumns(best[i] as Best), ...offerColumns(keeping[i] as Best)]);
+      expect(record, `row ${i}`).toEqual([...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, runId, ...reasonColumns(p, HEADER, cells), ...offerColumns(best[i] as Best), ...offerColumns(keeping[i] as Best)]);
     });
     // Not a column left empty for all: rows with three reasons, and the tenure-0 rows' blank totals.
     const column = (name: string) => records.map((r) => r[(header as string[]).indexOf(name)]);
@@ -535,7 +559,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       expect(await page.getByTestId('ranked').locator('td.reasons').allTextContents()).toEqual(['—', '—', '—', '—']);
       const records = readCsvRecords((await downloaded(page)).text);
       expect(records[0]).toEqual([...HEADER, ...ADDED]);
-      expect(records.slice(1).map((r) => r.slice(HEADER.length + 5, HEADER.length + 8))).toEqual(list.map(() => ['', '', '']));
+      expect(records.slice(1).map((r) => r.slice(addedAt('risk_driver_1'), addedAt('risk_driver_3') + 1))).toEqual(list.map(() => ['', '', '']));
       // The form: one line in place of the drivers.
       await page.goto(`${old.url}/ui`);
       await page.getByRole('button', { name: 'Example: high risk' }).click();
@@ -798,8 +822,10 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     // Two requests of the first pass, then all three again.
     expect(sent.map((r) => r.rows)).toEqual([50, 50, 50, 50, 20]);
     expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
-    const { text } = await downloaded(page);
-    expect(new Set(readCsvRecords(text).slice(1).map((r) => r[24]))).toEqual(new Set([version]));
+    const runId = await servingRun(small.url);
+    const { name, text } = await downloaded(page);
+    expect(name).toBe(`customers-scored-model-${version}-run-${runId.slice(0, 8)}.csv`);
+    expect(new Set(readCsvRecords(text).slice(1).map((r) => `${r[addedAt('model_version')]} ${r[addedAt('model_run_id')]}`))).toEqual(new Set([`${version} ${runId}`]));
   });
 
   it('scores the file again when another model with the same version number answers between its requests (its run differs), so no row loses its reasons', async () => {
@@ -818,8 +844,10 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(await page.getByTestId('reasons-note').count()).toBe(1);
     // Every row's reasons are the gateway's, the last ten's (the second request's) included.
     const records = readCsvRecords((await downloaded(page)).text);
-    expect(records.slice(1).map((r) => r.slice(HEADER.length + 5, HEADER.length + 8))).toEqual(list.map((_, i) => reasonColumns(truth[i] as Prediction, HEADER, rowOf(list[i] as CustomerInput))));
-    expect(new Set(records.slice(1).map((r) => r[HEADER.length + 4]))).toEqual(new Set([(truth[0] as Prediction).modelVersion]));
+    expect(records.slice(1).map((r) => r.slice(addedAt('risk_driver_1'), addedAt('risk_driver_3') + 1))).toEqual(list.map((_, i) => reasonColumns(truth[i] as Prediction, HEADER, rowOf(list[i] as CustomerInput))));
+    // Every row names the serving model's run, not the other run of the same version number that answered once.
+    const runId = await servingRun(small.url);
+    expect(new Set(records.slice(1).map((r) => `${r[addedAt('model_version')]} ${r[addedAt('model_run_id')]}`))).toEqual(new Set([`${(truth[0] as Prediction).modelVersion} ${runId}`]));
   });
 
   it('says so, and shows nothing, when the model changes during every attempt', async () => {
@@ -937,9 +965,10 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     };
     const truth = await direct(gateway.url, input.slice(1).map(asInput));
     expect(records.slice(1).map((r) => r[21])).toEqual(truth.map((p) => String(p.churnProbability)));
+    expect(new Set(records.slice(1).map((r) => r[addedAt('model_run_id', 21)]))).toEqual(new Set([await servingRun(gateway.url)]));
     // Each row's reasons are its own drivers' (the same model scored and explained it), in the data set's names and spellings.
     expect(records[0]?.slice(21)).toEqual(ADDED);
-    expect(records.slice(1).map((r) => r.slice(26, 29))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
+    expect(records.slice(1).map((r) => r.slice(addedAt('risk_driver_1', 21), addedAt('risk_driver_3', 21) + 1))).toEqual(truth.map((p, i) => reasonColumns(p, header, input[i + 1] as string[])));
     // docs/ui.md's account of the best offers ("Score a file"): a two-year contract for every
     // customer likely to churn, and what keeps the contract varies.
     const tally = (column: string) => {
@@ -1028,10 +1057,11 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
 
     // Byte for byte: the byte order mark, CRLF, the file's columns in its order and its cells as written, then the scores.
     const { name, text } = await downloaded(page);
-    expect(name).toBe(`Customers-scored-model-${version}.csv`);
+    const runId = await servingRun(gateway.url);
+    expect(name).toBe(`Customers-scored-model-${version}-run-${runId.slice(0, 8)}.csv`);
     const scored = rows.map((cells, i) => {
       const p = truth[i] as Prediction;
-      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, ...reasonColumns(p, columns, cells), ...offerColumns(best[i] as Best), ...offerColumns(keeping[i] as Best)];
+      return [...cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(threshold), version, runId, ...reasonColumns(p, columns, cells), ...offerColumns(best[i] as Best), ...offerColumns(keeping[i] as Best)];
     });
     expect(text).toBe(`\uFEFF${[[...columns, ...ADDED], ...scored].map(csvLine).join('\r\n')}\r\n`);
   });

@@ -1,7 +1,8 @@
 /**
  * The scored file a retention team downloads: every row of the file in its order, its cells
  * exactly as read (quoted per RFC 4180 where a value needs it), with the prediction's columns
- * after them. The added columns are named as the REST answer names its fields (snake_case).
+ * after them. The added columns are named as the REST answer names its fields (snake_case);
+ * model_run_id, which REST does not carry, is GraphQL's modelRunId so named.
  */
 import { raisingDrivers, ratioOf, ratioValue, REASONS_SHOWN, type RiskDriver } from '../app/risk-drivers.js';
 import { CUSTOMER_FIELDS } from '../../../src/contract.js';
@@ -11,10 +12,12 @@ import { datasetSpellings, type CustomerFile, type FileRow } from './customer-fi
 import type { KeepingContractOffer, OffersResult, Prediction, RowOffer } from './scoring.js';
 
 /**
- * The columns added after the file's own: the scores, then the customer's main reasons (the
- * drivers that raise the risk most, as the page's table shows them), empty where fewer drivers
- * raise it, or all empty when the model carries no explainer; then, for a customer likely to
- * churn, the best offer and its score, and the best that keeps the contract and its score
+ * The columns added after the file's own: the scores and the model that made them, by its version
+ * and its MLflow run (one model scores a file, so the same in every row; a version number alone can
+ * name two models, and an auditor keeping the file ties it to the run), then the customer's main
+ * reasons (the drivers that raise the risk most, as the page's table shows them), empty where fewer
+ * drivers raise it, or all empty when the model carries no explainer; then, for a customer likely
+ * to churn, the best offer and its score, and the best that keeps the contract and its score
  * (offerColumns), empty for the others.
  */
 export const SCORE_COLUMNS = [
@@ -23,6 +26,7 @@ export const SCORE_COLUMNS = [
   'risk_level',
   'threshold',
   'model_version',
+  'model_run_id',
   ...Array.from({ length: REASONS_SHOWN }, (_, i) => `risk_driver_${i + 1}`),
   'best_offer',
   'best_offer_churn_probability',
@@ -72,7 +76,7 @@ export function scoredCsv(file: CustomerFile, predictions: readonly Prediction[]
     const padded = Array.from({ length: REASONS_SHOWN }, (_, k) => reasons[k] ?? '');
     const notScored = p.willChurn ? 'not-scored' : null;
     const offerCells = [...offerColumns(offers === null ? notScored : (offers.best[i] ?? null)), ...offerColumns(offers === null ? notScored : (offers.keepingContract[i] ?? null))];
-    lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, ...padded, ...offerCells]));
+    lines.push(csvRecord([...row.cells, String(p.churnProbability), p.willChurn ? 'Yes' : 'No', p.riskLevel, String(p.threshold), p.modelVersion, p.modelRunId, ...padded, ...offerCells]));
   });
   return `${file.byteOrderMark ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }
@@ -92,10 +96,21 @@ function offerColumns(offer: RowOffer | KeepingContractOffer | 'not-scored'): [s
   return [offerCell(offer.offer), String(offer.churnProbability)];
 }
 
-/** The download's name: the file's, with what scored it. */
-export function scoredFileName(name: string, modelVersion: string): string {
+/** Characters of the run id the download's name carries. */
+const RUN_IN_NAME = 8;
+
+/**
+ * The download's name: the file's, with what scored it: the model's version and the first
+ * RUN_IN_NAME characters of its run (customers-scored-model-2-run-5b2ac284.csv). The version alone
+ * would give two models of one number the same name in a folder (the packaged bundle's version 2
+ * and MLflow's, once MLflow answers); the whole 32-character id would make the name longer than a
+ * folder view shows, and the model_run_id column has it whole. A version that is the run already
+ * (run-<id>, an unregistered model) names it whole, so nothing is added.
+ */
+export function scoredFileName(name: string, model: { readonly version: string; readonly runId: string }): string {
   const base = name.replace(/\.csv$/i, '') || 'customers';
-  return `${base}-scored-model-${modelVersion}.csv`;
+  const run = model.version === `run-${model.runId}` ? '' : `-run-${model.runId.slice(0, RUN_IN_NAME)}`;
+  return `${base}-scored-model-${model.version}${run}.csv`;
 }
 
 /**

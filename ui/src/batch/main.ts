@@ -223,11 +223,11 @@ function download(text: string, name: string): void {
 function renderScored(
   fileName: string,
   file: CustomerFile,
-  result: { predictions: readonly Prediction[]; modelVersion: string; threshold: number; requests: number },
+  result: { predictions: readonly Prediction[]; modelVersion: string; modelRunId: string; threshold: number; requests: number },
   offers: OffersResult,
   limits: Limits,
 ): void {
-  const { predictions, modelVersion, threshold, requests } = result;
+  const { predictions, modelVersion, modelRunId, threshold, requests } = result;
   const byRow = offers.kind === 'scored' ? offers : null;
   const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
   for (const p of predictions) bands[p.riskLevel]++;
@@ -268,7 +268,7 @@ function renderScored(
   new ResizeObserver(fit).observe(wrap);
 
   const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
-  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, byRow), scoredFileName(fileName, modelVersion)));
+  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, byRow), scoredFileName(fileName, { version: modelVersion, runId: modelRunId })));
 
   output.replaceChildren(
     h(

@@ -107,8 +107,8 @@ export interface ScoreProgress {
 }
 
 export type ScoreResult =
-  /** One prediction per row of the file, in its order, all by `modelVersion`. */
-  | { kind: 'scored'; predictions: readonly Prediction[]; modelVersion: string; threshold: number; requests: number; attempts: number }
+  /** One prediction per row of the file, in its order, all by the model of `modelVersion` and `modelRunId` (its MLflow run). */
+  | { kind: 'scored'; predictions: readonly Prediction[]; modelVersion: string; modelRunId: string; threshold: number; requests: number; attempts: number }
   /** The gateway refused rows: the first of them (as many as it lists) and how many there are. */
   | { kind: 'refused'; problems: readonly FileProblem[]; count: number }
   /** The gateway did not score the file (unreachable, not ready, failed): its message. */
@@ -217,7 +217,7 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
       continue;
     }
     const first = predictions[0] as Prediction;
-    return { kind: 'scored', predictions, modelVersion: first.modelVersion, threshold: first.threshold, requests: spans.length, attempts: attempt };
+    return { kind: 'scored', predictions, modelVersion: first.modelVersion, modelRunId: first.modelRunId, threshold: first.threshold, requests: spans.length, attempts: attempt };
   }
   return { kind: 'unsettled', versions: [...new Set(versions)], attempts: MAX_ATTEMPTS };
 }
