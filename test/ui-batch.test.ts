@@ -425,6 +425,8 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     const bands = (level: string) => String(truth.filter((p) => p.riskLevel === level).length);
     expect(await page.getByTestId('summary-customers-scored').textContent()).toBe('260');
     expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
+    expect(await page.getByTestId('summary-run-id').textContent()).toBe(runId);
+    expect(await page.getByTestId('summary-run-id').locator('code').textContent()).toBe(runId);
     expect([await page.getByTestId('summary-high-risk').textContent(), await page.getByTestId('summary-medium-risk').textContent(), await page.getByTestId('summary-low-risk').textContent()]).toEqual([bands('HIGH'), bands('MEDIUM'), bands('LOW')]);
     expect(await page.getByTestId('summary-threshold').textContent()).toBe(`${((truth[0] as Prediction).threshold * 100).toFixed(1)}%`);
 
@@ -823,6 +825,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(sent.map((r) => r.rows)).toEqual([50, 50, 50, 50, 20]);
     expect(await page.getByTestId('summary-model-version').textContent()).toBe(version);
     const runId = await servingRun(small.url);
+    expect(await page.getByTestId('summary-run-id').textContent()).toBe(runId);
     const { name, text } = await downloaded(page);
     expect(name).toBe(`customers-scored-model-${version}-run-${runId.slice(0, 8)}.csv`);
     expect(new Set(readCsvRecords(text).slice(1).map((r) => `${r[addedAt('model_version')]} ${r[addedAt('model_run_id')]}`))).toEqual(new Set([`${version} ${runId}`]));
@@ -847,6 +850,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(records.slice(1).map((r) => r.slice(addedAt('risk_driver_1'), addedAt('risk_driver_3') + 1))).toEqual(list.map((_, i) => reasonColumns(truth[i] as Prediction, HEADER, rowOf(list[i] as CustomerInput))));
     // Every row names the serving model's run, not the other run of the same version number that answered once.
     const runId = await servingRun(small.url);
+    expect(await page.getByTestId('summary-run-id').textContent()).toBe(runId);
     expect(new Set(records.slice(1).map((r) => `${r[addedAt('model_version')]} ${r[addedAt('model_run_id')]}`))).toEqual(new Set([`${(truth[0] as Prediction).modelVersion} ${runId}`]));
   });
 

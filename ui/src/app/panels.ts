@@ -113,6 +113,13 @@ export function renderMessage(target: HTMLElement, message: string, kind: 'info'
   );
 }
 
+/**
+ * How the pages name a model's MLflow run (the form's model panel, the file page's summary): this
+ * term, and the whole id as code, since the id is what MLflow and the gateway's logs find a run by.
+ */
+export const RUN_ID_TERM = 'Run id';
+export const runIdCode = (runId: string, testId?: string): HTMLElement => h('code', { 'data-testid': testId }, runId);
+
 function row(term: string, ...value: (Node | string)[]): HTMLElement[] {
   return [h('dt', {}, term), h('dd', {}, ...value)];
 }
@@ -179,7 +186,7 @@ export function renderModelInfo(target: HTMLElement, info: ModelInfoQuery['model
       // Predictions carry modelVersion: the registry version, or run-<id> when unregistered.
       ...row('Version', info.version ?? 'unregistered', info.alias ? ` @${info.alias}` : '', info.modelVersion === info.version ? '' : ` (${info.modelVersion})`),
       ...row('Source', info.source === 'MLFLOW' ? 'MLflow registry' : 'Bundled with the gateway'),
-      ...row('Run id', h('code', { 'data-testid': 'run-id' }, info.runId)),
+      ...row(RUN_ID_TERM, runIdCode(info.runId, 'run-id')),
       ...row('Experiment', `${info.experimentName} (id ${info.experimentId})`),
       ...row('Trained at', dateTime(info.trainedAt)),
       ...row('Loaded at', dateTime(info.loadedAt)),

@@ -12,7 +12,7 @@
  */
 import { MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { byId, h } from '../app/dom.js';
-import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL } from '../app/panels.js';
+import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL, RUN_ID_TERM, runIdCode } from '../app/panels.js';
 import { offerText } from '../app/retention-offers.js';
 import { driverInFormWords, raisingDrivers, REASON_MIN_CONTRIBUTION, REASONS_SHOWN } from '../app/risk-drivers.js';
 import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
@@ -267,6 +267,19 @@ function renderScored(
   };
   new ResizeObserver(fit).observe(wrap);
 
+  // The model by its version and its run, as the form's model panel names it and the download's model_version and model_run_id do.
+  const facts: [term: string, value: string | Node][] = [
+    ['File', fileName],
+    ['Customers scored', count(predictions.length)],
+    ['High risk', count(bands.HIGH)],
+    ['Medium risk', count(bands.MEDIUM)],
+    ['Low risk', count(bands.LOW)],
+    ['Threshold', percent(threshold)],
+    ['Model version', modelVersion],
+    [RUN_ID_TERM, runIdCode(modelRunId)],
+    ['Requests', requests === 1 ? 'one predictBatch request' : `${count(requests)} predictBatch requests (at most ${count(limits.maxBatch)} customers and ${count(limits.bodyLimitBytes)} bytes each), all answered by model version ${modelVersion}`],
+  ];
+
   const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
   downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, byRow), scoredFileName(fileName, { version: modelVersion, runId: modelRunId })));
 
@@ -278,16 +291,7 @@ function renderScored(
       h(
         'dl',
         { class: 'facts', 'data-testid': 'summary' },
-        ...[
-          ['File', fileName],
-          ['Customers scored', count(predictions.length)],
-          ['High risk', count(bands.HIGH)],
-          ['Medium risk', count(bands.MEDIUM)],
-          ['Low risk', count(bands.LOW)],
-          ['Threshold', percent(threshold)],
-          ['Model version', modelVersion],
-          ['Requests', requests === 1 ? 'one predictBatch request' : `${count(requests)} predictBatch requests (at most ${count(limits.maxBatch)} customers and ${count(limits.bodyLimitBytes)} bytes each), all answered by model version ${modelVersion}`],
-        ].flatMap(([term, value]) => [h('dt', {}, term as string), h('dd', { 'data-testid': `summary-${(term as string).toLowerCase().replaceAll(' ', '-')}` }, value as string)]),
+        ...facts.flatMap(([term, value]) => [h('dt', {}, term), h('dd', { 'data-testid': `summary-${term.toLowerCase().replaceAll(' ', '-')}` }, value)]),
       ),
       labelNote(file),
       reasonsNote(predictions, modelVersion),
