@@ -122,8 +122,11 @@ export class GatewayAlarms extends Construct {
     // Each description ends with where to look first (dashboard graphs by title, saved queries by
     // the name Logs Insights lists them under) and its entry in infra/README.md "When an alarm
     // fires"; test/runbook.test.ts checks each name and anchor against the template and the README.
+    // Each alarm is named after that entry too (`ChurnGateway-5xx-rate` for "Alarm: 5xx rate"), so
+    // the name a notification's subject or the dashboard shows says which entry applies.
     const queries = Stack.of(this).stackName;
-    const runbook = (anchor: string) => `Runbook: infra/README.md#${anchor}`;
+    const runbook = (entry: string) => `Runbook: infra/README.md#alarm-${entry}`;
+    const alarmName = (entry: string) => `${Stack.of(this).stackName}-${entry}`;
 
     // 5xx rate = (target 5xx + ALB 5xx) / requests; a rate, not a count, so it means the same at any traffic level.
     const requests = lb.requestCount({ period, statistic: 'Sum' });
@@ -140,7 +143,8 @@ export class GatewayAlarms extends Construct {
         `Churn gateway: more than ${props.fiveXxRatePercent}% of requests answered 5xx (by the gateway, or by the ALB itself: 502/503/504), in 3 of 5 minutes. ` +
         `First look: dashboard "Requests and 5xx per minute (ALB)" (which side answers them), then Logs Insights ` +
         `"${queries}/5xx answers by route and status" and "${queries}/failed requests by reason" (code); 502 on graphql: ` +
-        `"${queries}/${MLFLOW_TROUBLE_QUERY}" (a reloadModel MLflow could not serve). ${runbook('alarm-5xx-rate')}`,
+        `"${queries}/${MLFLOW_TROUBLE_QUERY}" (a reloadModel MLflow could not serve). ${runbook('5xx-rate')}`,
+      alarmName: alarmName('5xx-rate'),
       threshold: props.fiveXxRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -157,7 +161,8 @@ export class GatewayAlarms extends Construct {
         'or a task starting too slowly, crashing, failing inference or overloaded. First look: dashboard "Targets (ALB health checks)" and ' +
         `"Tasks: running against desired", then Logs Insights "${queries}/deployments and rollbacks (ECS events)", ` +
         `"${queries}/stopped tasks and why (ECS events)", "${queries}/why a task did not start" and ` +
-        `"${queries}/${MLFLOW_TROUBLE_QUERY}" (new tasks late: a slow MLflow at start-up). ${runbook('alarm-unhealthy-hosts')}`,
+        `"${queries}/${MLFLOW_TROUBLE_QUERY}" (new tasks late: a slow MLflow at start-up). ${runbook('unhealthy-hosts')}`,
+      alarmName: alarmName('unhealthy-hosts'),
       threshold: unhealthyThreshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 5,
@@ -198,7 +203,8 @@ export class GatewayAlarms extends Construct {
         `answered 2xx; at least ${MIN_SLOW_SINGLE_PREDICTIONS} in the minute) took longer than ${threshold} ms by the gateway's own clock, in 3 of 5 minutes. ` +
         `Batches are not counted. First look: dashboard "Service CPU and memory (%)" and "Tasks: running against desired" (saturation), ` +
         `then Logs Insights "${queries}/single-prediction latency by task" (one task or all) and "${queries}/models served: start-ups and swaps" ` +
-        `(a new model). ${runbook('alarm-single-prediction-p99')}`,
+        `(a new model). ${runbook('single-prediction-p99')}`,
+      alarmName: alarmName('single-prediction-p99'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -214,7 +220,8 @@ export class GatewayAlarms extends Construct {
         `Churn gateway: p99 response time of all requests (batches included) above ${props.p99LatencySeconds} s at the ALB, in 3 of 5 minutes: ` +
         `requests are stalling (tasks saturated or blocked, or uploads that never finish), well beyond what a batch of MAX_BATCH rows takes. ` +
         `First look: dashboard "Single-prediction latency (ms, gateway access lines)" (single predictions slow too, or not), then Logs Insights ` +
-        `"${queries}/failed requests by reason" (request timed out, requestComplete). ${runbook('alarm-all-request-p99-at-the-alb')}`,
+        `"${queries}/failed requests by reason" (request timed out, requestComplete). ${runbook('all-request-p99-at-the-alb')}`,
+      alarmName: alarmName('all-request-p99-at-the-alb'),
       threshold: props.p99LatencySeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,

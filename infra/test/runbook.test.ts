@@ -84,6 +84,16 @@ describe('the alarms point to the runbook', () => {
     expect(descriptions.filter((d) => d.includes(mlflowQuery)).length).toBe(mlflowAlarms.length);
   });
 
+  it('each alarm is named after its entry (`<stack>-5xx-rate` for #alarm-5xx-rate), as the Alarms section lists them', () => {
+    const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
+    const names = alarms.map((a) => String(a.AlarmName));
+    const wrong = alarms.filter((a) => String(a.AlarmName) !== `${stack.stackName}-${/#alarm-([\w-]+)$/.exec(String(a.AlarmDescription))?.[1]}`);
+    expect(wrong.map((a) => `${String(a.AlarmName)}: ${String(a.AlarmDescription).slice(-50)}`)).toEqual([]);
+    const alarmsSection = README.slice(README.indexOf('\n## Alarms\n'), README.indexOf('\n## Dashboard'));
+    const listed = [...alarmsSection.matchAll(new RegExp(`\`(${stack.stackName}-[\\w-]+)\``, 'g'))].map((m) => m[1]);
+    expect([...new Set(listed)].sort()).toEqual(names.sort());
+  });
+
   it('each alarm has an entry of its own', () => {
     const targets = descriptions.map((d) => /#([\w-]+)$/.exec(d)?.[1]);
     expect(new Set(targets).size).toBe(descriptions.length);
