@@ -10,12 +10,40 @@
 # after the deployment circuit breaker rolled the service back, because a rolled-back service is
 # "stable" too (aws-actions/amazon-ecs-deploy-task-definition#191).
 #
-# Environment: ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE;
-# optional WAIT_MINUTES (20), POLL_SECONDS (15). Writes `task-definition-arn=<arn>` and
+# Environment: see usage below. Writes `task-definition-arn=<arn>` and
 # `model-uri=<the container's MODEL_URI, empty when it serves its image's bundle>` to
 # $GITHUB_OUTPUT when set.
 set -euo pipefail
-: "${ECS_CLUSTER:?}" "${ECS_SERVICE:?}" "${ECS_TASK_FAMILY:?}" "${ECS_CONTAINER_NAME:?}" "${IMAGE:?}"
+
+usage() {
+  cat <<'EOF'
+usage: ECS_CLUSTER=… ECS_SERVICE=… ECS_TASK_FAMILY=… ECS_CONTAINER_NAME=… IMAGE=… bash scripts/ecs-deploy.sh
+
+Registers the revision the service runs again with IMAGE on container ECS_CONTAINER_NAME, rolls
+service ECS_SERVICE of cluster ECS_CLUSTER onto it, and succeeds only when that revision is what
+the service runs (its deployment PRIMARY and COMPLETED); the service must run a revision of family
+ECS_TASK_FAMILY. Needs the AWS CLI (credentials for the service's account and region) and jq.
+
+Required: ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY, ECS_CONTAINER_NAME (the ChurnGateway stack's:
+churn-gateway, churn-gateway, churn-gateway, gateway), IMAGE (e.g. docker.io/<user>/churn-gateway:<git sha>).
+Optional: WAIT_MINUTES (20), POLL_SECONDS (15).
+EOF
+}
+
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  usage
+  exit 0
+fi
+required=(ECS_CLUSTER ECS_SERVICE ECS_TASK_FAMILY ECS_CONTAINER_NAME IMAGE)
+missing=()
+for name in "${required[@]}"; do
+  if [[ -z "${!name:-}" ]]; then missing+=("$name"); fi
+done
+if ((${#missing[@]} > 0)); then
+  echo "ecs-deploy.sh: not set: ${missing[*]}" >&2
+  usage >&2
+  exit 2
+fi
 wait_minutes=${WAIT_MINUTES:-20}
 poll_seconds=${POLL_SECONDS:-15}
 

@@ -97,7 +97,7 @@ interface TaskDefinition {
  * Runs the script. The service runs `running` (CURRENT); `newest` is the family's newest
  * revision (the running one unless given); `runningArn` is what describe-services says it runs.
  */
-function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: TaskDefinition; runningArn?: string; env?: Record<string, string> } = {}) {
+function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: TaskDefinition; runningArn?: string; env?: Record<string, string>; args?: string[] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ecs-deploy-'));
   writeFileSync(path.join(dir, 'aws'), STUB);
   chmodSync(path.join(dir, 'aws'), 0o755);
@@ -107,7 +107,7 @@ function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: T
   writeFileSync(path.join(dir, 'running.txt'), `${opts.runningArn ?? running.taskDefinitionArn}\n`);
   polls.forEach((p, i) => writeFileSync(path.join(dir, `services-${i + 1}.json`), JSON.stringify(p)));
   const output = path.join(dir, 'github-output');
-  const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/ecs-deploy.sh')], {
+  const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/ecs-deploy.sh'), ...(opts.args ?? [])], {
     encoding: 'utf8',
     timeout: 20_000, // a script that never decides fails here rather than holding the suite
     env: {
@@ -252,5 +252,26 @@ describe('scripts/ecs-deploy.sh', () => {
     expect(r.out).toContain('container api is not (exactly once) in the task definition');
     expect(r.registered).toBeNull();
     expect(r.calls).not.toContain('update-service');
+  });
+
+  const REQUIRED = ['ECS_CLUSTER', 'ECS_SERVICE', 'ECS_TASK_FAMILY', 'ECS_CONTAINER_NAME', 'IMAGE'];
+
+  it('--help says what it does and names every variable it requires, asking AWS nothing', () => {
+    for (const flag of ['--help', '-h']) {
+      const r = run([], { args: [flag] });
+      expect(r.status, flag).toBe(0);
+      expect(r.stdout).toMatch(/^usage: ECS_CLUSTER=… ECS_SERVICE=… ECS_TASK_FAMILY=… ECS_CONTAINER_NAME=… IMAGE=… bash scripts\/ecs-deploy\.sh$/m);
+      expect(r.stdout).toContain(`Required: ${REQUIRED.slice(0, 4).join(', ')}`);
+      expect(r.calls).toBe('');
+    }
+  });
+
+  it('names every required variable that is not set, with the usage, and asks AWS nothing', () => {
+    const r = run([], { env: { ECS_SERVICE: '', ECS_CONTAINER_NAME: '', IMAGE: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('ecs-deploy.sh: not set: ECS_SERVICE ECS_CONTAINER_NAME IMAGE\nusage: ');
+    expect(r.calls).toBe('');
+    const none = run([], { env: Object.fromEntries(REQUIRED.map((name) => [name, ''])) });
+    expect(none.stderr).toContain(`not set: ${REQUIRED.join(' ')}`);
   });
 });

@@ -249,15 +249,16 @@ function scriptProblems(assignments: string[], script: string): string[] {
   const file = new URL(`../${script}`, import.meta.url);
   if (!existsSync(file)) return [`${script}: no such file (commands run from infra/)`];
   const source = readFileSync(file, 'utf8');
-  const required = [...source.matchAll(/"\$\{(\w+):\?\}"/g)].map((m) => m[1] ?? '');
-  const read = new Set([...source.matchAll(/\$\{(\w+)/g)].map((m) => m[1] ?? ''));
+  // The script lists what it requires in `required=(A B …)` and refuses to run without any of them.
+  const required = (/^required=\(([\w ]+)\)$/m.exec(source)?.[1] ?? '').split(' ').filter(Boolean);
+  const read = new Set([...source.matchAll(/\$\{?(\w+)/g)].map((m) => m[1] ?? ''));
   const given = Object.fromEntries(assignments.map((a) => a.split(/=(.*)/s) as [string, string]));
   const names: Record<string, string> = { ECS_CLUSTER: ECS_NAMES.cluster, ECS_SERVICE: ECS_NAMES.service, ECS_TASK_FAMILY: ECS_NAMES.taskFamily, ECS_CONTAINER_NAME: ECS_NAMES.container };
   return [
     ...required.filter((v) => given[v] === undefined).map((v) => `${script} requires ${v}`),
     ...Object.keys(given).filter((v) => !read.has(v)).map((v) => `${script} does not read ${v}`),
     ...Object.entries(names).filter(([v, name]) => given[v] !== undefined && given[v] !== name).map(([v]) => `${v}=${given[v]}: not this stack's ${names[v]}`),
-    ...(required.length === 0 ? [`${script}: no required variables found (the check reads \`: "\${NAME:?}"\`)`] : []),
+    ...(required.length === 0 ? [`${script}: no required variables found (the check reads \`required=(NAME …)\`)`] : []),
   ];
 }
 
