@@ -165,7 +165,7 @@ describe("infra/README.md's fixed values", () => {
   it("are the ones the root README.md quotes", () => {
     const phrases = [
       `| \`KEEP_ALIVE_TIMEOUT_MS\` | \`${gateway.KEEP_ALIVE_TIMEOUT_MS}\` | integer 1,000–600,000 | above the ALB's ${idle} s idle timeout,`,
-      `keep-alive ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s (above the ALB's ${idle} s idle timeout)`,
+      `keep-alive ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s (\`KEEP_ALIVE_TIMEOUT_MS\`, above the ALB's ${idle} s idle timeout)`,
       `(below ECS's ${stop} s \`stopTimeout\`)`,
       `forwarding to port ${port},`,
       `the health check is \`GET ${String(targets?.HealthCheckPath)}\`;`,
