@@ -7,9 +7,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
+import { createGatewayApp } from '../lib/app.js';
 import { KINDS, settingsFromContext } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
@@ -96,11 +98,53 @@ describe("infra/README.md's commands", () => {
     expect(given.filter((key) => !Object.hasOwn(KINDS, key) && !['key', 'desiredcount'].includes(key))).toEqual([]);
   });
 
-  it('diff with every setting the deploy gave: one left out is shown as going back to its default', () => {
+  it('diff with the -c settings the deploy gives (the rest in cdk.json for both): one left out is shown as going back to its default', () => {
     const deploy = commands.find((c) => c.verb === 'deploy');
     const diff = commands.find((c) => c.verb === 'diff');
     expect(deploy?.keys).toContain('image');
     expect(diff?.keys.sort()).toEqual(deploy?.keys.sort());
+  });
+});
+
+describe("infra/README.md's cdk.json", () => {
+  /** The Deploy section's cdk.json: the settings it keeps under "context", the image from the command line. */
+  const example = JSON.parse(blockAfter('Keep every setting except the image in `infra/cdk.json`')) as { context: Record<string, unknown> };
+  const image = 'docker.io/acme/churn-gateway:0123456789abcdef0123456789abcdef01234567';
+  const deployed = (context: Record<string, unknown>) => {
+    const { stack } = createGatewayApp({ context });
+    const template = Template.fromStack(stack);
+    const container = containerOf(template, stack, stack.gateway.taskDefinition);
+    return {
+      listeners: propsOfType(template, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => Number(l.Port)).sort(),
+      secrets: ((container.Secrets ?? []) as { Name: string }[]).map((secret) => secret.Name),
+      alarmActions: propsOfType(template, 'AWS::CloudWatch::Alarm').map((a) => a.AlarmActions ?? []),
+      image: container.Image,
+    };
+  };
+
+  it("is the repository's cdk.json with the settings added under \"context\" (every one the runbook's deploys rely on)", () => {
+    const { context, ...rest } = example;
+    expect(rest).toEqual(JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')));
+    expect(Object.keys(context).sort()).toEqual(['adminTokenSecretArn', 'alarmTopicArn', 'certificateArn', 'desiredCount', 'maxCount']);
+  });
+
+  it('is accepted by the app with the image added: HTTPS, ADMIN_TOKEN and the alarm topic, which a deploy of the image alone removes', () => {
+    const withSettings = deployed({ ...example.context, image });
+    expect(withSettings.image).toBe(image);
+    expect(withSettings.listeners).toEqual([443, 80]);
+    expect(withSettings.secrets).toEqual(['ADMIN_TOKEN']);
+    expect(withSettings.alarmActions.every((actions) => JSON.stringify(actions) === JSON.stringify([example.context.alarmTopicArn]))).toBe(true);
+    // What the bold sentence that opens "When an alarm fires" warns of.
+    const imageAlone = deployed({ image });
+    expect(imageAlone).toEqual({ listeners: [80], secrets: [], alarmActions: imageAlone.alarmActions.map(() => []), image });
+    expect(flat).toMatch(/## When an alarm fires \*\*Every `cdk deploy` below [^*]*`cdk\.json`[^*]*without `certificateArn` removes HTTPS: run `cdk diff`[^*]*\*\*/);
+  });
+
+  it("the MLflow settings it says to add are accepted beside the others", () => {
+    const fragment = blockAfter('Then add the MLflow settings to `cdk.json`');
+    const mlflow = JSON.parse(`{${fragment}}`) as Record<string, unknown>;
+    expect(Object.keys(mlflow).sort()).toEqual(['mlflowCredentialsSecretArn', 'mlflowTrackingUri', 'modelUri']);
+    expect(deployed({ ...example.context, ...mlflow, image }).secrets.sort()).toEqual(['ADMIN_TOKEN', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_USERNAME']);
   });
 });
 
