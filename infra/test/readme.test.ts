@@ -149,9 +149,24 @@ describe("infra/README.md's cdk.json", () => {
 });
 
 describe("infra/README.md's example of a refused synth", () => {
-  it('is the message the app gives for those settings', () => {
-    const block = blockAfter('reports all its problems at once, e.g.');
-    expect(block).toBe(refusal(() => buildStack({ cpu: 256, memoryMiB: 4096, desiredCount: 1 })));
+  const lead = /The CLI prints the message after `([^`]+)`[^`]*`Subprocess exited with error 1`\); e\.g\. `((?:-c \w+=\w+ ?)+)` gives:/.exec(flat);
+
+  it('is the message the app gives for the settings it names', () => {
+    expect(lead, 'the sentence that introduces the example, with its -c settings').not.toBeNull();
+    const context = Object.fromEntries([...(lead?.[2] ?? '').matchAll(/-c (\w+)=(\w+)/g)].map((m) => [m[1], m[2]]));
+    expect(Object.keys(context).length).toBeGreaterThan(1);
+    expect(blockAfter('desiredCount=1` gives:')).toBe(refusal(() => createGatewayApp({ context })));
+  });
+
+  it('is printed after the prefix bin/app.ts writes', () => {
+    expect(readFileSync(new URL('../bin/app.ts', import.meta.url), 'utf8')).toContain(`process.stderr.write(\`${lead?.[1] ?? '?'}\${err.message}\\n\`)`);
+  });
+
+  it('stops at the first check that fails, as the README says: settings refused by two checks show only the first', () => {
+    const message = refusal(() => createGatewayApp({ context: { logLevel: 'warn', desiredCount: '1' } }));
+    expect(message).toContain('logLevel');
+    expect(message).not.toContain('desiredCount');
+    expect(flat).toContain('Each check reports all the problems it finds, but synth stops at the first check that fails');
   });
 });
 
