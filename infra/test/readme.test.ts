@@ -68,12 +68,13 @@ describe("infra/README.md's parameter table", () => {
 
   it("gives the range of shutdownTimeoutMs the synth accepts, and the refusal above it", () => {
     const [min, max] = [1000, 110_000];
-    expect(row('shutdownTimeoutMs')?.meaning).toContain(`\`SHUTDOWN_TIMEOUT_MS\`, an integer ${min.toLocaleString('en-US')}–${max.toLocaleString('en-US')};`);
+    const range = `an integer ${min.toLocaleString('en-US')}–${max.toLocaleString('en-US')}`;
+    expect(row('shutdownTimeoutMs')?.meaning).toContain(`\`SHUTDOWN_TIMEOUT_MS\`: how long the gateway drains after SIGTERM, ${range}.`);
     expect(() => buildStack({ shutdownTimeoutMs: min })).not.toThrow();
     expect(() => buildStack({ shutdownTimeoutMs: max })).not.toThrow();
-    expect(refusal(() => buildStack({ shutdownTimeoutMs: min - 1 }))).toContain('shutdownTimeoutMs');
-    const above = refusal(() => buildStack({ shutdownTimeoutMs: max + 1 })).split('\n  - ')[1];
-    expect(row('shutdownTimeoutMs')?.meaning).toContain(`refused as \`${above}\``);
+    expect(refusal(() => buildStack({ shutdownTimeoutMs: min - 1 }))).toContain(`shutdownTimeoutMs must be ${range},`);
+    expect(refusal(() => buildStack({ shutdownTimeoutMs: max + 1 }))).toContain(`shutdownTimeoutMs must be ${range}, got ${max + 1}`);
+    expect(row('shutdownTimeoutMs')?.meaning).toContain('so a larger value fails synth');
   });
 
   it('shows the refusal of a key it does not list, as the app words it', () => {
@@ -210,6 +211,7 @@ describe("infra/README.md's fixed values", () => {
       `container port ${port} (\`PORT=${env.PORT}\`), ALB idle timeout ${idle} s (the gateway's keep-alive is ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s,`,
       `request timeout ${s(gateway.REQUEST_TIMEOUT_MS)} s (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\` in the task environment`,
       `the ALB deregistration delay derived from it (${drain} s)`,
+      `The ALB's deregistration delay does not depend on it: it runs before SIGTERM and equals the gateway's ${s(gateway.REQUEST_TIMEOUT_MS)} s request timeout`,
       `health check every ${String(targets?.HealthCheckIntervalSeconds)} s with ${String(targets?.HealthCheckTimeoutSeconds)} s timeout, healthy after ${String(targets?.HealthyThresholdCount)} and unhealthy after ${String(targets?.UnhealthyThresholdCount)} checks`,
       `for up to the deregistration delay (${drain} s)`,
       `stops draining after \`SHUTDOWN_TIMEOUT_MS\` (${s(gateway.SHUTDOWN_TIMEOUT_MS)} s) at the latest, then exits once its last log lines are written (at most ${s(EXIT_LOG_WAIT_MS)} s more, when the log reader is behind: \`EXIT_LOG_WAIT_MS\` in \`src/logger.ts\`); ECS waits up to stopTimeout (${stop} s)`,
