@@ -418,7 +418,7 @@ describe('workflows', () => {
     expect(platforms).toBe(platformOf[architecture!]);
   });
 
-  it('releases queue instead of cancelling one another, deploys never overlap, and the deploy runs in environment production', () => {
+  it('a running release is never cancelled, deploys never overlap, and the deploy runs in environment production', () => {
     // A cancelled release may have pushed :latest without deploying it, or left the deploy job
     // before it reported whether the revision runs. The role's trust policy names the environment
     // (docs/delivery.md: its OIDC token's sub is repo:<owner>/<repo>:environment:production).
@@ -438,8 +438,8 @@ describe('workflows', () => {
   });
 
   it('release moves :latest to that image only after the redeploy succeeded or when redeploys are off, never after a failed or rolled-back one', () => {
-    // :latest is what a task definition left at the CDK default pulls on scaling, and what a default
-    // `cdk deploy` registers: pushed with the build, it named an image production had rolled back.
+    // :latest is what a task definition that names it pulls on scaling: pushed with the build, it
+    // named an image production had rolled back.
     const build = /^ {6}- uses: docker\/build-push-action@\S+.*\n {8}with:\n((?: {10}.*\n)+)/m.exec(release)?.[1] ?? '';
     expect(build).not.toContain(':latest');
     const latest = jobsOf(release).get('latest') ?? '';
@@ -563,6 +563,16 @@ describe('workflows', () => {
 
 describe('versions named in more than one place', () => {
   const flat = (file: string) => read(file).replace(/\s+/g, ' ');
+
+  it("docs/delivery.md's CHURN_DATA_SHA256 is the sha256 of the data set the committed model was trained on, and says the check is optional", () => {
+    const { datasetSha256 } = JSON.parse(read('model/bundle/manifest.json')) as { datasetSha256: string };
+    expect(datasetSha256).toMatch(/^[0-9a-f]{64}$/);
+    const row = /^\| variable \| `CHURN_DATA_SHA256` \| (.*) \|$/m.exec(read('docs/delivery.md'))?.[1] ?? '';
+    expect(row).toContain(`\`${datasetSha256}\`, the \`datasetSha256\` of \`model/bundle/manifest.json\``);
+    // ci.yml checks the download only when the variable is set, as the row says.
+    expect(row).toMatch(/^Optional, but set it: the download is checked against it only when it is set\./);
+    expect(read('.github/workflows/ci.yml')).toContain('if [ -n "$CHURN_DATA_SHA256" ]; then echo "$CHURN_DATA_SHA256  $dest" | sha256sum -c -; fi');
+  });
 
   it('CI sets up the Python the model venv and mypy are pinned to, which the docs name', () => {
     const ci = read('.github/workflows/ci.yml');

@@ -17,7 +17,7 @@ import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
 import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES } from '../lib/saved-queries.js';
-import { buildStack, containerOf, propsOfType, synth } from './helpers.js';
+import { buildStack, containerOf, propsOf, propsOfType, synth } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rootReadme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
@@ -245,5 +245,25 @@ describe("infra/README.md's saved queries", () => {
     const listed = [...section.matchAll(/^\| `([^`]+)` \| (gateway|ECS events) \|/gm)].map((m) => `${m[1]} (${m[2]})`);
     expect(listed).toEqual(SAVED_QUERIES.map((q) => `${q.name} (${q.logGroup === 'gateway' ? 'gateway' : 'ECS events'})`));
     expect(section).toContain(`\`${REQUEST_ID_PLACEHOLDER}\``);
+  });
+});
+
+describe("docs/delivery.md's iam:PassRole resource for the release's deploy role", () => {
+  const delivery = readFileSync(new URL('../../docs/delivery.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const { stack, template } = synth();
+
+  it("covers the task definition's two roles and no other role of the stack", () => {
+    const prefix = /`arn:aws:iam::<account>:role\/([\w-]+)\*` covers both/.exec(delivery)?.[1] ?? '';
+    expect(prefix).toMatch(new RegExp(`^${stack.stackName}-`));
+    const taskDefinition = propsOf(template, stack, stack.gateway.taskDefinition);
+    const passed = [taskDefinition.TaskRoleArn, taskDefinition.ExecutionRoleArn].map((arn) => (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    // A role without RoleName gets a name CloudFormation makes of the stack's name and its logical id.
+    expect(propsOfType(template, 'AWS::IAM::Role').filter((role) => role.RoleName !== undefined)).toEqual([]);
+    const covered = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => `${stack.stackName}-${id}`.startsWith(prefix));
+    expect(covered.sort()).toEqual(passed.sort());
+    // The logical ids the doc names are those roles'.
+    const named = [...delivery.matchAll(/`(GatewayTaskDefinition\w+)…`/g)].map((m) => m[1] ?? '');
+    expect(named).toHaveLength(2);
+    expect(passed.map((id) => named.some((start) => id.startsWith(start)))).toEqual([true, true]);
   });
 });
