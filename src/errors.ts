@@ -27,7 +27,7 @@ export class GatewayError extends Error {
  * to its bundle within the load deadline), a draining one's callers are sent to another task by
  * the load balancer, and a lost inference worker is replaced at the next run.
  */
-const TRANSIENT_RETRY_AFTER_SECONDS = 1;
+export const TRANSIENT_RETRY_AFTER_SECONDS = 1;
 
 /** The model bundle is missing, corrupt, or disagrees with the gateway's contract. */
 export class BundleError extends GatewayError {

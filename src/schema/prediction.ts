@@ -2,13 +2,15 @@
  * Prediction, RiskLevel, and the predict / predictBatch mutations that return them.
  */
 import { forEachInChunks, handledInChunks } from '../chunked.js';
+import { MAX_LISTED_ISSUES } from '../contract.js';
 import { noteScored, stopIfAbandoned } from '../request-state.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS } from '../errors.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
 import { Explanation, driversTopProblems, explainAhead, explanationOf, inputRefusal } from './explanation.js';
+import { CONFIG_DEFAULTS, grouped } from './stated-values.js';
 import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
 
@@ -107,12 +109,21 @@ async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionType,
-    description:
-      'Predicts churn for one customer. Errors, by extensions.code: BAD_USER_INPUT (HTTP 400) when the customer breaks a rule, with ' +
-      'extensions.issues [{ path, message }] from the argument (e.g. ["customer", "tenure"]) and extensions.issueCount, or when a ' +
-      'variable does not fit CustomerInput (one error per problem, its path from the variable, e.g. ["c", "tenure"]), or when ' +
-      'explanation { drivers(top:) } of any predict or predictBatch field of the request is outside 1 to the number of risk drivers (path ["top"], listed before the customer\'s problems, before anything is scored); ' +
-      'MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, with extensions.requestId to quote) when no model can answer.',
+    description: [
+      // No blank lines: a field's description is indented in the SDL, and a blank line would carry the indentation.
+      'Predicts churn for one customer. Errors, by extensions.code:',
+      `- BAD_USER_INPUT (HTTP 400), one error naming every problem in extensions.issues [{ path, message }] by argument path (the first ${MAX_LISTED_ISSUES}; ` +
+        'extensions.issueCount gives the total): the customer breaks a rule (["customer", "tenure"]); a drivers(top:) of any predict or predictBatch field ' +
+        'of the request is outside 1 to the number of risk drivers (["top"], listed first; nothing is scored); or the request\'s fields together ' +
+        'ask for more than MAX_BATCH rows (["customer"]; see predictBatch).',
+      `- BAD_USER_INPUT (HTTP 400) from graphql-js when a variable does not fit CustomerInput (a wrong type, a missing or unknown field): ` +
+        'one error per problem, its variable path (["c", "tenure"]) only in its one extensions.issues entry, no issueCount; at most 50, ' +
+        'then a 51st "Too many errors" with empty issues. The rules are checked only once the variables fit.',
+      '- GRAPHQL_VALIDATION_FAILED (HTTP 400): a customer written in the document (not in a variable) that does not fit CustomerInput, ' +
+        'named by argument path in extensions.issues (["customer", "tenure"]).',
+      `- MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}, extensions.requestId to quote): no model can answer now.`,
+      '- Some refusals are application/problem+json, not GraphQL errors: see Mutation.',
+    ].join('\n'),
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
     resolve: async (_root, { customer }, ctx, info) => {
       reserveRows(ctx, 1, 'customer');
@@ -129,11 +140,16 @@ builder.mutationField('predict', (t) =>
 builder.mutationField('predictBatch', (t) =>
   t.field({
     type: [PredictionType],
-    description:
-      'Predicts churn for many customers with one model; results come back in input order. If any row is invalid the whole ' +
-      'batch is rejected and the bad rows are named by index and field (the first 100 problems in extensions.issues, the total in ' +
-      'extensions.issueCount). At most MAX_BATCH rows (default 10,000), counted over all predict and predictBatch fields of the request ' +
-      '(BAD_USER_INPUT at path ["customers"] beyond). Errors as for predict, with the row index in the path: ["customers", 3, "tenure"].',
+    description: [
+      'Predicts churn for many customers with one model; results come back in input order.',
+      `- At most MAX_BATCH rows per request (default ${grouped(CONFIG_DEFAULTS.MAX_BATCH)}; GET /openapi.json states this gateway's value as ` +
+        "PredictRequest's maxItems), counted over the request's predict and predictBatch fields in order. The field that goes over is " +
+        'refused with BAD_USER_INPUT at path ["customers"] (["customer"] for predict), and the response\'s data is then null: the ' +
+        'fields before it were scored, but their results are not returned.',
+      `- One invalid row rejects the whole batch; the rows are named by index and field (["customers", 3, "tenure"]), the first ${MAX_LISTED_ISSUES} ` +
+        'problems in extensions.issues, the total in extensions.issueCount.',
+      '- Errors as for predict otherwise; a variable\'s type errors are named by variable path (["cs", 3, "tenure"]), at most 50.',
+    ].join('\n'),
     args: { customers: t.arg({ type: [CustomerInput], required: true, description: 'The customers to score.' }) },
     resolve: async (_root, { customers }, ctx, info) => {
       reserveRows(ctx, customers.length, 'customers');
