@@ -1,13 +1,15 @@
 /**
  * Facts that one place defines and others restate or depend on, checked against the place that
  * defines them: the risk bands the docs describe are the committed bundle's (its manifest and the
- * training parameter it records), and the GraphQL variable bounds, which run before any field is
- * read, let every customer the contract accepts through.
+ * training parameter it records), the GraphQL variable bounds, which run before any field is
+ * read, let every customer the contract accepts through, and the cost of an explanation the schema
+ * states is the README's measurement.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
 import { PARITY_TOLERANCE_MAX } from '../src/bundle/load.js';
+import { EXPLANATION_COST } from '../src/schema/explanation.js';
 import { variablesOverLimits } from '../src/schema/limits.js';
 import { BUNDLE_DIR, GRAPHQL_CUSTOMER, REPO_ROOT } from './helpers/index.js';
 
@@ -54,5 +56,18 @@ describe("the parity tolerance's limit", () => {
     const m = /^TOLERANCE_MAX = ([\d.e-]+)$/m.exec(readFileSync(`${REPO_ROOT}model/churn_model/config.py`, 'utf8'));
     expect(m, 'TOLERANCE_MAX in model/churn_model/config.py').not.toBeNull();
     expect(Number(m?.[1])).toBe(PARITY_TOLERANCE_MAX);
+  });
+});
+
+describe("an explanation's cost, as Prediction.explanation states it (EXPLANATION_COST)", () => {
+  it("is the README's measurement", () => {
+    const { microsPerRow, batchRows, answerMB, waitS, waitTop3S } = EXPLANATION_COST;
+    const phrases = [
+      `~${microsPerRow} µs per row`,
+      `for ${batchRows.toLocaleString('en-US')} rows make an ~${answerMB} MB answer`,
+      `waited up to ~${waitS} s`,
+      `(~${waitTop3S} s with \`top: 3\`)`,
+    ];
+    expect(phrases.filter((phrase) => !flat('README.md').includes(phrase))).toEqual([]);
   });
 });

@@ -12,6 +12,21 @@ import type { Prediction } from '../prediction.js';
 import { stopIfAbandoned } from '../request-state.js';
 import { builder, type GraphQLContext } from './builder.js';
 import { badUserInput, type InputIssue } from './errors.js';
+import { grouped } from './stated-values.js';
+
+/**
+ * What selecting explanation costs, as measured on the bundled model (README.md, "explanation";
+ * docs/model-bundle.md, "Cost, by tree depth"), stated in the schema so a client can choose
+ * drivers(top:); test/one-source.test.ts checks README.md gives the same figures.
+ */
+export const EXPLANATION_COST = { microsPerRow: '16–19', batchRows: 10_000, answerMB: 18, waitS: 0.6, waitTop3S: 0.1 } as const;
+
+/** EXPLANATION_COST in words, for Prediction.explanation. */
+export const EXPLANATION_COST_TEXT =
+  `Computed only when selected, at about ${EXPLANATION_COST.microsPerRow} µs per row (the bundled model's depth-2 trees). For a ` +
+  `${grouped(EXPLANATION_COST.batchRows)}-row predictBatch, all drivers make an answer of about ${EXPLANATION_COST.answerMB} MB and delay ` +
+  `other callers by up to about ${EXPLANATION_COST.waitS} s (about ${EXPLANATION_COST.waitTop3S} s with drivers(top: 3)): ask for top ` +
+  'when the largest drivers are enough.';
 
 /**
  * The CustomerInput names of a driver's columns. A driver's `fields` is one array per driver of a
@@ -197,8 +212,9 @@ export const Explanation = builder.objectRef<ExplanationShape>('Explanation').im
   fields: (t) => ({
     baseLogOdds: t.exposeFloat('baseLogOdds', {
       description:
-        "The model's log-odds before any of this customer's values are known: the cover-weighted mean of its trees, the prior correction " +
-        'included. The same for every customer of a model.',
+        "The model's log-odds before any of this customer's values count; the same for every customer of a model. It is xgboost's " +
+        "bias term: the model's starting log-odds (its base score, which training shifts by −log(scale_pos_weight) when it corrects " +
+        'for the class weighting) plus the cover-weighted mean of each tree.',
     }),
     logOdds: t.exposeFloat('logOdds', {
       description:
@@ -214,7 +230,8 @@ export const Explanation = builder.objectRef<ExplanationShape>('Explanation').im
         top: t.arg.int({
           description:
             'Only the first top drivers (the largest by |contribution|); omitted or null: all of them. From 1 to the number of drivers, ' +
-            'else BAD_USER_INPUT naming top and the range.',
+            'else BAD_USER_INPUT naming top and the range. Ask for it when the largest are enough: on a large predictBatch, all drivers ' +
+            'make a large answer and delay other callers (see Prediction.explanation).',
         }),
       },
       resolve: (e, { top }) => {

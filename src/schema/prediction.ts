@@ -9,7 +9,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
-import { Explanation, driversTopProblems, explainAhead, explanationOf, inputRefusal } from './explanation.js';
+import { EXPLANATION_COST_TEXT, Explanation, driversTopProblems, explainAhead, explanationOf, inputRefusal } from './explanation.js';
 import { CONFIG_DEFAULTS, grouped } from './stated-values.js';
 import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
@@ -33,12 +33,15 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
     willChurn: t.exposeBoolean('willChurn', { description: 'churnProbability ≥ threshold.' }),
     riskLevel: t.field({ type: RiskLevel, resolve: (p) => p.riskLevel, description: 'Risk band; see RiskLevel.' }),
     threshold: t.exposeFloat('threshold', { description: 'Decision threshold of the model that computed this prediction, chosen on validation data at training time.' }),
-    modelVersion: t.exposeString('modelVersion', { description: 'Version of the model that computed this prediction (registry version, or run-<id> when unregistered).' }),
+    modelVersion: t.exposeString('modelVersion', {
+      description:
+        'Version of the model that computed this prediction: its registry version, or run- followed by its MLflow run id when it has ' +
+        'none (never registered, or loaded by a runs:/ URI). The same as that model\'s ModelInfo.modelVersion.',
+    }),
     modelRunId: t.string({
       description:
-        'MLflow run that trained the model that computed this prediction (that model\'s ModelInfo.runId). A version number alone can ' +
-        'name two models: the packaged bundle\'s version (from the registry training used) and the version MLflow resolves MODEL_URI ' +
-        'to, which replaces it once MLflow answers, or versions of two registered models; the run names one.',
+        'MLflow run id of the model that computed this prediction (its ModelInfo.runId). Unlike modelVersion it names one model: the ' +
+        'same version number can belong to the packaged bundle and to another model MLflow serves, or to two registered models. Keep it for audit.',
       // Computed only when selected: the scoring path does none of this work.
       resolve: (p) => p.model.lineage.runId,
     }),
@@ -47,7 +50,8 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
       description:
         'The numeric inputs outside the range of their column in the data the model was trained on (ModelInfo.features observedMin to ' +
         'observedMax, of the model that computed this prediction), in data set order; empty when every one is inside. The probability ' +
-        'of such a customer is an extrapolation: treat it with caution. A null totalCharges (not yet billed) is never listed.',
+        'of such a customer is an extrapolation: treat it with caution. A null totalCharges (not yet billed) is never listed, and ' +
+        "totalCharges' observedMin is the 0 a null is encoded as (Feature.observedMin), so no total from 0 up is listed as too small.",
       // Computed only when selected: the scoring path does none of this work.
       resolve: (p) => outsideTrainingRange(p.model, p.record),
     }),
@@ -57,7 +61,7 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
       description:
         "Why the model gives this customer this risk: its risk drivers (SHAP values in log-odds, by input field) from the model that " +
         'computed this prediction. Null when that model version carries no explainer (ModelInfo.explainer is null: versions trained ' +
-        'before explainers were added to the bundle). Computed only when selected.',
+        `before explainers were added to the bundle).\n${EXPLANATION_COST_TEXT}`,
       // Computed only when selected: the scoring path does none of this work.
       resolve: (p) => explanationOf(p),
     }),
