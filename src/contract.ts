@@ -91,7 +91,7 @@ export const CUSTOMER_FIELDS = [
   { field: 'paperlessBilling', column: 'PaperlessBilling', kind: 'yesNo', description: 'Whether billing is paperless.' },
   { field: 'paymentMethod', column: 'PaymentMethod', kind: 'enum', enumName: 'PaymentMethod', description: 'Payment method.' },
   { field: 'monthlyCharges', column: 'MonthlyCharges', kind: 'money', nullable: false, description: `Current monthly charge; finite, ≥ 0 and at most ${MAX_CHARGE}.` },
-  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: `Total billed so far; finite, ≥ 0 and at most ${MAX_CHARGE}, or null when not yet billed, which only a tenure-0 customer is. Required: send null explicitly, it is never assumed.` },
+  { field: 'totalCharges', column: 'TotalCharges', kind: 'money', nullable: true, description: `Total billed so far; finite, ≥ 0 and at most ${MAX_CHARGE}, or null when not yet billed, which only a tenure-0 customer is.` },
 ] as const;
 
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];

@@ -22,11 +22,19 @@ export type Contract =
   /** Data set value "Two year". */
   | 'TWO_YEAR';
 
-/** One customer, with the data set's columns in camelCase. Rules beyond types: tenure 0–1200; charges finite, ≥ 0 and at most 3.4e+38; multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO. */
+/**
+ * One customer, with the data set's columns in camelCase. Rules beyond the types (BAD_USER_INPUT, naming each field that breaks one):
+ * - tenure 0–1200;
+ * - charges finite, ≥ 0 and at most 3.4e+38;
+ * - totalCharges must be sent, although its type lets it be left out: null (not yet billed) only when tenure is 0;
+ * - multipleLines is NO_PHONE_SERVICE exactly when phoneService is false;
+ * - every add-on is NO_INTERNET_SERVICE exactly when internetService is NO;
+ * - customerId at most 256 characters.
+ */
 export type CustomerInput = {
   /** Contract term. */
   contract: Contract;
-  /** Caller's customer id (at most 256 characters, counted as Unicode code points), echoed back in the prediction. Not a model feature. */
+  /** Caller's customer id, echoed back in the prediction; not a model feature. At most 256 characters, counted as Unicode code points (BAD_USER_INPUT beyond); a variable string over 1,024 characters is refused before GraphQL runs, as application/problem+json (see Mutation). */
   customerId?: string | null | undefined;
   /** Whether the customer has dependents. */
   dependents: boolean;
@@ -62,7 +70,7 @@ export type CustomerInput = {
   techSupport: AddOn;
   /** Months with the company, 0 to 1200. */
   tenure: number;
-  /** Total billed so far; finite, ≥ 0 and at most 3.4e+38, or null when not yet billed, which only a tenure-0 customer is. Required: send null explicitly, it is never assumed. */
+  /** Required, although nullable: send null explicitly, leaving it out is refused. Total billed so far; finite, ≥ 0 and at most 3.4e+38, or null when not yet billed, which only a tenure-0 customer is. */
   totalCharges?: number | null | undefined;
 };
 

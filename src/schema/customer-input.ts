@@ -7,6 +7,8 @@ import { checkCustomerRules, graphqlNaming } from '../customer-rules.js';
 import { builder } from './builder.js';
 import { contractEnums } from './enums.js';
 import type { InputIssue } from './errors.js';
+import { VARIABLE_LIMITS } from './limits.js';
+import { grouped } from './stated-values.js';
 
 /** What GraphQL hands the resolver: booleans and numbers as sent, enums already mapped to data set values. */
 export type CustomerInputShape = { customerId?: string | null } & { [F in FieldName]?: string | number | boolean | null };
@@ -14,15 +16,30 @@ export type CustomerInputShape = { customerId?: string | null } & { [F in FieldN
 const SCALAR_OF_KIND = { yesNo: 'Boolean', flag01: 'Boolean', months: 'Int', money: 'Float' } as const;
 
 export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput').implement({
-  description:
-    'One customer, with the data set\'s columns in camelCase. Rules beyond types: tenure 0–' + `${MAX_TENURE_MONTHS}; charges finite, ≥ 0 and at most ${MAX_CHARGE}; ` +
-    'multipleLines is NO_PHONE_SERVICE exactly when phoneService is false; every add-on is NO_INTERNET_SERVICE exactly when internetService is NO.',
+  description: [
+    "One customer, with the data set's columns in camelCase. Rules beyond the types (BAD_USER_INPUT, naming each field that breaks one):",
+    `- tenure 0–${MAX_TENURE_MONTHS};`,
+    `- charges finite, ≥ 0 and at most ${MAX_CHARGE};`,
+    '- totalCharges must be sent, although its type lets it be left out: null (not yet billed) only when tenure is 0;',
+    '- multipleLines is NO_PHONE_SERVICE exactly when phoneService is false;',
+    '- every add-on is NO_INTERNET_SERVICE exactly when internetService is NO;',
+    `- customerId at most ${CUSTOMER_ID_MAX_LENGTH} characters.`,
+  ].join('\n'),
   fields: (t) => {
     const fields: Record<string, unknown> = {
-      customerId: t.string({ required: false, description: `Caller's customer id (at most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points), echoed back in the prediction. Not a model feature.` }),
+      customerId: t.string({
+        required: false,
+        description:
+          `Caller's customer id, echoed back in the prediction; not a model feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as ` +
+          `Unicode code points (BAD_USER_INPUT beyond); a variable string over ${grouped(VARIABLE_LIMITS.maxStringChars)} characters is refused ` +
+          'before GraphQL runs, as application/problem+json (see Mutation).',
+      }),
     };
     for (const f of CUSTOMER_FIELDS) {
-      const opts = { required: !(f.kind === 'money' && f.nullable), description: f.description };
+      const nullable = f.kind === 'money' && f.nullable;
+      // Nullable in GraphQL, so generated client types make it optional; leaving it out is refused (customerFromInput).
+      const description = nullable ? `Required, although nullable: send null explicitly, leaving it out is refused. ${f.description}` : f.description;
+      const opts = { required: !nullable, description };
       const type = f.kind === 'enum' ? contractEnums[f.enumName] : SCALAR_OF_KIND[f.kind];
       fields[f.field] = t.field({ type, ...opts });
     }
