@@ -42,11 +42,17 @@ const ReloadResult = builder
 builder.mutationField('reloadModel', (t) =>
   t.field({
     type: ReloadResult,
-    description:
-      'Admin only (Authorization: Bearer ADMIN_TOKEN). Checks the model source now; a new model is loaded, verified and warmed up ' +
-      'beside the current one, then swapped in. A model that fails verification is rejected and the current one keeps serving ' +
-      '(error code MODEL_BUNDLE_INVALID, HTTP 422; MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502, when MLflow cannot provide it). ' +
-      'FORBIDDEN (HTTP 403) without the admin token; MODEL_NOT_READY (HTTP 503) while the gateway starts or shuts down.',
+    description: [
+      'Admin only (Authorization: Bearer ADMIN_TOKEN). Checks the model source now, answering before REQUEST_TIMEOUT_MS:',
+      '- MLflow configured (MLFLOW_TRACKING_URI and MODEL_URI): loads the model MODEL_URI names now, verifies it and warms it up beside ' +
+        'the serving one, and swaps it in if it is another model (changed: true).',
+      '- Serving the packaged bundle (no MLflow configured): changes nothing (changed: false). MODEL_DIR is read at start-up only: ' +
+        'restart the gateway to serve a rebuilt bundle.',
+      // One list: a line after a list item, without a blank line, would continue that item.
+      '- Errors, after which the serving model keeps serving: MODEL_BUNDLE_INVALID, HTTP 422, when the new model fails verification; ' +
+        'MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502, when MLflow cannot provide it (not found; unreachable, refused, or too slow ' +
+        'for the deadline); FORBIDDEN (HTTP 403) without the admin token; MODEL_NOT_READY (HTTP 503) while the gateway starts or shuts down.',
+    ].join('\n'),
     resolve: async (_root, _args, ctx) => {
       if (!ctx.request.isAdmin) throw forbidden('reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN> (and set ADMIN_TOKEN on the gateway)');
       try {
