@@ -3,7 +3,7 @@
  * threshold and features. This is what auditors read.
  */
 import type { EncodedFeature, FeatureSpec } from '../bundle/manifest.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS } from '../errors.js';
 import type { ChurnModel, ParityReport } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { gatewayFailure } from './errors.js';
@@ -32,9 +32,12 @@ const Param = builder.objectRef<KeyValue<string>>('Param').implement({
 });
 
 const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
-  description:
-    'A metric of the training run, as logged to MLflow; its name says what it was measured on (test_: the held-out test split; ' +
-    'validation_: the validation slice; cv_: cross-validation on the training part).',
+  description: [
+    'A metric of the training run, as logged to MLflow. By name:',
+    '- test_…: on the held-out test split; validation_…: on the validation slice; cv_…: cross-validation on the training part;',
+    '- threshold: the decision threshold (ModelInfo.threshold);',
+    "- parity_max_abs_diff: training's own check of the ONNX model against xgboost (largest |Δp|), not this gateway's (ModelInfo.parity.maxAbsDiff).",
+  ].join('\n'),
   fields: (t) => ({
     key: t.exposeString('key', { description: 'Metric name, e.g. test_roc_auc.' }),
     value: t.exposeFloat('value', { description: 'Metric value, unrounded, as logged (from MLflow: the latest value logged under the key).' }),
@@ -44,16 +47,24 @@ const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
 const Feature = builder.objectRef<FeatureShape>('Feature').implement({
   description: 'An input column the model reads, in data set vocabulary.',
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'Data set column name, e.g. Contract.' }),
+    name: t.exposeString('name', { description: 'Data set column name, e.g. Contract; the CustomerInput field is the same name in camelCase (contract, seniorCitizen, streamingTV).' }),
     kind: t.exposeString('kind', { description: 'categorical, integer or number (as in the bundle manifest).' }),
     allowedValues: t.stringList({
       nullable: true,
-      description: 'The values the column may take, as strings: categories, or "0"/"1" for a 0/1 integer column; null for a free number.',
+      description:
+        'The values the column may take, as the data set writes them, not as CustomerInput takes them: "Month-to-month" is MONTH_TO_MONTH ' +
+        'there (each category is an enum value), "Yes"/"No" is true/false, and SeniorCitizen\'s "0"/"1" is false/true. Null for a free number.',
       resolve: (c) => c.allowedValues ?? null,
     }),
     nullable: t.boolean({ description: 'Whether the column may be null (TotalCharges: not yet billed).', resolve: (c) => c.nullable ?? false }),
-    observedMin: t.float({ nullable: true, description: 'Smallest value in the training part of the data (numbers only).', resolve: (c) => c.observedMin ?? null }),
-    observedMax: t.float({ nullable: true, description: 'Largest value in the training part of the data (numbers only).', resolve: (c) => c.observedMax ?? null }),
+    observedMin: t.float({
+      nullable: true,
+      description:
+        'Smallest value the model saw for this column in the training part of the data; null for categorical and 0/1 columns. For a nullable ' +
+        "column it includes the value a null is encoded as (EncodedFeature.nullAs): TotalCharges' 0 stands for the customers not yet billed, not a billed total of 0.",
+      resolve: (c) => c.observedMin ?? null,
+    }),
+    observedMax: t.float({ nullable: true, description: 'Largest value the model saw for this column in the training part of the data; null for categorical and 0/1 columns.', resolve: (c) => c.observedMax ?? null }),
   }),
 });
 
@@ -178,9 +189,13 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     source: t.field({ type: ModelSourceEnum, description: 'Where the model was loaded from.', resolve: (m) => m.lineage.source }),
     notice: t.string({
       nullable: true,
-      description:
-        'Set when the gateway serves something other than what it was configured for: MLflow unreachable at start-up, so the bundle is served; or the alias names a version that could not be loaded, or none, while this model keeps serving. ' +
-          'Also set while the MLflow run that trained this model, or its experiment, is deleted (restorable until mlflow gc), or once MLflow no longer has the run: the model still serves, but its record is going or gone.',
+      description: [
+        'What the operator should know about the serving model; null when nothing is to be said. Set when:',
+        '- MLflow was unreachable at start-up, so the bundle is served;',
+        '- the alias names a version that could not be loaded, or none, and this model keeps serving;',
+        '- the MLflow run that trained this model, or its experiment, is deleted (restorable until mlflow gc), or MLflow no longer has ' +
+          'the run: the model still serves, but its record is going or gone.',
+      ].join('\n'),
       resolve: (m, _args, ctx) => ctx.admin.noticeFor(m),
     }),
     trainedAt: t.string({
@@ -263,7 +278,7 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
 builder.queryField('modelInfo', (t) =>
   t.field({
     type: ModelInfo,
-    description: 'The model that is serving right now, with its full lineage. MODEL_NOT_READY (HTTP 503) before the first model is warmed up.',
+    description: `The model that is serving right now, with its full lineage. MODEL_NOT_READY (HTTP 503) before the first model is warmed up, with Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}.`,
     resolve: (_root, _args, ctx) => {
       try {
         return ctx.predictor.model;

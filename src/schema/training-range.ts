@@ -20,7 +20,11 @@ export const TrainingRangeNote = builder.objectRef<TrainingRangeNoteShape>('Trai
   fields: (t) => ({
     field: t.exposeString('field', { description: 'The CustomerInput field, e.g. tenure.' }),
     value: t.exposeFloat('value', { description: 'The value sent.' }),
-    observedMin: t.exposeFloat('observedMin', { description: 'Smallest value of the column in the training data (ModelInfo.features.observedMin of the model that computed the prediction).' }),
+    observedMin: t.exposeFloat('observedMin', {
+      description:
+        'Smallest value of the column in the training data (ModelInfo.features.observedMin of the model that computed the prediction; ' +
+        'for a nullable column it includes the value a null is encoded as).',
+    }),
     observedMax: t.exposeFloat('observedMax', { description: 'Largest value of the column in the training data (ModelInfo.features.observedMax of the model that computed the prediction).' }),
   }),
 });
