@@ -86,6 +86,18 @@ const INTERNET_NO: CustomerRecord['InternetService'] = CONTRACT_ENUMS.InternetSe
 const NO_INTERNET_SERVICE: CustomerRecord['OnlineSecurity'] = CONTRACT_ENUMS.AddOn.NO_INTERNET_SERVICE;
 const WILL_CHURN_RISK: RiskLevel = 'HIGH';
 
+/** What the version of a model is, in REST's answers and GET /. */
+const VERSION_TEXT =
+  'its registry version, or `run-` followed by its MLflow run id when it has none (never registered, or loaded by a runs:/ URI)';
+
+/**
+ * That the numeric columns are accepted beyond the training data's range, in REST's words: the
+ * ranges are the serving model's (its manifest), which this document is not built from.
+ */
+const EXTRAPOLATION_TEXT =
+  'Values beyond the range the model was trained on are accepted and scored by extrapolation, and the answer does not flag them. ' +
+  "The serving model's ranges are in GraphQL's modelInfo { features { name observedMin observedMax } }, and GraphQL predictions list the inputs beyond them.";
+
 /**
  * A customer every rule accepts: each categorical column's first allowed value ("Yes", "DSL",
  * "Month-to-month", …), SeniorCitizen 0, tenure and charges `numbers`. Checked by the rules.
@@ -137,11 +149,11 @@ function columnSchema(f: CustomerField): JsonObject {
         description: `${description}: 0 or 1 (not true/false, not a string). Optional: ${DEFAULTS.SeniorCitizen} when left out, which the answer names in defaults_applied.`,
       };
     case 'months':
-      return { type: 'integer', minimum: 0, maximum: MAX_TENURE_MONTHS, description: `${description}.` };
+      return { type: 'integer', minimum: 0, maximum: MAX_TENURE_MONTHS, description: `${description}. ${EXTRAPOLATION_TEXT}` };
     case 'money':
       return f.nullable
-        ? { type: ['number', 'null'], minimum: 0, maximum: MAX_CHARGE, description: `${description}. Required: send null for not yet billed, it is never assumed.` }
-        : { type: 'number', minimum: 0, maximum: MAX_CHARGE, description: `${description}.` };
+        ? { type: ['number', 'null'], minimum: 0, maximum: MAX_CHARGE, description: `${description}. Required: send null for not yet billed, it is never assumed. ${EXTRAPOLATION_TEXT}` }
+        : { type: 'number', minimum: 0, maximum: MAX_CHARGE, description: `${description}. ${EXTRAPOLATION_TEXT}` };
   }
 }
 
@@ -208,7 +220,7 @@ function answerSchema(): JsonObject {
     },
     churn_probability: { type: 'number', minimum: 0, maximum: 1, description: 'Probability that the customer churns.' },
     threshold: { type: 'number', minimum: 0, maximum: 1, description: "The decision threshold of the model that answered (the model bundle's, chosen on validation data at training time)." },
-    model_version: { type: 'string', description: 'Version of the model that answered (registry version, or run-<id> when unregistered).' },
+    model_version: { type: 'string', description: `Version of the model that answered: ${VERSION_TEXT}.` },
     risk_level: {
       type: 'string',
       enum: risk.values,
@@ -235,7 +247,9 @@ function answerSchema(): JsonObject {
   }
   return {
     type: 'object',
-    description: `The prediction for one customer. "prediction" is the first key, as the old prototype's callers read it; risk_level, customerID and defaults_applied are additions.`,
+    description:
+      `The prediction for one customer. "prediction" is the first key, as the old prototype's callers read it; risk_level, customerID and defaults_applied are additions. ` +
+      'It does not say when an input lies beyond the range the model was trained on, where the probability is an extrapolation (GraphQL predictions do).',
     properties: Object.fromEntries(written.map((k) => [k, described[k] as JsonObject])),
     required: Object.keys(fewest),
     additionalProperties: false,
@@ -270,7 +284,12 @@ function problemSchema(status: number, detail: string, errors: 'never' | 'option
               items: {
                 type: 'object',
                 properties: {
-                  path: { type: 'string', description: 'Where: a column (`tenure`), a customer of an array (`[3].Contract`), or `(body)`.' },
+                  path: {
+                    type: 'string',
+                    description:
+                      'Where: a column of a single customer (`tenure`); a column of a customer in an array (`[3].Contract`); a whole customer ' +
+                      'of an array (`[3]`: its unknown fields); or `(body)`: the body itself, or a single customer\'s unknown fields.',
+                  },
                   message: { type: 'string', description: 'What is wrong and what is allowed.' },
                 },
                 required: ['path', 'message'],
@@ -293,7 +312,7 @@ function healthSchemas(): Record<string, JsonObject> {
   const source = graphqlEnum('ModelSource');
   const model: Record<string, JsonObject> = {
     model: { type: 'string', description: 'Registered model name.' },
-    version: { type: 'string', description: 'Version of the serving model (registry version, or run-<id>).' },
+    version: { type: 'string', description: `Version of the serving model: ${VERSION_TEXT}.` },
     runId: { type: 'string', description: 'MLflow run that trained it.' },
     source: { type: 'string', enum: source.values, description: source.description },
     notice: {
@@ -405,7 +424,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             },
             '400': {
               description:
-                'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract (errors names each field as `[i].Column` and what is allowed), ' +
+                'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract ' +
+                '(errors names each problem\'s place, `tenure` in a single customer or `[3].Contract` in an array, and what is allowed), ' +
                 `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
               headers: problemHeaders,
               content: problemContent('BadRequestProblem'),
