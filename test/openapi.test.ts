@@ -448,6 +448,23 @@ describe('POST /predict against its request schema', () => {
     expect(answer(prediction), committed.errorsText(answer.errors)).toBe(true);
     expect(healthy(health), committed.errorsText(healthy.errors)).toBe(true);
   });
+
+  it("has the README's REST body as its customer example, and each example's documented answer is the gateway's, in full", async () => {
+    type Examples = Record<string, { value: unknown }>;
+    const post = (served['paths'] as Record<string, { post: { requestBody: { content: Record<string, { examples: Examples }> }; responses: Record<string, { content: Record<string, { examples: Examples }> }> } }>)['/predict']?.post;
+    const sent = post?.requestBody.content['application/json']?.examples ?? {};
+    const answered = post?.responses['200']?.content['application/json']?.examples ?? {};
+    const readmeBody = /curl -s localhost:8000\/predict [^\n]*-d '([^']*)'/.exec(readFileSync(`${REPO_ROOT}README.md`, 'utf8'))?.[1];
+    expect(readmeBody, "README.md's REST example (curl -s localhost:8000/predict … -d '…')").toBeDefined();
+    expect(sent['customer']?.value).toEqual(JSON.parse(readmeBody as string));
+    expect(Object.keys(answered).sort()).toEqual(Object.keys(sent).sort());
+    for (const [name, example] of Object.entries(sent)) {
+      const answer = await send('POST', '/predict', JSON.stringify(example.value));
+      expect(answer.status, `${name}: ${answer.text}`).toBe(200);
+      // As text: the keys in the gateway's order and every digit of the probability.
+      expect(JSON.stringify(answered[name]?.value), name).toBe(answer.text);
+    }
+  });
 });
 
 // ---- the answer schemas are as tight as the answers -----------------------------------------

@@ -86,6 +86,44 @@ const INTERNET_NO: CustomerRecord['InternetService'] = CONTRACT_ENUMS.InternetSe
 const NO_INTERNET_SERVICE: CustomerRecord['OnlineSecurity'] = CONTRACT_ENUMS.AddOn.NO_INTERNET_SERVICE;
 const WILL_CHURN_RISK: RiskLevel = 'HIGH';
 
+/**
+ * The examples: the data set's first row (customerID 7590-VHVEG) as README.md's REST example
+ * sends it (SeniorCitizen left out, so the answer shows defaults_applied), in a batch with its id
+ * and beside a customer not yet billed, and the answers the bundled model gives them, in full.
+ * test/openapi.test.ts checks the customer is the README's body and sends each example to the
+ * gateway: a retrained bundle fails there until these answers are updated.
+ */
+const EXAMPLE_CUSTOMER = {
+  gender: 'Female',
+  Partner: 'Yes',
+  Dependents: 'No',
+  tenure: 1,
+  PhoneService: 'No',
+  MultipleLines: 'No phone service',
+  InternetService: 'DSL',
+  OnlineSecurity: 'No',
+  OnlineBackup: 'Yes',
+  DeviceProtection: 'No',
+  TechSupport: 'No',
+  StreamingTV: 'No',
+  StreamingMovies: 'No',
+  Contract: 'Month-to-month',
+  PaperlessBilling: 'Yes',
+  PaymentMethod: 'Electronic check',
+  MonthlyCharges: 29.85,
+  TotalCharges: 29.85,
+} satisfies Omit<CustomerRecord, 'SeniorCitizen'>;
+const EXAMPLE_BATCH: Json[] = [
+  { customerID: '7590-VHVEG', ...EXAMPLE_CUSTOMER },
+  { customerID: null, ...EXAMPLE_CUSTOMER, tenure: 0, TotalCharges: null },
+];
+// Written out, keys in the order the gateway writes them: Swagger UI shows them as they are here.
+const EXAMPLE_ANSWER = { prediction: 'Likely to churn', churn_probability: 0.7200711965560913, threshold: 0.375, model_version: '2', risk_level: 'HIGH', defaults_applied: { SeniorCitizen: 0 } };
+const EXAMPLE_BATCH_ANSWERS: Json[] = [
+  { prediction: 'Likely to churn', churn_probability: 0.7200711965560913, threshold: 0.375, model_version: '2', risk_level: 'HIGH', customerID: '7590-VHVEG', defaults_applied: { SeniorCitizen: 0 } },
+  { prediction: 'Likely to churn', churn_probability: 0.652256429195404, threshold: 0.375, model_version: '2', risk_level: 'HIGH', defaults_applied: { SeniorCitizen: 0 } },
+];
+
 /** What the version of a model is, in REST's answers and GET /. */
 const VERSION_TEXT =
   'its registry version, or `run-` followed by its MLflow run id when it has none (never registered, or loaded by a runs:/ URI)';
@@ -356,7 +394,6 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
   const { MAX_BATCH: maxBatch, BODY_LIMIT_BYTES: bodyLimit } = settings;
   // Configurable: the committed schema/openapi.json states the defaults, GET /openapi.json the serving gateway's settings.
   const setting = (name: 'MAX_BATCH' | 'BODY_LIMIT_BYTES') => `${name}, configurable, default ${DEFAULT_SETTINGS[name]}; GET ${OPENAPI_PATH} states the serving gateway's value`;
-  const example = { customerID: '7590-VHVEG', ...exampleRecord({ tenure: 12, MonthlyCharges: 70.35, TotalCharges: 844.2 }) };
   const healthHeaders = { 'cache-control': ref('headers', 'CacheControlNoStore'), ...REQUEST_ID_HEADER };
   // Every problem answer is no-store (sendProblem, http.ts).
   const problemHeaders = healthHeaders;
@@ -410,8 +447,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               'application/json': {
                 schema: ref('schemas', 'PredictRequest'),
                 examples: {
-                  customer: { summary: 'One customer', value: example },
-                  batch: { summary: 'An array of customers', value: [example, { ...example, customerID: null, TotalCharges: null, tenure: 0 }] },
+                  customer: { summary: 'One customer: the data set\'s first row (customerID 7590-VHVEG), without its id', value: EXAMPLE_CUSTOMER },
+                  batch: { summary: 'An array of customers: that row with its id, and a customer not billed yet', value: EXAMPLE_BATCH },
                 },
               },
             },
@@ -420,7 +457,15 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             '200': {
               description: 'Scored: an object for a customer, an array of objects (same order, same length) for an array.',
               headers: REQUEST_ID_HEADER,
-              content: { 'application/json': { schema: ref('schemas', 'PredictResponse') } },
+              content: {
+                'application/json': {
+                  schema: ref('schemas', 'PredictResponse'),
+                  examples: {
+                    customer: { summary: 'The answer to the customer example, from the model bundled with the gateway', value: EXAMPLE_ANSWER },
+                    batch: { summary: 'The answer to the batch example, from the model bundled with the gateway', value: EXAMPLE_BATCH_ANSWERS },
+                  },
+                },
+              },
             },
             '400': {
               description:
