@@ -595,12 +595,13 @@ describe('the other documented answers', () => {
       const slot = new ModelSlot();
       app = createApp({ config, log, slot, metrics, predictor: new Predictor(slot, metrics), admin: new ModelAdmin(slot, null, log, metrics) });
       server = createServer({ ServerResponse: app.Response }, app.handle).listen(0, '127.0.0.1');
+      server.on('checkContinue', app.handleExpectingContinue); // as server.ts does
       await new Promise((r) => server.once('listening', r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-    it('503 starting on GET /, 503 MODEL_NOT_READY with Retry-After on POST /predict, 408 for a body that stalls, then 503 draining', async () => {
+    it('503 starting on GET /, 503 MODEL_NOT_READY with Retry-After on POST /predict, 408 for a body that stalls, then 503 draining, and 503 shutting down to a body not yet sent', async () => {
       const starting = await fetch(`${url}/`);
       const startingAnswer = { status: starting.status, headers: starting.headers, text: '', json: (await starting.json()) as unknown };
       expect(startingAnswer.json).toEqual({ status: 'starting' });
@@ -618,6 +619,33 @@ describe('the other documented answers', () => {
       const drainingAnswer = { status: draining.status, headers: draining.headers, text: '', json: (await draining.json()) as unknown };
       expect(drainingAnswer.json).toEqual({ status: 'draining' });
       expectDocumented(drainingAnswer, '/', 'get');
+      // Waiting for 100 Continue while the gateway shuts down: refused before its body is sent.
+      const body = JSON.stringify(LEGACY_PAYLOAD);
+      const unread = await raw(url, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+      expect([unread.status, unread.headers.get('retry-after')]).toEqual([503, '1']);
+      expect((unread.json as { detail: string }).detail).toContain('shutting down');
+      expectDocumented(unread, '/predict', 'post');
     });
+  });
+
+  it('500 for a failure the gateway does not expect, with the request id to quote', async () => {
+    const config = loadConfig({ MAX_BATCH: String(MAX_BATCH), BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) });
+    const log = createLogger('silent');
+    const metrics = new GatewayMetrics();
+    const slot = new ModelSlot();
+    const predictor = new Predictor(slot, metrics);
+    predictor.predict = () => Promise.reject(new Error('a fault no code expects'));
+    const faulty = createApp({ config, log, slot, metrics, predictor, admin: new ModelAdmin(slot, null, log, metrics) });
+    const server = createServer({ ServerResponse: faulty.Response }, faulty.handle).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });
+      const answer = { status: res.status, headers: res.headers, text: '', json: (await res.json()) as unknown };
+      expect(answer.status).toBe(500);
+      expect((answer.json as { requestId: string }).requestId).toBe(res.headers.get('x-request-id'));
+      expectDocumented(answer, '/predict', 'post');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

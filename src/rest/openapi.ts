@@ -495,10 +495,16 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               headers: problemHeaders,
               content: problemContent('NotImplementedProblem'),
             },
+            '500': {
+              description: 'A failure the gateway does not expect (a fault in it, not in the request): quote the answer\'s requestId when reporting it; the gateway logs the cause under it.',
+              headers: problemHeaders,
+              content: problemContent('InternalServerErrorProblem'),
+            },
             '503': {
               description:
-                'Try again: no model is warmed up yet (detail starts MODEL_NOT_READY), inference failed (INFERENCE_FAILED), or the gateway holds too many request bodies at once ' +
-                '(MAX_BODY_BYTES_IN_FLIGHT): these come with Retry-After. No answer within REQUEST_TIMEOUT_MS (REQUEST_TIMEOUT): no Retry-After, and the connection closes.',
+                'Try again: no model is warmed up yet (detail starts MODEL_NOT_READY), inference failed (INFERENCE_FAILED), the gateway holds too many request bodies at once ' +
+                '(MAX_BODY_BYTES_IN_FLIGHT), or it is shutting down and the request waited for 100 Continue (Expect: 100-continue; its body is not read): ' +
+                'these come with Retry-After. No answer within REQUEST_TIMEOUT_MS (REQUEST_TIMEOUT): no Retry-After, and the connection closes.',
               headers: retryAfter,
               content: problemContent('ServiceUnavailableProblem'),
             },
@@ -566,6 +572,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
         RequestTimeoutProblem: problemSchema(408, 'The request body did not arrive in time.', 'never'),
         PayloadTooLargeProblem: problemSchema(413, 'The body is over BODY_LIMIT_BYTES.', 'never'),
         UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8, uncompressed.', 'never'),
+        InternalServerErrorProblem: problemSchema(500, 'A failure the gateway does not expect; requestId names it in the logs.', 'never'),
         NotImplementedProblem: problemSchema(501, 'A transfer coding the gateway does not decode.', 'never'),
         ServiceUnavailableProblem: problemSchema(503, 'Repeat the request later (Retry-After, when sent, says when).', 'never'),
         ...healthSchemas(),
