@@ -449,20 +449,19 @@ describe('POST /predict against its request schema', () => {
     expect(healthy(health), committed.errorsText(healthy.errors)).toBe(true);
   });
 
-  it("has the README's REST body as its customer example, and each example's documented answer is the gateway's, in full", async () => {
-    type Examples = Record<string, { value: unknown }>;
-    const post = (served['paths'] as Record<string, { post: { requestBody: { content: Record<string, { examples: Examples }> }; responses: Record<string, { content: Record<string, { examples: Examples }> }> } }>)['/predict']?.post;
+  it("has the README's REST body as its customer example, answered as documented, in full; the other examples are answered 200", async () => {
+    const post = (served['paths'] as Record<string, { post: { requestBody: { content: Record<string, { examples: Record<string, { value: unknown }> }> }; responses: Record<string, { content: Record<string, { example: unknown }> }> } }>)['/predict']?.post;
     const sent = post?.requestBody.content['application/json']?.examples ?? {};
-    const answered = post?.responses['200']?.content['application/json']?.examples ?? {};
     const readmeBody = /curl -s localhost:8000\/predict [^\n]*-d '([^']*)'/.exec(readFileSync(`${REPO_ROOT}README.md`, 'utf8'))?.[1];
     expect(readmeBody, "README.md's REST example (curl -s localhost:8000/predict … -d '…')").toBeDefined();
+    // The first: the one Swagger UI puts in "Try it out".
+    expect(Object.keys(sent)[0]).toBe('customer');
     expect(sent['customer']?.value).toEqual(JSON.parse(readmeBody as string));
-    expect(Object.keys(answered).sort()).toEqual(Object.keys(sent).sort());
     for (const [name, example] of Object.entries(sent)) {
       const answer = await send('POST', '/predict', JSON.stringify(example.value));
       expect(answer.status, `${name}: ${answer.text}`).toBe(200);
       // As text: the keys in the gateway's order and every digit of the probability.
-      expect(JSON.stringify(answered[name]?.value), name).toBe(answer.text);
+      if (name === 'customer') expect(JSON.stringify(post?.responses['200']?.content['application/json']?.example)).toBe(answer.text);
     }
   });
 });

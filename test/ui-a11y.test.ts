@@ -401,7 +401,9 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     await page.keyboard.press('Enter');
     // The request body, named, holds the document's first example; Execute sends it.
     await tabTo('Request body');
-    expect(JSON.parse(await page.locator('#operations-predictions-predict textarea.body-param__text').inputValue())).toMatchObject({ customerID: expect.any(String) });
+    const openapi = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as { paths: Record<string, { post: { requestBody: { content: Record<string, { examples: Record<string, { value: unknown }> }> } } }> };
+    const [first] = Object.values(openapi.paths['/predict']?.post.requestBody.content['application/json']?.examples ?? {});
+    expect(JSON.parse(await page.locator('#operations-predictions-predict textarea.body-param__text').inputValue())).toEqual(first?.value);
     await tabTo('Execute');
     await page.keyboard.press('Enter');
     const live = page.locator('#operations-predictions-predict .live-responses-table .response');
