@@ -34,6 +34,12 @@ if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
   usage
   exit 0
 fi
+# It takes no arguments: a mistyped --help must not roll production.
+if (($# > 0)); then
+  echo "ecs-deploy.sh: unknown argument: $1 (it takes no arguments; the settings are environment variables)" >&2
+  usage >&2
+  exit 2
+fi
 required=(ECS_CLUSTER ECS_SERVICE ECS_TASK_FAMILY ECS_CONTAINER_NAME IMAGE)
 missing=()
 for name in "${required[@]}"; do

@@ -266,6 +266,16 @@ describe('scripts/ecs-deploy.sh', () => {
     }
   });
 
+  it('refuses any other argument with the usage, every variable set, and asks AWS nothing', () => {
+    for (const arg of ['--hlep', 'help', '-x']) {
+      const r = run([[deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]], { args: [arg] });
+      expect(r.status, arg).toBe(2);
+      expect(r.stderr).toContain(`ecs-deploy.sh: unknown argument: ${arg} (it takes no arguments`);
+      expect(r.stderr).toContain('usage: ');
+      expect(r.calls, arg).toBe('');
+    }
+  });
+
   it('names every required variable that is not set, with the usage, and asks AWS nothing', () => {
     const r = run([], { env: { ECS_SERVICE: '', ECS_CONTAINER_NAME: '', IMAGE: '' } });
     expect(r.status).toBe(2);
