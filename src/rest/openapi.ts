@@ -410,7 +410,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       description:
         'The REST routes of the churn prediction gateway: POST /predict, the old prototype\'s contract, and GET / for the load balancer. ' +
         'GraphQL (predict, predictBatch, modelInfo) is at [/graphql](/graphql), described by its own schema (introspection, or schema/schema.graphql in the repository); ' +
-        `${pagesLinked}. Every answer carries x-request-id.`,
+        `${pagesLinked}. Every answer the gateway writes carries x-request-id (Node's own 400 for a request it cannot parse and 408 for headers not received in time carry none).`,
     },
     // Swagger UI (/docs) groups operations by tag: without them, under a heading "default".
     tags: [

@@ -36,7 +36,7 @@ builder.mutationType({
   description: [
     'Predictions (mutations because each is a logged, metered act of scoring) and model administration.',
     '',
-    `Limits on a document (defaults; the operator may change all but the directives): depth ${GRAPHQL_MAX_DEPTH}, ${GRAPHQL_MAX_ALIASES} aliases, ` +
+    `Limits on a document (defaults; the operator may change depth, aliases, tokens and cost; the directives and the character limit are fixed): depth ${GRAPHQL_MAX_DEPTH}, ${GRAPHQL_MAX_ALIASES} aliases, ` +
       `${grouped(GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(GRAPHQL_MAX_COST)}, ${MAX_DIRECTIVES} directives (beyond: GRAPHQL_PARSE_FAILED, HTTP 400), ` +
       `and ${grouped(MAX_DOCUMENT_CHARS)} characters (beyond: a 400 problem, below).`,
     '',

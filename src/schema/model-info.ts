@@ -53,7 +53,9 @@ const Feature = builder.objectRef<FeatureShape>('Feature').implement({
       nullable: true,
       description:
         'The values the column may take, as the data set writes them, not as CustomerInput takes them: "Month-to-month" is MONTH_TO_MONTH ' +
-        'there (each category is an enum value), "Yes"/"No" is true/false, and SeniorCitizen\'s "0"/"1" is false/true. Null for a free number.',
+        'there (each category is an enum value); "Yes"/"No" is true/false for the two-valued columns (Partner, Dependents, PhoneService, ' +
+        'PaperlessBilling) and YES/NO where the column has a third value (MultipleLines, the add-ons); SeniorCitizen\'s "0"/"1" is false/true. ' +
+        'Null for a free number.',
       resolve: (c) => c.allowedValues ?? null,
     }),
     nullable: t.boolean({ description: 'Whether the column may be null (TotalCharges: not yet billed).', resolve: (c) => c.nullable ?? false }),
