@@ -3,28 +3,13 @@
  * and the GraphQL CustomerInput.
  */
 import type { CustomerInput } from '../../src/generated/graphql.js';
+import { EXAMPLE_CUSTOMER } from '../../src/rest/openapi.js';
 
-/** The payload today's REST callers send (README example): 18 fields, no SeniorCitizen. */
-export const LEGACY_PAYLOAD = {
-  gender: 'Female',
-  Partner: 'Yes',
-  Dependents: 'No',
-  tenure: 1,
-  PhoneService: 'No',
-  MultipleLines: 'No phone service',
-  InternetService: 'DSL',
-  OnlineSecurity: 'No',
-  OnlineBackup: 'Yes',
-  DeviceProtection: 'No',
-  TechSupport: 'No',
-  StreamingTV: 'No',
-  StreamingMovies: 'No',
-  Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes',
-  PaymentMethod: 'Electronic check',
-  MonthlyCharges: 29.85,
-  TotalCharges: 29.85,
-} as const;
+/**
+ * The payload today's REST callers send (README example): 18 fields, no SeniorCitizen. It is the
+ * OpenAPI document's example, which test/openapi.test.ts checks is README.md's REST body.
+ */
+export const LEGACY_PAYLOAD = EXAMPLE_CUSTOMER;
 
 /** The same customer as GraphQL input. */
 export const GRAPHQL_CUSTOMER: CustomerInput = {
