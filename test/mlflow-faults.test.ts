@@ -169,6 +169,13 @@ async function servingVersion(gw: TestGateway): Promise<string | null | undefine
 }
 
 const champion = (version: string) => setAlias(mlflow.url, MODEL, 'champion', version);
+/** The gateway's log lines of failed model-source checks and of the source answering again, as read now. */
+function checkLines(gw: TestGateway): { failed: () => Record<string, unknown>[]; answersAgain: () => Record<string, unknown>[] } {
+  return {
+    failed: () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;')),
+    answersAgain: () => gw.logs.filter((l) => l['msg'] === 'model source answers again'),
+  };
+}
 const reload = (gw: TestGateway, headers: Record<string, string> = ADMIN) => gql(gw.url, ReloadModelDocument, {}, headers);
 
 /** The packaged bundle with its manifest changed by `edit` (the manifest carries no checksum of itself). */
@@ -523,8 +530,7 @@ describe('MLflow failing while the poller checks', () => {
   it('logs a failing check when it starts and when its cause changes, not at every poll, and says when MLflow answers again', async () => {
     await champion(v.one);
     const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '500' });
-    const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));
-    const answersAgain = () => gw.logs.filter((l) => l['msg'] === 'model source answers again');
+    const { failed, answersAgain } = checkLines(gw);
     const alias = /registered-models\/alias/;
     try {
       proxy.fault(alias, { kind: 'status', status: 503 });
@@ -559,8 +565,7 @@ describe('MLflow failing while the poller checks', () => {
 describe('MLflow failing while the poller reads the serving run (MODEL_URI naming a fixed version, whose lookup still answers)', () => {
   it('logs the failing check once and when MLflow answers again, and keeps the notice it had', async () => {
     const gw = await gateway({ MODEL_URI: `models:/${MODEL}/${v.one}`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '500' });
-    const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));
-    const answersAgain = () => gw.logs.filter((l) => l['msg'] === 'model source answers again');
+    const { failed, answersAgain } = checkLines(gw);
     const runs = /runs\/get/;
     try {
       proxy.fault(runs, { kind: 'status', status: 503 });
@@ -809,7 +814,7 @@ describe('a tracking URI that does not lead to MLflow\'s REST API', () => {
       expect(health.notice).toContain('the answer was: 404 Not Found Not Found The requested URL was not found on the server.');
       expect(health.notice).not.toMatch(/[<>\n]/);
 
-      const failed = () => gw.logs.filter((l) => String(l['msg']).startsWith('model source check failed;'));
+      const { failed } = checkLines(gw);
       await waitFor('the poller to check the alias', () => failed().length === 1);
       await sleep(300); // more polls
       const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
