@@ -1,4 +1,4 @@
-"""What every command-line entry point (`cli`, `tuning`, `candidates`, `split_study`) checks
+"""What every command-line entry point (`cli`, `tuning`, `candidates`, `split_study`, `group_report`) checks
 before any work, each failure one line on stderr naming the file and why, never a traceback.
 
 Returns: `resolve_path` (relative paths against the cwd, then the repo root), `data_file` (the
