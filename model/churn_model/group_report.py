@@ -2,15 +2,17 @@
 
 The bundle's model.onnx (what the gateway serves) scores the test split its training run held out, rebuilt
 from the split settings the manifest records, on the same data (the dataset's sha256 must be the manifest's).
-The whole split's confusion matrix must then be the manifest's, or nothing is written: the report describes
-the bundle's own evaluation, cut by group.
+The whole split's confusion matrix and ROC AUC must then be the manifest's, or nothing is written: the report
+describes the bundle's own evaluation, cut by group.
 
-For each value of the data set's demographic columns (gender, SeniorCitizen, Partner, Dependents): customers,
-churners, the churn rate against the mean probability (calibration in the large), the share flagged as likely
-to churn (`willChurn`), recall (churners flagged), the false positive rate (others flagged) and precision, each
-rate with its 95 % Wilson interval, and ROC AUC; per column, the largest gap between its groups. Then a
-counterfactual: every test customer scored again with only that column's value swapped (Female <-> Male,
-0 <-> 1, Yes <-> No), counting the decisions that change.
+For each value of the data set's demographic columns (gender, SeniorCitizen, Partner, Dependents, each with two
+values): customers, churners, the churn rate against the mean probability (calibration in the large), the share
+flagged as likely to churn (`willChurn`), recall (churners flagged), the false positive rate (others flagged) and
+precision, each rate with its 95 % Wilson interval, and ROC AUC with DeLong's 95 % interval; per column, the
+difference between its two groups (the second value's minus the first's, in sorted order) with Newcombe's 95 %
+interval. Then a counterfactual: every test customer scored again with only that column's value swapped
+(Female <-> Male, 0 <-> 1, No <-> Yes), counting the decisions that change, each way. A column the model does
+not read (still in the manifest's columns, as the gateway's contract requires) changes nothing.
 
 It selects nothing and changes nothing (not part of a training run):
     PYTHONPATH=model model/.venv/bin/python -m churn_model.group_report --data <csv> \\
@@ -21,23 +23,28 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 from scipy.stats import norm
-from sklearn.metrics import roc_auc_score
 
 from churn_model import entry, evaluate, features, train
 from churn_model.bundle import MANIFEST_FILE
 from churn_model.config import MODEL_DIR, SplitConfig
 from churn_model.data import Dataset, Record
+from churn_model.features import FeatureSpec
 
 DEMOGRAPHIC_COLUMNS = ("gender", "SeniorCitizen", "Partner", "Dependents")
 DEFAULT_BUNDLE = MODEL_DIR / "bundle"
 DEFAULT_OUT = MODEL_DIR / "results" / "group-report.json"
 Z95 = float(norm.ppf(0.975))
+RATES = ("flagged", "recall", "false_positive_rate", "precision")
+# The ONNX model's probabilities differ from xgboost's (which the manifest's AUC was computed on) by < 1e-5.
+AUC_TOLERANCE = 1e-6
 
 
 def wilson(successes: int, trials: int) -> list[float] | None:
@@ -54,107 +61,161 @@ def _rate(successes: int, trials: int) -> dict[str, Any]:
     return {"value": successes / trials if trials else None, "ci95": wilson(successes, trials)}
 
 
+def _auc(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    if y.sum() < 2 or (1 - y).sum() < 2:  # DeLong needs two of each class
+        return {"value": None, "ci95": None}
+    auc, se = evaluate.roc_auc_delong(y, p)
+    return {"value": auc, "ci95": [max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se)]}
+
+
 def group_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, Any]:
     """What the model does for one group of customers (labels `y`, probabilities `p`)."""
     flagged = p >= threshold
     churners, others = int(y.sum()), int((1 - y).sum())
     tp, fp = int((flagged & (y == 1)).sum()), int((flagged & (y == 0)).sum())
+    mean_p = float(p.mean()) if len(p) else None
     return {
         "customers": len(y), "churners": churners,
         "churn_rate": _rate(churners, len(y)),
-        "mean_probability": float(p.mean()) if len(p) else None,
+        "mean_probability": mean_p,
+        # Calibration in the large: above 0, the model puts the group's risk higher than it turned out.
+        "mean_probability_minus_churn_rate": None if mean_p is None else mean_p - churners / len(y),
         "flagged": _rate(tp + fp, len(y)),
         "recall": _rate(tp, churners),
         "false_positive_rate": _rate(fp, others),
         "precision": _rate(tp, tp + fp),
-        "roc_auc": float(roc_auc_score(y, p)) if churners and others else None,
+        "roc_auc": _auc(y, p),
     }
 
 
-def _gap(groups: dict[str, dict[str, Any]], read: Any) -> float | None:
-    values = [read(g) for g in groups.values()]
-    return max(values) - min(values) if all(v is not None for v in values) and len(values) > 1 else None
+def newcombe(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """b - a for two independent proportions with their Wilson intervals, and Newcombe's (1998, method 10) 95 %
+    interval for it; None where either has no value."""
+    if a["value"] is None or b["value"] is None:
+        return {"value": None, "ci95": None}
+    (la, ua), (lb, ub) = a["ci95"], b["ci95"]
+    d = b["value"] - a["value"]
+    return {"value": d, "ci95": [d - math.hypot(b["value"] - lb, ua - a["value"]),
+                                 d + math.hypot(ub - b["value"], a["value"] - la)]}
 
 
-def gaps(groups: dict[str, dict[str, Any]]) -> dict[str, float | None]:
-    """The largest difference between a column's groups, per measure (calibration: mean probability minus churn rate)."""
-    return {
-        "flagged": _gap(groups, lambda g: g["flagged"]["value"]),
-        "recall": _gap(groups, lambda g: g["recall"]["value"]),
-        "false_positive_rate": _gap(groups, lambda g: g["false_positive_rate"]["value"]),
-        "precision": _gap(groups, lambda g: g["precision"]["value"]),
-        "calibration": _gap(groups, lambda g: None if g["mean_probability"] is None
-                            else g["mean_probability"] - g["churn_rate"]["value"]),
-    }
+def differences(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The second group's measures minus the first's: rates with Newcombe's interval; calibration in the large
+    without one."""
+    diff: dict[str, Any] = {k: newcombe(first[k], second[k]) for k in RATES}
+    ca, cb = first["mean_probability_minus_churn_rate"], second["mean_probability_minus_churn_rate"]
+    diff["mean_probability_minus_churn_rate"] = None if ca is None or cb is None else cb - ca
+    return diff
 
 
-def swapped(records: list[Record], column: str, values: list[str], integer: bool) -> list[Record]:
+def swapped(records: list[Record], column: str, values: tuple[str | int, str | int]) -> list[Record]:
     """`records` with only `column`'s value exchanged for the other of its two `values`."""
-    a, b = (int(v) for v in values) if integer else values
+    a, b = values
     return [r | {column: b if r[column] == a else a} for r in records]
 
 
+@dataclass(frozen=True)
+class Manifest:
+    """What the report reads from manifest.json, checked when the bundle is opened."""
+    run_id: str
+    onnx_sha256: str
+    dataset_sha256: str
+    threshold: float
+    split: SplitConfig
+    confusion: dict[str, int]
+    test_roc_auc: float
+    feature_spec: FeatureSpec
+    # Each demographic column's two values in sorted order, typed as the data's records hold them.
+    values: dict[str, tuple[str | int, str | int]]
+
+    @staticmethod
+    def read(data: dict[str, Any]) -> Manifest:
+        params, metrics = data["params"], data["metrics"]
+        specs = {c["name"]: c for c in data["featureSpec"]["columns"]}
+        values: dict[str, tuple[str | int, str | int]] = {}
+        for column in DEMOGRAPHIC_COLUMNS:
+            allowed = sorted(specs[column]["allowedValues"])
+            if len(allowed) != 2:
+                raise ValueError(f"featureSpec column {column} has {len(allowed)} allowed values, not 2")
+            a, b = (int(v) for v in allowed) if specs[column]["kind"] == "integer" else (str(v) for v in allowed)
+            values[column] = (a, b)
+        return Manifest(
+            run_id=str(data["run"]["runId"]), onnx_sha256=str(data["onnx"]["sha256"]),
+            dataset_sha256=str(data["datasetSha256"]), threshold=float(data["threshold"]),
+            split=SplitConfig(test_size=float(params["test_size"]), validation_size=float(params["validation_size"]),
+                              random_state=int(params["random_state"]), cv_folds=int(params["cv_folds"])),
+            confusion={k: int(metrics[f"test_{k}"]) for k in ("tn", "fp", "fn", "tp")},
+            test_roc_auc=float(metrics["test_roc_auc"]), feature_spec=data["featureSpec"], values=values)
+
+
 class BundleModel:
-    """The bundle's manifest and its ONNX session."""
+    """The bundle's manifest and its ONNX session (KeyError, ValueError or onnxruntime's errors when it cannot be read)."""
 
     def __init__(self, folder: Path) -> None:
-        self.manifest: dict[str, Any] = json.loads((folder / MANIFEST_FILE).read_text())
-        onnx = self.manifest["onnx"]
+        raw = json.loads((folder / MANIFEST_FILE).read_text())
+        self.manifest = Manifest.read(raw)
+        onnx = raw["onnx"]
         self.session = ort.InferenceSession(str(folder / onnx["file"]), providers=["CPUExecutionProvider"])
-        self.io = (onnx["inputName"], onnx["outputName"], int(onnx["positiveClassIndex"]))
+        self.io = (str(onnx["inputName"]), str(onnx["outputName"]), int(onnx["positiveClassIndex"]))
 
     def probabilities(self, records: list[Record]) -> np.ndarray:
-        x = features.encode_records(records, self.manifest["featureSpec"])
+        x = features.encode_records(records, self.manifest.feature_spec)
         input_name, output_name, positive = self.io
         (probs,) = self.session.run([output_name], {input_name: x})
         return np.asarray(probs)[:, positive].astype(np.float64)
-
-    def split(self) -> SplitConfig:
-        params = self.manifest["params"]
-        return SplitConfig(test_size=float(params["test_size"]), validation_size=float(params["validation_size"]),
-                           random_state=int(params["random_state"]), cv_folds=int(params["cv_folds"]))
 
 
 class ReportError(RuntimeError):
     """The data or the bundle cannot give the bundle's own test split back."""
 
 
+def _counterfactual(model: BundleModel, records: list[Record], of: np.ndarray, p: np.ndarray, column: str
+                    ) -> dict[str, Any]:
+    """Per value: its customers scored again as the other value, the change in probability and in decision."""
+    threshold = model.manifest.threshold
+    values = model.manifest.values[column]
+    p_swapped = model.probabilities(swapped(records, column, values))
+    change, was, now = p_swapped - p, p >= threshold, p_swapped >= threshold
+    result: dict[str, Any] = {}
+    for value in values:
+        mine = of == str(value)
+        if mine.any():
+            result[str(value)] = {"customers": int(mine.sum()), "mean_change": float(change[mine].mean()),
+                                  "max_abs_change": float(np.abs(change[mine]).max()),
+                                  "newly_flagged": int((mine & now & ~was).sum()),
+                                  "no_longer_flagged": int((mine & was & ~now).sum())}
+    return result
+
+
 def report(dataset: Dataset, model: BundleModel) -> dict[str, Any]:
     """The bundle's test split by demographic group, and the counterfactual swaps (ReportError when the data or
     the manifest does not give the bundle's own evaluation back)."""
     manifest = model.manifest
-    if dataset.sha256 != manifest["datasetSha256"]:
-        raise ReportError(f"the bundle was trained on data with sha256 {manifest['datasetSha256']}; "
+    if dataset.sha256 != manifest.dataset_sha256:
+        raise ReportError(f"the bundle was trained on data with sha256 {manifest.dataset_sha256}; "
                           f"{dataset.path} has {dataset.sha256}")
     y_all = np.asarray(dataset.labels, dtype=np.int64)
-    test = train.split_indices(y_all, model.split()).test
+    test = train.split_indices(y_all, manifest.split).test
     records, y = [dataset.records[i] for i in test], y_all[test]
-    threshold = float(manifest["threshold"])
+    threshold = manifest.threshold
     p = model.probabilities(records)
     overall = group_metrics(y, p, threshold)
-    flagged = p >= threshold
-    confusion = evaluate.confusion(y, flagged.astype(int))
-    recorded = {k: int(manifest["metrics"][f"test_{k}"]) for k in confusion}
-    if confusion != recorded:
-        raise ReportError(f"the bundle's model on the rebuilt test split gives {confusion}, not the manifest's {recorded}")
-    specs = {c["name"]: c for c in manifest["featureSpec"]["columns"]}
+    confusion = evaluate.confusion(y, (p >= threshold).astype(int))
+    if confusion != manifest.confusion:
+        raise ReportError(f"the bundle's model on the rebuilt test split gives {confusion}, not the manifest's "
+                          f"{manifest.confusion}")
+    if abs(overall["roc_auc"]["value"] - manifest.test_roc_auc) > AUC_TOLERANCE:
+        raise ReportError(f"the bundle's model on the rebuilt test split has ROC AUC {overall['roc_auc']['value']}, "
+                          f"not the manifest's {manifest.test_roc_auc}")
     columns: dict[str, Any] = {}
     counterfactual: dict[str, Any] = {}
     for column in DEMOGRAPHIC_COLUMNS:
-        spec = specs[column]
-        integer = spec["kind"] == "integer"
-        values = [str(v) for v in spec["allowedValues"]]
         of = np.array([str(r[column]) for r in records])
-        groups = {v: group_metrics(y[of == v], p[of == v], threshold) for v in values}
-        columns[column] = {"groups": groups, "gaps": gaps(groups)}
-        p_swapped = model.probabilities(swapped(records, column, values, integer))
-        change, changed = p_swapped - p, (p_swapped >= threshold) != flagged
-        counterfactual[column] = {
-            v: {"customers": int((of == v).sum()), "mean_change": float(change[of == v].mean()),
-                "max_abs_change": float(np.abs(change[of == v]).max()),
-                "decisions_changed": int(changed[of == v].sum())}
-            for v in values if (of == v).any()}
-    return {"bundle": {"runId": manifest["run"]["runId"], "onnxSha256": manifest["onnx"]["sha256"]},
+        groups = {str(v): group_metrics(y[of == str(v)], p[of == str(v)], threshold) for v in manifest.values[column]}
+        first, second = (groups[str(v)] for v in manifest.values[column])
+        columns[column] = {"groups": groups, "second_minus_first": differences(first, second)}
+        counterfactual[column] = _counterfactual(model, records, of, p, column)
+    return {"bundle": {"runId": manifest.run_id, "onnxSha256": manifest.onnx_sha256},
             "datasetSha256": dataset.sha256, "threshold": threshold, "overall": overall,
             "columns": columns, "counterfactual": counterfactual}
 
@@ -166,38 +227,49 @@ def _pct(rate: dict[str, Any]) -> str:
     return f"{100 * rate['value']:.1f} ({100 * low:.0f}–{100 * high:.0f})"
 
 
-def _num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def _points(diff: dict[str, Any]) -> str:
+    if diff["value"] is None:
+        return "—"
+    low, high = diff["ci95"]
+    return f"{100 * diff['value']:+.1f} ({100 * low:+.1f} to {100 * high:+.1f})"
+
+
+def _auc_text(auc: dict[str, Any]) -> str:
+    return "—" if auc["value"] is None else f"{auc['value']:.3f} ({auc['ci95'][0]:.3f}–{auc['ci95'][1]:.3f})"
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The report's tables as model/README.md shows them (a test keeps the README's copy the same)."""
-    lines = ["| column = value | customers (churners) | churn rate % | mean probability | flagged % | recall % | "
-             "false positive rate % | precision % | ROC AUC |", "|---|---|---|---|---|---|---|---|---|"]
+    """The report's three tables as model/README.md shows them (a test keeps the README's copy the same). Columns in
+    DEMOGRAPHIC_COLUMNS' order and values sorted, as computed and as read back from the JSON (sorted keys)."""
+    columns = [(c, result["columns"][c]) for c in DEMOGRAPHIC_COLUMNS]
 
     def row(label: str, g: dict[str, Any]) -> str:
-        return (f"| {label} | {g['customers']} ({g['churners']}) | {_pct(g['churn_rate'])} | {_num(g['mean_probability'])} | "
+        return (f"| {label} | {g['customers']} ({g['churners']}) | {_pct(g['churn_rate'])} | {g['mean_probability']:.3f} | "
                 f"{_pct(g['flagged'])} | {_pct(g['recall'])} | {_pct(g['false_positive_rate'])} | "
-                f"{_pct(g['precision'])} | {_num(g['roc_auc'])} |")
-    # In DEMOGRAPHIC_COLUMNS' order and each column's values sorted, as printed and as read back from the JSON
-    # (written with sorted keys).
-    columns = [(c, result["columns"][c]) for c in DEMOGRAPHIC_COLUMNS]
-    lines.append(row("whole test split", result["overall"]))
+                f"{_pct(g['precision'])} | {_auc_text(g['roc_auc'])} |")
+    lines = ["| group | customers (churners) | churn rate % | mean probability | flagged % | recall % | "
+             "false positive rate % | precision % | ROC AUC |", "|---|---|---|---|---|---|---|---|---|",
+             row("whole test split", result["overall"])]
     for column, entry_ in columns:
         lines += [row(f"{column} = {value}", entry_["groups"][value]) for value in sorted(entry_["groups"])]
-    lines += ["", "| column | largest gap between its groups, points: flagged / recall / false positive rate / precision / "
-              "calibration (mean probability − churn rate) | swapped, decisions changed | swapped, mean / largest change "
-              "in probability |", "|---|---|---|---|"]
+
+    lines += ["", "| difference, points | flagged | recall | false positive rate | precision | "
+              "mean probability − churn rate |", "|---|---|---|---|---|---|"]
     for column, entry_ in columns:
-        gap = entry_["gaps"]
-        points = " / ".join(_num(None if gap[k] is None else 100 * gap[k], 1)
-                            for k in ("flagged", "recall", "false_positive_rate", "precision", "calibration"))
+        first, second = sorted(entry_["groups"])
+        d = entry_["second_minus_first"]
+        calibration = d["mean_probability_minus_churn_rate"]
+        lines.append(f"| {column}: {second} − {first} | " + " | ".join(_points(d[k]) for k in RATES)
+                     + f" | {'—' if calibration is None else f'{100 * calibration:+.1f}'} |")
+
+    lines += ["", "| scored as the other value | customers | mean change in probability | largest change | "
+              "newly flagged | no longer flagged |", "|---|---|---|---|---|---|"]
+    for column, _entry in columns:
         swaps = result["counterfactual"][column]
-        changed = sum(s["decisions_changed"] for s in swaps.values())
-        customers = sum(s["customers"] for s in swaps.values())
-        moves = "; ".join(f"{value}: {swaps[value]['mean_change']:+.4f} / {swaps[value]['max_abs_change']:.4f}"
-                          for value in sorted(swaps))
-        lines.append(f"| {column} | {points} | {changed} of {customers} | {moves} |")
+        for value in sorted(swaps):
+            s = swaps[value]
+            lines.append(f"| {column} = {value} | {s['customers']} | {s['mean_change']:+.4f} | {s['max_abs_change']:.4f} | "
+                         f"{s['newly_flagged']} | {s['no_longer_flagged']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -215,8 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     data = entry.data_file(args.data)
     try:
         model = BundleModel(folder)
-        model.split()
-    except Exception as err:  # noqa: BLE001 - a missing key, a bad number, onnxruntime's own errors (each its own class)
+    except Exception as err:  # noqa: BLE001 - a missing key, a bad value, onnxruntime's own errors (each its own class)
         raise entry.usage_error(f"cannot read the model bundle {folder}: {type(err).__name__}: {err}") from err
     try:
         result = report(entry.dataset(data), model)

@@ -1,10 +1,12 @@
 """The group report (churn_model.group_report): the committed bundle on its own test split, by demographic group."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -46,31 +48,44 @@ def test_group_metrics_counts_flags_at_the_threshold() -> None:
     assert g["precision"]["value"] == 2 / 3
     assert g["churn_rate"]["ci95"] == group_report.wilson(3, 8)
     assert g["mean_probability"] == pytest.approx(p.mean())
-    assert g["roc_auc"] == pytest.approx(11 / 15)  # of 15 churner/other pairs: 10 ranked right, 2 ties (half each)
+    assert g["mean_probability_minus_churn_rate"] == pytest.approx(p.mean() - 3 / 8)
+    assert g["roc_auc"]["value"] == pytest.approx(11 / 15)  # of 15 churner/other pairs: 10 ranked right, 2 ties (half each)
+    low, high = g["roc_auc"]["ci95"]
+    assert low < 11 / 15 < high
 
 
 def test_a_group_without_churners_has_no_recall_or_auc() -> None:
     g = group_report.group_metrics(np.array([0, 0]), np.array([0.7, 0.1]), threshold=0.5)
-    assert (g["recall"], g["roc_auc"]) == ({"value": None, "ci95": None}, None)
+    assert (g["recall"], g["roc_auc"]) == ({"value": None, "ci95": None}, {"value": None, "ci95": None})
     assert g["false_positive_rate"]["value"] == 0.5
 
 
-def test_gaps_are_the_largest_difference_between_groups() -> None:
-    y = np.array([1, 0, 1, 0, 0, 1])
-    p = np.array([0.9, 0.6, 0.2, 0.1, 0.1, 0.8])
-    groups = {"a": group_report.group_metrics(y[:2], p[:2], 0.5), "b": group_report.group_metrics(y[2:], p[2:], 0.5)}
-    gaps = group_report.gaps(groups)
-    assert gaps["flagged"] == pytest.approx(1.0 - 0.25)
-    assert gaps["recall"] == pytest.approx(1.0 - 0.5)
-    assert gaps["calibration"] == pytest.approx(abs((0.75 - 0.5) - (0.3 - 0.5)))
+def test_newcombe_interval_matches_the_textbook_example() -> None:
+    # Newcombe (1998), example (a): 56/70 - 48/80 = 0.2000, method 10 interval 0.0524 to 0.3339.
+    d = group_report.newcombe(group_report._rate(48, 80), group_report._rate(56, 70))
+    assert d["value"] == pytest.approx(0.2)
+    assert d["ci95"] == pytest.approx([0.0524, 0.3339], abs=1e-4)
+
+
+def test_differences_are_the_second_group_minus_the_first() -> None:
+    y = np.array([1, 0, 0, 1, 0, 0, 0, 1])
+    p = np.array([0.9, 0.6, 0.1, 0.2, 0.1, 0.7, 0.8, 0.8])
+    first, second = (group_report.group_metrics(y[s], p[s], 0.5) for s in (slice(0, 3), slice(3, 8)))
+    d = group_report.differences(first, second)
+    assert d["flagged"]["value"] == pytest.approx(3 / 5 - 2 / 3)
+    assert d["recall"]["value"] == pytest.approx(1 / 2 - 1)
+    assert d["false_positive_rate"]["value"] == pytest.approx(2 / 3 - 1 / 2)
+    assert d["precision"]["value"] == pytest.approx(1 / 3 - 1 / 2)
+    assert d["mean_probability_minus_churn_rate"] == pytest.approx((2.6 / 5 - 2 / 5) - (1.6 / 3 - 1 / 3))
+    assert d["recall"]["ci95"] == group_report.newcombe(first["recall"], second["recall"])["ci95"]
 
 
 def test_swapping_changes_that_column_only() -> None:
     records: list[Record] = [{"gender": "Female", "SeniorCitizen": 0, "tenure": 3},
                              {"gender": "Male", "SeniorCitizen": 1, "tenure": 9}]
-    assert group_report.swapped(records, "gender", ["Female", "Male"], integer=False) == [
+    assert group_report.swapped(records, "gender", ("Female", "Male")) == [
         {"gender": "Male", "SeniorCitizen": 0, "tenure": 3}, {"gender": "Female", "SeniorCitizen": 1, "tenure": 9}]
-    assert group_report.swapped(records, "SeniorCitizen", ["0", "1"], integer=True) == [
+    assert group_report.swapped(records, "SeniorCitizen", (0, 1)) == [
         {"gender": "Female", "SeniorCitizen": 1, "tenure": 3}, {"gender": "Male", "SeniorCitizen": 0, "tenure": 9}]
     assert records[0]["gender"] == "Female"  # the input is left as it was
 
@@ -80,7 +95,7 @@ def test_a_bundle_on_its_own_data_is_reported_by_group(small_run: Run, small_csv
     report = group_report.report(load_dataset(small_csv), group_report.BundleModel(opts.out_dir))
     overall = report["overall"]
     assert overall["customers"] == 120  # 20 % of the 600 generated customers
-    assert overall["roc_auc"] == pytest.approx(result.metrics["test_roc_auc"], abs=1e-6)  # ONNX against xgboost's own
+    assert overall["roc_auc"]["value"] == pytest.approx(result.metrics["test_roc_auc"], abs=1e-6)  # ONNX against xgboost's
     assert report["threshold"] == result.threshold
     for column in group_report.DEMOGRAPHIC_COLUMNS:
         groups = report["columns"][column]["groups"]
@@ -88,7 +103,24 @@ def test_a_bundle_on_its_own_data_is_reported_by_group(small_run: Run, small_csv
         assert sum(g["churners"] for g in groups.values()) == overall["churners"]
         swaps = report["counterfactual"][column]
         assert sum(s["customers"] for s in swaps.values()) == overall["customers"]
-        assert all(0 <= s["decisions_changed"] <= s["customers"] for s in swaps.values())
+        assert all(s["newly_flagged"] + s["no_longer_flagged"] <= s["customers"] for s in swaps.values())
+
+
+def test_the_committed_model_swapped_moves_probabilities_and_decisions() -> None:
+    """The counterfactual scores the swapped customers (not the originals again), on the committed model and the
+    bundle's own generated parity customers (no data set needed): SeniorCitizen moves every one of them."""
+    model = group_report.BundleModel(group_report.DEFAULT_BUNDLE)
+    parity = json.loads((group_report.DEFAULT_BUNDLE / "parity.json").read_text())
+    records: list[Record] = [c["input"] for c in parity["cases"]]
+    p = model.probabilities(records)
+    of = np.array([str(r["SeniorCitizen"]) for r in records])
+    swaps = group_report._counterfactual(model, records, of, p, "SeniorCitizen")
+    assert sorted(swaps) == ["0", "1"]
+    assert swaps["0"]["mean_change"] > 0.005 and swaps["1"]["mean_change"] < -0.005
+    assert swaps["0"]["newly_flagged"] > 0 and swaps["1"]["no_longer_flagged"] > 0
+    # Each way agrees with the probabilities scored directly.
+    seniors = group_report.swapped([r for r in records if r["SeniorCitizen"] == 0], "SeniorCitizen", (0, 1))
+    assert float(np.mean(model.probabilities(seniors) - p[of == "0"])) == pytest.approx(swaps["0"]["mean_change"])
 
 
 def test_data_other_than_the_bundles_is_refused(small_run: Run, tmp_path: Path,
@@ -102,17 +134,28 @@ def test_data_other_than_the_bundles_is_refused(small_run: Run, tmp_path: Path,
     assert not (tmp_path / "r.json").exists()
 
 
-def test_a_bundle_whose_test_split_does_not_come_back_is_refused(small_run: Run, small_csv: Path, tmp_path: Path,
+def test_a_bundle_whose_evaluation_does_not_come_back_is_refused(small_run: Run, small_csv: Path, tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """A manifest whose recorded split or metrics are not the model's: the report would describe another evaluation."""
     bundle = shutil.copytree(small_run[2].out_dir, tmp_path / "bundle")
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    manifest["params"]["random_state"] = "43"
-    (bundle / "manifest.json").write_text(json.dumps(manifest))
-    code, out, err = run_main(["--data", str(small_csv), "--bundle", str(bundle), "--out", str(tmp_path / "r.json")], capsys)
-    assert (code, out) == (2, "")
+    original = json.loads((bundle / "manifest.json").read_text())
+    args = ["--data", str(small_csv), "--bundle", str(bundle), "--out", str(tmp_path / "r.json")]
+
+    def refused_with(manifest: dict[str, Any]) -> str:
+        (bundle / "manifest.json").write_text(json.dumps(manifest))
+        code, out, err = run_main(args, capsys)
+        assert (code, out) == (2, "")
+        assert not (tmp_path / "r.json").exists()
+        return err
+
+    other_split = copy.deepcopy(original)
+    other_split["params"]["random_state"] = "43"
+    err = refused_with(other_split)
     assert err.startswith("error: the bundle's model on the rebuilt test split gives {'tn': ")
     assert "not the manifest's {'tn': " in err
+    other_auc = copy.deepcopy(original)
+    other_auc["metrics"]["test_roc_auc"] += 0.001
+    assert refused_with(other_auc).startswith("error: the bundle's model on the rebuilt test split has ROC AUC ")
 
 
 def test_a_folder_that_is_not_a_bundle_is_a_usage_error(small_csv: Path, tmp_path: Path,
@@ -124,11 +167,13 @@ def test_a_folder_that_is_not_a_bundle_is_a_usage_error(small_csv: Path, tmp_pat
 def test_a_bundle_that_cannot_be_read_is_a_usage_error(small_run: Run, small_csv: Path, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     bundle = shutil.copytree(small_run[2].out_dir, tmp_path / "bundle")
-    manifest = json.loads((bundle / "manifest.json").read_text())
+    text = (bundle / "manifest.json").read_text()
+    manifest = json.loads(text)
     del manifest["params"]["test_size"]
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     assert run_main(["--data", str(small_csv), "--bundle", str(bundle), "--out", str(tmp_path / "r.json")], capsys) == (
         2, "", f"error: cannot read the model bundle {bundle}: KeyError: 'test_size'\n")
+    (bundle / "manifest.json").write_text(text)
     (bundle / "model.onnx").write_bytes(b"not onnx")
     code, out, err = run_main(["--data", str(small_csv), "--bundle", str(bundle), "--out", str(tmp_path / "r.json")], capsys)
     assert (code, out) == (2, "")
@@ -155,8 +200,8 @@ def test_the_report_is_written_and_printed(small_run: Run, small_csv: Path, tmp_
     printed = capsys.readouterr().out
     written = json.loads(out_file.read_text())
     assert printed == group_report.markdown(written)
-    assert printed.startswith("| column = value | customers (churners) |")
-    assert "| gender = Female | " in printed and "| Dependents | " in printed
+    assert printed.startswith("| group | customers (churners) |")
+    assert "| gender = Female | " in printed and "| Dependents: Yes − No | " in printed
 
 
 COMMITTED = MODEL_DIR / "results" / "group-report.json"
@@ -169,7 +214,7 @@ def test_the_committed_report_belongs_to_the_committed_bundle() -> None:
     assert committed["bundle"] == {"runId": manifest["run"]["runId"], "onnxSha256": manifest["onnx"]["sha256"]}
     assert committed["datasetSha256"] == manifest["datasetSha256"]
     assert committed["threshold"] == manifest["threshold"]
-    assert committed["overall"]["roc_auc"] == pytest.approx(manifest["metrics"]["test_roc_auc"], abs=1e-6)
+    assert committed["overall"]["roc_auc"]["value"] == pytest.approx(manifest["metrics"]["test_roc_auc"], abs=1e-6)
 
 
 def test_model_readme_shows_the_committed_report() -> None:
@@ -178,7 +223,21 @@ def test_model_readme_shows_the_committed_report() -> None:
     assert block == group_report.markdown(json.loads(COMMITTED.read_text()))
 
 
+def leaves(tree: object, path: str = "") -> dict[str, object]:
+    """Every number, string and null of a JSON tree by its path."""
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in leaves(sub, f"{path}/{key}").items()}
+    if isinstance(tree, list):
+        return {k: v for i, sub in enumerate(tree) for k, v in leaves(sub, f"{path}/{i}").items()}
+    return {path: tree}
+
+
 @pytest.mark.skipif(not CHURN_DATA, reason="CHURN_DATA not set")
 def test_the_committed_report_is_what_the_bundle_gives_on_the_data() -> None:
     fresh = group_report.report(load_dataset(Path(CHURN_DATA or "")), group_report.BundleModel(group_report.DEFAULT_BUNDLE))
-    assert group_report.markdown(fresh) == group_report.markdown(json.loads(COMMITTED.read_text()))
+    got, committed = leaves(json.loads(json.dumps(fresh))), leaves(json.loads(COMMITTED.read_text()))
+    assert sorted(got) == sorted(committed)
+    assert {k: v for k, v in got.items() if not isinstance(v, float)} == {
+        k: v for k, v in committed.items() if not isinstance(v, float)}  # counts, names, hashes: exactly
+    assert {k: v for k, v in got.items() if isinstance(v, float)} == pytest.approx(
+        {k: v for k, v in committed.items() if isinstance(v, float)}, rel=1e-9, abs=1e-12)
