@@ -247,8 +247,8 @@ def markdown(result: dict[str, Any]) -> str:
         return (f"| {label} | {g['customers']} ({g['churners']}) | {_pct(g['churn_rate'])} | {g['mean_probability']:.3f} | "
                 f"{_pct(g['flagged'])} | {_pct(g['recall'])} | {_pct(g['false_positive_rate'])} | "
                 f"{_pct(g['precision'])} | {_auc_text(g['roc_auc'])} |")
-    lines = ["| group | customers (churners) | churn rate % | mean probability | flagged % | recall % | "
-             "false positive rate % | precision % | ROC AUC |", "|---|---|---|---|---|---|---|---|---|",
+    lines = [f"| group | customers (churners) | churn rate % | mean probability | flagged % (p ≥ {result['threshold']:g}) | "
+             "recall % | false positive rate % | precision % | ROC AUC |", "|---|---|---|---|---|---|---|---|---|",
              row("whole test split", result["overall"])]
     for column, entry_ in columns:
         lines += [row(f"{column} = {value}", entry_["groups"][value]) for value in sorted(entry_["groups"])]
