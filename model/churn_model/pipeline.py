@@ -40,7 +40,7 @@ from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
 
-from churn_model import bundle, evaluate, explain, export, features, synthetic, train
+from churn_model import bundle, evaluate, explain, export, features, group_report, synthetic, train
 from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
 from churn_model.data import Dataset, load_dataset
 from churn_model.interrupt import INTERRUPTED, Interrupted, Progress, sigint_ignored
@@ -408,6 +408,11 @@ def _log_artifacts(trained: TrainedModel, manifest: bundle.Manifest, staging: Pa
     spec_file = staging / "feature_spec.json"
     spec_file.write_text(json.dumps(trained.spec, sort_keys=True, indent=2) + "\n")
     mlflow.log_artifact(str(spec_file))
+    # The bundle just built, by demographic group (group_report.py): its metrics are this run's, not re-checked.
+    groups = group_report.report(trained.dataset, group_report.BundleModel(bundle_dir), check_evaluation=False)
+    groups_file = staging / group_report.RUN_ARTIFACT
+    groups_file.write_text(json.dumps(groups, indent=2, sort_keys=True) + "\n")
+    mlflow.log_artifact(str(groups_file))
     for plot in evaluate.write_plots(trained.y_test, trained.p_test, trained.threshold, staging / "plots"):
         mlflow.log_artifact(str(plot), artifact_path="plots")
 
@@ -695,7 +700,7 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
                              "dataset_path": str(opts.data_path),
                              **{name: str(count) for name, count in trained.data_sizes.items()},
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
-        with logging("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", "artifacts"):
+        with logging("logging the artifacts (bundle/, onnx/, feature_spec.json, group_report.json, plots/)", "artifacts"):
             _log_artifacts(trained, manifest, Path(tmp))
         with logging("logging the model (mlflow.xgboost.log_model)", "the model"):
             model_uri = _log_model(trained)

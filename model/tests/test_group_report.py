@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from mlflow.tracking import MlflowClient
 
 from churn_model import group_report, synthetic
 from churn_model.config import MODEL_DIR
@@ -121,6 +122,14 @@ def test_the_committed_model_swapped_moves_probabilities_and_decisions() -> None
     # Each way agrees with the probabilities scored directly.
     seniors = group_report.swapped([r for r in records if r["SeniorCitizen"] == 0], "SeniorCitizen", (0, 1))
     assert float(np.mean(model.probabilities(seniors) - p[of == "0"])) == pytest.approx(swaps["0"]["mean_change"])
+
+
+def test_each_training_run_logs_the_report_of_its_own_bundle(small_run: Run, small_csv: Path, tmp_path: Path) -> None:
+    result, uri, opts = small_run
+    local = MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, group_report.RUN_ARTIFACT, str(tmp_path))
+    logged = json.loads(Path(local).read_text())
+    assert logged["bundle"]["runId"] == result.run_id
+    assert logged == json.loads(json.dumps(group_report.report(load_dataset(small_csv), group_report.BundleModel(opts.out_dir))))
 
 
 def test_data_other_than_the_bundles_is_refused(small_run: Run, tmp_path: Path,

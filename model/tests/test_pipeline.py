@@ -72,7 +72,7 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
     bundle_files = {a.path for a in client.list_artifacts(result.run_id, "bundle")}
     assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json", "bundle/explainer.json"}
     top = {a.path for a in client.list_artifacts(result.run_id)}
-    assert {"feature_spec.json", "onnx", "plots"} <= top
+    assert {"feature_spec.json", "group_report.json", "onnx", "plots"} <= top
     plots = {a.path for a in client.list_artifacts(result.run_id, "plots")}
     assert {"plots/roc_curve.png", "plots/calibration.png", "plots/confusion_matrix.json"} <= plots
 
