@@ -259,7 +259,8 @@ def markdown(result: dict[str, Any]) -> str:
     columns = [(c, result["columns"][c]) for c in DEMOGRAPHIC_COLUMNS]
 
     def row(label: str, g: dict[str, Any]) -> str:
-        return (f"| {label} | {g['customers']} ({g['churners']}) | {_pct(g['churn_rate'])} | {g['mean_probability']:.3f} | "
+        mean = "—" if g["mean_probability"] is None else f"{g['mean_probability']:.3f}"  # a value with no customers
+        return (f"| {label} | {g['customers']} ({g['churners']}) | {_pct(g['churn_rate'])} | {mean} | "
                 f"{_pct(g['flagged'])} | {_pct(g['recall'])} | {_pct(g['false_positive_rate'])} | "
                 f"{_pct(g['precision'])} | {_auc_text(g['roc_auc'])} |")
     lines = [f"| group | customers (churners) | churn rate % | mean probability | flagged % (p ≥ {result['threshold']:g}) | "

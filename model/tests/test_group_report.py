@@ -61,6 +61,20 @@ def test_a_group_without_churners_has_no_recall_or_auc() -> None:
     assert g["false_positive_rate"]["value"] == 0.5
 
 
+def test_a_value_without_customers_is_shown_as_such() -> None:
+    """A small test split may hold no customer of a value: every measure is empty and the table says so."""
+    empty = group_report.group_metrics(np.array([], dtype=np.int64), np.array([]), threshold=0.5)
+    assert (empty["customers"], empty["mean_probability"], empty["flagged"]["value"]) == (0, None, None)
+    some = group_report.group_metrics(np.array([1, 0, 1, 0]), np.array([0.9, 0.2, 0.6, 0.7]), threshold=0.5)
+    columns = {c: {"groups": {"a": some, "b": empty}, "second_minus_first": group_report.differences(some, empty)}
+               for c in group_report.DEMOGRAPHIC_COLUMNS}
+    swaps = {c: {"a": {"customers": 4, "mean_change": 0.0, "max_abs_change": 0.0, "newly_flagged": 0,
+                       "no_longer_flagged": 0}} for c in group_report.DEMOGRAPHIC_COLUMNS}
+    table = group_report.markdown({"threshold": 0.5, "overall": some, "columns": columns, "counterfactual": swaps})
+    assert "| gender = b | 0 (0) | — | — | — | — | — | — | — |" in table
+    assert "| gender: b − a | — | — | — | — | — |" in table
+
+
 def test_newcombe_interval_matches_the_textbook_example() -> None:
     # Newcombe (1998), example (a): 56/70 - 48/80 = 0.2000, method 10 interval 0.0524 to 0.3339.
     d = group_report.newcombe(group_report._rate(48, 80), group_report._rate(56, 70))
