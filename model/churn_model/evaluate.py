@@ -3,7 +3,7 @@
 Returns: `test_metrics(...)` -> dict of floats (ROC AUC with its DeLong standard error and
 95% interval, PR AUC, F1, precision, recall, accuracy at the threshold, log loss, Brier, the
 mean probability and the positive rate, and tn/fp/fn/tp); `roc_auc_delong(...)` -> (AUC,
-standard error); `write_plots(...)` -> paths of the ROC, calibration and confusion-matrix
+standard error); `normal_interval(...)` -> its CI_LEVEL interval; `write_plots(...)` -> paths of the ROC, calibration and confusion-matrix
 PNGs plus the confusion matrix JSON.
 """
 from __future__ import annotations
@@ -30,6 +30,13 @@ def confusion(y: np.ndarray, predicted: np.ndarray) -> dict[str, int]:
 
 
 CI_LEVEL = 0.95
+# The normal quantile of a two-sided CI_LEVEL interval (1.96).
+Z_CI = float(norm.ppf(0.5 + CI_LEVEL / 2))
+
+
+def normal_interval(value: float, se: float) -> list[float]:
+    """The CI_LEVEL interval value ± Z_CI·se, clipped to [0, 1] (for a proportion or an AUC)."""
+    return [max(0.0, value - Z_CI * se), min(1.0, value + Z_CI * se)]
 
 
 def roc_auc_delong(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -53,14 +60,14 @@ def test_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, fl
     """All held-out metrics, prefixed `test_`; predictions are p >= threshold."""
     predicted = (p >= threshold).astype(int)
     auc, se = roc_auc_delong(y, p)
-    half_width = float(norm.ppf(0.5 + CI_LEVEL / 2)) * se
+    low, high = normal_interval(auc, se)
     metrics = {
         "roc_auc": roc_auc_score(y, p),
         # How far this one split's AUC can sit from the model's true AUC: DeLong's standard
         # error and the normal 95% interval around it (clipped to [0, 1]).
         "roc_auc_se": se,
-        "roc_auc_ci95_low": max(0.0, auc - half_width),
-        "roc_auc_ci95_high": min(1.0, auc + half_width),
+        "roc_auc_ci95_low": low,
+        "roc_auc_ci95_high": high,
         "pr_auc": average_precision_score(y, p),
         "f1": f1_score(y, predicted, zero_division=0),
         "precision": precision_score(y, predicted, zero_division=0),

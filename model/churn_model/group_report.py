@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from scipy.stats import norm
 
 from churn_model import entry, evaluate, features, train
 from churn_model.bundle import MANIFEST_FILE
@@ -42,7 +41,6 @@ from churn_model.features import FeatureSpec
 DEMOGRAPHIC_COLUMNS = ("gender", "SeniorCitizen", "Partner", "Dependents")
 DEFAULT_BUNDLE = MODEL_DIR / "bundle"
 DEFAULT_OUT = MODEL_DIR / "results" / "group-report.json"
-Z95 = float(norm.ppf(0.975))
 RATES = ("flagged", "recall", "false_positive_rate", "precision")
 # The manifest's metrics are xgboost's; the ONNX model's probabilities differ from them within the parity
 # tolerance, which can reorder close pairs: the bound the full-data training test holds the served AUC to.
@@ -52,12 +50,12 @@ RUN_ARTIFACT = "group_report.json"
 
 
 def wilson(successes: int, trials: int) -> list[float] | None:
-    """The 95 % Wilson score interval of a proportion; None with no trials."""
+    """The 95 % (evaluate.CI_LEVEL) Wilson score interval of a proportion; None with no trials."""
     if trials == 0:
         return None
-    p = successes / trials
-    centre = (p + Z95**2 / (2 * trials)) / (1 + Z95**2 / trials)
-    half = Z95 * math.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / (1 + Z95**2 / trials)
+    p, z = successes / trials, evaluate.Z_CI
+    centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
     return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
@@ -69,7 +67,7 @@ def _auc(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     if y.sum() < 2 or (1 - y).sum() < 2:  # DeLong needs two of each class
         return {"value": None, "ci95": None}
     auc, se = evaluate.roc_auc_delong(y, p)
-    return {"value": auc, "ci95": [max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se)]}
+    return {"value": auc, "ci95": evaluate.normal_interval(auc, se)}
 
 
 def group_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -119,7 +117,7 @@ def swapped(records: list[Record], column: str, values: tuple[str | int, str | i
 
 
 @dataclass(frozen=True)
-class Manifest:
+class ManifestFacts:
     """What the report reads from manifest.json, checked when the bundle is opened."""
     run_id: str
     onnx_sha256: str
@@ -134,7 +132,7 @@ class Manifest:
     values: dict[str, tuple[str | int, str | int]]
 
     @staticmethod
-    def read(data: dict[str, Any]) -> Manifest:
+    def read(data: dict[str, Any]) -> ManifestFacts:
         params, metrics = data["params"], data["metrics"]
         specs = {c["name"]: c for c in data["featureSpec"]["columns"]}
         values: dict[str, tuple[str | int, str | int]] = {}
@@ -144,7 +142,7 @@ class Manifest:
                 raise ValueError(f"featureSpec column {column} has {len(allowed)} allowed values, not 2")
             a, b = (int(v) for v in allowed) if specs[column]["kind"] == "integer" else (str(v) for v in allowed)
             values[column] = (a, b)
-        return Manifest(
+        return ManifestFacts(
             run_id=str(data["run"]["runId"]), onnx_sha256=str(data["onnx"]["sha256"]),
             dataset_sha256=str(data["datasetSha256"]), threshold=float(data["threshold"]),
             split=SplitConfig(test_size=float(params["test_size"]), validation_size=float(params["validation_size"]),
@@ -159,7 +157,7 @@ class BundleModel:
 
     def __init__(self, folder: Path) -> None:
         raw = json.loads((folder / MANIFEST_FILE).read_text())
-        self.manifest = Manifest.read(raw)
+        self.manifest = ManifestFacts.read(raw)
         onnx = raw["onnx"]
         self.session = ort.InferenceSession(str(folder / onnx["file"]), providers=["CPUExecutionProvider"])
         self.io = (str(onnx["inputName"]), str(onnx["outputName"]), int(onnx["positiveClassIndex"]))
@@ -193,7 +191,7 @@ def _counterfactual(model: BundleModel, records: list[Record], of: np.ndarray, p
     return result
 
 
-def _check_evaluation(manifest: Manifest, y: np.ndarray, p: np.ndarray, auc: float) -> None:
+def _check_evaluation(manifest: ManifestFacts, y: np.ndarray, p: np.ndarray, auc: float) -> None:
     """ReportError unless the ONNX model on this split gives the manifest's confusion matrix (up to the customers
     within the parity tolerance of the threshold, whom xgboost may have put on the other side) and ROC AUC."""
     confusion = evaluate.confusion(y, (p >= manifest.threshold).astype(int))
