@@ -1,5 +1,5 @@
-"""Step 6: write the model bundle (model.onnx, manifest.json, parity.json, explainer.json) per
-docs/model-bundle.md.
+"""Step 6: write the model bundle (model.onnx, manifest.json, parity.json, explainer.json,
+group_report.json) per docs/model-bundle.md.
 
 Returns: `build_manifest(...)` -> the manifest dict; `parity_json(...)` -> deterministic
 parity.json text; `write_bundle(...)` -> the bundle directory (`stage_bundle(...)`: the same
@@ -8,7 +8,13 @@ a manifest copy with registeredModel version/alias filled in.
 
 JSON is written deterministically: sorted keys, 2-space indent for the manifest, one case
 per line for parity.json, floats in Python's shortest round-trip repr (explainer.json's text
-comes from explain.py, equally deterministic).
+comes from explain.py and group_report.json's from group_report.py, equally deterministic).
+
+The manifest names four of the files; group_report.json (the bundle's test evaluation by
+demographic group) names the bundle it describes inside itself (`bundle.onnxSha256`,
+`bundle.runId`, `threshold`, `datasetSha256`), which a reader checks against the manifest: so
+the manifest stays the one its training run wrote, and a bundle without the report (a model
+version registered before it was added) still loads.
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 PARITY_FILE = "parity.json"
 EXPLAINER_FILE = explain.EXPLAINER_FILE
+# Not named in the manifest (module doc): the report names the bundle it describes.
+GROUP_REPORT_FILE = "group_report.json"
 
 
 @dataclass(frozen=True)
@@ -158,15 +166,15 @@ def manifest_json(manifest: Mapping[str, object]) -> str:
 
 
 def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str,
-                 explainer_text: str) -> Path:
-    """Write the four bundle files into `out_dir` (created if needed) as one replacement: a
+                 explainer_text: str, group_report_text: str) -> Path:
+    """Write the five bundle files into `out_dir` (created if needed) as one replacement: a
     failure part-way (disk full, …) raises OSError and leaves the old bundle whole, never a new
-    model.onnx beside an old manifest.json (see atomic_write)."""
-    return stage_bundle(out_dir, onnx_bytes, manifest, parity_text, explainer_text).commit()
+    model.onnx beside an old manifest.json or an old group_report.json (see atomic_write)."""
+    return stage_bundle(out_dir, onnx_bytes, manifest, parity_text, explainer_text, group_report_text).commit()
 
 
 def stage_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str,
-                 explainer_text: str) -> atomic_write.Staged:
+                 explainer_text: str, group_report_text: str) -> atomic_write.Staged:
     """`write_bundle` up to the renames: every file written (OSError if one cannot be, nothing
     changed), to be swapped in by `commit()` or dropped by `discard()`. The manifest goes last
     where the files must be renamed in one by one: it is what a reader opens first."""
@@ -174,5 +182,6 @@ def stage_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object
         MODEL_FILE: onnx_bytes,
         PARITY_FILE: parity_text.encode("utf-8"),
         EXPLAINER_FILE: explainer_text.encode("utf-8"),
+        GROUP_REPORT_FILE: group_report_text.encode("utf-8"),
         MANIFEST_FILE: manifest_json(manifest).encode("utf-8"),
     })

@@ -4,7 +4,11 @@ The bundle's model.onnx (what the gateway serves) scores the test split its trai
 from the split settings the manifest records, on the same data (the dataset's sha256 must be the manifest's).
 The whole split's confusion matrix and ROC AUC must then be the manifest's (up to what the parity tolerance
 between the ONNX model and xgboost allows), or nothing is written: the report describes the bundle's own
-evaluation, cut by group. Every training run also logs this report of its own bundle (pipeline.py).
+evaluation, cut by group. The report is a file of the bundle, `group_report.json` (bundle.GROUP_REPORT_FILE),
+naming the bundle it describes (`bundle.onnxSha256`, `bundle.runId`, `threshold`, `datasetSha256`, which a reader
+checks against the manifest): every training run writes it into the bundle it builds (pipeline.py), so it is
+logged with the run's `bundle/` artifact and published with the bundle; this tool writes it for a bundle
+that has none or an outdated one (model/bundle's was written this way).
 
 For each value of the data set's demographic columns (gender, SeniorCitizen, Partner, Dependents, each with two
 values): customers, churners, the churn rate against the mean probability (calibration in the large), the share
@@ -15,15 +19,17 @@ interval. Then a counterfactual: every test customer scored again with only that
 (Female <-> Male, 0 <-> 1, No <-> Yes), counting the decisions that change, each way. A column the model does
 not read (still in the manifest's columns, as the gateway's contract requires) changes nothing.
 
-It selects nothing and changes nothing (not part of a training run):
+It selects nothing and changes nothing but `--out` (not part of a training run); `--out` is the bundle's own
+group_report.json unless named (model/bundle/group_report.json for the default bundle):
     PYTHONPATH=model model/.venv/bin/python -m churn_model.group_report --data <csv> \\
-        [--bundle model/bundle] [--out model/results/group-report.json]
+        [--bundle model/bundle] [--out model/bundle/group_report.json]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,20 +39,19 @@ import numpy as np
 import onnxruntime as ort
 
 from churn_model import entry, evaluate, features, train
-from churn_model.bundle import MANIFEST_FILE
+from churn_model.bundle import GROUP_REPORT_FILE, MANIFEST_FILE
 from churn_model.config import MODEL_DIR, SplitConfig
 from churn_model.data import Dataset, Record
 from churn_model.features import FeatureSpec
 
 DEMOGRAPHIC_COLUMNS = ("gender", "SeniorCitizen", "Partner", "Dependents")
 DEFAULT_BUNDLE = MODEL_DIR / "bundle"
-DEFAULT_OUT = MODEL_DIR / "results" / "group-report.json"
+# Where the report of a bundle goes unless --out names another file: the bundle's own group_report.json.
+DEFAULT_OUT = DEFAULT_BUNDLE / GROUP_REPORT_FILE
 RATES = ("flagged", "recall", "false_positive_rate", "precision")
 # The manifest's metrics are xgboost's; the ONNX model's probabilities differ from them within the parity
 # tolerance, which can reorder close pairs: the bound the full-data training test holds the served AUC to.
 AUC_TOLERANCE = 1e-4
-# What each training run logs (pipeline.py): this report of its own bundle.
-RUN_ARTIFACT = "group_report.json"
 
 
 def wilson(successes: int, trials: int) -> list[float] | None:
@@ -153,13 +158,25 @@ class ManifestFacts:
 
 
 class BundleModel:
-    """The bundle's manifest and its ONNX session (KeyError, ValueError or onnxruntime's errors when it cannot be read)."""
+    """The bundle's manifest and its ONNX session (KeyError, ValueError or onnxruntime's errors when it cannot be read):
+    from a bundle folder, or (`of_files`) from the texts of its manifest and model before they are written."""
 
     def __init__(self, folder: Path) -> None:
         raw = json.loads((folder / MANIFEST_FILE).read_text())
+        self._open(raw, str(folder / raw["onnx"]["file"]))
+
+    @classmethod
+    def of_files(cls, manifest_text: str, onnx_bytes: bytes) -> BundleModel:
+        """The bundle whose manifest.json and model.onnx will hold these (a training run's, pipeline.py): the same
+        model and manifest as read back from its folder."""
+        model = cls.__new__(cls)
+        model._open(json.loads(manifest_text), onnx_bytes)
+        return model
+
+    def _open(self, raw: dict[str, Any], onnx_model: str | bytes) -> None:
         self.manifest = ManifestFacts.read(raw)
         onnx = raw["onnx"]
-        self.session = ort.InferenceSession(str(folder / onnx["file"]), providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
         self.io = (str(onnx["inputName"]), str(onnx["outputName"]), int(onnx["positiveClassIndex"]))
 
     def probabilities(self, records: list[Record]) -> np.ndarray:
@@ -233,6 +250,11 @@ def report(dataset: Dataset, model: BundleModel, check_evaluation: bool = True) 
             "columns": columns, "counterfactual": counterfactual}
 
 
+def report_json(result: dict[str, Any]) -> str:
+    """group_report.json's text: sorted keys, 2-space indent, floats in Python's shortest round-trip repr."""
+    return json.dumps(result, indent=2, sort_keys=True) + "\n"
+
+
 def _pct(rate: dict[str, Any]) -> str:
     if rate["value"] is None:
         return "—"
@@ -292,12 +314,13 @@ def main(argv: list[str] | None = None) -> None:
                                      description="The committed bundle on its own test split, by demographic group.")
     parser.add_argument("--data", required=True, help="the CSV the bundle was trained on")
     parser.add_argument("--bundle", default=str(DEFAULT_BUNDLE), help="model bundle folder (default: model/bundle)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="results JSON (default: model/results/group-report.json)")
+    parser.add_argument("--out", help=f"report JSON (default: the bundle's {GROUP_REPORT_FILE}, "
+                                       f"model/bundle/{GROUP_REPORT_FILE} for the default bundle)")
     args = parser.parse_args(argv)
-    out = entry.output_file(args.out, "--out")
     folder = entry.resolve_path(args.bundle)
     if not (folder / MANIFEST_FILE).is_file():
         raise entry.usage_error(f"--bundle {folder} has no {MANIFEST_FILE}: name a model bundle folder")
+    out = entry.output_file(args.out or str(folder / GROUP_REPORT_FILE), "--out")
     data = entry.data_file(args.data)
     try:
         model = BundleModel(folder)
@@ -308,7 +331,10 @@ def main(argv: list[str] | None = None) -> None:
     except ReportError as err:
         raise entry.usage_error(str(err)) from err
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    # Renamed into place: a gateway starting meanwhile reads the old report or the new one, never part of one.
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(report_json(result))
+    os.replace(partial, out)
     print(markdown(result), end="")
 
 

@@ -7,9 +7,10 @@ only module that talks to MLflow: it checks the tracking store before anything e
 (`check_tracking_store`), starts the run once the data is valid and logs the training config as
 its first artifact, which is also the check that the artifact store takes a write
 (`log_training_config`), all before training; then it logs params, metrics, tags, plots, the
-ONNX model, the feature spec and the whole bundle (artifact path `bundle/`), logs the xgboost
-model, registers it, and writes the bundle to `--out` and moves the champion alias together
-(`publish`: the bundle staged, the alias moved, the bundle swapped in).
+ONNX model, the feature spec and the whole bundle (artifact path `bundle/`, its group report
+`group_report.json` included), logs the xgboost model, registers it, and writes the bundle to
+`--out` and moves the champion alias together (`publish`: the bundle staged, the alias moved,
+the bundle swapped in).
 """
 from __future__ import annotations
 
@@ -400,21 +401,24 @@ def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, m
         feature_spec=trained.spec)
 
 
-def _log_artifacts(trained: TrainedModel, manifest: bundle.Manifest, staging: Path) -> None:
+def _log_artifacts(trained: TrainedModel, manifest: bundle.Manifest, staging: Path) -> str:
+    """Log the run's artifacts: the bundle (`bundle/`, its five files), its model.onnx again (`onnx/`), the feature
+    spec and the plots. Returns group_report.json's text, which the published bundle holds too."""
+    # The bundle, by demographic group (group_report.py), from the manifest and model.onnx it is written with: its
+    # metrics are this run's, not re-checked. It goes into the bundle, so it is logged and published with it.
+    groups = group_report.report(trained.dataset, group_report.BundleModel.of_files(
+        bundle.manifest_json(manifest), trained.onnx_export.model_bytes), check_evaluation=False)
+    report_text = group_report.report_json(groups)
     bundle_dir = bundle.write_bundle(staging / "bundle", trained.onnx_export.model_bytes, manifest,
-                                     trained.parity_text, trained.explainer.text)
+                                     trained.parity_text, trained.explainer.text, report_text)
     mlflow.log_artifacts(str(bundle_dir), artifact_path="bundle")
     mlflow.log_artifact(str(bundle_dir / bundle.MODEL_FILE), artifact_path="onnx")
     spec_file = staging / "feature_spec.json"
     spec_file.write_text(json.dumps(trained.spec, sort_keys=True, indent=2) + "\n")
     mlflow.log_artifact(str(spec_file))
-    # The bundle just built, by demographic group (group_report.py): its metrics are this run's, not re-checked.
-    groups = group_report.report(trained.dataset, group_report.BundleModel(bundle_dir), check_evaluation=False)
-    groups_file = staging / group_report.RUN_ARTIFACT
-    groups_file.write_text(json.dumps(groups, indent=2, sort_keys=True) + "\n")
-    mlflow.log_artifact(str(groups_file))
     for plot in evaluate.write_plots(trained.y_test, trained.p_test, trained.threshold, staging / "plots"):
         mlflow.log_artifact(str(plot), artifact_path="plots")
+    return report_text
 
 
 def _log_model(trained: TrainedModel) -> str:
@@ -700,8 +704,8 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
                              "dataset_path": str(opts.data_path),
                              **{name: str(count) for name, count in trained.data_sizes.items()},
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
-        with logging("logging the artifacts (bundle/, onnx/, feature_spec.json, group_report.json, plots/)", "artifacts"):
-            _log_artifacts(trained, manifest, Path(tmp))
+        with logging("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", "artifacts"):
+            report_text = _log_artifacts(trained, manifest, Path(tmp))
         with logging("logging the model (mlflow.xgboost.log_model)", "the model"):
             model_uri = _log_model(trained)
         done.model_uri = model_uri
@@ -728,7 +732,7 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         done.publishing = Publishing(doing=progress.doing)
         try:
             publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text,
-                                                     trained.explainer.text),
+                                                     trained.explainer.text, report_text),
                     opts.registered_model, version, alias, log, done.publishing)
         except (BundleWriteError, MlflowRunError) as err:
             if version is not None and alias is not None:  # decided champion, not made one: the tag says so

@@ -96,16 +96,18 @@ def move_back(client: MlflowClient, name: str, alias: str, version: str, previou
     return f"could not be moved back ({back}): it names version {version}, which the bundle in {out_dir} does not hold"
 
 
-def publish(client: MlflowClient, out_dir: Path, trained_files: tuple[bytes, bundle.Manifest, str, str], name: str,
-            version: str | None, alias: str | None, log: Log, state: Publishing | None = None) -> None:
+def publish(client: MlflowClient, out_dir: Path, trained_files: tuple[bytes, bundle.Manifest, str, str, str],
+            name: str, version: str | None, alias: str | None, log: Log, state: Publishing | None = None) -> None:
     """Write the bundle (`trained_files`: model.onnx bytes, the manifest naming version and alias,
-    parity.json text, explainer.json text) to `out_dir` and, when `alias` is set, move it to `version` (module doc)."""
+    parity.json text, explainer.json text, group_report.json text) to `out_dir` and, when `alias` is set,
+    move it to `version` (module doc)."""
     state = state or Publishing()
-    onnx_bytes, manifest, parity_text, explainer_text = trained_files
+    onnx_bytes, manifest, parity_text, explainer_text, group_report_text = trained_files
     not_moved = f"; {name} version {version} is registered, {alias} was not moved" if alias else ""
     state.doing(f"staging the bundle for {out_dir}")
     try:
-        staged: Staged = bundle.stage_bundle(out_dir, onnx_bytes, manifest, parity_text, explainer_text)
+        staged: Staged = bundle.stage_bundle(out_dir, onnx_bytes, manifest, parity_text, explainer_text,
+                                             group_report_text)
     except OSError as err:
         raise BundleWriteError(f"cannot write the bundle to {out_dir}: {err}{not_moved}") from err
     previous = None

@@ -1,7 +1,7 @@
-"""Writing the bundle replaces it as a whole: a write that fails part-way leaves the old bundle,
-not a new model.onnx beside an old manifest.json. The failure is a real one from the kernel:
-a lowered RLIMIT_FSIZE makes the write of the large file fail with EFBIG ("File too large",
-the same point of failure as a full disk), which binds root (CI) as it binds anyone."""
+"""Writing the bundle replaces it as a whole, all five files: a write that fails part-way leaves the
+old bundle, not a new model.onnx beside an old manifest.json or an old group_report.json. The failure is
+a real one from the kernel: a lowered RLIMIT_FSIZE makes the write of the large file fail with EFBIG
+("File too large", the same point of failure as a full disk), which binds root (CI) as it binds anyone."""
 from __future__ import annotations
 
 import errno
@@ -18,8 +18,9 @@ import pytest
 from churn_model import atomic_write, bundle
 
 # parity.json is the large file: the fault hits it after model.onnx has been written in full.
-OLD = (b"old model " * 100, {"version": "old"}, "old parity\n" * 100, "old explainer\n")
-NEW = (b"new model " * 100, {"version": "new"}, "new parity\n" * 20_000, "new explainer\n")  # 220 kB of parity
+OLD = (b"old model " * 100, {"version": "old"}, "old parity\n" * 100, "old explainer\n", "old group report\n")
+NEW = (b"new model " * 100, {"version": "new"}, "new parity\n" * 20_000, "new explainer\n",  # 220 kB of parity
+       "new group report\n")
 FILE_SIZE_LIMIT = 64 * 1024
 
 
@@ -38,9 +39,17 @@ def contents(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def expected(onnx: bytes, manifest: dict[str, str], parity: str, explainer: str) -> dict[str, bytes]:
+def expected(onnx: bytes, manifest: dict[str, str], parity: str, explainer: str, group_report: str
+             ) -> dict[str, bytes]:
     return {bundle.MANIFEST_FILE: bundle.manifest_json(manifest).encode(), bundle.MODEL_FILE: onnx,
-            bundle.PARITY_FILE: parity.encode(), bundle.EXPLAINER_FILE: explainer.encode()}
+            bundle.PARITY_FILE: parity.encode(), bundle.EXPLAINER_FILE: explainer.encode(),
+            bundle.GROUP_REPORT_FILE: group_report.encode()}
+
+
+def test_the_bundle_is_five_files(tmp_path: Path) -> None:
+    out = bundle.write_bundle(tmp_path / "bundle", *NEW)
+    assert sorted(contents(out)) == ["explainer.json", "group_report.json", "manifest.json", "model.onnx", "parity.json"]
+    assert contents(out) == expected(*NEW)
 
 
 @pytest.mark.parametrize("others", [[], ["README.md"]], ids=["bundle folder", "folder shared with other files"])
@@ -53,7 +62,8 @@ def test_a_write_that_fails_part_way_leaves_the_old_bundle_whole(tmp_path: Path,
     with file_size_limit(FILE_SIZE_LIMIT), pytest.raises(OSError) as err:
         bundle.write_bundle(out, *NEW)
     assert err.value.errno == errno.EFBIG
-    assert contents(out) == before  # the whole old bundle: no new model.onnx beside the old manifest
+    # The whole old bundle: no new model.onnx beside the old manifest, no old group report beside a new model.
+    assert contents(out) == before == {**expected(*OLD), **{name: b"kept" for name in others}}
     assert list(tmp_path.iterdir()) == [out]  # no staging folder left beside it
 
 
@@ -144,3 +154,26 @@ def test_what_a_killed_write_left_is_removed_and_does_not_stop_the_swap(tmp_path
     assert unrelated.exists()  # not a name a write of ours makes
     # With nothing but the bundle in it, the folder is still swapped whole, not written into.
     assert (out.stat().st_ino != inode_before) == (others == [])
+
+
+def test_a_bundle_from_before_the_group_report_is_replaced_whole(tmp_path: Path) -> None:
+    """A bundle written when it had four files (no group_report.json) holds nothing but bundle files: the new
+    one is swapped in whole, not written into it as into a folder shared with other files."""
+    out = tmp_path / "bundle"
+    bundle.write_bundle(out, *OLD)
+    (out / bundle.GROUP_REPORT_FILE).unlink()
+    inode_before = out.stat().st_ino
+    bundle.write_bundle(out, *NEW)
+    assert contents(out) == expected(*NEW)
+    assert out.stat().st_ino != inode_before
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_the_manifest_is_the_last_of_the_five_files(tmp_path: Path) -> None:
+    """Where the files are renamed in one by one, the manifest (what a reader opens first) comes last."""
+    staged = bundle.stage_bundle(tmp_path / "bundle", *NEW)
+    try:
+        assert list(staged.files) == [bundle.MODEL_FILE, bundle.PARITY_FILE, bundle.EXPLAINER_FILE,
+                                      bundle.GROUP_REPORT_FILE, bundle.MANIFEST_FILE]
+    finally:
+        staged.discard()

@@ -11,7 +11,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import f1_score, roc_auc_score
 
-from churn_model import group_report, train
+from churn_model import train
+from churn_model.bundle import GROUP_REPORT_FILE
 from churn_model.config import TrainingConfig
 from churn_model.data import load_dataset
 from churn_model.features import encode_records
@@ -60,13 +61,15 @@ def test_full_data_explainer_is_the_committed_one(full_run: tuple[PipelineResult
 
 
 def test_the_run_logs_the_committed_group_report(full_run: tuple[PipelineResult, Path], tmp_path: Path) -> None:
-    """The run's report of its bundle is the committed model/results/group-report.json but for the run id (its
-    bundle's model.onnx is the committed one, byte for byte)."""
+    """The report in the run's bundle (its bundle/ artifact and the bundle it wrote) is the committed
+    model/bundle/group_report.json but for the run id (its bundle's model.onnx is the committed one, byte for byte)."""
     result, bundle_dir = full_run
     client = MlflowClient(tracking_uri=f"sqlite:///{bundle_dir.parent / 'mlflow.db'}")  # the full_run fixture's store
-    logged = json.loads(Path(client.download_artifacts(result.run_id, group_report.RUN_ARTIFACT, str(tmp_path))).read_text())
-    committed = json.loads((Path(__file__).resolve().parents[1] / "results" / "group-report.json").read_text())
-    assert logged["bundle"]["onnxSha256"] == committed["bundle"]["onnxSha256"]
+    local = Path(client.download_artifacts(result.run_id, f"bundle/{GROUP_REPORT_FILE}", str(tmp_path)))
+    assert local.read_text() == (bundle_dir / GROUP_REPORT_FILE).read_text()
+    logged = json.loads(local.read_text())
+    committed = json.loads((Path(__file__).resolve().parents[1] / "bundle" / GROUP_REPORT_FILE).read_text())
+    assert logged["bundle"] == {"runId": result.run_id, "onnxSha256": committed["bundle"]["onnxSha256"]}
     assert logged | {"bundle": committed["bundle"]} == committed
 
 

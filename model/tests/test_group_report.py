@@ -13,6 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from churn_model import group_report, synthetic
+from churn_model.bundle import GROUP_REPORT_FILE
 from churn_model.config import MODEL_DIR
 from churn_model.data import Record, load_dataset
 from churn_model.pipeline import PipelineOptions, PipelineResult
@@ -138,12 +139,31 @@ def test_the_committed_model_swapped_moves_probabilities_and_decisions() -> None
     assert float(np.mean(model.probabilities(seniors) - p[of == "0"])) == pytest.approx(swaps["0"]["mean_change"])
 
 
-def test_each_training_run_logs_the_report_of_its_own_bundle(small_run: Run, small_csv: Path, tmp_path: Path) -> None:
+def test_each_training_run_logs_the_report_of_its_own_bundle_in_it(small_run: Run, small_csv: Path,
+                                                                    tmp_path: Path) -> None:
+    """The run's bundle/ artifact and the published bundle hold the report of that bundle, as the offline tool
+    computes it from the bundle's folder."""
     result, uri, opts = small_run
-    local = MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, group_report.RUN_ARTIFACT, str(tmp_path))
+    local = MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, f"bundle/{GROUP_REPORT_FILE}",
+                                                              str(tmp_path))
     logged = json.loads(Path(local).read_text())
     assert logged["bundle"]["runId"] == result.run_id
-    assert logged == json.loads(json.dumps(group_report.report(load_dataset(small_csv), group_report.BundleModel(opts.out_dir))))
+    fresh = group_report.report(load_dataset(small_csv), group_report.BundleModel(opts.out_dir))
+    assert logged == json.loads(json.dumps(fresh))
+    assert (opts.out_dir / GROUP_REPORT_FILE).read_text() == Path(local).read_text() == group_report.report_json(fresh)
+
+
+def test_the_report_goes_into_the_bundle_unless_out_is_named(small_run: Run, small_csv: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --out, the report is written as the --bundle folder's own group_report.json (model/bundle's for the
+    default bundle), never into another bundle than the one it describes."""
+    bundle = shutil.copytree(small_run[2].out_dir, tmp_path / "bundle")
+    written = (bundle / GROUP_REPORT_FILE).read_text()
+    (bundle / GROUP_REPORT_FILE).unlink()
+    group_report.main(["--data", str(small_csv), "--bundle", str(bundle)])
+    assert capsys.readouterr().out.startswith("| group | customers (churners) |")
+    assert (bundle / GROUP_REPORT_FILE).read_text() == written  # what the training run wrote, byte for byte
+    assert group_report.DEFAULT_OUT == group_report.DEFAULT_BUNDLE / GROUP_REPORT_FILE
 
 
 def test_data_other_than_the_bundles_is_refused(small_run: Run, tmp_path: Path,
@@ -227,13 +247,16 @@ def test_the_report_is_written_and_printed(small_run: Run, small_csv: Path, tmp_
     assert "| gender = Female | " in printed and "| Dependents: Yes − No | " in printed
 
 
-COMMITTED = MODEL_DIR / "results" / "group-report.json"
+COMMITTED = MODEL_DIR / "bundle" / GROUP_REPORT_FILE
 
 
 def test_the_committed_report_belongs_to_the_committed_bundle() -> None:
-    """Retraining the bundle leaves the report stale: rerun it (model/README.md)."""
+    """The committed bundle's report names it, as the gateway checks (a retraining rewrites both)."""
+    assert COMMITTED == group_report.DEFAULT_OUT
     manifest = json.loads((group_report.DEFAULT_BUNDLE / "manifest.json").read_text())
-    committed = json.loads(COMMITTED.read_text())
+    text = COMMITTED.read_text()
+    committed = json.loads(text)
+    assert text == group_report.report_json(committed)  # the format the training run and the offline tool write
     assert committed["bundle"] == {"runId": manifest["run"]["runId"], "onnxSha256": manifest["onnx"]["sha256"]}
     assert committed["datasetSha256"] == manifest["datasetSha256"]
     assert committed["threshold"] == manifest["threshold"]

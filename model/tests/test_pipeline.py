@@ -34,6 +34,31 @@ def test_small_run_learns_and_writes_bundle(small_run: Run) -> None:
     assert manifest["metrics"] == result.metrics
 
 
+def test_the_bundle_is_its_five_files(small_run: Run) -> None:
+    assert sorted(f.name for f in small_run[2].out_dir.iterdir()) == [
+        "explainer.json", "group_report.json", "manifest.json", "model.onnx", "parity.json"]
+
+
+def test_the_group_report_names_the_bundle_it_is_written_with(small_run: Run, tmp_path: Path) -> None:
+    """What the gateway checks before serving group_report.json (the manifest does not name it): the report's
+    bundle.onnxSha256, bundle.runId, threshold and datasetSha256 are the manifest's, in the published bundle and in
+    the run's bundle/ artifact alike; the two reports are the same text."""
+    result, uri, opts = small_run
+    logged_dir = Path(MlflowClient(tracking_uri=uri).download_artifacts(result.run_id, "bundle", str(tmp_path)))
+    published = (opts.out_dir / "group_report.json").read_text()
+    assert (logged_dir / "group_report.json").read_text() == published
+    for folder in (opts.out_dir, logged_dir):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        report = json.loads((folder / "group_report.json").read_text())
+        assert hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest() == manifest["onnx"]["sha256"]
+        assert report["bundle"] == {"onnxSha256": manifest["onnx"]["sha256"], "runId": manifest["run"]["runId"]}
+        assert report["bundle"]["runId"] == result.run_id
+        assert report["threshold"] == manifest["threshold"]
+        assert report["datasetSha256"] == manifest["datasetSha256"]
+        assert "groupReport" not in manifest and "group_report.json" not in json.dumps(manifest)  # not in the manifest
+    assert published == json.dumps(json.loads(published), indent=2, sort_keys=True) + "\n"  # as the offline tool writes it
+
+
 def test_the_explainer_is_written_with_its_manifest_entry(small_run: Run) -> None:
     result, _, opts = small_run
     manifest = json.loads((opts.out_dir / "manifest.json").read_text())
@@ -70,9 +95,11 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
     assert sizes["train_churners"] == sizes["fit_churners"] + sizes["validation_churners"]
     assert len(sizes) == 10
     bundle_files = {a.path for a in client.list_artifacts(result.run_id, "bundle")}
-    assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json", "bundle/explainer.json"}
+    assert bundle_files == {"bundle/model.onnx", "bundle/manifest.json", "bundle/parity.json", "bundle/explainer.json",
+                            "bundle/group_report.json"}
     top = {a.path for a in client.list_artifacts(result.run_id)}
-    assert {"feature_spec.json", "group_report.json", "onnx", "plots"} <= top
+    assert {"feature_spec.json", "onnx", "plots"} <= top
+    assert "group_report.json" not in top  # one place only: the bundle's
     plots = {a.path for a in client.list_artifacts(result.run_id, "plots")}
     assert {"plots/roc_curve.png", "plots/calibration.png", "plots/confusion_matrix.json"} <= plots
 
@@ -199,6 +226,9 @@ def test_a_later_champion_moves_the_alias_to_its_own_version(
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     assert manifest["registeredModel"] == {"name": "later-churn", "version": "2", "alias": "champion"}
     assert manifest["run"]["runId"] == second.run_id
+    # The group report is replaced with the rest of the bundle: it names the second run's model.
+    report = json.loads((tmp_path / "bundle" / "group_report.json").read_text())
+    assert report["bundle"] == {"runId": second.run_id, "onnxSha256": manifest["onnx"]["sha256"]}
 
 
 def _hard_delete_run(uri: str, run_id: str) -> None:
