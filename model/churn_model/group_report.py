@@ -61,7 +61,8 @@ def wilson(successes: int, trials: int) -> list[float] | None:
     p, z = successes / trials, evaluate.Z_CI
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+    # It holds p; at p = 0 or 1 the end that touches p is computed with a rounding error (0.9999999999999999).
+    return [min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))]
 
 
 def _rate(successes: int, trials: int) -> dict[str, Any]:

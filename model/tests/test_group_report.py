@@ -39,6 +39,14 @@ def test_wilson_interval_matches_the_textbook_values() -> None:
     assert group_report.wilson(0, 0) is None
 
 
+def test_wilson_interval_holds_a_rate_of_0_or_1_exactly() -> None:
+    # The gateway refuses a report whose interval does not hold its value; the end touching 0 or 1 is computed
+    # with a rounding error for some group sizes (1 - 1.1e-16), which a small data set's groups meet.
+    for n in range(1, 200):
+        assert group_report.wilson(0, n)[0] == 0.0  # type: ignore[index]
+        assert group_report.wilson(n, n)[1] == 1.0  # type: ignore[index]
+
+
 def test_group_metrics_counts_flags_at_the_threshold() -> None:
     y = np.array([1, 1, 1, 0, 0, 0, 0, 0])
     p = np.array([0.9, 0.5, 0.1, 0.5, 0.49, 0.2, 0.1, 0.0])  # flagged: p >= 0.5, so 0.5 is flagged and 0.49 is not
