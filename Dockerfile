@@ -38,7 +38,8 @@ RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip npm ci --
            node_modules/onnxruntime-node/bin/napi-v*/win32 \
            node_modules/onnxruntime-node/bin/napi-v*/linux/arm64
 
-# The model bundle (model.onnx, manifest.json, parity.json, explainer.json); MODEL_DIR defaults to model/bundle under /app.
+# The model bundle (model.onnx, manifest.json, parity.json, explainer.json, group_report.json); MODEL_DIR defaults to
+# model/bundle under /app.
 COPY model/bundle ./model/bundle
 # Everything `npm run build` produces: the compiled gateway and the UI's static assets.
 COPY --from=build /app/dist ./dist

@@ -8,14 +8,17 @@
  * - from an answer's x-request-id, the access log names the model version, and MLflow that
  *   version's run and threshold, which is the threshold the answer was decided at;
  * - a promotion is one log line naming both models (version, run, ONNX sha256, source), and
- *   every answer before and after it is attributable to exactly one of them.
+ *   every answer before and after it is attributable to exactly one of them;
+ * - modelInfo.groupReport is the run's bundle/group_report.json, which names the run's ONNX
+ *   artifact and data set, whichever way the gateway got the model.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelInfoDocument, type ModelInfoQuery } from '../src/generated/graphql.js';
+import { GroupReportDocument, ModelInfoDocument, type ModelInfoQuery } from '../src/generated/graphql.js';
+import { expectedGroupReport, type GroupReportJson } from './helpers/group-report.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { ensureVenv, mlflowRest, setAlias, startMlflowServer, trainAndRegister, writeChurnCsvs, type MlflowServer } from './helpers/mlflow-server.js';
 
@@ -65,6 +68,7 @@ async function fromMlflow(version: string) {
     metrics: sorted(run.data.metrics),
     tags,
     onnxSha256: createHash('sha256').update(Buffer.from(await onnx.arrayBuffer())).digest('hex'),
+    artifactRoot: root,
   };
 }
 
@@ -135,6 +139,33 @@ describe('modelInfo is the MLflow run', () => {
     expect(b.source).toBe('MLFLOW');
     expect(b.alias).toBe('champion');
     expect(lineage(b)).toEqual(lineage(a));
+  });
+});
+
+describe("modelInfo.groupReport is the run's own", () => {
+  it('the group report served is the bundle/group_report.json artifact of the run, packaged or loaded from MLflow', async () => {
+    const truth = await fromMlflow('2');
+    const artifact = async (file: string) => {
+      const res = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${truth.artifactRoot}/bundle/${file}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as unknown;
+    };
+    const report = (await artifact('group_report.json')) as GroupReportJson;
+    const manifest = (await artifact('manifest.json')) as { featureSpec: { columns: { name: string }[] } };
+    // The report names the run's model: the run's ONNX artifact and the dataset sha256 it tagged.
+    expect(report.bundle).toEqual({ onnxSha256: truth.onnxSha256, runId: truth.runId });
+    expect(report.datasetSha256).toBe(truth.tags['dataset_sha256']);
+    const expected = expectedGroupReport(report, manifest.featureSpec.columns.map((c) => c.name));
+    const [packaged, loaded] = await Promise.all([
+      gateway({ MODEL_DIR: path.join(work, 'bundle-2') }),
+      gateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion` }),
+    ]);
+    for (const gw of [packaged, loaded]) {
+      const res = await gql(gw.url, GroupReportDocument);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data?.modelInfo.runId).toBe(truth.runId);
+      expect(res.body.data?.modelInfo.groupReport).toEqual(expected);
+    }
   });
 });
 

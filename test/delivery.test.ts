@@ -149,7 +149,7 @@ describe('Dockerfile', () => {
     for (const p of out) expect(ignored(p), p).toBe(true);
     const kept = ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/main.ts', 'ui/src/build.ts',
       'schema/schema.graphql', 'model/bundle/model.onnx', 'model/bundle/manifest.json', 'model/bundle/parity.json',
-      'model/bundle/explainer.json'];
+      'model/bundle/explainer.json', 'model/bundle/group_report.json'];
     for (const p of kept) expect(ignored(p), p).toBe(false);
   });
 });

@@ -5,6 +5,9 @@
  * only the reference check can catch it) is refused like a parity failure while the old model keeps serving. A manifest
  * whose explainer.tolerance would let trees with other covers through, and one naming an explainer.json the run does not
  * hold, are refused with their reasons; rolling back to the version without explainer takes the explanations away again.
+ * The group report, which the manifest does not name, travels the same way: the version whose run holds
+ * bundle/group_report.json serves it as modelInfo.groupReport, the one without (MLflow answers that the artifact does
+ * not exist) serves null.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,12 +40,16 @@ async function predict(): Promise<Answer> {
   return res.body.data?.predict as Answer;
 }
 
-async function modelInfo(): Promise<{ version: string | null; notice: string | null; explainer: { trees: number } | null }> {
-  const res = await gql<{ modelInfo: { version: string | null; notice: string | null; explainer: { trees: number } | null } }, unknown>(
-    gw.url,
-    '{ modelInfo { version notice explainer { trees } } }',
-  );
-  return res.body.data?.modelInfo as { version: string | null; notice: string | null; explainer: { trees: number } | null };
+interface Info {
+  version: string | null;
+  notice: string | null;
+  explainer: { trees: number } | null;
+  groupReport: { overall: { customers: number } } | null;
+}
+
+async function modelInfo(): Promise<Info> {
+  const res = await gql<{ modelInfo: Info }, unknown>(gw.url, '{ modelInfo { version notice explainer { trees } groupReport { overall { customers } } } }');
+  return res.body.data?.modelInfo as Info;
 }
 
 /** The committed bundle's explainer.json, as its manifest names it. */
@@ -78,7 +85,8 @@ beforeAll(async () => {
   const older: Record<string, unknown> = { ...manifest };
   delete older['explainer'];
   v.without = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'manifest.json': JSON.stringify(older) })).version;
-  v.with = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'explainer.json': explainerJson })).version;
+  const groupReportJson = await readFile(path.join(BUNDLE_DIR, 'group_report.json'), 'utf8');
+  v.with = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'explainer.json': explainerJson, 'group_report.json': groupReportJson })).version;
   // One leaf of one tree moved, the manifest's sha256 updated to the new bytes: only recomputing the reference contributions can tell.
   const tampered = JSON.parse(explainerJson) as { trees: { left: number[]; leaf: number[] }[] };
   const t = tampered.trees[17] as { left: number[]; leaf: number[] };
@@ -125,13 +133,13 @@ afterAll(async () => {
 
 describe('explainers of model versions served from MLflow', () => {
   it('serves a version registered without explainer with explanation null, then a version with one with its own explanations', async () => {
-    expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null });
+    expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null, groupReport: null });
     const before = await predict();
     expect(before).toMatchObject({ modelVersion: v.without, explanation: null });
 
     await setAlias(mlflow.url, MODEL, 'champion', v.with);
     await waitFor(`version ${v.with} to serve`, async () => (await modelInfo()).version === v.with, 15_000);
-    expect(await modelInfo()).toEqual({ version: v.with, notice: null, explainer: { trees: 462 } });
+    expect(await modelInfo()).toEqual({ version: v.with, notice: null, explainer: { trees: 462 }, groupReport: { overall: { customers: 1409 } } });
     // The operator reads from the log that the new model explains and the old one did not.
     expect(gw.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === v.with).at(-1)).toMatchObject({ fromExplainerSha256: null, toExplainerSha256: EXPLAINER_SHA256 });
     const after = await predict();
@@ -173,12 +181,12 @@ describe('explainers of model versions served from MLflow', () => {
     await setAlias(mlflow.url, MODEL, 'champion', v.with);
   });
 
-  it('rolling the alias back to a version without explainer serves it without explanations, and modelInfo.explainer follows', async () => {
+  it('rolling the alias back to a version without explainer serves it without explanations, and modelInfo.explainer and groupReport follow', async () => {
     await waitFor(`version ${v.with} to serve`, async () => (await modelInfo()).version === v.with, 15_000);
     expect((await predict()).explanation?.drivers).toHaveLength(20);
     await setAlias(mlflow.url, MODEL, 'champion', v.without);
     await waitFor(`version ${v.without} to serve again`, async () => (await modelInfo()).version === v.without, 15_000);
-    expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null });
+    expect(await modelInfo()).toEqual({ version: v.without, notice: null, explainer: null, groupReport: null });
     expect(await predict()).toMatchObject({ modelVersion: v.without, explanation: null });
     expect(gw.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === v.without).at(-1)).toMatchObject({ fromExplainerSha256: EXPLAINER_SHA256, toExplainerSha256: null });
   });

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
+import { GROUP_REPORT_FILE } from '../src/bundle/group-report.js';
 import { PARITY_TOLERANCE_MAX } from '../src/bundle/load.js';
 import { EXPLANATION_COST } from '../src/schema/explanation.js';
 import { variablesOverLimits } from '../src/schema/limits.js';
@@ -56,6 +57,14 @@ describe("the parity tolerance's limit", () => {
     const m = /^TOLERANCE_MAX = ([\d.e-]+)$/m.exec(readFileSync(`${REPO_ROOT}model/churn_model/config.py`, 'utf8'));
     expect(m, 'TOLERANCE_MAX in model/churn_model/config.py').not.toBeNull();
     expect(Number(m?.[1])).toBe(PARITY_TOLERANCE_MAX);
+  });
+});
+
+describe("the group report's file name", () => {
+  it("is training's GROUP_REPORT_FILE (model/churn_model/bundle.py): the gateway reads the file training writes into the bundle", () => {
+    const m = /^GROUP_REPORT_FILE = "([^"]+)"$/m.exec(readFileSync(`${REPO_ROOT}model/churn_model/bundle.py`, 'utf8'));
+    expect(m, 'GROUP_REPORT_FILE in model/churn_model/bundle.py').not.toBeNull();
+    expect(m?.[1]).toBe(GROUP_REPORT_FILE);
   });
 });
 

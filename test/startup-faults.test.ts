@@ -143,6 +143,16 @@ describe('start-up faults', () => {
     await startFails(looser, /parity\.json .* holds 2400 cases at tolerance 0\.00001, but the manifest says 2400 at 0\.001/);
   });
 
+  it("a group report of another model (modelInfo.groupReport would show auditors that model's numbers)", async () => {
+    const dir = await brokenBundle(async (d) => {
+      const file = path.join(d, 'group_report.json');
+      const report = z.object({ bundle: z.record(z.string(), z.unknown()) }).passthrough().parse(JSON.parse(await readFile(file, 'utf8')));
+      report.bundle['onnxSha256'] = '0'.repeat(64);
+      await writeFile(file, JSON.stringify(report));
+    });
+    await startFails(dir, /group_report\.json in .* is not the report of this bundle's model: bundle\.onnxSha256 is 0{64}, but the manifest's onnx\.sha256 is [0-9a-f]{64} \(a report of another model\)$/);
+  });
+
   it("a parity tolerance above training's own limit (the replay would pass a model whose probabilities are not xgboost's)", async () => {
     const loose = await brokenBundle(async (d, m) => {
       const parity = parityFileSchema.parse(JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8')));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { BundleError, zodIssues } from '../errors.js';
 import { explainerFileSchema, type ExplainerFile } from '../model/explainer.js';
+import { GROUP_REPORT_FILE, groupReportFileSchema, type GroupReportFile } from './group-report.js';
 import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
 
 export interface RawBundle {
@@ -19,6 +20,8 @@ export interface RawBundle {
   readonly parityJson: string;
   /** The manifest's explainer file; null when the manifest names none. */
   readonly explainerJson: string | null;
+  /** The bundle's group_report.json; null when the bundle has none (the manifest does not name it). */
+  readonly groupReportJson: string | null;
 }
 
 export interface VerifiedBundle {
@@ -31,6 +34,11 @@ export interface VerifiedBundle {
    * model is served without explanations). ChurnModel.create checks it against the model.
    */
   readonly explainer: ExplainerFile | null;
+  /**
+   * The group report, its format checked; null when the bundle has none. ChurnModel.create checks
+   * it names the model (group-report.ts), once the model itself has been accepted.
+   */
+  readonly groupReport: GroupReportFile | null;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -83,7 +91,7 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
       `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
     );
   }
-  return { origin: raw.origin, manifest, onnx: raw.onnx, parity, explainer: explainerOf(manifest, raw) };
+  return { origin: raw.origin, manifest, onnx: raw.onnx, parity, explainer: explainerOf(manifest, raw), groupReport: groupReportOf(raw) };
 }
 
 /**
@@ -120,6 +128,11 @@ function explainerOf(manifest: Manifest, raw: RawBundle): ExplainerFile | null {
   return parseJson(explainerFileSchema, raw.explainerJson, entry.file, raw.origin, 'the explainer format');
 }
 
+/** The bundle's group report, its format checked, or null when the bundle has none. */
+function groupReportOf(raw: RawBundle): GroupReportFile | null {
+  return raw.groupReportJson === null ? null : parseJson(groupReportFileSchema, raw.groupReportJson, GROUP_REPORT_FILE, raw.origin, 'the group report format');
+}
+
 /** The usual reasons a bundle file cannot be read, in words; the code stays for searching. */
 const READ_FAILURES: Readonly<Record<string, string>> = {
   ENOENT: 'no such file',
@@ -128,13 +141,27 @@ const READ_FAILURES: Readonly<Record<string, string>> = {
   ENOTDIR: 'a path through something that is not a directory',
 };
 
+function readFailure(file: string, err: unknown): BundleError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const words = code === undefined ? undefined : READ_FAILURES[code];
+  return new BundleError(`cannot read ${file}: ${words ? `${words} (${code})` : (code ?? (err as Error).message)}`);
+}
+
 async function readOrExplain(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const words = code === undefined ? undefined : READ_FAILURES[code];
-    throw new BundleError(`cannot read ${file}: ${words ? `${words} (${code})` : (code ?? (err as Error).message)}`);
+    throw readFailure(file, err);
+  }
+}
+
+/** A file a bundle may lack: null when it is not there; any other failure to read it explained. */
+async function readIfPresent(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw readFailure(file, err);
   }
 }
 
@@ -143,10 +170,18 @@ export async function readBundleDir(dir: string): Promise<RawBundle> {
   const manifestJson = (await readOrExplain(path.join(dir, MANIFEST_FILE))).toString('utf8');
   // The whole manifest, not only the file names read next: every fault in it is named at once.
   const files = parseJson(manifestSchema, manifestJson, MANIFEST_FILE, dir);
-  const [onnx, parity, explainer] = await Promise.all([
+  const [onnx, parity, explainer, groupReport] = await Promise.all([
     readOrExplain(path.join(dir, files.onnx.file)),
     readOrExplain(path.join(dir, files.parity.file)),
     files.explainer ? readOrExplain(path.join(dir, files.explainer.file)) : null,
+    readIfPresent(path.join(dir, GROUP_REPORT_FILE)),
   ]);
-  return { origin: dir, manifestJson, onnx: new Uint8Array(onnx), parityJson: parity.toString('utf8'), explainerJson: explainer?.toString('utf8') ?? null };
+  return {
+    origin: dir,
+    manifestJson,
+    onnx: new Uint8Array(onnx),
+    parityJson: parity.toString('utf8'),
+    explainerJson: explainer?.toString('utf8') ?? null,
+    groupReportJson: groupReport?.toString('utf8') ?? null,
+  };
 }

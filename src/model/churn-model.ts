@@ -6,6 +6,7 @@
 import type ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { VerifiedBundle } from '../bundle/load.js';
+import { checkGroupReport, type GroupReportFile } from '../bundle/group-report.js';
 import { BundleError, InferenceError, describeError } from '../errors.js';
 import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
 import { verifyExplainer, type Explainer } from './explainer.js';
@@ -99,6 +100,7 @@ export class ChurnModel {
   private scratch: ArrayBuffer | null = null;
   private parityReport: ParityReport | null = null;
   private explainerRef: Explainer | null = null;
+  private groupReportRef: GroupReportFile | null = null;
   /** Set while the latest run failed (cleared by the next run that succeeds). */
   private failingState: InferenceFailing | null = null;
   private observer: InferenceObserver | null = null;
@@ -119,6 +121,11 @@ export class ChurnModel {
   /** The risk drivers' explainer, accepted after the parity replay (set once, by create); null when the bundle has none. */
   get explainer(): Explainer | null {
     return this.explainerRef;
+  }
+
+  /** The bundle's group report, checked to be this model's (set once, by create); null when the bundle has none. */
+  get groupReport(): GroupReportFile | null {
+    return this.groupReportRef;
   }
 
   /** The parity replay that accepted this model (set once, by create). */
@@ -158,6 +165,8 @@ export class ChurnModel {
       model.parityReport = await model.replayParity(bundle);
       // Refused like a parity failure: its trees must give xgboost's own values for the model's parity cases.
       model.explainerRef = bundle.explainer ? verifyExplainer(bundle, bundle.explainer) : null;
+      // Last: a report naming another model is a fault of the bundle's records, not of the model.
+      model.groupReportRef = bundle.groupReport ? checkGroupReport(bundle.groupReport, manifest, bundle.origin) : null;
       return model;
     } catch (err) {
       await session.release();

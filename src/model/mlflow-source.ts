@@ -4,6 +4,7 @@
  * The bundle is verified (checksums, contract, parity) exactly like the packaged one; the
  * lineage is what MLflow reports, not what the manifest says.
  */
+import { GROUP_REPORT_FILE } from '../bundle/group-report.js';
 import { MANIFEST_FILE, verifyBundle, type RawBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError, zodIssues } from '../errors.js';
@@ -191,20 +192,45 @@ export class MlflowModelSource implements ModelSource {
     return `${this.modelUri} = version ${version.version} of ${version.name}`;
   }
 
-  /** manifest.json first, then the files it names (ONNX, parity, and the explainer when it names one), as one RawBundle. */
+  /**
+   * manifest.json first, then the files it names (ONNX, parity, and the explainer when it names
+   * one) and the group report when the run has one, as one RawBundle.
+   */
   private async downloadBundle(run: Run, bundlePath: string, origin: string, call: CallOptions): Promise<RawBundle> {
     const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`, call));
     const files = manifestSchema.pick({ onnx: true, parity: true, explainer: true }).safeParse(safeJson(manifestJson));
     // Each problem with its path: a malformed explainer entry read as if the ONNX or parity file were unnamed.
     if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its files as the bundle format says: ${zodIssues(files.error)}`);
     const { explainer } = files.data;
-    const [onnx, parity, explainerBytes] = await Promise.all([
+    const [onnx, parity, explainerBytes, groupReportBytes] = await Promise.all([
       this.client.downloadArtifact(run, `${bundlePath}/${files.data.onnx.file}`, call),
       this.client.downloadArtifact(run, `${bundlePath}/${files.data.parity.file}`, call),
       // Versions registered before explainers existed name none, and are served without explanations.
       explainer ? this.client.downloadArtifact(run, `${bundlePath}/${explainer.file}`, call) : null,
+      this.downloadIfPresent(run, `${bundlePath}/${GROUP_REPORT_FILE}`, call),
     ]);
-    return { origin, manifestJson, onnx, parityJson: decoder.decode(parity), explainerJson: explainerBytes === null ? null : decoder.decode(explainerBytes) };
+    return {
+      origin,
+      manifestJson,
+      onnx,
+      parityJson: decoder.decode(parity),
+      explainerJson: explainerBytes === null ? null : decoder.decode(explainerBytes),
+      groupReportJson: groupReportBytes === null ? null : decoder.decode(groupReportBytes),
+    };
+  }
+
+  /**
+   * An artifact a bundle may lack (the group report: versions trained before it existed have
+   * none): null only when MLflow answers that it does not exist; any other failure is the
+   * download's, as for the files the manifest names.
+   */
+  private async downloadIfPresent(run: Run, artifactPath: string, call: CallOptions): Promise<Uint8Array | null> {
+    try {
+      return await this.client.downloadArtifact(run, artifactPath, call);
+    } catch (err) {
+      if (err instanceof MlflowError && err.mlflowCode === 'RESOURCE_DOES_NOT_EXIST') return null;
+      throw err;
+    }
   }
 }
 

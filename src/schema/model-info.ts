@@ -8,6 +8,7 @@ import type { ChurnModel, ParityReport } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { gatewayFailure } from './errors.js';
 import { ExplainerInfo } from './explanation.js';
+import { GroupReport } from './group-report.js';
 
 interface KeyValue<V> {
   readonly key: string;
@@ -272,6 +273,14 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
         "The explainer behind Prediction.explanation, checked at load against xgboost's own values; null when the model's bundle carries " +
         'none (versions trained before explainers were added), and then every Prediction.explanation is null.',
       resolve: (m) => (m.explainer ? { ...m.explainer.report, drivers: m.explainer.driverCount } : null),
+    }),
+    groupReport: t.field({
+      type: GroupReport,
+      nullable: true,
+      description:
+        'How the model treats groups of customers (gender, SeniorCitizen, Partner, Dependents) on its test split; null when its bundle ' +
+        'carries no group report (versions trained before it was added).',
+      resolve: (m) => (m.groupReport ? m : null),
     }),
     bundleFormatVersion: t.int({ description: 'Version of the bundle format (docs/model-bundle.md).', resolve: (m) => m.manifest.formatVersion }),
   }),
