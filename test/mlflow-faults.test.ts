@@ -281,6 +281,30 @@ describe('artifact and JSON bodies that fail mid-download', () => {
   });
 });
 
+describe("the group report, which the manifest does not name", () => {
+  it("a run without one loads with groupReport null from the bundle/ listing, even where the store answers a missing file with a 500 (S3's artifact repository)", async () => {
+    const gw = await championMovedUnder(v.two);
+    proxy.fault(/group_report\.json/, { kind: 'status', status: 500, body: JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'An error occurred (404) when calling the HeadObject operation' }) });
+    const listings = proxy.count(/mlflow-artifacts\/artifacts\?path=.*bundle/);
+    const res = await reload(gw);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    expect((await gql(gw.url, '{ modelInfo { groupReport { overall { customers } } } }')).body.data).toEqual({ modelInfo: { groupReport: null } });
+    expect(proxy.count(/group_report\.json/)).toBe(0);
+    expect(proxy.count(/mlflow-artifacts\/artifacts\?path=.*bundle/) - listings).toBe(1);
+  });
+
+  it("a listing of bundle/ that fails fails the load like a failed download: 502 naming the listing and the run", async () => {
+    const gw = await championMovedUnder(v.two, { MLFLOW_TIMEOUT_MS: '800' });
+    proxy.fault(/mlflow-artifacts\/artifacts\?path=/, { kind: 'status', status: 503 });
+    const res = await reload(gw);
+    expect(res.status).toBe(502);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+    expect(res.body.errors?.[0]?.message).toContain(`the artifacts in bundle/ of run ${runOf['two']}`);
+    expect(await servingVersion(gw)).toBe(v.one);
+  });
+});
+
 describe('reloads while the alias moves', () => {
   it('a reloadModel made after the alias moved gets what the alias names now, not the reload already running', async () => {
     const gw = await championMovedUnder(v.two);

@@ -142,6 +142,18 @@ export interface Experiment {
   readonly deleted: boolean;
 }
 
+/**
+ * A folder's listing: artifacts/list (paths from the run's artifact root, with root_uri) or the
+ * artifact proxy's (paths from the folder listed). An empty or missing folder has no `files`.
+ */
+const artifactListResponse = z.object({ files: z.array(z.object({ path: z.string(), is_dir: z.boolean().optional().default(false) })).optional().default([]) });
+
+/** The artifact proxy's path of the run's artifact root (`<exp>/<run>/artifacts`) when its URI is mlflow-artifacts:; null otherwise. */
+function proxiedRoot(run: Run): string | null {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(run.artifactUri);
+  return m ? (m[1] as string).replace(/\/+$/, '') : null;
+}
+
 const errorBody = z.object({ error_code: z.string().optional(), message: z.string().optional() });
 
 /** Resolves after `ms`, or as soon as `signal` aborts. */
@@ -209,12 +221,27 @@ export class MlflowClient {
    */
   async downloadArtifact(run: Run, artifactPath: string, options: CallOptions = {}): Promise<Uint8Array> {
     const lookingFor = `artifact ${artifactPath} of run ${run.runId}`;
-    const proxied = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(run.artifactUri);
-    const url = proxied
-      ? this.url(`/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${(proxied[1] as string).replace(/\/+$/, '')}/${artifactPath}`)}`, {})
+    const root = proxiedRoot(run);
+    const url = root !== null
+      ? this.url(`/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${root}/${artifactPath}`)}`, {})
       : this.url('/get-artifact', { path: artifactPath, run_uuid: run.runId });
     const { body } = await this.request(url, lookingFor, async (res) => new Uint8Array(await res.arrayBuffer()), options.signal);
     return body;
+  }
+
+  /**
+   * The names of the files directly in the run's artifact folder `dir` (none when it is empty or
+   * missing). Through the artifact proxy, like downloadArtifact, for a run whose artifacts it
+   * serves; otherwise artifacts/list.
+   */
+  async listArtifacts(run: Run, dir: string, options: CallOptions = {}): Promise<string[]> {
+    const lookingFor = `the artifacts in ${dir}/ of run ${run.runId}`;
+    const root = proxiedRoot(run);
+    const { files } = root !== null
+      ? await this.getJson('/api/2.0/mlflow-artifacts/artifacts', { path: `${root}/${dir}` }, lookingFor, artifactListResponse, options)
+      : await this.getJson('/api/2.0/mlflow/artifacts/list', { run_id: run.runId, path: dir }, lookingFor, artifactListResponse, options);
+    const prefix = root !== null ? '' : `${dir}/`;
+    return files.filter((f) => !f.is_dir && f.path.startsWith(prefix)).map((f) => f.path.slice(prefix.length));
   }
 
   private url(path: string, query: Record<string, string>): string {

@@ -193,11 +193,18 @@ export class MlflowModelSource implements ModelSource {
   }
 
   /**
-   * manifest.json first, then the files it names (ONNX, parity, and the explainer when it names
-   * one) and the group report when the run has one, as one RawBundle.
+   * manifest.json (and the listing of the bundle's folder) first, then the files the manifest
+   * names (ONNX, parity, and the explainer when it names one) and the group report when the
+   * folder holds one, as one RawBundle.
    */
   private async downloadBundle(run: Run, bundlePath: string, origin: string, call: CallOptions): Promise<RawBundle> {
-    const manifestJson = decoder.decode(await this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`, call));
+    // The report is optional and the manifest does not name it: whether the run has one is the folder's listing, not a
+    // failed download, which only a local artifact store answers as RESOURCE_DOES_NOT_EXIST (S3's answers a 500).
+    const [manifestBytes, listed] = await Promise.all([
+      this.client.downloadArtifact(run, `${bundlePath}/${MANIFEST_FILE}`, call),
+      this.client.listArtifacts(run, bundlePath, call),
+    ]);
+    const manifestJson = decoder.decode(manifestBytes);
     const files = manifestSchema.pick({ onnx: true, parity: true, explainer: true }).safeParse(safeJson(manifestJson));
     // Each problem with its path: a malformed explainer entry read as if the ONNX or parity file were unnamed.
     if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its files as the bundle format says: ${zodIssues(files.error)}`);
@@ -207,7 +214,8 @@ export class MlflowModelSource implements ModelSource {
       this.client.downloadArtifact(run, `${bundlePath}/${files.data.parity.file}`, call),
       // Versions registered before explainers existed name none, and are served without explanations.
       explainer ? this.client.downloadArtifact(run, `${bundlePath}/${explainer.file}`, call) : null,
-      this.downloadIfPresent(run, `${bundlePath}/${GROUP_REPORT_FILE}`, call),
+      // Versions trained before the report was added to the bundle have none, and are served with groupReport null.
+      listed.includes(GROUP_REPORT_FILE) ? this.client.downloadArtifact(run, `${bundlePath}/${GROUP_REPORT_FILE}`, call) : null,
     ]);
     return {
       origin,
@@ -217,20 +225,6 @@ export class MlflowModelSource implements ModelSource {
       explainerJson: explainerBytes === null ? null : decoder.decode(explainerBytes),
       groupReportJson: groupReportBytes === null ? null : decoder.decode(groupReportBytes),
     };
-  }
-
-  /**
-   * An artifact a bundle may lack (the group report: versions trained before it existed have
-   * none): null only when MLflow answers that it does not exist; any other failure is the
-   * download's, as for the files the manifest names.
-   */
-  private async downloadIfPresent(run: Run, artifactPath: string, call: CallOptions): Promise<Uint8Array | null> {
-    try {
-      return await this.client.downloadArtifact(run, artifactPath, call);
-    } catch (err) {
-      if (err instanceof MlflowError && err.mlflowCode === 'RESOURCE_DOES_NOT_EXIST') return null;
-      throw err;
-    }
   }
 }
 

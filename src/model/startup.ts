@@ -28,8 +28,8 @@ export async function loadBundleModel(dir: string, notice: string | null = null)
 /**
  * How long a reloadModel may take: REQUEST_TIMEOUT_MS less a margin (a tenth, at most 1 s)
  * for the answer itself. One MLflow call alone may take 3 × MLFLOW_TIMEOUT_MS plus backoff
- * and a reload makes eight (seven for a bundle without explainer; five one after another, the
- * files after the manifest at once), so the reload gets a deadline rather than a config rule: it
+ * and a reload makes nine (one fewer without explainer, one fewer without group report; five one
+ * after another, the files after the manifest at once), so the reload gets a deadline rather than a config rule: it
  * either completes within it or answers 502 MLFLOW_UNAVAILABLE "no answer within …" before
  * the request times out, and is cancelled (nothing swapped in afterwards).
  */
@@ -59,7 +59,7 @@ export async function loadInitialModel(config: Config, log: Logger, source: Mode
   }
   log.info({ source: source.description }, 'loading model from MLflow');
   // The load from MLflow gets the time a reloadModel gets: with no deadline, an MLflow that
-  // answers but sends slowly (each call up to 3 × MLFLOW_TIMEOUT_MS, a load making eight, five one after another)
+  // answers but sends slowly (each call up to 3 × MLFLOW_TIMEOUT_MS, a load making nine, five one after another)
   // kept GET / at 503 "starting" for minutes, past the load balancer's grace period, and the task
   // was replaced before it could fall back to its bundle.
   const budget = source.reloadDeadlineMs;
