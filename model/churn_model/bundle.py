@@ -10,11 +10,12 @@ JSON is written deterministically: sorted keys, 2-space indent for the manifest,
 per line for parity.json, floats in Python's shortest round-trip repr (explainer.json's text
 comes from explain.py and group_report.json's from group_report.py, equally deterministic).
 
-The manifest names four of the files; group_report.json (the bundle's test evaluation by
-demographic group) names the bundle it describes inside itself (`bundle.onnxSha256`,
-`bundle.runId`, `threshold`, `datasetSha256`), which a reader checks against the manifest: so
-the manifest stays the one its training run wrote, and a bundle without the report (a model
-version registered before it was added) still loads.
+The manifest names three of the others (model.onnx, parity.json, explainer.json);
+group_report.json (the bundle's test evaluation by demographic group) names the bundle it
+describes inside itself (`bundle.onnxSha256`, `threshold` and `datasetSha256`, which the gateway
+checks against the manifest, and `bundle.runId`, recorded only): so the manifest stays the one
+its training run wrote, and a bundle without the report (a model version registered before it was
+added) still loads.
 """
 from __future__ import annotations
 

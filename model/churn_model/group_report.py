@@ -5,8 +5,8 @@ from the split settings the manifest records, on the same data (the dataset's sh
 The whole split's confusion matrix and ROC AUC must then be the manifest's (up to what the parity tolerance
 between the ONNX model and xgboost allows), or nothing is written: the report describes the bundle's own
 evaluation, cut by group. The report is a file of the bundle, `group_report.json` (bundle.GROUP_REPORT_FILE),
-naming the bundle it describes (`bundle.onnxSha256`, `bundle.runId`, `threshold`, `datasetSha256`, which a reader
-checks against the manifest): every training run writes it into the bundle it builds (pipeline.py), so it is
+naming the bundle it describes (`bundle.onnxSha256`, `threshold` and `datasetSha256`, which the gateway checks
+against the manifest, and `bundle.runId`, recorded only): every training run writes it into the bundle it builds (pipeline.py), so it is
 logged with the run's `bundle/` artifact and published with the bundle; this tool writes it for a bundle
 that has none or an outdated one (model/bundle's was written this way).
 
@@ -252,8 +252,10 @@ def report(dataset: Dataset, model: BundleModel, check_evaluation: bool = True) 
 
 
 def report_json(result: dict[str, Any]) -> str:
-    """group_report.json's text: sorted keys, 2-space indent, floats in Python's shortest round-trip repr."""
-    return json.dumps(result, indent=2, sort_keys=True) + "\n"
+    """group_report.json's text: sorted keys, 2-space indent, floats in Python's shortest round-trip repr. A NaN
+    or an infinity (which JSON cannot carry, and no measure here should give) is a ValueError, before anything is
+    written or logged."""
+    return json.dumps(result, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def _pct(rate: dict[str, Any]) -> str:
@@ -334,8 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     # Renamed into place: a gateway starting meanwhile reads the old report or the new one, never part of one.
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(report_json(result))
-    os.replace(partial, out)
+    try:
+        partial.write_text(report_json(result))
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)  # left by a failed write or rename, never a file of the bundle
     print(markdown(result), end="")
 
 

@@ -172,6 +172,14 @@ def test_the_report_goes_into_the_bundle_unless_out_is_named(small_run: Run, sma
     assert capsys.readouterr().out.startswith("| group | customers (churners) |")
     assert (bundle / GROUP_REPORT_FILE).read_text() == written  # what the training run wrote, byte for byte
     assert group_report.DEFAULT_OUT == group_report.DEFAULT_BUNDLE / GROUP_REPORT_FILE
+    # Renamed into place: the folder holds the bundle's files and nothing left over from the write.
+    assert sorted(p.name for p in bundle.iterdir()) == sorted(p.name for p in small_run[2].out_dir.iterdir())
+
+
+def test_a_report_that_json_cannot_carry_is_refused_before_it_is_written() -> None:
+    # A NaN would be written as the bare token NaN, which no JSON reader (the gateway's included) accepts.
+    with pytest.raises(ValueError):
+        group_report.report_json({"overall": {"mean_probability": float("nan")}})
 
 
 def test_data_other_than_the_bundles_is_refused(small_run: Run, tmp_path: Path,
