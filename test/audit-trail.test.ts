@@ -10,7 +10,8 @@
  * - a promotion is one log line naming both models (version, run, ONNX sha256, source), and
  *   every answer before and after it is attributable to exactly one of them;
  * - modelInfo.groupReport is the run's bundle/group_report.json, which names the run's ONNX
- *   artifact and data set, whichever way the gateway got the model.
+ *   artifact and data set, whichever way the gateway got the model; a promotion's log line
+ *   names both models' reports by sha256.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -56,6 +57,8 @@ async function fromMlflow(version: string) {
   const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\/+/, '');
   const onnx = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${root}/bundle/model.onnx`);
   expect(onnx.status).toBe(200);
+  const groupReport = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${root}/bundle/group_report.json`);
+  expect(groupReport.status).toBe(200);
   const tags = Object.fromEntries((run.data.tags ?? []).map((t) => [t.key, t.value]));
   const sorted = <V>(list: KeyValue<V>[] | undefined) => (list ?? []).map(({ key, value }) => ({ key, value })).sort((a, b) => (a.key < b.key ? -1 : 1));
   return {
@@ -68,6 +71,7 @@ async function fromMlflow(version: string) {
     metrics: sorted(run.data.metrics),
     tags,
     onnxSha256: createHash('sha256').update(Buffer.from(await onnx.arrayBuffer())).digest('hex'),
+    groupReportSha256: createHash('sha256').update(Buffer.from(await groupReport.arrayBuffer())).digest('hex'),
     artifactRoot: root,
   };
 }
@@ -148,14 +152,16 @@ describe("modelInfo.groupReport is the run's own", () => {
     const artifact = async (file: string) => {
       const res = await fetch(`${mlflow.url}/api/2.0/mlflow-artifacts/artifacts/${truth.artifactRoot}/bundle/${file}`);
       expect(res.status).toBe(200);
-      return (await res.json()) as unknown;
+      return res.text();
     };
-    const report = (await artifact('group_report.json')) as GroupReportJson;
-    const manifest = (await artifact('manifest.json')) as { featureSpec: { columns: { name: string }[] } };
+    const reportText = await artifact('group_report.json');
+    const report = JSON.parse(reportText) as GroupReportJson;
+    const manifest = JSON.parse(await artifact('manifest.json')) as { featureSpec: { columns: { name: string }[] } };
     // The report names the run's model: the run's ONNX artifact and the dataset sha256 it tagged.
     expect(report.bundle).toEqual({ onnxSha256: truth.onnxSha256, runId: truth.runId });
     expect(report.datasetSha256).toBe(truth.tags['dataset_sha256']);
-    const expected = expectedGroupReport(report, manifest.featureSpec.columns.map((c) => c.name));
+    expect(createHash('sha256').update(reportText).digest('hex')).toBe(truth.groupReportSha256);
+    const expected = expectedGroupReport(report, manifest.featureSpec.columns.map((c) => c.name), truth.groupReportSha256);
     const [packaged, loaded] = await Promise.all([
       gateway({ MODEL_DIR: path.join(work, 'bundle-2') }),
       gateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion` }),
@@ -228,6 +234,8 @@ describe('from an answer back to the training run', () => {
       toRunId: v2.runId,
       fromOnnxSha256: v1.onnxSha256,
       toOnnxSha256: v2.onnxSha256,
+      fromGroupReportSha256: v1.groupReportSha256,
+      toGroupReportSha256: v2.groupReportSha256,
       fromSource: 'MLFLOW',
       toSource: 'MLFLOW',
     });

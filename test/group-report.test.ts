@@ -6,6 +6,7 @@
  * bundle, read as MODEL_DIR is and loaded as the gateway loads it). Served from MLflow:
  * test/audit-trail.test.ts; refused at start-up by the real process: test/startup-faults.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,10 @@ import { BundleError } from '../src/errors.js';
 import { ChurnModel } from '../src/model/churn-model.js';
 import { GroupReportDocument } from '../src/generated/graphql.js';
 import { expectedGroupReport, type GroupReportJson } from './helpers/group-report.js';
-import { BUNDLE_DIR, REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 const COMMITTED_TEXT = readFileSync(path.join(BUNDLE_DIR, GROUP_REPORT_FILE), 'utf8');
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const committed = (): GroupReportJson => JSON.parse(COMMITTED_TEXT) as GroupReportJson;
 const MANIFEST = JSON.parse(readFileSync(path.join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as {
   onnx: { sha256: string };
@@ -86,7 +88,7 @@ describe('modelInfo.groupReport of the committed bundle', () => {
     const info = await served(gw);
     expect(committed().bundle).toEqual({ onnxSha256: info.onnxSha256, runId: info.runId });
     expect(info.threshold).toBe(committed().threshold);
-    expect(info.groupReport).toEqual(expectedGroupReport(committed(), COLUMN_ORDER));
+    expect(info.groupReport).toEqual(expectedGroupReport(committed(), COLUMN_ORDER, sha256(COMMITTED_TEXT)));
     expect(info.groupReport?.groups.map((g) => `${g.column}=${g.value}`)).toEqual([
       'gender=Female',
       'gender=Male',
@@ -103,13 +105,31 @@ describe('modelInfo.groupReport of the committed bundle', () => {
 
   it("serves the figures the README's Training section quotes", async () => {
     const report = (await served(gw)).groupReport;
-    const notSenior = report?.groups.find((g) => g.column === 'SeniorCitizen' && g.value === '0');
-    const gender = report?.groups.filter((g) => g.column === 'gender') ?? [];
-    const genderFlips = gender.reduce((n, g) => n + (g.swapped?.newlyFlagged ?? 0) + (g.swapped?.noLongerFlagged ?? 0), 0);
+    const group = (column: string, value: string) => report?.groups.find((g) => g.column === column && g.value === value);
+    const [notSenior, senior] = [group('SeniorCitizen', '0'), group('SeniorCitizen', '1')];
+    if (!report || !notSenior || !senior) throw new Error('no SeniorCitizen groups');
+    type Group = typeof senior;
+    const ratio = (of: (g: Group) => number | null) => ((of(senior) ?? NaN) / (of(notSenior) ?? NaN)).toFixed(1);
+    const gender = report.groups.filter((g) => g.column === 'gender');
+    const genderFlips = gender.reduce((n, g) => n + (g.counterfactual?.newlyFlagged ?? 0) + (g.counterfactual?.noLongerFlagged ?? 0), 0);
     const readme = (await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
     const fmt = (n: number) => n.toLocaleString('en-US');
-    expect(readme).toContain(`${notSenior?.swapped?.newlyFlagged} of ${fmt(notSenior?.measures.customers ?? 0)} others become flagged`);
-    expect(readme).toContain(`changes ${genderFlips} of ${fmt(report?.overall.customers ?? 0)} decisions`);
+    expect(readme).toContain(`Senior citizens, who churn ${ratio((g: Group) => g.measures.churnRate.value)} times as often, are flagged ${ratio((g: Group) => g.measures.flagged.value)} times as often`);
+    expect(readme).toContain(`a senior citizen who stays ${ratio((g: Group) => g.measures.falsePositiveRate.value)} times as often as another customer who stays`);
+    expect(readme).toContain(`${notSenior.counterfactual?.newlyFlagged} of ${fmt(notSenior.measures.customers)} others become flagged`);
+    expect(readme).toContain(`changes ${genderFlips} of ${fmt(report.overall.customers)} decisions, though no rate differs measurably between women and men`);
+    // "No rate differs measurably": every interval of the gender differences holds 0.
+    const genderDifference = report.differences.find((d) => d.column === 'gender');
+    for (const rate of ['flagged', 'recall', 'falsePositiveRate', 'precision'] as const) {
+      expect(genderDifference?.[rate].low, rate).toBeLessThan(0);
+      expect(genderDifference?.[rate].high, rate).toBeGreaterThan(0);
+    }
+    // "Every group's mean probability is inside its churn rate's interval."
+    expect(readme).toContain("Every group's mean probability is inside its churn rate's interval");
+    for (const g of report.groups) {
+      expect(g.measures.meanProbability, `${g.column}=${g.value}`).toBeGreaterThanOrEqual(g.measures.churnRate.low ?? NaN);
+      expect(g.measures.meanProbability, `${g.column}=${g.value}`).toBeLessThanOrEqual(g.measures.churnRate.high ?? NaN);
+    }
   });
 });
 
@@ -120,6 +140,12 @@ describe('a bundle without group report', () => {
     const info = await served(other);
     expect(info.groupReport).toBeNull();
     expect(info.onnxSha256).toBe(MANIFEST.onnx.sha256);
+    const predict = async (g: TestGateway) => {
+      const res = await gql(g.url, 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability willChurn modelVersion } }', { c: GRAPHQL_CUSTOMER });
+      expect(res.body.errors).toBeUndefined();
+      return res.body.data;
+    };
+    expect(await predict(other)).toEqual(await predict(gw));
   });
 });
 
@@ -136,18 +162,34 @@ describe('a group report the bundle is refused for', () => {
     expect(message).toContain(`datasetSha256 is ${'0'.repeat(64)}, but the manifest's is ${MANIFEST.datasetSha256}`);
   });
 
-  it('one reporting a column the model does not have, or a value the column does not take', async () => {
+  it('one that does not cover the demographic columns, each as the two values the model takes', async () => {
     const unknownValue = await refusal((r) => {
       const gender = r.columns['gender'] as GroupReportJson['columns'][string];
       gender.groups = { Female: gender.groups['Female'] as GroupReportJson['overall'], Other: gender.groups['Male'] as GroupReportJson['overall'] };
       r.counterfactual['gender'] = { Female: r.counterfactual['gender']?.['Female'] as Record<string, number>, Other: r.counterfactual['gender']?.['Male'] as Record<string, number> };
     });
-    expect(unknownValue).toContain('columns.gender reports "Other", not among the column\'s allowedValues (Female, Male)');
-    const unknownColumn = await refusal((r) => {
-      r.columns['Region'] = r.columns['Partner'] as GroupReportJson['columns'][string];
-      r.counterfactual['Region'] = r.counterfactual['Partner'] as Record<string, Record<string, number>>;
+    expect(unknownValue).toContain('columns.gender reports "Female", "Other", but the model\'s gender takes "Female", "Male"');
+    const otherColumn = await refusal((r) => {
+      r.columns['PaperlessBilling'] = r.columns['Partner'] as GroupReportJson['columns'][string];
+      r.counterfactual['PaperlessBilling'] = r.counterfactual['Partner'] as Record<string, Record<string, number>>;
+      delete r.columns['gender'];
+      delete r.counterfactual['gender'];
     });
-    expect(unknownColumn).toContain('columns.Region is not a column of the model');
+    expect(otherColumn).toContain('columns are Dependents, Partner, SeniorCitizen, PaperlessBilling; a report covers gender, SeniorCitizen, Partner, Dependents');
+    const none = await refusal((r) => {
+      r.columns = {};
+      r.counterfactual = {};
+    });
+    expect(none).toContain('columns are none; a report covers gender, SeniorCitizen, Partner, Dependents');
+  });
+
+  it('one whose counts contradict each other', async () => {
+    const message = await refusal((r) => {
+      r.overall.churners = r.overall.customers + 1;
+      (r.counterfactual['Partner']?.['Yes'] as Record<string, number>)['customers'] = 1;
+    });
+    expect(message).toContain(`overall.churners: is ${committed().overall.customers + 1}, more than customers (${committed().overall.customers})`);
+    expect(message).toMatch(/counterfactual\.Partner\.Yes\.customers: is 1, but the group has \d+ customers/);
   });
 
   it('one that does not match the format, naming each field', async () => {
@@ -181,12 +223,17 @@ describe('a group report the bundle is refused for', () => {
     await expect(readBundleDir(directory)).rejects.toThrow(/^cannot read \S+group_report\.json: a directory, not a file \(EISDIR\)$/);
   });
 
-  it('accepts an interval whose end is a rounding error inside its value (a rate of 1 in a small group, as runs before the fix wrote it)', async () => {
+  it('accepts an interval whose end is a rounding error inside its value (a rate of 0 or 1 in a small group, as runs before the fix wrote it), not more', async () => {
     const report = committed();
     const partnerNo = (report.columns['Partner'] as GroupReportJson['columns'][string]).groups['No'] as Record<string, unknown>;
     partnerNo['recall'] = { value: 1, ci95: [0.8, 0.9999999999999999] };
+    partnerNo['precision'] = { value: 0, ci95: [1e-17, 0.2] };
     const bundle = verifyBundle(await readBundleDir(await bundleWithReport(JSON.stringify(report))));
-    expect(bundle.groupReport?.columns['Partner']?.groups['No']?.recall).toEqual({ value: 1, ci95: [0.8, 0.9999999999999999] });
+    expect(bundle.groupReport?.report.columns['Partner']?.groups['No']).toMatchObject({ recall: { value: 1, ci95: [0.8, 0.9999999999999999] }, precision: { value: 0, ci95: [1e-17, 0.2] } });
+    const beyond = await refusal((r) => {
+      ((r.columns['Partner'] as GroupReportJson['columns'][string]).groups['No'] as Record<string, unknown>)['recall'] = { value: 1, ci95: [0.8, 0.999999] };
+    });
+    expect(beyond).toContain('columns.Partner.groups.No.recall: ci95 must hold value');
   });
 
   it("accepts a group without test customers (a small data set's split), served with measures null and swapped null", async () => {
@@ -210,8 +257,8 @@ describe('a group report the bundle is refused for', () => {
     const other = await startTestGateway({ MODEL_DIR: await bundleWithReport(JSON.stringify(report)) });
     gateways.push(other);
     const info = await served(other);
-    expect(info.groupReport).toEqual(expectedGroupReport(report, COLUMN_ORDER));
+    expect(info.groupReport).toEqual(expectedGroupReport(report, COLUMN_ORDER, sha256(JSON.stringify(report))));
     const yes = info.groupReport?.groups.find((g) => g.column === 'Dependents' && g.value === 'Yes');
-    expect(yes).toMatchObject({ measures: { customers: 0, churnRate: { value: null, low: null, high: null }, rocAuc: { value: null } }, swapped: null });
+    expect(yes).toMatchObject({ measures: { customers: 0, churnRate: { value: null, low: null, high: null }, rocAuc: { value: null } }, counterfactual: null });
   });
 });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
-import { GROUP_REPORT_FILE } from '../src/bundle/group-report.js';
+import { DEMOGRAPHIC_COLUMNS, GROUP_REPORT_FILE } from '../src/bundle/group-report.js';
 import { PARITY_TOLERANCE_MAX } from '../src/bundle/load.js';
 import { EXPLANATION_COST } from '../src/schema/explanation.js';
 import { variablesOverLimits } from '../src/schema/limits.js';
@@ -60,11 +60,17 @@ describe("the parity tolerance's limit", () => {
   });
 });
 
-describe("the group report's file name", () => {
+describe("the group report's file name and columns", () => {
   it("is training's GROUP_REPORT_FILE (model/churn_model/bundle.py): the gateway reads the file training writes into the bundle", () => {
     const m = /^GROUP_REPORT_FILE = "([^"]+)"$/m.exec(readFileSync(`${REPO_ROOT}model/churn_model/bundle.py`, 'utf8'));
     expect(m, 'GROUP_REPORT_FILE in model/churn_model/bundle.py').not.toBeNull();
     expect(m?.[1]).toBe(GROUP_REPORT_FILE);
+  });
+
+  it("covers training's DEMOGRAPHIC_COLUMNS (model/churn_model/group_report.py), which the gateway holds a report to", () => {
+    const m = /^DEMOGRAPHIC_COLUMNS = \(([^)]*)\)$/m.exec(readFileSync(`${REPO_ROOT}model/churn_model/group_report.py`, 'utf8'));
+    expect(m, 'DEMOGRAPHIC_COLUMNS in model/churn_model/group_report.py').not.toBeNull();
+    expect([...(m?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((x) => x[1])).toEqual(DEMOGRAPHIC_COLUMNS);
   });
 });
 

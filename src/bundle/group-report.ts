@@ -13,9 +13,12 @@ import type { Manifest } from './manifest.js';
 /** The file's name in a bundle folder and under a run's `bundle/` artifacts (bundle.GROUP_REPORT_FILE in model/). */
 export const GROUP_REPORT_FILE = 'group_report.json';
 
+/** The columns a report covers, in data set order (DEMOGRAPHIC_COLUMNS in model/churn_model/group_report.py). */
+export const DEMOGRAPHIC_COLUMNS: readonly string[] = ['gender', 'SeniorCitizen', 'Partner', 'Dependents'];
+
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 const probability = z.number().min(0).max(1);
-/** A difference of two rates, or of two calibration gaps: -1 to 1. */
+/** A calibration gap (mean probability − churn rate), or a mean change of probability: -1 to 1. */
 const difference = z.number().min(-1).max(1);
 
 /**
@@ -74,14 +77,24 @@ export const groupReportFileSchema = z
     counterfactual: z.record(z.string(), z.record(z.string(), swapSchema)),
   })
   .superRefine((report, ctx) => {
+    const counted = (measures: GroupMeasures, path: (string | number)[]) => {
+      if (measures.churners > measures.customers) ctx.addIssue({ code: 'custom', path: [...path, 'churners'], message: `is ${measures.churners}, more than customers (${measures.customers})` });
+    };
+    counted(report.overall, ['overall']);
     for (const [column, { groups }] of Object.entries(report.columns)) {
       const values = Object.keys(groups);
       if (values.length !== 2) ctx.addIssue({ code: 'custom', path: ['columns', column, 'groups'], message: `has ${values.length} groups; a column is reported as its two values` });
-      // Scored again: every group with customers (one without has nobody to score).
+      for (const value of values) counted(groups[value] as GroupMeasures, ['columns', column, 'groups', value]);
+      // Scored again: every group with customers (one without has nobody to score), all of them.
       const scored = values.filter((v) => (groups[v] as GroupMeasures).customers > 0).sort();
       const swaps = report.counterfactual[column] ?? {};
       if (Object.keys(swaps).sort().join('\u0000') !== scored.join('\u0000')) {
         ctx.addIssue({ code: 'custom', path: ['counterfactual', column], message: `must have one entry per group of columns.${column} with customers (${scored.join(', ') || 'none'})` });
+        continue;
+      }
+      for (const value of scored) {
+        const [swapped, group] = [(swaps[value] as GroupSwap).customers, (groups[value] as GroupMeasures).customers];
+        if (swapped !== group) ctx.addIssue({ code: 'custom', path: ['counterfactual', column, value, 'customers'], message: `is ${swapped}, but the group has ${group} customers` });
       }
     }
     for (const column of Object.keys(report.counterfactual)) {
@@ -90,6 +103,12 @@ export const groupReportFileSchema = z
   });
 
 export type GroupReportFile = z.infer<typeof groupReportFileSchema>;
+
+/** A bundle's report as read: its content and the sha256 of its bytes (what an auditor compares with the run's artifact). */
+export interface GroupReport {
+  readonly report: GroupReportFile;
+  readonly fileSha256: string;
+}
 export type GroupMeasures = z.infer<typeof measuresSchema>;
 export type GroupDifference = z.infer<typeof differenceSchema>;
 export type GroupSwap = z.infer<typeof swapSchema>;
@@ -97,8 +116,8 @@ export type Estimate = z.infer<typeof rate>;
 
 /**
  * Why `report` cannot be the report of the manifest's model: the problems, each naming the
- * report's field and the manifest's; empty when it is. Its columns must be the model's, with
- * values the model takes.
+ * report's field and the manifest's; empty when it is. It must report the demographic columns,
+ * each as the two values the model takes.
  */
 export function groupReportMismatches(report: GroupReportFile, manifest: Manifest): string[] {
   const problems: string[] = [];
@@ -109,23 +128,24 @@ export function groupReportMismatches(report: GroupReportFile, manifest: Manifes
   if (report.datasetSha256 !== manifest.datasetSha256) {
     problems.push(`datasetSha256 is ${report.datasetSha256}, but the manifest's is ${manifest.datasetSha256 ?? 'null (it records no data set)'}`);
   }
+  const reported = Object.keys(report.columns);
+  if ([...reported].sort().join(', ') !== [...DEMOGRAPHIC_COLUMNS].sort().join(', ')) {
+    problems.push(`columns are ${reported.join(', ') || 'none'}; a report covers ${DEMOGRAPHIC_COLUMNS.join(', ')}`);
+  }
   const columns = new Map(manifest.featureSpec.columns.map((c) => [c.name, c]));
   for (const [name, { groups }] of Object.entries(report.columns)) {
-    const column = columns.get(name);
-    if (!column) {
-      problems.push(`columns.${name} is not a column of the model`);
-      continue;
+    const allowed = [...(columns.get(name)?.allowedValues ?? [])].sort();
+    const values = Object.keys(groups).sort();
+    if (values.join('\u0000') !== allowed.join('\u0000')) {
+      problems.push(`columns.${name} reports ${values.map((v) => JSON.stringify(v)).join(', ')}, but the model's ${name} takes ${allowed.map((v) => JSON.stringify(v)).join(', ') || 'no listed values'}`);
     }
-    const allowed = column.allowedValues ?? [];
-    const unknown = Object.keys(groups).filter((v) => !allowed.includes(v));
-    if (unknown.length > 0) problems.push(`columns.${name} reports ${unknown.map((v) => JSON.stringify(v)).join(', ')}, not among the column's allowedValues (${allowed.join(', ')})`);
   }
   return problems;
 }
 
 /** The report checked against its manifest; BundleError naming every mismatch (`origin`: where the bundle came from). */
-export function checkGroupReport(report: GroupReportFile, manifest: Manifest, origin: string): GroupReportFile {
-  const problems = groupReportMismatches(report, manifest);
+export function checkGroupReport(report: GroupReport, manifest: Manifest, origin: string): GroupReport {
+  const problems = groupReportMismatches(report.report, manifest);
   if (problems.length > 0) throw new BundleError(`${GROUP_REPORT_FILE} in ${origin} is not the report of this bundle's model: ${problems.join('; ')}`);
   return report;
 }

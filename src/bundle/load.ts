@@ -1,6 +1,7 @@
 /**
- * Reads a model bundle (manifest, ONNX bytes, parity vectors) and checks it is whole:
- * the manifest fits its schema and both checksums match. Where the bytes come from
+ * Reads a model bundle (manifest, ONNX bytes, parity vectors, and the explainer and group report
+ * when it has them) and checks it is whole: the manifest fits its schema, the checksums it gives
+ * match, and each file fits its format. Where the bytes come from
  * (a folder, MLflow) is the caller's business; `origin` names it in every error.
  */
 import { createHash } from 'node:crypto';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { BundleError, zodIssues } from '../errors.js';
 import { explainerFileSchema, type ExplainerFile } from '../model/explainer.js';
-import { GROUP_REPORT_FILE, groupReportFileSchema, type GroupReportFile } from './group-report.js';
+import { GROUP_REPORT_FILE, groupReportFileSchema, type GroupReport } from './group-report.js';
 import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
 
 export interface RawBundle {
@@ -38,7 +39,7 @@ export interface VerifiedBundle {
    * The group report, its format checked; null when the bundle has none. ChurnModel.create checks
    * it names the model (group-report.ts), once the model itself has been accepted.
    */
-  readonly groupReport: GroupReportFile | null;
+  readonly groupReport: GroupReport | null;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -129,8 +130,10 @@ function explainerOf(manifest: Manifest, raw: RawBundle): ExplainerFile | null {
 }
 
 /** The bundle's group report, its format checked, or null when the bundle has none. */
-function groupReportOf(raw: RawBundle): GroupReportFile | null {
-  return raw.groupReportJson === null ? null : parseJson(groupReportFileSchema, raw.groupReportJson, GROUP_REPORT_FILE, raw.origin, 'the group report format');
+function groupReportOf(raw: RawBundle): GroupReport | null {
+  if (raw.groupReportJson === null) return null;
+  const report = parseJson(groupReportFileSchema, raw.groupReportJson, GROUP_REPORT_FILE, raw.origin, 'the group report format');
+  return { report, fileSha256: sha256Hex(raw.groupReportJson) };
 }
 
 /** The usual reasons a bundle file cannot be read, in words; the code stays for searching. */

@@ -512,6 +512,9 @@ export class ModelAdmin {
         // null: that model has no explainer, and its predictions no explanation.
         fromExplainerSha256: current.explainer?.report.fileSha256 ?? null,
         toExplainerSha256: candidate.explainer?.report.fileSha256 ?? null,
+        // null: that model's bundle has no group report.
+        fromGroupReportSha256: current.groupReport?.fileSha256 ?? null,
+        toGroupReportSha256: candidate.groupReport?.fileSha256 ?? null,
         fromSource: current.lineage.source,
         toSource: candidate.lineage.source,
         // What modelInfo and GET / say about the new model besides (its MLflow run deleted), or null.

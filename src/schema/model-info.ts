@@ -8,7 +8,7 @@ import type { ChurnModel, ParityReport } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { gatewayFailure } from './errors.js';
 import { ExplainerInfo } from './explanation.js';
-import { GroupReport } from './group-report.js';
+import { GroupReport, groupReportOf } from './group-report.js';
 
 interface KeyValue<V> {
   readonly key: string;
@@ -279,8 +279,8 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
       nullable: true,
       description:
         'How the model treats groups of customers (gender, SeniorCitizen, Partner, Dependents) on its test split; null when its bundle ' +
-        'carries no group report (versions trained before it was added).',
-      resolve: (m) => (m.groupReport ? m : null),
+        'carries no group_report.json (versions trained before the report became a file of the bundle).',
+      resolve: (m) => groupReportOf(m),
     }),
     bundleFormatVersion: t.int({ description: 'Version of the bundle format (docs/model-bundle.md).', resolve: (m) => m.manifest.formatVersion }),
   }),

@@ -2,7 +2,7 @@
  * What modelInfo.groupReport must answer for a group_report.json (schema/operations/group-report.graphql's
  * selection), written from the file format in docs/model-bundle.md: each measure's value and its ci95 as value,
  * low and high; groups by column in the model's column order and by value in code point order, each with its
- * counterfactual swap (null for a group without test customers); one difference per column.
+ * counterfactual (null for a group without test customers); one difference per column.
  */
 import type { GroupReportQuery } from '../../src/generated/graphql.js';
 
@@ -41,10 +41,15 @@ function measures(m: FileMeasures) {
   };
 }
 
-/** The served report for `file`, its columns in `columnOrder` (the manifest's featureSpec.columns names). */
-export function expectedGroupReport(file: GroupReportJson, columnOrder: readonly string[]): Served {
+/**
+ * The served report for `file` (whose bytes have sha256 `fileSha256`), its columns in `columnOrder` (the manifest's
+ * featureSpec.columns names).
+ */
+export function expectedGroupReport(file: GroupReportJson, columnOrder: readonly string[], fileSha256: string): Served {
   const columns = Object.keys(file.columns).sort((a, b) => columnOrder.indexOf(a) - columnOrder.indexOf(b));
   return {
+    runId: file.bundle.runId,
+    fileSha256,
     overall: measures(file.overall),
     groups: columns.flatMap((column) => {
       const { groups } = file.columns[column] as GroupReportJson['columns'][string];
@@ -56,7 +61,7 @@ export function expectedGroupReport(file: GroupReportJson, columnOrder: readonly
             column,
             value,
             measures: measures(groups[value] as FileMeasures),
-            swapped: swap
+            counterfactual: swap
               ? { customers: swap['customers'], newlyFlagged: swap['newly_flagged'], noLongerFlagged: swap['no_longer_flagged'], meanChange: swap['mean_change'], maxAbsChange: swap['max_abs_change'] }
               : null,
           };

@@ -177,7 +177,10 @@ export async function registerHandMadeBundle(
   return { version: mv.model_version.version, runId };
 }
 
-/** The bundle's files by name: the manifest, the ONNX model, the parity file and, when the manifest names one, the explainer. */
+/**
+ * The bundle's files the manifest names: the manifest, the ONNX model, the parity file and, when it names one, the explainer.
+ * Not group_report.json, which it does not name: a hand-made version has a report only when a test adds it.
+ */
 export async function readBundleFiles(dir: string): Promise<Record<string, Uint8Array>> {
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { explainer?: { file: string } };
   const names = ['manifest.json', 'model.onnx', 'parity.json', ...(manifest.explainer ? [manifest.explainer.file] : [])];
