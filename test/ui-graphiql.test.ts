@@ -71,6 +71,7 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       ['Predict', 'predict'],
       ['PredictBatch', 'predictBatch'],
       ['ModelInfo', 'modelInfo'],
+      ['GroupReport', 'modelInfo'],
     ] as const) {
       await page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${name}$`) }).click();
       await poll(() => page.locator('.graphiql-tab-active .graphiql-tab-button').textContent()).toBe(name);

@@ -1005,7 +1005,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     for (let reload = 0; reload < 2; reload++) {
       await page.reload();
       await poll(variables, 20_000).toContain('"customers"');
-      expect(await titles()).toEqual(['Predict', 'PredictBatch', 'ModelInfo']);
+      expect(await titles()).toEqual(['Predict', 'PredictBatch', 'ModelInfo', 'GroupReport']);
       expect(await active.textContent()).toBe('PredictBatch');
     }
     await page.locator('.graphiql-tab-button', { hasText: /^Predict$/ }).click();
@@ -1013,7 +1013,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await variables()).toContain('example-high-risk');
   });
 
-  it("moves GraphiQL's saved preloaded tabs on to this build's operations after an upgrade, and keeps the tabs people edited", async () => {
+  it("moves GraphiQL's saved preloaded tabs on to this build's operations after an upgrade, keeps the tabs people edited, and adds a new operation once", async () => {
     const { page } = await open();
     await page.goto(`${gateway.url}/ui/graphiql`);
     const queryEditor = () => page.locator('.graphiql-query-editor').textContent();
@@ -1023,12 +1023,15 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const { tabs } = saved as Tabs;
     const predict = tabs[0]?.query as string;
     expect(predict).toContain('outsideTrainingRange');
-    // As a browser that last ran the build before Predict selected outsideTrainingRange left it:
-    // that build's Predict tab, never edited, and a ModelInfo tab its user wrote notes into.
+    // As a browser that last ran the build before Predict selected outsideTrainingRange (and
+    // before GroupReport was preloaded) left it: that build's Predict tab, never edited, and a
+    // ModelInfo tab its user wrote notes into.
+    expect(tabs.map((tab) => /(?:query|mutation)\s+(\w+)/.exec(tab.query)?.[1])).toEqual(['Predict', 'PredictBatch', 'ModelInfo', 'GroupReport']);
+    const earlier = tabs.slice(0, 3);
     const before = predict.replace(/\s*outsideTrainingRange \{[^}]*\}/, '');
     const mine = `# my notes\n${tabs[2]?.query as string}`;
-    const previous = tabs.map((tab, i) => ({ query: i === 0 ? before : tab.query, variables: tab.variables }));
-    const state: Tabs = { activeTabIndex: 0, tabs: tabs.map((tab, i) => ({ ...tab, query: i === 0 ? before : i === 2 ? mine : tab.query })) };
+    const previous = earlier.map((tab, i) => ({ query: i === 0 ? before : tab.query, variables: tab.variables }));
+    const state: Tabs = { activeTabIndex: 0, tabs: earlier.map((tab, i) => ({ ...tab, query: i === 0 ? before : i === 2 ? mine : tab.query })) };
     await page.goto(`${gateway.url}/ui`); // same origin, GraphiQL closed
     await page.evaluate(
       ({ tabState, preloaded }) => {
@@ -1041,6 +1044,14 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(queryEditor, 20_000).toContain('outsideTrainingRange');
     await page.locator('.graphiql-tab-button', { hasText: /^ModelInfo$/ }).click();
     await poll(queryEditor).toMatch(/#\smy\snotes/); // Monaco shows spaces as no-break spaces
+    expect(await page.locator('.graphiql-tab-button').allTextContents()).toEqual(['Predict', 'PredictBatch', 'ModelInfo', 'GroupReport']);
+    // Closed, the new tab stays closed: this browser now knows the build that added it.
+    const savedTitles = async () => ((await page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? 'null') as unknown)) as Tabs).tabs.map((t) => /(?:query|mutation)\s+(\w+)/.exec(t.query)?.[1]);
+    await page.locator('.graphiql-tab-button', { hasText: /^GroupReport$/ }).click();
+    await page.locator('.graphiql-tab-active .graphiql-tab-close').click();
+    await poll(savedTitles).toEqual(['Predict', 'PredictBatch', 'ModelInfo']);
+    await page.reload();
+    await poll(queryEditor, 20_000).toMatch(/query|mutation/);
     expect(await page.locator('.graphiql-tab-button').allTextContents()).toEqual(['Predict', 'PredictBatch', 'ModelInfo']);
   });
 

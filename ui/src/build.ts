@@ -21,7 +21,7 @@ import * as graphiql from '@graphql-yoga/render-graphiql/graphiql';
 import { build } from 'esbuild';
 import { Kind, print } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument, RetentionOffersDocument, ScoreFileDocument } from '../../src/generated/graphql.js';
+import { GroupReportDocument, ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument, RetentionOffersDocument, ScoreFileDocument } from '../../src/generated/graphql.js';
 import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
 import { BATCH_LINK_TEXT, BATCH_PATH, GRAPHIQL_TITLE } from '../../src/ui/pages.js';
 import { EXAMPLES } from './app/customer-fields.js';
@@ -95,6 +95,7 @@ function graphiqlTabs(): NonNullable<GraphiQLOptions['defaultTabs']> {
     { query: print(PredictDocument), variables: JSON.stringify({ customer: customers[0] }, null, 2) },
     { query: print(PredictBatchDocument), variables: JSON.stringify({ customers }, null, 2) },
     { query: print(ModelInfoDocument), variables: null },
+    { query: print(GroupReportDocument), variables: null },
   ];
 }
 

@@ -70,13 +70,17 @@ function save(state: SavedTabs): SavedTabs | null {
   }
 }
 
+/** This build's preloaded tab `index`, as GraphiQL saves a tab. */
+function preloadedTab(index: number): SavedTab {
+  const tab = (__GRAPHIQL_OPTIONS__.defaultTabs ?? [])[index];
+  const operationName = operationNameOf(tab?.query ?? null);
+  const fields = { query: tab?.query ?? null, variables: tab?.variables ?? null, headers: tab?.headers ?? null };
+  return { id: `preloaded-${index}`, hash: null, title: operationName ?? '<untitled>', ...fields, operationName, response: null };
+}
+
 /** Saves the preloaded tabs as if GraphiQL had, so the first visit takes the same path as a reload. */
 function seedTabs(): SavedTabs | null {
-  const tabs = (__GRAPHIQL_OPTIONS__.defaultTabs ?? []).map((tab, index): SavedTab => {
-    const operationName = operationNameOf(tab.query ?? null);
-    const fields = { query: tab.query, variables: tab.variables ?? null, headers: tab.headers ?? null };
-    return { id: `preloaded-${index}`, hash: null, title: operationName ?? '<untitled>', ...fields, operationName, response: null };
-  });
+  const tabs = (__GRAPHIQL_OPTIONS__.defaultTabs ?? []).map((_tab, index) => preloadedTab(index));
   if (tabs.length === 0) return null;
   return save({ tabs, activeTabIndex: 0 });
 }
@@ -85,7 +89,9 @@ function seedTabs(): SavedTabs | null {
  * The saved tabs, with every preloaded tab nobody edited moved on to this build's version of it:
  * GraphiQL restores saved tabs as they were, so after an upgrade that changed an operation
  * (a field added to ModelInfo, one renamed) people kept running the old text, and a field the
- * schema dropped failed validation. A tab someone edited is theirs and stays as it is.
+ * schema dropped failed validation. A tab someone edited is theirs and stays as it is. An
+ * operation this build preloads and the last one did not (by name: GroupReport) is added once,
+ * after the saved tabs: closed, it stays closed, since the build then knows it.
  */
 function upgradedTabs(state: SavedTabs): SavedTabs {
   let before: unknown;
@@ -104,7 +110,10 @@ function upgradedTabs(state: SavedTabs): SavedTabs {
     const operationName = operationNameOf(next.query);
     return { ...tab, ...next, operationName, title: operationName ?? tab.title, response: null };
   });
-  return save({ ...state, tabs }) ?? state;
+  // Only against a known earlier build: saved tabs without its record are kept as they are.
+  const known = new Set(old.map((o) => operationNameOf(o.query ?? null)));
+  const added = Array.isArray(before) ? now.flatMap((n, index) => (known.has(operationNameOf(n.query)) ? [] : [preloadedTab(index)])) : [];
+  return save({ ...state, tabs: [...tabs, ...added] }) ?? state;
 }
 
 /**
