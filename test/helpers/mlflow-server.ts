@@ -40,14 +40,21 @@ export async function ensureVenv(): Promise<void> {
   await run('bash', [path.join(MODEL_DIR, 'scripts/setup-venv.sh')], { cwd: REPO_ROOT, timeout: 900_000 });
 }
 
-export async function startMlflowServer(): Promise<MlflowServer> {
+/**
+ * A real `mlflow server` on a free port, its stores in a temp folder. It serves artifacts (MLflow
+ * 3's default: runs get mlflow-artifacts:/ URIs, read through the artifact proxy) unless
+ * `serveArtifacts` is false (`--no-serve-artifacts`: runs get the artifact folder's path as their
+ * URI, and clients read them through /get-artifact and artifacts/list).
+ */
+export async function startMlflowServer({ serveArtifacts = true }: { serveArtifacts?: boolean } = {}): Promise<MlflowServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mlflow-test-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const artifacts = serveArtifacts ? ['--artifacts-destination', `${dir}/artifacts`] : ['--no-serve-artifacts', '--default-artifact-root', `${dir}/artifacts`];
   // The default security middleware allows localhost and private-IP Host headers, so 127.0.0.1 needs no flag.
   const child: ChildProcess = spawn(
     MLFLOW_BIN,
-    ['server', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+    ['server', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, ...artifacts, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
     { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
