@@ -103,23 +103,23 @@ export const groupReportFileSchema = z
   });
 
 export type GroupReportFile = z.infer<typeof groupReportFileSchema>;
-
-/** A bundle's report as read: its content and the sha256 of its bytes (what an auditor compares with the run's artifact). */
-export interface GroupReport {
-  readonly report: GroupReportFile;
-  readonly fileSha256: string;
-}
 export type GroupMeasures = z.infer<typeof measuresSchema>;
 export type GroupDifference = z.infer<typeof differenceSchema>;
 export type GroupSwap = z.infer<typeof swapSchema>;
 export type Estimate = z.infer<typeof rate>;
+
+/** A bundle's report as read: its content and the sha256 of its bytes (what an auditor compares with the run's artifact). */
+export interface LoadedGroupReport {
+  readonly report: GroupReportFile;
+  readonly fileSha256: string;
+}
 
 /**
  * Why `report` cannot be the report of the manifest's model: the problems, each naming the
  * report's field and the manifest's; empty when it is. It must report the demographic columns,
  * each as the two values the model takes.
  */
-export function groupReportMismatches(report: GroupReportFile, manifest: Manifest): string[] {
+function groupReportMismatches(report: GroupReportFile, manifest: Manifest): string[] {
   const problems: string[] = [];
   if (report.bundle.onnxSha256 !== manifest.onnx.sha256) {
     problems.push(`bundle.onnxSha256 is ${report.bundle.onnxSha256}, but the manifest's onnx.sha256 is ${manifest.onnx.sha256} (a report of another model)`);
@@ -144,7 +144,7 @@ export function groupReportMismatches(report: GroupReportFile, manifest: Manifes
 }
 
 /** The report checked against its manifest; BundleError naming every mismatch (`origin`: where the bundle came from). */
-export function checkGroupReport(report: GroupReport, manifest: Manifest, origin: string): GroupReport {
+export function checkGroupReport(report: LoadedGroupReport, manifest: Manifest, origin: string): LoadedGroupReport {
   const problems = groupReportMismatches(report.report, manifest);
   if (problems.length > 0) throw new BundleError(`${GROUP_REPORT_FILE} in ${origin} is not the report of this bundle's model: ${problems.join('; ')}`);
   return report;

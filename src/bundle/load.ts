@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { BundleError, zodIssues } from '../errors.js';
 import { explainerFileSchema, type ExplainerFile } from '../model/explainer.js';
-import { GROUP_REPORT_FILE, groupReportFileSchema, type GroupReport } from './group-report.js';
+import { GROUP_REPORT_FILE, groupReportFileSchema, type LoadedGroupReport } from './group-report.js';
 import { manifestSchema, parityFileSchema, type Manifest, type ParityFile } from './manifest.js';
 
 export interface RawBundle {
@@ -39,7 +39,7 @@ export interface VerifiedBundle {
    * The group report, its format checked; null when the bundle has none. ChurnModel.create checks
    * it names the model (group-report.ts), once the model itself has been accepted.
    */
-  readonly groupReport: GroupReport | null;
+  readonly groupReport: LoadedGroupReport | null;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -130,7 +130,7 @@ function explainerOf(manifest: Manifest, raw: RawBundle): ExplainerFile | null {
 }
 
 /** The bundle's group report, its format checked, or null when the bundle has none. */
-function groupReportOf(raw: RawBundle): GroupReport | null {
+function groupReportOf(raw: RawBundle): LoadedGroupReport | null {
   if (raw.groupReportJson === null) return null;
   const report = parseJson(groupReportFileSchema, raw.groupReportJson, GROUP_REPORT_FILE, raw.origin, 'the group report format');
   return { report, fileSha256: sha256Hex(raw.groupReportJson) };

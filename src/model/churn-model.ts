@@ -6,7 +6,7 @@
 import type ort from 'onnxruntime-node';
 import type { Manifest } from '../bundle/manifest.js';
 import type { VerifiedBundle } from '../bundle/load.js';
-import { checkGroupReport, type GroupReport } from '../bundle/group-report.js';
+import { checkGroupReport, type LoadedGroupReport } from '../bundle/group-report.js';
 import { BundleError, InferenceError, describeError } from '../errors.js';
 import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contract-check.js';
 import { verifyExplainer, type Explainer } from './explainer.js';
@@ -100,7 +100,7 @@ export class ChurnModel {
   private scratch: ArrayBuffer | null = null;
   private parityReport: ParityReport | null = null;
   private explainerRef: Explainer | null = null;
-  private groupReportRef: GroupReport | null = null;
+  private groupReportRef: LoadedGroupReport | null = null;
   /** Set while the latest run failed (cleared by the next run that succeeds). */
   private failingState: InferenceFailing | null = null;
   private observer: InferenceObserver | null = null;
@@ -124,7 +124,7 @@ export class ChurnModel {
   }
 
   /** The bundle's group report, checked to be this model's (set once, by create); null when the bundle has none. */
-  get groupReport(): GroupReport | null {
+  get groupReport(): LoadedGroupReport | null {
     return this.groupReportRef;
   }
 

@@ -4,7 +4,7 @@
  * Measured once, offline, on the model's own test split: the gateway serves the numbers, it
  * computes none of them.
  */
-import type { Estimate, GroupDifference, GroupMeasures, GroupReport as GroupReportOfModel, GroupReportFile, GroupSwap } from '../bundle/group-report.js';
+import type { Estimate, GroupDifference, GroupMeasures, GroupReportFile, GroupSwap, LoadedGroupReport } from '../bundle/group-report.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
 
@@ -132,7 +132,7 @@ function differencesOf(report: GroupReportFile, columnOrder: readonly string[]):
 }
 
 interface ReportOfModel {
-  readonly report: GroupReportOfModel;
+  readonly report: LoadedGroupReport;
   readonly columnOrder: readonly string[];
 }
 
