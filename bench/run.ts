@@ -1,6 +1,7 @@
 /**
- * One-command benchmark (`npm run bench`): starts the built gateway and a raw node:http
- * ceiling as separate processes, drives both with autocannon (also a separate process)
+ * One-command benchmark (`npm run bench`): starts the built gateway, a raw node:http
+ * ceiling and a checked-route floor (FLOOR_SERVER) as separate processes, drives them with
+ * autocannon (also a separate process)
  * under the same settings, times raw onnxruntime session.run in-process on the same
  * rows, and writes bench/results/<date>.json and .md with ratios measured in this run.
  *
@@ -18,7 +19,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import { manifestSchema } from '../src/bundle/manifest.js';
@@ -112,6 +113,44 @@ const http = require('node:http');
 const body = JSON.stringify({ prediction: 'Not likely to churn', churn_probability: 0.1, threshold: 0.5, model_version: '1' });
 http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }); })
   .listen(Number(process.env.PORT), '127.0.0.1');`;
+
+/** Name of the paired load against FLOOR_SERVER. */
+const FLOOR = 'REST checks only';
+
+/**
+ * What a REST route that reads and checks the same body costs on node:http, in the same run:
+ * the gateway's own body decoding (bodyText) and checks (parseLegacyBody: zod, the business
+ * rules), built into dist/ by this bench, and the legacy answer written with a fixed
+ * probability. No model, request id, timer, access log or metrics: REST /predict's distance
+ * from this row is what serving a prediction adds; this row's distance from raw is what a
+ * checked JSON route costs on this machine (the issue's toy table read 0.36–0.41× raw for one).
+ */
+const FLOOR_SERVER = (root: string) => `
+import http from 'node:http';
+const { parseLegacyBody, legacyResponse } = await import(${JSON.stringify(pathToFileURL(`${root}dist/src/rest/predict.js`).href)});
+const { bodyText } = await import(${JSON.stringify(pathToFileURL(`${root}dist/src/json-body.js`).href)});
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    let status = 200;
+    let answer = {};
+    if (req.method === 'POST') {
+      try {
+        const text = bodyText(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        const { batch, requests } = parseLegacyBody(text, JSON.parse(text), 1000);
+        const answers = requests.map((r) => legacyResponse({ willChurn: false, churnProbability: 0.1, threshold: 0.5, modelVersion: '1', riskLevel: 'LOW' }, r));
+        answer = batch ? answers : answers[0];
+      } catch (err) {
+        status = 400;
+        answer = { detail: String(err.message) };
+      }
+    }
+    const text = JSON.stringify(answer);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');`;
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -219,6 +258,9 @@ async function main(): Promise<void> {
   const rawPort = await freePort();
   const raw = startProcess(['-e', RAW_SERVER], { PORT: String(rawPort) });
   await waitFor200(`http://127.0.0.1:${rawPort}/`);
+  const floorPort = await freePort();
+  const floor = startProcess(['--input-type=module', '-e', FLOOR_SERVER(ROOT)], { PORT: String(floorPort) });
+  await waitFor200(`http://127.0.0.1:${floorPort}/`);
 
   const loads: Load[] = [];
   try {
@@ -227,8 +269,10 @@ async function main(): Promise<void> {
     // Warm-up both servers.
     await autocannon('warm-up', `${gw}/predict`, restBody, CONNECTIONS, undefined, 2);
     await autocannon('warm-up', `http://127.0.0.1:${rawPort}/`, restBody, CONNECTIONS, undefined, 2);
+    await autocannon('warm-up', `http://127.0.0.1:${floorPort}/`, restBody, CONNECTIONS, undefined, 2);
     const paired = [
       { name: 'raw node:http', url: `http://127.0.0.1:${rawPort}/`, body: restBody, server: { pid: raw.pid as number, sampleRss: false } },
+      { name: FLOOR, url: `http://127.0.0.1:${floorPort}/`, body: restBody, server: { pid: floor.pid as number, sampleRss: false } },
       { name: 'REST /predict', url: `${gw}/predict`, body: restBody, server: gatewayTarget },
       { name: 'GraphQL predict', url: `${gw}/graphql`, body: gqlBody, server: gatewayTarget },
     ];
@@ -298,6 +342,9 @@ async function main(): Promise<void> {
       return { value: median(values), low: Math.min(...values), high: Math.max(...values) };
     };
     const ratioOf = (name: string) => perRound((round) => (round[name] as Load).requestsPerSec / rawOf(round));
+    const floorRatio = ratioOf(FLOOR);
+    const restOverFloor = perRound((round) => (round['REST /predict'] as Load).requestsPerSec / (round[FLOOR] as Load).requestsPerSec);
+    const fmtRange = (r: { value: number; low: number; high: number }) => `${r.value.toFixed(3)}${r.low === r.high ? '' : ` (${r.low.toFixed(3)}–${r.high.toFixed(3)})`}`;
     const p99Of = (name: string) => perRound((round) => (round[name] as Load).latencyP99Ms);
     // The RSS target is read at the standard load (CONNECTIONS), as the highest of its rounds; the overall peak (256 connections included) is reported too.
     // RSS is the gateway's as it ships (coalescing on): the no-coalescing process is a
@@ -323,7 +370,7 @@ async function main(): Promise<void> {
     ].map((t) => ({ ...t, met: t.higherIsBetter ? t.value >= t.limit : t.value <= t.limit }));
 
     const date = new Date().toISOString().slice(0, 10);
-    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, healthIdleMs, stalls, targets };
+    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, floorRatio, restOverFloor, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, healthIdleMs, stalls, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
     await writeFile(`${ROOT}bench/results/${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
@@ -331,6 +378,7 @@ async function main(): Promise<void> {
       '',
       `Same run, same machine (${result.machine.cpus} cores, Node ${process.version}); autocannon in its own process, ${DURATION} s per load, ${CONNECTIONS} connections unless stated.`,
       `Raw node:http, REST and GraphQL at ${CONNECTIONS} connections ran in ${ROUNDS} paired round(s), in rotating order; each round's ratios use that round's raw figure, and a target reads the median round (range in brackets).`,
+      `"${FLOOR}" ran in the same rounds: node:http with the gateway's own body decoding and checks of the same body and a fixed answer, no model, request id, timer, access log or metrics. It read ${fmtRange(floorRatio)}× raw, and REST /predict ${fmtRange(restOverFloor)}× it (median round, range): what a checked JSON route costs here, and what serving a prediction adds to it.`,
       'predictBatch alternates one end-to-end request with one in-process session.run on the same rows; its target compares the medians (the ratio of the means is in brackets).',
       '',
       '| Target | Measured | Limit | Met |',
@@ -391,6 +439,7 @@ async function main(): Promise<void> {
   } finally {
     gateway.kill('SIGTERM');
     raw.kill('SIGTERM');
+    floor.kill('SIGTERM');
   }
 }
 
