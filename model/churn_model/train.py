@@ -169,12 +169,20 @@ def threshold_rule_text(cfg: ThresholdConfig) -> str:
             f"step {cfg.grid_step:g} (willChurn = p >= threshold; ties -> lowest threshold)")
 
 
+def threshold_grid(cfg: ThresholdConfig) -> list[float]:
+    """grid_start, grid_start + grid_step, ... up to grid_stop, never past it: a step that does not
+    divide the range ends at the last point inside it (rounding the count up made a point past
+    grid_stop, which the rule's text excludes). The 1e-9 keeps a point float division puts a hair
+    under a whole step (0.9 / 0.005 = 179.99999999999997)."""
+    count = math.floor((cfg.grid_stop - cfg.grid_start) / cfg.grid_step + 1e-9) + 1
+    return [round(cfg.grid_start + i * cfg.grid_step, 6) for i in range(count)]
+
+
 def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, cfg: ThresholdConfig) -> float:
     """The grid threshold with the highest validation F1 (first, i.e. lowest, on ties)."""
     if cfg.rule != "max_f1_validation":
         raise ValueError(f"unknown threshold rule {cfg.rule!r}")
-    count = int(round((cfg.grid_stop - cfg.grid_start) / cfg.grid_step)) + 1
-    grid = [round(cfg.grid_start + i * cfg.grid_step, 6) for i in range(count)]
+    grid = threshold_grid(cfg)
     scores = [f1_score(y_val, (p_val >= t).astype(int), zero_division=0) for t in grid]
     return float(grid[int(np.argmax(scores))])
 

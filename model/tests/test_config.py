@@ -4,11 +4,14 @@ anything runs (it used to fail mid-run inside scikit-learn, xgboost or ONNX with
 or, for `"false"`, a float round count or a misspelt key, be quietly misread)."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from churn_model import train
 from churn_model.config import DEFAULT_CONFIG_PATH, load_config
 from churn_model.config_values import ConfigError
 from tests.conftest import run_cli
@@ -116,3 +119,18 @@ def test_the_committed_config_reads_as_written() -> None:
     assert cfg.xgboost["min_child_weight"] == 5 and isinstance(cfg.xgboost["min_child_weight"], int)
     assert cfg.split.test_size == 0.2 and cfg.monotone_constraints["tenure"] == -1
     assert cfg.ratio_features == (("TotalCharges", "tenure"),)
+
+
+def test_the_threshold_grid_never_passes_grid_stop() -> None:
+    cfg = load_config(DEFAULT_CONFIG_PATH).threshold
+    committed = train.threshold_grid(cfg)
+    assert (committed[0], committed[-1]) == (cfg.grid_start, cfg.grid_stop)
+    assert len(committed) == round((cfg.grid_stop - cfg.grid_start) / cfg.grid_step) + 1
+    # A step that does not divide the range: the config check accepts it (at most the range), and
+    # rounding the point count up once chose 0.75 here, past grid_stop and outside the rule's text.
+    uneven = dataclasses.replace(cfg, grid_start=0.05, grid_stop=0.6, grid_step=0.35)
+    assert train.threshold_grid(uneven) == [0.05, 0.4]
+    # Best F1 (1.0) at any threshold in (0.5, 0.8]: the old grid's 0.75; inside the grid, 0.05 and
+    # 0.4 tie (0.8) and the lowest is chosen.
+    y, p = np.array([1, 1, 0]), np.array([0.9, 0.8, 0.5])
+    assert train.choose_threshold(y, p, uneven) == 0.05
