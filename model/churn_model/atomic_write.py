@@ -20,20 +20,27 @@ happens before anything a reader can see has changed, and the staging directory 
   and the files are renamed in one by one, in the order given. Each rename is atomic; the set
   is not, for the microseconds between them.
 * Staging folders a killed write left, inside or beside, are removed once a write succeeds.
+* One writer at a time: `stage_files` takes an exclusive lock (flock) on the folder's parent and
+  the Staged holds it until `commit()` or `discard()`. Two writers of one folder (a scheduled
+  retrain and a manual one) otherwise staged side by side, and the first to commit removed the
+  other's staging folder as a leftover; the second then failed half-way, after moving the alias
+  (publish.py). The lock is advisory and local: it orders the writers on one machine, which is
+  where a folder's writers are.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import re
 import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _AT_FDCWD = -100
@@ -57,14 +64,29 @@ class Staged:
     staging: Path
     beside: bool
     made_real: bool  # `real` did not exist before staging made it (then discard removes it again)
+    lock: int | None = field(default=None, repr=False)  # the writers' lock (module doc), released by commit or discard
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
-        if self.made_real:
-            with contextlib.suppress(OSError):
-                self.real.rmdir()
+        try:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            if self.made_real:
+                with contextlib.suppress(OSError):
+                    self.real.rmdir()
+        finally:
+            self._unlock()
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            os.close(self.lock)  # closing the only descriptor releases the flock
+            self.lock = None
 
     def commit(self) -> Path:
+        try:
+            return self._commit()
+        finally:
+            self._unlock()
+
+    def _commit(self) -> Path:
         try:
             if self.beside and not self._swap_in():
                 shutil.rmtree(self.staging, ignore_errors=True)  # a folder renames refuse: files one by one
@@ -99,11 +121,41 @@ class Staged:
         return True
 
 
-def stage_files(target: Path, files: Mapping[str, bytes]) -> Staged:
+def stage_files(target: Path, files: Mapping[str, bytes], waiting: Callable[[Path], None] | None = None) -> Staged:
     """Write and fsync `files` where `Staged.commit` will rename them into `target` from. A write
-    that fails (disk full, a file too large) raises OSError with the staging folder removed."""
+    that fails (disk full, a file too large) raises OSError with the staging folder removed.
+    Another writer of the folder's parent holding the lock (module doc) is waited for; `waiting`
+    is told first, with the folder locked."""
     real = Path(os.path.realpath(target))  # a symlinked bundle folder: swap the folder, keep the link
     real.parent.mkdir(parents=True, exist_ok=True)
+    lock = writers_lock(real.parent, waiting)
+    try:
+        staged = _stage(target, real, files)
+    except BaseException:
+        os.close(lock)
+        raise
+    staged.lock = lock
+    return staged
+
+
+def writers_lock(folder: Path, waiting: Callable[[Path], None] | None = None) -> int:
+    """An exclusive flock on `folder`, as an open descriptor (closing it releases the lock); when
+    another process holds it, `waiting(folder)` is called and the lock waited for."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting(folder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _stage(target: Path, real: Path, files: Mapping[str, bytes]) -> Staged:
     if real.exists() and not real.is_dir():
         raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
     made_real = not real.exists()

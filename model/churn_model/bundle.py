@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
@@ -175,14 +175,16 @@ def write_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object
 
 
 def stage_bundle(out_dir: Path, onnx_bytes: bytes, manifest: Mapping[str, object], parity_text: str,
-                 explainer_text: str, group_report_text: str) -> atomic_write.Staged:
+                 explainer_text: str, group_report_text: str,
+                 waiting: Callable[[Path], None] | None = None) -> atomic_write.Staged:
     """`write_bundle` up to the renames: every file written (OSError if one cannot be, nothing
-    changed), to be swapped in by `commit()` or dropped by `discard()`. The manifest goes last
-    where the files must be renamed in one by one: it is what a reader opens first."""
+    changed), to be swapped in by `commit()` or dropped by `discard()`, with the writers' lock
+    held until then (`waiting` is told when another writer holds it: atomic_write). The manifest
+    goes last where the files must be renamed in one by one: it is what a reader opens first."""
     return atomic_write.stage_files(out_dir, {
         MODEL_FILE: onnx_bytes,
         PARITY_FILE: parity_text.encode("utf-8"),
         EXPLAINER_FILE: explainer_text.encode("utf-8"),
         GROUP_REPORT_FILE: group_report_text.encode("utf-8"),
         MANIFEST_FILE: manifest_json(manifest).encode("utf-8"),
-    })
+    }, waiting)

@@ -52,7 +52,8 @@ from churn_model.mlflow_errors import (MlflowRunError, RunFailedError, RunNotedE
                                       tracked_run)
 from churn_model.mlflow_errors import why as _why
 from churn_model.publish import BundleWriteError as BundleWriteError
-from churn_model.publish import Publishing, alias_version, move_back, publish
+from churn_model.publish import ChampionDecision as ChampionDecision
+from churn_model.publish import Publishing, Superseded, alias_version, move_back, publish
 
 Log = Callable[[str], None]
 STEPS = 6
@@ -430,12 +431,6 @@ def _log_model(trained: TrainedModel) -> str:
     return info.model_uri
 
 
-@dataclass(frozen=True)
-class ChampionDecision:
-    promote: bool
-    reason: str
-
-
 # The model version tag recording whether it was made champion and why (`decision_tag_value`).
 DECISION_TAG = "champion_decision"
 
@@ -491,23 +486,23 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
         return ChampionDecision(True, f"no {alias} yet")
     current, champion = found
     if champion is None:
-        return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with")
+        return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with", current.version)
     run = champion.data
     if run.tags.get("dataset_sha256") != dataset_sha256:
         return ChampionDecision(False, f"{alias} version {current.version} was trained on another data file "
                                        f"(sha256 {str(run.tags.get('dataset_sha256'))[:12]}… of the file's bytes: the "
                                        "same rows saved with another line ending or a byte order mark count as "
                                        "another file): its test AUC is not comparable; --force-champion to promote "
-                                       "anyway")
+                                       "anyway", current.version)
     differing = [p for p in SPLIT_PARAMS if run.params.get(p) != params.get(p)]
     if differing:
         return ChampionDecision(False, f"{alias} version {current.version} used another test split "
-                                       f"({', '.join(differing)}); --force-champion to promote anyway")
+                                       f"({', '.join(differing)}); --force-champion to promote anyway", current.version)
     champion_auc = run.metrics.get("test_roc_auc")
     if champion_auc is None:
-        return ChampionDecision(True, f"{alias} version {current.version} has no test_roc_auc")
+        return ChampionDecision(True, f"{alias} version {current.version} has no test_roc_auc", current.version)
     return ChampionDecision(auc >= champion_auc, f"test ROC AUC {auc:.4f} vs {alias} version "
-                                                 f"{current.version}'s {champion_auc:.4f}")
+                                                 f"{current.version}'s {champion_auc:.4f}", current.version)
 
 
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,
@@ -730,15 +725,38 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         # swap, so that a failure leaves neither naming a version the other does not (publish.py).
         final = bundle.with_registration(manifest, version, alias)
         done.publishing = Publishing(doing=progress.doing)
+        redecided: list[ChampionDecision] = []
+
+        def recheck(now: str | None) -> ChampionDecision | None:
+            """Another run may have moved the alias while this one waited to publish (publish.py)."""
+            if opts.force_champion or now == decision.against:
+                return None
+            redecided.append(champion_decision(MlflowClient(), opts.registered_model, cfg.mlflow.alias,
+                                               trained.metrics["test_roc_auc"], trained.dataset.sha256,
+                                               trained.params, False))
+            return redecided[-1]
+
         try:
             publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text,
                                                      trained.explainer.text, report_text),
-                    opts.registered_model, version, alias, log, done.publishing)
+                    opts.registered_model, version, alias, log, done.publishing, recheck)
+        except Superseded as err:
+            assert version is not None and alias is not None, "only a promotion is rechecked"
+            done.decision, done.alias, alias, out_dir = err.decision, None, None, None
+            name, value = opts.registered_model, decision_tag_value(err.decision, cfg.mlflow.alias)
+            best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+            log(f"  bundle NOT written to {opts.out_dir}: {err}")
         except (BundleWriteError, MlflowRunError) as err:
             if version is not None and alias is not None:  # decided champion, not made one: the tag says so
-                name, value = opts.registered_model, f"not {alias}: chosen ({decision.reason}), not carried out: {err}"
+                reason = (redecided or [decision])[-1].reason
+                name, value = opts.registered_model, f"not {alias}: chosen ({reason}), not carried out: {err}"
                 best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
             raise
+        else:
+            if redecided and version is not None:  # promoted against the alias another run had moved
+                done.decision = redecided[-1]
+                name, value = opts.registered_model, decision_tag_value(redecided[-1], cfg.mlflow.alias)
+                best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
     progress.after_step("returning the result")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,

@@ -11,7 +11,12 @@ what fails for lack of space or permission fails here, before MLflow is asked), 
 is moved, then the staged bundle is swapped in (renames only). The manifest names the version
 and the alias, so no moment of a failed command leaves a bundle naming as champion a version
 the registry's alias does not point to: a failed alias move drops the staged bundle, and a
-swap that fails after the alias moved moves it back.
+swap that fails after the alias moved moves it back (unless another writer moved it since).
+
+Two writers of one folder take turns: the writers' lock (atomic_write) is held from staging to the
+swap, and the alias is read again under it before the move; when another run moved it after this
+one decided, `recheck` decides again against the version it names now (Superseded: not champion
+any more, nothing moved or written).
 """
 from __future__ import annotations
 
@@ -32,6 +37,30 @@ Log = Callable[[str], None]
 
 class BundleWriteError(RuntimeError):
     """The bundle could not be written after the run was logged (and the version registered)."""
+
+
+@dataclass(frozen=True)
+class ChampionDecision:
+    """Whether a new version becomes champion, and why (pipeline.champion_decision); `against`: the
+    version the alias named when it was decided (None: none, or not compared)."""
+    promote: bool
+    reason: str
+    against: str | None = None
+
+
+class Superseded(RuntimeError):
+    """Another writer moved the alias after this run decided to promote, and against the version
+    it names now the new one is not champion (`Recheck`): nothing was moved or written."""
+
+    def __init__(self, message: str, decision: ChampionDecision) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+# Asked with the writers' lock held, right before the alias moves, with the version the alias names
+# now: None when the decision made after training still holds (the alias has not moved since, or
+# the promotion was forced); otherwise the decision made again, against that version (pipeline.py).
+Recheck = Callable[[str | None], ChampionDecision | None]
 
 
 def _nothing(_what: str) -> None:
@@ -62,12 +91,20 @@ def _names(alias: str, name: str, version: str | None) -> str:
 
 
 def _move_alias(client: MlflowClient, name: str, alias: str, version: str, out_dir: Path, log: Log,
-                state: Publishing) -> str | None:
-    """Point `alias` at `version`; returns the version it named before (None: none)."""
+                state: Publishing, recheck: Recheck | None) -> str | None:
+    """Point `alias` at `version`; returns the version it named before (None: none). Superseded when
+    `recheck` finds the new version is not champion against the one the alias names now."""
     unchanged = f"{name} version {version} is registered and the bundle in {out_dir} was not replaced"
     with step(f"reading {name}@{alias} before moving it", lambda: f"{unchanged}; {alias} was not moved"):
         previous = alias_version(client, name, alias)
+        again = recheck(previous) if recheck is not None else None
     state.previous_read, state.previous = True, previous
+    if again is not None:
+        log(f"  {alias} names version {previous} now, not the version compared with after training "
+            f"(another run moved it): {'still ' if again.promote else 'not '}{alias}, {again.reason}")
+        if not again.promote:
+            raise Superseded(f"{alias} was moved to version {previous} by another run after this one decided; "
+                             f"against it, version {version} is not {alias} ({again.reason})", again)
     try:
         client.set_registered_model_alias(name, alias, version)
     except Exception as err:
@@ -83,8 +120,13 @@ def _move_alias(client: MlflowClient, name: str, alias: str, version: str, out_d
 
 
 def move_back(client: MlflowClient, name: str, alias: str, version: str, previous: str | None, out_dir: Path) -> str:
-    """After the bundle could not be swapped in: the alias back where it was, as far as MLflow lets.
+    """After the bundle could not be swapped in: the alias back where it was, as far as MLflow lets,
+    unless something else moved it since (it is then that writer's, and is left alone).
     What happened, without the alias's name: `was moved back to version 1`, `could not be moved back …`."""
+    now: list[str | None] = []
+    if best_effort(lambda: now.append(alias_version(client, name, alias))) and now[0] != version:
+        return (f"was not moved back: it names version {now[0]} now, set by another writer since"
+                if now[0] is not None else "was not moved back: another writer removed it since")
     if previous is not None:
         if best_effort(lambda: client.set_registered_model_alias(name, alias, previous)):
             return f"was moved back to version {previous}"
@@ -97,17 +139,25 @@ def move_back(client: MlflowClient, name: str, alias: str, version: str, previou
 
 
 def publish(client: MlflowClient, out_dir: Path, trained_files: tuple[bytes, bundle.Manifest, str, str, str],
-            name: str, version: str | None, alias: str | None, log: Log, state: Publishing | None = None) -> None:
+            name: str, version: str | None, alias: str | None, log: Log, state: Publishing | None = None,
+            recheck: Recheck | None = None) -> None:
     """Write the bundle (`trained_files`: model.onnx bytes, the manifest naming version and alias,
     parity.json text, explainer.json text, group_report.json text) to `out_dir` and, when `alias` is set,
-    move it to `version` (module doc)."""
+    move it to `version` (module doc), with the writers' lock held from staging to the swap
+    (atomic_write): a second run publishing to the same folder waits, and then `recheck`s the
+    decision against the alias as the first left it."""
     state = state or Publishing()
     onnx_bytes, manifest, parity_text, explainer_text, group_report_text = trained_files
     not_moved = f"; {name} version {version} is registered, {alias} was not moved" if alias else ""
     state.doing(f"staging the bundle for {out_dir}")
+
+    def waiting(folder: Path) -> None:
+        state.doing(f"waiting for another writer of {folder} (a training run publishing there) to finish")
+        log(f"  waiting for another writer of {folder} (a training run publishing there) to finish")
+
     try:
         staged: Staged = bundle.stage_bundle(out_dir, onnx_bytes, manifest, parity_text, explainer_text,
-                                             group_report_text)
+                                             group_report_text, waiting)
     except OSError as err:
         raise BundleWriteError(f"cannot write the bundle to {out_dir}: {err}{not_moved}") from err
     previous = None
@@ -115,7 +165,7 @@ def publish(client: MlflowClient, out_dir: Path, trained_files: tuple[bytes, bun
         if alias:
             assert version is not None, "an alias is only chosen for a registered version"
             state.doing(f"moving {alias} to {name} version {version}")
-            previous = _move_alias(client, name, alias, version, out_dir, log, state)
+            previous = _move_alias(client, name, alias, version, out_dir, log, state, recheck)
             log(f"  alias {alias} -> {name} version {version}")
         state.doing(f"swapping the bundle into {out_dir}")
     except BaseException:  # a failed move or Ctrl-C: nothing of the new bundle is left behind
