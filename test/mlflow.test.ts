@@ -4,11 +4,12 @@
  * reloadModel and by the poller (with predictions in flight); fallback to the bundle and
  * strict refusal when MLflow cannot provide the model; a tampered artifact rejected.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../src/bundle/manifest.js';
+import { parityFileSchema, type Manifest } from '../src/bundle/manifest.js';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
@@ -250,6 +251,34 @@ describe('promotion', () => {
 
     // The poller rejects it once, remembers it, and keeps serving version 2.
     await waitFor('the poller to reject the tampered version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'));
+    await new Promise((r) => setTimeout(r, 800));
+    expect(polled.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
+    expect(await servingVersion(polled)).toBe('2');
+    await setAlias(mlflow.url, MODEL, 'champion', '2');
+  });
+
+  it('rejects a version whose parity vectors the encoder cannot read as an invalid bundle (422, the poller skips it), not as inference failing', async () => {
+    // At debug: a poll that fails again as the last one did is logged there, so every retry shows.
+    const polled = await gateway({ MLFLOW_POLL_INTERVAL_MS: '200', LOG_LEVEL: 'debug' });
+    const files = await readBundleFiles(path.join(work, 'bundle-1'));
+    const parity = parityFileSchema.parse(JSON.parse(Buffer.from(files['parity.json'] as Uint8Array).toString('utf8')));
+    delete (parity.cases[5]?.input as Record<string, unknown>)['tenure'];
+    const parityText = JSON.stringify(parity);
+    const manifest = JSON.parse(Buffer.from(files['manifest.json'] as Uint8Array).toString('utf8')) as { parity: { sha256: string } };
+    manifest.parity.sha256 = createHash('sha256').update(parityText).digest('hex');
+    const run = await mlflowRest<RestRun>(mlflow.url, 'GET', '/api/2.0/mlflow/runs/get', { run_id: runIds['1'] as string });
+    const broken = await registerHandMadeBundle(mlflow.url, run.run.info.experiment_id, MODEL, { ...files, 'parity.json': parityText, 'manifest.json': JSON.stringify(manifest) });
+    await setAlias(mlflow.url, MODEL, 'champion', broken.version);
+
+    const res = await gql(gw.url, ReloadModelDocument, {}, ADMIN);
+    const error = res.body.errors?.[0];
+    expect(error?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
+    expect(res.status).toBe(422);
+    expect(error?.message).toMatch(/parity check could not run for .*: feature tenure: column tenure is undefined/);
+    expect(await servingVersion(gw)).toBe('2');
+
+    // Rejected once and remembered: not downloaded and replayed again at every poll.
+    await waitFor('the poller to reject the version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'));
     await new Promise((r) => setTimeout(r, 800));
     expect(polled.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
     expect(await servingVersion(polled)).toBe('2');

@@ -132,6 +132,19 @@ describe('start-up faults', () => {
     await startFails(dir, /parity check failed .* max \|Δp\| = 0\.0\d+ > 0\.00001 \(case 3/);
   });
 
+  it('a parity case the encoder cannot read is the bundle refused, not inference failing', async () => {
+    const dir = await brokenBundle(async (d, m) => {
+      const parity = parityFileSchema.parse(JSON.parse(await readFile(path.join(d, 'parity.json'), 'utf8')));
+      const input = parity.cases[5]?.input as Record<string, unknown> | undefined;
+      if (!input) throw new Error('the committed parity.json has fewer than 6 cases');
+      delete input['tenure'];
+      const text = JSON.stringify(parity);
+      await writeFile(path.join(d, 'parity.json'), text);
+      (m['parity'] as Record<string, unknown>)['sha256'] = sha(text);
+    });
+    await startFails(dir, /: parity check could not run for [^ ]+: feature tenure: column tenure is undefined, expected a number$/);
+  });
+
   it('a manifest whose account of the parity check is not the check that runs (modelInfo shows it to auditors)', async () => {
     const fewer = await brokenBundle((_d, m) => {
       (m['parity'] as Record<string, unknown>)['count'] = 40;

@@ -178,7 +178,18 @@ export class ChurnModel {
   private async replayParity(bundle: VerifiedBundle): Promise<ParityReport> {
     const { cases } = bundle.parity;
     const tolerance = Math.min(bundle.parity.tolerance, bundle.manifest.parity.tolerance);
-    const got = await this.predictRows(cases.map((c) => c.input));
+    let got: Float32Array;
+    try {
+      got = await this.predictRows(cases.map((c) => c.input));
+    } catch (err) {
+      // A worker lost or out of time may be the machine's, not the bundle's: a reload may retry it.
+      // Anything else (a parity case the encoder cannot read, a run the model refuses) is this
+      // bundle's, every time: refused as one (422 to reloadModel, and a poll skips the version),
+      // not reported as the serving model's inference failing.
+      if (err instanceof InferenceError && err.cause instanceof WorkerLostError) throw err;
+      const cause = err instanceof InferenceError && err.cause !== undefined ? err.cause : err;
+      throw new BundleError(`parity check could not run for ${bundle.origin}: ${describeError(cause)}`, { cause });
+    }
     let maxAbsDiff = 0;
     let worst = 0;
     cases.forEach((c, i) => {
