@@ -44,6 +44,7 @@ const DEFAULT_LOG_LEVEL = 'info';
 
 /** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const BODY_LIMIT_MAX_BYTES = 256 * 1024 * 1024;
 
 const variables = z.object({
   NODE_ENV: oneOf(['production', 'development', 'test']).default('development'),
@@ -55,7 +56,10 @@ const variables = z.object({
     .transform((dir) => path.resolve(dir)),
   LOG_LEVEL: oneOf(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
   MAX_BATCH: int(10_000, 1, 1_000_000),
-  BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  // At most 256 MiB: a body becomes one JS string (json-body.ts bodyText), and V8 cannot make one
+  // past 0x1fffffe8 characters (~512 MiB), so the 1 GiB once allowed answered 500 to a body between;
+  // JSON.parse of 256 MiB already holds the event loop for seconds.
+  BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, BODY_LIMIT_MAX_BYTES),
   // Complete request bodies being worked on at once (http.ts BodyBudget): 32 MiB, 6 at the limit. A 4.4 MB
   // batch takes ~30 MB while it is parsed and scored: 80 concurrent ones peaked at 749 MB RSS
   // (their raw bytes while still arriving are not counted), 1.2 GB without a budget.

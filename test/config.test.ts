@@ -31,6 +31,13 @@ describe('request bodies in flight', () => {
     expect(loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT).toBe(32 * 1024 * 1024);
     expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_BODY_BYTES_IN_FLIGHT: '2048' })).toThrow(/MAX_BODY_BYTES_IN_FLIGHT: must be at least BODY_LIMIT_BYTES \(4096\)/);
   });
+
+  it('a body limit a body could not be read as one string under is refused (V8 strings stop at ~512 MiB: such a body answered 500)', () => {
+    expect(loadConfig({ BODY_LIMIT_BYTES: String(256 * 1024 * 1024), MAX_BODY_BYTES_IN_FLIGHT: String(256 * 1024 * 1024) }).BODY_LIMIT_BYTES).toBe(268_435_456);
+    expect(() => loadConfig({ BODY_LIMIT_BYTES: String(1024 * 1024 * 1024), MAX_BODY_BYTES_IN_FLIGHT: String(1024 * 1024 * 1024) })).toThrow(
+      /BODY_LIMIT_BYTES: must be an integer from 1024 to 268435456; got "1073741824"/,
+    );
+  });
 });
 
 describe('the MLflow tracking URI', () => {
