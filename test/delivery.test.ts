@@ -465,6 +465,38 @@ describe('workflows', () => {
     expect(releaseGatingProblems(release, ci)).toEqual([]);
   });
 
+  it("a ci run releases its commit only while it is main's tip: a re-run of an old ci run is skipped with a notice", () => {
+    // The tip check's own script, with a stand-in `gh` on PATH answering main's tip (or failing).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-tip-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'gh'), '#!/bin/sh\necho "$*" >> "$GH_CALLS"\n[ -n "$GH_TIP" ] || { echo "gh: HTTP 502" >&2; exit 1; }\necho "$GH_TIP"\n', { mode: 0o755 });
+      const sha = 'c0ffee0123456789abcdef0123456789abcdef01';
+      const run = (tip: string) => {
+        const output = path.join(dir, `output-${tip || 'none'}`);
+        const calls = path.join(dir, `calls-${tip || 'none'}`);
+        fs.writeFileSync(output, '');
+        const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', tipStepScript(release)], {
+          encoding: 'utf8',
+          env: { PATH: `${dir}:${process.env['PATH'] ?? ''}`, GITHUB_OUTPUT: output, GITHUB_REPOSITORY: 'owner/repo', GH_TOKEN: 'x', SHA: sha, GH_TIP: tip, GH_CALLS: calls },
+        });
+        return { status: r.status, stdout: r.stdout, output: fs.readFileSync(output, 'utf8'), calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8') : '' };
+      };
+      const current = run(sha);
+      expect(current).toMatchObject({ status: 0, output: 'release=true\n', calls: 'api repos/owner/repo/commits/main --jq .sha\n' });
+      expect(current.stdout).toContain(`::notice::releasing ${sha}`);
+      const newer = 'beef000123456789abcdef0123456789abcdef01';
+      const old = run(newer);
+      expect(old).toMatchObject({ status: 0, output: 'release=false\n' });
+      expect(old.stdout).toContain(`::notice::not releasing ${sha}: main is at ${newer} now`);
+      // An API that does not answer fails the gate: nothing is released on a guess.
+      const unknown = run('');
+      expect(unknown.status).not.toBe(0);
+      expect(unknown.output).toBe('');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the release gating check fails when the gating is removed or weakened', () => {
     const variants: [string, string][] = [
       ['push trigger back', release.replace(/^on:\n/m, 'on:\n  push:\n    branches: [main]\n')],
@@ -478,6 +510,11 @@ describe('workflows', () => {
       ['image independent of the gate', release.replace(/^ {2}image:\n {4}needs: gate\n/m, '  image:\n')],
       ['checks out main, not the tested commit', release.replace(/^ {10}ref: \$\{\{ needs\.gate\.outputs\.sha \}\}\n/m, '')],
       ['tags github.sha', release.replace('GIT_COMMIT=${{ needs.gate.outputs.sha }}', 'GIT_COMMIT=${{ github.sha }}')],
+      ['no tip check', release.replace(/^ {6}- name: Still main's tip.*\n(?: {8}.*\n| *\n)*?(?= {6}- )/m, '')],
+      ['tip check on dispatches only', release.replace(/(id: tip\n {8}if: github\.event_name == )'workflow_run'/, "$1'workflow_dispatch'")],
+      ['image whatever the tip check said', release.replace(/^ {4}if: needs\.gate\.outputs\.release == 'true'\n/m, '')],
+      ['release output always true', release.replace("steps.tip.outputs.release == 'true' }}", "true }}")],
+      ['no contents permission in the gate', release.replace(/^ {6}contents: read # read main's tip.*\n/m, '')],
     ];
     for (const [name, variant] of variants) {
       expect(variant, name).not.toBe(release);
@@ -700,6 +737,16 @@ function releaseGatingProblems(release: string, ci: string): string[] {
     problems.push('a manual run must check that ci succeeded on its commit');
   }
   if (!gate.includes('SHA: ${{ github.event.workflow_run.head_sha || github.sha }}')) problems.push('gate must release workflow_run.head_sha');
+  // A re-run of an old ci run fires workflow_run too: only main's tip goes on (tipStepScript runs the check).
+  const tip = gateStep(gate, 'tip');
+  if (!/^ {8}if: github\.event_name == 'workflow_run'$/m.test(tip) || !/gh api "repos\/\$\{GITHUB_REPOSITORY\}\/commits\/main" --jq \.sha/.test(tip) || !/^ {10}GH_TOKEN: \$\{\{ github\.token \}\}$/m.test(tip)) {
+    problems.push("a ci run must check that its commit is still main's tip (step id tip)");
+  }
+  if (!/^ {6}contents: read\b/m.test(/^ {4}permissions:\n((?: {6}.*\n)+)/m.exec(gate)?.[0] ?? '')) problems.push("gate needs contents: read to read main's tip");
+  if (!/^ {6}release: \$\{\{ github\.event_name == 'workflow_dispatch' \|\| steps\.tip\.outputs\.release == 'true' \}\}$/m.test(gate)) {
+    problems.push("gate's output release must be true only on a dispatch or when the tip check said so");
+  }
+  if (jobIf(jobs.get('image') ?? '') !== "needs.gate.outputs.release == 'true'") problems.push("image must run only when the gate's output release is 'true'");
 
   // Every other job depends on the gate, directly or through another job.
   const reaches = (id: string, seen = new Set<string>()): boolean =>
@@ -711,6 +758,19 @@ function releaseGatingProblems(release: string, ci: string): string[] {
   if (!/uses: actions\/checkout@\S+.*\n {8}with:\n(?: {10}.*\n)*? {10}ref: \$\{\{ needs\.gate\.outputs\.sha \}\}$/m.test(image)) problems.push('image must check out needs.gate.outputs.sha');
   for (const [id, job] of jobs) if (id !== 'gate' && /github\.sha|GITHUB_SHA/.test(job)) problems.push(`job ${id} uses github.sha`);
   return problems;
+}
+
+/** A step of a job, by its `id:`: the text from its `- name:` (or first key) to the next step. */
+function gateStep(job: string, id: string): string {
+  const steps = job.split(/^(?= {6}- )/m);
+  return steps.find((step) => new RegExp(`^ {8}id: ${id}$`, 'm').test(step)) ?? '';
+}
+
+/** The `run:` script of the gate's tip check, as the runner would execute it. */
+function tipStepScript(release: string): string {
+  const script = runScripts(gateStep(jobsOf(release).get('gate') ?? '', 'tip'))[0];
+  if (!script) throw new Error("release.yml's gate has no step with id tip and a run: script");
+  return script;
 }
 
 /**
