@@ -408,14 +408,33 @@ describe('workflows', () => {
     expect(waitMinutes + 5).toBeLessThanOrEqual(jobMinutes);
   });
 
-  it('release pushes the image, built for the CPU architecture the ECS task definition runs', () => {
+  it('release builds the image for the CPU architecture the ECS task definition runs, into the runner (load), not the registry', () => {
     const build = /^ {6}- uses: docker\/build-push-action@\S+.*\n {8}with:\n((?: {10}.*\n)+)/m.exec(release)?.[1] ?? '';
-    expect(build).toMatch(/^ {10}push: true$/m);
+    expect(build).toMatch(/^ {10}load: true$/m);
+    expect(release).not.toMatch(/^\s*push: true$/m);
     const platforms = /^ {10}platforms: (\S+)$/m.exec(build)?.[1];
     const architecture = /cpuArchitecture: ecs\.CpuArchitecture\.(\w+),/.exec(read('infra/lib/gateway-service.ts'))?.[1];
     const platformOf: Record<string, string> = { X86_64: 'linux/amd64', ARM64: 'linux/arm64' };
     expect(architecture && platformOf[architecture], `task definition cpuArchitecture ${architecture}`).toBeDefined();
     expect(platforms).toBe(platformOf[architecture!]);
+  });
+
+  it('release pushes :<sha> only after the image it built was started and served, and pushes that image', () => {
+    const image = jobsOf(release).get('image') ?? '';
+    const steps = image.split(/^(?= {6}- )/m);
+    const at = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step));
+    const build = at(/^ {6}- uses: docker\/build-push-action@/m);
+    // test/ops-release.test.ts runs the check (id serves) against the real gateway and broken ones.
+    const check = at(/^ {8}id: serves\n(?: {8}.*\n)*? {8}run: \|\n {10}cid=\$\(docker run -d --read-only --tmpfs \/tmp -p 127\.0\.0\.1:8000:8000 "\$IMAGE"\)$/m);
+    const push = at(/^ {8}run: docker push "\$IMAGE"$/m);
+    expect([build, check, push].every((i) => i >= 0), `build ${build}, check ${check}, push ${push}`).toBe(true);
+    expect(build).toBeLessThan(check);
+    expect(check).toBeLessThan(push);
+    // The same tag is built, started and pushed; nothing else in the release pushes.
+    const tag = ' ${{ steps.meta.outputs.image }}:${{ needs.gate.outputs.sha }}';
+    expect(steps[build]).toContain(`tags:${tag}`);
+    for (const i of [check, push]) expect(steps[i]).toContain(`IMAGE:${tag}`);
+    expect(release.match(/docker push/g)).toHaveLength(1);
   });
 
   it('a running release is never cancelled, deploys never overlap, and the deploy runs in environment production', () => {

@@ -1,15 +1,18 @@
 /**
  * Steps of the release (.github/workflows/release.yml), run as GitHub runs them (bash -eo pipefail)
  * with the environment their `env:` gives them: missing or unusable Docker Hub secrets stop the
- * image job, named, before anything is built or pushed; missing or malformed AWS settings stop
- * the deploy job, named, before it asks AWS for credentials.
+ * image job, named, before anything is built or pushed; the built image is pushed only once it
+ * served; missing or malformed AWS settings stop the deploy job, named, before it asks AWS for
+ * credentials.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { LEGACY_PAYLOAD } from '../scripts/docker-smoke.js';
 import { BUNDLE_DIR, REPO_ROOT, startTestGateway } from './helpers/index.js';
 
 /** The manifest fields the release reads (the rest is carried through unchanged). */
@@ -130,6 +133,89 @@ describe('release: the model version of the image label', () => {
       rmSync(checkout, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('release: the built image serves before it is pushed (step serves)', () => {
+  type Answers = Record<string, [number, string]>;
+  const step = (parse(release) as { jobs: { image: { steps: { id?: string; env?: Record<string, string> }[] } } }).jobs.image.steps.find((s) => s.id === 'serves');
+  const body = step?.env?.['PREDICT_BODY'] ?? '';
+
+  /** The step's script with a stand-in `docker` (run prints a container id, inspect DOCKER_RUNNING) and the gateway at `url`. */
+  function runServes(url: string, running = 'true'): Promise<{ code: number | null; out: string; calls: string }> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'release-serves-'));
+    writeFileSync(path.join(dir, 'docker'), '#!/bin/sh\necho "$*" >> "$DOCKER_CALLS"\ncase "$1" in\n  run) echo c0ntainer ;;\n  inspect) echo "$DOCKER_RUNNING" ;;\n  logs) echo "a log line" ;;\nesac\n', { mode: 0o755 });
+    const calls = path.join(dir, 'calls');
+    const env = { PATH: `${dir}:${process.env['PATH'] ?? ''}`, IMAGE: 'docker.io/acme/churn-gateway:c0ffee', URL: url, PREDICT_BODY: body, DOCKER_CALLS: calls, DOCKER_RUNNING: running };
+    // Not spawnSync: the real gateway answers from this process.
+    return new Promise((resolve) => {
+      execFile('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', stepScript(release, 'serves')], { env, timeout: 30_000 }, (error, stdout, stderr) => {
+        let recorded = '';
+        try {
+          recorded = readFileSync(calls, 'utf8');
+        } catch {
+          recorded = '';
+        }
+        rmSync(dir, { recursive: true, force: true });
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out: stdout + stderr, calls: recorded });
+      });
+    });
+  }
+
+  /** A server answering each path as told. */
+  async function standIn(answers: Answers): Promise<{ url: string; close: () => Promise<unknown> }> {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      const [status, text] = answers[req.url ?? ''] ?? [404, '{}'];
+      res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it("posts scripts/docker-smoke.ts's legacy payload, which the smoke test shows a 200 for", () => {
+    expect(JSON.parse(body)).toEqual(LEGACY_PAYLOAD);
+  });
+
+  it('passes on the real gateway, having started the image as ECS runs it and removed it after', async () => {
+    const gateway = await startTestGateway();
+    try {
+      const r = await runServes(gateway.url);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toMatch(/::notice::docker\.io\/acme\/churn-gateway:c0ffee serves: GET \/ 200, POST \/predict 200 \{"prediction"/);
+      expect(r.calls.split('\n')[0]).toBe('run -d --read-only --tmpfs /tmp -p 127.0.0.1:8000:8000 docker.io/acme/churn-gateway:c0ffee');
+      expect(r.calls).toContain('rm -f c0ntainer');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  const ok: Answers = { '/': [200, '{"status":"ok"}'], '/predict': [200, '{"prediction":true}'], '/ui': [200, '<html>'] };
+  it.each<[string, Answers, string, RegExp]>([
+    ['"prediction" is not the first key', { ...ok, '/predict': [200, '{"churn":true,"prediction":true}'] }, 'true', /::error::.*"churn" first, not "prediction"/],
+    ['POST /predict fails', { ...ok, '/predict': [400, '{"error":"bad"}'] }, 'true', /::error::.*POST \/predict answered 400/],
+    ['GET /ui is 503 (no UI build)', { ...ok, '/ui': [503, '{}'] }, 'true', /::error::.*GET \/ui answered 503/],
+    ['the container exits before GET / is 200', { ...ok, '/': [503, '{}'] }, 'false', /::error::.*GET \/ answered 503 .*nothing was pushed/],
+  ])('fails, naming it, when %s, and prints the container log', async (_name, answers, running, expected) => {
+    const server = await standIn(answers);
+    try {
+      const r = await runServes(server.url, running);
+      expect(r.code, r.out).toBe(1);
+      expect(r.out).toMatch(expected);
+      expect(r.out).toContain('a log line');
+      expect(r.calls).toContain('rm -f c0ntainer');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the stand-in serving what the gateway serves passes (so the failures above are the answers, not the harness)', async () => {
+    const server = await standIn(ok);
+    try {
+      expect((await runServes(server.url)).code).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('release: deploy settings', () => {
