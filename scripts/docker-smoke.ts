@@ -15,7 +15,10 @@
  * Then it starts the CMD with the image's ENV and PORT set to a free port, and checks GET / → 200
  * {"status":"ok"}, POST /predict with a legacy payload → 200 with "prediction" first, GET /ui
  * not 503 (the UI build is in the image), the HEALTHCHECK command → exit 0, and that the gateway's
- * `ready` line names the commit the image is labelled with (org.opencontainers.image.revision).
+ * `ready` line names the commit the image is labelled with (org.opencontainers.image.revision)
+ * and the sha256 of this checkout's model/bundle/group_report.json and explainer.json
+ * (groupReportSha256, explainerSha256): the gateway serves without a group report it does not
+ * find, so the answers alone would not show it missing.
  * Any file the Dockerfile forgets to copy makes this fail.
  *
  * CLI: tsx scripts/docker-smoke.ts [--dockerfile Dockerfile] [--build-arg NAME[=value]]... [--keep]
@@ -521,6 +524,23 @@ export async function checkRunningImage(image: RuntimeImage, log: (line: string)
   }
 }
 
+/**
+ * Bundle files the gateway can serve without, so GET / and POST /predict pass with them missing:
+ * the group report (none found is "no report"), and the explainer of a manifest that names none
+ * (the committed manifest names one, so today a missing explainer.json stops the start). Each with
+ * the `ready` line's field that gives the sha256 of the file loaded (null when none).
+ */
+const OPTIONAL_BUNDLE_FILES = [
+  ['groupReportSha256', 'group_report.json'],
+  ['explainerSha256', 'explainer.json'],
+] as const;
+
+/** sha256 of a file of this checkout's model/bundle/, or null when it has none. */
+function committedBundleSha256(file: string): string | null {
+  const p = path.join(REPO_ROOT, 'model/bundle', file);
+  return fs.existsSync(p) ? createHash('sha256').update(fs.readFileSync(p)).digest('hex') : null;
+}
+
 /** Throws unless the result is what the image must do. */
 export function assertHealthy(result: SmokeResult): void {
   const problems: string[] = [];
@@ -534,7 +554,16 @@ export function assertHealthy(result: SmokeResult): void {
   if (!result.image.exposed.some((p) => p.replace(/\/tcp$/, '') === '8000')) problems.push('does not EXPOSE 8000');
   const revision = result.image.labels['org.opencontainers.image.revision'];
   if (result.ready === null) problems.push('the gateway wrote no `ready` line');
-  else if (result.ready['revision'] !== revision) problems.push(`the \`ready\` line names revision ${JSON.stringify(result.ready['revision'])}, the image's org.opencontainers.image.revision label ${JSON.stringify(revision)}`);
+  else {
+    if (result.ready['revision'] !== revision) problems.push(`the \`ready\` line names revision ${JSON.stringify(result.ready['revision'])}, the image's org.opencontainers.image.revision label ${JSON.stringify(revision)}`);
+    for (const [field, file] of OPTIONAL_BUNDLE_FILES) {
+      const committed = committedBundleSha256(file);
+      const loaded = result.ready[field];
+      if (loaded !== committed) {
+        problems.push(`the \`ready\` line's ${field} is ${JSON.stringify(loaded)}, the committed model/bundle/${file}'s sha256 ${JSON.stringify(committed)}: the image ${loaded === null ? 'lacks' : 'has another'} ${file}`);
+      }
+    }
+  }
   if (problems.length > 0) throw new Error(`runtime image smoke failed:\n  - ${problems.join('\n  - ')}`);
 }
 

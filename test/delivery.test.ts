@@ -348,6 +348,24 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
     await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/did not become ready[\s\S]*dist\/src\/main\.js/);
   }, 60_000);
 
+  it('fails when the image lacks the group report, which the gateway serves without ("no report")', async () => {
+    const dockerignore = `${read('.dockerignore')}\nmodel/bundle/group_report.json\n`;
+    await expect(smoke(DOCKERFILE, { runCache, tmpParent, dockerignore })).rejects.toThrow(
+      /the `ready` line's groupReportSha256 is null, the committed model\/bundle\/group_report\.json's sha256 "[0-9a-f]{64}": the image lacks group_report\.json/,
+    );
+  }, 60_000);
+
+  it('fails when the image lacks the explainer (the committed manifest names one, so the gateway does not start)', async () => {
+    const dockerignore = `${read('.dockerignore')}\nmodel/bundle/explainer.json\n`;
+    await expect(smoke(DOCKERFILE, { runCache, tmpParent, dockerignore })).rejects.toThrow(/did not become ready[\s\S]*explainer/);
+  }, 60_000);
+
+  it("checks the ready line's bundle file sha256s (a passing smoke test has them)", () => {
+    expect(result, 'the smoke test above must pass first').toBeDefined();
+    expect(result?.ready?.['groupReportSha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(result?.ready?.['explainerSha256']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('fails when .dockerignore drops a file the runtime stage copies', async () => {
     const dockerignore = `${read('.dockerignore')}\nmodel/bundle/parity.json\n`;
     await expect(smoke(DOCKERFILE, { runCache, tmpParent, dockerignore })).rejects.toThrow(/did not become ready[\s\S]*parity\.json/);
