@@ -550,6 +550,71 @@ describe('a reloadModel over a slow MLflow', () => {
   });
 });
 
+describe('calls sharing a follow-up check, each reloadModel with its own deadline', () => {
+  // A poll loading version two is held at model.onnx; reloadModels made meanwhile queue behind it
+  // and share one follow-up check. MLFLOW_TIMEOUT_MS is above the hold, so the poll's download waits.
+
+  it("the first caller's deadline answers only that caller: a later one with time left gets the follow-up's result", async () => {
+    // 6000 ms: a reloadModel's budget is 5400 ms.
+    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '6000', MLFLOW_TIMEOUT_MS: '20000' });
+    const gate = proxy.hold(/model\.onnx/);
+    const poll = gw.admin.checkForUpdate();
+    await gate.reached;
+    const first = reload(gw);
+    await sleep(3000);
+    const second = reload(gw); // 3000 ms left when the first is answered
+    const a = await first;
+    expect(a.status).toBe(502);
+    expect(a.body.errors?.[0]?.message).toMatch(/no answer within 5400 ms .*; the reload goes on for the other call waiting for it, and may still swap in what the source names$/);
+    gate.release();
+    expect((await poll).reloaded).toMatchObject({ changed: true, model: { modelVersion: v.two } });
+    const b = await second;
+    // Before, the first caller's deadline cancelled the check they shared: 502 with its message, ~2.5 s into the 5.4 s the second had.
+    expect(b.body.errors).toBeUndefined();
+    expect(b.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    expect(gw.logs.filter((l) => l['msg'] === 'model reload cancelled after its deadline; the current model keeps serving')).toEqual([]);
+    await champion(v.one);
+  });
+
+  it("a poll sharing the follow-up never gives up: a reloadModel's deadline does not cancel the check for it", async () => {
+    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '2000', MLFLOW_TIMEOUT_MS: '20000' });
+    const gate = proxy.hold(/model\.onnx/);
+    const poll = gw.admin.checkForUpdate();
+    await gate.reached;
+    const asked = reload(gw);
+    await sleep(300);
+    const secondPoll = gw.admin.checkForUpdate(); // sees version two named, version one serving: joins the follow-up
+    const res = await asked;
+    expect(res.status).toBe(502);
+    expect(res.body.errors?.[0]?.message).toMatch(/the reload goes on for the other call waiting for it/);
+    gate.release();
+    expect((await poll).reloaded).toMatchObject({ changed: true });
+    // Before, the check the two shared was cancelled, and the second poll reloaded nothing (null).
+    expect((await secondPoll).reloaded).toMatchObject({ model: { modelVersion: v.two } });
+    await champion(v.one);
+  });
+
+  it('a follow-up every caller gave up on is cancelled; a reloadModel made after it gets a check of its own', async () => {
+    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '2000', MLFLOW_TIMEOUT_MS: '20000' });
+    const gate = proxy.hold(/model\.onnx/);
+    const poll = gw.admin.checkForUpdate();
+    await gate.reached;
+    const first = reload(gw);
+    await sleep(300);
+    const second = reload(gw);
+    expect((await first).body.errors?.[0]?.message).toMatch(/the reload goes on for the other call waiting for it/);
+    expect((await second).body.errors?.[0]?.message).toMatch(/; the reload was cancelled and swaps nothing in$/);
+    const third = reload(gw); // its own follow-up, not the cancelled one
+    await sleep(300);
+    gate.release();
+    expect((await poll).reloaded).toMatchObject({ changed: true });
+    const c = await third;
+    expect(c.body.errors).toBeUndefined();
+    expect(c.body.data?.reloadModel).toMatchObject({ changed: true, model: { version: v.two } });
+    await champion(v.one);
+  });
+});
+
 describe('MLflow failing while the poller checks', () => {
   it('logs a failing check when it starts and when its cause changes, not at every poll, and says when MLflow answers again', async () => {
     await champion(v.one);

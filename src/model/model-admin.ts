@@ -6,8 +6,9 @@
  * One reload runs at a time. A reload asked for while another runs waits for it and then
  * checks the source again (one follow-up, shared by everyone who asked meanwhile), so every
  * caller gets what the source names after it asked, not the answer of a check that started
- * before. A caller with a deadline (reloadModel) is answered when it passes, and its reload
- * is cancelled: it swaps nothing in after that answer.
+ * before. A caller with a deadline (reloadModel) is answered when it passes. A reload is
+ * cancelled once every caller waiting for it gave up (a poll never does): it swaps nothing in
+ * after their answers. One that others still wait for goes on for them.
  */
 import { BundleError, GatewayError, NotReadyError, describeError } from '../errors.js';
 import { MlflowError } from '../mlflow/client.js';
@@ -82,8 +83,8 @@ export interface PollResult {
 
 export interface ReloadOptions {
   /**
-   * The caller gives up after this many ms: it gets a ReloadTimeoutError then, and its
-   * reload is cancelled (it swaps no model in afterwards).
+   * The caller gives up after this many ms: it gets a ReloadTimeoutError then. Its reload is
+   * cancelled (it swaps no model in afterwards) when no other caller still waits for it.
    */
   readonly deadlineMs?: number;
   /** The budget the deadline came from, as the error names it (default: deadlineMs). */
@@ -104,6 +105,12 @@ interface Reload {
    * its failure is logged at error as any reloadModel's is.
    */
   byPoller: boolean;
+  /**
+   * Callers still waiting for it: every reload() that joined it, less those whose deadline
+   * passed. It is cancelled when this falls to 0, never before: one caller's deadline cancelled
+   * a follow-up other callers with time left shared, and answered them 502 with its timeout.
+   */
+  waiting: number;
 }
 
 export class ModelAdmin {
@@ -183,7 +190,10 @@ export class ModelAdmin {
   reload(reason: string, options: ReloadOptions = {}): Promise<ReloadResult> {
     const running = this.running;
     const byPoller = options.byPoller ?? false;
+    // A follow-up whose callers all gave up was cancelled: a call made now needs a check of its own.
+    if (this.next?.controller.signal.aborted) this.next = null;
     const reload = running ? (this.next ??= this.start(reason, running, byPoller)) : this.start(reason, null, byPoller);
+    reload.waiting++;
     if (!byPoller) reload.byPoller = false;
     const result = options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
     // `changed` is against the model serving when this caller asked: a follow-up check finds the
@@ -376,7 +386,7 @@ export class ModelAdmin {
   private start(reason: string, after: Reload | null, byPoller: boolean): Reload {
     let settle!: { resolve: (r: ReloadResult) => void; reject: (err: unknown) => void };
     const result = new Promise<ReloadResult>((resolve, reject) => (settle = { resolve, reject }));
-    const reload: Reload = { controller: new AbortController(), result, committed: false, byPoller };
+    const reload: Reload = { controller: new AbortController(), result, committed: false, byPoller, waiting: 0 };
     if (!after) this.running = reload;
     void (async () => {
       if (after) await after.result.catch(() => undefined);
@@ -405,18 +415,23 @@ export class ModelAdmin {
 
   /**
    * `reload`'s result, unless `deadlineMs` passes first: then the caller is answered with a
-   * ReloadTimeoutError and `reload` is cancelled, so it swaps nothing in after that answer.
-   * (A reload it was queued behind is not its own: that one, a poll's say, goes on.)
+   * ReloadTimeoutError, and `reload` is cancelled if nobody else waits for it, so it swaps
+   * nothing in after that answer. One that others still wait for (a poll, a reloadModel asked
+   * later) goes on for them and may still swap in. (A reload it was queued behind is not its
+   * own: that one, a poll's say, goes on.)
    */
   private withDeadline(reload: Reload, deadlineMs: number, budgetMs: number): Promise<ReloadResult> {
     return new Promise<ReloadResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (reload.committed) return; // swapping already: the caller gets that result
+        const others = --reload.waiting;
         const err = new ReloadTimeoutError(
           `no answer within ${Math.round(budgetMs)} ms (the time reloadModel allows, below REQUEST_TIMEOUT_MS) while loading ${this.source?.description ?? 'the model'}; ` +
-            'the reload was cancelled and swaps nothing in',
+            (others === 0
+              ? 'the reload was cancelled and swaps nothing in'
+              : `the reload goes on for the ${others === 1 ? 'other call' : `${others} other calls`} waiting for it, and may still swap in what the source names`),
         );
-        reload.controller.abort(err);
+        if (others === 0) reload.controller.abort(err);
         reject(err);
       }, deadlineMs);
       reload.result.then(
