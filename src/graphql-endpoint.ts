@@ -248,16 +248,17 @@ const EMPTY_ERROR_DETAIL: Record<number, string> = {
 };
 
 /**
- * The result of a compiled run that refused the caller's input (every error BAD_USER_INPUT: a
- * business rule, MAX_BATCH), and what it counted, by request: Yoga's run then answers it instead
- * of executing again, when the operation has one root field.
+ * The result of a compiled run whose errors stand (answeredAsRun: the caller's input refused, or
+ * no model could score), and what it counted, by request: Yoga's run then answers it instead of
+ * executing again, when the operation has one root field.
  * Its variables were admitted as well-formed (fast-path-admission.ts), so graphql-js's run would
- * reach the same resolvers with the same values and throw the same errors; executing again cost a
- * 10,000-row batch of rule-breaking customers the executor's coercion of every row in one
- * synchronous piece (~250-500 ms held, 3-4 times a valid batch's compiled run), every other
- * caller waiting. Yoga still shapes the answer (codes, masking, status): one source.
+ * reach the same resolvers with the same values: a refusal throws the same errors, and executing
+ * again cost a 10,000-row batch of rule-breaking customers the executor's coercion of every row in
+ * one synchronous piece (~250-500 ms held, 3-4 times a valid batch's compiled run), every other
+ * caller waiting; a failing model was asked to score again (see answeredAsRun). Yoga still shapes
+ * the answer (codes, masking, status, Retry-After): one source.
  */
-const compiledRefusals = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored']; modelVersion: RequestState['modelVersion'] }>();
+const compiledFailures = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored']; modelVersion: RequestState['modelVersion'] }>();
 
 /**
  * A request the compiled path could answer (a JSON POST that accepts JSON) whose document is not
@@ -268,10 +269,20 @@ const compiledRefusals = new WeakMap<RequestState, { result: ExecutionResult; ro
  */
 const firstRuns = new WeakMap<RequestState, { prepared?: PreparedOperation }>();
 
-/** Every error is BAD_USER_INPUT, thrown by a root field's resolver (a compiled document's fields are all root fields). */
-const refusedInput = (result: ExecutionResult): boolean =>
+/**
+ * Codes of the errors a compiled run is answered with as it ran: the caller's input refused
+ * (BAD_USER_INPUT: a business rule, MAX_BATCH), and the gateway's 503s when no model could score
+ * (schema/errors.ts gatewayFailure). Running the request again scored it again on a failing
+ * model: two runs on the failing worker, two inference failures counted and "prediction failed"
+ * logged twice per request, and on a hung worker two run deadlines, so the caller got 503
+ * REQUEST_TIMEOUT instead of INFERENCE_FAILED with its Retry-After.
+ */
+const ANSWERED_AS_RUN = new Set(['BAD_USER_INPUT', 'INFERENCE_FAILED', 'MODEL_NOT_READY']);
+
+/** Every error has a code of ANSWERED_AS_RUN and was thrown by a root field's resolver (a compiled document's fields are all root fields). */
+const answeredAsRun = (result: ExecutionResult): boolean =>
   (result.errors?.length ?? 0) > 0 &&
-  (result.errors ?? []).every((e) => e.extensions?.['code'] === 'BAD_USER_INPUT' && e.originalError && e.path?.length === 1 && typeof e.path[0] === 'string');
+  (result.errors ?? []).every((e) => ANSWERED_AS_RUN.has(e.extensions?.['code'] as string) && e.originalError && e.path?.length === 1 && typeof e.path[0] === 'string');
 
 /**
  * The compiled run's result as graphql-js's execute gives it: graphql-jit wraps a resolver's error
@@ -288,8 +299,8 @@ function asExecuted(result: ExecutionResult, op: OperationDefinitionNode | null 
 
 /**
  * A first run, compiled (see firstRuns), in the shape graphql-js's execute gives: its result when
- * it has no errors, or only the refusal of the caller's input at one root field (as
- * compiledRefusals); else Yoga's executor runs the request afresh (`execute`), as it did before.
+ * it has no errors, or only errors that stand (answeredAsRun) at one root field (as
+ * compiledFailures); else Yoga's executor runs the request afresh (`execute`), as it did before.
  */
 async function runCompiled(
   operation: PreparedOperation,
@@ -301,7 +312,7 @@ async function runCompiled(
   const result = await operation.compiled.query(args.rootValue, args.contextValue, args.variableValues ?? {});
   if (!result.errors) return { data: result.data };
   // Nobody waits for the answer (graphql-endpoint throws state.stopped after Yoga's run): no second run.
-  if (request.stopped || (refusedInput(result) && op.selectionSet.selections.length === 1)) return asExecuted(result, op);
+  if (request.stopped || (answeredAsRun(result) && op.selectionSet.selections.length === 1)) return asExecuted(result, op);
   // The compiled run may have counted rows and scored fields: the executor's run counts afresh.
   request.rows = null;
   request.scored = null;
@@ -365,14 +376,14 @@ export function createGraphQLEndpoint(deps: {
           const op = getOperationAST(args.document, args.operationName);
           const request = (args.contextValue as GraphQLContext).request;
           request.operation = op ? operationLabel(op) : null;
-          const refusal = compiledRefusals.get(request);
+          const failed = compiledFailures.get(request);
           const firstRun = firstRuns.get(request);
           // One root field: graphql-jit runs a mutation's later fields after one failed, graphql-js does not.
-          if (refusal && op?.selectionSet.selections.length === 1) {
-            request.rows = refusal.rows;
-            request.scored = refusal.scored;
-            request.modelVersion = refusal.modelVersion;
-            setExecuteFn(() => asExecuted(refusal.result, op));
+          if (failed && op?.selectionSet.selections.length === 1) {
+            request.rows = failed.rows;
+            request.scored = failed.scored;
+            request.modelVersion = failed.modelVersion;
+            setExecuteFn(() => asExecuted(failed.result, op));
           } else if (firstRun && op) {
             // The document as Yoga parsed and validated it, under the same admission as a compiled one's requests.
             const operation = (firstRun.prepared = prepared.prepare(args.document, args.operationName, args.variableValues ?? {}));
@@ -429,7 +440,7 @@ export function createGraphQLEndpoint(deps: {
         res.end(text);
         return;
       }
-      if (refusedInput(result)) compiledRefusals.set(state, { result, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
+      if (answeredAsRun(result)) compiledFailures.set(state, { result, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
     }
     // A resolver stopped because nobody waits for the answer: no second run.
     if (state.stopped) throw state.stopped;

@@ -4,9 +4,11 @@
  * (and one line when it ends), the counters an alarm reads, and GET / turning 503 exactly
  * while the task cannot score and 200 again once it can.
  */
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictDocument } from '../src/generated/graphql.js';
 import type { OnnxHost } from '../src/model/onnx-host.js';
-import { LEGACY_PAYLOAD, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -121,6 +123,51 @@ describe('a failing model whose health-check run does not answer', () => {
     }
     await new Promise((r) => setTimeout(r, 1500)); // the slow run ends (its failure would mark the model failing again)
     expect((await fetch(`${gw.url}/`)).status).toBe(200);
+  });
+});
+
+describe('a GraphQL request while every run fails', () => {
+  it("scores once, whether its document is compiled already or runs for the first time, and is answered as Yoga's executor answers it", async () => {
+    const host = hostOf(gw) as unknown as { run: (...args: unknown[]) => Promise<unknown> };
+    const query = `${print(PredictDocument)}\n# while inference fails`;
+    const variables = { customer: GRAPHQL_CUSTOMER };
+    // Request ids of one length, so the answers' lengths compare.
+    const post = (id: string, body: Record<string, unknown>) =>
+      fetch(`${gw.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'x-request-id': id },
+        body: JSON.stringify(body),
+      });
+    // A 200 without errors: the document is kept compiled, and its next requests run compiled alone.
+    expect((await post('gql-teach', { query, variables })).status).toBe(200);
+    const run = host.run.bind(host);
+    host.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
+    const failures = 'gateway_inference_failures_total{reason="run_failed"}';
+    const answers: Record<string, unknown>[] = [];
+    try {
+      for (const [id, body] of [
+        ['gql-known', { query, variables }],
+        ['gql-first', { query: `${query} (a text not seen before)`, variables }],
+        // `extensions` keeps a request off the compiled path: Yoga's executor (graphql-js) runs it.
+        ['gql-yoga1', { query, variables, extensions: {} }],
+      ] as const) {
+        const before = await metric(failures);
+        const from = gw.logs.length;
+        const res = await post(id, body);
+        const headers = Object.fromEntries([...res.headers].filter(([name]) => name !== 'date' && name !== 'x-request-id'));
+        answers.push({ status: res.status, headers, body: (await res.text()).replaceAll(id, '<request id>') });
+        // Before, a compiled run that failed was run again by Yoga: two runs, two failures counted, two lines.
+        expect(await metric(failures), id).toBe(before + 1);
+        expect(linesSince(from, 'prediction failed').map((l) => l['reqId']), id).toEqual([id]);
+      }
+    } finally {
+      host.run = run;
+    }
+    const [known, first, executed] = answers;
+    expect(executed).toMatchObject({ status: 503, headers: { 'retry-after': '1' }, body: expect.stringContaining('"code":"INFERENCE_FAILED"') });
+    expect(known).toEqual(executed);
+    expect(first).toEqual(executed);
+    expect((await fetch(`${gw.url}/`)).status).toBe(200); // a run succeeds again
   });
 });
 
