@@ -292,6 +292,7 @@ describe("README's benchmark table", () => {
     const stall = (kind: string) => first(((latest.split('\n').find((l) => l.startsWith(`| ${kind} |`)) ?? '').split(' | ')[2] ?? ''));
     const expected: [string, { value: number }[]][] = [
       ['raw `node:http`, req/s (median round)', [{ value: rawRps[Math.floor(rawRps.length / 2)] ?? NaN }]],
+      ['REST checks only × raw / REST `/predict` × REST checks only', latestPhrase(/It read [\d.]+ \([\d.]+–[\d.]+\)× raw, and REST \/predict [\d.]+ \([\d.]+–[\d.]+\)× it/)],
       ['REST `/predict` × raw', numbers(latestCell('REST /predict ≥ 0.5× raw node:http'))],
       ['REST event-loop CPU per request', latestPhrase(/raw's over REST's [\d.]+ \([\d.]+–[\d.]+\)/)],
       ['GraphQL `predict` × raw', numbers(latestCell('GraphQL predict ≥ 0.25× raw node:http'))],
