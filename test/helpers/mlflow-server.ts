@@ -76,10 +76,13 @@ export async function startMlflowServer({ serveArtifacts = true }: { serveArtifa
   // ready once a store call has answered, made here with no limit but the deadline. Answered below
   // 500: a server started to refuse this Host header (mlflow-allowed-hosts.test.ts) answers 403
   // without reaching its store, and is as ready as it will be.
+  // /health must be MLflow's own ("OK", or that 403): the port was free when chosen, but another
+  // test's server could take it before this one binds, and a gateway answers 404, below 500 too.
+  const isMlflow = () => fetch(`${url}/health`).then(async (r) => r.status === 403 || (r.status === 200 && (await r.text()) === 'OK'), () => false);
   const answers = (endpoint: string, init?: RequestInit) => fetch(`${url}${endpoint}`, init).then((r) => r.status < 500, () => false);
   const storeCall = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max_results: 1 }) };
   while (Date.now() < deadline && !exited) {
-    if ((await answers('/health')) && (await answers('/api/2.0/mlflow/experiments/search', storeCall))) return { url, dir, log: () => output, stop };
+    if ((await isMlflow()) && (await answers('/api/2.0/mlflow/experiments/search', storeCall))) return { url, dir, log: () => output, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
