@@ -176,7 +176,8 @@ export class GatewayService extends Construct {
       this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: GATEWAY_PORT }),
     );
 
-    // Horizontal scaling between desiredCount (the floor) and maxCount; tasks are stateless so any task can serve any request.
+    // Horizontal scaling between desiredCount (the floor) and maxCount; tasks keep no state between requests, so any
+    // task can answer any API request (a browser sticks to one for its page's assets: load-balancer.ts).
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.desiredCount, maxCapacity: props.maxCount });
     scaling.scaleOnCpuUtilization('CpuScaling', {
       targetUtilizationPercent: props.cpuTargetPercent,

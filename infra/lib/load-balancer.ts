@@ -20,6 +20,13 @@ export const ALB_IDLE_TIMEOUT_SECONDS = 60;
  */
 export const GATEWAY_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * How long the ALB keeps a browser on the task that served it (lb_cookie stickiness): a page and the
+ * assets and workers it loads after it, GraphiQL's included, come from one build. An hour: a
+ * session's pages, not a day's, so scaling out still spreads browsers within the hour.
+ */
+export const STICKINESS_SECONDS = 3600;
+
 export interface LoadBalancerProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -61,6 +68,12 @@ export class LoadBalancer extends Construct {
       protocol: elbv2.ApplicationProtocol.HTTP,
       port: GATEWAY_PORT,
       deregistrationDelay: Duration.seconds(props.deregistrationDelaySeconds),
+      // A browser sticks to one task (the ALB's AWSALB cookie): a page names its build's hashed
+      // assets (app.<hash>.js), and a rolling deploy runs old and new tasks side by side, so without
+      // it a page from an old task had its assets asked of a new one, which has only its own (404:
+      // the form never rendered). Callers that send no cookies (API clients, CORS without
+      // credentials) are balanced per request as before; the gateway reads no cookies.
+      stickinessCookieDuration: Duration.seconds(STICKINESS_SECONDS),
       healthCheck: {
         path: '/',
         healthyHttpCodes: '200',

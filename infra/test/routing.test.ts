@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ALB_IDLE_TIMEOUT_SECONDS, GATEWAY_REQUEST_TIMEOUT_MS, METRICS_RULE_PRIORITY } from '../lib/load-balancer.js';
+import { ALB_IDLE_TIMEOUT_SECONDS, GATEWAY_REQUEST_TIMEOUT_MS, METRICS_RULE_PRIORITY, STICKINESS_SECONDS } from '../lib/load-balancer.js';
 import { CERTIFICATE_ARN, containerOf, ref, synth } from './helpers.js';
 
 /** The serving listener answers /metrics itself (404), never forwarding it to the gateway. */
@@ -49,6 +49,16 @@ describe('load balancer routing over HTTP (no certificate)', () => {
       HealthCheckTimeoutSeconds: 5,
       HealthyThresholdCount: 2,
       UnhealthyThresholdCount: 3,
+    });
+  });
+
+  it("keeps a browser on one task for an hour (lb_cookie), so a page's hashed assets come from the build that named them during a rolling deploy", () => {
+    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'stickiness.enabled', Value: 'true' },
+        { Key: 'stickiness.type', Value: 'lb_cookie' },
+        { Key: 'stickiness.lb_cookie.duration_seconds', Value: String(STICKINESS_SECONDS) },
+      ]),
     });
   });
 
