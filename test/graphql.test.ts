@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
-import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, customerLiteral, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 let manifest: Manifest;
@@ -279,17 +279,7 @@ describe('bad values written in the document', () => {
 
 describe('bad values written in the document: by argument path', () => {
   type Issue = { path: (string | number)[]; message: string };
-  /** A customer as a GraphQL object literal; `patch` holds raw GraphQL text per field (undefined leaves the field out). */
-  function inline(patch: Record<string, string | undefined> = {}): string {
-    const fields: Record<string, string | undefined> = Object.fromEntries(
-      Object.entries(GRAPHQL_CUSTOMER).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]), // enums bare, numbers and booleans as JSON
-    );
-    Object.assign(fields, patch);
-    return `{ ${Object.entries(fields)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}: ${v as string}`)
-      .join(', ')} }`;
-  }
+  const inline = customerLiteral;
   /** The errors of a document, each as its code and issues (the issue's message is the error's). */
   async function refused(query: string): Promise<{ code: unknown; issues: Issue[] | undefined; message: string }[]> {
     const res = await gql(gw.url, query);

@@ -10,7 +10,7 @@ import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../src/server.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, customerLiteral, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
 
 const MAX_BATCH = 5;
@@ -127,6 +127,36 @@ describe('GraphQL customers', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customers'], message: 'Argument "customers" of non-null type "[CustomerInput!]!" must not be null.' }]);
+  });
+
+  it('answers a defaulted variable sent null inside a value written in the document as bad input naming the field, before and after the document is compiled', async () => {
+    const single = `mutation P($t: Int = 5) { predict(customer: ${customerLiteral({ tenure: '$t' })}) { churnProbability } }`;
+    const batch = `mutation B($g: Gender = FEMALE) { predictBatch(customers: [${customerLiteral()}, ${customerLiteral({ gender: '$g' })}]) { churnProbability } }`;
+    const cases = [
+      [single, 't', ['customer', 'tenure'], 'Int!'],
+      [batch, 'g', ['customers', 1, 'gender'], 'Gender!'],
+    ] as const;
+    for (const [query, name, path, type] of cases) {
+      const message = `Variable "$${name}" is sent null where type "${type}" takes no null: send a value, or leave it out for its default.`;
+      const first = await gql(gw.url, query, { [name]: null });
+      expect(first.status, name).toBe(400);
+      expect(first.body.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['issues']])).toEqual([['BAD_USER_INPUT', [{ path, message }]]]);
+      // Left out, its default answers; the document is then compiled, and null is answered alike.
+      for (let i = 0; i < 2; i++) expect((await gql(gw.url, query, {})).status, name).toBe(200);
+      const compiled = await gql(gw.url, query, { [name]: null });
+      expect([compiled.status, compiled.body], name).toEqual([first.status, first.body]);
+    }
+  });
+
+  it('names every variable sent null in a written value, and only those where null is not taken', async () => {
+    const doc = `mutation P($t: Int = 5, $tc: Float = 1, $c: Contract = ONE_YEAR) { predict(customer: ${customerLiteral({ tenure: '$t', totalCharges: '$tc', contract: '$c' })}) { churnProbability } }`;
+    const res = await gql(gw.url, doc, { t: null, tc: null, c: null });
+    expect(res.status).toBe(400);
+    // totalCharges takes null (not yet billed): $tc is not named.
+    expect((res.body.errors?.[0]?.extensions?.['issues'] as GqlIssue[]).map((i) => i.path)).toEqual([
+      ['customer', 'tenure'],
+      ['customer', 'contract'],
+    ]);
   });
 
   it('names a missing or unknown field on the issue path, not only in the message', async () => {

@@ -2,9 +2,23 @@
  * Gives every GraphQL error a stable `extensions.code`, including those graphql-js raises
  * before any resolver runs: a variable that does not fit CustomerInput is BAD_USER_INPUT
  * with the field path; a document that does not parse or validate says so, and a value
- * written in the document that does not fit names its argument path too.
+ * written in the document that does not fit names its argument path too. A variable sent null
+ * inside such a value where null is not taken is BAD_USER_INPUT, named by argument path.
  */
-import { BREAK, Kind, visit, type ASTNode, type DocumentNode, type ExecutionResult, type GraphQLError, type ValueNode } from 'graphql';
+import {
+  BREAK,
+  Kind,
+  TypeInfo,
+  isNonNullType,
+  visit,
+  visitWithTypeInfo,
+  type ASTNode,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLError,
+  type GraphQLSchema,
+  type ValueNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
 
@@ -61,12 +75,21 @@ const TOO_MANY_VARIABLE_ERRORS = /^Too many errors processing variables, error l
 /** A variable with a default sent as null where the argument takes no null (graphql-js finds it only while executing). */
 const NULL_ARGUMENT = /^Argument "(\w+)" of non-null type "[^"]+" must not be null\./;
 
+/**
+ * A value written in the document that the executor could not read although it validated: a
+ * variable in it, declared nullable with a default (so validation lets it stand where null is not
+ * taken), was sent null. The values are the caller's; named in useErrorCodes' onExecute (nullVariableIssues).
+ */
+const INVALID_ARGUMENT = /^Argument "(\w+)" has invalid value /;
+
+type Issue = { path: IssuePath; message: string };
+
 /** Longest error message answered; longer ones (a large invalid value printed in full) are cut with "…". */
 export const MAX_MESSAGE_CHARS = 1000;
 
 const CALLER_ERRORS = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
 
-function codeFor(error: GraphQLError): { code: string; issues?: { path: (string | number)[]; message: string }[] } {
+function codeFor(error: GraphQLError): { code: string; issues?: Issue[] } {
   const variable = VARIABLE_ERROR.exec(error.message)?.[1];
   if (variable !== undefined) {
     // Read by shape, as in addCode: graphql may be loaded twice.
@@ -77,6 +100,9 @@ function codeFor(error: GraphQLError): { code: string; issues?: { path: (string 
   if (TOO_MANY_VARIABLE_ERRORS.test(error.message)) return { code: 'BAD_USER_INPUT', issues: [] };
   const argument = NULL_ARGUMENT.exec(error.message)?.[1];
   if (argument !== undefined) return { code: 'BAD_USER_INPUT', issues: [{ path: [argument], message: error.message }] };
+  // Only the executor says it, once the document validated (so the error has a response path).
+  const invalid = error.path ? INVALID_ARGUMENT.exec(error.message)?.[1] : undefined;
+  if (invalid !== undefined) return { code: 'BAD_USER_INPUT', issues: nullVariables.get(error) ?? [{ path: [invalid], message: error.message }] };
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
@@ -143,6 +169,49 @@ function literalPath(error: GraphQLError, document: DocumentNode): IssuePath | u
   }
   const missing = found && MISSING_LITERAL_FIELD.exec(error.message)?.[1];
   return found && missing !== undefined ? [...found, missing] : found;
+}
+
+/**
+ * The variables sent null where the executor could not take null, by the INVALID_ARGUMENT error
+ * they caused (noted by useErrorCodes' onExecute, read by codeFor).
+ */
+const nullVariables = new WeakMap<GraphQLError, Issue[]>();
+
+/**
+ * Each variable sent null (`sent`: the request's variables) that stands in a value written in the
+ * document where its type takes no null, by the argument value holding it: the path from the
+ * argument down (`["customer", "tenure"]`, `["customers", 0, "gender"]`), as literalPath names a
+ * value written there. One walk of the document, whatever the number of errors: each path is read
+ * off the walk's own ancestors (visit's `path[i]` is the key of the child in `[...ancestors, parent][i]`).
+ */
+function nullVariablesIn(document: DocumentNode, schema: GraphQLSchema, sent: Readonly<Record<string, unknown>>): Map<ASTNode, Issue[]> {
+  const found = new Map<ASTNode, Issue[]>();
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Variable(node, _key, parent, keys, ancestors) {
+        const name = node.name.value;
+        const type = typeInfo.getInputType();
+        if (!isNonNullType(type) || !Object.hasOwn(sent, name) || sent[name] !== null) return;
+        const path: IssuePath = [];
+        const holders = [...ancestors, parent] as (ASTNode | readonly ASTNode[])[];
+        for (let i = holders.length - 1; i >= 0; i--) {
+          const holder = holders[i] as ASTNode | readonly ASTNode[];
+          if ('kind' in holder && holder.kind === Kind.OBJECT_FIELD) path.unshift(holder.name.value);
+          else if (Array.isArray(holder) && (holders[i - 1] as ASTNode | undefined)?.kind === Kind.LIST) path.unshift(keys[i] as number);
+          else if ('kind' in holder && holder.kind === Kind.ARGUMENT) {
+            const issue = { path: [holder.name.value, ...path], message: `Variable "$${name}" is sent null where type "${String(type)}" takes no null: send a value, or leave it out for its default.` };
+            const issues = found.get(holder.value);
+            if (issues) issues.push(issue);
+            else found.set(holder.value, [issue]);
+            return;
+          }
+        }
+      },
+    }),
+  );
+  return found;
 }
 
 /**
@@ -260,6 +329,18 @@ export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
           const path = literalPath(error as GraphQLError, documentAST);
           if (path) literalPaths.set(error as GraphQLError, path);
         }
+      };
+    },
+    onExecute({ args }: { args: { schema: GraphQLSchema; document: DocumentNode; variableValues?: Readonly<Record<string, unknown>> | null } }) {
+      return {
+        onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
+          if (!isExecutionResult(result) || !result.errors?.some((e) => e.path && INVALID_ARGUMENT.test(e.message))) return;
+          const byValue = nullVariablesIn(args.document, args.schema, args.variableValues ?? {});
+          for (const error of result.errors) {
+            const issues = error.nodes?.[0] && byValue.get(error.nodes[0]);
+            if (issues && INVALID_ARGUMENT.test(error.message)) nullVariables.set(error, issues);
+          }
+        },
       };
     },
     onResultProcess({ result }) {

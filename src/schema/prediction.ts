@@ -124,7 +124,8 @@ builder.mutationField('predict', (t) =>
         'one error per problem, its variable path (["c", "tenure"]) only in its one extensions.issues entry, no issueCount; at most 50, ' +
         'then a 51st "Too many errors" with empty issues. The rules are checked only once the variables fit.',
       '- GRAPHQL_VALIDATION_FAILED (HTTP 400): a customer written in the document (not in a variable) that does not fit CustomerInput, ' +
-        'named by argument path in extensions.issues (["customer", "tenure"]).',
+        'named by argument path in extensions.issues (["customer", "tenure"]); a variable with a default sent null inside it where null is ' +
+        'not taken ({ tenure: $t } with $t: Int = 5) is BAD_USER_INPUT instead, named the same way.',
       `- MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}, extensions.requestId to quote): no model can answer now.`,
       '- Some refusals are application/problem+json, not GraphQL errors: see Mutation.',
     ].join('\n'),

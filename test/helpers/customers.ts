@@ -50,3 +50,18 @@ export const LOYAL_CUSTOMER: CustomerInput = {
   monthlyCharges: 65.5,
   totalCharges: 4585,
 };
+
+/**
+ * GRAPHQL_CUSTOMER as a GraphQL object literal, for a value written in the document; `patch` holds
+ * raw GraphQL text per field (`'$t'`, `'"1"'`; undefined leaves the field out).
+ */
+export function customerLiteral(patch: Record<string, string | undefined> = {}): string {
+  const fields: Record<string, string | undefined> = Object.fromEntries(
+    Object.entries(GRAPHQL_CUSTOMER).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]), // enums bare, numbers and booleans as JSON
+  );
+  Object.assign(fields, patch);
+  return `{ ${Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${v as string}`)
+    .join(', ')} }`;
+}
