@@ -414,7 +414,8 @@ export function createGraphQLEndpoint(deps: {
       if (!(err instanceof GraphQLRefusal)) throw err;
       if (res.headersSent) return;
       const text = err.body;
-      res.writeHead(400, { 'content-type': `${answerMediaType(req.headers.accept) ?? 'application/json'}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
+      const type = `${answerMediaType(req.headers.accept) ?? 'application/json'}; charset=utf-8`;
+      res.writeHead(400, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...(req.method === 'POST' ? {} : { 'cache-control': 'no-store' }) });
       res.end(text);
     }
   }
@@ -474,6 +475,10 @@ export function createGraphQLEndpoint(deps: {
       if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders[k] = v;
     });
     outHeaders['content-length'] = String(bytes.length);
+    // A GET's answer (modelInfo) holds no freshness of its own, so a cache may keep a 200 for as long
+    // as it guesses (a CDN: a day), and an auditor read the model before a swap. (A POST's answer is
+    // not stored without explicit freshness.)
+    if (method !== 'POST') outHeaders['cache-control'] = 'no-store';
     res.writeHead(response.status, outHeaders);
     res.end(bytes);
   }

@@ -52,6 +52,21 @@ describe('GET /graphql', () => {
     expect(((await res.json()) as Problem).detail).toMatch(/query parameter.*\/ui\/graphiql/);
   });
 
+  it('is never kept by a cache (cache-control: no-store), so modelInfo read through a CDN is the model served now; a POST answer carries none', async () => {
+    const answers = {
+      'GET modelInfo': [200, await get(`query=${encodeURIComponent('{ modelInfo { version runId } }')}`)],
+      'HEAD modelInfo': [200, await fetch(`${gw.url}/graphql?query=${encodeURIComponent(MODEL_INFO)}`, { method: 'HEAD' })],
+      'GET invalid document': [400, await get(`query=${encodeURIComponent('{ modelInfo { nope } }')}`)],
+      'GET persisted query': [400, await get(`extensions=${encodeURIComponent('{"persistedQuery":{"version":1,"sha256Hash":"abc"}}')}`)],
+    } as const;
+    for (const [what, [status, res]] of Object.entries(answers)) {
+      expect([res.status, res.headers.get('cache-control')], what).toEqual([status, 'no-store']);
+      await res.arrayBuffer();
+    }
+    // POST, compiled or not: unchanged (not stored without explicit freshness).
+    for (let i = 0; i < 3; i++) expect((await gql(gw.url, MODEL_INFO)).headers.get('cache-control')).toBeNull();
+  });
+
   it('still answers a well-formed GET query', async () => {
     const res = await get(`query=${encodeURIComponent(MODEL_INFO)}&variables=${encodeURIComponent('{}')}`);
     expect(res.status).toBe(200);
