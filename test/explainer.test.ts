@@ -309,7 +309,11 @@ describe('what bundle verification refuses in the explainer', () => {
   });
 
   it('refuses a file that does not fit its bundle or its own format, naming each problem', () => {
-    expect(refusal(withExplainer(() => {}, (e) => (e['trees'] = 461)))).toBe('explainer.json in edited-bundle does not fit its bundle: 462 trees, but the manifest says 461');
+    // The manifest agreeing with itself (params.n_rounds too: verifyBundle compares the two): the file is what differs.
+    const fewer = withExplainer(() => {}, (e) => (e['trees'] = 461));
+    const manifest = JSON.parse(fewer.manifestJson) as { params: Record<string, string> };
+    manifest.params['n_rounds'] = '461';
+    expect(refusal({ ...fewer, manifestJson: JSON.stringify(manifest) })).toBe('explainer.json in edited-bundle does not fit its bundle: 462 trees, but the manifest says 461');
     expect(refusal(withExplainer(() => {}, (e) => (e['referenceCount'] = 2400)))).toContain('240 reference cases, but the manifest says 2400');
     const wider = (f: ExplainerFile) => {
       f.featureCount = 47;

@@ -69,6 +69,27 @@ describe('bundle checksums and consistency', () => {
     expect(refusal(inverted)).toMatch(/riskBands in edited-bundle must satisfy mediumFrom ≤ highFrom = threshold; got \{"mediumFrom":0\.5,"highFrom":0\.375\}/);
   });
 
+  it('compares a fact stated twice only when both are stated, names every disagreement at once, and reads n_rounds as a number', () => {
+    type Stated = { metrics: Record<string, number>; params: Record<string, string> };
+    const neither = withManifest((m) => {
+      delete (m as Stated).metrics['threshold'];
+      delete (m as Stated).params['threshold_rule'];
+      delete (m as Stated).params['n_rounds'];
+    });
+    expect(verifyBundle(neither).manifest.threshold).toBe(0.375);
+    expect(verifyBundle(withManifest((m) => ((m as Stated).params['n_rounds'] = '462.0'))).manifest.params['n_rounds']).toBe('462.0');
+    // Without an explainer, n_rounds has nothing to agree with.
+    expect(verifyBundle({ ...withManifest((m) => void delete m['explainer']), explainerJson: null }).explainer).toBeNull();
+    const all = withManifest((m) => {
+      (m as Stated).metrics['threshold'] = 0.5;
+      (m as Stated).params['threshold_rule'] = 'another';
+      (m as Stated).params['n_rounds'] = 'many';
+    });
+    expect(refusal(all)).toMatch(
+      /^manifest\.json in edited-bundle contradicts itself \(modelInfo would show both\): threshold is 0\.375, but metrics\.threshold is 0\.5; thresholdRule is "[^"]+", but params\.threshold_rule is "another"; explainer\.trees is 462, but params\.n_rounds is "many" \(one tree per boosting round\)$/,
+    );
+  });
+
   it('refuses a threshold outside (0, 1): every customer would be churn, or none', () => {
     for (const threshold of [0, 1, 1.5]) {
       const raw = withManifest((m) => {

@@ -177,6 +177,16 @@ describe('start-up faults', () => {
     await startFails(loose, /parity\.tolerance in manifest\.json in .* is 0\.5; it must be at most 0\.01 \(training's own limit\)/);
   });
 
+  it('a manifest stating a fact twice with two values (modelInfo would contradict itself), each named with both values', async () => {
+    type Stated = { metrics: Record<string, number>; params: Record<string, string> };
+    const threshold = await brokenBundle((_d, m) => void ((m as Stated).metrics['threshold'] = 0.4));
+    await startFails(threshold, /manifest\.json in .* contradicts itself \(modelInfo would show both\): threshold is 0\.375, but metrics\.threshold is 0\.4$/);
+    const rule = await brokenBundle((_d, m) => void ((m as Stated).params['threshold_rule'] = 'maximize recall'));
+    await startFails(rule, /contradicts itself .*: thresholdRule is "maximize F1 [^"]*", but params\.threshold_rule is "maximize recall"$/);
+    const rounds = await brokenBundle((_d, m) => void ((m as Stated).params['n_rounds'] = '500'));
+    await startFails(rounds, /contradicts itself .*: explainer\.trees is 462, but params\.n_rounds is "500" \(one tree per boosting round\)$/);
+  });
+
   it('an invalid configuration, with every problem at once', async () => {
     const gw = await spawnGateway({ PORT: '99999', MAX_BATCH: '0', LOG_LEVEL: 'loud' }, { waitReady: false });
     expect(await gw.exited).toBe(1);

@@ -92,7 +92,35 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
       `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
     );
   }
+  const contradictions = statedTwiceApart(manifest);
+  if (contradictions.length > 0) {
+    throw new BundleError(`${MANIFEST_FILE} in ${raw.origin} contradicts itself (modelInfo would show both): ${contradictions.join('; ')}`);
+  }
   return { origin: raw.origin, manifest, onnx: raw.onnx, parity, explainer: explainerOf(manifest, raw), groupReport: groupReportOf(raw) };
+}
+
+/**
+ * The facts the manifest states twice, once for the gateway and once among the run's params and
+ * metrics that modelInfo shows beside them, where the two differ (each compared only when both are
+ * there). Training writes both from one value; a manifest edited by hand (it carries no checksum of
+ * itself) would decide at one threshold while modelInfo's metrics named another.
+ */
+function statedTwiceApart(manifest: Manifest): string[] {
+  const apart: string[] = [];
+  const metricThreshold = manifest.metrics['threshold'];
+  if (metricThreshold !== undefined && metricThreshold !== manifest.threshold) {
+    apart.push(`threshold is ${manifest.threshold}, but metrics.threshold is ${metricThreshold}`);
+  }
+  const rule = manifest.params['threshold_rule'];
+  if (rule !== undefined && rule !== manifest.thresholdRule) {
+    apart.push(`thresholdRule is ${JSON.stringify(manifest.thresholdRule)}, but params.threshold_rule is ${JSON.stringify(rule)}`);
+  }
+  // A param is text ("462"): the same count in any spelling of the number agrees.
+  const rounds = manifest.params['n_rounds'];
+  if (manifest.explainer && rounds !== undefined && Number(rounds) !== manifest.explainer.trees) {
+    apart.push(`explainer.trees is ${manifest.explainer.trees}, but params.n_rounds is ${JSON.stringify(rounds)} (one tree per boosting round)`);
+  }
+  return apart;
 }
 
 /**

@@ -106,7 +106,9 @@ const OnnxModel = builder.objectRef<ChurnModel>('OnnxModel').implement({
   description: 'The ONNX graph that computes the probabilities.',
   fields: (t) => ({
     sha256: t.string({ description: 'The same value as ModelInfo.onnxSha256.', resolve: (m) => m.manifest.onnx.sha256 }),
-    opset: t.int({ nullable: true, description: 'ai.onnx opset the graph declares.', resolve: (m) => m.manifest.onnx.opset ?? null }),
+    opset: t.int({ nullable: true, description:
+        "ai.onnx opset training exported the graph at, as the manifest states it (onnx.opset): the gateway does not read it from the graph " +
+        '(onnxruntime-node does not expose it), so it is lineage, not a checked fact; null when the manifest states none.', resolve: (m) => m.manifest.onnx.opset ?? null }),
     inputName: t.string({ description: 'Name of the float32 [rows, features] input.', resolve: (m) => m.manifest.onnx.inputName }),
     outputName: t.string({ description: 'Name of the probabilities output.', resolve: (m) => m.manifest.onnx.outputName }),
     positiveClassIndex: t.int({ description: 'Column of the output that is P(churn).', resolve: (m) => m.manifest.onnx.positiveClassIndex }),
