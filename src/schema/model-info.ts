@@ -41,7 +41,7 @@ const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
   ].join('\n'),
   fields: (t) => ({
     key: t.exposeString('key', { description: 'Metric name, e.g. test_roc_auc.' }),
-    value: t.exposeFloat('value', { description: 'Metric value, unrounded, as logged (from MLflow: the latest value logged under the key).' }),
+    value: t.exposeFloat('value', { description: 'Metric value, unrounded, as logged (from MLflow: the latest value logged under the key when this gateway loaded the model).' }),
   }),
 });
 
@@ -188,7 +188,9 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     }),
     experimentId: t.string({ description: "MLflow experiment id of the run (the manifest's, or MLflow's when source is MLFLOW).", resolve: (m) => m.lineage.experimentId }),
     experimentName: t.string({
-      description: "MLflow experiment name of the run: as it was at training (the manifest's), or as MLflow names it now when source is MLFLOW.",
+      description:
+        "MLflow experiment name of the run: as it was at training (the manifest's), or when source is MLFLOW as MLflow named it when this " +
+        'gateway loaded the model (read once: a rename since shows only once a model is loaded again, another version or after a restart).',
       resolve: (m) => m.lineage.experimentName,
     }),
     source: t.field({ type: ModelSourceEnum, description: 'Where the model was loaded from.', resolve: (m) => m.lineage.source }),
@@ -238,14 +240,15 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
       type: [Param],
       description:
         "Training parameters, sorted by key, values as the strings logged: the manifest's (training logs the same ones to the run), or " +
-        "the MLflow run's (runs/get) when source is MLFLOW.",
+        "the MLflow run's when source is MLFLOW (runs/get, read when this gateway loaded the model).",
       resolve: (m) => entries(m.lineage.params),
     }),
     metrics: t.field({
       type: [Metric],
       description:
         "Metrics of the training run, sorted by key, values as logged: the bundle manifest's (training logs the same ones to the run), " +
-        'or the MLflow run\'s (runs/get: the latest value of each) when source is MLFLOW, where a metric MLflow holds as NaN or ±Infinity ' +
+        'or the MLflow run\'s when source is MLFLOW (runs/get when this gateway loaded the model: the latest value of each then; a value ' +
+        'logged since shows only once a model is loaded again), where a metric MLflow held as NaN or ±Infinity ' +
         'is left out (a GraphQL Float cannot carry it).',
       resolve: (m) => entries(m.lineage.metrics),
     }),
