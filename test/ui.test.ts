@@ -1055,6 +1055,43 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(await page.locator('.graphiql-tab-button').allTextContents()).toEqual(['Predict', 'PredictBatch', 'ModelInfo']);
   });
 
+  it("moves preloaded tabs someone opened but did not edit on to this build's operations after an upgrade, ModelInfo's and GroupReport's empty variables included", async () => {
+    const { page } = await open();
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    type Tab = { query: string; variables: string | null };
+    const read = (key: string) => page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? 'null') as unknown, key);
+    const savedTabs = async () => ((await read('graphiql:tabState')) as { tabs: Tab[] }).tabs;
+    // Each tab shown once: GraphiQL then saves the tabs the build preloads without variables
+    // (ModelInfo, GroupReport) with "" where the build's record of them says null.
+    for (const name of ['PredictBatch', 'ModelInfo', 'GroupReport', 'Predict']) {
+      await page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${name}$`) }).click();
+      await poll(() => page.locator('.graphiql-tab-active .graphiql-tab-button').textContent()).toBe(name);
+      await poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(new RegExp(`(?:query|mutation)\\s${name}\\b`));
+    }
+    await poll(async () => (await savedTabs()).map((tab) => tab.variables === '')).toEqual([false, false, true, true]);
+    const current = (await read('churn-graphiql:preloaded')) as Tab[];
+    expect(current.map((tab) => tab.variables === null)).toEqual([false, false, true, true]);
+    // As a browser that last ran a build whose every preloaded operation read differently left it.
+    const earlier = (query: string) => query.replace('{', '{\n  __typename');
+    const previous = current.map((tab) => ({ ...tab, query: earlier(tab.query) }));
+    const tabState = { ...((await read('graphiql:tabState')) as object), tabs: (await savedTabs()).map((tab) => ({ ...tab, query: earlier(tab.query) })) };
+    await page.goto(`${gateway.url}/ui`); // same origin, GraphiQL closed
+    await page.evaluate(
+      ({ state, preloaded }) => {
+        localStorage.setItem('graphiql:tabState', state);
+        localStorage.setItem('churn-graphiql:preloaded', preloaded);
+      },
+      { state: JSON.stringify(tabState), preloaded: JSON.stringify(previous) },
+    );
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-tab-button').allTextContents(), 20_000).toEqual(['Predict', 'PredictBatch', 'ModelInfo', 'GroupReport']);
+    await poll(async () => (await savedTabs()).map((tab) => tab.query)).toEqual(current.map((tab) => tab.query));
+    await page.locator('.graphiql-tab-button', { hasText: /^GroupReport$/ }).click();
+    await poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(/GroupReport/);
+    expect(await page.locator('.graphiql-query-editor').textContent()).not.toContain('__typename');
+  });
+
   it('fits a 375 px phone screen without horizontal scrolling', async () => {
     const { page } = await open({ width: 375, height: 812 });
     await page.goto(`${gateway.url}/ui`);

@@ -86,6 +86,12 @@ function seedTabs(): SavedTabs | null {
 }
 
 /**
+ * Whether a saved tab's variables are a preloaded tab's: the build preloads no variables as null,
+ * and GraphiQL saves a tab it has shown with empty variables as "" (ModelInfo, GroupReport).
+ */
+const sameVariables = (preloadedVariables: string | null | undefined, saved: string | null) => (preloadedVariables ?? '') === (saved ?? '');
+
+/**
  * The saved tabs, with every preloaded tab nobody edited moved on to this build's version of it:
  * GraphiQL restores saved tabs as they were, so after an upgrade that changed an operation
  * (a field added to ModelInfo, one renamed) people kept running the old text, and a field the
@@ -104,7 +110,7 @@ function upgradedTabs(state: SavedTabs): SavedTabs {
   if (JSON.stringify(before) === JSON.stringify(now)) return state;
   const old = Array.isArray(before) ? (before as Partial<Preloaded>[]) : [];
   const tabs = state.tabs.map((tab) => {
-    const index = old.findIndex((o) => o.query === tab.query && (o.variables ?? null) === tab.variables);
+    const index = old.findIndex((o) => o.query === tab.query && sameVariables(o.variables, tab.variables));
     const next = now[index];
     if (index < 0 || !next) return tab;
     const operationName = operationNameOf(next.query);
