@@ -929,6 +929,37 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
   });
 
+  it('clears the marks of an earlier attempt when the gateway answers that it is still starting (MODEL_NOT_READY)', async () => {
+    const t = await open();
+    const { page } = t;
+    await page.goto(`${gateway.url}/ui`);
+    await poll(() => page.getByTestId('run-id').count()).toBe(1);
+    const tenure = page.getByLabel('Tenure (months)');
+    await tenure.fill('abc');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#field-tenure-error').textContent()).toMatch(/^Enter a whole number from 0 to \d+; got abc\.$/);
+    expect(await page.locator('#form-summary').isVisible()).toBe(true);
+    Object.defineProperty(gateway.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new NotReadyError();
+      },
+    });
+    try {
+      await tenure.fill('5');
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      await poll(() => page.locator('#result .problem').textContent()).toBe('The gateway is still starting: its model is not loaded yet. Predict again in a few seconds.');
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
+    // The field was fixed: nothing on the form says otherwise.
+    expect(await page.locator('#field-tenure-error').isHidden()).toBe(true);
+    expect(await tenure.getAttribute('aria-invalid')).toBeNull();
+    expect(await page.locator('#form-summary').isHidden()).toBe(true);
+    expect(await page.locator('[aria-invalid]').count()).toBe(0);
+    expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
+  });
+
   it('shows the request id from the header when the gateway masks its failure as INTERNAL_SERVER_ERROR (answered 200)', async () => {
     const t = await open();
     const { page } = t;

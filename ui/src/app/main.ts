@@ -97,6 +97,8 @@ const joined = (before: string | undefined, message: string) => (before ? `${bef
  */
 function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string | null): void {
   if (notReady(errors)) {
+    // Nothing was judged: marks left from an earlier attempt are for values since changed.
+    form.showIssues({});
     // Not a failure to quote to support: it passes by itself.
     renderMessage(result, `${STARTING} Predict again in a few seconds.`, 'error', { original: errors.map((e) => e.message).join(' ') });
     return;
