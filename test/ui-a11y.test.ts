@@ -485,6 +485,37 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     expect(await page.evaluate((c) => c?.isConnected === true && c.firstElementChild?.getAttribute('data-testid') === 'stale-note', card)).toBe(true);
   });
 
+  it('predicts with Enter from a drop-down as from a text field; Alt+Down and Space still open its list, where Enter picks an option', async () => {
+    const page = await open();
+    await formPage(page);
+    let predictions = 0;
+    page.on('request', (r) => {
+      if (r.url().endsWith('/graphql') && (r.postDataJSON() as { operationName?: string } | null)?.operationName === 'Predict') predictions++;
+    });
+    const contract = page.locator('#field-contract');
+    const listOpen = () => contract.evaluate((el) => el.matches(':open'));
+    await contract.focus();
+    // The list opens as before, and Enter in it chooses an option without predicting.
+    const before = await contract.inputValue();
+    await page.keyboard.press('Alt+ArrowDown');
+    await poll(listOpen).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await poll(listOpen).toBe(false);
+    expect(await contract.inputValue()).not.toBe(before);
+    await page.keyboard.press('Space');
+    await poll(listOpen).toBe(true);
+    await page.keyboard.press('Escape');
+    await poll(listOpen).toBe(false);
+    // Closed, Enter predicts (for the option chosen), and focus stays on the drop-down.
+    await page.keyboard.press('Enter');
+    await poll(() => page.getByTestId('probability').count()).toBe(1);
+    await predicted(page);
+    expect(predictions).toBe(1);
+    expect(await listOpen()).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-contract');
+  });
+
   it('shows the probability bar in forced colours (Windows high contrast), where backgrounds are the theme\'s', async () => {
     const page = await open();
     await formPage(page);

@@ -58,6 +58,15 @@ function control(field: FieldSpec): Control {
   }
 }
 
+/** Whether a drop-down's list is open (false in a browser without `:open`). */
+function listOpen(select: HTMLSelectElement): boolean {
+  try {
+    return select.matches(':open');
+  } catch {
+    return false;
+  }
+}
+
 interface FieldParts {
   readonly row: HTMLElement;
   readonly input: Control;
@@ -124,6 +133,16 @@ export function createCustomerForm(onSubmit: () => void, onExample: (customer: C
   element.addEventListener('submit', (event) => {
     event.preventDefault();
     if (!busy) onSubmit();
+  });
+  // Enter predicts from a drop-down too (15 of the 20 controls), as from a text field: browsers
+  // submit a form on Enter only from an input, and Chromium opened the list instead. Alt+Down and
+  // Space still open it, and Enter in an open list picks an option.
+  element.addEventListener('keydown', (event) => {
+    const { target } = event;
+    if (event.key !== 'Enter' || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey || event.defaultPrevented) return;
+    if (!(target instanceof HTMLSelectElement) || listOpen(target)) return;
+    event.preventDefault();
+    element.requestSubmit();
   });
 
   const get = (name: FieldName) => (parts.get(name) as FieldParts).input;
