@@ -747,6 +747,38 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
   });
 
+  it("marks every field one gateway refusal names, the customer id included, and says what it names that has no field", async () => {
+    const t = await open();
+    const { page } = t;
+    const answers = (await judgedInFlight(page, (customer) => Object.assign(customer, { customerId: 'x'.repeat(300), tenure: 5000 }))) as { errors: unknown[] }[];
+    await page.goto(`${gateway.url}/ui`);
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    // The real gateway names both in one BAD_USER_INPUT error.
+    await poll(() => page.locator('#field-customerId-error').textContent()).toBe('must be at most 256 characters');
+    expect(answers[0]?.errors).toHaveLength(1);
+    expect(await page.locator('#field-tenure-error').textContent()).toMatch(/^Tenure must be an integer number of months from 0 to 1200; got 5000/);
+    expect(await page.getByLabel('Customer id (optional)').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#result .problem').textContent()).toBe('The gateway rejected the customer; see the marked fields.');
+    // An error naming a field and something the form has no field for (the request's `top`): both shown.
+    await page.unrouteAll();
+    const top = 'must be from 1 to 20 (the number of risk drivers); got 0';
+    const tenure = 'tenure must be an integer number of months from 0 to 1200; got 5000';
+    await page.route('**/graphql', (route) =>
+      route.fulfill({
+        status: 400,
+        contentType: 'application/graphql-response+json',
+        json: { data: null, errors: [{ message: `Invalid input (2 problems): top: ${top}; customer.tenure: ${tenure}`, extensions: { code: 'BAD_USER_INPUT', issues: [{ path: ['top'], message: top }, { path: ['customer', 'tenure'], message: tenure }], issueCount: 2 } }] },
+      }),
+    );
+    await page.getByLabel('Customer id (optional)').fill('');
+    await page.getByRole('button', { name: 'Predict churn' }).click();
+    await poll(() => page.locator('#result .problem').textContent()).toBe(`The gateway rejected the customer; see the marked fields. Invalid input: top: ${top}`);
+    expect(await page.locator('#field-tenure-error').textContent()).toBe(`Tenure must be an integer number of months from 0 to 1200; got 5000`);
+    expect(await page.locator('#field-customerId-error').isHidden()).toBe(true);
+    expect(await page.locator('#result details.gateway-wording code').textContent()).toBe(`Invalid input: top: ${top}`);
+    expect(t.consoleErrors.splice(0).every((e) => /status of 400/.test(e))).toBe(true);
+  });
+
   it("words the gateway's messages as the form labels its fields and values, keeping the gateway's wording", async () => {
     const t = await open();
     const { page } = t;

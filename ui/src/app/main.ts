@@ -10,10 +10,11 @@ import { byId, h } from './dom.js';
 import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
 import { execute, statedNumber, type GraphQLErrorBody } from './gateway-client.js';
+import { placeErrors } from './gateway-issues.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
 import { markOffersStale, offersFor, renderOffers, type Offer, type OffersOutcome } from './retention-offers.js';
 import { markDriversStale, renderDrivers } from './risk-drivers.js';
-import { fieldOfIssuePath, parseCustomer, type FieldIssues } from './validate.js';
+import { parseCustomer } from './validate.js';
 
 const result = byId('result');
 /**
@@ -89,8 +90,6 @@ async function loadModelInfo(): Promise<void> {
 /** The prediction card in view, where a long form would otherwise leave it above the screen. */
 const revealResult = () => result.closest('section')?.scrollIntoView({ block: 'nearest' });
 
-const joined = (before: string | undefined, message: string) => (before ? `${before} ${message}` : message);
-
 /**
  * Server issues go next to their field; anything else is shown in the result area. Both in
  * the form's words, with the gateway's own wording kept beside them.
@@ -103,25 +102,13 @@ function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string
     renderMessage(result, `${STARTING} Predict again in a few seconds.`, 'error', { original: errors.map((e) => e.message).join(' ') });
     return;
   }
-  const issues: FieldIssues = {};
-  const wording: FieldIssues = {};
-  const general: string[] = [];
-  for (const error of errors) {
-    const fieldIssues = error.extensions?.code === 'BAD_USER_INPUT' ? (error.extensions.issues ?? []) : [];
-    let placed = false;
-    for (const issue of fieldIssues) {
-      const field = fieldOfIssuePath(issue.path);
-      if (field) {
-        issues[field] = joined(issues[field], inFormWords(issue.message, field));
-        wording[field] = joined(wording[field], issue.message);
-        placed = true;
-      }
-    }
-    if (!placed) general.push(error.message);
-  }
+  const { issues, wording, general } = placeErrors(errors);
   form.showIssues(issues, wording);
-  if (general.length > 0) renderMessage(result, inFormWords(general.join(' ')), 'error', { original: general.join(' '), requestId });
-  else renderMessage(result, 'The gateway rejected the customer; see the marked fields.', 'error');
+  const marked = 'The gateway rejected the customer; see the marked fields.';
+  const said = general.join(' ');
+  if (general.length === 0) renderMessage(result, marked, 'error');
+  // After the marked fields, when there are any: what names none of them.
+  else renderMessage(result, Object.keys(issues).length > 0 ? `${marked} ${inFormWords(said)}` : inFormWords(said), 'error', { original: said, requestId });
 }
 
 /** Counts the predictions shown: offers scored for an earlier one are dropped when they arrive. */

@@ -94,9 +94,3 @@ export function parseCustomer(raw: RawValues, customerId: string): Parsed {
   if (Object.keys(issues).length > 0) return { ok: false, issues };
   return { ok: true, customer: { ...(values as Omit<CustomerInput, 'customerId'>), customerId: id === '' ? null : id } };
 }
-
-/** Field named by a server issue path such as ["customer", "tenure"]. */
-export function fieldOfIssuePath(path: readonly (string | number)[]): FieldName | null {
-  const last = path[path.length - 1];
-  return ALL_FIELDS.some((f) => f.name === last) ? (last as FieldName) : null;
-}
