@@ -3,7 +3,7 @@
  * form predicts, the examples land in the risk bands they claim, bad input is explained
  * next to its field, GraphiQL runs offline, and nothing is fetched from another host.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -1380,6 +1380,47 @@ describe('ui over HTTP', () => {
       expect(unbuilt.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'))?.['msg']).toBe('/ui is unavailable: no UI build (run npm run build:ui)');
     } finally {
       await unbuilt.close();
+    }
+  });
+
+  it('says a build stopped halfway is incomplete, not missing, and build:ui run again completes it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ui-incomplete-'));
+    try {
+      await cp(UI_DIR, dir, { recursive: true });
+      const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { assets: Record<string, { file: string; encodings: string[] }> };
+      const appJs = manifest.assets['app.js'] as { file: string; encodings: string[] };
+      expect(appJs.encodings).toContain('br');
+      const sibling = path.join(dir, 'assets', `${appJs.file}.br`);
+      // As a build killed after app.js and before its brotli sibling left the directory, with a
+      // file it was still writing (an hour old) beside them.
+      await unlink(sibling);
+      const leftover = path.join(dir, 'assets', `${appJs.file}.br.4242-0badcafe.partial`);
+      await writeFile(leftover, 'cut sh');
+      await utimes(leftover, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      const broken = await startTestGateway({ UI_DIR: dir });
+      try {
+        const res = await fetch(`${broken.url}/ui`);
+        expect(res.status).toBe(503);
+        expect(((await res.json()) as { detail: string }).detail).toBe(`the UI build on this server is incomplete (UI_DIR=${dir}); run npm run build:ui`);
+        const warning = broken.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
+        expect(warning?.['msg']).toBe('/ui is unavailable: the UI build is incomplete (run npm run build:ui)');
+        expect(JSON.stringify(warning?.['err'])).toContain(`${sibling} is listed in the UI build's manifest.json but missing`);
+      } finally {
+        await broken.close();
+      }
+      await buildUi(dir);
+      expect((await readdir(path.join(dir, 'assets'))).filter((f) => f.startsWith(appJs.file))).toEqual([appJs.file, `${appJs.file}.br`, `${appJs.file}.gz`]);
+      const repaired = await startTestGateway({ UI_DIR: dir });
+      try {
+        expect((await fetch(`${repaired.url}/ui`)).status).toBe(200);
+        const asset = await fetch(`${repaired.url}/ui/assets/${appJs.file}`, { headers: { 'accept-encoding': 'br' } });
+        expect([asset.status, asset.headers.get('content-encoding')]).toEqual([200, 'br']);
+        expect(Buffer.from(await asset.arrayBuffer())).toEqual(await readFile(path.join(UI_DIR, 'assets', appJs.file)));
+      } finally {
+        await repaired.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

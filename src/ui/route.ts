@@ -5,7 +5,8 @@
  * absolute paths, so they work from either URL.
  * Also /docs: Swagger UI over GET /openapi.json (the prototype, FastAPI, served it there), its
  * files among the same assets; and /redoc, FastAPI's other documentation page, sent to /docs.
- * Built from ui/dist (`npm run build:ui`); without a build, /ui and /docs answer 503 saying so.
+ * Built from ui/dist (`npm run build:ui`); without a build, or with one stopped halfway, /ui and /docs
+ * answer 503 saying so.
  * With DOCS_ENABLED=false, /docs, /redoc and Swagger UI's files are not routes at all (404), and
  * no page links /docs; GET /openapi.json is served either way.
  */
@@ -22,7 +23,7 @@ import { ifNoneMatchHits } from './etag.js';
 import { ASSET_PREFIX } from './manifest.js';
 import { BATCH_PATH, DOCS_ASSETS, renderAppPage, renderBatchPage, renderDocsPage, renderGraphiqlPage } from './pages.js';
 import { APP_CSP, DOCS_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-headers.js';
-import { StaticAssets, loadManifest } from './static-assets.js';
+import { IncompleteUiBuildError, StaticAssets, loadManifest } from './static-assets.js';
 
 export interface UiRoute {
   readonly prefix: '/ui' | '/docs' | '/redoc';
@@ -61,8 +62,17 @@ function getOrHead(req: IncomingMessage, res: ServerResponse, urlPath: string): 
   throw new HttpProblem(405, 'Method Not Allowed', `${urlPath} answers GET and HEAD only`);
 }
 
+/** Why a build could not be served, as the start-up warning says it. */
+const UNAVAILABLE_LOG = {
+  missing: 'no UI build',
+  // A file the manifest lists is missing: a build was stopped halfway.
+  incomplete: 'the UI build is incomplete',
+  unusable: 'the UI build is not usable',
+} as const;
+
 /** /ui, /docs and /redoc: one build, read once, their files served from one place (/ui/assets/). */
 export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED' | 'REQUEST_TIMEOUT_MS' | 'MAX_BATCH' | 'BODY_LIMIT_BYTES'>, log: Logger): UiRoute[] {
+  let unavailable: keyof typeof UNAVAILABLE_LOG | null = null;
   let built: { assets: StaticAssets; docsFiles: ReadonlySet<string>; app: Page; batch: Page; graphiql: Page; docs: Page } | null = null;
   try {
     const manifest = loadManifest(config.UI_DIR);
@@ -82,11 +92,12 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
       docs: page(renderDocsPage(manifest, { openapiUrl: OPENAPI_PATH, graphiqlEnabled: config.GRAPHIQL_ENABLED }), DOCS_CSP),
     };
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `/ui is unavailable: ${missing ? 'no UI build' : 'the UI build is not usable'} (run npm run build:ui)`);
+    unavailable = err instanceof IncompleteUiBuildError ? 'incomplete' : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unusable';
+    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `/ui is unavailable: ${UNAVAILABLE_LOG[unavailable]} (run npm run build:ui)`);
   }
 
-  const notBuilt = () => new HttpProblem(503, 'Service Unavailable', `the UI is not built on this server (UI_DIR=${config.UI_DIR}); run npm run build:ui`);
+  const notBuilt = () =>
+    new HttpProblem(503, 'Service Unavailable', `${unavailable === 'incomplete' ? 'the UI build on this server is incomplete' : 'the UI is not built on this server'} (UI_DIR=${config.UI_DIR}); run npm run build:ui`);
   const pathOf = (req: IncomingMessage) => (req.url ?? '/').split('?', 1)[0] as string;
 
   const ui: UiRoute = {

@@ -72,15 +72,31 @@ export function acceptedEncodings(header: string | string[] | undefined): Encodi
   return (['br', 'gzip'] as const).filter((e) => quality(e) > 0).sort((a, b) => quality(b) - quality(a));
 }
 
+/**
+ * A file the manifest lists is not on disk: the build was stopped before it wrote it (or the
+ * file was removed), which another `npm run build:ui` repairs. Not "no UI build": there is one.
+ */
+export class IncompleteUiBuildError extends Error {
+  override readonly name = 'IncompleteUiBuildError';
+}
+
+function variantOf(file: string): Variant {
+  try {
+    return { file, size: statSync(file).size };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new IncompleteUiBuildError(`${file} is listed in the UI build's manifest.json but missing`, { cause: err });
+  }
+}
+
 export class StaticAssets {
   private readonly byFile = new Map<string, ServedAsset>();
 
   constructor(manifest: UiManifest, assetsDir: string) {
     for (const asset of Object.values(manifest.assets)) {
-      const variant = (file: string): Variant => ({ file, size: statSync(file).size });
-      const identity = variant(path.join(assetsDir, asset.file));
+      const identity = variantOf(path.join(assetsDir, asset.file));
       const encoded: Partial<Record<Encoding, Variant>> = {};
-      for (const e of asset.encodings) encoded[e] = variant(`${identity.file}${ENCODING_SUFFIX[e]}`);
+      for (const e of asset.encodings) encoded[e] = variantOf(`${identity.file}${ENCODING_SUFFIX[e]}`);
       this.byFile.set(asset.file, { asset, identity, encoded });
     }
   }

@@ -10,8 +10,8 @@
  *   document;
  * - every file content-hashed, with .br and .gz siblings, listed in manifest.json.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -51,23 +51,55 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** Writes the file and its compressed siblings; content-hashed files already on disk are reused. */
+/** How a file being written ends, until it is renamed to its own name. */
+const PARTIAL_SUFFIX = '.partial';
+/** A partial file this old is a killed build's; a younger one may be another build's, writing now. */
+const STALE_PARTIAL_MS = 10 * 60_000;
+
+/**
+ * Writes the bytes under a temporary name and renames them to `file`: a build killed halfway
+ * leaves no file cut short under its name, which a later build would take for whole.
+ */
+async function writeWhole(file: string, bytes: Uint8Array | string): Promise<void> {
+  const partial = `${file}.${process.pid}-${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`;
+  await writeFile(partial, bytes);
+  await rename(partial, file);
+}
+
+/**
+ * Writes the file and its compressed siblings; content-hashed files already on disk are reused,
+ * but only all together: a build killed between the file and a sibling left a manifest-listed
+ * sibling missing, which the next build then never wrote. The siblings are written first, so a
+ * file on disk under its name has them beside it.
+ */
 async function writeAsset(dir: string, output: Output): Promise<UiAsset> {
   const file = hashedName(output.name, output.bytes);
   const target = path.join(dir, file);
   const compressible = !output.contentType.startsWith('image/') || output.contentType === 'image/x-icon';
   const encodings: Encoding[] = compressible && output.bytes.length > 1024 ? ['br', 'gzip'] : [];
-  if (!(await exists(target))) {
-    await writeFile(target, output.bytes);
+  const siblings = encodings.map((encoding) => `${target}${ENCODING_SUFFIX[encoding]}`);
+  if (!(await Promise.all([target, ...siblings].map(exists))).every(Boolean)) {
     for (const encoding of encodings) {
       const packed =
         encoding === 'br'
           ? await brotli(output.bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: output.bytes.length } })
           : await gzip(output.bytes, { level: 9 });
-      await writeFile(`${target}${ENCODING_SUFFIX[encoding]}`, packed);
+      await writeWhole(`${target}${ENCODING_SUFFIX[encoding]}`, packed);
     }
+    await writeWhole(target, output.bytes);
   }
   return { file, contentType: output.contentType, encodings, graphiql: output.graphiql };
+}
+
+/** Removes what the manifest does not list, but not the partial files of a build that may be writing now. */
+async function removeUnlisted(assetsDir: string, keep: ReadonlySet<string>): Promise<void> {
+  for (const file of await readdir(assetsDir)) {
+    if (keep.has(file)) continue;
+    const full = path.join(assetsDir, file);
+    const age = await stat(full).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+    if (file.endsWith(PARTIAL_SUFFIX) && age < STALE_PARTIAL_MS) continue;
+    await rm(full, { force: true });
+  }
 }
 
 async function bundle(entry: string, format: 'esm' | 'iife', define: Record<string, unknown> = {}): Promise<Uint8Array> {
@@ -165,8 +197,8 @@ export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise
 
   const manifest: UiManifest = { version: 1, assets: assets as Record<AssetName, UiAsset> };
   const keep = new Set(Object.values(manifest.assets).flatMap((a) => [a.file, ...a.encodings.map((e) => `${a.file}${ENCODING_SUFFIX[e]}`)]));
-  for (const file of await readdir(assetsDir)) if (!keep.has(file)) await rm(path.join(assetsDir, file));
-  await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await removeUnlisted(assetsDir, keep);
+  await writeWhole(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 
