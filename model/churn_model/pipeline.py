@@ -440,6 +440,12 @@ def decision_tag_value(decision: ChampionDecision, alias: str) -> str:
     return f"{'' if decision.promote else 'not '}{alias}: {decision.reason}"
 
 
+def _retag_decision(name: str, version: str, value: str) -> None:
+    """Rewrite the version's DECISION_TAG (set when it was created) after the decision changed or was
+    not carried out; best effort, as the command is already ending on what it reports."""
+    best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+
+
 class ChampionRunMissingError(RuntimeError):
     """The version the alias names has a run the tracking store no longer holds (hard-deleted): its
     test ROC AUC cannot be read, so no comparison can decide, and the alias is not moved on a guess."""
@@ -579,9 +585,8 @@ def run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log = print) -
             line = _interrupted(cfg, opts, progress, done)
             if done.decision is not None and done.decision.promote and done.version and not done.champion:
                 # chosen, not made champion: its tag (set when it was created) must not say it is
-                name, version = opts.registered_model, done.version
-                value = f"not {cfg.mlflow.alias}: chosen ({done.decision.reason}), not carried out: {INTERRUPTED}"
-                best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+                _retag_decision(opts.registered_model, done.version,
+                                f"not {cfg.mlflow.alias}: chosen ({done.decision.reason}), not carried out: {INTERRUPTED}")
             raise Interrupted(line) from err
 
 
@@ -725,38 +730,35 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         # swap, so that a failure leaves neither naming a version the other does not (publish.py).
         final = bundle.with_registration(manifest, version, alias)
         done.publishing = Publishing(doing=progress.doing)
-        redecided: list[ChampionDecision] = []
 
         def recheck(now: str | None) -> ChampionDecision | None:
-            """Another run may have moved the alias while this one waited to publish (publish.py)."""
+            """Another run may have moved the alias while this one waited to publish (publish.py): the
+            decision is made again against the version it names now, and kept in `done.decision`."""
             if opts.force_champion or now == decision.against:
                 return None
-            redecided.append(champion_decision(MlflowClient(), opts.registered_model, cfg.mlflow.alias,
-                                               trained.metrics["test_roc_auc"], trained.dataset.sha256,
-                                               trained.params, False))
-            return redecided[-1]
+            done.decision = champion_decision(MlflowClient(), opts.registered_model, cfg.mlflow.alias,
+                                              trained.metrics["test_roc_auc"], trained.dataset.sha256,
+                                              trained.params, False)
+            return done.decision
 
         try:
             publish(MlflowClient(), opts.out_dir, (trained.onnx_export.model_bytes, final, trained.parity_text,
                                                      trained.explainer.text, report_text),
                     opts.registered_model, version, alias, log, done.publishing, recheck)
         except Superseded as err:
-            assert version is not None and alias is not None, "only a promotion is rechecked"
-            done.decision, done.alias, alias, out_dir = err.decision, None, None, None
-            name, value = opts.registered_model, decision_tag_value(err.decision, cfg.mlflow.alias)
-            best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+            assert version is not None, "only a promotion is rechecked"
+            _retag_decision(opts.registered_model, version, decision_tag_value(err.decision, cfg.mlflow.alias))
+            done.alias, alias, out_dir = None, None, None
             log(f"  bundle NOT written to {opts.out_dir}: {err}")
         except (BundleWriteError, MlflowRunError) as err:
             if version is not None and alias is not None:  # decided champion, not made one: the tag says so
-                reason = (redecided or [decision])[-1].reason
-                name, value = opts.registered_model, f"not {alias}: chosen ({reason}), not carried out: {err}"
-                best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+                reason = done.decision.reason if done.decision else decision.reason
+                _retag_decision(opts.registered_model, version, f"not {alias}: chosen ({reason}), not carried out: {err}")
             raise
         else:
-            if redecided and version is not None:  # promoted against the alias another run had moved
-                done.decision = redecided[-1]
-                name, value = opts.registered_model, decision_tag_value(redecided[-1], cfg.mlflow.alias)
-                best_effort(lambda: MlflowClient().set_model_version_tag(name, version, DECISION_TAG, value))
+            if version is not None and done.decision is not decision and done.decision is not None:
+                # promoted against the version another run had made champion meanwhile
+                _retag_decision(opts.registered_model, version, decision_tag_value(done.decision, cfg.mlflow.alias))
     progress.after_step("returning the result")
     return PipelineResult(metrics=trained.metrics, params=trained.params, threshold=trained.threshold,
                           medium_from=trained.medium_from, run_id=run.run_id, version=version,
