@@ -128,7 +128,7 @@ def stage_files(target: Path, files: Mapping[str, bytes], waiting: Callable[[Pat
     is told first, with the folder locked."""
     real = Path(os.path.realpath(target))  # a symlinked bundle folder: swap the folder, keep the link
     real.parent.mkdir(parents=True, exist_ok=True)
-    lock = writers_lock(real.parent, waiting)
+    lock = _writers_lock(real.parent, waiting)
     try:
         staged = _stage(target, real, files)
     except BaseException:
@@ -138,7 +138,7 @@ def stage_files(target: Path, files: Mapping[str, bytes], waiting: Callable[[Pat
     return staged
 
 
-def writers_lock(folder: Path, waiting: Callable[[Path], None] | None = None) -> int:
+def _writers_lock(folder: Path, waiting: Callable[[Path], None] | None = None) -> int:
     """An exclusive flock on `folder`, as an open descriptor (closing it releases the lock); when
     another process holds it, `waiting(folder)` is called and the lock waited for."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
