@@ -143,9 +143,10 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
 let mlflow: MlflowServer;
 let proxy: FaultProxy;
 /** Registry versions by what they hold. */
-const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle' | 'movedThreshold', string> = {
+const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle' | 'movedThreshold' | 'otherParams', string> = {
   one: '',
   movedThreshold: '',
+  otherParams: '',
   two: '',
   nanMetrics: '',
   tampered: '',
@@ -235,6 +236,11 @@ beforeAll(async () => {
     }),
   );
   await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runOf['movedThreshold'], key: 'threshold', value: 0.375, timestamp: Date.now() });
+  // The packaged bundle in a run that logged another threshold rule and round count than its manifest states.
+  await register('otherParams', packaged);
+  for (const [key, value] of [['threshold_rule', 'maximize recall'], ['n_rounds', '500'], ['max_depth', '2']] as const) {
+    await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: runOf['otherParams'], key, value });
+  }
   await champion(v.one);
 }, 300_000);
 
@@ -487,7 +493,19 @@ describe('lineage', () => {
   it('a manifest whose threshold is not the one its run logged: 422 naming both, since every decision would move while modelInfo showed the trained threshold', async () => {
     const gw = await championMovedUnder(v.movedThreshold);
     const message = await refusedOnReload(gw);
-    expect(message).toContain(`decides at threshold 0.2, but run ${runOf['movedThreshold']} logged metric threshold 0.375`);
+    expect(message).toContain(`disagrees with run ${runOf['movedThreshold']}, whose params and metrics modelInfo shows beside it: threshold is 0.2, but the run logged metric threshold 0.375. `);
+    expect(await servingVersion(gw)).toBe(v.one);
+  });
+
+  it("a manifest whose threshold rule and tree count are not the ones its run logged as params: 422 naming each, since modelInfo would show the run's beside the manifest's", async () => {
+    const gw = await championMovedUnder(v.otherParams);
+    const message = await refusedOnReload(gw);
+    const rule = (JSON.parse(Buffer.from((await readBundleFiles(BUNDLE_DIR))['manifest.json'] as Uint8Array).toString('utf8')) as { thresholdRule: string }).thresholdRule;
+    expect(message).toContain(
+      `disagrees with run ${runOf['otherParams']}, whose params and metrics modelInfo shows beside it: ` +
+        `thresholdRule is ${JSON.stringify(rule)}, but the run logged param threshold_rule "maximize recall"; ` +
+        'explainer.trees is 462, but the run logged param n_rounds "500" (one tree per boosting round). The bundle is not the one the run trained and evaluated',
+    );
     expect(await servingVersion(gw)).toBe(v.one);
   });
 });

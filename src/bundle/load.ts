@@ -92,7 +92,7 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
       `riskBands in ${raw.origin} must satisfy mediumFrom ≤ highFrom = threshold; got ${JSON.stringify(manifest.riskBands)} with threshold ${manifest.threshold}`,
     );
   }
-  const contradictions = statedTwiceApart(manifest);
+  const contradictions = statedApart(manifest);
   if (contradictions.length > 0) {
     throw new BundleError(`${MANIFEST_FILE} in ${raw.origin} contradicts itself (modelInfo would show both): ${contradictions.join('; ')}`);
   }
@@ -100,25 +100,45 @@ export function verifyBundle(raw: RawBundle): VerifiedBundle {
 }
 
 /**
- * The facts the manifest states twice, once for the gateway and once among the run's params and
- * metrics that modelInfo shows beside them, where the two differ (each compared only when both are
- * there). Training writes both from one value; a manifest edited by hand (it carries no checksum of
- * itself) would decide at one threshold while modelInfo's metrics named another.
+ * Where a fact stated beside the manifest's own fields is read from, for the messages naming it:
+ * the manifest's `params` and `metrics` (`params.threshold_rule is "…"`), or those an MLflow run
+ * logged (`run <id> logged param threshold_rule "…"`).
  */
-function statedTwiceApart(manifest: Manifest): string[] {
+export interface StatedBeside {
+  readonly params: Readonly<Record<string, string>>;
+  readonly metrics: Readonly<Record<string, number>>;
+  /** How a message names one of them, before its value. */
+  readonly name: (kind: 'param' | 'metric', key: string) => string;
+}
+
+/** The manifest's own params and metrics, as statedApart reads them. */
+const inManifest = (manifest: Manifest): StatedBeside => ({
+  params: manifest.params,
+  metrics: manifest.metrics,
+  name: (kind, key) => `${kind === 'param' ? 'params' : 'metrics'}.${key} is`,
+});
+
+/**
+ * The facts stated twice, once in the manifest's fields for the gateway and once among the params
+ * and metrics that modelInfo shows beside them (the manifest's, or for a model loaded from MLflow,
+ * its run's), where the two differ (each compared only when both are there). Training writes both
+ * from one value; a manifest edited by hand (it carries no checksum of itself) would decide at one
+ * threshold while modelInfo's metrics named another.
+ */
+export function statedApart(manifest: Manifest, beside: StatedBeside = inManifest(manifest)): string[] {
   const apart: string[] = [];
-  const metricThreshold = manifest.metrics['threshold'];
+  const metricThreshold = beside.metrics['threshold'];
   if (metricThreshold !== undefined && metricThreshold !== manifest.threshold) {
-    apart.push(`threshold is ${manifest.threshold}, but metrics.threshold is ${metricThreshold}`);
+    apart.push(`threshold is ${manifest.threshold}, but ${beside.name('metric', 'threshold')} ${metricThreshold}`);
   }
-  const rule = manifest.params['threshold_rule'];
+  const rule = beside.params['threshold_rule'];
   if (rule !== undefined && rule !== manifest.thresholdRule) {
-    apart.push(`thresholdRule is ${JSON.stringify(manifest.thresholdRule)}, but params.threshold_rule is ${JSON.stringify(rule)}`);
+    apart.push(`thresholdRule is ${JSON.stringify(manifest.thresholdRule)}, but ${beside.name('param', 'threshold_rule')} ${JSON.stringify(rule)}`);
   }
   // A param is text ("462"): the same count in any spelling of the number agrees.
-  const rounds = manifest.params['n_rounds'];
+  const rounds = beside.params['n_rounds'];
   if (manifest.explainer && rounds !== undefined && Number(rounds) !== manifest.explainer.trees) {
-    apart.push(`explainer.trees is ${manifest.explainer.trees}, but params.n_rounds is ${JSON.stringify(rounds)} (one tree per boosting round)`);
+    apart.push(`explainer.trees is ${manifest.explainer.trees}, but ${beside.name('param', 'n_rounds')} ${JSON.stringify(rounds)} (one tree per boosting round)`);
   }
   return apart;
 }

@@ -5,7 +5,7 @@
  * lineage is what MLflow reports, not what the manifest says.
  */
 import { GROUP_REPORT_FILE } from '../bundle/group-report.js';
-import { MANIFEST_FILE, verifyBundle, type RawBundle } from '../bundle/load.js';
+import { MANIFEST_FILE, statedApart, verifyBundle, type RawBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError, zodIssues } from '../errors.js';
 import { MlflowError, type CallOptions, type Experiment, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
@@ -103,14 +103,15 @@ export class MlflowModelSource implements ModelSource {
           `modelInfo would credit run ${run.runId}'s params and metrics to another run's model; register the run that trained it`,
       );
     }
-    // Decisions use the manifest's threshold; modelInfo shows the run's metrics beside it. A
-    // manifest edited in the artifact store (it carries no checksum of itself) would move every
-    // decision while the run, and modelInfo's metrics, still named the trained threshold.
-    const runThreshold = run.metrics['threshold'];
-    if (runThreshold !== undefined && runThreshold !== bundle.manifest.threshold) {
+    // Decisions use the manifest's threshold and modelInfo shows it, its rule and the explainer's
+    // trees beside the run's metrics and params. A manifest edited in the artifact store (it
+    // carries no checksum of itself) would move every decision while the run, and modelInfo's
+    // metrics, still named the trained threshold.
+    const apart = statedApart(bundle.manifest, { params: run.params, metrics: run.metrics, name: (kind, key) => `the run logged ${kind} ${key}` });
+    if (apart.length > 0) {
       throw new BundleError(
-        `${MANIFEST_FILE} in ${origin} decides at threshold ${bundle.manifest.threshold}, but run ${run.runId} logged metric threshold ${runThreshold}: ` +
-          'the bundle is not the one the run trained and evaluated; log the bundle the run wrote',
+        `${MANIFEST_FILE} in ${origin} disagrees with run ${run.runId}, whose params and metrics modelInfo shows beside it: ${apart.join('; ')}. ` +
+          'The bundle is not the one the run trained and evaluated; log the bundle the run wrote',
       );
     }
     return ChurnModel.create(bundle, {
