@@ -251,6 +251,7 @@ describe('CI audit job', () => {
       'bash scripts/audit.sh npm audit --omit=dev --audit-level=high',
       'bash scripts/audit.sh npm --prefix infra audit --audit-level=high',
       'bash scripts/audit.sh pip-audit --requirement model/requirements.txt --no-deps --disable-pip --strict --progress-spinner off',
+      'bash scripts/audit.sh pip-audit --requirement model/requirements.lock.txt --no-deps --disable-pip --strict --progress-spinner off',
       'bash scripts/audit.sh unused',
     ]);
     // Every audit records what it reported in the job's one AUDIT_SEEN file; the allow-list's
@@ -258,7 +259,7 @@ describe('CI audit job', () => {
     // pip-audit install must not keep the audit from starting and recording that it had no report).
     expect(audit.env?.['AUDIT_SEEN']).toMatch(/^\$\{\{ github\.workspace \}\}\/\S+$/);
     const auditSteps = audit.steps.filter((x) => x.run?.includes('scripts/audit.sh'));
-    expect(auditSteps.map((x) => x.run!.trim().split('\n').length)).toEqual([1, 1, 1, 1]);
+    expect(auditSteps.map((x) => x.run!.trim().split('\n').length)).toEqual([1, 1, 1, 1, 1]);
     expect(audit.steps.at(-1)).toBe(auditSteps.at(-1));
     // Every manifest with a lockfile or requirements is audited (a new one fails here).
     const npmDirs = manifests().filter((m) => m.ecosystem === 'npm').map((m) => m.dir).sort();
