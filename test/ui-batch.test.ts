@@ -993,6 +993,13 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     });
     const cell = (r: readonly string[], column: string) => r[ADDED.indexOf(column) + 21] as string;
     expect(records.slice(1).filter((r) => cell(r, 'best_offer_keeping_contract_churn_probability') !== '' && Number(cell(r, 'best_offer_keeping_contract_churn_probability')) < Number(cell(r, 'threshold'))).length).toBe(593);
+    // docs/ui.md's account of the demographic columns among the reasons ("The ranked table"), as
+    // this run's download gives them: how many customers have each as their first, second, third reason.
+    const asReason = (column: string) => [1, 2, 3].map((k) => records.slice(1).filter((r) => cell(r, `risk_driver_${k}`).startsWith(`${column} = `)).length);
+    const [first, second, third] = asReason('SeniorCitizen');
+    const uiDoc = (await readFile(path.join(REPO_ROOT, 'docs/ui.md'), 'utf8')).replace(/\s+/g, ' ');
+    expect(asReason('gender')).toEqual([0, 0, 0]);
+    expect(uiDoc).toContain(`gender is a reason for none of the data set's customers, and SeniorCitizen (\`SeniorCitizen = 1\`) for ${(first ?? 0) + (second ?? 0) + (third ?? 0)} of them: ${first} as the first reason, ${second} as the second, ${third} as the third`);
   });
 
   it('reads a file as Excel saves "CSV UTF-8" (byte order mark, CRLF, its own column order) and gives it back so: every shown cell, the ranking among equals and each =, +, -, @ value pointed out', async () => {
