@@ -237,8 +237,14 @@ export interface UnderflowingNumber {
  */
 const UNDERFLOW_ZEROS = '0'.repeat(300);
 
-/** What a number that reads as 0 though it is not zero looks like: a negative exponent, or UNDERFLOW_ZEROS after `0.`. */
-const UNDERFLOW_CANDIDATE = /-?[0-9]+(?:\.[0-9]+)?[eE]-[0-9]+|0\.0{300,}[0-9]*(?:[eE][+-]?[0-9]+)?/g;
+/**
+ * What a number that reads as 0 though it is not zero looks like: a negative exponent, or
+ * UNDERFLOW_ZEROS after `0.`. Never starting after a digit or a point, where no JSON number starts:
+ * without that, a run of n digits (in a string: `"111…"` beside a `1e-1` anywhere in the body) was
+ * tried from each of its digits, each try reading to the run's end and backing off a digit at a
+ * time, O(n²): 60,000 digits held the event loop 8 s, a 5 MB body hours.
+ */
+const UNDERFLOW_CANDIDATE = /(?<![0-9.])-?[0-9]+(?:\.[0-9]+)?[eE]-[0-9]+|(?<![0-9.])0\.0{300,}[0-9]*(?:[eE][+-]?[0-9]+)?/g;
 
 /**
  * Whether a `-` of the text follows a digit and an `e` or `E` (a negative exponent, or text in a
