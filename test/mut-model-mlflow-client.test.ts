@@ -50,6 +50,39 @@ describe('MlflowClient behind a proxy', () => {
     }
   });
 
+  it('quotes a non-MLflow error page without its tags, and one of many "<" and no ">" in about the time of a plain one', async () => {
+    let body = '';
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end(body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const client = new MlflowClient({ trackingUri: `http://127.0.0.1:${port}`, timeoutMs: 5000, backoffMs: 10 });
+    /** The error's message for `page`, and the least time of three calls answered with it (the message is made as the answer is read). */
+    const answer = async (page: string) => {
+      body = page;
+      let ms = Infinity;
+      let message = '';
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        message = ((await client.getModelVersion(MODEL, '7').catch((e: unknown) => e)) as Error).message;
+        ms = Math.min(ms, performance.now() - started);
+      }
+      return { message, ms };
+    };
+    try {
+      expect((await answer('<html><body><h1>Not Found</h1> no such <b>model</b></body></html>')).message).toContain('Not Found no such model');
+      const plain = await answer('a'.repeat(20_000));
+      const angles = await answer('<'.repeat(20_000));
+      expect(angles.ms, `many "<": ${angles.ms.toFixed(1)} ms; plain: ${plain.ms.toFixed(1)} ms`).toBeLessThan(10 * plain.ms + 50);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('retries a 408 (a proxy timed the request out), as it retries 5xx and 429', async () => {
     const server = await scripted([408, 408, 200]);
     try {
