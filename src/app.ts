@@ -323,7 +323,7 @@ export function createApp(deps: AppDeps): App {
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
     // A connection that closed before the whole answer was sent: 499 (as nginx logs a client
     // that went away), not the 200 statusCode still holds by default.
-    const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+    const status = res.writableFinished && state.abandoned !== 'client_closed' ? res.statusCode : CLIENT_CLOSED;
     metrics.requests.record(state.route, state.operation ?? '', status, seconds);
     if (state.scored && status >= 200 && status < 300) metrics.recordServed(state.scored);
     if (state.route === 'health' || state.route === 'metrics') return;
@@ -347,9 +347,22 @@ export function createApp(deps: AppDeps): App {
     // the caller: 503 when the gateway was too slow, 408 when the request itself never
     // arrived in full. Either way the connection closes after it: the bytes still coming,
     // if any, belong to no request. An answer already being sent (a large one to a slow
-    // reader) is left to finish: it is the answer.
-    const timer = setTimeout(() => {
-      if (res.headersSent) return;
+    // reader) is the answer: it gets REQUEST_TIMEOUT_MS more, then its connection is closed
+    // (logged 499). A caller that never reads its answers kept them, and their bodies' share of
+    // MAX_BODY_BYTES_IN_FLIGHT, for as long as it kept the connection open: seven such callers
+    // held the whole budget, and every other prediction got 503, while GET / still answered 200.
+    let timer = setTimeout(() => {
+      if (res.headersSent) {
+        timer = setTimeout(() => {
+          if (res.writableFinished) return;
+          state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, bytesUnsent: res.writableLength }, 'answer not read in time: connection closed');
+          // Logged and counted as a caller that went away (499): the answer was not taken. (Once
+          // destroyed, node reports the response finished: it has no socket left to wait for.)
+          state.abandoned ??= 'client_closed';
+          res.destroy();
+        }, config.REQUEST_TIMEOUT_MS);
+        return;
+      }
       const arrived = req.complete;
       state.abandoned ??= 'timed_out';
       state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: arrived }, 'request timed out');

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpProblem} from '../src/http.js';
 import { BodyBudget, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
-import { LEGACY_PAYLOAD, postJson, startTestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, startTestGateway } from './helpers/index.js';
 
 const budget = new BodyBudget(1000);
 /** Answers held back until released: a complete body keeps its share until its answer is done. */
@@ -152,4 +152,45 @@ describe('in the gateway', () => {
       await gw.close();
     }
   });
+
+  it("is given back when a caller does not read its answer: the connection closes REQUEST_TIMEOUT_MS after the request's own timeout", async () => {
+    // An 8,000-row batch with every row's drivers: an answer of ~10 MB, more than the loopback's
+    // socket buffers take, to a caller that never reads it. Its ~3.4 MB body holds most of the budget.
+    // REQUEST_TIMEOUT_MS 6 s: the answer is ready before it (~2.5 s here), so it is being sent when the timeout comes.
+    const body = JSON.stringify({
+      query: 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability explanation { drivers { name contribution } } } }',
+      variables: { cs: Array.from({ length: 8_000 }, () => GRAPHQL_CUSTOMER) },
+    });
+    const gw = await startTestGateway({ REQUEST_TIMEOUT_MS: '6000', BODY_LIMIT_BYTES: String(body.length + 1024), MAX_BODY_BYTES_IN_FLIGHT: String(body.length + 100_000) });
+    const { port } = new URL(gw.url);
+    const reader = connect(Number(port), '127.0.0.1');
+    reader.on('error', () => undefined);
+    try {
+      reader.pause(); // never reads
+      const sent = performance.now();
+      reader.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const other = () => fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(200_000, ' ') });
+      // Held while the answer waits to be read: a body that does not fit is refused.
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 503; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await other()).status;
+      }
+      expect(status).toBe(503);
+      // Then given back: the answer's connection is closed at the request's timeout plus as long again.
+      for (let i = 0; i < 400 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await other()).status;
+      }
+      expect(status).toBe(200);
+      expect(performance.now() - sent).toBeGreaterThan(2 * 6000 - 100);
+      const line = gw.logs.find((l) => l['msg'] === 'answer not read in time: connection closed');
+      expect(line).toMatchObject({ level: 'warn', timeoutMs: 6000, bytesUnsent: expect.any(Number) });
+      expect(line?.['bytesUnsent']).toBeGreaterThan(0);
+      expect(gw.logs.find((l) => l['msg'] === 'request' && l['route'] === 'graphql' && l['reqId'] === line?.['reqId'])).toMatchObject({ status: 499, rows: 8_000 });
+    } finally {
+      reader.destroy();
+      await gw.close();
+    }
+  }, 60_000);
 });
