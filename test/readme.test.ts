@@ -184,7 +184,7 @@ describe('README', () => {
     expect(block).toContain(`| ROC AUC | ${f(m['test_roc_auc'])} |`);
     expect(block).toContain(`| F1 at threshold ${manifest.threshold} | ${f(m['test_f1'])} |`);
     expect(block).toContain(`| ROC AUC 95% interval (DeLong) | ${f(m['test_roc_auc_ci95_low'])} – ${f(m['test_roc_auc_ci95_high'])} |`);
-    expect(block).toContain(`| PR AUC | ${f(m['test_pr_auc'])} |`);
+    expect(block).toContain(`| PR AUC (average precision) | ${f(m['test_pr_auc'])} |`);
     expect(block).toContain(`| Precision / recall | ${f(m['test_precision'])} / ${f(m['test_recall'])} |`);
     expect(block).toContain(`| Accuracy | ${f(m['test_accuracy'])} |`);
     expect(block).toContain(`| 5-fold CV ROC AUC (training part) | ${f(m['cv_roc_auc_mean'])} ± ${f(m['cv_roc_auc_std'])} |`);
@@ -324,7 +324,7 @@ describe("model/README.md's tables", () => {
       `| test ROC AUC | **${f('test_roc_auc')}** |`,
       `| test ROC AUC: DeLong standard error, 95% interval | ${f('test_roc_auc_se')}, ${f('test_roc_auc_ci95_low')} – ${f('test_roc_auc_ci95_high')} |`,
       `| test F1 | **${f('test_f1')}** |`,
-      `| test PR AUC | ${f('test_pr_auc')} |`,
+      `| test PR AUC (average precision) | ${f('test_pr_auc')} |`,
       `| test precision | ${f('test_precision')} |`,
       `| test recall | ${f('test_recall')} |`,
       `| test accuracy | ${f('test_accuracy')} |`,

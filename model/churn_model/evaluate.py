@@ -1,8 +1,9 @@
 """Step 4: score predicted probabilities against labels and draw the report plots.
 
 Returns: `test_metrics(...)` -> dict of floats (ROC AUC with its DeLong standard error and
-95% interval, PR AUC, F1, precision, recall, accuracy at the threshold, log loss, Brier, the
-mean probability and the positive rate, and tn/fp/fn/tp); `roc_auc_delong(...)` -> (AUC,
+95% interval, PR AUC (average precision: step-wise, not the trapezoidal area under the PR curve), F1,
+precision, recall, accuracy at the threshold, log loss, Brier, the mean probability and the positive rate,
+and tn/fp/fn/tp); `roc_auc_delong(...)` -> (AUC,
 standard error); `normal_interval(...)` -> its CI_LEVEL interval; `write_plots(...)` -> paths of the ROC, calibration and confusion-matrix
 PNGs plus the confusion matrix JSON.
 """
@@ -68,6 +69,9 @@ def test_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, fl
         "roc_auc_se": se,
         "roc_auc_ci95_low": low,
         "roc_auc_ci95_high": high,
+        # "PR AUC" is the average precision: the step-wise sum of precision at each threshold times
+        # the recall it adds, not the trapezoidal area under the PR curve (sklearn.metrics.auc of
+        # precision_recall_curve), which interpolates between the points and reads a little differently.
         "pr_auc": average_precision_score(y, p),
         "f1": f1_score(y, predicted, zero_division=0),
         "precision": precision_score(y, predicted, zero_division=0),
