@@ -187,7 +187,8 @@ describe('README', () => {
     expect(block).toContain(`| PR AUC (average precision) | ${f(m['test_pr_auc'])} |`);
     expect(block).toContain(`| Precision / recall | ${f(m['test_precision'])} / ${f(m['test_recall'])} |`);
     expect(block).toContain(`| Accuracy | ${f(m['test_accuracy'])} |`);
-    expect(block).toContain(`| 5-fold CV ROC AUC (training part) | ${f(m['cv_roc_auc_mean'])} ± ${f(m['cv_roc_auc_std'])} |`);
+    const folds = manifest.params['cv_folds'];
+    expect(block).toContain(`| ${folds}-fold CV ROC AUC (training part), ± std over the ${folds} folds (population std, ddof=0) | ${f(m['cv_roc_auc_mean'])} ± ${f(m['cv_roc_auc_std'])} |`);
     expect(block).toContain(`| Mean probability / churn rate | ${f(m['test_mean_probability'])} / ${f(m['test_positive_rate'])} |`);
     expect(block).toContain(`| Log loss / Brier score | ${f(m['test_log_loss'])} / ${f(m['test_brier'])} |`);
     // The prose around it.
@@ -319,6 +320,7 @@ describe("model/README.md's tables", () => {
   it("show the committed bundle's metrics", () => {
     const m = manifest.metrics;
     const f = (k: string) => (m[k] ?? NaN).toFixed(4);
+    const folds = manifest.params['cv_folds'];
     const rows = [
       `Test split: ${grouped(['test_tn', 'test_fp', 'test_fn', 'test_tp'].reduce((n, k) => n + (m[k] ?? NaN), 0))} rows (20 %, stratified). Threshold ${manifest.threshold} `,
       `| test ROC AUC | **${f('test_roc_auc')}** |`,
@@ -332,7 +334,7 @@ describe("model/README.md's tables", () => {
       `| test Brier score | ${f('test_brier')} |`,
       `| test mean probability / churn rate | ${f('test_mean_probability')} / ${f('test_positive_rate')} |`,
       `| confusion (tn, fp, fn, tp) | ${['test_tn', 'test_fp', 'test_fn', 'test_tp'].map((k) => m[k]).join(', ')} |`,
-      `| CV ROC AUC (5-fold, training part) | ${f('cv_roc_auc_mean')} ± ${f('cv_roc_auc_std')} |`,
+      `| CV ROC AUC (${folds}-fold, training part), ± std over the ${folds} folds (population std, ddof=0) | ${f('cv_roc_auc_mean')} ± ${f('cv_roc_auc_std')} |`,
       `| validation F1 / ROC AUC (early-stopped model) | ${f('validation_f1')} / ${f('validation_roc_auc')} |`,
       `| ONNX vs xgboost max \\|Δp\\| | ${(m['parity_max_abs_diff'] ?? NaN).toExponential(2).replace(/e-(\d)$/, 'e-0$1')} `,
       `Result: **${manifest.threshold}**`,
@@ -352,7 +354,7 @@ describe("model/README.md's tables", () => {
     const rows = [
       `| over ${n} splits | test ROC AUC | test F1 |`,
       `| median | ${f(s.test_roc_auc.median)} | ${f(s.test_f1.median)} |`,
-      `| mean ± std | ${f(s.test_roc_auc.mean)} ± ${f(s.test_roc_auc.std)} | ${f(s.test_f1.mean)} ± ${f(s.test_f1.std)} |`,
+      `| mean ± std (sample std, ddof=1) | ${f(s.test_roc_auc.mean)} ± ${f(s.test_roc_auc.std)} | ${f(s.test_f1.mean)} ± ${f(s.test_f1.std)} |`,
       `| 5 % – 95 % | ${f(s.test_roc_auc.q05)} – ${f(s.test_roc_auc.q95)} | ${f(s.test_f1.q05)} – ${f(s.test_f1.q95)} |`,
       `| min – max | ${f(s.test_roc_auc.min)} – ${f(s.test_roc_auc.max)} | ${f(s.test_f1.min)} – ${f(s.test_f1.max)} |`,
       `| splits meeting the target | ${s.splits_meeting.test_roc_auc} of ${n} (≥ 0.85) | ${s.splits_meeting.test_f1} of ${n} (≥ 0.62) |`,

@@ -331,7 +331,8 @@ def fit_and_evaluate(cfg: TrainingConfig, dataset: Dataset, log: Log, cross_vali
     if cross_validate:
         cv_mean, cv_std = train.cross_validate_auc(x[split.train], y[split.train], hyper, n_rounds, cfg.split)
         metrics.update(cv_roc_auc_mean=cv_mean, cv_roc_auc_std=cv_std)
-        log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f}")
+        log(f"  threshold {threshold:g}; CV ROC AUC {cv_mean:.4f} ± {cv_std:.4f} "
+            f"(std over the {cfg.split.cv_folds} folds, population std, ddof=0)")
     log(f"[4/{STEPS}] evaluate: held-out test split")
     p_test = export.xgboost_probabilities(model, x[split.test])
     metrics.update(evaluate.test_metrics(y[split.test], p_test, threshold))

@@ -194,10 +194,13 @@ def medium_from(threshold: float, cfg: ThresholdConfig) -> float:
 
 def cross_validate_auc(x: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_rounds: int,
                        cfg: SplitConfig) -> tuple[float, float]:
-    """Stratified k-fold ROC AUC on the training part with the final model's round count."""
+    """Stratified k-fold ROC AUC on the training part with the final model's round count: the mean over the
+    folds and their population std (ddof=0), the run's cv_roc_auc_mean and cv_roc_auc_std. candidates.py and
+    split_study.py report the sample std (ddof=1); this one stays ddof=0, as the committed manifest's was
+    computed (the READMEs say which std each table prints)."""
     folds = StratifiedKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=cfg.random_state)
     scores: list[float] = []
     for fit_rows, val_rows in folds.split(x, y):
         model = refit_model(x[fit_rows], y[fit_rows], hyper, n_rounds, cfg.random_state)
         scores.append(float(roc_auc_score(y[val_rows], model.predict_proba(x[val_rows])[:, 1])))
-    return float(np.mean(scores)), float(np.std(scores))
+    return float(np.mean(scores)), float(np.std(scores, ddof=0))

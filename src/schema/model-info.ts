@@ -36,6 +36,7 @@ const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
   description: [
     'A metric of the training run, as logged to MLflow. By name:',
     '- test_…: on the held-out test split; validation_…: on the validation slice; cv_…: cross-validation on the training part;',
+    "- cv_roc_auc_mean, cv_roc_auc_std: the mean of the cross-validation folds' ROC AUCs and their population std (ddof=0);",
     '- test_pr_auc: PR AUC as the average precision (step-wise: precision at each threshold weighted by the recall it adds), not the trapezoidal area under the PR curve;',
     '- threshold: the decision threshold (ModelInfo.threshold);',
     "- parity_max_abs_diff: training's own check of the ONNX model against xgboost (largest |Δp|), not this gateway's (ModelInfo.parity.maxAbsDiff).",
