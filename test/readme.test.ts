@@ -2,7 +2,7 @@
  * The README stays true: its configuration table lists every variable config.ts reads, with
  * config.ts's defaults and ranges; the limits it quotes are the code's constants; its metrics
  * table shows the committed bundle's numbers, its split-study table the committed study's (in
- * model/README.md too, whose pinned versions are model/requirements.txt's); its benchmark
+ * model/README.md too, whose prose quotes them and whose pinned versions are model/requirements.txt's); its benchmark
  * table's latest run is bench/results/latest.md; its
  * relative links (and the docs') resolve; and CI runs its test command.
  */
@@ -362,6 +362,51 @@ describe("model/README.md's tables", () => {
       `Both targets met: ${s.splits_meeting.both} of ${n} splits.`,
     ];
     expect(rows.filter((row) => !modelReadme.includes(row))).toEqual([]);
+  });
+});
+
+describe("model/README.md's prose", () => {
+  const flatModel = modelReadme.replace(/\s+/g, ' ');
+  /** A negative figure as the README prints it, with a minus sign: −1.0183. */
+  const signed = (v: number, digits: number) => v.toFixed(digits).replace(/^-/, '−');
+  /** 36 → "36th", 41 → "41st". */
+  const ordinal = (k: number) => `${k}${k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th')}`;
+
+  it("quotes the committed bundle's class weight and prior correction", () => {
+    const weight = Number(manifest.params['scale_pos_weight']);
+    const shift = Number(manifest.params['prior_correction_logit_shift']);
+    // The prose says the shift is −log w (train.prior_correct).
+    expect(shift).toBeCloseTo(-Math.log(weight), 12);
+    const phrases = [
+      `\`scale_pos_weight = negatives / positives\` of the rows being fit (${weight.toFixed(2)} on the whole training part)`,
+      `moves the booster's base score by −log w (${signed(shift, 4)} here)`,
+    ];
+    expect(phrases.filter((phrase) => !flatModel.includes(phrase))).toEqual([]);
+  });
+
+  it("quotes the committed split study and the manifest it is read against", async () => {
+    const study = JSON.parse(await readFile(`${REPO_ROOT}model/results/split-study.json`, 'utf8')) as SplitStudy & {
+      summary: { test_roc_auc: { mean: number; std: number } };
+      splits: { seed: number; test_roc_auc: number }[];
+    };
+    const { summary: s } = study;
+    const m = manifest.metrics;
+    const f = (v: number | undefined) => (v ?? NaN).toFixed(4);
+    const n = s.splits;
+    const c = s.committed_split;
+    // The example of a seed one would pick: the committed seed's neighbour.
+    const next = study.splits.find((split) => split.seed === c.seed + 1);
+    const missedF1 = n - s.splits_meeting.test_f1;
+    // "a quarter of the splits"
+    expect(Math.round((4 * missedF1) / n)).toBe(1);
+    const phrases = [
+      `a coin toss (${s.splits_meeting.test_roc_auc} of ${n}), and the committed split is an ordinary one (the ${ordinal(Math.round((100 * c.splits_with_lower_roc_auc) / n))} percentile)`,
+      `The spread over splits (std ${f(s.test_roc_auc.std)}) is what DeLong's standard error on seed ${c.seed} predicted (${f(m['test_roc_auc_se'])}), ` +
+        `and the mean (${f(s.test_roc_auc.mean)}) agrees with the CV estimate on the training part (${f(m['cv_roc_auc_mean'])})`,
+      `Seed ${next?.seed} alone scores ${f(next?.test_roc_auc)};`,
+      `is missed on a quarter of the splits (${missedF1} of ${n})`,
+    ];
+    expect(phrases.filter((phrase) => !flatModel.includes(phrase))).toEqual([]);
   });
 });
 
