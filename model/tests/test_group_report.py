@@ -285,6 +285,38 @@ def test_model_readme_shows_the_committed_report() -> None:
     assert block == group_report.markdown(json.loads(COMMITTED.read_text()))
 
 
+def test_model_readme_prose_quotes_the_committed_report() -> None:
+    """The figures the prose under the tables quotes are the committed report's, rounded as printed."""
+    readme = " ".join((MODEL_DIR / "README.md").read_text().split())
+    committed = json.loads(COMMITTED.read_text())
+    groups = [(column, value, g) for column, e in committed["columns"].items() for value, g in e["groups"].items()]
+    senior, others = (committed["columns"]["SeniorCitizen"]["groups"][v] for v in ("1", "0"))
+    rest = [g["roc_auc"]["value"] for column, value, g in groups if (column, value) != ("SeniorCitizen", "1")]
+    without_dependents = committed["counterfactual"]["Dependents"]["No"]
+    women, men = (committed["counterfactual"]["gender"][v] for v in ("Female", "Male"))
+
+    def interval(auc: dict[str, Any]) -> str:
+        return f"({auc['ci95'][0]:.3f}–{auc['ci95'][1]:.3f})"
+
+    def flips(swap: dict[str, Any]) -> int:
+        return int(swap["newly_flagged"] + swap["no_longer_flagged"])
+
+    phrases = [
+        f"(ROC AUC {min(rest):.3f}–{max(rest):.3f}), except for senior citizens: {senior['roc_auc']['value']:.3f} "
+        f"{interval(senior['roc_auc'])} over {senior['customers']:,} customers, {senior['churners']:,} of them churners, "
+        f"an interval that only just overlaps the other customers' {interval(others['roc_auc'])}",
+        f"scored as having dependents, {without_dependents['no_longer_flagged']} of the {without_dependents['customers']:,} "
+        "without them are no longer flagged",
+        f"scored as the other gender, {flips(women)} of the {women['customers']:,} women's and {flips(men)} of the "
+        f"{men['customers']:,} men's decisions change, both ways, by up to "
+        f"{max(women['max_abs_change'], men['max_abs_change']):.3f} in probability",
+    ]
+    assert [phrase for phrase in phrases if phrase not in readme] == []
+    assert senior["roc_auc"]["ci95"][1] >= others["roc_auc"]["ci95"][0]  # "overlaps"
+    # "both ways": some gender swaps flag a customer, some unflag one.
+    assert women["newly_flagged"] + men["newly_flagged"] > 0 and women["no_longer_flagged"] + men["no_longer_flagged"] > 0
+
+
 def leaves(tree: object, path: str = "") -> dict[str, object]:
     """Every number, string and null of a JSON tree by its path."""
     if isinstance(tree, dict):
