@@ -1,0 +1,81 @@
+/**
+ * How `npm run bench` (bench/run.ts) records a load and judges a target against the issue's
+ * limits: pure functions, so the rules are tested apart from a run (test/bench-targets.test.ts).
+ *
+ * A target that reads a load with failed answers is not met, whatever its figure: autocannon
+ * counts every answer as a request, so a gateway refusing fast (503, 400, a GraphQL error in
+ * a 200) would otherwise score its refusals as throughput. The run still writes its result
+ * files, with the count beside the figure, so they keep what happened instead of losing it,
+ * and exits with status 1.
+ */
+
+/** One autocannon load, as bench/results/<date>.json's `loads` holds it. */
+export interface Load {
+  name: string;
+  /** Paired round (0-based) for the loads behind the ratio targets. */
+  round?: number;
+  connections: number;
+  /** autocannon's requests.average: every answer counts, whatever its status. */
+  requestsPerSec: number;
+  latencyMeanMs: number;
+  latencyP99Ms: number;
+  /** Connection errors and timeouts (autocannon's `errors`, timeouts included). */
+  errors: number;
+  /** Answers with a status outside 2xx. */
+  non2xx: number;
+  /** For the gateway's loads: 2xx answers that served no prediction (a GraphQL error in a 200), from gateway_predictions_total. */
+  withoutPrediction?: number;
+  peakRssMb?: number;
+  /** Where the CPU went (bench/sched.ts), when /proc could be read. */
+  cpu?: LoadCpu;
+}
+
+/** Shares of one core during the load's middle seconds, and the event loop's CPU time per request. */
+export interface LoadCpu {
+  loopOnCpu: number;
+  loopWaiting: number;
+  otherThreads: number;
+  loadGenerator: number;
+  loopUsPerRequest: number;
+}
+
+/** Answers of `loads` that were not a served 2xx: connection errors, timeouts, non-2xx, 2xx without a prediction. */
+export function failedAnswers(loads: readonly Load[]): number {
+  return loads.reduce((n, l) => n + l.errors + l.non2xx + (l.withoutPrediction ?? 0), 0);
+}
+
+export interface TargetSpec {
+  target: string;
+  value: number;
+  low: number;
+  high: number;
+  limit: number;
+  higherIsBetter: boolean;
+  /** The loads the figure is read from; any failed answer among them makes the target not met. */
+  reads: readonly Load[];
+}
+
+/** A judged target, as bench/results/<date>.json's `targets` holds it. */
+export interface Target extends Omit<TargetSpec, 'reads'> {
+  /** Failed answers (failedAnswers) in the loads the target reads. */
+  failedAnswers: number;
+  met: boolean;
+}
+
+export function judge({ reads, ...spec }: TargetSpec): Target {
+  const failed = failedAnswers(reads);
+  const within = spec.higherIsBetter ? spec.value >= spec.limit : spec.value <= spec.limit;
+  return { ...spec, failedAnswers: failed, met: within && failed === 0 };
+}
+
+/** The target table's "Measured" cell: the figure, its range or second figure in brackets, and any failed answers. */
+export function measuredCell(t: Target): string {
+  const f = (v: number) => v.toFixed(v < 10 ? 3 : 1);
+  const range = t.low === t.high && t.low === t.value ? '' : t.low === t.high ? ` (${f(t.low)})` : ` (${f(t.low)}–${f(t.high)})`;
+  return `${f(t.value)}${range}${t.failedAnswers > 0 ? ` (${t.failedAnswers} failed answers)` : ''}`;
+}
+
+/** The target table's "Met" cell. */
+export function metCell(t: Target): string {
+  return t.met ? 'yes' : '**no**';
+}
