@@ -1,11 +1,12 @@
 /**
  * How the benchmark judges its targets (bench/targets.ts): a load with failed answers fails
- * every target that reads it, whatever its figure, and the table says how many.
+ * every target that reads it, whatever its figure, and the table says how many; a latency in
+ * autocannon's whole milliseconds meets its limit only below it.
  */
 import { describe, expect, it } from 'vitest';
 import { failedAnswers, judge, measuredCell, metCell, type Load } from '../bench/targets.js';
 
-const load = (over: Partial<Load> = {}): Load => ({ name: 'REST /predict', round: 0, connections: 50, requestsPerSec: 30_000, latencyMeanMs: 1, latencyP99Ms: 4, errors: 0, non2xx: 0, ...over });
+const load = (over: Partial<Load> = {}): Load => ({ name: 'REST /predict', round: 0, connections: 50, requestsPerSec: 30_000, latencyMeanMs: 1, meanLatencyFromThroughputMs: 1.67, latencyP99Ms: 4, errors: 0, non2xx: 0, ...over });
 const restRatio = (reads: Load[]) => judge({ target: 'REST /predict ≥ 0.5× raw node:http', value: 0.6, low: 0.55, high: 0.65, limit: 0.5, higherIsBetter: true, reads });
 
 describe('bench targets (bench/targets.ts)', () => {
@@ -25,6 +26,18 @@ describe('bench targets (bench/targets.ts)', () => {
 
   it("counts the failed answers of raw's loads against the ratios divided by them", () => {
     expect(restRatio([load({ name: 'raw node:http', errors: 1 }), load()]).met).toBe(false);
+  });
+
+  it.each([
+    [9, true],
+    [10, false],
+  ])('meets a p99 limit of 10 ms only when autocannon reports it below 10: its %i ms is a true p99 below that + 1 ms (met: %s)', (p99, met) => {
+    const t = judge({ target: 'p99 ≤ 10 ms', value: p99, low: 4, high: p99, limit: 10, higherIsBetter: false, wholeMilliseconds: true, reads: [load()] });
+    expect([t.met, measuredCell(t)]).toEqual([met, `${p99} (4–${p99})`]);
+  });
+
+  it('meets any other upper limit at the limit itself', () => {
+    expect(judge({ target: 'ready ≤ 1.5 s after start', value: 1.5, low: 1.5, high: 1.5, limit: 1.5, higherIsBetter: false, reads: [] }).met).toBe(true);
   });
 
   it('adds up every kind of failed answer over the loads', () => {
