@@ -1,7 +1,7 @@
 /** What the bench scripts share about processes: free ports, RSS, readiness, built gateways, options. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 export async function freePort(): Promise<number> {
@@ -13,9 +13,38 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A process's resident set, in MB (Linux /proc). */
-export function rssMb(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024);
+/** A field of /proc/<pid>/status in MB; undefined when it cannot be read (not Linux, the process gone), never 0. */
+async function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number | undefined> {
+  try {
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's resident set now, in MB; undefined when it cannot be read. */
+export function rssMb(pid: number): Promise<number | undefined> {
+  return statusMb(pid, 'VmRSS');
+}
+
+/** A process's peak resident set (VmHWM) since it started or since resetPeakRss, in MB; undefined when it cannot be read. */
+export function peakRssMb(pid: number): Promise<number | undefined> {
+  return statusMb(pid, 'VmHWM');
+}
+
+/**
+ * Sets a process's peak resident set back to its resident set now (Linux ≥ 4.0: 5 written to
+ * /proc/<pid>/clear_refs, allowed for one's own children), so peakRssMb reads the peak of what
+ * follows and not an earlier phase's; false when it could not.
+ */
+export async function resetPeakRss(pid: number): Promise<boolean> {
+  try {
+    await writeFile(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until `url` answers 200; returns how long that took, in ms. */

@@ -26,7 +26,7 @@ import { manifestSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
 import { GQL_BATCH, benchLoads, toGraphQL } from './loads.js';
-import { freePort, rssMb, waitFor200 } from './process.js';
+import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
 import { measureWindow } from './sched.js';
 import { median } from './stats.js';
 import { failedAnswers, judge, measuredCell, metCell, type Load, type LoadCpu } from './targets.js';
@@ -59,6 +59,28 @@ async function servedPredictions(base: string): Promise<number | undefined> {
   }
 }
 
+/** A gateway's peak RSS over a phase, MB (absent when /proc could not be read); sinceStart when VmHWM could not be reset before the phase, so the figure is the process's peak since it started. */
+interface RssPeak {
+  mb?: number;
+  sinceStart?: boolean;
+}
+
+/**
+ * Starts a phase whose peak RSS is read: resets the process's VmHWM, and returns the function
+ * that reads it at the phase's end. The kernel keeps the peak, so no sampling interval can miss
+ * it, and the reset keeps an earlier phase's growth out of this one's figure.
+ */
+async function startRssPhase(pid: number): Promise<() => Promise<RssPeak>> {
+  const reset = await resetPeakRss(pid);
+  return async () => {
+    const mb = await peakRssMb(pid);
+    return mb === undefined ? {} : { mb: Math.round(mb), ...(reset ? {} : { sinceStart: true }) };
+  };
+}
+
+/** A peak as the result's prose gives it. */
+const rssText = (p: RssPeak): string => (p.mb === undefined ? 'not measured' : `${p.mb} MB${p.sinceStart ? " (the process's peak since it started: VmHWM could not be reset)" : ''}`);
+
 /** One request of a load's body before it runs: a server that refuses it (or answers a GraphQL error) would refuse every request, so the run stops here. */
 async function probe(url: string, body: string): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -73,14 +95,12 @@ async function autocannon(name: string, url: string, body: string | null, connec
   // autocannon counts a GraphQL error answered with 200 as a success: the gateway's own count
   // of predictions served, before and after, tells them apart.
   const servedBefore = server?.gateway === undefined ? undefined : await servedPredictions(server.gateway);
-  let peak = 0;
-  const sampler = server?.gateway !== undefined ? setInterval(() => void rssMb(server.pid).then((r) => (peak = Math.max(peak, r))), 100) : null;
+  const endRssPhase = server?.gateway === undefined ? null : await startRssPhase(server.pid);
   const child = run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   // The middle of the load: its first and last half second (connecting, draining) left out.
   const generator = child.child.pid;
   const window = server && generator !== undefined && duration >= 2 ? measureWindow([server.pid, generator], 500, (duration - 1) * 1000) : null;
   const { stdout } = await child;
-  if (sampler) clearInterval(sampler);
   const r = JSON.parse(stdout) as { requests: { average: number; total: number }; latency: { average: number; p99: number }; errors: number; non2xx: number };
   const load: Load = {
     name,
@@ -93,7 +113,9 @@ async function autocannon(name: string, url: string, body: string | null, connec
     non2xx: r.non2xx,
   };
   if (server?.gateway !== undefined) {
-    load.peakRssMb = Math.round(peak);
+    const peak = await (endRssPhase as () => Promise<RssPeak>)();
+    if (peak.mb !== undefined) load.peakRssMb = peak.mb;
+    if (peak.sinceStart) load.peakRssSinceStart = true;
     const servedAfter = await servedPredictions(server.gateway);
     // Answers the server wrote after autocannon stopped counting are served but not counted: hence the floor at 0.
     if (servedBefore !== undefined && servedAfter !== undefined) load.withoutPrediction = Math.max(0, r.requests.total - r.non2xx - (servedAfter - servedBefore));
@@ -263,8 +285,8 @@ async function main(): Promise<void> {
   await waitFor200(`${gw}/`);
   const readyMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 1000));
-  const idleRssMb = await rssMb(gateway.pid as number);
-  process.stderr.write(`gateway ready in ${Math.round(readyMs)} ms, idle RSS ${Math.round(idleRssMb)} MB\n`);
+  const idleRssMb = (await rssMb(gateway.pid as number)) ?? null;
+  process.stderr.write(`gateway ready in ${Math.round(readyMs)} ms, idle RSS ${idleRssMb === null ? 'not measured' : `${Math.round(idleRssMb)} MB`}\n`);
 
   const rawPort = await freePort();
   const raw = startProcess(['-e', RAW_SERVER], { PORT: String(rawPort) });
@@ -325,6 +347,8 @@ async function main(): Promise<void> {
     const session = await ort.InferenceSession.create(`${ROOT}model/bundle/${manifest.onnx.file}`, SESSION_OPTIONS);
     const encoder = compileEncoder(manifest.featureSpec);
     const batches: Record<string, { gateway: Timing; sessionRun: Timing; ratio: number; ratioOfMeans: number }> = {};
+    const endBatchRss = await startRssPhase(pid);
+    let batchRss: RssPeak;
     try {
       for (const n of [100, 1000, 10000]) {
         const rows = rowsOf(n);
@@ -334,6 +358,7 @@ async function main(): Promise<void> {
         batches[String(n)] = { ...t, ratio: t.gateway.medianMs / t.sessionRun.medianMs, ratioOfMeans: t.gateway.meanMs / t.sessionRun.meanMs };
         process.stderr.write(`  predictBatch ${n}: median ${t.gateway.medianMs.toFixed(2)} ms vs session.run ${t.sessionRun.medianMs.toFixed(2)} ms\n`);
       }
+      batchRss = await endBatchRss();
     } finally {
       await session.release();
     }
@@ -347,10 +372,12 @@ async function main(): Promise<void> {
     };
     const healthIdleMs = await idleHealthMs(gw, 200);
     const stalls: Record<string, Stall> = {};
+    const endLargeBodyRss = await startRssPhase(pid);
     for (const [kind, [path, body, status]] of Object.entries(largeBodies)) {
       stalls[kind] = await stallDuring(gw, path, body, status, 5);
       process.stderr.write(`  10,000-row body (${kind}): slowest GET / ${median(stalls[kind].worstHealthMs).toFixed(1)} ms (idle ${healthIdleMs.toFixed(2)} ms)\n`);
     }
+    const largeBodyRss = await endLargeBodyRss();
     const perRound = (f: (round: Record<string, Load>) => number) => {
       const values = rounds.map(f);
       return { value: median(values), low: Math.min(...values), high: Math.max(...values) };
@@ -365,11 +392,13 @@ async function main(): Promise<void> {
     const p99Of = (name: string) => perRound((round) => (round[name] as Load).latencyP99Ms);
     // The RSS target is read at the standard load (CONNECTIONS), as the highest of its rounds; the overall peak (256 connections included) is reported too.
     // RSS is the gateway's as it ships (coalescing on): the no-coalescing process is a
-    // comparison, and its peaks are in the table but not in the target.
-    const shipped = loads.filter((l) => !l.name.endsWith(NO_COALESCING));
-    const peakRss = Math.max(...shipped.filter((l) => l.connections === CONNECTIONS).map((l) => l.peakRssMb ?? 0));
-    const peakRssAll = Math.max(...shipped.map((l) => l.peakRssMb ?? 0));
-    const peakRssNoCoalescing = Math.max(...loads.filter((l) => l.name.endsWith(NO_COALESCING)).map((l) => l.peakRssMb ?? 0));
+    // comparison, and its peaks are in the table but not in the target. A load whose RSS could
+    // not be read leaves the figure null (not measured), never 0 (which would read as met).
+    const highestRss = (ls: readonly Load[]): number | null => (ls.length > 0 && ls.every((l) => l.peakRssMb !== undefined) ? Math.max(...ls.map((l) => l.peakRssMb as number)) : null);
+    const peakRss = highestRss(inRounds('REST /predict', 'GraphQL predict'));
+    const peakRssAll = highestRss(loads.filter((l) => l.name === 'REST /predict' || l.name === 'GraphQL predict'));
+    const peakRssNoCoalescing = highestRss(loads.filter((l) => l.name.endsWith(NO_COALESCING)));
+    const mbText = (mb: number | null) => (mb === null ? 'not measured' : `${mb} MB`);
     const batch1000 = batches['1000'] as { ratio: number; ratioOfMeans: number };
     // The event loop's CPU time per request against raw's, per round (when /proc was read in every round).
     const loopUs = (round: Record<string, Load>, name: string) => round[name]?.cpu?.loopUsPerRequest;
@@ -389,7 +418,7 @@ async function main(): Promise<void> {
     const failedLoads = loads.filter((l) => failedAnswers([l]) > 0);
 
     const date = new Date().toISOString().slice(0, 10);
-    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, floorRatio, restOverFloor, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, loads, batches, healthIdleMs, stalls, targets };
+    const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, floorRatio, restOverFloor, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, peakRssPredictBatchMb: batchRss.mb ?? null, peakRssLargeBodiesMb: largeBodyRss.mb ?? null, loads, batches, healthIdleMs, stalls, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
     await writeFile(`${ROOT}bench/results/${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
@@ -408,12 +437,14 @@ async function main(): Promise<void> {
       '',
       `× raw: a paired load (its round given) against its own round's raw figure; the others (1 and 256 connections, and no coalescing) against the median round's raw figure at ${CONNECTIONS} connections, not measured beside them. Mean ms is connections ÷ req/s (Little's law: each connection keeps one request in flight), the mean time from one request to the next on a connection, autocannon's own turn included; autocannon's own mean is of whole-millisecond samples and reads low by up to 1 ms, so it is not shown. p99 ms is autocannon's, in whole milliseconds.`,
       '',
-      '| Load | Round | Connections | req/s | × raw | mean ms (connections ÷ req/s) | p99 ms | failed answers | peak RSS MB |',
+      "Peak RSS is the gateway process's highest resident set during that load alone (VmHWM, reset before each load; the raw and checks-only servers' is not read).",
+      '',
+      '| Load | Round | Connections | req/s | × raw | mean ms (connections ÷ req/s) | p99 ms | failed answers | peak RSS MB during the load |',
       '|---|---|---|---|---|---|---|---|---|',
       ...loads.map((l) => {
         // Paired loads against their own round's raw figure; the others against the median raw.
         const raw = l.round === undefined ? rawRps : rawOf(rounds[l.round] as Record<string, Load>);
-        return `| ${l.name} | ${l.round === undefined ? '' : l.round + 1} | ${l.connections} | ${Math.round(l.requestsPerSec)} | ${(l.requestsPerSec / raw).toFixed(3)} | ${l.meanLatencyFromThroughputMs.toFixed(2)} | ${l.latencyP99Ms} | ${failedAnswers([l])} | ${l.peakRssMb ?? ''} |`;
+        return `| ${l.name} | ${l.round === undefined ? '' : l.round + 1} | ${l.connections} | ${Math.round(l.requestsPerSec)} | ${(l.requestsPerSec / raw).toFixed(3)} | ${l.meanLatencyFromThroughputMs.toFixed(2)} | ${l.latencyP99Ms} | ${failedAnswers([l])} | ${l.peakRssMb === undefined ? '' : `${l.peakRssMb}${l.peakRssSinceStart ? ' (since start)' : ''}`} |`;
       }),
       '',
       ...(loopCost
@@ -449,7 +480,7 @@ async function main(): Promise<void> {
         ([kind, st]) => `| ${kind} | ${median(st.requestMs).toFixed(0)} | ${median(st.worstHealthMs).toFixed(1)} (${Math.max(...st.worstHealthMs).toFixed(1)}) | ${(median(st.worstHealthMs) / healthIdleMs).toFixed(0)} |`,
       ),
       '',
-      `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${Math.round(idleRssMb)} MB; peak ${peakRss} MB at ${CONNECTIONS} connections, ${peakRssAll} MB over all its loads (256 connections included); the no-coalescing comparison process peaked at ${peakRssNoCoalescing} MB.`,
+      `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${idleRssMb === null ? 'not measured' : `${Math.round(idleRssMb)} MB`}; peak ${mbText(peakRss)} at ${CONNECTIONS} connections, ${mbText(peakRssAll)} over all its loads (256 connections included); the no-coalescing comparison process peaked at ${mbText(peakRssNoCoalescing)}. Peak during the predictBatch timings (100 to 10,000 rows, one request at a time): ${rssText(batchRss)}; during the 10,000-row bodies: ${rssText(largeBodyRss)}.`,
       '',
     ].join('\n');
     await writeFile(`${ROOT}bench/results/${date}.md`, md);

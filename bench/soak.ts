@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   }
   const pid = gw.pid as number;
   try {
+    if ((await rssMb(pid)) === undefined) throw new Error(`the gateway's RSS cannot be read (/proc/${pid}/status): the soak judges its growth`);
     const [maxRest, maxGql] = [await cannon(`${base}/predict`, single.rest, 5), await cannon(`${base}/graphql`, single.graphql, 5)];
     const restRate = maxRest.requests.average / 2;
     const gqlRate = maxGql.requests.average / 2;
@@ -58,7 +59,14 @@ async function main(): Promise<void> {
     process.stderr.write(`max REST ${Math.round(maxRest.requests.average)}/s, GraphQL ${Math.round(maxGql.requests.average)}/s; soaking ${MINUTES} min at half capacity\n`);
     const samples: { atSec: number; rssMb: number }[] = [];
     const start = Date.now();
-    const sampler = setInterval(() => void rssMb(pid).then((rss) => samples.push({ atSec: Math.round((Date.now() - start) / 1000), rssMb: Math.round(rss * 10) / 10 })), 5000);
+    // rssMb never rejects: a reading it cannot make is undefined, and skipped.
+    const sampler = setInterval(
+      () =>
+        void rssMb(pid).then((rss) => {
+          if (rss !== undefined) samples.push({ atSec: Math.round((Date.now() - start) / 1000), rssMb: Math.round(rss * 10) / 10 });
+        }),
+      5000,
+    );
     const seconds = MINUTES * 60;
     const [rest, gql] = await Promise.all([cannon(`${base}/predict`, single.rest, seconds, restRate / 2), cannon(`${base}/graphql`, single.graphql, seconds, gqlRate / 2)]);
     clearInterval(sampler);

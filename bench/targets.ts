@@ -29,7 +29,10 @@ export interface Load {
   non2xx: number;
   /** For the gateway's loads: 2xx answers that served no prediction (a GraphQL error in a 200), from gateway_predictions_total. */
   withoutPrediction?: number;
+  /** The process's highest RSS during the load (VmHWM, reset before it), MB; absent when /proc could not be read. */
   peakRssMb?: number;
+  /** Set when VmHWM could not be reset before the load: peakRssMb is then the process's peak since it started. */
+  peakRssSinceStart?: boolean;
   /** Where the CPU went (bench/sched.ts), when /proc could be read. */
   cpu?: LoadCpu;
 }
@@ -50,9 +53,10 @@ export function failedAnswers(loads: readonly Load[]): number {
 
 export interface TargetSpec {
   target: string;
-  value: number;
-  low: number;
-  high: number;
+  /** null: not measured (an RSS that /proc could not give); such a target is not met. */
+  value: number | null;
+  low: number | null;
+  high: number | null;
   limit: number;
   higherIsBetter: boolean;
   /**
@@ -73,18 +77,20 @@ export interface Target extends Omit<TargetSpec, 'reads'> {
 
 export function judge({ reads, ...spec }: TargetSpec): Target {
   const failed = failedAnswers(reads);
-  const within = spec.higherIsBetter ? spec.value >= spec.limit : spec.wholeMilliseconds ? spec.value < spec.limit : spec.value <= spec.limit;
+  const { value, limit } = spec;
+  const within = value !== null && (spec.higherIsBetter ? value >= limit : spec.wholeMilliseconds ? value < limit : value <= limit);
   return { ...spec, failedAnswers: failed, met: within && failed === 0 };
 }
 
 /** The target table's "Measured" cell: the figure, its range or second figure in brackets, and any failed answers. */
 export function measuredCell(t: Target): string {
+  if (t.value === null) return 'not measured';
   const f = (v: number) => (t.wholeMilliseconds ? v.toFixed(0) : v.toFixed(v < 10 ? 3 : 1));
-  const range = t.low === t.high && t.low === t.value ? '' : t.low === t.high ? ` (${f(t.low)})` : ` (${f(t.low)}–${f(t.high)})`;
+  const range = t.low === null || t.high === null || (t.low === t.high && t.low === t.value) ? '' : t.low === t.high ? ` (${f(t.low)})` : ` (${f(t.low)}–${f(t.high)})`;
   return `${f(t.value)}${range}${t.failedAnswers > 0 ? ` (${t.failedAnswers} failed answers)` : ''}`;
 }
 
 /** The target table's "Met" cell. */
 export function metCell(t: Target): string {
-  return t.met ? 'yes' : '**no**';
+  return t.met ? 'yes' : t.value === null ? '**no** (not measured)' : '**no**';
 }

@@ -1,7 +1,7 @@
 /**
  * How the benchmark judges its targets (bench/targets.ts): a load with failed answers fails
  * every target that reads it, whatever its figure, and the table says how many; a latency in
- * autocannon's whole milliseconds meets its limit only below it.
+ * autocannon's whole milliseconds meets its limit only below it; a figure not measured is not met.
  */
 import { describe, expect, it } from 'vitest';
 import { failedAnswers, judge, measuredCell, metCell, type Load } from '../bench/targets.js';
@@ -38,6 +38,11 @@ describe('bench targets (bench/targets.ts)', () => {
 
   it('meets any other upper limit at the limit itself', () => {
     expect(judge({ target: 'ready ≤ 1.5 s after start', value: 1.5, low: 1.5, high: 1.5, limit: 1.5, higherIsBetter: false, reads: [] }).met).toBe(true);
+  });
+
+  it('reads an RSS that could not be read as not measured, and not met', () => {
+    const t = judge({ target: 'RSS under load ≤ 250 MB', value: null, low: null, high: null, limit: 250, higherIsBetter: false, reads: [load()] });
+    expect([t.met, measuredCell(t), metCell(t)]).toEqual([false, 'not measured', '**no** (not measured)']);
   });
 
   it('adds up every kind of failed answer over the loads', () => {
