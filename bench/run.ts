@@ -134,6 +134,17 @@ async function autocannon(name: string, url: string, body: string | null, connec
   return load;
 }
 
+/**
+ * Every route a load measures is warmed up the same way before its first measured load: one
+ * request checked (probe), then 2 s at the standard load. (Until the thirty-first session only
+ * REST, raw and the checks-only server were: each run's first GraphQL round, and the
+ * no-coalescing gateway's first loads, measured a cold start.)
+ */
+async function warmUp(url: string, body: string): Promise<void> {
+  await probe(url, body);
+  await autocannon('warm-up', url, body, CONNECTIONS, undefined, 2);
+}
+
 function startProcess(argv: string[], env: Record<string, string>): ChildProcess {
   // stdout is a pipe that we drain, as a container log driver would: access logging stays on.
   const child = spawn(process.execPath, argv, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -299,11 +310,7 @@ async function main(): Promise<void> {
   try {
     const pid = gateway.pid as number;
     const gatewayTarget: LoadedServer = { pid, gateway: gw };
-    for (const [url, body] of [[`${gw}/predict`, restBody], [`${gw}/graphql`, gqlBody], [`http://127.0.0.1:${floorPort}/`, restBody]] as const) await probe(url, body);
-    // Warm-up both servers.
-    await autocannon('warm-up', `${gw}/predict`, restBody, CONNECTIONS, undefined, 2);
-    await autocannon('warm-up', `http://127.0.0.1:${rawPort}/`, restBody, CONNECTIONS, undefined, 2);
-    await autocannon('warm-up', `http://127.0.0.1:${floorPort}/`, restBody, CONNECTIONS, undefined, 2);
+    for (const [url, body] of [[`${gw}/predict`, restBody], [`${gw}/graphql`, gqlBody], [`http://127.0.0.1:${rawPort}/`, restBody], [`http://127.0.0.1:${floorPort}/`, restBody]] as const) await warmUp(url, body);
     const paired = [
       { name: 'raw node:http', url: `http://127.0.0.1:${rawPort}/`, body: restBody, server: { pid: raw.pid as number } },
       { name: FLOOR, url: `http://127.0.0.1:${floorPort}/`, body: restBody, server: { pid: floor.pid as number } },
@@ -333,7 +340,7 @@ async function main(): Promise<void> {
     try {
       const plainUrl = `http://127.0.0.1:${plainPort}`;
       await waitFor200(`${plainUrl}/`);
-      for (const [path, body] of [['/predict', restBody], ['/graphql', gqlBody]] as const) await probe(`${plainUrl}${path}`, body);
+      for (const [path, body] of [['/predict', restBody], ['/graphql', gqlBody]] as const) await warmUp(`${plainUrl}${path}`, body);
       const plainTarget: LoadedServer = { pid: plain.pid as number, gateway: plainUrl };
       for (const c of QUICK ? [CONNECTIONS] : [1, CONNECTIONS, 256]) {
         loads.push(await autocannon(`REST /predict${NO_COALESCING}`, `http://127.0.0.1:${plainPort}/predict`, restBody, c, plainTarget));
@@ -424,7 +431,7 @@ async function main(): Promise<void> {
     const md = [
       `# Benchmark ${date}`,
       '',
-      `Same run, same machine (${result.machine.cpus} cores, Node ${process.version}); autocannon in its own process, ${DURATION} s per load, ${CONNECTIONS} connections unless stated.`,
+      `Same run, same machine (${result.machine.cpus} cores, Node ${process.version}); autocannon in its own process, ${DURATION} s per load, ${CONNECTIONS} connections unless stated; every route a load measures was warmed up first (one request checked, then 2 s at ${CONNECTIONS} connections).`,
       `Raw node:http, REST and GraphQL at ${CONNECTIONS} connections ran in ${ROUNDS} paired round(s), in rotating order; each round's ratios use that round's raw figure, and a target reads the median round (range in brackets).`,
       `"${FLOOR}" ran in the same rounds: node:http with the gateway's own body decoding and checks of the same body and a fixed answer, no model, request id, timer, access log or metrics. It read ${fmtRange(floorRatio)}× raw${failedNote(inRounds(FLOOR, 'raw node:http'))}, and REST /predict ${fmtRange(restOverFloor)}× it${failedNote(inRounds(FLOOR, 'REST /predict'))} (median round, range): what a checked JSON route costs here, and what serving a prediction adds to it.`,
       'predictBatch alternates one end-to-end request with one in-process session.run on the same rows; its target compares the medians (the ratio of the means is in brackets).',
