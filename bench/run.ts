@@ -11,8 +11,9 @@
  * target reads their median (the range is reported beside it). predictBatch alternates one
  * end-to-end request with one session.run on the same rows and compares the medians.
  * Each paired load also reads where the CPU went (bench/sched.ts): the server's event loop
- * on a CPU or waiting for one, its other threads, autocannon, and the event loop's CPU time
- * per request (its own cost, apart from the time it waited for a core).
+ * on a CPU or waiting for one, its other threads and autocannon, as shares of the load's middle
+ * seconds, and the event loop's CPU time per request over the whole load (its own cost, apart
+ * from the time it waited for a core).
  *
  * Options: --duration <s> per load (default 5), --rounds <n> (default 3), --connections <n>
  * (default 50), --quick (1 round of 3 s).
@@ -27,7 +28,7 @@ import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
 import { GQL_BATCH, benchLoads, toGraphQL } from './loads.js';
 import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
-import { measureWindow } from './sched.js';
+import { measureWindow, shareBetween, snapshot } from './sched.js';
 import { median } from './stats.js';
 import { failedAnswers, judge, measuredCell, metCell, type Load, type LoadCpu } from './targets.js';
 
@@ -96,11 +97,15 @@ async function autocannon(name: string, url: string, body: string | null, connec
   // of predictions served, before and after, tells them apart.
   const servedBefore = server?.gateway === undefined ? undefined : await servedPredictions(server.gateway);
   const endRssPhase = server?.gateway === undefined ? null : await startRssPhase(server.pid);
+  // The server's CPU time over the whole load, to divide by the requests answered in the same
+  // time (autocannon reports no per-second counts to match the middle window's shares with).
+  const loadStart = server ? await snapshot(server.pid) : null;
   const child = run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   // The middle of the load: its first and last half second (connecting, draining) left out.
   const generator = child.child.pid;
   const window = server && generator !== undefined && duration >= 2 ? measureWindow([server.pid, generator], 500, (duration - 1) * 1000) : null;
   const { stdout } = await child;
+  const loadEnd = server ? await snapshot(server.pid) : null;
   const r = JSON.parse(stdout) as { requests: { average: number; total: number }; latency: { average: number; p99: number }; errors: number; non2xx: number };
   const load: Load = {
     name,
@@ -121,13 +126,14 @@ async function autocannon(name: string, url: string, body: string | null, connec
     if (servedBefore !== undefined && servedAfter !== undefined) load.withoutPrediction = Math.max(0, r.requests.total - r.non2xx - (servedAfter - servedBefore));
   }
   const [serverCpu, generatorCpu] = window ? await window : [];
-  if (serverCpu && generatorCpu) {
+  if (serverCpu && generatorCpu && server && loadStart && loadEnd && r.requests.total > 0) {
+    const loopNs = shareBetween(server.pid, loadStart, loadEnd).mainRun * Number(loadEnd.atNs - loadStart.atNs);
     load.cpu = {
       loopOnCpu: serverCpu.mainRun,
       loopWaiting: serverCpu.mainWait,
       otherThreads: serverCpu.otherRun,
       loadGenerator: generatorCpu.mainRun + generatorCpu.otherRun,
-      loopUsPerRequest: (serverCpu.mainRun / load.requestsPerSec) * 1e6,
+      loopUsPerRequest: loopNs / r.requests.total / 1000,
     };
   }
   process.stderr.write(`  ${name} c=${connections}: ${Math.round(load.requestsPerSec)} req/s, p99 ${load.latencyP99Ms} ms, failed answers ${failedAnswers([load])}${load.cpu ? `, event loop ${load.cpu.loopUsPerRequest.toFixed(1)} µs/request` : ''}\n`);
@@ -456,7 +462,7 @@ async function main(): Promise<void> {
       '',
       ...(loopCost
         ? [
-            `Where the CPU went during the paired loads, from Linux's per-thread scheduler statistics over each load's middle ${DURATION - 1} s (bench/sched.ts), in % of one core. On ${result.machine.cpus} cores shared with autocannon, req/s also counts the time a server's event loop waited for a core; its CPU time per request is its own cost.`,
+            `Where the CPU went during the paired loads, from Linux's per-thread scheduler statistics (bench/sched.ts): the shares over each load's middle ${DURATION - 1} s, in % of one core, and the event loop's CPU time over the whole load ÷ the requests answered in it. On ${result.machine.cpus} cores shared with autocannon, req/s also counts the time a server's event loop waited for a core; its CPU time per request is its own cost.`,
             '',
             '| Load | Round | event loop on a CPU | event loop waiting for a CPU | server\'s other threads | autocannon | event-loop µs per request |',
             '|---|---|---|---|---|---|---|',

@@ -43,6 +43,11 @@ export interface LoadCpu {
   loopWaiting: number;
   otherThreads: number;
   loadGenerator: number;
+  /**
+   * The event loop's CPU time from just before autocannon started to just after it ended ÷ the
+   * requests it answered, µs. (Files before the thirty-first session: the middle seconds' share
+   * of a core ÷ the load's mean req/s, a window and a count that did not match.)
+   */
   loopUsPerRequest: number;
 }
 
