@@ -3,7 +3,8 @@
  * ceiling and a checked-route floor (FLOOR_SERVER) as separate processes, drives them with
  * autocannon (also a separate process)
  * under the same settings, times raw onnxruntime session.run in-process on the same
- * rows, and writes bench/results/<date>.json and .md with ratios measured in this run.
+ * rows, and writes bench/results/<date>.json and .md with ratios measured in this run
+ * (<date>-2, -3, … for a later run of the same day; latest.md is always the newest run's .md).
  *
  * The machine is shared and its speed drifts by tens of percent within minutes, so the
  * ratios behind the targets are paired: raw node:http, REST and GraphQL run back to back
@@ -28,6 +29,7 @@ import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
 import { GQL_BATCH, benchLoads, toGraphQL } from './loads.js';
 import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
+import { freeResultName } from './result-files.js';
 import { measureWindow, shareBetween, snapshot } from './sched.js';
 import { median } from './stats.js';
 import { failedAnswers, judge, measuredCell, metCell, type Load, type LoadCpu } from './targets.js';
@@ -433,7 +435,8 @@ async function main(): Promise<void> {
     const date = new Date().toISOString().slice(0, 10);
     const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, floorRatio, restOverFloor, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, peakRssPredictBatchMb: batchRss.mb ?? null, peakRssLargeBodiesMb: largeBodyRss.mb ?? null, loads, batches, healthIdleMs, stalls, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
-    await writeFile(`${ROOT}bench/results/${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    const name = await freeResultName(`${ROOT}bench/results`, date);
+    await writeFile(`${ROOT}bench/results/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
       `# Benchmark ${date}`,
       '',
@@ -496,7 +499,7 @@ async function main(): Promise<void> {
       `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${idleRssMb === null ? 'not measured' : `${Math.round(idleRssMb)} MB`}; peak ${mbText(peakRss)} at ${CONNECTIONS} connections, ${mbText(peakRssAll)} over all its loads (256 connections included); the no-coalescing comparison process peaked at ${mbText(peakRssNoCoalescing)}. Peak during the predictBatch timings (100 to 10,000 rows, one request at a time): ${rssText(batchRss)}; during the 10,000-row bodies: ${rssText(largeBodyRss)}.`,
       '',
     ].join('\n');
-    await writeFile(`${ROOT}bench/results/${date}.md`, md);
+    await writeFile(`${ROOT}bench/results/${name}.md`, md);
     await writeFile(`${ROOT}bench/results/latest.md`, md);
     process.stdout.write(`${md}\n`);
     if (failedLoads.length > 0) {

@@ -5,7 +5,7 @@
  * the median of the last minute's samples against the median of the minute after the
  * first (single samples swing by ~10 MB with the young generation, so one unlucky end
  * sample could read as growth).
- * Writes bench/results/soak-<date>.json and .md.
+ * Writes bench/results/soak-<date>.json and .md (soak-<date>-2, -3, … for a later soak of the same day).
  *
  * Options: --minutes <n> (default 10).
  */
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { benchLoads } from './loads.js';
 import { freePort, rssMb } from './process.js';
+import { freeResultName } from './result-files.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
       samples,
     };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
-    await writeFile(`${ROOT}bench/results/soak-${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    const name = await freeResultName(`${ROOT}bench/results`, `soak-${date}`);
+    await writeFile(`${ROOT}bench/results/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
       `# Soak ${date}`,
       '',
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
       `Result: **${result.pass ? 'pass' : 'FAIL'}**.`,
       '',
     ].join('\n');
-    await writeFile(`${ROOT}bench/results/soak-${date}.md`, md);
+    await writeFile(`${ROOT}bench/results/${name}.md`, md);
     process.stdout.write(md);
     if (!result.pass) process.exitCode = 1;
   } finally {
