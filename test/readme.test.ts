@@ -3,8 +3,9 @@
  * config.ts's defaults and ranges; the limits it quotes are the code's constants; its metrics
  * table shows the committed bundle's numbers, its split-study table the committed study's (in
  * model/README.md too, whose prose quotes them and whose pinned versions are model/requirements.txt's); its benchmark
- * table's latest run is bench/results/latest.md; its
- * relative links (and the docs') resolve; and CI runs its test command.
+ * table's latest run is bench/results/latest.md, and the set summaries it and docs/performance.md
+ * give (each session's runs: median round, range, rounds at 0.5) are computed from the run files
+ * they link; its relative links (and the docs') resolve; and CI runs its test command.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -313,6 +314,75 @@ describe("README's benchmark table", () => {
       // Each figure as latest.md has it, rounded to the digits the README shows.
       shown.forEach((s, i) => expect(Math.abs(s.value - (want[i]?.value ?? NaN)), `${label}: ${s.value} against ${want[i]?.value}`).toBeLessThanOrEqual(0.5 * 10 ** -s.decimals + 1e-9));
     }
+  });
+});
+
+describe("the benchmark sets' summaries, from the run files they link", () => {
+  const perf = readFileSync(`${REPO_ROOT}docs/performance.md`, 'utf8');
+  /** A run file's paired rounds: REST's and raw's req/s in each. */
+  const roundsOf = (stem: string): { rest: number; raw: number }[] => {
+    const run = JSON.parse(readFileSync(`${REPO_ROOT}bench/results/${stem}.json`, 'utf8')) as { loads: { name: string; round?: number; requestsPerSec: number }[] };
+    const byRound = new Map<number, Record<string, number>>();
+    for (const l of run.loads) if (l.round !== undefined) byRound.set(l.round, { ...byRound.get(l.round), [l.name]: l.requestsPerSec });
+    return [...byRound.values()].map((r) => ({ rest: r['REST /predict'] ?? NaN, raw: r['raw node:http'] ?? NaN }));
+  };
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = s.length >> 1;
+    return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  };
+  /** What a set's rows and sentences state, computed from its runs' files. */
+  const summary = (stems: string[]) => {
+    const runs = stems.map(roundsOf);
+    const ratios = runs.flat().map((r) => r.rest / r.raw);
+    return {
+      rawMedianRoundsK: [Math.min(...runs.map((rs) => median(rs.map((r) => r.raw)))) / 1000, Math.max(...runs.map((rs) => median(rs.map((r) => r.raw)))) / 1000],
+      runMedians: runs.map((rs) => median(rs.map((r) => r.rest / r.raw))),
+      medianRound: [median(ratios), Math.min(...ratios), Math.max(...ratios)],
+      atOrAbove: [ratios.filter((x) => x >= 0.5).length, ratios.length],
+    };
+  };
+  /** `shown` (numbers as written) is `computed`, rounded to the decimals each shows. */
+  const expectShown = (what: string, shown: { value: number; decimals: number }[], computed: number[]) => {
+    expect(shown.length, `${what}: ${JSON.stringify(shown)} against ${computed.join(', ')}`).toBe(computed.length);
+    shown.forEach((s, i) => expect(Math.abs(s.value - (computed[i] ?? NaN)), `${what}: ${s.value} against ${computed[i]}`).toBeLessThanOrEqual(0.5 * 10 ** -s.decimals + 1e-9));
+  };
+  /** Only the numbers with a decimal point (ratios): "pass3 0.49" → [0.49]. */
+  const ratiosIn = (text: string) => numbers(text).filter((n) => n.decimals > 0);
+
+  // | Session: set | Code | Raw req/s, median rounds | REST × raw, runs 1 / 2 / 3 | Median round (range) | Rounds ≥ 0.5 | Event loop … | Run files |
+  const table = (/^### Each session's runs\n([\s\S]*?)\nNotes on the sets/m.exec(perf)?.[1] ?? '').split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Session'));
+  const rows = table
+    .map((line) => line.slice(1, -1).split('|').map((cell) => cell.trim()))
+    .map((cells) => ({ cells, stems: [...(cells[7] ?? '').matchAll(/\(\.\.\/bench\/results\/([^)]+)\.md\)/g)].map((m) => m[1] as string) }))
+    .filter((row) => row.stems.length > 0);
+
+  it('covers the sets of the table whose run files are kept, the latest among them', () => {
+    expect(rows.length).toBeGreaterThan(20);
+    expect(rows[0]?.stems).toEqual([...readme.matchAll(/\[run \d\]\(bench\/results\/([^)]+)\.md\)/g)].map((m) => m[1]));
+  });
+
+  it.each(rows.map((row) => [row.cells[0] as string, row] as const))("%s: raw's median rounds, each run's median round, the set's median round and range, and rounds at or above 0.5 are its run files'", (_, { cells, stems }) => {
+    const s = summary(stems);
+    expectShown('raw median rounds (k)', numbers(cells[2] ?? ''), s.rawMedianRoundsK);
+    expectShown('each run', ratiosIn(cells[3] ?? ''), s.runMedians);
+    expectShown('median round (range)', ratiosIn(cells[4] ?? ''), s.medianRound);
+    expect(/^(\d+) of (\d+)/.exec(cells[5] ?? '')?.slice(1).map(Number)).toEqual(s.atOrAbove);
+  });
+
+  it("states the latest set's median round and range in the README and docs/performance.md as its run files have them", () => {
+    const latest = summary(rows[0]?.stems ?? []);
+    const flatPerf = perf.replace(/\s+/g, ' ');
+    expectShown('README', ratiosIn(/median round [\d.]+ over these 9 rounds \([\d.]+–[\d.]+\)/.exec(flat)?.[0] ?? ''), latest.medianRound);
+    expectShown('docs/performance.md', ratiosIn(/read a median of [\d.]+ over their 9 paired rounds \([\d.]+–[\d.]+\)/.exec(flatPerf)?.[0] ?? ''), latest.medianRound);
+  });
+
+  it('counts the rounds at or above 0.5 over the sets from the ninth session on as the table has them', () => {
+    const fromNinth = rows.filter((row) => Number.parseInt(row.cells[0] ?? '', 10) >= 9).map((row) => summary(row.stems).atOrAbove);
+    const total = [fromNinth.reduce((n, [met]) => n + (met ?? NaN), 0), fromNinth.reduce((n, [, all]) => n + (all ?? NaN), 0)];
+    const stated = (text: string, re: RegExp) => re.exec(text.replace(/\s+/g, ' '))?.slice(1).map(Number);
+    expect(stated(readme, /sessions (\d+) of (\d+) rounds met it/)).toEqual(total);
+    expect(stated(perf, /sessions' sets, (\d+) of (\d+) rounds met the target/)).toEqual(total);
   });
 });
 
