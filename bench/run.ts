@@ -46,7 +46,7 @@ const DURATION = opt('duration', QUICK ? 3 : 5);
 const ROUNDS = opt('rounds', QUICK ? 1 : 3);
 const CONNECTIONS = opt('connections', 50);
 
-/** The server under load: its pid, and for a gateway (not raw's or the checks-only server) its base URL: its RSS is sampled and its served predictions counted. */
+/** The server under load: its pid, and for a gateway (not raw's or the checks-only server) its base URL: its peak RSS is read and its served predictions counted. */
 interface LoadedServer {
   pid: number;
   gateway?: string;
@@ -433,6 +433,8 @@ async function main(): Promise<void> {
     const failedLoads = loads.filter((l) => failedAnswers([l]) > 0);
 
     const date = new Date().toISOString().slice(0, 10);
+    // loads and targets as bench/targets.ts documents them; an RSS figure (…Mb) is null where
+    // /proc could not be read, and each peak is its phase's own (VmHWM reset before it).
     const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, floorRatio, restOverFloor, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, peakRssPredictBatchMb: batchRss.mb ?? null, peakRssLargeBodiesMb: largeBodyRss.mb ?? null, loads, batches, healthIdleMs, stalls, targets };
     await mkdir(`${ROOT}bench/results`, { recursive: true });
     const name = await freeResultName(`${ROOT}bench/results`, date);
