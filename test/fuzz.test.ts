@@ -80,7 +80,8 @@ const fields = CUSTOMER_FIELDS.map((f) => f.field);
 const inRange = (value: unknown, max: number, integer: boolean): boolean =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= max && (!integer || Number.isInteger(value));
 function restValueAllowed(f: CustomerField, value: unknown): boolean {
-  if (f.kind === 'flag01') return value === 0 || value === 1;
+  // SeniorCitizen null is left out (README): defaulted, not refused.
+  if (f.kind === 'flag01') return value === 0 || value === 1 || value === null;
   if (f.kind === 'months') return inRange(value, MAX_TENURE_MONTHS, true);
   if (f.kind === 'money') return inRange(value, MAX_CHARGE, false) || (f.nullable && value === null);
   return typeof value === 'string' && (allowedColumnValues(f) ?? []).includes(value);
@@ -91,7 +92,7 @@ function graphqlValueAllowed(f: CustomerField, value: unknown): boolean {
   if (f.kind === 'money') return inRange(value, MAX_CHARGE, false) || (f.nullable && value === null);
   return typeof value === 'string' && Object.hasOwn(CONTRACT_ENUMS[f.enumName], value);
 }
-/** A REST customer (data set columns) the contract accepts; SeniorCitizen may be left out. */
+/** A REST customer (data set columns) the contract accepts; SeniorCitizen may be left out (or null). */
 function restCustomerAllowed(sent: Record<string, unknown>): boolean {
   const c = JSON.parse(JSON.stringify(sent)) as Record<string, unknown>;
   if (Object.keys(c).some((k) => !columns.includes(k as never))) return false;

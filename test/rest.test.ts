@@ -26,6 +26,18 @@ describe('POST /predict', () => {
     expect(body['prediction']).toBe((body['churn_probability'] as number) >= (body['threshold'] as number) ? 'Likely to churn' : 'Not likely to churn');
   });
 
+  it('takes SeniorCitizen null as left out (a generated pydantic client sends null for a field not set): the same default, named', async () => {
+    const leftOut = (await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).json as Answer;
+    const sentNull = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, SeniorCitizen: null, customerID: null });
+    expect(sentNull.status, JSON.stringify(sentNull.json)).toBe(200);
+    expect(sentNull.json).toEqual(leftOut);
+    expect((sentNull.json as Answer)['defaults_applied']).toEqual({ SeniorCitizen: 0 });
+    // In a batch, beside a customer that sends it: the default is named only where it was applied.
+    const batch = await postJson(gw.url, '/predict', [{ ...LEGACY_PAYLOAD, SeniorCitizen: null }, { ...LEGACY_PAYLOAD, SeniorCitizen: 1 }]);
+    expect(batch.status, JSON.stringify(batch.json)).toBe(200);
+    expect((batch.json as Answer[]).map((a) => a['defaults_applied'])).toEqual([{ SeniorCitizen: 0 }, undefined]);
+  });
+
   it('gives the same probability as GraphQL for the same customer', async () => {
     const rest = (await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, SeniorCitizen: 0 })).json as Answer;
     const graph = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });

@@ -178,10 +178,12 @@ function columnSchema(f: CustomerField): JsonObject {
     case 'yesNo':
       return { type: 'string', enum: [...(allowed ?? [])], description: `${description}.` };
     case 'flag01':
+      // null as left out: generated clients (pydantic's) send null for an optional field not set.
+      // anyOf, not type: [integer, null] with null in the enum, which datamodel-code-generator
+      // turns into an Enum with a None member instead of an optional IntEnum.
       return {
-        type: 'integer',
-        enum: (allowed ?? []).map(Number),
-        description: `${description}: 0 or 1 (not true/false, not a string). Optional: ${DEFAULTS.SeniorCitizen} when left out, which the answer names in defaults_applied.`,
+        anyOf: [{ type: 'integer', enum: (allowed ?? []).map(Number) }, { type: 'null' }],
+        description: `${description}: 0 or 1 (not true/false, not a string). Optional: ${DEFAULTS.SeniorCitizen} when left out or null, which the answer names in defaults_applied.`,
       };
     case 'months':
       return { type: 'integer', minimum: 0, maximum: MAX_TENURE_MONTHS, description: `${description}. ${EXTRAPOLATION_TEXT}` };
@@ -222,7 +224,7 @@ function customerSchema(): JsonObject {
     type: 'object',
     description:
       'One customer, in the data set\'s column names and values (the old prototype\'s payload). Every column is required except ' +
-      `${[...optional].join(', ')} (defaulted, and named in the answer's defaults_applied) and customerID; a field not listed here is refused. ` +
+      `${[...optional].join(', ')} (defaulted when left out or null, and named in the answer's defaults_applied) and customerID; a field not listed here is refused. ` +
       'A customer that breaks several rules is answered with all of them.',
     properties: {
       customerID: {
@@ -271,7 +273,7 @@ function answerSchema(): JsonObject {
       properties: Object.fromEntries(Object.entries(defaults).map(([column, value]) => [column, { const: value }])),
       additionalProperties: false,
       minProperties: 1,
-      description: 'The optional columns left out of the customer, with the value scored in their place; absent when none was.',
+      description: 'The optional columns left out of the customer or sent as null, with the value scored in their place; absent when none was.',
     },
   };
   const written = Object.keys(most);

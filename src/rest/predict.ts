@@ -19,7 +19,12 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
  */
 export const MAX_COUNTED_ISSUES = 1000;
 
-/** SeniorCitizen is the only feature old callers may leave out; the default is named in the answer (and in openapi.ts). */
+/**
+ * SeniorCitizen is the only feature old callers may leave out; the default is named in the answer
+ * (and in openapi.ts). null is left out too: a client generated from the OpenAPI document
+ * (datamodel-code-generator's pydantic models) sends `"SeniorCitizen": null` for a field its caller
+ * did not set, as it sends `"customerID": null`.
+ */
 export const DEFAULTS = { SeniorCitizen: 0 } as const;
 const DEFAULT_ENTRIES = Object.entries(DEFAULTS);
 const NO_DEFAULTS: readonly string[] = [];
@@ -34,7 +39,8 @@ function fieldSchema(f: CustomerField): z.ZodType {
       return z.enum(values, { error: (issue) => `${oneOf}${sentInsteadOf(issue.input, values)}` });
     }
     case 'flag01':
-      return z.union([z.literal(0), z.literal(1)], { error: (issue) => `must be 0 or 1${sentInstead(issue.input)}` }).optional();
+      // Left out or null: DEFAULTS (SeniorCitizen is the only flag01 column).
+      return z.union([z.literal(0), z.literal(1)], { error: (issue) => `must be 0 or 1${sentInstead(issue.input)}` }).nullable().optional();
     case 'months':
       return z.number({ error: (issue) => `must be an integer number of months${sentInstead(issue.input)}` });
     case 'money':
@@ -112,12 +118,13 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => type
 
 /**
  * colonsInValue (json-body.ts) of a customer zod accepted, from what zod checked instead of a
- * walk: it holds every field but the `defaulted` ones, and customerID when sent; only
- * customerID may hold a colon (no allowed value does, and the names are the contract's).
- * `fields` is zod's output (it has customerID exactly when it was sent).
+ * walk: it holds every field but the `unsent` ones (defaulted because they were left out; one
+ * sent as null was sent), and customerID when sent; only customerID may hold a colon (no allowed
+ * value does, and the names are the contract's). `fields` is zod's output (it has customerID
+ * exactly when it was sent).
  */
-export function validCustomerColons(fields: Readonly<Record<string, unknown>>, defaulted: number): number {
-  const n = CUSTOMER_FIELDS.length - defaulted;
+export function validCustomerColons(fields: Readonly<Record<string, unknown>>, unsent: number): number {
+  const n = CUSTOMER_FIELDS.length - unsent;
   return Object.hasOwn(fields, 'customerID') ? n + 1 + colonsInValue(fields['customerID']) : n;
 }
 
@@ -148,13 +155,17 @@ function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { exp
   // along unread. (Copying it out with a rest pattern cost as much as the validation.)
   const fields = parsed.data as Record<string, unknown> & { customerID?: string | null };
   let defaultsApplied: string[] | null = null;
+  let unsent = 0;
   for (const [column, fallback] of DEFAULT_ENTRIES) {
-    if (fields[column] === undefined) {
+    const sent = fields[column];
+    // Left out or null: the same default, named in the answer either way.
+    if (sent === undefined || sent === null) {
+      if (sent === undefined) unsent++;
       fields[column] = fallback;
       (defaultsApplied ??= []).push(column);
     }
   }
-  colons.expected += validCustomerColons(fields, defaultsApplied?.length ?? 0);
+  colons.expected += validCustomerColons(fields, unsent);
   const record = fields as Record<string, unknown> as CustomerRecord;
   for (const rule of checkCustomerRules(record, datasetNaming)) issues.push({ path: problemPath([rule.column], prefix), message: rule.message });
   return { customerId: fields.customerID ?? null, record, defaultsApplied: defaultsApplied ?? NO_DEFAULTS };
