@@ -51,6 +51,36 @@ export function customerIdFits(id: string): boolean {
   return points <= CUSTOMER_ID_MAX_LENGTH;
 }
 
+/** The first UTF-16 unit of `text` that is half of a surrogate pair without its other half; only called on ill-formed text. */
+function loneSurrogate(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0xd800 || unit > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    else return unit;
+  }
+  return -1;
+}
+
+/**
+ * What is wrong with a customer id, in the words both routes answer (REST customerID, GraphQL
+ * customerId), or null when it is accepted: at most CUSTOMER_ID_MAX_LENGTH characters, and
+ * well-formed Unicode. The id is echoed in the answer, and a lone UTF-16 surrogate (half of a
+ * character written as two units, which JSON can carry as `"\ud83d"`) names no character:
+ * JSON.stringify writes it back as that escape, which strict JSON readers refuse (Rust's
+ * serde_json: "lone leading surrogate in hex escape"), so the caller could not read its own 200.
+ */
+export function customerIdProblem(id: string): string | null {
+  const problems: string[] = [];
+  if (!id.isWellFormed()) {
+    const unit = loneSurrogate(id).toString(16);
+    problems.push(`must be well-formed Unicode; it holds \\u${unit}, half of a UTF-16 surrogate pair without the other half, which names no character (strict JSON readers refuse it echoed in the answer)`);
+  }
+  if (!customerIdFits(id)) problems.push(`must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`);
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
 /**
  * At most this many problems are listed in one 400 answer (REST `errors`, GraphQL
  * `extensions.issues`), which also says how many there were in all: a 10,000-row batch of

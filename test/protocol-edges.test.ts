@@ -205,6 +205,25 @@ describe('GraphQL customers', () => {
     }
   });
 
+  it('refuses a customerId that is not well-formed Unicode on both routes, in the same words, and echoes a whole emoji', async () => {
+    // Echoed, a lone surrogate came back as the escape "\ud83d", which strict JSON readers (serde_json) refuse.
+    const ECHO = 'mutation E($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId } }';
+    for (const [id, named] of [['\ud83d', 'd83d'], ['a\ude00b', 'de00'], ['😀x\ud83d', 'd83d'], [`${'x'.repeat(300)}\udbff`, 'dbff']] as const) {
+      const graphql = await gql(gw.url, ECHO, { cs: [{ ...GRAPHQL_CUSTOMER, customerId: id }] });
+      const rest = await postJson(gw.url, '/predict', [{ ...LEGACY_PAYLOAD, customerID: id }]);
+      expect([graphql.status, rest.status], JSON.stringify(id)).toEqual([400, 400]);
+      const issues = graphql.body.errors?.[0]?.extensions?.['issues'] as GqlIssue[];
+      const message = `must be well-formed Unicode; it holds \\u${named}, half of a UTF-16 surrogate pair without the other half, which names no character (strict JSON readers refuse it echoed in the answer)`;
+      // Too long as well: both problems, in one message.
+      expect(issues).toEqual([{ path: ['customers', 0, 'customerId'], message: id.length > 256 ? `${message}; must be at most 256 characters` : message }]);
+      expect((rest.json as Problem).errors).toEqual([{ path: '[0].customerID', message: issues[0]?.message }]);
+    }
+    const whole = 'é😀𝔘';
+    const graphql = await gql<{ predictBatch: { customerId: string }[] }, unknown>(gw.url, ECHO, { cs: [{ ...GRAPHQL_CUSTOMER, customerId: whole }] });
+    const rest = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: whole });
+    expect([graphql.body.data?.predictBatch[0]?.customerId, (rest.json as Record<string, unknown>)['customerID']]).toEqual([whole, whole]);
+  });
+
   it('counts MAX_BATCH over the whole request, so aliases cannot multiply it', async () => {
     const three = Array.from({ length: 3 }, () => GRAPHQL_CUSTOMER);
     const doc = 'mutation B($cs: [CustomerInput!]!) { a: predictBatch(customers: $cs) { churnProbability } b: predictBatch(customers: $cs) { churnProbability } }';

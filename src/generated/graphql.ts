@@ -29,12 +29,12 @@ export type Contract =
  * - totalCharges must be sent, although its type lets it be left out: null (not yet billed) only when tenure is 0;
  * - multipleLines is NO_PHONE_SERVICE exactly when phoneService is false;
  * - every add-on is NO_INTERNET_SERVICE exactly when internetService is NO;
- * - customerId at most 256 characters.
+ * - customerId at most 256 characters, and well-formed Unicode (no lone UTF-16 surrogate).
  */
 export type CustomerInput = {
   /** Contract term. */
   contract: Contract;
-  /** Caller's customer id, echoed back in the prediction; not a model feature. At most 256 characters, counted as Unicode code points (BAD_USER_INPUT beyond); a variable string over 1,024 characters is refused before GraphQL runs, as application/problem+json (see Mutation). */
+  /** Caller's customer id, echoed back in the prediction; not a model feature. At most 256 characters, counted as Unicode code points, and well-formed: half of a UTF-16 surrogate pair without the other half (JSON's "\ud83d" alone) names no character, and echoed it would make the answer unreadable to strict JSON readers (BAD_USER_INPUT for either); a variable string over 1,024 characters is refused before GraphQL runs, as application/problem+json (see Mutation). */
   customerId?: string | null | undefined;
   /** Whether the customer has dependents. */
   dependents: boolean;

@@ -230,7 +230,9 @@ function customerSchema(): JsonObject {
       customerID: {
         type: ['string', 'null'],
         maxLength: CUSTOMER_ID_MAX_LENGTH,
-        description: `Your id for the customer, echoed in the answer; never a feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points (an emoji is one). null, or left out: no id.`,
+        description:
+          `Your id for the customer, echoed in the answer; never a feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points (an emoji is one), ` +
+          'and well-formed Unicode: half of a UTF-16 surrogate pair without the other half (JSON\'s "\\ud83d" alone) is refused (400), which this schema does not state. null, or left out: no id.',
       },
       ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, columnSchema(f)])),
     },
@@ -437,10 +439,12 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             required: true,
             description:
               `JSON in UTF-8, uncompressed; content-type application/json (a body without a content-type is read as JSON, as the prototype's callers send it). ` +
-              `The request schema accepts what the gateway accepts, except what JSON Schema cannot see in the parsed value: ` +
+              `The request schema accepts what the gateway accepts, except what JSON Schema cannot see in the parsed value or state portably: ` +
               `the body is at most ${bodyLimit} bytes (${setting('BODY_LIMIT_BYTES')}; 413 above), must be UTF-8 (400 naming the first bad byte), ` +
               `no object may send a field twice (400: JSON parsers keep the last value silently), ` +
-              `and no number may be too small for a 64-bit number without being zero, such as 1e-400 (400: JSON parsers read it as 0, a valid tenure or charge). ` +
+              `no number may be too small for a 64-bit number without being zero, such as 1e-400 (400: JSON parsers read it as 0, a valid tenure or charge), ` +
+              `and a customerID must be well-formed Unicode: half of a UTF-16 surrogate pair without the other half, which JSON writes as "\\ud83d", names no character, ` +
+              `and echoed in the answer it would make the answer unreadable to strict JSON readers (400; a schema pattern for it would not compile in every client's regular expressions, pydantic's among them). ` +
               `A body over ${CONTAINERS_COUNTED_FROM} characters may hold a bounded number of JSON objects and arrays, which a body of customers never exceeds.`,
             content: {
               'application/json': {
@@ -463,7 +467,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             },
             '400': {
               description:
-                'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract ' +
+                'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract, a customerID that is not well-formed Unicode included ' +
                 '(errors names each problem\'s place, `tenure` in a single customer or `[3].Contract` in an array, and what is allowed), ' +
                 `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
               headers: problemHeaders,

@@ -5,7 +5,7 @@
  * come back as one 400 problem listing every field path and what is allowed.
  */
 import { z } from 'zod';
-import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdFits, type CustomerField, type CustomerRecord } from '../contract.js';
+import { CUSTOMER_FIELDS, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdProblem, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem, problemPath } from '../http.js';
@@ -96,8 +96,15 @@ function listKeys(keys: readonly string[]): string {
 
 const customerSchema = z.strictObject(
   {
-    // null is no id, as GraphQL's customerId: null is.
-    customerID: z.string({ error: (issue) => `must be a string or null${sentInstead(issue.input)}` }).refine(customerIdFits, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`).nullable().optional(),
+    // null is no id, as GraphQL's customerId: null is. Its length and well-formedness: the contract's words, both routes.
+    customerID: z
+      .string({ error: (issue) => `must be a string or null${sentInstead(issue.input)}` })
+      .superRefine((id, ctx) => {
+        const problem = customerIdProblem(id);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .nullable()
+      .optional(),
     ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, fieldSchema(f)])),
   },
   {

@@ -2,7 +2,7 @@
  * CustomerInput, built field by field from the contract, and its conversion to a
  * CustomerRecord checked against the same business rules as REST.
  */
-import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, customerIdFits, MAX_TENURE_MONTHS, type CustomerRecord, type FieldName } from '../contract.js';
+import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, customerIdProblem, MAX_TENURE_MONTHS, type CustomerRecord, type FieldName } from '../contract.js';
 import { checkCustomerRules, graphqlNaming } from '../customer-rules.js';
 import { builder } from './builder.js';
 import { contractEnums } from './enums.js';
@@ -23,7 +23,7 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
     '- totalCharges must be sent, although its type lets it be left out: null (not yet billed) only when tenure is 0;',
     '- multipleLines is NO_PHONE_SERVICE exactly when phoneService is false;',
     '- every add-on is NO_INTERNET_SERVICE exactly when internetService is NO;',
-    `- customerId at most ${CUSTOMER_ID_MAX_LENGTH} characters.`,
+    `- customerId at most ${CUSTOMER_ID_MAX_LENGTH} characters, and well-formed Unicode (no lone UTF-16 surrogate).`,
   ].join('\n'),
   fields: (t) => {
     const fields: Record<string, unknown> = {
@@ -31,7 +31,8 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
         required: false,
         description:
           `Caller's customer id, echoed back in the prediction; not a model feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as ` +
-          `Unicode code points (BAD_USER_INPUT beyond); a variable string over ${grouped(VARIABLE_LIMITS.maxStringChars)} characters is refused ` +
+          'Unicode code points, and well-formed: half of a UTF-16 surrogate pair without the other half (JSON\'s "\\ud83d" alone) names no ' +
+          `character, and echoed it would make the answer unreadable to strict JSON readers (BAD_USER_INPUT for either); a variable string over ${grouped(VARIABLE_LIMITS.maxStringChars)} characters is refused ` +
           'before GraphQL runs, as application/problem+json (see Mutation).',
       }),
     };
@@ -81,9 +82,8 @@ export function customerFromInput(
       unsentTotal = true;
     }
   }
-  if (typeof input.customerId === 'string' && !customerIdFits(input.customerId)) {
-    issues.push({ path: [...path, 'customerId'], message: `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters` });
-  }
+  const idProblem = typeof input.customerId === 'string' ? customerIdProblem(input.customerId) : null;
+  if (idProblem !== null) issues.push({ path: [...path, 'customerId'], message: idProblem });
   const record = toRecord(input);
   if (unsentTotal) (record as Record<string, unknown>)['TotalCharges'] = null; // named above, with what to send
   for (const issue of checkCustomerRules(record, graphqlNaming)) {
