@@ -4,10 +4,11 @@
  * server.ts, so tests can run it on any port.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import { ServerResponse, maxHeaderSize, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { GatewayError, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders } from './http.js';
+import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, writeProblemToSocket } from './http.js';
 import { bodyText, checkContainerCount, findNonJsonNumber } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -44,6 +45,16 @@ export interface App {
    * the caller uploading the body; while no model is loaded, or draining, it is answered 503 then.
    */
   readonly handleExpectingContinue: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * handle for a request sent with an `Expect` other than 100-continue (the server's
+   * 'checkExpectation' event): 417 problem+json naming it, where node wrote a bare 417.
+   */
+  readonly handleUnmetExpectation: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * The server's 'clientError': a request node's HTTP parser refused, or whose headers did not
+   * arrive in time, answered as a problem with a request id (node wrote a bare 400, 408, 413 or 431).
+   */
+  readonly handleClientError: (err: Error & { code?: string }, socket: Duplex) => void;
   /**
    * The response class to create the server with (`createServer({ ServerResponse })`): once
    * draining has begun, every answer it writes says `connection: close`, including answers to
@@ -222,6 +233,7 @@ export function createApp(deps: AppDeps): App {
    * request.) A synchronous throw is caught by handle like a rejection.
    */
   function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> | void {
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) refuseWithoutHost(res);
     const target = req.url;
     const url = target?.charCodeAt(0) === SLASH ? target : originForm(req);
     const query = url.indexOf('?');
@@ -265,6 +277,16 @@ export function createApp(deps: AppDeps): App {
       return sendMetrics(res);
     }
     return otherRoutes(req, res, state, path, method);
+  }
+
+  /**
+   * An HTTP/1.1 request without Host is refused (RFC 9112 §3.2), as node's own check
+   * (requireHostHeader, off in server.ts) refused it, but with a problem and a request id where
+   * node's answer was bare; the connection closes after it, as node closed it.
+   */
+  function refuseWithoutHost(res: ServerResponse): never {
+    res.setHeader('connection', 'close');
+    throw new HttpProblem(400, 'Bad Request', 'an HTTP/1.1 request must send a Host header (RFC 9112 §3.2)');
   }
 
   async function sendMetrics(res: ServerResponse): Promise<void> {
@@ -340,6 +362,11 @@ export function createApp(deps: AppDeps): App {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    handleRouted(req, res, route);
+  }
+
+  /** handle, with `routeWith` answering the request (route, or refuseExpectation). */
+  function handleRouted(req: IncomingMessage, res: ServerResponse, routeWith: typeof route): void {
     inFlight++;
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
@@ -394,7 +421,7 @@ export function createApp(deps: AppDeps): App {
     });
     let answered: Promise<void> | void;
     try {
-      answered = route(req, res, state);
+      answered = routeWith(req, res, state);
     } catch (err) {
       answerError(res, state, err);
       releaseBody();
@@ -423,9 +450,73 @@ export function createApp(deps: AppDeps): App {
     handle(req, res);
   }
 
+  /**
+   * 417 for an Expect the gateway cannot meet, before any route (RFC 9110 §10.1.1 lets a server
+   * answer so). The connection closes after it: the caller may be holding its body back, which
+   * the connection would otherwise wait for (node drops an unread body before the next request).
+   */
+  function refuseExpectation(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
+    state.route = 'expectation_failed';
+    res.setHeader('connection', 'close');
+    const expect = String(req.headers.expect).slice(0, 100);
+    throw new HttpProblem(417, 'Expectation Failed', `Expect: ${JSON.stringify(expect)} cannot be met; the only expectation served is Expect: 100-continue (or send no Expect)`);
+  }
+
+  function handleUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
+    handleRouted(req, res, refuseExpectation);
+  }
+
+  /** What handleClientError answers node's error `err` with; `inFlight`: a request on the connection was being answered. */
+  const clientErrorProblem = (err: Error & { code?: string }, inFlight: boolean): HttpProblem => {
+    switch (err.code) {
+      case 'HPE_HEADER_OVERFLOW':
+        return new HttpProblem(431, 'Request Header Fields Too Large', `the request line and headers are over ${maxHeaderSize} bytes, the most node reads (--max-http-header-size); send fewer or shorter headers, or a long query as a POST body`);
+      case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+        return new HttpProblem(413, 'Payload Too Large', 'the chunk extensions of the chunked body are over 16 KB, the most node reads');
+      case 'ERR_HTTP_REQUEST_TIMEOUT':
+        // A request whose headers were read is answered by handle's own timer, normally first.
+        return inFlight
+          ? new HttpProblem(408, 'Request Timeout', `REQUEST_TIMEOUT: the request did not arrive in full within ${config.REQUEST_TIMEOUT_MS} ms`)
+          : new HttpProblem(408, 'Request Timeout', `REQUEST_TIMEOUT: the request headers did not arrive in full within ${config.HEADERS_TIMEOUT_MS} ms (HEADERS_TIMEOUT_MS)`);
+      default:
+        // node's message names what its parser found ("Parse Error: Invalid header value char"), never the bytes.
+        return new HttpProblem(400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? ''}): ${err.message}`);
+    }
+  };
+
+  /** node's parser errors (HPE_*) and its timeout; any other error is the connection's (a reset, a broken pipe), not the request's. */
+  const answerable = (code: string | undefined): boolean => code !== undefined && (code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT');
+
+  /** Sockets already answered by handleClientError: a parser that failed fails again on each later chunk. */
+  const answeredSockets = new WeakSet<Duplex>();
+
+  /**
+   * As node answers a client error (_http_server.js socketOnError), but as a problem with a new
+   * request id: only when the socket is writable and no answer has started on it (a response
+   * whose headers went out cannot be followed by another); otherwise, and for an error of the
+   * connection itself (ECONNRESET, EPIPE), the socket is destroyed. Logged at warn with node's
+   * code and the id, never the request's bytes.
+   */
+  function handleClientError(err: Error & { code?: string }, socket: Duplex): void {
+    if (answeredSockets.has(socket)) return; // its answer is written; writeProblemToSocket ends it
+    // node's own field: the response being written on this connection, if any.
+    const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!answerable(err.code) || !socket.writable || current?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    answeredSockets.add(socket);
+    const problem = clientErrorProblem(err, current !== undefined && current !== null);
+    const id = requestIdFrom(undefined); // the headers, if any, were not read
+    log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
+    writeProblemToSocket(socket, problem, id);
+  }
+
   return {
     handle,
     handleExpectingContinue,
+    handleUnmetExpectation,
+    handleClientError,
     Response,
     startDraining: () => {
       draining = true;

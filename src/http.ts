@@ -3,6 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export class HttpProblem extends Error {
   constructor(
@@ -212,8 +213,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
  * one half of an emoji (`Unexpected token '\ud83d'`).
  */
 export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId: string): void {
-  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail.toWellFormed(), requestId };
-  if (problem.errors.length > 0) body['errors'] = problem.errors.map((e) => ({ path: e.path.toWellFormed(), message: e.message.toWellFormed() }));
+  const body = problemBody(problem, requestId);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -221,7 +221,31 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
   if (problem.status === 413) res.setHeader('connection', 'close');
   if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
   if (!res.req.complete && res.socket) lingerIfClosing(res, res.socket);
-  sendJson(res, problem.status, body, requestId, 'application/problem+json; charset=utf-8', 'no-store');
+  sendJson(res, problem.status, body, requestId, PROBLEM_TYPE, 'no-store');
+}
+
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+function problemBody(problem: HttpProblem, requestId: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail.toWellFormed(), requestId };
+  if (problem.errors.length > 0) body['errors'] = problem.errors.map((e) => ({ path: e.path.toWellFormed(), message: e.message.toWellFormed() }));
+  return body;
+}
+
+/**
+ * sendProblem for a connection node's HTTP parser gave up on ('clientError': no ServerResponse
+ * exists): the same headers and body, written to the socket, and `connection: close`, since
+ * the parser cannot read the connection's next request. The socket is ended, not destroyed,
+ * and destroyed once the caller closes it or after LINGER_MS (lingerIfClosing says why).
+ */
+export function writeProblemToSocket(socket: Duplex, problem: HttpProblem, requestId: string): void {
+  const text = JSON.stringify(problemBody(problem, requestId));
+  const headers = [...standardHeaders(requestId), 'content-type', PROBLEM_TYPE, 'content-length', String(Buffer.byteLength(text)), 'cache-control', 'no-store', 'connection', 'close', 'date', new Date().toUTCString()];
+  let head = `HTTP/1.1 ${problem.status} ${problem.title}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+  socket.end(`${head}\r\n${text}`);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /**

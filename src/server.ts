@@ -64,6 +64,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       // and ones that never send a byte alike (its default, 30 s, let both run to 35-40 s
       // against a 10 s HEADERS_TIMEOUT_MS).
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      // The app refuses an HTTP/1.1 request without Host itself, with a request id (app.ts route).
+      requireHostHeader: false,
       ServerResponse: app.Response,
     },
     app.handle,
@@ -72,6 +74,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // otherwise answers them `100 Continue` before the gateway sees them, and the caller uploads
   // a body that may be refused (413, 415, 404) before it is read.
   server.on('checkContinue', app.handleExpectingContinue);
+  // Any other Expect, and requests node's parser refuses or that time out before their headers
+  // are read: node's own answers to these were bare (no body, no x-request-id).
+  server.on('checkExpectation', app.handleUnmetExpectation);
+  server.on('clientError', app.handleClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());

@@ -171,9 +171,18 @@ describe('a request sent with Expect: 100-continue', () => {
     }
   });
 
-  it('with another expectation gets 417, as node answers it', async () => {
-    const { beforeBody } = await exchange(head('POST /predict HTTP/1.1', { 'Content-Type': 'application/json', Expect: 'something-else', 'Content-Length': 100 }), '');
-    expect(beforeBody).toMatch(/^HTTP\/1\.1 417 Expectation Failed\r\n/);
+  it('with another expectation gets 417 as a problem with its request id, naming the Expect sent and the one served, and the connection closes', async () => {
+    for (const path of ['/predict', '/graphql', '/nowhere']) {
+      const { beforeBody } = await exchange(head(`POST ${path} HTTP/1.1`, { 'Content-Type': 'application/json', Expect: 'something-else', 'x-request-id': 'unmet-1', 'Content-Length': 100 }), '');
+      const answer = parse(beforeBody);
+      expect(answer.status, path).toBe('HTTP/1.1 417 Expectation Failed');
+      // node answered it bare: no body, no x-request-id.
+      expect(answer.headers).toContain('content-type: application/problem+json');
+      expect(answer.headers).toContain('x-request-id: unmet-1');
+      expect(answer.headers).toContain('cache-control: no-store');
+      expect(answer.headers).toContain('connection: close');
+      expect(answer.body).toMatchObject({ status: 417, requestId: 'unmet-1', detail: 'Expect: "something-else" cannot be met; the only expectation served is Expect: 100-continue (or send no Expect)' });
+    }
   });
 });
 

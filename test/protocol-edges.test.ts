@@ -3,6 +3,7 @@
  * limit aliases could multiply), each pinned here on the real gateway: the answer is a 4xx
  * that names the parameter or field, and nothing reaches Yoga's "Unexpected error.".
  */
+import { maxHeaderSize } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LISTED_ISSUES } from '../src/contract.js';
@@ -626,6 +627,48 @@ describe('a caller that goes away', () => {
   });
 });
 
+/** An answer read off a socket: its head (header names in lower case) and its JSON body, if any. */
+function splitAnswer(text: string): { headers: string; body: Record<string, unknown> | null } {
+  const end = text.indexOf('\r\n\r\n');
+  const body = text.slice(end + 4);
+  return { headers: text.slice(0, end).replace(/\r\n([^:]+):/g, (_m, name: string) => `\r\n${name.toLowerCase()}:`), body: body ? (JSON.parse(body) as Record<string, unknown>) : null };
+}
+
+describe("requests node's HTTP parser refuses", () => {
+  const cases: [string, string, number, string, RegExp][] = [
+    [`headers over node's ${maxHeaderSize} bytes`, `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(maxHeaderSize)}\r\n\r\n`, 431, 'HPE_HEADER_OVERFLOW', new RegExp(`^the request line and headers are over ${maxHeaderSize} bytes`)],
+    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400, 'HPE_INVALID_HEADER_TOKEN', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_HEADER_TOKEN\): Parse Error: /],
+    ['a chunked body with a bad chunk size', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'HPE_INVALID_CHUNK_SIZE', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_CHUNK_SIZE\)/],
+  ];
+  it.each(cases)("%s: a problem with a new request id (node's own answer was bare), logged at warn with node's code; the connection closes", async (_name, bytes, status, code, detail) => {
+    // Read until the gateway closes the connection.
+    const answer = await rawExchange(bytes);
+    expect(answer.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
+    const { headers, body } = splitAnswer(answer);
+    expect(headers).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(headers).toContain('\r\ncontent-type: application/problem+json; charset=utf-8\r\n');
+    expect(headers).toContain('\r\ncache-control: no-store\r\n');
+    expect(headers).toContain('\r\nconnection: close\r\n');
+    expect(body).toMatchObject({ type: 'about:blank', status, detail: expect.stringMatching(detail), requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(headers).toContain(`\r\nx-request-id: ${String(body?.['requestId'])}\r\n`);
+    const line = gw.logs.find((l) => l['reqId'] === body?.['requestId']);
+    expect(line).toMatchObject({ level: 'warn', code, status, msg: 'request refused before routing' });
+    // Node's code and nothing of the request's bytes.
+    expect(JSON.stringify(line)).not.toContain('aaaa');
+  });
+
+  it('an HTTP/1.1 request without Host is refused with a problem carrying its request id, and the connection closes', async () => {
+    const answer = await rawExchange('GET / HTTP/1.1\r\nx-request-id: no-host-1\r\n\r\n');
+    const { headers, body } = splitAnswer(answer);
+    expect(headers).toMatch(/^HTTP\/1\.1 400 /);
+    expect(headers).toContain('\r\nx-request-id: no-host-1\r\n');
+    expect(headers).toContain('\r\nconnection: close\r\n');
+    expect(body).toMatchObject({ status: 400, requestId: 'no-host-1', detail: 'an HTTP/1.1 request must send a Host header (RFC 9112 §3.2)' });
+    // HTTP/1.0 has no Host requirement.
+    expect(await rawExchange('GET / HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
 describe('request timeout', () => {
   it('answers a body that stops arriving with 408 and closes the connection, with nothing after it', async () => {
     const slow = await startTestGateway({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' });
@@ -667,6 +710,12 @@ describe('request timeout', () => {
       const closed = await Promise.all([open('GET / HTTP/1.1\r\nX-Slow: '), open(null)]);
       for (const { ms, answer } of closed) {
         expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+        // A problem with a request id (node's own 408 had neither), the one the warn line logs.
+        const { headers, body } = splitAnswer(answer);
+        expect(headers).toMatch(/\r\ncontent-type: application\/problem\+json/);
+        expect(body).toMatchObject({ status: 408, detail: 'REQUEST_TIMEOUT: the request headers did not arrive in full within 1000 ms (HEADERS_TIMEOUT_MS)' });
+        expect(headers).toContain(`\r\nx-request-id: ${String(body?.['requestId'])}\r\n`);
+        expect(slow.logs.find((l) => l['reqId'] === body?.['requestId'])).toMatchObject({ level: 'warn', code: 'ERR_HTTP_REQUEST_TIMEOUT', status: 408 });
         // Node checks every CONNECTIONS_CHECKING_INTERVAL_MS (its default checked every 30 s).
         expect(ms).toBeLessThan(1000 + 2 * CONNECTIONS_CHECKING_INTERVAL_MS + 1500);
       }

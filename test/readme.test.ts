@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { maxHeaderSize } from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORS_EXPOSED_HEADERS } from '../src/app.js';
@@ -161,6 +162,7 @@ describe('README', () => {
       `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${MAX_DIRECTIVES} directives, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `| request headers | \`HEADERS_TIMEOUT_MS\` (${d.HEADERS_TIMEOUT_MS / 1000} s) |`,
+      `| request line and headers | ${maxHeaderSize / 1024} KB (Node's \`--max-http-header-size\`, ${grouped(maxHeaderSize)} bytes) | 431`,
       `| time per request | \`REQUEST_TIMEOUT_MS\` (${d.REQUEST_TIMEOUT_MS / 1000} s) |`,
       `the time a \`reloadModel\` gets (${reloadDeadlineMs(d.REQUEST_TIMEOUT_MS) / 1000} s by default)`,
       `unanswered for ${RUN_DEADLINE_BASE_MS / 1000} s + ${RUN_DEADLINE_PER_ROW_MS} ms per row`,

@@ -16,6 +16,7 @@
  * (scripts/print-schema.ts); GET /openapi.json serves it for the gateway's own settings.
  */
 import { readFileSync } from 'node:fs';
+import { maxHeaderSize } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isEnumType } from 'graphql';
@@ -415,7 +416,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       description:
         'The REST routes of the churn prediction gateway: POST /predict, the old prototype\'s contract, and GET / for the load balancer. ' +
         'GraphQL (predict, predictBatch, modelInfo) is at [/graphql](/graphql), described by its own schema (introspection, or schema/schema.graphql in the repository); ' +
-        `${pagesLinked}. Every answer the gateway writes carries x-request-id (Node's own 400 for a request it cannot parse and 408 for headers not received in time carry none).`,
+        `${pagesLinked}. Every answer carries x-request-id, with a new id where the request's headers were never read (Node's HTTP parser refused the request, or its headers did not arrive in time).`,
     },
     // Swagger UI (/docs) groups operations by tag: without them, under a heading "default".
     tags: [
@@ -467,19 +468,20 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             },
             '400': {
               description:
-                'Refused: the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract, a customerID that is not well-formed Unicode included ' +
+                'Refused: the request is not valid HTTP/1.1 (Node\'s parser names its error in detail; a new request id, and the connection closes) or, in HTTP/1.1, sends no Host; ' +
+                'the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract, a customerID that is not well-formed Unicode included ' +
                 '(errors names each problem\'s place, `tenure` in a single customer or `[3].Contract` in an array, and what is allowed), ' +
                 `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
               headers: problemHeaders,
               content: problemContent('BadRequestProblem'),
             },
             '408': {
-              description: 'The request body did not arrive in full within REQUEST_TIMEOUT_MS; the connection closes.',
+              description: 'The request body did not arrive in full within REQUEST_TIMEOUT_MS, or its headers within HEADERS_TIMEOUT_MS (then with a new request id); the connection closes.',
               headers: problemHeaders,
               content: problemContent('RequestTimeoutProblem'),
             },
             '413': {
-              description: `The body is over ${bodyLimit} bytes (BODY_LIMIT_BYTES); the connection closes.`,
+              description: `The body is over ${bodyLimit} bytes (BODY_LIMIT_BYTES), or a chunked body's chunk extensions over 16 KB; the connection closes.`,
               headers: problemHeaders,
               content: problemContent('PayloadTooLargeProblem'),
             },
@@ -487,6 +489,16 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               description: 'The content-type is not application/json, names a charset other than UTF-8, or the body is compressed (content-encoding).',
               headers: problemHeaders,
               content: problemContent('UnsupportedMediaTypeProblem'),
+            },
+            '417': {
+              description: 'An Expect other than 100-continue (detail names it); the connection closes.',
+              headers: problemHeaders,
+              content: problemContent('ExpectationFailedProblem'),
+            },
+            '431': {
+              description: `The request line and headers are over ${maxHeaderSize} bytes, the most Node reads (--max-http-header-size); a new request id (the headers were not read), and the connection closes.`,
+              headers: problemHeaders,
+              content: problemContent('RequestHeaderFieldsTooLargeProblem'),
             },
             '501': {
               description: 'The body is sent in a transfer coding other than chunked (transfer-encoding: gzip, chunked).',
@@ -570,6 +582,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
         RequestTimeoutProblem: problemSchema(408, 'The request body did not arrive in time.', 'never'),
         PayloadTooLargeProblem: problemSchema(413, 'The body is over BODY_LIMIT_BYTES.', 'never'),
         UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8, uncompressed.', 'never'),
+        ExpectationFailedProblem: problemSchema(417, 'The Expect sent cannot be met: only 100-continue is.', 'never'),
+        RequestHeaderFieldsTooLargeProblem: problemSchema(431, 'The request line and headers are over the size Node reads.', 'never'),
         InternalServerErrorProblem: problemSchema(500, 'A failure the gateway does not expect; requestId names it in the logs.', 'never'),
         NotImplementedProblem: problemSchema(501, 'A transfer coding the gateway does not decode.', 'never'),
         ServiceUnavailableProblem: problemSchema(503, 'Repeat the request later (Retry-After, when sent, says when).', 'never'),
