@@ -10,6 +10,11 @@ import { SNS_TOPIC_ARN, assertNoProblems } from './validation.js';
 
 export interface GatewayAlarmsProps {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /**
+   * The API's target group, whose UnHealthyHostCount the unhealthy-hosts alarm reads. The UI's
+   * target group holds the same tasks with the same health check (load-balancer.ts), so its count
+   * says the same; the other alarms read the load balancer's metrics, which count both.
+   */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** Alarm when 5xx responses (gateway + ALB) exceed this % of requests. */
   readonly fiveXxRatePercent: number;
@@ -213,8 +218,9 @@ export class GatewayAlarms extends Construct {
     });
 
     // Every request, batches, the UI and GraphiQL included, as the ALB sees it (it also counts what
-    // the gateway never logs): a backstop for stalls, set above what a MAX_BATCH batch takes.
-    const targetResponseTimeP99 = props.targetGroup.metrics.targetResponseTime({ period, statistic: 'p99' });
+    // the gateway never logs): a backstop for stalls, set above what a MAX_BATCH batch takes. The
+    // load balancer's metric, not a target group's: it covers both (the API's and the UI's).
+    const targetResponseTimeP99 = lb.targetResponseTime({ period, statistic: 'p99' });
     this.p99Latency = targetResponseTimeP99.createAlarm(this, 'P99Latency', {
       alarmDescription:
         `Churn gateway: p99 response time of all requests (batches included) above ${props.p99LatencySeconds} s at the ALB, in 3 of 5 minutes: ` +

@@ -8,6 +8,7 @@ import type { GatewayAlarms } from './alarms.js';
 export interface GatewayDashboardProps {
   /** The alarms: their state, and the metrics they read with their thresholds, are the dashboard's core. */
   readonly alarms: GatewayAlarms;
+  /** The API's target group: its healthy targets, beside the unhealthy ones the alarm reads from it (the UI's holds the same tasks). */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;

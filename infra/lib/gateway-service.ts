@@ -30,7 +30,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
-  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The API's target group (the listener's default): the tasks register with it, and request-count scaling reads it. */
+  readonly apiTargetGroup: elbv2.ApplicationTargetGroup;
+  /** The UI's sticky target group (load-balancer.ts, UI_PATHS): the same tasks register with it too. */
+  readonly uiTargetGroup: elbv2.ApplicationTargetGroup;
   /** Container image reference, e.g. docker.io/telcochurn/churn-gateway:1.2.3. */
   readonly image: string;
   /** Fargate CPU units and memory (MiB); must be one of Fargate's valid combinations. */
@@ -172,21 +175,25 @@ export class GatewayService extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
-    props.targetGroup.addTarget(
-      this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: GATEWAY_PORT }),
-    );
+    // Every task in both target groups: ECS registers it with each and deregisters it from each
+    // (both drain for the same delay) before it stops the task.
+    for (const targetGroup of [props.apiTargetGroup, props.uiTargetGroup]) {
+      targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: GATEWAY_PORT }));
+    }
 
     // Horizontal scaling between desiredCount (the floor) and maxCount; tasks keep no state between requests, so any
-    // task can answer any API request (a browser sticks to one for its page's assets: load-balancer.ts).
+    // task can answer any API request (a browser sticks to one for the UI's pages and assets only: load-balancer.ts).
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.desiredCount, maxCapacity: props.maxCount });
     scaling.scaleOnCpuUtilization('CpuScaling', {
       targetUtilizationPercent: props.cpuTargetPercent,
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(180),
     });
+    // The API's requests per task: the UI's pages and hashed files (its own target group) are cheap
+    // and cached, and its predictions are /graphql requests, which the API's target group counts.
     scaling.scaleOnRequestCount('RequestScaling', {
       requestsPerTarget: props.requestsPerTarget,
-      targetGroup: props.targetGroup,
+      targetGroup: props.apiTargetGroup,
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(180),
     });

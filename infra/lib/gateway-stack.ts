@@ -171,7 +171,8 @@ export class GatewayStack extends Stack {
     this.gateway = new GatewayService(this, 'Gateway', {
       vpc: this.network.vpc,
       securityGroup: this.network.taskSecurityGroup,
-      targetGroup: this.loadBalancer.targetGroup,
+      apiTargetGroup: this.loadBalancer.apiTargetGroup,
+      uiTargetGroup: this.loadBalancer.uiTargetGroup,
       image: s.image,
       cpu: s.cpu,
       memoryMiB: s.memoryMiB,
@@ -196,7 +197,7 @@ export class GatewayStack extends Stack {
     });
     this.alarms = new GatewayAlarms(this, 'Alarms', {
       loadBalancer: this.loadBalancer.alb,
-      targetGroup: this.loadBalancer.targetGroup,
+      targetGroup: this.loadBalancer.apiTargetGroup,
       fiveXxRatePercent: s.fiveXxRatePercent,
       p99LatencySeconds: s.p99LatencySeconds,
       gatewayLogGroup: this.gateway.logGroup,
@@ -214,7 +215,7 @@ export class GatewayStack extends Stack {
     });
     this.dashboard = new GatewayDashboard(this, 'Dashboard', {
       alarms: this.alarms,
-      targetGroup: this.loadBalancer.targetGroup,
+      targetGroup: this.loadBalancer.apiTargetGroup,
       cluster: this.gateway.cluster,
       service: this.gateway.service,
       desiredCount: s.desiredCount,

@@ -21,11 +21,22 @@ export const ALB_IDLE_TIMEOUT_SECONDS = 60;
 export const GATEWAY_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
- * How long the ALB keeps a browser on the task that served it (lb_cookie stickiness): a page and the
- * assets and workers it loads after it, GraphiQL's included, come from one build. An hour: a
- * session's pages, not a day's, so scaling out still spreads browsers within the hour.
+ * How long the ALB keeps a browser on the task that served it (lb_cookie stickiness, on the UI's
+ * target group only): a page and the assets and workers it loads after it, GraphiQL's included,
+ * come from one build. An hour: a session's pages, not a day's, so scaling out still spreads
+ * browsers within the hour.
  */
 export const STICKINESS_SECONDS = 3600;
+
+/**
+ * The paths whose answers must come from one build, forwarded to the sticky UI target group: the
+ * pages that name their build's content-hashed files (/ui, /ui/batch, /ui/graphiql and /docs,
+ * Swagger UI) and those files (/ui/assets/…, /docs's included). Everything else those pages call
+ * is the same on any build (/graphql, /openapi.json, POST /predict from /docs' "Try it out") and
+ * stays on the API's target group, balanced per request. `/docs/*` is a 404 on every build; it is
+ * listed so that /docs/ (the page, with a slash) is sticky too.
+ */
+export const UI_PATHS = ['/ui', '/ui/*', '/docs', '/docs/*'] as const;
 
 export interface LoadBalancerProps {
   readonly vpc: ec2.IVpc;
@@ -39,10 +50,17 @@ export interface LoadBalancerProps {
   readonly deregistrationDelaySeconds: number;
 }
 
-/** Internet-facing ALB in the public subnets with an IP target group for the gateway's port 8000. */
+/**
+ * Internet-facing ALB in the public subnets with two IP target groups for the gateway's port 8000,
+ * the same tasks in both: the API's (the listener's default), balanced per request, and the UI's
+ * (UI_PATHS), sticky.
+ */
 export class LoadBalancer extends Construct {
   public readonly alb: elbv2.ApplicationLoadBalancer;
-  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** Every path but UI_PATHS and /metrics: not sticky, so a client that keeps cookies is still balanced per request. */
+  public readonly apiTargetGroup: elbv2.ApplicationTargetGroup;
+  /** UI_PATHS, sticky for STICKINESS_SECONDS (the ALB's AWSALB cookie). */
+  public readonly uiTargetGroup: elbv2.ApplicationTargetGroup;
   /** The listener that serves traffic (HTTPS when a certificate is given, HTTP otherwise). */
   public readonly servingListener: elbv2.ApplicationListener;
   public readonly protocol: 'http' | 'https';
@@ -61,19 +79,14 @@ export class LoadBalancer extends Construct {
       dropInvalidHeaderFields: true,
     });
 
+    // The two target groups differ only in stickiness: the same tasks, health check and drain.
     // IP targets (awsvpc tasks) on 8000; health check GET / must return 200, which the gateway only does when ready.
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'GatewayTargets', {
+    const gatewayTargets = {
       vpc: props.vpc,
       targetType: elbv2.TargetType.IP,
       protocol: elbv2.ApplicationProtocol.HTTP,
       port: GATEWAY_PORT,
       deregistrationDelay: Duration.seconds(props.deregistrationDelaySeconds),
-      // A browser sticks to one task (the ALB's AWSALB cookie): a page names its build's hashed
-      // assets (app.<hash>.js), and a rolling deploy runs old and new tasks side by side, so without
-      // it a page from an old task had its assets asked of a new one, which has only its own (404:
-      // the form never rendered). Callers that send no cookies (API clients, CORS without
-      // credentials) are balanced per request as before; the gateway reads no cookies.
-      stickinessCookieDuration: Duration.seconds(STICKINESS_SECONDS),
       healthCheck: {
         path: '/',
         healthyHttpCodes: '200',
@@ -82,6 +95,19 @@ export class LoadBalancer extends Construct {
         healthyThresholdCount: 2,
         unhealthyThresholdCount: 3,
       },
+    } satisfies elbv2.ApplicationTargetGroupProps;
+    // The API (POST /predict, /graphql, GET /, /openapi.json): balanced per request, cookies or not.
+    // Sticky, a client that keeps cookies (a requests.Session, a Java cookie manager) stored AWSALB
+    // and sent all its requests to one task, however many tasks scaling added. The construct id
+    // is the one the single, formerly sticky target group had, so a deploy updates it in place.
+    this.apiTargetGroup = new elbv2.ApplicationTargetGroup(this, 'GatewayTargets', gatewayTargets);
+    // The UI (UI_PATHS): a browser sticks to one task (the ALB's AWSALB cookie). A page names its
+    // build's hashed assets (app.<hash>.js), and a rolling deploy runs old and new tasks side by
+    // side, so without it a page from an old task had its assets asked of a new one, which has
+    // only its own (404: the form never rendered).
+    this.uiTargetGroup = new elbv2.ApplicationTargetGroup(this, 'UiTargets', {
+      ...gatewayTargets,
+      stickinessCookieDuration: Duration.seconds(STICKINESS_SECONDS),
     });
 
     if (props.certificateArn) {
@@ -93,7 +119,7 @@ export class LoadBalancer extends Construct {
         certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         open: false,
-        defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+        defaultAction: elbv2.ListenerAction.forward([this.apiTargetGroup]),
       });
       // HTTP listener that only redirects to HTTPS, so no plaintext request reaches the gateway.
       this.alb.addListener('Http', {
@@ -109,7 +135,7 @@ export class LoadBalancer extends Construct {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
-        defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+        defaultAction: elbv2.ListenerAction.forward([this.apiTargetGroup]),
       });
     }
     // The gateway's Prometheus endpoint (Node version, heap, the run id, the operation names
@@ -122,11 +148,19 @@ export class LoadBalancer extends Construct {
         messageBody: '{"type":"about:blank","title":"Not Found","status":404,"detail":"/metrics is not served through the load balancer"}',
       }),
     });
+    // The UI's pages and files go to the sticky target group; everything else to the API's (the default).
+    this.servingListener.addAction('Ui', {
+      priority: UI_RULE_PRIORITY,
+      conditions: [elbv2.ListenerCondition.pathPatterns([...UI_PATHS])],
+      action: elbv2.ListenerAction.forward([this.uiTargetGroup]),
+    });
   }
 }
 
 /** Priority of the listener rule that keeps /metrics off the load balancer. */
 export const METRICS_RULE_PRIORITY = 10;
+/** Priority of the listener rule that sends UI_PATHS to the sticky UI target group (after /metrics; the two never overlap). */
+export const UI_RULE_PRIORITY = 20;
 
 function validateLoadBalancerProps(props: LoadBalancerProps): void {
   const problems: string[] = [];

@@ -44,13 +44,13 @@ describe('autoscaling', () => {
     });
   });
 
-  it('tracks 60,000 ALB requests per target per minute (≈ 1,000 req/s per task) for this target group', () => {
+  it("tracks 60,000 ALB requests per target per minute (≈ 1,000 req/s per task) on the API's target group", () => {
     expect(template).toHaveResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
         PredefinedMetricSpecification: {
           PredefinedMetricType: 'ALBRequestCountPerTarget',
-          ResourceLabel: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([getAtt(stack, stack.loadBalancer.targetGroup, 'TargetGroupFullName')])]) }),
+          ResourceLabel: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([getAtt(stack, stack.loadBalancer.apiTargetGroup, 'TargetGroupFullName')])]) }),
         },
         TargetValue: 60000,
       },
@@ -75,9 +75,10 @@ describe('alarms', () => {
     });
   });
 
-  it('alarms when any target is unhealthy', () => {
+  it("alarms when any target of the API's target group is unhealthy (the UI's holds the same tasks with the same health check)", () => {
     expect(template).toHaveResourceProperties('AWS::CloudWatch::Alarm', {
       ...metricOf('UnHealthyHostCount'),
+      Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: getAtt(stack, stack.loadBalancer.apiTargetGroup, 'TargetGroupFullName') }]),
       Statistic: 'Maximum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -91,6 +92,11 @@ describe('alarms', () => {
       Threshold: 5,
       AlarmDescription: Match.stringLikeRegexp('all requests \\(batches included\\) above 5 s'),
     });
+  });
+
+  it("reads the all-request p99 from the load balancer's metric, which counts both target groups (the API's and the UI's)", () => {
+    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => a.MetricName === 'TargetResponseTime');
+    expect(alarm?.Dimensions).toEqual([{ Name: 'LoadBalancer', Value: getAtt(stack, stack.loadBalancer.alb, 'LoadBalancerFullName') }]);
   });
 
   it("alarms on the single predictions' p99 from the gateway's access lines: more than 1% over 10 ms, at least 10 of them", () => {

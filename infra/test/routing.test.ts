@@ -1,11 +1,19 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ALB_IDLE_TIMEOUT_SECONDS, GATEWAY_REQUEST_TIMEOUT_MS, METRICS_RULE_PRIORITY, STICKINESS_SECONDS } from '../lib/load-balancer.js';
-import { CERTIFICATE_ARN, containerOf, ref, synth } from './helpers.js';
+import type { UiManifest } from '../../src/ui/manifest.js';
+import { BATCH_PATH, renderAppPage, renderBatchPage, renderDocsPage, renderGraphiqlPage } from '../../src/ui/pages.js';
+import {
+  ALB_IDLE_TIMEOUT_SECONDS,
+  GATEWAY_REQUEST_TIMEOUT_MS,
+  METRICS_RULE_PRIORITY,
+  STICKINESS_SECONDS,
+  UI_PATHS,
+  UI_RULE_PRIORITY,
+} from '../lib/load-balancer.js';
+import { CERTIFICATE_ARN, containerOf, propsOf, propsOfType, ref, synth } from './helpers.js';
 
 /** The serving listener answers /metrics itself (404), never forwarding it to the gateway. */
 function keepsMetricsOff(template: ReturnType<typeof synth>['template'], listener: object): void {
-  expect(template).toHaveResourceCount('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
   expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
     ListenerArn: listener,
     Priority: METRICS_RULE_PRIORITY,
@@ -13,6 +21,31 @@ function keepsMetricsOff(template: ReturnType<typeof synth>['template'], listene
     Actions: [{ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404', ContentType: 'application/problem+json' }) }],
   });
 }
+
+/** The serving listener sends UI_PATHS to the sticky UI target group; its only other rule is /metrics'. */
+function sendsTheUiToItsTargetGroup(synthesized: ReturnType<typeof synth>): void {
+  const { stack, template } = synthesized;
+  expect(template).toHaveResourceCount('AWS::ElasticLoadBalancingV2::ListenerRule', 2);
+  expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+    ListenerArn: ref(stack, stack.loadBalancer.servingListener),
+    Priority: UI_RULE_PRIORITY,
+    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [...UI_PATHS] } }],
+    Actions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.uiTargetGroup) }],
+  });
+}
+
+/** Whether an ALB path pattern matches a path: `*` any characters (none, or `/` included), `?` one; case-sensitive. */
+function pathPatternMatches(pattern: string, path: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(path);
+}
+const sticky = (path: string) => UI_PATHS.some((pattern) => pathPatternMatches(pattern, path));
+
+/** A manifest of made-up hashed names: the pages link whatever names the build gave. */
+const FAKE_MANIFEST = {
+  version: 1,
+  assets: new Proxy({}, { get: (_, name) => ({ file: `${String(name).replace(/\.(\w+)$/, '.0123ABCD.$1')}`, contentType: 'x/y', encodings: [], graphiql: false }) }),
+} as unknown as UiManifest;
 
 describe('load balancer routing over HTTP (no certificate)', () => {
   const { stack, template } = synth();
@@ -34,7 +67,7 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.apiTargetGroup) }],
     });
   });
 
@@ -52,20 +85,60 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     });
   });
 
-  it("keeps a browser on one task for an hour (lb_cookie), so a page's hashed assets come from the build that named them during a rolling deploy", () => {
-    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      TargetGroupAttributes: Match.arrayWith([
+  it("keeps a browser on one task for an hour (lb_cookie) on the UI's target group, so a page's hashed assets come from the build that named them during a rolling deploy", () => {
+    expect(propsOf(template, stack, stack.loadBalancer.uiTargetGroup).TargetGroupAttributes).toEqual(
+      expect.arrayContaining([
         { Key: 'stickiness.enabled', Value: 'true' },
         { Key: 'stickiness.type', Value: 'lb_cookie' },
         { Key: 'stickiness.lb_cookie.duration_seconds', Value: String(STICKINESS_SECONDS) },
       ]),
-    });
+    );
+  });
+
+  it("balances the API per request: its target group (the listener's default) is not sticky, so a client that keeps cookies reaches every task", () => {
+    const attributes = propsOf(template, stack, stack.loadBalancer.apiTargetGroup).TargetGroupAttributes as { Key: string; Value: string }[];
+    expect(attributes).toContainEqual({ Key: 'stickiness.enabled', Value: 'false' });
+    expect(attributes.filter((a) => a.Key.startsWith('stickiness.') && a.Key !== 'stickiness.enabled')).toEqual([]);
+  });
+
+  it('has two target groups that differ only in stickiness: the same port, health check and deregistration delay', () => {
+    const groups = propsOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(groups).toHaveLength(2);
+    const withoutStickiness = groups.map(({ TargetGroupAttributes, ...rest }) => ({
+      ...rest,
+      TargetGroupAttributes: (TargetGroupAttributes as { Key: string }[]).filter((a) => !a.Key.startsWith('stickiness.')),
+    }));
+    expect(withoutStickiness[0]).toEqual(withoutStickiness[1]);
+  });
+
+  it('sends /ui and /docs, their pages and their hashed files, to the sticky target group; everything else to the API target group', () => {
+    sendsTheUiToItsTargetGroup({ stack, template });
+    expect(['/ui', '/ui/', BATCH_PATH, `${BATCH_PATH}/`, '/ui/graphiql', '/ui/graphiql/', '/ui/assets/app.0123ABCD.js', '/docs', '/docs/'].filter((p) => !sticky(p))).toEqual([]);
+    // Version-independent: any task answers them as well as any other, and API clients call them.
+    expect(['/', '/predict', '/graphql', '/openapi.json', '/redoc', '/uix', '/api/ui'].filter(sticky)).toEqual([]);
+  });
+
+  it("sends every file a page of the gateway's loads to the sticky target group, as the page itself", () => {
+    const options = { graphiqlEnabled: true, docsEnabled: true, requestTimeoutMs: 30_000, maxBatch: 10_000, bodyLimitBytes: 1_048_576 };
+    const pages = {
+      '/ui': renderAppPage(FAKE_MANIFEST, options),
+      [BATCH_PATH]: renderBatchPage(FAKE_MANIFEST, options),
+      '/ui/graphiql': renderGraphiqlPage(FAKE_MANIFEST, options),
+      '/docs': renderDocsPage(FAKE_MANIFEST, { openapiUrl: '/openapi.json', graphiqlEnabled: true }),
+    };
+    for (const [path, html] of Object.entries(pages)) {
+      expect(sticky(path), path).toBe(true);
+      // <script src>, <link href> (stylesheets, the icon): what the browser loads with the page. Links to other pages are navigations.
+      const loaded = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
+      expect(loaded.length, path).toBeGreaterThan(1);
+      expect(loaded.filter((url) => !sticky(url)), path).toEqual([]);
+    }
   });
 
   it("keeps deregistering targets draining for the gateway's request timeout (30 s), which the task environment sets", () => {
-    expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
-    });
+    for (const targetGroup of [stack.loadBalancer.apiTargetGroup, stack.loadBalancer.uiTargetGroup]) {
+      expect(propsOf(template, stack, targetGroup).TargetGroupAttributes).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '30' });
+    }
     expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'REQUEST_TIMEOUT_MS', Value: String(GATEWAY_REQUEST_TIMEOUT_MS) }]) })],
     });
@@ -90,7 +163,10 @@ describe('load balancer routing over HTTP (no certificate)', () => {
       ContainerDefinitions: [Match.objectLike({ Name: 'gateway', PortMappings: [Match.objectLike({ ContainerPort: 8000, Protocol: 'tcp' })] })],
     });
     expect(template).toHaveResourceProperties('AWS::ECS::Service', {
-      LoadBalancers: [{ ContainerName: 'gateway', ContainerPort: 8000, TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
+      LoadBalancers: [
+        { ContainerName: 'gateway', ContainerPort: 8000, TargetGroupArn: ref(stack, stack.loadBalancer.apiTargetGroup) },
+        { ContainerName: 'gateway', ContainerPort: 8000, TargetGroupArn: ref(stack, stack.loadBalancer.uiTargetGroup) },
+      ],
     });
   });
 
@@ -115,7 +191,7 @@ describe('load balancer routing with a certificate', () => {
       Protocol: 'HTTPS',
       Certificates: [{ CertificateArn: CERTIFICATE_ARN }],
       SslPolicy: Match.stringLikeRegexp('TLS13'),
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.targetGroup) }],
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: ref(stack, stack.loadBalancer.apiTargetGroup) }],
     });
   });
 
@@ -130,6 +206,10 @@ describe('load balancer routing with a certificate', () => {
 
   it('keeps /metrics off the HTTPS listener', () => {
     keepsMetricsOff(template, ref(stack, stack.loadBalancer.servingListener));
+  });
+
+  it("sends the UI's paths to the sticky target group on the HTTPS listener (80 only redirects)", () => {
+    sendsTheUiToItsTargetGroup({ stack, template });
   });
 
   it('outputs an https:// /ui URL', () => {
