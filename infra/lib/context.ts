@@ -35,6 +35,7 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   mlflowPort: 'integer',
   mlflowCidr: 'string',
   alarmTopicArn: 'string',
+  metricsScraperSecurityGroupId: 'string',
 };
 
 /**

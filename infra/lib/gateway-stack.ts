@@ -48,6 +48,8 @@ export interface GatewaySettings {
   readonly mlflowPort?: number;
   readonly mlflowCidr?: string;
   readonly alarmTopicArn?: string;
+  /** A security group allowed to reach the tasks on 8000, for a Prometheus scraper's GET /metrics (Network). */
+  readonly metricsScraperSecurityGroupId?: string;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
@@ -161,6 +163,7 @@ export class GatewayStack extends Stack {
       httpsEnabled: s.certificateArn !== undefined,
       flowLogRetention: retention,
       mlflowEgress: mlflowEgress(s),
+      metricsScraperSecurityGroupId: s.metricsScraperSecurityGroupId,
     });
     this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
       vpc: this.network.vpc,
@@ -228,6 +231,8 @@ export class GatewayStack extends Stack {
       description: 'DNS name of the ALB (point your domain CNAME/alias here)',
       value: this.loadBalancer.alb.loadBalancerDnsName,
     });
+    // Where a Prometheus scraper of GET /metrics runs (metricsScraperSecurityGroupId): the tasks have no other way in.
+    new CfnOutput(this, 'VpcId', { description: "The stack's VPC: a Prometheus scraper for the tasks' /metrics runs here (metricsScraperSecurityGroupId)", value: this.network.vpc.vpcId });
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The CloudWatch dashboard: alarms, traffic, latency against the alarm thresholds, targets, tasks, CPU and memory',
       value: this.dashboard.url,
@@ -334,7 +339,7 @@ export function portOfHttpUrl(uri: string): number | undefined {
 function acknowledgeNagFindings(stack: GatewayStack): void {
   Validations.of(stack.network.albSecurityGroup).acknowledge({
     id: 'AwsSolutions-EC23',
-    reason: 'Internet-facing ALB of a public API: 0.0.0.0/0 is allowed only on 80/443; tasks accept traffic only from this group.',
+    reason: "Internet-facing ALB of a public API: 0.0.0.0/0 is allowed only on 80/443; tasks accept traffic only from this group (and the operator's metrics scraper group, when metricsScraperSecurityGroupId is set).",
   });
   Validations.of(stack.loadBalancer.alb).acknowledge({
     id: 'AwsSolutions-ELB2',

@@ -15,6 +15,8 @@ const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 export const IPV4_CIDR = new RegExp(`^(${OCTET}\\.){3}${OCTET}/(3[0-2]|[12]?\\d)$`);
 /** a.b.c.d, each number 0–255: an IPv4 address as WHATWG URL writes a host. */
 export const IPV4 = new RegExp(`^(${OCTET}\\.){3}${OCTET}$`);
+/** An EC2 security group id: sg- and 8 (older groups) or 17 lower-case hex digits. */
+export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
 export interface NetworkProps {
   /** NAT gateways for the private subnets' egress: 1 is cheapest, 2 survives an AZ outage. */
@@ -25,6 +27,11 @@ export interface NetworkProps {
   readonly mlflowEgress?: { readonly port: number; readonly cidr?: string };
   /** Retention of the VPC flow log group. */
   readonly flowLogRetention: logs.RetentionDays;
+  /**
+   * A security group (of a Prometheus scraper in this VPC, or in a VPC peered with it) that may reach
+   * the tasks on 8000, for GET /metrics: the stack runs no scraper, and the ALB answers /metrics 404.
+   */
+  readonly metricsScraperSecurityGroupId?: string;
 }
 
 /**
@@ -71,7 +78,8 @@ export class Network extends Construct {
       this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS from the internet');
     }
 
-    // Tasks: only the ALB may reach port 8000; egress 443 pulls the image from Docker Hub and reaches CloudWatch/Secrets Manager.
+    // Tasks: only the ALB may reach port 8000 (and the metrics scraper, when one is given); egress 443 pulls the
+    // image from Docker Hub and reaches CloudWatch/Secrets Manager.
     this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
       vpc: this.vpc,
       description: 'Churn gateway tasks: 8000 from the ALB only, egress HTTPS (and MLflow when configured)',
@@ -82,6 +90,15 @@ export class Network extends Construct {
       ec2.Port.tcp(GATEWAY_PORT),
       'Gateway traffic from the ALB',
     );
+    // The operator's Prometheus scraper, straight to each task's IP (the ALB answers /metrics 404).
+    // A security group opens a port, not a path: the scraper's group reaches the whole gateway.
+    if (props.metricsScraperSecurityGroupId) {
+      this.taskSecurityGroup.addIngressRule(
+        ec2.Peer.securityGroupId(props.metricsScraperSecurityGroupId),
+        ec2.Port.tcp(GATEWAY_PORT),
+        'Prometheus scraper (metricsScraperSecurityGroupId): GET /metrics',
+      );
+    }
     this.taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS: image pulls, logs, secrets');
     if (props.mlflowEgress) {
       this.taskSecurityGroup.addEgressRule(
@@ -133,6 +150,10 @@ function validateNetworkProps(props: NetworkProps): void {
           `every address of the /${cidr.split('/')[1]}; did you mean ${networkAddress(cidr)}? (the one host alone is ${host}/32)`,
       );
     }
+  }
+  const scraper = props.metricsScraperSecurityGroupId;
+  if (scraper !== undefined && !SECURITY_GROUP_ID.test(scraper)) {
+    problems.push(`metricsScraperSecurityGroupId must be a security group id like sg-0123456789abcdef0 (sg- and 8 or 17 lower-case hex digits), got "${scraper}"`);
   }
   assertNoProblems('Network', problems);
 }

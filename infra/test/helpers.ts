@@ -11,7 +11,8 @@ export const MLFLOW_TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:1234567
 
 /**
  * Every optional feature on: HTTPS, ADMIN_TOKEN secret, MLflow egress with username/password from
- * Secrets Manager, alarm topic. (The MLflow token secret is the alternative to the credentials: MLFLOW_TOKEN_FEATURES.)
+ * Secrets Manager, alarm topic, a metrics scraper's ingress. (The MLflow token secret is the
+ * alternative to the credentials: MLFLOW_TOKEN_FEATURES.)
  */
 export const ALL_FEATURES: Partial<GatewaySettings> = {
   certificateArn: CERTIFICATE_ARN,
@@ -21,6 +22,7 @@ export const ALL_FEATURES: Partial<GatewaySettings> = {
   modelUri: 'models:/telco-churn@champion',
   mlflowPort: 5000,
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:churn-alerts',
+  metricsScraperSecurityGroupId: 'sg-0123456789abcdef0',
 };
 
 /** ALL_FEATURES with MLFLOW_TRACKING_TOKEN from Secrets Manager instead of username/password. */

@@ -42,7 +42,7 @@ describe("the app's own checks", () => {
 
 const variants = {
   'defaults (HTTP)': {},
-  'all features (HTTPS, secrets, MLflow with username/password, alarm topic)': ALL_FEATURES,
+  'all features (HTTPS, secrets, MLflow with username/password, alarm topic, metrics scraper)': ALL_FEATURES,
   'MLflow with a token': MLFLOW_TOKEN_FEATURES,
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IConstruct } from 'constructs';
-import { CERTIFICATE_ARN, getAtt, propsOf, synth } from './helpers.js';
+import { CERTIFICATE_ARN, getAtt, propsOf, ref, synth } from './helpers.js';
 
 type Rule = Record<string, unknown>;
 
@@ -95,5 +95,24 @@ describe('MLflow egress follows the tracking URI', () => {
       ['0.0.0.0/0', 443, 443],
       ['10.20.0.0/16', 5000, 5000],
     ]);
+  });
+});
+
+describe('a metrics scraper (metricsScraperSecurityGroupId)', () => {
+  const SCRAPER = 'sg-0123456789abcdef0';
+
+  it("may reach the tasks on 8000, straight to their IPs (the ALB answers /metrics 404); nothing else changes", () => {
+    const withScraper = synth({ metricsScraperSecurityGroupId: SCRAPER });
+    const without = synth();
+    const rules = (s: ReturnType<typeof synth>, key: 'SecurityGroupIngress' | 'SecurityGroupEgress') =>
+      (propsOf(s.template, s.stack, s.stack.network.taskSecurityGroup)[key] ?? []) as Rule[];
+    expect(rules(withScraper, 'SecurityGroupIngress')).toEqual([expect.objectContaining({ SourceSecurityGroupId: SCRAPER, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 })]);
+    expect(rules(without, 'SecurityGroupIngress')).toEqual([]);
+    expect(rules(withScraper, 'SecurityGroupEgress')).toEqual(rules(without, 'SecurityGroupEgress'));
+  });
+
+  it("outputs the VPC's id, where the scraper runs", () => {
+    const { stack, template } = synth();
+    expect(template).toHaveOutput('VpcId', { Value: ref(stack, stack.network.vpc) });
   });
 });

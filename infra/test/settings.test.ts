@@ -49,6 +49,7 @@ const CONTEXT: Record<string, string> = {
   mlflowPort: '5005',
   mlflowCidr: '10.20.0.0/16',
   alarmTopicArn: TOPIC_ARN,
+  metricsScraperSecurityGroupId: 'sg-0123456789abcdef0',
 };
 const TOKEN_CONTEXT: Record<string, string> = { ...CONTEXT, mlflowCredentialsSecretArn: '', mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN };
 
@@ -74,6 +75,8 @@ const alarmsByMetric = ({ template }: Synthesized) =>
       a,
     ]),
   );
+const taskIngress = ({ stack, template }: Synthesized) =>
+  ((propsOf(template, stack, stack.network.taskSecurityGroup).SecurityGroupIngress ?? []) as Props[]).map((r) => [r.SourceSecurityGroupId, r.FromPort, r.ToPort]);
 const taskEgress = ({ stack, template }: Synthesized) =>
   ((propsOf(template, stack, stack.network.taskSecurityGroup).SecurityGroupEgress ?? []) as Props[]).map((r) => [r.CidrIp, r.FromPort, r.ToPort]);
 
@@ -115,6 +118,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
   mlflowTrackingUri: (s) => expect(env(s).MLFLOW_TRACKING_URI).toBe('http://mlflow.internal:5005'),
   mlflowPort: (s) => expect(taskEgress(s)).toContainEqual(['10.20.0.0/16', 5005, 5005]),
   mlflowCidr: (s) => expect(taskEgress(s)).toEqual([['0.0.0.0/0', 443, 443], ['10.20.0.0/16', 5005, 5005]]),
+  metricsScraperSecurityGroupId: (s) => expect(taskIngress(s)).toEqual([['sg-0123456789abcdef0', 8000, 8000]]),
   alarmTopicArn: (s) => {
     const alarms = propsOfType(s.template, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(4);

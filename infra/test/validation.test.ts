@@ -153,6 +153,15 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ mlflowPort: 5000, mlflowCidr: '10.20.0.0/16' })).toMatch(/mlflowPort needs mlflowTrackingUri.*\n.*mlflowCidr needs mlflowTrackingUri/);
   });
 
+  it('rejects a metricsScraperSecurityGroupId that is not a security group id, naming it and what is allowed', () => {
+    for (const id of ['sg-123', 'sg-0123456789ABCDEF0', 'sg-0123456789abcdef', '0123456789abcdef0', 'sg-0123456789abcdef0 ', 'vpc-0123456789abcdef0']) {
+      expect(problemsOf({ metricsScraperSecurityGroupId: id }), id).toContain(
+        `Network: invalid props:\n  - metricsScraperSecurityGroupId must be a security group id like sg-0123456789abcdef0 (sg- and 8 or 17 lower-case hex digits), got "${id}"`,
+      );
+    }
+    for (const id of ['sg-0123456789abcdef0', 'sg-01234567']) expect(() => buildStack({ metricsScraperSecurityGroupId: id }), id).not.toThrow();
+  });
+
   it('rejects an mlflowCidr EC2 would refuse at deploy, naming mlflowCidr and what is allowed', () => {
     const mlflow = { mlflowTrackingUri: 'http://mlflow.internal:5000', modelUri: 'models:/telco-churn@champion' };
     for (const mlflowCidr of ['999.0.0.0/40', '10.0.0.0/33', '10.0.0.256/8', '300.1.2.3/8', '10.0.0.0', '10.0.0/8', '010.0.0.0/8']) {
