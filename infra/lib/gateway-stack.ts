@@ -6,7 +6,7 @@ import { GatewayAlarms } from './alarms.js';
 import { GatewayDashboard } from './dashboard.js';
 import { EcsEventLog } from './ecs-event-log.js';
 import { ECS_NAMES, GatewayService, LOG_LEVELS, type LogLevel } from './gateway-service.js';
-import { GATEWAY_REQUEST_TIMEOUT_MS, LoadBalancer } from './load-balancer.js';
+import { DEREGISTRATION_DELAY_MARGIN_SECONDS, GATEWAY_REQUEST_TIMEOUT_MS, LoadBalancer } from './load-balancer.js';
 import { IPV4, IPV4_CIDR, Network, ipv4InCidr } from './network.js';
 import { GatewayQueries } from './saved-queries.js';
 import { assertNoProblems, isIntegerIn } from './validation.js';
@@ -153,9 +153,10 @@ export class GatewayStack extends Stack {
     );
     const retention = retentionDays(s.logRetentionDays);
     // Stopping a task: ECS deregisters it, the ALB lets its in-flight requests finish for the
-    // deregistration delay (each runs at most the gateway's request timeout), then ECS sends
-    // SIGTERM and waits stopTimeout (the gateway's drain plus headroom) before SIGKILL.
-    const deregistrationDelaySeconds = Math.ceil(GATEWAY_REQUEST_TIMEOUT_MS / 1000);
+    // deregistration delay (each runs at most the gateway's request timeout, and reaches the ALB
+    // within the margin after it), then ECS sends SIGTERM and waits stopTimeout (the gateway's
+    // drain plus headroom) before SIGKILL.
+    const deregistrationDelaySeconds = Math.ceil(GATEWAY_REQUEST_TIMEOUT_MS / 1000) + DEREGISTRATION_DELAY_MARGIN_SECONDS;
     const stopTimeoutSeconds = Math.ceil(s.shutdownTimeoutMs / 1000) + DRAIN_HEADROOM_SECONDS;
 
     this.network = new Network(this, 'Network', {

@@ -21,6 +21,16 @@ export const ALB_IDLE_TIMEOUT_SECONDS = 60;
 export const GATEWAY_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
+ * How much longer than GATEWAY_REQUEST_TIMEOUT_MS the ALB lets a deregistering task's requests run.
+ * The gateway's clock starts when Node has parsed a request, after the ALB sent it (later still
+ * when a busy event loop reads it late, and its timer fires late the same way), and its answer
+ * still has to reach the ALB: with the delay equal to the timeout, an answer written in the
+ * timeout's last moment arrived after the drain ended, and the ALB cut it (502). 5 s is far more
+ * than that hop and a loaded task's event-loop lag, and adds 5 s to a task's stop.
+ */
+export const DEREGISTRATION_DELAY_MARGIN_SECONDS = 5;
+
+/**
  * How long the ALB keeps a browser on the task that served it (lb_cookie stickiness, on the UI's
  * target group only): a page and the assets and workers it loads after it, GraphiQL's included,
  * come from one build. An hour: a session's pages, not a day's, so scaling out still spreads
@@ -45,7 +55,8 @@ export interface LoadBalancerProps {
   readonly certificateArn?: string;
   /**
    * How long the ALB lets in-flight requests finish on a deregistering task, before ECS sends it
-   * SIGTERM: must cover the longest request (GATEWAY_REQUEST_TIMEOUT_MS).
+   * SIGTERM: must cover the longest request (GATEWAY_REQUEST_TIMEOUT_MS) with a margin
+   * (DEREGISTRATION_DELAY_MARGIN_SECONDS).
    */
   readonly deregistrationDelaySeconds: number;
 }

@@ -11,6 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, LOG_LEVELS as GATEWAY_LOG_LEVELS, loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
 import { LOG_LEVELS } from '../lib/gateway-service.js';
+import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
 import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack, containerOf, propsOfType, type Props } from './helpers.js';
@@ -185,17 +186,18 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
   const container = containerOf(template, stack, stack.gateway.taskDefinition);
   const gateway = loadConfig(environmentOf(container));
   const [alb] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
-  const [targets] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  const targetGroups = propsOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
   const [service] = propsOfType(template, 'AWS::ECS::Service');
   const attribute = (resource: Props | undefined, key: string) =>
     Number(((resource?.LoadBalancerAttributes ?? resource?.TargetGroupAttributes ?? []) as { Key: string; Value: string }[]).find((a) => a.Key === key)?.Value);
   const idleMs = attribute(alb, 'idle_timeout.timeout_seconds') * 1000;
-  const drainMs = attribute(targets, 'deregistration_delay.timeout_seconds') * 1000;
+  // The API's and the UI's target groups (load-balancer.ts): a task drains from both.
+  const drainsMs = targetGroups.map((group) => attribute(group, 'deregistration_delay.timeout_seconds') * 1000);
   const stopMs = Number(container.StopTimeout) * 1000;
   const ports = {
     'container port': (container.PortMappings as { ContainerPort: number }[])[0]?.ContainerPort,
-    'target group port': targets?.Port,
-    "service's load balancer port": (service?.LoadBalancers as { ContainerPort: number }[] | undefined)?.[0]?.ContainerPort,
+    ...Object.fromEntries(targetGroups.map((group, i) => [`target group ${i + 1}'s port`, group.Port])),
+    ...Object.fromEntries(((service?.LoadBalancers ?? []) as { ContainerPort: number }[]).map((lb, i) => [`service's load balancer ${i + 1}'s port`, lb.ContainerPort])),
   };
   const problems = Object.entries(ports)
     .filter(([, port]) => port !== gateway.PORT)
@@ -204,8 +206,15 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
   if (!(gateway.KEEP_ALIVE_TIMEOUT_MS > idleMs)) problems.push(`KEEP_ALIVE_TIMEOUT_MS ${gateway.KEEP_ALIVE_TIMEOUT_MS} must be above the ALB idle timeout (${idleMs} ms)`);
   // The gateway answers a request out of time (503 REQUEST_TIMEOUT), not the ALB (504).
   if (!(gateway.REQUEST_TIMEOUT_MS < idleMs)) problems.push(`REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS} must be below the ALB idle timeout (${idleMs} ms)`);
-  // A request accepted before deregistration finishes before the ALB stops waiting for it.
-  if (!(drainMs >= gateway.REQUEST_TIMEOUT_MS)) problems.push(`the deregistration delay (${drainMs} ms) must cover REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS}`);
+  // A request accepted before deregistration is answered, and its answer reaches the ALB, before
+  // the ALB stops waiting for it: the gateway's clock starts after the ALB sent the request, so
+  // the delay must exceed the timeout by a margin (DEREGISTRATION_DELAY_MARGIN_SECONDS), not equal it.
+  if (drainsMs.length === 0) problems.push('the template has no target group');
+  for (const drainMs of drainsMs) {
+    if (!(drainMs - gateway.REQUEST_TIMEOUT_MS >= DEREGISTRATION_DELAY_MARGIN_SECONDS * 1000)) {
+      problems.push(`the deregistration delay (${drainMs} ms) must exceed REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS} by ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s at least`);
+    }
+  }
   // The gateway drains, waits for its last log lines to reach the log driver, and exits before ECS sends SIGKILL.
   if (!(gateway.SHUTDOWN_TIMEOUT_MS + EXIT_LOG_WAIT_MS < stopMs)) {
     problems.push(`SHUTDOWN_TIMEOUT_MS ${gateway.SHUTDOWN_TIMEOUT_MS} + the exit's wait for the log (${EXIT_LOG_WAIT_MS} ms) must be below the container's stopTimeout (${stopMs} ms)`);
@@ -214,6 +223,7 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
 }
 
 describe("the stack's ports and timeouts fit the gateway's, as it reads the task environment", () => {
+
   it.each(Object.entries({ defaults: {}, 'shortest shutdown timeout': { shutdownTimeoutMs: 1000 }, 'longest shutdown timeout': { shutdownTimeoutMs: 110_000 } }))('%s', (_, settings) => {
     expect(timingProblems(settings)).toEqual([]);
   });

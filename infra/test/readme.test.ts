@@ -15,6 +15,7 @@ import { createGatewayApp } from '../lib/app.js';
 import { KINDS, settingsFromContext } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
 import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
+import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
 import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES } from '../lib/saved-queries.js';
 import { buildStack, containerOf, propsOf, propsOfType, synth } from './helpers.js';
@@ -210,8 +211,8 @@ describe("infra/README.md's fixed values", () => {
       `⌈ms/1000⌉ + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s by default, max 120 s:`,
       `container port ${port} (\`PORT=${env.PORT}\`), ALB idle timeout ${idle} s (the gateway's keep-alive is ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s,`,
       `request timeout ${s(gateway.REQUEST_TIMEOUT_MS)} s (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\` in the task environment`,
-      `the ALB deregistration delay derived from it (${drain} s)`,
-      `The ALB's deregistration delay does not depend on it: it runs before SIGTERM and equals the gateway's ${s(gateway.REQUEST_TIMEOUT_MS)} s request timeout`,
+      `the ALB deregistration delay derived from it (${drain} s: the timeout plus \`DEREGISTRATION_DELAY_MARGIN_SECONDS\`, ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s,`,
+      `The ALB's deregistration delay does not depend on it: it runs before SIGTERM and is the gateway's ${s(gateway.REQUEST_TIMEOUT_MS)} s request timeout plus ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s`,
       `health check every ${String(targets?.HealthCheckIntervalSeconds)} s with ${String(targets?.HealthCheckTimeoutSeconds)} s timeout, healthy after ${String(targets?.HealthyThresholdCount)} and unhealthy after ${String(targets?.UnhealthyThresholdCount)} checks`,
       `for up to the deregistration delay (${drain} s)`,
       `stops draining after \`SHUTDOWN_TIMEOUT_MS\` (${s(gateway.SHUTDOWN_TIMEOUT_MS)} s) at the latest, then exits once its last log lines are written (at most ${s(EXIT_LOG_WAIT_MS)} s more, when the log reader is behind: \`EXIT_LOG_WAIT_MS\` in \`src/logger.ts\`); ECS waits up to stopTimeout (${stop} s)`,
@@ -233,7 +234,7 @@ describe("infra/README.md's fixed values", () => {
       `ALB → tasks on ${port};`,
       `family are all named \`${ECS_NAMES.cluster}\``,
       `\`stopTimeout\` is \`SHUTDOWN_TIMEOUT_MS\` + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s)`,
-      `(\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\`, ${drain} s)`,
+      `plus ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s for the answer's way back to the ALB (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\`, ${drain} s)`,
     ];
     expect(phrases.filter((phrase) => !rootReadme.includes(phrase))).toEqual([]);
   });

@@ -4,6 +4,7 @@ import type { UiManifest } from '../../src/ui/manifest.js';
 import { BATCH_PATH, renderAppPage, renderBatchPage, renderDocsPage, renderGraphiqlPage } from '../../src/ui/pages.js';
 import {
   ALB_IDLE_TIMEOUT_SECONDS,
+  DEREGISTRATION_DELAY_MARGIN_SECONDS,
   GATEWAY_REQUEST_TIMEOUT_MS,
   METRICS_RULE_PRIORITY,
   STICKINESS_SECONDS,
@@ -135,9 +136,10 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     }
   });
 
-  it("keeps deregistering targets draining for the gateway's request timeout (30 s), which the task environment sets", () => {
+  it("keeps deregistering targets draining for the gateway's request timeout (30 s), which the task environment sets, and 5 s more", () => {
+    expect(DEREGISTRATION_DELAY_MARGIN_SECONDS).toBe(5);
     for (const targetGroup of [stack.loadBalancer.apiTargetGroup, stack.loadBalancer.uiTargetGroup]) {
-      expect(propsOf(template, stack, targetGroup).TargetGroupAttributes).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '30' });
+      expect(propsOf(template, stack, targetGroup).TargetGroupAttributes).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '35' });
     }
     expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'REQUEST_TIMEOUT_MS', Value: String(GATEWAY_REQUEST_TIMEOUT_MS) }]) })],
@@ -152,9 +154,9 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     // drain comes after it. Deriving the delay from the shutdown timeout (5 s + 10) let the ALB cut
     // requests at 15 s that the gateway runs for up to 30.
     const { stack: short, template: shortTemplate } = synth({ shutdownTimeoutMs: 5000 });
-    expect(shortTemplate).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
-    });
+    for (const group of propsOfType(shortTemplate, 'AWS::ElasticLoadBalancingV2::TargetGroup')) {
+      expect(group.TargetGroupAttributes).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '35' });
+    }
     expect(containerOf(shortTemplate, short, short.gateway.taskDefinition).StopTimeout).toBe(15);
   });
 
