@@ -27,6 +27,18 @@ export const ECS_NAMES = Object.freeze({
 });
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * The least task memory (MiB) the gateway's defaults fit in. Request bodies set it, not the model
+ * (ordinary load peaks at 170–250 MB of RSS: docs/performance.md): the task leaves
+ * BODY_LIMIT_BYTES and MAX_BODY_BYTES_IN_FLIGHT (32 MiB of complete bodies) at the gateway's
+ * defaults, and src/config.ts measured 80 concurrent 4.4 MB batches within that budget at 749 MB
+ * of RSS (a body is far larger parsed than sent, and the raw bytes of bodies still arriving are
+ * outside the budget). Fargate's 512 MiB (537 MB) is below that; 1024 MiB, its next size, is
+ * above it. Node also sizes V8's heap limit from the container's memory, so a smaller task gets a
+ * smaller heap too. test/gateway-config.test.ts checks the defaults are still the ones measured.
+ */
+export const MIN_MEMORY_MIB = 1024;
+
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -229,6 +241,12 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
   }
   const sizeProblem = fargateSizeProblem(props.cpu, props.memoryMiB);
   if (sizeProblem) problems.push(sizeProblem);
+  else if (props.memoryMiB < MIN_MEMORY_MIB) {
+    problems.push(
+      `memoryMiB must be at least ${MIN_MEMORY_MIB}, got ${props.memoryMiB}: the gateway's default request-body budget (32 MiB of bodies in flight) ` +
+        `was measured at 749 MB of memory with 80 concurrent 4.4 MB batches (src/config.ts), so a smaller task can run out of memory under batch load; with cpu ${props.cpu} use memoryMiB ${MIN_MEMORY_MIB}`,
+    );
+  }
   if (!Number.isInteger(props.desiredCount) || props.desiredCount < 2) {
     problems.push(`desiredCount must be an integer ≥ 2 so a task runs in each AZ, got ${props.desiredCount}`);
   }

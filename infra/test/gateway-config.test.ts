@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, LOG_LEVELS as GATEWAY_LOG_LEVELS, loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
-import { LOG_LEVELS } from '../lib/gateway-service.js';
+import { LOG_LEVELS, MIN_MEMORY_MIB } from '../lib/gateway-service.js';
 import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
@@ -221,6 +221,18 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
   }
   return problems;
 }
+
+describe("the task's memory floor (MIN_MEMORY_MIB) was measured at the gateway's body limits, which the task leaves at their defaults", () => {
+  it('the task sets neither BODY_LIMIT_BYTES nor MAX_BODY_BYTES_IN_FLIGHT, and the defaults are the 5 MB and 32 MiB src/config.ts measured 749 MB of RSS with', () => {
+    const env = taskEnvironment({});
+    if (env instanceof PropsValidationError) throw env;
+    expect(Object.keys(env).filter((name) => name.startsWith('BODY_') || name.startsWith('MAX_BODY'))).toEqual([]);
+    const gateway = loadConfig(env);
+    // A larger default budget needs MIN_MEMORY_MIB measured again (src/config.ts, MAX_BODY_BYTES_IN_FLIGHT's comment).
+    expect([gateway.BODY_LIMIT_BYTES, gateway.MAX_BODY_BYTES_IN_FLIGHT]).toEqual([5 * 1024 * 1024, 32 * 1024 * 1024]);
+    expect(MIN_MEMORY_MIB * 1024 * 1024).toBeGreaterThan(749e6);
+  });
+});
 
 describe("the stack's ports and timeouts fit the gateway's, as it reads the task environment", () => {
 

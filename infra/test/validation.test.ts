@@ -29,6 +29,14 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ cpu: 256, memoryMiB: 4096 })).toContain('memoryMiB 4096 is not valid with cpu 256; Fargate allows 512–2048 MiB');
   });
 
+  it("rejects 512 MiB, which Fargate offers with cpu 256, as below what the gateway's default body budget needs (1024 MiB)", () => {
+    expect(problemsOf({ cpu: 256, memoryMiB: 512 })).toContain(
+      'GatewayService: invalid props:\n  - memoryMiB must be at least 1024, got 512: the gateway\'s default request-body budget (32 MiB of bodies in flight) was measured at 749 MB',
+    );
+    expect(problemsOf({ cpu: 256, memoryMiB: 512 })).toContain('with cpu 256 use memoryMiB 1024');
+    expect(() => buildStack({ cpu: 256, memoryMiB: 1024 })).not.toThrow();
+  });
+
   it('rejects a cpu value Fargate does not offer', () => {
     expect(problemsOf({ cpu: 300 })).toContain('cpu 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384');
   });
