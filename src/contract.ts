@@ -51,17 +51,8 @@ export function customerIdFits(id: string): boolean {
   return points <= CUSTOMER_ID_MAX_LENGTH;
 }
 
-/** The first UTF-16 unit of `text` that is half of a surrogate pair without its other half; only called on ill-formed text. */
-function loneSurrogate(text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0xd800 || unit > 0xdfff) continue;
-    const next = text.charCodeAt(i + 1);
-    if (unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
-    else return unit;
-  }
-  return -1;
-}
+/** Half of a surrogate pair without its other half: a high one not followed by a low one, or a low one not after a high one (UTF-16 units: no `u` flag). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * What is wrong with a customer id, in the words both routes answer (REST customerID, GraphQL
@@ -74,7 +65,7 @@ function loneSurrogate(text: string): number {
 export function customerIdProblem(id: string): string | null {
   const problems: string[] = [];
   if (!id.isWellFormed()) {
-    const unit = loneSurrogate(id).toString(16);
+    const unit = (LONE_SURROGATE.exec(id)?.[0] ?? '').charCodeAt(0).toString(16);
     problems.push(`must be well-formed Unicode; it holds \\u${unit}, half of a UTF-16 surrogate pair without the other half, which names no character (strict JSON readers refuse it echoed in the answer)`);
   }
   if (!customerIdFits(id)) problems.push(`must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`);
