@@ -329,10 +329,7 @@ describe('reloads while the alias moves', () => {
   });
 
   it('a reloadModel made while a poll loads the new champion answers changed: true once that poll swapped it in, naming both versions', async () => {
-    const gw = await championMovedUnder(v.two);
-    const gate = proxy.hold(/model\.onnx/);
-    const poll = gw.admin.checkForUpdate();
-    await gate.reached; // the poll is loading version two
+    const { gw, gate, poll } = await pollLoadingTwo();
     const asked = reload(gw);
     await sleep(300); // the reloadModel is in the resolver, queued behind the poll
     gate.release();
@@ -376,6 +373,18 @@ async function championMovedUnder(version: string, env: Record<string, string> =
   const gw = await gateway(env);
   await champion(version);
   return gw;
+}
+
+/**
+ * A gateway serving version one whose poll is loading version two (the alias moved), held at the
+ * proxy until `gate.release()`: reloadModels made meanwhile queue behind the poll.
+ */
+async function pollLoadingTwo(env: Record<string, string> = {}): Promise<{ gw: TestGateway; gate: ReturnType<typeof proxy.hold>; poll: ReturnType<TestGateway['admin']['checkForUpdate']> }> {
+  const gw = await championMovedUnder(v.two, env);
+  const gate = proxy.hold(/model\.onnx/);
+  const poll = gw.admin.checkForUpdate();
+  await gate.reached;
+  return { gw, gate, poll };
 }
 
 /** reloadModel refused the candidate: 422 MODEL_BUNDLE_INVALID. Returns the message. */
@@ -574,10 +583,7 @@ describe('calls sharing a follow-up check, each reloadModel with its own deadlin
 
   it("the first caller's deadline answers only that caller: a later one with time left gets the follow-up's result", async () => {
     // 6000 ms: a reloadModel's budget is 5400 ms.
-    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '6000', MLFLOW_TIMEOUT_MS: '20000' });
-    const gate = proxy.hold(/model\.onnx/);
-    const poll = gw.admin.checkForUpdate();
-    await gate.reached;
+    const { gw, gate, poll } = await pollLoadingTwo({ REQUEST_TIMEOUT_MS: '6000', MLFLOW_TIMEOUT_MS: '20000' });
     const first = reload(gw);
     await sleep(3000);
     const second = reload(gw); // 3000 ms left when the first is answered
@@ -595,10 +601,7 @@ describe('calls sharing a follow-up check, each reloadModel with its own deadlin
   });
 
   it("a poll sharing the follow-up never gives up: a reloadModel's deadline does not cancel the check for it", async () => {
-    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '2000', MLFLOW_TIMEOUT_MS: '20000' });
-    const gate = proxy.hold(/model\.onnx/);
-    const poll = gw.admin.checkForUpdate();
-    await gate.reached;
+    const { gw, gate, poll } = await pollLoadingTwo({ REQUEST_TIMEOUT_MS: '2000', MLFLOW_TIMEOUT_MS: '20000' });
     const asked = reload(gw);
     await sleep(300);
     const secondPoll = gw.admin.checkForUpdate(); // sees version two named, version one serving: joins the follow-up
@@ -613,10 +616,7 @@ describe('calls sharing a follow-up check, each reloadModel with its own deadlin
   });
 
   it('a follow-up every caller gave up on is cancelled; a reloadModel made after it gets a check of its own', async () => {
-    const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '2000', MLFLOW_TIMEOUT_MS: '20000' });
-    const gate = proxy.hold(/model\.onnx/);
-    const poll = gw.admin.checkForUpdate();
-    await gate.reached;
+    const { gw, gate, poll } = await pollLoadingTwo({ REQUEST_TIMEOUT_MS: '2000', MLFLOW_TIMEOUT_MS: '20000' });
     const first = reload(gw);
     await sleep(300);
     const second = reload(gw);

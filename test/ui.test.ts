@@ -723,6 +723,22 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
    * Stands in for a gateway stricter than this page: the real gateway judges a customer the
    * page thought valid (`change` edits it in flight). Returns the gateway's real answers, as they come.
    */
+  /**
+   * Opens GraphiQL in a browser whose storage an earlier build left: its saved tabs and its record
+   * of the operations it preloaded, written from /ui (same origin, GraphiQL closed).
+   */
+  async function openGraphiqlAsLeft(page: TestPage['page'], tabState: unknown, preloaded: unknown): Promise<void> {
+    await page.goto(`${gateway.url}/ui`);
+    await page.evaluate(
+      ({ tabs, operations }) => {
+        localStorage.setItem('graphiql:tabState', tabs);
+        localStorage.setItem('churn-graphiql:preloaded', operations);
+      },
+      { tabs: JSON.stringify(tabState), operations: JSON.stringify(preloaded) },
+    );
+    await page.goto(`${gateway.url}/ui/graphiql`);
+  }
+
   async function judgedInFlight(page: TestPage['page'], change: (customer: Record<string, unknown>) => void): Promise<unknown[]> {
     const answers: unknown[] = [];
     await page.route('**/graphql', async (route) => {
@@ -1095,15 +1111,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const mine = `# my notes\n${tabs[2]?.query as string}`;
     const previous = earlier.map((tab, i) => ({ query: i === 0 ? before : tab.query, variables: tab.variables }));
     const state: Tabs = { activeTabIndex: 0, tabs: earlier.map((tab, i) => ({ ...tab, query: i === 0 ? before : i === 2 ? mine : tab.query })) };
-    await page.goto(`${gateway.url}/ui`); // same origin, GraphiQL closed
-    await page.evaluate(
-      ({ tabState, preloaded }) => {
-        localStorage.setItem('graphiql:tabState', tabState);
-        localStorage.setItem('churn-graphiql:preloaded', preloaded);
-      },
-      { tabState: JSON.stringify(state), preloaded: JSON.stringify(previous) },
-    );
-    await page.goto(`${gateway.url}/ui/graphiql`);
+    await openGraphiqlAsLeft(page, state, previous);
     await poll(queryEditor, 20_000).toContain('outsideTrainingRange');
     await page.locator('.graphiql-tab-button', { hasText: /^ModelInfo$/ }).click();
     await poll(queryEditor).toMatch(/#\smy\snotes/); // Monaco shows spaces as no-break spaces
@@ -1141,15 +1149,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const earlier = (query: string) => query.replace('{', '{\n  __typename');
     const previous = current.map((tab) => ({ ...tab, query: earlier(tab.query) }));
     const tabState = { ...((await read('graphiql:tabState')) as object), tabs: (await savedTabs()).map((tab) => ({ ...tab, query: earlier(tab.query) })) };
-    await page.goto(`${gateway.url}/ui`); // same origin, GraphiQL closed
-    await page.evaluate(
-      ({ state, preloaded }) => {
-        localStorage.setItem('graphiql:tabState', state);
-        localStorage.setItem('churn-graphiql:preloaded', preloaded);
-      },
-      { state: JSON.stringify(tabState), preloaded: JSON.stringify(previous) },
-    );
-    await page.goto(`${gateway.url}/ui/graphiql`);
+    await openGraphiqlAsLeft(page, tabState, previous);
     await poll(() => page.locator('.graphiql-tab-button').allTextContents(), 20_000).toEqual(['Predict', 'PredictBatch', 'ModelInfo', 'GroupReport']);
     await poll(async () => (await savedTabs()).map((tab) => tab.query)).toEqual(current.map((tab) => tab.query));
     await page.locator('.graphiql-tab-button', { hasText: /^GroupReport$/ }).click();
