@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Every temporary file of the run under one folder, removed at its end.
+    globalSetup: ['test/helpers/run-tmpdir.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

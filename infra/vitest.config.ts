@@ -12,6 +12,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // As the root's: every temporary file of the run (CDK writes a cdk.out… per synthesized app) under
+    // one folder, removed at its end.
+    globalSetup: ['../test/helpers/run-tmpdir.ts'],
     // CDK's template assertions as matchers, so that they count for requireAssertions below.
     setupFiles: ['test/template-matchers.ts'],
     // Test files share no mutable state; reusing loaded modules saves re-importing aws-cdk-lib per file.
