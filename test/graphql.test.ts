@@ -370,6 +370,16 @@ describe('operationName that picks no operation', () => {
     expect(await res.json()).toMatchObject({ detail: 'operationName must be a string, the name of the operation to run, or null', errors: [{ path: 'operationName', message: 'must be a string or null' }] });
   });
 
+  it('answers an empty operationName the same by GET, where Yoga reads it as left out', async () => {
+    const res = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query: 'query Q { modelInfo { name } }', operationName: '' }).toString()}`);
+    const body = (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+    expect({ status: res.status, data: body.data, errors: body.errors?.map((e) => [e.extensions?.code, e.message]) }).toEqual({
+      status: 400,
+      data: undefined,
+      errors: [['OPERATION_RESOLUTION_FAILURE', 'operationName is empty: leave it out, or name the operation; it has "Q"']],
+    });
+  });
+
   it('answers an empty operationName the same once the document is compiled', async () => {
     const query = 'query EmptyName { modelInfo { name } }';
     for (let i = 0; i < 2; i++) expect((await ask(query)).status).toBe(200); // learned, then run compiled

@@ -47,6 +47,20 @@ describe('GET /graphql', () => {
     expect(body.requestId).toBe(res.headers.get('x-request-id'));
   });
 
+  it.each([
+    ['variables', []],
+    ['variables', '{}'],
+    ['variables', 5],
+    ['extensions', 5],
+    ['extensions', ['persistedQuery']],
+  ])('refuses a POST whose %s is %j as a GET is refused, naming the member', async (name, value) => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: MODEL_INFO, [name]: value }) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await res.json()) as Problem;
+    expect([body.detail, body.errors]).toEqual([`the body's ${name} must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]]);
+  });
+
   it('refuses a GET without a query, pointing at GraphiQL', async () => {
     const res = await fetch(`${gw.url}/graphql`);
     expect(res.status).toBe(400);

@@ -41,7 +41,8 @@ builder.mutationType({
       `and ${grouped(MAX_DOCUMENT_CHARS)} characters (beyond: a 400 problem, below).`,
     '',
     'Some refusals come before GraphQL runs and are answered as application/problem+json ' +
-      '({ type, title, status, detail, requestId }, and errors [{ path, message }] when a field is at fault), not as GraphQL errors (no errors[], no extensions.code):',
+      '({ type, title, status, detail, requestId }, and errors [{ path, message }] when a field is at fault, its path one string such as "variables.c.customerId"), ' +
+      'not as GraphQL errors (no data, no extensions.code): tell them by that content-type, and read detail first (each message continues its path):',
     `- 400: a body that is not UTF-8, or a JSON object without a string query; an object that sends a field twice; a number such as 1e-400, ` +
       `which would read as 0; a document over ${grouped(MAX_DOCUMENT_CHARS)} characters; a variable with a string or field name over ` +
       `${grouped(maxStringChars)} characters, an object over ${maxObjectKeys} keys, or more than ${maxDepth} levels of nesting;`,
