@@ -238,7 +238,7 @@ beforeAll(async () => {
   await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runOf['movedThreshold'], key: 'threshold', value: 0.375, timestamp: Date.now() });
   // The packaged bundle in a run that logged another threshold rule and round count than its manifest states.
   await register('otherParams', packaged);
-  for (const [key, value] of [['threshold_rule', 'maximize recall'], ['n_rounds', '500'], ['max_depth', '2']] as const) {
+  for (const [key, value] of [['threshold_rule', 'maximize recall'], ['n_rounds', '500'], ['medium_from_fraction', '0.25'], ['max_depth', '2']] as const) {
     await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: runOf['otherParams'], key, value });
   }
   await champion(v.one);
@@ -506,14 +506,15 @@ describe('lineage', () => {
     expect(await servingVersion(gw)).toBe(v.one);
   });
 
-  it("a manifest whose threshold rule and tree count are not the ones its run logged as params: 422 naming each, since modelInfo would show the run's beside the manifest's", async () => {
+  it("a manifest whose threshold rule, tree count and MEDIUM band are not the ones its run logged as params: 422 naming each, since modelInfo would show the run's beside the manifest's", async () => {
     const gw = await championMovedUnder(v.otherParams);
     const message = await refusedOnReload(gw);
     const rule = (JSON.parse(Buffer.from((await readBundleFiles(BUNDLE_DIR))['manifest.json'] as Uint8Array).toString('utf8')) as { thresholdRule: string }).thresholdRule;
     expect(message).toContain(
       `disagrees with run ${runOf['otherParams']}, whose params and metrics modelInfo shows beside it: ` +
         `thresholdRule is ${JSON.stringify(rule)}, but the run logged param threshold_rule "maximize recall"; ` +
-        'explainer.trees is 462, but the run logged param n_rounds "500" (one tree per boosting round). The bundle is not the one the run trained and evaluated',
+        'explainer.trees is 462, but the run logged param n_rounds "500" (one tree per boosting round); ' +
+        'riskBands.mediumFrom is 0.1875, but the run logged param medium_from_fraction "0.25" of threshold 0.375 (0.09375). The bundle is not the one the run trained and evaluated',
     );
     expect(await servingVersion(gw)).toBe(v.one);
   });

@@ -75,6 +75,8 @@ describe('bundle checksums and consistency', () => {
       delete (m as Stated).metrics['threshold'];
       delete (m as Stated).params['threshold_rule'];
       delete (m as Stated).params['n_rounds'];
+      delete (m as Stated).params['medium_from_fraction'];
+      m['riskBands'] = { mediumFrom: 0.01, highFrom: m['threshold'] };
     });
     expect(verifyBundle(neither).manifest.threshold).toBe(0.375);
     expect(verifyBundle(withManifest((m) => ((m as Stated).params['n_rounds'] = '462.0'))).manifest.params['n_rounds']).toBe('462.0');
@@ -84,10 +86,14 @@ describe('bundle checksums and consistency', () => {
       (m as Stated).metrics['threshold'] = 0.5;
       (m as Stated).params['threshold_rule'] = 'another';
       (m as Stated).params['n_rounds'] = 'many';
+      m['riskBands'] = { mediumFrom: 0.01, highFrom: m['threshold'] };
     });
     expect(refusal(all)).toMatch(
-      /^manifest\.json in edited-bundle contradicts itself \(modelInfo would show both\): threshold is 0\.375, but metrics\.threshold is 0\.5; thresholdRule is "[^"]+", but params\.threshold_rule is "another"; explainer\.trees is 462, but params\.n_rounds is "many" \(one tree per boosting round\)$/,
+      /^manifest\.json in edited-bundle contradicts itself \(modelInfo would show both\): threshold is 0\.375, but metrics\.threshold is 0\.5; thresholdRule is "[^"]+", but params\.threshold_rule is "another"; explainer\.trees is 462, but params\.n_rounds is "many" \(one tree per boosting round\); riskBands\.mediumFrom is 0\.01, but params\.medium_from_fraction is "0\.5" of threshold 0\.375 \(0\.1875\)$/,
     );
+    // Training rounds mediumFrom to 6 decimals: within that, the two agree.
+    expect(verifyBundle(withManifest((m) => (m['riskBands'] = { mediumFrom: 0.1875004, highFrom: m['threshold'] }))).manifest.riskBands.mediumFrom).toBe(0.1875004);
+    expect(refusal(withManifest((m) => (m['riskBands'] = { mediumFrom: 0.18751, highFrom: m['threshold'] })))).toMatch(/riskBands\.mediumFrom is 0\.18751, but params\.medium_from_fraction is "0\.5"/);
   });
 
   it('refuses a threshold outside (0, 1): every customer would be churn, or none', () => {

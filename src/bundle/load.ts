@@ -140,8 +140,19 @@ export function statedApart(manifest: Manifest, beside: StatedBeside = inManifes
   if (manifest.explainer && rounds !== undefined && Number(rounds) !== manifest.explainer.trees) {
     apart.push(`explainer.trees is ${manifest.explainer.trees}, but ${beside.name('param', 'n_rounds')} ${JSON.stringify(rounds)} (one tree per boosting round)`);
   }
+  // Training writes mediumFrom = threshold × medium_from_fraction rounded to 6 decimals (train.py
+  // medium_from): an edited one moved every customer's riskLevel while modelInfo showed the fraction.
+  const fraction = beside.params['medium_from_fraction'];
+  if (fraction !== undefined && !(Math.abs(manifest.riskBands.mediumFrom - manifest.threshold * Number(fraction)) <= MEDIUM_FROM_ROUNDING)) {
+    apart.push(
+      `riskBands.mediumFrom is ${manifest.riskBands.mediumFrom}, but ${beside.name('param', 'medium_from_fraction')} ${JSON.stringify(fraction)} of threshold ${manifest.threshold} (${manifest.threshold * Number(fraction)})`,
+    );
+  }
   return apart;
 }
+
+/** How far training's rounding of mediumFrom to 6 decimals may put it from threshold × medium_from_fraction. */
+const MEDIUM_FROM_ROUNDING = 1e-6;
 
 /**
  * The largest parity.tolerance (|Δp|) a bundle may declare: training's own limit, TOLERANCE_MAX in
