@@ -137,6 +137,10 @@ describe('rolling back from a version that failed verification, then promoting i
       await waitFor('the notice about the version that failed verification', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded (MODEL_BUNDLE_INVALID`) === true);
       await sleep(600); // six more polls: each finds the same version and does not download and verify it again
       expect(await failedReloads()).toBe(1);
+      // The notice says so, and what to do once the bundle is fixed.
+      expect((await modelInfo(gw)).notice).toMatch(
+        /\(MODEL_BUNDLE_INVALID: [^]*\); polls do not try it again while the source names it: once it is fixed, name another version and then it again, or call reloadModel on each task; model version \S+ keeps serving\.$/,
+      );
 
       // Rolled back, the bundle fixed, the version promoted again: the poller loads it.
       await champion(v.one);

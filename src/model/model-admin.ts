@@ -480,7 +480,9 @@ export class ModelAdmin {
       // (Not after a deadline: its caller has its answer, and the calls would hold the reloads queued behind.)
       if (!signal.aborted && loaded !== null && loaded === servingIdentity) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && loaded !== servingIdentity) {
-        const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})`;
+        // What the operator does next: a fixed bundle under the same name is not looked at again (rejectedIdentity above).
+        const next = err instanceof BundleError ? '; polls do not try it again while the source names it: once it is fixed, name another version and then it again, or call reloadModel on each task' : '';
+        const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})${next}`;
         this.noteUnserved(key, what);
       }
       throw err;
