@@ -69,16 +69,17 @@ function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
     throw new HttpProblem(400, 'Bad Request', 'operationName must be a string, the name of the operation to run, or null', [{ path: 'operationName', message: 'must be a string or null' }]);
   }
   // As a GET's parameters are refused (checkRequestShape); Yoga answered a POST's with BAD_REQUEST in another shape.
-  for (const [name, value] of [['variables', variables], ['extensions', extensions]] as const) {
-    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-      throw new HttpProblem(400, 'Bad Request', `the body's ${name} must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]);
-    }
-  }
+  if (!objectOrAbsent(variables)) throw notAnObject('variables');
+  if (!objectOrAbsent(extensions)) throw notAnObject('extensions');
   if (extensions !== undefined) return null;
   // An empty operationName names no operation for Yoga (400); the compiled-document key would read it as none given.
   if (operationName === '') return null;
   return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
 }
+
+const objectOrAbsent = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value));
+const notAnObject = (name: 'variables' | 'extensions'): HttpProblem =>
+  new HttpProblem(400, 'Bad Request', `the body's ${name} must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]);
 
 /** Whether Yoga's answer reports errors; an answer that is not a JSON object counts as one. */
 function hasErrors(bytes: Buffer): boolean {
