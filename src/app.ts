@@ -348,7 +348,9 @@ export function createApp(deps: AppDeps): App {
     const status = res.writableFinished && state.abandoned !== 'client_closed' ? res.statusCode : CLIENT_CLOSED;
     metrics.requests.record(state.route, state.operation ?? '', status, seconds);
     if (state.scored && status >= 200 && status < 300) metrics.recordServed(state.scored);
-    if (state.route === 'health' || state.route === 'metrics') return;
+    // The load balancer's and a scraper's polls, answered: a line each would drown the others. A
+    // refused one (another method, an absolute-form /metrics) is logged as any refusal is.
+    if ((state.route === 'health' || state.route === 'metrics') && (method === 'GET' || method === 'HEAD') && (status < 400 || status === 503)) return;
     writeAccessLog({
       reqId: state.id,
       method,

@@ -185,7 +185,7 @@ export class GatewayMetrics {
   });
   readonly batchSize = new Histogram({
     name: 'gateway_batch_size',
-    help: 'Rows per prediction request',
+    help: 'Rows per scoring call answered with 2xx: a REST request, or each predict, predictBatch and UI offers field of a GraphQL request',
     buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000],
     registers: [this.registry],
   });

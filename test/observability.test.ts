@@ -147,6 +147,19 @@ describe('request ids and the access log', () => {
     expect(JSON.stringify(gw.logs)).not.toMatch(/ELECTRONIC_CHECK|Electronic check|29\.85/);
   });
 
+  it('logs no line for the polls of GET / and GET /metrics, and one for each refused request to those paths', async () => {
+    gw.logs.length = 0;
+    const send = (method: string, path: string, id: string) => fetch(`${gw.url}${path}`, { method, headers: { 'x-request-id': id } });
+    const polls = [await send('GET', '/', 'poll-health'), await send('HEAD', '/', 'poll-health-head'), await send('GET', '/metrics', 'poll-metrics')];
+    const refused = [await send('POST', '/', 'post-root'), await send('DELETE', '/metrics', 'delete-metrics')];
+    expect([...polls, ...refused].map((r) => r.status)).toEqual([200, 200, 200, 405, 405]);
+    await accessLogFlushed();
+    const lines = (id: string) => gw.logs.filter((l) => l['reqId'] === id && l['route'] !== undefined);
+    expect(['poll-health', 'poll-health-head', 'poll-metrics'].map((id) => lines(id).length)).toEqual([0, 0, 0]);
+    expect(lines('post-root')).toEqual([expect.objectContaining({ method: 'POST', route: 'health', status: 405 })]);
+    expect(lines('delete-metrics')).toEqual([expect.objectContaining({ method: 'DELETE', route: 'metrics', status: 405 })]);
+  });
+
   it("keeps the customer's id and values out of the logs on refused and failed requests too", async () => {
     gw.logs.length = 0;
     const id = 'cust-7731-private';

@@ -41,9 +41,9 @@ export const SINGLE_PREDICTION_LATENCY = Object.freeze({ namespace: 'ChurnGatewa
 /**
  * The access line (src/logger.ts accessLog; one JSON line per request, at info) of a prediction
  * request the product's single-prediction latency promise is about: `POST /predict` or GraphQL
- * (route), one customer (rows), answered 2xx (status). GraphQL answers a field's error with 200
- * too; a refused customer is answered before scoring, so it only lowers the tail. Batches, the
- * UI, modelInfo and refused REST requests are left out. The metric filter's pattern and the
+ * (route), one customer (rows), answered 2xx (status). The UI's form and GraphiQL's single
+ * predictions count (with their explanations: they are single predictions too); batches,
+ * modelInfo and refused customers (400 on both routes) are left out. The metric filter's pattern and the
  * saved queries about single predictions (saved-queries.ts) are both made from this.
  */
 export const SINGLE_PREDICTION_LINE = Object.freeze({

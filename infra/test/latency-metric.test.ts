@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +32,7 @@ const graphql = (query: string, variables: Record<string, unknown> = {}) => (url
   fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': id }, body: JSON.stringify({ query, variables }) });
 
 const PREDICT = 'mutation Predict($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
+const UI_PREDICT = ['predict.graphql', 'prediction-fields.graphql'].map((f) => readFileSync(`${REPO_ROOT}schema/operations/${f}`, 'utf8')).join('\n');
 const PREDICT_BATCH = 'mutation Batch($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
 
 const CASES: Record<string, Case> = {
@@ -41,6 +43,9 @@ const CASES: Record<string, Case> = {
   'REST batch of three': { single: false, status: 200, send: rest([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]) },
   'GraphQL predictBatch of three': { single: false, status: 200, send: graphql(PREDICT_BATCH, { cs: [GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER]}) },
   'REST customer refused (400)': { single: false, status: 400, send: rest({ ...LEGACY_PAYLOAD, tenure: -1 }) },
+  'GraphQL customer refused (400)': { single: false, status: 400, send: graphql(PREDICT, { c: { ...GRAPHQL_CUSTOMER, tenure: -1 } }) },
+  // What the /ui form sends: its prediction with explanation and training ranges is a single prediction too.
+  "the UI form's Predict": { single: true, status: 200, send: graphql(UI_PREDICT, { customer: GRAPHQL_CUSTOMER }) },
   'GraphQL modelInfo': { single: false, status: 200, send: graphql('{ modelInfo { version } }') },
   'unknown path (404)': { single: false, status: 404, send: (url, id) => fetch(`${url}/nowhere`, { headers: { 'x-request-id': id } }) },
 };
