@@ -112,6 +112,8 @@ export function createApp(deps: AppDeps): App {
   // in-flight response in a long-lived Set doubled the garbage collector's work (its helper
   // threads went from ~3% to ~6% of a core each at full REST load, throughput -10%).
   class Response extends ServerResponse {
+    /** The request this answers, once routed: handleClientError answers a request node's parser gave up on mid-body under it. */
+    requestState: RequestState | null = null;
     override writeHead(statusCode: number, statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
       if (draining && !this.headersSent) this.setHeader('connection', 'close');
       return typeof statusMessage === 'string' ? super.writeHead(statusCode, statusMessage, headers) : super.writeHead(statusCode, statusMessage);
@@ -371,6 +373,7 @@ export function createApp(deps: AppDeps): App {
   function handleRouted(req: IncomingMessage, res: ServerResponse, routeWith: typeof route): void {
     inFlight++;
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
+    if (res instanceof Response) res.requestState = state;
     state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
     // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
     // the caller: 503 when the gateway was too slow, 408 when the request itself never
@@ -509,6 +512,18 @@ export function createApp(deps: AppDeps): App {
     }
     answeredSockets.add(socket);
     const problem = clientErrorProblem(err, current !== undefined && current !== null);
+    // A request routed before its body broke off (a bad chunk size, node's request timeout): answered
+    // as that request, under its id, and logged and counted with the status it got, where a new id's
+    // answer on the socket left its own access line at 499 (the caller closed), blaming the caller.
+    // (Not a connection the caller ended mid-request, HPE_INVALID_EOF_STATE: that caller left, 499.)
+    const state = current instanceof Response && err.code !== 'HPE_INVALID_EOF_STATE' ? current.requestState : null;
+    if (current && state) {
+      if (problem.status === 408) state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: false, code: err.code }, 'request timed out');
+      else state.log.warn({ code: err.code, status: problem.status }, 'request refused: its body is not valid HTTP/1.1');
+      current.setHeader('connection', 'close');
+      sendProblem(current, problem, state.id);
+      return;
+    }
     const id = requestIdFrom(undefined); // the headers, if any, were not read
     log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
     writeProblemToSocket(socket, problem, id);

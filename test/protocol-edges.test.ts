@@ -652,7 +652,6 @@ describe("requests node's HTTP parser refuses", () => {
   const cases: [string, string, number, string, RegExp][] = [
     [`headers over node's ${maxHeaderSize} bytes`, `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(maxHeaderSize)}\r\n\r\n`, 431, 'HPE_HEADER_OVERFLOW', new RegExp(`^the request line and headers are over ${maxHeaderSize} bytes`)],
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400, 'HPE_INVALID_HEADER_TOKEN', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_HEADER_TOKEN\): Parse Error: /],
-    ['a chunked body with a bad chunk size', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'HPE_INVALID_CHUNK_SIZE', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_CHUNK_SIZE\)/],
   ];
   it.each(cases)("%s: a problem with a new request id (node's own answer was bare), logged at warn with node's code; the connection closes", async (_name, bytes, status, code, detail) => {
     // Read until the gateway closes the connection.
@@ -669,6 +668,27 @@ describe("requests node's HTTP parser refuses", () => {
     expect(line).toMatchObject({ level: 'warn', code, status, msg: 'request refused before routing' });
     // Node's code and nothing of the request's bytes.
     expect(JSON.stringify(line)).not.toContain('aaaa');
+  });
+
+  it.each([
+    ['/predict', 'rest_predict', '{"gender"'],
+    ['/graphql', 'graphql', '{"query"'],
+  ])('a chunked body on %s that breaks off with a bad chunk size is answered as its request: its id, its access line at 400 (not 499, as if the caller left)', async (path, route, start) => {
+    const id = `bad-chunk-${route}`;
+    const answer = await rawExchange(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: ${id}\r\nTransfer-Encoding: chunked\r\n\r\n${start.length.toString(16)}\r\n${start}\r\nzz\r\n`);
+    expect(answer.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
+    const { headers, body } = splitAnswer(answer);
+    expect(headers).toMatch(/^HTTP\/1\.1 400 /);
+    expect(headers).toContain(`\r\nx-request-id: ${id}\r\n`);
+    expect(headers).toContain('\r\nconnection: close\r\n');
+    expect(body).toMatchObject({ status: 400, requestId: id, detail: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(HPE_INVALID_CHUNK_SIZE\)/) as unknown });
+    const deadline = Date.now() + 2000;
+    while (!gw.logs.some((l) => l['reqId'] === id && l['route'] !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gw.logs.filter((l) => l['reqId'] === id).map((l) => [l['level'], l['msg'], l['status']])).toEqual([
+      ['warn', 'request refused: its body is not valid HTTP/1.1', 400],
+      ['info', 'request', 400],
+    ]);
+    expect(gw.logs.find((l) => l['reqId'] === id && l['route'] !== undefined)).toMatchObject({ route, status: 400 });
   });
 
   it('an HTTP/1.1 request without Host is refused with a problem carrying its request id, and the connection closes', async () => {
