@@ -7,10 +7,10 @@ trained on even if the file is replaced while it runs). A quoted field may
 hold a newline, so a record can span several lines and its line is not its index + 2: the lines
 are counted by the reader, not derived. Nothing is coerced, padded or dropped except blank
 lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
-UTF-8"). Raises `UnreadableCsvError` for a file that is empty, that starts with that mark twice,
-that is not UTF-8 (naming the first cell with a byte that is not, its column, row and line, e.g.
-a Windows-1252 export) or that the csv module cannot parse (naming the header or the data row
-it was reading).
+UTF-8"). Raises `UnreadableCsvError` for a file that cannot be read (naming the OS's reason), that
+is empty, that starts with that mark twice, that is not UTF-8 (naming the first cell with a byte
+that is not, its column, row and line, e.g. a Windows-1252 export) or that the csv module cannot
+parse (naming the header or the data row it was reading).
 """
 from __future__ import annotations
 
@@ -90,7 +90,10 @@ def _quote_hint(err: csv.Error) -> str:
 
 def read_csv_file(path: Path) -> CsvFile:
     """Parse `path` with the csv module (RFC 4180 quoting; a UTF-8 byte order mark is ignored)."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as err:  # checked readable before, then deleted, or a read the device refuses (EIO)
+        raise UnreadableCsvError(f"cannot read {path}: {err.strerror or err}") from err
     if not raw:
         raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: the file is empty")
     if raw.startswith(b"PK\x03\x04"):

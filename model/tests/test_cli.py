@@ -136,6 +136,19 @@ def test_an_unreadable_data_file_is_a_usage_error_not_a_traceback(
     assert "[1/" not in out  # nothing started
 
 
+def test_data_that_opens_but_cannot_be_read_is_one_line_and_starts_no_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """/proc/self/mem passes the open check and its read fails (EIO): a traceback from read_bytes before."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert cli.main(["--data", "/proc/self/mem", "--out", str(tmp_path / "out"), "--tracking-uri", uri]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-2:] == ["error: data validation failed with 1 problem(s):",
+                                     f"  - cannot read /proc/{os.getpid()}/mem: Input/output error"]  # resolved
+    assert "Traceback" not in err
+    client = MlflowClient(tracking_uri=uri)
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+
+
 @pytest.mark.parametrize("option", ["--experiment", "--registered-model", "--tracking-uri"])
 def test_an_empty_option_is_a_usage_error_not_the_default(
         option: str, tmp_path: Path, small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -182,6 +182,18 @@ def test_unreadable_files_fail_validation_with_a_message(tmp_path: Path, text: s
         load_dataset(write_text(tmp_path, text, encoding))
 
 
+def test_a_file_that_cannot_be_read_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    """The CLI checks the file opens, but the read can still fail: a device refusing it (/proc/self/mem
+    opens, and reading its first page is EIO), or the file deleted between the check and the read."""
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(Path("/proc/self/mem"))
+    assert err.value.problems == ["cannot read /proc/self/mem: Input/output error"]
+    gone = tmp_path / "gone.csv"
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(gone)
+    assert err.value.problems == [f"cannot read {gone}: No such file or directory"]
+
+
 @pytest.mark.parametrize("churners", [0, 1, 49])
 def test_too_few_of_a_class_is_refused_before_training(tmp_path: Path, churners: int) -> None:
     frame = good_frame()
