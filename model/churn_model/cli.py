@@ -25,7 +25,7 @@ NOTHING_DONE = ("nothing was read, trained, logged or registered, no MLflow run 
 try:
     from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR
     from churn_model.data import DataValidationError
-    from churn_model.entry import data_file, os_error_text, training_config, usage_error, writable_folder
+    from churn_model.entry import data_file, os_error_text, path_error, training_config, usage_error, writable_folder
     from churn_model.entry import resolve_path as resolve_path
     from churn_model.explain import ExplainerError
     from churn_model.export import ParityError
@@ -74,7 +74,11 @@ def check_out_dir(out_dir: Path) -> None:
     a bad `--out` found only then would cost a whole run and leave a registered version with no
     bundle. Folders made for the check are removed again, so a run that writes no bundle (bad
     data, not champion) leaves nothing behind."""
-    if out_dir.exists() and not out_dir.is_dir():
+    try:
+        is_file = out_dir.exists() and not out_dir.is_dir()
+    except OSError as err:  # a folder on the way that may not be searched, a name too long
+        raise path_error("--out", str(out_dir), err) from err
+    if is_file:
         raise usage_error(f"--out must be a directory: {out_dir} is a file")
     try:
         writable_folder(out_dir)
@@ -148,9 +152,9 @@ def _quiet_destructors() -> None:
 def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     check_options(args)
-    config_path = resolve_path(args.config)
+    config_path = resolve_path(args.config, "--config")
     cfg = training_config(config_path)
-    out_dir = resolve_path(args.out)
+    out_dir = resolve_path(args.out, "--out")
     check_out_dir(out_dir)
     opts = PipelineOptions(
         data_path=data_path(args), out_dir=out_dir,

@@ -1,7 +1,8 @@
 """What every command-line entry point (`cli`, `tuning`, `candidates`, `split_study`, `group_report`) checks
 before any work, each failure one line on stderr naming the file and why, never a traceback.
 
-Returns: `resolve_path` (relative paths against the cwd, then the repo root), `data_file` (the
+Returns: `resolve_path` (relative paths against the cwd, then the repo root; `path_error` the usage
+error for a path the OS will not look up), `data_file` (the
 training CSV: exists, is a file, can be opened), `training_config` (the parsed config),
 `dataset` (the validated data), `output_file` (a file the tool will write at the end; `writable_folder` the check under it),
 `whole_number` (an argparse type);
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import os
 import sys
 import tempfile
 import tomllib
@@ -28,21 +31,43 @@ def usage_error(message: str) -> SystemExit:
     return SystemExit(2)
 
 
-def resolve_path(raw: str) -> Path:
-    """Absolute paths as given; relative ones against the cwd, else against the repo root."""
-    path = Path(raw).expanduser()
-    if path.is_absolute() or path.exists():
-        return path.resolve()
-    from_root = REPO_ROOT / path
-    return from_root.resolve() if from_root.exists() else path.resolve()
+def path_error(what: str, raw: str, err: OSError | RuntimeError) -> SystemExit:
+    """The usage error for a path the OS will not look up (a folder on the way that may not be
+    searched, a name too long, a symbolic link loop): one line naming it and the OS's reason."""
+    if isinstance(err, RuntimeError) and isinstance(err.__context__, OSError) and err.__context__.errno == errno.ELOOP:
+        err = err.__context__  # Path.resolve (3.11) turns ELOOP into RuntimeError("Symlink loop from '<path>'")
+    if isinstance(err, OSError):
+        reason = f"{err.strerror or os.strerror(err.errno or 0)}"
+        if err.filename and str(err.filename) not in (raw, os.path.abspath(os.path.expanduser(raw))):
+            reason += f" ({err.filename})"  # a folder on the way, or a link it goes through
+    else:  # expanduser: "Could not determine home directory."
+        reason = str(err)
+    return usage_error(f"cannot use {what} {raw}: {reason}")
+
+
+def resolve_path(raw: str, what: str) -> Path:
+    """Absolute paths as given; relative ones against the cwd, else against the repo root. A path
+    the OS refuses to look up is a usage error naming `what` it is (`--out`, the training data)."""
+    try:
+        path = Path(raw).expanduser()
+        if path.is_absolute() or path.exists():
+            return path.resolve()
+        from_root = REPO_ROOT / path
+        return from_root.resolve() if from_root.exists() else path.resolve()
+    except (OSError, RuntimeError) as err:
+        raise path_error(what, raw, err) from err
 
 
 def data_file(raw: str) -> Path:
     """The training CSV `raw` names, resolved; a usage error unless it is a file this process can open."""
-    path = resolve_path(raw)
-    if path.is_dir():
+    path = resolve_path(raw, "the training data")
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as err:  # is_dir/is_file return False only for a path that is not there
+        raise path_error("the training data", raw, err) from err
+    if is_dir:
         raise usage_error(f"training data {path} is a directory, not a CSV file")
-    if not path.is_file():
+    if not is_file:
         raise usage_error(f"training data not found: {raw} (resolved to {path})")
     try:  # before anything is asked or logged: a file we may not read is a setting to fix
         with path.open("rb"):
@@ -93,10 +118,14 @@ def os_error_text(err: OSError, subject: Path) -> str:
 def output_file(raw: str, option: str) -> Path:
     """`raw` resolved against the cwd; a usage error unless a file can be written there. Checked
     before the work whose result it receives, so a bad path does not cost the whole run."""
-    path = Path(raw).expanduser().resolve()
-    if path.is_dir():
+    try:
+        path = Path(raw).expanduser().resolve()
+        is_dir, parent_is_file = path.is_dir(), path.parent.exists() and not path.parent.is_dir()
+    except (OSError, RuntimeError) as err:
+        raise path_error(option, raw, err) from err
+    if is_dir:
         raise usage_error(f"{option} {path} is a directory: name the file to write")
-    if path.parent.exists() and not path.parent.is_dir():  # mkdir would say "File exists"
+    if parent_is_file:  # mkdir would say "File exists"
         raise usage_error(f"cannot write {option} {path}: {path.parent} is a file, not a folder")
     try:
         writable_folder(path.parent)

@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", help=f"report JSON (default: the bundle's {GROUP_REPORT_FILE}, "
                                        f"model/bundle/{GROUP_REPORT_FILE} for the default bundle)")
     args = parser.parse_args(argv)
-    folder = entry.resolve_path(args.bundle)
+    folder = entry.resolve_path(args.bundle, "--bundle")
     if not (folder / MANIFEST_FILE).is_file():
         raise entry.usage_error(f"--bundle {folder} has no {MANIFEST_FILE}: name a model bundle folder")
     out = entry.output_file(args.out or str(folder / GROUP_REPORT_FILE), "--out")

@@ -37,7 +37,7 @@ def test_churn_data_is_the_fallback(monkeypatch: pytest.MonkeyPatch, small_csv: 
 
 def test_relative_paths_fall_back_to_the_repo_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    assert cli.resolve_path("model/config.toml") == (REPO_ROOT / "model" / "config.toml").resolve()
+    assert cli.resolve_path("model/config.toml", "--config") == (REPO_ROOT / "model" / "config.toml").resolve()
 
 
 @pytest.mark.parametrize("content", [None, "not = [toml", "[split]\ntest_size = 0.2\n"])
@@ -134,6 +134,44 @@ def test_an_unreadable_data_file_is_a_usage_error_not_a_traceback(
     assert code == 2
     assert err == f"error: cannot read the training data {locked}: Permission denied\n"
     assert "[1/" not in out  # nothing started
+
+
+@pytest.mark.parametrize(("option", "kind"), [
+    (option, kind) for option in ("--data", "--out", "--config")
+    for kind in ("symbolic link loop", "name too long", "folder not searchable")
+    if (option, kind) != ("--config", "folder not searchable")])  # the config is opened, not looked up (above)
+def test_a_path_the_os_will_not_look_up_is_a_usage_error_not_a_traceback(
+        option: str, kind: str, tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """exists()/is_dir()/resolve() raise for these (RuntimeError for a loop in Python 3.11): they were
+    tracebacks. A folder that may not be searched is simulated (root searches any folder): os.stat
+    refuses what is under it, as the kernel does for another user."""
+    if kind == "symbolic link loop":
+        path, reason = tmp_path / "loop", "Too many levels of symbolic links"
+        path.symlink_to(path)
+    elif kind == "name too long":
+        path, reason = tmp_path / ("a" * 300), "File name too long"  # NAME_MAX is 255
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        path, reason = locked / "x", "Permission denied"
+        real_stat = os.stat
+
+        def refusing_stat(target: Any, *args: Any, **kwargs: Any) -> Any:
+            if Path(os.fspath(target)).parent == locked:
+                raise PermissionError(13, "Permission denied", os.fspath(target))
+            return real_stat(target, *args, **kwargs)
+        monkeypatch.setattr(os, "stat", refusing_stat)
+    options = {"--data": str(small_csv), "--out": str(tmp_path / "out"), option: str(path)}
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, out, err, _ = run_cli([*(part for pair in options.items() for part in pair), "--tracking-uri", uri], capsys)
+    assert code == 2
+    what = {"--data": "the training data", "--out": "--out", "--config": "--config"}[option]
+    if option == "--config" and kind == "name too long":  # not looked up before it is opened
+        assert err == f"error: cannot use the config {path}: OSError: [Errno 36] {reason}: '{path}'\n"
+    else:
+        assert err == f"error: cannot use {what} {path}: {reason}\n"
+    assert "[1/" not in out and not (tmp_path / "out").exists()
 
 
 def test_data_that_opens_but_cannot_be_read_is_one_line_and_starts_no_run(

@@ -102,3 +102,19 @@ def test_split_study_checks_out_before_the_study(small_csv: Path, tmp_path: Path
     new = tmp_path / "new" / "deeper" / "study.json"
     assert entry.output_file(str(new), "--out") == new
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # the check leaves nothing behind
+
+
+def test_a_path_the_os_will_not_look_up_is_a_usage_error(tool: Main, small_csv: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A symbolic link loop (RuntimeError from Path.resolve in Python 3.11) and a name past NAME_MAX
+    (OSError from is_dir) were tracebacks, as --data and (split_study) --out."""
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    long_name = tmp_path / ("a" * 300)
+    assert run(tool, ["--data", str(loop)], capsys, tmp_path) == (
+        2, "", f"error: cannot use the training data {loop}: Too many levels of symbolic links\n")
+    assert run(tool, ["--data", str(long_name)], capsys, tmp_path) == (
+        2, "", f"error: cannot use the training data {long_name}: File name too long\n")
+    if tool is split_study.main:
+        assert run(tool, ["--data", str(small_csv), "--out", str(loop / "study.json")], capsys) == (
+            2, "", f"error: cannot use --out {loop / 'study.json'}: Too many levels of symbolic links\n")
