@@ -3,7 +3,7 @@ before any work, each failure one line on stderr naming the file and why, never 
 
 Returns: `resolve_path` (relative paths against the cwd, then the repo root; `path_error` the usage
 error for a path the OS will not look up), `data_file` (the
-training CSV: exists, is a file, can be opened), `training_config` (the parsed config),
+training CSV: exists, is a regular file, can be opened), `training_config` (the parsed config),
 `dataset` (the validated data), `output_file` (a file the tool will write at the end; `writable_folder` the check under it),
 `whole_number` (an argparse type);
 `usage_error` builds the exit-2 SystemExit they raise. Invalid data is exit 1, as in a
@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import errno
 import os
+import stat
 import sys
 import tempfile
 import tomllib
@@ -51,24 +52,42 @@ def resolve_path(raw: str, what: str) -> Path:
     try:
         path = Path(raw).expanduser()
         if path.is_absolute() or path.exists():
-            return path.resolve()
+            return _resolved(path)
         from_root = REPO_ROOT / path
-        return from_root.resolve() if from_root.exists() else path.resolve()
+        return _resolved(from_root) if from_root.exists() else path.resolve()
     except (OSError, RuntimeError) as err:
         raise path_error(what, raw, err) from err
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with its links followed; made absolute only where following them names nothing while the
+    path itself is there (/dev/fd/63 from `<(…)`, /dev/stdin: links to 'pipe:[…]', not to a path)."""
+    resolved = path.resolve()
+    return resolved if resolved.exists() or not path.exists() else path.absolute()
+
+
+# What a path that is neither a folder nor a regular file is (`stat` mode tests), for the message.
+_NOT_REGULAR = ((stat.S_ISFIFO, "a pipe (FIFO, as <(…) process substitution and mkfifo make)"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def data_file(raw: str) -> Path:
     """The training CSV `raw` names, resolved; a usage error unless it is a file this process can open."""
     path = resolve_path(raw, "the training data")
     try:
-        is_dir, is_file = path.is_dir(), path.is_file()
-    except OSError as err:  # is_dir/is_file return False only for a path that is not there
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise usage_error(f"training data not found: {raw} (resolved to {path})") from None
+    except OSError as err:  # a folder on the way that may not be searched, a name too long, a path under a file
         raise path_error("the training data", raw, err) from err
-    if is_dir:
+    if stat.S_ISDIR(mode):
         raise usage_error(f"training data {path} is a directory, not a CSV file")
-    if not is_file:
-        raise usage_error(f"training data not found: {raw} (resolved to {path})")
+    if not stat.S_ISREG(mode):
+        # Refused, not read: a FIFO nobody writes to would block the open below without a word, and
+        # the run records the data's path, which names no data for a pipe or a device.
+        kind = next((what for test, what in _NOT_REGULAR if test(mode)), "another kind of file")
+        raise usage_error(f"training data {raw} is not a regular file but {kind}: training reads the CSV from a "
+                          f"file (the run records its path and checksum); save the data to a file and pass that")
     try:  # before anything is asked or logged: a file we may not read is a setting to fix
         with path.open("rb"):
             pass

@@ -114,6 +114,32 @@ def test_a_directory_as_data_is_named_as_such(tmp_path: Path, capsys: pytest.Cap
     assert err == f"error: training data {folder} is a directory, not a CSV file\n"
 
 
+@pytest.mark.parametrize("kind", ["fifo", "process substitution", "device"])
+def test_data_that_is_not_a_regular_file_is_named_as_such(
+        kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """They exist: "not found" sent the operator looking for a missing file (/dev/fd/63 from <(…) resolved to
+    /proc/<pid>/fd/pipe:[…], which is no path). Refused without being opened: a FIFO nobody writes to blocks it."""
+    if kind == "fifo":
+        data = str(tmp_path / "data.csv")
+        os.mkfifo(data)
+    elif kind == "process substitution":
+        read_end, write_end = os.pipe()  # as bash hands `<(…)` to the command it runs
+        data = f"/dev/fd/{read_end}"
+    else:
+        data = "/dev/null"
+    try:
+        code, out, err, _ = run_cli(["--data", data, "--out", str(tmp_path / "out")], capsys)
+    finally:
+        if kind == "process substitution":
+            os.close(read_end)
+            os.close(write_end)
+    what = "a character device" if kind == "device" else "a pipe (FIFO, as <(…) process substitution and mkfifo make)"
+    assert code == 2
+    assert err == (f"error: training data {data} is not a regular file but {what}: training reads the CSV from a file "
+                   "(the run records its path and checksum); save the data to a file and pass that\n")
+    assert "[1/" not in out
+
+
 def test_an_unreadable_data_file_is_a_usage_error_not_a_traceback(
         tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A file the user may not read (mode 000, another owner) is found before anything else runs.
@@ -167,10 +193,7 @@ def test_a_path_the_os_will_not_look_up_is_a_usage_error_not_a_traceback(
     code, out, err, _ = run_cli([*(part for pair in options.items() for part in pair), "--tracking-uri", uri], capsys)
     assert code == 2
     what = {"--data": "the training data", "--out": "--out", "--config": "--config"}[option]
-    if option == "--config" and kind == "name too long":  # not looked up before it is opened
-        assert err == f"error: cannot use the config {path}: OSError: [Errno 36] {reason}: '{path}'\n"
-    else:
-        assert err == f"error: cannot use {what} {path}: {reason}\n"
+    assert err == f"error: cannot use {what} {path}: {reason}\n"
     assert "[1/" not in out and not (tmp_path / "out").exists()
 
 
