@@ -1,8 +1,8 @@
 """Command line entry point: `python -m churn_model.cli --data <csv>` (see scripts/train.sh).
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
-path that is a directory or cannot be read, an empty option, --force-champion with
---no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
+path that is a directory, not a regular file or cannot be read, a path the OS will not look up, an
+empty option, --force-champion with --no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
 MLflow experiment, an MLflow artifact store that cannot be written, [split] settings the data
 cannot be split by, a champion whose MLflow run is gone; all found before
 training), 1 for invalid data, a failed ONNX parity check, a bundle that could not be
@@ -95,9 +95,11 @@ def data_path(args: argparse.Namespace) -> Path:
 
 def check_options(args: argparse.Namespace) -> None:
     """Usage errors for options that would otherwise be dropped without a word."""
-    for name in ("experiment", "registered_model", "tracking_uri"):
+    for name in ("data", "out", "config", "experiment", "registered_model", "tracking_uri"):
         value = getattr(args, name)
-        if value is not None and not value.strip():  # `x or default` would quietly take the default
+        # `x or default` would quietly take the default (--data '' took $CHURN_DATA), and an empty path
+        # is the current folder (--out '' wrote the bundle there)
+        if value is not None and not value.strip():
             raise usage_error(f"--{name.replace('_', '-')} is empty; leave it out to use the default")
     if args.force_champion and args.no_register:
         raise usage_error("--force-champion moves the champion alias to the registered version, "

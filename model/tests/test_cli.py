@@ -210,14 +210,25 @@ def test_data_that_opens_but_cannot_be_read_is_one_line_and_starts_no_run(
     assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
 
 
-@pytest.mark.parametrize("option", ["--experiment", "--registered-model", "--tracking-uri"])
+@pytest.mark.parametrize("option", ["--data", "--out", "--config", "--experiment", "--registered-model", "--tracking-uri"])
+@pytest.mark.parametrize("value", ["", " "], ids=["empty", "blank"])
 def test_an_empty_option_is_a_usage_error_not_the_default(
-        option: str, tmp_path: Path, small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`--experiment ""` (an unset shell variable) used to log to the config's experiment without a word."""
-    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), option, " "], capsys)
+        option: str, value: str, tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--experiment ""` (an unset shell variable) used to log to the config's experiment without a word;
+    `--data ""` took $CHURN_DATA, `--config ""` the default config and `--out ""` the current folder (the
+    bundle was written there)."""
+    monkeypatch.setenv("CHURN_DATA", str(small_csv))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    options = {"--data": str(small_csv), "--out": str(tmp_path / "out"),
+               "--tracking-uri": f"sqlite:///{tmp_path / 'mlflow.db'}", option: value}
+    code, out, err, _ = run_cli([part for pair in options.items() for part in pair], capsys)
     assert code == 2
     assert err == f"error: {option} is empty; leave it out to use the default\n"
     assert "[1/" not in out  # nothing started
+    assert list(cwd.iterdir()) == [] and not (tmp_path / "out").exists()
 
 
 def test_force_champion_with_no_register_is_a_usage_error(
