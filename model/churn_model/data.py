@@ -14,7 +14,8 @@ line, and its per-row lines are cut to a few when they would not all fit (`probl
 
 Blank TotalCharges: the cell is a single space for the 11 tenure-0 customers, who have not
 been billed yet. That is accepted only when tenure == 0 and becomes None (the feature spec
-maps it to 0 with `nullAs`); a blank with tenure > 0 is an error.
+maps it to 0 with `nullAs`); a blank with tenure > 0 is an error, and so is a file where every
+TotalCharges is blank.
 """
 from __future__ import annotations
 
@@ -244,6 +245,13 @@ def find_problems(table: CsvFile) -> list[Problem]:
                 problems.append(Problem(
                     f"column {schema.TARGET_COLUMN!r}: {counts[label]} row(s) are {label!r}; at least "
                     f"{schema.MIN_CLASS_ROWS} of each class are needed to split, early-stop and cross-validate"))
+        for col in sorted(schema.NULLABLE_COLUMNS):
+            # Only unbilled customers: the model would learn nothing from the column, and the feature
+            # spec's observed range (the gateway's bounds for it) would have no value to come from.
+            if all(r[table.header.index(col)] == BLANK_TOTAL for r in table.records):
+                problems.append(Problem(
+                    f"column {col!r}: all {len(table.records):,} rows are blank (unbilled tenure-0 customers); at least "
+                    f"one billed customer's {col} is needed to learn from it and to set its observed range"))
     return problems
 
 

@@ -203,6 +203,17 @@ def test_too_few_of_a_class_is_refused_before_training(tmp_path: Path, churners:
         load_dataset(write_csv(frame, tmp_path / "few.csv"))
 
 
+def test_a_file_of_unbilled_customers_only_is_refused_before_training(tmp_path: Path) -> None:
+    """Each blank TotalCharges is valid (tenure 0), but with no billed one the feature spec's observed
+    range had no value: min([]) crashed training after the MLflow run had started."""
+    frame = good_frame().assign(tenure="0", TotalCharges=" ")
+    assert only_problem(write_csv(frame, tmp_path / "unbilled.csv")) == (
+        "column 'TotalCharges': all 300 rows are blank (unbilled tenure-0 customers); at least one billed "
+        "customer's TotalCharges is needed to learn from it and to set its observed range")
+    frame.loc[7, ["tenure", "TotalCharges"]] = ["1", "20.5"]
+    assert len(load_dataset(write_csv(frame, tmp_path / "one-billed.csv")).records) == 300
+
+
 def test_long_digit_runs_in_tenure_are_read_without_a_crash(tmp_path: Path) -> None:
     """int() refuses strings over 4,300 digits (ValueError, a traceback before): a blank total
     beside such a tenure is named, and leading zeros are still the number they spell."""
