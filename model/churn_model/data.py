@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,9 +176,38 @@ def _cell_problems(row: dict[str, str], where: str) -> list[Problem]:
             out.append(_problem(col, where, v, f"is above {schema.MAX_CHARGE:g} (float32, the model's input type)"))
     if row[schema.TARGET_COLUMN] not in schema.YES_NO:
         out.append(_problem(schema.TARGET_COLUMN, where, row[schema.TARGET_COLUMN], "is not one of ['No', 'Yes']"))
-    if row[schema.ID_COLUMN].strip() == "":
-        out.append(_problem(schema.ID_COLUMN, where, row[schema.ID_COLUMN], "is empty"))
+    out += _id_problems(row[schema.ID_COLUMN], where)
     return out
+
+
+def _id_problems(cid: str, where: str) -> list[Problem]:
+    """customerID: not empty, no whitespace around it and no control character in it, as no other
+    column's value has (they are refused there by their domains): `'5575-GNVDE '` beside
+    `'5575-GNVDE'` passed as a second customer, since uniqueness compares the text as it is."""
+    if cid.strip() == "":
+        return [_problem(schema.ID_COLUMN, where, cid, "is empty")]
+    if cid != cid.strip():
+        return [_problem(schema.ID_COLUMN, where, cid, "has whitespace around it, which would make it another "
+                                                       "customer than the same id without; remove it",
+                         kind="has whitespace around it")]
+    if (control := next((ch for ch in cid if unicodedata.category(ch) == "Cc"), None)) is not None:
+        return [_problem(schema.ID_COLUMN, where, cid, f"holds a control character (U+{ord(control):04X})",
+                         kind="holds a control character")]
+    return []
+
+
+def _duplicate_id_problem(cid: str, where: str, seen: dict[str, tuple[str, str]]) -> Problem | None:
+    """The row's id compared with every earlier row's, ignoring case: '5575-gnvde' is taken for the
+    same customer as '5575-GNVDE' (every id in the data set is upper case, and all 7,043 are unique
+    case-folded), not for a second one, so the same customer cannot be in both the training part and
+    the test split under two spellings."""
+    key = cid.casefold()
+    if key not in seen:
+        seen[key] = (where, cid)
+        return None
+    first, written = seen[key]
+    why = f"duplicates {first}" + ("" if written == cid else f"'s {written!r} but for case (ids are compared ignoring case)")
+    return _problem(schema.ID_COLUMN, where, cid, why, kind="an earlier row also has")
 
 
 def _cross_field_problems(row: dict[str, str], where: str) -> list[Problem]:
@@ -217,7 +247,7 @@ def find_problems(table: CsvFile) -> list[Problem]:
         return problems
     if not table.records:
         return [Problem("the file has no data rows")]
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}  # case-folded id -> the first row with it and how it was written
     for n, (fields, lines) in enumerate(zip(table.records, table.lines, strict=True), start=1):
         where = _row_label(n, lines)
         if shape := _field_count_problem(fields, len(table.header), where):
@@ -233,11 +263,8 @@ def find_problems(table: CsvFile) -> list[Problem]:
             continue
         row = dict(zip(table.header, fields, strict=True))
         problems += _cell_problems(row, where) + _cross_field_problems(row, where)
-        cid = row[schema.ID_COLUMN]
-        if cid in seen:
-            problems.append(_problem(schema.ID_COLUMN, where, cid, f"duplicates {seen[cid]}",
-                                     kind="an earlier row also has"))
-        seen.setdefault(cid, where)
+        if duplicate := _duplicate_id_problem(row[schema.ID_COLUMN], where, seen):
+            problems.append(duplicate)
     if not problems:
         counts = Counter(r[table.header.index(schema.TARGET_COLUMN)] for r in table.records)
         for label in schema.YES_NO:

@@ -101,6 +101,35 @@ def test_duplicate_customer_id(tmp_path: Path) -> None:
     assert "duplicates data row 1" in errors_for(tmp_path, mutate)
 
 
+@pytest.mark.parametrize(("value", "why"), [
+    ("ID-2 ", "has whitespace around it, which would make it another customer than the same id without; remove it"),
+    ("\tID-2", "has whitespace around it, which would make it another customer than the same id without; remove it"),
+    ("ID\x002", "holds a control character (U+0000)"),
+    ("ID-2\r\nnext", "holds a control character (U+000D)"),
+    ("ID-\x1b[2J", "holds a control character (U+001B)"),
+])
+def test_a_customer_id_with_whitespace_around_or_a_control_character_is_refused(
+        tmp_path: Path, value: str, why: str) -> None:
+    """'5575-GNVDE ' beside '5575-GNVDE' passed as two customers: emptiness was tested on the stripped
+    id and uniqueness on the text as written. Every other column refuses spaces around a value."""
+    message = errors_for(tmp_path, set_cell(2, "customerID", value))
+    lines = "CSV lines 3-4" if "\n" in value else "CSV line 3"
+    assert f"column 'customerID', data row 2 ({lines}): value {value!r} {why}" in message
+    assert message.startswith("data validation failed with 1 problem(s)")
+
+
+def test_customer_ids_differing_only_in_case_are_the_same_customer(tmp_path: Path) -> None:
+    """Every id in the data set is upper case and all 7,043 are unique case-folded: '7590-vhveg' beside
+    '7590-VHVEG' is taken for the same customer twice, which the split could put on both sides."""
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[9, "customerID"] = str(frame.loc[0, "customerID"]).lower()
+        return frame
+    first = str(good_frame().loc[0, "customerID"])
+    assert first != first.lower()
+    assert (f"column 'customerID', data row 10 (CSV line 11): value {first.lower()!r} duplicates data row 1 (CSV "
+            f"line 2)'s {first!r} but for case (ids are compared ignoring case)") in errors_for(tmp_path, mutate)
+
+
 def test_all_problems_are_collected(tmp_path: Path) -> None:
     def mutate(frame: pd.DataFrame) -> pd.DataFrame:
         frame.loc[4, "gender"] = "F"
@@ -134,14 +163,17 @@ def test_rows_after_a_quoted_newline_are_named_by_their_physical_line(tmp_path: 
     """A quoted field holding newlines makes its row span several lines: every later row is
     further down the file than row + 1, and the message must send the reader to the right line."""
     frame = good_frame()
-    frame.loc[1, "customerID"] = "ID-2\nsecond line\nthird line"  # valid: an id is any non-empty text
+    frame.loc[1, "PaymentMethod"] = "Electronic\ncheck\nthird line"
     frame.loc[9, "tenure"] = "abc"
     path = write_csv(frame, tmp_path / "multiline.csv")
     line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1) if ",abc," in text)
     assert line == 13  # header, row 1, row 2 on lines 3-5, then rows 3-10 on lines 6-13
     with pytest.raises(DataValidationError) as err:
         load_dataset(path)
-    assert err.value.problems == [f"column 'tenure', data row 10 (CSV line {line}): value 'abc' is not a non-negative integer"]
+    assert err.value.problems[1:] == [
+        f"column 'tenure', data row 10 (CSV line {line}): value 'abc' is not a non-negative integer"]
+    assert err.value.problems[0].startswith("column 'PaymentMethod', data row 2 (CSV lines 3-5): value "
+                                            "'Electronic\\ncheck\\nthird line' is not one of")
 
 
 @pytest.mark.parametrize(("edit", "found"), [
