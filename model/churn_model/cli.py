@@ -2,14 +2,15 @@
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
 path that is a directory, not a regular file or cannot be read, a path the OS will not look up, an
-empty option, --force-champion with --no-register, an unusable config or config value, `--out` or MLflow tracking store, a deleted
-MLflow experiment, an MLflow artifact store that cannot be written, [split] settings the data
-cannot be split by, a champion whose MLflow run is gone; all found before
-training), 1 for invalid data, a failed ONNX parity check, a bundle that could not be
-written after all (the champion alias is then left where it was, or moved back) or MLflow
-failing mid-run (the one line says what was logged and registered, whether the bundle was
-written and where the alias points); 130 for Ctrl-C (one line: during which step, which MLflow run, and
-what was and was not logged, registered, moved and written).
+empty option, --force-champion with --no-register, an unusable config or config value, `--out` or
+MLflow tracking store, a deleted MLflow experiment, an MLflow artifact store that cannot be
+written, [split] settings the data cannot be split by, a champion whose MLflow run is gone; all
+found before training), 1 for invalid data, a model that finds no churner (validation F1 0), a
+failed ONNX parity check, a bundle that could not be written after all (the champion alias is
+then left where it was, or moved back) or MLflow failing mid-run (the one line says what was
+logged and registered, whether the bundle was written and where the alias points); 130 for
+Ctrl-C (one line: during which step, which MLflow run, and what was and was not logged,
+registered, moved and written).
 """
 from __future__ import annotations
 

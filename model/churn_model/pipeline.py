@@ -678,8 +678,9 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         progress.doing(doing)
         return logging_step(doing, logged, what)
 
-    with (tracked_run(experiment_id, logged, after_run, reported=(export.ParityError, explain.ExplainerError),
-                      where=lambda: progress.where) as active,
+    # A reported error (a failed check, a model that finds no churner) is one line naming the run, exit 1.
+    reported = (export.ParityError, explain.ExplainerError, train.NoThresholdError)
+    with (tracked_run(experiment_id, logged, after_run, reported=reported, where=lambda: progress.where) as active,
           tempfile.TemporaryDirectory() as tmp):
         done.run_id = active.info.run_id
         progress.after_step(f"logging {CONFIG_ARTIFACT}")

@@ -178,12 +178,27 @@ def threshold_grid(cfg: ThresholdConfig) -> list[float]:
     return [round(cfg.grid_start + i * cfg.grid_step, 6) for i in range(count)]
 
 
+class NoThresholdError(ValueError):
+    """Validation F1 is 0 at every threshold of the grid: the model flags no churner of the validation
+    slice, so the rule has nothing to choose (argmax of all zeros picked grid_start, and the run
+    registered a model that finds no churner)."""
+
+
 def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, cfg: ThresholdConfig) -> float:
-    """The grid threshold with the highest validation F1 (first, i.e. lowest, on ties)."""
+    """The grid threshold with the highest validation F1 (first, i.e. lowest, on ties); NoThresholdError
+    when that F1 is 0."""
     if cfg.rule != "max_f1_validation":
         raise ValueError(f"unknown threshold rule {cfg.rule!r}")
     grid = threshold_grid(cfg)
     scores = [f1_score(y_val, (p_val >= t).astype(int), zero_division=0) for t in grid]
+    if max(scores) == 0:  # no churner flagged at any threshold: each is below the lowest
+        churners = p_val[y_val == 1]
+        why = (f"each of the {len(churners)} churners among the {len(y_val)} rows of the validation slice gets a "
+               f"probability below {grid[0]:g} (at most {float(churners.max()):.3g})" if len(churners)
+               else f"the validation slice ({len(y_val)} rows) has no churner")
+        raise NoThresholdError(
+            f"validation F1 is 0 at every threshold from {grid[0]:g} to {grid[-1]:g}: {why}, so the model flags none "
+            f"and no threshold can be chosen; the data holds too few churners or nothing that tells them apart")
     return float(grid[int(np.argmax(scores))])
 
 

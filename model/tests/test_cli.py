@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -310,6 +311,36 @@ def test_a_failed_parity_check_names_the_failed_run_and_is_its_description(
     assert run.data.tags["mlflow.note.content"] == match.group(1)
     assert client.search_registered_models() == []
     assert not out_dir.exists()
+
+
+def test_a_model_that_finds_no_churner_fails_its_run_and_registers_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Valid data with no signal and few churners (50 among 2,050, labels shuffled): validation F1 was 0 at
+    every threshold, argmax picked grid_start, and the run registered and wrote a model that flags no one
+    (exit 0). Now the run ends FAILED saying why, as a failed parity check does, before anything is registered."""
+    frame = synthetic.churn_frame(8000, seed=1).sample(frac=1, random_state=1).head(2050).reset_index(drop=True)
+    frame["Churn"] = np.random.default_rng(1).permutation(["Yes"] * 50 + ["No"] * 2000)
+    data = write_csv(frame, tmp_path / "no-signal.csv")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out_dir = tmp_path / "out"
+    code = cli.main(["--data", str(data), "--out", str(out_dir), "--tracking-uri", uri, "--experiment", "no-signal",
+                     "--registered-model", "no-signal"])
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert code == 1
+    match = re.fullmatch(r"error: (validation F1 is 0 at every threshold from 0\.05 to 0\.95: each of the 8 churners "
+                         r"among the 328 rows of the validation slice gets a probability below 0\.05 \(at most \S+\), so "
+                         r"the model flags none and no threshold can be chosen; the data holds too few churners or "
+                         r"nothing that tells them apart; run (\w+) had logged training_config\.json) and "
+                         r"ends FAILED; nothing was registered, the bundle in (\S+) was not written and champion was not "
+                         r"moved", err)
+    assert match is not None, err
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("no-signal")
+    assert experiment is not None
+    [run] = client.search_runs([experiment.experiment_id])
+    assert (match.group(2), match.group(3)) == (run.info.run_id, str(out_dir))
+    assert run.info.status == "FAILED" and run.data.tags["mlflow.note.content"] == match.group(1)
+    assert client.search_registered_models() == [] and not out_dir.exists()
 
 
 def test_help_says_when_the_bundle_in_out_is_replaced(capsys: pytest.CaptureFixture[str]) -> None:

@@ -134,3 +134,15 @@ def test_the_threshold_grid_never_passes_grid_stop() -> None:
     # 0.4 tie (0.8) and the lowest is chosen.
     y, p = np.array([1, 1, 0]), np.array([0.9, 0.8, 0.5])
     assert train.choose_threshold(y, p, uneven) == 0.05
+
+
+def test_no_threshold_is_chosen_when_f1_is_0_at_every_one() -> None:
+    """argmax of all zeros picked grid_start: a model flagging no churner at any threshold got one."""
+    cfg = dataclasses.replace(load_config(DEFAULT_CONFIG_PATH).threshold, grid_start=0.05, grid_stop=0.25)
+    with pytest.raises(train.NoThresholdError) as err:
+        train.choose_threshold(np.array([1, 1, 0]), np.array([0.04, 0.03, 0.5]), cfg)
+    assert str(err.value) == (
+        "validation F1 is 0 at every threshold from 0.05 to 0.25: each of the 2 churners among the 3 rows of the "
+        "validation slice gets a probability below 0.05 (at most 0.04), so the model flags none and no threshold can "
+        "be chosen; the data holds too few churners or nothing that tells them apart")
+    assert train.choose_threshold(np.array([1, 1, 0]), np.array([0.05, 0.03, 0.5]), cfg) == 0.05  # one is flagged
