@@ -8,7 +8,7 @@ hold a newline, so a record can span several lines and its line is not its index
 are counted by the reader, not derived. Nothing is coerced, padded or dropped except blank
 lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
 UTF-8"). Raises `UnreadableCsvError` for a file that cannot be read (naming the OS's reason), that
-is empty, that starts with that mark twice, that is not UTF-8 (naming the first cell with a byte
+is empty, that is a zip, OLE2 (.xls) or gzip file, that starts with that mark twice, that is not UTF-8 (naming the first cell with a byte
 that is not, its column, row and line, e.g. a Windows-1252 export) or that the csv module cannot
 parse (naming the header or the data row it was reading).
 """
@@ -47,6 +47,13 @@ class CsvFile:
 _OTHER_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
                (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+# Files that are not text, by their first bytes: read as text they gave a syntax or encoding error.
+_OTHER_FORMATS = (
+    (b"PK\x03\x04", f"a zip archive (an Excel .xlsx workbook?), not text; {SAVE_AS_UTF8}"),
+    (b"\x1f\x8b", "gzip-compressed (a .csv.gz?), not text; decompress it first (gunzip -k {name})"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", f"an OLE2 compound file (an Excel 97-2003 .xls workbook?), not text; "
+                                        f"{SAVE_AS_UTF8}"),
+)
 
 
 def _first_bad_byte(cell: str) -> int | None:
@@ -96,9 +103,9 @@ def read_csv_file(path: Path) -> CsvFile:
         raise UnreadableCsvError(f"cannot read {path}: {err.strerror or err}") from err
     if not raw:
         raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: the file is empty")
-    if raw.startswith(b"PK\x03\x04"):
-        raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is a zip archive (an Excel "
-                                 f".xlsx workbook?), not text; {SAVE_AS_UTF8}")
+    for magic, what in _OTHER_FORMATS:
+        if raw.startswith(magic):
+            raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {what.format(name=path.name)}")
     for bom, encoding in _OTHER_BOMS:
         if raw.startswith(bom):
             raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {encoding} encoded "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 import re
 import subprocess
@@ -346,7 +347,12 @@ def test_a_windows_1252_byte_in_a_field_past_the_header_is_named_by_its_position
     (b"\x00\x00\xfe\xff" + "customerID,gender\n".encode("utf-32-be"), "it is UTF-32 encoded (it starts with a "
                                                                       "UTF-32 byte order mark); save it as CSV UTF-8"),
     (b"PK\x03\x04\x14\x00\x06\x00", "it is a zip archive (an Excel .xlsx workbook?), not text; save it as CSV UTF-8"),
-], ids=["utf-16", "utf-16-be", "utf-32", "utf-32-be", "xlsx"])
+    # These were a CSV syntax error (gzip: "line contains NUL") or a byte that is not UTF-8 (.xls).
+    (gzip.compress(b"customerID,gender\n"), "it is gzip-compressed (a .csv.gz?), not text; decompress it first "
+                                            "(gunzip -k raw.csv)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "it is an OLE2 compound file (an Excel 97-2003 .xls "
+                                                        "workbook?), not text; save it as CSV UTF-8"),
+], ids=["utf-16", "utf-16-be", "utf-32", "utf-32-be", "xlsx", "gzip", "xls"])
 def test_a_file_in_another_format_says_which(tmp_path: Path, content: bytes, why: str) -> None:
     path = tmp_path / "raw.csv"
     path.write_bytes(content)
