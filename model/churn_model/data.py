@@ -87,10 +87,19 @@ _INDEX_COLUMN_RE = re.compile(r"Unnamed: [0-9]+")  # pandas' name for a header c
 _OTHER_SEPARATORS = {";": "';' (Excel with a decimal comma)", "\t": "tabs", "|": "'|'"}
 
 
+_SEP_LINE_RE = re.compile(r"sep=(.?)", re.IGNORECASE)  # Excel's separator hint, a first line of its own
+
+
 def _header_shape_problem(columns: list[str]) -> str | None:
-    """A header that is no list of names at all: blank, or one name holding another separator."""
+    """A header that is no list of names at all: blank, Excel's `sep=` line, or one name holding another separator."""
     if not any(c.strip() for c in columns):
         return "the header (CSV line 1) is blank: the first line must name the 21 columns, separated by ','"
+    if sep_line := _SEP_LINE_RE.fullmatch(",".join(columns)):
+        other = _OTHER_SEPARATORS.get(sep_line.group(1))
+        return (f"the first line (CSV line 1) is {','.join(columns)!r}, Excel's hint naming the separator, not the "
+                f"header: delete that line, so that the column names are the first line"
+                + (f"; the file is separated by {other}, not ',': save it as comma-separated CSV UTF-8 with '.' as "
+                   f"the decimal separator" if other else ""))
     if len(columns) == 1:
         for sep, what in _OTHER_SEPARATORS.items():
             if sep in columns[0]:

@@ -412,6 +412,19 @@ def test_another_separator_is_named_once(tmp_path: Path, sep: str, what: str) ->
                             "with '.' as the decimal separator")
 
 
+def test_excels_separator_line_is_named_once(tmp_path: Path) -> None:
+    """'sep=,' before the header (Excel reads it as the separator to use) gave 21 "missing column" lines."""
+    assert only_problem(write_text(tmp_path, "sep=,\n" + good_csv_text(tmp_path))) == (
+        "the first line (CSV line 1) is 'sep=,', Excel's hint naming the separator, not the header: delete that line, "
+        "so that the column names are the first line")
+    path = tmp_path / "excel.csv"
+    path.write_text("sep=;\n" + good_frame().to_csv(index=False, sep=";", decimal=","))
+    assert only_problem(path) == (
+        "the first line (CSV line 1) is 'sep=;', Excel's hint naming the separator, not the header: delete that line, "
+        "so that the column names are the first line; the file is separated by ';' (Excel with a decimal comma), not "
+        "',': save it as comma-separated CSV UTF-8 with '.' as the decimal separator")
+
+
 def test_a_blank_first_line_is_named_as_a_blank_header(tmp_path: Path) -> None:
     assert only_problem(write_text(tmp_path, "\n" + good_csv_text(tmp_path))) == (
         "the header (CSV line 1) is blank: the first line must name the 21 columns, separated by ','")
