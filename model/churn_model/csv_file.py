@@ -5,7 +5,8 @@ however many fields it has, the first and last physical line of each, and the sh
 bytes that were parsed: the file is read once, so the checksum a run records is of the data it
 trained on even if the file is replaced while it runs). A quoted field may
 hold a newline, so a record can span several lines and its line is not its index + 2: the lines
-are counted by the reader, not derived. Nothing is coerced, padded or dropped except blank
+are counted as the reader reads, not derived, by the file's own line ends (LF, or CR in a file of
+CR line ends: a bare CR in an LF file starts no line, as for grep -n and editors). Nothing is coerced, padded or dropped except blank
 lines at the very end (an editor's extra newline) and a UTF-8 byte order mark (Excel's "CSV
 UTF-8"). Raises `UnreadableCsvError` for a file that cannot be read (naming the OS's reason), that
 is empty, that is a zip, OLE2 (.xls) or gzip file, that starts with that mark twice, that is not UTF-8 (naming the first cell with a byte
@@ -95,6 +96,30 @@ def _quote_hint(err: csv.Error) -> str:
                 'it as two ("")')
     return 'a quote (") opened in it and never closed would take in the lines after it'
 
+class _PhysicalLines:
+    """The text as the csv reader takes it, a piece at a time (a bare CR ends a piece too, as the csv
+    module needs), counting the lines the file's own line ends make: LF (LF and CRLF files), or CR
+    in a file of CR line ends. A bare CR in an LF file, quoted in a value or stray, makes no new line,
+    as grep -n, wc -l and editors count; the reader's line_num counted it, and every later row was
+    named a line too far down."""
+
+    def __init__(self, text: str) -> None:
+        self._pieces = io.StringIO(text, newline="")
+        bare_crs = text.count("\r") - text.count("\r\n")
+        self._end = "\r" if bare_crs > text.count("\n") else "\n"
+        self.next_line = 1  # the line the next piece starts on
+        self.last_line = 0  # the line the last piece read ends on
+
+    def __iter__(self) -> _PhysicalLines:
+        return self
+
+    def __next__(self) -> str:
+        piece = next(self._pieces)
+        self.last_line = self.next_line + piece.count(self._end, 0, len(piece) - 1)
+        self.next_line += piece.count(self._end)
+        return piece
+
+
 def read_csv_file(path: Path) -> CsvFile:
     """Parse `path` with the csv module (RFC 4180 quoting; a UTF-8 byte order mark is ignored)."""
     try:
@@ -134,20 +159,21 @@ def read_csv_file(path: Path) -> CsvFile:
     # strict: a quote never closed is an error at the end of the file, wherever it opened (without it,
     # the reader took in every line after the quote as one field and an error came only past the
     # field size limit), and text after a closing quote ("2"x) is refused, not joined into 2x.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    physical = _PhysicalLines(text)
+    reader = csv.reader(physical, strict=True)
     header: list[str] | None = None
-    last = 0
+    first = 1  # the line the record being read starts on
     try:
         header = next(reader, None) or []
-        last = reader.line_num
+        first = physical.next_line
         for record in reader:
             records.append(record)
-            lines.append(LineSpan(last + 1, reader.line_num))
-            last = reader.line_num
+            lines.append(LineSpan(first, physical.last_line))
+            first = physical.next_line
     except csv.Error as err:
         where = "the header" if header is None else f"data row {len(records) + 1}"
         raise UnreadableCsvError(
-            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {last + 1}): {err}; {_quote_hint(err)}") from err
+            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {first}): {err}; {_quote_hint(err)}") from err
     end = len(records)
     while end > 0 and not any(records[end - 1]):
         end -= 1

@@ -177,6 +177,34 @@ def test_rows_after_a_quoted_newline_are_named_by_their_physical_line(tmp_path: 
                                             "'Electronic\\ncheck\\nthird line' is not one of")
 
 
+def test_a_carriage_return_alone_in_an_lf_file_starts_no_line(tmp_path: Path) -> None:
+    """grep -n, wc -l and editors count LF: a bare CR quoted in a value (data row 2), or a stray one
+    splitting a row in two (data row 4, read as rows 4 and 5 on one line), is no line of its own. The
+    reader's line_num counted each, so every later row was named a line too far down."""
+    lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    cells = lines[2].split(",")
+    cells[17] = '"Electronic\rcheck"'  # PaymentMethod
+    lines[2] = ",".join(cells)
+    lines[4] = lines[4].replace(",", ",\r", 1)
+    cells = lines[10].split(",")
+    cells[5] = "abc"  # tenure of data row 10, on line 11 (read as data row 11)
+    lines[10] = ",".join(cells)
+    path = write_text(tmp_path, "".join(lines))
+    assert [n for n, line in enumerate(path.read_bytes().split(b"\n"), start=1) if b",abc," in line] == [11]
+    with pytest.raises(DataValidationError) as err:
+        load_dataset(path)
+    assert [p.split(": value")[0] for p in err.value.problems] == [
+        "column 'PaymentMethod', data row 2 (CSV line 3)",
+        "data row 4 (CSV line 5) has 2 fields, expected 21 (one per header column)",
+        "data row 5 (CSV line 5) has 20 fields, expected 21 (one per header column)",
+        "column 'tenure', data row 11 (CSV line 11)"]
+    # In a file of CR line ends, CRs are its lines.
+    cr_lines = good_csv_text(tmp_path).splitlines(keepends=True)
+    cr_lines[10] = lines[10]
+    path.write_bytes("".join(cr_lines).replace("\n", "\r").encode())
+    assert only_problem(path).startswith("column 'tenure', data row 10 (CSV line 11): value 'abc'")
+
+
 @pytest.mark.parametrize(("edit", "found"), [
     (lambda line: line.rstrip("\n") + ",extra\n", 22),     # too many: a stray comma, say
     (lambda line: line.rsplit(",", 2)[0] + "\n", 19),        # too few: Churn and TotalCharges cut off
