@@ -89,12 +89,18 @@ def _leading_utf8_boms(raw: bytes) -> int:
     return count
 
 
-def _quote_hint(err: csv.Error) -> str:
-    """What a strict reader's error means for the person who exported the file."""
+def _quote_hint(err: csv.Error, quote_open: bool) -> str:
+    """What a strict reader's error means for the person who exported the file; `quote_open`: the record
+    read so far holds an odd number of quotes (a quoted value doubles a quote inside it)."""
     if "expected after" in str(err):
-        return ('text follows a closing quote (as in "2"x): quote the whole value, and write a quote inside '
+        return ('; text follows a closing quote (as in "2"x): quote the whole value, and write a quote inside '
                 'it as two ("")')
-    return 'a quote (") opened in it and never closed would take in the lines after it'
+    if quote_open:
+        return '; a quote (") opened in it and never closed would take in the lines after it'
+    if "field larger" in str(err):  # one unquoted value past the limit: no quote to blame
+        return "; no quote is open there: one value is that long, which no column of the data set holds"
+    return ""
+
 
 class _PhysicalLines:
     """The text as the csv reader takes it, a piece at a time (a bare CR ends a piece too, as the csv
@@ -109,6 +115,7 @@ class _PhysicalLines:
         self._end = "\r" if bare_crs > text.count("\n") else "\n"
         self.next_line = 1  # the line the next piece starts on
         self.last_line = 0  # the line the last piece read ends on
+        self.read = 0  # characters read
 
     def __iter__(self) -> _PhysicalLines:
         return self
@@ -117,6 +124,7 @@ class _PhysicalLines:
         piece = next(self._pieces)
         self.last_line = self.next_line + piece.count(self._end, 0, len(piece) - 1)
         self.next_line += piece.count(self._end)
+        self.read += len(piece)
         return piece
 
 
@@ -162,18 +170,19 @@ def read_csv_file(path: Path) -> CsvFile:
     physical = _PhysicalLines(text)
     reader = csv.reader(physical, strict=True)
     header: list[str] | None = None
-    first = 1  # the line the record being read starts on
+    first, start = 1, 0  # the line and the character the record being read starts on
     try:
         header = next(reader, None) or []
-        first = physical.next_line
+        first, start = physical.next_line, physical.read
         for record in reader:
             records.append(record)
             lines.append(LineSpan(first, physical.last_line))
-            first = physical.next_line
+            first, start = physical.next_line, physical.read
     except csv.Error as err:
         where = "the header" if header is None else f"data row {len(records) + 1}"
+        hint = _quote_hint(err, text.count('"', start, physical.read) % 2 == 1)
         raise UnreadableCsvError(
-            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {first}): {err}; {_quote_hint(err)}") from err
+            f"cannot read {path.name} as a UTF-8 CSV file: {where} (from CSV line {first}): {err}{hint}") from err
     end = len(records)
     while end > 0 and not any(records[end - 1]):
         end -= 1

@@ -397,6 +397,17 @@ def test_a_quote_never_closed_names_the_row_it_opened_in(tmp_path: Path) -> None
         "(131072); a quote (\") opened in it and never closed would take in the lines after it")
 
 
+def test_a_value_past_the_field_limit_with_no_quote_does_not_blame_a_quote(tmp_path: Path) -> None:
+    """The hint said a quote opened and never closed took in the lines after it: there was no quote."""
+    path = edit_line(tmp_path, 4, lambda line: "X" * 200_000 + line)
+    assert only_problem(path) == (
+        "cannot read raw.csv as a UTF-8 CSV file: data row 4 (from CSV line 5): field larger than field limit "
+        "(131072); no quote is open there: one value is that long, which no column of the data set holds")
+    closed = edit_line(tmp_path, 4, lambda line: '"A ""quoted"" id",' + "X" * 200_000 + line)  # quotes, all closed
+    assert only_problem(closed).endswith("no quote is open there: one value is that long, which no column of the "
+                                         "data set holds")
+
+
 def test_a_quote_never_closed_in_a_short_file_names_the_row_it_opened_in(tmp_path: Path) -> None:
     """Under the field size limit the reader used to run to the end of the file without an error,
     and the row came out as one with too few fields: the quote was never mentioned."""
