@@ -120,8 +120,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       // a model it produced is in the slot by then and released with it.
       const loaded = await settledBy(ready, deadline);
       if (!loaded) log.warn('shutdown timeout: the model was still loading');
-      // Likewise a reload that a poll started (one reloadModel started is a request in flight,
-      // drained above): it ends by releasing its candidate (admin.close), before the slot closes.
+      // Likewise a reload's candidate being created (admin.close cancelled every reload still
+      // waiting for MLflow): it ends by releasing that candidate, before the slot closes.
       const reloaded = await settledBy(admin.settled(), deadline);
       if (!reloaded) log.warn('shutdown timeout: a model reload was still loading');
       await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));

@@ -694,23 +694,67 @@ describe('MLflow failing while the poller reads the serving run (MODEL_URI namin
 });
 
 describe('shutting down while a poll loads a new champion', () => {
-  it('waits for that reload to end, its candidate released and not swapped in, before the slot closes', async () => {
+  const CANCELLED = 'model reload cancelled: the gateway is shutting down';
+
+  it('SIGTERM while the download hangs: the reload is cancelled at once and the process exits 0', async () => {
     await champion(v.one);
-    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100' });
-    const gate = proxy.hold(/model\.onnx/); // the poll's download of version two waits here
+    // Before, the shutdown waited for the reload through MLflow's timeouts and retries, past
+    // SHUTDOWN_TIMEOUT_MS, and the task exited 1 ("a model reload was still loading").
+    const gw = await spawnGateway({ MLFLOW_TRACKING_URI: proxy.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '60000', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const gate = proxy.hold(/model\.onnx/); // the poll's download of version two hangs here
     try {
       await champion(v.two);
       await gate.reached;
-      const stopped = gw.shutdown('test: stop during a reload');
-      // Nothing else is in flight: without the wait, shutdown ended here, the candidate's ONNX
-      // session still to be created on a worker thread as the process exits.
-      expect(await Promise.race([stopped.then(() => 'stopped'), sleep(600).then(() => 'still waiting')])).toBe('still waiting');
-      gate.release();
-      expect(await stopped).toBe(true); // drained, within SHUTDOWN_TIMEOUT_MS
-      const messages = gw.logs.map((l) => l['msg']);
+      const signalledAt = Date.now();
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited, gw.stderr()).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(5000);
+      const logs = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logs.find((l) => l['msg'] === CANCELLED)).toMatchObject({ level: 'info', candidate: v.two });
+      const messages = logs.map((l) => l['msg']);
+      expect(messages).not.toContain(REJECTED);
       expect(messages).not.toContain('model swapped');
-      expect(messages).not.toContain('shutdown timeout: a model reload was still loading');
-      expect(messages.at(-1)).toBe('stopped');
+      expect(logs.at(-1)).toMatchObject({ msg: 'stopped', drained: true });
+    } finally {
+      gate.release();
+      gw.child.kill('SIGKILL');
+      await champion(v.one);
+    }
+  });
+
+  it('a reloadModel whose reload shutdown cancels is answered 503 MODEL_NOT_READY, and later ones are refused alike', async () => {
+    const gw = await championMovedUnder(v.two);
+    const gate = proxy.hold(/model\.onnx/);
+    try {
+      const asked = reload(gw);
+      await gate.reached;
+      const stopped = gw.shutdown('test: stop during a reloadModel');
+      const res = await asked;
+      expect(res.status).toBe(503);
+      expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_NOT_READY');
+      expect(res.body.errors?.[0]?.message).toMatch(/shutting down; the reload was cancelled and swaps nothing in/);
+      expect(await stopped).toBe(true);
+      await expect(gw.admin.reload('after shutdown')).rejects.toThrow(/the gateway is shutting down/);
+      expect(gw.logs.map((l) => l['msg'])).not.toContain(REJECTED);
+    } finally {
+      gate.release();
+      await gw.close();
+      await champion(v.one);
+    }
+  });
+
+  it('a check whose answer comes after shutdown began starts no reload', async () => {
+    const gw = await championMovedUnder(v.two);
+    const gate = proxy.hold(/registered-models\/alias/);
+    try {
+      const check = gw.admin.checkForUpdate();
+      await gate.reached;
+      const downloads = proxy.count(/model\.onnx/);
+      const stopped = gw.shutdown('test: stop during a check');
+      gate.release(); // the alias names version two, not serving
+      expect(await check).toEqual({ checked: false, reloaded: null });
+      expect(await stopped).toBe(true);
+      expect(proxy.count(/model\.onnx/)).toBe(downloads);
     } finally {
       gate.release();
       await gw.close();

@@ -3,7 +3,8 @@
  * at debug (the artifact store down would otherwise write an error line per poll), a reloadModel's
  * failure always at error (docs/mlflow.md). The source here is a stand-in whose load fails on
  * demand, so that a reloadModel can be made to join a poll's follow-up check deterministically;
- * the failures themselves against a real MLflow are in test/mlflow-faults.test.ts.
+ * the failures themselves against a real MLflow are in test/mlflow-faults.test.ts. Also: a
+ * reload that shutdown cancels while its candidate is being created.
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { GatewayMetrics } from '../src/metrics.js';
 import { ModelAdmin, type LoadOptions, type ModelSource } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import type { ChurnModel } from '../src/model/churn-model.js';
-import { startTestGateway, type TestGateway } from './helpers/index.js';
+import { loadBundleModel } from '../src/model/startup.js';
+import { BUNDLE_DIR, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -36,8 +38,8 @@ function failingSource(serving: ChurnModel) {
   return { source, openNext: () => gates.shift()?.() };
 }
 
-/** A ModelAdmin serving the test gateway's model, over failingSource, logging at debug into `lines`. */
-async function adminOverFailingSource() {
+/** A ModelAdmin serving the test gateway's model over `source`, logging at debug into `lines`. */
+async function adminOver(source: ModelSource, serving: ChurnModel) {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -45,11 +47,16 @@ async function adminOverFailingSource() {
       done();
     },
   });
-  const serving = gw.slot.current;
   const slot = new ModelSlot();
-  await slot.swap(serving); // nothing swaps it out (every load fails); the test gateway releases it
+  await slot.swap(serving); // nothing swaps it out; the test gateway releases it
+  return { admin: new ModelAdmin(slot, source, createLogger('debug', destination), new GatewayMetrics()), slot, lines };
+}
+
+/** adminOver failingSource: every load fails. */
+async function adminOverFailingSource() {
+  const serving = gw.slot.current;
   const { source, openNext } = failingSource(serving);
-  return { admin: new ModelAdmin(slot, source, createLogger('debug', destination), new GatewayMetrics()), lines, openNext };
+  return { ...(await adminOver(source, serving)), openNext };
 }
 
 describe('a failed reload', () => {
@@ -86,5 +93,39 @@ describe('a failed reload', () => {
 
     const rejected = lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving');
     expect(rejected.map((l) => l['level'])).toEqual(['error', 'debug']);
+  });
+});
+
+describe('shutdown (close) while a reload creates its candidate', () => {
+  it('lets the candidate finish (no exit inside onnxruntime), then releases it instead of swapping it in, logged at info', async () => {
+    const serving = gw.slot.current;
+    let finishCreating!: () => void;
+    let candidate: ChurnModel | null = null;
+    // Past MLflow's calls: the candidate's ONNX session is being created, which no signal stops.
+    const source: ModelSource = {
+      description: 'models:/telco-churn@champion on http://mlflow.test',
+      peek: () => Promise.resolve('9'),
+      identify: (model) => (model === serving ? '5' : null),
+      load: async (options?: LoadOptions) => {
+        options?.onIdentity?.('9');
+        await new Promise<void>((resolve) => (finishCreating = resolve));
+        return (candidate = await loadBundleModel(BUNDLE_DIR));
+      },
+    };
+    const { admin, slot, lines } = await adminOver(source, serving);
+    const poll = admin.reload('poll', { byPoller: true });
+    await new Promise((r) => setTimeout(r, 20));
+    admin.close();
+    const settled = admin.settled().then(() => 'settled');
+    expect(await Promise.race([settled, new Promise((r) => setTimeout(() => r('still creating'), 200))])).toBe('still creating');
+    finishCreating();
+    expect(await settled).toBe('settled');
+    await expect(poll).rejects.toThrow(/the gateway is shutting down; the reload was cancelled/);
+    expect(slot.current).toBe(serving);
+    expect(candidate).not.toBeNull();
+    await expect((candidate as unknown as ChurnModel).predictRows([])).rejects.toThrow(/was released/);
+    expect(lines.filter((l) => String(l['msg']).startsWith('model reload')).map((l) => [l['level'], l['msg']])).toEqual([
+      ['info', 'model reload cancelled: the gateway is shutting down; its candidate was released'],
+    ]);
   });
 });

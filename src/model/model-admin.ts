@@ -8,7 +8,8 @@
  * caller gets what the source names after it asked, not the answer of a check that started
  * before. A caller with a deadline (reloadModel) is answered when it passes. A reload is
  * cancelled once every caller waiting for it gave up (a poll never does): it swaps nothing in
- * after their answers. One that others still wait for goes on for them.
+ * after their answers. One that others still wait for goes on for them. Shutdown (close) cancels
+ * every reload not yet swapping in, and starts none.
  */
 import { BundleError, GatewayError, NotReadyError, describeError } from '../errors.js';
 import { MlflowError } from '../mlflow/client.js';
@@ -16,6 +17,9 @@ import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ChurnModel, InferenceObserver } from './churn-model.js';
 import type { ModelSlot } from './model-slot.js';
+
+/** Why reloads stop once shutdown began (ModelAdmin.close). */
+const SHUTTING_DOWN = 'the gateway is shutting down';
 
 export interface LoadOptions {
   /** Aborted when whoever waits for the load gave up (a reloadModel deadline): stop, and nothing is swapped in. */
@@ -188,6 +192,8 @@ export class ModelAdmin {
    * that one follow-up).
    */
   reload(reason: string, options: ReloadOptions = {}): Promise<ReloadResult> {
+    // Shutdown cancelled what ran (close): a reload started now would download a model for nothing.
+    if (this.closed) return Promise.reject(new NotReadyError(SHUTTING_DOWN));
     const running = this.running;
     const byPoller = options.byPoller ?? false;
     // A follow-up whose callers all gave up was cancelled: a call made now needs a check of its own.
@@ -220,7 +226,7 @@ export class ModelAdmin {
    * rejected candidate is logged and the current model keeps serving.
    */
   async checkForUpdate(): Promise<PollResult> {
-    if (!this.source) return { checked: false, reloaded: null };
+    if (!this.source || this.closed) return { checked: false, reloaded: null };
     let wanted: string | null;
     try {
       wanted = await this.source.peek();
@@ -233,12 +239,14 @@ export class ModelAdmin {
       this.checkFailed(err);
       return { checked: false, reloaded: null };
     }
+    // A check whose answer came after shutdown began starts nothing (close() ended the polling).
+    if (this.closed) return { checked: false, reloaded: null };
     const reloaded = await this.follow(wanted);
     // The serving model's record, asked for at every check: its run deleted or restored since it
     // loaded is told by nothing else. (A run URI's check asks MLflow only this.) A model just
     // swapped in was read with its record a moment ago.
     try {
-      if (!reloaded?.changed) await this.recheckServing();
+      if (!reloaded?.changed && !this.closed) await this.recheckServing();
     } catch (err) {
       this.checkFailed(err);
       return { checked: true, reloaded };
@@ -367,10 +375,19 @@ export class ModelAdmin {
     this.pollTimer = null;
   }
 
-  /** Shutdown: no more polls, and a reload still loading releases its candidate instead of swapping it in. */
+  /**
+   * Shutdown: no more polls or reloads, and the reloads not yet swapping in are cancelled. One
+   * still waiting for MLflow stops there (its calls are aborted): a download that hung kept the
+   * shutdown waiting in settled() until SHUTDOWN_TIMEOUT_MS, and the task exited 1. One whose
+   * candidate is being created and warmed up on its ONNX worker is not stopped inside
+   * onnxruntime: it ends, and releases the candidate instead of swapping it in.
+   */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.stopPolling();
+    const cancelled = new NotReadyError(`${SHUTTING_DOWN}; the reload was cancelled and swaps nothing in`);
+    for (const reload of [this.running, this.next]) if (reload && !reload.committed) reload.controller.abort(cancelled);
   }
 
   /**
@@ -462,6 +479,12 @@ export class ModelAdmin {
     } catch (err) {
       // (Set by the onIdentity callback, which control-flow narrowing does not see.)
       const loaded = identity as string | null;
+      // Cancelled by shutdown (close): nothing was wrong with the candidate or with MLflow. Its
+      // caller, a reloadModel still in flight, gets MODEL_NOT_READY (503, repeat it on another task).
+      if (signal.aborted && signal.reason instanceof NotReadyError) {
+        this.log.info({ source: this.source.description, candidate: loaded, reason, err: describeError(err) }, 'model reload cancelled: the gateway is shutting down');
+        throw signal.reason;
+      }
       const key = `${loaded} ${failureKey(err)}`;
       // A poll that fails as the last one did (the artifact store down: the poller tries again
       // each interval) is logged at debug; the first such failure, and any reloadModel's, at error.
@@ -488,6 +511,12 @@ export class ModelAdmin {
       throw err;
     }
     this.rejectedIdentity = null;
+    if (signal.aborted && signal.reason instanceof NotReadyError) {
+      // Loaded while shutdown began: released, not swapped in.
+      await candidate.release();
+      this.log.info({ source: this.source.description, candidate: identity, reason }, 'model reload cancelled: the gateway is shutting down; its candidate was released');
+      throw signal.reason;
+    }
     if (signal.aborted) {
       // Its caller was already told it failed: it must not swap now.
       await candidate.release();
