@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ServerResponse, maxHeaderSize, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
-import { GatewayError, describeError } from './errors.js';
+import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS, describeError } from './errors.js';
 import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, writeProblemToSocket } from './http.js';
 import { bodyText, checkContainerCount, findNonJsonNumber } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
@@ -64,6 +64,14 @@ export interface App {
   readonly Response: typeof ServerResponse<IncomingMessage>;
   /** Health turns 503 on connections still open, and they stop being kept alive (server.ts closes the listener). */
   startDraining(): void;
+  /**
+   * Shutdown's SHUTDOWN_TIMEOUT_MS passed with the request on `socket` not yet answered (its
+   * headers not sent): it is answered 503 SHUTTING_DOWN with Retry-After and `connection: close`,
+   * logged (warn, and its access line) as such, and its work stops. Closing the connection
+   * instead gave the caller no bytes at all, and the access log blamed it (499, "the caller
+   * closed the connection"). Returns whether it answered; the caller closes the rest.
+   */
+  answerUnanswered(socket: Duplex): boolean;
   readonly inFlight: () => number;
 }
 
@@ -112,7 +120,7 @@ export function createApp(deps: AppDeps): App {
   // in-flight response in a long-lived Set doubled the garbage collector's work (its helper
   // threads went from ~3% to ~6% of a core each at full REST load, throughput -10%).
   class Response extends ServerResponse {
-    /** The request this answers, once routed: handleClientError answers a request node's parser gave up on mid-body under it. */
+    /** The request this answers, once routed: read from the connection's response by handleClientError (a request node's parser gave up on mid-body) and answerUnanswered (one still unanswered at the shutdown timeout). */
     requestState: RequestState | null = null;
     override writeHead(statusCode: number, statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
       if (draining && !this.headersSent) this.setHeader('connection', 'close');
@@ -537,6 +545,21 @@ export function createApp(deps: AppDeps): App {
     Response,
     startDraining: () => {
       draining = true;
+    },
+    answerUnanswered: (socket) => {
+      // node's own field, as handleClientError reads it: the response being written on this connection.
+      const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+      const state = res instanceof Response ? res.requestState : null;
+      if (!res || !state || res.headersSent || res.writableEnded) return false;
+      state.abandoned ??= 'shutting_down';
+      state.log.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS, requestComplete: res.req.complete }, 'shutdown timeout: request answered 503 before its work ended');
+      res.setHeader('connection', 'close');
+      sendProblem(
+        res,
+        new HttpProblem(503, 'Service Unavailable', `SHUTTING_DOWN: the gateway stopped (SHUTDOWN_TIMEOUT_MS, ${config.SHUTDOWN_TIMEOUT_MS} ms) before it could answer; send the request again`, [], TRANSIENT_RETRY_AFTER_SECONDS),
+        state.id,
+      );
+      return true;
     },
     inFlight: () => inFlight,
   };

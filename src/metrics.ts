@@ -167,7 +167,7 @@ function bucketOf(seconds: number): number {
  */
 const membersOf = <K extends string>(members: Record<K, 0>): K[] => Object.keys(members) as K[];
 const RISK_LEVELS = membersOf<RiskLevel>({ LOW: 0, MEDIUM: 0, HIGH: 0 });
-const ABANDON_REASONS = membersOf<AbandonReason>({ client_closed: 0, timed_out: 0 });
+const ABANDON_REASONS = membersOf<AbandonReason>({ client_closed: 0, timed_out: 0, shutting_down: 0 });
 const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_stopped: 0, worker_hung: 0, worker_start_failed: 0, run_failed: 0 });
 
 /** How a model reload ended, as gateway_model_reloads_total's `result` counts it. */
@@ -197,7 +197,7 @@ export class GatewayMetrics {
 
   readonly abandoned = new Counter({
     name: 'gateway_abandoned_requests_total',
-    help: 'Requests whose work stopped early because nobody waited for the answer any more: the caller closed the connection (client_closed) or the request timed out (timed_out)',
+    help: 'Requests whose work stopped early because nobody waited for the answer any more: the caller closed the connection (client_closed), the request timed out (timed_out), or the shutdown answered it 503 at SHUTDOWN_TIMEOUT_MS (shutting_down)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

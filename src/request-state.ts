@@ -26,7 +26,8 @@ export interface RequestState {
   bodyHold: BodyHold | null;
   /**
    * Why nobody waits for this request's answer any more (null while someone does): the
-   * connection closed first, or the request was answered by its timeout. Work still to do
+   * connection closed first, or the request was answered by its timeout or by the shutdown's
+   * (server.ts, SHUTDOWN_TIMEOUT_MS). Work still to do
    * on it stops at the next stopIfAbandoned.
    */
   abandoned: AbandonReason | null;
@@ -34,7 +35,14 @@ export interface RequestState {
   stopped: WorkAbandoned | null;
 }
 
-export type AbandonReason = 'client_closed' | 'timed_out';
+export type AbandonReason = 'client_closed' | 'timed_out' | 'shutting_down';
+
+/** Why nobody waits, in words (WorkAbandoned's message). */
+const ABANDONED_BECAUSE: Readonly<Record<AbandonReason, string>> = {
+  client_closed: 'the caller closed the connection',
+  timed_out: 'the request timed out',
+  shutting_down: 'the gateway answered it 503 at its shutdown deadline',
+};
 
 /**
  * Where a request's work stopped: between two chunks of a large batch's check, before its
@@ -48,7 +56,7 @@ export class WorkAbandoned extends Error {
     readonly reason: AbandonReason,
     readonly stage: AbandonedStage,
   ) {
-    super(`work stopped while ${stage}: ${reason === 'client_closed' ? 'the caller closed the connection' : 'the request timed out'}`);
+    super(`work stopped while ${stage}: ${ABANDONED_BECAUSE[reason]}`);
     this.name = 'WorkAbandoned';
   }
 }

@@ -3,7 +3,7 @@
  * HTTP server with timeouts matched to the ALB, and an ordered, idempotent shutdown.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
@@ -29,6 +29,13 @@ export interface Gateway {
 
 /** Node checks requestTimeout and headersTimeout this often. */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
+/**
+ * What shutdown still gives its last steps once SHUTDOWN_TIMEOUT_MS has passed: the 503s written
+ * to requests left unanswered, to reach their callers before the connections close. With
+ * EXIT_LOG_WAIT_MS, inside the 10 s ECS's stopTimeout leaves beyond SHUTDOWN_TIMEOUT_MS.
+ */
+export const PAST_SHUTDOWN_TIMEOUT_MS = 2000;
 
 /** Whether `work` settles (either way) before the `deadline` (epoch ms). */
 function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
@@ -78,6 +85,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // are read: node's own answers to these were bare (no body, no x-request-id).
   server.on('checkExpectation', app.handleUnmetExpectation);
   server.on('clientError', app.handleClientError);
+  // Open connections, for the shutdown's deadline: node lists its own only to close them all.
+  const connections = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -98,6 +111,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const shutdown = (reason: string): Promise<boolean> =>
     (stopping ??= (async () => {
       const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+      const lastSteps = deadline + PAST_SHUTDOWN_TIMEOUT_MS;
       log.info({ reason, inFlight: app.inFlight() }, 'shutting down: draining');
       admin.close();
       stopLoading.abort();
@@ -112,8 +126,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       ]);
       clearInterval(sweep);
       if (timedOut) {
-        log.warn({ inFlight: app.inFlight(), timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections');
-        server.closeAllConnections();
+        // Requests not answered yet get a 503 of their own; answers already being sent, and idle
+        // connections, are closed now. The 503s' connections close once written (after the caller
+        // stops sending a body, lingerIfClosing in http.ts), within PAST_SHUTDOWN_TIMEOUT_MS.
+        const answered = [...connections].filter((socket) => app.answerUnanswered(socket));
+        log.warn({ inFlight: app.inFlight(), answered503: answered.length, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections');
+        for (const socket of connections) if (!answered.includes(socket)) socket.destroy();
+        await settledBy(Promise.all(answered.map((socket) => new Promise((resolve) => socket.once('close', resolve)))), lastSteps);
+        for (const socket of answered) socket.destroy();
       }
       // A model still loading is inside onnxruntime on its worker thread: exiting then can
       // abort the whole process (SIGABRT). Let the load end (within the shutdown budget);

@@ -287,6 +287,7 @@ describe('GET /metrics', () => {
       expect(samples('gateway_abandoned_requests_total')).toEqual([
         { reason: 'client_closed', value: 0 },
         { reason: 'timed_out', value: 0 },
+        { reason: 'shutting_down', value: 0 },
       ]);
       // Open label sets still start empty: a series per route and operation appears with its first request.
       expect(samples('gateway_requests_total').every((s) => s.route === 'health')).toBe(true);

@@ -148,6 +148,34 @@ describe('graceful shutdown', () => {
     controller.abort();
   });
 
+  it('answers a request still unanswered at SHUTDOWN_TIMEOUT_MS with 503 and Retry-After, logged as such (not 499)', async () => {
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '800', REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
+    const body = JSON.stringify(Array.from({ length: 200 }, () => LEGACY_PAYLOAD));
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // A slow upload: headers and half the body, the rest never comes.
+    socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: slow-upload\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, body.length >> 1)}`);
+    await new Promise((r) => setTimeout(r, 300));
+    gw.child.kill('SIGTERM');
+    await closed;
+    expect(await gw.exited).toBe(1); // not drained: the request did not finish
+    // Before, the connection was closed with nothing written, and the access line said 499.
+    expect(received).toMatch(/^HTTP\/1\.1 503 /);
+    const head = received.slice(0, received.indexOf('\r\n\r\n')).toLowerCase();
+    expect(head).toContain('retry-after: 1');
+    expect(head).toContain('connection: close');
+    expect(received).toContain('SHUTTING_DOWN: the gateway stopped (SHUTDOWN_TIMEOUT_MS, 800 ms) before it could answer');
+    const logs = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs.filter((l) => l['reqId'] === 'slow-upload').map((l) => [l['msg'], l['status'] ?? null])).toEqual([
+      ['shutdown timeout: request answered 503 before its work ended', null],
+      ['request', 503],
+    ]);
+    expect(logs.find((l) => l['msg'] === 'shutdown timeout: closing remaining connections')).toMatchObject({ answered503: 1 });
+  });
+
   it('gives up after SHUTDOWN_TIMEOUT_MS and exits non-zero when a request will not finish', async () => {
     const { gw, controller } = await gatewayWithAStuckRequest('500');
     const start = Date.now();
