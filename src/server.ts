@@ -32,8 +32,9 @@ export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
 /**
  * What shutdown still gives its last steps once SHUTDOWN_TIMEOUT_MS has passed: the 503s written
- * to requests left unanswered, to reach their callers before the connections close. With
- * EXIT_LOG_WAIT_MS, inside the 10 s ECS's stopTimeout leaves beyond SHUTDOWN_TIMEOUT_MS.
+ * to requests left unanswered, to reach their callers before the connections close, and the
+ * model's release (its ONNX worker freeing the session: exiting inside onnxruntime can abort the
+ * process). With EXIT_LOG_WAIT_MS, inside the 10 s ECS's stopTimeout leaves beyond SHUTDOWN_TIMEOUT_MS.
  */
 export const PAST_SHUTDOWN_TIMEOUT_MS = 2000;
 
@@ -144,8 +145,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       // waiting for MLflow): it ends by releasing that candidate, before the slot closes.
       const reloaded = await settledBy(admin.settled(), deadline);
       if (!reloaded) log.warn('shutdown timeout: a model reload was still loading');
-      await slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
-      const drained = !timedOut && loaded && reloaded;
+      // Bounded too: a run stuck on a hung ONNX worker held the release, and the process, until
+      // ECS's SIGKILL. Past the deadline, so that a drain that used the whole budget leaves it a moment.
+      const releasing = slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
+      const released = await settledBy(releasing, lastSteps);
+      if (!released) log.warn('shutdown timeout: the model was still being released');
+      const drained = !timedOut && loaded && reloaded && released;
       log.info({ drained }, 'stopped');
       return drained;
     })());

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { PredictBatchDocument } from '../src/generated/graphql.js';
+import { PAST_SHUTDOWN_TIMEOUT_MS } from '../src/server.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, spawnGateway, startTestGateway, type SpawnedGateway } from './helpers/index.js';
 
 /** A spawned gateway with one request in flight whose body never finishes (abort `controller` to end it). */
@@ -174,6 +175,21 @@ describe('graceful shutdown', () => {
       ['request', 503],
     ]);
     expect(logs.find((l) => l['msg'] === 'shutdown timeout: closing remaining connections')).toMatchObject({ answered503: 1 });
+  });
+
+  it('gives up on a model release held by a hung ONNX worker at the deadline, instead of waiting for the worker', async () => {
+    const gw = await startTestGateway({ SHUTDOWN_TIMEOUT_MS: '300' });
+    const host = (gw.slot.current as unknown as { session: { hangForTest(ms: number): void } }).session;
+    // The thread is stuck (as inside onnxruntime) for longer than the run's deadline (10 s): the
+    // prediction sent now holds the model's release until the watchdog gives the thread up.
+    host.hangForTest(12_000);
+    const predicted = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });
+    while (gw.app.inFlight() === 0) await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    expect(await gw.shutdown('test: a hung worker')).toBe(false);
+    expect(Date.now() - started).toBeLessThan(300 + PAST_SHUTDOWN_TIMEOUT_MS + 1500);
+    expect((await predicted).status).toBe(503);
+    expect(gw.logs.map((l) => l['msg'])).toContain('shutdown timeout: the model was still being released');
   });
 
   it('gives up after SHUTDOWN_TIMEOUT_MS and exits non-zero when a request will not finish', async () => {
