@@ -813,6 +813,26 @@ describe('an artifact store that fails while the poller loads a new champion', (
   });
 });
 
+describe('a gateway that started on the packaged bundle while MLflow was down', () => {
+  it("swaps the champion in once MLflow answers, its swap line naming the bundle as the bundle (its version is the training machine's registry's)", async () => {
+    await champion(v.two);
+    proxy.fault(/registered-models\/alias/, { kind: 'status', status: 503 });
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '300' });
+    try {
+      const bundleVersion = gw.slot.current.modelVersion;
+      expect(gw.slot.current.lineage.source).toBe('BUNDLE');
+      proxy.clear();
+      await waitFor("the poller to serve MLflow's champion", () => gw.slot.current.lineage.source === 'MLFLOW');
+      expect(gw.logs.filter((l) => l['msg'] === 'model swapped')).toEqual([
+        expect.objectContaining({ from: bundleVersion, to: v.two, fromSource: 'BUNDLE', toSource: 'MLFLOW', reason: `poll: source names ${v.two}, serving the packaged bundle (version ${bundleVersion})` }),
+      ]);
+    } finally {
+      proxy.clear();
+      await champion(v.one);
+    }
+  });
+});
+
 describe('reloadModel while the gateway is starting', () => {
   it('answers 503 MODEL_NOT_READY at once, loading no second model beside the first, and works once ready', async () => {
     await champion(v.one);

@@ -270,7 +270,9 @@ export class ModelAdmin {
     }
     if (wanted !== null && wanted === this.rejectedIdentity) return null;
     try {
-      return await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${identity ?? serving?.modelVersion ?? 'nothing'}`, { byPoller: true });
+      // The packaged bundle's version is its training registry's, which the source's numbers need not share.
+      const servingNow = identity ?? (serving?.lineage.source === 'BUNDLE' ? `the packaged bundle (version ${serving.modelVersion})` : (serving?.modelVersion ?? 'nothing'));
+      return await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${servingNow}`, { byPoller: true });
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
       // the version it actually loaded), so the poller skips it until the source names another.
