@@ -828,6 +828,7 @@ describe('a gateway that started on the packaged bundle while MLflow was down', 
       ]);
     } finally {
       proxy.clear();
+      await gw.close(); // its poller would otherwise download the next test's champion through the proxy
       await champion(v.one);
     }
   });
