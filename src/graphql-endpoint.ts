@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
-import { Kind, getOperationAST, locatedError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, OperationTypeNode, getOperationAST, locatedError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
@@ -255,8 +255,8 @@ const EMPTY_ERROR_DETAIL: Record<number, string> = {
 
 /**
  * The result of a compiled run whose errors stand (answeredAsRun: the caller's input refused, or
- * no model could score), and what it counted, by request: Yoga's run then answers it instead of
- * executing again, when the operation has one root field.
+ * no model could score) as graphql-js would give it (asJsRun), and what it counted, by request:
+ * Yoga's run then answers it instead of executing again.
  * Its variables were admitted as well-formed (fast-path-admission.ts), so graphql-js's run would
  * reach the same resolvers with the same values: a refusal throws the same errors, and executing
  * again cost a 10,000-row batch of rule-breaking customers the executor's coercion of every row in
@@ -304,21 +304,57 @@ function asExecuted(result: ExecutionResult, op: OperationDefinitionNode | null 
 }
 
 /**
+ * What graphql-js's execute answers after the root fields a compiled run ran, or null when the run
+ * does not tell (Yoga's executor then runs the request). graphql-js 16 (execution/execute.js):
+ * - runs a mutation's root fields one after another, by response key in the order of each key's
+ *   first field (fields of one key merged, run once), and stops at the first that fails: its error
+ *   is thrown on (handleFieldError: every compiled root field is non-null), so the answer is data
+ *   null and the errors collected before it (a nullable field's deeper down) and that field's.
+ *   graphql-jit runs the later fields too (they do nothing: GraphQLContext.rootFieldFailed): their
+ *   errors are dropped here.
+ * - runs a query's root fields at once and answers the first to fail in time (promiseForObject),
+ *   not the first in document order: told here only for a query of one response key.
+ */
+function asJsRun(result: ExecutionResult, op: OperationDefinitionNode): ExecutionResult | null {
+  const errors = result.errors ?? [];
+  if (errors.some((e) => e.path === undefined)) return null;
+  const keys = op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? (s.alias ?? s.name).value : null));
+  if (op.operation !== OperationTypeNode.MUTATION && new Set(keys).size !== 1) return null;
+  for (const key of keys) {
+    const failed = errors.filter((e) => e.path?.[0] === key);
+    if (failed.length === 0) continue;
+    // Only errors of the root field itself: a deeper one may be a nullable field's, after which graphql-js runs on.
+    return failed.every((e) => e.path?.length === 1) ? { errors: failed, data: null } : null;
+  }
+  return null;
+}
+
+/** asJsRun's result when its errors stand (answeredAsRun), else null. */
+function standingRun(result: ExecutionResult, op: OperationDefinitionNode): ExecutionResult | null {
+  const run = asJsRun(result, op);
+  return run && answeredAsRun(run) ? run : null;
+}
+
+/**
  * A first run, compiled (see firstRuns), in the shape graphql-js's execute gives: its result when
- * it has no errors, or only errors that stand (answeredAsRun) at one root field (as
- * compiledFailures); else Yoga's executor runs the request afresh (`execute`), as it did before.
+ * it has no errors, or the errors that stand (standingRun, as compiledFailures); else Yoga's
+ * executor runs the request afresh (`execute`), as it did before. The compiled run gets a context
+ * of its own (`context`): what it noted there (rootFieldFailed) must not reach the executor's run.
  */
 async function runCompiled(
   operation: PreparedOperation,
   op: OperationDefinitionNode,
   request: RequestState,
+  context: GraphQLContext,
   args: ExecutionArgs,
   execute: (args: ExecutionArgs) => unknown,
 ): Promise<unknown> {
-  const result = await operation.compiled.query(args.rootValue, args.contextValue, args.variableValues ?? {});
+  const result = await operation.compiled.query(args.rootValue, context, args.variableValues ?? {});
   if (!result.errors) return { data: result.data };
   // Nobody waits for the answer (graphql-endpoint throws state.stopped after Yoga's run): no second run.
-  if (request.stopped || (answeredAsRun(result) && op.selectionSet.selections.length === 1)) return asExecuted(result, op);
+  if (request.stopped) return asExecuted(asJsRun(result, op) ?? result, op);
+  const standing = standingRun(result, op);
+  if (standing) return asExecuted(standing, op);
   // The compiled run may have counted rows and scored fields: the executor's run counts afresh.
   request.rows = null;
   request.scored = null;
@@ -384,8 +420,7 @@ export function createGraphQLEndpoint(deps: {
           request.operation = op ? operationLabel(op) : null;
           const failed = compiledFailures.get(request);
           const firstRun = firstRuns.get(request);
-          // One root field: graphql-jit runs a mutation's later fields after one failed, graphql-js does not.
-          if (failed && op?.selectionSet.selections.length === 1) {
+          if (failed && op) {
             request.rows = failed.rows;
             request.scored = failed.scored;
             request.modelVersion = failed.modelVersion;
@@ -393,7 +428,7 @@ export function createGraphQLEndpoint(deps: {
           } else if (firstRun && op) {
             // The document as Yoga parsed and validated it, under the same admission as a compiled one's requests.
             const operation = (firstRun.prepared = prepared.prepare(args.document, args.operationName, args.variableValues ?? {}));
-            if (operation) setExecuteFn((execArgs) => runCompiled(operation, op, request, execArgs, executeFn));
+            if (operation) setExecuteFn((execArgs) => runCompiled(operation, op, request, contextFor(request), execArgs, executeFn));
           }
           return {
             // A resolver's unexpected failure is answered "Unexpected error." (masked): its cause
@@ -447,13 +482,14 @@ export function createGraphQLEndpoint(deps: {
         res.end(text);
         return;
       }
-      if (answeredAsRun(result)) compiledFailures.set(state, { result, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
+      const standing = standingRun(result, compiled.operation);
+      if (standing) compiledFailures.set(state, { result: standing, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
     }
     // A resolver stopped because nobody waits for the answer: no second run.
     if (state.stopped) throw state.stopped;
     // A compiled run that failed may have counted rows and scored fields, and noted the models that
-    // scored them (the access line's modelVersion): Yoga's run counts afresh. (graphql-jit runs a
-    // mutation's later fields after one failed: the line named a model for a request nothing scored.)
+    // scored them (the access line's modelVersion): Yoga's run counts afresh (compiledFailures restores
+    // them when it answers from the compiled run).
     state.rows = null;
     state.scored = null;
     state.modelVersion = null;

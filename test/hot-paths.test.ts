@@ -108,6 +108,44 @@ describe('prepared GraphQL documents', () => {
   });
 });
 
+describe('a mutation of two predict fields whose second customer is refused', () => {
+  // graphql-js runs a mutation's fields in turn and stops at the first that fails (each is
+  // non-null: data null, that field's error); graphql-jit ran the second field too, and Yoga's
+  // executor then ran the whole request again: the first customer was scored twice.
+  const document = (name: string) =>
+    `mutation ${name}($c: CustomerInput!, $d: CustomerInput!) { a: predict(customer: $c) { riskLevel } b: predict(customer: $d) { riskLevel } }`;
+  const rowsScored = async () => Number(/^gateway_inference_rows_per_run_sum (\S+)$/m.exec(await (await fetch(`${local.url}/metrics`)).text())?.[1]);
+  const post = (query: string, variables: Record<string, unknown>, extensions?: object) =>
+    fetch(`${local.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+      body: JSON.stringify({ query, variables, ...(extensions ? { extensions } : {}) }),
+    });
+  const refused = { c: customer(1), d: { ...customer(2), tenure: -1 } };
+
+  it("scores the first customer once, whether the document is compiled or new, and answers as Yoga's executor does", async () => {
+    const query = document(`Two${Date.now()}`);
+    expect((await post(query, { c: customer(1), d: customer(2) })).status).toBe(200); // learned
+    const answers: unknown[] = [];
+    for (const [what, send] of [
+      ['compiled', () => post(query, refused)],
+      ['first run', () => post(`${query}\n# a text not seen before`, refused)],
+      // `extensions` keeps a request off the compiled path: Yoga's executor (graphql-js) runs it.
+      ['executor', () => post(query, refused, {})],
+    ] as const) {
+      const before = await rowsScored();
+      const { result, errored } = await jitDuring(send);
+      expect(await rowsScored(), what).toBe(before + 1);
+      expect(errored, what).toBe(what === 'executor' ? 0 : 1);
+      answers.push({ status: result.status, body: await result.text() });
+    }
+    const [compiled, firstRun, executor] = answers;
+    expect(executor).toMatchObject({ status: 400, body: expect.stringMatching(/^\{"errors":\[\{"message":.*"path":\["b"\].*"data":null\}$/) });
+    expect(compiled).toEqual(executor);
+    expect(firstRun).toEqual(executor);
+  });
+});
+
 describe('prepared documents and explicit nulls', () => {
   // A variable declared nullable with a default may stand where a value is required; sent
   // as null it is an error (graphql-js), which graphql-jit alone would let through as null.

@@ -591,7 +591,19 @@ function accessRow(gw: TestGateway, reqId: string): string | undefined {
 /** Each case's requests, for the comparison of their access-log lines once they are written (every 10 ms). */
 const accessChecks: { c: Case; compiled: string; firstRun: string; reference: string }[] = [];
 
-const tally = { cases: 0, compiledAnswered: 0, firstRunsCompiled: 0, candidateOk: 0, compiledRangeNotes: 0 };
+const tally = { cases: 0, compiledAnswered: 0, firstRunsCompiled: 0, candidateOk: 0, compiledRangeNotes: 0, refusedAt: [0, 0, 0] };
+
+/**
+ * Which root field of several (r0, r1, r2) a resolver refused, when the answer is that field's
+ * one error and data null (graphql-js stops a mutation there; graphql-jit ran the later fields),
+ * else null.
+ */
+function refusedRoot(body: string): number | null {
+  const answer = JSON.parse(body) as { data?: unknown; errors?: { path?: unknown[]; extensions?: { code?: string } }[] };
+  const [error, ...more] = answer.errors ?? [];
+  const field = /^r(\d)$/.exec(String(error?.path?.length === 1 ? error.path[0] : ''));
+  return field && more.length === 0 && answer.data === null && error?.extensions?.code === 'BAD_USER_INPUT' ? Number(field[1]) : null;
+}
 
 /** The property: the compiled document answers the candidate exactly as Yoga does. */
 async function answersLikeYoga(c: Case): Promise<void> {
@@ -619,6 +631,9 @@ async function answersLikeYoga(c: Case): Promise<void> {
     }
   }
   accessChecks.push({ c, compiled: compiled.reqId, firstRun: firstRun.reqId, reference: reference.reqId });
+  // Generated cases only (fast-check runs the known ones first).
+  const refused = n > KNOWN_CASES.length ? refusedRoot(reference.body) : null;
+  if (refused !== null) tally.refusedAt[refused] = (tally.refusedAt[refused] ?? 0) + 1;
   if (compiled.status === 200 && !compiled.body.includes('"errors"')) tally.candidateOk++;
   if (compiledRun && /"outsideTrainingRange(?:Alias)?":\[\{/.test(compiled.body)) tally.compiledRangeNotes++;
 }
@@ -645,13 +660,32 @@ const KNOWN_CASES: Case[] = [
   known(`query Q($x: Boolean!) { a: modelInfo { ...Parts @skip(if: $x) } b: modelInfo { ...Parts } } fragment Parts on ModelInfo { name }`, { x: false }, { x: true }),
   // A response key whose first occurrence is skipped: graphql-js orders it by its first included occurrence.
   known(`query Q($x: Boolean!) { modelInfo { name @include(if: $x) version name } }`, { x: true }, { x: false }),
-  // Two mutation fields, the first refused by a business rule: graphql-js stops at its error, graphql-jit scores the
-  // second too (the answer is the same, the access line's rows and models are not): Yoga's run counts afresh, and a
-  // compiled run's refusal stands for Yoga's run only in a document of one root field.
+  // Two mutation fields, the first refused by a business rule: graphql-js stops at its error, graphql-jit scored the
+  // second too (the answer is the same, the access line's rows and models were not); now the second does nothing there.
   known(
     `mutation M($a: CustomerInput!, $b: CustomerInput!) { a: predict(customer: $a) { churnProbability } b: predict(customer: $b) { churnProbability } }`,
     { a: BASES[0] as Vars, b: BASES[1] as Vars },
     { a: { ...BASES[0], tenure: 5, totalCharges: null }, b: BASES[1] as Vars },
+  ),
+  // A later field refused (the middle one, the last, both of two: graphql-js answers the first), and a response key
+  // whose two fields merge into one run, refused or before the refused one: the compiled run's refusal stands.
+  ...[
+    { b: { ...BASES[1], tenure: -1 } },
+    { c: { ...BASES[2], tenure: -1 } },
+    { b: { ...BASES[1], tenure: -1 }, c: { ...BASES[2], tenure: -1 } },
+  ].map((edit) =>
+    known(
+      `mutation M($a: CustomerInput!, $b: CustomerInput!, $c: CustomerInput!) { r0: predict(customer: $a) { churnProbability } r1: predict(customer: $b) { riskLevel } r2: predictBatch(customers: [$c, $a]) { modelVersion } }`,
+      { a: BASES[0] as Vars, b: BASES[1] as Vars, c: BASES[2] as Vars },
+      { a: BASES[0] as Vars, b: BASES[1] as Vars, c: BASES[2] as Vars, ...edit },
+    ),
+  ),
+  ...[{ a: { ...BASES[0], tenure: -1 } }, { b: { ...BASES[1], tenure: -1 } }].map((edit) =>
+    known(
+      `mutation M($a: CustomerInput!, $b: CustomerInput!) { r0: predict(customer: $a) { churnProbability } r1: predict(customer: $b) { riskLevel } r0: predict(customer: $a) { riskLevel } }`,
+      { a: BASES[0] as Vars, b: BASES[1] as Vars },
+      { a: BASES[0] as Vars, b: BASES[1] as Vars, ...edit },
+    ),
   ),
   // Risk drivers: the explanation whole and its top (inline and by variable, null, out of range at either end), under
   // aliases and a fragment, and a later field's bad top, which refuses the request before the earlier field is scored.
@@ -725,7 +759,8 @@ describe('compiled GraphQL documents against Yoga', () => {
     console.info(
       `jit differential: ${tally.cases} cases, ${tally.compiledAnswered} answered by the compiled path, ${tally.firstRunsCompiled} first runs answered compiled, ` +
         `${tally.candidateOk} successful candidates, ` +
-        `${tally.compiledRangeNotes} compiled answers with outsideTrainingRange notes`,
+        `${tally.compiledRangeNotes} compiled answers with outsideTrainingRange notes, ` +
+        `generated refusals of the root field r0/r1/r2 of several: ${tally.refusedAt.join('/')}`,
     );
     // interruptAfterTimeLimit ends the run as a pass, however few cases it reached: that many must have run.
     expect(tally.cases, `cases compared before the ${TIME_LIMIT_MS / 1000} s limit stopped the run`).toBeGreaterThanOrEqual(RUNS);
@@ -742,5 +777,8 @@ describe('compiled GraphQL documents against Yoga', () => {
     expect(tally.firstRunsCompiled).toBeGreaterThan(tally.cases / 4);
     // And some of them must list training-range notes, or the field's resolver is compared only when it returns [].
     expect(tally.compiledRangeNotes).toBeGreaterThan(tally.cases / 50);
+    // And generated refusals of each root field of several: a compiled run answers them as it ran, where graphql-jit
+    // ran the fields after the refused one and graphql-js does not (a third root field is rarer: ~3 in 1,000).
+    expect(Math.min(...tally.refusedAt), `refusals of r0/r1/r2: ${tally.refusedAt.join('/')}`).toBeGreaterThanOrEqual(2);
   });
 });

@@ -127,10 +127,14 @@ describe('a failing model whose health-check run does not answer', () => {
 });
 
 describe('a GraphQL request while every run fails', () => {
-  it("scores once, whether its document is compiled already or runs for the first time, and is answered as Yoga's executor answers it", async () => {
+  const twoFields = `mutation Two($c: CustomerInput!, $d: CustomerInput!) { a: predict(customer: $c) { riskLevel } b: predict(customer: $d) { riskLevel } }`;
+  // Two fields: graphql-js stops a mutation at its first field that fails; graphql-jit ran the second too, then Yoga's executor the first again.
+  it.each([
+    ['a document of one predict field', print(PredictDocument), { customer: GRAPHQL_CUSTOMER }],
+    ['a document of two predict fields', twoFields, { c: GRAPHQL_CUSTOMER, d: GRAPHQL_CUSTOMER }],
+  ])("scores once, whether its document is compiled already or runs for the first time, and is answered as Yoga's executor answers it: %s", async (_what, document, variables) => {
     const host = hostOf(gw) as unknown as { run: (...args: unknown[]) => Promise<unknown> };
-    const query = `${print(PredictDocument)}\n# while inference fails`;
-    const variables = { customer: GRAPHQL_CUSTOMER };
+    const query = `${document}\n# while inference fails`;
     // Request ids of one length, so the answers' lengths compare.
     const post = (id: string, body: Record<string, unknown>) =>
       fetch(`${gw.url}/graphql`, {

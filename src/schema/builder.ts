@@ -13,6 +13,12 @@ export interface GraphQLContext {
   readonly admin: ModelAdmin;
   readonly maxBatch: number;
   readonly request: RequestState;
+  /**
+   * Set once a predict or predictBatch field of the operation failed (prediction.ts
+   * unlessEarlierFieldFailed). graphql-js runs no mutation field after one failed; graphql-jit
+   * (graphql-endpoint's compiled path) runs the rest, which then do nothing.
+   */
+  rootFieldFailed?: boolean;
 }
 
 export interface GatewayTypes {

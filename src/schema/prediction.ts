@@ -110,6 +110,31 @@ async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise
   }
 }
 
+/** What a mutation field after a failed one throws on the compiled path: never answered (graphql-endpoint answers the first failure). */
+class EarlierFieldFailed extends Error {
+  constructor() {
+    super('not run: an earlier field of the mutation failed');
+    this.name = 'EarlierFieldFailed';
+  }
+}
+
+/**
+ * Runs a mutation field's resolver unless an earlier root field of the operation failed.
+ * graphql-js runs a mutation's fields in turn and stops at the first that fails (each is
+ * non-null: the answer is data null and that field's error), so it never meets the flag;
+ * graphql-jit runs the later fields too, which scored customers whose predictions nobody
+ * gets, and counted their rows and models on the request.
+ */
+async function unlessEarlierFieldFailed<T>(ctx: GraphQLContext, resolve: () => Promise<T>): Promise<T> {
+  if (ctx.rootFieldFailed) throw new EarlierFieldFailed();
+  try {
+    return await resolve();
+  } catch (err) {
+    ctx.rootFieldFailed = true;
+    throw err;
+  }
+}
+
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionType,
@@ -130,15 +155,16 @@ builder.mutationField('predict', (t) =>
       '- Some refusals are application/problem+json, not GraphQL errors: see Mutation.',
     ].join('\n'),
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
-    resolve: async (_root, { customer }, ctx, info) => {
-      reserveRows(ctx, 1, 'customer');
-      const tops = driversTopProblems(info, ctx);
-      const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
-      const request = customerFromInput(customer, ['customer'], issues);
-      if (issues.length > 0) throw inputRefusal(info, issues, tops);
-      const [prediction] = await score(ctx, [request]);
-      return prediction as Prediction;
-    },
+    resolve: (_root, { customer }, ctx, info) =>
+      unlessEarlierFieldFailed(ctx, async () => {
+        reserveRows(ctx, 1, 'customer');
+        const tops = driversTopProblems(info, ctx);
+        const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
+        const request = customerFromInput(customer, ['customer'], issues);
+        if (issues.length > 0) throw inputRefusal(info, issues, tops);
+        const [prediction] = await score(ctx, [request]);
+        return prediction as Prediction;
+      }),
   }),
 );
 
@@ -156,22 +182,23 @@ builder.mutationField('predictBatch', (t) =>
       '- Errors as for predict otherwise; a variable\'s type errors are named by variable path (["cs", 3, "tenure"]), at most 50.',
     ].join('\n'),
     args: { customers: t.arg({ type: [CustomerInput], required: true, description: 'The customers to score.' }) },
-    resolve: async (_root, { customers }, ctx, info) => {
-      reserveRows(ctx, customers.length, 'customers');
-      const tops = driversTopProblems(info, ctx);
-      const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
-      const requests: CustomerRequest[] = [];
-      const check = (i: number): boolean => {
-        requests.push(customerFromInput(customers[i] as (typeof customers)[number], ['customers', i], issues));
-        return true;
-      };
-      // A large batch is checked a chunk at a time, so other callers are not held behind it.
-      if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check, () => stopIfAbandoned(ctx.request, 'checking'));
-      else for (let i = 0; i < customers.length; i++) check(i);
-      if (issues.length > 0) throw inputRefusal(info, issues, tops);
-      const predictions = await score(ctx, requests);
-      await explainAhead(info, ctx, predictions);
-      return predictions;
-    },
+    resolve: (_root, { customers }, ctx, info) =>
+      unlessEarlierFieldFailed(ctx, async () => {
+        reserveRows(ctx, customers.length, 'customers');
+        const tops = driversTopProblems(info, ctx);
+        const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
+        const requests: CustomerRequest[] = [];
+        const check = (i: number): boolean => {
+          requests.push(customerFromInput(customers[i] as (typeof customers)[number], ['customers', i], issues));
+          return true;
+        };
+        // A large batch is checked a chunk at a time, so other callers are not held behind it.
+        if (handledInChunks(customers.length)) await forEachInChunks(customers.length, check, () => stopIfAbandoned(ctx.request, 'checking'));
+        else for (let i = 0; i < customers.length; i++) check(i);
+        if (issues.length > 0) throw inputRefusal(info, issues, tops);
+        const predictions = await score(ctx, requests);
+        await explainAhead(info, ctx, predictions);
+        return predictions;
+      }),
   }),
 );

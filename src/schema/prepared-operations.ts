@@ -18,6 +18,8 @@ export interface PreparedOperation {
   readonly admits: (variables: Readonly<Record<string, unknown>>) => boolean;
   /** Operation name, or "<kind> <fields>" for anonymous ones: what logs and metrics show. */
   readonly label: string;
+  /** The operation compiled, as parsed then: its root fields say which errors of a run stand (graphql-endpoint). */
+  readonly operation: OperationDefinitionNode;
 }
 
 /** Operation name, or "<kind> <root fields>" for anonymous operations: what logs and metrics show. */
@@ -83,7 +85,7 @@ export class PreparedOperations {
     if (variables && !admits(variables)) return undefined;
     const compiled = compileQuery(this.schema, document, operationName ?? undefined);
     if (!isCompiledQuery(compiled)) return undefined;
-    return { compiled, label: operationLabel(op), admits };
+    return { compiled, label: operationLabel(op), admits, operation: op };
   }
 
   /**
