@@ -272,8 +272,11 @@ const compiledFailures = new WeakMap<RequestState, { result: ExecutionResult; ro
  * when its variables are admitted (onExecute), and `prepared` is then what answer() learns.
  * Yoga's executor coerced a valid 10,000-row batch's variables in one synchronous piece
  * (300-600 ms held against ~60-110 ms compiled), every other caller waiting, on every new text.
+ * `answeredAsRun`: the compiled run's errors stood (runCompiled), so the document is learned though
+ * the answer has errors: a document no request of which succeeds (a client sending the same
+ * refused customer, a model failing) was compiled again on every request (5-8 ms against 1-3).
  */
-const firstRuns = new WeakMap<RequestState, { prepared?: PreparedOperation }>();
+const firstRuns = new WeakMap<RequestState, { prepared?: PreparedOperation; answeredAsRun?: boolean }>();
 
 /**
  * Codes of the errors a compiled run is answered with as it ran: the caller's input refused
@@ -346,6 +349,7 @@ async function runCompiled(
   op: OperationDefinitionNode,
   request: RequestState,
   context: GraphQLContext,
+  firstRun: { answeredAsRun?: boolean },
   args: ExecutionArgs,
   execute: (args: ExecutionArgs) => unknown,
 ): Promise<unknown> {
@@ -354,7 +358,10 @@ async function runCompiled(
   // Nobody waits for the answer (graphql-endpoint throws state.stopped after Yoga's run): no second run.
   if (request.stopped) return asExecuted(asJsRun(result, op) ?? result, op);
   const standing = standingRun(result, op);
-  if (standing) return asExecuted(standing, op);
+  if (standing) {
+    firstRun.answeredAsRun = true;
+    return asExecuted(standing, op);
+  }
   // The compiled run may have counted rows and scored fields: the executor's run counts afresh.
   request.rows = null;
   request.scored = null;
@@ -428,7 +435,7 @@ export function createGraphQLEndpoint(deps: {
           } else if (firstRun && op) {
             // The document as Yoga parsed and validated it, under the same admission as a compiled one's requests.
             const operation = (firstRun.prepared = prepared.prepare(args.document, args.operationName, args.variableValues ?? {}));
-            if (operation) setExecuteFn((execArgs) => runCompiled(operation, op, request, contextFor(request), execArgs, executeFn));
+            if (operation) setExecuteFn((execArgs) => runCompiled(operation, op, request, contextFor(request), firstRun, execArgs, executeFn));
           }
           return {
             // A resolver's unexpected failure is answered "Unexpected error." (masked): its cause
@@ -506,7 +513,8 @@ export function createGraphQLEndpoint(deps: {
     if (response.status >= 400 && bytes.length === 0) {
       throw new HttpProblem(response.status, response.statusText || 'Bad Request', EMPTY_ERROR_DETAIL[response.status] ?? `GraphQL request refused with status ${response.status}`);
     }
-    if (params && !compiled && response.status === 200 && !hasErrors(bytes)) prepared.learn(params.query, params.operationName, firstRuns.get(state)?.prepared);
+    const firstRun = firstRuns.get(state);
+    if (params && !compiled && (firstRun?.answeredAsRun || (response.status === 200 && !hasErrors(bytes)))) prepared.learn(params.query, params.operationName, firstRun?.prepared);
     if (res.headersSent) return;
     const outHeaders: Record<string, string> = {};
     // Sent whole, with its length: Yoga's streamed answers (Accept: multipart/mixed) also name a
