@@ -1,9 +1,9 @@
 /**
  * /graphql over HTTP. Yoga parses, validates (with every limit and plugin) and runs each
  * new document, executing it compiled (PreparedOperations) when it qualifies and its variables
- * are admitted; once a document ran without errors it is kept compiled and later requests with
- * the same text skip Yoga's per-request pipeline. A compiled run that produces errors is
- * answered by Yoga instead, so error shapes have one source.
+ * are admitted; once a document ran without errors (or with errors that stand: firstRuns) it is
+ * kept compiled and later requests with the same text skip Yoga's per-request pipeline. A compiled
+ * run that produces errors is answered by Yoga instead, so error shapes have one source.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';

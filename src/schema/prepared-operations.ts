@@ -1,7 +1,8 @@
 /**
  * Compiled (graphql-jit) documents for the GraphQL hot path, keyed by document text. Only
- * documents Yoga has run without errors are learned, and only side-effect-free scoring and
- * read fields qualify (a compiled run that errors is re-run by Yoga; see graphql-endpoint).
+ * documents Yoga has validated and run (without errors, or with errors that stand: see
+ * graphql-endpoint) are learned, and only side-effect-free scoring and read fields qualify (a
+ * compiled run whose errors do not stand is re-run by Yoga; see graphql-endpoint).
  * A document's first run is compiled too, inside Yoga's pipeline once Yoga validated it
  * (prepare; graphql-endpoint's onExecute), and the same compiled query is learned.
  */
@@ -89,8 +90,9 @@ export class PreparedOperations {
   }
 
   /**
-   * Call only after Yoga executed this exact document without errors. `prepared`: what prepare
-   * gave for Yoga's parse of the same text on that run (the document is compiled once).
+   * Call only after Yoga validated and executed this exact document (without errors, or with a
+   * compiled run's errors that stand). `prepared`: what prepare gave for Yoga's parse of the same
+   * text on that run (the document is compiled once).
    */
   learn(query: string, operationName: string | null | undefined, prepared?: PreparedOperation): void {
     const key = PreparedOperations.key(query, operationName);
