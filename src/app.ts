@@ -514,7 +514,22 @@ export function createApp(deps: AppDeps): App {
     if (answeredSockets.has(socket)) return; // its answer is written; writeProblemToSocket ends it
     // node's own field: the response being written on this connection, if any.
     const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!answerable(err.code) || !socket.writable || current?.headersSent === true) {
+    if (!answerable(err.code) || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // Bytes after a whole request (a pipelined one, or past a short content-length) are the next
+    // request's: its problem follows the current answer, in order, under a new id. Answered at
+    // once, it was taken for the current request's answer (or that answer was cut off).
+    if (current?.req.complete === true) {
+      answeredSockets.add(socket);
+      const problem = clientErrorProblem(err, false);
+      const id = requestIdFrom(undefined);
+      log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
+      current.once('finish', () => socket.writable && writeProblemToSocket(socket, problem, id));
+      return;
+    }
+    if (current?.headersSent === true) {
       socket.destroy();
       return;
     }

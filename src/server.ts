@@ -126,15 +126,18 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.SHUTDOWN_TIMEOUT_MS).unref()),
       ]);
       clearInterval(sweep);
+      let answered: Socket[] = [];
+      let answeredClosed: Promise<unknown> = Promise.resolve();
       if (timedOut) {
         // Requests not answered yet get a 503 of their own; answers already being sent, and idle
         // connections, are closed now. The 503s' connections close once written (after the caller
-        // stops sending a body, lingerIfClosing in http.ts), within PAST_SHUTDOWN_TIMEOUT_MS.
-        const answered = [...connections].filter((socket) => app.answerUnanswered(socket));
+        // stops sending a body, lingerIfClosing in http.ts): waited for beside the model's release,
+        // below, both within PAST_SHUTDOWN_TIMEOUT_MS (one after the other, a 503 still lingering
+        // took all of it and the release got none).
+        answered = [...connections].filter((socket) => app.answerUnanswered(socket));
         log.warn({ inFlight: app.inFlight(), answered503: answered.length, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections');
         for (const socket of connections) if (!answered.includes(socket)) socket.destroy();
-        await settledBy(Promise.all(answered.map((socket) => new Promise((resolve) => socket.once('close', resolve)))), lastSteps);
-        for (const socket of answered) socket.destroy();
+        answeredClosed = Promise.all(answered.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
       }
       // A model still loading is inside onnxruntime on its worker thread: exiting then can
       // abort the whole process (SIGABRT). Let the load end (within the shutdown budget);
@@ -150,6 +153,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       const releasing = slot.close().catch((err: unknown) => log.error({ err: describeError(err) }, 'releasing the model failed'));
       const released = await settledBy(releasing, lastSteps);
       if (!released) log.warn('shutdown timeout: the model was still being released');
+      await settledBy(answeredClosed, lastSteps);
+      for (const socket of answered) socket.destroy();
       const drained = !timedOut && loaded && reloaded && released;
       log.info({ drained }, 'stopped');
       return drained;

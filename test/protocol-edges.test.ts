@@ -691,6 +691,21 @@ describe("requests node's HTTP parser refuses", () => {
     expect(gw.logs.find((l) => l['reqId'] === id && l['route'] !== undefined)).toMatchObject({ route, status: 400 });
   });
 
+  it('a bad request pipelined after a good one is answered after it, in order, under a new id; the good one gets its own answer', async () => {
+    const good = JSON.stringify(LEGACY_PAYLOAD);
+    const answer = await rawExchange(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: first-of-two\r\nContent-Length: ${Buffer.byteLength(good)}\r\n\r\n${good}` + 'BAD\r\n\r\n',
+    );
+    const heads = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) [^]*?\r\nx-request-id: ([^\r]+)\r\n/gi)].map((m) => [m[1], m[2]]);
+    expect(heads).toEqual([
+      ['200', 'first-of-two'],
+      ['400', expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown],
+    ]);
+    const deadline = Date.now() + 2000;
+    while (!gw.logs.some((l) => l['reqId'] === 'first-of-two' && l['route'] !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gw.logs.filter((l) => l['reqId'] === 'first-of-two').map((l) => [l['msg'], l['status']])).toEqual([['request', 200]]);
+  });
+
   it('an HTTP/1.1 request without Host is refused with a problem carrying its request id, and the connection closes', async () => {
     const answer = await rawExchange('GET / HTTP/1.1\r\nx-request-id: no-host-1\r\n\r\n');
     const { headers, body } = splitAnswer(answer);

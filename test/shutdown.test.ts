@@ -152,7 +152,8 @@ describe('graceful shutdown', () => {
   it('answers a request still unanswered at SHUTDOWN_TIMEOUT_MS with 503 and Retry-After, logged as such (not 499)', async () => {
     const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '800', REQUEST_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
     const body = JSON.stringify(Array.from({ length: 200 }, () => LEGACY_PAYLOAD));
-    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    // Half-open allowed: the caller goes on sending after the gateway has ended its side, as an upload does.
+    const socket = connect({ port: Number(new URL(gw.url).port), host: '127.0.0.1', allowHalfOpen: true });
     let received = '';
     socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
     socket.on('error', () => undefined);
@@ -161,7 +162,10 @@ describe('graceful shutdown', () => {
     socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: slow-upload\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, body.length >> 1)}`);
     await new Promise((r) => setTimeout(r, 300));
     gw.child.kill('SIGTERM');
+    // Still sending, slowly: the 503's connection lingers for what the caller sends (LINGER_MS).
+    const trickle = setInterval(() => !socket.destroyed && socket.write(' '), 100);
     await closed;
+    clearInterval(trickle);
     expect(await gw.exited).toBe(1); // not drained: the request did not finish
     // Before, the connection was closed with nothing written, and the access line said 499.
     expect(received).toMatch(/^HTTP\/1\.1 503 /);
@@ -175,6 +179,9 @@ describe('graceful shutdown', () => {
       ['request', 503],
     ]);
     expect(logs.find((l) => l['msg'] === 'shutdown timeout: closing remaining connections')).toMatchObject({ answered503: 1 });
+    // The 503's connection lingers while the caller might still send (up to 2 s): the model's release
+    // is not left waiting behind it, and gets its time beside it.
+    expect(logs.map((l) => l['msg'])).not.toContain('shutdown timeout: the model was still being released');
   });
 
   it('gives up on a model release held by a hung ONNX worker at the deadline, instead of waiting for the worker', async () => {

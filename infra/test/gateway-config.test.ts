@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, LOG_LEVELS as GATEWAY_LOG_LEVELS, loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
+import { PAST_SHUTDOWN_TIMEOUT_MS } from '../../src/server.js';
 import { LOG_LEVELS, MIN_MEMORY_MIB } from '../lib/gateway-service.js';
 import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
@@ -215,9 +216,12 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
       problems.push(`the deregistration delay (${drainMs} ms) must exceed REQUEST_TIMEOUT_MS ${gateway.REQUEST_TIMEOUT_MS} by ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s at least`);
     }
   }
-  // The gateway drains, waits for its last log lines to reach the log driver, and exits before ECS sends SIGKILL.
-  if (!(gateway.SHUTDOWN_TIMEOUT_MS + EXIT_LOG_WAIT_MS < stopMs)) {
-    problems.push(`SHUTDOWN_TIMEOUT_MS ${gateway.SHUTDOWN_TIMEOUT_MS} + the exit's wait for the log (${EXIT_LOG_WAIT_MS} ms) must be below the container's stopTimeout (${stopMs} ms)`);
+  // The gateway drains, answers what is left and releases the model, waits for its last log lines to
+  // reach the log driver, and exits before ECS sends SIGKILL.
+  if (!(gateway.SHUTDOWN_TIMEOUT_MS + PAST_SHUTDOWN_TIMEOUT_MS + EXIT_LOG_WAIT_MS < stopMs)) {
+    problems.push(
+      `SHUTDOWN_TIMEOUT_MS ${gateway.SHUTDOWN_TIMEOUT_MS} + its last steps (${PAST_SHUTDOWN_TIMEOUT_MS} ms) + the exit's wait for the log (${EXIT_LOG_WAIT_MS} ms) must be below the container's stopTimeout (${stopMs} ms)`,
+    );
   }
   return problems;
 }

@@ -11,6 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
+import { PAST_SHUTDOWN_TIMEOUT_MS } from '../../src/server.js';
 import { createGatewayApp } from '../lib/app.js';
 import { KINDS, settingsFromContext } from '../lib/context.js';
 import { FARGATE_MEMORY_BY_CPU } from '../lib/fargate-sizes.js';
@@ -216,6 +217,7 @@ describe("infra/README.md's fixed values", () => {
       `health check every ${String(targets?.HealthCheckIntervalSeconds)} s with ${String(targets?.HealthCheckTimeoutSeconds)} s timeout, healthy after ${String(targets?.HealthyThresholdCount)} and unhealthy after ${String(targets?.UnhealthyThresholdCount)} checks`,
       `for up to the deregistration delay (${drain} s)`,
       `stops draining after \`SHUTDOWN_TIMEOUT_MS\` (${s(gateway.SHUTDOWN_TIMEOUT_MS)} s) at the latest, then exits once its last log lines are written (at most ${s(EXIT_LOG_WAIT_MS)} s more, when the log reader is behind: \`EXIT_LOG_WAIT_MS\` in \`src/logger.ts\`); ECS waits up to stopTimeout (${stop} s)`,
+      `\`SHUTDOWN_TIMEOUT_MS\` takes up to ${s(PAST_SHUTDOWN_TIMEOUT_MS)} s more before those lines`,
       `after ${String(targets?.UnhealthyThresholdCount)} failed checks (≈ ${Number(targets?.UnhealthyThresholdCount) * Number(targets?.HealthCheckIntervalSeconds)} s)`,
       `within \`MLFLOW_POLL_INTERVAL_MS\` (${s(gateway.MLFLOW_POLL_INTERVAL_MS)} s)`,
       // Costs: public IPv4 at $0.005 per address-hour, 730 hours a month.

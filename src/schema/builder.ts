@@ -49,13 +49,14 @@ builder.mutationType({
     'Some refusals come before GraphQL runs and are answered as application/problem+json ' +
       '({ type, title, status, detail, requestId }, and errors [{ path, message }] when a field is at fault, its path one string such as "variables.c.customerId"), ' +
       'not as GraphQL errors (no data, no extensions.code): tell them by that content-type, and read detail first (each message continues its path):',
-    `- 400: a body that is not UTF-8, or a JSON object without a string query; an object that sends a field twice; a number such as 1e-400, ` +
+    `- 400: a body that is not UTF-8, or a JSON object without a string query, or whose variables or extensions is not an object; an object that sends a field twice; a number such as 1e-400, ` +
       `which would read as 0; a document over ${grouped(MAX_DOCUMENT_CHARS)} characters; a variable with a string or field name over ` +
       `${grouped(maxStringChars)} characters, an object over ${maxObjectKeys} keys, or more than ${maxDepth} levels of nesting;`,
     `- 413: a body over BODY_LIMIT_BYTES (default ${grouped(BODY_LIMIT_BYTES)} bytes);`,
     '- 415: a content-type other than application/json in UTF-8, or a compressed body;',
     `- 503: too many request bodies at once (MAX_BODY_BYTES_IN_FLIGHT; with Retry-After), or no answer within REQUEST_TIMEOUT_MS ` +
-      `(default ${grouped(REQUEST_TIMEOUT_MS)} ms; detail starts REQUEST_TIMEOUT); 408 when the body itself did not arrive within it.`,
+      `(default ${grouped(REQUEST_TIMEOUT_MS)} ms; detail starts REQUEST_TIMEOUT), or none before the gateway stopped (detail starts SHUTTING_DOWN; with Retry-After); ` +
+      '408 when the body itself did not arrive within REQUEST_TIMEOUT_MS.',
     '',
     'A failure no resolver expects is the GraphQL error "Unexpected error." (INTERNAL_SERVER_ERROR) with HTTP 200: quote the answer\'s x-request-id.',
   ].join('\n'),
