@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from churn_model import entry, pipeline
+from churn_model import entry, pipeline, train
 from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, SEED_MAX, TrainingConfig
 from churn_model.data import Dataset
 from churn_model.targets import F1_TARGET, ROC_AUC_TARGET
@@ -31,7 +31,10 @@ DEFAULT_OUT = MODEL_DIR / "results" / "split-study.json"
 def run_seed(dataset: Dataset, cfg: TrainingConfig, seed: int) -> dict[str, Any]:
     """The pipeline's test metrics with `seed` as its split (and xgboost) seed."""
     seeded = replace(cfg, split=replace(cfg.split, random_state=seed))
-    ev = pipeline.fit_and_evaluate(seeded, dataset, log=lambda _m: None, cross_validate=False)
+    try:
+        ev = pipeline.fit_and_evaluate(seeded, dataset, log=lambda _m: None, cross_validate=False)
+    except train.NoThresholdError as err:
+        raise train.NoThresholdError(f"seed {seed}: {err}") from err
     return {"seed": seed, "test_roc_auc": ev.metrics["test_roc_auc"], "test_f1": ev.metrics["test_f1"],
             "threshold": ev.threshold, "n_rounds": int(ev.params["n_rounds"])}
 
@@ -86,7 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     out = entry.output_file(args.out, "--out")
     data = entry.data_file(args.data)
     cfg = entry.training_config(DEFAULT_CONFIG_PATH)
-    result = study(entry.dataset(data), cfg, list(range(args.first_seed, args.first_seed + args.splits)))
+    try:
+        result = study(entry.dataset(data), cfg, list(range(args.first_seed, args.first_seed + args.splits)))
+    except train.NoThresholdError as err:  # a split whose model flags no churner: the study has no threshold to read
+        parser.exit(1, f"split_study: {err}; nothing was written\n")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(json.dumps(result["summary"], indent=2))

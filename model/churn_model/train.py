@@ -63,10 +63,12 @@ MIN_CLASS_ROWS_PER_PART = 2
 CLASS_NAMES = ("non-churners", "churners")
 
 
-def check_split_fits(labels: np.ndarray, cfg: SplitConfig) -> None:
+def check_split_fits(labels: np.ndarray, cfg: SplitConfig, present: dict[str, np.ndarray] | None = None) -> None:
     """SplitSettingsError unless every part `split_indices` makes has enough of each class, and the
-    training part enough for `cfg.cv_folds` stratified folds. The split itself is cheap, so this is
-    the split the run will make, checked before anything is trained or logged."""
+    training part enough for `cfg.cv_folds` stratified folds, and a value of each column in `present`
+    (column -> whether each row has one: the feature spec's observed ranges come from the training
+    part alone, while validation checks the whole file). The split itself is cheap, so this is the
+    split the run will make, checked before anything is trained or logged."""
     settings = (f"[split] test_size = {cfg.test_size:g}, validation_size = {cfg.validation_size:g}, "
                 f"cv_folds = {cfg.cv_folds}")
     counts = np.bincount(labels, minlength=2)[:2]
@@ -92,6 +94,9 @@ def check_split_fits(labels: np.ndarray, cfg: SplitConfig) -> None:
                 for part, rows, need, why in parts
                 for label, count in enumerate(np.bincount(labels[rows], minlength=2)[:2])
                 if count < need]
+    problems += [f"the training part gets no row with a {column} (each of the {int(has.sum())} that have one falls in "
+                 f"the test split), at least 1 is needed for the feature spec's observed range"
+                 for column, has in sorted((present or {}).items()) if not has[split.train].any()]
     if problems:
         raise unfit("; ".join(problems))
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import cli, explain, synthetic
-from churn_model.config import REPO_ROOT
+from churn_model import cli, explain, synthetic, train
+from churn_model.config import REPO_ROOT, load_config
 from churn_model.pipeline import PipelineResult
 from tests.conftest import run_cli, write_csv
 
@@ -281,6 +281,28 @@ def test_split_settings_the_data_cannot_meet_are_a_usage_error_before_the_run(
     assert MlflowClient(tracking_uri=uri).search_runs(
         [e.experiment_id for e in MlflowClient(tracking_uri=uri).search_experiments()]) == []
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_whose_billed_totals_all_fall_in_the_test_split_is_a_usage_error_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Validation reads the whole file; the feature spec's observed range of TotalCharges comes from the training
+    part alone, and min([]) failed there after the MLflow run had started."""
+    frame = pd.read_csv(_balanced_csv(tmp_path, 50), dtype=str, keep_default_na=False)
+    labels = (frame["Churn"] == "Yes").to_numpy(dtype=np.int64)
+    test_row = int(train.split_indices(labels, load_config().split).test[0])
+    unbilled = frame.index != test_row
+    frame.loc[unbilled, "tenure"] = "0"
+    frame.loc[unbilled, "TotalCharges"] = " "
+    data = write_csv(frame, tmp_path / "one-billed.csv")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, out, err, _ = run_cli(["--data", str(data), "--out", str(tmp_path / "out"), "--tracking-uri", uri], capsys)
+    assert code == 2
+    line = err.splitlines()[-1]
+    assert "do not fit 100 rows (50 churners): the training part gets no row with a TotalCharges (each of the 1 that " \
+           "have one falls in the test split), at least 1 is needed for the feature spec's observed range" in line
+    assert "Traceback" not in err and "[2/" not in out
+    assert MlflowClient(tracking_uri=uri).search_runs(
+        [e.experiment_id for e in MlflowClient(tracking_uri=uri).search_experiments()]) == []
 
 
 def test_a_failed_parity_check_names_the_failed_run_and_is_its_description(

@@ -4,13 +4,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from churn_model import split_study
+from churn_model import split_study, synthetic
 from churn_model.config import TrainingConfig
 from churn_model.data import load_dataset
 from churn_model.pipeline import PipelineOptions, PipelineResult
 from churn_model.targets import F1_TARGET, ROC_AUC_TARGET
+from tests.conftest import write_csv
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundle"
 
@@ -52,3 +54,20 @@ def test_committed_study_belongs_to_the_committed_bundle(cfg: TrainingConfig) ->
     assert committed["test_roc_auc"] == manifest["metrics"]["test_roc_auc"]
     assert committed["test_f1"] == manifest["metrics"]["test_f1"]
     assert study["summary"]["splits"] == len(study["splits"]) >= 100
+
+
+def test_a_split_whose_model_flags_no_churner_ends_the_study_in_one_line_naming_its_seed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """choose_threshold refuses a validation F1 of 0 at every threshold (train.NoThresholdError): the study
+    showed it as a traceback; it is one line naming the seed, and no results file is written."""
+    frame = synthetic.churn_frame(8000, seed=1).sample(frac=1, random_state=1).head(2050).reset_index(drop=True)
+    frame["Churn"] = np.random.default_rng(1).permutation(["Yes"] * 50 + ["No"] * 2000)
+    data = write_csv(frame, tmp_path / "no-signal.csv")
+    out = tmp_path / "study.json"
+    with pytest.raises(SystemExit) as exited:
+        split_study.main(["--data", str(data), "--first-seed", "42", "--splits", "2", "--out", str(out)])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("split_study: seed 42: validation F1 is 0 at every threshold") and err.endswith("; nothing was written\n")
+    assert "Traceback" not in err
+    assert not out.exists()
