@@ -129,10 +129,14 @@ def test_ctrl_c_during_validation_starts_no_run(tmp_path: Path, small_csv: Path)
 
 
 def slow_config(tmp_path: Path) -> Path:
-    """The committed config with early stopping that never stops: step 3 fits all 3000 rounds, several
-    times (fit, refit, CV), seconds on the small file, so Ctrl-C lands in it."""
+    """The committed config with early stopping that never stops and ten times the rounds: step 3 fits
+    all 30,000, several times (fit, refit, CV), so Ctrl-C lands in it. With 3,000 it took seconds on the
+    small file, and on a machine busy enough to hold this test's reading of the progress lines that
+    long, the run had ended (exit 0) before Ctrl-C was sent (a CI run, once)."""
     text = (MODEL_DIR / "config.toml").read_text()
-    slow, count = re.subn(r"(?m)^early_stopping_rounds = \d+", "early_stopping_rounds = 3000", text)
+    slow, count = re.subn(r"(?m)^early_stopping_rounds = \d+", "early_stopping_rounds = 30000", text)
+    assert count == 1
+    slow, count = re.subn(r"(?m)^n_estimators = \d+", "n_estimators = 30000", slow)
     assert count == 1
     config = tmp_path / "slow.toml"
     config.write_text(slow)
