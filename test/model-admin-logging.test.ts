@@ -22,8 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-/** A source naming version 9 whose every load fails alike, each once its gate is opened. */
-function failingSource(serving: ChurnModel) {
+/** A source naming version 9 (`serving` is its 5) whose every load waits for its gate to be opened, then ends as `then` does. */
+function gatedSource(serving: ChurnModel, then: () => Promise<ChurnModel>) {
   const gates: (() => void)[] = [];
   const source: ModelSource = {
     description: 'models:/telco-churn@champion on http://mlflow.test',
@@ -32,11 +32,14 @@ function failingSource(serving: ChurnModel) {
     load: async (options?: LoadOptions) => {
       options?.onIdentity?.('9');
       await new Promise<void>((open) => gates.push(open));
-      throw new Error('the artifact store is down');
+      return then();
     },
   };
   return { source, openNext: () => gates.shift()?.() };
 }
+
+/** A gated source whose every load fails alike. */
+const failingSource = (serving: ChurnModel) => gatedSource(serving, () => Promise.reject(new Error('the artifact store is down')));
 
 /** A ModelAdmin serving the test gateway's model over `source`, logging at debug into `lines`. */
 async function adminOver(source: ModelSource, serving: ChurnModel) {
@@ -99,19 +102,9 @@ describe('a failed reload', () => {
 describe('shutdown (close) while a reload creates its candidate', () => {
   it('lets the candidate finish (no exit inside onnxruntime), then releases it instead of swapping it in, logged at info', async () => {
     const serving = gw.slot.current;
-    let finishCreating!: () => void;
     let candidate: ChurnModel | null = null;
-    // Past MLflow's calls: the candidate's ONNX session is being created, which no signal stops.
-    const source: ModelSource = {
-      description: 'models:/telco-churn@champion on http://mlflow.test',
-      peek: () => Promise.resolve('9'),
-      identify: (model) => (model === serving ? '5' : null),
-      load: async (options?: LoadOptions) => {
-        options?.onIdentity?.('9');
-        await new Promise<void>((resolve) => (finishCreating = resolve));
-        return (candidate = await loadBundleModel(BUNDLE_DIR));
-      },
-    };
+    // Past MLflow's calls: the candidate's ONNX session is being created (until the gate opens), which no signal stops.
+    const { source, openNext: finishCreating } = gatedSource(serving, async () => (candidate = await loadBundleModel(BUNDLE_DIR)));
     const { admin, slot, lines } = await adminOver(source, serving);
     const poll = admin.reload('poll', { byPoller: true });
     await new Promise((r) => setTimeout(r, 20));
