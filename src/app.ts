@@ -504,11 +504,12 @@ export function createApp(deps: AppDeps): App {
   const answeredSockets = new WeakSet<Duplex>();
 
   /**
-   * As node answers a client error (_http_server.js socketOnError), but as a problem with a new
-   * request id: only when the socket is writable and no answer has started on it (a response
-   * whose headers went out cannot be followed by another); otherwise, and for an error of the
-   * connection itself (ECONNRESET, EPIPE), the socket is destroyed. Logged at warn with node's
-   * code and the id, never the request's bytes.
+   * As node answers a client error (_http_server.js socketOnError), but as a problem with a request
+   * id, logged at warn with node's code, never the request's bytes. A request already routed whose
+   * body broke off is answered as itself (its id, its access line); bytes after a whole request are
+   * the next request's, answered under a new id after the current answer; anything else under a new
+   * id at once, when no answer has started on the connection. Otherwise, and for an error of the
+   * connection itself (ECONNRESET, EPIPE), the socket is destroyed.
    */
   function handleClientError(err: Error & { code?: string }, socket: Duplex): void {
     if (answeredSockets.has(socket)) return; // its answer is written; writeProblemToSocket ends it
@@ -518,15 +519,20 @@ export function createApp(deps: AppDeps): App {
       socket.destroy();
       return;
     }
+    /** The problem of a request node refused before it was routed, logged under a new id; the write, to run when its turn comes. */
+    const refusedUnrouted = (inFlight: boolean): (() => void) => {
+      const problem = clientErrorProblem(err, inFlight);
+      const id = requestIdFrom(undefined); // its headers, if any, were not read
+      log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
+      return () => writeProblemToSocket(socket, problem, id);
+    };
     // Bytes after a whole request (a pipelined one, or past a short content-length) are the next
-    // request's: its problem follows the current answer, in order, under a new id. Answered at
-    // once, it was taken for the current request's answer (or that answer was cut off).
+    // request's: its problem follows the current answer, in order. Answered at once, it was taken
+    // for the current request's answer (or that answer was cut off).
     if (current?.req.complete === true) {
       answeredSockets.add(socket);
-      const problem = clientErrorProblem(err, false);
-      const id = requestIdFrom(undefined);
-      log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
-      current.once('finish', () => socket.writable && writeProblemToSocket(socket, problem, id));
+      const write = refusedUnrouted(false);
+      current.once('finish', () => socket.writable && write());
       return;
     }
     if (current?.headersSent === true) {
@@ -534,22 +540,20 @@ export function createApp(deps: AppDeps): App {
       return;
     }
     answeredSockets.add(socket);
-    const problem = clientErrorProblem(err, current !== undefined && current !== null);
     // A request routed before its body broke off (a bad chunk size, node's request timeout): answered
     // as that request, under its id, and logged and counted with the status it got, where a new id's
     // answer on the socket left its own access line at 499 (the caller closed), blaming the caller.
     // (Not a connection the caller ended mid-request, HPE_INVALID_EOF_STATE: that caller left, 499.)
     const state = current instanceof Response && err.code !== 'HPE_INVALID_EOF_STATE' ? current.requestState : null;
     if (current && state) {
+      const problem = clientErrorProblem(err, true);
       if (problem.status === 408) state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: false, code: err.code }, 'request timed out');
       else state.log.warn({ code: err.code, status: problem.status }, 'request refused: its body is not valid HTTP/1.1');
       current.setHeader('connection', 'close');
       sendProblem(current, problem, state.id);
       return;
     }
-    const id = requestIdFrom(undefined); // the headers, if any, were not read
-    log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
-    writeProblemToSocket(socket, problem, id);
+    refusedUnrouted(current !== undefined && current !== null)();
   }
 
   return {
