@@ -115,24 +115,33 @@ describe('batches answered 503 by their timeout', () => {
   it('stop their work; every batch is either scored or stopped', async () => {
     // Six 10,000-row bodies at once hold the event loop well past 100 ms (JSON.parse and the
     // check alone take ~40 ms each), so most or all time out, some before they are scored.
+    // On a machine loaded by other work the timing moves: all six uploads can miss the 100 ms
+    // (408s: no body arrived to be stopped), or the few that arrive can be scored in time. Such a
+    // burst shows nothing about stopping, so it is sent again, up to five bursts (one CI run
+    // saw a single burst stop none).
     const n = 6;
     const body = JSON.stringify(legacyRows(ROWS));
-    const before = await runs(gw);
-    const statuses = await Promise.all(
-      Array.from({ length: n }, async () => (await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status),
-    );
-    // 503: timed out after the body arrived. 408: timed out before it had (its work stops too
-    // if the rest of the body still arrives; otherwise there is none).
-    expect(statuses.filter((s) => s !== 200 && s !== 503 && s !== 408)).toEqual([]);
-    const answered = statuses.filter((s) => s !== 408).length;
-    // Each batch answered 200 was scored; each answered 503 was scored (it timed out while its
-    // session.run was under way) or stopped before.
-    await until('every 200 and 503 batch scored or stopped', async () => (await runs(gw)) - before + (await abandoned(gw, 'timed_out')) >= answered);
-    await new Promise((r) => setTimeout(r, 300)); // a 408's late body, if any
-    const [scored, stopped] = [(await runs(gw)) - before, await abandoned(gw, 'timed_out')];
-    expect(scored).toBeGreaterThanOrEqual(statuses.filter((s) => s === 200).length);
-    expect(scored + stopped).toBeLessThanOrEqual(n);
-    expect(stopped).toBeGreaterThan(0);
+    const bursts: { statuses: number[]; scored: number; stopped: number }[] = [];
+    while (bursts.length < 5 && !bursts.some((b) => b.stopped > 0)) {
+      const [runsBefore, stopsBefore] = [await runs(gw), await abandoned(gw, 'timed_out')];
+      const statuses = await Promise.all(
+        Array.from({ length: n }, async () => (await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status),
+      );
+      // 503: timed out after the body arrived. 408: timed out before it had (its work stops too
+      // if the rest of the body still arrives; otherwise there is none).
+      expect(statuses.filter((s) => s !== 200 && s !== 503 && s !== 408)).toEqual([]);
+      const answered = statuses.filter((s) => s !== 408).length;
+      // Each batch answered 200 was scored; each answered 503 was scored (it timed out while its
+      // session.run was under way) or stopped before.
+      const done = async () => [(await runs(gw)) - runsBefore, (await abandoned(gw, 'timed_out')) - stopsBefore] as const;
+      await until('every 200 and 503 batch scored or stopped', async () => (await done()).reduce((a, b) => a + b) >= answered);
+      await new Promise((r) => setTimeout(r, 300)); // a 408's late body, if any
+      const [scored, stopped] = await done();
+      expect(scored).toBeGreaterThanOrEqual(statuses.filter((s) => s === 200).length);
+      expect(scored + stopped).toBeLessThanOrEqual(n);
+      bursts.push({ statuses, scored, stopped });
+    }
+    expect(bursts.map((b) => b.stopped).filter((stopped) => stopped > 0), JSON.stringify(bursts)).not.toEqual([]);
     expect(gw.stdout()).toContain('"msg":"work stopped: nobody waits for the answer"');
   });
 });
