@@ -10,9 +10,9 @@
  * And installing swagger-ui-dist sends nothing anywhere: its dependency @scarf/scarf reports
  * every install (machine, Node, hashed package names) unless the root package.json says no.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -356,10 +356,28 @@ describe('installing swagger-ui-dist', () => {
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    let bin: string | undefined;
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, INIT_CWD: REPO_ROOT, SCARF_LOCAL_PORT: String((server.address() as AddressInfo).port), SCARF_VERBOSE: 'true' };
       // Only the repository's own setting counts here, not a developer's environment.
       for (const name of ['SCARF_ANALYTICS', 'SCARF_NO_ANALYTICS', 'DO_NOT_TRACK', 'npm_config_global']) delete env[name];
+      // The script reads the dependency chain and its settings from `npm ls @scarf/scarf --json --long`,
+      // which it gives 3 s (report.js's execTimeout). On a loaded machine npm took longer, and the
+      // script ended on "Scarf received an error from npm -ls", having read no setting. So that npm ls
+      // runs here first, with no such limit, and the script reads its very output from a stand-in
+      // `npm` first on its PATH (which hands any other command to the real npm).
+      const npmLs = spawnSync('npm', ['ls', '@scarf/scarf', '--json', '--long'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(npmLs.stdout, npmLs.stderr).toContain('"@scarf/scarf"');
+      bin = await mkdtemp(path.join(tmpdir(), 'scarf-npm-'));
+      await writeFile(path.join(bin, 'npm-ls.json'), npmLs.stdout);
+      const standIn = [
+        '#!/bin/sh',
+        `if [ "$*" = "ls @scarf/scarf --json --long" ]; then exec cat '${bin}/npm-ls.json'; fi`,
+        `PATH='${process.env['PATH'] ?? ''}' exec npm "$@"`,
+      ].join('\n');
+      await writeFile(path.join(bin, 'npm'), `${standIn}\n`);
+      await chmod(path.join(bin, 'npm'), 0o755);
+      env['PATH'] = `${bin}:${process.env['PATH'] ?? ''}`;
       const script = path.join(REPO_ROOT, 'node_modules/@scarf/scarf');
       const output = await new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, ['report.js'], { cwd: script, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -367,12 +385,15 @@ describe('installing swagger-ui-dist', () => {
         child.stdout.on('data', (d: Buffer) => (text += d.toString()));
         child.stderr.on('data', (d: Buffer) => (text += d.toString()));
         child.once('error', reject);
-        child.once('exit', () => resolve(text));
+        // 'close', not 'exit': at 'exit' the child's output may not all have been read yet (Node's
+        // docs), and the line checked below is its last.
+        child.once('close', () => resolve(text));
       });
       expect(received, output).toEqual([]);
       expect(output).toContain('Scarf has been disabled via a package.json in the dependency chain');
     } finally {
       server.close();
+      if (bin) await rm(bin, { recursive: true, force: true });
     }
   }, 60_000);
 });
