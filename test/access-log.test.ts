@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCESS_LOG_FLUSH_MS, accessLog, createLogger, type AccessLogEntry } from '../src/logger.js';
 import { PredictDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, REPO_ROOT, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, REPO_ROOT, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 /** A destination that keeps the raw text pino (or the fast path) wrote, and how many writes it took. */
 function textSink(): { stream: Writable; text: () => string; lines: () => string[]; writes: () => number } {
@@ -243,14 +243,15 @@ describe('the access log of real requests', () => {
   });
   afterAll(() => gw.close());
 
-  /** The access line of a request, once the response has closed (finish() runs on 'close'). */
+  /**
+   * The access line of a request, once the response has closed (finish() runs on 'close') and the
+   * line was flushed: polled for up to 10 s (it was 1 s, which a loaded machine could hold this
+   * process for).
+   */
   async function lineFor(reqId: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 100; i++) {
-      const line = gw.logs.find((l) => l['reqId'] === reqId && l['msg'] === 'request');
-      if (line) return line;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`no access line for ${reqId}`);
+    const line = () => gw.logs.find((l) => l['reqId'] === reqId && l['msg'] === 'request');
+    await waitFor(`the access line of ${reqId}`, () => line() !== undefined, 10_000, 10);
+    return line() as Record<string, unknown>;
   }
 
   /** Same keys in the same order with the same values as pino's line for `expected`; the time is only checked for its format. */
