@@ -41,7 +41,8 @@ describe('an MLflow that does not accept the host the gateway names it by', () =
     expect(await raw.text()).toBe('Invalid Host header - possible DNS rebinding attack detected');
 
     const host = new URL(mlflow.url).host;
-    gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: 'models:/telco-churn@champion', MLFLOW_POLL_INTERVAL_MS: '0', MLFLOW_TIMEOUT_MS: '2000', ADMIN_TOKEN });
+    // MLflow's default timeout: its 403 comes at once, and a timeout on a loaded machine would be named instead.
+    gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: 'models:/telco-churn@champion', MLFLOW_POLL_INTERVAL_MS: '0', MLFLOW_TIMEOUT_MS: '10000', ADMIN_TOKEN });
     const health = (await (await fetch(`${gw.url}/`)).json()) as { source: string; notice?: string };
     expect(health.source).toBe('BUNDLE');
     for (const text of [health.notice, (await gql(gw.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` })).body.errors?.[0]?.message]) {

@@ -202,7 +202,9 @@ describe('MLflow unreachable after start-up', () => {
     const mlflow = await startTestGateway({
       MLFLOW_TRACKING_URI: `http://127.0.0.1:${closed}`,
       MODEL_URI: 'models:/telco-churn@champion',
-      MLFLOW_TIMEOUT_MS: '100',
+      // Not short: a refused connection is answered at once, and a timeout that fired first on a
+      // loaded machine would be the failure the notice names instead of the refusal.
+      MLFLOW_TIMEOUT_MS: '10000',
       MLFLOW_POLL_INTERVAL_MS: '0',
       ADMIN_TOKEN: token,
     });
