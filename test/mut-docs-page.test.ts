@@ -16,7 +16,8 @@ import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from 
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 const unavailable = browserForSuite('docs page, mutation gaps (browser)', 'test/mut-docs-page.test.ts');
-const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
+// 30 s by default: Swagger UI's ~1 MB script in chromium, on a machine loaded by the other test file, is slow to start.
+const poll = <T>(read: () => Promise<T> | T, timeout = 30_000) => expect.poll(read, { timeout });
 
 let uiDir: string;
 let gateway: TestGateway;
