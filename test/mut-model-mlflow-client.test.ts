@@ -60,22 +60,23 @@ describe('MlflowClient behind a proxy', () => {
     await once(server, 'listening');
     const { port } = server.address() as { port: number };
     const client = new MlflowClient({ trackingUri: `http://127.0.0.1:${port}`, timeoutMs: 5000, backoffMs: 10 });
-    /** The error's message for `page`, and the least time of three calls answered with it (the message is made as the answer is read). */
+    /** The error's message for `page`, and the time of the call answered with it (the message is made as the answer is read). */
     const answer = async (page: string) => {
       body = page;
-      let ms = Infinity;
-      let message = '';
-      for (let i = 0; i < 3; i++) {
-        const started = performance.now();
-        message = ((await client.getModelVersion(MODEL, '7').catch((e: unknown) => e)) as Error).message;
-        ms = Math.min(ms, performance.now() - started);
-      }
-      return { message, ms };
+      const started = performance.now();
+      const message = ((await client.getModelVersion(MODEL, '7').catch((e: unknown) => e)) as Error).message;
+      return { message, ms: performance.now() - started };
     };
     try {
       expect((await answer('<html><body><h1>Not Found</h1> no such <b>model</b></body></html>')).message).toContain('Not Found no such model');
-      const plain = await answer('a'.repeat(20_000));
-      const angles = await answer('<'.repeat(20_000));
+      // The least of five calls of each, taken in turns: a loaded machine's slow moment then falls
+      // on both pages alike, not on the three calls of one of them (a quadratic scan is ~0.7 s).
+      const plain = { ms: Infinity };
+      const angles = { ms: Infinity };
+      for (let i = 0; i < 5; i++) {
+        plain.ms = Math.min(plain.ms, (await answer('a'.repeat(20_000))).ms);
+        angles.ms = Math.min(angles.ms, (await answer('<'.repeat(20_000))).ms);
+      }
       expect(angles.ms, `many "<": ${angles.ms.toFixed(1)} ms; plain: ${plain.ms.toFixed(1)} ms`).toBeLessThan(10 * plain.ms + 50);
     } finally {
       server.closeAllConnections();
