@@ -58,7 +58,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
     browser,
     async open(origin, viewport = { width: 1280, height: 900 }) {
       const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
-      context.setDefaultTimeout(10_000);
+      // 30 s, as the other waits of the tests: on a loaded machine a page action can take seconds.
+      context.setDefaultTimeout(30_000);
       const page = await context.newPage();
       const foreignRequests: string[] = [];
       const consoleErrors: string[] = [];

@@ -85,8 +85,8 @@ export interface SpawnedGateway {
   exited: Promise<number | null>;
 }
 
-/** Polls `check` until it is true; throws naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
+/** Polls `check` until it is true; throws naming `what` after `timeoutMs` (30 s unless given: a gateway started through tsx on a loaded machine can take 15). */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
