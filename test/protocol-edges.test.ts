@@ -11,7 +11,7 @@ import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../src/server.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, customerLiteral, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, customerLiteral, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
 
 const MAX_BATCH = 5;
@@ -265,12 +265,9 @@ describe('GraphQL customers', () => {
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: ['customers', 1, 'tenure'] }], issueCount: 1 });
     expect(res.body.errors?.[0]?.message).not.toMatch(/MAX_BATCH/);
-    let line: Record<string, unknown> | undefined;
-    for (let i = 0; i < 100 && !line; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      line = gw.logs.find((l) => l['reqId'] === 'rows-once' && l['msg'] === 'request');
-    }
-    expect(line).toMatchObject({ status: 400, rows: 3, operation: 'RowsOnce' });
+    const line = () => gw.logs.find((l) => l['reqId'] === 'rows-once' && l['msg'] === 'request');
+    await waitFor('the access line of the request', () => line() !== undefined, 30_000, 10);
+    expect(line()).toMatchObject({ status: 400, rows: 3, operation: 'RowsOnce' });
   });
 });
 
@@ -490,7 +487,8 @@ describe('GraphQL document size', () => {
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toContain(`operation="${name.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…"`);
     expect(metrics).not.toContain(name);
-    await new Promise((r) => setTimeout(r, 50)); // the access log is flushed every 10 ms
+    // The access log is flushed every 10 ms: waited for, not slept on (a loaded machine may take longer).
+    await waitFor('the access line of the request', () => gw.logs.some((l) => l['reqId'] === 'long-op-name'), 30_000, 10);
     expect(gw.logs.find((l) => l['reqId'] === 'long-op-name')?.['operation']).toBe(`${name.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…`);
   });
 });
@@ -633,10 +631,12 @@ describe('a caller that goes away', () => {
     const { port } = new URL(gw.url);
     const socket = connect(Number(port), '127.0.0.1');
     socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: gone-away\r\nContent-Length: 400\r\n\r\n{"gender":');
-    await new Promise((r) => setTimeout(r, 100));
+    // Gone once the gateway is answering the request, not after a fixed 100 ms: on a loaded
+    // machine the timer could fire before the socket had even connected, and destroy() then
+    // dropped the request unsent (nothing logged). No other request of this file is in flight.
+    await waitFor('the gateway to be answering the request', () => gw.app.inFlight() > 0, 30_000, 5);
     socket.destroy();
-    const deadline = Date.now() + 2000;
-    while (!gw.logs.some((l) => l['reqId'] === 'gone-away') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the access line of the request', () => gw.logs.some((l) => l['reqId'] === 'gone-away'), 30_000, 20);
     expect(gw.logs.find((l) => l['reqId'] === 'gone-away')).toMatchObject({ status: 499, route: 'rest_predict' });
   });
 });
@@ -682,8 +682,8 @@ describe("requests node's HTTP parser refuses", () => {
     expect(headers).toContain(`\r\nx-request-id: ${id}\r\n`);
     expect(headers).toContain('\r\nconnection: close\r\n');
     expect(body).toMatchObject({ status: 400, requestId: id, detail: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(HPE_INVALID_CHUNK_SIZE\)/) as unknown });
-    const deadline = Date.now() + 2000;
-    while (!gw.logs.some((l) => l['reqId'] === id && l['route'] !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The access line follows the answer by up to ACCESS_LOG_FLUSH_MS; a loaded machine may take seconds more.
+    await waitFor('the access line of the request', () => gw.logs.some((l) => l['reqId'] === id && l['route'] !== undefined), 30_000, 20);
     expect(gw.logs.filter((l) => l['reqId'] === id).map((l) => [l['level'], l['msg'], l['status']])).toEqual([
       ['warn', 'request refused: its body is not valid HTTP/1.1', 400],
       ['info', 'request', 400],
@@ -701,8 +701,7 @@ describe("requests node's HTTP parser refuses", () => {
       ['200', 'first-of-two'],
       ['400', expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown],
     ]);
-    const deadline = Date.now() + 2000;
-    while (!gw.logs.some((l) => l['reqId'] === 'first-of-two' && l['route'] !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the access line of the first request', () => gw.logs.some((l) => l['reqId'] === 'first-of-two' && l['route'] !== undefined), 30_000, 20);
     expect(gw.logs.filter((l) => l['reqId'] === 'first-of-two').map((l) => [l['msg'], l['status']])).toEqual([['request', 200]]);
   });
 
