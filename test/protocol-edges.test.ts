@@ -764,8 +764,11 @@ describe('request timeout', () => {
         expect(body).toMatchObject({ status: 408, detail: 'REQUEST_TIMEOUT: the request headers did not arrive in full within 1000 ms (HEADERS_TIMEOUT_MS)' });
         expect(headers).toContain(`\r\nx-request-id: ${String(body?.['requestId'])}\r\n`);
         expect(slow.logs.find((l) => l['reqId'] === body?.['requestId'])).toMatchObject({ level: 'warn', code: 'ERR_HTTP_REQUEST_TIMEOUT', status: 408 });
-        // Node checks every CONNECTIONS_CHECKING_INTERVAL_MS (its default checked every 30 s).
-        expect(ms).toBeLessThan(1000 + 2 * CONNECTIONS_CHECKING_INTERVAL_MS + 1500);
+        // Node checks every CONNECTIONS_CHECKING_INTERVAL_MS (its default checked every 30 s, so
+        // both closed at 30-31 s). Normally 1-2 s: the slack is for a loaded machine, whose timers
+        // run late (the 1.5 s it had was little more than one slow turn), and the bound stays far
+        // below the 30 s it catches.
+        expect(ms).toBeLessThan(1000 + 2 * CONNECTIONS_CHECKING_INTERVAL_MS + 12_000);
       }
     } finally {
       await slow.close();
