@@ -15,7 +15,7 @@ import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type Customer
 import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { REPO_ROOT, gql, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
 const UI_DIR = path.join(REPO_ROOT, 'ui/dist');
@@ -433,9 +433,13 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const t = await open();
     const { page } = t;
     const sent = sentCustomers(t);
-    // Hold each answer back a little so the second Enter lands while the first is out.
+    // Predict's answers are held until both Enters are pressed, so the second lands while the first
+    // is out. (Held 300 ms each before: the two presses are two round trips to the browser, which a
+    // loaded machine can stretch past that, and then the second Enter predicted again.)
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
     await page.route('**/graphql', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      if ((JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName === 'Predict') await held;
       await route.continue();
     });
     await page.goto(`${gateway.url}/ui`);
@@ -443,6 +447,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByRole('button', { name: 'Predict churn' }).focus();
     await page.keyboard.press('Enter');
     await page.keyboard.press('Enter');
+    release();
     await poll(() => page.locator('.result').count()).toBe(1);
     await settled(page);
     expect(sent).toHaveLength(1);
@@ -867,19 +872,21 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
   });
 
   it("shows the request id with the gateway's problem detail when it answers 503 before GraphQL does (REQUEST_TIMEOUT)", async () => {
-    const slow = await startTestGateway({ UI_DIR, REQUEST_TIMEOUT_MS: '300' });
+    // 1 s, not 300 ms: at 300 ms a loaded machine could answer the page's own requests (its
+    // script, its ModelInfo) 503 too, as the test below found.
+    const slow = await startTestGateway({ UI_DIR, REQUEST_TIMEOUT_MS: '1000' });
     try {
       // The model takes longer than the gateway waits for it: a real 503 problem, no GraphQL result.
       const session = (slow.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
       const run = session.run.bind(session);
-      session.run = (...args) => new Promise((resolve) => setTimeout(resolve, 1000)).then(() => run(...args));
+      session.run = (...args) => new Promise((resolve) => setTimeout(resolve, 3000)).then(() => run(...args));
       const t = (tab = await browser.open(slow.url));
       const { page } = t;
       await page.goto(`${slow.url}/ui`);
       const requestId = requestIdOf(page, 'Predict');
       await page.getByRole('button', { name: 'Predict churn' }).click();
       const id = await requestId;
-      await poll(() => page.locator('#result .problem').textContent()).toBe('The gateway answered 503 Service Unavailable: REQUEST_TIMEOUT: no answer within 300 ms');
+      await poll(() => page.locator('#result .problem').textContent()).toBe('The gateway answered 503 Service Unavailable: REQUEST_TIMEOUT: no answer within 1000 ms');
       expect(await page.locator('#result .request-id').textContent()).toBe(`Request id: ${id}`);
       expect(slow.logs.some((l) => l['reqId'] === id && l['msg'] === 'request timed out')).toBe(true);
       expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
@@ -1266,7 +1273,7 @@ describe('ui over HTTP', () => {
       }
     }
     const logged = () => ids.map((id) => gateway.logs.find((l) => l['reqId'] === id && l['route'] === 'ui_assets')?.['status']);
-    await expect.poll(logged, { timeout: 5000 }).not.toContain(undefined);
+    await expect.poll(logged, { timeout: 30_000 }).not.toContain(undefined);
     expect(logged().filter((s) => s !== 200)).toEqual([]);
     expect(gateway.logs.filter((l) => ids.includes(l['reqId'] as string) && l['level'] === 'error')).toEqual([]);
     expect(await metricValue(closed499)).toBe(before);
@@ -1304,12 +1311,16 @@ describe('ui over HTTP', () => {
     // A client that reads none of the 5.3 MB answer (more than the socket buffers on both ends
     // take in: Linux's send buffer grows to 4 MB, a receive buffer nobody reads from stays small)
     // and goes away: the gateway is left with bytes it could not send.
+    // Gone once the gateway is answering it (and 300 ms on), not after a fixed 300 ms alone: on a
+    // loaded machine the timer could fire before the socket had connected, and destroy() dropped
+    // the request unsent. Nothing else is in flight here once the tests before have ended theirs.
+    await waitFor('no request in flight', () => gateway.app.inFlight() === 0, 30_000, 5);
     const socket = connect(Number(port), hostname).pause();
     socket.write(`GET ${graphiqlJs} HTTP/1.1\r\nHost: ${hostname}\r\nx-request-id: left-mid-asset\r\n\r\n`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Promise.all([waitFor('the gateway to be answering the request', () => gateway.app.inFlight() > 0, 30_000, 5), new Promise((resolve) => setTimeout(resolve, 300))]);
     socket.destroy();
     const logged = () => gateway.logs.find((l) => l['reqId'] === 'left-mid-asset' && l['route'] === 'ui_assets');
-    await expect.poll(logged, { timeout: 5000 }).toMatchObject({ status: 499 });
+    await expect.poll(logged, { timeout: 30_000 }).toMatchObject({ status: 499 });
     expect(gateway.logs.filter((l) => l['reqId'] === 'left-mid-asset' && l['level'] === 'error')).toEqual([]);
   });
 
