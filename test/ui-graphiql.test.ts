@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
-import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
@@ -64,25 +64,6 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
 
   const response = (page: Page) => page.locator('.graphiql-response').textContent();
 
-  /**
-   * Runs the active tab, and runs it again (up to 10 runs) while GraphiQL refuses it as "Cannot
-   * infer operation …": GraphiQL takes a new tab's operation name 100 ms after showing the tab's
-   * text (a debounced edit), and a run before that sends the previous tab's name: a loaded
-   * machine can stretch that moment past a fixed wait. Each run starts once GraphiQL is idle:
-   * a click while it fetches would stop the run instead.
-   */
-  async function runActiveTab(page: Page): Promise<void> {
-    const execute = page.locator('.graphiql-execute-button');
-    for (let run = 1; run <= 10; run++) {
-      await page.waitForTimeout(300);
-      await poll(() => execute.getAttribute('aria-label')).toMatch(/^Execute query/);
-      await execute.click();
-      await poll(async () => (await response(page)) ?? '', 20_000).not.toBe('');
-      // Monaco shows spaces as no-break spaces, which \s matches.
-      if (!/Cannot\sinfer\soperation/.test((await response(page)) ?? '')) return;
-    }
-  }
-
   it('runs every preloaded tab as it is, its example customers valid, with data and no error', async () => {
     const page = await graphiql();
     await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
@@ -95,7 +76,7 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       await page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${name}$`) }).click();
       await poll(() => page.locator('.graphiql-tab-active .graphiql-tab-button').textContent()).toBe(name);
       await poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(new RegExp(`(query|mutation)\\s${name}\\b`));
-      await runActiveTab(page);
+      await runGraphiqlTab(page);
       await poll(() => response(page), 20_000).toMatch(new RegExp(`"${field}":\\s*[[{]`));
       expect(await response(page), name).not.toContain('"errors"');
     }

@@ -14,7 +14,7 @@ import { CUSTOMER_FIELDS } from '../src/contract.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictBatchMutation, type PredictMutation, type RiskLevel } from '../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
-import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
@@ -1052,18 +1052,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     // One click selects a tab, also the first one after a run.
     await tabs.filter({ hasText: 'ModelInfo' }).click();
     await poll(() => active.textContent()).toMatch(/^ModelInfo/);
-    // GraphiQL takes the tab's operation name 100 ms after showing its text (a debounced edit); a
-    // run before that is refused in the page ("Cannot infer operation Predict"), which a fixed
-    // 300 ms wait did not always avoid on a loaded machine: such a run is made again (up to 10),
-    // each once GraphiQL is idle (a click while it fetches would stop the run).
-    const execute = page.locator('.graphiql-execute-button');
-    for (let run = 1; run <= 10; run++) {
-      await page.waitForTimeout(300);
-      await poll(() => execute.getAttribute('aria-label')).toMatch(/^Execute query/);
-      await execute.click();
-      await poll(async () => (await response.textContent()) ?? '', 20_000).not.toBe('');
-      if (!/Cannot\sinfer\soperation/.test((await response.textContent()) ?? '')) break; // Monaco's spaces are no-break spaces
-    }
+    await runGraphiqlTab(page); // again while GraphiQL has not yet taken the tab's operation
     await poll(() => response.textContent(), 20_000).toContain('runId');
     await page.screenshot({ path: path.join(SHOTS, 'graphiql.png') });
   });

@@ -7,15 +7,10 @@ import { afterAll, beforeAll } from 'vitest';
 
 export interface LoopHold {
   /**
-   * Sends `send(attempt)` once to warm up (attempt 0), then three times (attempts 1 to 3), and
-   * gives the least of the three holds in ms (a busy machine only adds to a hold), with the
-   * last answer.
-   */
-  leastOfThree<T>(send: (attempt: number) => Promise<T>): Promise<{ ms: number; answer: T }>;
-  /**
-   * leastOfThree for several requests whose holds are compared, taken in turns (each warmed up,
-   * then `tries` rounds of one of each): a busy machine's slow moment then falls on all of them
-   * alike, not on whichever was measured during it.
+   * The least hold in ms (a busy machine only adds to a hold), with the last answer, of each of
+   * several requests whose holds are compared, taken in turns (`send(0)` of each to warm up, then
+   * `tries` rounds of one of each): a busy machine's slow moment then falls on all of them alike,
+   * not on whichever was measured during it.
    */
   leastOfEach<K extends string, T>(sends: Readonly<Record<K, (attempt: number) => Promise<T>>>, tries?: number): Promise<Record<K, { ms: number; answer: T }>>;
 }
@@ -29,18 +24,6 @@ export function watchLoopHolds(): LoopHold {
   });
   afterAll(() => histogram?.disable());
   return {
-    async leastOfThree(send) {
-      if (!histogram) throw new Error('watchLoopHolds() must be called at the top of a test file or describe block');
-      let answer = await send(0);
-      let least = Infinity;
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        histogram.reset();
-        answer = await send(attempt);
-        least = Math.min(least, histogram.max / 1e6);
-      }
-      return { ms: least, answer };
-    },
     async leastOfEach<K extends string, T>(sends: Readonly<Record<K, (attempt: number) => Promise<T>>>, tries = 3) {
       if (!histogram) throw new Error('watchLoopHolds() must be called at the top of a test file or describe block');
       const keys = Object.keys(sends) as K[];
