@@ -967,20 +967,21 @@ def test_the_checksum_is_of_the_bytes_validated_not_of_a_second_read(tmp_path: P
     os.mkfifo(fifo)
     done = threading.Event()
 
-    def readers() -> int:
-        """How many descriptors of this process (the reader is a thread of it) have the pipe open."""
+    target = os.path.realpath(fifo)  # as /proc names it
+
+    def readers(writer: int = -1) -> int:
+        """How many descriptors of this process (the reader is a thread of it) other than `writer` have the
+        pipe open."""
         count = 0
         for fd in os.listdir("/proc/self/fd"):
             try:
-                count += os.readlink(f"/proc/self/fd/{fd}") == str(fifo)
+                count += int(fd) != writer and os.readlink(f"/proc/self/fd/{fd}") == target
             except OSError:
                 continue
         return count
 
     def serve() -> None:
         for content in contents:
-            while readers() and not done.is_set():  # the previous reader has not closed yet
-                time.sleep(0.01)
             while True:  # non-blocking open: succeeds once a reader opens; never hangs when none comes
                 try:
                     fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
@@ -989,9 +990,19 @@ def test_the_checksum_is_of_the_bytes_validated_not_of_a_second_read(tmp_path: P
                     if done.is_set():
                         return
                     time.sleep(0.01)
+            # This open succeeded because a reader is inside its open(): wait until that open has
+            # returned (its descriptor is listed) before writing. Written and closed sooner, the wait
+            # below could find no descriptor yet and open the pipe again for the same reader, whose
+            # one read then got both contents, as if the file held both (possible on a busy machine,
+            # where the woken reader can wait for a CPU longer than this thread takes to write).
+            deadline = time.monotonic() + 30
+            while not readers(fd) and not done.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
             os.set_blocking(fd, True)
             with os.fdopen(fd, "wb") as pipe:
                 pipe.write(content)
+            while readers() and not done.is_set():  # until that reader has closed: the next open is another's
+                time.sleep(0.01)
 
     writer = threading.Thread(target=serve, daemon=True)
     writer.start()
