@@ -226,14 +226,16 @@ def test_a_repeated_header_name_is_reported_as_duplicated(tmp_path: Path) -> Non
 
 def test_a_header_of_many_columns_is_reported_in_seconds(tmp_path: Path) -> None:
     """Duplicates were counted with columns.count per name, quadratic: 80,000 header columns took 90 s.
-    Here 40,000 extra ones (20,000 names, each twice), which took about 20 s."""
+    Here 40,000 extra ones (20,000 names, each twice), which took about 20 s.
+    The time is this process's CPU time, not the wall clock's: on a machine busy with other work the
+    same validation can wait for a CPU for seconds, while the quadratic count's 20 s are its own."""
     header, rest = good_csv_text(tmp_path).split("\n", 1)
     extra = [f"x{n}" for n in range(20_000)] * 2
     path = write_text(tmp_path, ",".join([header, *extra]) + "\n" + rest)
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(DataValidationError) as err:
         load_dataset(path)
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert err.value.total == 40_000 + 20_000  # each extra column unexpected, each name duplicated
 
 
