@@ -111,11 +111,13 @@ def test_ctrl_c_while_the_tracking_store_is_checked_starts_nothing(tmp_path: Pat
 
 
 def test_ctrl_c_during_validation_starts_no_run(tmp_path: Path, small_csv: Path) -> None:
-    """20,400 rows (the small file 34 times, each copy's ids made unique): validating them takes
-    long enough to be interrupted in step 1."""
+    """204,000 rows (the small file 340 times, each copy's ids made unique): validating them takes
+    long enough to be interrupted in step 1. With 20,400 it took 0.6 s of CPU, less than a machine busy
+    with other work can hold this test's reading of the progress lines: Ctrl-C would then come in a later
+    step (as it did once for training, test_ctrl_c_during_training_ends_the_run_failed)."""
     header, *rows = small_csv.read_text().splitlines()
     big = tmp_path / "big.csv"
-    big.write_text("\n".join([header, *(f"{k}-{row}" for k in range(34) for row in rows)]) + "\n")
+    big.write_text("\n".join([header, *(f"{k}-{row}" for k in range(340) for row in rows)]) + "\n")
     uri = sqlite_store(tmp_path)
     out = tmp_path / "out"
     code, _, err = interrupt_at(start(["--data", str(big), "--out", str(out), "--tracking-uri", uri,
