@@ -120,21 +120,29 @@ beforeAll(async () => {
     MODEL_URI: `models:/${MODEL}@champion`,
     MLFLOW_POLL_INTERVAL_MS: '0',
     ADMIN_TOKEN,
-    // Short, for the timed-out upload below; long enough for reloadModel's load from MLflow.
-    REQUEST_TIMEOUT_MS: '5000',
+    // The default, 30 s: reloadModel's load from MLflow gets it less 1 s. It was 5 s, for the
+    // timed-out upload below (now sent to a gateway of its own), and a reload took 4.7 s of the 4.5 s
+    // it then got on a machine busy with other work (0.45 s otherwise): 502, and the test failed.
+    REQUEST_TIMEOUT_MS: '30000',
   });
   const id = (reqId: string) => ({ 'x-request-id': reqId });
   expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD, id('sq-rest-single'))).status).toBe(200);
   expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD], id('sq-rest-batch'))).status).toBe(200);
   expect((await gql(gw.url, PREDICT, { c: GRAPHQL_CUSTOMER }, id('sq-graphql-single'))).status).toBe(200);
   expect((await gql(gw.url, PREDICT_BATCH, { cs: [GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER] }, id('sq-graphql-batch'))).status).toBe(200);
-  // A body that never arrives in full: 408 and "request timed out" after REQUEST_TIMEOUT_MS.
-  const { port } = new URL(gw.url);
-  const socket = connect(Number(port), '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write('POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nx-request-id: sq-slow-upload\r\n\r\n{');
-  socket.on('data', () => undefined);
-  await once(socket, 'close');
+  // A body that never arrives in full: 408 and "request timed out" after REQUEST_TIMEOUT_MS, short on
+  // a gateway of its own (the one above needs a long one for its reloads).
+  const slow = await startTestGateway({ MODEL_DIR: bundle, REQUEST_TIMEOUT_MS: '2000' });
+  try {
+    const socket = connect(Number(new URL(slow.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nx-request-id: sq-slow-upload\r\n\r\n{');
+    socket.on('data', () => undefined);
+    await once(socket, 'close');
+  } finally {
+    await slow.close();
+  }
+  gatewayLines.push(...slow.logs);
   // A promotion: reloadModel swaps the new champion in.
   await setAlias(mlflow.url, MODEL, 'champion', two.version);
   const reload = await gql(gw.url, 'mutation { reloadModel { changed } }', {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
