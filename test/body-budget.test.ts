@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpProblem} from '../src/http.js';
 import { BodyBudget, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, startTestGateway, waitFor } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
 
 const budget = new BodyBudget(1000);
 /** Answers held back until released: a complete body keeps its share until its answer is done. */
@@ -127,7 +127,7 @@ describe('in the gateway', () => {
     // Inference held until the test lets it go: the work outlives the caller. (It was slowed by a
     // fixed 800 ms, which raced the test's own steps on a loaded machine: the caller could leave
     // before its body was read, or the scoring end before the second request came.)
-    const session = (gw.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const session = sessionOf(gw);
     const run = session.run.bind(session);
     let runsStarted = 0;
     let release!: () => void;
@@ -198,7 +198,7 @@ async function unreadAnswer(body: string, timeoutMs: number): Promise<'shown' | 
   // The batch is scored once its body is read and taken from the budget: the budget is probed only
   // then. (A probe sent while the body was still arriving, as a fixed 50 ms wait allowed on a loaded
   // machine, held its own share as the body's reading ended: the batch was refused, nothing held.)
-  const session = (gw.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+  const session = sessionOf(gw);
   const run = session.run.bind(session);
   let runsStarted = 0;
   session.run = (...args: unknown[]) => {

@@ -13,7 +13,7 @@ import { NotReadyError } from '../src/errors.js';
 import { PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
 import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from './helpers/customers.js';
-import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { sessionOf, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 const unavailable = browserForSuite('cors (browser)', 'test/cors-browser.test.ts');
 
@@ -256,7 +256,7 @@ describe.skipIf(unavailable !== null)('cors on timed-out requests, in a browser'
 
   it('lets an allowed origin read the 503 REQUEST_TIMEOUT a slow model gets', async () => {
     // The model takes longer than the gateway waits for it.
-    const session = (gw.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const session = sessionOf(gw);
     const run = session.run.bind(session);
     session.run = (...args) => new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS + 500)).then(() => run(...args));
     try {

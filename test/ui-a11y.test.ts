@@ -21,7 +21,7 @@ import { CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { REPO_ROOT, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { REPO_ROOT, sessionOf, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
 
@@ -208,7 +208,7 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
     const page = await open();
     await formPage(page);
     // A real 503 from a failing model session, as in test/ui.test.ts.
-    const session = (gateway.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const session = sessionOf(gateway);
     const run = session.run.bind(session);
     session.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
     try {

@@ -15,7 +15,7 @@ import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type Customer
 import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { REPO_ROOT, gql, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
+import { REPO_ROOT, gql, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
 const UI_DIR = path.join(REPO_ROOT, 'ui/dist');
@@ -851,7 +851,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await page.getByRole('button', { name: 'Predict churn' }).click();
     await poll(() => page.getByTestId('driver').count()).toBe(5);
     // Fault injection as in runtime-faults.test.ts: the live ONNX session starts failing.
-    const session = (gateway.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+    const session = sessionOf(gateway);
     const run = session.run.bind(session);
     session.run = () => Promise.reject(new Error('injected: ORT kernel failure'));
     try {
@@ -877,7 +877,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const slow = await startTestGateway({ UI_DIR, REQUEST_TIMEOUT_MS: '1000' });
     try {
       // The model takes longer than the gateway waits for it: a real 503 problem, no GraphQL result.
-      const session = (slow.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+      const session = sessionOf(slow);
       const run = session.run.bind(session);
       session.run = (...args) => new Promise((resolve) => setTimeout(resolve, 3000)).then(() => run(...args));
       const t = (tab = await browser.open(slow.url));

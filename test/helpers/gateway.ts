@@ -43,6 +43,14 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   return Object.assign(gateway, { logs, close: async () => void (await gateway.shutdown('test done')) });
 }
 
+/**
+ * The inference session of an in-process gateway's current model, whose `run` a test may replace
+ * (to hold, slow or fail scoring) and must put back.
+ */
+export function sessionOf(gw: Pick<Gateway, 'slot'>): { run: (...args: unknown[]) => Promise<unknown> } {
+  return (gw.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+}
+
 export interface GraphQLResponse<T> {
   status: number;
   headers: Headers;
