@@ -432,10 +432,10 @@ async function expectPollerRejectedOnce(polled: TestGateway): Promise<void> {
   // Waited for, then five more polls (each asks the alias): a fixed 1.2 s once saw no poll's load
   // fail yet on a loaded machine, and counting polls keeps "once" proven however slow they are.
   const rejections = () => polled.logs.filter((l) => l['msg'] === REJECTED);
-  await waitFor('the poller to reject the version', () => rejections().length > 0, 30_000);
+  await waitFor('the poller to reject the version', () => rejections().length > 0);
   const alias = /registered-models\/alias/;
   const polls = proxy.count(alias);
-  await waitFor('five more polls', () => proxy.count(alias) - polls >= 5, 30_000);
+  await waitFor('five more polls', () => proxy.count(alias) - polls >= 5);
   expect(rejections()).toHaveLength(1);
   expect(await servingVersion(polled)).toBe(v.one);
   // Its poller would keep asking the proxy for the alias every 200 ms, into the request

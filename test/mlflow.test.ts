@@ -169,7 +169,7 @@ describe('promotion', () => {
       const reload = gql(swapping.url, ReloadModelDocument, {}, ADMIN);
       await gate.reached;
       const inFlight = Array.from({ length: 500 }, (_, i) => ask(i));
-      await waitFor('the first answers', () => answered >= 50, 30_000);
+      await waitFor('the first answers', () => answered >= 50);
       gate.release();
       const reloaded = await reload;
       const answers = await Promise.all(inFlight);
@@ -224,9 +224,9 @@ describe('promotion', () => {
     const loggedOnSwap: boolean[] = [];
     polled.slot.onSwap((model) => queueMicrotask(() => loggedOnSwap.push(polled.logs.some((l) => l['msg'] === 'model swapped' && l['to'] === model.modelVersion))));
     await setAlias(mlflow.url, MODEL, 'champion', '1');
-    await waitFor('the poller to serve version 1', async () => (await servingVersion(polled)) === '1', 30_000);
+    await waitFor('the poller to serve version 1', async () => (await servingVersion(polled)) === '1');
     await setAlias(mlflow.url, MODEL, 'champion', '2');
-    await waitFor('the poller to serve version 2', async () => (await servingVersion(polled)) === '2', 30_000);
+    await waitFor('the poller to serve version 2', async () => (await servingVersion(polled)) === '2');
     expect(polled.logs.filter((l) => l['msg'] === 'model swapped' && l['to'] === '2').at(-1)).toMatchObject({ from: '1', fromRunId: runIds['1'], toRunId: runIds['2'] });
     expect(loggedOnSwap).toEqual([true, true]);
   });
@@ -250,7 +250,7 @@ describe('promotion', () => {
     expect((await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER })).body.data?.predict.modelVersion).toBe('2');
 
     // The poller rejects it once, remembers it, and keeps serving version 2.
-    await waitFor('the poller to reject the tampered version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'), 30_000);
+    await waitFor('the poller to reject the tampered version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'));
     await new Promise((r) => setTimeout(r, 800));
     expect(polled.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
     expect(await servingVersion(polled)).toBe('2');
@@ -278,7 +278,7 @@ describe('promotion', () => {
     expect(await servingVersion(gw)).toBe('2');
 
     // Rejected once and remembered: not downloaded and replayed again at every poll.
-    await waitFor('the poller to reject the version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'), 30_000);
+    await waitFor('the poller to reject the version', () => polled.logs.some((l) => l['msg'] === 'model reload rejected; the current model keeps serving'));
     await new Promise((r) => setTimeout(r, 800));
     expect(polled.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
     expect(await servingVersion(polled)).toBe('2');

@@ -116,11 +116,11 @@ describe('stopping a gateway that is starting', () => {
         { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`, MODEL_URI: 'models:/telco-churn@champion', SHUTDOWN_TIMEOUT_MS: '20000' },
         { waitReady: false },
       );
-      // 30 s, as spawnGateway allows a start: tsx compiles the gateway first, slow on a loaded machine.
-      await waitFor('the gateway to ask MLflow', () => sockets.length > 0 && gw.stdout().includes('"msg":"loading model from MLflow"'), 30_000);
+      // waitFor's 30 s, as spawnGateway allows a start: tsx compiles the gateway first, slow on a loaded machine.
+      await waitFor('the gateway to ask MLflow', () => sockets.length > 0 && gw.stdout().includes('"msg":"loading model from MLflow"'));
       // And to listen: the load starts before it, and its signal handlers are set up once it
       // listens (a SIGTERM before then ended the process by the signal, as a loaded machine saw).
-      await waitFor('the gateway to listen', () => fetch(`${gw.url}/`).then((r) => r.status === 503, () => false), 30_000);
+      await waitFor('the gateway to listen', () => fetch(`${gw.url}/`).then((r) => r.status === 503, () => false));
       const signalledAt = Date.now();
       gw.child.kill('SIGTERM');
       expect(await exitedWithin(gw), gw.stderr()).toBe(0);

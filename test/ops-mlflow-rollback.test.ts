@@ -95,7 +95,7 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
     // The bundle is uploaded and the version promoted again: the poller loads it.
     await uploadBundle(lateRun);
     await champion(v.late);
-    await waitFor(`version ${v.late} to serve`, async () => (await modelInfo(gw)).version === v.late, 30_000);
+    await waitFor(`version ${v.late} to serve`, async () => (await modelInfo(gw)).version === v.late);
     expect(await modelInfo(gw)).toEqual({ version: v.late, notice: null, health: { version: v.late, notice: null } });
     expect(gw.logs.filter((l) => l['msg'] === 'model swapped').map((l) => l['to'])).toEqual([v.late]);
     await gw.close();
@@ -115,7 +115,7 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
     await waitFor('the notice that the alias names nothing', async () => (await modelInfo(gw)).notice?.includes('names no model version') === true);
 
     await champion(bad);
-    await waitFor('the notice about the bad version again', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded`) === true, 30_000);
+    await waitFor('the notice about the bad version again', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded`) === true);
     await sleep(400);
     const info = await modelInfo(gw);
     expect(info.notice).not.toContain('names no model version');
@@ -152,7 +152,7 @@ describe('rolling back from a version that failed verification, then promoting i
       await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
       await uploadBundle(runId);
       await champion(bad);
-      await waitFor(`version ${bad} to serve`, async () => (await modelInfo(gw)).version === bad, 30_000);
+      await waitFor(`version ${bad} to serve`, async () => (await modelInfo(gw)).version === bad);
       expect(await modelInfo(gw)).toEqual({ version: bad, notice: null, health: { version: bad, notice: null } });
     } finally {
       await gw.close();
@@ -225,7 +225,7 @@ describe('a version promoted before its bundle was uploaded', () => {
 
       // A reloadModel through the load balancer would reach one task: every task's poller must find it.
       await uploadBundle(runId);
-      await waitFor(`version ${early} to serve`, async () => (await modelInfo(gw)).version === early, 30_000);
+      await waitFor(`version ${early} to serve`, async () => (await modelInfo(gw)).version === early);
       expect(await modelInfo(gw)).toEqual({ version: early, notice: null, health: { version: early, notice: null } });
       expect(gw.logs.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toHaveLength(1);
     } finally {
