@@ -131,7 +131,7 @@ function negotiate(accept: string | undefined): (typeof ANSWER_TYPES)[number] | 
  * JSON: form posts are how a cross-site page sends a mutation without a preflight). Refused
  * here with a 4xx problem that names the parameter.
  */
-function checkRequestShape(req: IncomingMessage, method: string): void {
+function checkRequestShape(req: IncomingMessage, method: string, graphiqlEnabled: boolean): void {
   if (method === 'POST') return checkJsonBodyHeaders(req, 'POST /graphql', true);
   if (method !== 'GET' && method !== 'HEAD') return; // Yoga answers 405
   const url = req.url ?? '';
@@ -139,7 +139,9 @@ function checkRequestShape(req: IncomingMessage, method: string): void {
   const query = params.get('query');
   if (query === null && asksForPersistedQuery(jsonOrNull(params.get('extensions')))) throw GraphQLRefusal.PERSISTED_QUERY;
   if (!query) {
-    throw new HttpProblem(400, 'Bad Request', 'GET /graphql needs a query parameter (GraphiQL is at /ui/graphiql)', [{ path: 'query', message: 'is required' }]);
+    // Points at GraphiQL only while it is served (GRAPHIQL_ENABLED), as /openapi.json and the 404s do.
+    const hint = graphiqlEnabled ? ' (GraphiQL is at /ui/graphiql)' : '';
+    throw new HttpProblem(400, 'Bad Request', `GET /graphql needs a query parameter${hint}`, [{ path: 'query', message: 'is required' }]);
   }
   checkDocumentLength(query);
   for (const name of ['variables', 'extensions']) {
@@ -470,7 +472,7 @@ export function createGraphQLEndpoint(deps: {
 
   async function answer(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
-    checkRequestShape(req, method);
+    checkRequestShape(req, method, config.GRAPHIQL_ENABLED);
     // Only a POST's body is read: Yoga answers any other method without one (405, or a GET's query).
     const body = method === 'POST' ? bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 }))) : undefined;
     const params = body === undefined ? null : graphqlParams(body, config.MAX_BATCH);

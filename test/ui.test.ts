@@ -1468,6 +1468,9 @@ describe('ui over HTTP', () => {
       const app = await fetch(`${off.url}/ui`);
       expect(app.status).toBe(200);
       expect(await app.text()).not.toContain('/ui/graphiql');
+      // GET /graphql without a query no longer points at a page that is not served.
+      const noQuery = await fetch(`${off.url}/graphql`);
+      expect([noQuery.status, ((await noQuery.json()) as { detail: string }).detail]).toEqual([400, 'GET /graphql needs a query parameter']);
     } finally {
       await off.close();
     }
