@@ -118,6 +118,22 @@ describe('predictBatch', () => {
     ]);
   });
 
+  it('scores rows that carry the same customerId each on its own, in input order (ids are echoed, not checked for uniqueness)', async () => {
+    const customers: CustomerInput[] = [
+      { ...GRAPHQL_CUSTOMER, customerId: 'same' },
+      { ...LOYAL_CUSTOMER, customerId: 'same' },
+    ];
+    const res = await gql(gw.url, PredictBatchDocument, { customers });
+    expect(res.body.errors).toBeUndefined();
+    const rows = res.body.data?.predictBatch ?? [];
+    expect(rows.map((r) => r.customerId)).toEqual(['same', 'same']);
+    for (const [i, c] of customers.entries()) {
+      const alone = await gql(gw.url, PredictDocument, { customer: c });
+      expect(rows[i]?.churnProbability).toBe(alone.body.data?.predict.churnProbability);
+    }
+    expect(rows[0]?.churnProbability).not.toBe(rows[1]?.churnProbability);
+  });
+
   it('returns an empty list for an empty batch', async () => {
     const res = await gql(gw.url, PredictBatchDocument, { customers: [] });
     expect(res.body.data?.predictBatch).toEqual([]);

@@ -60,6 +60,10 @@ describe('POST /predict', () => {
     expect(noId.status).toBe(200);
     expect(Object.keys(noId.json as object)).not.toContain('customerID');
     expect(body[1]?.['churn_probability']).toBeLessThan(body[0]?.['churn_probability'] as number);
+    // An id is not checked for uniqueness: the same id on both answers, each its own customer's, in order.
+    const sameId = await postJson(gw.url, '/predict', rows.map((r) => ({ ...r, customerID: 'same' })));
+    expect(sameId.status).toBe(200);
+    expect((sameId.json as Answer[]).map((r) => [r['customerID'], r['churn_probability']])).toEqual(body.map((r) => ['same', r['churn_probability']]));
   });
 
   it('answers a customer far outside the training ranges with the legacy keys only, as GraphQL scores it', async () => {

@@ -34,7 +34,7 @@ export type Contract =
 export type CustomerInput = {
   /** Contract term. */
   contract: Contract;
-  /** Caller's customer id, echoed back in the prediction; not a model feature. At most 256 characters, counted as Unicode code points, and well-formed: half of a UTF-16 surrogate pair without the other half (JSON's "\ud83d" alone) names no character, and echoed it would make the answer unreadable to strict JSON readers (BAD_USER_INPUT for either); a variable string over 1,024 characters is refused before GraphQL runs, as application/problem+json (see Mutation). */
+  /** Caller's customer id, echoed back in the prediction; not a model feature, and not checked for uniqueness (two rows of a predictBatch may carry the same id, or none: match results to rows by position, the input order). At most 256 characters, counted as Unicode code points, and well-formed: half of a UTF-16 surrogate pair without the other half (JSON's "\ud83d" alone) names no character, and echoed it would make the answer unreadable to strict JSON readers (BAD_USER_INPUT for either); a variable string over 1,024 characters is refused before GraphQL runs, as application/problem+json (see Mutation). */
   customerId?: string | null | undefined;
   /** Whether the customer has dependents. */
   dependents: boolean;

@@ -232,7 +232,8 @@ function customerSchema(): JsonObject {
         type: ['string', 'null'],
         maxLength: CUSTOMER_ID_MAX_LENGTH,
         description:
-          `Your id for the customer, echoed in the answer; never a feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points (an emoji is one), ` +
+          'Your id for the customer, echoed in the answer; never a feature, and not checked for uniqueness (two customers of an array may carry the same id, or none: ' +
+          `match answers to customers by position, the array's order). At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as Unicode code points (an emoji is one), ` +
           'and well-formed Unicode: half of a UTF-16 surrogate pair without the other half (JSON\'s "\\ud83d" alone) is refused (400), which this schema does not state. null, or left out: no id.',
       },
       ...Object.fromEntries(CUSTOMER_FIELDS.map((f) => [f.column, columnSchema(f)])),

@@ -30,7 +30,8 @@ export const CustomerInput = builder.inputRef<CustomerInputShape>('CustomerInput
       customerId: t.string({
         required: false,
         description:
-          `Caller's customer id, echoed back in the prediction; not a model feature. At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as ` +
+          "Caller's customer id, echoed back in the prediction; not a model feature, and not checked for uniqueness (two rows of a predictBatch may " +
+          `carry the same id, or none: match results to rows by position, the input order). At most ${CUSTOMER_ID_MAX_LENGTH} characters, counted as ` +
           'Unicode code points, and well-formed: half of a UTF-16 surrogate pair without the other half (JSON\'s "\\ud83d" alone) names no ' +
           `character, and echoed it would make the answer unreadable to strict JSON readers (BAD_USER_INPUT for either); a variable string over ${grouped(VARIABLE_LIMITS.maxStringChars)} characters is refused ` +
           'before GraphQL runs, as application/problem+json (see Mutation).',
