@@ -326,6 +326,12 @@ export function quotedNumber(literal: string): string {
 /** Why an UnderflowingNumber is refused, on either route and in GraphQL documents. */
 export const UNDERFLOW_REASON = 'not zero, but too small for a 64-bit number, so it would be read as 0; send 0 if 0 is meant';
 
+/**
+ * What a number too large for a 64-bit float is read as, for the messages that refuse it: JSON.parse
+ * and GraphQL read 1e400 as Infinity, and a message quoting "Infinity" names a value the caller never wrote.
+ */
+export const OVERFLOW_REASON = "beyond a 64-bit number's range (±1.8e308), so it would be read as an infinity";
+
 /** What a 400 says of an UnderflowingNumber in a request body. */
 export const underflowMessage = (literal: string): string => `is ${quotedNumber(literal)}: ${UNDERFLOW_REASON}`;
 

@@ -416,6 +416,26 @@ describe('HTTP', () => {
     expect([withDefault.status, withDefault.body.errors?.[0]?.message]).toEqual([400, `Float literal 1E-999 is ${reason}`]);
   });
 
+  it('names a number beyond a 64-bit number (1e400, read as an infinity) as written or as too large on every route, never as the Infinity the caller did not send', async () => {
+    const reason = "beyond a 64-bit number's range (±1.8e308), so it would be read as an infinity";
+    const post = (path: string, text: string) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    const rest = await post('/predict', JSON.stringify(LEGACY_PAYLOAD).replace('"tenure":1', '"tenure":1e400'));
+    expect([rest.status, ((await rest.json()) as Problem).errors]).toEqual([400, [{ path: 'tenure', message: `must be an integer number of months; got a number ${reason}` }]]);
+    // GraphQL variables: graphql-js's own message, and what was sent.
+    const variables = JSON.stringify({ c: GRAPHQL_CUSTOMER }).replace('"monthlyCharges":29.85', '"monthlyCharges":-1e400');
+    expect((await gql(gw.url, SINGLE, { c: GRAPHQL_CUSTOMER })).status).toBe(200); // the same document, with a number that is one
+    const refused = await post('/graphql', `{"query":${JSON.stringify(SINGLE)},"variables":${variables}}`);
+    const body = (await refused.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect([refused.status, body.errors.map((e) => [e.message, e.extensions.code])]).toEqual([
+      400,
+      [[`Variable "$c" got invalid value -Infinity at "c.monthlyCharges"; Float cannot represent non numeric value: -Infinity; the number sent is ${reason}`, 'BAD_USER_INPUT']],
+    ]);
+    // A Float literal in the document, quoted as written.
+    const fields = Object.entries(GRAPHQL_CUSTOMER).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : k === 'monthlyCharges' ? '1e400' : JSON.stringify(v)}`);
+    const literal = await gql(gw.url, `mutation { predict(customer: { ${fields.join(', ')} }) { churnProbability } }`);
+    expect([literal.status, literal.body.errors?.map((e) => [e.message, e.extensions?.['code']])]).toEqual([400, [[`Float literal 1e400 is ${reason}`, 'GRAPHQL_VALIDATION_FAILED']]]);
+  });
+
   it('answers colons in ids and strings, escaped or not, without taking them for repeated fields', async () => {
     // As JSON text: a colon, an escaped colon (\u003a), an escaped backslash before u003a (no colon), two colons.
     const ids = ['a:b', 'a\\u003ab', 'a\\\\u003ab', '::'];

@@ -127,13 +127,15 @@ describe('a field of the wrong type', () => {
     ]);
   });
 
-  it('adds nothing to a missing field or to an amount JSON can only carry as Infinity', async () => {
+  it('adds nothing to a missing field, and names an amount JSON can only carry as Infinity as too large', async () => {
     const withoutContract = (({ Contract: _c, ...rest }) => rest)(LEGACY_PAYLOAD);
     expect((JSON.parse((await post(JSON.stringify(withoutContract))).text) as Problem).errors).toEqual([
       { path: 'Contract', message: 'is required; must be one of "Month-to-month", "One year", "Two year"' },
     ]);
     const infinite = JSON.stringify({ ...LEGACY_PAYLOAD, MonthlyCharges: 1 }).replace('"MonthlyCharges":1', '"MonthlyCharges":1e400');
-    expect((JSON.parse((await post(infinite)).text) as Problem).errors).toEqual([{ path: 'MonthlyCharges', message: 'must be a number from 0 to 3.4e+38' }]);
+    expect((JSON.parse((await post(infinite)).text) as Problem).errors).toEqual([
+      { path: 'MonthlyCharges', message: "must be a number from 0 to 3.4e+38; got a number beyond a 64-bit number's range (±1.8e308), so it would be read as an infinity" },
+    ]);
   });
 });
 

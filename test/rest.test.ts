@@ -150,11 +150,13 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect((res.json as Problem).detail).toMatch(/limit of 20000 bytes|limit is 20000 bytes/);
   });
 
-  it('gives the range for an amount JSON can only carry as Infinity (1e400)', async () => {
+  it('gives the range for an amount JSON can only carry as Infinity (1e400), and names it as too large rather than as the Infinity it was read as', async () => {
     const body = JSON.stringify(LEGACY_PAYLOAD).replace(/"MonthlyCharges":[^,}]+/, '"MonthlyCharges":1e400');
     const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as Problem).errors).toEqual([{ path: 'MonthlyCharges', message: 'must be a number from 0 to 3.4e+38' }]);
+    expect(((await res.json()) as Problem).errors).toEqual([
+      { path: 'MonthlyCharges', message: "must be a number from 0 to 3.4e+38; got a number beyond a 64-bit number's range (±1.8e308), so it would be read as an infinity" },
+    ]);
   });
 
   it('answers 415 for a non-JSON content type and 405 for GET', async () => {

@@ -9,7 +9,7 @@ import { CUSTOMER_FIELDS, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, cu
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
 import { HttpProblem, problemPath } from '../http.js';
-import { SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, underflowMessage } from '../json-body.js';
+import { OVERFLOW_REASON, SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, underflowMessage } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
 /**
@@ -60,11 +60,13 @@ const quote = (text: string): string => JSON.stringify((text.length > 64 ? `${cu
 /**
  * What was sent instead of the type a field takes, for its message: `"tenure": "12"` was answered
  * only "must be an integer number of months", which 12 is (the prototype's pydantic took the
- * string). Nothing for a missing field (its message says it is required) or a number JSON could
- * only carry as Infinity (its message gives the range). Only called for a field that failed.
+ * string). Nothing for a missing field (its message says it is required); a number JSON could only
+ * carry as Infinity is named as too large, not as the Infinity it was read as. Only called for a field that failed.
  */
 function sentInstead(input: unknown): string {
-  if (input === undefined || (typeof input === 'number' && !Number.isFinite(input))) return '';
+  if (input === undefined) return '';
+  // JSON has no NaN or Infinity (findNonJsonNumber names those): a non-finite number was written as one such as 1e400.
+  if (typeof input === 'number' && !Number.isFinite(input)) return `; got a number ${OVERFLOW_REASON}`;
   if (typeof input === 'string') return `; got the string ${quote(input)}`;
   if (Array.isArray(input)) return '; got an array';
   if (input === null) return '; got null';

@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
+import { OVERFLOW_REASON } from '../json-body.js';
 
 type IssuePath = (string | number)[];
 
@@ -302,6 +303,18 @@ function withAllowedEnumValues(message: string): string {
   return message;
 }
 
+/** graphql-js's refusal of a variable's Float read as Infinity, at the end of its message. */
+const INFINITE_FLOAT = /Float cannot represent non numeric value: -?Infinity$/;
+
+/**
+ * A variable's number too large for a 64-bit float (1e400) is read as Infinity by JSON.parse, and
+ * graphql-js names it so ("got invalid value Infinity"): the message says what was sent instead, as
+ * REST's and a document literal's do.
+ */
+function withOverflowNote(message: string): string {
+  return INFINITE_FLOAT.test(message) ? `${message}; the number sent is ${OVERFLOW_REASON}` : message;
+}
+
 /** What graphql-armor's blockFieldSuggestion puts in place of a suggestion. */
 export const SUGGESTION_MASK = '[Suggestion hidden]';
 
@@ -315,7 +328,7 @@ export function useErrorCodes(options: { hideSuggestions: boolean }): Plugin {
   // A suggestion runs to its "?" and holds no other "Did you mean": a scan from each "Did you mean"
   // to the next "?" (or the end, when there is none) was quadratic in text the caller sent.
   const hide = options.hideSuggestions ? (m: string) => m.replace(/Did you mean (?:[^?D]|D(?!id you mean ))*\?/g, SUGGESTION_MASK) : (m: string) => m;
-  const tidy = (m: string) => cut(hide(withAllowedEnumValues(m)));
+  const tidy = (m: string) => cut(hide(withOverflowNote(withAllowedEnumValues(m))));
   // Yoga answers a document it has seen fail validation with the same error objects: each is
   // changed once (tidy is not idempotent: a second pass listed an enum's allowed values twice).
   const answered = new WeakSet<GraphQLError>();
