@@ -24,16 +24,19 @@ describe('offersFor', () => {
     ]);
   });
 
-  it('changes exactly the one field of each offer, and never the customer it was given', () => {
-    const customer = { ...DEFAULT_CUSTOMER };
+  it('changes exactly the one field of each offer, leaves the customer id out (RetentionOffers selects none), and never changes the customer it was given', () => {
+    const customer: CustomerInput = { ...DEFAULT_CUSTOMER, customerId: '7590-VHVEG' };
     const offers = offersFor(customer);
     expect(offers).toHaveLength(8); // the first test lists them
+    const fields = Object.keys(customer).filter((k) => k !== 'customerId');
     for (const offer of offers) {
-      const changed = Object.keys(customer).filter((k) => customer[k as keyof CustomerInput] !== offer.customer[k as keyof CustomerInput]);
+      // Not even as null: the request carries no id at all.
+      expect(Object.keys(offer.customer).sort()).toEqual([...fields].sort());
+      const changed = fields.filter((k) => customer[k as keyof CustomerInput] !== offer.customer[k as keyof CustomerInput]);
       expect(changed).toEqual([offer.field]);
       expect(offer.customer[offer.field]).toBe(offer.value);
     }
-    expect(customer).toEqual(DEFAULT_CUSTOMER);
+    expect(customer).toEqual({ ...DEFAULT_CUSTOMER, customerId: '7590-VHVEG' });
   });
 
   it('offers no shorter contract, no other automatic payment, and no add-on the customer has', () => {

@@ -190,15 +190,20 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     }
   }
 
-  it('lists the offers the gateway scores lower for the customer, lowest first, with points that add up and the threshold crossed; and says when there is nothing to try', async () => {
-    const { page } = await open();
+  /** One decimal: none of the starting customer's scores is near the threshold. */
+  const shown = (x: number) => Number((x * 100).toFixed(1));
+
+  /**
+   * The starting customer's offer lines as the gateway at `url` scores them, asked directly: its
+   * probability, and the lines the page must list (lowest first, the points the difference of the
+   * figures shown).
+   */
+  async function startingCustomerOffers(url: string): Promise<{ p: number; expected: string[] }> {
     // The gateway's own scores: the customer, and the customer with each offer.
-    const base = (await gql(gateway.url, PredictDocument, { customer: DEFAULT_CUSTOMER })).body.data as PredictMutation;
-    const batch = await gql(gateway.url, PredictBatchDocument, { customers: DEFAULT_CUSTOMER_OFFERS.map(([change]) => ({ ...DEFAULT_CUSTOMER, ...change })) });
+    const base = (await gql(url, PredictDocument, { customer: DEFAULT_CUSTOMER })).body.data as PredictMutation;
+    const batch = await gql(url, PredictBatchDocument, { customers: DEFAULT_CUSTOMER_OFFERS.map(([change]) => ({ ...DEFAULT_CUSTOMER, ...change })) });
     const scores = (batch.body.data as PredictBatchMutation).predictBatch;
     const p = base.predict.churnProbability;
-    // One decimal: none of these is near the threshold. The points are the difference of the figures shown.
-    const shown = (x: number) => Number((x * 100).toFixed(1));
     const expected = DEFAULT_CUSTOMER_OFFERS.map(([, words], i) => ({ words, score: scores[i] as PredictBatchMutation['predictBatch'][number] }))
       .filter(({ score }) => p - score.churnProbability >= 0.01 || (base.predict.willChurn && !score.willChurn))
       .sort((a, b) => a.score.churnProbability - b.score.churnProbability)
@@ -206,6 +211,12 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
         const crossed = base.predict.willChurn && !score.willChurn ? `, under the ${shown(score.threshold).toFixed(1)}% threshold` : '';
         return `${words}, scored ${shown(score.churnProbability).toFixed(1)}% (${(shown(p) - shown(score.churnProbability)).toFixed(1)} points lower)${crossed}`;
       });
+    return { p, expected };
+  }
+
+  it('lists the offers the gateway scores lower for the customer, lowest first, with points that add up and the threshold crossed; and says when there is nothing to try', async () => {
+    const { page } = await open();
+    const { p, expected } = await startingCustomerOffers(gateway.url);
     // The starting customer has offers that lower the score, one of them under the threshold, and one that does not lower it by a point.
     expect(expected.length).toBeGreaterThan(1);
     expect(expected.length).toBeLessThan(DEFAULT_CUSTOMER_OFFERS.length);
@@ -317,6 +328,43 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       expect(sizes).toEqual([3, 3, 2]);
     } finally {
       await small.close();
+    }
+  });
+
+  it('scores the offers in requests within BODY_LIMIT_BYTES, as the page states it, without the customer id, and shows them', async () => {
+    // 2,048 bytes: the Predict request of a customer with a 256-character id fits, the 8 offers in one request do not.
+    const limit = 2048;
+    const tight = await startTestGateway({ UI_DIR, BODY_LIMIT_BYTES: String(limit) });
+    try {
+      const t = (tab = await browser.open(tight.url));
+      const { page } = t;
+      const sent: { bytes: number; customers: Record<string, unknown>[] }[] = [];
+      page.on('request', (r) => {
+        const body = r.postData() ?? '';
+        const parsed = JSON.parse(body || '{}') as { operationName?: string; variables?: { customers?: Record<string, unknown>[] } };
+        if (parsed.operationName === 'RetentionOffers') sent.push({ bytes: Buffer.byteLength(body), customers: parsed.variables?.customers ?? [] });
+      });
+      // Asked of the other gateway (same bundle): asked directly, 8 customers in one request are over this one's limit.
+      const { expected } = await startingCustomerOffers(gateway.url);
+      await page.goto(`${tight.url}/ui`);
+      expect(await page.locator('meta[name="gateway-body-limit-bytes"]').getAttribute('content')).toBe(String(limit));
+      // The longest id the gateway takes: sent with the prediction, never with the offers.
+      await page.getByLabel('Customer id (optional)').fill('x'.repeat(256));
+      await page.getByRole('button', { name: 'Predict churn' }).click();
+      // Shown, not "The offers could not be scored: The gateway answered 413 …", in the order of the gateway's own scores.
+      await poll(() => page.getByTestId('offer').allTextContents(), 20_000).toEqual(expected);
+      expect(await page.getByTestId('offers-status').count()).toBe(0);
+      expect(sent.flatMap((r) => r.customers)).toHaveLength(DEFAULT_CUSTOMER_OFFERS.length);
+      expect(sent.length).toBeGreaterThan(1);
+      for (const [k, request] of sent.entries()) {
+        expect(request.bytes, `request ${k + 1}`).toBeLessThanOrEqual(limit);
+        expect(request.customers.filter((c) => 'customerId' in c), `request ${k + 1}`).toEqual([]);
+        // Packed: each request but the last would pass the limit with the next offer (and the comma before it).
+        const next = sent[k + 1]?.customers[0];
+        if (next) expect(request.bytes + Buffer.byteLength(JSON.stringify(next)) + 1, `request ${k + 1}`).toBeGreaterThan(limit);
+      }
+    } finally {
+      await tight.close();
     }
   });
 

@@ -20,7 +20,7 @@ export interface PageOptions {
   readonly docsEnabled: boolean;
   /** REQUEST_TIMEOUT_MS: by then the gateway has answered (503 REQUEST_TIMEOUT at the latest), so the page stops waiting a little after it. */
   readonly requestTimeoutMs: number;
-  /** MAX_BATCH and BODY_LIMIT_BYTES: /ui/batch splits a file into requests within them. */
+  /** MAX_BATCH and BODY_LIMIT_BYTES: /ui/batch splits a file, and /ui a customer's offers, into requests within them. */
   readonly maxBatch: number;
   readonly bodyLimitBytes: number;
 }
@@ -53,6 +53,7 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
     'Churn risk · prediction gateway',
     `<meta name="${REQUEST_TIMEOUT_META}" content="${options.requestTimeoutMs}">
 <meta name="${MAX_BATCH_META}" content="${options.maxBatch}">
+<meta name="${BODY_LIMIT_META}" content="${options.bodyLimitBytes}">
 <link rel="icon" href="${url('favicon.ico')}">
 <link rel="stylesheet" href="${url('app.css')}">
 <script type="module" src="${url('app.js')}"></script>`,

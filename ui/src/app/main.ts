@@ -3,15 +3,15 @@
  * and shows the serving model through ModelInfo. Bundled by ui/src/build.ts.
  */
 import { ModelInfoDocument, PredictDocument, RetentionOffersDocument, type CustomerInput, type PredictMutation, type RetentionOffersMutation } from '../../../src/generated/graphql.js';
-import { MAX_BATCH_META } from '../../../src/ui/page-meta.js';
 import { DEFAULT_CUSTOMER } from './customer-fields.js';
 import { createCustomerForm } from './customer-form.js';
 import { byId, h } from './dom.js';
 import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
-import { execute, statedNumber, type GraphQLErrorBody } from './gateway-client.js';
+import { execute, type GraphQLErrorBody } from './gateway-client.js';
 import { placeErrors } from './gateway-issues.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
+import { pageLimits, splitIntoRequests } from './request-split.js';
 import { markOffersStale, offersFor, renderOffers, type Offer, type OffersOutcome } from './retention-offers.js';
 import { markDriversStale, renderDrivers } from './risk-drivers.js';
 import { parseCustomer } from './validate.js';
@@ -114,12 +114,21 @@ function showServerErrors(errors: readonly GraphQLErrorBody[], requestId: string
 /** Counts the predictions shown: offers scored for an earlier one are dropped when they arrive. */
 let predictionsShown = 0;
 
-/** The offers' scores, in requests of at most MAX_BATCH customers (as the page states it), one after another. */
+/**
+ * The offers' scores, in as few requests as the gateway's MAX_BATCH and BODY_LIMIT_BYTES allow (as
+ * the page states them; all in one when it states none), one after another, as /ui/batch sends a
+ * file: a customer's 8 offers in one body are over a BODY_LIMIT_BYTES of 2,048.
+ */
 async function scoreEach(tried: readonly Offer[]): Promise<OffersOutcome> {
-  const perRequest = statedNumber(MAX_BATCH_META) ?? tried.length;
+  const customers = tried.map((o) => o.customer);
+  const limits = pageLimits() ?? { maxBatch: customers.length, bodyLimitBytes: Number.POSITIVE_INFINITY };
+  const split = splitIntoRequests(customers, limits, RetentionOffersDocument);
+  if ('tooLarge' in split) {
+    return { kind: 'failed', message: `the customer with one offer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limits.bodyLimitBytes.toLocaleString('en-US')} bytes).`, requestId: null };
+  }
   const scores: RetentionOffersMutation['predictBatch'] = [];
-  for (let start = 0; start < tried.length; start += perRequest) {
-    const answer = await execute(RetentionOffersDocument, { customers: tried.slice(start, start + perRequest).map((o) => o.customer) });
+  for (const [start, end] of split.spans) {
+    const answer = await execute(RetentionOffersDocument, { customers: customers.slice(start, end) });
     if (!answer.ok) return { kind: 'failed', message: answer.errors.map((e) => e.message).join(' '), requestId: answer.requestId };
     scores.push(...answer.data.predictBatch);
   }

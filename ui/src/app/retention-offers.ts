@@ -28,7 +28,11 @@ type OfferField = 'contract' | 'paymentMethod' | (typeof ADD_ON_FIELDS)[number];
 export interface Offer {
   readonly field: OfferField;
   readonly value: string;
-  /** The customer with this change alone. */
+  /**
+   * The customer with this change alone, without its customerId: RetentionOffers selects none (a
+   * score is matched to its offer by position), and an id of up to 256 characters, sent again with
+   * every offer, only made the requests longer.
+   */
   readonly customer: CustomerInput;
 }
 
@@ -51,7 +55,9 @@ const OFFER_MIN_DROP = 0.01;
  */
 export function offersFor(customer: CustomerInput): Offer[] {
   const offers: Offer[] = [];
-  const add = (field: OfferField, value: string) => offers.push({ field, value, customer: { ...customer, [field]: value } });
+  const withoutId: CustomerInput = { ...customer };
+  delete withoutId.customerId;
+  const add = (field: OfferField, value: string) => offers.push({ field, value, customer: { ...withoutId, [field]: value } });
   for (const contract of CONTRACTS_BY_LENGTH.slice(CONTRACTS_BY_LENGTH.indexOf(customer.contract) + 1)) add('contract', contract);
   if (!AUTOMATIC_PAYMENTS.includes(customer.paymentMethod)) for (const method of AUTOMATIC_PAYMENTS) add('paymentMethod', method);
   for (const field of PROTECTIVE_ADD_ONS) if (customer[field] === 'NO') add(field, INCLUDED);

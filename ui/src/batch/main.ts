@@ -14,10 +14,11 @@ import { MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { byId, h } from '../app/dom.js';
 import { agreeingDigits, gatewayWording, percent, renderMessage, RISK_LABEL, RUN_ID_TERM, runIdCode } from '../app/panels.js';
 import { offerText } from '../app/retention-offers.js';
+import { pageLimits, type Limits } from '../app/request-split.js';
 import { driverInFormWords, raisingDrivers, REASON_MIN_CONTRIBUTION, REASONS_SHOWN } from '../app/risk-drivers.js';
 import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
 import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName, type OffersByRow } from './download.js';
-import { MAX_ATTEMPTS, pageLimits, scoreBestOffers, scoreFile, type Limits, type KeepingContractOffer, type OffersResult, type Prediction, type RowOffer } from './scoring.js';
+import { MAX_ATTEMPTS, scoreBestOffers, scoreFile, type KeepingContractOffer, type OffersResult, type Prediction, type RowOffer } from './scoring.js';
 
 /** A reasons cell when no value raises the risk by REASON_MIN_CONTRIBUTION. */
 const NO_REASON = `None: no value raises the risk by ${REASON_MIN_CONTRIBUTION} log-odds or more`;

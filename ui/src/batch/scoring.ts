@@ -11,76 +11,14 @@
  * in the request, mapped here to the file's line and column.
  */
 import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
-import { RetentionOffersDocument, ScoreFileDocument, type CustomerInput, type RetentionOffersMutation, type ScoreFileMutation } from '../../../src/generated/graphql.js';
-import { BODY_LIMIT_META, MAX_BATCH_META } from '../../../src/ui/page-meta.js';
+import { RetentionOffersDocument, ScoreFileDocument, type RetentionOffersMutation, type ScoreFileMutation } from '../../../src/generated/graphql.js';
 import { inFormWords } from '../app/form-words.js';
 import { offersFor, offersLowering, type Offer, type OfferOutcome } from '../app/retention-offers.js';
-import { execute, requestBody, statedNumber, type GraphQLErrorBody } from '../app/gateway-client.js';
+import { execute, type GraphQLErrorBody } from '../app/gateway-client.js';
+import { splitIntoRequests, type Limits, type Span } from '../app/request-split.js';
 import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
 
 export type Prediction = ScoreFileMutation['predictBatch'][number];
-
-export interface Limits {
-  /** MAX_BATCH: rows per request. */
-  readonly maxBatch: number;
-  /** BODY_LIMIT_BYTES: bytes of a request body. */
-  readonly bodyLimitBytes: number;
-}
-
-/** The gateway's limits as the page states them; null when the page states none (not a page this gateway served). */
-export function pageLimits(): Limits | null {
-  const maxBatch = statedNumber(MAX_BATCH_META);
-  const bodyLimitBytes = statedNumber(BODY_LIMIT_META);
-  return maxBatch !== null && bodyLimitBytes !== null ? { maxBatch, bodyLimitBytes } : null;
-}
-
-/** Bytes of `text` in UTF-8, as the request sends it. */
-function utf8Bytes(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      // A surrogate pair (an emoji): 4 bytes for its 2 units.
-      bytes += 2;
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-/** An operation that takes the customers of a request as `$customers`. */
-type BatchDocument = typeof ScoreFileDocument | typeof RetentionOffersDocument;
-
-/** A request's rows: [start, end) in the file's order. */
-export type Span = readonly [number, number];
-
-/**
- * The requests a file is sent in: consecutive rows, each request within MAX_BATCH rows and
- * BODY_LIMIT_BYTES bytes of body, counted exactly as gateway-client serialises it. A row that
- * alone makes a body over the limit is returned as `tooLarge` (its index).
- */
-export function splitIntoRequests(customers: readonly CustomerInput[], limits: Limits, document: BatchDocument = ScoreFileDocument): { spans: Span[] } | { tooLarge: number } {
-  const empty = utf8Bytes(requestBody(document, { customers: [] }));
-  const spans: Span[] = [];
-  let start = 0;
-  let bytes = empty;
-  for (let i = 0; i < customers.length; i++) {
-    const row = utf8Bytes(JSON.stringify(customers[i]));
-    const withRow = bytes + row + (i > start ? 1 : 0); // the comma before it
-    if (i > start && (i - start >= limits.maxBatch || withRow > limits.bodyLimitBytes)) {
-      spans.push([start, i]);
-      start = i;
-      bytes = empty + row;
-    } else {
-      bytes = withRow;
-    }
-    if (bytes > limits.bodyLimitBytes) return { tooLarge: i };
-  }
-  if (start < customers.length) spans.push([start, customers.length]);
-  return { spans };
-}
 
 /** A model as the file page names it: its version, and its MLflow run when the version alone would not tell two apart. */
 interface ModelIdentity {
@@ -166,7 +104,7 @@ function rowProblems(file: CustomerFile, offset: number, errors: readonly GraphQ
  */
 export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p: ScoreProgress) => void): Promise<ScoreResult> {
   const customers = file.rows.map((r) => r.customer);
-  const split = splitIntoRequests(customers, limits);
+  const split = splitIntoRequests(customers, limits, ScoreFileDocument);
   if ('tooLarge' in split) {
     const line = file.rows[split.tooLarge]?.line;
     const message = `line ${line}'s customer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limits.bodyLimitBytes} bytes)`;
