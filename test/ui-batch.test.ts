@@ -710,7 +710,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     set(110, 'InternetService', 'No');
     set(110, 'OnlineSecurity', 'Yes');
     await choose(page, csvText([HEADER, ...rows]));
-    await poll(() => status(page)).toBe('The gateway refused customers.csv: 3 problems; nothing was scored. Fix the file and choose it again.');
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 3 problems; no results are shown. Fix the file and choose it again.');
     // Every request was checked, so the count is the file's.
     expect(sent.map((r) => r.rows)).toEqual([50, 50, 20]);
     expect(await problems(page)).toEqual([
@@ -722,9 +722,28 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(await page.locator('[data-testid="problems"] tbody tr').nth(1).locator('details code').textContent()).toBe(
       'multipleLines must be NO_PHONE_SERVICE exactly when phoneService is false; got phoneService=false and multipleLines=NO',
     );
-    expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 3 problems. Nothing was scored; fix the file and choose it again.');
+    expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 3 problems. No results are shown; fix the file and choose it again.');
     expect(await page.getByTestId('results').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'gateway-problems.png'), fullPage: true });
+  });
+
+  it('says no results are shown, not that nothing was scored, when the gateway refuses one request of a file and scored the others', async () => {
+    const { page, sent } = await open(small.url);
+    // The predictions the gateway has counted (gateway_predictions_total, every risk level).
+    const counted = async () => [...(await (await fetch(`${small.url}/metrics`)).text()).matchAll(/^gateway_predictions_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const rows = customers(120).map(rowOf);
+    // A blank total at tenure 5 on line 62: the second request of three (MAX_BATCH 50) is refused, the first and the third are scored.
+    (rows[60] as string[])[HEADER.indexOf('tenure')] = '5';
+    (rows[60] as string[])[HEADER.indexOf('TotalCharges')] = ' ';
+    const before = await counted();
+    await choose(page, csvText([HEADER, ...rows]));
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 1 problem; no results are shown. Fix the file and choose it again.');
+    expect(sent.map((r) => r.rows)).toEqual([50, 50, 20]);
+    expect((await problems(page)).map((l) => l.split(' | ').slice(0, 2).join(' | '))).toEqual(['62 | TotalCharges']);
+    expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 1 problem. No results are shown; fix the file and choose it again.');
+    expect(await page.getByTestId('results').count()).toBe(0);
+    // Why the page does not say "nothing was scored": the gateway scored the 70 rows of the requests it did not refuse.
+    expect((await counted()) - before).toBe(70);
   });
 
   it('maps a variable the gateway refuses by its type (graphql-js, one error per problem, no total) to its line and column too', async () => {
@@ -738,7 +757,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     });
     const rows = customers(8).map(rowOf);
     await choose(page, csvText([HEADER, ...rows]));
-    await poll(() => status(page)).toBe('The gateway refused customers.csv: 2 problems; nothing was scored. Fix the file and choose it again.');
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 2 problems; no results are shown. Fix the file and choose it again.');
     const lines = await problems(page);
     expect(lines.map((l) => l.split(' | ').slice(0, 3).join(' | '))).toEqual([`5 | tenure | "${(rows[3] as string[])[5]}"`, `7 | Contract | "${(rows[5] as string[])[15]}"`]);
     expect(lines[1]).toMatch(/allowed: "Month-to-month", "One year", "Two year"/);
@@ -751,7 +770,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       await route.fulfill({ response: await route.fetch({ postData: JSON.stringify(body) }) });
     });
     await choose(page, csvText([HEADER, ...customers(60).map(rowOf)]));
-    await poll(() => status(page)).toBe('The gateway refused customers.csv: 51 problems; nothing was scored. Fix the file and choose it again.');
+    await poll(() => status(page)).toBe('The gateway refused customers.csv: 51 problems; no results are shown. Fix the file and choose it again.');
     const many = await problems(page);
     expect(many).toHaveLength(51);
     expect(many[49]?.split(' | ').slice(0, 2)).toEqual(['51', 'tenure']);
@@ -1177,9 +1196,9 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       if (tab) await tab.close();
       const { page, sent } = await open(target.url);
       await choose(page, file);
-      await poll(() => status(page)).toBe('The gateway refused customers.csv: 150 problems; nothing was scored. Fix the file and choose it again.');
+      await poll(() => status(page)).toBe('The gateway refused customers.csv: 150 problems; no results are shown. Fix the file and choose it again.');
       expect(sent.map((s) => s.rows)).toEqual(requests);
-      expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 150 problems; the first 100 are listed. Nothing was scored; fix the file and choose it again.');
+      expect(await page.getByTestId('problem-summary').textContent()).toBe('The gateway refused customers.csv: 150 problems; the first 100 are listed. No results are shown; fix the file and choose it again.');
       const listed = await problems(page);
       expect(listed.map((l) => l.split(' | ').slice(0, 3).join(' | '))).toEqual(rows.slice(0, 100).map((_, i) => `${i + 2} | MultipleLines | "No"`));
       expect(listed[99]).toMatch(/ \| Multiple lines must be "No phone service" exactly when Phone service is "No"/);

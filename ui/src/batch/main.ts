@@ -60,7 +60,7 @@ function renderProblems(fileName: string, problems: readonly FileProblem[], tota
         'p',
         { 'data-testid': 'problem-summary' },
         by === 'gateway'
-          ? `The gateway refused ${fileName}: ${shown}. Nothing was scored; fix the file and choose it again.`
+          ? `The gateway refused ${fileName}: ${shown}. No results are shown; fix the file and choose it again.`
           : `${fileName} has ${shown}. Nothing was sent or scored; fix the file and choose it again.`,
       ),
       labelNote({ hasLabel }),
@@ -352,7 +352,7 @@ async function scoreChosen(chosen: File): Promise<void> {
   switch (result.kind) {
     case 'refused':
       renderProblems(name, result.problems, result.count, file.hasLabel, 'gateway');
-      say(`The gateway refused ${name}: ${plural(result.count, 'problem')}; nothing was scored. Fix the file and choose it again.`);
+      say(`The gateway refused ${name}: ${plural(result.count, 'problem')}; no results are shown. Fix the file and choose it again.`);
       return;
     case 'failed':
       renderMessage(output, `The file was not scored: ${result.message}`, 'error', { original: result.original, requestId: result.requestId });

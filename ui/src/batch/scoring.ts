@@ -100,7 +100,9 @@ function rowProblems(file: CustomerFile, offset: number, errors: readonly GraphQ
 /**
  * Scores every row of `file`. `progress` is told of each request before it is sent. A request
  * the gateway refuses for its rows does not stop the others being checked, so the count of
- * problems is the file's; nothing is scored then.
+ * problems is the file's; no result is given then, though the gateway scored the requests it did
+ * not refuse (they are predictions on its /metrics), so the page says no results are shown, not
+ * that nothing was scored.
  */
 export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p: ScoreProgress) => void): Promise<ScoreResult> {
   const customers = file.rows.map((r) => r.customer);
