@@ -695,6 +695,47 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(header?.slice(20, 22)).toEqual(['Churn', 'churn_probability']);
     expect(records.map((r) => [r[0], r[20], r[21]])).toEqual(list.map((c, i) => [c.customerId, labels[i], String((truth[i] as Prediction).churnProbability)]));
   });
+  it('scores its own download again (last month’s scored file, after a promotion): the earlier scores are not sent, said once, and replaced, each scoring column once', async () => {
+    const { page, sent } = await open(gateway.url);
+    const list = customers(30);
+    const labels = list.map((_, i) => (i % 3 === 0 ? 'Yes' : 'No'));
+    await choose(page, csvText([[...HEADER, 'Churn'], ...list.map((c, i) => [...rowOf(c), labels[i] as string])]), 'telco.csv');
+    await poll(() => status(page)).toMatch(/^Scored 30 customers from telco\.csv/);
+    expect(await page.getByTestId('earlier-scores-note').count()).toBe(0);
+    const first = await downloaded(page);
+    const [header, ...records] = readCsvRecords(first.text);
+    expect(header).toEqual([...HEADER, 'Churn', ...ADDED]);
+    const truth = await direct(gateway.url, list);
+    expect(records.map((r) => r[addedAt('churn_probability', HEADER.length + 1)])).toEqual(truth.map((p) => String(p.churnProbability)));
+    // The same file as another model scored it last month: every scoring cell other than today's.
+    const old = (column: string) => (column === 'churn_probability' ? '0.5' : column === 'model_version' ? '1' : `earlier ${column}`);
+    const lastMonth = csvText([header as string[], ...records.map((r) => [...r.slice(0, HEADER.length + 1), ...ADDED.map(old)])]);
+    const note = `This file was scored before: it ends with the ${ADDED.length} columns this page adds, ${ADDED[0]} to ${ADDED.at(-1)}. Those earlier scores are not used, and the download has the new scores in their place.`;
+    for (const [text, name] of [
+      [first.text, first.name],
+      [lastMonth, 'telco-scored-model-1-run-0e0e0e0e.csv'],
+    ] as const) {
+      const requests = sent.length;
+      await choose(page, text, name);
+      await poll(() => status(page)).toContain(`Scored 30 customers from ${name} with model version`);
+      // The customers alone are sent: the same request as for the file before it was scored.
+      expect(sent.slice(requests)).toEqual(sent.slice(0, 1));
+      expect(await page.getByTestId('earlier-scores-note').textContent()).toBe(note);
+      expect(await page.getByTestId('label-note').count()).toBe(1);
+      // One set of scoring columns, with today's scores; the customers' own columns (Churn too) as they were; named after today's model.
+      const again = await downloaded(page);
+      expect(again.text, name).toBe(first.text);
+      expect(again.name, name).toBe(first.name);
+    }
+    // Its problems are the customers', with the note: the scoring columns are no problem.
+    const bad = records.map((r) => [...r]);
+    (bad[4] as string[])[HEADER.indexOf('tenure')] = 'x';
+    await choose(page, csvText([header as string[], ...bad]), first.name);
+    await poll(() => status(page)).toBe(`${first.name} has 1 problem: nothing was sent. Fix the file and choose it again.`);
+    expect((await problems(page)).map((l) => l.split(' | ').slice(0, 3).join(' | '))).toEqual(['6 | tenure | "x"']);
+    expect(await page.getByTestId('earlier-scores-note').textContent()).toBe(note);
+  });
+
   it('maps the rows the gateway refuses (its cross-field rules, a blank total after tenure 0) to the file’s line and column, across requests', async () => {
     const { page, sent } = await open(small.url);
     const rows = customers(120).map(rowOf);

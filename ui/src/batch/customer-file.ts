@@ -22,6 +22,8 @@ import type { CustomerInput } from '../../../src/generated/graphql.js';
 import type { FieldName } from '../app/customer-fields.js';
 import { fieldLabel } from '../app/form-words.js';
 import { readCsv } from './csv.js';
+// download.ts imports this module too: SCORE_COLUMNS is read only when a file is checked, never as the modules load.
+import { SCORE_COLUMNS } from './download.js';
 
 /** The file's id column (GraphQL customerId): not a feature, but how a retention team finds the customer. */
 export const ID_COLUMN = 'customerID';
@@ -55,13 +57,13 @@ export class Problems {
 export interface FileRow {
   /** The line it starts on. */
   readonly line: number;
-  /** Its cells as written, in the file's column order. */
+  /** Its cells as written, in the file's column order (its own columns: an earlier download's scores left out). */
   readonly cells: readonly string[];
   readonly customer: CustomerInput;
 }
 
 export interface CustomerFile {
-  /** The header as written. */
+  /** The header as written: the file's own columns, without an earlier download's scoring columns (`earlierScores`). */
   readonly header: readonly string[];
   /** Every customer, in the file's order. */
   readonly rows: readonly FileRow[];
@@ -69,11 +71,29 @@ export interface CustomerFile {
   readonly byteOrderMark: boolean;
   /** The file has the data set's Churn column, which is not used. */
   readonly hasLabel: boolean;
+  /**
+   * The file is one this page scored: its last columns are SCORE_COLUMNS, exactly as the download
+   * writes them after the file's own. They are not read or sent, are left out of `header` and of
+   * each row's `cells`, and the new download writes them again with the new scores.
+   */
+  readonly earlierScores: boolean;
   /** Where each column of the data set is, by its name. */
   readonly columnIndex: ReadonlyMap<string, number>;
 }
 
-export type FileCheck = { ok: true; file: CustomerFile } | { ok: false; problems: Problems; hasLabel: boolean };
+export type FileCheck = { ok: true; file: CustomerFile } | { ok: false; problems: Problems; hasLabel: boolean; earlierScores: boolean };
+
+/**
+ * Whether a header ends with the columns the page's download adds (SCORE_COLUMNS), each once, in
+ * the download's order, after at least one column of the file's own: a file this page scored,
+ * chosen again (after a promotion, last month's scored file). Anything else with those names
+ * (some of them, another order, or before the file's own columns) is not, and is refused as
+ * columns that are not the data set's.
+ */
+function endsWithScoreColumns(header: readonly string[]): boolean {
+  const own = header.length - SCORE_COLUMNS.length;
+  return own > 0 && SCORE_COLUMNS.every((column, k) => header[own + k] === column);
+}
 
 const FIELD_BY_COLUMN = new Map<string, CustomerField>(CUSTOMER_FIELDS.map((f) => [f.column, f]));
 /** The columns a file must have, in the data set's order. */
@@ -220,9 +240,9 @@ export function decodeFile(bytes: Uint8Array): { ok: true; text: string; byteOrd
 /** Reads and checks a customer file's text; a file with any problem gives its problems, and no customers. */
 export function checkCustomerFile(text: string, byteOrderMark: boolean): FileCheck {
   const problems = new Problems();
-  const fail = (problem: FileProblem, hasLabel = false): FileCheck => {
+  const fail = (problem: FileProblem, hasLabel = false, earlierScores = false): FileCheck => {
     problems.add(problem);
-    return { ok: false, problems, hasLabel };
+    return { ok: false, problems, hasLabel, earlierScores };
   };
   if (text.trim() === '') return fail({ line: null, column: null, value: null, message: `the file is empty: it needs a header line (${REQUIRED_COLUMNS.slice(0, 3).join(', ')}, …) and a line per customer` });
   const read = readCsv(text);
@@ -233,13 +253,16 @@ export function checkCustomerFile(text: string, byteOrderMark: boolean): FileChe
     const separator = /;/.test(header[0] as string) ? 'semicolons' : /\t/.test(header[0] as string) ? 'tabs' : 'bars (|)';
     return fail({ line: 1, column: null, value: null, message: `the columns are separated by ${separator}: this page reads comma-separated files (save as "CSV UTF-8 (comma delimited)")` });
   }
-  const columnIndex = checkHeader(header, problems);
+  // A file this page scored: its scoring columns are neither checked nor sent, and the download replaces them.
+  const earlierScores = endsWithScoreColumns(header);
+  const own = earlierScores ? header.slice(0, header.length - SCORE_COLUMNS.length) : header;
+  const columnIndex = checkHeader(own, problems);
   const hasLabel = columnIndex.has(LABEL_COLUMN);
-  if (problems.count > 0) return { ok: false, problems, hasLabel };
+  if (problems.count > 0) return { ok: false, problems, hasLabel, earlierScores };
   // Blank lines at the very end are the file's last newlines; a blank line before a customer is a problem.
   let end = records.length;
   while (end > 0 && (records[end - 1] as (typeof records)[number]).fields.length === 1 && records[end - 1]?.fields[0] === '') end--;
-  if (end === 0) return fail({ line: null, column: null, value: null, message: 'the file has a header but no customers' }, hasLabel);
+  if (end === 0) return fail({ line: null, column: null, value: null, message: 'the file has a header but no customers' }, hasLabel, earlierScores);
 
   const rows: FileRow[] = [];
   const idLines = new Map<string, number>();
@@ -271,8 +294,8 @@ export function checkCustomerFile(text: string, byteOrderMark: boolean): FileChe
       else values[field.field] = read.value;
     }
     // Every field was read (no problem on this line): values holds each of CustomerInput's fields.
-    if (problems.count === before) rows.push({ line, cells: fields, customer: values as CustomerInput });
+    if (problems.count === before) rows.push({ line, cells: fields.slice(0, own.length), customer: values as CustomerInput });
   }
-  if (problems.count > 0) return { ok: false, problems, hasLabel };
-  return { ok: true, file: { header, rows, byteOrderMark, hasLabel, columnIndex } };
+  if (problems.count > 0) return { ok: false, problems, hasLabel, earlierScores };
+  return { ok: true, file: { header: own, rows, byteOrderMark, hasLabel, earlierScores, columnIndex } };
 }

@@ -99,18 +99,25 @@ function offerColumns(offer: RowOffer | KeepingContractOffer | 'not-scored'): [s
 /** Characters of the run id the download's name carries. */
 const RUN_IN_NAME = 8;
 
+/** What the download's name adds after the file's: `-scored-model-<version>`, then the run. */
+const SCORED_BY = '-scored-model-';
+
 /**
  * The download's name: the file's, with what scored it: the model's version and the first
  * RUN_IN_NAME characters of its run (customers-scored-model-2-run-5b2ac284.csv). The version alone
  * would give two models of one number the same name in a folder (the packaged bundle's version 2
  * and MLflow's, once MLflow answers); the whole 32-character id would make the name longer than a
  * folder view shows, and the model_run_id column has it whole. A version that is the run already
- * (run-<id>, an unregistered model) names it whole, so nothing is added.
+ * (run-<id>, an unregistered model) names it whole, so nothing is added. A file this page scored
+ * before (`earlierScores`) has its scores replaced, and so has the earlier model in its name:
+ * customers-scored-model-2-run-5b2ac284.csv scored by version 3 is customers-scored-model-3-run-….csv.
  */
-export function scoredFileName(name: string, model: { readonly version: string; readonly runId: string }): string {
-  const base = name.replace(/\.csv$/i, '') || 'customers';
+export function scoredFileName(name: string, model: { readonly version: string; readonly runId: string }, earlierScores = false): string {
+  const named = name.replace(/\.csv$/i, '');
+  const before = earlierScores ? named.indexOf(SCORED_BY) : -1;
+  const base = (before > 0 ? named.slice(0, before) : named) || 'customers';
   const run = model.version === `run-${model.runId}` ? '' : `-run-${model.runId.slice(0, RUN_IN_NAME)}`;
-  return `${base}-scored-model-${model.version}${run}.csv`;
+  return `${base}${SCORED_BY}${model.version}${run}.csv`;
 }
 
 /**

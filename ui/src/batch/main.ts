@@ -49,7 +49,25 @@ function say(text: string): void {
 const labelNote = (file: { hasLabel: boolean }) =>
   file.hasLabel ? h('p', { class: 'notice', role: 'note', 'data-testid': 'label-note' }, `The file's ${LABEL_COLUMN} column is not used for scoring (the model predicts it); it is kept unchanged in the download.`) : '';
 
-function renderProblems(fileName: string, problems: readonly FileProblem[], total: number, hasLabel: boolean, by: 'page' | 'gateway'): void {
+/** Column names, each in <code> (where a long one may break, on a narrow screen), between `separator`s. */
+const columnNames = (names: readonly string[], separator: string): (Node | string)[] => names.flatMap((name, i) => [...(i > 0 ? [separator] : []), h('code', {}, name)]);
+
+/** Once, for a file this page scored before (its download, chosen again): its scoring columns are replaced, not read. */
+const earlierScoresNote = (file: { earlierScores: boolean }) =>
+  file.earlierScores
+    ? h(
+        'p',
+        { class: 'notice', role: 'note', 'data-testid': 'earlier-scores-note' },
+        `This file was scored before: it ends with the ${SCORE_COLUMNS.length} columns this page adds, `,
+        ...columnNames([SCORE_COLUMNS[0], ...SCORE_COLUMNS.slice(-1)], ' to '),
+        '. Those earlier scores are not used, and the download has the new scores in their place.',
+      )
+    : '';
+
+/** What the file has that the page leaves alone: the Churn column, an earlier download's scores. */
+type FileNotes = { readonly hasLabel: boolean; readonly earlierScores: boolean };
+
+function renderProblems(fileName: string, problems: readonly FileProblem[], total: number, notes: FileNotes, by: 'page' | 'gateway'): void {
   const shown = `${plural(total, 'problem')}${problems.length < total ? `; the first ${count(problems.length)} are listed` : ''}`;
   output.replaceChildren(
     h(
@@ -63,7 +81,8 @@ function renderProblems(fileName: string, problems: readonly FileProblem[], tota
           ? `The gateway refused ${fileName}: ${shown}. No results are shown; fix the file and choose it again.`
           : `${fileName} has ${shown}. Nothing was sent or scored; fix the file and choose it again.`,
       ),
-      labelNote({ hasLabel }),
+      labelNote(notes),
+      earlierScoresNote(notes),
       h(
         'table',
         { class: 'data problems' },
@@ -120,9 +139,6 @@ function offerCellOf(offer: RowOffer | KeepingContractOffer | undefined, p: Pred
   const digits = agreeingDigits(q, p.threshold, willChurn) ?? 1;
   return cell(`${offerText(offer.offer)}, scored ${(q * 100).toFixed(digits)}%${willChurn ? '' : ', under the threshold'}`);
 }
-
-/** Column names, each in <code> (where a long one may break, on a narrow screen), between `separator`s. */
-const columnNames = (names: readonly string[], separator: string): (Node | string)[] => names.flatMap((name, i) => [...(i > 0 ? [separator] : []), h('code', {}, name)]);
 
 /** What the best offers are and what they are not; or why there are none. */
 function offersNote(offers: OffersResult): HTMLElement {
@@ -282,7 +298,7 @@ function renderScored(
   ];
 
   const downloadButton = h('button', { type: 'button', class: 'primary', 'data-testid': 'download' }, 'Download the scored file (CSV)');
-  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, byRow), scoredFileName(fileName, { version: modelVersion, runId: modelRunId })));
+  downloadButton.addEventListener('click', () => download(scoredCsv(file, predictions, byRow), scoredFileName(fileName, { version: modelVersion, runId: modelRunId }, file.earlierScores)));
 
   output.replaceChildren(
     h(
@@ -295,6 +311,7 @@ function renderScored(
         ...facts.flatMap(([term, value]) => [h('dt', {}, term), h('dd', { 'data-testid': `summary-${term.toLowerCase().replaceAll(' ', '-')}` }, value)]),
       ),
       labelNote(file),
+      earlierScoresNote(file),
       reasonsNote(predictions, modelVersion),
       offersNote(offers),
       formulas.first
@@ -331,13 +348,13 @@ async function scoreChosen(chosen: File): Promise<void> {
   if (mine !== run) return;
   const decoded = decodeFile(bytes);
   if (!decoded.ok) {
-    renderProblems(name, [decoded.problem], 1, false, 'page');
+    renderProblems(name, [decoded.problem], 1, { hasLabel: false, earlierScores: false }, 'page');
     say(`${name} cannot be read: nothing was sent. See the problem below.`);
     return;
   }
   const checked = checkCustomerFile(decoded.text, decoded.byteOrderMark);
   if (!checked.ok) {
-    renderProblems(name, checked.problems.listed, checked.problems.count, checked.hasLabel, 'page');
+    renderProblems(name, checked.problems.listed, checked.problems.count, checked, 'page');
     say(`${name} has ${plural(checked.problems.count, 'problem')}: nothing was sent. Fix the file and choose it again.`);
     return;
   }
@@ -351,7 +368,7 @@ async function scoreChosen(chosen: File): Promise<void> {
   if (mine !== run) return;
   switch (result.kind) {
     case 'refused':
-      renderProblems(name, result.problems, result.count, file.hasLabel, 'gateway');
+      renderProblems(name, result.problems, result.count, file, 'gateway');
       say(`The gateway refused ${name}: ${plural(result.count, 'problem')}; no results are shown. Fix the file and choose it again.`);
       return;
     case 'failed':
@@ -402,7 +419,12 @@ const zone = h(
     'details',
     { class: 'columns' },
     h('summary', {}, 'The columns a file needs'),
-    h('p', {}, `${REQUIRED_COLUMNS.join(', ')}, with the data set’s values (“Month-to-month”, “No phone service”, SeniorCitizen 0 or 1, TotalCharges blank when not yet billed). A ${LABEL_COLUMN} column may be there; it is not used.`),
+    h(
+      'p',
+      {},
+      `${REQUIRED_COLUMNS.join(', ')}, with the data set’s values (“Month-to-month”, “No phone service”, SeniorCitizen 0 or 1, TotalCharges blank when not yet billed). A ${LABEL_COLUMN} column may be there; it is not used. ` +
+        'A file this page scored may be chosen again as it was downloaded: its scoring columns are replaced by the new scores.',
+    ),
   ),
 );
 zone.addEventListener('dragover', (event) => {
