@@ -277,6 +277,40 @@ describe("the serving model's run deleted in MLflow", () => {
     }
   });
 
+  it('is told within an interval, and by reloadModel, also while MLflow answers that the alias names no version (the alias deleted first)', async () => {
+    const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
+    await champion(version);
+    const polling = await gateway();
+    const quiet = await gateway({ MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN });
+    try {
+      expect(await modelInfo(polling)).toEqual({ version, notice: null, health: { version, notice: null } });
+      expect(await modelInfo(quiet)).toEqual({ version, notice: null, health: { version, notice: null } });
+      await mlflowRest(mlflow.url, 'DELETE', '/api/2.0/mlflow/registered-models/alias', { name: MODEL, alias: 'champion' });
+      await waitFor('the notice that the alias names nothing', async () => (await modelInfo(polling)).notice?.includes('names no model version') === true);
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
+
+      // The poller: the run's notice first, then what the alias names (nothing).
+      await waitFor('the notice about the deleted run', async () => (await modelInfo(polling)).notice?.startsWith(runDeleted(runId, version)) === true);
+      const info = await modelInfo(polling);
+      const own = `${runDeleted(runId, version)} `;
+      expect(info.notice?.slice(0, own.length)).toBe(own);
+      expect(info.notice?.slice(own.length)).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion on \\S+ names no model version \\(.*\\); model version ${version} keeps serving\\.$`));
+      expect(info).toMatchObject({ version, health: { version, notice: info.notice } });
+      expect(messages(polling, GOING)).toEqual([expect.objectContaining({ level: 'warn', runId, notice: runDeleted(runId, version) })]);
+
+      // reloadModel on a gateway that does not poll: 502 for the alias, and the run's notice.
+      const res = await reloadModel(quiet);
+      expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_NOT_FOUND');
+      expect(await modelInfo(quiet)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
+      expect(messages(quiet, GOING)).toEqual([expect.objectContaining({ level: 'warn', runId, notice: runDeleted(runId, version) })]);
+      expect(await predictedBy(polling)).toBe(version);
+    } finally {
+      await Promise.all([polling.close(), quiet.close()]);
+      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
+      await champion(v.one);
+    }
+  });
+
   it('a gateway that starts, or is promoted to it, while the run is deleted serves it and says so from its first answer and in its log', async () => {
     const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
     const { version: kept } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);

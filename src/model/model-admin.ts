@@ -232,11 +232,17 @@ export class ModelAdmin {
       wanted = await this.source.peek();
     } catch (err) {
       // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
-      if (err instanceof MlflowError && err.isClientError) {
+      const answered = err instanceof MlflowError && err.isClientError;
+      if (answered) {
         this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})`);
         this.rejectedIdentity = null;
       }
       this.checkFailed(err);
+      // MLflow answered, so it can be asked about the serving run too: the alias (or version) is
+      // often deleted with or before the run, and the notice that the run is going must still come
+      // within an interval. (Unreachable, the recheck would fail the same way: not asked.) A recheck
+      // that gets no answer leaves the notice as it was; the failed lookup is this check's failure.
+      if (answered && !this.closed) await this.recheckServing().catch(() => undefined);
       return { checked: false, reloaded: null };
     }
     // A check whose answer came after shutdown began starts nothing (close() ended the polling).
@@ -501,9 +507,12 @@ export class ModelAdmin {
       if (err instanceof BundleError && loaded !== null) this.rejectedIdentity = loaded;
       const serving = this.slot.loaded;
       const servingIdentity = serving ? this.source.identify?.(serving) : undefined;
-      // The serving model itself could not be loaded again (e.g. its run removed by mlflow gc): what its record says now.
-      // (Not after a deadline: its caller has its answer, and the calls would hold the reloads queued behind.)
-      if (!signal.aborted && loaded !== null && loaded === servingIdentity) await this.recheckServing().catch(() => undefined);
+      // The serving model itself could not be loaded again (e.g. its run removed by mlflow gc), or MLflow
+      // answered that the alias (or version) names nothing, so no version was loaded: what the serving
+      // model's record says now, as a poll's check asks it. (Not after a deadline: its caller has its
+      // answer, and the calls would hold the reloads queued behind.)
+      const lookupAnswered = loaded === null && err instanceof MlflowError && err.isClientError;
+      if (!signal.aborted && ((loaded !== null && loaded === servingIdentity) || lookupAnswered)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && loaded !== servingIdentity) {
         // What the operator does next: a fixed bundle under the same name is not looked at again (rejectedIdentity above).
         const next = err instanceof BundleError ? '; polls do not try it again while the source names it: once it is fixed, name another version and then it again, or call reloadModel on each task' : '';
