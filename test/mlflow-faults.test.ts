@@ -7,8 +7,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readBundleDir } from '../src/bundle/load.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startGateway } from '../src/server.js';
@@ -143,8 +147,10 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
 let mlflow: MlflowServer;
 let proxy: FaultProxy;
 /** Registry versions by what they hold. */
-const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle' | 'movedThreshold' | 'otherParams', string> = {
+const v: Record<'one' | 'two' | 'nanMetrics' | 'tampered' | 'labelOutput' | 'ratioNoNullAs' | 'nullableDenominator' | 'otherRun' | 'noBundle' | 'movedThreshold' | 'otherParams' | 'manifestCutShort' | 'manifestWithBom', string> = {
   one: '',
+  manifestCutShort: '',
+  manifestWithBom: '',
   movedThreshold: '',
   otherParams: '',
   two: '',
@@ -205,6 +211,10 @@ async function bundleWith(edit: (manifest: Record<string, unknown>) => void): Pr
   return files;
 }
 
+const manifestText = (files: Record<string, Uint8Array | string>) => Buffer.from(files['manifest.json'] as Uint8Array).toString('utf8');
+const MANIFEST_CUT_SHORT = (files: Record<string, Uint8Array | string>) => manifestText(files).slice(0, Math.floor(manifestText(files).length / 2));
+const MANIFEST_WITH_BOM = (files: Record<string, Uint8Array | string>) => `\uFEFF${manifestText(files)}`;
+
 type Feature = { name: string; transform: string; numerator?: string; denominator?: string; nullAs?: number };
 const ratioFeature = (m: Record<string, unknown>) => (m['featureSpec'] as { features: Feature[] }).features.find((f) => f.transform === 'ratio') as Feature;
 
@@ -258,6 +268,9 @@ beforeAll(async () => {
   for (const [key, value] of [['threshold_rule', 'maximize recall'], ['n_rounds', '500'], ['medium_from_fraction', '0.25'], ['max_depth', '2']] as const) {
     await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: runOf['otherParams'], key, value });
   }
+  // Manifests that are not JSON: cut to half their length, and with a UTF-8 BOM in front.
+  await register('manifestCutShort', { ...packaged, 'manifest.json': MANIFEST_CUT_SHORT(packaged) }, true);
+  await register('manifestWithBom', { ...packaged, 'manifest.json': MANIFEST_WITH_BOM(packaged) }, true);
   await champion(v.one);
 }, 300_000);
 
@@ -543,6 +556,35 @@ describe('lineage', () => {
         'riskBands.mediumFrom is 0.1875, but the run logged param medium_from_fraction "0.25" of threshold 0.375 (0.09375). The bundle is not the one the run trained and evaluated',
     );
     expect(await servingVersion(gw)).toBe(v.one);
+  });
+});
+
+describe('a manifest that is not JSON', () => {
+  it('cut short or with a UTF-8 BOM: 422 saying it is not valid JSON where the parser stopped, in the words a bundle folder gets', async () => {
+    const packaged = await readBundleFiles(BUNDLE_DIR);
+    const folder = await mkdtemp(path.join(tmpdir(), 'manifest-not-json-'));
+    try {
+      for (const [key, manifest] of [['manifestCutShort', MANIFEST_CUT_SHORT(packaged)], ['manifestWithBom', MANIFEST_WITH_BOM(packaged)]] as const) {
+        let parser = '';
+        try {
+          JSON.parse(manifest);
+        } catch (err) {
+          parser = (err as Error).message;
+        }
+        expect(parser, key).not.toBe('');
+        const gw = await championMovedUnder(v[key]);
+        const message = await refusedOnReload(gw);
+        expect(message, key).toMatch(new RegExp(`^reload rejected, the current model keeps serving: manifest\\.json in \\S+ run ${runOf[key]} \\(experiment telco-churn, ${CHAMPION} = version ${v[key]} of ${MODEL}\\) artifacts bundle/ is not valid JSON: `));
+        expect(message?.endsWith(` is not valid JSON: ${parser}`), `${key}: ${message}`).toBe(true);
+        expect(await servingVersion(gw)).toBe(v.one);
+        // The same files as a bundle folder (MODEL_DIR): the same words after its origin.
+        await writeFile(path.join(folder, 'manifest.json'), manifest);
+        await expect(readBundleDir(folder)).rejects.toThrow(`manifest.json in ${folder} is not valid JSON: ${parser}`);
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+      await champion(v.one);
+    }
   });
 });
 

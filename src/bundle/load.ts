@@ -48,14 +48,22 @@ export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** `format`: what the message says the file must match (docs/model-bundle.md's name for it). */
-function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: string, format = 'the bundle format'): T {
-  let data: unknown;
+/**
+ * The JSON in bundle file `what` (read from `origin`), or a BundleError naming the file and the
+ * parser's message (where the text stops being JSON: cut short, a UTF-8 BOM in front), whether the
+ * bundle came from a folder or from MLflow.
+ */
+export function parseBundleJson(text: string, what: string, origin: string): unknown {
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new BundleError(`${what} in ${origin} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** `format`: what the message says the file must match (docs/model-bundle.md's name for it). */
+function parseJson<T>(schema: z.ZodType<T>, text: string, what: string, origin: string, format = 'the bundle format'): T {
+  const data = parseBundleJson(text, what, origin);
   const result = schema.safeParse(data);
   if (!result.success) {
     const issues = zodIssues(result.error);

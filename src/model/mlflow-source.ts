@@ -5,7 +5,7 @@
  * lineage is what MLflow reports, not what the manifest says.
  */
 import { GROUP_REPORT_FILE } from '../bundle/group-report.js';
-import { MANIFEST_FILE, statedApart, verifyBundle, type RawBundle } from '../bundle/load.js';
+import { MANIFEST_FILE, parseBundleJson, statedApart, verifyBundle, type RawBundle } from '../bundle/load.js';
 import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError, zodIssues } from '../errors.js';
 import { MlflowError, type CallOptions, type Experiment, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
@@ -206,7 +206,7 @@ export class MlflowModelSource implements ModelSource {
       this.client.listArtifacts(run, bundlePath, call),
     ]);
     const manifestJson = decoder.decode(manifestBytes);
-    const files = manifestSchema.pick({ onnx: true, parity: true, explainer: true }).safeParse(safeJson(manifestJson));
+    const files = manifestSchema.pick({ onnx: true, parity: true, explainer: true }).safeParse(parseBundleJson(manifestJson, MANIFEST_FILE, origin));
     // Each problem with its path: a malformed explainer entry read as if the ONNX or parity file were unnamed.
     if (!files.success) throw new BundleError(`${MANIFEST_FILE} in ${origin} does not name its files as the bundle format says: ${zodIssues(files.error)}`);
     const { explainer } = files.data;
@@ -226,13 +226,5 @@ export class MlflowModelSource implements ModelSource {
       explainerJson: explainerBytes === null ? null : decoder.decode(explainerBytes),
       groupReportJson: groupReportBytes === null ? null : decoder.decode(groupReportBytes),
     };
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }
