@@ -234,7 +234,7 @@ export class GatewayMetrics {
   });
   readonly sourceCheckFailures = new Counter({
     name: 'gateway_model_source_check_failures_total',
-    help: 'Checks of the model source (MLflow alias polls) that failed; the current model keeps serving',
+    help: 'Checks of the model source (MLflow alias polls) that failed: MLflow did not answer, or answered that the alias or version does not exist (the log line\'s kind tells which); the current model keeps serving',
     registers: [this.registry],
   });
 

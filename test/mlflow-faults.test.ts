@@ -727,6 +727,7 @@ describe('MLflow failing while the poller checks', () => {
       await waitFor('three polls against a failing MLflow (three attempts each)', () => proxy.count(alias) - before >= 9);
       expect(failed()).toHaveLength(1);
       expect(failed()[0]?.['err']).toContain('HTTP 503');
+      expect(failed()[0]?.['kind']).toBe('unavailable');
       expect(await servingVersion(gw)).toBe(v.one);
 
       // Another cause (a maintenance page instead of JSON) is logged once more.
@@ -736,16 +737,44 @@ describe('MLflow failing while the poller checks', () => {
       await waitFor('three polls answered with HTML', () => proxy.count(alias) - before >= 3);
       expect(failed()).toHaveLength(2);
       expect(failed()[1]?.['err']).toContain('invalid JSON');
+      expect(failed()[1]?.['kind']).toBe('unavailable');
 
       proxy.clear();
       await waitFor('the line that says MLflow answers again', () => answersAgain().length === 1);
       expect(answersAgain()[0]?.['failedChecks']).toBeGreaterThanOrEqual(6);
+      expect(answersAgain()[0]?.['kind']).toBe('unavailable');
       await champion(v.two);
       await waitFor('the poller to serve version two', async () => (await servingVersion(gw)) === v.two);
       expect(failed()).toHaveLength(2);
       expect(answersAgain()).toHaveLength(1);
     } finally {
       await gw.close(); // its poller would keep asking the proxy in later tests
+      await champion(v.one);
+    }
+  });
+});
+
+describe('the alias deleted while the poller checks (MLflow answers all along)', () => {
+  it("logs the failed check as kind not_found, not as MLflow unavailable, counts it, and the line once the alias is set again says kind not_found", async () => {
+    await champion(v.one);
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100' });
+    const { failed, answersAgain } = checkLines(gw);
+    const checkFailures = async () => Number(/^gateway_model_source_check_failures_total (\d+)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1]);
+    try {
+      expect(await checkFailures()).toBe(0);
+      await mlflowRest(mlflow.url, 'DELETE', '/api/2.0/mlflow/registered-models/alias', { name: MODEL, alias: 'champion' });
+      await waitFor('three failed checks', async () => (await checkFailures()) >= 3);
+      expect(failed()).toHaveLength(1);
+      expect(failed()[0]).toMatchObject({ level: 'warn', kind: 'not_found', err: expect.stringMatching(/answered HTTP 4\d\d .*alias champion/) });
+      expect(gw.logs.filter((l) => l['msg'] === 'model source check failed again').every((l) => l['kind'] === 'not_found')).toBe(true);
+
+      await champion(v.one);
+      await waitFor('the line that says the alias names a version again', () => answersAgain().length === 1);
+      expect(answersAgain()[0]).toMatchObject({ level: 'info', kind: 'not_found', failedChecks: expect.any(Number) });
+      expect(answersAgain()[0]?.['failedChecks']).toBeGreaterThanOrEqual(3);
+      expect(failed()).toHaveLength(1);
+    } finally {
+      await gw.close();
       await champion(v.one);
     }
   });

@@ -37,8 +37,10 @@ export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request
 /**
  * Messages of the gateway's lines about MLflow not providing the model it names (src/model/startup.ts,
  * src/model/model-admin.ts): the start-up load failed and the packaged bundle serves (`source`,
- * `modelDir`, `err`); a promotion check failed (`source`, `err`; logged when the failure begins or its
- * cause changes) and when the source answers again (`failedChecks`, `failingSince`); a candidate
+ * `modelDir`, `err`); a promotion check failed (`source`, `err`, `kind`: `not_found` when MLflow answered
+ * that the alias or version is not there, `unavailable` when it gave no usable answer; logged when the
+ * failure begins or its cause changes) and when the source answers again (`kind`, `failedChecks`,
+ * `failingSince`); a candidate
  * rejected, by reloadModel or the poller (`candidate` the version, `reason` who asked, `err` why:
  * `MODEL_BUNDLE_INVALID`, not found, unreachable, no answer in time), or cancelled after its deadline;
  * the serving model's run (or its experiment) deleted in MLflow or removed by `mlflow gc`, and
@@ -119,7 +121,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     name: MLFLOW_TROUBLE_QUERY,
     logGroup: 'gateway',
     query: {
-      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'modelDir', 'failedChecks', 'failingSince', 'modelVersion', 'runId', 'notice', 'clearedNotice'],
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'kind', 'modelDir', 'failedChecks', 'failingSince', 'modelVersion', 'runId', 'notice', 'clearedNotice'],
       filterStatements: [`msg in ${quoted(MLFLOW_TROUBLE_MESSAGES)}`],
       sort: '@timestamp desc',
       limit: 100,

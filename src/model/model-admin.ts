@@ -80,6 +80,18 @@ function failureKey(err: unknown): string {
   return describeError(err);
 }
 
+/**
+ * A failed check's kind, in its log lines: `not_found` when MLflow answered that the alias, version
+ * or registered model is not there (MLFLOW_NOT_FOUND: MLflow is up; someone deleted or renamed it),
+ * `unavailable` when no usable answer came (MLFLOW_UNAVAILABLE: unreachable, timed out, refused
+ * access, 5xx, not MLflow's API).
+ */
+type CheckFailureKind = 'not_found' | 'unavailable';
+
+function checkFailureKind(err: unknown): CheckFailureKind {
+  return err instanceof MlflowError && err.isClientError ? 'not_found' : 'unavailable';
+}
+
 export interface PollResult {
   readonly checked: boolean;
   readonly reloaded: ReloadResult | null;
@@ -131,8 +143,8 @@ export class ModelAdmin {
    * version again (its bundle uploaded or fixed) expects it to be loaded.
    */
   private rejectedIdentity: string | null = null;
-  /** Checks (peeks) failing in a row: what failed, since when, how many; null while the source answers. */
-  private checkFailing: { cause: string; since: Date; checks: number } | null = null;
+  /** Checks (peeks) failing in a row: what failed (and its kind), since when, how many; null while the source answers. */
+  private checkFailing: { cause: string; kind: CheckFailureKind; since: Date; checks: number } | null = null;
   /**
    * What the source names that is not serving, and why: its alias moved to a version that could
    * not be loaded, or names nothing any more. modelInfo.notice and GET / say it (noticeFor), so
@@ -258,7 +270,10 @@ export class ModelAdmin {
       return { checked: true, reloaded };
     }
     if (this.checkFailing) {
-      this.log.info({ source: this.source.description, failedChecks: this.checkFailing.checks, failingSince: this.checkFailing.since.toISOString() }, 'model source answers again');
+      // `kind` is the last failure's: `not_found` says MLflow answered all along and the alias (or
+      // version) names a model version again; `unavailable`, that MLflow is back.
+      const { checks, since, kind } = this.checkFailing;
+      this.log.info({ source: this.source.description, kind, failedChecks: checks, failingSince: since.toISOString() }, 'model source answers again');
       this.checkFailing = null;
     }
     return { checked: true, reloaded };
@@ -292,14 +307,15 @@ export class ModelAdmin {
    */
   private checkFailed(err: unknown): void {
     const cause = failureKey(err);
+    const kind = checkFailureKind(err);
     this.metrics.sourceCheckFailures.inc();
     if (this.checkFailing?.cause === cause) {
       this.checkFailing.checks++;
-      this.log.debug({ err: describeError(err), source: this.source?.description, failedChecks: this.checkFailing.checks }, 'model source check failed again');
+      this.log.debug({ err: describeError(err), kind, source: this.source?.description, failedChecks: this.checkFailing.checks }, 'model source check failed again');
     } else {
-      this.checkFailing = { cause, since: new Date(), checks: (this.checkFailing?.checks ?? 0) + 1 };
+      this.checkFailing = { cause, kind, since: new Date(), checks: (this.checkFailing?.checks ?? 0) + 1 };
       this.log.warn(
-        { err: describeError(err), source: this.source?.description },
+        { err: describeError(err), kind, source: this.source?.description },
         'model source check failed; the current model keeps serving (repeats of this failure are logged at debug, and a line says when the source answers again)',
       );
     }
