@@ -364,8 +364,17 @@ describe('MlflowClient', () => {
   it('times out, and rejects an answer of the wrong shape', async () => {
     const slow = await scripted([{ status: 200, body: version, delayMs: 500 }]);
     const impatient = new MlflowClient({ trackingUri: slow.url, timeoutMs: 100, retries: 1, backoffMs: 10 });
-    await expect(impatient.getModelVersion(MODEL, '7')).rejects.toMatchObject({ code: 'MLFLOW_UNAVAILABLE', status: null, message: expect.stringContaining('no answer within 100 ms') });
+    const err = (await impatient.getModelVersion(MODEL, '7').catch((e: unknown) => e)) as MlflowError;
+    expect(err).toMatchObject({ code: 'MLFLOW_UNAVAILABLE', status: null });
+    // The limit is per attempt: the message names the attempt and the whole wait (two timeouts and the backoff).
+    const said = /: no answer within 100 ms \(attempt 2 of 2, (\d+\.\d) s in all with the waits between attempts\)$/.exec(err.message);
+    expect(said, err.message).not.toBeNull();
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(0.2);
     expect(slow.calls()).toBe(2);
+    // With no retries, one attempt.
+    const once = new MlflowClient({ trackingUri: slow.url, timeoutMs: 100, retries: 0 });
+    await expect(once.getModelVersion(MODEL, '7')).rejects.toThrow(/: no answer within 100 ms \(one attempt, \d+\.\d s\)$/);
+    expect(slow.calls()).toBe(3);
     await slow.close();
     const odd = await scripted([{ status: 200, body: { model_version: { name: MODEL } } }]);
     const client = new MlflowClient({ trackingUri: odd.url, timeoutMs: 1000 });

@@ -276,6 +276,14 @@ export class MlflowClient {
     const cancelled = (stopped: AbortSignal) =>
       new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} did not provide ${lookingFor} (${url}) in time: ${reasonOf(stopped)}`);
     let lastError: MlflowError | null = null;
+    const started = performance.now();
+    // A timeout is per attempt, and the caller waited for every attempt and the backoff between
+    // them: "no answer within 2000 ms" after a wait of 6.6 s read as a mistake. So it says which
+    // attempt it was and how long the call took in all.
+    const soFar = (attempt: number): string => {
+      const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+      return this.retries === 0 ? `one attempt, ${took}` : `attempt ${attempt + 1} of ${this.retries + 1}, ${took} in all with the waits between attempts`;
+    };
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1), signal);
       if (signal?.aborted) throw cancelled(signal);
@@ -286,7 +294,7 @@ export class MlflowClient {
         res = await fetch(url, { headers: this.headers, signal: both });
       } catch (err) {
         if (signal?.aborted) throw cancelled(signal);
-        const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeError(err);
+        const why = timeout.aborted ? `no answer within ${timeoutMs} ms (${soFar(attempt)})` : describeError(err);
         lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} is unreachable while looking for ${lookingFor} (${url}): ${why}`, { cause: err });
         continue;
       }
@@ -295,7 +303,7 @@ export class MlflowClient {
           return { status: res.status, body: await read(res) };
         } catch (err) {
           if (signal?.aborted) throw cancelled(signal);
-          const why = timeout.aborted ? `the whole answer did not arrive within ${timeoutMs} ms` : `the answer was cut off: ${describeError(err)}`;
+          const why = timeout.aborted ? `the whole answer did not arrive within ${timeoutMs} ms (${soFar(attempt)})` : `the answer was cut off: ${describeError(err)}`;
           lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} failed to send ${lookingFor} (${url}): ${why}`, { cause: err });
           continue;
         }
