@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { print, type DocumentNode } from 'graphql';
@@ -104,13 +105,38 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 }
 
 /**
+ * The port the process `pid` listens on (its one listening TCP socket), read from Linux's /proc,
+ * or null while it listens on none: the sockets among its open files, found in the kernel's TCP
+ * tables in state LISTEN (0A).
+ */
+async function listeningPort(pid: number): Promise<number | null> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    const socket = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (socket) inodes.add(socket[1] as string);
+  }
+  for (const table of ['tcp', 'tcp6']) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const [, local = '', , state, , , , , , inode = ''] = line.trim().split(/\s+/);
+      if (state === '0A' && inodes.has(inode)) return Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+    }
+  }
+  return null;
+}
+
+/**
  * Starts the gateway as a separate process via tsx (`nodeArgs` go to node before it);
  * resolves once GET / is 200 (or the process exits). `entry` replaces src/main.ts.
  */
 export async function spawnGateway(env: Record<string, string>, opts: { waitReady?: boolean; nodeArgs?: readonly string[]; entry?: string } = {}): Promise<SpawnedGateway> {
-  // A port the kernel just handed out and took back: a random pick once landed on a port another
-  // test's server held (EADDRINUSE), since test files run in parallel.
-  const port = env['PORT'] ?? String(await freePort());
+  const waitReady = opts.waitReady !== false;
+  // Waited for, it binds a port of the kernel's choice (PORT 0), read back from /proc once it listens:
+  // a port picked here and handed over could be taken by another test's server in the seconds before
+  // the gateway bound it, and GET / then answered from that server. Not waited for (start-up faults,
+  // most exiting before they listen), a port the kernel just handed out and took back.
+  const port = env['PORT'] ?? (waitReady ? '0' : String(await freePort()));
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', `${REPO_ROOT}${opts.entry ?? 'src/main.ts'}`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
@@ -122,15 +148,18 @@ export async function spawnGateway(env: Record<string, string>, opts: { waitRead
   // 'close', not 'exit': at 'exit' the child's stdout may still hold its last lines (Node's docs),
   // and a test reading stdout() then missed them (shutdown's final 'stopped' line, under load).
   const exited = once(child, 'close').then(([code]) => code as number | null);
-  const url = `http://127.0.0.1:${port}`;
-  const spawned = { child, url, stdout: () => out, stderr: () => err, exited };
-  if (opts.waitReady === false) return spawned;
+  const spawned = (url: string): SpawnedGateway => ({ child, url, stdout: () => out, stderr: () => err, exited });
+  if (!waitReady) return spawned(`http://127.0.0.1:${port}`);
   let done = false;
   void exited.then(() => (done = true));
+  let url = port === '0' ? null : `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (!done && Date.now() < deadline) {
-    const ok = await fetch(`${url}/`).then((r) => r.status === 200, () => false);
-    if (ok) return spawned;
+    if (url === null && child.pid !== undefined) {
+      const bound = await listeningPort(child.pid);
+      if (bound !== null) url = `http://127.0.0.1:${bound}`;
+    }
+    if (url !== null && (await fetch(`${url}/`).then((r) => r.status === 200, () => false))) return spawned(url);
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!done) child.kill('SIGKILL');
