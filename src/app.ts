@@ -508,8 +508,9 @@ export function createApp(deps: AppDeps): App {
    * id, logged at warn with node's code, never the request's bytes. A request already routed whose
    * body broke off is answered as itself (its id, its access line); bytes after a whole request are
    * the next request's, answered under a new id after the current answer; anything else under a new
-   * id at once, when no answer has started on the connection. Otherwise, and for an error of the
-   * connection itself (ECONNRESET, EPIPE), the socket is destroyed.
+   * id at once, when no answer has started on the connection. Otherwise, for a routed request whose
+   * caller ended the connection mid-body, and for an error of the connection itself (ECONNRESET,
+   * EPIPE), the socket is destroyed.
    */
   function handleClientError(err: Error & { code?: string }, socket: Duplex): void {
     if (answeredSockets.has(socket)) return; // its answer is written; writeProblemToSocket ends it
@@ -535,7 +536,11 @@ export function createApp(deps: AppDeps): App {
       current.once('finish', () => socket.writable && write());
       return;
     }
-    if (current?.headersSent === true) {
+    const state = current instanceof Response ? current.requestState : null;
+    // A routed request whose caller ended the connection mid-body (HPE_INVALID_EOF_STATE): that caller
+    // left, and the request's own access line says so (499) when the connection closes. Answered
+    // under a new id, it was logged a second time, as a request refused before routing.
+    if (current?.headersSent === true || (state && err.code === 'HPE_INVALID_EOF_STATE')) {
       socket.destroy();
       return;
     }
@@ -543,8 +548,6 @@ export function createApp(deps: AppDeps): App {
     // A request routed before its body broke off (a bad chunk size, node's request timeout): answered
     // as that request, under its id, and logged and counted with the status it got, where a new id's
     // answer on the socket left its own access line at 499 (the caller closed), blaming the caller.
-    // (Not a connection the caller ended mid-request, HPE_INVALID_EOF_STATE: that caller left, 499.)
-    const state = current instanceof Response && err.code !== 'HPE_INVALID_EOF_STATE' ? current.requestState : null;
     if (current && state) {
       const problem = clientErrorProblem(err, true);
       if (problem.status === 408) state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: false, code: err.code }, 'request timed out');

@@ -661,6 +661,24 @@ describe('a caller that goes away', () => {
   });
 });
 
+describe('a caller that ends the connection in the middle of its body (FIN, not a reset)', () => {
+  it('is logged once, as its own request at 499: no second line under a new id saying the request was refused before routing', async () => {
+    const refusedLines = () => gw.logs.filter((l) => l['msg'] === 'request refused before routing').length;
+    const before = refusedLines();
+    const { port } = new URL(gw.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: ended-mid-body\r\nContent-Length: 400\r\n\r\n{"gender":');
+    await waitFor('the gateway to be answering the request', () => gw.app.inFlight() > 0, 30_000, 5);
+    socket.end(); // node's parser then sees the end of the stream mid-body (HPE_INVALID_EOF_STATE)
+    await waitFor('the access line of the request', () => gw.logs.some((l) => l['reqId'] === 'ended-mid-body' && l['msg'] === 'request'), 30_000, 20);
+    expect(gw.logs.find((l) => l['reqId'] === 'ended-mid-body' && l['msg'] === 'request')).toMatchObject({ status: 499, route: 'rest_predict' });
+    // The parser's error comes before the connection closes, which writes the access line: any line it caused is already here.
+    expect(refusedLines()).toBe(before);
+    socket.destroy();
+  });
+});
+
 /** An answer read off a socket: its head (header names in lower case) and its JSON body, if any. */
 function splitAnswer(text: string): { headers: string; body: Record<string, unknown> | null } {
   const end = text.indexOf('\r\n\r\n');
