@@ -177,8 +177,8 @@ export class GatewayAlarms extends Construct {
 
     // The product's promise: p99 ≤ 10 ms for single predictions. The ALB's TargetResponseTime
     // cannot tell them from batches of up to MAX_BATCH rows, the UI and GraphiQL, so the metric
-    // comes from the gateway's own access lines (latencyMs: from the request's arrival to its
-    // answer). No default value: a 0 for each minute without single predictions would pull the tail down.
+    // comes from the gateway's own access lines (latencyMs: from when the gateway starts handling the
+    // request to its answer, without time waited for the event loop before that). No default value: a 0 for each minute without single predictions would pull the tail down.
     this.singlePredictionLatencyFilter = new logs.MetricFilter(this, 'SinglePredictionLatencyFilter', {
       logGroup: props.gatewayLogGroup,
       filterPattern: singlePredictionFilterPattern(),
