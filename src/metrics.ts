@@ -3,6 +3,8 @@
  * that several apps in one test process do not collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
+import { Kind, type DocumentNode } from 'graphql';
+import * as generated from './generated/graphql.js';
 import type { ChurnModel, InferenceFailureReason } from './model/churn-model.js';
 import type { RiskLevel } from './prediction.js';
 import type { AbandonReason, ScoredTally } from './request-state.js';
@@ -11,6 +13,20 @@ import type { AbandonReason, ScoredTally } from './request-state.js';
 export const MAX_OPERATION_LABELS = 50;
 /** Not a valid GraphQL name, so it cannot collide with a client's operation. */
 export const OTHER_OPERATIONS = '(other)';
+
+/**
+ * The operations of schema/operations (the typed documents the UI pages, GraphiQL's tabs and
+ * known clients send): each always has its own series. Counted first come, first served with the
+ * rest, the public /graphql could fill the MAX_OPERATION_LABELS names first, and the README's
+ * `gateway_requests_total{operation="RetentionOffers"}` then never appeared.
+ */
+export const OWN_OPERATIONS: ReadonlySet<string> = new Set(
+  Object.values(generated).flatMap((value) =>
+    typeof value === 'object' && value !== null && 'kind' in value && value.kind === Kind.DOCUMENT
+      ? (value as DocumentNode).definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []))
+      : [],
+  ),
+);
 
 /**
  * The latency buckets of gateway_request_duration_seconds, in seconds. The top ones reach
@@ -71,7 +87,7 @@ export class RequestMetrics {
   /**
    * @param maxOperationsPerRoute Operation names come from clients, and every new label value
    *   is a series kept for the life of the process: past this many on one route, a new name is
-   *   counted under OTHER_OPERATIONS (the access log still has the real name).
+   *   counted under OTHER_OPERATIONS (the access log still has the real name), except OWN_OPERATIONS.
    */
   constructor(
     registers: readonly Registry<RegistryContentType>[],
@@ -94,7 +110,7 @@ export class RequestMetrics {
     let byOperation = this.byRoute.get(route);
     if (byOperation === undefined) this.byRoute.set(route, (byOperation = new Map<string, Series>()));
     let series = byOperation.get(operation);
-    if (series === undefined && byOperation.size >= this.maxOperationsPerRoute) {
+    if (series === undefined && byOperation.size >= this.maxOperationsPerRoute && !OWN_OPERATIONS.has(operation)) {
       operation = OTHER_OPERATIONS;
       series = byOperation.get(operation);
     }

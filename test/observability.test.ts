@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ACCESS_LOG_FLUSH_MS, createLogger } from '../src/logger.js';
-import { GatewayMetrics, MAX_OPERATION_LABELS, OTHER_OPERATIONS, REQUEST_DURATION_BUCKETS, RequestMetrics } from '../src/metrics.js';
+import { GatewayMetrics, MAX_OPERATION_LABELS, OTHER_OPERATIONS, OWN_OPERATIONS, REQUEST_DURATION_BUCKETS, RequestMetrics } from '../src/metrics.js';
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
-import { PredictDocument, PredictBatchDocument } from '../src/generated/graphql.js';
+import { PredictDocument, PredictBatchDocument, RetentionOffersDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -478,6 +478,13 @@ describe('gateway_requests_total and gateway_request_duration_seconds', () => {
       expect(counted.get(`Op${MAX_OPERATION_LABELS - 1}`)).toBe(1);
       expect(counted.has(`Op${MAX_OPERATION_LABELS}`)).toBe(false);
       expect(counted.get(OTHER_OPERATIONS)).toBe(10);
+      // The project's own operations (schema/operations: the UI's, GraphiQL's tabs) keep their series past the cap.
+      expect([...OWN_OPERATIONS]).toEqual(expect.arrayContaining(['RetentionOffers', 'ScoreFile', 'Predict', 'ModelInfo']));
+      const offers = await gql(fresh.url, RetentionOffersDocument, { customers: [GRAPHQL_CUSTOMER] });
+      expect(offers.status).toBe(200);
+      const after = await (await fetch(`${fresh.url}/metrics`)).text();
+      expect(after).toMatch(/^gateway_requests_total\{route="graphql",operation="RetentionOffers",status="200"\} 1$/m);
+      expect(after).toMatch(new RegExp(`^gateway_requests_total\\{route="graphql",operation="\\(other\\)",status="200"\\} 10$`, 'm'));
       // The access log keeps the real name.
       await accessLogFlushed();
       expect(fresh.logs.some((l) => l['msg'] === 'request' && l['operation'] === `Op${MAX_OPERATION_LABELS + 9}`)).toBe(true);
