@@ -66,6 +66,17 @@ if [[ "${BASH_REMATCH[1]}" != "$ECS_TASK_FAMILY" ]]; then
   echo "::error::service $ECS_SERVICE runs $running, not a revision of family $ECS_TASK_FAMILY; registering nothing"
   exit 1
 fi
+# A rollout still in progress (a cdk deploy, an operator's update-service, a circuit breaker's
+# rollback): the service's taskDefinition is then the revision it is rolling onto, whose settings
+# may be what is failing, and a copy of it would carry them into this release, or into a rollback
+# (infra/README.md offers this script for one). Nothing is registered while one is.
+# shellcheck disable=SC2016 # the backquotes are JMESPath's literal, not a command
+rolling=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" \
+  --query 'services[0].deployments[?rolloutState==`IN_PROGRESS`].taskDefinition' --output text)
+if [[ -n "${rolling//[[:space:]]/}" && "$rolling" != None ]]; then
+  echo "::error::service $ECS_SERVICE is rolling onto ${rolling//[[:space:]]/ } (a deployment IN_PROGRESS); registering nothing, since a copy of that revision would carry its settings. Wait until the rollout completes or fails (the circuit breaker then rolls the service back) and run this again, or roll back at once: aws ecs update-service --cluster $ECS_CLUSTER --service $ECS_SERVICE --task-definition <a revision that served well>"
+  exit 1
+fi
 current=$(aws ecs describe-task-definition --task-definition "$running" --query taskDefinition --output json)
 echo "current revision (the service runs it): $running"
 echo "current image: $(jq -r --arg c "$ECS_CONTAINER_NAME" '.containerDefinitions[] | select(.name == $c) | .image' <<<"$current")"

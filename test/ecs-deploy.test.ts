@@ -81,6 +81,7 @@ case "$1 $2" in
   "ecs update-service") echo "ecs-svc/1" ;;
   "ecs describe-services")
     if [[ "$(arg --query "$@")" == 'services[0].taskDefinition' ]]; then cat "$dir/running.txt"; exit 0; fi
+    if [[ "$(arg --query "$@")" == 'services[0].deployments[?rolloutState==\`IN_PROGRESS\`].taskDefinition' ]]; then cat "$dir/rolling.txt"; exit 0; fi
     n=$(cat "$dir/polls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" >"$dir/polls"
     f="$dir/services-$n.json"; [[ -f "$f" ]] || f=$(ls "$dir"/services-*.json | sort -V | tail -1)
     cat "$f" ;;
@@ -97,7 +98,7 @@ interface TaskDefinition {
  * Runs the script. The service runs `running` (CURRENT); `newest` is the family's newest
  * revision (the running one unless given); `runningArn` is what describe-services says it runs.
  */
-function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: TaskDefinition; runningArn?: string; env?: Record<string, string>; args?: string[] } = {}) {
+function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: TaskDefinition; runningArn?: string; rolling?: string; env?: Record<string, string>; args?: string[] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ecs-deploy-'));
   writeFileSync(path.join(dir, 'aws'), STUB);
   chmodSync(path.join(dir, 'aws'), 0o755);
@@ -105,6 +106,8 @@ function run(polls: Deployment[][], opts: { running?: TaskDefinition; newest?: T
   for (const td of [running, opts.newest ?? running]) writeFileSync(path.join(dir, `td-${td.revision}.json`), JSON.stringify(td, null, 2));
   writeFileSync(path.join(dir, 'newest.json'), JSON.stringify(opts.newest ?? running, null, 2));
   writeFileSync(path.join(dir, 'running.txt'), `${opts.runningArn ?? running.taskDefinitionArn}\n`);
+  // The AWS CLI's text output of the IN_PROGRESS deployments' revisions: an empty line when there are none.
+  writeFileSync(path.join(dir, 'rolling.txt'), `${opts.rolling ?? ''}\n`);
   polls.forEach((p, i) => writeFileSync(path.join(dir, `services-${i + 1}.json`), JSON.stringify(p)));
   const output = path.join(dir, 'github-output');
   const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/ecs-deploy.sh'), ...(opts.args ?? [])], {
@@ -184,6 +187,18 @@ describe('scripts/ecs-deploy.sh', () => {
     const registered = JSON.parse(r.registered ?? 'null') as typeof CURRENT;
     expect(registered.containerDefinitions[0]).toEqual({ ...CURRENT.containerDefinitions[0], image: IMAGE });
     expect(r.calls).not.toContain(FAILED_ARN);
+  });
+
+  it('registers nothing while a rollout is in progress: the service then names the revision it is rolling onto, whose settings may be what fails', () => {
+    // A cdk deploy put bad settings in revision 8 and its tasks are failing; an operator runs this
+    // script to roll back to a good image. Copying 8 would keep the bad settings.
+    const r = run([[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]], { runningArn: FAILED_ARN, rolling: FAILED_ARN });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`::error::service churn-gateway is rolling onto ${FAILED_ARN} (a deployment IN_PROGRESS); registering nothing`);
+    expect(r.out).toContain('aws ecs update-service --cluster churn-gateway --service churn-gateway --task-definition <a revision that served well>');
+    expect(r.registered).toBeNull();
+    expect(r.calls).not.toContain('update-service');
+    expect(r.calls).not.toContain('describe-task-definition');
   });
 
   it('registers a copy of a running revision that was deregistered since, without the fields ECS reports about that', () => {
