@@ -73,6 +73,8 @@ export interface App {
    */
   answerUnanswered(socket: Duplex): boolean;
   readonly inFlight: () => number;
+  /** Bytes of request bodies held now of MAX_BODY_BYTES_IN_FLIGHT (http.ts BodyBudget), arrived or complete. */
+  readonly bodyBytesHeld: () => number;
 }
 
 const SLASH = 0x2f;
@@ -147,7 +149,7 @@ export function createApp(deps: AppDeps): App {
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     checkJsonBodyHeaders(req, 'POST /predict', false);
-    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0 })));
+    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null })));
     // A large body of many tiny objects and arrays costs JSON.parse 10-25 times a batch's time (json-body.ts).
     checkContainerCount(text, config.MAX_BATCH);
     let body: unknown;
@@ -426,6 +428,8 @@ export function createApp(deps: AppDeps): App {
     res.once('close', () => {
       clearTimeout(timer);
       if (!res.writableFinished) state.abandoned ??= 'client_closed';
+      // Answered (or cut off) while its body still arrives: the rest is read by no one.
+      state.bodyHold?.stopReading?.();
       releaseBody();
       finish(res, state, req.method ?? 'GET');
       // A keep-alive connection whose request was in flight at SIGTERM closes after its
@@ -584,5 +588,6 @@ export function createApp(deps: AppDeps): App {
       return true;
     },
     inFlight: () => inFlight,
+    bodyBytesHeld: () => bodies.inUse,
   };
 }

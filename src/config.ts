@@ -60,9 +60,9 @@ const variables = z.object({
   // past 0x1fffffe8 characters (~512 MiB), so the 1 GiB once allowed answered 500 to a body between;
   // JSON.parse of 256 MiB already holds the event loop for seconds.
   BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, BODY_LIMIT_MAX_BYTES),
-  // Complete request bodies being worked on at once (http.ts BodyBudget): 32 MiB, 6 at the limit. A 4.4 MB
-  // batch takes ~30 MB while it is parsed and scored: 80 concurrent ones peaked at 749 MB RSS
-  // (their raw bytes while still arriving are not counted), 1.2 GB without a budget.
+  // Request bodies held at once, counted as they arrive (http.ts BodyBudget; each request's first
+  // SMALL_BODY_BYTES are never refused): 32 MiB, 6 at the limit. A 4.4 MB batch takes ~30 MB while
+  // it is parsed and scored: 80 concurrent ones peaked at 749 MB RSS, 1.2 GB without a budget.
   MAX_BODY_BYTES_IN_FLIGHT: int(32 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
   // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.

@@ -1,18 +1,21 @@
 /**
- * The budget of request bodies being worked on (MAX_BODY_BYTES_IN_FLIGHT), on a real server and
- * real sockets: complete bodies hold it until their answer is done, a body that does not fit
- * gets 503 with Retry-After, and a body still arriving holds nothing (a slow sender must not
- * lock everyone else out).
+ * The budget of request bodies (MAX_BODY_BYTES_IN_FLIGHT), on a real server and real sockets:
+ * bytes are taken as they arrive and held until the answer is done, a body past its first
+ * SMALL_BODY_BYTES that does not fit gets 503 with Retry-After, a request's first
+ * SMALL_BODY_BYTES are never refused (a few large uploads must not lock everyone else out), and
+ * what a request took comes back however it ends.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HttpProblem} from '../src/http.js';
-import { BodyBudget, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
+import type { HttpProblem } from '../src/http.js';
+import { BodyBudget, SMALL_BODY_BYTES, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
 
-const budget = new BodyBudget(1000);
+/** Room for one body of 1.5 × SMALL_BODY_BYTES, not two. */
+const budget = new BodyBudget(2 * SMALL_BODY_BYTES);
+const LARGE = Math.round(1.5 * SMALL_BODY_BYTES);
 /** Answers held back until released: a complete body keeps its share until its answer is done. */
 const held = new Map<string, () => void>();
 let server: Server;
@@ -20,14 +23,21 @@ let url: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    const hold: BodyHold = { budget, bytes: 0 };
-    res.once('close', () => budget.give(hold.bytes));
-    readBody(req, 5000, hold).then(
+    const hold: BodyHold = { budget, bytes: 0, stopReading: null };
+    // As app.ts gives it back: once the answer is done and the body's reading has ended.
+    let holders = 2;
+    const release = () => --holders === 0 && budget.give(hold.bytes);
+    res.once('close', release);
+    readBody(req, 4 * SMALL_BODY_BYTES, hold).then(
       (body) => {
+        release();
         const id = req.headers['x-id'] as string;
         held.set(id, () => sendJson(res, 200, { id, bytes: body.length }, id));
       },
-      (err: unknown) => sendProblem(res, err as HttpProblem, 'x'),
+      (err: unknown) => {
+        release();
+        sendProblem(res, err as HttpProblem, 'x');
+      },
     );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -39,39 +49,61 @@ const post = (id: string, bytes: number) => fetch(url, { method: 'POST', headers
 /** Polls `check` every 10 ms; fails after 10 s (it held 2 s, then let the test go on to a misleading failure). */
 const until = (what: string, check: () => boolean) => waitFor(what, check, 10_000, 10);
 
+/** A raw connection that sends `header` and `sent` bytes of a body it says is `declared` bytes, then waits. */
+function partialUpload(port: string | number, header: string, declared: number, sent: number, filler = 'x'): Socket {
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(`${header}Content-Length: ${declared}\r\n\r\n${filler.repeat(sent)}`);
+  return socket;
+}
+
 describe('request bodies in flight', () => {
   it('holds complete bodies until answered, refuses one that does not fit with 503 and Retry-After, and takes it later', async () => {
-    const a = post('a', 600);
+    const a = post('a', LARGE);
     await until("a's body read", () => held.has('a'));
-    expect(budget.inUse).toBe(600);
-    const refused = await post('b', 600);
+    expect(budget.inUse).toBe(LARGE);
+    const refused = await post('b', LARGE);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(((await refused.json()) as { detail: string }).detail).toMatch(/holds 600 bytes of request bodies \(MAX_BODY_BYTES_IN_FLIGHT 1000\); retry shortly/);
+    // The rest of its body is not read as the connection's next request.
+    expect(refused.headers.get('connection')).toBe('close');
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`holds \\d+ bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${budget.max}\\); retry shortly`));
+    // What b took before it was refused is given back with it.
+    await until("b's share given back", () => budget.inUse === LARGE);
     held.get('a')?.();
     expect((await a).status).toBe(200);
     await until('the budget given back', () => budget.inUse === 0);
-    const again = post('c', 600);
+    const again = post('c', LARGE);
     await until("c's body read", () => held.has('c'));
     held.get('c')?.();
-    expect(await (await again).json()).toEqual({ id: 'c', bytes: 600 });
+    expect(await (await again).json()).toEqual({ id: 'c', bytes: LARGE });
     await until('the budget given back', () => budget.inUse === 0);
-    expect(budget.inUse).toBe(0);
   });
 
-  it('lets a body that is still arriving hold nothing', async () => {
+  it('counts a body while it arrives, yet never refuses a body of SMALL_BODY_BYTES, and gets it all back when its caller leaves', async () => {
     const { port } = new URL(url);
-    const slow = connect(Number(port), '127.0.0.1');
-    slow.on('error', () => undefined);
-    slow.write(`POST / HTTP/1.1\r\nHost: x\r\nx-id: slow\r\nContent-Length: 900\r\n\r\n${'x'.repeat(800)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(budget.inUse).toBe(0);
-    const other = post('d', 900);
-    await until("d's body read", () => held.has('d'));
-    expect(budget.inUse).toBe(900);
-    held.get('d')?.();
-    expect((await other).status).toBe(200);
-    slow.destroy();
+    const slow = partialUpload(port, 'POST / HTTP/1.1\r\nHost: x\r\nx-id: slow\r\n', 3 * SMALL_BODY_BYTES, LARGE);
+    try {
+      await until('the slow body counted as it arrives', () => budget.inUse === LARGE);
+      const refused = await post('d', LARGE);
+      expect(refused.status).toBe(503);
+      await until("d's share given back", () => budget.inUse === LARGE);
+      // Past the max once taken (LARGE + SMALL_BODY_BYTES > 2 × SMALL_BODY_BYTES), and still read.
+      const small = post('e', SMALL_BODY_BYTES);
+      await until("e's body read", () => held.has('e'));
+      expect(budget.inUse).toBe(LARGE + SMALL_BODY_BYTES);
+      held.get('e')?.();
+      expect(await (await small).json()).toEqual({ id: 'e', bytes: SMALL_BODY_BYTES });
+    } finally {
+      slow.destroy();
+    }
+    await until('the slow body given back once its caller left', () => budget.inUse === 0);
+  });
+
+  it('gives back what a body over the limit took (413)', async () => {
+    const over = await post('f', 4 * SMALL_BODY_BYTES + 1);
+    expect(over.status).toBe(413);
+    await until('the budget given back', () => budget.inUse === 0);
   });
 });
 
@@ -123,7 +155,9 @@ describe('in the gateway', () => {
   });
 
   it('is held until the work on a request ends, even when its caller went away first', async () => {
-    const gw = await startTestGateway({ BODY_LIMIT_BYTES: '2048', MAX_BODY_BYTES_IN_FLIGHT: '2048', COALESCE_PREDICTIONS: 'false' });
+    // Bodies over SMALL_BODY_BYTES, which alone the budget may refuse.
+    const max = 4 * SMALL_BODY_BYTES;
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: String(max), MAX_BODY_BYTES_IN_FLIGHT: String(max), COALESCE_PREDICTIONS: 'false' });
     // Inference held until the test lets it go: the work outlives the caller. (It was slowed by a
     // fixed 800 ms, which raced the test's own steps on a loaded machine: the caller could leave
     // before its body was read, or the scoring end before the second request came.)
@@ -140,15 +174,15 @@ describe('in the gateway', () => {
     };
     try {
       const gone = new AbortController();
-      const abandoned = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'budget-gone' }, body: JSON.stringify(LEGACY_PAYLOAD), signal: gone.signal }).catch(() => 'aborted');
+      const abandoned = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'budget-gone' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(2 * SMALL_BODY_BYTES, ' '), signal: gone.signal }).catch(() => 'aborted');
       // Its body read (and held), its scoring under way: then the caller leaves.
       await waitFor('the scoring to start', () => runsStarted === 1);
       gone.abort();
       expect(await abandoned).toBe('aborted');
       // The gateway saw it leave: the access line, written when the connection closes, says 499.
       await waitFor("the caller's leaving", () => gw.logs.some((l) => l['reqId'] === 'budget-gone' && l['msg'] === 'request' && l['status'] === 499));
-      // ~400 bytes are still being scored: 1,800 more do not fit in 2,048.
-      const big = JSON.stringify([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]).padEnd(1800, ' ');
+      // 2 × SMALL_BODY_BYTES are still being scored: 2.5 × more do not fit in 4 ×.
+      const big = JSON.stringify([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]).padEnd(2.5 * SMALL_BODY_BYTES, ' ');
       const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
       expect(refused.status).toBe(503);
       // Taken once the abandoned request's scoring has ended.
@@ -165,6 +199,97 @@ describe('in the gateway', () => {
       await gw.close();
     }
   });
+
+  it('counts bodies still arriving: held partial uploads refuse a further large one (503) but not a single prediction, and give their share back when their callers leave', async () => {
+    const max = 1024 * 1024;
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: String(max), MAX_BODY_BYTES_IN_FLIGHT: String(max) });
+    const { port } = new URL(gw.url);
+    const large = (bytes: number) => fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(bytes, ' ') });
+    // Four uploads of 400 KiB, each stopped after 256 KiB and kept open: the whole budget, none complete.
+    const holders = Array.from({ length: 4 }, (_, i) =>
+      partialUpload(port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: held-${i}\r\n`, 400 * 1024, max / 4, ' '),
+    );
+    const answeredEarly = holders.map(() => false);
+    holders.forEach((socket, i) => socket.on('data', () => (answeredEarly[i] = true)));
+    try {
+      await waitFor('the held uploads counted as they arrive', () => gw.app.bodyBytesHeld() === max);
+      const refused = await large(400 * 1024);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${max}\\)`));
+      await waitFor("the refused upload's share given back", () => gw.app.bodyBytesHeld() === max);
+      // A single prediction is never refused by the budget (its body is under SMALL_BODY_BYTES), full as it is.
+      const single = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
+      expect(single.status).toBe(200);
+      // The held uploads were still open and unanswered all along.
+      expect(answeredEarly).toEqual([false, false, false, false]);
+      expect(holders.every((h) => !h.destroyed)).toBe(true);
+    } finally {
+      for (const h of holders) h.destroy();
+    }
+    try {
+      // Their callers gone, all they took comes back, and a large upload is read again.
+      await waitFor('the budget given back', () => gw.app.bodyBytesHeld() === 0);
+      expect((await large(max)).status).toBe(200);
+      await waitFor('the budget given back', () => gw.app.bodyBytesHeld() === 0);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('gives back what a request took when it is refused or abandoned mid-upload: 413, 503, a caller that leaves, 408', async () => {
+    const max = 256 * 1024;
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: String(max), MAX_BODY_BYTES_IN_FLIGHT: String(max), REQUEST_TIMEOUT_MS: '3000' });
+    const { port } = new URL(gw.url);
+    const body = (bytes: number) => JSON.stringify(LEGACY_PAYLOAD).padEnd(bytes, ' ');
+    const header = (id: string) => `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: ${id}\r\n`;
+    const budgetEmpty = () => waitFor('the budget given back', () => gw.app.bodyBytesHeld() === 0);
+    const answerOn = (socket: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('close', () => resolve(text));
+      });
+    try {
+      // 413: a chunked body that runs past BODY_LIMIT_BYTES.
+      const chunked = await fetch(`${gw.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(body(max)));
+            c.enqueue(new TextEncoder().encode(' '));
+            c.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+      await budgetEmpty();
+      // 503: a large body beside one still arriving; then that one's caller leaves mid-upload.
+      const arriving = partialUpload(port, header('arriving'), max, 150 * 1024, ' ');
+      try {
+        await waitFor('the arriving body counted', () => gw.app.bodyBytesHeld() === 150 * 1024);
+        const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(200 * 1024) });
+        expect(refused.status).toBe(503);
+        await waitFor("the refused body's share given back", () => gw.app.bodyBytesHeld() === 150 * 1024);
+      } finally {
+        arriving.destroy();
+      }
+      await budgetEmpty();
+      // 408: an upload that stops, kept open until the gateway answers and closes it.
+      const stalled = partialUpload(port, header('stalled'), max, 150 * 1024, ' ');
+      const answer = answerOn(stalled);
+      await waitFor('the stalled body counted', () => gw.app.bodyBytesHeld() === 150 * 1024);
+      expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+      await budgetEmpty();
+      await waitFor('the access lines', () => ['arriving', 'stalled'].every((id) => gw.logs.some((l) => l['msg'] === 'request' && l['reqId'] === id)));
+      expect(gw.logs.find((l) => l['msg'] === 'request' && l['reqId'] === 'arriving')).toMatchObject({ status: 499 });
+      expect(gw.logs.find((l) => l['msg'] === 'request' && l['reqId'] === 'stalled')).toMatchObject({ status: 408 });
+    } finally {
+      await gw.close();
+    }
+  }, 60_000);
 
   it("is given back when a caller does not read its answer: the connection closes REQUEST_TIMEOUT_MS after the request's own timeout", async () => {
     // An 8,000-row batch with every row's drivers: an answer of ~10 MB, more than the loopback's
