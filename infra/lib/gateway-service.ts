@@ -30,10 +30,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /**
  * The least task memory (MiB) the gateway's defaults fit in. Request bodies set it, not the model
  * (ordinary load peaks at 170–250 MB of RSS: docs/performance.md): the task leaves
- * BODY_LIMIT_BYTES and MAX_BODY_BYTES_IN_FLIGHT (32 MiB of complete bodies) at the gateway's
- * defaults, and src/config.ts measured 80 concurrent 4.4 MB batches within that budget at 749 MB
- * of RSS (a body is far larger parsed than sent, and the raw bytes of bodies still arriving are
- * outside the budget). Fargate's 512 MiB (537 MB) is below that; 1024 MiB, its next size, is
+ * BODY_LIMIT_BYTES and MAX_BODY_BYTES_IN_FLIGHT (32 MiB of request bodies, counted as they
+ * arrive) at the gateway's defaults, and src/config.ts measured 80 concurrent 4.4 MB batches
+ * within that budget at 749 MB of RSS (a body is far larger parsed than sent). Bodies still
+ * arriving add at most 64 KiB per connection beyond the budget (SMALL_BODY_BYTES, src/http.ts). Fargate's 512 MiB (537 MB) is below that; 1024 MiB, its next size, is
  * above it. Node also sizes V8's heap limit from the container's memory, so a smaller task gets a
  * smaller heap too. test/gateway-config.test.ts checks the defaults are still the ones measured.
  */
