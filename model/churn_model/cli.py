@@ -2,7 +2,7 @@
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
 path that is a directory, not a regular file or cannot be read, a path the OS will not look up, an
-empty option, --force-champion with --no-register, an unusable config or config value, `--out` or
+empty option or MLFLOW_TRACKING_URI set but empty, --force-champion with --no-register, an unusable config or config value, `--out` or
 MLflow tracking store, a deleted MLflow experiment, an MLflow artifact store that cannot be
 written, [split] settings the data cannot be split by, a champion whose MLflow run is gone; all
 found before training), 1 for invalid data, a model that finds no churner (validation F1 0), a
@@ -33,7 +33,8 @@ try:
     from churn_model.interrupt import EXIT_CODE, INTERRUPTED, Interrupted
     from churn_model.mlflow_errors import MlflowRunError, RunFailedError
     from churn_model.pipeline import (ArtifactStoreError, BundleWriteError, ChampionRunMissingError, PipelineOptions,
-                                      PipelineResult, TrackingStoreError, run_pipeline)
+                                      PipelineResult, TrackingStoreError, default_tracking_uri,
+                                      run_pipeline)
     from churn_model.train import SplitSettingsError
 except KeyboardInterrupt:
     if __name__ != "__main__":
@@ -102,6 +103,11 @@ def check_options(args: argparse.Namespace) -> None:
         # is the current folder (--out '' wrote the bundle there)
         if value is not None and not value.strip():
             raise usage_error(f"--{name.replace('_', '-')} is empty; leave it out to use the default")
+    if args.tracking_uri is None:
+        try:  # before the config and the data are read, as for --tracking-uri ''
+            default_tracking_uri()
+        except TrackingStoreError as err:
+            raise usage_error(str(err)) from err
     if args.force_champion and args.no_register:
         raise usage_error("--force-champion moves the champion alias to the registered version, "
                           "and --no-register registers none: use one of them")

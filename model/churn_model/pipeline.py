@@ -84,12 +84,26 @@ class PipelineResult:
     bundle_dir: Path | None
 
 
-def default_tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{MODEL_DIR / 'mlflow.db'}"
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+LOCAL_TRACKING_DB = MODEL_DIR / "mlflow.db"
 
 
 class TrackingStoreError(RuntimeError):
     """The MLflow tracking store cannot be used; found before training (a usage error)."""
+
+
+def default_tracking_uri() -> str:
+    """$MLFLOW_TRACKING_URI, or the local store model/mlflow.db when it is unset. Set but empty
+    (`MLFLOW_TRACKING_URI=$MLFLOW_URL` with MLFLOW_URL unset, as a scheduled retrain may set it) is a
+    TrackingStoreError, as `--tracking-uri ''` is a usage error: it used to mean the local store
+    without a word, so the run (and a first "champion" bundle) went to a throwaway store."""
+    value = os.environ.get(TRACKING_URI_ENV)
+    if value is None:
+        return f"sqlite:///{LOCAL_TRACKING_DB}"
+    if not value.strip():
+        raise TrackingStoreError(f"{TRACKING_URI_ENV} is set but empty; unset it to use {LOCAL_TRACKING_DB} "
+                                 "or set it to the tracking store")
+    return value
 
 
 # `host:port` with the scheme forgotten (`127.0.0.1:5000`, `mlflow:5000`): MLflow would take it for

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import cli, explain, synthetic, train
+from churn_model import cli, explain, pipeline, synthetic, train
 from churn_model.config import REPO_ROOT, load_config
 from churn_model.pipeline import PipelineResult
 from tests.conftest import run_cli, write_csv
@@ -230,6 +230,26 @@ def test_an_empty_option_is_a_usage_error_not_the_default(
     assert err == f"error: {option} is empty; leave it out to use the default\n"
     assert "[1/" not in out  # nothing started
     assert list(cwd.iterdir()) == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["", " "], ids=["empty", "blank"])
+def test_an_empty_tracking_uri_variable_is_a_usage_error_not_the_local_store(
+        value: str, tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`MLFLOW_TRACKING_URI=$MLFLOW_URL` with MLFLOW_URL unset: the run went to model/mlflow.db (created there)
+    and a first run there became "champion" and rewrote the bundle; `--tracking-uri ''` was already refused."""
+    monkeypatch.setenv(pipeline.TRACKING_URI_ENV, value)
+    monkeypatch.setattr(pipeline, "LOCAL_TRACKING_DB", tmp_path / "local" / "mlflow.db")
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert err == (f"error: MLFLOW_TRACKING_URI is set but empty; unset it to use {tmp_path / 'local' / 'mlflow.db'} "
+                   "or set it to the tracking store\n")
+    assert "[1/" not in out  # nothing started
+    assert not (tmp_path / "local").exists() and not (tmp_path / "out").exists()
+    # --tracking-uri names the store: the variable is not used
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert cli.main(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--tracking-uri", uri,
+                     "--no-register"]) == 0
 
 
 def test_force_champion_with_no_register_is_a_usage_error(
