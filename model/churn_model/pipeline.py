@@ -506,24 +506,28 @@ def champion_decision(client: MlflowClient, name: str, alias: str, auc: float, d
     if found is None:
         return ChampionDecision(True, f"no {alias} yet")
     current, champion = found
+    # str as publish.alias_version reads it again (recheck compares the two): a sqlite store's
+    # ModelVersion.version is an int, a REST store's a str, and 4 != "4" made every promotion on sqlite
+    # log "another run moved it" and decide again
+    against = str(current.version)
     if champion is None:
-        return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with", current.version)
+        return ChampionDecision(True, f"{alias} version {current.version} has no run to compare with", against)
     run = champion.data
     if run.tags.get("dataset_sha256") != dataset_sha256:
         return ChampionDecision(False, f"{alias} version {current.version} was trained on another data file "
                                        f"(sha256 {str(run.tags.get('dataset_sha256'))[:12]}… of the file's bytes: the "
                                        "same rows saved with another line ending or a byte order mark count as "
                                        "another file): its test AUC is not comparable; --force-champion to promote "
-                                       "anyway", current.version)
+                                       "anyway", against)
     differing = [p for p in SPLIT_PARAMS if run.params.get(p) != params.get(p)]
     if differing:
         return ChampionDecision(False, f"{alias} version {current.version} used another test split "
-                                       f"({', '.join(differing)}); --force-champion to promote anyway", current.version)
+                                       f"({', '.join(differing)}); --force-champion to promote anyway", against)
     champion_auc = run.metrics.get("test_roc_auc")
     if champion_auc is None:
-        return ChampionDecision(True, f"{alias} version {current.version} has no test_roc_auc", current.version)
+        return ChampionDecision(True, f"{alias} version {current.version} has no test_roc_auc", against)
     return ChampionDecision(auc >= champion_auc, f"test ROC AUC {auc:.4f} vs {alias} version "
-                                                 f"{current.version}'s {champion_auc:.4f}", current.version)
+                                                 f"{current.version}'s {champion_auc:.4f}", against)
 
 
 def _register(cfg: TrainingConfig, opts: PipelineOptions, model_uri: str, run_id: str,

@@ -231,6 +231,26 @@ def test_a_later_champion_moves_the_alias_to_its_own_version(
     assert report["bundle"] == {"runId": second.run_id, "onnxSha256": manifest["onnx"]["sha256"]}
 
 
+def test_a_second_champion_on_a_sqlite_store_is_not_told_another_run_moved_the_alias(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path) -> None:
+    """Two runs in a row, nothing else running: a sqlite store gives the alias's version as the int 1, a REST
+    store as "1", and the decision kept the int while the alias read again before the move is a str, so every
+    promotion on sqlite printed "(another run moved it)", decided again and rewrote the decision tag."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    opts = PipelineOptions(data_path=small_csv, out_dir=tmp_path / "bundle", experiment="again-churn",
+                           registered_model="again-churn", tracking_uri=uri)
+    pipeline.run_pipeline(cfg, opts, log=lambda _m: None)
+    lines: list[str] = []
+    second = pipeline.run_pipeline(cfg, opts, log=lines.append)
+    assert (second.version, second.alias) == ("2", "champion")  # same data and seed: equal AUC promotes
+    assert not [line for line in lines if "another run moved it" in line]
+    assert any("champion moves with the bundle (test ROC AUC" in line and "vs champion version 1's" in line
+               for line in lines)
+    decision = pipeline.champion_decision(MlflowClient(tracking_uri=uri, registry_uri=uri), "again-churn", "champion",
+                                          1.0, load_dataset(small_csv).sha256, second.params, False)
+    assert decision.against == "2"
+
+
 def _hard_delete_run(uri: str, run_id: str) -> None:
     """What an MLflow admin does: delete the run, then `mlflow gc` removes it from the store for good."""
     MlflowClient(tracking_uri=uri).delete_run(run_id)
