@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 
 import mlflow
 import numpy as np
+import pandas as pd
 import xgboost as xgb
 from mlflow.entities import Run, RunInfo
 from mlflow.entities.model_registry import ModelVersion
@@ -41,7 +42,8 @@ from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
 
-from churn_model import bundle, evaluate, explain, export, features, group_report, schema, synthetic, train
+from churn_model import (bundle, evaluate, explain, export, features, group_report, pyfunc_model, schema, synthetic,
+                         train)
 from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
 from churn_model.data import Dataset, load_dataset
 from churn_model.interrupt import INTERRUPTED, Interrupted, Progress, sigint_ignored
@@ -438,11 +440,26 @@ def _log_artifacts(trained: TrainedModel, manifest: bundle.Manifest, staging: Pa
 
 
 def _log_model(trained: TrainedModel) -> str:
-    example = trained.x_test[:5]
-    info: ModelInfo = mlflow.xgboost.log_model(  # documented to return ModelInfo; unannotated in mlflow
-        trained.model, name="model", input_example=example,
-        signature=infer_signature(example, trained.model.predict_proba(example)),
-        pip_requirements=[f"xgboost-cpu=={xgb.__version__}", f"numpy=={np.__version__}"])
+    """Log the pyfunc model (pyfunc_model.py): P(churn) and the decision at the run's threshold, as the
+    bundle gives them; the booster is its artifact. Its input example is five test rows named as the
+    feature spec names them, and its signature is inferred from what the model returns for them."""
+    names = features.feature_names(trained.spec)
+    example = pd.DataFrame(trained.x_test[:5].astype(np.float64), columns=names)
+    scorer = pyfunc_model.ChurnModel()
+    scorer.model, scorer.features, scorer.threshold = trained.model, names, trained.threshold
+    with tempfile.TemporaryDirectory() as tmp:
+        booster, decision = Path(tmp) / "booster.json", Path(tmp) / "decision.json"
+        trained.model.save_model(booster)
+        settings = {pyfunc_model.THRESHOLD_KEY: trained.threshold, pyfunc_model.FEATURES_KEY: names}
+        decision.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        # Its progress messages ("Validating input example against model signature") with ours: stderr is for the error.
+        with contextlib.redirect_stderr(sys.stdout):
+            info: ModelInfo = mlflow.pyfunc.log_model(  # documented to return ModelInfo; unannotated in mlflow
+                name="model", python_model=pyfunc_model.__file__,
+                artifacts={pyfunc_model.BOOSTER_ARTIFACT: str(booster), pyfunc_model.DECISION_ARTIFACT: str(decision)},
+                input_example=example, signature=infer_signature(example, scorer.predict(None, example)),
+                pip_requirements=[f"xgboost-cpu=={xgb.__version__}", f"numpy=={np.__version__}",
+                                  f"pandas=={pd.__version__}"])
     return info.model_uri
 
 
@@ -728,7 +745,7 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})
         with logging("logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)", "artifacts"):
             report_text = _log_artifacts(trained, manifest, Path(tmp))
-        with logging("logging the model (mlflow.xgboost.log_model)", "the model"):
+        with logging("logging the model (mlflow.pyfunc.log_model)", "the model"):
             model_uri = _log_model(trained)
         done.model_uri = model_uri
         progress.doing("ending the MLflow run")

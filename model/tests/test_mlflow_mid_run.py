@@ -65,7 +65,7 @@ IN_RUN = [
     (("POST", r"/runs/log-batch$"), "logging the params", "training_config.json"),
     (("PUT", r"/artifacts/bundle/"), "logging the artifacts (bundle/, onnx/, feature_spec.json, plots/)",
      "training_config.json, params, metrics, tags"),
-    (("POST", r"/logged-models$"), "logging the model (mlflow.xgboost.log_model)",
+    (("POST", r"/logged-models$"), "logging the model (mlflow.pyfunc.log_model)",
      "training_config.json, params, metrics, tags, artifacts"),
 ]
 

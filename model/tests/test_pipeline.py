@@ -10,11 +10,13 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import cli, pipeline, synthetic
+from churn_model import cli, features, pipeline, synthetic
 from churn_model.config import TrainingConfig
 from churn_model.data import load_dataset
 from churn_model.mlflow_errors import RunFailedError
@@ -57,6 +59,39 @@ def test_the_group_report_names_the_bundle_it_is_written_with(small_run: Run, tm
         assert report["datasetSha256"] == manifest["datasetSha256"]
         assert "groupReport" not in manifest and "group_report.json" not in json.dumps(manifest)  # not in the manifest
     assert published == json.dumps(json.loads(published), indent=2, sort_keys=True) + "\n"  # as the offline tool writes it
+
+
+def test_the_registered_model_gives_the_bundles_probability_and_decision(
+        small_run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through MLflow, as `mlflow models serve` and `pyfunc.load_model` users take it: the registered version's
+    pyfunc returns P(churn) (the booster's predict_proba[:, 1], which parity.json records) and will_churn at the
+    manifest's threshold. It used to be the xgboost flavour: labels at a 0.5 cut-off, unnamed tensor input."""
+    result, uri, opts = small_run
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)  # undone after the test: other tests' stores stay theirs
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{opts.registered_model}/{result.version}")
+    finally:
+        mlflow.set_tracking_uri(previous)
+    manifest = json.loads((opts.out_dir / "manifest.json").read_text())
+    names = features.feature_names(manifest["featureSpec"])
+    assert model.metadata.get_input_schema().input_names() == names  # named as the feature spec names them
+    outputs = model.metadata.get_output_schema().to_dict()
+    assert [(o["name"], o["type"]) for o in outputs] == [("churn_probability", "double"), ("will_churn", "boolean")]
+    parity = json.loads((opts.out_dir / "parity.json").read_text())["cases"]
+    x = features.encode_records([case["input"] for case in parity], manifest["featureSpec"])
+    frame = pd.DataFrame(x.astype(np.float64), columns=names)[names[::-1]]  # columns found by name, not place
+    scored = model.predict(frame)
+    assert list(scored.columns) == ["churn_probability", "will_churn"] and len(scored) == len(parity)
+    p = scored["churn_probability"].to_numpy()
+    assert np.allclose(p, [case["probability"] for case in parity], rtol=1e-6, atol=1e-7)
+    threshold = manifest["threshold"]
+    assert threshold == result.threshold
+    assert scored["will_churn"].tolist() == (p >= threshold).tolist()
+    assert 0 < scored["will_churn"].sum() < len(scored)  # both decisions are exercised
+    # float32 columns, as the encoder gives them, are taken too
+    assert np.allclose(model.predict(pd.DataFrame(x, columns=names))["churn_probability"].to_numpy(), p)
 
 
 def test_the_explainer_is_written_with_its_manifest_entry(small_run: Run) -> None:
