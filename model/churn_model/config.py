@@ -77,7 +77,10 @@ THRESHOLD_RULES = ("max_f1_validation",)
 GRID_STEP_MIN = 0.0001                  # at most about 10,000 thresholds
 OPSETS = (7, 15)                        # onnxruntime guarantees 7 and up; the pinned onnxmltools converts up to 15
 TOLERANCE_MAX = 0.01
-PARITY_COUNT = (100, 1_000_000)         # fewer may not cover every category (synthetic.missing_coverage)
+# Fewer than 100 may not cover every category (synthetic.missing_coverage). At most 100,000 (about 54 MB of
+# parity.json at some 540 bytes a case): 1,000,000 came to 537 MB, past V8's longest string (0x1fffffe8
+# characters), so no gateway could read the bundle it was registered and published with.
+PARITY_COUNT = (100, 100_000)
 # MLflow's rules for an alias (mlflow.utils.validation), checked here rather than when the alias moves.
 _ALIAS = re.compile(r"[\w-]{1,255}")
 _VERSION_ALIAS = re.compile(r"[vV][0-9]+")
