@@ -19,6 +19,7 @@ import codecs
 import csv
 import hashlib
 import io
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +52,23 @@ SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
 # Files that are not text, by their first bytes: read as text they gave a syntax or encoding error.
 _OTHER_FORMATS = (
     (b"PK\x03\x04", f"a zip archive (an Excel .xlsx workbook?), not text; {SAVE_AS_UTF8}"),
-    (b"\x1f\x8b", "gzip-compressed (a .csv.gz?), not text; decompress it first (gunzip -k {name})"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", f"an OLE2 compound file (an Excel 97-2003 .xls workbook?), not text; "
                                         f"{SAVE_AS_UTF8}"),
 )
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip_command(path: Path) -> str:
+    """A shell command that writes `path` decompressed to a .csv beside it, the file left as it is.
+    `gunzip -k <name>` failed for a name without .gz ("unknown suffix -- ignored") and named only the file's
+    name, not where it is; `> <the same name>` would empty the file before gunzip reads it."""
+    stem = path.name.removesuffix(".gz").removesuffix(".csv")
+    target = path.with_name(f"{stem}.csv")
+    if target.name == path.name:  # a gzip file named .csv
+        target = path.with_name(f"{stem}-decompressed.csv")
+    return f"gunzip -c {shlex.quote(str(path))} > {shlex.quote(str(target))}"
 
 
 def _first_bad_byte(cell: str) -> int | None:
@@ -135,10 +149,13 @@ def read_csv_file(path: Path) -> CsvFile:
     except OSError as err:  # checked readable before, then deleted, or a read the device refuses (EIO)
         raise UnreadableCsvError(f"cannot read {path}: {err.strerror or err}") from err
     if not raw:
-        raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: the file is empty")
+        raise UnreadableCsvError(f"cannot read {path} as a UTF-8 CSV file: the file is empty")
+    if raw.startswith(GZIP_MAGIC):
+        raise UnreadableCsvError(f"cannot read {path} as a UTF-8 CSV file: it is gzip-compressed (a .csv.gz?), not "
+                                 f"text; decompress it first ({gunzip_command(path)})")
     for magic, what in _OTHER_FORMATS:
         if raw.startswith(magic):
-            raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {what.format(name=path.name)}")
+            raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {what}")
     for bom, encoding in _OTHER_BOMS:
         if raw.startswith(bom):
             raise UnreadableCsvError(f"cannot read {path.name} as a UTF-8 CSV file: it is {encoding} encoded "

@@ -5,6 +5,7 @@ import csv
 import gzip
 import os
 import re
+import shlex
 import subprocess
 import time
 from collections import Counter
@@ -241,7 +242,7 @@ def test_a_header_of_many_columns_is_reported_in_seconds(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(("text", "encoding"), [("", "utf-8"), ("Churn,gender\nNo,Müller\n", "latin-1"), ("a,b\n1,2\n", "utf-16")])
 def test_unreadable_files_fail_validation_with_a_message(tmp_path: Path, text: str, encoding: str) -> None:
-    with pytest.raises(DataValidationError, match="cannot read raw.csv as a UTF-8 CSV file"):
+    with pytest.raises(DataValidationError, match=r"cannot read (\S+/)?raw\.csv as a UTF-8 CSV file"):  # empty: by path
         load_dataset(write_text(tmp_path, text, encoding))
 
 
@@ -377,16 +378,42 @@ def test_a_windows_1252_byte_in_a_field_past_the_header_is_named_by_its_position
     (b"\x00\x00\xfe\xff" + "customerID,gender\n".encode("utf-32-be"), "it is UTF-32 encoded (it starts with a "
                                                                       "UTF-32 byte order mark); save it as CSV UTF-8"),
     (b"PK\x03\x04\x14\x00\x06\x00", "it is a zip archive (an Excel .xlsx workbook?), not text; save it as CSV UTF-8"),
-    # These were a CSV syntax error (gzip: "line contains NUL") or a byte that is not UTF-8 (.xls).
-    (gzip.compress(b"customerID,gender\n"), "it is gzip-compressed (a .csv.gz?), not text; decompress it first "
-                                            "(gunzip -k raw.csv)"),
+    # This was a byte that is not UTF-8 (.xls); gzip, a CSV syntax error ("line contains NUL"), is below.
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "it is an OLE2 compound file (an Excel 97-2003 .xls "
                                                         "workbook?), not text; save it as CSV UTF-8"),
-], ids=["utf-16", "utf-16-be", "utf-32", "utf-32-be", "xlsx", "gzip", "xls"])
+], ids=["utf-16", "utf-16-be", "utf-32", "utf-32-be", "xlsx", "xls"])
 def test_a_file_in_another_format_says_which(tmp_path: Path, content: bytes, why: str) -> None:
     path = tmp_path / "raw.csv"
     path.write_bytes(content)
     assert only_problem(path).startswith(f"cannot read raw.csv as a UTF-8 CSV file: {why}")
+
+
+@pytest.mark.parametrize(("name", "decompressed"), [("raw.csv.gz", "raw.csv"), ("raw.gz", "raw.csv"),
+                                                   ("raw.csv", "raw-decompressed.csv"), ("my data.csv", "my data-decompressed.csv")])
+def test_a_gzip_file_is_named_by_its_path_with_a_command_that_decompresses_it(
+        tmp_path: Path, name: str, decompressed: str) -> None:
+    """The message suggested `gunzip -k <name>`: for a name without .gz gunzip refuses ("unknown suffix --
+    ignored"), and the bare name is not the file when run from another folder. The command given now works
+    from anywhere and leaves the file as it is."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / name
+    text = good_csv_text(tmp_path)
+    path.write_bytes(gzip.compress(text.encode()))
+    command = f"gunzip -c {shlex.quote(str(path))} > {shlex.quote(str(folder / decompressed))}"
+    assert only_problem(path) == (f"cannot read {path} as a UTF-8 CSV file: it is gzip-compressed (a .csv.gz?), not "
+                                  f"text; decompress it first ({command})")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(["bash", "-c", command], cwd=elsewhere, check=True, timeout=60)
+    assert (folder / decompressed).read_text() == text and gzip.decompress(path.read_bytes()).decode() == text
+    assert load_dataset(folder / decompressed).records
+
+
+def test_an_empty_file_is_named_by_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_bytes(b"")
+    assert only_problem(path) == f"cannot read {path} as a UTF-8 CSV file: the file is empty"
 
 
 def test_a_quote_never_closed_names_the_row_it_opened_in(tmp_path: Path) -> None:

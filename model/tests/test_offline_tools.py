@@ -54,7 +54,8 @@ def test_a_file_that_is_not_the_data_is_invalid_data(tool: Main, tmp_path: Path,
     data.write_bytes(content)
     code, out, err = run(tool, ["--data", str(data)], capsys, tmp_path)
     assert (code, out) == (1, "")
-    assert err.startswith("error: data validation failed with 1 problem(s):\n  - cannot read data.csv as a UTF-8 CSV file: ")
+    shown = data if content == b"" else data.name  # the empty file by its path (as given), as the gzip one
+    assert err.startswith(f"error: data validation failed with 1 problem(s):\n  - cannot read {shown} as a UTF-8 CSV file: ")
     assert why in err
 
 
