@@ -88,8 +88,11 @@ function failureKey(err: unknown): string {
  */
 type CheckFailureKind = 'not_found' | 'unavailable';
 
+/** MLflow answered that what was asked for is not there (a 4xx): it is up, so the serving run can be asked about too. */
+const answeredNotThere = (err: unknown): boolean => err instanceof MlflowError && err.isClientError;
+
 function checkFailureKind(err: unknown): CheckFailureKind {
-  return err instanceof MlflowError && err.isClientError ? 'not_found' : 'unavailable';
+  return answeredNotThere(err) ? 'not_found' : 'unavailable';
 }
 
 export interface PollResult {
@@ -244,7 +247,7 @@ export class ModelAdmin {
       wanted = await this.source.peek();
     } catch (err) {
       // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
-      const answered = err instanceof MlflowError && err.isClientError;
+      const answered = answeredNotThere(err);
       if (answered) {
         this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})`);
         this.rejectedIdentity = null;
@@ -527,7 +530,7 @@ export class ModelAdmin {
       // answered that the alias (or version) names nothing, so no version was loaded: what the serving
       // model's record says now, as a poll's check asks it. (Not after a deadline: its caller has its
       // answer, and the calls would hold the reloads queued behind.)
-      const lookupAnswered = loaded === null && err instanceof MlflowError && err.isClientError;
+      const lookupAnswered = loaded === null && answeredNotThere(err);
       if (!signal.aborted && ((loaded !== null && loaded === servingIdentity) || lookupAnswered)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && loaded !== servingIdentity) {
         // What the operator does next: a fixed bundle under the same name is not looked at again (rejectedIdentity above).
