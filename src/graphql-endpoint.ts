@@ -72,9 +72,22 @@ function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
   if (!objectOrAbsent(variables)) throw notAnObject('variables');
   if (!objectOrAbsent(extensions)) throw notAnObject('extensions');
   if (extensions !== undefined) return null;
+  // A member Yoga does not know (`documentId`, Relay's `id`) is refused by Yoga's parser ("Unexpected
+  // parameter"), which reads only a new document's requests: the compiled path ignored it, so the
+  // same body got 400 until its document was compiled and 200 after.
+  if (hasOtherMembers(payload)) return null;
   // An empty operationName names no operation for Yoga (400); the compiled-document key would read it as none given.
   if (operationName === '') return null;
   return { query, operationName: operationName ?? null, variables: (variables ?? {}) as Record<string, unknown> };
+}
+
+/** The members of a GraphQL-over-HTTP request; Yoga refuses a body with any other (not null), as the spec reserves them. */
+const REQUEST_MEMBERS: ReadonlySet<string> = new Set(['query', 'operationName', 'variables', 'extensions']);
+
+/** Whether the body has a member other than REQUEST_MEMBERS that is not null: what Yoga refuses (a null one it skips). */
+function hasOtherMembers(payload: object): boolean {
+  for (const key in payload) if (!REQUEST_MEMBERS.has(key) && (payload as Record<string, unknown>)[key] != null) return true;
+  return false;
 }
 
 const objectOrAbsent = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value));

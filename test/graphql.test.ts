@@ -408,6 +408,48 @@ describe('operationName that picks no operation', () => {
   });
 });
 
+describe('a request member other than query, operationName, variables and extensions', () => {
+  const post = async (body: Record<string, unknown>) => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+  };
+
+  it('is refused by POST whether or not the document is compiled yet (400 "Unexpected parameter", as Yoga answers it)', async () => {
+    const query = 'mutation Extra($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
+    const variables = { c: GRAPHQL_CUSTOMER };
+    const extras = [{ documentId: 'p1' }, { id: 'Extra' }, { foo: 1 }];
+    const before = [];
+    for (const extra of extras) before.push(await post({ query, variables, ...extra })); // a new document: Yoga's parser reads it
+    for (let i = 0; i < 2; i++) expect((await post({ query, variables })).status).toBe(200); // learned, then run compiled
+    for (const [i, extra] of extras.entries()) {
+      const [name] = Object.keys(extra);
+      expect(before[i]).toEqual({
+        status: 400,
+        type: 'application/json; charset=utf-8',
+        body: JSON.stringify({ errors: [{ message: `Unexpected parameter "${name}" in the request body.`, extensions: { code: 'BAD_REQUEST' } }] }),
+      });
+      expect(await post({ query, variables, ...extra }), name).toEqual(before[i]);
+    }
+  });
+
+  it('is read as left out when it is null, by POST, as Yoga reads it, before and after the document is compiled', async () => {
+    const query = 'query ExtraNull { modelInfo { name } }';
+    for (let i = 0; i < 3; i++) expect(await post({ query, documentId: null })).toEqual({ status: 200, type: 'application/json; charset=utf-8', body: '{"data":{"modelInfo":{"name":"telco-churn"}}}' });
+  });
+
+  it('is ignored in a GET URL (a cache-buster, a persisted-document id), before and after the document is compiled', async () => {
+    const query = 'query ExtraGet { modelInfo { name } }';
+    const get = async () => {
+      const res = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query, documentId: 'x', _: '1700000000' }).toString()}`);
+      return { status: res.status, body: await res.text() };
+    };
+    const expected = { status: 200, body: '{"data":{"modelInfo":{"name":"telco-churn"}}}' };
+    expect(await get()).toEqual(expected);
+    for (let i = 0; i < 2; i++) expect((await post({ query })).status).toBe(200); // learned, then run compiled
+    expect(await get()).toEqual(expected);
+  });
+});
+
 describe('automatic persisted queries (a hash sent instead of the document)', () => {
   // What Apollo Client's and urql's persisted-query links send first, by POST or (useGETForHashedQueries) GET.
   const query = 'query Lineage { modelInfo { runId } }';
