@@ -105,16 +105,21 @@ function hasErrors(bytes: Buffer): boolean {
   return typeof result !== 'object' || result === null || Array.isArray(result) || 'errors' in result;
 }
 
+const NOT_ACCEPTABLE = 'the accept header must allow application/json or application/graphql-response+json';
+
 const ANSWER_TYPES = ['application/graphql-response+json', 'application/json'] as const;
+type AnswerType = (typeof ANSWER_TYPES)[number];
 
 /**
- * The media type Yoga answers a non-streaming result with, for this Accept header, or null
- * when it would not answer JSON (the request then goes to Yoga, which negotiates or refuses):
- * the first entry of the header that either JSON type matches (wildcards included, q-values
- * ignored, non-utf-8 charsets skipped), and of the two the later one (application/json for
- * * / *). The same walk as graphql-yoga 5's result processor, so both paths answer alike.
+ * The media type /graphql answers with, for this Accept header, or null when it allows neither
+ * JSON type (answered 406 before GraphQL runs: checkRequestShape). Each type weighs the q-value of
+ * the most specific entry that matches it (wildcards included, non-utf-8 charsets skipped; none:
+ * 0, not acceptable), and the heavier one is answered; of two equally weighted, the one the first
+ * entry (q > 0) matches, and for an entry that matches both the later one (application/json for
+ * * / *), as graphql-yoga 5's result processor picks (it reads no q-values). Yoga is then sent this
+ * type as the request's Accept, so both paths answer alike.
  */
-export function answerMediaType(accept: string | undefined): (typeof ANSWER_TYPES)[number] | null {
+export function answerMediaType(accept: string | undefined): AnswerType | null {
   // A client sends the same header every time: the last one's answer is kept (hot path).
   if (accept === lastAccept.header) return lastAccept.type;
   const type = negotiate(accept);
@@ -122,18 +127,48 @@ export function answerMediaType(accept: string | undefined): (typeof ANSWER_TYPE
   return type;
 }
 
-let lastAccept: { header: string | undefined; type: (typeof ANSWER_TYPES)[number] | null } = { header: undefined, type: 'application/json' };
+let lastAccept: { header: string | undefined; type: AnswerType | null } = { header: undefined, type: 'application/json' };
 
-function negotiate(accept: string | undefined): (typeof ANSWER_TYPES)[number] | null {
+interface AcceptEntry {
+  pre: string;
+  suf: string;
+  q: number;
+}
+
+/** How specifically an Accept entry names `type` (2: exactly, 1: by its `application/*`, 0: by * / *), or -1 when it does not match it. */
+function specificity(entry: AcceptEntry, type: AnswerType): number {
+  const [pre, suf] = type.split('/');
+  if ((entry.pre !== '*' && entry.pre !== pre) || (entry.suf !== '*' && entry.suf !== suf)) return -1;
+  return (entry.pre === '*' ? 0 : 1) + (entry.suf === '*' ? 0 : 1);
+}
+
+/** An entry's q-value (RFC 9110 §12.4.2); 1 when it has none or one that is not a weight from 0 to 1. */
+function qValue(params: readonly string[]): number {
+  const q = params.find((p) => p.startsWith('q='));
+  const value = q === undefined ? Number.NaN : Number(q.slice(2));
+  return value >= 0 && value <= 1 ? value : 1;
+}
+
+function negotiate(accept: string | undefined): AnswerType | null {
+  const entries: AcceptEntry[] = [];
   for (const entry of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {
     const [type = '', ...params] = entry.split(';');
     if ((params.find((p) => p.includes('charset=')) ?? 'charset=utf-8') !== 'charset=utf-8') continue;
-    const [pre, suf] = type.split('/');
-    const matching = ANSWER_TYPES.filter((t) => {
-      const [tPre, tSuf] = t.split('/');
-      return (pre === '*' || pre === tPre) && (suf === '*' || suf === tSuf);
-    });
-    if (matching.length > 0) return matching[matching.length - 1] as (typeof ANSWER_TYPES)[number];
+    const [pre = '', suf = ''] = type.split('/');
+    entries.push({ pre, suf, q: qValue(params) });
+  }
+  const weights = ANSWER_TYPES.map((type) => {
+    let best: AcceptEntry | undefined;
+    for (const entry of entries) if (specificity(entry, type) > (best ? specificity(best, type) : -1)) best = entry;
+    return best?.q ?? 0;
+  });
+  const [graphqlResponse = 0, json = 0] = weights;
+  if (graphqlResponse !== json) return graphqlResponse > json ? 'application/graphql-response+json' : 'application/json';
+  if (json === 0) return null;
+  for (const entry of entries) {
+    if (entry.q === 0) continue;
+    const matching = ANSWER_TYPES.filter((type) => specificity(entry, type) >= 0);
+    if (matching.length > 0) return matching[matching.length - 1] as AnswerType;
   }
   return null;
 }
@@ -145,8 +180,11 @@ function negotiate(accept: string | undefined): (typeof ANSWER_TYPES)[number] | 
  * here with a 4xx problem that names the parameter.
  */
 function checkRequestShape(req: IncomingMessage, method: string, graphiqlEnabled: boolean): void {
-  if (method === 'POST') return checkJsonBodyHeaders(req, 'POST /graphql', true);
-  if (method !== 'GET' && method !== 'HEAD') return; // Yoga answers 405
+  if (method === 'POST') checkJsonBodyHeaders(req, 'POST /graphql', true);
+  else if (method !== 'GET' && method !== 'HEAD') return; // Yoga answers 405
+  // Yoga answered an Accept without a JSON type in a streamed format (text/event-stream, multipart/mixed).
+  if (answerMediaType(req.headers.accept) === null) throw new HttpProblem(406, 'Not Acceptable', NOT_ACCEPTABLE);
+  if (method === 'POST') return;
   const url = req.url ?? '';
   const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   const query = params.get('query');
@@ -264,7 +302,7 @@ const isWorkAbandoned = (value: unknown): boolean =>
 /** Yoga answers some protocol errors with an empty body: say what was wrong. */
 const EMPTY_ERROR_DETAIL: Record<number, string> = {
   405: 'use POST (or GET for queries) on /graphql',
-  406: 'the accept header must allow application/json or application/graphql-response+json',
+  406: NOT_ACCEPTABLE,
   415: 'content-type must be application/json',
 };
 
@@ -489,8 +527,8 @@ export function createGraphQLEndpoint(deps: {
     // Only a POST's body is read: Yoga answers any other method without one (405, or a GET's query).
     const body = method === 'POST' ? bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null }))) : undefined;
     const params = body === undefined ? null : graphqlParams(body, config.MAX_BATCH);
-    // The compiled path answers a JSON POST that accepts JSON; everything else (other
-    // methods, other Accept headers) goes through Yoga, which refuses what it must.
+    // The compiled path answers a JSON POST (an Accept without a JSON type was refused 406:
+    // checkRequestShape); everything else (other methods) goes through Yoga, which refuses what it must.
     const answerType = answerMediaType(req.headers.accept);
     let compiled = params && answerType ? prepared.get(params.query, params.operationName) : undefined;
     if (params && compiled && !compiled.admits(params.variables)) compiled = undefined;
@@ -518,6 +556,8 @@ export function createGraphQLEndpoint(deps: {
     if (params && answerType && !prepared.get(params.query, params.operationName)) firstRuns.set(state, {});
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    // The type negotiated here (q-values read), which Yoga would pick otherwise; a method Yoga refuses gets its 405 in JSON.
+    headers.set('accept', answerType ?? 'application/json');
     // HEAD is answered as GET (node:http sends no body for it): Yoga itself refuses HEAD with 405.
     const response = await yoga.fetch(new URL(req.url ?? '/graphql', 'http://localhost'), { method: method === 'HEAD' ? 'GET' : method, headers, ...(body === undefined ? {} : { body }) }, { requestState: state });
     const bytes = Buffer.from(await response.arrayBuffer());
@@ -532,9 +572,9 @@ export function createGraphQLEndpoint(deps: {
     if (params && !compiled && (firstRun?.answeredAsRun || (response.status === 200 && !hasErrors(bytes)))) prepared.learn(params.query, params.operationName, firstRun?.prepared);
     if (res.headersSent) return;
     const outHeaders: Record<string, string> = {};
-    // Sent whole, with its length: Yoga's streamed answers (Accept: multipart/mixed) also name a
-    // chunked transfer coding, and a message with both is one Node's and undici's parsers refuse.
-    // (Yoga's Headers keep the case it wrote them in: `Transfer-Encoding`.)
+    // Sent whole, with its length. Yoga, sent a JSON Accept only, does not stream; its streamed
+    // answers (multipart/mixed) named a chunked transfer coding too, and a message with both is one
+    // Node's and undici's parsers refuse. (Yoga's Headers keep the case it wrote them in: `Transfer-Encoding`.)
     response.headers.forEach((v, k) => {
       const name = k.toLowerCase();
       if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders[k] = v;

@@ -489,23 +489,52 @@ describe('automatic persisted queries (a hash sent instead of the document)', ()
   });
 });
 
-describe('answers in the streamed formats Yoga offers (Accept: multipart/mixed, text/event-stream)', () => {
-  // Apollo Client asks multipart/mixed first for @defer and subscriptions over HTTP; the answer is sent whole.
-  const query = '{ modelInfo { version } }';
-  for (const accept of ['multipart/mixed', 'text/event-stream']) {
-    it(`is a well-formed HTTP answer a client can read, by POST and by GET (${accept})`, async () => {
-      const post = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) });
-      const get = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query }).toString()}`, { headers: { accept } });
-      for (const res of [post, get]) {
-        expect(res.status).toBe(200);
-        expect(res.headers.get('content-type')).toContain(accept);
-        expect(res.headers.get('transfer-encoding')).toBeNull();
-        const text = await res.text();
-        expect(Buffer.byteLength(text)).toBe(Number(res.headers.get('content-length')));
-        expect(text).toContain(JSON.stringify({ data: { modelInfo: { version: manifest.registeredModel.version } } }));
+describe('the Accept header', () => {
+  const send = async (method: 'POST' | 'GET', query: string, accept: string) => {
+    const res =
+      method === 'POST'
+        ? await fetch(`${gw.url}/graphql`, { method, headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) })
+        : await fetch(`${gw.url}/graphql?${new URLSearchParams({ query }).toString()}`, { headers: { accept } });
+    return { status: res.status, type: res.headers.get('content-type'), encoding: res.headers.get('content-encoding'), body: await res.text() };
+  };
+  const unique = (name: string) => `query ${name}${Math.random().toString(36).slice(2)} { modelInfo { version } }`;
+
+  // Yoga answered the first two 200 in its streamed formats (with `Content-Encoding: none`), and read q=0 as acceptable.
+  it.each(['text/event-stream', 'multipart/mixed', 'application/json;q=0, text/html', 'application/graphql-response+json;q=0, application/json;q=0.000, */*'])(
+    'is refused 406 with a problem naming the JSON types when it allows neither (%j), by POST and GET, for a new or a compiled document',
+    async (accept) => {
+      const query = unique('NotAcceptable');
+      for (const when of ['new', 'compiled']) {
+        for (const method of ['POST', 'GET'] as const) {
+          const res = await send(method, query, accept);
+          expect({ status: res.status, type: res.type, encoding: res.encoding }, `${when} ${method}`).toEqual({ status: 406, type: 'application/problem+json; charset=utf-8', encoding: null });
+          expect(JSON.parse(res.body), `${when} ${method}`).toMatchObject({
+            type: 'about:blank',
+            title: 'Not Acceptable',
+            status: 406,
+            detail: 'the accept header must allow application/json or application/graphql-response+json',
+          });
+        }
+        for (let i = 0; i < 2; i++) expect((await send('POST', query, 'application/json')).status).toBe(200); // learned, then run compiled
       }
-    });
-  }
+    },
+  );
+
+  it.each([
+    ['application/json;q=0.5, application/graphql-response+json', 'application/graphql-response+json'],
+    ['application/graphql-response+json;q=0.5, application/json', 'application/json'],
+    ['application/graphql-response+json, application/json;q=0.9', 'application/graphql-response+json'], // Apollo Client's
+    ['multipart/mixed;deferSpec=20220824, application/json;q=0.9', 'application/json'], // Apollo Client's for @defer
+    ['*/*;q=0.1, application/graphql-response+json;q=0.2', 'application/graphql-response+json'],
+    ['application/json;q=0, */*', 'application/graphql-response+json'],
+    ['*/*, application/json', 'application/json'], // equal weights: the first entry, and application/json of the two it matches, as Yoga picks
+    ['application/graphql-response+json, */*', 'application/graphql-response+json'],
+  ])('answers the JSON type of the highest q-value (%j → %s), on the first run, compiled and by GET', async (accept, type) => {
+    const query = unique('Weighed');
+    const expected = { status: 200, type: `${type}; charset=utf-8`, encoding: null, body: JSON.stringify({ data: { modelInfo: { version: manifest.registeredModel.version } } }) };
+    for (let i = 0; i < 3; i++) expect(await send('POST', query, accept), `POST ${i}`).toEqual(expected); // Yoga's run, then compiled
+    expect(await send('GET', query, accept), 'GET').toEqual(expected);
+  });
 });
 
 describe('Prediction.modelRunId', () => {
