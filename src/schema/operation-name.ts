@@ -25,15 +25,6 @@ export function operationProblem(document: DocumentNode, operationName: string |
 }
 
 /**
- * `''` when a GET's URL sends `operationName=` empty: Yoga's GET reading leaves it out, so a client
- * whose POST is refused for it would find its GET answered (and the other way round).
- */
-function emptyInUrl(request: Request | undefined): '' | undefined {
-  if (request?.method !== 'GET' && request?.method !== 'HEAD') return undefined;
-  return new URL(request.url).searchParams.get('operationName') === '' ? '' : undefined;
-}
-
-/**
  * Refuses, after parsing and before Yoga's own check (user plugins run first), a request whose
  * operationName picks no operation, with the same code and status Yoga gives.
  */
@@ -43,8 +34,10 @@ export function useOperationNameCheck(): Plugin {
       // Yoga puts the request's GraphQL parameters in the context, as its own check reads them.
       return ({ result, context }) => {
         if (typeof result !== 'object' || result === null || (result as { kind?: unknown }).kind !== Kind.DOCUMENT) return;
-        const { params, request } = context as { params?: { operationName?: string | null }; request?: Request };
-        const problem = operationProblem(result as DocumentNode, params?.operationName ?? emptyInUrl(request));
+        // A GET's `operationName=` (empty) is not there for Yoga's GET reading: left out, as the
+        // GraphQL-over-HTTP spec's GET section says. A POST's empty string is refused (operationProblem).
+        const { params } = context as { params?: { operationName?: string | null } };
+        const problem = operationProblem(result as DocumentNode, params?.operationName);
         if (problem) throw new GraphQLError(problem, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
       };
     },
