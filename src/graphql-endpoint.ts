@@ -299,6 +299,10 @@ export const CACHED_DOCUMENTS = 128;
 const isWorkAbandoned = (value: unknown): boolean =>
   value instanceof WorkAbandoned || (typeof value === 'object' && value !== null && (value as { originalError?: unknown }).originalError instanceof WorkAbandoned);
 
+/** The methods Yoga's answers name in Allow (a 405 for another method, some 400s), and those /graphql serves. */
+const YOGA_ALLOW = 'GET, POST';
+const GRAPHQL_ALLOW = 'GET, HEAD, POST';
+
 /** Yoga answers some protocol errors with an empty body: say what was wrong. */
 const EMPTY_ERROR_DETAIL: Record<number, string> = {
   405: 'use POST (or GET for queries) on /graphql',
@@ -577,7 +581,9 @@ export function createGraphQLEndpoint(deps: {
     // Node's and undici's parsers refuse. (Yoga's Headers keep the case it wrote them in: `Transfer-Encoding`.)
     response.headers.forEach((v, k) => {
       const name = k.toLowerCase();
-      if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders[k] = v;
+      // Yoga's Allow names GET and POST; HEAD is served too (as GET, above).
+      if (name === 'allow') outHeaders[k] = v === YOGA_ALLOW ? GRAPHQL_ALLOW : v;
+      else if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders[k] = v;
     });
     outHeaders['content-length'] = String(bytes.length);
     // A GET's answer (modelInfo) holds no freshness of its own, so a cache may keep a 200 for as long

@@ -320,6 +320,32 @@ describe('HTTP', () => {
     }
   });
 
+  it('answers 405 on /graphql with an Allow that names every method it serves, HEAD (answered as GET) included', async () => {
+    const search = `?${new URLSearchParams({ query: MODEL_INFO }).toString()}`;
+    let allow: string | null = null;
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const res = await fetch(`${gw.url}/graphql${search}`, { method });
+      expect(res.status, method).toBe(405);
+      allow = res.headers.get('allow');
+      expect(allow, method).toBe('GET, HEAD, POST');
+      await res.arrayBuffer();
+    }
+    // Each method it names is served.
+    for (const method of allow?.split(', ') ?? []) {
+      const res = await fetch(`${gw.url}/graphql${method === 'POST' ? '' : search}`, {
+        method,
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: MODEL_INFO }) } : {}),
+      });
+      expect([res.status, res.headers.get('content-type'), await res.text()], method).toEqual([200, 'application/json; charset=utf-8', method === 'HEAD' ? '' : '{"data":{"modelInfo":{"name":"telco-churn"}}}']);
+    }
+    // A mutation is served by POST alone.
+    for (const method of ['GET', 'HEAD']) {
+      const res = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query: 'mutation { reloadModel { changed } }' }).toString()}`, { method });
+      expect([res.status, res.headers.get('allow')], method).toEqual([405, 'POST']);
+      await res.arrayBuffer();
+    }
+  });
+
   it('answers every problem with cache-control: no-store, so no cache keeps a 404 or a 405 (RFC 9111 lets one guess a lifetime for them)', async () => {
     const answers = {
       '404 path': await fetch(`${gw.url}/nowhere`),
