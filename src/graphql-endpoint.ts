@@ -198,9 +198,13 @@ function checkRequestShape(req: IncomingMessage, method: string, graphiqlEnabled
   for (const name of ['variables', 'extensions']) {
     const raw = params.get(name);
     if (raw === null || raw === '') continue;
-    if (!isJsonObject(raw)) {
+    const value = jsonObjectOrUndefined(raw);
+    if (value === undefined) {
       throw new HttpProblem(400, 'Bad Request', `the ${name} query parameter must be a JSON object`, [{ path: name, message: 'must be a JSON object' }]);
     }
+    // As a POST body's (graphqlParams): a GET's variables went to graphql-js unchecked, so a 12,000-character
+    // string was answered 200 by GET and 400 by POST, and a 700-key object got graphql-js's own error.
+    if (name === 'variables' && value !== null) checkVariableLimits(value);
   }
 }
 
@@ -276,12 +280,13 @@ function jsonOrNull(text: string | null): unknown {
   }
 }
 
-function isJsonObject(text: string): boolean {
+/** The JSON object (or null) `text` holds; undefined when it is not JSON or holds anything else. */
+function jsonObjectOrUndefined(text: string): object | null | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return value === null || (typeof value === 'object' && !Array.isArray(value));
+    return value === null || (typeof value === 'object' && !Array.isArray(value)) ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

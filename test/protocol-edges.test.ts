@@ -572,6 +572,19 @@ describe('GraphQL variables of any size', () => {
     const compiled = await post({ variables: over });
     expect(compiled.status).toBe(400);
     expect(((await compiled.json()) as Problem).errors).toEqual([{ path: 'variables.unused', message: expect.stringMatching(/a string of 1025 characters/) }]);
+    // A GET's variables are checked as a POST body's are (graphql-js answered them 200, or with its own messages).
+    const typeByName = 'query ($n: String!) { __type(name: $n) { name } }';
+    const byGet = (variables: Record<string, unknown>) =>
+      fetch(`${gw.url}/graphql?${new URLSearchParams({ query: typeByName, variables: JSON.stringify(variables) }).toString()}`);
+    for (const [variables, path, message] of [
+      [{ n: 'x'.repeat(maxStringChars + 1) }, 'variables.n', new RegExp(`a string of ${maxStringChars + 1} characters`)],
+      [{ n: 'Query', ...Object.fromEntries(Array.from({ length: maxObjectKeys }, (_, i) => [`k${i}`, i])) }, 'variables', new RegExp(`an object of ${maxObjectKeys + 1} keys; at most ${maxObjectKeys}`)],
+    ] as const) {
+      const res = await byGet(variables);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Problem).errors).toEqual([{ path, message: expect.stringMatching(message) }]);
+    }
+    expect((await byGet({ n: 'x'.repeat(maxStringChars) })).status).toBe(200);
     // At the bounds, the same request is only as wrong as its fields.
     const atBounds = { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars) };
     const res = await gql(gw.url, SINGLE, { c: atBounds });
