@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { UNAVAILABLE_DETAIL } from '../src/ui/route.js';
 import { buildUi } from '../ui/src/build.js';
 import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -147,13 +148,13 @@ describe('GET /docs over HTTP', () => {
     expect((await get('/redoc/x')).status).toBe(404);
   });
 
-  it('says how to build the UI when the server has no build, instead of an empty page', async () => {
+  it('answers 503 saying the UI is not available when the server has no build, instead of an empty page, and names no folder', async () => {
     const empty = await mkdtemp(path.join(tmpdir(), 'docs-unbuilt-'));
     const unbuilt = await startTestGateway({ UI_DIR: empty });
     try {
       const res = await fetch(`${unbuilt.url}/docs`);
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { detail: string }).detail).toBe(`the UI is not built on this server (UI_DIR=${empty}); run npm run build:ui`);
+      expect(((await res.json()) as { detail: string }).detail).toBe(UNAVAILABLE_DETAIL);
     } finally {
       await unbuilt.close();
       await rm(empty, { recursive: true, force: true });

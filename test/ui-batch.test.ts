@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS, allowedColumnValues, type CustomerField } from '../src/contract.js';
 import { PredictBatchDocument, ScoreFileDocument, type CustomerInput, type PredictBatchMutation, type ScoreFileMutation } from '../src/generated/graphql.js';
+import { UNAVAILABLE_DETAIL } from '../src/ui/route.js';
 import { APP_CSP } from '../src/ui/security-headers.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { agreeingDigits } from '../ui/src/app/panels.js';
@@ -290,13 +291,13 @@ describe('the /ui/batch page over HTTP', () => {
     expect((await fetch(`${gateway.url}/ui/batch/x`)).status).toBe(404);
   });
 
-  it('answers 503 naming the fix when the UI was not built, as /ui does', async () => {
+  it('answers 503 when the UI was not built, as /ui does, without the server\'s folder', async () => {
     const empty = await mkdtemp(path.join(tmpdir(), 'ui-batch-unbuilt-'));
     const unbuilt = await startTestGateway({ UI_DIR: empty });
     try {
       const res = await fetch(`${unbuilt.url}/ui/batch`);
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { detail: string }).detail).toBe(`the UI is not built on this server (UI_DIR=${empty}); run npm run build:ui`);
+      expect(((await res.json()) as { detail: string }).detail).toBe(UNAVAILABLE_DETAIL);
     } finally {
       await unbuilt.close();
       await rm(empty, { recursive: true, force: true });

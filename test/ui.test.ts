@@ -14,6 +14,7 @@ import { CUSTOMER_FIELDS } from '../src/contract.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type CustomerInput, type ModelInfoQuery, type PredictBatchMutation, type PredictMutation, type RiskLevel } from '../src/generated/graphql.js';
 import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
+import { UNAVAILABLE_DETAIL } from '../src/ui/route.js';
 import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
@@ -1431,19 +1432,27 @@ describe('ui over HTTP', () => {
     }
   });
 
-  it('answers 503 naming the fix when the UI was not built', async () => {
-    const unbuilt = await startTestGateway({ UI_DIR: path.join(REPO_ROOT, '.tmp/no-ui-build') });
+  it('answers 503 when the UI was not built, naming the start-up warning; only that warning names the folder and the fix', async () => {
+    const dir = path.join(REPO_ROOT, '.tmp/no-ui-build');
+    const unbuilt = await startTestGateway({ UI_DIR: dir });
     try {
       const res = await fetch(`${unbuilt.url}/ui`);
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { detail: string }).detail).toMatch(/npm run build:ui/);
-      expect(unbuilt.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'))?.['msg']).toBe('/ui is unavailable: no UI build (run npm run build:ui)');
+      const text = await res.text();
+      // Anyone may ask: the server's paths and build commands are the operator's, in the log.
+      expect(JSON.parse(text)).toMatchObject({ status: 503, detail: UNAVAILABLE_DETAIL });
+      expect(UNAVAILABLE_DETAIL).toMatch(/^the UI is not available on this deployment; .* start-up warning "\/ui is unavailable"$/);
+      expect(text).not.toContain(dir);
+      expect(text).not.toMatch(/UI_DIR|build:ui|npm/);
+      const warning = unbuilt.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
+      expect(warning?.['msg']).toBe('/ui is unavailable: no UI build (run npm run build:ui)');
+      expect(warning?.['uiDir']).toBe(dir);
     } finally {
       await unbuilt.close();
     }
   });
 
-  it('says a build stopped halfway is incomplete, not missing, and build:ui run again completes it', async () => {
+  it('logs that a build stopped halfway is incomplete, not missing (the answer names no folder), and build:ui run again completes it', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ui-incomplete-'));
     try {
       await cp(UI_DIR, dir, { recursive: true });
@@ -1461,7 +1470,7 @@ describe('ui over HTTP', () => {
       try {
         const res = await fetch(`${broken.url}/ui`);
         expect(res.status).toBe(503);
-        expect(((await res.json()) as { detail: string }).detail).toBe(`the UI build on this server is incomplete (UI_DIR=${dir}); run npm run build:ui`);
+        expect(((await res.json()) as { detail: string }).detail).toBe(UNAVAILABLE_DETAIL);
         const warning = broken.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
         expect(warning?.['msg']).toBe('/ui is unavailable: the UI build is incomplete (run npm run build:ui)');
         expect(JSON.stringify(warning?.['err'])).toContain(`${sibling} is listed in the UI build's manifest.json but missing`);

@@ -6,7 +6,8 @@
  * Also /docs: Swagger UI over GET /openapi.json (the prototype, FastAPI, served it there), its
  * files among the same assets; and /redoc, FastAPI's other documentation page, sent to /docs.
  * Built from ui/dist (`npm run build:ui`); without a build, or with one stopped halfway, /ui and /docs
- * answer 503 saying so.
+ * answer 503 saying the UI is not available, and the start-up warning names the folder, the reason
+ * and the fix.
  * With DOCS_ENABLED=false, /docs, /redoc and Swagger UI's files are not routes at all (404), and
  * no page links /docs; GET /openapi.json is served either way.
  */
@@ -62,6 +63,15 @@ function getOrHead(req: IncomingMessage, res: ServerResponse, urlPath: string): 
   throw new HttpProblem(405, 'Method Not Allowed', `${urlPath} answers GET and HEAD only`);
 }
 
+/** The start-up warning's message when the build cannot be served, before the reason (UNAVAILABLE_LOG). */
+const UNAVAILABLE_WARNING = '/ui is unavailable';
+
+/**
+ * What /ui, /docs and their pages answer then (503): no UI_DIR path and no build command, which
+ * are the server's own business (the caller is anyone); the operator's start-up warning has both.
+ */
+export const UNAVAILABLE_DETAIL = `the UI is not available on this deployment; its operators find why in the gateway's start-up warning "${UNAVAILABLE_WARNING}"`;
+
 /** Why a build could not be served, as the start-up warning says it. */
 const UNAVAILABLE_LOG = {
   missing: 'no UI build',
@@ -72,7 +82,6 @@ const UNAVAILABLE_LOG = {
 
 /** /ui, /docs and /redoc: one build, read once, their files served from one place (/ui/assets/). */
 export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED' | 'REQUEST_TIMEOUT_MS' | 'MAX_BATCH' | 'BODY_LIMIT_BYTES'>, log: Logger): UiRoute[] {
-  let unavailable: keyof typeof UNAVAILABLE_LOG | null = null;
   let built: { assets: StaticAssets; docsFiles: ReadonlySet<string>; app: Page; batch: Page; graphiql: Page; docs: Page } | null = null;
   try {
     const manifest = loadManifest(config.UI_DIR);
@@ -92,12 +101,11 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
       docs: page(renderDocsPage(manifest, { openapiUrl: OPENAPI_PATH, graphiqlEnabled: config.GRAPHIQL_ENABLED }), DOCS_CSP),
     };
   } catch (err) {
-    unavailable = err instanceof IncompleteUiBuildError ? 'incomplete' : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unusable';
-    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `/ui is unavailable: ${UNAVAILABLE_LOG[unavailable]} (run npm run build:ui)`);
+    const why: keyof typeof UNAVAILABLE_LOG = err instanceof IncompleteUiBuildError ? 'incomplete' : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unusable';
+    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `${UNAVAILABLE_WARNING}: ${UNAVAILABLE_LOG[why]} (run npm run build:ui)`);
   }
 
-  const notBuilt = () =>
-    new HttpProblem(503, 'Service Unavailable', `${unavailable === 'incomplete' ? 'the UI build on this server is incomplete' : 'the UI is not built on this server'} (UI_DIR=${config.UI_DIR}); run npm run build:ui`);
+  const notBuilt = () => new HttpProblem(503, 'Service Unavailable', UNAVAILABLE_DETAIL);
   const pathOf = (req: IncomingMessage) => (req.url ?? '/').split('?', 1)[0] as string;
 
   const ui: UiRoute = {
