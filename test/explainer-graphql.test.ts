@@ -322,6 +322,122 @@ describe('Prediction.explanation', () => {
   });
 });
 
+describe('risk drivers per request: aliases cannot multiply explanations past one full explanation of a full batch', () => {
+  // MAX_BATCH 50 and the model's 20 drivers: 1,000 risk drivers a request.
+  const MAX_BATCH = 50;
+  let small: TestGateway;
+  beforeAll(async () => {
+    small = await startTestGateway({ MODEL_DIR: BUNDLE_DIR, LOG_LEVEL: 'warn', MAX_BATCH: String(MAX_BATCH) });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ ...FIBER_MONTHLY, tenure: i % 72 }));
+  const inferenceRuns = async (url: string) => Number(/^gateway_inference_rows_per_run_count(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+  /** The same document twice on `url` (Yoga's run, then the compiled one): both answers, which must be equal. */
+  async function both(url: string, query: string, variables: Record<string, unknown>) {
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await gql<Record<string, Scored[]>, Record<string, unknown>>(url, query, variables);
+      runs.push({ status: res.status, data: res.body.data, errors: res.body.errors });
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    return runs[0] as (typeof runs)[number];
+  }
+  const message = (n: number, perRow: number, selections: string, asked: number, earlier = '', maxBatch = MAX_BATCH) =>
+    `${n} rows × ${perRow} risk drivers a row, from ${selections}, make ${asked}${earlier}; at most ${maxBatch * 20} are allowed per request ` +
+    `(MAX_BATCH ${maxBatch} × the model's 20 drivers: all drivers of one explanation for a full batch). ` +
+    'Select explanation once, not under several aliases; ask for drivers(top: n); or send fewer rows';
+  const refusal = (path: string, text: string, locations: { line: number; column: number }[]) => ({
+    message: `Invalid input: explanation: ${text}`,
+    path: [path],
+    locations,
+    extensions: { code: 'BAD_USER_INPUT', issues: [{ path: ['explanation'], message: text }], issueCount: 1 },
+  });
+
+  it('allows one full explanation of a full batch, and aliases whose drivers stay within it', async () => {
+    const allowed: [string, number][] = [
+      ['explanation { baseLogOdds drivers { name } }', MAX_BATCH],
+      // Two full explanations of half a batch; five of drivers(top: 4) of a full one: 1,000 each.
+      ['explanation { drivers { name } } a: explanation { drivers { contribution } }', MAX_BATCH / 2],
+      ['a: explanation { drivers(top: 4) { name } } b: explanation { drivers(top: 4) { name } } c: explanation { drivers(top: 4) { name } } d: explanation { drivers(top: 4) { name } } e: explanation { drivers(top: 4) { name } }', MAX_BATCH],
+      // Fields of one response key are one explanation in the answer, counted once.
+      ['explanation { drivers { name } } explanation { logOdds drivers { contribution } }', MAX_BATCH],
+    ];
+    for (const [selection, n] of allowed) {
+      const res = await both(small.url, `mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability ${selection} } }`, { cs: rows(n) });
+      expect(res.errors, selection).toBeUndefined();
+      expect(res.status, selection).toBe(200);
+      expect(res.data?.['predictBatch'], selection).toHaveLength(n);
+    }
+  });
+
+  it('refuses aliased explanations over it with one BAD_USER_INPUT naming the count, the allowance and what to do, located at the explanation fields, before anything is scored', async () => {
+    const before = await inferenceRuns(small.url);
+    const twoFull = await both(
+      small.url,
+      'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) {\n  churnProbability explanation { drivers { name } }\n  a: explanation { logOdds } } }',
+      { cs: rows(MAX_BATCH) },
+    );
+    expect(twoFull.status).toBe(400);
+    expect(twoFull.data).toBeNull();
+    expect(twoFull.errors).toEqual([refusal('predictBatch', message(MAX_BATCH, 21, '2 explanations (aliases)', 1050), [{ line: 2, column: 20 }, { line: 3, column: 3 }])]);
+    // drivers listed twice under one explanation write twice; a fragment's explanation counts as written.
+    const twice2 = await both(
+      small.url,
+      'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { ...E } } fragment E on Prediction { explanation { a: drivers { name } b: drivers(top: 1) { name } } }',
+      { cs: rows(MAX_BATCH) },
+    );
+    expect(twice2.errors).toEqual([refusal('predictBatch', message(MAX_BATCH, 21, 'one explanation', 1050), [{ line: 1, column: 105 }])]);
+    // Over several fields: counted on, the field that goes over refused (data null), as MAX_BATCH is.
+    const fields = await both(
+      small.url,
+      'mutation B($cs: [CustomerInput!]!) { a: predictBatch(customers: $cs) { explanation { drivers { name } } }\n  b: predictBatch(customers: $cs) { explanation { drivers { name } } x: explanation { baseLogOdds } } }',
+      { cs: rows(MAX_BATCH / 2) },
+    );
+    expect(fields.status).toBe(400);
+    expect(fields.data).toBeNull();
+    expect(fields.errors).toEqual([
+      refusal('b', message(MAX_BATCH / 2, 21, '2 explanations (aliases)', 525, " (with the 500 of this request's earlier fields, 1025)"), [
+        { line: 2, column: 37 },
+        { line: 2, column: 70 },
+      ]),
+    ]);
+    // Nothing was scored for the first two; the third scored its first field (twice: Yoga's run, then the compiled one).
+    expect(await inferenceRuns(small.url)).toBe(before + 2);
+    // Yoga's own executor (a document with @include is never compiled) refuses the same way.
+    const yoga = await both(
+      small.url,
+      'mutation B($cs: [CustomerInput!]!, $y: Boolean!) { predictBatch(customers: $cs) {\n  churnProbability explanation { drivers { name } }\n  a: explanation @include(if: $y) { logOdds } } }',
+      { cs: rows(MAX_BATCH), y: true },
+    );
+    expect(yoga.errors).toEqual([refusal('predictBatch', message(MAX_BATCH, 21, '2 explanations (aliases)', 1050), [{ line: 2, column: 20 }, { line: 3, column: 3 }])]);
+    const skipped = await both(
+      small.url,
+      'mutation B($cs: [CustomerInput!]!, $y: Boolean!) { predictBatch(customers: $cs) {\n  churnProbability explanation { drivers { name } }\n  a: explanation @include(if: $y) { logOdds } } }',
+      { cs: rows(MAX_BATCH), y: false },
+    );
+    expect(skipped.status).toBe(200);
+    expect(await inferenceRuns(small.url)).toBe(before + 4);
+  });
+
+  it("at the default MAX_BATCH, a full batch's one explanation of all drivers is answered, and the reviewer's six aliases of it are refused unscored", async () => {
+    const cs = rows(10_000);
+    const before = await inferenceRuns(gw.url);
+    const all = 'explanation { drivers { name contribution fields inputFields } baseLogOdds logOdds }';
+    const six = ['', 'a: ', 'b: ', 'c: ', 'd: ', 'e: '].map((alias) => `${alias}${all}`).join(' ');
+    const refused = await both(gw.url, `mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId churnProbability ${six} } }`, { cs });
+    expect(refused.status).toBe(400);
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.[0]?.message).toBe(`Invalid input: explanation: ${message(10_000, 120, '6 explanations (aliases)', 1_200_000, '', 10_000)}`);
+    expect(await inferenceRuns(gw.url)).toBe(before);
+    const one = await both(gw.url, `mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId churnProbability ${all} } }`, { cs });
+    expect(one.status).toBe(200);
+    expect(one.errors).toBeUndefined();
+    expect(one.data?.['predictBatch']?.every((p) => p.explanation?.drivers.length === 20)).toBe(true);
+  }, 120_000);
+});
+
 describe('ModelInfo.explainer', () => {
   it("tells an auditor the method, the trees, the drivers, the reference check and the file's sha256", async () => {
     const res = await twice<{ modelInfo: { explainer: Record<string, unknown> } }>(

@@ -706,6 +706,13 @@ const KNOWN_CASES: Case[] = [
     { a: BASES[0] as Vars, n: 2 },
     { a: BASES[1] as Vars, n: 25 },
   ),
+  // Risk drivers per request (MAX_BATCH × 20: 200,000): 9,600 rows × 21 drivers a row (the two fields named explanation are
+  // one explanation in the answer, counted once; e's drivers(top: 1) one more) go over, refused before anything is scored.
+  known(
+    `mutation M($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability explanation { drivers { name } } explanation { baseLogOdds } e: explanation { drivers(top: 1) { name } } } }`,
+    { cs: [BASES[0] as Vars, BASES[1] as Vars] },
+    { cs: Array.from({ length: 9_600 }, (_, i) => BASES[i % BASES.length] as Vars) },
+  ),
 ];
 
 const RUNS = 1000;

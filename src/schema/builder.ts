@@ -19,6 +19,11 @@ export interface GraphQLContext {
    * (graphql-endpoint's compiled path) runs the rest, which then do nothing.
    */
   rootFieldFailed?: boolean;
+  /**
+   * Risk drivers the operation's explanations write, counted over its predict and predictBatch
+   * fields so far (explanation.ts reserveDrivers): aliases cannot multiply them past the allowance.
+   */
+  explainedDrivers?: number;
 }
 
 export interface GatewayTypes {

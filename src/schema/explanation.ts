@@ -26,7 +26,10 @@ export const EXPLANATION_COST_TEXT =
   `Computed only when selected, at about ${EXPLANATION_COST.microsPerRow} µs per row (the bundled model's depth-2 trees). For a ` +
   `${grouped(EXPLANATION_COST.batchRows)}-row predictBatch, all drivers make an answer of about ${EXPLANATION_COST.answerMB} MB and delay ` +
   `other callers by up to about ${EXPLANATION_COST.waitS} s (about ${EXPLANATION_COST.waitTop3S} s with drivers(top: 3)): ask for top ` +
-  'when the largest drivers are enough.';
+  'when the largest drivers are enough. A request writes at most MAX_BATCH × ModelInfo.explainer.drivers risk drivers (all drivers of one ' +
+  'explanation for a full batch), counted over its predict and predictBatch fields and their aliases: rows × the drivers of each ' +
+  'explanation selected (top, else all; 1 for an explanation without drivers). A field that goes over is refused before it is scored: ' +
+  'BAD_USER_INPUT at path ["explanation"], located at its explanation fields.';
 
 /**
  * The CustomerInput names of a driver's columns. A driver's `fields` is one array per driver of a
@@ -76,34 +79,52 @@ interface AskedTop {
 }
 
 /**
+ * One response key of `explanation` in a predict or predictBatch field: the fields GraphQL merges
+ * into it (one explanation per row in the answer), and the response keys of `drivers` under them,
+ * each with its top (undefined: all), each a list of drivers per row in the answer.
+ */
+interface SelectedExplanation {
+  readonly nodes: FieldNode[];
+  readonly drivers: Map<string, number | undefined>;
+}
+
+const responseKey = (f: FieldNode): string => (f.alias ?? f.name).value;
+
+/**
  * The `top` of every `drivers` field selected under `explanation` in the given predict or
  * predictBatch fields (aliases, fragments and @skip / @include as the request resolves them), and
- * whether `explanation` is selected at all.
+ * the explanations the answer will hold per row, by response key (fields of one key merged, as
+ * graphql-js and graphql-jit answer them).
  */
-function walkSelection(info: GraphQLResolveInfo, fields: readonly FieldNode[] = info.fieldNodes): { explanation: boolean; tops: AskedTop[] } {
+function walkSelection(info: GraphQLResolveInfo, fields: readonly FieldNode[] = info.fieldNodes): { explanations: Map<string, SelectedExplanation>; tops: AskedTop[] } {
   const tops: AskedTop[] = [];
-  let explanation = false;
+  const explanations = new Map<string, SelectedExplanation>();
   const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean =>
     getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.['if'] !== true &&
     getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.['if'] !== false;
-  const walk = (set: SelectionSetNode | undefined, level: 'prediction' | 'explanation'): void => {
+  // `into` is null at the prediction's level, else the explanation whose selection this is.
+  const walk = (set: SelectionSetNode | undefined, into: SelectedExplanation | null): void => {
     for (const s of set?.selections ?? []) {
       if (!included(s)) continue;
-      if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet, level);
-      else if (s.kind === Kind.FRAGMENT_SPREAD) walk(info.fragments[s.name.value]?.selectionSet, level);
-      else if (level === 'prediction' && s.name.value === 'explanation') {
-        explanation = true;
-        walk(s.selectionSet, 'explanation');
-      }
-      else if (level === 'explanation' && s.name.value === 'drivers') {
+      if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet, into);
+      else if (s.kind === Kind.FRAGMENT_SPREAD) walk(info.fragments[s.name.value]?.selectionSet, into);
+      else if (into === null && s.name.value === 'explanation') {
+        const key = responseKey(s);
+        let e = explanations.get(key);
+        if (e === undefined) explanations.set(key, (e = { nodes: [], drivers: new Map() }));
+        e.nodes.push(s);
+        walk(s.selectionSet, e);
+      } else if (into !== null && s.name.value === 'drivers') {
         const arg = s.arguments?.find((a) => a.name.value === 'top');
         const top: unknown = arg ? valueFromAST(arg.value, GraphQLInt, info.variableValues) : undefined;
         if (typeof top === 'number') tops.push({ top, node: s });
+        // Fields of one response key have the same arguments (validation: OverlappingFieldsCanBeMerged).
+        into.drivers.set(responseKey(s), typeof top === 'number' ? top : undefined);
       }
     }
   };
-  for (const field of fields) walk(field.selectionSet, 'prediction');
-  return { explanation, tops };
+  for (const field of fields) walk(field.selectionSet, null);
+  return { explanations, tops };
 }
 
 /** The fields that score (predict, predictBatch) among the operation's root fields, as the request resolves its fragments and conditions. */
@@ -122,30 +143,41 @@ function scoringFields(info: GraphQLResolveInfo): FieldNode[] {
   return fields;
 }
 
-/**
- * Whether the operation may hold a drivers(top:) at all, once per parsed document (its AST nodes
- * are kept with the document by Yoga's parse cache and the compiled path): the walk above reads
- * variables, so it runs per request, but only for the documents that need it.
- */
-const topInOperation = new WeakMap<OperationDefinitionNode, boolean>();
+/** What an operation may ask of explanations: found once per parsed document (below). */
+interface MayAsk {
+  /** A drivers(top:) somewhere. */
+  readonly top: boolean;
+  /** An explanation field somewhere. */
+  readonly explanation: boolean;
+}
 
-function mayAskTop(info: GraphQLResolveInfo): boolean {
+/**
+ * What the operation may ask of explanations at all, once per parsed document (its AST nodes
+ * are kept with the document by Yoga's parse cache and the compiled path): the walk above reads
+ * variables, so it runs per request, but only for the documents that need it. A fragment spread
+ * may hold either: the walk resolves it.
+ */
+const mayAskOf = new WeakMap<OperationDefinitionNode, MayAsk>();
+
+function mayAsk(info: GraphQLResolveInfo): MayAsk {
   const key = info.operation;
-  let found = topInOperation.get(key);
+  let found = mayAskOf.get(key);
   if (found === undefined) {
-    found = false;
+    let top = false;
+    let explanation = false;
     visit(key, {
       FragmentSpread() {
-        found = true; // resolved by the walk
+        top = explanation = true;
         return BREAK;
       },
       Field(node) {
-        if (node.name.value !== 'drivers' || !node.arguments?.some((a) => a.name.value === 'top')) return undefined;
-        found = true;
-        return BREAK;
+        if (node.name.value === 'explanation') explanation = true;
+        else if (node.name.value === 'drivers' && node.arguments?.some((a) => a.name.value === 'top')) top = true;
+        return top && explanation ? BREAK : undefined;
       },
     });
-    topInOperation.set(key, found);
+    found = { top, explanation };
+    mayAskOf.set(key, found);
   }
   return found;
 }
@@ -170,7 +202,7 @@ export interface TopProblems {
  * N is the serving model's; the `drivers` resolver checks again against the model that scored.
  */
 export function driversTopProblems(info: GraphQLResolveInfo, ctx: GraphQLContext): TopProblems | null {
-  if (!mayAskTop(info)) return null;
+  if (!mayAsk(info).top) return null;
   const { tops } = walkSelection(info, scoringFields(info));
   if (tops.length === 0) return null;
   let count: number | undefined;
@@ -202,6 +234,58 @@ export function inputRefusal(info: GraphQLResolveInfo, issues: readonly InputIss
   if (tops === null) return refusal;
   const nodes = issues.length > tops.issues.length ? [...info.fieldNodes, ...tops.nodes] : tops.nodes;
   return createGraphQLError(refusal.message, { nodes, extensions: refusal.extensions });
+}
+
+/**
+ * Risk drivers one row's explanations write: for each explanation of the answer, the drivers of
+ * each of its drivers lists (top, else all), or 1 for an explanation that lists none.
+ */
+function driversPerRow(explanations: ReadonlyMap<string, SelectedExplanation>, count: number): number {
+  let perRow = 0;
+  for (const e of explanations.values()) {
+    if (e.drivers.size === 0) perRow += 1;
+    // A top outside 1..count is refused before this (driversTopProblems).
+    for (const top of e.drivers.values()) perRow += top !== undefined && top >= 1 && top <= count ? top : count;
+  }
+  return perRow;
+}
+
+/**
+ * Counts the risk drivers the field's explanations write (rows × driversPerRow) against the
+ * request's allowance, across all its fields (GraphQLContext.explainedDrivers), and refuses the
+ * field before it is scored when they go over: MAX_BATCH × the serving model's drivers, every
+ * driver of one explanation of a full batch (what README.md measures). MAX_BATCH bounds the rows
+ * however many aliases ask for them; without this, aliases multiplied the explanations: one
+ * request of 10,000 rows and 6 explanations made a 146 MB answer, past 1 GB of RSS, and held the
+ * event loop 12 s. Located at the field's explanation fields (errors show their line and column).
+ */
+export function reserveDrivers(info: GraphQLResolveInfo, ctx: GraphQLContext, rows: number): void {
+  if (!mayAsk(info).explanation) return;
+  let count: number | undefined;
+  try {
+    count = ctx.predictor.model.explainer?.driverCount;
+  } catch {
+    return; // no model yet: scoring answers MODEL_NOT_READY
+  }
+  if (count === undefined) return; // no explainer: every explanation is null
+  const { explanations } = walkSelection(info);
+  if (explanations.size === 0) return;
+  const perRow = driversPerRow(explanations, count);
+  const asked = rows * perRow;
+  const before = ctx.explainedDrivers ?? 0;
+  const allowed = ctx.maxBatch * count;
+  if (before + asked <= allowed) {
+    ctx.explainedDrivers = before + asked;
+    return;
+  }
+  const selections = explanations.size === 1 ? 'one explanation' : `${explanations.size} explanations (aliases)`;
+  const others = before > 0 ? ` (with the ${before} of this request's earlier fields, ${before + asked})` : '';
+  const message =
+    `${rows} ${rows === 1 ? 'row' : 'rows'} × ${perRow} risk drivers a row, from ${selections}, make ${asked}${others}; at most ${allowed} are ` +
+    `allowed per request (MAX_BATCH ${ctx.maxBatch} × the model's ${count} drivers: all drivers of one explanation for a full batch). ` +
+    'Select explanation once, not under several aliases; ask for drivers(top: n); or send fewer rows';
+  const refusal = badUserInput([{ path: ['explanation'], message }]);
+  throw createGraphQLError(refusal.message, { nodes: [...explanations.values()].flatMap((e) => e.nodes), extensions: refusal.extensions });
 }
 
 export const Explanation = builder.objectRef<ExplanationShape>('Explanation').implement({
@@ -262,7 +346,7 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
  * synchronously: resolvers returning a promise per row made a 10,000-row batch twice as slow.
  */
 export async function explainAhead(info: GraphQLResolveInfo, ctx: GraphQLContext, predictions: readonly Prediction[]): Promise<void> {
-  if (predictions.length <= EXPLAIN_CHUNK_ROWS || !walkSelection(info).explanation) return;
+  if (predictions.length <= EXPLAIN_CHUNK_ROWS || walkSelection(info).explanations.size === 0) return;
   for (let i = 0; i < predictions.length; i++) {
     const p = predictions[i] as Prediction;
     const explainer = p.model.explainer;

@@ -9,7 +9,7 @@ import type { CustomerRequest, Prediction } from '../prediction.js';
 import { builder } from './builder.js';
 import { CustomerInput, customerFromInput } from './customer-input.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
-import { EXPLANATION_COST_TEXT, Explanation, driversTopProblems, explainAhead, explanationOf, inputRefusal } from './explanation.js';
+import { EXPLANATION_COST_TEXT, Explanation, driversTopProblems, explainAhead, explanationOf, inputRefusal, reserveDrivers } from './explanation.js';
 import { CONFIG_DEFAULTS, grouped } from './stated-values.js';
 import { TrainingRangeNote, outsideTrainingRange } from './training-range.js';
 import type { GraphQLContext } from './builder.js';
@@ -144,7 +144,8 @@ builder.mutationField('predict', (t) =>
       `- BAD_USER_INPUT (HTTP 400), one error naming every problem in extensions.issues [{ path, message }] by argument path (the first ${MAX_LISTED_ISSUES}; ` +
         'extensions.issueCount gives the total): the customer breaks a rule (["customer", "tenure"]); a drivers(top:) of any predict or predictBatch field ' +
         'of the request is outside 1 to the number of risk drivers (["top"], listed first; nothing is scored); or the request\'s fields together ' +
-        'ask for more than MAX_BATCH rows (["customer"]; see predictBatch).',
+        'ask for more than MAX_BATCH rows (["customer"]; see predictBatch), or their explanations for more risk drivers than a request may write ' +
+        '(["explanation"]; see Prediction.explanation).',
       `- BAD_USER_INPUT (HTTP 400) from graphql-js when a variable does not fit CustomerInput (a wrong type, a missing or unknown field): ` +
         'one error per problem, its variable path (["c", "tenure"]) only in its one extensions.issues entry, no issueCount; at most 50, ' +
         'then a 51st "Too many errors" with empty issues. The rules are checked only once the variables fit.',
@@ -159,6 +160,8 @@ builder.mutationField('predict', (t) =>
       unlessEarlierFieldFailed(ctx, async () => {
         reserveRows(ctx, 1, 'customer');
         const tops = driversTopProblems(info, ctx);
+        // A bad top is refused below; the drivers are counted with good ones.
+        if (tops === null) reserveDrivers(info, ctx, 1);
         const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
         const request = customerFromInput(customer, ['customer'], issues);
         if (issues.length > 0) throw inputRefusal(info, issues, tops);
@@ -186,6 +189,8 @@ builder.mutationField('predictBatch', (t) =>
       unlessEarlierFieldFailed(ctx, async () => {
         reserveRows(ctx, customers.length, 'customers');
         const tops = driversTopProblems(info, ctx);
+        // A bad top is refused below; the drivers are counted with good ones.
+        if (tops === null) reserveDrivers(info, ctx, customers.length);
         const issues: InputIssue[] = tops === null ? [] : [...tops.issues];
         const requests: CustomerRequest[] = [];
         const check = (i: number): boolean => {
