@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -212,21 +213,71 @@ def library_versions() -> dict[str, str]:
 TRAINING_SOURCES = ("model/churn_model", "model/config.toml", "model/requirements.txt")
 
 
+DIRTY = "-dirty"
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                          timeout=10).stdout.strip()
+
+
 def git_commit(root: Path = REPO_ROOT) -> str | None:
     """HEAD, with "-dirty" appended (as `git describe --dirty` does) when the training code, config
     or requirements differ from it, edited or added but not committed: the manifest must not credit
     a commit with a model it did not produce. None outside a git checkout."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
-                              timeout=10).stdout.strip()
     try:
-        head = git("rev-parse", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=all", "--", *TRAINING_SOURCES)
+        head = _git(root, "rev-parse", "HEAD")
+        changed = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *TRAINING_SOURCES)
     except (OSError, subprocess.SubprocessError):
         return None
     if not head:
         return None
-    return f"{head}-dirty" if changed else head
+    return f"{head}{DIRTY}" if changed else head
+
+
+def _sources_digest(root: Path) -> str | None:
+    """sha256 over HEAD and the path and bytes of every training source file git sees (tracked or not
+    ignored), as they are on disk now; None outside a git checkout."""
+    try:
+        head = _git(root, "rev-parse", "HEAD")
+        listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *TRAINING_SOURCES)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    digest = hashlib.sha256(head.encode())
+    for name in sorted(set(filter(None, listed.split("\0")))):
+        digest.update(b"\0" + name.encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256((root / name).read_bytes()).digest())
+        except OSError:  # deleted, not committed
+            digest.update(b"missing")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """The training code's lineage, read once when training starts (`at_start`): the commit it trains from
+    (`git_commit()`), and a digest of HEAD and the training sources to tell, when the manifest is written
+    (`at_end`), whether they changed during the run. Read at the end instead, a commit made during the run
+    got the credit for a model its code and config did not train."""
+    root: Path
+    commit: str | None
+    digest: str | None
+
+    @classmethod
+    def at_start(cls, root: Path) -> SourceState:
+        return cls(root, git_commit(root), _sources_digest(root))
+
+    def at_end(self, log: Log) -> str | None:
+        """The commit to record: the one read at the start, with "-dirty" appended (and a warning line) when HEAD
+        or the training sources are not what they were then."""
+        if self.commit is None or self.commit.endswith(DIRTY):
+            return self.commit
+        now = git_commit(self.root)
+        if now == self.commit and _sources_digest(self.root) == self.digest:
+            return self.commit
+        log(f"  warning: HEAD or the training sources changed during the run (HEAD {self.commit} at the start, "
+            f"{now or 'unreadable'} now): gitCommit is recorded as {self.commit}{DIRTY}")
+        return f"{self.commit}{DIRTY}"
 
 
 def _fit(cfg: TrainingConfig, hyper: dict[str, Any], x: np.ndarray, y: np.ndarray, split: train.Split, log: Log
@@ -406,9 +457,9 @@ def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
 
 
 def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, model_name: str,
-              created_at: str) -> bundle.Manifest:
+              created_at: str, commit: str | None) -> bundle.Manifest:
     return bundle.build_manifest(
-        run=run, model_name=model_name, created_at=created_at, git_commit=git_commit(),
+        run=run, model_name=model_name, created_at=created_at, git_commit=commit,
         dataset_sha256=trained.dataset.sha256, library_versions=library_versions(),
         params=trained.params, metrics=trained.metrics, threshold=trained.threshold,
         threshold_rule=trained.threshold_rule, medium_from=trained.medium_from,
@@ -690,6 +741,7 @@ def _interrupted(cfg: TrainingConfig, opts: PipelineOptions, progress: Progress,
 def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress: Progress, done: Done
                   ) -> PipelineResult:
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sources = SourceState.at_start(REPO_ROOT)  # with created_at: the code this run trains with
     tracking_uri = opts.tracking_uri or default_tracking_uri()
     progress.doing(f"while checking the MLflow tracking store {tracking_uri}")
     check_tracking_store(tracking_uri)
@@ -733,7 +785,7 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
         run = bundle.RunInfo(active.info.run_id, experiment_id, opts.experiment)
         progress.doing("writing the manifest")
-        manifest = _manifest(cfg, trained, run, opts.registered_model, created_at)
+        manifest = _manifest(cfg, trained, run, opts.registered_model, created_at, sources.at_end(log))
         with logging("logging the params", "params"):
             mlflow.log_params(trained.params)
         with logging("logging the metrics", "metrics"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from churn_model.pipeline import git_commit
+from churn_model.pipeline import SourceState, git_commit
 
 
 def git(root: Path, *args: str) -> str:
@@ -45,3 +45,19 @@ def test_uncommitted_training_code_config_or_requirements_is_dirty(tmp_path: Pat
         else:
             (tmp_path / path).write_text(original)
         assert git_commit(tmp_path) == head, path
+
+
+def test_the_state_read_at_the_start_is_marked_dirty_when_the_sources_change_before_the_end(tmp_path: Path) -> None:
+    """SourceState: the commit read when training starts, "-dirty" at the end if the training sources were edited
+    (not committed) or HEAD moved meanwhile; other files do not count."""
+    head = make_repo(tmp_path)
+    lines: list[str] = []
+    start = SourceState.at_start(tmp_path)
+    (tmp_path / "README.md").write_text("edited notes\n")
+    assert start.at_end(lines.append) == head and lines == []
+    (tmp_path / "model" / "churn_model" / "train.py").write_text("DEPTH = 3\n")
+    assert start.at_end(lines.append) == f"{head}-dirty" and len(lines) == 1
+    git(tmp_path, "commit", "-q", "-am", "deeper")
+    assert SourceState.at_start(tmp_path).commit != head  # committed: a later run is credited clean to it
+    assert start.at_end(lines.append) == f"{head}-dirty"
+    assert SourceState(tmp_path, None, None).at_end(lines.append) is None  # outside git: nothing to mark

@@ -7,8 +7,10 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -22,6 +24,7 @@ from churn_model.data import load_dataset
 from churn_model.mlflow_errors import RunFailedError
 from churn_model.pipeline import PipelineOptions, PipelineResult
 from tests.conftest import run_cli, write_csv
+from tests.test_git_commit import git, make_repo
 
 Run = tuple[PipelineResult, str, PipelineOptions]
 
@@ -348,3 +351,56 @@ def test_a_champion_run_deleted_while_training_registers_nothing(
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     assert [str(v.version) for v in client.search_model_versions("name = 'gone-late'")] == ["1"]
     assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+
+
+def _train_in_repo(cfg: TrainingConfig, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   root: Path, during: Callable[[], None] = lambda: None) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """A --no-register run whose training code is the checkout `root` (a real git repository, or not), calling
+    `during` once training has started ("[3/" printed). Its manifest, its MLflow run's tags, its log lines."""
+    monkeypatch.setattr(pipeline, "REPO_ROOT", root)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    opts = PipelineOptions(data_path=small_csv, out_dir=tmp_path / "bundle", experiment="lineage",
+                           registered_model="lineage", register=False, tracking_uri=uri)
+    lines: list[str] = []
+
+    def log(message: str) -> None:
+        lines.append(message)
+        if message.startswith("[3/"):
+            during()
+
+    result = pipeline.run_pipeline(cfg, opts, log=log)
+    manifest = json.loads((opts.out_dir / "manifest.json").read_text())
+    return manifest, MlflowClient(tracking_uri=uri).get_run(result.run_id).data.tags, lines
+
+
+def test_a_commit_made_during_training_does_not_get_the_credit(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gitCommit is HEAD when training starts (with createdAt), not when the manifest is written: a config change
+    committed mid-run used to be credited, clean, with the model the old config trained. Now the start's commit,
+    marked -dirty, with a warning line; the MLflow tag git_commit is the same."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    head = make_repo(root)
+
+    def commit_a_change() -> None:
+        (root / "model" / "config.toml").write_text("[xgboost]\nmax_depth = 4\n")
+        git(root, "commit", "-q", "-am", "deeper trees")
+
+    manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root, commit_a_change)
+    assert git(root, "rev-parse", "HEAD") != head  # the commit was made during the run
+    assert manifest["gitCommit"] == f"{head}-dirty"
+    assert tags["git_commit"] == manifest["gitCommit"]
+    assert [line for line in lines if "warning" in line] == [
+        f"  warning: HEAD or the training sources changed during the run (HEAD {head} at the start, "
+        f"{git(root, 'rev-parse', 'HEAD')} now): gitCommit is recorded as {head}-dirty"]
+
+
+def test_an_unchanged_checkout_is_credited_clean(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "checkout"
+    root.mkdir()
+    head = make_repo(root)
+    (root / "README.md").write_text("edited notes\n")  # not training code
+    manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root)
+    assert manifest["gitCommit"] == tags["git_commit"] == head
+    assert not [line for line in lines if "warning" in line]
