@@ -42,6 +42,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
 
 from churn_model import (bundle, evaluate, explain, export, features, group_report, pyfunc_model, schema, synthetic,
                          train)
@@ -791,7 +792,12 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         with logging("logging the metrics", "metrics"):
             mlflow.log_metrics(trained.metrics)
         with logging("logging the tags", "tags"):
-            mlflow.set_tags({"git_commit": manifest["gitCommit"] or "none", "dataset_sha256": trained.dataset.sha256,
+            # MLflow's own `mlflow.source.git.commit` (its UI's "Git commit", set when the run starts from the
+            # checkout of the entry script, never "-dirty") is overwritten with the manifest's: one commit per run.
+            commit_tags = {"git_commit": manifest["gitCommit"] or "none"}
+            if manifest["gitCommit"]:
+                commit_tags[MLFLOW_GIT_COMMIT] = manifest["gitCommit"]
+            mlflow.set_tags({**commit_tags, "dataset_sha256": trained.dataset.sha256,
                              "dataset_path": str(opts.data_path),
                              **{name: str(count) for name, count in trained.data_sizes.items()},
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})

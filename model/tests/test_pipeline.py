@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
 
 from churn_model import cli, features, pipeline, synthetic
 from churn_model.config import TrainingConfig
@@ -123,6 +124,10 @@ def test_run_is_logged_to_mlflow(small_run: Run) -> None:
         (small_run[2].out_dir / "manifest.json").read_text())["datasetSha256"]
     assert run.data.tags["dataset_sha256"] == hashlib.sha256(small_run[2].data_path.read_bytes()).hexdigest()
     assert "version.xgboost" in run.data.tags and "git_commit" in run.data.tags
+    git_commit = json.loads((small_run[2].out_dir / "manifest.json").read_text())["gitCommit"]
+    assert run.data.tags["git_commit"] == (git_commit or "none")
+    if git_commit:  # MLflow's own field says the same (it was the entry script's checkout at run start, never -dirty)
+        assert run.data.tags[MLFLOW_GIT_COMMIT] == git_commit
     churners = sum(line.endswith(",Yes") for line in small_run[2].data_path.read_text().splitlines())
     sizes = {name: int(value) for name, value in run.data.tags.items() if name.endswith(("_rows", "_churners"))}
     assert sizes["dataset_rows"] == 600 and sizes["dataset_churners"] == churners > 0
@@ -390,6 +395,7 @@ def test_a_commit_made_during_training_does_not_get_the_credit(
     assert git(root, "rev-parse", "HEAD") != head  # the commit was made during the run
     assert manifest["gitCommit"] == f"{head}-dirty"
     assert tags["git_commit"] == manifest["gitCommit"]
+    assert tags[MLFLOW_GIT_COMMIT] == manifest["gitCommit"]  # MLflow's own field (its UI's "Git commit") agrees
     assert [line for line in lines if "warning" in line] == [
         f"  warning: HEAD or the training sources changed during the run (HEAD {head} at the start, "
         f"{git(root, 'rev-parse', 'HEAD')} now): gitCommit is recorded as {head}-dirty"]
@@ -402,5 +408,5 @@ def test_an_unchanged_checkout_is_credited_clean(
     head = make_repo(root)
     (root / "README.md").write_text("edited notes\n")  # not training code
     manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root)
-    assert manifest["gitCommit"] == tags["git_commit"] == head
+    assert manifest["gitCommit"] == tags["git_commit"] == tags[MLFLOW_GIT_COMMIT] == head
     assert not [line for line in lines if "warning" in line]
