@@ -35,7 +35,9 @@ const Param = builder.objectRef<KeyValue<string>>('Param').implement({
 const Metric = builder.objectRef<KeyValue<number>>('Metric').implement({
   description: [
     'A metric of the training run, as logged to MLflow. By name:',
-    '- test_…: on the held-out test split; validation_…: on the validation slice; cv_…: cross-validation on the training part;',
+    '- test_…: the served model on the held-out test split;',
+    "- validation_…: the early-stopped model (fit on the training part without the validation slice) on the validation slice, where the threshold was chosen; with the param refit_on_training_part \"True\" (the committed model) not the served model, which was then refit on the whole training part, validation slice included;",
+    '- cv_…: cross-validation on the training part;',
     "- cv_roc_auc_mean, cv_roc_auc_std: the mean of the cross-validation folds' ROC AUCs and their population std (ddof=0);",
     '- test_pr_auc: PR AUC as the average precision (step-wise: precision at each threshold weighted by the recall it adds), not the trapezoidal area under the PR curve;',
     '- threshold: the decision threshold (ModelInfo.threshold);',
@@ -236,7 +238,13 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
       description: "Decision threshold: willChurn = churnProbability ≥ threshold. The manifest's threshold; the run logs the same value as its metric threshold.",
       resolve: (m) => m.threshold,
     }),
-    thresholdRule: t.string({ description: "The rule that chose the threshold on validation data (the manifest's; the run's param threshold_rule).", resolve: (m) => m.manifest.thresholdRule }),
+    thresholdRule: t.string({
+      description:
+        "The rule that chose the threshold (the manifest's; the run's param threshold_rule), applied to the early-stopped model's probabilities " +
+        'on the validation slice. With the param refit_on_training_part "True" (the committed model) the served model was then refit on the whole ' +
+        'training part, validation slice included, so the rule applied to the served model need not give this threshold back.',
+      resolve: (m) => m.manifest.thresholdRule,
+    }),
     riskBands: t.field({ type: RiskBands, description: 'Bands behind riskLevel.', resolve: (m) => m.manifest.riskBands }),
     params: t.field({
       type: [Param],
