@@ -27,10 +27,10 @@ function gatedSource(serving: ChurnModel, then: () => Promise<ChurnModel>) {
   const gates: (() => void)[] = [];
   const source: ModelSource = {
     description: 'models:/telco-churn@champion on http://mlflow.test',
-    peek: () => Promise.resolve('9'),
+    peek: () => Promise.resolve({ identity: '9', runId: null }),
     identify: (model) => (model === serving ? '5' : null),
     load: async (options?: LoadOptions) => {
-      options?.onIdentity?.('9');
+      options?.onIdentity?.({ identity: '9', runId: null });
       await new Promise<void>((open) => gates.push(open));
       return then();
     },

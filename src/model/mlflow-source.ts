@@ -10,7 +10,10 @@ import { manifestSchema } from '../bundle/manifest.js';
 import { BundleError, zodIssues } from '../errors.js';
 import { MlflowError, type CallOptions, type Experiment, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
 import { ChurnModel } from './churn-model.js';
-import type { LoadOptions, ModelSource } from './model-admin.js';
+import type { LoadOptions, ModelSource, Named } from './model-admin.js';
+
+/** A registry version as the poller compares it: its number and the run it points at (a number can come back naming another run). */
+const named = (version: ModelVersion): Named => ({ identity: version.version, runId: version.run_id || null });
 
 export type ModelUri =
   | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
@@ -58,10 +61,9 @@ export class MlflowModelSource implements ModelSource {
    * cheap single call each: a version deleted from the registry is then said as an alias that names
    * none is); the run id for a run URI (its run is read by recheck).
    */
-  async peek(): Promise<string | null> {
-    if (this.uri.kind === 'alias') return (await this.client.getModelVersionByAlias(this.uri.name, this.uri.alias)).version;
-    if (this.uri.kind === 'version') return (await this.client.getModelVersion(this.uri.name, this.uri.version)).version;
-    return this.uri.runId;
+  async peek(): Promise<Named | null> {
+    if (this.uri.kind === 'run') return { identity: this.uri.runId, runId: null };
+    return named(this.uri.kind === 'alias' ? await this.client.getModelVersionByAlias(this.uri.name, this.uri.alias) : await this.client.getModelVersion(this.uri.name, this.uri.version));
   }
 
   identify(model: ChurnModel): string | null {
@@ -82,7 +84,7 @@ export class MlflowModelSource implements ModelSource {
     const call = { signal: options.signal };
     const version = await this.resolveVersion(call);
     const runId = version ? version.run_id : (this.uri as Extract<ModelUri, { kind: 'run' }>).runId;
-    options.onIdentity?.(version ? version.version : runId);
+    options.onIdentity?.(version ? named(version) : { identity: runId, runId: null });
     if (!runId) throw new BundleError(`${this.describeVersion(version)} has no run_id in MLflow at ${this.client.trackingUri}, so its bundle cannot be found`);
     const forModel = <T>(step: Promise<T>): Promise<T> =>
       step.catch((err: unknown) => {

@@ -24,9 +24,26 @@ const SHUTTING_DOWN = 'the gateway is shutting down';
 export interface LoadOptions {
   /** Aborted when whoever waits for the load gave up (a reloadModel deadline): stop, and nothing is swapped in. */
   readonly signal?: AbortSignal;
-  /** Told the identity (as peek() reports it) of the model being loaded, as soon as it is known. */
-  readonly onIdentity?: (identity: string) => void;
+  /** Told what is being loaded (as peek() reports it), as soon as it is known. */
+  readonly onIdentity?: (named: Named) => void;
 }
+
+/**
+ * What a source names: its identity (a registry version, or a run id for a run URI) and, when the
+ * identity is not the run itself, the run it points at (null: not known or not needed). A registry
+ * version number can come back pointing at another run (the registered model deleted and made
+ * again), with byte-identical ONNX (training is deterministic): the run tells them apart.
+ */
+export interface Named {
+  readonly identity: string;
+  readonly runId: string | null;
+}
+
+const sameNamed = (a: Named | null, b: Named | null): boolean => a !== null && b !== null && a.identity === b.identity && a.runId === b.runId;
+
+/** Whether `named` is `model` (whose identity in its source is `identity`): the identity and, when named, the run. */
+const names = (named: Named, identity: string | null, model: ChurnModel | null): boolean =>
+  named.identity === identity && (named.runId === null || named.runId === model?.lineage.runId);
 
 /** A place models come from (the bundle folder, an MLflow registry). */
 export interface ModelSource {
@@ -37,8 +54,8 @@ export interface ModelSource {
    * REQUEST_TIMEOUT_MS so the caller gets the reload's own answer. Undefined: no deadline.
    */
   readonly reloadDeadlineMs?: number | undefined;
-  /** Identity of what the source would load now (e.g. a registry version), or null when unknown without loading. */
-  peek(): Promise<string | null>;
+  /** What the source would load now (e.g. a registry version and its run), or null when unknown without loading. */
+  peek(): Promise<Named | null>;
   /** The identity peek() would report for `model`, or null when the model did not come from this source. */
   identify?(model: ChurnModel): string | null;
   /** An identity in words (e.g. "version 6"), for notices. */
@@ -66,9 +83,18 @@ export class ReloadTimeoutError extends GatewayError {
   }
 }
 
-/** Same model when the ONNX bytes and the lineage's version are the same. */
+/**
+ * Same model when the ONNX bytes and the lineage's version, source and run are the same. The run too:
+ * a version number that comes back pointing at another run (byte-identical ONNX from a deterministic
+ * retrain) kept the old run in modelInfo and every modelRunId.
+ */
 export function sameModel(a: ChurnModel, b: ChurnModel): boolean {
-  return a.manifest.onnx.sha256 === b.manifest.onnx.sha256 && a.modelVersion === b.modelVersion && a.lineage.source === b.lineage.source;
+  return (
+    a.manifest.onnx.sha256 === b.manifest.onnx.sha256 &&
+    a.modelVersion === b.modelVersion &&
+    a.lineage.source === b.lineage.source &&
+    a.lineage.runId === b.lineage.runId
+  );
 }
 
 /**
@@ -145,7 +171,7 @@ export class ModelAdmin {
    * source names anything else (or nothing): an operator who rolls back and then promotes the
    * version again (its bundle uploaded or fixed) expects it to be loaded.
    */
-  private rejectedIdentity: string | null = null;
+  private rejected: Named | null = null;
   /** Checks (peeks) failing in a row: what failed (and its kind), since when, how many; null while the source answers. */
   private checkFailing: { cause: string; kind: CheckFailureKind; since: Date; checks: number } | null = null;
   /**
@@ -242,7 +268,7 @@ export class ModelAdmin {
    */
   async checkForUpdate(): Promise<PollResult> {
     if (!this.source || this.closed) return { checked: false, reloaded: null };
-    let wanted: string | null;
+    let wanted: Named | null;
     try {
       wanted = await this.source.peek();
     } catch (err) {
@@ -250,7 +276,7 @@ export class ModelAdmin {
       const answered = answeredNotThere(err);
       if (answered) {
         this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})`);
-        this.rejectedIdentity = null;
+        this.rejected = null;
       }
       this.checkFailed(err);
       // MLflow answered, so it can be asked about the serving run too: the alias (or version) is
@@ -283,20 +309,23 @@ export class ModelAdmin {
   }
 
   /** A reload when the source names something other than what serves (and was not rejected for good); null when none ran or it failed. */
-  private async follow(wanted: string | null): Promise<ReloadResult | null> {
+  private async follow(wanted: Named | null): Promise<ReloadResult | null> {
     if (!this.source) return null;
     const serving = this.slot.loaded;
     const identity = serving && this.source.identify ? this.source.identify(serving) : null;
-    if (wanted !== this.rejectedIdentity) this.rejectedIdentity = null;
-    if (wanted !== null && wanted === identity) {
+    if (!sameNamed(wanted, this.rejected)) this.rejected = null;
+    if (wanted !== null && names(wanted, identity, serving)) {
       this.unserved = null;
       return null;
     }
-    if (wanted !== null && wanted === this.rejectedIdentity) return null;
+    if (sameNamed(wanted, this.rejected)) return null;
     try {
       // The packaged bundle's version is its training registry's, which the source's numbers need not share.
       const servingNow = identity ?? (serving?.lineage.source === 'BUNDLE' ? `the packaged bundle (version ${serving.modelVersion})` : (serving?.modelVersion ?? 'nothing'));
-      return await this.reload(`poll: source names ${wanted ?? 'an unknown version'}, serving ${servingNow}`, { byPoller: true });
+      // The same identity pointing at another run: both runs are said.
+      const sameIdentity = wanted !== null && wanted.identity === identity;
+      const named = wanted === null ? 'an unknown version' : sameIdentity ? `${wanted.identity} (run ${wanted.runId ?? '?'})` : wanted.identity;
+      return await this.reload(`poll: source names ${named}, serving ${servingNow}${sameIdentity ? ` (run ${serving?.lineage.runId ?? '?'})` : ''}`, { byPoller: true });
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
       // the version it actually loaded), so the poller skips it until the source names another.
@@ -498,14 +527,15 @@ export class ModelAdmin {
     // and warm up a second model beside the start-up one (and then fail on the empty slot).
     if (!this.slot.loaded) throw new NotReadyError('the gateway is still starting (loading its first model); call reloadModel once GET / answers 200');
     const { signal } = reload.controller;
-    let identity: string | null = null;
+    let named: Named | null = null;
     let candidate: ChurnModel;
     try {
       if (signal.aborted) throw signal.reason;
-      candidate = await this.source.load({ signal, onIdentity: (id) => (identity = id) });
+      candidate = await this.source.load({ signal, onIdentity: (n) => (named = n) });
     } catch (err) {
       // (Set by the onIdentity callback, which control-flow narrowing does not see.)
-      const loaded = identity as string | null;
+      const loadedNamed = named as Named | null;
+      const loaded = loadedNamed?.identity ?? null;
       // Cancelled by shutdown (close): nothing was wrong with the candidate or with MLflow. Its
       // caller, a reloadModel still in flight, gets MODEL_NOT_READY (503, repeat it on another task).
       if (signal.aborted && signal.reason instanceof NotReadyError) {
@@ -523,24 +553,26 @@ export class ModelAdmin {
       // bundle/ yet) is tried again at each poll, as an unreachable MLflow is: finding out costs
       // a few small calls, repeats are logged at debug, and once the bundle is uploaded every
       // task loads it, where a reloadModel through the load balancer reaches one task only.
-      if (err instanceof BundleError && loaded !== null) this.rejectedIdentity = loaded;
+      if (err instanceof BundleError && loadedNamed !== null) this.rejected = loadedNamed;
       const serving = this.slot.loaded;
-      const servingIdentity = serving ? this.source.identify?.(serving) : undefined;
+      const servingIdentity = serving ? (this.source.identify?.(serving) ?? null) : null;
+      const loadedServing = loadedNamed !== null && names(loadedNamed, servingIdentity, serving);
       // The serving model itself could not be loaded again (e.g. its run removed by mlflow gc), or MLflow
       // answered that the alias (or version) names nothing, so no version was loaded: what the serving
       // model's record says now, as a poll's check asks it. (Not after a deadline: its caller has its
       // answer, and the calls would hold the reloads queued behind.)
       const lookupAnswered = loaded === null && answeredNotThere(err);
-      if (!signal.aborted && ((loaded !== null && loaded === servingIdentity) || lookupAnswered)) await this.recheckServing().catch(() => undefined);
-      if (loaded !== null && serving && loaded !== servingIdentity) {
-        // What the operator does next: a fixed bundle under the same name is not looked at again (rejectedIdentity above).
+      if (!signal.aborted && (loadedServing || lookupAnswered)) await this.recheckServing().catch(() => undefined);
+      if (loaded !== null && serving && !loadedServing) {
+        // What the operator does next: a fixed bundle under the same name is not looked at again (rejected above).
         const next = err instanceof BundleError ? '; polls do not try it again while the source names it: once it is fixed, name another version and then it again, or call reloadModel on each task' : '';
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})${next}`;
         this.noteUnserved(key, what);
       }
       throw err;
     }
-    this.rejectedIdentity = null;
+    this.rejected = null;
+    const identity = (named as Named | null)?.identity ?? null;
     if (signal.aborted && signal.reason instanceof NotReadyError) {
       // Loaded while shutdown began: released, not swapped in.
       await candidate.release();
@@ -601,6 +633,10 @@ export class ModelAdmin {
       'model swapped',
     );
     await oldReleased;
-    return { changed: true, model: candidate, message: `now serving ${candidate.modelVersion} (was ${current.modelVersion})` };
+    // The same version number naming another run (re-registered): the runs tell the two apart.
+    const runs = candidate.modelVersion === current.modelVersion;
+    const now = runs ? `${candidate.modelVersion} of run ${candidate.lineage.runId}` : candidate.modelVersion;
+    const was = runs ? `${current.modelVersion} of run ${current.lineage.runId}` : current.modelVersion;
+    return { changed: true, model: candidate, message: `now serving ${now} (was ${was})` };
   }
 }

@@ -45,7 +45,7 @@ builder.mutationField('reloadModel', (t) =>
     description: [
       'Admin only (Authorization: Bearer ADMIN_TOKEN). Checks the model source now, answering before REQUEST_TIMEOUT_MS:',
       '- MLflow configured (MLFLOW_TRACKING_URI and MODEL_URI): loads the model MODEL_URI names now, verifies it and warms it up beside ' +
-        'the serving one, and swaps it in if it is another model (changed: true).',
+        'the serving one, and swaps it in if it is another model: other ONNX bytes, registry version or MLflow run (changed: true).',
       '- Serving the packaged bundle (no MLflow configured): changes nothing (changed: false). MODEL_DIR is read at start-up only: ' +
         'restart the gateway to serve a rebuilt bundle.',
       // One list: a line after a list item, without a blank line, would continue that item.
