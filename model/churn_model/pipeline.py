@@ -198,20 +198,26 @@ def log_training_config(cfg: TrainingConfig, run: RunInfo, tracking_uri: str, st
 
 
 def library_versions() -> dict[str, str]:
+    """The installed versions of the libraries that train, convert, check and score the model (skl2onnx: the
+    ONNX export's converters beside onnxmltools'; scipy: the metrics; protobuf: what writes the ONNX file)."""
     import importlib.metadata as md
 
     import onnx
     import onnxruntime
     import pandas
+    import scipy
     import sklearn
     return {"python": platform.python_version(), "xgboost": xgb.__version__, "onnx": onnx.__version__,
             "onnxruntime": onnxruntime.__version__, "onnxmltools": md.version("onnxmltools"),
-            "mlflow": mlflow.__version__, "scikit-learn": sklearn.__version__,
-            "pandas": pandas.__version__, "numpy": np.__version__}
+            "skl2onnx": md.version("skl2onnx"), "mlflow": mlflow.__version__, "scikit-learn": sklearn.__version__,
+            "pandas": pandas.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "protobuf": md.version("protobuf")}
 
 
-# What decides the trained model besides the data: the training code, its config, its pinned libraries.
-TRAINING_SOURCES = ("model/churn_model", "model/config.toml", "model/requirements.txt")
+# What decides the trained model besides the data: the training code, its config, its pinned libraries (the pins,
+# and the lock setup-venv.sh installs), and the scripts that set up the environment and run training.
+TRAINING_SOURCES = ("model/churn_model", "model/config.toml", "model/requirements.txt", "model/requirements.lock.txt",
+                    "model/scripts")
 
 
 DIRTY = "-dirty"
@@ -265,8 +271,16 @@ class SourceState:
     digest: str | None
 
     @classmethod
-    def at_start(cls, root: Path) -> SourceState:
-        return cls(root, git_commit(root), _sources_digest(root))
+    def at_start(cls, root: Path, log: Log) -> SourceState:
+        """The state now, with a warning line when the model will name no commit, or a dirty one."""
+        state = cls(root, git_commit(root), _sources_digest(root))
+        if state.commit is None:
+            log(f"  warning: {root} is not a git checkout (or git cannot read it): the manifest's gitCommit will be "
+                "null (MLflow tag git_commit 'none'), so the model will name no training code")
+        elif state.commit.endswith(DIRTY):
+            log(f"  warning: the training sources ({', '.join(TRAINING_SOURCES)}) have uncommitted changes: "
+                f"gitCommit will be {state.commit}, which no checkout reproduces")
+        return state
 
     def at_end(self, log: Log) -> str | None:
         """The commit to record: the one read at the start, with "-dirty" appended (and a warning line) when HEAD
@@ -742,7 +756,7 @@ def _interrupted(cfg: TrainingConfig, opts: PipelineOptions, progress: Progress,
 def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress: Progress, done: Done
                   ) -> PipelineResult:
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    sources = SourceState.at_start(REPO_ROOT)  # with created_at: the code this run trains with
+    sources = SourceState.at_start(REPO_ROOT, log)  # with created_at: the code this run trains with
     tracking_uri = opts.tracking_uri or default_tracking_uri()
     progress.doing(f"while checking the MLflow tracking store {tracking_uri}")
     check_tracking_store(tracking_uri)

@@ -410,3 +410,15 @@ def test_an_unchanged_checkout_is_credited_clean(
     manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root)
     assert manifest["gitCommit"] == tags["git_commit"] == tags[MLFLOW_GIT_COMMIT] == head
     assert not [line for line in lines if "warning" in line]
+
+
+def test_training_outside_git_warns_and_records_no_commit(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "export"  # the code without its .git
+    root.mkdir()
+    manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root)
+    assert manifest["gitCommit"] is None and tags["git_commit"] == "none"
+    assert [line for line in lines if "warning" in line] == [
+        f"  warning: {root} is not a git checkout (or git cannot read it): the manifest's gitCommit will be null "
+        "(MLflow tag git_commit 'none'), so the model will name no training code"]
+    assert set(manifest["libraryVersions"]) >= {"skl2onnx", "scipy", "protobuf", "xgboost", "onnxmltools"}

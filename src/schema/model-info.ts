@@ -230,8 +230,8 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     gitCommit: t.string({
       nullable: true,
       description:
-        'Git commit (HEAD) of the training code when training started; "<sha>-dirty" when the training code, its config or its ' +
-        "requirements had uncommitted changes then, or when HEAD or those files changed during the run; null when training ran outside a git checkout. The MLflow run's tag git_commit (\"none\" there for null).",
+        'Git commit (HEAD) of the training code when training started; "<sha>-dirty" when the training code, its config, its ' +
+        "requirements (pins and lock) or its scripts had uncommitted changes then, or when HEAD or those files changed during the run; null when training ran outside a git checkout. The MLflow run's tag git_commit (\"none\" there for null).",
       resolve: (m) => m.manifest.gitCommit,
     }),
     threshold: t.float({
