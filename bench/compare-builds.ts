@@ -1,6 +1,6 @@
 /**
  * Two builds of the gateway at single-prediction load, A/B (`npx tsx bench/compare-builds.ts
- * --base <dir> [--starts 4] [--rounds 4] [--seconds 6] [--loads rest,graphql]`; not part of CI).
+ * --base <dir>`; `--help` lists the other options and their defaults; not part of CI).
  * `<dir>` is another checkout, built (`npm ci && npm run build` there, or `npx tsc -p
  * tsconfig.build.json --outDir <dir>/dist` with node_modules, model/, ui/ and package.json
  * linked in); this checkout must be built too.
@@ -21,36 +21,41 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { parseCli, usageError } from './cli.js';
 import { benchLoads } from './loads.js';
-import { cliOption, startBuiltGateway, stopProcess, type BuiltGateway } from './process.js';
+import { startBuiltGateway, stopProcess, type BuiltGateway } from './process.js';
 import { shareBetween, snapshot } from './sched.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => cliOption(args, name);
-const count = (name: string, fallback: number): number => {
-  const value = Number(opt(name) ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: a whole number from 1; got ${opt(name)}`);
-  return value;
-};
-const BASE = opt('base');
-if (!BASE) throw new Error('--base <dir>: a built checkout to compare this one with');
-const STARTS = count('starts', 4);
-const ROUNDS = count('rounds', 4);
-const SECONDS = count('seconds', 6);
+const LOAD_KINDS = ['rest', 'graphql'] as const;
+type LoadKind = (typeof LOAD_KINDS)[number];
+const CLI = {
+  command: 'npx tsx bench/compare-builds.ts',
+  about: 'A/B of this checkout against another built one (--base, required) at single-prediction load, 50 connections.',
+  options: {
+    base: { kind: 'text', value: 'dir', help: 'the other checkout, built (dist/src/main.js)' },
+    starts: { kind: 'integer', min: 1, default: 4, value: 'n', help: 'restarts of both builds, in alternating order' },
+    rounds: { kind: 'integer', min: 1, default: 4, value: 'n', help: 'alternating loads per start and load kind' },
+    seconds: { kind: 'integer', min: 1, default: 6, value: 's', help: 'seconds per load' },
+    loads: { kind: 'text', list: LOAD_KINDS, default: LOAD_KINDS.join(','), value: 'kinds', help: 'which loads' },
+  },
+} as const;
+const { values: cli } = parseCli(CLI);
+const BASE = cli.base ?? usageError(CLI, '--base <dir>: a built checkout to compare this one with');
+const STARTS = cli.starts;
+const ROUNDS = cli.rounds;
+const SECONDS = cli.seconds;
 const CONNECTIONS = 50;
 
 const single = await benchLoads(ROOT);
-const LOADS = {
+const LOADS: Record<LoadKind, { path: string; body: string }> = {
   rest: { path: '/predict', body: single.rest },
   graphql: { path: '/graphql', body: single.graphql },
-} as const;
-type LoadKind = keyof typeof LOADS;
-const kinds = (opt('loads') ?? 'rest,graphql').split(',');
-for (const k of kinds) if (!(k in LOADS)) throw new Error(`--loads: unknown load ${k}; use rest, graphql`);
-const KINDS = kinds as LoadKind[];
+};
+// parseCli checked each word against LOAD_KINDS.
+const KINDS = cli.loads.split(',') as LoadKind[];
 
 const BUILDS = [
   { name: 'this checkout', dir: ROOT },

@@ -1,6 +1,6 @@
 /**
  * Large batches beside other traffic, A/B (`npx tsx bench/large-batches.ts [--base <dir>]
- * [--runs <n>]`; not part of CI): how a caller posting 10,000-row batches shares the gateway.
+ * [--runs <n>]`, `--help` for all options and their defaults; not part of CI): how a caller posting 10,000-row batches shares the gateway.
  * Each run starts the gateway of this checkout and, with --base, of another built checkout
  * (alternating), and measures:
  *   - mixed: one caller posting a 10,000-row batch (REST, then GraphQL predictBatch) in a loop
@@ -11,7 +11,7 @@
  *   - giving up: 3 callers posting 10,000-row batches with a 50 ms client timeout (each closes
  *     its connection after 50 ms without an answer, then posts again) beside autocannon -c 10
  *     of single REST predictions, 10 s: the singles' answers and latency, and the batches sent.
- * `--measures mixed,only,giving-up` picks some (default all).
+ * `--measures` picks some (default all).
  * Both gateways run with LOG_LEVEL=warn (no access log) and must have been built
  * (`npm run build` in each).
  */
@@ -20,16 +20,25 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
-import { cliOption, peakRssMb, resetPeakRss, startBuiltGateway, stopProcess } from './process.js';
+import { parseCli } from './cli.js';
+import { peakRssMb, resetPeakRss, startBuiltGateway, stopProcess } from './process.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => cliOption(args, name);
-const RUNS = Number(opt('runs') ?? 3);
-const MEASURES = new Set((opt('measures') ?? 'mixed,only,giving-up').split(','));
-for (const m of MEASURES) if (!['mixed', 'only', 'giving-up'].includes(m)) throw new Error(`--measures: unknown measure ${m}; use mixed, only, giving-up`);
-const checkouts = [ROOT, ...(opt('base') ? [opt('base') as string] : [])];
+const MEASURE_NAMES = ['mixed', 'only', 'giving-up'] as const;
+const CLI = {
+  command: 'npx tsx bench/large-batches.ts',
+  about: 'How 10,000-row batches share the gateway with other traffic, for this checkout and, with --base, another built one.',
+  options: {
+    base: { kind: 'text', value: 'dir', help: 'another built checkout to run alternately with this one' },
+    runs: { kind: 'integer', min: 1, default: 3, value: 'n', help: 'runs of each measure' },
+    measures: { kind: 'text', list: MEASURE_NAMES, default: MEASURE_NAMES.join(','), value: 'names', help: 'which measures' },
+  },
+} as const;
+const { values: cli } = parseCli(CLI);
+const RUNS = cli.runs;
+const MEASURES = new Set(cli.measures.split(','));
+const checkouts = [ROOT, ...(cli.base === undefined ? [] : [cli.base])];
 
 /** The README's legacy customer, with SeniorCitizen sent (no default applied). */
 const LEGACY = { ...LEGACY_PAYLOAD, SeniorCitizen: 0 };

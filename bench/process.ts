@@ -58,12 +58,6 @@ export async function waitFor200(url: string, deadlineMs = 30_000): Promise<numb
   throw new Error(`${url} not ready`);
 }
 
-/** The value after `--<name>` in `argv`, or undefined when the option is not given. */
-export function cliOption(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
 export interface BuiltGateway {
   readonly url: string;
   readonly child: ChildProcess;

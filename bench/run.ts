@@ -4,7 +4,7 @@
  * autocannon (also a separate process)
  * under the same settings, times raw onnxruntime session.run in-process on the same
  * rows, and writes bench/results/<date>.json and .md with ratios measured in this run
- * (<date>-2, -3, … for a later run of the same day; latest.md is always the newest run's .md).
+ * (<date>-2, -3, … for a later run of the same day; latest.md is always the newest full run's .md).
  *
  * The machine is shared and its speed drifts by tens of percent within minutes, so the
  * ratios behind the targets are paired: raw node:http, REST and GraphQL run back to back
@@ -16,8 +16,9 @@
  * seconds, and the event loop's CPU time per request over the whole load (its own cost, apart
  * from the time it waited for a core).
  *
- * Options: --duration <s> per load (default 5), --rounds <n> (default 3), --connections <n>
- * (default 50), --quick (1 round of 3 s).
+ * Options: `npm run bench -- --help` (CLI below). --quick is a smoke run: one round of 3 s per
+ * load, the 1- and 256-connection loads left out, its files written to bench/tmp/ (not tracked),
+ * never bench/results/ nor latest.md, whose figures the README quotes.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import ort from 'onnxruntime-node';
 import { manifestSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
+import { parseCli } from './cli.js';
 import { GQL_BATCH, benchLoads, toGraphQL } from './loads.js';
 import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
 import { freeResultName } from './result-files.js';
@@ -36,15 +38,23 @@ import { failedAnswers, judge, measuredCell, metCell, type Load, type LoadCpu } 
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const QUICK = args.includes('--quick');
-const DURATION = opt('duration', QUICK ? 3 : 5);
-const ROUNDS = opt('rounds', QUICK ? 1 : 3);
-const CONNECTIONS = opt('connections', 50);
+/** What --quick changes: the options it sets when they are not given, and where it writes. */
+const QUICK_RUN = { duration: 3, rounds: 1, dir: 'bench/tmp' } as const;
+const CLI = {
+  command: 'npm run bench --',
+  about: 'Builds and starts the gateway, a raw node:http server and a checks-only server, loads them with autocannon, and writes bench/results/<date>.{json,md} and bench/results/latest.md.',
+  options: {
+    duration: { kind: 'integer', min: 1, default: 5, value: 's', help: `seconds per load (${QUICK_RUN.duration} with --quick)` },
+    rounds: { kind: 'integer', min: 1, default: 3, value: 'n', help: `paired rounds of raw, checks only, REST and GraphQL (${QUICK_RUN.rounds} with --quick)` },
+    connections: { kind: 'integer', min: 1, default: 50, value: 'n', help: 'connections of the standard load' },
+    quick: { kind: 'flag', help: `a smoke run: ${QUICK_RUN.rounds} round of ${QUICK_RUN.duration} s, no 1- or 256-connection loads; writes ${QUICK_RUN.dir}/quick-<date>.{json,md}, not bench/results/ nor latest.md` },
+  },
+} as const;
+const { values: cli, given } = parseCli(CLI);
+const QUICK = cli.quick;
+const DURATION = QUICK && !given.has('duration') ? QUICK_RUN.duration : cli.duration;
+const ROUNDS = QUICK && !given.has('rounds') ? QUICK_RUN.rounds : cli.rounds;
+const CONNECTIONS = cli.connections;
 
 /** The server under load: its pid, and for a gateway (not raw's or the checks-only server) its base URL: its peak RSS is read and its served predictions counted. */
 interface LoadedServer {
@@ -436,9 +446,11 @@ async function main(): Promise<void> {
     // loads and targets as bench/targets.ts documents them; an RSS figure (…Mb) is null where
     // /proc could not be read, and each peak is its phase's own (VmHWM reset before it).
     const result = { date, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, durationSec: DURATION, rounds: ROUNDS, connections: CONNECTIONS, rawRps, readyMs, idleRssMb, floorRatio, restOverFloor, loopCost, peakRssMb: peakRss, peakRssAllLoadsMb: peakRssAll, peakRssNoCoalescingMb: peakRssNoCoalescing, peakRssPredictBatchMb: batchRss.mb ?? null, peakRssLargeBodiesMb: largeBodyRss.mb ?? null, loads, batches, healthIdleMs, stalls, targets };
-    await mkdir(`${ROOT}bench/results`, { recursive: true });
-    const name = await freeResultName(`${ROOT}bench/results`, date);
-    await writeFile(`${ROOT}bench/results/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    // A --quick run is a smoke run: its files go beside the tracked results, never over latest.md.
+    const outDir = `${ROOT}${QUICK ? QUICK_RUN.dir : 'bench/results'}`;
+    await mkdir(outDir, { recursive: true });
+    const name = await freeResultName(outDir, QUICK ? `quick-${date}` : date);
+    await writeFile(`${outDir}/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = [
       `# Benchmark ${date}`,
       '',
@@ -501,8 +513,9 @@ async function main(): Promise<void> {
       `Start-up to first 200 on GET /: ${Math.round(readyMs)} ms. Idle RSS ${idleRssMb === null ? 'not measured' : `${Math.round(idleRssMb)} MB`}; peak ${mbText(peakRss)} at ${CONNECTIONS} connections, ${mbText(peakRssAll)} over all its loads (256 connections included); the no-coalescing comparison process peaked at ${mbText(peakRssNoCoalescing)}. Peak during the predictBatch timings (100 to 10,000 rows, one request at a time): ${rssText(batchRss)}; during the 10,000-row bodies: ${rssText(largeBodyRss)}.`,
       '',
     ].join('\n');
-    await writeFile(`${ROOT}bench/results/${name}.md`, md);
-    await writeFile(`${ROOT}bench/results/latest.md`, md);
+    await writeFile(`${outDir}/${name}.md`, md);
+    if (QUICK) process.stderr.write(`--quick: wrote ${QUICK_RUN.dir}/${name}.{json,md}; bench/results/latest.md is untouched\n`);
+    else await writeFile(`${ROOT}bench/results/latest.md`, md);
     process.stdout.write(`${md}\n`);
     if (failedLoads.length > 0) {
       process.stderr.write(`failed answers in ${failedLoads.map((l) => `${l.name} c=${l.connections}${l.round === undefined ? '' : ` round ${l.round + 1}`} (${failedAnswers([l])})`).join(', ')}: the targets reading them are not met; this run measured refusals, not the gateway\n`);

@@ -7,12 +7,13 @@
  * sample could read as growth).
  * Writes bench/results/soak-<date>.json and .md (soak-<date>-2, -3, … for a later soak of the same day).
  *
- * Options: --minutes <n> (default 10).
+ * Options: `npm run soak -- --help` (CLI below).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseCli } from './cli.js';
 import { benchLoads } from './loads.js';
 import { freePort, rssMb } from './process.js';
 import { freeResultName } from './result-files.js';
@@ -20,8 +21,16 @@ import { median } from './stats.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const i = process.argv.indexOf('--minutes');
-const MINUTES = i >= 0 ? Number(process.argv[i + 1]) : 10;
+/** RSS growth compares the minute after warm-up (the second) with the last one, so a soak needs two minutes at least. */
+const MIN_MINUTES = 2;
+const CLI = {
+  command: 'npm run soak --',
+  about: "Measures the gateway's maximum throughput, holds half of it (REST and GraphQL at once) and samples RSS every 5 s; writes bench/results/soak-<date>.{json,md}.",
+  options: {
+    minutes: { kind: 'integer', min: MIN_MINUTES, default: 10, value: 'n', help: "minutes at half capacity (minute 2's RSS, after warm-up, is compared with the last minute's)" },
+  },
+} as const;
+const MINUTES = parseCli(CLI).values.minutes;
 
 interface Cannon {
   requests: { average: number; total: number };
@@ -74,7 +83,7 @@ async function main(): Promise<void> {
     const window = (from: number, to: number) => samples.filter((s) => s.atSec >= from && s.atSec < to).map((s) => s.rssMb);
     const warm = window(60, 120);
     const end = window(seconds - 60, Infinity);
-    if (warm.length === 0 || end.length === 0) throw new Error('--minutes must be at least 2: RSS growth compares the minute after warm-up with the last one');
+    if (warm.length === 0 || end.length === 0) throw new Error(`no RSS samples in minute 2 (${warm.length}) or in the last minute (${end.length}): RSS growth compares the two`);
     const round1 = (mb: number) => Math.round(mb * 10) / 10;
     const afterWarmup = { rssMb: round1(median(warm)) };
     const last = { rssMb: round1(median(end)) };
