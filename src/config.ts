@@ -140,32 +140,38 @@ const variables = z.object({
   ),
 });
 
+// The checks between variables run once every variable is valid on its own (`when`): zod would
+// otherwise run them after a refinement's failure (a text variable's), and a variable with a problem
+// would also be reported as missing its partner, or twice.
 const envSchema = variables
-  .superRefine((env, ctx) => {
-    if ((env.MLFLOW_TRACKING_USERNAME === undefined) !== (env.MLFLOW_TRACKING_PASSWORD === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [env.MLFLOW_TRACKING_USERNAME === undefined ? 'MLFLOW_TRACKING_USERNAME' : 'MLFLOW_TRACKING_PASSWORD'], message: 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set together' });
-    }
-    if (env.MLFLOW_TRACKING_TOKEN !== undefined && env.MLFLOW_TRACKING_USERNAME !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['MLFLOW_TRACKING_TOKEN'], message: 'set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, not both' });
-    }
-    const credentials = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN'] as const;
-    if (env.MLFLOW_TRACKING_URI === undefined) {
-      for (const name of credentials) if (env[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is only used with MLFLOW_TRACKING_URI, which is not set' });
-      // Asked to serve MLflow's model or nothing, the gateway would otherwise serve its packaged bundle without a word.
-      if (env.MLFLOW_STRICT) {
-        ctx.addIssue({ code: 'custom', path: ['MLFLOW_STRICT'], message: 'is true, but MLFLOW_TRACKING_URI and MODEL_URI are not set, so the packaged bundle would be served: set them, or MLFLOW_STRICT=false' });
+  .superRefine(
+    (env, ctx) => {
+      if ((env.MLFLOW_TRACKING_USERNAME === undefined) !== (env.MLFLOW_TRACKING_PASSWORD === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [env.MLFLOW_TRACKING_USERNAME === undefined ? 'MLFLOW_TRACKING_USERNAME' : 'MLFLOW_TRACKING_PASSWORD'], message: 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set together' });
       }
-    }
-    if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
-    }
-    if (env.MAX_BODY_BYTES_IN_FLIGHT < env.BODY_LIMIT_BYTES) {
-      ctx.addIssue({ code: 'custom', path: ['MAX_BODY_BYTES_IN_FLIGHT'], message: `must be at least BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}), or a body at the limit could never be read` });
-    }
-    if (env.HEADERS_TIMEOUT_MS !== undefined && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
-      ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });
-    }
-  })
+      if (env.MLFLOW_TRACKING_TOKEN !== undefined && env.MLFLOW_TRACKING_USERNAME !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['MLFLOW_TRACKING_TOKEN'], message: 'set either MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, not both' });
+      }
+      const credentials = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN'] as const;
+      if (env.MLFLOW_TRACKING_URI === undefined) {
+        for (const name of credentials) if (env[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is only used with MLFLOW_TRACKING_URI, which is not set' });
+        // Asked to serve MLflow's model or nothing, the gateway would otherwise serve its packaged bundle without a word.
+        if (env.MLFLOW_STRICT) {
+          ctx.addIssue({ code: 'custom', path: ['MLFLOW_STRICT'], message: 'is true, but MLFLOW_TRACKING_URI and MODEL_URI are not set, so the packaged bundle would be served: set them, or MLFLOW_STRICT=false' });
+        }
+      }
+      if ((env.MLFLOW_TRACKING_URI === undefined) !== (env.MODEL_URI === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
+      }
+      if (env.MAX_BODY_BYTES_IN_FLIGHT < env.BODY_LIMIT_BYTES) {
+        ctx.addIssue({ code: 'custom', path: ['MAX_BODY_BYTES_IN_FLIGHT'], message: `must be at least BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}), or a body at the limit could never be read` });
+      }
+      if (env.HEADERS_TIMEOUT_MS !== undefined && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+        ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });
+      }
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  )
   .transform((env) => ({ ...env, HEADERS_TIMEOUT_MS: env.HEADERS_TIMEOUT_MS ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, env.REQUEST_TIMEOUT_MS) }));
 
 export type Config = Readonly<z.infer<typeof envSchema>>;

@@ -283,3 +283,33 @@ describe('what a refusal shows of the value sent', () => {
     expect(whole?.sent).toBe('x'.repeat(200));
   });
 });
+
+describe('checks between variables', () => {
+  /** The refusal's problems for `env`. */
+  const problems = (env: Record<string, string>): readonly string[] => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    throw new Error(`${JSON.stringify(env)} was not refused`);
+  };
+
+  it('run once every variable is valid on its own: a variable with a problem is not also reported as missing its partner', () => {
+    expect(problems({ MLFLOW_TRACKING_URI: '' })).toEqual(['MLFLOW_TRACKING_URI: must be an http(s) URL such as http://mlflow:5000; got ""']);
+    expect(problems({ MLFLOW_TRACKING_URI: 'ftp://mlflow', MODEL_URI: 'models:/telco-churn/1', MLFLOW_TRACKING_USERNAME: 'u' })).toEqual(['MLFLOW_TRACKING_URI: must be an http(s) URL such as http://mlflow:5000; got "ftp://mlflow"']);
+    expect(problems({ ADMIN_TOKEN: 'short', MLFLOW_STRICT: 'true' })).toEqual(['ADMIN_TOKEN: must be at least 16 characters']);
+  });
+
+  it('never report one variable twice', () => {
+    const modelUri = problems({ MODEL_URI: '' });
+    expect(modelUri).toHaveLength(1);
+    expect(modelUri[0]).toMatch(/^MODEL_URI: must look like models:\/telco-churn@champion/);
+  });
+
+  it('still run when every variable is valid', () => {
+    expect(problems({ MODEL_URI: 'models:/telco-churn/1' })).toEqual(['MODEL_URI: MLFLOW_TRACKING_URI and MODEL_URI must be set together; got "models:/telco-churn/1"']);
+    expect(problems({ MLFLOW_STRICT: 'true' })).toEqual([expect.stringMatching(/^MLFLOW_STRICT: is true, but MLFLOW_TRACKING_URI and MODEL_URI are not set/)]);
+  });
+});
