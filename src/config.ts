@@ -3,6 +3,7 @@
  * reported together. No other module reads process.env.
  */
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { corsOriginEntries, originProblem } from './cors-origins.js';
 import { editDistance } from './edit-distance.js';
@@ -199,6 +200,28 @@ export function misspelledVariables(env: Readonly<Record<string, string | undefi
     }
   }
   return found;
+}
+
+/** What `name` reads as in the environment `env`: undefined when it stays unset, or when `env` is refused. */
+function readAs(env: Readonly<Record<string, string>>, name: string): { refused: boolean; value: unknown } {
+  const result = envSchema.safeParse(env);
+  return result.success ? { refused: false, value: (result.data as Readonly<Record<string, unknown>>)[name] } : { refused: true, value: undefined };
+}
+
+/**
+ * The warning for `given`, which looks like a misspelling of `meant` (misspelledVariables): it is
+ * not read, and the parenthesis says what is read for `meant` in `env`: its own value when set;
+ * its default when unset or empty where empty means unset (a number, CORS_ORIGINS); or nothing,
+ * when it has no default (ADMIN_TOKEN, the MLflow variables), so it stays unset.
+ */
+export function misspellingWarning(given: string, meant: string, env: Readonly<Record<string, string | undefined>>): string {
+  const value = env[meant];
+  const unset = readAs({}, meant).value;
+  const empty = value === '' ? readAs({ [meant]: '' }, meant) : undefined;
+  const readsAsUnset = value === undefined || (empty !== undefined && !empty.refused && isDeepStrictEqual(empty.value, unset));
+  const fallback = unset === undefined ? 'stays unset' : 'keeps its default';
+  const what = !readsAsUnset ? `${meant} is set, and is what is read` : value === '' ? `${meant} is empty, so it ${fallback}` : `${meant} ${fallback}`;
+  return `environment variable ${given} is not read by the gateway; did you mean ${meant}? (${what})`;
 }
 
 /**

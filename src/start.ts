@@ -5,7 +5,7 @@
  * person at a terminal, and exit code 1. SIGTERM/SIGINT drain and exit.
  */
 import { pino } from 'pino';
-import { ConfigError, configWarnings, loadConfig, misspelledVariables, refusalLogLevel } from './config.js';
+import { ConfigError, configWarnings, loadConfig, misspelledVariables, misspellingWarning, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger, exitWhenLogged, logFatal } from './logger.js';
 import { startGateway, type Gateway } from './server.js';
@@ -15,11 +15,7 @@ const CANNOT_START = 'cannot start';
 
 async function main(): Promise<void> {
   // A misspelled setting may be what made the configuration invalid: named either way.
-  const misspelled = misspelledVariables(process.env).map(({ given, meant }) => ({
-    given,
-    meant,
-    text: `environment variable ${given} is not read by the gateway; did you mean ${meant}? (${process.env[meant] === undefined ? `${meant} keeps its default` : `${meant} is set, and is what is read`})`,
-  }));
+  const misspelled = misspelledVariables(process.env).map(({ given, meant }) => ({ given, meant, text: misspellingWarning(given, meant, process.env) }));
   let config;
   try {
     config = loadConfig(process.env);
@@ -31,8 +27,9 @@ async function main(): Promise<void> {
       const log = createLogger(refusalLogLevel(process.env), pino.destination({ dest: 1, sync: true }));
       for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
       log.fatal({ err: err.message, problems: err.details }, CANNOT_START);
-      process.stderr.write(`churn-gateway: ${err.message}\n`);
+      // On stderr too, the misspellings come before the refusal they may explain.
       for (const m of misspelled) process.stderr.write(`churn-gateway: ${m.text}\n`);
+      process.stderr.write(`churn-gateway: ${err.message}\n`);
       process.exit(1);
     }
     throw err;

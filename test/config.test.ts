@@ -4,7 +4,7 @@
  * of a container or CI machine it must leave alone).
  */
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, loadConfig, misspelledVariables } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, misspelledVariables, misspellingWarning } from '../src/config.js';
 
 describe('integer settings', () => {
   it.each(['8080', '0', '65535'])('takes %j', (port) => {
@@ -224,6 +224,31 @@ describe('misspelled settings', () => {
     const usual = ['PATH', 'HOME', 'HOSTNAME', 'PWD', 'TERM', 'LANG', 'NODE_VERSION', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'YARN_VERSION', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV', 'ECS_CONTAINER_METADATA_URI', 'ECS_CONTAINER_METADATA_URI_V4', 'MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_REGISTRY_URI', 'MLFLOW_EXPERIMENT_NAME', 'CHURN_DATA', 'CI', 'GITHUB_ACTIONS', 'npm_config_cache', 'ONNXRUNTIME_NODE_INSTALL'];
     const env = Object.fromEntries([...usual, ...CONFIG_VARIABLES].map((name) => [name, 'x']));
     expect(misspelledVariables(env)).toEqual([]);
+  });
+});
+
+describe('the misspelling warning says what is read for the variable meant', () => {
+  const hint = (meant: string, env: Record<string, string>) => /\(([^)]*)\)$/.exec(misspellingWarning('TYPO', meant, env))?.[1];
+
+  it('names the misspelling and the variable meant', () => {
+    expect(misspellingWarning('MAX_BACTH', 'MAX_BATCH', {})).toBe('environment variable MAX_BACTH is not read by the gateway; did you mean MAX_BATCH? (MAX_BATCH keeps its default)');
+  });
+
+  it('its value when set; its default when unset, or empty where empty means unset', () => {
+    expect(hint('MAX_BATCH', { MAX_BATCH: '5' })).toBe('MAX_BATCH is set, and is what is read');
+    expect(hint('MAX_BATCH', { MAX_BATCH: '' })).toBe('MAX_BATCH is empty, so it keeps its default');
+    expect(hint('CORS_ORIGINS', { CORS_ORIGINS: '' })).toBe('CORS_ORIGINS is empty, so it keeps its default');
+    expect(hint('HEADERS_TIMEOUT_MS', {})).toBe('HEADERS_TIMEOUT_MS keeps its default');
+  });
+
+  it('that it stays unset when it has no default', () => {
+    expect(hint('ADMIN_TOKEN', {})).toBe('ADMIN_TOKEN stays unset');
+    expect(hint('ADMIN_TOKEN', { ADMIN_TOKEN: '' })).toBe('ADMIN_TOKEN is empty, so it stays unset');
+    expect(hint('MLFLOW_TRACKING_URI', {})).toBe('MLFLOW_TRACKING_URI stays unset');
+  });
+
+  it('that an empty value the variable refuses is what is read (the refusal names it)', () => {
+    expect(hint('MODEL_URI', { MODEL_URI: '' })).toBe('MODEL_URI is set, and is what is read');
   });
 });
 

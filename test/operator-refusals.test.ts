@@ -64,9 +64,9 @@ describe('a refused configuration', () => {
     ]);
     expect(fatal['err']).toMatch(/^invalid configuration: PORT: must be an integer from 0 to 65535; got "abc"; LOG_LEVEL: .*; MAX_BATCH: .*; got "0"; MLFLOW_TRACKING_URI: .*; ADMIN_TOKEN: begins or ends with whitespace/);
 
-    // The same, in words, for a person running it in a terminal.
+    // The same, in words, for a person running it in a terminal, in the same order.
     const stderr = gw.stderr().trim().split('\n');
-    expect(stderr).toEqual([`churn-gateway: ${String(fatal['err'])}`, expect.stringContaining('environment variable MAX_BACTH is not read by the gateway')]);
+    expect(stderr).toEqual([expect.stringContaining('environment variable MAX_BACTH is not read by the gateway'), `churn-gateway: ${String(fatal['err'])}`]);
     for (const secret of [token.trim(), password]) {
       expect(gw.stdout()).not.toContain(secret);
       expect(gw.stderr()).not.toContain(secret);

@@ -220,6 +220,20 @@ describe('start-up faults', () => {
     }
   });
 
+  it("a misspelling's warning says what is read instead: the default for an empty number, nothing for a variable without a default", async () => {
+    const gw = await spawnGateway({ MAX_BATCH: '', MAX_BACTH: '5', ADMIN_TOKN: 'an-admin-token-of-24-chars' });
+    try {
+      const warnings = gw.stdout().split('\n').filter((l) => l.includes('is not read by the gateway')).map((l) => (JSON.parse(l) as Record<string, unknown>)['msg']);
+      expect(warnings).toEqual([
+        'environment variable MAX_BACTH is not read by the gateway; did you mean MAX_BATCH? (MAX_BATCH is empty, so it keeps its default)',
+        'environment variable ADMIN_TOKN is not read by the gateway; did you mean ADMIN_TOKEN? (ADMIN_TOKEN stays unset)',
+      ]);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
   it('a misspelled setting is named too when the configuration is refused', async () => {
     const gw = await spawnGateway({ MAX_BATCH: 'ten', MAX_BACTH: '10' }, { waitReady: false });
     expect(await exitedWithin(gw)).toBe(1);
