@@ -162,7 +162,7 @@ def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     check_options(args)
     config_path = resolve_path(args.config, "--config")
-    cfg = training_config(config_path)
+    cfg = training_config(config_path, args.config)
     out_dir = resolve_path(args.out, "--out")
     check_out_dir(out_dir)
     opts = PipelineOptions(

@@ -1,8 +1,8 @@
 """What every command-line entry point (`cli`, `tuning`, `candidates`, `split_study`, `group_report`) checks
 before any work, each failure one line on stderr naming the file and why, never a traceback.
 
-Returns: `resolve_path` (relative paths against the cwd, then the repo root; `path_error` the usage
-error for a path the OS will not look up), `data_file` (the
+Returns: `resolve_path` (relative paths against the cwd, then the repo root; `looked_for` names both
+for a path not found; `path_error` the usage error for a path the OS will not look up), `data_file` (the
 training CSV: exists, is a regular file, can be opened), `training_config` (the parsed config),
 `dataset` (the validated data), `output_file` (a file the tool will write at the end; `writable_folder` the check under it),
 `whole_number` (an argparse type);
@@ -59,6 +59,14 @@ def resolve_path(raw: str, what: str) -> Path:
         raise path_error(what, raw, err) from err
 
 
+def looked_for(raw: str) -> str:
+    """Where resolve_path looked for `raw`, for a message that it is not there: a relative path is
+    tried against the cwd, then the repo root, and both are named (one when they are the same)."""
+    path = Path(raw).expanduser()
+    tried = list(dict.fromkeys(Path(os.path.abspath(p)) for p in ([path] if path.is_absolute() else [path, REPO_ROOT / path])))
+    return f"resolved to {tried[0]}" if len(tried) == 1 else f"looked for {tried[0]}, then {tried[1]}"
+
+
 def _resolved(path: Path) -> Path:
     """`path` with its links followed; made absolute only where following them names nothing while the
     path itself is there (/dev/fd/63 from `<(…)`, /dev/stdin: links to 'pipe:[…]', not to a path)."""
@@ -77,7 +85,7 @@ def data_file(raw: str) -> Path:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise usage_error(f"training data not found: {raw} (resolved to {path})") from None
+        raise usage_error(f"training data not found: {raw} ({looked_for(raw)})") from None
     except OSError as err:  # a folder on the way that may not be searched, a name too long, a path under a file
         raise path_error("the training data", raw, err) from err
     if stat.S_ISDIR(mode):
@@ -96,8 +104,11 @@ def data_file(raw: str) -> Path:
     return path
 
 
-def training_config(path: Path) -> TrainingConfig:
-    """The config at `path`; a usage error naming the file and every problem when it cannot be used."""
+def training_config(path: Path, raw: str | None = None) -> TrainingConfig:
+    """The config at `path` (resolve_path's of `raw`, when given); a usage error naming the file and
+    every problem when it cannot be used, and where it was looked for when it is not there."""
+    if raw is not None and not path.exists():
+        raise usage_error(f"cannot use the config {raw}: not found ({looked_for(raw)})")
     try:
         return load_config(path)
     except ConfigError as err:  # each problem names the key, its value and what is allowed

@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
                                        f"model/bundle/{GROUP_REPORT_FILE} for the default bundle)")
     args = parser.parse_args(argv)
     folder = entry.resolve_path(args.bundle, "--bundle")
+    if not folder.exists():
+        raise entry.usage_error(f"--bundle {args.bundle} not found ({entry.looked_for(args.bundle)}): name a model bundle folder")
     if not (folder / MANIFEST_FILE).is_file():
         raise entry.usage_error(f"--bundle {folder} has no {MANIFEST_FILE}: name a model bundle folder")
     out = entry.output_file(args.out or str(folder / GROUP_REPORT_FILE), "--out")

@@ -41,6 +41,31 @@ def test_relative_paths_fall_back_to_the_repo_root(monkeypatch: pytest.MonkeyPat
     assert cli.resolve_path("model/config.toml", "--config") == (REPO_ROOT / "model" / "config.toml").resolve()
 
 
+def test_a_relative_path_not_found_names_both_places_tried(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                            small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """model/README: relative paths are tried against the cwd, then the repo root; a miss names both."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CHURN_DATA", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--data", "no-such.csv", "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (f"error: training data not found: no-such.csv (looked for {tmp_path / 'no-such.csv'}, "
+                                       f"then {REPO_ROOT / 'no-such.csv'})\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--data", str(small_csv), "--config", "nope.toml", "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (f"error: cannot use the config nope.toml: not found (looked for {tmp_path / 'nope.toml'}, "
+                                       f"then {REPO_ROOT / 'nope.toml'})\n")
+
+
+def test_a_path_not_found_from_the_repo_root_is_named_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(REPO_ROOT)
+    with pytest.raises(SystemExit):
+        cli.main(["--data", "no-such.csv", "--out", str(tmp_path / "out")])
+    assert capsys.readouterr().err == f"error: training data not found: no-such.csv (resolved to {REPO_ROOT / 'no-such.csv'})\n"
+
+
 @pytest.mark.parametrize("content", [None, "not = [toml", "[split]\ntest_size = 0.2\n"])
 def test_an_unusable_config_is_a_usage_error(tmp_path: Path, small_csv: Path, content: str | None,
                                              capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from churn_model import group_report, synthetic
 from churn_model.bundle import GROUP_REPORT_FILE
-from churn_model.config import MODEL_DIR
+from churn_model.config import MODEL_DIR, REPO_ROOT
 from churn_model.data import Record, load_dataset
 from churn_model.pipeline import PipelineOptions, PipelineResult
 
@@ -237,6 +237,14 @@ def test_a_bundle_that_cannot_be_read_is_a_usage_error(small_run: Run, small_csv
     code, out, err = run_main(["--data", str(small_csv), "--bundle", str(bundle), "--out", str(tmp_path / "r.json")], capsys)
     assert (code, out) == (2, "")
     assert err.startswith(f"error: cannot read the model bundle {bundle}: InvalidProtobuf: ")
+
+
+def test_a_relative_bundle_not_found_names_both_places_tried(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_main(["--data", "x.csv", "--bundle", "no-such-bundle"], capsys) == (
+        2, "", f"error: --bundle no-such-bundle not found (looked for {tmp_path / 'no-such-bundle'}, "
+               f"then {REPO_ROOT / 'no-such-bundle'}): name a model bundle folder\n")
 
 
 def test_data_that_is_missing_or_invalid_is_refused_as_in_a_training_run(tmp_path: Path,

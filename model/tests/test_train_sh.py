@@ -50,7 +50,7 @@ def test_train_sh_under_npm_train_resolves_against_init_cwd(tmp_path: Path) -> N
     done = subprocess.run(["bash", str(TRAIN_SH), "--data", "no-such.csv", "--out", "mybundle"], cwd=REPO_ROOT,
                           env=clean_env(INIT_CWD=str(caller), npm_lifecycle_event="train"),
                           capture_output=True, text=True, timeout=300)
-    assert not_found_line(done) == f"error: training data not found: no-such.csv (resolved to {caller / 'no-such.csv'})"
+    assert not_found_line(done) == f"error: training data not found: no-such.csv (looked for {caller / 'no-such.csv'}, then {REPO_ROOT / 'no-such.csv'})"
 
 
 def test_train_sh_run_by_bash_resolves_against_the_shell_cwd(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_train_sh_run_by_bash_resolves_against_the_shell_cwd(tmp_path: Path) -> 
     done = subprocess.run(["bash", str(TRAIN_SH), "--data", "no-such.csv", "--out", "mybundle"], cwd=caller,
                           env=clean_env(INIT_CWD=str(elsewhere), npm_lifecycle_event="test:py"),
                           capture_output=True, text=True, timeout=300)
-    assert not_found_line(done) == f"error: training data not found: no-such.csv (resolved to {caller / 'no-such.csv'})"
+    assert not_found_line(done) == f"error: training data not found: no-such.csv (looked for {caller / 'no-such.csv'}, then {REPO_ROOT / 'no-such.csv'})"
 
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm not installed")
