@@ -542,3 +542,16 @@ describe('relative links in the README and the docs', () => {
     expect(broken).toEqual([]);
   });
 });
+
+describe("the README's commands for the model's tools", () => {
+  it('run as written from the repository root (churn_model is importable only with PYTHONPATH=model or from model/)', () => {
+    const flat = readme.replace(/\s+/g, ' ');
+    const uses = [...flat.matchAll(/python3? -m churn_model\.(\w+)/g)];
+    expect(uses.length).toBeGreaterThan(0);
+    for (const use of uses) {
+      const command = flat.slice(Math.max(0, (use.index ?? 0) - 40), (use.index ?? 0) + use[0].length);
+      expect(command, `README: ${command}`).toMatch(/PYTHONPATH=model model\/\.venv\/bin\/python -m churn_model\.\w+$/);
+      expect(existsSync(`${REPO_ROOT}model/churn_model/${use[1] ?? ''}.py`), `README: ${use[0]}: no model/churn_model/${use[1] ?? ''}.py`).toBe(true);
+    }
+  });
+});
