@@ -43,10 +43,13 @@ function runScript(script: string, args: readonly string[]): Promise<Outcome> {
   });
 }
 
-/** What the bench scripts write (bench/results/, bench/tmp/ for --quick) and the build (dist/), by name and modification time. */
+/**
+ * What the bench scripts write (bench/results/, bench/tmp/ for --quick), by name and modification
+ * time. (Not dist/: other test files build it; a build the script started shows as `building…`.)
+ */
 function written(): Map<string, number> {
   const files = new Map<string, number>();
-  for (const dir of ['bench/results', 'bench/tmp', 'dist/src']) {
+  for (const dir of ['bench/results', 'bench/tmp']) {
     let names: string[] = [];
     try {
       names = readdirSync(path.join(REPO_ROOT, dir));
