@@ -149,7 +149,7 @@ export function createApp(deps: AppDeps): App {
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     checkJsonBodyHeaders(req, 'POST /predict', false);
-    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null })));
+    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, config.MAX_BATCH, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null })));
     // A large body of many tiny objects and arrays costs JSON.parse 10-25 times a batch's time (json-body.ts).
     checkContainerCount(text, config.MAX_BATCH);
     let body: unknown;

@@ -534,7 +534,7 @@ export function createGraphQLEndpoint(deps: {
     const method = req.method ?? 'GET';
     checkRequestShape(req, method, config.GRAPHIQL_ENABLED);
     // Only a POST's body is read: Yoga answers any other method without one (405, or a GET's query).
-    const body = method === 'POST' ? bodyText(await readBody(req, config.BODY_LIMIT_BYTES, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null }))) : undefined;
+    const body = method === 'POST' ? bodyText(await readBody(req, config.BODY_LIMIT_BYTES, config.MAX_BATCH, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null }))) : undefined;
     const params = body === undefined ? null : graphqlParams(body, config.MAX_BATCH);
     // The compiled path answers a JSON POST (an Accept without a JSON type was refused 406:
     // checkRequestShape); everything else (other methods) goes through Yoga, which refuses what it must.

@@ -146,17 +146,30 @@ export function continueWhenRead(req: IncomingMessage, res: ServerResponse, refu
 }
 
 /**
- * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it, and
+ * What a 413 for a body over BODY_LIMIT_BYTES advises: MAX_BATCH customers fit in the limit only
+ * at up to limit / MAX_BATCH bytes each, and ordinary customers can be larger
+ * (DATASET_CUSTOMER_BYTES, rest/openapi.ts), so for a batch the body limit often binds first.
+ */
+export function bodyLimitAdvice(limit: number, maxBatch: number): string {
+  const each = Math.floor(limit / maxBatch);
+  return each >= 1
+    ? `send fewer customers per request: MAX_BATCH (${maxBatch}) customers fit in it only at up to ${each} bytes each`
+    : `send fewer customers per request: it holds far fewer than MAX_BATCH (${maxBatch})`;
+}
+
+/**
+ * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it (saying
+ * how a batch fits: bodyLimitAdvice, for `maxBatch`), and
  * (503) a body past its first SMALL_BODY_BYTES that does not fit in the budget of bodies in
  * flight: each chunk is taken from `hold`'s budget as it arrives. When reading stops short (413,
  * 503, the connection gone) what was taken is given back at once and the chunks dropped. A
  * caller waiting for `100 Continue` is told to send it here (continueWhenRead), once the
  * content-length is known to fit.
  */
-export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, maxBatch: number, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(new HttpProblem(413, 'Payload Too Large', `request body is ${declared} bytes; the limit is ${limit} bytes (BODY_LIMIT_BYTES)`));
+    return Promise.reject(new HttpProblem(413, 'Payload Too Large', `request body is ${declared} bytes; the limit is ${limit} bytes (BODY_LIMIT_BYTES); ${bodyLimitAdvice(limit, maxBatch)}`));
   }
   // Only a request sent with Expect has it: for any other, one property found missing.
   const sendContinue = (req as AwaitingContinue)[CONTINUE];
@@ -186,7 +199,7 @@ export function readBody(req: IncomingMessage, limit: number, hold: BodyHold): P
       if (settled) return;
       size += chunk.length;
       if (size > limit) {
-        stop(new HttpProblem(413, 'Payload Too Large', `request body exceeds the limit of ${limit} bytes (BODY_LIMIT_BYTES)`));
+        stop(new HttpProblem(413, 'Payload Too Large', `request body exceeds the limit of ${limit} bytes (BODY_LIMIT_BYTES); ${bodyLimitAdvice(limit, maxBatch)}`));
         return;
       }
       // A comparison and an addition for a body of one small chunk (a single prediction).

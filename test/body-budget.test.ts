@@ -28,7 +28,7 @@ beforeAll(async () => {
     let holders = 2;
     const release = () => --holders === 0 && budget.give(hold.bytes);
     res.once('close', release);
-    readBody(req, 4 * SMALL_BODY_BYTES, hold).then(
+    readBody(req, 4 * SMALL_BODY_BYTES, 10_000, hold).then(
       (body) => {
         release();
         const id = req.headers['x-id'] as string;

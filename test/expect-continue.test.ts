@@ -6,6 +6,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyLimitAdvice } from '../src/http.js';
+import { DEFAULT_SETTINGS } from '../src/rest/openapi.js';
 import { NotReadyError } from '../src/errors.js';
 import { LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -105,7 +107,7 @@ describe('a request sent with Expect: 100-continue', () => {
       expect(answer.status, path).toBe('HTTP/1.1 413 Payload Too Large');
       expect(answer.headers).toContain('content-type: application/problem+json');
       expect(answer.headers).toContain('connection: close');
-      expect(answer.body).toMatchObject({ status: 413, detail: `request body is 8000000 bytes; the limit is ${LIMIT} bytes (BODY_LIMIT_BYTES)` });
+      expect(answer.body).toMatchObject({ status: 413, detail: `request body is 8000000 bytes; the limit is ${LIMIT} bytes (BODY_LIMIT_BYTES); ${bodyLimitAdvice(LIMIT, DEFAULT_SETTINGS.MAX_BATCH)}` });
       expect(afterBody).toBe('');
     }
   });

@@ -17,11 +17,12 @@ import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/c
 import { CHUNK_ROWS } from '../src/chunked.js';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, MAX_TENURE_MONTHS } from '../src/contract.js';
 import { ACCESS_LOG_FLUSH_MS, EXIT_LOG_WAIT_MS } from '../src/logger.js';
-import { SMALL_BODY_BYTES } from '../src/http.js';
+import { SMALL_BODY_BYTES, bodyLimitAdvice } from '../src/http.js';
 import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { RUN_DEADLINE_BASE_MS, RUN_DEADLINE_PER_ROW_MS } from '../src/model/onnx-host.js';
 import { reloadDeadlineMs } from '../src/model/startup.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
+import { DATASET_CUSTOMER_BYTES } from '../src/rest/openapi.js';
 import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS, MAX_OBJECT_MEMBERS } from '../src/json-body.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { MAX_DIRECTIVES, MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
@@ -171,6 +172,9 @@ describe('README', () => {
       `unanswered for ${RUN_DEADLINE_BASE_MS / 1000} s + ${RUN_DEADLINE_PER_ROW_MS} ms per row`,
       `at most ${EXIT_LOG_WAIT_MS / 1000} s more, when the log reader is behind`,
       `a body over ${grouped(CONTAINERS_COUNTED_FROM)} characters may hold at most \`MAX_BATCH\` + ${EXTRA_CONTAINERS} JSON objects and arrays, or one per ${CHARS_PER_CONTAINER} characters`,
+      `\`BODY_LIMIT_BYTES\` (${grouped(d.BODY_LIMIT_BYTES)} bytes) holds \`MAX_BATCH\` (${grouped(d.MAX_BATCH)}) customers only at up to ${Math.floor(d.BODY_LIMIT_BYTES / d.MAX_BATCH)} bytes each`,
+      `rows take ${DATASET_CUSTOMER_BYTES.jsonDumps} bytes on average as Python's \`json.dumps\` writes them (with their 10-character \`customerID\`), ${DATASET_CUSTOMER_BYTES.uuid4Id} with a uuid4 \`customerID\` and ${DATASET_CUSTOMER_BYTES.indented} indented`,
+      `(\`${bodyLimitAdvice(d.BODY_LIMIT_BYTES, d.MAX_BATCH)}\`)`,
       `no object of more than ${MAX_OBJECT_MEMBERS} members (\`MAX_OBJECT_MEMBERS\`, the GraphQL variables' bound; a customer has ${CUSTOMER_FIELDS.length + 1}:`,
       `${grouped(manifest.parity.count)} parity vectors`,
       `come back within ${manifest.parity.tolerance.toExponential().replace('+', '')}`,

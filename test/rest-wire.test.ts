@@ -3,6 +3,8 @@
  * decode, and the prototype's URLs. On a real port with the real model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyLimitAdvice } from '../src/http.js';
+import { DEFAULT_SETTINGS } from '../src/rest/openapi.js';
 import { LEGACY_PAYLOAD, spawnGateway, startTestGateway, type SpawnedGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -165,7 +167,7 @@ describe('a body over BODY_LIMIT_BYTES still being sent', () => {
         answers.push(`fetch failed: ${String((err as Error).cause ?? err)}`);
       }
     }
-    expect(answers).toEqual(Array.from({ length: 6 }, () => '413 close request body is 8000000 bytes; the limit is 1024 bytes (BODY_LIMIT_BYTES)'));
+    expect(answers).toEqual(Array.from({ length: 6 }, () => `413 close request body is 8000000 bytes; the limit is 1024 bytes (BODY_LIMIT_BYTES); ${bodyLimitAdvice(1024, DEFAULT_SETTINGS.MAX_BATCH)}`));
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictDocument } from '../src/generated/graphql.js';
+import { bodyLimitAdvice } from '../src/http.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -148,6 +149,25 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     const res = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: 'x'.repeat(30_000) });
     expect(res.status).toBe(413);
     expect((res.json as Problem).detail).toMatch(/limit of 20000 bytes|limit is 20000 bytes/);
+  });
+
+  // MAX_BATCH 10 in 20,000 bytes: 2,000 bytes a customer. A full batch of larger customers (long
+  // ids) was told only the byte limit, as a default gateway told 10,000 customers with uuid4 ids.
+  it('says in a 413 that a full batch fits only at up to BODY_LIMIT_BYTES / MAX_BATCH bytes a customer, content-length or chunked', async () => {
+    const advice = 'send fewer customers per request: MAX_BATCH (10) customers fit in it only at up to 2000 bytes each';
+    expect(advice).toBe(bodyLimitAdvice(20_000, 10));
+    const body = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ ...LEGACY_PAYLOAD, customerID: `${i}`.padEnd(1700, 'x') })));
+    const declared = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as Problem).detail).toBe(`request body is ${body.length} bytes; the limit is 20000 bytes (BODY_LIMIT_BYTES); ${advice}`);
+    const chunked = await fetch(`${gw.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([body]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as Problem).detail).toBe(`request body exceeds the limit of 20000 bytes (BODY_LIMIT_BYTES); ${advice}`);
   });
 
   it('gives the range for an amount JSON can only carry as Infinity (1e400), and names it as too large rather than as the Infinity it was read as', async () => {

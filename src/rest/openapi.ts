@@ -122,6 +122,21 @@ const EXAMPLE_BATCH: Json[] = [
 // Written out, keys in the order the gateway writes them: Swagger UI shows them as they are here.
 const EXAMPLE_ANSWER = { prediction: 'Likely to churn', churn_probability: 0.7200711965560913, threshold: 0.375, model_version: '2', risk_level: 'HIGH', defaults_applied: { SeniorCitizen: 0 } };
 
+/**
+ * Bytes one customer of the data set takes in a POST /predict body, the mean over its 7,043 rows
+ * (measured with Python: every column but Churn, SeniorCitizen as 0/1, numbers as numbers, the
+ * array's ", " included): as json.dumps writes them with their 10-character customerID, with a
+ * uuid4 customerID (36 characters), and indented (indent=2). What a full MAX_BATCH needs of
+ * BODY_LIMIT_BYTES (bodyLimitAdvice, http.ts): 10,000 such rows are 5.03, 5.29 and 5.89 MB.
+ */
+export const DATASET_CUSTOMER_BYTES = { jsonDumps: 503, uuid4Id: 529, indented: 589 } as const;
+
+/** That the body limit can bind before MAX_BATCH, for the /predict description (README states it for the defaults). */
+export const bodyLimitFirst = (bodyLimit: number, maxBatch: number): string =>
+  `BODY_LIMIT_BYTES (${bodyLimit}) holds MAX_BATCH (${maxBatch}) customers only at up to ${Math.floor(bodyLimit / maxBatch)} bytes each, ` +
+  `and the data set's rows take ${DATASET_CUSTOMER_BYTES.jsonDumps} bytes on average as Python's json.dumps writes them (with their 10-character customerID), ` +
+  `${DATASET_CUSTOMER_BYTES.uuid4Id} with a uuid4 customerID and ${DATASET_CUSTOMER_BYTES.indented} indented: for customers larger than that the body limit binds first (413), so send fewer per request.`;
+
 /** What the version of a model is, in REST's answers and GET /. */
 const VERSION_TEXT =
   'its registry version, or `run-` followed by its MLflow run id when it has none (never registered, or loaded by a runs:/ URI)';
@@ -435,7 +450,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             `One customer (a JSON object) gets one answer; an array of at most ${maxBatch} customers (${setting('MAX_BATCH')}) gets an array of answers, in order ` +
             '(an empty array gets an empty one). One bad customer refuses the whole request, with a 400 naming every problem. ' +
             `POST /predict/ is answered the same (the prototype redirected it here); it is not listed, so generated clients get one method. ` +
-            `Any method but POST is answered 405 (components.responses.MethodNotAllowed, with Allow: POST).`,
+            `Any method but POST is answered 405 (components.responses.MethodNotAllowed, with Allow: POST). ` +
+            bodyLimitFirst(bodyLimit, maxBatch),
           parameters: [ref('parameters', 'XRequestId')],
           requestBody: {
             required: true,
@@ -482,7 +498,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               content: problemContent('RequestTimeoutProblem'),
             },
             '413': {
-              description: `The body is over ${bodyLimit} bytes (BODY_LIMIT_BYTES), or a chunked body's chunk extensions over 16 KB; the connection closes.`,
+              description: `The body is over ${bodyLimit} bytes (BODY_LIMIT_BYTES; detail says how many customers per request fit), or a chunked body's chunk extensions over 16 KB; the connection closes.`,
               headers: problemHeaders,
               content: problemContent('PayloadTooLargeProblem'),
             },
