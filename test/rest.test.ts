@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictDocument } from '../src/generated/graphql.js';
+import { CUSTOMER_FIELDS } from '../src/contract.js';
 import { bodyLimitAdvice } from '../src/http.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -116,6 +117,19 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect(issue, JSON.stringify(problem.errors)).toBeDefined();
     expect(issue?.message).toMatch(message);
     expect(problem.requestId).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('names the field a key differing only in case or spaces means, beside the field it left missing', async () => {
+    const { gender, ...withoutGender } = LEGACY_PAYLOAD;
+    const res = await postJson(gw.url, '/predict', [{ ...withoutGender, Gender: gender, customerid: 'x', ' Tenure ': 3, Churn: 'No' }]);
+    expect(res.status).toBe(400);
+    expect((res.json as Problem).errors).toEqual([
+      { path: '[0].gender', message: 'is required (sent as "Gender"); must be one of "Female", "Male"' },
+      {
+        path: '[0]',
+        message: `unknown field(s) "Gender" (spelled "gender" here), "customerid" (spelled "customerID" here), " Tenure " (spelled "tenure" here), "Churn"; allowed: customerID, ${CUSTOMER_FIELDS.map((f) => f.column).join(', ')}`,
+      },
+    ]);
   });
 
   it('names every problem of a customer: a bad field does not hide the rules the other fields break', async () => {

@@ -86,14 +86,37 @@ function sentInsteadOf(input: unknown, values: readonly string[]): string {
   return `; got ${quote(input)}${near === undefined ? '' : ` (spelled ${JSON.stringify(near)} here)`}`;
 }
 
+/** The fields a customer may send, by their name in lower case without surrounding spaces. */
+const FIELD_NAMES = new Map(['customerID', ...CUSTOMER_FIELDS.map((f) => f.column)].map((name) => [name.toLowerCase(), name]));
+
+/**
+ * The field an unknown key names when only its case or surrounding spaces differ (`"Gender"`,
+ * `"customerid"`), or undefined: as sentInsteadOf names a value, since the prototype's callers
+ * wrote names by hand too, and "unknown field" beside "is required" left them to spot the capital.
+ */
+const fieldNamed = (key: string): string | undefined => {
+  const field = FIELD_NAMES.get(key.trim().toLowerCase());
+  return field === key ? undefined : field;
+};
+
 /**
  * Unknown keys as the answer names them: the first 10, each cut at 64 characters (a body may hold
  * 200,000 of any length), quoted with any lone surrogate as U+FFFD (JSON.stringify would quote it
- * as the six characters `\ud83d`, which sendProblem cannot tell from text).
+ * as the six characters `\ud83d`, which sendProblem cannot tell from text), and with the field
+ * meant when only the case or surrounding spaces differ.
  */
 function listKeys(keys: readonly string[]): string {
-  const shown = keys.slice(0, 10).map(quote);
+  const shown = keys.slice(0, 10).map((key) => {
+    const field = fieldNamed(key);
+    return field === undefined ? quote(key) : `${quote(key)} (spelled ${JSON.stringify(field)} here)`;
+  });
   return keys.length > 10 ? `${shown.join(', ')} and ${keys.length - 10} more` : shown.join(', ');
+}
+
+/** For a field missing from `value`: that it was sent under another case (`(sent as "Gender")`), or ''. */
+function sentAs(value: object, field: string): string {
+  const key = Object.keys(value).find((k) => fieldNamed(k) === field);
+  return key === undefined ? '' : ` (sent as ${quote(key)})`;
 }
 
 const customerSchema = z.strictObject(
@@ -150,7 +173,7 @@ function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { exp
       const key = i.path[0];
       if (key !== undefined) failed.add(key);
       const missing = i.path.length === 1 && typeof value === 'object' && value !== null && !Object.hasOwn(value, key as PropertyKey);
-      issues.push({ path: problemPath(i.path, prefix) || '(body)', message: missing ? `is required; ${i.message}` : i.message });
+      issues.push({ path: problemPath(i.path, prefix) || '(body)', message: missing ? `is required${sentAs(value, key as string)}; ${i.message}` : i.message });
     }
     if (isPlainObject(value)) {
       // The rules on the columns that passed still run: one bad field must not hide the others.
