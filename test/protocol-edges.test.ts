@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LISTED_ISSUES } from '../src/contract.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
+import { CONTAINERS_COUNTED_FROM } from '../src/json-body.js';
 import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../src/server.js';
@@ -544,7 +545,9 @@ describe('GraphQL variables of any size', () => {
   // unknown keys came back as a 54 MB answer before these bounds.
   it('refuses objects, strings and nesting beyond VARIABLE_LIMITS before graphql-js reads them, naming the place', async () => {
     const { maxObjectKeys, maxStringChars, maxDepth } = VARIABLE_LIMITS;
-    const manyKeys = { ...GRAPHQL_CUSTOMER, ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) };
+    // 4,000 keys: a body under CONTAINERS_COUNTED_FROM (json-body.ts refuses a larger one before it is parsed, below).
+    const manyKeys = { ...GRAPHQL_CUSTOMER, ...Object.fromEntries(Array.from({ length: 4_000 }, (_, i) => [`k${i}`, i])) };
+    expect(JSON.stringify({ query: SINGLE, variables: { c: manyKeys } }).length).toBeLessThanOrEqual(CONTAINERS_COUNTED_FROM);
     let nested: unknown = 1;
     for (let i = 0; i <= maxDepth; i++) nested = [nested];
     const cases: [Record<string, unknown>, string, RegExp][] = [
@@ -563,6 +566,11 @@ describe('GraphQL variables of any size', () => {
       const problem = JSON.parse(text) as Problem;
       expect(problem.errors).toEqual([{ path, message: expect.stringMatching(message) }]);
     }
+    // 50,000 keys (600 KB): refused before JSON.parse, at the same bound, naming the body.
+    const huge = { ...GRAPHQL_CUSTOMER, ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) };
+    const refused = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SINGLE, variables: { c: huge } }) });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Problem).errors).toEqual([{ path: '(body)', message: `must hold at most ${maxObjectKeys} members in each JSON object` }]);
     // Whatever else the body holds (extensions send a request to Yoga), and whether or not the
     // document was compiled by an earlier success.
     const over = { c: GRAPHQL_CUSTOMER, unused: 'x'.repeat(maxStringChars + 1) };
