@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS, describeError } from './errors.js';
 import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, writeProblemToSocket } from './http.js';
-import { bodyText, checkContainerCount, findNonJsonNumber } from './json-body.js';
+import { EMPTY_BODY, bodyText, checkContainerCount, findNonJsonNumber, isEmptyBody } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -21,6 +21,9 @@ import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChun
 import type { GraphQLContext } from './schema/builder.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
 import { ifNoneMatchHits } from './ui/etag.js';
+
+/** What POST /predict takes, in its 400s. */
+const LEGACY_BODY = 'a customer (or an array of customers)';
 
 /** Status recorded for a request whose connection closed before its answer was complete. */
 export const CLIENT_CLOSED = 499;
@@ -156,6 +159,7 @@ export function createApp(deps: AppDeps): App {
     try {
       body = JSON.parse(text);
     } catch (err) {
+      if (isEmptyBody(text)) throw new HttpProblem(400, 'Bad Request', `${EMPTY_BODY}; send ${LEGACY_BODY} as JSON`, [{ path: '(body)', message: `must be ${LEGACY_BODY} as JSON` }]);
       const nonJson = findNonJsonNumber(text);
       if (nonJson) {
         const path = problemPath(nonJson.path) || '(body)';

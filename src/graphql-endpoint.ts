@@ -11,7 +11,7 @@ import { Kind, OperationTypeNode, getOperationAST, locatedError, type DocumentNo
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
-import { SENT_TWICE, bodyText, checkContainerCount, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, underflowMessage } from './json-body.js';
+import { EMPTY_BODY, SENT_TWICE, bodyText, checkContainerCount, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, isEmptyBody, underflowMessage } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -49,7 +49,7 @@ function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
   try {
     payload = JSON.parse(text);
   } catch (err) {
-    throw GraphQLRefusal.invalidJson(err as Error);
+    throw isEmptyBody(text) ? GraphQLRefusal.EMPTY_BODY : GraphQLRefusal.invalidJson(err as Error);
   }
   // On either path: Yoga parses the same text again, and would keep a repeated field's last value too.
   if (colonsInText(text) !== colonsInValue(payload)) checkDuplicateKeys(text);
@@ -255,6 +255,11 @@ class GraphQLRefusal extends Error {
    */
   static readonly PERSISTED_QUERY = new GraphQLRefusal(
     JSON.stringify({ errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }] }),
+  );
+
+  /** A POST without a body (EMPTY_BODY), in the shape of invalidJson: Yoga's words were JSON.parse's "Unexpected end of JSON input". */
+  static readonly EMPTY_BODY = new GraphQLRefusal(
+    JSON.stringify({ errors: [{ message: `${EMPTY_BODY}; send the GraphQL request as JSON, such as {"query": "{ modelInfo { version } }"}`, extensions: { code: 'BAD_REQUEST' } }] }),
   );
 
   /**

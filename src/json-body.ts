@@ -118,6 +118,16 @@ export function colonsInValue(value: unknown): number {
   return n;
 }
 
+/**
+ * How a 400 starts for a body with no JSON in it (Content-Length 0, only whitespace, or an HTTP/1.0
+ * POST without a length, whose body node never reads), on either route, before what to send:
+ * JSON.parse's own "Unexpected end of JSON input" read as if the JSON had been cut off.
+ */
+export const EMPTY_BODY = 'request body is empty';
+
+/** Whether a body JSON.parse refused holds no JSON at all (EMPTY_BODY): only looked at once it has refused it. */
+export const isEmptyBody = (text: string): boolean => text.trim() === '';
+
 /** What a 400 says of a field sent twice, on either route. */
 export const SENT_TWICE = 'is sent more than once; send each field once';
 

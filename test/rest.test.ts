@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictDocument } from '../src/generated/graphql.js';
 import { CUSTOMER_FIELDS } from '../src/contract.js';
 import { bodyLimitAdvice } from '../src/http.js';
+import { EMPTY_BODY } from '../src/json-body.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -191,6 +192,23 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect(((await res.json()) as Problem).errors).toEqual([
       { path: 'MonthlyCharges', message: "must be a number from 0 to 3.4e+38; got a number beyond a 64-bit number's range (±1.8e308), so it would be read as an infinity" },
     ]);
+  });
+
+  // JSON.parse's "Unexpected end of JSON input" read as if the JSON had been cut off.
+  it('says a body that is empty or only whitespace is empty, on /predict and (in GraphQL shape) on /graphql', async () => {
+    for (const body of ['', ' \r\n']) {
+      const rest = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(rest.status).toBe(400);
+      expect(await rest.json()).toMatchObject({
+        detail: `${EMPTY_BODY}; send a customer (or an array of customers) as JSON`,
+        errors: [{ path: '(body)', message: 'must be a customer (or an array of customers) as JSON' }],
+      });
+      const graphql = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(graphql.status).toBe(400);
+      expect(await graphql.json()).toEqual({
+        errors: [{ message: `${EMPTY_BODY}; send the GraphQL request as JSON, such as {"query": "{ modelInfo { version } }"}`, extensions: { code: 'BAD_REQUEST' } }],
+      });
+    }
   });
 
   it('answers 415 for a non-JSON content type and 405 for GET', async () => {
