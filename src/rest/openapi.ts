@@ -137,6 +137,9 @@ export const bodyLimitFirst = (bodyLimit: number, maxBatch: number): string =>
   `and the data set's rows take ${DATASET_CUSTOMER_BYTES.jsonDumps} bytes on average as Python's json.dumps writes them (with their 10-character customerID), ` +
   `${DATASET_CUSTOMER_BYTES.uuid4Id} with a uuid4 customerID and ${DATASET_CUSTOMER_BYTES.indented} indented: for customers larger than that the body limit binds first (413), so send fewer per request.`;
 
+/** Why any request may be refused 400 before it is routed, in every operation's 400 (components.responses.NotHttp). */
+const NOT_HTTP = "the request is not valid HTTP/1.1 (Node's parser names its error in detail; a new request id, and the connection closes) or, in HTTP/1.1, sends no Host";
+
 /** What the version of a model is, in REST's answers and GET /. */
 const VERSION_TEXT =
   'its registry version, or `run-` followed by its MLflow run id when it has none (never registered, or loaded by a runs:/ URI)';
@@ -417,6 +420,14 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
   const problemHeaders = healthHeaders;
   const retryAfter = { 'retry-after': ref('headers', 'RetryAfter'), ...problemHeaders };
   const documentHeaders = { etag: ref('headers', 'ETag'), 'cache-control': ref('headers', 'CacheControlNoCache'), ...REQUEST_ID_HEADER };
+  // What any request may be answered before it reaches its route (node's parser, the headers
+  // timeout, Expect), on the routes without a body; POST /predict states them with its own.
+  const beforeRouting = {
+    '400': ref('responses', 'NotHttp'),
+    '408': ref('responses', 'HeadersTimeout'),
+    '417': ref('responses', 'ExpectationFailed'),
+    '431': ref('responses', 'RequestHeaderFieldsTooLarge'),
+  };
   // Only the pages this gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED).
   const pages = [
     'a customer form is at [/ui](/ui)',
@@ -485,7 +496,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             },
             '400': {
               description:
-                'Refused: the request is not valid HTTP/1.1 (Node\'s parser names its error in detail; a new request id, and the connection closes) or, in HTTP/1.1, sends no Host; ' +
+                `Refused: ${NOT_HTTP}; ` +
                 'the body is not valid JSON or not UTF-8, sends a field twice or a number that would read as 0 without being zero, or a customer breaks the contract, a customerID that is not well-formed Unicode included ' +
                 '(errors names each problem\'s place, `tenure` in a single customer or `[3].Contract` in an array, and what is allowed), ' +
                 `or the array has more than ${maxBatch} customers. detail gives the count; checking stops at ${MAX_COUNTED_ISSUES} problems and then says so.`,
@@ -507,16 +518,8 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               headers: problemHeaders,
               content: problemContent('UnsupportedMediaTypeProblem'),
             },
-            '417': {
-              description: 'An Expect other than 100-continue (detail names it); the connection closes.',
-              headers: problemHeaders,
-              content: problemContent('ExpectationFailedProblem'),
-            },
-            '431': {
-              description: `The request line and headers are over ${maxHeaderSize} bytes, the most Node reads (--max-http-header-size); a new request id (the headers were not read), and the connection closes.`,
-              headers: problemHeaders,
-              content: problemContent('RequestHeaderFieldsTooLargeProblem'),
-            },
+            '417': ref('responses', 'ExpectationFailed'),
+            '431': ref('responses', 'RequestHeaderFieldsTooLarge'),
             '501': {
               description: 'The body is sent in a transfer coding other than chunked (transfer-encoding: gzip, chunked).',
               headers: problemHeaders,
@@ -548,6 +551,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           responses: {
             '200': { description: 'Ready.', headers: healthHeaders, content: { 'application/json': { schema: ref('schemas', 'Health') } } },
             '503': { description: 'Not ready: do not send predictions here.', headers: healthHeaders, content: { 'application/json': { schema: ref('schemas', 'HealthUnavailable') } } },
+            ...beforeRouting,
           },
         },
         head: {
@@ -569,6 +573,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           responses: {
             '200': { description: 'The OpenAPI 3.1 document.', headers: documentHeaders, content: { 'application/json': { schema: { type: 'object' } } } },
             '304': { description: 'Unchanged since the etag sent in if-none-match: use the copy kept.', headers: documentHeaders },
+            ...beforeRouting,
           },
         },
         head: {
@@ -612,6 +617,22 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           description: 'A method the path does not serve.',
           headers: { allow: ref('headers', 'Allow'), 'cache-control': ref('headers', 'CacheControlNoStore'), ...REQUEST_ID_HEADER },
           content: problemContent('MethodNotAllowedProblem'),
+        },
+        NotHttp: { description: `Refused: ${NOT_HTTP}.`, headers: problemHeaders, content: problemContent('BadRequestProblem') },
+        HeadersTimeout: {
+          description: 'The request line and headers did not arrive in full within HEADERS_TIMEOUT_MS: a new request id (the headers were not read), and the connection closes.',
+          headers: problemHeaders,
+          content: problemContent('RequestTimeoutProblem'),
+        },
+        ExpectationFailed: {
+          description: 'An Expect other than 100-continue (detail names it); the connection closes.',
+          headers: problemHeaders,
+          content: problemContent('ExpectationFailedProblem'),
+        },
+        RequestHeaderFieldsTooLarge: {
+          description: `The request line and headers are over ${maxHeaderSize} bytes, the most Node reads (--max-http-header-size); a new request id (the headers were not read), and the connection closes.`,
+          headers: problemHeaders,
+          content: problemContent('RequestHeaderFieldsTooLargeProblem'),
         },
       },
       parameters: {
