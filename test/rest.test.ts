@@ -211,6 +211,18 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     }
   });
 
+  // README's list of what a caller of the FastAPI prototype meets (pydantic converted, ignored or read these).
+  it("refuses what the prototype took, as README's list for its callers says", async () => {
+    const refused = async (body: unknown, contentType = 'application/json') => {
+      const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify(body) });
+      return [res.status, ((await res.json()) as Problem).detail];
+    };
+    expect(await refused({ ...LEGACY_PAYLOAD, MonthlyCharges: '29.85' })).toEqual([400, expect.stringContaining('got the string "29.85"')]);
+    expect(await refused({ ...LEGACY_PAYLOAD, SeniorCitizen: true })).toEqual([400, expect.stringContaining('must be 0 or 1; got true')]);
+    expect(await refused({ ...LEGACY_PAYLOAD, Churn: 'No' })).toEqual([400, expect.stringContaining('unknown field(s) "Churn"')]);
+    for (const type of ['application/vnd.api+json', 'application/merge-patch+json']) expect(await refused(LEGACY_PAYLOAD, type)).toEqual([415, expect.stringContaining(type)]);
+  });
+
   it('answers 415 for a non-JSON content type and 405 for GET', async () => {
     const form = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(form.status).toBe(415);
