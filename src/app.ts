@@ -19,6 +19,7 @@ import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbando
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
+import { DriverBudget } from './schema/explanation.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
 import { ifNoneMatchHits } from './ui/etag.js';
 
@@ -78,6 +79,8 @@ export interface App {
   readonly inFlight: () => number;
   /** Bytes of request bodies held now of MAX_BODY_BYTES_IN_FLIGHT (http.ts BodyBudget), arrived or complete. */
   readonly bodyBytesHeld: () => number;
+  /** Risk drivers being explained now, of MAX_BATCH × the model's drivers (schema/explanation.ts DriverBudget). */
+  readonly driversHeld: () => number;
 }
 
 const SLASH = 0x2f;
@@ -134,8 +137,9 @@ export function createApp(deps: AppDeps): App {
   }
   const writeAccessLog = accessLog(log);
   const bodies = new BodyBudget(config.MAX_BODY_BYTES_IN_FLIGHT);
+  const drivers = new DriverBudget();
 
-  const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request });
+  const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request, drivers });
 
   const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
   // The OpenAPI description of the REST routes, for this gateway's MAX_BATCH and BODY_LIMIT_BYTES: built once.
@@ -423,11 +427,14 @@ export function createApp(deps: AppDeps): App {
         state.id,
       );
     }, config.REQUEST_TIMEOUT_MS);
-    // The body budget comes back once the answer is done and the work on the request has ended,
-    // whichever is later: a caller that goes away does not free the memory its request still uses.
+    // The body budget and the risk drivers come back once the answer is done (written, or its
+    // connection closed) and the work on the request has ended, whichever is later: a caller that
+    // goes away does not free the memory its request still uses. Once: holders reaches 0 once.
     let holders = 2;
     const releaseBody = () => {
-      if (--holders === 0 && state.bodyHold) bodies.give(state.bodyHold.bytes);
+      if (--holders !== 0) return;
+      if (state.bodyHold) bodies.give(state.bodyHold.bytes);
+      drivers.give(state.driversHeld);
     };
     res.once('close', () => {
       clearTimeout(timer);
@@ -593,5 +600,6 @@ export function createApp(deps: AppDeps): App {
     },
     inFlight: () => inFlight,
     bodyBytesHeld: () => bodies.inUse,
+    driversHeld: () => drivers.inUse,
   };
 }

@@ -25,7 +25,8 @@ export class GatewayError extends Error {
 /**
  * Retry-After for the transient 503s: a starting gateway is ready within seconds (or falls back
  * to its bundle within the load deadline), a draining one's callers are sent to another task by
- * the load balancer, and a lost inference worker is replaced at the next run.
+ * the load balancer, a lost inference worker is replaced at the next run, and the explanations
+ * that fill the budget of risk drivers in flight are answered within a second or two.
  */
 export const TRANSIENT_RETRY_AFTER_SECONDS = 1;
 
@@ -49,6 +50,17 @@ export class NotReadyError extends GatewayError {
   override readonly retryAfterSeconds = TRANSIENT_RETRY_AFTER_SECONDS;
   constructor(message = 'the model is not ready') {
     super('MODEL_NOT_READY', message);
+  }
+}
+
+/**
+ * Too much of a budget shared by all requests is in use now (the risk drivers being explained at
+ * once: explanation.ts DriverBudget); the same request may fit once others are answered.
+ */
+export class OverloadedError extends GatewayError {
+  override readonly retryAfterSeconds = TRANSIENT_RETRY_AFTER_SECONDS;
+  constructor(message: string) {
+    super('OVERLOADED', message);
   }
 }
 

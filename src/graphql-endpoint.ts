@@ -348,12 +348,13 @@ const firstRuns = new WeakMap<RequestState, { prepared?: PreparedOperation; answ
 /**
  * Codes of the errors a compiled run is answered with as it ran: the caller's input refused
  * (BAD_USER_INPUT: a business rule, MAX_BATCH), and the gateway's 503s when no model could score
- * (schema/errors.ts gatewayFailure). Running the request again scored it again on a failing
+ * (schema/errors.ts gatewayFailure), or when the risk drivers being explained at once are too many
+ * (OVERLOADED: run again, it is refused again). Running the request again scored it again on a failing
  * model: two runs on the failing worker, two inference failures counted and "prediction failed"
  * logged twice per request, and on a hung worker two run deadlines, so the caller got 503
  * REQUEST_TIMEOUT instead of INFERENCE_FAILED with its Retry-After.
  */
-const ANSWERED_AS_RUN = new Set(['BAD_USER_INPUT', 'INFERENCE_FAILED', 'MODEL_NOT_READY']);
+const ANSWERED_AS_RUN = new Set(['BAD_USER_INPUT', 'INFERENCE_FAILED', 'MODEL_NOT_READY', 'OVERLOADED']);
 
 /** Every error has a code of ANSWERED_AS_RUN and was thrown by a root field's resolver (a compiled document's fields are all root fields). */
 const answeredAsRun = (result: ExecutionResult): boolean =>

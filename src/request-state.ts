@@ -25,6 +25,11 @@ export interface RequestState {
   /** Request-body bytes this request holds of the gateway's budget (given back when it is answered and its work has ended). */
   bodyHold: BodyHold | null;
   /**
+   * Risk drivers this request holds of the gateway's budget of drivers being explained at once
+   * (schema/explanation.ts DriverBudget), given back with its body's share (app.ts).
+   */
+  driversHeld: number;
+  /**
    * Why nobody waits for this request's answer any more (null while someone does): the
    * connection closed first, or the request was answered by its timeout or by the shutdown's
    * (server.ts, SHUTDOWN_TIMEOUT_MS). Work still to do
@@ -104,6 +109,7 @@ class State implements RequestState {
   isAdmin = false;
   scored: ScoredTally | null = null;
   bodyHold: BodyHold | null = null;
+  driversHeld = 0;
   abandoned: AbandonReason | null = null;
   stopped: WorkAbandoned | null = null;
   readonly #root: Logger;

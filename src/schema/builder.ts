@@ -5,6 +5,7 @@ import SchemaBuilder from '@pothos/core';
 import type { Predictor } from '../prediction.js';
 import type { RequestState } from '../request-state.js';
 import type { ModelAdmin } from '../model/model-admin.js';
+import type { DriverBudget } from './explanation.js';
 import { MAX_DIRECTIVES, MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from './limits.js';
 import { CONFIG_DEFAULTS, grouped } from './stated-values.js';
 
@@ -13,6 +14,8 @@ export interface GraphQLContext {
   readonly admin: ModelAdmin;
   readonly maxBatch: number;
   readonly request: RequestState;
+  /** Risk drivers being explained at once, across requests (explanation.ts): what each request takes is on its RequestState (driversHeld). */
+  readonly drivers: DriverBudget;
   /**
    * Set once a predict or predictBatch field of the operation failed (prediction.ts
    * unlessEarlierFieldFailed). graphql-js runs no mutation field after one failed; graphql-jit

@@ -3,7 +3,7 @@
  * not built here reaches clients as "Unexpected error." with no internals.
  */
 import { createGraphQLError } from 'graphql-yoga';
-import type { GraphQLError } from 'graphql';
+import type { FieldNode, GraphQLError } from 'graphql';
 import { MAX_LISTED_ISSUES } from '../contract.js';
 import type { GatewayError } from '../errors.js';
 
@@ -32,10 +32,14 @@ export function badUserInput(issues: readonly InputIssue[]): GraphQLError {
   });
 }
 
-/** A known gateway failure (model not ready, inference failed) as a 503 with its code and the request id. */
-export function gatewayFailure(err: GatewayError, requestId: string): GraphQLError {
+/**
+ * A known gateway failure (model not ready, inference failed, overloaded) as a 503 with its code
+ * and the request id; located at `nodes` when given (else at the field that throws it).
+ */
+export function gatewayFailure(err: GatewayError, requestId: string, nodes?: readonly FieldNode[]): GraphQLError {
   // No originalError: Yoga masks errors that wrap non-GraphQL errors, and this message is meant for callers.
   return createGraphQLError(err.message, {
+    ...(nodes === undefined ? {} : { nodes }),
     extensions: {
       code: err.code,
       requestId,

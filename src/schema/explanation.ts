@@ -11,7 +11,8 @@ import type { ExplainerReport, ExplanationShape, RiskDriverShape } from '../mode
 import type { Prediction } from '../prediction.js';
 import { stopIfAbandoned } from '../request-state.js';
 import { builder, type GraphQLContext } from './builder.js';
-import { badUserInput, type InputIssue } from './errors.js';
+import { OverloadedError, TRANSIENT_RETRY_AFTER_SECONDS } from '../errors.js';
+import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
 import { grouped } from './stated-values.js';
 
 /**
@@ -21,6 +22,15 @@ import { grouped } from './stated-values.js';
  */
 export const EXPLANATION_COST = { microsPerRow: '16–19', batchRows: 10_000, answerMB: 18, waitS: 0.6, waitTop3S: 0.1 } as const;
 
+/**
+ * Explanations computed in one go before the event loop gets a turn: ~1 ms of work (12-20 µs
+ * a row). A 10,000-row predictBatch selecting explanation held the event loop ~320 ms computing
+ * them as its rows were resolved; explainAhead computes them a chunk at a time instead. One
+ * chunk's rows of all drivers are also what a request may have explained whatever else is being
+ * explained (DriverBudget counts them but never refuses them).
+ */
+const EXPLAIN_CHUNK_ROWS = 64;
+
 /** EXPLANATION_COST in words, for Prediction.explanation. */
 export const EXPLANATION_COST_TEXT =
   `Computed only when selected, at about ${EXPLANATION_COST.microsPerRow} µs per row (the bundled model's depth-2 trees). For a ` +
@@ -29,7 +39,9 @@ export const EXPLANATION_COST_TEXT =
   'when the largest drivers are enough. A request writes at most MAX_BATCH × ModelInfo.explainer.drivers risk drivers (all drivers of one ' +
   'explanation for a full batch), counted over its predict and predictBatch fields and their aliases: rows × the drivers of each ' +
   'explanation selected (top, else all; 1 for an explanation without drivers). A field that goes over is refused before it is scored: ' +
-  'BAD_USER_INPUT at path ["explanation"], located at its explanation fields.';
+  'BAD_USER_INPUT at path ["explanation"], located at its explanation fields. The same allowance bounds the risk drivers being explained at ' +
+  'once across requests, each held until its answer is written: a field that does not fit is refused before it is scored with OVERLOADED ' +
+  `(HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}), except that a request's first ${EXPLAIN_CHUNK_ROWS} rows of all drivers are never refused.`;
 
 /**
  * The CustomerInput names of a driver's columns. A driver's `fields` is one array per driver of a
@@ -251,6 +263,62 @@ function driversPerRow(explanations: ReadonlyMap<string, SelectedExplanation>, c
 }
 
 /**
+ * Risk drivers being explained at once, across requests: each request takes what reserveDrivers
+ * counts for its fields, as each field starts, and gives it back once its answer is written or
+ * its connection closed, and its work has ended (app.ts, with its share of the body budget). The
+ * allowance per request bounded one request, not several: five concurrent 10,000-row requests,
+ * each with one explanation of all drivers (24.9 MB answers), peaked at 1.05 GB of RSS, past the
+ * task's 1 GiB, and held GET / ~6 s. The capacity is the per-request allowance (MAX_BATCH × the
+ * serving model's drivers: one full explanation of a full batch), so no other number is kept; a
+ * request's first EXPLAIN_CHUNK_ROWS rows of all drivers (one chunk: what is explained in one go)
+ * are counted but never refused, as http.ts BodyBudget never refuses a body's first
+ * SMALL_BODY_BYTES, so a single customer's explanation or a small batch is never answered 503
+ * because a large batch is being explained.
+ */
+export class DriverBudget {
+  private held = 0;
+
+  /** Takes `drivers` if they fit in `capacity`, or `evenPastCapacity`; false (nothing taken) if not. */
+  take(drivers: number, capacity: number, evenPastCapacity: boolean): boolean {
+    if (!evenPastCapacity && this.held + drivers > capacity) return false;
+    this.held += drivers;
+    return true;
+  }
+
+  give(drivers: number): void {
+    this.held -= drivers;
+  }
+
+  get inUse(): number {
+    return this.held;
+  }
+}
+
+/**
+ * Takes the request's risk drivers so far (`total`: its fields' up to this one) from the budget
+ * of drivers in flight, or refuses the field with OVERLOADED (HTTP 503, Retry-After) before it
+ * is scored. The request holds the most any of its runs counted: a compiled run whose errors
+ * Yoga's run repeats counts the same fields again, and holds them once.
+ */
+function holdDrivers(ctx: GraphQLContext, total: number, count: number, nodes: readonly FieldNode[]): void {
+  const more = total - ctx.request.driversHeld;
+  if (more <= 0) return;
+  const capacity = ctx.maxBatch * count;
+  const small = EXPLAIN_CHUNK_ROWS * count;
+  if (ctx.drivers.take(more, capacity, total <= small)) {
+    ctx.request.driversHeld = total;
+    return;
+  }
+  const inUse = ctx.drivers.inUse;
+  ctx.request.log.warn({ code: 'OVERLOADED', driversInFlight: inUse, capacity, asked: more }, 'explanation refused: too many risk drivers being explained at once');
+  const message =
+    `${inUse} risk drivers are being explained now, of at most ${capacity} at once (MAX_BATCH ${ctx.maxBatch} × the model's ${count} drivers: ` +
+    `one full explanation of a full batch), and this field's ${more} do not fit. Retry after ${TRANSIENT_RETRY_AFTER_SECONDS} s, or ask for ` +
+    `drivers(top: n) or fewer rows: a request of at most ${small} risk drivers (${EXPLAIN_CHUNK_ROWS} rows of all drivers) is never refused`;
+  throw gatewayFailure(new OverloadedError(message), ctx.request.id, nodes);
+}
+
+/**
  * Counts the risk drivers the field's explanations write (rows × driversPerRow) against the
  * request's allowance, across all its fields (GraphQLContext.explainedDrivers), and refuses the
  * field before it is scored when they go over: MAX_BATCH × the serving model's drivers, every
@@ -258,6 +326,7 @@ function driversPerRow(explanations: ReadonlyMap<string, SelectedExplanation>, c
  * however many aliases ask for them; without this, aliases multiplied the explanations: one
  * request of 10,000 rows and 6 explanations made a 146 MB answer, past 1 GB of RSS, and held the
  * event loop 12 s. Located at the field's explanation fields (errors show their line and column).
+ * Within the allowance, they are taken from the drivers in flight across requests (DriverBudget).
  */
 export function reserveDrivers(info: GraphQLResolveInfo, ctx: GraphQLContext, rows: number): void {
   if (!mayAsk(info).explanation) return;
@@ -274,7 +343,9 @@ export function reserveDrivers(info: GraphQLResolveInfo, ctx: GraphQLContext, ro
   const asked = rows * perRow;
   const before = ctx.explainedDrivers ?? 0;
   const allowed = ctx.maxBatch * count;
+  const nodes = [...explanations.values()].flatMap((e) => e.nodes);
   if (before + asked <= allowed) {
+    holdDrivers(ctx, before + asked, count, nodes);
     ctx.explainedDrivers = before + asked;
     return;
   }
@@ -285,7 +356,7 @@ export function reserveDrivers(info: GraphQLResolveInfo, ctx: GraphQLContext, ro
     `allowed per request (MAX_BATCH ${ctx.maxBatch} × the model's ${count} drivers: all drivers of one explanation for a full batch). ` +
     'Select explanation once, not under several aliases; ask for drivers(top: n); or send fewer rows';
   const refusal = badUserInput([{ path: ['explanation'], message }]);
-  throw createGraphQLError(refusal.message, { nodes: [...explanations.values()].flatMap((e) => e.nodes), extensions: refusal.extensions });
+  throw createGraphQLError(refusal.message, { nodes, extensions: refusal.extensions });
 }
 
 export const Explanation = builder.objectRef<ExplanationShape>('Explanation').implement({
@@ -326,13 +397,6 @@ export const Explanation = builder.objectRef<ExplanationShape>('Explanation').im
     }),
   }),
 });
-
-/**
- * Explanations computed in one go before the event loop gets a turn: ~1 ms of work (12-20 µs
- * a row). A 10,000-row predictBatch selecting explanation held the event loop ~320 ms computing
- * them as its rows were resolved; explainAhead computes them a chunk at a time instead.
- */
-const EXPLAIN_CHUNK_ROWS = 64;
 
 /** Explanations computed by explainAhead, read by the explanation field. */
 const explained = new WeakMap<Prediction, ExplanationShape>();

@@ -153,6 +153,10 @@ builder.mutationField('predict', (t) =>
         'named by argument path in extensions.issues (["customer", "tenure"]); a variable with a default sent null inside it where null is ' +
         'not taken ({ tenure: $t } with $t: Int = 5) is BAD_USER_INPUT instead, named the same way.',
       `- MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}, extensions.requestId to quote): no model can answer now.`,
+      `- OVERLOADED (HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}, extensions.requestId): the risk drivers other requests are having explained ` +
+        'leave too few for this field\'s explanations (at most MAX_BATCH × ModelInfo.explainer.drivers at once, across requests), refused before it is ' +
+        'scored; the message names those in flight and the capacity. Repeat it after Retry-After, or ask for drivers(top:) or fewer rows ' +
+        '(see Prediction.explanation: a small explanation is never refused).',
       '- Some refusals are application/problem+json, not GraphQL errors: see Mutation.',
     ].join('\n'),
     args: { customer: t.arg({ type: CustomerInput, required: true, description: 'The customer to score.' }) },
