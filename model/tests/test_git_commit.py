@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from churn_model.pipeline import SourceState, git_commit
+from churn_model.lineage import SourceState, git_commit
 
 
 def git(root: Path, *args: str) -> str:
