@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { InFlightBudget } from './in-flight-budget.js';
 
 export class HttpProblem extends Error {
   constructor(
@@ -45,23 +46,14 @@ export const SMALL_BODY_BYTES = 64 * 1024;
  * A chunk past a request's first SMALL_BODY_BYTES that does not fit refuses the request with 503
  * and Retry-After (the figures behind the limit are at MAX_BODY_BYTES_IN_FLIGHT in config.ts).
  */
-export class BodyBudget {
-  private held = 0;
-  constructor(readonly max: number) {}
-
-  /** Takes `bytes` if they fit, or `evenPastMax`; false (nothing taken) if not. */
-  take(bytes: number, evenPastMax = false): boolean {
-    if (!evenPastMax && this.held + bytes > this.max) return false;
-    this.held += bytes;
-    return true;
+export class BodyBudget extends InFlightBudget {
+  constructor(readonly max: number) {
+    super();
   }
 
-  give(bytes: number): void {
-    this.held -= bytes;
-  }
-
-  get inUse(): number {
-    return this.held;
+  /** Takes `bytes` if they fit in MAX_BODY_BYTES_IN_FLIGHT, or `evenPastMax`; false (nothing taken) if not. */
+  takeBytes(bytes: number, evenPastMax: boolean): boolean {
+    return this.take(bytes, this.max, evenPastMax);
   }
 }
 
@@ -203,7 +195,7 @@ export function readBody(req: IncomingMessage, limit: number, maxBatch: number, 
         return;
       }
       // A comparison and an addition for a body of one small chunk (a single prediction).
-      if (!hold.budget.take(chunk.length, size <= SMALL_BODY_BYTES)) {
+      if (!hold.budget.takeBytes(chunk.length, size <= SMALL_BODY_BYTES)) {
         stop(overBudget(hold));
         return;
       }

@@ -12,6 +12,7 @@ import type { Prediction } from '../prediction.js';
 import { stopIfAbandoned } from '../request-state.js';
 import { builder, type GraphQLContext } from './builder.js';
 import { OverloadedError, TRANSIENT_RETRY_AFTER_SECONDS } from '../errors.js';
+import { InFlightBudget } from '../in-flight-budget.js';
 import { badUserInput, gatewayFailure, type InputIssue } from './errors.js';
 import { grouped } from './stated-values.js';
 
@@ -275,24 +276,7 @@ function driversPerRow(explanations: ReadonlyMap<string, SelectedExplanation>, c
  * SMALL_BODY_BYTES, so a single customer's explanation or a small batch is never answered 503
  * because a large batch is being explained.
  */
-export class DriverBudget {
-  private held = 0;
-
-  /** Takes `drivers` if they fit in `capacity`, or `evenPastCapacity`; false (nothing taken) if not. */
-  take(drivers: number, capacity: number, evenPastCapacity: boolean): boolean {
-    if (!evenPastCapacity && this.held + drivers > capacity) return false;
-    this.held += drivers;
-    return true;
-  }
-
-  give(drivers: number): void {
-    this.held -= drivers;
-  }
-
-  get inUse(): number {
-    return this.held;
-  }
-}
+export class DriverBudget extends InFlightBudget {}
 
 /**
  * Takes the request's risk drivers so far (`total`: its fields' up to this one) from the budget
