@@ -46,6 +46,8 @@ const DEFAULT_LOG_LEVEL = 'info';
 /** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const BODY_LIMIT_MAX_BYTES = 256 * 1024 * 1024;
+/** Where `npm run build:ui` writes the UI (vite's outDir), and UI_DIR's default. */
+export const BUILT_UI_DIR = 'ui/dist';
 
 const variables = z.object({
   NODE_ENV: oneOf(['production', 'development', 'test']).default('development'),
@@ -82,7 +84,7 @@ const variables = z.object({
   GRAPHQL_MAX_COST: int(5000, 10, 10_000_000),
   // The built /ui (npm run build:ui); relative to the working directory like MODEL_DIR.
   UI_DIR: nonEmpty()
-    .default('ui/dist')
+    .default(BUILT_UI_DIR)
     .transform((dir) => path.resolve(dir)),
   INTROSPECTION_ENABLED: bool(true),
   // Compared as strings with the Origin header (app.ts), so an entry that is not exactly an origin never matches.

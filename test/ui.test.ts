@@ -3,11 +3,13 @@
  * form predicts, the examples land in the risk bands they claim, bad input is explained
  * next to its field, GraphiQL runs offline, and nothing is fetched from another host.
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
 import { CUSTOMER_FIELDS } from '../src/contract.js';
@@ -18,6 +20,8 @@ import { UNAVAILABLE_DETAIL } from '../src/ui/route.js';
 import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
+
+const run = promisify(execFile);
 
 const UI_DIR = path.join(REPO_ROOT, 'ui/dist');
 const SHOTS = path.join(REPO_ROOT, 'test-results/ui');
@@ -1445,10 +1449,20 @@ describe('ui over HTTP', () => {
       expect(text).not.toContain(dir);
       expect(text).not.toMatch(/UI_DIR|build:ui|npm/);
       const warning = unbuilt.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
-      expect(warning?.['msg']).toBe('/ui is unavailable: no UI build (run npm run build:ui)');
+      // The fix it names builds that folder: `npm run build:ui` alone writes ui/dist, and left it as empty as before.
+      expect(warning?.['msg']).toBe(`/ui is unavailable: no UI build (run npm run build:ui -- ${dir}, or set UI_DIR to a built UI)`);
       expect(warning?.['uiDir']).toBe(dir);
+      const command = /\(run (npm run build:ui -- \S+), /.exec(String(warning?.['msg']))?.[1] ?? '';
+      await run('sh', ['-c', command], { cwd: REPO_ROOT });
+      const built = await startTestGateway({ UI_DIR: dir });
+      try {
+        expect((await fetch(`${built.url}/ui`)).status).toBe(200);
+      } finally {
+        await built.close();
+      }
     } finally {
       await unbuilt.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -1472,7 +1486,7 @@ describe('ui over HTTP', () => {
         expect(res.status).toBe(503);
         expect(((await res.json()) as { detail: string }).detail).toBe(UNAVAILABLE_DETAIL);
         const warning = broken.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
-        expect(warning?.['msg']).toBe('/ui is unavailable: the UI build is incomplete (run npm run build:ui)');
+        expect(warning?.['msg']).toBe(`/ui is unavailable: the UI build is incomplete (run npm run build:ui -- ${dir}, or set UI_DIR to a built UI)`);
         expect(JSON.stringify(warning?.['err'])).toContain(`${sibling} is listed in the UI build's manifest.json but missing`);
       } finally {
         await broken.close();
@@ -1505,7 +1519,7 @@ describe('ui over HTTP', () => {
       try {
         expect((await fetch(`${tampered.url}/ui`)).status).toBe(503);
         const warning = tampered.logs.find((l) => String(l['msg']).startsWith('/ui is unavailable'));
-        expect(warning?.['msg']).toBe('/ui is unavailable: the UI build is not usable (run npm run build:ui)');
+        expect(warning?.['msg']).toBe(`/ui is unavailable: the UI build is not usable (run npm run build:ui -- ${dir}, or set UI_DIR to a built UI)`);
         expect(JSON.stringify(warning?.['err'])).toContain('assets.app.js.file: must be a plain file name inside assets/');
       } finally {
         await tampered.close();

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { BUILT_UI_DIR, type Config } from '../config.js';
 import { describeError } from '../errors.js';
 import { HttpProblem } from '../http.js';
 import type { Logger } from '../logger.js';
@@ -80,6 +80,15 @@ const UNAVAILABLE_LOG = {
   unusable: 'the UI build is not usable',
 } as const;
 
+/**
+ * How to get a build where UI_DIR (resolved) looks: `npm run build:ui` writes ui/dist, so for
+ * another folder the hint said to run a command that left that folder as empty as before; the
+ * build takes the folder as its argument (ui/src/build.ts).
+ */
+function buildHint(uiDir: string): string {
+  return uiDir === path.resolve(BUILT_UI_DIR) ? 'run npm run build:ui' : `run npm run build:ui -- ${uiDir}, or set UI_DIR to a built UI`;
+}
+
 /** /ui, /docs and /redoc: one build, read once, their files served from one place (/ui/assets/). */
 export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED' | 'DOCS_ENABLED' | 'REQUEST_TIMEOUT_MS' | 'MAX_BATCH' | 'BODY_LIMIT_BYTES'>, log: Logger): UiRoute[] {
   let built: { assets: StaticAssets; docsFiles: ReadonlySet<string>; app: Page; batch: Page; graphiql: Page; docs: Page } | null = null;
@@ -102,7 +111,7 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
     };
   } catch (err) {
     const why: keyof typeof UNAVAILABLE_LOG = err instanceof IncompleteUiBuildError ? 'incomplete' : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unusable';
-    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `${UNAVAILABLE_WARNING}: ${UNAVAILABLE_LOG[why]} (run npm run build:ui)`);
+    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `${UNAVAILABLE_WARNING}: ${UNAVAILABLE_LOG[why]} (${buildHint(config.UI_DIR)})`);
   }
 
   const notBuilt = () => new HttpProblem(503, 'Service Unavailable', UNAVAILABLE_DETAIL);

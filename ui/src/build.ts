@@ -1,5 +1,5 @@
 /**
- * Builds ui/dist (runs in Node at build time: `npm run build:ui`):
+ * Builds ui/dist, or the folder given as its argument (runs in Node at build time: `npm run build:ui [-- <folder>]`):
  * - the /ui app (esbuild bundle of ui/src/app) and /ui/batch's (ui/src/batch), with the operations of schema/operations
  *   printed from the generated typed documents, so the browser ships no GraphQL printer;
  * - GraphiQL's JS, CSS, Monaco workers and favicon, taken out of
@@ -21,6 +21,7 @@ import * as graphiql from '@graphql-yoga/render-graphiql/graphiql';
 import { build } from 'esbuild';
 import { Kind, print } from 'graphql';
 import type { GraphiQLOptions } from 'graphql-yoga';
+import { BUILT_UI_DIR } from '../../src/config.js';
 import { GroupReportDocument, ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument, RetentionOffersDocument, ScoreFileDocument } from '../../src/generated/graphql.js';
 import { ENCODING_SUFFIX, type AssetName, type Encoding, type UiAsset, type UiManifest } from '../../src/ui/manifest.js';
 import { BATCH_LINK_TEXT, BATCH_PATH, GRAPHIQL_TITLE } from '../../src/ui/pages.js';
@@ -131,7 +132,7 @@ function graphiqlTabs(): NonNullable<GraphiQLOptions['defaultTabs']> {
   ];
 }
 
-export async function buildUi(outDir = path.join(REPO_ROOT, 'ui/dist')): Promise<UiManifest> {
+export async function buildUi(outDir = path.join(REPO_ROOT, BUILT_UI_DIR)): Promise<UiManifest> {
   const assetsDir = path.join(outDir, 'assets');
   await mkdir(assetsDir, { recursive: true });
   const text = (s: string) => new TextEncoder().encode(s);
