@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS, describeError } from './errors.js';
 import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, writeProblemToSocket } from './http.js';
-import { EMPTY_BODY, bodyText, checkContainerCount, findNonJsonNumber, isEmptyBody } from './json-body.js';
+import { EMPTY_BODY, bodyText, checkJsonCounts, findNonJsonNumber, isEmptyBody } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
@@ -158,7 +158,7 @@ export function createApp(deps: AppDeps): App {
     checkJsonBodyHeaders(req, 'POST /predict', false);
     const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, config.MAX_BATCH, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null })));
     // A large body of many tiny objects and arrays costs JSON.parse 10-25 times a batch's time (json-body.ts).
-    checkContainerCount(text, config.MAX_BATCH);
+    checkJsonCounts(text, config.MAX_BATCH);
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -46,7 +46,7 @@ const DEFAULT_LOG_LEVEL = 'info';
 /** Node's headers timeout when HEADERS_TIMEOUT_MS is unset: 10 s, or REQUEST_TIMEOUT_MS when that is shorter. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const BODY_LIMIT_MAX_BYTES = 256 * 1024 * 1024;
-/** Where `npm run build:ui` writes the UI (vite's outDir), and UI_DIR's default. */
+/** Where `npm run build:ui` (ui/src/build.ts) writes the UI when given no folder, and UI_DIR's default. */
 export const BUILT_UI_DIR = 'ui/dist';
 
 const variables = z.object({

@@ -11,7 +11,7 @@ import { Kind, OperationTypeNode, getOperationAST, locatedError, type DocumentNo
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
-import { EMPTY_BODY, SENT_TWICE, bodyText, checkContainerCount, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, isEmptyBody, underflowMessage } from './json-body.js';
+import { EMPTY_BODY, SENT_TWICE, bodyText, checkJsonCounts, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, isEmptyBody, underflowMessage } from './json-body.js';
 import type { Logger } from './logger.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -44,7 +44,7 @@ interface GraphQLParams {
  * is not JSON (GraphQLRefusal.invalidJson).
  */
 function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
-  checkContainerCount(text, maxBatch);
+  checkJsonCounts(text, maxBatch);
   let payload: unknown;
   try {
     payload = JSON.parse(text);

@@ -444,12 +444,13 @@ export function maxContainers(length: number, maxBatch: number): number {
 }
 
 /**
- * Refuses a body that holds more objects and arrays than maxContainers allows, before it is
- * parsed. `{` and `[` are counted with indexOf (fast: a valid batch holds one `{` per
- * customer); only a body over the count is counted again skipping strings, where brackets are
- * text (a customerId may hold them).
+ * Refuses, before it is parsed, a body over CONTAINERS_COUNTED_FROM that holds more objects and
+ * arrays than maxContainers allows, or an object of more than MAX_OBJECT_MEMBERS members. `{` and
+ * `[` are counted with indexOf (fast: a valid batch holds one `{` per customer); only a body over
+ * the count is counted again skipping strings, where brackets are text (a customerId may hold
+ * them). The members are counted in one pass skipping strings (objectOverMembers).
  */
-export function checkContainerCount(text: string, maxBatch: number): void {
+export function checkJsonCounts(text: string, maxBatch: number): void {
   if (text.length <= CONTAINERS_COUNTED_FROM) return;
   const max = maxContainers(text.length, maxBatch);
   if (countUpTo(text, '{', max) + countUpTo(text, '[', max) > max && containersOutsideStrings(text, max) > max) {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
-import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS, MAX_OBJECT_MEMBERS, checkContainerCount } from '../src/json-body.js';
+import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS, MAX_OBJECT_MEMBERS, checkJsonCounts } from '../src/json-body.js';
 import { VARIABLE_LIMITS } from '../src/schema/limits.js';
 
 const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId } }';
@@ -38,7 +38,7 @@ describe('brackets in strings with escaped quotes are text', () => {
   }, 60_000);
 });
 
-describe('checkContainerCount', () => {
+describe('checkJsonCounts', () => {
   /** A body of `containers` objects and arrays (an array of empty arrays), padded to `length` characters by a string of brackets, which are text. */
   const body = (containers: number, length: number): string => {
     const head = `[${'[],'.repeat(containers - 1)}"`;
@@ -51,12 +51,12 @@ describe('checkContainerCount', () => {
   ])('a body of %i characters may hold %s (%i) objects and arrays, and no more', (length, _rule, max) => {
     expect(length).toBeGreaterThan(CONTAINERS_COUNTED_FROM);
     expect(body(max, length)).toHaveLength(length);
-    expect(() => checkContainerCount(body(max, length), MAX_BATCH)).not.toThrow();
-    expect(() => checkContainerCount(body(max + 1, length), MAX_BATCH)).toThrow(`holds more than ${max} JSON objects and arrays`);
+    expect(() => checkJsonCounts(body(max, length), MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(body(max + 1, length), MAX_BATCH)).toThrow(`holds more than ${max} JSON objects and arrays`);
   });
 });
 
-describe('checkContainerCount: members of one object', () => {
+describe('checkJsonCounts: members of one object', () => {
   const over = `more than ${MAX_OBJECT_MEMBERS} members`;
   /** `[{members}, padding]`: an object of `members` members, then a string padding the body to `length` characters. */
   const body = (members: number, length = 100_000, key = (i: number) => `k${i}`): string => {
@@ -69,23 +69,23 @@ describe('checkContainerCount: members of one object', () => {
   });
 
   it('allows exactly MAX_OBJECT_MEMBERS, also in an object nested in another, and refuses one more', () => {
-    expect(() => checkContainerCount(body(MAX_OBJECT_MEMBERS), MAX_BATCH)).not.toThrow();
-    expect(() => checkContainerCount(body(MAX_OBJECT_MEMBERS + 1), MAX_BATCH)).toThrow(over);
+    expect(() => checkJsonCounts(body(MAX_OBJECT_MEMBERS), MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(body(MAX_OBJECT_MEMBERS + 1), MAX_BATCH)).toThrow(over);
     // The outer object's members around an inner one are its own: 64 in all is allowed.
     const nested = (outer: number) => `{"in":{${'"a":1,'.repeat(MAX_OBJECT_MEMBERS - 1)}"a":1},${Array.from({ length: outer - 1 }, (_, i) => `"o${i}":0`).join(',')},"pad":"${'x'.repeat(100_000)}"}`;
-    expect(() => checkContainerCount(nested(MAX_OBJECT_MEMBERS - 1), MAX_BATCH)).not.toThrow();
-    expect(() => checkContainerCount(nested(MAX_OBJECT_MEMBERS), MAX_BATCH)).toThrow(over);
+    expect(() => checkJsonCounts(nested(MAX_OBJECT_MEMBERS - 1), MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(nested(MAX_OBJECT_MEMBERS), MAX_BATCH)).toThrow(over);
   });
 
   it('counts no colon inside a string, escaped quotes and backslashes included', () => {
     const colons = (i: number) => `a:b:c ${'\\'.repeat(i % 3)}\":{":${':'.repeat(100)}${'\\'.repeat(i % 2)}`;
-    expect(() => checkContainerCount(body(MAX_OBJECT_MEMBERS, 100_000, colons), MAX_BATCH)).not.toThrow();
-    expect(() => checkContainerCount(`[${Array.from({ length: 300 }, () => JSON.stringify({ customerID: ':'.repeat(300) })).join(',')}]`, MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(body(MAX_OBJECT_MEMBERS, 100_000, colons), MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(`[${Array.from({ length: 300 }, () => JSON.stringify({ customerID: ':'.repeat(300) })).join(',')}]`, MAX_BATCH)).not.toThrow();
   });
 
   it('leaves a body of at most CONTAINERS_COUNTED_FROM characters to the parse', () => {
     const small = `{${Array.from({ length: 1000 }, (_, i) => `"k${i}":0`).join(',')}}`;
     expect(small.length).toBeLessThanOrEqual(CONTAINERS_COUNTED_FROM);
-    expect(() => checkContainerCount(small, MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(small, MAX_BATCH)).not.toThrow();
   });
 });

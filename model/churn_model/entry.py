@@ -46,24 +46,29 @@ def path_error(what: str, raw: str, err: OSError | RuntimeError) -> SystemExit:
     return usage_error(f"cannot use {what} {raw}: {reason}")
 
 
+def _places(path: Path) -> list[Path]:
+    """Where `path` is looked for, in order: an absolute path as given; a relative one against the
+    cwd, then against the repo root."""
+    return [path] if path.is_absolute() else [path, REPO_ROOT / path]
+
+
 def resolve_path(raw: str, what: str) -> Path:
-    """Absolute paths as given; relative ones against the cwd, else against the repo root. A path
-    the OS refuses to look up is a usage error naming `what` it is (`--out`, the training data)."""
+    """Absolute paths as given; relative ones against the cwd, else against the repo root (_places).
+    A path the OS refuses to look up is a usage error naming `what` it is (`--out`, the training data)."""
     try:
         path = Path(raw).expanduser()
-        if path.is_absolute() or path.exists():
+        if path.is_absolute():
             return _resolved(path)
-        from_root = REPO_ROOT / path
-        return _resolved(from_root) if from_root.exists() else path.resolve()
+        found = next((place for place in _places(path) if place.exists()), None)
+        return _resolved(found) if found is not None else path.resolve()
     except (OSError, RuntimeError) as err:
         raise path_error(what, raw, err) from err
 
 
 def looked_for(raw: str) -> str:
-    """Where resolve_path looked for `raw`, for a message that it is not there: a relative path is
-    tried against the cwd, then the repo root, and both are named (one when they are the same)."""
-    path = Path(raw).expanduser()
-    tried = list(dict.fromkeys(Path(os.path.abspath(p)) for p in ([path] if path.is_absolute() else [path, REPO_ROOT / path])))
+    """Where resolve_path looked for `raw`, for a message that it is not there: both places for a
+    relative path (one when they are the same)."""
+    tried = list(dict.fromkeys(Path(os.path.abspath(p)) for p in _places(Path(raw).expanduser())))
     return f"resolved to {tried[0]}" if len(tried) == 1 else f"looked for {tried[0]}, then {tried[1]}"
 
 
