@@ -138,6 +138,12 @@ export function createApp(deps: AppDeps): App {
   const writeAccessLog = accessLog(log);
   const bodies = new BodyBudget(config.MAX_BODY_BYTES_IN_FLIGHT);
   const drivers = new DriverBudget();
+  metrics.watchBudgets({
+    bodyBytes: bodies,
+    bodyBytesMax: config.MAX_BODY_BYTES_IN_FLIGHT,
+    drivers,
+    driversCapacity: () => config.MAX_BATCH * (slot.loaded?.explainer?.driverCount ?? 0),
+  });
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request, drivers });
 

@@ -7,10 +7,14 @@
  */
 export class InFlightBudget {
   private held = 0;
+  private refused = 0;
 
   /** Takes `amount` if the total stays within `max`, or `evenPastMax`; false (nothing taken) if not. */
   take(amount: number, max: number, evenPastMax: boolean): boolean {
-    if (!evenPastMax && this.held + amount > max) return false;
+    if (!evenPastMax && this.held + amount > max) {
+      this.refused += 1;
+      return false;
+    }
     this.held += amount;
     return true;
   }
@@ -21,5 +25,10 @@ export class InFlightBudget {
 
   get inUse(): number {
     return this.held;
+  }
+
+  /** Takes that did not fit since start-up: each refused a request (/metrics gateway_budget_refusals_total). */
+  get refusals(): number {
+    return this.refused;
   }
 }

@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type RegistryContentType } from 'prom-client';
 import { Kind, type DocumentNode } from 'graphql';
 import * as generated from './generated/graphql.js';
+import type { InFlightBudget } from './in-flight-budget.js';
 import type { ChurnModel, InferenceFailureReason } from './model/churn-model.js';
 import type { RiskLevel } from './prediction.js';
 import type { AbandonReason, ScoredTally } from './request-state.js';
@@ -190,8 +191,41 @@ const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_sto
 export type ReloadOutcome = 'swapped' | 'unchanged' | 'failed' | 'cancelled';
 const RELOAD_OUTCOMES = membersOf<ReloadOutcome>({ swapped: 0, unchanged: 0, failed: 0, cancelled: 0 });
 
+/**
+ * What the gateway holds at once across requests (app.ts), read when /metrics is scraped: each
+ * budget's use, its limit (the drivers' changes with the serving model) and the takes it refused.
+ */
+export interface BudgetReadings {
+  readonly bodyBytes: InFlightBudget;
+  readonly bodyBytesMax: number;
+  readonly drivers: InFlightBudget;
+  /** MAX_BATCH × the serving model's risk drivers; 0 while no model with an explainer serves. */
+  readonly driversCapacity: () => number;
+}
+
+/** A gauge whose value is read when /metrics is scraped. */
+function readAtScrape(registry: Registry, name: string, help: string, read: () => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(read());
+    },
+  });
+}
+
+/** A counter's collect that sets each `budget` series to the total `read` gives when /metrics is scraped. */
+function countedAtScrape(read: () => Record<string, number>) {
+  return function collect(this: Counter<'budget'>): void {
+    this.reset();
+    for (const [budget, total] of Object.entries(read())) this.inc({ budget }, total);
+  };
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
+  private budgets: BudgetReadings | null = null;
   readonly requests = new RequestMetrics([this.registry]);
   readonly predictions = new Counter({
     name: 'gateway_predictions_total',
@@ -253,6 +287,48 @@ export class GatewayMetrics {
     help: 'Checks of the model source (MLflow alias polls) that failed: MLflow did not answer, or answered that the alias or version does not exist (the log line\'s kind tells which); the current model keeps serving',
     registers: [this.registry],
   });
+
+  /**
+   * The two in-flight budgets, read at each scrape: without them an on-call engineer saw 503s
+   * (gateway_requests_total) with no way to tell a full budget from a model or worker failure,
+   * nor how close to refusing a gateway runs.
+   */
+  readonly bodyBytesInFlight = readAtScrape(
+    this.registry,
+    'gateway_request_body_bytes_in_flight',
+    'Bytes of request bodies held now, arrived or complete, until each answer is done (a body past its first 64 KiB that does not fit under gateway_request_body_bytes_in_flight_max is refused 503 with Retry-After)',
+    () => this.budgets?.bodyBytes.inUse ?? 0,
+  );
+  readonly bodyBytesInFlightMax = readAtScrape(
+    this.registry,
+    'gateway_request_body_bytes_in_flight_max',
+    'MAX_BODY_BYTES_IN_FLIGHT: the request-body bytes held at once past which a body is refused',
+    () => this.budgets?.bodyBytesMax ?? 0,
+  );
+  readonly driversInFlight = readAtScrape(
+    this.registry,
+    'gateway_explanation_drivers_in_flight',
+    'Risk drivers being explained now across GraphQL requests, until each answer is written (a field that does not fit under gateway_explanation_drivers_capacity is refused OVERLOADED, HTTP 503)',
+    () => this.budgets?.drivers.inUse ?? 0,
+  );
+  readonly driversCapacity = readAtScrape(
+    this.registry,
+    'gateway_explanation_drivers_capacity',
+    "Risk drivers explained at once past which an explanation is refused: MAX_BATCH × the serving model's drivers (0 while no model with an explainer serves)",
+    () => this.budgets?.driversCapacity() ?? 0,
+  );
+  readonly budgetRefusals = new Counter({
+    name: 'gateway_budget_refusals_total',
+    help: 'Refusals because a budget of what is held at once was full: a request body refused 503 (body_bytes), or an explanation field refused OVERLOADED (explanation_drivers); each answered with Retry-After',
+    labelNames: ['budget'] as const,
+    registers: [this.registry],
+    collect: countedAtScrape(() => ({ body_bytes: this.budgets?.bodyBytes.refusals ?? 0, explanation_drivers: this.budgets?.drivers.refusals ?? 0 })),
+  });
+
+  /** Reads the app's budgets at each scrape (app.ts: made with the app, after the metrics). */
+  watchBudgets(budgets: BudgetReadings): void {
+    this.budgets = budgets;
+  }
 
   constructor() {
     for (const level of RISK_LEVELS) this.predictions.inc({ risk_level: level }, 0);

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpProblem } from '../src/http.js';
 import { BodyBudget, SMALL_BODY_BYTES, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, metricValue, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
 
 /** Room for one body of 1.5 × SMALL_BODY_BYTES, not two. */
 const budget = new BodyBudget(2 * SMALL_BODY_BYTES);
@@ -218,6 +218,11 @@ describe('in the gateway', () => {
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${max}\\)`));
       await waitFor("the refused upload's share given back", () => gw.app.bodyBytesHeld() === max);
+      // What an on-call engineer reads: the budget full, its limit, and the one refusal (none of explanations).
+      expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(max);
+      expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight_max')).toBe(max);
+      expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="body_bytes"}')).toBe(1);
+      expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="explanation_drivers"}')).toBe(0);
       // A single prediction is never refused by the budget (its body is under SMALL_BODY_BYTES), full as it is.
       const single = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
       expect(single.status).toBe(200);
@@ -232,6 +237,8 @@ describe('in the gateway', () => {
       await waitFor('the budget given back', () => gw.app.bodyBytesHeld() === 0);
       expect((await large(max)).status).toBe(200);
       await waitFor('the budget given back', () => gw.app.bodyBytesHeld() === 0);
+      expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(0);
+      expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="body_bytes"}')).toBe(1);
     } finally {
       await gw.close();
     }

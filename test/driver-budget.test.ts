@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSIENT_RETRY_AFTER_SECONDS } from '../src/errors.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
 import { CONFIG_DEFAULTS } from '../src/schema/stated-values.js';
-import { GRAPHQL_CUSTOMER, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, metricValue, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 /** The bundled model's risk drivers (ModelInfo.explainer.drivers). */
 const DRIVERS = 20;
@@ -83,6 +83,8 @@ describe('risk drivers being explained at once, across requests', () => {
   });
 
   it('refuses a second full explanation with 503 OVERLOADED and Retry-After while one is in flight, unscored; answers small ones meanwhile; and takes a full one again once the first is answered', async () => {
+    const refusalsSeen = () => metricValue(gw.url, 'gateway_budget_refusals_total{budget="explanation_drivers"}');
+    let refused = await refusalsSeen();
     // Yoga's run of a new document (compiled as it runs), then the compiled document, then Yoga's own executor.
     for (const [query, extra] of [
       [BATCH, {}],
@@ -126,12 +128,19 @@ describe('risk drivers being explained at once, across requests', () => {
         expect(notSmall.errors?.[0]?.extensions?.['code']).toBe('OVERLOADED');
         // What the small ones took came back with their answers.
         await waitFor('the small requests to give their drivers back', () => gw.app.driversHeld() === CAPACITY);
+        // What an on-call engineer reads: the budget full, its capacity, and the three refusals (none of bodies).
+        refused += 3;
+        expect(await metricValue(gw.url, 'gateway_explanation_drivers_in_flight')).toBe(CAPACITY);
+        expect(await metricValue(gw.url, 'gateway_explanation_drivers_capacity')).toBe(CAPACITY);
+        expect(await refusalsSeen()).toBe(refused);
+        expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="body_bytes"}')).toBe(0);
 
         held.release();
         const answered = await first;
         expect(answered.status).toBe(200);
         expect((answered.data as { predictBatch: unknown[] }).predictBatch).toHaveLength(MAX_BATCH);
         await waitFor('the first request to give its drivers back', () => gw.app.driversHeld() === 0);
+        expect(await metricValue(gw.url, 'gateway_explanation_drivers_in_flight')).toBe(0);
       } finally {
         held.restore();
       }

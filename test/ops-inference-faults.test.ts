@@ -8,7 +8,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictDocument } from '../src/generated/graphql.js';
 import type { OnnxHost } from '../src/model/onnx-host.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, metricValue, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -18,12 +18,7 @@ afterAll(() => gw.close());
 
 const hostOf = (g: TestGateway) => (g.slot.current as unknown as { session: OnnxHost }).session;
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (line === undefined) throw new Error(`${name} not in /metrics`);
-  return Number(line.slice(name.length + 1));
-}
+const metric = (name: string): Promise<number> => metricValue(gw.url, name);
 
 /** Log lines from index `from` on with this msg. */
 const linesSince = (from: number, msg: string) => gw.logs.slice(from).filter((l) => l['msg'] === msg);

@@ -94,6 +94,14 @@ export interface SpawnedGateway {
   exited: Promise<number | null>;
 }
 
+/** A series' value on the gateway's /metrics, `name` or `name{labels}` as exposed; throws when the series is absent. */
+export async function metricValue(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`${series} not in /metrics`);
+  return Number(line.slice(series.length + 1));
+}
+
 /** Polls `check` until it is true; throws naming `what` after `timeoutMs` (30 s unless given: a gateway started through tsx on a loaded machine can take 15). */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
