@@ -546,6 +546,7 @@ export function createApp(deps: AppDeps): App {
       const problem = clientErrorProblem(err, inFlight);
       const id = requestIdFrom(undefined); // its headers, if any, were not read
       log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
+      metrics.refusedBeforeRouting.inc({ status: String(problem.status) });
       return () => writeProblemToSocket(socket, problem, id);
     };
     // Bytes after a whole request (a pipelined one, or past a short content-length) are the next

@@ -187,6 +187,9 @@ const RISK_LEVELS = membersOf<RiskLevel>({ LOW: 0, MEDIUM: 0, HIGH: 0 });
 const ABANDON_REASONS = membersOf<AbandonReason>({ client_closed: 0, timed_out: 0, shutting_down: 0 });
 const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_stopped: 0, worker_hung: 0, worker_start_failed: 0, run_failed: 0 });
 
+/** The statuses app.ts handleClientError answers a request refused before routing with. */
+const REFUSED_BEFORE_ROUTING = ['400', '408', '413', '431'] as const;
+
 /** How a model reload ended, as gateway_model_reloads_total's `result` counts it. */
 export type ReloadOutcome = 'swapped' | 'unchanged' | 'failed' | 'cancelled';
 const RELOAD_OUTCOMES = membersOf<ReloadOutcome>({ swapped: 0, unchanged: 0, failed: 0, cancelled: 0 });
@@ -325,6 +328,13 @@ export class GatewayMetrics {
     collect: countedAtScrape(() => ({ body_bytes: this.budgets?.bodyBytes.refusals ?? 0, explanation_drivers: this.budgets?.drivers.refusals ?? 0 })),
   });
 
+  readonly refusedBeforeRouting = new Counter({
+    name: 'gateway_refused_before_routing_total',
+    help: "Requests node's HTTP parser refused, or whose headers did not arrive in time, before any route saw them, by the status answered (400 not valid HTTP/1.1, 408 headers not in time, 413 chunk extensions too long, 431 headers too large); in no other series, and logged as 'request refused before routing'",
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
   /** Reads the app's budgets at each scrape (app.ts: made with the app, after the metrics). */
   watchBudgets(budgets: BudgetReadings): void {
     this.budgets = budgets;
@@ -335,6 +345,7 @@ export class GatewayMetrics {
     for (const reason of ABANDON_REASONS) this.abandoned.inc({ reason }, 0);
     for (const reason of INFERENCE_FAILURE_REASONS) this.inferenceFailures.inc({ reason }, 0);
     for (const result of RELOAD_OUTCOMES) this.modelReloads.inc({ result }, 0);
+    for (const status of REFUSED_BEFORE_ROUTING) this.refusedBeforeRouting.inc({ status }, 0);
     this.inferenceFailing.set(0);
     collectDefaultMetrics({ register: this.registry });
   }

@@ -12,7 +12,7 @@ import { CONTAINERS_COUNTED_FROM } from '../src/json-body.js';
 import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
 import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../src/server.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, customerLiteral, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, customerLiteral, gql, metricValue, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
 
 const MAX_BATCH = 5;
@@ -739,6 +739,8 @@ describe("requests node's HTTP parser refuses", () => {
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400, 'HPE_INVALID_HEADER_TOKEN', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_HEADER_TOKEN\): Parse Error: /],
   ];
   it.each(cases)("%s: a problem with a new request id (node's own answer was bare), logged at warn with node's code; the connection closes", async (_name, bytes, status, code, detail) => {
+    const counted = () => metricValue(gw.url, `gateway_refused_before_routing_total{status="${status}"}`);
+    const countedBefore = await counted();
     // Read until the gateway closes the connection.
     const answer = await rawExchange(bytes);
     expect(answer.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
@@ -753,6 +755,8 @@ describe("requests node's HTTP parser refuses", () => {
     expect(line).toMatchObject({ level: 'warn', code, status, msg: 'request refused before routing' });
     // Node's code and nothing of the request's bytes.
     expect(JSON.stringify(line)).not.toContain('aaaa');
+    // Counted on /metrics by its status: no route saw it, so no other series has it.
+    expect(await counted()).toBe(countedBefore + 1);
   });
 
   it.each([
