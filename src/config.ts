@@ -167,7 +167,8 @@ const envSchema = variables
         ctx.addIssue({ code: 'custom', path: ['MODEL_URI'], message: 'MLFLOW_TRACKING_URI and MODEL_URI must be set together' });
       }
       if (env.MAX_BODY_BYTES_IN_FLIGHT < env.BODY_LIMIT_BYTES) {
-        ctx.addIssue({ code: 'custom', path: ['MAX_BODY_BYTES_IN_FLIGHT'], message: `must be at least BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}), or a body at the limit could never be read` });
+        // Said with its value: when only BODY_LIMIT_BYTES was raised, this one is its default, which the operator never typed.
+        ctx.addIssue({ code: 'custom', path: ['MAX_BODY_BYTES_IN_FLIGHT'], message: `is ${env.MAX_BODY_BYTES_IN_FLIGHT}, and must be at least BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}), or a body at the limit could never be read: raise it with BODY_LIMIT_BYTES` });
       }
       if (env.HEADERS_TIMEOUT_MS !== undefined && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
         ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });

@@ -29,7 +29,11 @@ describe('timeouts', () => {
 describe('request bodies in flight', () => {
   it('must hold at least one body at the limit', () => {
     expect(loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT).toBe(32 * 1024 * 1024);
-    expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_BODY_BYTES_IN_FLIGHT: '2048' })).toThrow(/MAX_BODY_BYTES_IN_FLIGHT: must be at least BODY_LIMIT_BYTES \(4096\)/);
+    expect(() => loadConfig({ BODY_LIMIT_BYTES: '4096', MAX_BODY_BYTES_IN_FLIGHT: '2048' })).toThrow(/MAX_BODY_BYTES_IN_FLIGHT: is 2048, and must be at least BODY_LIMIT_BYTES \(4096\)/);
+    // Only BODY_LIMIT_BYTES raised: the refusal gives the other's value, its default, which the operator never typed.
+    expect(() => loadConfig({ BODY_LIMIT_BYTES: String(64 * 1024 * 1024) })).toThrow(
+      new RegExp(`MAX_BODY_BYTES_IN_FLIGHT: is ${loadConfig({}).MAX_BODY_BYTES_IN_FLIGHT}, and must be at least BODY_LIMIT_BYTES \\(67108864\\), or a body at the limit could never be read: raise it with BODY_LIMIT_BYTES`),
+    );
   });
 
   it('a body limit a body could not be read as one string under is refused (V8 strings stop at ~512 MiB: such a body answered 500)', () => {
