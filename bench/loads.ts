@@ -12,27 +12,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parityFileSchema } from '../src/bundle/manifest.js';
-import type { EncoderRow } from '../src/model/features.js';
+import { graphqlCustomer, type CustomerRecord } from '../src/contract.js';
+import type { CustomerInput } from '../src/generated/graphql.js';
 
 export const GQL_PREDICT = 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel threshold modelVersion } }';
 export const GQL_BATCH = 'mutation PredictBatch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability willChurn riskLevel modelVersion } }';
 
-/** A data set row as GraphQL's CustomerInput. */
-export function toGraphQL(row: EncoderRow): Record<string, unknown> {
-  const e = (v: unknown) => String(v).toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
-  const yes = (v: unknown) => v === 'Yes';
-  return {
-    gender: e(row['gender']), seniorCitizen: row['SeniorCitizen'] === 1, partner: yes(row['Partner']), dependents: yes(row['Dependents']),
-    tenure: row['tenure'], phoneService: yes(row['PhoneService']), multipleLines: e(row['MultipleLines']), internetService: e(row['InternetService']),
-    onlineSecurity: e(row['OnlineSecurity']), onlineBackup: e(row['OnlineBackup']), deviceProtection: e(row['DeviceProtection']),
-    techSupport: e(row['TechSupport']), streamingTV: e(row['StreamingTV']), streamingMovies: e(row['StreamingMovies']), contract: e(row['Contract']),
-    paperlessBilling: yes(row['PaperlessBilling']), paymentMethod: e(row['PaymentMethod']), monthlyCharges: row['MonthlyCharges'], totalCharges: row['TotalCharges'],
-  };
+/** A predictBatch body (GQL_BATCH) for `rows`, each sent by the contract's mapping (src/contract.ts), which the parity replay sends too. */
+export function graphqlBatch(rows: readonly CustomerRecord[]): string {
+  return JSON.stringify({ query: GQL_BATCH, operationName: 'PredictBatch', variables: { customers: rows.map((r) => graphqlCustomer(r) satisfies CustomerInput) } });
 }
 
 export interface BenchLoads {
   /** `n` customers, cycling through the pool. */
-  readonly rowsOf: (n: number) => EncoderRow[];
+  readonly rowsOf: (n: number) => CustomerRecord[];
   /** The single prediction's body for POST /predict. */
   readonly rest: string;
   /** The single prediction's body for POST /graphql (GQL_PREDICT). */
@@ -42,12 +35,12 @@ export interface BenchLoads {
 /** The loads, from the bundle under `root` (a checkout). */
 export async function benchLoads(root: string): Promise<BenchLoads> {
   const parity = parityFileSchema.parse(JSON.parse(await readFile(path.join(root, 'model/bundle/parity.json'), 'utf8')));
-  const pool = parity.cases.map((c) => c.input as EncoderRow).filter((r) => (r['tenure'] as number) <= 72);
+  const pool = parity.cases.map((c) => c.input as CustomerRecord).filter((r) => r.tenure <= 72);
   const one = pool[0];
   if (!one) throw new Error('the parity file has no customer with tenure ≤ 72');
   return {
-    rowsOf: (n) => Array.from({ length: n }, (_, i) => pool[i % pool.length] as EncoderRow),
+    rowsOf: (n) => Array.from({ length: n }, (_, i) => pool[i % pool.length] as CustomerRecord),
     rest: JSON.stringify(one),
-    graphql: JSON.stringify({ query: GQL_PREDICT, operationName: 'Predict', variables: { customer: toGraphQL(one) } }),
+    graphql: JSON.stringify({ query: GQL_PREDICT, operationName: 'Predict', variables: { customer: graphqlCustomer(one) satisfies CustomerInput } }),
   };
 }

@@ -29,7 +29,7 @@ import { manifestSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
 import { parseCli } from './cli.js';
-import { GQL_BATCH, benchLoads, toGraphQL } from './loads.js';
+import { benchLoads, graphqlBatch } from './loads.js';
 import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
 import { freeResultName } from './result-files.js';
 import { measureWindow, shareBetween, snapshot } from './sched.js';
@@ -377,7 +377,7 @@ async function main(): Promise<void> {
     try {
       for (const n of [100, 1000, 10000]) {
         const rows = rowsOf(n);
-        const body = JSON.stringify({ query: GQL_BATCH, operationName: 'PredictBatch', variables: { customers: rows.map(toGraphQL) } });
+        const body = graphqlBatch(rows);
         const input = new ort.Tensor('float32', encoder.encode(rows), [rows.length, encoder.width]);
         const t = await timeBatchPaired(session, manifest.onnx.inputName, input, `${gw}/graphql`, body, n >= 10000 ? 9 : 31);
         batches[String(n)] = { ...t, ratio: t.gateway.medianMs / t.sessionRun.medianMs, ratioOfMeans: t.gateway.meanMs / t.sessionRun.meanMs };
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
     const largeBodies: Record<string, readonly [string, string, number]> = {
       'REST, valid': ['/predict', JSON.stringify(largeRows), 200],
       'REST, every row empty': ['/predict', JSON.stringify(largeRows.map(() => ({}))), 400],
-      'GraphQL predictBatch, valid': ['/graphql', JSON.stringify({ query: GQL_BATCH, operationName: 'PredictBatch', variables: { customers: largeRows.map(toGraphQL) } }), 200],
+      'GraphQL predictBatch, valid': ['/graphql', graphqlBatch(largeRows), 200],
     };
     const healthIdleMs = await idleHealthMs(gw, 200);
     const stalls: Record<string, Stall> = {};

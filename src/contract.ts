@@ -132,6 +132,57 @@ type ColumnValue<F extends CustomerField> = F extends { kind: 'enum'; enumName: 
 /** A customer in the data set's vocabulary: the input of the feature encoder. */
 export type CustomerRecord = { [F in CustomerField as F['column']]: ColumnValue<F> };
 
+type GraphQLValue<F extends CustomerField> = F extends { kind: 'enum'; enumName: infer E extends ContractEnumName }
+  ? keyof (typeof CONTRACT_ENUMS)[E]
+  : F extends { kind: 'yesNo' | 'flag01' }
+    ? boolean
+    : F extends { kind: 'money'; nullable: true }
+      ? number | null
+      : number;
+
+/** A customer in GraphQL's vocabulary (CustomerInput's fields, without customerId): camelCase names, enum names, booleans. */
+export type GraphQLCustomer = { [F in CustomerField as F['field']]: GraphQLValue<F> };
+
+/** GraphQL enum name by data set value, per enum: CONTRACT_ENUMS turned around. */
+const GRAPHQL_ENUM_NAME = new Map<ContractEnumName, ReadonlyMap<string, string>>(
+  Object.entries(CONTRACT_ENUMS).map(([name, values]) => [name as ContractEnumName, new Map(Object.entries(values).map(([gql, value]) => [value, gql]))]),
+);
+
+/**
+ * A data set row as GraphQL's CustomerInput, field by field from this table: for callers that
+ * hold rows in the data set's vocabulary (the bundle's parity vectors, the bench's loads) and
+ * send them over GraphQL, so that a field or enum value renamed here is renamed in what they send.
+ * A value the contract does not have is thrown, naming its column (the rows are read from
+ * files, whatever their type says).
+ */
+export function graphqlCustomer(record: CustomerRecord): GraphQLCustomer {
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const f of CUSTOMER_FIELDS) {
+    const v: unknown = record[f.column];
+    const refuse = () => new Error(`${f.column}: ${JSON.stringify(v)} is not one of the contract's values (${allowedColumnValues(f)?.join(', ') ?? 'a number'})`);
+    switch (f.kind) {
+      case 'enum': {
+        const name = GRAPHQL_ENUM_NAME.get(f.enumName)?.get(v as string);
+        if (name === undefined) throw refuse();
+        out[f.field] = name;
+        break;
+      }
+      case 'yesNo':
+        if (v !== 'Yes' && v !== 'No') throw refuse();
+        out[f.field] = v === 'Yes';
+        break;
+      case 'flag01':
+        if (v !== 0 && v !== 1) throw refuse();
+        out[f.field] = v === 1;
+        break;
+      default:
+        if (typeof v !== 'number' && !(v === null && f.kind === 'money' && f.nullable)) throw refuse();
+        out[f.field] = v;
+    }
+  }
+  return out as GraphQLCustomer;
+}
+
 /** The values a categorical column may take, as strings (the feature spec's `allowedValues`). */
 export function allowedColumnValues(field: CustomerField): readonly string[] | null {
   switch (field.kind) {

@@ -5,11 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CUSTOMER_FIELDS, CONTRACT_ENUMS } from '../src/contract.js';
+import { graphqlCustomer, type CustomerRecord } from '../src/contract.js';
 import { PredictBatchDocument, type CustomerInput } from '../src/generated/graphql.js';
 import { BUNDLE_DIR, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
-type Case = { input: Record<string, string | number | null>; probability: number };
+type Case = { input: CustomerRecord; probability: number };
 let gw: TestGateway;
 let cases: Case[];
 let tolerance: number;
@@ -21,18 +21,6 @@ beforeAll(async () => {
   tolerance = parity.tolerance;
 });
 afterAll(() => gw.close());
-
-function toGraphQL(input: Case['input']): CustomerInput {
-  const out: Record<string, unknown> = {};
-  for (const f of CUSTOMER_FIELDS) {
-    const v = input[f.column];
-    if (f.kind === 'yesNo') out[f.field] = v === 'Yes';
-    else if (f.kind === 'flag01') out[f.field] = v === 1;
-    else if (f.kind === 'enum') out[f.field] = Object.entries(CONTRACT_ENUMS[f.enumName]).find(([, value]) => value === v)?.[0];
-    else out[f.field] = v;
-  }
-  return out as CustomerInput;
-}
 
 /** The worst difference; one answer per case, each a probability (a missing or renamed field is NaN, never 0). */
 function maxDiff(got: unknown[]): { max: number; at: number } {
@@ -61,7 +49,7 @@ describe('parity vectors through the running server', () => {
   });
 
   it('GraphQL predictBatch matches xgboost within 1e-5', async () => {
-    const res = await gql(gw.url, PredictBatchDocument, { customers: cases.map((c) => toGraphQL(c.input)) });
+    const res = await gql(gw.url, PredictBatchDocument, { customers: cases.map((c) => graphqlCustomer(c.input) satisfies CustomerInput) });
     expect(res.body.errors).toBeUndefined();
     const { max, at } = maxDiff((res.body.data?.predictBatch ?? []).map((r) => r.churnProbability));
     expect(max, `worst case ${at}: ${JSON.stringify(cases[at])}`).toBeLessThanOrEqual(1e-5);

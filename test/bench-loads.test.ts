@@ -1,0 +1,54 @@
+/**
+ * What the bench sends (bench/loads.ts) is what a gateway answers, and its GraphQL half scores the
+ * same customers as its REST half: the GraphQL customers are the contract's mapping of the same
+ * rows (graphqlCustomer), so an enum value or field renamed in src/contract.ts cannot leave the
+ * bench sending the old name and counting every GraphQL answer as failed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchLoads, graphqlBatch, type BenchLoads } from '../bench/loads.js';
+import { CONTRACT_ENUMS, type CustomerRecord } from '../src/contract.js';
+import { REPO_ROOT, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+
+let gw: TestGateway;
+let loads: BenchLoads;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  loads = await benchLoads(REPO_ROOT);
+});
+afterAll(() => gw.close());
+
+type Scored = { churnProbability: number };
+type GraphQLAnswer = { data?: Record<string, Scored | Scored[]> | null; errors?: unknown };
+
+describe("the bench's loads (bench/loads.ts) on a running gateway", () => {
+  it('the single prediction is answered over REST and GraphQL with the same probability', async () => {
+    const rest = await postJson(gw.url, '/predict', loads.rest);
+    const graphql = await postJson(gw.url, '/graphql', loads.graphql);
+    expect(rest.status).toBe(200);
+    expect(graphql.status).toBe(200);
+    const answer = graphql.json as GraphQLAnswer;
+    expect(answer.errors).toBeUndefined();
+    expect((answer.data?.['predict'] as Scored).churnProbability).toBe((rest.json as { churn_probability: number }).churn_probability);
+  });
+
+  it("a predictBatch of the pool's rows scores each row as REST scores the same row", async () => {
+    const rows = loads.rowsOf(500);
+    const rest = await postJson(gw.url, '/predict', rows);
+    const graphql = await postJson(gw.url, '/graphql', graphqlBatch(rows));
+    expect(rest.status).toBe(200);
+    expect(graphql.status).toBe(200);
+    const answer = graphql.json as GraphQLAnswer;
+    expect(answer.errors).toBeUndefined();
+    const got = (answer.data?.['predictBatch'] as Scored[]).map((p) => p.churnProbability);
+    expect(got).toHaveLength(rows.length);
+    expect(got).toEqual((rest.json as { churn_probability: number }[]).map((p) => p.churn_probability));
+  });
+
+  it("refuses a row with a value the contract does not have, naming its column, instead of sending a guess", () => {
+    const [row] = loads.rowsOf(1);
+    const odd = { ...row, PaymentMethod: 'Cheque' } as unknown as CustomerRecord;
+    expect(() => graphqlBatch([odd])).toThrow(`PaymentMethod: "Cheque" is not one of the contract's values (${Object.values(CONTRACT_ENUMS.PaymentMethod).join(', ')})`);
+    expect(() => graphqlBatch([{ ...row, Partner: true } as unknown as CustomerRecord])).toThrow('Partner: true is not one of the contract\'s values (Yes, No)');
+  });
+});
