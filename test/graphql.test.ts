@@ -175,6 +175,26 @@ describe('outsideTrainingRange', () => {
     ]);
   });
 
+  it('checks each input alone, as its description says: a totalCharges far from tenure × monthlyCharges, every input inside, lists nothing', async () => {
+    const monthly = await trainingRange('MonthlyCharges');
+    const total = await trainingRange('TotalCharges');
+    // The largest total training saw, at one month: TotalCharges/tenure, which the model reads, is far
+    // above what any customer of training paid a month (a total is about tenure × monthly charges).
+    const customer: CustomerInput = { ...GRAPHQL_CUSTOMER, tenure: 1, totalCharges: total.observedMax };
+    expect(customer.totalCharges ?? 0).toBeGreaterThan(10 * monthly.observedMax);
+    const res = await gql<{ predict: { outsideTrainingRange: Note[]; explanation: { drivers: { name: string }[] } } }, { c: CustomerInput }>(
+      gw.url,
+      'mutation P($c: CustomerInput!) { predict(customer: $c) { outsideTrainingRange { field } explanation { drivers { name } } } }',
+      { c: customer },
+    );
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.predict.outsideTrainingRange).toEqual([]);
+    expect(res.body.data?.predict.explanation.drivers.map((d) => d.name)).toContain('TotalCharges/tenure');
+    const schema = await gql<{ __type: { fields: { name: string; description: string }[] } }, Record<string, never>>(gw.url, '{ __type(name: "Prediction") { fields { name description } } }', {});
+    const description = schema.body.data?.__type.fields.find((f) => f.name === 'outsideTrainingRange')?.description;
+    expect(description).toContain('Inputs are checked one at a time, never in combination, so an empty list does not mean the customer is like those the model was trained on');
+  });
+
   it('is answered per row by predictBatch', async () => {
     const query = `mutation RangeBatch($customers: [CustomerInput!]!) {
       predictBatch(customers: $customers) { customerId outsideTrainingRange { field value observedMin observedMax } }

@@ -49,8 +49,11 @@ export const PredictionType = builder.objectRef<Prediction>('Prediction').implem
       type: [TrainingRangeNote],
       description:
         'The numeric inputs outside the range of their column in the data the model was trained on (ModelInfo.features observedMin to ' +
-        'observedMax, of the model that computed this prediction), in data set order; empty when every one is inside. The probability ' +
-        'of such a customer is an extrapolation: treat it with caution. A null totalCharges (not yet billed) is never listed, and ' +
+        'observedMax, of the model that computed this prediction), in data set order; empty when every input is inside its own range. The ' +
+        'probability of a customer listed here is an extrapolation: treat it with caution. Inputs are checked one at a time, never in ' +
+        'combination, so an empty list does not mean the customer is like those the model was trained on: a totalCharges far from tenure × ' +
+        'monthlyCharges (8000 at tenure 1) lists nothing, although the TotalCharges/tenure the model reads (a risk driver, see explanation) ' +
+        'is then far beyond any in training. A null totalCharges (not yet billed) is never listed, and ' +
         "totalCharges' observedMin is the 0 a null is encoded as (Feature.observedMin), so no total from 0 up is listed as too small.",
       // Computed only when selected: the scoring path does none of this work.
       resolve: (p) => outsideTrainingRange(p.model, p.record),

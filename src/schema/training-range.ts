@@ -1,7 +1,10 @@
 /**
  * TrainingRangeNote: a numeric input outside what the model saw in training. The contract
  * accepts tenure up to 1,200 months and charges up to float32's limit, far beyond the data
- * set; the model still answers, by extrapolation, and the caller should know.
+ * set; the model still answers, by extrapolation, and the caller should know. Each input is
+ * compared with its own column's range, the only ranges a bundle records: a combination of
+ * in-range inputs the model never saw (TotalCharges/tenure of 8000 at tenure 1) is not noted,
+ * and the schema, README.md and docs/ui.md say so rather than read an empty list as "inside".
  */
 import type { ColumnName, CustomerRecord } from '../contract.js';
 import { graphqlNaming } from '../customer-rules.js';
