@@ -10,16 +10,21 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSIENT_RETRY_AFTER_SECONDS } from '../src/errors.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
+import { EXPLAIN_CHUNK_ROWS } from '../src/schema/explanation.js';
 import { CONFIG_DEFAULTS } from '../src/schema/stated-values.js';
 import { GRAPHQL_CUSTOMER, metricValue, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
-/** The bundled model's risk drivers (ModelInfo.explainer.drivers). */
-const DRIVERS = 20;
-/** MAX_BATCH of the gateway most tests use: a capacity of 20,000 risk drivers at once. */
+/** MAX_BATCH of the gateway most tests use. */
 const MAX_BATCH = 1_000;
-const CAPACITY = MAX_BATCH * DRIVERS;
-/** explanation.ts EXPLAIN_CHUNK_ROWS: a request's first 64 rows of all drivers are never refused. */
-const SMALL_ROWS = 64;
+/** A request's first SMALL_ROWS rows of all drivers (one explanation chunk) are never refused. */
+const SMALL_ROWS = EXPLAIN_CHUNK_ROWS;
+/**
+ * The served model's risk drivers per explanation (ModelInfo.explainer.drivers), read from each
+ * gateway a test starts (startGateway): a fact about the model, which a retrained one may change.
+ */
+let DRIVERS: number;
+/** What a gateway of MAX_BATCH holds at once: MAX_BATCH × DRIVERS. */
+let CAPACITY: number;
 
 const rows = (n: number): CustomerInput[] => Array.from({ length: n }, (_, i) => ({ ...GRAPHQL_CUSTOMER, tenure: i % 72 }));
 const ALL = 'explanation { baseLogOdds drivers { name contribution fields inputFields } }';
@@ -39,6 +44,20 @@ async function send(url: string, query: string, variables: Record<string, unknow
   const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), ...(signal ? { signal } : {}) });
   const body = (await res.json()) as { data?: unknown; errors?: Answer['errors'] };
   return { status: res.status, retryAfter: res.headers.get('retry-after'), data: body.data, errors: body.errors };
+}
+
+/** A gateway for these tests; sets DRIVERS and CAPACITY from its model. */
+async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const gw = await startTestGateway({ LOG_LEVEL: 'warn', MAX_BATCH: String(MAX_BATCH), ...env });
+  const info = await send(gw.url, '{ modelInfo { explainer { drivers } } }', {});
+  const drivers = (info.data as { modelInfo?: { explainer?: { drivers?: unknown } | null } } | undefined)?.modelInfo?.explainer?.drivers;
+  if (typeof drivers !== 'number' || !Number.isInteger(drivers) || drivers < 1) {
+    await gw.close();
+    throw new Error(`the gateway's model names no risk drivers: ${JSON.stringify(info)}`);
+  }
+  DRIVERS = drivers;
+  CAPACITY = MAX_BATCH * drivers;
+  return gw;
 }
 
 const overloaded = (inUse: number, asked: number, maxBatch = MAX_BATCH) =>
@@ -76,7 +95,7 @@ function holdRuns(gw: TestGateway, heldRows: number) {
 describe('risk drivers being explained at once, across requests', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ LOG_LEVEL: 'warn', MAX_BATCH: String(MAX_BATCH) });
+    gw = await startGateway();
   });
   afterAll(async () => {
     await gw?.close();
@@ -115,7 +134,7 @@ describe('risk drivers being explained at once, across requests', () => {
         expect(top.status).toBe(503);
         expect(top.errors?.[0]?.message).toBe(overloaded(CAPACITY, 3 * MAX_BATCH));
 
-        // A single customer's explanation, and a batch of up to 64 rows of all drivers, are never refused.
+        // A single customer's explanation, and a batch of up to SMALL_ROWS rows of all drivers, are never refused.
         const one = await send(gw.url, PREDICT, { c: GRAPHQL_CUSTOMER });
         expect(one.status).toBe(200);
         expect(one.errors).toBeUndefined();
@@ -187,7 +206,7 @@ describe('risk drivers being explained at once, across requests', () => {
 describe('risk drivers of a request answered by its timeout', () => {
   it('are held until its work ends, then given back', async () => {
     const timeoutMs = 2_000;
-    const gw = await startTestGateway({ LOG_LEVEL: 'warn', MAX_BATCH: String(MAX_BATCH), REQUEST_TIMEOUT_MS: String(timeoutMs) });
+    const gw = await startGateway({ REQUEST_TIMEOUT_MS: String(timeoutMs) });
     const held = holdRuns(gw, MAX_BATCH);
     try {
       const answer = send(gw.url, BATCH, { cs: rows(MAX_BATCH) });
@@ -207,8 +226,8 @@ describe('risk drivers of a request answered by its timeout', () => {
 
 describe('a full explanation of a full batch whose caller does not read the answer', () => {
   it('holds its drivers while its answer waits to be read (a second one is refused), and gives them back when the connection closes', async () => {
-    const gw = await startTestGateway({ LOG_LEVEL: 'warn' });
     const maxBatch = CONFIG_DEFAULTS.MAX_BATCH;
+    const gw = await startGateway({ MAX_BATCH: String(maxBatch) });
     const capacity = maxBatch * DRIVERS;
     const body = JSON.stringify({ query: BATCH, variables: { cs: rows(maxBatch) } });
     const reader = connect(Number(new URL(gw.url).port), '127.0.0.1');

@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, type TestGateway } from './helpers/index.js';
 import { CHARS_PER_CONTAINER, CONTAINERS_COUNTED_FROM, EXTRA_CONTAINERS, MAX_OBJECT_MEMBERS, checkJsonCounts } from '../src/json-body.js';
 import { VARIABLE_LIMITS } from '../src/schema/limits.js';
+import { CONFIG_DEFAULTS } from '../src/schema/stated-values.js';
 
 const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { customerId } }';
-const MAX_BATCH = 10_000; // the default
+/** The MAX_BATCH of a gateway started without it, as the gateway below is. */
+const MAX_BATCH = CONFIG_DEFAULTS.MAX_BATCH;
 
 describe('brackets in strings with escaped quotes are text', () => {
   let gw: TestGateway;

@@ -12,6 +12,7 @@ import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, startTestGateway, watchLoopHolds, typ
 import { CHARS_PER_CONTAINER, EXTRA_CONTAINERS, MAX_OBJECT_MEMBERS, colonsInValue, maxContainers } from '../src/json-body.js';
 import { schema } from '../src/schema/index.js';
 import { VARIABLE_ERROR_CAP, withShortPrintedValues } from '../src/schema/printed-values.js';
+import { CONFIG_DEFAULTS } from '../src/schema/stated-values.js';
 
 const SINGLE = 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
 const BATCH = 'mutation B($cs: [CustomerInput!]!) { predictBatch(customers: $cs) { churnProbability } }';
@@ -135,7 +136,7 @@ describe('a long run of digits where the body may hold a number JSON.parse reads
 });
 
 describe('a body of many tiny objects and arrays is refused before it is parsed', () => {
-  const MAX_BATCH = 10_000; // the default
+  const MAX_BATCH = CONFIG_DEFAULTS.MAX_BATCH; // the gateway here is started without it
   const refusal = (body: string) => ({
     path: '(body)',
     message: `must hold at most ${maxContainers(body.length, MAX_BATCH)} JSON objects and arrays (MAX_BATCH + ${EXTRA_CONTAINERS}, or one per ${CHARS_PER_CONTAINER} characters)`,

@@ -30,7 +30,7 @@ export const EXPLANATION_COST = { microsPerRow: '16–19', batchRows: 10_000, an
  * chunk's rows of all drivers are also what a request may have explained whatever else is being
  * explained (DriverBudget counts them but never refuses them).
  */
-const EXPLAIN_CHUNK_ROWS = 64;
+export const EXPLAIN_CHUNK_ROWS = 64;
 
 /** EXPLANATION_COST in words, for Prediction.explanation. */
 export const EXPLANATION_COST_TEXT =
