@@ -55,6 +55,11 @@ describe('checkJsonCounts', () => {
     expect(body(max, length)).toHaveLength(length);
     expect(() => checkJsonCounts(body(max, length), MAX_BATCH)).not.toThrow();
     expect(() => checkJsonCounts(body(max + 1, length), MAX_BATCH)).toThrow(`holds more than ${max} JSON objects and arrays`);
+    // Arrays alone count as much (no `{` at all, and no bracket in the padding).
+    const arrays = (n: number) => `[${'[],'.repeat(n - 1)}"${'x'.repeat(length - 3 * n - 1)}"]`;
+    expect(arrays(max)).toHaveLength(length);
+    expect(() => checkJsonCounts(arrays(max), MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(arrays(max + 1), MAX_BATCH)).toThrow(`holds more than ${max} JSON objects and arrays`);
   });
 });
 
@@ -77,17 +82,32 @@ describe('checkJsonCounts: members of one object', () => {
     const nested = (outer: number) => `{"in":{${'"a":1,'.repeat(MAX_OBJECT_MEMBERS - 1)}"a":1},${Array.from({ length: outer - 1 }, (_, i) => `"o${i}":0`).join(',')},"pad":"${'x'.repeat(100_000)}"}`;
     expect(() => checkJsonCounts(nested(MAX_OBJECT_MEMBERS - 1), MAX_BATCH)).not.toThrow();
     expect(() => checkJsonCounts(nested(MAX_OBJECT_MEMBERS), MAX_BATCH)).toThrow(over);
+    // An array among an object's members does not end the count of them: 40 before it and 30 after are 72.
+    const around = (after: number) => `{${Array.from({ length: 40 }, (_, i) => `"a${i}":0`).join(',')},"list":[[1],{"b":1}],${Array.from({ length: after }, (_, i) => `"z${i}":0`).join(',')},"pad":"${'x'.repeat(100_000)}"}`;
+    expect(() => checkJsonCounts(around(MAX_OBJECT_MEMBERS - 42), MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(around(MAX_OBJECT_MEMBERS - 41), MAX_BATCH)).toThrow(over);
   });
 
   it('counts no colon inside a string, escaped quotes and backslashes included', () => {
     const colons = (i: number) => `a:b:c ${'\\'.repeat(i % 3)}\":{":${':'.repeat(100)}${'\\'.repeat(i % 2)}`;
     expect(() => checkJsonCounts(body(MAX_OBJECT_MEMBERS, 100_000, colons), MAX_BATCH)).not.toThrow();
     expect(() => checkJsonCounts(`[${Array.from({ length: 300 }, () => JSON.stringify({ customerID: ':'.repeat(300) })).join(',')}]`, MAX_BATCH)).not.toThrow();
+    // A quote escaped in a string does not end it: each of the 200 \": is text, its colon no member of the object.
+    expect(() => checkJsonCounts(JSON.stringify([{ customerID: '":'.repeat(200) }, 'x'.repeat(100_000)]), MAX_BATCH)).not.toThrow();
+  });
+
+  it('leaves a body that is not JSON (a string never closed) to the parse, which names it', () => {
+    const open = `[{"customerID":"${'a:'.repeat(100_000)}}]`;
+    expect(() => checkJsonCounts(open, MAX_BATCH)).not.toThrow();
+    expect(() => JSON.parse(open) as unknown).toThrow(SyntaxError);
   });
 
   it('leaves a body of at most CONTAINERS_COUNTED_FROM characters to the parse', () => {
-    const small = `{${Array.from({ length: 1000 }, (_, i) => `"k${i}":0`).join(',')}}`;
-    expect(small.length).toBeLessThanOrEqual(CONTAINERS_COUNTED_FROM);
+    // 1,000 members, and a string padding the body to exactly CONTAINERS_COUNTED_FROM characters; one more is counted.
+    const members = `{${Array.from({ length: 1000 }, (_, i) => `"k${i}":0`).join(',')},"pad":"`;
+    const small = `${members}${'x'.repeat(CONTAINERS_COUNTED_FROM - members.length - 2)}"}`;
+    expect(small).toHaveLength(CONTAINERS_COUNTED_FROM);
     expect(() => checkJsonCounts(small, MAX_BATCH)).not.toThrow();
+    expect(() => checkJsonCounts(small.replace('"pad":"', '"pad":"x'), MAX_BATCH)).toThrow(`more than ${MAX_OBJECT_MEMBERS} members`);
   });
 });
