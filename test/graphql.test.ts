@@ -524,7 +524,8 @@ describe('the Accept header', () => {
   const unique = (name: string) => `query ${name}${Math.random().toString(36).slice(2)} { modelInfo { version } }`;
 
   // Yoga answered the first two 200 in its streamed formats (with `Content-Encoding: none`), and read q=0 as acceptable.
-  it.each(['text/event-stream', 'multipart/mixed', 'application/json;q=0, text/html', 'application/graphql-response+json;q=0, application/json;q=0.000, */*'])(
+  // A JSON type in a charset other than UTF-8 is not one the gateway writes.
+  it.each(['text/event-stream', 'multipart/mixed', 'application/json;q=0, text/html', 'application/graphql-response+json;q=0, application/json;q=0.000, */*', 'application/json;charset=iso-8859-1'])(
     'is refused 406 with a problem naming the JSON types when it allows neither (%j), by POST and GET, for a new or a compiled document',
     async (accept) => {
       const query = unique('NotAcceptable');
@@ -553,6 +554,13 @@ describe('the Accept header', () => {
     ['application/json;q=0, */*', 'application/graphql-response+json'],
     ['*/*, application/json', 'application/json'], // equal weights: the first entry, and application/json of the two it matches, as Yoga picks
     ['application/graphql-response+json, */*', 'application/graphql-response+json'],
+    // A q-value out of 0..1 is read as 1: equal weights, the first entry.
+    ['application/graphql-response+json, application/json;q=2', 'application/graphql-response+json'],
+    // An entry of q=0 matching both is skipped when weights are equal.
+    ['application/*;q=0, application/graphql-response+json, application/json', 'application/graphql-response+json'],
+    // The most specific entry weighs a type: application/json's own, not application/*'s.
+    ['application/*;q=0.9, application/json;q=0.5', 'application/graphql-response+json'],
+    ['', 'application/json'], // an empty Accept allows anything, as none does
   ])('answers the JSON type of the highest q-value (%j → %s), on the first run, compiled and by GET', async (accept, type) => {
     const query = unique('Weighed');
     const expected = { status: 200, type: `${type}; charset=utf-8`, encoding: null, body: JSON.stringify({ data: { modelInfo: { version: manifest.registeredModel.version } } }) };
