@@ -83,6 +83,14 @@ describe('GET /graphql', () => {
     for (let i = 0; i < 3; i++) expect((await gql(gw.url, MODEL_INFO)).headers.get('cache-control')).toBeNull();
   });
 
+  it('reads an empty variables or extensions parameter as left out', async () => {
+    for (const name of ['variables', 'extensions']) {
+      const res = await get(`query=${encodeURIComponent(MODEL_INFO)}&${name}=`);
+      expect(res.status, name).toBe(200);
+      expect(await res.json()).toEqual({ data: { modelInfo: { name: 'telco-churn' } } });
+    }
+  });
+
   it('still answers a well-formed GET query', async () => {
     const res = await get(`query=${encodeURIComponent(MODEL_INFO)}&variables=${encodeURIComponent('{}')}`);
     expect(res.status).toBe(200);
