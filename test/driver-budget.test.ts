@@ -173,6 +173,25 @@ describe('risk drivers being explained at once, across requests', () => {
     expect(refusals[0]).toMatchObject({ level: 'warn', code: 'OVERLOADED', driversInFlight: CAPACITY, capacity: CAPACITY, asked: CAPACITY });
   }, 180_000);
 
+  it("holds all of a request's fields' drivers at once, the later fields' taken as they start, and gives them all back", async () => {
+    // Mutation fields run one after another: the second's run is held while the first's answer waits.
+    const TWO = `mutation T($a: [CustomerInput!]!, $b: [CustomerInput!]!) { first: predictBatch(customers: $a) { ${ALL} } second: predictBatch(customers: $b) { ${ALL} } }`;
+    const held = holdRuns(gw, 600);
+    try {
+      const both = send(gw.url, TWO, { a: rows(400), b: rows(600) });
+      await waitFor("the second field to take its drivers beside the first's and reach scoring", () => held.started() === 1 && gw.app.driversHeld() === CAPACITY);
+      const notSmall = await send(gw.url, BATCH, { cs: rows(SMALL_ROWS + 1) });
+      expect(notSmall.errors?.[0]?.message).toBe(overloaded(CAPACITY, (SMALL_ROWS + 1) * DRIVERS));
+      held.release();
+      const answered = await both;
+      expect(answered.status).toBe(200);
+      expect(answered.errors).toBeUndefined();
+      await waitFor('the request to give back what both fields took', () => gw.app.driversHeld() === 0);
+    } finally {
+      held.restore();
+    }
+  }, 120_000);
+
   it("gives a request's drivers back when its fields are refused for their customers, and when its caller goes away", async () => {
     // Taken as the field starts, then the field refused for a customer (BAD_USER_INPUT): given back.
     const bad = rows(MAX_BATCH);
