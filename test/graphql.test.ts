@@ -396,6 +396,7 @@ describe('operationName that picks no operation', () => {
     ],
     ['fragments only', 'fragment F on ModelInfo { name }', undefined, 'the document has no operation to run, only fragments'],
     ['an empty operationName', 'query Q { modelInfo { name } }', '', 'operationName is empty: leave it out, or name the operation; it has "Q"'],
+    ['an empty operationName where one must be named', TWO, '', 'operationName is empty: name the operation to run; it has "A", "B"'],
   ])('says what the document has: %s', async (_name, query, operationName, message) => {
     expect(await ask(query, operationName)).toEqual({ status: 400, data: undefined, errors: [['OPERATION_RESOLUTION_FAILURE', message]] });
   });
