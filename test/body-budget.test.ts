@@ -100,6 +100,22 @@ describe('request bodies in flight', () => {
     await until('the slow body given back once its caller left', () => budget.inUse === 0);
   });
 
+  it('takes a body of exactly the budget when nothing else is held, and refuses one byte more with 503', async () => {
+    const whole = post('g', budget.max);
+    await until("g's body read", () => held.has('g'));
+    expect(budget.inUse).toBe(budget.max);
+    held.get('g')?.();
+    expect(await (await whole).json()).toEqual({ id: 'g', bytes: budget.max });
+    await until('the budget given back', () => budget.inUse === 0);
+    let status: number | undefined;
+    const over = post('h', budget.max + 1).then((res) => (status = res.status));
+    await until('h refused or read', () => status !== undefined || held.has('h'));
+    held.get('h')?.(); // read in full, which the test refuses: answered, so nothing hangs
+    await over;
+    expect(status).toBe(503);
+    await until('the budget given back', () => budget.inUse === 0);
+  });
+
   it('gives back what a body over the limit took (413)', async () => {
     const over = await post('f', 4 * SMALL_BODY_BYTES + 1);
     expect(over.status).toBe(413);
