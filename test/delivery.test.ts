@@ -5,6 +5,7 @@
  * One `npm ci --omit=dev` per run: Dockerfile variants reuse it through the RUN memo.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -532,6 +533,63 @@ describe('workflows', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("the data set step downloads with CHURN_DATA_TOKEN; a Dependabot run, which gets no repository secret, skips with a notice where the token is needed, and any other failed download fails", async () => {
+    // A stand-in store: the CSV for the token (an artifact store), or for anyone (a public URL).
+    const csv = 'customerID,gender,Churn\n7590-VHVEG,Female,No\n';
+    const server = http.createServer((req, res) => {
+      if (req.url !== '/public.csv' && req.headers.authorization !== 'Bearer s3cret') return void res.writeHead(401).end();
+      res.writeHead(200, { 'content-type': 'text/csv' }).end(csv);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const [store, open] = [`http://127.0.0.1:${port}/telco.csv`, `http://127.0.0.1:${port}/public.csv`];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-data-'));
+    const script = runScripts(gateStep(jobsOf(ci).get('gateway') ?? '', 'churn-data'))[0] ?? '';
+    // The step's script as the runner runs it: its env (vars and secrets, '' when unset), GITHUB_ACTOR the run's actor.
+    const run = (env: { CHURN_DATA_URL?: string; CHURN_DATA_TOKEN?: string; GITHUB_ACTOR: string }) =>
+      new Promise<{ status: number | null; out: string; exported: string }>((resolve) => {
+        const githubEnv = path.join(dir, 'github-env');
+        fs.writeFileSync(githubEnv, '');
+        fs.rmSync(path.join(dir, 'telco-customer-churn.csv'), { force: true });
+        const vars = { CHURN_DATA_URL: '', CHURN_DATA_SHA256: createHash('sha256').update(csv).digest('hex'), CHURN_DATA_TOKEN: '', ...env };
+        execFile('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { env: { PATH: process.env['PATH'] ?? '', RUNNER_TEMP: dir, GITHUB_ENV: githubEnv, ...vars }, timeout: 30_000 }, (error, stdout, stderr) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, out: stdout + stderr, exported: fs.readFileSync(githubEnv, 'utf8') }),
+        );
+      });
+    const downloaded = `CHURN_DATA=${path.join(dir, 'telco-customer-churn.csv')}\n`;
+    const dependabot = 'dependabot[bot]';
+    try {
+      expect(script).toContain('curl -fsSL');
+      const push = await run({ CHURN_DATA_URL: store, CHURN_DATA_TOKEN: 's3cret', GITHUB_ACTOR: 'octocat' });
+      expect(push, push.out).toMatchObject({ status: 0, exported: downloaded });
+      expect(fs.readFileSync(path.join(dir, 'telco-customer-churn.csv'), 'utf8')).toBe(csv);
+      // A Dependabot secret of the same name reaches its runs: they download too.
+      expect(await run({ CHURN_DATA_URL: store, CHURN_DATA_TOKEN: 's3cret', GITHUB_ACTOR: dependabot })).toMatchObject({ status: 0, exported: downloaded });
+
+      const withheld = await run({ CHURN_DATA_URL: store, GITHUB_ACTOR: dependabot });
+      expect(withheld, withheld.out).toMatchObject({ status: 0, exported: '' });
+      expect(withheld.out).toContain('::notice::the download of CHURN_DATA_URL failed without CHURN_DATA_TOKEN, which a Dependabot run does not get');
+      expect(withheld.out).toContain('the tests that read the real data set will be skipped');
+      expect(withheld.out).toContain('add CHURN_DATA_TOKEN as a Dependabot secret too');
+      // A URL that needs no token is still downloaded on Dependabot's runs.
+      expect(await run({ CHURN_DATA_URL: open, GITHUB_ACTOR: dependabot })).toMatchObject({ status: 0, exported: downloaded });
+
+      // Anyone else's run without the token, or a token the store refuses, is a setup to fix: the step fails (curl's 22).
+      for (const env of [{ CHURN_DATA_URL: store, GITHUB_ACTOR: 'octocat' }, { CHURN_DATA_URL: store, CHURN_DATA_TOKEN: 'stale', GITHUB_ACTOR: dependabot }]) {
+        const failed = await run(env);
+        expect({ status: failed.status, exported: failed.exported }, failed.out).toEqual({ status: 22, exported: '' });
+        expect(failed.out).not.toContain('::notice::');
+      }
+      const unset = await run({ GITHUB_ACTOR: dependabot });
+      expect(unset).toMatchObject({ status: 0, exported: '' });
+      expect(unset.out).toContain('::notice::CHURN_DATA_URL is not set: the tests that read the real data set will be skipped');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(read('docs/delivery.md').replace(/\s+/g, ' ')).toContain('add `CHURN_DATA_TOKEN` as a Dependabot secret as well');
   });
 
   it('the release gating check fails when the gating is removed or weakened', () => {
