@@ -250,6 +250,22 @@ describe("infra/README.md's fixed values", () => {
   });
 });
 
+describe("infra/README.md's costs", () => {
+  it("price the gateway's access lines from the size the CloudWatch Logs row gives, per million requests and for a task at the requestsPerTarget default", () => {
+    const row = /^\| CloudWatch Logs \|.*$/m.exec(readme)?.[0] ?? '';
+    expect(row).toContain('`logRetentionDays` does not bound it: retention cuts storage only');
+    const size = /an access line per request \((\d+)–(\d+) bytes, plus the (\d+) bytes per event CloudWatch counts\)/.exec(row);
+    expect(size, 'the access line size in the CloudWatch Logs row').not.toBeNull();
+    const [, shortest = '', longest = '', perEvent = ''] = size ?? [];
+    // Ingestion at $0.50 per GB; a month is 730 hours, as for the public IPv4 row.
+    const dollars = (lineBytes: string, requests: number) => ((Number(lineBytes) + Number(perEvent)) * requests * 0.5) / 1e9;
+    const perMillion = (lineBytes: string) => dollars(lineBytes, 1e6).toFixed(2);
+    const atTarget = (lineBytes: string) => Math.round(dollars(lineBytes, DEFAULT_SETTINGS.requestsPerTarget * 60 * 730) / 10) * 10;
+    expect(row).toContain(`≈ $${perMillion(shortest)}–${perMillion(longest)} per million requests`);
+    expect(row).toContain(`the \`requestsPerTarget\` default (${DEFAULT_SETTINGS.requestsPerTarget.toLocaleString('en-US')} per minute) ≈ $${atTarget(shortest)}–${atTarget(longest)} a month`);
+  });
+});
+
 describe("infra/README.md's saved queries", () => {
   it('lists every saved query once, on its log group, and the placeholder the request query looks for', () => {
     const section = readme.slice(readme.indexOf('**Saved queries**'), readme.indexOf('## How traffic'));
