@@ -1,4 +1,4 @@
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -125,6 +125,11 @@ export class GatewayService extends Construct {
         cpuArchitecture: ecs.CpuArchitecture.X86_64,
       },
     });
+    // A `cdk deploy` that changes the task definition replaces it, and CloudFormation would then
+    // deregister the revision it replaced; ECS moves no service onto an INACTIVE revision, so the
+    // runbook's rollback (`update-service --task-definition churn-gateway:<n>`) could not go back to
+    // it. Every revision stays registered (they cost nothing), after `cdk destroy` too.
+    this.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
     // Task-local scratch at /tmp: the only writable path, since the root filesystem is read-only. On
     // Fargate it lives on the task's ephemeral storage (20 GiB by default, which also holds the
     // image) and is gone when the task stops. Fargate makes it root-owned 0755; the image's

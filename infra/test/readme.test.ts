@@ -19,7 +19,7 @@ import { ECS_NAMES, LOG_LEVELS } from '../lib/gateway-service.js';
 import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
 import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES } from '../lib/saved-queries.js';
-import { buildStack, containerOf, propsOf, propsOfType, synth } from './helpers.js';
+import { buildStack, containerOf, logicalId, propsOf, propsOfType, synth } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rootReadme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
@@ -210,6 +210,7 @@ describe("infra/README.md's fixed values", () => {
   const s = (ms: number) => ms / 1000;
   const albSubnets = (alb?.Subnets as unknown[]).length;
   const publicIps = propsOfType(template, 'AWS::EC2::EIP').length + albSubnets;
+  const taskDefinition = (template.toJSON().Resources as Record<string, { UpdateReplacePolicy?: string; DeletionPolicy?: string }>)[logicalId(stack, stack.gateway.taskDefinition)];
 
   it('are the synthesized stack’s, and the gateway defaults the task relies on', () => {
     expect([ECS_NAMES.service, ECS_NAMES.taskFamily]).toEqual([ECS_NAMES.cluster, ECS_NAMES.cluster]);
@@ -228,6 +229,8 @@ describe("infra/README.md's fixed values", () => {
       `\`SHUTDOWN_TIMEOUT_MS\` takes up to ${s(PAST_SHUTDOWN_TIMEOUT_MS)} s more before those lines`,
       `after ${String(targets?.UnhealthyThresholdCount)} failed checks (≈ ${Number(targets?.UnhealthyThresholdCount) * Number(targets?.HealthCheckIntervalSeconds)} s)`,
       `within \`MLFLOW_POLL_INTERVAL_MS\` (${s(gateway.MLFLOW_POLL_INTERVAL_MS)} s)`,
+      `the stack keeps those its deploys replace (the task definition's \`UpdateReplacePolicy\` and \`DeletionPolicy\` are \`${String(taskDefinition?.UpdateReplacePolicy)}\`;`,
+      `the task definition's revisions, are ${taskDefinition?.DeletionPolicy === 'Retain' ? 'retained' : 'deleted'})`,
       // Costs: public IPv4 at $0.005 per address-hour, 730 hours a month.
       `with the defaults ${publicIps} (the NAT gateway's Elastic IP and one per ALB node, in each of the ${albSubnets} AZs; \`natGateways=2\` adds one, and the ALB adds nodes as it scales) ≈ $${Math.round(publicIps * 0.005 * 730)}`,
     ];

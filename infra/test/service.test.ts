@@ -8,6 +8,7 @@ import {
   MLFLOW_TOKEN_FEATURES,
   MLFLOW_TOKEN_SECRET_ARN,
   containerOf,
+  logicalId,
   propsOf,
   ref,
   secretReadGrants,
@@ -34,6 +35,12 @@ describe('ECS cluster, task definition and service', () => {
       Cpu: '512',
       Memory: '1024',
     });
+  });
+
+  it("keeps the revisions a cdk deploy replaces registered (Retain), so the runbook's update-service can roll back to one", () => {
+    // Without it CloudFormation deregisters the replaced revision, and ECS moves no service onto an INACTIVE one.
+    const resources = template.toJSON().Resources as Record<string, { UpdateReplacePolicy?: string; DeletionPolicy?: string }>;
+    expect(resources[logicalId(stack, stack.gateway.taskDefinition)]).toMatchObject({ UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
   });
 
   it('runs the Docker Hub image by default', () => {
