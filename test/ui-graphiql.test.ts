@@ -1,7 +1,7 @@
 /**
  * GraphiQL at /ui/graphiql as people exploring the API meet it, in a real browser against the
- * real gateway: every preloaded tab runs as it is against the committed model; on a phone the
- * response is readable; a header typed into GraphiQL (the admin
+ * real gateway: every preloaded tab runs as it is against the committed model, and is in sight
+ * in the top bar on a laptop (the docs explorer open); on a phone the response is readable; a header typed into GraphiQL (the admin
  * token reloadModel needs) stays in the page and never lands in localStorage; a variable the
  * gateway refuses comes back with its code and the field it names.
  */
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
+import { GRAPHIQL_TITLE } from '../src/ui/pages.js';
 import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -19,6 +20,13 @@ type Page = TestPage['page'];
 const unavailable = browserForSuite('ui graphiql (browser)', 'test/ui-graphiql.test.ts');
 const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
 const ADMIN_TOKEN = 'graphiql-test-admin-token-0123456789';
+/** The tabs ui/src/build.ts preloads, each with the root field it runs. */
+const PRELOADED_TABS = [
+  ['Predict', 'predict'],
+  ['PredictBatch', 'predictBatch'],
+  ['ModelInfo', 'modelInfo'],
+  ['GroupReport', 'modelInfo'],
+] as const;
 
 describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
   let uiDir: string;
@@ -67,12 +75,7 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
   it('runs every preloaded tab as it is, its example customers valid, with data and no error', async () => {
     const page = await graphiql();
     await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
-    for (const [name, field] of [
-      ['Predict', 'predict'],
-      ['PredictBatch', 'predictBatch'],
-      ['ModelInfo', 'modelInfo'],
-      ['GroupReport', 'modelInfo'],
-    ] as const) {
+    for (const [name, field] of PRELOADED_TABS) {
       await page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${name}$`) }).click();
       await poll(() => page.locator('.graphiql-tab-active .graphiql-tab-button').textContent()).toBe(name);
       await poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(new RegExp(`(query|mutation)\\s${name}\\b`));
@@ -81,6 +84,36 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       expect(await response(page), name).not.toContain('"errors"');
     }
   });
+
+  for (const { width, docs } of [
+    { width: 700, docs: false },
+    { width: 900, docs: false },
+    { width: 1280, docs: true },
+  ]) {
+    it(`shows every preloaded tab within the tab strip at ${width} px${docs ? ' with the docs explorer open' : ''}, the heading giving way`, async () => {
+      const page = await graphiql({ width, height: 800 });
+      if (docs) {
+        await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+        await poll(() => page.locator('.graphiql-doc-explorer').count()).toBe(1);
+      }
+      // GraphiQL's strip scrolls with its scrollbar hidden: a tab outside its box is out of sight, with nothing to say it is there.
+      const strip = await page.locator('.graphiql-tabs').boundingBox();
+      if (!strip) throw new Error('no tab strip');
+      for (const [name] of PRELOADED_TABS) {
+        const tabBox = await page.locator('.graphiql-tab', { has: page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${name}$`) }) }).boundingBox();
+        expect(tabBox && [Math.round(tabBox.x) >= Math.floor(strip.x), Math.round(tabBox.x + tabBox.width) <= Math.ceil(strip.x + strip.width)], name).toEqual([true, true]);
+      }
+      expect(await page.locator('.graphiql-tabs').evaluate((list) => list.scrollWidth - list.clientWidth), 'tab strip overflow').toBeLessThanOrEqual(1);
+      // The heading stays for screen readers; the links stay in the window, above the editors.
+      expect(await page.getByRole('heading', { level: 1 }).allTextContents()).toEqual([GRAPHIQL_TITLE]);
+      const editors = await page.locator('.graphiql-editors').boundingBox();
+      for (const name of ['Prediction form', 'Score a file', 'REST API']) {
+        const link = await page.getByRole('link', { name }).boundingBox();
+        expect(link && editors && link.x + link.width <= width && link.y + link.height <= editors.y, name).toBe(true);
+      }
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    });
+  }
 
   for (const viewport of [
     { width: 320, height: 640 },
