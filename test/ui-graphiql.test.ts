@@ -1,7 +1,8 @@
 /**
  * GraphiQL at /ui/graphiql as people exploring the API meet it, in a real browser against the
  * real gateway: every preloaded tab runs as it is against the committed model, and is in sight
- * in the top bar on a laptop (the docs explorer open); on a phone the response is readable; a header typed into GraphiQL (the admin
+ * in the top bar on a laptop (the docs explorer open); when GraphiQL's script does not load the
+ * page says so; on a phone the response is readable; a header typed into GraphiQL (the admin
  * token reloadModel needs) stays in the page and never lands in localStorage; a variable the
  * gateway refuses comes back with its code and the field it names.
  */
@@ -144,6 +145,23 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
     });
   }
+
+  it("says in the page, to anyone, that GraphiQL's script did not load and to reload", async () => {
+    const opened = await browser.open(gateway.url);
+    tab = opened;
+    const { page } = opened;
+    // A 404 for GraphiQL's hashed file, as a task serving another build answers it (docs/ui.md): the page was blank.
+    await page.route(/\/ui\/assets\/graphiql\.[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    const alert = page.getByRole('main', { name: 'GraphiQL' }).getByRole('alert');
+    await poll(() => alert.count()).toBe(1);
+    expect(await alert.textContent()).toBe('GraphiQL could not start (its script did not load); reload the page.');
+    expect(await alert.isVisible()).toBe(true);
+    // The failed load and boot.ts's own error stay in the console; nothing else goes wrong.
+    tab = null;
+    await closeTab(opened, /status of 404|GraphiQL did not load/);
+    expect(opened.consoleErrors.some((e) => e.includes('GraphiQL did not load'))).toBe(true);
+  });
 
   it('keeps a header typed into GraphiQL (the admin token) in the page only, never in localStorage', async () => {
     const page = await graphiql(undefined, 'mutation ReloadModel { reloadModel { changed message } }');

@@ -156,9 +156,23 @@ scope.MonacoEnvironment = {
  */
 const TAB_FONTS = ['400 1em Roboto', '500 1em Roboto'];
 
+/**
+ * Said in the page when GraphiQL's own script did not run (a 404 for its hashed file from a task
+ * serving another build, a proxy cutting its 1.2 MB short): the page was blank, the cause only in
+ * the console.
+ */
+const NOT_LOADED = 'GraphiQL could not start (its script did not load); reload the page.';
+
 document.addEventListener('DOMContentLoaded', () => {
   const root = document.getElementById('root');
   const graphiql = scope.YogaGraphiQL;
-  if (!root || !graphiql) throw new Error('GraphiQL did not load');
+  if (!root || !graphiql) {
+    const said = document.createElement('p');
+    said.className = 'churn-not-loaded';
+    said.setAttribute('role', 'alert');
+    said.textContent = NOT_LOADED;
+    root?.replaceChildren(said);
+    throw new Error('GraphiQL did not load');
+  }
   void Promise.allSettled(TAB_FONTS.map((font) => document.fonts.load(font))).then(() => graphiql.renderYogaGraphiQL(root, startingOptions()));
 });
