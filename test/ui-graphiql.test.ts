@@ -21,12 +21,12 @@ type Page = TestPage['page'];
 const unavailable = browserForSuite('ui graphiql (browser)', 'test/ui-graphiql.test.ts');
 const poll = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout });
 const ADMIN_TOKEN = 'graphiql-test-admin-token-0123456789';
-/** The tabs ui/src/build.ts preloads, each with the root field it runs. */
+/** The tabs ui/src/build.ts preloads, each with the root field it runs and a field its answer shows (PredictBatch: the run auditors keep). */
 const PRELOADED_TABS = [
-  ['Predict', 'predict'],
-  ['PredictBatch', 'predictBatch'],
-  ['ModelInfo', 'modelInfo'],
-  ['GroupReport', 'modelInfo'],
+  ['Predict', 'predict', 'explanation'],
+  ['PredictBatch', 'predictBatch', 'modelRunId'],
+  ['ModelInfo', 'modelInfo', 'runId'],
+  ['GroupReport', 'modelInfo', 'groupReport'],
 ] as const;
 
 describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
@@ -76,13 +76,14 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
   it('runs every preloaded tab as it is, its example customers valid, with data and no error', async () => {
     const page = await graphiql();
     await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
-    for (const [name, field] of PRELOADED_TABS) {
+    for (const [name, field, shown] of PRELOADED_TABS) {
       await page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${name}$`) }).click();
       await poll(() => page.locator('.graphiql-tab-active .graphiql-tab-button').textContent()).toBe(name);
       await poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(new RegExp(`(query|mutation)\\s${name}\\b`));
       await runGraphiqlTab(page);
       await poll(() => response(page), 20_000).toMatch(new RegExp(`"${field}":\\s*[[{]`));
       expect(await response(page), name).not.toContain('"errors"');
+      expect(await response(page), name).toMatch(new RegExp(`"${shown}":\\s*[[{"]`));
     }
   });
 
