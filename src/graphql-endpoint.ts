@@ -481,6 +481,20 @@ export function createGraphQLEndpoint(deps: {
       useErrorCodes({ hideSuggestions: config.NODE_ENV === 'production' }),
       useShortPrintedValues(),
       {
+        // A masked error ("Unexpected error.") carries the id its cause is logged under, as every
+        // 503 does (requestId): GraphiQL, like many clients, shows no response headers, so the
+        // x-request-id alone could not be quoted. Yoga marks each error it masks `unexpected`
+        // (left out of the answer), here and wherever else it masks one.
+        onResultProcess({ result, serverContext }: { result: unknown; serverContext: ServerContext }) {
+          for (const one of Array.isArray(result) ? result : [result]) {
+            if (typeof one !== 'object' || one === null || Symbol.asyncIterator in one) continue;
+            for (const error of (one as ExecutionResult).errors ?? []) {
+              if (error.extensions['unexpected'] === true) (error.extensions as Record<string, unknown>)['requestId'] = serverContext.requestState.id;
+            }
+          }
+        },
+      },
+      {
         onExecute({
           args,
           executeFn,
@@ -507,7 +521,7 @@ export function createGraphQLEndpoint(deps: {
           }
           return {
             // A resolver's unexpected failure is answered "Unexpected error." (masked): its cause
-            // is logged here, with the request id the caller is given to quote (x-request-id).
+            // is logged here, with the request id the caller is given to quote (extensions.requestId, x-request-id).
             // Runs before Yoga's masking (its plugin comes after these).
             onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
               if (Symbol.asyncIterator in result) return;

@@ -26,12 +26,32 @@ describe('a failure no resolver expects', () => {
       const res = await gql(gw.url, 'query Lineage { modelInfo { modelVersion } }', {}, { 'x-request-id': `masked-${nodeEnv}` });
       expect(res.headers.get('x-request-id')).toBe(`masked-${nodeEnv}`);
       expect(res.body.errors).toEqual([
-        { message: 'Unexpected error.', locations: [{ line: 1, column: 17 }], path: ['modelInfo'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        // The id to quote is in the answer itself, as a 503's: GraphiQL shows no response headers.
+        { message: 'Unexpected error.', locations: [{ line: 1, column: 17 }], path: ['modelInfo'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: `masked-${nodeEnv}` } },
       ]);
       expect(JSON.stringify(res.body)).not.toMatch(/injected|stack|model-slot/);
     } finally {
       Reflect.deleteProperty(gw.slot, 'current');
       process.env['NODE_ENV'] = before;
+    }
+  });
+
+  it('carries the request id when the document was already compiled (the fast path hands the failed run to Yoga)', async () => {
+    const query = 'query Compiled { modelInfo { modelVersion } }';
+    expect((await gql(gw.url, query)).body.errors).toBeUndefined();
+    Object.defineProperty(gw.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new TypeError('injected: unexpected failure');
+      },
+    });
+    try {
+      const res = await gql(gw.url, query, {}, { 'x-request-id': 'masked-compiled' });
+      expect(res.body.errors).toEqual([
+        { message: 'Unexpected error.', locations: [{ line: 1, column: 18 }], path: ['modelInfo'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'masked-compiled' } },
+      ]);
+    } finally {
+      Reflect.deleteProperty(gw.slot, 'current');
     }
   });
 });

@@ -1068,11 +1068,11 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     expect(t.consoleErrors.splice(0).every((e) => /status of 503/.test(e))).toBe(true);
   });
 
-  it('shows the request id from the header when the gateway masks its failure as INTERNAL_SERVER_ERROR (answered 200)', async () => {
+  it('shows the request id when the gateway masks its failure as INTERNAL_SERVER_ERROR (answered 200)', async () => {
     const t = await open();
     const { page } = t;
-    // A failure no resolver expects (not a GatewayError): Yoga masks it as "Unexpected error."
-    // and the answer carries no requestId extension, only the x-request-id header.
+    // A failure no resolver expects (not a GatewayError): Yoga masks it as "Unexpected error.",
+    // with the x-request-id header's id as its requestId extension.
     Object.defineProperty(gateway.slot, 'current', {
       configurable: true,
       get: () => {

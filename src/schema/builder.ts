@@ -66,6 +66,6 @@ builder.mutationType({
       `(default ${grouped(REQUEST_TIMEOUT_MS)} ms; detail starts REQUEST_TIMEOUT), or none before the gateway stopped (detail starts SHUTTING_DOWN; with Retry-After); ` +
       '408 when the body itself did not arrive within REQUEST_TIMEOUT_MS.',
     '',
-    'A failure no resolver expects is the GraphQL error "Unexpected error." (INTERNAL_SERVER_ERROR) with HTTP 200: quote the answer\'s x-request-id.',
+    'A failure no resolver expects is the GraphQL error "Unexpected error." (INTERNAL_SERVER_ERROR) with HTTP 200: quote its extensions.requestId (also the answer\'s x-request-id header), under which its cause is logged.',
   ].join('\n'),
 });
