@@ -101,6 +101,22 @@ describe('public contract', () => {
     for (const [field, named] of Object.entries(codes)) for (const code of named) expect(fields[field]?.description, field).toContain(code);
   });
 
+  it("names every code and status of the README's error table in Mutation's or a root field's description (GraphiQL's docs explorer)", async () => {
+    const readme = await readFile(`${REPO_ROOT}README.md`, 'utf8');
+    const table = readme.slice(readme.indexOf('- **Error codes.**'), readme.indexOf('- **Start-up.**'));
+    const rows = table.split('\n').filter((line) => /^\s*\| (?!Code |---)/.test(line));
+    expect(rows.length).toBeGreaterThan(10);
+    const described = [schema.getMutationType(), schema.getQueryType()].flatMap((t) => [t?.description, ...Object.values(t?.getFields() ?? {}).map((f) => f.description)]).join('\n');
+    const missing: string[] = [];
+    for (const row of rows) {
+      const [what = '', status = ''] = row.split('|').slice(1).map((cell) => cell.trim());
+      for (const [, code] of what.matchAll(/`([A-Z][A-Z_]+)`/g)) if (!described.includes(code ?? '')) missing.push(code ?? '');
+      // 404 is an unknown route's, never /graphql's.
+      for (const [n] of status.matchAll(/\d{3}/g)) if (n !== '404' && !new RegExp(`\\b${n}\\b`).test(described)) missing.push(n);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('describes every type, field, argument and enum value', () => {
     const missing: string[] = [];
     const types = Object.values(schema.getTypeMap()).filter((t: GraphQLNamedType) => !t.name.startsWith('__') && !['String', 'Boolean', 'Int', 'Float', 'ID'].includes(t.name));

@@ -40,12 +40,15 @@ const { GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_ALIASES, GRAPHQL_MAX_TOKENS, GRAPHQL_MAX_
 const { maxStringChars, maxObjectKeys, maxDepth } = VARIABLE_LIMITS;
 
 builder.queryType({
-  description: 'Read-only questions about the gateway and its model. The limits on a document, and the refusals that are not GraphQL responses, are under Mutation.',
+  description: 'Read-only questions about the gateway and its model. The limits on a document, and the errors and refusals of a request before any field runs, are under Mutation.',
 });
 
-// What a client meets before any field runs: the document's limits (graphql-armor, limits.ts) and
-// the refusals of the HTTP request itself (graphql-endpoint.ts, http.ts, app.ts), which Apollo and
-// urql report as network errors with a body they do not read.
+// What a client meets before any field runs: the document's limits (graphql-armor, limits.ts),
+// Yoga's and the endpoint's GraphQL-shaped refusals of the request (graphql-endpoint.ts,
+// operation-name.ts), and the refusals of the HTTP request itself (graphql-endpoint.ts, http.ts,
+// app.ts), which Apollo and urql report as network errors with a body they do not read. The
+// README's error table is the full list, for every route; schema.test.ts checks that each of its
+// codes and statuses is named here or on a field.
 builder.mutationType({
   description: [
     'Predictions (mutations because each is a logged, metered act of scoring) and model administration.',
@@ -54,17 +57,31 @@ builder.mutationType({
       `${grouped(GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(GRAPHQL_MAX_COST)}, ${MAX_DIRECTIVES} directives (beyond: GRAPHQL_PARSE_FAILED, HTTP 400), ` +
       `and ${grouped(MAX_DOCUMENT_CHARS)} characters (beyond: a 400 problem, below).`,
     '',
-    'Some refusals come before GraphQL runs and are answered as application/problem+json ' +
+    'Errors of the request, before any field runs, for every operation (each field lists its own), are GraphQL errors with extensions.code and no data:',
+    '- GRAPHQL_PARSE_FAILED (HTTP 400): a document that does not parse, or is over a limit above; GRAPHQL_VALIDATION_FAILED (HTTP 400): one that does not validate against this schema;',
+    '- OPERATION_RESOLUTION_FAILURE (HTTP 400): a document of several operations without an operationName that names one (or with an empty one); the message names those it has;',
+    '- BAD_REQUEST (HTTP 400): a body that is not JSON (a document pasted into a JSON string with its line breaks is not: encode it, as JSON.stringify or jq -Rs do), ' +
+      'or empty, or JSON but not an object (an array: batching is not supported), or an object with a member other than query, operationName, variables and extensions that is not null;',
+    '- BAD_REQUEST (HTTP 405, with Allow): a method other than GET, HEAD or POST, or a mutation by GET or HEAD (Allow: POST);',
+    '- PERSISTED_QUERY_NOT_SUPPORTED (HTTP 400): a persisted-query hash (extensions.persistedQuery) without the query: send the document itself.',
+    '',
+    'Other refusals come before GraphQL runs and are answered as application/problem+json ' +
       '({ type, title, status, detail, requestId }, and errors [{ path, message }] when a field is at fault, its path one string such as "variables.c.customerId"), ' +
       'not as GraphQL errors (no data, no extensions.code): tell them by that content-type, and read detail first (each message continues its path):',
-    `- 400: a body that is not UTF-8, or a JSON object without a string query, or whose variables or extensions is not an object; an object that sends a field twice; a number such as 1e-400, ` +
-      `which would read as 0; a document over ${grouped(MAX_DOCUMENT_CHARS)} characters; a variable with a string or field name over ` +
+    `- 400: a body that is not UTF-8, or a JSON object without a string query (a GET: no query parameter), or whose operationName is not a string, or whose variables or extensions is not an object; ` +
+      `an object that sends a field twice; a number such as 1e-400, which would read as 0; a large body with more JSON objects and arrays than its customers need; ` +
+      `a document over ${grouped(MAX_DOCUMENT_CHARS)} characters; a variable with a string or field name over ` +
       `${grouped(maxStringChars)} characters, an object over ${maxObjectKeys} keys, or more than ${maxDepth} levels of nesting;`,
+    '- 406: an Accept header that allows neither application/json nor application/graphql-response+json (no streamed format is served);',
     `- 413: a body over BODY_LIMIT_BYTES (default ${grouped(BODY_LIMIT_BYTES)} bytes);`,
     '- 415: a content-type other than application/json in UTF-8, or a compressed body;',
     `- 503: too many request bodies at once (MAX_BODY_BYTES_IN_FLIGHT; with Retry-After), or no answer within REQUEST_TIMEOUT_MS ` +
       `(default ${grouped(REQUEST_TIMEOUT_MS)} ms; detail starts REQUEST_TIMEOUT), or none before the gateway stopped (detail starts SHUTTING_DOWN; with Retry-After); ` +
-      '408 when the body itself did not arrive within REQUEST_TIMEOUT_MS.',
+      '408 when the body itself did not arrive within REQUEST_TIMEOUT_MS;',
+    '- as on every route, refusals of an HTTP request that cannot be served: 400 when it cannot be parsed, 417 for an Expect other than 100-continue, ' +
+      '431 for a request line and headers over Node\'s --max-http-header-size, 501 for a transfer coding other than chunked.',
+    '',
+    'The README\'s error table (Operations, Error codes) lists every answer of the gateway, with the same codes.',
     '',
     'A failure no resolver expects is the GraphQL error "Unexpected error." (INTERNAL_SERVER_ERROR) with HTTP 200: quote its extensions.requestId (also the answer\'s x-request-id header), under which its cause is logged.',
   ].join('\n'),
