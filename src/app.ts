@@ -15,7 +15,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
-import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbandoned, type RequestState } from './request-state.js';
+import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -111,13 +111,15 @@ function originForm(req: IncomingMessage): string {
   return req.url;
 }
 
-/** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). */
-function tokenMatches(header: string | undefined, token: string | undefined): boolean {
-  const credentials = header === undefined ? null : /^bearer +(.*)$/i.exec(header);
-  if (!token || !credentials) return false;
+/** Whether `Authorization: Bearer <token>` carries the admin token, or why not; the scheme is case-insensitive (RFC 9110 §11.1). */
+function adminAccess(header: string | undefined, token: string | undefined): AdminAccess {
+  if (!token) return 'disabled';
+  if (header === undefined) return 'none';
+  const credentials = /^bearer +(.+)$/i.exec(header);
+  if (!credentials) return 'malformed';
   const given = Buffer.from(credentials[1] as string);
   const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? 'admin' : 'mismatch';
 }
 
 export function createApp(deps: AppDeps): App {
@@ -398,7 +400,7 @@ export function createApp(deps: AppDeps): App {
     inFlight++;
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
     if (res instanceof Response) res.requestState = state;
-    state.isAdmin = tokenMatches(req.headers.authorization, config.ADMIN_TOKEN);
+    state.admin = adminAccess(req.headers.authorization, config.ADMIN_TOKEN);
     // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
     // the caller: 503 when the gateway was too slow, 408 when the request itself never
     // arrived in full. Either way the connection closes after it: the bytes still coming,

@@ -14,8 +14,8 @@ export interface RequestState {
   operation: string | null;
   modelVersion: string | null;
   rows: number | null;
-  /** Sent the admin token (Authorization: Bearer ADMIN_TOKEN). */
-  isAdmin: boolean;
+  /** Whether it sent the admin token (Authorization: Bearer ADMIN_TOKEN), or why not: reloadModel's refusal says which. */
+  admin: AdminAccess;
   /**
    * What this request scored (noteScored), metered once it is answered with 2xx: a request
    * that fails after scoring some fields, or whose compiled run is repeated by Yoga, has
@@ -39,6 +39,13 @@ export interface RequestState {
   /** Set when stopIfAbandoned stopped the work (GraphQL resolvers' errors do not reach the handler as thrown). */
   stopped: WorkAbandoned | null;
 }
+
+/**
+ * `admin`: the request sent ADMIN_TOKEN as `Authorization: Bearer <token>`. Else why not: no
+ * Authorization header (`none`), one that is not `Bearer <token>` (`malformed`), another token
+ * (`mismatch`), or no ADMIN_TOKEN on the gateway (`disabled`, whatever was sent).
+ */
+export type AdminAccess = 'admin' | 'none' | 'malformed' | 'mismatch' | 'disabled';
 
 export type AbandonReason = 'client_closed' | 'timed_out' | 'shutting_down';
 
@@ -106,7 +113,7 @@ class State implements RequestState {
   operation: string | null = null;
   modelVersion: string | null = null;
   rows: number | null = null;
-  isAdmin = false;
+  admin: AdminAccess = 'none';
   scored: ScoredTally | null = null;
   bodyHold: BodyHold | null = null;
   driversHeld = 0;

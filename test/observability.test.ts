@@ -225,6 +225,36 @@ describe('request ids and the access log', () => {
     }
   });
 
+  it('says what is wrong with the admin token, still 403 FORBIDDEN, and logs a wrong one at warn with the request id', async () => {
+    // Typed by hand into GraphiQL's headers: one message for every case left a caller who sent
+    // "Bearer x" told to send a token, and a typo looked the same as a gateway where admin is off.
+    const adminToken = 'configured-admin-token-4242';
+    const admin = await startTestGateway({ ADMIN_TOKEN: adminToken });
+    try {
+      const refusal = async (url: string, headers: Record<string, string>) => {
+        const res = await gql(url, 'mutation { reloadModel { changed } }', {}, headers);
+        expect(res.status).toBe(403);
+        expect(res.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+        return res.body.errors?.[0]?.message;
+      };
+      const none = await refusal(admin.url, {});
+      const malformed = [await refusal(admin.url, { authorization: adminToken }), await refusal(admin.url, { authorization: 'Bearer ' })];
+      const wrong = await refusal(admin.url, { authorization: 'Bearer not-the-admin-token-at-all', 'x-request-id': 'wrong-admin-token-1' });
+      // The suite's gateway has no ADMIN_TOKEN: whatever is sent, admin is off there.
+      const disabled = [await refusal(gw.url, { authorization: `Bearer ${adminToken}` }), await refusal(gw.url, {})];
+      expect(none).toBe('reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>');
+      for (const m of malformed) expect(m).toBe('reloadModel needs the admin token as Authorization: Bearer <ADMIN_TOKEN>; the Authorization header sent is not "Bearer" followed by a token');
+      expect(wrong).toBe("the bearer token sent is not the admin token: send this gateway's ADMIN_TOKEN as Authorization: Bearer <ADMIN_TOKEN>");
+      for (const m of disabled) expect(m).toBe('reloadModel is off on this gateway: it has no admin token (its operator enables reloadModel by setting ADMIN_TOKEN)');
+      await accessLogFlushed();
+      const warned = admin.logs.filter((l) => l['level'] === 'warn' && String(l['msg']).includes('admin token'));
+      expect(warned).toEqual([expect.objectContaining({ reqId: 'wrong-admin-token-1', msg: 'reloadModel refused: the bearer token sent is not the admin token' })]);
+      expect(JSON.stringify(admin.logs)).not.toMatch(/not-the-admin-token-at-all|configured-admin-token-4242/);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('never logs the authorization header or the admin token', async () => {
     // A gateway that has an admin token: a wrong token and the right one are both sent.
     const adminToken = 'configured-admin-token-4242';

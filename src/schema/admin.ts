@@ -5,6 +5,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import { GatewayError } from '../errors.js';
+import type { AdminAccess } from '../request-state.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { builder } from './builder.js';
 import { forbidden, gatewayFailure } from './errors.js';
@@ -27,6 +28,18 @@ function reloadFailure(err: GatewayError, requestId: string): GraphQLError {
   }
   return gatewayFailure(err, requestId);
 }
+
+/**
+ * Why reloadModel is refused, by what the request sent (RequestState.admin): the same words for
+ * every case left a caller who sent "Bearer x" told to send a token, and unable to tell a typo
+ * from a gateway where admin is off. Saying a token is not the admin token tells nothing about it.
+ */
+const REFUSED: Readonly<Record<Exclude<AdminAccess, 'admin'>, string>> = {
+  none: 'reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>',
+  malformed: 'reloadModel needs the admin token as Authorization: Bearer <ADMIN_TOKEN>; the Authorization header sent is not "Bearer" followed by a token',
+  mismatch: "the bearer token sent is not the admin token: send this gateway's ADMIN_TOKEN as Authorization: Bearer <ADMIN_TOKEN>",
+  disabled: 'reloadModel is off on this gateway: it has no admin token (its operator enables reloadModel by setting ADMIN_TOKEN)',
+};
 
 const ReloadResult = builder
   .objectRef<{ changed: boolean; message: string; model: ChurnModel }>('ReloadResult')
@@ -51,10 +64,16 @@ builder.mutationField('reloadModel', (t) =>
       // One list: a line after a list item, without a blank line, would continue that item.
       '- Errors, after which the serving model keeps serving: MODEL_BUNDLE_INVALID, HTTP 422, when the new model fails verification; ' +
         'MLFLOW_NOT_FOUND or MLFLOW_UNAVAILABLE, HTTP 502, when MLflow cannot provide it (not found; unreachable, refused, or too slow ' +
-        'for the deadline); FORBIDDEN (HTTP 403) without the admin token; MODEL_NOT_READY (HTTP 503) while the gateway starts or shuts down.',
+        'for the deadline); FORBIDDEN (HTTP 403) without the admin token, the message saying why (none sent, a header that is not Bearer <token>, ' +
+        'a token that is not the admin token, or no ADMIN_TOKEN on this gateway); MODEL_NOT_READY (HTTP 503) while the gateway starts or shuts down.',
     ].join('\n'),
     resolve: async (_root, _args, ctx) => {
-      if (!ctx.request.isAdmin) throw forbidden('reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN> (and set ADMIN_TOKEN on the gateway)');
+      const access = ctx.request.admin;
+      if (access !== 'admin') {
+        // Someone holds a token that is not this gateway's: a typo, a stale one, or a guess. (Never the token.)
+        if (access === 'mismatch') ctx.request.log.warn('reloadModel refused: the bearer token sent is not the admin token');
+        throw forbidden(REFUSED[access]);
+      }
       try {
         // Within a deadline below REQUEST_TIMEOUT_MS (counted from the request's start), so the
         // caller gets the reload's own answer and nothing is swapped in after a failure answer.
