@@ -3,9 +3,10 @@
  * introspection and field suggestions; CORS closed unless configured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { SUGGESTION_MASK } from '../src/schema/error-codes.js';
 import { MAX_DIRECTIVES } from '../src/schema/limits.js';
-import { GRAPHQL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, customerLiteral, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let open: TestGateway;
 let prod: TestGateway;
@@ -44,6 +45,26 @@ describe('GraphQL limits', () => {
 
   it('refuses too many tokens', async () => {
     await rejected(open, `{ modelInfo { ${'name '.repeat(1200)}} }`, /Token limit/);
+  });
+
+  it('says, when customers written in the document go over the token limit, to send them as variables, which are not counted', async () => {
+    // GraphiQL's Explorer writes arguments inline: each customer is ~60 tokens, so ~16 reach the default limit.
+    const n = loadConfig({}).GRAPHQL_MAX_TOKENS;
+    // A customer is 20 fields of at least 3 tokens each: n / 20 of them are well over the limit.
+    const count = Math.ceil(n / 20);
+    const written = await gql(open.url, `mutation Batch { predictBatch(customers: [${Array.from({ length: count }, () => customerLiteral()).join(', ')}]) { churnProbability } }`);
+    expect(written.status).toBe(400);
+    expect(written.body.errors).toEqual([
+      {
+        message: `Syntax Error: Token limit of ${n} exceeded. Values written in the document count, variables do not: send customers as variables, as in mutation Batch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability } } with {"customers": [...]}.`,
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      },
+    ]);
+    // The cure, as the message writes it.
+    const customers = Array.from({ length: count }, () => GRAPHQL_CUSTOMER);
+    const sent = await gql<{ predictBatch: unknown[] }, { customers: typeof customers }>(open.url, 'mutation Batch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability } }', { customers });
+    expect(sent.status).toBe(200);
+    expect(sent.body.data?.predictBatch).toHaveLength(count);
   });
 
   it('refuses documents over GRAPHQL_MAX_COST', async () => {

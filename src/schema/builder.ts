@@ -54,7 +54,7 @@ builder.mutationType({
     'Predictions (mutations because each is a logged, metered act of scoring) and model administration.',
     '',
     `Limits on a document (defaults; the operator may change depth, aliases, tokens and cost; the directives and the character limit are fixed): depth ${GRAPHQL_MAX_DEPTH}, ${GRAPHQL_MAX_ALIASES} aliases, ` +
-      `${grouped(GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(GRAPHQL_MAX_COST)}, ${MAX_DIRECTIVES} directives (beyond: GRAPHQL_PARSE_FAILED, HTTP 400), ` +
+      `${grouped(GRAPHQL_MAX_TOKENS)} tokens (values written in the document count, variables do not: send customers as variables), cost ${grouped(GRAPHQL_MAX_COST)}, ${MAX_DIRECTIVES} directives (beyond: GRAPHQL_PARSE_FAILED, HTTP 400), ` +
       `and ${grouped(MAX_DOCUMENT_CHARS)} characters (beyond: a 400 problem, below).`,
     '',
     'Errors of the request, before any field runs, for every operation (each field lists its own), are GraphQL errors with extensions.code and no data:',

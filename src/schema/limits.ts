@@ -59,11 +59,21 @@ export function variablesOverLimits(value: unknown): { path: (string | number)[]
 /** Directives one document may use (graphql-armor); not configurable: the schema defines none of its own. */
 export const MAX_DIRECTIVES = 10;
 
+/**
+ * graphql-armor's "Token limit of <n> exceeded." with the cure: a customer written in the document
+ * is ~60 tokens, so a predictBatch of ~16 reaches the default limit (GraphiQL's Explorer writes
+ * arguments inline), and a valid document was answered a syntax error with nothing to do about
+ * it. graphql-armor prefixes "Syntax Error: ", answered as GRAPHQL_PARSE_FAILED (error-codes.ts).
+ */
+const tokenLimitMessage = (n: number): string =>
+  `Token limit of ${n} exceeded. Values written in the document count, variables do not: send customers as variables, ` +
+  'as in mutation Batch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability } } with {"customers": [...]}.';
+
 export function limitPlugins(config: Config): Plugin[] {
   const armor = EnvelopArmorPlugin({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true },
     maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
-    maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
+    maxTokens: { n: config.GRAPHQL_MAX_TOKENS, exposeLimits: false, errorMessage: tokenLimitMessage(config.GRAPHQL_MAX_TOKENS) },
     maxDirectives: { n: MAX_DIRECTIVES },
     costLimit: { maxCost: config.GRAPHQL_MAX_COST, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: config.NODE_ENV === 'production' },
