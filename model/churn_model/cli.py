@@ -2,7 +2,7 @@
 
 Returns: exit status 0 after printing a summary table; 2 for usage errors (no data path, a data
 path that is a directory, not a regular file or cannot be read, a path the OS will not look up, an
-empty option or MLFLOW_TRACKING_URI set but empty, --force-champion with --no-register, an unusable config or config value, `--out` or
+empty option or MLFLOW_TRACKING_URI set but empty, a --registered-model MLflow refuses, --force-champion with --no-register, an unusable config or config value, `--out` or
 MLflow tracking store, a deleted MLflow experiment, an MLflow artifact store that cannot be
 written, [split] settings the data cannot be split by, a champion whose MLflow run is gone; all
 found before training), 1 for invalid data, a model that finds no churner (validation F1 0), a
@@ -24,7 +24,8 @@ from pathlib import Path
 NOTHING_DONE = ("nothing was read, trained, logged or registered, no MLflow run was started, no bundle was written "
                 "and no alias was moved")
 try:
-    from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR
+    from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, registered_model_problem
+    from churn_model.config_values import toml_text
     from churn_model.data import DataValidationError
     from churn_model.entry import data_file, os_error_text, path_error, training_config, usage_error, writable_folder
     from churn_model.entry import resolve_path as resolve_path
@@ -103,6 +104,9 @@ def check_options(args: argparse.Namespace) -> None:
         # is the current folder (--out '' wrote the bundle there)
         if value is not None and not value.strip():
             raise usage_error(f"--{name.replace('_', '-')} is empty; leave it out to use the default")
+    # The rule [mlflow] registered_model is held to: MLflow would refuse the name only at registration.
+    if args.registered_model is not None and (problem := registered_model_problem(args.registered_model)):
+        raise usage_error(f"--registered-model {toml_text(args.registered_model)}: must be {problem}")
     if args.tracking_uri is None:
         try:  # before the config and the data are read, as for --tracking-uri ''
             default_tracking_uri()

@@ -150,10 +150,23 @@ def _monotone(t: Table, names: list[str], ratios_known: bool) -> dict[str, int]:
     return directions
 
 
+def registered_model_problem(name: str) -> str | None:
+    """What a registered model's name must be (the text after "must be") when MLflow's registry would refuse
+    `name`, None when it takes it. Checked before anything runs, for `[mlflow] registered_model` and
+    `--registered-model` alike: MLflow refuses it only at registration, after the whole run, and its
+    champion lookup answers it with the code it uses for "no such alias", so the run went ahead as if
+    there were no champion."""
+    # mlflow.utils.validation._validate_model_name: no '/' or ':', and nothing that reads as another path
+    # (for a name without '/', path_not_unique refuses "." and a name beginning with "..").
+    if any(c in name for c in "/:") or name == "." or name.startswith(".."):
+        return "a name without '/' or ':', not '.' and not beginning with '..' (MLflow's rules)"
+    return None
+
+
 def _mlflow(t: Table) -> MlflowConfig:
     name = t.string("registered_model")
-    if any(c in name for c in "/:"):
-        t.fail("registered_model", "a name without '/' or ':' (MLflow's rule)")
+    if name and (problem := registered_model_problem(name)) is not None:
+        t.fail("registered_model", problem)
     alias = t.string("alias")
     if alias and (not _ALIAS.fullmatch(alias) or alias.lower() == "latest" or _VERSION_ALIAS.fullmatch(alias)):
         t.fail("alias", "letters, digits, '_' and '-' (at most 255), not 'latest' and not v<number> (MLflow's rules)")

@@ -477,7 +477,9 @@ def champion_run(client: MlflowClient, name: str, alias: str) -> tuple[ModelVers
     try:
         current = client.get_model_version_by_alias(name, alias)
     except MlflowException as err:
-        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):  # no model / no alias
+        # No model / no alias. MLflow answers a name it refuses with INVALID_PARAMETER_VALUE too: the config and
+        # the command line check the name first (config.registered_model_problem), so that is not read as "none".
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None
         raise
     if not current.run_id:

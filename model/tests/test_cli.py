@@ -257,6 +257,25 @@ def test_an_empty_option_is_a_usage_error_not_the_default(
     assert list(cwd.iterdir()) == [] and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("name", ["telco/churn", "telco:churn", "..churn"])
+def test_a_registered_model_name_mlflow_refuses_is_a_usage_error_before_the_run(
+        name: str, tmp_path: Path, small_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The config's [mlflow] registered_model was held to MLflow's rule and --registered-model was not: MLflow
+    answered the champion lookup with the code it uses for "no such alias", so all six steps ran (about two
+    minutes on the full data) and the run failed at registration, a FINISHED run no version can ever name."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out"), "--tracking-uri", uri,
+                                 "--registered-model", name], capsys)
+    assert code == 2
+    # the words the config's refusal uses (test_config.py)
+    assert err == (f'error: --registered-model "{name}": must be a name without \'/\' or \':\', not \'.\' and not '
+                   "beginning with '..' (MLflow's rules)\n")
+    assert "[1/" not in out  # nothing started
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("value", ["", " "], ids=["empty", "blank"])
 def test_an_empty_tracking_uri_variable_is_a_usage_error_not_the_local_store(
         value: str, tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch,

@@ -89,7 +89,11 @@ BAD_VALUES = [
     ("parity_seed =", "parity_seed = -5", "[export] parity_seed = -5: must be an integer from 0 to 4294967295"),
     ("experiment =", 'experiment = " "', '[mlflow] experiment = " ": must be a non-empty string'),
     ("registered_model =", 'registered_model = "team/churn"',
-     "[mlflow] registered_model = \"team/churn\": must be a name without '/' or ':' (MLflow's rule)"),
+     "[mlflow] registered_model = \"team/churn\": must be a name without '/' or ':', not '.' and not beginning with "
+     "'..' (MLflow's rules)"),
+    ("registered_model =", 'registered_model = "..churn"',
+     "[mlflow] registered_model = \"..churn\": must be a name without '/' or ':', not '.' and not beginning with "
+     "'..' (MLflow's rules)"),
     ("alias =", 'alias = "latest"', "[mlflow] alias = \"latest\": must be letters, digits, '_' and '-' (at most 255), "
      "not 'latest' and not v<number> (MLflow's rules)"),
     ("alias =", 'alias = "v2"', "[mlflow] alias = \"v2\": must be letters, digits, '_' and '-' (at most 255), "
