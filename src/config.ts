@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { corsOriginEntries, originProblem } from './cors-origins.js';
 import { editDistance } from './edit-distance.js';
+import { isModelUri } from './model/model-uri.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -110,7 +111,8 @@ const variables = z.object({
     .optional(),
   MODEL_URI: z
     .string()
-    .regex(/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
+    // What the MLflow source can resolve, read by its own parser rather than a second regex beside it.
+    .refine(isModelUri, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
     .optional(),
   MLFLOW_STRICT: bool(false),
   MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),

@@ -57,6 +57,20 @@ describe('the MLflow tracking URI', () => {
   });
 });
 
+describe('MODEL_URI', () => {
+  const withModelUri = (uri: string) => loadConfig({ MLFLOW_TRACKING_URI: 'http://mlflow:5000', MODEL_URI: uri });
+
+  it.each(['models:/telco-churn@champion', 'models:/produção@champion', 'models:/telco-churn/03', 'runs:/0a1b2c/bundle'])('takes %j', (uri) => {
+    expect(withModelUri(uri).MODEL_URI).toBe(uri);
+  });
+
+  // Read by the parser the MLflow source resolves it with (parseModelUri): a name MLflow cannot hold (':'), an
+  // alias outside ASCII, a second '@' stopped start-up with the same words as any other form it cannot resolve.
+  it.each(['models:/telco:churn@champion', 'models:/telco:churn/3', 'models:/telco-churn@produção', 'models:/telco@churn@champion'])('refuses %j', (uri) => {
+    expect(() => withModelUri(uri)).toThrow(/MODEL_URI: must look like models:\/telco-churn@champion, models:\/telco-churn\/3 or runs:\/<run id>\/bundle; got/);
+  });
+});
+
 describe('MLflow credentials', () => {
   const mlflow = { MLFLOW_TRACKING_URI: 'http://mlflow:5000', MODEL_URI: 'models:/telco-churn@champion' };
 

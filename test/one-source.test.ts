@@ -2,17 +2,22 @@
  * Facts that one place defines and others restate or depend on, checked against the place that
  * defines them: the risk bands the docs describe are the committed bundle's (its manifest and the
  * training parameter it records), the GraphQL variable bounds, which run before any field is
- * read, let every customer the contract accepts through, and the cost of an explanation the schema
- * states is the README's measurement.
+ * read, let every customer the contract accepts through, the cost of an explanation the schema
+ * states is the README's measurement, and a registered model name or alias training publishes is
+ * one MODEL_URI can name.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
 import { DEMOGRAPHIC_COLUMNS, GROUP_REPORT_FILE } from '../src/bundle/group-report.js';
 import { PARITY_TOLERANCE_MAX } from '../src/bundle/load.js';
+import { isModelUri } from '../src/model/model-uri.js';
 import { EXPLANATION_COST } from '../src/schema/explanation.js';
 import { variablesOverLimits } from '../src/schema/limits.js';
 import { BUNDLE_DIR, GRAPHQL_CUSTOMER, REPO_ROOT } from './helpers/index.js';
+import { ensureVenv } from './helpers/mlflow-server.js';
 
 const manifest = JSON.parse(readFileSync(`${BUNDLE_DIR}/manifest.json`, 'utf8')) as {
   threshold: number;
@@ -84,5 +89,46 @@ describe("an explanation's cost, as Prediction.explanation states it (EXPLANATIO
       `(~${waitTop3S} s with \`top: 3\`)`,
     ];
     expect(phrases.filter((phrase) => !flat('README.md').includes(phrase))).toEqual([]);
+  });
+});
+
+describe("a registered model's name and alias", () => {
+  // Asked of both sides: training's rule (model/churn_model/config.py, run by the training venv's Python) and
+  // MODEL_URI's (parseModelUri, which start-up's check of MODEL_URI uses). A name or alias training accepted
+  // and MODEL_URI could not name was published by a run that passed every check, and no gateway could serve it.
+  const NAMES: Record<string, boolean> = { 'produção': true, 'a@b': false, 'a:b': false, 'a/b': false, v3: true, champion: true, 'x-y_z': true };
+  const ALIASES: Record<string, boolean> = { 'produção': false, 'a@b': false, 'a:b': false, 'a/b': false, champion: true, 'x-y_z': true };
+  // Training refuses these and MODEL_URI can name them (MLflow's own rules, each for its side): MLflow refuses a
+  // name that reads as a path ('..x'), and sets no alias 'latest' or v<number>, though it resolves @latest.
+  const TRAINING_ONLY = { names: ['..x'], aliases: ['latest', 'v3'] };
+  let training: { names: Record<string, boolean>; aliases: Record<string, boolean> };
+
+  beforeAll(async () => {
+    await ensureVenv();
+    const script = [
+      'import json, sys',
+      'from churn_model.config import alias_problem, registered_model_problem',
+      'probes = json.loads(sys.argv[1])',
+      'print(json.dumps({"names": {n: registered_model_problem(n) is None for n in probes["names"]},',
+      '                  "aliases": {a: alias_problem(a) is None for a in probes["aliases"]}}))',
+    ].join('\n');
+    // JSON with \u escapes: the probes reach Python as ASCII whatever the locale.
+    const probes = JSON.stringify({ names: [...Object.keys(NAMES), ...TRAINING_ONLY.names], aliases: [...Object.keys(ALIASES), ...TRAINING_ONLY.aliases] }).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const { stdout } = await promisify(execFile)(`${REPO_ROOT}model/.venv/bin/python`, ['-c', script, probes], { env: { ...process.env, PYTHONPATH: `${REPO_ROOT}model` }, timeout: 60_000 });
+    training = JSON.parse(stdout) as typeof training;
+  });
+
+  it('get the same verdict from training and from MODEL_URI', () => {
+    const gateway = {
+      names: Object.fromEntries(Object.keys(NAMES).map((n) => [n, isModelUri(`models:/${n}@champion`) && isModelUri(`models:/${n}/3`)])),
+      aliases: Object.fromEntries(Object.keys(ALIASES).map((a) => [a, isModelUri(`models:/telco-churn@${a}`)])),
+    };
+    expect(gateway).toEqual({ names: NAMES, aliases: ALIASES });
+    expect({ names: Object.fromEntries(Object.keys(NAMES).map((n) => [n, training.names[n]])), aliases: Object.fromEntries(Object.keys(ALIASES).map((a) => [a, training.aliases[a]])) }).toEqual({ names: NAMES, aliases: ALIASES });
+  });
+
+  it("are refused by training where only MLflow's rules for its side refuse them", () => {
+    expect(TRAINING_ONLY.names.map((n) => [n, training.names[n], isModelUri(`models:/${n}@champion`)])).toEqual(TRAINING_ONLY.names.map((n) => [n, false, true]));
+    expect(TRAINING_ONLY.aliases.map((a) => [a, training.aliases[a], isModelUri(`models:/telco-churn@${a}`)])).toEqual(TRAINING_ONLY.aliases.map((a) => [a, false, true]));
   });
 });

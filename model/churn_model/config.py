@@ -81,8 +81,10 @@ TOLERANCE_MAX = 0.01
 # parity.json at some 540 bytes a case): 1,000,000 came to 537 MB, past V8's longest string (0x1fffffe8
 # characters), so no gateway could read the bundle it was registered and published with.
 PARITY_COUNT = (100, 100_000)
-# MLflow's rules for an alias (mlflow.utils.validation), checked here rather than when the alias moves.
-_ALIAS = re.compile(r"[\w-]{1,255}")
+# MLflow's rules for an alias (mlflow.utils.validation), checked here rather than when the alias moves, in ASCII:
+# MLflow's \w takes any Unicode letter ('produção'), and the gateway's MODEL_URI (src/model/model-uri.ts) names
+# ASCII aliases only, so such an alias could be moved by a run that no gateway could then follow.
+_ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _VERSION_ALIAS = re.compile(r"[vV][0-9]+")
 XGBOOST_KEYS = ("n_estimators", "max_depth", "learning_rate", "min_child_weight", "subsample", "colsample_bytree",
                 "reg_lambda", "reg_alpha", "gamma", "tree_method", "n_jobs")
@@ -152,14 +154,25 @@ def _monotone(t: Table, names: list[str], ratios_known: bool) -> dict[str, int]:
 
 def registered_model_problem(name: str) -> str | None:
     """What a registered model's name must be (the text after "must be") when MLflow's registry would refuse
-    `name`, None when it takes it. Checked before anything runs, for `[mlflow] registered_model` and
-    `--registered-model` alike: MLflow refuses it only at registration, after the whole run, and its
-    champion lookup answers it with the code it uses for "no such alias", so the run went ahead as if
-    there were no champion."""
+    `name`, or the gateway's MODEL_URI could not name it; None when both can. Checked before anything runs, for
+    `[mlflow] registered_model` and `--registered-model` alike: MLflow refuses a name only at registration,
+    after the whole run, and its champion lookup answers it with the code it uses for "no such alias", so
+    the run went ahead as if there were no champion."""
     # mlflow.utils.validation._validate_model_name: no '/' or ':', and nothing that reads as another path
-    # (for a name without '/', path_not_unique refuses "." and a name beginning with "..").
-    if any(c in name for c in "/:") or name == "." or name.startswith(".."):
-        return "a name without '/' or ':', not '.' and not beginning with '..' (MLflow's rules)"
+    # (for a name without '/', path_not_unique refuses "." and a name beginning with ".."). MLflow takes '@',
+    # which would end the name in MODEL_URI's models:/<name>@<alias> (test/one-source.test.ts asks both sides).
+    if any(c in name for c in "/:@") or name == "." or name.startswith(".."):
+        return ("a name without '/', ':' or '@', not '.' and not beginning with '..' (MLflow's rules, and the "
+                "gateway's MODEL_URI, models:/<name>@<alias>, ends the name at '@')")
+    return None
+
+
+def alias_problem(alias: str) -> str | None:
+    """What the alias must be (the text after "must be") when MLflow would not set `alias` or the gateway's
+    MODEL_URI could not name it; None when both can."""
+    if not _ALIAS.fullmatch(alias) or alias.lower() == "latest" or _VERSION_ALIAS.fullmatch(alias):
+        return ("ASCII letters, digits, '_' and '-' (at most 255), not 'latest' and not v<number> (MLflow's rules, "
+                "in the ASCII the gateway's MODEL_URI names)")
     return None
 
 
@@ -168,8 +181,8 @@ def _mlflow(t: Table) -> MlflowConfig:
     if name and (problem := registered_model_problem(name)) is not None:
         t.fail("registered_model", problem)
     alias = t.string("alias")
-    if alias and (not _ALIAS.fullmatch(alias) or alias.lower() == "latest" or _VERSION_ALIAS.fullmatch(alias)):
-        t.fail("alias", "letters, digits, '_' and '-' (at most 255), not 'latest' and not v<number> (MLflow's rules)")
+    if alias and (problem := alias_problem(alias)) is not None:
+        t.fail("alias", problem)
     return MlflowConfig(experiment=t.string("experiment"), registered_model=name, alias=alias)
 
 

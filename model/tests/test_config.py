@@ -38,6 +38,11 @@ def test_a_test_size_of_zero_is_a_usage_error_before_anything_runs(
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "out").exists()
 
 
+# The rules as the refusal words them (MLflow's, and what the gateway's MODEL_URI can name: test/one-source.test.ts).
+NAME_RULE = ("a name without '/', ':' or '@', not '.' and not beginning with '..' (MLflow's rules, and the gateway's "
+             "MODEL_URI, models:/<name>@<alias>, ends the name at '@')")
+ALIAS_RULE = ("ASCII letters, digits, '_' and '-' (at most 255), not 'latest' and not v<number> (MLflow's rules, in the "
+              "ASCII the gateway's MODEL_URI names)")
 BAD_VALUES = [
     ("test_size =", "test_size = 1.0", "[split] test_size = 1.0: must be a number > 0 and < 1"),
     ("validation_size =", "validation_size = -0.2", "[split] validation_size = -0.2: must be a number > 0 and < 1"),
@@ -88,16 +93,10 @@ BAD_VALUES = [
      "[export] parity_count = 100001: must be an integer from 100 to 100000"),
     ("parity_seed =", "parity_seed = -5", "[export] parity_seed = -5: must be an integer from 0 to 4294967295"),
     ("experiment =", 'experiment = " "', '[mlflow] experiment = " ": must be a non-empty string'),
-    ("registered_model =", 'registered_model = "team/churn"',
-     "[mlflow] registered_model = \"team/churn\": must be a name without '/' or ':', not '.' and not beginning with "
-     "'..' (MLflow's rules)"),
-    ("registered_model =", 'registered_model = "..churn"',
-     "[mlflow] registered_model = \"..churn\": must be a name without '/' or ':', not '.' and not beginning with "
-     "'..' (MLflow's rules)"),
-    ("alias =", 'alias = "latest"', "[mlflow] alias = \"latest\": must be letters, digits, '_' and '-' (at most 255), "
-     "not 'latest' and not v<number> (MLflow's rules)"),
-    ("alias =", 'alias = "v2"', "[mlflow] alias = \"v2\": must be letters, digits, '_' and '-' (at most 255), "
-     "not 'latest' and not v<number> (MLflow's rules)"),
+    *(("registered_model =", f'registered_model = "{name}"', f'[mlflow] registered_model = "{name}": must be {NAME_RULE}')
+      for name in ("team/churn", "..churn", "telco@churn")),
+    *(("alias =", f'alias = "{alias}"', f'[mlflow] alias = "{alias}": must be {ALIAS_RULE}')
+      for alias in ("latest", "v2", "produção")),
     ("[split]", "[spilt]", "[spilt] is not a table of this config: allowed tables are split, training, xgboost, "
      "features, calibration, threshold, export, mlflow, monotone_constraints; [split] is missing: the table with "
      "test_size, validation_size, random_state, cv_folds is required"),

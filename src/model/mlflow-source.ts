@@ -11,27 +11,10 @@ import { BundleError, zodIssues } from '../errors.js';
 import { MlflowError, type CallOptions, type Experiment, type MlflowClient, type ModelVersion, type Run } from '../mlflow/client.js';
 import { ChurnModel } from './churn-model.js';
 import type { LoadOptions, ModelSource, Named } from './model-admin.js';
+import { parseModelUri, type ModelUri } from './model-uri.js';
 
 /** A registry version as the poller compares it: its number and the run it points at (a number can come back naming another run). */
 const named = (version: ModelVersion): Named => ({ identity: version.version, runId: version.run_id || null });
-
-export type ModelUri =
-  | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
-  | { readonly kind: 'version'; readonly name: string; readonly version: string }
-  | { readonly kind: 'run'; readonly runId: string; readonly bundlePath: string };
-
-/** models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>[/<bundle path>] (default path: bundle). */
-export function parseModelUri(uri: string): ModelUri {
-  let m = /^models:\/([^/@]+)@([\w-]+)$/.exec(uri);
-  if (m) return { kind: 'alias', name: m[1] as string, alias: m[2] as string };
-  m = /^models:\/([^/@]+)\/(\d+)$/.exec(uri);
-  // As MLflow writes it (models:/telco-churn/03 is version 3): the poller compares it with the
-  // version MLflow reports, and a mismatch reloaded the same model at every poll.
-  if (m) return { kind: 'version', name: m[1] as string, version: (m[2] as string).replace(/^0+(?=\d)/, '') };
-  m = /^runs:\/([0-9a-zA-Z]+)(?:\/(.*))?$/.exec(uri);
-  if (m) return { kind: 'run', runId: m[1] as string, bundlePath: (m[2] ?? '').replace(/^\/+|\/+$/g, '') || 'bundle' };
-  throw new Error(`unsupported MODEL_URI ${uri}: use models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>/bundle`);
-}
 
 // ignoreBOM keeps the bytes as they are, so the checksum is over what MLflow stores.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
