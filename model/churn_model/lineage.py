@@ -3,7 +3,6 @@ differ from that commit (`-dirty`), read once when training starts and checked a
 manifest is written (`SourceState`). No MLflow here: the orchestrator (pipeline.py) records it."""
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,38 +41,20 @@ def git_commit(root: Path = REPO_ROOT) -> str | None:
     return f"{head}{DIRTY}" if changed else head
 
 
-def _sources_digest(root: Path) -> str | None:
-    """sha256 over HEAD and the path and bytes of every training source file git sees (tracked or not
-    ignored), as they are on disk now; None outside a git checkout."""
-    try:
-        head = _git(root, "rev-parse", "HEAD")
-        listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *TRAINING_SOURCES)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    digest = hashlib.sha256(head.encode())
-    for name in sorted(set(filter(None, listed.split("\0")))):
-        digest.update(b"\0" + name.encode() + b"\0")
-        try:
-            digest.update(hashlib.sha256((root / name).read_bytes()).digest())
-        except OSError:  # deleted, not committed
-            digest.update(b"missing")
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class SourceState:
     """The training code's lineage, read once when training starts (`at_start`): the commit it trains from
-    (`git_commit()`), and a digest of HEAD and the training sources to tell, when the manifest is written
-    (`at_end`), whether they changed during the run. Read at the end instead, a commit made during the run
-    got the credit for a model its code and config did not train."""
+    (`git_commit()`). Read at the end instead, a commit made during the run got the credit for a model its code
+    and config did not train. `at_end` reads it again: the same commit, clean, means the same sources (HEAD has
+    not moved and `git status` finds every training source as HEAD has it, as it did at the start). A file git
+    is told not to look at (`update-index --skip-worktree` / `--assume-unchanged`) is not seen at either end."""
     root: Path
     commit: str | None
-    digest: str | None
 
     @classmethod
     def at_start(cls, root: Path, log: Log) -> SourceState:
         """The state now, with a warning line when the model will name no commit, or a dirty one."""
-        state = cls(root, git_commit(root), _sources_digest(root))
+        state = cls(root, git_commit(root))
         if state.commit is None:
             log(f"  warning: {root} is not a git checkout (or git cannot read it): the manifest's gitCommit will be "
                 "null (MLflow tag git_commit 'none'), so the model will name no training code")
@@ -88,7 +69,7 @@ class SourceState:
         if self.commit is None or self.commit.endswith(DIRTY):
             return self.commit
         now = git_commit(self.root)
-        if now == self.commit and _sources_digest(self.root) == self.digest:
+        if now == self.commit:
             return self.commit
         log(f"  warning: HEAD or the training sources changed during the run (HEAD {self.commit} at the start, "
             f"{now or 'unreadable'} now): gitCommit is recorded as {self.commit}{DIRTY}")

@@ -65,7 +65,7 @@ def test_the_state_read_at_the_start_is_marked_dirty_when_the_sources_change_bef
     git(tmp_path, "commit", "-q", "-am", "deeper")
     assert SourceState.at_start(tmp_path, lines.append).commit != head  # committed: a later run is credited clean to it
     assert start.at_end(lines.append) == f"{head}-dirty"
-    assert SourceState(tmp_path, None, None).at_end(lines.append) is None  # outside git: nothing to mark
+    assert SourceState(tmp_path, None).at_end(lines.append) is None  # outside git: nothing to mark
 
 
 def test_training_outside_git_or_from_a_dirty_tree_warns(tmp_path: Path) -> None:
