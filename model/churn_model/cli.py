@@ -27,7 +27,8 @@ try:
     from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, registered_model_problem
     from churn_model.config_values import toml_text
     from churn_model.data import DataValidationError
-    from churn_model.entry import data_file, os_error_text, path_error, training_config, usage_error, writable_folder
+    from churn_model.entry import (data_file, os_error_text, output_path, path_error, training_config, usage_error,
+                                   writable_folder)
     from churn_model.entry import resolve_path as resolve_path
     from churn_model.explain import ExplainerError
     from churn_model.export import ParityError
@@ -55,8 +56,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                   "bundle to --out when the new version becomes champion (or with --no-register).")
     parser.add_argument("--data", help="training CSV (default: $CHURN_DATA)")
     parser.add_argument("--out", default=str(MODEL_DIR / "bundle"),
-                        help="bundle directory, replaced only when the new version becomes champion or with "
-                             "--no-register (default: model/bundle, the bundle the gateway serves)")
+                        help="bundle directory (a relative one is in the current folder), replaced only when the new "
+                             "version becomes champion or with --no-register (default: model/bundle, the bundle the "
+                             "gateway serves)")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="config TOML (default: model/config.toml)")
     parser.add_argument("--experiment", help="MLflow experiment (default from config)")
     parser.add_argument("--registered-model", help="MLflow registered model name (default from config)")
@@ -167,7 +169,7 @@ def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:
     check_options(args)
     config_path = resolve_path(args.config, "--config")
     cfg = training_config(config_path, args.config)
-    out_dir = resolve_path(args.out, "--out")
+    out_dir = output_path(args.out, "--out")
     check_out_dir(out_dir)
     opts = PipelineOptions(
         data_path=data_path(args), out_dir=out_dir,

@@ -1,8 +1,9 @@
 """What every command-line entry point (`cli`, `tuning`, `candidates`, `split_study`, `group_report`) checks
 before any work, each failure one line on stderr naming the file and why, never a traceback.
 
-Returns: `resolve_path` (relative paths against the cwd, then the repo root; `looked_for` names both
-for a path not found; `path_error` the usage error for a path the OS will not look up), `data_file` (the
+Returns: `resolve_path` (an input: relative paths against the cwd, then the repo root; `looked_for` names
+both for a path not found; `path_error` the usage error for a path the OS will not look up), `output_path`
+(an output folder: relative paths against the cwd only), `data_file` (the
 training CSV: exists, is a regular file, can be opened), `training_config` (the parsed config),
 `dataset` (the validated data), `output_file` (a file the tool will write at the end; `writable_folder` the check under it),
 `whole_number` (an argparse type);
@@ -61,6 +62,17 @@ def resolve_path(raw: str, what: str) -> Path:
             return _resolved(path)
         found = next((place for place in _places(path) if place.exists()), None)
         return _resolved(found) if found is not None else path.resolve()
+    except (OSError, RuntimeError) as err:
+        raise path_error(what, raw, err) from err
+
+
+def output_path(raw: str, what: str) -> Path:
+    """`raw` made absolute against the cwd alone: a place the tool writes to. An input exists, so resolve_path may
+    look for it in the repo root too; an output usually does not exist yet, and looked for the same way one
+    spelling landed in the repository where it had that path (`--out model/bundle` from another folder replaced
+    the committed bundle the gateway serves) and in the cwd where it had not."""
+    try:
+        return Path(raw).expanduser().resolve()
     except (OSError, RuntimeError) as err:
         raise path_error(what, raw, err) from err
 

@@ -3,7 +3,7 @@
 # Usage: npm run train -- --data <csv> [options]   or   bash model/scripts/train.sh --data <csv> [options]
 # Every option, with its default: npm run train -- --help (the CLI's own list; not copied here, so
 # it cannot go stale). CHURN_DATA is used when --data is absent. Relative paths are resolved
-# against the caller's cwd (under npm too), then against the repo root.
+# against the caller's cwd (under npm too); --data, --config and CHURN_DATA then against the repo root.
 set -euo pipefail
 MODEL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$MODEL_DIR/scripts/setup-venv.sh"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn_model import cli, explain, pipeline, synthetic, train
+from churn_model import cli, entry, explain, pipeline, synthetic, train
 from churn_model.config import REPO_ROOT, load_config
 from churn_model.pipeline import PipelineResult
 from tests.conftest import run_cli, write_csv
@@ -40,6 +40,28 @@ def test_churn_data_is_the_fallback(monkeypatch: pytest.MonkeyPatch, small_csv: 
 def test_relative_paths_fall_back_to_the_repo_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     assert cli.resolve_path("model/config.toml", "--config") == (REPO_ROOT / "model" / "config.toml").resolve()
+
+
+def test_a_relative_out_is_in_the_cwd_even_where_the_repo_has_that_path(
+        tmp_path: Path, small_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """--out was looked for as the inputs are, in the cwd then the repo root: `--out model/bundle` run from any other
+    folder replaced the repository's committed bundle (the one the gateway image packages), `--out model/bundle2` went
+    to the cwd. A stand-in repository holds the bundle here, so the old behaviour overwrites nothing committed."""
+    repo = tmp_path / "repo"
+    committed = repo / "model" / "bundle"
+    committed.mkdir(parents=True)
+    (committed / "manifest.json").write_text("committed\n")
+    monkeypatch.setattr(entry, "REPO_ROOT", repo)
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert cli.main(["--data", str(small_csv), "--out", "model/bundle", "--tracking-uri", uri, "--no-register"]) == 0
+    written = re.search(r"^bundle +\| (.+)$", capsys.readouterr().out, re.M)  # the summary's row
+    assert written is not None and written.group(1) == str(cwd / "model" / "bundle")
+    assert (cwd / "model" / "bundle" / "manifest.json").is_file()
+    assert [p.name for p in committed.iterdir()] == ["manifest.json"]
+    assert (committed / "manifest.json").read_text() == "committed\n"
 
 
 def test_a_relative_path_not_found_names_both_places_tried(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
