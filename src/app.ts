@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ServerResponse, maxHeaderSize, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { clientAddress, loggedHeader } from './client-address.js';
 import type { Config } from './config.js';
 import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS, describeError } from './errors.js';
 import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, writeProblemToSocket } from './http.js';
@@ -368,8 +369,9 @@ export function createApp(deps: AppDeps): App {
     sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'unexpected error; quote the request id when reporting it'), state.id);
   }
 
-  function finish(res: ServerResponse, state: RequestState, method: string): void {
+  function finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     inFlight--;
+    const method = req.method ?? 'GET';
     const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
     // A connection that closed before the whole answer was sent: 499 (as nginx logs a client
     // that went away), not the 200 statusCode still holds by default.
@@ -379,6 +381,7 @@ export function createApp(deps: AppDeps): App {
     // The load balancer's and a scraper's polls, answered: a line each would drown the others. A
     // refused one (another method, an absolute-form /metrics) is logged as any refusal is.
     if ((state.route === 'health' || state.route === 'metrics') && (method === 'GET' || method === 'HEAD') && (status < 400 || status === 503)) return;
+    const userAgent = req.headers['user-agent'];
     writeAccessLog({
       reqId: state.id,
       method,
@@ -388,6 +391,8 @@ export function createApp(deps: AppDeps): App {
       latencyMs: Math.round(seconds * 1e5) / 100,
       modelVersion: state.modelVersion,
       rows: state.rows,
+      client: state.client,
+      userAgent: userAgent === undefined ? null : loggedHeader(userAgent),
     });
   }
 
@@ -398,7 +403,11 @@ export function createApp(deps: AppDeps): App {
   /** handle, with `routeWith` answering the request (route, or refuseExpectation). */
   function handleRouted(req: IncomingMessage, res: ServerResponse, routeWith: typeof route): void {
     inFlight++;
-    const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown');
+    // The peer is read now: node keeps it once read, but a socket closed before that has none.
+    // (node joins several X-Forwarded-For headers into one string; its types allow an array.)
+    const forwardedFor = req.headers['x-forwarded-for'];
+    const client = clientAddress(Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor, req.socket.remoteAddress, config.TRUSTED_PROXY_HOPS);
+    const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown', client);
     if (res instanceof Response) res.requestState = state;
     state.admin = adminAccess(req.headers.authorization, config.ADMIN_TOKEN);
     // A request that takes longer than REQUEST_TIMEOUT_MS gets an answer instead of hanging
@@ -450,7 +459,7 @@ export function createApp(deps: AppDeps): App {
       // Answered (or cut off) while its body still arrives: the rest is read by no one.
       state.bodyHold?.stopReading?.();
       releaseBody();
-      finish(res, state, req.method ?? 'GET');
+      finish(req, res, state);
       // A keep-alive connection whose request was in flight at SIGTERM closes after its
       // answer; otherwise the caller's next request on it would still be accepted.
       if (draining) req.socket.end();
@@ -523,6 +532,17 @@ export function createApp(deps: AppDeps): App {
   /** node's parser errors (HPE_*) and its timeout; any other error is the connection's (a reset, a broken pipe), not the request's. */
   const answerable = (code: string | undefined): boolean => code !== undefined && (code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT');
 
+  /**
+   * Who sent a request refused before routing: its headers were not read, so neither its
+   * X-Forwarded-For nor its user agent is known. Without trusted proxies the socket's peer is the
+   * client; behind them, the peer is the nearest proxy, logged as `proxy`, never as the client.
+   */
+  const refusedFrom = (socket: Duplex): { client?: string; proxy?: string } => {
+    const peer = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
+    if (peer === undefined) return {};
+    return config.TRUSTED_PROXY_HOPS === 0 ? { client: peer } : { proxy: peer };
+  };
+
   /** Sockets already answered by handleClientError: a parser that failed fails again on each later chunk. */
   const answeredSockets = new WeakSet<Duplex>();
 
@@ -547,7 +567,7 @@ export function createApp(deps: AppDeps): App {
     const refusedUnrouted = (inFlight: boolean): (() => void) => {
       const problem = clientErrorProblem(err, inFlight);
       const id = requestIdFrom(undefined); // its headers, if any, were not read
-      log.warn({ reqId: id, code: err.code, status: problem.status }, 'request refused before routing');
+      log.warn({ reqId: id, ...refusedFrom(socket), code: err.code, status: problem.status }, 'request refused before routing');
       metrics.refusedBeforeRouting.inc({ status: String(problem.status) });
       return () => writeProblemToSocket(socket, problem, id);
     };

@@ -74,6 +74,10 @@ const variables = z.object({
   HEADERS_TIMEOUT_MS: int(undefined, 1_000, 600_000),
   // Below ECS's stopTimeout (30 s in infra/), so the gateway exits before it is killed.
   SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
+  // How many proxies in front of the gateway append to X-Forwarded-For (the ALB: 1, set by infra/):
+  // the access line's `client` is the address the farthest of them saw (src/client-address.ts). 0: the
+  // socket's peer is the client, and X-Forwarded-For, which anyone can send, is not read.
+  TRUSTED_PROXY_HOPS: int(0, 0, 10),
   // Concurrent small requests share one session.run (see Predictor); off only to measure it.
   COALESCE_PREDICTIONS: bool(true),
   GRAPHIQL_ENABLED: bool(true),

@@ -63,7 +63,20 @@ const ENTRY: AccessLogEntry = {
   latencyMs: 1.23,
   modelVersion: 'run-0123abcd',
   rows: 1,
+  client: '203.0.113.7',
+  userAgent: 'curl/8.5.0',
 };
+
+/** User agents as callers send them: node reads header values as Latin-1, and a tab is allowed in one. */
+const USER_AGENTS = [
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  'python-requests/2.32.3',
+  'say "hi"',
+  'back\\slash',
+  'tab\there',
+  'caf\u00e9 \u00ff',
+  '',
+];
 
 const WEIRD_OPERATIONS = [
   'say "hi"',
@@ -89,6 +102,9 @@ describe('the access-log line, with the clock frozen', () => {
       { ...ENTRY, status: 400, latencyMs: 0.07, modelVersion: null, rows: null },
       { ...ENTRY, reqId: '6f1c2c47-8a94-4f0e-b7a8-0d9c1f1e2a3b', method: 'GET', route: 'not_found', status: 404, latencyMs: 12, modelVersion: null, rows: null },
       { ...ENTRY, rows: 0, latencyMs: 1234.5, modelVersion: '' },
+      { ...ENTRY, client: null, userAgent: null },
+      { ...ENTRY, client: '2001:db8::1', userAgent: null },
+      { ...ENTRY, client: '::ffff:127.0.0.1', userAgent: '' },
     ];
     for (const entry of entries) {
       const line = await fastLine(entry);
@@ -106,6 +122,18 @@ describe('the access-log line, with the clock frozen', () => {
       expect(line).toBe(pinoLine(entry));
       expect(line.split('\n')).toHaveLength(2); // one line, then the final newline
       expect((JSON.parse(line) as { operation: string }).operation).toBe(operation);
+    }
+  });
+
+  it('escapes user agents and addresses exactly as pino does', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-03-04T05:06:07.089Z'));
+    for (const text of [...USER_AGENTS, ...WEIRD_OPERATIONS]) {
+      for (const entry of [{ ...ENTRY, userAgent: text }, { ...ENTRY, client: text }]) {
+        const line = await fastLine(entry);
+        expect(line).toBe(pinoLine(entry));
+        expect(JSON.parse(line) as AccessLogEntry).toMatchObject({ userAgent: entry.userAgent, client: entry.client });
+      }
     }
   });
 
@@ -275,14 +303,16 @@ describe('the access log of real requests', () => {
     await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, { ...LEGACY_PAYLOAD, tenure: -1 }], { 'x-request-id': 'al-invalid' });
     await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER }, { 'x-request-id': 'al-gql' });
     await fetch(`${gw.url}/nowhere`, { headers: { 'x-request-id': 'al-404' } });
+    // fetch's own user agent; the test's socket is the client (no proxy is trusted by default).
+    const caller = { client: '127.0.0.1', userAgent: 'node' };
     const cases: [string, Omit<AccessLogEntry, 'latencyMs' | 'reqId'>][] = [
-      ['al-rest', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, rows: 1 }],
-      ['al-batch', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, rows: 2 }],
-      ['al-bad', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, rows: null }],
+      ['al-rest', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, rows: 1, ...caller }],
+      ['al-batch', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, rows: 2, ...caller }],
+      ['al-bad', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, rows: null, ...caller }],
       // Customers sent are counted whether or not they are valid, as GraphQL counts them.
-      ['al-invalid', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, rows: 2 }],
-      ['al-gql', { method: 'POST', route: 'graphql', operation: 'Predict', status: 200, modelVersion: version, rows: 1 }],
-      ['al-404', { method: 'GET', route: 'not_found', operation: null, status: 404, modelVersion: null, rows: null }],
+      ['al-invalid', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, rows: 2, ...caller }],
+      ['al-gql', { method: 'POST', route: 'graphql', operation: 'Predict', status: 200, modelVersion: version, rows: 1, ...caller }],
+      ['al-404', { method: 'GET', route: 'not_found', operation: null, status: 404, modelVersion: null, rows: null, ...caller }],
     ];
     for (const [reqId, expected] of cases) expectPinoEquivalent(await lineFor(reqId), { reqId, ...expected }, startedAt);
   });
@@ -294,7 +324,7 @@ describe('the access log of real requests', () => {
     expect(res.status).toBe(200);
     expectPinoEquivalent(
       await lineFor('al-unicode'),
-      { reqId: 'al-unicode', method: 'POST', route: 'graphql', operation: 'query …', status: 200, modelVersion: null, rows: null },
+      { reqId: 'al-unicode', method: 'POST', route: 'graphql', operation: 'query …', status: 200, modelVersion: null, rows: null, client: '127.0.0.1', userAgent: 'node' },
       startedAt,
     );
   });
