@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { corsOriginEntries, originProblem } from '../../src/cors-origins.js';
 import { fargateSizeProblem } from './fargate-sizes.js';
-import { GATEWAY_REQUEST_TIMEOUT_MS } from './load-balancer.js';
+import { GATEWAY_REQUEST_TIMEOUT_MS, PROXY_HOPS_IN_FRONT } from './load-balancer.js';
 import { GATEWAY_PORT } from './network.js';
 import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
@@ -226,6 +226,8 @@ function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> 
     SHUTDOWN_TIMEOUT_MS: String(props.shutdownTimeoutMs),
     // Written, not left to the gateway's default: the ALB's deregistration delay is derived from it.
     REQUEST_TIMEOUT_MS: String(GATEWAY_REQUEST_TIMEOUT_MS),
+    // The ALB's X-Forwarded-For entry names the caller on every log line; entries before it are the caller's own.
+    TRUSTED_PROXY_HOPS: String(PROXY_HOPS_IN_FRONT),
   };
   const corsOrigins = corsOriginEntries(props.corsOrigins ?? '');
   if (corsOrigins.length > 0) env.CORS_ORIGINS = corsOrigins.join(',');

@@ -345,8 +345,11 @@ function acknowledgeNagFindings(stack: GatewayStack): void {
   Validations.of(stack.loadBalancer.alb).acknowledge({
     id: 'AwsSolutions-ELB2',
     reason:
-      'Request-level telemetry comes from the gateway (pino request logs, Prometheus /metrics) and ALB CloudWatch metrics; ' +
-      'S3 access logs add a bucket and cost and can be enabled when compliance requires them.',
+      'Who called and what they got comes from the gateway: the access line of every request it routes, health checks and scrapes aside, ' +
+      'names the caller (the address the ALB appends to X-Forwarded-For, read with TRUSTED_PROXY_HOPS=1) and its user agent with the route, status and latency; ' +
+      'a request refused before its headers were read is logged with the ALB node it came through, and Prometheus /metrics counts them. ' +
+      'The ALB CloudWatch metrics count what the ALB answers itself (its own 4xx and 5xx), without their callers; ' +
+      'S3 access logs, which would name those callers too, add a bucket and cost and can be enabled when compliance requires them.',
   });
   Validations.of(stack.gateway.taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',

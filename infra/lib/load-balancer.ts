@@ -31,6 +31,14 @@ export const GATEWAY_REQUEST_TIMEOUT_MS = 30_000;
 export const DEREGISTRATION_DELAY_MARGIN_SECONDS = 5;
 
 /**
+ * Proxies in front of the gateway that append the address they saw to X-Forwarded-For: the ALB
+ * alone (its processing pinned to `append`, without the client's port). The task sets the gateway's
+ * TRUSTED_PROXY_HOPS to it, so the `client` its log lines name is the address the ALB saw, not an
+ * entry a caller wrote into its own X-Forwarded-For (the gateway believes only the right-most one).
+ */
+export const PROXY_HOPS_IN_FRONT = 1;
+
+/**
  * How long the ALB keeps a browser on the task that served it (lb_cookie stickiness, on the UI's
  * target group only): a page and the assets and workers it loads after it, GraphiQL's included,
  * come from one build. An hour: a session's pages, not a day's, so scaling out still spreads
@@ -88,7 +96,11 @@ export class LoadBalancer extends Construct {
       securityGroup: props.securityGroup,
       idleTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
       dropInvalidHeaderFields: true,
+      // PROXY_HOPS_IN_FRONT: the caller's address appended, as the gateway reads it.
+      xffHeaderProcessingMode: elbv2.XffHeaderProcessingMode.APPEND,
     });
+    // An address without the caller's port (the default, written so it stays so: CDK writes only `true`).
+    this.alb.setAttribute('routing.http.xff_client_port.enabled', 'false');
 
     // The two target groups differ only in stickiness: the same tasks, health check and drain.
     // IP targets (awsvpc tasks) on 8000; health check GET / must return 200, which the gateway only does when ready.

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
+import { clientAddress } from '../../src/client-address.js';
 import { ConfigError, LOG_LEVELS as GATEWAY_LOG_LEVELS, loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
 import { PAST_SHUTDOWN_TIMEOUT_MS } from '../../src/server.js';
@@ -242,5 +243,21 @@ describe("the stack's ports and timeouts fit the gateway's, as it reads the task
 
   it.each(Object.entries({ defaults: {}, 'shortest shutdown timeout': { shutdownTimeoutMs: 1000 }, 'longest shutdown timeout': { shutdownTimeoutMs: 110_000 } }))('%s', (_, settings) => {
     expect(timingProblems(settings)).toEqual([]);
+  });
+});
+
+describe("the caller the gateway's log lines name, behind the stack's ALB", () => {
+  it('is the address the ALB appends to X-Forwarded-For, not an entry the caller wrote before it', () => {
+    const stack = buildStack({});
+    const template = Template.fromStack(stack);
+    const [alb] = propsOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    const attributes = Object.fromEntries(((alb?.LoadBalancerAttributes ?? []) as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]));
+    // The ALB appends the address it saw, without the port.
+    expect([attributes['routing.http.xff_header_processing.mode'], attributes['routing.http.xff_client_port.enabled']]).toEqual(['append', 'false']);
+    const gateway = loadConfig(environmentOf(containerOf(template, stack, stack.gateway.taskDefinition)));
+    // The socket's peer is an ALB node in the VPC; the caller at 203.0.113.7 sent its own X-Forwarded-For, or none.
+    const albNode = '10.0.1.23';
+    expect(clientAddress('10.0.0.1, 198.51.100.9, 203.0.113.7', albNode, gateway.TRUSTED_PROXY_HOPS)).toBe('203.0.113.7');
+    expect(clientAddress('203.0.113.7', albNode, gateway.TRUSTED_PROXY_HOPS)).toBe('203.0.113.7');
   });
 });

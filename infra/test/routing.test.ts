@@ -59,6 +59,9 @@ describe('load balancer routing over HTTP (no certificate)', () => {
         { Key: 'idle_timeout.timeout_seconds', Value: '60' },
         // Requests with header names the ALB finds invalid are not passed on to the gateway.
         { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        // The caller's address appended to X-Forwarded-For, without its port: what the gateway names as `client`.
+        { Key: 'routing.http.xff_header_processing.mode', Value: 'append' },
+        { Key: 'routing.http.xff_client_port.enabled', Value: 'false' },
       ]),
     });
   });

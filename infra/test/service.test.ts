@@ -75,6 +75,8 @@ describe('ECS cluster, task definition and service', () => {
         { Name: 'GRAPHIQL_ENABLED', Value: 'false' },
         { Name: 'DOCS_ENABLED', Value: 'true' },
         { Name: 'REQUEST_TIMEOUT_MS', Value: '30000' },
+        // The ALB: its X-Forwarded-For entry names the caller on the gateway's lines.
+        { Name: 'TRUSTED_PROXY_HOPS', Value: '1' },
       ]),
     );
     expect(container().Secrets).toBeUndefined();
