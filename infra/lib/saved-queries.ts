@@ -62,8 +62,8 @@ export const MLFLOW_TROUBLE_MESSAGES = [
 
 /**
  * What operators and auditors ask the logs, on the lines the gateway writes (src/logger.ts
- * accessLog: reqId, method, route, operation, status, latencyMs, modelVersion, rows, msg
- * "request"; src/start.ts "cannot start"; src/server.ts "ready"; src/model/model-admin.ts "model
+ * accessLog: reqId, method, route, operation, status, latencyMs, modelVersion, rows, client,
+ * userAgent, msg "request"; every other line about a request carries its reqId and client; src/start.ts "cannot start"; src/server.ts "ready"; src/model/model-admin.ts "model
  * swapped", MLFLOW_TROUBLE_MESSAGES) and on the ECS events. test/saved-queries.test.ts runs the real gateway and checks
  * every field and message each query names against the lines it writes.
  */
@@ -72,7 +72,8 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     name: 'one request by x-request-id',
     logGroup: 'gateway',
     query: {
-      fields: ['@timestamp', '@logStream', 'level', 'msg', 'method', 'route', 'operation', 'status', 'latencyMs', 'rows', 'modelVersion', 'code', 'err', 'err.message'],
+      // Who sent it: `client` (the address the ALB appended to X-Forwarded-For) and `userAgent`.
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'method', 'route', 'operation', 'status', 'latencyMs', 'rows', 'modelVersion', 'client', 'userAgent', 'code', 'err', 'err.message'],
       filterStatements: [`reqId = ${JSON.stringify(REQUEST_ID_PLACEHOLDER)}`],
       sort: '@timestamp asc',
     },
@@ -135,7 +136,8 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     logGroup: 'gateway',
     query: {
       filterStatements: ['msg = "request" and status >= 500'],
-      statsStatements: ['count(*) as answers by route, operation, status'],
+      // How many callers got them, and the latest: one caller's oversized batches refused 503 show as clients 1.
+      statsStatements: ['count(*) as answers, count_distinct(client) as clients, latest(client) as lastClient by route, operation, status'],
       sort: 'answers desc',
     },
   },
@@ -144,7 +146,8 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     logGroup: 'gateway',
     query: {
       filterStatements: [`msg in ${quoted(FAILURE_MESSAGES)}`],
-      statsStatements: ['count(*) as requests, latest(reqId) as lastRequestId by msg, code, requestComplete'],
+      // A request refused before routing behind the ALB names no client (its headers were not read): only the ALB node, `proxy`.
+      statsStatements: ['count(*) as requests, count_distinct(client) as clients, latest(client) as lastClient, latest(reqId) as lastRequestId by msg, code, requestComplete'],
       sort: 'requests desc',
     },
   },

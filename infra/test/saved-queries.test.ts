@@ -281,6 +281,8 @@ describe('the saved Logs Insights queries', () => {
     const failures = gatewayLines.filter((line) => line.reqId !== undefined && (line.level === 'warn' || line.level === 'error'));
     expect(failures.length).toBeGreaterThan(0);
     expect(unfound('failed requests by reason', failures)).toEqual([]);
+    // Each names its caller, so `clients` and `lastClient` count every row's (these gateways trust no proxy).
+    expect(failures.filter((line) => typeof line.client !== 'string').map((line) => line.msg)).toEqual([]);
     // Every 5xx answer, the 500 no test can cause included (a real 503's access line, as a 500).
     const fiveXx = gatewayLines.filter((line) => line.msg === 'request' && typeof line.status === 'number' && line.status >= 500);
     expect(fiveXx.length).toBeGreaterThan(0);
