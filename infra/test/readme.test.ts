@@ -10,7 +10,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
+import { Writable } from 'node:stream';
+import { ACCESS_LOG_FLUSH_MS, EXIT_LOG_WAIT_MS, accessLog, createLogger, type AccessLogEntry } from '../../src/logger.js';
 import { PAST_SHUTDOWN_TIMEOUT_MS } from '../../src/server.js';
 import { createGatewayApp } from '../lib/app.js';
 import { KINDS, settingsFromContext } from '../lib/context.js';
@@ -266,6 +267,36 @@ describe("infra/README.md's costs", () => {
     const atTarget = (lineBytes: string) => Math.round(dollars(lineBytes, DEFAULT_SETTINGS.requestsPerTarget * 60 * 730) / 10) * 10;
     expect(row).toContain(`≈ $${perMillion(shortest)}–${perMillion(longest)} per million requests`);
     expect(row).toContain(`the \`requestsPerTarget\` default (${DEFAULT_SETTINGS.requestsPerTarget.toLocaleString('en-US')} per minute) ≈ $${atTarget(shortest)}–${atTarget(longest)} a month`);
+  });
+
+  it("give the sizes of the access lines the gateway writes: a REST prediction from curl to a GraphQL one from a browser, each with the caller's address", async () => {
+    const row = /^\| CloudWatch Logs \|.*$/m.exec(readme)?.[0] ?? '';
+    const [, shortest = '', longest = ''] = /an access line per request \((\d+)–(\d+) bytes/.exec(row) ?? [];
+    // Lines as the gateway's own access log writes them (the ALB's health checks write none).
+    let text = '';
+    const stream = new Writable({
+      decodeStrings: false,
+      write(chunk: string | Buffer, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const write = accessLog(createLogger('info', stream));
+    const line: Omit<AccessLogEntry, 'route' | 'operation' | 'client' | 'userAgent'> = { reqId: '6f1c2d9e-4b7a-4f3e-9a51-0c8d2e7b4a10', method: 'POST', status: 200, latencyMs: 12.71, modelVersion: '2', rows: 1 };
+    write({ ...line, route: 'rest_predict', operation: null, client: '203.0.113.7', userAgent: 'curl/7.88.1' });
+    write({
+      ...line,
+      route: 'graphql',
+      operation: 'Predict',
+      client: '2001:db8::1234:5678',
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    });
+    await new Promise((resolve) => setTimeout(resolve, ACCESS_LOG_FLUSH_MS + 5));
+    const sizes = text.split('\n').filter(Boolean).map((l) => Buffer.byteLength(l));
+    expect(sizes).toHaveLength(2);
+    // Rounded to 5 bytes in the README; a line that grows or shrinks by more must change its figures.
+    expect(Math.abs((sizes[0] ?? 0) - Number(shortest)), `REST line ${sizes[0]} bytes against the row's ${shortest}`).toBeLessThanOrEqual(5);
+    expect(Math.abs((sizes[1] ?? 0) - Number(longest)), `GraphQL line ${sizes[1]} bytes against the row's ${longest}`).toBeLessThanOrEqual(5);
   });
 });
 
