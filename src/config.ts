@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { corsOriginEntries, originProblem } from './cors-origins.js';
 import { editDistance } from './edit-distance.js';
-import { isModelUri } from './model/model-uri.js';
+import { modelUriProblem } from './model/model-uri.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -116,7 +116,10 @@ const variables = z.object({
   MODEL_URI: z
     .string()
     // What the MLflow source can resolve, read by its own parser rather than a second regex beside it.
-    .refine(isModelUri, 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle')
+    .superRefine((uri, ctx) => {
+      const problem = modelUriProblem(uri);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   MLFLOW_STRICT: bool(false),
   MLFLOW_POLL_INTERVAL_MS: int(60_000, 0, 86_400_000),

@@ -60,7 +60,7 @@ describe('the MLflow tracking URI', () => {
 describe('MODEL_URI', () => {
   const withModelUri = (uri: string) => loadConfig({ MLFLOW_TRACKING_URI: 'http://mlflow:5000', MODEL_URI: uri });
 
-  it.each(['models:/telco-churn@champion', 'models:/produção@champion', 'models:/telco-churn/03', 'runs:/0a1b2c/bundle'])('takes %j', (uri) => {
+  it.each(['models:/telco-churn@champion', 'models:/produção@champion', 'models:/telco-churn/03', 'runs:/0a1b2c/bundle', 'models:/telco-churn@latest'])('takes %j', (uri) => {
     expect(withModelUri(uri).MODEL_URI).toBe(uri);
   });
 
@@ -68,6 +68,16 @@ describe('MODEL_URI', () => {
   // alias outside ASCII, a second '@' stopped start-up with the same words as any other form it cannot resolve.
   it.each(['models:/telco:churn@champion', 'models:/telco:churn/3', 'models:/telco-churn@produção', 'models:/telco@churn@champion'])('refuses %j', (uri) => {
     expect(() => withModelUri(uri)).toThrow(/MODEL_URI: must look like models:\/telco-churn@champion, models:\/telco-churn\/3 or runs:\/<run id>\/bundle; got/);
+  });
+
+  // Well formed, but naming what MLflow never holds: the gateway started, failed to resolve it, and served its bundle with a warning.
+  it.each([
+    ['models:/telco-churn@v3', 'names the alias "v3", which MLflow never sets (it reads as a version): for version 3 use models:/telco-churn/3'],
+    ['models:/telco-churn@V03', 'names the alias "V03", which MLflow never sets (it reads as a version): for version 3 use models:/telco-churn/3'],
+    ['models:/..churn@champion', 'names the model "..churn", which MLflow cannot hold (a name that is "." or begins with "..")'],
+    ['models:/./2', 'names the model ".", which MLflow cannot hold (a name that is "." or begins with "..")'],
+  ])('refuses %j, saying why', (uri, why) => {
+    expect(() => withModelUri(uri)).toThrow(`MODEL_URI: ${why}; got`);
   });
 });
 

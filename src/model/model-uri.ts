@@ -17,26 +17,59 @@ const NAME = '[^/:@]+';
 const ALIAS = '[A-Za-z0-9_-]+';
 const ALIAS_URI = new RegExp(`^models:/(${NAME})@(${ALIAS})$`);
 const VERSION_URI = new RegExp(`^models:/(${NAME})/(\\d+)$`);
+const RUN_URI = /^runs:\/([0-9a-zA-Z]+)(?:\/(.*))?$/;
+
+/** What MODEL_URI must look like: start-up's refusal of a form parseModelUri does not read. */
+const MODEL_URI_FORMS = 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle';
+
+/**
+ * Why MLflow can never resolve a well-formed `models:/` URI, or null. MLflow refuses to create a model
+ * named "." or beginning with ".." (it reads as a path), and to set an alias v<number> (it reads as a
+ * version; MLflow resolves @latest, so that one is taken). Training refuses the same
+ * (model/churn_model/config.py); the gateway took them, and then served its bundle with a warning.
+ */
+function unresolvable(name: string, alias: string | null): string | null {
+  if (name === '.' || name.startsWith('..')) return `names the model ${JSON.stringify(name)}, which MLflow cannot hold (a name that is "." or begins with "..")`;
+  if (alias !== null && /^[vV]\d+$/.test(alias)) {
+    const version = alias.slice(1).replace(/^0+(?=\d)/, '');
+    return `names the alias ${JSON.stringify(alias)}, which MLflow never sets (it reads as a version): for version ${version} use models:/${name}/${version}`;
+  }
+  return null;
+}
+
+/** `uri` read, or why the gateway cannot resolve it (the text after "MODEL_URI: "). */
+function read(uri: string): ModelUri | { readonly problem: string } {
+  let m = ALIAS_URI.exec(uri);
+  if (m) {
+    const [, name = '', alias = ''] = m;
+    const problem = unresolvable(name, alias);
+    return problem === null ? { kind: 'alias', name, alias } : { problem };
+  }
+  m = VERSION_URI.exec(uri);
+  if (m) {
+    const [, name = '', version = ''] = m;
+    const problem = unresolvable(name, null);
+    // As MLflow writes it (models:/telco-churn/03 is version 3): the poller compares it with the
+    // version MLflow reports, and a mismatch reloaded the same model at every poll.
+    return problem === null ? { kind: 'version', name, version: version.replace(/^0+(?=\d)/, '') } : { problem };
+  }
+  m = RUN_URI.exec(uri);
+  if (m) return { kind: 'run', runId: m[1] as string, bundlePath: (m[2] ?? '').replace(/^\/+|\/+$/g, '') || 'bundle' };
+  return { problem: MODEL_URI_FORMS };
+}
 
 /** models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>[/<bundle path>] (default path: bundle). */
 export function parseModelUri(uri: string): ModelUri {
-  let m = ALIAS_URI.exec(uri);
-  if (m) return { kind: 'alias', name: m[1] as string, alias: m[2] as string };
-  m = VERSION_URI.exec(uri);
-  // As MLflow writes it (models:/telco-churn/03 is version 3): the poller compares it with the
-  // version MLflow reports, and a mismatch reloaded the same model at every poll.
-  if (m) return { kind: 'version', name: m[1] as string, version: (m[2] as string).replace(/^0+(?=\d)/, '') };
-  m = /^runs:\/([0-9a-zA-Z]+)(?:\/(.*))?$/.exec(uri);
-  if (m) return { kind: 'run', runId: m[1] as string, bundlePath: (m[2] ?? '').replace(/^\/+|\/+$/g, '') || 'bundle' };
-  throw new Error(`unsupported MODEL_URI ${uri}: use models:/<name>@<alias>, models:/<name>/<version> or runs:/<run id>/bundle`);
+  const parsed = read(uri);
+  if ('problem' in parsed) throw new Error(`unsupported MODEL_URI ${uri}: ${parsed.problem}`);
+  return parsed;
 }
 
-/** Whether parseModelUri reads `uri`: start-up's check of MODEL_URI, so the gateway starts only with one it can resolve. */
-export function isModelUri(uri: string): boolean {
-  try {
-    parseModelUri(uri);
-    return true;
-  } catch {
-    return false;
-  }
+/** Why the gateway cannot resolve `uri` (the text after "MODEL_URI: "), or null: start-up's check of MODEL_URI, so the gateway starts only with one it can. */
+export function modelUriProblem(uri: string): string | null {
+  const parsed = read(uri);
+  return 'problem' in parsed ? parsed.problem : null;
 }
+
+/** Whether parseModelUri reads `uri`. */
+export const isModelUri = (uri: string): boolean => modelUriProblem(uri) === null;
