@@ -16,7 +16,7 @@ import type { Prediction } from '../src/prediction.js';
 import { explainAhead, explanationOf } from '../src/schema/explanation.js';
 import { schema } from '../src/schema/index.js';
 import type { GraphQLContext } from '../src/schema/builder.js';
-import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, watchLoopHolds, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, metricValue, spawnGateway, startTestGateway, watchLoopHolds, type TestGateway } from './helpers/index.js';
 
 interface Driver {
   name: string;
@@ -491,6 +491,9 @@ describe('a bundle without an explainer (a model version trained before explaine
       expect(zero.status).toBe(400);
       expect(zero.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['top'], message: 'must be at least 1; got 0 (this model has no explainer: its explanations are null)' }]);
     }
+    // Nothing to explain, so no drivers can be held: /metrics says the capacity is 0, not the bundled model's.
+    expect(await metricValue(old.url, 'gateway_explanation_drivers_capacity')).toBe(0);
+    expect(await metricValue(old.url, 'gateway_explanation_drivers_in_flight')).toBe(0);
   });
 });
 
