@@ -38,6 +38,15 @@ async function post(body: string): Promise<Answer> {
 const rows = Array.from({ length: 10_000 }, (_, i) => ({ ...(i % 2 ? GRAPHQL_CUSTOMER : LOYAL_CUSTOMER), customerId: `c-${i}` }));
 const batch = (query: string): string => JSON.stringify({ query, variables: { cs: rows } });
 
+/**
+ * What separates a first run done compiled from one coerced row by row: on a quiet machine a new
+ * document holds the loop ~0.4 times the executor alone (74 against 190 ms, both builds of the
+ * thirty-sixth session); run by the executor it would hold at least the executor's time, its parse
+ * and validation on top. 0.7 left too little room for a loaded CI machine (0.71 was read there, with
+ * other test files running beside it); 0.85 still fails any first run the executor does.
+ */
+const FIRST_RUN_BOUND = 0.85;
+
 describe('the first run of a new GraphQL document', () => {
   // Bounds are relative to Yoga's executor measured in the same test, not to a known document:
   // a first run still parses the body a second time in Yoga and serializes its answer there
@@ -56,7 +65,7 @@ describe('the first run of a new GraphQL document', () => {
     expect(known.answer.status).toBe(200);
     expect(fresh.answer).toEqual(known.answer);
     expect(executor.answer).toEqual(known.answer);
-    expect(fresh.ms, held).toBeLessThan(0.7 * executor.ms);
+    expect(fresh.ms, held).toBeLessThan(FIRST_RUN_BOUND * executor.ms);
   }, 120_000);
 
   it('a 10,000-row batch of customers that break a rule, under a new text each time: the compiled run\'s refusal is answered, as the executor answers it', async () => {
@@ -75,6 +84,6 @@ describe('the first run of a new GraphQL document', () => {
     expect(fresh.answer.status).toBe(400);
     expect(fresh.answer).toEqual(executor.answer);
     // The executor's coercion of every row (what the first run cost before) held the loop 3-5 times a valid batch.
-    expect(fresh.ms, held).toBeLessThan(0.7 * executor.ms);
+    expect(fresh.ms, held).toBeLessThan(FIRST_RUN_BOUND * executor.ms);
   }, 120_000);
 });
