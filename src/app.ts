@@ -20,7 +20,7 @@ import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbando
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
-import { DriverBudget } from './schema/explanation.js';
+import { DriverBudget, driverCapacity } from './schema/explanation.js';
 import { createGraphQLEndpoint } from './graphql-endpoint.js';
 import { ifNoneMatchHits } from './ui/etag.js';
 
@@ -145,7 +145,7 @@ export function createApp(deps: AppDeps): App {
     bodyBytes: bodies,
     bodyBytesMax: config.MAX_BODY_BYTES_IN_FLIGHT,
     drivers,
-    driversCapacity: () => config.MAX_BATCH * (slot.loaded?.explainer?.driverCount ?? 0),
+    driversCapacity: () => driverCapacity(config.MAX_BATCH, slot.loaded?.explainer?.driverCount ?? 0),
   });
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request, drivers });

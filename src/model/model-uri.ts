@@ -18,6 +18,8 @@ const ALIAS = '[A-Za-z0-9_-]+';
 const ALIAS_URI = new RegExp(`^models:/(${NAME})@(${ALIAS})$`);
 const VERSION_URI = new RegExp(`^models:/(${NAME})/(\\d+)$`);
 const RUN_URI = /^runs:\/([0-9a-zA-Z]+)(?:\/(.*))?$/;
+/** A version number as MLflow writes it (models:/telco-churn/03 is version 3). */
+const versionNumber = (digits: string): string => digits.replace(/^0+(?=\d)/, '');
 
 /** What MODEL_URI must look like: start-up's refusal of a form parseModelUri does not read. */
 const MODEL_URI_FORMS = 'must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle';
@@ -31,7 +33,7 @@ const MODEL_URI_FORMS = 'must look like models:/telco-churn@champion, models:/te
 function unresolvable(name: string, alias: string | null): string | null {
   if (name === '.' || name.startsWith('..')) return `names the model ${JSON.stringify(name)}, which MLflow cannot hold (a name that is "." or begins with "..")`;
   if (alias !== null && /^[vV]\d+$/.test(alias)) {
-    const version = alias.slice(1).replace(/^0+(?=\d)/, '');
+    const version = versionNumber(alias.slice(1));
     return `names the alias ${JSON.stringify(alias)}, which MLflow never sets (it reads as a version): for version ${version} use models:/${name}/${version}`;
   }
   return null;
@@ -49,9 +51,9 @@ function read(uri: string): ModelUri | { readonly problem: string } {
   if (m) {
     const [, name = '', version = ''] = m;
     const problem = unresolvable(name, null);
-    // As MLflow writes it (models:/telco-churn/03 is version 3): the poller compares it with the
-    // version MLflow reports, and a mismatch reloaded the same model at every poll.
-    return problem === null ? { kind: 'version', name, version: version.replace(/^0+(?=\d)/, '') } : { problem };
+    // As MLflow writes it: the poller compares it with the version MLflow reports, and a mismatch
+    // reloaded the same model at every poll.
+    return problem === null ? { kind: 'version', name, version: versionNumber(version) } : { problem };
   }
   m = RUN_URI.exec(uri);
   if (m) return { kind: 'run', runId: m[1] as string, bundlePath: (m[2] ?? '').replace(/^\/+|\/+$/g, '') || 'bundle' };

@@ -278,6 +278,9 @@ function driversPerRow(explanations: ReadonlyMap<string, SelectedExplanation>, c
  */
 export class DriverBudget extends InFlightBudget {}
 
+/** MAX_BATCH × the serving model's risk drivers: the drivers allowed per request, and the DriverBudget's capacity (0 for a model without an explainer). */
+export const driverCapacity = (maxBatch: number, driverCount: number): number => maxBatch * driverCount;
+
 /**
  * Takes the request's risk drivers so far (`total`: its fields' up to this one) from the budget
  * of drivers in flight, or refuses the field with OVERLOADED (HTTP 503, Retry-After) before it
@@ -287,7 +290,7 @@ export class DriverBudget extends InFlightBudget {}
 function holdDrivers(ctx: GraphQLContext, total: number, count: number, nodes: readonly FieldNode[]): void {
   const more = total - ctx.request.driversHeld;
   if (more <= 0) return;
-  const capacity = ctx.maxBatch * count;
+  const capacity = driverCapacity(ctx.maxBatch, count);
   const small = EXPLAIN_CHUNK_ROWS * count;
   if (ctx.drivers.take(more, capacity, total <= small)) {
     ctx.request.driversHeld = total;
@@ -326,7 +329,7 @@ export function reserveDrivers(info: GraphQLResolveInfo, ctx: GraphQLContext, ro
   const perRow = driversPerRow(explanations, count);
   const asked = rows * perRow;
   const before = ctx.explainedDrivers ?? 0;
-  const allowed = ctx.maxBatch * count;
+  const allowed = driverCapacity(ctx.maxBatch, count);
   const nodes = [...explanations.values()].flatMap((e) => e.nodes);
   if (before + asked <= allowed) {
     holdDrivers(ctx, before + asked, count, nodes);
