@@ -44,6 +44,11 @@ export interface AppDeps {
 export interface App {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   /**
+   * handle for the operations port (OPS_PORT): GET / and GET /metrics as on PORT, anything else
+   * 404 naming PORT, where predictions, /graphql and /ui are served.
+   */
+  readonly handleOps: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
    * handle for a request sent with `Expect: 100-continue` (the server's 'checkContinue' event, which
    * node emits for those requests only): `100 Continue` is sent when its body is about to be read,
    * so a request refused before that (404, 405, 413 on the content-length, 415) is answered without
@@ -309,6 +314,23 @@ export function createApp(deps: AppDeps): App {
   }
 
   /**
+   * The operations port's routes: GET / and GET /metrics, answered by route as on PORT; any other
+   * target is 404 naming PORT, where the rest is. (An absolute-form GET http://host/metrics is
+   * answered here: its refusal on PORT is for the load balancer's path rule, which is not in front
+   * of this port.)
+   */
+  function opsRoute(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> | void {
+    const target = req.url;
+    const url = target?.charCodeAt(0) === SLASH ? target : originForm(req);
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    if (path === '/' || path === '/metrics') return route(req, res, state);
+    setStandardHeaders(res, state.id);
+    state.route = 'not_found';
+    throw new HttpProblem(404, 'Not Found', `the operations port (OPS_PORT) answers GET / and GET /metrics only; ${req.method ?? 'GET'} ${path} is served on PORT`);
+  }
+
+  /**
    * An HTTP/1.1 request without Host is refused (RFC 9112 §3.2), as node's own check
    * (requireHostHeader, off in server.ts) refused it, but with a problem and a request id where
    * node's answer was bare; the connection closes after it, as node closed it.
@@ -398,6 +420,10 @@ export function createApp(deps: AppDeps): App {
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     handleRouted(req, res, route);
+  }
+
+  function handleOps(req: IncomingMessage, res: ServerResponse): void {
+    handleRouted(req, res, opsRoute);
   }
 
   /** handle, with `routeWith` answering the request (route, or refuseExpectation). */
@@ -605,6 +631,7 @@ export function createApp(deps: AppDeps): App {
 
   return {
     handle,
+    handleOps,
     handleExpectingContinue,
     handleUnmetExpectation,
     handleClientError,

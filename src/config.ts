@@ -54,6 +54,12 @@ const variables = z.object({
   NODE_ENV: oneOf(['production', 'development', 'test']).default('development'),
   PORT: int(8000, 0, 65535),
   HOST: nonEmpty().default('0.0.0.0'),
+  // A second listener answering GET / and GET /metrics only, for the load balancer's health check
+  // and a scraper (unset: none). Node accepts one connection per turn of its event loop, so on a
+  // busy gateway a health check sent to PORT waited behind every connection queued before it: 5-8 s
+  // on half a vCPU under a flood of large batches, past the ALB's 5 s. On its own port it waits only
+  // for the turn in progress (docs/performance.md, "Health checks under a flood of large batches").
+  OPS_PORT: int(undefined, 0, 65535),
   // Relative paths are taken from the working directory (the repo root, or /app in the image).
   MODEL_DIR: nonEmpty()
     .default('model/bundle')
@@ -178,6 +184,10 @@ const envSchema = variables
       if (env.MAX_BODY_BYTES_IN_FLIGHT < env.BODY_LIMIT_BYTES) {
         // Said with its value: when only BODY_LIMIT_BYTES was raised, this one is its default, which the operator never typed.
         ctx.addIssue({ code: 'custom', path: ['MAX_BODY_BYTES_IN_FLIGHT'], message: `is ${env.MAX_BODY_BYTES_IN_FLIGHT}, and must be at least BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}), or a body at the limit could never be read: raise it with BODY_LIMIT_BYTES` });
+      }
+      // 0 on both is two ports the system picks (tests), never the same one.
+      if (env.OPS_PORT !== undefined && env.OPS_PORT !== 0 && env.OPS_PORT === env.PORT) {
+        ctx.addIssue({ code: 'custom', path: ['OPS_PORT'], message: `must differ from PORT (${env.PORT}): it is a second listener beside it` });
       }
       if (env.HEADERS_TIMEOUT_MS !== undefined && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
         ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must be at most REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });

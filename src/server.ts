@@ -21,6 +21,8 @@ export interface Gateway {
   readonly slot: ModelSlot;
   readonly admin: ModelAdmin;
   readonly url: string;
+  /** The operations port's URL (OPS_PORT: GET / and GET /metrics only), or null when OPS_PORT is unset. */
+  readonly opsUrl: string | null;
   /** Resolves once a model is loaded and warmed up (GET / answers 200 from then on). */
   readonly ready: Promise<void>;
   /** Drain and stop; idempotent. Resolves true when every in-flight request finished in time. */
@@ -49,6 +51,52 @@ function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
   ]);
 }
 
+/**
+ * An HTTP server answering with `handle` (app.handle on PORT, app.handleOps on OPS_PORT), its
+ * connections kept in `connections`.
+ */
+function listener(config: Config, app: App, handle: App['handle'], connections: Set<Socket>): Server {
+  const server = createServer(
+    {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+      // How often Node checks the two timeouts above, for connections that trickle their headers
+      // and ones that never send a byte alike (its default, 30 s, let both run to 35-40 s
+      // against a 10 s HEADERS_TIMEOUT_MS).
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      // The app refuses an HTTP/1.1 request without Host itself, with a request id (app.ts route).
+      requireHostHeader: false,
+      ServerResponse: app.Response,
+    },
+    handle,
+  );
+  // Requests sent with `Expect: 100-continue` (curl for bodies over 1 MB), and only those: node
+  // otherwise answers them `100 Continue` before the gateway sees them, and the caller uploads
+  // a body that may be refused (413, 415, 404) before it is read.
+  server.on('checkContinue', handle === app.handle ? app.handleExpectingContinue : handle);
+  // Any other Expect, and requests node's parser refuses or that time out before their headers
+  // are read: node's own answers to these were bare (no body, no x-request-id).
+  server.on('checkExpectation', app.handleUnmetExpectation);
+  server.on('clientError', app.handleClientError);
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  return server;
+}
+
+/** Listens on `port` and `host`; resolves to the URL a client on this machine reaches it at. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shown === '0.0.0.0' || shown === '[::]' ? '127.0.0.1' : shown}:${address.port}`;
+}
+
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const slot = new ModelSlot();
@@ -63,48 +111,28 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const admin = new ModelAdmin(slot, source, log, metrics);
   const app = createApp({ config, log, slot, predictor, admin, metrics, extraRoutes: createUiRoutes(config, log) });
 
-  const server = createServer(
-    {
-      requestTimeout: config.REQUEST_TIMEOUT_MS,
-      headersTimeout: config.HEADERS_TIMEOUT_MS,
-      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-      // How often Node checks the two timeouts above, for connections that trickle their headers
-      // and ones that never send a byte alike (its default, 30 s, let both run to 35-40 s
-      // against a 10 s HEADERS_TIMEOUT_MS).
-      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-      // The app refuses an HTTP/1.1 request without Host itself, with a request id (app.ts route).
-      requireHostHeader: false,
-      ServerResponse: app.Response,
-    },
-    app.handle,
-  );
-  // Requests sent with `Expect: 100-continue` (curl for bodies over 1 MB), and only those: node
-  // otherwise answers them `100 Continue` before the gateway sees them, and the caller uploads
-  // a body that may be refused (413, 415, 404) before it is read.
-  server.on('checkContinue', app.handleExpectingContinue);
-  // Any other Expect, and requests node's parser refuses or that time out before their headers
-  // are read: node's own answers to these were bare (no body, no x-request-id).
-  server.on('checkExpectation', app.handleUnmetExpectation);
-  server.on('clientError', app.handleClientError);
-  // Open connections, for the shutdown's deadline: node lists its own only to close them all.
+  // Open connections on either port, for the shutdown's deadline: node lists its own only to close them all.
   const connections = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  const server = listener(config, app, app.handle, connections);
+  // The operations port: its own queue of connections to accept, so the load balancer's health
+  // check is not accepted after every connection queued on PORT (config.ts OPS_PORT).
+  const ops = config.OPS_PORT === undefined ? null : listener(config, app, app.handleOps, connections);
+  const url = await listen(server, config.PORT, config.HOST);
+  const opsPort = config.OPS_PORT;
+  const opsUrl =
+    ops === null || opsPort === undefined
+      ? null
+      : await listen(ops, opsPort, config.HOST).catch((err: unknown) => {
+          server.close();
+          throw err;
+        });
 
   const ready = initial.then(async (model) => {
     await slot.swap(model);
+    // `opsUrl`: the operations port's (OPS_PORT), or null.
     // `revision`: the commit this gateway was built from, so the logs tell a new image with the same model apart.
     // `notice`: what modelInfo and GET / say besides (the bundle served instead of MLflow's model, its run deleted), or null.
-    log.info({ url, model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, onnxSha256: model.manifest.onnx.sha256, explainerSha256: model.explainer?.report.fileSha256 ?? null, groupReportSha256: model.groupReport?.fileSha256 ?? null, source: model.lineage.source, parity: model.parity, revision: config.GATEWAY_REVISION, notice: admin.noticeFor(model) }, 'ready');
+    log.info({ url, opsUrl, model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, onnxSha256: model.manifest.onnx.sha256, explainerSha256: model.explainer?.report.fileSha256 ?? null, groupReportSha256: model.groupReport?.fileSha256 ?? null, source: model.lineage.source, parity: model.parity, revision: config.GATEWAY_REVISION, notice: admin.noticeFor(model) }, 'ready');
     if (!stopping) admin.startPolling(config.MLFLOW_POLL_INTERVAL_MS);
   });
 
@@ -117,9 +145,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       admin.close();
       stopLoading.abort();
       app.startDraining();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const servers = ops === null ? [server] : [server, ops];
+      const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       // Keep-alive sockets go idle as their in-flight requests finish: close each as it does.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const sweep = setInterval(() => {
+        for (const s of servers) s.closeIdleConnections();
+      }, 50);
       void closed.then(() => clearInterval(sweep));
       const timedOut = await Promise.race([
         closed.then(() => false),
@@ -160,5 +191,5 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       return drained;
     })());
 
-  return { server, app, slot, admin, url, ready, shutdown };
+  return { server, app, slot, admin, url, opsUrl, ready, shutdown };
 }
