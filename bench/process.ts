@@ -65,12 +65,12 @@ export interface BuiltGateway {
 }
 
 /**
- * Starts `node dist/src/main.js` of the built checkout `dir` on a free port with `env`;
- * resolves once GET / answers 200. A gateway that exits first, or is not ready in 30 s, is
+ * Starts `node dist/src/main.js` of the built checkout `dir` on `onPort` (a free port when not
+ * given) with `env`; resolves once GET / answers 200. A gateway that exits first, or is not ready in 30 s, is
  * stopped and reported with the end of what it wrote to stderr.
  */
-export async function startBuiltGateway(dir: string, env: Readonly<Record<string, string>>): Promise<BuiltGateway> {
-  const port = await freePort();
+export async function startBuiltGateway(dir: string, env: Readonly<Record<string, string>>, onPort?: number): Promise<BuiltGateway> {
+  const port = onPort ?? (await freePort());
   const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
