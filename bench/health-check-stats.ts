@@ -18,6 +18,11 @@ export interface CheckSummary {
   readonly maxMs: number;
   /** Checks the load balancer would have counted as failed: slower than its timeout, or failed. */
   readonly overTimeout: number;
+  /**
+   * The most of those in a row: what the target group's unhealthy threshold (3 in a row) acts on.
+   * The bench checks every 200 ms, the ALB every 10 s, so a run of 3 here is not yet 3 of the ALB's.
+   */
+  readonly overTimeoutInARow: number;
 }
 
 /**
@@ -27,12 +32,19 @@ export interface CheckSummary {
 export function summarizeChecks(checks: readonly Check[], timeoutMs: number): CheckSummary {
   if (checks.length === 0) throw new Error('no health checks to summarize');
   const ms = checks.map((c) => c.ms);
+  let run = 0;
+  let longest = 0;
+  for (const c of checks) {
+    run = !c.ok || c.ms > timeoutMs ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
   return {
     checks: checks.length,
     failed: checks.filter((c) => !c.ok).length,
     p50Ms: median(ms),
     maxMs: Math.max(...ms),
     overTimeout: checks.filter((c) => !c.ok || c.ms > timeoutMs).length,
+    overTimeoutInARow: longest,
   };
 }
 

@@ -19,7 +19,13 @@ const ok = (ms: number): Check => ({ ms, ok: true });
 describe('summarizeChecks', () => {
   it('gives the median and the longest, and counts as over the timeout the slower checks and every failed one', () => {
     const checks = [ok(3), ok(7000), { ms: 20_000, ok: false }, ok(5000), ok(1), { ms: 2, ok: false }, ok(4)];
-    expect(summarizeChecks(checks, 5000)).toEqual({ checks: 7, failed: 2, p50Ms: 4, maxMs: 20_000, overTimeout: 3 });
+    expect(summarizeChecks(checks, 5000)).toEqual({ checks: 7, failed: 2, p50Ms: 4, maxMs: 20_000, overTimeout: 3, overTimeoutInARow: 2 });
+  });
+
+  it('gives the longest run of checks over the timeout, in the order they were made', () => {
+    const slow = ok(6000);
+    expect(summarizeChecks([slow, ok(1), slow, slow, { ms: 1, ok: false }, ok(1), slow], 5000).overTimeoutInARow).toBe(3);
+    expect(summarizeChecks([ok(1), ok(2)], 5000).overTimeoutInARow).toBe(0);
   });
 
   it('counts a check answered at exactly the timeout as in time', () => {
