@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { GATEWAY_REQUEST_TIMEOUT_MS } from './load-balancer.js';
+import { OPS_PORT } from './network.js';
 import { SNS_TOPIC_ARN, assertNoProblems } from './validation.js';
 
 export interface GatewayAlarmsProps {
@@ -157,12 +158,12 @@ export class GatewayAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    // Any target failing GET / for 3 of 5 minutes: a task is stuck starting, crashing or overloaded.
+    // Any target failing GET / (on OPS_PORT) for 3 of 5 minutes: a task is stuck starting, crashing or overloaded.
     const unhealthyHosts = props.targetGroup.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
     const unhealthyThreshold = 1;
     this.unhealthyHosts = unhealthyHosts.createAlarm(this, 'UnhealthyHosts', {
       alarmDescription:
-        'Churn gateway: at least one target is failing its health check (GET /) in 3 of 5 minutes: a deploy whose new tasks never become healthy, ' +
+        `Churn gateway: at least one target is failing its health check (GET / on port ${OPS_PORT}, OPS_PORT) in 3 of 5 minutes: a deploy whose new tasks never become healthy, ` +
         'or a task starting too slowly, crashing, failing inference or overloaded. First look: dashboard "Targets (ALB health checks)" and ' +
         `"Tasks: running against desired", then Logs Insights "${queries}/deployments and rollbacks (ECS events)", ` +
         `"${queries}/stopped tasks and why (ECS events)", "${queries}/why a task did not start" and ` +

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { corsOriginEntries, originProblem } from '../../src/cors-origins.js';
 import { fargateSizeProblem } from './fargate-sizes.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS, PROXY_HOPS_IN_FRONT } from './load-balancer.js';
-import { GATEWAY_PORT } from './network.js';
+import { GATEWAY_PORT, OPS_PORT } from './network.js';
 import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
 /** The gateway's LOG_LEVEL values (pino's levels; src/config.ts, which test/gateway-config.test.ts compares). */
@@ -155,11 +155,15 @@ export class GatewayService extends Construct {
       );
     }
 
-    // The gateway container: port 8000, logs to CloudWatch, stopTimeout above the gateway's own drain deadline.
+    // The gateway container: port 8000 and the operations port (the ALB's health checks), logs to
+    // CloudWatch, stopTimeout above the gateway's own drain deadline.
     this.container = this.taskDefinition.addContainer(ECS_NAMES.container, {
       image: ecs.ContainerImage.fromRegistry(props.image),
       essential: true,
-      portMappings: [{ containerPort: GATEWAY_PORT, protocol: ecs.Protocol.TCP, name: 'http' }],
+      portMappings: [
+        { containerPort: GATEWAY_PORT, protocol: ecs.Protocol.TCP, name: 'http' },
+        { containerPort: OPS_PORT, protocol: ecs.Protocol.TCP, name: 'ops' },
+      ],
       environment: gatewayEnvironment(props),
       secrets,
       logging: ecs.LogDrivers.awsLogs({
@@ -220,6 +224,8 @@ export class GatewayService extends Construct {
 function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> {
   const env: Record<string, string> = {
     PORT: String(GATEWAY_PORT),
+    // GET / and GET /metrics only, where the ALB's health checks go (network.ts, OPS_PORT).
+    OPS_PORT: String(OPS_PORT),
     LOG_LEVEL: props.logLevel,
     GRAPHIQL_ENABLED: String(props.graphiqlEnabled),
     DOCS_ENABLED: String(props.docsEnabled),

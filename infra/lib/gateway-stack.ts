@@ -48,7 +48,7 @@ export interface GatewaySettings {
   readonly mlflowPort?: number;
   readonly mlflowCidr?: string;
   readonly alarmTopicArn?: string;
-  /** A security group allowed to reach the tasks on 8000, for a Prometheus scraper's GET /metrics (Network). */
+  /** A security group allowed to reach the tasks on 8000 and OPS_PORT, for a Prometheus scraper's GET /metrics (Network). */
   readonly metricsScraperSecurityGroupId?: string;
 }
 

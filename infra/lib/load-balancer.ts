@@ -3,7 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { GATEWAY_PORT } from './network.js';
+import { GATEWAY_PORT, OPS_PORT } from './network.js';
 import { ACM_CERTIFICATE_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
 /**
@@ -72,7 +72,7 @@ export interface LoadBalancerProps {
 /**
  * Internet-facing ALB in the public subnets with two IP target groups for the gateway's port 8000,
  * the same tasks in both: the API's (the listener's default), balanced per request, and the UI's
- * (UI_PATHS), sticky.
+ * (UI_PATHS), sticky. Both send their health checks to the operations port (OPS_PORT).
  */
 export class LoadBalancer extends Construct {
   public readonly alb: elbv2.ApplicationLoadBalancer;
@@ -103,7 +103,8 @@ export class LoadBalancer extends Construct {
     this.alb.setAttribute('routing.http.xff_client_port.enabled', 'false');
 
     // The two target groups differ only in stickiness: the same tasks, health check and drain.
-    // IP targets (awsvpc tasks) on 8000; health check GET / must return 200, which the gateway only does when ready.
+    // IP targets (awsvpc tasks) on 8000; health check GET / must return 200, which the gateway only does when ready,
+    // sent to OPS_PORT: on 8000 it would wait behind every connection queued there (network.ts, OPS_PORT).
     const gatewayTargets = {
       vpc: props.vpc,
       targetType: elbv2.TargetType.IP,
@@ -111,6 +112,7 @@ export class LoadBalancer extends Construct {
       port: GATEWAY_PORT,
       deregistrationDelay: Duration.seconds(props.deregistrationDelaySeconds),
       healthCheck: {
+        port: String(OPS_PORT),
         path: '/',
         healthyHttpCodes: '200',
         interval: Duration.seconds(10),

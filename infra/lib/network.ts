@@ -5,6 +5,15 @@ import { Construct } from 'constructs';
 import { assertNoProblems, isIntegerIn } from './validation.js';
 
 export const GATEWAY_PORT = 8000;
+/**
+ * The gateway's OPS_PORT (src/config.ts), where the ALB sends its health checks: a listener of its
+ * own answering GET / and GET /metrics only. Node accepts one connection per turn of its event
+ * loop, so on half a vCPU flooded with large batches a check sent to GATEWAY_PORT waited behind
+ * ~70 queued connections, 6-7 s three times in a row, past the ALB's 5 s timeout (the task would
+ * be replaced); on this port it was answered within 0.8 s (docs/performance.md, "Health checks
+ * under a flood of large batches").
+ */
+export const OPS_PORT = 8001;
 const HTTPS = 443;
 /** A number 0–255 without leading zeros. */
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -29,7 +38,7 @@ export interface NetworkProps {
   readonly flowLogRetention: logs.RetentionDays;
   /**
    * A security group (of a Prometheus scraper in this VPC, or in a VPC peered with it) that may reach
-   * the tasks on 8000, for GET /metrics: the stack runs no scraper, and the ALB answers /metrics 404.
+   * the tasks on 8000 and OPS_PORT, for GET /metrics: the stack runs no scraper, and the ALB answers /metrics 404.
    */
   readonly metricsScraperSecurityGroupId?: string;
 }
@@ -67,7 +76,8 @@ export class Network extends Construct {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
-    // ALB: reachable from the internet on 80 (and 443), may only talk to the tasks on the gateway port.
+    // ALB: reachable from the internet on 80 (and 443), may only talk to the tasks on the gateway port
+    // and, for its health checks, the operations port.
     this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
       vpc: this.vpc,
       description: 'Churn gateway ALB: HTTP/HTTPS from the internet, egress only to gateway tasks',
@@ -78,8 +88,10 @@ export class Network extends Construct {
       this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS from the internet');
     }
 
-    // Tasks: only the ALB may reach port 8000 (and the metrics scraper, when one is given); egress 443 pulls the
-    // image from Docker Hub and reaches CloudWatch/Secrets Manager.
+    // Tasks: only the ALB may reach ports 8000 and OPS_PORT (and the metrics scraper, when one is given);
+    // egress 443 pulls the image from Docker Hub and reaches CloudWatch/Secrets Manager. The group's
+    // description names 8000 alone: EC2 cannot change a description, so CloudFormation would replace
+    // the group (and every task with it) to add OPS_PORT there.
     this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
       vpc: this.vpc,
       description: 'Churn gateway tasks: 8000 from the ALB only, egress HTTPS (and MLflow when configured)',
@@ -90,14 +102,24 @@ export class Network extends Construct {
       ec2.Port.tcp(GATEWAY_PORT),
       'Gateway traffic from the ALB',
     );
+    // As 8000's rule, one allowFrom writes the ALB's egress too: its group allows no other.
+    this.taskSecurityGroup.connections.allowFrom(
+      this.albSecurityGroup,
+      ec2.Port.tcp(OPS_PORT),
+      'ALB health checks (OPS_PORT)',
+    );
     // The operator's Prometheus scraper, straight to each task's IP (the ALB answers /metrics 404).
-    // A security group opens a port, not a path: the scraper's group reaches the whole gateway.
+    // A security group opens a port, not a path: on 8000 the scraper's group reaches the whole
+    // gateway. OPS_PORT answers GET / and GET /metrics only, and answers them under a flood that
+    // queues connections on 8000; 8000 stays open for scrape configurations written before it.
     if (props.metricsScraperSecurityGroupId) {
-      this.taskSecurityGroup.addIngressRule(
-        ec2.Peer.securityGroupId(props.metricsScraperSecurityGroupId),
-        ec2.Port.tcp(GATEWAY_PORT),
-        'Prometheus scraper (metricsScraperSecurityGroupId): GET /metrics',
-      );
+      for (const port of [GATEWAY_PORT, OPS_PORT]) {
+        this.taskSecurityGroup.addIngressRule(
+          ec2.Peer.securityGroupId(props.metricsScraperSecurityGroupId),
+          ec2.Port.tcp(port),
+          'Prometheus scraper (metricsScraperSecurityGroupId): GET /metrics',
+        );
+      }
     }
     this.taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS: image pulls, logs, secrets');
     if (props.mlflowEgress) {

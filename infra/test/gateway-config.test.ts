@@ -12,6 +12,7 @@ import { clientAddress } from '../../src/client-address.js';
 import { ConfigError, LOG_LEVELS as GATEWAY_LOG_LEVELS, loadConfig } from '../../src/config.js';
 import { EXIT_LOG_WAIT_MS } from '../../src/logger.js';
 import { PAST_SHUTDOWN_TIMEOUT_MS } from '../../src/server.js';
+import { startTestGateway } from '../../test/helpers/gateway.js';
 import { LOG_LEVELS, MIN_MEMORY_MIB } from '../lib/gateway-service.js';
 import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
@@ -204,6 +205,17 @@ function timingProblems(settings: Partial<GatewaySettings>): string[] {
   const problems = Object.entries(ports)
     .filter(([, port]) => port !== gateway.PORT)
     .map(([what, port]) => `the gateway listens on PORT ${gateway.PORT}, the ${what} is ${String(port)}`);
+  // The ALB's health checks go to the operations port (OPS_PORT), which the task must open and map:
+  // on PORT a check waits behind every connection queued there (docs/performance.md).
+  if (gateway.OPS_PORT === undefined) problems.push('the task sets no OPS_PORT, so the health checks have no operations port to go to');
+  const mapped = (container.PortMappings as { ContainerPort: number }[]).map((mapping) => mapping.ContainerPort);
+  if (!mapped.includes(gateway.OPS_PORT ?? Number.NaN)) problems.push(`the container maps ${mapped.join(', ')}, not OPS_PORT ${String(gateway.OPS_PORT)}`);
+  targetGroups.forEach((group, i) => {
+    const checked = typeof group.HealthCheckPort === 'string' ? `port ${group.HealthCheckPort}` : 'the traffic port';
+    if (group.HealthCheckPort !== String(gateway.OPS_PORT)) {
+      problems.push(`the gateway answers health checks on OPS_PORT ${String(gateway.OPS_PORT)}, target group ${i + 1}'s go to ${checked}`);
+    }
+  });
   // The ALB closes idle connections first: a gateway closing one the ALB is about to reuse is a 502.
   if (!(gateway.KEEP_ALIVE_TIMEOUT_MS > idleMs)) problems.push(`KEEP_ALIVE_TIMEOUT_MS ${gateway.KEEP_ALIVE_TIMEOUT_MS} must be above the ALB idle timeout (${idleMs} ms)`);
   // The gateway answers a request out of time (503 REQUEST_TIMEOUT), not the ALB (504).
@@ -243,6 +255,32 @@ describe("the stack's ports and timeouts fit the gateway's, as it reads the task
 
   it.each(Object.entries({ defaults: {}, 'shortest shutdown timeout': { shutdownTimeoutMs: 1000 }, 'longest shutdown timeout': { shutdownTimeoutMs: 110_000 } }))('%s', (_, settings) => {
     expect(timingProblems(settings)).toEqual([]);
+  });
+});
+
+describe("the ALB's health check, as the target groups send it", () => {
+  it("is answered with the matcher's code by the gateway started with the task environment, on its operations port", async () => {
+    const stack = buildStack({});
+    const template = Template.fromStack(stack);
+    const env = environmentOf(containerOf(template, stack, stack.gateway.taskDefinition));
+    const checks = propsOfType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').map((group) => ({
+      port: group.HealthCheckPort,
+      path: group.HealthCheckPath,
+      code: (group.Matcher as { HttpCode: string }).HttpCode,
+    }));
+    expect(checks).toHaveLength(2);
+    // Both groups check the port the task environment names OPS_PORT (gateway-service.ts writes it).
+    expect(env.OPS_PORT).toMatch(/^[1-9]\d*$/);
+    for (const check of checks) expect(check.port).toBe(env.OPS_PORT);
+    // The task's ports are fixed; here the gateway listens on any free ones (OPS_PORT only if the
+    // task sets it), the rest of its environment as the task's.
+    const gw = await startTestGateway({ ...env, PORT: '0', ...(env.OPS_PORT === undefined ? {} : { OPS_PORT: '0' }) });
+    try {
+      if (gw.opsUrl === null) throw new Error('the task environment starts no operations port');
+      for (const check of checks) expect((await fetch(`${gw.opsUrl}${String(check.path)}`)).status).toBe(Number(check.code));
+    } finally {
+      await gw.close();
+    }
   });
 });
 

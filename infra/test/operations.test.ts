@@ -85,6 +85,13 @@ describe('alarms', () => {
     });
   });
 
+  it('names the health check in the unhealthy-hosts alarm as the target groups send it: the path and the operations port', () => {
+    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => a.MetricName === 'UnHealthyHostCount');
+    const targets = propsOf(template, stack, stack.loadBalancer.apiTargetGroup);
+    expect(targets.HealthCheckPort).toMatch(/^\d+$/);
+    expect(alarm?.AlarmDescription).toContain(`its health check (GET ${String(targets.HealthCheckPath)} on port ${String(targets.HealthCheckPort)},`);
+  });
+
   it('alarms when the p99 response time of all requests at the ALB exceeds 5 s (a stall, beyond any batch)', () => {
     expect(template).toHaveResourceProperties('AWS::CloudWatch::Alarm', {
       ...metricOf('TargetResponseTime'),

@@ -11,6 +11,7 @@ import {
   UI_PATHS,
   UI_RULE_PRIORITY,
 } from '../lib/load-balancer.js';
+import { GATEWAY_PORT, OPS_PORT } from '../lib/network.js';
 import { CERTIFICATE_ARN, containerOf, propsOf, propsOfType, ref, synth } from './helpers.js';
 
 /** The serving listener answers /metrics itself (404), never forwarding it to the gateway. */
@@ -75,12 +76,13 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     });
   });
 
-  it('targets task IPs on port 8000 with a GET / health check expecting 200', () => {
+  it('targets task IPs on port 8000 with a GET / health check expecting 200, sent to the operations port (OPS_PORT)', () => {
     expect(template).toHaveResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8000,
       Protocol: 'HTTP',
       TargetType: 'ip',
       HealthCheckPath: '/',
+      HealthCheckPort: String(OPS_PORT),
       Matcher: { HttpCode: '200' },
       HealthCheckIntervalSeconds: 10,
       HealthCheckTimeoutSeconds: 5,
@@ -113,6 +115,15 @@ describe('load balancer routing over HTTP (no certificate)', () => {
       TargetGroupAttributes: (TargetGroupAttributes as { Key: string }[]).filter((a) => !a.Key.startsWith('stickiness.')),
     }));
     expect(withoutStickiness[0]).toEqual(withoutStickiness[1]);
+  });
+
+  it("sends both target groups' health checks to the operations port, and their traffic to PORT", () => {
+    // On PORT a check waits behind every connection queued there: 6-7 s under a flood of large
+    // batches on half a vCPU, past the 5 s timeout (docs/performance.md).
+    for (const targetGroup of [stack.loadBalancer.apiTargetGroup, stack.loadBalancer.uiTargetGroup]) {
+      expect(propsOf(template, stack, targetGroup)).toMatchObject({ Port: GATEWAY_PORT, HealthCheckPort: String(OPS_PORT) });
+    }
+    expect(OPS_PORT).not.toBe(GATEWAY_PORT);
   });
 
   it('sends /ui and /docs, their pages and their hashed files, to the sticky target group; everything else to the API target group', () => {
@@ -163,9 +174,17 @@ describe('load balancer routing over HTTP (no certificate)', () => {
     expect(containerOf(shortTemplate, short, short.gateway.taskDefinition).StopTimeout).toBe(15);
   });
 
-  it('registers container port 8000 of the gateway container with the target group', () => {
+  it('registers container port 8000 of the gateway container with the target group; the operations port is mapped beside it', () => {
     expect(template).toHaveResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ Name: 'gateway', PortMappings: [Match.objectLike({ ContainerPort: 8000, Protocol: 'tcp' })] })],
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'gateway',
+          PortMappings: [
+            { ContainerPort: 8000, Protocol: 'tcp', Name: 'http' },
+            { ContainerPort: OPS_PORT, Protocol: 'tcp', Name: 'ops' },
+          ],
+        }),
+      ],
     });
     expect(template).toHaveResourceProperties('AWS::ECS::Service', {
       LoadBalancers: [

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IConstruct } from 'constructs';
-import { CERTIFICATE_ARN, getAtt, propsOf, ref, synth } from './helpers.js';
+import { OPS_PORT } from '../lib/network.js';
+import { ALL_FEATURES, CERTIFICATE_ARN, getAtt, propsOf, ref, synth } from './helpers.js';
 
 type Rule = Record<string, unknown>;
 
@@ -18,17 +19,19 @@ describe('security groups (HTTP only)', () => {
     ]);
   });
 
-  it('the only cross-group ingress is ALB → tasks on 8000', () => {
+  it('the only cross-group ingress is ALB → tasks on 8000, and on the operations port for its health checks', () => {
     expect(standalone('AWS::EC2::SecurityGroupIngress')).toEqual([
       expect.objectContaining({ GroupId: taskSg, SourceSecurityGroupId: albSg, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 }),
+      expect.objectContaining({ GroupId: taskSg, SourceSecurityGroupId: albSg, IpProtocol: 'tcp', FromPort: OPS_PORT, ToPort: OPS_PORT }),
     ]);
     expect(inline(stack.network.taskSecurityGroup, 'SecurityGroupIngress')).toEqual([]);
   });
 
-  it('ALB egress goes only to the tasks on 8000', () => {
+  it('ALB egress goes only to the tasks on 8000 and the operations port (its security group allows no other egress, so a health check there needs this rule)', () => {
     expect(inline(stack.network.albSecurityGroup, 'SecurityGroupEgress')).toEqual([]);
     expect(standalone('AWS::EC2::SecurityGroupEgress')).toEqual([
       expect.objectContaining({ GroupId: albSg, DestinationSecurityGroupId: taskSg, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 }),
+      expect.objectContaining({ GroupId: albSg, DestinationSecurityGroupId: taskSg, IpProtocol: 'tcp', FromPort: OPS_PORT, ToPort: OPS_PORT }),
     ]);
   });
 
@@ -101,14 +104,30 @@ describe('MLflow egress follows the tracking URI', () => {
 describe('a metrics scraper (metricsScraperSecurityGroupId)', () => {
   const SCRAPER = 'sg-0123456789abcdef0';
 
-  it("may reach the tasks on 8000, straight to their IPs (the ALB answers /metrics 404); nothing else changes", () => {
+  it("may reach the tasks on 8000 and on the operations port, straight to their IPs (the ALB answers /metrics 404); nothing else changes", () => {
     const withScraper = synth({ metricsScraperSecurityGroupId: SCRAPER });
     const without = synth();
     const rules = (s: ReturnType<typeof synth>, key: 'SecurityGroupIngress' | 'SecurityGroupEgress') =>
       (propsOf(s.template, s.stack, s.stack.network.taskSecurityGroup)[key] ?? []) as Rule[];
-    expect(rules(withScraper, 'SecurityGroupIngress')).toEqual([expect.objectContaining({ SourceSecurityGroupId: SCRAPER, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 })]);
+    expect(rules(withScraper, 'SecurityGroupIngress')).toEqual([
+      expect.objectContaining({ SourceSecurityGroupId: SCRAPER, IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000 }),
+      expect.objectContaining({ SourceSecurityGroupId: SCRAPER, IpProtocol: 'tcp', FromPort: OPS_PORT, ToPort: OPS_PORT }),
+    ]);
     expect(rules(without, 'SecurityGroupIngress')).toEqual([]);
     expect(rules(withScraper, 'SecurityGroupEgress')).toEqual(rules(without, 'SecurityGroupEgress'));
+  });
+
+  it('is, with the ALB, all that reaches the operations port: no address range does, with every feature on', () => {
+    const { stack, template } = synth(ALL_FEATURES);
+    const albSg = getAtt(stack, stack.network.albSecurityGroup, 'GroupId');
+    const taskSg = getAtt(stack, stack.network.taskSecurityGroup, 'GroupId');
+    const opens = (rule: Rule) => rule.IpProtocol === '-1' || (Number(rule.FromPort) <= OPS_PORT && OPS_PORT <= Number(rule.ToPort));
+    const standalone = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties as Rule);
+    const toTasks = [
+      ...((propsOf(template, stack, stack.network.taskSecurityGroup).SecurityGroupIngress ?? []) as Rule[]),
+      ...standalone.filter((rule) => JSON.stringify(rule.GroupId) === JSON.stringify(taskSg)),
+    ];
+    expect(toTasks.filter(opens).map((rule) => rule.SourceSecurityGroupId ?? rule.CidrIp ?? rule.CidrIpv6 ?? rule.SourcePrefixListId)).toEqual([SCRAPER, albSg]);
   });
 
   it("outputs the VPC's id, where the scraper runs", () => {

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ECS_NAMES } from '../lib/gateway-service.js';
+import { OPS_PORT } from '../lib/network.js';
 import {
   ADMIN_SECRET_ARN,
   ALL_FEATURES,
@@ -71,6 +72,8 @@ describe('ECS cluster, task definition and service', () => {
     expect(container().Environment).toEqual(
       expect.arrayContaining([
         { Name: 'PORT', Value: '8000' },
+        // The ALB's health checks go there (load-balancer.ts).
+        { Name: 'OPS_PORT', Value: String(OPS_PORT) },
         { Name: 'LOG_LEVEL', Value: 'info' },
         { Name: 'GRAPHIQL_ENABLED', Value: 'false' },
         { Name: 'DOCS_ENABLED', Value: 'true' },

@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { KINDS, settingsFromContext } from '../lib/context.js';
 import { createGatewayApp } from '../lib/app.js';
 import { DEFAULT_SETTINGS, type GatewaySettings, type GatewayStack } from '../lib/gateway-stack.js';
+import { OPS_PORT } from '../lib/network.js';
 import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, containerOf, propsOf, propsOfType, type Props } from './helpers.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:churn-alerts';
@@ -118,7 +119,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
   mlflowTrackingUri: (s) => expect(env(s).MLFLOW_TRACKING_URI).toBe('http://mlflow.internal:5005'),
   mlflowPort: (s) => expect(taskEgress(s)).toContainEqual(['10.20.0.0/16', 5005, 5005]),
   mlflowCidr: (s) => expect(taskEgress(s)).toEqual([['0.0.0.0/0', 443, 443], ['10.20.0.0/16', 5005, 5005]]),
-  metricsScraperSecurityGroupId: (s) => expect(taskIngress(s)).toEqual([['sg-0123456789abcdef0', 8000, 8000]]),
+  metricsScraperSecurityGroupId: (s) => expect(taskIngress(s)).toEqual([['sg-0123456789abcdef0', 8000, 8000], ['sg-0123456789abcdef0', OPS_PORT, OPS_PORT]]),
   alarmTopicArn: (s) => {
     const alarms = propsOfType(s.template, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(4);
