@@ -21,6 +21,7 @@ import { DEREGISTRATION_DELAY_MARGIN_SECONDS } from '../lib/load-balancer.js';
 import { DEFAULT_SETTINGS, LEVELS_WITH_ACCESS_LINES, type GatewaySettings } from '../lib/gateway-stack.js';
 import { REQUEST_ID_PLACEHOLDER, SAVED_QUERIES } from '../lib/saved-queries.js';
 import { buildStack, containerOf, logicalId, propsOf, propsOfType, synth } from './helpers.js';
+import { headings } from './runbook.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rootReadme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
@@ -208,6 +209,8 @@ describe("infra/README.md's fixed values", () => {
   const drain = attribute(targets?.TargetGroupAttributes, 'deregistration_delay.timeout_seconds');
   const stop = Number(container.StopTimeout);
   const port = (container.PortMappings as { ContainerPort: number }[])[0]?.ContainerPort;
+  const opsPort = (container.PortMappings as { ContainerPort: number; Name?: string }[]).find((m) => m.Name === 'ops')?.ContainerPort;
+  const check = `\`GET ${String(targets?.HealthCheckPath)}\` on the operations port ${String(targets?.HealthCheckPort)}`;
   const s = (ms: number) => ms / 1000;
   const albSubnets = (alb?.Subnets as unknown[]).length;
   const publicIps = propsOfType(template, 'AWS::EC2::EIP').length + albSubnets;
@@ -217,10 +220,12 @@ describe("infra/README.md's fixed values", () => {
     expect([ECS_NAMES.service, ECS_NAMES.taskFamily]).toEqual([ECS_NAMES.cluster, ECS_NAMES.cluster]);
     const phrases = [
       `ALB (idle timeout ${idle} s)`,
-      `IP target group on ${String(targets?.Port)} with health check \`GET ${String(targets?.HealthCheckPath)}\` → ${String((targets?.Matcher as { HttpCode: string }).HttpCode)}`,
+      `IP target group on ${String(targets?.Port)} with health check ${check} → ${String((targets?.Matcher as { HttpCode: string }).HttpCode)}`,
+      `any target failing ${check},`,
+      `At least one target failed its health check (${check} → ${String((targets?.Matcher as { HttpCode: string }).HttpCode)}, every ${String(targets?.HealthCheckIntervalSeconds)} s, ${String(targets?.HealthCheckTimeoutSeconds)} s timeout)`,
       `(cluster, service and family named \`${ECS_NAMES.cluster}\`;`,
       `⌈ms/1000⌉ + ${stop - Math.ceil(DEFAULT_SETTINGS.shutdownTimeoutMs / 1000)} s (${stop} s by default, max 120 s:`,
-      `container port ${port} (\`PORT=${env.PORT}\`), ALB idle timeout ${idle} s (the gateway's keep-alive is ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s,`,
+      `container port ${port} (\`PORT=${env.PORT}\`) and operations port ${String(opsPort)} (\`OPS_PORT=${String(env.OPS_PORT)}\`: \`GET /\` and \`GET /metrics\` only, where the ALB's health checks go), ALB idle timeout ${idle} s (the gateway's keep-alive is ${s(gateway.KEEP_ALIVE_TIMEOUT_MS)} s,`,
       `request timeout ${s(gateway.REQUEST_TIMEOUT_MS)} s (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\` in the task environment`,
       `the ALB deregistration delay derived from it (${drain} s: the timeout plus \`DEREGISTRATION_DELAY_MARGIN_SECONDS\`, ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s,`,
       `The ALB's deregistration delay does not depend on it: it runs before SIGTERM and is the gateway's ${s(gateway.REQUEST_TIMEOUT_MS)} s request timeout plus ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s`,
@@ -251,6 +256,26 @@ describe("infra/README.md's fixed values", () => {
       `plus ${DEREGISTRATION_DELAY_MARGIN_SECONDS} s for the answer's way back to the ALB (\`REQUEST_TIMEOUT_MS=${env.REQUEST_TIMEOUT_MS}\`, ${drain} s)`,
     ];
     expect(phrases.filter((phrase) => !rootReadme.includes(phrase))).toEqual([]);
+  });
+});
+
+describe("the runbook's failed health checks under load", () => {
+  const performance = readFileSync(new URL('../../docs/performance.md', import.meta.url), 'utf8');
+  const section = headings(performance).find((h) => h.title === 'Health checks under a flood of large batches');
+  const link = `../docs/performance.md#${section?.anchor ?? ''}`;
+  /** A row of that section's table, by its first cell. */
+  const measured = (first: string) => new RegExp(`^\\| ${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\| ([^|]*) \\|`, 'm').exec(section?.body ?? '')?.[1] ?? '';
+  const onPort = /–(\d+(?:\.\d+)?) s, three in a row/.exec(measured('nothing (`PORT`, 32 MiB budget)'))?.[1];
+  const onOpsPort = /at most (\d+(?:\.\d+)?) s/.exec(measured('**`GET /` on `OPS_PORT`**'))?.[1];
+  const row = /^\| tasks stopped for failed ELB health checks.*$/m.exec(readme)?.[0] ?? '';
+
+  it("quote docs/performance.md's measurement, on PORT and on OPS_PORT, and link to it", () => {
+    expect([section?.anchor, onPort, onOpsPort]).toEqual(['health-checks-under-a-flood-of-large-batches', expect.any(String), expect.any(String)]);
+    expect([`up to ${String(onPort)} s`, `at most ${String(onOpsPort)} s`, `(${link})`].filter((phrase) => !row.includes(phrase))).toEqual([]);
+  });
+
+  it('the README links the section wherever it says why the health checks go to the operations port', () => {
+    expect(flat.split(link).length - 1).toBeGreaterThanOrEqual(3);
   });
 });
 
