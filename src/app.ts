@@ -45,9 +45,15 @@ export interface App {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * handle for the operations port (OPS_PORT): GET / and GET /metrics as on PORT, anything else
-   * 404 naming PORT, where predictions, /graphql and /ui are served.
+   * 404 naming PORT, where the gateway's routes (predictions, /graphql, /ui) are.
    */
   readonly handleOps: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * A connection the operations port accepted (server.ts): no proxy is in front of that port (the
+   * ALB's health checker and a scraper connect to it directly), so its requests' `client` is the
+   * socket's peer, whatever TRUSTED_PROXY_HOPS says, and an X-Forwarded-For sent to it is not read.
+   */
+  readonly opsConnection: (socket: Duplex) => void;
   /**
    * handle for a request sent with `Expect: 100-continue` (the server's 'checkContinue' event, which
    * node emits for those requests only): `100 Continue` is sent when its body is about to be read,
@@ -327,7 +333,7 @@ export function createApp(deps: AppDeps): App {
     if (path === '/' || path === '/metrics') return route(req, res, state);
     setStandardHeaders(res, state.id);
     state.route = 'not_found';
-    throw new HttpProblem(404, 'Not Found', `the operations port (OPS_PORT) answers GET / and GET /metrics only; ${req.method ?? 'GET'} ${path} is served on PORT`);
+    throw new HttpProblem(404, 'Not Found', `the operations port (OPS_PORT) answers GET / and GET /metrics only, not ${req.method ?? 'GET'} ${path}; the gateway's routes are on PORT`);
   }
 
   /**
@@ -422,6 +428,11 @@ export function createApp(deps: AppDeps): App {
     handleRouted(req, res, route);
   }
 
+  /** Connections accepted on the operations port (opsConnection). */
+  const opsSockets = new WeakSet<Duplex>();
+  /** The proxies in front of `socket`'s connection: TRUSTED_PROXY_HOPS, but none on the operations port. */
+  const proxyHops = (socket: Duplex): number => (config.TRUSTED_PROXY_HOPS === 0 || opsSockets.has(socket) ? 0 : config.TRUSTED_PROXY_HOPS);
+
   function handleOps(req: IncomingMessage, res: ServerResponse): void {
     handleRouted(req, res, opsRoute);
   }
@@ -432,7 +443,7 @@ export function createApp(deps: AppDeps): App {
     // The peer is read now: node keeps it once read, but a socket closed before that has none.
     // (node joins several X-Forwarded-For headers into one string; its types allow an array.)
     const forwardedFor = req.headers['x-forwarded-for'];
-    const client = clientAddress(Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor, req.socket.remoteAddress, config.TRUSTED_PROXY_HOPS);
+    const client = clientAddress(Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor, req.socket.remoteAddress, proxyHops(req.socket));
     const state = newRequestState(log, requestIdFrom(req.headers['x-request-id']), 'unknown', client);
     if (res instanceof Response) res.requestState = state;
     state.admin = adminAccess(req.headers.authorization, config.ADMIN_TOKEN);
@@ -566,7 +577,7 @@ export function createApp(deps: AppDeps): App {
   const refusedFrom = (socket: Duplex): { client?: string; proxy?: string } => {
     const peer = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
     if (peer === undefined) return {};
-    return config.TRUSTED_PROXY_HOPS === 0 ? { client: peer } : { proxy: peer };
+    return proxyHops(socket) === 0 ? { client: peer } : { proxy: peer };
   };
 
   /** Sockets already answered by handleClientError: a parser that failed fails again on each later chunk. */
@@ -632,6 +643,9 @@ export function createApp(deps: AppDeps): App {
   return {
     handle,
     handleOps,
+    opsConnection: (socket) => {
+      opsSockets.add(socket);
+    },
     handleExpectingContinue,
     handleUnmetExpectation,
     handleClientError,

@@ -21,7 +21,9 @@ export interface Gateway {
   readonly slot: ModelSlot;
   readonly admin: ModelAdmin;
   readonly url: string;
-  /** The operations port's URL (OPS_PORT: GET / and GET /metrics only), or null when OPS_PORT is unset. */
+  /** The operations port's listener (OPS_PORT: GET / and GET /metrics only), or null when OPS_PORT is unset. */
+  readonly opsServer: Server | null;
+  /** Its URL, or null. */
   readonly opsUrl: string | null;
   /** Resolves once a model is loaded and warmed up (GET / answers 200 from then on). */
   readonly ready: Promise<void>;
@@ -117,6 +119,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // The operations port: its own queue of connections to accept, so the load balancer's health
   // check is not accepted after every connection queued on PORT (config.ts OPS_PORT).
   const ops = config.OPS_PORT === undefined ? null : listener(config, app, app.handleOps, connections);
+  ops?.on('connection', app.opsConnection);
   const url = await listen(server, config.PORT, config.HOST);
   const opsPort = config.OPS_PORT;
   const opsUrl =
@@ -191,5 +194,5 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       return drained;
     })());
 
-  return { server, app, slot, admin, url, opsUrl, ready, shutdown };
+  return { server, opsServer: ops, app, slot, admin, url, opsUrl, ready, shutdown };
 }

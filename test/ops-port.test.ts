@@ -6,7 +6,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { LEGACY_PAYLOAD, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { LEGACY_PAYLOAD, postJson, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { freePort } from './helpers/mlflow-server.js';
 
 /**
  * Sends `GET /` on a new connection to `url`'s port as soon as it connects, and resolves with the
@@ -62,7 +63,7 @@ describe('OPS_PORT', () => {
       const res = await fetch(`${ops}${path}`, method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) } : { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       const problem = (await res.json()) as { detail: string; requestId: string };
-      expect(problem.detail).toBe(`the operations port (OPS_PORT) answers GET / and GET /metrics only; ${method} ${path} is served on PORT`);
+      expect(problem.detail).toBe(`the operations port (OPS_PORT) answers GET / and GET /metrics only, not ${method} ${path}; the gateway's routes are on PORT`);
       expect(problem.requestId).toBe(res.headers.get('x-request-id'));
     }
     // Refused methods on its two routes are refused as on PORT.
@@ -103,6 +104,55 @@ describe('OPS_PORT', () => {
     } finally {
       busy = false;
     }
+  });
+});
+
+describe('OPS_PORT behind a proxy on PORT', () => {
+  it("names the socket's peer as the client on OPS_PORT, where no proxy is, and reads no X-Forwarded-For there", async () => {
+    const gw = await startTestGateway({ OPS_PORT: '0', TRUSTED_PROXY_HOPS: '1' });
+    try {
+      const forged = { 'x-forwarded-for': '6.6.6.6' };
+      const onPort = await fetch(`${gw.url}/nowhere`, { headers: forged });
+      const onOps = await fetch(`${gw.opsUrl ?? ''}/nowhere`, { headers: forged });
+      expect([onPort.status, onOps.status]).toEqual([404, 404]);
+      const clientOf = (res: Response) => gw.logs.find((l) => l['reqId'] === res.headers.get('x-request-id') && l['msg'] === 'request')?.['client'];
+      // Access lines are written in batches (logger.ts).
+      await waitFor('both access lines', () => clientOf(onPort) !== undefined && clientOf(onOps) !== undefined, 5000, 10);
+      // PORT believes the right-most entry, as its one proxy (the ALB) appends it.
+      expect(clientOf(onPort)).toBe('6.6.6.6');
+      expect(clientOf(onOps)).toBe('127.0.0.1');
+      // A request node refuses before routing: on OPS_PORT its peer is the client, not a proxy.
+      const status = await new Promise<string>((resolve, reject) => {
+        const { port } = new URL(gw.opsUrl ?? '');
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+        socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1').split('\r\n')[0] ?? ''));
+        socket.once('error', reject);
+      });
+      expect(status).toBe('HTTP/1.1 400 Bad Request');
+      expect(gw.logs.filter((l) => l['msg'] === 'request refused before routing')).toEqual([expect.objectContaining({ client: '127.0.0.1' })]);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('OPS_PORT in a spawned gateway', () => {
+  it('is told apart from PORT by the test helper, and the process answers on both', async () => {
+    const opsPort = await freePort();
+    const gw = await spawnGateway({ OPS_PORT: String(opsPort) });
+    try {
+      expect(new URL(gw.url).port).not.toBe(String(opsPort));
+      expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${opsPort}/`)).status).toBe(200);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
+  it('refuses two ports of the kernel\'s choice, which it could not tell apart', async () => {
+    await expect(spawnGateway({ OPS_PORT: '0' })).rejects.toThrow('give OPS_PORT a port number');
   });
 });
 
