@@ -59,9 +59,10 @@ async function main(): Promise<void> {
     // The process is in a state nothing planned for: it takes no new work while its last lines
     // are written (up to EXIT_LOG_WAIT_MS with a slow log reader). The listener closes, idle
     // connections end, and answers still being written say `connection: close`, so GET / stops
-    // answering 200 and the load balancer sends the next requests to another task.
+    // answering 200 (on either port) and the load balancer sends the next requests to another task.
     gateway?.app.startDraining();
     gateway?.server.close();
+    gateway?.opsServer?.close();
     exitWhenLogged(log, 1);
   });
   /** A start-up failure: the fatal log line, the same reason on stderr, exit 1. */
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     // A start-up load that the shutdown stopped: the shutdown exits.
     if (stopping) return;
     gateway.server.close();
+    gateway.opsServer?.close();
     cannotStart(err);
   }
 }
