@@ -113,11 +113,11 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 }
 
 /**
- * The port the process `pid` listens on (its one listening TCP socket), read from Linux's /proc,
- * or null while it listens on none: the sockets among its open files, found in the kernel's TCP
- * tables in state LISTEN (0A).
+ * The port the process `pid` listens on, read from Linux's /proc, or null while it listens on
+ * none: the sockets among its open files, found in the kernel's TCP tables in state LISTEN (0A).
+ * `except`: a port that is not the one (OPS_PORT, the gateway's second listener).
  */
-async function listeningPort(pid: number): Promise<number | null> {
+async function listeningPort(pid: number, except: number | null): Promise<number | null> {
   const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
   const inodes = new Set<string>();
   for (const fd of fds) {
@@ -128,7 +128,8 @@ async function listeningPort(pid: number): Promise<number | null> {
     const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
     for (const line of text.split('\n').slice(1)) {
       const [, local = '', , state, , , , , , inode = ''] = line.trim().split(/\s+/);
-      if (state === '0A' && inodes.has(inode)) return Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+      const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+      if (state === '0A' && inodes.has(inode) && port !== except) return port;
     }
   }
   return null;
@@ -145,6 +146,9 @@ export async function spawnGateway(env: Record<string, string>, opts: { waitRead
   // the gateway bound it, and GET / then answered from that server. Not waited for (start-up faults,
   // most exiting before they listen), a port the kernel just handed out and took back.
   const port = env['PORT'] ?? (waitReady ? '0' : String(await freePort()));
+  // Two ports of the kernel's choice could not be told apart: OPS_PORT is given as a number.
+  if (env['OPS_PORT'] === '0' && port === '0') throw new Error('spawnGateway: with PORT 0, give OPS_PORT a port number (freePort()), so the two listeners can be told apart');
+  const opsPort = env['OPS_PORT'] === undefined || env['OPS_PORT'] === '' ? null : Number(env['OPS_PORT']);
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', `${REPO_ROOT}${opts.entry ?? 'src/main.ts'}`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: BUNDLE_DIR, ...env, PORT: port },
@@ -164,7 +168,7 @@ export async function spawnGateway(env: Record<string, string>, opts: { waitRead
   const deadline = Date.now() + 30_000;
   while (!done && Date.now() < deadline) {
     if (url === null && child.pid !== undefined) {
-      const bound = await listeningPort(child.pid);
+      const bound = await listeningPort(child.pid, opsPort);
       if (bound !== null) url = `http://127.0.0.1:${bound}`;
     }
     if (url !== null && (await fetch(`${url}/`).then((r) => r.status === 200, () => false))) return spawned(url);
