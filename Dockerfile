@@ -74,8 +74,9 @@ USER 1000:1000
 EXPOSE 8000
 # No curl in slim images: Node's fetch. GET / is 200 when ready, 503 while loading. On SIGTERM the
 # gateway closes its listener, so from then on the check fails on a refused connection (only a
-# request on a connection still open gets 503 draining).
+# request on a connection still open gets 503 draining). Sent to OPS_PORT when it is set: on PORT
+# a busy gateway accepts it after every connection queued there (README, OPS_PORT).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.OPS_PORT||process.env.PORT||8000)+'/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM directly (the gateway drains and exits on it).
 CMD ["node", "dist/src/main.js"]

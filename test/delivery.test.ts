@@ -100,8 +100,8 @@ describe('Dockerfile', () => {
 
   it("checks the path the ALB's health check asks for (infra/lib/load-balancer.ts), which the smoke test below shows is 200 when ready", () => {
     const healthcheck = ins('HEALTHCHECK').at(-1)?.args ?? '';
-    const imagePath = /fetch\('http:\/\/127\.0\.0\.1:'\+\(process\.env\.PORT\|\|\d+\)\+'([^']*)'\)/.exec(healthcheck)?.[1];
-    const albPath = /healthCheck: \{\s*path: '([^']*)',/.exec(read('infra/lib/load-balancer.ts'))?.[1];
+    const imagePath = /fetch\('http:\/\/127\.0\.0\.1:'\+\(process\.env\.OPS_PORT\|\|process\.env\.PORT\|\|\d+\)\+'([^']*)'\)/.exec(healthcheck)?.[1];
+    const albPath = /healthCheck: \{[^}]*?\bpath: '([^']*)',/.exec(read('infra/lib/load-balancer.ts'))?.[1];
     expect(albPath, 'the target group health check path in infra/lib/load-balancer.ts').toMatch(/^\//);
     expect(imagePath, `the path the HEALTHCHECK fetches: ${healthcheck}`).toBe(albPath);
   });
@@ -117,14 +117,16 @@ describe('Dockerfile', () => {
     const server = http.createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const check = (p: number) =>
+    const check = (p: number, env: Record<string, string> = { PORT: String(p) }) =>
       new Promise<number | null>((resolve) => {
-        execFile(process.execPath, argv!.slice(1), { env: { PATH: process.env['PATH'] ?? '', PORT: String(p) }, timeout: 10_000 }, (error) =>
+        execFile(process.execPath, argv!.slice(1), { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 10_000 }, (error) =>
           resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0),
         );
       });
     try {
       expect(await check(port)).toBe(0);
+      // With OPS_PORT set, the check goes there (the operations port), not to PORT.
+      expect(await check(port, { OPS_PORT: String(port), PORT: '1' })).toBe(0);
       status = 503;
       expect(await check(port)).toBe(1);
     } finally {
