@@ -734,6 +734,26 @@ describe('a caller that ends the connection in the middle of its body (FIN, not 
   });
 });
 
+describe('a caller that ends the connection in the middle of a body the gateway refused without reading', () => {
+  it('is logged once, by the refusal: no second line or count as a request refused before routing', async () => {
+    const refusedLines = () => gw.logs.filter((l) => l['msg'] === 'request refused before routing').length;
+    const counted = () => metricValue(gw.url, 'gateway_refused_before_routing_total{status="400"}');
+    const [linesBefore, countedBefore] = [refusedLines(), await counted()];
+    const { port } = new URL(gw.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    socket.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: refused-then-ended\r\nContent-Length: 1000000\r\n\r\n{"gender":');
+    expect(await answered).toMatch(/^HTTP\/1\.1 404 /);
+    socket.end(); // the parser, dropping the rest of the body, sees the end of the stream mid-body
+    await new Promise((resolve) => socket.once('close', resolve));
+    await waitFor('the access line of the request', () => gw.logs.some((l) => l['reqId'] === 'refused-then-ended' && l['msg'] === 'request'), 30_000, 20);
+    expect(gw.logs.find((l) => l['reqId'] === 'refused-then-ended' && l['msg'] === 'request')).toMatchObject({ status: 404, route: 'not_found' });
+    expect(refusedLines()).toBe(linesBefore);
+    expect(await counted()).toBe(countedBefore);
+  });
+});
+
 /** An answer read off a socket: its head (header names in lower case) and its JSON body, if any. */
 function splitAnswer(text: string): { headers: string; body: Record<string, unknown> | null } {
   const end = text.indexOf('\r\n\r\n');
