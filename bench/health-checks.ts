@@ -9,8 +9,8 @@
  *   - idle: `GET /` on a new connection every 200 ms to each port (two checkers) for 5 s, the
  *     baseline;
  *   - flood: the same checks while `--callers` callers in another process post the batch to
- *     POST /predict in a loop for `--seconds` s, posting again at once when refused (no wait for
- *     Retry-After);
+ *     POST /predict (or, with `--route graphql`, as a predictBatch to POST /graphql) in a loop for
+ *     `--seconds` s, posting again at once when refused (no wait for Retry-After);
  * and reports each port's p50 and max in the flood, the checks over the ALB's timeout, each p50
  * against its idle baseline and OPS_PORT's against PORT's, and the batches answered and refused.
  * Writes bench/results/health-checks-<date>[-<label>].json and .md (-2, -3, … for a later run of
@@ -35,7 +35,7 @@ import type { FloodCounts, FloodOrder } from './batch-flood.js';
 import { parseCli, usageError } from './cli.js';
 import { limitCpu, parseCpus, type CpuLimit } from './cpu-quota.js';
 import { ALB_HEALTH_CHECK_TIMEOUT_MS, batchCounts, floodRatios, summarizeChecks, type Check, type CheckSummary } from './health-check-stats.js';
-import { benchLoads } from './loads.js';
+import { benchLoads, graphqlBatch } from './loads.js';
 import { freePort, startBuiltGateway, stopProcess, waitFor200 } from './process.js';
 import { freeResultName } from './result-files.js';
 
@@ -51,6 +51,7 @@ const CLI = {
     seconds: { kind: 'integer', min: 1, default: 20, value: 's', help: `seconds of the flood (${QUICK_RUN.seconds} with --quick)` },
     cpu: { kind: 'text', value: 'cpus', help: "limit the gateway to this many CPUs with a cgroup quota (0.5: a 512-unit Fargate task), where the cgroup file system is writable; the run says when it could not, and runs without" },
     port: { kind: 'integer', min: 1, value: 'port', help: "the gateway's PORT, and OPS_PORT the next one; free ports by default" },
+    route: { kind: 'text', value: 'rest|graphql', help: 'where the batches go: rest (POST /predict, the default) or graphql (predictBatch, whose 10,000 customers graphql-js reads from the variables in one piece)' },
     label: { kind: 'text', value: 'word', help: 'added to the results files\' name: health-checks-<date>-<word>' },
     quick: { kind: 'flag', help: `a smoke run: --seconds ${QUICK_RUN.seconds} --callers ${QUICK_RUN.callers} unless given; writes no results files` },
   },
@@ -64,6 +65,10 @@ if (cpuAsked !== undefined && 'problem' in cpuAsked) usageError(CLI, cpuAsked.pr
 if (cli.port !== undefined && cli.port > 65_534) usageError(CLI, `--port: at most 65534 (OPS_PORT is the next port); got "${cli.port}"`);
 if (cli.label !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(cli.label)) usageError(CLI, `--label: letters, digits, '.' and '-', for a file name; got "${cli.label}"`);
 if (QUICK && cli.label !== undefined) usageError(CLI, '--label names the results files, which --quick does not write');
+const ROUTE = cli.route ?? 'rest';
+if (ROUTE !== 'rest' && ROUTE !== 'graphql') usageError(CLI, `--route: rest or graphql; got "${ROUTE}"`);
+/** The batches' path and what the result files call them. */
+const FLOODED = ROUTE === 'rest' ? { path: '/predict', route: 'POST /predict', what: 'REST batches' } : { path: '/graphql', route: 'POST /graphql predictBatch', what: '`predictBatch` requests' };
 
 /** The baseline: checks on an idle gateway, this long. */
 const IDLE_SECONDS = 5;
@@ -158,7 +163,8 @@ async function main(): Promise<void> {
   const commit = changed ? `${head} with uncommitted changes` : head;
   // The gateway below runs with MAX_BATCH unset: the batch is its default, the most one request may hold.
   const rows = loadConfig({}).MAX_BATCH;
-  const body = JSON.stringify((await benchLoads(ROOT)).rowsOf(rows));
+  const customers = (await benchLoads(ROOT)).rowsOf(rows);
+  const body = ROUTE === 'rest' ? JSON.stringify(customers) : graphqlBatch(customers);
   const port = cli.port ?? (await freePort());
   const opsPort = cli.port === undefined ? await freePort() : cli.port + 1;
   const gw = await startBuiltGateway(ROOT, { NODE_ENV: 'production', OPS_PORT: String(opsPort) }, port);
@@ -168,13 +174,13 @@ async function main(): Promise<void> {
     await waitFor200(`${opsUrl}/`);
     if (cpuAsked !== undefined && 'cpus' in cpuAsked) limit = await limitCpu(gw.pid, cpuAsked.cpus, `churn-bench-health-${process.pid}`);
     process.stderr.write(`${cpuLine(limit).replaceAll('**', '')}\n`);
-    for (let k = 0; k < WARM_UP_BATCHES; k++) await (await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).arrayBuffer();
+    for (let k = 0; k < WARM_UP_BATCHES; k++) await (await fetch(`${gw.url}${FLOODED.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).arrayBuffer();
 
     process.stderr.write(`idle checks, ${IDLE_SECONDS} s…\n`);
     const idleChecks = await checkBoth(port, opsPort, IDLE_SECONDS);
     await eventLoopLagMaxSeconds(opsUrl); // from here on, the flood's
     process.stderr.write(`flood: ${CALLERS} callers, ${SECONDS} s…\n`);
-    const [floodChecks, counts] = await Promise.all([checkBoth(port, opsPort, SECONDS), floodFor({ url: gw.url, path: '/predict', body, callers: CALLERS, seconds: SECONDS })]);
+    const [floodChecks, counts] = await Promise.all([checkBoth(port, opsPort, SECONDS), floodFor({ url: gw.url, path: FLOODED.path, body, callers: CALLERS, seconds: SECONDS })]);
     const lagMaxSeconds = await eventLoopLagMaxSeconds(opsUrl);
     const loadAtEnd = os.loadavg()[0] ?? 0;
     const [idle, flood] = [idleChecks.summary, floodChecks.summary];
@@ -189,7 +195,7 @@ async function main(): Promise<void> {
       cpu: cpuAsked === undefined ? null : { asked: 'cpus' in cpuAsked ? cpuAsked.cpus : null, applied: limit?.applied ?? false, how: limit?.applied ? limit.how : null, reason: limit?.applied === false ? limit.reason : null },
       callers: CALLERS,
       seconds: SECONDS,
-      batch: { route: 'POST /predict', rows, bytes: Buffer.byteLength(body) },
+      batch: { route: FLOODED.route, rows, bytes: Buffer.byteLength(body) },
       checkIntervalMs: CHECK_INTERVAL_MS,
       albTimeoutMs: ALB_HEALTH_CHECK_TIMEOUT_MS,
       idle,
@@ -204,7 +210,7 @@ async function main(): Promise<void> {
     const md = [
       `# Health checks under a flood of large batches, ${date}`,
       '',
-      `${CALLERS} callers posting ${rows.toLocaleString('en-US')}-row REST batches (${(result.batch.bytes / 1e6).toFixed(1)} MB) in a loop for ${SECONDS} s; \`GET /\` on a new connection every ${CHECK_INTERVAL_MS} ms after the last answer, on PORT and on OPS_PORT (one checker each), and the same checks on the idle gateway for ${IDLE_SECONDS} s before, the baseline. Commit ${commit}.`,
+      `${CALLERS} callers posting ${rows.toLocaleString('en-US')}-row ${FLOODED.what} (${(result.batch.bytes / 1e6).toFixed(1)} MB) in a loop for ${SECONDS} s; \`GET /\` on a new connection every ${CHECK_INTERVAL_MS} ms after the last answer, on PORT and on OPS_PORT (one checker each), and the same checks on the idle gateway for ${IDLE_SECONDS} s before, the baseline. Commit ${commit}.`,
       '',
       `Gateway CPU: ${cpuLine(limit)}. Load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end, on ${result.machine.cpus} CPUs.`,
       '',

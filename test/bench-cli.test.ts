@@ -104,7 +104,7 @@ const SCRIPTS = [
   {
     script: 'bench/health-checks.ts',
     command: 'npx tsx bench/health-checks.ts',
-    options: ['--callers <n>', '--seconds <s>', '--cpu <cpus>', '--port <port>', '--label <word>', '--quick'],
+    options: ['--callers <n>', '--seconds <s>', '--cpu <cpus>', '--port <port>', '--route <rest|graphql>', '--label <word>', '--quick'],
     bad: [
       { args: ['--callers', '0'], says: '--callers: a whole number ≥ 1; got "0"' },
       { args: ['--cpu', 'half'], says: '--cpu: a number of CPUs from 0.01 to' },
@@ -112,6 +112,7 @@ const SCRIPTS = [
       { args: ['--port', '65535'], says: '--port: at most 65534 (OPS_PORT is the next port); got "65535"' },
       { args: ['--label', '../x'], says: `--label: letters, digits, '.' and '-', for a file name; got "../x"` },
       { args: ['--quick', '--label', 'x'], says: '--label names the results files, which --quick does not write' },
+      { args: ['--route', 'soap'], says: '--route: rest or graphql; got "soap"' },
     ],
   },
 ] as const;
