@@ -10,7 +10,7 @@ export const GATEWAY_PORT = 8000;
  * own answering GET / and GET /metrics only. Node accepts one connection per turn of its event
  * loop, so on half a vCPU flooded with large batches a check sent to GATEWAY_PORT waited behind
  * ~70 queued connections, 6-7 s three times in a row, past the ALB's 5 s timeout (the task would
- * be replaced); on this port it was answered within 0.8 s (docs/performance.md, "Health checks
+ * be replaced); on this port it was answered within 0.8-1.7 s (docs/performance.md, "Health checks
  * under a flood of large batches").
  */
 export const OPS_PORT = 8001;
