@@ -495,10 +495,7 @@ export function createApp(deps: AppDeps): App {
       if (!res.writableFinished) state.abandoned ??= 'client_closed';
       // Answered before its body arrived (a 404 or 405 on a POST): node reads and drops the rest.
       // Until it has, anything wrong with the connection is this request's, which is logged.
-      else if (!req.complete) {
-        answeredBeforeBody.add(req.socket);
-        req.once('end', () => answeredBeforeBody.delete(req.socket));
-      }
+      else if (!req.complete) answeredBeforeBody.set(req.socket, req);
       // Answered (or cut off) while its body still arrives: the rest is read by no one.
       state.bodyHold?.stopReading?.();
       releaseBody();
@@ -588,8 +585,8 @@ export function createApp(deps: AppDeps): App {
 
   /** Sockets already answered by handleClientError: a parser that failed fails again on each later chunk. */
   const answeredSockets = new WeakSet<Duplex>();
-  /** Sockets whose last request was answered before its body arrived in full, while node drops the rest of it (handleRouted). */
-  const answeredBeforeBody = new WeakSet<Duplex>();
+  /** The last request on a socket that was answered before its body arrived in full: node reads and drops the rest of it, until it is complete (handleRouted). */
+  const answeredBeforeBody = new WeakMap<Duplex, IncomingMessage>();
 
   /**
    * As node answers a client error (_http_server.js socketOnError), but as a problem with a request
@@ -604,7 +601,7 @@ export function createApp(deps: AppDeps): App {
     if (answeredSockets.has(socket)) return; // its answer is written; writeProblemToSocket ends it
     // The body of a request already answered and logged broke off (the caller ended the connection,
     // or it still trickled at node's request timeout): no new request, so no new id, line or count.
-    if (answeredBeforeBody.has(socket)) {
+    if (answeredBeforeBody.get(socket)?.complete === false) {
       socket.destroy();
       return;
     }

@@ -752,6 +752,22 @@ describe('a caller that ends the connection in the middle of a body the gateway 
     expect(refusedLines()).toBe(linesBefore);
     expect(await counted()).toBe(countedBefore);
   });
+
+  it('answers the next request on the connection as before once that body has arrived: a bad one gets its 400', async () => {
+    const { port } = new URL(gw.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    const statuses = () => text.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+    socket.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"gender"');
+    await waitFor('the 404', () => statuses().length === 1, 30_000, 5);
+    socket.write(':""}'); // the rest of the body: the request is complete
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    await waitFor('a second answer', () => statuses().length === 2, 30_000, 5);
+    expect(statuses()).toEqual(['HTTP/1.1 404', 'HTTP/1.1 400']);
+    socket.destroy();
+  });
 });
 
 /** An answer read off a socket: its head (header names in lower case) and its JSON body, if any. */
