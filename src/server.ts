@@ -54,10 +54,10 @@ function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
 }
 
 /**
- * An HTTP server answering with `handle` (app.handle on PORT, app.handleOps on OPS_PORT), its
- * connections kept in `connections`.
+ * An HTTP server answering with `handle` (app.handle on PORT, app.handleOps on OPS_PORT), and a
+ * request sent with `Expect: 100-continue` with `handleContinue`; its connections kept in `connections`.
  */
-function listener(config: Config, app: App, handle: App['handle'], connections: Set<Socket>): Server {
+function listener(config: Config, app: App, handle: App['handle'], handleContinue: App['handle'], connections: Set<Socket>): Server {
   const server = createServer(
     {
       requestTimeout: config.REQUEST_TIMEOUT_MS,
@@ -76,7 +76,7 @@ function listener(config: Config, app: App, handle: App['handle'], connections: 
   // Requests sent with `Expect: 100-continue` (curl for bodies over 1 MB), and only those: node
   // otherwise answers them `100 Continue` before the gateway sees them, and the caller uploads
   // a body that may be refused (413, 415, 404) before it is read.
-  server.on('checkContinue', handle === app.handle ? app.handleExpectingContinue : handle);
+  server.on('checkContinue', handleContinue);
   // Any other Expect, and requests node's parser refuses or that time out before their headers
   // are read: node's own answers to these were bare (no body, no x-request-id).
   server.on('checkExpectation', app.handleUnmetExpectation);
@@ -115,17 +115,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
 
   // Open connections on either port, for the shutdown's deadline: node lists its own only to close them all.
   const connections = new Set<Socket>();
-  const server = listener(config, app, app.handle, connections);
+  const server = listener(config, app, app.handle, app.handleExpectingContinue, connections);
   // The operations port: its own queue of connections to accept, so the load balancer's health
   // check is not accepted after every connection queued on PORT (config.ts OPS_PORT).
-  const ops = config.OPS_PORT === undefined ? null : listener(config, app, app.handleOps, connections);
-  ops?.on('connection', app.opsConnection);
+  const ops = config.OPS_PORT === undefined ? null : { server: listener(config, app, app.handleOps, app.handleOps, connections), port: config.OPS_PORT };
+  ops?.server.on('connection', app.opsConnection);
   const url = await listen(server, config.PORT, config.HOST);
-  const opsPort = config.OPS_PORT;
   const opsUrl =
-    ops === null || opsPort === undefined
+    ops === null
       ? null
-      : await listen(ops, opsPort, config.HOST).catch((err: unknown) => {
+      : await listen(ops.server, ops.port, config.HOST).catch((err: unknown) => {
           server.close();
           throw err;
         });
@@ -148,7 +147,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       admin.close();
       stopLoading.abort();
       app.startDraining();
-      const servers = ops === null ? [server] : [server, ops];
+      const servers = ops === null ? [server] : [server, ops.server];
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       // Keep-alive sockets go idle as their in-flight requests finish: close each as it does.
       const sweep = setInterval(() => {
@@ -194,5 +193,5 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       return drained;
     })());
 
-  return { server, opsServer: ops, app, slot, admin, url, opsUrl, ready, shutdown };
+  return { server, opsServer: ops?.server ?? null, app, slot, admin, url, opsUrl, ready, shutdown };
 }
