@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { clientAddress, loggedHeader } from './client-address.js';
 import type { Config } from './config.js';
 import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, writeProblemToSocket } from './http.js';
+import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, lingerIfClosing, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, unreadBodyCloses, writeProblemToSocket } from './http.js';
 import { EMPTY_BODY, bodyText, checkJsonCounts, findNonJsonNumber, isEmptyBody } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -145,7 +145,14 @@ export function createApp(deps: AppDeps): App {
     /** The request this answers, once routed: read from the connection's response by handleClientError (a request node's parser gave up on mid-body) and answerUnanswered (one still unanswered at the shutdown timeout). */
     requestState: RequestState | null = null;
     override writeHead(statusCode: number, statusMessage?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
-      if (draining && !this.headersSent) this.setHeader('connection', 'close');
+      if (!this.headersSent) {
+        // A body the answer leaves unread past DRAINED_BODY_BYTES is not read on as the next request's
+        // prelude: the connection closes once the caller has the answer (lingerIfClosing).
+        if (unreadBodyCloses(this.req)) {
+          this.setHeader('connection', 'close');
+          if (this.socket) lingerIfClosing(this, this.socket);
+        } else if (draining) this.setHeader('connection', 'close');
+      }
       return typeof statusMessage === 'string' ? super.writeHead(statusCode, statusMessage, headers) : super.writeHead(statusCode, statusMessage);
     }
   }

@@ -291,6 +291,30 @@ export function writeProblemToSocket(socket: Duplex, problem: HttpProblem, reque
 const LINGER_MS = 2000;
 
 /**
+ * The most of a request body left unread by its answer (a 404, 405 or 415 answered from the
+ * headers) that the connection stays open for: node reads and drops the rest so that the caller's
+ * next request can follow on it. Past this, or for a chunked body of unknown size, the answer
+ * closes the connection instead (unreadBodyCloses). Reading on for the caller was unbounded but by
+ * the request timeout: an endless chunked body to POST /nope had node read and drop 48 GB in the
+ * 30 s of REQUEST_TIMEOUT_MS on loopback, the event loop busy with it throughout, and no body
+ * budget counting it (nothing holds the bytes).
+ */
+export const DRAINED_BODY_BYTES = 64 * 1024;
+
+/**
+ * Whether an answer written now to `req` should close its connection: its body has not arrived in
+ * full, and is chunked (of unknown size) or declared over DRAINED_BODY_BYTES. Once written, such an
+ * answer lingers (lingerIfClosing), so the caller still sending gets it, then the connection closes.
+ * (A request's `complete` is false while its route runs synchronously, even for a GET without a
+ * body: the parser emits the request before it reads on, so the headers decide.)
+ */
+export function unreadBodyCloses(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const { 'transfer-encoding': coding, 'content-length': length } = req.headers;
+  return coding !== undefined || (length !== undefined && Number(length) > DRAINED_BODY_BYTES);
+}
+
+/**
  * Once `res` is written, if node is closing its connection (`connection: close`), the connection
  * is not destroyed at once but after the caller stops sending, or LINGER_MS: node destroys it as
  * soon as the answer is written (socket.destroySoon), and a connection closed with bytes unread is
@@ -299,7 +323,10 @@ const LINGER_MS = 2000;
  * empty reply for about half of the bodies over BODY_LIMIT_BYTES, instead of the 413 saying why.
  * The bytes are read meanwhile by node, which drops a request body nobody reads.
  */
-function lingerIfClosing(res: ServerResponse, socket: Socket): void {
+const lingering = new WeakSet<ServerResponse>();
+export function lingerIfClosing(res: ServerResponse, socket: Socket): void {
+  if (lingering.has(res)) return;
+  lingering.add(res);
   res.once('finish', () => {
     // After node's own 'finish' listener: it has called destroySoon (ended the socket) if closing.
     if (!socket.writableEnded || socket.destroyed) return;
