@@ -96,7 +96,7 @@ describe("a registered model's name and alias", () => {
   // Asked of both sides: training's rule (model/churn_model/config.py, run by the training venv's Python) and
   // MODEL_URI's (parseModelUri, which start-up's check of MODEL_URI uses). A name or alias training accepted
   // and MODEL_URI could not name was published by a run that passed every check, and no gateway could serve it.
-  const NAMES: Record<string, boolean> = { 'produção': true, 'a@b': false, 'a:b': false, 'a/b': false, '..x': false, '.': false, v3: true, champion: true, 'x-y_z': true };
+  const NAMES: Record<string, boolean> = { 'produção': true, 'a@b': false, 'a:b': false, 'a/b': false, '..x': false, '.': false, ' ': false, '\t \u3000': false, ' a ': true, v3: true, champion: true, 'x-y_z': true };
   const ALIASES: Record<string, boolean> = { 'produção': false, 'a@b': false, 'a:b': false, 'a/b': false, v3: false, V12: false, champion: true, 'x-y_z': true };
   // Training refuses this and MODEL_URI can name it: MLflow sets no alias 'latest', but resolves @latest (the
   // newest version), so a gateway may follow it.

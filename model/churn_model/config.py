@@ -161,9 +161,10 @@ def registered_model_problem(name: str) -> str | None:
     # mlflow.utils.validation._validate_model_name: no '/' or ':', and nothing that reads as another path
     # (for a name without '/', path_not_unique refuses "." and a name beginning with ".."). MLflow takes '@',
     # which would end the name in MODEL_URI's models:/<name>@<alias> (test/one-source.test.ts asks both sides).
-    if any(c in name for c in "/:@") or name == "." or name.startswith(".."):
-        return ("a name without '/', ':' or '@', not '.' and not beginning with '..' (MLflow's rules, and the "
-                "gateway's MODEL_URI, models:/<name>@<alias>, ends the name at '@')")
+    # MLflow also refuses a name blank once stripped; the config's and the CLI's own checks refuse one before this.
+    if any(c in name for c in "/:@") or name == "." or name.startswith("..") or name.strip() == "":
+        return ("a name without '/', ':' or '@', not '.', not beginning with '..' and not only white space (MLflow's "
+                "rules, and the gateway's MODEL_URI, models:/<name>@<alias>, ends the name at '@')")
     return None
 
 

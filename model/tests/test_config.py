@@ -39,8 +39,8 @@ def test_a_test_size_of_zero_is_a_usage_error_before_anything_runs(
 
 
 # The rules as the refusal words them (MLflow's, and what the gateway's MODEL_URI can name: test/one-source.test.ts).
-NAME_RULE = ("a name without '/', ':' or '@', not '.' and not beginning with '..' (MLflow's rules, and the gateway's "
-             "MODEL_URI, models:/<name>@<alias>, ends the name at '@')")
+NAME_RULE = ("a name without '/', ':' or '@', not '.', not beginning with '..' and not only white space (MLflow's rules, "
+             "and the gateway's MODEL_URI, models:/<name>@<alias>, ends the name at '@')")
 ALIAS_RULE = ("ASCII letters, digits, '_' and '-' (at most 255), not 'latest' and not v<number> (MLflow's rules, in the "
               "ASCII the gateway's MODEL_URI names)")
 BAD_VALUES = [

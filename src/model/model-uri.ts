@@ -26,12 +26,14 @@ const MODEL_URI_FORMS = 'must look like models:/telco-churn@champion, models:/te
 
 /**
  * Why MLflow can never resolve a well-formed `models:/` URI, or null. MLflow refuses to create a model
- * named "." or beginning with ".." (it reads as a path), and to set an alias v<number> (it reads as a
+ * named "." or beginning with ".." (it reads as a path) or only of white space, and to set an alias v<number> (it reads as a
  * version; MLflow resolves @latest, so that one is taken). Training refuses the same
  * (model/churn_model/config.py); the gateway took them, and then served its bundle with a warning.
  */
 function unresolvable(name: string, alias: string | null): string | null {
   if (name === '.' || name.startsWith('..')) return `names the model ${JSON.stringify(name)}, which MLflow cannot hold (a name that is "." or begins with "..")`;
+  // MLflow refuses a name that is blank once stripped (`model_name.strip() == ""`): "missing value for name".
+  if (name.trim() === '') return `names the model ${JSON.stringify(name)}, only white space, which MLflow cannot hold`;
   if (alias !== null && /^[vV]\d+$/.test(alias)) {
     const version = versionNumber(alias.slice(1));
     return `names the alias ${JSON.stringify(alias)}, which MLflow never sets (it reads as a version): for version ${version} use models:/${name}/${version}`;
