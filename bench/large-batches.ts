@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../test/helpers/customers.js';
 import { parseCli } from './cli.js';
+import { UNCOMPRESSED_JSON } from './loads.js';
 import { peakRssMb, resetPeakRss, startBuiltGateway, stopProcess } from './process.js';
 
 const run = promisify(execFile);
@@ -49,7 +50,7 @@ const BATCHES = {
 } as const;
 
 async function post(url: string, path: string, body: string): Promise<number> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: UNCOMPRESSED_JSON, body });
   await res.arrayBuffer();
   return res.status;
 }
@@ -86,7 +87,7 @@ async function givingUp(url: string, kind: keyof typeof BATCHES): Promise<string
         while (!stopped()) {
           sent++;
           try {
-            const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(50) });
+            const res = await fetch(`${url}${path}`, { method: 'POST', headers: UNCOMPRESSED_JSON, body, signal: AbortSignal.timeout(50) });
             await res.arrayBuffer();
             answered++;
           } catch {

@@ -19,6 +19,15 @@ export const GQL_PREDICT = 'mutation Predict($customer: CustomerInput!) { predic
 export const GQL_BATCH = 'mutation PredictBatch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability willChurn riskLevel modelVersion } }';
 
 /** A predictBatch body (GQL_BATCH) for `rows`, each sent by the contract's mapping (src/contract.ts), which the parity replay sends too. */
+/**
+ * A batch request's headers asking for its answer uncompressed. fetch asks for gzip by default, which
+ * the gateway grants for answers of 64 KiB and more (src/compression.ts); on loopback compressing
+ * saves no transfer time and only adds the thread pool's work. So the batch timings measure serving as
+ * runs from before compression did (and a base checkout from before it, which compresses nothing), as
+ * autocannon's loads, which ask for no coding, do.
+ */
+export const UNCOMPRESSED_JSON = { 'content-type': 'application/json', 'accept-encoding': 'identity' } as const;
+
 export function graphqlBatch(rows: readonly CustomerRecord[]): string {
   return JSON.stringify({ query: GQL_BATCH, operationName: 'PredictBatch', variables: { customers: rows.map((r) => graphqlCustomer(r) satisfies CustomerInput) } });
 }

@@ -29,7 +29,7 @@ import { manifestSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
 import { parseCli } from './cli.js';
-import { benchLoads, graphqlBatch } from './loads.js';
+import { UNCOMPRESSED_JSON, benchLoads, graphqlBatch } from './loads.js';
 import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
 import { freeResultName } from './result-files.js';
 import { measureWindow, shareBetween, snapshot } from './sched.js';
@@ -229,7 +229,7 @@ const timing = (times: readonly number[]): Timing => ({ medianMs: median(times),
  */
 async function timeBatchPaired(session: ort.InferenceSession, inputName: string, input: ort.Tensor, url: string, body: string, repeats: number): Promise<{ gateway: Timing; sessionRun: Timing }> {
   const request = async (): Promise<void> => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(url, { method: 'POST', headers: UNCOMPRESSED_JSON, body });
     const text = await res.text();
     if (res.status !== 200 || text.includes('"errors"')) throw new Error(`batch request failed: ${res.status} ${text.slice(0, 300)}`);
   };
@@ -274,7 +274,7 @@ async function stallDuring(url: string, path: string, body: string, expectStatus
       }
     })();
     const t = performance.now();
-    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: UNCOMPRESSED_JSON, body });
     await res.arrayBuffer();
     const requestMs = performance.now() - t;
     stop = true;

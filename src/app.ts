@@ -213,14 +213,14 @@ export function createApp(deps: AppDeps): App {
     noteScored(state, predictions);
     state.modelVersion = predictions[0]?.modelVersion ?? null;
     const answers = predictions.map((p, i) => legacyResponse(p, requests[i] as (typeof requests)[number]));
-    sendJson(res, 200, batch ? answers : answers[0], state.id);
+    return sendJson(res, 200, batch ? answers : answers[0], state.id);
   }
 
   /**
    * A health answer is true only at the moment it is written: never stored by a cache (a CDN
    * keeps a 200 without cache headers for a day, and would answer 'ok' for a task long gone).
    */
-  const sendHealth = (res: ServerResponse, status: number, body: unknown, requestId: string): void => sendJson(res, status, body, requestId, undefined, 'no-store');
+  const sendHealth = (res: ServerResponse, status: number, body: unknown, requestId: string): void => void sendJson(res, status, body, requestId, undefined, 'no-store');
 
   function health(res: ServerResponse, state: RequestState): Promise<void> | void {
     const model = slot.loaded;

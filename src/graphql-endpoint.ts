@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { _createLRUCache, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { Kind, OperationTypeNode, getOperationAST, locatedError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { endCompressible } from './compression.js';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
@@ -566,10 +567,7 @@ export function createGraphQLEndpoint(deps: {
       const result = await compiled.compiled.query(undefined, contextFor(state), params.variables);
       if (!result.errors) {
         if (res.headersSent) return;
-        const text = compiled.compiled.stringify(result);
-        res.writeHead(200, { 'content-type': `${answerType}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-        return;
+        return endCompressible(res, 200, ['content-type', `${answerType}; charset=utf-8`], compiled.compiled.stringify(result));
       }
       const standing = standingRun(result, compiled.operation);
       if (standing) compiledFailures.set(state, { result: standing, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
@@ -600,23 +598,21 @@ export function createGraphQLEndpoint(deps: {
     const firstRun = firstRuns.get(state);
     if (params && !compiled && (firstRun?.answeredAsRun || (response.status === 200 && !hasErrors(bytes)))) prepared.learn(params.query, params.operationName, firstRun?.prepared);
     if (res.headersSent) return;
-    const outHeaders: Record<string, string> = {};
+    const outHeaders: string[] = [];
     // Sent whole, with its length. Yoga, sent a JSON Accept only, does not stream; its streamed
     // answers (multipart/mixed) named a chunked transfer coding too, and a message with both is one
     // Node's and undici's parsers refuse. (Yoga's Headers keep the case it wrote them in: `Transfer-Encoding`.)
     response.headers.forEach((v, k) => {
       const name = k.toLowerCase();
       // Yoga's Allow names GET and POST; HEAD is served too (as GET, above).
-      if (name === 'allow') outHeaders[k] = v === YOGA_ALLOW ? GRAPHQL_ALLOW : v;
-      else if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders[k] = v;
+      if (name === 'allow') outHeaders.push(k, v === YOGA_ALLOW ? GRAPHQL_ALLOW : v);
+      else if (name !== 'transfer-encoding' && name !== 'content-length') outHeaders.push(k, v);
     });
-    outHeaders['content-length'] = String(bytes.length);
     // A GET's answer (modelInfo) holds no freshness of its own, so a cache may keep a 200 for as long
     // as it guesses (a CDN: a day), and an auditor read the model before a swap. (A POST's answer is
     // not stored without explicit freshness.)
-    if (method !== 'POST') outHeaders['cache-control'] = 'no-store';
-    res.writeHead(response.status, outHeaders);
-    res.end(bytes);
+    if (method !== 'POST') outHeaders.push('cache-control', 'no-store');
+    return endCompressible(res, response.status, outHeaders, bytes);
   }
 
   return { yoga, handle };

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { endCompressible } from './compression.js';
 import { InFlightBudget } from './in-flight-budget.js';
 
 export class HttpProblem extends Error {
@@ -225,15 +226,17 @@ export function setStandardHeaders(res: ServerResponse, requestId: string): void
   for (let i = 0; i < list.length; i += 2) res.setHeader(list[i] as string, list[i + 1] as string);
 }
 
-/** `cacheControl`: sent as cache-control when given (GET /: no-store). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, contentType = 'application/json; charset=utf-8', cacheControl?: string): void {
+/**
+ * `cacheControl`: sent as cache-control when given (GET /: no-store). A large answer (a batch's) is
+ * compressed when the caller accepts it (compression.ts): the promise settles once it is written.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, contentType = 'application/json; charset=utf-8', cacheControl?: string): Promise<void> | undefined {
   if (res.headersSent) return; // already answered (e.g. timed out): the late result is dropped
   const text = JSON.stringify(body);
-  const headers = [...standardHeaders(requestId), 'content-type', contentType, 'content-length', String(Buffer.byteLength(text))];
+  const headers = [...standardHeaders(requestId), 'content-type', contentType];
   if (cacheControl !== undefined) headers.push('cache-control', cacheControl);
   // Headers set earlier with setHeader (CORS, allow, connection) are kept: writeHead merges them.
-  res.writeHead(status, headers);
-  res.end(text);
+  return endCompressible(res, status, headers, text);
 }
 
 /**
@@ -256,7 +259,7 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
   if (problem.closesConnection) res.setHeader('connection', 'close');
   if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
   if (!res.req.complete && res.socket) lingerIfClosing(res, res.socket);
-  sendJson(res, problem.status, body, requestId, PROBLEM_TYPE, 'no-store');
+  void sendJson(res, problem.status, body, requestId, PROBLEM_TYPE, 'no-store'); // its promise never rejects
 }
 
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';

@@ -32,7 +32,7 @@ beforeAll(async () => {
       (body) => {
         release();
         const id = req.headers['x-id'] as string;
-        held.set(id, () => sendJson(res, 200, { id, bytes: body.length }, id));
+        held.set(id, () => void sendJson(res, 200, { id, bytes: body.length }, id));
       },
       (err: unknown) => {
         release();

@@ -17,6 +17,7 @@ import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../src/c
 import { CHUNK_ROWS } from '../src/chunked.js';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, MAX_CHARGE, MAX_LISTED_ISSUES, MAX_TENURE_MONTHS } from '../src/contract.js';
 import { ACCESS_LOG_FLUSH_MS, EXIT_LOG_WAIT_MS } from '../src/logger.js';
+import { COMPRESSED_FROM_BYTES } from '../src/compression.js';
 import { DRAINED_BODY_BYTES, SMALL_BODY_BYTES, bodyLimitAdvice } from '../src/http.js';
 import { MAX_OPERATION_LABELS } from '../src/metrics.js';
 import { RUN_DEADLINE_BASE_MS, RUN_DEADLINE_PER_ROW_MS } from '../src/model/onnx-host.js';
@@ -164,6 +165,7 @@ describe('README', () => {
       `A request's first ${SMALL_BODY_BYTES / 1024} KiB (\`SMALL_BODY_BYTES\`) are counted but never refused`,
       `stay under \`MAX_BODY_BYTES_IN_FLIGHT\` + ${SMALL_BODY_BYTES / 1024} KiB per open connection`,
       `when the body is chunked or declared over ${DRAINED_BODY_BYTES / 1024} KiB (\`DRAINED_BODY_BYTES\``,
+      `An answer of ${COMPRESSED_FROM_BYTES / 1024} KiB or more (\`COMPRESSED_FROM_BYTES\``,
       `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${MAX_DIRECTIVES} directives, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `| request headers | \`HEADERS_TIMEOUT_MS\` (${d.HEADERS_TIMEOUT_MS / 1000} s) |`,
