@@ -190,9 +190,11 @@ def _cell_problems(row: dict[str, str], where: str) -> list[Problem]:
 
 
 def _id_problems(cid: str, where: str) -> list[Problem]:
-    """customerID: not empty, no whitespace around it and no control character in it, as no other
-    column's value has (they are refused there by their domains): `'5575-GNVDE '` beside
-    `'5575-GNVDE'` passed as a second customer, since uniqueness compares the text as it is."""
+    """customerID: not empty, no whitespace around it and no control or format character in it, as no
+    other column's value has (they are refused there by their domains): `'5575-GNVDE '` beside
+    `'5575-GNVDE'` passed as a second customer, and so did `'\\ufeff5575-GNVDE'` (a byte order mark
+    from files joined together) and `'5575-\\u200bGNVDE'` (a zero-width space pasted in), which look
+    the same: format characters (category Cf) are invisible, and no normal form removes them."""
     if cid.strip() == "":
         return [_problem(schema.ID_COLUMN, where, cid, "is empty")]
     if cid != cid.strip():
@@ -202,20 +204,44 @@ def _id_problems(cid: str, where: str) -> list[Problem]:
     if (control := next((ch for ch in cid if unicodedata.category(ch) == "Cc"), None)) is not None:
         return [_problem(schema.ID_COLUMN, where, cid, f"holds a control character (U+{ord(control):04X})",
                          kind="holds a control character")]
+    if (invisible := next((ch for ch in cid if unicodedata.category(ch) == "Cf"), None)) is not None:
+        return [_problem(schema.ID_COLUMN, where, cid, f"holds an invisible format character (U+{ord(invisible):04X}), "
+                                                       "which would make it another customer than the same id "
+                                                       "without; remove it", kind="holds an invisible format character")]
     return []
 
 
+def _id_key(cid: str) -> str:
+    """What two ids are compared by: NFKC, which writes compatibility forms the plain way (full-width
+    '３６６８' is '3668', a ligature its letters, a no-break space a space), then case folded (NFKC
+    again after it, as folding can leave a character decomposed), with every dash (category Pd) as
+    '-': NFKC keeps U+2010-U+2015 as they are, so a non-breaking hyphen U+2011 or the en dash a word
+    processor puts for '-' would still make a second customer of one that looks the same."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", cid).casefold())
+    return "".join("-" if unicodedata.category(ch) == "Pd" else ch for ch in folded)
+
+
 def _duplicate_id_problem(cid: str, where: str, seen: dict[str, tuple[str, str]]) -> Problem | None:
-    """The row's id compared with every earlier row's, ignoring case: '5575-gnvde' is taken for the
-    same customer as '5575-GNVDE' (every id in the data set is upper case, and all 7,043 are unique
-    case-folded), not for a second one, so the same customer cannot be in both the training part and
-    the test split under two spellings."""
-    key = cid.casefold()
+    """The row's id compared with every earlier row's by `_id_key`: '5575-gnvde' or '５５７５‑GNVDE' is
+    taken for the same customer as '5575-GNVDE' (every id in the data set is ASCII and upper case, and
+    all 7,043 keys are unique), not for a second one, so the same customer cannot be in both the
+    training part and the test split under two spellings. A look-alike variant names the characters
+    that make it one by code point: a full-width digit or a dash can look like the plain one on screen."""
+    key = _id_key(cid)
     if key not in seen:
         seen[key] = (where, cid)
         return None
     first, written = seen[key]
-    why = f"duplicates {first}" + ("" if written == cid else f"'s {written!r} but for case (ids are compared ignoring case)")
+    if written == cid:
+        why = f"duplicates {first}"
+    elif written.casefold() == cid.casefold():
+        why = f"duplicates {first}'s {written!r} but for case (ids are compared ignoring case)"
+    else:
+        # Characters the key rewrites other than by case; none when only a combining sequence differs.
+        alike = dict.fromkeys(ch for ch in written + cid if _id_key(ch) != ch.casefold())
+        named = ", ".join(f"U+{ord(ch):04X}" for ch in list(alike)[:5]) + (", …" if len(alike) > 5 else "")
+        why = (f"duplicates {first}'s {line_value(written)} but for look-alike characters ({named + ': ' if named else ''}"
+               f"ids are compared ignoring case, in Unicode's compatibility form NFKC and with any dash as '-')")
     return _problem(schema.ID_COLUMN, where, cid, why, kind="an earlier row also has")
 
 
@@ -256,7 +282,7 @@ def find_problems(table: CsvFile) -> list[Problem]:
         return problems
     if not table.records:
         return [Problem("the file has no data rows")]
-    seen: dict[str, tuple[str, str]] = {}  # case-folded id -> the first row with it and how it was written
+    seen: dict[str, tuple[str, str]] = {}  # _id_key -> the first row with the id and how it was written
     for n, (fields, lines) in enumerate(zip(table.records, table.lines, strict=True), start=1):
         where = _row_label(n, lines)
         if shape := _field_count_problem(fields, len(table.header), where):

@@ -132,6 +132,50 @@ def test_customer_ids_differing_only_in_case_are_the_same_customer(tmp_path: Pat
             f"line 2)'s {first!r} but for case (ids are compared ignoring case)") in errors_for(tmp_path, mutate)
 
 
+@pytest.mark.parametrize(("where", "char"), [
+    ("start", "\ufeff"),  # a byte order mark: two "CSV UTF-8" exports joined, the second without its header
+    ("inside", "\u200b"),  # a zero-width space, pasted in
+    ("end", "\u2060"),  # a word joiner
+    ("inside", "\u00ad"),  # a soft hyphen
+])
+def test_a_customer_id_holding_an_invisible_format_character_is_refused(tmp_path: Path, where: str, char: str) -> None:
+    """'\\ufeff' + row 1's id passed as a second customer: a format character (category Cf) is not
+    whitespace, so the check for spaces around the id missed it, and no normal form removes it."""
+    first = str(good_frame().loc[0, "customerID"])
+    value = {"start": char + first, "inside": first[:5] + char + first[5:], "end": first + char}[where]
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[9, "customerID"] = value
+        return frame
+    message = errors_for(tmp_path, mutate)
+    assert message.startswith("data validation failed with 1 problem(s)")
+    assert (f"column 'customerID', data row 10 (CSV line 11): value {value!r} holds an invisible format character "
+            f"(U+{ord(char):04X}), which would make it another customer than the same id without; remove it") in message
+
+
+@pytest.mark.parametrize("variant", [
+    lambda cid: "".join(chr(ord(ch) + 0xFEE0) if ch.isdigit() else ch for ch in cid),  # '０' is U+FF10
+    lambda cid: cid.replace("-", "\u2011"),  # a non-breaking hyphen: NFKC makes it U+2010, not '-'
+    lambda cid: cid.replace("-", "\u2013").lower(),  # an en dash, as a word processor writes '-'
+], ids=["full-width-digits", "non-breaking-hyphen", "en-dash-lower-case"])
+def test_customer_ids_differing_only_by_look_alike_characters_are_the_same_customer(
+        tmp_path: Path, variant: Callable[[str], str]) -> None:
+    """'３６６８-QPYBK' and '3668\\u2011QPYBK' beside '3668-QPYBK' passed as two customers, compared
+    case-folded only: the same churner was trained on twice, and could have landed in the test split."""
+    first = str(good_frame().loc[0, "customerID"])
+    value = variant(first)
+    assert value.casefold() != first.casefold()
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[9, "customerID"] = value
+        return frame
+    message = errors_for(tmp_path, mutate)
+    assert message.startswith("data validation failed with 1 problem(s)")
+    prefix = (f"column 'customerID', data row 10 (CSV line 11): value {value!r} duplicates data row 1 (CSV line 2)'s "
+              f"{first!r} but for look-alike characters (")
+    assert prefix in message
+    codes = dict.fromkeys(f"U+{ord(ch):04X}" for ch in value if not ch.isascii())  # in order of appearance
+    assert message.split(prefix)[1].startswith(", ".join(codes) + ": ids are compared ignoring case")
+
+
 def test_all_problems_are_collected(tmp_path: Path) -> None:
     def mutate(frame: pd.DataFrame) -> pd.DataFrame:
         frame.loc[4, "gender"] = "F"
