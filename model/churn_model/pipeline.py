@@ -141,6 +141,16 @@ def check_tracking_store(tracking_uri: str) -> None:
         with _environ(_CHECK_HTTP_ENV):
             MlflowClient(tracking_uri=tracking_uri).search_experiments(max_results=1)
     except Exception as err:  # whatever the store's failure (HTTP, sqlite, unknown scheme), it is this one line
+        if parts.scheme == "file" and "MLFLOW_ALLOW_FILE_STORE=true" in str(err):
+            # MLflow 3 refuses its file store (`file:./mlruns`, MLflow 2's default) unless told to keep
+            # it, in a paragraph that `_why` cuts before its last sentence, the one naming the opt-out.
+            # Read from MLflow's refusal, not the variable: MLflow alone decides what value keeps it
+            # (one it cannot read, `yes`, is its own error, which names the variable but not `=true`).
+            raise TrackingStoreError(
+                f"MLflow tracking URI {tracking_uri!r} is a file store, which MLflow {mlflow.__version__} refuses (in "
+                f"maintenance mode since MLflow 3): for the local store {LOCAL_TRACKING_DB} leave {hint} unset, or "
+                "set it to sqlite:///<path>/mlflow.db, or to http(s)://host:port for a server; "
+                "MLFLOW_ALLOW_FILE_STORE=true is MLflow's own way to keep the file store") from err
         why = _why(err)
         if any(f"({reason})" in why for reason in _AUTH_STATUSES.values()):
             todo = _CREDENTIALS_TODO

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -148,6 +149,40 @@ def test_a_sqlite_uri_without_a_file_is_a_usage_error_not_a_lost_run(
                    "be kept in memory and lost when training ends; set --tracking-uri or MLFLOW_TRACKING_URI to "
                    "sqlite:///<path>/mlflow.db\n")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("uri", ["file:./mlruns", "file:///{tmp}/mlruns"])
+def test_a_file_store_is_a_usage_error_that_says_what_to_use_instead(
+        uri: str, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """MLflow 3 refuses `file:` stores (MLflow 2's default, `file:./mlruns`) in a paragraph whose
+    last sentence names the opt-out; the line quoted it cut at 300 characters, mid-URL, before that sentence."""
+    uri = uri.format(tmp=str(tmp_path).lstrip("/"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    code, out, err, _ = run_cli(["--data", str(small_csv), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and out == ""
+    assert err == (f"error: MLflow tracking URI {uri!r} is a file store, which MLflow {mlflow.__version__} refuses (in "
+                   f"maintenance mode since MLflow 3): for the local store {pipeline.LOCAL_TRACKING_DB} leave "
+                   "--tracking-uri or MLFLOW_TRACKING_URI unset, or set it to sqlite:///<path>/mlflow.db, or to "
+                   "http(s)://host:port for a server; MLFLOW_ALLOW_FILE_STORE=true is MLflow's own way to keep the "
+                   "file store\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_store_mlflow_is_told_to_keep_passes_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    pipeline.check_tracking_store(f"file:{tmp_path / 'mlruns'}")
+    assert (tmp_path / "mlruns").is_dir()  # MLflow's file store, not refused by the check
+
+
+def test_an_opt_out_value_mlflow_cannot_read_is_named_not_taken_for_no_opt_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "yes")
+    with pytest.raises(pipeline.TrackingStoreError, match=r"cannot be used: MLFLOW_ALLOW_FILE_STORE value must be one "
+                                                          r"of .* but got yes; check --tracking-uri"):
+        pipeline.check_tracking_store(f"file:{tmp_path / 'mlruns'}")
 
 
 @pytest.mark.parametrize(("uri", "why"), [("http://[::1:5000", "Invalid IPv6 URL"),
