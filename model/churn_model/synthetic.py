@@ -1,8 +1,10 @@
 """Generated customers: parity cases for the bundle and small churn files for tests.
 
 Returns: `parity_customers(n, seed)` -> records (the bundle's record shape) that cover every
-categorical value, tenure 0 with null TotalCharges and extremes (tenure up to 1200, charges 0
-and up to 10000 / 1,000,000), all respecting the cross-field rules;
+categorical value, tenure 0 with null TotalCharges and extremes (tenure up to 1200,
+MonthlyCharges 0 and up to 10000, TotalCharges 0 and up to 14,400,000: some drawn between 10000
+and 1,000,000, the others tenure × MonthlyCharges × 0.8 to 1.2, which reaches 1200 × 10000 × 1.2),
+all respecting the cross-field rules;
 `churn_frame(n, seed)` -> a string DataFrame in the CSV's 21-column layout with a plausible
 churn signal. Both use a seeded numpy Generator, never rows from the real data set.
 """

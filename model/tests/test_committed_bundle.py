@@ -11,7 +11,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from churn_model import explain, schema
+from churn_model import explain, schema, synthetic
 from churn_model.features import encode_records
 from tests import treeshap
 from tests.targets import F1_TARGET, ROC_AUC_FLOOR, ROC_AUC_TARGET, roc_auc_target_unmet
@@ -24,6 +24,19 @@ def manifest() -> dict[str, Any]:
     loaded = json.loads((BUNDLE / "manifest.json").read_text())
     assert isinstance(loaded, dict), "manifest.json is not a JSON object"
     return loaded
+
+
+def test_the_parity_cases_are_within_the_ranges_the_generator_states() -> None:
+    """synthetic.py said charges reach 10000 / 1,000,000, but TotalCharges is also drawn as tenure ×
+    MonthlyCharges × U(0.8, 1.2): the committed cases reach 12,022,807.25."""
+    inputs = [c["input"] for c in json.loads((BUNDLE / "parity.json").read_text())["cases"]]
+    top_total = synthetic.EXTREME_TENURE * synthetic.EXTREME_MONTHLY * 1.2  # _total's widest draw
+    assert max(i["tenure"] for i in inputs) == synthetic.EXTREME_TENURE
+    assert max(i["MonthlyCharges"] for i in inputs) == synthetic.EXTREME_MONTHLY
+    assert synthetic.EXTREME_TOTAL < max(i["TotalCharges"] or 0 for i in inputs) <= top_total
+    doc = " ".join((synthetic.__doc__ or "").split())
+    assert (f"tenure up to {synthetic.EXTREME_TENURE}, MonthlyCharges 0 and up to {synthetic.EXTREME_MONTHLY:.0f}, "
+            f"TotalCharges 0 and up to {top_total:,.0f}") in doc
 
 
 def test_checksums_match_manifest(manifest: dict[str, Any]) -> None:
