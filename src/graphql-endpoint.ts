@@ -150,11 +150,16 @@ function qValue(params: readonly string[]): number {
   return value >= 0 && value <= 1 ? value : 1;
 }
 
+/** A charset parameter's value naming UTF-8, lower-cased: `utf-8`, `utf8`, quoted or not (RFC 9110 §5.6.6 allows a quoted-string). */
+const UTF8_CHARSET = /^(?:utf-?8|"utf-?8")$/;
+
 function negotiate(accept: string | undefined): AnswerType | null {
   const entries: AcceptEntry[] = [];
   for (const entry of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {
     const [type = '', ...params] = entry.split(';');
-    if ((params.find((p) => p.includes('charset=')) ?? 'charset=utf-8') !== 'charset=utf-8') continue;
+    // As a content-type's charset is read (http.ts checkJsonBodyHeaders): quoted or not, utf-8 or utf8.
+    const charset = params.find((p) => p.startsWith('charset='));
+    if (charset !== undefined && !UTF8_CHARSET.test(charset.slice('charset='.length))) continue;
     const [pre = '', suf = ''] = type.split('/');
     entries.push({ pre, suf, q: qValue(params) });
   }

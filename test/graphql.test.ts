@@ -526,7 +526,7 @@ describe('the Accept header', () => {
 
   // Yoga answered the first two 200 in its streamed formats (with `Content-Encoding: none`), and read q=0 as acceptable.
   // A JSON type in a charset other than UTF-8 is not one the gateway writes.
-  it.each(['text/event-stream', 'multipart/mixed', 'application/json;q=0, text/html', 'application/graphql-response+json;q=0, application/json;q=0.000, */*', 'application/json;charset=iso-8859-1'])(
+  it.each(['text/event-stream', 'multipart/mixed', 'application/json;q=0, text/html', 'application/graphql-response+json;q=0, application/json;q=0.000, */*', 'application/json;charset=iso-8859-1', 'application/json; charset="latin1"'])(
     'is refused 406 with a problem naming the JSON types when it allows neither (%j), by POST and GET, for a new or a compiled document',
     async (accept) => {
       const query = unique('NotAcceptable');

@@ -83,6 +83,8 @@ describe('prepared GraphQL documents', () => {
     'application/json;q=0.5, application/graphql-response+json',
     'multipart/mixed, application/json;q=0.9',
     'application/json; charset=iso-8859-1, application/graphql-response+json',
+    'application/json; charset="utf-8"',
+    'application/graphql-response+json;charset=UTF8',
     'text/html, */*;q=0.8',
     'application/*',
     'APPLICATION/GRAPHQL-RESPONSE+JSON',
