@@ -16,19 +16,22 @@ import { brotliCompress, constants, gzip } from 'node:zlib';
 /** The smallest answer body compressed when the caller accepts a coding (64 KiB: a batch of ~400 REST customers). */
 export const COMPRESSED_FROM_BYTES = 64 * 1024;
 
-export type ContentCoding = 'br' | 'gzip';
+/** The codings the gateway writes, in the order a tie of weights prefers them. */
+export const CODINGS = ['br', 'gzip'] as const;
+export type ContentCoding = (typeof CODINGS)[number];
 
 /** A coding's weight as Accept-Encoding may write it (RFC 9110 §12.4.2): 0 to 1, at most three decimals. */
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
 /**
- * The coding to answer with for an Accept-Encoding `header` (RFC 9110 §12.5.3): br or gzip (x-gzip is
- * gzip), whichever has the higher weight, br on a tie; `*` weighs every coding not named. Null when
- * neither is accepted (no header, `identity`, `br;q=0, gzip;q=0`): the answer goes as it is. An
- * element whose weight is not a qvalue is ignored.
+ * The codings of ours an Accept-Encoding `header` accepts, best first (RFC 9110 §12.5.3): br and gzip
+ * (x-gzip is gzip) by weight, br first on a tie; `*` weighs every coding not named; q=0 refuses one.
+ * Empty when neither is accepted (no header, `identity`, `br;q=0, gzip;q=0`): the answer goes as it
+ * is. An element whose weight is not a qvalue is ignored. Also how /ui's files pick their
+ * precompressed variant (ui/static-assets.ts).
  */
-export function acceptedCoding(header: string | undefined): ContentCoding | null {
-  if (header === undefined) return null;
+export function acceptedCodings(header: string | undefined): ContentCoding[] {
+  if (header === undefined) return [];
   const weights = new Map<string, number>();
   for (const element of header.split(',')) {
     const [token = '', ...params] = element.split(';');
@@ -44,11 +47,12 @@ export function acceptedCoding(header: string | undefined): ContentCoding | null
     weights.set(coding, Math.max(q, weights.get(coding) ?? 0));
   }
   const any = weights.get('*') ?? 0;
-  const br = weights.get('br') ?? any;
-  const gz = weights.get('gzip') ?? any;
-  if (br <= 0 && gz <= 0) return null;
-  return br >= gz ? 'br' : 'gzip';
+  const weight = (coding: ContentCoding): number => weights.get(coding) ?? any;
+  return CODINGS.filter((c) => weight(c) > 0).sort((a, b) => weight(b) - weight(a));
 }
+
+/** The coding to answer with for an Accept-Encoding `header`: the best acceptedCodings gives, or null. */
+export const acceptedCoding = (header: string | undefined): ContentCoding | null => acceptedCodings(header)[0] ?? null;
 
 const brotliAsync = promisify(brotliCompress);
 const gzipAsync = promisify(gzip);

@@ -7,9 +7,10 @@
  * name inside assets/, leaves /ui and /docs unavailable instead of being served.
  */
 import { z } from 'zod';
+import { CODINGS, type ContentCoding } from '../compression.js';
 
-const ENCODINGS = ['br', 'gzip'] as const;
-export type Encoding = (typeof ENCODINGS)[number];
+/** A coding a file is precompressed in: one the gateway writes (compression.ts). */
+export type Encoding = ContentCoding;
 
 /** Logical names the pages link to. */
 const ASSET_NAMES = [
@@ -36,7 +37,7 @@ const uiAssetSchema = z
     file: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'must be a plain file name inside assets/'),
     contentType: z.string().min(1),
     /** Precompressed siblings that exist beside the file: <file>.br, <file>.gz. */
-    encodings: z.array(z.enum(ENCODINGS)).readonly(),
+    encodings: z.array(z.enum(CODINGS)).readonly(),
     /** Served only while GRAPHIQL_ENABLED is true. */
     graphiql: z.boolean(),
   })

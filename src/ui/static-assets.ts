@@ -22,6 +22,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { acceptedCodings } from '../compression.js';
 import { zodIssues } from '../errors.js';
 import { ifNoneMatchHits } from './etag.js';
 import { ENCODING_SUFFIX, uiManifestSchema, type Encoding, type UiAsset, type UiManifest } from './manifest.js';
@@ -59,19 +60,6 @@ export function loadManifest(uiDir: string): UiManifest {
   return parsed.data;
 }
 
-/** Encodings the client accepts, best first (q=0 means refused). */
-export function acceptedEncodings(header: string | string[] | undefined): Encoding[] {
-  const accepted = new Map<string, number>();
-  for (const part of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    if (!name) continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    accepted.set(name, q ? Number(q.slice(2)) : 1);
-  }
-  const quality = (e: string) => accepted.get(e) ?? accepted.get('*') ?? 0;
-  return (['br', 'gzip'] as const).filter((e) => quality(e) > 0).sort((a, b) => quality(b) - quality(a));
-}
-
 /**
  * A file the manifest lists is not on disk: the build was stopped before it wrote it (or the
  * file was removed), which another `npm run build:ui` repairs. Not "no UI build": there is one.
@@ -105,7 +93,7 @@ export class StaticAssets {
   async serve(name: string, req: IncomingMessage, res: ServerResponse, allowGraphiql: boolean): Promise<boolean> {
     const served = this.byFile.get(name);
     if (!served || (served.asset.graphiql && !allowGraphiql)) return false;
-    const encoding = acceptedEncodings(req.headers['accept-encoding']).find((e) => served.encoded[e]);
+    const encoding = acceptedCodings(req.headers['accept-encoding']).find((e) => served.encoded[e]);
     const variant = encoding ? (served.encoded[encoding] as Variant) : served.identity;
     const etag = `"${served.asset.file}${encoding ? `-${encoding}` : ''}"`;
     const headers: Record<string, string | number> = {
