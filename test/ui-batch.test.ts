@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_ENUMS, CUSTOMER_FIELDS, allowedColumnValues, type CustomerField } from '../src/contract.js';
 import { PredictBatchDocument, ScoreFileDocument, type CustomerInput, type PredictBatchMutation, type ScoreFileMutation } from '../src/generated/graphql.js';
+import { NotReadyError } from '../src/errors.js';
 import { UNAVAILABLE_DETAIL } from '../src/ui/route.js';
 import { APP_CSP } from '../src/ui/security-headers.js';
 import { ALL_FIELDS, EXAMPLES } from '../ui/src/app/customer-fields.js';
@@ -20,8 +21,9 @@ import { agreeingDigits } from '../ui/src/app/panels.js';
 import { offersFor, offerText } from '../ui/src/app/retention-offers.js';
 import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
+import { MAX_PASSING_WAIT_MS } from '../ui/src/batch/scoring.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { BUNDLE_DIR, REPO_ROOT, gql, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { BUNDLE_DIR, REPO_ROOT, gql, sessionOf, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GRAPHQL_CUSTOMER } from './helpers/customers.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
@@ -102,6 +104,32 @@ async function direct(url: string, list: readonly CustomerInput[]): Promise<Pred
   const answer = await gql(url, ScoreFileDocument, { customers: [...list] });
   expect(answer.body.errors).toBeUndefined();
   return (answer.body.data as ScoreFileMutation).predictBatch;
+}
+
+/**
+ * Holds the gateway's inference runs of `heldRows` rows until released (others run): the request
+ * that scores them stays in flight, holding its risk drivers, for as long as the test wants.
+ */
+function holdRuns(gw: TestGateway, heldRows: number) {
+  const session = sessionOf(gw);
+  const run = session.run.bind(session);
+  let started = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  session.run = async (...args: unknown[]) => {
+    if (args[1] === heldRows) {
+      started++;
+      await released;
+    }
+    return run(...args);
+  };
+  return {
+    started: () => started,
+    restore: () => {
+      release();
+      session.run = run;
+    },
+  };
 }
 
 /** The columns the download adds after the file's own. */
@@ -1204,6 +1232,8 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       await choose(page, csvText([HEADER, ...list.map(rowOf)]));
       await poll(() => status(page)).toBe('customers.csv was not scored: see the message below.');
       expect(await page.locator('#batch-output .problem').textContent()).toBe(`The file was not scored: line 3's customer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limit} bytes)`);
+      // The page's own words: there is no gateway's message to show beside them.
+      expect(await page.locator('#batch-output details.gateway-wording').count()).toBe(0);
       expect(sent).toEqual([]);
 
       await tight.close();
@@ -1211,6 +1241,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       await choose(page, csvText([HEADER, ...customers(3).map(rowOf)]));
       await poll(() => status(page)).toBe('customers.csv was not scored: see the message below.');
       expect(await page.locator('#batch-output .problem').textContent()).toMatch(/^The file was not scored: The gateway could not be reached \(.+\)\.$/);
+      expect(await page.locator('#batch-output details.gateway-wording').count()).toBe(0);
       expect(await page.getByTestId('results').count()).toBe(0);
       // The refused connection is the browser's console error here, and the point of the test.
       const errors = (tab as TestPage).consoleErrors;
@@ -1278,4 +1309,107 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(await page.getByTestId('summary-file').textContent()).toBe('second.csv');
     expect(await page.getByTestId('ranked').locator('tbody th').allTextContents()).toHaveLength(5);
   });
+  it('stops scoring a file once another is chosen or Cancel is pressed: its request in flight is aborted and none of its other requests is sent', async () => {
+    const { page, sent } = await open(small.url);
+    const aborted: string[] = [];
+    page.on('requestfailed', (r) => {
+      if (r.url().endsWith('/graphql')) aborted.push(r.failure()?.errorText ?? '');
+    });
+    // 200 rows: 4 requests of MAX_BATCH 50, the first held at the gateway until the end.
+    const held = holdRuns(small, 50);
+    try {
+      await choose(page, csvText([HEADER, ...customers(200, 'A').map(rowOf)]), 'first.csv');
+      await poll(() => held.started()).toBe(1);
+      expect(await page.getByTestId('cancel').textContent()).toBe('Cancel scoring first.csv');
+      await choose(page, csvText([HEADER, ...customers(5, 'B').map(rowOf)]), 'second.csv');
+      await poll(() => status(page)).toMatch(/^Scored 5 customers from second\.csv/);
+      await poll(() => aborted).toEqual(['net::ERR_ABORTED']);
+      expect(await page.getByTestId('cancel').isHidden()).toBe(true);
+
+      // Cancel, pressed while the file's first request is in flight.
+      await choose(page, csvText([HEADER, ...customers(200, 'A').map(rowOf)]), 'first.csv');
+      await poll(() => held.started()).toBe(2);
+      await page.getByTestId('cancel').click();
+      expect(await status(page)).toBe('Scoring first.csv was cancelled: nothing is shown. Choose a file to score.');
+      expect(await page.locator('#batch-output').textContent()).toBe('');
+      expect(await page.getByTestId('cancel').isHidden()).toBe(true);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('batch-file');
+      await poll(() => aborted).toHaveLength(2);
+    } finally {
+      held.restore();
+    }
+    // The abandoned files' held requests are answered now: the page sends none of their others.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 1_000)));
+    expect(sent.map((s) => s.rows)).toEqual([50, 5, 50]);
+    expect(await status(page)).toBe('Scoring first.csv was cancelled: nothing is shown. Choose a file to score.');
+  });
+
+  it('sends a request again after Retry-After while the gateway is busy explaining another file (503 OVERLOADED), saying so, and scores the file', async () => {
+    // MAX_BATCH 100: one request of 100 rows holds the whole budget of risk drivers; 100 rows is past the 64 never refused.
+    const busy = await startTestGateway({ UI_DIR: uiDir, MAX_BATCH: '100' });
+    const held = holdRuns(busy, 100);
+    try {
+      const { page, sent } = await open(busy.url);
+      // Another analyst's file, scoring.
+      const other = gql(busy.url, ScoreFileDocument, { customers: customers(100, 'O') });
+      await poll(() => held.started()).toBe(1);
+      await choose(page, csvText([HEADER, ...customers(100).map(rowOf)]));
+      await poll(() => status(page)).toBe('The gateway is busy with other requests: trying again in 1 second…');
+      expect(await page.locator('#batch-output').textContent()).toBe('');
+      held.restore();
+      expect((await other).status).toBe(200);
+      await poll(() => status(page)).toMatch(/^Scored 100 customers from customers\.csv/);
+      expect(sent.length).toBeGreaterThanOrEqual(2);
+      // The page's requests (the browser's user agent): refused while the other file held the budget, then scored.
+      const answered = busy.logs.filter((l) => l['operation'] === 'ScoreFile' && /Chrome/.test(String(l['userAgent']))).map((l) => l['status']);
+      expect(answered[0]).toBe(503);
+      expect(answered.at(-1)).toBe(200);
+      const errors = (tab as TestPage).consoleErrors;
+      expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
+      errors.length = 0;
+    } finally {
+      held.restore();
+      await busy.close();
+    }
+  });
+
+  it(`sends a request again while the gateway is still starting (503 MODEL_NOT_READY), and says so in the analyst's words, without a request id, after ${MAX_PASSING_WAIT_MS / 1000} s of it`, async () => {
+    const { page, sent } = await open(gateway.url);
+    const notReady = () =>
+      Object.defineProperty(gateway.slot, 'current', {
+        configurable: true,
+        get: () => {
+          throw new NotReadyError();
+        },
+      });
+    notReady();
+    try {
+      await choose(page, csvText([HEADER, ...customers(3).map(rowOf)]));
+      await poll(() => status(page)).toBe('The gateway is still starting: trying again in 1 second…');
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
+    await poll(() => status(page)).toMatch(/^Scored 3 customers from customers\.csv/);
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+
+    // Still starting after the longest wait: the file is not scored, with nothing to quote to support.
+    sent.length = 0;
+    notReady();
+    try {
+      await choose(page, csvText([HEADER, ...customers(3).map(rowOf)]));
+      await poll(() => status(page), MAX_PASSING_WAIT_MS + 15_000).toBe('customers.csv was not scored: see the message below.');
+    } finally {
+      Reflect.deleteProperty(gateway.slot, 'current');
+    }
+    expect(await page.locator('#batch-output .problem').textContent()).toBe(
+      `The file was not scored: the gateway is still starting: its model is not loaded yet, after ${MAX_PASSING_WAIT_MS / 1000} s of trying again. Choose the file again in a minute.`,
+    );
+    expect(await page.locator('#batch-output .request-id').count()).toBe(0);
+    expect(await page.locator('#batch-output details.gateway-wording code').textContent()).toBe('the model is not ready');
+    // Every second (Retry-After: 1), for as long as the page waits in all.
+    expect(sent).toHaveLength(MAX_PASSING_WAIT_MS / 1000 + 1);
+    const errors = (tab as TestPage).consoleErrors;
+    expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
+    errors.length = 0;
+  }, MAX_PASSING_WAIT_MS + 60_000);
 });

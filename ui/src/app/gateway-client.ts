@@ -37,9 +37,19 @@ export type OperationResult<T> =
       ok: false;
       errors: readonly GraphQLErrorBody[];
       requestId: string | null;
-      /** The HTTP status answered; null when no answer came (unreachable, no answer in time). */
+      /** The HTTP status answered; null when no answer came (unreachable, no answer in time, cancelled). */
       status: number | null;
+      /** The seconds the gateway's Retry-After asks the caller to wait before repeating the request; null when it sent none. */
+      retryAfterSeconds: number | null;
     };
+
+/**
+ * MODEL_NOT_READY: the gateway listens before its first model is loaded and warmed up (a model
+ * from MLflow may take it half a minute), and answers that to everything meanwhile.
+ */
+export const notReady = (errors: readonly GraphQLErrorBody[]) => errors.some((e) => e.extensions?.code === 'MODEL_NOT_READY');
+/** What the pages say of MODEL_NOT_READY: not a failure (no request id to quote), it passes by itself. */
+export const STARTING = 'The gateway is still starting: its model is not loaded yet.';
 
 function operationName(document: TypedDocumentNode<unknown, unknown>): string {
   // graphql's Kind.OPERATION_DEFINITION is this string; importing the enum would put graphql's
@@ -75,6 +85,12 @@ function answerWaitMs(): number {
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 const timedOut = (err: unknown) => err instanceof DOMException && err.name === 'TimeoutError';
 
+/** Retry-After in delta-seconds, as the gateway sends it (src/errors.ts); null when absent or in another form. */
+function retryAfterOf(headers: Headers): number | null {
+  const value = headers.get('retry-after');
+  return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : null;
+}
+
 /** The gateway's own failures, as opposed to a request it refused. */
 const gatewayFailed = (status: number, errors: readonly GraphQLErrorBody[]) =>
   status >= 500 || errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.requestId !== undefined);
@@ -87,7 +103,11 @@ export function requestBody<T, V>(document: TypedDocumentNode<T, V>, variables: 
   return JSON.stringify({ query, operationName: name, variables });
 }
 
-export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<OperationResult<T>> {
+/**
+ * `cancel`: aborting it stops the request where it is (sending, waiting, or reading the answer);
+ * the result is then a failure with no status, which the caller, knowing it cancelled, drops.
+ */
+export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables: V, cancel?: AbortSignal): Promise<OperationResult<T>> {
   const sent = requestBody(document, variables);
   const waitMs = answerWaitMs();
   const noAnswer = `The gateway did not answer within ${seconds(waitMs)}: the connection may have been lost. Try again.`;
@@ -97,11 +117,11 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
       body: sent,
-      signal: AbortSignal.timeout(waitMs),
+      signal: cancel ? AbortSignal.any([cancel, AbortSignal.timeout(waitMs)]) : AbortSignal.timeout(waitMs),
     });
   } catch (err) {
     const message = timedOut(err) ? noAnswer : `The gateway could not be reached (${(err as Error).message}).`;
-    return { ok: false, errors: [{ message }], requestId: null, status: null };
+    return { ok: false, errors: [{ message }], requestId: null, status: null, retryAfterSeconds: null };
   }
   // Every answer of the gateway carries it, errors and problem details included.
   const failure = (errors: readonly GraphQLErrorBody[]) => ({
@@ -109,6 +129,7 @@ export async function execute<T, V>(document: TypedDocumentNode<T, V>, variables
     errors,
     requestId: gatewayFailed(response.status, errors) ? (errors.find((e) => e.extensions?.requestId)?.extensions?.requestId ?? response.headers.get('x-request-id')) : null,
     status: response.status,
+    retryAfterSeconds: retryAfterOf(response.headers),
   });
   // A GraphQL result, or RFC 9457 problem details when the gateway refused the request
   // before GraphQL saw it (413 when the body is over BODY_LIMIT_BYTES).

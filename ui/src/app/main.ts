@@ -8,7 +8,7 @@ import { createCustomerForm } from './customer-form.js';
 import { byId, h } from './dom.js';
 import { rememberForm, rememberedForm } from './form-memory.js';
 import { inFormWords } from './form-words.js';
-import { execute, type GraphQLErrorBody } from './gateway-client.js';
+import { execute, notReady, STARTING, type GraphQLErrorBody } from './gateway-client.js';
 import { placeErrors } from './gateway-issues.js';
 import { markStale, renderMessage, renderModelInfo, renderPrediction } from './panels.js';
 import { pageLimits, splitIntoRequests } from './request-split.js';
@@ -41,13 +41,6 @@ let edits = 0;
  */
 let panelModel: { readonly version: string; readonly runId: string } | null = null;
 const isPanelModel = (version: string, runId: string) => panelModel !== null && panelModel.version === version && panelModel.runId === runId;
-
-/**
- * MODEL_NOT_READY: the gateway listens before its first model is loaded and warmed up (a model
- * from MLflow may take it half a minute), and answers that to everything meanwhile.
- */
-const notReady = (errors: readonly GraphQLErrorBody[]) => errors.some((e) => e.extensions?.code === 'MODEL_NOT_READY');
-const STARTING = 'The gateway is still starting: its model is not loaded yet.';
 
 /**
  * Until the panel has shown a model, it asks again after MODEL_NOT_READY or no answer, waiting

@@ -18,7 +18,7 @@ import { pageLimits, type Limits } from '../app/request-split.js';
 import { driverInFormWords, raisingDrivers, REASON_MIN_CONTRIBUTION, REASONS_SHOWN } from '../app/risk-drivers.js';
 import { checkCustomerFile, decodeFile, LABEL_COLUMN, quoted, REQUIRED_COLUMNS, type CustomerFile, type FileProblem, type FileRow } from './customer-file.js';
 import { formulaLikeCells, SCORE_COLUMNS, scoredCsv, scoredFileName, type OffersByRow } from './download.js';
-import { MAX_ATTEMPTS, scoreBestOffers, scoreFile, type KeepingContractOffer, type OffersResult, type Prediction, type RowOffer } from './scoring.js';
+import { MAX_ATTEMPTS, scoreBestOffers, scoreFile, type KeepingContractOffer, type OffersResult, type Prediction, type RowOffer, type Waiting } from './scoring.js';
 
 /** A reasons cell when no value raises the risk by REASON_MIN_CONTRIBUTION. */
 const NO_REASON = `None: no value raises the risk by ${REASON_MIN_CONTRIBUTION} log-odds or more`;
@@ -41,6 +41,20 @@ const breathe = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Each file chosen starts a run; a run's late answers are dropped once another file is chosen. */
 let run = 0;
+
+/**
+ * The run scoring now, aborted when another file is chosen or Cancel is pressed: its request in
+ * flight is aborted and no more of its requests are sent, so an abandoned file (a 70,000-row one
+ * holds the gateway's risk-driver budget for 20 s) does not get the file chosen after it refused.
+ */
+let scoring: AbortController | null = null;
+
+/** Shown while a file is being scored: stops it. */
+const cancelButton = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'cancel' }, 'Cancel scoring');
+
+/** While the gateway is busy or starting, what the page does about it, in the analyst's words. */
+const waitingWords = (w: Waiting) =>
+  `${w.why === 'busy' ? 'The gateway is busy with other requests' : 'The gateway is still starting'}: trying again in ${plural(w.seconds, 'second')}`;
 
 function say(text: string): void {
   status.textContent = text;
@@ -334,6 +348,11 @@ function renderScored(
 
 async function scoreChosen(chosen: File): Promise<void> {
   const mine = ++run;
+  scoring?.abort();
+  cancelButton.hidden = true;
+  const controller = new AbortController();
+  scoring = controller;
+  const cancel = controller.signal;
   const name = chosen.name;
   output.replaceChildren();
   const limits = pageLimits();
@@ -359,20 +378,42 @@ async function scoreChosen(chosen: File): Promise<void> {
     return;
   }
   const { file } = checked;
+  cancelButton.hidden = false;
+  cancelButton.textContent = `Cancel scoring ${name}`;
+  try {
+    await scoreChecked(name, file, limits, mine, cancel);
+  } finally {
+    if (mine === run) {
+      // Gone: the keyboard's place goes to the chooser, not to the page's top.
+      if (document.activeElement === cancelButton) input.focus();
+      cancelButton.hidden = true;
+    }
+  }
+}
+
+async function scoreChecked(name: string, file: CustomerFile, limits: Limits, mine: number, cancel: AbortSignal): Promise<void> {
   const rows = file.rows.length;
-  const result = await scoreFile(file, limits, (p) => {
-    if (mine !== run) return;
-    const again = p.modelChanged ? `The model changed from version ${p.modelChanged.from} to ${p.modelChanged.to} while the file was being scored: scoring all of it again with one model. ` : '';
-    say(`${again}Scoring ${plural(rows, 'customer')}${p.requests > 1 ? `: request ${p.request} of ${p.requests}` : ''}…`);
-  });
-  if (mine !== run) return;
+  const result = await scoreFile(
+    file,
+    limits,
+    (p) => {
+      if (mine !== run) return;
+      const again = p.modelChanged ? `The model changed from version ${p.modelChanged.from} to ${p.modelChanged.to} while the file was being scored: scoring all of it again with one model. ` : '';
+      const request = p.requests > 1 ? ` (request ${p.request} of ${p.requests})` : '';
+      if (p.waiting) say(`${again}${waitingWords(p.waiting)}${request}…`);
+      else say(`${again}Scoring ${plural(rows, 'customer')}${p.requests > 1 ? `: request ${p.request} of ${p.requests}` : ''}…`);
+    },
+    cancel,
+  );
+  if (mine !== run || result.kind === 'cancelled') return;
   switch (result.kind) {
     case 'refused':
       renderProblems(name, result.problems, result.count, file, 'gateway');
       say(`The gateway refused ${name}: ${plural(result.count, 'problem')}; no results are shown. Fix the file and choose it again.`);
       return;
     case 'failed':
-      renderMessage(output, `The file was not scored: ${result.message}`, 'error', { original: result.original, requestId: result.requestId });
+      // The gateway's own words only where it sent some and the page reworded them.
+      renderMessage(output, `The file was not scored: ${result.message}`, 'error', { ...(result.original !== undefined && result.original !== result.message ? { original: result.original } : {}), requestId: result.requestId });
       say(`${name} was not scored: see the message below.`);
       return;
     case 'unsettled':
@@ -380,10 +421,18 @@ async function scoreChosen(chosen: File): Promise<void> {
       say(`${name} was not scored: the model kept changing.`);
       return;
     case 'scored': {
-      const offers = await scoreBestOffers(file, result.predictions, limits, (request, requests) => {
-        if (mine === run) say(`Scoring the offers for the customers likely to churn${requests > 1 ? `: request ${request} of ${requests}` : ''}…`);
-      });
-      if (mine !== run) return;
+      const offers = await scoreBestOffers(
+        file,
+        result.predictions,
+        limits,
+        (request, requests, waiting) => {
+          if (mine !== run) return;
+          if (waiting) say(`${waitingWords(waiting)} to score the offers${requests > 1 ? ` (request ${request} of ${requests})` : ''}…`);
+          else say(`Scoring the offers for the customers likely to churn${requests > 1 ? `: request ${request} of ${requests}` : ''}…`);
+        },
+        cancel,
+      );
+      if (mine !== run || offers.kind === 'cancelled') return;
       renderScored(name, file, result, offers, limits);
       const bands = { HIGH: 0, MEDIUM: 0, LOW: 0 };
       for (const p of result.predictions) bands[p.riskLevel]++;
@@ -404,6 +453,16 @@ function start(files: FileList | null | undefined): void {
 }
 
 const input = h('input', { type: 'file', id: 'batch-file', accept: '.csv,text/csv', 'aria-describedby': 'batch-file-hint' });
+cancelButton.addEventListener('click', () => {
+  const name = cancelButton.textContent?.replace(/^Cancel scoring /, '') ?? '';
+  run++;
+  scoring?.abort();
+  scoring = null;
+  output.replaceChildren();
+  input.focus();
+  cancelButton.hidden = true;
+  say(`Scoring ${name} was cancelled: nothing is shown. Choose a file to score.`);
+});
 input.addEventListener('change', () => {
   start(input.files);
   // The same file, fixed and chosen again, is a change too.
@@ -438,3 +497,5 @@ zone.addEventListener('drop', (event) => {
   start(event.dataTransfer?.files);
 });
 root.replaceChildren(zone);
+// Under the status line that says how far the scoring is.
+status.after(cancelButton);

@@ -9,12 +9,18 @@
  * start, never shown mixed.
  * The rows the gateway refuses (its cross-field rules) come back as issues with the row's index
  * in the request, mapped here to the file's line and column.
+ * A request the gateway answers 503 because it is busy (OVERLOADED: another file's risk drivers
+ * fill its budget) or still starting (MODEL_NOT_READY) is sent again after its Retry-After, for
+ * up to MAX_PASSING_WAIT_MS, so that two analysts scoring at once both get their files scored.
+ * Each run takes an AbortSignal: once aborted (another file chosen, Cancel), its request in
+ * flight is aborted, its wait ends, and none of its requests is sent again.
  */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { CUSTOMER_FIELDS, MAX_LISTED_ISSUES } from '../../../src/contract.js';
 import { RetentionOffersDocument, ScoreFileDocument, type RetentionOffersMutation, type ScoreFileMutation } from '../../../src/generated/graphql.js';
 import { inFormWords } from '../app/form-words.js';
 import { offersFor, offersLowering, type Offer, type OfferOutcome } from '../app/retention-offers.js';
-import { execute, type GraphQLErrorBody } from '../app/gateway-client.js';
+import { execute, notReady, STARTING, type GraphQLErrorBody, type OperationResult } from '../app/gateway-client.js';
 import { splitIntoRequests, type Limits, type Span } from '../app/request-split.js';
 import { datasetSpellings, type CustomerFile, type FileProblem } from './customer-file.js';
 
@@ -42,6 +48,80 @@ export interface ScoreProgress {
   readonly attempt: number;
   /** Set when this attempt starts over because the model changed. */
   readonly modelChanged?: { readonly from: string; readonly to: string };
+  /** Set while the request waits to be sent again: the gateway was busy or starting. */
+  readonly waiting?: Waiting;
+}
+
+/** Why a request waits to be sent again, and for how many seconds. */
+export interface Waiting {
+  readonly why: Passing;
+  readonly seconds: number;
+}
+
+/**
+ * The gateway's 503s that pass by themselves, so that the same request succeeds once repeated:
+ * 'busy', OVERLOADED (other requests' risk drivers fill its budget, src/schema/explanation.ts);
+ * 'starting', MODEL_NOT_READY (no model loaded yet).
+ */
+export type Passing = 'busy' | 'starting';
+
+/**
+ * The longest the page waits, in all, to send one request again while the gateway is busy or
+ * starting (each wait as its Retry-After says) before it says the file was not scored: a
+ * 10,000-row request holds the budget of risk drivers for a few seconds on a busy gateway, and a
+ * gateway loading a model from MLflow answers within half a minute.
+ */
+export const MAX_PASSING_WAIT_MS = 30_000;
+
+/** Resolves after `ms`, or as soon as `cancel` is aborted. */
+function pause(ms: number, cancel: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    cancel.addEventListener('abort', done);
+  });
+}
+
+const passingOf = (answer: OperationResult<unknown>): Passing | null => {
+  if (answer.ok || answer.status !== 503 || answer.errors.length === 0) return null;
+  if (notReady(answer.errors)) return 'starting';
+  return answer.errors.every((e) => e.extensions?.code === 'OVERLOADED') ? 'busy' : null;
+};
+
+/**
+ * execute, sent again after each Retry-After while the gateway answers that it is busy or
+ * starting, as long as the waits add up to MAX_PASSING_WAIT_MS at most; `waiting` is told of each
+ * wait. The last answer, with why it is a 503 that would have passed (`gaveUp`), when it is one.
+ */
+async function executePatiently<T, V>(
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  cancel: AbortSignal,
+  waiting: (w: Waiting) => void,
+): Promise<{ answer: OperationResult<T>; gaveUp: Passing | null }> {
+  let waited = 0;
+  for (;;) {
+    const answer = await execute(document, variables, cancel);
+    const why = passingOf(answer);
+    if (why === null || cancel.aborted) return { answer, gaveUp: null };
+    // Only as the gateway says: without a Retry-After, nothing says that waiting would cure it.
+    const seconds = answer.ok ? null : answer.retryAfterSeconds;
+    if (seconds === null || waited + seconds * 1000 > MAX_PASSING_WAIT_MS) return { answer, gaveUp: why };
+    waiting({ why, seconds });
+    await pause(seconds * 1000, cancel);
+    if (cancel.aborted) return { answer, gaveUp: null };
+    waited += seconds * 1000;
+  }
+}
+
+/** Why a file or its offers were not scored when the gateway stayed busy or kept starting, in the analyst's words: a clause the caller begins and ends a sentence with. */
+function gaveUpReason(why: Passing): string {
+  const waited = `${MAX_PASSING_WAIT_MS / 1000} s`;
+  return why === 'starting' ? `${STARTING.replace(/^The /, 'the ').replace(/\.$/, '')}, after ${waited} of trying again` : `the gateway was busy with other requests for ${waited} of trying again`;
 }
 
 export type ScoreResult =
@@ -49,8 +129,13 @@ export type ScoreResult =
   | { kind: 'scored'; predictions: readonly Prediction[]; modelVersion: string; modelRunId: string; threshold: number; requests: number; attempts: number }
   /** The gateway refused rows: the first of them (as many as it lists) and how many there are. */
   | { kind: 'refused'; problems: readonly FileProblem[]; count: number }
-  /** The gateway did not score the file (unreachable, not ready, failed): its message. */
-  | { kind: 'failed'; message: string; original: string; requestId: string | null }
+  /**
+   * The gateway did not score the file (unreachable, still starting, busy, failed): why, and the
+   * gateway's own message when the page reworded it (`original`: not for what the page says itself).
+   */
+  | { kind: 'failed'; message: string; original?: string; requestId: string | null }
+  /** The run was aborted (another file chosen, Cancel): nothing to show. */
+  | { kind: 'cancelled' }
   /** The model changed during every attempt. */
   | { kind: 'unsettled'; versions: readonly string[]; attempts: number };
 
@@ -104,13 +189,13 @@ function rowProblems(file: CustomerFile, offset: number, errors: readonly GraphQ
  * not refuse (they are predictions on its /metrics), so the page says no results are shown, not
  * that nothing was scored.
  */
-export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p: ScoreProgress) => void): Promise<ScoreResult> {
+export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p: ScoreProgress) => void, cancel: AbortSignal): Promise<ScoreResult> {
   const customers = file.rows.map((r) => r.customer);
   const split = splitIntoRequests(customers, limits, ScoreFileDocument);
   if ('tooLarge' in split) {
     const line = file.rows[split.tooLarge]?.line;
     const message = `line ${line}'s customer alone makes a request larger than this gateway reads (BODY_LIMIT_BYTES, ${limits.bodyLimitBytes} bytes)`;
-    return { kind: 'failed', message, original: message, requestId: null };
+    return { kind: 'failed', message, requestId: null };
   }
   const { spans } = split;
   const versions: string[] = [];
@@ -123,14 +208,17 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
     let mixed = false;
     for (let s = 0; s < spans.length && !mixed; s++) {
       const [start, end] = spans[s] as Span;
-      progress({ request: s + 1, requests: spans.length, attempt, ...(changed && s === 0 ? { modelChanged: changed } : {}) });
-      const answer = await execute(ScoreFileDocument, { customers: customers.slice(start, end) });
+      const at = { request: s + 1, requests: spans.length, attempt, ...(changed && s === 0 ? { modelChanged: changed } : {}) };
+      progress(at);
+      const { answer, gaveUp } = await executePatiently(ScoreFileDocument, { customers: customers.slice(start, end) }, cancel, (waiting) => progress({ ...at, waiting }));
+      if (cancel.aborted) return { kind: 'cancelled' };
       if (!answer.ok) {
+        const said = answer.errors.map((e) => e.message).join(' ');
+        // The gateway's words when it answered; the page's own (unreachable, no answer in time) otherwise.
+        const original = answer.status === null ? undefined : said;
+        if (gaveUp) return { kind: 'failed', message: `${gaveUpReason(gaveUp)}. Choose the file again in a minute.`, original, requestId: gaveUp === 'starting' ? null : answer.requestId };
         const refused = rowProblems(file, start, answer.errors);
-        if (!refused) {
-          const original = answer.errors.map((e) => e.message).join(' ');
-          return { kind: 'failed', message: inFormWords(original), original, requestId: answer.requestId };
-        }
+        if (!refused) return { kind: 'failed', message: inFormWords(said), original, requestId: answer.requestId };
         problemCount += refused.count;
         for (const p of refused.problems) if (problems.length < MAX_LISTED_ISSUES) problems.push(p);
         continue;
@@ -139,7 +227,7 @@ export async function scoreFile(file: CustomerFile, limits: Limits, progress: (p
       const batch = answer.data.predictBatch;
       if (batch.length !== end - start) {
         const message = `the gateway answered ${batch.length} predictions for ${end - start} customers`;
-        return { kind: 'failed', message, original: message, requestId: null };
+        return { kind: 'failed', message, requestId: null };
       }
       for (const p of batch) {
         model ??= modelOf(p);
@@ -191,6 +279,11 @@ export type OffersResult =
   /** Not scored (unreachable, refused, another model answered): why, in a sentence, and the request id when the gateway failed. */
   | { kind: 'failed'; message: string; requestId: string | null };
 
+/** The run was aborted while its offers were scored (another file chosen, Cancel). */
+export interface Cancelled {
+  readonly kind: 'cancelled';
+}
+
 /** An offer lowering the score (offersLowering) as a row's best. */
 const bestOf = ({ offer, score }: { offer: Offer; score: OfferOutcome }): BestOffer => ({ offer, churnProbability: score.churnProbability, willChurn: score.willChurn });
 
@@ -204,7 +297,13 @@ const keepsContract = (offer: Offer): boolean => offer.field !== 'contract';
  * (`predictions`); another model answering is a failure here, not a reason to score the file
  * again: the file's own scores stand. `progress` is told of each request before it is sent.
  */
-export async function scoreBestOffers(file: CustomerFile, predictions: readonly Prediction[], limits: Limits, progress: (request: number, requests: number) => void): Promise<OffersResult> {
+export async function scoreBestOffers(
+  file: CustomerFile,
+  predictions: readonly Prediction[],
+  limits: Limits,
+  progress: (request: number, requests: number, waiting?: Waiting) => void,
+  cancel: AbortSignal,
+): Promise<OffersResult | Cancelled> {
   const tried: { row: number; offer: Offer }[] = [];
   const best: RowOffer[] = file.rows.map(() => null);
   const keepingContract: KeepingContractOffer[] = file.rows.map(() => null);
@@ -225,8 +324,14 @@ export async function scoreBestOffers(file: CustomerFile, predictions: readonly 
   const scores: RetentionOffersMutation['predictBatch'] = [];
   for (const [s, [start, end]] of split.spans.entries()) {
     progress(s + 1, split.spans.length);
-    const answer = await execute(RetentionOffersDocument, { customers: tried.slice(start, end).map((t) => t.offer.customer) });
-    if (!answer.ok) return { kind: 'failed', message: inFormWords(answer.errors.map((e) => e.message).join(' ')), requestId: answer.requestId };
+    const { answer, gaveUp } = await executePatiently(RetentionOffersDocument, { customers: tried.slice(start, end).map((t) => t.offer.customer) }, cancel, (waiting) =>
+      progress(s + 1, split.spans.length, waiting),
+    );
+    if (cancel.aborted) return { kind: 'cancelled' };
+    if (!answer.ok) {
+      if (gaveUp) return { kind: 'failed', message: gaveUpReason(gaveUp), requestId: gaveUp === 'starting' ? null : answer.requestId };
+      return { kind: 'failed', message: inFormWords(answer.errors.map((e) => e.message).join(' ')), requestId: answer.requestId };
+    }
     if (answer.data.predictBatch.length !== end - start) return { kind: 'failed', message: `the gateway answered ${answer.data.predictBatch.length} scores for ${end - start} offers`, requestId: null };
     const other = answer.data.predictBatch.find((p) => !sameModel(model, { version: p.modelVersion, runId: p.modelRunId }));
     if (other) {
