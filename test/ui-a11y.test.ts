@@ -724,6 +724,13 @@ describe.skipIf(unavailable !== null)('ui accessibility in a browser', () => {
       const longId = 'a-customer-id-without-any-space-'.repeat(7);
       await batchWith(page, customerFile(3, (cells, r) => r === 1 && Object.assign(cells, { customerID: longId, TotalCharges: '1,234,567,890.12' })), /has 1 problem/);
       expect(await cutOff(), 'problems').toEqual([]);
+      // Header problems: the Problem column names columns ("PaymentMethod"), words a line cannot break.
+      const renamed = customerFile(3).toString('utf8').replace(/^(.*)$/m, (header) => header.replace('tenure', 'Tenure').replace('PaymentMethod', 'Payment Method'));
+      await batchWith(page, Buffer.from(renamed), /has \d+ problems?: nothing was sent/);
+      expect(await cutOff(), 'header problems').toEqual([]);
+      // The gateway's refusal of a row (its cross-field rules): its message holds service="No" and the like.
+      await batchWith(page, customerFile(3, (cells, r) => r === 1 && Object.assign(cells, { PhoneService: 'No', MultipleLines: 'Yes' })), /^The gateway refused customers\.csv/);
+      expect(await cutOff(), 'gateway refusal').toEqual([]);
       await batchWith(page, customerFile(3, (cells, r) => r === 1 && (cells['customerID'] = longId)), /^Scored 3 customers/);
       expect(await cutOff(), 'scored').toEqual([]);
       // The box the table scrolls in, a tab stop with a name where it scrolls.
