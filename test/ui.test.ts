@@ -555,8 +555,9 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     await poll(() => page.getByTestId('verdict').textContent()).toMatch(/not likely to churn/);
     const [, shownP, shownThreshold] = /^([\d.]+)% < threshold ([\d.]+)%/.exec((await page.getByTestId('verdict').textContent()) ?? '') ?? [];
     expect(Number(shownP)).toBeLessThan(Number(shownThreshold));
-    // The headline too, beside a risk badge that is not HIGH.
+    // The headline too, beside a risk badge that is not HIGH; and what a screen reader says of the bar.
     expect(await page.getByTestId('probability').textContent()).toBe(`${shownP ?? ''}%`);
+    expect(await page.getByRole('img', { name: /^Churn probability/ }).getAttribute('aria-label')).toBe(`Churn probability ${shownP ?? ''}%; threshold ${shownThreshold ?? ''}%`);
   });
 
   it('marks a result stale once the form changes after it, including while its answer is on the way', async () => {

@@ -54,13 +54,15 @@ export function renderPrediction(target: HTMLElement, prediction: PredictMutatio
   mark.style.left = percent(threshold);
   const digits = agreeingDigits(p, threshold, willChurn);
   const verdict = verdictText(p, threshold, willChurn, digits);
+  // The headline and the gauge's name at the verdict's decimals, so no one reads or hears numbers that contradict it.
+  const shown = (x: number) => `${(x * 100).toFixed(digits ?? 1)}%`;
   target.replaceChildren(
     h(
       'div',
       { class: `result risk-${riskLevel.toLowerCase()}`, 'data-risk': riskLevel },
       // The headline at the verdict's decimals: 37.47% beside "Medium risk", not 37.5%, which reads as high.
-      h('p', { class: 'probability' }, h('span', { class: 'big', 'data-testid': 'probability' }, `${(p * 100).toFixed(digits ?? 1)}%`), ' churn probability'),
-      h('div', { class: 'gauge', role: 'img', 'aria-label': `Churn probability ${percent(p)}; threshold ${percent(threshold)}` }, fill, mark),
+      h('p', { class: 'probability' }, h('span', { class: 'big', 'data-testid': 'probability' }, shown(p)), ' churn probability'),
+      h('div', { class: 'gauge', role: 'img', 'aria-label': `Churn probability ${shown(p)}; threshold ${shown(threshold)}` }, fill, mark),
       h('p', { class: 'risk-badge', 'data-testid': 'risk-level' }, RISK_LABEL[riskLevel]),
       h('p', { class: 'verdict', 'data-testid': 'verdict' }, verdict),
       rangeNotice(prediction.outsideTrainingRange),
