@@ -399,11 +399,23 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const sent = sentCustomers(t);
     await page.goto(`${gateway.url}/ui`);
     const total = page.getByLabel('Total charges');
-    for (const typed of ['1-2', '1e', '--5']) {
+    // Text that is no number is told what an amount is; a negative number, that it must be 0 or more.
+    for (const [typed, said] of [
+      ['1-2', 'plain'],
+      ['1e', 'plain'],
+      ['--5', 'plain'],
+      ['$74.40', 'plain'],
+      ['74.40 EUR', 'plain'],
+      ['74.4.0', 'plain'],
+      ['7 4', 'plain'],
+      ['-5', 'negative'],
+    ] as const) {
       await total.fill('');
       await total.pressSequentially(typed); // typed as a person would: a number input reads these as ""
       await page.getByRole('button', { name: 'Predict churn' }).click();
-      await poll(() => page.locator('#field-totalCharges-error').textContent()).toBe(`Enter an amount of 0 or more; got ${typed}.`);
+      await poll(() => page.locator('#field-totalCharges-error').textContent()).toBe(
+        said === 'plain' ? `Enter a plain amount with a point for decimals (74.40): no currency, spaces or other characters; got ${typed}.` : `Enter an amount of 0 or more; got ${typed}.`,
+      );
       expect(await total.getAttribute('aria-invalid')).toBe('true');
     }
     expect(sent).toEqual([]);

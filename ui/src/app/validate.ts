@@ -32,14 +32,14 @@ function parseNumber(raw: string): number | null {
  * A decimal comma is refused rather than read: "1,234" may mean 1.234 or 1234, and
  * guessing either would predict for a customer nobody entered.
  */
-const amountIssue = (text: string) =>
-  PLAIN_NUMBER.test(text) && underflows(text)
-    ? `${text} is too small to tell from 0: enter 0, or a larger amount.`
-    : text.includes(',')
-      ? `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.`
-      : PLAIN_NUMBER.test(text) && Number(text) > MAX_CHARGE
-        ? `Enter an amount from 0 to ${MAX_CHARGE}; got ${text}.`
-        : `Enter an amount of 0 or more; got ${text}.`;
+function amountIssue(text: string): string {
+  if (text.includes(',')) return `Enter an amount with a point for decimals (74.40, not 74,40) and no separators; got ${text}.`;
+  // Not a number at all ($74.40, 74.40 EUR, 7 4, 74.4.0): "0 or more" would not say what is wrong.
+  if (!PLAIN_NUMBER.test(text)) return `Enter a plain amount with a point for decimals (74.40): no currency, spaces or other characters; got ${text}.`;
+  if (underflows(text)) return `${text} is too small to tell from 0: enter 0, or a larger amount.`;
+  if (Number(text) > MAX_CHARGE) return `Enter an amount from 0 to ${MAX_CHARGE}; got ${text}.`;
+  return `Enter an amount of 0 or more; got ${text}.`;
+}
 
 export function parseCustomer(raw: RawValues, customerId: string): Parsed {
   const issues: FieldIssues = {};
