@@ -675,6 +675,29 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     expect(requests).toEqual(['POST /graphql', 'POST /graphql']);
   });
 
+  it('says, for a drop of several files, that only the first is scored, one file at a time, and names the others', async () => {
+    const { page, sent } = await open(gateway.url);
+    const transfer = await page.evaluateHandle(
+      (files) => {
+        const data = new DataTransfer();
+        for (const [name, csv] of files) data.items.add(new File([csv], name, { type: 'text/csv' }));
+        return data;
+      },
+      [
+        ['january.csv', csvText([HEADER, ...customers(5, 'J').map(rowOf)])],
+        ['february.csv', csvText([HEADER, ...customers(6, 'F').map(rowOf)])],
+        ['march.csv', csvText([HEADER, ...customers(7, 'M').map(rowOf)])],
+      ] as [string, string][],
+    );
+    await page.dispatchEvent('[data-testid="drop-zone"]', 'drop', { dataTransfer: transfer });
+    await poll(() => status(page)).toMatch(/^Scored 5 customers from january\.csv/);
+    expect(await status(page)).toMatch(/ Only january\.csv is scored \(one file at a time\), not february\.csv and march\.csv: choose or drop each on its own\.$/);
+    expect(sent.map((r) => r.rows)).toEqual([5]);
+    // The next file alone: nothing about the others any more.
+    await choose(page, csvText([HEADER, ...customers(6, 'F').map(rowOf)]), 'february.csv');
+    await poll(() => status(page)).toMatch(/^Scored 6 customers from february\.csv with model version \S+: \d+ high, \d+ medium, \d+ low risk\.$/);
+  });
+
   it('lists the first 100 problems of a file with more, and says how many there are', async () => {
     const { page, sent } = await open(gateway.url);
     const rows = customers(150).map((r) => rowOf(r).map((cell, i) => (i === HEADER.indexOf('tenure') ? `${cell} months` : cell)));

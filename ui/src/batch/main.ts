@@ -56,9 +56,15 @@ const cancelButton = h('button', { type: 'button', class: 'secondary', hidden: t
 const waitingWords = (w: Waiting) =>
   `${w.why === 'busy' ? 'The gateway is busy with other requests' : 'The gateway is still starting'}: trying again in ${plural(w.seconds, 'second')}`;
 
+/** Said after everything the status line says of a run: the files of a drop that are not scored (several dropped at once). */
+let notScored = '';
+
 function say(text: string): void {
-  status.textContent = text;
+  status.textContent = `${text}${notScored}`;
 }
+
+/** "a", "a and b", "a, b and c". */
+const listed = (names: readonly string[]) => (names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`);
 
 const labelNote = (file: { hasLabel: boolean }) =>
   file.hasLabel ? h('p', { class: 'notice', role: 'note', 'data-testid': 'label-note' }, `The file's ${LABEL_COLUMN} column is not used for scoring (the model predicts it); it is kept unchanged in the download.`) : '';
@@ -446,6 +452,9 @@ async function scoreChecked(name: string, file: CustomerFile, limits: Limits, mi
 function start(files: FileList | null | undefined): void {
   const chosen = files?.[0];
   if (!chosen) return;
+  // Several files dropped at once: the first is scored, and the status line names the others all along.
+  const others = [...(files ?? [])].slice(1).map((f) => f.name);
+  notScored = others.length === 0 ? '' : ` Only ${chosen.name} is scored (one file at a time), not ${listed(others)}: choose or drop ${others.length === 1 ? 'it' : 'each'} on its own.`;
   void scoreChosen(chosen).catch((err: unknown) => {
     renderMessage(output, `The file could not be read: ${(err as Error).message}`, 'error');
     say('The file could not be read.');
@@ -458,6 +467,7 @@ cancelButton.addEventListener('click', () => {
   run++;
   scoring?.abort();
   scoring = null;
+  notScored = '';
   output.replaceChildren();
   input.focus();
   cancelButton.hidden = true;
