@@ -7,6 +7,7 @@
  * problems name the file's line, column and value, the page's and the gateway's alike.
  */
 import { existsSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -1365,6 +1366,60 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 1_000)));
     expect(sent.map((s) => s.rows)).toEqual([50, 5, 50]);
     expect(await status(page)).toBe('Scoring first.csv was cancelled: nothing is shown. Choose a file to score.');
+  });
+
+  it('scores a file whose answer comes down a slow link for longer than the page waits, as long as it keeps arriving; and gives up on one that stops', async () => {
+    // REQUEST_TIMEOUT_MS 1 s: the page waits 6 s for an answer.
+    const quick = await startTestGateway({ UI_DIR: uiDir, REQUEST_TIMEOUT_MS: '1000' });
+    /** How the proxy passes ScoreFile's answer on: in 16 pieces, one each 500 ms (8 s in all); or its first piece only. */
+    let link: 'slow' | 'stalled' = 'slow';
+    // In front of the real gateway, as a slow link between the browser and it: everything passes through, ScoreFile's answer slowly.
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const forwarded = httpRequest(`${quick.url}${req.url ?? '/'}`, { method: req.method, headers: { ...req.headers, host: new URL(quick.url).host } }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          if (!body.includes('"ScoreFile"')) return void answer.pipe(res);
+          const parts: Buffer[] = [];
+          answer.on('data', (c: Buffer) => parts.push(c));
+          answer.on('end', () => {
+            const whole = Buffer.concat(parts);
+            const size = Math.ceil(whole.length / 16);
+            let at = 0;
+            const next = () => {
+              if (res.destroyed) return;
+              res.write(whole.subarray(at, at + size));
+              at += size;
+              if (link === 'stalled') return void setTimeout(() => res.destroy(), 10_000);
+              if (at < whole.length) setTimeout(next, 500);
+              else res.end();
+            };
+            next();
+          });
+        });
+        forwarded.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const { page } = await open(origin);
+      const started = Date.now();
+      await choose(page, csvText([HEADER, ...customers(20).map(rowOf)]));
+      await poll(() => status(page), 30_000).toMatch(/^Scored 20 customers from customers\.csv/);
+      expect(Date.now() - started).toBeGreaterThan(7_500);
+
+      link = 'stalled';
+      await choose(page, csvText([HEADER, ...customers(20).map(rowOf)]));
+      await poll(() => status(page), 30_000).toBe('customers.csv was not scored: see the message below.');
+      expect(await page.locator('#batch-output .problem').textContent()).toBe('The file was not scored: The gateway did not answer within 6 s: the connection may have been lost. Try again.');
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await quick.close();
+    }
   });
 
   it('sends a request again after Retry-After while the gateway is busy explaining another file (503 OVERLOADED), saying so, and scores the file', async () => {
