@@ -47,7 +47,7 @@ let run = 0;
  * flight is aborted and no more of its requests are sent, so an abandoned file (a 70,000-row one
  * holds the gateway's risk-driver budget for 20 s) does not get the file chosen after it refused.
  */
-let scoring: AbortController | null = null;
+let scoring: { readonly controller: AbortController; readonly name: string } | null = null;
 
 /** Shown while a file is being scored: stops it. */
 const cancelButton = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'cancel' }, 'Cancel scoring');
@@ -354,12 +354,12 @@ function renderScored(
 
 async function scoreChosen(chosen: File): Promise<void> {
   const mine = ++run;
-  scoring?.abort();
+  scoring?.controller.abort();
   cancelButton.hidden = true;
-  const controller = new AbortController();
-  scoring = controller;
-  const cancel = controller.signal;
   const name = chosen.name;
+  const controller = new AbortController();
+  scoring = { controller, name };
+  const cancel = controller.signal;
   output.replaceChildren();
   const limits = pageLimits();
   if (!limits) {
@@ -463,9 +463,10 @@ function start(files: FileList | null | undefined): void {
 
 const input = h('input', { type: 'file', id: 'batch-file', accept: '.csv,text/csv', 'aria-describedby': 'batch-file-hint' });
 cancelButton.addEventListener('click', () => {
-  const name = cancelButton.textContent?.replace(/^Cancel scoring /, '') ?? '';
+  if (!scoring) return;
+  const { name } = scoring;
   run++;
-  scoring?.abort();
+  scoring.controller.abort();
   scoring = null;
   notScored = '';
   output.replaceChildren();
