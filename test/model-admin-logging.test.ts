@@ -10,7 +10,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { GatewayMetrics } from '../src/metrics.js';
-import { ModelAdmin, type LoadOptions, type ModelSource } from '../src/model/model-admin.js';
+import { BundleError } from '../src/errors.js';
+import { ModelAdmin, REJECTED_RETRY_POLLS, type LoadOptions, type ModelSource } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import type { ChurnModel } from '../src/model/churn-model.js';
 import { loadBundleModel } from '../src/model/startup.js';
@@ -96,6 +97,37 @@ describe('a failed reload', () => {
 
     const rejected = lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving');
     expect(rejected.map((l) => l['level'])).toEqual(['error', 'debug']);
+  });
+});
+
+describe('a version that failed verification, while the source still names it', () => {
+  it(`is loaded again at every ${REJECTED_RETRY_POLLS}th poll only, its unchanged failure logged at error once and then at debug`, async () => {
+    const serving = gw.slot.current;
+    let loads = 0;
+    const source: ModelSource = {
+      description: 'models:/telco-churn/9 on http://mlflow.test',
+      peek: () => Promise.resolve({ identity: '9', runId: 'r9' }),
+      identify: (model) => (model === serving ? '5' : null),
+      load: (options?: LoadOptions) => {
+        loads++;
+        options?.onIdentity?.({ identity: '9', runId: 'r9' });
+        return Promise.reject(new BundleError('model.onnx of run r9 has sha256 5efe…, but the manifest says 9a26…'));
+      },
+    };
+    const { admin, lines } = await adminOver(source, serving);
+    const loadsAtPoll: number[] = [];
+    for (let poll = 1; poll <= 2 * REJECTED_RETRY_POLLS + 1; poll++) {
+      await admin.checkForUpdate();
+      loadsAtPoll.push(loads);
+    }
+    // Polls 1, N+1 and 2N+1 load it; the others pass over it.
+    expect(loadsAtPoll).toEqual(Array.from({ length: 2 * REJECTED_RETRY_POLLS + 1 }, (_, i) => 1 + Math.floor(i / REJECTED_RETRY_POLLS)));
+    const rejected = lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving');
+    expect(rejected.map((l) => l['level'])).toEqual(['error', 'debug', 'debug']);
+    // A reloadModel in between is someone asking: it loads it at once, and its failure is logged at error.
+    await expect(admin.reload('reloadModel mutation')).rejects.toBeInstanceOf(BundleError);
+    expect(loads).toBe(4);
+    expect(lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving').at(-1)?.['level']).toBe('error');
   });
 });
 

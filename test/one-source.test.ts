@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER_FIELDS, CUSTOMER_ID_MAX_LENGTH, customerIdFits } from '../src/contract.js';
 import { DEMOGRAPHIC_COLUMNS, GROUP_REPORT_FILE } from '../src/bundle/group-report.js';
 import { PARITY_TOLERANCE_MAX } from '../src/bundle/load.js';
+import { loadConfig } from '../src/config.js';
+import { REJECTED_RETRY_POLLS } from '../src/model/model-admin.js';
 import { isModelUri } from '../src/model/model-uri.js';
 import { EXPLANATION_COST } from '../src/schema/explanation.js';
 import { variablesOverLimits } from '../src/schema/limits.js';
@@ -130,5 +132,19 @@ describe("a registered model's name and alias", () => {
   it("are refused by training where only MLflow's rules for its side refuse them", () => {
     expect(TRAINING_ONLY.names.map((n) => [n, training.names[n], isModelUri(`models:/${n}@champion`)])).toEqual(TRAINING_ONLY.names.map((n) => [n, false, true]));
     expect(TRAINING_ONLY.aliases.map((a) => [a, training.aliases[a], isModelUri(`models:/telco-churn@${a}`)])).toEqual(TRAINING_ONLY.aliases.map((a) => [a, false, true]));
+  });
+});
+
+describe('how soon a fixed bundle is served (REJECTED_RETRY_POLLS, src/model/model-admin.ts)', () => {
+  it('is what docs/mlflow.md and infra/README.md say, at the default poll interval', () => {
+    const minutes = (REJECTED_RETRY_POLLS * loadConfig({}).MLFLOW_POLL_INTERVAL_MS) / 60_000;
+    const phrases: [string, string][] = [
+      ['docs/mlflow.md', `is loaded again at every ${REJECTED_RETRY_POLLS}th poll while the alias names it`],
+      ['docs/mlflow.md', `within ${REJECTED_RETRY_POLLS} × \`MLFLOW_POLL_INTERVAL_MS\` (${minutes} minutes by default)`],
+      ['docs/mlflow.md', `loads it again at every ${REJECTED_RETRY_POLLS}th poll only`],
+      ['infra/README.md', `loads it again every ${REJECTED_RETRY_POLLS}th poll, so every task serves the fixed bundle within ${REJECTED_RETRY_POLLS} × \`MLFLOW_POLL_INTERVAL_MS\` (${minutes} min)`],
+      ['infra/README.md', `every ${REJECTED_RETRY_POLLS}th poll while the alias (or a fixed-version \`modelUri\`) names it, so every task serves it within ${REJECTED_RETRY_POLLS} × \`MLFLOW_POLL_INTERVAL_MS\` (${minutes} min)`],
+    ];
+    expect(phrases.filter(([file, phrase]) => !flat(file).includes(phrase))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, ReloadModelDocument } from '../src/generated/graphql.js';
+import { REJECTED_RETRY_POLLS } from '../src/model/model-admin.js';
 import { BUNDLE_DIR, LEGACY_PAYLOAD, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { collectGarbage, ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
@@ -126,37 +127,85 @@ describe('rolling back from a version that cannot be loaded, then promoting it a
   });
 });
 
-describe('rolling back from a version that failed verification, then promoting it again once fixed', () => {
-  it('the poller does not reload it while the alias names it, and loads it once the alias names it again after its bundle was fixed', async () => {
+describe('a version that failed verification, fixed in MLflow', () => {
+  const REJECTED = 'model reload rejected; the current model keeps serving';
+  /** The packaged bundle with one byte of model.onnx changed: its sha256 is not the manifest's. */
+  const tampered = () => {
     const onnx = new Uint8Array(packaged['model.onnx'] as Uint8Array);
     onnx[onnx.length - 1] = (onnx[onnx.length - 1] as number) ^ 0xff;
-    const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, { ...packaged, 'model.onnx': onnx });
+    return { ...packaged, 'model.onnx': onnx };
+  };
+  const failedReloads = async (gw: TestGateway) => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    return Number(/^gateway_model_reloads_total\{result="failed"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+  const health = async (gw: TestGateway) => (await (await fetch(`${gw.url}/`)).json()) as { version?: string; source?: string; notice?: string };
+  // The notice's next step, with the test gateways' 100 ms interval.
+  const NEXT = `; every ${REJECTED_RETRY_POLLS}th poll loads it again: once its bundle is fixed in MLflow, each task serves it within ${(REJECTED_RETRY_POLLS * 100) / 1000} s (${REJECTED_RETRY_POLLS} × MLFLOW_POLL_INTERVAL_MS), or at once on the task a reloadModel reaches`;
+
+  it('is loaded again every few polls while the alias names it, the unchanged failure logged once, and served once fixed without moving the alias', async () => {
+    const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, tampered());
     await champion(v.one);
-    const gw = await gateway();
-    const failedReloads = async () => {
-      const text = await (await fetch(`${gw.url}/metrics`)).text();
-      return Number(/^gateway_model_reloads_total\{result="failed"\} (\d+)$/m.exec(text)?.[1]);
-    };
+    const gw = await gateway({ LOG_LEVEL: 'debug' });
     try {
       await champion(bad);
       await waitFor('the notice about the version that failed verification', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded (MODEL_BUNDLE_INVALID`) === true);
-      await sleep(600); // six more polls: each finds the same version and does not download and verify it again
-      expect(await failedReloads()).toBe(1);
-      // The notice says so, and what to do once the bundle is fixed.
-      expect((await modelInfo(gw)).notice).toMatch(
-        /\(MODEL_BUNDLE_INVALID: [^]*\); polls do not try it again while the source names it: once it is fixed, name another version and then it again, or call reloadModel on each task; model version \S+ keeps serving\.$/,
-      );
+      const { notice } = await modelInfo(gw);
+      expect(notice?.endsWith(`${NEXT}; model version ${v.one} keeps serving.`), notice ?? 'no notice').toBe(true);
+      // Not every poll downloads and verifies it: 6 polls at most in 600 ms, so one try again at most.
+      const before = await failedReloads(gw);
+      await sleep(600);
+      expect((await failedReloads(gw)) - before).toBeLessThanOrEqual(1);
+      // But it is tried again, and the same failure is logged once at error, then at debug.
+      await waitFor('the poller to try it again', async () => (await failedReloads(gw)) >= 3);
+      const lines = gw.logs.filter((l) => l['msg'] === REJECTED);
+      expect(lines.filter((l) => l['level'] === 'error')).toHaveLength(1);
+      expect(lines.filter((l) => l['level'] === 'debug').length).toBeGreaterThanOrEqual(2);
 
-      // Rolled back, the bundle fixed, the version promoted again: the poller loads it.
+      // Fixed in place (its run's bundle uploaded again), the alias left as it is: the poller serves it.
+      await uploadBundle(runId);
+      await waitFor(`version ${bad} to serve`, async () => (await modelInfo(gw)).version === bad);
+      expect(await modelInfo(gw)).toEqual({ version: bad, notice: null, health: { version: bad, notice: null } });
+      expect(gw.logs.filter((l) => l['msg'] === 'model swapped').map((l) => [l['from'], l['to']])).toEqual([[v.one, bad]]);
+    } finally {
+      await gw.close();
       await champion(v.one);
-      await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
+    }
+  });
+
+  it('is loaded at the next poll when the alias names another version and then it again', async () => {
+    const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, tampered());
+    await champion(bad);
+    // Polling every 5 s: a retry would come 25 s later, so only the alias's move can load it here.
+    const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '5000' });
+    try {
+      await champion(v.one);
+      await waitFor('the poller to swap the champion in', async () => (await modelInfo(gw)).version === v.one, 30_000);
+      await champion(bad);
+      await waitFor('the notice about the version that failed verification', async () => (await modelInfo(gw)).notice?.includes('(MODEL_BUNDLE_INVALID') === true, 30_000);
+      await champion(v.one);
+      await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null, 30_000);
       await uploadBundle(runId);
       await champion(bad);
-      await waitFor(`version ${bad} to serve`, async () => (await modelInfo(gw)).version === bad);
+      await waitFor(`version ${bad} to serve`, async () => (await modelInfo(gw)).version === bad, 15_000);
       expect(await modelInfo(gw)).toEqual({ version: bad, notice: null, health: { version: bad, notice: null } });
     } finally {
       await gw.close();
       await champion(v.one);
+    }
+  });
+
+  it('with MODEL_URI naming that version: the task that fell back to its packaged bundle at start-up serves the version once fixed', async () => {
+    const { version: bad, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, tampered());
+    const gw = await gateway({ MODEL_URI: `models:/${MODEL}/${bad}` });
+    try {
+      expect((await health(gw)).source).toBe('BUNDLE');
+      await waitFor('the notice that names the version', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}, which could not be loaded (MODEL_BUNDLE_INVALID`) === true);
+      await uploadBundle(runId);
+      await waitFor(`version ${bad} from MLflow to serve`, async () => (await health(gw)).source === 'MLFLOW');
+      expect(await modelInfo(gw)).toEqual({ version: bad, notice: null, health: { version: bad, notice: null } });
+    } finally {
+      await gw.close();
     }
   });
 });

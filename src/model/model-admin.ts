@@ -21,6 +21,17 @@ import type { ModelSlot } from './model-slot.js';
 /** Why reloads stop once shutdown began (ModelAdmin.close). */
 const SHUTTING_DOWN = 'the gateway is shutting down';
 
+/**
+ * Every how many polls the poller loads again a version that failed verification while the source
+ * still names it. Not every poll: each try downloads and hashes the whole bundle (about 2 MB) and
+ * may warm a model up for its parity check. Not never: a bundle fixed in place (the same version,
+ * its run's files uploaded again) was otherwise loaded only by tasks that started after the fix, so
+ * the fleet served two models until someone moved the alias away and back across a poll, which a
+ * fixed-version MODEL_URI cannot do. Nothing cheaper tells a fixed bundle from the bad one: MLflow
+ * lists artifacts with their sizes only, and a repaired file can have the bad one's size.
+ */
+export const REJECTED_RETRY_POLLS = 5;
+
 export interface LoadOptions {
   /** Aborted when whoever waits for the load gave up (a reloadModel deadline): stop, and nothing is swapped in. */
   readonly signal?: AbortSignal;
@@ -166,12 +177,14 @@ export class ModelAdmin {
   private polling = false;
   private closed = false;
   /**
-   * The last identity seen rejected for good (it failed verification, or MLflow says its bundle is
-   * not there), so the poller does not reload a bad version every interval. Forgotten once the
-   * source names anything else (or nothing): an operator who rolls back and then promotes the
-   * version again (its bundle uploaded or fixed) expects it to be loaded.
+   * The last identity that failed verification, and the polls that passed over it since: the poller
+   * loads it again at every REJECTED_RETRY_POLLS-th poll only. Forgotten once the source names
+   * anything else (or nothing): an operator who rolls back and then promotes the version again
+   * expects it to be loaded at the next poll.
    */
-  private rejected: Named | null = null;
+  private rejected: { named: Named; skipped: number } | null = null;
+  /** The poller's interval (0: not polling), for the notice that says when a rejected version is tried again. */
+  private pollIntervalMs = 0;
   /** Checks (peeks) failing in a row: what failed (and its kind), since when, how many; null while the source answers. */
   private checkFailing: { cause: string; kind: CheckFailureKind; since: Date; checks: number } | null = null;
   /**
@@ -313,12 +326,16 @@ export class ModelAdmin {
     if (!this.source) return null;
     const serving = this.slot.loaded;
     const identity = serving && this.source.identify ? this.source.identify(serving) : null;
-    if (!sameNamed(wanted, this.rejected)) this.rejected = null;
+    if (!sameNamed(wanted, this.rejected?.named ?? null)) this.rejected = null;
     if (wanted !== null && names(wanted, identity, serving)) {
       this.unserved = null;
       return null;
     }
-    if (sameNamed(wanted, this.rejected)) return null;
+    if (this.rejected) {
+      if (++this.rejected.skipped < REJECTED_RETRY_POLLS) return null;
+      // Tried again now; a failure other than verification's (MLflow down) waits as long again.
+      this.rejected.skipped = 0;
+    }
     try {
       // The packaged bundle's version is its training registry's, which the source's numbers need not share.
       const servingNow = identity ?? (serving?.lineage.source === 'BUNDLE' ? `the packaged bundle (version ${serving.modelVersion})` : (serving?.modelVersion ?? 'nothing'));
@@ -328,7 +345,7 @@ export class ModelAdmin {
       return await this.reload(`poll: source names ${named}, serving ${servingNow}${sameIdentity ? ` (run ${serving?.lineage.runId ?? '?'})` : ''}`, { byPoller: true });
     } catch {
       // doReload logged why, and remembered a candidate that failed verification (against
-      // the version it actually loaded), so the poller skips it until the source names another.
+      // the version it actually loaded), so the poller skips it for a while.
       return null;
     }
   }
@@ -404,6 +421,16 @@ export class ModelAdmin {
     return own === null ? now : `${own} ${now}`;
   }
 
+  /**
+   * What the operator does next about a version that failed verification (rejected above): fix its
+   * bundle in MLflow, which every polling task then loads within REJECTED_RETRY_POLLS intervals.
+   */
+  private afterRejection(): string {
+    if (this.pollIntervalMs <= 0) return '; this gateway does not poll (MLFLOW_POLL_INTERVAL_MS=0): once its bundle is fixed in MLflow, call reloadModel on each task, or restart them';
+    const seconds = +((REJECTED_RETRY_POLLS * this.pollIntervalMs) / 1000).toFixed(1);
+    return `; every ${REJECTED_RETRY_POLLS}th poll loads it again: once its bundle is fixed in MLflow, each task serves it within ${seconds} s (${REJECTED_RETRY_POLLS} × MLFLOW_POLL_INTERVAL_MS), or at once on the task a reloadModel reaches`;
+  }
+
   /** Records what the source names instead of what serves; `key` says whether it is the same situation as before (which keeps its start). */
   private noteUnserved(key: string, what: string): void {
     this.unserved = { key, what, since: this.unserved?.key === key ? this.unserved.since : new Date() };
@@ -413,6 +440,7 @@ export class ModelAdmin {
   startPolling(intervalMs: number): void {
     if (!this.source || intervalMs <= 0 || this.pollTimer || this.polling) return;
     this.polling = true;
+    this.pollIntervalMs = intervalMs;
     const tick = () => {
       this.pollTimer = setTimeout(() => {
         void this.checkForUpdate().finally(() => {
@@ -427,6 +455,7 @@ export class ModelAdmin {
 
   stopPolling(): void {
     this.polling = false;
+    this.pollIntervalMs = 0;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
   }
@@ -547,13 +576,14 @@ export class ModelAdmin {
       // each interval) is logged at debug; the first such failure, and any reloadModel's, at error.
       const repeated = reload.byPoller && this.unserved?.key === key;
       this.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: loaded, reason }, 'model reload rejected; the current model keeps serving');
-      // A candidate that failed verification will fail again (and each try downloads and hashes
-      // the whole model): the poller skips it until the source names another one (reloadModel
-      // still retries it on demand). One MLflow says is not there (a version whose run has no
-      // bundle/ yet) is tried again at each poll, as an unreachable MLflow is: finding out costs
-      // a few small calls, repeats are logged at debug, and once the bundle is uploaded every
-      // task loads it, where a reloadModel through the load balancer reaches one task only.
-      if (err instanceof BundleError && loadedNamed !== null) this.rejected = loadedNamed;
+      // A candidate that failed verification fails again until its bundle is fixed (and each try
+      // downloads and hashes the whole model): the poller tries it at every REJECTED_RETRY_POLLS-th
+      // poll only (reloadModel still retries it on demand; a repeat of the same failure is logged
+      // at debug, below). One MLflow says is not there (a version whose run has no bundle/ yet) is
+      // tried again at each poll, as an unreachable MLflow is: finding out costs a few small calls.
+      // Either way, once the bundle is there and sound every task loads it, where a reloadModel
+      // through the load balancer reaches one task only.
+      if (err instanceof BundleError && loadedNamed !== null) this.rejected = { named: loadedNamed, skipped: 0 };
       const serving = this.slot.loaded;
       const servingIdentity = serving ? (this.source.identify?.(serving) ?? null) : null;
       const loadedServing = loadedNamed !== null && names(loadedNamed, servingIdentity, serving);
@@ -564,8 +594,7 @@ export class ModelAdmin {
       const lookupAnswered = loaded === null && answeredNotThere(err);
       if (!signal.aborted && (loadedServing || lookupAnswered)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && !loadedServing) {
-        // What the operator does next: a fixed bundle under the same name is not looked at again (rejected above).
-        const next = err instanceof BundleError ? '; polls do not try it again while the source names it: once it is fixed, name another version and then it again, or call reloadModel on each task' : '';
+        const next = err instanceof BundleError ? this.afterRejection() : '';
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})${next}`;
         this.noteUnserved(key, what);
       }
