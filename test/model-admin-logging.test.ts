@@ -124,6 +124,8 @@ describe('a version that failed verification, while the source still names it', 
     expect(loadsAtPoll).toEqual(Array.from({ length: 2 * REJECTED_RETRY_POLLS + 1 }, (_, i) => 1 + Math.floor(i / REJECTED_RETRY_POLLS)));
     const rejected = lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving');
     expect(rejected.map((l) => l['level'])).toEqual(['error', 'debug', 'debug']);
+    // This admin's poller was never started (MLFLOW_POLL_INTERVAL_MS=0): no poll will load the fixed bundle.
+    expect(admin.noticeFor(serving)).toMatch(/\(MODEL_BUNDLE_INVALID: [^]*\); this gateway does not poll \(MLFLOW_POLL_INTERVAL_MS=0\): once its bundle is fixed in MLflow, call reloadModel on each task, or restart them; the packaged bundle \(model version \S+\) keeps serving\.$/);
     // A reloadModel in between is someone asking: it loads it at once, and its failure is logged at error.
     await expect(admin.reload('reloadModel mutation')).rejects.toBeInstanceOf(BundleError);
     expect(loads).toBe(4);
