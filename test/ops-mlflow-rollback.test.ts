@@ -4,10 +4,15 @@
  * to a version that cannot be loaded, back to the serving one, and forward again once that
  * version's bundle is there; what modelInfo, GET / and the logs say at each step.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelInfoDocument, ReloadModelDocument } from '../src/generated/graphql.js';
 import { REJECTED_RETRY_POLLS } from '../src/model/model-admin.js';
-import { BUNDLE_DIR, LEGACY_PAYLOAD, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, LEGACY_PAYLOAD, REPO_ROOT, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { collectGarbage, ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
@@ -42,6 +47,23 @@ async function modelInfo(gw: TestGateway) {
   const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
   const health = (await (await fetch(`${gw.url}/`)).json()) as { version?: string; notice?: string };
   return { version: info?.version, notice: info?.notice ?? null, health: { version: health.version, notice: health.notice ?? null } };
+}
+
+/**
+ * Runs the restore command a notice names as an operator pastes it into a shell of their own: no
+ * MLFLOW_TRACKING_URI in the environment, in an empty folder (where mlflow's CLI without a tracking
+ * URI makes a new ./mlflow.db, and restores nothing), the venv's `mlflow` on the PATH.
+ */
+async function pasteRestore(notice: string | null): Promise<void> {
+  const command = /\bRestore it \((.+?)(?:, with [^)]* set)?\) or /.exec(notice ?? '')?.[1];
+  if (command === undefined) throw new Error(`no restore command in the notice: ${notice}`);
+  const cwd = await mkdtemp(path.join(tmpdir(), 'restore-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MLFLOW_')));
+  try {
+    await promisify(execFile)('bash', ['-c', command], { cwd, env: { ...env, PATH: `${REPO_ROOT}model/.venv/bin:${process.env['PATH'] ?? ''}` }, timeout: 120_000 });
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
 }
 
 /** Uploads the packaged bundle into `runId` (whose run had none), as an operator fixing it would. */
@@ -291,7 +313,7 @@ describe("the serving model's run deleted in MLflow", () => {
   const ALIAS_ADVICE = `point models:/${MODEL}@champion at a version whose run is kept`;
   const runDeleted = (runId: string, version: string, advice = ALIAS_ADVICE) =>
     `In MLflow at ${mlflow.url}, run ${runId}, which trained the served model (${served(version)}), is deleted: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
-    `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (mlflow runs restore --run-id ${runId}) or ${advice}.`;
+    `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (MLFLOW_TRACKING_URI=${mlflow.url} mlflow runs restore --run-id ${runId}) or ${advice}.`;
   const messages = (gw: TestGateway, msg: string) => gw.logs.filter((l) => l['msg'] === msg);
   const predictedBy = async (gw: TestGateway) => {
     const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
@@ -313,7 +335,8 @@ describe("the serving model's run deleted in MLflow", () => {
       expect(messages(gw, GOING)).toHaveLength(1);
       expect(messages(gw, GOING)[0]).toMatchObject({ level: 'warn', runId, notice: runDeleted(runId, version) });
 
-      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
+      // Restored with the command the notice names, pasted as it is.
+      await pasteRestore((await modelInfo(gw)).notice);
       await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
       expect(await modelInfo(gw)).toEqual({ version, notice: null, health: { version, notice: null } });
       expect(messages(gw, KEPT)).toHaveLength(1);
@@ -406,9 +429,9 @@ describe("the serving model's run deleted in MLflow", () => {
       expect((await modelInfo(gw)).notice).toBe(
         `In MLflow at ${mlflow.url}, experiment telco-churn-trash (id ${trashId}), which holds run ${runId} that trained the served model (${served(version)}), is deleted: ` +
           "it can be restored until mlflow gc removes the run and its artifacts for good, after which no gateway can load this model and modelInfo's run can no longer be looked up. " +
-          `Restore it (mlflow experiments restore --experiment-id ${trashId}) or ${ALIAS_ADVICE}.`,
+          `Restore it (MLFLOW_TRACKING_URI=${mlflow.url} mlflow experiments restore --experiment-id ${trashId}) or ${ALIAS_ADVICE}.`,
       );
-      await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/experiments/restore', { experiment_id: trashId });
+      await pasteRestore((await modelInfo(gw)).notice);
       await waitFor('the notice to go', async () => (await modelInfo(gw)).notice === null);
     } finally {
       await gw.close();
@@ -445,14 +468,17 @@ describe("the serving model's run deleted, on a gateway that does not poll or se
     const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
     await champion(version);
     const quiet = await gateway({ MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN });
-    const fixed = await gateway({ MODEL_URI: `models:/${MODEL}/${version}` });
+    // With credentials (MLflow here asks for none, and ignores them): the notice names their variables, never their values.
+    const token = 'a-token-no-notice-may-show-0123456789';
+    const fixed = await gateway({ MODEL_URI: `models:/${MODEL}/${version}`, MLFLOW_TRACKING_TOKEN: token });
     try {
       expect(await notice(quiet)).toBeNull();
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
       expect((await reloadModel(quiet)).body.data?.reloadModel).toMatchObject({ changed: false, model: { version } });
       expect(await notice(quiet)).toMatch(new RegExp(`^In MLflow at \\S+, run ${runId}, which trained the served model \\(version ${version} of ${MODEL}\\), is deleted: .* or point models:/${MODEL}@champion at a version whose run is kept\\.$`));
       await waitFor('the fixed version\'s notice', async () => (await notice(fixed)) !== null);
-      expect(await notice(fixed)).toMatch(/ Restore it \(mlflow runs restore --run-id \w+\) or set MODEL_URI to a version whose run is kept\.$/);
+      expect(await notice(fixed)).toMatch(/ Restore it \(MLFLOW_TRACKING_URI=http:\/\/127\.0\.0\.1:\d+ mlflow runs restore --run-id \w+, with MLFLOW_TRACKING_TOKEN set\) or set MODEL_URI to a version whose run is kept\.$/);
+      expect(JSON.stringify(await modelInfo(fixed))).not.toContain(token);
 
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/restore', { run_id: runId });
       expect((await reloadModel(quiet)).body.data?.reloadModel).toMatchObject({ changed: false });

@@ -183,6 +183,12 @@ export class MlflowClient {
     this.headers = options.credentials ? { accept: 'application/json', authorization: authorizationOf(options.credentials) } : { accept: 'application/json' };
   }
 
+  /** The variables the gateway's credentials came from, for messages (never their values); null when it has none. */
+  get credentialVariables(): string | null {
+    const { credentials } = this.options;
+    return credentials === undefined ? null : 'token' in credentials ? 'MLFLOW_TRACKING_TOKEN' : 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD';
+  }
+
   /** GET registered-models/alias: the version an alias points at. */
   async getModelVersionByAlias(name: string, alias: string, options: CallOptions = {}): Promise<ModelVersion> {
     const body = await this.getJson('/api/2.0/mlflow/registered-models/alias', { name, alias }, `alias ${alias} of registered model ${name}`, modelVersionResponse, options);
@@ -318,8 +324,8 @@ export class MlflowClient {
           `start it with --allowed-hosts ${new URL(this.trackingUri).host} (or MLFLOW_SERVER_ALLOWED_HOSTS), or set MLFLOW_TRACKING_URI to an address it accepts. Credentials do not change this answer`
         : REFUSED_STATUS(res.status)
         ? `MLflow at ${this.trackingUri} refused access (HTTP ${res.status}) to ${lookingFor} (${url}): ${mlflowCode ? `${mlflowCode}: ` : ''}${detail}. ` +
-          (this.options.credentials
-            ? `The gateway sent the credentials it was given (${'token' in this.options.credentials ? 'MLFLOW_TRACKING_TOKEN' : 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD'}): check them, and that this account may read the model`
+          (this.credentialVariables !== null
+            ? `The gateway sent the credentials it was given (${this.credentialVariables}): check them, and that this account may read the model`
             : 'The gateway sent no credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, or let MLflow (or the proxy in front of it) answer without them')
         : isMlflowAnswer(res.status, mlflowCode)
           ? `MLflow at ${this.trackingUri} answered HTTP ${res.status}${mlflowCode ? ` ${mlflowCode}` : ''}${res.status === 429 ? ' (too many requests)' : ''} for ${lookingFor} (${url}): ${detail}`

@@ -16,6 +16,9 @@ import { parseModelUri, type ModelUri } from './model-uri.js';
 /** A registry version as the poller compares it: its number and the run it points at (a number can come back naming another run). */
 const named = (version: ModelVersion): Named => ({ identity: version.version, runId: version.run_id || null });
 
+/** `word` as one shell word: as it is when a shell reads nothing special in it, else in single quotes. */
+const shellWord = (word: string): string => (/^[\w.:/%~+,=-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+
 // ignoreBOM keeps the bytes as they are, so the checksum is over what MLflow stores.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -150,7 +153,12 @@ export class MlflowModelSource implements ModelSource {
     const deleted = experiment.deleted
       ? `experiment ${experiment.name} (id ${experiment.experimentId}), which holds run ${run.runId} that trained the served model (${what}), is deleted`
       : `run ${run.runId}, which trained the served model (${what}), is deleted`;
-    const restore = experiment.deleted ? `mlflow experiments restore --experiment-id ${experiment.experimentId}` : `mlflow runs restore --run-id ${run.runId}`;
+    // The command as pasted into any shell: mlflow's CLI reads the server from MLFLOW_TRACKING_URI,
+    // and without it restores nothing (it opens a new ./mlflow.db). The URI holds no credentials
+    // (config refuses user:password@), and the credentials are named by their variables only.
+    const command = experiment.deleted ? `experiments restore --experiment-id ${experiment.experimentId}` : `runs restore --run-id ${run.runId}`;
+    const credentials = this.client.credentialVariables;
+    const restore = `MLFLOW_TRACKING_URI=${shellWord(this.client.trackingUri)} mlflow ${command}${credentials === null ? '' : `, with ${credentials} set`}`;
     return (
       `In MLflow at ${this.client.trackingUri}, ${deleted}: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
       `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or ${this.advice()}.`
