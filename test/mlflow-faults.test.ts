@@ -635,9 +635,12 @@ describe('a reloadModel over a slow MLflow', () => {
     // bound on the time taken: a loaded machine answers late, and the status already says which came first.)
     expect(res.status).toBe(502);
     expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
-    expect(res.body.errors?.[0]?.message).toMatch(/no answer within 5400 ms/);
+    // Timed out, not rejected: nothing was found wrong with the version, and nothing swaps it in now (no poller here).
+    expect(res.body.errors?.[0]?.message).toMatch(/^reload timed out, the current model keeps serving: no answer within 5400 ms .*; the reload was cancelled and swaps nothing in$/);
     await sleep(4000); // past the moment the reload would have finished (about 8 s after it began)
     expect(gw.logs.filter((l) => l['msg'] === 'model swapped')).toEqual([]);
+    expect(gw.logs.filter((l) => l['msg'] === REJECTED)).toEqual([]);
+    expect(gw.logs.filter((l) => l['msg'] === 'model reload cancelled after its deadline; the current model keeps serving')).toMatchObject([{ level: 'warn', candidate: v.two, reason: 'reloadModel mutation' }]);
     expect(await servingVersion(gw)).toBe(v.one);
 
     proxy.clear();
@@ -665,7 +668,7 @@ describe('calls sharing a follow-up check, each reloadModel with its own deadlin
     await asked(2);
     const a = await first;
     expect(a.status).toBe(502);
-    expect(a.body.errors?.[0]?.message).toMatch(/no answer within 9000 ms .*; the reload goes on for the other call waiting for it, and may still swap in what the source names$/);
+    expect(a.body.errors?.[0]?.message).toMatch(/^reload timed out for this call: no answer within 9000 ms .*; the reload goes on for the other call waiting for it, and may still swap in what the source names$/);
     gate.release();
     expect((await poll).reloaded).toMatchObject({ changed: true, model: { modelVersion: v.two } });
     const b = await second;
@@ -910,8 +913,11 @@ describe('an artifact store that fails while the poller loads a new champion', (
       expect(rejected()[0]?.['err']).toContain('HTTP 503');
       expect((await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice).toContain(`names version ${v.two}, which could not be loaded (MLFLOW_UNAVAILABLE: `);
       expect(await servingVersion(gw)).toBe(v.one);
-      // A reloadModel is someone asking: its failure is logged even when the poller's was.
-      expect((await reload(gw)).body.errors?.[0]?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+      // A reloadModel is someone asking: its failure is logged even when the poller's was. Failed, not
+      // rejected: nothing is known against the version.
+      const failed = (await reload(gw)).body.errors?.[0];
+      expect(failed?.extensions?.['code']).toBe('MLFLOW_UNAVAILABLE');
+      expect(failed?.message).toMatch(/^reload failed, the current model keeps serving: .*HTTP 503/);
       expect(rejected()).toHaveLength(2);
 
       proxy.clear();

@@ -133,6 +133,26 @@ describe('a version that failed verification, while the source still names it', 
   });
 });
 
+describe('a reloadModel past its deadline', () => {
+  it('is answered that it timed out and that the poller loads the version at its next check, and logged as cancelled, not rejected', async () => {
+    const { admin, lines, openNext } = await adminOverFailingSource();
+    admin.startPolling(3_600_000); // no poll comes within the test: the interval only says that one will
+    try {
+      const answer = admin.reload('reloadModel mutation', { deadlineMs: 20 });
+      await expect(answer).rejects.toMatchObject({
+        goesOn: false,
+        message: expect.stringMatching(/^no answer within 20 ms .*; the reload was cancelled and swaps nothing in \(the poller, which has no deadline, loads what the source names at its next check\)$/) as unknown,
+      });
+      openNext(); // the cancelled load ends
+      await admin.settled();
+      expect(lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving')).toEqual([]);
+      expect(lines.filter((l) => l['msg'] === 'model reload cancelled after its deadline; the current model keeps serving').map((l) => l['level'])).toEqual(['warn']);
+    } finally {
+      admin.close();
+    }
+  });
+});
+
 describe('shutdown (close) while a reload creates its candidate', () => {
   it('lets the candidate finish (no exit inside onnxruntime), then releases it instead of swapping it in, logged at info', async () => {
     const serving = gw.slot.current;

@@ -86,9 +86,15 @@ export interface ReloadResult {
   readonly message: string;
 }
 
-/** A reload did not finish within its caller's deadline; it was cancelled and nothing was swapped in. */
+/**
+ * A reload did not finish within its caller's deadline. `goesOn`: other callers still wait for it, so
+ * it may still swap in; else it was cancelled and swaps nothing in.
+ */
 export class ReloadTimeoutError extends GatewayError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly goesOn: boolean,
+  ) {
     // The time goes to MLflow's answers (the warm-up takes well under a second): upstream, 502.
     super('MLFLOW_UNAVAILABLE', message);
   }
@@ -530,8 +536,9 @@ export class ModelAdmin {
         const err = new ReloadTimeoutError(
           `no answer within ${Math.round(budgetMs)} ms (the time reloadModel allows, below REQUEST_TIMEOUT_MS) while loading ${this.source?.description ?? 'the model'}; ` +
             (others === 0
-              ? 'the reload was cancelled and swaps nothing in'
+              ? `the reload was cancelled and swaps nothing in${this.pollIntervalMs > 0 ? ' (the poller, which has no deadline, loads what the source names at its next check)' : ''}`
               : `the reload goes on for the ${others === 1 ? 'other call' : `${others} other calls`} waiting for it, and may still swap in what the source names`),
+          others > 0,
         );
         if (others === 0) reload.controller.abort(err);
         reject(err);
@@ -569,6 +576,11 @@ export class ModelAdmin {
       // caller, a reloadModel still in flight, gets MODEL_NOT_READY (503, repeat it on another task).
       if (signal.aborted && signal.reason instanceof NotReadyError) {
         this.log.info({ source: this.source.description, candidate: loaded, reason, err: describeError(err) }, 'model reload cancelled: the gateway is shutting down');
+        throw signal.reason;
+      }
+      // Cancelled at its caller's deadline (withDeadline): nothing was found wrong with the candidate.
+      if (signal.aborted && signal.reason instanceof ReloadTimeoutError) {
+        this.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: loaded, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
         throw signal.reason;
       }
       const key = `${loaded} ${failureKey(err)}`;

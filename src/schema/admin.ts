@@ -7,6 +7,7 @@ import type { GraphQLError } from 'graphql';
 import { GatewayError } from '../errors.js';
 import type { AdminAccess } from '../request-state.js';
 import type { ChurnModel } from '../model/churn-model.js';
+import { ReloadTimeoutError } from '../model/model-admin.js';
 import { builder } from './builder.js';
 import { forbidden, gatewayFailure } from './errors.js';
 import { ModelInfo } from './model-info.js';
@@ -18,11 +19,20 @@ import { ModelInfo } from './model-info.js';
  */
 const RELOAD_STATUS: Readonly<Record<string, number>> = { MODEL_BUNDLE_INVALID: 422, MLFLOW_NOT_FOUND: 502, MLFLOW_UNAVAILABLE: 502 };
 
+/**
+ * What happened, before the message says why: "rejected" for a candidate found invalid only; a
+ * reload that ran out of time was not judged, and one that others still wait for may swap in yet.
+ */
+function reloadOutcome(err: GatewayError): string {
+  if (err instanceof ReloadTimeoutError) return err.goesOn ? 'reload timed out for this call' : 'reload timed out, the current model keeps serving';
+  return err.code === 'MODEL_BUNDLE_INVALID' ? 'reload rejected, the current model keeps serving' : 'reload failed, the current model keeps serving';
+}
+
 function reloadFailure(err: GatewayError, requestId: string): GraphQLError {
   const status = RELOAD_STATUS[err.code];
   if (status !== undefined) {
     // No originalError: Yoga masks any GraphQLError whose originalError chain ends in a non-GraphQL error.
-    return createGraphQLError(`reload rejected, the current model keeps serving: ${err.message}`, {
+    return createGraphQLError(`${reloadOutcome(err)}: ${err.message}`, {
       extensions: { code: err.code, requestId, http: { status } },
     });
   }
