@@ -254,7 +254,7 @@ describe('MODEL_URI naming a fixed version deleted from the registry', () => {
       await waitFor('the notice that the URI names nothing', async () => (await modelInfo(gw)).notice !== null);
       const info = await modelInfo(gw);
       expect(info.version).toBe(version);
-      expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}/${version} on \\S+ names no model version \\(.*RESOURCE_DOES_NOT_EXIST.*\\); model version ${version} keeps serving\\.$`));
+      expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}/${version} on \\S+ names no model version \\(.*RESOURCE_DOES_NOT_EXIST.*\\); set MODEL_URI to a version the registry has; model version ${version} keeps serving\\.$`));
       expect(info.health.notice).toBe(info.notice);
     } finally {
       await gw.close();
@@ -272,7 +272,7 @@ describe('restarting while the alias names a version that cannot be loaded', () 
       expect(startup.notice).toContain('could not be loaded at start-up, so the packaged bundle is served');
       await waitFor('the poller to name the version', async () => (await modelInfo(gw)).notice?.includes(`names version ${bad}`) === true);
       const info = await modelInfo(gw);
-      expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion on \\S+ names version ${bad}, which could not be loaded \\(MLFLOW_NOT_FOUND: .*; the packaged bundle \\(model version \\S+\\) keeps serving\\.$`));
+      expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion on \\S+ names version ${bad}, which could not be loaded \\(MLFLOW_NOT_FOUND: .*\\); each poll tries it again, and loads it once MLflow has its run and bundle/ files; point models:/${MODEL}@champion at a version whose run is kept; the packaged bundle \\(model version \\S+\\) keeps serving\\.$`));
       // MLflow's answer once, not once for the start-up load and again for the poller's.
       expect(info.notice?.split(`bundle/manifest.json of run ${runId}`)).toHaveLength(2);
       expect(info.health.notice).toBe(info.notice);
@@ -366,7 +366,7 @@ describe("the serving model's run deleted in MLflow", () => {
       const info = await modelInfo(polling);
       const own = `${runDeleted(runId, version)} `;
       expect(info.notice?.slice(0, own.length)).toBe(own);
-      expect(info.notice?.slice(own.length)).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion on \\S+ names no model version \\(.*\\); model version ${version} keeps serving\\.$`));
+      expect(info.notice?.slice(own.length)).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion on \\S+ names no model version \\(.*\\); point models:/${MODEL}@champion at a version \\(the MLflow UI, or the REST call in docs/mlflow\\.md, "Promoting a model"\\); model version ${version} keeps serving\\.$`));
       expect(info).toMatchObject({ version, health: { version, notice: info.notice } });
       expect(messages(polling, GOING)).toEqual([expect.objectContaining({ level: 'warn', runId, notice: runDeleted(runId, version) })]);
 

@@ -135,7 +135,7 @@ export class MlflowModelSource implements ModelSource {
       return (
         `MLflow at ${this.client.trackingUri} no longer has run ${lineage.runId}, which trained the served model (${what}): ` +
         `it was removed for good (mlflow gc), with its artifacts, so no gateway can load this model again and modelInfo's run can no longer be looked up. ` +
-        `This gateway keeps serving it; ${this.advice()}.`
+        `This gateway keeps serving it; ${this.serveKept()}.`
       );
     }
     return this.trashNotice(run, await this.client.getExperiment(run.experimentId, options), what);
@@ -161,7 +161,7 @@ export class MlflowModelSource implements ModelSource {
     const restore = `MLFLOW_TRACKING_URI=${shellWord(this.client.trackingUri)} mlflow ${command}${credentials === null ? '' : `, with ${credentials} set`}`;
     return (
       `In MLflow at ${this.client.trackingUri}, ${deleted}: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
-      `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or ${this.advice()}.`
+      `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or ${this.serveKept()}.`
     );
   }
 
@@ -171,8 +171,15 @@ export class MlflowModelSource implements ModelSource {
   }
 
   /** What serves another model instead: moving the alias, or (a fixed version or run) MODEL_URI itself. */
-  private advice(): string {
+  private serveKept(): string {
     return this.uri.kind === 'alias' ? `point ${this.modelUri} at a version whose run is kept` : 'set MODEL_URI to a version whose run is kept';
+  }
+
+  advice(when: 'names-nothing' | 'not-there'): string {
+    if (when === 'not-there') return this.serveKept();
+    return this.uri.kind === 'alias'
+      ? `point ${this.modelUri} at a version (the MLflow UI, or the REST call in docs/mlflow.md, "Promoting a model")`
+      : 'set MODEL_URI to a version the registry has';
   }
 
   private resolveVersion(call: CallOptions): Promise<ModelVersion | null> {

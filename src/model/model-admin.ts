@@ -71,6 +71,11 @@ export interface ModelSource {
   identify?(model: ChurnModel): string | null;
   /** An identity in words (e.g. "version 6"), for notices. */
   describeIdentity?(identity: string): string;
+  /**
+   * What the operator does to serve a model again, for notices: when the source names none
+   * (`names-nothing`), or names one its store does not have (`not-there`: no run, no bundle).
+   */
+  advice?(when: 'names-nothing' | 'not-there'): string;
   load(options?: LoadOptions): Promise<ChurnModel>;
   /**
    * What is to be said now about where `model` (which this source loaded) came from, in place of
@@ -294,7 +299,8 @@ export class ModelAdmin {
       // MLflow answered that the alias or model is not there: what serves is no longer what the source names.
       const answered = answeredNotThere(err);
       if (answered) {
-        this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})`);
+        const advice = this.source.advice?.('names-nothing');
+        this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})${advice === undefined ? '' : `; ${advice}`}`);
         this.rejected = null;
       }
       this.checkFailed(err);
@@ -435,6 +441,16 @@ export class ModelAdmin {
     if (this.pollIntervalMs <= 0) return '; this gateway does not poll (MLFLOW_POLL_INTERVAL_MS=0): once its bundle is fixed in MLflow, call reloadModel on each task, or restart them';
     const seconds = +((REJECTED_RETRY_POLLS * this.pollIntervalMs) / 1000).toFixed(1);
     return `; every ${REJECTED_RETRY_POLLS}th poll loads it again: once its bundle is fixed in MLflow, each task serves it within ${seconds} s (${REJECTED_RETRY_POLLS} × MLFLOW_POLL_INTERVAL_MS), or at once on the task a reloadModel reaches`;
+  }
+
+  /**
+   * What the operator does next about a version MLflow answered it does not have (its run removed
+   * by mlflow gc, or its bundle/ not uploaded yet): a poll tries it again at each check.
+   */
+  private afterNotThere(): string {
+    const advice = this.source?.advice?.('not-there');
+    const polls = this.pollIntervalMs > 0 ? 'each poll tries it again, and loads it once MLflow has its run and bundle/ files' : 'this gateway does not poll (MLFLOW_POLL_INTERVAL_MS=0)';
+    return `; ${polls}${advice === undefined ? '' : `; ${advice}`}`;
   }
 
   /** Records what the source names instead of what serves; `key` says whether it is the same situation as before (which keeps its start). */
@@ -606,7 +622,7 @@ export class ModelAdmin {
       const lookupAnswered = loaded === null && answeredNotThere(err);
       if (!signal.aborted && (loadedServing || lookupAnswered)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && !loadedServing) {
-        const next = err instanceof BundleError ? this.afterRejection() : '';
+        const next = err instanceof BundleError ? this.afterRejection() : answeredNotThere(err) ? this.afterNotThere() : '';
         const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})${next}`;
         this.noteUnserved(key, what);
       }
