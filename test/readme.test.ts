@@ -20,6 +20,7 @@ import { ACCESS_LOG_FLUSH_MS, EXIT_LOG_WAIT_MS } from '../src/logger.js';
 import { COMPRESSED_FROM_BYTES } from '../src/compression.js';
 import { DRAINED_BODY_BYTES, SMALL_BODY_BYTES, bodyLimitAdvice } from '../src/http.js';
 import { MAX_OPERATION_LABELS } from '../src/metrics.js';
+import { REJECTED_RETRY_POLLS } from '../src/model/model-admin.js';
 import { RUN_DEADLINE_BASE_MS, RUN_DEADLINE_PER_ROW_MS } from '../src/model/onnx-host.js';
 import { reloadDeadlineMs } from '../src/model/startup.js';
 import { MAX_COUNTED_ISSUES } from '../src/rest/predict.js';
@@ -166,6 +167,8 @@ describe('README', () => {
       `stay under \`MAX_BODY_BYTES_IN_FLIGHT\` + ${SMALL_BODY_BYTES / 1024} KiB per open connection`,
       `when the body is chunked or declared over ${DRAINED_BODY_BYTES / 1024} KiB (\`DRAINED_BODY_BYTES\``,
       `An answer of ${COMPRESSED_FROM_BYTES / 1024} KiB or more (\`COMPRESSED_FROM_BYTES\``,
+      `Polls load that version again at every ${REJECTED_RETRY_POLLS}th poll (\`REJECTED_RETRY_POLLS\`)`,
+      `within ${REJECTED_RETRY_POLLS} poll intervals without moving the alias`,
       `GraphQL depth ${d.GRAPHQL_MAX_DEPTH}, ${d.GRAPHQL_MAX_ALIASES} aliases, ${MAX_DIRECTIVES} directives, ${grouped(d.GRAPHQL_MAX_TOKENS)} tokens, cost ${grouped(d.GRAPHQL_MAX_COST)}`,
       `keep-alive ${d.KEEP_ALIVE_TIMEOUT_MS / 1000} s`,
       `| request headers | \`HEADERS_TIMEOUT_MS\` (${d.HEADERS_TIMEOUT_MS / 1000} s) |`,
