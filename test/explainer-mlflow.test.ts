@@ -176,7 +176,7 @@ describe('explainers of model versions served from MLflow', () => {
   it('names the explainer.json a manifest names but the run does not hold', async () => {
     const notice = await refusalOf(v.noFile);
     expect(notice).toMatch(
-      /\(MLFLOW_NOT_FOUND: MLflow at \S+ answered HTTP 404 RESOURCE_DOES_NOT_EXIST for artifact bundle\/explainer\.json of run \w+ .*\[model models:\/telco-churn@champion = version \d+ of telco-churn\]\); model version \d+ keeps serving\.$/,
+      /\(MLFLOW_NOT_FOUND: MLflow at \S+ answered HTTP 404 RESOURCE_DOES_NOT_EXIST for artifact bundle\/explainer\.json of run \w+ .*\[model models:\/telco-churn@champion = version \d+ of telco-churn\]\); each poll tries it again, and loads it once MLflow has its run and bundle\/ files; point models:\/telco-churn@champion at a version whose run is kept; model version \d+ keeps serving\.$/,
     );
     await setAlias(mlflow.url, MODEL, 'champion', v.with);
   });
