@@ -12,7 +12,7 @@ import { TRANSIENT_RETRY_AFTER_SECONDS } from '../src/errors.js';
 import type { CustomerInput } from '../src/generated/graphql.js';
 import { EXPLAIN_CHUNK_ROWS } from '../src/schema/explanation.js';
 import { CONFIG_DEFAULTS } from '../src/schema/stated-values.js';
-import { GRAPHQL_CUSTOMER, metricValue, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, holdRuns, metricValue, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 /** MAX_BATCH of the gateway most tests use. */
 const MAX_BATCH = 1_000;
@@ -64,33 +64,6 @@ const overloaded = (inUse: number, asked: number, maxBatch = MAX_BATCH) =>
   `${inUse} risk drivers are being explained now, of at most ${maxBatch * DRIVERS} at once (MAX_BATCH ${maxBatch} × the model's ${DRIVERS} drivers: ` +
   `one full explanation of a full batch), and this field's ${asked} do not fit. Retry after ${TRANSIENT_RETRY_AFTER_SECONDS} s, or ask for ` +
   `drivers(top: n) or fewer rows: a request of at most ${SMALL_ROWS * DRIVERS} risk drivers (${SMALL_ROWS} rows of all drivers) is never refused`;
-
-/**
- * Holds the inference runs of `heldRows` rows until released (others run): the request that
- * scores them keeps its risk drivers, taken before it is scored, for as long as the test wants.
- */
-function holdRuns(gw: TestGateway, heldRows: number) {
-  const session = sessionOf(gw);
-  const run = session.run.bind(session);
-  let started = 0;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  session.run = async (...args: unknown[]) => {
-    if (args[1] === heldRows) {
-      started++;
-      await released;
-    }
-    return run(...args);
-  };
-  return {
-    started: () => started,
-    release,
-    restore: () => {
-      release();
-      session.run = run;
-    },
-  };
-}
 
 describe('risk drivers being explained at once, across requests', () => {
   let gw: TestGateway;

@@ -24,7 +24,7 @@ import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
 import { MAX_PASSING_WAIT_MS } from '../ui/src/batch/scoring.js';
 import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
-import { BUNDLE_DIR, REPO_ROOT, gql, sessionOf, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { BUNDLE_DIR, REPO_ROOT, gql, holdRuns, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GRAPHQL_CUSTOMER } from './helpers/customers.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
@@ -105,32 +105,6 @@ async function direct(url: string, list: readonly CustomerInput[]): Promise<Pred
   const answer = await gql(url, ScoreFileDocument, { customers: [...list] });
   expect(answer.body.errors).toBeUndefined();
   return (answer.body.data as ScoreFileMutation).predictBatch;
-}
-
-/**
- * Holds the gateway's inference runs of `heldRows` rows until released (others run): the request
- * that scores them stays in flight, holding its risk drivers, for as long as the test wants.
- */
-function holdRuns(gw: TestGateway, heldRows: number) {
-  const session = sessionOf(gw);
-  const run = session.run.bind(session);
-  let started = 0;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  session.run = async (...args: unknown[]) => {
-    if (args[1] === heldRows) {
-      started++;
-      await released;
-    }
-    return run(...args);
-  };
-  return {
-    started: () => started,
-    restore: () => {
-      release();
-      session.run = run;
-    },
-  };
 }
 
 /** The columns the download adds after the file's own. */

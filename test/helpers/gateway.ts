@@ -52,6 +52,34 @@ export function sessionOf(gw: Pick<Gateway, 'slot'>): { run: (...args: unknown[]
   return (gw.slot.current as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
 }
 
+/**
+ * Holds an in-process gateway's inference runs of `heldRows` rows until released (others run): the
+ * request that scores them stays in flight, holding its body and risk drivers (taken before it is
+ * scored), for as long as the test wants. `restore` releases them and puts the session's run back.
+ */
+export function holdRuns(gw: Pick<Gateway, 'slot'>, heldRows: number): { started: () => number; release: () => void; restore: () => void } {
+  const session = sessionOf(gw);
+  const run = session.run.bind(session);
+  let started = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  session.run = async (...args: unknown[]) => {
+    if (args[1] === heldRows) {
+      started++;
+      await released;
+    }
+    return run(...args);
+  };
+  return {
+    started: () => started,
+    release,
+    restore: () => {
+      release();
+      session.run = run;
+    },
+  };
+}
+
 export interface GraphQLResponse<T> {
   status: number;
   headers: Headers;
