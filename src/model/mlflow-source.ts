@@ -88,7 +88,9 @@ export class MlflowModelSource implements ModelSource {
     if (bundle.manifest.run.runId !== run.runId) {
       throw new BundleError(
         `${MANIFEST_FILE} in ${origin} was written by training run ${bundle.manifest.run.runId}, not by the run that holds it: ` +
-          `modelInfo would credit run ${run.runId}'s params and metrics to another run's model; register the run that trained it`,
+          `modelInfo would credit run ${run.runId}'s params and metrics to another run's model. ` +
+            `Register the model version of run ${bundle.manifest.run.runId} if it is in this MLflow; if it is not (the bundle was trained against another server), ` +
+            `train into this one (\`MLFLOW_TRACKING_URI=${this.client.trackingUri} npm run train\`), which logs the bundle into the run that trains it`,
       );
     }
     // Decisions use the manifest's threshold and modelInfo shows it, its rule and the explainer's
