@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { endCompressible } from './compression.js';
+import { TRANSIENT_RETRY_AFTER_SECONDS } from './errors.js';
 import { InFlightBudget } from './in-flight-budget.js';
 
 export class HttpProblem extends Error {
@@ -71,14 +72,20 @@ export interface BodyHold {
   stopReading: (() => void) | null;
 }
 
+/**
+ * Its detail starts with a code, as the other 503s' do (MODEL_NOT_READY, SHUTTING_DOWN): OVERLOADED,
+ * the code of the other budget of what is held at once (the risk drivers being explained), which a
+ * caller cures the same way, by repeating the request after Retry-After. Without one, a client
+ * could tell this passing refusal from the gateway's failures only by the wording of its detail.
+ */
 function overBudget(hold: BodyHold): HttpProblem {
   // The rest of the body is not read as the connection's next request: the connection closes, as after a 413.
   return new HttpProblem(
     503,
     'Service Unavailable',
-    `the gateway already holds ${hold.budget.inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${hold.budget.max}); retry shortly`,
+    `OVERLOADED: the gateway already holds ${hold.budget.inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${hold.budget.max}); retry shortly`,
     [],
-    1,
+    TRANSIENT_RETRY_AFTER_SECONDS,
     true,
   );
 }

@@ -67,7 +67,7 @@ describe('request bodies in flight', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     // The rest of its body is not read as the connection's next request.
     expect(refused.headers.get('connection')).toBe('close');
-    expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`holds \\d+ bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${budget.max}\\); retry shortly`));
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`^OVERLOADED: the gateway already holds \\d+ bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${budget.max}\\); retry shortly`));
     // What b took before it was refused is given back with it.
     await until("b's share given back", () => budget.inUse === LARGE);
     held.get('a')?.();

@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -1421,6 +1422,35 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       errors.length = 0;
     } finally {
       held.restore();
+      await busy.close();
+    }
+  });
+
+  it('sends a request again after Retry-After while other uploads fill the budget of request bodies (503 OVERLOADED, problem details), saying so, and scores the file', async () => {
+    // One request of the page's 300 rows (~140 KB) is past the first 64 KiB never refused; another upload holds the rest of the budget.
+    const limit = 200_000;
+    const busy = await startTestGateway({ UI_DIR: uiDir, BODY_LIMIT_BYTES: String(limit), MAX_BODY_BYTES_IN_FLIGHT: String(limit) });
+    const upload = connect(Number(new URL(busy.url).port), '127.0.0.1');
+    upload.on('error', () => undefined);
+    try {
+      const { page, sent } = await open(busy.url);
+      // Another client's upload, still arriving: all but its last byte.
+      upload.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${limit}\r\n\r\n${' '.repeat(limit - 1)}`);
+      await poll(async () => /gateway_request_body_bytes_in_flight (\d+)/.exec(await (await fetch(`${busy.url}/metrics`)).text())?.[1]).toBe(String(limit - 1));
+      await choose(page, csvText([HEADER, ...customers(300).map(rowOf)]));
+      await poll(() => status(page)).toBe('The gateway is busy with other requests: trying again in 1 second…');
+      expect(await page.locator('#batch-output').textContent()).toBe('');
+      upload.destroy();
+      await poll(() => status(page)).toMatch(/^Scored 300 customers from customers\.csv/);
+      expect(sent.length).toBeGreaterThanOrEqual(2);
+      const answered = busy.logs.filter((l) => l['route'] === 'graphql' && /Chrome/.test(String(l['userAgent']))).map((l) => l['status']);
+      expect(answered[0]).toBe(503);
+      expect(answered.at(-1)).toBe(200);
+      const errors = (tab as TestPage).consoleErrors;
+      expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
+      errors.length = 0;
+    } finally {
+      upload.destroy();
       await busy.close();
     }
   });

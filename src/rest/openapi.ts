@@ -533,7 +533,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             '503': {
               description:
                 'Try again: no model is warmed up yet (detail starts MODEL_NOT_READY), inference failed (INFERENCE_FAILED), the gateway holds too many request bodies at once ' +
-                '(MAX_BODY_BYTES_IN_FLIGHT), it is shutting down and the request waited for 100 Continue (Expect: 100-continue; its body is not read), ' +
+                '(MAX_BODY_BYTES_IN_FLIGHT: OVERLOADED), it is shutting down and the request waited for 100 Continue (Expect: 100-continue; its body is not read), ' +
                   'or it stopped at SHUTDOWN_TIMEOUT_MS before answering (SHUTTING_DOWN; the connection closes): ' +
                 'these come with Retry-After. No answer within REQUEST_TIMEOUT_MS (REQUEST_TIMEOUT): no Retry-After, and the connection closes.',
               headers: retryAfter,

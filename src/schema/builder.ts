@@ -75,7 +75,7 @@ builder.mutationType({
     '- 406: an Accept header that allows neither application/json nor application/graphql-response+json (no streamed format is served);',
     `- 413: a body over BODY_LIMIT_BYTES (default ${grouped(BODY_LIMIT_BYTES)} bytes);`,
     '- 415: a content-type other than application/json in UTF-8, or a compressed body;',
-    `- 503: too many request bodies at once (MAX_BODY_BYTES_IN_FLIGHT; with Retry-After), or no answer within REQUEST_TIMEOUT_MS ` +
+    `- 503: too many request bodies at once (MAX_BODY_BYTES_IN_FLIGHT; detail starts OVERLOADED; with Retry-After), or no answer within REQUEST_TIMEOUT_MS ` +
       `(default ${grouped(REQUEST_TIMEOUT_MS)} ms; detail starts REQUEST_TIMEOUT), or none before the gateway stopped (detail starts SHUTTING_DOWN; with Retry-After); ` +
       '408 when the body itself did not arrive within REQUEST_TIMEOUT_MS;',
     '- as on every route, refusals of an HTTP request that cannot be served: 400 when it cannot be parsed, 417 for an Expect other than 100-continue, ' +

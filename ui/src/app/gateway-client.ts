@@ -91,6 +91,9 @@ function retryAfterOf(headers: Headers): number | null {
   return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : null;
 }
 
+/** The code a problem's detail starts with (`OVERLOADED: the gateway already holds …`). */
+const PROBLEM_CODE = /^([A-Z][A-Z_]*[A-Z]):/;
+
 /** The gateway's own failures, as opposed to a request it refused. */
 const gatewayFailed = (status: number, errors: readonly GraphQLErrorBody[]) =>
   status >= 500 || errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.requestId !== undefined);
@@ -187,7 +190,10 @@ async function answerOf<T>(sent: string, signal: AbortSignal, arriving: () => vo
   if (!body.data) {
     const status = typeof body.title === 'string' ? `${response.status} ${body.title}` : String(response.status);
     const message = typeof body.detail === 'string' && body.detail !== '' ? `The gateway answered ${status}: ${body.detail}` : `The gateway answered ${status} without data.`;
-    return failure([{ message }]);
+    // A problem's detail starts with its code when it has one (OVERLOADED, SHUTTING_DOWN, REQUEST_TIMEOUT),
+    // read here as a GraphQL error's code, so that the pages tell a busy gateway from a failed one alike.
+    const code = typeof body.detail === 'string' ? PROBLEM_CODE.exec(body.detail)?.[1] : undefined;
+    return failure([code === undefined ? { message } : { message, extensions: { code } }]);
   }
   return { ok: true, data: body.data };
 }

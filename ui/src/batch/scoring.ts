@@ -9,8 +9,8 @@
  * start, never shown mixed.
  * The rows the gateway refuses (its cross-field rules) come back as issues with the row's index
  * in the request, mapped here to the file's line and column.
- * A request the gateway answers 503 because it is busy (OVERLOADED: another file's risk drivers
- * fill its budget) or still starting (MODEL_NOT_READY) is sent again after its Retry-After, for
+ * A request the gateway answers 503 because it is busy (OVERLOADED: other files' risk drivers,
+ * or other uploads' request bodies, fill its budget) or still starting (MODEL_NOT_READY) is sent again after its Retry-After, for
  * up to MAX_PASSING_WAIT_MS, so that two analysts scoring at once both get their files scored.
  * Each run takes an AbortSignal: once aborted (another file chosen, Cancel), its request in
  * flight is aborted, its wait ends, and none of its requests is sent again.
@@ -60,7 +60,8 @@ export interface Waiting {
 
 /**
  * The gateway's 503s that pass by themselves, so that the same request succeeds once repeated:
- * 'busy', OVERLOADED (other requests' risk drivers fill its budget, src/schema/explanation.ts);
+ * 'busy', OVERLOADED (other requests' risk drivers fill its budget, src/schema/explanation.ts, or
+ * their request bodies do, src/http.ts, refused before GraphQL runs);
  * 'starting', MODEL_NOT_READY (no model loaded yet).
  */
 export type Passing = 'busy' | 'starting';
