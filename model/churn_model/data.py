@@ -204,6 +204,11 @@ def _id_problems(cid: str, where: str) -> list[Problem]:
     if (control := next((ch for ch in cid if unicodedata.category(ch) == "Cc"), None)) is not None:
         return [_problem(schema.ID_COLUMN, where, cid, f"holds a control character (U+{ord(control):04X})",
                          kind="holds a control character")]
+    # U+2028 and U+2029 (categories Zl, Zp) are line breaks to Unicode, yet not control characters,
+    # and strip() removes them only at the ends: inside an id they made a second customer.
+    if (separator := next((ch for ch in cid if unicodedata.category(ch) in ("Zl", "Zp")), None)) is not None:
+        return [_problem(schema.ID_COLUMN, where, cid, f"holds a line or paragraph separator (U+{ord(separator):04X})",
+                         kind="holds a line or paragraph separator")]
     if (invisible := next((ch for ch in cid if unicodedata.category(ch) == "Cf"), None)) is not None:
         return [_problem(schema.ID_COLUMN, where, cid, f"holds an invisible format character (U+{ord(invisible):04X}), "
                                                        "which would make it another customer than the same id "
@@ -216,9 +221,11 @@ def _id_key(cid: str) -> str:
     '３６６８' is '3668', a ligature its letters, a no-break space a space), then case folded (NFKC
     again after it, as folding can leave a character decomposed), with every dash (category Pd) as
     '-': NFKC keeps U+2010-U+2015 as they are, so a non-breaking hyphen U+2011 or the en dash a word
-    processor puts for '-' would still make a second customer of one that looks the same."""
+    processor puts for '-' would still make a second customer of one that looks the same. The minus
+    sign U+2212 (category Sm, kept by NFKC) is read as '-' too: it is what a spreadsheet's formatting
+    or a typesetter puts for it."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", cid).casefold())
-    return "".join("-" if unicodedata.category(ch) == "Pd" else ch for ch in folded)
+    return "".join("-" if ch == "\u2212" or unicodedata.category(ch) == "Pd" else ch for ch in folded)
 
 
 def _duplicate_id_problem(cid: str, where: str, seen: dict[str, tuple[str, str]]) -> Problem | None:

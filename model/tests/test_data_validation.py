@@ -132,6 +132,21 @@ def test_customer_ids_differing_only_in_case_are_the_same_customer(tmp_path: Pat
             f"line 2)'s {first!r} but for case (ids are compared ignoring case)") in errors_for(tmp_path, mutate)
 
 
+@pytest.mark.parametrize("char", ["\u2028", "\u2029"])
+def test_a_customer_id_holding_a_line_or_paragraph_separator_is_refused(tmp_path: Path, char: str) -> None:
+    """'5575-\\u2028GNVDE' passed: U+2028 and U+2029 are not control characters (Zl, Zp), and only the
+    check for whitespace around an id, which strips them, saw them at its ends."""
+    first = str(good_frame().loc[0, "customerID"])
+    value = first[:5] + char + first[5:]
+    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[9, "customerID"] = value
+        return frame
+    message = errors_for(tmp_path, mutate)
+    assert message.startswith("data validation failed with 1 problem(s)")
+    assert (f"column 'customerID', data row 10 (CSV line 11): value {value!r} holds a line or paragraph separator "
+            f"(U+{ord(char):04X})") in message
+
+
 @pytest.mark.parametrize(("where", "char"), [
     ("start", "\ufeff"),  # a byte order mark: two "CSV UTF-8" exports joined, the second without its header
     ("inside", "\u200b"),  # a zero-width space, pasted in
@@ -156,7 +171,8 @@ def test_a_customer_id_holding_an_invisible_format_character_is_refused(tmp_path
     lambda cid: "".join(chr(ord(ch) + 0xFEE0) if ch.isdigit() else ch for ch in cid),  # '０' is U+FF10
     lambda cid: cid.replace("-", "\u2011"),  # a non-breaking hyphen: NFKC makes it U+2010, not '-'
     lambda cid: cid.replace("-", "\u2013").lower(),  # an en dash, as a word processor writes '-'
-], ids=["full-width-digits", "non-breaking-hyphen", "en-dash-lower-case"])
+    lambda cid: cid.replace("-", "\u2212"),  # a minus sign (Sm, not a dash to Unicode), as a spreadsheet formats '-'
+], ids=["full-width-digits", "non-breaking-hyphen", "en-dash-lower-case", "minus-sign"])
 def test_customer_ids_differing_only_by_look_alike_characters_are_the_same_customer(
         tmp_path: Path, variant: Callable[[str], str]) -> None:
     """'３６６８-QPYBK' and '3668\\u2011QPYBK' beside '3668-QPYBK' passed as two customers, compared
