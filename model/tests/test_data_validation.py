@@ -138,10 +138,7 @@ def test_a_customer_id_holding_a_line_or_paragraph_separator_is_refused(tmp_path
     check for whitespace around an id, which strips them, saw them at its ends."""
     first = str(good_frame().loc[0, "customerID"])
     value = first[:5] + char + first[5:]
-    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
-        frame.loc[9, "customerID"] = value
-        return frame
-    message = errors_for(tmp_path, mutate)
+    message = errors_for(tmp_path, set_cell(10, "customerID", value))
     assert message.startswith("data validation failed with 1 problem(s)")
     assert (f"column 'customerID', data row 10 (CSV line 11): value {value!r} holds a line or paragraph separator "
             f"(U+{ord(char):04X})") in message
@@ -158,10 +155,7 @@ def test_a_customer_id_holding_an_invisible_format_character_is_refused(tmp_path
     whitespace, so the check for spaces around the id missed it, and no normal form removes it."""
     first = str(good_frame().loc[0, "customerID"])
     value = {"start": char + first, "inside": first[:5] + char + first[5:], "end": first + char}[where]
-    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
-        frame.loc[9, "customerID"] = value
-        return frame
-    message = errors_for(tmp_path, mutate)
+    message = errors_for(tmp_path, set_cell(10, "customerID", value))
     assert message.startswith("data validation failed with 1 problem(s)")
     assert (f"column 'customerID', data row 10 (CSV line 11): value {value!r} holds an invisible format character "
             f"(U+{ord(char):04X}), which would make it another customer than the same id without; remove it") in message
@@ -180,10 +174,7 @@ def test_customer_ids_differing_only_by_look_alike_characters_are_the_same_custo
     first = str(good_frame().loc[0, "customerID"])
     value = variant(first)
     assert value.casefold() != first.casefold()
-    def mutate(frame: pd.DataFrame) -> pd.DataFrame:
-        frame.loc[9, "customerID"] = value
-        return frame
-    message = errors_for(tmp_path, mutate)
+    message = errors_for(tmp_path, set_cell(10, "customerID", value))
     assert message.startswith("data validation failed with 1 problem(s)")
     prefix = (f"column 'customerID', data row 10 (CSV line 11): value {value!r} duplicates data row 1 (CSV line 2)'s "
               f"{first!r} but for look-alike characters (")
