@@ -23,6 +23,7 @@ import { useRepresentableFloats } from './schema/float-literals.js';
 import { MAX_DOCUMENT_CHARS, limitPlugins, variablesOverLimits } from './schema/limits.js';
 import { PreparedOperations, operationLabel, type PreparedOperation } from './schema/prepared-operations.js';
 import { useShortPrintedValues } from './schema/printed-values.js';
+import { inputRuleAt } from './schema/variable-rules.js';
 
 interface ServerContext {
   requestState: RequestState;
@@ -64,7 +65,7 @@ function graphqlParams(text: string, maxBatch: number): GraphQLParams | null {
   checkDocumentLength(query);
   // Before anything reads them, on either path (and whatever else the body holds): graphql-js
   // prints a malformed value into each of up to 50 messages.
-  if (typeof variables === 'object' && variables !== null) checkVariableLimits(variables);
+  if (typeof variables === 'object' && variables !== null) checkVariableLimits(variables, query, typeof operationName === 'string' ? operationName : null);
   // Else the operation-name check answered `operationName 5 names no operation of the document`.
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
     throw new HttpProblem(400, 'Bad Request', 'operationName must be a string, the name of the operation to run, or null', [{ path: 'operationName', message: 'must be a string or null' }]);
@@ -210,15 +211,18 @@ function checkRequestShape(req: IncomingMessage, method: string, graphiqlEnabled
     }
     // As a POST body's (graphqlParams): a GET's variables went to graphql-js unchecked, so a 12,000-character
     // string was answered 200 by GET and 400 by POST, and a 700-key object got graphql-js's own error.
-    if (name === 'variables' && value !== null) checkVariableLimits(value);
+    if (name === 'variables' && value !== null) checkVariableLimits(value, query, params.get('operationName') || null);
   }
 }
 
-function checkVariableLimits(variables: object): void {
+/** Refuses variables over VARIABLE_LIMITS, adding what the input field at the place takes when the document says which field that is. */
+function checkVariableLimits(variables: object, query: string, operationName: string | null): void {
   const over = variablesOverLimits(variables);
   if (!over) return;
   const path = problemPath(['variables', ...over.path]);
-  throw new HttpProblem(400, 'Bad Request', `${path} is ${over.message}`, [{ path, message: `is ${over.message}` }]);
+  const rule = inputRuleAt(query, operationName, variables, over.path);
+  const message = rule === null ? over.message : `${over.message}; ${rule}`;
+  throw new HttpProblem(400, 'Bad Request', `${path} is ${message}`, [{ path, message: `is ${message}` }]);
 }
 
 /** Refuses a body in which an object names a field twice (json-body.ts), naming the first such field. */

@@ -6,7 +6,7 @@
 import { maxHeaderSize } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LISTED_ISSUES } from '../src/contract.js';
+import { CONTRACT_ENUMS, CUSTOMER_ID_MAX_LENGTH, MAX_LISTED_ISSUES } from '../src/contract.js';
 import { MAX_MESSAGE_CHARS } from '../src/schema/error-codes.js';
 import { CONTAINERS_COUNTED_FROM } from '../src/json-body.js';
 import { MAX_DOCUMENT_CHARS, VARIABLE_LIMITS } from '../src/schema/limits.js';
@@ -559,11 +559,11 @@ describe('GraphQL variables of any size', () => {
     let nested: unknown = 1;
     for (let i = 0; i <= maxDepth; i++) nested = [nested];
     const cases: [Record<string, unknown>, string, RegExp][] = [
-      [{ c: manyKeys }, 'variables.c', new RegExp(`an object of ${Object.keys(manyKeys).length} keys; at most ${maxObjectKeys}`)],
+      [{ c: manyKeys }, 'variables.c', new RegExp(`an object of ${Object.keys(manyKeys).length} keys, more than any object this gateway reads in variables has \\(${maxObjectKeys}\\)`)],
       [{ c: { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars + 1) } }, 'variables.c.customerId', new RegExp(`a string of ${maxStringChars + 1} characters`)],
       [{ c: GRAPHQL_CUSTOMER, unused: nested }, `variables.unused${'[0]'.repeat(maxDepth)}`, new RegExp(`nested more than ${maxDepth} levels`)],
       // A field name is text too: one of 4 MB was printed into each of 20 messages and came back in full in the answer.
-      [{ c: { ...GRAPHQL_CUSTOMER, ['k'.repeat(4_000_000)]: 1 } }, 'variables.c', new RegExp(`has a field name of 4000000 characters; at most ${maxStringChars}`)],
+      [{ c: { ...GRAPHQL_CUSTOMER, ['k'.repeat(4_000_000)]: 1 } }, 'variables.c', new RegExp(`has a field name of 4000000 characters, longer than any name this gateway reads in variables \\(${maxStringChars}\\)`)],
       [{ c: GRAPHQL_CUSTOMER, unused: [{ ['k'.repeat(maxStringChars + 1)]: 1 }] }, 'variables.unused[0]', new RegExp(`has a field name of ${maxStringChars + 1} characters`)],
     ];
     for (const [variables, path, message] of cases) {
@@ -594,7 +594,7 @@ describe('GraphQL variables of any size', () => {
       fetch(`${gw.url}/graphql?${new URLSearchParams({ query: typeByName, variables: JSON.stringify(variables) }).toString()}`);
     for (const [variables, path, message] of [
       [{ n: 'x'.repeat(maxStringChars + 1) }, 'variables.n', new RegExp(`a string of ${maxStringChars + 1} characters`)],
-      [{ n: 'Query', ...Object.fromEntries(Array.from({ length: maxObjectKeys }, (_, i) => [`k${i}`, i])) }, 'variables', new RegExp(`an object of ${maxObjectKeys + 1} keys; at most ${maxObjectKeys}`)],
+      [{ n: 'Query', ...Object.fromEntries(Array.from({ length: maxObjectKeys }, (_, i) => [`k${i}`, i])) }, 'variables', new RegExp(`an object of ${maxObjectKeys + 1} keys, more than any object this gateway reads in variables has \\(${maxObjectKeys}\\)`)],
     ] as const) {
       const res = await byGet(variables);
       expect(res.status).toBe(400);
@@ -606,6 +606,50 @@ describe('GraphQL variables of any size', () => {
     const res = await gql(gw.url, SINGLE, { c: atBounds });
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions?.['issues']).toEqual([{ path: ['customer', 'customerId'], message: 'must be at most 256 characters' }]);
+  });
+
+  // The limits bound what the gateway reads, not what a field takes: "at most 1024 are accepted" sent a
+  // form that trimmed its id to 1,024 characters into a second refusal at 256.
+  it('names the rule of the CustomerInput field a variable over VARIABLE_LIMITS points into, read from the contract and the schema', async () => {
+    const { maxStringChars, maxObjectKeys } = VARIABLE_LIMITS;
+    const inputFields = Object.keys(GRAPHQL_CUSTOMER).length + 1; // and customerId
+    const unknownKeys = Object.fromEntries(Array.from({ length: maxObjectKeys + 6 - inputFields }, (_, i) => [`extra${i}`, i]));
+    const long = 'x'.repeat(1_100);
+    const refusal = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      expect(res.status).toBe(400);
+      const problem = (await res.json()) as Problem;
+      expect(problem.errors).toHaveLength(1);
+      expect(problem.detail).toBe(`${problem.errors?.[0]?.path} ${problem.errors?.[0]?.message}`);
+      return problem.errors?.[0];
+    };
+    const readsAtMost = `longer than any string this gateway reads in variables (${maxStringChars})`;
+    expect(await refusal(SINGLE, { c: { ...GRAPHQL_CUSTOMER, customerId: long } })).toEqual({
+      path: 'variables.c.customerId',
+      message: `is a string of 1100 characters, ${readsAtMost}; customerId takes at most ${CUSTOMER_ID_MAX_LENGTH} characters`,
+    });
+    const cs = [GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER, { ...GRAPHQL_CUSTOMER, contract: 'M'.repeat(maxStringChars + 1) }];
+    const contracts = Object.keys(CONTRACT_ENUMS.Contract);
+    expect(contracts.length).toBeGreaterThan(2);
+    expect(await refusal(BATCH, { cs })).toEqual({
+      path: 'variables.cs[2].contract',
+      message: `is a string of ${maxStringChars + 1} characters, ${readsAtMost}; contract takes ${contracts.slice(0, -1).join(', ')} or ${contracts.at(-1)}`,
+    });
+    const wide = { ...GRAPHQL_CUSTOMER, customerId: 'c-1', ...unknownKeys };
+    const keys = Object.keys(unknownKeys);
+    expect(await refusal(SINGLE, { c: wide })).toEqual({
+      path: 'variables.c',
+      message:
+        `is an object of ${Object.keys(wide).length} keys, more than any object this gateway reads in variables has (${maxObjectKeys}); ` +
+        `a CustomerInput has ${inputFields} fields, and ${keys.length} of its keys are none of them: ${keys.slice(0, 5).map((k) => `"${k}"`).join(', ')}, …`,
+    });
+    // A variable the document declares as a string of no rule, or does not declare, gets the limit alone.
+    expect(await refusal('query ($n: String!) { __type(name: $n) { name } }', { n: long })).toEqual({ path: 'variables.n', message: `is a string of 1100 characters, ${readsAtMost}` });
+    expect(await refusal(SINGLE, { c: GRAPHQL_CUSTOMER, unused: long })).toEqual({ path: 'variables.unused', message: `is a string of 1100 characters, ${readsAtMost}` });
+    // By GET as by POST.
+    const byGet = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query: 'query ($c: Contract) { __typename }', variables: JSON.stringify({ c: long }) }).toString()}`);
+    expect(byGet.status).toBe(400);
+    expect(((await byGet.json()) as Problem).errors?.[0]?.message).toMatch(/; \$c takes MONTH_TO_MONTH, /);
   });
 
   it('cuts the parser message that quotes a body that is not JSON', async () => {

@@ -28,11 +28,15 @@ export const MAX_DOCUMENT_CHARS = 65_536;
  */
 export const VARIABLE_LIMITS = { maxObjectKeys: 64, maxStringChars: 1024, maxDepth: 16 } as const;
 
-/** The first place in `value` over VARIABLE_LIMITS, as a path and what is wrong there; null when within. */
+/**
+ * The first place in `value` over VARIABLE_LIMITS, as a path and what is wrong there; null when within.
+ * The message says what the gateway reads, not what a field takes: the field at the path may take
+ * less (customerId) or only names (an enum), which graphql-endpoint.ts adds (variable-rules.ts).
+ */
 export function variablesOverLimits(value: unknown): { path: (string | number)[]; message: string } | null {
   const { maxObjectKeys, maxStringChars, maxDepth } = VARIABLE_LIMITS;
   const visit = (v: unknown, depth: number): { path: (string | number)[]; message: string } | null => {
-    if (typeof v === 'string') return v.length > maxStringChars ? { path: [], message: `a string of ${v.length} characters; at most ${maxStringChars} are accepted` } : null;
+    if (typeof v === 'string') return v.length > maxStringChars ? { path: [], message: `a string of ${v.length} characters, longer than any string this gateway reads in variables (${maxStringChars})` } : null;
     if (typeof v !== 'object' || v === null) return null;
     if (depth > maxDepth) return { path: [], message: `nested more than ${maxDepth} levels deep` };
     if (Array.isArray(v)) {
@@ -43,10 +47,10 @@ export function variablesOverLimits(value: unknown): { path: (string | number)[]
       return null;
     }
     const keys = Object.keys(v);
-    if (keys.length > maxObjectKeys) return { path: [], message: `an object of ${keys.length} keys; at most ${maxObjectKeys} are accepted` };
+    if (keys.length > maxObjectKeys) return { path: [], message: `an object of ${keys.length} keys, more than any object this gateway reads in variables has (${maxObjectKeys})` };
     // Named by the object's path: the name itself is what is too long to quote.
     const longName = keys.find((key) => key.length > maxStringChars);
-    if (longName !== undefined) return { path: [], message: `an object that has a field name of ${longName.length} characters; at most ${maxStringChars} are accepted` };
+    if (longName !== undefined) return { path: [], message: `an object that has a field name of ${longName.length} characters, longer than any name this gateway reads in variables (${maxStringChars})` };
     for (const key of keys) {
       const found = visit((v as Record<string, unknown>)[key], depth + 1);
       if (found) return { ...found, path: [key, ...found.path] };
