@@ -179,7 +179,7 @@ describe('GraphQL customers', () => {
       const message = `Variable "$${name}" is sent null where type "${type}" takes no null: send a value, or leave it out for its default.`;
       const first = await gql(gw.url, query, { [name]: null });
       expect(first.status, name).toBe(400);
-      expect(first.body.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['issues']])).toEqual([['BAD_USER_INPUT', [{ path, message }]]]);
+      expect(first.body.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['issues'], e.extensions?.['issueCount']])).toEqual([['BAD_USER_INPUT', [{ path, message }], 1]]);
       // Left out, its default answers; the document is then compiled, and null is answered alike.
       for (let i = 0; i < 2; i++) expect((await gql(gw.url, query, {})).status, name).toBe(200);
       const compiled = await gql(gw.url, query, { [name]: null });
@@ -195,6 +195,14 @@ describe('GraphQL customers', () => {
     expect((res.body.errors?.[0]?.extensions?.['issues'] as GqlIssue[]).map((i) => i.path)).toEqual([
       ['customer', 'tenure'],
       ['customer', 'contract'],
+    ]);
+    // Counted as every BAD_USER_INPUT on a field's path is: a client that shows "N problems" read undefined here.
+    expect(res.body.errors?.[0]?.extensions?.['issueCount']).toBe(2);
+    const both = `mutation P($t: Int = 5, $m: Float = 3) { predict(customer: ${customerLiteral({ tenure: '$t', monthlyCharges: '$m' })}) { churnProbability } }`;
+    const twice = await gql(gw.url, both, { t: null, m: null });
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors?.map((e) => [e.path, e.extensions?.['code'], (e.extensions?.['issues'] as GqlIssue[]).length, e.extensions?.['issueCount']])).toEqual([
+      [['predict'], 'BAD_USER_INPUT', 2, 2],
     ]);
   });
 

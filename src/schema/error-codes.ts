@@ -20,7 +20,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { CONTRACT_ENUMS, type ContractEnumName } from '../contract.js';
+import { CONTRACT_ENUMS, MAX_LISTED_ISSUES, type ContractEnumName } from '../contract.js';
 import { OVERFLOW_REASON } from '../json-body.js';
 
 type IssuePath = (string | number)[];
@@ -90,7 +90,7 @@ export const MAX_MESSAGE_CHARS = 1000;
 
 const CALLER_ERRORS = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
 
-function codeFor(error: GraphQLError): { code: string; issues?: Issue[] } {
+function codeFor(error: GraphQLError): { code: string; issues?: Issue[]; issueCount?: number } {
   const variable = VARIABLE_ERROR.exec(error.message)?.[1];
   if (variable !== undefined) {
     // Read by shape, as in addCode: graphql may be loaded twice.
@@ -103,7 +103,11 @@ function codeFor(error: GraphQLError): { code: string; issues?: Issue[] } {
   if (argument !== undefined) return { code: 'BAD_USER_INPUT', issues: [{ path: [argument], message: error.message }] };
   // Only the executor says it, once the document validated (so the error has a response path).
   const invalid = error.path ? INVALID_ARGUMENT.exec(error.message)?.[1] : undefined;
-  if (invalid !== undefined) return { code: 'BAD_USER_INPUT', issues: nullVariables.get(error) ?? [{ path: [invalid], message: error.message }] };
+  if (invalid !== undefined) {
+    // On the field's response path, as the resolvers' BAD_USER_INPUT (errors.ts badUserInput): listed and counted alike.
+    const issues = nullVariables.get(error) ?? [{ path: [invalid], message: error.message }];
+    return { code: 'BAD_USER_INPUT', issues: issues.slice(0, MAX_LISTED_ISSUES), issueCount: issues.length };
+  }
   if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED' };
   return { code: 'GRAPHQL_VALIDATION_FAILED' };
 }
@@ -234,8 +238,8 @@ function addCode(error: GraphQLError, tidy: (message: string) => string): void {
   const extensions = error.extensions as Record<string, unknown> | undefined;
   if (!extensions) return;
   if (!extensions['code']) {
-    const { code, issues } = codeFor(error);
-    Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: tidy(i.message) })) } : { code });
+    const { code, issues, issueCount } = codeFor(error);
+    Object.assign(extensions, issues ? { code, issues: issues.map((i) => ({ ...i, message: tidy(i.message) })) } : { code }, issueCount === undefined ? {} : { issueCount });
   }
   (error as { message: string }).message = tidy(error.message);
   // A value written in the document: named by argument path, as a variable's is by variable path.

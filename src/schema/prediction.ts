@@ -154,7 +154,7 @@ builder.mutationField('predict', (t) =>
         'then a 51st "Too many errors" with empty issues. The rules are checked only once the variables fit.',
       '- GRAPHQL_VALIDATION_FAILED (HTTP 400): a customer written in the document (not in a variable) that does not fit CustomerInput, ' +
         'named by argument path in extensions.issues (["customer", "tenure"]); a variable with a default sent null inside it where null is ' +
-        'not taken ({ tenure: $t } with $t: Int = 5) is BAD_USER_INPUT instead, named the same way.',
+        'not taken ({ tenure: $t } with $t: Int = 5) is BAD_USER_INPUT instead, named the same way, with extensions.issueCount.',
       `- MODEL_NOT_READY or INFERENCE_FAILED (HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}, extensions.requestId to quote): no model can answer now.`,
       `- OVERLOADED (HTTP 503, Retry-After: ${TRANSIENT_RETRY_AFTER_SECONDS}, extensions.requestId): the risk drivers other requests are having explained ` +
         'leave too few for this field\'s explanations (at most MAX_BATCH × ModelInfo.explainer.drivers at once, across requests), refused before it is ' +
