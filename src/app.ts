@@ -21,7 +21,7 @@ import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { DriverBudget, driverCapacity } from './schema/explanation.js';
-import { createGraphQLEndpoint } from './graphql-endpoint.js';
+import { GRAPHQL_PATH, createGraphQLEndpoint } from './graphql-endpoint.js';
 import { ifNoneMatchHits } from './ui/etag.js';
 
 /** What POST /predict takes, in its 400s. */
@@ -96,6 +96,7 @@ export interface App {
 }
 
 const SLASH = 0x2f;
+const GRAPHQL_WITH_SLASH = `${GRAPHQL_PATH}/`;
 
 /** What browser code of an allowed origin may read beyond the safelisted headers (README: CORS_ORIGINS). */
 export const CORS_EXPOSED_HEADERS = 'x-request-id, retry-after, allow';
@@ -290,8 +291,11 @@ export function createApp(deps: AppDeps): App {
     // with its own in one writeHead (the hot path); every other answer gets them here.
     if (path !== '/predict' && path !== '/') setStandardHeaders(res, state.id);
     if (cors(req, res, state)) return;
-    if (path === '/graphql') {
+    // /graphql/ too, as /predict/ is (below): a client whose endpoint setting ends in a slash got a 404.
+    if (path === GRAPHQL_PATH || path === GRAPHQL_WITH_SLASH) {
       state.route = 'graphql';
+      // Yoga serves its endpoint's own path: handed the request as /graphql, with its query.
+      if (path.length > GRAPHQL_PATH.length) req.url = GRAPHQL_PATH + url.slice(path.length);
       return graphql.handle(req, res, state);
     }
     // /predict/ too: the prototype (FastAPI) redirected it to /predict, method and body kept, and

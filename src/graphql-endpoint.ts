@@ -107,6 +107,9 @@ function hasErrors(bytes: Buffer): boolean {
   return typeof result !== 'object' || result === null || Array.isArray(result) || 'errors' in result;
 }
 
+/** The path Yoga serves; app.ts routes /graphql/ here too, as this path. */
+export const GRAPHQL_PATH = '/graphql';
+
 const NOT_ACCEPTABLE = 'the accept header must allow application/json or application/graphql-response+json';
 
 const ANSWER_TYPES = ['application/graphql-response+json', 'application/json'] as const;
@@ -464,7 +467,7 @@ export function createGraphQLEndpoint(deps: {
     // Parsed documents kept by text (Yoga's default is 1,024): a document of ~1,000 tokens holds
     // ~350 KB, so unique documents filled 1,024 entries up to ~2 GB of RSS.
     parserAndValidationCache: { documentCache: _createLRUCache({ max: CACHED_DOCUMENTS }), errorCache: _createLRUCache({ max: CACHED_DOCUMENTS }) },
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     graphiql: false,
     landingPage: false,
     cors: false,

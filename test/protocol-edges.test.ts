@@ -363,6 +363,23 @@ describe('HTTP', () => {
     }
   });
 
+  it('serves /graphql/ as /graphql, by POST and by GET, as /predict/ is served as /predict', async () => {
+    const post = (path: string) =>
+      fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `slash${path.length}` }, body: JSON.stringify({ query: MODEL_INFO }) });
+    const [direct, slash] = [await post('/graphql'), await post('/graphql/')];
+    expect([slash.status, await slash.text()]).toEqual([direct.status, await direct.text()]);
+    expect(slash.status).toBe(200);
+    const search = new URLSearchParams({ query: MODEL_INFO }).toString();
+    const [getDirect, getSlash] = [await fetch(`${gw.url}/graphql?${search}`), await fetch(`${gw.url}/graphql/?${search}`)];
+    expect([getSlash.status, getSlash.headers.get('cache-control'), await getSlash.text()]).toEqual([200, 'no-store', await getDirect.text()]);
+    // A refusal names what is wrong with the request, not the path.
+    const bad = await fetch(`${gw.url}/graphql/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": 1}' });
+    expect([bad.status, ((await bad.json()) as Problem).errors]).toEqual([400, [{ path: 'query', message: 'is required; must be a string' }]]);
+    await expect.poll(() => gw.logs.find((l) => l['reqId'] === 'slash9' && l['msg'] === 'request'), { timeout: 30_000 }).toMatchObject({ route: 'graphql', status: 200 });
+    // Only the one slash: other paths under /graphql are not the endpoint.
+    for (const path of ['/graphql//', '/graphql/x']) expect((await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: MODEL_INFO }) })).status, path).toBe(404);
+  });
+
   it('answers every problem with cache-control: no-store, so no cache keeps a 404 or a 405 (RFC 9111 lets one guess a lifetime for them)', async () => {
     const answers = {
       '404 path': await fetch(`${gw.url}/nowhere`),
