@@ -59,7 +59,9 @@ builder.mutationType({
     '',
     'Errors of the request, before any field runs, for every operation (each field lists its own), are GraphQL errors with extensions.code and no data:',
     '- GRAPHQL_PARSE_FAILED (HTTP 400): a document that does not parse, or is over a limit above; GRAPHQL_VALIDATION_FAILED (HTTP 400): one that does not validate against this schema;',
-    '- OPERATION_RESOLUTION_FAILURE (HTTP 400): a document of several operations without an operationName that names one (or with an empty one); the message names those it has;',
+    '- OPERATION_RESOLUTION_FAILURE (HTTP 400): an operationName that names no operation of the document (one renamed in the document but not in ' +
+      'the request, or any name sent with an operation that has none), a document of several operations without an operationName, an empty one, ' +
+      'or a document of fragments only; the message names the operations it has;',
     '- BAD_REQUEST (HTTP 400): a body that is not JSON (a document pasted into a JSON string with its line breaks is not: encode it, as JSON.stringify or jq -Rs do), ' +
       'or empty, or JSON but not an object (an array: batching is not supported), or an object with a member other than query, operationName, variables and extensions that is not null;',
     '- BAD_REQUEST (HTTP 405, with Allow): a method other than GET, HEAD or POST, or a mutation by GET or HEAD (Allow: POST);',
