@@ -276,13 +276,15 @@ class GraphQLRefusal extends Error {
   );
 
   /**
-   * A body that is not JSON, in the shape Yoga answers it, but with the parse error once (Yoga
-   * repeated its quote of the body) and whole characters: V8 quotes half an emoji
-   * (`Unexpected token '\ud83d'`), whose escape strict JSON readers refuse.
+   * A body that is not JSON, with Yoga's message and the parser's after it, as REST's detail
+   * continues "request body is not valid JSON: " (the position, a raw line break in a string), in
+   * whole characters: V8 quotes half an emoji (`Unexpected token '\ud83d'`), whose escape strict
+   * JSON readers refuse. Yoga put the parser's message in extensions.originalError, the one
+   * member no other error has, answered in production too, where masking keeps every other
+   * error to its message, code and documented extensions.
    */
   static invalidJson(err: Error): GraphQLRefusal {
-    const originalError = { name: 'SyntaxError', message: err.message.toWellFormed() };
-    return new GraphQLRefusal(JSON.stringify({ errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST', originalError } }] }));
+    return new GraphQLRefusal(JSON.stringify({ errors: [{ message: `POST body sent invalid JSON: ${err.message.toWellFormed()}`, extensions: { code: 'BAD_REQUEST' } }] }));
   }
 }
 

@@ -677,6 +677,18 @@ describe('GraphQL variables of any size', () => {
     expect(((await byGet.json()) as Problem).errors?.[0]?.message).toMatch(/; \$c takes MONTH_TO_MONTH, /);
   });
 
+  it("answers a body that is not JSON with the parser's message in its own, and no member the other errors lack", async () => {
+    // In production (this gateway): extensions.originalError was answered here only.
+    for (const [body, where] of [
+      ['{"query": "{ modelInfo { name } }",}', /position 35/],
+      ['{"query": "{ modelInfo {\n name } }"}', /Bad control character in string literal in JSON at position 24/],
+    ] as const) {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ errors: [{ message: expect.stringMatching(new RegExp(`^POST body sent invalid JSON: .*${where.source}`)), extensions: { code: 'BAD_REQUEST' } }] });
+    }
+  });
+
   it('cuts the parser message that quotes a body that is not JSON', async () => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query": "${'x'.repeat(100_000)}` });
     const text = await res.text();
