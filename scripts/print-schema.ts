@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { DEFAULT_SETTINGS, buildOpenApiDocument } from '../src/rest/openapi.js';
 import { schema } from '../src/schema/index.js';
+import { SCHEMA_SDL_FILE } from '../src/schema/limits.js';
 
-export const SDL_PATH = fileURLToPath(new URL('../schema/schema.graphql', import.meta.url));
+/** Where introspection's refusal (limits.ts) says the schema is. */
+export const SDL_PATH = fileURLToPath(new URL(`../${SCHEMA_SDL_FILE}`, import.meta.url));
 
 export const OPENAPI_FILE_PATH = fileURLToPath(new URL('../schema/openapi.json', import.meta.url));
 

@@ -2,10 +2,13 @@
  * Abuse limits and exposure settings: GraphQL depth, aliases, tokens and cost; body size;
  * introspection and field suggestions; CORS closed unless configured.
  */
+import { readFile } from 'node:fs/promises';
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { printSortedSchema } from '../scripts/print-schema.js';
 import { loadConfig } from '../src/config.js';
 import { SUGGESTION_MASK } from '../src/schema/error-codes.js';
-import { MAX_DIRECTIVES } from '../src/schema/limits.js';
+import { MAX_DIRECTIVES, SCHEMA_SDL_FILE } from '../src/schema/limits.js';
 import { GRAPHQL_CUSTOMER, customerLiteral, gql, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let open: TestGateway;
@@ -91,6 +94,27 @@ describe('exposure', () => {
 
   it('refuses introspection when INTROSPECTION_ENABLED=false', async () => {
     await rejected(prod, '{ __schema { queryType { name } } }', /introspection/i);
+  });
+
+  it('answers the standard introspection query, when introspection is off, with one error that says where the schema is', async () => {
+    // A client generator's query: graphql-js's rule refused each of its 39 introspection fields, and none named the SDL.
+    const res = await gql(prod.url, getIntrospectionQuery());
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toHaveLength(1);
+    const [error] = res.body.errors ?? [];
+    expect(error?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(error?.message).toBe(
+      'GraphQL introspection has been disabled, but the requested query contained the field "__schema". The schema is published as ' +
+        `${SCHEMA_SDL_FILE} in the gateway's repository (its README's GraphQL section links it): generate clients from that file.`,
+    );
+    // The file named is the committed SDL, and the README links it.
+    expect(await readFile(new URL(`../${SCHEMA_SDL_FILE}`, import.meta.url), 'utf8')).toBe(printSortedSchema());
+    expect(await readFile(new URL('../README.md', import.meta.url), 'utf8')).toContain(`[${SCHEMA_SDL_FILE}](${SCHEMA_SDL_FILE})`);
+    // Still refused, each: __type too; __typename is no introspection of the schema.
+    await rejected(prod, '{ __type(name: "Query") { name } }', /contained the field "__type"/);
+    await rejected(prod, '{ modelInfo { name } __schema { types { name } } }', /contained the field "__schema"/);
+    const typename = await gql(prod.url, '{ __typename modelInfo { __typename } }');
+    expect([typename.status, typename.body]).toEqual([200, { data: { __typename: 'Query', modelInfo: { __typename: 'ModelInfo' } } }]);
   });
 
   it('suggests field names in development but not in production', async () => {

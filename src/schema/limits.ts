@@ -5,7 +5,7 @@
  * auditors and GraphiQL read the schema.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, getNamedType, isIntrospectionType, type ASTVisitor, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 
@@ -73,6 +73,34 @@ const tokenLimitMessage = (n: number): string =>
   `Token limit of ${n} exceeded. Values written in the document count, variables do not: send customers as variables, ` +
   'as in mutation Batch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability } } with {"customers": [...]}.';
 
+/** The committed SDL, from the repository's root (scripts/print-schema.ts writes it; the README's GraphQL section links it). */
+export const SCHEMA_SDL_FILE = 'schema/schema.graphql';
+
+/**
+ * graphql-js's NoSchemaIntrospectionCustomRule, in its words, but once per document and saying
+ * where the schema is: it refused each field of an introspection type, so a client generator's
+ * standard introspection query got 39 errors, none pointing at the SDL such a team reads instead.
+ * The rest of the document's introspection fields stay refused (the document does not validate).
+ */
+function noIntrospectionOnce(context: ValidationContext): ASTVisitor {
+  let reported = false;
+  return {
+    Field(node) {
+      if (reported) return;
+      const type = getNamedType(context.getType());
+      if (!type || !isIntrospectionType(type)) return;
+      reported = true;
+      context.reportError(
+        new GraphQLError(
+          `GraphQL introspection has been disabled, but the requested query contained the field "${node.name.value}". The schema is published as ` +
+            `${SCHEMA_SDL_FILE} in the gateway's repository (its README's GraphQL section links it): generate clients from that file.`,
+          { nodes: node },
+        ),
+      );
+    },
+  };
+}
+
 export function limitPlugins(config: Config): Plugin[] {
   const armor = EnvelopArmorPlugin({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true },
@@ -84,7 +112,7 @@ export function limitPlugins(config: Config): Plugin[] {
   }) as Plugin;
   const plugins: Plugin[] = [armor];
   if (!config.INTROSPECTION_ENABLED) {
-    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(noIntrospectionOnce) });
   }
   return plugins;
 }
