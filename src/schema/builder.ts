@@ -66,6 +66,9 @@ builder.mutationType({
       'or empty, or JSON but not an object (an array: batching is not supported), or an object with a member other than query, operationName, variables and extensions that is not null;',
     '- BAD_REQUEST (HTTP 405, with Allow): a method other than GET, HEAD or POST, or a mutation by GET or HEAD (Allow: POST);',
     '- PERSISTED_QUERY_NOT_SUPPORTED (HTTP 400): a persisted-query hash (extensions.persistedQuery) without the query: send the document itself.',
+    'Apollo Client 3 (which sends Accept: */*) reports these and every field\'s 400 (BAD_USER_INPUT) as a network error, the GraphQL errors then in ' +
+      'error.networkError.result.errors; Apollo Client 4 and urql read them as GraphQL errors. Clients may ask for application/graphql-response+json, ' +
+      'the GraphQL-over-HTTP type whose GraphQL errors come with a 4xx.',
     '',
     'Other refusals come before GraphQL runs and are answered as application/problem+json ' +
       '({ type, title, status, detail, requestId }, and errors [{ path, message }] when a field is at fault, its path one string such as "variables.c.customerId"), ' +
