@@ -281,7 +281,7 @@ export class GatewayMetrics {
   });
   readonly modelReloads = new Counter({
     name: 'gateway_model_reloads_total',
-    help: 'Model reloads (polls that found a new version, and reloadModel calls) by result: swapped, unchanged (already serving), failed (the current model keeps serving), cancelled (past its deadline)',
+    help: 'Model reloads (polls that found a new version, and reloadModel calls) by result: swapped, unchanged (already serving), failed (the current model keeps serving), cancelled (past its deadline, or at shutdown)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

@@ -53,7 +53,8 @@ async function adminOver(source: ModelSource, serving: ChurnModel) {
   });
   const slot = new ModelSlot();
   await slot.swap(serving); // nothing swaps it out; the test gateway releases it
-  return { admin: new ModelAdmin(slot, source, createLogger('debug', destination), new GatewayMetrics()), slot, lines };
+  const metrics = new GatewayMetrics();
+  return { admin: new ModelAdmin(slot, source, createLogger('debug', destination), metrics), slot, lines, metrics };
 }
 
 /** adminOver failingSource: every load fails. */
@@ -159,7 +160,7 @@ describe('shutdown (close) while a reload creates its candidate', () => {
     let candidate: ChurnModel | null = null;
     // Past MLflow's calls: the candidate's ONNX session is being created (until the gate opens), which no signal stops.
     const { source, openNext: finishCreating } = gatedSource(serving, async () => (candidate = await loadBundleModel(BUNDLE_DIR)));
-    const { admin, slot, lines } = await adminOver(source, serving);
+    const { admin, slot, lines, metrics } = await adminOver(source, serving);
     const poll = admin.reload('poll', { byPoller: true });
     await new Promise((r) => setTimeout(r, 20));
     admin.close();
@@ -174,5 +175,9 @@ describe('shutdown (close) while a reload creates its candidate', () => {
     expect(lines.filter((l) => String(l['msg']).startsWith('model reload')).map((l) => [l['level'], l['msg']])).toEqual([
       ['info', 'model reload cancelled: the gateway is shutting down; its candidate was released'],
     ]);
+    // Counted as cancelled, which the metric's help must say covers shutdown too (it said "past its deadline" only).
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^gateway_model_reloads_total\{result="cancelled"\} 1$/m);
+    expect(text).toMatch(/^# HELP gateway_model_reloads_total .*cancelled \([^)]*at shutdown\)/m);
   });
 });
