@@ -169,7 +169,7 @@ export function createApp(deps: AppDeps): App {
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request, drivers });
 
-  const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies });
+  const graphql = createGraphQLEndpoint({ config, log, contextFor, bodies, metrics });
   // The OpenAPI description of the REST routes, for this gateway's MAX_BATCH and BODY_LIMIT_BYTES: built once.
   const openapi = Buffer.from(openApiText(config));
   // Revalidated before every use (no-cache), as the UI's pages are: the document states this
@@ -404,6 +404,7 @@ export function createApp(deps: AppDeps): App {
       state.log.warn({ err: describeError(err), code: err.code }, 'request failed');
       return sendProblem(res, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`, [], err.retryAfterSeconds), state.id);
     }
+    metrics.unexpectedErrors.inc({ route: state.route });
     state.log.error({ err: describeError(err) }, 'unexpected error');
     sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'unexpected error; quote the request id when reporting it'), state.id);
   }

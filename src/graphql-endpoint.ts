@@ -14,6 +14,7 @@ import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
 import { EMPTY_BODY, SENT_TWICE, bodyText, checkJsonCounts, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, isEmptyBody, underflowMessage } from './json-body.js';
 import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { useErrorCodes } from './schema/error-codes.js';
@@ -457,8 +458,9 @@ export function createGraphQLEndpoint(deps: {
   log: Logger;
   contextFor: (request: RequestState) => GraphQLContext;
   bodies: BodyBudget;
+  metrics: GatewayMetrics;
 }): GraphQLEndpoint {
-  const { config, log, contextFor, bodies } = deps;
+  const { config, log, contextFor, bodies, metrics } = deps;
   const prepared = new PreparedOperations(schema, CACHED_DOCUMENTS);
   // Errors Yoga will mask ("Unexpected error."), already logged with their request id by the
   // plugin below: Yoga logs each again when it masks it, with no request id, so those copies
@@ -543,6 +545,8 @@ export function createGraphQLEndpoint(deps: {
               for (const error of result.errors ?? []) {
                 if (maskError(error, '') === error || isWorkAbandoned(error)) continue;
                 loggedWithRequestId.add(error);
+                // Counted as well: answered 200, it is a success in gateway_requests_total and to the ALB's 5xx alarm.
+                metrics.unexpectedErrors.inc({ route: request.route });
                 request.log.error({ path: error.path?.join('.'), err: describeError(error.originalError ?? error) }, 'graphql resolver failed');
               }
             },

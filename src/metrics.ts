@@ -187,6 +187,12 @@ const RISK_LEVELS = membersOf<RiskLevel>({ LOW: 0, MEDIUM: 0, HIGH: 0 });
 const ABANDON_REASONS = membersOf<AbandonReason>({ client_closed: 0, timed_out: 0, shutting_down: 0 });
 const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_stopped: 0, worker_hung: 0, worker_start_failed: 0, run_failed: 0 });
 
+/**
+ * The routes gateway_unexpected_errors_total has at 0 from start-up: those that run the gateway's
+ * own work (GraphQL resolvers, REST predictions). A failure on another route adds its series then.
+ */
+const WORKING_ROUTES = ['graphql', 'rest_predict'] as const;
+
 /** The statuses app.ts handleClientError answers a request refused before routing with. */
 const REFUSED_BEFORE_ROUTING = ['400', '408', '413', '431'] as const;
 
@@ -285,6 +291,12 @@ export class GatewayMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly unexpectedErrors = new Counter({
+    name: 'gateway_unexpected_errors_total',
+    help: "Failures no code expects (a gateway bug), by route: a GraphQL field answered \"Unexpected error.\" (INTERNAL_SERVER_ERROR, HTTP 200; logged 'graphql resolver failed'), or a request answered 500 (logged 'unexpected error')",
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
   readonly sourceCheckFailures = new Counter({
     name: 'gateway_model_source_check_failures_total',
     help: 'Checks of the model source (MLflow alias polls) that failed: MLflow did not answer, or answered that the alias or version does not exist (the log line\'s kind tells which); the current model keeps serving',
@@ -346,6 +358,7 @@ export class GatewayMetrics {
     for (const reason of INFERENCE_FAILURE_REASONS) this.inferenceFailures.inc({ reason }, 0);
     for (const result of RELOAD_OUTCOMES) this.modelReloads.inc({ result }, 0);
     for (const status of REFUSED_BEFORE_ROUTING) this.refusedBeforeRouting.inc({ status }, 0);
+    for (const route of WORKING_ROUTES) this.unexpectedErrors.inc({ route }, 0);
     this.inferenceFailing.set(0);
     collectDefaultMetrics({ register: this.registry });
   }

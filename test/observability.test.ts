@@ -15,7 +15,7 @@ import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
 import { PredictDocument, PredictBatchDocument, RetentionOffersDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, metricValue, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 /** Access-log lines reach the log ACCESS_LOG_FLUSH_MS after the first of them. */
@@ -213,6 +213,34 @@ describe('request ids and the access log', () => {
     expect(errors).toEqual([expect.objectContaining({ reqId: 'masked-cause-1', msg: 'graphql resolver failed', path: 'modelInfo', err: 'injected: unexpected failure' })]);
   });
 
+  it('counts each failure no code expects by route: a GraphQL field answered "Unexpected error." with HTTP 200, and a REST 500', async () => {
+    // Answered 200, the GraphQL one was a success in gateway_requests_total and to the ALB's 5xx alarm.
+    const unexpected = (route: string) => metricValue(gw.url, `gateway_unexpected_errors_total{route="${route}"}`);
+    const before = { graphql: await unexpected('graphql'), rest: await unexpected('rest_predict') };
+    Object.defineProperty(gw.slot, 'current', {
+      configurable: true,
+      get: () => {
+        throw new TypeError('injected: unexpected failure');
+      },
+    });
+    gw.logs.length = 0;
+    try {
+      const graphql = await gql(gw.url, 'query Fmt { modelInfo { modelVersion } }', {}, { 'x-request-id': 'unexpected-graphql' });
+      expect([graphql.status, graphql.body.errors?.map((e) => e.extensions?.['code'])]).toEqual([200, ['INTERNAL_SERVER_ERROR']]);
+      const rest = await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'unexpected-rest' });
+      expect(rest.status).toBe(500);
+    } finally {
+      Reflect.deleteProperty(gw.slot, 'current');
+    }
+    // One per line logged.
+    expect({ graphql: await unexpected('graphql'), rest: await unexpected('rest_predict') }).toEqual({ graphql: before.graphql + 1, rest: before.rest + 1 });
+    await accessLogFlushed();
+    expect(gw.logs.filter((l) => l['level'] === 'error').map((l) => [l['reqId'], l['msg']])).toEqual([
+      ['unexpected-graphql', 'graphql resolver failed'],
+      ['unexpected-rest', 'unexpected error'],
+    ]);
+  });
+
   it('takes the admin token only as it is: one character more or less is FORBIDDEN', async () => {
     const adminToken = 'configured-admin-token-4242';
     const admin = await startTestGateway({ ADMIN_TOKEN: adminToken });
@@ -313,6 +341,10 @@ describe('GET /metrics', () => {
         { risk_level: 'LOW', value: 0 },
         { risk_level: 'MEDIUM', value: 0 },
         { risk_level: 'HIGH', value: 0 },
+      ]);
+      expect(samples('gateway_unexpected_errors_total')).toEqual([
+        { route: 'graphql', value: 0 },
+        { route: 'rest_predict', value: 0 },
       ]);
       expect(samples('gateway_abandoned_requests_total')).toEqual([
         { reason: 'client_closed', value: 0 },

@@ -30,12 +30,13 @@ const SINGLE_PREDICTION_FILTER =
  * Messages of the gateway's lines about a request that failed on its side (src/app.ts answerError
  * and its timeout, src/schema/prediction.ts): `code` is the GatewayError's (503 on REST, the
  * GraphQL error's extensions.code), a timeout says whether the request had arrived in full (503) or
- * not (408), an unexpected error is the 500. And the requests answered before they were routed
+ * not (408), an unexpected error is the 500 (REST's; GraphQL's is `graphql resolver failed`, a field
+ * answered "Unexpected error." with HTTP 200, so in no 5xx count: `path` names the field). And the requests answered before they were routed
  * (src/app.ts handleClientError, `code` node's: a 408 to headers that did not arrive within
  * HEADERS_TIMEOUT_MS, ERR_HTTP_REQUEST_TIMEOUT; 400 or 431 from node's parser, HPE_*): they have no
  * access line and are in no /metrics series, so this is where they show.
  */
-export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request timed out', 'unexpected error', 'request refused before routing'] as const;
+export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request timed out', 'unexpected error', 'graphql resolver failed', 'request refused before routing'] as const;
 
 /**
  * Messages of the gateway's lines about MLflow not providing the model it names (src/model/startup.ts,

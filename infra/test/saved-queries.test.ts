@@ -130,6 +130,20 @@ beforeAll(async () => {
   expect((await postJson(gw.url, '/predict', [LEGACY_PAYLOAD, LEGACY_PAYLOAD], id('sq-rest-batch'))).status).toBe(200);
   expect((await gql(gw.url, PREDICT, { c: GRAPHQL_CUSTOMER }, id('sq-graphql-single'))).status).toBe(200);
   expect((await gql(gw.url, PREDICT_BATCH, { cs: [GRAPHQL_CUSTOMER, GRAPHQL_CUSTOMER] }, id('sq-graphql-batch'))).status).toBe(200);
+  // A gateway bug on the GraphQL route: a resolver that throws what no code expects, answered
+  // "Unexpected error." with HTTP 200 (the way test/observability.test.ts injects it).
+  Object.defineProperty(gw.slot, 'current', {
+    configurable: true,
+    get: () => {
+      throw new TypeError('injected: unexpected failure');
+    },
+  });
+  try {
+    const masked = await gql(gw.url, 'query ModelInfo { modelInfo { modelVersion } }', {}, id('sq-graphql-unexpected'));
+    expect([masked.status, masked.body.errors?.[0]?.extensions?.['code']]).toEqual([200, 'INTERNAL_SERVER_ERROR']);
+  } finally {
+    Reflect.deleteProperty(gw.slot, 'current');
+  }
   // A body that never arrives in full: 408 and "request timed out" after REQUEST_TIMEOUT_MS, short on
   // a gateway of its own (the one above needs a long one for its reloads).
   const slow = await startTestGateway({ MODEL_DIR: bundle, REQUEST_TIMEOUT_MS: '2000' });
@@ -240,7 +254,7 @@ describe('the saved Logs Insights queries', () => {
 
   it('were all seen written: the lines the checks below run on', () => {
     const messages = new Set(gatewayLines.map((l) => l.msg));
-    for (const msg of ['cannot start', 'uncaught exception; exiting', 'ready', 'model swapped', 'request', 'request failed', 'prediction failed', 'request timed out', 'request refused before routing']) expect(messages).toContain(msg);
+    for (const msg of ['cannot start', 'uncaught exception; exiting', 'ready', 'model swapped', 'request', 'request failed', 'prediction failed', 'request timed out', 'graphql resolver failed', 'request refused before routing']) expect(messages).toContain(msg);
     // Every MLflow trouble line a test can cause.
     for (const msg of MLFLOW_TROUBLE_MESSAGES.filter((m) => MESSAGES_IN_SOURCE[m] === undefined)) expect(messages).toContain(msg);
   });
