@@ -135,6 +135,14 @@ function adminAccess(header: string | undefined, token: string | undefined): Adm
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'admin' : 'mismatch';
 }
 
+/**
+ * The code a problem's detail starts with (`OVERLOADED: …`, `REQUEST_TIMEOUT: …`), for the access
+ * line's `code`; null when it starts with none. Never the rest of the detail: it quotes what the
+ * caller sent (`got -1`).
+ */
+const LEADING_CODE = /^([A-Z][A-Z0-9_]+):/;
+const problemCode = (problem: HttpProblem): string | null => LEADING_CODE.exec(problem.detail)?.[1] ?? null;
+
 export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
   let draining = false;
@@ -390,6 +398,12 @@ export function createApp(deps: AppDeps): App {
     throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see ${routesServed}`);
   }
 
+  /** sendProblem, the problem's code (problemCode) noted for the request's access line. */
+  function answerProblem(res: ServerResponse, state: RequestState, problem: HttpProblem): void {
+    if (!res.headersSent) state.code = problemCode(problem);
+    sendProblem(res, problem, state.id);
+  }
+
   function answerError(res: ServerResponse, state: RequestState, err: unknown): void {
     // Nobody to answer: the connection is gone, or the timeout already answered.
     if (err instanceof WorkAbandoned) {
@@ -397,16 +411,16 @@ export function createApp(deps: AppDeps): App {
       state.log.info({ reason: err.reason, stage: err.stage, rows: state.rows }, 'work stopped: nobody waits for the answer');
       return;
     }
-    if (err instanceof HttpProblem) return sendProblem(res, err, state.id);
+    if (err instanceof HttpProblem) return answerProblem(res, state, err);
     if (err instanceof GatewayError) {
       // At warn: an outage is logged once at error where it starts (the model's failing
       // inference, ModelAdmin), not once per request while it lasts.
       state.log.warn({ err: describeError(err), code: err.code }, 'request failed');
-      return sendProblem(res, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`, [], err.retryAfterSeconds), state.id);
+      return answerProblem(res, state, new HttpProblem(503, 'Service Unavailable', `${err.code}: ${err.message}`, [], err.retryAfterSeconds));
     }
     metrics.unexpectedErrors.inc({ route: state.route });
     state.log.error({ err: describeError(err) }, 'unexpected error');
-    sendProblem(res, new HttpProblem(500, 'Internal Server Error', 'unexpected error; quote the request id when reporting it'), state.id);
+    answerProblem(res, state, new HttpProblem(500, 'Internal Server Error', 'unexpected error; quote the request id when reporting it'));
   }
 
   function finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
@@ -428,6 +442,7 @@ export function createApp(deps: AppDeps): App {
       route: state.route,
       operation: state.operation,
       status,
+      code: state.code,
       latencyMs: Math.round(seconds * 1e5) / 100,
       modelVersion: state.modelVersion,
       rows: state.rows,
@@ -485,12 +500,12 @@ export function createApp(deps: AppDeps): App {
       res.setHeader('connection', 'close');
       // A body not in full is not always the caller's fault: a gateway busy with other large
       // bodies reads this one late too, so the 408 says both.
-      sendProblem(
+      answerProblem(
         res,
+        state,
         arrived
           ? new HttpProblem(503, 'Service Unavailable', `REQUEST_TIMEOUT: no answer within ${config.REQUEST_TIMEOUT_MS} ms`)
           : new HttpProblem(408, 'Request Timeout', `REQUEST_TIMEOUT: the request body did not arrive in full within ${config.REQUEST_TIMEOUT_MS} ms (a slow or stalled upload, or a gateway too busy to read it: retry, or send smaller batches)`),
-        state.id,
       );
     }, config.REQUEST_TIMEOUT_MS);
     // The body budget and the risk drivers come back once the answer is done (written, or its
@@ -657,7 +672,7 @@ export function createApp(deps: AppDeps): App {
       if (problem.status === 408) state.log.warn({ timeoutMs: config.REQUEST_TIMEOUT_MS, requestComplete: false, code: err.code }, 'request timed out');
       else state.log.warn({ code: err.code, status: problem.status }, 'request refused: its body is not valid HTTP/1.1');
       current.setHeader('connection', 'close');
-      sendProblem(current, problem, state.id);
+      answerProblem(current, state, problem);
       return;
     }
     refusedUnrouted(current !== undefined && current !== null)();
@@ -684,10 +699,10 @@ export function createApp(deps: AppDeps): App {
       state.abandoned ??= 'shutting_down';
       state.log.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS, requestComplete: res.req.complete }, 'shutdown timeout: request answered 503 before its work ended');
       res.setHeader('connection', 'close');
-      sendProblem(
+      answerProblem(
         res,
+        state,
         new HttpProblem(503, 'Service Unavailable', `SHUTTING_DOWN: the gateway stopped (SHUTDOWN_TIMEOUT_MS, ${config.SHUTDOWN_TIMEOUT_MS} ms) before it could answer; send the request again`, [], TRANSIENT_RETRY_AFTER_SECONDS),
-        state.id,
       );
       return true;
     },

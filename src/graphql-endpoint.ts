@@ -22,7 +22,7 @@ import { schema } from './schema/index.js';
 import { useOperationNameCheck } from './schema/operation-name.js';
 import { useRepresentableFloats } from './schema/float-literals.js';
 import { MAX_DOCUMENT_CHARS, limitPlugins, variablesOverLimits } from './schema/limits.js';
-import { PreparedOperations, operationLabel, type PreparedOperation } from './schema/prepared-operations.js';
+import { PreparedOperations, cutOperationLabel, operationLabel, type PreparedOperation } from './schema/prepared-operations.js';
 import { useShortPrintedValues } from './schema/printed-values.js';
 import { inputRuleAt } from './schema/variable-rules.js';
 
@@ -256,7 +256,11 @@ function checkDocumentLength(query: string): void {
 
 /** A 400 answered as a GraphQL response (`{"errors":[…]}`), not as problem details: what its callers read. */
 class GraphQLRefusal extends Error {
-  private constructor(readonly body: string) {
+  private constructor(
+    readonly body: string,
+    /** Its error's extensions.code, for the access line. */
+    readonly code: string,
+  ) {
     super('refused before GraphQL ran');
   }
 
@@ -269,11 +273,13 @@ class GraphQLRefusal extends Error {
    */
   static readonly PERSISTED_QUERY = new GraphQLRefusal(
     JSON.stringify({ errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } }] }),
+    'PERSISTED_QUERY_NOT_SUPPORTED',
   );
 
   /** A POST without a body (EMPTY_BODY), in the shape of invalidJson: Yoga's words were JSON.parse's "Unexpected end of JSON input". */
   static readonly EMPTY_BODY = new GraphQLRefusal(
     JSON.stringify({ errors: [{ message: `${EMPTY_BODY}; send the GraphQL request as JSON, such as {"query": "{ modelInfo { version } }"}`, extensions: { code: 'BAD_REQUEST' } }] }),
+    'BAD_REQUEST',
   );
 
   /**
@@ -285,7 +291,7 @@ class GraphQLRefusal extends Error {
    * error to its message, code and documented extensions.
    */
   static invalidJson(err: Error): GraphQLRefusal {
-    return new GraphQLRefusal(JSON.stringify({ errors: [{ message: `POST body sent invalid JSON: ${err.message.toWellFormed()}`, extensions: { code: 'BAD_REQUEST' } }] }));
+    return new GraphQLRefusal(JSON.stringify({ errors: [{ message: `POST body sent invalid JSON: ${err.message.toWellFormed()}`, extensions: { code: 'BAD_REQUEST' } }] }), 'BAD_REQUEST');
   }
 }
 
@@ -502,13 +508,35 @@ export function createGraphQLEndpoint(deps: {
         // 503 does (requestId): GraphiQL, like many clients, shows no response headers, so the
         // x-request-id alone could not be quoted. Yoga marks each error it masks `unexpected`
         // (left out of the answer), here and wherever else it masks one.
+        // The first error's code is the access line's `code` (what was refused, or failed), as a problem's is (app.ts).
         onResultProcess({ result, serverContext }: { result: unknown; serverContext: ServerContext }) {
+          const request = serverContext.requestState;
           for (const one of Array.isArray(result) ? result : [result]) {
             if (typeof one !== 'object' || one === null || Symbol.asyncIterator in one) continue;
             for (const error of (one as ExecutionResult).errors ?? []) {
-              if (error.extensions['unexpected'] === true) (error.extensions as Record<string, unknown>)['requestId'] = serverContext.requestState.id;
+              if (error.extensions['unexpected'] === true) (error.extensions as Record<string, unknown>)['requestId'] = request.id;
+              const code = error.extensions['code'];
+              if (request.code === null && typeof code === 'string') request.code = code;
             }
           }
+        },
+      },
+      {
+        // The operation's label before Yoga parses and validates the document: a named operation
+        // refused there (a field a deploy renamed, a syntax error) kept no name in its access line
+        // and in gateway_requests_total, so which client broke could not be told. From the
+        // request's operationName, then from the parsed document; onExecute sets it again from the
+        // operation it runs.
+        onParse({ context }: { context: { requestState?: RequestState; params?: { operationName?: unknown } } }) {
+          const request = context.requestState;
+          if (!request) return;
+          const named = context.params?.operationName;
+          if (typeof named === 'string' && named !== '') request.operation = cutOperationLabel(named);
+          return ({ result }: { result: unknown }) => {
+            if (typeof result !== 'object' || result === null || (result as { kind?: unknown }).kind !== Kind.DOCUMENT) return;
+            const op = getOperationAST(result as DocumentNode, typeof named === 'string' ? named : undefined);
+            if (op) request.operation = operationLabel(op);
+          };
         },
       },
       {
@@ -562,6 +590,7 @@ export function createGraphQLEndpoint(deps: {
     } catch (err) {
       if (!(err instanceof GraphQLRefusal)) throw err;
       if (res.headersSent) return;
+      state.code = err.code;
       const text = err.body;
       const type = `${answerMediaType(req.headers.accept) ?? 'application/json'}; charset=utf-8`;
       res.writeHead(400, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...(req.method === 'POST' ? {} : { 'cache-control': 'no-store' }) });

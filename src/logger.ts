@@ -173,6 +173,12 @@ export interface AccessLogEntry {
   route: string;
   operation: string | null;
   status: number;
+  /**
+   * Why it was answered with an error: the GraphQL result's first `extensions.code`, or the code a
+   * problem's detail starts with (`OVERLOADED: …`); absent when it has none (never the detail,
+   * which quotes what the caller sent).
+   */
+  code?: string | null;
   latencyMs: number;
   modelVersion: string | null;
   rows: number | null;
@@ -215,6 +221,7 @@ export function accessLog(log: Logger): AccessLog {
           route: e.route,
           operation: e.operation ?? undefined,
           status: e.status,
+          code: e.code ?? undefined,
           latencyMs: e.latencyMs,
           modelVersion: e.modelVersion ?? undefined,
           rows: e.rows ?? undefined,
@@ -250,7 +257,9 @@ export function accessLog(log: Logger): AccessLog {
     }
     let line = `${levelPrefix}${lastTime}${bindings},"reqId":${quote(e.reqId)},"method":${quote(e.method)},"route":${quote(e.route)}`;
     if (e.operation !== null) line += `,"operation":${quote(e.operation)}`;
-    line += `,"status":${e.status},"latencyMs":${e.latencyMs}`;
+    line += `,"status":${e.status}`;
+    if (e.code != null) line += `,"code":${quote(e.code)}`;
+    line += `,"latencyMs":${e.latencyMs}`;
     if (e.modelVersion !== null) line += `,"modelVersion":${quote(e.modelVersion)}`;
     if (e.rows !== null) line += `,"rows":${e.rows}`;
     if (e.client !== null) line += `,"client":${quote(e.client)}`;

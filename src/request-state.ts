@@ -17,6 +17,8 @@ export interface RequestState {
   readonly startedAt: bigint;
   route: string;
   operation: string | null;
+  /** The code of the error it was answered with, for its access line (logger.ts AccessLogEntry.code); null while it has none. */
+  code: string | null;
   modelVersion: string | null;
   rows: number | null;
   /** Whether it sent the admin token (Authorization: Bearer ADMIN_TOKEN), or why not: reloadModel's refusal says which. */
@@ -116,6 +118,7 @@ export function newRequestState(root: Logger, id: string, route: string, client:
 class State implements RequestState {
   readonly startedAt = process.hrtime.bigint();
   operation: string | null = null;
+  code: string | null = null;
   modelVersion: string | null = null;
   rows: number | null = null;
   admin: AdminAccess = 'none';

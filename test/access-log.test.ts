@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCESS_LOG_FLUSH_MS, accessLog, createLogger, type AccessLogEntry } from '../src/logger.js';
 import { PredictDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, REPO_ROOT, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { MAX_OPERATION_LABEL_CHARS } from '../src/schema/prepared-operations.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, REPO_ROOT, gql, metricValue, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 /** A destination that keeps the raw text pino (or the fast path) wrote, and how many writes it took. */
 function textSink(): { stream: Writable; text: () => string; lines: () => string[]; writes: () => number } {
@@ -105,6 +106,9 @@ describe('the access-log line, with the clock frozen', () => {
       { ...ENTRY, client: null, userAgent: null },
       { ...ENTRY, client: '2001:db8::1', userAgent: null },
       { ...ENTRY, client: '::ffff:127.0.0.1', userAgent: '' },
+      { ...ENTRY, route: 'graphql', operation: 'R', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', modelVersion: null, rows: null },
+      { ...ENTRY, status: 503, code: 'OVERLOADED', modelVersion: null },
+      { ...ENTRY, code: null },
     ];
     for (const entry of entries) {
       const line = await fastLine(entry);
@@ -327,6 +331,36 @@ describe('the access log of real requests', () => {
       { reqId: 'al-unicode', method: 'POST', route: 'graphql', operation: 'query …', status: 200, modelVersion: null, rows: null, client: '127.0.0.1', userAgent: 'node' },
       startedAt,
     );
+  });
+
+  it('names the code an error answer carries, never its detail, and the operation a named request asked for even when it was refused before it ran', async () => {
+    const send = (reqId: string, body: unknown) => postJson(gw.url, '/graphql', body, { 'x-request-id': reqId });
+    const longName = `Op${'x'.repeat(100)}`;
+    const answers = [
+      // The customer's own value is in the error's message: only the code is logged.
+      await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: -1 } }, { 'x-request-id': 'al-code-input' }),
+      // A field a deploy renamed, in a named operation sent without operationName: refused by validation.
+      await send('al-code-renamed', { query: 'mutation Renamed { reloadModel { modelVersion } }' }),
+      // A syntax error: nothing parsed, so the name is the operationName sent (cut as every label is).
+      await send('al-code-syntax', { query: `query ${longName} { modelInfo {`, operationName: longName }),
+      await send('al-code-json', '{"query": '),
+    ];
+    expect(answers.slice(1).map((a) => a.status)).toEqual([400, 400, 400]);
+    const rest = await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'al-code-rest-ok' });
+    expect(rest.status).toBe(200);
+    const fields = async (reqId: string) => {
+      const line = await lineFor(reqId);
+      return { status: line['status'], operation: line['operation'], code: line['code'] };
+    };
+    expect(await fields('al-code-input')).toEqual({ status: answers[0]?.status, operation: 'Predict', code: 'BAD_USER_INPUT' });
+    expect(await fields('al-code-renamed')).toEqual({ status: 400, operation: 'Renamed', code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(await fields('al-code-syntax')).toEqual({ status: 400, operation: `${longName.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…`, code: 'GRAPHQL_PARSE_FAILED' });
+    expect(await fields('al-code-json')).toEqual({ status: 400, operation: undefined, code: 'BAD_REQUEST' });
+    // An answer without an error has no code.
+    expect(await fields('al-code-rest-ok')).toEqual({ status: 200, operation: undefined, code: undefined });
+    expect(JSON.stringify(gw.logs)).not.toContain('got -1');
+    // /metrics counts the refused operations under their names too.
+    expect(await metricValue(gw.url, 'gateway_requests_total{route="graphql",operation="Renamed",status="400"}')).toBe(1);
   });
 
   it('is not written for the health check (GET /) or the Prometheus scrape (/metrics), as README says', async () => {

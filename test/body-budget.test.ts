@@ -220,7 +220,8 @@ describe('in the gateway', () => {
     const max = 1024 * 1024;
     const gw = await startTestGateway({ BODY_LIMIT_BYTES: String(max), MAX_BODY_BYTES_IN_FLIGHT: String(max) });
     const { port } = new URL(gw.url);
-    const large = (bytes: number) => fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(bytes, ' ') });
+    const large = (bytes: number, reqId = 'large') =>
+      fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': reqId }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(bytes, ' ') });
     // Four uploads of 400 KiB, each stopped after 256 KiB and kept open: the whole budget, none complete.
     const holders = Array.from({ length: 4 }, (_, i) =>
       partialUpload(port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: held-${i}\r\n`, 400 * 1024, max / 4, ' '),
@@ -229,11 +230,14 @@ describe('in the gateway', () => {
     holders.forEach((socket, i) => socket.on('data', () => (answeredEarly[i] = true)));
     try {
       await waitFor('the held uploads counted as they arrive', () => gw.app.bodyBytesHeld() === max);
-      const refused = await large(400 * 1024);
+      const refused = await large(400 * 1024, 'refused-by-budget');
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${max}\\)`));
       await waitFor("the refused upload's share given back", () => gw.app.bodyBytesHeld() === max);
+      // Its access line names the refusal's code, which its detail starts with.
+      await waitFor('the access line of the refused upload', () => gw.logs.some((l) => l['reqId'] === 'refused-by-budget' && l['msg'] === 'request'));
+      expect(gw.logs.find((l) => l['reqId'] === 'refused-by-budget' && l['msg'] === 'request')).toMatchObject({ status: 503, code: 'OVERLOADED' });
       // What an on-call engineer reads: the budget full, its limit, and the one refusal (none of explanations).
       expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(max);
       expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight_max')).toBe(max);

@@ -28,7 +28,11 @@ export interface PreparedOperation {
 export const MAX_OPERATION_LABEL_CHARS = 64;
 
 export function operationLabel(op: OperationDefinitionNode): string {
-  const label = op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`;
+  return cutOperationLabel(op.name?.value ?? `${op.operation} ${op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}`);
+}
+
+/** `label` cut to MAX_OPERATION_LABEL_CHARS (with "…"): also the label of a request's operationName before its document is parsed. */
+export function cutOperationLabel(label: string): string {
   return label.length > MAX_OPERATION_LABEL_CHARS ? `${label.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…` : label;
 }
 
