@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { clientAddress, loggedHeader } from './client-address.js';
 import type { Config } from './config.js';
 import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS, describeError } from './errors.js';
-import { BodyBudget, HttpProblem, checkJsonBodyHeaders, continueWhenRead, lingerIfClosing, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, unreadBodyCloses, writeProblemToSocket } from './http.js';
+import { BodyBudget, BodyBudgetRefusal, HttpProblem, checkJsonBodyHeaders, continueWhenRead, lingerIfClosing, problemPath, readBody, sendJson, sendProblem, setStandardHeaders, unreadBodyCloses, writeProblemToSocket } from './http.js';
 import { EMPTY_BODY, bodyText, checkJsonCounts, findNonJsonNumber, isEmptyBody } from './json-body.js';
 import { accessLog, type Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -411,6 +411,7 @@ export function createApp(deps: AppDeps): App {
       state.log.info({ reason: err.reason, stage: err.stage, rows: state.rows }, 'work stopped: nobody waits for the answer');
       return;
     }
+    if (err instanceof BodyBudgetRefusal) state.log.warn({ code: 'OVERLOADED', inUse: err.inUse, max: err.max }, 'request body refused: MAX_BODY_BYTES_IN_FLIGHT full');
     if (err instanceof HttpProblem) return answerProblem(res, state, err);
     if (err instanceof GatewayError) {
       // At warn: an outage is logged once at error where it starts (the model's failing

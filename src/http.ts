@@ -79,15 +79,23 @@ export interface BodyHold {
  * could tell this passing refusal from the gateway's failures only by the wording of its detail.
  */
 function overBudget(hold: BodyHold): HttpProblem {
-  // The rest of the body is not read as the connection's next request: the connection closes, as after a 413.
-  return new HttpProblem(
-    503,
-    'Service Unavailable',
-    `OVERLOADED: the gateway already holds ${hold.budget.inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${hold.budget.max}); retry shortly`,
-    [],
-    TRANSIENT_RETRY_AFTER_SECONDS,
-    true,
-  );
+  return new BodyBudgetRefusal(hold.budget.inUse, hold.budget.max);
+}
+
+/**
+ * The body budget's 503 (overBudget), with what the budget held when it refused: app.ts logs it at
+ * warn with the request id (BODY_BUDGET_REFUSED), as the risk drivers' refusal is. Without a line,
+ * it was the one 503 the failed-requests query could not show, told from the others only by the
+ * caller's detail.
+ */
+export class BodyBudgetRefusal extends HttpProblem {
+  constructor(
+    readonly inUse: number,
+    readonly max: number,
+  ) {
+    // The rest of the body is not read as the connection's next request: the connection closes, as after a 413.
+    super(503, 'Service Unavailable', `OVERLOADED: the gateway already holds ${inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${max}); retry shortly`, [], TRANSIENT_RETRY_AFTER_SECONDS, true);
+  }
 }
 
 /** `application/json`, with parameters or none; not `application/json-patch+json` or `-seq`. */

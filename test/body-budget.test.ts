@@ -238,6 +238,12 @@ describe('in the gateway', () => {
       // Its access line names the refusal's code, which its detail starts with.
       await waitFor('the access line of the refused upload', () => gw.logs.some((l) => l['reqId'] === 'refused-by-budget' && l['msg'] === 'request'));
       expect(gw.logs.find((l) => l['reqId'] === 'refused-by-budget' && l['msg'] === 'request')).toMatchObject({ status: 503, code: 'OVERLOADED' });
+      // And a line of its own, at warn with the request id, saying what the budget held (no body content).
+      const refusal = gw.logs.filter((l) => l['reqId'] === 'refused-by-budget' && l['msg'] !== 'request');
+      expect(refusal).toEqual([expect.objectContaining({ level: 'warn', msg: 'request body refused: MAX_BODY_BYTES_IN_FLIGHT full', code: 'OVERLOADED', max })]);
+      // What was held when it refused: the held uploads', and this request's own first bytes (never refused).
+      expect(Number(refusal[0]?.['inUse'])).toBeGreaterThanOrEqual(max);
+      expect(Object.keys(refusal[0] ?? {}).sort()).toEqual(['client', 'code', 'inUse', 'level', 'max', 'msg', 'reqId', 'service', 'time']);
       // What an on-call engineer reads: the budget full, its limit, and the one refusal (none of explanations).
       expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(max);
       expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight_max')).toBe(max);

@@ -34,9 +34,22 @@ const SINGLE_PREDICTION_FILTER =
  * answered "Unexpected error." with HTTP 200, so in no 5xx count: `path` names the field). And the requests answered before they were routed
  * (src/app.ts handleClientError, `code` node's: a 408 to headers that did not arrive within
  * HEADERS_TIMEOUT_MS, ERR_HTTP_REQUEST_TIMEOUT; 400 or 431 from node's parser, HPE_*): they have no
- * access line and are in no /metrics series, so this is where they show.
+ * access line and are in no /metrics series, so this is where they show. The 503s of the two budgets
+ * of what is held at once (`code` OVERLOADED: the risk drivers being explained, with
+ * `driversInFlight` and `capacity`; the request bodies, with `inUse` and `max`), and of the shutdown's
+ * deadline (src/app.ts answerUnanswered), each have a line of their own too.
  */
-export const FAILURE_MESSAGES = ['request failed', 'prediction failed', 'request timed out', 'unexpected error', 'graphql resolver failed', 'request refused before routing'] as const;
+export const FAILURE_MESSAGES = [
+  'request failed',
+  'prediction failed',
+  'request timed out',
+  'unexpected error',
+  'graphql resolver failed',
+  'explanation refused: too many risk drivers being explained at once',
+  'request body refused: MAX_BODY_BYTES_IN_FLIGHT full',
+  'shutdown timeout: request answered 503 before its work ended',
+  'request refused before routing',
+] as const;
 
 /**
  * Messages of the gateway's lines about MLflow not providing the model it names (src/model/startup.ts,

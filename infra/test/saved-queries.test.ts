@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { ACCESS_LOG_FLUSH_MS } from '../../src/logger.js';
 import { BUNDLE_DIR, REPO_ROOT, gql, postJson, spawnGateway, startTestGateway, waitFor, type TestGateway } from '../../test/helpers/gateway.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../../test/helpers/customers.js';
 import { ensureVenv, freePort, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startGatedProxy, startMlflowServer, type MlflowServer } from '../../test/helpers/mlflow-server.js';
-import { MLFLOW_TROUBLE_MESSAGES, REQUEST_ID_PLACEHOLDER, SAVED_QUERIES, type SavedQuery } from '../lib/saved-queries.js';
+import { FAILURE_MESSAGES, MLFLOW_TROUBLE_MESSAGES, REQUEST_ID_PLACEHOLDER, SAVED_QUERIES, type SavedQuery } from '../lib/saved-queries.js';
 import { propsOfType, synth } from './helpers.js';
 import { fieldsToRead, runbookSection } from './runbook.js';
 
@@ -43,6 +43,11 @@ const RUN_KEPT = "the serving model's record in the model source is kept again";
 
 const MESSAGES_IN_SOURCE: Record<string, string> = {
   'unexpected error': 'src/app.ts',
+  // Refusals and a shutdown's deadline that need held load or a hung request, which the gateway
+  // tests that cause them check (test/driver-budget.test.ts, body-budget.test.ts, shutdown.test.ts).
+  'explanation refused: too many risk drivers being explained at once': 'src/schema/explanation.ts',
+  'request body refused: MAX_BODY_BYTES_IN_FLIGHT full': 'src/app.ts',
+  'shutdown timeout: request answered 503 before its work ended': 'src/app.ts',
   // A reload whose candidate finished loading (ONNX session, warm-up) after reloadModel's deadline: a race no test can time.
   'model reload cancelled after its deadline; the current model keeps serving': 'src/model/model-admin.ts',
 };
@@ -278,6 +283,25 @@ describe('the saved Logs Insights queries', () => {
       expect(file, `no line with msg "${msg}"`).toBeDefined();
       expect(await readFile(path.join(REPO_ROOT, file ?? ''), 'utf8')).toContain(`'${msg}')`);
     }
+  });
+
+  it('failed requests by reason: selects every warn or error line the gateway writes about one request, except those of the caller\'s own doing', async () => {
+    // Read from the source: most of these lines need held load, a hung worker or a shutdown to be
+    // written. A line at warn or error through a request's logger is a failure on-call must see,
+    // unless it is listed here: the 503s without a line were read as the body budget's.
+    const callersDoing = new Set([
+      'reloadModel refused: the bearer token sent is not the admin token',
+      'answer not read in time: connection closed',
+      'request refused: its body is not valid HTTP/1.1',
+    ]);
+    const files = (await readdir(path.join(REPO_ROOT, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const written = new Set<string>();
+    for (const file of files) {
+      const text = await readFile(path.join(REPO_ROOT, 'src', file), 'utf8');
+      for (const m of text.matchAll(/\b(?:state|request|ctx\.request)\.log\.(?:warn|error)\(.*'([^']+)'\);$/gm)) written.add(m[1] ?? '');
+    }
+    expect(written.size).toBeGreaterThan(5);
+    expect([...written].filter((msg) => !callersDoing.has(msg) && !(FAILURE_MESSAGES as readonly string[]).includes(msg))).toEqual([]);
   });
 
   it('each query finds every line of the kind it is about, not only some', () => {
