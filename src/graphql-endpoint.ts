@@ -486,8 +486,12 @@ export function createGraphQLEndpoint(deps: {
     // to answer the cause, stack and file paths included; the cause is logged under the request id.
     maskedErrors: { isDev: false },
     logging: {
-      debug: (...args) => log.debug({ args: args.map(String) }, 'yoga'),
-      info: (...args) => log.info({ args: args.map(String) }, 'yoga'),
+      // Dropped: Yoga's debug lines ("Parsing request to extract GraphQL parameters", "Processing
+      // GraphQL Parameters") and info lines name no request (its logger is given no context), so with
+      // requests in flight at once they could not be told apart, and they say nothing the request's
+      // own lines do not.
+      debug: () => undefined,
+      info: () => undefined,
       warn: (...args) => log.warn({ args: args.map(String) }, 'yoga'),
       // Work stopped because nobody waits for the answer is no error: app.ts logs it once, at
       // info, with the request id ('work stopped: nobody waits for the answer').

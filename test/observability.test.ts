@@ -241,6 +241,20 @@ describe('request ids and the access log', () => {
     ]);
   });
 
+  it('writes no line of Yoga\'s own at LOG_LEVEL=debug: they named no request, so concurrent requests\' could not be told apart', async () => {
+    const debug = await startTestGateway({ LOG_LEVEL: 'debug' });
+    try {
+      // A document Yoga parses and runs (not yet compiled), as GraphiQL's first request is.
+      const res = await gql(debug.url, 'query YogaLines { modelInfo { name } }', {}, { 'x-request-id': 'yoga-debug' });
+      expect(res.status).toBe(200);
+      await accessLogFlushed();
+      expect(debug.logs.some((l) => l['reqId'] === 'yoga-debug' && l['msg'] === 'request')).toBe(true);
+      expect(debug.logs.filter((l) => l['msg'] === 'yoga')).toEqual([]);
+    } finally {
+      await debug.close();
+    }
+  });
+
   it('takes the admin token only as it is: one character more or less is FORBIDDEN', async () => {
     const adminToken = 'configured-admin-token-4242';
     const admin = await startTestGateway({ ADMIN_TOKEN: adminToken });
