@@ -5,9 +5,8 @@
 #             discarded after its outputs are copied out.
 #   runtime - Node LTS slim, production dependencies only, linux/x64 onnxruntime binaries only,
 #             the committed model bundle baked in, non-root, exec-form CMD.
-# Build:  docker build --build-arg GIT_COMMIT="$(git rev-parse HEAD)" \
-#           --build-arg MODEL_VERSION="$(jq -r '.registeredModel.version // ("run-" + .run.runId)' model/bundle/manifest.json)" \
-#           -t churn-gateway .
+# Build and run: docs/delivery.md ("Build and run the image") gives the command with every build
+# arg the labels need (GIT_COMMIT, MODEL_VERSION, MODEL_SHA256).
 # The runtime stage is checked without Docker by scripts/docker-smoke.ts (see docs/delivery.md):
 # keep its COPY/RUN/ENV/CMD lines simple (one instruction per line, no globs in COPY sources).
 
