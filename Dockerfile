@@ -3,7 +3,8 @@
 # Churn gateway image. Two stages:
 #   build   - full npm install, `npm run build` (UI assets -> ui/dist/, TypeScript -> dist/);
 #             discarded after its outputs are copied out.
-#   runtime - Node LTS slim, production dependencies only, linux/x64 onnxruntime binaries only,
+#   runtime - Node LTS slim, production dependencies only, the onnxruntime binaries of the target
+#             architecture only (TARGETARCH),
 #             the committed model bundle baked in, non-root, exec-form CMD.
 # Build and run: docs/delivery.md ("Build and run the image") gives the command with every build
 # arg the labels need (GIT_COMMIT, MODEL_VERSION, MODEL_SHA256).
@@ -30,12 +31,23 @@ WORKDIR /app
 
 # Production dependencies only. --ignore-scripts: the only dependency with an install script is
 # onnxruntime-node, whose script would only fetch GPU binaries. Then drop every onnxruntime
-# binary but linux/x64 (~290 MB -> ~45 MB). The npm cache lives in a build cache mount, not a layer.
+# binary but the linux one of the architecture built for (~290 MB -> ~45 MB): BuildKit sets
+# TARGETARCH to the platform's (the host's unless --platform names one), so a build on an arm64
+# machine keeps linux/arm64, the only binary its node can load; onnxruntime-node ships linux
+# binaries for x64 and arm64 only, so any other platform stops here. TARGETARCH is constant per
+# platform, so declaring it before `npm ci` does not invalidate that layer. The npm cache lives in
+# a build cache mount, not a layer.
+ARG TARGETARCH
 COPY package.json package-lock.json .npmrc ./
-RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin \
-           node_modules/onnxruntime-node/bin/napi-v*/win32 \
-           node_modules/onnxruntime-node/bin/napi-v*/linux/arm64
+RUN --mount=type=cache,target=/root/.npm case "$TARGETARCH" in \
+      amd64) ort_arch=x64 ;; \
+      arm64) ort_arch=arm64 ;; \
+      *) echo "TARGETARCH=\"$TARGETARCH\": the image builds for linux/amd64 or linux/arm64 only (onnxruntime-node has linux binaries for x64 and arm64); build with BuildKit, which sets TARGETARCH, and --platform linux/amd64 or linux/arm64" >&2; exit 1 ;; \
+    esac \
+ && ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
+ && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$ort_arch" -exec rm -rf {} + \
+ && test -n "$(find node_modules/onnxruntime-node/bin -path "*/linux/$ort_arch/onnxruntime_binding.node")"
 
 # The model bundle (model.onnx, manifest.json, parity.json, explainer.json, group_report.json); MODEL_DIR defaults to
 # model/bundle under /app.

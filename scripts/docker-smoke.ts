@@ -8,7 +8,9 @@
  *   - COPY from the context: files come from the repo, filtered by .dockerignore as Docker would;
  *   - RUN: executed with /bin/sh -c in the mapped WORKDIR (BuildKit flags such as --mount dropped),
  *     with the stage's ENV; npm uses the local (warm) cache;
- *   - ARG takes the build arg given (`--build-arg NAME=value`, or NAME from the environment), else its default; ENV and LABEL
+ *   - ARG takes the build arg given (`--build-arg NAME=value`, or NAME from the environment), else its default, else, for
+ *     BuildKit's platform ARGs (TARGETARCH, …), the platform built for: this machine's, as `docker build` without
+ *     --platform (ReplayOptions.targetArch names another, as --platform would); ENV and LABEL
  *     values substitute ARGs and earlier ENVs (`$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME:+word}`)
  *     as Docker does; a build arg the stage does not declare is refused (Docker would ignore it);
  *   - ENV, LABEL, WORKDIR, USER, EXPOSE, HEALTHCHECK and the exec-form CMD are recorded.
@@ -223,6 +225,32 @@ export interface RuntimeImage {
   readonly copied: string[];
 }
 
+/** Node's process.arch → the architecture as Docker names it (TARGETARCH). */
+const DOCKER_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** The architecture `docker build` targets on this machine when no --platform is given. */
+export function hostDockerArch(): string {
+  const arch = DOCKER_ARCH[process.arch];
+  if (!arch) throw new Error(`no Docker architecture known for this machine's ${process.arch}`);
+  return arch;
+}
+
+/**
+ * BuildKit's automatic platform ARGs: a stage that declares one without a default gets the value
+ * for the platform built (target) or the machine building (build). Built here for `targetArch`
+ * (linux only, no variant), on this machine.
+ */
+export function platformArgs(targetArch: string): Record<string, string> {
+  const build = hostDockerArch();
+  return {
+    TARGETPLATFORM: `linux/${targetArch}`, TARGETOS: 'linux', TARGETARCH: targetArch, TARGETVARIANT: '',
+    BUILDPLATFORM: `linux/${build}`, BUILDOS: 'linux', BUILDARCH: build, BUILDVARIANT: '',
+  };
+}
+
+/** The names of BuildKit's automatic platform ARGs (no build arg sets them: the platform does). */
+export const PLATFORM_ARGS: readonly string[] = Object.keys(platformArgs('amd64'));
+
 export interface ReplayOptions {
   dockerfile: string;
   repoRoot?: string;
@@ -238,6 +266,8 @@ export interface ReplayOptions {
   dockerignore?: string;
   /** `docker build --build-arg NAME=value`: each must be an ARG of the runtime stage. */
   buildArgs?: Readonly<Record<string, string>>;
+  /** The architecture built for, as `docker build --platform linux/<targetArch>` (TARGETARCH); this machine's by default. */
+  targetArch?: string;
   log?: (line: string) => void;
 }
 
@@ -299,6 +329,7 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
   /** The ARGs declared so far, with the build arg's value or their default. */
   const args: Record<string, string> = {};
   const buildArgs = opts.buildArgs ?? {};
+  const platform = platformArgs(opts.targetArch ?? hostDockerArch());
   const declared = new Set(runtime.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]?.trim() ?? ''));
   const unused = Object.keys(buildArgs).filter((name) => !declared.has(name));
   if (unused.length > 0) throw new Error(`build arg(s) ${unused.join(', ')} not declared by an ARG of the runtime stage (Docker would warn and ignore them)`);
@@ -327,7 +358,7 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
         if (!m) throw new Error(`${where}: cannot parse ARG ${ins.args}`);
         const name = m[1] ?? '';
         const fallback = m[2] === undefined ? undefined : (parseEnv(`${name}=${m[2]}`, { ...args, ...env })[name] ?? '');
-        const value = buildArgs[name] ?? fallback;
+        const value = buildArgs[name] ?? fallback ?? platform[name];
         if (value !== undefined) args[name] = value;
         break;
       }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerignoreMatcher, parseCliArgs, parseEnv, parseStages, replayRuntimeStage, smoke, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
+import { dockerignoreMatcher, hostDockerArch, parseCliArgs, parseEnv, parseStages, replayRuntimeStage, smoke, PLATFORM_ARGS, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
 import { CONFIG_VARIABLES } from '../src/config.js';
 
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
@@ -67,14 +67,16 @@ describe('Dockerfile', () => {
 
   it('labels the image with every build arg it declares (an arg no label uses is passed by the release for nothing)', () => {
     const labels = ins('LABEL').map((i) => i.args).join(' ');
-    const args = ins('ARG').map((i) => i.args.split('=')[0] ?? '');
+    // BuildKit's platform ARGs (TARGETARCH) are set by the platform built, not passed by the release.
+    const args = ins('ARG').map((i) => i.args.split('=')[0] ?? '').filter((arg) => !PLATFORM_ARGS.includes(arg));
     expect(args).toContain('MODEL_SHA256');
     expect(args.filter((arg) => !new RegExp(`="\\$\\{${arg}\\}"`).test(labels))).toEqual([]);
     expect(labels).toContain('io.churn-gateway.model.sha256="${MODEL_SHA256}"');
   });
 
   it('declares the build args and labels after every RUN, so a new commit does not rebuild the dependency layer', () => {
-    const order = runtime.instructions.map((i) => i.keyword);
+    // A platform ARG (TARGETARCH) may come before: it is the same on every build of a platform.
+    const order = runtime.instructions.filter((i) => !(i.keyword === 'ARG' && PLATFORM_ARGS.includes(i.args.trim()))).map((i) => i.keyword);
     const lastRun = order.lastIndexOf('RUN');
     expect(lastRun).toBeGreaterThanOrEqual(0);
     for (const kw of ['ARG', 'LABEL']) {
@@ -314,17 +316,26 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
     await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/GET \/ui → 503/);
   }, 60_000);
 
-  it('keeps only the linux/x64 onnxruntime binaries and no dev dependencies', () => {
+  it("keeps only the onnxruntime binaries of the architecture built for (this machine's: the one its node loads) and no dev dependencies", () => {
     expect(result, 'the smoke test above must pass first').toBeDefined();
     const app = path.join(result!.image.rootfs, result!.image.workdir);
-    const bin = path.join(app, 'node_modules/onnxruntime-node/bin');
-    const napi = fs.readdirSync(bin);
-    expect(napi.length).toBeGreaterThan(0);
-    for (const v of napi) {
-      expect(fs.readdirSync(path.join(bin, v)).sort(), v).toEqual(['linux']);
-      expect(fs.readdirSync(path.join(bin, v, 'linux')), v).toEqual(['x64']);
-    }
+    // onnxruntime-node loads bin/napi-v*/<process.platform>/<process.arch>, and the smoke test above loaded it.
+    expect(onnxruntimeBinaries(app)).toEqual([`linux/${process.arch}`]);
     for (const dev of ['typescript', 'vitest', 'eslint', 'tsx']) expect(fs.existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
+  });
+
+  it('built for the other architecture (an arm64 machine: Apple silicon, Graviton), keeps that architecture\'s binaries, not this one\'s', () => {
+    // Docker builds for the host's platform unless --platform says otherwise: an image built on an
+    // arm64 machine that kept only linux/x64 could not load its model.
+    const [targetArch, nodeArch] = hostDockerArch() === 'arm64' ? ['amd64', 'x64'] : ['arm64', 'arm64'];
+    const image = replayRuntimeStage({ dockerfile: DOCKERFILE, rootfs: fs.mkdtempSync(path.join(tmpParent, `target-${targetArch}-`)), runCache, targetArch });
+    expect(onnxruntimeBinaries(path.join(image.rootfs, image.workdir))).toEqual([`linux/${nodeArch}`]);
+  }, 180_000);
+
+  it('refuses to build for an architecture onnxruntime-node has no linux binary for, saying which it builds for', () => {
+    expect(() => replayRuntimeStage({ dockerfile: DOCKERFILE, rootfs: fs.mkdtempSync(path.join(tmpParent, 'target-s390x-')), runCache, targetArch: 's390x' })).toThrow(
+      /TARGETARCH="s390x": the image builds for linux\/amd64 or linux\/arm64 only/,
+    );
   });
 
   it('copies build-stage outputs that are up to date with the sources (not stale local artifacts)', () => {
@@ -496,7 +507,8 @@ describe('workflows', () => {
   it('release passes exactly the build args the Dockerfile declares (one it does not declare is dropped with a warning, its label left "unknown")', () => {
     const block = /^ {10}build-args: \|\n((?: {12}.*\n)+)/m.exec(release)?.[1] ?? '';
     const passed = [...block.matchAll(/^ {12}([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
-    const declared = runtime().filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]).sort();
+    // BuildKit sets the platform ARGs (TARGETARCH) from the build's `platforms`.
+    const declared = runtime().filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0] ?? '').filter((arg) => !PLATFORM_ARGS.includes(arg)).sort();
     expect(passed.length).toBeGreaterThan(0);
     expect(passed).toEqual(declared);
   });
@@ -994,4 +1006,12 @@ function newestMtime(p: string): number {
   const st = fs.statSync(p);
   if (!st.isDirectory()) return st.mtimeMs;
   return Math.max(0, ...fs.readdirSync(p).map((n) => newestMtime(path.join(p, n))));
+}
+
+/** The onnxruntime-node binaries an image's node_modules holds, as `<platform>/<arch>` (one per napi-v* folder). */
+function onnxruntimeBinaries(app: string): string[] {
+  const bin = path.join(app, 'node_modules/onnxruntime-node/bin');
+  const napi = fs.readdirSync(bin);
+  expect(napi.length).toBeGreaterThan(0);
+  return [...new Set(napi.flatMap((v) => fs.readdirSync(path.join(bin, v)).flatMap((platform) => fs.readdirSync(path.join(bin, v, platform)).map((arch) => `${platform}/${arch}`))))].sort();
 }
