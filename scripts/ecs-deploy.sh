@@ -100,17 +100,41 @@ arn=$(aws ecs register-task-definition --cli-input-json "$input" --query taskDef
 echo "registered: $arn"
 if [[ -n "${GITHUB_OUTPUT:-}" ]]; then printf 'task-definition-arn=%s\nmodel-uri=%s\n' "$arn" "$model_uri" >>"$GITHUB_OUTPUT"; fi
 
-aws ecs update-service --cluster "$ECS_CLUSTER" --service "$ECS_SERVICE" --task-definition "$arn" \
-  --query 'service.deployments[0].id' --output text >/dev/null
-echo "service $ECS_SERVICE is rolling onto it; waiting up to $wait_minutes min"
+# The deployment this update starts, followed by its id: the task-definition ARN names it too, but
+# not once another update (a force-new-deployment) rolls the same revision again.
+deployment_id=$(aws ecs update-service --cluster "$ECS_CLUSTER" --service "$ECS_SERVICE" --task-definition "$arn" \
+  --query "service.deployments[?taskDefinition=='$arn'].id | [0]" --output text)
+if [[ -z "$deployment_id" || "$deployment_id" == None ]]; then
+  echo "::error::update-service started no deployment of $arn that it reported; see the service's events: aws ecs describe-services --cluster $ECS_CLUSTER --services $ECS_SERVICE"
+  exit 1
+fi
+echo "service $ECS_SERVICE is rolling onto it (deployment $deployment_id); waiting up to $wait_minutes min"
 
+# ECS's API is eventually consistent: describe-services may not list yet the deployment that
+# update-service has just started. Until it has been listed once, its absence counts as pending
+# for this many polls; after that, or once it has been listed, absence means it was rolled back or
+# replaced.
+readonly unlisted_polls=3
+polls=0
+listed=false
 deadline=$((SECONDS + wait_minutes * 60))
 while :; do
   deployments=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$ECS_SERVICE" \
     --query 'services[0].deployments' --output json)
-  ours=$(jq -c --arg arn "$arn" '[.[] | select(.taskDefinition == $arn)][0]' <<<"$deployments")
+  polls=$((polls + 1))
+  ours=$(jq -c --arg id "$deployment_id" '[.[] | select(.id == $id)][0]' <<<"$deployments")
   primary=$(jq -r '[.[] | select(.status == "PRIMARY")][0].taskDefinition' <<<"$deployments")
   state=$(jq -r 'if . == null then "gone" else "\(.status) \(.rolloutState)" end' <<<"$ours")
+  if [[ "$state" != gone ]]; then
+    listed=true
+  elif [[ "$listed" == false ]]; then
+    if ((polls <= unlisted_polls)); then
+      state="not listed yet"
+    else
+      echo "::error::describe-services did not list the deployment of $arn ($deployment_id) in $unlisted_polls polls: it was rolled back or replaced before it was seen; the service runs $primary"
+      exit 1
+    fi
+  fi
   echo "deployment: $state; running $(jq -r '"\(.runningCount // 0)/\(.desiredCount // 0)"' <<<"$ours")"
   case "$state" in
     "PRIMARY COMPLETED")

@@ -42,6 +42,8 @@ const CURRENT = {
 };
 
 interface Deployment {
+  /** ECS's deployment id; here ecs-svc/<revision>, what the stand-in's update-service answers for the revision it deploys. */
+  id: string;
   status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
   taskDefinition: string;
   rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
@@ -50,6 +52,7 @@ interface Deployment {
   desiredCount: number;
 }
 const deployment = (taskDefinition: string, status: Deployment['status'], rolloutState: Deployment['rolloutState'], extra: Partial<Deployment> = {}): Deployment => ({
+  id: `ecs-svc/${taskDefinition.split(':').at(-1) ?? ''}`,
   status,
   taskDefinition,
   rolloutState,
@@ -78,7 +81,7 @@ case "$1 $2" in
     while [[ $# -gt 0 && "$1" != --cli-input-json ]]; do shift; done
     printf '%s' "$2" >"$dir/registered.json"
     echo "${NEW_ARN}" ;;
-  "ecs update-service") echo "ecs-svc/1" ;;
+  "ecs update-service") td=$(arg --task-definition "$@"); echo "ecs-svc/\${td##*:}" ;;
   "ecs describe-services")
     if [[ "$(arg --query "$@")" == 'services[0].taskDefinition' ]]; then cat "$dir/running.txt"; exit 0; fi
     if [[ "$(arg --query "$@")" == 'services[0].deployments[?rolloutState==\`IN_PROGRESS\`].taskDefinition' ]]; then cat "$dir/rolling.txt"; exit 0; fi
@@ -253,6 +256,28 @@ describe('scripts/ecs-deploy.sh', () => {
     const r = run([[deployment(NEW_ARN, 'PRIMARY', 'IN_PROGRESS')], [deployment(OTHER_ARN, 'PRIMARY', 'IN_PROGRESS'), deployment(NEW_ARN, 'ACTIVE', 'COMPLETED')]]);
     expect(r.status).toBe(1);
     expect(r.out).toContain(`::error::the deployment of ${NEW_ARN} is no longer the service's primary one: it was rolled back or replaced; the service runs ${OTHER_ARN}`);
+  });
+
+  it('waits for a deployment describe-services does not list yet (ECS is eventually consistent), following it by the id update-service gave', () => {
+    // The first answer still shows only the deployment the service ran before.
+    const r = run([
+      [deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')],
+      [deployment(NEW_ARN, 'PRIMARY', 'IN_PROGRESS'), deployment(OLD_ARN, 'ACTIVE', 'COMPLETED')],
+      [deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')],
+    ]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('rolling onto it (deployment ecs-svc/9)');
+    expect(r.out).toContain('deployment: not listed yet;');
+    expect(r.out).toContain(`the service runs ${NEW_ARN}`);
+  });
+
+  it('fails when describe-services never lists the deployment, after the polls it grants a lagging answer', () => {
+    const unlistedPolls = Number(/^readonly unlisted_polls=(\d+)$/m.exec(readFileSync(path.join(REPO_ROOT, 'scripts/ecs-deploy.sh'), 'utf8'))?.[1]);
+    expect(unlistedPolls).toBeGreaterThan(0);
+    const r = run([[deployment(OLD_ARN, 'PRIMARY', 'COMPLETED')]]);
+    expect(r.status).toBe(1);
+    expect(r.out.match(/^deployment: not listed yet;/gm)).toHaveLength(unlistedPolls);
+    expect(r.out).toContain(`::error::describe-services did not list the deployment of ${NEW_ARN} (ecs-svc/9) in ${unlistedPolls} polls: it was rolled back or replaced before it was seen; the service runs ${OLD_ARN}`);
   });
 
   it('fails when the deployment does not complete in time', () => {
