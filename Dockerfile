@@ -36,7 +36,9 @@ WORKDIR /app
 # machine keeps linux/arm64, the only binary its node can load; onnxruntime-node ships linux
 # binaries for x64 and arm64 only, so any other platform stops here. TARGETARCH is constant per
 # platform, so declaring it before `npm ci` does not invalidate that layer. The npm cache lives in
-# a build cache mount, not a layer.
+# a build cache mount, not a layer. Last, the packages only the UI build uses (ui/src/build.ts
+# copies their assets into ui/dist/; the gateway imports none of them): they stay dependencies, so
+# `npm audit --omit=dev` covers what is served to browsers, but do not ship (~29 MB).
 ARG TARGETARCH
 COPY package.json package-lock.json .npmrc ./
 RUN --mount=type=cache,target=/root/.npm case "$TARGETARCH" in \
@@ -47,7 +49,8 @@ RUN --mount=type=cache,target=/root/.npm case "$TARGETARCH" in \
  && ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$ort_arch" -exec rm -rf {} + \
- && test -n "$(find node_modules/onnxruntime-node/bin -path "*/linux/$ort_arch/onnxruntime_binding.node")"
+ && test -n "$(find node_modules/onnxruntime-node/bin -path "*/linux/$ort_arch/onnxruntime_binding.node")" \
+ && rm -rf node_modules/swagger-ui-dist node_modules/@scarf/scarf node_modules/@graphql-yoga/render-graphiql
 
 # The model bundle (model.onnx, manifest.json, parity.json, explainer.json, group_report.json); MODEL_DIR defaults to
 # model/bundle under /app.

@@ -324,6 +324,27 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
     for (const dev of ['typescript', 'vitest', 'eslint', 'tsx']) expect(fs.existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
   });
 
+  it('ships no package only the UI build uses, and the gateway imports none of them', () => {
+    expect(result, 'the smoke test above must pass first').toBeDefined();
+    const app = path.join(result!.image.rootfs, result!.image.workdir);
+    // ui/src/build.ts copies their assets into ui/dist/; @scarf/scarf comes with swagger-ui-dist.
+    const buildOnly = ['swagger-ui-dist', '@graphql-yoga/render-graphiql', '@scarf/scarf'];
+    for (const name of buildOnly) expect(fs.existsSync(path.join(app, 'node_modules', name)), name).toBe(false);
+    // Every dependency the UI build takes that the gateway's sources do not is one of them.
+    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const used = (text: string) => new Set([...text.matchAll(/(?:from |import\(|require(?:\.resolve)?\()'([^'.][^']*)'/g)].map((m) => packageOf(m[1] ?? '')));
+    const gateway = new Set(sourceFiles(path.join(REPO_ROOT, 'src')).flatMap((f) => [...used(fs.readFileSync(f, 'utf8'))]));
+    const dependencies = Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies);
+    const uiOnly = [...used(read('ui/src/build.ts'))].filter((name) => dependencies.includes(name) && !gateway.has(name));
+    expect(uiOnly.length).toBeGreaterThan(0);
+    expect(uiOnly.filter((name) => !buildOnly.includes(name))).toEqual([]);
+    // The compiled gateway in the image names none of them.
+    for (const f of sourceFiles(path.join(app, 'dist'))) {
+      const text = fs.readFileSync(f, 'utf8');
+      for (const name of buildOnly) expect(text.includes(`'${name}`) || text.includes(`"${name}`), `${path.relative(app, f)} names ${name}`).toBe(false);
+    }
+  });
+
   it('built for the other architecture (an arm64 machine: Apple silicon, Graviton), keeps that architecture\'s binaries, not this one\'s', () => {
     // Docker builds for the host's platform unless --platform says otherwise: an image built on an
     // arm64 machine that kept only linux/x64 could not load its model.
@@ -1014,4 +1035,11 @@ function onnxruntimeBinaries(app: string): string[] {
   const napi = fs.readdirSync(bin);
   expect(napi.length).toBeGreaterThan(0);
   return [...new Set(napi.flatMap((v) => fs.readdirSync(path.join(bin, v)).flatMap((platform) => fs.readdirSync(path.join(bin, v, platform)).map((arch) => `${platform}/${arch}`))))].sort();
+}
+
+/** The .ts/.js files under a folder. */
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.[cm]?[jt]s$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name));
 }
