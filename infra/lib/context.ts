@@ -29,6 +29,7 @@ export const KINDS: Readonly<Record<keyof GatewaySettings, Kind>> = {
   adminTokenSecretArn: 'string',
   mlflowCredentialsSecretArn: 'string',
   mlflowTokenSecretArn: 'string',
+  secretsKmsKeyArn: 'string',
   modelDir: 'string',
   modelUri: 'string',
   mlflowTrackingUri: 'string',

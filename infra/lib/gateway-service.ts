@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,7 +10,7 @@ import { corsOriginEntries, originProblem } from '../../src/cors-origins.js';
 import { fargateSizeProblem } from './fargate-sizes.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS, PROXY_HOPS_IN_FRONT } from './load-balancer.js';
 import { GATEWAY_PORT, OPS_PORT } from './network.js';
-import { SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
+import { KMS_KEY_ARN, SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
 
 /** The gateway's LOG_LEVEL values (pino's levels; src/config.ts, which test/gateway-config.test.ts compares). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -91,6 +92,12 @@ export interface GatewayServiceProps {
   readonly mlflowCredentialsSecretArn?: string;
   /** Secrets Manager secret ARN whose value becomes MLFLOW_TRACKING_TOKEN (bearer). Needs mlflowTrackingUri. */
   readonly mlflowTokenSecretArn?: string;
+  /**
+   * ARN of the customer-managed KMS key the secrets are encrypted with: the execution role may then
+   * decrypt with that key, through Secrets Manager only. Unset: Secrets Manager's default key
+   * (aws/secretsmanager), which needs no grant. Needs one of the secrets.
+   */
+  readonly secretsKmsKeyArn?: string;
 }
 
 /** ECS cluster, Fargate task definition and service of the churn gateway, with autoscaling. */
@@ -152,6 +159,19 @@ export class GatewayService extends Construct {
     if (props.mlflowTokenSecretArn) {
       secrets.MLFLOW_TRACKING_TOKEN = ecs.Secret.fromSecretsManager(
         secretsmanager.Secret.fromSecretCompleteArn(this, 'MlflowToken', props.mlflowTokenSecretArn),
+      );
+    }
+
+    // A secret encrypted with a customer-managed key: ECS's read of it fails (ResourceInitializationError,
+    // every task start) unless the execution role may decrypt with that key. Only that key, and only
+    // when Secrets Manager asks on the role's behalf.
+    if (props.secretsKmsKeyArn) {
+      this.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.secretsKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.secretsKmsKeyArn.split(':')[3]}.amazonaws.com` } },
+        }),
       );
     }
 
@@ -329,6 +349,16 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
     }
     if (props.mlflowTrackingUri === undefined) {
       problems.push(`${setting} needs mlflowTrackingUri: the gateway refuses MLflow credentials without MLFLOW_TRACKING_URI and would not start`);
+    }
+  }
+  if (props.secretsKmsKeyArn !== undefined) {
+    if (!KMS_KEY_ARN.test(props.secretsKmsKeyArn)) {
+      problems.push(
+        `secretsKmsKeyArn must be a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (the key's, not an alias's), got "${props.secretsKmsKeyArn}"`,
+      );
+    }
+    if (props.adminTokenSecretArn === undefined && props.mlflowCredentialsSecretArn === undefined && props.mlflowTokenSecretArn === undefined) {
+      problems.push('secretsKmsKeyArn needs a secret to decrypt: adminTokenSecretArn, mlflowCredentialsSecretArn or mlflowTokenSecretArn');
     }
   }
   if (props.mlflowCredentialsSecretArn !== undefined && props.mlflowTokenSecretArn !== undefined) {

@@ -42,6 +42,8 @@ export interface GatewaySettings {
   readonly mlflowCredentialsSecretArn?: string;
   /** Secret whose value is MLFLOW_TRACKING_TOKEN. */
   readonly mlflowTokenSecretArn?: string;
+  /** The customer-managed KMS key the secrets above are encrypted with, when not Secrets Manager's default key. */
+  readonly secretsKmsKeyArn?: string;
   readonly modelDir?: string;
   readonly modelUri?: string;
   readonly mlflowTrackingUri?: string;
@@ -198,6 +200,7 @@ export class GatewayStack extends Stack {
       adminTokenSecretArn: s.adminTokenSecretArn,
       mlflowCredentialsSecretArn: s.mlflowCredentialsSecretArn,
       mlflowTokenSecretArn: s.mlflowTokenSecretArn,
+      secretsKmsKeyArn: s.secretsKmsKeyArn,
     });
     this.alarms = new GatewayAlarms(this, 'Alarms', {
       loadBalancer: this.loadBalancer.alb,

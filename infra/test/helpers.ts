@@ -8,6 +8,7 @@ export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0
 export const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/admin-token-AbC123';
 export const MLFLOW_CREDENTIALS_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/mlflow-credentials-XyZ789';
 export const MLFLOW_TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/mlflow-token-Qw3rTy';
+export const SECRETS_KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /**
  * Every optional feature on: HTTPS, ADMIN_TOKEN secret, MLflow egress with username/password from
@@ -25,11 +26,15 @@ export const ALL_FEATURES: Partial<GatewaySettings> = {
   metricsScraperSecurityGroupId: 'sg-0123456789abcdef0',
 };
 
-/** ALL_FEATURES with MLFLOW_TRACKING_TOKEN from Secrets Manager instead of username/password. */
+/**
+ * ALL_FEATURES with MLFLOW_TRACKING_TOKEN from Secrets Manager instead of username/password, and
+ * the secrets encrypted with a customer-managed KMS key (so the security checks see its grant).
+ */
 export const MLFLOW_TOKEN_FEATURES: Partial<GatewaySettings> = {
   ...ALL_FEATURES,
   mlflowCredentialsSecretArn: undefined,
   mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN,
+  secretsKmsKeyArn: SECRETS_KMS_KEY_ARN,
 };
 
 /** The stack as the app deploys it (lib/app.ts: cdk-nag included), with these settings instead of the defaults. */
@@ -80,6 +85,15 @@ export function containerOf(template: Template, stack: GatewayStack, taskDefinit
 }
 
 /** Each IAM policy statement with a Secrets Manager action: the policy's Roles, the statement's Action and Resource. */
+/** Every IAM statement that allows kms:Decrypt, with the roles its policy is attached to. */
+export function kmsDecryptGrants(template: Template): { roles: unknown; actions: unknown; resource: unknown; condition: unknown }[] {
+  return propsOfType(template, 'AWS::IAM::Policy').flatMap((policy) =>
+    ((policy.PolicyDocument as { Statement: Props[] }).Statement)
+      .filter((statement) => [statement.Action].flat().some((action) => typeof action === 'string' && /^kms:(Decrypt|\*)$/.test(action)))
+      .map((statement) => ({ roles: policy.Roles, actions: statement.Action, resource: statement.Resource, condition: statement.Condition })),
+  );
+}
+
 export function secretReadGrants(template: Template): { roles: unknown; actions: unknown; resource: unknown }[] {
   return propsOfType(template, 'AWS::IAM::Policy').flatMap((policy) =>
     ((policy.PolicyDocument as { Statement: Props[] }).Statement)

@@ -43,7 +43,7 @@ describe("the app's own checks", () => {
 const variants = {
   'defaults (HTTP)': {},
   'all features (HTTPS, secrets, MLflow with username/password, alarm topic, metrics scraper)': ALL_FEATURES,
-  'MLflow with a token': MLFLOW_TOKEN_FEATURES,
+  'MLflow with a token, secrets under a customer-managed KMS key': MLFLOW_TOKEN_FEATURES,
 };
 
 describe.each(Object.entries(variants))('security checks: %s', (_name, overrides) => {

@@ -8,7 +8,9 @@ import {
   MLFLOW_CREDENTIALS_SECRET_ARN,
   MLFLOW_TOKEN_FEATURES,
   MLFLOW_TOKEN_SECRET_ARN,
+  SECRETS_KMS_KEY_ARN,
   containerOf,
+  kmsDecryptGrants,
   logicalId,
   propsOf,
   ref,
@@ -207,6 +209,19 @@ describe('MLflow credentials from Secrets Manager', () => {
       { roles: [ref(stack, executionRole)], actions: READ_SECRET, resource: ADMIN_SECRET_ARN },
       { roles: [ref(stack, executionRole)], actions: READ_SECRET, resource: MLFLOW_TOKEN_SECRET_ARN },
     ]);
+  });
+
+  it('lets the execution role decrypt with the secrets\' customer-managed KMS key (secretsKmsKeyArn), that key only and through Secrets Manager only', () => {
+    // Without kms:Decrypt on the key, ECS cannot read a secret encrypted with it: every task start
+    // fails with ResourceInitializationError.
+    const { stack, template } = synth({ ...ALL_FEATURES, secretsKmsKeyArn: SECRETS_KMS_KEY_ARN });
+    const executionRole = stack.gateway.taskDefinition.executionRole;
+    if (!executionRole) throw new Error('the task definition has no execution role');
+    expect(kmsDecryptGrants(template)).toEqual([
+      { roles: [ref(stack, executionRole)], actions: 'kms:Decrypt', resource: SECRETS_KMS_KEY_ARN, condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } } },
+    ]);
+    // Secrets Manager's default key needs no grant, so none is given without the setting.
+    expect(kmsDecryptGrants(synth(ALL_FEATURES).template)).toEqual([]);
   });
 
   it('adds no MLflow secret and no grant for one when neither is set, MLflow or not', () => {

@@ -17,7 +17,7 @@ import { KINDS, settingsFromContext } from '../lib/context.js';
 import { createGatewayApp } from '../lib/app.js';
 import { DEFAULT_SETTINGS, type GatewaySettings, type GatewayStack } from '../lib/gateway-stack.js';
 import { OPS_PORT } from '../lib/network.js';
-import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, containerOf, propsOf, propsOfType, type Props } from './helpers.js';
+import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, SECRETS_KMS_KEY_ARN, containerOf, kmsDecryptGrants, propsOf, propsOfType, type Props } from './helpers.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:churn-alerts';
 
@@ -51,6 +51,7 @@ const CONTEXT: Record<string, string> = {
   mlflowCidr: '10.20.0.0/16',
   alarmTopicArn: TOPIC_ARN,
   metricsScraperSecurityGroupId: 'sg-0123456789abcdef0',
+  secretsKmsKeyArn: SECRETS_KMS_KEY_ARN,
 };
 const TOKEN_CONTEXT: Record<string, string> = { ...CONTEXT, mlflowCredentialsSecretArn: '', mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN };
 
@@ -114,6 +115,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
   adminTokenSecretArn: (s) => expect(secrets(s).ADMIN_TOKEN).toBe(ADMIN_SECRET_ARN),
   mlflowCredentialsSecretArn: (s) => expect(secrets(s).MLFLOW_TRACKING_PASSWORD).toBe(`${MLFLOW_CREDENTIALS_SECRET_ARN}:password::`),
   mlflowTokenSecretArn: (_, token) => expect(secrets(token).MLFLOW_TRACKING_TOKEN).toBe(MLFLOW_TOKEN_SECRET_ARN),
+  secretsKmsKeyArn: (s) => expect(kmsDecryptGrants(s.template).map((grant) => grant.resource)).toEqual([SECRETS_KMS_KEY_ARN]),
   modelDir: (s) => expect(env(s).MODEL_DIR).toBe('/app/model/other'),
   modelUri: (s) => expect(env(s).MODEL_URI).toBe('models:/telco-churn/7'),
   mlflowTrackingUri: (s) => expect(env(s).MLFLOW_TRACKING_URI).toBe('http://mlflow.internal:5005'),

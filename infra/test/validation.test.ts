@@ -4,7 +4,7 @@ import { KINDS, settingsFromContext } from '../lib/context.js';
 import { fargateSizeProblem } from '../lib/fargate-sizes.js';
 import { DEFAULT_SETTINGS, type GatewaySettings } from '../lib/gateway-stack.js';
 import { PropsValidationError } from '../lib/validation.js';
-import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, buildStack, propsOfType, synth } from './helpers.js';
+import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, SECRETS_KMS_KEY_ARN, buildStack, propsOfType, synth } from './helpers.js';
 
 function problemsOf(overrides: Partial<GatewaySettings>): string {
   try {
@@ -86,6 +86,20 @@ describe('settings are validated at synth time with clear errors', () => {
     expect(problemsOf({ mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN })).toContain('mlflowTokenSecretArn needs mlflowTrackingUri');
     expect(() => buildStack({ ...mlflow, mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN })).not.toThrow();
     expect(() => buildStack({ ...mlflow, mlflowTokenSecretArn: MLFLOW_TOKEN_SECRET_ARN })).not.toThrow();
+  });
+
+  it('rejects a secretsKmsKeyArn that is no key ARN (an alias, a key id) or that has no secret to decrypt', () => {
+    const secret = { certificateArn: CERTIFICATE_ARN, adminTokenSecretArn: ADMIN_SECRET_ARN };
+    for (const arn of ['arn:aws:kms:eu-west-1:123456789012:alias/churn-secrets', '1234abcd-12ab-34cd-56ef-1234567890ab']) {
+      expect(problemsOf({ ...secret, secretsKmsKeyArn: arn })).toContain(
+        `secretsKmsKeyArn must be a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (the key's, not an alias's), got "${arn}"`,
+      );
+    }
+    expect(problemsOf({ secretsKmsKeyArn: SECRETS_KMS_KEY_ARN })).toContain(
+      'secretsKmsKeyArn needs a secret to decrypt: adminTokenSecretArn, mlflowCredentialsSecretArn or mlflowTokenSecretArn',
+    );
+    expect(() => buildStack({ ...secret, secretsKmsKeyArn: SECRETS_KMS_KEY_ARN })).not.toThrow();
+    expect(() => buildStack({ ...secret, secretsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef' })).not.toThrow();
   });
 
   it('rejects a SHUTDOWN_TIMEOUT_MS that ECS could not wait for, naming shutdownTimeoutMs and its range', () => {
