@@ -40,7 +40,8 @@ WORKDIR /app
 # copies their assets into ui/dist/; the gateway imports none of them): they stay dependencies, so
 # `npm audit --omit=dev` covers what is served to browsers, but do not ship (~29 MB).
 ARG TARGETARCH
-COPY package.json package-lock.json .npmrc ./
+# --chmod: the gateway reads package.json at run time (src/rest/openapi.ts); see the bundle's COPY below.
+COPY --chmod=u=rwX,go=rX package.json package-lock.json .npmrc ./
 RUN --mount=type=cache,target=/root/.npm case "$TARGETARCH" in \
       amd64) ort_arch=x64 ;; \
       arm64) ort_arch=arm64 ;; \
@@ -52,12 +53,16 @@ RUN --mount=type=cache,target=/root/.npm case "$TARGETARCH" in \
  && test -n "$(find node_modules/onnxruntime-node/bin -path "*/linux/$ort_arch/onnxruntime_binding.node")" \
  && rm -rf node_modules/swagger-ui-dist node_modules/@scarf/scarf node_modules/@graphql-yoga/render-graphiql
 
+# What the gateway reads stays root-owned, but readable by its uid 1000 whatever modes the checkout
+# has (--chmod): COPY keeps them, and one made under umask 077 has 0600 files and 0700 directories.
+# u=rwX,go=rX (Dockerfile syntax 1.14+) gives files 644 and directories 755; an octal --chmod would
+# give directories the files' mode too, and 644 ones cannot be entered.
 # The model bundle (model.onnx, manifest.json, parity.json, explainer.json, group_report.json); MODEL_DIR defaults to
 # model/bundle under /app.
-COPY model/bundle ./model/bundle
+COPY --chmod=u=rwX,go=rX model/bundle ./model/bundle
 # Everything `npm run build` produces: the compiled gateway and the UI's static assets.
-COPY --from=build /app/dist ./dist
-COPY --from=build /app/ui/dist ./ui/dist
+COPY --from=build --chmod=u=rwX,go=rX /app/dist ./dist
+COPY --from=build --chmod=u=rwX,go=rX /app/ui/dist ./ui/dist
 
 # Build metadata last: every RUN after an ARG sees it in its environment, so declaring GIT_COMMIT
 # (new on every commit) before `npm ci` would rebuild the dependency layer on every release.

@@ -6,6 +6,7 @@
  *   - COPY --from=<build stage>: files come from this checkout (after `npm run build`), which
  *     plays the build stage (its WORKDIR maps to the repo root);
  *   - COPY from the context: files come from the repo, filtered by .dockerignore as Docker would;
+ *   - COPY keeps the modes it copies, or sets those --chmod gives (octal, or chmod(1)'s u=rwX,go=rX);
  *   - RUN: executed with /bin/sh -c in the mapped WORKDIR (BuildKit flags such as --mount dropped),
  *     with the stage's ENV; npm uses the local (warm) cache;
  *   - ARG takes the build arg given (`--build-arg NAME=value`, or NAME from the environment), else its default, else, for
@@ -279,21 +280,52 @@ function mapInto(rootfs: string, workdir: string, p: string): string {
   return path.join(rootfs, path.posix.normalize(abs));
 }
 
-/** Copies src (file or directory) like Docker's COPY: a directory's contents go into dest. */
-function copyEntry(src: string, dest: string, destIsDir: boolean, include: (abs: string) => boolean, copied: string[]): void {
+/**
+ * A file's mode after COPY --chmod=<spec>: octal (`644`, `0755`) or symbolic as chmod(1) writes it,
+ * comma-separated `[ugoa]*[-+=][rwxX]*` clauses (`u=rwX,go=rX`: directories 755, files 644, an
+ * executable file 755). Other symbolic forms (s, t, copying another class's bits) are refused.
+ */
+export function chmodMode(spec: string, mode: number, isDir: boolean): number {
+  if (/^[0-7]{3,4}$/.test(spec)) return Number.parseInt(spec, 8);
+  let result = mode & 0o777;
+  for (const clause of spec.split(',')) {
+    const m = /^([ugoa]*)([-+=])([rwxX]*)$/.exec(clause);
+    if (!m) throw new Error(`--chmod=${spec}: the smoke test reads octal modes and [ugoa]*[-+=][rwxX]* clauses, not "${clause}"`);
+    const who = m[1] === '' || m[1]?.includes('a') ? 'ugo' : (m[1] ?? '');
+    const classes = [...who].reduce((bits, c) => bits | ({ u: 0o700, g: 0o070, o: 0o007 } as Record<string, number>)[c]!, 0);
+    // X: execute for directories, and for files some class may already execute.
+    const executable = isDir || (result & 0o111) !== 0;
+    const perms = [...(m[3] ?? '')].reduce((bits, c) => bits | (c === 'r' ? 0o444 : c === 'w' ? 0o222 : c === 'x' || executable ? 0o111 : 0), 0) & classes;
+    if (m[2] === '=') result = (result & ~classes) | perms;
+    else if (m[2] === '+') result |= perms;
+    else result &= ~perms;
+  }
+  return result;
+}
+
+/**
+ * Copies src (file or directory) like Docker's COPY: a directory's contents go into dest, and
+ * modes are kept (a directory created for a source directory takes its mode) unless `chmod`
+ * (COPY --chmod) sets them.
+ */
+function copyEntry(src: string, dest: string, destIsDir: boolean, include: (abs: string) => boolean, copied: string[], chmod?: string): void {
   const st = fs.statSync(src);
+  const modeOf = (mode: number, isDir: boolean) => (chmod === undefined ? mode & 0o7777 : chmodMode(chmod, mode, isDir));
   if (st.isDirectory()) {
+    const existed = fs.existsSync(dest);
     fs.mkdirSync(dest, { recursive: true });
+    if (!existed || chmod !== undefined) fs.chmodSync(dest, modeOf(st.mode, true));
     for (const name of fs.readdirSync(src)) {
       const child = path.join(src, name);
       if (!include(child)) continue;
-      copyEntry(child, path.join(dest, name), false, include, copied);
+      copyEntry(child, path.join(dest, name), false, include, copied, chmod);
     }
     return;
   }
   const target = destIsDir ? path.join(dest, path.basename(src)) : dest;
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(src, target);
+  fs.chmodSync(target, modeOf(st.mode, false));
   copied.push(target);
 }
 
@@ -412,7 +444,7 @@ export function replayRuntimeStage(opts: ReplayOptions): RuntimeImage {
             }
           }
           log(`COPY ${from !== undefined ? `--from=${from} ` : ''}${src} -> ${dest}`);
-          copyEntry(srcPath, destPath, destIsDir || fs.statSync(srcPath).isDirectory(), include, copied);
+          copyEntry(srcPath, destPath, destIsDir || fs.statSync(srcPath).isDirectory(), include, copied, flags.get('chmod'));
         }
         break;
       }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerignoreMatcher, hostDockerArch, parseCliArgs, parseEnv, parseStages, replayRuntimeStage, smoke, PLATFORM_ARGS, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
+import { chmodMode, dockerignoreMatcher, hostDockerArch, parseCliArgs, parseEnv, parseStages, replayRuntimeStage, smoke, PLATFORM_ARGS, REPO_ROOT, type RunCache, type SmokeResult } from '../scripts/docker-smoke.js';
 import { CONFIG_VARIABLES } from '../src/config.js';
 
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
@@ -193,6 +193,15 @@ describe('the replay of ARG, ENV, LABEL and RUN (what the revision check rests o
     expect(replay({}).labels).toEqual({ 'org.opencontainers.image.revision': 'default-a' });
   });
 
+  it("replays COPY --chmod as Docker: octal, or chmod(1)'s symbolic clauses with X for directories and executables", () => {
+    expect(chmodMode('u=rwX,go=rX', 0o600, false).toString(8)).toBe('644');
+    expect(chmodMode('u=rwX,go=rX', 0o700, true).toString(8)).toBe('755');
+    expect(chmodMode('u=rwX,go=rX', 0o700, false).toString(8)).toBe('755');
+    expect(chmodMode('0644', 0o700, true).toString(8)).toBe('644');
+    expect(chmodMode('go-w,+x', 0o666, false).toString(8)).toBe('755');
+    expect(() => chmodMode('u+s', 0o644, false)).toThrow('--chmod=u+s: the smoke test reads octal modes and [ugoa]*[-+=][rwxX]* clauses, not "u+s"');
+  });
+
   it('refuses a build arg the stage does not declare', () => {
     expect(() => replay({ GIT_SHA: 'abc1234' })).toThrow('build arg(s) GIT_SHA not declared by an ARG of the runtime stage');
   });
@@ -312,7 +321,7 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
   }, 60_000);
 
   it('fails when the Dockerfile forgets to copy the UI build', async () => {
-    const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+\/app\/ui\/dist\s/);
+    const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+(--\S+\s+)*\/app\/ui\/dist\s/);
     await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/GET \/ui → 503/);
   }, 60_000);
 
@@ -373,13 +382,34 @@ describe('runtime stage smoke test (Dockerfile replayed without Docker)', () => 
     for (const d of produced) expect(sources.some((s) => d === s || d.startsWith(`${s}/`)), `${d} is built but not copied into the runtime stage`).toBe(true);
   });
 
+  it('gives the app user (uid 1000, not the files\' owner) read access to what the gateway reads, from a checkout made under umask 077', () => {
+    // Such a checkout has 0600 files and 0700 directories, and COPY keeps modes: the image's
+    // gateway could then read neither the bundle nor its own code.
+    const context = fs.mkdtempSync(path.join(tmpParent, 'umask077-'));
+    for (const f of ['package.json', 'package-lock.json', '.npmrc', '.dockerignore']) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(context, f));
+    for (const d of ['model/bundle', ...buildOutputs().map((o) => path.relative(REPO_ROOT, o))]) fs.cpSync(path.join(REPO_ROOT, d), path.join(context, d), { recursive: true });
+    spawnSync('chmod', ['-R', 'go-rwx', context]);
+    expect(fs.statSync(path.join(context, 'model/bundle/model.onnx')).mode & 0o777).toBe(0o600);
+    const image = replayRuntimeStage({ dockerfile: DOCKERFILE, repoRoot: context, rootfs: fs.mkdtempSync(path.join(tmpParent, 'umask077-image-')), runCache });
+    const app = path.join(image.rootfs, image.workdir);
+    const unreadable: string[] = [];
+    const walk = (p: string) => {
+      const st = fs.statSync(p);
+      const needed = st.isDirectory() ? 0o005 : 0o004;
+      if ((st.mode & needed) !== needed) unreadable.push(`${path.relative(app, p)} ${(st.mode & 0o777).toString(8)}`);
+      if (st.isDirectory()) for (const name of fs.readdirSync(p)) walk(path.join(p, name));
+    };
+    for (const d of ['package.json', 'model', 'dist', 'ui']) walk(path.join(app, d));
+    expect(unreadable).toEqual([]);
+  }, 120_000);
+
   it('fails when the Dockerfile forgets to copy the model bundle', async () => {
-    const broken = withoutLine(DOCKERFILE, /^COPY\s+model\/bundle\b/);
+    const broken = withoutLine(DOCKERFILE, /^COPY\s+(--\S+\s+)*model\/bundle\b/);
     await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/did not become ready[\s\S]*model\/bundle/);
   }, 60_000);
 
   it('fails when the Dockerfile forgets to copy the compiled gateway', async () => {
-    const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+\/app\/dist\s/);
+    const broken = withoutLine(DOCKERFILE, /^COPY\s+--from=build\s+(--\S+\s+)*\/app\/dist\s/);
     await expect(smoke(broken, { runCache, tmpParent })).rejects.toThrow(/did not become ready[\s\S]*dist\/src\/main\.js/);
   }, 60_000);
 
