@@ -16,7 +16,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
-import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
+import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, servedRunIds, servedVersions, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -220,7 +220,6 @@ export function createApp(deps: AppDeps): App {
     stopIfAbandoned(state, 'scoring');
     const predictions = await predictor.predict(requests);
     noteScored(state, predictions);
-    state.modelVersion = predictions[0]?.modelVersion ?? null;
     const answers = predictions.map((p, i) => legacyResponse(p, requests[i] as (typeof requests)[number]));
     return sendJson(res, 200, batch ? answers : answers[0], state.id);
   }
@@ -432,7 +431,10 @@ export function createApp(deps: AppDeps): App {
     // that went away), not the 200 statusCode still holds by default.
     const status = res.writableFinished && state.abandoned !== 'client_closed' ? res.statusCode : CLIENT_CLOSED;
     metrics.requests.record(state.route, state.operation ?? '', status, seconds);
-    if (state.scored && status >= 200 && status < 300) metrics.recordServed(state.scored);
+    // Predictions reached the caller only in a 2xx: a request refused after scoring (a later field's
+    // 400 or 403, data null), timed out or whose caller left was served by no model.
+    const served = status >= 200 && status < 300 ? state.scored : null;
+    if (served) metrics.recordServed(served);
     // The load balancer's and a scraper's polls, answered: a line each would drown the others. A
     // refused one (another method, an absolute-form /metrics) is logged as any refusal is.
     if ((state.route === 'health' || state.route === 'metrics') && (method === 'GET' || method === 'HEAD') && (status < 400 || status === 503)) return;
@@ -445,7 +447,8 @@ export function createApp(deps: AppDeps): App {
       status,
       code: state.code,
       latencyMs: Math.round(seconds * 1e5) / 100,
-      modelVersion: state.modelVersion,
+      modelVersion: servedVersions(served),
+      modelRunId: servedRunIds(served),
       rows: state.rows,
       client: state.client,
       userAgent: userAgent === undefined ? null : loggedHeader(userAgent),

@@ -353,7 +353,7 @@ const EMPTY_ERROR_DETAIL: Record<number, string> = {
  * caller waiting; a failing model was asked to score again (see answeredAsRun). Yoga still shapes
  * the answer (codes, masking, status, Retry-After): one source.
  */
-const compiledFailures = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored']; modelVersion: RequestState['modelVersion'] }>();
+const compiledFailures = new WeakMap<RequestState, { result: ExecutionResult; rows: RequestState['rows']; scored: RequestState['scored'] }>();
 
 /**
  * A request the compiled path could answer (a JSON POST that accepts JSON) whose document is not
@@ -455,7 +455,6 @@ async function runCompiled(
   // The compiled run may have counted rows and scored fields: the executor's run counts afresh.
   request.rows = null;
   request.scored = null;
-  request.modelVersion = null;
   return execute(args);
 }
 
@@ -561,7 +560,6 @@ export function createGraphQLEndpoint(deps: {
           if (failed && op) {
             request.rows = failed.rows;
             request.scored = failed.scored;
-            request.modelVersion = failed.modelVersion;
             setExecuteFn(() => asExecuted(failed.result, op));
           } else if (firstRun && op) {
             // The document as Yoga parsed and validated it, under the same admission as a compiled one's requests.
@@ -621,16 +619,15 @@ export function createGraphQLEndpoint(deps: {
         return endCompressible(res, 200, ['content-type', `${answerType}; charset=utf-8`], compiled.compiled.stringify(result));
       }
       const standing = standingRun(result, compiled.operation);
-      if (standing) compiledFailures.set(state, { result: standing, rows: state.rows, scored: state.scored, modelVersion: state.modelVersion });
+      if (standing) compiledFailures.set(state, { result: standing, rows: state.rows, scored: state.scored });
     }
     // A resolver stopped because nobody waits for the answer: no second run.
     if (state.stopped) throw state.stopped;
     // A compiled run that failed may have counted rows and scored fields, and noted the models that
-    // scored them (the access line's modelVersion): Yoga's run counts afresh (compiledFailures restores
-    // them when it answers from the compiled run).
+    // scored them (the access line's modelVersion and modelRunId): Yoga's run counts afresh
+    // (compiledFailures restores them when it answers from the compiled run).
     state.rows = null;
     state.scored = null;
-    state.modelVersion = null;
     if (params && answerType && !prepared.get(params.query, params.operationName)) firstRuns.set(state, {});
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);

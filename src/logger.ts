@@ -181,6 +181,8 @@ export interface AccessLogEntry {
   code?: string | null;
   latencyMs: number;
   modelVersion: string | null;
+  /** The MLflow run of each model modelVersion names, in the same order: a version number can name two models. */
+  modelRunId: string | null;
   rows: number | null;
   /** The address the request came from (src/client-address.ts). */
   client: string | null;
@@ -224,6 +226,7 @@ export function accessLog(log: Logger): AccessLog {
           code: e.code ?? undefined,
           latencyMs: e.latencyMs,
           modelVersion: e.modelVersion ?? undefined,
+          modelRunId: e.modelRunId ?? undefined,
           rows: e.rows ?? undefined,
           client: e.client ?? undefined,
           userAgent: e.userAgent ?? undefined,
@@ -261,6 +264,7 @@ export function accessLog(log: Logger): AccessLog {
     if (e.code != null) line += `,"code":${quote(e.code)}`;
     line += `,"latencyMs":${e.latencyMs}`;
     if (e.modelVersion !== null) line += `,"modelVersion":${quote(e.modelVersion)}`;
+    if (e.modelRunId !== null) line += `,"modelRunId":${quote(e.modelRunId)}`;
     if (e.rows !== null) line += `,"rows":${e.rows}`;
     if (e.client !== null) line += `,"client":${quote(e.client)}`;
     if (e.userAgent !== null) line += `,"userAgent":${quote(e.userAgent)}`;

@@ -236,10 +236,15 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private budgets: BudgetReadings | null = null;
   readonly requests = new RequestMetrics([this.registry]);
+  /**
+   * By the model that served them too, as gateway_model_info names it (`version` and `run_id`: the
+   * same version number can name two models). One series per risk level for each model this
+   * process served, from when it was put into service (setModel).
+   */
   readonly predictions = new Counter({
     name: 'gateway_predictions_total',
-    help: 'Predictions served by risk level',
-    labelNames: ['risk_level'] as const,
+    help: 'Predictions served by risk level and by the model that served them (its version and MLflow run id, as in gateway_model_info)',
+    labelNames: ['risk_level', 'version', 'run_id'] as const,
     registers: [this.registry],
   });
   readonly batchSize = new Histogram({
@@ -251,7 +256,9 @@ export class GatewayMetrics {
   /** A request's predictions, once it was answered (see RequestState.scored). */
   recordServed(tally: ScoredTally): void {
     for (const rows of tally.batchSizes) this.batchSize.observe(rows);
-    for (const level of RISK_LEVELS) if (tally.byRisk[level] > 0) this.predictions.inc({ risk_level: level }, tally.byRisk[level]);
+    for (const { version, runId, byRisk } of tally.byModel) {
+      for (const level of RISK_LEVELS) if (byRisk[level] > 0) this.predictions.inc({ risk_level: level, version, run_id: runId }, byRisk[level]);
+    }
   }
 
   readonly abandoned = new Counter({
@@ -353,7 +360,6 @@ export class GatewayMetrics {
   }
 
   constructor() {
-    for (const level of RISK_LEVELS) this.predictions.inc({ risk_level: level }, 0);
     for (const reason of ABANDON_REASONS) this.abandoned.inc({ reason }, 0);
     for (const reason of INFERENCE_FAILURE_REASONS) this.inferenceFailures.inc({ reason }, 0);
     for (const result of RELOAD_OUTCOMES) this.modelReloads.inc({ result }, 0);
@@ -367,5 +373,7 @@ export class GatewayMetrics {
     this.modelInfo.reset();
     const { name, source, runId } = model.lineage;
     this.modelInfo.set({ name, version: model.modelVersion, source, run_id: runId }, 1);
+    // Its predictions' series at 0 before it serves any, so rate() and increase() have one to read.
+    for (const level of RISK_LEVELS) this.predictions.inc({ risk_level: level, version: model.modelVersion, run_id: runId }, 0);
   }
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BodyHold } from './http.js';
 import type { Logger } from './logger.js';
+import type { Prediction } from './prediction.js';
 
 export interface RequestState {
   readonly id: string;
@@ -19,14 +20,13 @@ export interface RequestState {
   operation: string | null;
   /** The code of the error it was answered with, for its access line (logger.ts AccessLogEntry.code); null while it has none. */
   code: string | null;
-  modelVersion: string | null;
   rows: number | null;
   /** Whether it sent the admin token (Authorization: Bearer ADMIN_TOKEN), or why not: reloadModel's refusal says which. */
   admin: AdminAccess;
   /**
-   * What this request scored (noteScored), metered once it is answered with 2xx: a request
-   * that fails after scoring some fields, or whose compiled run is repeated by Yoga, has
-   * served no prediction.
+   * What this request scored (noteScored), and by which models, metered and named on its access
+   * line once it is answered with 2xx: a request that fails after scoring some fields, or whose
+   * compiled run is repeated by Yoga, has served no prediction.
    */
   scored: ScoredTally | null;
   /** Request-body bytes this request holds of the gateway's budget (given back when it is answered and its work has ended). */
@@ -91,14 +91,50 @@ export function stopIfAbandoned(state: RequestState, stage: AbandonedStage): voi
 
 export interface ScoredTally {
   readonly batchSizes: number[];
+  /** The models that scored, in the order they first did, each once (ServedBy). */
+  readonly byModel: ServedBy[];
+}
+
+/**
+ * One model's predictions in a request. A model is its version and its run: the same version
+ * number can name two models (the packaged bundle's "2" and MLflow's "2", or two registered
+ * models'), so fields scored on either side of a swap between them were logged as one model.
+ */
+export interface ServedBy {
+  readonly version: string;
+  readonly runId: string;
   readonly byRisk: { LOW: number; MEDIUM: number; HIGH: number };
 }
 
-/** Adds one scoring call's predictions to the request's tally. */
-export function noteScored(state: RequestState, predictions: readonly { readonly riskLevel: 'LOW' | 'MEDIUM' | 'HIGH' }[]): void {
-  const tally = (state.scored ??= { batchSizes: [], byRisk: { LOW: 0, MEDIUM: 0, HIGH: 0 } });
+/** Adds one scoring call's predictions to the request's tally: one model scores every row of a call (Predictor.predict). */
+export function noteScored(state: RequestState, predictions: readonly Pick<Prediction, 'riskLevel' | 'modelVersion' | 'model'>[]): void {
+  const tally = (state.scored ??= { batchSizes: [], byModel: [] });
   tally.batchSizes.push(predictions.length);
-  for (const p of predictions) tally.byRisk[p.riskLevel]++;
+  const first = predictions[0];
+  if (first === undefined) return;
+  const version = first.modelVersion;
+  const { runId } = first.model.lineage;
+  let served = tally.byModel.find((m) => m.runId === runId && m.version === version);
+  if (served === undefined) tally.byModel.push((served = { version, runId, byRisk: { LOW: 0, MEDIUM: 0, HIGH: 0 } }));
+  for (const p of predictions) served.byRisk[p.riskLevel]++;
+}
+
+/**
+ * The access line's modelVersion and modelRunId: the models whose predictions the answer carried,
+ * comma-separated in the same order (the i-th version is the i-th run's). Versions are digits or
+ * run-<id>, run ids MLflow's hex: never a comma.
+ */
+export function servedVersions(served: ScoredTally | null): string | null {
+  const models = served?.byModel;
+  if (models === undefined || models.length === 0) return null;
+  return models.length === 1 ? (models[0] as ServedBy).version : models.map((m) => m.version).join(',');
+}
+
+/** See servedVersions. */
+export function servedRunIds(served: ScoredTally | null): string | null {
+  const models = served?.byModel;
+  if (models === undefined || models.length === 0) return null;
+  return models.length === 1 ? (models[0] as ServedBy).runId : models.map((m) => m.runId).join(',');
 }
 
 /** The x-request-id values taken as the request id (openapi.ts describes it). */
@@ -119,7 +155,6 @@ class State implements RequestState {
   readonly startedAt = process.hrtime.bigint();
   operation: string | null = null;
   code: string | null = null;
-  modelVersion: string | null = null;
   rows: number | null = null;
   admin: AdminAccess = 'none';
   scored: ScoredTally | null = null;

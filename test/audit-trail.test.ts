@@ -20,7 +20,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroupReportDocument, ModelInfoDocument, type ModelInfoQuery } from '../src/generated/graphql.js';
 import { expectedGroupReport, type GroupReportJson } from './helpers/group-report.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { ensureVenv, mlflowRest, setAlias, startMlflowServer, trainAndRegister, writeChurnCsvs, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
@@ -239,5 +239,65 @@ describe('from an answer back to the training run', () => {
       fromSource: 'MLFLOW',
       toSource: 'MLFLOW',
     });
+  });
+});
+
+describe('a version number two models share', () => {
+  it("the packaged bundle's version 2, then MLflow's: REST answers, the access line and gateway_predictions_total name each by its run", async () => {
+    // An alias that names nothing yet: the gateway falls back to the packaged bundle (model/bundle),
+    // version 2 of the registry it was trained against, a run this MLflow does not have.
+    const alias = 'audit-collision';
+    const gw = await gateway({ MODEL_DIR: BUNDLE_DIR, MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@${alias}` });
+    const bundle = gw.slot.current;
+    const v2 = await fromMlflow('2');
+    expect(bundle.lineage.source).toBe('BUNDLE');
+    expect(bundle.modelVersion).toBe(v2.version);
+    expect(bundle.lineage.runId).not.toBe(v2.runId);
+    const rest = async (id: string) => {
+      const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': id });
+      expect(res.status).toBe(200);
+      return res.json as Record<string, unknown>;
+    };
+    expect(await rest('collide-before')).toMatchObject({ model_version: v2.version, model_run_id: bundle.lineage.runId });
+    await setAlias(mlflow.url, MODEL, alias, '2');
+    const mixed = await gql(
+      gw.url,
+      'mutation Mixed($c: CustomerInput!) { a: predict(customer: $c) { modelVersion modelRunId } reload: reloadModel { changed } b: predict(customer: $c) { modelVersion modelRunId } }',
+      { c: GRAPHQL_CUSTOMER },
+      { ...ADMIN, 'x-request-id': 'collide-mixed' },
+    );
+    expect(mixed.body.errors).toBeUndefined();
+    expect(mixed.body.data).toEqual({
+      a: { modelVersion: v2.version, modelRunId: bundle.lineage.runId },
+      reload: { changed: true },
+      b: { modelVersion: v2.version, modelRunId: v2.runId },
+    });
+    expect(await rest('collide-after')).toMatchObject({ model_version: v2.version, model_run_id: v2.runId });
+    // Refused once its first field was scored (403, data null): no model delivered an answer.
+    const refused = await gql(gw.url, 'mutation Refused($c: CustomerInput!) { a: predict(customer: $c) { riskLevel } reloadModel { changed } }', { c: GRAPHQL_CUSTOMER }, { 'x-request-id': 'collide-refused' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.data).toBeNull();
+
+    const accessLine = (reqId: string) => gw.logs.find((l) => l['msg'] === 'request' && l['reqId'] === reqId);
+    const ids = ['collide-before', 'collide-mixed', 'collide-after', 'collide-refused'];
+    await waitFor('the access lines', () => ids.every((id) => accessLine(id) !== undefined));
+    expect(accessLine('collide-before')).toMatchObject({ modelVersion: v2.version, modelRunId: bundle.lineage.runId });
+    // Both models, each once, in the order they scored: the same version twice, told apart by the runs.
+    expect(accessLine('collide-mixed')).toMatchObject({ modelVersion: `${v2.version},${v2.version}`, modelRunId: `${bundle.lineage.runId},${v2.runId}`, rows: 2 });
+    expect(accessLine('collide-after')).toMatchObject({ modelVersion: v2.version, modelRunId: v2.runId });
+    const refusedLine = accessLine('collide-refused');
+    expect(refusedLine).toMatchObject({ status: 403, rows: 1 });
+    expect(refusedLine).not.toHaveProperty('modelVersion');
+    expect(refusedLine).not.toHaveProperty('modelRunId');
+
+    // Predictions served, by model: two each (the refused request's scored field was served to nobody).
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const byRun = new Map<string, number>();
+    for (const [, labels, value] of text.matchAll(/^gateway_predictions_total\{([^}]*)\} (\d+)$/gm)) {
+      expect(labels).toContain(`version="${v2.version}"`);
+      const runId = /run_id="([^"]*)"/.exec(labels as string)?.[1] as string;
+      byRun.set(runId, (byRun.get(runId) ?? 0) + Number(value));
+    }
+    expect(Object.fromEntries(byRun)).toEqual({ [bundle.lineage.runId]: 2, [v2.runId]: 2 });
   });
 });

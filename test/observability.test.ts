@@ -14,6 +14,7 @@ import { GatewayMetrics, MAX_OPERATION_LABELS, OTHER_OPERATIONS, OWN_OPERATIONS,
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
+import { newRequestState, noteScored, servedRunIds, servedVersions } from '../src/request-state.js';
 import { PredictDocument, PredictBatchDocument, RetentionOffersDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, metricValue, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -324,8 +325,9 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/gateway_requests_total\{route="graphql",operation="PredictBatch",status="200"\} \d+/);
     expect(text).toMatch(/gateway_requests_total\{route="rest_predict",operation="",status="200"\} \d+/);
     expect(text).toMatch(/gateway_request_duration_seconds_bucket\{le="0.01",route="graphql",operation="PredictBatch"\}/);
-    expect(text).toMatch(/gateway_predictions_total\{risk_level="HIGH"\} \d+/);
-    expect(text).toMatch(/gateway_predictions_total\{risk_level="LOW"\} \d+/);
+    const model = `version="${gw.slot.current.modelVersion}",run_id="${gw.slot.current.lineage.runId}"`;
+    expect(text).toMatch(new RegExp(`gateway_predictions_total\\{risk_level="HIGH",${model}\\} \\d+`));
+    expect(text).toMatch(new RegExp(`gateway_predictions_total\\{risk_level="LOW",${model}\\} \\d+`));
     expect(text).toMatch(/gateway_batch_size_bucket\{le="2"\} [1-9]/);
     expect(text).toMatch(new RegExp(`gateway_model_info\\{name="telco-churn",version="${gw.slot.current.modelVersion}",source="BUNDLE",run_id="\\w+"\\} 1`));
   });
@@ -346,15 +348,43 @@ describe('GET /metrics', () => {
     ]);
   });
 
-  it('has a series at 0 for every risk level and abandon reason from the start, so rate() and increase() have one to read', async () => {
+  it('counts predictions by the model that served them: two models of one version number (the bundle\'s 2, MLflow\'s 2) apart', async () => {
+    const metrics = new GatewayMetrics();
+    const bundle = gw.slot.current;
+    const mlflow = Object.create(bundle, { lineage: { value: { ...bundle.lineage, runId: 'f00d', source: 'MLFLOW' } } }) as typeof bundle;
+    metrics.setModel(bundle);
+    metrics.setModel(mlflow);
+    // A request whose fields were scored on either side of the swap: the bundle, then MLflow's, then the bundle again.
+    const state = newRequestState(createLogger('silent'), 'r', 'graphql', null);
+    const scored = (model: typeof bundle, riskLevels: ('LOW' | 'MEDIUM' | 'HIGH')[]) => noteScored(state, riskLevels.map((riskLevel) => ({ riskLevel, modelVersion: model.modelVersion, model })));
+    scored(bundle, ['LOW', 'HIGH']);
+    scored(mlflow, ['HIGH']);
+    scored(bundle, ['HIGH']);
+    expect(servedVersions(state.scored)).toBe(`${bundle.modelVersion},${bundle.modelVersion}`);
+    expect(servedRunIds(state.scored)).toBe(`${bundle.lineage.runId},f00d`);
+    metrics.recordServed(state.scored as NonNullable<typeof state.scored>);
+    const samples = parseExposition(await metrics.registry.metrics()).filter((s) => s.name === 'gateway_predictions_total');
+    const version = bundle.modelVersion;
+    expect(samples.map((s) => ({ ...s.labels, value: s.value }))).toEqual([
+      { risk_level: 'LOW', version, run_id: bundle.lineage.runId, value: 1 },
+      { risk_level: 'MEDIUM', version, run_id: bundle.lineage.runId, value: 0 },
+      { risk_level: 'HIGH', version, run_id: bundle.lineage.runId, value: 2 },
+      { risk_level: 'LOW', version, run_id: 'f00d', value: 0 },
+      { risk_level: 'MEDIUM', version, run_id: 'f00d', value: 0 },
+      { risk_level: 'HIGH', version, run_id: 'f00d', value: 1 },
+    ]);
+  });
+
+  it('has a series at 0 for every risk level of the serving model and every abandon reason from the start, so rate() and increase() have one to read', async () => {
     const fresh = await startTestGateway();
     try {
       const text = await (await fetch(`${fresh.url}/metrics`)).text();
       const samples = (name: string) => parseExposition(text).filter((s) => s.name === name).map((s): Record<string, string | number> => ({ ...s.labels, value: s.value }));
+      const model = { version: fresh.slot.current.modelVersion, run_id: fresh.slot.current.lineage.runId };
       expect(samples('gateway_predictions_total')).toEqual([
-        { risk_level: 'LOW', value: 0 },
-        { risk_level: 'MEDIUM', value: 0 },
-        { risk_level: 'HIGH', value: 0 },
+        { risk_level: 'LOW', ...model, value: 0 },
+        { risk_level: 'MEDIUM', ...model, value: 0 },
+        { risk_level: 'HIGH', ...model, value: 0 },
       ]);
       expect(samples('gateway_unexpected_errors_total')).toEqual([
         { route: 'graphql', value: 0 },
@@ -375,7 +405,8 @@ describe('GET /metrics', () => {
   it('counts predictions served: once per answered row, none for a request that failed after scoring some of its fields', async () => {
     const served = async () => {
       const samples = parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
-      const risk = (level: string) => sampleValue(samples, 'gateway_predictions_total', { risk_level: level });
+      const model = { version: gw.slot.current.modelVersion, run_id: gw.slot.current.lineage.runId };
+      const risk = (level: string) => sampleValue(samples, 'gateway_predictions_total', { risk_level: level, ...model });
       return {
         byRisk: { LOW: risk('LOW'), MEDIUM: risk('MEDIUM'), HIGH: risk('HIGH') },
         batches: sampleValue(samples, 'gateway_batch_size_count', {}),

@@ -508,7 +508,7 @@ function expectRefusesNearMisses(schemaName: string, answer: Record<string, unkn
 }
 
 describe('the answer schemas refuse what the server never writes', () => {
-  it('Prediction: the five keys always written, customerID and defaults_applied only when due, risk_level HIGH exactly when churn is predicted', async () => {
+  it('Prediction: the six keys always written, customerID and defaults_applied only when due, risk_level HIGH exactly when churn is predicted', async () => {
     // The bundle's most and least likely churners, each with a customerID and SeniorCitizen left out: every key written.
     const parity = JSON.parse(readFileSync(`${BUNDLE_DIR}/parity.json`, 'utf8')) as { cases: { input: Record<string, unknown>; probability: number }[] };
     const byProbability = [...parity.cases].sort((a, b) => a.probability - b.probability);

@@ -41,11 +41,14 @@ describe('POST /predict', () => {
     expect((batch.json as Answer[]).map((a) => a['defaults_applied'])).toEqual([{ SeniorCitizen: 0 }, undefined]);
   });
 
-  it('gives the same probability as GraphQL for the same customer', async () => {
+  it('gives the same probability as GraphQL for the same customer, naming the same model by version and run', async () => {
     const rest = (await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, SeniorCitizen: 0 })).json as Answer;
-    const graph = await gql(gw.url, PredictDocument, { customer: GRAPHQL_CUSTOMER });
-    expect(rest['churn_probability']).toBe(graph.body.data?.predict.churnProbability);
-    expect(rest['model_version']).toBe(graph.body.data?.predict.modelVersion);
+    const graph = await gql(gw.url, 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability modelVersion modelRunId } }', { c: GRAPHQL_CUSTOMER });
+    const predict = (graph.body.data as { predict: { churnProbability: number; modelVersion: string; modelRunId: string } }).predict;
+    expect(rest['churn_probability']).toBe(predict.churnProbability);
+    expect(rest['model_version']).toBe(predict.modelVersion);
+    expect(rest['model_run_id']).toBe(predict.modelRunId);
+    expect(rest['model_run_id']).toBe(gw.slot.current.lineage.runId);
     expect(rest['defaults_applied']).toBeUndefined();
   });
 
@@ -74,7 +77,7 @@ describe('POST /predict', () => {
     expect(res.status).toBe(200);
     const body = res.json as Answer;
     // Old callers' answer: outsideTrainingRange is GraphQL's only.
-    expect(Object.keys(body)).toEqual(['prediction', 'churn_probability', 'threshold', 'model_version', 'risk_level']);
+    expect(Object.keys(body)).toEqual(['prediction', 'churn_probability', 'threshold', 'model_version', 'risk_level', 'model_run_id']);
     const graph = await gql(gw.url, PredictDocument, { customer: { ...GRAPHQL_CUSTOMER, tenure: 1200, monthlyCharges: 5000 } });
     expect(body['churn_probability']).toBe(graph.body.data?.predict.churnProbability);
     expect(graph.body.data?.predict.outsideTrainingRange.map((n) => n.field)).toEqual(['tenure', 'monthlyCharges']);

@@ -76,7 +76,7 @@ export const MLFLOW_TROUBLE_MESSAGES = [
 
 /**
  * What operators and auditors ask the logs, on the lines the gateway writes (src/logger.ts
- * accessLog: reqId, method, route, operation, status, latencyMs, modelVersion, rows, client,
+ * accessLog: reqId, method, route, operation, status, latencyMs, modelVersion, modelRunId, rows, client,
  * userAgent, msg "request"; every other line about a request carries its reqId and client; src/start.ts "cannot start"; src/server.ts "ready"; src/model/model-admin.ts "model
  * swapped", MLFLOW_TROUBLE_MESSAGES) and on the ECS events. test/saved-queries.test.ts runs the real gateway and checks
  * every field and message each query names against the lines it writes.
@@ -87,7 +87,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     logGroup: 'gateway',
     query: {
       // Who sent it: `client` (the address the ALB appended to X-Forwarded-For) and `userAgent`.
-      fields: ['@timestamp', '@logStream', 'level', 'msg', 'method', 'route', 'operation', 'status', 'latencyMs', 'rows', 'modelVersion', 'client', 'userAgent', 'code', 'err', 'err.message'],
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'method', 'route', 'operation', 'status', 'latencyMs', 'rows', 'modelVersion', 'modelRunId', 'client', 'userAgent', 'code', 'err', 'err.message'],
       filterStatements: [`reqId = ${JSON.stringify(REQUEST_ID_PLACEHOLDER)}`],
       sort: '@timestamp asc',
     },
@@ -169,7 +169,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     name: 'slowest single predictions',
     logGroup: 'gateway',
     query: {
-      fields: ['@timestamp', '@logStream', 'reqId', 'route', 'operation', 'status', 'rows', 'latencyMs', 'modelVersion'],
+      fields: ['@timestamp', '@logStream', 'reqId', 'route', 'operation', 'status', 'rows', 'latencyMs', 'modelVersion', 'modelRunId'],
       filterStatements: [SINGLE_PREDICTION_FILTER],
       sort: 'latencyMs desc',
       limit: 50,

@@ -307,7 +307,7 @@ describe("infra/README.md's costs", () => {
       },
     });
     const write = accessLog(createLogger('info', stream));
-    const line: Omit<AccessLogEntry, 'route' | 'operation' | 'client' | 'userAgent'> = { reqId: '6f1c2d9e-4b7a-4f3e-9a51-0c8d2e7b4a10', method: 'POST', status: 200, latencyMs: 12.71, modelVersion: '2', rows: 1 };
+    const line: Omit<AccessLogEntry, 'route' | 'operation' | 'client' | 'userAgent'> = { reqId: '6f1c2d9e-4b7a-4f3e-9a51-0c8d2e7b4a10', method: 'POST', status: 200, latencyMs: 12.71, modelVersion: '2', modelRunId: '5b2ac2847dc844a0be722b59c1a44b36', rows: 1 };
     write({ ...line, route: 'rest_predict', operation: null, client: '203.0.113.7', userAgent: 'curl/7.88.1' });
     write({
       ...line,

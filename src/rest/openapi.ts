@@ -120,7 +120,7 @@ const EXAMPLE_BATCH: Json[] = [
   { customerID: null, ...EXAMPLE_CUSTOMER, tenure: 0, TotalCharges: null },
 ];
 // Written out, keys in the order the gateway writes them: Swagger UI shows them as they are here.
-const EXAMPLE_ANSWER = { prediction: 'Likely to churn', churn_probability: 0.7200711965560913, threshold: 0.375, model_version: '2', risk_level: 'HIGH', defaults_applied: { SeniorCitizen: 0 } };
+const EXAMPLE_ANSWER = { prediction: 'Likely to churn', churn_probability: 0.7200711965560913, threshold: 0.375, model_version: '2', risk_level: 'HIGH', model_run_id: '5b2ac2847dc844a0be722b59c1a44b36', defaults_applied: { SeniorCitizen: 0 } };
 
 /**
  * Bytes one customer of the data set takes in a POST /predict body, the mean over its 7,043 rows
@@ -265,7 +265,8 @@ function customerSchema(): JsonObject {
 /** What legacyResponse writes, each key described; the keys and labels are read from it, so a key it gains fails here. */
 function answerSchema(): JsonObject {
   const risk = graphqlEnum('RiskLevel');
-  const scored = (willChurn: boolean) => ({ willChurn, churnProbability: 0.5, threshold: 0.5, modelVersion: '1', riskLevel: willChurn ? WILL_CHURN_RISK : 'LOW' }) as const;
+  const scored = (willChurn: boolean) =>
+    ({ willChurn, churnProbability: 0.5, threshold: 0.5, modelVersion: '1', riskLevel: willChurn ? WILL_CHURN_RISK : 'LOW', model: { lineage: { runId: 'r' } } }) as const;
   const fewest = legacyResponse(scored(false), { customerId: null, defaultsApplied: [] });
   const most = legacyResponse(scored(true), { customerId: 'id', defaultsApplied: Object.keys(DEFAULTS) });
   const churnLabel = z.string().parse(most['prediction']);
@@ -289,6 +290,12 @@ function answerSchema(): JsonObject {
         `${WILL_CHURN_RISK} when p ≥ threshold (exactly when prediction is ${JSON.stringify(churnLabel)}). mediumFrom is the serving model's, ` +
         'from its bundle; GraphQL shows it: query { modelInfo { riskBands { mediumFrom } } }.',
     },
+    model_run_id: {
+      type: 'string',
+      description:
+        'MLflow run id of the model that answered (GraphQL\'s modelInfo.runId while it serves). Unlike model_version it names one model: the ' +
+        'same version number can belong to the packaged bundle and to another model MLflow serves, or to two registered models. Keep it for audit.',
+    },
     customerID: { type: 'string', maxLength: CUSTOMER_ID_MAX_LENGTH, description: 'The customerID sent, when one was (not for null or none).' },
     defaults_applied: {
       type: 'object',
@@ -307,7 +314,7 @@ function answerSchema(): JsonObject {
   return {
     type: 'object',
     description:
-      `The prediction for one customer. "prediction" is the first key, as the old prototype's callers read it; risk_level, customerID and defaults_applied are additions. ` +
+      `The prediction for one customer. "prediction" is the first key, as the old prototype's callers read it; risk_level, model_run_id, customerID and defaults_applied are additions. ` +
       'It does not say when an input lies beyond the range the model was trained on, where the probability is an extrapolation (GraphQL predictions do).',
     properties: Object.fromEntries(written.map((k) => [k, described[k] as JsonObject])),
     required: Object.keys(fewest),

@@ -284,7 +284,7 @@ export async function parseLegacyBodyInChunks(text: string, body: unknown, maxBa
  * Typed by the fields it reads, so openapi.ts can call it to learn the keys and labels it writes.
  */
 export function legacyResponse(
-  p: Pick<Prediction, 'willChurn' | 'churnProbability' | 'threshold' | 'modelVersion' | 'riskLevel'>,
+  p: Pick<Prediction, 'willChurn' | 'churnProbability' | 'threshold' | 'modelVersion' | 'riskLevel'> & { readonly model: { readonly lineage: { readonly runId: string } } },
   request: Pick<LegacyRequest, 'customerId' | 'defaultsApplied'>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -293,6 +293,8 @@ export function legacyResponse(
     threshold: p.threshold,
     model_version: p.modelVersion,
     risk_level: p.riskLevel,
+    // The version alone can name two models (README): the run names one, for audit.
+    model_run_id: p.model.lineage.runId,
   };
   if (request.customerId !== null) out['customerID'] = request.customerId;
   if (request.defaultsApplied.length > 0) out['defaults_applied'] = Object.fromEntries(request.defaultsApplied.map((c) => [c, DEFAULTS[c as keyof typeof DEFAULTS]]));

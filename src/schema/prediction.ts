@@ -84,24 +84,13 @@ function reserveRows(ctx: GraphQLContext, rows: number, path: string): void {
   ctx.request.rows = before + rows;
 }
 
-/**
- * The access line's modelVersion: every model that scored one of the request's fields, in the
- * order they did, comma-separated. Each field takes the model serving when it starts, so fields
- * on either side of a promotion (or a reloadModel field between them) are scored by two models,
- * and the line named only the last. (Versions are digits or run-<id>: never a comma.)
- */
-function withVersion(logged: string | null, version: string): string {
-  if (logged === null || logged === version) return version;
-  return logged.split(',').includes(version) ? logged : `${logged},${version}`;
-}
-
 async function score(ctx: GraphQLContext, customers: CustomerRequest[]): Promise<Prediction[]> {
   stopIfAbandoned(ctx.request, 'scoring');
   try {
     const predictions = await ctx.predictor.predict(customers);
+    // Each field takes the model serving when it starts, so fields on either side of a promotion
+    // (or of a reloadModel field between them) are scored by two models: the tally names each.
     noteScored(ctx.request, predictions);
-    const version = predictions[0]?.modelVersion;
-    if (version !== undefined) ctx.request.modelVersion = withVersion(ctx.request.modelVersion, version);
     return predictions;
   } catch (err) {
     if (err instanceof GatewayError) {
