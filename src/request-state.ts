@@ -146,6 +146,11 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && CALLER_ID.test(value) ? value : randomUUID();
 }
 
+/** The bindings of every line about a request: its id, and the address it came from when known. */
+export function requestBindings(id: string, client: string | null): { reqId: string; client?: string } {
+  return client === null ? { reqId: id } : { reqId: id, client };
+}
+
 export function newRequestState(root: Logger, id: string, route: string, client: string | null): RequestState {
   return new State(root, id, route, client);
 }
@@ -176,6 +181,6 @@ class State implements RequestState {
 
   /** Created on first use: a pino child per request (with redaction) costs more than the rest of a prediction. */
   get log(): Logger {
-    return (this.#child ??= this.#root.child(this.client === null ? { reqId: this.id } : { reqId: this.id, client: this.client }));
+    return (this.#child ??= this.#root.child(requestBindings(this.id, this.client)));
   }
 }

@@ -238,6 +238,10 @@ describe('from an answer back to the training run', () => {
       toGroupReportSha256: v2.groupReportSha256,
       fromSource: 'MLFLOW',
       toSource: 'MLFLOW',
+      // Who put version 2 into service: the reloadModel request, by its id and address.
+      reason: 'reloadModel mutation',
+      reqId: 'audit-mixed',
+      client: '127.0.0.1',
     });
   });
 });

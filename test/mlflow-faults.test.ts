@@ -421,8 +421,8 @@ async function pollLoadingTwo(env: Record<string, string> = {}): Promise<{ gw: T
 }
 
 /** reloadModel refused the candidate: 422 MODEL_BUNDLE_INVALID. Returns the message. */
-async function refusedOnReload(gw: TestGateway): Promise<string | undefined> {
-  const res = await reload(gw);
+async function refusedOnReload(gw: TestGateway, headers: Record<string, string> = ADMIN): Promise<string | undefined> {
+  const res = await reload(gw, headers);
   expect(res.status).toBe(422);
   expect(res.body.errors?.[0]?.extensions?.['code']).toBe('MODEL_BUNDLE_INVALID');
   return res.body.errors?.[0]?.message;
@@ -460,9 +460,14 @@ async function expectPollerRejectedOnce(polled: TestGateway): Promise<void> {
 describe('candidates the contract check must refuse at load', () => {
   it('an onnx.outputName that names the int64 label output: 422 MODEL_BUNDLE_INVALID, and the poller logs it once', async () => {
     const { gw, polled } = await championMovedUnderPoller(v.labelOutput);
-    expect(await refusedOnReload(gw)).toMatch(/ONNX output label is int64, expected float32/);
+    expect(await refusedOnReload(gw, { ...ADMIN, 'x-request-id': 'reload-label-output' })).toMatch(/ONNX output label is int64, expected float32/);
     expect(await servingVersion(gw)).toBe(v.one);
+    // The operator's rejection names the request that asked for it, as every line about a request does; the poll's names none.
+    expect(gw.logs.filter((l) => l['msg'] === REJECTED)).toMatchObject([{ level: 'error', candidate: v.labelOutput, reason: 'reloadModel mutation', reqId: 'reload-label-output', client: '127.0.0.1' }]);
     await expectPollerRejectedOnce(polled);
+    const pollRejection = polled.logs.find((l) => l['msg'] === REJECTED);
+    expect(pollRejection).not.toHaveProperty('reqId');
+    expect(pollRejection).not.toHaveProperty('client');
   });
 
   it('a ratio over a nullable column without nullAs, and a nullable denominator: 422 naming the feature', async () => {
@@ -633,7 +638,7 @@ describe('a reloadModel over a slow MLflow', () => {
     const gw = await championMovedUnder(v.two, { REQUEST_TIMEOUT_MS: '6000', HEADERS_TIMEOUT_MS: '1000', MLFLOW_TIMEOUT_MS: '3000' });
     // Every call answers within MLFLOW_TIMEOUT_MS (1.4 s to spare for MLflow's own time), but the five of them take about 8 s.
     proxy.fault(/./, { kind: 'delay', ms: 1600 });
-    const res = await reload(gw);
+    const res = await reload(gw, { ...ADMIN, 'x-request-id': 'reload-slow-mlflow' });
     // 502 with the reload's own deadline: REQUEST_TIMEOUT_MS, had it come first, answers 503. (No
     // bound on the time taken: a loaded machine answers late, and the status already says which came first.)
     expect(res.status).toBe(502);
@@ -643,7 +648,9 @@ describe('a reloadModel over a slow MLflow', () => {
     await sleep(4000); // past the moment the reload would have finished (about 8 s after it began)
     expect(gw.logs.filter((l) => l['msg'] === 'model swapped')).toEqual([]);
     expect(gw.logs.filter((l) => l['msg'] === REJECTED)).toEqual([]);
-    expect(gw.logs.filter((l) => l['msg'] === 'model reload cancelled after its deadline; the current model keeps serving')).toMatchObject([{ level: 'warn', candidate: v.two, reason: 'reloadModel mutation' }]);
+    expect(gw.logs.filter((l) => l['msg'] === 'model reload cancelled after its deadline; the current model keeps serving')).toMatchObject([
+      { level: 'warn', candidate: v.two, reason: 'reloadModel mutation', reqId: 'reload-slow-mlflow', client: '127.0.0.1' },
+    ]);
     expect(await servingVersion(gw)).toBe(v.one);
 
     proxy.clear();
@@ -844,7 +851,7 @@ describe('shutting down while a poll loads a new champion', () => {
     const gw = await championMovedUnder(v.two);
     const gate = proxy.hold(/model\.onnx/);
     try {
-      const asked = reload(gw);
+      const asked = reload(gw, { ...ADMIN, 'x-request-id': 'reload-at-shutdown' });
       await gate.reached;
       const stopped = gw.shutdown('test: stop during a reloadModel');
       const res = await asked;
@@ -854,6 +861,7 @@ describe('shutting down while a poll loads a new champion', () => {
       expect(await stopped).toBe(true);
       await expect(gw.admin.reload('after shutdown')).rejects.toThrow(/the gateway is shutting down/);
       expect(gw.logs.map((l) => l['msg'])).not.toContain(REJECTED);
+      expect(gw.logs.filter((l) => l['msg'] === CANCELLED)).toMatchObject([{ level: 'info', candidate: v.two, reason: 'reloadModel mutation', reqId: 'reload-at-shutdown', client: '127.0.0.1' }]);
     } finally {
       gate.release();
       await gw.close();

@@ -64,14 +64,15 @@ describe('version 1 re-registered from another run with the same ONNX bytes', ()
   const now = () => ({ version: '1', runId: runs.second, experimentName: 'audit-retrain', notice: null, modelRunId: runs.second });
 
   it('reloadModel swaps to the run the version names now, saying both runs', async () => {
-    const res = await gql(reloading.url, ReloadModelDocument, {}, ADMIN);
+    const res = await gql(reloading.url, ReloadModelDocument, {}, { ...ADMIN, 'x-request-id': 'lineage-reload' });
     expect(res.body.data?.reloadModel).toEqual({
       changed: true,
       message: `now serving 1 of run ${runs.second} (was 1 of run ${runs.first})`,
       model: { modelVersion: '1', version: '1', alias: 'champion', runId: runs.second, source: 'MLFLOW' },
     });
     expect(await lineage(reloading)).toEqual(now());
-    expect(reloading.logs.find((l) => l['msg'] === 'model swapped')).toMatchObject({ from: '1', to: '1', fromRunId: runs.first, toRunId: runs.second });
+    // Who put it into service: the request's id and address, as on its access line.
+    expect(reloading.logs.find((l) => l['msg'] === 'model swapped')).toMatchObject({ from: '1', to: '1', fromRunId: runs.first, toRunId: runs.second, reqId: 'lineage-reload', client: '127.0.0.1' });
     // Now the same model: a second call changes nothing.
     expect((await gql(reloading.url, ReloadModelDocument, {}, ADMIN)).body.data?.reloadModel).toMatchObject({ changed: false, model: { runId: runs.second } });
   });
@@ -86,5 +87,8 @@ describe('version 1 re-registered from another run with the same ONNX bytes', ()
       toRunId: runs.second,
       reason: `poll: source names 1 (run ${runs.second}), serving 1 (run ${runs.first})`,
     });
+    // No request asked for it.
+    expect(polling.logs.filter((l) => l['msg'] === 'model swapped').at(-1)).not.toHaveProperty('reqId');
+    expect(polling.logs.filter((l) => l['msg'] === 'model swapped').at(-1)).not.toHaveProperty('client');
   });
 });

@@ -58,7 +58,7 @@ export const FAILURE_MESSAGES = [
  * that the alias or version is not there, `unavailable` when it gave no usable answer; logged when the
  * failure begins or its cause changes) and when the source answers again (`kind`, `failedChecks`,
  * `failingSince`); a candidate
- * rejected, by reloadModel or the poller (`candidate` the version, `reason` who asked, `err` why:
+ * rejected, by reloadModel (with its `reqId` and `client`) or the poller (`candidate` the version, `reason` who asked, `err` why:
  * `MODEL_BUNDLE_INVALID`, not found, unreachable, no answer in time), or cancelled after its deadline;
  * the serving model's run (or its experiment) deleted in MLflow or removed by `mlflow gc`, and
  * restored (`modelVersion`, `runId`, the `notice` modelInfo shows, or the `clearedNotice`).
@@ -129,6 +129,8 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
       fields: [
         '@timestamp', '@logStream', 'msg', 'version', 'runId', 'onnxSha256', 'explainerSha256', 'source', 'revision',
         'from', 'to', 'fromRunId', 'toRunId', 'fromOnnxSha256', 'toOnnxSha256', 'fromExplainerSha256', 'toExplainerSha256', 'fromSource', 'toSource', 'reason', 'notice',
+        // Who asked for a swap: the reloadModel request (a poll's has neither).
+        'reqId', 'client',
       ],
       filterStatements: [`msg in ${quoted(['ready', 'model swapped'])}`],
       sort: '@timestamp desc',
@@ -139,7 +141,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
     name: MLFLOW_TROUBLE_QUERY,
     logGroup: 'gateway',
     query: {
-      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'err', 'kind', 'modelDir', 'failedChecks', 'failingSince', 'modelVersion', 'runId', 'notice', 'clearedNotice'],
+      fields: ['@timestamp', '@logStream', 'level', 'msg', 'source', 'candidate', 'reason', 'reqId', 'client', 'err', 'kind', 'modelDir', 'failedChecks', 'failingSince', 'modelVersion', 'runId', 'notice', 'clearedNotice'],
       filterStatements: [`msg in ${quoted(MLFLOW_TROUBLE_MESSAGES)}`],
       sort: '@timestamp desc',
       limit: 100,

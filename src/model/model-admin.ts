@@ -15,6 +15,7 @@ import { BundleError, GatewayError, NotReadyError, describeError } from '../erro
 import { MlflowError } from '../mlflow/client.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { requestBindings } from '../request-state.js';
 import type { ChurnModel, InferenceObserver } from './churn-model.js';
 import type { ModelSlot } from './model-slot.js';
 
@@ -158,11 +159,25 @@ export interface ReloadOptions {
   readonly budgetMs?: number;
   /** The poller asks: a failure like its last one is logged at debug (it retries every interval). */
   readonly byPoller?: boolean;
+  /** The reloadModel request that asks (none for a poll): its lines name it, as the request's own lines do. */
+  readonly requester?: Requester;
+}
+
+/** A request, as its log lines name it: its id and the address it came from (RequestState). */
+export interface Requester {
+  readonly reqId: string;
+  readonly client: string | null;
 }
 
 /** One run of doReload, and those waiting for it. */
 interface Reload {
   readonly controller: AbortController;
+  /**
+   * Where its swapped, rejected and cancelled lines go: with the reqId and client of the reloadModel
+   * that started it, so "who put this model into service" is one query; a poll's has neither (nor
+   * has a reloadModel that joins it: the lines name who started the reload, as `reason` does).
+   */
+  readonly log: Logger;
   readonly result: Promise<ReloadResult>;
   /** Set in the same tick as the swap: from then on the reload can no longer be cancelled. */
   committed: boolean;
@@ -263,7 +278,7 @@ export class ModelAdmin {
     const byPoller = options.byPoller ?? false;
     // A follow-up whose callers all gave up was cancelled: a call made now needs a check of its own.
     if (this.next?.controller.signal.aborted) this.next = null;
-    const reload = running ? (this.next ??= this.start(reason, running, byPoller)) : this.start(reason, null, byPoller);
+    const reload = running ? (this.next ??= this.start(reason, running, byPoller, options.requester)) : this.start(reason, null, byPoller, options.requester);
     reload.waiting++;
     if (!byPoller) reload.byPoller = false;
     const result = options.deadlineMs === undefined ? reload.result : this.withDeadline(reload, options.deadlineMs, options.budgetMs ?? options.deadlineMs);
@@ -278,11 +293,11 @@ export class ModelAdmin {
    * reloadModel: a reload with the source's deadline (reloadDeadlineMs), counted from
    * `startedAt` (the request's process.hrtime.bigint()).
    */
-  reloadNow(reason: string, startedAt: bigint = process.hrtime.bigint()): Promise<ReloadResult> {
+  reloadNow(reason: string, startedAt: bigint = process.hrtime.bigint(), requester?: Requester): Promise<ReloadResult> {
     const budget = this.source?.reloadDeadlineMs;
-    if (budget === undefined) return this.reload(reason);
+    if (budget === undefined) return this.reload(reason, { ...(requester && { requester }) });
     const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-    return this.reload(reason, { deadlineMs: Math.max(0, budget - elapsedMs), budgetMs: budget });
+    return this.reload(reason, { deadlineMs: Math.max(0, budget - elapsedMs), budgetMs: budget, ...(requester && { requester }) });
   }
 
   /**
@@ -507,10 +522,11 @@ export class ModelAdmin {
   }
 
   /** Runs doReload now (and registers as running), or once `after` settled (the caller registers it as next). */
-  private start(reason: string, after: Reload | null, byPoller: boolean): Reload {
+  private start(reason: string, after: Reload | null, byPoller: boolean, requester: Requester | undefined): Reload {
+    const log = requester === undefined ? this.log : this.log.child(requestBindings(requester.reqId, requester.client));
     let settle!: { resolve: (r: ReloadResult) => void; reject: (err: unknown) => void };
     const result = new Promise<ReloadResult>((resolve, reject) => (settle = { resolve, reject }));
-    const reload: Reload = { controller: new AbortController(), result, committed: false, byPoller, waiting: 0 };
+    const reload: Reload = { controller: new AbortController(), log, result, committed: false, byPoller, waiting: 0 };
     if (!after) this.running = reload;
     void (async () => {
       if (after) await after.result.catch(() => undefined);
@@ -591,19 +607,19 @@ export class ModelAdmin {
       // Cancelled by shutdown (close): nothing was wrong with the candidate or with MLflow. Its
       // caller, a reloadModel still in flight, gets MODEL_NOT_READY (503, repeat it on another task).
       if (signal.aborted && signal.reason instanceof NotReadyError) {
-        this.log.info({ source: this.source.description, candidate: loaded, reason, err: describeError(err) }, 'model reload cancelled: the gateway is shutting down');
+        reload.log.info({ source: this.source.description, candidate: loaded, reason, err: describeError(err) }, 'model reload cancelled: the gateway is shutting down');
         throw signal.reason;
       }
       // Cancelled at its caller's deadline (withDeadline): nothing was found wrong with the candidate.
       if (signal.aborted && signal.reason instanceof ReloadTimeoutError) {
-        this.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: loaded, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
+        reload.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: loaded, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
         throw signal.reason;
       }
       const key = `${loaded} ${failureKey(err)}`;
       // A poll that fails as the last one did (the artifact store down: the poller tries again
       // each interval) is logged at debug; the first such failure, and any reloadModel's, at error.
       const repeated = reload.byPoller && this.unserved?.key === key;
-      this.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: loaded, reason }, 'model reload rejected; the current model keeps serving');
+      reload.log[repeated ? 'debug' : 'error']({ err: describeError(err), source: this.source.description, candidate: loaded, reason }, 'model reload rejected; the current model keeps serving');
       // A candidate that failed verification fails again until its bundle is fixed (and each try
       // downloads and hashes the whole model): the poller tries it at every REJECTED_RETRY_POLLS-th
       // poll only (reloadModel still retries it on demand; a repeat of the same failure is logged
@@ -633,13 +649,13 @@ export class ModelAdmin {
     if (signal.aborted && signal.reason instanceof NotReadyError) {
       // Loaded while shutdown began: released, not swapped in.
       await candidate.release();
-      this.log.info({ source: this.source.description, candidate: identity, reason }, 'model reload cancelled: the gateway is shutting down; its candidate was released');
+      reload.log.info({ source: this.source.description, candidate: identity, reason }, 'model reload cancelled: the gateway is shutting down; its candidate was released');
       throw signal.reason;
     }
     if (signal.aborted) {
       // Its caller was already told it failed: it must not swap now.
       await candidate.release();
-      this.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: identity, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
+      reload.log.warn({ err: describeError(signal.reason), source: this.source.description, candidate: identity, reason }, 'model reload cancelled after its deadline; the current model keeps serving');
       throw signal.reason;
     }
     // The slot had a model when this reload began; it is empty only once shutdown closed it.
@@ -666,7 +682,7 @@ export class ModelAdmin {
     // Both models in full (version, run, ONNX bytes, where each came from): the same version
     // string can name the packaged bundle and then MLflow's model, and the outgoing model's
     // sha256 is otherwise in no line after the one that loaded it.
-    this.log.info(
+    reload.log.info(
       {
         from: current.modelVersion,
         to: candidate.modelVersion,

@@ -87,7 +87,7 @@ builder.mutationField('reloadModel', (t) =>
       try {
         // Within a deadline below REQUEST_TIMEOUT_MS (counted from the request's start), so the
         // caller gets the reload's own answer and nothing is swapped in after a failure answer.
-        return await ctx.admin.reloadNow('reloadModel mutation', ctx.request.startedAt);
+        return await ctx.admin.reloadNow('reloadModel mutation', ctx.request.startedAt, { reqId: ctx.request.id, client: ctx.request.client });
       } catch (err) {
         if (err instanceof GatewayError) throw reloadFailure(err, ctx.request.id);
         throw err;
