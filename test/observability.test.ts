@@ -21,6 +21,21 @@ import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, metricValue, pos
 let gw: TestGateway;
 /** Access-log lines reach the log ACCESS_LOG_FLUSH_MS after the first of them. */
 const accessLogFlushed = () => new Promise((r) => setTimeout(r, 2 * ACCESS_LOG_FLUSH_MS));
+
+/** Runs `body` while reading the serving model throws a failure no code expects (not a GatewayError): answered "Unexpected error." or 500. */
+async function whileModelThrows(gateway: TestGateway, body: () => Promise<void>): Promise<void> {
+  Object.defineProperty(gateway.slot, 'current', {
+    configurable: true,
+    get: () => {
+      throw new TypeError('injected: unexpected failure');
+    },
+  });
+  try {
+    await body();
+  } finally {
+    Reflect.deleteProperty(gateway.slot, 'current');
+  }
+}
 beforeAll(async () => {
   gw = await startTestGateway();
 });
@@ -196,19 +211,11 @@ describe('request ids and the access log', () => {
   it('logs the cause of a masked "Unexpected error." once, with the request id the caller was given', async () => {
     // A failure no resolver expects (not a GatewayError): the caller gets "Unexpected error."
     // and the x-request-id to quote; support must find the cause under that id.
-    Object.defineProperty(gw.slot, 'current', {
-      configurable: true,
-      get: () => {
-        throw new TypeError('injected: unexpected failure');
-      },
-    });
     gw.logs.length = 0;
-    try {
+    await whileModelThrows(gw, async () => {
       const res = await gql(gw.url, 'query ModelInfo { modelInfo { modelVersion } }', {}, { 'x-request-id': 'masked-cause-1' });
       expect(res.body).toMatchObject({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-    } finally {
-      Reflect.deleteProperty(gw.slot, 'current');
-    }
+    });
     await accessLogFlushed();
     const errors = gw.logs.filter((l) => l['level'] === 'error');
     expect(errors).toEqual([expect.objectContaining({ reqId: 'masked-cause-1', msg: 'graphql resolver failed', path: 'modelInfo', err: 'injected: unexpected failure' })]);
@@ -218,21 +225,13 @@ describe('request ids and the access log', () => {
     // Answered 200, the GraphQL one was a success in gateway_requests_total and to the ALB's 5xx alarm.
     const unexpected = (route: string) => metricValue(gw.url, `gateway_unexpected_errors_total{route="${route}"}`);
     const before = { graphql: await unexpected('graphql'), rest: await unexpected('rest_predict') };
-    Object.defineProperty(gw.slot, 'current', {
-      configurable: true,
-      get: () => {
-        throw new TypeError('injected: unexpected failure');
-      },
-    });
     gw.logs.length = 0;
-    try {
+    await whileModelThrows(gw, async () => {
       const graphql = await gql(gw.url, 'query Fmt { modelInfo { modelVersion } }', {}, { 'x-request-id': 'unexpected-graphql' });
       expect([graphql.status, graphql.body.errors?.map((e) => e.extensions?.['code'])]).toEqual([200, ['INTERNAL_SERVER_ERROR']]);
       const rest = await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'unexpected-rest' });
       expect(rest.status).toBe(500);
-    } finally {
-      Reflect.deleteProperty(gw.slot, 'current');
-    }
+    });
     // One per line logged.
     expect({ graphql: await unexpected('graphql'), rest: await unexpected('rest_predict') }).toEqual({ graphql: before.graphql + 1, rest: before.rest + 1 });
     await accessLogFlushed();
