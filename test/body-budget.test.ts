@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpProblem } from '../src/http.js';
 import { BodyBudget, SMALL_BODY_BYTES, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, metricValue, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, holdRuns, metricValue, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
 
 /** Room for one body of 1.5 × SMALL_BODY_BYTES, not two. */
 const budget = new BodyBudget(2 * SMALL_BODY_BYTES);
@@ -177,22 +177,14 @@ describe('in the gateway', () => {
     // Inference held until the test lets it go: the work outlives the caller. (It was slowed by a
     // fixed 800 ms, which raced the test's own steps on a loaded machine: the caller could leave
     // before its body was read, or the scoring end before the second request came.)
-    const session = sessionOf(gw);
-    const run = session.run.bind(session);
-    let runsStarted = 0;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    // Only the first run (the abandoned request's) is held: a later one that took the budget too
-    // must be answered, not wait with it.
-    session.run = async (...args: unknown[]) => {
-      if (++runsStarted === 1) await released;
-      return run(...args);
-    };
+    // Only the abandoned request's run (its one row; coalescing is off) is held: a later one that
+    // took the budget too (4 rows) must be answered, not wait with it.
+    const held = holdRuns(gw, 1);
     try {
       const gone = new AbortController();
       const abandoned = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'budget-gone' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(2 * SMALL_BODY_BYTES, ' '), signal: gone.signal }).catch(() => 'aborted');
       // Its body read (and held), its scoring under way: then the caller leaves.
-      await waitFor('the scoring to start', () => runsStarted === 1);
+      await waitFor('the scoring to start', () => held.started() === 1);
       gone.abort();
       expect(await abandoned).toBe('aborted');
       // The gateway saw it leave: the access line, written when the connection closes, says 499.
@@ -202,7 +194,7 @@ describe('in the gateway', () => {
       const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
       expect(refused.status).toBe(503);
       // Taken once the abandoned request's scoring has ended.
-      release();
+      held.release();
       let status = 0;
       await waitFor('the body to be taken', async () => {
         status = (await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big })).status;
@@ -210,8 +202,7 @@ describe('in the gateway', () => {
       });
       expect(status).toBe(200);
     } finally {
-      release();
-      session.run = run;
+      held.restore();
       await gw.close();
     }
   });
