@@ -16,6 +16,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
+import { problemCode } from './problem-code.js';
 import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, servedRunIds, servedVersions, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
@@ -135,13 +136,6 @@ function adminAccess(header: string | undefined, token: string | undefined): Adm
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'admin' : 'mismatch';
 }
 
-/**
- * The code a problem's detail starts with (`OVERLOADED: …`, `REQUEST_TIMEOUT: …`), for the access
- * line's `code`; null when it starts with none. Never the rest of the detail: it quotes what the
- * caller sent (`got -1`).
- */
-const LEADING_CODE = /^([A-Z][A-Z0-9_]+):/;
-const problemCode = (problem: HttpProblem): string | null => LEADING_CODE.exec(problem.detail)?.[1] ?? null;
 
 export function createApp(deps: AppDeps): App {
   const { config, log, slot, predictor, admin, metrics } = deps;
@@ -399,7 +393,7 @@ export function createApp(deps: AppDeps): App {
 
   /** sendProblem, the problem's code (problemCode) noted for the request's access line. */
   function answerProblem(res: ServerResponse, state: RequestState, problem: HttpProblem): void {
-    if (!res.headersSent) state.code = problemCode(problem);
+    if (!res.headersSent) state.code = problemCode(problem.detail);
     sendProblem(res, problem, state.id);
   }
 

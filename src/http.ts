@@ -84,7 +84,7 @@ function overBudget(hold: BodyHold): HttpProblem {
 
 /**
  * The body budget's 503 (overBudget), with what the budget held when it refused: app.ts logs it at
- * warn with the request id (BODY_BUDGET_REFUSED), as the risk drivers' refusal is. Without a line,
+ * warn with the request id ('request body refused: MAX_BODY_BYTES_IN_FLIGHT full'), as the risk drivers' refusal is. Without a line,
  * it was the one 503 the failed-requests query could not show, told from the others only by the
  * caller's detail.
  */

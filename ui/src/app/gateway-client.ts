@@ -5,6 +5,7 @@
  * neither graphql-js nor a printer.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { problemCode } from '../../../src/problem-code.js';
 import { REQUEST_TIMEOUT_META } from '../../../src/ui/page-meta.js';
 
 declare const __OPERATION_SOURCES__: Readonly<Record<string, string>>;
@@ -90,9 +91,6 @@ function retryAfterOf(headers: Headers): number | null {
   const value = headers.get('retry-after');
   return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : null;
 }
-
-/** The code a problem's detail starts with (`OVERLOADED: the gateway already holds …`). */
-const PROBLEM_CODE = /^([A-Z][A-Z_]*[A-Z]):/;
 
 /** The gateway's own failures, as opposed to a request it refused. */
 const gatewayFailed = (status: number, errors: readonly GraphQLErrorBody[]) =>
@@ -192,8 +190,8 @@ async function answerOf<T>(sent: string, signal: AbortSignal, arriving: () => vo
     const message = typeof body.detail === 'string' && body.detail !== '' ? `The gateway answered ${status}: ${body.detail}` : `The gateway answered ${status} without data.`;
     // A problem's detail starts with its code when it has one (OVERLOADED, SHUTTING_DOWN, REQUEST_TIMEOUT),
     // read here as a GraphQL error's code, so that the pages tell a busy gateway from a failed one alike.
-    const code = typeof body.detail === 'string' ? PROBLEM_CODE.exec(body.detail)?.[1] : undefined;
-    return failure([code === undefined ? { message } : { message, extensions: { code } }]);
+    const code = typeof body.detail === 'string' ? problemCode(body.detail) : null;
+    return failure([code === null ? { message } : { message, extensions: { code } }]);
   }
   return { ok: true, data: body.data };
 }
