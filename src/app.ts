@@ -17,7 +17,7 @@ import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
 import { problemCode } from './problem-code.js';
-import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, servedRunIds, servedVersions, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
+import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, servedModels, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -433,6 +433,7 @@ export function createApp(deps: AppDeps): App {
     // refused one (another method, an absolute-form /metrics) is logged as any refusal is.
     if ((state.route === 'health' || state.route === 'metrics') && (method === 'GET' || method === 'HEAD') && (status < 400 || status === 503)) return;
     const userAgent = req.headers['user-agent'];
+    const models = servedModels(served);
     writeAccessLog({
       reqId: state.id,
       method,
@@ -441,8 +442,8 @@ export function createApp(deps: AppDeps): App {
       status,
       code: state.code,
       latencyMs: Math.round(seconds * 1e5) / 100,
-      modelVersion: servedVersions(served),
-      modelRunId: servedRunIds(served),
+      modelVersion: models?.versions ?? null,
+      modelRunId: models?.runIds ?? null,
       rows: state.rows,
       client: state.client,
       userAgent: userAgent === undefined ? null : loggedHeader(userAgent),

@@ -121,20 +121,15 @@ export function noteScored(state: RequestState, predictions: readonly Pick<Predi
 
 /**
  * The access line's modelVersion and modelRunId: the models whose predictions the answer carried,
- * comma-separated in the same order (the i-th version is the i-th run's). Versions are digits or
- * run-<id>, run ids MLflow's hex: never a comma.
+ * comma-separated in the same order (the i-th version is the i-th run's); null when none did.
+ * Versions are digits or run-<id>, run ids MLflow's hex: never a comma.
  */
-export function servedVersions(served: ScoredTally | null): string | null {
+export function servedModels(served: ScoredTally | null): { versions: string; runIds: string } | null {
   const models = served?.byModel;
   if (models === undefined || models.length === 0) return null;
-  return models.length === 1 ? (models[0] as ServedBy).version : models.map((m) => m.version).join(',');
-}
-
-/** See servedVersions. */
-export function servedRunIds(served: ScoredTally | null): string | null {
-  const models = served?.byModel;
-  if (models === undefined || models.length === 0) return null;
-  return models.length === 1 ? (models[0] as ServedBy).runId : models.map((m) => m.runId).join(',');
+  const [only] = models;
+  if (models.length === 1 && only) return { versions: only.version, runIds: only.runId };
+  return { versions: models.map((m) => m.version).join(','), runIds: models.map((m) => m.runId).join(',') };
 }
 
 /** The x-request-id values taken as the request id (openapi.ts describes it). */

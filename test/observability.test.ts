@@ -14,7 +14,7 @@ import { GatewayMetrics, MAX_OPERATION_LABELS, OTHER_OPERATIONS, OWN_OPERATIONS,
 import { ModelAdmin } from '../src/model/model-admin.js';
 import { ModelSlot } from '../src/model/model-slot.js';
 import { Predictor } from '../src/prediction.js';
-import { newRequestState, noteScored, servedRunIds, servedVersions } from '../src/request-state.js';
+import { newRequestState, noteScored, servedModels } from '../src/request-state.js';
 import { PredictDocument, PredictBatchDocument, RetentionOffersDocument } from '../src/generated/graphql.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, gql, metricValue, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -359,8 +359,7 @@ describe('GET /metrics', () => {
     scored(bundle, ['LOW', 'HIGH']);
     scored(mlflow, ['HIGH']);
     scored(bundle, ['HIGH']);
-    expect(servedVersions(state.scored)).toBe(`${bundle.modelVersion},${bundle.modelVersion}`);
-    expect(servedRunIds(state.scored)).toBe(`${bundle.lineage.runId},f00d`);
+    expect(servedModels(state.scored)).toEqual({ versions: `${bundle.modelVersion},${bundle.modelVersion}`, runIds: `${bundle.lineage.runId},f00d` });
     metrics.recordServed(state.scored as NonNullable<typeof state.scored>);
     const samples = parseExposition(await metrics.registry.metrics()).filter((s) => s.name === 'gateway_predictions_total');
     const version = bundle.modelVersion;
