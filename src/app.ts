@@ -185,8 +185,8 @@ export function createApp(deps: AppDeps): App {
   const routesServed = `GET /, POST /predict, /graphql, /ui, ${config.DOCS_ENABLED ? '/docs, ' : ''}GET ${OPENAPI_PATH}`;
 
   async function restPredict(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
-    checkJsonBodyHeaders(req, 'POST /predict', false);
-    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, config.MAX_BATCH, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null })));
+    const charset = checkJsonBodyHeaders(req, 'POST /predict', false, true);
+    const text = bodyText(await readBody(req, config.BODY_LIMIT_BYTES, config.MAX_BATCH, (state.bodyHold = { budget: bodies, bytes: 0, stopReading: null })), charset);
     // A large body of many tiny objects and arrays costs JSON.parse 10-25 times a batch's time (json-body.ts).
     checkJsonCounts(text, config.MAX_BATCH);
     let body: unknown;

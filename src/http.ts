@@ -102,23 +102,46 @@ export class BodyBudgetRefusal extends HttpProblem {
 const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;|$)/i;
 const CHARSET = /;[ \t]*charset[ \t]*=[ \t]*"?([^";]*)"?/i;
 
+/** How a request body's bytes become text (json-body.ts bodyText): UTF-8, JSON's encoding, or windows-1252. */
+export type BodyCharset = 'utf-8' | 'windows-1252';
+
+/**
+ * The labels the WHATWG Encoding Standard maps to windows-1252 (what a browser's `new
+ * TextDecoder(label)` decodes; json-body.ts bodyText decodes it), us-ascii and iso-8859-1 among them: the charsets a legacy client writes by default
+ * (Spring's RestTemplate posts a String as `application/json;charset=ISO-8859-1`), which the
+ * FastAPI prototype ignored. ASCII is the same in each, so such a body of ASCII reads as in UTF-8.
+ */
+const WINDOWS_1252_LABELS = new Set(['ansi_x3.4-1968', 'ascii', 'cp1252', 'cp819', 'csisolatin1', 'ibm819', 'iso-8859-1', 'iso-ir-100', 'iso8859-1', 'iso88591', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1', 'us-ascii', 'windows-1252', 'x-cp1252']);
+
+/** What a route that takes windows-1252 takes, as its 415 and the OpenAPI document say it: the common names of WINDOWS_1252_LABELS. */
+export const WINDOWS_1252_TAKEN = 'JSON in UTF-8 (charset=utf-8, or none), or in windows-1252 (charset=us-ascii, iso-8859-1, latin1 or windows-1252)';
+
 /**
  * A request body the gateway reads must be JSON as it reads it, or is refused with 415 naming
  * what was sent: `application/json` (the media type itself, nothing that merely starts with
- * it), in UTF-8, the only charset JSON has (RFC 8259 §8.1: a body declared ISO-8859-1 was read
- * as UTF-8 and a customer id's accents came back as U+FFFD), and not compressed (a gzip body
- * was answered "not valid JSON" with its bytes quoted; no content coding is decoded here).
- * `what` names the route in the message; `typeRequired`: whether a body with no content-type
- * is refused (GraphQL) or read as JSON (REST, as its legacy callers send it).
+ * it), in UTF-8, the only charset JSON has (RFC 8259 §8.1), or in the charset it declares where
+ * `takesWindows1252` (a body declared ISO-8859-1 was once read as UTF-8, and a customer id's
+ * accents came back as U+FFFD; any other charset is refused, naming those read), and not
+ * compressed (a gzip body was answered "not valid JSON" with its bytes quoted; no content coding
+ * is decoded here). `what` names the route in the message; `typeRequired`: whether a body with
+ * no content-type is refused (GraphQL) or read as JSON (REST, as its legacy callers send it);
+ * `takesWindows1252`: whether a charset WHATWG reads as windows-1252 (WINDOWS_1252_LABELS) is
+ * read so (REST, whose prototype took any charset) or refused (GraphQL: GraphQL over HTTP takes
+ * UTF-8 only). Returns how to read the body's bytes (bodyText).
  */
-export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeRequired: boolean): void {
+export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeRequired: boolean, takesWindows1252 = false): BodyCharset {
   const type = req.headers['content-type'];
   if (type === undefined ? typeRequired : !JSON_MEDIA_TYPE.test(type)) {
     throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes content-type: application/json; got ${type === undefined ? 'none' : type.trim() === '' ? 'an empty content-type' : type}`);
   }
   const charset = type === undefined ? undefined : CHARSET.exec(type)?.[1]?.trim();
+  let bodyCharset: BodyCharset = 'utf-8';
   if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes JSON in UTF-8; got charset=${charset}`);
+    if (!takesWindows1252 || !WINDOWS_1252_LABELS.has(charset.toLowerCase())) {
+      const taken = takesWindows1252 ? WINDOWS_1252_TAKEN : 'JSON in UTF-8';
+      throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes ${taken}; got charset=${charset}`);
+    }
+    bodyCharset = 'windows-1252';
   }
   const encoding = req.headers['content-encoding']?.trim();
   if (encoding !== undefined && encoding !== '' && encoding.toLowerCase() !== 'identity') {
@@ -132,6 +155,7 @@ export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeReq
   if (transfer !== undefined && transfer.toLowerCase() !== 'chunked' && transfer.split(',').some((c) => c.trim().toLowerCase() !== 'chunked')) {
     throw new HttpProblem(501, 'Not Implemented', `${what} takes a body in no transfer coding but chunked; got transfer-encoding: ${transfer}`);
   }
+  return bodyCharset;
 }
 
 /** Set on a request sent with `Expect: 100-continue` (continueWhenRead); readBody calls it. */

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { CUSTOMER_FIELDS } from './contract.js';
-import { HttpProblem } from './http.js';
+import { HttpProblem, type BodyCharset } from './http.js';
 import { underflows } from './number-text.js';
 import { VARIABLE_LIMITS } from './schema/limits.js';
 
@@ -45,15 +45,43 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 }
 
 /**
+ * What windows-1252 maps bytes 0x80 to 0x9F to (WHATWG's index-windows-1252: `€` for 0x80, `’` for
+ * 0x92; five map to the control character of their own value); every other byte is the code point
+ * of its value, as in ISO-8859-1. Decoded here, not by `new TextDecoder('windows-1252')`, which on
+ * Node 20.18.3 and later decodes these 32 bytes as ISO-8859-1 does (nodejs/node#56542, #60888).
+ */
+const WINDOWS_1252_C1 = '\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f\x90\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\x9d\u017e\u0178';
+const C1 = /[\x80-\x9f]/;
+const EVERY_C1 = /[\x80-\x9f]/g;
+
+/** A body declared in a charset WHATWG reads as windows-1252 (http.ts checkJsonBodyHeaders): every byte is a character. */
+function windows1252(bytes: Buffer): string {
+  const text = bytes.toString('latin1');
+  return C1.test(text) ? text.replace(EVERY_C1, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80] as string) : text;
+}
+
+/**
  * A body's text: a UTF-8 byte order mark before the JSON is dropped (as the web platform's
  * UTF-8 decode and Express do, and RFC 8259 §8.1 allows: some Windows tools write one, and
  * JSON.parse would refuse the body quoting an invisible character); bytes that are not UTF-8,
  * the only encoding JSON has, are refused with 400 naming the first one and what precedes it.
+ * A body whose content-type declared windows-1252 (`charset`, from checkJsonBodyHeaders) is
+ * decoded so (a Latin-1 `é` is `é`), unless a byte order mark says otherwise, as WHATWG's
+ * decode has it: one of UTF-8 reads it as UTF-8. One of UTF-16, which JSON.parse could not
+ * read in any case, is refused with 415 saying so, instead of the byte 0xFF it starts with.
  */
-export function bodyText(body: Buffer): string {
+export function bodyText(body: Buffer, charset: BodyCharset = 'utf-8'): string {
   const bom = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
   const bytes = body.subarray(bom);
-  if (isUtf8(bytes)) return bytes.toString('utf8');
+  if (charset === 'utf-8' || bom !== 0) {
+    if (isUtf8(bytes)) return bytes.toString('utf8');
+  } else if (utf16ByteOrder(bytes) === null) return windows1252(bytes);
+  const utf16 = bom === 0 ? utf16ByteOrder(bytes) : null;
+  if (utf16 !== null) {
+    throw new HttpProblem(415, 'Unsupported Media Type', `request body is UTF-16 (${utf16}: it starts with the byte order mark ${utf16 === 'little-endian' ? 'FF FE' : 'FE FF'}); send JSON in UTF-8`, [
+      { path: '(body)', message: 'must be UTF-8 text' },
+    ]);
+  }
   const at = firstInvalidUtf8(bytes);
   // Up to 40 bytes before it, from the start of a character (not in the middle of one).
   let from = Math.max(0, at - 40);
@@ -65,6 +93,13 @@ export function bodyText(body: Buffer): string {
     `request body is not valid UTF-8: byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')} at offset ${bom + at}, after ${JSON.stringify(before)}; send JSON in UTF-8 (other encodings are not converted)`,
     [{ path: '(body)', message: 'must be UTF-8 text' }],
   );
+}
+
+/** The byte order of a UTF-16 byte order mark at the start of `bytes`, or null. */
+function utf16ByteOrder(bytes: Uint8Array): 'little-endian' | 'big-endian' | null {
+  if (bytes.length < 2) return null;
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'little-endian';
+  return bytes[0] === 0xfe && bytes[1] === 0xff ? 'big-endian' : null;
 }
 
 const COLON = ':';

@@ -129,7 +129,7 @@ describe('a request sent with Expect: 100-continue', () => {
   it('with a content-type, charset or encoding not read gets the 415 naming it at once, with no 100 Continue', async () => {
     const cases: [string, Record<string, string>, string][] = [
       ['/predict', { 'Content-Type': 'text/plain' }, 'POST /predict takes content-type: application/json; got text/plain'],
-      ['/predict', { 'Content-Type': 'application/json; charset=iso-8859-1' }, 'POST /predict takes JSON in UTF-8; got charset=iso-8859-1'],
+      ['/graphql', { 'Content-Type': 'application/json; charset=iso-8859-1' }, 'POST /graphql takes JSON in UTF-8; got charset=iso-8859-1'],
       ['/predict', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 'POST /predict takes an uncompressed body; got content-encoding: gzip'],
       ['/graphql', {}, 'POST /graphql takes content-type: application/json; got none'],
     ];

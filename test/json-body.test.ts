@@ -54,6 +54,15 @@ describe('UTF-8', () => {
   it('drops a byte order mark and reads UTF-8 as sent', () => {
     expect(bodyText(Buffer.from('\ufeff{"id":"RENÉ 😀"}'))).toBe('{"id":"RENÉ 😀"}');
   });
+
+  it('reads a body declared windows-1252 as browsers do: every byte a character, 0x80 to 0x9F as WHATWG maps them', () => {
+    const every = Buffer.from(Array.from({ length: 256 }, (_, b) => b));
+    const text = bodyText(every, 'windows-1252');
+    // As the browsers' TextDecoder('windows-1252') gives them (Node's since 20.18.3 gives U+0080 to U+009F).
+    const c1 = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+    expect(text).toBe(every.subarray(0, 0x80).toString('latin1') + c1 + every.subarray(0xa0).toString('latin1'));
+    expect(bodyText(Buffer.from('{"id":"x"}'), 'windows-1252')).toBe('{"id":"x"}');
+  });
 });
 
 /** JSON text for `value`, with some characters of its strings written as \u escapes (as Python's json.dumps does for non-ASCII). */

@@ -64,6 +64,66 @@ describe('a caller that sends no content-type', () => {
   });
 });
 
+describe('a body in a charset other than UTF-8', () => {
+  /** What the JSON text is in windows-1252 (é is 0xE9, € is 0x80, where ISO-8859-1 has a control character). */
+  const windows1252 = (text: string): Buffer => Buffer.from(text.replace(/€/g, '\x80'), 'latin1');
+  const send = (body: Uint8Array, contentType: string, path = '/predict') => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
+  const ID = 'Renée €';
+
+  it.each(['us-ascii', 'ascii', 'ISO-8859-1', 'latin1', 'windows-1252', 'cp1252', '"iso-8859-1"'])(
+    'is read as declared when declared charset=%s (a name WHATWG gives windows-1252), as the prototype took it: a Latin-1 é is é',
+    async (label) => {
+      const body = JSON.stringify({ ...LEGACY_PAYLOAD, customerID: ID });
+      const res = await send(windows1252(body), `application/json; charset=${label}`);
+      expect(res.status).toBe(200);
+      const utf8 = await send(new TextEncoder().encode(body), 'application/json');
+      expect(await res.json()).toEqual(await utf8.json());
+    },
+  );
+
+  it('reads an ASCII body exactly as without a charset, and a UTF-8 byte order mark as UTF-8 whatever the charset says', async () => {
+    const ascii = new TextEncoder().encode(JSON.stringify(LEGACY_PAYLOAD));
+    expect(await (await send(ascii, 'application/json;charset=us-ascii')).text()).toBe(await (await send(ascii, 'application/json')).text());
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ ...LEGACY_PAYLOAD, customerID: ID }))]);
+    const res = await send(withBom, 'application/json; charset=latin1');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { customerID: string }).customerID).toBe(ID);
+  });
+
+  it('refuses any other charset with 415 naming those read; POST /graphql reads UTF-8 only, as GraphQL over HTTP has it', async () => {
+    const body = new TextEncoder().encode(JSON.stringify(LEGACY_PAYLOAD));
+    for (const charset of ['shift_jis', 'utf-16', 'iso-8859-2']) {
+      const res = await send(body, `application/json; charset=${charset}`);
+      expect(res.status, charset).toBe(415);
+      expect(((await res.json()) as Problem).detail).toBe(
+        `POST /predict takes JSON in UTF-8 (charset=utf-8, or none), or in windows-1252 (charset=us-ascii, iso-8859-1, latin1 or windows-1252); got charset=${charset}`,
+      );
+    }
+    const graphql = await send(new TextEncoder().encode(JSON.stringify({ query: '{ modelInfo { name } }' })), 'application/json; charset=us-ascii', '/graphql');
+    expect(graphql.status).toBe(415);
+    expect(((await graphql.json()) as Problem).detail).toBe('POST /graphql takes JSON in UTF-8; got charset=us-ascii');
+  });
+
+  it('refuses a UTF-16 body (a byte order mark first) with 415 saying it is UTF-16, on both routes, whatever the charset says', async () => {
+    const text = `\ufeff${JSON.stringify(LEGACY_PAYLOAD)}`;
+    const little = Buffer.from(text, 'utf16le');
+    const big = Buffer.from(little).swap16();
+    const cases: [Buffer, string, string, string][] = [
+      [little, 'application/json', '/predict', 'little-endian: it starts with the byte order mark FF FE'],
+      [big, 'application/json', '/predict', 'big-endian: it starts with the byte order mark FE FF'],
+      [little, 'application/json; charset=windows-1252', '/predict', 'little-endian: it starts with the byte order mark FF FE'],
+      [big, 'application/json', '/graphql', 'big-endian: it starts with the byte order mark FE FF'],
+    ];
+    for (const [body, type, path, order] of cases) {
+      const res = await send(body, type, path);
+      expect(res.status, `${path} ${type} ${order}`).toBe(415);
+      const problem = (await res.json()) as Problem;
+      expect(problem.detail).toBe(`request body is UTF-16 (${order}); send JSON in UTF-8`);
+      expect(problem.errors).toEqual([{ path: '(body)', message: 'must be UTF-8 text' }]);
+    }
+  });
+});
+
 describe('the prototype URL with a trailing slash', () => {
   it('serves POST /predict/ as POST /predict (FastAPI redirected it there, and its callers followed)', async () => {
     const direct = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });

@@ -36,6 +36,7 @@ import {
   type CustomerRecord,
 } from '../contract.js';
 import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
+import { WINDOWS_1252_TAKEN } from '../http.js';
 import { CONTAINERS_COUNTED_FROM } from '../json-body.js';
 import type { RiskLevel } from '../prediction.js';
 import { CALLER_ID } from '../request-state.js';
@@ -475,8 +476,10 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             required: true,
             description:
               `JSON in UTF-8, uncompressed; content-type application/json (a body without a content-type is read as JSON, as the prototype's callers send it). ` +
+              `A charset in the content-type is read as browsers read it when it names windows-1252 (us-ascii, iso-8859-1, latin1, windows-1252 and WHATWG's other names for it, which some clients write by default): a Latin-1 é is é. ` +
+              `Any other charset, and a body in UTF-16 (a byte order mark first), is answered 415. ` +
               `The request schema accepts what the gateway accepts, except what JSON Schema cannot see in the parsed value or state portably: ` +
-              `the body is at most ${bodyLimit} bytes (${setting('BODY_LIMIT_BYTES')}; 413 above), must be UTF-8 (400 naming the first bad byte), ` +
+              `the body is at most ${bodyLimit} bytes (${setting('BODY_LIMIT_BYTES')}; 413 above), must be UTF-8 unless declared windows-1252 (400 naming the first bad byte), ` +
               `no object may send a field twice (400: JSON parsers keep the last value silently), ` +
               `no number may be too small for a 64-bit number without being zero, such as 1e-400 (400: JSON parsers read it as 0, a valid tenure or charge), ` +
               `and a customerID must be well-formed Unicode: half of a UTF-16 surrogate pair without the other half, which JSON writes as "\\ud83d", names no character, ` +
@@ -521,7 +524,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
               content: problemContent('PayloadTooLargeProblem'),
             },
             '415': {
-              description: 'The content-type is not application/json, names a charset other than UTF-8, or the body is compressed (content-encoding).',
+              description: `The content-type is not application/json or names a charset not read (the route takes ${WINDOWS_1252_TAKEN}), the body is UTF-16 (a byte order mark first), or it is compressed (content-encoding).`,
               headers: problemHeaders,
               content: problemContent('UnsupportedMediaTypeProblem'),
             },
@@ -611,7 +614,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
         MethodNotAllowedProblem: problemSchema(405, 'The method is not served on this path; the allow header names those that are.', 'never'),
         RequestTimeoutProblem: problemSchema(408, 'The request body did not arrive in time.', 'never'),
         PayloadTooLargeProblem: problemSchema(413, 'The body is over BODY_LIMIT_BYTES.', 'never'),
-        UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8, uncompressed.', 'never'),
+        UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8 (or a declared windows-1252), uncompressed.', 'never'),
         ExpectationFailedProblem: problemSchema(417, 'The Expect sent cannot be met: only 100-continue is.', 'never'),
         RequestHeaderFieldsTooLargeProblem: problemSchema(431, 'The request line and headers are over the size Node reads.', 'never'),
         InternalServerErrorProblem: problemSchema(500, 'A failure the gateway does not expect; requestId names it in the logs.', 'never'),
