@@ -151,6 +151,21 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect(problem.errors.filter((e) => e.path === 'TotalCharges')).toHaveLength(1);
   });
 
+  it.each(['instances', 'customers', 'dataframe_records', 'Data'])(
+    'says to POST the array itself when it comes wrapped in an object under %j (MLflow, TF Serving and hand-written clients), not that every field is missing',
+    async (key) => {
+      for (const extra of [{}, { params: { threshold: 0.5 } }]) {
+        const res = await postJson(gw.url, '/predict', { ...extra, [key]: [LEGACY_PAYLOAD, LEGACY_PAYLOAD] });
+        expect(res.status).toBe(400);
+        const message = `"${key}" holds an array: POST the array of customers itself as the body ([{…}, …]), not wrapped in an object`;
+        expect(res.json).toMatchObject({ detail: `1 invalid field(s): (body): ${message}`, errors: [{ path: '(body)', message }] });
+      }
+      // An object that names a customer field is a customer with a stray key, and says so.
+      const customer = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, [key]: [] });
+      expect((customer.json as Problem).errors).toEqual([{ path: '(body)', message: expect.stringMatching(new RegExp(`^unknown field\\(s\\) "${key}"`)) as unknown }]);
+    },
+  );
+
   it('rejects invalid JSON', async () => {
     const res = await postJson(gw.url, '/predict', '{"gender":');
     expect(res.status).toBe(400);

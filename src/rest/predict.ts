@@ -161,6 +161,20 @@ export function validCustomerColons(fields: Readonly<Record<string, unknown>>, u
 }
 
 /**
+ * The key of a body that wraps the customers' array in an object (`{"instances": […]}` as MLflow's
+ * /invocations and TF Serving take it, `{"customers": […]}`, `{"dataframe_records": […]}`): one
+ * that holds an array, in an object with no key naming a customer field (in any case). Such a body
+ * was answered with 18 "is required" problems and the unknown key last, which said nothing of
+ * sending the array itself.
+ */
+function wrappingKey(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.some((k) => FIELD_NAMES.has(k.trim().toLowerCase()))) return undefined;
+  return keys.find((k) => Array.isArray(value[k]));
+}
+
+/**
  * Checks one customer; `colons` adds what colonsInValue would count for it (json-body.ts),
  * so that a field sent twice is found without walking every valid customer again.
  */
@@ -168,6 +182,11 @@ function parseOne(value: unknown, prefix: string, issues: Issue[], colons: { exp
   const parsed = customerSchema.safeParse(value);
   if (!parsed.success) {
     colons.expected += colonsInValue(value);
+    const wrapper = prefix === '' ? wrappingKey(value) : undefined;
+    if (wrapper !== undefined) {
+      issues.push({ path: '(body)', message: `${quote(wrapper)} holds an array: POST the array of customers itself as the body ([{…}, …]), not wrapped in an object` });
+      return null;
+    }
     const failed = new Set<PropertyKey>();
     for (const i of parsed.error.issues) {
       const key = i.path[0];
