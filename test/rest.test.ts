@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictDocument } from '../src/generated/graphql.js';
 import { CUSTOMER_FIELDS } from '../src/contract.js';
-import { bodyLimitAdvice } from '../src/http.js';
+import { DATASET_CUSTOMER_BYTES, bodyLimitAdvice } from '../src/http.js';
 import { EMPTY_BODY } from '../src/json-body.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, gql, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
@@ -187,7 +187,7 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
   // MAX_BATCH 10 in 20,000 bytes: 2,000 bytes a customer. A full batch of larger customers (long
   // ids) was told only the byte limit, as a default gateway told 10,000 customers with uuid4 ids.
   it('says in a 413 that a full batch fits only at up to BODY_LIMIT_BYTES / MAX_BATCH bytes a customer, content-length or chunked', async () => {
-    const advice = 'send fewer customers per request: MAX_BATCH (10) customers fit in it only at up to 2000 bytes each';
+    const advice = "send fewer customers per request: MAX_BATCH (10) customers fit in it at up to 2000 bytes each, more than the data set's take on average (589 bytes indented), so these are larger, or more than MAX_BATCH";
     expect(advice).toBe(bodyLimitAdvice(20_000, 10));
     const body = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ ...LEGACY_PAYLOAD, customerID: `${i}`.padEnd(1700, 'x') })));
     const declared = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -201,6 +201,27 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     } as RequestInit);
     expect(chunked.status).toBe(413);
     expect(((await chunked.json()) as Problem).detail).toBe(`request body exceeds the limit of 20000 bytes (BODY_LIMIT_BYTES); ${advice}`);
+  });
+
+  // At 300,000 bytes, MAX_BATCH (10,000) customers fit only at 30 bytes each, which no customer is:
+  // the 413 said so, and left the caller to guess how many to send.
+  it('says in a 413 how many customers to send when the body limit holds fewer than MAX_BATCH, and that many fit', async () => {
+    const small = await startTestGateway({ BODY_LIMIT_BYTES: '300000' });
+    try {
+      // README's customer with its id, indented as the data set's customers take the most room.
+      const batch = (n: number) => JSON.stringify(Array.from({ length: n }, () => ({ customerID: '7590-VHVEG', ...LEGACY_PAYLOAD })), null, 2);
+      const send = (body: string) => fetch(`${small.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const over = await send(batch(1100));
+      expect(over.status).toBe(413);
+      const { detail } = (await over.json()) as Problem;
+      const count = Number(/; send at most (\d+) customers per request: /.exec(detail)?.[1]);
+      expect(count).toBe(Math.floor(300_000 / DATASET_CUSTOMER_BYTES.indented));
+      const fits = await send(batch(count));
+      expect(fits.status).toBe(200);
+      expect(await fits.json()).toHaveLength(count);
+    } finally {
+      await small.close();
+    }
   });
 
   it('gives the range for an amount JSON can only carry as Infinity (1e400), and names it as too large rather than as the Infinity it was read as', async () => {

@@ -36,7 +36,7 @@ import {
   type CustomerRecord,
 } from '../contract.js';
 import { checkCustomerRules, datasetNaming } from '../customer-rules.js';
-import { WINDOWS_1252_TAKEN } from '../http.js';
+import { DATASET_CUSTOMER_BYTES, WINDOWS_1252_TAKEN } from '../http.js';
 import { CONTAINERS_COUNTED_FROM } from '../json-body.js';
 import type { RiskLevel } from '../prediction.js';
 import { CALLER_ID } from '../request-state.js';
@@ -122,15 +122,6 @@ const EXAMPLE_BATCH: Json[] = [
 ];
 // Written out, keys in the order the gateway writes them: Swagger UI shows them as they are here.
 const EXAMPLE_ANSWER = { prediction: 'Likely to churn', churn_probability: 0.7200711965560913, threshold: 0.375, model_version: '2', risk_level: 'HIGH', model_run_id: '5b2ac2847dc844a0be722b59c1a44b36', defaults_applied: { SeniorCitizen: 0 } };
-
-/**
- * Bytes one customer of the data set takes in a POST /predict body, the mean over its 7,043 rows
- * (measured with Python: every column but Churn, SeniorCitizen as 0/1, numbers as numbers, the
- * array's ", " included): as json.dumps writes them with their 10-character customerID, with a
- * uuid4 customerID (36 characters), and indented (indent=2). What a full MAX_BATCH needs of
- * BODY_LIMIT_BYTES (bodyLimitAdvice, http.ts): 10,000 such rows are 5.03, 5.29 and 5.89 MB.
- */
-export const DATASET_CUSTOMER_BYTES = { jsonDumps: 503, uuid4Id: 529, indented: 589 } as const;
 
 /** That the body limit can bind before MAX_BATCH, for the /predict description (README states it for the defaults). */
 export const bodyLimitFirst = (bodyLimit: number, maxBatch: number): string =>
