@@ -98,6 +98,17 @@ export class BodyBudgetRefusal extends HttpProblem {
   }
 }
 
+/**
+ * The 415 for a body in a content coding (checkJsonBodyHeaders): answered with `accept-encoding:
+ * identity` (sendProblem), the codings read, as RFC 9110 §15.5.16 and RFC 7694 have it, so a client
+ * that compresses its requests can tell to send them uncompressed; without it, only the detail's words said so.
+ */
+class ContentCodingRefusal extends HttpProblem {
+  constructor(what: string, encoding: string) {
+    super(415, 'Unsupported Media Type', `${what} takes an uncompressed body; got content-encoding: ${encoding}`);
+  }
+}
+
 /** `application/json`, with parameters or none; not `application/json-patch+json` or `-seq`. */
 const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;|$)/i;
 const CHARSET = /;[ \t]*charset[ \t]*=[ \t]*"?([^";]*)"?/i;
@@ -145,7 +156,7 @@ export function checkJsonBodyHeaders(req: IncomingMessage, what: string, typeReq
   }
   const encoding = req.headers['content-encoding']?.trim();
   if (encoding !== undefined && encoding !== '' && encoding.toLowerCase() !== 'identity') {
-    throw new HttpProblem(415, 'Unsupported Media Type', `${what} takes an uncompressed body; got content-encoding: ${encoding}`);
+    throw new ContentCodingRefusal(what, encoding);
   }
   // A transfer coding before `chunked` (`gzip, chunked`): node passes the body on still coded, and
   // it was answered "not valid UTF-8" with its compressed bytes quoted. 501, as RFC 9112 §6.1 has
@@ -311,6 +322,7 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
   }
   if (problem.closesConnection) res.setHeader('connection', 'close');
   if (problem.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(problem.retryAfterSeconds));
+  if (problem instanceof ContentCodingRefusal) res.setHeader('accept-encoding', 'identity');
   if (!res.req.complete && res.socket) lingerIfClosing(res, res.socket);
   void sendJson(res, problem.status, body, requestId, PROBLEM_TYPE, 'no-store'); // its promise never rejects
 }

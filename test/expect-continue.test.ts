@@ -138,6 +138,7 @@ describe('a request sent with Expect: 100-continue', () => {
       expect(beforeBody, detail).not.toContain('100 Continue');
       expect(parse(beforeBody).status, detail).toBe('HTTP/1.1 415 Unsupported Media Type');
       expect(parse(beforeBody).body).toMatchObject({ status: 415, detail });
+      expect(parse(beforeBody).headers.includes('\r\naccept-encoding: identity\r\n'), detail).toBe('Content-Encoding' in headers);
       expect(afterBody).toBe('');
     }
   });

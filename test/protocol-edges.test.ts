@@ -120,6 +120,8 @@ describe('POST /graphql', () => {
       for (const [headers, detail] of cases) {
         const res = await fetch(`${gw.url}${route}`, { method: 'POST', headers, body });
         expect(res.status, `${route} ${JSON.stringify(headers)}`).toBe(415);
+        // The codings read (RFC 9110 §15.5.16), for a client that compresses its requests to fall back on.
+        expect(res.headers.get('accept-encoding'), `${route} ${JSON.stringify(headers)}`).toBe(headers['content-encoding'] === undefined ? null : 'identity');
         // /predict reads windows-1252 as well (rest-wire.test.ts), and says so.
         const taken = route === '/predict' ? detail.replace('JSON in UTF-8;', 'JSON in UTF-8 (charset=utf-8, or none), or in windows-1252 (charset=us-ascii, iso-8859-1, latin1 or windows-1252);') : detail;
         expect(((await res.json()) as Problem).detail).toBe(`POST ${route} ${taken}`);

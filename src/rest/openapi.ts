@@ -516,7 +516,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
             },
             '415': {
               description: `The content-type is not application/json or names a charset not read (the route takes ${WINDOWS_1252_TAKEN}), the body is UTF-16 (a byte order mark first), or it is compressed (content-encoding).`,
-              headers: problemHeaders,
+              headers: { 'accept-encoding': ref('headers', 'AcceptEncodingIdentity'), ...problemHeaders },
               content: problemContent('UnsupportedMediaTypeProblem'),
             },
             '417': ref('responses', 'ExpectationFailed'),
@@ -656,6 +656,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
         XRequestId: { description: 'The request id: the one sent (if it matches the x-request-id parameter\'s pattern), else a new UUID.', required: true, schema: { type: 'string' } },
         RetryAfter: { description: 'Seconds after which the same request may succeed.', schema: { type: 'string', pattern: '^[0-9]+$' } },
         Allow: { description: 'The methods the path serves.', required: true, schema: { type: 'string' } },
+        AcceptEncodingIdentity: { description: 'identity, on a 415 for a body in a content coding (content-encoding): the body is read uncompressed only.', schema: { const: 'identity' } },
         CacheControlNoStore: { description: 'no-store: no cache may keep the answer (a health answer is true only when it is written; a problem such as a 404 would otherwise be kept for as long as a cache guesses).', required: true, schema: { const: 'no-store' } },
         CacheControlNoCache: { description: 'no-cache: a cache may keep the document but must revalidate it (if-none-match) before each use.', required: true, schema: { const: 'no-cache' } },
         ETag: { description: 'The version of the document: it changes with the gateway\'s settings and version.', required: true, schema: { type: 'string' } },
