@@ -73,6 +73,12 @@ export interface App {
    */
   readonly handleClientError: (err: Error & { code?: string }, socket: Duplex) => void;
   /**
+   * The server's 'connect': a CONNECT, which node hands over with its socket, and destroyed
+   * unanswered while nothing listened (no bytes, no line, no count). The gateway is no proxy: 405
+   * problem with Allow, logged and counted as a request refused before routing; the connection closes.
+   */
+  readonly handleConnect: (req: IncomingMessage, socket: Duplex) => void;
+  /**
    * The response class to create the server with (`createServer({ ServerResponse })`): once
    * draining has begun, every answer it writes says `connection: close`, including answers to
    * requests that were already in flight, so callers do not send another request on a
@@ -677,9 +683,33 @@ export function createApp(deps: AppDeps): App {
     refusedUnrouted(current !== undefined && current !== null)();
   }
 
+  /**
+   * The methods a CONNECT's target is served with, for its 405's Allow: a path's, as its route's
+   * own 405 names them, or, for the authority form a CONNECT sends (`host:port`, no path) and
+   * any other path, the methods the gateway serves.
+   */
+  const connectAllow = (target: string): string => {
+    const query = target.indexOf('?');
+    const path = query < 0 ? target : target.slice(0, query);
+    if (path === '/predict' || path === '/predict/') return 'POST';
+    return path === '/' || path === '/metrics' || path === OPENAPI_PATH ? 'GET, HEAD' : 'GET, HEAD, POST, OPTIONS';
+  };
+
+  function handleConnect(req: IncomingMessage, socket: Duplex): void {
+    // node took its own error listener off the socket with it: a reset would be an uncaught error.
+    socket.on('error', () => socket.destroy());
+    // Its headers were read: a sane x-request-id is kept, as on every routed request.
+    const id = requestIdFrom(req.headers['x-request-id']);
+    const problem = new HttpProblem(405, 'Method Not Allowed', `CONNECT is not served: the gateway is no proxy; its routes are ${routesServed}`);
+    log.warn({ reqId: id, ...refusedFrom(socket), method: 'CONNECT', status: problem.status }, 'request refused before routing');
+    metrics.refusedBeforeRouting.inc({ status: String(problem.status) });
+    writeProblemToSocket(socket, problem, id, ['allow', connectAllow(req.url ?? '')]);
+  }
+
   return {
     handle,
     handleOps,
+    handleConnect,
     opsConnection: (socket) => {
       opsSockets.add(socket);
     },

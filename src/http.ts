@@ -340,10 +340,11 @@ function problemBody(problem: HttpProblem, requestId: string): Record<string, un
  * exists): the same headers and body, written to the socket, and `connection: close`, since
  * the parser cannot read the connection's next request. The socket is ended, not destroyed,
  * and destroyed once the caller closes it or after LINGER_MS (lingerIfClosing says why).
+ * `extraHeaders`: more, as a flat name/value list (a 405's allow).
  */
-export function writeProblemToSocket(socket: Duplex, problem: HttpProblem, requestId: string): void {
+export function writeProblemToSocket(socket: Duplex, problem: HttpProblem, requestId: string, extraHeaders: readonly string[] = []): void {
   const text = JSON.stringify(problemBody(problem, requestId));
-  const headers = [...standardHeaders(requestId), 'content-type', PROBLEM_TYPE, 'content-length', String(Buffer.byteLength(text)), 'cache-control', 'no-store', 'connection', 'close', 'date', new Date().toUTCString()];
+  const headers = [...standardHeaders(requestId), ...extraHeaders, 'content-type', PROBLEM_TYPE, 'content-length', String(Buffer.byteLength(text)), 'cache-control', 'no-store', 'connection', 'close', 'date', new Date().toUTCString()];
   let head = `HTTP/1.1 ${problem.status} ${problem.title}\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
   socket.end(`${head}\r\n${text}`);

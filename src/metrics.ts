@@ -193,8 +193,8 @@ const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_sto
  */
 const WORKING_ROUTES = ['graphql', 'rest_predict'] as const;
 
-/** The statuses app.ts handleClientError answers a request refused before routing with. */
-const REFUSED_BEFORE_ROUTING = ['400', '408', '413', '431'] as const;
+/** The statuses app.ts answers a request refused before routing with (handleClientError; handleConnect: 405). */
+const REFUSED_BEFORE_ROUTING = ['400', '405', '408', '413', '431'] as const;
 
 /** How a model reload ended, as gateway_model_reloads_total's `result` counts it. */
 export type ReloadOutcome = 'swapped' | 'unchanged' | 'failed' | 'cancelled';
@@ -349,7 +349,7 @@ export class GatewayMetrics {
 
   readonly refusedBeforeRouting = new Counter({
     name: 'gateway_refused_before_routing_total',
-    help: "Requests node's HTTP parser refused, or whose headers did not arrive in time, before any route saw them, by the status answered (400 not valid HTTP/1.1, 408 headers not in time, 413 chunk extensions too long, 431 headers too large); in no other series, and logged as 'request refused before routing'",
+    help: "Requests node's HTTP parser refused, whose headers did not arrive in time, or that were a CONNECT, before any route saw them, by the status answered (400 not valid HTTP/1.1, 405 CONNECT, 408 headers not in time, 413 chunk extensions too long, 431 headers too large); in no other series, and logged as 'request refused before routing'",
     labelNames: ['status'] as const,
     registers: [this.registry],
   });

@@ -81,6 +81,8 @@ function listener(config: Config, app: App, handle: App['handle'], handleContinu
   // are read: node's own answers to these were bare (no body, no x-request-id).
   server.on('checkExpectation', app.handleUnmetExpectation);
   server.on('clientError', app.handleClientError);
+  // CONNECT: node destroyed its socket unanswered while nothing listened.
+  server.on('connect', app.handleConnect);
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));

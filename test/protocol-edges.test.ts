@@ -889,6 +889,24 @@ describe("requests node's HTTP parser refuses", () => {
   });
 
   it.each([
+    ['the authority form a CONNECT sends', 'CONNECT 127.0.0.1:443 HTTP/1.1', 'GET, HEAD, POST, OPTIONS'],
+    ['a path', 'CONNECT /predict HTTP/1.1', 'POST'],
+  ])('a CONNECT to %s: a 405 problem with Allow and its x-request-id (node destroyed the connection unanswered), logged at warn and counted; the connection closes', async (_name, line, allow) => {
+    const counted = () => metricValue(gw.url, 'gateway_refused_before_routing_total{status="405"}');
+    const countedBefore = await counted();
+    const id = `connect-probe-${allow.length}`;
+    const { headers, body } = splitAnswer(await rawExchange(`${line}\r\nHost: 127.0.0.1:443\r\nx-request-id: ${id}\r\n\r\n`));
+    expect(headers).toMatch(/^HTTP\/1\.1 405 /);
+    expect(headers).toContain(`\r\nallow: ${allow}\r\n`);
+    expect(headers).toContain(`\r\nx-request-id: ${id}\r\n`);
+    expect(headers).toContain('\r\nconnection: close\r\n');
+    expect(headers).toContain('\r\ncache-control: no-store\r\n');
+    expect(body).toMatchObject({ status: 405, detail: expect.stringMatching(/^CONNECT is not served: the gateway is no proxy; its routes are GET \/, POST \/predict/), requestId: id });
+    expect(gw.logs.find((l) => l['reqId'] === id)).toMatchObject({ level: 'warn', method: 'CONNECT', status: 405, msg: 'request refused before routing' });
+    expect(await counted()).toBe(countedBefore + 1);
+  });
+
+  it.each([
     ['/predict', 'rest_predict', '{"gender"'],
     ['/graphql', 'graphql', '{"query"'],
   ])('a chunked body on %s that breaks off with a bad chunk size is answered as its request: its id, its access line at 400 (not 499, as if the caller left)', async (path, route, start) => {
