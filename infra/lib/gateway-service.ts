@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { corsOriginEntries, originProblem } from '../../src/cors-origins.js';
+import { modelUriProblem } from '../../src/model/model-uri.js';
 import { fargateSizeProblem } from './fargate-sizes.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS, PROXY_HOPS_IN_FRONT } from './load-balancer.js';
 import { GATEWAY_PORT, OPS_PORT } from './network.js';
@@ -311,9 +312,9 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
     const problem = originProblem(entry);
     if (problem !== undefined) problems.push(`corsOrigins ${problem}`);
   }
-  // The gateway refuses these at start-up (the same rules as src/config.ts, which this app
-  // cannot import: infra is its own package); caught here, a mistake fails synth
-  // instead of a deployment whose tasks exit at once until the circuit breaker rolls back.
+  // The gateway refuses these at start-up (the same rules as src/config.ts, which needs zod, not an
+  // infra dependency); caught here, a mistake fails synth instead of a deployment whose tasks exit
+  // at once until the circuit breaker rolls back.
   if ((props.modelUri === undefined) !== (props.mlflowTrackingUri === undefined)) {
     problems.push('modelUri and mlflowTrackingUri must be set together (serving from MLflow needs both)');
   }
@@ -327,9 +328,10 @@ function validateGatewayServiceProps(props: GatewayServiceProps): void {
   if (props.mlflowStrict && props.mlflowTrackingUri === undefined) {
     problems.push('mlflowStrict needs mlflowTrackingUri and modelUri (it only says what a task does when it cannot load the MLflow model)');
   }
-  if (props.modelUri !== undefined && !/^(models:\/[^/@]+(@[\w-]+|\/\d+)|runs:\/[0-9a-zA-Z]+(\/.*)?)$/.test(props.modelUri)) {
-    problems.push(`modelUri must look like models:/telco-churn@champion, models:/telco-churn/3 or runs:/<run id>/bundle, got "${props.modelUri}"`);
-  }
+  // The gateway's own MODEL_URI rules (src/model/model-uri.ts, which src/config.ts checks MODEL_URI with):
+  // a pattern of its own here let through names MLflow cannot hold and aliases it never sets.
+  const modelUriRefusal = props.modelUri === undefined ? null : modelUriProblem(props.modelUri);
+  if (modelUriRefusal !== null) problems.push(`modelUri ${modelUriRefusal}, got "${props.modelUri}"`);
   if (props.adminTokenSecretArn !== undefined && !SECRETS_MANAGER_ARN.test(props.adminTokenSecretArn)) {
     problems.push(
       `adminTokenSecretArn must be a complete Secrets Manager ARN like arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf, got "${props.adminTokenSecretArn}"`,

@@ -72,6 +72,10 @@ const EDGES: Record<string, Partial<GatewaySettings>> = {
   'model URI of a version': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/telco-churn/3' },
   'model URI of a run': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'runs:/0123abcd/bundle' },
   'model URI without a version or alias': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/telco-churn' },
+  // Well-formed to a pattern, but names no model MLflow can hold or an alias it never sets.
+  'model URI with an alias that reads as a version': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/telco-churn@v3' },
+  'model URI with a colon in the name': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/team:churn@champion' },
+  'model URI with a name beginning with ..': { ...mlflow('http://mlflow.internal:5000'), modelUri: 'models:/..churn/3' },
   'model URI without a tracking URI': { modelUri },
   'strict MLflow': { ...mlflow('http://mlflow.internal:5000'), mlflowStrict: true },
   'MLflow credentials': { ...mlflow('http://mlflow.internal:5000'), mlflowCredentialsSecretArn: MLFLOW_CREDENTIALS_SECRET_ARN },
@@ -105,7 +109,8 @@ describe('every environment the synth accepts is one the gateway starts with', (
   const REFUSED_AT_SYNTH = [
     'tracking URI with an IPv6 host', 'tracking URI with a query', 'tracking URI with an empty query', 'tracking URI with a fragment',
     'tracking URI with a fragment after a path', 'tracking URI with credentials', 'tracking URI with a port out of range', 'tracking URI without a scheme',
-    'tracking URI of a file store', 'model URI without a version or alias', 'model URI without a tracking URI', 'MLflow credentials and token',
+    'tracking URI of a file store', 'model URI without a version or alias', 'model URI with an alias that reads as a version',
+    'model URI with a colon in the name', 'model URI with a name beginning with ..', 'model URI without a tracking URI', 'MLflow credentials and token',
     'MLflow token without MLflow', 'log level fatal', 'log level error', 'log level warn', 'log level silent', 'log level the gateway does not know',
     'CORS origin with a path',
   ];
@@ -125,8 +130,48 @@ describe('every environment the synth accepts is one the gateway starts with', (
   });
 
   it('the edges include settings the gateway refuses, and the synth refuses each of them', () => {
-    const refusedByGateway = ['tracking URI with a query', 'tracking URI with a fragment', 'tracking URI with credentials', 'MLflow credentials and token', 'CORS origin with a path'];
+    const refusedByGateway = [
+      'tracking URI with a query', 'tracking URI with a fragment', 'tracking URI with credentials', 'MLflow credentials and token', 'CORS origin with a path',
+      'model URI with an alias that reads as a version', 'model URI with a colon in the name', 'model URI with a name beginning with ..',
+    ];
     for (const name of refusedByGateway) expect(taskEnvironment(EDGES[name] ?? {}), name).toBeInstanceOf(PropsValidationError);
+  });
+});
+
+/**
+ * modelUri becomes the task's MODEL_URI. The synth checks it with the gateway's own reading
+ * (src/model/model-uri.ts, which src/config.ts checks MODEL_URI with): its own pattern let through
+ * names MLflow cannot hold and aliases it never sets, which every task then refused at start.
+ */
+describe('modelUri: refused at synth, in the gateway\'s words, exactly when the gateway would refuse MODEL_URI', () => {
+  const tracking = 'http://mlflow.internal:5000';
+  /** The gateway's refusal of MODEL_URI=value, as the synth words it, or undefined. */
+  const gatewayProblem = (value: string) => {
+    try {
+      loadConfig({ MLFLOW_TRACKING_URI: tracking, MODEL_URI: value });
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.details.map((d) => `${d.variable === 'MODEL_URI' ? 'modelUri' : d.variable} ${d.problem}, got "${value}"`);
+    }
+  };
+
+  it.each(['models:/telco-churn@v3', 'models:/telco-churn@V03', 'models:/team:churn@champion', 'models:/..churn/3', 'models:/./3', 'models:/ @champion', 'models:/telco-churn', 'telco-churn@champion'])(
+    '%s is refused as the gateway refuses it',
+    (modelUri) => {
+      const refused = taskEnvironment({ mlflowTrackingUri: tracking, modelUri });
+      expect(refused).toBeInstanceOf(PropsValidationError);
+      const expected = gatewayProblem(modelUri);
+      expect(expected).toBeDefined();
+      expect((refused as PropsValidationError).problems).toEqual(expected);
+    },
+  );
+
+  it.each(['models:/telco-churn@champion', 'models:/telco-churn/03', 'runs:/0123abcd', 'runs:/0123abcd/bundle', 'models:/Télé churn@latest'])('%s is written to MODEL_URI, and the gateway starts with it', (modelUri) => {
+    const env = taskEnvironment({ mlflowTrackingUri: tracking, modelUri });
+    if (env instanceof PropsValidationError) throw env;
+    expect(env.MODEL_URI).toBe(modelUri);
+    expect(gatewayRefusal(env)).toBeUndefined();
   });
 });
 
