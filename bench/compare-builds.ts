@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { parseCli, usageError } from './cli.js';
-import { benchLoads } from './loads.js';
+import { autocannonArgv, benchLoads } from './loads.js';
 import { startBuiltGateway, stopProcess, type BuiltGateway } from './process.js';
 import { shareBetween, snapshot } from './sched.js';
 import { median } from './stats.js';
@@ -83,12 +83,12 @@ interface Round {
 
 async function load(gw: Gateway, kind: LoadKind, seconds: number): Promise<Round> {
   const { path: target, body } = LOADS[kind];
-  const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', String(CONNECTIONS), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, `${gw.url}${target}`];
+  const argv = autocannonArgv(`${gw.url}${target}`, body, CONNECTIONS, seconds);
   const before = await snapshot(gw.pid);
   const { stdout } = await run(process.execPath, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   const after = await snapshot(gw.pid);
   const r = autocannonResult.parse(JSON.parse(stdout));
-  if (r.errors + r.non2xx > 0) throw new Error(`${gw.build.name} ${kind}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+  if (r.errors + r.non2xx > 0 || r.requests.total === 0) throw new Error(`${gw.build.name} ${kind}: ${r.requests.total} answers, ${r.errors} errors (timeouts included), ${r.non2xx} non-2xx answers`);
   const share = before && after ? shareBetween(gw.pid, before, after) : null;
   const windowS = before && after ? Number(after.atNs - before.atNs) / 1e9 : Number.NaN;
   const perRequestUs = (s: number | undefined) => (s === undefined ? Number.NaN : ((s * windowS) / r.requests.total) * 1e6);

@@ -18,6 +18,23 @@ import type { CustomerInput } from '../src/generated/graphql.js';
 export const GQL_PREDICT = 'mutation Predict($customer: CustomerInput!) { predict(customer: $customer) { churnProbability willChurn riskLevel threshold modelVersion } }';
 export const GQL_BATCH = 'mutation PredictBatch($customers: [CustomerInput!]!) { predictBatch(customers: $customers) { churnProbability willChurn riskLevel modelVersion } }';
 
+/**
+ * autocannon's timeout for one request, s: a request unanswered this long counts as a timeout (among
+ * its errors, so a failed answer). Its default, 10 s, outlasted every load (5 s, 3 with --quick, the
+ * A/B's 6 s), so a request the server never answered was counted nowhere, and a load with no answers
+ * at all read 0 errors and a p99 of 0 ms. One second is 100× the p99 limit. A request sent in a
+ * load's last second and never answered is still dropped uncounted: autocannon stops first.
+ */
+export const LOAD_TIMEOUT_SECONDS = 1;
+
+/** autocannon's command line (after `node`, from a checkout's root) for a load of `seconds` at `connections` connections: the bench's and the A/B's. */
+export function autocannonArgv(url: string, body: string | null, connections: number, seconds: number): string[] {
+  const argv = ['node_modules/autocannon/autocannon.js', '--json', '-c', String(connections), '-d', String(seconds), '-t', String(LOAD_TIMEOUT_SECONDS)];
+  if (body !== null) argv.push('-m', 'POST', '-H', 'content-type=application/json', '-b', body);
+  argv.push(url);
+  return argv;
+}
+
 /** A predictBatch body (GQL_BATCH) for `rows`, each sent by the contract's mapping (src/contract.ts), which the parity replay sends too. */
 /**
  * A batch request's headers asking for its answer uncompressed. fetch asks for gzip by default, which

@@ -56,9 +56,15 @@ export function failedAnswers(loads: readonly Load[]): number {
   return loads.reduce((n, l) => n + l.errors + l.non2xx + (l.withoutPrediction ?? 0), 0);
 }
 
+/**
+ * Whether `load` got no answer at all: its figures (0 req/s, a p99 and mean of 0 ms) measure
+ * nothing, and a p99 of 0 read as met. A target that reads such a load is not measured.
+ */
+export const answeredNothing = (load: Load): boolean => load.requestsPerSec === 0;
+
 export interface TargetSpec {
   target: string;
-  /** null: not measured (an RSS that /proc could not give); such a target is not met. */
+  /** null: not measured (an RSS that /proc could not give); such a target is not met. judge sets it null when a load it reads answered nothing. */
   value: number | null;
   low: number | null;
   high: number | null;
@@ -82,9 +88,10 @@ export interface Target extends Omit<TargetSpec, 'reads'> {
 
 export function judge({ reads, ...spec }: TargetSpec): Target {
   const failed = failedAnswers(reads);
-  const { value, limit } = spec;
+  const value = reads.some(answeredNothing) ? null : spec.value;
+  const { limit } = spec;
   const within = value !== null && (spec.higherIsBetter ? value >= limit : spec.wholeMilliseconds ? value < limit : value <= limit);
-  return { ...spec, failedAnswers: failed, met: within && failed === 0 };
+  return { ...spec, value, failedAnswers: failed, met: within && failed === 0 };
 }
 
 /** The target table's "Measured" cell: the figure, its range or second figure in brackets, and any failed answers. */

@@ -1,10 +1,18 @@
 /**
  * How the benchmark judges its targets (bench/targets.ts): a load with failed answers fails
  * every target that reads it, whatever its figure, and the table says how many; a latency in
- * autocannon's whole milliseconds meets its limit only below it; a figure not measured is not met.
+ * autocannon's whole milliseconds meets its limit only below it; a figure not measured, or read
+ * from a load with no answers, is not met. And the bench's autocannon call (bench/loads.ts)
+ * counts a request a server never answers as failed.
  */
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { autocannonArgv } from '../bench/loads.js';
 import { failedAnswers, judge, measuredCell, metCell, type Load } from '../bench/targets.js';
+import { REPO_ROOT } from './helpers/index.js';
 
 const load = (over: Partial<Load> = {}): Load => ({ name: 'REST /predict', round: 0, connections: 50, requestsPerSec: 30_000, latencyMeanMs: 1, meanLatencyFromThroughputMs: 1.67, latencyP99Ms: 4, errors: 0, non2xx: 0, ...over });
 const restRatio = (reads: Load[]) => judge({ target: 'REST /predict ≥ 0.5× raw node:http', value: 0.6, low: 0.55, high: 0.65, limit: 0.5, higherIsBetter: true, reads });
@@ -45,7 +53,32 @@ describe('bench targets (bench/targets.ts)', () => {
     expect([t.met, measuredCell(t), metCell(t)]).toEqual([false, 'not measured', '**no** (not measured)']);
   });
 
+  it("reads a target from a load with no answers as not measured, and not met: autocannon's p99 of nothing is 0 ms", () => {
+    const silent = load({ requestsPerSec: 0, latencyMeanMs: 0, meanLatencyFromThroughputMs: Number.POSITIVE_INFINITY, latencyP99Ms: 0 });
+    const t = judge({ target: 'p99 ≤ 10 ms', value: 0, low: 0, high: 4, limit: 10, higherIsBetter: false, wholeMilliseconds: true, reads: [load(), silent] });
+    expect([t.met, t.value, measuredCell(t), metCell(t)]).toEqual([false, null, 'not measured', '**no** (not measured)']);
+  });
+
   it('adds up every kind of failed answer over the loads', () => {
     expect(failedAnswers([load({ errors: 1, non2xx: 2 }), load({ withoutPrediction: 3 }), load()])).toBe(6);
   });
+});
+
+describe("the bench's autocannon call (bench/loads.ts autocannonArgv)", () => {
+  it('counts the requests of a server that never answers as failed: autocannon\'s default timeout (10 s) outlasted every load, which then read 0 errors and a p99 of 0 ms', async () => {
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((_req, res) => void held.push(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const { stdout } = await promisify(execFile)(process.execPath, autocannonArgv(url, '{}', 5, 2), { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const r = JSON.parse(stdout) as { requests: { total: number }; errors: number; timeouts: number };
+      expect(r.requests.total).toBe(0);
+      expect(r.timeouts).toBeGreaterThan(0);
+      expect(r.errors).toBeGreaterThanOrEqual(r.timeouts);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 20_000);
 });
