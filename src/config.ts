@@ -297,11 +297,34 @@ export class ConfigError extends Error {
 }
 
 /**
- * Settings that are valid together but leave a feature that is on unable to work: each is a
- * warning at start-up, naming the variables and what to set. (Not refused: the rest works.)
+ * A millisecond setting from 1 to 999 is far more likely seconds written without the unit (60 for a
+ * minute's poll, 20 for a 20 s drain) than meant. Warned about, not refused as REQUEST_TIMEOUT_MS=30
+ * is by its minimum: tests poll MLflow every 100 ms and drain for 300 ms (and 0 means off, or no drain).
  */
-export function configWarnings(config: Pick<Config, 'GRAPHIQL_ENABLED' | 'INTROSPECTION_ENABLED'>): { variables: string[]; text: string }[] {
+const SECONDS_LIKE_BELOW_MS = 1000;
+const secondsLike = (variable: string, ms: number, meaning: string) => ({
+  variables: [variable],
+  text: `${variable} is ${ms}, in milliseconds: ${meaning}; a value in seconds? For ${ms} s set ${ms * 1000}`,
+});
+
+/**
+ * Settings that are valid together but leave a feature that is on unable to work, or a millisecond
+ * setting that reads as seconds: each is a warning at start-up, naming the variables and what to
+ * set. (Not refused: the rest works.)
+ */
+export function configWarnings(
+  config: Pick<Config, 'GRAPHIQL_ENABLED' | 'INTROSPECTION_ENABLED' | 'MODEL_URI' | 'MLFLOW_POLL_INTERVAL_MS' | 'SHUTDOWN_TIMEOUT_MS'>,
+): { variables: string[]; text: string }[] {
   const warnings: { variables: string[]; text: string }[] = [];
+  const poll = config.MLFLOW_POLL_INTERVAL_MS;
+  // Without MODEL_URI nothing polls.
+  if (config.MODEL_URI !== undefined && poll > 0 && poll < SECONDS_LIKE_BELOW_MS) {
+    warnings.push(secondsLike('MLFLOW_POLL_INTERVAL_MS', poll, `each task asks MLflow whether the model moved every ${poll} ms, ${Math.round(1000 / poll)} times a second`));
+  }
+  const drain = config.SHUTDOWN_TIMEOUT_MS;
+  if (drain > 0 && drain < SECONDS_LIKE_BELOW_MS) {
+    warnings.push(secondsLike('SHUTDOWN_TIMEOUT_MS', drain, `a request still running ${drain} ms after SIGTERM is cut off with 503 SHUTTING_DOWN`));
+  }
   if (config.GRAPHIQL_ENABLED && !config.INTROSPECTION_ENABLED) {
     warnings.push({
       variables: ['GRAPHIQL_ENABLED', 'INTROSPECTION_ENABLED'],

@@ -1,8 +1,10 @@
 /**
- * Settings that are valid together but leave a feature that is on unable to work are named in
- * a warn line at start-up (the gateway still starts: the rest works).
+ * Settings that are valid together but leave a feature that is on unable to work, and millisecond
+ * settings that read as seconds, are named in a warn line at start-up (the gateway still starts:
+ * the rest works).
  */
 import { describe, expect, it } from 'vitest';
+import { configWarnings, loadConfig } from '../src/config.js';
 import { spawnGateway } from './helpers/index.js';
 
 const warnings = (stdout: string) =>
@@ -41,4 +43,44 @@ describe('GraphiQL on with introspection off', () => {
       expect(warnings(gw.stdout())).toEqual([]);
     }
   }, 60_000);
+});
+
+describe('a millisecond setting that reads as seconds', () => {
+  it('SHUTDOWN_TIMEOUT_MS=20: starts, and says what 20 ms does and what 20 s would be', async () => {
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '20' });
+    try {
+      expect(warnings(gw.stdout())).toEqual([
+        expect.objectContaining({
+          variables: ['SHUTDOWN_TIMEOUT_MS'],
+          msg: 'SHUTDOWN_TIMEOUT_MS is 20, in milliseconds: a request still running 20 ms after SIGTERM is cut off with 503 SHUTTING_DOWN; a value in seconds? For 20 s set 20000',
+        }),
+      ]);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
+  }, 60_000);
+
+  const mlflow = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:1', MODEL_URI: 'models:/telco-churn@champion' };
+  const warned = (env: Record<string, string>) => configWarnings(loadConfig(env)).flatMap((w) => w.variables);
+
+  it('MLFLOW_POLL_INTERVAL_MS=60 with MLflow: says how often each task would ask MLflow, and what 60 s would be', () => {
+    expect(configWarnings(loadConfig({ ...mlflow, MLFLOW_POLL_INTERVAL_MS: '60' }))).toEqual([
+      {
+        variables: ['MLFLOW_POLL_INTERVAL_MS'],
+        text: 'MLFLOW_POLL_INTERVAL_MS is 60, in milliseconds: each task asks MLflow whether the model moved every 60 ms, 17 times a second; a value in seconds? For 60 s set 60000',
+      },
+    ]);
+  });
+
+  it.each([
+    ['1 ms', { ...mlflow, MLFLOW_POLL_INTERVAL_MS: '1', SHUTDOWN_TIMEOUT_MS: '1' }, ['MLFLOW_POLL_INTERVAL_MS', 'SHUTDOWN_TIMEOUT_MS']],
+    ['999 ms', { ...mlflow, MLFLOW_POLL_INTERVAL_MS: '999', SHUTDOWN_TIMEOUT_MS: '999' }, ['MLFLOW_POLL_INTERVAL_MS', 'SHUTDOWN_TIMEOUT_MS']],
+    ['1000 ms', { ...mlflow, MLFLOW_POLL_INTERVAL_MS: '1000', SHUTDOWN_TIMEOUT_MS: '1000' }, []],
+    ['0 (polling off, no drain)', { ...mlflow, MLFLOW_POLL_INTERVAL_MS: '0', SHUTDOWN_TIMEOUT_MS: '0' }, []],
+    ['the defaults', mlflow, []],
+    ['a poll interval without MLflow, where nothing polls', { MLFLOW_POLL_INTERVAL_MS: '60' }, []],
+  ])('%s: warns about %j', (_, env, variables) => {
+    expect(warned(env)).toEqual(variables);
+  });
 });
