@@ -203,23 +203,56 @@ export type Config = Readonly<z.infer<typeof envSchema>>;
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
 
 /**
+ * A name's words (split on '_', in upper case), each folder word read as DIR: MODEL_PATH means MODEL_DIR.
+ * Empty words (a doubled '_') are dropped.
+ */
+const nameWords = (name: string): Set<string> =>
+  new Set(
+    name
+      .toUpperCase()
+      .split('_')
+      .filter((w) => w !== '')
+      .map((w) => (['PATH', 'FOLDER', 'DIRECTORY'].includes(w) ? 'DIR' : w)),
+  );
+
+/** Last words that only say a setting's unit or kind: REQUEST_TIMEOUT_MS is, in words, REQUEST_TIMEOUT. */
+const UNIT_WORDS: readonly string[] = ['MS', 'BYTES', 'ENABLED'];
+
+/**
+ * Whether `given`'s words are `meant`'s with a unit or kind word dropped or another added, or with
+ * a word of their own added or dropped: REQUEST_TIMEOUT and REQUEST_TIMEOUT_SEC for
+ * REQUEST_TIMEOUT_MS, CHURN_MAX_BATCH and MAX_BATCH_SIZE for MAX_BATCH, TRACKING_URI for
+ * MLFLOW_TRACKING_URI. At most one word more (MLflow's MLFLOW_HTTP_REQUEST_TIMEOUT is two more
+ * than REQUEST_TIMEOUT) and at least two shared, unless `given` is exactly the name without its
+ * unit (GRAPHIQL): one shared word is too common a thing (a PORT, a DIR) to mean a setting.
+ */
+function wordsMatch(given: string, meant: string): boolean {
+  const words = nameWords(given);
+  const all = [...nameWords(meant)];
+  const core = UNIT_WORDS.includes(all.at(-1) ?? '') ? all.slice(0, -1) : all;
+  const extra = [...words].filter((w) => !core.includes(w)).length;
+  if (core.every((w) => words.has(w)) && (extra === 0 || (extra === 1 && core.length >= 2))) return true;
+  // A word of the name dropped (its unit, or another): every word given is one of it.
+  return words.size >= 2 && words.size === all.length - 1 && [...words].every((w) => all.includes(w));
+}
+
+/**
  * Variables in `env` that look like a misspelling of one the gateway reads: the same name in
- * another case, or at most 1 edit away (2 for names of 9+ characters). A misspelled setting
- * is otherwise silently its default. PORT and HOST are left out: HOME, HOSTNAME and the like
- * are too close to them to mean anything.
+ * another case, at most 1 edit away (2 for names of 9+ characters), or the same words with one
+ * added or dropped (wordsMatch: a unit suffix left off, a prefix of the service's name). A
+ * misspelled setting is otherwise silently its default. PORT and HOST are left out: HOME,
+ * HOSTNAME, DB_PORT and the like are too close to them to mean anything.
  */
 export function misspelledVariables(env: Readonly<Record<string, string | undefined>>): { given: string; meant: string }[] {
   const found: { given: string; meant: string }[] = [];
+  const checked = CONFIG_VARIABLES.filter((meant) => meant.length >= 6);
   for (const given of Object.keys(env)) {
     if (CONFIG_VARIABLES.includes(given)) continue;
     const upper = given.toUpperCase();
-    for (const meant of CONFIG_VARIABLES) {
-      if (meant.length < 6) continue;
-      if (upper === meant || editDistance(upper, meant) <= (meant.length >= 9 ? 2 : 1)) {
-        found.push({ given, meant });
-        break;
-      }
-    }
+    const meant =
+      checked.find((m) => upper === m || editDistance(upper, m) <= (m.length >= 9 ? 2 : 1)) ??
+      checked.find((m) => wordsMatch(given, m));
+    if (meant !== undefined) found.push({ given, meant });
   }
   return found;
 }

@@ -248,9 +248,36 @@ describe('misspelled settings', () => {
     ]);
   });
 
+  it('flags the same words with a unit dropped or another added, a word of the name dropped, or one of its own added', () => {
+    const given = {
+      REQUEST_TIMEOUT: 'REQUEST_TIMEOUT_MS',
+      SHUTDOWN_TIMEOUT: 'SHUTDOWN_TIMEOUT_MS',
+      KEEP_ALIVE_TIMEOUT: 'KEEP_ALIVE_TIMEOUT_MS',
+      HEADERS_TIMEOUT: 'HEADERS_TIMEOUT_MS',
+      MLFLOW_TIMEOUT: 'MLFLOW_TIMEOUT_MS',
+      MLFLOW_POLL_INTERVAL: 'MLFLOW_POLL_INTERVAL_MS',
+      REQUEST_TIMEOUT_SEC: 'REQUEST_TIMEOUT_MS',
+      BODY_LIMIT: 'BODY_LIMIT_BYTES',
+      GRAPHIQL: 'GRAPHIQL_ENABLED',
+      CHURN_MAX_BATCH: 'MAX_BATCH',
+      MAX_BATCH_SIZE: 'MAX_BATCH',
+      GATEWAY_LOG_LEVEL: 'LOG_LEVEL',
+      MLFLOW_MODEL_URI: 'MODEL_URI',
+      TRACKING_URI: 'MLFLOW_TRACKING_URI',
+      // A folder by another word.
+      MODEL_PATH: 'MODEL_DIR',
+    };
+    expect(misspelledVariables(Object.fromEntries(Object.keys(given).map((name) => [name, '1'])))).toEqual(Object.entries(given).map(([name, meant]) => ({ given: name, meant })));
+  });
+
   it('leaves the settings themselves and the usual environment of a container, ECS task or CI machine alone', () => {
-    const usual = ['PATH', 'HOME', 'HOSTNAME', 'PWD', 'TERM', 'LANG', 'NODE_VERSION', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'YARN_VERSION', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV', 'ECS_CONTAINER_METADATA_URI', 'ECS_CONTAINER_METADATA_URI_V4', 'MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_REGISTRY_URI', 'MLFLOW_EXPERIMENT_NAME', 'CHURN_DATA', 'CI', 'GITHUB_ACTIONS', 'npm_config_cache', 'ONNXRUNTIME_NODE_INSTALL'];
-    const env = Object.fromEntries([...usual, ...CONFIG_VARIABLES].map((name) => [name, 'x']));
+    const usual = ['PATH', 'HOME', 'HOSTNAME', 'PWD', 'TERM', 'LANG', 'TZ', 'NODE_VERSION', 'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED', 'UV_THREADPOOL_SIZE', 'YARN_VERSION', 'DB_PORT', 'DOCKER_HOST', 'HTTP_PROXY', 'NO_PROXY'];
+    const aws = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'ECS_CONTAINER_METADATA_URI', 'ECS_CONTAINER_METADATA_URI_V4', 'ECS_AGENT_URI', 'ECS_CLUSTER', 'ECS_SERVICE'];
+    // MLflow's own, which a training environment shared with the gateway sets: not settings the gateway has under another name.
+    const mlflow = ['MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_REGISTRY_URI', 'MLFLOW_EXPERIMENT_NAME', 'MLFLOW_HTTP_REQUEST_TIMEOUT', 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', 'MLFLOW_TRACKING_INSECURE_TLS', 'MLFLOW_TRACKING_SERVER_CERT_PATH', 'MLFLOW_TRACKING_CLIENT_CERT_PATH', 'MLFLOW_S3_ENDPOINT_URL'];
+    const npm = ['npm_config_cache', 'npm_config_loglevel', 'npm_config_local_prefix', 'npm_config_onnxruntime_node_install', 'npm_package_json', 'npm_package_engines_node', 'npm_lifecycle_event', 'npm_node_execpath', 'npm_execpath', 'npm_command'];
+    const build = ['CHURN_DATA', 'CI', 'GITHUB_ACTIONS', 'ONNXRUNTIME_NODE_INSTALL', 'ORT_DISABLE_TELEMETRY', 'GIT_COMMIT', 'MODEL_VERSION', 'MODEL_SHA256', 'SOURCE_URL', 'TARGETARCH', 'VITEST_POOL_ID'];
+    const env = Object.fromEntries([...usual, ...aws, ...mlflow, ...npm, ...build, ...CONFIG_VARIABLES].map((name) => [name, 'x']));
     expect(misspelledVariables(env)).toEqual([]);
   });
 });
