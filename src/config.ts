@@ -288,19 +288,24 @@ export const SECRET_VARIABLES: readonly string[] = ['ADMIN_TOKEN', 'MLFLOW_TRACK
 /** What a refusal shows of a value: at most this many characters of it. */
 const MAX_SHOWN_CHARS = 200;
 
-/** An MLflow model URI (MODEL_URI's form): its `@` names an alias (models:/telco-churn@champion), not credentials. */
-const MLFLOW_MODEL_URI = /^(models|runs):\//;
+/**
+ * A URL with a host part (scheme://), which may carry a `user:password@`. Not MODEL_URI's own forms,
+ * whose `@` names an alias (models:/telco-churn@champion), even mistyped with a second slash.
+ */
+const URL_WITH_HOST = /^(?!models:|runs:)[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
  * `value` as a refusal may show it: nothing for a secret; a URL's `user:password@` (everything
- * up to its last `@`, whatever the scheme, or without one) as `***@`, unless the value is an
- * MLflow model URI; cut at MAX_SHOWN_CHARS.
+ * up to its last `@`, whatever the scheme, or without one) as `***@`; cut at MAX_SHOWN_CHARS.
+ * MODEL_URI holds no credentials: only a URL pasted into it (the tracking URI, by mistake) is
+ * masked so, and a malformed model URI (telco-churn@champion, models:telco-churn@champion) is
+ * shown whole, the part at fault included.
  */
 function shownValue(variable: string, value: string): string | undefined {
   if (SECRET_VARIABLES.includes(variable)) return undefined;
   let shown = value;
   const at = shown.lastIndexOf('@');
-  if (at >= 0 && !MLFLOW_MODEL_URI.test(shown)) {
+  if (at >= 0 && (variable !== 'MODEL_URI' || URL_WITH_HOST.test(shown))) {
     const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown)?.[0] ?? '';
     shown = `${scheme}***${shown.slice(at)}`;
   }

@@ -348,6 +348,11 @@ describe('what a refusal shows of the value sent', () => {
   it.each([
     ['models:/telco-churn@champion!', 'models:/telco-churn@champion!'],
     ['runs:/0a1b@2c/bundle', 'runs:/0a1b@2c/bundle'],
+    // Malformed, and nothing in them a credential: shown whole, so the part at fault can be seen.
+    ['telco-churn@champion', 'telco-churn@champion'],
+    ['models:telco-churn@champion', 'models:telco-churn@champion'],
+    ['models://telco-churn@champion', 'models://telco-churn@champion'],
+    ['model:/telco-churn@champion', 'model:/telco-churn@champion'],
     // The tracking URL pasted into MODEL_URI by mistake: its credentials are still hidden.
     ['http://alice:Pa55word@mlflow:5000', 'http://***@mlflow:5000'],
   ])('shows MODEL_URI %j as %j', (uri, shown) => {
