@@ -90,10 +90,21 @@ function listener(config: Config, app: App, handle: App['handle'], handleContinu
   return server;
 }
 
-/** Listens on `port` and `host`; resolves to the URL a client on this machine reaches it at. */
-async function listen(server: Server, port: number, host: string): Promise<string> {
+/** Node's codes for a listen address that is not this machine's, or not a name it can resolve: HOST's fault, not the port's. */
+const HOST_ERRORS: readonly string[] = ['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'];
+
+/**
+ * Listens on `port` (the value of `portVariable`) and `host`; resolves to the URL a client on this
+ * machine reaches it at. A failure names the variable to change, as a refused configuration does:
+ * node's "listen EADDRINUSE: address already in use 0.0.0.0:8001" did not say whether PORT or
+ * OPS_PORT, nor "getaddrinfo ENOTFOUND localhost " that HOST had a trailing space.
+ */
+async function listen(server: Server, port: number, host: string, portVariable: 'PORT' | 'OPS_PORT'): Promise<string> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const [variable, value] = HOST_ERRORS.includes(err.code ?? '') ? ['HOST', JSON.stringify(host)] : [portVariable, String(port)];
+      reject(new Error(`${variable} ${value}: ${err.message}`, { cause: err }));
+    });
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
@@ -122,11 +133,11 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // check is not accepted after every connection queued on PORT (config.ts OPS_PORT).
   const ops = config.OPS_PORT === undefined ? null : { server: listener(config, app, app.handleOps, app.handleOps, connections), port: config.OPS_PORT };
   ops?.server.on('connection', app.opsConnection);
-  const url = await listen(server, config.PORT, config.HOST);
+  const url = await listen(server, config.PORT, config.HOST, 'PORT');
   const opsUrl =
     ops === null
       ? null
-      : await listen(ops.server, ops.port, config.HOST).catch((err: unknown) => {
+      : await listen(ops.server, ops.port, config.HOST, 'OPS_PORT').catch((err: unknown) => {
           server.close();
           throw err;
         });

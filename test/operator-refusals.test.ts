@@ -84,8 +84,8 @@ describe('a refused configuration', () => {
   });
 });
 
-describe('a port already in use', () => {
-  it('is a fatal JSON line (with the revision) and one plain line naming the address, and exit 1', async () => {
+describe('a port already in use, or a HOST that is not this machine', () => {
+  it('is a fatal JSON line (with the revision) and one plain line naming PORT and the address, and exit 1', async () => {
     const holder = createServer();
     holder.listen(0, '127.0.0.1');
     await once(holder, 'listening');
@@ -95,11 +95,32 @@ describe('a port already in use', () => {
       expect(await exitedWithin(gw)).toBe(1);
       const fatal = logLines(gw).filter((l) => l['level'] === 'fatal');
       // With the build it happened on, as "why a task did not start" shows it.
-      expect(fatal).toEqual([expect.objectContaining({ msg: 'cannot start', err: `listen EADDRINUSE: address already in use 127.0.0.1:${port}`, revision: 'abc1234' })]);
-      expect(gw.stderr()).toBe(`churn-gateway: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+      expect(fatal).toEqual([expect.objectContaining({ msg: 'cannot start', err: `PORT ${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`, revision: 'abc1234' })]);
+      expect(gw.stderr()).toBe(`churn-gateway: cannot start: PORT ${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
     } finally {
       holder.close();
     }
+  });
+
+  it('names OPS_PORT when the operations port is the one taken', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const { port } = holder.address() as { port: number };
+    try {
+      const gw = await spawnGateway({ PORT: '0', OPS_PORT: String(port) }, { waitReady: false });
+      expect(await exitedWithin(gw)).toBe(1);
+      expect(gw.stderr()).toBe(`churn-gateway: cannot start: OPS_PORT ${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+    } finally {
+      holder.close();
+    }
+  });
+
+  // 192.0.2.1 is TEST-NET-1: never this machine's. The value is quoted, so a trailing space shows.
+  it.each(['192.0.2.1', '192.0.2.1 '])('names HOST, quoted, when HOST=%j is not an address of this machine', async (host) => {
+    const gw = await spawnGateway({ PORT: '0', HOST: host }, { waitReady: false });
+    expect(await exitedWithin(gw)).toBe(1);
+    expect(gw.stderr()).toMatch(new RegExp(`^churn-gateway: cannot start: HOST ${JSON.stringify(host).replace(/\./g, '\\.')}: (listen EADDRNOTAVAIL|getaddrinfo E[A-Z_]+)[^\n]*\n$`));
   });
 });
 

@@ -3,9 +3,10 @@
  * settings that read as seconds, are named in a warn line at start-up (the gateway still starts:
  * the rest works).
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configWarnings, loadConfig } from '../src/config.js';
-import { spawnGateway } from './helpers/index.js';
+import { REPO_ROOT, spawnGateway } from './helpers/index.js';
 
 const warnings = (stdout: string) =>
   stdout
@@ -41,6 +42,20 @@ describe('GraphiQL on with introspection off', () => {
       gw.child.kill('SIGTERM');
       await gw.exited;
       expect(warnings(gw.stdout())).toEqual([]);
+    }
+  }, 60_000);
+});
+
+describe('a UI_DIR that is a file', () => {
+  it('starts without /ui, and says UI_DIR is not a folder instead of proposing to build into the file', async () => {
+    const file = path.join(REPO_ROOT, 'README.md');
+    const gw = await spawnGateway({ UI_DIR: file });
+    try {
+      expect((await fetch(`${gw.url}/ui`)).status).toBe(503);
+      expect(warnings(gw.stdout())).toEqual([expect.objectContaining({ msg: `/ui is unavailable: UI_DIR is not a folder (set UI_DIR to the folder of a built UI, not ${file})` })]);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
     }
   }, 60_000);
 });

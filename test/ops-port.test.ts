@@ -188,7 +188,7 @@ describe('OPS_PORT refused', () => {
     const taken = await startTestGateway();
     try {
       const port = new URL(taken.url).port;
-      await expect(startTestGateway({ OPS_PORT: port })).rejects.toThrow(`listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      await expect(startTestGateway({ OPS_PORT: port })).rejects.toThrow(`OPS_PORT ${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
     } finally {
       await taken.close();
     }

@@ -264,7 +264,7 @@ describe('README', () => {
     const port = /`PORT=(\d+) npm start` serves on another port/.exec(flat)?.[1];
     expect(port, 'README quick start names PORT=<port> npm start').toBeDefined();
     expect(loadConfig({ PORT: port ?? '' }).PORT).toBe(Number(port));
-    const phrases = [`the examples below then call \`localhost:${port}\``, `\`cannot start: listen EADDRINUSE: address already in use ${loadConfig({}).HOST}:${loadConfig({}).PORT}\``];
+    const phrases = [`the examples below then call \`localhost:${port}\``, `\`cannot start: PORT ${loadConfig({}).PORT}: listen EADDRINUSE: address already in use ${loadConfig({}).HOST}:${loadConfig({}).PORT}\``];
     expect(phrases.filter((phrase) => !flat.includes(phrase))).toEqual([]);
   });
 });

@@ -53,6 +53,11 @@ async function startFails(modelDir: string, message: RegExp, env: Record<string,
 }
 
 describe('start-up faults', () => {
+  it('a MODEL_DIR with no bundle in it names MODEL_DIR, quoted so a trailing space shows', async () => {
+    await startFails('/nonexistent-bundle', /^churn-gateway: cannot start: MODEL_DIR "\/nonexistent-bundle": cannot read \/nonexistent-bundle\/manifest\.json: no such file \(ENOENT\)$/);
+    await startFails(`${BUNDLE_DIR} `, /^churn-gateway: cannot start: MODEL_DIR ".*\/model\/bundle ": cannot read .*\/model\/bundle \/manifest\.json: no such file \(ENOENT\)$/);
+  });
+
   it('a missing model file', async () => {
     const dir = await brokenBundle(async (d) => rm(path.join(d, 'model.onnx')));
     await startFails(dir, /cannot read .*model\.onnx: no such file \(ENOENT\)$/);

@@ -55,7 +55,13 @@ export function modelSourceFrom(config: Config): MlflowModelSource | null {
 export async function loadInitialModel(config: Config, log: Logger, source: ModelSource | null = null, stop?: AbortSignal): Promise<ChurnModel> {
   if (!source) {
     log.info({ modelDir: config.MODEL_DIR }, 'loading model bundle');
-    return loadBundleModel(config.MODEL_DIR);
+    try {
+      return await loadBundleModel(config.MODEL_DIR);
+    } catch (err) {
+      // Named as a refused setting is: the path alone ("cannot read /app/model/bundle /manifest.json")
+      // did not say which variable to change, nor show a trailing space.
+      throw new StartupError(`MODEL_DIR ${JSON.stringify(config.MODEL_DIR)}: ${describeError(err)}`, { cause: err });
+    }
   }
   log.info({ source: source.description }, 'loading model from MLflow');
   // The load from MLflow gets the time a reloadModel gets: with no deadline, an MLflow that

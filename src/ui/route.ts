@@ -78,6 +78,8 @@ const UNAVAILABLE_LOG = {
   // A file the manifest lists is missing: a build was stopped halfway.
   incomplete: 'the UI build is incomplete',
   unusable: 'the UI build is not usable',
+  // UI_DIR names a file: building into it, as the other hints say, would fail too.
+  notFolder: 'UI_DIR is not a folder',
 } as const;
 
 /**
@@ -110,8 +112,10 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
       docs: page(renderDocsPage(manifest, { openapiUrl: OPENAPI_PATH, graphiqlEnabled: config.GRAPHIQL_ENABLED }), DOCS_CSP),
     };
   } catch (err) {
-    const why: keyof typeof UNAVAILABLE_LOG = err instanceof IncompleteUiBuildError ? 'incomplete' : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unusable';
-    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `${UNAVAILABLE_WARNING}: ${UNAVAILABLE_LOG[why]} (${buildHint(config.UI_DIR)})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why: keyof typeof UNAVAILABLE_LOG = err instanceof IncompleteUiBuildError ? 'incomplete' : code === 'ENOENT' ? 'missing' : code === 'ENOTDIR' ? 'notFolder' : 'unusable';
+    const hint = why === 'notFolder' ? `set UI_DIR to the folder of a built UI, not ${config.UI_DIR}` : buildHint(config.UI_DIR);
+    log.warn({ err: describeError(err), uiDir: config.UI_DIR }, `${UNAVAILABLE_WARNING}: ${UNAVAILABLE_LOG[why]} (${hint})`);
   }
 
   const notBuilt = () => new HttpProblem(503, 'Service Unavailable', UNAVAILABLE_DETAIL);
