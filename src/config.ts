@@ -257,6 +257,24 @@ export function misspelledVariables(env: Readonly<Record<string, string | undefi
   return found;
 }
 
+/**
+ * MLflow's own TLS variables, which its Python client and the training command read (an operator may
+ * share their environment with the gateway, as the credential variables are shared), each with what
+ * the gateway does instead. It reads none of them, and a private CA's server read as "unreachable".
+ */
+const MLFLOW_TLS_VARIABLES = {
+  MLFLOW_TRACKING_INSECURE_TLS: "the gateway always checks an https:// MLflow's certificate; for one from a private CA set NODE_EXTRA_CA_CERTS to that CA's PEM file (docs/mlflow.md)",
+  MLFLOW_TRACKING_SERVER_CERT_PATH: 'set NODE_EXTRA_CA_CERTS to that file instead, which Node reads at start (docs/mlflow.md)',
+  MLFLOW_TRACKING_CLIENT_CERT_PATH: 'the gateway sends no client certificate, so an MLflow that asks for one (mutual TLS) refuses it',
+} as const;
+
+/** A warning for each of MLflow's TLS variables set in `env` (MLFLOW_TLS_VARIABLES): not read by the gateway, and what to use instead. */
+export function mlflowTlsWarnings(env: Readonly<Record<string, string | undefined>>): { variables: string[]; text: string }[] {
+  return Object.entries(MLFLOW_TLS_VARIABLES)
+    .filter(([name]) => (env[name] ?? '') !== '')
+    .map(([name, instead]) => ({ variables: [name], text: `${name} is set, but only MLflow's own client reads it, not the gateway: ${instead}` }));
+}
+
 /** What `name` reads as in the environment `env`: undefined when it stays unset, or when `env` is refused. */
 function readAs(env: Readonly<Record<string, string>>, name: string): { refused: boolean; value: unknown } {
   const result = envSchema.safeParse(env);

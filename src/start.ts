@@ -5,7 +5,7 @@
  * person at a terminal, and exit code 1. SIGTERM/SIGINT drain and exit.
  */
 import { pino } from 'pino';
-import { ConfigError, configWarnings, loadConfig, misspelledVariables, misspellingWarning, refusalLogLevel } from './config.js';
+import { ConfigError, configWarnings, loadConfig, misspelledVariables, misspellingWarning, mlflowTlsWarnings, refusalLogLevel } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger, exitWhenLogged, logFatal } from './logger.js';
 import { startGateway, type Gateway } from './server.js';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL);
   for (const m of misspelled) log.warn({ variable: m.given, meant: m.meant }, m.text);
-  for (const w of configWarnings(config)) log.warn({ variables: w.variables }, w.text);
+  for (const w of [...configWarnings(config), ...mlflowTlsWarnings(process.env)]) log.warn({ variables: w.variables }, w.text);
   process.on('unhandledRejection', (reason) => log.error({ err: describeError(reason) }, 'unhandled promise rejection'));
 
   // Signals are handled from here on, before the gateway listens: ECS may stop a task that is

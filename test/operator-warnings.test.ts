@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configWarnings, loadConfig } from '../src/config.js';
+import { configWarnings, loadConfig, mlflowTlsWarnings } from '../src/config.js';
 import { REPO_ROOT, spawnGateway } from './helpers/index.js';
 
 const warnings = (stdout: string) =>
@@ -97,5 +97,25 @@ describe('a millisecond setting that reads as seconds', () => {
     ['a poll interval without MLflow, where nothing polls', { MLFLOW_POLL_INTERVAL_MS: '60' }, []],
   ])('%s: warns about %j', (_, env, variables) => {
     expect(warned(env)).toEqual(variables);
+  });
+});
+
+describe("MLflow's own TLS variables, which the gateway does not read", () => {
+  it('starts, and names each one set with what to use instead', async () => {
+    const gw = await spawnGateway({ MLFLOW_TRACKING_INSECURE_TLS: 'true', MLFLOW_TRACKING_SERVER_CERT_PATH: '/etc/ssl/private-ca.pem', MLFLOW_TRACKING_CLIENT_CERT_PATH: '/etc/ssl/client.pem' });
+    try {
+      expect(warnings(gw.stdout())).toEqual([
+        expect.objectContaining({ variables: ['MLFLOW_TRACKING_INSECURE_TLS'], msg: expect.stringMatching(/^MLFLOW_TRACKING_INSECURE_TLS is set, but only MLflow's own client reads it, not the gateway: .*set NODE_EXTRA_CA_CERTS to that CA's PEM file/) }),
+        expect.objectContaining({ variables: ['MLFLOW_TRACKING_SERVER_CERT_PATH'], msg: expect.stringMatching(/^MLFLOW_TRACKING_SERVER_CERT_PATH is set, .*: set NODE_EXTRA_CA_CERTS to that file instead/) }),
+        expect.objectContaining({ variables: ['MLFLOW_TRACKING_CLIENT_CERT_PATH'], msg: expect.stringMatching(/^MLFLOW_TRACKING_CLIENT_CERT_PATH is set, .*: the gateway sends no client certificate/) }),
+      ]);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
+  }, 60_000);
+
+  it('says nothing when none is set, or one is empty', () => {
+    expect(mlflowTlsWarnings({ MLFLOW_TRACKING_INSECURE_TLS: '', NODE_EXTRA_CA_CERTS: '/etc/ssl/private-ca.pem' })).toEqual([]);
   });
 });
