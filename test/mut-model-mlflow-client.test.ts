@@ -5,8 +5,14 @@
  * retries, and a tracking URI written with a trailing slash. Each case is a rule that no other
  * test exercised.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 
@@ -137,6 +143,38 @@ describe('MlflowClient behind a proxy', () => {
       expect(server.seen.map((s) => s.url)).toEqual(['/api/2.0/mlflow/registered-models/alias?name=telco-churn&alias=champion']);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('MlflowClient against an https:// MLflow whose certificate Node does not trust', () => {
+  it('says the certificate is not trusted and how to trust a private CA, instead of "unreachable", and does not retry', async () => {
+    // A self-signed certificate for 127.0.0.1, as a private CA's server presents to a client without that CA.
+    const dir = await mkdtemp(path.join(tmpdir(), 'mlflow-tls-'));
+    try {
+      const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+      let connections = 0;
+      const server = createHttpsServer({ key: await readFile(key), cert: await readFile(cert) }, (_req, res) => res.end('{}'));
+      server.on('connection', () => connections++);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const { port } = server.address() as { port: number };
+        const client = new MlflowClient({ trackingUri: `https://127.0.0.1:${port}`, timeoutMs: 5000, backoffMs: 10 });
+        const err = (await client.getModelVersion(MODEL, '7').catch((e: unknown) => e)) as MlflowError;
+        expect(err).toBeInstanceOf(MlflowError);
+        expect(err).toMatchObject({ code: 'MLFLOW_UNAVAILABLE', status: null });
+        expect(err.message).toMatch(
+          new RegExp(`^MLflow at https://127\\.0\\.0\\.1:${port} sent a TLS certificate that is not trusted, while looking for .*: fetch failed \\(cause: self-signed certificate\\); for a private certificate authority, set NODE_EXTRA_CA_CERTS to its PEM file \\(docs/mlflow\\.md\\)$`),
+        );
+        expect(connections).toBe(1);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

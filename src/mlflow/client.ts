@@ -42,6 +42,27 @@ const RETRIED_STATUS = (status: number): boolean => status >= 500 || status === 
 const REFUSED_STATUS = (status: number): boolean => status === 401 || status === 403;
 
 /**
+ * Node's codes for a TLS certificate no certificate authority it knows vouches for: a self-signed
+ * one, or one from a private CA. It read as "unreachable", and MLflow's own client's way round it
+ * (MLFLOW_TRACKING_SERVER_CERT_PATH) is not the gateway's (docs/mlflow.md).
+ */
+const UNTRUSTED_CERTIFICATE: readonly string[] = [
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_UNTRUSTED',
+];
+
+/** Whether fetch failed on a certificate Node does not trust (the code is on fetch's cause). */
+const untrustedCertificate = (err: unknown): boolean => {
+  const cause = err instanceof Error ? err.cause : undefined;
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? cause.code : undefined;
+  return typeof code === 'string' && UNTRUSTED_CERTIFICATE.includes(code);
+};
+
+/**
  * The text/plain body of MLflow 3's 403 for a Host header it does not accept (its DNS-rebinding
  * guard, mlflow/server/security_utils.py INVALID_HOST_MSG): a server setting (--allowed-hosts),
  * not the credentials a 401/403 otherwise points to. /health is exempt, so it answers there.
@@ -301,6 +322,17 @@ export class MlflowClient {
       } catch (err) {
         if (signal?.aborted) throw cancelled(signal);
         const why = timeout.aborted ? `no answer within ${timeoutMs} ms (${soFar(attempt)})` : describeError(err);
+        if (!timeout.aborted && untrustedCertificate(err)) {
+          // Not retried: the same certificate comes back.
+          throw new MlflowError(
+            url,
+            lookingFor,
+            null,
+            null,
+            `MLflow at ${this.trackingUri} sent a TLS certificate that is not trusted, while looking for ${lookingFor} (${url}): ${why}; for a private certificate authority, set NODE_EXTRA_CA_CERTS to its PEM file (docs/mlflow.md)`,
+            { cause: err },
+          );
+        }
         lastError = new MlflowError(url, lookingFor, null, null, `MLflow at ${this.trackingUri} is unreachable while looking for ${lookingFor} (${url}): ${why}`, { cause: err });
         continue;
       }
