@@ -397,6 +397,24 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
   }
 
+  it("says in the file card, to anyone, that the page's script did not load and to reload", async () => {
+    const opened = await browser.open(gateway.url);
+    tab = opened;
+    const { page } = opened;
+    // A 404 for the page's hashed file, as a task serving another build answers it (docs/ui.md): there was no file chooser and no word why.
+    await page.route(/\/ui\/assets\/batch\.[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await page.goto(`${gateway.url}/ui/batch`);
+    const alert = page.getByRole('region', { name: 'Customer file' }).getByRole('alert');
+    await poll(() => alert.count(), 10_000).toBe(1);
+    expect(await alert.textContent()).toBe('This page could not start (its script did not load); reload the page.');
+    expect(await alert.isVisible()).toBe(true);
+    tab = null;
+    await closeTab(opened, /status of 404/);
+    // Loaded, the file chooser replaces what the check looks for: nothing is said.
+    const { page: loaded } = await open(gateway.url);
+    expect(await loaded.getByRole('alert').count()).toBe(0);
+  });
+
   it('scores a generated file, ranks it by churn probability and downloads every row in file order with the gateway’s own scores', async () => {
     const list = customers(260);
     // Values RFC 4180 must quote, and one a spreadsheet would read as a formula.

@@ -1104,6 +1104,27 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     }
   });
 
+  it("says in the form's card, to anyone, that the page's script did not load and to reload, and stops saying it loads the model", async () => {
+    const opened = await open();
+    const { page } = opened;
+    // A 404 for the app's hashed file, as a task serving another build answers it (docs/ui.md): the form card stayed empty.
+    await page.route(/\/ui\/assets\/app\.[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await page.goto(`${gateway.url}/ui`);
+    const alert = page.getByRole('region', { name: 'Customer' }).getByRole('alert');
+    await poll(() => alert.count()).toBe(1);
+    expect(await alert.textContent()).toBe('This page could not start (its script did not load); reload the page.');
+    expect(await alert.isVisible()).toBe(true);
+    expect(await page.locator('#model-panel').textContent()).toBe('');
+    expect(await page.getByRole('alert').count()).toBe(1);
+    tab = null;
+    await closeTab(opened, /status of 404/);
+    // Loaded, the form replaces the check's subject: nothing is said.
+    const loaded = await open();
+    await loaded.page.goto(`${gateway.url}/ui`);
+    await poll(() => loaded.page.getByTestId('run-id').textContent()).toMatch(/\w+/);
+    expect(await loaded.page.getByRole('alert').count()).toBe(0);
+  });
+
   it('runs GraphiQL offline with the operations preloaded', async () => {
     const { page } = await open();
     await page.goto(`${gateway.url}/ui/graphiql`);

@@ -18,6 +18,7 @@ const ASSET_NAMES = [
   'app.css',
   'batch.js',
   'batch.css',
+  'page-check.js',
   'favicon.ico',
   'graphiql.js',
   'graphiql.css',

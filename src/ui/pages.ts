@@ -5,7 +5,7 @@
  */
 import type { AssetName, UiManifest } from './manifest.js';
 import { ASSET_PREFIX } from './manifest.js';
-import { BODY_LIMIT_META, MAX_BATCH_META, OPENAPI_URL_META, REQUEST_TIMEOUT_META } from './page-meta.js';
+import { BODY_LIMIT_META, MAX_BATCH_META, OPENAPI_URL_META, PAGE_ROOT_ATTRIBUTE, REQUEST_TIMEOUT_META, UNTIL_STARTED_ATTRIBUTE } from './page-meta.js';
 
 /** GraphiQL's page title, also its visible heading (ui/src/build.ts puts it in GraphiQL's logo slot). */
 export const GRAPHIQL_TITLE = 'Churn gateway · GraphiQL';
@@ -46,6 +46,12 @@ ${body}
 </html>
 `;
 
+/**
+ * After the page's module script, which runs first (module and deferred scripts run in document
+ * order): says in the page when that script did not run (ui/src/app/page-check.ts).
+ */
+const pageCheck = (manifest: UiManifest) => `<script defer src="${ASSET_PREFIX}${manifest.assets['page-check.js'].file}"></script>`;
+
 export function renderAppPage(manifest: UiManifest, options: PageOptions): string {
   const url = (name: AssetName) => `${ASSET_PREFIX}${manifest.assets[name].file}`;
   const nav = toolsNav('/ui', options);
@@ -56,14 +62,15 @@ export function renderAppPage(manifest: UiManifest, options: PageOptions): strin
 <meta name="${BODY_LIMIT_META}" content="${options.bodyLimitBytes}">
 <link rel="icon" href="${url('favicon.ico')}">
 <link rel="stylesheet" href="${url('app.css')}">
-<script type="module" src="${url('app.js')}"></script>`,
+<script type="module" src="${url('app.js')}"></script>
+${pageCheck(manifest)}`,
     `<a class="skip" href="#form-root">Skip to the customer form</a>
 <header class="top"><h1>Churn risk</h1><nav aria-label="Gateway tools">${nav}</nav></header>
 <main class="layout">
-<section class="card" aria-labelledby="form-title"><h2 id="form-title">Customer</h2><div id="form-root"><noscript>This form needs JavaScript; the same predictions are available at POST /graphql.</noscript></div></section>
+<section class="card" aria-labelledby="form-title"><h2 id="form-title">Customer</h2><div id="form-root" ${PAGE_ROOT_ATTRIBUTE}><noscript>This form needs JavaScript; the same predictions are available at POST /graphql.</noscript></div></section>
 <div>
 <section class="card" aria-labelledby="result-title"><h2 id="result-title">Prediction</h2><div id="result" aria-live="polite"></div></section>
-<section class="card" aria-labelledby="model-title"><h2 id="model-title">Model</h2><p id="model-status" class="model-status" role="status"></p><div id="model-panel"><p class="muted">Loading model information…</p></div></section>
+<section class="card" aria-labelledby="model-title"><h2 id="model-title">Model</h2><p id="model-status" class="model-status" role="status"></p><div id="model-panel"><p class="muted" ${UNTIL_STARTED_ATTRIBUTE}>Loading model information…</p></div></section>
 </div>
 </main>`,
   );
@@ -80,11 +87,12 @@ export function renderBatchPage(manifest: UiManifest, options: PageOptions): str
 <link rel="icon" href="${url('favicon.ico')}">
 <link rel="stylesheet" href="${url('app.css')}">
 <link rel="stylesheet" href="${url('batch.css')}">
-<script type="module" src="${url('batch.js')}"></script>`,
+<script type="module" src="${url('batch.js')}"></script>
+${pageCheck(manifest)}`,
     `<a class="skip" href="#batch-root">Skip to choosing a file</a>
 <header class="top"><h1>Score a customer file</h1><nav aria-label="Gateway tools">${toolsNav(BATCH_PATH, options)}</nav></header>
 <main class="batch">
-<section class="card" aria-labelledby="file-title"><h2 id="file-title">Customer file</h2><div id="batch-root"><noscript>This page needs JavaScript; the same predictions are available at POST /graphql (predictBatch).</noscript></div><p id="batch-status" class="batch-status" role="status"></p></section>
+<section class="card" aria-labelledby="file-title"><h2 id="file-title">Customer file</h2><div id="batch-root" ${PAGE_ROOT_ATTRIBUTE}><noscript>This page needs JavaScript; the same predictions are available at POST /graphql (predictBatch).</noscript></div><p id="batch-status" class="batch-status" role="status"></p></section>
 <div id="batch-output"></div>
 </main>`,
   );

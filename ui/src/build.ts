@@ -1,7 +1,8 @@
 /**
  * Builds ui/dist, or the folder given as its argument (runs in Node at build time: `npm run build:ui [-- <folder>]`):
  * - the /ui app (esbuild bundle of ui/src/app) and /ui/batch's (ui/src/batch), with the operations of schema/operations
- *   printed from the generated typed documents, so the browser ships no GraphQL printer;
+ *   printed from the generated typed documents, so the browser ships no GraphQL printer, and the small
+ *   script both pages run after theirs, which says so when theirs did not run;
  * - GraphiQL's JS, CSS, Monaco workers and favicon, taken out of
  *   @graphql-yoga/render-graphiql (which would otherwise inline ≈9 MB into every page)
  *   and a small boot script that preloads the example operations;
@@ -150,6 +151,7 @@ export async function buildUi(outDir = path.join(REPO_ROOT, BUILT_UI_DIR)): Prom
     { name: 'app.css', bytes: await bundle('ui/src/app/styles.css', 'esm'), contentType: 'text/css; charset=utf-8', graphiql: false },
     { name: 'batch.js', bytes: await bundle('ui/src/batch/main.ts', 'esm', { __OPERATION_SOURCES__: operations }), contentType: js, graphiql: false },
     { name: 'batch.css', bytes: await bundle('ui/src/batch/styles.css', 'esm'), contentType: 'text/css; charset=utf-8', graphiql: false },
+    { name: 'page-check.js', bytes: await bundle('ui/src/app/page-check.ts', 'iife'), contentType: js, graphiql: false },
     { name: 'favicon.ico', bytes: Buffer.from(graphiql.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64'), contentType: 'image/x-icon', graphiql: false },
     { name: 'graphiql.js', bytes: text(graphiql.js), contentType: js, graphiql: true },
     {

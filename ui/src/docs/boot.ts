@@ -6,6 +6,7 @@
  * its requests to the origin the page came from.
  */
 import { OPENAPI_URL_META } from '../../../src/ui/page-meta.js';
+import { couldNotStart, SCRIPT_NOT_LOADED, sayNotStarted } from '../not-loaded.js';
 
 /** The options of swagger-ui's config this page sets (docs/usage/configuration.md of swagger-ui). */
 interface SwaggerUIOptions {
@@ -81,5 +82,6 @@ if (root && url && SwaggerUIBundle) {
     syntaxHighlight: { activated: true, theme: 'obsidian' },
   });
 } else if (root) {
-  root.textContent = `Swagger UI could not start (${!url ? 'the page names no OpenAPI document' : 'its script did not load'}); the description of the REST routes is at ${url ?? '/openapi.json'}.`;
+  const why = !url ? 'the page names no OpenAPI document' : SCRIPT_NOT_LOADED;
+  sayNotStarted(root, couldNotStart('Swagger UI', why, `the description of the REST routes is at ${url ?? '/openapi.json'}`));
 }

@@ -5,6 +5,7 @@
  * and the preloaded tabs are injected at build time (ui/src/build.ts).
  */
 import type { GraphiQLOptions } from 'graphql-yoga';
+import { couldNotStart, RELOAD, SCRIPT_NOT_LOADED, sayNotStarted } from '../not-loaded.js';
 
 declare const __GRAPHIQL_WORKERS__: Readonly<Record<string, string>>;
 declare const __GRAPHIQL_OPTIONS__: GraphiQLOptions;
@@ -156,22 +157,12 @@ scope.MonacoEnvironment = {
  */
 const TAB_FONTS = ['400 1em Roboto', '500 1em Roboto'];
 
-/**
- * Said in the page when GraphiQL's own script did not run (a 404 for its hashed file from a task
- * serving another build, a proxy cutting its 1.2 MB short): the page was blank, the cause only in
- * the console.
- */
-const NOT_LOADED = 'GraphiQL could not start (its script did not load); reload the page.';
-
 document.addEventListener('DOMContentLoaded', () => {
   const root = document.getElementById('root');
   const graphiql = scope.YogaGraphiQL;
   if (!root || !graphiql) {
-    const said = document.createElement('p');
-    said.className = 'churn-not-loaded';
-    said.setAttribute('role', 'alert');
-    said.textContent = NOT_LOADED;
-    root?.replaceChildren(said);
+    // GraphiQL's own 1.2 MB, a 404 from a task serving another build or cut short by a proxy.
+    if (root) sayNotStarted(root, couldNotStart('GraphiQL', SCRIPT_NOT_LOADED, RELOAD), 'churn-not-loaded');
     throw new Error('GraphiQL did not load');
   }
   void Promise.allSettled(TAB_FONTS.map((font) => document.fonts.load(font))).then(() => graphiql.renderYogaGraphiQL(root, startingOptions()));
