@@ -22,7 +22,7 @@ import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { DriverBudget, driverCapacity } from './schema/explanation.js';
-import { GRAPHQL_PATH, createGraphQLEndpoint } from './graphql-endpoint.js';
+import { GRAPHQL_PATH, createGraphQLEndpoint, problemAsGraphQLErrors } from './graphql-endpoint.js';
 import { ifNoneMatchHits } from './ui/etag.js';
 
 /** What POST /predict takes, in its 400s. */
@@ -397,10 +397,11 @@ export function createApp(deps: AppDeps): App {
     throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see ${routesServed}`);
   }
 
-  /** sendProblem, the problem's code (problemCode) noted for the request's access line. */
+  /** sendProblem, the problem's code (problemCode) noted for the request's access line; on /graphql with its detail as GraphQL errors too. */
   function answerProblem(res: ServerResponse, state: RequestState, problem: HttpProblem): void {
     if (!res.headersSent) state.code = problemCode(problem.detail);
-    sendProblem(res, problem, state.id);
+    const errors = state.route === 'graphql' ? problemAsGraphQLErrors(problem, state.id) : null;
+    sendProblem(res, problem, state.id, errors ? { errors } : {});
   }
 
   function answerError(res: ServerResponse, state: RequestState, err: unknown): void {

@@ -14,6 +14,7 @@ import { describeError } from './errors.js';
 import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
 import { EMPTY_BODY, SENT_TWICE, bodyText, checkJsonCounts, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, isEmptyBody, underflowMessage } from './json-body.js';
 import type { Logger } from './logger.js';
+import { problemCode } from './problem-code.js';
 import type { GatewayMetrics } from './metrics.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -293,6 +294,26 @@ class GraphQLRefusal extends Error {
   static invalidJson(err: Error): GraphQLRefusal {
     return new GraphQLRefusal(JSON.stringify({ errors: [{ message: `POST body sent invalid JSON: ${err.message.toWellFormed()}`, extensions: { code: 'BAD_REQUEST' } }] }), 'BAD_REQUEST');
   }
+}
+
+/**
+ * What a problem answered on /graphql carries as `errors` when no field is at fault (413, 415, 406,
+ * 408, the 503s): its detail as a GraphQL error, with the code the detail starts with (problemCode:
+ * OVERLOADED, REQUEST_TIMEOUT, SHUTTING_DOWN), else its status's name in capitals (BAD_REQUEST, as
+ * the GraphQL 400s have; NOT_ACCEPTABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, NOT_IMPLEMENTED),
+ * and the request id. GraphQL clients read `errors`, not problem details: GraphiQL showed a 413 as
+ * 'Unexpected empty "data" and "errors" fields', the detail escaped inside, then the whole request.
+ * A problem with field errors keeps its own (`{ path, message }`), which they show as they are.
+ */
+export function problemAsGraphQLErrors(problem: HttpProblem, requestId: string): readonly GraphQLProblemError[] | null {
+  if (problem.errors.length > 0) return null;
+  const code = problemCode(problem.detail) ?? problem.title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  return [{ message: problem.detail.toWellFormed(), extensions: { code, requestId } }];
+}
+
+interface GraphQLProblemError {
+  readonly message: string;
+  readonly extensions: { readonly code: string; readonly requestId: string };
 }
 
 const asksForPersistedQuery = (extensions: unknown): boolean =>

@@ -312,10 +312,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
  * JSON.stringify writes a lone surrogate as an escape (`\ud83d`) that names no character and
  * that strict JSON readers refuse (Rust's serde_json: "lone leading surrogate in hex escape"), so
  * a caller could not read the answer that told it what was wrong; V8's JSON.parse message quotes
- * one half of an emoji (`Unexpected token '\ud83d'`).
+ * one half of an emoji (`Unexpected token '\ud83d'`). `members` are the route's own (/graphql's `errors`).
  */
-export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId: string): void {
-  const body = problemBody(problem, requestId);
+export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId: string, members: Record<string, unknown> = {}): void {
+  const body = { ...problemBody(problem, requestId), ...members };
   if (res.headersSent) {
     res.destroy();
     return;

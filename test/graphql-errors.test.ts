@@ -1,9 +1,11 @@
 /**
  * What a GraphQL caller sees of a failure the gateway does not expect: "Unexpected error." and
- * the request id, never the cause, whatever NODE_ENV says (the cause is logged under that id).
+ * the request id, never the cause, whatever NODE_ENV says (the cause is logged under that id);
+ * and of a refusal answered before GraphQL runs, the detail as a GraphQL error with its code.
  */
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHQL_CUSTOMER, gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, gql, holdRuns, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -133,5 +135,90 @@ describe('the path of a variable problem, whatever the keys sent', () => {
     expect(await pathsOf(SINGLE, { c: { ...GRAPHQL_CUSTOMER, 'y; Field "tenure" is not defined': 1 } })).toEqual([['c', 'y; Field "tenure" is not defined']]);
     // An enum value is printed quoted in the value, as sent in the reason.
     expect(await pathsOf(BATCH, { cs: [GRAPHQL_CUSTOMER, { ...GRAPHQL_CUSTOMER, gender: 'x at "cs[0].tenure"' }] })).toEqual([['cs', 1, 'gender']]);
+  });
+});
+
+/**
+ * Refusals before GraphQL runs are problem details (RFC 9457) on /graphql too; where no field is at
+ * fault they carry their detail as GraphQL errors as well, with a code and the request id: GraphQL
+ * clients read `errors`, and GraphiQL showed a 413 as 'Unexpected empty "data" and "errors"
+ * fields', the detail escaped inside its own message and the whole request echoed after it.
+ */
+describe('a refusal answered as problem details on /graphql', () => {
+  const LIMIT = 256 * 1024;
+  let tight: TestGateway;
+  beforeAll(async () => {
+    tight = await startTestGateway({ LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: String(LIMIT), MAX_BODY_BYTES_IN_FLIGHT: String(LIMIT), REQUEST_TIMEOUT_MS: '3000' });
+  });
+  afterAll(() => tight.close());
+
+  const PREDICT = 'mutation P($c: CustomerInput!) { predict(customer: $c) { churnProbability } }';
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${tight.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body });
+
+  /** The problem's detail as its one GraphQL error, with `code` and the answer's request id. */
+  function expectDetailAsError(problem: Record<string, unknown>, requestId: string | null, status: number, code: string): void {
+    expect(problem).toMatchObject({ type: 'about:blank', status, requestId });
+    expect(problem['errors']).toEqual([{ message: problem['detail'], extensions: { code, requestId } }]);
+  }
+
+  async function expectRefused(res: Response, status: number, code: string): Promise<void> {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expectDetailAsError((await res.json()) as Record<string, unknown>, res.headers.get('x-request-id'), status, code);
+  }
+
+  /** A raw connection that sends `sent` bytes of a /graphql body it says is `declared` bytes; its answer, once the gateway closes it. */
+  function partialUpload(declared: number, sent: number): { socket: Socket; answer: Promise<string> } {
+    const socket = connect(Number(new URL(tight.url).port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8'))));
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n${' '.repeat(sent)}`);
+    return { socket, answer };
+  }
+
+  it('413 over BODY_LIMIT_BYTES: PAYLOAD_TOO_LARGE', async () => {
+    await expectRefused(await post(JSON.stringify({ query: PREDICT, variables: { pad: 'x'.repeat(LIMIT) } })), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('415 for a body that is not JSON: UNSUPPORTED_MEDIA_TYPE; 406 for an Accept without JSON: NOT_ACCEPTABLE', async () => {
+    await expectRefused(await post('{ modelInfo { version } }', { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectRefused(await post(JSON.stringify({ query: '{ modelInfo { version } }' }), { accept: 'text/event-stream' }), 406, 'NOT_ACCEPTABLE');
+  });
+
+  it('503 past REQUEST_TIMEOUT_MS: REQUEST_TIMEOUT, the code its detail starts with', async () => {
+    const held = holdRuns(tight, 1);
+    try {
+      await expectRefused(await post(JSON.stringify({ query: PREDICT, variables: { c: GRAPHQL_CUSTOMER } })), 503, 'REQUEST_TIMEOUT');
+    } finally {
+      held.release();
+      held.restore();
+    }
+  });
+
+  it('503 with request bodies in flight over MAX_BODY_BYTES_IN_FLIGHT: OVERLOADED; 408 for a body that did not arrive in time: REQUEST_TIMEOUT', async () => {
+    // Two uploads stopped halfway: the whole budget, held until their 408s.
+    const holders = [partialUpload(LIMIT * 0.75, LIMIT / 2), partialUpload(LIMIT * 0.75, LIMIT / 2)];
+    try {
+      await waitFor('the held uploads counted as they arrive', () => tight.app.bodyBytesHeld() >= LIMIT);
+      await expectRefused(await post(JSON.stringify({ query: PREDICT, variables: { c: GRAPHQL_CUSTOMER } }).padEnd(LIMIT / 2, ' ')), 503, 'OVERLOADED');
+      const answer = await holders[0]?.answer;
+      const [head = '', body = ''] = answer?.split('\r\n\r\n') ?? [];
+      expect(head).toMatch(/^HTTP\/1\.1 408 /);
+      expectDetailAsError(JSON.parse(body) as Record<string, unknown>, /^x-request-id: (.+)$/im.exec(head)?.[1]?.trim() ?? null, 408, 'REQUEST_TIMEOUT');
+    } finally {
+      for (const { socket } of holders) socket.destroy();
+    }
+  });
+
+  it('keeps the errors of a problem that names the field at fault, and adds none on REST', async () => {
+    const named = await post(JSON.stringify({ query: PREDICT, variables: [] }));
+    expect(named.status).toBe(400);
+    expect(((await named.json()) as { errors: unknown }).errors).toEqual([{ path: 'variables', message: 'must be a JSON object' }]);
+    const rest = await fetch(`${tight.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    expect(rest.status).toBe(415);
+    expect(await rest.json()).not.toHaveProperty('errors');
   });
 });

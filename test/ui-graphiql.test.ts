@@ -207,3 +207,38 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     expect(shown).not.toContain('INTERNAL_SERVER_ERROR');
   });
 });
+
+describe.skipIf(unavailable !== null)('GraphiQL against a refusal before GraphQL runs', () => {
+  let uiDir: string;
+  let gateway: TestGateway;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    uiDir = await mkdtemp(path.join(tmpdir(), 'ui-graphiql-413-'));
+    await buildUi(uiDir);
+    // docs/ui.md's example limit: the preloaded PredictBatch tab's customers are over it.
+    [gateway, browser] = await Promise.all([startTestGateway({ UI_DIR: uiDir, BODY_LIMIT_BYTES: '1024' }), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    if (uiDir) await rm(uiDir, { recursive: true, force: true });
+  });
+
+  it("shows the gateway's sentence and its code for a 413, not GraphiQL's 'Unexpected empty' with the request echoed", async () => {
+    const opened = await browser.open(gateway.url);
+    const { page } = opened;
+    await page.goto(`${gateway.url}/ui/graphiql`);
+    await poll(() => page.locator('.graphiql-editor-tool').textContent(), 20_000).toContain('example-high-risk');
+    await page.locator('.graphiql-tab-button', { hasText: /^PredictBatch$/ }).click();
+    await poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(/mutation\sPredictBatch\b/);
+    await runGraphiqlTab(page);
+    const shown = () => page.locator('.graphiql-response').textContent();
+    await poll(shown, 20_000).toContain('PAYLOAD_TOO_LARGE');
+    // Monaco shows spaces as no-break spaces, which \s matches, and wraps long lines.
+    expect(await shown()).toMatch(/"message":\s*"request\s+body\s+is\s+\d+\s+bytes;\s+the\s+limit\s+is\s+1024\s+bytes\s+\(BODY_LIMIT_BYTES\)/);
+    expect(await shown()).not.toMatch(/Unexpected\sempty|example-high-risk/);
+    await closeTab(opened, /status of 413/);
+  });
+});

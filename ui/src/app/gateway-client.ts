@@ -184,7 +184,11 @@ async function answerOf<T>(sent: string, signal: AbortSignal, arriving: () => vo
   // JSON that is no object (a proxy's `null`, a bare string) is no GraphQL result either.
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return noResult();
   const body = parsed as { data?: T | null; errors?: unknown; title?: unknown; detail?: unknown };
-  if (Array.isArray(body.errors) && body.errors.length > 0) return failure(body.errors as GraphQLErrorBody[]);
+  const errors = Array.isArray(body.errors) ? (body.errors as GraphQLErrorBody[]) : [];
+  // A problem with no field at fault carries its detail again as a GraphQL error, for GraphQL
+  // clients (src/graphql-endpoint.ts, problemAsGraphQLErrors): the page words the problem itself.
+  const detailAgain = errors.length === 1 && typeof body.detail === 'string' && errors[0]?.message === body.detail;
+  if (errors.length > 0 && !detailAgain) return failure(errors);
   if (!body.data) {
     const status = typeof body.title === 'string' ? `${response.status} ${body.title}` : String(response.status);
     const message = typeof body.detail === 'string' && body.detail !== '' ? `The gateway answered ${status}: ${body.detail}` : `The gateway answered ${status} without data.`;
