@@ -45,10 +45,14 @@ export class InferenceError extends GatewayError {
   }
 }
 
-/** No model is ready to serve (starting up or shutting down). */
+/**
+ * No model is ready to serve (starting up or shutting down). Its default, what a request before the
+ * first model gets, says it passes and what to do: GraphiQL shows the message only, not Retry-After,
+ * and "the model is not ready" left a newcomer to guess whether anything would change.
+ */
 export class NotReadyError extends GatewayError {
   override readonly retryAfterSeconds = TRANSIENT_RETRY_AFTER_SECONDS;
-  constructor(message = 'the model is not ready') {
+  constructor(message = 'the gateway is still starting: its model is not loaded yet; repeat the request in a few seconds') {
     super('MODEL_NOT_READY', message);
   }
 }

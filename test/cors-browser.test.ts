@@ -185,10 +185,10 @@ describe.skipIf(unavailable !== null)('cors from another origin, in a browser', 
     try {
       const graphql = await graphqlPost(t, { query: PREDICT, variables: { customer: GRAPHQL_CUSTOMER } });
       expect(graphql).toMatchObject({ status: 503, headers: { 'retry-after': '1', 'x-request-id': expect.any(String) } });
-      expect(json(graphql)).toMatchObject({ errors: [{ extensions: { code: 'MODEL_NOT_READY' } }] });
+      expect(json(graphql)).toMatchObject({ errors: [{ message: 'the gateway is still starting: its model is not loaded yet; repeat the request in a few seconds', extensions: { code: 'MODEL_NOT_READY' } }] });
       const rest = await call(t, gw.url, '/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD) });
       expect(rest).toMatchObject({ status: 503, headers: { 'retry-after': '1', 'x-request-id': expect.any(String) } });
-      expect(json(rest)).toMatchObject({ detail: 'MODEL_NOT_READY: the model is not ready' });
+      expect(json(rest)).toMatchObject({ detail: 'MODEL_NOT_READY: the gateway is still starting: its model is not loaded yet; repeat the request in a few seconds' });
     } finally {
       Reflect.deleteProperty(gw.slot, 'current');
     }

@@ -173,7 +173,7 @@ describe('a request sent with Expect: 100-continue', () => {
         expect(beforeBody, path).not.toContain('100 Continue');
         expect(parse(beforeBody).status, path).toBe('HTTP/1.1 503 Service Unavailable');
         expect(parse(beforeBody).headers).toContain('retry-after: 1');
-        expect(parse(beforeBody).body).toMatchObject({ detail: 'MODEL_NOT_READY: the model is not ready' });
+        expect(parse(beforeBody).body).toMatchObject({ detail: 'MODEL_NOT_READY: the gateway is still starting: its model is not loaded yet; repeat the request in a few seconds' });
       }
     } finally {
       Reflect.deleteProperty(gw.slot, 'current');

@@ -1507,7 +1507,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
       `The file was not scored: the gateway is still starting: its model is not loaded yet, after ${MAX_PASSING_WAIT_MS / 1000} s of trying again. Choose the file again in a minute.`,
     );
     expect(await page.locator('#batch-output .request-id').count()).toBe(0);
-    expect(await page.locator('#batch-output details.gateway-wording code').textContent()).toBe('the model is not ready');
+    expect(await page.locator('#batch-output details.gateway-wording code').textContent()).toBe('the gateway is still starting: its model is not loaded yet; repeat the request in a few seconds');
     // Every second (Retry-After: 1), for as long as the page waits in all.
     expect(sent).toHaveLength(MAX_PASSING_WAIT_MS / 1000 + 1);
     const errors = (tab as TestPage).consoleErrors;

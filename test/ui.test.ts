@@ -1038,7 +1038,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
       await poll(() => page.locator('#model-panel .muted').textContent()).toBe('The gateway is still starting: its model is not loaded yet. This panel fills in once it is.');
       await page.getByRole('button', { name: 'Predict churn' }).click();
       await poll(() => page.locator('#result .problem').textContent()).toBe('The gateway is still starting: its model is not loaded yet. Predict again in a few seconds.');
-      expect(await page.locator('#result details.gateway-wording code').textContent()).toBe('the model is not ready');
+      expect(await page.locator('#result details.gateway-wording code').textContent()).toBe('the gateway is still starting: its model is not loaded yet; repeat the request in a few seconds');
       // Nothing failed that support could look into.
       expect(await page.locator('#result .request-id').count()).toBe(0);
     } finally {
