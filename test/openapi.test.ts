@@ -203,12 +203,18 @@ describe('the document', () => {
 
   it('links only the pages the gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED)', () => {
     const description = (settings: Partial<typeof DEFAULT_SETTINGS>) => (buildOpenApiDocument({ ...DEFAULT_SETTINGS, ...settings })['info'] as { description: string }).description;
-    expect(description({})).toContain('a customer form is at [/ui](/ui), GraphiQL at [/ui/graphiql](/ui/graphiql) and this document as a page at [/docs](/docs). ');
-    expect(description({ DOCS_ENABLED: false })).toContain('a customer form is at [/ui](/ui) and GraphiQL at [/ui/graphiql](/ui/graphiql). ');
+    // /graphql as code: a browser opening it gets a 400 (GET needs a query); GraphiQL is the page to open.
+    const graphql = 'GraphQL (predict, predictBatch, modelInfo) is at `/graphql` (explore it in GraphiQL at [/ui/graphiql](/ui/graphiql)), described by its own schema';
+    expect(description({})).toContain(graphql);
+    expect(description({})).toContain('a customer form is at [/ui](/ui) and this document as a page at [/docs](/docs). ');
+    expect(description({ DOCS_ENABLED: false })).toContain(graphql);
+    expect(description({ DOCS_ENABLED: false })).toContain('a customer form is at [/ui](/ui). ');
+    expect(description({ GRAPHIQL_ENABLED: false })).toContain('GraphQL (predict, predictBatch, modelInfo) is at `/graphql`, described by its own schema');
     expect(description({ GRAPHIQL_ENABLED: false })).toContain('a customer form is at [/ui](/ui) and this document as a page at [/docs](/docs). ');
     const neither = description({ GRAPHIQL_ENABLED: false, DOCS_ENABLED: false });
     expect(neither).toContain('a customer form is at [/ui](/ui). ');
     expect(neither).not.toMatch(/graphiql|\/docs/);
+    for (const settings of [{}, { GRAPHIQL_ENABLED: false }]) expect(description(settings)).not.toContain('(/graphql)');
   });
 
   it('is answered to GET and HEAD only, 405 with allow otherwise; the 404 names it', async () => {

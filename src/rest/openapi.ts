@@ -430,9 +430,10 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
   // Only the pages this gateway serves (GRAPHIQL_ENABLED, DOCS_ENABLED).
   const pages = [
     'a customer form is at [/ui](/ui)',
-    ...(settings.GRAPHIQL_ENABLED ? ['GraphiQL at [/ui/graphiql](/ui/graphiql)'] : []),
     ...(settings.DOCS_ENABLED ? ['this document as a page at [/docs](/docs)'] : []),
   ];
+  // /graphql as code, not a link: a browser opening it gets a 400 (GET needs a query); GraphiQL is where to go.
+  const graphqlAt = `\`/graphql\`${settings.GRAPHIQL_ENABLED ? ' (explore it in GraphiQL at [/ui/graphiql](/ui/graphiql))' : ''}`;
   const pagesLinked = pages.length > 1 ? `${pages.slice(0, -1).join(', ')} and ${pages[pages.length - 1] as string}` : (pages[0] as string);
   return {
     openapi: '3.1.0',
@@ -441,7 +442,7 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
       version: packageVersion(),
       description:
         'The REST routes of the churn prediction gateway: POST /predict, the old prototype\'s contract, and GET / for the load balancer. ' +
-        'GraphQL (predict, predictBatch, modelInfo) is at [/graphql](/graphql), described by its own schema (introspection, or schema/schema.graphql in the repository); ' +
+        `GraphQL (predict, predictBatch, modelInfo) is at ${graphqlAt}, described by its own schema (introspection, or schema/schema.graphql in the repository); ` +
         `${pagesLinked}. Every answer carries x-request-id, with a new id where the request's headers were never read (Node's HTTP parser refused the request, or its headers did not arrive in time).`,
     },
     // Swagger UI (/docs) groups operations by tag: without them, under a heading "default".
