@@ -148,6 +148,18 @@ describe('GET /docs over HTTP', () => {
     expect((await get('/redoc/x')).status).toBe(404);
   });
 
+  it('sends /graphiql (where many GraphQL servers serve GraphiQL) to /ui/graphiql, for GET and HEAD only', async () => {
+    for (const [target, method] of [['/graphiql', 'GET'], ['/graphiql/', 'GET'], ['/graphiql?x=1', 'HEAD']] as const) {
+      const res = await get(target, { method });
+      expect(res.status, target).toBe(302);
+      expect(res.headers.get('location'), target).toBe('/ui/graphiql');
+    }
+    const post = await get('/graphiql', { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect((await get('/graphiql/x')).status).toBe(404);
+  });
+
   it('answers 503 saying the UI is not available when the server has no build, instead of an empty page, and names no folder', async () => {
     const empty = await mkdtemp(path.join(tmpdir(), 'docs-unbuilt-'));
     const unbuilt = await startTestGateway({ UI_DIR: empty });
@@ -194,6 +206,8 @@ describe('DOCS_ENABLED=false', () => {
     const noGraphiql = await startTestGateway({ UI_DIR: uiDir, GRAPHIQL_ENABLED: 'false' });
     try {
       expect(await problemOf(await fetch(`${noGraphiql.url}/ui/graphiql`))).toEqual([404, 'application/problem+json; charset=utf-8', 'no route for GET /ui/graphiql; see GET /, POST /predict, /graphql, /ui, /docs, GET /openapi.json']);
+      // Nor is /graphiql sent to a page that is not there.
+      expect(await problemOf(await fetch(`${noGraphiql.url}/graphiql`, { redirect: 'manual' }))).toEqual([404, 'application/problem+json; charset=utf-8', 'no route for GET /graphiql; see GET /, POST /predict, /graphql, /ui, /docs, GET /openapi.json']);
     } finally {
       await noGraphiql.close();
     }

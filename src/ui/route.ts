@@ -1,6 +1,6 @@
 /**
  * The /ui route: the prediction form at /ui, the file page at /ui/batch, GraphiQL at /ui/graphiql (only while
- * GRAPHIQL_ENABLED), and their static files at /ui/assets/<content-hashed name>. Each page
+ * GRAPHIQL_ENABLED, and /graphiql sent there), and their static files at /ui/assets/<content-hashed name>. Each page
  * is served the same with a trailing slash (/ui/, /ui/graphiql/): the pages link only
  * absolute paths, so they work from either URL.
  * Also /docs: Swagger UI over GET /openapi.json (the prototype, FastAPI, served it there), its
@@ -27,7 +27,7 @@ import { APP_CSP, DOCS_CSP, GRAPHIQL_CSP, setSecurityHeaders } from './security-
 import { IncompleteUiBuildError, StaticAssets, loadManifest } from './static-assets.js';
 
 export interface UiRoute {
-  readonly prefix: '/ui' | '/docs' | '/redoc';
+  readonly prefix: '/ui' | '/docs' | '/redoc' | '/graphiql';
   handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<boolean> | boolean;
 }
 
@@ -168,21 +168,24 @@ export function createUiRoutes(config: Pick<Config, 'UI_DIR' | 'GRAPHIQL_ENABLED
     },
   };
 
-  // FastAPI's other page, ReDoc, renders the same document: its bookmarks land on Swagger UI.
-  // 302, not 301: browsers keep a 301 for good, so a ReDoc page added later would never be reached.
-  const redoc: UiRoute = {
-    prefix: '/redoc',
+  // 302, not 301: browsers keep a 301 for good, so a page added there later would never be reached.
+  const redirect = (prefix: '/redoc' | '/graphiql', location: string): UiRoute => ({
+    prefix,
     handle(req, res, state) {
       const urlPath = pathOf(req);
-      if (urlPath !== '/redoc' && urlPath !== '/redoc/') return false;
-      state.route = 'redoc';
+      if (urlPath !== prefix && urlPath !== `${prefix}/`) return false;
+      state.route = prefix.slice(1);
       getOrHead(req, res, urlPath);
-      res.writeHead(302, { location: '/docs', 'content-length': 0 });
+      res.writeHead(302, { location, 'content-length': 0 });
       res.end();
       return true;
     },
-  };
+  });
+  // FastAPI's other page, ReDoc, renders the same document: its bookmarks land on Swagger UI.
+  const redoc = redirect('/redoc', '/docs');
+  // Where many GraphQL servers serve GraphiQL: it was a 404 whose list of routes did not name /ui/graphiql.
+  const graphiql = redirect('/graphiql', '/ui/graphiql');
 
   // Off, they are no routes: the 404 that any unknown path gets, as /ui/graphiql's with GRAPHIQL_ENABLED=false.
-  return config.DOCS_ENABLED ? [ui, docsPage, redoc] : [ui];
+  return [ui, ...(config.GRAPHIQL_ENABLED ? [graphiql] : []), ...(config.DOCS_ENABLED ? [docsPage, redoc] : [])];
 }
