@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { PredictBatchDocument } from '../src/generated/graphql.js';
+import { ModelSlot } from '../src/model/model-slot.js';
 import { PAST_SHUTDOWN_TIMEOUT_MS } from '../src/server.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, LOYAL_CUSTOMER, spawnGateway, startTestGateway, waitFor, type SpawnedGateway } from './helpers/index.js';
 
@@ -252,5 +253,14 @@ describe('graceful shutdown', () => {
     // loaded machine room and still catches that.
     expect(ms).toBeLessThan(500 + PAST_SHUTDOWN_TIMEOUT_MS + 15_000);
     expect(gw.stdout()).toMatch(/shutdown timeout: closing remaining connections/);
+  });
+});
+
+describe('the model slot once released', () => {
+  it('answers MODEL_NOT_READY saying the gateway is shutting down, not that it is still starting', async () => {
+    const slot = new ModelSlot();
+    expect(() => slot.current).toThrow(/still starting/);
+    await slot.close();
+    expect(() => slot.current).toThrow(/^the gateway is shutting down$/);
   });
 });

@@ -17,10 +17,7 @@ import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { requestBindings } from '../request-state.js';
 import type { ChurnModel, InferenceObserver } from './churn-model.js';
-import type { ModelSlot } from './model-slot.js';
-
-/** Why reloads stop once shutdown began (ModelAdmin.close). */
-const SHUTTING_DOWN = 'the gateway is shutting down';
+import { SHUTTING_DOWN, type ModelSlot } from './model-slot.js';
 
 /**
  * Every how many polls the poller loads again a version that failed verification while the source

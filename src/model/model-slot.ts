@@ -6,12 +6,17 @@
 import { NotReadyError } from '../errors.js';
 import type { ChurnModel } from './churn-model.js';
 
+/** What a request gets once the gateway has released its model (ModelSlot.close, at shutdown), and its reloads (model-admin.ts). */
+export const SHUTTING_DOWN = 'the gateway is shutting down';
+
 export class ModelSlot {
   private model: ChurnModel | null = null;
+  private closed = false;
   private readonly listeners = new Set<(model: ChurnModel) => void>();
 
   get current(): ChurnModel {
-    if (!this.model) throw new NotReadyError();
+    // After close, NotReadyError's default ("still starting … repeat in a few seconds") would be false.
+    if (!this.model) throw this.closed ? new NotReadyError(SHUTTING_DOWN) : new NotReadyError();
     return this.model;
   }
 
@@ -37,6 +42,7 @@ export class ModelSlot {
   async close(): Promise<void> {
     const previous = this.model;
     this.model = null;
+    this.closed = true;
     await previous?.release();
   }
 }
