@@ -1,6 +1,6 @@
 /**
  * One-command benchmark (`npm run bench`): starts the built gateway, a raw node:http
- * ceiling and a checked-route floor (FLOOR_SERVER) as separate processes, drives them with
+ * ceiling and a checked-route floor (floor-server.ts) as separate processes, drives them with
  * autocannon (also a separate process)
  * under the same settings, times raw onnxruntime session.run in-process on the same
  * rows, and writes bench/results/<date>.json and .md with ratios measured in this run
@@ -22,13 +22,14 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import { manifestSchema } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder } from '../src/model/features.js';
 import { parseCli } from './cli.js';
+import { floorServer } from './floor-server.js';
 import { LOAD_TIMEOUT_SECONDS, UNCOMPRESSED_JSON, autocannonArgv, benchLoads, graphqlBatch } from './loads.js';
 import { freePort, peakRssMb, resetPeakRss, rssMb, waitFor200 } from './process.js';
 import { freeResultName } from './result-files.js';
@@ -177,43 +178,8 @@ const body = JSON.stringify({ prediction: 'Not likely to churn', churn_probabili
 http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }); })
   .listen(Number(process.env.PORT), '127.0.0.1');`;
 
-/** Name of the paired load against FLOOR_SERVER. */
+/** Name of the paired load against the checks-only server (floor-server.ts). */
 const FLOOR = 'REST checks only';
-
-/**
- * What a REST route that reads and checks the same body costs on node:http, in the same run:
- * the gateway's own body decoding (bodyText) and checks (parseLegacyBody: zod, the business
- * rules), built into dist/ by this bench, and the legacy answer written with a fixed
- * probability. No model, request id, timer, access log or metrics: REST /predict's distance
- * from this row is what serving a prediction adds; this row's distance from raw is what a
- * checked JSON route costs on this machine (the issue's toy table read 0.36–0.41× raw for one).
- */
-const FLOOR_SERVER = (root: string) => `
-import http from 'node:http';
-const { parseLegacyBody, legacyResponse } = await import(${JSON.stringify(pathToFileURL(`${root}dist/src/rest/predict.js`).href)});
-const { bodyText } = await import(${JSON.stringify(pathToFileURL(`${root}dist/src/json-body.js`).href)});
-http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', () => {
-    let status = 200;
-    let answer = {};
-    if (req.method === 'POST') {
-      try {
-        const text = bodyText(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-        const { batch, requests } = parseLegacyBody(text, JSON.parse(text), 1000);
-        const answers = requests.map((r) => legacyResponse({ willChurn: false, churnProbability: 0.1, threshold: 0.5, modelVersion: '1', riskLevel: 'LOW' }, r));
-        answer = batch ? answers : answers[0];
-      } catch (err) {
-        status = 400;
-        answer = { detail: String(err.message) };
-      }
-    }
-    const text = JSON.stringify(answer);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  });
-}).listen(Number(process.env.PORT), '127.0.0.1');`;
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -322,7 +288,7 @@ async function main(): Promise<void> {
   const raw = startProcess(['-e', RAW_SERVER], { PORT: String(rawPort) });
   await waitFor200(`http://127.0.0.1:${rawPort}/`);
   const floorPort = await freePort();
-  const floor = startProcess(['--input-type=module', '-e', FLOOR_SERVER(ROOT)], { PORT: String(floorPort) });
+  const floor = startProcess(['--input-type=module', '-e', floorServer({ predict: `${ROOT}dist/src/rest/predict.js`, jsonBody: `${ROOT}dist/src/json-body.js` })], { PORT: String(floorPort) });
   await waitFor200(`http://127.0.0.1:${floorPort}/`);
 
   const loads: Load[] = [];

@@ -4,10 +4,13 @@
  * rows (graphqlCustomer), so an enum value or field renamed in src/contract.ts cannot leave the
  * bench sending the old name and counting every GraphQL answer as failed.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { floorServer } from '../bench/floor-server.js';
 import { benchLoads, graphqlBatch, type BenchLoads } from '../bench/loads.js';
+import { freePort } from '../bench/process.js';
 import { CONTRACT_ENUMS, type CustomerRecord } from '../src/contract.js';
-import { REPO_ROOT, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { REPO_ROOT, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 let loads: BenchLoads;
@@ -50,5 +53,28 @@ describe("the bench's loads (bench/loads.ts) on a running gateway", () => {
     const odd = { ...row, PaymentMethod: 'Cheque' } as unknown as CustomerRecord;
     expect(() => graphqlBatch([odd])).toThrow(`PaymentMethod: "Cheque" is not one of the contract's values (${Object.values(CONTRACT_ENUMS.PaymentMethod).join(', ')})`);
     expect(() => graphqlBatch([{ ...row, Partner: true } as unknown as CustomerRecord])).toThrow('Partner: true is not one of the contract\'s values (Yes, No)');
+  });
+
+  it('the "REST checks only" server (bench/floor-server.ts) answers the single prediction with the keys the gateway answers', async () => {
+    // Run on the sources (tsx), as the bench runs it on their build: the 39th session's
+    // model_run_id made it answer 400 to every request, and the bench stopped at its first probe.
+    const port = await freePort();
+    const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', floorServer({ predict: `${REPO_ROOT}src/rest/predict.ts`, jsonBody: `${REPO_ROOT}src/json-body.ts` })], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await waitFor('the checks-only server to listen', async () => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false), 30_000);
+      const floor = await postJson(`http://127.0.0.1:${port}`, '/', loads.rest);
+      const rest = await postJson(gw.url, '/predict', loads.rest);
+      expect({ status: floor.status, stderr }).toEqual({ status: 200, stderr: '' });
+      expect(Object.keys(floor.json as object)).toEqual(Object.keys(rest.json as object));
+      expect(Buffer.byteLength(JSON.stringify(floor.json))).toBeGreaterThan(Buffer.byteLength(JSON.stringify(rest.json)) - 40);
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 });
