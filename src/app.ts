@@ -397,10 +397,14 @@ export function createApp(deps: AppDeps): App {
     throw new HttpProblem(404, 'Not Found', `no route for ${method} ${path}; see ${routesServed}`);
   }
 
-  /** sendProblem, the problem's code (problemCode) noted for the request's access line; on /graphql with its detail as GraphQL errors too. */
+  /**
+   * sendProblem, on /graphql with its detail as GraphQL errors too; the access line notes the code
+   * the answer carries: that GraphQL error's (PAYLOAD_TOO_LARGE for a 413), else the one the detail
+   * starts with (problemCode).
+   */
   function answerProblem(res: ServerResponse, state: RequestState, problem: HttpProblem): void {
-    if (!res.headersSent) state.code = problemCode(problem.detail);
     const errors = state.route === 'graphql' ? problemAsGraphQLErrors(problem, state.id) : null;
+    if (!res.headersSent) state.code = errors?.[0]?.extensions.code ?? problemCode(problem.detail);
     sendProblem(res, problem, state.id, errors ? { errors } : {});
   }
 

@@ -352,6 +352,10 @@ describe('the access log of real requests', () => {
       await send('al-code-json', '{"query": '),
     ];
     expect(answers.slice(1).map((a) => a.status)).toEqual([400, 400, 400]);
+    // A problem answered on /graphql with no field at fault carries its code as a GraphQL error: the line names the same.
+    const unsupported = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-request-id': 'al-code-415' }, body: '{ modelInfo { name } }' });
+    const unsupportedCode = ((await unsupported.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code;
+    expect({ status: unsupported.status, code: unsupportedCode }).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     const rest = await postJson(gw.url, '/predict', LEGACY_PAYLOAD, { 'x-request-id': 'al-code-rest-ok' });
     expect(rest.status).toBe(200);
     const fields = async (reqId: string) => {
@@ -362,6 +366,7 @@ describe('the access log of real requests', () => {
     expect(await fields('al-code-renamed')).toEqual({ status: 400, operation: 'Renamed', code: 'GRAPHQL_VALIDATION_FAILED' });
     expect(await fields('al-code-syntax')).toEqual({ status: 400, operation: `${longName.slice(0, MAX_OPERATION_LABEL_CHARS - 1)}…`, code: 'GRAPHQL_PARSE_FAILED' });
     expect(await fields('al-code-json')).toEqual({ status: 400, operation: undefined, code: 'BAD_REQUEST' });
+    expect(await fields('al-code-415')).toEqual({ status: 415, operation: undefined, code: 'UNSUPPORTED_MEDIA_TYPE' });
     // An answer without an error has no code.
     expect(await fields('al-code-rest-ok')).toEqual({ status: 200, operation: undefined, code: undefined });
     expect(JSON.stringify(gw.logs)).not.toContain('got -1');
