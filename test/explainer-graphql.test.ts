@@ -525,11 +525,11 @@ describe('a packaged bundle whose explainer is refused: the gateway does not sta
       const m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { explainer: { sha256: string } };
       m.explainer.sha256 = createHash('sha256').update(text).digest('hex');
       await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(m));
-    }, /^churn-gateway: cannot start: explainer check failed for explainer\.json in \S+: reference case \d+ \(parity case \d+\), (feature \d+ \(.+\)|the bias): recomputed from the trees \S+, xgboost's \S+ \(\|Δ\| \S+ > tolerance 0\.0001\)$/);
+    }, /^churn-gateway: cannot start: MODEL_DIR "[^"]+": explainer check failed for explainer\.json in \S+: reference case \d+ \(parity case \d+\), (feature \d+ \(.+\)|the bias): recomputed from the trees \S+, xgboost's \S+ \(\|Δ\| \S+ > tolerance 0\.0001\)$/);
   });
 
   it('names the file the manifest names when it is missing', async () => {
-    await startFails((dir) => rm(path.join(dir, 'explainer.json')), /^churn-gateway: cannot start: cannot read \S+\/explainer\.json: no such file \(ENOENT\)$/);
+    await startFails((dir) => rm(path.join(dir, 'explainer.json')), /^churn-gateway: cannot start: MODEL_DIR "[^"]+": cannot read \S+\/explainer\.json: no such file \(ENOENT\)$/);
   });
 });
 
