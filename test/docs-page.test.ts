@@ -136,28 +136,20 @@ describe('GET /docs over HTTP', () => {
     }
   });
 
-  it('sends /redoc (FastAPI\'s other documentation page) to /docs, for GET and HEAD only', async () => {
-    for (const [target, method] of [['/redoc', 'GET'], ['/redoc/', 'GET'], ['/redoc?x=1', 'HEAD']] as const) {
+  // /redoc: FastAPI's other documentation page; /graphiql: where many GraphQL servers serve GraphiQL.
+  it.each([
+    ['/redoc', '/docs'],
+    ['/graphiql', '/ui/graphiql'],
+  ])('sends %s to %s, for GET and HEAD only', async (from, to) => {
+    for (const [target, method] of [[from, 'GET'], [`${from}/`, 'GET'], [`${from}?x=1`, 'HEAD']] as const) {
       const res = await get(target, { method });
       expect(res.status, target).toBe(302);
-      expect(res.headers.get('location'), target).toBe('/docs');
+      expect(res.headers.get('location'), target).toBe(to);
     }
-    const post = await get('/redoc', { method: 'POST' });
+    const post = await get(from, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
-    expect((await get('/redoc/x')).status).toBe(404);
-  });
-
-  it('sends /graphiql (where many GraphQL servers serve GraphiQL) to /ui/graphiql, for GET and HEAD only', async () => {
-    for (const [target, method] of [['/graphiql', 'GET'], ['/graphiql/', 'GET'], ['/graphiql?x=1', 'HEAD']] as const) {
-      const res = await get(target, { method });
-      expect(res.status, target).toBe(302);
-      expect(res.headers.get('location'), target).toBe('/ui/graphiql');
-    }
-    const post = await get('/graphiql', { method: 'POST' });
-    expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET, HEAD');
-    expect((await get('/graphiql/x')).status).toBe(404);
+    expect((await get(`${from}/x`)).status).toBe(404);
   });
 
   it('answers 503 saying the UI is not available when the server has no build, instead of an empty page, and names no folder', async () => {
