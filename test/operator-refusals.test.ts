@@ -5,7 +5,7 @@
  * line on stderr for a person at a terminal. The real process, as `npm start` runs it.
  */
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, spawnGateway, waitFor, type SpawnedGateway } from './helpers/index.js';
 
@@ -84,12 +84,17 @@ describe('a refused configuration', () => {
   });
 });
 
+/** Listens on a free port of 127.0.0.1; resolves to it. */
+async function listeningPort(server: Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as { port: number }).port;
+}
+
 describe('a port already in use, or a HOST that is not this machine', () => {
   it('is a fatal JSON line (with the revision) and one plain line naming PORT and the address, and exit 1', async () => {
     const holder = createServer();
-    holder.listen(0, '127.0.0.1');
-    await once(holder, 'listening');
-    const { port } = holder.address() as { port: number };
+    const port = await listeningPort(holder);
     try {
       const gw = await spawnGateway({ PORT: String(port), GATEWAY_REVISION: 'abc1234' }, { waitReady: false });
       expect(await exitedWithin(gw)).toBe(1);
@@ -104,9 +109,7 @@ describe('a port already in use, or a HOST that is not this machine', () => {
 
   it('names OPS_PORT when the operations port is the one taken', async () => {
     const holder = createServer();
-    holder.listen(0, '127.0.0.1');
-    await once(holder, 'listening');
-    const { port } = holder.address() as { port: number };
+    const port = await listeningPort(holder);
     try {
       const gw = await spawnGateway({ PORT: '0', OPS_PORT: String(port) }, { waitReady: false });
       expect(await exitedWithin(gw)).toBe(1);
@@ -129,9 +132,7 @@ describe('stopping a gateway that is starting', () => {
     // An MLflow that accepts connections and never answers (a hung server, a black-holed route).
     const sockets: Socket[] = [];
     const mlflow = createServer((socket) => void sockets.push(socket));
-    mlflow.listen(0, '127.0.0.1');
-    await once(mlflow, 'listening');
-    const { port } = mlflow.address() as { port: number };
+    const port = await listeningPort(mlflow);
     try {
       const gw = await spawnGateway(
         { MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`, MODEL_URI: 'models:/telco-churn@champion', SHUTDOWN_TIMEOUT_MS: '20000' },
