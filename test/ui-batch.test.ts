@@ -24,7 +24,7 @@ import { offersFor, offerText } from '../ui/src/app/retention-offers.js';
 import { buildUi } from '../ui/src/build.js';
 import { readCsv } from '../ui/src/batch/csv.js';
 import { MAX_PASSING_WAIT_MS } from '../ui/src/batch/scoring.js';
-import { browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { answerScript404, browserForSuite, closeTab, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { BUNDLE_DIR, REPO_ROOT, gql, holdRuns, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GRAPHQL_CUSTOMER } from './helpers/customers.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
@@ -402,7 +402,7 @@ describe.skipIf(unavailable !== null)('/ui/batch in a browser', () => {
     tab = opened;
     const { page } = opened;
     // A 404 for the page's hashed file, as a task serving another build answers it (docs/ui.md): there was no file chooser and no word why.
-    await page.route(/\/ui\/assets\/batch\.[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await answerScript404(page, 'batch');
     await page.goto(`${gateway.url}/ui/batch`);
     const alert = page.getByRole('region', { name: 'Customer file' }).getByRole('alert');
     await poll(() => alert.count(), 10_000).toBe(1);

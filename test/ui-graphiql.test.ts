@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { GRAPHIQL_TITLE } from '../src/ui/pages.js';
-import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { answerScript404, browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 type Page = TestPage['page'];
@@ -162,7 +162,7 @@ describe.skipIf(unavailable !== null)('GraphiQL in a browser', () => {
     tab = opened;
     const { page } = opened;
     // A 404 for GraphiQL's hashed file, as a task serving another build answers it (docs/ui.md): the page was blank.
-    await page.route(/\/ui\/assets\/graphiql\.[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await answerScript404(page, 'graphiql');
     await page.goto(`${gateway.url}/ui/graphiql`);
     const alert = page.getByRole('main', { name: 'GraphiQL' }).getByRole('alert');
     await poll(() => alert.count()).toBe(1);

@@ -17,7 +17,7 @@ import { ModelInfoDocument, PredictBatchDocument, PredictDocument, type Customer
 import { DEFAULT_CUSTOMER, EXAMPLES } from '../ui/src/app/customer-fields.js';
 import { buildUi } from '../ui/src/build.js';
 import { UNAVAILABLE_DETAIL } from '../src/ui/route.js';
-import { browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
+import { answerScript404, browserForSuite, closeTab, launchBrowser, runGraphiqlTab, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { REPO_ROOT, gql, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 import { RISK_WORDS, valueWords } from './helpers/ui-words.js';
 
@@ -1108,7 +1108,7 @@ describe.skipIf(unavailable !== null)('ui in a browser', () => {
     const opened = await open();
     const { page } = opened;
     // A 404 for the app's hashed file, as a task serving another build answers it (docs/ui.md): the form card stayed empty.
-    await page.route(/\/ui\/assets\/app\.[0-9a-f]+\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await answerScript404(page, 'app');
     await page.goto(`${gateway.url}/ui`);
     const alert = page.getByRole('region', { name: 'Customer' }).getByRole('alert');
     await poll(() => alert.count()).toBe(1);

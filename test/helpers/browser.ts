@@ -102,6 +102,14 @@ export async function closeTab(tab: TestPage, expected?: RegExp): Promise<void> 
 }
 
 /**
+ * Answers the page's request for the hashed script `name` (`app`, `batch`, `graphiql`) with the 404
+ * the gateway gives a hash it does not have, as a task serving another build answers it (docs/ui.md).
+ */
+export async function answerScript404(page: Page, name: string): Promise<void> {
+  await page.route(new RegExp(`/ui/assets/${name}\\.[0-9a-f]+\\.js$`), (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+}
+
+/**
  * Runs GraphiQL's active tab, and runs it again (up to 10 runs) while GraphiQL refuses it as
  * "Cannot infer operation …": GraphiQL takes a new tab's operation name 100 ms after showing the
  * tab's text (a debounced edit), and a run before that sends the previous tab's name; a loaded
