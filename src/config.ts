@@ -314,7 +314,10 @@ const URL_WITH_HOST = /^(?!models:|runs:)[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
  * `value` as a refusal may show it: nothing for a secret; a URL's `user:password@` (everything
- * up to its last `@`, whatever the scheme, or without one) as `***@`; cut at MAX_SHOWN_CHARS.
+ * up to its last `@`, whatever the scheme, or without one) as `***@`; the query and fragment of
+ * the tracking URI, or of any value with a scheme and host (from its first `?` or `#`), as `?***`
+ * or `#***`, where a token for a proxy is often put (`?token=…` was refused, and printed whole
+ * to the log and stderr); cut at MAX_SHOWN_CHARS.
  * MODEL_URI holds no credentials: only a URL pasted into it (the tracking URI, by mistake) is
  * masked so, and a malformed model URI (telco-churn@champion, models:telco-churn@champion) is
  * shown whole, the part at fault included.
@@ -322,6 +325,8 @@ const URL_WITH_HOST = /^(?!models:|runs:)[a-z][a-z0-9+.-]*:\/\//i;
 function shownValue(variable: string, value: string): string | undefined {
   if (SECRET_VARIABLES.includes(variable)) return undefined;
   let shown = value;
+  const query = variable === 'MLFLOW_TRACKING_URI' || URL_WITH_HOST.test(shown) ? shown.search(/[?#]/) : -1;
+  if (query >= 0) shown = `${shown.slice(0, query + 1)}***`;
   const at = shown.lastIndexOf('@');
   if (at >= 0 && (variable !== 'MODEL_URI' || URL_WITH_HOST.test(shown))) {
     const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown)?.[0] ?? '';

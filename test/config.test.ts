@@ -339,6 +339,12 @@ describe('what a refusal shows of the value sent', () => {
     ['http://alice:Pa55word@mlflow:5000', 'http://***@mlflow:5000'],
     ['alice:Pa55word@mlflow:5000', '***@mlflow:5000'],
     ['https://alice:Pa55/w@rd@mlflow:5000/x', 'https://***@mlflow:5000/x'],
+    // A query or fragment is refused too (MLflow's paths are appended to the URI), and may hold a token.
+    ['http://mlflow.internal:5000/?token=sekrettok', 'http://mlflow.internal:5000/?***'],
+    ['http://mlflow.internal:5000/mlflow#sekrettok', 'http://mlflow.internal:5000/mlflow#***'],
+    ['http://mlflow:5000/?a=1#sekrettok', 'http://mlflow:5000/?***'],
+    ['http://alice:Pa55word@mlflow:5000/?token=sekret@tok', 'http://***@mlflow:5000/?***'],
+    ['mlflow.internal:5000/?token=sekrettok', 'mlflow.internal:5000/?***'],
   ])('shows %j as %j', (uri, shown) => {
     const [problem] = details({ MLFLOW_TRACKING_URI: uri, MODEL_URI: 'models:/telco-churn@champion' });
     expect(problem?.sent).toBe(shown);
@@ -355,6 +361,7 @@ describe('what a refusal shows of the value sent', () => {
     ['model:/telco-churn@champion', 'model:/telco-churn@champion'],
     // The tracking URL pasted into MODEL_URI by mistake: its credentials are still hidden.
     ['http://alice:Pa55word@mlflow:5000', 'http://***@mlflow:5000'],
+    ['http://mlflow:5000/?token=sekrettok', 'http://mlflow:5000/?***'],
   ])('shows MODEL_URI %j as %j', (uri, shown) => {
     const [problem] = details({ MODEL_URI: uri, MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
     expect(problem).toMatchObject({ variable: 'MODEL_URI', sent: shown });
