@@ -56,6 +56,16 @@ export interface App {
    */
   readonly opsConnection: (socket: Duplex) => void;
   /**
+   * A connection PORT accepted (server.ts): counted while open, up to MAX_CONNECTIONS. One accepted
+   * past that is refused at its first request, after its headers and before its body is read: 503
+   * OVERLOADED with Retry-After and `connection: close`, logged and counted as a request refused
+   * before routing. Each open connection may hold a body's first SMALL_BODY_BYTES, never refused
+   * (http.ts): without a cap, 14,000 uploads stalled after them took a gateway to 1.2 GB of RSS.
+   * (node's server.maxConnections destroys such a connection at once, unanswered.) OPS_PORT's
+   * connections are neither counted nor refused: the health check must reach a full gateway.
+   */
+  readonly portConnection: (socket: Duplex) => void;
+  /**
    * handle for a request sent with `Expect: 100-continue` (the server's 'checkContinue' event, which
    * node emits for those requests only): `100 Continue` is sent when its body is about to be read,
    * so a request refused before that (404, 405, 413 on the content-length, 415) is answered without
@@ -96,7 +106,7 @@ export interface App {
    */
   answerUnanswered(socket: Duplex): boolean;
   readonly inFlight: () => number;
-  /** Bytes of request bodies held now of MAX_BODY_BYTES_IN_FLIGHT (http.ts BodyBudget), arrived or complete. */
+  /** Bytes of request bodies held now (http.ts BodyBudget), arrived or complete: past their first SMALL_BODY_BYTES, of MAX_BODY_BYTES_IN_FLIGHT, and those first bytes. */
   readonly bodyBytesHeld: () => number;
   /** Risk drivers being explained now, of MAX_BATCH × the model's drivers (schema/explanation.ts DriverBudget). */
   readonly driversHeld: () => number;
@@ -170,6 +180,7 @@ export function createApp(deps: AppDeps): App {
   const drivers = new DriverBudget();
   metrics.watchBudgets({
     bodyBytes: bodies,
+    bodyFirstBytes: () => bodies.firstBytesInUse,
     bodyBytesMax: config.MAX_BODY_BYTES_IN_FLIGHT,
     drivers,
     driversCapacity: () => driverCapacity(config.MAX_BATCH, slot.loaded?.explainer?.driverCount ?? 0),
@@ -462,7 +473,37 @@ export function createApp(deps: AppDeps): App {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (overCap.has(req.socket)) return refuseOverCap(req, res);
     handleRouted(req, res, route);
+  }
+
+  /** Connections PORT accepted and has not closed, of MAX_CONNECTIONS (portConnection). */
+  let openConnections = 0;
+  /** Connections PORT accepted past MAX_CONNECTIONS: each request on them is refused (refuseOverCap). */
+  const overCap = new WeakSet<Duplex>();
+
+  function portConnection(socket: Duplex): void {
+    if (openConnections >= config.MAX_CONNECTIONS) {
+      overCap.add(socket);
+      return;
+    }
+    openConnections++;
+    socket.once('close', () => openConnections--);
+  }
+
+  /**
+   * The 503 for a request on a connection accepted past MAX_CONNECTIONS (portConnection), as the
+   * other refusals before routing are answered: under its x-request-id if sane, logged at warn and
+   * counted by status, in no other series. Its body is not read (its bytes are dropped as they
+   * come, for LINGER_MS at most, so the answer reaches a caller still sending), and a caller
+   * waiting for `100 Continue` never sends it.
+   */
+  function refuseOverCap(req: IncomingMessage, res: ServerResponse): void {
+    const id = requestIdFrom(req.headers['x-request-id']);
+    const problem = new HttpProblem(503, 'Service Unavailable', `OVERLOADED: the gateway has MAX_CONNECTIONS (${config.MAX_CONNECTIONS}) connections open; retry shortly`, [], TRANSIENT_RETRY_AFTER_SECONDS, true);
+    log.warn({ reqId: id, ...refusedFrom(req.socket), code: 'OVERLOADED', status: problem.status, maxConnections: config.MAX_CONNECTIONS }, 'request refused before routing');
+    metrics.refusedBeforeRouting.inc({ status: String(problem.status) });
+    sendProblem(res, problem, id);
   }
 
   /** Connections accepted on the operations port (opsConnection). */
@@ -718,6 +759,7 @@ export function createApp(deps: AppDeps): App {
     opsConnection: (socket) => {
       opsSockets.add(socket);
     },
+    portConnection,
     handleExpectingContinue,
     handleUnmetExpectation,
     handleClientError,
@@ -741,7 +783,7 @@ export function createApp(deps: AppDeps): App {
       return true;
     },
     inFlight: () => inFlight,
-    bodyBytesHeld: () => bodies.inUse,
+    bodyBytesHeld: () => bodies.inUse + bodies.firstBytesInUse,
     driversHeld: () => drivers.inUse,
   };
 }

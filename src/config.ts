@@ -70,10 +70,18 @@ const variables = z.object({
   // past 0x1fffffe8 characters (~512 MiB), so the 1 GiB once allowed answered 500 to a body between;
   // JSON.parse of 256 MiB already holds the event loop for seconds.
   BODY_LIMIT_BYTES: int(5 * 1024 * 1024, 1024, BODY_LIMIT_MAX_BYTES),
-  // Request bodies held at once, counted as they arrive (http.ts BodyBudget; each request's first
-  // SMALL_BODY_BYTES are never refused): 32 MiB, 6 at the limit. A 4.4 MB batch takes ~30 MB while
-  // it is parsed and scored: 80 concurrent ones peaked at 749 MB RSS, 1.2 GB without a budget.
+  // Request bodies held at once past each one's first SMALL_BODY_BYTES, counted as they arrive
+  // (http.ts BodyBudget; those first bytes are never refused, held apart and bounded by
+  // MAX_CONNECTIONS): 32 MiB, 6 at the limit. A 4.4 MB batch takes ~30 MB while it is parsed and
+  // scored: 80 concurrent ones peaked at 749 MB RSS, 1.2 GB without a budget. Bodies buffered at
+  // once stay under it + MAX_CONNECTIONS × SMALL_BODY_BYTES.
   MAX_BODY_BYTES_IN_FLIGHT: int(32 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+  // Connections open at once on PORT (app.ts portConnection; OPS_PORT's are not counted): a request
+  // on one past it is answered 503 OVERLOADED before its body is read. Each may hold a body's first
+  // SMALL_BODY_BYTES, never refused: an upload stalled after them cost ~70 KB of RSS (14,000 took a
+  // gateway from 175 MB to 1.2 GB, past infra's 1 GiB task). 2,048 such cost ~145 MB at most, beside
+  // the 749 MB MAX_BODY_BYTES_IN_FLIGHT's batches peaked at: ~0.9 GB, under the 1 GiB task.
+  MAX_CONNECTIONS: int(2048, 1, 1_000_000),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
   // Above the ALB's 60 s idle timeout, so the ALB, not the gateway, closes idle connections.
   KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),

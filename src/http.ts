@@ -31,11 +31,14 @@ export const problemPath = (segments: readonly PropertyKey[], prefix = ''): stri
   segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${String(s)}` : String(s)), prefix);
 
 /**
- * The first bytes of each request body that the budget counts but never refuses (64 KiB): a
- * single prediction (~400 bytes) or a small batch is never answered 503 because large uploads
- * fill the budget, so a few slow or stalled large uploads cannot refuse every caller. Each open
- * connection can therefore add at most this much to MAX_BODY_BYTES_IN_FLIGHT: request bodies
- * buffered at once stay under MAX_BODY_BYTES_IN_FLIGHT + connections × SMALL_BODY_BYTES.
+ * The first bytes of each request body that the budget never refuses (64 KiB): a single
+ * prediction (~400 bytes) or a small batch is never answered 503 because large uploads fill the
+ * budget, so a few slow or stalled large uploads cannot refuse every caller. These first bytes
+ * are held apart from MAX_BODY_BYTES_IN_FLIGHT (BodyBudget): counted in it, 520 uploads stalled
+ * after their first 64 KiB filled its 32 MiB, and every body over 64 KiB (a batch of more than
+ * ~150 customers) was answered 503 for as long as they were held. They are bounded by the
+ * connections instead (MAX_CONNECTIONS, one body read at a time on each): request bodies buffered
+ * at once stay under MAX_BODY_BYTES_IN_FLIGHT + MAX_CONNECTIONS × SMALL_BODY_BYTES.
  */
 export const SMALL_BODY_BYTES = 64 * 1024;
 
@@ -45,17 +48,41 @@ export const SMALL_BODY_BYTES = 64 * 1024;
  * and its work has ended (app.ts), or at once when its body's reading stops short (413, 503, the
  * caller gone). Counting only complete bodies left bodies still arriving unbounded: 200
  * connections each holding a 4.4 MB body minus its last byte took a gateway to 1.09 GB RSS.
- * A chunk past a request's first SMALL_BODY_BYTES that does not fit refuses the request with 503
- * and Retry-After (the figures behind the limit are at MAX_BODY_BYTES_IN_FLIGHT in config.ts).
+ * Two counts: the bytes past each body's first SMALL_BODY_BYTES (inUse), which a chunk that does
+ * not fit in MAX_BODY_BYTES_IN_FLIGHT with them refuses with 503 and Retry-After (the figures
+ * behind the limit are at MAX_BODY_BYTES_IN_FLIGHT in config.ts); and each body's first
+ * SMALL_BODY_BYTES (firstBytesInUse), never refused and never deciding a refusal.
  */
 export class BodyBudget extends InFlightBudget {
+  private firstBytes = 0;
+
   constructor(readonly max: number) {
     super();
   }
 
-  /** Takes `bytes` if they fit in MAX_BODY_BYTES_IN_FLIGHT, or `evenPastMax`; false (nothing taken) if not. */
-  takeBytes(bytes: number, evenPastMax: boolean): boolean {
-    return this.take(bytes, this.max, evenPastMax);
+  /**
+   * Takes a body's next `bytes`, of which it holds `heldBefore` already: its part within the body's
+   * first SMALL_BODY_BYTES always, the rest if it fits in MAX_BODY_BYTES_IN_FLIGHT with the other
+   * bodies' bytes past their own first SMALL_BODY_BYTES; false (nothing taken) if not.
+   */
+  takeBytes(bytes: number, heldBefore: number): boolean {
+    const first = Math.min(bytes, Math.max(0, SMALL_BODY_BYTES - heldBefore));
+    // A comparison and an addition for a body of one small chunk (a single prediction).
+    if (first < bytes && !this.take(bytes - first, this.max, false)) return false;
+    this.firstBytes += first;
+    return true;
+  }
+
+  /** Gives back what one body holds (`bytes`, all it took): its first SMALL_BODY_BYTES, and the rest. */
+  override give(bytes: number): void {
+    const first = Math.min(bytes, SMALL_BODY_BYTES);
+    this.firstBytes -= first;
+    super.give(bytes - first);
+  }
+
+  /** Bytes held of bodies' first SMALL_BODY_BYTES (bounded by the connections, not MAX_BODY_BYTES_IN_FLIGHT). */
+  get firstBytesInUse(): number {
+    return this.firstBytes;
   }
 }
 
@@ -94,7 +121,7 @@ export class BodyBudgetRefusal extends HttpProblem {
     readonly max: number,
   ) {
     // The rest of the body is not read as the connection's next request: the connection closes, as after a 413.
-    super(503, 'Service Unavailable', `OVERLOADED: the gateway already holds ${inUse} bytes of request bodies (MAX_BODY_BYTES_IN_FLIGHT ${max}); retry shortly`, [], TRANSIENT_RETRY_AFTER_SECONDS, true);
+    super(503, 'Service Unavailable', `OVERLOADED: the gateway already holds ${inUse} bytes of request bodies past their first ${SMALL_BODY_BYTES / 1024} KiB (MAX_BODY_BYTES_IN_FLIGHT ${max}); retry shortly`, [], TRANSIENT_RETRY_AFTER_SECONDS, true);
   }
 }
 
@@ -218,7 +245,7 @@ export function bodyLimitAdvice(limit: number, maxBatch: number): string {
  * Reads the whole body, refusing (413) anything over `limit` bytes before buffering it (saying
  * how a batch fits: bodyLimitAdvice, for `maxBatch`), and
  * (503) a body past its first SMALL_BODY_BYTES that does not fit in the budget of bodies in
- * flight: each chunk is taken from `hold`'s budget as it arrives. When reading stops short (413,
+ * flight: each chunk is taken from `hold`'s budget as it arrives (BodyBudget.takeBytes). When reading stops short (413,
  * 503, the connection gone) what was taken is given back at once and the chunks dropped. A
  * caller waiting for `100 Continue` is told to send it here (continueWhenRead), once the
  * content-length is known to fit.
@@ -259,8 +286,7 @@ export function readBody(req: IncomingMessage, limit: number, maxBatch: number, 
         stop(new HttpProblem(413, 'Payload Too Large', `request body exceeds the limit of ${limit} bytes (BODY_LIMIT_BYTES); ${bodyLimitAdvice(limit, maxBatch)}`));
         return;
       }
-      // A comparison and an addition for a body of one small chunk (a single prediction).
-      if (!hold.budget.takeBytes(chunk.length, size <= SMALL_BODY_BYTES)) {
+      if (!hold.budget.takeBytes(chunk.length, hold.bytes)) {
         stop(overBudget(hold));
         return;
       }

@@ -193,8 +193,8 @@ const INFERENCE_FAILURE_REASONS = membersOf<InferenceFailureReason>({ worker_sto
  */
 const WORKING_ROUTES = ['graphql', 'rest_predict'] as const;
 
-/** The statuses app.ts answers a request refused before routing with (handleClientError; handleConnect: 405). */
-const REFUSED_BEFORE_ROUTING = ['400', '405', '408', '413', '431'] as const;
+/** The statuses app.ts answers a request refused before routing with (handleClientError; handleConnect: 405; refuseOverCap: 503). */
+const REFUSED_BEFORE_ROUTING = ['400', '405', '408', '413', '431', '503'] as const;
 
 /** How a model reload ended, as gateway_model_reloads_total's `result` counts it. */
 export type ReloadOutcome = 'swapped' | 'unchanged' | 'failed' | 'cancelled';
@@ -205,7 +205,10 @@ const RELOAD_OUTCOMES = membersOf<ReloadOutcome>({ swapped: 0, unchanged: 0, fai
  * budget's use, its limit (the drivers' changes with the serving model) and the takes it refused.
  */
 export interface BudgetReadings {
+  /** Bytes past each body's first 64 KiB, which MAX_BODY_BYTES_IN_FLIGHT bounds. */
   readonly bodyBytes: InFlightBudget;
+  /** Bytes of each body's first 64 KiB, never refused (bounded by MAX_CONNECTIONS). */
+  readonly bodyFirstBytes: () => number;
   readonly bodyBytesMax: number;
   readonly drivers: InFlightBudget;
   /** MAX_BATCH × the serving model's risk drivers; 0 while no model with an explainer serves. */
@@ -318,8 +321,14 @@ export class GatewayMetrics {
   readonly bodyBytesInFlight = readAtScrape(
     this.registry,
     'gateway_request_body_bytes_in_flight',
-    'Bytes of request bodies held now, arrived or complete, until each answer is done (a body past its first 64 KiB that does not fit under gateway_request_body_bytes_in_flight_max is refused 503 with Retry-After)',
+    "Bytes of request bodies held now past each body's first 64 KiB, arrived or complete, until each answer is done (a chunk that does not fit under gateway_request_body_bytes_in_flight_max with them is refused 503 with Retry-After)",
     () => this.budgets?.bodyBytes.inUse ?? 0,
+  );
+  readonly bodyFirstBytesInFlight = readAtScrape(
+    this.registry,
+    'gateway_request_body_first_bytes_in_flight',
+    "Bytes of request bodies held now within each body's first 64 KiB: never refused, and not counted in gateway_request_body_bytes_in_flight; at most 64 KiB per open connection (MAX_CONNECTIONS)",
+    () => this.budgets?.bodyFirstBytes() ?? 0,
   );
   readonly bodyBytesInFlightMax = readAtScrape(
     this.registry,
@@ -349,7 +358,7 @@ export class GatewayMetrics {
 
   readonly refusedBeforeRouting = new Counter({
     name: 'gateway_refused_before_routing_total',
-    help: "Requests node's HTTP parser refused, whose headers did not arrive in time, or that were a CONNECT, before any route saw them, by the status answered (400 not valid HTTP/1.1, 405 CONNECT, 408 headers not in time, 413 chunk extensions too long, 431 headers too large); in no other series, and logged as 'request refused before routing'",
+    help: "Requests node's HTTP parser refused, whose headers did not arrive in time, that were a CONNECT, or that came on a connection past MAX_CONNECTIONS, before any route saw them, by the status answered (400 not valid HTTP/1.1, 405 CONNECT, 408 headers not in time, 413 chunk extensions too long, 431 headers too large, 503 MAX_CONNECTIONS open); in no other series, and logged as 'request refused before routing'",
     labelNames: ['status'] as const,
     registers: [this.registry],
   });

@@ -129,6 +129,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // Open connections on either port, for the shutdown's deadline: node lists its own only to close them all.
   const connections = new Set<Socket>();
   const server = listener(config, app, app.handle, app.handleExpectingContinue, connections);
+  // Counted, and refused past MAX_CONNECTIONS (app.ts portConnection); the operations port's never are.
+  server.on('connection', app.portConnection);
   // The operations port: its own queue of connections to accept, so the load balancer's health
   // check is not accepted after every connection queued on PORT (config.ts OPS_PORT).
   const ops = config.OPS_PORT === undefined ? null : { server: listener(config, app, app.handleOps, app.handleOps, connections), port: config.OPS_PORT };

@@ -2,7 +2,8 @@
  * The budget of request bodies (MAX_BODY_BYTES_IN_FLIGHT), on a real server and real sockets:
  * bytes are taken as they arrive and held until the answer is done, a body past its first
  * SMALL_BODY_BYTES that does not fit gets 503 with Retry-After, a request's first
- * SMALL_BODY_BYTES are never refused (a few large uploads must not lock everyone else out), and
+ * SMALL_BODY_BYTES are never refused (a few large uploads must not lock everyone else out) nor
+ * counted in what decides a refusal (stalled small uploads must not lock batches out), and
  * what a request took comes back however it ends.
  */
 import { createServer, type Server } from 'node:http';
@@ -13,9 +14,11 @@ import type { HttpProblem } from '../src/http.js';
 import { BodyBudget, SMALL_BODY_BYTES, readBody, sendJson, sendProblem, type BodyHold } from '../src/http.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, holdRuns, metricValue, postJson, sessionOf, startTestGateway, waitFor } from './helpers/index.js';
 
-/** Room for one body of 1.5 × SMALL_BODY_BYTES, not two. */
-const budget = new BodyBudget(2 * SMALL_BODY_BYTES);
-const LARGE = Math.round(1.5 * SMALL_BODY_BYTES);
+/** Room for one body of 1.75 × SMALL_BODY_BYTES, not two: each counts 0.75 × past its first SMALL_BODY_BYTES. */
+const budget = new BodyBudget(SMALL_BODY_BYTES);
+const LARGE = 1.75 * SMALL_BODY_BYTES;
+/** All the budget holds: bytes past each body's first SMALL_BODY_BYTES (inUse), and those first bytes. */
+const heldBytes = () => budget.inUse + budget.firstBytesInUse;
 /** Answers held back until released: a complete body keeps its share until its answer is done. */
 const held = new Map<string, () => void>();
 let server: Server;
@@ -61,65 +64,86 @@ describe('request bodies in flight', () => {
   it('holds complete bodies until answered, refuses one that does not fit with 503 and Retry-After, and takes it later', async () => {
     const a = post('a', LARGE);
     await until("a's body read", () => held.has('a'));
-    expect(budget.inUse).toBe(LARGE);
+    expect(budget.inUse).toBe(LARGE - SMALL_BODY_BYTES);
+    expect(budget.firstBytesInUse).toBe(SMALL_BODY_BYTES);
     const refused = await post('b', LARGE);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     // The rest of its body is not read as the connection's next request.
     expect(refused.headers.get('connection')).toBe('close');
-    expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`^OVERLOADED: the gateway already holds \\d+ bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${budget.max}\\); retry shortly`));
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`^OVERLOADED: the gateway already holds \\d+ bytes of request bodies past their first 64 KiB \\(MAX_BODY_BYTES_IN_FLIGHT ${budget.max}\\); retry shortly`));
     // What b took before it was refused is given back with it.
-    await until("b's share given back", () => budget.inUse === LARGE);
+    await until("b's share given back", () => heldBytes() === LARGE);
     held.get('a')?.();
     expect((await a).status).toBe(200);
-    await until('the budget given back', () => budget.inUse === 0);
+    await until('the budget given back', () => heldBytes() === 0);
     const again = post('c', LARGE);
     await until("c's body read", () => held.has('c'));
     held.get('c')?.();
     expect(await (await again).json()).toEqual({ id: 'c', bytes: LARGE });
-    await until('the budget given back', () => budget.inUse === 0);
+    await until('the budget given back', () => heldBytes() === 0);
   });
 
   it('counts a body while it arrives, yet never refuses a body of SMALL_BODY_BYTES, and gets it all back when its caller leaves', async () => {
     const { port } = new URL(url);
     const slow = partialUpload(port, 'POST / HTTP/1.1\r\nHost: x\r\nx-id: slow\r\n', 3 * SMALL_BODY_BYTES, LARGE);
     try {
-      await until('the slow body counted as it arrives', () => budget.inUse === LARGE);
+      await until('the slow body counted as it arrives', () => heldBytes() === LARGE);
       const refused = await post('d', LARGE);
       expect(refused.status).toBe(503);
-      await until("d's share given back", () => budget.inUse === LARGE);
-      // Past the max once taken (LARGE + SMALL_BODY_BYTES > 2 × SMALL_BODY_BYTES), and still read.
+      await until("d's share given back", () => heldBytes() === LARGE);
+      // Held beside the max (LARGE + SMALL_BODY_BYTES > SMALL_BODY_BYTES), and still read.
       const small = post('e', SMALL_BODY_BYTES);
       await until("e's body read", () => held.has('e'));
-      expect(budget.inUse).toBe(LARGE + SMALL_BODY_BYTES);
+      expect(heldBytes()).toBe(LARGE + SMALL_BODY_BYTES);
+      // Held apart: what decides a larger body's refusal is the slow body's bytes past its first SMALL_BODY_BYTES alone.
+      expect(budget.inUse).toBe(LARGE - SMALL_BODY_BYTES);
       held.get('e')?.();
       expect(await (await small).json()).toEqual({ id: 'e', bytes: SMALL_BODY_BYTES });
     } finally {
       slow.destroy();
     }
-    await until('the slow body given back once its caller left', () => budget.inUse === 0);
+    await until('the slow body given back once its caller left', () => heldBytes() === 0);
   });
 
-  it('takes a body of exactly the budget when nothing else is held, and refuses one byte more with 503', async () => {
-    const whole = post('g', budget.max);
+  it('takes a body of exactly the budget past its first SMALL_BODY_BYTES when nothing else is held, and refuses one byte more with 503', async () => {
+    const whole = post('g', SMALL_BODY_BYTES + budget.max);
     await until("g's body read", () => held.has('g'));
     expect(budget.inUse).toBe(budget.max);
     held.get('g')?.();
-    expect(await (await whole).json()).toEqual({ id: 'g', bytes: budget.max });
-    await until('the budget given back', () => budget.inUse === 0);
+    expect(await (await whole).json()).toEqual({ id: 'g', bytes: SMALL_BODY_BYTES + budget.max });
+    await until('the budget given back', () => heldBytes() === 0);
     let status: number | undefined;
-    const over = post('h', budget.max + 1).then((res) => (status = res.status));
+    const over = post('h', SMALL_BODY_BYTES + budget.max + 1).then((res) => (status = res.status));
     await until('h refused or read', () => status !== undefined || held.has('h'));
     held.get('h')?.(); // read in full, which the test refuses: answered, so nothing hangs
     await over;
     expect(status).toBe(503);
-    await until('the budget given back', () => budget.inUse === 0);
+    await until('the budget given back', () => heldBytes() === 0);
+  });
+
+  it('never counts the first SMALL_BODY_BYTES of stalled uploads against a larger body: more of them than the budget holds, and a body past SMALL_BODY_BYTES is still read', async () => {
+    const { port } = new URL(url);
+    // Three uploads stalled after their first SMALL_BODY_BYTES: three times the budget, held.
+    const stalled = ['s0', 's1', 's2'].map((id) => partialUpload(port, `POST / HTTP/1.1\r\nHost: x\r\nx-id: ${id}\r\n`, 3 * SMALL_BODY_BYTES, SMALL_BODY_BYTES));
+    try {
+      await until('the stalled bodies held', () => budget.firstBytesInUse === 3 * SMALL_BODY_BYTES);
+      expect(budget.inUse).toBe(0);
+      // Counted in the same budget, they refused it (503): every body over SMALL_BODY_BYTES was, while they were held.
+      const large = post('l', LARGE);
+      await until("l's body read", () => held.has('l'));
+      held.get('l')?.();
+      expect(await (await large).json()).toEqual({ id: 'l', bytes: LARGE });
+    } finally {
+      for (const s of stalled) s.destroy();
+    }
+    await until('the budget given back', () => heldBytes() === 0);
   });
 
   it('gives back what a body over the limit took (413)', async () => {
     const over = await post('f', 4 * SMALL_BODY_BYTES + 1);
     expect(over.status).toBe(413);
-    await until('the budget given back', () => budget.inUse === 0);
+    await until('the budget given back', () => heldBytes() === 0);
   });
 });
 
@@ -182,15 +206,15 @@ describe('in the gateway', () => {
     const held = holdRuns(gw, 1);
     try {
       const gone = new AbortController();
-      const abandoned = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'budget-gone' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(2 * SMALL_BODY_BYTES, ' '), signal: gone.signal }).catch(() => 'aborted');
+      const abandoned = fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'budget-gone' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(3 * SMALL_BODY_BYTES, ' '), signal: gone.signal }).catch(() => 'aborted');
       // Its body read (and held), its scoring under way: then the caller leaves.
       await waitFor('the scoring to start', () => held.started() === 1);
       gone.abort();
       expect(await abandoned).toBe('aborted');
       // The gateway saw it leave: the access line, written when the connection closes, says 499.
       await waitFor("the caller's leaving", () => gw.logs.some((l) => l['reqId'] === 'budget-gone' && l['msg'] === 'request' && l['status'] === 499));
-      // 2 × SMALL_BODY_BYTES are still being scored: 2.5 × more do not fit in 4 ×.
-      const big = JSON.stringify([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]).padEnd(2.5 * SMALL_BODY_BYTES, ' ');
+      // 2 × SMALL_BODY_BYTES past its first are still being scored: 2.5 × more past its own first do not fit in 4 ×.
+      const big = JSON.stringify([LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD, LEGACY_PAYLOAD]).padEnd(3.5 * SMALL_BODY_BYTES, ' ');
       const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
       expect(refused.status).toBe(503);
       // Taken once the abandoned request's scoring has ended.
@@ -224,7 +248,7 @@ describe('in the gateway', () => {
       const refused = await large(400 * 1024, 'refused-by-budget');
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
-      expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`bytes of request bodies \\(MAX_BODY_BYTES_IN_FLIGHT ${max}\\)`));
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(new RegExp(`bytes of request bodies past their first 64 KiB \\(MAX_BODY_BYTES_IN_FLIGHT ${max}\\)`));
       await waitFor("the refused upload's share given back", () => gw.app.bodyBytesHeld() === max);
       // Its access line names the refusal's code, which its detail starts with.
       await waitFor('the access line of the refused upload', () => gw.logs.some((l) => l['reqId'] === 'refused-by-budget' && l['msg'] === 'request'));
@@ -232,11 +256,14 @@ describe('in the gateway', () => {
       // And a line of its own, at warn with the request id, saying what the budget held (no body content).
       const refusal = gw.logs.filter((l) => l['reqId'] === 'refused-by-budget' && l['msg'] !== 'request');
       expect(refusal).toEqual([expect.objectContaining({ level: 'warn', msg: 'request body refused: MAX_BODY_BYTES_IN_FLIGHT full', code: 'OVERLOADED', max })]);
-      // What was held when it refused: the held uploads', and this request's own first bytes (never refused).
-      expect(Number(refusal[0]?.['inUse'])).toBeGreaterThanOrEqual(max);
+      // What was counted when it refused: the held uploads' bytes past their first 64 KiB, and this request's that fitted.
+      expect(Number(refusal[0]?.['inUse'])).toBeGreaterThanOrEqual(max - 4 * SMALL_BODY_BYTES);
+      expect(Number(refusal[0]?.['inUse'])).toBeLessThanOrEqual(max);
       expect(Object.keys(refusal[0] ?? {}).sort()).toEqual(['client', 'code', 'inUse', 'level', 'max', 'msg', 'reqId', 'service', 'time']);
       // What an on-call engineer reads: the budget full, its limit, and the one refusal (none of explanations).
-      expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(max);
+      // Held apart: each upload's first 64 KiB, and what past them the max bounds.
+      expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(max - 4 * SMALL_BODY_BYTES);
+      expect(await metricValue(gw.url, 'gateway_request_body_first_bytes_in_flight')).toBe(4 * SMALL_BODY_BYTES);
       expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight_max')).toBe(max);
       expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="body_bytes"}')).toBe(1);
       expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="explanation_drivers"}')).toBe(0);
@@ -255,8 +282,33 @@ describe('in the gateway', () => {
       expect((await large(max)).status).toBe(200);
       await waitFor('the budget given back', () => gw.app.bodyBytesHeld() === 0);
       expect(await metricValue(gw.url, 'gateway_request_body_bytes_in_flight')).toBe(0);
+      expect(await metricValue(gw.url, 'gateway_request_body_first_bytes_in_flight')).toBe(0);
       expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="body_bytes"}')).toBe(1);
     } finally {
+      await gw.close();
+    }
+  });
+
+  it('reads a batch past 64 KiB while more uploads than MAX_BODY_BYTES_IN_FLIGHT holds are stalled after their first 64 KiB', async () => {
+    const max = 256 * 1024;
+    const gw = await startTestGateway({ BODY_LIMIT_BYTES: String(max), MAX_BODY_BYTES_IN_FLIGHT: String(max) });
+    const { port } = new URL(gw.url);
+    // Six uploads stalled after their first 64 KiB: 384 KiB held, past the 256 KiB budget. Counted in
+    // it, 520 such slices refused every batch past 64 KiB of a gateway at the default 32 MiB (503 OVERLOADED).
+    const stalled = Array.from({ length: 6 }, (_, i) =>
+      partialUpload(port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: stalled-${i}\r\n`, 200 * 1024, SMALL_BODY_BYTES, ' '),
+    );
+    try {
+      await waitFor('the stalled uploads held', () => gw.app.bodyBytesHeld() === 6 * SMALL_BODY_BYTES);
+      const batch = JSON.stringify(Array.from({ length: 300 }, () => LEGACY_PAYLOAD));
+      expect(batch.length).toBeGreaterThan(SMALL_BODY_BYTES);
+      const res = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(((await res.json()) as unknown[]).length).toBe(300);
+      expect(await metricValue(gw.url, 'gateway_budget_refusals_total{budget="body_bytes"}')).toBe(0);
+      expect(stalled.every((s) => !s.destroyed)).toBe(true);
+    } finally {
+      for (const s of stalled) s.destroy();
       await gw.close();
     }
   });
@@ -294,7 +346,8 @@ describe('in the gateway', () => {
       const arriving = partialUpload(port, header('arriving'), max, 150 * 1024, ' ');
       try {
         await waitFor('the arriving body counted', () => gw.app.bodyBytesHeld() === 150 * 1024);
-        const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(200 * 1024) });
+        // 86 KiB past the arriving body's first 64 KiB, and 186 KiB past this one's: over 256 KiB.
+        const refused = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(250 * 1024) });
         expect(refused.status).toBe(503);
         await waitFor("the refused body's share given back", () => gw.app.bodyBytesHeld() === 150 * 1024);
       } finally {
@@ -362,7 +415,7 @@ async function unreadAnswer(body: string, timeoutMs: number): Promise<'shown' | 
     reader.pause(); // never reads
     const sent = performance.now();
     reader.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-request-id: unread\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    const other = () => fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(200_000, ' ') });
+    const other = () => fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LEGACY_PAYLOAD).padEnd(250_000, ' ') });
     await waitFor('the batch to be scored, or its timeout', () => runsStarted > 0 || timedOut() !== undefined, 30_000, 20);
     if (timedOut()) return 'not ready';
     // Held while the answer waits to be read: a body that does not fit is refused.

@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SMALL_BODY_BYTES } from '../src/http.js';
 import { GRAPHQL_CUSTOMER, gql, holdRuns, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -202,10 +203,12 @@ describe('a refusal answered as problem details on /graphql', () => {
     // An earlier request's body is given back only once its work has ended, which on a loaded machine
     // can be after this test starts: the budget would then refuse one of the uploads below.
     await waitFor('no request body held from earlier requests', () => tight.app.bodyBytesHeld() === 0);
-    // Two uploads stopped halfway: the whole budget, held until their 408s.
-    const holders = [partialUpload(LIMIT * 0.75, LIMIT / 2), partialUpload(LIMIT * 0.75, LIMIT / 2)];
+    // Two uploads stopped short, each LIMIT / 2 past its first SMALL_BODY_BYTES (never refused, and
+    // not counted in MAX_BODY_BYTES_IN_FLIGHT): the whole budget, held until their 408s.
+    const sent = SMALL_BODY_BYTES + LIMIT / 2;
+    const holders = [partialUpload(LIMIT * 0.875, sent), partialUpload(LIMIT * 0.875, sent)];
     try {
-      await waitFor('the held uploads counted as they arrive', () => tight.app.bodyBytesHeld() >= LIMIT);
+      await waitFor('the held uploads counted as they arrive', () => tight.app.bodyBytesHeld() >= 2 * sent);
       await expectRefused(await post(JSON.stringify({ query: PREDICT, variables: { c: GRAPHQL_CUSTOMER } }).padEnd(LIMIT / 2, ' ')), 503, 'OVERLOADED');
       const answer = await holders[0]?.answer;
       const [head = '', body = ''] = answer?.split('\r\n\r\n') ?? [];

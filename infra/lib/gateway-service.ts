@@ -35,7 +35,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * BODY_LIMIT_BYTES and MAX_BODY_BYTES_IN_FLIGHT (32 MiB of request bodies, counted as they
  * arrive) at the gateway's defaults, and src/config.ts measured 80 concurrent 4.4 MB batches
  * within that budget at 749 MB of RSS (a body is far larger parsed than sent). Bodies still
- * arriving add at most 64 KiB per connection beyond the budget (SMALL_BODY_BYTES, src/http.ts). Fargate's 512 MiB (537 MB) is below that; 1024 MiB, its next size, is
+ * arriving add at most 64 KiB per connection beyond the budget (SMALL_BODY_BYTES, src/http.ts), of at
+ * most MAX_CONNECTIONS (2,048: ~145 MB of RSS stalled, src/config.ts). Fargate's 512 MiB (537 MB) is below that; 1024 MiB, its next size, is
  * above it. Node also sizes V8's heap limit from the container's memory, so a smaller task gets a
  * smaller heap too. test/gateway-config.test.ts checks the defaults are still the ones measured.
  */
