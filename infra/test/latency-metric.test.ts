@@ -9,7 +9,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../../test/helpers/customers.js';
@@ -50,16 +49,6 @@ const CASES: Record<string, Case> = {
   'unknown path (404)': { single: false, status: 404, send: (url, id) => fetch(`${url}/nowhere`, { headers: { 'x-request-id': id } }) },
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 describe('the single-prediction latency metric filter, against the real gatewayâ€™s access lines', () => {
   const { template } = synth();
   const filters = propsOfType(template, 'AWS::Logs::MetricFilter');
@@ -73,10 +62,13 @@ describe('the single-prediction latency metric filter, against the real gatewayâ
   const statuses: Record<string, number> = {};
 
   beforeAll(async () => {
-    const port = await freePort();
+    // PORT 0: the kernel picks the port as the gateway binds it, read back from its 'ready' line. A
+    // port picked here (bound, released) and handed over could be taken, in the seconds tsx takes to
+    // start the gateway, by another test's server or by a connection's local port: the gateway then
+    // exits on EADDRINUSE, or GET / is answered by someone else (test/helpers/gateway.ts: the same).
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', MODEL_DIR: `${REPO_ROOT}model/bundle` },
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', MODEL_DIR: `${REPO_ROOT}model/bundle` },
     });
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -87,11 +79,14 @@ describe('the single-prediction latency metric filter, against the real gatewayâ
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
-    while (!(await fetch(`${url}/`).then((r) => r.status === 200, () => false))) {
+    // Its address, from its 'ready' line (written once it listens and its model is loaded).
+    const readyUrl = () => lines.find((l) => l.msg === 'ready' && typeof l.url === 'string')?.url as string | undefined;
+    let url = readyUrl();
+    while (url === undefined || !(await fetch(`${url}/`).then((r) => r.status === 200, () => false))) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the gateway did not become ready: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
+      url = readyUrl();
     }
     for (const [name, c] of Object.entries(CASES)) {
       const id = `latency-metric-${Object.keys(CASES).indexOf(name)}`;
