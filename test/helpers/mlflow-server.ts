@@ -47,6 +47,20 @@ export async function ensureVenv(): Promise<void> {
  * URI, and clients read them through /get-artifact and artifacts/list).
  */
 export async function startMlflowServer({ serveArtifacts = true }: { serveArtifacts?: boolean } = {}): Promise<MlflowServer> {
+  // The port is chosen free, and bound only once MLflow has started (~10 s on a loaded machine): in
+  // between, another test's server may take it. uvicorn then logs that it cannot bind and the server
+  // never listens. Such a start is made again on another port, up to three starts.
+  for (let attempt = 1; ; attempt++) {
+    const started = await startOnFreePort(serveArtifacts);
+    if (started !== 'port taken') return started;
+    if (attempt === 3) throw new Error('mlflow server: three free ports in a row were taken before it could bind them');
+  }
+}
+
+/** uvicorn's line when the port is taken (it then shuts the application down, exit code 0). */
+const PORT_TAKEN = /error while attempting to bind on address .*address already in use/;
+
+async function startOnFreePort(serveArtifacts: boolean): Promise<MlflowServer | 'port taken'> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mlflow-test-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -81,11 +95,12 @@ export async function startMlflowServer({ serveArtifacts = true }: { serveArtifa
   const isMlflow = () => fetch(`${url}/health`).then(async (r) => r.status === 403 || (r.status === 200 && (await r.text()) === 'OK'), () => false);
   const answers = (endpoint: string, init?: RequestInit) => fetch(`${url}${endpoint}`, init).then((r) => r.status < 500, () => false);
   const storeCall = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max_results: 1 }) };
-  while (Date.now() < deadline && !exited) {
+  while (Date.now() < deadline && !exited && !PORT_TAKEN.test(output)) {
     if ((await isMlflow()) && (await answers('/api/2.0/mlflow/experiments/search', storeCall))) return { url, dir, log: () => output, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
+  if (PORT_TAKEN.test(output)) return 'port taken';
   throw new Error(`mlflow server did not become healthy on ${url}: ${output.slice(-3000)}`);
 }
 
