@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { floorServer } from '../bench/floor-server.js';
 import { benchLoads, graphqlBatch, type BenchLoads } from '../bench/loads.js';
-import { freePort } from '../bench/process.js';
 import { CONTRACT_ENUMS, type CustomerRecord } from '../src/contract.js';
-import { REPO_ROOT, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { REPO_ROOT, listeningPort, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 let loads: BenchLoads;
@@ -58,17 +57,23 @@ describe("the bench's loads (bench/loads.ts) on a running gateway", () => {
   it('the "REST checks only" server (bench/floor-server.ts) answers the single prediction with the keys the gateway answers', async () => {
     // Run on the sources (tsx), as the bench runs it on their build: the 39th session's
     // model_run_id made it answer 400 to every request, and the bench stopped at its first probe.
-    const port = await freePort();
+    // PORT 0, the port read back once it listens: a free port chosen here and handed over could be
+    // taken by another test's server in the seconds tsx takes to start it, which then answered.
     const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', floorServer({ predict: `${REPO_ROOT}src/rest/predict.ts`, jsonBody: `${REPO_ROOT}src/json-body.ts` })], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: String(port) },
+      env: { ...process.env, PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let floorUrl = '';
     try {
-      await waitFor('the checks-only server to listen', async () => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false), 30_000);
-      const floor = await postJson(`http://127.0.0.1:${port}`, '/', loads.rest);
+      await waitFor('the checks-only server to listen', async () => {
+        const port = server.pid === undefined ? null : await listeningPort(server.pid, null);
+        if (port !== null) floorUrl = `http://127.0.0.1:${port}`;
+        return port !== null;
+      }, 30_000);
+      const floor = await postJson(floorUrl, '/', loads.rest);
       const rest = await postJson(gw.url, '/predict', loads.rest);
       expect({ status: floor.status, stderr }).toEqual({ status: 200, stderr: '' });
       expect(Object.keys(floor.json as object)).toEqual(Object.keys(rest.json as object));

@@ -145,7 +145,7 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
  * none: the sockets among its open files, found in the kernel's TCP tables in state LISTEN (0A).
  * `except`: a port that is not the one (OPS_PORT, the gateway's second listener).
  */
-async function listeningPort(pid: number, except: number | null): Promise<number | null> {
+export async function listeningPort(pid: number, except: number | null): Promise<number | null> {
   const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
   const inodes = new Set<string>();
   for (const fd of fds) {
