@@ -6,7 +6,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { LEGACY_PAYLOAD, postJson, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { LEGACY_PAYLOAD, postJson, spawnGateway, startTestGateway, waitFor, type SpawnedGateway, type TestGateway } from './helpers/index.js';
 import { freePort } from './helpers/mlflow-server.js';
 
 /**
@@ -139,8 +139,18 @@ describe('OPS_PORT behind a proxy on PORT', () => {
 
 describe('OPS_PORT in a spawned gateway', () => {
   it('is told apart from PORT by the test helper, and the process answers on both', async () => {
-    const opsPort = await freePort();
-    const gw = await spawnGateway({ OPS_PORT: String(opsPort) });
+    // A number, chosen free here and bound by the gateway only once tsx has started it (seconds, on a
+    // loaded machine): another test's server may take it in between, and the gateway then stops at
+    // start on EADDRINUSE. Such a start is made again on another port, up to three starts.
+    let opsPort = 0;
+    let gw: SpawnedGateway | undefined;
+    for (let attempt = 1; gw === undefined; attempt++) {
+      opsPort = await freePort();
+      gw = await spawnGateway({ OPS_PORT: String(opsPort) }).catch((err: unknown) => {
+        if (attempt < 3 && String(err).includes(`OPS_PORT ${opsPort}: listen EADDRINUSE`)) return undefined;
+        throw err;
+      });
+    }
     try {
       expect(new URL(gw.url).port).not.toBe(String(opsPort));
       expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
