@@ -50,6 +50,13 @@ async function modelInfo(gw: TestGateway) {
 }
 
 /**
+ * The timeout of a test that runs MLflow's CLI (pasteRestore, collectGarbage): on a loaded 2-core
+ * machine the CLI's start alone (importing mlflow) took 20-30 s, and such a test up to 40 s of
+ * vitest's default 60 s. The CLI call itself is allowed 120 s.
+ */
+const MLFLOW_CLI_TEST_MS = 180_000;
+
+/**
  * Runs the restore command a notice names as an operator pastes it into a shell of their own: no
  * MLFLOW_TRACKING_URI in the environment, in an empty folder (where mlflow's CLI without a tracking
  * URI makes a new ./mlflow.db, and restores nothing), the venv's `mlflow` on the PATH.
@@ -347,7 +354,7 @@ describe("the serving model's run deleted in MLflow", () => {
       await gw.close();
       await champion(v.one);
     }
-  });
+  }, MLFLOW_CLI_TEST_MS);
 
   it('is told within an interval, and by reloadModel, also while MLflow answers that the alias names no version (the alias deleted first)', async () => {
     const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
@@ -437,7 +444,7 @@ describe("the serving model's run deleted in MLflow", () => {
       await gw.close();
       await champion(v.one);
     }
-  });
+  }, MLFLOW_CLI_TEST_MS);
 
   it('once mlflow gc removed the run for good, the model keeps serving and the notice says no gateway can load it again', async () => {
     const { version, runId } = await registerHandMadeBundle(mlflow.url, experimentId, MODEL, packaged);
@@ -458,7 +465,7 @@ describe("the serving model's run deleted in MLflow", () => {
       await gw.close();
       await champion(v.one);
     }
-  });
+  }, MLFLOW_CLI_TEST_MS);
 });
 
 describe("the serving model's run deleted, on a gateway that does not poll or serves a fixed version", () => {
