@@ -34,6 +34,8 @@ describe('GraphiQL on with introspection off', () => {
     }
   }, 60_000);
 
+  // Three gateways started one after another through tsx, each allowed 30 s by spawnGateway: 60 s
+  // for all three timed out on a loaded 2-core machine.
   it('is not warned about when either is off or both are on', async () => {
     // Both on (the defaults), GraphiQL alone off, both off.
     const settings: Record<string, string>[] = [{}, { GRAPHIQL_ENABLED: 'false' }, { GRAPHIQL_ENABLED: 'false', INTROSPECTION_ENABLED: 'false' }];
@@ -43,7 +45,7 @@ describe('GraphiQL on with introspection off', () => {
       await gw.exited;
       expect(warnings(gw.stdout())).toEqual([]);
     }
-  }, 60_000);
+  }, 150_000);
 });
 
 describe('a UI_DIR that is a file', () => {
