@@ -155,6 +155,8 @@ describe('graceful shutdown', () => {
     }
   });
 
+  // Three gateways started one after another through tsx (seconds each on a loaded machine): vitest's
+  // default 60 s for all three timed out on a loaded 2-core machine.
   it('exits cleanly on SIGTERM while the model is still loading', async () => {
     let caughtLoading = 0;
     for (let i = 0; i < 3; i++) {
@@ -170,7 +172,7 @@ describe('graceful shutdown', () => {
       expect(gw.stderr()).not.toMatch(/terminate called|Napi::Error/);
     }
     expect(caughtLoading).toBeGreaterThan(0); // at least one signal arrived while the model loaded
-  });
+  }, 150_000);
 
   it('keeps draining when a second SIGTERM arrives', async () => {
     // The second signal once the first was handled (the draining line), not 200 ms after it: two
