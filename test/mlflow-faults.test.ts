@@ -707,8 +707,9 @@ describe('calls sharing a follow-up check, each reloadModel with its own deadlin
   });
 
   it('a follow-up every caller gave up on is cancelled; a reloadModel made after it gets a check of its own', async () => {
-    // 6000 ms: the third caller's 5.4 s covers the end of the poll's load and a check of its own.
-    const { gw, gate, poll } = await pollLoadingTwo({ REQUEST_TIMEOUT_MS: '6000', MLFLOW_TIMEOUT_MS: '20000' });
+    // 12000 ms: the third caller's 10.8 s covers the end of the poll's load and a check of its own.
+    // (6000 ms left it 5.4 s, which a loaded 2-core machine used up: answered "no answer within 5400 ms".)
+    const { gw, gate, poll } = await pollLoadingTwo({ REQUEST_TIMEOUT_MS: '12000', MLFLOW_TIMEOUT_MS: '20000' });
     const asked = reloadsAsked(gw);
     const first = reload(gw);
     await asked(1);
