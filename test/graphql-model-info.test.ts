@@ -80,3 +80,20 @@ describe('modelInfo.trainedAt', () => {
     }
   });
 });
+
+describe('manifest config', () => {
+  it('loads a bundle whose manifest records the config file it was trained with, or none (the committed one), and refuses a malformed record', async () => {
+    const raw = await readBundleDir(BUNDLE_DIR);
+    const committed = JSON.parse(raw.manifestJson) as Record<string, unknown>;
+    expect(committed).not.toHaveProperty('config');
+    const sha256 = 'a'.repeat(64);
+    for (const config of [{ sha256, path: 'model/config.toml' }, { sha256, path: null }]) {
+      const manifestJson = JSON.stringify({ ...committed, config });
+      expect(() => verifyBundle({ ...raw, manifestJson }), JSON.stringify(config)).not.toThrow();
+    }
+    for (const config of [{ sha256: 'abc', path: 'model/config.toml' }, { path: 'model/config.toml' }, { sha256, path: '' }]) {
+      const manifestJson = JSON.stringify({ ...committed, config });
+      expect(() => verifyBundle({ ...raw, manifestJson }), JSON.stringify(config)).toThrow(/config/);
+    }
+  });
+});

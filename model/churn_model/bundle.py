@@ -89,12 +89,18 @@ class ManifestExplainer(TypedDict):
     tolerance: float
 
 
+class ManifestConfig(TypedDict):
+    sha256: str  # of the config file's bytes as the run read them
+    path: str | None  # relative to the checkout; None for a file outside it
+
+
 class Manifest(TypedDict):
     formatVersion: int
     registeredModel: RegisteredModel
     run: ManifestRun
     createdAt: str
     gitCommit: str | None
+    config: ManifestConfig
     datasetSha256: str
     libraryVersions: dict[str, str]
     params: dict[str, str]
@@ -120,7 +126,7 @@ def parity_json(cases: list[Record], probabilities: list[float], tolerance: floa
 
 
 def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit: str | None,
-                   dataset_sha256: str, library_versions: dict[str, str], params: dict[str, str],
+                   config: ManifestConfig, dataset_sha256: str, library_versions: dict[str, str], params: dict[str, str],
                    metrics: dict[str, float], threshold: float, threshold_rule: str,
                    medium_from: float, onnx_sha256: str, input_name: str, output_name: str,
                    opset: int, parity_sha256: str, parity_count: int, tolerance: float,
@@ -133,6 +139,7 @@ def build_manifest(*, run: RunInfo, model_name: str, created_at: str, git_commit
                 "experimentName": run.experiment_name},
         "createdAt": created_at,
         "gitCommit": git_commit,
+        "config": config,
         "datasetSha256": dataset_sha256,
         "libraryVersions": library_versions,
         "params": params,

@@ -27,7 +27,7 @@ try:
     from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, registered_model_problem
     from churn_model.config_values import toml_text
     from churn_model.data import DataValidationError
-    from churn_model.entry import (data_file, os_error_text, output_path, path_error, training_config, usage_error,
+    from churn_model.entry import (config_file, data_file, os_error_text, output_path, path_error, usage_error,
                                    writable_folder)
     from churn_model.entry import resolve_path as resolve_path
     from churn_model.explain import ExplainerError
@@ -168,14 +168,15 @@ def _main(argv: list[str] | None, results: list[PipelineResult]) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     check_options(args)
     config_path = resolve_path(args.config, "--config")
-    cfg = training_config(config_path, args.config)
+    source, cfg = config_file(config_path, args.config)
     out_dir = output_path(args.out, "--out")
     check_out_dir(out_dir)
     opts = PipelineOptions(
         data_path=data_path(args), out_dir=out_dir,
         experiment=args.experiment or cfg.mlflow.experiment,
         registered_model=args.registered_model or cfg.mlflow.registered_model,
-        force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri)
+        force_champion=args.force_champion, register=not args.no_register, tracking_uri=args.tracking_uri,
+        config=source)
     try:
         result = run_pipeline(cfg, opts)
     except (TrackingStoreError, ArtifactStoreError, ChampionRunMissingError) as err:  # before training: fix, rerun

@@ -5,6 +5,7 @@ MLflow settings). Nothing else reads the config file.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Collection
@@ -18,6 +19,22 @@ from churn_model.config_values import ConfigError, Table, toml_text
 MODEL_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = MODEL_DIR.parent
 DEFAULT_CONFIG_PATH = MODEL_DIR / "config.toml"
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A config file's bytes, read once: a run parses these (`load_config`), and its lineage hashes them and
+    compares them with the commit it trains from (lineage.py), so the config recorded is the config that trained."""
+    path: Path
+    data: bytes
+
+    @classmethod
+    def read(cls, path: Path) -> ConfigFile:
+        return cls(path, path.read_bytes())
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -187,11 +204,13 @@ def _mlflow(t: Table) -> MlflowConfig:
     return MlflowConfig(experiment=t.string("experiment"), registered_model=name, alias=alias)
 
 
-def load_config(path: Path = DEFAULT_CONFIG_PATH) -> TrainingConfig:
-    """Parse the TOML file at `path` into a TrainingConfig. Raises ConfigError (one line, every
-    problem: key, value, what is allowed) when a value is missing, mistyped, out of range or
+def load_config(path: Path | ConfigFile = DEFAULT_CONFIG_PATH) -> TrainingConfig:
+    """Parse the TOML file at `path` (or the bytes read from it) into a TrainingConfig. Raises ConfigError (one line,
+    every problem: key, value, what is allowed) when a value is missing, mistyped, out of range or
     unknown, so that no run starts with a config that fails or is misread mid-run."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    source = path if isinstance(path, ConfigFile) else ConfigFile.read(path)
+    # As Path.read_text reads it: UTF-8, universal newlines.
+    raw = tomllib.loads(source.data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
     problems: list[str] = []
 
     def table(name: str, keys: Collection[str] | None) -> Table:

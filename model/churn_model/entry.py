@@ -4,7 +4,8 @@ before any work, each failure one line on stderr naming the file and why, never 
 Returns: `resolve_path` (an input: relative paths against the cwd, then the repo root; `looked_for` names
 both for a path not found; `path_error` the usage error for a path the OS will not look up), `output_path`
 (an output folder: relative paths against the cwd only), `data_file` (the
-training CSV: exists, is a regular file, can be opened), `training_config` (the parsed config),
+training CSV: exists, is a regular file, can be opened), `training_config` (the parsed config; `config_file` with
+the bytes it was parsed from),
 `dataset` (the validated data), `output_file` (a file the tool will write at the end; `writable_folder` the check under it),
 `whole_number` (an argparse type);
 `usage_error` builds the exit-2 SystemExit they raise. Invalid data is exit 1, as in a
@@ -23,7 +24,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from churn_model.config import REPO_ROOT, TrainingConfig, load_config
+from churn_model.config import REPO_ROOT, ConfigFile, TrainingConfig, load_config
 from churn_model.config_values import ConfigError
 from churn_model.data import Dataset, DataValidationError, load_dataset
 
@@ -124,10 +125,16 @@ def data_file(raw: str) -> Path:
 def training_config(path: Path, raw: str | None = None) -> TrainingConfig:
     """The config at `path` (resolve_path's of `raw`, when given); a usage error naming the file and
     every problem when it cannot be used, and where it was looked for when it is not there."""
+    return config_file(path, raw)[1]
+
+
+def config_file(path: Path, raw: str | None = None) -> tuple[ConfigFile, TrainingConfig]:
+    """`training_config`, with the bytes it was parsed from (what a run's lineage hashes and compares with HEAD)."""
     if raw is not None and not path.exists():
         raise usage_error(f"cannot use the config {raw}: not found ({looked_for(raw)})")
     try:
-        return load_config(path)
+        source = ConfigFile.read(path)
+        return source, load_config(source)
     except ConfigError as err:  # each problem names the key, its value and what is allowed
         raise usage_error(f"cannot use the config {path}: {err}") from err
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:

@@ -44,10 +44,10 @@ from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
 
 from churn_model import (bundle, evaluate, explain, export, features, group_report, pyfunc_model, schema, synthetic,
                          train)
-from churn_model.config import MODEL_DIR, REPO_ROOT, TrainingConfig
+from churn_model.config import DEFAULT_CONFIG_PATH, MODEL_DIR, REPO_ROOT, ConfigFile, TrainingConfig, load_config
 from churn_model.data import Dataset, load_dataset
 from churn_model.interrupt import INTERRUPTED, Interrupted, Progress, sigint_ignored
-from churn_model.lineage import SourceState
+from churn_model.lineage import SourceState, config_path_in
 from churn_model.mlflow_errors import AUTH_STATUSES as _AUTH_STATUSES
 from churn_model.mlflow_errors import CHECK_HTTP_ENV as _CHECK_HTTP_ENV
 from churn_model.mlflow_errors import environ as _environ
@@ -71,6 +71,8 @@ class PipelineOptions:
     force_champion: bool = False
     register: bool = True
     tracking_uri: str | None = None
+    # The file `cfg` was parsed from, as read (cli); None: model/config.toml, read when the run starts.
+    config: ConfigFile | None = None
 
 
 @dataclass(frozen=True)
@@ -400,9 +402,10 @@ def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
 
 
 def _manifest(cfg: TrainingConfig, trained: TrainedModel, run: bundle.RunInfo, model_name: str,
-              created_at: str, commit: str | None) -> bundle.Manifest:
+              created_at: str, commit: str | None, config: ConfigFile) -> bundle.Manifest:
     return bundle.build_manifest(
         run=run, model_name=model_name, created_at=created_at, git_commit=commit,
+        config={"sha256": config.sha256, "path": config_path_in(REPO_ROOT, config)},
         dataset_sha256=trained.dataset.sha256, library_versions=library_versions(),
         params=trained.params, metrics=trained.metrics, threshold=trained.threshold,
         threshold_rule=trained.threshold_rule, medium_from=trained.medium_from,
@@ -686,7 +689,10 @@ def _interrupted(cfg: TrainingConfig, opts: PipelineOptions, progress: Progress,
 def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress: Progress, done: Done
                   ) -> PipelineResult:
     created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    sources = SourceState.at_start(REPO_ROOT, log)  # with created_at: the code this run trains with
+    config = opts.config or ConfigFile.read(DEFAULT_CONFIG_PATH)
+    if load_config(config) != cfg:  # what is hashed and compared with HEAD must be what trains
+        raise ValueError(f"the config passed to run_pipeline is not the one in {config.path}")
+    sources = SourceState.at_start(REPO_ROOT, log, config)  # with created_at: the code this run trains with
     tracking_uri = opts.tracking_uri or default_tracking_uri()
     progress.doing(f"while checking the MLflow tracking store {tracking_uri}")
     check_tracking_store(tracking_uri)
@@ -730,7 +736,7 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
         log(f"[6/{STEPS}] bundle + MLflow ({tracking_uri}, experiment {opts.experiment!r})")
         run = bundle.RunInfo(active.info.run_id, experiment_id, opts.experiment)
         progress.doing("writing the manifest")
-        manifest = _manifest(cfg, trained, run, opts.registered_model, created_at, sources.at_end(log))
+        manifest = _manifest(cfg, trained, run, opts.registered_model, created_at, sources.at_end(log), config)
         with logging("logging the params", "params"):
             mlflow.log_params(trained.params)
         with logging("logging the metrics", "metrics"):
@@ -741,7 +747,10 @@ def _run_pipeline(cfg: TrainingConfig, opts: PipelineOptions, log: Log, progress
             commit_tags = {"git_commit": manifest["gitCommit"] or "none"}
             if manifest["gitCommit"]:
                 commit_tags[MLFLOW_GIT_COMMIT] = manifest["gitCommit"]
-            mlflow.set_tags({**commit_tags, "dataset_sha256": trained.dataset.sha256,
+            # The config's path relative to the checkout, as the manifest has it, or where it was read (outside it).
+            config_tags = {"config_sha256": manifest["config"]["sha256"],
+                           "config_path": manifest["config"]["path"] or str(config.path)}
+            mlflow.set_tags({**commit_tags, **config_tags, "dataset_sha256": trained.dataset.sha256,
                              "dataset_path": str(opts.data_path),
                              **{name: str(count) for name, count in trained.data_sizes.items()},
                              **{f"version.{k}": v for k, v in manifest["libraryVersions"].items()}})

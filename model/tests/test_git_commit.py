@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from churn_model.config import DEFAULT_CONFIG_PATH, ConfigFile
 from churn_model.lineage import SourceState, git_commit
 
 
@@ -16,7 +17,7 @@ def git(root: Path, *args: str) -> str:
 def make_repo(root: Path) -> str:
     (root / "model" / "churn_model").mkdir(parents=True)
     (root / "model" / "churn_model" / "train.py").write_text("DEPTH = 2\n")
-    (root / "model" / "config.toml").write_text("[xgboost]\nmax_depth = 2\n")
+    (root / "model" / "config.toml").write_bytes(DEFAULT_CONFIG_PATH.read_bytes())  # a run in `root` can read it
     (root / "model" / "requirements.txt").write_text("xgboost-cpu==3.2.0\n")
     (root / "model" / "requirements.lock.txt").write_text("xgboost-cpu==3.2.0 --hash=sha256:00\n")
     (root / "model" / "scripts").mkdir()
@@ -78,3 +79,42 @@ def test_training_outside_git_or_from_a_dirty_tree_warns(tmp_path: Path) -> None
     lines.clear()
     assert SourceState.at_start(tmp_path, lines.append).commit == f"{head}-dirty"
     assert len(lines) == 1 and f"gitCommit will be {head}-dirty" in lines[0]
+
+
+def test_a_config_that_head_does_not_hold_as_read_is_dirty(tmp_path: Path) -> None:
+    """The config a run reads (`--config`) is a training source too: training at the recorded commit must read the
+    same bytes. model/config.toml or another committed file, unchanged: clean. A file outside the checkout, one git
+    does not hold, or one edited since: -dirty, with a warning line naming it (as an edited model/config.toml)."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    head = make_repo(root)
+    (root / "model" / "trial.toml").write_text("[xgboost]\nmax_depth = 1\n")
+    git(root, "add", "model/trial.toml")
+    git(root, "commit", "-q", "-m", "a trial config")
+    head = git(root, "rev-parse", "HEAD")
+    outside = tmp_path / "trial.toml"
+    outside.write_text("[xgboost]\nmax_depth = 1\n")  # the same bytes as the committed trial.toml, elsewhere
+    (root / "model" / "untracked.toml").write_text("[xgboost]\nmax_depth = 1\n")
+    for path in (root / "model" / "config.toml", root / "model" / "trial.toml"):
+        lines: list[str] = []
+        assert SourceState.at_start(root, lines.append, ConfigFile.read(path)).commit == head and lines == [], path
+    cases = [(outside, f"the config {outside} is outside the checkout {root}"),
+             (root / "model" / "untracked.toml", "the config model/untracked.toml is not committed")]
+    for path, why in cases:
+        lines = []
+        config = ConfigFile.read(path)
+        assert git_commit(root, config) == f"{head}-dirty", path
+        assert SourceState.at_start(root, lines.append, config).commit == f"{head}-dirty"
+        assert lines == [f"  warning: {why}: gitCommit will be {head}-dirty, which no checkout reproduces"]
+    (root / "model" / "trial.toml").write_text("[xgboost]\nmax_depth = 3\n")
+    lines = []
+    assert SourceState.at_start(root, lines.append, ConfigFile.read(root / "model" / "trial.toml")).commit == f"{head}-dirty"
+    assert lines == [f"  warning: the config model/trial.toml has uncommitted changes: gitCommit will be {head}-dirty, "
+                     "which no checkout reproduces"]
+    # The bytes the run read count, not the file as it is at the end: read, then edited back, still dirty.
+    edited = ConfigFile(root / "model" / "config.toml", b"[xgboost]\nmax_depth = 5\n")
+    assert git_commit(root, edited) == f"{head}-dirty"
+    clean = SourceState.at_start(root, lines.append, ConfigFile.read(root / "model" / "config.toml"))
+    assert clean.commit == head
+    git(root, "commit", "-q", "-am", "trial deeper")  # HEAD moves: the end marks it, config included
+    assert clean.at_end(lines.append) == f"{head}-dirty"

@@ -20,7 +20,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
 
 from churn_model import cli, features, pipeline, synthetic
-from churn_model.config import TrainingConfig
+from churn_model.config import DEFAULT_CONFIG_PATH, ConfigFile, TrainingConfig
 from churn_model.data import load_dataset
 from churn_model.mlflow_errors import RunFailedError
 from churn_model.pipeline import PipelineOptions, PipelineResult
@@ -359,13 +359,21 @@ def test_a_champion_run_deleted_while_training_registers_nothing(
 
 
 def _train_in_repo(cfg: TrainingConfig, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                   root: Path, during: Callable[[], None] = lambda: None) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+                   root: Path, during: Callable[[], None] = lambda: None, config: Path | None = None
+                   ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """A --no-register run whose training code is the checkout `root` (a real git repository, or not), calling
-    `during` once training has started ("[3/" printed). Its manifest, its MLflow run's tags, its log lines."""
+    `during` once training has started ("[3/" printed), with the config file `config` (default: `root`'s
+    model/config.toml, written with the real config's bytes if `root` has none). Its manifest, its MLflow run's tags,
+    its log lines."""
     monkeypatch.setattr(pipeline, "REPO_ROOT", root)
+    if config is None:
+        config = root / "model" / "config.toml"
+        if not config.exists():
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_bytes(DEFAULT_CONFIG_PATH.read_bytes())
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     opts = PipelineOptions(data_path=small_csv, out_dir=tmp_path / "bundle", experiment="lineage",
-                           registered_model="lineage", register=False, tracking_uri=uri)
+                           registered_model="lineage", register=False, tracking_uri=uri, config=ConfigFile.read(config))
     lines: list[str] = []
 
     def log(message: str) -> None:
@@ -398,7 +406,8 @@ def test_a_commit_made_during_training_does_not_get_the_credit(
     assert tags[MLFLOW_GIT_COMMIT] == manifest["gitCommit"]  # MLflow's own field (its UI's "Git commit") agrees
     assert [line for line in lines if "warning" in line] == [
         f"  warning: HEAD or the training sources changed during the run (HEAD {head} at the start, "
-        f"{git(root, 'rev-parse', 'HEAD')} now): gitCommit is recorded as {head}-dirty"]
+        # the new HEAD holds another model/config.toml than the run read: it is not this run's commit either
+        f"{git(root, 'rev-parse', 'HEAD')}-dirty now): gitCommit is recorded as {head}-dirty"]
 
 
 def test_an_unchanged_checkout_is_credited_clean(
@@ -410,6 +419,29 @@ def test_an_unchanged_checkout_is_credited_clean(
     manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root)
     assert manifest["gitCommit"] == tags["git_commit"] == tags[MLFLOW_GIT_COMMIT] == head
     assert not [line for line in lines if "warning" in line]
+    sha = hashlib.sha256(DEFAULT_CONFIG_PATH.read_bytes()).hexdigest()
+    assert manifest["config"] == {"sha256": sha, "path": "model/config.toml"}
+    assert (tags["config_sha256"], tags["config_path"]) == (sha, "model/config.toml")
+
+
+def test_a_config_from_outside_the_checkout_is_not_credited_to_a_clean_commit(
+        cfg: TrainingConfig, small_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--config` naming a file outside the checkout: an auditor training at gitCommit would read model/config.toml,
+    not this file, so the commit is -dirty with a warning naming the config (as for an edited model/config.toml);
+    the manifest and the MLflow run record the config's sha256, the run its path, the manifest no path."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    head = make_repo(root)
+    outside = tmp_path / "trial.toml"
+    outside.write_bytes(DEFAULT_CONFIG_PATH.read_bytes())  # the same settings, but no checkout holds this file
+    manifest, tags, lines = _train_in_repo(cfg, small_csv, tmp_path, monkeypatch, root, config=outside)
+    assert manifest["gitCommit"] == tags["git_commit"] == tags[MLFLOW_GIT_COMMIT] == f"{head}-dirty"
+    assert [line for line in lines if "warning" in line] == [
+        f"  warning: the config {outside} is outside the checkout {root}: gitCommit will be {head}-dirty, "
+        "which no checkout reproduces"]
+    sha = hashlib.sha256(outside.read_bytes()).hexdigest()
+    assert manifest["config"] == {"sha256": sha, "path": None}
+    assert (tags["config_sha256"], tags["config_path"]) == (sha, str(outside))
 
 
 def test_training_outside_git_warns_and_records_no_commit(

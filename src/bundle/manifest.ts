@@ -52,6 +52,9 @@ export const manifestSchema = z.object({
   // modelInfo.trainedAt promises an ISO 8601 UTC time (training writes 2026-11-29T00:26:31Z).
   createdAt: z.iso.datetime({ message: 'an ISO 8601 UTC time such as 2026-11-29T00:26:31Z' }),
   gitCommit: z.string().nullable(),
+  // The config file the run read: its bytes' sha256, its path in the checkout (null outside it). Optional: the
+  // committed bundle was trained before training recorded it.
+  config: z.object({ sha256, path: z.string().min(1).nullable() }).optional(),
   datasetSha256: sha256.nullable(),
   libraryVersions: z.record(z.string(), z.string()),
   params: z.record(z.string(), z.string()),
