@@ -1,6 +1,7 @@
 """Full-data training (only when CHURN_DATA is set, as in CI): targets met, bundle to tmp_path."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -48,6 +49,32 @@ def test_full_data_bundle_matches_run(full_run: tuple[PipelineResult, Path]) -> 
     result, bundle_dir = full_run
     manifest = json.loads((bundle_dir / "manifest.json").read_text())
     assert manifest["metrics"] == result.metrics and manifest["registeredModel"]["alias"] == "champion"
+
+
+COMMITTED = Path(__file__).resolve().parents[1] / "bundle"
+# What a retrain of the committed bundle changes in its manifest (model/README.md, "A retrain of the committed
+# bundle"): when and from which commit it ran, its MLflow ids, and the library versions it records.
+RUN_SPECIFIC = {"createdAt", "gitCommit", "config", "run", "registeredModel", "libraryVersions"}
+
+
+def test_a_full_data_run_reproduces_the_committed_bundle(full_run: tuple[PipelineResult, Path]) -> None:
+    """The committed bundle is this data, config and seed's: a run gives its model.onnx and parity.json byte for
+    byte, and every other manifest field (metrics and params unrounded, threshold, risk bands, feature spec, …)
+    equal. A change that moves any metric (a library bump, an edit to evaluate.py) fails here, not just in a stale
+    README table. Byte equality is what the README and docs/model-bundle.md promise an auditor, on the platform that
+    trained the committed bundle and CI's (x86_64 Linux); on another, xgboost may sum in another order and build other
+    trees, and then the metrics differ with them: this test is where that would show."""
+    _, bundle_dir = full_run
+    run = json.loads((bundle_dir / "manifest.json").read_text())
+    committed = json.loads((COMMITTED / "manifest.json").read_text())
+    for name in ("model.onnx", "parity.json"):
+        assert hashlib.sha256((bundle_dir / name).read_bytes()).hexdigest() == \
+            hashlib.sha256((COMMITTED / name).read_bytes()).hexdigest(), name
+    for key in ("metrics", "threshold", "params"):  # first, one by one: the diff names the field
+        assert run[key] == committed[key], key
+    assert {k: v for k, v in run.items() if k not in RUN_SPECIFIC} == \
+        {k: v for k, v in committed.items() if k not in RUN_SPECIFIC}
+    assert set(run) - RUN_SPECIFIC == set(committed) - RUN_SPECIFIC
 
 
 def test_full_data_explainer_is_the_committed_one(full_run: tuple[PipelineResult, Path]) -> None:
