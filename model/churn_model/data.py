@@ -15,7 +15,9 @@ line, and its per-row lines are cut to a few when they would not all fit (`probl
 Blank TotalCharges: the cell is a single space for the 11 tenure-0 customers, who have not
 been billed yet. That is accepted only when tenure == 0 and becomes None (the feature spec
 maps it to 0 with `nullAs`); a blank with tenure > 0 is an error, and so is a file where every
-TotalCharges is blank.
+TotalCharges is blank. The converse is not a rule: tenure 0 with a billed TotalCharges (a first bill within
+the first month) is accepted, as the gateway accepts such a customer (src/customer-rules.ts), so that
+training and serving refuse the same customers; the data set has none (its 11 tenure-0 rows are all blank).
 """
 from __future__ import annotations
 
