@@ -44,8 +44,8 @@ def config_problem(root: Path, config: ConfigFile) -> str | None:
     rel = config_path_in(root, config)
     if rel is None:
         return f"the config {config.path} is outside the checkout {root}"
-    try:
-        at_head = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"HEAD:{rel}"], capture_output=True,
+    try:  # "./": relative to `root`, which may be a folder of a larger repository (HEAD:path is from its top)
+        at_head = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"HEAD:./{rel}"], capture_output=True,
                                  check=True, timeout=10).stdout
     except subprocess.CalledProcessError:
         return f"the config {rel} is not committed"

@@ -2,6 +2,7 @@
 the code, config or requirements had changes not in it."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -118,3 +119,18 @@ def test_a_config_that_head_does_not_hold_as_read_is_dirty(tmp_path: Path) -> No
     assert clean.commit == head
     git(root, "commit", "-q", "-am", "trial deeper")  # HEAD moves: the end marks it, config included
     assert clean.at_end(lines.append) == f"{head}-dirty"
+
+
+def test_the_config_is_found_at_head_when_the_code_is_a_folder_of_a_larger_repository(tmp_path: Path) -> None:
+    """The training code in a subfolder (vendored into a monorepo): its config is compared with HEAD's file at the
+    same place, not at the repository's top (where there is none, which read as "not committed")."""
+    code = tmp_path / "services" / "churn"
+    code.mkdir(parents=True)
+    make_repo(code)
+    shutil.rmtree(code / ".git")  # make_repo's own repository, replaced by one at the top
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "monorepo")
+    lines: list[str] = []
+    state = SourceState.at_start(code, lines.append, ConfigFile.read(code / "model" / "config.toml"))
+    assert state.commit == git(tmp_path, "rev-parse", "HEAD") and lines == []
