@@ -83,12 +83,17 @@ echo "current image: $(jq -r --arg c "$ECS_CONTAINER_NAME" '.containerDefinition
 
 # The same task definition with the new image: the fields ECS reports about a registered
 # revision are dropped (register-task-definition does not take them); every other field,
-# known to this CLI or newer, is kept as it is.
+# known to this CLI or newer, is kept as it is. But enableFaultInjection, which ECS has reported on
+# every revision since early 2025 (above), is dropped when false (ECS's default, so the copy is the
+# same): an AWS CLI that predates the field refuses the whole input for it ("Unknown parameter in input"), at
+# incident time too (infra/README.md offers this script for a rollback). When true it is kept,
+# and such a CLI refuses it: dropping it would turn fault injection off without a word.
 input=$(jq --arg c "$ECS_CONTAINER_NAME" --arg image "$IMAGE" '
   if ([.containerDefinitions[] | select(.name == $c)] | length) != 1
   then error("container \($c) is not (exactly once) in the task definition") else . end
   | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities,
         .registeredAt, .registeredBy, .deregisteredAt)
+  | if .enableFaultInjection == false then del(.enableFaultInjection) else . end
   | .containerDefinitions |= map(if .name == $c then .image = $image else . end)' <<<"$current")
 
 # The model the tasks load: MLflow's (MODEL_URI, set by the CDK app with mlflowTrackingUri) or,

@@ -141,13 +141,33 @@ describe('scripts/ecs-deploy.sh', () => {
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(`the service runs ${NEW_ARN}`);
     const registered = JSON.parse(r.registered ?? 'null') as typeof CURRENT;
-    // Only the gateway's image changes; what ECS reports about a registered revision is dropped.
+    // Only the gateway's image changes; what ECS reports about a registered revision is dropped,
+    // and so is enableFaultInjection at its default (next test).
     const input: Record<string, unknown> = { ...CURRENT };
-    for (const key of ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy']) delete input[key];
+    for (const key of ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy', 'enableFaultInjection']) delete input[key];
     expect(registered).toEqual({ ...input, containerDefinitions: [{ ...CURRENT.containerDefinitions[0], image: IMAGE }, CURRENT.containerDefinitions[1]] });
     expect(r.calls).toContain(`ecs update-service --cluster churn-gateway --service churn-gateway --task-definition ${NEW_ARN}`);
     // No MODEL_URI in the gateway's environment: the tasks serve their image's bundle.
     expect(r.githubOutput).toBe(`task-definition-arn=${NEW_ARN}\nmodel-uri=\n`);
+  });
+
+  it('leaves out enableFaultInjection when false (its default), which an AWS CLI that predates the field refuses; keeps it when true', () => {
+    const polls = [[deployment(NEW_ARN, 'PRIMARY', 'COMPLETED')]];
+    // aws-cli 1.32 / botocore 1.34: "Unknown parameter in input: \"enableFaultInjection\"", and nothing is registered.
+    const off = run(polls);
+    expect(off.status, off.out).toBe(0);
+    expect(Object.keys(JSON.parse(off.registered ?? '{}') as object)).not.toContain('enableFaultInjection');
+    // Absent (a revision described before ECS reported it): still absent, no jq error.
+    const withoutIt: TaskDefinition & Record<string, unknown> = { ...CURRENT };
+    delete withoutIt.enableFaultInjection;
+    const absent = run(polls, { running: withoutIt });
+    expect(absent.status, absent.out).toBe(0);
+    expect(Object.keys(JSON.parse(absent.registered ?? '{}') as object)).not.toContain('enableFaultInjection');
+    // On: kept, so the copy still injects faults (an older CLI then refuses it, loudly, before anything changes).
+    const faultInjecting = { ...CURRENT, enableFaultInjection: true };
+    const on = run(polls, { running: faultInjecting });
+    expect(on.status, on.out).toBe(0);
+    expect((JSON.parse(on.registered ?? '{}') as { enableFaultInjection?: unknown }).enableFaultInjection).toBe(true);
   });
 
   it("names the model the tasks load: the container's MODEL_URI when MLflow is configured, for the release's report", () => {
