@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { corsOriginEntries, originProblem } from '../../src/cors-origins.js';
 import { modelUriProblem } from '../../src/model/model-uri.js';
 import { fargateSizeProblem } from './fargate-sizes.js';
+import { imageReferenceProblem } from './image-reference.js';
 import { GATEWAY_REQUEST_TIMEOUT_MS, PROXY_HOPS_IN_FRONT } from './load-balancer.js';
 import { GATEWAY_PORT, OPS_PORT } from './network.js';
 import { KMS_KEY_ARN, SECRETS_MANAGER_ARN, assertNoProblems, isIntegerIn } from './validation.js';
@@ -42,6 +43,24 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 export const MIN_MEMORY_MIB = 1024;
 
+/**
+ * The error a synth without `image` records. Not a default image: one that an operator who forgot
+ * `-c image=` (or passed an empty `$VARIABLE`) would deploy is someone else's (the upstream
+ * project's `:latest`), or an older one of theirs.
+ */
+export const IMAGE_NOT_SET =
+  'image is not set (an empty -c image= leaves it unset too): give the image the tasks run, -c image=docker.io/<user>/churn-gateway:<git sha>, ' +
+  'on a running stack the one the service runs now (infra/README.md, "A deploy that never becomes healthy"). ' +
+  "There is no default, so a deploy that forgets it stops here instead of running another repository's image; " +
+  'cdk destroy and cdk bootstrap run without it';
+
+/**
+ * The task definition's image when `image` is unset, in a template that IMAGE_NOT_SET keeps from
+ * being deployed (unless with --ignore-errors): a host in the reserved .invalid domain (RFC 2606),
+ * which no DNS resolves, so no task could pull it from anyone.
+ */
+export const IMAGE_PLACEHOLDER = 'image-not-set.invalid/set-the-image-context:none';
+
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -49,8 +68,13 @@ export interface GatewayServiceProps {
   readonly apiTargetGroup: elbv2.ApplicationTargetGroup;
   /** The UI's sticky target group (load-balancer.ts, UI_PATHS): the same tasks register with it too. */
   readonly uiTargetGroup: elbv2.ApplicationTargetGroup;
-  /** Container image reference, e.g. docker.io/telcochurn/churn-gateway:1.2.3. */
-  readonly image: string;
+  /**
+   * Container image reference, e.g. docker.io/<user>/churn-gateway:<git sha>. No default: unset, the
+   * synth records an error (IMAGE_NOT_SET) that stops `cdk synth`, `diff` and `deploy`, and the task
+   * definition names IMAGE_PLACEHOLDER, which nothing can pull. `cdk destroy` and `cdk bootstrap`,
+   * which synthesize the app too but deploy nothing of it, still run without one.
+   */
+  readonly image?: string;
   /** Fargate CPU units and memory (MiB); must be one of Fargate's valid combinations. */
   readonly cpu: number;
   readonly memoryMiB: number;
@@ -113,6 +137,7 @@ export class GatewayService extends Construct {
   constructor(scope: Construct, id: string, props: GatewayServiceProps) {
     super(scope, id);
     validateGatewayServiceProps(props);
+    if (props.image === undefined) Annotations.of(this).addError(IMAGE_NOT_SET);
 
     // Cluster with Container Insights, for per-task CPU/memory/network metrics beyond the service averages.
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -180,7 +205,7 @@ export class GatewayService extends Construct {
     // The gateway container: port 8000 and the operations port (the ALB's health checks), logs to
     // CloudWatch, stopTimeout above the gateway's own drain deadline.
     this.container = this.taskDefinition.addContainer(ECS_NAMES.container, {
-      image: ecs.ContainerImage.fromRegistry(props.image),
+      image: ecs.ContainerImage.fromRegistry(props.image ?? IMAGE_PLACEHOLDER),
       essential: true,
       portMappings: [
         { containerPort: GATEWAY_PORT, protocol: ecs.Protocol.TCP, name: 'http' },
@@ -271,9 +296,8 @@ function gatewayEnvironment(props: GatewayServiceProps): Record<string, string> 
 
 function validateGatewayServiceProps(props: GatewayServiceProps): void {
   const problems: string[] = [];
-  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(props.image)) {
-    problems.push(`image must be an image reference like docker.io/telcochurn/churn-gateway:1.0.0, got "${props.image}"`);
-  }
+  const imageProblem = props.image === undefined ? undefined : imageReferenceProblem(props.image);
+  if (imageProblem !== undefined) problems.push(imageProblem);
   const sizeProblem = fargateSizeProblem(props.cpu, props.memoryMiB);
   if (sizeProblem) problems.push(sizeProblem);
   else if (props.memoryMiB < MIN_MEMORY_MIB) {

@@ -13,7 +13,8 @@ import { assertNoProblems, isIntegerIn } from './validation.js';
 
 /** Everything an operator may choose; bin/app.ts fills it from cdk.json context / `-c key=value`. */
 export interface GatewaySettings {
-  readonly image: string;
+  /** No default (GatewayService, IMAGE_NOT_SET): the image is the one setting every deploy gives. */
+  readonly image?: string;
   readonly cpu: number;
   readonly memoryMiB: number;
   readonly desiredCount: number;
@@ -55,7 +56,6 @@ export interface GatewaySettings {
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = Object.freeze({
-  image: 'docker.io/telcochurn/churn-gateway:latest',
   cpu: 512,
   memoryMiB: 1024,
   desiredCount: 2,

@@ -37,9 +37,15 @@ export const MLFLOW_TOKEN_FEATURES: Partial<GatewaySettings> = {
   secretsKmsKeyArn: SECRETS_KMS_KEY_ARN,
 };
 
-/** The stack as the app deploys it (lib/app.ts: cdk-nag included), with these settings instead of the defaults. */
+/** The image the tests deploy unless they give one: `image` has no default, as every deploy gives it. */
+export const TEST_IMAGE = 'docker.io/acme/churn-gateway:0123456789abcdef0123456789abcdef01234567';
+
+/**
+ * The stack as the app deploys it (lib/app.ts: cdk-nag included), with these settings instead of
+ * the defaults, and TEST_IMAGE unless the context or the overrides give an image (or unset it).
+ */
 export function buildStack(overrides: Partial<GatewaySettings> = {}, appProps: AppProps = {}): GatewayStack {
-  return createGatewayApp(appProps, overrides).stack;
+  return createGatewayApp({ ...appProps, context: { image: TEST_IMAGE, ...appProps.context } }, overrides).stack;
 }
 
 export function synth(overrides: Partial<GatewaySettings> = {}): { stack: GatewayStack; template: Template } {

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { setAlias } from '../../test/helpers/mlflow-server.js';
@@ -208,7 +209,11 @@ function cdkProblems(w: string[]): string[] {
   }
   // Over every optional feature (as if kept in cdk.json): the command's values replace those, '' clears one.
   try {
-    createGatewayApp({ context: { ...ALL_FEATURES, ...given } }).app.synth();
+    const { app, stack } = createGatewayApp({ context: { ...ALL_FEATURES, ...given } });
+    app.synth();
+    // The errors the CDK CLI stops a deploy for (an unset image): the app's synth itself passes them.
+    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue()).map((e) => JSON.stringify(e.entry.data));
+    if (errors.length > 0) return [`${w.join(' ')} would stop at synth: ${errors.join('; ')}`];
   } catch (error) {
     return [`${w.join(' ')} does not synthesize: ${(error as Error).message}`];
   }

@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGatewayApp } from '../lib/app.js';
 import type { GatewaySettings } from '../lib/gateway-stack.js';
-import { ALL_FEATURES, MLFLOW_TOKEN_FEATURES } from './helpers.js';
+import { ALL_FEATURES, MLFLOW_TOKEN_FEATURES, TEST_IMAGE } from './helpers.js';
 
 const CFN_LINT = fileURLToPath(new URL('../.venv/bin/cfn-lint', import.meta.url));
 const outdirs: string[] = [];
@@ -23,7 +23,7 @@ function tempDir(): string {
 
 /** Synthesizes the app bin/app.ts synthesizes (lib/app.ts: cdk-nag plugin registered) into a temp dir. */
 function synthesizeToTempDir(overrides: Partial<GatewaySettings> = {}) {
-  const { app, stack } = createGatewayApp({ outdir: tempDir() }, overrides);
+  const { app, stack } = createGatewayApp({ outdir: tempDir(), context: { image: TEST_IMAGE } }, overrides);
   const assembly = app.synth();
   return { app, stack, templatePath: assembly.getStackByName(stack.stackName).templateFullPath };
 }
@@ -32,7 +32,7 @@ describe("the app's own checks", () => {
   it('fail the synth on a cdk-nag AwsSolutions finding that is not acknowledged', () => {
     // A queue without a dead-letter queue or an SSL-only policy: findings nothing acknowledges.
     const outdir = tempDir();
-    const { app, stack } = createGatewayApp({ outdir });
+    const { app, stack } = createGatewayApp({ outdir, context: { image: TEST_IMAGE } });
     new sqs.Queue(stack, 'UncheckedQueue');
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
     const report = readFileSync(join(outdir, 'validation-report.json'), 'utf8');

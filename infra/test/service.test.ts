@@ -1,6 +1,6 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ECS_NAMES } from '../lib/gateway-service.js';
+import { ECS_NAMES, IMAGE_NOT_SET, IMAGE_PLACEHOLDER } from '../lib/gateway-service.js';
 import { OPS_PORT } from '../lib/network.js';
 import {
   ADMIN_SECRET_ARN,
@@ -9,6 +9,7 @@ import {
   MLFLOW_TOKEN_FEATURES,
   MLFLOW_TOKEN_SECRET_ARN,
   SECRETS_KMS_KEY_ARN,
+  TEST_IMAGE,
   containerOf,
   kmsDecryptGrants,
   logicalId,
@@ -46,8 +47,20 @@ describe('ECS cluster, task definition and service', () => {
     expect(resources[logicalId(stack, stack.gateway.taskDefinition)]).toMatchObject({ UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
   });
 
-  it('runs the Docker Hub image by default', () => {
-    expect(container().Image).toBe('docker.io/telcochurn/churn-gateway:latest');
+  it('runs the image it is given, with no error for the CLI to stop at', () => {
+    expect(container().Image).toBe(TEST_IMAGE);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it("has no default image: unset, the synth records the error the CDK CLI stops synth, diff and deploy at, and names an image nobody can pull", () => {
+    // `-c image=` with an empty $IMAGE leaves it unset too (test/validation.test.ts).
+    const { stack: unset, template: unsetTemplate } = synth({ image: undefined });
+    const errors = Annotations.fromStack(unset).findError('*', Match.anyValue());
+    expect(errors.map((e) => [e.id, e.entry.data])).toEqual([[`/${unset.stackName}/Gateway`, IMAGE_NOT_SET]]);
+    expect(IMAGE_NOT_SET).toMatch(/^image is not set .*-c image=docker\.io\/<user>\/churn-gateway:<git sha>/);
+    // Not the upstream project's :latest, nor any image: a host in the reserved .invalid domain.
+    expect(containerOf(unsetTemplate, unset, unset.gateway.taskDefinition).Image).toBe(IMAGE_PLACEHOLDER);
+    expect(IMAGE_PLACEHOLDER.split('/')[0]).toMatch(/\.invalid$/);
   });
 
   it('ships stdout to a log group with 30-day retention via awslogs', () => {

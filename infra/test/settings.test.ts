@@ -17,7 +17,7 @@ import { KINDS, settingsFromContext } from '../lib/context.js';
 import { createGatewayApp } from '../lib/app.js';
 import { DEFAULT_SETTINGS, type GatewaySettings, type GatewayStack } from '../lib/gateway-stack.js';
 import { OPS_PORT } from '../lib/network.js';
-import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, SECRETS_KMS_KEY_ARN, containerOf, kmsDecryptGrants, propsOf, propsOfType, type Props } from './helpers.js';
+import { ADMIN_SECRET_ARN, CERTIFICATE_ARN, MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TOKEN_SECRET_ARN, SECRETS_KMS_KEY_ARN, TEST_IMAGE, containerOf, kmsDecryptGrants, propsOf, propsOfType, type Props } from './helpers.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:churn-alerts';
 
@@ -183,7 +183,7 @@ describe('the CDK app (bin/app.ts)', () => {
 
   it('synthesizes the stack from the context it is given', () => {
     // corsOrigins: the app checks it with the gateway's src/cors-origins.ts, which tsx loads from outside infra/.
-    const r = runApp({ graphiqlEnabled: 'true', logLevel: 'trace', p99LatencySeconds: '0.5', corsOrigins: 'https://app.example' });
+    const r = runApp({ image: TEST_IMAGE, graphiqlEnabled: 'true', logLevel: 'trace', p99LatencySeconds: '0.5', corsOrigins: 'https://app.example' });
     expect(r.status, r.out).toBe(0);
     const resources = Object.values(r.template?.Resources ?? {});
     const [taskDefinition] = resources.filter((res) => res.Type === 'AWS::ECS::TaskDefinition');
@@ -203,5 +203,28 @@ describe('the CDK app (bin/app.ts)', () => {
     // Said once, with no stack trace into the app's code for the operator to read past.
     expect(r.out.split('"desiredCount"').length - 1, r.out).toBe(1);
     expect(r.out, r.out).not.toMatch(/^\s+at /m);
+  }, 150_000);
+  /** The CDK CLI itself (`npm run synth`'s), on this app: what an operator runs. */
+  const runCli = (...args: string[]) => {
+    const outdir = mkdtempSync(join(tmpdir(), 'churn-infra-cli-'));
+    try {
+      const cdk = fileURLToPath(new URL('../node_modules/.bin/cdk', import.meta.url));
+      const r = spawnSync(cdk, ['synth', '--quiet', '--output', outdir, ...args], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      });
+      return { status: r.status, out: r.stdout + r.stderr };
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  };
+
+  it("stops `cdk synth` without an image, or with an empty -c image= (an empty $IMAGE), naming the setting, rather than deploying another repository's", () => {
+    const r = runCli('-c', 'image=');
+    expect(r.status, r.out).not.toBe(0);
+    expect(r.out).toContain('image is not set (an empty -c image= leaves it unset too): give the image the tasks run, -c image=docker.io/<user>/churn-gateway:<git sha>');
+    expect(r.out).toContain('Synthesis finished with errors');
   }, 150_000);
 });

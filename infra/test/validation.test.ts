@@ -159,10 +159,52 @@ describe('settings are validated at synth time with clear errors', () => {
   });
 
   it('rejects a bad image reference, log level and MLflow egress', () => {
-    expect(problemsOf({ image: 'not an image' })).toContain('image must be an image reference');
+    expect(problemsOf({ image: 'not an image' })).toContain('image "not an image" is not an image reference');
     expect(problemsOf({ logLevel: 'verbose' as never })).toBe(
       'GatewayStack: invalid props:\n  - logLevel must be one of info, debug, trace, got "verbose": the gateway writes its access lines at info, and the single-prediction latency alarm and the request telemetry read them',
     );
+  });
+
+  it('rejects an image that is not a Docker reference, naming the setting, the value, what is wrong and what it takes', () => {
+    const refused: Record<string, string> = {
+      'docker.io/MyUser/churn-gateway:abc': 'its path component "MyUser" has upper case',
+      'MyUser/churn-gateway:abc': 'its path component "MyUser" has upper case',
+      'docker.io/me/churn-gateway:': 'its tag is empty',
+      'docker.io/me/churn-gateway::sha': 'its tag ":sha" is not a tag',
+      'docker.io/me/churn-gateway:.hidden': 'its tag ".hidden" is not a tag',
+      [`docker.io/me/churn-gateway:${'a'.repeat(129)}`]: 'is not a tag',
+      'docker.io/me/churn-gateway@sha256:xyz': 'its digest "sha256:xyz" is not "sha256:" and 64 lower-case hex digits',
+      [`docker.io/me/churn-gateway@sha256:${'A'.repeat(64)}`]: 'is not "sha256:" and 64 lower-case hex digits',
+      [`docker.io/me/churn-gateway@md5:${'a'.repeat(32)}`]: 'is not "sha256:" and 64 lower-case hex digits',
+      'docker.io/me//churn-gateway:1': 'its path has an empty component',
+      'docker.io/me/churn-gateway/:1': 'its path has an empty component',
+      'docker.io/me/churn..gateway:1': 'its path component "churn..gateway" is not one',
+      'docker.io/me/-churn:1': 'its path component "-churn" is not one',
+      'bad_host.io/me/churn-gateway:1': 'its registry host "bad_host.io" is not a host name',
+      'localhost:port/churn-gateway:1': 'its registry host "localhost:port" is not a host name',
+      [`docker.io/${'a'.repeat(250)}:1`]: 'characters, more than 255',
+      ' docker.io/me/churn-gateway:1': 'its registry host " docker.io" is not a host name',
+    };
+    for (const [image, reason] of Object.entries(refused)) {
+      const message = problemsOf({ image });
+      expect(message, image).toContain(`GatewayService: invalid props:\n  - image "${image}" is not an image reference: `);
+      expect(message, image).toContain(reason);
+      expect(message, image).toContain('; it must be [registry host[:port]/]path[:tag][@sha256:<64 hex digits>]: path components of lower-case letters and digits');
+    }
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    for (const image of [
+      'docker.io/acme/churn-gateway:0123456789abcdef0123456789abcdef01234567',
+      'acme/churn-gateway:1.2.3',
+      'churn-gateway',
+      `docker.io/acme/churn-gateway@${digest}`,
+      `docker.io/acme/churn-gateway:1.2.3@${digest}`,
+      'ghcr.io/acme/team__x/churn.gateway_2:V1.2-rc_3',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-gateway:abc',
+      'localhost:5000/churn---gateway:latest',
+      'Registry.Example.com:443/acme/churn-gateway:1',
+    ]) {
+      expect(() => buildStack({ image }), image).not.toThrow();
+    }
   });
 
   it('rejects mlflowPort and mlflowCidr without mlflowTrackingUri: one would open a port nothing uses, the other would change nothing', () => {
@@ -344,8 +386,11 @@ describe('Fargate sizes', () => {
 describe('settings from CDK context', () => {
   const fromContext = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
 
-  it('uses the defaults when nothing is given', () => {
-    expect(fromContext({})).toMatchObject({ image: 'docker.io/telcochurn/churn-gateway:latest', cpu: 512, desiredCount: 2, natGateways: 1, mlflowStrict: false });
+  it('uses the defaults when nothing is given, and has none for image', () => {
+    expect(fromContext({})).toMatchObject({ cpu: 512, desiredCount: 2, natGateways: 1, mlflowStrict: false });
+    expect(fromContext({}).image).toBeUndefined();
+    // What `-c image=$IMAGE` gives with IMAGE empty: unset, not the upstream project's image.
+    expect(fromContext({ image: '' }).image).toBeUndefined();
   });
 
   it('parses -c values, which arrive as strings', () => {
