@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -30,7 +31,18 @@ export interface GatewayAlarmsProps {
   readonly singlePredictionP99Ms: number;
   /** Optional SNS topic notified on ALARM and OK. */
   readonly alarmTopicArn?: string;
+  /** The cluster (Container Insights on) and service whose running and desired task counts the tasks-below-desired alarm compares. */
+  readonly cluster: ecs.ICluster;
+  readonly service: ecs.IBaseService;
 }
+
+/**
+ * Minutes in a row the service must run fewer tasks than it wants before the tasks-below-desired
+ * alarm fires. A task a scale-out or a replacement starts runs within a minute or two (image pull,
+ * then the gateway's few seconds); tasks that exit at start-up, or cannot be placed or pulled,
+ * keep it short for as long as that lasts.
+ */
+export const TASKS_BELOW_DESIRED_MINUTES = 5;
 
 /**
  * The custom metric the gateway's access lines feed: latencyMs of each single prediction. One
@@ -89,10 +101,11 @@ export const MIN_SLOW_SINGLE_PREDICTIONS = 10;
  */
 export const MLFLOW_TROUBLE_QUERY = 'MLflow trouble: failed checks, rejected models, bundle fallbacks, deleted runs';
 
-/** The gateway's four user-facing alarms: error rate, unhealthy tasks, single-prediction p99, all-request stalls. */
+/** The gateway's five user-facing alarms: error rate, unhealthy tasks, tasks below desired, single-prediction p99, all-request stalls. */
 export class GatewayAlarms extends Construct {
   public readonly fiveXxRate: cloudwatch.Alarm;
   public readonly unhealthyHosts: cloudwatch.Alarm;
+  public readonly tasksBelowDesired: cloudwatch.Alarm;
   public readonly singlePredictionLatency: cloudwatch.Alarm;
   public readonly p99Latency: cloudwatch.Alarm;
   public readonly singlePredictionLatencyFilter: logs.MetricFilter;
@@ -111,6 +124,9 @@ export class GatewayAlarms extends Construct {
     readonly singlePredictionLatency: cloudwatch.Metric;
     readonly targetResponseTimeP99: cloudwatch.Metric;
     readonly unhealthyHosts: cloudwatch.Metric;
+    /** Container Insights' RunningTaskCount and DesiredTaskCount of the service. */
+    readonly runningTasks: cloudwatch.Metric;
+    readonly desiredTasks: cloudwatch.Metric;
   };
   /** The thresholds, in the metrics' own units: 5xx %, single-prediction p99 ms, ALB p99 s, unhealthy targets. */
   public readonly thresholds: {
@@ -236,8 +252,48 @@ export class GatewayAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    this.all = [this.fiveXxRate, this.unhealthyHosts, this.singlePredictionLatency, this.p99Latency];
-    this.metrics = { requests, target5xx, elb5xx, fiveXxRate, singlePredictionLatency: latency, targetResponseTimeP99, unhealthyHosts };
+    // Tasks that exit at start-up (a setting the gateway refuses, a secret ECS cannot read, an image
+    // it cannot pull) never reach UnHealthyHostCount: ECS stops them and deregisters their targets
+    // before 3 health checks (≈ 30 s) fail, and the old tasks keep serving, so no 5xx either. What
+    // shows is the service running fewer tasks than it wants, from Container Insights (the cluster has
+    // it on: gateway-service.ts), for TASKS_BELOW_DESIRED_MINUTES in a row: a scale-out or replacement
+    // that keeps failing. During a deploy whose new tasks fail, the old ones still run the desired
+    // count; the deploy fails instead (the circuit breaker, `cdk deploy`, the release's deploy job).
+    const taskCount = (metricName: 'RunningTaskCount' | 'DesiredTaskCount', label: string) =>
+      new cloudwatch.Metric({
+        namespace: 'ECS/ContainerInsights',
+        metricName,
+        dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
+        statistic: 'Average',
+        period,
+        label,
+      });
+    const runningTasks = taskCount('RunningTaskCount', 'running');
+    const desiredTasks = taskCount('DesiredTaskCount', 'desired');
+    const missingTasks = new cloudwatch.MathExpression({
+      label: 'tasks below desired',
+      // No running task at all may be reported as no datapoint: count it as 0, not as no data.
+      expression: 'desired - FILL(running, 0)',
+      usingMetrics: { running: runningTasks, desired: desiredTasks },
+      period,
+    });
+    this.tasksBelowDesired = missingTasks.createAlarm(this, 'TasksBelowDesired', {
+      alarmDescription:
+        `Churn gateway: the service ran at least 1 task fewer than it wants (Container Insights RunningTaskCount below DesiredTaskCount) for ${TASKS_BELOW_DESIRED_MINUTES} minutes in a row: ` +
+        'tasks exit at start-up or cannot start (a refused setting, a secret, the image pull, placement), so a scale-out or a replacement keeps failing. ' +
+        `First look: dashboard "Tasks: running against desired", then Logs Insights "${queries}/stopped tasks and why (ECS events)", ` +
+        `"${queries}/why a task did not start", "${queries}/deployments and rollbacks (ECS events)" (SERVICE_TASK_START_IMPAIRED) and, ` +
+        `with mlflowStrict, "${queries}/${MLFLOW_TROUBLE_QUERY}" (MLflow not providing the model). ${runbook('tasks-below-desired')}`,
+      alarmName: alarmName('tasks-below-desired'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: TASKS_BELOW_DESIRED_MINUTES,
+      datapointsToAlarm: TASKS_BELOW_DESIRED_MINUTES,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.all = [this.fiveXxRate, this.unhealthyHosts, this.tasksBelowDesired, this.singlePredictionLatency, this.p99Latency];
+    this.metrics = { requests, target5xx, elb5xx, fiveXxRate, singlePredictionLatency: latency, targetResponseTimeP99, unhealthyHosts, runningTasks, desiredTasks };
     this.thresholds = {
       fiveXxRatePercent: props.fiveXxRatePercent,
       singlePredictionP99Ms: threshold,

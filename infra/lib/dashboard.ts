@@ -10,7 +10,6 @@ export interface GatewayDashboardProps {
   readonly alarms: GatewayAlarms;
   /** The API's target group: its healthy targets, beside the unhealthy ones the alarm reads from it (the UI's holds the same tasks). */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
-  readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
   /** The autoscaling floor and ceiling, drawn on the task count. */
   readonly desiredCount: number;
@@ -39,17 +38,6 @@ export class GatewayDashboard extends Construct {
     const t = alarms.thresholds;
     const period = Duration.minutes(1);
     const line = (value: number, label: string): cloudwatch.HorizontalAnnotation => ({ value, label, color: cloudwatch.Color.RED });
-
-    // Container Insights (the cluster has it on): the service's running and desired task counts.
-    const taskCount = (metricName: 'RunningTaskCount' | 'DesiredTaskCount', label: string) =>
-      new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName,
-        dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
-        statistic: 'Average',
-        period,
-        label,
-      });
 
     const header = new cloudwatch.TextWidget({
       width: 24,
@@ -112,7 +100,8 @@ export class GatewayDashboard extends Construct {
     const tasks = new cloudwatch.GraphWidget({
       title: 'Tasks: running against desired',
       width: 8,
-      left: [taskCount('RunningTaskCount', 'running'), taskCount('DesiredTaskCount', 'desired')],
+      // The tasks-below-desired alarm's two metrics (Container Insights).
+      left: [m.runningTasks, m.desiredTasks],
       leftAnnotations: [
         { value: props.desiredCount, label: `autoscaling floor ${props.desiredCount}`, color: cloudwatch.Color.GREY },
         { value: props.maxCount, label: `autoscaling max ${props.maxCount}`, color: cloudwatch.Color.GREY },

@@ -210,6 +210,8 @@ export class GatewayStack extends Stack {
       gatewayLogGroup: this.gateway.logGroup,
       singlePredictionP99Ms: s.singlePredictionP99Ms,
       alarmTopicArn: s.alarmTopicArn,
+      cluster: this.gateway.cluster,
+      service: this.gateway.service,
     });
     this.ecsEvents = new EcsEventLog(this, 'EcsEvents', {
       cluster: this.gateway.cluster,
@@ -223,7 +225,6 @@ export class GatewayStack extends Stack {
     this.dashboard = new GatewayDashboard(this, 'Dashboard', {
       alarms: this.alarms,
       targetGroup: this.loadBalancer.apiTargetGroup,
-      cluster: this.gateway.cluster,
       service: this.gateway.service,
       desiredCount: s.desiredCount,
       maxCount: s.maxCount,

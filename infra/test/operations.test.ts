@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { TASKS_BELOW_DESIRED_MINUTES } from '../lib/alarms.js';
 import { ALL_FEATURES, getAtt, propsOf, propsOfType, ref, synth, type Props } from './helpers.js';
 
 describe('autoscaling', () => {
@@ -148,27 +149,51 @@ describe('alarms', () => {
     expect(rate({ t5xx: 0, elb5xx: 0, requests: 0 })).toBe(0);
   });
 
-  it('each alarm fires on 3 of 5 one-minute periods and treats a period without data as not breaching', () => {
+  it("alarms when the service runs fewer tasks than it wants for 5 minutes in a row (tasks exiting at start-up, which the unhealthy-hosts alarm never counts), from Container Insights, which the cluster has on", () => {
+    const [alarm] = propsOfType(template, 'AWS::CloudWatch::Alarm').filter((a) => a.AlarmName === 'ChurnGateway-tasks-below-desired');
+    expect(alarm).toMatchObject({ EvaluationPeriods: TASKS_BELOW_DESIRED_MINUTES, DatapointsToAlarm: TASKS_BELOW_DESIRED_MINUTES, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(TASKS_BELOW_DESIRED_MINUTES).toBe(5);
+    const metrics = alarm?.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: Props; Stat: string; Period: number } }[];
+    // The metric names and dimensions Container Insights publishes for a service, on this cluster and service.
+    const dimensions = [{ Name: 'ClusterName', Value: ref(stack, stack.gateway.cluster) }, { Name: 'ServiceName', Value: getAtt(stack, stack.gateway.service, 'Name') }];
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat?.Metric, m.MetricStat?.Stat, m.MetricStat?.Period])).toEqual([
+      ['running', { Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Dimensions: dimensions }, 'Average', 60],
+      ['desired', { Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount', Dimensions: dimensions }, 'Average', 60],
+    ]);
+    expect(template).toHaveResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+    const missing = (values: Record<string, number | undefined>) => evaluateMetricMath(metrics.find((m) => m.Expression)?.Expression ?? '', values);
+    expect(missing({ running: 1, desired: 2 })).toBe(1); // a replacement that keeps exiting: breaching
+    expect(missing({ running: undefined, desired: 2 })).toBe(2); // no task running, no datapoint for it
+    expect(missing({ running: 2, desired: 2 })).toBe(0);
+    expect(missing({ running: 4, desired: 2 })).toBe(-2); // a deploy: old and new tasks side by side
+    expect(missing({ running: 2.5, desired: 3 })).toBe(0.5); // a task started within the minute: under the threshold
+    expect(missing({ running: undefined, desired: undefined })).toBeUndefined();
+  });
+
+  it('each alarm but tasks-below-desired fires on 3 of 5 one-minute periods, and each treats a period without data as not breaching', () => {
     const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
-      expect(alarm).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching' });
+      const [evaluated, toAlarm] = alarm.AlarmName === 'ChurnGateway-tasks-below-desired' ? [TASKS_BELOW_DESIRED_MINUTES, TASKS_BELOW_DESIRED_MINUTES] : [5, 3];
+      expect(alarm).toMatchObject({ EvaluationPeriods: evaluated, DatapointsToAlarm: toAlarm, TreatMissingData: 'notBreaching' });
       const periods = [alarm.Period, ...((alarm.Metrics ?? []) as { MetricStat?: { Period: number } }[]).map((m) => m.MetricStat?.Period)].filter((p) => p !== undefined);
       expect(periods.length).toBeGreaterThan(0);
       for (const period of periods) expect(period).toBe(60);
     }
   });
 
-  it('has exactly these four alarms and no actions unless a topic is given', () => {
+  it('has exactly these five alarms and no actions unless a topic is given', () => {
     const alarms = propsOfType(template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
+      ['5xx-rate', 'all-request-p99-at-the-alb', 'single-prediction-p99', 'tasks-below-desired', 'unhealthy-hosts'].map((entry) => `ChurnGateway-${entry}`),
+    );
     for (const alarm of alarms) expect(alarm.AlarmActions).toBeUndefined();
   });
 
   it('notifies the alarm topic on ALARM and OK when given', () => {
     const withTopic = synth(ALL_FEATURES).template;
     const alarms = propsOfType(withTopic, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([ALL_FEATURES.alarmTopicArn]);
       expect(alarm.OKActions).toEqual([ALL_FEATURES.alarmTopicArn]);

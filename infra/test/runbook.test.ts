@@ -68,13 +68,14 @@ describe('the alarms point to the runbook', () => {
 
   it('an alarm whose entry has MLflow among its causes names the MLflow trouble query first-hand, as its entry does', () => {
     // The entries that send to "the bundle instead of the champion" (5xx: a reloadModel answered
-    // 502; unhealthy hosts: new tasks late on a slow MLflow) are the alarms MLflow can be behind.
+    // 502; unhealthy hosts: new tasks late on a slow MLflow; tasks below desired: mlflowStrict with
+    // MLflow down) are the alarms MLflow can be behind.
     const mlflowQuery = `${stack.stackName}/${MLFLOW_TROUBLE_QUERY}`;
     expect(queryNames.has(mlflowQuery), mlflowQuery).toBe(true);
     const bundleEntry = entries.find((e) => e.title.startsWith('The gateway serves the bundle'))?.anchor;
     expect(bundleEntry).toBeDefined();
     const mlflowAlarms = entries.filter((e) => e.title.startsWith('Alarm: ') && e.body.includes(`](#${bundleEntry})`)).map((e) => e.anchor);
-    expect(mlflowAlarms.sort()).toEqual(['alarm-5xx-rate', 'alarm-unhealthy-hosts']);
+    expect(mlflowAlarms.sort()).toEqual(['alarm-5xx-rate', 'alarm-tasks-below-desired', 'alarm-unhealthy-hosts']);
     for (const anchor of mlflowAlarms) {
       const description = descriptions.find((d) => d.endsWith(`#${anchor}`)) ?? '';
       expect(description, anchor).toContain(`"${mlflowQuery}"`);

@@ -73,7 +73,13 @@ const scalingTargets = ({ template }: Synthesized) =>
 const alarmsByMetric = ({ template }: Synthesized) =>
   Object.fromEntries(
     propsOfType(template, 'AWS::CloudWatch::Alarm').map((a) => [
-      typeof a.MetricName === 'string' ? a.MetricName : JSON.stringify(a.Metrics).includes('SinglePredictionLatency') ? 'singlePredictionMath' : 'math',
+      typeof a.MetricName === 'string'
+        ? a.MetricName
+        : JSON.stringify(a.Metrics).includes('SinglePredictionLatency')
+          ? 'singlePredictionMath'
+          : JSON.stringify(a.Metrics).includes('RunningTaskCount')
+            ? 'tasksMath'
+            : 'math',
       a,
     ]),
   );
@@ -124,7 +130,7 @@ const EFFECTS: Record<keyof GatewaySettings, (s: Synthesized, token: Synthesized
   metricsScraperSecurityGroupId: (s) => expect(taskIngress(s)).toEqual([['sg-0123456789abcdef0', 8000, 8000], ['sg-0123456789abcdef0', OPS_PORT, OPS_PORT]]),
   alarmTopicArn: (s) => {
     const alarms = propsOfType(s.template, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([[TOPIC_ARN], [TOPIC_ARN]]);
   },
 };
