@@ -178,12 +178,16 @@ export function createApp(deps: AppDeps): App {
   const writeAccessLog = accessLog(log);
   const bodies = new BodyBudget(config.MAX_BODY_BYTES_IN_FLIGHT);
   const drivers = new DriverBudget();
+  /** Connections PORT accepted and has not closed, of MAX_CONNECTIONS (portConnection). */
+  let openConnections = 0;
   metrics.watchBudgets({
     bodyBytes: bodies,
     bodyFirstBytes: () => bodies.firstBytesInUse,
     bodyBytesMax: config.MAX_BODY_BYTES_IN_FLIGHT,
     drivers,
     driversCapacity: () => driverCapacity(config.MAX_BATCH, slot.loaded?.explainer?.driverCount ?? 0),
+    connections: () => openConnections,
+    connectionsMax: config.MAX_CONNECTIONS,
   });
 
   const contextFor = (request: RequestState): GraphQLContext => ({ predictor, admin, maxBatch: config.MAX_BATCH, request, drivers });
@@ -477,8 +481,6 @@ export function createApp(deps: AppDeps): App {
     handleRouted(req, res, route);
   }
 
-  /** Connections PORT accepted and has not closed, of MAX_CONNECTIONS (portConnection). */
-  let openConnections = 0;
   /** Connections PORT accepted past MAX_CONNECTIONS: each request on them is refused (refuseOverCap). */
   const overCap = new WeakSet<Duplex>();
 

@@ -213,6 +213,9 @@ export interface BudgetReadings {
   readonly drivers: InFlightBudget;
   /** MAX_BATCH × the serving model's risk drivers; 0 while no model with an explainer serves. */
   readonly driversCapacity: () => number;
+  /** Connections open on PORT (app.ts portConnection), of MAX_CONNECTIONS. */
+  readonly connections: () => number;
+  readonly connectionsMax: number;
 }
 
 /** A gauge whose value is read when /metrics is scraped. */
@@ -336,6 +339,13 @@ export class GatewayMetrics {
     'MAX_BODY_BYTES_IN_FLIGHT: the request-body bytes held at once past which a body is refused',
     () => this.budgets?.bodyBytesMax ?? 0,
   );
+  readonly connectionsOpen = readAtScrape(
+    this.registry,
+    'gateway_connections_open',
+    "Connections open now on PORT (the operations port's are not counted), of gateway_connections_max (MAX_CONNECTIONS): a request on a connection opened past it is answered 503 OVERLOADED, counted in gateway_refused_before_routing_total{status=\"503\"}",
+    () => this.budgets?.connections() ?? 0,
+  );
+  readonly connectionsMax = readAtScrape(this.registry, 'gateway_connections_max', 'MAX_CONNECTIONS: connections open at once on PORT before a new one is refused', () => this.budgets?.connectionsMax ?? 0);
   readonly driversInFlight = readAtScrape(
     this.registry,
     'gateway_explanation_drivers_in_flight',

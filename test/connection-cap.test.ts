@@ -67,6 +67,9 @@ describe('MAX_CONNECTIONS', () => {
       const opsUrl = gw.opsUrl as string;
       expect((await fetch(`${opsUrl}/`)).status).toBe(200);
       expect(await metricValue(opsUrl, 'gateway_refused_before_routing_total{status="503"}')).toBe(1);
+      // How close PORT is to the cap, for an operator: the held connections, not the refused one.
+      expect(await metricValue(opsUrl, 'gateway_connections_open')).toBe(MAX);
+      expect(await metricValue(opsUrl, 'gateway_connections_max')).toBe(MAX);
       // The held uploads were not disturbed.
       expect(held.every((s) => !s.destroyed)).toBe(true);
     } finally {
@@ -75,6 +78,7 @@ describe('MAX_CONNECTIONS', () => {
     }
     // Their connections closed, the next connection is served.
     await waitFor('the held uploads given back', () => gw.app.bodyBytesHeld() === 0);
+    await waitFor('their connections no longer counted', async () => (await metricValue(gw.opsUrl as string, 'gateway_connections_open')) === 0);
     expect((await postJson(gw.url, '/predict', LEGACY_PAYLOAD)).status).toBe(200);
   });
 });
