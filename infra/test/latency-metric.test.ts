@@ -6,15 +6,11 @@
  * single predictions and nothing else, and the metric value's field must be a number in them. A
  * renamed field, route or message, or a change in how rows are counted, fails here.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from '../../test/helpers/customers.js';
+import { REPO_ROOT, spawnGateway, type SpawnedGateway } from '../../test/helpers/gateway.js';
 import { propsOfType, synth } from './helpers.js';
-
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 type Line = Record<string, unknown>;
 
@@ -55,57 +51,39 @@ describe('the single-prediction latency metric filter, against the real gatewayâ
   const [filter] = filters;
   const pattern = String(filter?.FilterPattern);
   const [transformation] = filter?.MetricTransformations as { MetricValue: string }[];
-  let child: ChildProcessWithoutNullStreams | undefined;
-  const lines: Line[] = [];
+  let gw: SpawnedGateway | undefined;
+  /** The gateway's complete JSON lines on stdout so far. */
+  const lines = (): Line[] =>
+    (gw?.stdout() ?? '')
+      .split('\n')
+      .slice(0, -1)
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Line);
   /** The access line of each case, by case name. */
   const accessLines: Record<string, Line> = {};
   const statuses: Record<string, number> = {};
 
   beforeAll(async () => {
-    // PORT 0: the kernel picks the port as the gateway binds it, read back from its 'ready' line. A
-    // port picked here (bound, released) and handed over could be taken, in the seconds tsx takes to
-    // start the gateway, by another test's server or by a connection's local port: the gateway then
-    // exits on EADDRINUSE, or GET / is answered by someone else (test/helpers/gateway.ts: the same).
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', MODEL_DIR: `${REPO_ROOT}model/bundle` },
-    });
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      const complete = pending.split('\n');
-      pending = complete.pop() ?? '';
-      for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as Line);
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const deadline = Date.now() + 60_000;
-    // Its address, from its 'ready' line (written once it listens and its model is loaded).
-    const readyUrl = () => lines.find((l) => l.msg === 'ready' && typeof l.url === 'string')?.url as string | undefined;
-    let url = readyUrl();
-    while (url === undefined || !(await fetch(`${url}/`).then((r) => r.status === 200, () => false))) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the gateway did not become ready: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-      url = readyUrl();
-    }
+    // The real gateway through tsx, on a port of the kernel's choice (spawnGateway).
+    gw = await spawnGateway({});
+    const { url } = gw;
     for (const [name, c] of Object.entries(CASES)) {
       const id = `latency-metric-${Object.keys(CASES).indexOf(name)}`;
       const response = await c.send(url, id);
       await response.arrayBuffer();
       statuses[name] = response.status;
       // Access lines reach stdout together every 10 ms (ACCESS_LOG_FLUSH_MS).
+      const accessLine = () => lines().find((l) => l.reqId === id && l.msg === 'request');
       const until = Date.now() + 10_000;
-      while (!lines.some((l) => l.reqId === id && l.msg === 'request') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      const line = lines.find((l) => l.reqId === id && l.msg === 'request');
+      while (!accessLine() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      const line = accessLine();
       if (line) accessLines[name] = line;
     }
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'close');
-    }
+    gw?.child.kill('SIGTERM');
+    await gw?.exited;
   });
 
   it('is one filter, publishing the latencyMs field', () => {
@@ -117,7 +95,7 @@ describe('the single-prediction latency metric filter, against the real gatewayâ
     const c = CASES[name];
     expect(statuses[name], name).toBe(c.status);
     const line = accessLines[name];
-    expect(line, `no access line for ${name} in ${JSON.stringify(lines.slice(-5))}`).toBeDefined();
+    expect(line, `no access line for ${name} in ${JSON.stringify(lines().slice(-5))}`).toBeDefined();
     expect(matches(pattern, line ?? {}), `${pattern}\n${JSON.stringify(line)}`).toBe(c.single);
     if (c.single) {
       // The metric value: a number, never negative (percentile statistics need that).
