@@ -262,21 +262,35 @@ export function createApp(deps: AppDeps): App {
     });
   }
 
+  const isAllowedOrigin = (origin: string | undefined): origin is string => origin !== undefined && config.CORS_ORIGINS.includes(origin);
+
   /**
-   * CORS for the origins in CORS_ORIGINS. Never `access-control-allow-credentials`: the gateway
-   * reads no cookies (the admin token is a bearer header), so a script that sends credentials
-   * (`credentials: 'include'`) is refused by its browser, as README says.
+   * Lets the script of an origin in CORS_ORIGINS read this answer (and the headers it is told to
+   * use); whether `req` came from one. Every answer of a route does it (cors), and so does the 503
+   * on a connection past MAX_CONNECTIONS (refuseOverCap): without it a web app under overload saw a
+   * network error ("Failed to fetch") instead of OVERLOADED and when to retry.
    */
-  function cors(req: IncomingMessage, res: ServerResponse, state: RequestState): boolean {
+  function allowOrigin(req: IncomingMessage, res: ServerResponse): boolean {
     if (config.CORS_ORIGINS.length === 0) return false;
     // Answers differ by Origin once any origin is allowed: caches must keep them apart.
     res.setHeader('vary', 'Origin');
     const origin = req.headers.origin;
-    if (!origin || !config.CORS_ORIGINS.includes(origin)) return false;
+    if (!isAllowedOrigin(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
     // Browser code may read the headers it is told to use: the request id to quote, when to
     // retry a 503 (Retry-After), the methods a 405 names (Allow). Others it cannot read.
     res.setHeader('access-control-expose-headers', CORS_EXPOSED_HEADERS);
+    return true;
+  }
+
+  /**
+   * CORS for the origins in CORS_ORIGINS (allowOrigin), and their preflights (OPTIONS) answered:
+   * true when it answered `req`. Never `access-control-allow-credentials`: the gateway
+   * reads no cookies (the admin token is a bearer header), so a script that sends credentials
+   * (`credentials: 'include'`) is refused by its browser, as README says.
+   */
+  function cors(req: IncomingMessage, res: ServerResponse, state: RequestState): boolean {
+    if (!allowOrigin(req, res)) return false;
     if (req.method === 'OPTIONS') {
       setStandardHeaders(res, state.id);
       // The request headers the page asks to send, whatever they are (as Yoga's own CORS allows): the
@@ -477,7 +491,13 @@ export function createApp(deps: AppDeps): App {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    if (overCap.has(req.socket)) return refuseOverCap(req, res);
+    if (overCap.has(req.socket)) {
+      // An allowed origin's preflight holds no body: it is answered, and its connection closed, so the
+      // browser sends the request itself, on a new connection, and its script can read the answer
+      // (the 503 below while the cap is full). Refused, the preflight failed the request unread.
+      if (req.method !== 'OPTIONS' || !isAllowedOrigin(req.headers.origin)) return refuseOverCap(req, res);
+      res.setHeader('connection', 'close');
+    }
     handleRouted(req, res, route);
   }
 
@@ -505,6 +525,7 @@ export function createApp(deps: AppDeps): App {
     const problem = new HttpProblem(503, 'Service Unavailable', `OVERLOADED: the gateway has MAX_CONNECTIONS (${config.MAX_CONNECTIONS}) connections open; retry shortly`, [], TRANSIENT_RETRY_AFTER_SECONDS, true);
     log.warn({ reqId: id, ...refusedFrom(req.socket), code: 'OVERLOADED', status: problem.status, maxConnections: config.MAX_CONNECTIONS }, 'request refused before routing');
     metrics.refusedBeforeRouting.inc({ status: String(problem.status) });
+    allowOrigin(req, res);
     sendProblem(res, problem, id);
   }
 

@@ -7,13 +7,14 @@
  * protocol-edges.test.ts cannot tell what a browser would refuse.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotReadyError } from '../src/errors.js';
 import { PredictBatchDocument, PredictDocument } from '../src/generated/graphql.js';
 import { browserForSuite, launchBrowser, type TestBrowser, type TestPage } from './helpers/browser.js';
 import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD } from './helpers/customers.js';
-import { sessionOf, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { metricValue, sessionOf, startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 
 const unavailable = browserForSuite('cors (browser)', 'test/cors-browser.test.ts');
 
@@ -302,5 +303,82 @@ describe.skipIf(unavailable !== null)('cors on timed-out requests, in a browser'
     } finally {
       await closeServer(link);
     }
+  });
+});
+
+describe.skipIf(unavailable !== null)('cors on connections past MAX_CONNECTIONS, in a browser', () => {
+  let gw: TestGateway;
+  let browser: TestBrowser;
+  let app: { server: Server; origin: string };
+  let stranger: { server: Server; origin: string };
+  let tab: TestPage | null = null;
+  /** The one connection MAX_CONNECTIONS=1 allows, held open: every connection the browser opens is past the cap. */
+  let held: Socket;
+
+  beforeAll(async () => {
+    [app, stranger] = await Promise.all([originServer(), originServer()]);
+    [gw, browser] = await Promise.all([startTestGateway({ CORS_ORIGINS: app.origin, MAX_CONNECTIONS: '1', OPS_PORT: '0' }), launchBrowser()]);
+    held = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    held.on('error', () => undefined);
+    await waitFor('the held connection counted', async () => (await metricValue(gw.opsUrl as string, 'gateway_connections_open')) === 1);
+  });
+
+  afterAll(async () => {
+    held?.destroy();
+    await browser?.close();
+    await gw?.close();
+    await Promise.all([closeServer(app?.server), closeServer(stranger?.server)]);
+  });
+
+  afterEach(async () => {
+    await tab?.close();
+    tab = null;
+  });
+
+  const fetchFrom = (t: TestPage, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) =>
+    t.page.evaluate(
+      async ({ url, init, read }) => {
+        try {
+          const res = await fetch(url, init);
+          const headers: Record<string, string | null> = {};
+          for (const name of read) headers[name] = res.headers.get(name);
+          return { status: res.status, body: await res.text(), headers };
+        } catch (err) {
+          return { error: String(err) };
+        }
+      },
+      { url, init, read: READ },
+    );
+
+  it("lets an allowed origin's script read the 503 OVERLOADED and its Retry-After, preflighted (GraphQL, REST) or not", async () => {
+    tab = await browser.open(app.origin);
+    await tab.page.goto(`${app.origin}/`);
+    const json = { 'content-type': 'application/json' };
+    const calls = [
+      ['graphql POST', `${gw.url}/graphql`, { method: 'POST', headers: { ...json, 'x-request-id': 'over-cap-graphql' }, body: JSON.stringify({ query: PREDICT, variables: { customer: GRAPHQL_CUSTOMER } }) }],
+      ['rest POST', `${gw.url}/predict`, { method: 'POST', headers: { ...json, 'x-request-id': 'over-cap-rest' }, body: JSON.stringify(LEGACY_PAYLOAD) }],
+      ['graphql GET', `${gw.url}/graphql?query=${encodeURIComponent('{ modelInfo { name } }')}`, {}],
+    ] as const;
+    for (const [what, url, init] of calls) {
+      const seen = await fetchFrom(tab, url, init);
+      expect(seen, what).toMatchObject({ status: 503, headers: { 'retry-after': '1', 'x-request-id': expect.any(String), 'content-type': 'application/problem+json; charset=utf-8' } });
+      expect(JSON.parse(seen.body ?? 'null'), what).toMatchObject({ detail: 'OVERLOADED: the gateway has MAX_CONNECTIONS (1) connections open; retry shortly' });
+    }
+    expect(tab.consoleErrors.filter((e) => e.includes('CORS policy'))).toEqual([]);
+    // The preflights were answered, each on a connection past the cap that then closed; the requests after them refused.
+    await new Promise((r) => setTimeout(r, 50)); // the access log is flushed every 10 ms
+    const preflights = gw.logs.filter((l) => l['method'] === 'OPTIONS' && l['msg'] === 'request');
+    expect(preflights.map((l) => l['status'])).toEqual([204, 204]);
+    expect(gw.logs.filter((l) => l['msg'] === 'request refused before routing').map((l) => l['reqId'])).toEqual(expect.arrayContaining(['over-cap-graphql', 'over-cap-rest']));
+  });
+
+  it('refuses the preflight of an origin outside CORS_ORIGINS past the cap, as any request there', async () => {
+    const answer = await fetch(`${gw.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: stranger.origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    expect(answer.headers.get('connection')).toBe('close');
   });
 });
