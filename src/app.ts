@@ -16,7 +16,6 @@ import type { GatewayMetrics } from './metrics.js';
 import type { ModelAdmin } from './model/model-admin.js';
 import type { ModelSlot } from './model/model-slot.js';
 import type { Predictor } from './prediction.js';
-import { problemCode } from './problem-code.js';
 import { WorkAbandoned, newRequestState, noteScored, requestIdFrom, servedModels, stopIfAbandoned, type AdminAccess, type RequestState } from './request-state.js';
 import { OPENAPI_PATH, openApiText } from './rest/openapi.js';
 import { checkedInChunks, legacyResponse, parseLegacyBody, parseLegacyBodyInChunks } from './rest/predict.js';
@@ -428,12 +427,11 @@ export function createApp(deps: AppDeps): App {
 
   /**
    * sendProblem, on /graphql with its detail as GraphQL errors too; the access line notes the code
-   * the answer carries: that GraphQL error's (PAYLOAD_TOO_LARGE for a 413), else the one the detail
-   * starts with (problemCode).
+   * the answer carries (HttpProblem.code).
    */
   function answerProblem(res: ServerResponse, state: RequestState, problem: HttpProblem): void {
     const errors = state.route === 'graphql' ? problemAsGraphQLErrors(problem, state.id) : null;
-    if (!res.headersSent) state.code = errors?.[0]?.extensions.code ?? problemCode(problem.detail);
+    if (!res.headersSent) state.code = problem.code;
     sendProblem(res, problem, state.id, errors ? { errors } : {});
   }
 
@@ -627,7 +625,7 @@ export function createApp(deps: AppDeps): App {
    * draining, so it is sent to another task rather than uploaded to one that is stopping.
    */
   function refuseUnreadBody(): void {
-    if (draining) throw new HttpProblem(503, 'Service Unavailable', 'the gateway is shutting down; send the request again (its body was not read)', [], 1);
+    if (draining) throw new HttpProblem(503, 'Service Unavailable', 'SHUTTING_DOWN: the gateway is shutting down; send the request again (its body was not read)', [], 1);
     void slot.current;
   }
 

@@ -11,10 +11,9 @@ import { Kind, OperationTypeNode, getOperationAST, locatedError, type DocumentNo
 import { endCompressible } from './compression.js';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
-import { HttpProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
+import { HttpProblem, InputProblem, checkJsonBodyHeaders, problemPath, readBody, type BodyBudget } from './http.js';
 import { EMPTY_BODY, SENT_TWICE, bodyText, checkJsonCounts, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, isEmptyBody, underflowMessage } from './json-body.js';
 import type { Logger } from './logger.js';
-import { problemCode } from './problem-code.js';
 import type { GatewayMetrics } from './metrics.js';
 import { WorkAbandoned, type RequestState } from './request-state.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -227,7 +226,7 @@ function checkVariableLimits(variables: object, query: string, operationName: st
   const path = problemPath(['variables', ...over.path]);
   const rule = inputRuleAt(query, operationName, variables, over.path);
   const message = rule === null ? over.message : `${over.message}; ${rule}`;
-  throw new HttpProblem(400, 'Bad Request', `${path} is ${message}`, [{ path, message: `is ${message}` }]);
+  throw new InputProblem(`${path} is ${message}`, [{ path, message: `is ${message}` }]);
 }
 
 /** Refuses a body in which an object names a field twice (json-body.ts), naming the first such field. */
@@ -298,17 +297,16 @@ class GraphQLRefusal extends Error {
 
 /**
  * What a problem answered on /graphql carries as `errors` when no field is at fault (413, 415, 406,
- * 408, the 503s): its detail as a GraphQL error, with the code the detail starts with (problemCode:
- * OVERLOADED, REQUEST_TIMEOUT, SHUTTING_DOWN), else its status's name in capitals (BAD_REQUEST, as
- * the GraphQL 400s have; NOT_ACCEPTABLE, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, NOT_IMPLEMENTED),
- * and the request id. GraphQL clients read `errors`, not problem details: GraphiQL showed a 413 as
+ * 408, the 503s): its detail as a GraphQL error, with the problem's code (HttpProblem.code: the one
+ * the detail starts with, OVERLOADED, REQUEST_TIMEOUT, SHUTTING_DOWN; else its status's name in
+ * capitals, BAD_REQUEST as the GraphQL 400s have, NOT_ACCEPTABLE, PAYLOAD_TOO_LARGE,
+ * UNSUPPORTED_MEDIA_TYPE, NOT_IMPLEMENTED), and the request id. GraphQL clients read `errors`, not problem details: GraphiQL showed a 413 as
  * 'Unexpected empty "data" and "errors" fields', the detail escaped inside, then the whole request.
  * A problem with field errors keeps its own (`{ path, message }`), which they show as they are.
  */
 export function problemAsGraphQLErrors(problem: HttpProblem, requestId: string): readonly GraphQLProblemError[] | null {
   if (problem.errors.length > 0) return null;
-  const code = problemCode(problem.detail) ?? problem.title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-  return [{ message: problem.detail.toWellFormed(), extensions: { code, requestId } }];
+  return [{ message: problem.detail.toWellFormed(), extensions: { code: problem.code, requestId } }];
 }
 
 interface GraphQLProblemError {

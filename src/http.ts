@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { endCompressible } from './compression.js';
 import { TRANSIENT_RETRY_AFTER_SECONDS } from './errors.js';
 import { InFlightBudget } from './in-flight-budget.js';
+import { problemCode } from './problem-code.js';
 
 export class HttpProblem extends Error {
   constructor(
@@ -20,6 +21,32 @@ export class HttpProblem extends Error {
     readonly closesConnection = status === 413,
   ) {
     super(detail);
+  }
+
+  /**
+   * What kind of problem it is, for programs: the problem's `code` member, the access line's code
+   * and, on /graphql, its GraphQL error's extensions.code (problemAsGraphQLErrors). The code its
+   * detail starts with (OVERLOADED, REQUEST_TIMEOUT, SHUTTING_DOWN, MODEL_NOT_READY, …), else its
+   * title in capitals (BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, …); InputProblem's is BAD_USER_INPUT.
+   */
+  get code(): string {
+    return problemCode(this.detail) ?? this.title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  }
+}
+
+/**
+ * A 400 for values the request's fields do not accept (a REST customer's fields, a batch over
+ * MAX_BATCH, GraphQL variables over VARIABLE_LIMITS), each in `errors`: BAD_USER_INPUT, the code
+ * GraphQL answers a customer it refuses with, so one code means one kind of refusal on both routes.
+ * A body that is no JSON, or a request GraphQL cannot read, stays BAD_REQUEST.
+ */
+export class InputProblem extends HttpProblem {
+  constructor(detail: string, errors: readonly { path: string; message: string }[]) {
+    super(400, 'Bad Request', detail, errors);
+  }
+
+  override get code(): string {
+    return 'BAD_USER_INPUT';
   }
 }
 
@@ -356,7 +383,7 @@ export function sendProblem(res: ServerResponse, problem: HttpProblem, requestId
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
 function problemBody(problem: HttpProblem, requestId: string): Record<string, unknown> {
-  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail.toWellFormed(), requestId };
+  const body: Record<string, unknown> = { type: 'about:blank', title: problem.title, status: problem.status, code: problem.code, detail: problem.detail.toWellFormed(), requestId };
   if (problem.errors.length > 0) body['errors'] = problem.errors.map((e) => ({ path: e.path.toWellFormed(), message: e.message.toWellFormed() }));
   return body;
 }

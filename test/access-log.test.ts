@@ -315,11 +315,11 @@ describe('the access log of real requests', () => {
     const cases: [string, Omit<AccessLogEntry, 'latencyMs' | 'reqId'>][] = [
       ['al-rest', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, modelRunId: runId, rows: 1, ...caller }],
       ['al-batch', { method: 'POST', route: 'rest_predict', operation: null, status: 200, modelVersion: version, modelRunId: runId, rows: 2, ...caller }],
-      ['al-bad', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, modelRunId: null, rows: null, ...caller }],
+      ['al-bad', { method: 'POST', route: 'rest_predict', operation: null, status: 400, code: 'BAD_REQUEST', modelVersion: null, modelRunId: null, rows: null, ...caller }],
       // Customers sent are counted whether or not they are valid, as GraphQL counts them.
-      ['al-invalid', { method: 'POST', route: 'rest_predict', operation: null, status: 400, modelVersion: null, modelRunId: null, rows: 2, ...caller }],
+      ['al-invalid', { method: 'POST', route: 'rest_predict', operation: null, status: 400, code: 'BAD_USER_INPUT', modelVersion: null, modelRunId: null, rows: 2, ...caller }],
       ['al-gql', { method: 'POST', route: 'graphql', operation: 'Predict', status: 200, modelVersion: version, modelRunId: runId, rows: 1, ...caller }],
-      ['al-404', { method: 'GET', route: 'not_found', operation: null, status: 404, modelVersion: null, modelRunId: null, rows: null, ...caller }],
+      ['al-404', { method: 'GET', route: 'not_found', operation: null, status: 404, code: 'NOT_FOUND', modelVersion: null, modelRunId: null, rows: null, ...caller }],
     ];
     for (const [reqId, expected] of cases) expectPinoEquivalent(await lineFor(reqId), { reqId, ...expected }, startedAt);
     // Beside the version, which two models can share, the run that names one (pino's line above writes only the fields it knows).

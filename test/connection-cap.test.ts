@@ -55,7 +55,7 @@ describe('MAX_CONNECTIONS', () => {
       expect(head).toContain('\r\nconnection: close\r\n');
       expect(head).toContain('\r\ncontent-type: application/problem+json; charset=utf-8\r\n');
       expect(head).toContain('\r\nx-request-id: past-the-cap\r\n');
-      expect(body).toEqual({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: `OVERLOADED: the gateway has MAX_CONNECTIONS (${MAX}) connections open; retry shortly`, requestId: 'past-the-cap' });
+      expect(body).toEqual({ type: 'about:blank', title: 'Service Unavailable', status: 503, code: 'OVERLOADED', detail: `OVERLOADED: the gateway has MAX_CONNECTIONS (${MAX}) connections open; retry shortly`, requestId: 'past-the-cap' });
       // Its body was never taken: only the held uploads' first bytes are.
       expect(gw.app.bodyBytesHeld()).toBe(MAX * SMALL_BODY_BYTES);
       // Closed by the gateway, though the caller declared 5 MB and keeps the connection open (after LINGER_MS at most).

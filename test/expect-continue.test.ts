@@ -224,7 +224,7 @@ describe('a request sent with Expect: 100-continue while draining', () => {
         expect(parse(answer).status).toBe('HTTP/1.1 503 Service Unavailable');
         expect(parse(answer).headers).toContain('retry-after: 1');
         expect(parse(answer).headers).toContain('connection: close');
-        expect(parse(answer).body).toMatchObject({ detail: 'the gateway is shutting down; send the request again (its body was not read)' });
+        expect(parse(answer).body).toMatchObject({ code: 'SHUTTING_DOWN', detail: 'SHUTTING_DOWN: the gateway is shutting down; send the request again (its body was not read)' });
       } finally {
         socket.destroy();
       }

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-type Problem = { status: number; detail: string; requestId: string; errors?: { path: string; message: string }[] };
+type Problem = { status: number; code: string; detail: string; requestId: string; errors?: { path: string; message: string }[] };
 type GqlIssue = { path: (string | number)[]; message: string };
 
 const without = <T extends object>(o: T, key: keyof T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key)) as Partial<T>;
@@ -602,6 +602,8 @@ describe('GraphQL variables of any size', () => {
       expect(text.length).toBeLessThan(2000);
       const problem = JSON.parse(text) as Problem;
       expect(problem.errors).toEqual([{ path, message: expect.stringMatching(message) }]);
+      // A value the variables may not hold: GraphQL's code for a refused value, though answered before GraphQL runs.
+      expect(problem.code).toBe('BAD_USER_INPUT');
     }
     // 50,000 keys (600 KB): refused before JSON.parse, at the same bound, naming the body.
     const huge = { ...GRAPHQL_CUSTOMER, ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) };
@@ -863,11 +865,11 @@ function splitAnswer(text: string): { headers: string; body: Record<string, unkn
 }
 
 describe("requests node's HTTP parser refuses", () => {
-  const cases: [string, string, number, string, RegExp][] = [
-    [`headers over node's ${maxHeaderSize} bytes`, `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(maxHeaderSize)}\r\n\r\n`, 431, 'HPE_HEADER_OVERFLOW', new RegExp(`^the request line and headers are over ${maxHeaderSize} bytes`)],
-    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400, 'HPE_INVALID_HEADER_TOKEN', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_HEADER_TOKEN\): Parse Error: /],
+  const cases: [string, string, number, string, string, RegExp][] = [
+    [`headers over node's ${maxHeaderSize} bytes`, `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(maxHeaderSize)}\r\n\r\n`, 431, 'HPE_HEADER_OVERFLOW', 'REQUEST_HEADER_FIELDS_TOO_LARGE', new RegExp(`^the request line and headers are over ${maxHeaderSize} bytes`)],
+    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400, 'HPE_INVALID_HEADER_TOKEN', 'BAD_REQUEST', /^the request is not valid HTTP\/1\.1 \(HPE_INVALID_HEADER_TOKEN\): Parse Error: /],
   ];
-  it.each(cases)("%s: a problem with a new request id (node's own answer was bare), logged at warn with node's code; the connection closes", async (_name, bytes, status, code, detail) => {
+  it.each(cases)("%s: a problem with a new request id (node's own answer was bare), logged at warn with node's code; the connection closes", async (_name, bytes, status, code, problemCode, detail) => {
     const counted = () => metricValue(gw.url, `gateway_refused_before_routing_total{status="${status}"}`);
     const countedBefore = await counted();
     // Read until the gateway closes the connection.
@@ -878,7 +880,8 @@ describe("requests node's HTTP parser refuses", () => {
     expect(headers).toContain('\r\ncontent-type: application/problem+json; charset=utf-8\r\n');
     expect(headers).toContain('\r\ncache-control: no-store\r\n');
     expect(headers).toContain('\r\nconnection: close\r\n');
-    expect(body).toMatchObject({ type: 'about:blank', status, detail: expect.stringMatching(detail), requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    // The problem's own code beside node's (the log line's), as every problem answer has one.
+    expect(body).toMatchObject({ type: 'about:blank', status, code: problemCode, detail: expect.stringMatching(detail), requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(headers).toContain(`\r\nx-request-id: ${String(body?.['requestId'])}\r\n`);
     const line = gw.logs.find((l) => l['reqId'] === body?.['requestId']);
     expect(line).toMatchObject({ level: 'warn', code, status, msg: 'request refused before routing' });

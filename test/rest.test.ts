@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => gw.close());
 
 type Answer = Record<string, unknown>;
-type Problem = { status: number; title: string; detail: string; errors: { path: string; message: string }[]; requestId: string };
+type Problem = { status: number; title: string; code: string; detail: string; errors: { path: string; message: string }[]; requestId: string };
 
 describe('POST /predict', () => {
   it("answers today's 18-field payload with prediction first, and names the SeniorCitizen default", async () => {
@@ -120,6 +120,8 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     const issue = problem.errors.find((e) => e.path === path);
     expect(issue, JSON.stringify(problem.errors)).toBeDefined();
     expect(issue?.message).toMatch(message);
+    // A value the fields do not take: the code GraphQL answers a refused customer with.
+    expect(problem.code).toBe('BAD_USER_INPUT');
     expect(problem.requestId).toBe(res.headers.get('x-request-id'));
   });
 
@@ -170,18 +172,22 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     const res = await postJson(gw.url, '/predict', '{"gender":');
     expect(res.status).toBe(400);
     expect((res.json as Problem).detail).toMatch(/not valid JSON/);
+    // No customer to judge: the request itself is unreadable, as on /graphql.
+    expect((res.json as Problem).code).toBe('BAD_REQUEST');
   });
 
   it('rejects more rows than MAX_BATCH', async () => {
     const res = await postJson(gw.url, '/predict', Array.from({ length: 11 }, () => LEGACY_PAYLOAD));
     expect(res.status).toBe(400);
     expect((res.json as Problem).detail).toMatch(/11 customers; at most 10/);
+    expect((res.json as Problem).code).toBe('BAD_USER_INPUT');
   });
 
   it('answers 413 above the body limit', async () => {
     const res = await postJson(gw.url, '/predict', { ...LEGACY_PAYLOAD, customerID: 'x'.repeat(30_000) });
     expect(res.status).toBe(413);
     expect((res.json as Problem).detail).toMatch(/limit of 20000 bytes|limit is 20000 bytes/);
+    expect((res.json as Problem).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   // MAX_BATCH 10 in 20,000 bytes: 2,000 bytes a customer. A full batch of larger customers (long
@@ -265,14 +271,17 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
   it('answers 415 for a non-JSON content type and 405 for GET', async () => {
     const form = await fetch(`${gw.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(form.status).toBe(415);
+    expect(((await form.json()) as Problem).code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const get = await fetch(`${gw.url}/predict`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+    expect(((await get.json()) as Problem).code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('answers 404 problem for unknown routes', async () => {
     const res = await fetch(`${gw.url}/nope`);
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(((await res.json()) as Problem).code).toBe('NOT_FOUND');
   });
 });

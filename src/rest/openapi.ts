@@ -322,7 +322,7 @@ function answerSchema(): JsonObject {
 }
 
 /** RFC 9457 problem details as sendProblem (http.ts) writes them; `errors` only where a field or the body is at fault. */
-function problemSchema(status: number, detail: string, errors: 'never' | 'optional'): JsonObject {
+function problemSchema(status: number, detail: string, errors: 'never' | 'optional', codes: readonly [string, ...string[]]): JsonObject {
   return {
     type: 'object',
     description: detail,
@@ -330,6 +330,12 @@ function problemSchema(status: number, detail: string, errors: 'never' | 'option
       type: { const: 'about:blank' },
       title: { type: 'string', description: 'The HTTP status phrase.' },
       status: { const: status },
+      code: {
+        enum: [...codes],
+        description:
+          'What kind of problem, for programs to branch on (HttpProblem.code): the code the detail starts with, else the status phrase in capitals; ' +
+          'BAD_USER_INPUT for values the fields do not accept, as GraphQL answers them. The same code is on the access line.',
+      },
       detail: { type: 'string', description: 'What was wrong, in words.' },
       requestId: { type: 'string', description: 'The x-request-id of the answer: quote it when reporting a problem.' },
       ...(errors === 'optional'
@@ -357,7 +363,7 @@ function problemSchema(status: number, detail: string, errors: 'never' | 'option
           }
         : {}),
     },
-    required: ['type', 'title', 'status', 'detail', 'requestId'],
+    required: ['type', 'title', 'status', 'code', 'detail', 'requestId'],
     additionalProperties: false,
   };
 }
@@ -602,16 +608,16 @@ export function buildOpenApiDocument(settings: OpenApiSettings): JsonObject {
           description: 'An object for a customer sent as an object; an array for an array.',
           anyOf: [ref('schemas', 'Prediction'), { type: 'array', items: ref('schemas', 'Prediction'), maxItems: maxBatch }],
         },
-        BadRequestProblem: problemSchema(400, 'The request was refused; errors lists each problem found, when a field or the body is at fault.', 'optional'),
-        MethodNotAllowedProblem: problemSchema(405, 'The method is not served on this path; the allow header names those that are.', 'never'),
-        RequestTimeoutProblem: problemSchema(408, 'The request body did not arrive in time.', 'never'),
-        PayloadTooLargeProblem: problemSchema(413, 'The body is over BODY_LIMIT_BYTES.', 'never'),
-        UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8 (or a declared windows-1252), uncompressed.', 'never'),
-        ExpectationFailedProblem: problemSchema(417, 'The Expect sent cannot be met: only 100-continue is.', 'never'),
-        RequestHeaderFieldsTooLargeProblem: problemSchema(431, 'The request line and headers are over the size Node reads.', 'never'),
-        InternalServerErrorProblem: problemSchema(500, 'A failure the gateway does not expect; requestId names it in the logs.', 'never'),
-        NotImplementedProblem: problemSchema(501, 'A transfer coding the gateway does not decode.', 'never'),
-        ServiceUnavailableProblem: problemSchema(503, 'Repeat the request later (Retry-After, when sent, says when).', 'never'),
+        BadRequestProblem: problemSchema(400, 'The request was refused; errors lists each problem found, when a field or the body is at fault.', 'optional', ['BAD_USER_INPUT', 'BAD_REQUEST']),
+        MethodNotAllowedProblem: problemSchema(405, 'The method is not served on this path; the allow header names those that are.', 'never', ['METHOD_NOT_ALLOWED']),
+        RequestTimeoutProblem: problemSchema(408, 'The request body did not arrive in time.', 'never', ['REQUEST_TIMEOUT']),
+        PayloadTooLargeProblem: problemSchema(413, 'The body is over BODY_LIMIT_BYTES.', 'never', ['PAYLOAD_TOO_LARGE']),
+        UnsupportedMediaTypeProblem: problemSchema(415, 'The body is not JSON in UTF-8 (or a declared windows-1252), uncompressed.', 'never', ['UNSUPPORTED_MEDIA_TYPE']),
+        ExpectationFailedProblem: problemSchema(417, 'The Expect sent cannot be met: only 100-continue is.', 'never', ['EXPECTATION_FAILED']),
+        RequestHeaderFieldsTooLargeProblem: problemSchema(431, 'The request line and headers are over the size Node reads.', 'never', ['REQUEST_HEADER_FIELDS_TOO_LARGE']),
+        InternalServerErrorProblem: problemSchema(500, 'A failure the gateway does not expect; requestId names it in the logs.', 'never', ['INTERNAL_SERVER_ERROR']),
+        NotImplementedProblem: problemSchema(501, 'A transfer coding the gateway does not decode.', 'never', ['NOT_IMPLEMENTED']),
+        ServiceUnavailableProblem: problemSchema(503, 'Repeat the request later (Retry-After, when sent, says when).', 'never', ['OVERLOADED', 'REQUEST_TIMEOUT', 'SHUTTING_DOWN', 'MODEL_NOT_READY', 'INFERENCE_FAILED']),
         ...healthSchemas(),
       },
       responses: {

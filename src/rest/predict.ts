@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { CUSTOMER_FIELDS, MAX_CHARGE, MAX_LISTED_ISSUES, allowedColumnValues, customerIdProblem, type CustomerField, type CustomerRecord } from '../contract.js';
 import { forEachInChunks, handledInChunks } from '../chunked.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming } from '../customer-rules.js';
-import { HttpProblem, problemPath } from '../http.js';
+import { InputProblem, problemPath } from '../http.js';
 import { OVERFLOW_REASON, SENT_TWICE, colonsInText, colonsInValue, findDuplicateKey, findUnderflowingNumber, underflowMessage } from '../json-body.js';
 import type { CustomerRequest, Prediction } from '../prediction.js';
 
@@ -236,7 +236,7 @@ interface Checking {
 function startChecking(text: string, body: unknown, maxBatch: number): Checking {
   const batch = Array.isArray(body);
   if (batch && body.length > maxBatch) {
-    throw new HttpProblem(400, 'Bad Request', `the array has ${body.length} customers; at most ${maxBatch} are allowed per request (MAX_BATCH)`, [
+    throw new InputProblem(`the array has ${body.length} customers; at most ${maxBatch} are allowed per request (MAX_BATCH)`, [
       { path: '(body)', message: `at most ${maxBatch} items` },
     ]);
   }
@@ -267,9 +267,7 @@ function finishChecking({ text, batch, items, requests, issues, colons }: Checki
         ? `at least ${MAX_COUNTED_ISSUES} invalid field(s) (checking stopped there, after ${requests.length} of ${items.length} customers)`
         : `${issues.length} invalid field(s)`;
     const listed = issues.length > MAX_LISTED_ISSUES ? `; the first ${MAX_LISTED_ISSUES} are listed in errors` : '';
-    throw new HttpProblem(
-      400,
-      'Bad Request',
+    throw new InputProblem(
       `${count}${listed}: ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}${issues.length > 5 ? '; …' : ''}`,
       issues.slice(0, MAX_LISTED_ISSUES),
     );

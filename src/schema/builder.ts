@@ -71,11 +71,12 @@ builder.mutationType({
       'the GraphQL-over-HTTP type whose GraphQL errors come with a 4xx.',
     '',
     'Other refusals come before GraphQL runs and are answered as application/problem+json ' +
-      '({ type, title, status, detail, requestId }, and errors [{ path, message }] when a field is at fault, its path one string such as "variables.c.customerId"), ' +
+      '({ type, title, status, code, detail, requestId }, and errors [{ path, message }] when a field is at fault, its path one string such as "variables.c.customerId"), ' +
       'not as GraphQL responses (no data): tell them by that content-type, and read detail first (each message continues its path). ' +
-      'With no field at fault, errors is [{ message: detail, extensions: { code, requestId } }] for GraphQL clients, code the one detail starts with, ' +
-      'else the status\'s: BAD_REQUEST (400), NOT_ACCEPTABLE (406), PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415), NOT_IMPLEMENTED (501), ' +
-      'SERVICE_UNAVAILABLE (a 503 to a request waiting for 100 Continue while the gateway shuts down):',
+      'A problem\'s code is the one detail starts with, else BAD_USER_INPUT for variables over their limits, else the status\'s: BAD_REQUEST (400), ' +
+      'METHOD_NOT_ALLOWED (405), NOT_ACCEPTABLE (406), PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415), EXPECTATION_FAILED (417), ' +
+      'REQUEST_HEADER_FIELDS_TOO_LARGE (431), NOT_IMPLEMENTED (501). ' +
+      'With no field at fault, errors is [{ message: detail, extensions: { code, requestId } }] for GraphQL clients, with that code:',
     `- 400: a body that is not UTF-8, or a JSON object without a string query (a GET: no query parameter), or whose operationName is not a string, or whose variables or extensions is not an object; ` +
       `an object that sends a field twice; a number such as 1e-400, which would read as 0; a large body with more JSON objects and arrays than its customers need; ` +
       `a document over ${grouped(MAX_DOCUMENT_CHARS)} characters; a variable with a string or field name over ` +
