@@ -13,8 +13,8 @@ export interface FeatureEncoder {
   /** Number of features per row (the ONNX input's second dimension). */
   readonly width: number;
   readonly names: readonly string[];
-  /** Writes `rows` into `out` from row `offset` on; `out` holds at least (offset + rows.length) × width values. */
-  encodeInto(rows: readonly EncoderRow[], out: Float32Array, offset?: number): void;
+  /** Writes `rows` into `out`, which holds at least rows.length × width values. */
+  encodeInto(rows: readonly EncoderRow[], out: Float32Array): void;
   encode(rows: readonly EncoderRow[]): Float32Array;
 }
 
@@ -73,7 +73,7 @@ export function compileEncoder(spec: FeatureSpec): FeatureEncoder {
   }
   const kernel = compileKernel(spec.features);
   const width = spec.features.length;
-  const encodeInto = (rows: readonly EncoderRow[], out: Float32Array, offset = 0): void => kernel(rows, out, offset * width);
+  const encodeInto = (rows: readonly EncoderRow[], out: Float32Array): void => kernel(rows, out, 0);
   return {
     width,
     names: spec.features.map((f) => f.name),
