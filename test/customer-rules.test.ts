@@ -4,7 +4,7 @@
  * default ("No", 0) or passed on as a hole in the row.
  */
 import { describe, expect, it } from 'vitest';
-import { ADD_ON_COLUMNS, CONTRACT_ENUMS, CUSTOMER_FIELDS } from '../src/contract.js';
+import { ADD_ON_COLUMNS, CONTRACT_ENUMS, CUSTOMER_FIELDS, MAX_CHARGE } from '../src/contract.js';
 import { checkCustomerRules, checkRulesOfCheckedColumns, datasetNaming, graphqlNaming } from '../src/customer-rules.js';
 import type { HttpProblem } from '../src/http.js';
 import { parseLegacyBody } from '../src/rest/predict.js';
@@ -93,5 +93,19 @@ describe('a customer whose type check failed', () => {
     expect(problem?.status).toBe(400);
     expect(problem?.errors).toEqual([{ path: 'MultipleLines', message: 'must be one of "Yes", "No", "No phone service"; got "maybe"' }]);
     expect(problem?.detail).toMatch(/^1 invalid field\(s\): MultipleLines: /);
+  });
+});
+
+describe('charges at the ends of their range', () => {
+  const record = (fields: Record<string, number>) => ({ ...LEGACY_PAYLOAD, SeniorCitizen: 0, ...fields }) as never;
+
+  // A customer not yet billed who is sent with a total of 0 rather than null, or on a free plan.
+  it('takes 0 and MAX_CHARGE (the largest finite float32 the model reads) for each charge, and refuses just outside', () => {
+    for (const column of ['MonthlyCharges', 'TotalCharges']) {
+      for (const value of [0, MAX_CHARGE]) expect(checkCustomerRules(record({ [column]: value, tenure: 0 }), datasetNaming), `${column}=${value}`).toEqual([]);
+      for (const value of [-Number.MIN_VALUE, MAX_CHARGE * (1 + Number.EPSILON)]) {
+        expect(checkCustomerRules(record({ [column]: value, tenure: 0 }), datasetNaming), `${column}=${value}`).toEqual([{ column, message: expect.stringMatching(/must be a finite number ≥ 0 \(at most 3\.4e\+38\)/) as unknown }]);
+      }
+    }
   });
 });
