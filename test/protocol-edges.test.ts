@@ -632,6 +632,8 @@ describe('GraphQL variables of any size', () => {
       expect(((await res.json()) as Problem).errors).toEqual([{ path, message: expect.stringMatching(message) }]);
     }
     expect((await byGet({ n: 'x'.repeat(maxStringChars) })).status).toBe(200);
+    // An object of exactly maxObjectKeys keys is read (the variables themselves, n and the rest).
+    expect((await byGet({ n: 'Query', ...Object.fromEntries(Array.from({ length: maxObjectKeys - 1 }, (_, i) => [`k${i}`, i])) })).status).toBe(200);
     // At the bounds, the same request is only as wrong as its fields.
     const atBounds = { ...GRAPHQL_CUSTOMER, customerId: 'x'.repeat(maxStringChars) };
     const res = await gql(gw.url, SINGLE, { c: atBounds });

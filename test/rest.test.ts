@@ -176,7 +176,10 @@ describe('bad REST input → 400 application/problem+json naming each field', ()
     expect((res.json as Problem).code).toBe('BAD_REQUEST');
   });
 
-  it('rejects more rows than MAX_BATCH', async () => {
+  it('scores exactly MAX_BATCH rows and rejects one more', async () => {
+    const full = await postJson(gw.url, '/predict', Array.from({ length: 10 }, () => LEGACY_PAYLOAD));
+    expect(full.status).toBe(200);
+    expect(full.json).toHaveLength(10);
     const res = await postJson(gw.url, '/predict', Array.from({ length: 11 }, () => LEGACY_PAYLOAD));
     expect(res.status).toBe(400);
     expect((res.json as Problem).detail).toMatch(/11 customers; at most 10/);
