@@ -96,6 +96,22 @@ def test_blank_total_charges_needs_tenure_zero(tmp_path: Path) -> None:
     assert "column 'TotalCharges', data row 3 (CSV line 4): value ' ' is blank but tenure > 0" in message
 
 
+@pytest.mark.parametrize("tenure", ["1", "72"])
+def test_a_blank_total_charges_is_refused_from_the_first_month(tmp_path: Path, tenure: str) -> None:
+    message = errors_for(tmp_path, lambda f: set_cell(3, "TotalCharges", " ")(set_cell(3, "tenure", tenure)(f)))
+    assert "column 'TotalCharges', data row 3 (CSV line 4): value ' ' is blank but tenure > 0" in message
+
+
+def test_the_largest_tenure_and_charges_the_gateway_takes_load(tmp_path: Path) -> None:
+    """MAX_TENURE_MONTHS and MAX_CHARGE are the last values taken (test_gateway_bounds: the gateway's own)."""
+    top = str(schema.MAX_TENURE_MONTHS)
+    charge = f"{schema.MAX_CHARGE:.0f}"  # the data set writes plain decimals, no exponent
+    frame = good_frame()
+    frame.loc[3, ["tenure", "MonthlyCharges", "TotalCharges"]] = [top, charge, charge]
+    record = load_dataset(write_csv(frame, tmp_path / "top.csv")).records[3]
+    assert (record["tenure"], record["MonthlyCharges"], record["TotalCharges"]) == (schema.MAX_TENURE_MONTHS, schema.MAX_CHARGE, schema.MAX_CHARGE)
+
+
 def test_duplicate_customer_id(tmp_path: Path) -> None:
     def mutate(frame: pd.DataFrame) -> pd.DataFrame:
         frame.loc[9, "customerID"] = str(frame.loc[0, "customerID"])

@@ -50,3 +50,15 @@ def test_parity_check_fails_for_a_different_model(cfg: TrainingConfig) -> None:
     exported = to_onnx(other, cases.shape[1], cfg.export.opset)
     with pytest.raises(ParityError):
         check_parity(exported, model, cases, cfg.export.tolerance)
+
+
+def test_parity_check_fails_just_above_its_tolerance_and_passes_at_it(cfg: TrainingConfig) -> None:
+    """The tolerance is the bound itself: a delta above it fails the export, one equal to it passes."""
+    model, spec = small_model(cfg, seed=21, rounds=20)
+    cases = features.encode_records(synthetic.parity_customers(200, seed=4), spec)
+    exported = to_onnx(model, cases.shape[1], cfg.export.opset)
+    delta = check_parity(exported, model, cases, 1.0)
+    assert 0 < delta <= cfg.export.tolerance  # float32 trees against xgboost's own sums: close, never bit-equal here
+    assert check_parity(exported, model, cases, delta) == delta
+    with pytest.raises(ParityError, match=r"max \|dp\| = .* > "):
+        check_parity(exported, model, cases, delta / 2)
