@@ -50,6 +50,23 @@ const closeServer = (server: Server | undefined) =>
     server.close(() => resolve());
   });
 
+/** fetch(`base` + `path`, init) run by the page's script; what it could read. */
+function call(t: TestPage, base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string; credentials?: 'omit' | 'same-origin' | 'include' } = {}): Promise<Seen> {
+  return t.page.evaluate(
+    async ({ url, init, read }) => {
+      try {
+        const res = await fetch(url, init);
+        const headers: Record<string, string | null> = {};
+        for (const name of read) headers[name] = res.headers.get(name);
+        return { status: res.status, body: await res.text(), headers };
+      } catch (err) {
+        return { error: String(err) };
+      }
+    },
+    { url: `${base}${path}`, init, read: READ },
+  );
+}
+
 describe.skipIf(unavailable !== null)('cors from another origin, in a browser', () => {
   let gw: TestGateway;
   let browser: TestBrowser;
@@ -78,23 +95,6 @@ describe.skipIf(unavailable !== null)('cors from another origin, in a browser', 
     tab = await browser.open(origin);
     await tab.page.goto(`${origin}/`);
     return tab;
-  }
-
-  /** fetch(`base` + `path`, init) run by the page's script; what it could read. */
-  function call(t: TestPage, base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string; credentials?: 'omit' | 'same-origin' | 'include' } = {}): Promise<Seen> {
-    return t.page.evaluate(
-      async ({ url, init, read }) => {
-        try {
-          const res = await fetch(url, init);
-          const headers: Record<string, string | null> = {};
-          for (const name of read) headers[name] = res.headers.get(name);
-          return { status: res.status, body: await res.text(), headers };
-        } catch (err) {
-          return { error: String(err) };
-        }
-      },
-      { url: `${base}${path}`, init, read: READ },
-    );
   }
 
   const graphqlPost = (t: TestPage, body: unknown, headers: Record<string, string> = {}, base = gw.url) =>
@@ -335,32 +335,17 @@ describe.skipIf(unavailable !== null)('cors on connections past MAX_CONNECTIONS,
     tab = null;
   });
 
-  const fetchFrom = (t: TestPage, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) =>
-    t.page.evaluate(
-      async ({ url, init, read }) => {
-        try {
-          const res = await fetch(url, init);
-          const headers: Record<string, string | null> = {};
-          for (const name of read) headers[name] = res.headers.get(name);
-          return { status: res.status, body: await res.text(), headers };
-        } catch (err) {
-          return { error: String(err) };
-        }
-      },
-      { url, init, read: READ },
-    );
-
   it("lets an allowed origin's script read the 503 OVERLOADED and its Retry-After, preflighted (GraphQL, REST) or not", async () => {
     tab = await browser.open(app.origin);
     await tab.page.goto(`${app.origin}/`);
     const json = { 'content-type': 'application/json' };
     const calls = [
-      ['graphql POST', `${gw.url}/graphql`, { method: 'POST', headers: { ...json, 'x-request-id': 'over-cap-graphql' }, body: JSON.stringify({ query: PREDICT, variables: { customer: GRAPHQL_CUSTOMER } }) }],
-      ['rest POST', `${gw.url}/predict`, { method: 'POST', headers: { ...json, 'x-request-id': 'over-cap-rest' }, body: JSON.stringify(LEGACY_PAYLOAD) }],
-      ['graphql GET', `${gw.url}/graphql?query=${encodeURIComponent('{ modelInfo { name } }')}`, {}],
+      ['graphql POST', '/graphql', { method: 'POST', headers: { ...json, 'x-request-id': 'over-cap-graphql' }, body: JSON.stringify({ query: PREDICT, variables: { customer: GRAPHQL_CUSTOMER } }) }],
+      ['rest POST', '/predict', { method: 'POST', headers: { ...json, 'x-request-id': 'over-cap-rest' }, body: JSON.stringify(LEGACY_PAYLOAD) }],
+      ['graphql GET', `/graphql?query=${encodeURIComponent('{ modelInfo { name } }')}`, {}],
     ] as const;
-    for (const [what, url, init] of calls) {
-      const seen = await fetchFrom(tab, url, init);
+    for (const [what, path, init] of calls) {
+      const seen = await call(tab, gw.url, path, init);
       expect(seen, what).toMatchObject({ status: 503, headers: { 'retry-after': '1', 'x-request-id': expect.any(String), 'content-type': 'application/problem+json; charset=utf-8' } });
       expect(JSON.parse(seen.body ?? 'null'), what).toMatchObject({ detail: 'OVERLOADED: the gateway has MAX_CONNECTIONS (1) connections open; retry shortly' });
     }
