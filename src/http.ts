@@ -28,9 +28,11 @@ export class HttpProblem extends Error {
    * and, on /graphql, its GraphQL error's extensions.code (problemAsGraphQLErrors). The code its
    * detail starts with (OVERLOADED, REQUEST_TIMEOUT, SHUTTING_DOWN, MODEL_NOT_READY, …), else its
    * title in capitals (BAD_REQUEST, NOT_FOUND, PAYLOAD_TOO_LARGE, …); InputProblem's is BAD_USER_INPUT.
+   * Only a problem with no field at fault has a leading code: the detail of one that names a field
+   * starts with the field's path, which the caller wrote (a key "AB:x" sent twice made the code "AB").
    */
   get code(): string {
-    return problemCode(this.detail) ?? this.title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+    return (this.errors.length === 0 ? problemCode(this.detail) : null) ?? this.title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
   }
 }
 

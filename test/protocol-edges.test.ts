@@ -443,6 +443,12 @@ describe('HTTP', () => {
     expect(((await graphql.json()) as Problem).errors).toEqual([{ path: 'variables.c.tenure', message: 'is sent more than once; send each field once' }]);
     const twoQueries = await post('/graphql', `{"query":${JSON.stringify(MODEL_INFO)},"query":${JSON.stringify(MODEL_INFO)}}`);
     expect(((await twoQueries.json()) as Problem).detail).toBe('query is sent more than once; send each field once');
+    // A detail that starts with the caller's key: its first word, in capitals before a colon, is no code.
+    for (const body of [`{"AB:x":1,"AB:x":2,"query":${JSON.stringify(MODEL_INFO)}}`, `{"OK:x":1e-400,"query":${JSON.stringify(MODEL_INFO)}}`]) {
+      const refused = (await (await post('/graphql', body)).json()) as Problem;
+      expect(refused.detail, body).toMatch(/^(AB|OK):x /);
+      expect(refused.code, body).toBe('BAD_REQUEST');
+    }
   });
 
   it('refuses a number JSON.parse would read as 0 though it is not zero (1e-400) with a 400 naming it, on /predict and /graphql', async () => {
