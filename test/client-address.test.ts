@@ -61,8 +61,8 @@ describe('with no trusted proxy (TRUSTED_PROXY_HOPS unset: 0)', () => {
   it('the access line names the socket’s peer and the user agent, and nothing else of the request', async () => {
     await send(gw, 'ca0-plain', ['user-agent: churn-client/2.1 (+https://example.test/bot)', 'authorization: Bearer not-logged-0123456789', 'cookie: session=not-logged']);
     const line = await accessLine(gw, 'ca0-plain');
-    expect(line).toMatchObject({ status: 404, client: PEER, userAgent: 'churn-client/2.1 (+https://example.test/bot)' });
-    expect(Object.keys(line)).toEqual(['level', 'time', 'service', 'reqId', 'method', 'route', 'status', 'latencyMs', 'client', 'userAgent', 'msg']);
+    expect(line).toMatchObject({ status: 404, code: 'NOT_FOUND', client: PEER, userAgent: 'churn-client/2.1 (+https://example.test/bot)' });
+    expect(Object.keys(line)).toEqual(['level', 'time', 'service', 'reqId', 'method', 'route', 'status', 'code', 'latencyMs', 'client', 'userAgent', 'msg']);
     expect(JSON.stringify(line)).not.toContain('not-logged');
   });
 
