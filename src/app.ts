@@ -244,13 +244,20 @@ export function createApp(deps: AppDeps): App {
    */
   const sendHealth = (res: ServerResponse, status: number, body: unknown, requestId: string): void => void sendJson(res, status, body, requestId, undefined, 'no-store');
 
-  function health(res: ServerResponse, state: RequestState): Promise<void> | void {
+  /**
+   * `notice` is a notice's summary; on OPS_PORT, which the load balancer does not route callers to,
+   * `noticeDetail` beside it is its detail (MLflow's address and answers, what to do next).
+   */
+  function health(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> | void {
     const model = slot.loaded;
     if (draining) return sendHealth(res, 503, { status: 'draining' }, state.id);
     if (!model) return sendHealth(res, 503, { status: 'starting' }, state.id);
     const body: Record<string, unknown> = { status: 'ok', model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, source: model.lineage.source };
     const notice = admin.noticeFor(model);
-    if (notice) body['notice'] = notice;
+    if (notice) {
+      body['notice'] = notice.summary;
+      if (opsSockets.has(req.socket)) body['noticeDetail'] = notice.detail;
+    }
     // The latest run failed: healthy only if a test run succeeds now, so the load balancer stops
     // sending requests to a task that cannot score them, and sends them again once it can.
     if (model.inferenceFailing === null) return sendHealth(res, 200, body, state.id);
@@ -349,7 +356,7 @@ export function createApp(deps: AppDeps): App {
         res.setHeader('allow', 'GET, HEAD');
         throw new HttpProblem(405, 'Method Not Allowed', 'GET / is the health check');
       }
-      return health(res, state);
+      return health(req, res, state);
     }
     if (path === '/metrics') {
       state.route = 'metrics';

@@ -148,8 +148,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     await slot.swap(model);
     // `opsUrl`: the operations port's (OPS_PORT), or null.
     // `revision`: the commit this gateway was built from, so the logs tell a new image with the same model apart.
-    // `notice`: what modelInfo and GET / say besides (the bundle served instead of MLflow's model, its run deleted), or null.
-    log.info({ url, opsUrl, model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, onnxSha256: model.manifest.onnx.sha256, explainerSha256: model.explainer?.report.fileSha256 ?? null, groupReportSha256: model.groupReport?.fileSha256 ?? null, source: model.lineage.source, parity: model.parity, revision: config.GATEWAY_REVISION, notice: admin.noticeFor(model) }, 'ready');
+    // `notice`: in full (modelInfo.noticeDetail), what modelInfo and GET / say besides (the bundle served instead of MLflow's model, its run deleted), or null.
+    log.info({ url, opsUrl, model: model.lineage.name, version: model.modelVersion, runId: model.lineage.runId, onnxSha256: model.manifest.onnx.sha256, explainerSha256: model.explainer?.report.fileSha256 ?? null, groupReportSha256: model.groupReport?.fileSha256 ?? null, source: model.lineage.source, parity: model.parity, revision: config.GATEWAY_REVISION, notice: admin.noticeFor(model)?.detail ?? null }, 'ready');
     if (!stopping) admin.startPolling(config.MLFLOW_POLL_INTERVAL_MS);
   });
 

@@ -18,6 +18,8 @@ import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, startTestGateway, waitFor, type Test
 import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
+/** Operators read the notice's detail (modelInfo.noticeDetail) with it. */
+const ADMIN_TOKEN = 'explainer-admin-token-0123456789';
 const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 let mlflow: MlflowServer;
@@ -47,8 +49,9 @@ interface Info {
   groupReport: { overall: { customers: number } } | null;
 }
 
+/** As an operator reads it: `notice` is the notice's detail (modelInfo.noticeDetail, with the admin token). */
 async function modelInfo(): Promise<Info> {
-  const res = await gql<{ modelInfo: Info }, unknown>(gw.url, '{ modelInfo { version notice explainer { trees } groupReport { overall { customers } } } }');
+  const res = await gql<{ modelInfo: Info }, unknown>(gw.url, '{ modelInfo { version notice: noticeDetail explainer { trees } groupReport { overall { customers } } } }', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
   return res.body.data?.modelInfo as Info;
 }
 
@@ -123,7 +126,7 @@ beforeAll(async () => {
   const notUploaded = Object.fromEntries(Object.entries(packaged).filter(([file]) => file !== 'explainer.json'));
   v.noFile = (await registerHandMadeBundle(mlflow.url, experimentId, MODEL, notUploaded)).version;
   await setAlias(mlflow.url, MODEL, 'champion', v.without);
-  gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' });
+  gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '5000', LOG_LEVEL: 'info', ADMIN_TOKEN });
 }, 300_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReloadModelDocument } from '../src/generated/graphql.js';
-import { gql, startTestGateway, type TestGateway } from './helpers/index.js';
+import { gql, operatorNotice, startTestGateway, type TestGateway } from './helpers/index.js';
 import { ensureVenv, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -42,9 +42,9 @@ describe('an MLflow that does not accept the host the gateway names it by', () =
 
     const host = new URL(mlflow.url).host;
     // MLflow's default timeout: its 403 comes at once, and a timeout on a loaded machine would be named instead.
-    gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: 'models:/telco-churn@champion', MLFLOW_POLL_INTERVAL_MS: '0', MLFLOW_TIMEOUT_MS: '10000', ADMIN_TOKEN });
-    const health = (await (await fetch(`${gw.url}/`)).json()) as { source: string; notice?: string };
-    expect(health.source).toBe('BUNDLE');
+    gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: 'models:/telco-churn@champion', MLFLOW_POLL_INTERVAL_MS: '0', MLFLOW_TIMEOUT_MS: '10000', ADMIN_TOKEN, OPS_PORT: '0' });
+    const { source, health } = await operatorNotice(gw, ADMIN_TOKEN);
+    expect(source).toBe('BUNDLE');
     for (const text of [health.notice, (await gql(gw.url, ReloadModelDocument, {}, { authorization: `Bearer ${ADMIN_TOKEN}` })).body.errors?.[0]?.message]) {
       expect(text).toContain(`MLflow at ${mlflow.url} refused the Host header the gateway sent, ${host} (HTTP 403 for alias champion of registered model telco-churn`);
       expect(text).toContain(`start it with --allowed-hosts ${host} (or MLFLOW_SERVER_ALLOWED_HOSTS), or set MLFLOW_TRACKING_URI to an address it accepts`);

@@ -18,7 +18,7 @@ import { createLogger } from '../src/logger.js';
 import { startGateway } from '../src/server.js';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
-import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, GRAPHQL_CUSTOMER, gql, operatorNotice, publicNotice, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
@@ -172,7 +172,7 @@ const gateways: TestGateway[] = [];
  * download counted) or, failing thrice, becomes a failure with another cause than the test's.
  */
 async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: proxy.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN, MLFLOW_TIMEOUT_MS: '10000', ...env });
+  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: proxy.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN, OPS_PORT: '0', MLFLOW_TIMEOUT_MS: '10000', ...env });
   gateways.push(gw);
   return gw;
 }
@@ -500,10 +500,11 @@ describe('what modelInfo and GET / say while the alias names a model that is not
   it('a notice naming what the alias names, why it is not served and what serves instead, gone once the alias names the served version', async () => {
     await champion(v.one);
     const gw = await gateway({ MLFLOW_POLL_INTERVAL_MS: '100' });
-    const notices = async () => ({
-      modelInfo: (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice,
-      health: ((await (await fetch(`${gw.url}/`)).json()) as { notice?: string }).notice ?? null,
-    });
+    // As operators read them (the details); the summaries are checked beside them, and read as anyone does below.
+    const notices = async () => {
+      const { notice, health } = await operatorNotice(gw, ADMIN_TOKEN);
+      return { modelInfo: notice, health: health.notice };
+    };
     try {
       expect(await notices()).toEqual({ modelInfo: null, health: null });
 
@@ -513,6 +514,8 @@ describe('what modelInfo and GET / say while the alias names a model that is not
       expect(rejected.modelInfo).toMatch(new RegExp(`^Since \\d{4}-\\d\\d-\\d\\dT[^,]+Z, models:/${MODEL}@champion on \\S+ names version ${v.tampered}, which could not be loaded \\(MODEL_BUNDLE_INVALID: `));
       expect(rejected.modelInfo).toMatch(new RegExp(`; model version ${v.one} keeps serving\\.$`));
       expect(rejected.health).toBe(rejected.modelInfo);
+      const summary = `${rejected.modelInfo?.slice(0, rejected.modelInfo.indexOf(', ') + 2)}models:/${MODEL}@champion names version ${v.tampered}, which could not be loaded (MODEL_BUNDLE_INVALID); model version ${v.one} keeps serving.`;
+      expect(await publicNotice(gw.url)).toEqual({ version: v.one, notice: summary, health: { version: v.one, notice: summary } });
       expect(await servingVersion(gw)).toBe(v.one);
 
       // MLflow answers that the alias is gone: the served model is not what it names either.
@@ -898,10 +901,12 @@ describe('an MLflow that sends too slowly at start-up', () => {
     // 6000 ms: the calls before model.onnx (real MLflow, under load too) are well inside the 5.4 s.
     const gw = await gateway({ REQUEST_TIMEOUT_MS: '6000', MLFLOW_TIMEOUT_MS: '60000' });
     try {
-      const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
-      expect(info?.source).toBe('BUNDLE');
-      expect(info?.notice).toMatch(/could not be loaded at start-up, so the packaged bundle is served: .*model\.onnx.* in time: the start-up load from MLflow gets 5400 ms, as reloadModel does/);
-      expect(((await (await fetch(`${gw.url}/`)).json()) as { notice?: string }).notice).toBe(info?.notice);
+      const info = await operatorNotice(gw, ADMIN_TOKEN);
+      expect(info.source).toBe('BUNDLE');
+      expect(info.notice).toMatch(/could not be loaded at start-up, so the packaged bundle is served: .*model\.onnx.* in time: the start-up load from MLflow gets 5400 ms, as reloadModel does/);
+      expect(info.health.notice).toBe(info.notice);
+      const summary = `MLflow model ${CHAMPION} could not be loaded at start-up (MLFLOW_UNAVAILABLE), so the packaged bundle is served.`;
+      expect(await publicNotice(gw.url)).toEqual({ version: info.version, notice: summary, health: { version: info.version, notice: summary } });
     } finally {
       gate.release();
       await gw.close();
@@ -923,7 +928,8 @@ describe('an artifact store that fails while the poller loads a new champion', (
       expect(rejected()).toHaveLength(1);
       expect(rejected()[0]?.['level']).toBe('error');
       expect(rejected()[0]?.['err']).toContain('HTTP 503');
-      expect((await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice).toContain(`names version ${v.two}, which could not be loaded (MLFLOW_UNAVAILABLE: `);
+      expect((await operatorNotice(gw, ADMIN_TOKEN)).notice).toContain(`names version ${v.two}, which could not be loaded (MLFLOW_UNAVAILABLE: `);
+      expect((await publicNotice(gw.url)).notice).toMatch(new RegExp(`^Since [^,]+, ${CHAMPION} names version ${v.two}, which could not be loaded \\(MLFLOW_UNAVAILABLE\\); model version ${v.one} keeps serving\\.$`));
       expect(await servingVersion(gw)).toBe(v.one);
       // A reloadModel is someone asking: its failure is logged even when the poller's was. Failed, not
       // rejected: nothing is known against the version.
@@ -934,7 +940,7 @@ describe('an artifact store that fails while the poller loads a new champion', (
 
       proxy.clear();
       await waitFor('the poller to serve version two', async () => (await servingVersion(gw)) === v.two);
-      expect((await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo.notice).toBeNull();
+      expect((await operatorNotice(gw, ADMIN_TOKEN)).notice).toBeNull();
       expect(rejected()).toHaveLength(2);
     } finally {
       proxy.clear();
@@ -1001,7 +1007,8 @@ describe('reloadModel while the gateway is starting', () => {
 });
 
 describe('an MLflow that asks for credentials', () => {
-  const modelInfo = async (gw: TestGateway) => (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+  /** What operators read of `gw`'s notice (the detail, which names the settings). */
+  const modelInfo = (gw: TestGateway) => operatorNotice(gw, ADMIN_TOKEN);
 
   it('is read with MLFLOW_TRACKING_USERNAME and _PASSWORD (HTTP Basic) or MLFLOW_TRACKING_TOKEN (Bearer), on every call', async () => {
     await champion(v.one);
@@ -1110,8 +1117,8 @@ describe('a tracking URI that does not lead to MLflow\'s REST API', () => {
     const wrong = `${mlflow.url}/mlflow`;
     const gw = await gateway({ MLFLOW_TRACKING_URI: wrong, MLFLOW_POLL_INTERVAL_MS: '100' });
     try {
-      const health = (await (await fetch(`${gw.url}/`)).json()) as { source: string; notice?: string };
-      expect(health.source).toBe('BUNDLE');
+      const { source, health } = await operatorNotice(gw, ADMIN_TOKEN);
+      expect(source).toBe('BUNDLE');
       expect(health.notice).toContain(`${wrong} answered HTTP 404 for alias champion of registered model ${MODEL}`);
       expect(health.notice).toContain("so that URL is not MLflow's REST API");
       expect(health.notice).toContain('check MLFLOW_TRACKING_URI (host, port and path prefix)');
@@ -1122,9 +1129,9 @@ describe('a tracking URI that does not lead to MLflow\'s REST API', () => {
       const { failed } = checkLines(gw);
       await waitFor('the poller to check the alias', () => failed().length === 1);
       await sleep(300); // more polls
-      const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
+      const info = await operatorNotice(gw, ADMIN_TOKEN);
       // Nobody knows what the alias names: the start-up notice stays, no claim that it names nothing.
-      expect(info?.notice).toBe(health.notice);
+      expect(info.notice).toBe(health.notice);
       expect(info?.notice).not.toContain('names no model version');
       expect(failed()).toHaveLength(1);
 

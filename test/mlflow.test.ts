@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parityFileSchema, type Manifest } from '../src/bundle/manifest.js';
 import { MlflowClient, MlflowError } from '../src/mlflow/client.js';
 import { ModelInfoDocument, PredictBatchDocument, PredictDocument, ReloadModelDocument } from '../src/generated/graphql.js';
-import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LOYAL_CUSTOMER, gql, operatorNotice, publicNotice, spawnGateway, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import {
   ensureVenv,
   freePort,
@@ -42,7 +42,7 @@ const runIds: Record<string, string> = {};
 const gateways: TestGateway[] = [];
 
 async function gateway(env: Record<string, string>): Promise<TestGateway> {
-  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN, ...env });
+  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: CHAMPION, MLFLOW_POLL_INTERVAL_MS: '0', ADMIN_TOKEN, OPS_PORT: '0', ...env });
   gateways.push(gw);
   return gw;
 }
@@ -292,25 +292,31 @@ describe('promotion', () => {
 describe('when MLflow cannot provide the model at start-up', () => {
   it('serves the bundle with a notice when the alias does not exist', async () => {
     const gw = await gateway({ MODEL_URI: `models:/${MODEL}@nonexistent` });
-    const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
-    expect(info?.source).toBe('BUNDLE');
-    expect(info?.notice).toContain(`models:/${MODEL}@nonexistent`);
-    expect(info?.notice).toContain('alias nonexistent of registered model telco-churn');
-    expect(info?.notice).toContain(mlflow.url);
+    const info = await operatorNotice(gw, ADMIN_TOKEN);
+    expect(info.source).toBe('BUNDLE');
+    expect(info.notice).toContain(`models:/${MODEL}@nonexistent`);
+    expect(info.notice).toContain('alias nonexistent of registered model telco-churn');
+    expect(info.notice).toContain(mlflow.url);
+    expect(info.summary).toBe(`MLflow model models:/${MODEL}@nonexistent could not be loaded at start-up (MLFLOW_NOT_FOUND), so the packaged bundle is served.`);
     await gw.close();
   });
 
   it('serves the bundle with a notice in modelInfo, GET / and the logs when MLflow is down', async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
-    const gw = await startTestGateway({ MLFLOW_TRACKING_URI: down, MODEL_URI: CHAMPION, MLFLOW_TIMEOUT_MS: '1000' });
+    const gw = await startTestGateway({ MLFLOW_TRACKING_URI: down, MODEL_URI: CHAMPION, MLFLOW_TIMEOUT_MS: '1000', ADMIN_TOKEN, OPS_PORT: '0' });
     gateways.push(gw);
-    const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
-    expect(info?.source).toBe('BUNDLE');
-    expect(info?.notice).toContain(down);
-    expect(info?.notice).toContain(CHAMPION);
+    // Operators (the admin token; OPS_PORT) read where MLflow was looked for and what failed.
+    const info = await operatorNotice(gw, ADMIN_TOKEN);
+    expect(info.source).toBe('BUNDLE');
+    expect(info.notice).toContain(down);
+    expect(info.notice).toContain(CHAMPION);
+    expect(info.health.notice).toBe(info.notice);
+    // Anyone (modelInfo without a token; GET / on PORT, which the load balancer exposes): what serves and why, not where MLflow is.
+    const summary = `MLflow model ${CHAMPION} could not be loaded at start-up (MLFLOW_UNAVAILABLE), so the packaged bundle is served.`;
+    expect(await publicNotice(gw.url)).toEqual({ version: info.version, notice: summary, health: { version: info.version, notice: summary } });
     const health = (await (await fetch(`${gw.url}/`)).json()) as Record<string, unknown>;
     expect(health['source']).toBe('BUNDLE');
-    expect(health['notice']).toBe(info?.notice);
+    expect(JSON.stringify(health)).not.toContain(down.slice('http://'.length));
     expect(gw.logs.some((l) => l['level'] === 'warn' && String(l['msg']).includes('serving the packaged bundle'))).toBe(true);
   });
 

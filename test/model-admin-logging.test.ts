@@ -28,6 +28,7 @@ function gatedSource(serving: ChurnModel, then: () => Promise<ChurnModel>) {
   const gates: (() => void)[] = [];
   const source: ModelSource = {
     description: 'models:/telco-churn@champion on http://mlflow.test',
+    publicDescription: 'models:/telco-churn@champion',
     peek: () => Promise.resolve({ identity: '9', runId: null }),
     identify: (model) => (model === serving ? '5' : null),
     load: async (options?: LoadOptions) => {
@@ -107,6 +108,7 @@ describe('a version that failed verification, while the source still names it', 
     let loads = 0;
     const source: ModelSource = {
       description: 'models:/telco-churn/9 on http://mlflow.test',
+      publicDescription: 'models:/telco-churn/9',
       peek: () => Promise.resolve({ identity: '9', runId: 'r9' }),
       identify: (model) => (model === serving ? '5' : null),
       load: (options?: LoadOptions) => {
@@ -126,7 +128,8 @@ describe('a version that failed verification, while the source still names it', 
     const rejected = lines.filter((l) => l['msg'] === 'model reload rejected; the current model keeps serving');
     expect(rejected.map((l) => l['level'])).toEqual(['error', 'debug', 'debug']);
     // This admin's poller was never started (MLFLOW_POLL_INTERVAL_MS=0): no poll will load the fixed bundle.
-    expect(admin.noticeFor(serving)).toMatch(/\(MODEL_BUNDLE_INVALID: [^]*\); this gateway does not poll \(MLFLOW_POLL_INTERVAL_MS=0\): once its bundle is fixed in MLflow, call reloadModel on each task, or restart them; the packaged bundle \(model version \S+\) keeps serving\.$/);
+    expect(admin.noticeFor(serving)?.summary).toMatch(/^Since [^,]+, models:\/telco-churn\/9 names 9, which could not be loaded \(MODEL_BUNDLE_INVALID\); the packaged bundle \(model version \S+\) keeps serving\.$/);
+    expect(admin.noticeFor(serving)?.detail).toMatch(/\(MODEL_BUNDLE_INVALID: [^]*\); this gateway does not poll \(MLFLOW_POLL_INTERVAL_MS=0\): once its bundle is fixed in MLflow, call reloadModel on each task, or restart them; the packaged bundle \(model version \S+\) keeps serving\.$/);
     // A reloadModel in between is someone asking: it loads it at once, and its failure is logged at error.
     await expect(admin.reload('reloadModel mutation')).rejects.toBeInstanceOf(BundleError);
     expect(loads).toBe(4);

@@ -8,7 +8,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictDocument } from '../src/generated/graphql.js';
 import type { OnnxHost } from '../src/model/onnx-host.js';
-import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, metricValue, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
+import { GRAPHQL_CUSTOMER, LEGACY_PAYLOAD, metricValue, operatorNotice, postJson, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -202,6 +202,7 @@ describe('MLflow unreachable after start-up', () => {
       MLFLOW_TIMEOUT_MS: '10000',
       MLFLOW_POLL_INTERVAL_MS: '0',
       ADMIN_TOKEN: token,
+      OPS_PORT: '0',
     });
     try {
       const read = async (name: string) => {
@@ -221,11 +222,10 @@ describe('MLflow unreachable after start-up', () => {
       expect(await read('gateway_model_source_check_failures_total')).toBe(3);
       // Three failed checks, one warn line: the outage is logged when it starts, not at every poll.
       expect(mlflow.logs.slice(from).filter((l) => String(l['msg']).startsWith('model source check failed;'))).toHaveLength(1);
-      const health = await fetch(`${mlflow.url}/`);
-      expect(health.status).toBe(200); // the bundle keeps serving
-      // Why, said once: fetch's "fetch failed" carries the refusal as its cause, and the notice
-      // named the refusal and then "(cause: fetch failed)" again.
-      const { notice } = (await health.json()) as { notice: string };
+      expect((await fetch(`${mlflow.url}/`)).status).toBe(200); // the bundle keeps serving
+      // Why, said once (in the detail operators read): fetch's "fetch failed" carries the refusal as
+      // its cause, and the notice named the refusal and then "(cause: fetch failed)" again.
+      const { notice } = await operatorNotice(mlflow, token);
       expect(notice).toMatch(/is unreachable while looking for .*: fetch failed \(cause: connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/);
     } finally {
       await mlflow.close();

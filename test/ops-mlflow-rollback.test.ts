@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelInfoDocument, ReloadModelDocument } from '../src/generated/graphql.js';
+import { ReloadModelDocument } from '../src/generated/graphql.js';
 import { REJECTED_RETRY_POLLS } from '../src/model/model-admin.js';
-import { BUNDLE_DIR, LEGACY_PAYLOAD, REPO_ROOT, gql, postJson, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
+import { BUNDLE_DIR, LEGACY_PAYLOAD, REPO_ROOT, gql, operatorNotice, postJson, publicNotice, startTestGateway, waitFor, type TestGateway } from './helpers/index.js';
 import { collectGarbage, ensureVenv, mlflowRest, readBundleFiles, registerHandMadeBundle, setAlias, startMlflowServer, type MlflowServer } from './helpers/mlflow-server.js';
 
 const MODEL = 'telco-churn';
@@ -38,15 +38,15 @@ const reloadModel = (gw: TestGateway) => gql(gw.url, ReloadModelDocument, {}, { 
  * counted besides the ones the tests count.
  */
 async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '10000', ...env });
+  const gw = await startTestGateway({ MLFLOW_TRACKING_URI: mlflow.url, MODEL_URI: `models:/${MODEL}@champion`, MLFLOW_POLL_INTERVAL_MS: '100', MLFLOW_TIMEOUT_MS: '10000', ADMIN_TOKEN, OPS_PORT: '0', ...env });
   gateways.push(gw);
   return gw;
 }
 
+/** The notice as operators read it (its detail): modelInfo.noticeDetail, and GET / on OPS_PORT (operatorNotice checks the summaries beside them). */
 async function modelInfo(gw: TestGateway) {
-  const info = (await gql(gw.url, ModelInfoDocument)).body.data?.modelInfo;
-  const health = (await (await fetch(`${gw.url}/`)).json()) as { version?: string; notice?: string };
-  return { version: info?.version, notice: info?.notice ?? null, health: { version: health.version, notice: health.notice ?? null } };
+  const { version, notice, health } = await operatorNotice(gw, ADMIN_TOKEN);
+  return { version, notice, health: { version: health.version, notice: health.notice } };
 }
 
 /**
@@ -263,6 +263,8 @@ describe('MODEL_URI naming a fixed version deleted from the registry', () => {
       expect(info.version).toBe(version);
       expect(info.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}/${version} on \\S+ names no model version \\(.*RESOURCE_DOES_NOT_EXIST.*\\); set MODEL_URI to a version the registry has; model version ${version} keeps serving\\.$`));
       expect(info.health.notice).toBe(info.notice);
+      const summary = `${info.notice?.slice(0, info.notice.indexOf(', ') + 2)}models:/${MODEL}/${version} names no model version (MLFLOW_NOT_FOUND); model version ${version} keeps serving.`;
+      expect(await publicNotice(gw.url)).toEqual({ version, notice: summary, health: { version, notice: summary } });
     } finally {
       await gw.close();
     }
@@ -283,6 +285,10 @@ describe('restarting while the alias names a version that cannot be loaded', () 
       // MLflow's answer once, not once for the start-up load and again for the poller's.
       expect(info.notice?.split(`bundle/manifest.json of run ${runId}`)).toHaveLength(2);
       expect(info.health.notice).toBe(info.notice);
+      // Anyone is told the same without the tracking server, MLflow's answer and the advice.
+      const summary = await publicNotice(gw.url);
+      expect(summary.notice).toMatch(new RegExp(`^Since [^,]+, models:/${MODEL}@champion names version ${bad}, which could not be loaded \\(MLFLOW_NOT_FOUND\\); the packaged bundle \\(model version \\S+\\) keeps serving\\.$`));
+      expect(summary.health.notice).toBe(summary.notice);
     } finally {
       await gw.close();
       await champion(v.one);
@@ -321,6 +327,10 @@ describe("the serving model's run deleted in MLflow", () => {
   const runDeleted = (runId: string, version: string, advice = ALIAS_ADVICE) =>
     `In MLflow at ${mlflow.url}, run ${runId}, which trained the served model (${served(version)}), is deleted: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
     `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (MLFLOW_TRACKING_URI=${mlflow.url} mlflow runs restore --run-id ${runId}) or ${advice}.`;
+  /** What anyone is told of it (modelInfo.notice, GET / on PORT): the facts, without the tracking server, the command and the advice. */
+  const runDeletedSummary = (runId: string, version: string) =>
+    `In MLflow, run ${runId}, which trained the served model (${served(version)}), is deleted: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
+    "after which no gateway can load this model and modelInfo's run can no longer be looked up.";
   const messages = (gw: TestGateway, msg: string) => gw.logs.filter((l) => l['msg'] === msg);
   const predictedBy = async (gw: TestGateway) => {
     const res = await postJson(gw.url, '/predict', LEGACY_PAYLOAD);
@@ -337,6 +347,7 @@ describe("the serving model's run deleted in MLflow", () => {
       await mlflowRest(mlflow.url, 'POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
       await waitFor('the notice about the deleted run', async () => (await modelInfo(gw)).notice !== null);
       expect(await modelInfo(gw)).toEqual({ version, notice: runDeleted(runId, version), health: { version, notice: runDeleted(runId, version) } });
+      expect(await publicNotice(gw.url)).toEqual({ version, notice: runDeletedSummary(runId, version), health: { version, notice: runDeletedSummary(runId, version) } });
       expect(await predictedBy(gw)).toBe(version);
       await sleep(500); // polls that find it still deleted
       expect(messages(gw, GOING)).toHaveLength(1);
@@ -459,6 +470,10 @@ describe("the serving model's run deleted in MLflow", () => {
         `so no gateway can load this model again and modelInfo's run can no longer be looked up. This gateway keeps serving it; ${ALIAS_ADVICE}.`;
       await waitFor('the notice about the removed run', async () => (await modelInfo(gw)).notice === gone);
       expect(await modelInfo(gw)).toEqual({ version, notice: gone, health: { version, notice: gone } });
+      const goneSummary =
+        `MLflow no longer has run ${runId}, which trained the served model (${served(version)}): it was removed for good (mlflow gc), with its artifacts, ` +
+        "so no gateway can load this model again and modelInfo's run can no longer be looked up. This gateway keeps serving it.";
+      expect(await publicNotice(gw.url)).toEqual({ version, notice: goneSummary, health: { version, notice: goneSummary } });
       expect(await predictedBy(gw)).toBe(version);
       expect(messages(gw, GOING).map((l) => l['notice'])).toEqual([runDeleted(runId, version), gone]);
     } finally {

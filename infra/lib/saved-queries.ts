@@ -61,7 +61,7 @@ export const FAILURE_MESSAGES = [
  * rejected, by reloadModel (with its `reqId` and `client`) or the poller (`candidate` the version, `reason` who asked, `err` why:
  * `MODEL_BUNDLE_INVALID`, not found, unreachable, no answer in time), or cancelled after its deadline;
  * the serving model's run (or its experiment) deleted in MLflow or removed by `mlflow gc`, and
- * restored (`modelVersion`, `runId`, the `notice` modelInfo shows, or the `clearedNotice`).
+ * restored (`modelVersion`, `runId`, the `notice` in full, as modelInfo.noticeDetail shows it, or the `clearedNotice`).
  * A refused start under MLFLOW_STRICT is a `cannot start` line ("why a task did not start").
  */
 export const MLFLOW_TROUBLE_MESSAGES = [

@@ -12,6 +12,7 @@ import { diffManifestAgainstContract, diffSessionAgainstManifest } from './contr
 import { verifyExplainer, type Explainer } from './explainer.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from './features.js';
 import { OnnxHost, WorkerLostError, type WorkerLoss } from './onnx-host.js';
+import type { Notice } from './notice.js';
 
 /** Why a run failed, as gateway_inference_failures_total's `reason` counts it. */
 export type InferenceFailureReason = WorkerLoss | 'worker_start_failed' | 'run_failed';
@@ -49,11 +50,11 @@ export interface ModelLineage {
   readonly experimentName: string;
   readonly params: Readonly<Record<string, string>>;
   readonly metrics: Readonly<Record<string, number>>;
-  /** Why the gateway serves this model rather than the one configured, if it had to fall back. */
-  readonly notice: string | null;
+  /** Why the gateway serves this model rather than the one configured, if it had to fall back, or what is wrong with its record. */
+  readonly notice: Notice | null;
 }
 
-export function lineageFromManifest(manifest: Manifest, notice: string | null = null): ModelLineage {
+export function lineageFromManifest(manifest: Manifest, notice: Notice | null = null): ModelLineage {
   return {
     source: 'BUNDLE',
     name: manifest.registeredModel.name,

@@ -12,6 +12,7 @@ import { MlflowError, type CallOptions, type Experiment, type MlflowClient, type
 import { ChurnModel } from './churn-model.js';
 import type { LoadOptions, ModelSource, Named } from './model-admin.js';
 import { parseModelUri, type ModelUri } from './model-uri.js';
+import { notice, type Notice } from './notice.js';
 
 /** A registry version as the poller compares it: its number and the run it points at (a number can come back naming another run). */
 const named = (version: ModelVersion): Named => ({ identity: version.version, runId: version.run_id || null });
@@ -29,6 +30,7 @@ export interface MlflowModelSourceOptions {
 
 export class MlflowModelSource implements ModelSource {
   readonly description: string;
+  readonly publicDescription: string;
   readonly reloadDeadlineMs: number | undefined;
   private readonly uri: ModelUri;
 
@@ -39,6 +41,7 @@ export class MlflowModelSource implements ModelSource {
   ) {
     this.uri = parseModelUri(modelUri);
     this.description = `${modelUri} on ${client.trackingUri}`;
+    this.publicDescription = modelUri;
     this.reloadDeadlineMs = options.reloadDeadlineMs;
   }
 
@@ -125,7 +128,7 @@ export class MlflowModelSource implements ModelSource {
    * kept. The poller asks at each check, so the notice comes and goes with a deletion or a
    * restore. Throws when MLflow does not answer (nothing is known then).
    */
-  async recheck(model: ChurnModel, options: CallOptions = {}): Promise<string | null> {
+  async recheck(model: ChurnModel, options: CallOptions = {}): Promise<Notice | null> {
     const { lineage } = model;
     if (lineage.source !== 'MLFLOW') return null;
     const what = this.describeServed(lineage.version, lineage.name);
@@ -134,11 +137,11 @@ export class MlflowModelSource implements ModelSource {
       run = await this.client.getRun(lineage.runId, options);
     } catch (err) {
       if (!(err instanceof MlflowError && err.isClientError)) throw err;
-      return (
-        `MLflow at ${this.client.trackingUri} no longer has run ${lineage.runId}, which trained the served model (${what}): ` +
+      const gone =
+        `no longer has run ${lineage.runId}, which trained the served model (${what}): ` +
         `it was removed for good (mlflow gc), with its artifacts, so no gateway can load this model again and modelInfo's run can no longer be looked up. ` +
-        `This gateway keeps serving it; ${this.serveKept()}.`
-      );
+        'This gateway keeps serving it';
+      return notice(`MLflow ${gone}.`, `MLflow at ${this.client.trackingUri} ${gone}; ${this.serveKept()}.`);
     }
     return this.trashNotice(run, await this.client.getExperiment(run.experimentId, options), what);
   }
@@ -150,7 +153,7 @@ export class MlflowModelSource implements ModelSource {
    * bundle beside tasks serving this model); but the next `mlflow gc` removes the record an
    * auditor traces the model's numbers to, and its bundle with it.
    */
-  private trashNotice(run: Run, experiment: Experiment, what: string): string | null {
+  private trashNotice(run: Run, experiment: Experiment, what: string): Notice | null {
     if (!experiment.deleted && !run.deleted) return null;
     const deleted = experiment.deleted
       ? `experiment ${experiment.name} (id ${experiment.experimentId}), which holds run ${run.runId} that trained the served model (${what}), is deleted`
@@ -161,10 +164,8 @@ export class MlflowModelSource implements ModelSource {
     const command = experiment.deleted ? `experiments restore --experiment-id ${experiment.experimentId}` : `runs restore --run-id ${run.runId}`;
     const credentials = this.client.credentialVariables;
     const restore = `MLFLOW_TRACKING_URI=${shellWord(this.client.trackingUri)} mlflow ${command}${credentials === null ? '' : `, with ${credentials} set`}`;
-    return (
-      `In MLflow at ${this.client.trackingUri}, ${deleted}: it can be restored until mlflow gc removes the run and its artifacts for good, ` +
-      `after which no gateway can load this model and modelInfo's run can no longer be looked up. Restore it (${restore}) or ${this.serveKept()}.`
-    );
+    const until = `${deleted}: it can be restored until mlflow gc removes the run and its artifacts for good, after which no gateway can load this model and modelInfo's run can no longer be looked up.`;
+    return notice(`In MLflow, ${until}`, `In MLflow at ${this.client.trackingUri}, ${until} Restore it (${restore}) or ${this.serveKept()}.`);
   }
 
   /** The served model in a notice about its record: its registry version, or MODEL_URI for a run URI (no version). */

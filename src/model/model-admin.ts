@@ -18,6 +18,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import { requestBindings } from '../request-state.js';
 import type { ChurnModel, InferenceObserver } from './churn-model.js';
 import { SHUTTING_DOWN, type ModelSlot } from './model-slot.js';
+import { codeInParentheses, joinNotices, notice, sameNotice, type Notice } from './notice.js';
 
 /**
  * Every how many polls the poller loads again a version that failed verification while the source
@@ -56,8 +57,10 @@ const names = (named: Named, identity: string | null, model: ChurnModel | null):
 
 /** A place models come from (the bundle folder, an MLflow registry). */
 export interface ModelSource {
-  /** What is being looked for, for logs and errors (a folder, a models:/ URI). */
+  /** What is being looked for, for logs and errors (a folder, a models:/ URI on its tracking server). */
   readonly description: string;
+  /** What is being looked for, as anyone may be told (a notice's summary): a models:/ URI without the server. */
+  readonly publicDescription: string;
   /**
    * How long a reloadModel may take, counted from its request's start: kept below
    * REQUEST_TIMEOUT_MS so the caller gets the reload's own answer. Undefined: no deadline.
@@ -80,7 +83,7 @@ export interface ModelSource {
    * its `lineage.notice` (e.g. its MLflow run was deleted since it loaded, or restored), or null.
    * Throws when the source does not answer.
    */
-  recheck?(model: ChurnModel): Promise<string | null>;
+  recheck?(model: ChurnModel): Promise<Notice | null>;
 }
 
 export interface ReloadResult {
@@ -216,9 +219,9 @@ export class ModelAdmin {
    * nobody reads "version 5, champion" while the champion is version 6. Null once the source
    * names what serves again.
    */
-  private unserved: { key: string; what: string; since: Date } | null = null;
+  private unserved: { key: string; what: Notice; since: Date } | null = null;
   /** The serving model's notice as the source's last recheck gave it (its run deleted or restored since it loaded). */
-  private rechecked: { model: ChurnModel; notice: string | null } | null = null;
+  private rechecked: { model: ChurnModel; notice: Notice | null } | null = null;
 
   constructor(
     private readonly slot: ModelSlot,
@@ -312,7 +315,13 @@ export class ModelAdmin {
       const answered = answeredNotThere(err);
       if (answered) {
         const advice = this.source.advice?.('names-nothing');
-        this.noteUnserved(`none ${failureKey(err)}`, `${this.source.description} names no model version (${describeError(err)})${advice === undefined ? '' : `; ${advice}`}`);
+        this.noteUnserved(
+          `none ${failureKey(err)}`,
+          notice(
+            `${this.source.publicDescription} names no model version${codeInParentheses(err)}`,
+            `${this.source.description} names no model version (${describeError(err)})${advice === undefined ? '' : `; ${advice}`}`,
+          ),
+        );
         this.rejected = null;
       }
       this.checkFailed(err);
@@ -407,16 +416,17 @@ export class ModelAdmin {
   }
 
   /** The serving model's own notice is now `notice` (a recheck's, or a reload's of the same model); a change is logged once. */
-  private noteOwnNotice(model: ChurnModel, notice: string | null): void {
+  private noteOwnNotice(model: ChurnModel, now: Notice | null): void {
     const before = this.ownNotice(model);
-    this.rechecked = { model, notice };
-    if (notice !== before) this.logOwnNotice(model, notice, before);
+    this.rechecked = { model, notice: now };
+    if (!sameNotice(now, before)) this.logOwnNotice(model, now, before);
   }
 
-  private logOwnNotice(model: ChurnModel, notice: string | null, before: string | null): void {
+  /** The log says a notice in full (its detail). */
+  private logOwnNotice(model: ChurnModel, now: Notice | null, before: Notice | null): void {
     const about = { source: this.source?.description, modelVersion: model.modelVersion, runId: model.lineage.runId };
-    if (notice !== null) this.log.warn({ ...about, notice }, "the serving model's record in the model source is going away; it keeps serving");
-    else this.log.info({ ...about, clearedNotice: before }, "the serving model's record in the model source is kept again");
+    if (now !== null) this.log.warn({ ...about, notice: now.detail }, "the serving model's record in the model source is going away; it keeps serving");
+    else this.log.info({ ...about, clearedNotice: before?.detail ?? null }, "the serving model's record in the model source is kept again");
   }
 
   /** Whether `model` came from the configured source (not the packaged bundle served instead). */
@@ -425,24 +435,28 @@ export class ModelAdmin {
   }
 
   /** The model's own notice: as the last recheck gave it, else as it loaded. */
-  private ownNotice(model: ChurnModel): string | null {
+  private ownNotice(model: ChurnModel): Notice | null {
     return this.rechecked?.model === model ? this.rechecked.notice : model.lineage.notice;
   }
 
   /**
-   * modelInfo.notice and GET /'s `notice` for `model`: the model's own (e.g. the bundle served
-   * because MLflow was down at start-up) and, while it serves, what the source names instead.
+   * What is to be said about `model`: the model's own notice (e.g. the bundle served because
+   * MLflow was down at start-up) and, while it serves, what the source names instead. Its summary
+   * is modelInfo.notice and GET /'s `notice`; its detail, modelInfo.noticeDetail (admin token),
+   * GET /'s `noticeDetail` on OPS_PORT and the log's.
    */
-  noticeFor(model: ChurnModel): string | null {
+  noticeFor(model: ChurnModel): Notice | null {
     const unserved = model === this.slot.loaded ? this.unserved : null;
     if (!unserved) return this.ownNotice(model);
     // The packaged bundle served because the start-up load failed: its own notice said why then;
     // this says what the source names now, and why that is not served (the same failure, as a
     // rule: both in one notice repeated every word of MLflow's answer twice).
     const serving = model.lineage.source === 'BUNDLE' ? `the packaged bundle (model version ${model.modelVersion})` : `model version ${model.modelVersion}`;
-    const now = `Since ${unserved.since.toISOString()}, ${unserved.what}; ${serving} keeps serving.`;
+    const since = `Since ${unserved.since.toISOString()}, `;
+    const tail = `; ${serving} keeps serving.`;
+    const now = notice(`${since}${unserved.what.summary}${tail}`, `${since}${unserved.what.detail}${tail}`);
     const own = model.lineage.source === 'BUNDLE' ? null : this.ownNotice(model);
-    return own === null ? now : `${own} ${now}`;
+    return own === null ? now : joinNotices(own, now);
   }
 
   /**
@@ -466,7 +480,7 @@ export class ModelAdmin {
   }
 
   /** Records what the source names instead of what serves; `key` says whether it is the same situation as before (which keeps its start). */
-  private noteUnserved(key: string, what: string): void {
+  private noteUnserved(key: string, what: Notice): void {
     this.unserved = { key, what, since: this.unserved?.key === key ? this.unserved.since : new Date() };
   }
 
@@ -636,8 +650,14 @@ export class ModelAdmin {
       if (!signal.aborted && (loadedServing || lookupAnswered)) await this.recheckServing().catch(() => undefined);
       if (loaded !== null && serving && !loadedServing) {
         const next = err instanceof BundleError ? this.afterRejection() : answeredNotThere(err) ? this.afterNotThere() : '';
-        const what = `${this.source.description} names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})${next}`;
-        this.noteUnserved(key, what);
+        const names = `names ${this.source.describeIdentity?.(loaded) ?? loaded}, which could not be loaded`;
+        this.noteUnserved(
+          key,
+          notice(
+            `${this.source.publicDescription} ${names}${codeInParentheses(err)}`,
+            `${this.source.description} ${names} (${err instanceof GatewayError ? `${err.code}: ` : ''}${describeError(err)})${next}`,
+          ),
+        );
       }
       throw err;
     }
@@ -696,7 +716,7 @@ export class ModelAdmin {
         fromSource: current.lineage.source,
         toSource: candidate.lineage.source,
         // What modelInfo and GET / say about the new model besides (its MLflow run deleted), or null.
-        notice: candidate.lineage.notice,
+        notice: candidate.lineage.notice?.detail ?? null,
         source: this.source.description,
         reason,
       },

@@ -12,6 +12,7 @@ import { MlflowClient } from '../mlflow/client.js';
 import { ChurnModel, lineageFromManifest } from './churn-model.js';
 import { MlflowModelSource } from './mlflow-source.js';
 import type { ModelSource } from './model-admin.js';
+import { codeInParentheses, notice, type Notice } from './notice.js';
 
 /** Start-up refused (MLFLOW_STRICT): the message is the one line main prints. */
 export class StartupError extends GatewayError {
@@ -20,7 +21,7 @@ export class StartupError extends GatewayError {
   }
 }
 
-export async function loadBundleModel(dir: string, notice: string | null = null): Promise<ChurnModel> {
+export async function loadBundleModel(dir: string, notice: Notice | null = null): Promise<ChurnModel> {
   const bundle = verifyBundle(await readBundleDir(dir));
   return ChurnModel.create(bundle, lineageFromManifest(bundle.manifest, notice));
 }
@@ -82,10 +83,13 @@ export async function loadInitialModel(config: Config, log: Logger, source: Mode
     if (config.MLFLOW_STRICT) {
       throw new StartupError(`MLFLOW_STRICT is set and model ${config.MODEL_URI} could not be loaded from MLflow at ${config.MLFLOW_TRACKING_URI}: ${why}`);
     }
-    const notice = `MLflow model ${config.MODEL_URI} at ${config.MLFLOW_TRACKING_URI} could not be loaded at start-up, so the packaged bundle is served: ${why}`;
+    const served = notice(
+      `MLflow model ${config.MODEL_URI} could not be loaded at start-up${codeInParentheses(err)}, so the packaged bundle is served.`,
+      `MLflow model ${config.MODEL_URI} at ${config.MLFLOW_TRACKING_URI} could not be loaded at start-up, so the packaged bundle is served: ${why}`,
+    );
     log.warn({ source: source.description, modelDir: config.MODEL_DIR, err: why }, 'MLflow model unavailable at start-up; serving the packaged bundle');
     try {
-      return await loadBundleModel(config.MODEL_DIR, notice);
+      return await loadBundleModel(config.MODEL_DIR, served);
     } catch (bundleErr) {
       // Both reasons in the one line: the bundle's alone read as if MLflow had never been asked
       // (an operator serving from MLflow went looking in MODEL_DIR, not at MLflow).

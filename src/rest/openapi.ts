@@ -382,7 +382,13 @@ function healthSchemas(): Record<string, JsonObject> {
     notice: {
       type: 'string',
       description:
-        "Why this model serves rather than the one configured (e.g. the bundle, because MLflow was down at start-up), or that its MLflow run is deleted or gone; absent when nothing is to be said.",
+        "Why this model serves rather than the one configured (e.g. the bundle, because MLflow's model could not be loaded at start-up), or that its MLflow run is deleted or gone; absent when nothing is to be said. " +
+        "Models, versions, runs and error codes only, as modelInfo.notice: never the tracking server or what it answered.",
+    },
+    noticeDetail: {
+      type: 'string',
+      description:
+        'On OPS_PORT only (not routed by the load balancer), beside notice: it as the operator needs it, with the tracking server, what MLflow answered and what to do next, as modelInfo.noticeDetail.',
     },
   };
   const modelRequired = ['model', 'version', 'runId', 'source'];

@@ -5,11 +5,11 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import { GatewayError } from '../errors.js';
-import type { AdminAccess } from '../request-state.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { ReloadTimeoutError } from '../model/model-admin.js';
 import { builder } from './builder.js';
-import { forbidden, gatewayFailure } from './errors.js';
+import { requireAdmin } from './admin-access.js';
+import { gatewayFailure } from './errors.js';
 import { ModelInfo } from './model-info.js';
 
 /**
@@ -39,18 +39,6 @@ function reloadFailure(err: GatewayError, requestId: string): GraphQLError {
   return gatewayFailure(err, requestId);
 }
 
-/**
- * Why reloadModel is refused, by what the request sent (RequestState.admin): the same words for
- * every case left a caller who sent "Bearer x" told to send a token, and unable to tell a typo
- * from a gateway where admin is off. Saying a token is not the admin token tells nothing about it.
- */
-const REFUSED: Readonly<Record<Exclude<AdminAccess, 'admin'>, string>> = {
-  none: 'reloadModel needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>',
-  malformed: 'reloadModel needs the admin token as Authorization: Bearer <ADMIN_TOKEN>; the Authorization header sent is not "Bearer" followed by a token',
-  mismatch: "the bearer token sent is not the admin token: send this gateway's ADMIN_TOKEN as Authorization: Bearer <ADMIN_TOKEN>",
-  disabled: 'reloadModel is off on this gateway: it has no admin token (its operator enables reloadModel by setting ADMIN_TOKEN)',
-};
-
 const ReloadResult = builder
   .objectRef<{ changed: boolean; message: string; model: ChurnModel }>('ReloadResult')
   .implement({
@@ -78,12 +66,7 @@ builder.mutationField('reloadModel', (t) =>
         'a token that is not the admin token, or no ADMIN_TOKEN on this gateway); MODEL_NOT_READY (HTTP 503) while the gateway starts or shuts down.',
     ].join('\n'),
     resolve: async (_root, _args, ctx) => {
-      const access = ctx.request.admin;
-      if (access !== 'admin') {
-        // Someone holds a token that is not this gateway's: a typo, a stale one, or a guess. (Never the token.)
-        if (access === 'mismatch') ctx.request.log.warn('reloadModel refused: the bearer token sent is not the admin token');
-        throw forbidden(REFUSED[access]);
-      }
+      requireAdmin(ctx.request, 'reloadModel');
       try {
         // Within a deadline below REQUEST_TIMEOUT_MS (counted from the request's start), so the
         // caller gets the reload's own answer and nothing is swapped in after a failure answer.

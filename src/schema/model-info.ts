@@ -5,6 +5,7 @@
 import type { EncodedFeature, FeatureSpec } from '../bundle/manifest.js';
 import { GatewayError, TRANSIENT_RETRY_AFTER_SECONDS } from '../errors.js';
 import type { ChurnModel, ParityReport } from '../model/churn-model.js';
+import { requireAdmin } from './admin-access.js';
 import { builder } from './builder.js';
 import { gatewayFailure } from './errors.js';
 import { ExplainerInfo } from './explanation.js';
@@ -201,13 +202,27 @@ export const ModelInfo = builder.objectRef<ChurnModel>('ModelInfo').implement({
     notice: t.string({
       nullable: true,
       description: [
-        'What the operator should know about the serving model; null when nothing is to be said. Set when:',
-        '- MLflow was unreachable at start-up, so the bundle is served;',
+        'What anyone should know about the serving model; null when nothing is to be said. Set when:',
+        '- MLflow\'s model could not be loaded at start-up, so the bundle is served;',
         '- the alias names a version that could not be loaded, or none, and this model keeps serving;',
         '- the MLflow run that trained this model, or its experiment, is deleted (restorable until mlflow gc), or MLflow no longer has ' +
           'the run: the model still serves, but its record is going or gone.',
+        'It names models, versions, runs and error codes (such as MLFLOW_UNAVAILABLE), never the tracking server or its answers: ' +
+          'noticeDetail has those.',
       ].join('\n'),
-      resolve: (m, _args, ctx) => ctx.admin.noticeFor(m),
+      resolve: (m, _args, ctx) => ctx.admin.noticeFor(m)?.summary ?? null,
+    }),
+    noticeDetail: t.string({
+      nullable: true,
+      description:
+        'Admin only (Authorization: Bearer ADMIN_TOKEN): notice as the operator needs it, with the tracking server, what MLflow ' +
+        'answered and what to do next (e.g. the command that restores a deleted run); null when notice is. Without the admin token ' +
+        'the field is null with a FORBIDDEN error saying why, and the rest of the answer is given (HTTP 200). The log and GET / on ' +
+        'OPS_PORT say it too.',
+      resolve: (m, _args, ctx) => {
+        requireAdmin(ctx.request, 'modelInfo.noticeDetail', null);
+        return ctx.admin.noticeFor(m)?.detail ?? null;
+      },
     }),
     trainedAt: t.string({
       description:
