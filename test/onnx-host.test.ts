@@ -4,13 +4,15 @@
  * a large batch runs, a dead worker costs only the runs it held, and a model that
  * onnxruntime cannot load is refused with onnxruntime's message.
  */
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestSchema, parityFileSchema, type Manifest } from '../src/bundle/manifest.js';
 import { SESSION_OPTIONS as OPTIONS } from '../src/model/churn-model.js';
 import { compileEncoder, type EncoderRow, type FeatureEncoder } from '../src/model/features.js';
-import { OnnxHost } from '../src/model/onnx-host.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OnnxHost, type WorkerLoss } from '../src/model/onnx-host.js';
 import { BUNDLE_DIR, postJson, startTestGateway } from './helpers/index.js';
 
 let manifest: Manifest;
@@ -67,13 +69,86 @@ describe('ONNX session on a worker thread', () => {
   });
 
   it('rejects the runs a dead worker held, then serves again from a new worker', async () => {
-    const crashed = host.crashForTest();
-    const held = [host.run(encode(3), 3, encoder.width), host.run(encode(500), 500, encoder.width)];
-    await crashed;
-    for (const run of held) await expect(run).rejects.toThrow(/the ONNX worker stopped: the ONNX worker exited with code 1/);
-    const { probabilities } = await host.run(encode(3), 3, encoder.width);
-    expect(probabilities).toHaveLength(3);
-    expect(probabilities.every((p) => p > 0 && p < 1)).toBe(true);
+    const losses: [WorkerLoss, number][] = [];
+    host.onLoss = (loss, _cause, runsLost) => losses.push([loss, runsLost]);
+    try {
+      const crashed = host.crashForTest();
+      const held = [host.run(encode(3), 3, encoder.width), host.run(encode(500), 500, encoder.width)];
+      await crashed;
+      for (const run of held) await expect(run).rejects.toThrow(/the ONNX worker stopped: the ONNX worker exited with code 1/);
+      const { probabilities } = await host.run(encode(3), 3, encoder.width);
+      expect(probabilities).toHaveLength(3);
+      expect(probabilities.every((p) => p > 0 && p < 1)).toBe(true);
+      // Idle, its loss is told too (the model logs it as such): nothing else would say it.
+      await host.crashForTest();
+      expect(await host.run(encode(3), 3, encoder.width)).toMatchObject({ probabilities: expect.any(Float32Array) });
+      // Each loss told once, with the runs it cost: those are answered 503 and logged as failed runs, not as an idle loss.
+      expect(losses).toEqual([
+        ['worker_stopped', 2],
+        ['worker_stopped', 0],
+      ]);
+    } finally {
+      host.onLoss = null;
+    }
+  });
+
+  it('keeps a thread whose runs outlast the first deadline armed but each finish within their own', async () => {
+    const { inputName, outputName, positiveClassIndex } = manifest.onnx;
+    const own = await OnnxHost.start(onnx, OPTIONS, { inputName, outputName, positiveClassIndex });
+    try {
+      own.deadlineScale = 0.2; // a few rows: 2 s
+      const losses: WorkerLoss[] = [];
+      own.onLoss = (loss) => losses.push(loss);
+      // The watchdog is armed for this run's deadline, 2 s from now; the run is answered at once.
+      await own.run(encode(3), 3, encoder.width);
+      await sleep(1000);
+      // Sent 1 s later, answered 1.5 s later (the thread busy before it), 0.5 s before its own deadline:
+      // the watchdog that fires meanwhile, at the first run's deadline, must wait for this one's.
+      own.hangForTest(1500);
+      const late = await own.run(encode(3), 3, encoder.width);
+      expect(late.probabilities).toHaveLength(3);
+      expect(losses).toEqual([]);
+    } finally {
+      await own.release();
+    }
+  });
+
+  it('starts one new thread for all the runs that find their thread lost, not one each', async () => {
+    const { inputName, outputName, positiveClassIndex } = manifest.onnx;
+    const own = await OnnxHost.start(onnx, OPTIONS, { inputName, outputName, positiveClassIndex });
+    // This process's threads (vitest runs each file in a process of its own): a worker thread is one more.
+    const threads = () => readdirSync('/proc/self/task').length;
+    try {
+      await own.run(encode(3), 3, encoder.width);
+      const before = threads();
+      await own.crashForTest();
+      const answers = await Promise.all(Array.from({ length: 6 }, () => own.run(encode(3), 3, encoder.width)));
+      expect(answers.map((a) => a.probabilities.length)).toEqual([3, 3, 3, 3, 3, 3]);
+      // The crashed thread ended and one started (a thread started per run would be five more, each with a session).
+      expect(threads()).toBeLessThanOrEqual(before + 1);
+    } finally {
+      await own.release();
+    }
+  });
+
+  it('ignores the end of a thread it gave up: the runs of its new thread are not failed with it', async () => {
+    const { inputName, outputName, positiveClassIndex } = manifest.onnx;
+    const own = await OnnxHost.start(onnx, OPTIONS, { inputName, outputName, positiveClassIndex });
+    try {
+      own.deadlineScale = 0.02; // a few rows: 200 ms
+      // The thread stops answering for 2 s: its run is failed at its deadline and the thread given up;
+      // once it wakes it answers that run (ignored) and ends (told to release when given up).
+      own.hangForTest(2000);
+      await expect(own.run(encode(3), 3, encoder.width)).rejects.toThrow(/the ONNX worker stopped answering/);
+      // A new thread serves; a run waits on it (behind a hang) while the old thread ends.
+      await own.run(encode(3), 3, encoder.width);
+      own.deadlineScale = 1;
+      own.hangForTest(3000);
+      const waiting = own.run(encode(3), 3, encoder.width);
+      expect((await waiting).probabilities).toHaveLength(3);
+    } finally {
+      await own.release();
+    }
   });
 
   it("refuses a model onnxruntime cannot load, with onnxruntime's message", async () => {
