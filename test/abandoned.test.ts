@@ -57,6 +57,16 @@ describe('forEachInChunks with a checkpoint', () => {
     await expect(work).rejects.toBe(stop);
     expect([visited, checkpoints]).toEqual([2 * CHUNK_ROWS, 2]);
   });
+
+  it('runs its checkpoint only between chunks: none after the last row, even when the rows fill the last chunk exactly', async () => {
+    // A checkpoint after the last row would stop work already done (a caller who left during
+    // that extra turn had a batch checked to the end thrown away) and cost every such batch a turn.
+    for (const [rows, between] of [[CHUNK_ROWS, 0], [2 * CHUNK_ROWS, 1], [2 * CHUNK_ROWS + 1, 2]] as const) {
+      let checkpoints = 0;
+      await forEachInChunks(rows, () => true, () => void checkpoints++);
+      expect(checkpoints, `${rows} rows`).toBe(between);
+    }
+  });
 });
 
 describe('a large batch whose caller closed the connection', () => {

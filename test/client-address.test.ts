@@ -172,6 +172,10 @@ describe('clientAddress, on the forms a header can take', () => {
     ['IPv6', `${EARLIER}, 2001:db8::1`, 1, '2001:db8::1'],
     ['fewer entries than trusted hops: the left-most', `${EARLIER}, ${CLIENT}`, 5, EARLIER],
     ['an entry over the bound is cut, marked …', 'x'.repeat(500), 1, `${'x'.repeat(MAX_LOGGED_HEADER_CHARS)}…`],
+    ['an entry of exactly the bound is kept whole, unmarked', 'x'.repeat(MAX_LOGGED_HEADER_CHARS), 1, 'x'.repeat(MAX_LOGGED_HEADER_CHARS)],
+    // An empty entry at the very start: reading from the right must stop there (a caller's header).
+    ['a leading comma alone: the peer', ',', 1, PEER],
+    ['a leading empty entry, fewer entries than trusted hops: the left-most', `, ${CLIENT}`, 2, CLIENT],
   ])('%s', (_name, header, hops, expected) => {
     expect(clientAddress(header, PEER, hops)).toBe(expected);
   });

@@ -203,6 +203,9 @@ describe('CORS origins', () => {
 
   it('says to separate origins with commas', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example https://b.example' })).toThrow(/no path \(separate origins with commas\)/);
+    // Space-separated with a path on the first: it parses as one URL, whose origin is not the
+    // suggestion to make (it would drop https://b.example without a word).
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/ https://b.example/' })).toThrow('CORS_ORIGINS: entry "https://a.example/ https://b.example/" must be an http(s) origin: scheme://host[:port], no path (separate origins with commas)');
     // A semicolon parses as part of a host: no suggestion of "https://a.example;https".
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example;https://b.example' })).toThrow('CORS_ORIGINS: entry "https://a.example;https://b.example" must be an http(s) origin: scheme://host[:port], no path (separate origins with commas)');
   });
