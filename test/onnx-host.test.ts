@@ -96,15 +96,15 @@ describe('ONNX session on a worker thread', () => {
     const { inputName, outputName, positiveClassIndex } = manifest.onnx;
     const own = await OnnxHost.start(onnx, OPTIONS, { inputName, outputName, positiveClassIndex });
     try {
-      own.deadlineScale = 0.2; // a few rows: 2 s
+      own.deadlineScale = 0.6; // a few rows: 6 s
       const losses: WorkerLoss[] = [];
       own.onLoss = (loss) => losses.push(loss);
-      // The watchdog is armed for this run's deadline, 2 s from now; the run is answered at once.
+      // The watchdog is armed for this run's deadline, 6 s from now; the run is answered at once.
       await own.run(encode(3), 3, encoder.width);
-      await sleep(1000);
-      // Sent 1 s later, answered 1.5 s later (the thread busy before it), 0.5 s before its own deadline:
-      // the watchdog that fires meanwhile, at the first run's deadline, must wait for this one's.
-      own.hangForTest(1500);
+      await sleep(3000);
+      // Sent 3 s later, answered 4.5 s later (the thread busy before it): 1.5 s after the first
+      // run's deadline, when the watchdog fires, and 1.5 s before its own, which the watchdog must wait for.
+      own.hangForTest(4500);
       const late = await own.run(encode(3), 3, encoder.width);
       expect(late.probabilities).toHaveLength(3);
       expect(losses).toEqual([]);
