@@ -144,6 +144,21 @@ describe('the poller and a version that failed verification', () => {
     state.load = () => Promise.reject(notThere('bundle/ of run r9'));
     expect(await loadsPerPoll(admin, state, 3)).toEqual([1, 2, 3]);
   });
+
+  // Found by the mutation round: rejected for its bundle, then found not there on a retry (its bundle/
+  // files deleted to be uploaded again), the version was still passed over for REJECTED_RETRY_POLLS - 1
+  // polls at a time, while its notice said that each poll tries it.
+  it('is tried at every poll once a retry finds it not there, as its notice then says', async () => {
+    const { admin, state, serving } = await scriptedAdmin();
+    let loads = 0;
+    state.load = () => Promise.reject(++loads === 1 ? badBundle() : notThere('bundle/ of run r9'));
+    const counts = await loadsPerPoll(admin, state, REJECTED_RETRY_POLLS + 3);
+    // Poll 1 rejects it; polls 2..N pass over it; poll N+1 finds it not there; each poll after tries it.
+    expect(counts).toEqual([...Array.from({ length: REJECTED_RETRY_POLLS }, () => 1), 2, 3, 4]);
+    // Said as a version not there, not as one that failed verification (which polls pass over).
+    expect(admin.noticeFor(serving)?.summary).toMatch(/names 9, which could not be loaded \(MLFLOW_NOT_FOUND\)/);
+    expect(admin.noticeFor(serving)?.detail).not.toContain(`every ${REJECTED_RETRY_POLLS}th poll`);
+  });
 });
 
 describe("what the source names that is not served (noticeFor's unserved part)", () => {

@@ -366,7 +366,8 @@ export class ModelAdmin {
     }
     if (this.rejected) {
       if (++this.rejected.skipped < REJECTED_RETRY_POLLS) return null;
-      // Tried again now; a failure other than verification's (MLflow down) waits as long again.
+      // Tried again now; a failure other than verification's waits as long again when MLflow did not
+      // answer (down), and not at all when it answered that the version is not there (doReload).
       this.rejected.skipped = 0;
     }
     try {
@@ -639,6 +640,9 @@ export class ModelAdmin {
       // Either way, once the bundle is there and sound every task loads it, where a reloadModel
       // through the load balancer reaches one task only.
       if (err instanceof BundleError && loadedNamed !== null) this.rejected = { named: loadedNamed, skipped: 0 };
+      // Rejected before and not there now (its bundle/ deleted to be uploaded again): tried at each poll
+      // from now on, as the notice below says, not at every REJECTED_RETRY_POLLS-th as a bad bundle is.
+      else if (answeredNotThere(err)) this.rejected = null;
       const serving = this.slot.loaded;
       const servingIdentity = serving ? (this.source.identify?.(serving) ?? null) : null;
       const loadedServing = loadedNamed !== null && names(loadedNamed, servingIdentity, serving);
