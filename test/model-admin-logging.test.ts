@@ -6,15 +6,12 @@
  * the failures themselves against a real MLflow are in test/mlflow-faults.test.ts. Also: a
  * reload that shutdown cancels while its candidate is being created.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
-import { GatewayMetrics } from '../src/metrics.js';
 import { BundleError } from '../src/errors.js';
-import { ModelAdmin, REJECTED_RETRY_POLLS, type LoadOptions, type ModelSource } from '../src/model/model-admin.js';
-import { ModelSlot } from '../src/model/model-slot.js';
+import { REJECTED_RETRY_POLLS, type LoadOptions, type ModelSource } from '../src/model/model-admin.js';
 import type { ChurnModel } from '../src/model/churn-model.js';
 import { loadBundleModel } from '../src/model/startup.js';
+import { adminOver } from './helpers/admin-over.js';
 import { BUNDLE_DIR, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -42,21 +39,6 @@ function gatedSource(serving: ChurnModel, then: () => Promise<ChurnModel>) {
 
 /** A gated source whose every load fails alike. */
 const failingSource = (serving: ChurnModel) => gatedSource(serving, () => Promise.reject(new Error('the artifact store is down')));
-
-/** A ModelAdmin serving the test gateway's model over `source`, logging at debug into `lines`. */
-async function adminOver(source: ModelSource, serving: ChurnModel) {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const slot = new ModelSlot();
-  await slot.swap(serving); // nothing swaps it out; the test gateway releases it
-  const metrics = new GatewayMetrics();
-  return { admin: new ModelAdmin(slot, source, createLogger('debug', destination), metrics), slot, lines, metrics };
-}
 
 /** adminOver failingSource: every load fails. */
 async function adminOverFailingSource() {

@@ -6,17 +6,14 @@
  * result: gates are opened once a load is known to wait on them, and a deadline's answer is awaited.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
-import { GatewayMetrics } from '../src/metrics.js';
 import { BundleError, NotReadyError } from '../src/errors.js';
 import { MlflowError } from '../src/mlflow/client.js';
-import { ModelAdmin, REJECTED_RETRY_POLLS, ReloadTimeoutError, type LoadOptions, type ModelSource, type Named } from '../src/model/model-admin.js';
-import { ModelSlot } from '../src/model/model-slot.js';
+import { REJECTED_RETRY_POLLS, ReloadTimeoutError, type ModelAdmin, type LoadOptions, type ModelSource, type Named } from '../src/model/model-admin.js';
 import { ChurnModel, lineageFromManifest } from '../src/model/churn-model.js';
 import { readBundleDir, verifyBundle } from '../src/bundle/load.js';
 import { loadBundleModel } from '../src/model/startup.js';
+import { adminOver } from './helpers/admin-over.js';
 import { BUNDLE_DIR, startTestGateway, type TestGateway } from './helpers/index.js';
 
 let gw: TestGateway;
@@ -71,17 +68,7 @@ function scriptedSource(serving: ChurnModel, gated = false) {
 /** A ModelAdmin serving the test gateway's model over a scripted source, logging at debug into `lines`. */
 async function scriptedAdmin(gated = false, serving: ChurnModel = gw.slot.current) {
   const scripted = scriptedSource(serving, gated);
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const slot = new ModelSlot();
-  await slot.swap(serving); // the test gateway's model: nothing swaps it out, and the test gateway releases it
-  const admin = new ModelAdmin(slot, scripted.source, createLogger('debug', destination), new GatewayMetrics());
-  return { ...scripted, admin, slot, serving, lines };
+  return { ...scripted, ...(await adminOver(scripted.source, serving)), serving };
 }
 
 /** The number of loads after each of `polls` checks. */
