@@ -151,6 +151,29 @@ describe('ONNX session on a worker thread', () => {
     }
   });
 
+  it("rejects a run onnxruntime refuses inside the thread, with onnxruntime's message, and the same thread serves on", async () => {
+    const { inputName, outputName, positiveClassIndex } = manifest.onnx;
+    const own = await OnnxHost.start(onnx, OPTIONS, { inputName, outputName, positiveClassIndex });
+    const threads = () => readdirSync('/proc/self/task').length;
+    try {
+      const losses: WorkerLoss[] = [];
+      own.onLoss = (loss) => losses.push(loss);
+      await own.run(encode(3), 3, encoder.width);
+      const before = threads();
+      // One feature short: session.run throws in the worker (a dimension mismatch), which answers `error`.
+      const narrow = encoder.width - 1;
+      await expect(own.run(new ArrayBuffer(3 * narrow * 4), 3, narrow)).rejects.toThrow(`Got invalid dimensions for input: ${inputName}`);
+      // Not a lost thread: nothing told, no thread started, and the next run is answered by the same one.
+      const { probabilities } = await own.run(encode(3), 3, encoder.width);
+      expect(probabilities).toHaveLength(3);
+      expect(probabilities.every((p) => p > 0 && p < 1)).toBe(true);
+      expect(losses).toEqual([]);
+      expect(threads()).toBe(before);
+    } finally {
+      await own.release();
+    }
+  });
+
   it("refuses a model onnxruntime cannot load, with onnxruntime's message", async () => {
     const garbage = new TextEncoder().encode('not an onnx model');
     await expect(OnnxHost.start(garbage, OPTIONS, { inputName: 'x', outputName: 'y', positiveClassIndex: 1 })).rejects.toThrow(/protobuf|parsing|model/i);
